@@ -1,0 +1,158 @@
+"""config.yaml as one pydantic model: load, validate with named-key errors, watch.
+
+A wrong key or type never stops thau: `load_config` returns the errors beside
+the last good configuration (or the defaults), and the caller shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Policy = Literal["ask", "auto", "deny"]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(Section):
+    path: str | None = None
+    dialect: Literal["hermes", "thau", "functiongemma", "stage3"] = "hermes"
+    chat_template: str | None = None
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int | None = Field(None, ge=1)
+    n_gpu_layers: int = -1
+    lora_path: str | None = "auto"
+    seed: int = 0
+
+
+class GenerationConfig(Section):
+    temperature: float = Field(0.2, ge=0.0, le=5.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    top_k: int = Field(40, ge=0)
+    repeat_penalty: float = Field(1.1, ge=0.0)
+    max_tokens: int = Field(768, ge=1)
+    max_tool_rounds: int = Field(6, ge=0)
+    system_prompt: str = (
+        "You are thau, a helpful assistant running locally in the user's terminal. "
+        "Answer clearly and briefly. Use a tool only when it helps."
+    )
+
+
+class ShellConfig(Section):
+    timeout: float = Field(30.0, gt=0)
+    sandbox: Literal["auto", "bwrap", "sandbox-exec", "none"] = "auto"
+    network: bool = False
+    output_limit: int = Field(16000, ge=200)
+
+
+class PythonToolConfig(Section):
+    timeout: float = Field(5.0, gt=0)
+    memory_mb: int = Field(512, ge=32)
+
+
+class ToolsConfig(Section):
+    workspace: str = "."
+    plugins_dir: str = "tools"
+    policy: dict[str, Policy] = Field(default_factory=dict)
+    approval_timeout: float = Field(600.0, gt=0)
+    shell: ShellConfig = Field(default_factory=ShellConfig)
+    python: PythonToolConfig = Field(default_factory=PythonToolConfig)
+
+
+class ImagesConfig(Section):
+    model: str | None = None
+    device: Literal["auto", "mps", "cuda", "cpu"] = "auto"
+    dtype: Literal["auto", "float16", "float32", "bfloat16"] = "auto"
+    attention_slicing: Literal["auto", "on", "off"] = "auto"
+    width: int | None = Field(None, ge=8)
+    height: int | None = Field(None, ge=8)
+    steps: int | None = Field(None, ge=1)
+    guidance: float | None = Field(None, ge=0.0)
+
+
+class UIConfig(Section):
+    render_hz: float = Field(15.0, ge=1.0, le=60.0)
+    sidebar: bool = True
+    keys: dict[str, str] = Field(default_factory=dict)
+
+
+class TrainConfig(Section):
+    recipe: str = "train/recipes/smollm2-tools.yaml"
+    runs_dir: str = "train/runs"
+
+
+class Config(Section):
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    images: ImagesConfig = Field(default_factory=ImagesConfig)
+    ui: UIConfig = Field(default_factory=UIConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+
+@dataclass
+class ConfigResult:
+    """What loading produced: the config to use, where it came from, and any problems."""
+
+    config: Config
+    path: Path | None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key (check the spelling; config.yaml documents every key)"
+    expected = error["msg"]
+    got = error.get("input")
+    return f"{key}: {expected} (got {got!r})"
+
+
+def parse_config(text: str) -> Config:
+    """Parse YAML text into a Config; raises ValueError with every problem named."""
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"config.yaml is not valid YAML: {exc}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValueError("config.yaml must be a mapping of sections (model:, generation:, tools:, ...)")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError("\n".join(_describe(e) for e in exc.errors())) from exc
+
+
+def load_config(path: Path | None, last_good: Config | None = None) -> ConfigResult:
+    """Load config.yaml; on any error keep `last_good` (or the defaults) and report."""
+    fallback = last_good or Config()
+    if path is None or not path.exists():
+        return ConfigResult(fallback, path)
+    try:
+        return ConfigResult(parse_config(path.read_text(encoding="utf-8")), path)
+    except (ValueError, OSError) as exc:
+        lines = str(exc).splitlines()
+        return ConfigResult(fallback, path, [f"{path.name}: {line}" for line in lines])
+
+
+async def watch_config(path: Path, on_change, current: Config | None = None) -> None:
+    """Call `on_change(ConfigResult)` each time the file changes (watchfiles)."""
+    from watchfiles import awatch
+
+    async for _changes in awatch(path.parent, watch_filter=lambda _c, p: Path(p).name == path.name):
+        result = load_config(path, current)
+        if result.ok:
+            current = result.config
+        on_change(result)

@@ -1,0 +1,1 @@
+"""The assistant without a screen. Nothing in here imports Textual."""

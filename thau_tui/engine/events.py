@@ -1,0 +1,140 @@
+"""The typed events one turn yields. The UI matches on these and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..tools.base import ToolCall, ToolResult
+
+DecisionKind = Literal["once", "session", "always", "deny", "cancel"]
+
+
+@dataclass
+class Decision:
+    """The user's answer to an approval request. `arguments` is set when they edited the call."""
+
+    kind: DecisionKind
+    reason: str | None = None
+    arguments: dict[str, Any] | None = None
+    by: str = "user"
+
+    @property
+    def allowed(self) -> bool:
+        return self.kind in ("once", "session", "always")
+
+
+@dataclass
+class TurnStats:
+    tokens: int = 0  # generated
+    seconds: float = 0.0
+    first_token_s: float | None = None
+    prompt_tokens: int = 0  # the whole prompt at the last generation step
+    prompt_evaluated: int = 0  # prompt tokens the model actually had to read (not cached), summed over steps
+    context_used: int = 0
+    n_ctx: int = 0
+    tool_rounds: int = 0
+    cancelled: bool = False
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class ToolCallProposed:
+    call: ToolCall
+    risk: str
+
+
+@dataclass
+class ToolCallInvalid:
+    call: ToolCall | None
+    errors: list[str]
+    raw: str = ""
+
+
+@dataclass
+class ApprovalRequested:
+    """The engine waits on `future`; the card resolves it with a Decision."""
+
+    call: ToolCall
+    risk: str
+    future: asyncio.Future = field(repr=False)
+
+
+@dataclass
+class QuestionAsked:
+    """ask_user: the engine waits on `future` for the user's answer (a str)."""
+
+    call: ToolCall
+    question: str
+    future: asyncio.Future = field(repr=False)
+
+
+@dataclass
+class ToolDenied:
+    call: ToolCall
+    reason: str
+    decision: Decision | None = None
+
+
+@dataclass
+class ToolStarted:
+    call: ToolCall
+    decision: Decision | None = None
+
+
+@dataclass
+class ToolOutput:
+    call_id: str
+    chunk: str
+
+
+@dataclass
+class ToolProgress:
+    call_id: str
+    done: float
+    total: float
+    label: str = ""
+
+
+@dataclass
+class ToolFinished:
+    call: ToolCall
+    result: ToolResult
+    status: Literal["done", "failed", "cancelled"] = "done"
+    seconds: float = 0.0
+
+
+@dataclass
+class Error:
+    message: str
+
+
+@dataclass
+class TurnDone:
+    stats: TurnStats
+    text: str = ""
+
+
+Event = (
+    TextDelta
+    | ToolCallProposed
+    | ToolCallInvalid
+    | ApprovalRequested
+    | QuestionAsked
+    | ToolDenied
+    | ToolStarted
+    | ToolOutput
+    | ToolProgress
+    | ToolFinished
+    | Error
+    | TurnDone
+)

@@ -1,0 +1,101 @@
+"""The prompt, rendered by thau itself: the model's chat template (from its GGUF
+metadata) through jinja, with the dialect's tool block in the system message.
+
+Owning the prompt keeps it byte-stable from turn to turn, so llama.cpp can reuse
+the KV cache prefix. Training renders examples with the same functions, so the
+adapter sees exactly what the chat will show it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..tools.base import Tool
+from .dialects import Dialect
+
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def _raise(message: str) -> None:
+    raise jinja2.TemplateError(message)
+
+
+class ChatTemplate:
+    """A jinja chat template, rendered the way transformers and llama.cpp do."""
+
+    def __init__(self, source: str | None, bos_token: str = "", eos_token: str = "") -> None:
+        self.source = source or CHATML
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, loader=jinja2.BaseLoader())
+        env.globals["raise_exception"] = _raise
+        self._template = env.from_string(self.source)
+        self.bos_token, self.eos_token = bos_token, eos_token
+
+    def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
+        return self._template.render(
+            messages=messages,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=self.bos_token,
+            eos_token=self.eos_token,
+        )
+
+    def generation_prefix(self) -> str:
+        """What the template adds to open an assistant turn (e.g. '<|im_start|>assistant\\n')."""
+        probe = [{"role": "user", "content": "x"}]
+        return self.render(probe, True)[len(self.render(probe, False)) :]
+
+    def end_of_turn(self) -> str:
+        """What closes an assistant message (e.g. '<|im_end|>\\n')."""
+        base = [{"role": "user", "content": "x"}]
+        with_reply = self.render(base + [{"role": "assistant", "content": "\x00"}], False)
+        return with_reply.split("\x00", 1)[1]
+
+
+def read_gguf_metadata(path: str | Path) -> dict[str, Any]:
+    """The few metadata keys thau needs, read with the gguf package (no model load)."""
+    import gguf
+
+    reader = gguf.GGUFReader(str(path))
+    wanted = (
+        "general.architecture",
+        "general.name",
+        "tokenizer.chat_template",
+        "tokenizer.ggml.bos_token_id",
+        "tokenizer.ggml.eos_token_id",
+    )
+    out: dict[str, Any] = {}
+    for key in wanted:
+        field = reader.fields.get(key)
+        if field is not None:
+            out[key] = field.contents()
+    arch = out.get("general.architecture")
+    if arch:
+        field = reader.fields.get(f"{arch}.context_length")
+        if field is not None:
+            out["context_length"] = field.contents()
+    tokens = reader.fields.get("tokenizer.ggml.tokens")
+    if tokens is not None:
+        for key in ("bos", "eos"):
+            index = out.get(f"tokenizer.ggml.{key}_token_id")
+            if isinstance(index, int):
+                out[f"{key}_token"] = tokens.contents(index)
+    return out
+
+
+def system_content(system_prompt: str, dialect: Dialect, tools: Iterable[Tool]) -> str:
+    """The system message: the assistant's instructions, then the dialect's tool block."""
+    block = dialect.render_tools(tools)
+    return f"{system_prompt}\n\n{block}" if block else system_prompt
+
+
+def fit_roles(messages: list[dict[str, Any]], dialect: Dialect) -> list[dict[str, Any]]:
+    """Give tool results the role the dialect expects (some templates know no 'tool' role)."""
+    if dialect.result_role == "tool":
+        return messages
+    return [{**m, "role": dialect.result_role} if m["role"] == "tool" else m for m in messages]

