@@ -1,0 +1,166 @@
+"""ApprovalBook: risk defaults, config policy, remembered approvals, the approvals file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from thau_tui.engine.approvals import (
+    ApprovalBook,
+    RememberedApproval,
+    describe_session_scope,
+    program_of,
+    programs_of,
+)
+from thau_tui.engine.events import Decision
+from thau_tui.tools.base import ToolCall
+
+
+def shell(command: str) -> ToolCall:
+    return ToolCall("run_shell", {"command": command})
+
+
+def write(path: str = "a.txt") -> ToolCall:
+    return ToolCall("write_file", {"path": path, "content": "x"})
+
+
+def test_defaults_follow_risk():
+    book = ApprovalBook(None)
+    assert book.decide(ToolCall("read_file", {"path": "a"}), "read", "s1") == "auto"
+    assert book.decide(write(), "write", "s1") == "ask"
+    assert book.decide(shell("ls"), "exec", "s1") == "ask"
+    assert book.auto_approves(ToolCall("list_directory", {}), "read", None)
+    assert not book.auto_approves(write(), "write", None)
+
+
+def test_policy_wins_over_risk_and_remembered(tmp_path):
+    book = ApprovalBook(tmp_path / "approvals.json", {"read_file": "ask", "run_python": "auto"})
+    assert book.decide(ToolCall("read_file", {"path": "a"}), "read", "s1") == "ask"
+    assert book.decide(ToolCall("run_python", {"code": "1"}), "exec", "s1") == "auto"
+    book.remember(write(), "write", Decision("always"), "s1")
+    assert book.decide(write(), "write", "s1") == "auto"
+    book.set_policy({"write_file": "deny"})
+    assert book.decide(write(), "write", "s1") == "deny"  # a remembered "always" never beats a deny
+    assert book.decide(ToolCall("read_file", {"path": "a"}), "read", "s1") == "auto"  # old policy gone
+
+
+def test_bad_policy_value_names_the_tool():
+    with pytest.raises(ValueError, match="run_shell: 'yes'"):
+        ApprovalBook(None, {"run_shell": "yes"})
+
+
+def test_session_scope_covers_only_that_session():
+    book = ApprovalBook(None)
+    added = book.remember(write(), "write", Decision("session"), "s1")
+    assert [(e.scope, e.tool, e.program, e.session_id) for e in added] == [("session", "write_file", None, "s1")]
+    assert book.decide(write("other.txt"), "write", "s1") == "auto"
+    assert book.decide(write(), "write", "s2") == "ask"
+    assert book.decide(write(), "write", None) == "ask"
+
+
+def test_once_deny_cancel_are_not_remembered(tmp_path):
+    path = tmp_path / "approvals.json"
+    book = ApprovalBook(path)
+    for kind in ("once", "deny", "cancel"):
+        assert book.remember(write(), "write", Decision(kind), "s1") == []
+    assert book.entries() == []
+    assert not path.exists()
+
+
+def test_always_persists_across_instances(tmp_path):
+    path = tmp_path / "cfg" / "approvals.json"
+    book = ApprovalBook(path)
+    book.remember(shell("git status"), "exec", Decision("always"), "s1")
+    book.remember(write(), "write", Decision("always"), "s1")
+    data = json.loads(path.read_text())
+    assert {(row["tool"], row["program"]) for row in data["approvals"]} == {
+        ("run_shell", "git"),
+        ("write_file", None),
+    }
+    again = ApprovalBook(path)
+    assert again.load_error is None
+    assert again.decide(shell("git log -1"), "exec", "another-session") == "auto"
+    assert again.decide(shell("rm -rf build"), "exec", "another-session") == "ask"
+    assert again.decide(write(), "write", None) == "auto"
+    assert {e.scope for e in again.entries()} == {"always"}
+    assert not list(path.parent.glob(".approvals-*"))  # the atomic write left no temp file
+
+
+def test_revoke_session_and_always(tmp_path):
+    path = tmp_path / "approvals.json"
+    book = ApprovalBook(path)
+    book.remember(shell("ls"), "exec", Decision("session"), "s1")
+    book.remember(shell("make"), "exec", Decision("always"), "s1")
+    entries = {e.program: e for e in book.entries()}
+    assert set(entries) == {"ls", "make"}
+    book.revoke(entries["ls"])
+    assert book.decide(shell("ls"), "exec", "s1") == "ask"
+    book.revoke(entries["make"])
+    assert book.decide(shell("make"), "exec", "s1") == "ask"
+    assert book.entries() == []
+    assert ApprovalBook(path).entries() == []
+    book.revoke(RememberedApproval("always", "nothing"))  # revoking twice is harmless
+
+
+def test_program_of():
+    assert program_of("ls -la /tmp") == "ls"
+    assert program_of("FOO=1 BAR='a b' python3 -m http.server") == "python3"
+    assert program_of("  git   commit -m 'x && y'") == "git"
+    assert program_of("") == ""
+    assert program_of("ls | wc -l") == "ls"
+
+
+def test_programs_of_splits_chains_and_respects_quotes():
+    assert programs_of("ls && rm -rf x") == ["ls", "rm"]
+    assert programs_of("cat a | grep b || echo none; make\nmake test &") == [
+        "cat", "grep", "echo", "make", "make",
+    ]
+    assert programs_of("echo 'a; rm -rf /' | wc -c") == ["echo", "wc"]
+    assert programs_of("ls > rm 2>&1") == ["ls"]  # a redirection target is not a program
+    for opaque in ("ls $(rm x)", "ls `rm x`", "(rm x)", "if true; then rm x; fi", "$CMD x", "echo 'open"):
+        assert programs_of(opaque) is None, opaque
+
+
+def test_chained_command_needs_every_program_approved():
+    book = ApprovalBook(None)
+    book.remember(shell("ls -l"), "exec", Decision("session"), "s1")
+    assert book.decide(shell("ls /tmp"), "exec", "s1") == "auto"
+    assert book.decide(shell("ls && rm -rf x"), "exec", "s1") == "ask"
+    assert book.decide(shell("ls; rm -rf x"), "exec", "s1") == "ask"
+    assert book.decide(shell("ls | sh"), "exec", "s1") == "ask"
+    assert book.decide(shell("ls $(rm -rf x)"), "exec", "s1") == "ask"
+    book.remember(shell("grep x f | wc -l"), "exec", Decision("session"), "s1")
+    assert book.decide(shell("ls | grep a | wc -l"), "exec", "s1") == "auto"
+    assert describe_session_scope(shell("ls | grep a | ls")) == "run_shell: ls, grep"
+
+
+def test_opaque_shell_command_is_not_remembered():
+    book = ApprovalBook(None)
+    assert book.remember(shell("echo $(date)"), "exec", Decision("session"), "s1") == []
+    assert book.decide(shell("echo $(date)"), "exec", "s1") == "ask"
+    assert "this call only" in describe_session_scope(shell("echo $(date)"))
+
+
+def test_broken_file_starts_empty_and_is_kept_until_next_remember(tmp_path):
+    path = tmp_path / "approvals.json"
+    path.write_text("{not json")
+    book = ApprovalBook(path)
+    assert book.load_error is not None
+    assert str(path) in book.load_error and "delete the file" in book.load_error
+    assert book.entries() == []
+    assert book.decide(write(), "write", "s1") == "ask"
+    book.remember(write(), "write", Decision("session"), "s1")  # session: the file stays as it is
+    assert path.read_text() == "{not json"
+    book.remember(write(), "write", Decision("always"), "s1")
+    assert json.loads(path.read_text())["approvals"][0]["tool"] == "write_file"
+    assert (tmp_path / "approvals.json.broken").read_text() == "{not json"
+    assert book.load_error is None
+
+
+def test_wrong_shape_file_is_a_load_error(tmp_path):
+    path = tmp_path / "approvals.json"
+    path.write_text(json.dumps({"approvals": [{"program": "ls"}]}))
+    book = ApprovalBook(path)
+    assert "tool" in book.load_error
+    assert book.entries() == []

@@ -1,0 +1,1 @@
+"""Screens and modals, each with its .tcss beside it."""

@@ -1,0 +1,1 @@
+"""Widgets the chat mounts: tool cards, question cards, messages."""
