@@ -1,0 +1,178 @@
+"""The LLM backend: a small protocol, and llama-cpp-python behind it.
+
+thau renders the prompt itself and streams raw completions, so a backend only
+has to tokenize, stream text for a prompt (optionally under a GBNF grammar),
+and say how much of the prompt it had to read. An OpenAI-compatible server
+backend can implement the same protocol later.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from .prompt import ChatTemplate, read_gguf_metadata
+
+
+class ModelLoadError(Exception):
+    """The model could not be loaded; the message says why and what to do."""
+
+
+@dataclass
+class StreamStats:
+    """Filled in while a stream runs; read after it ends."""
+
+    prompt_tokens: int = 0
+    evaluated: int = 0  # prompt tokens not found in the KV cache
+    tokens: int = 0
+    first_token_s: float | None = None
+    finish_reason: str | None = None
+
+
+@dataclass
+class SamplingSettings:
+    temperature: float = 0.2
+    top_p: float = 0.9
+    top_k: int = 40
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+    stop: list[str] = field(default_factory=list)
+
+
+class Backend(Protocol):
+    name: str
+    n_ctx: int
+    template: ChatTemplate
+    lora_path: str | None
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(
+        self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
+    ) -> Iterator[str]: ...
+
+
+def default_threads() -> int:
+    """Physical-ish cores: llama.cpp gets slower, not faster, on hyperthreads."""
+    count = os.cpu_count() or 2
+    return max(1, count if count <= 4 else count // 2)
+
+
+class LlamaBackend:
+    """llama-cpp-python on a GGUF file. Loading blocks: call it from a worker thread."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        n_gpu_layers: int = -1,
+        lora_path: str | Path | None = None,
+        seed: int = 0,
+        chat_template: str | None = None,
+    ) -> None:
+        path = Path(model_path).expanduser()
+        if not path.is_file():
+            raise ModelLoadError(
+                f"model file not found: {path}. Put a GGUF file there, or set model.path in "
+                "config.yaml (leave it empty for the bundled SmolLM2-135M)."
+            )
+        if lora_path is not None and not Path(lora_path).is_file():
+            raise ModelLoadError(f"LoRA adapter not found: {lora_path}. Fix model.lora_path in config.yaml.")
+        try:
+            meta = read_gguf_metadata(path)
+        except Exception as exc:  # a truncated or foreign file
+            raise ModelLoadError(f"{path.name} is not a readable GGUF file ({exc}).") from exc
+        from llama_cpp import Llama, LlamaGrammar  # heavy import, only when loading
+
+        self._grammar_cls = LlamaGrammar
+        started = time.perf_counter()
+        try:
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or default_threads(),
+                n_gpu_layers=n_gpu_layers,
+                lora_path=str(lora_path) if lora_path else None,
+                seed=seed,
+                verbose=False,
+            )
+        except Exception as exc:
+            raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
+        self.load_seconds = time.perf_counter() - started
+        self.path = path
+        self.lora_path = str(lora_path) if lora_path else None
+        self.metadata = meta
+        self.name = str(meta.get("general.name") or path.stem)
+        self.architecture = str(meta.get("general.architecture", ""))
+        self.n_ctx = self.llm.n_ctx()
+        self.template = ChatTemplate(
+            chat_template or meta.get("tokenizer.chat_template"),
+            bos_token=str(meta.get("bos_token", "")),
+            eos_token=str(meta.get("eos_token", "")),
+        )
+        self._grammars: dict[str, object] = {}
+        self._lock = threading.Lock()  # one generation at a time on one context
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=self.llm._model.add_bos_token(), special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def _grammar(self, gbnf: str):
+        grammar = self._grammars.get(gbnf)
+        if grammar is None:
+            grammar = self._grammar_cls.from_string(gbnf, verbose=False)
+            self._grammars = {gbnf: grammar}  # the tool set rarely changes: keep one
+        return grammar
+
+    def stream(
+        self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
+    ) -> Iterator[str]:
+        """Yield text pieces as they are generated. Closing the iterator stops generation."""
+        tokens = self.tokenize(prompt)
+        budget = self.n_ctx - len(tokens)
+        if budget <= 8:
+            raise ModelLoadError(
+                f"the conversation ({len(tokens)} tokens) no longer fits the context ({self.n_ctx}); "
+                "start a new chat (/new) or raise model.n_ctx in config.yaml"
+            )
+        cached = 0
+        for a, b in zip(self.llm._input_ids, tokens):
+            if a != b:
+                break
+            cached += 1
+        stats.prompt_tokens = len(tokens)
+        stats.evaluated = len(tokens) - cached
+        started = time.perf_counter()
+        with self._lock:
+            completion = self.llm.create_completion(
+                prompt=tokens,
+                max_tokens=min(settings.max_tokens, budget),
+                temperature=settings.temperature,
+                top_p=settings.top_p,
+                top_k=settings.top_k,
+                repeat_penalty=settings.repeat_penalty,
+                stop=settings.stop or None,
+                grammar=self._grammar(grammar) if grammar else None,
+                stream=True,
+            )
+            try:
+                for chunk in completion:
+                    choice = chunk["choices"][0]
+                    if choice.get("finish_reason"):
+                        stats.finish_reason = choice["finish_reason"]
+                    text = choice.get("text") or ""
+                    if text:
+                        stats.tokens += 1
+                        if stats.first_token_s is None:
+                            stats.first_token_s = time.perf_counter() - started
+                        yield text
+            finally:
+                completion.close()
