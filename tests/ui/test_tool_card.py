@@ -1,0 +1,216 @@
+"""ToolCard in a small host app, driven by pilot: approval keys, edit, deny, output, results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Input, Log, ProgressBar, Static, TextArea
+
+from thau_tui.engine.events import Decision
+from thau_tui.tools.base import ToolCall, ToolResult
+from thau_tui.ui.widgets.tool_card import ToolCard, render_arguments
+
+
+class Host(App):
+    """A chat input, one card and a footer: the shape of the real chat."""
+
+    def __init__(self, card: ToolCard) -> None:
+        super().__init__()
+        self.card = card
+        self.decided: list[Decision] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="chat")
+        yield self.card
+        yield Footer()
+
+    def on_tool_card_decided(self, message: ToolCard.Decided) -> None:
+        self.decided.append(message.decision)
+
+
+async def wait_until(pilot, condition, timeout: float = 3.0) -> None:
+    """Poll the app until `condition()` holds (timers and messages need a few frames)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
+        await pilot.pause(0.02)
+
+
+def shell_card(command: str = "ls -l && grep x f", **kwargs) -> ToolCard:
+    return ToolCard(ToolCall("run_shell", {"command": command}), "exec", **kwargs)
+
+
+async def ask(app: Host, pilot) -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    app.card.request_approval(future)
+    await pilot.pause()
+    return future
+
+
+async def test_allow_once_resolves_the_future_and_runs():
+    app = Host(shell_card())
+    async with app.run_test() as pilot:
+        assert app.card.has_class("-proposed")
+        future = await ask(app, pilot)
+        assert app.focused is app.card
+        assert app.card.state == "awaiting" and app.card.has_class("-awaiting")
+        keys = str(app.card.query_one(".keys", Static).render())
+        assert "allow run_shell: ls, grep for the session" in keys
+        await pilot.press("y")
+        assert future.done() and future.result() == Decision("once")
+        assert app.decided == [Decision("once")]
+        assert app.card.state == "running"
+        await pilot.press("y")  # keys are inert once answered
+        assert app.decided == [Decision("once")]
+
+
+async def test_session_and_always_keys():
+    for key, kind in (("a", "session"), ("A", "always")):
+        app = Host(shell_card())
+        async with app.run_test() as pilot:
+            future = await ask(app, pilot)
+            await pilot.press(key)
+            assert future.result().kind == kind
+
+
+async def test_deny_with_a_reason_the_model_reads():
+    app = Host(shell_card())
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("n")
+        reason = app.card.query_one(".reason", Input)
+        assert reason.display and app.focused is reason
+        await pilot.press(*"use git", "enter")
+        assert future.result() == Decision("deny", reason="use git")
+        assert app.card.state == "denied"
+        assert "use git" in str(app.card.query_one(".notes", Static).render())
+
+
+async def test_deny_without_reason_and_escape_backs_out_of_the_reason_box():
+    app = Host(shell_card())
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("n", "escape")  # leaves the box, does not cancel the turn
+        assert not future.done() and app.card.state == "awaiting" and app.focused is app.card
+        await pilot.press("n", "enter")
+        assert future.result() == Decision("deny", reason=None)
+
+
+async def test_escape_cancels_the_turn():
+    app = Host(shell_card())
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("escape")
+        assert future.result() == Decision("cancel")
+        assert app.card.state == "cancelled"
+
+
+async def test_edit_rejects_bad_json_and_schema_errors_then_runs_the_edit():
+    def validate(call: ToolCall) -> list[str]:
+        return [] if isinstance(call.arguments.get("command"), str) else ["run_shell: missing required argument 'command'"]
+
+    app = Host(shell_card("rm -rf build", validate=validate))
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("e")
+        editor = app.card.query_one(".editor", TextArea)
+        assert app.focused is editor
+        assert json.loads(editor.text) == {"command": "rm -rf build"}
+        editor.load_text('{"command": "ls",')
+        await pilot.press("ctrl+s")
+        notes = app.card.query_one(".notes", Static)
+        assert notes.display and "not valid JSON" in str(notes.render())
+        assert not future.done() and app.card.state == "awaiting"
+        editor.load_text('{"cmd": "ls"}')
+        await pilot.press("ctrl+s")
+        assert "missing required argument 'command'" in str(notes.render())
+        assert not future.done()
+        editor.load_text('{"command": "ls build"}')
+        await pilot.press("ctrl+s")
+        assert future.result() == Decision("once", arguments={"command": "ls build"})
+        assert app.card.call.arguments == {"command": "ls build"}
+        assert "(edited)" in str(app.card.query_one(".arguments", Static).render())
+        assert not notes.display
+
+
+async def test_typing_in_the_editor_does_not_trigger_approval_keys():
+    app = Host(shell_card("ls"))
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("e")
+        editor = app.card.query_one(".editor", TextArea)
+        editor.load_text("")
+        await pilot.press(*'{"command": "yes"}')
+        assert not future.done()
+        await pilot.press("ctrl+s")
+        assert future.result().arguments == {"command": "yes"}
+
+
+async def test_future_resolved_elsewhere_leaves_the_awaiting_state():
+    app = Host(shell_card())
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        future.cancel()  # the engine gave up (timeout or the turn was cancelled)
+        await wait_until(pilot, lambda: app.card.state != "awaiting")
+        assert app.card.state == "cancelled"
+        await pilot.press("y")
+        assert app.decided == []
+
+
+async def test_output_is_batched_into_a_capped_log():
+    app = Host(shell_card("seq 1000", output_lines=300))
+    async with app.run_test() as pilot:
+        app.card.set_running()
+        for i in range(1000):
+            app.card.append_output(f"line {i}\n")
+        log = app.card.query_one(".output", Log)
+        assert log.line_count == 0  # nothing written per chunk
+        await wait_until(pilot, lambda: log.line_count > 0)
+        assert 0 < log.line_count <= 301
+        assert "line 999" in "\n".join(log.lines)
+        assert "line 0\n" not in "\n".join(log.lines) + "\n"
+        assert app.card.output_chars == sum(len(f"line {i}\n") for i in range(1000))
+        app.card.set_progress(3, 10, "step 3/10")
+        bar = app.card.query_one(".progress", ProgressBar)
+        assert bar.progress == 3 and bar.total == 10
+        app.card.finish(ToolResult("\n".join(f"r{i}" for i in range(20))), "done")
+        await pilot.pause()
+        assert app.card.state == "done"
+        result = str(app.card.query_one(".result", Static).render())
+        assert "r0" in result and "r5" in result and "r6" not in result and "14 more lines" in result
+
+
+async def test_finish_shows_failure_and_image_path():
+    app = Host(ToolCard(ToolCall("generate_image", {"prompt": "a cat"}), "exec"))
+    async with app.run_test() as pilot:
+        app.card.finish(ToolResult("saved", data={"image_path": "/tmp/cat.png"}), "done")
+        await pilot.pause()
+        assert "image: /tmp/cat.png" in str(app.card.query_one(".result", Static).render())
+        app.card.finish(ToolResult("boom", ok=False), "failed")
+        await pilot.pause()
+        assert app.card.state == "failed" and app.card.has_class("-failed")
+        assert not app.card.has_class("-done")
+
+
+async def test_invalid_and_denied_states_show_why():
+    app = Host(ToolCard(ToolCall("write_file", {"path": 3}), "write"))
+    async with app.run_test() as pilot:
+        badge = app.card.query_one(".badge", Static)
+        assert badge.has_class("-write") and str(badge.render()) == "write"
+        app.card.mark_invalid(["write_file.path must be of type string (got int 3)"])
+        await pilot.pause()
+        assert app.card.state == "invalid"
+        assert "must be of type string" in str(app.card.query_one(".notes", Static).render())
+        app.card.mark_denied("policy: deny")
+        await pilot.pause()
+        assert app.card.state == "denied" and "policy: deny" in str(app.card.query_one(".notes", Static).render())
+
+
+def test_arguments_render_code_and_key_values():
+    text = render_arguments({"code": "import os\nprint(os.getcwd())", "timeout": 5, "path": "a.py"}).plain
+    assert "code:\n  import os\n  print(os.getcwd())" in text
+    assert "timeout: 5" in text and "path: a.py" in text
+    long = render_arguments({"content": "\n".join(map(str, range(100))), "path": "x.txt"}).plain
+    assert "60 more lines" in long

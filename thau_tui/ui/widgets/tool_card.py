@@ -1,0 +1,439 @@
+"""ToolCard: one tool call, inline in the chat, from proposal to result.
+
+The engine waits on an asyncio.Future for the user's Decision; this card
+resolves it (toad's pattern: the future travels in the ApprovalRequested event,
+the widget that shows the request answers it). Output streams in through
+`append_output`, buffered and flushed to a capped Log a few times a second,
+so a chatty command never costs layout work per chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.highlight import highlight
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Input, Log, ProgressBar, Static, TextArea
+
+from ...engine.approvals import describe_session_scope
+from ...engine.events import Decision
+from ...tools.base import ToolCall, ToolResult
+
+STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
+STATE_LABELS = {
+    "proposed": "proposed",
+    "invalid": "invalid",
+    "awaiting": "awaiting approval",
+    "running": "running…",
+    "done": "done",
+    "failed": "failed",
+    "denied": "denied",
+    "cancelled": "cancelled",
+}
+MAX_ARGUMENT_LINES = 40  # per argument; the edit box always has the whole value
+PREVIEW_LINES = 6
+PREVIEW_WIDTH = 200
+
+
+def _language_for(key: str, arguments: dict[str, Any]) -> str | None:
+    """Which lexer suits an argument: python for code, bash for command, else the file's type."""
+    if key == "code":
+        return "python"
+    if key == "command":
+        return "bash"
+    path = arguments.get("path")
+    if key == "content" and isinstance(path, str) and Path(path).suffix:
+        return None  # highlight() guesses from the path
+    return "text"
+
+
+def _clip(text: str, limit: int) -> tuple[str, int]:
+    """The first `limit` lines of text, and how many lines were left out."""
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return text.rstrip("\n"), 0
+    return "\n".join(lines[:limit]), len(lines) - limit
+
+
+def render_arguments(arguments: dict[str, Any]) -> Content:
+    """Arguments as `key: value` lines; code and commands syntax-highlighted."""
+    if not arguments:
+        return Content.styled("(no arguments)", "italic $text-muted")
+    parts: list[Content] = []
+    for key, value in arguments.items():
+        label = Content.styled(f"{key}:", "bold $text-secondary")
+        if isinstance(value, str) and (key in ("code", "command") or "\n" in value):
+            shown, more = _clip(value, MAX_ARGUMENT_LINES)
+            language = _language_for(key, arguments)
+            path = arguments.get("path") if language is None else None
+            body = highlight(shown, language=language, path=path if isinstance(path, str) else None)
+            if "\n" in shown:
+                indented = Content("\n").join(Content("  ") + line for line in body.split("\n"))
+                parts.append(label + Content("\n") + indented)
+            else:
+                parts.append(label + Content(" ") + body)
+            if more:
+                parts.append(Content.styled(f"  … {more} more lines (e shows them all)", "$text-muted"))
+        else:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            parts.append(label + Content(" ") + Content(text))
+    return Content("\n").join(parts)
+
+
+def preview(output: str) -> str:
+    """The first lines of a result, each cut to a readable width."""
+    shown, more = _clip(output, PREVIEW_LINES)
+    lines = [line if len(line) <= PREVIEW_WIDTH else line[: PREVIEW_WIDTH - 1] + "…" for line in shown.splitlines()]
+    if more:
+        lines.append(f"… {more} more lines")
+    return "\n".join(lines)
+
+
+class ToolCard(Widget, can_focus=True):
+    """A tool call in the chat: name, risk badge, arguments, approval keys, live output."""
+
+    DEFAULT_CSS = """
+    ToolCard {
+        height: auto;
+        margin: 1 0 0 0;
+        padding: 0 1;
+        border: round $panel-lighten-2;
+        background: $boost;
+    }
+    ToolCard:focus { border: round $accent; }
+    ToolCard.-awaiting { border: round $warning; }
+    ToolCard.-awaiting:focus { border: double $warning; }
+    ToolCard.-failed, ToolCard.-invalid { border: round $error; }
+    ToolCard.-denied, ToolCard.-cancelled { border: round $panel; color: $text-muted; }
+    ToolCard.-done { border: round $success 60%; }
+    ToolCard > .header { height: 1; }
+    ToolCard .tool-name { width: auto; text-style: bold; }
+    ToolCard .badge { width: auto; margin: 0 1; padding: 0 1; text-style: bold; }
+    ToolCard .badge.-read { background: $success; color: $text; }
+    ToolCard .badge.-write { background: $warning; color: $text; }
+    ToolCard .badge.-exec { background: $error; color: $text; }
+    ToolCard .state-label { width: 1fr; text-align: right; color: $text-muted; }
+    ToolCard.-awaiting .state-label { color: $text-warning; text-style: bold; }
+    ToolCard.-failed .state-label, ToolCard.-invalid .state-label { color: $text-error; }
+    ToolCard.-done .state-label { color: $text-success; }
+    ToolCard .arguments { height: auto; margin: 0 0 0 1; }
+    ToolCard .notes { display: none; height: auto; color: $text-error; }
+    ToolCard.-has-notes .notes { display: block; }
+    ToolCard .reason, ToolCard .editor { display: none; }
+    ToolCard.-reason .reason { display: block; }
+    ToolCard.-edit .editor { display: block; height: auto; max-height: 16; }
+    ToolCard.-edit .arguments { display: none; }
+    ToolCard .progress-row { display: none; height: 1; }
+    ToolCard.-has-progress .progress-row { display: block; }
+    ToolCard .progress-label { width: auto; margin: 0 1 0 0; }
+    ToolCard .output { display: none; height: auto; max-height: 12; background: $surface; }
+    ToolCard.-has-output .output { display: block; }
+    ToolCard .result { display: none; height: auto; color: $text-muted; }
+    ToolCard.-has-result .result { display: block; }
+    ToolCard.-failed .result { color: $text-error; }
+    ToolCard .keys { display: none; height: auto; color: $text-muted; }
+    ToolCard.-awaiting .keys { display: block; }
+    """
+
+    BINDINGS = [
+        Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
+        Binding(
+            "a",
+            "approve('session')",
+            "Allow for session",
+            id="approve-session",
+            tooltip="Run this tool (for the shell: these programs) without asking for the rest of the session",
+        ),
+        Binding(
+            "A",
+            "approve('always')",
+            "Always allow",
+            id="approve-always",
+            tooltip="Remember in the approvals file; revoke it on the approvals screen",
+        ),
+        Binding("n", "deny", "Deny", id="deny", tooltip="Refuse; you may type a reason the model reads"),
+        Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
+        Binding("ctrl+s", "submit_edit", "Run edited", id="submit-edit", tooltip="Validate and run the edited call"),
+        Binding("escape", "cancel", "Cancel", id="cancel-turn", tooltip="Cancel the turn (or leave the reason/edit box)"),
+    ]
+
+    state: reactive[str] = reactive("proposed", init=False)
+
+    class Decided(Message):
+        """The user answered this card's approval request."""
+
+        def __init__(self, card: ToolCard, decision: Decision) -> None:
+            self.card = card
+            self.decision = decision
+            super().__init__()
+
+        @property
+        def control(self) -> ToolCard:
+            return self.card
+
+    def __init__(
+        self,
+        call: ToolCall,
+        risk: str,
+        *,
+        validate: Callable[[ToolCall], list[str]] | None = None,
+        output_lines: int = 400,
+        flush_hz: float = 15.0,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.call = call
+        self.risk = risk
+        self.validate = validate
+        self.decision: Decision | None = None
+        self.result: ToolResult | None = None
+        self.output_chars = 0
+        self._output_lines = output_lines
+        self._flush_interval = 1.0 / flush_hz
+        self._future: asyncio.Future | None = None
+        self._mode = "choose"  # choose | reason | edit (while awaiting)
+        self._pending: list[str] = []
+        self._flush_timer = None
+        self.set_class(True, f"-{self.state}")
+
+    # -- layout --------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+
+        with Horizontal(classes="header"):
+            yield Static(self.call.name, classes="tool-name")
+            yield Static(self.risk, classes=f"badge -{self.risk}")
+            yield Static(STATE_LABELS[self.state], classes="state-label")
+        yield Static(render_arguments(self.call.arguments), classes="arguments")
+        yield Static("", classes="notes")
+        yield Input(placeholder="Reason for the model (optional) — Enter denies, Esc goes back", classes="reason")
+        yield TextArea("", classes="editor", soft_wrap=True, show_line_numbers=False)
+        with Horizontal(classes="progress-row"):
+            yield Static("", classes="progress-label")
+            yield ProgressBar(show_eta=False, classes="progress")
+        yield Log(max_lines=self._output_lines, classes="output")
+        yield Static("", classes="result")
+        yield Static("", classes="keys")
+
+    def on_mount(self) -> None:
+        self._flush_timer = self.set_interval(self._flush_interval, self._flush, pause=True)
+        self._show_keys()
+
+    def watch_state(self, old: str, new: str) -> None:
+        self.set_class(False, f"-{old}")
+        self.set_class(True, f"-{new}")
+        if self.is_mounted:
+            self.query_one(".state-label", Static).update(STATE_LABELS.get(new, new))
+            self._show_keys()
+        self.refresh_bindings()
+
+    # -- approval ------------------------------------------------------------
+
+    def request_approval(self, future: asyncio.Future) -> None:
+        """Show the approval keys, take focus, and resolve `future` with the user's Decision."""
+        self._future = future
+        self._set_mode("choose")
+        self.state = "awaiting"
+        future.add_done_callback(self._on_future_done)
+        self.focus()
+        self.scroll_visible()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Approval keys only while awaiting; the editor's submit only while editing."""
+        if action in ("approve", "deny", "edit"):
+            return self.state == "awaiting" and self._mode == "choose"
+        if action == "submit_edit":
+            return self.state == "awaiting" and self._mode == "edit"
+        if action == "cancel":
+            return self.state == "awaiting"
+        return True
+
+    def action_approve(self, kind: str) -> None:
+        self._resolve(Decision(kind))  # type: ignore[arg-type]
+
+    def action_deny(self) -> None:
+        self._set_mode("reason")
+        reason = self.query_one(".reason", Input)
+        reason.value = ""
+        reason.focus()
+
+    def action_edit(self) -> None:
+        self._set_mode("edit")
+        editor = self.query_one(".editor", TextArea)
+        editor.load_text(json.dumps(self.call.arguments, indent=2, ensure_ascii=False))
+        editor.focus()
+
+    def action_cancel(self) -> None:
+        if self._mode != "choose":  # Esc leaves the reason/edit box first
+            self._set_mode("choose")
+            self.focus()
+            return
+        self._resolve(Decision("cancel"))
+
+    def action_submit_edit(self) -> None:
+        text = self.query_one(".editor", TextArea).text
+        try:
+            arguments = json.loads(text)
+        except json.JSONDecodeError as exc:
+            self._show_notes([f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"])
+            return
+        if not isinstance(arguments, dict):
+            self._show_notes(["the arguments must be a JSON object: {\"name\": value, ...}"])
+            return
+        errors = self.validate(ToolCall(self.call.name, arguments, id=self.call.id)) if self.validate else []
+        if errors:
+            self._show_notes(errors)
+            return
+        self._resolve(Decision("once", arguments=arguments))
+
+    @on(Input.Submitted, ".reason")
+    def _reason_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._resolve(Decision("deny", reason=event.value.strip() or None))
+
+    def _set_mode(self, mode: str) -> None:
+        self._mode = mode
+        self.set_class(mode == "reason", "-reason")
+        self.set_class(mode == "edit", "-edit")
+        if mode == "choose":
+            self._show_notes([])
+        self._show_keys()
+        self.refresh_bindings()
+
+    def _resolve(self, decision: Decision) -> None:
+        """Answer the engine (once) and show the outcome on the card."""
+        if self._future is not None and not self._future.done():
+            self._future.set_result(decision)
+        self._apply(decision)
+        self.post_message(self.Decided(self, decision))
+
+    def _on_future_done(self, future: asyncio.Future) -> None:
+        """The request ended without a key here (timeout, turn cancelled): leave the awaiting state."""
+        if self.state != "awaiting":
+            return
+        outcome = None if future.cancelled() else future.result()
+        self._apply(outcome if isinstance(outcome, Decision) else Decision("cancel", by="timeout"))
+
+    def _apply(self, decision: Decision) -> None:
+        self.decision = decision
+        self._set_mode("choose")
+        if decision.arguments is not None:
+            self.call.arguments = decision.arguments
+            self.query_one(".arguments", Static).update(
+                render_arguments(decision.arguments) + Content.styled("\n(edited)", "italic $text-muted")
+            )
+        if decision.allowed:
+            self.state = "running"
+        elif decision.kind == "deny":
+            self.mark_denied(decision.reason)
+        else:
+            self.state = "cancelled"
+        self.focus()
+
+    # -- running -------------------------------------------------------------
+
+    def set_running(self) -> None:
+        """The tool started."""
+        self.state = "running"
+
+    def append_output(self, chunk: str) -> None:
+        """Queue streamed output; a timer writes it to the Log ~15 times a second.
+
+        Call from the app's thread (the agent's events arrive there).
+        """
+        if not chunk:
+            return
+        self._pending.append(chunk)
+        self.output_chars += len(chunk)
+        if self._flush_timer is not None:
+            self._flush_timer.resume()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            if self._flush_timer is not None:
+                self._flush_timer.pause()
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        self.set_class(True, "-has-output")
+        self.query_one(".output", Log).write(text)
+
+    def set_progress(self, done: float, total: float, label: str = "") -> None:
+        """Show a progress bar (only once progress arrives)."""
+        self.set_class(True, "-has-progress")
+        self.query_one(".progress", ProgressBar).update(total=total if total > 0 else None, progress=done)
+        self.query_one(".progress-label", Static).update(label)
+
+    def finish(self, result: ToolResult, status: str = "done") -> None:
+        """The tool ended: done, failed or cancelled, with a preview of what it returned."""
+        self._flush()
+        if self._flush_timer is not None:
+            self._flush_timer.pause()
+        self.result = result
+        lines = []
+        if result.output.strip():
+            lines.append(preview(result.output))
+        image = result.data.get("image_path") if isinstance(result.data, dict) else None
+        if image:
+            lines.append(f"image: {image}")
+        self.query_one(".result", Static).update(Content("\n".join(lines)))
+        self.set_class(bool(lines), "-has-result")
+        self.state = status if status in ("done", "failed", "cancelled") else ("done" if result.ok else "failed")
+
+    def mark_invalid(self, errors: list[str]) -> None:
+        """The call did not match the tool's schema; the errors go back to the model."""
+        self._show_notes(errors)
+        self.state = "invalid"
+
+    def mark_denied(self, reason: str | None = None) -> None:
+        """The call was refused (by the user, the policy, or a timeout)."""
+        self._show_notes([f"denied: {reason}"] if reason else [])
+        self.state = "denied"
+
+    # -- helpers -------------------------------------------------------------
+
+    def _show_notes(self, notes: list[str]) -> None:
+        if not self.is_mounted:
+            return
+        self.query_one(".notes", Static).update(Content("\n".join(f"• {note}" for note in notes)))
+        self.set_class(bool(notes), "-has-notes")
+
+    def _key_for(self, binding_id: str) -> str:
+        """The key bound to an action id, after any keymap the app applied."""
+        for _key, binding in self._bindings:
+            if binding.id == binding_id:
+                return self.app.get_key_display(binding)
+        return "?"
+
+    def _show_keys(self) -> None:
+        """The card's own footer line: the keys that work right now."""
+        if not self.is_mounted:
+            return
+        if self._mode == "reason":
+            hints = [("enter", "deny"), (self._key_for("cancel-turn"), "back")]
+        elif self._mode == "edit":
+            hints = [(self._key_for("submit-edit"), "run edited"), (self._key_for("cancel-turn"), "back")]
+        else:
+            hints = [
+                (self._key_for("approve-once"), "allow once"),
+                (self._key_for("approve-session"), f"allow {describe_session_scope(self.call)} for the session"),
+                (self._key_for("approve-always"), "always"),
+                (self._key_for("deny"), "deny"),
+                (self._key_for("edit-arguments"), "edit"),
+                (self._key_for("cancel-turn"), "cancel turn"),
+            ]
+        line = Content("  ").join(
+            Content.styled(key, "bold $text-accent") + Content(f" {label}") for key, label in hints
+        )
+        self.query_one(".keys", Static).update(line)
