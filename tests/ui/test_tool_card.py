@@ -10,6 +10,7 @@ from textual.widgets import Footer, Input, Log, ProgressBar, Static, TextArea
 
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall, ToolResult
+from thau_tui.ui.widgets.ask_card import AskCard
 from thau_tui.ui.widgets.tool_card import ToolCard, render_arguments
 
 
@@ -214,3 +215,32 @@ def test_arguments_render_code_and_key_values():
     assert "timeout: 5" in text and "path: a.py" in text
     long = render_arguments({"content": "\n".join(map(str, range(100))), "path": "x.txt"}).plain
     assert "60 more lines" in long
+
+
+class AskHost(App):
+    def __init__(self, card: AskCard) -> None:
+        super().__init__()
+        self.card = card
+        self.answers: list[str | None] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.card
+
+    def on_ask_card_answered(self, message: AskCard.Answered) -> None:
+        self.answers.append(message.answer)
+
+
+async def test_ask_card_enter_answers_and_escape_dismisses():
+    for keys, expected in ((("4", "2", "enter"), "42"), (("x", "escape"), None)):
+        future = asyncio.get_running_loop().create_future()
+        app = AskHost(AskCard("What is the answer?", future))
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert app.focused is app.card.query_one(Input)
+            assert "What is the answer?" in str(app.card.query_one(".question", Static).render())
+            await pilot.press(*keys)
+            assert future.done() and future.result() == expected
+            assert app.answers == [expected]
+            assert app.card.has_class("-answered")
+            shown = str(app.card.query_one(".answer", Static).render())
+            assert ("42" in shown) if expected else ("dismissed" in shown)

@@ -1,0 +1,75 @@
+"""ApprovalsScreen over a real ApprovalBook (tmp approvals file): list, revoke, close."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.engine.events import Decision
+from thau_tui.tools.base import ToolCall
+from thau_tui.ui.screens.approvals import ApprovalsScreen
+
+
+def filled_book(path) -> ApprovalBook:
+    book = ApprovalBook(path, {"run_python": "deny"})
+    book.remember(ToolCall("run_shell", {"command": "git status"}), "exec", Decision("always"), "s1")
+    book.remember(ToolCall("write_file", {"path": "a", "content": ""}), "write", Decision("session"), "s1")
+    return book
+
+
+class Host(App):
+    def __init__(self, book: ApprovalBook) -> None:
+        super().__init__()
+        self.book = book
+        self.closed = False
+
+    def on_mount(self) -> None:
+        self.push_screen(ApprovalsScreen(self.book), callback=lambda _result: setattr(self, "closed", True))
+
+
+async def test_lists_approvals_and_policy(tmp_path):
+    app = Host(filled_book(tmp_path / "approvals.json"))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen)
+        table = screen.query_one("#approvals-table", DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][:3] == ["always", "run_shell", "git"]
+        assert rows[1][:3] == ["session", "write_file", "any"]
+        policy = screen.query_one("#policy-table", DataTable)
+        assert [str(c) for c in policy.get_row_at(0)] == ["run_python", "deny"]
+
+
+async def test_revoke_removes_the_entry_from_the_book_and_file(tmp_path):
+    path = tmp_path / "approvals.json"
+    book = filled_book(path)
+    app = Host(book)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#approvals-table", DataTable)
+        assert app.focused is table
+        await pilot.press("d")  # the "always" git approval is highlighted first
+        assert [(e.tool, e.program) for e in book.entries()] == [("write_file", None)]
+        assert ApprovalBook(path).entries() == []
+        assert book.decide(ToolCall("run_shell", {"command": "git log"}), "exec", "s1") == "ask"
+        assert table.row_count == 1
+        await pilot.press("delete")
+        assert book.entries() == [] and table.row_count == 0
+        assert app.screen.query_one("#approvals-empty", Static).display
+        await pilot.press("d")  # nothing left: a warning, no error
+        assert book.entries() == []
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.closed and not isinstance(app.screen, ApprovalsScreen)
+
+
+async def test_broken_file_is_reported_on_the_screen(tmp_path):
+    path = tmp_path / "approvals.json"
+    path.write_text("[broken")
+    app = Host(ApprovalBook(path))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        problem = app.screen.query_one("#approvals-problem", Static)
+        assert problem.display and "could not be read" in str(problem.render())

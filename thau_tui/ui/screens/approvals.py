@@ -1,0 +1,113 @@
+"""ApprovalsScreen: what thau runs without asking, and a key to take it back.
+
+Lists the remembered approvals (this session's and the "always" ones from the
+approvals file) and, read-only, the per-tool policy from config.yaml.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from ...engine.approvals import ApprovalBook, RememberedApproval
+
+
+def _when(created: float) -> str:
+    """A timestamp as the user reads it: the time today, else the date."""
+    if not created:
+        return "—"
+    moment = time.localtime(created)
+    if time.strftime("%Y-%m-%d", moment) == time.strftime("%Y-%m-%d"):
+        return time.strftime("%H:%M", moment)
+    return time.strftime("%Y-%m-%d %H:%M", moment)
+
+
+class ApprovalsScreen(ModalScreen[None]):
+    """Remembered approvals and the config policy; `d` revokes the highlighted approval."""
+
+    CSS_PATH = "approvals.tcss"
+
+    BINDINGS = [
+        Binding("d", "revoke", "Revoke", id="revoke-approval", tooltip="Forget the highlighted approval"),
+        Binding("delete", "revoke", "Revoke", id="revoke-approval-delete", show=False),
+        Binding("escape", "close", "Close", id="close-approvals"),
+    ]
+
+    def __init__(self, book: ApprovalBook) -> None:
+        super().__init__()
+        self.book = book
+        self._rows: dict[str, RememberedApproval] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="approvals-dialog"):
+            yield Static("Approvals", id="approvals-title")
+            yield Static("", id="approvals-problem")
+            yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="approvals-empty")
+            yield Static("Policy from config.yaml (tools.policy) — edit the file to change it", classes="section")
+            yield DataTable(id="policy-table", cursor_type="none", show_cursor=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#approvals-table", DataTable)
+        table.add_columns("scope", "tool", "program", "when")
+        policy = self.query_one("#policy-table", DataTable)
+        policy.add_columns("tool", "policy")
+        for tool, value in sorted(self.book.policy.items()):
+            policy.add_row(tool, value)
+        if not self.book.policy:
+            policy.add_row("(none)", "read runs, write and exec ask")
+        problem = self.query_one("#approvals-problem", Static)
+        problem.update(self.book.load_error or "")
+        problem.display = bool(self.book.load_error)
+        self.refresh_table()
+        table.focus()
+
+    def refresh_table(self) -> None:
+        """Re-read the book into the table, keeping the cursor near where it was."""
+        table = self.query_one("#approvals-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        self._rows.clear()
+        for index, entry in enumerate(self.book.entries()):
+            key = str(index)
+            self._rows[key] = entry
+            table.add_row(
+                entry.scope,
+                entry.tool,
+                entry.program or Content.styled("any", "italic"),
+                _when(entry.created),
+                key=key,
+            )
+        if self._rows:
+            table.move_cursor(row=min(row, len(self._rows) - 1))
+        empty = self.query_one("#approvals-empty", Static)
+        empty.update("" if self._rows else "Nothing remembered: write and exec tools ask every time.")
+        empty.display = not self._rows
+
+    def selected(self) -> RememberedApproval | None:
+        """The highlighted approval, if any."""
+        table = self.query_one("#approvals-table", DataTable)
+        if not self._rows or not table.is_valid_row_index(table.cursor_row):
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return self._rows.get(row_key.value)
+
+    def action_revoke(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            self.notify("No approval is selected.", severity="warning")
+            return
+        self.book.revoke(entry)
+        what = f"{entry.tool}" + (f" ({entry.program})" if entry.program else "")
+        self.notify(f"Revoked: {what} — it will ask again.")
+        self.refresh_table()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,103 @@
+"""AskCard: the model's ask_user question, inline in the chat, with an answer box.
+
+Enter resolves the engine's future with the typed text; Esc resolves it with
+None (the tool then tells the model the user dismissed the question).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Static
+
+
+class AskCard(Widget):
+    """A question from the model and the user's answer."""
+
+    DEFAULT_CSS = """
+    AskCard {
+        height: auto;
+        margin: 1 0 0 0;
+        padding: 0 1;
+        border: round $accent;
+        background: $boost;
+    }
+    AskCard.-answered { border: round $panel-lighten-2; }
+    AskCard .question { height: auto; text-style: bold; }
+    AskCard .answer { display: none; height: auto; color: $text-muted; }
+    AskCard.-answered .answer { display: block; }
+    AskCard.-answered Input { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "dismiss_question", "Dismiss", id="dismiss-question", tooltip="Leave the question unanswered"),
+    ]
+
+    class Answered(Message):
+        """The user answered (text) or dismissed (None) the question."""
+
+        def __init__(self, card: AskCard, answer: str | None) -> None:
+            self.card = card
+            self.answer = answer
+            super().__init__()
+
+        @property
+        def control(self) -> AskCard:
+            return self.card
+
+    def __init__(self, question: str, future: asyncio.Future | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.question = question
+        self.future = future
+        self.answer: str | None = None
+        self.answered = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.assemble(("? ", "bold $text-accent"), self.question), classes="question")
+        yield Input(placeholder="Your answer — Enter sends, Esc dismisses", classes="reply")
+        yield Static("", classes="answer")
+
+    def on_mount(self) -> None:
+        if self.future is not None:
+            self.future.add_done_callback(self._on_future_done)
+        self.query_one(Input).focus()
+        self.scroll_visible()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc belongs to the card only while the question is open."""
+        return not self.answered if action == "dismiss_question" else True
+
+    @on(Input.Submitted, ".reply")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._resolve(event.value)
+
+    def action_dismiss_question(self) -> None:
+        self._resolve(None)
+
+    def _resolve(self, answer: str | None) -> None:
+        if self.answered:
+            return
+        if self.future is not None and not self.future.done():
+            self.future.set_result(answer)
+        self._show(answer)
+        self.post_message(self.Answered(self, answer))
+
+    def _on_future_done(self, future: asyncio.Future) -> None:
+        """The engine stopped waiting (turn cancelled, timeout): close the box."""
+        if not self.answered:
+            self._show(None if future.cancelled() else future.result())
+
+    def _show(self, answer: str | None) -> None:
+        self.answered = True
+        self.answer = answer
+        self.add_class("-answered")
+        text = Content.styled("(dismissed)", "italic") if answer is None else Content(f"→ {answer}")
+        self.query_one(".answer", Static).update(text)
+        self.refresh_bindings()
