@@ -1,0 +1,196 @@
+"""`thau`: the chat (default), --message one-shot, doctor, and the training commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import ConfigResult, load_config
+from .paths import default_config_file
+
+
+def _config(args) -> ConfigResult:
+    path = Path(args.config).expanduser() if getattr(args, "config", None) else default_config_file()
+    result = load_config(path)
+    if getattr(args, "model", None):
+        result.config.model.path = args.model
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="thau", description="A terminal assistant over a local GGUF model.")
+    parser.add_argument("--version", action="version", version=f"thau {__version__}")
+    parser.add_argument("-m", "--message", help="answer one message without the TUI, streaming to stdout")
+    parser.add_argument("--yes", action="store_true",
+                        help="with --message: approve tool calls that would ask (never those the config denies)")
+    parser.add_argument("--resume", action="store_true", help="reopen the last chat")
+    parser.add_argument("--config", help="config.yaml to use (default: ./config.yaml, else the user config dir)")
+    parser.add_argument("--model", help="a GGUF file to run instead of the configured one")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    doctor = sub.add_parser("doctor", help="print what thau sees: python, llama.cpp build, torch device, models")
+    doctor.set_defaults(func=run_doctor)
+    try:
+        from .train.cli import register
+    except ImportError as exc:  # training extras missing: say so instead of failing
+        missing = str(exc)
+        for name in ("data", "train", "eval", "export"):
+            stub = sub.add_parser(name, help=f"(unavailable: {missing})")
+            stub.set_defaults(func=lambda _a, m=missing: _fail(f"training commands need the train extras: {m}"))
+    else:
+        register(sub)
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"thau: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is not None:
+        if args.command == "doctor":
+            return run_doctor(args)
+        return int(args.func(args) or 0)
+    if args.message is not None:
+        return run_message(args)
+    return run_chat(args)
+
+
+def run_chat(args) -> int:
+    from .ui.app import ThauApp
+
+    result = _config(args)
+    ThauApp(result, resume=args.resume).run()
+    return 0
+
+
+def run_message(args) -> int:
+    """One answer on stdout; tool cards and errors on stderr."""
+    from rich.console import Console
+
+    from .engine.agent import Agent
+    from .engine.approvals import ApprovalBook
+    from .engine.events import ApprovalRequested, Decision, Error, QuestionAsked, TextDelta, ToolCallInvalid
+    from .engine.events import ToolCallProposed, ToolDenied, ToolFinished, ToolOutput, TurnDone
+    from .engine.models import load_backend
+    from .engine.store import Store
+    from .paths import approvals_path, database_path
+    from .tools import build_registry
+
+    err = Console(stderr=True)
+    result = _config(args)
+    for error in result.errors:
+        err.print(f"[yellow]config:[/] {error} (using the default for it)")
+    config = result.config
+    try:
+        with err.status("loading model…"):
+            backend = load_backend(config)
+    except Exception as exc:
+        return _fail(str(exc))
+    registry = build_registry()
+    agent = Agent(config, registry, approvals=ApprovalBook(approvals_path(), config.tools.policy),
+                  store=Store(database_path()), backend=backend)
+    session = agent.new_session()
+    failed = False
+
+    async def consume() -> None:
+        nonlocal failed
+        async for event in agent.run_turn(session, args.message):
+            match event:
+                case TextDelta(text=text):
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                case ToolCallProposed(call=call, risk=risk):
+                    err.print(f"\n[bold]tool[/] {call.name} [dim]({risk})[/] {call.arguments}")
+                case ToolCallInvalid(errors=errors):
+                    err.print("[red]invalid call:[/] " + "; ".join(errors))
+                case ApprovalRequested(future=future):
+                    if args.yes:
+                        future.set_result(Decision("once", by="--yes"))
+                    else:
+                        future.set_result(Decision("deny", reason="not approved: rerun with --yes to allow it"))
+                case QuestionAsked(question=question, future=future):
+                    answer = input(f"{question} ") if sys.stdin.isatty() else None
+                    future.set_result(answer)
+                case ToolOutput(chunk=chunk):
+                    err.print(chunk, end="", style="dim", markup=False, highlight=False)
+                case ToolDenied(call=call, reason=reason):
+                    err.print(f"[yellow]denied[/] {call.name}: {reason}")
+                case ToolFinished(call=call, status=status):
+                    err.print(f"[dim]{call.name}: {status}[/]")
+                case Error(message=message):
+                    err.print(f"[red]error:[/] {message}")
+                    failed = True
+                case TurnDone():
+                    sys.stdout.write("\n")
+
+    try:
+        asyncio.run(consume())
+    except KeyboardInterrupt:
+        agent.cancel()
+        return 130
+    finally:
+        session.close()
+    return 1 if failed else 0
+
+
+def run_doctor(args) -> int:
+    """Print what thau sees, one fact a line."""
+    from .engine.models import find_adapters, find_models, resolve_model
+    from .paths import config_dir, data_dir
+
+    result = _config(args)
+    lines = [f"thau {__version__}", f"python {platform.python_version()} ({sys.executable})",
+             f"platform {platform.platform()}"]
+    try:
+        import llama_cpp
+
+        build = "CPU"
+        info = llama_cpp.llama_print_system_info().decode(errors="replace")
+        for name in ("METAL", "CUDA", "VULKAN", "HIP"):
+            if name in info.upper():
+                build = name.capitalize() if name != "CUDA" else "CUDA"
+        offload = llama_cpp.llama_supports_gpu_offload()
+        lines.append(f"llama-cpp-python {llama_cpp.__version__}: {build} build, gpu offload {'yes' if offload else 'no'}")
+    except Exception as exc:
+        lines.append(f"llama-cpp-python: not usable ({exc})")
+    try:
+        import torch
+
+        device = "mps" if torch.backends.mps.is_available() else "cuda" if torch.cuda.is_available() else "cpu"
+        lines.append(f"torch {torch.__version__}: device {device}")
+    except ImportError:
+        lines.append("torch: not installed (images and training need `pip install 'thau[images,train]'`)")
+    try:
+        model, lora = resolve_model(result.config)
+        lines.append(f"model {model} ({'found' if model.is_file() else 'MISSING'})")
+        lines.append(f"adapter {lora if lora else 'none'}")
+    except Exception as exc:
+        lines.append(f"model: {exc}")
+    lines.append("models found: " + (", ".join(p.name for p in find_models()) or "none"))
+    lines.append("adapters found: " + (", ".join(str(p) for p in find_adapters(Path(result.config.train.runs_dir))) or "none"))
+    state = "ok" if result.ok else "INVALID: " + "; ".join(result.errors)
+    lines.append(f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})")
+    lines.append(f"config dir {config_dir()}")
+    lines.append(f"data dir {data_dir()}")
+    try:
+        from .tools.shell import sandbox_status
+
+        lines.append(f"shell sandbox: {sandbox_status(result.config)}")
+    except Exception as exc:
+        lines.append(f"shell sandbox: unknown ({exc})")
+    lines.append(f"image model: {result.config.images.model or 'not configured (images.model in config.yaml)'}")
+    lines.append(f"THAU_HOME {os.environ.get('THAU_HOME', '(not set)')}")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

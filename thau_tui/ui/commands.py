@@ -1,0 +1,51 @@
+"""Slash commands in the input box and the same actions in the command palette."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+# command -> (action name, help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "new": ("new_chat", "start a new chat"),
+    "sessions": ("toggle_sessions", "show or hide past chats"),
+    "model": ("choose_model", "choose the model or adapter"),
+    "export": ("export", "save this chat as Markdown and JSONL"),
+    "approvals": ("approvals", "review remembered approvals"),
+    "gallery": ("gallery", "generated images"),
+    "train": ("training", "the training screen"),
+    "help": ("help", "keys and commands"),
+}
+
+
+class SlashCommands:
+    """Mixin for the app: `/name args` typed in the input runs an action."""
+
+    async def run_slash(self, text: str) -> None:
+        name, _, arg = text[1:].strip().partition(" ")
+        entry = COMMANDS.get(name.lower())
+        if entry is None:
+            known = ", ".join(f"/{n}" for n in COMMANDS)
+            self.notify(f"unknown command /{name}; try {known}", severity="error")
+            return
+        action = entry[0]
+        if action == "export" and arg.strip() in ("md", "jsonl"):
+            self.action_export(arg.strip())
+            return
+        await self.run_action(action)
+
+
+class ThauCommands(Provider):
+    """The palette (Ctrl+P) lists thau's commands."""
+
+    async def discover(self) -> Hits:
+        for name, (action, help_text) in COMMANDS.items():
+            yield DiscoveryHit(f"/{name}", partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, (action, help_text) in COMMANDS.items():
+            score = matcher.match(f"/{name} {help_text}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(f"/{name}"), partial(self.app.run_action, action), help=help_text)

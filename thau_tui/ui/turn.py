@@ -1,0 +1,112 @@
+"""Renders one turn's events into the chat. The only place the UI matches on events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..engine.events import (
+    ApprovalRequested,
+    Error,
+    QuestionAsked,
+    TextDelta,
+    ToolCallInvalid,
+    ToolCallProposed,
+    ToolDenied,
+    ToolFinished,
+    ToolOutput,
+    ToolProgress,
+    ToolStarted,
+    TurnDone,
+)
+from ..tools.base import ToolCall
+from .widgets.chat import AssistantMessage, ChatView, NoteMessage
+
+if TYPE_CHECKING:
+    from .app import ThauApp
+
+
+class TurnView:
+    """Owns the widgets of the turn in progress."""
+
+    def __init__(self, app: "ThauApp", chat: ChatView) -> None:
+        self.app = app
+        self.chat = chat
+        self.assistant: AssistantMessage | None = None
+        self.cards: dict[str, object] = {}
+        self.text = ""
+
+    async def _assistant(self) -> AssistantMessage:
+        if self.assistant is None:
+            self.assistant = AssistantMessage(render_hz=self.app.config.ui.render_hz)
+            await self.chat.add(self.assistant)
+        return self.assistant
+
+    async def _close_assistant(self) -> None:
+        if self.assistant is not None:
+            await self.assistant.finish()
+            if not self.assistant.text.strip():
+                await self.assistant.remove()
+            self.assistant = None
+
+    async def _card(self, call: ToolCall, risk: str):
+        from .widgets.tool_card import ToolCard
+
+        await self._close_assistant()
+        card = ToolCard(call, risk, validate=self.app.registry.validate)
+        self.cards[call.id] = card
+        await self.chat.add(card)
+        return card
+
+    async def handle(self, event) -> None:
+        match event:
+            case TextDelta(text=text):
+                self.text += text
+                (await self._assistant()).append_text(text)
+            case ToolCallProposed(call=call, risk=risk):
+                await self._card(call, risk)
+            case ToolCallInvalid(call=call, errors=errors):
+                card = self.cards.get(call.id) if call else None
+                if card is None:
+                    card = await self._card(call or ToolCall("(unreadable call)", {}), "exec")
+                card.mark_invalid(errors)
+            case ApprovalRequested(call=call, future=future):
+                card = self.cards.get(call.id) or await self._card(call, event.risk)
+                card.request_approval(future)
+                self.app.status.activity = f"waiting for approval: {call.name}"
+            case QuestionAsked(question=question, future=future):
+                from .widgets.ask_card import AskCard
+
+                await self._close_assistant()
+                card = AskCard(question, future)
+                await self.chat.add(card)
+                card.focus()
+            case ToolDenied(call=call, reason=reason):
+                if (card := self.cards.get(call.id)) is not None:
+                    card.mark_denied(reason)
+                self.app.focus_input()
+            case ToolStarted(call=call):
+                if (card := self.cards.get(call.id)) is not None:
+                    card.set_running()
+                self.app.status.activity = f"running {call.name}…"
+                self.app.focus_input()
+            case ToolOutput(call_id=call_id, chunk=chunk):
+                if (card := self.cards.get(call_id)) is not None:
+                    card.append_output(chunk)
+            case ToolProgress(call_id=call_id, done=done, total=total, label=label):
+                if (card := self.cards.get(call_id)) is not None:
+                    card.set_progress(done, total, label)
+            case ToolFinished(call=call, result=result, status=status):
+                if (card := self.cards.get(call.id)) is not None:
+                    card.finish(result, status)
+                self.app.status.activity = ""
+                image = result.data.get("image_path") if result.data else None
+                if image:
+                    self.app.show_image(image)
+            case Error(message=message):
+                await self._close_assistant()
+                await self.chat.add(NoteMessage(message, "error"))
+            case TurnDone(stats=stats):
+                await self._close_assistant()
+                if stats.cancelled:
+                    await self.chat.add(NoteMessage("stopped", "warning"))
+                self.app.show_stats(stats)
