@@ -106,6 +106,8 @@ async def test_escape_cancels_the_turn():
         await pilot.press("escape")
         assert future.result() == Decision("cancel")
         assert app.card.state == "cancelled"
+        app.card.mark_denied("cancelled")  # the engine's ToolDenied for a cancel keeps what the user saw
+        assert app.card.state == "cancelled"
 
 
 async def test_edit_rejects_bad_json_and_schema_errors_then_runs_the_edit():

@@ -397,7 +397,13 @@ class ToolCard(Widget, can_focus=True):
         self.state = "invalid"
 
     def mark_denied(self, reason: str | None = None) -> None:
-        """The call was refused (by the user, the policy, or a timeout)."""
+        """The call was refused (by the user, the policy, or a timeout).
+
+        A card the user already cancelled stays "cancelled": the engine reports
+        that as a denial too, and the user should see what they pressed.
+        """
+        if self.state == "cancelled":
+            return
         self._show_notes([f"denied: {reason}"] if reason else [])
         self.state = "denied"
 
