@@ -1,0 +1,82 @@
+"""ImagePane in a one-widget host app: show, caption, move between images, copy the path."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image as PILImage
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+from thau_tui.ui.widgets.image_pane import ImagePane
+
+
+def make_png(folder, name, colour, prompt, seed):
+    path = folder / f"{name}.png"
+    PILImage.new("RGB", (32, 24), colour).save(path)
+    sidecar = {"prompt": prompt, "negative_prompt": "", "width": 32, "height": 24, "steps": 2,
+               "guidance": 0.0, "seed": seed, "model": "tiny", "device": "cpu", "dtype": "float32",
+               "duration_s": 0.1, "created": "2025-01-01T00:00:00+00:00"}
+    path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
+    return path
+
+
+class Host(App):
+    def compose(self) -> ComposeResult:
+        yield ImagePane(id="images")
+
+
+def caption(app) -> str:
+    return str(app.query_one("#image-caption", Static).render())
+
+
+async def test_add_shows_image_and_caption_then_moves_and_copies(tmp_path):
+    red = make_png(tmp_path, "red", (255, 0, 0), "a red square", 7)
+    blue = make_png(tmp_path, "blue", (0, 0, 255), "a blue square", 8)
+    app = Host()
+    messages: dict[int, ImagePane.Shown] = {}  # by identity: the hook sees a message at each hop as it bubbles
+
+    def hook(message):
+        if isinstance(message, ImagePane.Shown):
+            messages[id(message)] = message
+
+    async with app.run_test(size=(60, 30), message_hook=hook) as pilot:
+        pane = app.query_one(ImagePane)
+        pane.add(red)
+        await pilot.pause()
+        view = pane.query_one("#image-view")
+        assert view.image == red
+        assert "a red square" in caption(app) and "seed 7" in caption(app) and "32x24" in caption(app)
+
+        pane.add(blue)
+        await pilot.pause()
+        assert view.image == blue and "a blue square" in caption(app)
+        assert "image 2/2" in str(pane.query_one("#image-position", Static).render())
+
+        pane.focus()
+        await pilot.press("left_square_bracket")
+        assert view.image == red and "a red square" in caption(app)
+        await pilot.press("left_square_bracket")  # already first: stays
+        assert pane.current == red
+        await pilot.press("right_square_bracket")
+        assert view.image == blue
+
+        await pilot.press("c")
+        assert app.clipboard == str(blue)
+        shown = [m.path for m in messages.values()]
+        assert shown == [red, blue, red, blue]
+
+
+async def test_add_twice_keeps_one_entry_and_missing_file_says_so(tmp_path):
+    red = make_png(tmp_path, "red", (255, 0, 0), "a red square", 7)
+    app = Host()
+    async with app.run_test(size=(60, 30)) as pilot:
+        pane = app.query_one(ImagePane)
+        pane.add(red)
+        pane.add(red)
+        assert pane.images == [red]
+        gone = tmp_path / "gone.png"
+        pane.add(gone)
+        await pilot.pause()
+        assert pane.query_one("#image-view").image is None
+        assert "the file is gone" in caption(app)

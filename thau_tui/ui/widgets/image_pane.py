@@ -1,0 +1,159 @@
+"""ImagePane: the images made in this chat, one at a time, with prompt, seed and size.
+
+textual-image picks Kitty graphics, Sixel or Unicode half-blocks for the
+terminal. It asks the terminal what it supports when first imported, which is
+only possible before Textual takes over the screen: import this module before
+`App.run()`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_image.widget import Image
+
+from ...tools.imaging.records import ImageRecord
+
+
+def describe(path: Path) -> str:
+    """Prompt, seed and size of an image: from its sidecar, else its PNG text, else its name."""
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        try:
+            record = ImageRecord.from_sidecar(sidecar)
+            return f"{record.prompt}\nseed {record.seed} · {record.width}x{record.height} · {record.steps} steps"
+        except ValueError:
+            pass
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as image:
+            text = getattr(image, "text", {}) or {}
+            size = f"{image.width}x{image.height}"
+        if "prompt" in text:
+            return f"{text['prompt']}\nseed {text.get('seed', '?')} · {size}"
+        return f"{path.name}\n{size}"
+    except (OSError, json.JSONDecodeError):
+        return f"{path.name}\n(cannot be read)"
+
+
+def viewer_command() -> list[str] | None:
+    """The system image viewer launcher: `open` on macOS, `xdg-open` elsewhere; None if absent."""
+    name = "open" if sys.platform == "darwin" else "xdg-open"
+    found = shutil.which(name)
+    return [found] if found else None
+
+
+class ImagePane(Widget, can_focus=True):
+    """Shows one image of this session's list, its caption below; `[`/`]` move through them."""
+
+    DEFAULT_CSS = """
+    ImagePane { layout: vertical; height: 1fr; padding: 0 1; }
+    ImagePane #image-view { width: 100%; height: 1fr; }
+    ImagePane #image-caption { height: auto; max-height: 6; color: $text-muted; }
+    ImagePane #image-position { height: 1; color: $text-muted; text-style: italic; }
+    ImagePane:focus-within #image-position { color: $text; }
+    """
+
+    BINDINGS = [
+        Binding("o", "open_image", "Open", id="image-open", tooltip="Open the image in the system viewer"),
+        Binding("c", "copy_path", "Copy path", id="image-copy-path", tooltip="Copy the image's file path"),
+        Binding("left_square_bracket", "previous_image", "Prev", id="image-previous", tooltip="Previous image"),
+        Binding("right_square_bracket", "next_image", "Next", id="image-next", tooltip="Next image"),
+    ]
+
+    index: reactive[int] = reactive(-1, init=False)
+
+    @dataclass
+    class Shown(Message):
+        """An image is now on display."""
+
+        pane: "ImagePane"
+        path: Path
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.images: list[Path] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("no images yet", id="image-position")
+        yield Image(None, id="image-view")
+        yield Static("", id="image-caption")
+
+    @property
+    def current(self) -> Path | None:
+        """The image on display, if any."""
+        return self.images[self.index] if 0 <= self.index < len(self.images) else None
+
+    def add(self, path: str | Path) -> None:
+        """Append an image to this session's list (once) and show it."""
+        path = Path(path)
+        if path not in self.images:
+            self.images.append(path)
+        self.show(path)
+
+    def show(self, path: str | Path) -> None:
+        """Show an image; one not in the list yet is added to it."""
+        path = Path(path)
+        if path not in self.images:
+            self.images.append(path)
+        index = self.images.index(path)
+        if index == self.index:
+            self._display(index)  # same slot: the watcher would not fire, the list may have grown
+        else:
+            self.index = index
+
+    def watch_index(self, index: int) -> None:
+        self._display(index)
+
+    def _display(self, index: int) -> None:
+        path = self.current
+        if path is None:
+            return
+        view = self.query_one("#image-view", Image)
+        view.image = path if path.is_file() else None
+        caption = describe(path) if path.is_file() else f"{path.name}\n(the file is gone)"
+        self.query_one("#image-caption", Static).update(caption)
+        self.query_one("#image-position", Static).update(f"image {index + 1}/{len(self.images)}")
+        self.post_message(self.Shown(self, path))
+
+    def action_previous_image(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+
+    def action_next_image(self) -> None:
+        if self.index < len(self.images) - 1:
+            self.index += 1
+
+    def action_copy_path(self) -> None:
+        path = self.current
+        if path is None:
+            self.notify("no image to copy the path of", severity="warning")
+            return
+        self.app.copy_to_clipboard(str(path))
+        self.notify(str(path), title="path copied")
+
+    def action_open_image(self) -> None:
+        path = self.current
+        if path is None:
+            self.notify("no image to open", severity="warning")
+            return
+        command = viewer_command()
+        if command is None:
+            tool = "open" if sys.platform == "darwin" else "xdg-open (package xdg-utils)"
+            self.notify(f"cannot open images here: {tool} is not installed. The file is {path}",
+                        severity="error", timeout=10)
+            return
+        subprocess.Popen([*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
