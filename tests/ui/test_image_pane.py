@@ -80,3 +80,75 @@ async def test_add_twice_keeps_one_entry_and_missing_file_says_so(tmp_path):
         await pilot.pause()
         assert pane.query_one("#image-view").image is None
         assert "the file is gone" in caption(app)
+
+
+class GalleryHost(App):
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = folder
+        self.received = []
+
+    def on_mount(self) -> None:
+        from thau_tui.ui.screens.gallery import GalleryScreen
+
+        self.push_screen(GalleryScreen(self.folder))
+
+    def on_gallery_screen_show(self, message) -> None:
+        self.received.append(message)
+
+    def on_gallery_screen_rerun(self, message) -> None:
+        self.received.append(message)
+
+
+async def test_gallery_lists_newest_first_previews_and_reruns(tmp_path):
+    import os
+
+    from thau_tui.ui.screens.gallery import GalleryScreen
+
+    old = make_png(tmp_path, "old", (255, 0, 0), "an old red square", 7)
+    new = make_png(tmp_path, "new", (0, 0, 255), "a new blue square", 8)
+    for path, created in ((old, "2025-01-01T00:00:00+00:00"), (new, "2025-02-01T00:00:00+00:00")):
+        data = json.loads(path.with_suffix(".json").read_text())
+        data["created"] = created
+        data["negative_prompt"] = "blur" if path == new else ""
+        path.with_suffix(".json").write_text(json.dumps(data))
+    app = GalleryHost(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, GalleryScreen)
+        assert [r.prompt for r in screen.records] == ["a new blue square", "an old red square"]
+        assert screen.query_one("#gallery-image").image == new
+        assert "a new blue square" in str(screen.query_one("#gallery-caption").render())
+
+        await pilot.press("down")
+        assert screen.query_one("#gallery-image").image == old
+        await pilot.press("up")
+        await pilot.press("r")
+        await pilot.pause()
+        rerun = app.received[-1]
+        assert isinstance(rerun, GalleryScreen.Rerun) and rerun.seed == 8
+        assert rerun.arguments() == {"prompt": "a new blue square", "negative_prompt": "blur", "width": 32,
+                                     "height": 24, "steps": 2, "guidance": 0.0, "seed": 8}
+        assert not isinstance(app.screen, GalleryScreen)
+
+        app.push_screen(GalleryScreen(tmp_path))
+        await pilot.pause()
+        await pilot.press("down", "R")
+        await pilot.pause()
+        rerun = app.received[-1]
+        assert rerun.prompt == "an old red square" and rerun.seed is None and "seed" not in rerun.arguments()
+
+        app.push_screen(GalleryScreen(tmp_path))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.received[-1], GalleryScreen.Show) and app.received[-1].path == new
+
+        empty = tmp_path / "empty"
+        os.mkdir(empty)
+        app.push_screen(GalleryScreen(empty))
+        await pilot.pause()
+        assert "No images yet" in str(app.screen.query_one("#gallery-caption").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, GalleryScreen)

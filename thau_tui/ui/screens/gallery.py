@@ -1,0 +1,152 @@
+"""GalleryScreen: every image thau has made, newest first, with a preview and re-run keys.
+
+The screen never generates: re-running posts `GalleryScreen.Rerun`, which the
+app turns into a generate_image call (so it goes through approval like any call).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual_image.widget import Image
+
+from ...tools.imaging.records import ImageRecord, list_images
+
+EMPTY = (
+    "No images yet. Ask for one in the chat (\"draw a lighthouse at dusk\"); "
+    "images.model in config.yaml must name a local diffusers model."
+)
+
+
+def _when(created: str) -> str:
+    """The sidecar's ISO time as 'YYYY-MM-DD HH:MM'."""
+    return created[:16].replace("T", " ") if created else "—"
+
+
+class GalleryScreen(Screen[None]):
+    """Generated images (from their sidecars) with a preview of the highlighted one."""
+
+    CSS_PATH = "gallery.tcss"
+
+    BINDINGS = [
+        Binding("enter", "show", "Show", id="gallery-show", tooltip="Show the image in the chat's image pane"),
+        Binding("r", "rerun(True)", "Re-run", id="gallery-rerun", tooltip="Generate again with the same seed"),
+        Binding("R", "rerun(False)", "New seed", id="gallery-rerun-new-seed",
+                tooltip="Generate again with a new random seed"),
+        Binding("escape", "close", "Close", id="gallery-close"),
+    ]
+
+    @dataclass
+    class Show(Message):
+        """Show this image in the chat's image pane."""
+
+        path: Path
+
+    @dataclass
+    class Rerun(Message):
+        """Generate this prompt again; `seed` None means a new random one."""
+
+        prompt: str
+        params: dict[str, Any]
+        seed: int | None
+
+        def arguments(self) -> dict[str, Any]:
+            """The generate_image arguments for this re-run (empty values left out)."""
+            args: dict[str, Any] = {"prompt": self.prompt}
+            args.update({k: v for k, v in self.params.items() if v not in (None, "")})
+            if self.seed is not None:
+                args["seed"] = self.seed
+            return args
+
+    def __init__(self, folder: Path | None = None) -> None:
+        super().__init__()
+        self.folder = folder
+        self.records: list[ImageRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("Images", id="gallery-title")
+        with Horizontal(id="gallery-body"):
+            yield OptionList(id="gallery-list")
+            with Vertical(id="gallery-preview"):
+                yield Image(None, id="gallery-image")
+                yield Static("", id="gallery-caption")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_list()
+
+    def refresh_list(self) -> None:
+        """Read the sidecars again and rebuild the list."""
+        self.records = list_images(self.folder)
+        options = self.query_one("#gallery-list", OptionList)
+        options.clear_options()
+        for record in self.records:
+            label = Content.assemble(
+                (record.prompt.splitlines()[0][:60] if record.prompt else "(no prompt)", "bold"),
+                "\n",
+                (f"{_when(record.created)} · seed {record.seed} · {record.width}x{record.height}", "$text-muted"),
+            )
+            options.add_option(Option(label, id=str(record.path)))
+        if self.records:
+            options.highlighted = 0
+            self._preview(self.records[0])
+        else:
+            self.query_one("#gallery-caption", Static).update(EMPTY)
+        options.focus()
+
+    @property
+    def selected(self) -> ImageRecord | None:
+        """The highlighted image's record."""
+        index = self.query_one("#gallery-list", OptionList).highlighted
+        return self.records[index] if index is not None and 0 <= index < len(self.records) else None
+
+    def _preview(self, record: ImageRecord) -> None:
+        self.query_one("#gallery-image", Image).image = record.path
+        lines = [
+            record.prompt,
+            f"negative: {record.negative_prompt}" if record.negative_prompt else "",
+            f"seed {record.seed} · {record.width}x{record.height} · {record.steps} steps · guidance {record.guidance}",
+            f"{Path(record.model).name} on {record.device} ({record.dtype}) · {record.duration_s:.1f} s",
+            str(record.path),
+        ]
+        self.query_one("#gallery-caption", Static).update("\n".join(line for line in lines if line))
+
+    @on(OptionList.OptionHighlighted, "#gallery-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        record = self.selected
+        if record is not None:
+            self._preview(record)
+
+    @on(OptionList.OptionSelected, "#gallery-list")
+    def _selected(self, _event: OptionList.OptionSelected) -> None:
+        self.action_show()
+
+    def action_show(self) -> None:
+        record = self.selected
+        if record is None:
+            return
+        # To the app, not the screen: the screen is gone once dismissed.
+        self.app.post_message(self.Show(record.path))
+        self.dismiss()
+
+    def action_rerun(self, same_seed: bool) -> None:
+        record = self.selected
+        if record is None:
+            self.notify("no image to re-run", severity="warning")
+            return
+        self.app.post_message(self.Rerun(record.prompt, record.params(), record.seed if same_seed else None))
+        self.dismiss()
+
+    def action_close(self) -> None:
+        self.dismiss()
