@@ -1,0 +1,126 @@
+"""The training screen driven by pilot: a real trainer run, and a scripted child for the ending."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Label, ProgressBar, Static
+
+from thau_tui.config import Config
+from thau_tui.ui.screens.training import TrainingRun, TrainingScreen
+
+
+class HostApp(App):
+    """A one-screen host that holds the run, as the real app does."""
+
+    def __init__(self, screen_factory) -> None:
+        super().__init__()
+        self.training_run = None
+        self.used: list[TrainingScreen.UseAdapter] = []
+        self._factory = screen_factory
+
+    def on_mount(self) -> None:
+        self.push_screen(self._factory())
+
+    def on_training_screen_use_adapter(self, message: TrainingScreen.UseAdapter) -> None:
+        self.used.append(message)
+
+
+async def wait_until(pilot, condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.1)
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time, pathlib
+    run = pathlib.Path(sys.argv[1])
+    def say(**event):
+        print(json.dumps(event), flush=True)
+    say(event="start", run_dir=str(run), total_steps=4, device="cpu", examples=8)
+    for step in range(1, 5):
+        say(event="step", step=step, total_steps=4, epoch=step / 4, loss=2.0 / step, lr=1e-4,
+            tokens_per_s=120.0, eta_s=4 - step, elapsed_s=step)
+        if step == 2:
+            say(event="eval", step=2, eval_loss=1.5)
+        time.sleep(0.05)
+    print("a plain line", file=sys.stderr, flush=True)
+    (run / "adapter.gguf").write_bytes(b"GGUF")
+    scores = lambda o: {"n": 10, "call_cases": 8, "no_call_cases": 2, "overall": o, "exact_match": o}
+    summary = {"before": scores(0.2), "after": scores(0.7), "steps": 4, "adapter_gguf": str(run / "adapter.gguf")}
+    (run / "summary.json").write_text(json.dumps(summary))
+    say(event="done", run_dir=str(run), adapter=str(run / "adapter"), summary=summary)
+    """
+)
+
+
+async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", command=[sys.executable, str(script), str(tmp_path / "run")])
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await run.start()
+        await wait_until(pilot, lambda: run.status == "done", 30, "the scripted run to finish")
+        await run.wait()
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")
+        assert str(screen.query_one("#training-step", Label).content) == "step 4/4"
+        assert screen.query_one("#training-progress", ProgressBar).percentage == 1.0
+        assert screen.plotted_points == 5  # 4 train losses + 1 eval loss
+        assert run.eval_losses == [(2, 1.5)]
+        assert "a plain line" in run.log
+        table = screen.query_one("#eval-table", DataTable)
+        overall = [table.get_row_at(i) for i in range(table.row_count) if table.get_row_at(i)[0] == "overall"][0]
+        assert overall[1:] == ["0.200", "0.700", "+0.500"]
+        assert "beats the current model" in str(screen.query_one("#adapter-verdict", Static).content)
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.used and app.used[0].path == tmp_path / "run" / "adapter.gguf" and app.used[0].better
+
+
+async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import json, time\n"
+        "print(json.dumps({'event': 'start', 'run_dir': 'x', 'total_steps': 100, 'device': 'cpu', 'examples': 1}), flush=True)\n"
+        "for i in range(1, 101):\n"
+        "    print(json.dumps({'event': 'step', 'step': i, 'total_steps': 100, 'loss': 1.0, 'epoch': 0.0}), flush=True)\n"
+        "    time.sleep(0.05)\n",
+        encoding="utf-8",
+    )
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", command=[sys.executable, str(script)])
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run.start()
+        app.training_run = run
+        await wait_until(pilot, lambda: run.step >= 3, 20, "a few steps")
+        await pilot.press("escape")  # back: the screen goes, the run does not
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, TrainingScreen)
+        seen = run.step
+        await wait_until(pilot, lambda: run.step > seen, 20, "steps while the screen is closed")
+        assert run.running
+        app.push_screen(TrainingScreen(Config()))  # no run passed: it finds the app's
+        await pilot.pause(0.5)
+        assert app.screen.run is run
+        assert app.screen.plotted_points > seen
+        await pilot.press("x")
+        await asyncio.wait_for(run.wait(), 20)
+        assert not run.running
+
+
+def test_bad_recipe_is_reported_not_started(tmp_path):
+    from thau_tui.train.cli import check_recipe
+
+    assert "recipe not found" in check_recipe(tmp_path / "missing.yaml")

@@ -1,0 +1,355 @@
+"""The training commands of `thau`: data build / from-history, train, eval, export.
+
+`register(subparsers)` adds them to the main `thau` parser; each sets `func`,
+which returns the exit code. `main(argv)` builds a parser of its own (tests,
+and `python -m thau_tui.train.cli`). Heavy modules are imported inside the
+commands, so `thau --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from .score import SCORE_KEYS
+
+COUNT_KEYS = ("n", "call_cases", "no_call_cases")
+
+
+def _err(message: str) -> int:
+    """Print a problem on stderr and return the exit code for a usage error."""
+    print(f"thau: {message}", file=sys.stderr)
+    return 2
+
+
+def scores_table(after: dict[str, Any], before: dict[str, Any] | None = None, title: str = "Tool-calling score") -> Table:
+    """The scorer's figures as a table; with `before`, side by side with the change."""
+    table = Table(title=title)
+    table.add_column("metric")
+    if before is not None:
+        table.add_column("before", justify="right")
+    table.add_column("after" if before is not None else "value", justify="right")
+    if before is not None:
+        table.add_column("change", justify="right")
+    for key in SCORE_KEYS:
+        if key not in after and (before is None or key not in before):
+            continue
+        row = [key]
+        show = (lambda v: str(v)) if key in COUNT_KEYS else (lambda v: f"{v:.3f}" if isinstance(v, (int, float)) else "-")
+        if before is not None:
+            row.append(show(before.get(key, "-")))
+        row.append(show(after.get(key, "-")))
+        if before is not None:
+            a, b = after.get(key), before.get(key)
+            row.append(f"{a - b:+.3f}" if key not in COUNT_KEYS and isinstance(a, (int, float)) and isinstance(b, (int, float)) else "")
+        table.add_row(*row)
+    return table
+
+
+def new_run_dir(runs_dir: str | Path, recipe_path: str | Path) -> Path:
+    """train/runs/<recipe name>-<timestamp>: a fresh folder name for one run."""
+    return Path(runs_dir) / f"{Path(recipe_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = False) -> list[str]:
+    """The child process that trains: it prints one JSON event a line on stdout."""
+    command = [sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(recipe), "--run-dir", str(run_dir)]
+    return command + ["--resume"] if resume else command
+
+
+def trainer_env() -> dict[str, str]:
+    """The child's environment: unbuffered, so each event line arrives as it is printed."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def _config_train_settings() -> tuple[str, str]:
+    from ..config import load_config
+    from ..paths import default_config_file
+
+    train = load_config(default_config_file()).config.train
+    return train.recipe, train.runs_dir
+
+
+def check_recipe(path: str | Path) -> str | None:
+    """None when the recipe loads; else the problem, in words."""
+    path = Path(path)
+    if not path.is_file():
+        return f"recipe not found: {path} (recipes live in train/recipes/; pass --recipe PATH)"
+    try:
+        from .recipe import load_recipe
+
+        load_recipe(path)
+    except Exception as exc:  # pydantic or YAML errors: show them as they are, they name the key
+        return f"bad recipe {path}:\n{exc}"
+    return None
+
+
+# --- data ----------------------------------------------------------------------------
+
+
+def cmd_data_build(args: argparse.Namespace) -> int:
+    """Build train.jsonl / eval.jsonl / stats.json with the data set builder."""
+    from . import data
+
+    try:
+        stats = data.build_dataset(
+            Path(args.out), n_train=args.n_train, n_eval=args.n_eval, seed=args.seed, dialect=args.dialect
+        )
+    except ValueError as exc:  # DatasetError and an unknown dialect both say what to change
+        return _err(str(exc))
+    print(f"Wrote the data set to {args.out}")
+    if isinstance(stats, dict):
+        print(json.dumps(stats, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_from_history(args: argparse.Namespace) -> int:
+    """Turn the stored chats' approved, edited and denied calls into examples."""
+    from ..paths import database_path
+    from .history import examples_from_history
+
+    db = Path(args.db) if args.db else database_path()
+    try:
+        counts = examples_from_history(db, Path(args.out), dialect=args.dialect)
+    except (FileNotFoundError, ValueError) as exc:
+        return _err(str(exc))
+    print(
+        f"Wrote {counts['examples']} examples to {args.out} from {counts['calls']} calls in {counts['sessions']} chats "
+        f"({counts['approved']} approved, {counts['edited']} of them edited; {counts['denied']} denied; "
+        f"{counts['skipped']} skipped; {counts['duplicates']} duplicates)"
+    )
+    return 0
+
+
+# --- train ---------------------------------------------------------------------------
+
+
+def _fmt_eta(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _drain(stream, into: deque) -> None:
+    for line in stream:
+        into.append(line.rstrip("\n"))
+
+
+def _read_summary(run_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Run the trainer child process headless with a rich progress bar; Ctrl-C cancels cleanly."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    default_recipe, runs_dir = _config_train_settings()
+    resume_dir = Path(args.resume) if args.resume else None
+    if resume_dir is not None and not resume_dir.is_dir():
+        return _err(f"cannot resume: {resume_dir} is not a run folder (they live in {runs_dir}/)")
+    recipe = Path(args.recipe or (resume_dir / "recipe.yaml" if resume_dir else default_recipe))
+    problem = check_recipe(recipe)
+    if problem:
+        return _err(problem)
+    run_dir = resume_dir or new_run_dir(runs_dir, recipe)
+    console = Console()
+    stderr_tail: deque[str] = deque(maxlen=40)
+    # A session of its own: Ctrl-C reaches only us, and we tell the trainer once, politely.
+    child = subprocess.Popen(
+        trainer_command(recipe, run_dir, resume=resume_dir is not None),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+        env=trainer_env(), start_new_session=True,
+    )
+    threading.Thread(target=_drain, args=(child.stderr, stderr_tail), daemon=True).start()
+    outcome: dict[str, Any] = {}
+    progress = Progress(
+        TextColumn("[bold]step {task.completed:.0f}/{task.total:.0f}"), BarColumn(),
+        TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[tps]} tok/s"),
+        TextColumn("ETA {task.fields[eta]}"), console=console, transient=False,
+    )
+    interrupts = 0
+    with progress:
+        task = progress.add_task("train", total=None, loss="-", tps="-", eta="-")
+        lines = iter(child.stdout.readline, "")
+        while True:
+            try:
+                line = next(lines, None)
+            except KeyboardInterrupt:
+                interrupts += 1
+                if interrupts == 1:
+                    console.print("[yellow]Cancelling: the trainer saves a checkpoint first (Ctrl-C again to kill it)")
+                    child.send_signal(signal.SIGTERM)
+                else:
+                    child.kill()
+                continue
+            if line is None:
+                break
+            _show_event(line, progress, task, console, outcome)
+    code = child.wait()
+    return _finish_train(outcome, code, run_dir, console, stderr_tail)
+
+
+def _show_event(line: str, progress, task, console: Console, outcome: dict[str, Any]) -> None:
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        console.print(line.rstrip(), markup=False, highlight=False)
+        return
+    kind = event.get("event") if isinstance(event, dict) else None
+    if kind == "start":
+        progress.update(task, total=event.get("total_steps"))
+        console.print(f"Run folder: {event.get('run_dir')}  ({event.get('examples')} examples on {event.get('device')})")
+    elif kind == "step":
+        progress.update(
+            task, completed=event.get("step", 0), total=event.get("total_steps"),
+            loss=f"{event.get('loss', 0):.4f}", tps=f"{event.get('tokens_per_s', 0):.0f}", eta=_fmt_eta(event.get("eta_s")),
+        )
+    elif kind == "eval":
+        console.print(f"step {event.get('step')}: eval loss {event.get('eval_loss', 0):.4f}")
+    elif kind == "checkpoint":
+        console.print(f"[dim]checkpoint at step {event.get('step')}: {event.get('path')}")
+    elif kind == "log":
+        console.print(str(event.get("message", "")), markup=False, highlight=False)
+    elif kind in ("paused", "resumed"):
+        console.print(f"[yellow]{kind}")
+    elif kind in ("cancelled", "done", "error"):
+        outcome.update(event)
+
+
+def _finish_train(outcome: dict[str, Any], code: int, run_dir: Path, console: Console, stderr_tail: deque) -> int:
+    kind = outcome.get("event")
+    if kind == "done":
+        console.print(f"[green]Done.[/] Adapter: {outcome.get('adapter')}")
+        summary = outcome.get("summary") or _read_summary(run_dir) or {}
+        if isinstance(summary.get("after"), dict):
+            before = summary.get("before") if isinstance(summary.get("before"), dict) else None
+            console.print(scores_table(summary["after"], before, title="Eval split: before and after training"))
+        return 0
+    if kind == "cancelled":
+        console.print(f"Cancelled at step {outcome.get('step')}. Resume with: thau train --resume {run_dir}")
+        return 0
+    message = outcome.get("message") or f"the trainer exited with code {code}"
+    print(f"thau: training failed: {message}", file=sys.stderr)
+    if stderr_tail:
+        print("\n".join(stderr_tail), file=sys.stderr)
+    return 1
+
+
+# --- eval and export -----------------------------------------------------------------
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Predict each case's calls; print the score table when the cases carry expected_calls."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from .evaluate import run_eval
+    from .score import read_jsonl, score
+
+    cases_path = Path(args.cases)
+    if not cases_path.is_file():
+        return _err(f"eval cases not found: {cases_path} (build some with `thau data build`)")
+    console = Console()
+    try:
+        with Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
+            task = progress.add_task("eval", total=None)
+
+            def on_progress(done: int, total: int, _prediction: dict) -> None:
+                progress.update(task, completed=done, total=total)
+
+            predictions = run_eval(
+                cases_path, Path(args.output), model_path=args.model, adapter=args.adapter,
+                dialect=args.dialect, limit=args.limit, on_progress=on_progress,
+            )
+    except (FileNotFoundError, ValueError) as exc:
+        return _err(str(exc))
+    except Exception as exc:  # a model that will not load: say which and why
+        if type(exc).__name__ == "ModelLoadError":
+            return _err(str(exc))
+        raise
+    console.print(f"Wrote {len(predictions)} predictions to {args.output}")
+    cases = read_jsonl(cases_path)[: len(predictions)]
+    if any("expected_calls" in case for case in cases):
+        console.print(scores_table(score(predictions, cases)))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the run's adapter as a GGUF LoRA (+ Modelfile) for llama.cpp."""
+    run = Path(args.run)
+    if not (run / "adapter").is_dir():
+        return _err(f"{run} has no adapter/ folder; pass a finished run folder from train/runs/")
+    from .export import export_adapter
+
+    path = export_adapter(run, Path(args.out) if args.out else None)
+    print(f"Wrote {path}")
+    return 0
+
+
+# --- wiring --------------------------------------------------------------------------
+
+
+def _command(sub, name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help, description=help)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def register(subparsers) -> None:
+    """Add data, train, eval and export to the `thau` parser's subcommands."""
+    data = subparsers.add_parser("data", help="build training data", description="Build training data.")
+    data_sub = data.add_subparsers(dest="data_command", metavar="{build,from-history}", required=True)
+    build = _command(data_sub, "build", cmd_data_build, "generate the tool-calling data set (train/eval JSONL)")
+    build.add_argument("--out", default="train/data", help="folder for train.jsonl, eval.jsonl, stats.json")
+    build.add_argument("--n-train", type=int, default=2000, help="training examples (default 2000)")
+    build.add_argument("--n-eval", type=int, default=200, help="eval cases (default 200)")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--dialect", default="hermes", help="tool-call dialect (default hermes)")
+    hist = _command(data_sub, "from-history", cmd_from_history, "examples from your approved, edited and denied calls")
+    hist.add_argument("--out", default="train/data/history.jsonl", help="output JSONL")
+    hist.add_argument("--db", default=None, help="chat database (default: thau's own)")
+    hist.add_argument("--dialect", default="hermes")
+
+    train = _command(subparsers, "train", cmd_train, "train a LoRA adapter headless, with a progress bar")
+    train.add_argument("--recipe", default=None, help="recipe YAML (default: train.recipe in config.yaml)")
+    train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
+
+    ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")
+    ev.add_argument("cases", help="cases JSONL (ARCHITECTURE.md's eval format)")
+    ev.add_argument("--output", required=True, help="predictions JSONL to write")
+    ev.add_argument("--adapter", default=None, help="GGUF LoRA adapter, or a run folder holding adapter.gguf")
+    ev.add_argument("--model", default=None, help="GGUF model (default: the bundled SmolLM2)")
+    ev.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    ev.add_argument("--dialect", default="hermes")
+
+    export = _command(subparsers, "export", cmd_export, "export a run's adapter to GGUF for llama.cpp")
+    export.add_argument("run", help="run folder (train/runs/NAME-TIMESTAMP)")
+    export.add_argument("--out", default=None, help="output .gguf (default: RUN/adapter.gguf)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one training command, as `thau` would; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="thau")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
