@@ -1,0 +1,223 @@
+"""The agent loop on a scripted token stream: parsing, validation, approval, feedback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from scripted import ScriptedBackend
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.engine.events import (
+    ApprovalRequested,
+    Decision,
+    Error,
+    TextDelta,
+    ToolCallInvalid,
+    ToolCallProposed,
+    ToolDenied,
+    ToolFinished,
+    ToolOutput,
+    ToolStarted,
+    TurnDone,
+)
+from thau_tui.engine.store import Store
+from thau_tui.tools import Tool, ToolRegistry
+
+
+def _echo(args, ctx):
+    ctx.emit(f"echo:{args['text']}\n")
+    return f"ECHO {args['text']}"
+
+
+def _make_registry() -> ToolRegistry:
+    return ToolRegistry(
+        [
+            Tool("echo", "Echo text back", {"type": "object", "properties": {"text": {"type": "string"}},
+                                            "required": ["text"], "additionalProperties": False},
+                 "exec", _echo, summary="echo text"),
+            Tool("peek", "Read something", {"type": "object", "properties": {"what": {"type": "string"}},
+                                            "required": ["what"], "additionalProperties": False},
+                 "read", lambda a, c: f"peeked {a['what']}", summary="read"),
+        ]
+    )
+
+
+def call(name: str, **args) -> str:
+    return "<tool_call>" + json.dumps({"name": name, "arguments": args}) + "</tool_call>"
+
+
+def make_agent(replies, tmp_path, policy=None, **cfg):
+    config = Config()
+    for key, value in cfg.items():
+        setattr(config.generation, key, value)
+    store = Store(tmp_path / "db.sqlite3")
+    book = ApprovalBook(tmp_path / "approvals.json", policy or {})
+    backend = ScriptedBackend(replies)
+    agent = Agent(config, _make_registry(), approvals=book, store=store, backend=backend, workspace=tmp_path)
+    return agent, backend, store
+
+
+async def run(agent, session, text, decide=None):
+    events = []
+    async for event in agent.run_turn(session, text):
+        events.append(event)
+        if isinstance(event, ApprovalRequested):
+            event.future.set_result(decide(event) if decide else Decision("once"))
+    return events
+
+
+async def test_plain_answer_streams_and_is_stored(tmp_path):
+    agent, _, store = make_agent(["Hello there, friend."], tmp_path)
+    session = agent.new_session()
+    events = await run(agent, session, "hi")
+    text = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert text == "Hello there, friend."
+    assert sum(isinstance(e, TextDelta) for e in events) > 1
+    assert isinstance(events[-1], TurnDone)
+    roles = [m["role"] for m in store.messages(session.id)]
+    assert roles == ["user", "assistant"]
+
+
+async def test_call_approved_runs_and_result_feeds_back(tmp_path):
+    agent, backend, store = make_agent(["Let me check. " + call("echo", text="hi"), "It said hi."], tmp_path)
+    session = agent.new_session()
+    events = await run(agent, session, "echo hi")
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("ToolCallProposed") < kinds.index("ApprovalRequested") < kinds.index("ToolStarted")
+    assert any(isinstance(e, ToolOutput) and "echo:hi" in e.chunk for e in events)
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert finished.status == "done" and finished.result.output == "ECHO hi"
+    # the visible text stops before the call, and the result reached the next prompt
+    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert "<tool_call>" not in shown and shown.startswith("Let me check.")
+    assert "<tool_response>\nECHO hi\n</tool_response>" in backend.prompts[-1]
+    assert [m["role"] for m in store.messages(session.id)] == ["user", "assistant", "tool", "assistant"]
+    calls = store.tool_calls(session.id)
+    assert calls[0]["status"] == "done" and json.loads(calls[0]["arguments"]) == {"text": "hi"}
+    assert store.decisions(session.id)[0]["kind"] == "once"
+
+
+async def test_read_tool_runs_without_asking(tmp_path):
+    agent, _, _ = make_agent([call("peek", what="x"), "done"], tmp_path)
+    events = await run(agent, agent.new_session(), "peek")
+    assert not any(isinstance(e, ApprovalRequested) for e in events)
+    assert next(e for e in events if isinstance(e, ToolFinished)).result.output == "peeked x"
+
+
+async def test_missing_argument_is_explained_and_not_run(tmp_path):
+    agent, backend, _ = make_agent([call("echo"), "sorry"], tmp_path)
+    events = await run(agent, agent.new_session(), "echo")
+    invalid = next(e for e in events if isinstance(e, ToolCallInvalid))
+    assert invalid.errors == ["echo: missing required argument 'text'"]
+    assert not any(isinstance(e, ToolStarted) for e in events)
+    assert "missing required argument 'text'" in backend.prompts[-1]
+
+
+async def test_unknown_tool_and_malformed_json(tmp_path):
+    agent, backend, _ = make_agent(
+        [call("launch_rockets", n=1) + "\n<tool_call>{not json</tool_call>", "ok"], tmp_path
+    )
+    events = await run(agent, agent.new_session(), "go")
+    invalid = [e for e in events if isinstance(e, ToolCallInvalid)]
+    assert len(invalid) == 2
+    assert "unknown tool 'launch_rockets'" in invalid[0].errors[0] and "echo" in invalid[0].errors[0]
+    assert "malformed JSON" in invalid[1].errors[0]
+    assert isinstance(events[-1], TurnDone)
+
+
+async def test_several_calls_in_one_answer_run_in_order(tmp_path):
+    reply = call("echo", text="one") + "\n" + call("echo", text="two")
+    agent, backend, _ = make_agent([reply, "both done"], tmp_path)
+    events = await run(agent, agent.new_session(), "twice")
+    outputs = [e.result.output for e in events if isinstance(e, ToolFinished)]
+    assert outputs == ["ECHO one", "ECHO two"]
+    prompt = backend.prompts[-1]
+    assert prompt.index("ECHO one") < prompt.index("ECHO two")
+
+
+async def test_deny_with_reason_reaches_the_model(tmp_path):
+    agent, backend, store = make_agent([call("echo", text="x"), "fine"], tmp_path)
+    session = agent.new_session()
+    events = await run(agent, session, "x", decide=lambda e: Decision("deny", reason="not now"))
+    denied = next(e for e in events if isinstance(e, ToolDenied))
+    assert denied.reason == "not now"
+    assert not any(isinstance(e, ToolStarted) for e in events)
+    assert "the user denied this call (not now)" in backend.prompts[-1]
+    assert store.decisions(session.id)[0]["reason"] == "not now"
+
+
+async def test_edited_arguments_run_instead(tmp_path):
+    agent, _, store = make_agent([call("echo", text="rm"), "ok"], tmp_path)
+    session = agent.new_session()
+    events = await run(agent, session, "x", decide=lambda e: Decision("once", arguments={"text": "safe"}))
+    assert next(e for e in events if isinstance(e, ToolFinished)).result.output == "ECHO safe"
+    assert json.loads(store.decisions(session.id)[0]["arguments"]) == {"text": "safe"}
+
+
+async def test_session_approval_is_remembered(tmp_path):
+    agent, _, _ = make_agent([call("echo", text="a"), "ok", call("echo", text="b"), "ok"], tmp_path)
+    session = agent.new_session()
+    first = await run(agent, session, "1", decide=lambda e: Decision("session"))
+    second = await run(agent, session, "2")
+    assert any(isinstance(e, ApprovalRequested) for e in first)
+    assert not any(isinstance(e, ApprovalRequested) for e in second)
+
+
+async def test_policy_deny_never_asks(tmp_path):
+    agent, _, _ = make_agent([call("echo", text="a"), "ok"], tmp_path, policy={"echo": "deny"})
+    events = await run(agent, agent.new_session(), "1")
+    assert not any(isinstance(e, ApprovalRequested) for e in events)
+    assert "configuration denies" in next(e for e in events if isinstance(e, ToolDenied)).reason
+
+
+async def test_repeated_failing_call_ends_the_turn(tmp_path):
+    agent, _, _ = make_agent([call("echo")] * 10, tmp_path, max_tool_rounds=20)
+    events = await run(agent, agent.new_session(), "loop")
+    errors = [e for e in events if isinstance(e, Error)]
+    assert errors and "repeating the same failing tool call" in errors[0].message
+    assert sum(isinstance(e, ToolCallInvalid) for e in events) == 3
+
+
+async def test_max_tool_rounds(tmp_path):
+    replies = [call("peek", what=str(i)) for i in range(5)]
+    agent, _, _ = make_agent(replies, tmp_path, max_tool_rounds=2)
+    events = await run(agent, agent.new_session(), "loop")
+    assert sum(isinstance(e, ToolFinished) for e in events) == 2
+    assert "max_tool_rounds" in next(e for e in events if isinstance(e, Error)).message
+
+
+async def test_escape_during_approval_cancels_the_turn(tmp_path):
+    agent, _, store = make_agent([call("echo", text="a"), "never"], tmp_path)
+    session = agent.new_session()
+    events = []
+    async for event in agent.run_turn(session, "x"):
+        events.append(event)
+        if isinstance(event, ApprovalRequested):
+            agent.cancel()
+    assert events[-1].stats.cancelled
+    assert not any(isinstance(e, ToolStarted) for e in events)
+    assert store.tool_calls(session.id)[0]["status"] == "cancelled"
+
+
+async def test_approval_timeout_is_a_denial(tmp_path):
+    agent, _, _ = make_agent([call("echo", text="a"), "ok"], tmp_path)
+    agent.config.tools.approval_timeout = 0.05
+    events = [e async for e in agent.run_turn(agent.new_session(), "x")]
+    assert "timeout" in next(e for e in events if isinstance(e, ToolDenied)).reason
+
+
+@pytest.mark.parametrize("dialect", ["thau", "stage3", "functiongemma"])
+async def test_other_dialects_drive_the_loop(tmp_path, dialect):
+    from thau_tui.engine.dialects import get_dialect
+    from thau_tui.tools import ToolCall
+
+    text = get_dialect(dialect).format_call(ToolCall("peek", {"what": "ok"}))
+    agent, backend, _ = make_agent([text, "done"], tmp_path)
+    agent.config.model.dialect = dialect
+    events = await run(agent, agent.new_session(), "x")
+    assert next(e for e in events if isinstance(e, ToolFinished)).result.output == "peeked ok"
+    assert get_dialect(dialect).render_result("peek", "peeked ok") in backend.prompts[-1]

@@ -1,0 +1,80 @@
+"""The SQLite store and config.yaml validation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from thau_tui.config import Config, load_config, parse_config
+from thau_tui.engine.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_store_sessions_roundtrip(tmp_path):
+    store = Store(tmp_path / "s.db")
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    a = store.create_session("About cats")
+    b = store.create_session("Shell help")
+    store.add_message(a, "user", "tell me about cats")
+    store.add_message(a, "assistant", "Cats purr.")
+    store.add_message(b, "user", "how do I list files")
+    assert [s.id for s in store.list_sessions()][0] == b
+    assert [s.id for s in store.list_sessions("purr")] == [a]
+    store.rename_session(a, "Felines")
+    assert store.get_session(a).title == "Felines" and store.get_session(a).messages == 2
+    reopened = Store(tmp_path / "s.db")
+    assert [m["content"] for m in reopened.messages(a)] == ["tell me about cats", "Cats purr."]
+    store.delete_session(b)
+    assert store.get_session(b) is None and reopened.messages(b) == []
+
+
+def test_export_markdown_and_jsonl(tmp_path):
+    store = Store(tmp_path / "s.db")
+    sid = store.create_session("Export me")
+    store.add_message(sid, "user", "hi")
+    store.add_message(sid, "assistant", "hello!")
+    md = store.export_markdown(sid)
+    assert md.startswith("# Export me") and "## You" in md and "hello!" in md
+    line = json.loads(store.export_jsonl(sid))
+    assert line["messages"] == [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello!"}]
+
+
+def test_shipped_config_yaml_equals_the_defaults():
+    assert parse_config((ROOT / "config.yaml").read_text()) == Config()
+
+
+def test_broken_config_names_the_key_and_keeps_defaults(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("model:\n  n_ctx: lots\ngeneration:\n  temprature: 0.5\n")
+    result = load_config(path)
+    assert not result.ok
+    text = "\n".join(result.errors)
+    assert "model.n_ctx" in text and "integer" in text
+    assert "generation.temprature: unknown key" in text
+    assert result.config == Config()
+
+
+def test_bad_yaml_and_last_good_config(tmp_path):
+    path = tmp_path / "config.yaml"
+    good = parse_config("generation:\n  temperature: 0.9\n")
+    path.write_text("model: [unclosed\n")
+    result = load_config(path, last_good=good)
+    assert "not valid YAML" in result.errors[0]
+    assert result.config.generation.temperature == 0.9
+
+
+def test_engine_and_tools_never_import_textual():
+    code = (
+        "import sys, pkgutil, importlib, thau_tui.engine, thau_tui.tools\n"
+        "for pkg in (thau_tui.engine, thau_tui.tools):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
+        "from thau_tui.tools import builtin_tools; builtin_tools()\n"
+        "bad = [m for m in sys.modules if m == 'textual' or m.startswith('textual.')]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,0 +1,43 @@
+"""A backend that replays scripted replies, for loop and parser tests where the tiny
+model's wording is not the subject. It speaks the same protocol as LlamaBackend."""
+
+from __future__ import annotations
+
+from thau_tui.engine.backend import SamplingSettings, StreamStats
+from thau_tui.engine.prompt import ChatTemplate
+
+
+class ScriptedBackend:
+    name = "scripted"
+    n_ctx = 8192
+    lora_path = None
+
+    def __init__(self, replies: list[str], chunk: int = 3) -> None:
+        self.replies = list(replies)
+        self.chunk = chunk
+        self.template = ChatTemplate(None)
+        self.prompts: list[str] = []
+        self._pending = ""  # the rest of a reply after its call opened (the grammar phase)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None):
+        self.prompts.append(prompt)
+        if grammar is not None and self._pending:
+            text, self._pending = self._pending, ""
+        else:
+            text = self.replies.pop(0) if self.replies else "(script ended)"
+        stats.prompt_tokens = self.count_tokens(prompt)
+        sent = 0
+        for i in range(0, len(text), self.chunk):
+            piece = text[i : i + self.chunk]
+            stats.tokens += 1
+            sent = i + len(piece)
+            yield piece
+            # the agent stops reading once a call opens; keep what follows for the grammar phase
+            for tag in ("<tool_call>", "<TOOL:", "<|tool_call|>", "<start_function_call>"):
+                at = text.find(tag)
+                if 0 <= at < sent:
+                    self._pending = text[at + len(tag):]
+                    break
