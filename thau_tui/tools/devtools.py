@@ -1,0 +1,385 @@
+"""search_docs, analyze_code, run_tests, debug_code: the developer's helpers, offline."""
+
+from __future__ import annotations
+
+import ast
+import re
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .base import Tool, ToolContext, ToolError, ToolResult
+from .python import describe_ending, python_command, python_settings, run_process
+from .workspace import resolve_in_workspace, scrubbed_environment, shell_settings
+
+DOC_LIMIT = 6000  # characters of one docstring page: the model's context is small
+DOC_SECONDS = 20.0
+
+# Runs in a child process (sandboxed, isolated): importing a module to document it
+# executes its code, which must not happen inside thau. argv: query, limit, seconds.
+_DOCS_SCRIPT = r'''
+import builtins, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, time
+query, limit, seconds = sys.argv[1].strip(), int(sys.argv[2]), float(sys.argv[3])
+start = time.monotonic()
+
+def emit(text):
+    if len(text) > limit:
+        text = text[:limit] + "\n[... documentation cut; ask for a narrower name, e.g. json.dumps]"
+    print(text)
+
+if re.fullmatch(r"[A-Za-z_][\w.]*", query):
+    if query in keyword.kwlist or query in pydoc.Helper.topics:
+        out = io.StringIO()
+        try:
+            pydoc.Helper(output=out).help(query)
+        except Exception:
+            pass
+        if out.getvalue().strip():
+            emit(out.getvalue().strip()); sys.exit(0)
+    try:
+        found = pydoc.locate(query, forceload=0)
+    except Exception as exc:
+        found = None
+        print(f"[importing {query} failed: {type(exc).__name__}: {exc}]")
+    if found is not None:
+        emit(pydoc.render_doc(found, "Python documentation for %s", renderer=pydoc.plaintext)); sys.exit(0)
+    print(f"[no Python object named {query!r}; names that match the words in it:]")
+
+stop = {"a", "an", "the", "to", "in", "of", "how", "do", "i", "for", "with", "and", "or", "is", "python", "use"}
+words = [w for w in re.findall(r"[a-z0-9_]+", query.lower().replace(".", " ")) if w not in stop] or [query.lower()]
+candidates = {}
+for info in pkgutil.iter_modules():
+    candidates.setdefault(info.name, None)
+for name in sys.builtin_module_names:
+    candidates.setdefault(name, None)
+stdlib = sysconfig.get_paths()["stdlib"]
+for folder, dirs, files in os.walk(stdlib):
+    dirs[:] = [d for d in dirs if d not in ("site-packages", "test", "tests", "idlelib", "__pycache__", "dist-packages")]
+    for file in files:
+        if file.endswith(".py") and not file.startswith("_"):
+            rel = os.path.relpath(os.path.join(folder, file), stdlib)[:-3].replace(os.sep, ".")
+            candidates[rel.removesuffix(".__init__")] = os.path.join(folder, file)
+scored = []
+for name, path in candidates.items():
+    if time.monotonic() - start > seconds:
+        break
+    low = name.lower()
+    score = sum(3 for w in words if w in low)
+    synopsis = ""
+    if path:
+        try:
+            synopsis = pydoc.synopsis(path) or ""
+        except Exception:
+            synopsis = ""
+    score += sum(1 for w in words if w in synopsis.lower())
+    if score:
+        scored.append((-score, len(name), name, synopsis))
+for name in dir(builtins):
+    doc = (getattr(builtins, name).__doc__ or "").strip().splitlines()
+    first = doc[0] if doc else ""
+    score = sum(3 for w in words if w in name.lower()) + sum(1 for w in words if w in first.lower())
+    if score:
+        scored.append((-score, len(name), f"builtins.{name}", first))
+for kw in keyword.kwlist:
+    if kw.lower() in words:
+        scored.append((-3, len(kw), kw, "Python keyword"))
+scored.sort()
+if not scored:
+    print(f"nothing in the installed Python documentation matches {query!r}; try a module name such as 'json' or 'pathlib'")
+else:
+    print(f"documentation matching {query!r} (search_docs with one of these names shows its page):")
+    for _, _, name, synopsis in scored[:15]:
+        print(f"  {name} - {synopsis}" if synopsis else f"  {name}")
+'''
+
+
+def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """The search_docs tool: pydoc for a dotted name, else a name/synopsis search."""
+    query = args["query"].strip()
+    if not query:
+        raise ToolError("the query is empty; give a name like 'json.dumps' or words like 'parse csv'")
+    result = run_process(
+        [sys.executable, "-I", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5"],
+        ctx, timeout=DOC_SECONDS, stream=False,
+    )
+    text = result.output.strip()
+    if result.timed_out:
+        text += f"\n[the documentation search took longer than {DOC_SECONDS:g} s and was stopped]"
+    elif result.exit_status != 0:
+        text += f"\n[the documentation lookup failed (exit status {result.exit_status})]"
+    return ToolResult(output=text, ok=result.exit_status == 0, data={"query": query})
+
+
+# --- analyze_code ----------------------------------------------------------
+
+def _syntax(code: str) -> str:
+    try:
+        tree = ast.parse(code, "<code>")
+        compile(code, "<code>", "exec", dont_inherit=True)  # catches 'return' outside a function too
+    except SyntaxError as exc:
+        where = f"line {exc.lineno}, column {exc.offset}" if exc.lineno else "an unknown place"
+        lines = [f"syntax error at {where}: {exc.msg}"]
+        if exc.text:
+            lines.append("    " + exc.text.rstrip("\n"))
+            if exc.offset:
+                lines.append("    " + " " * (exc.offset - 1) + "^")
+        return "\n".join(lines)
+    functions = sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in ast.walk(tree))
+    classes = sum(isinstance(n, ast.ClassDef) for n in ast.walk(tree))
+    return f"no syntax errors ({len(code.splitlines())} lines, {functions} functions, {classes} classes)"
+
+
+def _security(code: str) -> str:
+    import logging
+
+    from bandit.core import config as bandit_config
+    from bandit.core import manager
+
+    logging.getLogger("bandit").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory(prefix="thau-bandit-") as folder:
+        path = Path(folder) / "snippet.py"
+        path.write_text(code, encoding="utf-8")
+        scan = manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
+        scan.discover_files([str(path)])
+        scan.run_tests()
+        issues = scan.get_issue_list()
+        skipped = scan.skipped
+    if skipped:
+        return f"bandit could not scan the code: {skipped[0][1]}; check the syntax with analysis_type 'syntax'"
+    if not issues:
+        return "bandit found no security issues"
+    lines = [f"bandit found {len(issues)} issue(s):"]
+    source = code.splitlines()
+    for issue in sorted(issues, key=lambda i: i.lineno):
+        text = source[issue.lineno - 1].strip() if 0 < issue.lineno <= len(source) else ""
+        lines.append(f"line {issue.lineno}: {issue.severity} severity, {issue.confidence} confidence "
+                     f"[{issue.test_id}] {issue.text}")
+        if text:
+            lines.append(f"    {text}")
+    return "\n".join(lines)
+
+
+def _complexity(code: str) -> str:
+    from radon.complexity import cc_rank, cc_visit
+    from radon.metrics import mi_visit
+    from radon.raw import analyze
+
+    try:
+        blocks = cc_visit(code)
+        raw = analyze(code)
+        index = mi_visit(code, multi=True)
+    except SyntaxError as exc:
+        return f"cannot measure code with a syntax error (line {exc.lineno}: {exc.msg})"
+    lines = [f"maintainability index {index:.1f}/100 ({'good' if index >= 20 else 'hard to maintain'}); "
+             f"{raw.sloc} source lines, {raw.comments} comment lines"]
+    if not blocks:
+        lines.append("no functions or classes to rate")
+    for block in sorted(blocks, key=lambda b: -b.complexity):
+        kind = "method" if getattr(block, "is_method", False) else type(block).__name__.lower()
+        lines.append(f"{block.name} ({kind}, line {block.lineno}): complexity {block.complexity}, "
+                     f"rank {cc_rank(block.complexity)}")
+    return "\n".join(lines)
+
+
+def analyze_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """The analyze_code tool: syntax (ast), security (bandit) or complexity (radon)."""
+    kind = args.get("analysis_type", "syntax")
+    runners = {"syntax": _syntax, "security": _security, "complexity": _complexity}
+    if kind not in runners:
+        raise ToolError(f"analysis_type must be one of syntax, security, complexity (got {kind!r})")
+    return ToolResult(output=runners[kind](args["code"]), data={"analysis_type": kind})
+
+
+# --- run_tests -------------------------------------------------------------
+
+_COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
+_NO_TESTS = 5  # pytest's exit status when nothing was collected
+
+
+def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """The run_tests tool: pytest on a workspace path, or on test code written to .thau/."""
+    path, code = args.get("path"), args.get("code")
+    if not path and not code:
+        raise ToolError("give either 'path' (a test file or folder in the workspace) or 'code' (pytest test code)")
+    workspace = Path(ctx.workspace).resolve()
+    snippet: Path | None = None
+    if code:
+        folder = workspace / ".thau" / "tests"
+        folder.mkdir(parents=True, exist_ok=True)
+        snippet = folder / f"test_snippet_{secrets.token_hex(4)}.py"
+        snippet.write_text(code, encoding="utf-8")
+        target = snippet
+    else:
+        target = resolve_in_workspace(workspace, path)
+        if not target.exists():
+            raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
+    env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)})
+    timeout = shell_settings(ctx.config).timeout
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "--color=no",
+            "--rootdir", str(workspace), str(target)]
+    try:
+        result = run_process(argv, ctx, timeout=timeout, env=env)
+    finally:
+        if snippet is not None:
+            snippet.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    for line in reversed(result.output.splitlines()):
+        found = _COUNTS.findall(line)
+        if found:
+            counts = {("error" if k.startswith("error") else k): int(n) for n, k in found}
+            break
+    if result.timed_out or result.cancelled:
+        head = describe_ending(result, timeout, "tools.shell.timeout")
+    elif result.exit_status == _NO_TESTS:
+        head = "pytest collected no tests: name test files test_*.py and test functions test_*"
+    elif counts:
+        verdict = "all passed" if result.exit_status == 0 else "some failed"
+        head = f"pytest: {', '.join(f'{n} {k}' for k, n in counts.items())} ({verdict}, exit status {result.exit_status})"
+    else:
+        head = f"pytest did not run the tests (exit status {result.exit_status})"
+    output = f"{head}\n{result.output.strip()}" if result.output.strip() else head
+    data = {"exit_status": result.exit_status, "counts": counts, "timed_out": result.timed_out}
+    return ToolResult(output=output, ok=result.exit_status == 0, data=data)
+
+
+# --- debug_code ------------------------------------------------------------
+
+EXPLANATIONS = {
+    "NameError": "a name was used that is not defined here: check its spelling, and that it is assigned or imported first",
+    "UnboundLocalError": "a local variable was read before it got a value in this function",
+    "TypeError": "a value of the wrong type was used, or a function got the wrong number of arguments",
+    "ValueError": "the type is right but the value is not acceptable (e.g. int('abc'))",
+    "IndexError": "a list or tuple index is past its end: check the length before indexing",
+    "KeyError": "the dictionary has no such key: use .get(key) or check `key in d` first",
+    "AttributeError": "the object has no such attribute or method: check its type and the spelling",
+    "ZeroDivisionError": "a division or modulo by zero: guard the divisor",
+    "ModuleNotFoundError": "the module is not installed (or the name is misspelled)",
+    "ImportError": "the module exists but the name imported from it does not",
+    "FileNotFoundError": "the file or folder does not exist at that path (relative paths start in the workspace)",
+    "RecursionError": "a function called itself too deeply: check the recursion's stopping case",
+    "AssertionError": "an assert statement found its condition false",
+    "StopIteration": "next() was called on an exhausted iterator",
+    "MemoryError": "the code ran out of memory (tools.python.memory_mb limits it)",
+    "OverflowError": "a number grew too large for the operation",
+    "SyntaxError": "the code is not valid Python at that spot",
+    "IndentationError": "the indentation is inconsistent: use 4 spaces per level, no tabs",
+    "KeyboardInterrupt": "the run was interrupted",
+    "PermissionError": "the operating system refused access (outside the workspace everything is read-only)",
+    "OSError": "an operating system call failed (file, network or process)",
+    "RuntimeError": "a generic runtime failure: read the message for the cause",
+    "JSONDecodeError": "the text is not valid JSON at the position given",
+}
+
+_FRAME = re.compile(r'File "<string>", line (\d+)')
+_EXCEPTION = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Iteration|Warning))(?::\s?(.*))?$")
+
+
+def _source_window(code: str, line: int, around: int = 2) -> str:
+    source = code.splitlines()
+    rows = []
+    for number in range(max(1, line - around), min(len(source), line + around) + 1):
+        mark = "->" if number == line else "  "
+        rows.append(f"  {mark} {number:>3} | {source[number - 1]}")
+    return "\n".join(rows)
+
+
+def debug_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """The debug_code tool: run the code, find the failing line, explain the exception."""
+    code = args["code"]
+    reported = (args.get("error") or "").strip()
+    settings = python_settings(ctx.config)
+    try:
+        compile(code, "<string>", "exec", dont_inherit=True)
+        result = run_process(python_command(code), ctx, timeout=settings.timeout, memory_mb=settings.memory_mb)
+        output, status = result.output, result.exit_status
+    except SyntaxError as exc:  # no need to run what cannot parse
+        result = None
+        output = f'  File "<string>", line {exc.lineno}\nSyntaxError: {exc.msg}'
+        status = 1
+    lines = output.rstrip("\n").splitlines()
+    exception = next((m for m in map(_EXCEPTION.match, reversed(lines)) if m), None)
+    frames = _FRAME.findall(output)
+    report: list[str] = []
+    if result is not None and (result.timed_out or result.cancelled):
+        report.append(describe_ending(result, settings.timeout, "tools.python.timeout"))
+        report.append("a loop that never ends, or waiting on something slow, is the usual cause")
+    elif exception is None and status == 0:
+        report.append("the code ran without an exception (exit status 0)")
+    elif exception is None:
+        report.append(f"the code failed with exit status {status} but printed no Python traceback")
+    else:
+        name, message = exception.group(1), exception.group(2) or ""
+        report.append(f"{name}: {message}" if message else name)
+        if frames:
+            line = int(frames[-1])
+            report.append(f"at line {line}:")
+            report.append(_source_window(code, line))
+        short = name.rsplit(".", 1)[-1]
+        if short in EXPLANATIONS:
+            report.append(f"what it means: {EXPLANATIONS[short]}")
+    if reported:
+        report.append(f"you reported: {reported}")
+        if exception is None and status == 0:
+            report.append("that error did not happen in this run: it may depend on input, files or the environment")
+    if output.strip() and result is not None:
+        report.append("output:\n" + output.rstrip("\n"))
+    data = {"exit_status": status, "exception": exception.group(1) if exception else None,
+            "line": int(frames[-1]) if frames else None}
+    return ToolResult(output="\n".join(report), data=data)
+
+
+def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+TOOLS = [
+    Tool(
+        name="search_docs",
+        description="Look up offline Python documentation (pydoc): an exact name such as 'json.dumps' "
+                    "shows its page; other words list matching modules and builtins.",
+        summary="look up Python documentation offline",
+        parameters=_schema({"query": {"type": "string", "description": "A dotted name (json.dumps) or words"}},
+                           ["query"]),
+        risk="read",
+        function=search_docs,
+    ),
+    Tool(
+        name="analyze_code",
+        description="Check Python code without running it: 'syntax' (default; errors with line and column), "
+                    "'security' (bandit findings) or 'complexity' (radon cyclomatic complexity and maintainability).",
+        summary="check Python code for syntax, security or complexity",
+        parameters=_schema({
+            "code": {"type": "string", "description": "Python source to check"},
+            "analysis_type": {"type": "string", "enum": ["syntax", "security", "complexity"],
+                              "default": "syntax", "description": "syntax (default), security or complexity"},
+        }, ["code"]),
+        risk="read",
+        function=analyze_code,
+    ),
+    Tool(
+        name="run_tests",
+        description="Run pytest in the workspace sandbox on a test file or folder ('path'), or on test code "
+                    "('code', written to a temporary test file). Returns pass/fail counts and failures.",
+        summary="run pytest on a path or on test code",
+        parameters=_schema({
+            "path": {"type": "string", "description": "Test file or folder, relative to the workspace"},
+            "code": {"type": "string", "description": "pytest test code (functions named test_*); give path or code"},
+        }, []),  # one of the two is required; run_tests says so (anyOf would not survive the GBNF grammar)
+        risk="exec",
+        function=run_tests,
+    ),
+    Tool(
+        name="debug_code",
+        description="Run Python code, find where it fails, show the failing line and explain the exception. "
+                    "Pass the error you saw in 'error' (optional).",
+        summary="run code and explain where and why it fails",
+        parameters=_schema({
+            "code": {"type": "string", "description": "The Python code that fails"},
+            "error": {"type": "string", "description": "The error message you saw (optional)"},
+        }, ["code"]),
+        risk="exec",
+        function=debug_code,
+    ),
+]
