@@ -1,0 +1,217 @@
+"""The user's own tools: one .py file per tool in the plugin folder, hot-reloaded.
+
+A plugin file defines either `TOOL = Tool(...)` or the simple form:
+NAME, DESCRIPTION, PARAMETERS (JSON Schema), RISK ("read" | "write" | "exec",
+default "exec") and `def run(args, ctx)`. A broken file never stops thau: its
+error lands in `registry.plugin_errors` and the other plugins still load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import inspect
+import re
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from jsonschema.exceptions import SchemaError
+
+from .base import Tool, ToolContext
+from .registry import ToolRegistry
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_RISKS = ("read", "write", "exec")
+
+
+class PluginError(Exception):
+    """Why a plugin file could not become a tool (shown to the user as is)."""
+
+
+def plugins_folder(config: Any = None, base: Path | None = None) -> Path:
+    """The plugin folder from config.tools.plugins_dir, relative to `base` (default: cwd)."""
+    from thau_tui.config import Config
+
+    folder = Path((config or Config()).tools.plugins_dir).expanduser()
+    return folder if folder.is_absolute() else (base or Path.cwd()) / folder
+
+
+def _is_plugin_file(path: Path) -> bool:
+    return path.suffix == ".py" and not path.name.startswith(("_", "."))
+
+
+def _import(path: Path) -> Any:
+    """Execute the plugin file as a fresh module; errors become one plain sentence."""
+    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    name = f"thau_plugins.{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise PluginError("cannot be imported as a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and typing look the module up while it runs
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(name, None)
+        raise PluginError(f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
+        where = f" at line {frames[-1].lineno}" if frames else ""
+        raise PluginError(f"raised {type(exc).__name__}{where} while loading: {exc}") from exc
+    return module
+
+
+def _wrap(run: Callable[..., Any]) -> Callable[[dict[str, Any], ToolContext], Any]:
+    """Accept run(args, ctx) or run(args)."""
+    try:
+        wants_ctx = len(inspect.signature(run).parameters) >= 2
+    except (TypeError, ValueError):
+        wants_ctx = True
+    if wants_ctx:
+        return run
+    return lambda args, _ctx: run(args)
+
+
+def tool_from_module(module: Any, path: Path) -> Tool:
+    """The Tool a plugin module defines (TOOL, or NAME/DESCRIPTION/PARAMETERS/RISK/run)."""
+    tool = getattr(module, "TOOL", None)
+    if tool is not None:
+        if not isinstance(tool, Tool):
+            raise PluginError("TOOL must be a Tool (from thau_tui.tools import Tool)")
+        tool.source = str(path)
+    else:
+        missing = [n for n in ("NAME", "DESCRIPTION", "PARAMETERS", "run") if not hasattr(module, n)]
+        if missing:
+            raise PluginError(
+                f"defines no TOOL and lacks {', '.join(missing)}; define TOOL = Tool(...) or "
+                "NAME, DESCRIPTION, PARAMETERS, RISK and def run(args, ctx)"
+            )
+        if not callable(module.run):
+            raise PluginError("run must be a function: def run(args, ctx)")
+        tool = Tool(
+            name=module.NAME, description=module.DESCRIPTION, parameters=module.PARAMETERS,
+            risk=getattr(module, "RISK", "exec"), function=_wrap(module.run),
+            summary=getattr(module, "SUMMARY", ""), source=str(path),
+        )
+    if not isinstance(tool.name, str) or not _NAME.match(tool.name):
+        raise PluginError(f"tool name {tool.name!r} must be letters, digits and underscores (e.g. word_count)")
+    if tool.risk not in _RISKS:
+        raise PluginError(f"RISK must be one of {', '.join(_RISKS)} (got {tool.risk!r})")
+    if not isinstance(tool.parameters, dict) or tool.parameters.get("type") != "object":
+        raise PluginError('PARAMETERS must be a JSON Schema object: {"type": "object", "properties": {...}}')
+    if not isinstance(tool.description, str) or not tool.description.strip():
+        raise PluginError("DESCRIPTION must say in a sentence what the tool does (the model reads it)")
+    return tool
+
+
+class PluginLoader:
+    """Loads the plugin folder into a registry and keeps it in step with the files."""
+
+    def __init__(self, registry: ToolRegistry, folder: Path | str) -> None:
+        self.registry = registry
+        self.folder = Path(folder).expanduser()
+        self.loaded: dict[Path, str] = {}  # plugin file -> tool name
+
+    def _show(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(path)
+
+    def _fail(self, path: Path, why: str) -> str:
+        message = f"plugin {self._show(path)} not loaded: {why} — fix the file and save it; thau reloads it"
+        self.registry.plugin_errors[str(path)] = message
+        return message
+
+    def load_file(self, path: Path) -> tuple[bool, str]:
+        """(ok, message) after (re)loading one file; its old tool goes first."""
+        path = path.resolve()
+        old = self.loaded.pop(path, None)
+        if old is not None:
+            self.registry.unregister(old)
+        try:
+            tool = tool_from_module(_import(path), path)
+        except PluginError as exc:
+            return False, self._fail(path, str(exc))
+        existing = self.registry.get(tool.name)
+        if existing is not None:
+            owner = "a built-in tool" if existing.source == "builtin" else f"defined by {existing.source}"
+            return False, self._fail(path, f"tool name '{tool.name}' is already taken ({owner}); rename it")
+        try:
+            self.registry.register(tool)
+        except SchemaError as exc:
+            return False, self._fail(path, f"PARAMETERS is not a valid JSON Schema: {exc.message}")
+        self.loaded[path] = tool.name
+        self.registry.plugin_errors.pop(str(path), None)
+        verb = "reloaded" if old is not None else "loaded"
+        return True, f"plugin tool '{tool.name}' {verb} from {self._show(path)}"
+
+    def remove_file(self, path: Path) -> str | None:
+        """Forget a deleted file: unregister its tool, drop its error."""
+        path = path.resolve()
+        had_error = self.registry.plugin_errors.pop(str(path), None) is not None
+        name = self.loaded.pop(path, None)
+        if name is not None:
+            self.registry.unregister(name)
+            return f"plugin {self._show(path)} removed: tool '{name}' is gone"
+        return f"plugin {self._show(path)} removed" if had_error else None
+
+    def _files(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.resolve() for p in self.folder.iterdir() if p.is_file() and _is_plugin_file(p))
+
+    def load_all(self) -> dict[str, str]:
+        """Load every plugin file; {path: error} for those that failed (also in registry.plugin_errors)."""
+        errors: dict[str, str] = {}
+        present = self._files()
+        for gone in [p for p in self.loaded if p not in present]:
+            self.remove_file(gone)
+        for path in present:
+            ok, message = self.load_file(path)
+            if not ok:
+                errors[str(path)] = message
+        return errors
+
+    def _apply(self, paths: set[Path]) -> list[str]:
+        messages = []
+        for path in sorted(paths):
+            if path.is_file():
+                messages.append(self.load_file(path)[1])
+            else:
+                message = self.remove_file(path)
+                if message:
+                    messages.append(message)
+        return messages
+
+    async def watch(self, on_change: Callable[[list[str]], Any], stop_event: asyncio.Event | None = None) -> None:
+        """Reload added, changed and removed plugin files as they happen; report each batch.
+
+        `on_change(messages)` may be a plain function or a coroutine function.
+        Runs until cancelled or `stop_event` is set.
+        """
+        from watchfiles import awatch
+
+        while not self.folder.is_dir():  # the folder may be created later
+            if stop_event is not None and stop_event.is_set():
+                return
+            await asyncio.sleep(1.0)
+        folder = self.folder.resolve()
+
+        def wanted(_change: Any, name: str) -> bool:
+            path = Path(name)
+            return _is_plugin_file(path) and path.parent == folder
+
+        async for changes in awatch(folder, watch_filter=wanted, debounce=200, step=50,
+                                    recursive=False, stop_event=stop_event):
+            paths = {Path(name).resolve() for _change, name in changes}
+            # Imports run user code: keep them off the event loop.
+            messages = await asyncio.to_thread(self._apply, paths)
+            if messages:
+                outcome = on_change(messages)
+                if inspect.isawaitable(outcome):
+                    await outcome
