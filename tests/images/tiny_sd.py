@@ -62,7 +62,7 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
     tokenizer = CLIPTokenizer(
         vocab_file=str(tok_dir / "vocab.json"),
         merges_file=str(tok_dir / "merges.txt"),
-        model_max_length=16,
+        model_max_length=77,
     )
     text_encoder = CLIPTextModel(
         CLIPTextConfig(
@@ -71,7 +71,7 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
             intermediate_size=32,
             num_hidden_layers=2,
             num_attention_heads=2,
-            max_position_embeddings=16,
+            max_position_embeddings=77,
             projection_dim=16,
             bos_token_id=tokenizer.bos_token_id,
             eos_token_id=tokenizer.eos_token_id,
