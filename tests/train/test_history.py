@@ -1,0 +1,91 @@
+"""from-history on a real SQLite store holding approved, edited, denied and cancelled calls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from thau_tui.engine.dialects import HermesDialect
+from thau_tui.engine.store import Store
+from thau_tui.tools.base import ToolCall
+from thau_tui.train.history import detect_lang, examples_from_history
+
+HERMES = HermesDialect()
+
+
+def _turn(store: Store, sid: str, request: str, call_id: str, name: str, args: dict, *, status: str,
+          result: str | None = None, answer: str | None = None) -> None:
+    """One user request, the assistant's call, and (when it ran) the result and the answer."""
+    store.add_message(sid, "user", request)
+    message_id = store.add_message(sid, "assistant", HERMES.format_call(ToolCall(name, args)))
+    store.record_call(sid, call_id, name, args, status, message_id=message_id, result=result)
+    if result is not None:
+        store.add_message(sid, "tool", HERMES.render_result(name, result))
+    if answer is not None:
+        store.add_message(sid, "assistant", answer)
+
+
+@pytest.fixture
+def history(tmp_path):
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("work")
+    _turn(store, sid, "List the files here", "c-approved", "list_directory", {"path": "."},
+          status="done", result="a.py\nb.py", answer="There are two files: a.py and b.py.")
+    store.record_decision(sid, "c-approved", "once")
+    _turn(store, sid, "Delete the build folder", "c-edited", "run_shell", {"command": "rm -rf /"},
+          status="done", result="")
+    store.record_decision(sid, "c-edited", "once", arguments={"command": "rm -rf build"})
+    _turn(store, sid, "Borra todos los archivos de la carpeta", "c-denied", "run_shell", {"command": "rm -rf *"},
+          status="denied")
+    store.record_decision(sid, "c-denied", "deny", reason="nunca borres mis archivos")
+    _turn(store, sid, "Run the tests", "c-cancelled", "run_tests", {"path": "tests"}, status="cancelled")
+    store.record_decision(sid, "c-cancelled", "cancel")
+    # A read tool that ran by policy, with no decision row: still an approved call.
+    other = store.create_session("reading")
+    _turn(store, other, "Show me README.md", "c-auto", "read_file", {"path": "README.md"},
+          status="done", result="# thau")
+    store.close()
+    return tmp_path / "sessions.sqlite3"
+
+
+def test_examples_from_history(history, tmp_path):
+    out = tmp_path / "history.jsonl"
+    counts = examples_from_history(history, out)
+    assert counts["sessions"] == 2 and counts["calls"] == 5
+    assert (counts["approved"], counts["edited"], counts["denied"], counts["skipped"]) == (3, 1, 1, 1)
+    assert counts["skipped_because"] == {"decision cancel": 1}
+    examples = {e["id"]: e for e in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert counts["examples"] == len(examples) == 4
+
+    approved = examples["history-c-approved"]
+    assert approved["kind"] == "multi_turn" and approved["lang"] == "en" and approved["tool"] == "list_directory"
+    roles = [m["role"] for m in approved["messages"]]
+    assert roles == ["system", "user", "assistant", "tool", "assistant"]
+    assert approved["messages"][2]["content"] == '<tool_call>{"name": "list_directory", "arguments": {"path": "."}}</tool_call>'
+    assert approved["messages"][3]["content"] == "<tool_response>\na.py\nb.py\n</tool_response>"
+    assert approved["messages"][4]["content"] == "There are two files: a.py and b.py."
+    assert "list_directory(path?)" in approved["messages"][0]["content"]  # the chat's compact tool block
+
+    edited = examples["history-c-edited"]
+    assert edited["template"] == "history-edited" and edited["kind"] == "call"
+    assert edited["expected_calls"] == [{"name": "run_shell", "arguments": {"command": "rm -rf build"}}]
+    assert "rm -rf build" in edited["messages"][2]["content"] and "rm -rf /" not in edited["messages"][2]["content"]
+
+    denied = examples["history-c-denied"]
+    assert denied["kind"] == "no_call" and denied["expected_calls"] == [] and denied["lang"] == "es"
+    reply = denied["messages"][-1]
+    assert reply["role"] == "assistant" and "nunca borres mis archivos" in reply["content"]
+    assert "<tool_call>" not in reply["content"]
+
+    assert examples["history-c-auto"]["expected_calls"] == [{"name": "read_file", "arguments": {"path": "README.md"}}]
+
+
+def test_missing_database_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="chat with thau first"):
+        examples_from_history(tmp_path / "nope.sqlite3", tmp_path / "out.jsonl")
+
+
+def test_detect_lang():
+    assert detect_lang("¿Puedes listar los archivos de la carpeta?") == "es"
+    assert detect_lang("Can you list the files in this folder?") == "en"

