@@ -1,0 +1,175 @@
+"""The persistent shell: real bash through pexpect, inside bubblewrap when it is there."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from thau_tui.config import Config
+from thau_tui.tools.shell import TOOLS, ShellSandbox
+from thau_tui.tools.workspace import sandbox_status
+
+HAS_BWRAP = shutil.which("bwrap") is not None
+
+
+@pytest.fixture
+def shell(workspace, config):
+    sandbox = ShellSandbox(workspace, config)
+    yield sandbox
+    sandbox.close()
+
+
+def test_cd_and_variables_persist_between_commands(shell, workspace):
+    (workspace / "sub").mkdir()
+    assert shell.run("cd sub && GREETING=hello && export COLOUR=blue").exit_status == 0
+    result = shell.run("pwd; echo $GREETING $COLOUR")
+    assert result.output.splitlines()[:2] == [str(workspace / "sub"), "hello blue"]
+
+
+def test_exit_status_is_reported(shell):
+    failed = shell.run("false")
+    assert failed.exit_status == 1
+    assert failed.output.endswith("[exit status 1]")
+    assert shell.run("sh -c 'exit 7'").exit_status == 7
+    ok = shell.run("echo fine")
+    assert (ok.exit_status, ok.output) == (0, "fine\n[exit status 0]")
+
+
+def test_multiline_quotes_heredoc_and_long_commands(shell):
+    script = "for i in 1 2; do\n  echo \"n=$i\"\ndone\ncat <<'EOF'\nit's a \\ \"test\"\nEOF"
+    assert shell.run(script).output == "n=1\nn=2\nit's a \\ \"test\"\n[exit status 0]"
+    long = "echo " + "x" * 5000 + " | wc -c"  # longer than one terminal line
+    assert shell.run(long).output.splitlines()[0] == "5001"
+
+
+def test_output_streams_while_the_command_runs(shell):
+    chunks: list[tuple[float, str]] = []
+    start = time.monotonic()
+    shell.run("echo first; sleep 1; echo second", on_output=lambda c: chunks.append((time.monotonic() - start, c)))
+    first = next(t for t, c in chunks if "first" in c)
+    second = next(t for t, c in chunks if "second" in c)
+    assert first < 0.8 <= second  # 'first' arrived before the sleep ended
+
+
+def test_ansi_colours_are_stripped(shell):
+    assert shell.run(r"printf '\033[31mred\033[0m plain\n'").output.startswith("red plain\n")
+
+
+def test_timeout_sends_ctrl_c_and_keeps_the_shell(shell):
+    shell.run("KEEP=me")
+    start = time.monotonic()
+    result = shell.run("sleep 30", timeout=1)
+    assert time.monotonic() - start < 5
+    assert result.timed_out and result.interrupted
+    assert "timed out after 1 s" in result.output and "Ctrl-C" in result.output
+    after = shell.run("echo $KEEP")  # same shell: the variable survived
+    assert after.output.startswith("me\n") and not after.restarted
+
+
+def test_cancel_event_interrupts(shell):
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    result = shell.run("sleep 30", cancel_event=cancel)
+    assert result.interrupted and not result.timed_out
+    assert "cancelled by the user" in result.output
+
+
+@pytest.mark.parametrize("command", ["python3", "read answer", "cat", "python3 -c 'input()'"])
+def test_commands_waiting_for_input_are_interrupted(shell, command):
+    start = time.monotonic()
+    result = shell.run(command, timeout=20)
+    assert time.monotonic() - start < 8
+    assert result.waiting_for_input and not result.timed_out
+    assert "waiting for input; interactive commands are not supported" in result.output
+    assert shell.run("echo still here").output.startswith("still here")
+
+
+def test_a_quiet_sleep_is_not_mistaken_for_waiting(shell):
+    result = shell.run("sleep 2.5; echo done", timeout=20)
+    assert not result.waiting_for_input
+    assert result.output == "done\n[exit status 0]"
+
+
+def test_long_output_keeps_head_and_tail(workspace):
+    config = Config()
+    config.tools.shell.output_limit = 200
+    sandbox = ShellSandbox(workspace, config)
+    try:
+        result = sandbox.run("seq 1 20000")
+    finally:
+        sandbox.close()
+    lines = result.output.splitlines()
+    assert lines[:3] == ["1", "2", "3"]
+    assert lines[-2:] == ["20000", "[exit status 0]"]
+    assert result.truncated and any("characters cut ..." in line for line in lines)
+    assert len(result.output) < 400
+
+
+def test_secrets_are_scrubbed_from_the_environment(shell, monkeypatch):
+    for name in ("OPENAI_API_KEY", "GITHUB_TOKEN", "DB_password", "MY_SECRET"):
+        monkeypatch.setenv(name, "hidden")
+    monkeypatch.setenv("THAU_PLAIN", "visible")
+    shell.close()  # the environment is read when bash starts
+    output = shell.run("env").output
+    assert "THAU_PLAIN=visible" in output
+    assert "hidden" not in output
+
+
+def test_exit_restarts_the_shell_on_the_next_command(shell):
+    shell.run("MARK=1")
+    gone = shell.run("exit 3")
+    assert gone.shell_exited and gone.exit_status == 3
+    assert "the shell exited" in gone.output
+    back = shell.run("echo ${MARK:-unset}")
+    assert back.restarted and "started a fresh shell" in back.output
+    assert "unset\n" in back.output
+
+
+def test_run_shell_tool_keeps_one_shell_per_session(ctx):
+    tool = TOOLS[0]
+    assert tool.name == "run_shell" and tool.risk == "exec" and tool.summary
+    first = tool.run({"command": "cd / 2>/dev/null; cd - >/dev/null; NAME=thau"}, ctx)
+    assert first.ok and first.data["exit_status"] == 0
+    second = tool.run({"command": "echo $NAME; exit_code_test() { return 4; }; exit_code_test"}, ctx)
+    assert "thau" in second.output and second.data["exit_status"] == 4 and not second.ok
+    assert "thau" in "".join(ctx.chunks)
+    assert isinstance(ctx.resources["shell"], ShellSandbox)
+
+
+def test_sandbox_status_says_what_is_in_force():
+    config = Config()
+    config.tools.shell.sandbox = "none"
+    assert sandbox_status(config).startswith("none: turned off")
+    if HAS_BWRAP:
+        assert sandbox_status(Config()) == "bubblewrap: workspace writable, rest read-only, network off"
+
+
+@pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed (CI installs it)")
+def test_bubblewrap_refuses_writes_outside_the_workspace(shell, workspace, tmp_path):
+    outside = Path("/var/tmp") / f"thau-probe-{uuid.uuid4().hex}"  # writable here, read-only in there
+    result = shell.run(f"echo x > {outside}; echo status=$?; echo y > inside.txt; echo z > {tmp_path}/t.txt")
+    assert "Read-only file system" in result.output and "status=1" in result.output
+    assert not outside.exists()
+    assert (workspace / "inside.txt").read_text() == "y\n"
+    # /tmp is the sandbox's own tmpfs: the write succeeded in there and never reached the host
+    assert shell.run(f"cat {tmp_path}/t.txt").output.startswith("z")
+    assert not (tmp_path / "t.txt").exists()
+    network = shell.run("python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), timeout=2)\"")
+    assert network.exit_status != 0 and "unreachable" in network.output.lower()
+
+
+def test_without_a_sandbox_the_shell_still_detects_input_waits(workspace):
+    config = Config()
+    config.tools.shell.sandbox = "none"
+    sandbox = ShellSandbox(workspace, config)
+    try:
+        result = sandbox.run("cat", timeout=20)
+        assert result.waiting_for_input
+        assert sandbox.run("pwd").output.startswith(str(workspace))
+    finally:
+        sandbox.close()
