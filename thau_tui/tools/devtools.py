@@ -7,6 +7,7 @@ import re
 import secrets
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,11 @@ def _security(code: str) -> str:
     with tempfile.TemporaryDirectory(prefix="thau-bandit-") as folder:
         path = Path(folder) / "snippet.py"
         path.write_text(code, encoding="utf-8")
-        scan = manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
-        scan.discover_files([str(path)])
-        scan.run_tests()
+        with warnings.catch_warnings():  # bandit's plugin loader warns about its own deprecated calls
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scan = manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
+            scan.discover_files([str(path)])
+            scan.run_tests()
         issues = scan.get_issue_list()
         skipped = scan.skipped
     if skipped:

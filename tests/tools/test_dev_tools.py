@@ -1,0 +1,85 @@
+"""search_docs, analyze_code, run_tests, debug_code on small real inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from thau_tui.tools.base import ToolError
+from thau_tui.tools.devtools import analyze_code, debug_code, run_tests, search_docs
+
+
+def test_search_docs_shows_the_page_for_a_dotted_name(ctx):
+    result = search_docs({"query": "json.dumps"}, ctx)
+    assert result.ok
+    assert result.output.startswith("Python documentation for function dumps in module json")
+    assert "Serialize ``obj``" in result.output
+
+
+def test_search_docs_lists_matches_for_words(ctx):
+    result = search_docs({"query": "read csv files"}, ctx)
+    first = result.output.splitlines()[1]
+    assert first.strip().startswith("csv - ")
+
+
+def test_search_docs_knows_keywords(ctx):
+    assert 'The "with" statement' in search_docs({"query": "with"}, ctx).output
+
+
+def test_analyze_syntax(ctx):
+    bad = analyze_code({"code": "def f(:\n    pass", "analysis_type": "syntax"}, ctx).output
+    assert bad.splitlines() == ["syntax error at line 1, column 7: invalid syntax", "    def f(:", "          ^"]
+    good = analyze_code({"code": "class A:\n    def m(self):\n        return 1\n"}, ctx).output
+    assert good == "no syntax errors (3 lines, 1 functions, 1 classes)"
+
+
+def test_analyze_security_with_bandit(ctx):
+    code = "import subprocess\nsubprocess.call(cmd, shell=True)\n"
+    output = analyze_code({"code": code, "analysis_type": "security"}, ctx).output
+    assert "line 2: HIGH severity, HIGH confidence [B602]" in output
+    assert analyze_code({"code": "x = 1\n", "analysis_type": "security"}, ctx).output == "bandit found no security issues"
+
+
+def test_analyze_complexity_with_radon(ctx):
+    code = "def pick(x):\n    if x > 1:\n        return 1\n    elif x < 0:\n        return 2\n    return 3\n"
+    output = analyze_code({"code": code, "analysis_type": "complexity"}, ctx).output
+    assert "pick (function, line 1): complexity 3, rank A" in output
+    assert output.startswith("maintainability index")
+
+
+def test_run_tests_on_code_counts_passes_and_failures(ctx, workspace):
+    code = "def test_ok():\n    assert 1 + 1 == 2\n\ndef test_bad():\n    assert 'a' == 'b'\n"
+    result = run_tests({"code": code}, ctx)
+    assert result.output.startswith("pytest: 1 failed, 1 passed (some failed, exit status 1)")
+    assert "assert 'a' == 'b'" in result.output
+    assert result.data["counts"] == {"failed": 1, "passed": 1} and not result.ok
+    assert list((workspace / ".thau" / "tests").iterdir()) == []  # the temporary file is gone
+
+
+def test_run_tests_on_a_workspace_path(ctx, workspace):
+    (workspace / "calc.py").write_text("def double(x):\n    return 2 * x\n")
+    (workspace / "test_calc.py").write_text("from calc import double\n\ndef test_double():\n    assert double(2) == 4\n")
+    result = run_tests({"path": "test_calc.py"}, ctx)
+    assert result.ok and result.output.startswith("pytest: 1 passed (all passed, exit status 0)")
+    empty = run_tests({"code": "x = 1\n"}, ctx)
+    assert empty.output.startswith("pytest collected no tests")
+    with pytest.raises(ToolError, match="give either 'path'"):
+        run_tests({}, ctx)
+
+
+def test_debug_code_points_at_the_failing_line(ctx):
+    code = "items = [1, 2]\nprint('start')\nprint(items[5])\n"
+    result = debug_code({"code": code, "error": "it crashes"}, ctx)
+    lines = result.output.splitlines()
+    assert lines[0] == "IndexError: list index out of range"
+    assert "  ->   3 | print(items[5])" in lines
+    assert any(line.startswith("what it means: a list or tuple index is past its end") for line in lines)
+    assert "you reported: it crashes" in lines
+    assert result.data == {"exit_status": 1, "exception": "IndexError", "line": 3}
+
+
+def test_debug_code_syntax_error_and_clean_run(ctx):
+    broken = debug_code({"code": "x = (1,\n"}, ctx)
+    assert broken.output.startswith("SyntaxError: ") and broken.data["line"] == 1
+    clean = debug_code({"code": "print('fine')", "error": "KeyError: 'a'"}, ctx)
+    assert clean.output.startswith("the code ran without an exception")
+    assert "that error did not happen in this run" in clean.output
