@@ -135,15 +135,15 @@ def _syntax(code: str) -> str:
 def _security(code: str) -> str:
     import logging
 
-    from bandit.core import config as bandit_config
-    from bandit.core import manager
-
     logging.getLogger("bandit").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="thau-bandit-") as folder:
         path = Path(folder) / "snippet.py"
         path.write_text(code, encoding="utf-8")
         with warnings.catch_warnings():  # bandit's plugin loader warns about its own deprecated calls
             warnings.simplefilter("ignore", DeprecationWarning)
+            from bandit.core import config as bandit_config
+            from bandit.core import manager
+
             scan = manager.BanditManager(bandit_config.BanditConfig(), "file", quiet=True)
             scan.discover_files([str(path)])
             scan.run_tests()
