@@ -1,0 +1,120 @@
+"""Plugin tools: real files imported from a folder, errors recorded, hot reload via watchfiles."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+from thau_tui.tools import ToolRegistry, build_registry
+from thau_tui.tools.plugins import PluginLoader, plugins_folder
+
+REPO_TOOLS = Path(__file__).resolve().parents[2] / "tools"
+
+SIMPLE = '''
+NAME = "{name}"
+DESCRIPTION = "Shout the text back."
+RISK = "read"
+PARAMETERS = {{"type": "object", "properties": {{"text": {{"type": "string"}}}}, "required": ["text"]}}
+
+def run(args, ctx):
+    return args["text"].upper() + "{suffix}"
+'''
+
+
+def test_example_plugin_loads_and_runs(tmp_path, ctx, workspace):
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    shutil.copy(REPO_TOOLS / "word_count.py", folder)
+    shutil.copy(REPO_TOOLS / "README.md", folder)  # not a plugin: ignored
+    registry = build_registry()
+    assert PluginLoader(registry, folder).load_all() == {}
+    tool = registry.get("word_count")
+    assert tool.source == str((folder / "word_count.py").resolve()) and tool.risk == "read"
+    assert tool.run({"text": "two words\nand more"}, ctx).output == "2 lines, 4 words, 18 characters"
+    (workspace / "a.txt").write_text("x y z\n")
+    assert tool.run({"path": "a.txt"}, ctx).output == "1 lines, 3 words, 6 characters"
+    assert not tool.run({"path": "../etc"}, ctx).ok
+
+
+def test_broken_plugins_record_errors_and_the_rest_still_load(tmp_path, ctx):
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    (folder / "good.py").write_text(SIMPLE.format(name="shout", suffix="!"))
+    (folder / "syntax.py").write_text("NAME = 'x'\ndef run(:\n")
+    (folder / "raises.py").write_text("import json\nraise RuntimeError('no config')\n")
+    (folder / "schema.py").write_text(SIMPLE.format(name="bad_schema", suffix="").replace(
+        '{"type": "string"}', '{"type": "text"}'))
+    (folder / "clash.py").write_text(SIMPLE.format(name="run_shell", suffix=""))
+    (folder / "empty.py").write_text("# nothing here\n")
+    (folder / "_helper.py").write_text("raise SystemExit('never imported')\n")
+    registry = build_registry()
+    errors = PluginLoader(registry, folder).load_all()
+    by_file = {Path(p).name: message for p, message in errors.items()}
+    assert set(by_file) == {"syntax.py", "raises.py", "schema.py", "clash.py", "empty.py"}
+    assert "syntax error at line 2" in by_file["syntax.py"]
+    assert "raised RuntimeError at line 2 while loading: no config" in by_file["raises.py"]
+    assert "PARAMETERS is not a valid JSON Schema" in by_file["schema.py"]
+    assert "tool name 'run_shell' is already taken (a built-in tool)" in by_file["clash.py"]
+    assert "define TOOL = Tool(...)" in by_file["empty.py"]
+    assert all("fix the file and save it" in m for m in by_file.values())
+    assert registry.plugin_errors == errors
+    assert registry.get("run_shell").source == "builtin"  # the clash did not replace the built-in
+    assert registry.get("shout").run({"text": "hey"}, ctx).output == "HEY!"
+
+
+def test_tool_form_and_plugins_folder_setting(tmp_path, config):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "full.py").write_text(
+        "from thau_tui.tools import Tool\n"
+        "TOOL = Tool(name='full', description='d', risk='write', function=lambda a, c: 'ok',\n"
+        "            parameters={'type': 'object', 'properties': {}})\n"
+    )
+    registry = ToolRegistry()
+    assert PluginLoader(registry, folder).load_all() == {}
+    assert registry.get("full").risk == "write"
+    config.tools.plugins_dir = "mine"
+    assert plugins_folder(config, base=tmp_path) == folder
+
+
+async def test_watch_adds_reloads_and_removes_within_seconds(tmp_path):
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    registry = ToolRegistry()
+    loader = PluginLoader(registry, folder)
+    loader.load_all()
+    messages: list[str] = []
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(loader.watch(messages.extend, stop_event=stop))
+
+    async def until(condition, limit=2.0) -> float:
+        start = time.monotonic()
+        while not condition():
+            assert time.monotonic() - start < limit, f"not within {limit} s; messages: {messages}"
+            await asyncio.sleep(0.02)
+        return time.monotonic() - start
+
+    try:
+        await asyncio.sleep(0.3)  # let the watcher start
+        path = folder / "shout.py"
+        path.write_text(SIMPLE.format(name="shout", suffix="!"))
+        await until(lambda: "shout" in registry)
+        assert any("plugin tool 'shout' loaded" in m for m in messages)
+
+        path.write_text(SIMPLE.format(name="shout", suffix="?!"))
+        await until(lambda: any("reloaded" in m for m in messages))
+        from thau_tui.tools.base import ToolContext
+        assert registry.get("shout").run({"text": "a"}, ToolContext(workspace=tmp_path)).output == "A?!"
+
+        path.write_text("def run(:\n")
+        await until(lambda: str(path.resolve()) in registry.plugin_errors)
+        assert "shout" not in registry
+
+        path.unlink()
+        await until(lambda: str(path.resolve()) not in registry.plugin_errors)
+        assert "shout" not in registry and any("removed" in m for m in messages)
+    finally:
+        stop.set()
+        await asyncio.wait_for(watcher, 5)
