@@ -155,3 +155,30 @@ def test_schema_rejects_unknown_arguments():
     errors = registry.validate(ToolCall("generate_image", {"prompt": "x", "style": "oil"}))
     assert errors and "style" in errors[0]
     assert registry.validate(ToolCall("generate_image", {"prompt": "x", "seed": 3, "guidance": 2.5})) == []
+
+
+def test_single_checkpoint_file_draws_what_the_folder_draws(tiny_sd, tiny_single_file):
+    args = {"prompt": "a red cat", "width": 32, "height": 32, "steps": 2, "seed": 21}
+    from_folder = TOOL.run(args, context(tiny_sd))
+    from_file = TOOL.run(args, context(tiny_single_file))
+    assert from_file.ok, from_file.output
+    assert from_file.data["model"] == str(tiny_single_file)
+    assert np.array_equal(pixels(from_folder.data["image_path"]), pixels(from_file.data["image_path"]))
+    assert family_defaults(tiny_single_file).width == 64  # read from the configs beside it
+
+
+def test_single_file_without_configs_says_where_they_go(tmp_path, tiny_single_file):
+    import shutil
+
+    lonely = tmp_path / "lonely.safetensors"
+    shutil.copy(tiny_single_file, lonely)
+    result = TOOL.run({"prompt": "x", "steps": 1}, context(lonely))
+    assert not result.ok
+    assert str(tmp_path / "lonely") + "/" in result.output and "model_index.json" in result.output
+
+
+def test_unknown_file_type_is_refused(tmp_path):
+    weights = tmp_path / "model.bin"
+    weights.write_bytes(b"\0" * 16)
+    result = TOOL.run({"prompt": "x"}, context(weights))
+    assert not result.ok and ".safetensors" in result.output and "diffusers folder" in result.output

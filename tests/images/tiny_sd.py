@@ -34,14 +34,16 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
 
     folder = Path(folder)
     torch.manual_seed(seed)
+    # SD 1.5's shape (four levels, two layers each, no attention at the lowest level), only
+    # narrow: the original-layout key names in save_single_file depend on it.
     unet = UNet2DConditionModel(
-        block_out_channels=(8, 16),
-        layers_per_block=1,
+        block_out_channels=(8, 8, 16, 16),
+        layers_per_block=2,
         sample_size=8,
         in_channels=4,
         out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
         cross_attention_dim=16,
         attention_head_dim=2,
         norm_num_groups=4,
@@ -53,6 +55,7 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
         out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * 4,
         up_block_types=("UpDecoderBlock2D",) * 4,
+        layers_per_block=2,
         latent_channels=4,
         norm_num_groups=4,
         sample_size=64,
@@ -96,3 +99,99 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
         leftover.unlink()
     tok_dir.rmdir()
     return folder
+
+
+# --- the same weights as one checkpoint in the original (CompVis/ldm) layout ---------------
+# Single-file checkpoints (what most sites share) name tensors the way the original
+# Stable Diffusion code did. These rules rename a diffusers pipeline's tensors into
+# that layout for an SD 1.x-shaped UNet/VAE of any width (levels and layers are read
+# from the configs), so diffusers' from_single_file can be tested on the tiny model.
+
+_RESNET = {"norm1": "in_layers.0", "conv1": "in_layers.2", "time_emb_proj": "emb_layers.1",
+           "norm2": "out_layers.0", "conv2": "out_layers.3", "conv_shortcut": "skip_connection"}
+_UNET_TOP = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
+             "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2"}
+_VAE_ATTENTION = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out.0": "proj_out"}
+
+
+def _rename_resnet(rest: str) -> str:
+    head, _, tail = rest.partition(".")
+    return f"{_RESNET.get(head, head)}.{tail}"
+
+
+def _unet_key(key: str, layers: int, up_has_attention: list[bool]) -> str:
+    import re
+
+    per_level = layers + 1  # ldm counts the downsampler (or upsampler) as one more block per level
+    for hf, sd in _UNET_TOP.items():
+        if key.startswith(hf + "."):
+            return sd + key[len(hf):]
+    if m := re.match(r"down_blocks\.(\d+)\.(resnets|attentions)\.(\d+)\.(.*)", key):
+        i, kind, j, rest = int(m[1]), m[2], int(m[3]), m[4]
+        block = per_level * i + j + 1
+        return f"input_blocks.{block}.0.{_rename_resnet(rest)}" if kind == "resnets" else f"input_blocks.{block}.1.{rest}"
+    if m := re.match(r"down_blocks\.(\d+)\.downsamplers\.0\.conv\.(.*)", key):
+        return f"input_blocks.{per_level * (int(m[1]) + 1)}.0.op.{m[2]}"
+    if m := re.match(r"up_blocks\.(\d+)\.(resnets|attentions)\.(\d+)\.(.*)", key):
+        i, kind, j, rest = int(m[1]), m[2], int(m[3]), m[4]
+        block = per_level * i + j
+        return f"output_blocks.{block}.0.{_rename_resnet(rest)}" if kind == "resnets" else f"output_blocks.{block}.1.{rest}"
+    if m := re.match(r"up_blocks\.(\d+)\.upsamplers\.0\.(.*)", key):
+        i = int(m[1])
+        return f"output_blocks.{per_level * i + layers}.{2 if up_has_attention[i] else 1}.{m[2]}"
+    if m := re.match(r"mid_block\.resnets\.(\d+)\.(.*)", key):
+        return f"middle_block.{2 * int(m[1])}.{_rename_resnet(m[2])}"
+    if key.startswith("mid_block.attentions.0."):
+        return "middle_block.1." + key[len("mid_block.attentions.0."):]
+    raise KeyError(f"no original-layout name for UNet tensor {key}")
+
+
+def _vae_key(key: str, levels: int) -> str:
+    import re
+
+    key = key.replace("conv_shortcut", "nin_shortcut").replace("conv_norm_out", "norm_out")
+    if m := re.match(r"encoder\.down_blocks\.(\d+)\.resnets\.(\d+)\.(.*)", key):
+        return f"encoder.down.{m[1]}.block.{m[2]}.{m[3]}"
+    if m := re.match(r"encoder\.down_blocks\.(\d+)\.downsamplers\.0\.(.*)", key):
+        return f"encoder.down.{m[1]}.downsample.{m[2]}"
+    # The decoder's levels run the other way round in the original code.
+    if m := re.match(r"decoder\.up_blocks\.(\d+)\.resnets\.(\d+)\.(.*)", key):
+        return f"decoder.up.{levels - 1 - int(m[1])}.block.{m[2]}.{m[3]}"
+    if m := re.match(r"decoder\.up_blocks\.(\d+)\.upsamplers\.0\.(.*)", key):
+        return f"decoder.up.{levels - 1 - int(m[1])}.upsample.{m[2]}"
+    if m := re.match(r"(encoder|decoder)\.mid_block\.resnets\.(\d+)\.(.*)", key):
+        return f"{m[1]}.mid.block_{int(m[2]) + 1}.{m[3]}"
+    if m := re.match(r"(encoder|decoder)\.mid_block\.attentions\.0\.(.*)", key):
+        rest = m[2]
+        for hf, sd in _VAE_ATTENTION.items():
+            if rest.startswith(hf + "."):
+                rest = sd + rest[len(hf):]
+                break
+        return f"{m[1]}.mid.attn_1.{rest}"
+    return key
+
+
+def save_single_file(pipeline_folder: Path, checkpoint: Path) -> Path:
+    """Write the pipeline's UNet, VAE and text encoder as one original-layout .safetensors."""
+    from safetensors.torch import load_file, save_file
+
+    folder = Path(pipeline_folder)
+    unet_config = json.loads((folder / "unet" / "config.json").read_text())
+    vae_config = json.loads((folder / "vae" / "config.json").read_text())
+    up_has_attention = ["CrossAttn" in kind for kind in unet_config["up_block_types"]]
+    state: dict = {}
+    for key, tensor in load_file(folder / "unet" / "diffusion_pytorch_model.safetensors").items():
+        name = _unet_key(key, unet_config["layers_per_block"], up_has_attention)
+        state["model.diffusion_model." + name] = tensor
+    levels = len(vae_config["block_out_channels"])
+    for key, tensor in load_file(folder / "vae" / "diffusion_pytorch_model.safetensors").items():
+        name = _vae_key(key, levels)
+        if ".mid.attn_1." in name and name.endswith("weight") and tensor.ndim == 2:
+            tensor = tensor.reshape(*tensor.shape, 1, 1)  # the original used 1x1 convolutions here
+        state["first_stage_model." + name] = tensor
+    for key, tensor in load_file(folder / "text_encoder" / "model.safetensors").items():
+        key = key if key.startswith("text_model.") else "text_model." + key
+        state["cond_stage_model.transformer." + key] = tensor
+    checkpoint = Path(checkpoint)
+    save_file({k: v.contiguous() for k, v in state.items()}, checkpoint)
+    return checkpoint

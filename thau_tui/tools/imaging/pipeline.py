@@ -77,12 +77,13 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def family_defaults(model: Path) -> FamilyDefaults:
-    """Size, steps and guidance for the model's family, read from its folder or file name."""
+    """Size, steps and guidance for the model's family, read from its configs or file name."""
     name = model.name.lower()
-    if model.is_dir():
-        index = _read_json(model / "model_index.json")
-        unet = _read_json(model / "unet" / "config.json")
-        vae = _read_json(model / "vae" / "config.json")
+    configs = model if model.is_dir() else _single_file_config(model)
+    if configs is not None:
+        index = _read_json(configs / "model_index.json")
+        unet = _read_json(configs / "unet" / "config.json")
+        vae = _read_json(configs / "vae" / "config.json")
         scale = 2 ** (len(vae.get("block_out_channels", [0, 0, 0, 0])) - 1)
         sample = unet.get("sample_size")
         xl = "XL" in str(index.get("_class_name", ""))
@@ -125,10 +126,10 @@ _cache: dict[tuple[str, str, str], LoadedPipeline] = {}
 _cache_lock = threading.Lock()
 
 
-def _single_file_config(model: Path) -> str | None:
+def _single_file_config(model: Path) -> Path | None:
     """A diffusers config folder for a single checkpoint: models/<name>/ beside models/<name>.safetensors."""
     beside = model.with_suffix("")
-    return str(beside) if (beside / "model_index.json").is_file() else None
+    return beside if (beside / "model_index.json").is_file() else None
 
 
 def _load(model: Path, device: str, dtype: str, defaults: FamilyDefaults) -> Any:
@@ -160,12 +161,18 @@ def _load_quietly(model: Path, device: str, dtype: str, defaults: FamilyDefaults
     cls = StableDiffusionXLPipeline if defaults.family.startswith("sdxl") else StableDiffusionPipeline
     config = _single_file_config(model)
     try:
-        return cls.from_single_file(model, config=config, torch_dtype=torch_dtype, local_files_only=True)
-    except (OSError, EnvironmentError) as exc:
+        return cls.from_single_file(
+            str(model), config=str(config) if config else None, torch_dtype=torch_dtype, local_files_only=True
+        )
+    except Exception as exc:
+        if config is not None:
+            raise
+        # Without configs diffusers looks for the base model in the Hugging Face cache, offline.
         raise ImageModelError(
-            f"{model.name} is a single checkpoint; loading it offline needs its pipeline configs "
-            f"(model_index.json, tokenizer/, unet/config.json, ...). Put the base model's diffusers "
-            f"config folder beside it as {model.with_suffix('')}/, or use a diffusers folder. ({exc})"
+            f"{model.name} is a single checkpoint; loading it offline needs its base model's pipeline "
+            f"configs (model_index.json, tokenizer/, unet/config.json, ...). Put that diffusers config "
+            f"folder beside it as {model.with_suffix('')}/ (weights not needed there), or set images.model "
+            f"to a diffusers folder. ({type(exc).__name__}: {exc})"
         ) from exc
 
 
