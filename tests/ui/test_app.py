@@ -1,0 +1,193 @@
+"""The real thau app driven by pilot: streaming, Esc, sessions, config errors, tool cards."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from scripted import ScriptedBackend
+from thau_tui.config import Config, ConfigResult, load_config
+from thau_tui.engine.store import Store
+from thau_tui.ui.app import ThauApp
+from thau_tui.ui.widgets.chat import AssistantMessage, NoteMessage, UserMessage
+
+
+async def wait_until(pilot, predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def make_app(tmp_path, backend, *, resume=False, config: Config | None = None, errors=None):
+    config = config or Config()
+    config.tools.workspace = str(tmp_path)
+    config.generation.temperature = 0.0
+    store = Store(tmp_path / "sessions.sqlite3")
+    return ThauApp(ConfigResult(config, None, errors or []), resume=resume, store=store,
+                   backend=backend, watch=False)
+
+
+async def type_and_send(pilot, text: str) -> None:
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+async def test_type_a_message_and_see_the_streamed_answer(tmp_path, real_backend):
+    config = Config()
+    config.generation.max_tokens = 40
+    app = make_app(tmp_path, real_backend, config=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Say hi")
+        await wait_until(pilot, lambda: app.turn_running)
+        await wait_until(pilot, lambda: not app.turn_running)
+        users = app.query(UserMessage)
+        answers = app.query(AssistantMessage)
+        assert [u.text for u in users] == ["Say hi"]
+        assert answers and answers.last().text.strip()
+        assert "tok/s" in app.status.speed and app.status.context.startswith("ctx ")
+        assert app.session.title == "Say hi"
+
+
+async def test_escape_stops_generation_and_keeps_the_text(tmp_path, real_backend):
+    config = Config()
+    config.generation.max_tokens = 500
+    app = make_app(tmp_path, real_backend, config=config)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "Write a very long story about the sea.")
+        await wait_until(pilot, lambda: app.query(AssistantMessage) and len(app.query(AssistantMessage).last().text) > 20)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        notes = [n for n in app.query(NoteMessage) if "stopped" in str(n.render())]
+        assert notes
+        stored = app.store.messages(app.session.id)
+        assert stored[-1]["role"] == "assistant" and len(stored[-1]["content"]) > 20
+
+
+async def test_sessions_resume_after_restart(tmp_path):
+    first = make_app(tmp_path, ScriptedBackend(["Remember the word pineapple."]))
+    async with first.run_test() as pilot:
+        await type_and_send(pilot, "remember this")
+        await wait_until(pilot, lambda: first.store.messages(first.session.id))
+        await wait_until(pilot, lambda: not first.turn_running)
+        sid = first.session.id
+    second = make_app(tmp_path, ScriptedBackend([]), resume=True)
+    async with second.run_test() as pilot:
+        await pilot.pause()
+        assert second.session.id == sid
+        assert [u.text for u in second.query(UserMessage)] == ["remember this"]
+        assert "pineapple" in second.query(AssistantMessage).last().text
+
+
+async def test_sessions_panel_search_rename_delete(tmp_path):
+    store_path = tmp_path / "sessions.sqlite3"
+    store = Store(store_path)
+    keep = store.create_session("cats")
+    store.add_message(keep, "user", "tell me about cats")
+    gone = store.create_session("dogs")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.press("ctrl+b")  # hide
+        await pilot.press("ctrl+b")  # show, focus the list
+        panel = app.query_one("#sessions")
+        assert panel.display
+        search = app.query_one("#session-search")
+        search.value = "cats"
+        await pilot.pause()
+        items = list(app.query("SessionItem"))
+        assert [i.info.id for i in items] == [keep]
+        search.value = ""
+        await pilot.pause()
+        app.query_one("#session-list").focus()
+        await pilot.pause()
+        listed = [i.info.id for i in app.query("SessionItem")]
+        app.query_one("#session-list").index = listed.index(gone)
+        await pilot.press("d")
+        await pilot.pause()
+        assert Store(store_path).get_session(gone) is None
+        app.query_one("#session-list").index = [i.info.id for i in app.query("SessionItem")].index(keep)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.id == keep)
+        assert [u.text for u in app.query(UserMessage)] == ["tell me about cats"]
+
+
+async def test_broken_config_starts_on_defaults_with_a_named_error(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("generation:\n  max_tokens: many\n")
+    result = load_config(path)
+    app = ThauApp(result, store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.config == Config()
+        shown = " ".join(str(n.message) for n in app._notifications)
+        assert "generation.max_tokens" in shown
+
+
+async def test_config_edit_is_picked_up_live(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("generation:\n  temperature: 0.3\n")
+    result = load_config(path)
+    app = ThauApp(result, store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        path.write_text("generation:\n  temperature: 0.7\n")
+        await wait_until(pilot, lambda: app.config.generation.temperature == 0.7, timeout=10)
+        path.write_text("generation:\n  temperature: hot\n")
+        await wait_until(pilot, lambda: any("temperature" in str(n.message) for n in app._notifications), timeout=10)
+        assert app.config.generation.temperature == 0.7  # the last good one stays
+
+
+def _call(name, **args):
+    return "<tool_call>" + json.dumps({"name": name, "arguments": args}) + "</tool_call>"
+
+
+async def test_tool_card_y_approves_and_the_file_is_written(tmp_path):
+    backend = ScriptedBackend([_call("write_file", path="hello.txt", content="hi there"), "Written."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "write hello.txt")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        assert not (tmp_path / "hello.txt").exists()  # nothing runs before approval
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert (tmp_path / "hello.txt").read_text() == "hi there"
+        assert app.query_one("ToolCard").state == "done"
+        assert "Written." in app.query(AssistantMessage).last().text
+
+
+async def test_tool_card_n_denies_and_nothing_runs(tmp_path):
+    backend = ScriptedBackend([_call("run_shell", command="touch made.txt"), "OK, I won't."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "make a file")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        await pilot.press("n")
+        await pilot.press(*"too risky")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert not (tmp_path / "made.txt").exists()
+        assert app.query_one("ToolCard").state == "denied"
+        assert "too risky" in backend.prompts[-1]
+
+
+async def test_slash_commands_and_export(tmp_path, thau_home):
+    app = make_app(tmp_path, ScriptedBackend(["An answer."]))
+    async with app.run_test() as pilot:
+        await type_and_send(pilot, "question")
+        await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage))
+        await type_and_send(pilot, "/export md")
+        await pilot.pause()
+        exports = list((thau_home / "data" / "exports").glob("*.md"))
+        assert exports and "An answer." in exports[0].read_text()
+        first = app.session.id
+        await type_and_send(pilot, "/new")
+        await wait_until(pilot, lambda: app.session.id != first)
+        assert not app.query(UserMessage)
+        await type_and_send(pilot, "/nonsense")
+        await pilot.pause()
+        assert any("unknown command /nonsense" in str(n.message) for n in app._notifications)
+        await type_and_send(pilot, "/help")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
