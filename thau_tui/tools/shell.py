@@ -261,6 +261,7 @@ class ShellSandbox:
             )
         except (pexpect.ExceptionPexpect, OSError) as exc:
             raise ToolError(f"could not start bash: {exc}; is bash installed and on PATH?") from exc
+        child.delaybeforesend = None  # pexpect's default 50 ms pause per send is for humans' terminals
         child.sendline(f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history")
         try:
             child.expect(self._marker, timeout=15)
