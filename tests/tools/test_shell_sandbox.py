@@ -53,7 +53,7 @@ def test_output_streams_while_the_command_runs(shell):
     shell.run("echo first; sleep 1; echo second", on_output=lambda c: chunks.append((time.monotonic() - start, c)))
     first = next(t for t, c in chunks if "first" in c)
     second = next(t for t, c in chunks if "second" in c)
-    assert first < 0.8 <= second  # 'first' arrived before the sleep ended
+    assert second - first > 0.7  # 'first' reached the callback before the sleep ended
 
 
 def test_ansi_colours_are_stripped(shell):
@@ -133,7 +133,7 @@ def test_exit_restarts_the_shell_on_the_next_command(shell):
 def test_run_shell_tool_keeps_one_shell_per_session(ctx):
     tool = TOOLS[0]
     assert tool.name == "run_shell" and tool.risk == "exec" and tool.summary
-    first = tool.run({"command": "cd / 2>/dev/null; cd - >/dev/null; NAME=thau"}, ctx)
+    first = tool.run({"command": "NAME=thau"}, ctx)
     assert first.ok and first.data["exit_status"] == 0
     second = tool.run({"command": "echo $NAME; exit_code_test() { return 4; }; exit_code_test"}, ctx)
     assert "thau" in second.output and second.data["exit_status"] == 4 and not second.ok
