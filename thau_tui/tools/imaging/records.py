@@ -39,7 +39,7 @@ class ImageRecord:
     device: str = ""
     dtype: str = ""
     duration_s: float = 0.0
-    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="milliseconds"))
 
     def metadata(self) -> dict[str, Any]:
         """The sidecar's content (no file paths: the files may move together)."""
@@ -113,5 +113,6 @@ def list_images(folder: Path | None = None) -> list[ImageRecord]:
             continue
         if record.path.is_file():
             records.append(record)
-    records.sort(key=lambda r: (r.created, r.path.name), reverse=True)
+    # Sidecars written within the same millisecond fall back to the file's write time.
+    records.sort(key=lambda r: (r.created, r.sidecar.stat().st_mtime_ns), reverse=True)
     return records

@@ -7,6 +7,7 @@ app turns into a generate_image call (so it goes through approval like any call)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,11 @@ EMPTY = (
 
 
 def _when(created: str) -> str:
-    """The sidecar's ISO time as 'YYYY-MM-DD HH:MM'."""
-    return created[:16].replace("T", " ") if created else "—"
+    """The sidecar's ISO time (UTC) as the local 'YYYY-MM-DD HH:MM'."""
+    try:
+        return datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return created or "—"
 
 
 class GalleryScreen(Screen[None]):
