@@ -1,0 +1,59 @@
+"""Every family of requests, with how often each is drawn."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import Family, Item
+from . import chat, devtools, images, tools
+
+
+def _any_frame(draw: Callable) -> Callable:
+    """Most drawers ignore which frame was picked."""
+    return lambda rng, _index: draw(rng)
+
+
+def call_families() -> list[Family]:
+    """Requests that need a tool; weights roughly follow how often people ask for each."""
+    f = Family
+    return [
+        f("run_shell", "run_shell", tools.GENERIC, _any_frame(tools.shell), 3.0, frames_id="generic"),
+        f("run_shell_direct", "run_shell", tools.SHELL_DIRECT, _any_frame(tools.shell_direct), 1.0),
+        f("run_python", "run_python", tools.GENERIC, _any_frame(tools.python), 2.0, frames_id="generic"),
+        f("run_python_direct", "run_python", tools.PYTHON_DIRECT, _any_frame(tools.python_direct), 1.0),
+        f("read_file", "read_file", tools.READ, _any_frame(tools.read), 1.5),
+        f("write_file", "write_file", tools.WRITE, _any_frame(tools.write), 1.0),
+        f("write_file_append", "write_file", tools.APPEND, _any_frame(lambda r: tools.write(r, "append")), 0.5),
+        f("list_directory", "list_directory", tools.LIST, _any_frame(tools.listing), 1.5),
+        f("search_code", "search_code", tools.SEARCH, _any_frame(tools.search), 1.0),
+        f("search_code_in", "search_code", tools.SEARCH_IN, _any_frame(lambda r: tools.search(r, True)), 0.5),
+        f("generate_image", "generate_image", images.IMAGE, _any_frame(images.image), 1.5),
+        *[f(f"generate_image_{o}", "generate_image", images.IMAGE_OPTIONS[o], _any_frame(images.image_options(o)), 0.35)
+          for o in ("size", "seed", "steps")],
+        f("search_docs", "search_docs", devtools.DOCS, _any_frame(devtools.docs), 1.0),
+        *[f(f"analyze_code_{k}", "analyze_code", devtools.ANALYZE[k], _any_frame(devtools.analyze(k)), 0.4)
+          for k in ("security", "syntax", "complexity")],
+        f("run_tests", "run_tests", devtools.RUN_TESTS, _any_frame(devtools.run_tests), 1.0),
+        f("debug_code", "debug_code", devtools.DEBUG, _any_frame(devtools.debug(True)), 0.6),
+        f("debug_code_bare", "debug_code", devtools.DEBUG_NO_ERROR, _any_frame(devtools.debug(False)), 0.4),
+        f("ask_user", "ask_user", devtools.ASK, _any_frame(devtools.ask), 0.8),
+    ]
+
+
+def _greeting_at(rng, index: int) -> Item:
+    # Each greeting is its own template, so held-out greetings are ones the model never saw.
+    en, reply_en, es, reply_es = chat.GREETINGS[index]
+    return Item({"en": {}, "es": {}}, answer={"en": reply_en, "es": reply_es})
+
+
+def chat_families() -> list[Family]:
+    """Requests answered in words: small talk, facts, explanations, code shown in the reply."""
+    f = Family
+    greetings = {"en": [g[0] for g in chat.GREETINGS], "es": [g[2] for g in chat.GREETINGS]}
+    return [
+        f("greeting", None, greetings, _greeting_at, 3.0),
+        f("concept", None, chat.CONCEPT_FRAMES, _any_frame(chat.concept), 3.0),
+        f("arithmetic", None, chat.ARITHMETIC_FRAMES, _any_frame(chat.arithmetic), 0.8),
+        f("code", None, chat.CODE_FRAMES, _any_frame(chat.code), 1.5),
+        f("translate", None, chat.TRANSLATE_FRAMES, _any_frame(chat.translate), 0.7),
+    ]

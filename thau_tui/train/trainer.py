@@ -1,0 +1,380 @@
+"""`thau train`: LoRA on the chat's own GGUF, with progress as JSON lines.
+
+    python -m thau_tui.train.trainer --recipe train/recipes/smollm2-tools.yaml [--run-dir D] [--resume]
+
+The GGUF is loaded into transformers with `gguf_file=` (dequantized to float32),
+so the adapter learns on the very weights llama.cpp runs. Loss is on the
+assistant's tokens only, and the head (576 x 49k for SmolLM2) is applied only
+where there is a label. The system prompt, identical in every example, runs once
+per batch and its keys/values are shared by the batch (`share_prefix`).
+
+Control while running: SIGTERM/SIGINT (or `cancel_event`) saves a checkpoint and
+the adapter, then stops cleanly; a file named PAUSE in the run folder pauses
+between steps until it is removed. Every event is printed as one JSON line and
+appended to RUN_DIR/metrics.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .batching import Encoded, collate, epoch_batches, load_encoded, shared_prefix_length
+from .recipe import Recipe, load_recipe
+
+PAUSE_FILE = "PAUSE"
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on; the message says why and what to do."""
+
+
+def pick_device(name: str) -> str:
+    """"auto" -> mps, then cuda, then cpu; an explicit device must exist."""
+    import torch
+
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    if name == "auto":
+        return next(d for d in ("mps", "cuda", "cpu") if available[d])
+    if not available[name]:
+        raise TrainingError(f"device {name!r} is not available here; set device: auto (or cpu) in the recipe")
+    return name
+
+
+def load_base(gguf_path: Path, device: str = "cpu"):
+    """(model, tokenizer, chat template) from a GGUF: float32 weights, the GGUF's own template."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from ..engine.prompt import ChatTemplate, read_gguf_metadata
+
+    hf_logging.disable_progress_bar()
+    folder, name = str(gguf_path.parent), gguf_path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32).to(device)
+    meta = read_gguf_metadata(gguf_path)
+    template = ChatTemplate(meta.get("tokenizer.chat_template"), meta.get("bos_token", ""), meta.get("eos_token", ""))
+    return model, tokenizer, template
+
+
+def add_lora(model, recipe: Recipe):
+    """Wrap the model with a fresh LoRA adapter on the recipe's projections."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(recipe.seed)
+    config = LoraConfig(r=recipe.rank, lora_alpha=recipe.alpha, lora_dropout=recipe.dropout,
+                        target_modules=list(recipe.target_modules), bias="none", task_type="CAUSAL_LM")
+    return get_peft_model(model, config)
+
+
+def _backbone(model):
+    """The decoder stack (without the head) of a plain or PEFT-wrapped causal LM."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return getattr(inner, inner.base_model_prefix), inner.get_output_embeddings()
+
+
+def batch_loss(model, examples: list[Encoded], pad_id: int, device: str, share_prefix: bool = True):
+    """Mean cross-entropy over the assistant tokens of a batch, and how many there were.
+
+    With `share_prefix`, the leading tokens every example shares run once and their
+    keys/values are expanded across the batch; gradients flow through both passes.
+    """
+    import torch
+    import torch.nn.functional as F
+    from transformers import DynamicCache
+
+    backbone, head = _backbone(model)
+    ids, labels, mask = (t.to(device) for t in collate(examples, pad_id))
+    prefix = shared_prefix_length(examples) if share_prefix else 0
+    if prefix:
+        first = backbone(input_ids=ids[:1, :prefix], use_cache=True).past_key_values
+        shared = DynamicCache()
+        for index, layer in enumerate(first.layers):
+            batch = ids.shape[0]
+            shared.update(layer.keys.expand(batch, -1, -1, -1), layer.values.expand(batch, -1, -1, -1), index)
+        positions = torch.arange(prefix, ids.shape[1], device=device).expand(ids.shape[0], -1)
+        hidden = backbone(input_ids=ids[:, prefix:], attention_mask=mask, past_key_values=shared,
+                          position_ids=positions, use_cache=False).last_hidden_state
+    else:
+        hidden = backbone(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+    # hidden[:, j] (absolute position prefix + j) predicts the token at prefix + j + 1.
+    targets = labels[:, prefix + 1 :]
+    keep = targets != -100
+    logits = head(hidden[:, :-1][keep])
+    return F.cross_entropy(logits.float(), targets[keep]), int(keep.sum())
+
+
+class _Events:
+    """Send each event to metrics.jsonl and to the caller."""
+
+    def __init__(self, run_dir: Path, on_event: Callable[[dict], None] | None) -> None:
+        self.path = run_dir / "metrics.jsonl"
+        self.on_event = on_event
+
+    def __call__(self, event: str, **fields: Any) -> dict:
+        record = {"event": event, **fields}
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        if self.on_event:
+            self.on_event(record)
+        return record
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest checkpoints/step-N folder that holds a complete trainer state."""
+    found = [p for p in (run_dir / "checkpoints").glob("step-*") if (p / "trainer_state.pt").is_file()]
+    return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep: int, extra: dict) -> Path:
+    import torch
+
+    folder = run_dir / "checkpoints" / f"step-{step}"
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "rng": torch.get_rng_state(), **extra}, tmp / "trainer_state.pt")
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)  # a checkpoint is either whole or absent
+    older = sorted((p for p in folder.parent.glob("step-*") if p != folder and not p.name.endswith(".tmp")),
+                   key=lambda p: int(p.name.split("-")[1]))
+    for stale in older[: max(0, len(older) - (keep - 1))]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return folder
+
+
+def _schedule(recipe: Recipe, total: int):
+    """Linear warm-up, then cosine decay to zero."""
+    warm = min(recipe.warmup_steps, max(total // 10, 1))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    return factor
+
+
+def _ensure_data(recipe: Recipe, emit) -> Path:
+    data_dir = Path(recipe.data_dir)
+    if not (data_dir / "train.jsonl").is_file():
+        from .data import build_dataset
+
+        emit("log", message=f"no data set in {data_dir}; building it (thau data build)")
+        build_dataset(data_dir, dialect=recipe.dialect, seed=recipe.seed)
+    return data_dir
+
+
+def evaluate_loss(model, examples: list[Encoded], pad_id: int, device: str, batch_size: int, share: bool) -> float:
+    """Mean assistant-token loss over `examples` (no gradients)."""
+    import torch
+
+    total, count = 0.0, 0
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for at in range(0, len(examples), batch_size):
+            loss, n = batch_loss(model, examples[at : at + batch_size], pad_id, device, share)
+            total += float(loss) * n
+            count += n
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Callable[[dict], None] | None = None,
+          cancel_event: threading.Event | None = None) -> Path:
+    """Train a LoRA adapter as the recipe says; returns RUN_DIR/adapter.
+
+    Resume continues from the newest checkpoint in `run_dir`. Setting `cancel_event`
+    stops after the current step, saving a checkpoint and the adapter first.
+    """
+    import torch
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    emit = _Events(run_dir, on_event)
+    cancel_event = cancel_event or threading.Event()
+    if not resume or not (run_dir / "recipe.yaml").exists():
+        (run_dir / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+    torch.set_num_threads(recipe.threads or max(1, os.cpu_count() or 1))
+    torch.manual_seed(recipe.seed)
+    device = pick_device(recipe.device)
+    data_dir = _ensure_data(recipe, emit)
+
+    model, tokenizer, template = load_base(recipe.base_model_path(), device)
+    model = add_lora(model, recipe)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    train_set, dropped = load_encoded(data_dir / "train.jsonl", template, tokenizer, recipe.max_seq_len)
+    if not train_set:
+        raise TrainingError(f"no usable examples in {data_dir / 'train.jsonl'} (longer than max_seq_len="
+                            f"{recipe.max_seq_len}, or without an assistant turn); rebuild the data or raise max_seq_len")
+    eval_set: list[Encoded] = []
+    if recipe.eval_examples and (data_dir / "eval.jsonl").is_file():
+        eval_set, _ = load_encoded(data_dir / "eval.jsonl", template, tokenizer, recipe.max_seq_len, recipe.eval_examples)
+    if dropped:
+        emit("log", message=f"left out {dropped} examples longer than max_seq_len={recipe.max_seq_len}")
+
+    lengths = [len(e.input_ids) for e in train_set]
+    n_batches = len(epoch_batches(lengths, recipe.batch_size, recipe.seed, 0))
+    total = recipe.max_steps or max(1, math.ceil(recipe.epochs * n_batches / recipe.grad_accum))
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(recipe, total))
+
+    step, losses = 0, []
+    if resume:
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is not None:
+            from peft import set_peft_model_state_dict
+            from safetensors.torch import load_file
+
+            set_peft_model_state_dict(model, load_file(str(checkpoint / "adapter_model.safetensors")))
+            state = torch.load(checkpoint / "trainer_state.pt", weights_only=False)
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["rng"])
+            step, losses = state["step"], state.get("losses", [])
+            emit("log", message=f"resumed from {checkpoint.name}")
+
+    emit("start", run_dir=str(run_dir), total_steps=total, device=device, examples=len(train_set),
+         resumed_from=step if resume else None, parameters=sum(p.numel() for p in params))
+    model.train()
+    started, tokens_seen = time.monotonic(), 0
+    start_step = step
+    eval_loss = None
+    paused = False
+
+    def checkpoint_now() -> None:
+        path = _save_checkpoint(model, optimizer, scheduler, step, run_dir, recipe.keep_checkpoints, {"losses": losses})
+        emit("checkpoint", step=step, path=str(path))
+
+    while step < total:
+        if (run_dir / PAUSE_FILE).exists() and not cancel_event.is_set():
+            if not paused:
+                paused = True
+                emit("paused", step=step)
+            time.sleep(0.3)
+            continue
+        if paused:
+            paused = False
+            emit("resumed", step=step)
+        if cancel_event.is_set():
+            break
+        step_start = time.monotonic()
+        optimizer.zero_grad(set_to_none=True)
+        step_loss, step_tokens = 0.0, 0
+        for micro in range(recipe.grad_accum):
+            index = step * recipe.grad_accum + micro
+            epoch, offset = divmod(index, n_batches)
+            batch = [train_set[i] for i in epoch_batches(lengths, recipe.batch_size, recipe.seed, epoch)[offset]]
+            loss, _n = batch_loss(model, batch, pad_id, device, recipe.share_prefix)
+            (loss / recipe.grad_accum).backward()
+            step_loss += float(loss) / recipe.grad_accum
+            step_tokens += sum(len(e.input_ids) for e in batch)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        losses.append(step_loss)
+        tokens_seen += step_tokens
+        elapsed = time.monotonic() - started
+        rate = (step - start_step) / elapsed
+        emit("step", step=step, total_steps=total, epoch=round(step * recipe.grad_accum / n_batches, 4),
+             loss=round(step_loss, 5), lr=scheduler.get_last_lr()[0], tokens_per_s=round(tokens_seen / elapsed, 1),
+             eta_s=round((total - step) / rate, 1), elapsed_s=round(elapsed, 1),
+             step_s=round(time.monotonic() - step_start, 3))
+        if eval_set and recipe.eval_every and step % recipe.eval_every == 0 and step < total:
+            eval_loss = evaluate_loss(model, eval_set, pad_id, device, recipe.batch_size, recipe.share_prefix)
+            emit("eval", step=step, eval_loss=round(eval_loss, 5))
+        if recipe.checkpoint_every and step % recipe.checkpoint_every == 0 and step < total:
+            checkpoint_now()
+
+    cancelled = step < total
+    if eval_set and not cancelled:
+        eval_loss = evaluate_loss(model, eval_set, pad_id, device, recipe.batch_size, recipe.share_prefix)
+        emit("eval", step=step, eval_loss=round(eval_loss, 5))
+    if step > 0 and latest_checkpoint(run_dir) != run_dir / "checkpoints" / f"step-{step}":
+        checkpoint_now()
+    adapter = run_dir / "adapter"
+    model.save_pretrained(adapter)
+    tail = losses[-20:]
+    summary = _read_summary(run_dir)
+    summary.update(steps=step, total_steps=total, cancelled=cancelled, eval_loss=eval_loss,
+                   train_loss=round(sum(tail) / len(tail), 5) if tail else None,
+                   first_loss=round(losses[0], 5) if losses else None, device=device,
+                   examples=len(train_set), base_model=str(recipe.base_model_path()))
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if cancelled:
+        emit("cancelled", step=step, adapter=str(adapter))
+    else:
+        emit("done", run_dir=str(run_dir), adapter=str(adapter), summary=summary)
+    return adapter
+
+
+def _read_summary(run_dir: Path) -> dict:
+    path = run_dir / "summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def new_run_dir(recipe: Recipe, runs_dir: str | Path = "train/runs") -> Path:
+    """train/runs/<name>-<timestamp>/ (a new folder each call)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(runs_dir) / f"{recipe.name}-{stamp}"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = Path(runs_dir) / f"{recipe.name}-{stamp}-{suffix}"
+    return path
+
+
+def latest_run_dir(recipe: Recipe, runs_dir: str | Path = "train/runs") -> Path | None:
+    """The newest run folder of this recipe's name, for --resume without --run-dir."""
+    runs = [p for p in Path(runs_dir).glob(f"{recipe.name}-*") if p.is_dir()]
+    return max(runs, key=lambda p: p.stat().st_mtime, default=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: train, printing one JSON event per line on stdout."""
+    parser = argparse.ArgumentParser(prog="python -m thau_tui.train.trainer", description=__doc__.split("\n")[0])
+    parser.add_argument("--recipe", default="train/recipes/smollm2-tools.yaml")
+    parser.add_argument("--run-dir", default=None, help="default: train/runs/<name>-<timestamp>")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
+    args = parser.parse_args(argv)
+
+    def say(record: dict) -> None:
+        print(json.dumps(record), flush=True)
+
+    try:
+        recipe = load_recipe(args.recipe)
+        run_dir = Path(args.run_dir) if args.run_dir else None
+        if run_dir is None and args.resume:
+            run_dir = latest_run_dir(recipe)
+        run_dir = run_dir or new_run_dir(recipe)
+        cancel = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: cancel.set())
+        train(recipe, run_dir, resume=args.resume, on_event=say, cancel_event=cancel)
+    except Exception as exc:  # the parent reads one error event, not a traceback
+        say({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
