@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_chat(args) -> int:
+    # textual-image probes what the terminal can draw when first imported: before the app
+    # takes the screen over.
+    from .ui.widgets import image_pane  # noqa: F401
     from .ui.app import ThauApp
 
     result = _config(args)
@@ -181,7 +184,7 @@ def run_doctor(args) -> int:
     lines.append(f"config dir {config_dir()}")
     lines.append(f"data dir {data_dir()}")
     try:
-        from .tools.shell import sandbox_status
+        from .tools.workspace import sandbox_status
 
         lines.append(f"shell sandbox: {sandbox_status(result.config)}")
     except Exception as exc:

@@ -42,7 +42,7 @@ async def test_type_a_message_and_see_the_streamed_answer(tmp_path, real_backend
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "Say hi")
         await wait_until(pilot, lambda: app.turn_running)
-        await wait_until(pilot, lambda: not app.turn_running)
+        await wait_until(pilot, lambda: not app.turn_running, timeout=240)
         users = app.query(UserMessage)
         answers = app.query(AssistantMessage)
         assert [u.text for u in users] == ["Say hi"]
@@ -57,7 +57,8 @@ async def test_escape_stops_generation_and_keeps_the_text(tmp_path, real_backend
     app = make_app(tmp_path, real_backend, config=config)
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "Write a very long story about the sea.")
-        await wait_until(pilot, lambda: app.query(AssistantMessage) and len(app.query(AssistantMessage).last().text) > 20)
+        await wait_until(pilot, lambda: app.query(AssistantMessage) and len(app.query(AssistantMessage).last().text) > 20,
+                         timeout=240)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.turn_running, timeout=10)
         notes = [n for n in app.query(NoteMessage) if "stopped" in str(n.render())]

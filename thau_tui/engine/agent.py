@@ -198,6 +198,29 @@ class Agent:
         stats.seconds = time.perf_counter() - started
         yield TurnDone(stats, final_text)
 
+    async def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Any]:
+        """Run a call the user asked for directly (e.g. re-run an image): no model, no
+        approval round, the same events and storage as a model's call."""
+        self._cancel = threading.Event()
+        tool = self.registry.get(call.name)
+        yield ToolCallProposed(call, tool.risk if tool else "exec")
+        errors = self.registry.validate(call)
+        if errors:
+            yield ToolCallInvalid(call, errors)
+            return
+        yield ToolStarted(call, Decision("once", by="user"))
+        result, seconds = ToolResult("no result", ok=False), 0.0
+        async for item in self._run_tool(session, call):
+            if isinstance(item, tuple):
+                result, seconds = item
+            else:
+                yield item
+        status = "cancelled" if self._cancel.is_set() else "done" if result.ok else "failed"
+        if self.store:
+            self.store.record_call(session.id, call.id, call.name, call.arguments, status, result=result.output)
+            self.store.record_decision(session.id, call.id, "once", "user")
+        yield ToolFinished(call, result, status, seconds)
+
     async def _generate(self, session: ChatSession, stats: TurnStats) -> AsyncIterator[Any]:
         """Run one generation in a thread, yielding TextDelta as text arrives, then the Generation."""
         loop = asyncio.get_running_loop()

@@ -136,18 +136,16 @@ class ThauApp(SlashCommands, App):
 
     def _show_sandbox(self) -> None:
         try:
-            from ..tools.shell import sandbox_status
+            from ..tools.workspace import sandbox_status
 
             self.status.sandbox = sandbox_status(self.config).split(":")[0]
         except Exception as exc:  # the status line must never stop the app
             self.status.sandbox = f"unknown ({exc})"
 
     def _start_plugins(self) -> None:
-        try:
-            from ..tools.plugins import PluginLoader
-        except ImportError:
-            return
-        folder = Path(self.config.tools.plugins_dir).expanduser()
+        from ..tools.plugins import PluginLoader, plugins_folder
+
+        folder = plugins_folder(self.config)
         self.plugins = PluginLoader(self.registry, folder)
         for path, error in (self.plugins.load_all() or {}).items():
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning")
@@ -350,6 +348,29 @@ class ThauApp(SlashCommands, App):
                 self.load_model(lora)
 
         self.push_screen(ModelPicker(self.config), chosen)
+
+    def on_gallery_screen_show(self, message) -> None:
+        self.show_image(str(message.path))
+
+    def on_gallery_screen_rerun(self, message) -> None:
+        """Re-run an image from the gallery: the user asked, so it runs without a card prompt."""
+        from ..tools.base import ToolCall
+
+        if self.turn_running:
+            self.notify("wait for the current answer to finish", severity="warning")
+            return
+        call = ToolCall("generate_image", message.arguments())
+        self.turn_running = True
+        self.run_worker(self._run_user_call(call), group="turn", exclusive=True, exit_on_error=False)
+
+    async def _run_user_call(self, call) -> None:
+        view = TurnView(self, self.chat)
+        try:
+            async for event in self.agent.run_user_call(self.session, call):
+                await view.handle(event)
+        finally:
+            self.turn_running = False
+            self.status.activity = ""
 
     def on_training_screen_use_adapter(self, message) -> None:
         self.status.model = "loading adapter…"

@@ -18,7 +18,7 @@ class PromptInput(TextArea):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
-        self.history: list[str] = []
+        self.sent: list[str] = []  # not `history`: TextArea uses that for undo
         self._history_at = 0
 
     async def _on_key(self, event: events.Key) -> None:
@@ -27,8 +27,8 @@ class PromptInput(TextArea):
             event.stop()
             text = self.text.strip()
             if text:
-                self.history.append(text)
-                self._history_at = len(self.history)
+                self.sent.append(text)
+                self._history_at = len(self.sent)
                 self.clear()
                 self.post_message(self.Submitted(text))
             return
@@ -37,10 +37,10 @@ class PromptInput(TextArea):
             event.stop()
             self.insert("\n")
             return
-        if event.key == "up" and self.cursor_location == (0, 0) and self.history:
+        if event.key == "up" and self.cursor_location == (0, 0) and self.sent:
             event.prevent_default()
             event.stop()
             self._history_at = max(0, self._history_at - 1)
-            self.load_text(self.history[self._history_at])
+            self.load_text(self.sent[self._history_at])
             return
         await super()._on_key(event)

@@ -1,0 +1,47 @@
+"""`thau --message` and `thau doctor` as a user runs them: real processes, real model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def thau(*args: str, env_extra: dict | None = None, cwd: Path | None = None, timeout: int = 300):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "thau_tui.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=cwd or ROOT)
+
+
+def test_message_prints_an_answer_and_exits_zero(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("generation:\n  max_tokens: 24\n  temperature: 0.0\n")
+    done = thau("--config", str(config), "--message", "Say hello.")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_message_with_missing_model_fails_clearly(tmp_path):
+    done = thau("--model", str(tmp_path / "nope.gguf"), "--message", "hi")
+    assert done.returncode != 0
+    assert "model file not found" in done.stderr and "model.path" in done.stderr
+
+
+def test_message_with_broken_config_still_answers(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("generation:\n  max_tokens: 16\n  colour: blue\n")
+    done = thau("--config", str(config), "--message", "hi")
+    assert "generation.colour: unknown key" in done.stderr
+    assert done.returncode == 0
+
+
+def test_doctor_reports_what_it_sees(tmp_path):
+    done = thau("doctor", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "llama-cpp-python" in out and any(f"{b} build" in out for b in ("CPU", "Metal", "CUDA"))
+    assert "torch" in out and "SmolLM2-135M-Instruct.Q4_1.gguf (found)" in out
+    assert "data dir" in out and "shell sandbox" in out
