@@ -67,7 +67,7 @@ SCRIPT = textwrap.dedent(
 async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", command=[sys.executable, str(script), str(tmp_path / "run")])
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]])
     app = HostApp(lambda: TrainingScreen(Config(), run=run))
     async with app.run_test(size=(140, 45)) as pilot:
         await run.start()
@@ -99,7 +99,7 @@ async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_pat
         "    time.sleep(0.05)\n",
         encoding="utf-8",
     )
-    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", command=[sys.executable, str(script)])
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script)]])
     app = HostApp(lambda: TrainingScreen(Config(), run=run))
     async with app.run_test(size=(120, 40)) as pilot:
         await run.start()
@@ -117,10 +117,57 @@ async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_pat
         assert app.screen.plotted_points > seen
         await pilot.press("x")
         await asyncio.wait_for(run.wait(), 20)
-        assert not run.running
+        assert not run.running and run.status == "cancelled"
 
 
-def test_bad_recipe_is_reported_not_started(tmp_path):
-    from thau_tui.train.cli import check_recipe
+async def test_bad_recipe_is_reported_not_started(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rank: many\n", encoding="utf-8")
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    app = HostApp(lambda: TrainingScreen(config, recipe=bad))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.screen.run is None and app.training_run is None
+        assert any("rank" in n.message for n in app._notifications)
+    assert not (tmp_path / "runs").exists()
 
-    assert "recipe not found" in check_recipe(tmp_path / "missing.yaml")
+
+def tiny_recipe(tmp_path: Path) -> Path:
+    """Two steps of LoRA on the bundled SmolLM2 over a four-example data set."""
+    from thau_tui.train.data import build_dataset
+
+    build_dataset(tmp_path / "data", n_train=4, n_eval=1, seed=3, count_tokens=False)
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(
+        f"name: tiny\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\nrank: 2\nalpha: 4\nmax_steps: 2\n"
+        "batch_size: 1\nmax_seq_len: 512\neval_every: 1\neval_examples: 1\ncheckpoint_every: 0\n"
+        "warmup_steps: 0\ndevice: cpu\n",
+        encoding="utf-8",
+    )
+    return recipe
+
+
+async def test_real_trainer_run_from_the_screen(tmp_path):
+    recipe = tiny_recipe(tmp_path)
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    app = HostApp(lambda: TrainingScreen(config, recipe=recipe, score=False))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        run = app.training_run
+        assert run is not None and app.screen.run is run and run.running
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.plotted_points >= 1, 240, "the first step on the plot")
+        assert str(screen.query_one("#training-step", Label).content) in ("step 1/2", "step 2/2")
+        assert screen.query_one("#training-progress", ProgressBar).total == 2
+        await asyncio.wait_for(run.wait(), 240)
+        await pilot.pause(0.4)
+        assert run.status == "done", run.log
+        assert str(screen.query_one("#training-step", Label).content) == "step 2/2"
+        assert [step for step, _ in run.train_losses] == [1, 2]
+        assert run.eval_losses and screen.plotted_points == len(run.train_losses) + len(run.eval_losses)
+        assert (run.run_dir / "adapter" / "adapter_config.json").is_file()
+        assert run.run_dir.parent == tmp_path / "runs"

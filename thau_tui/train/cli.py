@@ -69,6 +69,22 @@ def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = Fals
     return command + ["--resume"] if resume else command
 
 
+def run_commands(recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
+                 limit: int | None = 64) -> list[list[str]]:
+    """The children of one run, in order: score the eval split before, train, score after.
+
+    A resumed run was scored before when it first started, so it is not scored again.
+    """
+    from .evaluate import score_command
+
+    commands = [trainer_command(recipe, run_dir, resume)]
+    if score:
+        if not resume:
+            commands.insert(0, score_command(run_dir, "before", recipe, limit))
+        commands.append(score_command(run_dir, "after", None, limit))
+    return commands
+
+
 def trainer_env() -> dict[str, str]:
     """The child's environment: unbuffered, so each event line arrives as it is printed."""
     return {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -157,7 +173,7 @@ def _read_summary(run_dir: Path) -> dict[str, Any] | None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Run the trainer child process headless with a rich progress bar; Ctrl-C cancels cleanly."""
+    """Score, train and score again in child processes, with rich progress bars; Ctrl-C cancels cleanly."""
     from rich.progress import BarColumn, Progress, TextColumn
 
     default_recipe, runs_dir = _config_train_settings()
@@ -170,85 +186,114 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _err(problem)
     run_dir = resume_dir or new_run_dir(runs_dir, recipe)
     console = Console()
+    outcome: dict[str, Any] = {}
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), TextColumn("{task.completed:.0f}/{task.total:.0f}"), BarColumn(),
+        TextColumn("{task.fields[info]}"), console=console, transient=False,
+    )
+    code = 0
+    with progress:
+        tasks = {
+            "train": progress.add_task("step", total=None, info=""),
+        }
+        for command in run_commands(recipe, run_dir, resume=resume_dir is not None, score=not args.no_score,
+                                    limit=args.score_limit):
+            code, interrupted = _run_child(command, progress, tasks, console, outcome)
+            if interrupted or outcome.get("event") in ("cancelled", "error") or (code and "done" not in outcome):
+                break
+    return _finish_train(outcome, code, run_dir, console)
+
+
+def _run_child(command: list[str], progress, tasks: dict, console: Console, outcome: dict[str, Any]) -> tuple[int, bool]:
+    """Run one child, showing its JSON events; (exit code, whether the user interrupted)."""
     stderr_tail: deque[str] = deque(maxlen=40)
-    # A session of its own: Ctrl-C reaches only us, and we tell the trainer once, politely.
+    # A session of its own: Ctrl-C reaches only us, and we tell the child once, politely.
     child = subprocess.Popen(
-        trainer_command(recipe, run_dir, resume=resume_dir is not None),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
         env=trainer_env(), start_new_session=True,
     )
     threading.Thread(target=_drain, args=(child.stderr, stderr_tail), daemon=True).start()
-    outcome: dict[str, Any] = {}
-    progress = Progress(
-        TextColumn("[bold]step {task.completed:.0f}/{task.total:.0f}"), BarColumn(),
-        TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[tps]} tok/s"),
-        TextColumn("ETA {task.fields[eta]}"), console=console, transient=False,
-    )
     interrupts = 0
-    with progress:
-        task = progress.add_task("train", total=None, loss="-", tps="-", eta="-")
-        lines = iter(child.stdout.readline, "")
-        while True:
-            try:
-                line = next(lines, None)
-            except KeyboardInterrupt:
-                interrupts += 1
-                if interrupts == 1:
-                    console.print("[yellow]Cancelling: the trainer saves a checkpoint first (Ctrl-C again to kill it)")
-                    child.send_signal(signal.SIGTERM)
-                else:
-                    child.kill()
-                continue
-            if line is None:
-                break
-            _show_event(line, progress, task, console, outcome)
+    lines = iter(child.stdout.readline, "")
+    while True:
+        try:
+            line = next(lines, None)
+        except KeyboardInterrupt:
+            interrupts += 1
+            if interrupts == 1:
+                console.print("[yellow]Cancelling: the trainer saves a checkpoint first (Ctrl-C again to kill it)")
+                child.send_signal(signal.SIGTERM)
+            else:
+                child.kill()
+            continue
+        if line is None:
+            break
+        _show_event(line, progress, tasks, console, outcome)
     code = child.wait()
-    return _finish_train(outcome, code, run_dir, console, stderr_tail)
+    if code and outcome.get("event") != "error":
+        outcome["stderr"] = "\n".join(stderr_tail)
+    return code, interrupts > 0
 
 
-def _show_event(line: str, progress, task, console: Console, outcome: dict[str, Any]) -> None:
+def _show_event(line: str, progress, tasks: dict, console: Console, outcome: dict[str, Any]) -> None:
     try:
         event = json.loads(line)
     except json.JSONDecodeError:
         console.print(line.rstrip(), markup=False, highlight=False)
         return
     kind = event.get("event") if isinstance(event, dict) else None
+    task = tasks["train"]
     if kind == "start":
         progress.update(task, total=event.get("total_steps"))
         console.print(f"Run folder: {event.get('run_dir')}  ({event.get('examples')} examples on {event.get('device')})")
     elif kind == "step":
-        progress.update(
-            task, completed=event.get("step", 0), total=event.get("total_steps"),
-            loss=f"{event.get('loss', 0):.4f}", tps=f"{event.get('tokens_per_s', 0):.0f}", eta=_fmt_eta(event.get("eta_s")),
-        )
+        info = (f"loss {event.get('loss', 0):.4f} · {event.get('tokens_per_s', 0):.0f} tok/s · "
+                f"ETA {_fmt_eta(event.get('eta_s'))}")
+        progress.update(task, completed=event.get("step", 0), total=event.get("total_steps"), info=info)
     elif kind == "eval":
         console.print(f"step {event.get('step')}: eval loss {event.get('eval_loss', 0):.4f}")
+    elif kind == "eval_progress":
+        stage = f"score {event.get('stage')}"
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=event.get("total"), info="eval split")
+        progress.update(tasks[stage], completed=event.get("done", 0), total=event.get("total"))
+    elif kind == "scores":
+        scores = event.get("scores") or {}
+        outcome.setdefault("scores", {})[event.get("stage")] = scores
+        console.print(f"eval split {event.get('stage')} training: overall {scores.get('overall', 0):.3f}")
     elif kind == "checkpoint":
         console.print(f"[dim]checkpoint at step {event.get('step')}: {event.get('path')}")
     elif kind == "log":
         console.print(str(event.get("message", "")), markup=False, highlight=False)
     elif kind in ("paused", "resumed"):
         console.print(f"[yellow]{kind}")
-    elif kind in ("cancelled", "done", "error"):
+    elif kind == "done":
+        outcome.update(event)
+        outcome["done"] = True
+    elif kind in ("cancelled", "error"):
         outcome.update(event)
 
 
-def _finish_train(outcome: dict[str, Any], code: int, run_dir: Path, console: Console, stderr_tail: deque) -> int:
+def _finish_train(outcome: dict[str, Any], code: int, run_dir: Path, console: Console) -> int:
     kind = outcome.get("event")
-    if kind == "done":
-        console.print(f"[green]Done.[/] Adapter: {outcome.get('adapter')}")
-        summary = outcome.get("summary") or _read_summary(run_dir) or {}
-        if isinstance(summary.get("after"), dict):
-            before = summary.get("before") if isinstance(summary.get("before"), dict) else None
-            console.print(scores_table(summary["after"], before, title="Eval split: before and after training"))
-        return 0
     if kind == "cancelled":
         console.print(f"Cancelled at step {outcome.get('step')}. Resume with: thau train --resume {run_dir}")
         return 0
-    message = outcome.get("message") or f"the trainer exited with code {code}"
+    if outcome.get("done"):
+        console.print(f"[green]Trained.[/] Adapter: {outcome.get('adapter')}")
+        summary = _read_summary(run_dir) or outcome.get("summary") or {}
+        if isinstance(summary.get("after"), dict):
+            before = summary.get("before") if isinstance(summary.get("before"), dict) else None
+            console.print(scores_table(summary["after"], before, title="Eval split: before and after training"))
+        if kind == "error" or code:
+            print(f"thau: scoring after training failed: {outcome.get('message') or outcome.get('stderr', '')}",
+                  file=sys.stderr)
+            return 1
+        return 0
+    message = outcome.get("message") or f"a child process exited with code {code}"
     print(f"thau: training failed: {message}", file=sys.stderr)
-    if stderr_tail:
-        print("\n".join(stderr_tail), file=sys.stderr)
+    if outcome.get("stderr"):
+        print(outcome["stderr"], file=sys.stderr)
     return 1
 
 
@@ -329,6 +374,8 @@ def register(subparsers) -> None:
     train = _command(subparsers, "train", cmd_train, "train a LoRA adapter headless, with a progress bar")
     train.add_argument("--recipe", default=None, help="recipe YAML (default: train.recipe in config.yaml)")
     train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    train.add_argument("--no-score", action="store_true", help="skip scoring the eval split before and after")
+    train.add_argument("--score-limit", type=int, default=64, metavar="N", help="eval cases to score (default 64)")
 
     ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")
     ev.add_argument("cases", help="cases JSONL (ARCHITECTURE.md's eval format)")

@@ -159,3 +159,97 @@ def eval_and_score(cases_path: str | Path, output_path: str | Path, **kwargs: An
     if kwargs.get("limit") is not None:
         cases = cases[: max(0, kwargs["limit"])]
     return score(predictions, cases)
+
+
+def _update_summary(run_dir: Path, **fields: Any) -> dict[str, Any]:
+    path = run_dir / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        summary = {}
+    summary.update(fields)
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return summary
+
+
+def score_run(
+    run_dir: str | Path,
+    stage: str,
+    *,
+    recipe_path: str | Path | None = None,
+    limit: int | None = 64,
+    on_progress: ProgressCallback | None = None,
+    max_tokens: int = 128,
+) -> dict[str, Any]:
+    """Score a run on its eval split, `before` training (the base model) or `after` (with its adapter).
+
+    The scores go into RUN_DIR/summary.json under the stage's name (the trainer keeps
+    them when it writes its own figures), predictions into RUN_DIR/eval-STAGE.jsonl.
+    `after` exports the adapter to GGUF first when RUN_DIR/adapter.gguf is missing.
+    """
+    from .recipe import load_recipe
+
+    if stage not in ("before", "after"):
+        raise ValueError(f"stage must be 'before' or 'after', not {stage!r}")
+    run_dir = Path(run_dir)
+    recipe = load_recipe(Path(recipe_path) if recipe_path else run_dir / "recipe.yaml")
+    cases_path = Path(recipe.data_dir) / "eval.jsonl"
+    adapter: Path | None = None
+    if stage == "after":
+        adapter = run_dir / "adapter.gguf"
+        if not adapter.is_file():
+            from .export import export_adapter
+
+            adapter = Path(export_adapter(run_dir))
+    predictions = run_eval(
+        cases_path, run_dir / f"eval-{stage}.jsonl", model_path=recipe.base_model_path(), adapter=adapter,
+        dialect=recipe.dialect, limit=limit, on_progress=on_progress, max_tokens=max_tokens,
+    )
+    scores = score(predictions, read_jsonl(cases_path)[: len(predictions)])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    extra = {"adapter_gguf": str(adapter)} if adapter is not None else {}
+    _update_summary(run_dir, **{stage: scores}, **extra)
+    return scores
+
+
+def score_command(run_dir: str | Path, stage: str, recipe: str | Path | None = None, limit: int | None = None) -> list[str]:
+    """The child process that scores a run (JSON event lines, like the trainer's)."""
+    import sys
+
+    command = [sys.executable, "-m", "thau_tui.train.evaluate", "--run-dir", str(run_dir), "--stage", stage]
+    if recipe is not None:
+        command += ["--recipe", str(recipe)]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    return command
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m thau_tui.train.evaluate --run-dir D --stage before|after`: JSON events on stdout."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m thau_tui.train.evaluate", description="Score a run's eval split.")
+    parser.add_argument("--run-dir", required=True)
+    parser.add_argument("--stage", choices=("before", "after"), required=True)
+    parser.add_argument("--recipe", default=None, help="default: RUN_DIR/recipe.yaml")
+    parser.add_argument("--limit", type=int, default=64, help="eval cases to score (default 64)")
+    args = parser.parse_args(argv)
+
+    def say(**event: Any) -> None:
+        print(json.dumps(event, ensure_ascii=False), flush=True)
+
+    def progress(done: int, total: int, _prediction: dict[str, Any]) -> None:
+        say(event="eval_progress", stage=args.stage, done=done, total=total)
+
+    try:
+        say(event="log", message=f"scoring the eval split {args.stage} training…")
+        scores = score_run(args.run_dir, args.stage, recipe_path=args.recipe, limit=args.limit, on_progress=progress)
+    except Exception as exc:  # the parent reads one error event, not a traceback
+        say(event="error", message=f"scoring {args.stage} training failed: {type(exc).__name__}: {exc}")
+        return 1
+    say(event="scores", stage=args.stage, scores=scores)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -27,11 +27,10 @@ from textual.widgets import DataTable, Footer, Label, Log, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from ...config import Config
-from ...train.cli import check_recipe, new_run_dir, trainer_command, trainer_env
+from ...train.cli import check_recipe, new_run_dir, run_commands, trainer_env
 from ...train.score import SCORE_KEYS
 
 LOG_LINES = 500
-FINISHED = ("done", "cancelled", "failed")
 
 
 class TrainingRun:
@@ -42,12 +41,18 @@ class TrainingRun:
     checkpoint and reports `cancelled`.
     """
 
-    def __init__(self, recipe: str | Path, run_dir: str | Path, *, resume: bool = False,
-                 command: list[str] | None = None) -> None:
+    def __init__(self, recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
+                 score_limit: int | None = 64, commands: list[list[str]] | None = None) -> None:
         self.recipe, self.run_dir, self.resume = Path(recipe), Path(run_dir), resume
-        self.command = command or trainer_command(self.recipe, self.run_dir, resume)
+        # Score the eval split before, train, score after: one child process each, in turn.
+        self.commands = commands or run_commands(self.recipe, self.run_dir, resume=resume, score=score, limit=score_limit)
         self.process: asyncio.subprocess.Process | None = None
-        self.status = "idle"  # idle, starting, running, paused, done, cancelled, failed
+        self.status = "idle"  # idle, starting, scoring, running, paused, done, cancelled, failed
+        self.phase = ""  # what the current child does, in words
+        self.trained = False
+        self.scores: dict[str, dict[str, Any]] = {}
+        self._cancelled = False
+        self._task: asyncio.Task | None = None
         self.step = 0
         self.total_steps = 0
         self.epoch = 0.0
@@ -64,57 +69,78 @@ class TrainingRun:
         self.adapter: str | None = None
         self.error: str | None = None
         self.version = 0  # bumps on every change the screen might show
-        self._tasks: list[asyncio.Task] = []
 
     # --- the process -------------------------------------------------------------
     @property
     def running(self) -> bool:
-        """True while the trainer process is alive."""
-        return self.process is not None and self.process.returncode is None
+        """True until every child (scoring, training) has finished."""
+        return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
-        """Start the trainer; its output is read by tasks that outlive any screen."""
+        """Start the children in turn; they are read by a task that outlives any screen."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "PAUSE").unlink(missing_ok=True)
         self.status = "starting"
-        self.add_log(f"$ {' '.join(self.command)}")
+        self._task = asyncio.get_running_loop().create_task(self._run_all())
+
+    async def _run_all(self) -> None:
+        for command in self.commands:
+            if self._cancelled or self.status in ("cancelled", "failed"):
+                break
+            self.add_log(f"$ {' '.join(command)}")
+            try:
+                code = await self._run_one(command)
+            except OSError as exc:
+                self.status, self.error = "failed", f"could not start {command[2] if len(command) > 2 else command[0]}: {exc}"
+                self.add_log(self.error)
+                break
+            if self._cancelled:
+                self.status = "cancelled"
+                break
+            if code != 0 and self.status not in ("cancelled", "failed"):
+                self.error = self.error or f"{self.phase or 'a step'} exited with code {code} (see the log)"
+                self.status = "failed" if not self.trained else self.status
+                self.add_log(self.error)
+                if not self.trained:
+                    break
+        if self.trained and self.status not in ("cancelled",):
+            self.status = "done"
+            self.summary = self.read_summary() or self.summary
+        elif self.status not in ("cancelled", "failed"):
+            self.status = "cancelled" if self._cancelled else "failed"
+        self.process = None
+        self.version += 1
+
+    async def _run_one(self, command: list[str]) -> int:
+        self.phase = "training" if "thau_tui.train.trainer" in command else "scoring"
         self.process = await asyncio.create_subprocess_exec(
-            *self.command,
+            *command,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=trainer_env(),
             start_new_session=True,  # Ctrl-C in the terminal goes to thau, which asks first
             limit=1 << 20,
         )
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._read_stdout()), loop.create_task(self._read_stderr())]
+        await asyncio.gather(self._read_stdout(self.process), self._read_stderr(self.process))
+        return await self.process.wait()
 
-    async def _read_stdout(self) -> None:
-        assert self.process and self.process.stdout
-        async for raw in self.process.stdout:
+    async def _read_stdout(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout
+        async for raw in process.stdout:
             self.feed_line(raw.decode("utf-8", "replace"))
-        code = await self.process.wait()
-        if self.status not in FINISHED:
-            self.status = "failed"
-            self.error = self.error or f"the trainer exited with code {code} before finishing (see the log)"
-            self.add_log(self.error)
-        self.version += 1
 
-    async def _read_stderr(self) -> None:
-        assert self.process and self.process.stderr
-        async for raw in self.process.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
+    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr
+        async for raw in process.stderr:
+            # tqdm redraws with carriage returns: keep only the last state of the line.
+            line = raw.decode("utf-8", "replace").rstrip().split("\r")[-1].strip()
             if line:
                 self.add_log(line)
 
-    async def wait(self) -> int | None:
-        """Wait for the trainer to exit and its output to be read."""
-        if self.process is None:
-            return None
-        code = await self.process.wait()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        return code
+    async def wait(self) -> None:
+        """Wait until every child has finished and its output was read."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
 
     def toggle_pause(self) -> bool:
         """Pause or resume; returns True when now paused."""
@@ -127,8 +153,9 @@ class TrainingRun:
 
     def cancel(self) -> None:
         """Ask the trainer to stop: it saves a checkpoint and reports `cancelled`."""
-        if self.running:
-            (self.run_dir / "PAUSE").unlink(missing_ok=True)  # a paused trainer must see the signal promptly
+        self._cancelled = True
+        (self.run_dir / "PAUSE").unlink(missing_ok=True)  # a paused trainer must see the signal promptly
+        if self.process is not None and self.process.returncode is None:
             self.process.terminate()
 
     # --- what it says --------------------------------------------------------------
@@ -184,10 +211,17 @@ class TrainingRun:
             self.status = "cancelled"
             self.add_log(f"cancelled at step {event.get('step')}; resume with: thau train --resume {self.run_dir}")
         elif kind == "done":
-            self.status = "done"
+            self.trained = True
             self.adapter = event.get("adapter")
             self.summary = event.get("summary") or self.read_summary()
-            self.add_log(f"done: adapter in {self.adapter}")
+            self.add_log(f"trained: adapter in {self.adapter}")
+        elif kind == "eval_progress":
+            self.status = "scoring"
+            self.phase = f"scoring {event.get('stage')} training: {event.get('done')}/{event.get('total')}"
+        elif kind == "scores":
+            stage, scores = str(event.get("stage")), event.get("scores") or {}
+            self.scores[stage] = scores
+            self.add_log(f"eval split {stage} training: overall {scores.get('overall', 0):.3f}")
         elif kind == "error":
             self.status = "failed"
             self.error = str(event.get("message", "unknown error"))
@@ -257,9 +291,11 @@ class TrainingScreen(Screen):
 
         run: TrainingRun
 
-    def __init__(self, config: Config, recipe: str | Path | None = None, run: TrainingRun | None = None) -> None:
+    def __init__(self, config: Config, recipe: str | Path | None = None, run: TrainingRun | None = None,
+                 *, score: bool = True, score_limit: int | None = 64) -> None:
         super().__init__()
         self.config = config
+        self.score, self.score_limit = score, score_limit  # eval-split scoring before and after training
         self.recipe = Path(recipe) if recipe else Path(config.train.recipe)
         self.run: TrainingRun | None = run
         self.plotted_points = 0
@@ -328,7 +364,7 @@ class TrainingScreen(Screen):
         words = {
             "starting": "Starting (loading the model)…", "running": "Training", "paused": "Paused (p resumes)",
             "done": "Done", "cancelled": "Cancelled (a checkpoint was saved)", "failed": f"Failed: {run.error}",
-            "idle": "Not started",
+            "idle": "Not started", "scoring": (run.phase or "Scoring").capitalize() + "…",
         }
         device = f" on {run.device}" if run.device else ""
         return f"{words.get(run.status, run.status)}{device} — {run.run_dir}"
@@ -396,15 +432,13 @@ class TrainingScreen(Screen):
         if problem:
             self.notify(problem, title="Cannot start training", severity="error", timeout=10)
             return
-        run = TrainingRun(self.recipe, new_run_dir(self.config.train.runs_dir, self.recipe))
+        run = TrainingRun(self.recipe, new_run_dir(self.config.train.runs_dir, self.recipe),
+                          score=self.score, score_limit=self.score_limit)
         self.run = run
         self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None
         self.query_one("#training-log", Log).clear()
         self.query_one("#training-results").display = False
-        try:
-            await run.start()
-        except OSError as exc:
-            run.status, run.error = "failed", f"could not start the trainer: {exc}"
+        await run.start()
         if hasattr(self.app, "training_run"):
             self.app.training_run = run
         self.post_message(self.RunStarted(run))
