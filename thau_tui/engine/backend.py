@@ -108,7 +108,7 @@ class LlamaBackend:
         self.path = path
         self.lora_path = str(lora_path) if lora_path else None
         self.metadata = meta
-        self.name = str(meta.get("general.name") or path.stem)
+        self.name = path.stem  # general.name is often a training-run label; the file name is what users know
         self.architecture = str(meta.get("general.architecture", ""))
         self.n_ctx = self.llm.n_ctx()
         self.template = ChatTemplate(

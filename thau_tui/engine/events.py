@@ -39,7 +39,9 @@ class TurnStats:
 
     @property
     def tokens_per_s(self) -> float:
-        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+        """Generation speed: tokens over the time after the first token (prompt reading excluded)."""
+        decode = self.seconds - (self.first_token_s or 0.0)
+        return self.tokens / decode if decode > 0 else 0.0
 
 
 @dataclass

@@ -28,6 +28,12 @@ from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
 
 
+WELCOME = (
+    "Ask anything. The model can run tools (shell, Python, files, images, docs); "
+    "anything that writes or executes waits for your y/n on its card. F1 lists the keys."
+)
+
+
 class ThauApp(SlashCommands, App):
     """Full-screen chat with a local model."""
 
@@ -122,6 +128,7 @@ class ThauApp(SlashCommands, App):
             await self.open_session(last.id)
         else:
             self.session = self.agent.new_session()
+            await self.chat.add(NoteMessage(WELCOME, "info"))
         self.focus_input()
         self.call_after_refresh(self._first_frame)
         self._start_plugins()
@@ -283,6 +290,7 @@ class ThauApp(SlashCommands, App):
             self.session.close()
         self.session = self.agent.new_session()
         await self.chat.clear()
+        await self.chat.add(NoteMessage(WELCOME, "info"))
         self.sub_title = ""
         self.query_one(SessionsPanel).refresh_list()
         self.focus_input()
