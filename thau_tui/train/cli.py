@@ -174,7 +174,7 @@ def _read_summary(run_dir: Path) -> dict[str, Any] | None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Score, train and score again in child processes, with rich progress bars; Ctrl-C cancels cleanly."""
-    from rich.progress import BarColumn, Progress, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     default_recipe, runs_dir = _config_train_settings()
     resume_dir = Path(args.resume) if args.resume else None
@@ -188,7 +188,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     console = Console()
     outcome: dict[str, Any] = {}
     progress = Progress(
-        TextColumn("[bold]{task.description}"), TextColumn("{task.completed:.0f}/{task.total:.0f}"), BarColumn(),
+        TextColumn("[bold]{task.description}"), MofNCompleteColumn(), BarColumn(),
         TextColumn("{task.fields[info]}"), console=console, transient=False,
     )
     code = 0

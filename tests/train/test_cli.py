@@ -1,0 +1,105 @@
+"""The training commands: clear errors in-process, from-history and data build, eval by subprocess, a real headless run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from thau_tui.engine.dialects import HermesDialect
+from thau_tui.engine.store import Store
+from thau_tui.tools.base import ToolCall
+from thau_tui.train.cli import main, run_commands
+
+
+def test_missing_files_and_bad_recipes_fail_with_a_message(tmp_path, capsys):
+    assert main(["eval", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "p.jsonl")]) == 2
+    assert "eval cases not found" in capsys.readouterr().err
+    assert main(["train", "--recipe", str(tmp_path / "nope.yaml")]) == 2
+    assert "recipe not found" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rank: 0\nsurprise: 1\n", encoding="utf-8")
+    assert main(["train", "--recipe", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad recipe" in err and "rank" in err and "surprise" in err
+    assert main(["train", "--resume", str(tmp_path / "no-run")]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+    assert main(["export", str(tmp_path)]) == 2
+    assert "no adapter/ folder" in capsys.readouterr().err
+    assert main(["data", "from-history", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "h.jsonl")]) == 2
+    assert "chat with thau first" in capsys.readouterr().err
+
+
+def test_run_commands_score_before_and_after_but_not_again_on_resume(tmp_path):
+    fresh = run_commands("r.yaml", tmp_path, limit=8)
+    assert [c[2] for c in fresh] == ["thau_tui.train.evaluate", "thau_tui.train.trainer", "thau_tui.train.evaluate"]
+    assert fresh[0][fresh[0].index("--stage") + 1] == "before" and fresh[2][fresh[2].index("--stage") + 1] == "after"
+    resumed = run_commands("r.yaml", tmp_path, resume=True)
+    assert [c[2] for c in resumed] == ["thau_tui.train.trainer", "thau_tui.train.evaluate"] and "--resume" in resumed[0]
+    assert run_commands("r.yaml", tmp_path, score=False) == [resumed[0][:-1]]
+
+
+def test_from_history_and_data_build(tmp_path, capsys):
+    store = Store(tmp_path / "db.sqlite3")
+    sid = store.create_session()
+    store.add_message(sid, "user", "list the files")
+    mid = store.add_message(sid, "assistant", HermesDialect().format_call(ToolCall("list_directory", {"path": "."})))
+    store.record_call(sid, "c1", "list_directory", {"path": "."}, "done", message_id=mid, result="a.py")
+    store.record_decision(sid, "c1", "once")
+    store.close()
+    out = tmp_path / "history.jsonl"
+    assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(out)]) == 0
+    assert "Wrote 1 examples" in capsys.readouterr().out
+    assert json.loads(out.read_text())["expected_calls"] == [{"name": "list_directory", "arguments": {"path": "."}}]
+
+    data = tmp_path / "data"
+    assert main(["data", "build", "--out", str(data), "--n-train", "6", "--n-eval", "2", "--seed", "1"]) == 0
+    assert len((data / "train.jsonl").read_text().splitlines()) == 6
+    assert len((data / "eval.jsonl").read_text().splitlines()) == 2
+    assert (data / "stats.json").is_file()
+
+
+def test_eval_by_subprocess_prints_the_score_table(tmp_path):
+    tool = {"type": "function", "function": {"name": "get_time", "description": "The time in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    cases = tmp_path / "cases.jsonl"
+    lines = [
+        {"id": "t1", "tools": [tool], "messages": [{"role": "user", "content": "Hi there!"}], "expected_calls": []},
+        {"id": "t2", "tools": [tool], "messages": [{"role": "user", "content": "Time in Oslo?"}],
+         "expected_calls": [{"name": "get_time", "arguments": {"city": "Oslo"}}]},
+    ]
+    cases.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    pred = tmp_path / "pred.jsonl"
+    env = {**os.environ, "COLUMNS": "120"}
+    done = subprocess.run(
+        [sys.executable, "-m", "thau_tui.train.cli", "eval", str(cases), "--output", str(pred), "--limit", "1"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Wrote 1 predictions" in done.stdout
+    assert "overall" in done.stdout and "no_call_accuracy" in done.stdout
+    predictions = [json.loads(line) for line in pred.read_text().splitlines()]
+    assert [p["id"] for p in predictions] == ["t1"]
+
+
+def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
+    from thau_tui.train.data import build_dataset
+
+    build_dataset(tmp_path / "data", n_train=4, n_eval=1, seed=3, count_tokens=False)
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(
+        f"name: tiny\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\nrank: 2\nalpha: 4\nmax_steps: 2\n"
+        "batch_size: 1\nmax_seq_len: 512\neval_every: 1\neval_examples: 1\ncheckpoint_every: 0\n"
+        "warmup_steps: 0\ndevice: cpu\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # runs go to ./train/runs (config default)
+    assert main(["train", "--recipe", str(recipe), "--no-score"]) == 0
+    out = capsys.readouterr().out
+    assert "Trained." in out and "eval loss" in out
+    runs = list((tmp_path / "train" / "runs").glob("tiny-*"))
+    assert len(runs) == 1
+    events = [json.loads(line)["event"] for line in (runs[0] / "metrics.jsonl").read_text().splitlines()]
+    assert events.count("step") == 2 and events[-1] == "done"
+    assert (runs[0] / "adapter" / "adapter_config.json").is_file()
