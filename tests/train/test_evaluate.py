@@ -1,0 +1,98 @@
+"""run_eval on the bundled SmolLM2 through llama-cpp-python: the chat's own generation path."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from thau_tui.train.evaluate import case_messages, resolve_adapter, run_eval, score_run
+from thau_tui.train.score import SCORE_KEYS, read_jsonl, score
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+CASES = [
+    {"id": "weather", "tools": [WEATHER], "messages": [{"role": "user", "content": "Weather in Paris? Use get_weather."}],
+     "expected_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
+    {"id": "listing", "tools": ["list_directory", "read_file"],
+     "messages": [{"role": "user", "content": "List the files in src."}],
+     "expected_calls": [{"name": "list_directory", "arguments": {"path": "src"}}]},
+]
+
+
+@pytest.fixture
+def cases_file(tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in CASES), encoding="utf-8")
+    return path
+
+
+def test_run_eval_writes_one_prediction_per_case(cases_file, tmp_path):
+    progress = []
+    out = tmp_path / "out" / "pred.jsonl"
+    predictions = run_eval(cases_file, out, max_tokens=24, on_progress=lambda d, t, p: progress.append((d, t, p["id"])))
+    assert progress == [(1, 2, "weather"), (2, 2, "listing")]
+    assert read_jsonl(out) == predictions
+    offered = {"weather": {"get_weather"}, "listing": {"list_directory", "read_file"}}
+    for prediction in predictions:
+        assert set(prediction) >= {"id", "calls", "text"}
+        assert isinstance(prediction["text"], str) and prediction["text"]
+        for call in prediction["calls"]:  # the grammar only lets the model name an offered tool
+            assert call["name"] in offered[prediction["id"]] and isinstance(call["arguments"], dict)
+    scores = score(predictions, CASES)
+    assert list(scores) == list(SCORE_KEYS) and scores["n"] == 2 and 0.0 <= scores["overall"] <= 1.0
+
+    # Temperature 0: the same cases give the same predictions; limit keeps the first N.
+    again = run_eval(cases_file, tmp_path / "again.jsonl", max_tokens=24, limit=1)
+    assert again == predictions[:1]
+
+
+def test_problems_are_named_before_the_model_loads(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "tools": ["no_such_tool"], "messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    with pytest.raises(ValueError, match="unknown tool 'no_such_tool'"):
+        run_eval(bad, tmp_path / "p.jsonl")
+    with pytest.raises(FileNotFoundError, match="thau data build"):
+        run_eval(tmp_path / "missing.jsonl", tmp_path / "p.jsonl")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(json.dumps({"id": "y", "messages": []}) + "\n")
+    with pytest.raises(ValueError, match="has no messages"):
+        run_eval(empty, tmp_path / "p.jsonl")
+
+
+def test_adapter_may_be_a_run_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="thau export"):
+        resolve_adapter(tmp_path)
+    (tmp_path / "adapter.gguf").write_bytes(b"GGUF")
+    assert resolve_adapter(tmp_path) == tmp_path / "adapter.gguf"
+    assert resolve_adapter(None) is None
+
+
+def test_system_message_added_only_when_missing():
+    case = {"id": "a", "messages": [{"role": "user", "content": "hi"}]}
+    assert case_messages(case, "SYS")[0] == {"role": "system", "content": "SYS"}
+    own = {"id": "b", "messages": [{"role": "system", "content": "mine"}, {"role": "user", "content": "hi"}]}
+    assert case_messages(own, "SYS") == own["messages"]
+
+
+def test_score_run_before_training_writes_the_summary(tmp_path):
+    from thau_tui.train.data import build_dataset
+
+    build_dataset(tmp_path / "data", n_train=2, n_eval=1, seed=5, count_tokens=False)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: r\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\n", encoding="utf-8")
+    run_dir = tmp_path / "run"
+    scores = score_run(run_dir, "before", recipe_path=recipe, limit=1, max_tokens=24)
+    assert list(scores) == list(SCORE_KEYS) and scores["n"] == 1
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["before"] == scores and "after" not in summary
+    assert len(read_jsonl(run_dir / "eval-before.jsonl")) == 1
+    with pytest.raises(ValueError, match="'before' or 'after'"):
+        score_run(run_dir, "during", recipe_path=recipe)
