@@ -1,0 +1,128 @@
+"""`thau export RUN`: a trained PEFT adapter as a llama.cpp GGUF LoRA, plus an Ollama Modelfile.
+
+The GGUF follows llama.cpp's convert_lora_to_gguf.py: general.architecture of the
+base, general.type "adapter", adapter.type "lora", adapter.lora.alpha (float),
+tensors blk.{i}.{attn_q,...}.weight.lora_a / .lora_b holding PEFT's arrays as they
+are (lora_a: rank x in, lora_b: out x rank).
+
+One trap: llama.cpp keeps llama q and k weights with their rows permuted (for its
+rope layout) and transformers un-permutes them when it loads a GGUF. The adapter
+was trained in transformers' layout, so lora_b of q_proj and k_proj gets the same
+row permutation here, or the adapter loads fine and quietly works worse.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+# PEFT module name -> llama.cpp tensor name inside blk.{i}.
+GGUF_NAMES = {
+    "q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
+    "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down",
+}
+_KEY = re.compile(r"layers\.(\d+)\.(?:self_attn|mlp)\.(\w+_proj)\.lora_([AB])\.weight$")
+
+
+class ExportError(ValueError):
+    """The run cannot be exported; the message says what is missing."""
+
+
+def permute_rows(weight, n_head: int):
+    """llama.cpp's q/k row order (convert_hf_to_gguf's `permute`) for a matrix with heads along its rows."""
+    rows = weight.shape[0]
+    return (weight.reshape(n_head, 2, rows // n_head // 2, *weight.shape[1:])
+            .swapaxes(1, 2)
+            .reshape(weight.shape))
+
+
+def _base_info(base: Path) -> dict[str, Any]:
+    import gguf
+
+    reader = gguf.GGUFReader(str(base))
+    arch = reader.fields["general.architecture"].contents()
+
+    def field(key: str) -> Any:
+        value = reader.fields.get(f"{arch}.{key}")
+        return None if value is None else value.contents()
+
+    n_head = field("attention.head_count")
+    return {"arch": arch, "n_head": n_head, "n_head_kv": field("attention.head_count_kv") or n_head}
+
+
+def _run_base_model(run_dir: Path) -> Path:
+    from .recipe import load_recipe
+
+    recipe_file = run_dir / "recipe.yaml"
+    if not recipe_file.is_file():
+        raise ExportError(f"{run_dir} has no recipe.yaml; is it a training run folder (train/runs/NAME-TIME)?")
+    return load_recipe(recipe_file).base_model_path()
+
+
+def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: bool = True) -> dict[str, Any]:
+    """Convert a PEFT adapter folder to a GGUF LoRA for `base`; returns what was written.
+
+    `permute_qk=False` writes q/k as transformers holds them: wrong for llama.cpp,
+    kept only so a test can show the difference the permutation makes.
+    """
+    import gguf
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    config_file, weights_file = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
+    if not config_file.is_file() or not weights_file.is_file():
+        raise ExportError(f"{adapter_dir} holds no PEFT adapter (adapter_config.json + adapter_model.safetensors); "
+                          "finish or resume the run first")
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    if config.get("use_rslora") or config.get("use_dora"):
+        raise ExportError("rsLoRA and DoRA adapters cannot be exported to llama.cpp; train with plain LoRA")
+    info = _base_info(base)
+    if info["arch"] != "llama":
+        raise ExportError(f"exporting for architecture {info['arch']!r} is not supported yet (llama only)")
+    weights = load_file(str(weights_file))
+    writer = gguf.GGUFWriter(str(out), info["arch"])
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
+    count = 0
+    for key in sorted(weights, key=lambda k: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", k)]):
+        match = _KEY.search(key)
+        if not match:
+            raise ExportError(f"unexpected tensor {key!r} in the adapter (only q,k,v,o,gate,up,down LoRA weights export)")
+        layer, module, which = int(match.group(1)), match.group(2), match.group(3)
+        array = weights[key].astype(np.float32)
+        if permute_qk and which == "B" and module in ("q_proj", "k_proj"):
+            array = permute_rows(array, info["n_head"] if module == "q_proj" else info["n_head_kv"])
+        writer.add_tensor(f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{which.lower()}", np.ascontiguousarray(array))
+        count += 1
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return {"tensors": count, "alpha": float(config["lora_alpha"]), "rank": int(config["r"]), "arch": info["arch"]}
+
+
+def modelfile_text(base: Path, adapter: Path) -> str:
+    """An Ollama Modelfile: the base GGUF, the adapter, and ChatML's stop token."""
+    return (f"FROM {base}\nADAPTER {adapter}\n"
+            'PARAMETER stop "<|im_end|>"\nPARAMETER temperature 0.2\n')
+
+
+def export_adapter(run_dir: Path, out: Path | None = None) -> Path:
+    """Write RUN_DIR/adapter as a GGUF LoRA (default RUN_DIR/adapter.gguf) and RUN_DIR/Modelfile."""
+    run_dir = Path(run_dir)
+    base = _run_base_model(run_dir)
+    out = Path(out) if out else run_dir / "adapter.gguf"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_lora_gguf(run_dir / "adapter", base, out)
+    (run_dir / "Modelfile").write_text(modelfile_text(base, out.resolve()), encoding="utf-8")
+    summary_file = run_dir / "summary.json"
+    try:
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        summary = {}
+    summary["adapter_gguf"] = str(out)
+    summary_file.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return out
