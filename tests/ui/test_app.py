@@ -192,3 +192,60 @@ async def test_slash_commands_and_export(tmp_path, thau_home):
         await type_and_send(pilot, "/help")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
+
+
+async def test_model_picker_reloads_the_chosen_model(tmp_path):
+    from thau_tui.paths import bundled_model
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ModelPicker"
+        assert app.screen.choices[0] == (bundled_model(), None)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.agent.backend is not None and app.agent.backend.name != "scripted",
+                         timeout=120)
+        assert app.agent.backend.name == bundled_model().stem
+        assert bundled_model().stem in app.status.model
+
+
+async def test_approvals_screen_opens_from_the_chat(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ApprovalsScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ != "ApprovalsScreen"
+
+
+async def test_escape_on_a_card_cancels_the_turn(tmp_path):
+    backend = ScriptedBackend([_call("run_shell", command="touch never.txt"), "unreachable"])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "make a file")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert app.query_one("ToolCard").state == "cancelled"
+        assert not (tmp_path / "never.txt").exists()
+        assert len(backend.prompts) == 2  # the message and its call; the model was not asked to continue
+
+
+async def test_e_edits_the_arguments_before_running(tmp_path):
+    backend = ScriptedBackend([_call("write_file", path="a.txt", content="model text"), "ok"])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "write")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        await pilot.press("e")
+        await pilot.pause()
+        editor = app.query_one("ToolCard TextArea")
+        editor.load_text('{"path": "a.txt", "content": "edited text"}')
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert (tmp_path / "a.txt").read_text() == "edited text"
+        decisions = app.store.decisions(app.session.id)
+        assert json.loads(decisions[0]["arguments"]) == {"path": "a.txt", "content": "edited text"}
