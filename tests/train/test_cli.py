@@ -95,11 +95,14 @@ def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)  # runs go to ./train/runs (config default)
-    assert main(["train", "--recipe", str(recipe), "--no-score"]) == 0
+    # The whole run: score the eval split, train, export the GGUF adapter, score again.
+    assert main(["train", "--recipe", str(recipe), "--score-limit", "1"]) == 0
     out = capsys.readouterr().out
-    assert "Trained." in out and "eval loss" in out
+    assert "Trained." in out and "eval loss" in out and "before and after training" in out
     runs = list((tmp_path / "train" / "runs").glob("tiny-*"))
     assert len(runs) == 1
     events = [json.loads(line)["event"] for line in (runs[0] / "metrics.jsonl").read_text().splitlines()]
     assert events.count("step") == 2 and events[-1] == "done"
-    assert (runs[0] / "adapter" / "adapter_config.json").is_file()
+    summary = json.loads((runs[0] / "summary.json").read_text())
+    assert summary["before"]["n"] == summary["after"]["n"] == 1 and summary["steps"] == 2
+    assert summary["adapter_gguf"] == str(runs[0] / "adapter.gguf") and (runs[0] / "adapter.gguf").is_file()

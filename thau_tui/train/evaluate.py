@@ -207,7 +207,7 @@ def score_run(
     )
     scores = score(predictions, read_jsonl(cases_path)[: len(predictions)])
     run_dir.mkdir(parents=True, exist_ok=True)
-    extra = {"adapter_gguf": str(adapter)} if adapter is not None else {}
+    extra = {"adapter_gguf": str(adapter.resolve())} if adapter is not None else {}
     _update_summary(run_dir, **{stage: scores}, **extra)
     return scores
 
