@@ -8,7 +8,6 @@ their outputs comparable token for token.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,6 @@ import pytest
 
 from thau_tui.paths import bundled_model
 from thau_tui.train.data import build_dataset
-from thau_tui.train.recipe import Recipe
 
 TINY = {"n_embd": 64, "n_layer": 2, "n_head": 4, "n_head_kv": 2, "n_ff": 128}
 
@@ -98,18 +96,5 @@ def tiny_gguf(tmp_path_factory) -> Path:
 def tiny_data(tmp_path_factory) -> Path:
     """A small data set built the real way (built-in tools, hermes dialect)."""
     out = tmp_path_factory.mktemp("data")
-    build_dataset(out, n_train=48, n_eval=12, seed=3)
+    build_dataset(out, n_train=8, n_eval=4, seed=3, count_tokens=False)
     return out
-
-
-@pytest.fixture
-def tiny_recipe(tiny_gguf, tiny_data) -> Recipe:
-    """A recipe that trains the tiny model for a few steps in seconds."""
-    return Recipe(name="tiny", base_model=str(tiny_gguf), data_dir=str(tiny_data), rank=4, alpha=8, dropout=0.0,
-                  max_steps=6, learning_rate=5e-3, warmup_steps=0, batch_size=4, max_seq_len=640, seed=0,
-                  eval_every=3, eval_examples=4, checkpoint_every=2, keep_checkpoints=2, device="cpu", threads=1)
-
-
-def read_events(run_dir: Path) -> list[dict]:
-    """The events a run wrote to metrics.jsonl."""
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]

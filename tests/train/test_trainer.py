@@ -1,0 +1,188 @@
+"""The LoRA trainer on a tiny llama GGUF: loss falls, checkpoints, resume, cancel, pause, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import torch
+
+from thau_tui.train.batching import IGNORE, encode, shared_prefix_length
+from thau_tui.train.recipe import RecipeError, parse_recipe
+from thau_tui.train.trainer import PAUSE_FILE, batch_loss, latest_checkpoint, load_base, train
+
+
+def read_events(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, tiny_gguf, tiny_data):
+    """Six uninterrupted steps: the reference the other tests compare against."""
+    recipe = _recipe(tiny_gguf, tiny_data)
+    run_dir = tmp_path_factory.mktemp("full")
+    events: list[dict] = []
+    adapter = train(recipe, run_dir, on_event=events.append)
+    return recipe, run_dir, adapter, events
+
+
+def _recipe(tiny_gguf, tiny_data, **changes):
+    from thau_tui.train.recipe import Recipe
+
+    base = dict(name="tiny", base_model=str(tiny_gguf), data_dir=str(tiny_data), rank=4, alpha=8, dropout=0.0,
+                max_steps=6, learning_rate=2e-2, warmup_steps=0, batch_size=8, max_seq_len=1024, seed=0,
+                eval_every=3, eval_examples=4, checkpoint_every=2, keep_checkpoints=2, device="cpu", threads=1)
+    base.update(changes)
+    return Recipe(**base)
+
+
+def test_training_runs_and_the_loss_falls(full_run):
+    _recipe_, run_dir, adapter, events = full_run
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done", [e for e in events if e["event"] == "log"]
+    steps = [e for e in events if e["event"] == "step"]
+    assert [e["step"] for e in steps] == [1, 2, 3, 4, 5, 6]
+    for key in ("total_steps", "epoch", "loss", "lr", "tokens_per_s", "eta_s", "elapsed_s"):
+        assert key in steps[0]
+    # Every step sees the same 8 examples (batch_size 8), so the losses compare directly.
+    losses = [e["loss"] for e in steps]
+    assert losses[-1] < losses[0] * 0.8 and sum(losses[3:]) < sum(losses[:3]), losses
+    assert [e["step"] for e in events if e["event"] == "eval"] == [3, 6]
+    # The same events went to metrics.jsonl, and the run folder is complete.
+    assert read_events(run_dir) == events
+    assert (run_dir / "recipe.yaml").is_file() and (adapter / "adapter_model.safetensors").is_file()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["steps"] == 6 and summary["eval_loss"] > 0 and summary["cancelled"] is False
+    # Only the newest keep_checkpoints=2 checkpoints stay.
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["step-4", "step-6"]
+
+
+def test_cancel_leaves_a_usable_run_then_resume_continues(tmp_path, full_run, tiny_gguf, tiny_data):
+    recipe, _full_dir, _adapter, full_events = full_run
+    cancel = threading.Event()
+    events: list[dict] = []
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        if event["event"] == "step" and event["step"] == 3:
+            cancel.set()
+
+    run_dir = tmp_path / "run"
+    adapter = train(recipe, run_dir, on_event=on_event, cancel_event=cancel)
+    assert events[-1] == {"event": "cancelled", "step": 3, "adapter": str(adapter)}
+    assert latest_checkpoint(run_dir).name == "step-3"
+    assert json.loads((run_dir / "summary.json").read_text())["cancelled"] is True
+
+    # The adapter left behind loads with peft and changes the model's output.
+    from peft import PeftModel
+
+    model, tokenizer, _template = load_base(tiny_gguf)
+    ids = torch.tensor([tokenizer("<|im_start|>user\nhello<|im_end|>\n").input_ids])
+    before = model(ids).logits
+    tuned = PeftModel.from_pretrained(model, str(adapter))
+    assert not torch.allclose(tuned(ids).logits, before)
+
+    resumed: list[dict] = []
+    train(recipe, run_dir, resume=True, on_event=resumed.append)
+    start = next(e for e in resumed if e["event"] == "start")
+    assert start["resumed_from"] == 3
+    assert any(e["event"] == "log" and "resumed from step-3" in e["message"] for e in resumed)
+    steps = [e for e in resumed if e["event"] == "step"]
+    assert [e["step"] for e in steps] == [4, 5, 6]
+    # Same weights, optimizer state and data order: the resumed steps match the uninterrupted run.
+    reference = {e["step"]: e["loss"] for e in full_events if e["event"] == "step"}
+    for event in steps:
+        assert event["loss"] == pytest.approx(reference[event["step"]], rel=1e-3, abs=1e-4)
+    assert resumed[-1]["event"] == "done"
+
+
+def test_pause_file_pauses_between_steps(tmp_path, tiny_gguf, tiny_data):
+    run_dir = tmp_path / "paused"
+    events: list[dict] = []
+
+    def on_event(event: dict) -> None:
+        events.append(event)
+        if event["event"] == "step" and event["step"] == 1:
+            (run_dir / PAUSE_FILE).touch()
+            threading.Timer(1.0, (run_dir / PAUSE_FILE).unlink).start()
+
+    train(_recipe(tiny_gguf, tiny_data, max_steps=2, eval_every=0, checkpoint_every=0), run_dir, on_event=on_event)
+    kinds = [e["event"] for e in events]
+    assert kinds.index("paused") < kinds.index("resumed") < len(kinds) - 1
+    assert [e["step"] for e in events if e["event"] in ("paused", "resumed")] == [1, 1]
+    assert kinds[-1] == "done"
+
+
+def test_cli_prints_json_lines_and_sigterm_cancels_cleanly(tmp_path, tiny_gguf, tiny_data):
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text(_recipe(tiny_gguf, tiny_data, max_steps=50, eval_every=0).to_yaml())
+    run_dir = tmp_path / "cli-run"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(recipe_file),
+                             "--run-dir", str(run_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env=env)
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "step" and events[-1]["step"] == 2:
+            proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    assert events[0]["event"] == "start" and events[0]["total_steps"] == 50
+    assert events[-1]["event"] == "cancelled" and events[-1]["step"] in (2, 3)
+    assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_cli_bad_recipe_is_one_error_event(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rank: 8\nlearning_rat: 0.1\n")
+    out = subprocess.run([sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(bad)], capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    assert out.returncode == 1
+    event = json.loads(out.stdout.strip().splitlines()[-1])
+    assert event["event"] == "error" and "learning_rat: unknown key" in event["message"]
+
+
+def test_recipe_rejects_embeddings_with_a_fix():
+    with pytest.raises(RecipeError, match="embed_tokens cannot be trained.*choose from q_proj"):
+        parse_recipe("target_modules: [q_proj, embed_tokens]")
+
+
+def test_labels_cover_only_the_assistant_reply(tiny_gguf):
+    _model, tokenizer, template = load_base(tiny_gguf)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hola"},
+                {"role": "assistant", "content": "¡Hola! ¿Qué necesitas?"}]
+    encoded = encode(messages, template, tokenizer)
+    trained = tokenizer.decode([t for t in encoded.labels if t != IGNORE])
+    assert trained == "¡Hola! ¿Qué necesitas?<|im_end|>"
+
+
+def test_shared_prefix_gives_the_same_loss_and_gradients(tiny_gguf, tiny_data):
+    from thau_tui.train.batching import load_encoded
+    from thau_tui.train.trainer import add_lora
+
+    recipe = _recipe(tiny_gguf, tiny_data)
+    model, tokenizer, template = load_base(tiny_gguf)
+    model = add_lora(model, recipe)
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.05)  # B = 0 would hide a wrong prefix path
+    examples, _ = load_encoded(Path(tiny_data) / "train.jsonl", template, tokenizer, 640, limit=4)
+    assert shared_prefix_length(examples) > 100  # the system prompt
+    results = []
+    for share in (False, True):
+        model.zero_grad()
+        loss, count = batch_loss(model, examples, 2, "cpu", share)
+        loss.backward()
+        grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        results.append((loss.item(), count, grads))
+    assert results[0][1] == results[1][1]
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
+    assert torch.allclose(results[0][2], results[1][2], rtol=1e-3, atol=1e-6)
