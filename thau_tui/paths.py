@@ -91,6 +91,11 @@ def repo_models_dir() -> Path:
     return Path.cwd() / "models"
 
 
+def promoted_adapter_file() -> Path:
+    """Where thau remembers a trained adapter that beat the model it was trained on."""
+    return config_dir() / "default_adapter.json"
+
+
 def bundled_adapter() -> Path | None:
     """The tool-calling LoRA trained for the bundled model, when it ships."""
     for folder in (repo_models_dir(), Path(__file__).resolve().parent / "models"):

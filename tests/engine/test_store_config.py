@@ -78,3 +78,20 @@ def test_engine_and_tools_never_import_textual():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_promoted_adapter_becomes_the_auto_default(tmp_path):
+    from thau_tui.engine.models import promote_adapter, resolve_model
+    from thau_tui.paths import bundled_model
+
+    adapter = tmp_path / "adapter.gguf"
+    adapter.write_bytes(b"GGUF")
+    config = Config()
+    assert resolve_model(config)[1] != adapter
+    promote_adapter(adapter, bundled_model(), {"after": 0.9})
+    assert resolve_model(config) == (bundled_model(), adapter.resolve())
+    config.model.lora_path = "none"
+    assert resolve_model(config)[1] is None
+    adapter.unlink()  # a promoted adapter that was deleted is ignored
+    config.model.lora_path = "auto"
+    assert resolve_model(config)[1] != adapter.resolve()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 from ..config import Config
-from ..paths import bundled_adapter, bundled_model, repo_models_dir
+from ..paths import bundled_adapter, bundled_model, promoted_adapter_file, repo_models_dir
 from .backend import LlamaBackend, ModelLoadError
 
 
@@ -31,9 +33,31 @@ def resolve_model(config: Config) -> tuple[Path, Path | None]:
     if lora in (None, "", "none"):
         return model, None
     if lora == "auto":
+        promoted = promoted_adapter(model)
+        if promoted is not None:
+            return model, promoted
         adapter = bundled_adapter()
         return model, adapter if adapter and model == bundled_model() else None
     return model, Path(lora).expanduser()
+
+
+def promote_adapter(adapter: Path, model: Path, scores: dict | None = None) -> None:
+    """Make `adapter` what model.lora_path "auto" loads for `model` (it beat the model on eval)."""
+    record = {"adapter": str(Path(adapter).resolve()), "model": str(Path(model).resolve()),
+              "scores": scores or {}, "promoted": time.time()}
+    promoted_adapter_file().write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def promoted_adapter(model: Path) -> Path | None:
+    """The promoted adapter for `model`, if one was promoted and is still on disk."""
+    try:
+        record = json.loads(promoted_adapter_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    adapter = Path(record.get("adapter", ""))
+    if record.get("model") != str(Path(model).resolve()) or not adapter.is_file():
+        return None
+    return adapter
 
 
 def load_backend(config: Config, lora_override: Path | None | str = "config") -> LlamaBackend:

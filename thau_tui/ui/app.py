@@ -342,7 +342,7 @@ class ThauApp(SlashCommands, App):
     def action_training(self) -> None:
         from .screens.training import TrainingScreen
 
-        self.push_screen(TrainingScreen(self.config))
+        self.push_screen(TrainingScreen(self.config, run=self.training_run))
 
     def action_choose_model(self) -> None:
         from .screens.model_picker import ModelPicker
@@ -380,7 +380,20 @@ class ThauApp(SlashCommands, App):
             self.turn_running = False
             self.status.activity = ""
 
+    def on_training_screen_run_started(self, message) -> None:
+        self.training_run = message.run
+
     def on_training_screen_use_adapter(self, message) -> None:
+        """Reload the chat with the trained adapter; it becomes the default only if it scored better."""
+        from ..engine.models import promote_adapter, resolve_model
+
+        if message.better:
+            model, _ = resolve_model(self.config)
+            promote_adapter(message.path, model)
+            self.notify(f"{Path(message.path).name} beat the current model on eval: it is now the default adapter")
+        else:
+            self.notify("loaded for this session only: it did not beat the current model on eval",
+                        severity="warning")
         self.status.model = "loading adapter…"
         self.agent.backend = None
         self.load_model(message.path)
