@@ -1,0 +1,109 @@
+"""GGUF LoRA export: llama-cpp-python + the exported adapter == transformers + peft, token for token."""
+
+from __future__ import annotations
+
+import json
+
+import gguf
+import llama_cpp
+import pytest
+import torch
+import yaml
+
+from thau_tui.train.export import ExportError, export_adapter, write_lora_gguf
+from thau_tui.train.recipe import Recipe
+from thau_tui.train.trainer import add_lora, load_base
+
+PROMPTS = [
+    "<|im_start|>user\nhello there<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\nList the files in this folder.<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\n¿Qué es una variable?<|im_end|>\n<|im_start|>assistant\n",
+]
+NEW_TOKENS = 12
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, tiny_gguf):
+    """A run folder whose adapter has random, clearly non-zero A and B, exported to GGUF."""
+    run_dir = tmp_path_factory.mktemp("run")
+    recipe = Recipe(base_model=str(tiny_gguf), rank=4, alpha=8, dropout=0.0, seed=1)
+    (run_dir / "recipe.yaml").write_text(recipe.to_yaml())
+    model, tokenizer, _template = load_base(tiny_gguf)
+    base_tokens = [_hf_greedy(model, tokenizer, p) for p in PROMPTS]
+    model = add_lora(model, recipe)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_" in name:  # B = 0 (peft's init) would make any export look right
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.4)
+    model.save_pretrained(run_dir / "adapter")
+    model.eval()
+    tuned_tokens = [_hf_greedy(model, tokenizer, p) for p in PROMPTS]
+    path = export_adapter(run_dir)
+    return run_dir, path, base_tokens, tuned_tokens, tokenizer
+
+
+def _hf_greedy(model, tokenizer, prompt: str) -> list[int]:
+    ids = torch.tensor([tokenizer(prompt, add_special_tokens=False).input_ids])
+    with torch.no_grad():
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS, do_sample=False)
+    return out[0, ids.shape[1]:].tolist()
+
+
+def _llama_greedy(llm: llama_cpp.Llama, prompt: str) -> list[int]:
+    ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    llm.reset()
+    tokens = []
+    for token in llm.generate(ids, temp=0.0, top_k=1, reset=True):
+        tokens.append(token)
+        if len(tokens) == NEW_TOKENS:
+            break
+    return tokens
+
+
+def test_gguf_metadata_and_tensor_names(exported, tiny_gguf):
+    _run, path, *_ = exported
+    reader = gguf.GGUFReader(str(path))
+    assert reader.fields["general.architecture"].contents() == "llama"
+    assert reader.fields["general.type"].contents() == "adapter"
+    assert reader.fields["adapter.type"].contents() == "lora"
+    assert reader.fields["adapter.lora.alpha"].contents() == pytest.approx(8.0)
+    names = {t.name for t in reader.tensors}
+    for i in range(2):
+        for part in ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"):
+            assert {f"blk.{i}.{part}.weight.lora_a", f"blk.{i}.{part}.weight.lora_b"} <= names
+    assert len(names) == 2 * 7 * 2
+    shapes = {t.name: tuple(int(x) for x in t.shape) for t in reader.tensors}
+    assert shapes["blk.0.attn_k.weight.lora_a"] == (64, 4)  # ggml order: (in, rank)
+    assert shapes["blk.0.attn_k.weight.lora_b"] == (4, 32)  # (rank, out = n_head_kv * head_dim)
+
+
+def test_llama_cpp_with_the_adapter_matches_transformers_with_peft(exported, tiny_gguf):
+    _run, path, base_tokens, tuned_tokens, _tok = exported
+    assert tuned_tokens != base_tokens  # the adapter really changes the output
+    llm = llama_cpp.Llama(str(tiny_gguf), lora_path=str(path), n_ctx=256, n_threads=1, verbose=False, seed=0)
+    assert [_llama_greedy(llm, p) for p in PROMPTS] == tuned_tokens
+
+
+def test_without_the_qk_permutation_llama_cpp_disagrees(exported, tiny_gguf, tmp_path):
+    run_dir, _path, _base, tuned_tokens, _tok = exported
+    wrong = tmp_path / "unpermuted.gguf"
+    write_lora_gguf(run_dir / "adapter", tiny_gguf, wrong, permute_qk=False)
+    llm = llama_cpp.Llama(str(tiny_gguf), lora_path=str(wrong), n_ctx=256, n_threads=1, verbose=False, seed=0)
+    assert [_llama_greedy(llm, p) for p in PROMPTS] != tuned_tokens
+
+
+def test_modelfile_and_summary(exported, tiny_gguf):
+    run_dir, path, *_ = exported
+    modelfile = (run_dir / "Modelfile").read_text().splitlines()
+    assert modelfile[0] == f"FROM {tiny_gguf}"
+    assert modelfile[1] == f"ADAPTER {path.resolve()}"
+    assert json.loads((run_dir / "summary.json").read_text())["adapter_gguf"] == str(path)
+
+
+def test_a_run_without_an_adapter_says_what_to_do(tmp_path, tiny_gguf):
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump({"base_model": str(tiny_gguf)}))
+    with pytest.raises(ExportError, match="finish or resume the run"):
+        export_adapter(tmp_path)
+    with pytest.raises(ExportError, match="no recipe.yaml"):
+        export_adapter(tmp_path / "nowhere")
