@@ -182,6 +182,15 @@ async def test_output_is_batched_into_a_capped_log():
         await pilot.pause()
         assert app.card.state == "done"
         result = str(app.card.query_one(".result", Static).render())
+        assert result.strip() == "r19"  # the output is in the log already: only how it ended
+
+
+async def test_finish_without_streamed_output_previews_the_result():
+    app = Host(ToolCard(ToolCall("read_file", {"path": "a.txt"}), "read"))
+    async with app.run_test() as pilot:
+        app.card.finish(ToolResult("\n".join(f"r{i}" for i in range(20))), "done")
+        await pilot.pause()
+        result = str(app.card.query_one(".result", Static).render())
         assert "r0" in result and "r5" in result and "r6" not in result and "14 more lines" in result
 
 

@@ -383,7 +383,11 @@ class ToolCard(Widget, can_focus=True):
         self.result = result
         lines = []
         if result.output.strip():
-            lines.append(preview(result.output))
+            if self.output_chars:
+                # the output is already in the log above: show only how it ended
+                lines.append(result.output.strip().splitlines()[-1])
+            else:
+                lines.append(preview(result.output))
         image = result.data.get("image_path") if isinstance(result.data, dict) else None
         if image:
             lines.append(f"image: {image}")
