@@ -99,6 +99,7 @@ SHELL = [
 
 
 def shell(rng: random.Random) -> Item:
+    """A shell task in words."""
     en, es, command, output, answer_en, answer_es = _pick(rng, SHELL)
     return Item({"en": {"task": en}, "es": {"task": es}}, {"command": command}, output,
                 {"en": answer_en, "es": answer_es})
@@ -113,6 +114,7 @@ SHELL_DIRECT = {
 
 
 def shell_direct(rng: random.Random) -> Item:
+    """A shell command the user typed out."""
     _en, _es, command, output, answer_en, answer_es = _pick(rng, SHELL)
     words = {"command": command}
     return Item({"en": words, "es": words}, {"command": command}, output, {"en": answer_en, "es": answer_es})
@@ -163,6 +165,7 @@ PYTHON = [
 
 
 def python(rng: random.Random) -> Item:
+    """A computation to run in Python, in words."""
     en, es, code, output = _pick(rng, PYTHON)
     return Item({"en": {"task": en}, "es": {"task": es}}, {"code": code}, output,
                 {"en": f"The result is {output}.", "es": f"El resultado es {output}."})
@@ -177,6 +180,7 @@ PYTHON_DIRECT = {
 
 
 def python_direct(rng: random.Random) -> Item:
+    """Python code the user pasted."""
     _en, _es, code, output = _pick(rng, PYTHON)
     words = {"code": code}
     return Item({"en": words, "es": words}, {"code": code}, output,
@@ -210,6 +214,7 @@ READ = {
 
 
 def read(rng: random.Random) -> Item:
+    """A file to read."""
     path, content = _pick(rng, FILES)
     lines = content.count("\n") + 1
     words = {"path": path}
@@ -243,6 +248,7 @@ APPEND = {
 
 
 def write(rng: random.Random, mode: str | None = None) -> Item:
+    """A file to write (or append to, with mode="append")."""
     path, content, what_en, what_es = _pick(rng, WRITES)
     args = {"path": path, "content": content}
     if mode:
@@ -277,6 +283,7 @@ LIST = {
 
 
 def listing(rng: random.Random) -> Item:
+    """A folder to list."""
     path, where_en, where_es = _pick(rng, FOLDERS)
     entries = LISTINGS[rng.randrange(len(LISTINGS))]
     shown = ", ".join(entries)
@@ -301,6 +308,7 @@ SEARCH_IN = {
 
 
 def search(rng: random.Random, with_path: bool = False) -> Item:
+    """A pattern to search for, with a folder when with_path."""
     pattern = PATTERNS[rng.randrange(len(PATTERNS))]
     args = {"pattern": pattern}
     words_en, words_es = {"pattern": pattern}, {"pattern": pattern}
