@@ -249,3 +249,17 @@ async def test_e_edits_the_arguments_before_running(tmp_path):
         assert (tmp_path / "a.txt").read_text() == "edited text"
         decisions = app.store.decisions(app.session.id)
         assert json.loads(decisions[0]["arguments"]) == {"path": "a.txt", "content": "edited text"}
+
+
+async def test_ask_user_card_answers_the_model(tmp_path):
+    backend = ScriptedBackend([_call("ask_user", question="Which city?"), "Paris it is."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "plan a trip")
+        await wait_until(pilot, lambda: app.query("AskCard"))
+        await pilot.pause()
+        await pilot.press(*"Paris")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert "<tool_response>\nParis\n</tool_response>" in backend.prompts[-1]
+        assert "Paris it is." in app.query(AssistantMessage).last().text
