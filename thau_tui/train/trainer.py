@@ -366,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(record: dict) -> None:
         print(json.dumps(record), flush=True)
 
+    run_dir: Path | None = None
     try:
         recipe = load_recipe(args.recipe)
         run_dir = Path(args.run_dir) if args.run_dir else None
@@ -377,7 +378,11 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, lambda *_: cancel.set())
         train(recipe, run_dir, resume=args.resume, on_event=say, cancel_event=cancel)
     except Exception as exc:  # the parent reads one error event, not a traceback
-        say({"event": "error", "message": f"{type(exc).__name__}: {exc}"})
+        record = {"event": "error", "message": f"{type(exc).__name__}: {exc}"}
+        say(record)
+        if run_dir is not None and run_dir.is_dir():
+            with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
         return 1
     return 0
 
