@@ -234,7 +234,8 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
         emit("log", message=f"left out {dropped} examples longer than max_seq_len={recipe.max_seq_len}")
 
     lengths = [len(e.input_ids) for e in train_set]
-    n_batches = len(epoch_batches(lengths, recipe.batch_size, recipe.seed, 0))
+    orders = {0: epoch_batches(lengths, recipe.batch_size, recipe.seed, 0)}  # one epoch's batch order at a time
+    n_batches = len(orders[0])
     total = recipe.max_steps or max(1, math.ceil(recipe.epochs * n_batches / recipe.grad_accum))
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
@@ -285,7 +286,10 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
         for micro in range(recipe.grad_accum):
             index = step * recipe.grad_accum + micro
             epoch, offset = divmod(index, n_batches)
-            batch = [train_set[i] for i in epoch_batches(lengths, recipe.batch_size, recipe.seed, epoch)[offset]]
+            if epoch not in orders:
+                orders.clear()
+                orders[epoch] = epoch_batches(lengths, recipe.batch_size, recipe.seed, epoch)
+            batch = [train_set[i] for i in orders[epoch][offset]]
             loss, _n = batch_loss(model, batch, pad_id, device, recipe.share_prefix)
             (loss / recipe.grad_accum).backward()
             step_loss += loss.item() / recipe.grad_accum
