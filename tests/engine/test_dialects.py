@@ -65,3 +65,9 @@ def test_compact_block_marks_optional_arguments():
 def test_unknown_dialect_names_the_choices():
     with pytest.raises(ValueError, match="hermes"):
         get_dialect("klingon")
+
+
+def test_functiongemma_grammar_types_values_and_puts_required_first():
+    gbnf = get_dialect("functiongemma").grammar(TOOLS)
+    assert '"call:write_file{" "path:" str "," "content:" str ("," opt1)* "}"' in gbnf
+    assert 'opt1 ::= "mode:" ("<escape>overwrite<escape>" | "<escape>append<escape>")' in gbnf

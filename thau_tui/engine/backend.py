@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from .prompt import ChatTemplate, read_gguf_metadata
+from .prompt import ChatTemplate, read_gguf_metadata, template_for
 
 
 class ModelLoadError(Exception):
@@ -112,7 +112,7 @@ class LlamaBackend:
         self.architecture = str(meta.get("general.architecture", ""))
         self.n_ctx = self.llm.n_ctx()
         self.template = ChatTemplate(
-            chat_template or meta.get("tokenizer.chat_template"),
+            chat_template or template_for(meta),
             bos_token=str(meta.get("bos_token", "")),
             eos_token=str(meta.get("eos_token", "")),
         )

@@ -321,26 +321,37 @@ class FunctionGemmaDialect(Dialect):
         )
 
     def grammar(self, tools: list[Tool]) -> str:
+        """Required arguments first, in order, each value of its schema type; then optional ones."""
         esc = _gbnf_literal(_ESC)
         lines = [
-            f'str ::= {esc} [^<]* {esc}',
+            f"str ::= {esc} [^<]* {esc}",
+            'int ::= "-"? [0-9]+',
             'num ::= "-"? [0-9]+ ("." [0-9]+)?',
             'bool ::= "true" | "false"',
             "val ::= str | num | bool",
         ]
         calls = []
         for index, tool in enumerate(tools):
-            keys = list(tool.parameters.get("properties", {}))
-            if keys:
-                kv = " | ".join(f'"{k}:" val' for k in keys)
-                lines.append(f"kv{index} ::= {kv}")
-                calls.append(f'"call:{tool.name}{{" (kv{index} ("," kv{index})*)? "}}"')
-            else:
-                calls.append(f'"call:{tool.name}{{}}"')
+            props = tool.parameters.get("properties", {})
+            required = [k for k in tool.parameters.get("required", []) if k in props]
+            optional = [k for k in props if k not in required]
+            pairs = {k: f'"{k}:" {_fg_value_rule(props[k])}' for k in props}
+            body = ' "," '.join(pairs[k] for k in required)
+            if optional:
+                lines.append(f"opt{index} ::= " + " | ".join(pairs[k] for k in optional))
+                body = f'{body} ("," opt{index})*' if required else f"(opt{index} (\",\" opt{index})*)?"
+            calls.append(f'"call:{tool.name}{{" {body} "}}"' if body else f'"call:{tool.name}{{}}"')
         call = "(" + " | ".join(calls) + ")"
         close = _gbnf_literal(self.close_tag)
         again = f'("\\n" {_gbnf_literal(self.open_tag)} {call} {close})*'
         return "\n".join([f"root ::= {call} {close} {again}", *lines]) + "\n"
+
+
+def _fg_value_rule(schema: dict[str, Any]) -> str:
+    """The grammar for one argument's value in FunctionGemma's syntax, by JSON Schema type."""
+    if "enum" in schema:
+        return "(" + " | ".join(_gbnf_literal(_fg_value(v)) for v in schema["enum"]) + ")"
+    return {"string": "str", "integer": "int", "number": "num", "boolean": "bool"}.get(schema.get("type"), "val")
 
 
 DIALECTS: dict[str, type[Dialect]] = {

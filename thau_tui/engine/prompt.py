@@ -23,6 +23,23 @@ CHATML = (
 )
 
 
+# For GGUFs that carry no chat template (base models), by architecture.
+GEMMA = (
+    "{% for message in messages %}{% set role = 'model' if message['role'] == 'assistant' else 'user' %}"
+    "{{ '<start_of_turn>' + role + '\\n' + message['content'] + '<end_of_turn>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}"
+)
+TEMPLATES_BY_ARCHITECTURE = {"gemma": GEMMA, "gemma2": GEMMA, "gemma3": GEMMA}
+
+
+def template_for(metadata: dict[str, Any]) -> str:
+    """The GGUF's own chat template, else a known one for its architecture, else ChatML."""
+    own = metadata.get("tokenizer.chat_template")
+    if own:
+        return str(own)
+    return TEMPLATES_BY_ARCHITECTURE.get(str(metadata.get("general.architecture", "")), CHATML)
+
+
 def _raise(message: str) -> None:
     raise jinja2.TemplateError(message)
 
