@@ -101,7 +101,7 @@ class _Builder:
             reply = {"role": "assistant", "content": item.answer[lang]}
             return {"kind": kind, "tool": call.name, "template": template, "shape": "result",
                     "messages": [system, request, call_turn, result, reply], "expected_calls": expected}
-        # Small talk first, then the request: the call must still come.
+        # Small talk first (self.chats[0] is the greeting family), then the request: the call must still come.
         _f, _t, hello, hello_text = self._draw(self.chats[:1], "train", lang)
         history = [{"role": "user", "content": hello_text}, {"role": "assistant", "content": hello.answer[lang]}]
         return {"kind": kind, "tool": call.name, "template": template, "shape": "history",

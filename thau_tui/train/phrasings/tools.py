@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from . import Family, Item, Slot
+from . import Item
 
 # Generic request frames around a task ("show how much disk space is free").
 # Spanish tasks are infinitives, so every frame reads naturally.
