@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -98,7 +99,8 @@ def promoted_adapter_file() -> Path:
 
 def bundled_adapter() -> Path | None:
     """The tool-calling LoRA trained for the bundled model, when it ships."""
-    for folder in (repo_models_dir(), Path(__file__).resolve().parent / "models"):
+    installed = Path(sys.prefix) / "share" / "thau" / "models"  # pyproject data-files
+    for folder in (repo_models_dir(), installed):
         candidate = folder / "thau-smollm2-135m-tools.lora.gguf"
         if candidate.is_file():
             return candidate

@@ -91,6 +91,9 @@ def find_adapters(runs_dir: Path | None = None) -> list[Path]:
     folder = repo_models_dir()
     if folder.is_dir():
         found += sorted(folder.glob("*.lora.gguf"))
+    shipped = bundled_adapter()
+    if shipped is not None and shipped not in found:
+        found.insert(0, shipped)
     if runs_dir and runs_dir.is_dir():
         found += sorted(runs_dir.glob("*/adapter.gguf"), reverse=True)
     return found
