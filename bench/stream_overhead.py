@@ -33,14 +33,15 @@ def raw_run(backend, prompt: str, cfg: Config) -> tuple[int, float]:
     backend.llm.reset()
     g = cfg.generation
     started = time.perf_counter()
-    tokens = 0
+    tokens, text = 0, ""
     for chunk in backend.llm.create_completion(
         prompt=backend.tokenize(prompt), max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p,
         top_k=g.top_k, repeat_penalty=g.repeat_penalty, stream=True,
     ):
         if chunk["choices"][0]["text"]:
             tokens += 1
-    return tokens, time.perf_counter() - started
+            text += chunk["choices"][0]["text"]
+    return tokens, text, time.perf_counter() - started
 
 
 async def tui_run(backend, cfg: Config) -> tuple[int, float]:
@@ -54,18 +55,15 @@ async def tui_run(backend, cfg: Config) -> tuple[int, float]:
 
     store = Store(Path(tempfile.mkdtemp()) / "db")
     app = ThauApp(ConfigResult(cfg, None), store=store, backend=backend, watch=False)
-    app.registry._tools.clear()  # the same prompt as the raw run: no tool block
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
+        for name in app.registry.names():  # the same prompt as the raw run: no tool block
+            app.registry.unregister(name)
         started = time.perf_counter()
-        app.send(QUESTION)
-        while not app.turn_running:
-            await pilot.pause(0.001)
-        while app.turn_running:
-            await pilot.pause(0.01)
+        await app.send(QUESTION).wait()
         elapsed = time.perf_counter() - started
         msgs = store.messages(app.session.id)
-    return len(backend.tokenize(msgs[-1]["content"])), elapsed
+    return msgs[-1]["content"], elapsed
 
 
 def main() -> None:
@@ -81,9 +79,12 @@ def main() -> None:
     prompt = agent.render_prompt(session)
     raw_rates, tui_rates = [], []
     for i in range(args.rounds):
-        n, t = raw_run(backend, prompt, cfg)
+        n, raw_text, t = raw_run(backend, prompt, cfg)
         raw_rates.append(n / t)
-        n2, t2 = asyncio.run(tui_run(backend, cfg))
+        tui_text, t2 = asyncio.run(tui_run(backend, cfg))
+        # greedy decoding: both must have produced the same answer, so tokens are equal
+        assert tui_text.strip() == raw_text.strip(), "the TUI and raw runs generated different text"
+        n2 = n
         tui_rates.append(n2 / t2)
         print(f"round {i + 1}: raw {n} tok in {t:.2f}s = {n / t:.1f} tok/s | tui {n2} tok in {t2:.2f}s = {n2 / t2:.1f} tok/s")
     raw, tui = median(raw_rates), median(tui_rates)

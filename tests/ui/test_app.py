@@ -41,8 +41,7 @@ async def test_type_a_message_and_see_the_streamed_answer(tmp_path, real_backend
     app = make_app(tmp_path, real_backend, config=config)
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "Say hi")
-        await wait_until(pilot, lambda: app.turn_running)
-        await wait_until(pilot, lambda: not app.turn_running, timeout=240)
+        await wait_until(pilot, lambda: app.store.messages(app.session.id) and not app.turn_running, timeout=240)
         users = app.query(UserMessage)
         answers = app.query(AssistantMessage)
         assert [u.text for u in users] == ["Say hi"]

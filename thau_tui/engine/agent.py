@@ -231,13 +231,32 @@ class Agent:
             yield Error(f"could not render the prompt: {exc}")
             return
         tools = self.registry.tools()
+        pending: list[str] = []  # text from the model thread not yet handed to the loop
+        lock = threading.Lock()
+
+        def drain() -> None:
+            with lock:
+                text = "".join(pending)
+                pending.clear()
+            if text:
+                queue.put_nowait(TextDelta(text))
+
+        def on_text(text: str) -> None:
+            # Wake the event loop once per batch, not once per token: while the loop is busy
+            # (rendering), tokens gather here instead of queueing one wake-up each.
+            with lock:
+                wake = not pending
+                pending.append(text)
+            if wake:
+                loop.call_soon_threadsafe(drain)
 
         def work() -> None:
             try:
                 gen = generate_reply(
                     self.backend, prompt, self.dialect, tools, self.config.generation, self._cancel,
-                    on_text=lambda text: loop.call_soon_threadsafe(queue.put_nowait, TextDelta(text)),
+                    on_text=on_text,
                 )
+                loop.call_soon_threadsafe(drain)
                 loop.call_soon_threadsafe(queue.put_nowait, gen)
             except ModelLoadError as exc:
                 loop.call_soon_threadsafe(queue.put_nowait, Error(str(exc)))

@@ -251,11 +251,11 @@ class ThauApp(SlashCommands, App):
             return
         self.send(text)
 
-    def send(self, text: str) -> None:
-        """Start a turn for `text` (also used by tests and commands)."""
+    def send(self, text: str):
+        """Start a turn for `text` (also used by tests and commands); returns its worker."""
         self.turn_running = True
         self.status.activity = "thinking…"
-        self.run_worker(self._run_turn(text), group="turn", exclusive=True, exit_on_error=False)
+        return self.run_worker(self._run_turn(text), group="turn", exclusive=True, exit_on_error=False)
 
     async def _run_turn(self, text: str) -> None:
         await self.chat.add(UserMessage(text))

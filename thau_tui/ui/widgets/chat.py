@@ -1,15 +1,16 @@
 """The chat log: user messages, streamed assistant messages, notes.
 
-An AssistantMessage buffers incoming text and flushes it to a MarkdownStream on
-a timer (config ui.render_hz, ~15 Hz), so a fast model costs one Markdown append
-per frame, never layout work per token.
+An AssistantMessage buffers incoming text and renders it on a timer (config
+ui.render_hz, ~15 Hz), so a fast model costs one render per frame, never layout
+work per token.
 """
 
 from __future__ import annotations
 
+from rich.markdown import Markdown as RichMarkdown
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 
 class UserMessage(Static):
@@ -32,16 +33,22 @@ class NoteMessage(Static):
         self.add_class(f"note-{kind}")
 
 
-class AssistantMessage(Markdown):
-    """The model's answer, streamed in batches."""
+class AssistantMessage(Static):
+    """The model's answer, streamed in batches.
+
+    Text is buffered and rendered as one Rich Markdown renderable at most
+    `render_hz` times a second. Measured (bench/stream_overhead.py): Textual's
+    Markdown widget with Markdown.get_stream mounts a widget per block and
+    re-lays-out the chat on every append, which cost the model 60-70% of its
+    tokens/s on 2 cores; one Static costs a fraction of that.
+    """
 
     DEFAULT_CLASSES = "message assistant-message"
 
     def __init__(self, text: str = "", render_hz: float = 15.0) -> None:
-        super().__init__(text)
+        super().__init__(RichMarkdown(text) if text else "")
         self.text = text
-        self._buffer: list[str] = []
-        self._stream = None
+        self._dirty = False
         self._timer = None
         self._interval = 1.0 / render_hz
 
@@ -51,32 +58,25 @@ class AssistantMessage(Markdown):
     def append_text(self, text: str) -> None:
         """Queue text; it reaches the screen at the next frame."""
         self.text += text
-        self._buffer.append(text)
+        self._dirty = True
         if self._timer is not None:
             self._timer.resume()
 
-    async def _flush(self) -> None:
-        if not self._buffer:
+    def _flush(self) -> None:
+        if not self._dirty:
             if self._timer is not None:
                 self._timer.pause()
             return
-        chunk = "".join(self._buffer)
-        self._buffer.clear()
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
-        await self._stream.write(chunk)
+        self._dirty = False
+        self.update(RichMarkdown(self.text))
 
     async def finish(self) -> None:
-        """Write what is left, stop streaming, and render the whole text once (closes
-        half-parsed blocks)."""
+        """Stop the timer and render the whole text once."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self._buffer.clear()
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        await self.update(self.text)
+        self._dirty = False
+        self.update(RichMarkdown(self.text))
 
 
 class ChatView(VerticalScroll):
