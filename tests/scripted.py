@@ -3,6 +3,8 @@ model's wording is not the subject. It speaks the same protocol as LlamaBackend.
 
 from __future__ import annotations
 
+import time
+
 from thau_tui.engine.backend import SamplingSettings, StreamStats
 from thau_tui.engine.prompt import ChatTemplate
 
@@ -12,9 +14,10 @@ class ScriptedBackend:
     n_ctx = 8192
     lora_path = None
 
-    def __init__(self, replies: list[str], chunk: int = 3) -> None:
+    def __init__(self, replies: list[str], chunk: int = 3, delay: float = 0.002) -> None:
         self.replies = list(replies)
         self.chunk = chunk
+        self.delay = delay  # a token's time, so the event loop sees text arrive in pieces
         self.template = ChatTemplate(None)
         self.prompts: list[str] = []
         self._pending = ""  # the rest of a reply after its call opened (the grammar phase)
@@ -34,6 +37,7 @@ class ScriptedBackend:
             piece = text[i : i + self.chunk]
             stats.tokens += 1
             sent = i + len(piece)
+            time.sleep(self.delay)
             yield piece
             # the agent stops reading once a call opens; keep what follows for the grammar phase
             for tag in ("<tool_call>", "<TOOL:", "<|tool_call|>", "<start_function_call>"):
