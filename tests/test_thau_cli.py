@@ -45,3 +45,4 @@ def test_doctor_reports_what_it_sees(tmp_path):
     assert "llama-cpp-python" in out and any(f"{b} build" in out for b in ("CPU", "Metal", "CUDA"))
     assert "torch" in out and "SmolLM2-135M-Instruct.Q4_1.gguf (found)" in out
     assert "data dir" in out and "shell sandbox" in out
+    assert "llama.cpp decode check: ok" in out

@@ -144,6 +144,29 @@ def run_message(args) -> int:
     return 1 if failed else 0
 
 
+def _decode_check(config) -> str:
+    """Decode a few tokens in a child process: a crashing llama.cpp build must not take doctor down."""
+    import subprocess
+
+    from .engine.models import resolve_model
+
+    try:
+        model, _ = resolve_model(config)
+    except Exception as exc:
+        return f"skipped ({exc})"
+    code = "import sys; from thau_tui.engine.backend import decode_check; decode_check(sys.argv[1])"
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return "timed out after 120 s"
+    if done.returncode == 0:
+        return "ok"
+    if done.returncode < 0:
+        return (f"CRASHED (signal {-done.returncode}): rebuild llama-cpp-python without AMX, "
+                "see README 'Troubleshooting'")
+    return "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
+
+
 def run_doctor(args) -> int:
     """Print what thau sees, one fact a line."""
     from .engine.models import find_adapters, find_models, resolve_model
@@ -162,6 +185,7 @@ def run_doctor(args) -> int:
                 build = name.capitalize() if name != "CUDA" else "CUDA"
         offload = llama_cpp.llama_supports_gpu_offload()
         lines.append(f"llama-cpp-python {llama_cpp.__version__}: {build} build, gpu offload {'yes' if offload else 'no'}")
+        lines.append(f"llama.cpp decode check: {_decode_check(result.config)}")
     except Exception as exc:
         lines.append(f"llama-cpp-python: not usable ({exc})")
     try:

@@ -56,6 +56,15 @@ class Backend(Protocol):
     ) -> Iterator[str]: ...
 
 
+def decode_check(model_path: str | Path) -> None:
+    """Decode a multi-token prompt once. A -march=native llama.cpp build can crash here
+    (SIGSEGV) on CPUs whose AMX tiles a VM does not enable: run it in a child process."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(model_path), n_ctx=256, verbose=False)
+    llm(llm.tokenize(b"Hello world, how are you today?"), max_tokens=2)
+
+
 def default_threads() -> int:
     """Physical-ish cores: llama.cpp gets slower, not faster, on hyperthreads."""
     count = os.cpu_count() or 2
