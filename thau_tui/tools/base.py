@@ -66,6 +66,11 @@ class ToolContext:
             self.on_progress(done, total, label)
 
 
+def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A tool's parameters: these properties, these required, nothing else accepted."""
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
 ToolFunction = Callable[[dict[str, Any], ToolContext], ToolResult | str]
 
 

@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .base import Tool, ToolContext, ToolError, ToolResult
+from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .python import describe_ending, python_command, python_settings, run_process
 from .workspace import resolve_in_workspace, scrubbed_environment, shell_settings
 
@@ -333,17 +333,13 @@ def debug_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     return ToolResult(output="\n".join(report), data=data)
 
 
-def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
 TOOLS = [
     Tool(
         name="search_docs",
         description="Look up offline Python documentation (pydoc): an exact name such as 'json.dumps' "
                     "shows its page; other words list matching modules and builtins.",
         summary="look up Python documentation offline",
-        parameters=_schema({"query": {"type": "string", "description": "A dotted name (json.dumps) or words"}},
+        parameters=object_schema({"query": {"type": "string", "description": "A dotted name (json.dumps) or words"}},
                            ["query"]),
         risk="read",
         function=search_docs,
@@ -353,7 +349,7 @@ TOOLS = [
         description="Check Python code without running it: 'syntax' (default; errors with line and column), "
                     "'security' (bandit findings) or 'complexity' (radon cyclomatic complexity and maintainability).",
         summary="check Python code for syntax, security or complexity",
-        parameters=_schema({
+        parameters=object_schema({
             "code": {"type": "string", "description": "Python source to check"},
             "analysis_type": {"type": "string", "enum": ["syntax", "security", "complexity"],
                               "default": "syntax", "description": "syntax (default), security or complexity"},
@@ -366,7 +362,7 @@ TOOLS = [
         description="Run pytest in the workspace sandbox on a test file or folder ('path'), or on test code "
                     "('code', written to a temporary test file). Returns pass/fail counts and failures.",
         summary="run pytest on a path or on test code",
-        parameters=_schema({
+        parameters=object_schema({
             "path": {"type": "string", "description": "Test file or folder, relative to the workspace"},
             "code": {"type": "string", "description": "pytest test code (functions named test_*); give path or code"},
         }, []),  # one of the two is required; run_tests says so (anyOf would not survive the GBNF grammar)
@@ -378,7 +374,7 @@ TOOLS = [
         description="Run Python code, find where it fails, show the failing line and explain the exception. "
                     "Pass the error you saw in 'error' (optional).",
         summary="run code and explain where and why it fails",
-        parameters=_schema({
+        parameters=object_schema({
             "code": {"type": "string", "description": "The Python code that fails"},
             "error": {"type": "string", "description": "The error message you saw (optional)"},
         }, ["code"]),

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .base import Tool, ToolContext, ToolError, ToolResult
+from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .workspace import relative_name, resolve_in_workspace, shell_settings
 
 MAX_LIST_ENTRIES = 500
@@ -198,16 +198,12 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
                       data={"matches": len(matches), "files": files_hit, "literal": bool(note)})
 
 
-def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
 TOOLS = [
     Tool(
         name="read_file",
         description="Read a text file inside the workspace (long files are cut, and say so).",
         summary="read a text file",
-        parameters=_schema({"path": {"type": "string", "description": "File path, relative to the workspace"}},
+        parameters=object_schema({"path": {"type": "string", "description": "File path, relative to the workspace"}},
                            ["path"]),
         risk="read",
         function=read_file,
@@ -217,7 +213,7 @@ TOOLS = [
         description="Write text to a file inside the workspace; creates folders as needed. "
                     "mode 'overwrite' (default) replaces the file, 'append' adds to its end.",
         summary="write or append text to a file",
-        parameters=_schema({
+        parameters=object_schema({
             "path": {"type": "string", "description": "File path, relative to the workspace"},
             "content": {"type": "string", "description": "The text to write"},
             "mode": {"type": "string", "enum": ["overwrite", "append"], "default": "overwrite",
@@ -230,7 +226,7 @@ TOOLS = [
         name="list_directory",
         description="List a folder inside the workspace: folders first, then files with sizes.",
         summary="list the files in a folder",
-        parameters=_schema({"path": {"type": "string", "default": ".",
+        parameters=object_schema({"path": {"type": "string", "default": ".",
                                      "description": "Folder, relative to the workspace (default '.')"}}, []),
         risk="read",
         function=list_directory,
@@ -240,7 +236,7 @@ TOOLS = [
         description="Search text files in the workspace for a regular expression (plain text works too); "
                     "returns 'file:line: text' for each match. Skips .git, virtualenvs and node_modules.",
         summary="search files for a pattern",
-        parameters=_schema({
+        parameters=object_schema({
             "pattern": {"type": "string", "description": "Regular expression or plain text to find"},
             "path": {"type": "string", "default": ".",
                      "description": "File or folder to search, relative to the workspace (default '.')"},
