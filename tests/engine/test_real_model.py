@@ -3,8 +3,6 @@ KV-cache reuse, and a grammar-constrained call -> approve -> result -> answer ro
 
 from __future__ import annotations
 
-import json
-
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
 from thau_tui.engine.events import ApprovalRequested, Decision, TextDelta, ToolFinished, ToolStarted, TurnDone
@@ -146,7 +144,6 @@ async def test_round_trip_call_approve_result_answer(real_backend, tmp_path):
     # after the result, the model answered in a new assistant message
     assert session.messages[-1]["role"] == "assistant" and session.messages[-2]["role"] == "tool"
     assert events[-1].stats.tool_rounds == 1
-    json.dumps(calls)
 
 
 def _call(name, **args):

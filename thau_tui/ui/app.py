@@ -259,15 +259,19 @@ class ThauApp(SlashCommands, App):
 
     async def _run_turn(self, text: str) -> None:
         await self.chat.add(UserMessage(text))
+        await self._render_events(self.agent.run_turn(self.session, text))
+        self.sub_title = self.session.title
+        self.query_one(SessionsPanel).refresh_list()
+
+    async def _render_events(self, events) -> None:
+        """Render an engine event stream into the chat; the turn ends however it ends."""
         view = TurnView(self, self.chat)
         try:
-            async for event in self.agent.run_turn(self.session, text):
+            async for event in events:
                 await view.handle(event)
         finally:
             self.turn_running = False
             self.status.activity = ""
-            self.sub_title = self.session.title
-            self.query_one(SessionsPanel).refresh_list()
 
     def show_stats(self, stats: TurnStats) -> None:
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s"
@@ -369,16 +373,8 @@ class ThauApp(SlashCommands, App):
             return
         call = ToolCall("generate_image", message.arguments())
         self.turn_running = True
-        self.run_worker(self._run_user_call(call), group="turn", exclusive=True, exit_on_error=False)
-
-    async def _run_user_call(self, call) -> None:
-        view = TurnView(self, self.chat)
-        try:
-            async for event in self.agent.run_user_call(self.session, call):
-                await view.handle(event)
-        finally:
-            self.turn_running = False
-            self.status.activity = ""
+        self.run_worker(self._render_events(self.agent.run_user_call(self.session, call)),
+                        group="turn", exclusive=True, exit_on_error=False)
 
     def on_training_screen_run_started(self, message) -> None:
         self.training_run = message.run
