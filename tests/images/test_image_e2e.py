@@ -47,3 +47,25 @@ async def test_generated_image_shows_in_the_pane(tmp_path, tiny_sd):
         assert Image.open(image).size == (64, 64)
         sidecar = json.loads(image.with_suffix(".json").read_text())
         assert sidecar["seed"] == 7 and sidecar["prompt"] == "un gato espacial"
+
+
+async def test_gallery_rerun_draws_again_with_the_same_seed(tmp_path, tiny_sd):
+    from thau_tui.ui.screens.gallery import GalleryScreen
+
+    config = Config()
+    config.images.model = str(tiny_sd)
+    config.tools.workspace = str(tmp_path)
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test(size=(140, 45)) as pilot:
+        params = {"width": 64, "height": 64, "steps": 2}
+        app.post_message(GalleryScreen.Rerun("un gato espacial", params, 11))
+        deadline = time.monotonic() + 120
+        while not (app.query("ToolCard") and app.query_one("ToolCard").state in ("done", "failed")):
+            assert time.monotonic() < deadline
+            await pilot.pause(0.1)
+        assert app.query_one("ToolCard").state == "done"
+        pane = app.query_one("#images")
+        sidecar = json.loads(pane.images[0].with_suffix(".json").read_text())
+        assert sidecar["seed"] == 11 and sidecar["width"] == 64
+        calls = app.store.tool_calls(app.session.id)
+        assert calls[0]["name"] == "generate_image" and calls[0]["status"] == "done"
