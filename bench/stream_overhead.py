@@ -1,94 +1,176 @@
 """Streaming overhead: tokens/s the TUI shows ÷ tokens/s of raw llama-cpp-python.
 
-Same model, prompt, sampling (greedy) and thread count; the KV cache is cleared
-before every run so both read the whole prompt. Runs alternate, and the medians
-are compared. Goal: >= 0.97.
+Same model, prompt, sampling (greedy) and thread count. Each side runs in a fresh
+process, the way a user runs it: the raw side is a plain streaming client on the
+main thread; the TUI side is the real app, headless, which loads the model itself
+and renders every token. Each process warms up once, then times a generation with
+the KV cache cleared, so both read the whole prompt. Processes alternate, and the
+medians are compared. The engine alone (Agent.run_turn, no screen) is timed too, to
+show where any loss comes from. Goal: >= 0.97.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import subprocess
+import sys
 import time
 
-from _common import load_backend, median
-
-from thau_tui.config import Config, ConfigResult
-from thau_tui.engine.agent import Agent
-from thau_tui.engine.events import TextDelta, TurnDone
-from thau_tui.tools import ToolRegistry
+from _common import ROOT, median
 
 QUESTION = "Write a detailed, step by step explanation of how a refrigerator works."
 
 
-def config(max_tokens: int) -> Config:
+def config(max_tokens: int):
+    from thau_tui.config import Config
+
     cfg = Config()
     cfg.generation.temperature = 0.0
     cfg.generation.max_tokens = max_tokens
+    cfg.model.lora_path = None  # the bundled model as shipped, on every side
     return cfg
 
 
-def raw_run(backend, prompt: str, cfg: Config) -> tuple[int, float]:
-    """Plain llama-cpp-python streaming, the way a minimal client would."""
-    backend.llm.reset()
+def raw_side(max_tokens: int) -> dict:
+    """Plain llama-cpp-python streaming on the main thread, the way a minimal client would."""
+    from types import SimpleNamespace
+
+    from llama_cpp import Llama
+
+    from thau_tui.engine.agent import Agent
+    from thau_tui.engine.backend import default_threads
+    from thau_tui.engine.models import resolve_model
+    from thau_tui.engine.prompt import ChatTemplate, read_gguf_metadata, template_for
+    from thau_tui.tools import ToolRegistry
+
+    cfg = config(max_tokens)
+    path, _ = resolve_model(cfg)
+    m = cfg.model
+    llm = Llama(model_path=str(path), n_ctx=m.n_ctx, n_threads=m.n_threads or default_threads(),
+                n_gpu_layers=m.n_gpu_layers, seed=m.seed, verbose=False)
+    meta = read_gguf_metadata(path)
+    template = ChatTemplate(template_for(meta), bos_token=str(meta.get("bos_token", "")),
+                            eos_token=str(meta.get("eos_token", "")))
+    # thau's prompt text for the question, rendered without thau's backend
+    shim = SimpleNamespace(name=path.stem, template=template, n_ctx=llm.n_ctx(),
+                           count_tokens=lambda text: len(llm.tokenize(text.encode(), special=True)))
+    agent = Agent(cfg, ToolRegistry(), backend=shim)
+    session = agent.new_session()
+    session.messages.append({"role": "user", "content": QUESTION})
+    tokens_in = llm.tokenize(agent.render_prompt(session).encode(), add_bos=llm._model.add_bos_token(), special=True)
     g = cfg.generation
-    started = time.perf_counter()
-    tokens, text = 0, ""
-    for chunk in backend.llm.create_completion(
-        prompt=backend.tokenize(prompt), max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p,
-        top_k=g.top_k, repeat_penalty=g.repeat_penalty, stream=True,
-    ):
-        if chunk["choices"][0]["text"]:
-            tokens += 1
-            text += chunk["choices"][0]["text"]
-    return tokens, text, time.perf_counter() - started
+
+    def once() -> tuple[int, str, float]:
+        llm.reset()
+        started = time.perf_counter()
+        n, text = 0, ""
+        for chunk in llm.create_completion(
+            prompt=tokens_in, max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p,
+            top_k=g.top_k, repeat_penalty=g.repeat_penalty, stream=True,
+        ):
+            if chunk["choices"][0]["text"]:
+                n += 1
+                text += chunk["choices"][0]["text"]
+        return n, text, time.perf_counter() - started
+
+    once()  # warm-up: page in the weights
+    n, text, elapsed = once()
+    return {"tokens": n, "text": text, "seconds": elapsed}
 
 
-async def tui_run(backend, cfg: Config) -> tuple[int, float]:
-    """The real app, headless: submit, stream into the Markdown widget, wait for the end."""
-    from thau_tui.engine.store import Store
-    from thau_tui.ui.app import ThauApp
+def engine_side(max_tokens: int) -> dict:
+    """The engine with no screen: Agent.run_turn, events consumed and dropped."""
+    from thau_tui.engine.agent import Agent
+    from thau_tui.engine.events import TurnDone
+    from thau_tui.engine.models import load_backend
+    from thau_tui.tools import ToolRegistry
 
-    backend.llm.reset()
+    cfg = config(max_tokens)
+    backend = load_backend(cfg)
+    agent = Agent(cfg, ToolRegistry(), backend=backend)
+
+    async def once() -> tuple[int, float]:
+        backend.llm.reset()
+        started = time.perf_counter()
+        done = [e async for e in agent.run_turn(agent.new_session(), QUESTION) if isinstance(e, TurnDone)][0]
+        return done.stats.tokens, time.perf_counter() - started
+
+    asyncio.run(once())
+    n, elapsed = asyncio.run(once())
+    return {"tokens": n, "seconds": elapsed}
+
+
+def tui_side(max_tokens: int) -> dict:
+    """The real app, headless: it loads the model, streams into the chat, stores the reply."""
     import tempfile
     from pathlib import Path
 
+    from thau_tui.config import ConfigResult
+    from thau_tui.engine.store import Store
+    from thau_tui.ui.app import ThauApp
+
     store = Store(Path(tempfile.mkdtemp()) / "db")
-    app = ThauApp(ConfigResult(cfg, None), store=store, backend=backend, watch=False)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        for name in app.registry.names():  # the same prompt as the raw run: no tool block
-            app.registry.unregister(name)
-        started = time.perf_counter()
-        await app.send(QUESTION).wait()
-        elapsed = time.perf_counter() - started
-        msgs = store.messages(app.session.id)
-    return msgs[-1]["content"], elapsed
+    app = ThauApp(ConfigResult(config(max_tokens), None), store=store, watch=False)
+
+    async def drive() -> tuple[str, float]:
+        async with app.run_test(size=(120, 40)) as pilot:
+            while app.agent.backend is None:
+                await pilot.pause(0.05)
+            for name in app.registry.names():  # the same prompt as the raw side: no tool block
+                app.registry.unregister(name)
+            await app.send(QUESTION).wait()  # warm-up
+            await app.action_new_chat()
+            app.agent.backend.llm.reset()
+            await pilot.pause()
+            started = time.perf_counter()
+            await app.send(QUESTION).wait()
+            elapsed = time.perf_counter() - started
+            return store.messages(app.session.id)[-1]["content"], elapsed
+
+    text, elapsed = asyncio.run(drive())
+    return {"text": text, "seconds": elapsed}
+
+
+SIDES = {"raw": raw_side, "engine": engine_side, "tui": tui_side}
+
+
+def run_side(side: str, max_tokens: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--side", side, "--max-tokens", str(max_tokens)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"the {side} side failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    backend = load_backend()
-    cfg = config(args.max_tokens)
-    agent = Agent(cfg, ToolRegistry(), backend=backend)
-    session = agent.new_session()
-    session.messages.append({"role": "user", "content": QUESTION})
-    prompt = agent.render_prompt(session)
-    raw_rates, tui_rates = [], []
+    if args.side:
+        print(json.dumps(SIDES[args.side](args.max_tokens)))
+        return
+    rates: dict[str, list[float]] = {side: [] for side in SIDES}
     for i in range(args.rounds):
-        n, raw_text, t = raw_run(backend, prompt, cfg)
-        raw_rates.append(n / t)
-        tui_text, t2 = asyncio.run(tui_run(backend, cfg))
-        # greedy decoding: both must have produced the same answer, so tokens are equal
-        assert tui_text.strip() == raw_text.strip(), "the TUI and raw runs generated different text"
-        n2 = n
-        tui_rates.append(n2 / t2)
-        print(f"round {i + 1}: raw {n} tok in {t:.2f}s = {n / t:.1f} tok/s | tui {n2} tok in {t2:.2f}s = {n2 / t2:.1f} tok/s")
-    raw, tui = median(raw_rates), median(tui_rates)
+        raw = run_side("raw", args.max_tokens)
+        engine = run_side("engine", args.max_tokens)
+        tui = run_side("tui", args.max_tokens)
+        # greedy decoding: the TUI must have produced the same answer, so the token counts are equal
+        assert tui["text"].strip() == raw["text"].strip(), "the TUI and raw runs generated different text"
+        assert engine["tokens"] == raw["tokens"], "the engine and raw runs generated different lengths"
+        n = raw["tokens"]
+        for side, result in (("raw", raw), ("engine", engine), ("tui", tui)):
+            rates[side].append(n / result["seconds"])
+        print(f"round {i + 1}: {n} tokens | raw {rates['raw'][-1]:.1f} tok/s | engine {rates['engine'][-1]:.1f}"
+              f" | tui {rates['tui'][-1]:.1f}", flush=True)
+    raw, engine, tui = (median(rates[s]) for s in ("raw", "engine", "tui"))
     print(f"raw llama-cpp-python: {raw:.1f} tok/s (median)")
+    print(f"thau engine, no UI:   {engine:.1f} tok/s (median)  ratio {engine / raw:.3f}")
     print(f"thau TUI:             {tui:.1f} tok/s (median)")
     print(f"streaming overhead ratio (TUI / raw): {tui / raw:.3f}  (goal >= 0.97)")
 

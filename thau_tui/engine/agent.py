@@ -18,7 +18,7 @@ from typing import Any, AsyncIterator, Callable
 from ..config import Config
 from ..tools.base import ToolCall, ToolContext, ToolResult
 from ..tools.registry import ToolRegistry
-from .backend import Backend, ModelLoadError
+from .backend import MODEL_THREAD, Backend, ModelLoadError
 from .dialects import Dialect, get_dialect
 from .events import (
     ApprovalRequested,
@@ -265,8 +265,7 @@ class Agent:
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _DONE)
 
-        thread = threading.Thread(target=work, name="thau-generate", daemon=True)
-        thread.start()
+        MODEL_THREAD.submit(work)  # the thread llama.cpp runs on anyway: no hand-over per token
         while (item := await queue.get()) is not _DONE:
             if isinstance(item, Generation):
                 stats.tokens += item.tokens

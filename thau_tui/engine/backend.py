@@ -9,17 +9,70 @@ backend can implement the same protocol later.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from .prompt import ChatTemplate, read_gguf_metadata, template_for
 
 
 class ModelLoadError(Exception):
     """The model could not be loaded; the message says why and what to do."""
+
+
+class ModelThread:
+    """The one thread that runs every llama.cpp load and decode in this process.
+
+    llama.cpp built with OpenMP (the default on Linux) keeps a team of helper threads
+    for each thread that calls it. Once two teams exist, libgomp counts more threads
+    than cores and its helpers stop spin-waiting between operations: on 2 cores that
+    cost a quarter of the tokens per second (bench/stream_overhead.py). Loading on one
+    thread and generating on another is enough to trigger it, so all of it goes here.
+    A daemon thread, so a generation still running never holds up interpreter exit.
+    """
+
+    name = "thau-llama"
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def is_current(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, args, kwargs))
+        with self._start:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread.start()
+        return future
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run fn on the model thread and return its result (directly when already on it)."""
+        if self.is_current():
+            return fn(*args, **kwargs)
+        return self.submit(fn, *args, **kwargs).result()
+
+    def _loop(self) -> None:
+        while True:
+            future, fn, args, kwargs = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the caller, who raises it
+                future.set_exception(exc)
+
+
+MODEL_THREAD = ModelThread()
+_END = object()
 
 
 @dataclass
@@ -102,7 +155,8 @@ class LlamaBackend:
         self._grammar_cls = LlamaGrammar
         started = time.perf_counter()
         try:
-            self.llm = Llama(
+            self.llm = MODEL_THREAD.call(
+                Llama,
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=n_threads or default_threads(),
@@ -144,7 +198,44 @@ class LlamaBackend:
     def stream(
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
     ) -> Iterator[str]:
-        """Yield text pieces as they are generated. Closing the iterator stops generation."""
+        """Yield text pieces as they are generated. Closing the iterator stops generation.
+
+        Decoding always runs on the model thread (see ModelThread); a caller on any other
+        thread gets the pieces handed over through a queue."""
+        if MODEL_THREAD.is_current():
+            yield from self._stream(prompt, settings, stats, grammar)
+            return
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for text in self._stream(prompt, settings, stats, grammar):
+                    pieces.put(text)
+                    if stop.is_set():
+                        break
+            except BaseException as exc:
+                pieces.put(exc)
+            finally:
+                pieces.put(_END)
+
+        MODEL_THREAD.submit(produce)
+        finished = False
+        try:
+            while (item := pieces.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+            finished = True
+        finally:
+            if not finished:  # closed early: stop the producer and wait, so stats are final
+                stop.set()
+                while pieces.get() is not _END:
+                    pass
+
+    def _stream(
+        self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
+    ) -> Iterator[str]:
         tokens = self.tokenize(prompt)
         budget = self.n_ctx - len(tokens)
         if budget <= 8:

@@ -1,0 +1,77 @@
+"""Every llama.cpp decode runs on the one model thread, whoever asks for the tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.backend import MODEL_THREAD, ModelLoadError, ModelThread, SamplingSettings, StreamStats
+from thau_tui.engine.events import TurnDone
+from thau_tui.tools import ToolRegistry
+
+PROMPT = "<|im_start|>user\nName three colours.<|im_end|>\n<|im_start|>assistant\n"
+GREEDY = SamplingSettings(temperature=0.0, max_tokens=24)
+
+
+@pytest.fixture
+def decode_threads(real_backend, monkeypatch):
+    """The names of the threads llama.cpp's eval ran on (a spy that calls through)."""
+    seen: list[str] = []
+    real_eval = real_backend.llm.eval
+
+    def eval_spy(tokens):
+        seen.append(threading.current_thread().name)
+        return real_eval(tokens)
+
+    monkeypatch.setattr(real_backend.llm, "eval", eval_spy)
+    return seen
+
+
+def test_stream_from_another_thread_decodes_on_the_model_thread(real_backend, decode_threads):
+    real_backend.llm.reset()
+    stats = StreamStats()
+    text = "".join(real_backend.stream(PROMPT, GREEDY, stats))
+    assert text and stats.tokens > 3
+    assert set(decode_threads) == {ModelThread.name}
+    # the same greedy text when the model thread itself consumes the stream
+    real_backend.llm.reset()
+    direct = MODEL_THREAD.call(lambda: "".join(real_backend.stream(PROMPT, GREEDY, StreamStats())))
+    assert direct == text
+
+
+def test_closing_the_stream_early_stops_the_model_thread(real_backend):
+    real_backend.llm.reset()
+    stats = StreamStats()
+    stream = real_backend.stream(PROMPT, SamplingSettings(temperature=0.0, max_tokens=200), stats)
+    first = [next(stream) for _ in range(3)]
+    stream.close()
+    assert len(first) == 3
+    # close() waited for the producer: the count is final and only a token or two ran past
+    assert 3 <= stats.tokens <= 5
+    # the model thread is free again: the next job runs at once
+    assert MODEL_THREAD.submit(lambda: 42).result(timeout=5) == 42
+
+
+def test_errors_on_the_model_thread_reach_the_caller(real_backend):
+    long_prompt = "word " * 5000  # more than the 4096-token context
+    with pytest.raises(ModelLoadError, match="no longer fits the context"):
+        list(real_backend.stream(long_prompt, GREEDY, StreamStats()))
+    assert MODEL_THREAD.call(lambda: threading.current_thread().name) == ModelThread.name
+
+
+def test_a_chat_turn_decodes_on_the_model_thread(real_backend, decode_threads):
+    cfg = Config()
+    cfg.generation.temperature = 0.0
+    cfg.generation.max_tokens = 16
+    agent = Agent(cfg, ToolRegistry(), backend=real_backend)
+
+    async def turn():
+        return [e async for e in agent.run_turn(agent.new_session(), "Hi!") if isinstance(e, TurnDone)]
+
+    done = asyncio.run(turn())
+    assert done and done[0].stats.tokens > 0
+    assert decode_threads and set(decode_threads) == {ModelThread.name}
