@@ -7,8 +7,11 @@ work per token.
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
 from rich.markdown import Markdown as RichMarkdown
 from textual.containers import VerticalScroll
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -33,24 +36,60 @@ class NoteMessage(Static):
         self.add_class(f"note-{kind}")
 
 
-class AssistantMessage(Static):
-    """The model's answer, streamed in batches.
+def top_level_blocks(text: str) -> list[tuple[int, str]]:
+    """Each top-level Markdown block of `text`: where it starts (a character offset)
+    and its markdown-it token type."""
+    line_starts = [0]
+    for i, char in enumerate(text):
+        if char == "\n":
+            line_starts.append(i + 1)
+    return [
+        (line_starts[token.map[0]], token.type)
+        for token in _PARSER.parse(text)
+        if token.level == 0 and token.nesting in (0, 1) and token.map
+    ]
 
-    Text is buffered and rendered as one Rich Markdown renderable at most
-    `render_hz` times a second. Measured (bench/stream_overhead.py): Textual's
-    Markdown widget with Markdown.get_stream mounts a widget per block and
-    re-lays-out the chat on every append, which cost the model 60-70% of its
-    tokens/s on 2 cores; one Static costs a fraction of that.
+
+_PARSER = MarkdownIt().enable("strikethrough").enable("table")  # the parser rich.markdown uses
+# Rich puts a blank line between two top-level blocks unless the first is a rule; a
+# container (list, quote, table) brings that blank line with it even when rendered alone.
+_CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
+
+
+def _gap(before: str | None, after: str) -> bool:
+    """Whether Rich draws a blank line between a block of type `before` and one of type `after`."""
+    return before is not None and before != "hr" and after not in _CONTAINERS
+
+
+class AssistantMessage(Widget):
+    """The model's answer, streamed in batches, rendered incrementally.
+
+    Text is buffered and drawn at most `render_hz` times a second. A top-level
+    Markdown block (paragraph, list, code block...) cannot change once the next one
+    has started, so finished blocks are rendered once and kept as lines; each frame
+    renders only the last block, and asks for a layout only when the line count
+    changed. Measured (bench/stream_overhead.py): Textual's Markdown widget with
+    Markdown.get_stream mounts a widget per block and re-lays-out the chat on every
+    append, which cost the model 60-70% of its tokens/s on 2 cores; one Static
+    re-rendering the whole text cost 13%; this costs a few percent. The lines are
+    made by the same code a Static uses (Visual.to_strips), so they look the same.
     """
 
+    DEFAULT_CSS = "AssistantMessage { height: auto; }"
     DEFAULT_CLASSES = "message assistant-message"
 
     def __init__(self, text: str = "", render_hz: float = 15.0) -> None:
-        super().__init__(RichMarkdown(text) if text else "")
+        super().__init__()
         self.text = text
         self._dirty = False
         self._timer = None
         self._interval = 1.0 / render_hz
+        self._final = bool(text)  # a stored message: render it whole
+        self._width = 0  # the width the lines below were made for
+        self._frozen_at = 0  # self.text[:_frozen_at] is rendered into _frozen
+        self._frozen: list[Strip] = []
+        self._last: str | None = None  # the type of the last frozen block
+        self._lines: list[Strip] = []
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(self._interval, self._flush, pause=True)
@@ -68,7 +107,7 @@ class AssistantMessage(Static):
                 self._timer.pause()
             return
         self._dirty = False
-        self.update(RichMarkdown(self.text))
+        self._redraw()
 
     async def finish(self) -> None:
         """Stop the timer and render the whole text once."""
@@ -76,7 +115,63 @@ class AssistantMessage(Static):
             self._timer.stop()
             self._timer = None
         self._dirty = False
-        self.update(RichMarkdown(self.text))
+        self._final = True
+        self._redraw()
+
+    # --- rendering ------------------------------------------------------------------
+    def _markdown_lines(self, text: str, width: int) -> list[Strip]:
+        if not text.strip():
+            return []
+        visual = visualize(self, RichMarkdown(text))
+        return Visual.to_strips(self, visual, width, None, self.visual_style)
+
+    def _update_lines(self, width: int) -> None:
+        """Bring self._lines up to date with self.text for `width`."""
+        if width != self._width:
+            self._width, self._frozen_at, self._frozen, self._last = width, 0, [], None
+        if self._final:  # the whole text in one go: exactly what a Static would show
+            self._lines = self._markdown_lines(self.text, width)
+            self._frozen_at, self._frozen, self._last = len(self.text), [], None
+            return
+        rest = self.text[self._frozen_at:]
+        blocks = top_level_blocks(rest)
+        if len(blocks) > 1:  # all but the last block are done: render them once, keep them
+            cut = blocks[-1][0]
+            lines = self._markdown_lines(rest[:cut], width)
+            if _gap(self._last, blocks[0][1]):
+                lines.insert(0, Strip([]))
+            self._frozen = self._frozen + lines
+            self._last = blocks[-2][1]
+            self._frozen_at += cut
+            rest = rest[cut:]
+            blocks = blocks[-1:]
+        tail = self._markdown_lines(rest, width)
+        if tail and blocks and _gap(self._last, blocks[0][1]):
+            tail.insert(0, Strip([]))
+        self._lines = self._frozen + tail
+
+    def _redraw(self) -> None:
+        before = len(self._lines)
+        width = self.content_size.width
+        if width <= 0:  # not laid out yet: the layout pass renders it
+            self.refresh(layout=True)
+            return
+        self._update_lines(width)
+        self.refresh(layout=len(self._lines) != before)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        # New text waits for the next frame (_flush); only a new width renders here.
+        if width != self._width:
+            self._update_lines(width)
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        if width != self._width:
+            self._update_lines(width)
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(width, self.visual_style.rich_style)
 
 
 class ChatView(VerticalScroll):

@@ -1,0 +1,100 @@
+"""The streamed assistant message draws exactly what one render of the whole text draws."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App
+
+from thau_tui.ui.widgets.chat import AssistantMessage, top_level_blocks
+
+ANSWER = """# How a refrigerator works
+
+A refrigerator moves heat from inside to outside. It uses a **refrigerant** that
+evaporates and condenses.
+
+1. The compressor squeezes the gas.
+2. The condenser coils release heat.
+
+   More about the coils here.
+3. The expansion valve drops the pressure.
+
+---
+Some text right after a rule.
+
+- bullet one
+- bullet *two*
+  - nested
+
+```python
+def cool(x):
+
+    return x - 1
+```
+
+> a quote
+> continues
+
+| part | job |
+|------|-----|
+| coil | heat |
+
+Done. See [the docs](http://example.com) and `fridge --help`.
+Setext heading
+--------------
+final words"""
+
+
+class OneMessage(App):
+    def compose(self):
+        yield AssistantMessage()
+
+
+def plain(strips) -> list[str]:
+    return [strip.text for strip in strips]
+
+
+async def test_streamed_lines_equal_the_whole_render_at_every_step():
+    app = OneMessage()
+    async with app.run_test(size=(80, 60)) as pilot:
+        message = app.query_one(AssistantMessage)
+        await pilot.pause()
+        width = message.content_size.width
+        rng = random.Random(7)
+        pos, steps = 0, 0
+        while pos < len(ANSWER):
+            size = rng.randint(1, 15)
+            message.append_text(ANSWER[pos:pos + size])
+            pos += size
+            message._update_lines(width)
+            steps += 1
+            whole = message._markdown_lines(message.text, width)
+            assert plain(message._lines) == plain(whole), f"differs after {message.text[-30:]!r}"
+        assert steps > 40
+        # finished blocks were frozen: only the last block was left to render each frame
+        assert message._frozen_at > len(ANSWER) // 2
+        assert [list(s) for s in message._lines] == [list(s) for s in message._markdown_lines(ANSWER, width)]
+
+
+async def test_frames_show_the_text_and_a_new_width_renders_again():
+    app = OneMessage()
+    async with app.run_test(size=(80, 30)) as pilot:
+        message = app.query_one(AssistantMessage)
+        message.append_text("A long first paragraph " * 8 + "\n\nSecond paragraph.")
+        await pilot.pause(0.2)  # a frame or more at render_hz
+        assert any("Second paragraph." in line for line in plain(message._lines))
+        assert message.size.height == len(message._lines)
+        narrow_before = len(message._lines)
+        await pilot.resize_terminal(50, 30)
+        await pilot.pause(0.2)
+        assert message._width == message.content_size.width <= 50
+        assert len(message._lines) > narrow_before  # the long paragraph wraps to more lines
+        await message.finish()
+        assert plain(message._lines) == plain(message._markdown_lines(message.text, message._width))
+
+
+def test_top_level_blocks_find_where_blocks_start():
+    text = "# Title\n\nA paragraph\nstill the paragraph.\n\n- a\n- b\n\n```\ncode\n\nmore code\n```\n"
+    blocks = top_level_blocks(text)
+    assert [kind for _, kind in blocks] == ["heading_open", "paragraph_open", "bullet_list_open", "fence"]
+    assert [text[at:at + 3] for at, _ in blocks] == ["# T", "A p", "- a", "```"]
