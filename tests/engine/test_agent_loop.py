@@ -221,3 +221,15 @@ async def test_other_dialects_drive_the_loop(tmp_path, dialect):
     events = await run(agent, agent.new_session(), "x")
     assert next(e for e in events if isinstance(e, ToolFinished)).result.output == "peeked ok"
     assert get_dialect(dialect).render_result("peek", "peeked ok") in backend.prompts[-1]
+
+
+async def test_text_is_handed_over_in_batches_when_asked(tmp_path):
+    reply = "word " * 60  # 100 pieces of 3 characters, 4 ms apart
+    agent, backend, _ = make_agent([reply, reply], tmp_path)
+    backend.delay = 0.004
+    per_piece = [e for e in await run(agent, agent.new_session(), "hi") if isinstance(e, TextDelta)]
+    agent.text_batch_s = 0.05
+    batched = [e for e in await run(agent, agent.new_session(), "hi") if isinstance(e, TextDelta)]
+    assert "".join(e.text for e in batched) == "".join(e.text for e in per_piece) == reply
+    # ~0.4 s of text in 50 ms batches: about 8 hand-overs instead of about 100
+    assert len(batched) <= 15 < len(per_piece)

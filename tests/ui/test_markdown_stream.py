@@ -98,3 +98,41 @@ def test_top_level_blocks_find_where_blocks_start():
     blocks = top_level_blocks(text)
     assert [kind for _, kind in blocks] == ["heading_open", "paragraph_open", "bullet_list_open", "fence"]
     assert [text[at:at + 3] for at, _ in blocks] == ["# T", "A p", "- a", "```"]
+
+
+class Chat(App):
+    def compose(self):
+        from thau_tui.ui.widgets.chat import ChatView
+
+        yield ChatView()
+
+
+async def test_a_frame_lays_out_only_when_the_line_count_changes(monkeypatch):
+    from textual.screen import Screen
+
+    from thau_tui.ui.widgets.chat import ChatView
+
+    layouts = []
+    real = Screen._refresh_layout
+
+    def counting(self, *args, **kwargs):
+        layouts.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counting)
+    app = Chat()
+    async with app.run_test(size=(60, 12)) as pilot:
+        chat = app.query_one(ChatView)
+        message = await chat.add(AssistantMessage("", render_hz=30))
+        message.append_text("Lines that overflow the view.\n\n" * 8 + "Last")  # the chat scrolls
+        await pilot.pause(0.2)
+        height = message.size.height
+        layouts.clear()
+        message.append_text(" words")  # same line count: a repaint, no layout
+        await pilot.pause(0.2)
+        assert message.size.height == height and layouts == []
+        message.append_text("\n\nA new paragraph.")  # two more lines: one layout, not two
+        await pilot.pause(0.2)
+        assert message.size.height == height + 2
+        assert len(layouts) == 1
+        assert chat.scroll_y == chat.max_scroll_y > 0  # still anchored to the bottom

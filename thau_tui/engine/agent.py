@@ -71,8 +71,12 @@ class Agent:
         store: Store | None = None,
         backend: Backend | None = None,
         workspace: Path | None = None,
+        text_batch_s: float = 0.0,
     ) -> None:
         self.config = config
+        # Hand text to the event loop at most this often. The TUI draws ~15 frames a
+        # second, so waking it per token only costs CPU that the model needs.
+        self.text_batch_s = text_batch_s
         self.registry = registry
         self.approvals = approvals
         self.store = store
@@ -241,14 +245,17 @@ class Agent:
             if text:
                 queue.put_nowait(TextDelta(text))
 
+        def drain_later() -> None:
+            loop.call_later(self.text_batch_s, drain)
+
         def on_text(text: str) -> None:
-            # Wake the event loop once per batch, not once per token: while the loop is busy
-            # (rendering), tokens gather here instead of queueing one wake-up each.
+            # Wake the event loop once per batch, not once per token: tokens gather here
+            # until the drain text_batch_s after the first of them (or while the loop is busy).
             with lock:
                 wake = not pending
                 pending.append(text)
             if wake:
-                loop.call_soon_threadsafe(drain)
+                loop.call_soon_threadsafe(drain_later if self.text_batch_s > 0 else drain)
 
         def work() -> None:
             try:

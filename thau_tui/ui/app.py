@@ -79,7 +79,8 @@ class ThauApp(SlashCommands, App):
         self.store = store or Store(database_path())
         self.registry = build_registry()
         self.approvals = ApprovalBook(approvals_path(), self.config.tools.policy)
-        self.agent = Agent(self.config, self.registry, approvals=self.approvals, store=self.store, backend=backend)
+        self.agent = Agent(self.config, self.registry, approvals=self.approvals, store=self.store, backend=backend,
+                           text_batch_s=0.5 / self.config.ui.render_hz)
         self.session: ChatSession = None  # type: ignore[assignment]
         self._resume, self._load_model, self._watch = resume, load_model, watch
         self.training_run = None  # a TrainingRun that outlives its screen
@@ -198,6 +199,7 @@ class ThauApp(SlashCommands, App):
         model_changed = result.config.model != self.config.model
         self.config = result.config
         self.agent.config = result.config
+        self.agent.text_batch_s = 0.5 / result.config.ui.render_hz
         self.approvals.set_policy(result.config.tools.policy)
         self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 

@@ -159,6 +159,12 @@ class AssistantMessage(Widget):
         self._update_lines(width)
         self.refresh(layout=len(self._lines) != before)
 
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        # Textual lays the whole screen out a second time when a widget's virtual size
+        # changes during a layout; this widget does not scroll, so its virtual size is
+        # only its size: store it without that second pass (one layout per new line).
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
     def get_content_height(self, container, viewport, width: int) -> int:
         # New text waits for the next frame (_flush); only a new width renders here.
         if width != self._width:
@@ -178,6 +184,12 @@ class ChatView(VerticalScroll):
     """The scrolling conversation. Anchored to the bottom while streaming."""
 
     can_focus = False
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        # As AssistantMessage._size_updated: the layout that measured the new virtual
+        # size has already scrolled the anchored view; scrollbars that appear or go still
+        # ask for their own layout.
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
     async def add(self, widget: Widget) -> Widget:
         await self.mount(widget)
