@@ -7,13 +7,14 @@ work per token.
 
 from __future__ import annotations
 
-from markdown_it import MarkdownIt
-from rich.markdown import Markdown as RichMarkdown
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
+
+from .markdown_stream import PARSER, StreamMarkdown, gap, top_level_blocks
 
 
 class UserMessage(Static):
@@ -34,31 +35,6 @@ class NoteMessage(Static):
     def __init__(self, text: str, kind: str = "info") -> None:
         super().__init__(text, markup=False)
         self.add_class(f"note-{kind}")
-
-
-def top_level_blocks(text: str) -> list[tuple[int, str]]:
-    """Each top-level Markdown block of `text`: where it starts (a character offset)
-    and its markdown-it token type."""
-    line_starts = [0]
-    for i, char in enumerate(text):
-        if char == "\n":
-            line_starts.append(i + 1)
-    return [
-        (line_starts[token.map[0]], token.type)
-        for token in _PARSER.parse(text)
-        if token.level == 0 and token.nesting in (0, 1) and token.map
-    ]
-
-
-_PARSER = MarkdownIt().enable("strikethrough").enable("table")  # the parser rich.markdown uses
-# Rich puts a blank line between two top-level blocks unless the first is a rule; a
-# container (list, quote, table) brings that blank line with it even when rendered alone.
-_CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
-
-
-def _gap(before: str | None, after: str) -> bool:
-    """Whether Rich draws a blank line between a block of type `before` and one of type `after`."""
-    return before is not None and before != "hr" and after not in _CONTAINERS
 
 
 class AssistantMessage(Widget):
@@ -89,6 +65,7 @@ class AssistantMessage(Widget):
         self._frozen_at = 0  # self.text[:_frozen_at] is rendered into _frozen
         self._frozen: list[Strip] = []
         self._last: str | None = None  # the type of the last frozen block
+        self._items: dict = {}  # drawn list items of the last block (StreamMarkdown)
         self._lines: list[Strip] = []
 
     def on_mount(self) -> None:
@@ -119,45 +96,56 @@ class AssistantMessage(Widget):
         self._redraw()
 
     # --- rendering ------------------------------------------------------------------
-    def _markdown_lines(self, text: str, width: int) -> list[Strip]:
+    def _draw(self, text: str, width: int, tokens=None) -> tuple[list[Strip], dict]:
+        """The lines of `text` at `width`, drawn as a Static draws a renderable, reusing
+        the list items kept from the last frame; and the list items this draw used."""
         if not text.strip():
-            return []
-        visual = visualize(self, RichMarkdown(text))
-        return Visual.to_strips(self, visual, width, None, self.visual_style)
+            return [], {}
+        markdown = StreamMarkdown(text, tokens, self._items)
+        return Visual.to_strips(self, visualize(self, markdown), width, None, self.visual_style), markdown.used
 
     def _update_lines(self, width: int) -> None:
         """Bring self._lines up to date with self.text for `width`."""
         if width != self._width:
-            self._width, self._frozen_at, self._frozen, self._last = width, 0, [], None
-        if self._final:  # the whole text in one go: exactly what a Static would show
-            self._lines = self._markdown_lines(self.text, width)
-            self._frozen_at, self._frozen, self._last = len(self.text), [], None
+            self._width, self._frozen_at, self._frozen, self._last, self._items = width, 0, [], None, {}
+        if self._final:  # the whole text in one go
+            self._lines, _ = self._draw(self.text, width)
+            self._frozen_at, self._frozen, self._last, self._items = len(self.text), [], None, {}
             return
         rest = self.text[self._frozen_at:]
-        blocks = top_level_blocks(rest)
-        if len(blocks) > 1:  # all but the last block are done: render them once, keep them
+        tokens = PARSER.parse(rest)
+        blocks = top_level_blocks(rest, tokens)
+        # All but the last block are done once the last one's first line is whole ("5"
+        # alone is a paragraph; "5. " continues the list before it): draw them, keep the lines.
+        if len(blocks) > 1 and "\n" in rest[blocks[-1][0]:]:
             cut = blocks[-1][0]
-            lines = self._markdown_lines(rest[:cut], width)
-            if _gap(self._last, blocks[0][1]):
+            lines, _ = self._draw(rest[:cut], width)
+            if gap(self._last, blocks[0][1]):
                 lines.insert(0, Strip([]))
             self._frozen = self._frozen + lines
             self._last = blocks[-2][1]
             self._frozen_at += cut
-            rest = rest[cut:]
-            blocks = blocks[-1:]
-        tail = self._markdown_lines(rest, width)
-        if tail and blocks and _gap(self._last, blocks[0][1]):
+            rest, tokens, blocks = rest[cut:], None, blocks[-1:]
+        tail, self._items = self._draw(rest, width, tokens)  # keep only the items still there
+        if tail and blocks and gap(self._last, blocks[0][1]):
             tail.insert(0, Strip([]))
         self._lines = self._frozen + tail
 
     def _redraw(self) -> None:
-        before = len(self._lines)
+        before = self._lines
         width = self.content_size.width
         if width <= 0:  # not laid out yet: the layout pass renders it
             self.refresh(layout=True)
             return
         self._update_lines(width)
-        self.refresh(layout=len(self._lines) != before)
+        after = self._lines
+        if len(after) != len(before):  # taller: lay out (the anchored chat scrolls)
+            self.refresh(layout=True)
+            return
+        # Same height: repaint only the lines that changed (usually the last one).
+        first = next((y for y, (old, new) in enumerate(zip(before, after)) if old is not new and old != new), None)
+        if first is not None:
+            self.refresh(Region(0, first, width, len(after) - first))
 
     def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
         # Textual lays the whole screen out a second time when a widget's virtual size

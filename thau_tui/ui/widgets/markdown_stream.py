@@ -1,0 +1,100 @@
+"""Markdown that grows: what the streamed assistant message needs to draw only what changed.
+
+Rich draws top-level blocks one after the other, so a block that is followed by
+another can be drawn once and kept; and it draws each list item on its own, so the
+items of a growing list can be kept too. Both rely on drawing the same text at the
+same width giving the same lines, which tests check against one draw of the whole.
+"""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import ListItem
+from rich.markdown import Markdown as RichMarkdown
+
+PARSER = MarkdownIt().enable("strikethrough").enable("table")  # the parser rich.markdown builds
+# Rich puts a blank line between two top-level blocks unless the first is a rule; a
+# container (list, quote, table) brings that blank line with it even when drawn alone.
+_CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
+
+
+def top_level_blocks(text: str, tokens: list[Token] | None = None) -> list[tuple[int, str]]:
+    """Each top-level block of `text`: where it starts (a character offset) and its token type."""
+    line_starts = [0]
+    at = text.find("\n")
+    while at >= 0:
+        line_starts.append(at + 1)
+        at = text.find("\n", at + 1)
+    return [
+        (line_starts[token.map[0]], token.type)
+        for token in (PARSER.parse(text) if tokens is None else tokens)
+        if token.level == 0 and token.nesting in (0, 1) and token.map
+    ]
+
+
+def gap(before: str | None, after: str) -> bool:
+    """Whether Rich draws a blank line between a block of type `before` and one of type `after`."""
+    return before is not None and before != "hr" and after not in _CONTAINERS
+
+
+class _KeptSegments:
+    """A list item's contents, drawn once per (source text, width) and then reused."""
+
+    def __init__(self, inner, key: str, cache: dict, used: dict) -> None:
+        self.inner, self.key, self.cache, self.used = inner, key, cache, used
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        key = (self.key, options.max_width)
+        segments = self.cache.get(key)
+        if segments is None:
+            segments = list(console.render(self.inner, options))
+        self.used[key] = segments
+        yield from segments
+
+
+class _KeptListItem(ListItem):
+    @classmethod
+    def create(cls, markdown: "StreamMarkdown", token: Token) -> "_KeptListItem":
+        item = cls()
+        item.source = "\n".join(markdown.source_lines[token.map[0]:token.map[1]]) if token.map else None
+        item.markdown = markdown
+        return item
+
+    def _kept(self) -> None:
+        if self.source is not None and not isinstance(self.elements, _KeptSegments):
+            self.elements = _KeptSegments(self.elements, self.source, self.markdown.items, self.markdown.used)
+
+    def render_bullet(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        self._kept()
+        return super().render_bullet(console, options)
+
+    def render_number(
+        self, console: Console, options: ConsoleOptions, number: int, last_number: int
+    ) -> RenderResult:
+        self._kept()
+        return super().render_number(console, options, number, last_number)
+
+
+class StreamMarkdown(RichMarkdown):
+    """rich.markdown.Markdown on tokens already parsed, keeping drawn list items in `items`.
+
+    After a draw, `used` holds the items that draw needed: pass it as `items` next time,
+    so the cache holds only what the text still has."""
+
+    elements = {**RichMarkdown.elements, "list_item_open": _KeptListItem}
+
+    def __init__(self, markup: str, tokens: list[Token] | None = None, items: dict | None = None) -> None:
+        self.markup = markup
+        self.parsed = PARSER.parse(markup) if tokens is None else tokens
+        self.source_lines = markup.split("\n")
+        self.items = {} if items is None else items
+        self.used: dict = {}
+        self.code_theme = "monokai"  # rich.markdown.Markdown's defaults
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = True
+        self.inline_code_lexer = None
+        self.inline_code_theme = self.code_theme
+
