@@ -11,10 +11,12 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.markdown import ListItem
+from rich.markdown import ListElement, ListItem
 from rich.markdown import Markdown as RichMarkdown
 
 PARSER = MarkdownIt().enable("strikethrough").enable("table")  # the parser rich.markdown builds
+# The same block rules without inline parsing: where blocks and list items start, cheaply.
+BLOCKS = MarkdownIt().enable("strikethrough").enable("table").disable("inline")
 # Rich puts a blank line between two top-level blocks unless the first is a rule; a
 # container (list, quote, table) brings that blank line with it even when drawn alone.
 _CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
@@ -29,7 +31,7 @@ def top_level_blocks(text: str, tokens: list[Token] | None = None) -> list[tuple
         at = text.find("\n", at + 1)
     return [
         (line_starts[token.map[0]], token.type)
-        for token in (PARSER.parse(text) if tokens is None else tokens)
+        for token in (BLOCKS.parse(text) if tokens is None else tokens)
         if token.level == 0 and token.nesting in (0, 1) and token.map
     ]
 
@@ -77,15 +79,44 @@ class _KeptListItem(ListItem):
         return super().render_number(console, options, number, last_number)
 
 
+class _List(ListElement):
+    """A list; at the top level it can be told the last number of the whole list, so
+    a part of it is drawn with the number width the whole list has."""
+
+    @classmethod
+    def create(cls, markdown: "StreamMarkdown", token: Token) -> "_List":
+        element = super().create(markdown, token)
+        element.last_number = markdown.last_number if token.level == 0 else None
+        return element
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.list_type == "bullet_list_open" or self.last_number is None:
+            yield from super().__rich_console__(console, options)
+            return
+        number = 1 if self.list_start is None else self.list_start
+        for index, item in enumerate(self.items):
+            yield from item.render_number(console, options, number + index, self.last_number)
+
+
+def list_last_number(token: Token, items: int) -> int:
+    """The `last_number` rich.markdown gives an ordered list of `items` items."""
+    return int(token.attrs.get("start", 1)) + items
+
+
 class StreamMarkdown(RichMarkdown):
     """rich.markdown.Markdown on tokens already parsed, keeping drawn list items in `items`.
 
     After a draw, `used` holds the items that draw needed: pass it as `items` next time,
     so the cache holds only what the text still has."""
 
-    elements = {**RichMarkdown.elements, "list_item_open": _KeptListItem}
+    elements = {**RichMarkdown.elements, "list_item_open": _KeptListItem,
+                "bullet_list_open": _List, "ordered_list_open": _List}
 
-    def __init__(self, markup: str, tokens: list[Token] | None = None, items: dict | None = None) -> None:
+    def __init__(
+        self, markup: str, tokens: list[Token] | None = None, items: dict | None = None,
+        last_number: int | None = None,
+    ) -> None:
+        self.last_number = last_number
         self.markup = markup
         self.parsed = PARSER.parse(markup) if tokens is None else tokens
         self.source_lines = markup.split("\n")
