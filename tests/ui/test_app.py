@@ -8,6 +8,7 @@ import time
 
 from scripted import ScriptedBackend
 from thau_tui.config import Config, ConfigResult, load_config
+from thau_tui.engine.backend import MODEL_THREAD
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
 from thau_tui.ui.widgets.chat import AssistantMessage, NoteMessage, UserMessage
@@ -262,3 +263,20 @@ async def test_ask_user_card_answers_the_model(tmp_path):
         await wait_until(pilot, lambda: not app.turn_running)
         assert "<tool_response>\nParis\n</tool_response>" in backend.prompts[-1]
         assert "Paris it is." in app.query(AssistantMessage).last().text
+
+
+async def test_quitting_mid_answer_stops_generating_at_once(tmp_path):
+    # 400 pieces 20 ms apart: 8 s of answer. Quitting must not wait for the rest of it
+    # (generation runs on the model thread, where a model load would queue behind it).
+    backend = ScriptedBackend(["word " * 600], chunk=8, delay=0.02)
+    app = make_app(tmp_path, backend)
+    async with app.run_test() as pilot:
+        await type_and_send(pilot, "talk for a while")
+        await wait_until(pilot, lambda: app.query(AssistantMessage) and len(app.query_one(AssistantMessage).text) > 40)
+        started = time.monotonic()
+        await app.action_quit()
+        assert app.agent._cancel.is_set()
+        # the model thread is free again well before the 8 s the answer would have taken
+        free = MODEL_THREAD.submit(lambda: "free")
+        assert await asyncio.to_thread(free.result, 3.0) == "free"
+        assert time.monotonic() - started < 3.0

@@ -99,6 +99,16 @@ lazy line
 Final *emph* and __strong__ and ~~strike~~."""
 
 
+# Found in review: each of these once drew differently while streaming, or crashed.
+EDGES = {
+    "lone-cr": "Intro\r\rPara two\r\r- a\r\n- b\r- c\r\rEnd.",
+    "reference-links": "See [docs] here.\n\n- one [d]\n- two [d]\n- three [d]\n\n[d]: http://e.com\n[docs]: http://f.com\n",
+    "repeated-numbers": "Intro\n\n1. a\n1. b\n1. c\n1. d\n\n3. g\n4. h\n10. i\n",
+    "empty-quote": "- item\n>\n\npara one\n\npara two",
+    "html-block": "Para one.\n\n<div>hi</div>\n\nPara two.\n\nthree",
+}
+
+
 class OneMessage(App):
     def compose(self):
         yield AssistantMessage()
@@ -198,3 +208,20 @@ async def test_a_frame_lays_out_only_when_the_line_count_changes(monkeypatch):
         assert message.size.height == height + 2
         assert len(layouts) == 1
         assert chat.scroll_y == chat.max_scroll_y > 0  # still anchored to the bottom
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+async def test_edge_cases_stream_exactly(name):
+    text = EDGES[name]
+    app = OneMessage()
+    async with app.run_test(size=(60, 40)) as pilot:
+        message = app.query_one(AssistantMessage)
+        await pilot.pause()
+        width = message.content_size.width
+        for end in range(1, len(text) + 1):  # one character at a time: every intermediate text
+            message.text = text[:end]
+            message._update_lines(width)
+            assert plain(message._lines) == plain(static_draw(message, message.text, width)), repr(message.text)
+        message.append_text("")
+        await message.finish()
+        assert [list(s) for s in message._lines] == [list(s) for s in static_draw(message, text, width)]

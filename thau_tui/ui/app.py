@@ -357,9 +357,7 @@ class ThauApp(SlashCommands, App):
             if choice is not None:
                 model, lora = choice
                 self.config.model.path = str(model)
-                self.status.model = f"loading {Path(model).name}…"
-                self.agent.backend = None
-                self.load_model(lora)
+                self._reload_model(lora, f"loading {Path(model).name}…")
 
         self.push_screen(ModelPicker(self.config), chosen)
 
@@ -392,9 +390,15 @@ class ThauApp(SlashCommands, App):
         else:
             self.notify("loaded for this session only: it did not beat the current model on eval",
                         severity="warning")
-        self.status.model = "loading adapter…"
+        self._reload_model(message.path, "loading adapter…")
+
+    def _reload_model(self, lora, status: str) -> None:
+        # The load runs on the model thread after the generation there: stop the answer first.
+        if self.turn_running:
+            self.agent.cancel()
+        self.status.model = status
         self.agent.backend = None
-        self.load_model(message.path)
+        self.load_model(lora)
 
     async def action_quit(self) -> None:
         run = self.training_run
@@ -408,6 +412,8 @@ class ThauApp(SlashCommands, App):
 
             self.push_screen(PromptModal("Training is running. Stop it and quit? (y/n)", ""), answer)
             return
+        if self.turn_running:  # stop generating now rather than finishing the answer on exit
+            self.agent.cancel()
         if self.session is not None:
             self.session.close()
         self.exit()

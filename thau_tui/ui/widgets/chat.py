@@ -14,7 +14,9 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
-from .markdown_stream import BLOCKS, StreamMarkdown, gap, list_last_number, top_level_blocks
+from .markdown_stream import (
+    BLOCKS, REFERENCE, StreamMarkdown, gap, line_offsets, list_last_number, normalize, top_level_blocks,
+)
 
 
 class UserMessage(Static):
@@ -97,24 +99,27 @@ class AssistantMessage(Widget):
         self._redraw()
 
     # --- rendering ------------------------------------------------------------------
-    def _draw(self, text: str, width: int, last_number: int | None = None) -> tuple[list[Strip], dict]:
+    def _draw(self, text: str, width: int, last_number: int | None = None,
+              first_number: int | None = None) -> tuple[list[Strip], dict]:
         """The lines of `text` at `width`, drawn as a Static draws a renderable, reusing
         the list items kept from the last frame; and the list items this draw used."""
         if not text.strip():
             return [], {}
-        markdown = StreamMarkdown(text, None, self._items, last_number)
+        markdown = StreamMarkdown(text, None, self._items, last_number, first_number)
         return Visual.to_strips(self, visualize(self, markdown), width, None, self.visual_style), markdown.used
 
     def _update_lines(self, width: int) -> None:
         """Bring self._lines up to date with self.text for `width`."""
+        source = normalize(self.text)
         if width != self._width:
             self._width, self._frozen_at, self._frozen, self._last, self._items = width, 0, [], None, {}
             self._list = ()
-        if self._final:  # the whole text in one go
-            self._lines, _ = self._draw(self.text, width)
-            self._frozen_at, self._frozen, self._last, self._items, self._list = len(self.text), [], None, {}, ()
+        if self._final or REFERENCE.search(source):  # the whole text in one go, nothing reused
+            self._items = {}
+            self._lines, _ = self._draw(source, width)
+            self._frozen_at, self._frozen, self._last, self._items, self._list = 0, [], None, {}, ()
             return
-        rest = self.text[self._frozen_at:]
+        rest = source[self._frozen_at:]
         tokens = BLOCKS.parse(rest)  # block structure only: inline parsing is for drawing
         blocks = top_level_blocks(rest, tokens)
         # All but the last block are done once the last one's first line is whole ("5"
@@ -132,7 +137,7 @@ class AssistantMessage(Widget):
         if tail is None:
             self._list = ()
             tail, self._items = self._draw(rest, width)  # keep only the items still there
-        if tail and blocks and gap(self._last, blocks[0][1]):
+        if blocks and gap(self._last, blocks[0][1]):  # even if it drew nothing (an HTML block)
             tail.insert(0, Strip([]))
         self._lines = self._frozen + tail
 
@@ -142,26 +147,25 @@ class AssistantMessage(Widget):
         rich draws each item on its own, so the items before the last one keep their
         lines until the list's number width changes (item 9 -> 10)."""
         if not tokens or tokens[0].type not in ("bullet_list_open", "ordered_list_open"):
-            self._list = ()
             return None
         starts = [token.map[0] for token in tokens if token.type == "list_item_open" and token.level == 1]
-        lines_at = [0]
-        for line in rest.split("\n")[:-1]:
-            lines_at.append(lines_at[-1] + len(line) + 1)
-        last_item = lines_at[starts[-1]]
+        last_item = line_offsets(rest)[starts[-1]]
         # The last item is settled once its first line is whole or has a letter or digit in
         # it: until then "- -" may still become "- - -", a rule that ends the list.
         first_line = rest[last_item:].split("\n", 1)
         if len(starts) < 2 or (len(first_line) == 1 and not any(c.isalnum() for c in first_line[0])):
-            self._list = ()
             return None
+        start = int(tokens[0].attrs.get("start", 1))
         last_number = list_last_number(tokens[0], len(starts))
         key = (self._frozen_at, len(starts), len(str(last_number)))
         if not self._list or self._list[0] != key:
             head, _ = self._draw(rest[:last_item], width, last_number=last_number)
             self._list = (key, head)
         head = self._list[1]
-        tail, self._items = self._draw(rest[last_item:], width, last_number=last_number)
+        # rich numbers items start, start + 1, ...: the last one is number start + n - 1,
+        # whatever the text says ("1. 1. 1." is a common way to write a list)
+        tail, self._items = self._draw(rest[last_item:], width, last_number=last_number,
+                                       first_number=start + len(starts) - 1)
         if tail and not tail[0].text.strip():  # the blank line a list is drawn with, already in head
             tail = tail[1:]
         return head + tail

@@ -8,6 +8,8 @@ same width giving the same lines, which tests check against one draw of the whol
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -22,22 +24,45 @@ BLOCKS = MarkdownIt().enable("strikethrough").enable("table").disable("inline")
 _CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
 
 
-def top_level_blocks(text: str, tokens: list[Token] | None = None) -> list[tuple[int, str]]:
-    """Each top-level block of `text`: where it starts (a character offset) and its token type."""
-    line_starts = [0]
+# A link reference definition ("[docs]: http://...") changes how text elsewhere is
+# drawn, so a text that has one is drawn whole, never in parts.
+REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:", re.MULTILINE)
+
+
+def normalize(text: str) -> str:
+    """Line ends as markdown-it reads them (it turns \r\n and a lone \r into \n).
+    Prefix-stable: the normalized text of a longer text starts with this one's."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def line_offsets(text: str) -> list[int]:
+    """The character offset at which each line of `text` (split on \n) starts."""
+    starts = [0]
     at = text.find("\n")
     while at >= 0:
-        line_starts.append(at + 1)
+        starts.append(at + 1)
         at = text.find("\n", at + 1)
-    return [
-        (line_starts[token.map[0]], token.type)
-        for token in (BLOCKS.parse(text) if tokens is None else tokens)
-        if token.level == 0 and token.nesting in (0, 1) and token.map
-    ]
+    return starts
+
+
+def top_level_blocks(text: str, tokens: list[Token] | None = None) -> list[tuple[int, str]]:
+    """Each top-level block of `text` (normalized): where it starts (a character offset)
+    and its token type; a quote with nothing in it is "blockquote_empty"."""
+    tokens = BLOCKS.parse(text) if tokens is None else tokens
+    line_starts = line_offsets(text)
+    blocks = []
+    for i, token in enumerate(tokens):
+        if token.level == 0 and token.nesting in (0, 1) and token.map:
+            kind = token.type
+            if kind == "blockquote_open" and i + 1 < len(tokens) and tokens[i + 1].type == "blockquote_close":
+                kind = "blockquote_empty"
+            blocks.append((line_starts[token.map[0]], kind))
+    return blocks
 
 
 def gap(before: str | None, after: str) -> bool:
-    """Whether Rich draws a blank line between a block of type `before` and one of type `after`."""
+    """Whether Rich draws a blank line between a block of type `before` and one of type
+    `after` that is drawn on its own (a container with something in it brings its own)."""
     return before is not None and before != "hr" and after not in _CONTAINERS
 
 
@@ -86,7 +111,10 @@ class _List(ListElement):
     @classmethod
     def create(cls, markdown: "StreamMarkdown", token: Token) -> "_List":
         element = super().create(markdown, token)
-        element.last_number = markdown.last_number if token.level == 0 else None
+        top = token.level == 0
+        element.last_number = markdown.last_number if top else None
+        if top and markdown.first_number is not None:
+            element.list_start = markdown.first_number  # the list's last item, drawn on its own
         return element
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -114,9 +142,11 @@ class StreamMarkdown(RichMarkdown):
 
     def __init__(
         self, markup: str, tokens: list[Token] | None = None, items: dict | None = None,
-        last_number: int | None = None,
+        last_number: int | None = None, first_number: int | None = None,
     ) -> None:
         self.last_number = last_number
+        self.first_number = first_number
+        markup = normalize(markup)  # item sources are cut from it by line
         self.markup = markup
         self.parsed = PARSER.parse(markup) if tokens is None else tokens
         self.source_lines = markup.split("\n")
