@@ -132,7 +132,7 @@ def list_last_number(token: Token, items: int) -> int:
 
 
 class StreamMarkdown(RichMarkdown):
-    """rich.markdown.Markdown on tokens already parsed, keeping drawn list items in `items`.
+    """rich.markdown.Markdown with one shared parser, keeping drawn list items in `items`.
 
     After a draw, `used` holds the items that draw needed: pass it as `items` next time,
     so the cache holds only what the text still has."""
@@ -141,14 +141,14 @@ class StreamMarkdown(RichMarkdown):
                 "bullet_list_open": _List, "ordered_list_open": _List}
 
     def __init__(
-        self, markup: str, tokens: list[Token] | None = None, items: dict | None = None,
+        self, markup: str, items: dict | None = None,
         last_number: int | None = None, first_number: int | None = None,
     ) -> None:
         self.last_number = last_number
         self.first_number = first_number
         markup = normalize(markup)  # item sources are cut from it by line
         self.markup = markup
-        self.parsed = PARSER.parse(markup) if tokens is None else tokens
+        self.parsed = PARSER.parse(markup)
         self.source_lines = markup.split("\n")
         self.items = {} if items is None else items
         self.used: dict = {}
