@@ -75,3 +75,20 @@ def test_a_chat_turn_decodes_on_the_model_thread(real_backend, decode_threads):
     done = asyncio.run(turn())
     assert done and done[0].stats.tokens > 0
     assert decode_threads and set(decode_threads) == {ModelThread.name}
+
+
+def test_set_threads_changes_the_decode_threads_and_restores_them(real_backend):
+    import llama_cpp
+
+    ctx = real_backend.llm._ctx.ctx
+    loaded = real_backend.n_threads
+    try:
+        real_backend.set_threads(1)
+        real_backend.llm.reset()
+        stats = StreamStats()
+        text = "".join(real_backend.stream(PROMPT, GREEDY, stats))
+        assert text and stats.tokens > 3
+        assert MODEL_THREAD.call(llama_cpp.llama_n_threads, ctx) == 1
+    finally:
+        real_backend.set_threads(None)
+    assert MODEL_THREAD.call(llama_cpp.llama_n_threads, ctx) == loaded == real_backend.n_threads

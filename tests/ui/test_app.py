@@ -280,3 +280,26 @@ async def test_quitting_mid_answer_stops_generating_at_once(tmp_path):
         free = MODEL_THREAD.submit(lambda: "free")
         assert await asyncio.to_thread(free.result, 3.0) == "free"
         assert time.monotonic() - started < 3.0
+
+
+async def test_chat_decodes_on_one_thread_while_a_training_run_shares_the_cores(tmp_path, real_backend):
+    import llama_cpp
+
+    class Training:  # stands in for a TrainingRun: the app only asks whether it is running
+        running = True
+
+    config = Config()
+    config.generation.max_tokens = 8
+    app = make_app(tmp_path, real_backend, config=config)
+    ctx = real_backend.llm._ctx.ctx
+    loaded = real_backend.n_threads
+    async with app.run_test() as pilot:
+        app.training_run = Training()
+        worker = app.send("Hi")
+        assert "1 thread while training" in app.status.activity
+        await worker.wait()
+        assert MODEL_THREAD.call(llama_cpp.llama_n_threads, ctx) == 1
+        app.training_run.running = False  # the run ended: the next answer uses every thread again
+        await app.send("Hi again").wait()
+        assert MODEL_THREAD.call(llama_cpp.llama_n_threads, ctx) == loaded
+        assert len(app.query(AssistantMessage)) == 2

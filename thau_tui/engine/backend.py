@@ -168,6 +168,8 @@ class LlamaBackend:
         except Exception as exc:
             raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
         self.load_seconds = time.perf_counter() - started
+        self.n_threads = self._threads = n_threads or default_threads()
+        self._batch_threads = self.llm.n_threads_batch
         self.path = path
         self.lora_path = str(lora_path) if lora_path else None
         self.metadata = meta
@@ -181,6 +183,15 @@ class LlamaBackend:
         )
         self._grammars: dict[str, object] = {}
         self._lock = threading.Lock()  # one generation at a time on one context
+
+    def set_threads(self, n: int | None = None) -> None:
+        """Decode on `n` threads from the next generation on (None: as loaded).
+
+        Queued on the model thread, so it never waits for a generation in progress."""
+        threads, batch = (n, n) if n else (self._threads, self._batch_threads)
+        if threads != self.n_threads:
+            self.n_threads = threads
+            MODEL_THREAD.submit(self.llm._ctx.set_n_threads, threads, batch)
 
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=self.llm._model.add_bos_token(), special=True)
