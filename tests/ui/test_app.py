@@ -303,3 +303,21 @@ async def test_chat_decodes_on_one_thread_while_a_training_run_shares_the_cores(
         await app.send("Hi again").wait()
         assert MODEL_THREAD.call(llama_cpp.llama_n_threads, ctx) == loaded
         assert len(app.query(AssistantMessage)) == 2
+
+
+async def test_sessions_panel_lists_the_newest_chats_and_search_reaches_the_rest(tmp_path):
+    store_path = tmp_path / "sessions.sqlite3"
+    store = Store(store_path)
+    for i in range(40):
+        store.create_session(f"chat number {i}")
+        time.sleep(0.001)  # distinct update times: newest first is well defined
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        titles = [i.info.title for i in app.query("SessionItem")]
+        assert len(titles) == 30 and "chat number 39" in titles and "chat number 3" not in titles
+        assert app.query(".session-more") and app.query_one(".session-more").disabled
+        app.query_one("#session-search").value = "number 3"
+        await pilot.pause()
+        found = sorted(i.info.title for i in app.query("SessionItem"))
+        assert "chat number 3" in found and not app.query(".session-more")

@@ -31,7 +31,13 @@ class SessionItem(ListItem):
 
 
 class SessionsPanel(Vertical):
-    """Past chats, newest first. Enter resumes, r renames, d deletes."""
+    """Past chats, newest first. Enter resumes, r renames, d deletes.
+
+    Shows the newest SHOWN chats (search reaches all of them): every widget in the
+    list is laid out again whenever a streamed answer grows by a line, and 100 chats
+    doubled the UI thread's CPU while streaming."""
+
+    SHOWN = 30
 
     BINDINGS = [
         Binding("r", "rename", "Rename", id="session-rename", tooltip="Rename the highlighted chat"),
@@ -67,7 +73,11 @@ class SessionsPanel(Vertical):
             search = self.query_one("#session-search", Input).value
         view = self.query_one("#session-list", ListView)
         view.clear()
-        view.extend(SessionItem(info) for info in self.store.list_sessions(search))
+        found = self.store.list_sessions(search, limit=self.SHOWN + 1)
+        view.extend(SessionItem(info) for info in found[: self.SHOWN])
+        if len(found) > self.SHOWN:
+            hint = "more matches: refine the search" if search else "older chats: type to search them"
+            view.append(ListItem(Label(f"[dim]{hint}[/]"), classes="session-more", disabled=True))
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
