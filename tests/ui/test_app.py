@@ -97,18 +97,17 @@ async def test_sessions_panel_search_rename_delete(tmp_path):
         search = app.query_one("#session-search")
         search.value = "cats"
         await pilot.pause()
-        items = list(app.query("SessionItem"))
-        assert [i.info.id for i in items] == [keep]
+        assert [i.id for i in panel.listed] == [keep]
         search.value = ""
         await pilot.pause()
         app.query_one("#session-list").focus()
         await pilot.pause()
-        listed = [i.info.id for i in app.query("SessionItem")]
-        app.query_one("#session-list").index = listed.index(gone)
+        listed = [i.id for i in panel.listed]
+        app.query_one("#session-list").highlighted = listed.index(gone)
         await pilot.press("d")
         await pilot.pause()
         assert Store(store_path).get_session(gone) is None
-        app.query_one("#session-list").index = [i.info.id for i in app.query("SessionItem")].index(keep)
+        app.query_one("#session-list").highlighted = [i.id for i in panel.listed].index(keep)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.session.id == keep)
         assert [u.text for u in app.query(UserMessage)] == ["tell me about cats"]
@@ -305,19 +304,23 @@ async def test_chat_decodes_on_one_thread_while_a_training_run_shares_the_cores(
         assert len(app.query(AssistantMessage)) == 2
 
 
-async def test_sessions_panel_lists_the_newest_chats_and_search_reaches_the_rest(tmp_path):
-    store_path = tmp_path / "sessions.sqlite3"
-    store = Store(store_path)
-    for i in range(40):
-        store.create_session(f"chat number {i}")
-        time.sleep(0.001)  # distinct update times: newest first is well defined
+async def test_sessions_panel_is_one_list_widget_however_many_chats(tmp_path):
+    # every widget on screen is laid out again when a streamed answer grows a line:
+    # the panel must not add a widget per saved chat
+    store = Store(tmp_path / "sessions.sqlite3")
     app = make_app(tmp_path, ScriptedBackend([]))
     async with app.run_test(size=(110, 30)) as pilot:
         await pilot.pause()
-        titles = [i.info.title for i in app.query("SessionItem")]
-        assert len(titles) == 30 and "chat number 39" in titles and "chat number 3" not in titles
-        assert app.query(".session-more") and app.query_one(".session-more").disabled
+        panel = app.query_one("#sessions")
+        widgets_empty = len(list(panel.query("*")))
+        for i in range(40):
+            store.create_session(f"chat number {i}")
+            time.sleep(0.001)  # distinct update times: newest first is well defined
+        panel.refresh_list()
+        await pilot.pause()
+        assert len(panel.listed) == app.query_one("#session-list").option_count == 41  # + the open chat
+        assert panel.listed[0].title == "chat number 39"
+        assert len(list(panel.query("*"))) == widgets_empty
         app.query_one("#session-search").value = "number 3"
         await pilot.pause()
-        found = sorted(i.info.title for i in app.query("SessionItem"))
-        assert "chat number 3" in found and not app.query(".session-more")
+        assert sorted(i.title for i in panel.listed)[0] == "chat number 3" and len(panel.listed) == 11

@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, ListItem, ListView
+from textual.markup import escape
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
 
 from ...engine.store import SessionInfo, Store
 
@@ -24,20 +26,17 @@ def _when(ts: float) -> str:
     return time.strftime("%b %d", time.localtime(ts))
 
 
-class SessionItem(ListItem):
-    def __init__(self, info: SessionInfo) -> None:
-        super().__init__(Label(f"{info.title[:40]}  [dim]{_when(info.updated)}[/]"))
-        self.info = info
+def _short(title: str, size: int = 20) -> str:
+    """One line in the 32-column panel, with the age beside it."""
+    return title if len(title) <= size else title[: size - 1].rstrip() + "…"
 
 
 class SessionsPanel(Vertical):
     """Past chats, newest first. Enter resumes, r renames, d deletes.
 
-    Shows the newest SHOWN chats (search reaches all of them): every widget in the
-    list is laid out again whenever a streamed answer grows by a line, and 100 chats
-    doubled the UI thread's CPU while streaming."""
-
-    SHOWN = 30
+    The list is one OptionList, not a widget per chat: every widget on the screen is
+    laid out again whenever a streamed answer grows by a line, and 100 chats as
+    ListItems doubled the UI thread's CPU while streaming."""
 
     BINDINGS = [
         Binding("r", "rename", "Rename", id="session-rename", tooltip="Rename the highlighted chat"),
@@ -60,24 +59,29 @@ class SessionsPanel(Vertical):
     def __init__(self, store: Store, **kwargs) -> None:
         super().__init__(**kwargs)
         self.store = store
+        self._infos: dict[str, SessionInfo] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search chats…", id="session-search")
-        yield ListView(id="session-list")
+        yield OptionList(id="session-list")
 
     def on_mount(self) -> None:
         self.refresh_list()
 
+    @property
+    def listed(self) -> list[SessionInfo]:
+        """The chats in the list, top to bottom."""
+        return list(self._infos.values())
+
     def refresh_list(self, search: str | None = None) -> None:
         if search is None:
             search = self.query_one("#session-search", Input).value
-        view = self.query_one("#session-list", ListView)
-        view.clear()
-        found = self.store.list_sessions(search, limit=self.SHOWN + 1)
-        view.extend(SessionItem(info) for info in found[: self.SHOWN])
-        if len(found) > self.SHOWN:
-            hint = "more matches: refine the search" if search else "older chats: type to search them"
-            view.append(ListItem(Label(f"[dim]{hint}[/]"), classes="session-more", disabled=True))
+        found = self.store.list_sessions(search)
+        self._infos = {info.id: info for info in found}
+        view = self.query_one("#session-list", OptionList)
+        view.set_options(
+            Option(f"{escape(_short(info.title))}  [dim]{_when(info.updated)}[/]", id=info.id) for info in found
+        )
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
@@ -85,16 +89,16 @@ class SessionsPanel(Vertical):
 
     @on(Input.Submitted, "#session-search")
     def _to_list(self) -> None:
-        self.query_one("#session-list", ListView).focus()
+        self.query_one("#session-list", OptionList).focus()
 
-    @on(ListView.Selected, "#session-list")
-    def _selected(self, event: ListView.Selected) -> None:
-        if isinstance(event.item, SessionItem):
-            self.post_message(self.Resume(event.item.info.id))
+    @on(OptionList.OptionSelected, "#session-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id in self._infos:
+            self.post_message(self.Resume(event.option.id))
 
     def _highlighted(self) -> SessionInfo | None:
-        item = self.query_one("#session-list", ListView).highlighted_child
-        return item.info if isinstance(item, SessionItem) else None
+        option = self.query_one("#session-list", OptionList).highlighted_option
+        return self._infos.get(option.id) if option is not None else None
 
     def action_rename(self) -> None:
         info = self._highlighted()
