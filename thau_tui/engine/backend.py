@@ -153,13 +153,14 @@ class LlamaBackend:
         from llama_cpp import Llama, LlamaGrammar  # heavy import, only when loading
 
         self._grammar_cls = LlamaGrammar
+        threads = n_threads or default_threads()
         started = time.perf_counter()
         try:
             self.llm = MODEL_THREAD.call(
                 Llama,
                 model_path=str(path),
                 n_ctx=n_ctx,
-                n_threads=n_threads or default_threads(),
+                n_threads=threads,
                 n_gpu_layers=n_gpu_layers,
                 lora_path=str(lora_path) if lora_path else None,
                 seed=seed,
@@ -168,7 +169,7 @@ class LlamaBackend:
         except Exception as exc:
             raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
         self.load_seconds = time.perf_counter() - started
-        self.n_threads = self._threads = n_threads or default_threads()
+        self.n_threads = self._threads = threads
         self._batch_threads = self.llm.n_threads_batch
         self.path = path
         self.lora_path = str(lora_path) if lora_path else None

@@ -15,7 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from .markdown_stream import (
-    BLOCKS, REFERENCE, StreamMarkdown, gap, line_offsets, list_last_number, normalize, top_level_blocks,
+    BLOCKS, REFERENCE, StreamMarkdown, gap, line_offsets, normalize, top_level_blocks,
 )
 
 
@@ -118,9 +118,9 @@ class AssistantMessage(Widget):
             self._width, self._frozen_at, self._frozen, self._last, self._items = width, 0, [], None, {}
             self._list = ()
         if self._final or REFERENCE.search(source):  # the whole text in one go, nothing reused
-            self._items = {}
+            self._items = {}  # no item drawn from a part of the text may stand in the whole
             self._lines, _ = self._draw(source, width)
-            self._frozen_at, self._frozen, self._last, self._items, self._list = 0, [], None, {}, ()
+            self._frozen_at, self._frozen, self._last, self._list = 0, [], None, ()
             return
         rest = source[self._frozen_at:]
         tokens = BLOCKS.parse(rest)  # block structure only: inline parsing is for drawing
@@ -159,7 +159,7 @@ class AssistantMessage(Widget):
         if len(starts) < 2 or (len(first_line) == 1 and not any(c.isalnum() for c in first_line[0])):
             return None
         start = int(tokens[0].attrs.get("start", 1))
-        last_number = list_last_number(tokens[0], len(starts))
+        last_number = start + len(starts)  # what rich.markdown gives the whole list
         key = (self._frozen_at, len(starts), len(str(last_number)))
         if not self._list or self._list[0] != key:
             head, _ = self._draw(rest[:last_item], width, last_number=last_number)

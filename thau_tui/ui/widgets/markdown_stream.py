@@ -126,11 +126,6 @@ class _List(ListElement):
             yield from item.render_number(console, options, number + index, self.last_number)
 
 
-def list_last_number(token: Token, items: int) -> int:
-    """The `last_number` rich.markdown gives an ordered list of `items` items."""
-    return int(token.attrs.get("start", 1)) + items
-
-
 class StreamMarkdown(RichMarkdown):
     """rich.markdown.Markdown with one shared parser, keeping drawn list items in `items`.
 
