@@ -8,8 +8,10 @@ backend can implement the same protocol later.
 
 from __future__ import annotations
 
+import codecs
 import os
 import queue
+import random
 import threading
 import time
 from concurrent.futures import Future
@@ -84,6 +86,47 @@ class StreamStats:
     tokens: int = 0
     first_token_s: float | None = None
     finish_reason: str | None = None
+
+
+def partial_match_len(text: str, tag: str) -> int:
+    """How many trailing characters of `text` could be the start of `tag`."""
+    for size in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:size]):
+            return size
+    return 0
+
+
+class TextOut:
+    """A generation's token bytes turned into text as they arrive: whole UTF-8
+    characters only (a character can span tokens), and nothing that may still turn
+    out to be the start of a stop string. `stopped` once one appears; the text
+    before it is the last."""
+
+    def __init__(self, stop: list[str] | None = None) -> None:
+        self._decode = codecs.getincrementaldecoder("utf-8")("ignore").decode
+        self._stop = [s for s in (stop or []) if s]
+        self._held = ""
+        self.stopped = False
+
+    def feed(self, data: bytes) -> str:
+        text = self._held + self._decode(data)
+        self._held = ""
+        if not self._stop:
+            return text
+        found = [i for i in (text.find(s) for s in self._stop) if i >= 0]
+        if found:
+            self.stopped = True
+            return text[: min(found)]
+        keep = max(partial_match_len(text, s) for s in self._stop)
+        if keep:
+            text, self._held = text[:-keep], text[-keep:]
+        return text
+
+    def flush(self) -> str:
+        """What is left once generation ends (held text that never became a stop string)."""
+        text = "" if self.stopped else self._held + self._decode(b"", final=True)
+        self._held = ""
+        return text
 
 
 @dataclass
@@ -184,6 +227,11 @@ class LlamaBackend:
         )
         self._grammars: dict[str, object] = {}
         self._lock = threading.Lock()  # one generation at a time on one context
+        self._seeds = random.Random(seed)
+        from llama_cpp import llama_vocab_is_eog
+
+        vocab = self.llm._model.vocab  # end-of-generation tokens, as create_completion finds them
+        self._is_end = lambda token: llama_vocab_is_eog(vocab, token)
 
     def set_threads(self, n: int | None = None) -> None:
         """Decode on `n` threads from the next generation on (None: as loaded).
@@ -263,28 +311,41 @@ class LlamaBackend:
         stats.prompt_tokens = len(tokens)
         stats.evaluated = len(tokens) - cached
         started = time.perf_counter()
+        llm = self.llm
+        # llama-cpp-python's create_completion re-reads the whole answer for every token
+        # (detokenize, stop search): O(n^2) Python while llama.cpp's threads wait. This
+        # loop does the same sampling over Llama.generate, with constant work per token.
+        out = TextOut(settings.stop)
+        limit = min(settings.max_tokens, budget)
         with self._lock:
-            completion = self.llm.create_completion(
-                prompt=tokens,
-                max_tokens=min(settings.max_tokens, budget),
-                temperature=settings.temperature,
-                top_p=settings.top_p,
+            llm.set_seed(self._seeds.randrange(2**32))  # reproducible per config seed, new per call
+            generated = llm.generate(
+                tokens,
                 top_k=settings.top_k,
+                top_p=settings.top_p,
+                temp=settings.temperature,
                 repeat_penalty=settings.repeat_penalty,
-                stop=settings.stop or None,
                 grammar=self._grammar(grammar) if grammar else None,
-                stream=True,
             )
+            stats.finish_reason = "length"
             try:
-                for chunk in completion:
-                    choice = chunk["choices"][0]
-                    if choice.get("finish_reason"):
-                        stats.finish_reason = choice["finish_reason"]
-                    text = choice.get("text") or ""
+                for token in generated:
+                    if self._is_end(token):
+                        stats.finish_reason = "stop"
+                        break
+                    stats.tokens += 1
+                    if stats.first_token_s is None:
+                        stats.first_token_s = time.perf_counter() - started
+                    text = out.feed(llm.detokenize([token]))
                     if text:
-                        stats.tokens += 1
-                        if stats.first_token_s is None:
-                            stats.first_token_s = time.perf_counter() - started
                         yield text
+                    if out.stopped:
+                        stats.finish_reason = "stop"
+                        break
+                    if stats.tokens >= limit:
+                        break
+                text = out.flush()
+                if text:
+                    yield text
             finally:
-                completion.close()
+                generated.close()

@@ -17,7 +17,7 @@ from typing import Callable
 
 from ..config import GenerationConfig
 from ..tools.base import Tool
-from .backend import Backend, SamplingSettings, StreamStats
+from .backend import Backend, SamplingSettings, StreamStats, partial_match_len
 from .dialects import Dialect, ParsedCall
 
 
@@ -47,14 +47,6 @@ def sampling(settings: GenerationConfig) -> SamplingSettings:
     )
 
 
-def _partial_tag_len(text: str, tag: str) -> int:
-    """How many trailing characters of `text` could be the start of `tag`."""
-    for size in range(min(len(tag) - 1, len(text)), 0, -1):
-        if text.endswith(tag[:size]):
-            return size
-    return 0
-
-
 def generate_reply(
     backend: Backend,
     prompt: str,
@@ -82,7 +74,7 @@ def generate_reply(
                 call_at = text.find(tag, max(0, shown - len(tag)))
                 if call_at >= 0:
                     break
-                safe = len(text) - _partial_tag_len(text, tag)
+                safe = len(text) - partial_match_len(text, tag)
             else:
                 safe = len(text)
             if on_text and safe > shown:
