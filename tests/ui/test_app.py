@@ -321,6 +321,10 @@ async def test_sessions_panel_is_one_list_widget_however_many_chats(tmp_path):
         assert len(panel.listed) == app.query_one("#session-list").option_count == 41  # + the open chat
         assert panel.listed[0].title == "chat number 39"
         assert len(list(panel.query("*"))) == widgets_empty
+        view = app.query_one("#session-list")
+        first = view.get_option_at_index(0)
+        panel.refresh_list()  # as after each turn: nothing changed, so nothing is rebuilt
+        assert view.get_option_at_index(0) is first
         app.query_one("#session-search").value = "number 3"
         await pilot.pause()
         assert sorted(i.title for i in panel.listed)[0] == "chat number 3" and len(panel.listed) == 11

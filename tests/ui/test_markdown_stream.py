@@ -210,6 +210,64 @@ async def test_a_frame_lays_out_only_when_the_line_count_changes(monkeypatch):
         assert chat.scroll_y == chat.max_scroll_y > 0  # still anchored to the bottom
 
 
+async def test_an_answer_grows_in_place_below_its_question(monkeypatch):
+    # While it streams, the answer keeps the room from its question (at the top of the
+    # chat) to the bottom: text fills it with no layout and nothing on screen moves.
+    from textual.screen import Screen
+
+    from thau_tui.ui.widgets.chat import ChatView, NoteMessage, UserMessage
+
+    layouts = []
+    real = Screen._refresh_layout
+
+    def counting(self, *args, **kwargs):
+        layouts.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counting)
+    app = Chat()
+    async with app.run_test(size=(60, 20)) as pilot:
+        chat = app.query_one(ChatView)
+        for i in range(4):  # history that already fills the view
+            await chat.add(UserMessage(f"question {i}"))
+            await chat.add(AssistantMessage(f"Answer {i}.\n\nIn two paragraphs."))
+        question = await chat.add(UserMessage("the last question"))
+        message = await chat.add(AssistantMessage("", render_hz=30))
+        message.append_text("First line of the answer.")
+        await pilot.pause(0.2)
+        view = chat.scrollable_content_region
+        assert question.region.y == view.y  # the question went to the top...
+        assert message.region.bottom == view.bottom  # ...and the answer has the rest
+        layouts.clear()
+        message.append_text("\n\nMore.\n\n- a\n- b\n\nAnd more.")  # 7 more lines: room enough
+        await pilot.pause(0.2)
+        assert len(message._lines) == 8 and layouts == []
+        assert question.region.y == view.y and "And more." in plain(message._lines)[-1]
+        await pilot.resize_terminal(60, 24)  # taller: the room follows
+        await pilot.pause(0.2)
+        view = chat.scrollable_content_region
+        assert question.region.y == view.y and message.region.bottom == view.bottom
+        message.append_text("\n\nLine.\n\nLine." * 8)  # past the room: it grows, anchored
+        await pilot.pause(0.2)
+        assert message.size.height == len(message._lines) > view.height
+        assert chat.scroll_y == chat.max_scroll_y
+        await message.finish()
+        await chat.add(NoteMessage("stopped", "warning"))  # something after it: room given back
+        await pilot.pause(0.1)
+        assert message.size.height == len(message._lines)
+
+        short = await chat.add(UserMessage("short one"))
+        answer = await chat.add(AssistantMessage("", render_hz=30))
+        answer.append_text("Yes.")
+        await pilot.pause(0.2)
+        await answer.finish()  # the room stays after the answer ends: nothing jumps
+        await pilot.pause(0.1)
+        assert short.region.y == chat.scrollable_content_region.y
+        await chat.add(UserMessage("next"))
+        await pilot.pause(0.1)
+        assert answer.size.height == 1 and chat.scroll_y == chat.max_scroll_y
+
+
 @pytest.mark.parametrize("name", sorted(EDGES))
 async def test_edge_cases_stream_exactly(name):
     text = EDGES[name]

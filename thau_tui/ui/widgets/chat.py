@@ -73,6 +73,11 @@ class AssistantMessage(Widget):
         self._items: dict = {}  # drawn list items of the last block (StreamMarkdown)
         self._list: tuple = ()  # the last block is a list: (key, lines) of its finished items
         self._lines: list[Strip] = []
+        # While it streams below the user's question, the message takes the chat's
+        # height (the question at the top, the answer filling the rest): the text then
+        # grows in place, with no layout and nothing moving, until it fills the view.
+        self._room: int | None = None  # None: not measured yet; 0: no room kept
+        self._released = False
 
     def on_mount(self) -> None:
         self._timer = self.set_interval(self._interval, self._flush, pause=True)
@@ -173,21 +178,61 @@ class AssistantMessage(Widget):
             tail = tail[1:]
         return head + tail
 
+    # --- the room kept below the question -------------------------------------------
+    def _measure_room(self) -> int:
+        """The height that puts the question just before this message at the top of the
+        chat and this message below it to the bottom (0: no question just before it)."""
+        chat = self.parent
+        if self._released or not isinstance(chat, ChatView):
+            return 0
+        children = list(chat.children)
+        at = children.index(self) if self in children else 0
+        question = children[at - 1] if at > 0 else None
+        if not isinstance(question, UserMessage) or not question.virtual_region:
+            return 0
+        above = self.virtual_region.y - question.virtual_region.y  # the question and the gap
+        return max(0, chat.scrollable_content_region.height - above)
+
+    def _height(self) -> int:
+        return max(len(self._lines), self._room or 0)
+
+    def refit(self) -> None:
+        """Measure the room again (the chat was resized); lay out if the height changes."""
+        if self._room is None or self._released:
+            return
+        height = self._height()
+        self._room = self._measure_room()
+        if self._height() != height:
+            self.refresh(layout=True)
+
+    def release(self) -> None:
+        """Give the kept room back (something comes after this message now)."""
+        if self._released:
+            return
+        height = self._height()
+        self._released, self._room = True, 0
+        if self._height() != height:
+            self.refresh(layout=True)
+
     def _redraw(self) -> None:
-        before = self._lines
+        before, height = self._lines, self._height()
         width = self.content_size.width
         if width <= 0:  # not laid out yet: the layout pass renders it
             self.refresh(layout=True)
             return
+        if self._room is None:  # laid out once: the question's place is known
+            self._room = self._measure_room()
         self._update_lines(width)
         after = self._lines
-        if len(after) != len(before):  # taller: lay out (the anchored chat scrolls)
+        if self._height() != height:  # taller: lay out (the anchored chat scrolls)
             self.refresh(layout=True)
             return
         # Same height: repaint only the lines that changed (usually the last one).
-        first = next((y for y, (old, new) in enumerate(zip(before, after)) if old is not new and old != new), None)
-        if first is not None:
-            self.refresh(Region(0, first, width, len(after) - first))
+        changed = max(len(before), len(after))
+        first = next((y for y, (old, new) in enumerate(zip(before, after)) if old is not new and old != new),
+                     min(len(before), len(after)))
+        if first < changed:
+            self.refresh(Region(0, first, width, changed - first))
 
     def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
         # Textual lays the whole screen out a second time when a widget's virtual size
@@ -199,7 +244,7 @@ class AssistantMessage(Widget):
         # New text waits for the next frame (_flush); only a new width renders here.
         if width != self._width:
             self._update_lines(width)
-        return len(self._lines)
+        return self._height()
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -221,7 +266,13 @@ class ChatView(VerticalScroll):
         # ask for their own layout.
         return super()._size_updated(size, virtual_size, container_size, layout=False)
 
+    def on_resize(self) -> None:
+        for message in self.query_children(AssistantMessage):
+            message.refit()
+
     async def add(self, widget: Widget) -> Widget:
+        for message in self.query_children(AssistantMessage):
+            message.release()  # room below an answer is kept only while it is the last thing
         await self.mount(widget)
         self.anchor()
         return widget

@@ -60,6 +60,7 @@ class SessionsPanel(Vertical):
         super().__init__(**kwargs)
         self.store = store
         self._infos: dict[str, SessionInfo] = {}
+        self._shown: list[tuple[str, str]] = []  # (id, line) of each chat listed now
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="search chats…", id="session-search")
@@ -78,10 +79,11 @@ class SessionsPanel(Vertical):
             search = self.query_one("#session-search", Input).value
         found = self.store.list_sessions(search)
         self._infos = {info.id: info for info in found}
-        view = self.query_one("#session-list", OptionList)
-        view.set_options(
-            Option(f"{escape(_short(info.title))}  [dim]{_when(info.updated)}[/]", id=info.id) for info in found
-        )
+        shown = [(info.id, f"{escape(_short(info.title))}  [dim]{_when(info.updated)}[/]") for info in found]
+        if shown == self._shown:  # after most turns nothing visible changed: no rebuild, no layout
+            return
+        self._shown = shown
+        self.query_one("#session-list", OptionList).set_options(Option(line, id=sid) for sid, line in shown)
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
