@@ -4,8 +4,9 @@ Same model, prompt, sampling (greedy) and thread count. Each side runs in a fres
 process, the way a user runs it: the raw side is a plain streaming client on the
 main thread; the TUI side is the real app, headless, which loads the model itself
 and renders every token. Each process warms up once, then times a generation with
-the KV cache cleared, so both read the whole prompt. Processes alternate, and the
-medians are compared. The engine alone (Agent.run_turn, no screen) is timed too, to
+the KV cache cleared, so both read the whole prompt, --reps times. Processes
+alternate, and the medians are compared (and, as a check against drift on a shared
+machine, the median of each round's TUI / raw). The engine alone (Agent.run_turn, no screen) is timed too, to
 show where any loss comes from. Goal: >= 0.97.
 """
 
@@ -33,7 +34,7 @@ def config(max_tokens: int):
     return cfg
 
 
-def raw_side(max_tokens: int) -> dict:
+def raw_side(max_tokens: int, reps: int) -> dict:
     """Plain llama-cpp-python streaming on the main thread, the way a minimal client would."""
     from types import SimpleNamespace
 
@@ -76,11 +77,11 @@ def raw_side(max_tokens: int) -> dict:
         return n, text, time.perf_counter() - started
 
     once()  # warm-up: page in the weights
-    n, text, elapsed = once()
-    return {"tokens": n, "text": text, "seconds": elapsed}
+    runs = [once() for _ in range(reps)]
+    return {"tokens": runs[0][0], "text": runs[0][1], "seconds": [r[2] for r in runs]}
 
 
-def engine_side(max_tokens: int) -> dict:
+def engine_side(max_tokens: int, reps: int) -> dict:
     """The engine with no screen: Agent.run_turn, events consumed and dropped."""
     from thau_tui.engine.agent import Agent
     from thau_tui.engine.events import TurnDone
@@ -98,11 +99,11 @@ def engine_side(max_tokens: int) -> dict:
         return done.stats.tokens, time.perf_counter() - started
 
     asyncio.run(once())
-    n, elapsed = asyncio.run(once())
-    return {"tokens": n, "seconds": elapsed}
+    runs = [asyncio.run(once()) for _ in range(reps)]
+    return {"tokens": runs[0][0], "seconds": [r[1] for r in runs]}
 
 
-def tui_side(max_tokens: int) -> dict:
+def tui_side(max_tokens: int, reps: int) -> dict:
     """The real app, headless: it loads the model, streams into the chat, stores the reply."""
     import tempfile
     from pathlib import Path
@@ -114,31 +115,33 @@ def tui_side(max_tokens: int) -> dict:
     store = Store(Path(tempfile.mkdtemp()) / "db")
     app = ThauApp(ConfigResult(config(max_tokens), None), store=store, watch=False)
 
-    async def drive() -> tuple[str, float]:
+    async def drive() -> tuple[str, list[float]]:
         async with app.run_test(size=(120, 40)) as pilot:
             while app.agent.backend is None:
                 await pilot.pause(0.05)
             for name in app.registry.names():  # the same prompt as the raw side: no tool block
                 app.registry.unregister(name)
             await app.send(QUESTION).wait()  # warm-up
-            await app.action_new_chat()
-            app.agent.backend.llm.reset()
-            await pilot.pause()
-            started = time.perf_counter()
-            await app.send(QUESTION).wait()
-            elapsed = time.perf_counter() - started
-            return store.messages(app.session.id)[-1]["content"], elapsed
+            times = []
+            for _ in range(reps):  # each in a new chat, as a user asks a first question
+                await app.action_new_chat()
+                app.agent.backend.llm.reset()
+                await pilot.pause()
+                started = time.perf_counter()
+                await app.send(QUESTION).wait()
+                times.append(time.perf_counter() - started)
+            return store.messages(app.session.id)[-1]["content"], times
 
-    text, elapsed = asyncio.run(drive())
-    return {"text": text, "seconds": elapsed}
+    text, times = asyncio.run(drive())
+    return {"text": text, "seconds": times}
 
 
 SIDES = {"raw": raw_side, "engine": engine_side, "tui": tui_side}
 
 
-def run_side(side: str, max_tokens: int) -> dict:
+def run_side(side: str, max_tokens: int, reps: int) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--side", side, "--max-tokens", str(max_tokens)],
+        [sys.executable, __file__, "--side", side, "--max-tokens", str(max_tokens), "--reps", str(reps)],
         capture_output=True, text=True, cwd=ROOT,
     )
     if out.returncode != 0:
@@ -150,30 +153,34 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--reps", type=int, default=3, help="timed generations per process")
     parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(SIDES[args.side](args.max_tokens)))
+        print(json.dumps(SIDES[args.side](args.max_tokens, args.reps)))
         return
     rates: dict[str, list[float]] = {side: [] for side in SIDES}
+    paired: list[float] = []  # TUI / raw within a round: the two ran minutes apart at most
     for i in range(args.rounds):
-        raw = run_side("raw", args.max_tokens)
-        engine = run_side("engine", args.max_tokens)
-        tui = run_side("tui", args.max_tokens)
+        raw = run_side("raw", args.max_tokens, args.reps)
+        engine = run_side("engine", args.max_tokens, args.reps)
+        tui = run_side("tui", args.max_tokens, args.reps)
         # greedy decoding: the TUI must have produced the same answer, so the token counts are equal
         assert tui["text"].strip() == raw["text"].strip(), "the TUI and raw runs generated different text"
         assert engine["tokens"] == raw["tokens"], "the engine and raw runs generated different lengths"
         n = raw["tokens"]
         for side, result in (("raw", raw), ("engine", engine), ("tui", tui)):
-            rates[side].append(n / result["seconds"])
-        print(f"round {i + 1}: {n} tokens | raw {rates['raw'][-1]:.1f} tok/s | engine {rates['engine'][-1]:.1f}"
-              f" | tui {rates['tui'][-1]:.1f}", flush=True)
+            rates[side].extend(n / seconds for seconds in result["seconds"])
+        round_rate = {side: median(rates[side][-args.reps:]) for side in SIDES}
+        paired.append(round_rate["tui"] / round_rate["raw"])
+        print(f"round {i + 1}: {n} tokens x {args.reps} | raw {round_rate['raw']:.1f} tok/s | engine "
+              f"{round_rate['engine']:.1f} | tui {round_rate['tui']:.1f} | tui/raw {paired[-1]:.3f}", flush=True)
     raw, engine, tui = (median(rates[s]) for s in ("raw", "engine", "tui"))
-    print(f"raw llama-cpp-python: {raw:.1f} tok/s (median)")
+    print(f"raw llama-cpp-python: {raw:.1f} tok/s (median of {len(rates['raw'])})")
     print(f"thau engine, no UI:   {engine:.1f} tok/s (median)  ratio {engine / raw:.3f}")
     print(f"thau TUI:             {tui:.1f} tok/s (median)")
     print(f"streaming overhead ratio (TUI / raw): {tui / raw:.3f}  (goal >= 0.97)")
-
+    print(f"  median of the per-round ratios:     {median(paired):.3f}")
 
 if __name__ == "__main__":
     main()

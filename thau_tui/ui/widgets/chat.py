@@ -183,11 +183,9 @@ class AssistantMessage(Widget):
         """The height that puts the question just before this message at the top of the
         chat and this message below it to the bottom (0: no question just before it)."""
         chat = self.parent
-        if self._released or not isinstance(chat, ChatView):
+        if self._released or not isinstance(chat, ChatView) or chat._last_answer() is not self:
             return 0
-        children = list(chat.children)
-        at = children.index(self) if self in children else 0
-        question = children[at - 1] if at > 0 else None
+        question = chat.children[-2] if len(chat.children) > 1 else None
         if not isinstance(question, UserMessage) or not question.virtual_region:
             return 0
         above = self.virtual_region.y - question.virtual_region.y  # the question and the gap
@@ -266,13 +264,18 @@ class ChatView(VerticalScroll):
         # ask for their own layout.
         return super()._size_updated(size, virtual_size, container_size, layout=False)
 
+    def _last_answer(self) -> AssistantMessage | None:
+        """The answer at the end of the chat: the only one that may keep room below it."""
+        last = self.children[-1] if self.children else None
+        return last if isinstance(last, AssistantMessage) else None
+
     def on_resize(self) -> None:
-        for message in self.query_children(AssistantMessage):
+        if (message := self._last_answer()) is not None:
             message.refit()
 
     async def add(self, widget: Widget) -> Widget:
-        for message in self.query_children(AssistantMessage):
-            message.release()  # room below an answer is kept only while it is the last thing
+        if (message := self._last_answer()) is not None:
+            message.release()  # something comes after it now
         await self.mount(widget)
         self.anchor()
         return widget
