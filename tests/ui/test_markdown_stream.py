@@ -179,19 +179,25 @@ class Chat(App):
         yield ChatView()
 
 
-async def test_a_frame_lays_out_only_when_the_line_count_changes(monkeypatch):
+@pytest.fixture
+def layouts(monkeypatch) -> list:
+    """One entry per screen layout from now on (a spy that calls through)."""
     from textual.screen import Screen
 
-    from thau_tui.ui.widgets.chat import ChatView
-
-    layouts = []
+    seen: list = []
     real = Screen._refresh_layout
 
     def counting(self, *args, **kwargs):
-        layouts.append(1)
+        seen.append(1)
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Screen, "_refresh_layout", counting)
+    return seen
+
+
+async def test_a_frame_lays_out_only_when_the_line_count_changes(layouts):
+    from thau_tui.ui.widgets.chat import ChatView
+
     app = Chat()
     async with app.run_test(size=(60, 12)) as pilot:
         chat = app.query_one(ChatView)
@@ -210,21 +216,11 @@ async def test_a_frame_lays_out_only_when_the_line_count_changes(monkeypatch):
         assert chat.scroll_y == chat.max_scroll_y > 0  # still anchored to the bottom
 
 
-async def test_an_answer_grows_in_place_below_its_question(monkeypatch):
+async def test_an_answer_grows_in_place_below_its_question(layouts):
     # While it streams, the answer keeps the room from its question (at the top of the
     # chat) to the bottom: text fills it with no layout and nothing on screen moves.
-    from textual.screen import Screen
-
     from thau_tui.ui.widgets.chat import ChatView, NoteMessage, UserMessage
 
-    layouts = []
-    real = Screen._refresh_layout
-
-    def counting(self, *args, **kwargs):
-        layouts.append(1)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counting)
     app = Chat()
     async with app.run_test(size=(60, 20)) as pilot:
         chat = app.query_one(ChatView)
