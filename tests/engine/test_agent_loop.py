@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -229,7 +230,17 @@ async def test_text_is_handed_over_in_batches_when_asked(tmp_path):
     backend.delay = 0.004
     per_piece = [e for e in await run(agent, agent.new_session(), "hi") if isinstance(e, TextDelta)]
     agent.text_batch_s = 0.05
-    batched = [e for e in await run(agent, agent.new_session(), "hi") if isinstance(e, TextDelta)]
+    batched, seen = [], []  # the deltas, and when each arrived
+    started = time.monotonic()
+    async for event in agent.run_turn(agent.new_session(), "hi"):
+        if isinstance(event, TextDelta):
+            batched.append(event)
+            seen.append(time.monotonic() - started)
     assert "".join(e.text for e in batched) == "".join(e.text for e in per_piece) == reply
     # ~0.4 s of text in 50 ms batches: about 8 hand-overs instead of about 100
     assert len(batched) <= 15 < len(per_piece)
+    # the first piece is not held back for a batch: it is the first token the user sees
+    assert len(batched[0].text) == 3 and seen[0] < 0.045
+    # later batches are at least text_batch_s apart (a little timer slack allowed), but
+    # the last one: the end of the generation hands over what is left at once
+    assert min(b - a for a, b in zip(seen, seen[1:-1])) > 0.04

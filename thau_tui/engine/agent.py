@@ -8,6 +8,7 @@ and awaits the user's decisions, so the UI's event loop never blocks on them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 import time
@@ -237,25 +238,25 @@ class Agent:
         tools = self.registry.tools()
         pending: list[str] = []  # text from the model thread not yet handed to the loop
         lock = threading.Lock()
+        last_drain = [0.0]  # when text was last handed over (time.monotonic)
 
         def drain() -> None:
+            last_drain[0] = time.monotonic()
             with lock:
                 text = "".join(pending)
                 pending.clear()
             if text:
                 queue.put_nowait(TextDelta(text))
 
-        def drain_later() -> None:
-            loop.call_later(self.text_batch_s, drain)
-
         def on_text(text: str) -> None:
-            # Wake the event loop once per batch, not once per token: tokens gather here
-            # until the drain text_batch_s after the first of them (or while the loop is busy).
+            # Wake the event loop once per batch, not once per token: the first text goes
+            # at once, later text at most every text_batch_s (tokens gather here meanwhile).
             with lock:
                 wake = not pending
                 pending.append(text)
             if wake:
-                loop.call_soon_threadsafe(drain_later if self.text_batch_s > 0 else drain)
+                wait = last_drain[0] + self.text_batch_s - time.monotonic()
+                loop.call_soon_threadsafe(drain if wait <= 0 else functools.partial(loop.call_later, wait, drain))
 
         def work() -> None:
             try:

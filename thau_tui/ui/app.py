@@ -21,6 +21,7 @@ from ..engine.store import Store
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .commands import SlashCommands, ThauCommands
+from .rows import RowScreen
 from .turn import TurnView
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
 from .widgets.prompt_input import PromptInput
@@ -80,7 +81,7 @@ class ThauApp(SlashCommands, App):
         self.registry = build_registry()
         self.approvals = ApprovalBook(approvals_path(), self.config.tools.policy)
         self.agent = Agent(self.config, self.registry, approvals=self.approvals, store=self.store, backend=backend,
-                           text_batch_s=0.5 / self.config.ui.render_hz)
+                           text_batch_s=1 / self.config.ui.render_hz)  # one hand-over per frame
         self.session: ChatSession = None  # type: ignore[assignment]
         self._resume, self._load_model, self._watch = resume, load_model, watch
         self.training_run = None  # a TrainingRun that outlives its screen
@@ -90,6 +91,9 @@ class ThauApp(SlashCommands, App):
         self.plugins = None
         if self.config.ui.keys:
             self.set_keymap(self.config.ui.keys)
+
+    def get_default_screen(self) -> RowScreen:
+        return RowScreen(id="_default")  # frames draw only the rows they change
 
     def compose(self) -> ComposeResult:
         from .widgets.image_pane import ImagePane
@@ -199,7 +203,7 @@ class ThauApp(SlashCommands, App):
         model_changed = result.config.model != self.config.model
         self.config = result.config
         self.agent.config = result.config
-        self.agent.text_batch_s = 0.5 / result.config.ui.render_hz
+        self.agent.text_batch_s = 1 / result.config.ui.render_hz
         self.approvals.set_policy(result.config.tools.policy)
         self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 

@@ -1,11 +1,13 @@
 """The chat log: user messages, streamed assistant messages, notes.
 
-An AssistantMessage buffers incoming text and renders it on a timer (config
-ui.render_hz, ~15 Hz), so a fast model costs one render per frame, never layout
-work per token.
+An AssistantMessage draws incoming text at most about ui.render_hz times a second
+(~15 Hz: the engine hands text over at that rate), so a fast model costs one render
+per frame, never layout work per token.
 """
 
 from __future__ import annotations
+
+import time
 
 from textual.containers import VerticalScroll
 from textual.geometry import Region
@@ -42,7 +44,8 @@ class NoteMessage(Static):
 class AssistantMessage(Widget):
     """The model's answer, streamed in batches, drawn incrementally.
 
-    Text is buffered and drawn at most `render_hz` times a second. A top-level
+    Text is drawn when it arrives, but never sooner than 3/4 of a frame (1/render_hz)
+    after the last frame: later text waits for the frame's time. A top-level
     Markdown block (paragraph, list, code block...) cannot change once the next one
     has started, so finished blocks are drawn once and kept as lines; in a growing
     list, so are the finished items. Each frame draws only the last block or item,
@@ -64,8 +67,9 @@ class AssistantMessage(Widget):
         super().__init__()
         self.text = text
         self._dirty = False
-        self._timer = None
+        self._timer = None  # a frame to come, when text came too soon after the last one
         self._interval = 1.0 / render_hz
+        self._last_frame = 0.0  # time.monotonic() of the last frame
         self._final = bool(text)  # a stored message: render it whole
         self._width = 0  # the width the lines below were made for
         self._frozen_at = 0  # self.text[:_frozen_at] is rendered into _frozen
@@ -81,25 +85,44 @@ class AssistantMessage(Widget):
         self._released = False
 
     def on_mount(self) -> None:
-        self._timer = self.set_interval(self._interval, self._flush, pause=True)
+        if self._dirty:
+            self._schedule()
+
+    def on_resize(self) -> None:
+        if self._dirty and self._timer is None:  # a frame waited for the first layout
+            self._schedule()
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def append_text(self, text: str) -> None:
-        """Queue text; it reaches the screen at the next frame."""
+        """Add text. It is drawn at once if the last frame is a frame interval old (the
+        engine hands text over at about the frame rate, so that is the usual case: one
+        burst of work per frame); otherwise when the interval is up."""
         self.text += text
         self._dirty = True
-        if self._timer is not None:
-            self._timer.resume()
+        if self._timer is None and self.is_attached:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        wait = self._last_frame + self._interval - time.monotonic()
+        if wait <= self._interval / 4:  # a hand-over a little early still draws now
+            self._flush()
+        else:
+            self._timer = self.set_timer(wait, self._flush)
 
     def _flush(self) -> None:
+        self._timer = None
         if not self._dirty:
-            if self._timer is not None:
-                self._timer.pause()
             return
         self._dirty = False
+        self._last_frame = time.monotonic()
         self._redraw()
 
     async def finish(self) -> None:
-        """Stop the timer and render the whole text once."""
+        """Draw the whole text once; nothing is drawn after this but on a resize."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
@@ -216,7 +239,8 @@ class AssistantMessage(Widget):
     def _redraw(self) -> None:
         before, height = self._lines, self._height()
         width = self.content_size.width
-        if width <= 0:  # not laid out yet: the layout pass renders it
+        if width <= 0:  # not laid out yet: the layout pass renders it, then on_resize
+            self._dirty = True  # draws again (the question's place is known by then)
             self.refresh(layout=True)
             return
         if self._room is None:  # laid out once: the question's place is known
