@@ -262,6 +262,7 @@ class ThauApp(SlashCommands, App):
         shared = self._fit_threads()
         self.turn_running = True
         self.status.activity = "thinking on 1 thread while training runs…" if shared else "thinking…"
+        self.query_one(PromptInput).cursor_blink = False  # a blink repaints the prompt: not while streaming
         return self.run_worker(self._run_turn(text), group="turn", exclusive=True, exit_on_error=False)
 
     def _fit_threads(self) -> bool:
@@ -276,20 +277,22 @@ class ThauApp(SlashCommands, App):
         return shared
 
     async def _run_turn(self, text: str) -> None:
-        await self.chat.add(UserMessage(text))
-        await self._render_events(self.agent.run_turn(self.session, text))
+        view = TurnView(self, self.chat)
+        await view.ask(text)
+        await self._render_events(self.agent.run_turn(self.session, text), view)
         self.sub_title = self.session.title
         self.query_one(SessionsPanel).refresh_list()
 
-    async def _render_events(self, events) -> None:
+    async def _render_events(self, events, view: TurnView | None = None) -> None:
         """Render an engine event stream into the chat; the turn ends however it ends."""
-        view = TurnView(self, self.chat)
+        view = view or TurnView(self, self.chat)
         try:
             async for event in events:
                 await view.handle(event)
         finally:
             self.turn_running = False
             self.status.activity = ""
+            self.query_one(PromptInput).cursor_blink = True
 
     def show_stats(self, stats: TurnStats) -> None:
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s"

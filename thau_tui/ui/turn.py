@@ -19,7 +19,7 @@ from ..engine.events import (
     TurnDone,
 )
 from ..tools.base import ToolCall
-from .widgets.chat import AssistantMessage, ChatView, NoteMessage
+from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
 
 if TYPE_CHECKING:
     from .app import ThauApp
@@ -34,6 +34,12 @@ class TurnView:
         self.assistant: AssistantMessage | None = None
         self.cards: dict[str, object] = {}
         self.text = ""
+
+    async def ask(self, text: str) -> None:
+        """Show the question, and below it the answer's place, before any text comes:
+        the question goes to the top of the chat at once, in one layout."""
+        self.assistant = AssistantMessage(render_hz=self.app.config.ui.render_hz)
+        await self.chat.add(UserMessage(text), self.assistant)
 
     async def _assistant(self) -> AssistantMessage:
         if self.assistant is None:

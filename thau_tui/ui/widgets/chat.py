@@ -89,6 +89,10 @@ class AssistantMessage(Widget):
             self._schedule()
 
     def on_resize(self) -> None:
+        if self._room is None and not self._final:  # laid out: the question's place is known
+            self._room = self._measure_room()
+            if self._room > len(self._lines):
+                self.refresh(layout=True)
         if self._dirty and self._timer is None:  # a frame waited for the first layout
             self._schedule()
 
@@ -298,12 +302,13 @@ class ChatView(VerticalScroll):
         if (message := self._last_answer()) is not None:
             message.refit()
 
-    async def add(self, widget: Widget) -> Widget:
+    async def add(self, *widgets: Widget) -> Widget:
+        """Mount widgets at the end (in one layout); returns the last."""
         if (message := self._last_answer()) is not None:
             message.release()  # something comes after it now
-        await self.mount(widget)
+        await self.mount(*widgets)
         self.anchor()
-        return widget
+        return widgets[-1]
 
     async def clear(self) -> None:
         await self.remove_children()
