@@ -195,25 +195,37 @@ def layouts(monkeypatch) -> list:
     return seen
 
 
-async def test_a_frame_lays_out_only_when_the_line_count_changes(layouts):
+async def test_an_answer_longer_than_the_view_lays_out_once_a_step_not_once_a_line(layouts):
     from thau_tui.ui.widgets.chat import ChatView
 
     app = Chat()
     async with app.run_test(size=(60, 12)) as pilot:
         chat = app.query_one(ChatView)
         message = await chat.add(AssistantMessage("", render_hz=30))
-        message.append_text("Lines that overflow the view.\n\n" * 8 + "Last")  # the chat scrolls
+        await pilot.pause()  # laid out, waiting for text
+        message.append_text("Lines that overflow the view.\n\n" * 8 + "Last")  # 17 lines: it scrolls
         await pilot.pause(0.2)
-        height = message.size.height
+        step = chat.scrollable_content_region.height // 4
+        assert step == 3 and message.size.height == len(message._lines) + step  # room for 3 more lines
+
+        def last_line_shown() -> bool:
+            return message.virtual_region.y + len(message._lines) <= chat.scroll_y + chat.scrollable_content_region.height
+
+        assert chat.scroll_y == chat.max_scroll_y > 0 and last_line_shown()
         layouts.clear()
         message.append_text(" words")  # same line count: a repaint, no layout
         await pilot.pause(0.2)
-        assert message.size.height == height and layouts == []
-        message.append_text("\n\nA new paragraph.")  # two more lines: one layout, not two
+        assert layouts == []
+        message.append_text("\n\nA new paragraph.")  # two more lines, in the step's room: no layout
         await pilot.pause(0.2)
-        assert message.size.height == height + 2
-        assert len(layouts) == 1
-        assert chat.scroll_y == chat.max_scroll_y > 0  # still anchored to the bottom
+        assert layouts == [] and last_line_shown() and "A new paragraph." in plain(message._lines)[-1]
+        message.append_text("\n\nAnd one more.")  # past the room: one layout, a step more room
+        await pilot.pause(0.2)
+        assert len(layouts) == 1 and message.size.height == len(message._lines) + step
+        assert chat.scroll_y == chat.max_scroll_y and last_line_shown()  # still anchored to the bottom
+        await message.finish()  # the last frame draws the whole text; the room stays
+        await pilot.pause(0.1)
+        assert message.size.height == len(message._lines) + step and len(layouts) == 1
 
 
 async def test_an_answer_grows_in_place_below_its_question(layouts):
@@ -243,9 +255,10 @@ async def test_an_answer_grows_in_place_below_its_question(layouts):
         await pilot.pause(0.2)
         view = chat.scrollable_content_region
         assert question.region.y == view.y and message.region.bottom == view.bottom
-        message.append_text("\n\nLine.\n\nLine." * 8)  # past the room: it grows, anchored
+        message.append_text("\n\nLine.\n\nLine." * 8)  # past the room: it grows by a step, anchored
         await pilot.pause(0.2)
-        assert message.size.height == len(message._lines) > view.height
+        assert len(message._lines) > view.height
+        assert message.size.height == len(message._lines) + view.height // 4
         assert chat.scroll_y == chat.max_scroll_y
         await message.finish()
         await chat.add(NoteMessage("stopped", "warning"))  # something after it: room given back

@@ -219,6 +219,10 @@ class AssistantMessage(Widget):
         above = self.virtual_region.y - question.virtual_region.y  # the question and the gap
         return max(0, chat.scrollable_content_region.height - above)
 
+    def _step(self) -> int:
+        chat = self.parent
+        return max(1, chat.scrollable_content_region.height // 4) if isinstance(chat, ChatView) else 0
+
     def _height(self) -> int:
         return max(len(self._lines), self._room or 0)
 
@@ -251,6 +255,10 @@ class AssistantMessage(Widget):
             self._room = self._measure_room()
         self._update_lines(width)
         after = self._lines
+        if len(after) > height and not (self._final or self._released):
+            # Outgrew its place: take a quarter of the view more, so the next lines come
+            # with no layout (a layout per new line costs more the longer the chat).
+            self._room = len(after) + self._step()
         if self._height() != height:  # taller: lay out (the anchored chat scrolls)
             self.refresh(layout=True)
             return
