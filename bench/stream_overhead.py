@@ -7,7 +7,8 @@ and renders every token. Each process warms up once, then times a generation wit
 the KV cache cleared, so both read the whole prompt, --reps times. Processes
 alternate, and the medians are compared (and, as a check against drift on a shared
 machine, the median of each round's TUI / raw). The engine alone (Agent.run_turn, no screen) is timed too, to
-show where any loss comes from. Goal: >= 0.97.
+show where any loss comes from. The TUI's process also times raw llama-cpp-python on the
+app's own model just before each answer, for pairs seconds apart. Goal: >= 0.97.
 """
 
 from __future__ import annotations
@@ -104,36 +105,58 @@ def engine_side(max_tokens: int, reps: int) -> dict:
 
 
 def tui_side(max_tokens: int, reps: int) -> dict:
-    """The real app, headless: it loads the model, streams into the chat, stores the reply."""
+    """The real app, headless: it loads the model, streams into the chat, stores the reply.
+
+    Before each answer, the same process also times a plain create_completion stream on
+    the app's own model (the UI idle meanwhile): a raw figure taken seconds, not
+    minutes, from the TUI's, for a paired ratio that the machine's drift moves less."""
     import tempfile
     from pathlib import Path
 
     from thau_tui.config import ConfigResult
+    from thau_tui.engine.backend import MODEL_THREAD
     from thau_tui.engine.store import Store
     from thau_tui.ui.app import ThauApp
 
     store = Store(Path(tempfile.mkdtemp()) / "db")
-    app = ThauApp(ConfigResult(config(max_tokens), None), store=store, watch=False)
+    cfg = config(max_tokens)
+    app = ThauApp(ConfigResult(cfg, None), store=store, watch=False)
+    g = cfg.generation
 
-    async def drive() -> tuple[str, list[float]]:
+    def raw(tokens) -> tuple[str, float]:
+        llm = app.agent.backend.llm
+        llm.reset()
+        started = time.perf_counter()
+        text = "".join(chunk["choices"][0]["text"] for chunk in llm.create_completion(
+            prompt=tokens, max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p,
+            top_k=g.top_k, repeat_penalty=g.repeat_penalty, stream=True,
+        ))
+        return text, time.perf_counter() - started
+
+    async def drive() -> tuple[str, list[float], list[float], str]:
         async with app.run_test(size=(120, 40)) as pilot:
             while app.agent.backend is None:
                 await pilot.pause(0.05)
             for name in app.registry.names():  # the same prompt as the raw side: no tool block
                 app.registry.unregister(name)
+            session = app.agent.new_session()
+            session.messages.append({"role": "user", "content": QUESTION})
+            tokens = app.agent.backend.tokenize(app.agent.render_prompt(session))
             await app.send(QUESTION).wait()  # warm-up
-            times = []
+            times, raw_times = [], []
             for _ in range(reps):  # each in a new chat, as a user asks a first question
+                raw_text, seconds = MODEL_THREAD.call(raw, tokens)  # the model's own thread
+                raw_times.append(seconds)
                 await app.action_new_chat()
                 app.agent.backend.llm.reset()
                 await pilot.pause()
                 started = time.perf_counter()
                 await app.send(QUESTION).wait()
                 times.append(time.perf_counter() - started)
-            return store.messages(app.session.id)[-1]["content"], times
+            return store.messages(app.session.id)[-1]["content"], times, raw_times, raw_text
 
-    text, times = asyncio.run(drive())
-    return {"text": text, "seconds": times}
+    text, times, raw_times, raw_text = asyncio.run(drive())
+    return {"text": text, "seconds": times, "raw_seconds": raw_times, "raw_text": raw_text}
 
 
 SIDES = {"raw": raw_side, "engine": engine_side, "tui": tui_side}
@@ -161,6 +184,7 @@ def main() -> None:
         return
     rates: dict[str, list[float]] = {side: [] for side in SIDES}
     paired: list[float] = []  # TUI / raw within a round: the two ran minutes apart at most
+    close: list[float] = []  # TUI / raw in the TUI's process, each pair seconds apart
     for i in range(args.rounds):
         raw = run_side("raw", args.max_tokens, args.reps)
         engine = run_side("engine", args.max_tokens, args.reps)
@@ -168,7 +192,9 @@ def main() -> None:
         # greedy decoding: the TUI must have produced the same answer, so the token counts are equal
         assert tui["text"].strip() == raw["text"].strip(), "the TUI and raw runs generated different text"
         assert engine["tokens"] == raw["tokens"], "the engine and raw runs generated different lengths"
+        assert tui["raw_text"].strip() == raw["text"].strip(), "the in-process raw run generated different text"
         n = raw["tokens"]
+        close.extend(r / t for r, t in zip(tui["raw_seconds"], tui["seconds"]))
         for side, result in (("raw", raw), ("engine", engine), ("tui", tui)):
             rates[side].extend(n / seconds for seconds in result["seconds"])
         round_rate = {side: median(rates[side][-args.reps:]) for side in SIDES}
@@ -181,6 +207,8 @@ def main() -> None:
     print(f"thau TUI:             {tui:.1f} tok/s (median)")
     print(f"streaming overhead ratio (TUI / raw): {tui / raw:.3f}  (goal >= 0.97)")
     print(f"  median of the per-round ratios:     {median(paired):.3f}")
+    print(f"  paired in the TUI's process:        {median(close):.3f}  (median of {len(close)} pairs, "
+          "raw on the app's model seconds before each answer)")
 
 if __name__ == "__main__":
     main()
