@@ -70,22 +70,22 @@ async def test_escape_stops_generation_and_keeps_the_text(tmp_path, real_backend
 async def test_the_question_goes_to_the_top_before_the_answer_starts(tmp_path):
     from thau_tui.ui.widgets.prompt_input import PromptInput
 
-    # the first piece of the answer comes after 0.8 s (a long prompt being read)
-    app = make_app(tmp_path, ScriptedBackend(["Earlier answer.", "The answer."], chunk=100, delay=0.8))
+    # each answer comes in one piece, 2 s after the turn starts (a long prompt being read)
+    app = make_app(tmp_path, ScriptedBackend(["Earlier answer.", "The answer."], chunk=100, delay=2.0))
     async with app.run_test(size=(80, 24)) as pilot:
         await type_and_send(pilot, "an earlier question")
-        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        await wait_until(pilot, lambda: not app.turn_running, timeout=20)
         prompt = app.query_one(PromptInput)
         assert prompt.cursor_blink
         await type_and_send(pilot, "the question")
-        await pilot.pause(0.4)
+        await wait_until(pilot, lambda: len(app.query(UserMessage)) == 2 and app.query(AssistantMessage).last()._room)
         question, answer = app.query(UserMessage).last(), app.query(AssistantMessage).last()
         view = app.chat.scrollable_content_region
         assert answer.text == ""  # nothing generated yet...
         assert question.region.y == view.y  # ...and the question is at the top already,
         assert answer.region.bottom == view.bottom  # with the answer's place below it
         assert not prompt.cursor_blink  # a steady cursor while the model writes
-        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        await wait_until(pilot, lambda: not app.turn_running, timeout=20)
         assert answer.text == "The answer." and question.region.y == view.y
         assert prompt.cursor_blink
         assert len(app.query(AssistantMessage)) == 2
