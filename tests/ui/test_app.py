@@ -91,6 +91,30 @@ async def test_the_question_goes_to_the_top_before_the_answer_starts(tmp_path):
         assert len(app.query(AssistantMessage)) == 2
 
 
+async def test_the_heap_is_frozen_when_the_model_is_ready_and_a_replaced_model_is_freed(tmp_path):
+    import gc
+    import weakref
+
+    old = ScriptedBackend(["Hello."])
+    old.myself = old  # a reference cycle: only the cyclic collector can free it
+    gone = weakref.ref(old)
+    app = make_app(tmp_path, old)
+    del old
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            frozen = gc.get_freeze_count()
+            assert frozen > 10_000  # modules, the app and the model stay out of collections
+            await type_and_send(pilot, "hi")
+            await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+            app.agent.backend = None  # what /model does before the new model comes
+            app.post_message(app.ModelLoaded(ScriptedBackend(["Hi."]), 0.1))
+            await wait_until(pilot, lambda: app.agent.backend is not None)
+            assert gone() is None  # the old model was not kept frozen
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()  # the other tests run with a plain collector
+
+
 async def test_sessions_resume_after_restart(tmp_path):
     first = make_app(tmp_path, ScriptedBackend(["Remember the word pineapple."]))
     async with first.run_test() as pilot:
