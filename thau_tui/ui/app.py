@@ -196,7 +196,7 @@ class ThauApp(SlashCommands, App):
     def _freeze_heap() -> None:
         """Keep what is loaded by now (modules, the app, the model) out of Python's cyclic
         garbage collections: a full one walked all of it, 45-60 ms with the GIL held (a
-        stall for the model thread too, about once every 3 answers); after this, under
+        stall for the model thread too, once every few answers); after this, under
         20 ms. Unfrozen first, so that whatever a previous model left behind is freed."""
         gc.unfreeze()
         gc.collect()
