@@ -7,9 +7,11 @@ keeps the changed rows. While an answer streams, a frame changes one or two rows
 time per frame (bench/stream_overhead.py; README, "Streaming"), CPU that the model
 needs on a small machine.
 
-RowCompositor draws the same widgets over the changed rows only. Every frame it makes
-is the one Textual's own compositor makes (tests/ui/test_rows.py checks this on the real
-chat, row by row), and a full update is Textual's own code. It overrides one private
+RowCompositor draws the same widgets over the changed rows only, and stops at the first
+widget that covers the whole change: the widgets behind it (the chat, the screen) would
+be drawn and then hidden. Every frame it makes is the one Textual's own compositor
+makes (tests/ui/test_rows.py checks this on the real chat, row by row, for the columns
+an update writes), and a full update is Textual's own code. It overrides one private
 method of Textual's compositor; if that method is not there (another Textual), the
 screen keeps Textual's compositor.
 """
@@ -35,7 +37,8 @@ class RowCompositor(Compositor):
         if not crop:  # a full update: Textual's own
             yield from super()._get_renders(crop)
             return
-        for widget, (region, clip) in self.visible_widgets.items():
+        covers = Region.contains_region
+        for widget, (region, clip) in self.visible_widgets.items():  # front to back
             if not crop.overlaps(clip):
                 continue
             visible = region.intersection(clip)
@@ -47,6 +50,8 @@ class RowCompositor(Compositor):
             yield rows, rows, widget.render_lines(
                 Region(rows.x - region.x, rows.y - region.y, rows.width, rows.height)
             )
+            if covers(visible, crop):  # what lies behind is hidden wherever the update writes
+                return
 
 
 class RowScreen(Screen):
