@@ -21,7 +21,18 @@ from .markdown_stream import (
 )
 
 
-class UserMessage(Static):
+class _OneLayout:
+    """For a message, which never scrolls: its virtual size is its size.
+
+    Textual lays the whole screen out a second time when a widget's virtual size changes
+    during a layout (it may scroll); a message stores it without that second pass, so a
+    new message or a new width costs one layout, not two."""
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
+class UserMessage(_OneLayout, Static):
     """What the user typed."""
 
     DEFAULT_CLASSES = "message user-message"
@@ -31,7 +42,7 @@ class UserMessage(Static):
         self.text = text
 
 
-class NoteMessage(Static):
+class NoteMessage(_OneLayout, Static):
     """A line from thau itself: an error, a stop, a tool result from a resumed chat."""
 
     DEFAULT_CLASSES = "message note"
@@ -41,7 +52,7 @@ class NoteMessage(Static):
         self.add_class(f"note-{kind}")
 
 
-class AssistantMessage(Widget):
+class AssistantMessage(_OneLayout, Widget):
     """The model's answer, streamed in batches, drawn incrementally.
 
     Text is drawn when it arrives, but never sooner than 3/4 of a frame (1/render_hz)
@@ -271,12 +282,6 @@ class AssistantMessage(Widget):
         if first < changed:
             self.refresh(Region(0, first, width, changed - first))
 
-    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
-        # Textual lays the whole screen out a second time when a widget's virtual size
-        # changes during a layout; this widget does not scroll, so its virtual size is
-        # only its size: store it without that second pass (one layout per new line).
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
-
     def get_content_height(self, container, viewport, width: int) -> int:
         # New text waits for the next frame (_flush); only a new width renders here.
         if width != self._width:
@@ -298,7 +303,7 @@ class ChatView(VerticalScroll):
     can_focus = False
 
     def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
-        # As AssistantMessage._size_updated: the layout that measured the new virtual
+        # As _OneLayout._size_updated: the layout that measured the new virtual
         # size has already scrolled the anchored view; scrollbars that appear or go still
         # ask for their own layout.
         return super()._size_updated(size, virtual_size, container_size, layout=False)
