@@ -12,7 +12,8 @@ from rich.markdown import Markdown as RichMarkdown
 from textual.visual import Visual, visualize
 
 from thau_tui.ui.widgets.chat import AssistantMessage
-from thau_tui.ui.widgets.markdown_stream import top_level_blocks
+from thau_tui.ui.widgets import markdown_stream
+from thau_tui.ui.widgets.markdown_stream import BLOCKS, BlockScan, list_items, top_level_blocks
 
 ANSWER = """# How a refrigerator works
 
@@ -170,6 +171,34 @@ def test_top_level_blocks_find_where_blocks_start():
     blocks = top_level_blocks(text)
     assert [kind for _, kind in blocks] == ["heading_open", "paragraph_open", "bullet_list_open", "fence"]
     assert [text[at:at + 3] for at, _ in blocks] == ["# T", "A p", "- a", "```"]
+
+
+# Lists whose structure turns on the next characters, for the list scan.
+LISTS = {
+    "long-list": LONG_LIST.split("\n\n", 1)[1],  # the list alone: what is left once "Steps:" is frozen
+    "turns": "- a\n- b\n- - -\n- c\n* d\n* e\n\n1. one\n2) two\n3) three\n\nafter\n- f\nlazy line\n- g",
+    "nested": "7. seven\n\n   - in\n   - in two\n\n       code in an item\n\n8. eight\n   ```\n   1. not an item\n   ```\n9. nine\n---\n- h",
+    "interrupt": "Para\n2. not a list\n1. a list\n   2. nested?\n10. ten\n> quote\n- i\n  > quoted\n- j\n\n\n- k",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_the_list_scan_finds_what_a_whole_parse_finds(name, monkeypatch):
+    text = LISTS[name]
+    parsed: list[int] = []  # the length of each text the scan parses
+    parse = BLOCKS.parse
+    monkeypatch.setattr(markdown_stream.BLOCKS, "parse", lambda src, env=None: parsed.append(len(src)) or parse(src, env))
+    scan = BlockScan()
+    for end in range(1, len(text) + 1):  # one character at a time, as a stream may come
+        part = text[:end]
+        tokens = parse(part)
+        blocks = top_level_blocks(part, tokens)
+        expected = list_items(part, tokens) if len(blocks) == 1 else None
+        got_blocks, got = scan.scan(part)
+        assert got == expected, repr(part)
+        assert got_blocks == blocks or (got is not None and got_blocks == [(0, got[0])] == blocks[:1]), repr(part)
+    if name == "long-list":  # once the list is long, a frame parses its last item, not the list
+        assert max(parsed[-50:]) * 4 < len(text)
 
 
 class Chat(App):

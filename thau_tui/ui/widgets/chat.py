@@ -17,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from .markdown_stream import (
-    BLOCKS, REFERENCE, StreamMarkdown, gap, line_offsets, normalize, top_level_blocks,
+    REFERENCE, BlockScan, StreamMarkdown, gap, normalize,
 )
 
 
@@ -90,6 +90,7 @@ class AssistantMessage(_OneLayout, Widget):
         self._last: str | None = None  # the type of the last frozen block
         self._items: dict = {}  # drawn list items of the last block (StreamMarkdown)
         self._list: tuple = ()  # the last block is a list: (key, lines) of its finished items
+        self._scan = BlockScan()  # where the blocks (and a list's items) of the unfrozen text start
         self._lines: list[Strip] = []
         # While it streams below the user's question, the message takes the chat's
         # height (the question at the top, the answer filling the rest): the text then
@@ -169,8 +170,7 @@ class AssistantMessage(_OneLayout, Widget):
             self._frozen_at, self._frozen, self._last, self._list = 0, [], None, ()
             return
         rest = source[self._frozen_at:]
-        tokens = BLOCKS.parse(rest)  # block structure only: inline parsing is for drawing
-        blocks = top_level_blocks(rest, tokens)
+        blocks, items = self._scan.scan(rest)  # block structure only: inline parsing is for drawing
         # All but the last block are done once the last one's first line is whole ("5"
         # alone is a paragraph; "5. " continues the list before it): draw them, keep the lines.
         if len(blocks) > 1 and "\n" in rest[blocks[-1][0]:]:
@@ -181,8 +181,9 @@ class AssistantMessage(_OneLayout, Widget):
             self._frozen = self._frozen + lines
             self._last = blocks[-2][1]
             self._frozen_at += cut
-            rest, tokens, blocks = rest[cut:], BLOCKS.parse(rest[cut:]), blocks[-1:]
-        tail = self._list_lines(rest, tokens, width) if len(blocks) == 1 else None
+            rest = rest[cut:]
+            blocks, items = self._scan.scan(rest)
+        tail = self._list_lines(rest, items, width) if items else None
         if tail is None:
             self._list = ()
             tail, self._items = self._draw(rest, width)  # keep only the items still there
@@ -190,21 +191,19 @@ class AssistantMessage(_OneLayout, Widget):
             tail.insert(0, Strip([]))
         self._lines = self._frozen + tail
 
-    def _list_lines(self, rest: str, tokens, width: int) -> list[Strip] | None:
-        """When `rest` is one block, a list: its lines, with finished items drawn once and kept.
+    def _list_lines(self, rest: str, items: tuple[str, int, list[int]], width: int) -> list[Strip] | None:
+        """When `rest` is one block, a list (`items`: BlockScan's): its lines, with finished
+        items drawn once and kept.
 
         rich draws each item on its own, so the items before the last one keep their
         lines until the list's number width changes (item 9 -> 10)."""
-        if not tokens or tokens[0].type not in ("bullet_list_open", "ordered_list_open"):
-            return None
-        starts = [token.map[0] for token in tokens if token.type == "list_item_open" and token.level == 1]
-        last_item = line_offsets(rest)[starts[-1]]
+        _, start, starts = items
+        last_item = starts[-1]
         # The last item is settled once its first line is whole or has a letter or digit in
         # it: until then "- -" may still become "- - -", a rule that ends the list.
         first_line = rest[last_item:].split("\n", 1)
         if len(starts) < 2 or (len(first_line) == 1 and not any(c.isalnum() for c in first_line[0])):
             return None
-        start = int(tokens[0].attrs.get("start", 1))
         last_number = start + len(starts)  # what rich.markdown gives the whole list
         key = (self._frozen_at, len(starts), len(str(last_number)))
         if not self._list or self._list[0] != key:

@@ -60,6 +60,47 @@ def top_level_blocks(text: str, tokens: list[Token] | None = None) -> list[tuple
     return blocks
 
 
+def list_items(text: str, tokens: list[Token]) -> tuple[str, int, list[int]] | None:
+    """When `text` (normalized) begins with a list: its type, its first number, and the
+    character offset at which each of its items starts."""
+    if not tokens or tokens[0].type not in ("bullet_list_open", "ordered_list_open"):
+        return None
+    line_starts = line_offsets(text)
+    starts = [line_starts[token.map[0]] for token in tokens if token.type == "list_item_open" and token.level == 1]
+    return tokens[0].type, int(tokens[0].attrs.get("start", 1)), starts
+
+
+class BlockScan:
+    """The top-level blocks of a growing text, and its items while it is one list.
+
+    Text added to a list cannot move where its items before the last one start (an item
+    runs until the next one begins, and what follows the last item is read the same way
+    whether the list begins there or further up). So while the text grows as one list,
+    only its last item onward is parsed again: a frame costs the length of the last item,
+    not of the whole list (small models often answer in one long list). If that part is
+    no longer one list of the same kind, the whole text is parsed again."""
+
+    def __init__(self) -> None:
+        self._text = ""
+        self._list: tuple[str, int, list[int]] | None = None
+
+    def scan(self, text: str) -> tuple[list[tuple[int, str]], tuple[str, int, list[int]] | None]:
+        """(top-level blocks as top_level_blocks gives them, list_items() when it is one list)."""
+        known, self._list = self._list, None
+        if known is not None and text.startswith(self._text):
+            kind, start, starts = known
+            at = starts[-1]
+            tokens = BLOCKS.parse(text[at:])
+            tail = list_items(text[at:], tokens)
+            if tail is not None and tail[0] == kind and len(top_level_blocks(text[at:], tokens)) == 1:
+                self._text, self._list = text, (kind, start, starts[:-1] + [at + offset for offset in tail[2]])
+                return [(0, kind)], self._list
+        tokens = BLOCKS.parse(text)
+        blocks = top_level_blocks(text, tokens)
+        self._text, self._list = text, list_items(text, tokens) if len(blocks) == 1 else None
+        return blocks, self._list
+
+
 def gap(before: str | None, after: str) -> bool:
     """Whether Rich draws a blank line between a block of type `before` and one of type
     `after` that is drawn on its own (a container with something in it brings its own)."""
