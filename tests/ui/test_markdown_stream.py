@@ -13,7 +13,7 @@ from textual.visual import Visual, visualize
 
 from thau_tui.ui.widgets.chat import AssistantMessage
 from thau_tui.ui.widgets import markdown_stream
-from thau_tui.ui.widgets.markdown_stream import BLOCKS, BlockScan, list_items, top_level_blocks
+from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, list_items, top_level_blocks
 
 ANSWER = """# How a refrigerator works
 
@@ -186,8 +186,8 @@ LISTS = {
 def test_the_list_scan_finds_what_a_whole_parse_finds(name, monkeypatch):
     text = LISTS[name]
     parsed: list[int] = []  # the length of each text the scan parses
-    parse = BLOCKS.parse
-    monkeypatch.setattr(markdown_stream.BLOCKS, "parse", lambda src, env=None: parsed.append(len(src)) or parse(src, env))
+    parse = PARSER.parse
+    monkeypatch.setattr(markdown_stream.PARSER, "parse", lambda src, env=None: parsed.append(len(src)) or parse(src, env))
     scan = BlockScan()
     for end in range(1, len(text) + 1):  # one character at a time, as a stream may come
         part = text[:end]

@@ -170,7 +170,7 @@ class AssistantMessage(_OneLayout, Widget):
             self._frozen_at, self._frozen, self._last, self._list = 0, [], None, ()
             return
         rest = source[self._frozen_at:]
-        blocks, items = self._scan.scan(rest)  # block structure only: inline parsing is for drawing
+        blocks, items = self._scan.scan(rest)  # where blocks start (the draw reuses this parse)
         # All but the last block are done once the last one's first line is whole ("5"
         # alone is a paragraph; "5. " continues the list before it): draw them, keep the lines.
         if len(blocks) > 1 and "\n" in rest[blocks[-1][0]:]:

@@ -17,8 +17,6 @@ from rich.markdown import ListElement, ListItem
 from rich.markdown import Markdown as RichMarkdown
 
 PARSER = MarkdownIt().enable("strikethrough").enable("table")  # the parser rich.markdown builds
-# The same block rules without inline parsing: where blocks and list items start, cheaply.
-BLOCKS = MarkdownIt().enable("strikethrough").enable("table").disable("inline")
 # Rich puts a blank line between two top-level blocks unless the first is a rule; a
 # container (list, quote, table) brings that blank line with it even when drawn alone.
 _CONTAINERS = {"bullet_list_open", "ordered_list_open", "blockquote_open", "table_open"}
@@ -35,6 +33,19 @@ def normalize(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+_parsed: tuple[str, list[Token]] = ("", [])
+
+
+def parse(text: str) -> list[Token]:
+    """PARSER.parse(text), keeping the last result: a frame reads the same text twice, for
+    where its blocks start (BlockScan) and to draw it (StreamMarkdown). The tokens are
+    only read, never changed."""
+    global _parsed
+    if _parsed[0] != text:
+        _parsed = (text, PARSER.parse(text))
+    return _parsed[1]
+
+
 def line_offsets(text: str) -> list[int]:
     """The character offset at which each line of `text` (split on \n) starts."""
     starts = [0]
@@ -48,7 +59,7 @@ def line_offsets(text: str) -> list[int]:
 def top_level_blocks(text: str, tokens: list[Token] | None = None) -> list[tuple[int, str]]:
     """Each top-level block of `text` (normalized): where it starts (a character offset)
     and its token type; a quote with nothing in it is "blockquote_empty"."""
-    tokens = BLOCKS.parse(text) if tokens is None else tokens
+    tokens = parse(text) if tokens is None else tokens
     line_starts = line_offsets(text)
     blocks = []
     for i, token in enumerate(tokens):
@@ -90,12 +101,12 @@ class BlockScan:
         if known is not None and text.startswith(self._text):
             kind, start, starts = known
             at = starts[-1]
-            tokens = BLOCKS.parse(text[at:])
+            tokens = parse(text[at:])
             tail = list_items(text[at:], tokens)
             if tail is not None and tail[0] == kind and len(top_level_blocks(text[at:], tokens)) == 1:
                 self._text, self._list = text, (kind, start, starts[:-1] + [at + offset for offset in tail[2]])
                 return [(0, kind)], self._list
-        tokens = BLOCKS.parse(text)
+        tokens = parse(text)
         blocks = top_level_blocks(text, tokens)
         self._text, self._list = text, list_items(text, tokens) if len(blocks) == 1 else None
         return blocks, self._list
@@ -184,7 +195,7 @@ class StreamMarkdown(RichMarkdown):
         self.first_number = first_number
         markup = normalize(markup)  # item sources are cut from it by line
         self.markup = markup
-        self.parsed = PARSER.parse(markup)
+        self.parsed = parse(markup)
         self.source_lines = markup.split("\n")
         self.items = {} if items is None else items
         self.used: dict = {}
