@@ -166,6 +166,28 @@ async def test_frames_show_the_text_and_a_new_width_renders_again():
         assert plain(message._lines) == plain(static_draw(message, message.text, message._width))
 
 
+async def test_the_end_of_an_answer_draws_its_last_piece_not_the_whole_answer(monkeypatch):
+    app = OneMessage()
+    async with app.run_test(size=(80, 40)) as pilot:
+        message = app.query_one(AssistantMessage)
+        await pilot.pause()
+        message.append_text(ANSWER[:-40])
+        await pilot.pause(0.2)  # drawn by a frame
+        drawn: list[str] = []
+        draw = AssistantMessage._draw
+        monkeypatch.setattr(AssistantMessage, "_draw", lambda self, text, *a, **k: drawn.append(text) or draw(self, text, *a, **k))
+        message.append_text(ANSWER[-40:])
+        await message.finish()  # the text's last piece came with the end
+        assert drawn and max(map(len, drawn)) < len(ANSWER) // 4
+        width = message.content_size.width
+        assert [list(s) for s in message._lines] == [list(s) for s in static_draw(message, ANSWER, width)]
+        drawn.clear()
+        await pilot.resize_terminal(60, 40)  # at a new width, a finished answer is drawn whole
+        await pilot.pause(0.2)
+        assert [len(text) for text in drawn] == [len(ANSWER)]
+        assert plain(message._lines) == plain(static_draw(message, ANSWER, message.content_size.width))
+
+
 def test_top_level_blocks_find_where_blocks_start():
     text = "# Title\n\nA paragraph\nstill the paragraph.\n\n- a\n- b\n\n```\ncode\n\nmore code\n```\n"
     blocks = top_level_blocks(text)

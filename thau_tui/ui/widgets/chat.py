@@ -140,13 +140,17 @@ class AssistantMessage(_OneLayout, Widget):
         self._redraw()
 
     async def finish(self) -> None:
-        """Draw the whole text once; nothing is drawn after this but on a resize."""
+        """Draw the text not drawn yet; nothing is drawn after this but on a resize.
+
+        Every frame draws what one draw of the whole text draws (tests check it), so the
+        end of an answer draws only its last piece, not the whole answer again."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self._dirty = False
-        self._final = True
-        self._redraw()
+        self._final = True  # no more text: the room stops growing by steps
+        if self._dirty or not self._lines:
+            self._dirty = False
+            self._redraw()
 
     # --- rendering ------------------------------------------------------------------
     def _draw(self, text: str, width: int, last_number: int | None = None,
@@ -161,10 +165,13 @@ class AssistantMessage(_OneLayout, Widget):
     def _update_lines(self, width: int) -> None:
         """Bring self._lines up to date with self.text for `width`."""
         source = normalize(self.text)
-        if width != self._width:
+        resized = width != self._width
+        if resized:
             self._width, self._frozen_at, self._frozen, self._last, self._items = width, 0, [], None, {}
             self._list = ()
-        if self._final or REFERENCE.search(source):  # the whole text in one go, nothing reused
+        # A stored or finished message at a new width, or a text with a link reference
+        # definition: the whole text in one go, nothing reused.
+        if (self._final and (resized or not self._lines)) or REFERENCE.search(source):
             self._items = {}  # no item drawn from a part of the text may stand in the whole
             self._lines, _ = self._draw(source, width)
             self._frozen_at, self._frozen, self._last, self._list = 0, [], None, ()
