@@ -188,6 +188,23 @@ async def test_the_end_of_an_answer_draws_its_last_piece_not_the_whole_answer(mo
         assert plain(message._lines) == plain(static_draw(message, ANSWER, message.content_size.width))
 
 
+async def test_links_are_terminal_hyperlinks_drawn_as_with_textuals_link_styling():
+    text = "See [the docs](http://example.com/docs) or <http://example.com>, then `run` it.\n\n- [a link](http://a.example)"
+    app = OneMessage()
+    async with app.run_test(size=(80, 20)) as pilot:
+        message = app.query_one(AssistantMessage)
+        message.append_text(text)
+        await pilot.pause(0.2)
+        await message.finish()
+        assert message.auto_links is False  # a draw skips Textual's link styling...
+        message.auto_links = True
+        styled = static_draw(message, text, message.content_size.width)
+        message.auto_links = False
+        assert [list(s) for s in message._lines] == [list(s) for s in styled]  # ...which changes nothing here
+        links = {segment.style.link for line in message._lines for segment in line if segment.style}
+        assert {"http://example.com/docs", "http://a.example"} <= links
+
+
 def test_top_level_blocks_find_where_blocks_start():
     text = "# Title\n\nA paragraph\nstill the paragraph.\n\n- a\n- b\n\n```\ncode\n\nmore code\n```\n"
     blocks = top_level_blocks(text)

@@ -78,6 +78,11 @@ class AssistantMessage(_OneLayout, Widget):
 
     def __init__(self, text: str = "", render_hz: float = 15.0) -> None:
         super().__init__()
+        # Textual's link styling is for @click actions in markup; rich's Markdown makes
+        # links terminal hyperlinks, which it leaves alone (Textual's Markdown widget turns
+        # it off too). Off, a draw does not work out the link colours (a walk up the widget
+        # tree) twice, and no pass goes over every line for it.
+        self.auto_links = False
         self.text = text
         self._dirty = False
         self._timer = None  # a frame to come, when text came too soon after the last one
