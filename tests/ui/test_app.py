@@ -91,6 +91,33 @@ async def test_the_question_goes_to_the_top_before_the_answer_starts(tmp_path):
         assert len(app.query(AssistantMessage)) == 2
 
 
+async def test_a_chats_first_answer_fills_the_first_screen_and_the_welcome_stays(tmp_path):
+    from textual.screen import Screen
+
+    layouts = []
+    app = make_app(tmp_path, ScriptedBackend(["The answer.\n\n" + "More words here. " * 12], chunk=40, delay=0.05))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)  # started
+        welcome = app.query(NoteMessage).first()
+        refresh_layout = app.screen._refresh_layout
+        app.screen._refresh_layout = lambda *a, **k: layouts.append(1) or refresh_layout(*a, **k)
+        await type_and_send(pilot, "the first question")
+        await wait_until(pilot, lambda: app.query(AssistantMessage) and app.query(AssistantMessage).last()._room)
+        await pilot.pause(0.1)
+        view = app.chat.scrollable_content_region
+        answer = app.query(AssistantMessage).last()
+        assert welcome.region.y == view.y + welcome.styles.margin.top  # the welcome (and its keys hint) is in view
+        assert answer.region.bottom == view.bottom  # the answer has the rest of the screen
+        assert app.chat.max_scroll_y == 0 and not app.chat.show_vertical_scrollbar
+        await wait_until(pilot, lambda: not app.turn_running, timeout=20)
+        assert "More words here." in answer.text and app.chat.max_scroll_y == 0
+        assert len(layouts) <= 3  # the question and the answer's place; its room; the sessions list
+        await type_and_send(pilot, "the second question")  # later questions go to the top
+        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 2 and app.query(AssistantMessage).last()._room)
+        await pilot.pause(0.1)
+        assert app.query(UserMessage).last().region.y == app.chat.scrollable_content_region.y
+
+
 async def test_the_heap_is_frozen_when_the_model_is_ready_and_a_replaced_model_is_freed(tmp_path):
     import gc
     import weakref

@@ -233,15 +233,22 @@ class AssistantMessage(_OneLayout, Widget):
     # --- the room kept below the question -------------------------------------------
     def _measure_room(self) -> int:
         """The height that puts the question just before this message at the top of the
-        chat and this message below it to the bottom (0: no question just before it)."""
+        chat and this message below it to the bottom (0: no question just before it).
+
+        A chat's first question, below only thau's notes (the welcome), stays where it
+        is if the answer can start on the first screen: the answer takes the rest of it,
+        and the notes stay in view (nothing scrolls, no scrollbar comes and goes)."""
         chat = self.parent
         if self._released or not isinstance(chat, ChatView) or chat._last_answer() is not self:
             return 0
         question = chat.children[-2] if len(chat.children) > 1 else None
         if not isinstance(question, UserMessage) or not question.virtual_region:
             return 0
+        view = chat.scrollable_content_region.height
+        if self.virtual_region.y < view and all(isinstance(w, NoteMessage) for w in chat.children[:-2]):
+            return view - self.virtual_region.y
         above = self.virtual_region.y - question.virtual_region.y  # the question and the gap
-        return max(0, chat.scrollable_content_region.height - above)
+        return max(0, view - above)
 
     def _step(self) -> int:
         chat = self.parent
