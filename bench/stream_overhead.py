@@ -1,14 +1,17 @@
 """Streaming overhead: tokens/s the TUI shows ÷ tokens/s of raw llama-cpp-python.
 
-Same model, prompt, sampling (greedy) and thread count. Each side runs in a fresh
+Same model, prompt, sampling (greedy) and thread count. Each side runs in its own
 process, the way a user runs it: the raw side is a plain streaming client on the
 main thread; the TUI side is the real app, headless, which loads the model itself
-and renders every token. Each process warms up once, then times a generation with
-the KV cache cleared, so both read the whole prompt, --reps times. Processes
-alternate, and the medians are compared (and, as a check against drift on a shared
-machine, the median of each round's TUI / raw). The engine alone (Agent.run_turn, no screen) is timed too, to
-show where any loss comes from. The TUI's process also times raw llama-cpp-python on the
-app's own model just before each answer, for pairs seconds apart. Goal: >= 0.97.
+and renders every token; the engine alone (Agent.run_turn, no screen) shows where any
+loss comes from. The three processes load once, warm up, and then take turns, one
+answer at a time (the order rotates each round), while the others wait on a pipe
+with no CPU: answers seconds apart, so the shared machine's drift moves the sides
+together. Every answer starts with the KV cache cleared, so it reads the whole
+prompt. Printed: each side's median tokens/s, TUI / raw of the medians, the median of
+each round's TUI / raw, and a third figure from the TUI's own process, which also
+streams raw llama-cpp-python on the app's model just before each of its answers.
+Goal: >= 0.97.
 """
 
 from __future__ import annotations
@@ -35,7 +38,16 @@ def config(max_tokens: int):
     return cfg
 
 
-def raw_side(max_tokens: int, reps: int) -> dict:
+def serve(once) -> None:
+    """A side's process, loaded and warmed up: one timed answer per "go" on stdin."""
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        print(json.dumps(once()), flush=True)
+
+
+def raw_side(max_tokens: int) -> None:
     """Plain llama-cpp-python streaming on the main thread, the way a minimal client would."""
     from types import SimpleNamespace
 
@@ -64,7 +76,7 @@ def raw_side(max_tokens: int, reps: int) -> dict:
     tokens_in = llm.tokenize(agent.render_prompt(session).encode(), add_bos=llm._model.add_bos_token(), special=True)
     g = cfg.generation
 
-    def once() -> tuple[int, str, float]:
+    def once() -> dict:
         llm.reset()
         started = time.perf_counter()
         n, text = 0, ""
@@ -75,14 +87,13 @@ def raw_side(max_tokens: int, reps: int) -> dict:
             if chunk["choices"][0]["text"]:
                 n += 1
                 text += chunk["choices"][0]["text"]
-        return n, text, time.perf_counter() - started
+        return {"tokens": n, "text": text, "seconds": time.perf_counter() - started}
 
     once()  # warm-up: page in the weights
-    runs = [once() for _ in range(reps)]
-    return {"tokens": runs[0][0], "text": runs[0][1], "seconds": [r[2] for r in runs]}
+    serve(once)
 
 
-def engine_side(max_tokens: int, reps: int) -> dict:
+def engine_side(max_tokens: int) -> None:
     """The engine with no screen: Agent.run_turn, events consumed and dropped."""
     from thau_tui.engine.agent import Agent
     from thau_tui.engine.events import TurnDone
@@ -93,23 +104,22 @@ def engine_side(max_tokens: int, reps: int) -> dict:
     backend = load_backend(cfg)
     agent = Agent(cfg, ToolRegistry(), backend=backend)
 
-    async def once() -> tuple[int, float]:
+    async def once() -> dict:
         backend.llm.reset()
         started = time.perf_counter()
         done = [e async for e in agent.run_turn(agent.new_session(), QUESTION) if isinstance(e, TurnDone)][0]
-        return done.stats.tokens, time.perf_counter() - started
+        return {"tokens": done.stats.tokens, "seconds": time.perf_counter() - started}
 
     asyncio.run(once())
-    runs = [asyncio.run(once()) for _ in range(reps)]
-    return {"tokens": runs[0][0], "seconds": [r[1] for r in runs]}
+    serve(lambda: asyncio.run(once()))
 
 
-def tui_side(max_tokens: int, reps: int) -> dict:
+def tui_side(max_tokens: int) -> None:
     """The real app, headless: it loads the model, streams into the chat, stores the reply.
 
     Before each answer, the same process also times a plain create_completion stream on
-    the app's own model (the UI idle meanwhile): a raw figure taken seconds, not
-    minutes, from the TUI's, for a paired ratio that the machine's drift moves less."""
+    the app's own model (the UI idle meanwhile): a raw figure taken seconds from the
+    TUI's, in the same process."""
     import tempfile
     from pathlib import Path
 
@@ -117,6 +127,7 @@ def tui_side(max_tokens: int, reps: int) -> dict:
     from thau_tui.engine.backend import MODEL_THREAD
     from thau_tui.engine.store import Store
     from thau_tui.ui.app import ThauApp
+    from thau_tui.ui.widgets.prompt_input import PromptInput
 
     store = Store(Path(tempfile.mkdtemp()) / "db")
     cfg = config(max_tokens)
@@ -133,7 +144,7 @@ def tui_side(max_tokens: int, reps: int) -> dict:
         ))
         return text, time.perf_counter() - started
 
-    async def drive() -> tuple[str, list[float], list[float], str]:
+    async def drive() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
             while app.agent.backend is None:
                 await pilot.pause(0.05)
@@ -143,72 +154,106 @@ def tui_side(max_tokens: int, reps: int) -> dict:
             session.messages.append({"role": "user", "content": QUESTION})
             tokens = app.agent.backend.tokenize(app.agent.render_prompt(session))
             await app.send(QUESTION).wait()  # warm-up
-            times, raw_times = [], []
-            for _ in range(reps):  # each in a new chat, as a user asks a first question
-                raw_text, seconds = MODEL_THREAD.call(raw, tokens)  # the model's own thread
-                raw_times.append(seconds)
-                await app.action_new_chat()
+            prompt = app.query_one(PromptInput)
+            print(json.dumps({"ready": True}), flush=True)
+            while (await asyncio.to_thread(sys.stdin.readline)).strip() == "go":
+                raw_text, raw_seconds = MODEL_THREAD.call(raw, tokens)  # the model's own thread
+                await app.action_new_chat()  # each answer in a new chat, as a first question
                 app.agent.backend.llm.reset()
                 await pilot.pause()
                 started = time.perf_counter()
                 await app.send(QUESTION).wait()
-                times.append(time.perf_counter() - started)
-            return store.messages(app.session.id)[-1]["content"], times, raw_times, raw_text
+                seconds = time.perf_counter() - started
+                # waiting for its next turn, the app does nothing (no blinking cursor, no
+                # work left from the turn) that would take CPU from the side answering then
+                prompt.cursor_blink = False
+                await pilot.pause(0.2)
+                print(json.dumps({
+                    "text": store.messages(app.session.id)[-1]["content"], "seconds": seconds,
+                    "raw_text": raw_text, "raw_seconds": raw_seconds,
+                }), flush=True)
 
-    text, times, raw_times, raw_text = asyncio.run(drive())
-    return {"text": text, "seconds": times, "raw_seconds": raw_times, "raw_text": raw_text}
+    asyncio.run(drive())
 
 
 SIDES = {"raw": raw_side, "engine": engine_side, "tui": tui_side}
 
 
-def run_side(side: str, max_tokens: int, reps: int) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--side", side, "--max-tokens", str(max_tokens), "--reps", str(reps)],
-        capture_output=True, text=True, cwd=ROOT,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"the {side} side failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class Side:
+    """A side's process, loaded and waiting for "go"."""
+
+    def __init__(self, name: str, max_tokens: int) -> None:
+        import tempfile
+
+        self.name = name
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--side", name, "--max-tokens", str(max_tokens)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT,
+        )
+        self._read()  # loaded and warmed up
+
+    def _read(self) -> dict:
+        for line in self.proc.stdout:
+            if line.startswith("{"):
+                return json.loads(line)
+        self.log.seek(0)
+        raise SystemExit(f"the {self.name} side failed:\n{self.log.read()[-3000:]}")
+
+    def answer(self) -> dict:
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=9, help="answers per side, taking turns")
     parser.add_argument("--max-tokens", type=int, default=256)
-    parser.add_argument("--reps", type=int, default=3, help="timed generations per process")
     parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(SIDES[args.side](args.max_tokens, args.reps)))
+        SIDES[args.side](args.max_tokens)
         return
-    rates: dict[str, list[float]] = {side: [] for side in SIDES}
-    paired: list[float] = []  # TUI / raw within a round: the two ran minutes apart at most
+    sides = [Side(name, args.max_tokens) for name in SIDES]  # one at a time: loading takes the cores
+    rates: dict[str, list[float]] = {name: [] for name in SIDES}
+    per_round: list[float] = []  # TUI / raw of one round: answers seconds apart
     close: list[float] = []  # TUI / raw in the TUI's process, each pair seconds apart
-    for i in range(args.rounds):
-        raw = run_side("raw", args.max_tokens, args.reps)
-        engine = run_side("engine", args.max_tokens, args.reps)
-        tui = run_side("tui", args.max_tokens, args.reps)
-        # greedy decoding: the TUI must have produced the same answer, so the token counts are equal
-        assert tui["text"].strip() == raw["text"].strip(), "the TUI and raw runs generated different text"
-        assert engine["tokens"] == raw["tokens"], "the engine and raw runs generated different lengths"
-        assert tui["raw_text"].strip() == raw["text"].strip(), "the in-process raw run generated different text"
-        n = raw["tokens"]
-        close.extend(r / t for r, t in zip(tui["raw_seconds"], tui["seconds"]))
-        for side, result in (("raw", raw), ("engine", engine), ("tui", tui)):
-            rates[side].extend(n / seconds for seconds in result["seconds"])
-        round_rate = {side: median(rates[side][-args.reps:]) for side in SIDES}
-        paired.append(round_rate["tui"] / round_rate["raw"])
-        print(f"round {i + 1}: {n} tokens x {args.reps} | raw {round_rate['raw']:.1f} tok/s | engine "
-              f"{round_rate['engine']:.1f} | tui {round_rate['tui']:.1f} | tui/raw {paired[-1]:.3f}", flush=True)
+    text = None
+    try:
+        for i in range(args.rounds):
+            results = {}
+            for side in sides[i % 3:] + sides[:i % 3]:  # the order rotates
+                results[side.name] = side.answer()
+            raw, engine, tui = results["raw"], results["engine"], results["tui"]
+            # greedy decoding: the same answer on every side, so the token counts are equal
+            text = text or raw["text"]
+            assert raw["text"] == text and tui["raw_text"].strip() == text.strip(), "raw runs generated different text"
+            assert tui["text"].strip() == text.strip(), "the TUI and raw runs generated different text"
+            assert engine["tokens"] == raw["tokens"], "the engine and raw runs generated different lengths"
+            n = raw["tokens"]
+            for name in SIDES:
+                rates[name].append(n / results[name]["seconds"])
+            per_round.append(rates["tui"][-1] / rates["raw"][-1])
+            close.append(tui["raw_seconds"] / tui["seconds"])
+            print(f"round {i + 1}: {n} tokens | raw {rates['raw'][-1]:.1f} tok/s | engine {rates['engine'][-1]:.1f} "
+                  f"| tui {rates['tui'][-1]:.1f} | tui/raw {per_round[-1]:.3f}", flush=True)
+    finally:
+        for side in sides:
+            side.close()
     raw, engine, tui = (median(rates[s]) for s in ("raw", "engine", "tui"))
     print(f"raw llama-cpp-python: {raw:.1f} tok/s (median of {len(rates['raw'])})")
     print(f"thau engine, no UI:   {engine:.1f} tok/s (median)  ratio {engine / raw:.3f}")
     print(f"thau TUI:             {tui:.1f} tok/s (median)")
     print(f"streaming overhead ratio (TUI / raw): {tui / raw:.3f}  (goal >= 0.97)")
-    print(f"  median of the per-round ratios:     {median(paired):.3f}")
+    print(f"  median of the per-round ratios:     {median(per_round):.3f}")
     print(f"  paired in the TUI's process:        {median(close):.3f}  (median of {len(close)} pairs, "
           "raw on the app's model seconds before each answer)")
+
 
 if __name__ == "__main__":
     main()
