@@ -296,6 +296,22 @@ async def test_an_answer_longer_than_the_view_lays_out_once_a_step_not_once_a_li
         assert message.size.height == len(message._lines) + step and len(layouts) == 1
 
 
+async def test_a_message_added_to_the_chat_costs_one_layout(layouts):
+    from thau_tui.ui.widgets.chat import ChatView, NoteMessage, UserMessage
+
+    app = Chat()
+    async with app.run_test(size=(60, 20)) as pilot:
+        chat = app.query_one(ChatView)
+        await pilot.pause(0.1)
+        for message in (NoteMessage("stopped", "warning"), UserMessage("a question\nin two lines"),
+                        AssistantMessage("A stored answer.")):
+            layouts.clear()
+            await chat.add(message)
+            await pilot.pause(0.1)
+            assert len(layouts) == 1, type(message).__name__
+            assert message.size.height > 0
+
+
 async def test_an_answer_grows_in_place_below_its_question(layouts):
     # While it streams, the answer keeps the room from its question (at the top of the
     # chat) to the bottom: text fills it with no layout and nothing on screen moves.
