@@ -10,7 +10,8 @@ with no CPU: answers seconds apart, so the shared machine's drift moves the side
 together. Every answer starts with the KV cache cleared, so it reads the whole
 prompt. Printed: each side's median tokens/s, TUI / raw of the medians, the median of
 each round's TUI / raw, and a third figure from the TUI's own process, which also
-streams raw llama-cpp-python on the app's model just before each of its answers.
+streams raw llama-cpp-python on the app's model just before or just after each of its
+answers (in turn).
 Goal: >= 0.97.
 """
 
@@ -117,9 +118,9 @@ def engine_side(max_tokens: int) -> None:
 def tui_side(max_tokens: int) -> None:
     """The real app, headless: it loads the model, streams into the chat, stores the reply.
 
-    Before each answer, the same process also times a plain create_completion stream on
-    the app's own model (the UI idle meanwhile): a raw figure taken seconds from the
-    TUI's, in the same process."""
+    Next to each answer, just before it or just after it in turn, the same process also
+    times a plain create_completion stream on the app's own model (the UI idle
+    meanwhile): a raw figure taken seconds from the TUI's, in the same process."""
     import tempfile
     from pathlib import Path
 
@@ -156,21 +157,27 @@ def tui_side(max_tokens: int) -> None:
             await app.send(QUESTION).wait()  # warm-up
             prompt = app.query_one(PromptInput)
             print(json.dumps({"ready": True}), flush=True)
+            count = 0
             while (await asyncio.to_thread(sys.stdin.readline)).strip() == "go":
-                raw_text, raw_seconds = MODEL_THREAD.call(raw, tokens)  # the model's own thread
+                count += 1
+                raw_first = count % 2 == 1  # the pair's order alternates: no side always goes first
+                if raw_first:
+                    raw_text, raw_seconds = MODEL_THREAD.call(raw, tokens)  # the model's own thread
                 await app.action_new_chat()  # each answer in a new chat, as a first question
                 app.agent.backend.llm.reset()
                 await pilot.pause()
                 started = time.perf_counter()
                 await app.send(QUESTION).wait()
                 seconds = time.perf_counter() - started
-                # waiting for its next turn, the app does nothing (no blinking cursor, no
-                # work left from the turn) that would take CPU from the side answering then
+                # the app does nothing now (no blinking cursor, no work left from the turn)
+                # that would take CPU from what runs next
                 prompt.cursor_blink = False
                 await pilot.pause(0.2)
+                if not raw_first:
+                    raw_text, raw_seconds = MODEL_THREAD.call(raw, tokens)
                 print(json.dumps({
                     "text": store.messages(app.session.id)[-1]["content"], "seconds": seconds,
-                    "raw_text": raw_text, "raw_seconds": raw_seconds,
+                    "raw_text": raw_text, "raw_seconds": raw_seconds, "raw_first": raw_first,
                 }), flush=True)
 
     asyncio.run(drive())
@@ -223,6 +230,8 @@ def main() -> None:
     rates: dict[str, list[float]] = {name: [] for name in SIDES}
     per_round: list[float] = []  # TUI / raw of one round: answers seconds apart
     close: list[float] = []  # TUI / raw in the TUI's process, each pair seconds apart
+    before: list[float] = []  # ...of those, the pairs whose raw run went first
+    after: list[float] = []
     text = None
     try:
         for i in range(args.rounds):
@@ -240,6 +249,7 @@ def main() -> None:
                 rates[name].append(n / results[name]["seconds"])
             per_round.append(rates["tui"][-1] / rates["raw"][-1])
             close.append(tui["raw_seconds"] / tui["seconds"])
+            (before if tui["raw_first"] else after).append(close[-1])
             print(f"round {i + 1}: {n} tokens | raw {rates['raw'][-1]:.1f} tok/s | engine {rates['engine'][-1]:.1f} "
                   f"| tui {rates['tui'][-1]:.1f} | tui/raw {per_round[-1]:.3f}", flush=True)
     finally:
@@ -251,8 +261,8 @@ def main() -> None:
     print(f"thau TUI:             {tui:.1f} tok/s (median)")
     print(f"streaming overhead ratio (TUI / raw): {tui / raw:.3f}  (goal >= 0.97)")
     print(f"  median of the per-round ratios:     {median(per_round):.3f}")
-    print(f"  paired in the TUI's process:        {median(close):.3f}  (median of {len(close)} pairs, "
-          "raw on the app's model seconds before each answer)")
+    print(f"  paired in the TUI's process:        {median(close):.3f}  (median of {len(close)} pairs, raw on "
+          f"the app's model seconds before or after each answer: {median(before):.3f} before, {median(after):.3f} after)")
 
 
 if __name__ == "__main__":
