@@ -92,8 +92,6 @@ async def test_the_question_goes_to_the_top_before_the_answer_starts(tmp_path):
 
 
 async def test_a_chats_first_answer_fills_the_first_screen_and_the_welcome_stays(tmp_path):
-    from textual.screen import Screen
-
     layouts = []
     app = make_app(tmp_path, ScriptedBackend(["The answer.\n\n" + "More words here. " * 12], chunk=40, delay=0.05))
     async with app.run_test(size=(80, 24)) as pilot:
