@@ -44,11 +44,37 @@ class GenerationConfig(Section):
     )
 
 
+# Paths under the home folder that hold credentials: hidden (an empty folder or file) inside
+# the sandbox, so a command the model runs cannot read them. thau's own config folder (the
+# approvals file) is hidden too, always.
+DEFAULT_HIDDEN_PATHS = [
+    "~/.ssh", "~/.aws", "~/.gnupg", "~/.netrc", "~/.config/gh", "~/.docker", "~/.kube",
+    "~/.git-credentials", "~/.pgpass", "~/.pypirc", "~/.npmrc", "~/.config/gcloud", "~/.azure",
+]
+
+
 class ShellConfig(Section):
     timeout: float = Field(30.0, gt=0)
     sandbox: Literal["auto", "bwrap", "sandbox-exec", "none"] = "auto"
     network: bool = False
     output_limit: int = Field(16000, ge=200)
+    # Characters of output a tool card shows while a command runs (head and tail are kept).
+    card_output_limit: int = Field(200_000, ge=1000)
+    # Environment variables passed to tools besides the fixed allow-list (PATH, HOME, LANG, ...).
+    env_passthrough: list[str] = Field(default_factory=list)
+    # Paths hidden inside the sandbox (credentials); `~` is the home folder.
+    hidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_HIDDEN_PATHS))
+    # Most processes the shell's commands may have at once (fork bombs stop here).
+    max_processes: int = Field(256, ge=8)
+    # Most memory one process in the shell may allocate, in MB.
+    memory_mb: int = Field(4096, ge=64)
+
+
+class FilesConfig(Section):
+    # Largest file write_file writes, in MB.
+    max_write_mb: float = Field(10.0, gt=0)
+    # Allow write_file (and the shell) to change .git/ (hooks and config there run code).
+    allow_git_writes: bool = False
 
 
 class PythonToolConfig(Section):
@@ -63,6 +89,7 @@ class ToolsConfig(Section):
     approval_timeout: float = Field(600.0, gt=0)
     shell: ShellConfig = Field(default_factory=ShellConfig)
     python: PythonToolConfig = Field(default_factory=PythonToolConfig)
+    files: FilesConfig = Field(default_factory=FilesConfig)
 
 
 class ImagesConfig(Section):
