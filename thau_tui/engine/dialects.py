@@ -2,7 +2,9 @@
 
 Each dialect knows four things: the tool block for the system prompt, the tag
 that opens a call in the stream, how to parse a call's text, and how to render
-a result. `grammar()` gives the GBNF that constrains everything after the open
+a result. A result is tool output, so anyone who controls a file or a web page
+controls it: the dialect's own tags inside it are defused before it is wrapped,
+so a result cannot close its block and forge a call. `grammar()` gives the GBNF that constrains everything after the open
 tag (one or more calls, nothing else), built from the tools' JSON Schemas with
 llama-cpp-python's converter.
 """
@@ -44,6 +46,23 @@ def _gbnf_literal(text: str) -> str:
     return json.dumps(text)
 
 
+# Stands in for the "<" of a reserved tag inside a result: readable, and never part of a tag.
+DEFUSED_LT = "\u2039"
+
+
+def _reserved_pattern(tags: Iterable[str]) -> re.Pattern[str]:
+    """Matches any of `tags`, ignoring case and stray spaces after "<", after "</" and before ">"."""
+    parts = []
+    for tag in sorted(set(tags), key=len, reverse=True):
+        rest = tag[1:]
+        slash = r"/\s*" if rest.startswith("/") else ""
+        rest = rest[1:] if slash else rest
+        end = r"\s*>" if rest.endswith(">") else ""
+        rest = rest[:-1] if end else rest
+        parts.append(r"<\s*" + slash + re.escape(rest) + end)
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
 BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nthen stop and wait for the result."
 
 
@@ -54,6 +73,18 @@ class Dialect:
     open_tag = ""
     close_tag = ""
     result_role = "tool"
+    # Every tag this dialect writes or reads (calls, results, its special tokens);
+    # render_result defuses them inside a result. A dialect must list at least
+    # its open and close tags, and its tests check the result wrapper is covered.
+    reserved_tags: tuple[str, ...] = ()
+    _reserved: re.Pattern[str] | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [t for t in (cls.open_tag, cls.close_tag) if t and t not in cls.reserved_tags]
+        if missing:
+            raise TypeError(f"{cls.__name__}.reserved_tags must include {', '.join(missing)}")
+        cls._reserved = _reserved_pattern(cls.reserved_tags) if cls.reserved_tags else None
 
     # --- showing tools ---------------------------------------------------------
     def example(self) -> str:
@@ -117,7 +148,17 @@ class Dialect:
         return text if at < 0 else text[:at]
 
     # --- results ---------------------------------------------------------------
+    def defuse(self, text: str) -> str:
+        """`text` with every reserved tag's "<" replaced, so it can no longer open or close a block."""
+        if self._reserved is None:
+            return text
+        return self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
+
     def render_result(self, name: str, output: str) -> str:
+        """A tool's result as the model reads it; the dialect's tags inside are defused first."""
+        return self._wrap_result(self.defuse(name), self.defuse(output))
+
+    def _wrap_result(self, name: str, output: str) -> str:
         raise NotImplementedError
 
     # --- grammar ---------------------------------------------------------------
@@ -146,8 +187,9 @@ class HermesDialect(Dialect):
     name = "hermes"
     open_tag = "<tool_call>"
     close_tag = "</tool_call>"
+    reserved_tags = ("<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
 
-    def render_result(self, name: str, output: str) -> str:
+    def _wrap_result(self, name: str, output: str) -> str:
         return f"<tool_response>\n{output}\n</tool_response>"
 
     def _call_rule(self, arg_rules: dict[str, str]) -> str:
@@ -163,6 +205,7 @@ class ThauDialect(Dialect):
     name = "thau"
     open_tag = "<TOOL:"
     close_tag = "</TOOL>"
+    reserved_tags = ("<TOOL:", "</TOOL>", "<TOOL_RESULT:", "</TOOL_RESULT>")
 
     def format_call(self, call: ToolCall) -> str:
         return f"<TOOL:{call.name}>{json.dumps(call.arguments, ensure_ascii=False)}</TOOL>"
@@ -174,7 +217,7 @@ class ThauDialect(Dialect):
         args = _loads(rest.strip() or "{}")
         return ToolCall(name.strip(), args)
 
-    def render_result(self, name: str, output: str) -> str:
+    def _wrap_result(self, name: str, output: str) -> str:
         return f"<TOOL_RESULT:{name}>{output}</TOOL_RESULT>"
 
     def _call_rule(self, arg_rules: dict[str, str]) -> str:
@@ -187,6 +230,7 @@ class Stage3Dialect(Dialect):
     name = "stage3"
     open_tag = "<|tool_call|>"
     close_tag = "<|end|>"
+    reserved_tags = ("<|tool_call|>", "<|end|>", "<|tool_result|>")
 
     def format_call(self, call: ToolCall) -> str:
         args = json.dumps(call.arguments, ensure_ascii=False)
@@ -198,7 +242,7 @@ class Stage3Dialect(Dialect):
             raise ValueError("expected 'Tool: NAME' then 'Arguments: {json}'")
         return ToolCall(match.group(1), _loads(match.group(2).strip() or "{}"))
 
-    def render_result(self, name: str, output: str) -> str:
+    def _wrap_result(self, name: str, output: str) -> str:
         return f"<|tool_result|>Tool: {name}\nOutput: {output}<|end|>"
 
     def _call_rule(self, arg_rules: dict[str, str]) -> str:
@@ -288,6 +332,12 @@ class FunctionGemmaDialect(Dialect):
     open_tag = "<start_function_call>"
     close_tag = "<end_function_call>"
     result_role = "user"
+    reserved_tags = (
+        "<start_function_call>", "<end_function_call>",
+        "<start_function_response>", "<end_function_response>",
+        "<start_function_declaration>", "<end_function_declaration>",
+        _ESC,  # would end the result's string early
+    )
 
     def render_tools(self, tools: Iterable[Tool]) -> str:
         tools = list(tools)
@@ -314,7 +364,7 @@ class FunctionGemmaDialect(Dialect):
         args = reader.obj() if reader.pos < len(body) else {}
         return ToolCall(match.group(1), args)
 
-    def render_result(self, name: str, output: str) -> str:
+    def _wrap_result(self, name: str, output: str) -> str:
         return (
             f"<start_function_response>response:{name}{_fg_value({'value': output})}"
             "<end_function_response>"
