@@ -11,7 +11,7 @@ from textual.widgets import Footer, Input, Log, ProgressBar, Static, TextArea
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall, ToolResult
 from thau_tui.ui.widgets.ask_card import AskCard
-from thau_tui.ui.widgets.tool_card import ToolCard, render_arguments
+from thau_tui.ui.widgets.tool_card import CARD_OUTPUT_LIMIT, KeptOutput, ToolCard, render_arguments
 
 
 class Host(App):
@@ -183,6 +183,66 @@ async def test_output_is_batched_into_a_capped_log():
         assert app.card.state == "done"
         result = str(app.card.query_one(".result", Static).render())
         assert result.strip() == "r19"  # the output is in the log already: only how it ended
+
+
+def log_chars(log: Log) -> int:
+    return sum(len(line) for line in log.lines)
+
+
+async def test_a_flood_of_output_keeps_a_capped_head_and_tail():
+    """5 MB in 5000 chunks (issue 12: `yes` sent ~100 MB in 30 s): the card keeps head and tail only."""
+    chunks = [f"chunk {i:04d} ".ljust(999, "y") + "\n" for i in range(5000)]
+    app = Host(shell_card("yes"))
+    async with app.run_test() as pilot:
+        app.card.set_running()
+        for i, chunk in enumerate(chunks):
+            app.card.append_output(chunk)
+            if i % 1000 == 999:
+                await pilot.pause(0.1)  # let the flush timer write some of it mid-stream
+        log = app.card.query_one(".output", Log)
+        await wait_until(pilot, lambda: "chunk 4999" in "".join(log.lines[-3:]))
+        kept = app.card.output_text
+        assert len(kept) <= CARD_OUTPUT_LIMIT
+        assert kept.startswith(chunks[0]) and kept.endswith(chunks[-1])
+        assert app.card.output_chars == 5_000_000
+        cut = app.card.output_cut
+        marker = f"\n[... {cut} characters not shown ...]\n"  # the head ends mid-line here
+        head, tail = kept.split(marker)
+        assert cut > 4_700_000 and len(head) + len(tail) == 5_000_000 - cut
+        whole = "".join(chunks)
+        assert whole.startswith(head) and whole.endswith(tail)
+        assert log_chars(log) <= CARD_OUTPUT_LIMIT  # the live view is capped too
+        assert "characters not shown ...]" in "\n".join(log.lines)
+
+
+async def test_one_endless_line_does_not_grow_the_log():
+    app = Host(shell_card("yes | tr -d '\\n'", output_lines=100, output_limit=50_000))
+    async with app.run_test() as pilot:
+        app.card.set_running()
+        for i in range(200):
+            app.card.append_output("y" * 1000)
+            if i % 50 == 49:
+                await pilot.pause(0.1)
+        app.card.finish(ToolResult("y" * 10), "done")  # writes what the timer has not
+        log = app.card.query_one(".output", Log)
+        assert max(len(line) for line in log.lines) <= 501 and log_chars(log) <= 50_000
+        assert len(app.card.output_text) <= 50_000 and app.card.output_cut == 200_000 - (50_000 - 64)
+
+
+def test_kept_output_matches_the_whole_text_when_nothing_is_cut_and_head_tail_when_it_is():
+    kept = KeptOutput(1064)  # 500 head + 500 tail
+    pieces = ["a" * 300, "b" * 300, "c" * 10, "d" * 2000, "e" * 7]
+    for piece in pieces[:3]:
+        kept.add(piece)
+    assert kept.text() == "".join(pieces[:3]) and kept.cut == 0
+    assert kept.since(0) == ("a" * 300 + "b" * 200, 0, "b" * 100 + "c" * 10)
+    for piece in pieces[3:]:
+        kept.add(piece)
+    whole = "".join(pieces)
+    assert kept.cut == len(whole) - 1000
+    assert kept.text() == f"{whole[:500]}\n[... {kept.cut} characters not shown ...]\n{whole[-500:]}"
+    assert kept.since(610) == ("", len(whole) - 500 - 610, whole[-500:])
+    assert kept.since(len(whole) - 3) == ("", 0, "eee")
 
 
 async def test_finish_without_streamed_output_previews_the_result():

@@ -3,14 +3,16 @@
 The engine waits on an asyncio.Future for the user's Decision; this card
 resolves it (toad's pattern: the future travels in the ApprovalRequested event,
 the widget that shows the request answers it). Output streams in through
-`append_output`, buffered and flushed to a capped Log a few times a second,
-so a chatty command never costs layout work per chunk.
+`append_output` into a `KeptOutput` (its head and tail, capped, like the
+model's copy), and what is new is flushed to a capped Log a few times a second,
+so a chatty command never costs layout work, or memory, per chunk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
@@ -42,6 +44,97 @@ STATE_LABELS = {
 MAX_ARGUMENT_LINES = 40  # per argument; the edit box always has the whole value
 PREVIEW_LINES = 6
 PREVIEW_WIDTH = 200
+# Characters of output a card keeps; the app passes config.tools.shell.card_output_limit.
+CARD_OUTPUT_LIMIT = 200_000
+MARKER_ROOM = 64  # the "[... N characters not shown ...]" line fits in this
+
+
+def not_shown(count: int) -> str:
+    """The plain line that stands where output was cut."""
+    return f"[... {count} characters not shown ...]"
+
+
+def _last_chars(chunks: deque[str] | list[str], count: int) -> str:
+    """The last `count` characters of the joined chunks, touching only the chunks that hold them."""
+    if count <= 0:
+        return ""
+    picked: list[str] = []
+    for chunk in reversed(chunks):
+        if len(chunk) >= count:
+            picked.append(chunk[len(chunk) - count :])
+            break
+        picked.append(chunk)
+        count -= len(chunk)
+    return "".join(reversed(picked))
+
+
+class KeptOutput:
+    """The head and the tail of a streamed output, at most `limit` characters with the cut line.
+
+    Adding a chunk costs about its own length: chunks are kept as they came and
+    the tail drops whole chunks from its front (or skips into the first one),
+    so nothing is re-joined or copied per chunk.
+    """
+
+    def __init__(self, limit: int = CARD_OUTPUT_LIMIT) -> None:
+        room = max(limit - MARKER_ROOM, 2)
+        self.head_limit = room // 2
+        self.tail_limit = room - self.head_limit
+        self.total = 0  # characters received
+        self.cut = 0  # characters dropped between head and tail
+        self._head: list[str] = []
+        self._head_len = 0
+        self._tail: deque[str] = deque()
+        self._tail_len = 0  # kept characters in the tail
+        self._skip = 0  # dropped characters at the front of the tail's first chunk
+
+    def add(self, chunk: str) -> None:
+        self.total += len(chunk)
+        room = self.head_limit - self._head_len
+        if room > 0:
+            part = chunk[:room]
+            self._head.append(part)
+            self._head_len += len(part)
+            chunk = chunk[len(part) :]
+        if not chunk:
+            return
+        if len(chunk) >= self.tail_limit:
+            self.cut += self._tail_len + len(chunk) - self.tail_limit
+            self._tail.clear()
+            self._skip = 0
+            chunk = chunk[len(chunk) - self.tail_limit :]
+            self._tail_len = 0
+        self._tail.append(chunk)
+        self._tail_len += len(chunk)
+        excess = self._tail_len - self.tail_limit
+        while excess > 0:
+            left = len(self._tail[0]) - self._skip
+            drop = min(left, excess)
+            if drop == left:
+                self._tail.popleft()
+                self._skip = 0
+            else:
+                self._skip += drop
+            self._tail_len -= drop
+            self.cut += drop
+            excess -= drop
+
+    def text(self) -> str:
+        """The kept output; when some was cut, a plain line between head and tail says how much."""
+        head = "".join(self._head)
+        tail = _last_chars(self._tail, self._tail_len)
+        if not self.cut:
+            return head + tail
+        newline = "" if not head or head.endswith("\n") else "\n"
+        return f"{head}{newline}{not_shown(self.cut)}\n{tail}"
+
+    def since(self, position: int) -> tuple[str, int, str]:
+        """What arrived after `position` (characters received): new head, characters cut, new tail."""
+        head = _last_chars(self._head, self._head_len - position) if position < self._head_len else ""
+        position = max(position, self._head_len)
+        tail_start = self.total - self._tail_len
+        gap = max(tail_start - position, 0)
+        return head, gap, _last_chars(self._tail, self.total - max(position, tail_start))
 
 
 def _language_for(key: str, arguments: dict[str, Any]) -> str | None:
@@ -187,6 +280,7 @@ class ToolCard(Widget, can_focus=True):
         *,
         validate: Callable[[ToolCall], list[str]] | None = None,
         output_lines: int = 400,
+        output_limit: int = CARD_OUTPUT_LIMIT,
         flush_hz: float = 15.0,
         id: str | None = None,
         classes: str | None = None,
@@ -198,11 +292,17 @@ class ToolCard(Widget, can_focus=True):
         self.decision: Decision | None = None
         self.result: ToolResult | None = None
         self.output_chars = 0
+        self.output = KeptOutput(output_limit)
         self._output_lines = output_lines
+        # The Log holds at most output_lines (+1 unfinished) lines of this width (+1 for "…"):
+        # never more than the limit.
+        self._line_width = max(PREVIEW_WIDTH, output_limit // (output_lines + 1) - 1)
+        self._line_len = 0  # characters in the Log's last, unfinished line
+        self._line_clipped = False
+        self._flushed = 0  # characters received when the Log was last written
         self._flush_interval = 1.0 / flush_hz
         self._future: asyncio.Future | None = None
         self._mode = "choose"  # choose | reason | edit (while awaiting)
-        self._pending: list[str] = []
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
 
@@ -347,27 +447,69 @@ class ToolCard(Widget, can_focus=True):
         """The tool started."""
         self.state = "running"
 
+    @property
+    def output_text(self) -> str:
+        """The streamed output the card keeps: its head and tail, with a line saying what was cut."""
+        return self.output.text()
+
+    @property
+    def output_cut(self) -> int:
+        """Characters of streamed output the card dropped between head and tail."""
+        return self.output.cut
+
     def append_output(self, chunk: str) -> None:
-        """Queue streamed output; a timer writes it to the Log ~15 times a second.
+        """Keep streamed output (head and tail); a timer writes what is new to the Log ~15 times a second.
 
         Call from the app's thread (the agent's events arrive there).
         """
         if not chunk:
             return
-        self._pending.append(chunk)
+        self.output.add(chunk)
         self.output_chars += len(chunk)
         if self._flush_timer is not None:
             self._flush_timer.resume()
 
     def _flush(self) -> None:
-        if not self._pending:
+        if self._flushed == self.output.total:
             if self._flush_timer is not None:
                 self._flush_timer.pause()
             return
-        text = "".join(self._pending)
-        self._pending.clear()
+        head, gap, tail = self.output.since(self._flushed)
+        self._flushed = self.output.total
+        text = head
+        if gap:
+            newline = "" if (text.endswith("\n") if text else self._line_len == 0) else "\n"
+            text += f"{newline}{not_shown(gap)}\n"
         self.set_class(True, "-has-output")
-        self.query_one(".output", Log).write(text)
+        self.query_one(".output", Log).write(self._fit_to_log(text + tail))
+
+    def _fit_to_log(self, text: str) -> str:
+        """`text` cut to what the Log keeps: its last output_lines lines, each at most _line_width wide.
+
+        Long lines would otherwise grow the Log's last line without bound (and
+        cost their whole length on every write); older lines it would prune.
+        """
+        at = len(text)
+        for _ in range(self._output_lines + 1):
+            at = text.rfind("\n", 0, at)
+            if at < 0:
+                break
+        if at > 0:
+            text = text[at:]  # from a newline: it still ends the Log's unfinished line
+        out = []
+        for index, segment in enumerate(text.split("\n")):
+            if index:
+                out.append("\n")
+                self._line_len, self._line_clipped = 0, False
+            if self._line_clipped or not segment:
+                continue
+            room = self._line_width - self._line_len
+            if len(segment) > room:
+                segment = segment[:room] + "…"
+                self._line_clipped = True
+            out.append(segment)
+            self._line_len += len(segment)
+        return "".join(out)
 
     def set_progress(self, done: float, total: float, label: str = "") -> None:
         """Show a progress bar (only once progress arrives)."""
