@@ -117,7 +117,8 @@ def test_programs_of_splits_chains_and_respects_quotes():
         "cat", "grep", "echo", "make", "make",
     ]
     assert programs_of("echo 'a; rm -rf /' | wc -c") == ["echo", "wc"]
-    assert programs_of("ls > rm 2>&1") == ["ls"]  # a redirection target is not a program
+    assert programs_of("ls > /dev/null 2>&1") == ["ls"]  # a redirection target is not a program
+    assert programs_of("ls > rm 2>&1") is None  # writing a file is more than `ls` shows
     for opaque in ("ls $(rm x)", "ls `rm x`", "(rm x)", "if true; then rm x; fi", "$CMD x", "echo 'open"):
         assert programs_of(opaque) is None, opaque
 

@@ -1,0 +1,244 @@
+"""Issue 12: "allow for the session" must not approve more than the user saw.
+
+Each attack names only a program the user already allowed (`ls`, `git`), yet
+runs other code. The old shlex reading saw plain `ls` or `git` and
+auto-approved them; bashlex now reads the command and every one of them asks.
+The expansion attacks are also run through a real bash, once directly (they
+create PWNED: this is why it matters) and once gated the way thau gates a
+call (run only when the approval book says "auto": nothing is created).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from thau_tui.engine.approvals import ApprovalBook, describe_session_scope, programs_of
+from thau_tui.engine.events import Decision
+from thau_tui.tools.base import ToolCall
+
+SESSION = "s1"
+PROMPT_EXPANSION = r"ls ${x:=\$\(touch PWNED\)} ${x@P}"
+SUBSCRIPT_ARITHMETIC = r"ls ${y:=b[\$\(touch PWNED\)]} ${a[y]}"
+
+
+def shell(command: str) -> ToolCall:
+    return ToolCall("run_shell", {"command": command})
+
+
+def book_allowing(*commands: str) -> ApprovalBook:
+    """A real in-memory book where the user pressed `a` (allow for the session) on each command."""
+    book = ApprovalBook(None)
+    for command in commands:
+        assert book.remember(shell(command), "exec", Decision("session"), SESSION), command
+    return book
+
+
+def run_in_bash(command: str, cwd: Path) -> None:
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "HOME": str(cwd)}
+    subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, timeout=30)
+
+
+def run_as_thau_would(book: ApprovalBook, command: str, cwd: Path) -> str:
+    """Run `command` only if it would run without asking; return the decision."""
+    verdict = book.decide(shell(command), "exec", SESSION)
+    if verdict == "auto":
+        run_in_bash(command, cwd)
+    return verdict
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    ungated, gated = tmp_path / "ungated", tmp_path / "gated"
+    ungated.mkdir()
+    gated.mkdir()
+    return ungated, gated
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("attack", [PROMPT_EXPANSION, SUBSCRIPT_ARITHMETIC], ids=["prompt-expansion", "subscript"])
+def test_expansion_that_runs_code_is_not_covered_by_allowing_ls(attack, dirs):
+    ungated, gated = dirs
+    run_in_bash(attack, ungated)
+    assert (ungated / "PWNED").exists(), "bash runs the hidden `touch`: an approval of `ls` must not cover it"
+
+    book = book_allowing("ls")
+    assert run_as_thau_would(book, "ls -la", gated) == "auto"  # the approval itself still works
+    assert run_as_thau_would(book, attack, gated) == "ask"
+    assert not (gated / "PWNED").exists()
+    assert programs_of(attack) is None
+    assert "this call only" in describe_session_scope(shell(attack))
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_path_prefix_runs_a_planted_ls_and_now_asks(dirs):
+    for folder in dirs:
+        planted = folder / "ls"
+        planted.write_text("#!/bin/sh\n: > PWNED\n")  # no `touch`: PATH is only "." in there
+        planted.chmod(0o755)
+    ungated, gated = dirs
+    run_in_bash("PATH=. ls", ungated)
+    assert (ungated / "PWNED").exists()
+    assert run_as_thau_would(book_allowing("ls"), "PATH=. ls", gated) == "ask"
+    assert not (gated / "PWNED").exists()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_git_config_alias_runs_a_command_and_now_asks(dirs):
+    attack = "git -c alias.pw='!touch PWNED' pw"
+    ungated, gated = dirs
+    run_in_bash(attack, ungated)
+    assert (ungated / "PWNED").exists()
+    book = book_allowing("git status")
+    assert run_as_thau_would(book, attack, gated) == "ask"
+    assert not (gated / "PWNED").exists()
+
+
+@pytest.mark.parametrize("attack", ["LD_PRELOAD=./x.so ls", "PATH=. ls", "X=1 ls -la"])
+def test_assignment_prefix_is_not_covered(attack):
+    book = book_allowing("ls")
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"
+    assert book.remember(shell(attack), "exec", Decision("session"), SESSION) == []
+
+
+@pytest.mark.parametrize("attack", [
+    "GIT_PAGER='touch PWNED;cat' git -p version",
+    "git -c alias.pw='!touch PWNED' pw",
+    "git -p version",
+    "git --paginate log",
+    "git --config-env=alias.pw=X pw",
+    "git --exec-path=. status",
+    "git -C planted status",
+    "git fetch --upload-pack='touch PWNED' origin",
+    "git fetch --upload-p='touch PWNED' origin",  # git accepts abbreviated long options
+    "git push --receive-pack=x origin",
+    "git clone -u 'touch PWNED' repo copy",
+    "git archive --remote=x --exec=y HEAD",
+    "git grep -O'touch PWNED' x",
+    "git config core.pager 'touch PWNED'",
+    "git rebase -x 'touch PWNED' HEAD~1",
+    "git submodule foreach 'touch PWNED'",
+    "git bisect run ./x",
+    "git difftool -y",
+    "git filter-branch --tree-filter x",
+])
+def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
+    book = book_allowing("git status")
+    assert book.decide(shell("git log --oneline -5"), "exec", SESSION) == "auto"
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"
+
+
+@pytest.mark.parametrize(("allowed", "attack"), [
+    ("find . -name x", "find . -exec touch PWNED ;"),
+    ("find . -name x", "find . -execdir touch PWNED ;"),
+    ("find . -name x", "find . -ok touch PWNED ;"),
+    ("find . -name x", "find . -delete"),
+    ("find . -name x", "find . -fprint out"),
+    ("tar -tf a.tar", "tar -xf a.tar --to-command='touch PWNED'"),
+    ("tar -tf a.tar", "tar --use-compress-program='touch PWNED' -xf a.tar"),
+    ("tar -tf a.tar", "tar -I 'touch PWNED' -xf a.tar"),
+    ("tar -tf a.tar", "tar xIf 'touch PWNED' a.tar"),
+    ("tar -tf a.tar", "tar --checkpoint=1 --checkpoint-action=exec='touch PWNED' -cf a.tar ."),
+    ("tar -tf a.tar", "tar -F 'touch PWNED' -cf a.tar ."),
+    ("rsync -a a b", "rsync -e 'sh -c touch' a host:b"),
+    ("rsync -a a b", "rsync -avze 'sh -c touch' a host:b"),
+    ("rsync -a a b", "rsync --rsync-path='touch PWNED' a host:b"),
+    ("zip -r a.zip d", "zip a.zip d -T -TT 'touch PWNED'"),
+    ("zip -r a.zip d", "zip a.zip d --unzip-command='touch PWNED'"),
+    ("man ls", "man -P 'touch PWNED' ls"),
+    ("man ls", "man --pager='touch PWNED' ls"),
+    ("man ls", "man -H'touch PWNED' ls"),
+    ("less README", "less '+!touch PWNED' README"),
+    ("more README", "more '+!touch PWNED' README"),
+    ("make test", "make -f planted.mk"),
+    ("make test", "make --eval='x:=1'"),
+    ("make test", "make 'CC=touch PWNED;cc'"),
+    ("ls", "ls > notes.txt"),
+    ("ls", "ls >> notes.txt"),
+    ("ls", "ls >& notes.txt"),
+    ("cat f", "cat < notes.txt"),
+    ("cat f", "cat <<< hi"),
+    ("ls", "ls *.py"),
+    ("ls", "ls {a,b}"),
+    ("git status", "git {-c,alias.pw=!touch\\ PWNED} pw"),  # brace expansion would rebuild `-c`
+])
+def test_other_code_running_forms_ask(allowed, attack):
+    book = book_allowing(allowed)
+    assert book.decide(shell(allowed), "exec", SESSION) == "auto"
+    assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+
+
+@pytest.mark.parametrize("attack", [
+    "cat <<EOF\nhi\nEOF",
+    "ls `touch PWNED`",
+    "ls $(touch PWNED)",
+    "ls <(touch PWNED)",
+    "ls $((1+1))",
+    "(ls)",
+    "{ ls; }",
+    "if true; then ls; fi",
+    "for x in a; do ls; done",
+    "ls() { touch PWNED; }",
+    "ls 'unbalanced",
+])
+def test_forms_the_old_reader_refused_still_ask(attack):
+    """Regression guard: these asked before the bashlex rewrite too, and must keep asking."""
+    book = book_allowing("ls", "cat f")
+    assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+
+
+INTERPRETERS = ["python3 x.py", "bash -c 'ls'", "env ls", "xargs ls", "timeout 5 ls", "sh x.sh",
+                "python3.12 -c 'print(1)'", "/usr/bin/python3 x.py", "node x.js", "perl -e 1", "sudo ls",
+                "nohup ls", "watch ls", "awk '{print}' f", "sed -n p f", "eval ls", "source x", ". x",
+                "command ls", "exec ls", "ssh host ls", "Bash -c ls"]
+
+
+@pytest.mark.parametrize("command", INTERPRETERS)
+@pytest.mark.parametrize("kind", ["session", "always"])
+def test_interpreters_and_launchers_are_never_remembered(command, kind, tmp_path):
+    path = tmp_path / "approvals.json"
+    book = ApprovalBook(path)
+    assert book.remember(shell(command), "exec", Decision(kind), SESSION) == []
+    assert book.entries() == []
+    assert not path.exists()
+    assert book.decide(shell(command), "exec", SESSION) == "ask"
+    assert programs_of(command) is None
+    assert "this call only" in describe_session_scope(shell(command))
+
+
+def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
+    """A file written before this fix may hold `bash` or `env`: they cover nothing now."""
+    path = tmp_path / "approvals.json"
+    rows = [{"tool": "run_shell", "program": name} for name in ("bash", "env", "ls", "python3")]
+    path.write_text(json.dumps({"version": 1, "approvals": rows}))
+    book = ApprovalBook(path)
+    assert book.decide(shell("ls -la"), "exec", SESSION) == "auto"
+    for command in ("bash -c 'touch PWNED'", "env touch PWNED", "python3 -c 1", "ls && bash x"):
+        assert book.decide(shell(command), "exec", SESSION) == "ask", command
+
+
+@pytest.mark.parametrize(("command", "programs"), [
+    ("ls -la", ["ls"]),
+    ("ls | grep x", ["ls", "grep"]),
+    ("git status", ["git"]),
+    ("git log --oneline -5 2>&1", ["git"]),
+    ("ls > /dev/null", ["ls"]),
+    ("ls 2>/dev/null >&2", ["ls"]),
+    ("git --no-pager log -p", ["git"]),
+    ("make test && ls; echo done\ngit diff &", ["make", "ls", "echo", "git"]),
+    ("grep -rn 'a;b|c' src", ["grep"]),
+    ("find . -name '*.py'", ["find"]),
+    ("tar -xzf a.tar.gz", ["tar"]),
+    ("ls ~/notes", ["ls"]),
+])
+def test_ordinary_commands_stay_covered(command, programs):
+    assert programs_of(command) == programs
+    book = ApprovalBook(None)
+    book.remember(shell(command), "exec", Decision("session"), SESSION)
+    assert book.decide(shell(command), "exec", SESSION) == "auto"
+    assert describe_session_scope(shell(command)) == "run_shell: " + ", ".join(dict.fromkeys(programs))
