@@ -8,10 +8,15 @@ import os
 import platform
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ConfigResult, load_config
 from .paths import default_config_file
+
+if TYPE_CHECKING:
+    from .engine.events import Decision
+    from .tools.base import ToolCall
 
 
 def _config(args) -> ConfigResult:
@@ -25,9 +30,13 @@ def _config(args) -> ConfigResult:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thau", description="A terminal assistant over a local GGUF model.")
     parser.add_argument("--version", action="version", version=f"thau {__version__}")
-    parser.add_argument("-m", "--message", help="answer one message without the TUI, streaming to stdout")
+    parser.add_argument("-m", "--message",
+                        help="answer one message without the TUI, streaming to stdout; exit 1 on an error, "
+                             "exit 3 when a tool call needed approval and was refused")
     parser.add_argument("--yes", action="store_true",
-                        help="with --message: approve tool calls that would ask (never those the config denies)")
+                        help="with --message: approve tool calls that would ask, but only for tools without "
+                             "a tools.policy entry in config.yaml (a policy of ask or deny is kept); "
+                             "exit 3 when a tool call needed approval and was refused")
     parser.add_argument("--resume", action="store_true", help="reopen the last chat")
     parser.add_argument("--config", help="config.yaml to use (default: ./config.yaml, else the user config dir)")
     parser.add_argument("--model", help="a GGUF file to run instead of the configured one")
@@ -74,13 +83,40 @@ def run_chat(args) -> int:
     return 0
 
 
+REFUSED_EXIT = 3  # `--message`: a tool call needed approval and was refused
+
+
+def decide_unattended(call: ToolCall, policy: str | None, yes: bool) -> Decision:
+    """The answer `thau --message` gives to an approval request, with nobody to ask.
+
+    `policy` is the tool's entry in tools.policy (None when it has none). An
+    explicit policy is the user's standing rule, so `--yes` never overrides it:
+    only tools left at the default are approved by `--yes`.
+    """
+    from .engine import events  # imported here: the engine loads only when a message runs
+
+    if policy is not None:
+        return events.Decision("deny", by="config", reason=(
+            f"tools.policy.{call.name} is {policy!r} in config.yaml; --yes only approves tools without a policy"))
+    if yes:
+        return events.Decision("once", by="--yes")
+    return events.Decision("deny", by="--message", reason="not approved: rerun with --yes to allow it")
+
+
+def message_exit_code(failed: bool, refused: bool) -> int:
+    """1 after an error, 3 when a call that needed approval was refused, else 0."""
+    if failed:
+        return 1
+    return REFUSED_EXIT if refused else 0
+
+
 def run_message(args) -> int:
     """One answer on stdout; tool cards and errors on stderr."""
     from rich.console import Console
 
     from .engine.agent import Agent
     from .engine.approvals import ApprovalBook
-    from .engine.events import ApprovalRequested, Decision, Error, QuestionAsked, TextDelta, ToolCallInvalid
+    from .engine.events import ApprovalRequested, Error, QuestionAsked, TextDelta, ToolCallInvalid
     from .engine.events import ToolCallProposed, ToolDenied, ToolFinished, ToolOutput, TurnDone
     from .engine.models import load_backend
     from .engine.store import Store
@@ -101,10 +137,10 @@ def run_message(args) -> int:
     agent = Agent(config, registry, approvals=ApprovalBook(approvals_path(), config.tools.policy),
                   store=Store(database_path()), backend=backend)
     session = agent.new_session()
-    failed = False
+    failed = refused = False
 
     async def consume() -> None:
-        nonlocal failed
+        nonlocal failed, refused
         async for event in agent.run_turn(session, args.message):
             match event:
                 case TextDelta(text=text):
@@ -114,11 +150,10 @@ def run_message(args) -> int:
                     err.print(f"\n[bold]tool[/] {call.name} [dim]({risk})[/] {call.arguments}")
                 case ToolCallInvalid(errors=errors):
                     err.print("[red]invalid call:[/] " + "; ".join(errors))
-                case ApprovalRequested(future=future):
-                    if args.yes:
-                        future.set_result(Decision("once", by="--yes"))
-                    else:
-                        future.set_result(Decision("deny", reason="not approved: rerun with --yes to allow it"))
+                case ApprovalRequested(call=call, future=future):
+                    decision = decide_unattended(call, config.tools.policy.get(call.name), args.yes)
+                    refused = refused or not decision.allowed
+                    future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
                 case QuestionAsked(question=question, future=future):
                     answer = input(f"{question} ") if sys.stdin.isatty() else None
                     future.set_result(answer)
@@ -141,7 +176,7 @@ def run_message(args) -> int:
         return 130
     finally:
         session.close()
-    return 1 if failed else 0
+    return message_exit_code(failed, refused)
 
 
 def _decode_check(config) -> str:

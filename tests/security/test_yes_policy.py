@@ -1,0 +1,99 @@
+"""Issue 12: `thau --message ... --yes` keeps the user's `tools.policy: {tool: ask}`.
+
+`--yes` approves only tools left at the default; a tool the config says to
+ask about is refused with a reason that names the policy, and a refused call
+makes the command exit 3. The end-to-end tests drive the real `thau` entry
+point with a scripted model that proposes the call (the bundled model cannot
+be made to call a tool reliably).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripted import ScriptedBackend
+from thau_tui import cli
+from thau_tui.engine import models
+from thau_tui.tools.base import ToolCall
+
+RUN_SHELL = ToolCall("run_shell", {"command": "touch PWNED"})
+
+
+def test_yes_does_not_override_an_ask_policy():
+    decision = cli.decide_unattended(RUN_SHELL, "ask", yes=True)
+    assert not decision.allowed
+    assert decision.reason == (
+        "tools.policy.run_shell is 'ask' in config.yaml; --yes only approves tools without a policy"
+    )
+
+
+def test_yes_approves_a_tool_without_a_policy():
+    decision = cli.decide_unattended(RUN_SHELL, None, yes=True)
+    assert decision.allowed and decision.kind == "once" and decision.by == "--yes"
+
+
+@pytest.mark.parametrize("policy", [None, "ask"])
+def test_without_yes_nothing_that_asks_is_approved(policy):
+    decision = cli.decide_unattended(RUN_SHELL, policy, yes=False)
+    assert not decision.allowed and decision.reason
+
+
+@pytest.mark.parametrize(("failed", "refused", "code"), [
+    (False, False, 0), (False, True, 3), (True, False, 1), (True, True, 1),
+])
+def test_exit_code(failed, refused, code):
+    assert cli.message_exit_code(failed, refused) == code
+
+
+def test_help_documents_exit_3():
+    text = cli.build_parser().format_help()
+    assert "exit 3 when a tool call needed approval and was refused" in " ".join(text.split())
+
+
+def _call(name: str, **arguments) -> str:
+    return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
+
+
+@pytest.fixture
+def thau_message(tmp_path, monkeypatch, capsys):
+    """Run `thau --message` in-process with a scripted model; return (exit code, stderr, backend, workspace)."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+
+    def run(reply: str, *flags: str, policy: dict | None = None):
+        config = tmp_path / "config.yaml"
+        lines = ["tools:", f"  workspace: {workspace}"]
+        if policy:
+            lines.append("  policy:")
+            lines += [f"    {tool}: {value}" for tool, value in policy.items()]
+        config.write_text("\n".join(lines) + "\n")
+        backend = ScriptedBackend([reply, "Done."])
+        monkeypatch.setattr(models, "load_backend", lambda _config: backend)
+        code = cli.main(["--config", str(config), "--message", "go", *flags])
+        return code, capsys.readouterr().err, backend, workspace
+
+    return run
+
+
+def test_message_yes_refuses_a_call_the_policy_asks_about(thau_message):
+    reply = _call("write_file", path="PWNED", content="x")
+    code, err, backend, workspace = thau_message(reply, "--yes", policy={"write_file": "ask"})
+    assert code == 3
+    assert not (workspace / "PWNED").exists()
+    assert "tools.policy.write_file is 'ask' in config.yaml" in " ".join(err.split())
+    assert "tools.policy.write_file is 'ask'" in backend.prompts[-1]  # the model is told why
+
+
+def test_message_without_yes_refuses_and_exits_3(thau_message):
+    code, err, _backend, workspace = thau_message(_call("write_file", path="PWNED", content="x"))
+    assert code == 3
+    assert not (workspace / "PWNED").exists()
+    assert "rerun with --yes" in err
+
+
+def test_message_yes_still_approves_a_tool_without_a_policy(thau_message):
+    code, err, _backend, workspace = thau_message(_call("write_file", path="ok.txt", content="x"), "--yes")
+    assert code == 0, err
+    assert (workspace / "ok.txt").read_text() == "x"
