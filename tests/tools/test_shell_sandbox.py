@@ -114,9 +114,12 @@ def test_secrets_are_scrubbed_from_the_environment(shell, monkeypatch):
     for name in ("OPENAI_API_KEY", "GITHUB_TOKEN", "DB_password", "MY_SECRET"):
         monkeypatch.setenv(name, "hidden")
     monkeypatch.setenv("THAU_PLAIN", "visible")
+    monkeypatch.setenv("THAU_NOT_LISTED", "visible")
+    shell.config.tools.shell.env_passthrough = ["THAU_PLAIN"]
     shell.close()  # the environment is read when bash starts
     output = shell.run("env").output
-    assert "THAU_PLAIN=visible" in output
+    assert "THAU_PLAIN=visible" in output  # named in tools.shell.env_passthrough
+    assert "THAU_NOT_LISTED" not in output  # an allow-list: what is not named stays out
     assert "hidden" not in output
 
 
@@ -146,7 +149,10 @@ def test_sandbox_status_says_what_is_in_force():
     config.tools.shell.sandbox = "none"
     assert sandbox_status(config).startswith("none: turned off")
     if HAS_BWRAP:
-        assert sandbox_status(Config()) == "bubblewrap: workspace writable, rest read-only, network off"
+        status = sandbox_status(Config())
+        assert status.startswith("bubblewrap: workspace writable, .git read-only, rest read-only, "
+                                 "credentials hidden, network off; processes <= 256")
+        assert status.endswith("memory <= 4096 MB a process")
 
 
 @pytest.mark.skipif(not HAS_BWRAP, reason="bubblewrap is not installed (CI installs it)")

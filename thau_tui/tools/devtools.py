@@ -218,7 +218,7 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         target = resolve_in_workspace(workspace, path)
         if not target.exists():
             raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
-    env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)})
+    env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)}, ctx.config)
     timeout = shell_settings(ctx.config).timeout
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "--color=no",
             "--rootdir", str(workspace), str(target)]

@@ -77,7 +77,7 @@ def run_process(
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
-            full, cwd=str(cwd or workspace), env=env or scrubbed_environment(),
+            full, cwd=str(cwd or workspace), env=env or scrubbed_environment(None, ctx.config),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, preexec_fn=_limit_memory(memory_mb),
         )

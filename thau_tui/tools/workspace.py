@@ -20,8 +20,12 @@ from typing import Any
 
 from .base import ToolError
 
-# Environment names that look like credentials never reach a tool's process.
-_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+# The only environment variables a tool's process gets (plus tools.shell.env_passthrough):
+# an allow-list, so DATABASE_URL, SSHPASS, GH_PAT and friends never reach it.
+ENV_ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TERM", "USER", "LOGNAME", "SHELL", "TMPDIR",
+               "VIRTUAL_ENV", "TZ", "COLUMNS", "LINES")
+ENV_ALLOWED_PREFIXES = ("LC_",)
+_MAX_PATH_CHARS = 4096
 
 
 def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) -> Path:
@@ -31,13 +35,24 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) ->
     elsewhere and symlinks whose target lies outside the workspace.
     """
     root = Path(workspace).expanduser().resolve()
-    text = os.fspath(path)
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise ToolError("invalid path: give the path as text, e.g. 'notes.txt'")
     if not text.strip():
         raise ToolError("the path is empty; give a file or folder inside the workspace, e.g. 'notes.txt'")
-    candidate = Path(text).expanduser()
-    if not candidate.is_absolute():
-        candidate = root / candidate
-    resolved = candidate.resolve()  # follows every symlink on the way
+    if "\0" in text:
+        raise ToolError("invalid path: it contains a NUL byte; give a plain file name such as 'notes.txt'")
+    if len(text) > _MAX_PATH_CHARS or any(len(part.encode("utf-8", "surrogateescape")) > 255
+                                          for part in Path(text).parts):
+        raise ToolError(f"invalid path: it is too long (at most {_MAX_PATH_CHARS} characters, "
+                        "255 bytes per name); give a shorter path")
+    try:
+        candidate = Path(text).expanduser()
+        if not candidate.is_absolute():
+            candidate = root / candidate
+        resolved = candidate.resolve()  # follows every symlink on the way
+    except (OSError, ValueError, RuntimeError) as exc:  # a link loop, an odd name
+        raise ToolError(f"invalid path '{text[:200]}': {exc}") from exc
     if resolved == root or root in resolved.parents:
         return resolved
     # Say *why* it is outside: a link is less obvious than '..'.
@@ -60,9 +75,17 @@ def relative_name(workspace: Path | str, path: Path) -> str:
     return str(rel) if str(rel) != "." else "."
 
 
-def scrubbed_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """os.environ without names containing KEY, TOKEN, SECRET or PASSWORD."""
-    env = {k: v for k, v in os.environ.items() if not any(w in k.upper() for w in _SECRET_WORDS)}
+def scrubbed_environment(extra: dict[str, str] | None = None, config: Any = None) -> dict[str, str]:
+    """The environment a tool's process gets: only allow-listed names from os.environ.
+
+    PATH, HOME, LANG, LC_*, TERM, USER, SHELL, TMPDIR, VIRTUAL_ENV and a few more,
+    plus the names in tools.shell.env_passthrough; then `extra` on top.
+    """
+    passthrough = set(shell_settings(config).env_passthrough)
+    env = {
+        k: v for k, v in os.environ.items()
+        if k in ENV_ALLOWED or k in passthrough or k.startswith(ENV_ALLOWED_PREFIXES)
+    }
     env.update(extra or {})
     return env
 
@@ -77,18 +100,70 @@ def shell_settings(config: Any) -> Any:
 _probe_cache: dict[tuple[str, bool], tuple[bool, str]] = {}
 
 
-def _bwrap_flags(workspace: Path, network: bool) -> list[str]:
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def hidden_paths(workspace: Path, config: Any) -> list[Path]:
+    """Existing paths the sandbox hides: credentials (tools.shell.hidden_paths) and thau's
+    own config and data folders (approvals, chat history). Never the workspace or above it."""
+    from thau_tui.paths import config_dir, data_dir
+
+    wanted = [Path(p).expanduser() for p in shell_settings(config).hidden_paths]
+    wanted += [config_dir(), data_dir()]
+    found = []
+    for path in wanted:
+        try:
+            if not (path.exists() or path.is_symlink()):
+                continue
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if _under(workspace, real):
+            continue  # hiding it would hide the workspace itself
+        found.append(real)
+    return list(dict.fromkeys(found))
+
+
+def _interpreter_folders() -> list[Path]:
+    """Where this Python lives (venv and base install): run_python and run_tests need it."""
+    folders = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
+               Path(os.path.realpath(sys.executable)).parent.parent}
+    return sorted({f.resolve() for f in folders if f.exists()})
+
+
+def git_read_only(workspace: Path, config: Any) -> bool:
+    from thau_tui.config import Config
+
+    return not (config or Config()).tools.files.allow_git_writes
+
+
+def _bwrap_flags(workspace: Path, network: bool, config: Any = None, *, probe: bool = False) -> list[str]:
     ws = str(workspace)
     flags = [
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
-        "--bind", ws, ws,  # after the tmpfs, so a workspace under /tmp stays visible
-        "--chdir", ws,
-        "--unshare-pid",
-        "--die-with-parent",
     ]
+    # A Python under /tmp (a venv made there) vanished under the tmpfs: bind it back, read-only.
+    for folder in _interpreter_folders():
+        if _under(folder, Path("/tmp")) and not _under(folder, workspace):
+            flags += ["--ro-bind", str(folder), str(folder)]
+    flags += ["--bind", ws, ws]  # after the tmpfs, so a workspace under /tmp stays visible
+    if not probe:
+        for path in hidden_paths(workspace, config):
+            if _under(path, Path("/tmp")) and not _under(path, workspace):
+                continue  # already gone under the tmpfs
+            flags += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+        dot_git = workspace / ".git"
+        if git_read_only(workspace, config) and (dot_git.is_dir() or dot_git.is_file()) and not dot_git.is_symlink():
+            flags += ["--ro-bind", str(dot_git), str(dot_git)]  # its hooks and config run code outside
+    flags += ["--chdir", ws, "--unshare-pid", "--die-with-parent"]
+    if os.geteuid() != 0:
+        # The kernel counts RLIMIT_NPROC per user namespace: the shell's process cap then
+        # counts the sandbox's processes only, not every process of the user.
+        flags.append("--unshare-user")
     if not network:
         flags.append("--unshare-net")
     return flags
@@ -104,7 +179,7 @@ def _probe_bwrap(network: bool) -> tuple[bool, str]:
         else:
             try:
                 done = subprocess.run(
-                    [exe, *_bwrap_flags(Path.cwd().resolve(), network), "true"],
+                    [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True), "true"],
                     capture_output=True, text=True, timeout=10,
                 )
                 ok = done.returncode == 0
@@ -115,11 +190,21 @@ def _probe_bwrap(network: bool) -> tuple[bool, str]:
     return _probe_cache[key]
 
 
-def _seatbelt_profile(workspace: Path, network: bool) -> str:
-    """A sandbox-exec profile: everything allowed except writes outside the workspace/tmp."""
+def _seatbelt_quote(path: Path | str) -> str:
+    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _seatbelt_profile(workspace: Path, network: bool, config: Any = None) -> str:
+    """A sandbox-exec profile: writes only in the workspace and temp folders, credentials
+    and thau's own folders unreadable, .git read-only, network off unless allowed."""
     writable = [str(workspace), "/private/tmp", "/private/var/folders", "/dev"]
-    allow = " ".join(f'(subpath "{p}")' for p in writable)
+    allow = " ".join(f"(subpath {_seatbelt_quote(p)})" for p in writable)
     rules = ["(version 1)", "(allow default)", "(deny file-write*)", f"(allow file-write* {allow})"]
+    hidden = hidden_paths(workspace, config)
+    if hidden:
+        rules.append("(deny file-read* file-write* " + " ".join(f"(subpath {_seatbelt_quote(p)})" for p in hidden) + ")")
+    if git_read_only(workspace, config):
+        rules.append(f"(deny file-write* (subpath {_seatbelt_quote(workspace / '.git')}))")
     if not network:
         rules.append("(deny network*)")
     return "".join(rules)
@@ -157,9 +242,9 @@ def sandbox_prefix(workspace: Path, config: Any) -> list[str]:
     network = shell_settings(config).network
     workspace = Path(workspace).resolve()
     if kind == "bwrap":
-        return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network), "--"]
+        return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config), "--"]
     if kind == "sandbox-exec":
-        return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network)]
+        return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network, config)]
     return []
 
 
@@ -169,9 +254,15 @@ def sandbox_status(config: Any = None) -> str:
         kind, why = sandbox_kind(config)
     except ToolError as exc:
         return f"none: {exc}"
-    network = "network on" if shell_settings(config).network else "network off"
+    settings = shell_settings(config)
+    network = "network on" if settings.network else "network off"
+    git = "" if not git_read_only(Path.cwd(), config) else ", .git read-only"
     if kind == "bwrap":
-        return f"bubblewrap: workspace writable, rest read-only, {network}"
+        from .limits import process_cap_mechanism
+
+        return (f"bubblewrap: workspace writable{git}, rest read-only, credentials hidden, {network}; "
+                f"{process_cap_mechanism(settings.max_processes)}, memory <= {settings.memory_mb} MB a process")
     if kind == "sandbox-exec":
-        return f"sandbox-exec: workspace writable, rest read-only, {network}"
+        return (f"sandbox-exec: workspace writable{git}, rest read-only, credentials hidden, {network}; "
+                "no process or memory cap on macOS")
     return f"none: {why}"
