@@ -1,10 +1,22 @@
 """run_shell: one persistent bash per chat session, inside the sandbox.
 
-Completion and exit status come from a private random prompt marker (PS1),
-never from sleeping. Commands are sent as one `eval $'...'` line so multi-line
-input never leaves bash waiting at a continuation prompt. A command that sits
-waiting for terminal input is noticed (on Linux from /proc: the foreground
-process is blocked reading the terminal) and interrupted with a plain message.
+The shell lives for the whole chat, whatever thread runs a call: it is started
+from one long-lived thread (bubblewrap's --die-with-parent follows the thread
+that forked it, and the agent runs each tool in a new thread).
+
+A command ends when bash prints its prompt marker (PS1, carrying `$?`) *and*
+the kernel says bash is back at its prompt: bash itself is the terminal's
+foreground process, blocked in the very read() it makes at its prompt (same
+buffer and size as when the shell started, read from /proc). A command can
+print the marker text itself (PS1 is readable), but it cannot make bash idle
+while it still runs, so a forged marker never ends the call early. Where /proc
+is missing (macOS), the marker alone decides.
+
+Commands are sent as one `eval $'...'` line so multi-line input never leaves
+bash waiting at a continuation prompt. A command that sits waiting for terminal
+input is noticed (on Linux from /proc) and interrupted with a plain message.
+The shell's processes and memory are capped (thau_tui/tools/limits.py); a
+command whose processes reach the cap is stopped with the whole shell.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import secrets
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,11 +35,17 @@ from typing import Any, Callable
 import pexpect
 
 from .base import Tool, ToolContext, ToolError, ToolResult
+from .limits import ProcessCap, namespace_count, shell_ulimits
 from .terminal import foreground_group, group_members, waiting_for_terminal_input
-from .workspace import sandbox_prefix, scrubbed_environment, shell_settings
+from .workspace import sandbox_kind, sandbox_prefix, scrubbed_environment, shell_settings
+
+# Every shell is forked from this one thread, which lives as long as thau: the sandbox's
+# --die-with-parent then ends the shell when thau ends, not when a tool thread does.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thau-shell-spawner")
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _IDLE_BEFORE_CHECK = 1.5  # seconds without output before asking "is it waiting for input?"
+_CAP_CHECK = 0.5  # seconds between looks at how many processes the shell has
 _CHUNK = 900  # characters of command text per line sent (the tty caps a line at 4095 bytes)
 
 WAITING_MESSAGE = (
@@ -126,6 +145,7 @@ class ShellResult:
     waiting_for_input: bool = False
     shell_exited: bool = False
     restarted: bool = False
+    process_limit: bool = False
 
 
 class ShellSandbox:
@@ -140,6 +160,12 @@ class ShellSandbox:
         self._marker = re.compile(re.escape(self._tag) + r"(\d+)__")
         self._terminal = 0
         self._had_shell = False
+        self._bash_pid: int | None = None
+        self._prompt_read: tuple[str, ...] | None = None  # bash's read() at its prompt (/proc)
+        self._cap: ProcessCap | None = None
+        self._sandboxed = False
+        self.max_processes = 0
+        self.stopped_because = ""  # why thau stopped the last shell itself, for the next result
 
     # -- lifecycle --------------------------------------------------------
     @property
@@ -150,36 +176,84 @@ class ShellSandbox:
         """Start bash (inside the sandbox when there is one) and install the marker prompt."""
         settings = shell_settings(self.config)
         argv = [*sandbox_prefix(self.workspace, self.config), "bash", "--noprofile", "--norc", "--noediting"]
-        env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""})
-        env.pop("PROMPT_COMMAND", None)
+        env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""},
+                                   self.config)
+        self.max_processes = settings.max_processes
+        sandboxed = self._sandboxed = sandbox_kind(self.config)[0] == "bwrap"
+        cap = ProcessCap(settings.max_processes) if sandboxed and os.geteuid() == 0 else None
         try:
-            child = pexpect.spawn(
-                argv[0], argv[1:], cwd=str(self.workspace), env=env, encoding="utf-8",
+            child = _SPAWNER.submit(
+                pexpect.spawn, argv[0], argv[1:], cwd=str(self.workspace), env=env, encoding="utf-8",
                 codec_errors="replace", echo=False, dimensions=(40, 200), timeout=settings.timeout,
-            )
+                preexec_fn=cap.join if cap else None,
+            ).result()
         except (pexpect.ExceptionPexpect, OSError) as exc:
+            if cap:
+                cap.close()
             raise ToolError(f"could not start bash: {exc}; is bash installed and on PATH?") from exc
         child.delaybeforesend = None  # pexpect's default 50 ms pause per send is for humans' terminals
-        child.sendline(f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history")
+        limits = shell_ulimits(settings.max_processes, settings.memory_mb) if sandboxed else ""
+        child.sendline(f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history; "
+                       f"set -o ignoreeof; {limits}")
         try:
             child.expect(self._marker, timeout=15)
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
             detail = clean_terminal_text(child.before or "").strip()[-500:]
             child.close(force=True)
+            if cap:
+                cap.close()
             raise ToolError(f"the shell did not start: {detail or type(exc).__name__}") from exc
         self._child = child
-        self._terminal = self._find_terminal(child.pid)
+        self._cap = cap
+        self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(child.pid)
+        if self.process_count() is not None:
+            threading.Thread(target=self._watch, args=(child,), name="thau-shell-watch", daemon=True).start()
 
     @staticmethod
-    def _find_terminal(pid: int) -> int:
-        """The device number of the shell's pty, to recognise reads from it later."""
-        group = foreground_group(pid) if os.path.isdir("/proc/self") else None
-        for member in group_members(group) if group else []:
-            try:
-                return os.stat(f"/proc/{member}/fd/0").st_rdev
-            except OSError:
-                continue
-        return 0
+    def _find_prompt(pid: int) -> tuple[int, int | None, tuple[str, ...] | None]:
+        """The shell's pty device, bash's pid, and the read() bash makes at its prompt."""
+        if not os.path.isdir("/proc/self"):
+            return 0, None, None
+        deadline = time.monotonic() + 2.0
+        terminal = 0
+        while time.monotonic() < deadline:
+            group = foreground_group(pid)
+            members = group_members(group) if group else []
+            for member in members:
+                try:
+                    terminal = terminal or os.stat(f"/proc/{member}/fd/0").st_rdev
+                    with open(f"/proc/{member}/syscall") as fh:
+                        call = tuple(fh.read().split()[:4])
+                except OSError:
+                    continue
+                if len(members) == 1 and len(call) == 4 and call[0].isdigit():
+                    return terminal, member, call
+            time.sleep(0.01)
+        return terminal, None, None
+
+    def at_prompt(self) -> bool | None:
+        """Is bash idle at its own prompt? None when this platform cannot tell."""
+        if self._bash_pid is None or self._prompt_read is None or self._child is None:
+            return None
+        if foreground_group(self._child.pid) != self._bash_pid:
+            return False
+        try:
+            with open(f"/proc/{self._bash_pid}/syscall") as fh:
+                return tuple(fh.read().split()[:4]) == self._prompt_read
+        except OSError:
+            return False
+
+    def process_count(self) -> int | None:
+        """How many processes the shell has now (None when it cannot be told)."""
+        if self._cap is not None and self._cap.path is not None:
+            return self._cap.count()
+        if self._sandboxed and self._bash_pid is not None:
+            return namespace_count(self._bash_pid)  # bubblewrap gives the shell its own pid namespace
+        return None
+
+    def at_process_cap(self) -> bool:
+        count = self.process_count()
+        return count is not None and count >= self.max_processes - 2
 
     def close(self) -> None:
         """Stop the shell and everything it started."""
@@ -189,6 +263,10 @@ class ShellSandbox:
             except pexpect.ExceptionPexpect:
                 pass
             self._child = None
+        if self._cap is not None:
+            self._cap.close()
+            self._cap = None
+        self._bash_pid = self._prompt_read = None
 
     # -- running ----------------------------------------------------------
     def run(
@@ -211,6 +289,21 @@ class ShellSandbox:
                 self._had_shell = True
             return _Run(self, command, timeout, settings.output_limit, on_output, cancel_event, restarted).go()
 
+    def _watch(self, child: pexpect.spawn) -> None:
+        """Between commands: stop the shell when something left in the background (a fork
+        bomb) holds it at the process cap. During a command, the command's own loop looks."""
+        while self._child is child and child.isalive():
+            time.sleep(_CAP_CHECK)
+            if not self._lock.acquire(blocking=False):
+                continue  # a command is running
+            try:
+                if self._child is child and self.at_process_cap():
+                    self.stopped_because = (f"its processes reached the limit of {self.max_processes} "
+                                            "(tools.shell.max_processes) after the last command")
+                    self.close()
+            finally:
+                self._lock.release()
+
 
 class _Run:
     """One command's round trip: send, pump output, notice stalls, interrupt, report."""
@@ -230,30 +323,63 @@ class _Run:
         self.markers_left = 0
         self.status: int | None = None
         self.eof = False
+        self.capped = False
 
     def go(self) -> ShellResult:
         lines = self._lines()
         self.markers_left = len(lines)
         self.child.send("\n".join(lines) + "\n")
         start = last_output = time.monotonic()
-        timed_out = cancelled = waiting = False
+        timed_out = cancelled = waiting = capped = False
         next_check = start + _IDLE_BEFORE_CHECK
-        while self.markers_left and not self.eof:
+        next_cap_check = start + _CAP_CHECK
+        while not self.eof:
             if self._pump(0.05):
                 last_output = time.monotonic()
                 next_check = last_output + _IDLE_BEFORE_CHECK
+            if self._finished():
+                break
             now = time.monotonic()
             if self.cancel_event is not None and self.cancel_event.is_set():
                 cancelled = True
             elif now - start > self.timeout:
                 timed_out = True
-            elif now >= next_check:
+            elif now >= next_cap_check:
+                capped = self.shell.at_process_cap()
+                next_cap_check = now + _CAP_CHECK
+            if not (cancelled or timed_out or capped) and now >= next_check:
                 waiting = self._waiting(now - last_output)
                 next_check = now + 0.5
-            if cancelled or timed_out or waiting:
+            if cancelled or timed_out or waiting or capped:
                 break
-        note = self._stop() if (cancelled or timed_out or waiting) and not self.eof else ""
-        return self._result(timed_out, cancelled, waiting, note)
+        if not (capped or self.eof):
+            capped = self.shell.at_process_cap()  # a fork bomb left running in the background
+        if capped:
+            note = self._stop_shell()
+        else:
+            note = self._stop() if (cancelled or timed_out or waiting) and not self.eof else ""
+        return self._result(timed_out, cancelled, waiting, note, capped)
+
+    def _finished(self) -> bool:
+        """Every marker seen and bash really back at its prompt (not a marker the command printed)."""
+        if self.markers_left:
+            return False
+        idle = self.shell.at_prompt()
+        if idle is None:  # no /proc: the marker is all there is
+            return True
+        if idle:
+            self._pump(0)  # output written just before the prompt, and its marker
+            return True
+        return False
+
+    def _stop_shell(self) -> str:
+        """The command's processes reached the cap: stop the shell and all it started."""
+        self.shell.stopped_because = (f"its processes reached the limit of {self.shell.max_processes} "
+                                      "(tools.shell.max_processes)")
+        self.shell.close()
+        self.eof = True
+        self.capped = True
+        return ""
 
     def _lines(self) -> list[str]:
         """The command as lines bash reads whole: one eval, or chunks built into a variable."""
@@ -274,14 +400,14 @@ class _Run:
             self.eof = True
             chunk = ""
         self.raw += chunk
-        while self.markers_left:
+        while True:  # every marker: the last one is the real prompt, earlier ones may be forged
             match = self.shell._marker.search(self.raw)
             if match is None:
                 break
             self._feed(self.raw[: match.start()])
             self.status = int(match.group(1))
             self.raw = self.raw[match.end():]
-            self.markers_left -= 1
+            self.markers_left = max(0, self.markers_left - 1)
         if self.eof:
             self._feed(self.raw)
             self.raw = ""
@@ -328,20 +454,24 @@ class _Run:
         return bool(waiting_for_terminal_input(self.child.pid, self.shell._terminal))
 
     def _settle(self, seconds: float) -> bool:
-        """Pump until the final marker or EOF; True when the shell is back at its prompt."""
+        """Pump until bash is back at its prompt or EOF; True when it is."""
         end = time.monotonic() + seconds
-        while self.markers_left and not self.eof and time.monotonic() < end:
+        self.markers_left = min(self.markers_left, 1)  # Ctrl-C drops the lines bash has not read
+        while not self.eof and time.monotonic() < end:
             self._pump(0.05)
-        return not self.markers_left or self.eof
+            if self._finished():
+                return True
+        return self._finished() or self.eof
 
     def _stop(self) -> str:
         """Bring the shell back to its prompt: Ctrl-C, then EOF, then kill; else restart."""
         self.child.sendintr()
         if self._settle(0.5) or (not self._still_reading() and self._settle(1.5)):
             return "sent Ctrl-C"
-        self.child.sendeof()  # a REPL shrugs off Ctrl-C but leaves on EOF
-        if self._settle(1.0):
-            return "sent Ctrl-C and Ctrl-D"
+        if self._still_reading():  # only then: a Ctrl-D nobody reads would end the shell later
+            self.child.sendeof()  # a REPL shrugs off Ctrl-C but leaves on EOF
+            if self._settle(1.0):
+                return "sent Ctrl-C and Ctrl-D"
         group = foreground_group(self.child.pid) if os.path.isdir("/proc/self") else None
         if group and group != os.getpgrp():
             try:
@@ -353,11 +483,13 @@ class _Run:
         self.shell.close()
         return "the shell did not come back, so it was stopped; the next command starts a fresh one"
 
-    def _result(self, timed_out: bool, cancelled: bool, waiting: bool, note: str) -> ShellResult:
+    def _result(self, timed_out: bool, cancelled: bool, waiting: bool, note: str, capped: bool = False) -> ShellResult:
         text = self.cap.text().rstrip("\n")
         lines = [text] if text else []
         if self.restarted:
-            lines.insert(0, f"[started a fresh shell in {self.shell.workspace}: the previous one had exited, "
+            why = self.shell.stopped_because or "the previous one had exited"
+            self.shell.stopped_because = ""
+            lines.insert(0, f"[started a fresh shell in {self.shell.workspace}: {why}, "
                             "so cd and variables were reset]")
         if waiting:
             lines.append(f"[{WAITING_MESSAGE}; {note}]")
@@ -366,7 +498,12 @@ class _Run:
         elif cancelled:
             lines.append(f"[cancelled by the user; {note}]")
         status = self.status
-        if self.eof:
+        if capped:
+            lines.append(f"[the command's processes reached the limit of {self.shell.max_processes} "
+                         "(tools.shell.max_processes), so the shell was stopped with everything it started; "
+                         "the next command starts a fresh one]")
+            status = None
+        elif self.eof:
             self.shell.close()
             status = self.child.exitstatus if self.child.exitstatus is not None else status
             lines.append(f"[the shell exited (status {status}); the next command starts a fresh one]")
@@ -376,6 +513,7 @@ class _Run:
             output="\n".join(lines), exit_status=status, timed_out=timed_out,
             interrupted=cancelled or timed_out or waiting, truncated=self.cap.truncated,
             waiting_for_input=waiting, shell_exited=self.eof, restarted=self.restarted,
+            process_limit=capped,
         )
 
 
@@ -398,10 +536,12 @@ def run_shell(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raise ToolError("the command is empty; give a shell command such as 'ls -la'")
     result = session_shell(ctx).run(command, on_output=ctx.emit, cancel_event=ctx.cancel_event)
     ok = result.exit_status == 0 and not result.interrupted and not result.shell_exited
+    ok = ok and not result.process_limit
     data = {
         "exit_status": result.exit_status, "timed_out": result.timed_out,
         "interrupted": result.interrupted, "truncated": result.truncated,
         "waiting_for_input": result.waiting_for_input, "restarted": result.restarted,
+        "process_limit": result.process_limit,
     }
     return ToolResult(output=result.output, ok=ok, data=data)
 

@@ -1,0 +1,351 @@
+"""Attacks on the persistent shell and its sandbox: each is refused, contained or capped.
+
+Every test runs real bash inside real bubblewrap (CI installs it) and checks the
+canary file beside the workspace at the end (tests/security/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scripted import ScriptedBackend
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
+from thau_tui.tools import build_registry
+from thau_tui.tools.base import ToolContext
+from thau_tui.tools.python import run_python
+from thau_tui.tools.shell import ShellSandbox
+from thau_tui.tools.workspace import sandbox_kind
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _bubblewrap(canary):
+    kind, why = sandbox_kind(None)
+    assert kind == "bwrap", f"these tests need bubblewrap (apt-get install bubblewrap): {why}"
+
+
+@pytest.fixture
+def shell(workspace, config):
+    sandbox = ShellSandbox(workspace, config)
+    yield sandbox
+    sandbox.close()
+
+
+def _processes_with(argv: list[str]) -> list[int]:
+    wanted = "\0".join(argv) + "\0"
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if Path(f"/proc/{name}/cmdline").read_text() == wanted:
+                    found.append(int(name))
+            except OSError:
+                continue
+    return found
+
+
+def _gone(argv: list[str], seconds: float = 5.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not _processes_with(argv):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# --- the shell persists through the real agent ----------------------------------------
+
+
+def _shell_call(command: str) -> str:
+    return "<tool_call>" + json.dumps({"name": "run_shell", "arguments": {"command": command}}) + "</tool_call>"
+
+
+async def test_the_shell_keeps_its_state_across_turns_of_a_chat(workspace, tmp_path):
+    (workspace / "sub").mkdir()
+    replies = []
+    for command in ("cd sub", "pwd", "export X=1", "echo $X"):
+        replies += [_shell_call(command), "Done."]
+    agent = Agent(Config(), build_registry(), approvals=ApprovalBook(None), backend=ScriptedBackend(replies),
+                  workspace=workspace)
+    session = agent.new_session()
+    outputs, shells = [], []
+    try:
+        for question in ("go into sub", "where am I", "set X", "print X"):
+            async for event in agent.run_turn(session, question):
+                if isinstance(event, ApprovalRequested):
+                    event.future.set_result(Decision("once"))
+                elif isinstance(event, ToolFinished):
+                    outputs.append(event.result.output)
+                    shells.append(session.resources["shell"]._bash_pid)
+            time.sleep(0.3)  # the tool thread has ended; the shell must outlive it
+    finally:
+        session.close()
+    assert outputs[1].splitlines()[0] == str(workspace / "sub"), outputs
+    assert outputs[3].splitlines()[0] == "1", outputs
+    assert not any("started a fresh shell" in out for out in outputs), outputs
+    assert len(set(shells)) == 1 and shells[0] is not None
+
+
+# --- completion cannot be forged ----------------------------------------------------------
+
+FORGE = 'p="${PS1%\\$?__}"; printf \'%s0__\\n\' "$p"; '
+
+
+def test_a_printed_prompt_marker_does_not_end_the_command(shell, workspace):
+    result = shell.run(FORGE + "sleep 1; touch finished; false")
+    assert (workspace / "finished").exists(), "the call returned while the command still ran"
+    assert result.exit_status == 1 and result.output.endswith("[exit status 1]")
+    after = shell.run("echo next")
+    assert (after.exit_status, after.output) == (0, "next\n[exit status 0]")
+
+
+def test_a_forged_marker_then_a_read_is_caught_as_waiting_for_input(shell):
+    result = shell.run(FORGE + "read line; echo got=$line", timeout=10)
+    assert result.waiting_for_input and result.interrupted
+    after = shell.run("echo next")  # not swallowed by the `read`
+    assert (after.exit_status, after.output) == (0, "next\n[exit status 0]")
+
+
+def test_the_next_command_survives_a_kill_escalation(shell):
+    shell.run("KEEP=me")
+    stubborn = shell.run("trap '' INT; sleep 100", timeout=1)
+    assert stubborn.timed_out
+    after = shell.run("echo $KEEP")
+    assert (after.exit_status, after.output, after.restarted) == (0, "me\n[exit status 0]", False)
+    assert shell.run("echo again").exit_status == 0
+
+
+# --- limits --------------------------------------------------------------------------------
+
+
+def test_a_fork_loop_stops_at_the_process_cap(workspace):
+    config = Config()
+    config.tools.shell.max_processes = 30
+    shell = ShellSandbox(workspace, config)
+    try:
+        result = shell.run("for i in $(seq 80); do sleep 4321 & done; wait", timeout=20)
+        assert result.process_limit and not result.timed_out
+        assert "tools.shell.max_processes" in result.output
+        assert _gone(["sleep", "4321"]), "the loop's processes outlived the stopped shell"
+        after = shell.run("echo alive")
+        assert after.exit_status == 0 and "alive" in after.output
+    finally:
+        shell.close()
+
+
+def test_a_background_fork_bomb_is_stopped(workspace):
+    config = Config()
+    config.tools.shell.max_processes = 40
+    shell = ShellSandbox(workspace, config)
+    try:
+        shell.run("bomb() { bomb | bomb & }; bomb", timeout=20)  # returns at once: the bomb is in the background
+        end = time.monotonic() + 20
+        while shell.alive and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not shell.alive, "the bomb kept the shell at its process cap"
+        after = shell.run("echo alive")
+        assert after.exit_status == 0 and "tools.shell.max_processes" in after.output.splitlines()[0]
+    finally:
+        shell.close()
+
+
+def test_a_memory_hog_gets_a_memory_error_and_the_shell_lives(workspace):
+    config = Config()
+    config.tools.shell.memory_mb = 200
+    shell = ShellSandbox(workspace, config)
+    try:
+        shell.run("KEEP=me")
+        hog = shell.run(f"{sys.executable} -c 'x = bytearray(600 * 2**20)'")
+        assert hog.exit_status != 0 and "MemoryError" in hog.output
+        assert shell.run("echo $KEEP").output.startswith("me\n")
+    finally:
+        shell.close()
+
+
+def test_output_is_capped_for_the_model(shell, config):
+    result = shell.run("yes | head -c 20000000; echo END")
+    assert result.truncated
+    assert len(result.output) < config.tools.shell.output_limit + 500
+    assert "characters cut" in result.output and "END" in result.output
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+SECRETS = {"DATABASE_URL": "postgres://u:pw@db/x", "MYSQL_PWD": "pw", "SSHPASS": "pw", "GH_PAT": "ghp_x",
+           "GOOGLE_APPLICATION_CREDENTIALS": "/k.json", "OPENAI_API_KEY": "sk-x"}
+
+
+def test_only_allow_listed_variables_reach_the_shell(workspace, monkeypatch):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MY_TOOL_SETTING", "kept")
+    config = Config()
+    config.tools.shell.env_passthrough = ["MY_TOOL_SETTING"]
+    shell = ShellSandbox(workspace, config)
+    try:
+        env = shell.run("env").output
+    finally:
+        shell.close()
+    for name in SECRETS:
+        assert f"{name}=" not in env
+    assert "MY_TOOL_SETTING=kept" in env and "PATH=" in env and "HOME=" in env
+
+
+def test_run_python_gets_no_secrets_either(workspace, monkeypatch):
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    result = run_python({"code": "import os; print(sorted(os.environ))"}, ToolContext(workspace, Config()))
+    for name in SECRETS:
+        assert name not in result.output
+
+
+def test_credentials_and_thau_folders_are_hidden(workspace, monkeypatch):
+    home = workspace / "home"  # inside the workspace, so only the hiding can keep it unreadable
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("PRIVATE KEY")
+    (home / ".aws").mkdir()
+    (home / ".aws" / "credentials").write_text("aws_secret")
+    (home / ".netrc").write_text("machine x password hunter2")
+    (home / "notes.txt").write_text("ordinary")
+    monkeypatch.setenv("HOME", str(home))
+    thau_home = workspace / "thau-home"
+    monkeypatch.setenv("THAU_HOME", str(thau_home))
+    (thau_home / "config").mkdir(parents=True)
+    (thau_home / "config" / "approvals.json").write_text('{"version": 1, "approvals": []}')
+    shell = ShellSandbox(workspace, Config())
+    try:
+        for path in ("home/.ssh/id_ed25519", "home/.aws/credentials", "home/.netrc",
+                     "thau-home/config/approvals.json"):
+            result = shell.run(f"cat {path}")
+            assert result.exit_status != 0 and "PRIVATE" not in result.output and "secret" not in result.output
+        assert shell.run("cat home/notes.txt").output.startswith("ordinary")
+        assert shell.run("echo planted > thau-home/config/approvals.json").exit_status != 0 or \
+            (thau_home / "config" / "approvals.json").read_text().startswith('{"version"')
+    finally:
+        shell.close()
+    assert (thau_home / "config" / "approvals.json").read_text().startswith('{"version"')
+
+
+# --- .git ----------------------------------------------------------------------------------
+
+
+def test_the_shell_cannot_plant_git_config(workspace):
+    subprocess.run(["git", "init", "-q", str(workspace)], check=True)
+    before = (workspace / ".git" / "config").read_text()
+    shell = ShellSandbox(workspace, Config())
+    try:
+        planted = shell.run("printf '[core]\\n\\tfsmonitor = touch PWNED\\n' >> .git/config")
+        hook = shell.run("echo 'touch PWNED' > .git/hooks/pre-commit")
+        assert planted.exit_status != 0 and hook.exit_status != 0
+        assert shell.run("echo fine > tracked.txt").exit_status == 0  # the rest stays writable
+    finally:
+        shell.close()
+    assert (workspace / ".git" / "config").read_text() == before
+    assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
+
+
+def test_git_writes_can_be_allowed_in_config(workspace):
+    subprocess.run(["git", "init", "-q", str(workspace)], check=True)
+    config = Config()
+    config.tools.files.allow_git_writes = True
+    shell = ShellSandbox(workspace, config)
+    try:
+        assert shell.run("git config user.name thau-test").exit_status == 0
+    finally:
+        shell.close()
+    assert "thau-test" in (workspace / ".git" / "config").read_text()
+
+
+# --- the classics ----------------------------------------------------------------------------
+
+
+def test_writes_outside_the_workspace_fail(shell, canary):
+    for command in (f"echo x > {canary}", f"rm {canary}", f"echo x > {canary.parent}/new.txt",
+                    f"cd {canary.parent} && echo x > new.txt", "echo x > ../outside/new.txt"):
+        assert shell.run(command).exit_status != 0, command
+
+
+def test_the_network_is_off(shell):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        code = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')"
+        result = shell.run(f"{sys.executable} -c \"{code}\"")
+        assert "CONNECTED" not in result.output and result.exit_status != 0
+    finally:
+        server.close()
+
+
+def test_interactive_commands_are_interrupted(shell):
+    result = shell.run(f"{sys.executable} -i -q", timeout=20)
+    assert result.waiting_for_input
+    assert shell.run("echo ok").exit_status == 0
+
+
+def test_killing_thau_ends_the_sandbox(workspace):
+    """A thau killed with SIGKILL leaves no shell behind (--die-with-parent, from a thread that lives)."""
+    script = textwrap.dedent(f"""
+        import sys, threading, time
+        sys.path.insert(0, {str(REPO)!r})
+        from pathlib import Path
+        from thau_tui.tools.shell import ShellSandbox
+        shell = ShellSandbox(Path({str(workspace)!r}))
+        t = threading.Thread(target=lambda: shell.run("sleep 9876 &"))
+        t.start(); t.join()   # the thread that ran the call is gone
+        print(shell.run("echo $$").output.splitlines()[0], flush=True)
+        time.sleep(60)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.strip().isdigit(), line
+        assert _processes_with(["sleep", "9876"]), "the background job should run while thau does"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+        assert _gone(["sleep", "9876"]), "the sandbox outlived a killed thau"
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+
+def test_a_python_under_tmp_runs_in_the_sandbox(tmp_path, workspace):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from pathlib import Path
+        from thau_tui.config import Config
+        from thau_tui.tools.base import ToolContext
+        from thau_tui.tools.python import run_python
+        result = run_python({{"code": "print(6 * 7)"}}, ToolContext(Path({str(workspace)!r}), Config()))
+        print(result.output)
+    """)
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True, timeout=120)
+    assert "42" in done.stdout, done.stdout + done.stderr
+    assert "No such file" not in done.stdout
+
+
+def test_a_cancel_from_another_thread_stops_a_stubborn_command(shell):
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    result = shell.run("trap '' INT; sleep 100", cancel_event=cancel)
+    assert result.interrupted and not result.timed_out
+    assert shell.run("echo ok").output.startswith("ok")
