@@ -66,6 +66,13 @@ def _reserved_pattern(tags: Iterable[str]) -> re.Pattern[str]:
 BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nthen stop and wait for the result."
 
 
+# Control tokens of the chat templates thau renders: ChatML and Llama 3 style `<|...|>`,
+# Gemma's turn markers, and the usual bos/eos spellings.
+_TEMPLATE_TOKEN = re.compile(
+    r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|bos|eos|s|pad)>|\[/?INST\]",
+)
+
+
 class Dialect:
     """Base: a JSON-bodied call between two tags."""
 
@@ -149,10 +156,15 @@ class Dialect:
 
     # --- results ---------------------------------------------------------------
     def defuse(self, text: str) -> str:
-        """`text` with every reserved tag's "<" replaced, so it can no longer open or close a block."""
-        if self._reserved is None:
-            return text
-        return self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
+        """`text` with every reserved tag's "<" replaced, so it can no longer open or close a block.
+
+        Chat-template control tokens (`<|im_end|>`, `<|eot_id|>`, `<end_of_turn>`, ...) are
+        defused too: the prompt is tokenized with special tokens on, so a file or a command's
+        output that held one would otherwise end the tool's turn and open a forged one.
+        """
+        if self._reserved is not None:
+            text = self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
+        return _TEMPLATE_TOKEN.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
 
     def render_result(self, name: str, output: str) -> str:
         """A tool's result as the model reads it; the dialect's tags inside are defused first."""
