@@ -58,7 +58,8 @@ class TurnView:
         from .widgets.tool_card import ToolCard
 
         await self._close_assistant()
-        card = ToolCard(call, risk, validate=self.app.registry.validate)
+        card = ToolCard(call, risk, validate=self.app.registry.validate,
+                        output_limit=self.app.config.tools.shell.card_output_limit)
         self.cards[call.id] = card
         await self.chat.add(card)
         return card
