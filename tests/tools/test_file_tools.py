@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from thau_tui.tools.base import ToolError
+from thau_tui.tools.base import ToolContext, ToolError
 from thau_tui.tools.files import list_directory, read_file, search_code, write_file
 from thau_tui.tools.workspace import resolve_in_workspace
 
@@ -112,3 +112,23 @@ def test_write_file_refuses_a_folder(ctx, workspace):
     (workspace / "docs").mkdir()
     with pytest.raises(ToolError, match="is a folder"):
         write_file({"path": "docs", "content": "x"}, ctx)
+
+
+def test_overwrite_of_a_longer_file_leaves_no_stale_tail(ctx, workspace):
+    (workspace / "long.txt").write_text("a much longer first version\n" * 10)
+    result = write_file({"path": "long.txt", "content": "short\n"}, ctx)
+    assert result.output == "overwrote long.txt: wrote 6 characters (file is now 6 bytes)"
+    assert (workspace / "long.txt").read_bytes() == b"short\n"
+    appended = write_file({"path": "long.txt", "content": "ünï\n", "mode": "append"}, ctx)
+    assert appended.data == {"path": str((workspace / "long.txt").resolve()), "bytes": 12,
+                             "mode": "append", "created": False}
+    assert (workspace / "long.txt").read_text() == "short\nünï\n"
+
+
+def test_write_file_without_a_config_uses_the_defaults(workspace):
+    bare = ToolContext(workspace=workspace)
+    assert write_file({"path": "a.txt", "content": "x"}, bare).data["created"]
+    with pytest.raises(ToolError, match="inside a .git folder"):
+        write_file({"path": ".git/config", "content": "x"}, bare)
+    with pytest.raises(ToolError, match="over the 10 MB cap"):
+        write_file({"path": "big.txt", "content": "x" * (10 * 1024 * 1024 + 1)}, bare)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -69,22 +72,124 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     return ToolResult(output=text, data={"path": str(path), "bytes": size, "truncated": truncated})
 
 
+def files_settings(config: Any) -> Any:
+    """config.tools.files, or the defaults when no config was given."""
+    from thau_tui.config import Config
+
+    return (config or Config()).tools.files
+
+
+def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: Any) -> None:
+    """Refuse a resolved path inside any .git folder: git runs its hooks and config outside the sandbox."""
+    if settings.allow_git_writes:
+        return
+    # lower(): a case-insensitive filesystem (macOS) opens .GIT/config as .git/config.
+    if any(part.lower() == ".git" for part in path.relative_to(workspace).parts):
+        raise ToolError(
+            f"'{name}' is inside a .git folder; git runs hooks and config there (e.g. core.fsmonitor) "
+            "as code outside the sandbox, so write_file does not change it. "
+            "Set tools.files.allow_git_writes: true in config.yaml to allow it"
+        )
+
+
+def _refuse_oversize(name: str, total: int, limit_mb: float) -> None:
+    if total > limit_mb * 1024 * 1024:
+        raise ToolError(
+            f"writing '{name}' would make it {_human(total)}, over the {limit_mb:g} MB cap on written files; "
+            "raise tools.files.max_write_mb in config.yaml to allow larger files"
+        )
+
+
+def _write_error(name: str, exc: OSError) -> ToolError:
+    """An OSError from writing `name`, as a plain message."""
+    if exc.errno == errno.ELOOP:
+        return ToolError(f"'{name}' is a link; write_file does not write through links, "
+                         "give the path of the file itself")
+    if exc.errno == errno.EISDIR:
+        return ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
+    if exc.errno == errno.ENAMETOOLONG:
+        return ToolError(f"invalid path '{name[:80]}...': a name in it is too long")
+    if exc.errno == errno.ENXIO:  # a FIFO with no reader, or a device
+        return ToolError(f"'{name}' is not a regular file; write_file writes plain files only")
+    return ToolError(f"cannot write '{name}': {exc.strerror or exc}")
+
+
+def _open_for_write(path: Path, name: str, append: bool) -> int:
+    """A write descriptor on `path` itself (never through a link), without truncating it yet."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    # O_NONBLOCK: a FIFO planted at the path fails at once instead of hanging the tool.
+    flags |= getattr(os, "O_NONBLOCK", 0) | (os.O_APPEND if append else 0)
+    try:
+        return os.open(path, flags, 0o666)
+    except OSError as exc:
+        raise _write_error(name, exc) from None
+
+
+def _refuse_unsafe_file(fd: int, workspace: Path, name: str) -> os.stat_result:
+    """Check what was opened (not what the path named a moment ago): a plain file, one name, this disk."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise ToolError(f"'{name}' is not a regular file; write_file writes plain files only")
+    if st.st_nlink > 1:
+        raise ToolError(
+            f"'{name}' is a hard link ({st.st_nlink} names for one file, which may lie outside the workspace); "
+            "write_file refuses it. Write to a new file, or remove the other names first"
+        )
+    if st.st_dev != os.stat(workspace).st_dev:
+        raise ToolError(f"'{name}' is on another filesystem than the workspace (a mount inside it); "
+                        "write_file refuses it")
+    return st
+
+
 def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    """The write_file tool: create, overwrite or append; parent folders are created."""
-    path = resolve_in_workspace(_workspace(ctx), args["path"])
+    """The write_file tool: create, overwrite or append; parent folders are created.
+
+    Refuses hard links, links at the last step, other filesystems, .git folders
+    (unless tools.files.allow_git_writes) and files over tools.files.max_write_mb.
+    """
+    workspace = _workspace(ctx)
+    path = resolve_in_workspace(workspace, args["path"])
     name = relative_name(ctx.workspace, path)
     mode = args.get("mode", "overwrite")
     if mode not in ("overwrite", "append"):
         raise ToolError(f"mode must be 'overwrite' or 'append' (got {mode!r})")
-    if path.is_dir():
-        raise ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
     content = args["content"]
-    existed = path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a" if mode == "append" else "w", encoding="utf-8") as fh:
-        fh.write(content)
-    size = path.stat().st_size
-    verb = "appended" if mode == "append" else ("overwrote" if existed else "created")
+    if not isinstance(content, str):
+        raise ToolError(f"content must be text (got {type(content).__name__})")
+    settings = files_settings(ctx.config)
+    _refuse_git_folder(workspace, path, name, settings)
+    # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
+    data = content.encode("utf-8", errors="replace")
+    _refuse_oversize(name, len(data), settings.max_write_mb)
+    append = mode == "append"
+    try:
+        if path.is_dir():
+            raise ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
+        existed = os.path.lexists(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _open_for_write(path, name, append)
+    except OSError as exc:
+        raise _write_error(name, exc) from None
+    try:
+        st = _refuse_unsafe_file(fd, workspace, name)
+        if append:
+            _refuse_oversize(name, st.st_size + len(data), settings.max_write_mb)
+        else:
+            os.ftruncate(fd, 0)  # only now, after the checks: a refused file keeps its bytes
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        size = os.fstat(fd).st_size
+    except OSError as exc:
+        raise _write_error(name, exc) from None
+    except ToolError:
+        if not existed:  # the empty file O_CREAT just made (e.g. on a mount inside the workspace)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        raise
+    finally:
+        os.close(fd)
+    verb = "appended" if append else ("overwrote" if existed else "created")
     return ToolResult(
         output=f"{verb} {name}: wrote {len(content)} characters (file is now {size} bytes)",
         data={"path": str(path), "bytes": size, "mode": mode, "created": not existed},
