@@ -1,0 +1,177 @@
+"""Attacks on the file tools: each one is refused and a canary outside the workspace keeps its bytes.
+
+The tools run through the registry, as the agent runs them, so a refusal is a
+failed ToolResult with a plain message and a bug shows up as "crashed". The
+workspace, canary and config fixtures come from this folder's conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from thau_tui.tools import build_registry
+from thau_tui.tools import files as files_module
+from thau_tui.tools.base import ToolContext, ToolResult
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def ctx(workspace, config):
+    return ToolContext(workspace=workspace, config=config)
+
+
+@pytest.fixture
+def registry():
+    return build_registry()
+
+
+def call(registry, ctx, tool: str, **args) -> ToolResult:
+    return registry.get(tool).run(args, ctx)
+
+
+def assert_refused(result: ToolResult, message: str) -> None:
+    assert not result.ok, result.output
+    assert "crashed" not in result.output
+    assert message in result.output, result.output
+
+
+def test_write_through_a_hard_link_to_an_outside_file_is_refused(registry, ctx, workspace, canary):
+    before = canary.read_bytes()
+    os.link(canary, workspace / "notes.txt")
+    for mode in ("overwrite", "append"):
+        result = call(registry, ctx, "write_file", path="notes.txt", content="pwned", mode=mode)
+        assert_refused(result, "'notes.txt' is a hard link (2 names for one file")
+    assert canary.read_bytes() == before
+    # the refusal did not truncate it either (the link is still there, still the canary's bytes)
+    assert (workspace / "notes.txt").read_bytes() == before
+
+
+def test_symlink_as_last_component_to_an_outside_file_is_refused(registry, ctx, workspace, canary):
+    before = canary.read_bytes()
+    os.symlink(canary, workspace / "notes.txt")
+    result = call(registry, ctx, "write_file", path="notes.txt", content="pwned")
+    assert_refused(result, "is a link")
+    assert canary.read_bytes() == before
+
+
+def test_symlink_swapped_in_after_the_path_check_is_refused(registry, ctx, workspace, canary, monkeypatch):
+    """The race: the path checks out, then a link to the canary replaces the file before the open."""
+    before = canary.read_bytes()
+    (workspace / "notes.txt").write_text("inside")
+    checked = files_module.resolve_in_workspace
+
+    def check_then_swap(root, path):
+        resolved = checked(root, path)
+        os.unlink(resolved)
+        os.symlink(canary, resolved)
+        return resolved
+
+    monkeypatch.setattr(files_module, "resolve_in_workspace", check_then_swap)
+    result = call(registry, ctx, "write_file", path="notes.txt", content="pwned")
+    assert_refused(result, "'notes.txt' is a link; write_file does not write through links")
+    assert canary.read_bytes() == before
+
+
+def test_a_fifo_is_refused_without_hanging(registry, ctx, workspace, canary):
+    before = canary.read_bytes()
+    os.mkfifo(workspace / "pipe")
+    start = time.monotonic()
+    result = call(registry, ctx, "write_file", path="pipe", content="x")
+    assert_refused(result, "'pipe' is not a regular file")
+    assert time.monotonic() - start < 5
+    assert canary.read_bytes() == before
+
+
+def test_an_11_mb_write_is_refused_by_default_and_accepted_when_the_cap_is_raised(
+        registry, ctx, workspace, config, canary):
+    before = canary.read_bytes()
+    big = "x" * (11 * MB)
+    result = call(registry, ctx, "write_file", path="big.txt", content=big)
+    assert_refused(result, "over the 10 MB cap on written files; raise tools.files.max_write_mb")
+    assert not (workspace / "big.txt").exists()
+    config.tools.files.max_write_mb = 12
+    result = call(registry, ctx, "write_file", path="big.txt", content=big)
+    assert result.ok, result.output
+    assert (workspace / "big.txt").stat().st_size == 11 * MB
+    assert canary.read_bytes() == before
+
+
+def test_the_cap_counts_utf8_bytes_not_characters(registry, ctx, workspace, config):
+    config.tools.files.max_write_mb = 1
+    wide = "é" * (MB // 2 + 1)  # fewer characters than the cap, more bytes
+    result = call(registry, ctx, "write_file", path="wide.txt", content=wide)
+    assert_refused(result, "over the 1 MB cap")
+    assert not (workspace / "wide.txt").exists()
+
+
+def test_an_append_that_pushes_the_file_over_the_cap_is_refused(registry, ctx, workspace, config, canary):
+    before = canary.read_bytes()
+    config.tools.files.max_write_mb = 1
+    log = workspace / "log.txt"
+    log.write_bytes(b"a" * (MB - 100))
+    result = call(registry, ctx, "write_file", path="log.txt", content="b" * 200, mode="append")
+    assert_refused(result, "would make it 1.0 MB, over the 1 MB cap")
+    assert log.read_bytes() == b"a" * (MB - 100)
+    assert call(registry, ctx, "write_file", path="log.txt", content="b" * 100, mode="append").ok
+    assert log.stat().st_size == MB
+    assert canary.read_bytes() == before
+
+
+@pytest.fixture
+def git_folders(workspace):
+    """A repository with a nested one, and a link and a dotted path that lead into .git."""
+    for folder in (workspace / ".git", workspace / "sub" / ".git" / "hooks", workspace / "a"):
+        folder.mkdir(parents=True, exist_ok=True)
+    (workspace / ".git" / "config").write_text("[core]\n")
+    os.symlink(workspace / ".git", workspace / "gitlink")
+    return workspace
+
+
+GIT_PATHS = [".git/config", "sub/.git/hooks/pre-commit", "a/../.git/config", "gitlink/config", "sub/.git"]
+
+
+@pytest.mark.parametrize("path", GIT_PATHS)
+def test_writes_into_a_git_folder_are_refused(registry, ctx, git_folders, canary, path):
+    before = canary.read_bytes()
+    planted = "[core]\n\tfsmonitor = touch PWNED\n"
+    for mode in ("overwrite", "append"):
+        result = call(registry, ctx, "write_file", path=path, content=planted, mode=mode)
+        assert_refused(result, "is inside a .git folder; git runs hooks and config there")
+        assert "tools.files.allow_git_writes" in result.output
+    assert (git_folders / ".git" / "config").read_text() == "[core]\n"
+    assert not (git_folders / "sub" / ".git" / "hooks" / "pre-commit").exists()
+    assert canary.read_bytes() == before
+
+
+@pytest.mark.parametrize("path", [".git/config", "sub/.git/hooks/pre-commit", "a/../.git/config"])
+def test_git_writes_are_allowed_when_the_config_says_so(registry, ctx, git_folders, config, path):
+    config.tools.files.allow_git_writes = True
+    result = call(registry, ctx, "write_file", path=path, content="[user]\n")
+    assert result.ok, result.output
+    assert (git_folders / os.path.normpath(path)).read_text() == "[user]\n"
+
+
+def test_a_folder_named_like_git_is_not_refused(registry, ctx, workspace):
+    for path in ("my.git/config", ".github/workflows/ci.yml", "docs/.gitignore"):
+        assert call(registry, ctx, "write_file", path=path, content="ok\n").ok
+
+
+@pytest.mark.parametrize("content", ["lone \ud800 surrogate", "escaped \udcff byte", "nul \0 inside"])
+def test_odd_strings_are_written_not_crashed_on(registry, ctx, workspace, content):
+    result = call(registry, ctx, "write_file", path="odd.txt", content=content)
+    assert result.ok, result.output
+    assert (workspace / "odd.txt").read_bytes() == content.encode("utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("tool", ["read_file", "write_file", "list_directory"])
+@pytest.mark.parametrize("path", ["notes\0.txt", "a" * 5000, "/".join(["abcdefghij"] * 500)])
+def test_nul_bytes_and_over_long_paths_are_an_invalid_path(registry, ctx, canary, tool, path):
+    before = canary.read_bytes()
+    args = {"path": path, "content": "x"} if tool == "write_file" else {"path": path}
+    result = call(registry, ctx, tool, **args)
+    assert_refused(result, "invalid path")
+    assert canary.read_bytes() == before
