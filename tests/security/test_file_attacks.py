@@ -175,3 +175,43 @@ def test_nul_bytes_and_over_long_paths_are_an_invalid_path(registry, ctx, canary
     result = call(registry, ctx, tool, **args)
     assert_refused(result, "invalid path")
     assert canary.read_bytes() == before
+
+
+TRAVERSALS = [
+    "../outside/canary.txt",
+    "sub/../../outside/canary.txt",
+    "./../outside/canary.txt",
+    "sub/./../../outside/./canary.txt",
+    "..//outside//canary.txt",
+    "{canary}",  # absolute
+    "{workspace}/../outside/canary.txt",  # absolute, starts inside
+    "/proc/self/root{canary}",
+    "~/../../../../../..{canary}",
+    "out-link/canary.txt",  # a folder link inside that points outside
+    "chain-link/canary.txt",  # a link to a link that points outside
+]
+
+
+@pytest.mark.parametrize("template", TRAVERSALS)
+@pytest.mark.parametrize("tool", ["read_file", "write_file", "list_directory", "search_code"])
+def test_every_form_of_traversal_is_refused(registry, ctx, workspace, canary, template, tool):
+    (workspace / "sub").mkdir()
+    os.symlink(canary.parent, workspace / "out-link")
+    os.symlink(workspace / "out-link", workspace / "chain-link")
+    path = template.format(canary=canary, workspace=workspace)
+    if tool == "list_directory":
+        path = path.rsplit("/", 1)[0] or "/"
+    args = {"pattern": "canary", "path": path} if tool == "search_code" else {"path": path}
+    if tool == "write_file":
+        args["content"] = "pwned"
+    result = call(registry, ctx, tool, **args)
+    assert_refused(result, "outside the workspace")
+    assert "the canary is untouched" not in result.output
+
+
+def test_links_that_stay_inside_the_workspace_work(registry, ctx, workspace):
+    (workspace / "real").mkdir()
+    (workspace / "real" / "a.txt").write_text("inside")
+    os.symlink(workspace / "real", workspace / "alias")
+    assert call(registry, ctx, "read_file", path="alias/a.txt").output == "inside"
+    assert call(registry, ctx, "list_directory", path="alias").ok
