@@ -78,6 +78,8 @@ def test_eval_by_subprocess_prints_the_score_table(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Wrote 1 predictions" in done.stdout
+    # By default it scores what the chat runs: the bundled model with the shipped adapter.
+    assert "with adapter thau-smollm2-135m-tools.lora.gguf (model.lora_path 'auto'" in done.stdout
     assert "overall" in done.stdout and "no_call_accuracy" in done.stdout
     predictions = [json.loads(line) for line in pred.read_text().splitlines()]
     assert [p["id"] for p in predictions] == ["t1"]
@@ -106,3 +108,26 @@ def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
     summary = json.loads((runs[0] / "summary.json").read_text())
     assert summary["before"]["n"] == summary["after"]["n"] == 1 and summary["steps"] == 2
     assert summary["adapter_gguf"] == str(runs[0] / "adapter.gguf") and (runs[0] / "adapter.gguf").is_file()
+
+
+def _eval_args(tmp_path, *extra: str):
+    from thau_tui.cli import build_parser
+
+    return build_parser().parse_args(["--config", str(tmp_path / "config.yaml"), "eval", "c.jsonl",
+                                      "--output", "p.jsonl", *extra])
+
+
+def test_eval_scores_what_the_chat_runs_unless_told_otherwise(tmp_path):
+    from thau_tui.paths import bundled_adapter, bundled_model
+    from thau_tui.train.cli import eval_target
+
+    (tmp_path / "config.yaml").write_text("model:\n  n_threads: 1\n  dialect: thau\n", encoding="utf-8")
+    model, adapter, dialect, threads, note = eval_target(_eval_args(tmp_path))
+    assert (model, adapter, dialect, threads) == (bundled_model(), bundled_adapter(), "thau", 1)
+    assert "lora_path 'auto'" in note
+    assert eval_target(_eval_args(tmp_path, "--adapter", "none"))[1] is None  # the bare model
+    assert eval_target(_eval_args(tmp_path, "--threads", "2", "--dialect", "hermes"))[2:4] == ("hermes", 2)
+    other = tmp_path / "other.gguf"
+    assert eval_target(_eval_args(tmp_path, "--model", str(other)))[:2] == (other, None)
+    (tmp_path / "config.yaml").write_text("model:\n  lora_path: none\n", encoding="utf-8")
+    assert eval_target(_eval_args(tmp_path))[1] is None

@@ -300,8 +300,39 @@ def _finish_train(outcome: dict[str, Any], code: int, run_dir: Path, console: Co
 # --- eval and export -----------------------------------------------------------------
 
 
+def eval_target(args: argparse.Namespace) -> tuple[Path, Path | None, str, int | None, str]:
+    """What `thau eval` scores: by default exactly what the chat runs (config.yaml's model,
+    its adapter, `lora_path: auto` included, its dialect and threads); --model, --adapter
+    (`none` for the bare model), --dialect and --threads override. Returns the model, the
+    adapter, the dialect, the threads and a line saying where each came from."""
+    from ..config import load_config
+    from ..engine.models import resolve_model
+    from ..paths import default_config_file
+
+    config_file = Path(args.config).expanduser() if getattr(args, "config", None) else default_config_file()
+    config = load_config(config_file).config
+    configured_model, configured_adapter = resolve_model(config)
+    model = Path(args.model).expanduser() if args.model else configured_model
+    if args.adapter in (None, ""):
+        # The configured adapter was made for the configured model: a different --model runs bare.
+        adapter = configured_adapter if not args.model else None
+        source = f"model.lora_path {config.model.lora_path!r} in {config_file.name}" if adapter else "none configured"
+    elif args.adapter.lower() == "none":
+        adapter, source = None, "--adapter none"
+    else:
+        adapter, source = Path(args.adapter), "--adapter"
+    dialect = args.dialect or config.model.dialect
+    threads = args.threads or config.model.n_threads
+    note = (f"scoring {model.name} with adapter {adapter.name if adapter else 'none'} ({source}), "
+            f"dialect {dialect}, {threads or 'default'} threads")
+    return model, adapter, dialect, threads, note
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """Predict each case's calls; print the score table when the cases carry expected_calls."""
+    # llama.cpp's OpenMP threads spin while they wait: beside another llama.cpp process on
+    # the same cores that made an eval take minutes a case. Passive waits change no output.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from .evaluate import run_eval
@@ -312,6 +343,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _err(f"eval cases not found: {cases_path} (build some with `thau data build`)")
     console = Console()
     try:
+        model, adapter, dialect, threads, note = eval_target(args)
+    except Exception as exc:  # a broken config or a missing bundled model: say which
+        return _err(str(exc))
+    console.print(note)
+    try:
         with Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
             task = progress.add_task("eval", total=None)
 
@@ -319,8 +355,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 progress.update(task, completed=done, total=total)
 
             predictions = run_eval(
-                cases_path, Path(args.output), model_path=args.model, adapter=args.adapter,
-                dialect=args.dialect, limit=args.limit, on_progress=on_progress,
+                cases_path, Path(args.output), model_path=model, adapter=adapter,
+                dialect=dialect, limit=args.limit, on_progress=on_progress, n_threads=threads,
             )
     except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
@@ -380,10 +416,14 @@ def register(subparsers) -> None:
     ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")
     ev.add_argument("cases", help="cases JSONL (ARCHITECTURE.md's eval format)")
     ev.add_argument("--output", required=True, help="predictions JSONL to write")
-    ev.add_argument("--adapter", default=None, help="GGUF LoRA adapter, or a run folder holding adapter.gguf")
-    ev.add_argument("--model", default=None, help="GGUF model (default: the bundled SmolLM2)")
+    ev.add_argument("--adapter", default=None,
+                    help="GGUF LoRA adapter, a run folder holding adapter.gguf, or 'none' for the bare model "
+                         "(default: the chat's adapter from config.yaml, lora_path auto included)")
+    ev.add_argument("--model", default=None, help="GGUF model (default: the chat's model from config.yaml)")
     ev.add_argument("--limit", type=int, default=None, help="only the first N cases")
-    ev.add_argument("--dialect", default="hermes")
+    ev.add_argument("--dialect", default=None, help="default: model.dialect from config.yaml")
+    ev.add_argument("--threads", type=int, default=None,
+                    help="llama.cpp threads (default: model.n_threads from config.yaml, else the chat's default)")
 
     export = _command(subparsers, "export", cmd_export, "export a run's adapter to GGUF for llama.cpp")
     export.add_argument("run", help="run folder (train/runs/NAME-TIMESTAMP)")

@@ -93,6 +93,7 @@ def run_eval(
     on_progress: ProgressCallback | None = None,
     n_ctx: int = 4096,
     max_tokens: int = 256,
+    n_threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """Predict the first assistant turn of every case; write and return the predictions.
 
@@ -128,7 +129,7 @@ def run_eval(
     for case in cases:
         tools = case_tools(case, builtins)
         prepared.append((case, tools, case_messages(case, system_content(system_prompt, chat_dialect, tools))))
-    backend = LlamaBackend(model, n_ctx=n_ctx, lora_path=resolve_adapter(adapter), seed=0)
+    backend = LlamaBackend(model, n_ctx=n_ctx, n_threads=n_threads, lora_path=resolve_adapter(adapter), seed=0)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     predictions: list[dict[str, Any]] = []
     with output_path.open("w", encoding="utf-8") as out:
