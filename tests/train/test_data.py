@@ -9,8 +9,9 @@ import pytest
 from thau_tui.config import GenerationConfig
 from thau_tui.engine.dialects import get_dialect
 from thau_tui.engine.prompt import system_content
-from thau_tui.tools import ToolCall, build_registry, builtin_tools
+from thau_tui.tools import ToolCall, ToolRegistry, builtin_tools
 from thau_tui.train.data import DatasetError, build_dataset, read_jsonl
+from thau_tui.train.evaluate import case_tools
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +36,14 @@ def test_balanced_languages_kinds_and_tools(built):
     _out, stats, train, _eval = built
     assert stats["train"]["by_lang"] == {"en": 300, "es": 300}
     no_call_share = stats["train"]["no_call"] / len(train)
-    assert 0.4 <= no_call_share <= 0.55, no_call_share
-    assert stats["train"]["by_kind"]["multi_turn"] >= 0.1 * len(train)
+    assert 0.3 <= no_call_share <= 0.45, no_call_share
+    kinds = stats["train"]["by_kind"]
+    assert kinds["conversation"] >= 0.15 * len(train) and kinds["multi_turn"] >= 0.03 * len(train)
+    assert 0.15 * len(train) <= kinds["schema"] <= 0.25 * len(train)
+    assert kinds["python"] and kinds["ask"]
     every_tool = {tool.name for tool in builtin_tools()}
-    assert set(stats["train"]["by_tool"]) == every_tool
-    assert min(stats["train"]["by_tool"].values()) >= 5
+    assert set(stats["train"]["by_tool"]) == every_tool | {"(synthetic)"}
+    assert min(stats["train"]["by_tool"].values()) >= 5, stats["train"]["by_tool"]
 
 
 def test_no_template_on_both_sides_of_the_split(built):
@@ -52,22 +56,29 @@ def test_no_template_on_both_sides_of_the_split(built):
 
 def test_every_call_fits_its_schema_and_is_written_in_the_dialect(built):
     _out, _stats, train, _eval = built
-    registry, hermes = build_registry(), get_dialect("hermes")
+    hermes, builtins = get_dialect("hermes"), builtin_tools()
     calls = 0
     for row in train:
+        registry = ToolRegistry(case_tools(row, builtins))  # the row's own tools (synthetic ones included)
         assistant_calls = [p for m in row["messages"] if m["role"] == "assistant" for p in hermes.parse_calls(m["content"])]
         assert [(p.call.name, p.call.arguments) for p in assistant_calls] == [
             (c["name"], c["arguments"]) for c in row["expected_calls"]]
         for call in row["expected_calls"]:
             assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
             calls += 1
-    assert calls > 250
+    assert calls > 500
 
 
 def test_system_message_is_what_the_chat_shows(built):
     _out, _stats, train, eval_cases = built
-    expected = system_content(GenerationConfig().system_prompt, get_dialect("hermes"), builtin_tools())
-    assert {r["messages"][0]["content"] for r in train + eval_cases} == {expected}
+    prompt, hermes, builtins = GenerationConfig().system_prompt, get_dialect("hermes"), builtin_tools()
+    expected = system_content(prompt, hermes, builtins)
+    assert {r["messages"][0]["content"] for r in train + eval_cases if "tools" not in r} == {expected}
+    # Synthetic tools render as `thau eval` renders a case's tools (and the chat its plugin tools).
+    with_tools = [r for r in train + eval_cases if "tools" in r]
+    assert with_tools
+    for row in with_tools:
+        assert row["messages"][0]["content"] == system_content(prompt, hermes, case_tools(row, builtins))
 
 
 def test_multi_turn_has_result_and_reply(built):
@@ -86,8 +97,13 @@ def test_eval_lines_stop_before_the_turn_to_predict(built):
     for case in eval_cases:
         assert case["messages"][-1]["role"] in ("user", "tool")
         assert set(case) >= {"id", "messages", "expected_calls"}
-    after_result = [c for c in eval_cases if c["messages"][-1]["role"] == "tool"]
+    after_result = [c for c in eval_cases if c["messages"][-1]["role"] == "tool" and c["kind"] != "conversation"]
     assert after_result and all(c["expected_calls"] == [] for c in after_result)
+    # A conversation stops before a later call: one with a tool result earlier in the history.
+    conversations = [c for c in eval_cases if c["kind"] == "conversation"]
+    assert conversations and all(c["expected_calls"] for c in conversations)
+    later = [c for c in conversations if any(m["role"] == "tool" for m in c["messages"])]
+    assert len(later) >= 0.7 * len(conversations)
 
 
 def test_spanish_image_request_keeps_the_users_words(built):
@@ -103,7 +119,8 @@ def test_spanish_image_request_keeps_the_users_words(built):
 def test_stats_report_token_lengths(built):
     _out, stats, _train, _eval = built
     tokens = stats["train"]["tokens"]
-    assert 100 < tokens["min"] <= tokens["p50"] <= tokens["p95"] <= tokens["max"] < 1000
+    assert 100 < tokens["min"] <= tokens["p50"] <= tokens["p95"] <= tokens["max"] <= stats["max_tokens"] == 640
+    assert set(stats["train"]["tokens_by_kind"]) == set(stats["train"]["by_kind"])
     assert json.loads((built[0] / "stats.json").read_text())["train"]["examples"] == 600
 
 

@@ -1,12 +1,19 @@
 """`thau data build`: a bilingual tool-calling data set from the tool registry's schemas.
 
-Examples are drawn from phrasings.catalog: about half need no tool, the rest call
-one (some as multi-turn conversations with the tool's result and the reply after
-it). The system message is exactly what the chat shows (system prompt + the
-dialect's compact tool block), calls are written in the target dialect, and every
-call is validated against its tool's JSON Schema. Frames (templates) are split so
-that no template appears on both sides of the train/eval split. Deterministic for
-a given seed.
+Kinds of example (shares in KIND_SHARES):
+- no_call / call / multi_turn: single requests from phrasings.catalog (a third
+  need no tool), the call, sometimes its result and the reply after it;
+- conversation: 2-4 requests with 0-2 calls each, results, denials, cancels,
+  follow-ups that refer back and language switches (conversations.py);
+- schema: synthetic tools rendered with their full JSON Schema as the chat renders
+  plugin tools, alone or beside the built-ins (schemas.py);
+- python: run_python code checked by running it; ask: underspecified requests
+  answered with ask_user (fidelity.py).
+The system message is exactly what the chat shows for the example's tools, calls
+are written in the target dialect, and every call is validated against its tool's
+JSON Schema. Frames (templates) are split so that no template appears on both
+sides of the train/eval split; held-out files (heldout.py) use their own frames,
+values and schema vocabulary. Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -15,22 +22,26 @@ import json
 import random
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..config import GenerationConfig
 from ..engine.dialects import Dialect, get_dialect
 from ..engine.prompt import system_content
 from ..tools import Tool, ToolCall, ToolRegistry, builtin_tools
+from . import conversations, fidelity, schemas
+from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
 from .phrasings.catalog import call_families, chat_families
 
-# Share of each kind of example; the rest are calls. About half need no tool.
-NO_CALL_SHARE = 0.48
-MULTI_TURN_SHARE = 0.15
+# Share of each kind of example; "call" takes the rest.
+KIND_SHARES = {"no_call": 0.31, "multi_turn": 0.05, "conversation": 0.20, "schema": 0.18, "python": 0.04, "ask": 0.02}
 PREFACES = {"en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
             "es": ["Voy a mirarlo.", "Claro.", "Enseguida.", "Lo hago ahora."]}
 LANGS = ("en", "es")
+# The recipe's max_seq_len (train/recipes/smollm2-tools.yaml): longer examples would be dropped by the trainer.
+MAX_TOKENS = 640
 
 
 class DatasetError(ValueError):
@@ -50,6 +61,7 @@ def _frames(family: Family, lang: str, split: str) -> list[int]:
 class _Builder:
     def __init__(self, dialect: Dialect, tools: list[Tool], seed: int) -> None:
         self.dialect = dialect
+        self.tools = list(tools)
         self.registry = ToolRegistry(tools)
         self.system = system_content(GenerationConfig().system_prompt, dialect, tools)
         self.rng = random.Random(seed)
@@ -82,6 +94,8 @@ class _Builder:
 
     def example(self, kind: str, split: str, lang: str) -> dict[str, Any]:
         """One example (train form: the whole conversation, assistant turns included)."""
+        if kind in ("conversation", "schema", "python", "ask"):
+            return getattr(self, kind)(split, lang)
         system = {"role": "system", "content": self.system}
         if kind == "no_call":
             family, template, item, text = self._draw(self.chats, split, lang)
@@ -107,11 +121,151 @@ class _Builder:
         return {"kind": kind, "tool": call.name, "template": template, "shape": "history",
                 "messages": [system, *history, request, call_turn], "expected_calls": expected}
 
+    # --- conversations, synthetic schemas, checked computations, ask_user -------------
+    def _split(self, items: list, split: str) -> list[int]:
+        held = eval_frame_indexes(len(items))
+        return sorted(held) if split == "eval" else [i for i in range(len(items)) if i not in held]
 
-def _eval_case(example: dict[str, Any]) -> dict[str, Any]:
+    def _split_frames(self, frames: dict[str, list[str]], split: str) -> dict[str, list[str]]:
+        return {lang: [frames[lang][i] for i in self._split(frames[lang], split)] for lang in frames}
+
+    def _chat_turn(self, lang: str) -> tuple[str, str]:
+        """A request that needs no tool (train frames only: it is context, not the template)."""
+        _f, _t, item, text = self._draw(self.chats, "train", lang)
+        return text, item.answer[lang]
+
+    def conversation(self, split: str, lang: str) -> dict[str, Any]:
+        maker = conversations.ConversationMaker(
+            self.rng, self._split_frames(conversations.FRAMES, split),
+            self._split_frames(conversations.PAIR_FRAMES, split),
+            self._split_frames(conversations.COMMAND_FRAMES, split),
+            (lambda n: self._split(list(range(n)), "train")) if split == "train" else (lambda n: list(range(n))),
+            self._chat_turn)
+        turns = maker.conversation(lang)
+        calls = conversations.calls_of(turns)
+        for call in calls:
+            self._check(self.registry, call)
+        first = turns[0].frame
+        messages = [{"role": "system", "content": self.system}, *conversations.render(turns, self.dialect, self.rng)]
+        return {"kind": "conversation", "tool": calls[0].name if calls else None,
+                "template": f"conversation.{split}.{first}" if split == "eval" else f"conversation.{first}",
+                "messages": messages, "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
+                "turns": len(turns), "turn_langs": [t.lang for t in turns]}
+
+    def _check(self, registry: ToolRegistry, call: ToolCall) -> None:
+        errors = registry.validate(call)
+        if errors:
+            raise DatasetError(f"a generated call does not fit its schema ({'; '.join(errors)}); "
+                               "fix the generator in thau_tui/train")
+
+    def schema(self, split: str, lang: str) -> dict[str, Any]:
+        vocab = schemas.TRAIN
+        return schema_example(self.rng, self.dialect, vocab, self._split(vocab.frames[lang], split), lang,
+                              self.tools, self._chat_turn, template_prefix="schema")
+
+    def python(self, split: str, lang: str) -> dict[str, Any]:
+        comp = fidelity.computation(self.rng)
+        index = self.rng.choice(self._split(fidelity.PYTHON_FRAMES[lang], split))
+        text = fidelity.PYTHON_FRAMES[lang][index].format(what=comp.en if lang == "en" else comp.es)
+        call = ToolCall("run_python", {"code": comp.code})
+        self._check(self.registry, call)
+        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": text},
+                    {"role": "assistant", "content": self.dialect.format_call(call)},
+                    {"role": "tool", "content": self.dialect.render_result("run_python", f"{comp.expected}\n[exit status 0]")},
+                    {"role": "assistant", "content": fidelity.PYTHON_ANSWER[lang].format(out=comp.expected)}]
+        return {"kind": "python", "tool": "run_python", "template": f"python.{lang}.{index}", "messages": messages,
+                "expected_calls": [{"name": call.name, "arguments": call.arguments}], "computation": comp.kind,
+                "expected_output": comp.expected}
+
+    def ask(self, split: str, lang: str) -> dict[str, Any]:
+        index = self.rng.choice(self._split(fidelity.UNDERSPECIFIED, split))
+        req_en, q_en, req_es, q_es = fidelity.UNDERSPECIFIED[index]
+        call = ToolCall("ask_user", {"question": q_en if lang == "en" else q_es})
+        self._check(self.registry, call)
+        messages = [{"role": "system", "content": self.system},
+                    {"role": "user", "content": req_en if lang == "en" else req_es},
+                    {"role": "assistant", "content": self.dialect.format_call(call)}]
+        return {"kind": "ask", "tool": "ask_user", "template": f"ask.{index}", "messages": messages,
+                "expected_calls": [{"name": call.name, "arguments": call.arguments}]}
+
+
+SCHEMA_RESULT = {"en": "Done: the reference is {ref}.", "es": "Hecho: la referencia es {ref}."}
+
+
+def tools_field(tools: list[Tool]) -> list[Any]:
+    """ARCHITECTURE's eval "tools": built-in names, synthetic tools as OpenAI function schemas."""
+    return [t.name if t.source == "builtin" else schemas.openai_schema(t) for t in tools]
+
+
+def schema_example(rng: random.Random, dialect: Dialect, vocab: schemas.Vocabulary, frames: list[int], lang: str,
+                   builtins: list[Tool], chat_turn, *, template_prefix: str,
+                   allow_result: bool = True, allow_ask: bool = True, alone: float = 0.3) -> dict[str, Any]:
+    """Synthetic tools (1-2 beside the built-ins, or 1-4 alone), a request for one of them and its call.
+
+    Some requests need no tool (a plain question with the tools shown); beside the
+    built-ins, some leave out a required value and get an ask_user call. `alone` is
+    the share without the built-ins: kept small in training because the trainer
+    shares only the token prefix common to a whole batch, and the built-in block
+    is most of it.
+    """
+    with_builtins = rng.random() >= alone
+    count = rng.randint(1, 2) if with_builtins else rng.randint(1, 4)
+    synths: list[schemas.Synthetic] = []
+    taken = {t.name for t in builtins}
+    while len(synths) < count:
+        synth = schemas.make_tool(rng, vocab)
+        if synth.tool.name not in taken:
+            taken.add(synth.tool.name)
+            synths.append(synth)
+    tools = (list(builtins) if with_builtins else []) + [s.tool for s in synths]
+    registry = ToolRegistry(tools)
+    system = {"role": "system", "content": system_content(GenerationConfig().system_prompt, dialect, tools)}
+    target = synths[rng.randrange(len(synths))]
+    index = rng.choice(frames)
+    template = f"{template_prefix}.{lang}.{index}"
+    roll = rng.random()
+    base = {"kind": "schema", "template": template, "tools": tools_field(tools), "n_synthetic": len(synths)}
+    if roll < 0.12:
+        question, answer = chat_turn(lang)
+        return {**base, "tool": None, "shape": "no_call", "expected_calls": [],
+                "messages": [system, {"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+    ask = allow_ask and with_builtins and roll < 0.22
+    req = schemas.request(rng, vocab, target, lang, index, leave_out_required=ask)
+    if ask:
+        call = ToolCall("ask_user", {"question": schemas.ask_question(req.missing, lang)})
+    else:
+        call = ToolCall(target.tool.name, req.arguments)
+    errors = registry.validate(call)
+    if errors:
+        raise DatasetError(f"a synthetic call does not fit its schema ({'; '.join(errors)}); fix thau_tui/train/schemas.py")
+    messages = [system, {"role": "user", "content": req.text}, {"role": "assistant", "content": dialect.format_call(call)}]
+    if allow_result and not ask and rng.random() < 0.25:
+        ref = f"{target.obj.id[:2].upper()}-{rng.randint(1000, 9999)}"
+        messages += [{"role": "tool", "content": dialect.render_result(call.name, json.dumps({"ok": True, "id": ref}))},
+                     {"role": "assistant", "content": SCHEMA_RESULT[lang].format(ref=ref)}]
+    return {**base, "tool": call.name, "shape": "ask" if ask else "call", "messages": messages,
+            "expected_calls": [{"name": call.name, "arguments": call.arguments}]}
+
+
+def _eval_case(example: dict[str, Any], dialect: Dialect | None = None) -> dict[str, Any]:
     """ARCHITECTURE's eval input: the conversation up to the assistant turn to predict."""
     messages = example["messages"]
     case = {key: example[key] for key in ("id", "lang", "kind", "tool", "template")}
+    if "tools" in example:
+        case["tools"] = example["tools"]
+    if example["kind"] == "conversation":
+        # Stop before a call that follows a tool result (the chat's 2nd or 3rd request), else before the first call.
+        calls = [i for i, m in enumerate(messages) if m["role"] == "assistant" and dialect.parse_calls(m["content"])]
+        later = [i for i in calls if any(m["role"] == "tool" for m in messages[:i])]
+        cut = later[-1] if later else calls[0]
+        parsed = dialect.parse_calls(messages[cut]["content"])
+        case.update(messages=messages[:cut], reference=messages[cut]["content"],
+                    expected_calls=[{"name": p.call.name, "arguments": p.call.arguments} for p in parsed])
+        return case
+    if example["kind"] in ("python", "schema") and example["expected_calls"]:
+        # Predict the call itself (the reply after the result is trained, not scored).
+        case.update(messages=messages[:2], reference=messages[2]["content"], expected_calls=example["expected_calls"])
+        return case
     # The reply the data set would have given: the trainer's eval loss is measured on it.
     case["reference"] = messages[-1]["content"]
     if example.get("shape") == "result":
@@ -123,24 +277,28 @@ def _eval_case(example: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kinds(n: int, rng: random.Random) -> list[str]:
-    no_call = round(n * NO_CALL_SHARE)
-    multi = round(n * MULTI_TURN_SHARE)
-    kinds = ["no_call"] * no_call + ["multi_turn"] * multi + ["call"] * (n - no_call - multi)
+    kinds = [kind for kind, share in KIND_SHARES.items() for _ in range(round(n * share))][:n]
+    kinds += ["call"] * (n - len(kinds))
     rng.shuffle(kinds)
     return kinds
 
 
-def generate(n: int, split: str, *, dialect: Dialect, tools: list[Tool], seed: int) -> list[dict[str, Any]]:
-    """`n` distinct examples (train form) from one side of the template split."""
+def generate(n: int, split: str, *, dialect: Dialect, tools: list[Tool], seed: int,
+             fits=None) -> list[dict[str, Any]]:
+    """`n` distinct examples (train form) from one side of the template split.
+
+    `fits(messages) -> bool` (optional) rejects examples too long to train on; a
+    rejected example is drawn again, so the length cap shapes the mix, not the count.
+    """
     builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919))
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
     for index, kind in enumerate(_kinds(n, builder.rng)):
         lang = LANGS[index % 2]
-        for _attempt in range(20):
+        for _attempt in range(40):
             example = builder.example(kind, split, lang)
             key = json.dumps(example["messages"][1:], ensure_ascii=False)
-            if key not in seen:
+            if key not in seen and (fits is None or fits(example["messages"])):
                 break
         seen.add(key)
         out.append({"id": f"{split}-{index:05d}", "lang": lang, **example})
@@ -170,8 +328,17 @@ def _token_counter(model_path: Path | None):
 
 def _summary(values: list[int]) -> dict[str, float]:
     ordered = sorted(values)
+
+    def pct(q: float) -> int:
+        return ordered[max(0, int(len(ordered) * q) - 1)]
+
     return {"min": ordered[0], "mean": round(statistics.fmean(ordered), 1), "p50": ordered[len(ordered) // 2],
-            "p95": ordered[int(len(ordered) * 0.95) - 1], "max": ordered[-1]}
+            "p90": pct(0.90), "p95": pct(0.95), "p99": pct(0.99), "max": ordered[-1],
+            "over_640": sum(1 for v in ordered if v > 640), "over_768": sum(1 for v in ordered if v > 768)}
+
+
+def _synthetic_names(row: dict[str, Any]) -> set[str]:
+    return {t["function"]["name"] for t in row.get("tools", []) if isinstance(t, dict)}
 
 
 def compute_stats(train: list[dict], eval_cases: list[dict], *, dialect: str, count_tokens=None) -> dict[str, Any]:
@@ -183,7 +350,9 @@ def compute_stats(train: list[dict], eval_cases: list[dict], *, dialect: str, co
             "examples": len(rows),
             "by_kind": dict(Counter(r["kind"] for r in rows)),
             "by_lang": dict(Counter(r["lang"] for r in rows)),
-            "by_tool": dict(sorted(Counter(c["name"] for r in rows for c in r["expected_calls"]).items())),
+            # Synthetic tools are counted together: their names are many and each is rare.
+            "by_tool": dict(sorted(Counter(c["name"] if c["name"] not in _synthetic_names(r) else "(synthetic)"
+                                           for r in rows for c in r["expected_calls"]).items())),
             "no_call": sum(1 for r in rows if not r["expected_calls"]),
             "call": sum(1 for r in rows if r["expected_calls"]),
             "templates": len({r["template"] for r in rows}),
@@ -191,28 +360,43 @@ def compute_stats(train: list[dict], eval_cases: list[dict], *, dialect: str, co
 
     stats = {"dialect": dialect, "train": counts(train), "eval": counts(eval_cases),
              "shared_templates": sorted({r["template"] for r in train} & {r["template"] for r in eval_cases})}
+    stats["train"]["conversation_calls"] = dict(sorted(Counter(
+        len(r["expected_calls"]) for r in train if r["kind"] == "conversation").items()))
+    stats["train"]["conversation_turns"] = dict(sorted(Counter(
+        r["turns"] for r in train if r["kind"] == "conversation").items()))
+    synthetic = [t["function"] for r in train for t in r.get("tools", []) if isinstance(t, dict)]
+    stats["train"]["synthetic_tool_names"] = len({t["name"] for t in synthetic})
+    stats["train"]["synthetic_schemas"] = len({json.dumps(t, sort_keys=True) for t in synthetic})
     if count_tokens is not None:
-        stats["train"]["tokens"] = _summary([count_tokens(r["messages"]) for r in train])
+        lengths = [count_tokens(r["messages"]) for r in train]
+        stats["train"]["tokens"] = _summary(lengths)
+        stats["train"]["tokens_by_kind"] = {kind: _summary([n for n, r in zip(lengths, train) if r["kind"] == kind])
+                                            for kind in sorted({r["kind"] for r in train})}
         stats["eval"]["prompt_tokens"] = _summary([count_tokens(r["messages"]) for r in eval_cases])
     return stats
 
 
 def build_dataset(out_dir: str | Path, *, dialect: str = "hermes", n_train: int = 2000, n_eval: int = 200,
                   seed: int = 0, tools: list[Tool] | None = None, model_path: Path | None = None,
-                  count_tokens: bool = True) -> dict[str, Any]:
-    """Write train.jsonl, eval.jsonl and stats.json to `out_dir`; return the stats.
+                  count_tokens: bool = True, max_tokens: int | None = MAX_TOKENS) -> dict[str, Any]:
+    """Write train.jsonl, eval.jsonl, the held-out files and stats.json to `out_dir`; return the stats.
 
     `tools` defaults to the built-in tools (what the chat shows); `model_path`
-    (default: the bundled GGUF) only supplies the tokenizer for token lengths.
+    (default: the bundled GGUF) supplies the tokenizer for token lengths and for
+    `max_tokens`, the longest example kept (the recipe's max_seq_len: the trainer
+    drops longer ones). Without a tokenizer, or with max_tokens None, nothing is capped.
     """
     if n_train < 1 or n_eval < 0:
         raise DatasetError(f"n_train must be at least 1 and n_eval at least 0 (got {n_train}, {n_eval})")
     chosen = get_dialect(dialect)
     tools = builtin_tools() if tools is None else tools
-    train = generate(n_train, "train", dialect=chosen, tools=tools, seed=seed)
-    eval_cases = [_eval_case(e) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed)]
-    stats = compute_stats(train, eval_cases, dialect=dialect,
-                          count_tokens=_token_counter(model_path) if count_tokens else None)
+    counter = _token_counter(model_path) if count_tokens or max_tokens else None
+    fits = (lambda messages: counter(messages) <= max_tokens) if counter and max_tokens else None
+    train = generate(n_train, "train", dialect=chosen, tools=tools, seed=seed, fits=fits)
+    eval_cases = [_eval_case(e, chosen)
+                  for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)]
+    stats = compute_stats(train, eval_cases, dialect=dialect, count_tokens=counter if count_tokens else None)
+    stats["max_tokens"] = max_tokens if fits else None
     if stats["shared_templates"]:
         raise DatasetError(f"templates on both sides of the split: {stats['shared_templates'][:5]}")
     out = Path(out_dir)
@@ -221,6 +405,14 @@ def build_dataset(out_dir: str | Path, *, dialect: str = "hermes", n_train: int 
         with (out / name).open("w", encoding="utf-8") as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    heldout_files = build_heldout(chosen, builtin_tools(), seed)
+    for name, rows in heldout_files.items():
+        with (out / name).open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    stats["heldout"] = {name: {"cases": len(rows), "by_lang": dict(Counter(r["lang"] for r in rows)),
+                               "no_call": sum(1 for r in rows if not r["expected_calls"])}
+                        for name, rows in heldout_files.items()}
     (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return stats
 

@@ -1,0 +1,190 @@
+"""The data set's conversations, synthetic schemas, checked computations and held-out evals."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from thau_tui.engine.dialects import get_dialect
+from thau_tui.engine.prompt import ChatTemplate, read_gguf_metadata
+from thau_tui.paths import bundled_model
+from thau_tui.tools import ToolCall, ToolRegistry, builtin_tools
+from thau_tui.train import conversations, fidelity, heldout, schemas
+from thau_tui.train.batching import assistant_spans
+from thau_tui.train.data import build_dataset, read_jsonl
+from thau_tui.train.evaluate import case_tools
+from thau_tui.train.phrasings.catalog import call_families, chat_families
+
+HERMES = get_dialect("hermes")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("kinds")
+    stats = build_dataset(out, n_train=500, n_eval=100, seed=3)
+    files = {name: read_jsonl(out / name) for name in
+             ("train.jsonl", "eval.jsonl", "heldout_builtin.jsonl", "heldout_multiturn.jsonl", "heldout_schemas.jsonl")}
+    return out, stats, files
+
+
+def _calls(message):
+    return [p.call for p in HERMES.parse_calls(message["content"])] if message["role"] == "assistant" else []
+
+
+def test_conversations_have_several_requests_and_later_calls_after_results(built):
+    _out, _stats, files = built
+    convs = [r for r in files["train.jsonl"] if r["kind"] == "conversation"]
+    assert len(convs) >= 75
+    after_result = 0
+    for row in convs:
+        messages = row["messages"]
+        assert 2 <= sum(m["role"] == "user" for m in messages) <= 4
+        call_at = [i for i, m in enumerate(messages) if _calls(m)]
+        assert call_at and messages[-1]["role"] == "assistant" and not _calls(messages[-1])
+        for i in call_at:
+            assert messages[i + 1]["role"] == "tool"  # every call gets its result right after
+        if len(call_at) >= 2 and any(m["role"] == "tool" for m in messages[: call_at[1]]):
+            after_result += 1
+    assert after_result >= 0.7 * len(convs)  # the second request comes after a tool result
+    assert any(len([i for i, m in enumerate(r["messages"]) if _calls(m)]) >= 3 for r in convs)
+
+
+def test_conversation_results_use_the_agents_exact_texts(built):
+    _out, _stats, files = built
+    results = [m["content"] for r in files["train.jsonl"] if r["kind"] == "conversation"
+               for m in r["messages"] if m["role"] == "tool"]
+    assert any("Do not retry it; answer without it." in t and "the user denied this call (" in t for t in results)
+    assert any("the user cancelled this call" in t for t in results)
+    assert any("[exit status 0]" in t for t in results) and any("[exit status 1]" in t for t in results)
+    for row in files["train.jsonl"]:
+        messages = row["messages"]
+        for i, m in enumerate(messages[:-1]):
+            if m["role"] == "tool" and "cancel" in m["content"]:
+                assert messages[i + 1]["role"] == "user"  # the agent stops the turn after a cancel
+
+
+def test_conversations_switch_language_and_refer_back(built):
+    _out, _stats, files = built
+    convs = [r for r in files["train.jsonl"] if r["kind"] == "conversation"]
+    followups = {t for a in conversations.ACTIONS for lang in ("en", "es") for t in a.followups[lang]}
+    users = [m["content"] for r in convs for m in r["messages"] if m["role"] == "user"]
+    assert sum(u in followups for u in users) >= 0.35 * len(convs)
+    assert sum(len(set(r["turn_langs"])) > 1 for r in convs) >= 10
+    for row in convs:  # the turn languages are the users' languages, in order
+        assert len(row["turn_langs"]) == sum(m["role"] == "user" for m in row["messages"]) == row["turns"]
+
+
+def test_every_assistant_turn_of_a_conversation_is_trained(built):
+    """batching labels all assistant turns, not only the last: one span per assistant message."""
+    path = bundled_model()
+    if path is None:
+        pytest.skip("no bundled model")
+    meta = read_gguf_metadata(path)
+    template = ChatTemplate(meta.get("tokenizer.chat_template"), meta.get("bos_token", ""), meta.get("eos_token", ""))
+    rows = [r for r in built[2]["train.jsonl"] if r["kind"] == "conversation"][:20]
+    for row in rows:
+        text, spans = assistant_spans(row["messages"], template)
+        assistants = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
+        assert len(spans) == len(assistants)
+        for (start, end), content in zip(spans, assistants):
+            assert content in text[start:end]
+
+
+def test_schema_examples_validate_and_render_as_the_chat_does(built):
+    _out, _stats, files = built
+    rows = [r for r in files["train.jsonl"] + files["eval.jsonl"] if r["kind"] == "schema"]
+    assert rows
+    builtins = builtin_tools()
+    synthetic_calls = 0
+    for row in rows:
+        tools = case_tools(row, builtins)
+        assert 1 <= sum(t.source != "builtin" for t in tools) <= 4
+        by_name = {t.name: t for t in tools}
+        for call in row["expected_calls"]:
+            jsonschema.validate(call["arguments"], by_name[call["name"]].parameters)
+            synthetic_calls += by_name[call["name"]].source != "builtin"
+        assert "More tools, as JSON Schema:" in row["messages"][0]["content"]
+    assert synthetic_calls >= 0.6 * len(rows)
+    assert any(not r["expected_calls"] for r in rows)  # some need no tool even with tools shown
+    assert any(c["name"] == "ask_user" for r in rows for c in r["expected_calls"])
+
+
+def test_schema_requests_state_every_value_of_the_call(built):
+    _out, _stats, files = built
+    for row in files["train.jsonl"]:
+        if row["kind"] != "schema" or not row["expected_calls"] or row["tool"] == "ask_user":
+            continue
+        request = row["messages"][1]["content"]
+
+        def values(v):
+            if isinstance(v, dict):
+                return [x for item in v.values() for x in values(item)]
+            return v if isinstance(v, list) else [v]
+
+        for value in values(row["expected_calls"][0]["arguments"]):
+            if not isinstance(value, bool):
+                assert str(value) in request, (value, request)
+
+
+def test_python_examples_print_their_expected_answer(built):
+    _out, _stats, files = built
+    rows = [r for r in files["train.jsonl"] if r["kind"] == "python"]
+    assert len(rows) >= 10
+    for row in rows[:12]:
+        code = row["expected_calls"][0]["arguments"]["code"]
+        done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=10, check=False)
+        assert done.stdout.strip() == row["expected_output"]
+        assert row["expected_output"] in row["messages"][-1]["content"]
+
+
+def test_a_wrong_computation_is_rejected():
+    assert fidelity.prints_expected("print(sum(range(1, 10 + 1)))", "55")
+    assert not fidelity.prints_expected("print(sum(range(1, 10)))", "55")  # the off-by-one the data must not teach
+
+
+def test_heldout_files_are_eval_cases_with_valid_calls(built):
+    _out, stats, files = built
+    builtins = builtin_tools()
+    for name in ("heldout_builtin.jsonl", "heldout_multiturn.jsonl", "heldout_schemas.jsonl"):
+        cases = files[name]
+        assert 60 <= len(cases) <= 120 and stats["heldout"][name]["cases"] == len(cases)
+        assert {c["lang"] for c in cases} == {"en", "es"}
+        for case in cases:
+            assert case["messages"][0]["role"] == "user" and case["messages"][-1]["role"] in ("user", "tool")
+            registry = ToolRegistry(case_tools(case, builtins))
+            for call in case["expected_calls"]:
+                assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
+    for case in files["heldout_multiturn.jsonl"]:
+        assert case["call_index"] in (2, 3) and any(m["role"] == "tool" for m in case["messages"])
+
+
+def test_heldout_shares_no_frame_value_or_vocabulary_with_training(built):
+    _out, _stats, files = built
+    assert not schemas.vocabulary_words(schemas.TRAIN) & schemas.vocabulary_words(schemas.HELDOUT)
+    assert not {v.es_inf for v in schemas.TRAIN.verbs} & {v.es_inf for v in schemas.HELDOUT.verbs}
+    for lang in ("en", "es"):
+        assert not set(schemas.TRAIN.frames[lang]) & set(schemas.HELDOUT.frames[lang])
+        assert not set(conversations.FRAMES[lang]) & set(heldout.HELD_FRAMES[lang])
+        assert not set(conversations.COMMAND_FRAMES[lang]) & set(heldout.HELD_COMMAND_FRAMES[lang])
+    train_frames = {f for fam in call_families() + chat_families() for lang in fam.frames for f in fam.frames[lang]}
+    assert not {frame for entry in heldout.BUILTIN for frame in entry[1:3]} & train_frames
+    assert not {f[0] for f in heldout.HELD_FILES} & {f[0] for f in conversations.FILES}
+    assert not {c for c, _ in heldout.HELD_COMMANDS} & {c for c, _ in conversations.COMMANDS}
+    train_users = {m["content"] for r in files["train.jsonl"] for m in r["messages"] if m["role"] == "user"}
+    held_users = {c["messages"][-1]["content"] for name in ("heldout_builtin.jsonl", "heldout_schemas.jsonl")
+                  for c in files[name]}
+    assert not held_users & train_users
+    train_tools = {t["function"]["name"] for r in files["train.jsonl"] for t in r.get("tools", []) if isinstance(t, dict)}
+    held_tools = {t["function"]["name"] for c in files["heldout_schemas.jsonl"] for t in c.get("tools", [])
+                  if isinstance(t, dict)}
+    assert held_tools and not held_tools & train_tools
+
+
+def test_heldout_is_deterministic(built):
+    again = heldout.build_heldout(HERMES, builtin_tools(), 3)
+    _out, _stats, files = built
+    for name, cases in again.items():
+        assert cases == files[name]
