@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +22,7 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
+from .runs import check_recipe, new_run_dir, run_commands, trainer_command, trainer_env  # noqa: F401
 from .score import SCORE_KEYS
 
 COUNT_KEYS = ("n", "call_cases", "no_call_cases")
@@ -58,58 +58,12 @@ def scores_table(after: dict[str, Any], before: dict[str, Any] | None = None, ti
     return table
 
 
-def new_run_dir(runs_dir: str | Path, recipe_path: str | Path) -> Path:
-    """train/runs/<recipe name>-<timestamp>: a fresh folder name for one run."""
-    return Path(runs_dir) / f"{Path(recipe_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = False) -> list[str]:
-    """The child process that trains: it prints one JSON event a line on stdout."""
-    command = [sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(recipe), "--run-dir", str(run_dir)]
-    return command + ["--resume"] if resume else command
-
-
-def run_commands(recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
-                 limit: int | None = 64) -> list[list[str]]:
-    """The children of one run, in order: score the eval split before, train, score after.
-
-    A resumed run was scored before when it first started, so it is not scored again.
-    """
-    from .evaluate import score_command
-
-    commands = [trainer_command(recipe, run_dir, resume)]
-    if score:
-        if not resume:
-            commands.insert(0, score_command(run_dir, "before", recipe, limit))
-        commands.append(score_command(run_dir, "after", None, limit))
-    return commands
-
-
-def trainer_env() -> dict[str, str]:
-    """The child's environment: unbuffered, so each event line arrives as it is printed."""
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
-
-
 def _config_train_settings() -> tuple[str, str]:
     from ..config import load_config
     from ..paths import default_config_file
 
     train = load_config(default_config_file()).config.train
     return train.recipe, train.runs_dir
-
-
-def check_recipe(path: str | Path) -> str | None:
-    """None when the recipe loads; else the problem, in words."""
-    path = Path(path)
-    if not path.is_file():
-        return f"recipe not found: {path} (recipes live in train/recipes/; pass --recipe PATH)"
-    try:
-        from .recipe import load_recipe
-
-        load_recipe(path)
-    except Exception as exc:  # pydantic or YAML errors: show them as they are, they name the key
-        return f"bad recipe {path}:\n{exc}"
-    return None
 
 
 # --- data ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Footer, Label, Log, ProgressBar, Static
 from textual_plotext import PlotextPlot
 
 from ...config import Config
-from ...train.cli import check_recipe, new_run_dir, run_commands, trainer_env
+from ...train.runs import check_recipe, new_run_dir, run_commands, trainer_env
 from ...train.score import SCORE_KEYS
 
 LOG_LINES = 500
