@@ -177,7 +177,7 @@ async def test_sessions_panel_search_rename_delete(tmp_path):
         await pilot.pause()
         listed = [i.id for i in panel.listed]
         app.query_one("#session-list").highlighted = listed.index(gone)
-        await pilot.press("d")
+        await pilot.press("d", "y")  # delete asks first
         await pilot.pause()
         assert Store(store_path).get_session(gone) is None
         app.query_one("#session-list").highlighted = [i.id for i in panel.listed].index(keep)

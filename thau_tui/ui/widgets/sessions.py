@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -32,7 +32,8 @@ def _short(title: str, size: int = 20) -> str:
 
 
 class SessionsPanel(Vertical):
-    """Past chats, newest first. Enter resumes, r renames, d deletes.
+    """Past chats, newest first. Enter resumes, r renames, d deletes (after a yes);
+    other letters typed in the list go to the search.
 
     The list is one OptionList, not a widget per chat: every widget on the screen is
     laid out again whenever a streamed answer grows by a line, and 100 chats as
@@ -40,7 +41,7 @@ class SessionsPanel(Vertical):
 
     BINDINGS = [
         Binding("r", "rename", "Rename", id="session-rename", tooltip="Rename the highlighted chat"),
-        Binding("d", "delete", "Delete", id="session-delete", tooltip="Delete the highlighted chat"),
+        Binding("d", "delete", "Delete", id="session-delete", tooltip="Delete the highlighted chat (asks first)"),
     ]
 
     @dataclass
@@ -63,7 +64,8 @@ class SessionsPanel(Vertical):
         self._shown: list[tuple[str, str]] = []  # (id, line) of each chat listed now
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="search chats…", id="session-search")
+        # no select-on-focus: type-to-search focuses it with the first letter already in
+        yield Input(placeholder="search chats…", id="session-search", select_on_focus=False)
         yield OptionList(id="session-list")
 
     def on_mount(self) -> None:
@@ -83,7 +85,29 @@ class SessionsPanel(Vertical):
         if shown == self._shown:  # after most turns nothing visible changed: no rebuild, no layout
             return
         self._shown = shown
-        self.query_one("#session-list", OptionList).set_options(Option(line, id=sid) for sid, line in shown)
+        view = self.query_one("#session-list", OptionList)
+        was = view.highlighted_option.id if view.highlighted_option is not None else None
+        view.set_options(Option(line, id=sid) for sid, line in shown)
+        if shown:  # keep the highlighted chat, else the first: Enter always has one to open
+            ids = [sid for sid, _ in shown]
+            view.highlighted = ids.index(was) if was in ids else 0
+
+    def on_key(self, event: events.Key) -> None:
+        """Type-to-search: a letter typed in the list goes to the search box (but the
+        panel's own keys, r and d unless remapped)."""
+        view = self.query_one("#session-list", OptionList)
+        if not (view.has_focus and event.is_printable and event.character):
+            return
+        bound = self._bindings.copy()
+        bound.apply_keymap(self.app._keymap)
+        if event.key in bound.key_to_bindings:
+            return
+        event.stop()
+        event.prevent_default()
+        search = self.query_one("#session-search", Input)
+        search.focus()
+        search.cursor_position = len(search.value)
+        search.insert_text_at_cursor(event.character)
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
@@ -120,6 +144,14 @@ class SessionsPanel(Vertical):
         info = self._highlighted()
         if info is None:
             return
-        self.store.delete_session(info.id)
-        self.post_message(self.Deleted(info.id))
-        self.refresh_list()
+        from ..screens.confirm import ConfirmModal
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.store.delete_session(info.id)
+                self.post_message(self.Deleted(info.id))
+                self.refresh_list()
+
+        what = f"{info.messages} message{'s' if info.messages != 1 else ''}"
+        self.app.push_screen(ConfirmModal(f"Delete the chat \u201c{info.title}\u201d ({what})? It cannot be undone."),
+                             done)

@@ -1,0 +1,49 @@
+"""The chats list from the keyboard (issue 13): delete asks first, type-to-search,
+and the first match is highlighted so Enter opens it."""
+
+from __future__ import annotations
+
+from scripted import ScriptedBackend
+from test_app import make_app, wait_until
+from thau_tui.engine.store import Store
+from thau_tui.ui.widgets.chat import UserMessage
+
+
+async def test_deleting_a_chat_asks_first(tmp_path):
+    store = Store(tmp_path / "sessions.sqlite3")
+    gone = store.create_session("dogs")
+    store.add_message(gone, "user", "tell me about dogs")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        panel = app.query_one("#sessions")
+        view = app.query_one("#session-list")
+        view.focus()
+        view.highlighted = [i.id for i in panel.listed].index(gone)
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmModal" and "dogs" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert store.get_session(gone) is not None
+        await pilot.press("d", "y")
+        await pilot.pause()
+        assert store.get_session(gone) is None
+
+
+async def test_letters_typed_in_the_list_search_and_the_first_match_is_highlighted(tmp_path):
+    store = Store(tmp_path / "sessions.sqlite3")
+    cats = store.create_session("cats")
+    store.add_message(cats, "user", "tell me about cats")
+    store.create_session("birds")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        app.query_one("#session-list").focus()
+        await pilot.press(*"cat")
+        await pilot.pause()
+        search = app.query_one("#session-search")
+        assert search.value == "cat" and search.has_focus
+        assert [i.title for i in app.query_one("#sessions").listed] == ["cats"]
+        await pilot.press("enter")  # to the list, where the match is highlighted: Enter opens it
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.id == cats)
+        assert [u.text for u in app.query(UserMessage)] == ["tell me about cats"]
