@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import Footer
 
 from ..config import Config, ConfigResult, watch_config
@@ -22,9 +23,10 @@ from ..engine.store import Store
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .commands import SlashCommands, ThauCommands
+from .other_screens import OtherScreens
 from .rows import RowScreen
 from .turn import TurnView
-from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
+from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage, last_code_block
 from .widgets.prompt_input import PromptInput
 from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
@@ -35,25 +37,41 @@ WELCOME = (
     "anything that writes or executes waits for your y/n on its card. F1 lists the keys."
 )
 
+# Below this many columns the chats panel (32 wide) hides by itself; Ctrl+B still shows it.
+NARROW_WIDTH = 90
 
-class ThauApp(SlashCommands, App):
+
+class ThauApp(SlashCommands, OtherScreens, App):
     """Full-screen chat with a local model."""
 
     CSS_PATH = "app.tcss"
     TITLE = "thau"
     COMMANDS = App.COMMANDS | {ThauCommands}
+    # The chat's keys are priority bindings: they work whatever has focus (the prompt's
+    # TextArea has its own Ctrl+E, which hid Export there), except under a modal screen,
+    # which keeps its keys (check_action).
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="stop", tooltip="Stop generation (keeps what was written)"),
-        Binding("ctrl+n", "new_chat", "New chat", id="new-chat"),
-        Binding("ctrl+b", "toggle_sessions", "Chats", id="toggle-sessions", tooltip="Show or hide past chats"),
-        Binding("ctrl+o", "choose_model", "Model", id="choose-model"),
-        Binding("ctrl+e", "export", "Export", id="export", tooltip="Save this chat as Markdown and JSONL"),
-        Binding("ctrl+g", "gallery", "Images", id="gallery"),
-        Binding("ctrl+t", "training", "Train", id="training"),
-        Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False),
-        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+n", "new_chat", "New chat", id="new-chat", priority=True),
+        Binding("ctrl+b", "toggle_sessions", "Chats", id="toggle-sessions", tooltip="Show or hide past chats",
+                priority=True),
+        Binding("ctrl+o", "choose_model", "Model", id="choose-model", priority=True),
+        Binding("ctrl+e", "export", "Export", id="export", tooltip="Save this chat as Markdown and JSONL",
+                priority=True),
+        Binding("ctrl+g", "gallery", "Images", id="gallery", priority=True),
+        Binding("ctrl+t", "training", "Train", id="training", priority=True),
+        Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
+        Binding("f2", "copy_answer", "Copy", id="copy-answer",
+                tooltip="Copy the last answer to the clipboard", priority=True),
+        Binding("f3", "copy_code", "Copy code", id="copy-code",
+                tooltip="Copy the last code block of the answers to the clipboard", priority=True),
+        Binding("f1", "help", "Help", id="help", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
+    CHAT_ACTIONS = frozenset(
+        {"new_chat", "toggle_sessions", "choose_model", "export", "gallery", "training", "approvals",
+         "copy_answer", "copy_code", "help"}
+    )
 
     @dataclass
     class ModelLoaded(Message):
@@ -87,6 +105,11 @@ class ThauApp(SlashCommands, App):
         self._resume, self._load_model, self._watch = resume, load_model, watch
         self.training_run = None  # a TrainingRun that outlives its screen
         self.turn_running = False
+        self.thinking = "thinking…"  # what the status line says while the model reads and thinks
+        self.stopping = False  # Esc was pressed; the engine is winding the turn down
+        self.model_error: str | None = None  # why the last model load failed
+        self.queued: str | None = None  # a message sent while the model loads
+        self._sidebar_auto_hidden = False
         self.first_frame_s: float | None = None
         self.model_ready_s: float | None = None
         self.plugins = None
@@ -106,7 +129,7 @@ class ThauApp(SlashCommands, App):
                 yield PromptInput(id="input")
                 yield StatusBar(id="status")
             yield ImagePane(id="images")
-        yield Footer()
+        yield Footer(compact=True)  # room for every key at 110 columns
 
     @property
     def chat(self) -> ChatView:
@@ -121,6 +144,7 @@ class ThauApp(SlashCommands, App):
 
     async def on_mount(self) -> None:
         self.query_one("#sessions").display = self.config.ui.sidebar
+        self._fit_sidebar(self.size.width)
         self.query_one("#images").display = False
         for error in self.config_result.errors:
             self.notify(error, title="config.yaml — using defaults for this", severity="error", timeout=15)
@@ -139,7 +163,7 @@ class ThauApp(SlashCommands, App):
         self.call_after_refresh(self._first_frame)
         self._start_plugins()
         self._show_sandbox()
-        if self._watch and self.config_result.path is not None:
+        if self._watch and self.config_result.path is not None:  # watched even before the file exists
             self.run_worker(
                 watch_config(self.config_result.path, self._config_changed, self.config), group="config", exclusive=True
             )
@@ -184,12 +208,17 @@ class ThauApp(SlashCommands, App):
 
     def on_thau_app_model_loaded(self, message: ModelLoaded) -> None:
         self._backend_ready(message.backend)
+        if self.queued is not None and not self.turn_running:
+            text, self.queued = self.queued, None
+            self.send(text)
 
     def _backend_ready(self, backend) -> None:
         self.agent.backend = backend
+        self.model_error = None
         self.model_ready_s = time.perf_counter() - self.started
         self._freeze_heap()
-        self.status.model = f"{backend.name} · ctx {backend.n_ctx}"
+        self.status.model = backend.name
+        self.status.context = f"ctx {backend.n_ctx}"
         self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
 
     @staticmethod
@@ -203,8 +232,19 @@ class ThauApp(SlashCommands, App):
         gc.freeze()
 
     def on_thau_app_model_failed(self, message: ModelFailed) -> None:
+        self.model_error = message.error
         self.status.model = "no model"
         self.notify(message.error, title="model not loaded", severity="error", timeout=20)
+        if self.queued is not None:  # back in the prompt, to send once a model is chosen
+            self._give_back(self.queued)
+            self.queued = None
+            self.status.activity = ""
+
+    def _give_back(self, text: str) -> None:
+        """Put an unsent message back in the prompt (before anything typed since)."""
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(text + ("\n" + prompt.text if prompt.text.strip() else ""))
+        prompt.move_cursor(prompt.document.end)
 
     # --- config ------------------------------------------------------------------------
     def _config_changed(self, result: ConfigResult) -> None:
@@ -220,13 +260,23 @@ class ThauApp(SlashCommands, App):
         self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 
     # --- sessions ----------------------------------------------------------------------
+    def _leave_session(self) -> None:
+        """Close the open chat; one with nothing in it leaves no empty "New chat" behind."""
+        if self.session is None:
+            return
+        self.session.close()
+        info = self.store.get_session(self.session.id)
+        if info is not None and info.messages == 0:
+            self.store.delete_session(self.session.id)
+
     async def open_session(self, sid: str) -> None:
         if self.turn_running:
             self.notify("wait for the answer to finish (Esc stops it)", severity="warning")
             return
-        if self.session is not None:
-            self.session.close()
+        if self.session is not None and self.session.id != sid:
+            self._leave_session()
         self.session = self.agent.load_session(sid)
+        self.query_one(PromptInput).set_history([m["content"] for m in self.session.messages if m["role"] == "user"])
         await self.chat.clear()
         dialect = self.agent.dialect
         for message in self.session.messages:
@@ -263,19 +313,44 @@ class ThauApp(SlashCommands, App):
             return
         if self.turn_running:
             self.notify("thau is still answering; Esc stops it", severity="warning")
+            self._give_back(text)
             return
         if self.agent.backend is None:
-            self.notify("the model is still loading; try again in a moment", severity="warning")
+            self._wait_for_model(text)
             return
         self.send(text)
+
+    def _wait_for_model(self, text: str) -> None:
+        """A message sent before a model is ready: queued while one loads, kept in the
+        prompt when none will come."""
+        if self.model_error is not None:
+            self._give_back(text)
+            self.notify(f"{self.model_error}\nYour message is still in the prompt; /model chooses another model.",
+                        title="no model is loaded", severity="error", timeout=20)
+            return
+        if self.queued is not None:
+            self._give_back(text)
+            self.notify("one message is already waiting for the model; this one stays in the prompt",
+                        severity="warning")
+            return
+        self.queued = text
+        self.status.activity = "queued: sends when the model is loaded (Esc takes it back)"
+        self.refresh_bindings()
 
     def send(self, text: str):
         """Start a turn for `text` (also used by tests and commands); returns its worker."""
         shared = self._fit_threads()
         self.turn_running = True
-        self.status.activity = "thinking on 1 thread while training runs…" if shared else "thinking…"
+        self.refresh_bindings()
+        self.thinking = "thinking on 1 thread while training runs…" if shared else "thinking…"
+        self.status.activity = self.thinking
         self.query_one(PromptInput).cursor_blink = False  # a blink repaints the prompt: not while streaming
         return self.run_worker(self._run_turn(text), group="turn", exclusive=True, exit_on_error=False)
+
+    def show_activity(self, text: str) -> None:
+        """What the turn is doing, on the status line (kept at "stopping…" after Esc)."""
+        if not self.stopping:
+            self.status.activity = text
 
     def _fit_threads(self) -> bool:
         """While a training run shares the cores, the chat decodes on one thread. llama.cpp's
@@ -289,25 +364,35 @@ class ThauApp(SlashCommands, App):
         return shared
 
     async def _run_turn(self, text: str) -> None:
-        view = TurnView(self, self.chat)
-        await view.ask(text)
-        await self._render_events(self.agent.run_turn(self.session, text), view)
+        await self._render_events(self.agent.run_turn(self.session, text), TurnView(self, self.chat), question=text)
         self.sub_title = self.session.title
         self.query_one(SessionsPanel).refresh_list()
 
-    async def _render_events(self, events, view: TurnView | None = None) -> None:
-        """Render an engine event stream into the chat; the turn ends however it ends."""
+    async def _render_events(self, stream, view: TurnView | None = None, question: str | None = None) -> None:
+        """Render an engine event stream into the chat; the turn ends however it ends.
+
+        The turn's worker reports nothing when it fails (exit_on_error=False): an error
+        here would end the turn silently, so it is shown, and the engine is stopped."""
         view = view or TurnView(self, self.chat)
         try:
-            async for event in events:
+            if question is not None:
+                await view.ask(question)
+            async for event in stream:
                 await view.handle(event)
+        except Exception as exc:
+            self.agent.cancel()
+            self.log.error(exc)
+            self.notify(f"{type(exc).__name__}: {exc}", title="the answer stopped: thau could not show it",
+                        severity="error", timeout=20)
         finally:
-            self.turn_running = False
+            await stream.aclose()
+            self.turn_running = self.stopping = False
             self.status.activity = ""
             self.query_one(PromptInput).cursor_blink = True
+            self.refresh_bindings()
 
     def show_stats(self, stats: TurnStats) -> None:
-        self.status.speed = f"{stats.tokens_per_s:.1f} tok/s"
+        self.status.speed = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens else ""
         self.status.context = f"ctx {stats.context_used}/{stats.n_ctx}"
 
     def show_image(self, path: str) -> None:
@@ -316,112 +401,80 @@ class ThauApp(SlashCommands, App):
         pane.add(path)
 
     # --- actions -----------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.CHAT_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False  # a modal keeps its own keys, as before these were priority bindings
+        if action == "stop":
+            return self.turn_running or self.queued is not None
+        return True
+
     def action_stop(self) -> None:
+        """Stop the answer; the engine may take a moment, so say so at once."""
+        if self.queued is not None:
+            self._give_back(self.queued)
+            self.queued = None
+            self.status.activity = ""
+            self.refresh_bindings()
         if self.turn_running:
             self.agent.cancel()
+            self.stopping = True
+            self.status.activity = "stopping…"
+
+    def action_scroll_chat(self, how: str) -> None:
+        """Scroll the chat from wherever the focus is (PgUp/PgDn, Ctrl+Up/Down, Ctrl+Home/End)."""
+        self.chat.scroll_by_key(how)
+
+    def action_copy_answer(self) -> None:
+        answers = self.chat.answers()
+        if not answers:
+            self.notify("no answer to copy yet", severity="warning")
+            return
+        self.copy_to_clipboard(answers[-1])
+        self.notify(f"copied the last answer ({len(answers[-1])} characters)", title="clipboard")
+
+    def action_copy_code(self) -> None:
+        for answer in reversed(self.chat.answers()):
+            if (code := last_code_block(answer)) is not None:
+                self.copy_to_clipboard(code)
+                lines = code.count("\n") or 1
+                self.notify(f"copied the last code block ({lines} line{'s' if lines > 1 else ''})", title="clipboard")
+                return
+        self.notify("no code block in the answers yet", severity="warning")
 
     async def action_new_chat(self) -> None:
         if self.turn_running:
             self.agent.cancel()
-        if self.session is not None:
-            self.session.close()
+        self._leave_session()
         self.session = self.agent.new_session()
+        self.query_one(PromptInput).set_history([])
         await self.chat.clear()
         await self.chat.add(NoteMessage(WELCOME, "info"))
         self.sub_title = ""
         self.query_one(SessionsPanel).refresh_list()
         self.focus_input()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_sidebar(event.size.width)
+
+    def _fit_sidebar(self, width: int) -> None:
+        """Hide the chats panel on a narrow terminal, and bring it back when it widens."""
+        panel = self.query_one(SessionsPanel)
+        if width < NARROW_WIDTH and panel.display:
+            panel.display, self._sidebar_auto_hidden = False, True
+            if self.focused is not None and panel in self.focused.ancestors:
+                self.focus_input()
+        elif width >= NARROW_WIDTH and self._sidebar_auto_hidden:
+            panel.display, self._sidebar_auto_hidden = True, False
+
     def action_toggle_sessions(self) -> None:
         panel = self.query_one(SessionsPanel)
+        self._sidebar_auto_hidden = False  # the user chose
         panel.display = not panel.display
         if panel.display:
             panel.refresh_list()
             panel.query_one("#session-list").focus()
         else:
             self.focus_input()
-
-    def action_help(self) -> None:
-        from .screens.help import HelpScreen
-
-        rows = [(b.key, b.description) for b in self.BINDINGS if isinstance(b, Binding)]
-        self.push_screen(HelpScreen(rows))
-
-    def action_export(self, kind: str = "both") -> list[Path]:
-        """Write this chat to exports/ in the data dir as Markdown and/or JSONL."""
-        from ..paths import data_dir
-
-        folder = data_dir() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.session.id}"
-        if kind in ("both", "md"):
-            path = folder / f"{stem}.md"
-            path.write_text(self.store.export_markdown(self.session.id), encoding="utf-8")
-            written.append(path)
-        if kind in ("both", "jsonl"):
-            path = folder / f"{stem}.jsonl"
-            path.write_text(self.store.export_jsonl(self.session.id), encoding="utf-8")
-            written.append(path)
-        self.notify("saved " + ", ".join(str(p) for p in written), title="export")
-        return written
-
-    def action_approvals(self) -> None:
-        from .screens.approvals import ApprovalsScreen
-
-        self.push_screen(ApprovalsScreen(self.approvals))
-
-    def action_gallery(self) -> None:
-        from .screens.gallery import GalleryScreen
-
-        self.push_screen(GalleryScreen())
-
-    def action_training(self) -> None:
-        from .screens.training import TrainingScreen
-
-        self.push_screen(TrainingScreen(self.config, run=self.training_run))
-
-    def action_choose_model(self) -> None:
-        from .screens.model_picker import ModelPicker
-
-        def chosen(choice) -> None:
-            if choice is not None:
-                model, lora = choice
-                self.config.model.path = str(model)
-                self._reload_model(lora, f"loading {Path(model).name}…")
-
-        self.push_screen(ModelPicker(self.config), chosen)
-
-    def on_gallery_screen_show(self, message) -> None:
-        self.show_image(str(message.path))
-
-    def on_gallery_screen_rerun(self, message) -> None:
-        """Re-run an image from the gallery: the user asked, so it runs without a card prompt."""
-        from ..tools.base import ToolCall
-
-        if self.turn_running:
-            self.notify("wait for the current answer to finish", severity="warning")
-            return
-        call = ToolCall("generate_image", message.arguments())
-        self.turn_running = True
-        self.run_worker(self._render_events(self.agent.run_user_call(self.session, call)),
-                        group="turn", exclusive=True, exit_on_error=False)
-
-    def on_training_screen_run_started(self, message) -> None:
-        self.training_run = message.run
-
-    def on_training_screen_use_adapter(self, message) -> None:
-        """Reload the chat with the trained adapter; it becomes the default only if it scored better."""
-        from ..engine.models import promote_adapter, resolve_model
-
-        if message.better:
-            model, _ = resolve_model(self.config)
-            promote_adapter(message.path, model)
-            self.notify(f"{Path(message.path).name} beat the current model on eval: it is now the default adapter")
-        else:
-            self.notify("loaded for this session only: it did not beat the current model on eval",
-                        severity="warning")
-        self._reload_model(message.path, "loading adapter…")
 
     def _reload_model(self, lora, status: str) -> None:
         # The load runs on the model thread after the generation there: stop the answer first.
@@ -445,6 +498,5 @@ class ThauApp(SlashCommands, App):
             return
         if self.turn_running:  # stop generating now rather than finishing the answer on exit
             self.agent.cancel()
-        if self.session is not None:
-            self.session.close()
+        self._leave_session()
         self.exit()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..engine.events import (
     ApprovalRequested,
+    Decision,
     Error,
     QuestionAsked,
     TextDelta,
@@ -64,11 +65,20 @@ class TurnView:
         await self.chat.add(card)
         return card
 
+    def _cannot_run(self, call: ToolCall) -> str | None:
+        """Why a call would fail whatever the user answers: then the card says so instead
+        of asking first (and the model reads it as the reason)."""
+        if call.name == "generate_image" and not self.app.config.images.model:
+            return ("no image model is configured (images.model in config.yaml is empty); "
+                    "set it to a diffusers folder or a .safetensors file")
+        return None
+
     async def handle(self, event) -> None:
         match event:
             case TextDelta(text=text):
                 self.text += text
                 (await self._assistant()).append_text(text)
+                self.app.show_activity("writing…")
             case ToolCallProposed(call=call, risk=risk):
                 await self._card(call, risk)
             case ToolCallInvalid(call=call, errors=errors):
@@ -78,8 +88,11 @@ class TurnView:
                 card.mark_invalid(errors)
             case ApprovalRequested(call=call, future=future):
                 card = self.cards.get(call.id) or await self._card(call, event.risk)
+                if (reason := self._cannot_run(call)) is not None:
+                    future.set_result(Decision("deny", reason=reason, by="config"))  # the card shows it
+                    return
                 card.request_approval(future)
-                self.app.status.activity = f"waiting for approval: {call.name}"
+                self.app.show_activity(f"waiting for approval: {call.name}")
             case QuestionAsked(question=question, future=future):
                 from .widgets.ask_card import AskCard
 
@@ -87,14 +100,16 @@ class TurnView:
                 card = AskCard(question, future)
                 await self.chat.add(card)
                 card.focus()
+                self.app.show_activity("waiting for your answer")
             case ToolDenied(call=call, reason=reason):
                 if (card := self.cards.get(call.id)) is not None:
                     card.mark_denied(reason)
                 self.app.focus_input()
+                self.app.show_activity(self.app.thinking)  # the model is told, and goes on
             case ToolStarted(call=call):
                 if (card := self.cards.get(call.id)) is not None:
                     card.set_running()
-                self.app.status.activity = f"running {call.name}…"
+                self.app.show_activity(f"running {call.name}…")
                 self.app.focus_input()
             case ToolOutput(call_id=call_id, chunk=chunk):
                 if (card := self.cards.get(call_id)) is not None:
@@ -105,7 +120,8 @@ class TurnView:
             case ToolFinished(call=call, result=result, status=status):
                 if (card := self.cards.get(call.id)) is not None:
                     card.finish(result, status)
-                self.app.status.activity = ""
+                # the model reads the result next (a long prompt: seconds), then answers
+                self.app.show_activity(f"reading the result of {call.name}…")
                 image = result.data.get("image_path") if result.data else None
                 if image:
                     self.app.show_image(image)

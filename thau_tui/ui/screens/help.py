@@ -1,36 +1,87 @@
-"""The help screen: every key and slash command, read from the live bindings."""
+"""The help screen: every key and slash command, read from the live bindings (a key
+remapped in ui.keys shows as remapped)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Iterable
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-SLASH = """
-| command | what it does |
-|---|---|
-| `/new` | start a new chat |
-| `/sessions` | show or hide past chats |
-| `/model` | choose the model or adapter |
-| `/export [md\\|jsonl]` | save this chat as Markdown or JSONL (the training format) |
-| `/approvals` | review remembered approvals |
-| `/gallery` | generated images |
-| `/train` | the training screen |
-| `/help` | this screen |
-"""
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.dom import DOMNode
 
-CARD_KEYS = """
-| key | on a tool card |
-|---|---|
-| `y` | allow once |
-| `a` | allow this tool (shell: this program) for the session |
-| `A` | always allow (saved) |
-| `n` | deny, with an optional reason |
-| `e` | edit the arguments |
-| `Esc` | cancel the turn |
-"""
+Section = tuple[str, list[tuple[str, str]]]
+
+KEY_NAMES = {"escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "enter": "Enter", "tab": "Tab",
+             "up": "Up", "down": "Down", "home": "Home", "end": "End", "delete": "Del", "space": "Space"}
+
+PROMPT_KEYS = [
+    ("Enter", "send"),
+    ("Shift+Enter / Ctrl+J", "new line"),
+    ("Up / Down", "in an empty prompt: this chat's earlier questions"),
+    ("Home / End", "in an empty prompt: the start / end of the chat"),
+    ("Tab", "to the chat (arrows scroll it), then each card"),
+]
+
+
+def key_name(key: str) -> str:
+    """`ctrl+e` -> `Ctrl+E`, `pageup` -> `PgUp`, `A` -> `A`."""
+    *modifiers, name = key.split("+") if key != "+" else [key]
+    name = KEY_NAMES.get(name, name.upper() if len(name) > 1 or modifiers else name)
+    return "+".join([m.capitalize() for m in modifiers] + [name])
+
+
+def live_rows(app: "App", bindings: BindingsMap, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(keys, description) for each binding that has a description, keys as the app's
+    keymap has them now; the keys of one binding on one row."""
+    live = bindings.copy()
+    if app._keymap:
+        live.apply_keymap(app._keymap)
+    rows: dict[tuple[str, str], list[str]] = {}
+    for key, binding in live:
+        if binding.description and binding.action not in skip:
+            what = f"{binding.description}: {binding.tooltip}" if binding.tooltip else binding.description
+            rows.setdefault((binding.action, what), []).append(key_name(key))
+    return [(" / ".join(dict.fromkeys(keys)), what) for (_, what), keys in rows.items()]
+
+
+def help_sections(app: "App") -> list[Section]:
+    """What F1 shows, from the bindings of the app, the prompt, a tool card and the
+    chats list, with any remap applied."""
+    from ..widgets.prompt_input import PromptInput
+    from ..widgets.sessions import SessionsPanel
+    from ..widgets.tool_card import ToolCard
+
+    def of(node: "DOMNode | type") -> BindingsMap:
+        return node._bindings if not isinstance(node, type) else node._merge_bindings()
+
+    return [
+        ("Everywhere", live_rows(app, of(app))),
+        ("In the prompt", PROMPT_KEYS + live_rows(app, of(PromptInput), skip=("home", "end"))),
+        ("On a tool card", live_rows(app, of(ToolCard))),
+        ("In the chats list", live_rows(app, of(SessionsPanel)) + [("other letters", "search")]),
+    ]
+
+
+def slash_rows() -> list[tuple[str, str]]:
+    from ..commands import COMMANDS
+
+    return [(f"/{name}" + (" [md|jsonl]" if name == "export" else ""), help_text)
+            for name, (_, help_text) in COMMANDS.items()]
+
+
+def _table(header: str, rows: list[tuple[str, str]]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = [f"| {header} | what it does |", "|---|---|"]
+    lines += [f"| `{cell(key)}` | {cell(what)} |" for key, what in rows]
+    return "\n".join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -40,16 +91,14 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll { width: 90; max-height: 90%; background: $panel; border: round $primary; padding: 0 1; }
     """
 
-    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+    def __init__(self, sections: list[Section]) -> None:
         super().__init__()
-        self.key_rows = bindings
+        self.sections = sections
 
     def compose(self) -> ComposeResult:
-        rows = "\n".join(f"| `{key}` | {what} |" for key, what in self.key_rows)
-        text = (
-            "# thau — keys\n\n| key | what it does |\n|---|---|\n"
-            f"{rows}\n| `Enter` | send |\n| `Shift+Enter` / `Ctrl+J` | new line |\n"
-            f"\n## Tool cards\n{CARD_KEYS}\n## Slash commands\n{SLASH}"
-        )
+        parts = ["# thau — keys"]
+        for title, rows in self.sections:
+            parts.append(f"## {title}\n\n{_table('key', rows)}")
+        parts.append(f"## Slash commands\n\n{_table('command', slash_rows())}")
         with VerticalScroll():
-            yield Markdown(text)
+            yield Markdown("\n\n".join(parts))

@@ -7,6 +7,7 @@ per frame, never layout work per token.
 
 from __future__ import annotations
 
+import re
 import time
 
 from textual.containers import VerticalScroll
@@ -318,10 +319,40 @@ class AssistantMessage(_OneLayout, Widget):
         return Strip.blank(width, self.visual_style.rich_style)
 
 
-class ChatView(VerticalScroll):
-    """The scrolling conversation. Anchored to the bottom while streaming."""
+FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[`~]*[ \t]*$", re.DOTALL | re.MULTILINE)
 
-    can_focus = False
+
+def last_code_block(text: str) -> str | None:
+    """The body of the last closed fenced code block in Markdown `text`, if any."""
+    blocks = FENCED.findall(text)
+    return blocks[-1][1] if blocks else None
+
+
+class ChatView(VerticalScroll):
+    """The scrolling conversation. Anchored to the bottom while streaming.
+
+    Focusable (Tab reaches it, then each card in it), so the arrows, PgUp/PgDn and
+    Home/End scroll it; from the prompt, PgUp/PgDn and Ctrl+Home/End do."""
+
+    def scroll_by_key(self, how: str) -> None:
+        """Scroll as a key asks: page_up, page_down, up, down, home or end."""
+        match how:
+            case "page_up":
+                self.scroll_page_up(animate=False)
+            case "page_down":
+                self.scroll_page_down(animate=False)
+            case "up":
+                self.scroll_relative(y=-3, animate=False)
+            case "down":
+                self.scroll_relative(y=3, animate=False)
+            case "home":
+                self.scroll_home(animate=False)
+            case "end":
+                self.scroll_end(animate=False)
+
+    def answers(self) -> list[str]:
+        """The text of every answer shown, oldest first."""
+        return [m.text for m in self.query_children(AssistantMessage) if m.text.strip()]
 
     def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
         # As _OneLayout._size_updated: the layout that measured the new virtual

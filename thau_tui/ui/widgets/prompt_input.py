@@ -1,10 +1,12 @@
-"""The input box: Enter sends, Shift+Enter or Ctrl+J starts a new line."""
+"""The input box: Enter sends, Shift+Enter or Ctrl+J starts a new line, Up/Down in an
+empty prompt walk this chat's earlier questions, PgUp/PgDn scroll the chat."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from textual import events
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -12,14 +14,70 @@ from textual.widgets import TextArea
 class PromptInput(TextArea):
     """A multi-line input whose Enter submits."""
 
+    # The chat scrolls from here: the prompt has focus nearly all the time, and a
+    # one-to-ten-line box has no use for PgUp/PgDn of its own. The actions run on the
+    # app (the `app.` namespace), which owns the chat.
+    BINDINGS = [
+        Binding("pageup", "app.scroll_chat('page_up')", "Scroll the chat up a page", id="chat-page-up",
+                show=False),
+        Binding("pagedown", "app.scroll_chat('page_down')", "Scroll the chat down a page", id="chat-page-down",
+                show=False),
+        Binding("ctrl+up", "app.scroll_chat('up')", "Scroll the chat up", id="chat-line-up", show=False),
+        Binding("ctrl+down", "app.scroll_chat('down')", "Scroll the chat down", id="chat-line-down", show=False),
+        Binding("ctrl+home", "app.scroll_chat('home')", "To the start of the chat", id="chat-top", show=False),
+        Binding("ctrl+end", "app.scroll_chat('end')", "To the end of the chat", id="chat-end", show=False),
+        # In an empty prompt, Home and End go to the chat's start and end.
+        Binding("home", "home", "Start of line", show=False),
+        Binding("end", "end", "End of line", show=False),
+    ]
+
     @dataclass
     class Submitted(Message):
         text: str
 
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
-        self.sent: list[str] = []  # not `history`: TextArea uses that for undo
-        self._history_at = 0
+        # Ctrl+E is the app's Export here (End goes to the line's end); without TextArea's
+        # own binding for it, the footer lists Export in its place among the app's keys.
+        self._bindings.key_to_bindings.pop("ctrl+e", None)
+        self.sent: list[str] = []  # this chat's questions, oldest first (not `history`: TextArea's undo)
+        self._history_at: int | None = None  # the question shown from `sent`; None: not walking it
+
+    def set_history(self, questions: list[str]) -> None:
+        """The questions Up/Down walk (a chat was opened or started)."""
+        self.sent = list(questions)
+        self._history_at = None
+
+    async def action_home(self) -> None:
+        if self.text:
+            self.action_cursor_line_start()
+        else:
+            await self.run_action("app.scroll_chat('home')")
+
+    async def action_end(self) -> None:
+        if self.text:
+            self.action_cursor_line_end()
+        else:
+            await self.run_action("app.scroll_chat('end')")
+
+    def _walk_history(self, step: int) -> bool:
+        """Show the question `step` away from the one shown; False when there is none to walk."""
+        walking = self._history_at is not None and self.text == self.sent[self._history_at]
+        if not self.sent or not (walking or not self.text):
+            return False
+        at = (self._history_at if walking else len(self.sent)) + step
+        if at < 0:
+            return True  # at the oldest: stay
+        if at >= len(self.sent):
+            if walking:  # past the newest: back to an empty prompt
+                self._history_at = None
+                self.clear()
+                return True
+            return False
+        self._history_at = at
+        self.load_text(self.sent[at])
+        self.move_cursor(self.document.end)
+        return True
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
@@ -28,7 +86,7 @@ class PromptInput(TextArea):
             text = self.text.strip()
             if text:
                 self.sent.append(text)
-                self._history_at = len(self.sent)
+                self._history_at = None
                 self.clear()
                 self.post_message(self.Submitted(text))
             return
@@ -37,10 +95,12 @@ class PromptInput(TextArea):
             event.stop()
             self.insert("\n")
             return
-        if event.key == "up" and self.cursor_location == (0, 0) and self.sent:
-            event.prevent_default()
-            event.stop()
-            self._history_at = max(0, self._history_at - 1)
-            self.load_text(self.sent[self._history_at])
-            return
+        # Up on the first line / Down on the last walk the questions when the prompt is
+        # empty or shows one of them; otherwise they move the cursor as usual.
+        row = self.cursor_location[0]
+        if (event.key == "up" and row == 0) or (event.key == "down" and row == self.document.line_count - 1):
+            if self._walk_history(-1 if event.key == "up" else 1):
+                event.prevent_default()
+                event.stop()
+                return
         await super()._on_key(event)

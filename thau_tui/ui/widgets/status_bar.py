@@ -1,13 +1,34 @@
-"""One line under the input: model, adapter, speed, context, sandbox."""
+"""One line under the input: model, adapter, activity, speed, context, sandbox."""
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+SEPARATOR = "  ·  "
+
+
+def fit_parts(parts: list[tuple[int, str]], width: int, separator: str = SEPARATOR) -> str:
+    """Join, in their order, the parts that fit in `width`. Each comes with its rank (0:
+    most useful); parts are taken most useful first, each if it still fits, so a short
+    less useful part may stay where a long one went. Rank 0 stays, shortened if need be."""
+    shown = [(i, text) for i, (rank, text) in enumerate(parts) if text and rank == 0]
+    for i in sorted((i for i, (rank, text) in enumerate(parts) if text and rank), key=lambda i: parts[i][0]):
+        trial = sorted(shown + [(i, parts[i][1])])
+        if len(separator.join(text for _, text in trial)) <= width:
+            shown = trial
+    line = separator.join(text for _, text in shown)
+    if len(line) > width > 0:
+        line = line[: width - 1].rstrip() + "…"
+    return line
+
 
 class StatusBar(Static):
-    """Shows what the model is doing. Updated by the app, never per token."""
+    """Shows what the model is doing. Updated by the app, never per token.
+
+    It fits its width: the least useful parts go first (the sandbox, then the speed,
+    the adapter, the context, the model), and what the turn is doing stays."""
 
     model = reactive("loading model…")
     adapter = reactive("")
@@ -16,16 +37,13 @@ class StatusBar(Static):
     sandbox = reactive("")
     activity = reactive("")
 
-    def render(self) -> str:
-        parts = [self.model]
-        if self.adapter:
-            parts.append(f"adapter {self.adapter}")
-        if self.activity:
-            parts.append(self.activity)
-        if self.speed:
-            parts.append(self.speed)
-        if self.context:
-            parts.append(self.context)
-        if self.sandbox:
-            parts.append(f"shell: {self.sandbox}")
-        return "  ·  ".join(parts)
+    def render(self) -> Content:
+        parts = [
+            (1, self.model),
+            (3, f"adapter {self.adapter}" if self.adapter else ""),
+            (0, self.activity),
+            (4, self.speed),
+            (2, self.context),
+            (5, f"shell: {self.sandbox}" if self.sandbox else ""),
+        ]
+        return Content(fit_parts(parts, self.content_size.width or 10_000))

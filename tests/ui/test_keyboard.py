@@ -1,0 +1,358 @@
+"""The chat from the keyboard (issue 13): scrolling, history, copy, keys from every focus,
+queued messages, stop feedback, busy states, narrow terminals, help, config, errors."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from scripted import ScriptedBackend
+from test_app import make_app, type_and_send, wait_until
+from thau_tui.config import Config, ConfigResult
+from thau_tui.engine.store import Store
+from thau_tui.ui.app import ThauApp
+from thau_tui.ui.widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
+from thau_tui.ui.widgets.prompt_input import PromptInput
+
+
+def _call(name, **args):
+    return "<tool_call>" + json.dumps({"name": name, "arguments": args}) + "</tool_call>"
+
+
+class SlowSecondReply(ScriptedBackend):
+    """The reply after a tool result waits `wait` s before its first token, as a model
+    reading a long result does."""
+
+    def __init__(self, replies, wait: float, **kwargs) -> None:
+        super().__init__(replies, **kwargs)
+        self.wait = wait
+
+    def stream(self, prompt, settings, stats, grammar=None):
+        if "<tool_response>" in prompt and grammar is None:
+            time.sleep(self.wait)
+        yield from super().stream(prompt, settings, stats, grammar)
+
+
+async def _fill_chat(app, pilot, lines: int = 80) -> ChatView:
+    await app.chat.add(*[NoteMessage(f"line {i}") for i in range(lines)])
+    await pilot.pause(0.1)
+    return app.chat
+
+
+# --- 1. scrolling and Tab ------------------------------------------------------------
+async def test_page_keys_scroll_the_chat_from_the_prompt(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = await _fill_chat(app, pilot)
+        assert isinstance(app.focused, PromptInput)
+        bottom = chat.max_scroll_y
+        assert bottom > 0 and chat.scroll_y == bottom
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert chat.scroll_y < bottom
+        await pilot.press("ctrl+home")
+        await pilot.pause()
+        assert chat.scroll_y == 0
+        await pilot.press("ctrl+down")
+        await pilot.pause()
+        assert chat.scroll_y > 0
+        await pilot.press("end")  # an empty prompt: End goes to the end of the chat
+        await pilot.pause()
+        assert chat.scroll_y == bottom
+        await pilot.press("home")
+        await pilot.pause()
+        assert chat.scroll_y == 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert chat.scroll_y > 0
+        assert isinstance(app.focused, PromptInput)  # the prompt kept the focus throughout
+        await pilot.press(*"ab", "home")  # with text, Home is the line's start again
+        await pilot.pause()
+        assert app.query_one(PromptInput).cursor_location == (0, 0)
+
+
+async def test_tab_reaches_the_chat_and_each_card(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    app = make_app(tmp_path, ScriptedBackend([_call("read_file", path="notes.txt"), "It says hello."]))
+    async with app.run_test(size=(110, 40)) as pilot:
+        app.query_one("#sessions").display = False
+        await type_and_send(pilot, "read notes.txt")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert isinstance(app.focused, PromptInput)
+        await pilot.press("tab")
+        assert isinstance(app.focused, ChatView)
+        await _fill_chat(app, pilot)
+        await pilot.press("home")  # the focused chat scrolls with its own keys
+        await pilot.pause()
+        assert app.chat.scroll_y == 0
+        await pilot.press("tab")
+        assert app.focused is app.query_one("ToolCard")
+        await pilot.press("shift+tab", "shift+tab")
+        assert isinstance(app.focused, PromptInput)
+
+
+# --- 2. history and copy ---------------------------------------------------------------
+async def test_up_and_down_in_an_empty_prompt_walk_this_chats_questions(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend(["one", "two", "three"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        prompt = app.query_one(PromptInput)
+        for question in ("first question", "second question"):
+            await type_and_send(pilot, question)
+            await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press("up")
+        assert prompt.text == "second question"
+        await pilot.press("up")
+        assert prompt.text == "first question"
+        await pilot.press("up")  # the oldest stays
+        assert prompt.text == "first question"
+        await pilot.press("down")
+        assert prompt.text == "second question"
+        await pilot.press("down")  # past the newest: empty again
+        assert prompt.text == ""
+        await pilot.press(*"draft", "up")  # typed text is not replaced
+        assert prompt.text == "draft"
+        prompt.clear()
+        sid = app.session.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("up")  # a new chat has no questions yet
+        assert prompt.text == ""
+        await app.open_session(sid)
+        await pilot.press("up")  # a chat opened again has its own
+        assert prompt.text == "second question"
+
+
+async def test_keys_copy_the_last_answer_and_its_last_code_block(tmp_path):
+    answer = "Run this:\n\n```python\nprint('a')\nprint('b')\n```\n\nThen this.\n\n```sh\nls -l\n```\n\nDone."
+    app = make_app(tmp_path, ScriptedBackend([answer, "No code here."]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        assert app.clipboard == "" and any("no answer" in str(n.message) for n in app._notifications)
+        await type_and_send(pilot, "give me code")
+        await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press("f3")
+        assert app.clipboard == "ls -l\n"
+        await type_and_send(pilot, "and now?")
+        await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press("f2")
+        assert app.clipboard == "No code here."
+        await pilot.press("f3")  # the last code block of the answers: an earlier one's
+        assert app.clipboard == "ls -l\n"
+        keys = {binding.action for _key, binding in ((k, a.binding) for k, a in app.screen.active_bindings.items())}
+        assert {"copy_answer", "copy_code"} <= keys
+
+
+# --- 3. sending before the model is ready ------------------------------------------------
+def _loading_app(tmp_path) -> ThauApp:
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    return ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), load_model=False, watch=False)
+
+
+async def test_a_message_sent_while_the_model_loads_is_sent_when_it_is_ready(tmp_path):
+    app = _loading_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hello there")
+        await pilot.pause()
+        assert app.queued == "hello there" and "queued" in app.status.activity
+        assert not app.query(UserMessage)
+        app.post_message(app.ModelLoaded(ScriptedBackend(["Hi!"]), 0.1))
+        await wait_until(pilot, lambda: app.query(AssistantMessage) and not app.turn_running)
+        assert [u.text for u in app.query(UserMessage)] == ["hello there"]
+        assert app.query(AssistantMessage).last().text == "Hi!"
+        assert app.queued is None and app.status.activity == ""
+
+
+async def test_a_failed_model_keeps_the_message_in_the_prompt_and_leaves_no_empty_chat(tmp_path):
+    app = _loading_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "queued one")
+        app.post_message(app.ModelFailed("model.gguf: not a GGUF file"))
+        await wait_until(pilot, lambda: app.model_error is not None)
+        prompt = app.query_one(PromptInput)
+        assert prompt.text == "queued one"  # back where it was typed
+        prompt.clear()
+        await type_and_send(pilot, "are you there?")
+        await pilot.pause()
+        assert prompt.text == "are you there?"
+        shown = [str(n.message) for n in app._notifications]
+        assert any("not a GGUF file" in m and "still in the prompt" in m for m in shown)
+        assert not any("still loading" in m for m in shown)
+        empty = app.session.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.store.get_session(empty) is None  # no empty "New chat" left behind
+        assert [s.id for s in app.store.list_sessions()] == [app.session.id]
+
+
+# --- 4. and 5. what the status line says during a turn ------------------------------------
+async def test_escape_says_stopping_at_once_while_the_engine_winds_down(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend(["word " * 400], chunk=5, delay=0.02))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "talk")
+        await wait_until(pilot, lambda: app.query(AssistantMessage) and app.query(AssistantMessage).last().text)
+        cancel = app.agent.cancel
+        app.agent.cancel = lambda: None  # an engine slow to stop
+        await pilot.press("escape")
+        assert app.status.activity == "stopping…"
+        await pilot.pause(0.3)  # more text arrives meanwhile
+        assert app.turn_running and app.status.activity == "stopping…"
+        cancel()
+        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        assert app.status.activity == ""
+
+
+async def test_the_status_line_says_what_the_turn_is_doing_after_a_tool_result(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    backend = SlowSecondReply([_call("read_file", path="notes.txt"), "It says hello. " * 20], wait=1.0,
+                              chunk=4, delay=0.01)
+    app = make_app(tmp_path, backend)
+    seen: list[tuple[str, str, int]] = []  # (activity, card state, answer length)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "read notes.txt")
+        while app.turn_running or not seen:
+            cards = app.query("ToolCard")
+            answers = app.query(AssistantMessage)
+            seen.append((app.status.activity, cards.first().state if cards else "",
+                         len(answers.last().text) if answers else 0))
+            await pilot.pause(0.02)
+    after_card = [(a, n) for a, state, n in seen if state == "done"]
+    assert after_card[0] == ("reading the result of read_file…", 0)
+    assert all(a for a, _ in after_card[:-1])  # never idle before the turn ends
+    streaming = [a for a, n in after_card if n > 0]
+    assert streaming and all(a in ("writing…", "") for a in streaming)
+    assert "writing…" in streaming
+
+
+# --- 6. keys from every focus -------------------------------------------------------------
+async def test_app_keys_work_from_every_focus_and_the_footer_shows_them(tmp_path, thau_home):
+    app = make_app(tmp_path, ScriptedBackend(["An answer."]))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await type_and_send(pilot, "question")
+        await wait_until(pilot, lambda: not app.turn_running)
+        exports = thau_home / "data" / "exports"
+        for target in ("#input", "#session-search", "#session-list", "#chat"):
+            app.query_one(target).focus()
+            await pilot.pause()
+            shown = {a.binding.action for a in app.screen.active_bindings.values() if a.binding.show}
+            assert {"export", "new_chat", "help", "copy_answer"} <= shown, target
+            before = len(list(exports.glob("*.md"))) if exports.exists() else 0
+            await pilot.press("ctrl+e")
+            await pilot.pause()
+            assert len(list(exports.glob("*.md"))) == before + 1, target
+            time.sleep(1.0)  # export names have a one-second clock
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # under a modal the chat keys wait
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen" and app.query(UserMessage)
+
+
+# --- 9. narrow terminals ----------------------------------------------------------------------
+async def test_the_sidebar_hides_on_a_narrow_terminal_and_comes_back(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(60, 30)) as pilot:
+        panel = app.query_one("#sessions")
+        assert not panel.display and app.chat.size.width > 50
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        assert panel.display
+        await pilot.press("ctrl+b")  # hidden by the user: stays hidden
+        await pilot.resize_terminal(60, 30)
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        assert not panel.display
+
+
+async def test_the_status_line_fits_at_140_columns_with_the_sidebar(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend(["Hi."]))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await type_and_send(pilot, "hi")
+        await wait_until(pilot, lambda: not app.turn_running)
+        status = app.status
+        assert status.render().plain.count("ctx") == 1  # the model's part no longer says it too
+        status.model = "SmolLM2-135M-Instruct.Q4_1"
+        status.adapter = "smollm2-tools-20250101-1200"
+        status.speed, status.context = "7.2 tok/s", "ctx 1234/8192"
+        status.sandbox = "bubblewrap (network off)"
+        status.activity = "reading the result of run_shell…"
+        await pilot.pause()
+        line = status.render().plain
+        assert len(line) <= status.content_size.width
+        # whole parts, the least useful left out (the long adapter name; the sandbox), "ctx" once
+        assert line == "SmolLM2-135M-Instruct.Q4_1  ·  reading the result of run_shell…  ·  7.2 tok/s  ·  ctx 1234/8192"
+        await pilot.resize_terminal(70, 40)  # narrower (the sidebar goes too): what the turn does stays
+        await pilot.pause()
+        line = status.render().plain
+        assert len(line) <= status.content_size.width and "reading the result of run_shell…" in line
+
+
+# --- 10. help from the live bindings ------------------------------------------------------------
+async def test_help_shows_keys_as_remapped(tmp_path):
+    config = Config()
+    config.ui.keys = {"export": "f5", "approve-once": "o"}
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        sections = {title: dict((what.split(":")[0], key) for key, what in rows)
+                    for title, rows in app.screen.sections}
+        assert sections["Everywhere"]["Export"] == "F5"
+        assert sections["Everywhere"]["New chat"] == "Ctrl+N"
+        assert sections["On a tool card"]["Allow once"] == "o"
+        assert sections["In the prompt"]["Scroll the chat up a page"] == "PgUp"
+
+
+# --- 11. config.yaml created after start -----------------------------------------------------------
+async def test_a_config_file_created_after_start_is_picked_up(tmp_path):
+    path = tmp_path / "config.yaml"
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]),
+                  watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        path.write_text("generation:\n  temperature: 0.55\n")
+        await wait_until(pilot, lambda: app.config.generation.temperature == 0.55, timeout=10)
+
+
+# --- 12. images without an image model ---------------------------------------------------------------
+async def test_an_image_call_without_an_image_model_says_so_instead_of_asking(tmp_path):
+    backend = ScriptedBackend([_call("generate_image", prompt="a cat"), "No image model, sorry."])
+    app = make_app(tmp_path, backend)
+    states = []
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "draw a cat")
+        while app.turn_running or not states:
+            cards = app.query("ToolCard")
+            states.append(cards.first().state if cards else "")
+            await pilot.pause(0.02)
+        card = app.query_one("ToolCard")
+        assert card.state == "denied" and "awaiting" not in states
+        assert "no image model is configured" in str(card.query_one(".notes").render())
+        assert "no image model is configured" in backend.prompts[-1]  # the model is told why
+
+
+# --- 13. an error in the UI during a turn --------------------------------------------------------------
+async def test_an_error_while_showing_a_turn_is_reported_and_the_turn_ends(tmp_path, monkeypatch):
+    from thau_tui.engine.events import TextDelta
+    from thau_tui.ui.turn import TurnView
+
+    handle = TurnView.handle
+
+    async def broken(self, event):
+        if isinstance(event, TextDelta):
+            raise ValueError("cannot draw this")
+        await handle(self, event)
+
+    monkeypatch.setattr(TurnView, "handle", broken)
+    app = make_app(tmp_path, ScriptedBackend(["word " * 200, "Fine now."], delay=0.01))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        assert app.agent._cancel.is_set()  # the engine was stopped, not left generating
+        shown = [(str(n.title), str(n.message)) for n in app._notifications]
+        assert any("ValueError: cannot draw this" in m for _, m in shown)
+        assert app.status.activity == ""
+        monkeypatch.setattr(TurnView, "handle", handle)
+        await type_and_send(pilot, "again")
+        await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage)
+                         and app.query(AssistantMessage).last().text == "Fine now.", timeout=10)

@@ -1,0 +1,92 @@
+"""The app's other screens (help, approvals, gallery, training, model picker) and
+export: the actions that open them and the messages they send back."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+class OtherScreens:
+    """Mixin for the app."""
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen, help_sections
+
+        self.push_screen(HelpScreen(help_sections(self)))
+
+    def action_export(self, kind: str = "both") -> list[Path]:
+        """Write this chat to exports/ in the data dir as Markdown and/or JSONL."""
+        from ..paths import data_dir
+
+        folder = data_dir() / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.session.id}"
+        if kind in ("both", "md"):
+            path = folder / f"{stem}.md"
+            path.write_text(self.store.export_markdown(self.session.id), encoding="utf-8")
+            written.append(path)
+        if kind in ("both", "jsonl"):
+            path = folder / f"{stem}.jsonl"
+            path.write_text(self.store.export_jsonl(self.session.id), encoding="utf-8")
+            written.append(path)
+        self.notify("saved " + ", ".join(str(p) for p in written), title="export")
+        return written
+
+    def action_approvals(self) -> None:
+        from .screens.approvals import ApprovalsScreen
+
+        self.push_screen(ApprovalsScreen(self.approvals))
+
+    def action_gallery(self) -> None:
+        from .screens.gallery import GalleryScreen
+
+        self.push_screen(GalleryScreen())
+
+    def action_training(self) -> None:
+        from .screens.training import TrainingScreen
+
+        self.push_screen(TrainingScreen(self.config, run=self.training_run))
+
+    def action_choose_model(self) -> None:
+        from .screens.model_picker import ModelPicker
+
+        def chosen(choice) -> None:
+            if choice is not None:
+                model, lora = choice
+                self.config.model.path = str(model)
+                self._reload_model(lora, f"loading {Path(model).name}…")
+
+        self.push_screen(ModelPicker(self.config), chosen)
+
+    def on_gallery_screen_show(self, message) -> None:
+        self.show_image(str(message.path))
+
+    def on_gallery_screen_rerun(self, message) -> None:
+        """Re-run an image from the gallery: the user asked, so it runs without a card prompt."""
+        from ..tools.base import ToolCall
+
+        if self.turn_running:
+            self.notify("wait for the current answer to finish", severity="warning")
+            return
+        call = ToolCall("generate_image", message.arguments())
+        self.turn_running = True
+        self.run_worker(self._render_events(self.agent.run_user_call(self.session, call)),
+                        group="turn", exclusive=True, exit_on_error=False)
+
+    def on_training_screen_run_started(self, message) -> None:
+        self.training_run = message.run
+
+    def on_training_screen_use_adapter(self, message) -> None:
+        """Reload the chat with the trained adapter; it becomes the default only if it scored better."""
+        from ..engine.models import promote_adapter, resolve_model
+
+        if message.better:
+            model, _ = resolve_model(self.config)
+            promote_adapter(message.path, model)
+            self.notify(f"{Path(message.path).name} beat the current model on eval: it is now the default adapter")
+        else:
+            self.notify("loaded for this session only: it did not beat the current model on eval",
+                        severity="warning")
+        self._reload_model(message.path, "loading adapter…")
