@@ -16,6 +16,8 @@ TOOLS = [
          "write", lambda a, c: "", summary="write a file"),
 ]
 ARGS = {"path": "notes/a b.txt", "content": "line 1\nline \"2\"", "mode": "append"}
+# The string that stands for a value in each dialect's call text.
+PLACEHOLDER = {"functiongemma": "<escape>PLACEHOLDER<escape>"}
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
@@ -71,3 +73,57 @@ def test_functiongemma_grammar_types_values_and_puts_required_first():
     gbnf = get_dialect("functiongemma").grammar(TOOLS)
     assert '"call:write_file{" "path:" str "," "content:" str ("," opt1)* "}"' in gbnf
     assert 'opt1 ::= "mode:" ("<escape>overwrite<escape>" | "<escape>append<escape>")' in gbnf
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_a_string_argument_may_hold_the_close_tag(name):
+    """The call is read to the close tag after its arguments, not to the first close tag (issue 17)."""
+    dialect = get_dialect(name)
+    args = {"path": "t.html", "content": f"a {dialect.close_tag} b {dialect.open_tag}x c"}
+    text = "Here: " + dialect.format_call(ToolCall("write_file", args)) + "\n" + dialect.format_call(
+        ToolCall("run_shell", {"command": "ls"}))
+    parsed = dialect.parse_calls(text)
+    assert [p.error for p in parsed] == [None, None]
+    assert parsed[0].call.arguments == args
+    assert parsed[1].call.name == "run_shell" and parsed[1].raw.startswith(dialect.open_tag)
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_deep_nesting_is_an_invalid_call_not_a_recursion_error(name):
+    dialect = get_dialect(name)
+    call = dialect.format_call(ToolCall("run_shell", {"command": "PLACEHOLDER"}))
+    deep = "[" * 1000 + "]" * 1000
+    text = call.replace(PLACEHOLDER.get(name, '"PLACEHOLDER"'), deep)
+    assert deep in text
+    parsed = dialect.parse_calls(text)
+    assert parsed[0].call is None and "deeper than 32 levels" in parsed[0].error
+
+
+def test_hermes_arguments_given_as_a_json_string_are_bounded_too():
+    text = '<tool_call>{"name": "run_shell", "arguments": "' + "[" * 1000 + '"}</tool_call>'
+    parsed = get_dialect("hermes").parse_calls(text)
+    assert parsed[0].call is None and "deeper than 32 levels" in parsed[0].error
+
+
+def test_a_raw_newline_inside_a_json_string_is_read():
+    parsed = get_dialect("hermes").parse_calls('<tool_call>{"name": "run_python", "arguments": {"code": "a\nb"}}</tool_call>')
+    assert parsed[0].call.arguments == {"code": "a\nb"}
+
+
+def test_an_unclosed_call_that_cannot_be_read_says_so():
+    parsed = get_dialect("hermes").parse_calls('<tool_call>{"name": "run_shell", "arguments": {"comm')
+    assert parsed[0].call is None and "never closed with </tool_call>" in parsed[0].error
+
+
+def test_functiongemma_writes_and_reads_arrays_and_objects():
+    fg = get_dialect("functiongemma")
+    args = {"tags": ["a", "b,c"], "opts": {"n": 3, "deep": {"ok": True, "none": None}}, "file name": "x"}
+    text = fg.format_call(ToolCall("plug", args))
+    assert text == (
+        "<start_function_call>call:plug{tags:[<escape>a<escape>,<escape>b,c<escape>],"
+        "opts:{n:3,deep:{ok:true,none:null}},<escape>file name<escape>:<escape>x<escape>}<end_function_call>"
+    )
+    assert fg.parse_calls(text)[0].call.arguments == args
+    spaced = "<start_function_call>call:plug{ tags: [ <escape>a<escape> , 2 ] , opts:{n:1} }<end_function_call>"
+    assert fg.parse_calls(spaced)[0].call.arguments == {"tags": ["a", 2], "opts": {"n": 1}}
+    assert "unexpected text" in fg.parse_calls("<start_function_call>call:x{} junk<end_function_call>")[0].error

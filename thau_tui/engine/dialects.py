@@ -7,6 +7,12 @@ controls it: the dialect's own tags inside it are defused before it is wrapped,
 so a result cannot close its block and forge a call. `grammar()` gives the GBNF that constrains everything after the open
 tag (one or more calls, nothing else), built from the tools' JSON Schemas with
 llama-cpp-python's converter.
+
+A call is read to its real end: the close tag that follows the arguments, not
+the first close tag in the text, so a string argument may hold the close tag
+itself. Reading is one pass (CallScanner) and bounded (MAX_CALL_CHARS,
+MAX_DEPTH) before anything parses it, so no text, however hostile, costs more
+than linear time or reaches Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -19,6 +25,12 @@ from typing import Any, Iterable
 from ..tools.base import Tool, ToolCall
 
 
+# Bounds on one call: the parser checks them before reading, so hostile text costs
+# linear time and never reaches Python's recursion limit.
+MAX_CALL_CHARS = 200_000
+MAX_DEPTH = 32  # brackets inside the arguments
+
+
 @dataclass
 class ParsedCall:
     """A call found in the model's text, or the reason it could not be read."""
@@ -26,6 +38,84 @@ class ParsedCall:
     call: ToolCall | None
     error: str | None = None
     raw: str = ""
+
+
+class _Lexer:
+    """What a call body's strings look like: what opens and closes one, and whether a
+    backslash escapes the next character (JSON) or nothing does (FunctionGemma's <escape>)."""
+
+    def __init__(self, close_tag: str, quote: str, backslash: bool) -> None:
+        self.close_tag, self.quote, self.backslash = close_tag, quote, backslash
+        marks = [re.escape(t) for t in (close_tag, quote) if t]
+        self.outside = re.compile("|".join(marks + [r"[\[\]{}]"]))
+        self.inside = re.compile(r'["\\]') if backslash else re.compile(re.escape(quote))
+        self.hold = max(len(close_tag), len(quote)) - 1  # a mark may arrive split
+
+
+_JSON = _Lexer("", '"', True)
+
+
+class CallScanner:
+    """Finds where a call's body ends: at its close tag outside any string.
+
+    One pass that resumes where it stopped as the text grows (generate.py feeds it the
+    stream), so following a call costs time linear in its length. On the way it notes
+    where brackets first nest deeper than MAX_DEPTH and where a string first passes
+    `max_string`, so a runaway can be stopped before anything parses it.
+    """
+
+    def __init__(self, lexer: _Lexer, start: int, max_string: int | None = None) -> None:
+        self.lexer = lexer
+        self.pos = start  # everything before this is read
+        self.max_string = max_string
+        self.in_string = False
+        self.string_start = 0
+        self.depth = 0
+        self.too_deep_at: int | None = None
+        self.long_string_at: int | None = None
+        self.end = -1  # where the close tag starts, once found
+
+    def feed(self, text: str) -> int:
+        """Read what is new in `text` (which only grows); the close tag's index, or -1 for not yet."""
+        lex = self.lexer
+        while self.end < 0:
+            if self.in_string:
+                match = lex.inside.search(text, self.pos)
+                if match is None:
+                    self._string_reaches(len(text) - len(lex.quote) + 1)
+                    self.pos = max(self.pos, len(text) - len(lex.quote) + 1)
+                    return -1
+                if match.group() == "\\":
+                    if match.end() >= len(text):  # the escaped character has not arrived yet
+                        self.pos = match.start()
+                        return -1
+                    self.pos = match.end() + 1
+                    continue
+                self._string_reaches(match.start())
+                self.in_string = False
+                self.pos = match.end()
+                continue
+            match = lex.outside.search(text, self.pos)
+            if match is None:
+                self.pos = max(self.pos, len(text) - lex.hold)
+                return -1
+            mark = match.group()
+            self.pos = match.end()
+            if mark == lex.close_tag:
+                self.end = match.start()
+            elif mark == lex.quote:
+                self.in_string, self.string_start = True, match.end()
+            elif mark in "[{":
+                self.depth += 1
+                if self.depth > MAX_DEPTH and self.too_deep_at is None:
+                    self.too_deep_at = match.start()
+            else:
+                self.depth = max(0, self.depth - 1)
+        return self.end
+
+    def _string_reaches(self, end: int) -> None:
+        if self.max_string is not None and self.long_string_at is None and end - self.string_start > self.max_string:
+            self.long_string_at = self.string_start + self.max_string
 
 
 def _json_schema_gbnf(tools: list[Tool], make_root) -> str:
@@ -84,7 +174,11 @@ class Dialect:
     # render_result defuses them inside a result. A dialect must list at least
     # its open and close tags, and its tests check the result wrapper is covered.
     reserved_tags: tuple[str, ...] = ()
+    # How a string inside a call is delimited (JSON's by default).
+    string_quote = '"'
+    string_backslash = True
     _reserved: re.Pattern[str] | None = None
+    _lexer: _Lexer
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -92,6 +186,7 @@ class Dialect:
         if missing:
             raise TypeError(f"{cls.__name__}.reserved_tags must include {', '.join(missing)}")
         cls._reserved = _reserved_pattern(cls.reserved_tags) if cls.reserved_tags else None
+        cls._lexer = _Lexer(cls.close_tag, cls.string_quote, cls.string_backslash)
 
     # --- showing tools ---------------------------------------------------------
     def example(self) -> str:
@@ -128,27 +223,37 @@ class Dialect:
             args = _loads(args)
         return ToolCall(str(data["name"]), args)
 
+    def scanner(self, start: int, max_string: int | None = None) -> CallScanner:
+        """A scanner for the call body that starts at `start` (just after an open tag)."""
+        return CallScanner(self._lexer, start, max_string)
+
     def parse_calls(self, text: str) -> list[ParsedCall]:
-        """Every call in `text`, in order. An unclosed call at the end is read too."""
+        """Every call in `text`, in order. Each is read to the close tag after its arguments
+        (a close tag inside a string argument is part of the string). An unclosed call at
+        the end is read too."""
         found: list[ParsedCall] = []
         start = 0
-        while True:
-            at = text.find(self.open_tag, start)
-            if at < 0:
-                return found
+        while (at := text.find(self.open_tag, start)) >= 0:
             body_start = at + len(self.open_tag)
-            end = text.find(self.close_tag, body_start)
-            body = text[body_start:] if end < 0 else text[body_start:end]
-            raw = text[at:] if end < 0 else text[at : end + len(self.close_tag)]
+            scanner = self.scanner(body_start)
+            end = scanner.feed(text)
+            after = end + len(self.close_tag) if end >= 0 else len(text)
+            raw = text[at:after]
             try:
-                call = self._parse_body(body.strip())
+                if (end if end >= 0 else len(text)) - body_start > MAX_CALL_CHARS:
+                    raise ValueError(f"the call is longer than {MAX_CALL_CHARS} characters")
+                if scanner.too_deep_at is not None:
+                    raise ValueError(f"its arguments nest deeper than {MAX_DEPTH} levels")
+                call = self._parse_body(text[body_start : after if end < 0 else end].strip())
                 call.raw = raw
                 found.append(ParsedCall(call, None, raw))
             except ValueError as exc:
-                found.append(ParsedCall(None, f"could not read the tool call: {exc}", raw))
+                why = str(exc) if end >= 0 else f"it is never closed with {self.close_tag}, and {exc}"
+                found.append(ParsedCall(None, f"could not read the tool call: {why}", raw))
             if end < 0:
                 return found
-            start = end + len(self.close_tag)
+            start = after
+        return found
 
     def text_before_call(self, text: str) -> str:
         at = text.find(self.open_tag)
@@ -188,9 +293,19 @@ class Dialect:
         return _json_schema_gbnf(tools, root)
 
 
+def _json_depth(text: str) -> int:
+    """How deep brackets nest in `text` read as JSON (strings skipped), up to MAX_DEPTH + 1."""
+    scanner = CallScanner(_JSON, 0)
+    scanner.feed(text)
+    return MAX_DEPTH + 1 if scanner.too_deep_at is not None else scanner.depth
+
+
 def _loads(body: str) -> Any:
+    if _json_depth(body) > MAX_DEPTH:
+        raise ValueError(f"its arguments nest deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(body)
+        # strict=False: a raw newline inside a string is read as one, as a person would
+        return json.loads(body, strict=False)
     except json.JSONDecodeError as exc:
         raise ValueError(f"malformed JSON ({exc.msg} at character {exc.pos}): {body[:120]!r}") from exc
 
@@ -236,6 +351,10 @@ class ThauDialect(Dialect):
         return "(" + " | ".join(f'"{name}>" {rule}' for name, rule in arg_rules.items()) + ")"
 
 
+_SPACES = re.compile(r"\s*")
+_STAGE3_TOOL = re.compile(r"Tool:\s*([\w.-]+)")
+
+
 class Stage3Dialect(Dialect):
     """<|tool_call|>Tool: N\\nArguments: {...}<|end|>"""
 
@@ -249,10 +368,16 @@ class Stage3Dialect(Dialect):
         return f"{self.open_tag}Tool: {call.name}\nArguments: {args}{self.close_tag}"
 
     def _parse_body(self, body: str) -> ToolCall:
-        match = re.match(r"Tool:\s*([\w.-]+)\s*\n\s*Arguments:\s*(.*)\Z", body, re.S)
+        # By hand rather than one regex: "\s*\n\s*" backtracks quadratically over long whitespace.
+        expected = "expected 'Tool: NAME' then 'Arguments: {json}'"
+        match = _STAGE3_TOOL.match(body)
         if not match:
-            raise ValueError("expected 'Tool: NAME' then 'Arguments: {json}'")
-        return ToolCall(match.group(1), _loads(match.group(2).strip() or "{}"))
+            raise ValueError(expected)
+        gap = _SPACES.match(body, match.end())
+        if "\n" not in gap.group() or not body.startswith("Arguments:", gap.end()):
+            raise ValueError(expected)
+        rest = body[_SPACES.match(body, gap.end() + len("Arguments:")).end() :]
+        return ToolCall(match.group(1), _loads(rest or "{}"))
 
     def _wrap_result(self, name: str, output: str) -> str:
         return f"<|tool_result|>Tool: {name}\nOutput: {output}<|end|>"
@@ -262,6 +387,12 @@ class Stage3Dialect(Dialect):
 
 
 _ESC = "<escape>"
+_FG_BARE_KEY = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def _fg_key(key: str) -> str:
+    """A key as FunctionGemma writes it: bare, or between <escape> tokens when it is not a name."""
+    return key if _FG_BARE_KEY.fullmatch(key) else f"{_ESC}{key}{_ESC}"
 
 
 def _fg_value(value: Any) -> str:
@@ -274,14 +405,19 @@ def _fg_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return json.dumps(value)
     if isinstance(value, dict):
-        return "{" + ",".join(f"{k}:{_fg_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{_fg_key(str(k))}:{_fg_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_fg_value(v) for v in value) + "]"
     return f"{_ESC}{value}{_ESC}"
 
 
+_FG_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
+
+
 class _FGReader:
-    """Reads FunctionGemma's argument syntax: {k:<escape>v<escape>,n:3,b:true,l:[...]}."""
+    """Reads FunctionGemma's argument syntax: {k:<escape>v<escape>,n:3,b:true,l:[...],o:{...}}.
+
+    Recursive, so the caller checks the nesting depth first (CallScanner)."""
 
     def __init__(self, text: str) -> None:
         self.text, self.pos = text, 0
@@ -289,33 +425,52 @@ class _FGReader:
     def fail(self, what: str) -> ValueError:
         return ValueError(f"{what} at character {self.pos}: {self.text[:120]!r}")
 
+    def skip(self) -> None:
+        self.pos = _SPACES.match(self.text, self.pos).end()
+
+    def string(self) -> str:
+        end = self.text.find(_ESC, self.pos + len(_ESC))
+        if end < 0:
+            raise self.fail("unclosed <escape> string")
+        out = self.text[self.pos + len(_ESC) : end]
+        self.pos = end + len(_ESC)
+        return out
+
     def value(self) -> Any:
         t = self.text
+        self.skip()
         if t.startswith(_ESC, self.pos):
-            end = t.find(_ESC, self.pos + len(_ESC))
-            if end < 0:
-                raise self.fail("unclosed <escape> string")
-            out = t[self.pos + len(_ESC) : end]
-            self.pos = end + len(_ESC)
-            return out
+            return self.string()
         if t.startswith("{", self.pos):
             return self.obj()
         if t.startswith("[", self.pos):
             self.pos += 1
             items = []
+            self.skip()
             while not t.startswith("]", self.pos):
                 items.append(self.value())
+                self.skip()
                 if t.startswith(",", self.pos):
                     self.pos += 1
                 elif not t.startswith("]", self.pos):
                     raise self.fail("expected , or ]")
             self.pos += 1
             return items
-        match = re.compile(r"-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|null").match(t, self.pos)
+        match = _FG_NUMBER.match(t, self.pos)
         if not match:
             raise self.fail("expected a value")
         self.pos = match.end()
         return json.loads(match.group(0))
+
+    def key(self) -> str:
+        self.skip()
+        if self.text.startswith(_ESC, self.pos):
+            return self.string()
+        match = _FG_BARE_KEY.match(self.text, self.pos)
+        if not match:
+            raise self.fail("expected key:")
+        self.pos = match.end()
+        return match.group(0)
 
     def obj(self) -> dict[str, Any]:
         t = self.text
@@ -323,14 +478,18 @@ class _FGReader:
             raise self.fail("expected {")
         self.pos += 1
         out: dict[str, Any] = {}
+        self.skip()
         while not t.startswith("}", self.pos):
-            match = re.compile(r"\s*([A-Za-z_][\w-]*)\s*:").match(t, self.pos)
-            if not match:
+            key = self.key()
+            self.skip()
+            if not t.startswith(":", self.pos):
                 raise self.fail("expected key:")
-            self.pos = match.end()
-            out[match.group(1)] = self.value()
+            self.pos += 1
+            out[key] = self.value()
+            self.skip()
             if t.startswith(",", self.pos):
                 self.pos += 1
+                self.skip()
             elif not t.startswith("}", self.pos):
                 raise self.fail("expected , or }")
         self.pos += 1
@@ -344,6 +503,8 @@ class FunctionGemmaDialect(Dialect):
     open_tag = "<start_function_call>"
     close_tag = "<end_function_call>"
     result_role = "user"
+    string_quote = _ESC
+    string_backslash = False
     reserved_tags = (
         "<start_function_call>", "<end_function_call>",
         "<start_function_response>", "<end_function_response>",
@@ -373,7 +534,11 @@ class FunctionGemmaDialect(Dialect):
             raise ValueError("expected call:NAME{arguments}")
         reader = _FGReader(body)
         reader.pos = match.end()
+        reader.skip()
         args = reader.obj() if reader.pos < len(body) else {}
+        reader.skip()
+        if reader.pos < len(body):
+            raise reader.fail("unexpected text after the arguments")
         return ToolCall(match.group(1), args)
 
     def _wrap_result(self, name: str, output: str) -> str:
