@@ -43,7 +43,8 @@ def test_balanced_languages_kinds_and_tools(built):
     assert kinds["python"] and kinds["ask"]
     every_tool = {tool.name for tool in builtin_tools()}
     assert set(stats["train"]["by_tool"]) == every_tool | {"(synthetic)"}
-    assert min(stats["train"]["by_tool"].values()) >= 5, stats["train"]["by_tool"]
+    # Single calls are a fifth of the mix now; every built-in still appears in 600 examples.
+    assert min(stats["train"]["by_tool"].values()) >= 2, stats["train"]["by_tool"]
 
 
 def test_no_template_on_both_sides_of_the_split(built):
