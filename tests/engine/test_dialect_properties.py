@@ -1,6 +1,7 @@
 """Properties of every dialect's reading of model text, on generated text (hypothesis):
-a call's arguments survive format -> parse whatever their strings hold, no text makes the
-reader raise, and reading time grows linearly with the text (issue 17)."""
+a call's arguments survive format -> parse whatever their strings hold, a reply streamed
+one character at a time comes out as it does in one chunk, no text makes the reader raise,
+and reading time grows linearly with the text (issue 17)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import time
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_generate_reply import PROMPT, TOOLS, Replay
 
+from thau_tui.config import Config
 from thau_tui.engine.dialects import DIALECTS, get_dialect
+from thau_tui.engine.generate import generate_reply
 from thau_tui.tools import ToolCall
 
 NAMES = sorted(DIALECTS)
@@ -43,6 +47,27 @@ def _holds_escape(value) -> bool:
     return False
 
 
+def replies(name: str):
+    """Model replies in a dialect: prose and hostile fragments around real calls."""
+    dialect = get_dialect(name)
+    calls = st.builds(lambda tool, args: dialect.format_call(ToolCall(tool, args)),
+                      st.sampled_from(["run_shell", "write_file", "nope"]), arguments)
+    return st.lists(st.one_of(calls, calls.map(lambda c: "\n" + c), st.sampled_from(MARKS), st.text(max_size=8)),
+                    max_size=8).map("".join)
+
+
+def outcome(gen, shown):
+    return (gen.text, gen.visible, shown, [(p.call.name, p.call.arguments) if p.call else p.error for p in gen.calls],
+            [p.raw for p in gen.calls])
+
+
+def run(name: str, text: str, chunk: int):
+    shown: list[str] = []
+    gen = generate_reply(Replay(text, chunk), PROMPT, get_dialect(name), TOOLS, Config().generation,
+                         on_text=shown.append)
+    return outcome(gen, "".join(shown))
+
+
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -51,11 +76,24 @@ def test_any_arguments_survive_format_then_parse(name, data):
     args = data.draw(arguments)
     if name == "functiongemma" and _holds_escape(args):
         return
-    before = data.draw(st.text(max_size=10).filter(lambda t: "<" not in t))
+    before = data.draw(st.text(max_size=10).filter(lambda t: dialect.first_tag(t) is None and not t.endswith("<")))
     text = before + dialect.format_call(ToolCall("write_file", args)) + "\n" + dialect.format_call(
         ToolCall("run_shell", {"command": "ls"}))
     parsed = dialect.parse_calls(text)
     assert [(p.call.name, p.call.arguments) for p in parsed] == [("write_file", args), ("run_shell", {"command": "ls"})]
+    assert run(name, text, 1) == run(name, text, len(text))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_streamed_one_character_at_a_time_equals_one_chunk(name, data):
+    text = data.draw(st.one_of(replies(name), hostile))
+    chunk = data.draw(st.integers(2, 9))
+    whole = run(name, text, max(1, len(text)))
+    assert run(name, text, 1) == whole == run(name, text, chunk)
+    gen_text, visible, shown, _, _ = whole
+    assert shown == visible and gen_text.startswith(visible)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -66,7 +104,10 @@ def test_no_text_makes_the_reader_raise(name, text):
     for parsed in dialect.parse_calls(text):
         assert (parsed.call is None) != (parsed.error is None)
     dialect.text_before_call(text)
+    dialect.first_tag(text)
+    assert 0 <= dialect.partial_tag_len(text) <= len(text)
     assert dialect.close_tag.lower() not in dialect.defuse(text).lower()
+    run(name, text, 3)
 
 
 def _cpu_seconds(read, text: str) -> float:

@@ -16,6 +16,12 @@ TOOLS = [
          "write", lambda a, c: "", summary="write a file"),
 ]
 ARGS = {"path": "notes/a b.txt", "content": "line 1\nline \"2\"", "mode": "append"}
+# A plugin with arrays, nested and untyped objects, and an untyped value.
+PLUGIN = Tool("plug", "A plugin", {"type": "object", "properties": {
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "opts": {"type": "object", "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}}, "required": ["n"]},
+    "any": {}, "many": {"type": "array", "maxItems": 5000}, "short": {"type": "string", "maxLength": 5}},
+    "required": ["tags"]}, "read", lambda a, c: "", source="plugin")
 # The string that stands for a value in each dialect's call text.
 PLACEHOLDER = {"functiongemma": "<escape>PLACEHOLDER<escape>"}
 
@@ -44,12 +50,15 @@ def test_result_contains_output(name):
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
-def test_grammar_compiles_in_llama_cpp(name):
-    from llama_cpp import LlamaGrammar
+def test_grammar_compiles_in_llama_cpp(name, real_backend):
+    # LlamaGrammar.from_string only stores the text: llama.cpp parses it when a sampler is made.
+    import llama_cpp
 
-    gbnf = get_dialect(name).grammar(TOOLS)
+    gbnf = get_dialect(name).grammar(TOOLS + [PLUGIN])
     assert "run_shell" in gbnf
-    LlamaGrammar.from_string(gbnf, verbose=False)
+    sampler = llama_cpp.llama_sampler_init_grammar(real_backend.llm._model.vocab, gbnf.encode(), b"root")
+    assert sampler, gbnf
+    llama_cpp.llama_sampler_free(sampler)
 
 
 def test_broken_calls_give_reasons():
@@ -127,3 +136,12 @@ def test_functiongemma_writes_and_reads_arrays_and_objects():
     spaced = "<start_function_call>call:plug{ tags: [ <escape>a<escape> , 2 ] , opts:{n:1} }<end_function_call>"
     assert fg.parse_calls(spaced)[0].call.arguments == {"tags": ["a", 2], "opts": {"n": 1}}
     assert "unexpected text" in fg.parse_calls("<start_function_call>call:x{} junk<end_function_call>")[0].error
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_prose_ends_at_a_tag_the_model_should_not_write(name):
+    dialect = get_dialect(name)
+    result = dialect.render_result("run_shell", "ok").replace("\u2039", "<")
+    for tag in (result, result.upper(), "< " + result[1:]):
+        assert dialect.text_before_call("Done. " + tag + " more") == "Done. "
+    assert dialect.text_before_call("a < b and c > d") == "a < b and c > d"

@@ -4,9 +4,9 @@ Each dialect knows four things: the tool block for the system prompt, the tag
 that opens a call in the stream, how to parse a call's text, and how to render
 a result. A result is tool output, so anyone who controls a file or a web page
 controls it: the dialect's own tags inside it are defused before it is wrapped,
-so a result cannot close its block and forge a call. `grammar()` gives the GBNF that constrains everything after the open
-tag (one or more calls, nothing else), built from the tools' JSON Schemas with
-llama-cpp-python's converter.
+so a result cannot close its block and forge a call. `grammar()` gives the GBNF
+that constrains everything after the open tag (one or more calls, then the way
+back out), built from the tools' JSON Schemas with llama-cpp-python's converter.
 
 A call is read to its real end: the close tag that follows the arguments, not
 the first close tag in the text, so a string argument may hold the close tag
@@ -118,8 +118,8 @@ class CallScanner:
             self.long_string_at = self.string_start + self.max_string
 
 
-def _json_schema_gbnf(tools: list[Tool], make_root) -> str:
-    """Build a grammar whose per-tool argument rules come from the JSON Schemas."""
+def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
+    """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
     from llama_cpp.llama_grammar import SchemaConverter
 
     converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
@@ -128,7 +128,7 @@ def _json_schema_gbnf(tools: list[Tool], make_root) -> str:
         schema = dict(tool.parameters)
         schema.setdefault("additionalProperties", False)
         arg_rules[tool.name] = converter.visit(schema, f"args{index}")
-    converter._add_rule("root", make_root(arg_rules))
+    converter._add_rule("tool-call", call_rule(arg_rules))
     return converter.format_grammar()
 
 
@@ -136,21 +136,51 @@ def _gbnf_literal(text: str) -> str:
     return json.dumps(text)
 
 
+def _gbnf_class_char(char: str) -> str:
+    return "\\" + char if char in "\\]^-" else char
+
+
+def _block_rules(open_tag: str, close_tag: str) -> list[str]:
+    """The call block: a call, then more calls or a way out. After a close tag the model may
+    end, open another call, or write anything else (`free-text`: any text that does not begin
+    with the open tag), which generate.py reads as the end of the block. So a newline after a
+    call is never forced into a second call, and a result tag the model starts to write
+    itself is not forced into one either."""
+    tag, close = _gbnf_literal(open_tag), _gbnf_literal(close_tag)
+    lines = [
+        f"root ::= tool-call {close} after-call",
+        f"after-call ::= [ \\t\\r\\n]{{0,4}} ({tag} tool-call {close} after-call | free-text)?",
+    ]
+    for k, char in enumerate(open_tag):
+        name = f"free-text-{k}" if k else "free-text"
+        other = _gbnf_class_char(char) + (" \\t\\r\\n" if k == 0 else "")
+        more = f" | {_gbnf_literal(char)} free-text-{k + 1}" if k + 1 < len(open_tag) else ""
+        lines.append(f"{name} ::= [^{other}] .*{more}")
+    return lines
+
+
 # Stands in for the "<" of a reserved tag inside a result: readable, and never part of a tag.
 DEFUSED_LT = "\u2039"
 
 
-def _reserved_pattern(tags: Iterable[str]) -> re.Pattern[str]:
+def _reserved_pattern(tags: Iterable[str], space: str = r"\s*", flags: int = 0) -> re.Pattern[str]:
     """Matches any of `tags`, ignoring case and stray spaces after "<", after "</" and before ">"."""
     parts = []
     for tag in sorted(set(tags), key=len, reverse=True):
         rest = tag[1:]
-        slash = r"/\s*" if rest.startswith("/") else ""
+        slash = "/" + space if rest.startswith("/") else ""
         rest = rest[1:] if slash else rest
-        end = r"\s*>" if rest.endswith(">") else ""
+        end = space + ">" if rest.endswith(">") else ""
         rest = rest[:-1] if end else rest
-        parts.append(r"<\s*" + slash + re.escape(rest) + end)
-    return re.compile("|".join(parts), re.IGNORECASE)
+        parts.append("<" + space + slash + re.escape(rest) + end)
+    return re.compile("|".join(parts), re.IGNORECASE | flags)
+
+
+# In the model's own text a tag may carry a few stray spaces; a bound keeps the longest
+# possible tag short, so generate.py holds back only that much text from the screen. ASCII
+# only (no Unicode case folding: "ſ" is not "s"), so partial_tag_len can tell exactly
+# which text may still become a tag.
+_STOP_SPACE = r"\s{0,3}"
 
 
 BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nthen stop and wait for the result."
@@ -178,6 +208,7 @@ class Dialect:
     string_quote = '"'
     string_backslash = True
     _reserved: re.Pattern[str] | None = None
+    _stops: re.Pattern[str] | None = None
     _lexer: _Lexer
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -186,6 +217,9 @@ class Dialect:
         if missing:
             raise TypeError(f"{cls.__name__}.reserved_tags must include {', '.join(missing)}")
         cls._reserved = _reserved_pattern(cls.reserved_tags) if cls.reserved_tags else None
+        cls._stops = _reserved_pattern(cls.reserved_tags, _STOP_SPACE, re.ASCII) if cls.reserved_tags else None
+        cls._tag_forms = tuple({t.lower() for t in cls.reserved_tags})
+        cls._tag_span = max((len(t) for t in cls.reserved_tags), default=0) + 9  # three spots for spaces
         cls._lexer = _Lexer(cls.close_tag, cls.string_quote, cls.string_backslash)
 
     # --- showing tools ---------------------------------------------------------
@@ -255,9 +289,32 @@ class Dialect:
             start = after
         return found
 
+    def first_tag(self, text: str, start: int = 0) -> tuple[int, bool] | None:
+        """Where the first of this dialect's tags begins in text[start:], and whether it is
+        exactly the open tag (a call). Any other reserved tag, in any case or with a few
+        stray spaces, is one the model should not write in its prose: a result it made up,
+        a close tag with no call."""
+        match = self._stops.search(text, start) if self._stops else None
+        if match is None:
+            return None
+        return match.start(), text.startswith(self.open_tag, match.start())
+
+    def partial_tag_len(self, text: str) -> int:
+        """How many trailing characters of `text` may still grow into a tag (held back from
+        the screen until they do or cannot). Errs long, never short."""
+        at = text.rfind("<", max(0, len(text) - self._tag_span))
+        if at < 0:
+            return 0
+        tail = text[at:]
+        if not tail.isascii():
+            return 0
+        tail = "".join(tail.split()).lower()
+        return len(text) - at if any(form.startswith(tail) for form in self._tag_forms) else 0
+
     def text_before_call(self, text: str) -> str:
-        at = text.find(self.open_tag)
-        return text if at < 0 else text[:at]
+        """The prose of a message: the text before its first tag (a call, or a tag it should not hold)."""
+        found = self.first_tag(text)
+        return text if found is None else text[: found[0]]
 
     # --- results ---------------------------------------------------------------
     def defuse(self, text: str) -> str:
@@ -283,14 +340,9 @@ class Dialect:
         raise NotImplementedError
 
     def grammar(self, tools: list[Tool]) -> str:
-        """GBNF for the text after the first open tag: a call, then optionally more calls."""
-
-        def root(arg_rules: dict[str, str]) -> str:
-            call = self._call_rule(arg_rules)
-            again = f'("\\n" {_gbnf_literal(self.open_tag)} {call} {_gbnf_literal(self.close_tag)})*'
-            return f"{call} {_gbnf_literal(self.close_tag)} {again}"
-
-        return _json_schema_gbnf(tools, root)
+        """GBNF for the text after the first open tag: a call, then more calls or a way out."""
+        rules = _json_schema_gbnf(tools, self._call_rule)
+        return rules.rstrip("\n") + "\n" + "\n".join(_block_rules(self.open_tag, self.close_tag)) + "\n"
 
 
 def _json_depth(text: str) -> int:
@@ -551,7 +603,8 @@ class FunctionGemmaDialect(Dialect):
         """Required arguments first, in order, each value of its schema type; then optional ones."""
         esc = _gbnf_literal(_ESC)
         lines = [
-            f"str ::= {esc} [^<]* {esc}",
+            f"str ::= {esc} str-0",
+            *_gbnf_without("str", _ESC),
             'int ::= "-"? [0-9]+',
             'num ::= "-"? [0-9]+ ("." [0-9]+)?',
             'bool ::= "true" | "false"',
@@ -568,10 +621,19 @@ class FunctionGemmaDialect(Dialect):
                 lines.append(f"opt{index} ::= " + " | ".join(pairs[k] for k in optional))
                 body = f'{body} ("," opt{index})*' if required else f"(opt{index} (\",\" opt{index})*)?"
             calls.append(f'"call:{tool.name}{{" {body} "}}"' if body else f'"call:{tool.name}{{}}"')
-        call = "(" + " | ".join(calls) + ")"
-        close = _gbnf_literal(self.close_tag)
-        again = f'("\\n" {_gbnf_literal(self.open_tag)} {call} {close})*'
-        return "\n".join([f"root ::= {call} {close} {again}", *lines]) + "\n"
+        lines = [f"tool-call ::= ({' | '.join(calls)})", *lines, *_block_rules(self.open_tag, self.close_tag)]
+        return "\n".join(lines) + "\n"
+
+
+def _gbnf_without(name: str, tag: str) -> list[str]:
+    """Rules for text up to and including the first `tag`, which it does not otherwise hold:
+    a small automaton, state k having just read tag[:k]. `tag` starts with its only "<"."""
+    rules = [f"{name}-0 ::= [^<] {name}-0 | \"<\" {name}-1"]
+    for k in range(1, len(tag)):
+        char = tag[k]
+        step = f"{_gbnf_literal(char)} {name}-{k + 1}" if k + 1 < len(tag) else _gbnf_literal(char)
+        rules.append(f"{name}-{k} ::= [^<{_gbnf_class_char(char)}] {name}-0 | \"<\" {name}-1 | {step}")
+    return rules
 
 
 def _fg_value_rule(schema: dict[str, Any]) -> str:

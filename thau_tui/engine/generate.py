@@ -1,15 +1,22 @@
-"""One assistant message: free text until a call opens, then the call under a grammar.
+"""One assistant message: free text until a call opens, then the calls under a grammar.
 
 Runs synchronously (call it from a worker thread). Text before a call streams
 out through `on_text`; the moment the dialect's open tag appears, free
-generation stops and the rest of the message (one or more calls, nothing else)
-is generated under a GBNF grammar built from the tools' schemas, so the name
-is a real tool and the arguments parse. The second request shares the first's
-prompt prefix, so llama.cpp reuses its KV cache.
+generation stops and the rest of the message (one or more calls) is generated
+under a GBNF grammar built from the tools' schemas, so the name is a real tool
+and the arguments parse. The second request shares the first's prompt prefix,
+so llama.cpp reuses its KV cache.
+
+Raw tags never reach the chat: free text ends at the first tag of the dialect
+that is not a call's open tag (a result the model starts to make up, a stray
+close tag), and neither that tag nor what follows is shown or stored. The call
+block ends once the model, after a call's close tag, turns to anything but
+another call.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,8 +24,10 @@ from typing import Callable
 
 from ..config import GenerationConfig
 from ..tools.base import Tool
-from .backend import Backend, SamplingSettings, StreamStats, partial_match_len
+from .backend import Backend, SamplingSettings, StreamStats
 from .dialects import Dialect, ParsedCall
+
+_SPACES = re.compile(r"\s*")
 
 
 @dataclass
@@ -47,6 +56,50 @@ def sampling(settings: GenerationConfig) -> SamplingSettings:
     )
 
 
+class CallBlock:
+    """Follows the call block while it streams: where each call ends (its close tag,
+    outside strings, as the dialect's parser reads it) and where the block ends."""
+
+    def __init__(self, dialect: Dialect, start: int) -> None:
+        self.dialect = dialect
+        self.end: int | None = None  # where the block ended, once it has
+        self._open(start)
+
+    def _open(self, at: int) -> None:
+        self.call_at = at
+        self.scanner = self.dialect.scanner(at + len(self.dialect.open_tag))
+        self.after: int | None = None  # just past the current call's close tag, once read
+
+    def feed(self, text: str) -> bool:
+        """Read what is new in `text` (which only grows); True once the block is over."""
+        tag = self.dialect.open_tag
+        while True:
+            if self.after is None:
+                close = self.scanner.feed(text)
+                if close < 0:
+                    return False
+                self.after = close + len(self.dialect.close_tag)
+            nxt = _SPACES.match(text, self.after).end()
+            if text.startswith(tag, nxt):
+                self._open(nxt)
+                continue
+            if len(text) - nxt < len(tag) and tag.startswith(text[nxt:]):
+                return False  # nothing yet, or the start of another call
+            self.end = self.after  # the model turned to something else: the block is over
+            return True
+
+    def cut(self, length: int) -> int:
+        """How much of the text to keep: up to the block's end, else up to the last close tag
+        when the stream stopped between calls, else all of it."""
+        if self.end is not None:
+            return self.end
+        return self.after if self.after is not None else length
+
+    @property
+    def inside_call(self) -> bool:
+        return self.end is None and self.after is None
+
+
 def generate_reply(
     backend: Backend,
     prompt: str,
@@ -61,24 +114,22 @@ def generate_reply(
     cancel = cancel or threading.Event()
     started = time.perf_counter()
     sample = sampling(settings)
-    tag = dialect.open_tag if tools else None
     text = ""
-    shown = 0  # characters of `text` already passed to on_text
+    shown = 0  # characters of `text` passed on (to on_text, when there is one)
     stats = StreamStats()
-    call_at = -1
+    found = None  # (where the first tag starts, whether it opens a call)
     stream = backend.stream(prompt, sample, stats)
     try:
         for piece in stream:
             text += piece
-            if tag:
-                call_at = text.find(tag, max(0, shown - len(tag)))
-                if call_at >= 0:
-                    break
-                safe = len(text) - partial_match_len(text, tag)
-            else:
-                safe = len(text)
-            if on_text and safe > shown:
-                on_text(text[shown:safe])
+            # Text before `shown` holds no tag's start: a possible one is held back below.
+            found = dialect.first_tag(text, shown)
+            if found is not None:
+                break
+            safe = len(text) - dialect.partial_tag_len(text)
+            if safe > shown:
+                if on_text:
+                    on_text(text[shown:safe])
                 shown = safe
             if cancel.is_set():
                 break
@@ -93,40 +144,51 @@ def generate_reply(
         first_token_s=stats.first_token_s,
         finish_reason=stats.finish_reason,
     )
-    if call_at < 0:
+    if found is None:
         if on_text and len(text) > shown and not cancel.is_set():
             on_text(text[shown:])
         result.cancelled = cancel.is_set()
         result.seconds = time.perf_counter() - started
         return result
 
-    before = text[:call_at]
-    if on_text and call_at > shown:
-        on_text(text[shown:call_at])
-    head = before + tag
-    body = ""
+    at, opens_call = found
+    before = text[:at]
+    if on_text and at > shown:
+        on_text(text[shown:at])
+    result.visible = before
+    if not (opens_call and tools):
+        # A tag the model should not write in prose (or a call with no tools to call):
+        # the message ends where it begins.
+        result.text = before
+        result.finish_reason = "stop"
+        result.cancelled = cancel.is_set()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    full = before + dialect.open_tag
+    block = CallBlock(dialect, at)
     if not cancel.is_set():
-        if use_grammar:
-            grammar = dialect.grammar(tools)
-            body_stats = StreamStats()
-            body_stream = backend.stream(prompt + head, sample, body_stats, grammar=grammar)
-        else:
-            body_stats = StreamStats()
-            body_stream = backend.stream(prompt + head, sample, body_stats)
+        body_stats = StreamStats()
+        grammar = dialect.grammar(tools) if use_grammar else None
+        body_stream = backend.stream(prompt + full, sample, body_stats, grammar=grammar)
         try:
             for piece in body_stream:
-                body += piece
-                if cancel.is_set():
+                full += piece
+                if block.feed(full) or cancel.is_set():
                     break
         finally:
             body_stream.close()
         result.tokens += body_stats.tokens
         result.evaluated += body_stats.evaluated
         result.prompt_tokens = body_stats.prompt_tokens
-        result.finish_reason = body_stats.finish_reason
-    result.text = head + body.rstrip()
-    result.visible = before
+        result.finish_reason = "stop" if block.end is not None else body_stats.finish_reason
+    cut_off = block.inside_call and result.finish_reason == "length"
+    result.text = full[: block.cut(len(full))].rstrip()
     result.calls = dialect.parse_calls(result.text)
+    last = result.calls[-1] if result.calls else None
+    if last is not None and cut_off and last.call is None:
+        why = f"the call was cut off at the token limit (generation.max_tokens) before {dialect.close_tag}"
+        result.calls[-1] = ParsedCall(None, f"could not read the tool call: {why}", last.raw)
     result.cancelled = cancel.is_set()
     result.seconds = time.perf_counter() - started
     return result

@@ -1,0 +1,135 @@
+"""The call grammars inside llama.cpp itself, over the bundled model's vocabulary: what
+they let a model write after the open tag, token by token (issues 16 and 17)."""
+
+from __future__ import annotations
+
+import ctypes
+
+import llama_cpp
+import pytest
+
+from thau_tui.config import Config
+from thau_tui.engine.backend import SamplingSettings, StreamStats
+from thau_tui.engine.dialects import DIALECTS, get_dialect
+from thau_tui.engine.generate import generate_reply
+from thau_tui.engine.prompt import system_content
+from thau_tui.tools import Tool, ToolCall, builtin_tools
+
+SHELL = Tool("run_shell", "Run a shell command", {"type": "object", "properties": {"command": {"type": "string"}},
+                                                  "required": ["command"]}, "exec", lambda a, c: "")
+WRITE = Tool("write_file", "Write a file", {"type": "object", "properties": {
+    "path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}, "write",
+    lambda a, c: "")
+PLUG = Tool("plug", "A plugin", {"type": "object", "properties": {
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "few": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+    "opts": {"type": "object", "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}}, "required": ["n"]},
+    "short": {"type": "string", "maxLength": 5}}, "required": ["tags"]}, "read", lambda a, c: "", source="plugin")
+TOOLS = [SHELL, WRITE, PLUG]
+
+
+class Probe:
+    """Walks text through a grammar one token at a time, as the sampler would."""
+
+    def __init__(self, backend, gbnf: str) -> None:
+        self.llm, self.gbnf = backend.llm, gbnf
+
+    def tokens(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode(), add_bos=False, special=True)
+
+    def _allowed(self, sampler, token: int) -> bool:
+        data = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(id=token, logit=1.0, p=0.0))
+        array = llama_cpp.llama_token_data_array(data=data, size=1, selected=-1, sorted=False)
+        llama_cpp.llama_sampler_apply(sampler, ctypes.byref(array))
+        return data[0].logit != float("-inf")
+
+    def allows(self, text: str, then: int | None = None) -> bool:
+        """Whether the grammar lets a model write `text` (and then the token `then`)."""
+        sampler = llama_cpp.llama_sampler_init_grammar(self.llm._model.vocab, self.gbnf.encode(), b"root")
+        assert sampler, "the grammar did not compile"
+        try:
+            for token in self.tokens(text):
+                if not self._allowed(sampler, token):
+                    return False
+                llama_cpp.llama_sampler_accept(sampler, token)  # never a token it refused: that aborts
+            return then is None or self._allowed(sampler, then)
+        finally:
+            llama_cpp.llama_sampler_free(sampler)
+
+    def ends(self, text: str) -> bool:
+        """Whether the model may stop right after `text`."""
+        return self.allows(text, self.llm.token_eos())
+
+    def first_token(self, text: str) -> int:
+        return self.tokens(text)[0]
+
+
+@pytest.fixture(scope="module")
+def probes(real_backend):
+    return {name: Probe(real_backend, get_dialect(name).grammar(TOOLS)) for name in DIALECTS}
+
+
+def body(name: str, tool: str, **args) -> str:
+    """A call's text after its open tag, as the dialect writes it."""
+    dialect = get_dialect(name)
+    return dialect.format_call(ToolCall(tool, args))[len(dialect.open_tag):]
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_after_a_call_the_model_may_stop_write_prose_or_call_again(name, probes):
+    """A newline after the close tag used to force a second call (issue 16)."""
+    probe, dialect = probes[name], get_dialect(name)
+    call = body(name, "run_shell", command="ls")
+    prose = probe.first_token("The")
+    assert probe.ends(call)
+    assert probe.ends(call + "\n") and probe.allows(call + "\n", prose)
+    assert probe.allows(call + "\n", probe.first_token("<"))
+    assert probe.ends(call + "\n" + dialect.open_tag + body(name, "write_file", path="a", content="b"))
+    # a result the model starts to make up is not forced into a call either (generate.py stops there)
+    result = dialect.render_result("run_shell", "made up")
+    assert probe.allows(call + "\n" + result[:-1])
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+def test_a_string_may_hold_the_close_tag(name, probes):
+    dialect = get_dialect(name)
+    content = f"<b>{dialect.close_tag}</b> {dialect.open_tag} <"
+    assert probes[name].ends(body(name, "write_file", path="t.html", content=content))
+
+
+class _Prefill:
+    """The bundled model, except that its free text is just the open tag (the grammar phase is real)."""
+
+    def __init__(self, backend, prefix: str) -> None:
+        self.backend, self.prefix = backend, prefix
+        self.name, self.n_ctx, self.template, self.lora_path = backend.name, backend.n_ctx, backend.template, None
+
+    def count_tokens(self, text):
+        return self.backend.count_tokens(text)
+
+    def stream(self, prompt, settings, stats, grammar=None):
+        if grammar is None:
+            return (piece for piece in [self.prefix])
+        return self.backend.stream(prompt, settings, stats, grammar)
+
+
+def test_the_bundled_model_is_not_forced_into_a_second_call(real_backend):
+    """After its call the bare bundled model writes a newline, then prose ("The output of
+    the command ..."). The old grammar allowed only another call after that newline, so the
+    model was made to invent one: list_directory on a path it made up."""
+    dialect = get_dialect("hermes")
+    tools = builtin_tools()
+    prompt = real_backend.template.render([
+        {"role": "system", "content": system_content("You are helpful.", dialect, tools)},
+        {"role": "user", "content": "Run the shell command ls"},
+    ])
+    call = body("hermes", "run_shell", command="ls")
+    wanted = "".join(real_backend.stream(prompt + dialect.open_tag + call + "\n",
+                                         SamplingSettings(temperature=0.0, max_tokens=3), StreamStats()))
+    assert wanted.strip() and not wanted.strip().startswith("<")  # prose, as measured
+    assert Probe(real_backend, dialect.grammar(tools)).allows(call + "\n" + wanted)
+
+    settings = Config().generation.model_copy(update={"temperature": 0.0, "max_tokens": 120})
+    reply = generate_reply(_Prefill(real_backend, dialect.open_tag), prompt, dialect, tools, settings)
+    assert [(p.call.name, p.call.arguments) for p in reply.calls if p.call] == [("run_shell", {"command": "ls"})]
+    assert len(reply.calls) == 1 and reply.text.endswith(dialect.close_tag)
