@@ -172,6 +172,10 @@ def load_config(path: Path | None, last_good: Config | None = None) -> ConfigRes
     except (ValueError, OSError) as exc:
         lines = str(exc).splitlines()
         return ConfigResult(fallback, path, [f"{path.name}: {line}" for line in lines])
+    except RecursionError:  # the YAML parser recurses once per level of nesting
+        message = f"{path.name}: nested too deeply to read (thousands of levels of lists or mappings); " \
+                  "config.yaml needs only a few"
+        return ConfigResult(fallback, path, [message])
 
 
 async def watch_config(path: Path, on_change, current: Config | None = None) -> None:
