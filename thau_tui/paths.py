@@ -16,30 +16,46 @@ import platformdirs
 APP = "thau"
 
 
+class FolderError(OSError):
+    """thau cannot create one of its folders; the message names it and says what to do."""
+
+
 def _home() -> Path | None:
     home = os.environ.get("THAU_HOME")
     return Path(home).expanduser() if home else None
 
 
+def _folder(path: Path, what: str) -> Path:
+    """`path`, created if missing; a FolderError that names it when that fails."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+            reason = f"a file is in the way ({blocker})" if blocker else "a file is in the way"
+            advice = "move that file away or set THAU_HOME to another folder"
+        else:
+            reason = (exc.strerror or str(exc)).lower()
+            advice = "set THAU_HOME to a writable folder or fix the permissions"
+        error = FolderError(f"cannot write thau's {what} {path}: {reason}; {advice}")
+        error.errno = exc.errno
+        raise error from None
+    return path
+
+
 def config_dir() -> Path:
     home = _home()
-    path = home / "config" if home else Path(platformdirs.user_config_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(home / "config" if home else Path(platformdirs.user_config_dir(APP)), "config dir")
 
 
 def data_dir() -> Path:
     home = _home()
-    path = home / "data" if home else Path(platformdirs.user_data_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(home / "data" if home else Path(platformdirs.user_data_dir(APP)), "data dir")
 
 
 def cache_dir() -> Path:
     home = _home()
-    path = home / "cache" if home else Path(platformdirs.user_cache_dir(APP))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(home / "cache" if home else Path(platformdirs.user_cache_dir(APP)), "cache dir")
 
 
 def database_path() -> Path:
@@ -47,9 +63,7 @@ def database_path() -> Path:
 
 
 def images_dir() -> Path:
-    path = data_dir() / "images"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return _folder(data_dir() / "images", "images folder")
 
 
 def approvals_path() -> Path:

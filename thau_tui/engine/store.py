@@ -1,12 +1,20 @@
 """SQLite store: sessions, messages, tool calls and decisions, saved as they happen.
 
-WAL mode, one short transaction per write, so a crash loses at most the
-message being generated. Export to Markdown and to JSONL (the training format).
+WAL mode, one short transaction per write. The answer being generated and a
+running tool's output are saved as they grow (the agent does that), so a crash
+loses about a second of them. Every text goes through `storable` first, and a
+failed write rolls back and raises StoreError, so one odd string or a full disk
+never leaves the connection stuck in a transaction. Export to Markdown and to
+JSONL (the training format).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -14,6 +22,70 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
+
+# The one gate for text that crosses into the store, the prompt or the screen. It lives with
+# the tools because tools may not import the engine (pyproject's import-linter contracts).
+from ..tools.base import storable
+
+__all__ = ["SessionInfo", "Store", "StoreError", "storable"]
+
+# Turns run by this process, as (database path, session id): a session whose owner is this
+# process but not in here was left behind by a turn that died without cleaning up.
+_TURNS_HERE: set[tuple[str, str]] = set()
+
+
+def _json(value: Any) -> str:
+    return storable(json.dumps(value, ensure_ascii=False, default=str))
+
+
+class StoreError(Exception):
+    """A database operation failed; the message says what and what to do about it.
+
+    `kind` is "full" (the disk is full), "unwritable" (permissions, read-only, a file or
+    folder in the way) or "failed" (anything else).
+    """
+
+    def __init__(self, message: str, kind: str = "failed", path: Path | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.path = path
+
+    def unsaved(self, what: str) -> str:
+        """One line for the user: `what` (e.g. "the answer") was not saved, why, what to do."""
+        folder = self.path.parent if self.path else "thau's data dir"
+        if self.kind == "full":
+            return f"disk full: {what} was not saved (free some space on the disk that holds {folder})"
+        if self.kind == "unwritable":
+            return f"{what} was not saved: cannot write {folder}; set THAU_HOME or fix the permissions"
+        return f"{what} was not saved: {self}"
+
+
+def _kind(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return "full"
+    if "disk is full" in text or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return "full"
+    if "readonly" in text or "read-only" in text or "unable to open" in text or isinstance(exc, PermissionError):
+        return "unwritable"
+    return "failed"
+
+
+def _owner() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    except OSError:
+        return False
+    return True
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions(
@@ -46,21 +118,87 @@ class Store:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._open_error(exc) from None
+
+    def _open_error(self, exc: BaseException) -> StoreError:
+        kind = _kind(exc)
+        advice = "set THAU_HOME to a writable folder or fix the permissions"
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            blocker = next((p for p in self.path.parents if p.exists() and not p.is_dir()), None)
+            reason = f"a file is in the way ({blocker})" if blocker else "a file is in the way"
+            advice = "move that file away or set THAU_HOME to another folder"
+        elif self.path.is_dir():
+            reason = "a folder is where the database file should be"
+            advice = "move that folder away or set THAU_HOME to another folder"
+        elif kind == "full":
+            reason = "the disk is full"
+        elif not os.access(self.path.parent, os.W_OK | os.X_OK):
+            reason = "permission denied"
+            advice = "free some disk space or set THAU_HOME to a folder on another disk"
+        elif kind == "failed":  # not a folder problem: e.g. "file is not a database"
+            return StoreError(f"cannot open thau's chat database {self.path}: {exc}; move it away to start "
+                              "afresh, or set THAU_HOME to another folder", kind, self.path)
+        else:
+            reason = getattr(exc, "strerror", None) or str(exc)
+        return StoreError(f"cannot write thau's data dir {self.path.parent} ({self.path.name}): {reason}; {advice}",
+                          "full" if kind == "full" else "unwritable", self.path)
+
+    def _error(self, exc: BaseException) -> StoreError:
+        if isinstance(exc, StoreError):
+            return exc
+        kind = _kind(exc)
+        if kind == "full":
+            message = f"disk full: cannot save to {self.path}; free some disk space"
+        elif kind == "unwritable":
+            message = f"cannot write {self.path}: {exc}; set THAU_HOME or fix the permissions"
+        else:
+            message = f"the chat database {self.path} failed: {type(exc).__name__}: {exc}"
+        return StoreError(message, kind, self.path)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        """One statement on its own (SQLite makes it atomic)."""
         with self._lock:
-            return self._db.execute(sql, args)
+            try:
+                self._rollback_leftover()
+                return self._db.execute(sql, args)
+            except (sqlite3.Error, ValueError, OSError) as exc:
+                raise self._error(exc) from exc
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Several statements as one; any error rolls back, so the connection stays usable."""
+        with self._lock:
+            try:
+                self._rollback_leftover()
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                if isinstance(exc, (sqlite3.Error, ValueError, OSError)):
+                    raise self._error(exc) from exc
+                raise
+
+    def _rollback_leftover(self) -> None:
+        # A transaction left open (say, a COMMIT that failed on a full disk) would make every
+        # later BEGIN fail with "cannot start a transaction within a transaction".
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     # --- sessions ----------------------------------------------------------------
     def create_session(self, title: str = "New chat", model: str = "") -> str:
@@ -68,20 +206,55 @@ class Store:
         now = time.time()
         self._run(
             "INSERT INTO sessions(id, title, created, updated, model, meta) VALUES (?,?,?,?,?,?)",
-            (sid, title, now, now, model, "{}"),
+            (sid, storable(title), now, now, storable(model), "{}"),
         )
         return sid
 
     def rename_session(self, sid: str, title: str) -> None:
-        self._run("UPDATE sessions SET title=?, updated=? WHERE id=?", (title, time.time(), sid))
+        self._run("UPDATE sessions SET title=?, updated=? WHERE id=?", (storable(title), time.time(), sid))
 
     def delete_session(self, sid: str) -> None:
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._transaction() as db:
             for table in ("messages", "tool_calls", "decisions"):
-                self._db.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
-            self._db.execute("DELETE FROM sessions WHERE id=?", (sid,))
-            self._db.execute("COMMIT")
+                db.execute(f"DELETE FROM {table} WHERE session_id=?", (sid,))
+            db.execute("DELETE FROM sessions WHERE id=?", (sid,))
+
+    # --- whose turn: a crash leaves the owner behind ----------------------------------
+    def _session_meta(self, sid: str) -> dict[str, Any]:
+        row = self._run("SELECT meta FROM sessions WHERE id=?", (sid,)).fetchone()
+        try:
+            meta = json.loads(row["meta"] or "{}") if row else {}
+        except ValueError:
+            meta = {}
+        return meta if isinstance(meta, dict) else {}
+
+    def begin_turn(self, sid: str) -> None:
+        """Note that this process is running a turn in `sid` (see `turn_running`)."""
+        _TURNS_HERE.add((str(self.path), sid))
+        meta = self._session_meta(sid)
+        meta["turn"] = _owner()
+        self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
+
+    def end_turn(self, sid: str) -> None:
+        _TURNS_HERE.discard((str(self.path), sid))
+        meta = self._session_meta(sid)
+        if meta.pop("turn", None) is not None:
+            self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
+
+    def turn_running(self, sid: str) -> bool:
+        """Whether a live process (this one or another on this machine) runs a turn in `sid`.
+
+        Another machine's turn counts as running: thau cannot tell whether it is alive.
+        """
+        owner = self._session_meta(sid).get("turn")
+        if not isinstance(owner, dict):
+            return False
+        if owner.get("host") != socket.gethostname():
+            return True
+        pid = owner.get("pid")
+        if pid == os.getpid():
+            return (str(self.path), sid) in _TURNS_HERE
+        return isinstance(pid, int) and _alive(pid)
 
     def get_session(self, sid: str) -> SessionInfo | None:
         row = self._run(
@@ -115,45 +288,68 @@ class Store:
     # --- messages ----------------------------------------------------------------
     def add_message(self, sid: str, role: str, content: str, meta: dict[str, Any] | None = None) -> int:
         now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN")
-            seq = self._db.execute(
-                "SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE session_id=?", (sid,)
-            ).fetchone()[0]
-            cur = self._db.execute(
+        with self._transaction() as db:
+            seq = db.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE session_id=?", (sid,)).fetchone()[0]
+            cur = db.execute(
                 "INSERT INTO messages(session_id, seq, role, content, created, meta) VALUES (?,?,?,?,?,?)",
-                (sid, seq, role, content, now, json.dumps(meta or {})),
+                (sid, seq, role, storable(content), now, _json(meta or {})),
             )
-            self._db.execute("UPDATE sessions SET updated=? WHERE id=?", (now, sid))
-            self._db.execute("COMMIT")
-            return int(cur.lastrowid)
+            db.execute("UPDATE sessions SET updated=? WHERE id=?", (now, sid))
+        return int(cur.lastrowid)
+
+    def update_message(self, message_id: int, content: str, meta: dict[str, Any] | None = None) -> None:
+        """Replace a message's text and meta in place (the answer growing as it streams)."""
+        self._run("UPDATE messages SET content=?, meta=? WHERE id=?", (storable(content), _json(meta or {}), message_id))
 
     def messages(self, sid: str) -> list[dict[str, Any]]:
+        """The session's messages in order: id, role, content and meta.
+
+        meta["interrupted"] is true for an answer that was still being written when thau
+        stopped (saved as it grew), and for the tool result thau gave the model in place
+        of a call that a crash interrupted.
+        """
         rows = self._run("SELECT * FROM messages WHERE session_id=? ORDER BY seq", (sid,)).fetchall()
-        return [
-            {"id": r["id"], "role": r["role"], "content": r["content"], "meta": json.loads(r["meta"] or "{}")}
-            for r in rows
-        ]
+        return [{"id": r["id"], "role": r["role"], "content": r["content"], "meta": _meta(r["meta"])} for r in rows]
 
     # --- tool calls and decisions --------------------------------------------------
     def record_call(self, sid: str, call_id: str, name: str, arguments: Any, status: str,
                     message_id: int | None = None, result: str | None = None) -> None:
+        """Insert or update a call. A running call's `result` holds its output so far."""
         now = time.time()
         self._run(
             "INSERT INTO tool_calls(id, session_id, message_id, name, arguments, status, result, created, updated)"
             " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status,"
             " result=COALESCE(excluded.result, tool_calls.result), updated=excluded.updated",
-            (call_id, sid, message_id, name, json.dumps(arguments, ensure_ascii=False), status, result, now, now),
+            (call_id, sid, message_id, storable(name), _json(arguments), status,
+             None if result is None else storable(result), now, now),
         )
+
+    def interrupt_calls(self, sid: str) -> list[dict[str, Any]]:
+        """Mark the session's calls left `proposed` or `running` as `interrupted`; return them
+        as they were (their old status, and any output captured so far in `result`)."""
+        with self._transaction() as db:
+            rows = [dict(r) for r in db.execute(
+                "SELECT * FROM tool_calls WHERE session_id=? AND status IN ('proposed','running') ORDER BY created",
+                (sid,),
+            ).fetchall()]
+            db.execute(
+                "UPDATE tool_calls SET status='interrupted', updated=? WHERE session_id=? AND status IN ('proposed','running')",
+                (time.time(), sid),
+            )
+        return rows
 
     def record_decision(self, sid: str, call_id: str, kind: str, by: str = "user",
                         reason: str | None = None, arguments: Any = None) -> None:
         self._run(
             "INSERT INTO decisions(session_id, call_id, kind, by, reason, arguments, created) VALUES (?,?,?,?,?,?,?)",
-            (sid, call_id, kind, by, reason, json.dumps(arguments) if arguments is not None else None, time.time()),
+            (sid, call_id, kind, storable(by), None if reason is None else storable(reason),
+             _json(arguments) if arguments is not None else None, time.time()),
         )
 
     def tool_calls(self, sid: str) -> list[dict[str, Any]]:
+        """The session's calls, oldest first. `status` is proposed, invalid, denied, cancelled,
+        running, done, failed or interrupted (thau stopped while it waited or ran; `result`
+        then holds the output captured before it stopped)."""
         rows = self._run("SELECT * FROM tool_calls WHERE session_id=? ORDER BY created", (sid,)).fetchall()
         return [dict(r) for r in rows]
 
@@ -182,3 +378,11 @@ class Store:
 
     def iter_all_sessions(self) -> Iterator[SessionInfo]:
         yield from self.list_sessions(limit=1_000_000)
+
+
+def _meta(text: str | None) -> dict[str, Any]:
+    try:
+        meta = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}

@@ -7,6 +7,7 @@ progress, cancellation).
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +15,25 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 Risk = Literal["read", "write", "exec"]
+
+# What UTF-8 text cannot hold: a lone surrogate, such as a byte of a file name that is not
+# UTF-8, which Python decodes with surrogateescape (b'caf\xe9.txt' -> 'caf\udce9.txt').
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: Any) -> str:
+    """`text` as a str that encodes to UTF-8: each lone surrogate becomes U+FFFD.
+
+    The one gate for text that crosses into the store, the prompt or the screen (the
+    store and the agent use it too, as thau_tui.engine.store.storable).
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 class ToolError(Exception):
@@ -56,9 +76,9 @@ class ToolContext:
         return self.cancel_event.is_set()
 
     def emit(self, chunk: str) -> None:
-        """Stream a piece of output to the card."""
+        """Stream a piece of output to the card (made storable: see `storable`)."""
         if self.on_output and chunk:
-            self.on_output(chunk)
+            self.on_output(storable(chunk))
 
     def progress(self, done: float, total: float, label: str = "") -> None:
         """Report progress (a step counter, bytes, ...) to the card."""
@@ -105,13 +125,18 @@ class Tool:
         return f"{self.name}({args}) - {self.summary or self.description}"
 
     def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
-        """Run the tool; a ToolError or any exception becomes a failed result."""
+        """Run the tool; a ToolError or any exception becomes a failed result.
+
+        The output is made storable (a lone surrogate, e.g. from a file name that is not
+        UTF-8, becomes U+FFFD), so it can go to the store, the prompt and the screen.
+        """
         try:
             result = self.function(arguments, context)
         except ToolError as exc:
-            return ToolResult(output=f"{self.name} failed: {exc}", ok=False)
+            return ToolResult(output=storable(f"{self.name} failed: {exc}"), ok=False)
         except Exception as exc:  # a tool bug must not take the turn down
-            return ToolResult(output=f"{self.name} crashed: {type(exc).__name__}: {exc}", ok=False)
-        if isinstance(result, str):
-            return ToolResult(output=result)
+            return ToolResult(output=storable(f"{self.name} crashed: {type(exc).__name__}: {exc}"), ok=False)
+        if not isinstance(result, ToolResult):
+            return ToolResult(output=storable(result))
+        result.output = storable(result.output)
         return result

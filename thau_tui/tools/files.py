@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
+from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
 from .workspace import relative_name, resolve_in_workspace, shell_settings
 
 MAX_LIST_ENTRIES = 500
@@ -204,10 +204,21 @@ def _human(size: int) -> str:
     return str(size)
 
 
+def _shown(name: str) -> str:
+    """A file name as text to show and store. Python hands a name that is not UTF-8 over
+    with surrogate escapes (b'caf\\xe9.txt' -> 'caf\\udce9.txt'), which no UTF-8 text can
+    hold: such bytes become U+FFFD. (The disk still gets the real name: os functions take
+    the surrogate-escaped str.)"""
+    try:
+        return os.fsencode(name).decode("utf-8", errors="replace")
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (from a model's path)
+        return storable(name)
+
+
 def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The list_directory tool: folders first (with '/'), then files with sizes."""
     path = resolve_in_workspace(_workspace(ctx), args.get("path", "."))
-    name = relative_name(ctx.workspace, path)
+    name = _shown(relative_name(ctx.workspace, path))
     if not path.exists():
         raise ToolError(f"'{name}' does not exist; try list_directory with path '.'")
     if not path.is_dir():
@@ -216,13 +227,13 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     lines = []
     for entry in entries[:MAX_LIST_ENTRIES]:
         if entry.is_dir():
-            lines.append(f"{entry.name}/")
+            lines.append(f"{_shown(entry.name)}/")
         else:
             try:
                 size = _human(entry.stat().st_size)
             except OSError:
                 size = "?"
-            lines.append(f"{entry.name}  ({size})" + ("  -> link" if entry.is_symlink() else ""))
+            lines.append(f"{_shown(entry.name)}  ({size})" + ("  -> link" if entry.is_symlink() else ""))
     header = f"{name}: {len(entries)} entries" if entries else f"{name}: empty folder"
     if len(entries) > MAX_LIST_ENTRIES:
         lines.append(f"[... {len(entries) - MAX_LIST_ENTRIES} more entries not shown]")
@@ -252,7 +263,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     workspace = _workspace(ctx)
     root = resolve_in_workspace(workspace, args.get("path", "."))
     if not root.exists():
-        raise ToolError(f"'{relative_name(workspace, root)}' does not exist; try path '.'")
+        raise ToolError(f"'{_shown(relative_name(workspace, root))}' does not exist; try path '.'")
     pattern = args["pattern"]
     if not pattern:
         raise ToolError("the pattern is empty; give a word or a regular expression to look for")
@@ -286,7 +297,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
                 text = line.strip()
                 if len(text) > 200:
                     text = text[:200] + "..."
-                matches.append(f"{relative_name(workspace, file)}:{number}: {text}")
+                matches.append(f"{_shown(relative_name(workspace, file))}:{number}: {text}")
                 if len(matches) > MAX_MATCHES:
                     break
         files_hit += hit
