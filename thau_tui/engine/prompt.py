@@ -116,3 +116,14 @@ def fit_roles(messages: list[dict[str, Any]], dialect: Dialect) -> list[dict[str
     if dialect.result_role == "tool":
         return messages
     return [{**m, "role": dialect.result_role} if m["role"] == "tool" else m for m in messages]
+
+
+def drop_oldest_exchange(history: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """`history` without its oldest exchange: everything before its second user message.
+
+    None when no user message follows the first one: what is left is the newest
+    question and what answered it, and trimming never drops the newest question
+    (after a refused over-long question, [long, new] keeps [new]).
+    """
+    cut = next((i for i, m in enumerate(history) if i > 0 and m["role"] == "user"), None)
+    return history[cut:] if cut is not None else None

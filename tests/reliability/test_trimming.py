@@ -1,0 +1,56 @@
+"""Trimming the history to the context never drops the newest question."""
+
+from __future__ import annotations
+
+from scripted import ScriptedBackend
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent, ChatSession
+from thau_tui.engine.prompt import drop_oldest_exchange
+from thau_tui.tools import ToolRegistry
+
+LONG = "Please summarise this. " + "lorem ipsum dolor sit amet " * 2000  # ~11,000 tokens
+
+
+def agent_on(backend) -> Agent:
+    config = Config()
+    config.generation.max_tokens = 256
+    return Agent(config, ToolRegistry(), backend=backend)
+
+
+def test_after_an_over_long_question_the_next_question_reaches_the_model(real_backend):
+    agent = agent_on(real_backend)
+    session = ChatSession("s", messages=[{"role": "user", "content": LONG},
+                                         {"role": "user", "content": "What is the capital of France?"}])
+    prompt = agent.render_prompt(session)
+    assert "What is the capital of France?" in prompt and "lorem ipsum" not in prompt
+    assert real_backend.count_tokens(prompt) <= real_backend.n_ctx - 256
+
+
+def test_trimming_drops_whole_exchanges_oldest_first(real_backend):
+    agent = agent_on(real_backend)
+    old = [{"role": "user", "content": LONG}, {"role": "assistant", "content": "Done."},
+           {"role": "tool", "content": "a stray tool result"}, {"role": "assistant", "content": "Anything else?"}]
+    recent = [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."},
+              {"role": "user", "content": "Another one?"}]
+    prompt = agent.render_prompt(ChatSession("s", messages=old + recent))
+    assert "lorem ipsum" not in prompt and "a stray tool result" not in prompt and "Anything else?" not in prompt
+    assert "Name a colour." in prompt and "Blue." in prompt and "Another one?" in prompt
+
+
+def test_the_newest_question_stays_even_when_it_alone_is_too_long():
+    backend = ScriptedBackend([])
+    backend.n_ctx = 512
+    session = ChatSession("s", messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hey"},
+                                         {"role": "user", "content": LONG}])
+    prompt = agent_on(backend).render_prompt(session)
+    assert LONG in prompt and "hey" not in prompt  # too long: the backend says so, with the question in it
+
+
+def test_drop_oldest_exchange():
+    u, a, t = ({"role": r, "content": r} for r in ("user", "assistant", "tool"))
+    assert drop_oldest_exchange([u, u]) == [u]
+    assert drop_oldest_exchange([u, a, t, a, u, a]) == [u, a]
+    assert drop_oldest_exchange([t, a, u]) == [u]
+    assert drop_oldest_exchange([u, a, t, a]) is None
+    assert drop_oldest_exchange([u]) is None and drop_oldest_exchange([]) is None
