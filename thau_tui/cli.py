@@ -119,7 +119,7 @@ def run_message(args) -> int:
     from .engine.events import ApprovalRequested, Error, QuestionAsked, TextDelta, ToolCallInvalid
     from .engine.events import ToolCallProposed, ToolDenied, ToolFinished, ToolOutput, TurnDone
     from .engine.models import load_backend
-    from .engine.store import Store
+    from .engine.store import Store, StoreError
     from .paths import approvals_path, database_path
     from .tools import build_registry
 
@@ -128,15 +128,22 @@ def run_message(args) -> int:
     for error in result.errors:
         err.print(f"[yellow]config:[/] {error} (using the default for it)")
     config = result.config
+    try:  # before the model loads: an unwritable data dir or a full disk is said at once
+        store = Store(database_path())
+        approvals = ApprovalBook(approvals_path(), config.tools.policy)
+    except (StoreError, OSError) as exc:  # the messages name the folder and what to do
+        return _fail(str(exc))
     try:
         with err.status("loading model…"):
             backend = load_backend(config)
     except Exception as exc:
         return _fail(str(exc))
     registry = build_registry()
-    agent = Agent(config, registry, approvals=ApprovalBook(approvals_path(), config.tools.policy),
-                  store=Store(database_path()), backend=backend)
-    session = agent.new_session()
+    agent = Agent(config, registry, approvals=approvals, store=store, backend=backend)
+    try:
+        session = agent.new_session()
+    except StoreError as exc:
+        return _fail(exc.unsaved("the chat"))
     failed = refused = False
 
     async def consume() -> None:

@@ -1,0 +1,91 @@
+"""The answer and a running tool's output are saved while they grow (same row, about once a
+second), marked interrupted until they complete."""
+
+from __future__ import annotations
+
+import json
+
+from scripted import ScriptedBackend
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.events import (
+    ApprovalRequested,
+    Decision,
+    TextDelta,
+    ToolFinished,
+    ToolOutput,
+    TurnDone,
+)
+from thau_tui.engine.store import Store
+from thau_tui.tools import Tool, ToolRegistry
+
+
+class CountingStore(Store):
+    """A real store that counts how often the growing answer is written."""
+
+    def __init__(self, path) -> None:
+        super().__init__(path)
+        self.updates = 0
+
+    def update_message(self, message_id, content, meta=None) -> None:
+        self.updates += 1
+        super().update_message(message_id, content, meta)
+
+
+async def test_the_answer_is_saved_while_it_streams_in_one_row(tmp_path):
+    words = "".join(f"word{i} " for i in range(400))  # ~800 chunks of 3 chars, 5 ms each: ~4 s
+    store = CountingStore(tmp_path / "db.sqlite3")
+    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend([words], delay=0.005),
+                  workspace=tmp_path)
+    session = agent.new_session()
+    seen_while_streaming = []
+    async for event in agent.run_turn(session, "count"):
+        if isinstance(event, TextDelta):
+            stored = [m for m in store.messages(session.id) if m["role"] == "assistant"]
+            seen_while_streaming.append(stored[0] if stored else None)
+        if isinstance(event, TurnDone):
+            seconds = event.stats.seconds
+    # saved from the first words on (each piece is shown, then saved), marked interrupted,
+    # growing in place
+    assert seen_while_streaming[0] is None
+    first = seen_while_streaming[1]
+    assert first is not None and first["content"] and first["meta"] == {"interrupted": True}
+    assert {m["id"] for m in seen_while_streaming[1:]} == {first["id"]}
+    lengths = [len(m["content"]) for m in seen_while_streaming[1:]]
+    assert lengths == sorted(lengths) and lengths[-1] > lengths[0]
+    # at most about once a second (plus the final write), not once per chunk
+    assert seconds > 2 and 2 <= store.updates <= seconds / 1.0 + 2
+    # complete: one row, the whole answer, no longer interrupted
+    [answer] = [m for m in store.messages(session.id) if m["role"] == "assistant"]
+    assert answer["id"] == first["id"] and answer["content"] == words and answer["meta"] == {}
+
+
+async def test_a_running_tools_output_is_saved_in_its_row(tmp_path):
+    import time
+
+    def drip(args, ctx):
+        for i in range(25):
+            ctx.emit(f"line {i}\n")
+            time.sleep(0.1)
+        return "dripped"
+
+    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    registry = ToolRegistry([Tool("drip", "Print lines slowly", schema, "exec", drip)])
+    call = "<tool_call>" + json.dumps({"name": "drip", "arguments": {}}) + "</tool_call>"
+    store = Store(tmp_path / "db.sqlite3")
+    agent = Agent(Config(), registry, store=store, backend=ScriptedBackend([call, "done"]), workspace=tmp_path)
+    session = agent.new_session()
+    rows_while_running = []
+    async for event in agent.run_turn(session, "drip"):
+        if isinstance(event, ApprovalRequested):
+            event.future.set_result(Decision("once"))
+        if isinstance(event, ToolOutput):
+            rows_while_running.append(store.tool_calls(session.id)[0])
+        if isinstance(event, ToolFinished):
+            assert event.status == "done"
+    assert {r["status"] for r in rows_while_running} == {"running"}
+    captured = [r["result"] for r in rows_while_running if r["result"]]
+    assert captured and captured[-1].startswith("line 0\nline 1\n")
+    [row] = store.tool_calls(session.id)
+    assert row["status"] == "done" and row["result"] == "dripped"

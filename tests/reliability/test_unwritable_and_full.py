@@ -1,0 +1,162 @@
+"""An unwritable data dir and a full disk: a plain message that names the folder and what to
+do, no traceback, and a turn that still ends."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scripted import ScriptedBackend
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.events import Error, TextDelta, TurnDone
+from thau_tui.engine.store import Store, StoreError
+from thau_tui.tools import ToolRegistry
+
+ROOT = Path(__file__).resolve().parents[2]
+DISK_FULL = sqlite3.OperationalError("database or disk is full")
+
+
+class FullDisk:
+    """A real connection whose writes fail like SQLite's on a full disk, once `full` is set."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "CREATE", "REPLACE")
+
+    def __init__(self, db: sqlite3.Connection, full: bool = False) -> None:
+        self._db, self.full = db, full
+
+    def execute(self, sql: str, args=()):
+        if self.full and sql.lstrip().upper().startswith(self.WRITES):
+            raise DISK_FULL
+        return self._db.execute(sql, args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def thau(*args: str, home: Path, prelude: str = "", timeout: int = 300) -> subprocess.CompletedProcess:
+    """`thau ARGS` in a child process with THAU_HOME=home; `prelude` runs first (to fill the disk)."""
+    code = f"import sys\n{prelude}\nfrom thau_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    env = {**os.environ, "THAU_HOME": str(home)}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
+                          env=env, cwd=ROOT)
+
+
+def small_config(tmp_path: Path) -> str:
+    config = tmp_path / "config.yaml"
+    config.write_text("generation:\n  max_tokens: 16\n  temperature: 0.0\n")
+    return str(config)
+
+
+def test_message_with_a_file_where_the_data_dir_should_be(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "data").write_text("not a folder")
+    done = thau("--config", small_config(tmp_path), "--message", "hi", home=home)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write thau's data dir {home / 'data'}" in done.stderr
+    assert "a file is in the way" in done.stderr and "THAU_HOME" in done.stderr
+
+
+def test_message_with_a_folder_where_the_database_should_be(tmp_path):
+    home = tmp_path / "home"
+    (home / "data" / "sessions.sqlite3").mkdir(parents=True)
+    done = thau("--config", small_config(tmp_path), "--message", "hi", home=home)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write thau's data dir {home / 'data'}" in done.stderr
+    assert "a folder is where the database file should be" in done.stderr and "THAU_HOME" in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod 000")
+def test_message_with_a_data_dir_nobody_may_write(tmp_path):
+    home = tmp_path / "home"
+    (home / "data").mkdir(parents=True)
+    (home / "data").chmod(0)
+    try:
+        done = thau("--config", small_config(tmp_path), "--message", "hi", home=home)
+    finally:
+        (home / "data").chmod(0o755)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"cannot write thau's data dir {home / 'data'}" in done.stderr and "THAU_HOME" in done.stderr
+
+
+def test_message_on_a_full_disk(tmp_path):
+    prelude = (
+        "import sqlite3\n"
+        "from thau_tui.engine import store\n"
+        "class FullDiskStore(store.Store):\n"
+        "    def __init__(self, path):\n"
+        "        super().__init__(path)\n"
+        "        db = self._db\n"
+        "        class Full:\n"
+        "            def execute(self, sql, args=()):\n"
+        "                if sql.lstrip().upper().startswith(('INSERT', 'UPDATE', 'BEGIN')):\n"
+        "                    raise sqlite3.OperationalError('database or disk is full')\n"
+        "                return db.execute(sql, args)\n"
+        "            def __getattr__(self, name):\n"
+        "                return getattr(db, name)\n"
+        "        self._db = Full()\n"
+        "store.Store = FullDiskStore\n"
+    )
+    home = tmp_path / "home"
+    done = thau("--config", small_config(tmp_path), "--message", "hi", home=home, prelude=prelude)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "disk full" in done.stderr and str(home / "data") in done.stderr and "free some space" in done.stderr
+
+
+async def test_a_full_disk_mid_answer_says_the_answer_was_not_saved_and_the_turn_ends(tmp_path):
+    store = Store(tmp_path / "db.sqlite3")
+    disk = FullDisk(store._db)
+    store._db = disk
+    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend(["A fine answer, unsaved."]),
+                  workspace=tmp_path)
+    session = agent.new_session()
+    events = []
+    async for event in agent.run_turn(session, "question"):
+        events.append(event)
+        if isinstance(event, TextDelta):
+            disk.full = True  # the question was saved; the disk fills while the answer streams
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert len(errors) == 1 and errors[0].startswith("disk full: the answer was not saved")
+    assert str(tmp_path) in errors[0]
+    assert isinstance(events[-1], TurnDone) and events[-1].text == "A fine answer, unsaved."
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "A fine answer, unsaved."
+    # what was stored stays, and the chat goes on once there is space again
+    disk.full = False
+    assert [m["content"] for m in store.messages(session.id)] == ["question"]
+    async for _ in agent.run_turn(session, "again"):
+        pass
+    assert [m["role"] for m in store.messages(session.id)] == ["user", "user", "assistant"]
+
+
+async def test_a_real_sqlite_full_error_on_a_long_answer(tmp_path):
+    """SQLite's own SQLITE_FULL: the database may not grow past its pages (max_page_count)."""
+    store = Store(tmp_path / "db.sqlite3")
+    answer = "long answer " * 2000  # 24 KB: overflow pages the database may not add
+    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend([answer], chunk=400, delay=0),
+                  workspace=tmp_path)
+    session = agent.new_session()
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    events = [e async for e in agent.run_turn(session, "write a lot")]
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and errors[0].startswith("disk full: the answer was not saved"), errors
+    assert isinstance(events[-1], TurnDone)
+    assert store.messages(session.id)[0]["content"] == "write a lot"
+    store._db.execute("PRAGMA max_page_count = 1073741823")
+    store.add_message(session.id, "user", "the connection still works")
+
+
+def test_store_errors_name_the_folder(tmp_path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file")
+    with pytest.raises(StoreError, match="a file is in the way.*THAU_HOME"):
+        Store(blocked / "data" / "sessions.sqlite3")
