@@ -22,7 +22,7 @@ WRITE = Tool("write_file", "Write a file", {"type": "object", "properties": {
     lambda a, c: "")
 PLUG = Tool("plug", "A plugin", {"type": "object", "properties": {
     "tags": {"type": "array", "items": {"type": "string"}},
-    "few": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+    "few": {"type": "array", "items": {"type": "integer"}, "maxItems": 3}, "loose": {"type": "array"},
     "opts": {"type": "object", "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}}, "required": ["n"]},
     "short": {"type": "string", "maxLength": 5}}, "required": ["tags"]}, "read", lambda a, c: "", source="plugin")
 TOOLS = [SHELL, WRITE, PLUG]
@@ -95,6 +95,33 @@ def test_a_string_may_hold_the_close_tag(name, probes):
     dialect = get_dialect(name)
     content = f"<b>{dialect.close_tag}</b> {dialect.open_tag} <"
     assert probes[name].ends(body(name, "write_file", path="t.html", content=content))
+
+
+@pytest.mark.parametrize("name", ["hermes", "thau", "stage3"])
+def test_arrays_are_bounded(name, probes):
+    """MAX_ITEMS when the schema sets no bound, the schema's own bound when it does (issue 16)."""
+    probe, comma = probes[name], probes[name].first_token(",")
+    sixty_four = body(name, "plug", tags=["a"] * 64)
+    open_array = sixty_four[: sixty_four.index("]")]
+    assert probe.ends(sixty_four) and probe.allows(open_array, probe.first_token("]"))
+    assert not probe.allows(open_array, comma)
+    sixty_three = body(name, "plug", tags=["a"] * 63)
+    assert probe.allows(sixty_three[: sixty_three.index("]")], comma)
+    loose = body(name, "plug", tags=[], loose=[1] * 64)
+    assert probe.ends(loose) and not probe.allows(loose[: loose.rindex("1") + 1], comma)
+    three = body(name, "plug", tags=[], few=[1, 2, 3])
+    assert probe.ends(three)
+    assert not probe.allows(three[: three.index("3") + 1], comma)
+
+
+def test_json_strings_are_bounded_by_max_length_and_take_escapes_not_raw_control_characters(probes):
+    probe = probes["hermes"]
+    short = body("hermes", "plug", tags=[], short="abcde")
+    assert probe.ends(short)
+    assert not probe.allows(short[: short.index("abcde") + 5], probe.first_token("f"))
+    code = body("hermes", "run_shell", command="a\nb")
+    assert "\\n" in code and probe.ends(code)
+    assert not probe.allows(code[: code.index("\\n")], probe.first_token("\n"))
 
 
 class _Prefill:

@@ -1,7 +1,9 @@
-"""generate_reply on a scripted model: raw tags never reach the chat, and a call is read to
-its real end while it streams (issues 16 and 17)."""
+"""generate_reply on a scripted model: raw tags never reach the chat, a call is read to its
+real end while it streams, and a call that runs away is stopped early (issues 16 and 17)."""
 
 from __future__ import annotations
+
+import random
 
 import pytest
 from scripted import ScriptedBackend
@@ -121,6 +123,25 @@ def test_a_half_written_call_is_an_invalid_call():
     text = '<tool_call>{"name": "write_file", "arguments": {"path": "a", "content": "' + "word " * 40
     gen, _, _ = reply(text, chunk=4, max_tokens=20)
     assert gen.calls[0].call is None and "cut off at the token limit (generation.max_tokens)" in gen.calls[0].error
+
+
+@pytest.mark.parametrize("runaway, why", [
+    ('{"name": "run_shell", "arguments": {"command": "' + "ls; " * 5000, "over and over"),
+    ('{"name": "write_file", "arguments": {"path": "a", "content": ["a", ' + '"a", ' * 5000, "over and over"),
+    ('{"name": "run_shell", "arguments": {"command": ' + "[" * 1000, "deeper than 32 levels"),
+], ids=["repeated-string", "repeated-array-item", "deep-nesting"])
+def test_a_runaway_call_is_stopped_early_and_is_invalid(runaway, why):
+    gen, _, backend = reply("<tool_call>" + runaway, chunk=4)
+    assert len(gen.calls) == 1 and gen.calls[0].call is None and why in gen.calls[0].error
+    assert backend.sent < 150  # of well over a thousand tokens
+    assert len(gen.text) < 700
+
+
+def test_a_string_past_the_bound_is_stopped():
+    words = random.Random(7).choices(["alpha", "beta", "gamma", "delta", "pi"], k=3000)
+    text = '<tool_call>{"name": "write_file", "arguments": {"path": "a", "content": "' + " ".join(words)
+    gen, _, _ = reply(text, chunk=50)
+    assert gen.calls[0].call is None and "a string in it passed 8192 characters" in gen.calls[0].error
 
 
 def _registry() -> ToolRegistry:

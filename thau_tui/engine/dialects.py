@@ -25,10 +25,15 @@ from typing import Any, Iterable
 from ..tools.base import Tool, ToolCall
 
 
-# Bounds on one call: the parser checks them before reading, so hostile text costs
+# Bounds on one call. The grammar keeps a model inside them and generate.py stops a
+# call that leaves them; the parser checks them before reading, so hostile text costs
 # linear time and never reaches Python's recursion limit.
 MAX_CALL_CHARS = 200_000
 MAX_DEPTH = 32  # brackets inside the arguments
+MAX_STRING_CHARS = 8_192  # one string argument, while a call streams
+MAX_ITEMS = 64  # an array or an untyped object, in the grammar, when the schema sets no bound
+# A schema bound above this is left to validation: the GBNF spells every step of a bound out.
+_GRAMMAR_MAX_BOUND = 256
 
 
 @dataclass
@@ -118,6 +123,46 @@ class CallScanner:
             self.long_string_at = self.string_start + self.max_string
 
 
+def _grammar_schema(schema: Any) -> Any:
+    """A copy of a JSON Schema with the bounds the grammar enforces: MAX_ITEMS for an array
+    that sets none, and no bound so large that the GBNF would have to spell it out."""
+    if isinstance(schema, list):
+        return [_grammar_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    for key in ("items", "additionalProperties", "not", "contains"):
+        if isinstance(out.get(key), (dict, list)):
+            out[key] = _grammar_schema(out[key])
+    for key in ("properties", "patternProperties", "$defs", "definitions"):
+        if isinstance(out.get(key), dict):
+            out[key] = {k: _grammar_schema(v) for k, v in out[key].items()}
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        if isinstance(out.get(key), list):
+            out[key] = [_grammar_schema(v) for v in out[key]]
+    types = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+    if "array" in types:
+        out.setdefault("maxItems", MAX_ITEMS)
+    for key in ("minItems", "maxItems", "minLength", "maxLength"):
+        if not isinstance(out.get(key, 0), int) or out.get(key, 0) > _GRAMMAR_MAX_BOUND:
+            out.pop(key)
+    return out
+
+
+def _bound_primitives(rules: dict[str, str]) -> None:
+    """Untyped arrays and objects (the converter's own rules, which ignore maxItems) get
+    MAX_ITEMS too; a JSON string holds no raw control character, only its escape, as JSON
+    requires (the parser still reads a raw one from text written without the grammar)."""
+    more = f"{{0,{MAX_ITEMS - 1}}}"
+    if "array" in rules:
+        rules["array"] = f'"[" space ( value ("," space value){more} )? "]" space'
+    if "object" in rules:
+        pair = 'string ":" space value'
+        rules["object"] = f'"{{" space ( {pair} ("," space {pair}){more} )? "}}" space'
+    if "char" in rules:
+        rules["char"] = r'[^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+
+
 def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
     """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
     from llama_cpp.llama_grammar import SchemaConverter
@@ -125,9 +170,10 @@ def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
     converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
     arg_rules: dict[str, str] = {}
     for index, tool in enumerate(tools):
-        schema = dict(tool.parameters)
+        schema = _grammar_schema(dict(tool.parameters))
         schema.setdefault("additionalProperties", False)
         arg_rules[tool.name] = converter.visit(schema, f"args{index}")
+    _bound_primitives(converter._rules)
     converter._add_rule("tool-call", call_rule(arg_rules))
     return converter.format_grammar()
 

@@ -11,7 +11,9 @@ Raw tags never reach the chat: free text ends at the first tag of the dialect
 that is not a call's open tag (a result the model starts to make up, a stray
 close tag), and neither that tag nor what follows is shown or stored. The call
 block ends once the model, after a call's close tag, turns to anything but
-another call.
+another call; a call that runs away (says the same thing over and over, nests
+or grows past the dialect's bounds) is stopped there and reported invalid, so
+it costs a few dozen tokens rather than the whole token budget.
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ from typing import Callable
 from ..config import GenerationConfig
 from ..tools.base import Tool
 from .backend import Backend, SamplingSettings, StreamStats
-from .dialects import Dialect, ParsedCall
+from .dialects import MAX_CALL_CHARS, MAX_DEPTH, MAX_STRING_CHARS, Dialect, ParsedCall
+
+# A call "runs away" when its text ends in one piece of up to REPEAT_UNIT characters said
+# REPEAT_TIMES times or more, over at least REPEAT_CHARS characters. Checked every
+# REPEAT_STEP characters of the call, at fixed places, so where a call is stopped does
+# not depend on how the stream was cut into pieces.
+REPEAT_UNIT = 64
+REPEAT_TIMES = 16
+REPEAT_CHARS = 256
+REPEAT_STEP = 64
 
 _SPACES = re.compile(r"\s*")
 
@@ -56,18 +67,34 @@ def sampling(settings: GenerationConfig) -> SamplingSettings:
     )
 
 
+def repeats(text: str, end: int, start: int) -> bool:
+    """Whether text[start:end] ends in one piece of up to REPEAT_UNIT characters repeated
+    REPEAT_TIMES times or more, over REPEAT_CHARS characters or more."""
+    for unit in range(1, REPEAT_UNIT + 1):
+        span = max(REPEAT_CHARS, REPEAT_TIMES * unit)
+        if end - span < start:
+            break  # spans only grow with the unit
+        window = text[end - span : end]
+        if window[unit:] == window[:-unit]:
+            return True
+    return False
+
+
 class CallBlock:
     """Follows the call block while it streams: where each call ends (its close tag,
-    outside strings, as the dialect's parser reads it) and where the block ends."""
+    outside strings, as the dialect's parser reads it), whether a call ran away, and
+    where the block ends."""
 
     def __init__(self, dialect: Dialect, start: int) -> None:
         self.dialect = dialect
         self.end: int | None = None  # where the block ended, once it has
+        self.problem: str | None = None  # why its last call was stopped, if it was
         self._open(start)
 
     def _open(self, at: int) -> None:
         self.call_at = at
-        self.scanner = self.dialect.scanner(at + len(self.dialect.open_tag))
+        self.scanner = self.dialect.scanner(at + len(self.dialect.open_tag), MAX_STRING_CHARS)
+        self.checked = at  # repetition is checked up to here
         self.after: int | None = None  # just past the current call's close tag, once read
 
     def feed(self, text: str) -> bool:
@@ -76,6 +103,8 @@ class CallBlock:
         while True:
             if self.after is None:
                 close = self.scanner.feed(text)
+                if self._ran_away(text, close if close >= 0 else self.scanner.pos):
+                    return True
                 if close < 0:
                     return False
                 self.after = close + len(self.dialect.close_tag)
@@ -98,6 +127,27 @@ class CallBlock:
     @property
     def inside_call(self) -> bool:
         return self.end is None and self.after is None
+
+    def _ran_away(self, text: str, limit: int) -> bool:
+        """Whether the current call, read up to `limit`, left its bounds; if so, where and why."""
+        scanner = self.scanner
+        found = []
+        if scanner.too_deep_at is not None and scanner.too_deep_at < limit:
+            found.append((scanner.too_deep_at, f"its arguments nest deeper than {MAX_DEPTH} levels"))
+        if scanner.long_string_at is not None and scanner.long_string_at < limit:
+            found.append((scanner.long_string_at, f"a string in it passed {MAX_STRING_CHARS} characters"))
+        if limit - self.call_at > MAX_CALL_CHARS:
+            found.append((self.call_at + MAX_CALL_CHARS, f"it passed {MAX_CALL_CHARS} characters"))
+        while self.checked + REPEAT_STEP <= limit:
+            self.checked += REPEAT_STEP
+            if repeats(text, self.checked, self.call_at):
+                found.append((self.checked, "it says the same thing over and over"))
+                break
+        if not found:
+            return False
+        self.end, reason = min(found)
+        self.problem = f"the call was stopped: {reason}"
+        return True
 
 
 def generate_reply(
@@ -186,8 +236,10 @@ def generate_reply(
     result.text = full[: block.cut(len(full))].rstrip()
     result.calls = dialect.parse_calls(result.text)
     last = result.calls[-1] if result.calls else None
-    if last is not None and cut_off and last.call is None:
-        why = f"the call was cut off at the token limit (generation.max_tokens) before {dialect.close_tag}"
+    if last is not None and (block.problem or (cut_off and last.call is None)):
+        why = block.problem or (
+            f"the call was cut off at the token limit (generation.max_tokens) before {dialect.close_tag}"
+        )
         result.calls[-1] = ParsedCall(None, f"could not read the tool call: {why}", last.raw)
     result.cancelled = cancel.is_set()
     result.seconds = time.perf_counter() - started
