@@ -76,10 +76,15 @@ def run_chat(args) -> int:
     # textual-image probes what the terminal can draw when first imported: before the app
     # takes the screen over.
     from .ui.widgets import image_pane  # noqa: F401
+    from .engine.store import StoreError
     from .ui.app import ThauApp
 
     result = _config(args)
-    ThauApp(result, resume=args.resume).run()
+    try:
+        app = ThauApp(result, resume=args.resume)
+    except (StoreError, OSError) as exc:  # an unwritable data dir: say where and what to do
+        return _fail(str(exc))
+    app.run()
     return 0
 
 

@@ -4,6 +4,7 @@ do, no traceback, and a turn that still ends."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -74,13 +75,21 @@ def test_message_with_a_folder_where_the_database_should_be(tmp_path):
     assert "a folder is where the database file should be" in done.stderr and "THAU_HOME" in done.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through chmod 000")
 def test_message_with_a_data_dir_nobody_may_write(tmp_path):
     home = tmp_path / "home"
     (home / "data").mkdir(parents=True)
     (home / "data").chmod(0)
     try:
-        done = thau("--config", small_config(tmp_path), "--message", "hi", home=home)
+        if os.geteuid() == 0:  # root writes through chmod 000: make the folder read-only for real
+            assert shutil.which("bwrap"), "this test needs bubblewrap when run as root (CI installs it)"
+            data = str(home / "data")
+            code = "import sys\nfrom thau_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+            done = subprocess.run(
+                ["bwrap", "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--ro-bind", data, data,
+                 sys.executable, "-c", code, "--config", small_config(tmp_path), "--message", "hi"],
+                capture_output=True, text=True, timeout=300, env={**os.environ, "THAU_HOME": str(home)}, cwd=ROOT)
+        else:
+            done = thau("--config", small_config(tmp_path), "--message", "hi", home=home)
     finally:
         (home / "data").chmod(0o755)
     assert done.returncode != 0 and "Traceback" not in done.stderr
@@ -160,3 +169,14 @@ def test_store_errors_name_the_folder(tmp_path):
     blocked.write_text("a file")
     with pytest.raises(StoreError, match="a file is in the way.*THAU_HOME"):
         Store(blocked / "data" / "sessions.sqlite3")
+
+
+def test_the_chat_with_a_file_where_the_data_dir_should_be(tmp_path):
+    """The TUI says what is wrong before it takes the screen, instead of a traceback."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "data").write_text("not a folder")
+    done = thau("--config", small_config(tmp_path), home=home, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"cannot write thau's data dir {home / 'data'}" in done.stderr
