@@ -97,7 +97,7 @@ def test_a_string_may_hold_the_close_tag(name, probes):
     assert probes[name].ends(body(name, "write_file", path="t.html", content=content))
 
 
-@pytest.mark.parametrize("name", ["hermes", "thau", "stage3"])
+@pytest.mark.parametrize("name", list(DIALECTS))
 def test_arrays_are_bounded(name, probes):
     """MAX_ITEMS when the schema sets no bound, the schema's own bound when it does (issue 16)."""
     probe, comma = probes[name], probes[name].first_token(",")
@@ -122,6 +122,17 @@ def test_json_strings_are_bounded_by_max_length_and_take_escapes_not_raw_control
     code = body("hermes", "run_shell", command="a\nb")
     assert "\\n" in code and probe.ends(code)
     assert not probe.allows(code[: code.index("\\n")], probe.first_token("\n"))
+
+
+def test_functiongemma_grammar_says_arrays_and_objects(probes):
+    """FunctionGemma's value rule once took only strings, numbers and booleans (issue 16)."""
+    probe = probes["functiongemma"]
+    call = body("functiongemma", "plug", tags=["a b", "c"], few=[1, 2], opts={"n": 3, "deep": {"k": "v", "l": [True]}})
+    assert call.startswith("call:plug{tags:[<escape>a b<escape>,<escape>c<escape>],few:[1,2],opts:{n:3,deep:{")
+    assert probe.ends(call)
+    assert get_dialect("functiongemma").parse_calls(get_dialect("functiongemma").open_tag + call)[0].call.arguments == {
+        "tags": ["a b", "c"], "few": [1, 2], "opts": {"n": 3, "deep": {"k": "v", "l": [True]}}}
+    assert not probe.allows("call:plug{tags:<escape>")  # an array, not a string
 
 
 class _Prefill:

@@ -80,8 +80,8 @@ def test_unknown_dialect_names_the_choices():
 
 def test_functiongemma_grammar_types_values_and_puts_required_first():
     gbnf = get_dialect("functiongemma").grammar(TOOLS)
-    assert '"call:write_file{" "path:" str "," "content:" str ("," opt1)* "}"' in gbnf
-    assert 'opt1 ::= "mode:" ("<escape>overwrite<escape>" | "<escape>append<escape>")' in gbnf
+    assert '"call:write_file" "{" "path:" str "," "content:" str ("," args1-opt){0,1} "}"' in gbnf
+    assert 'args1-opt ::= "mode:" ("<escape>overwrite<escape>" | "<escape>append<escape>")' in gbnf
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
@@ -138,6 +138,15 @@ def test_functiongemma_writes_and_reads_arrays_and_objects():
     assert "unexpected text" in fg.parse_calls("<start_function_call>call:x{} junk<end_function_call>")[0].error
 
 
+def test_functiongemma_grammar_types_arrays_and_objects():
+    gbnf = get_dialect("functiongemma").grammar([PLUGIN])
+    assert '"call:plug" "{" "tags:" args0-0' in gbnf
+    assert 'args0-0 ::= "[" (str ("," str){0,63})? "]"' in gbnf
+    assert 'args0-1 ::= "{" "n:" int ("," args0-1-opt){0,1} "}"' in gbnf
+    assert 'args0-1-opt ::= "deep:" obj' in gbnf
+    assert '"any:" val' in gbnf and '"short:" str' in gbnf
+
+
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_prose_ends_at_a_tag_the_model_should_not_write(name):
     dialect = get_dialect(name)
@@ -145,3 +154,20 @@ def test_prose_ends_at_a_tag_the_model_should_not_write(name):
     for tag in (result, result.upper(), "< " + result[1:]):
         assert dialect.text_before_call("Done. " + tag + " more") == "Done. "
     assert dialect.text_before_call("a < b and c > d") == "a < b and c > d"
+
+
+def test_functiongemma_declarations_are_written_as_its_documentation_shows():
+    weather = Tool("get_current_weather", "Gets the current weather in a given location.", {
+        "type": "object", "required": ["location"], "properties": {
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius",
+                     "description": "The unit to return the temperature in."},
+            "location": {"type": "string", "description": "The city and state."}}},
+        "read", lambda a, c: "")
+    assert get_dialect("functiongemma").render_tools([weather]) == (
+        "You are a model that can do function calling with the following functions"
+        "<start_function_declaration>declaration:get_current_weather{description:<escape>Gets the current "
+        "weather in a given location.<escape>,parameters:{properties:{location:{description:<escape>The city "
+        "and state.<escape>,type:<escape>STRING<escape>},unit:{description:<escape>The unit to return the "
+        "temperature in.<escape>,enum:[<escape>celsius<escape>,<escape>fahrenheit<escape>],type:<escape>STRING"
+        "<escape>}},required:[<escape>location<escape>],type:<escape>OBJECT<escape>}}<end_function_declaration>"
+    )

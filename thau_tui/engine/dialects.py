@@ -509,6 +509,27 @@ def _fg_value(value: Any) -> str:
     return f"{_ESC}{value}{_ESC}"
 
 
+# The schema keys FunctionGemma's declarations carry; others (defaults, minimums, ...) are left out.
+_FG_SCHEMA_KEYS = ("description", "enum", "items", "nullable", "properties", "required", "type")
+
+
+def _fg_declared(schema: Any) -> Any:
+    """A JSON Schema as a FunctionGemma declaration writes it: its keys sorted, types in capitals."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key in sorted(k for k in schema if k in _FG_SCHEMA_KEYS):
+        value = schema[key]
+        if key == "type":
+            value = value.upper() if isinstance(value, str) else [str(v).upper() for v in value]
+        elif key == "items":
+            value = _fg_declared(value)
+        elif key == "properties" and isinstance(value, dict):
+            value = {k: _fg_declared(value[k]) for k in sorted(value)}
+        out[key] = value
+    return out
+
+
 _FG_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|true|false|null")
 
 
@@ -595,7 +616,22 @@ class _FGReader:
 
 
 class FunctionGemmaDialect(Dialect):
-    """<start_function_call>call:name{k:<escape>v<escape>}<end_function_call>"""
+    """<start_function_call>call:name{k:<escape>v<escape>}<end_function_call>
+
+    Values are written as FunctionGemma's chat template formats arguments: a string
+    between <escape> tokens, numbers, true, false and null bare, an array as [a,b],
+    an object as {key:value} with bare keys (a key that is not a plain name goes between
+    <escape> tokens). The grammar allows exactly these, typed by each argument's JSON
+    Schema and nested as deep as the schema goes; the reader also takes spaces between
+    items, and keys between <escape> tokens.
+
+    What it cannot do: say a string that itself holds the text <escape> (FunctionGemma has
+    no escape for its delimiter); write arguments in the template's order (keys sorted:
+    the grammar asks for required arguments first, in the schema's order); and put the
+    declarations in a developer turn as FunctionGemma's own template does: they go in the
+    system message, which a template without a system role (prompt.py's Gemma fallback)
+    turns into a user turn.
+    """
 
     name = "functiongemma"
     open_tag = "<start_function_call>"
@@ -611,6 +647,8 @@ class FunctionGemmaDialect(Dialect):
     )
 
     def render_tools(self, tools: Iterable[Tool]) -> str:
+        """FunctionGemma's declarations, after the sentence its documentation says turns
+        function calling on: keys sorted, types in capitals, as its chat template writes them."""
         tools = list(tools)
         if not tools:
             return ""
@@ -619,9 +657,9 @@ class FunctionGemmaDialect(Dialect):
             params = {"type": "object", "properties": tool.parameters.get("properties", {})}
             if tool.parameters.get("required"):
                 params["required"] = tool.parameters["required"]
-            body = _fg_value({"description": tool.summary or tool.description, "parameters": params})
+            body = _fg_value({"description": tool.summary or tool.description, "parameters": _fg_declared(params)})
             decls.append(f"<start_function_declaration>declaration:{tool.name}{body}<end_function_declaration>")
-        return "You can call these functions:\n" + "\n".join(decls)
+        return "You are a model that can do function calling with the following functions" + "".join(decls)
 
     def format_call(self, call: ToolCall) -> str:
         return f"{self.open_tag}call:{call.name}{_fg_value(call.arguments)}{self.close_tag}"
@@ -647,27 +685,9 @@ class FunctionGemmaDialect(Dialect):
 
     def grammar(self, tools: list[Tool]) -> str:
         """Required arguments first, in order, each value of its schema type; then optional ones."""
-        esc = _gbnf_literal(_ESC)
-        lines = [
-            f"str ::= {esc} str-0",
-            *_gbnf_without("str", _ESC),
-            'int ::= "-"? [0-9]+',
-            'num ::= "-"? [0-9]+ ("." [0-9]+)?',
-            'bool ::= "true" | "false"',
-            "val ::= str | num | bool",
-        ]
-        calls = []
-        for index, tool in enumerate(tools):
-            props = tool.parameters.get("properties", {})
-            required = [k for k in tool.parameters.get("required", []) if k in props]
-            optional = [k for k in props if k not in required]
-            pairs = {k: f'"{k}:" {_fg_value_rule(props[k])}' for k in props}
-            body = ' "," '.join(pairs[k] for k in required)
-            if optional:
-                lines.append(f"opt{index} ::= " + " | ".join(pairs[k] for k in optional))
-                body = f'{body} ("," opt{index})*' if required else f"(opt{index} (\",\" opt{index})*)?"
-            calls.append(f'"call:{tool.name}{{" {body} "}}"' if body else f'"call:{tool.name}{{}}"')
-        lines = [f"tool-call ::= ({' | '.join(calls)})", *lines, *_block_rules(self.open_tag, self.close_tag)]
+        rules = _FGRules()
+        calls = [f'"call:{tool.name}" {rules.fields(tool.parameters, f"args{i}")}' for i, tool in enumerate(tools)]
+        lines = [f"tool-call ::= ({' | '.join(calls)})", *rules.lines, *_block_rules(self.open_tag, self.close_tag)]
         return "\n".join(lines) + "\n"
 
 
@@ -682,11 +702,78 @@ def _gbnf_without(name: str, tag: str) -> list[str]:
     return rules
 
 
-def _fg_value_rule(schema: dict[str, Any]) -> str:
-    """The grammar for one argument's value in FunctionGemma's syntax, by JSON Schema type."""
-    if "enum" in schema:
-        return "(" + " | ".join(_gbnf_literal(_fg_value(v)) for v in schema["enum"]) + ")"
-    return {"string": "str", "integer": "int", "number": "num", "boolean": "bool"}.get(schema.get("type"), "val")
+def _gbnf_repeat(item: str, low: int, high: int) -> str:
+    """`low` to `high` comma-separated items."""
+    if high <= 0:
+        return ""
+    if low <= 0:
+        rest = f' ("," {item}){{0,{high - 1}}}' if high > 1 else ""
+        return f"({item}{rest})?"
+    rest = f' ("," {item}){{{low - 1},{high - 1}}}' if high > 1 else ""
+    return f"{item}{rest}"
+
+
+class _FGRules:
+    """FunctionGemma's value rules from JSON Schemas: what _fg_value writes, by type."""
+
+    def __init__(self) -> None:
+        esc = _gbnf_literal(_ESC)
+        more = f"{{0,{MAX_ITEMS - 1}}}"
+        self.lines = [
+            f"str ::= {esc} str-0",
+            *_gbnf_without("str", _ESC),
+            'int ::= "-"? [0-9]{1,16}',
+            'num ::= "-"? [0-9]{1,16} ("." [0-9]{1,16})?',
+            'bool ::= "true" | "false"',
+            'null ::= "null"',
+            "val ::= str | num | bool | null | arr | obj",
+            f'arr ::= "[" (val ("," val){more})? "]"',
+            f'obj ::= "{{" (key ":" val ("," key ":" val){more})? "}}"',
+            "key ::= [A-Za-z_] [A-Za-z0-9_.-]{0,63}",
+        ]
+
+    def value(self, schema: Any, name: str) -> str:
+        """The rule for one value of `schema`, adding named rules for arrays and objects."""
+        if not isinstance(schema, dict):
+            return "val"
+        if "const" in schema:
+            return _gbnf_literal(_fg_value(schema["const"]))
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return "(" + " | ".join(_gbnf_literal(_fg_value(v)) for v in schema["enum"]) + ")"
+        for key in ("anyOf", "oneOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                return "(" + " | ".join(self.value(s, f"{name}-{i}") for i, s in enumerate(schema[key])) + ")"
+        kind = schema.get("type")
+        if isinstance(kind, list) and kind:
+            return "(" + " | ".join(self.value({**schema, "type": t}, f"{name}-{i}") for i, t in enumerate(kind)) + ")"
+        if kind == "array":
+            item = self.value(schema.get("items", {}), f"{name}-item")
+            bounds = _grammar_schema(schema)
+            low, high = bounds.get("minItems", 0), bounds.get("maxItems", MAX_ITEMS)
+            self.lines.append(f'{name} ::= "[" {_gbnf_repeat(item, low, max(low, high))} "]"')
+            return name
+        if kind == "object" and isinstance(schema.get("properties"), dict) and schema["properties"]:
+            self.lines.append(f"{name} ::= {self.fields(schema, name)}")
+            return name
+        return {"string": "str", "integer": "int", "number": "num", "boolean": "bool", "null": "null",
+                "object": "obj"}.get(kind, "val")
+
+    def fields(self, schema: dict[str, Any], name: str) -> str:
+        """{key:value,...} for an object schema: required keys first, in order, then optional ones."""
+        props = schema.get("properties") or {}
+        required = [k for k in dict.fromkeys(schema.get("required") or []) if k in props]
+        optional = [k for k in props if k not in required]
+        pairs = {
+            k: f"{_gbnf_literal(_fg_key(k) + ':')} {self.value(props[k], f'{name}-{i}')}" for i, k in enumerate(props)
+        }
+        body = ' "," '.join(pairs[k] for k in required)
+        if optional:
+            self.lines.append(f"{name}-opt ::= " + " | ".join(pairs[k] for k in optional))
+            if body:
+                body += f' ("," {name}-opt){{0,{len(optional)}}}'
+            else:
+                body = _gbnf_repeat(f"{name}-opt", 0, len(optional))
+        return f'"{{" {body} "}}"' if body else '"{}"'
 
 
 DIALECTS: dict[str, type[Dialect]] = {
