@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -18,7 +17,6 @@ from thau_tui.engine.events import (
     Error,
     TextDelta,
     ToolCallInvalid,
-    ToolCallProposed,
     ToolDenied,
     ToolFinished,
     ToolOutput,
