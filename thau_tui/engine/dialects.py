@@ -19,193 +19,22 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ..tools.base import Tool, ToolCall
+from .call_scanner import (  # noqa: F401  (MAX_* and ParsedCall are read from here too)
+    _JSON,
+    MAX_CALL_CHARS,
+    MAX_DEPTH,
+    MAX_ITEMS,
+    MAX_STRING_CHARS,
+    CallScanner,
+    ParsedCall,
+    _Lexer,
+)
+from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without, _grammar_schema, _json_schema_gbnf
 
 
-# Bounds on one call. The grammar keeps a model inside them and generate.py stops a
-# call that leaves them; the parser checks them before reading, so hostile text costs
-# linear time and never reaches Python's recursion limit.
-MAX_CALL_CHARS = 200_000
-MAX_DEPTH = 32  # brackets inside the arguments
-MAX_STRING_CHARS = 8_192  # one string argument, while a call streams
-MAX_ITEMS = 64  # an array or an untyped object, in the grammar, when the schema sets no bound
-# A schema bound above this is left to validation: the GBNF spells every step of a bound out.
-_GRAMMAR_MAX_BOUND = 256
-
-
-@dataclass
-class ParsedCall:
-    """A call found in the model's text, or the reason it could not be read."""
-
-    call: ToolCall | None
-    error: str | None = None
-    raw: str = ""
-
-
-class _Lexer:
-    """What a call body's strings look like: what opens and closes one, and whether a
-    backslash escapes the next character (JSON) or nothing does (FunctionGemma's <escape>)."""
-
-    def __init__(self, close_tag: str, quote: str, backslash: bool) -> None:
-        self.close_tag, self.quote, self.backslash = close_tag, quote, backslash
-        marks = [re.escape(t) for t in (close_tag, quote) if t]
-        self.outside = re.compile("|".join(marks + [r"[\[\]{}]"]))
-        self.inside = re.compile(r'["\\]') if backslash else re.compile(re.escape(quote))
-        self.hold = max(len(close_tag), len(quote)) - 1  # a mark may arrive split
-
-
-_JSON = _Lexer("", '"', True)
-
-
-class CallScanner:
-    """Finds where a call's body ends: at its close tag outside any string.
-
-    One pass that resumes where it stopped as the text grows (generate.py feeds it the
-    stream), so following a call costs time linear in its length. On the way it notes
-    where brackets first nest deeper than MAX_DEPTH and where a string first passes
-    `max_string`, so a runaway can be stopped before anything parses it.
-    """
-
-    def __init__(self, lexer: _Lexer, start: int, max_string: int | None = None) -> None:
-        self.lexer = lexer
-        self.pos = start  # everything before this is read
-        self.max_string = max_string
-        self.in_string = False
-        self.string_start = 0
-        self.depth = 0
-        self.too_deep_at: int | None = None
-        self.long_string_at: int | None = None
-        self.end = -1  # where the close tag starts, once found
-
-    def feed(self, text: str) -> int:
-        """Read what is new in `text` (which only grows); the close tag's index, or -1 for not yet."""
-        lex = self.lexer
-        while self.end < 0:
-            if self.in_string:
-                match = lex.inside.search(text, self.pos)
-                if match is None:
-                    self._string_reaches(len(text) - len(lex.quote) + 1)
-                    self.pos = max(self.pos, len(text) - len(lex.quote) + 1)
-                    return -1
-                if match.group() == "\\":
-                    if match.end() >= len(text):  # the escaped character has not arrived yet
-                        self.pos = match.start()
-                        return -1
-                    self.pos = match.end() + 1
-                    continue
-                self._string_reaches(match.start())
-                self.in_string = False
-                self.pos = match.end()
-                continue
-            match = lex.outside.search(text, self.pos)
-            if match is None:
-                self.pos = max(self.pos, len(text) - lex.hold)
-                return -1
-            mark = match.group()
-            self.pos = match.end()
-            if mark == lex.close_tag:
-                self.end = match.start()
-            elif mark == lex.quote:
-                self.in_string, self.string_start = True, match.end()
-            elif mark in "[{":
-                self.depth += 1
-                if self.depth > MAX_DEPTH and self.too_deep_at is None:
-                    self.too_deep_at = match.start()
-            else:
-                self.depth = max(0, self.depth - 1)
-        return self.end
-
-    def _string_reaches(self, end: int) -> None:
-        if self.max_string is not None and self.long_string_at is None and end - self.string_start > self.max_string:
-            self.long_string_at = self.string_start + self.max_string
-
-
-def _grammar_schema(schema: Any) -> Any:
-    """A copy of a JSON Schema with the bounds the grammar enforces: MAX_ITEMS for an array
-    that sets none, and no bound so large that the GBNF would have to spell it out."""
-    if isinstance(schema, list):
-        return [_grammar_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = dict(schema)
-    for key in ("items", "additionalProperties", "not", "contains"):
-        if isinstance(out.get(key), (dict, list)):
-            out[key] = _grammar_schema(out[key])
-    for key in ("properties", "patternProperties", "$defs", "definitions"):
-        if isinstance(out.get(key), dict):
-            out[key] = {k: _grammar_schema(v) for k, v in out[key].items()}
-    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-        if isinstance(out.get(key), list):
-            out[key] = [_grammar_schema(v) for v in out[key]]
-    types = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
-    if "array" in types:
-        out.setdefault("maxItems", MAX_ITEMS)
-    for key in ("minItems", "maxItems", "minLength", "maxLength"):
-        if not isinstance(out.get(key, 0), int) or out.get(key, 0) > _GRAMMAR_MAX_BOUND:
-            out.pop(key)
-    return out
-
-
-def _bound_primitives(rules: dict[str, str]) -> None:
-    """Untyped arrays and objects (the converter's own rules, which ignore maxItems) get
-    MAX_ITEMS too; a JSON string holds no raw control character, only its escape, as JSON
-    requires (the parser still reads a raw one from text written without the grammar)."""
-    more = f"{{0,{MAX_ITEMS - 1}}}"
-    if "array" in rules:
-        rules["array"] = f'"[" space ( value ("," space value){more} )? "]" space'
-    if "object" in rules:
-        pair = 'string ":" space value'
-        rules["object"] = f'"{{" space ( {pair} ("," space {pair}){more} )? "}}" space'
-    if "char" in rules:
-        rules["char"] = r'[^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
-
-
-def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
-    """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
-    from llama_cpp.llama_grammar import SchemaConverter
-
-    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
-    arg_rules: dict[str, str] = {}
-    for index, tool in enumerate(tools):
-        schema = _grammar_schema(dict(tool.parameters))
-        schema.setdefault("additionalProperties", False)
-        arg_rules[tool.name] = converter.visit(schema, f"args{index}")
-    _bound_primitives(converter._rules)
-    converter._add_rule("tool-call", call_rule(arg_rules))
-    return converter.format_grammar()
-
-
-def _gbnf_literal(text: str) -> str:
-    return json.dumps(text)
-
-
-def _gbnf_class_char(char: str) -> str:
-    return "\\" + char if char in "\\]^-" else char
-
-
-def _block_rules(open_tag: str, close_tag: str) -> list[str]:
-    """The call block: a call, then more calls or a way out. After a close tag the model may
-    end, open another call, or write anything else (`free-text`: any text that does not begin
-    with the open tag), which generate.py reads as the end of the block. So a newline after a
-    call is never forced into a second call, and a result tag the model starts to write
-    itself is not forced into one either."""
-    tag, close = _gbnf_literal(open_tag), _gbnf_literal(close_tag)
-    lines = [
-        f"root ::= tool-call {close} after-call",
-        f"after-call ::= [ \\t\\r\\n]{{0,4}} ({tag} tool-call {close} after-call | free-text)?",
-    ]
-    for k, char in enumerate(open_tag):
-        name = f"free-text-{k}" if k else "free-text"
-        other = _gbnf_class_char(char) + (" \\t\\r\\n" if k == 0 else "")
-        more = f" | {_gbnf_literal(char)} free-text-{k + 1}" if k + 1 < len(open_tag) else ""
-        lines.append(f"{name} ::= [^{other}] .*{more}")
-    return lines
-
-
-# Stands in for the "<" of a reserved tag inside a result: readable, and never part of a tag.
 DEFUSED_LT = "\u2039"
 
 
@@ -689,28 +518,6 @@ class FunctionGemmaDialect(Dialect):
         calls = [f'"call:{tool.name}" {rules.fields(tool.parameters, f"args{i}")}' for i, tool in enumerate(tools)]
         lines = [f"tool-call ::= ({' | '.join(calls)})", *rules.lines, *_block_rules(self.open_tag, self.close_tag)]
         return "\n".join(lines) + "\n"
-
-
-def _gbnf_without(name: str, tag: str) -> list[str]:
-    """Rules for text up to and including the first `tag`, which it does not otherwise hold:
-    a small automaton, state k having just read tag[:k]. `tag` starts with its only "<"."""
-    rules = [f"{name}-0 ::= [^<] {name}-0 | \"<\" {name}-1"]
-    for k in range(1, len(tag)):
-        char = tag[k]
-        step = f"{_gbnf_literal(char)} {name}-{k + 1}" if k + 1 < len(tag) else _gbnf_literal(char)
-        rules.append(f"{name}-{k} ::= [^<{_gbnf_class_char(char)}] {name}-0 | \"<\" {name}-1 | {step}")
-    return rules
-
-
-def _gbnf_repeat(item: str, low: int, high: int) -> str:
-    """`low` to `high` comma-separated items."""
-    if high <= 0:
-        return ""
-    if low <= 0:
-        rest = f' ("," {item}){{0,{high - 1}}}' if high > 1 else ""
-        return f"({item}{rest})?"
-    rest = f' ("," {item}){{{low - 1},{high - 1}}}' if high > 1 else ""
-    return f"{item}{rest}"
 
 
 class _FGRules:

@@ -1,0 +1,118 @@
+"""GBNF for tool calls: JSON Schemas to grammar rules (llama-cpp-python's converter),
+with bounds on strings and arrays, and the rules around a block of calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..tools.base import Tool
+from .call_scanner import MAX_ITEMS
+
+# A schema bound above this is left to validation: the GBNF spells every step of a bound out.
+_GRAMMAR_MAX_BOUND = 256
+
+def _grammar_schema(schema: Any) -> Any:
+    """A copy of a JSON Schema with the bounds the grammar enforces: MAX_ITEMS for an array
+    that sets none, and no bound so large that the GBNF would have to spell it out."""
+    if isinstance(schema, list):
+        return [_grammar_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    for key in ("items", "additionalProperties", "not", "contains"):
+        if isinstance(out.get(key), (dict, list)):
+            out[key] = _grammar_schema(out[key])
+    for key in ("properties", "patternProperties", "$defs", "definitions"):
+        if isinstance(out.get(key), dict):
+            out[key] = {k: _grammar_schema(v) for k, v in out[key].items()}
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        if isinstance(out.get(key), list):
+            out[key] = [_grammar_schema(v) for v in out[key]]
+    types = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+    if "array" in types:
+        out.setdefault("maxItems", MAX_ITEMS)
+    for key in ("minItems", "maxItems", "minLength", "maxLength"):
+        if not isinstance(out.get(key, 0), int) or out.get(key, 0) > _GRAMMAR_MAX_BOUND:
+            out.pop(key)
+    return out
+
+
+def _bound_primitives(rules: dict[str, str]) -> None:
+    """Untyped arrays and objects (the converter's own rules, which ignore maxItems) get
+    MAX_ITEMS too; a JSON string holds no raw control character, only its escape, as JSON
+    requires (the parser still reads a raw one from text written without the grammar)."""
+    more = f"{{0,{MAX_ITEMS - 1}}}"
+    if "array" in rules:
+        rules["array"] = f'"[" space ( value ("," space value){more} )? "]" space'
+    if "object" in rules:
+        pair = 'string ":" space value'
+        rules["object"] = f'"{{" space ( {pair} ("," space {pair}){more} )? "}}" space'
+    if "char" in rules:
+        rules["char"] = r'[^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+
+
+def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
+    """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    arg_rules: dict[str, str] = {}
+    for index, tool in enumerate(tools):
+        schema = _grammar_schema(dict(tool.parameters))
+        schema.setdefault("additionalProperties", False)
+        arg_rules[tool.name] = converter.visit(schema, f"args{index}")
+    _bound_primitives(converter._rules)
+    converter._add_rule("tool-call", call_rule(arg_rules))
+    return converter.format_grammar()
+
+
+def _gbnf_literal(text: str) -> str:
+    return json.dumps(text)
+
+
+def _gbnf_class_char(char: str) -> str:
+    return "\\" + char if char in "\\]^-" else char
+
+
+def _block_rules(open_tag: str, close_tag: str) -> list[str]:
+    """The call block: a call, then more calls or a way out. After a close tag the model may
+    end, open another call, or write anything else (`free-text`: any text that does not begin
+    with the open tag), which generate.py reads as the end of the block. So a newline after a
+    call is never forced into a second call, and a result tag the model starts to write
+    itself is not forced into one either."""
+    tag, close = _gbnf_literal(open_tag), _gbnf_literal(close_tag)
+    lines = [
+        f"root ::= tool-call {close} after-call",
+        f"after-call ::= [ \\t\\r\\n]{{0,4}} ({tag} tool-call {close} after-call | free-text)?",
+    ]
+    for k, char in enumerate(open_tag):
+        name = f"free-text-{k}" if k else "free-text"
+        other = _gbnf_class_char(char) + (" \\t\\r\\n" if k == 0 else "")
+        more = f" | {_gbnf_literal(char)} free-text-{k + 1}" if k + 1 < len(open_tag) else ""
+        lines.append(f"{name} ::= [^{other}] .*{more}")
+    return lines
+
+
+# Stands in for the "<" of a reserved tag inside a result: readable, and never part of a tag.
+def _gbnf_without(name: str, tag: str) -> list[str]:
+    """Rules for text up to and including the first `tag`, which it does not otherwise hold:
+    a small automaton, state k having just read tag[:k]. `tag` starts with its only "<"."""
+    rules = [f"{name}-0 ::= [^<] {name}-0 | \"<\" {name}-1"]
+    for k in range(1, len(tag)):
+        char = tag[k]
+        step = f"{_gbnf_literal(char)} {name}-{k + 1}" if k + 1 < len(tag) else _gbnf_literal(char)
+        rules.append(f"{name}-{k} ::= [^<{_gbnf_class_char(char)}] {name}-0 | \"<\" {name}-1 | {step}")
+    return rules
+
+
+def _gbnf_repeat(item: str, low: int, high: int) -> str:
+    """`low` to `high` comma-separated items."""
+    if high <= 0:
+        return ""
+    if low <= 0:
+        rest = f' ("," {item}){{0,{high - 1}}}' if high > 1 else ""
+        return f"({item}{rest})?"
+    rest = f' ("," {item}){{{low - 1},{high - 1}}}' if high > 1 else ""
+    return f"{item}{rest}"
+
