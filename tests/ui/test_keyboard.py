@@ -87,8 +87,13 @@ async def test_tab_reaches_the_chat_and_each_card(tmp_path):
         assert app.chat.scroll_y == 0
         await pilot.press("tab")
         assert app.focused is app.query_one("ToolCard")
+        await pilot.press("shift+tab", *"so")  # letters typed in the chat go to the prompt
+        assert isinstance(app.focused, PromptInput) and app.focused.text == "so"
+        app.focused.clear()
+        await pilot.press("tab", "tab")
         await pilot.press("shift+tab", "shift+tab")
         assert isinstance(app.focused, PromptInput)
+        assert app.focused.text == ""
 
 
 # --- 2. history and copy ---------------------------------------------------------------

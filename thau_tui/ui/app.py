@@ -292,6 +292,12 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.chat.scroll_end(animate=False)
         self.sub_title = self.session.title
 
+    def on_chat_view_typed(self, message: ChatView.Typed) -> None:
+        prompt = self.query_one(PromptInput)
+        prompt.focus()
+        prompt.move_cursor(prompt.document.end)
+        prompt.insert(message.character)
+
     def on_sessions_panel_resume(self, message: SessionsPanel.Resume) -> None:
         self.run_worker(self.open_session(message.session_id), group="session")
 
@@ -335,13 +341,11 @@ class ThauApp(SlashCommands, OtherScreens, App):
             return
         self.queued = text
         self.status.activity = "queued: sends when the model is loaded (Esc takes it back)"
-        self.refresh_bindings()
 
     def send(self, text: str):
         """Start a turn for `text` (also used by tests and commands); returns its worker."""
         shared = self._fit_threads()
         self.turn_running = True
-        self.refresh_bindings()
         self.thinking = "thinking on 1 thread while training runs…" if shared else "thinking…"
         self.status.activity = self.thinking
         self.query_one(PromptInput).cursor_blink = False  # a blink repaints the prompt: not while streaming
@@ -389,7 +393,6 @@ class ThauApp(SlashCommands, OtherScreens, App):
             self.turn_running = self.stopping = False
             self.status.activity = ""
             self.query_one(PromptInput).cursor_blink = True
-            self.refresh_bindings()
 
     def show_stats(self, stats: TurnStats) -> None:
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens else ""
@@ -402,10 +405,10 @@ class ThauApp(SlashCommands, OtherScreens, App):
 
     # --- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc's Stop stays in the footer even between turns: a footer that changes at
+        # each turn's start and end costs the screen a layout each time.
         if action in self.CHAT_ACTIONS and isinstance(self.screen, ModalScreen):
             return False  # a modal keeps its own keys, as before these were priority bindings
-        if action == "stop":
-            return self.turn_running or self.queued is not None
         return True
 
     def action_stop(self) -> None:
@@ -414,7 +417,6 @@ class ThauApp(SlashCommands, OtherScreens, App):
             self._give_back(self.queued)
             self.queued = None
             self.status.activity = ""
-            self.refresh_bindings()
         if self.turn_running:
             self.agent.cancel()
             self.stopping = True

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
+
+from textual import events
+from textual.message import Message
 
 from textual.containers import VerticalScroll
 from textual.geometry import Region
@@ -333,6 +337,18 @@ class ChatView(VerticalScroll):
 
     Focusable (Tab reaches it, then each card in it), so the arrows, PgUp/PgDn and
     Home/End scroll it; from the prompt, PgUp/PgDn and Ctrl+Home/End do."""
+
+    @dataclass
+    class Typed(Message):
+        """A letter typed while the chat itself has focus: it belongs in the prompt."""
+
+        character: str
+
+    def on_key(self, event: events.Key) -> None:
+        if self.has_focus and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Typed(event.character))
 
     def scroll_by_key(self, how: str) -> None:
         """Scroll as a key asks: page_up, page_down, up, down, home or end."""
