@@ -178,12 +178,37 @@ def load_config(path: Path | None, last_good: Config | None = None) -> ConfigRes
         return ConfigResult(fallback, path, [message])
 
 
-async def watch_config(path: Path, on_change, current: Config | None = None) -> None:
-    """Call `on_change(ConfigResult)` each time the file changes (watchfiles)."""
+async def watch_config(path: Path, on_change, current: Config | None = None,
+                       candidates: list[Path] | None = None) -> None:
+    """Call `on_change(ConfigResult)` each time the config changes (watchfiles).
+
+    Folders are watched, not files, so a config.yaml created after thau started is
+    noticed. `candidates` are the files thau would read, in order of preference (for
+    the default config: ./config.yaml, then the user's); a change loads the first that
+    exists. A missing folder is created (or skipped), never fatal.
+    """
     from watchfiles import awatch
 
-    async for _changes in awatch(path.parent, watch_filter=lambda _c, p: Path(p).name == path.name):
-        result = load_config(path, current)
+    files = list(dict.fromkeys([*(candidates or []), path]))
+    folders = []
+    for file in files:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if file.parent not in folders:
+            folders.append(file.parent)
+    if not folders:
+        return
+    names = {(f.parent, f.name) for f in files}
+
+    def wanted(_change, changed: str) -> bool:
+        changed_path = Path(changed)
+        return (changed_path.parent, changed_path.name) in names
+
+    async for _changes in awatch(*folders, watch_filter=wanted):
+        chosen = next((f for f in files if f.is_file()), path)
+        result = load_config(chosen, current)
         if result.ok:
             current = result.config
         on_change(result)

@@ -70,12 +70,15 @@ def approvals_path() -> Path:
     return config_dir() / "approvals.json"
 
 
+def default_config_candidates() -> list[Path]:
+    """Where thau looks for config.yaml when none is named, in order: ./, then the user's."""
+    return [Path.cwd() / "config.yaml", config_dir() / "config.yaml"]
+
+
 def default_config_file() -> Path:
     """The config.yaml thau reads when none is named: ./config.yaml, else the user's."""
-    local = Path.cwd() / "config.yaml"
-    if local.is_file():
-        return local
-    return config_dir() / "config.yaml"
+    local, user = default_config_candidates()
+    return local if local.is_file() else user
 
 
 def bundled_model() -> Path | None:

@@ -361,3 +361,33 @@ async def test_an_error_while_showing_a_turn_is_reported_and_the_turn_ends(tmp_p
         await type_and_send(pilot, "again")
         await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage)
                          and app.query(AssistantMessage).last().text == "Fine now.", timeout=10)
+
+
+async def test_a_local_config_created_after_start_wins_over_the_users(tmp_path, monkeypatch):
+    """Started in a folder with no ./config.yaml, thau reads the user's; a ./config.yaml
+    written later is the one thau would read at start, so it is picked up at once."""
+    from thau_tui.paths import default_config_file
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    path = default_config_file()
+    assert path.parent != folder  # the user's config, which does not exist yet either
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]),
+                  watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        (folder / "config.yaml").write_text("generation:\n  temperature: 0.65\n")
+        await wait_until(pilot, lambda: app.config.generation.temperature == 0.65, timeout=10)
+        assert app.config_result.path == folder / "config.yaml"
+
+
+async def test_a_named_config_in_a_missing_folder_does_not_end_the_app(tmp_path):
+    path = tmp_path / "not-yet" / "config.yaml"
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]),
+                  watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        path.write_text("generation:\n  temperature: 0.45\n")
+        await wait_until(pilot, lambda: app.config.generation.temperature == 0.45, timeout=10)
+        assert app.is_running

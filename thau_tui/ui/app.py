@@ -165,8 +165,18 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self._show_sandbox()
         if self._watch and self.config_result.path is not None:  # watched even before the file exists
             self.run_worker(
-                watch_config(self.config_result.path, self._config_changed, self.config), group="config", exclusive=True
+                watch_config(self.config_result.path, self._config_changed, self.config,
+                             candidates=self._config_candidates()),
+                group="config", exclusive=True
             )
+
+    def _config_candidates(self) -> list[Path] | None:
+        """The default places when the config was not named (./ first): a file created in
+        either later is noticed; a config named with --config is the only one watched."""
+        from ..paths import default_config_candidates
+
+        candidates = default_config_candidates()
+        return candidates if self.config_result.path in candidates else None
 
     def _first_frame(self) -> None:
         self.first_frame_s = time.perf_counter() - self.started
@@ -254,6 +264,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
             return
         model_changed = result.config.model != self.config.model
         self.config = result.config
+        self.config_result = result  # which file is in force (a ./config.yaml made later wins)
         self.agent.config = result.config
         self.agent.text_batch_s = 1 / result.config.ui.render_hz
         self.approvals.set_policy(result.config.tools.policy)
