@@ -401,3 +401,25 @@ async def test_sessions_panel_is_one_list_widget_however_many_chats(tmp_path):
         app.query_one("#session-search").value = "number 3"
         await pilot.pause()
         assert sorted(i.title for i in panel.listed)[0] == "chat number 3" and len(panel.listed) == 11
+
+
+async def test_a_chat_reopened_after_a_crash_shows_what_was_interrupted(tmp_path):
+    """The store as a killed thau left it: a partial answer still marked interrupted and a
+    call still 'running' with the output it had captured."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("crashed chat", "scripted")
+    store.add_message(sid, "user", "explain the files")
+    store.add_message(sid, "assistant", "Here is half an ans", {"interrupted": True})  # a first crash
+    store.add_message(sid, "user", "count the files")
+    call = '<tool_call>{"name": "run_shell", "arguments": {"command": "find . | wc -l"}}</tool_call>'
+    message_id = store.add_message(sid, "assistant", "Let me count them.\n" + call)
+    store.record_call(sid, "c1", "run_shell", {"command": "find . | wc -l"}, "running", message_id,
+                      result="./a\n./b\n")  # a second crash, while the call ran
+    store.close()
+    app = make_app(tmp_path, ScriptedBackend([]), resume=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        notes = [str(n.render()) for n in app.query(NoteMessage)]
+        assert any("run_shell: interrupted, it did not finish; output so far:\n./a\n./b" in n for n in notes), notes
+        assert any("thau stopped before this answer finished" in n for n in notes), notes
+    assert json.dumps(app.session.messages).count("interrupted") >= 2

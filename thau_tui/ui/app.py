@@ -41,6 +41,14 @@ WELCOME = (
 NARROW_WIDTH = 90
 
 
+def interrupted_call_note(meta: dict, row: dict | None) -> str:
+    """What a resumed chat shows for a call that thau stopped while it waited or ran."""
+    name = meta.get("tool") or (row or {}).get("name") or "a tool"
+    output = ((row or {}).get("result") or "").strip()
+    tail = "\n".join(output.splitlines()[-8:])
+    return f"{name}: interrupted, it did not finish" + (f"; output so far:\n{tail}" if tail else "")
+
+
 class ThauApp(SlashCommands, OtherScreens, App):
     """Full-screen chat with a local model."""
 
@@ -290,16 +298,24 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.query_one(PromptInput).set_history([m["content"] for m in self.session.messages if m["role"] == "user"])
         await self.chat.clear()
         dialect = self.agent.dialect
+        calls = {row["id"]: row for row in self.store.tool_calls(sid)} if self.store else {}
         for message in self.session.messages:
+            meta = message.get("meta") or {}
             if message["role"] == "user":
                 await self.chat.mount(UserMessage(message["content"]))
             elif message["role"] == "assistant":
                 visible = dialect.text_before_call(message["content"]).strip()
                 if visible:
                     await self.chat.mount(AssistantMessage(visible))
+                if meta.get("interrupted"):
+                    await self.chat.mount(NoteMessage("interrupted: thau stopped before this answer finished",
+                                                      "warning"))
                 for parsed in dialect.parse_calls(message["content"]):
                     if parsed.call:
                         await self.chat.mount(NoteMessage(f"called {parsed.call.name} {parsed.call.arguments}", "tool"))
+            elif message["role"] == "tool" and meta.get("interrupted"):
+                await self.chat.mount(NoteMessage(interrupted_call_note(meta, calls.get(meta.get("call_id"))),
+                                                  "warning"))
         self.chat.scroll_end(animate=False)
         self.sub_title = self.session.title
 
