@@ -365,7 +365,7 @@ async def test_chat_decodes_on_one_thread_while_a_training_run_shares_the_cores(
     app = make_app(tmp_path, real_backend, config=config)
     ctx = real_backend.llm._ctx.ctx
     loaded = real_backend.n_threads
-    async with app.run_test() as pilot:
+    async with app.run_test():
         app.training_run = Training()
         worker = app.send("Hi")
         assert "1 thread while training" in app.status.activity

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-import pytest
 from textual.app import App
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
