@@ -7,19 +7,12 @@ import json
 import time
 
 from scripted import ScriptedBackend
+from pilot_helpers import wait_until
 from thau_tui.config import Config, ConfigResult, load_config
 from thau_tui.engine.backend import MODEL_THREAD
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
 from thau_tui.ui.widgets.chat import AssistantMessage, NoteMessage, UserMessage
-
-
-async def wait_until(pilot, predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
 
 
 def make_app(tmp_path, backend, *, resume=False, config: Config | None = None, errors=None):

@@ -8,6 +8,7 @@ import json
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Input, Log, ProgressBar, Static, TextArea
 
+from pilot_helpers import wait_until
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall, ToolResult
 from thau_tui.ui.widgets.ask_card import AskCard
@@ -29,14 +30,6 @@ class Host(App):
 
     def on_tool_card_decided(self, message: ToolCard.Decided) -> None:
         self.decided.append(message.decision)
-
-
-async def wait_until(pilot, condition, timeout: float = 3.0) -> None:
-    """Poll the app until `condition()` holds (timers and messages need a few frames)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition never became true"
-        await pilot.pause(0.02)
 
 
 def shell_card(command: str = "ls -l && grep x f", **kwargs) -> ToolCard:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from textual.app import App
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
+from pilot_helpers import wait_until
 from thau_tui.config import Config
 from thau_tui.ui.screens.training import TrainingRun, TrainingScreen
 
@@ -29,14 +29,6 @@ class HostApp(App):
 
     def on_training_screen_use_adapter(self, message: TrainingScreen.UseAdapter) -> None:
         self.used.append(message)
-
-
-async def wait_until(pilot, condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.1)
 
 
 SCRIPT = textwrap.dedent(
