@@ -29,6 +29,13 @@ class ModelConfig(Section):
     n_gpu_layers: int = -1
     lora_path: str | None = "auto"
     seed: int = 0
+    # Where the model runs: a local GGUF (llama_cpp) or an OpenAI-compatible server (openai).
+    backend: Literal["llama_cpp", "openai"] = "llama_cpp"
+    base_url: str = "http://127.0.0.1:8080/v1"
+    server_model: str | None = None  # empty: the server's first model
+    api_key_env: str | None = None  # the NAME of the environment variable holding the key
+    timeout: float = Field(120.0, gt=0)  # seconds the server may stay silent
+    connect_timeout: float = Field(5.0, gt=0)
 
 
 class GenerationConfig(Section):

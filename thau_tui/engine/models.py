@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..paths import bundled_adapter, bundled_model, promoted_adapter_file, repo_models_dir
-from .backend import LlamaBackend, ModelLoadError
+from .backend import Backend, LlamaBackend, ModelLoadError
 
 
 def resolve_model(config: Config) -> tuple[Path, Path | None]:
@@ -60,8 +60,16 @@ def promoted_adapter(model: Path) -> Path | None:
     return adapter
 
 
-def load_backend(config: Config, lora_override: Path | None | str = "config") -> LlamaBackend:
-    """Load the configured model (blocking: call from a worker thread)."""
+def load_backend(config: Config, lora_override: Path | None | str = "config") -> Backend:
+    """Load the configured model, or connect to the configured server (blocking: call
+    from a worker thread). A server backend ignores adapters: the server owns its model."""
+    if config.model.backend == "openai":
+        from .openai_backend import OpenAiBackend
+
+        m = config.model
+        return OpenAiBackend(m.base_url, m.server_model, api_key_env=m.api_key_env, n_ctx=m.n_ctx,
+                             timeout=m.timeout, connect_timeout=m.connect_timeout,
+                             chat_template=m.chat_template, seed=m.seed)
     model, lora = resolve_model(config)
     if lora_override != "config":
         lora = Path(lora_override) if lora_override else None

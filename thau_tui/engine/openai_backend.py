@@ -1,0 +1,402 @@
+"""An OpenAI-compatible server as the backend: llama.cpp's llama-server,
+llama-cpp-python's server, Ollama, LM Studio, vLLM.
+
+thau still renders the prompt itself and streams `/v1/completions` (the same
+dialects, grammar-constrained calls and cards as the local model; the prompt
+stays byte-stable, so the server's prefix cache is reused). The GBNF grammar
+goes in the request's `grammar` field, which llama.cpp's and llama-cpp-python's
+servers honour. The native `tools` field of `/v1/chat/completions` is not used.
+
+The HTTP stream runs on one asyncio loop in a daemon thread, so closing the
+stream (Esc) cancels the request there at once, even while the server is silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import random
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+
+from .backend import ModelLoadError, SamplingSettings, StreamStats
+from .prompt import CHATML, ChatTemplate, read_gguf_metadata, template_for
+
+# How often stream() hands back an empty piece while the server is silent, so the
+# caller (generate.py) can look at its cancel flag and close the stream.
+HEARTBEAT_S = 0.1
+# The tokenize endpoints known, tried in this order: llama-cpp-python's, then llama-server's.
+TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
+COMPLETIONS_PATH = "completions path: thau's own dialect over /v1/completions (native tool calls not used)"
+_END = object()
+
+
+class ServerError(ModelLoadError):
+    """The server failed during a request; the message says what happened and what to do.
+
+    A ModelLoadError, so the chat shows the message as it is and goes on."""
+
+
+def api_root(base_url: str) -> tuple[str, str]:
+    """(the OpenAI base URL ending in /v1, the server's root) for what the user wrote."""
+    url = base_url.strip().rstrip("/")
+    if not url.endswith("/v1"):
+        url += "/v1"
+    return url, url[: -len("/v1")]
+
+
+def _detail(response: httpx.Response) -> str:
+    """The server's own error message, from an OpenAI or FastAPI error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300]
+    if isinstance(body, dict):
+        error = body.get("error", body.get("detail", body))
+        if isinstance(error, dict):
+            return str(error.get("message", error))[:300]
+        return str(error)[:300]
+    return str(body)[:300]
+
+
+class OpenAiBackend:
+    """A model served over HTTP with the OpenAI API. Loading checks the server: blocking,
+    call it from a worker thread."""
+
+    lora_path: str | None = None  # an adapter is the server's business
+
+    def __init__(
+        self,
+        base_url: str,
+        server_model: str | None = None,
+        *,
+        api_key_env: str | None = None,
+        n_ctx: int = 4096,
+        timeout: float = 120.0,
+        connect_timeout: float = 5.0,
+        chat_template: str | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.base_url, self.root = api_root(base_url)
+        self.api_key_env = api_key_env or None
+        headers = {}
+        if self.api_key_env:
+            key = os.environ.get(self.api_key_env)
+            if not key:
+                raise ModelLoadError(
+                    f"model.api_key_env names {self.api_key_env}, but it is not set: "
+                    f"export {self.api_key_env}=<your key> before starting thau"
+                )
+            headers["Authorization"] = f"Bearer {key}"
+        self.timeout_s = timeout
+        self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        self._headers = headers
+        self._client = httpx.Client(headers=headers, timeout=self._timeout)
+        self.n_ctx = n_ctx
+        self._seeds = random.Random(seed)
+        self._counts: dict[str, int] = {}
+        self.streams_open = 0  # HTTP streams not yet closed
+        self._open_lock = threading.Lock()
+        started = time.perf_counter()
+        self.models = self.list_models()
+        if server_model and server_model not in self.models:
+            raise ModelLoadError(
+                f"the server at {self.root} has no model named {server_model!r}; it has: "
+                f"{', '.join(self.models) or 'none'}. Fix model.server_model (or --server-model)."
+            )
+        if not self.models:
+            raise ModelLoadError(f"the server at {self.root} lists no models (GET /v1/models)")
+        self.name = server_model or self.models[0]
+        self.tokenize_endpoint = self._find_tokenizer()
+        self.template = self._template(chat_template)
+        self.load_seconds = time.perf_counter() - started
+        self._loop = asyncio.new_event_loop()
+        self._aclient: httpx.AsyncClient | None = None
+        threading.Thread(target=self._loop.run_forever, name="thau-http", daemon=True).start()
+
+    # --- requests outside the stream ---------------------------------------------------
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One plain request, its failures turned into messages a user can act on."""
+        try:
+            response = self._client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise ServerError(self._timeout_message(exc)) from exc
+        except httpx.TransportError as exc:
+            raise ServerError(self._unreachable(exc)) from exc
+        if response.status_code in (401, 403):
+            raise ServerError(self._refused_key(response))
+        return response
+
+    def _unreachable(self, exc: Exception) -> str:
+        return (
+            f"no server at {self.root} ({type(exc).__name__}): start it (e.g. "
+            "`python -m llama_cpp.server --model X`) or fix model.base_url"
+        )
+
+    def _timeout_message(self, exc: Exception) -> str:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"the server at {self.root} did not accept a connection in time (model.connect_timeout)"
+        return (
+            f"the server at {self.root} did not answer for {self.timeout_s:g} s (model.timeout): "
+            "it may be busy or stuck; try again, or raise model.timeout"
+        )
+
+    def _refused_key(self, response: httpx.Response) -> str:
+        said = _detail(response)
+        if self.api_key_env:
+            return (
+                f"the server at {self.root} refused the API key in ${self.api_key_env} "
+                f"({response.status_code}: {said}): check the key in that environment variable"
+            )
+        return (
+            f"the server at {self.root} wants an API key ({response.status_code}: {said}): put it in an "
+            "environment variable and name that variable in model.api_key_env"
+        )
+
+    def list_models(self) -> list[str]:
+        """The model names the server offers (GET /v1/models)."""
+        response = self._request("GET", f"{self.base_url}/models")
+        if response.status_code != 200:
+            raise ServerError(f"the server at {self.root} answered {response.status_code} to GET /v1/models: "
+                              f"{_detail(response)}")
+        try:
+            return [str(m["id"]) for m in response.json().get("data", [])]
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ServerError(f"{self.root} is not an OpenAI-compatible server (GET /v1/models: {exc})") from exc
+
+    def _find_tokenizer(self) -> str | None:
+        """The tokenize endpoint this server has, or None (token counts are then estimated)."""
+        for path, field in TOKENIZE_ENDPOINTS:
+            try:
+                response = self._request("POST", self.root + path, json={field: "Hi", "model": self.name})
+                if response.status_code == 200 and isinstance(response.json().get("tokens"), list):
+                    return path
+            except (ServerError, ValueError, AttributeError):
+                continue
+        return None
+
+    def _template(self, configured: str | None) -> ChatTemplate:
+        """config's chat_template; else the GGUF's own when the model name is a GGUF file on
+        this machine (llama-cpp-python names a model by its path; the bundled model too);
+        else the template llama-server reports (/props); else ChatML."""
+        if configured:
+            return ChatTemplate(configured)
+        local = self._local_gguf()
+        if local is not None:
+            try:
+                meta = read_gguf_metadata(local)
+                return ChatTemplate(template_for(meta), bos_token=str(meta.get("bos_token", "")),
+                                    eos_token=str(meta.get("eos_token", "")))
+            except Exception:  # noqa: BLE001 - an unreadable file: fall through to the server's
+                pass
+        try:
+            response = self._client.get(f"{self.root}/props")
+            props = response.json() if response.status_code == 200 else {}
+            if isinstance(props, dict) and props.get("chat_template"):
+                return ChatTemplate(str(props["chat_template"]), bos_token=str(props.get("bos_token", "")),
+                                    eos_token=str(props.get("eos_token", "")))
+        except (httpx.HTTPError, ValueError):
+            pass
+        return ChatTemplate(CHATML)
+
+    def _local_gguf(self) -> Path | None:
+        from ..paths import bundled_model
+
+        candidate = Path(self.name).expanduser()
+        if candidate.suffix == ".gguf" and candidate.is_file():
+            return candidate
+        bundled = bundled_model()
+        if bundled is not None and self.name in (bundled.name, bundled.stem):
+            return bundled
+        return None
+
+    @property
+    def template_source(self) -> str:
+        return "ChatML" if self.template.source == CHATML else "the model's own"
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens in `text` by the server's tokenizer; about len/4 when it has none."""
+        if self.tokenize_endpoint is None:
+            return len(text) // 4 + 1
+        count = self._counts.get(text)
+        if count is None:
+            field = dict(TOKENIZE_ENDPOINTS)[self.tokenize_endpoint]
+            response = self._request("POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.name})
+            if response.status_code != 200:
+                raise ServerError(f"the server at {self.root} could not count tokens ({response.status_code}: "
+                                  f"{_detail(response)})")
+            count = len(response.json()["tokens"])
+            if len(self._counts) > 64:  # the agent asks about the same prompt twice per round
+                self._counts.clear()
+            self._counts[text] = count
+        return count
+
+    # --- the stream ---------------------------------------------------------------------
+    def stream(
+        self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
+    ) -> Iterator[str]:
+        """Yield text pieces as the server sends them; an empty piece every HEARTBEAT_S while
+        it is silent. Closing the iterator closes the HTTP stream at once."""
+        prompt_tokens = self.count_tokens(prompt)
+        budget = self.n_ctx - prompt_tokens
+        if budget <= 8:
+            raise ModelLoadError(
+                f"the conversation ({prompt_tokens} tokens) no longer fits the context ({self.n_ctx}); "
+                "start a new chat (/new) or raise model.n_ctx in config.yaml"
+            )
+        stats.prompt_tokens = stats.evaluated = prompt_tokens  # the server may say better (usage)
+        body: dict[str, Any] = {
+            "model": self.name,
+            "prompt": prompt,
+            "stream": True,
+            "max_tokens": min(settings.max_tokens, budget),
+            "temperature": settings.temperature,
+            "top_p": settings.top_p,
+            "top_k": settings.top_k,
+            "repeat_penalty": settings.repeat_penalty,
+            "seed": self._seeds.randrange(2**31),
+        }
+        if settings.stop:
+            body["stop"] = settings.stop
+        if grammar:
+            body["grammar"] = grammar
+        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        closed = threading.Event()
+        with self._open_lock:
+            self.streams_open += 1
+        future = asyncio.run_coroutine_threadsafe(self._read(body, pieces, stats, closed), self._loop)
+        future.add_done_callback(lambda _f: closed.set())  # also when cancelled before it ran
+        finished = False
+        try:
+            while True:
+                try:
+                    item = pieces.get(timeout=HEARTBEAT_S)
+                except queue.Empty:
+                    yield ""
+                    continue
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+            finished = True
+        finally:
+            if not finished:
+                future.cancel()  # the request's task is cancelled on the loop: the socket closes
+            closed.wait(5)
+            with self._open_lock:
+                self.streams_open -= 1
+
+    async def _read(self, body: dict, pieces: queue.SimpleQueue, stats: StreamStats, closed: threading.Event) -> None:
+        started = time.perf_counter()
+        done = False
+        try:
+            if self._aclient is None:
+                self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
+            async with self._aclient.stream("POST", f"{self.base_url}/completions", json=body) as response:
+                if response.status_code != 200:
+                    await response.aread()
+                    raise self._stream_refused(response)
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue  # blank separators, ": ping" comments, event names
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        done = True
+                        break
+                    chunk = json.loads(data)
+                    if chunk.get("error"):
+                        error = chunk["error"]
+                        raise ServerError(f"the server stopped the answer: "
+                                          f"{error.get('message', error) if isinstance(error, dict) else error}")
+                    usage = chunk.get("usage")
+                    if usage:
+                        stats.prompt_tokens = usage.get("prompt_tokens", stats.prompt_tokens)
+                        stats.tokens = usage.get("completion_tokens", stats.tokens)
+                    for choice in chunk.get("choices") or []:
+                        text = choice.get("text") or ""
+                        if text:
+                            stats.tokens += 1  # one chunk a token on llama.cpp's servers
+                            if stats.first_token_s is None:
+                                stats.first_token_s = time.perf_counter() - started
+                            pieces.put(text)
+                        if choice.get("finish_reason"):
+                            stats.finish_reason = choice["finish_reason"]
+                            done = True  # some servers send no [DONE] after it
+            if not done:
+                raise ServerError(
+                    f"the server at {self.root} ended the answer halfway (after {stats.tokens} tokens, "
+                    "with no end marker); the partial answer is kept"
+                )
+        except asyncio.CancelledError:
+            pass  # closed by the reader: nobody waits for pieces any more
+        except ServerError as exc:
+            pieces.put(exc)
+        except httpx.TimeoutException as exc:
+            pieces.put(ServerError(self._timeout_message(exc)))
+        except httpx.TransportError as exc:
+            if stats.tokens:
+                message = (f"the connection to {self.root} broke halfway through the answer "
+                           f"({type(exc).__name__}); the partial answer is kept")
+            else:
+                message = self._unreachable(exc)
+            pieces.put(ServerError(message))
+        except Exception as exc:  # noqa: BLE001 - a malformed chunk: said, not a crash
+            pieces.put(ServerError(f"the server at {self.root} sent something thau cannot read: "
+                                   f"{type(exc).__name__}: {exc}"))
+        finally:
+            pieces.put(_END)
+            closed.set()
+
+    def _stream_refused(self, response: httpx.Response) -> ServerError:
+        if response.status_code in (401, 403):
+            return ServerError(self._refused_key(response))
+        said = _detail(response)
+        if re.search(r"context|too long|exceed", said, re.IGNORECASE):
+            return ServerError(
+                f"the conversation no longer fits the server's context ({said}); start a new chat (/new), "
+                "or lower model.n_ctx to the server's context size so thau trims old messages first"
+            )
+        if response.status_code == 404:
+            return ServerError(f"the server at {self.root} has no /v1/completions (404: {said}); thau needs "
+                               "an OpenAI-compatible server with the completions endpoint")
+        return ServerError(f"the server at {self.root} refused the request ({response.status_code}: {said})")
+
+    def close(self) -> None:
+        """Close the connections and stop the HTTP thread."""
+        self._client.close()
+        if self._aclient is not None:
+            asyncio.run_coroutine_threadsafe(self._aclient.aclose(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
+def describe_server(config) -> list[str]:
+    """What `thau doctor` says about the configured backend, never raising."""
+    model = config.model
+    if model.backend != "openai":
+        return ["backend llama_cpp (a local GGUF file)"]
+    base, root = api_root(model.base_url)
+    lines = [f"backend openai at {base}"]
+    try:
+        backend = OpenAiBackend(model.base_url, model.server_model, api_key_env=model.api_key_env,
+                                n_ctx=model.n_ctx, timeout=min(model.timeout, 10.0),
+                                connect_timeout=model.connect_timeout, chat_template=model.chat_template)
+    except ModelLoadError as exc:
+        reachable = not str(exc).startswith("no server")
+        lines.append(f"server: {'reachable, but ' if reachable else 'NOT REACHABLE: '}{exc}")
+        return lines
+    try:
+        lines.append(f"server: reachable; model {backend.name} found (of {', '.join(backend.models)})")
+        lines.append(f"server tokenizer: {backend.tokenize_endpoint or 'none (token counts estimated)'}; "
+                     f"chat template: {backend.template_source}")
+        lines.append(COMPLETIONS_PATH)
+    finally:
+        backend.close()
+    return lines
