@@ -24,6 +24,12 @@ def _config(args) -> ConfigResult:
     result = load_config(path)
     if getattr(args, "model", None):
         result.config.model.path = args.model
+    if getattr(args, "base_url", None):
+        result.config.model.backend = "openai"
+        result.config.model.base_url = args.base_url
+    if getattr(args, "server_model", None):
+        result.config.model.backend = "openai"
+        result.config.model.server_model = args.server_model
     return result
 
 
@@ -40,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", help="reopen the last chat")
     parser.add_argument("--config", help="config.yaml to use (default: ./config.yaml, else the user config dir)")
     parser.add_argument("--model", help="a GGUF file to run instead of the configured one")
+    parser.add_argument("--base-url", help="chat with an OpenAI-compatible server at this URL instead "
+                                           "(e.g. http://127.0.0.1:8080/v1); sets model.backend to openai")
+    parser.add_argument("--server-model", help="the model's name on that server (default: its first model)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = sub.add_parser("doctor", help="print what thau sees: python, llama.cpp build, torch device, models")
     doctor.set_defaults(func=run_doctor)
@@ -248,6 +257,12 @@ def run_doctor(args) -> int:
         lines.append(f"adapter {lora if lora else 'none'}")
     except Exception as exc:
         lines.append(f"model: {exc}")
+    try:
+        from .engine.openai_backend import describe_server
+
+        lines += describe_server(result.config)
+    except Exception as exc:  # httpx missing or a bug: doctor still prints the rest
+        lines.append(f"backend: unknown ({exc})")
     lines.append("models found: " + (", ".join(p.name for p in find_models()) or "none"))
     lines.append("adapters found: " + (", ".join(str(p) for p in find_adapters(Path(result.config.train.runs_dir))) or "none"))
     state = "ok" if result.ok else "INVALID: " + "; ".join(result.errors)

@@ -393,7 +393,7 @@ def describe_server(config) -> list[str]:
         lines.append(f"server: {'reachable, but ' if reachable else 'NOT REACHABLE: '}{exc}")
         return lines
     try:
-        lines.append(f"server: reachable; model {backend.name} found (of {', '.join(backend.models)})")
+        lines.append(f"server: reachable; model {backend.name} found ({len(backend.models)} on the server)")
         lines.append(f"server tokenizer: {backend.tokenize_endpoint or 'none (token counts estimated)'}; "
                      f"chat template: {backend.template_source}")
         lines.append(COMPLETIONS_PATH)
