@@ -99,7 +99,6 @@ class OpenAiBackend:
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._headers = headers
         self._client = httpx.Client(headers=headers, timeout=self._timeout)
-        self.n_ctx = n_ctx
         self._seeds = random.Random(seed)
         self._counts: dict[str, int] = {}
         self.streams_open = 0  # HTTP streams not yet closed
@@ -114,6 +113,10 @@ class OpenAiBackend:
         if not self.models:
             raise ModelLoadError(f"the server at {self.root} lists no models (GET /v1/models)")
         self.name = server_model or self.models[0]
+        self._props = self._get_props()
+        self.server_n_ctx = self._server_context()
+        # thau trims old messages to fit n_ctx: never more than the server holds
+        self.n_ctx = min(n_ctx, self.server_n_ctx) if self.server_n_ctx else n_ctx
         self.tokenize_endpoint = self._find_tokenizer()
         self.template = self._template(chat_template)
         self.load_seconds = time.perf_counter() - started
@@ -167,9 +170,27 @@ class OpenAiBackend:
             raise ServerError(f"the server at {self.root} answered {response.status_code} to GET /v1/models: "
                               f"{_detail(response)}")
         try:
-            return [str(m["id"]) for m in response.json().get("data", [])]
+            self._model_entries = {str(m["id"]): m for m in response.json().get("data", [])}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ServerError(f"{self.root} is not an OpenAI-compatible server (GET /v1/models: {exc})") from exc
+        return list(self._model_entries)
+
+    def _get_props(self) -> dict:
+        """llama-server's /props (its context size, chat template), or {} elsewhere."""
+        try:
+            response = self._client.get(f"{self.root}/props")
+            props = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return {}
+        return props if isinstance(props, dict) else {}
+
+    def _server_context(self) -> int | None:
+        """The server's context size when it says (llama-server's /props, vLLM's max_model_len)."""
+        settings = self._props.get("default_generation_settings")
+        found = settings.get("n_ctx") if isinstance(settings, dict) else None
+        entry = self._model_entries.get(self.name)
+        found = found or (entry.get("max_model_len") if isinstance(entry, dict) else None)
+        return found if isinstance(found, int) and found > 0 else None
 
     def _find_tokenizer(self) -> str | None:
         """The tokenize endpoint this server has, or None (token counts are then estimated)."""
@@ -196,14 +217,10 @@ class OpenAiBackend:
                                     eos_token=str(meta.get("eos_token", "")))
             except Exception:  # noqa: BLE001 - an unreadable file: fall through to the server's
                 pass
-        try:
-            response = self._client.get(f"{self.root}/props")
-            props = response.json() if response.status_code == 200 else {}
-            if isinstance(props, dict) and props.get("chat_template"):
-                return ChatTemplate(str(props["chat_template"]), bos_token=str(props.get("bos_token", "")),
-                                    eos_token=str(props.get("eos_token", "")))
-        except (httpx.HTTPError, ValueError):
-            pass
+        props = self._props
+        if props.get("chat_template"):
+            return ChatTemplate(str(props["chat_template"]), bos_token=str(props.get("bos_token") or ""),
+                                eos_token=str(props.get("eos_token") or ""))
         return ChatTemplate(CHATML)
 
     def _local_gguf(self) -> Path | None:
@@ -330,6 +347,13 @@ class OpenAiBackend:
                         if choice.get("finish_reason"):
                             stats.finish_reason = choice["finish_reason"]
                             done = True  # some servers send no [DONE] after it
+            if not done and not stats.tokens:
+                # llama-cpp-python's server says nothing more when the prompt overflows its context
+                raise ServerError(
+                    f"the server at {self.root} closed the stream before the first token, giving no reason "
+                    f"(its log has it). A prompt of {stats.prompt_tokens} tokens may exceed its context: "
+                    "set model.n_ctx to the server's context size so thau trims old messages, or /new"
+                )
             if not done:
                 raise ServerError(
                     f"the server at {self.root} ended the answer halfway (after {stats.tokens} tokens, "
