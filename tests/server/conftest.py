@@ -4,23 +4,16 @@ run on 127.0.0.1 with an API key, and a few tiny misbehaving servers started by 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import pytest
+from server_fakes import FakeServer, free_port
 
 API_KEY = "secret-for-tests"
 KEY_ENV = "THAU_TEST_SERVER_KEY"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class RunningServer:
@@ -81,53 +74,6 @@ def server_backend(llama_server, server_key):
     backend = OpenAiBackend(llama_server.url, api_key_env=server_key, n_ctx=2048, timeout=60)
     yield backend
     backend.close()
-
-
-class FakeServer:
-    """A bare socket server on 127.0.0.1 that answers each request with `respond(path, sock)`."""
-
-    def __init__(self, respond) -> None:
-        self.respond = respond
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.held.append(conn)
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            data += chunk
-        head, _, rest = data.partition(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        while len(rest) < length:
-            rest += conn.recv(65536)
-        path = head.split(b" ")[1].decode()
-        self.respond(path, conn)
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
-
-
-def send_json(conn: socket.socket, body: bytes) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                 + str(len(body)).encode() + b"\r\n\r\n" + body)
 
 
 @pytest.fixture

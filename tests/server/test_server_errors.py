@@ -1,0 +1,203 @@
+"""What a user meets when the server is not what thau expects: each a clear message
+that says what to do, at load (ModelLoadError) or as an Error in the turn, and the
+chat goes on. Against the real llama-cpp-python server where it can show the case,
+else against a bare socket server on 127.0.0.1 that misbehaves on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.backend import ModelLoadError, SamplingSettings, StreamStats
+from thau_tui.engine.events import Error, TextDelta, TurnDone
+from thau_tui.engine.openai_backend import OpenAiBackend
+from thau_tui.engine.store import Store
+from thau_tui.tools import ToolRegistry
+
+from server_fakes import free_port, send_json
+
+MODELS = json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
+
+
+def _agent(backend, tmp_path) -> Agent:
+    config = Config()
+    config.generation.temperature = 0.0
+    config.generation.max_tokens = 40
+    return Agent(config, ToolRegistry([]), store=Store(tmp_path / "db"), backend=backend, workspace=tmp_path)
+
+
+async def _turn(agent, text="Hello?", cancel_after: float | None = None):
+    session = agent.new_session()
+    if cancel_after is not None:
+        asyncio.get_running_loop().call_later(cancel_after, agent.cancel)
+    return session, [e async for e in agent.run_turn(session, text)]
+
+
+def _serving(completions):
+    """A fake server's answers: /v1/models lists one model, /v1/completions is `completions`,
+    anything else (tokenize, props) is a 404."""
+    def respond(path, conn):
+        if path == "/v1/models":
+            send_json(conn, MODELS)
+        elif path == "/v1/completions":
+            completions(conn)
+        else:
+            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
+    return respond
+
+
+def _chunk(text: str) -> bytes:
+    return b"data: " + json.dumps({"choices": [{"text": text, "index": 0, "finish_reason": None}]}).encode() + b"\n\n"
+
+
+# --- at load ----------------------------------------------------------------------------
+def test_no_server_running():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(ModelLoadError) as raised:
+        OpenAiBackend(url)
+    message = str(raised.value)
+    assert message.startswith("no server at http://127.0.0.1:")
+    assert "python -m llama_cpp.server" in message and "model.base_url" in message
+
+
+def test_wrong_model_name_lists_what_the_server_has(llama_server, server_key):
+    with pytest.raises(ModelLoadError) as raised:
+        OpenAiBackend(llama_server.url, "gpt-9", api_key_env=server_key)
+    message = str(raised.value)
+    assert "no model named 'gpt-9'" in message
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf" in message and "model.server_model" in message
+
+
+def test_wrong_api_key_names_the_variable(llama_server, monkeypatch):
+    monkeypatch.setenv("THAU_WRONG_KEY", "not-the-key")
+    with pytest.raises(ModelLoadError) as raised:
+        OpenAiBackend(llama_server.url, api_key_env="THAU_WRONG_KEY")
+    message = str(raised.value)
+    assert "refused the API key in $THAU_WRONG_KEY" in message and "401" in message
+    assert "not-the-key" not in message
+
+
+def test_no_api_key_points_at_api_key_env(llama_server):
+    with pytest.raises(ModelLoadError) as raised:
+        OpenAiBackend(llama_server.url)
+    assert "wants an API key" in str(raised.value) and "model.api_key_env" in str(raised.value)
+
+
+def test_api_key_env_not_set(monkeypatch):
+    monkeypatch.delenv("THAU_UNSET_KEY", raising=False)
+    with pytest.raises(ModelLoadError, match=r"THAU_UNSET_KEY, but it is not set: export THAU_UNSET_KEY="):
+        OpenAiBackend("http://127.0.0.1:9/v1", api_key_env="THAU_UNSET_KEY")
+
+
+def test_server_that_never_answers_at_load(fake_server):
+    silent = fake_server(lambda path, conn: None)  # accepts, reads the request, says nothing
+    started = time.monotonic()
+    with pytest.raises(ModelLoadError, match=r"did not answer for 1 s \(model.timeout\)"):
+        OpenAiBackend(silent.url, timeout=1)
+    assert time.monotonic() - started < 5
+
+
+def test_a_server_without_tokenizer_gets_estimates_and_chatml(fake_server):
+    server = fake_server(_serving(lambda conn: None))
+    backend = OpenAiBackend(server.url)
+    try:
+        assert backend.name == "fake-model" and backend.tokenize_endpoint is None
+        assert backend.template_source == "ChatML"
+        assert backend.count_tokens("x" * 400) == 101
+    finally:
+        backend.close()
+
+
+# --- during a turn ----------------------------------------------------------------------
+async def test_server_goes_silent_mid_turn(fake_server, tmp_path):
+    server = fake_server(_serving(lambda conn: None))
+    backend = OpenAiBackend(server.url, timeout=1)
+    try:
+        _, events = await _turn(_agent(backend, tmp_path))
+    finally:
+        backend.close()
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and "did not answer for 1 s (model.timeout)" in errors[0]
+    assert isinstance(events[-1], TurnDone)
+
+
+async def test_esc_while_the_server_is_silent_ends_the_turn_at_once(fake_server, tmp_path):
+    server = fake_server(_serving(lambda conn: None))
+    backend = OpenAiBackend(server.url, timeout=60)
+    try:
+        started = time.monotonic()
+        _, events = await _turn(_agent(backend, tmp_path), cancel_after=0.3)
+        took = time.monotonic() - started
+        assert backend.streams_open == 0
+    finally:
+        backend.close()
+    assert isinstance(events[-1], TurnDone) and events[-1].stats.cancelled
+    assert took < 2  # not the 60 s read timeout
+    assert not [e for e in events if isinstance(e, Error)]
+
+
+@pytest.mark.parametrize("how", ["connection reset", "closed without an end marker"])
+async def test_stream_cut_halfway_keeps_the_partial_answer(fake_server, tmp_path, how):
+    def completions(conn):
+        if how == "connection reset":  # chunked, and the connection drops mid-body
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n")
+            for word in ("The ", "lighthouse ", "keeper "):
+                data = _chunk(word)
+                conn.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                time.sleep(0.05)
+        else:  # a body that simply ends (connection: close) before [DONE]
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+            for word in ("The ", "lighthouse ", "keeper "):
+                conn.sendall(_chunk(word))
+                time.sleep(0.05)
+        conn.close()
+
+    server = fake_server(_serving(completions))
+    backend = OpenAiBackend(server.url, timeout=10)
+    agent = _agent(backend, tmp_path)
+    try:
+        session, events = await _turn(agent)
+    finally:
+        backend.close()
+    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert shown.startswith("The lighthouse")
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and "halfway" in errors[0] and "partial answer is kept" in errors[0]
+    assert isinstance(events[-1], TurnDone)
+    # the draft saved while it streamed stays, marked interrupted (agent.py saves it at most
+    # every SAVE_EVERY_S, so it may hold less than the screen showed)
+    stored = agent.store.messages(session.id)[-1]
+    assert stored["role"] == "assistant" and stored["meta"].get("interrupted")
+    assert stored["content"].strip() and shown.startswith(stored["content"])
+
+
+def test_context_exceeded_on_the_real_server(llama_server, server_key):
+    """thau believes the context is 4096 (model.n_ctx); the server holds 2048 and says no
+    more than closing the stream: the message names the likely cause and the fix."""
+    backend = OpenAiBackend(llama_server.url, api_key_env=server_key, n_ctx=4096, timeout=60)
+    try:
+        prompt = backend.template.render([{"role": "user", "content": "word " * 2500}])
+        with pytest.raises(ModelLoadError) as raised:
+            list(backend.stream(prompt, SamplingSettings(max_tokens=20), StreamStats()))
+    finally:
+        backend.close()
+    message = str(raised.value)
+    assert "may exceed its context" in message and "model.n_ctx" in message
+
+
+async def test_context_checked_by_thau_when_n_ctx_matches(server_backend, tmp_path):
+    """With model.n_ctx at the server's size, thau sees the overflow itself, says so, and
+    the next turn works."""
+    agent = _agent(server_backend, tmp_path)
+    _, events = await _turn(agent, "word " * 2500)
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and "no longer fits the context (2048)" in errors[0]
+    assert isinstance(events[-1], TurnDone)
+    _, events = await _turn(agent, "Say hi.")
+    assert [e for e in events if isinstance(e, TextDelta)] and not [e for e in events if isinstance(e, Error)]
