@@ -1,0 +1,54 @@
+"""`thau --base-url URL [--server-model NAME]` against the real server: a one-shot answer,
+`thau doctor`'s backend lines, and the message when nothing listens there."""
+
+from __future__ import annotations
+
+from server_fakes import free_port
+
+from thau_tui.cli import _config, build_parser, main
+
+
+def _config_file(tmp_path, key_env: str) -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"model:\n  api_key_env: {key_env}\n  n_ctx: 2048\ngeneration:\n  max_tokens: 24\n"
+                    "  temperature: 0.0\n", encoding="utf-8")
+    return str(path)
+
+
+def test_flags_choose_the_server_backend_and_leave_model_alone(tmp_path):
+    args = build_parser().parse_args(["--config", str(tmp_path / "none.yaml"), "--base-url", "http://h:1/v1",
+                                      "--server-model", "qwen"])
+    model = _config(args).config.model
+    assert (model.backend, model.base_url, model.server_model, model.path) == ("openai", "http://h:1/v1", "qwen", None)
+    plain = _config(build_parser().parse_args(["--config", str(tmp_path / "none.yaml")])).config.model
+    assert plain.backend == "llama_cpp"
+
+
+def test_one_shot_message_through_the_server(llama_server, server_key, tmp_path, capsys):
+    config = _config_file(tmp_path, server_key)
+    code = main(["--config", config, "--base-url", llama_server.url, "-m", "Say hello."])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert out.out.strip()
+
+
+def test_doctor_reports_the_server(llama_server, server_key, tmp_path, capsys):
+    config = _config_file(tmp_path, server_key)
+    assert main(["--config", config, "--base-url", llama_server.url, "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"backend openai at {llama_server.url}" in out
+    assert "server: reachable; model " in out and "SmolLM2-135M-Instruct.Q4_1.gguf found" in out
+    assert "completions path" in out
+    assert main(["--config", config, "--base-url", llama_server.url, "--server-model", "nope", "doctor"]) == 0
+    assert "reachable, but the server at" in capsys.readouterr().out
+
+
+def test_doctor_and_one_shot_without_a_server(tmp_path, capsys):
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    config = str(tmp_path / "none.yaml")
+    assert main(["--config", config, "--base-url", url, "doctor"]) == 0
+    assert "server: NOT REACHABLE: no server at" in capsys.readouterr().out
+    assert main(["--config", config, "--base-url", url, "-m", "hi"]) == 2
+    assert "no server at" in capsys.readouterr().err
+    assert main(["--config", config, "doctor"]) == 0
+    assert "backend llama_cpp" in capsys.readouterr().out
