@@ -201,3 +201,38 @@ async def test_context_checked_by_thau_when_n_ctx_matches(server_backend, tmp_pa
     assert isinstance(events[-1], TurnDone)
     _, events = await _turn(agent, "Say hi.")
     assert [e for e in events if isinstance(e, TextDelta)] and not [e for e in events if isinstance(e, Error)]
+
+
+def test_a_llama_server_like_server(fake_server):
+    """llama-server's own endpoints: /props (its context size and chat template), /tokenize
+    ({"content": ...}), and timings that say how much of the prompt it had to read."""
+    template = "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}[assistant] "
+    props = {"chat_template": template, "default_generation_settings": {"n_ctx": 1024}}
+
+    def respond(path, conn):
+        if path == "/v1/models":
+            send_json(conn, MODELS)
+        elif path == "/props":
+            send_json(conn, json.dumps(props).encode())
+        elif path == "/tokenize":
+            send_json(conn, b'{"tokens": [1, 2, 3]}')
+        elif path == "/v1/completions":
+            last = {"choices": [{"text": "!", "index": 0, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 40, "completion_tokens": 2}, "timings": {"prompt_n": 5}}
+            body = _chunk("Hi") + b"data: " + json.dumps(last).encode() + b"\n\n"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + body)
+            conn.close()
+        else:
+            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
+
+    server = fake_server(respond)
+    backend = OpenAiBackend(server.url, n_ctx=4096)
+    try:
+        assert backend.n_ctx == 1024  # the server's context, not the larger config value
+        assert backend.tokenize_endpoint == "/tokenize" and backend.count_tokens("anything") == 3
+        assert backend.template.render([{"role": "user", "content": "hi"}]) == "[user] hi\n[assistant] "
+        stats = StreamStats()
+        assert "".join(backend.stream("[user] hi\n", SamplingSettings(), stats)) == "Hi!"
+    finally:
+        backend.close()
+    assert (stats.prompt_tokens, stats.evaluated, stats.tokens, stats.finish_reason) == (40, 5, 2, "stop")

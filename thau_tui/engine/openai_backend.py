@@ -333,10 +333,9 @@ class OpenAiBackend:
                         error = chunk["error"]
                         raise ServerError(f"the server stopped the answer: "
                                           f"{error.get('message', error) if isinstance(error, dict) else error}")
-                    usage = chunk.get("usage")
-                    if usage:
-                        stats.prompt_tokens = usage.get("prompt_tokens", stats.prompt_tokens)
-                        stats.tokens = usage.get("completion_tokens", stats.tokens)
+                    usage, timings = chunk.get("usage"), chunk.get("timings")
+                    if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
+                        stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
                     for choice in chunk.get("choices") or []:
                         text = choice.get("text") or ""
                         if text:
@@ -347,6 +346,9 @@ class OpenAiBackend:
                         if choice.get("finish_reason"):
                             stats.finish_reason = choice["finish_reason"]
                             done = True  # some servers send no [DONE] after it
+                    if isinstance(usage, dict):  # after the chunk's text: the server's count wins
+                        stats.prompt_tokens = usage.get("prompt_tokens", stats.prompt_tokens)
+                        stats.tokens = usage.get("completion_tokens", stats.tokens)
             if not done and not stats.tokens:
                 # llama-cpp-python's server says nothing more when the prompt overflows its context
                 raise ServerError(
