@@ -36,6 +36,19 @@ HEARTBEAT_S = 0.1
 TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
 COMPLETIONS_PATH = "completions path: thau's own dialect over /v1/completions (native tool calls not used)"
 _END = object()
+_HTTP_LOOP: asyncio.AbstractEventLoop | None = None
+_HTTP_LOOP_LOCK = threading.Lock()
+
+
+def http_loop() -> asyncio.AbstractEventLoop:
+    """The one asyncio loop (in a daemon thread, started on first use) where every server
+    backend's streams run: reloading a backend never adds a thread."""
+    global _HTTP_LOOP
+    with _HTTP_LOOP_LOCK:
+        if _HTTP_LOOP is None:
+            _HTTP_LOOP = asyncio.new_event_loop()
+            threading.Thread(target=_HTTP_LOOP.run_forever, name="thau-http", daemon=True).start()
+        return _HTTP_LOOP
 
 
 class ServerError(ModelLoadError):
@@ -99,10 +112,20 @@ class OpenAiBackend:
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
         self._headers = headers
         self._client = httpx.Client(headers=headers, timeout=self._timeout)
+        self.n_ctx = n_ctx
+        self._aclient: httpx.AsyncClient | None = None
         self._seeds = random.Random(seed)
         self._counts: dict[str, int] = {}
         self.streams_open = 0  # HTTP streams not yet closed
         self._open_lock = threading.Lock()
+        try:
+            self._connect(server_model, chat_template)
+        except BaseException:
+            self._client.close()
+            raise
+
+    def _connect(self, server_model: str | None, chat_template: str | None) -> None:
+        """Check the server and the model; learn the tokenizer, context and template."""
         started = time.perf_counter()
         self.models = self.list_models()
         if server_model and server_model not in self.models:
@@ -116,13 +139,10 @@ class OpenAiBackend:
         self._props = self._get_props()
         self.server_n_ctx = self._server_context()
         # thau trims old messages to fit n_ctx: never more than the server holds
-        self.n_ctx = min(n_ctx, self.server_n_ctx) if self.server_n_ctx else n_ctx
+        self.n_ctx = min(self.n_ctx, self.server_n_ctx) if self.server_n_ctx else self.n_ctx
         self.tokenize_endpoint = self._find_tokenizer()
         self.template = self._template(chat_template)
         self.load_seconds = time.perf_counter() - started
-        self._loop = asyncio.new_event_loop()
-        self._aclient: httpx.AsyncClient | None = None
-        threading.Thread(target=self._loop.run_forever, name="thau-http", daemon=True).start()
 
     # --- requests outside the stream ---------------------------------------------------
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -288,7 +308,7 @@ class OpenAiBackend:
         closed = threading.Event()
         with self._open_lock:
             self.streams_open += 1
-        future = asyncio.run_coroutine_threadsafe(self._read(body, pieces, stats, closed), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._read(body, pieces, stats, closed), http_loop())
         future.add_done_callback(lambda _f: closed.set())  # also when cancelled before it ran
         finished = False
         try:
@@ -396,11 +416,11 @@ class OpenAiBackend:
         return ServerError(f"the server at {self.root} refused the request ({response.status_code}: {said})")
 
     def close(self) -> None:
-        """Close the connections and stop the HTTP thread."""
+        """Close the connections."""
         self._client.close()
         if self._aclient is not None:
-            asyncio.run_coroutine_threadsafe(self._aclient.aclose(), self._loop).result(5)
-        self._loop.call_soon_threadsafe(self._loop.stop)
+            asyncio.run_coroutine_threadsafe(self._aclient.aclose(), http_loop()).result(5)
+            self._aclient = None
 
 
 def describe_server(config) -> list[str]:
