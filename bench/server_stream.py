@@ -100,13 +100,13 @@ def main() -> None:
         session = agent.new_session()
         session.messages.append({"role": "user", "content": QUESTION})
         prompt = agent.render_prompt(session)
-        raw_rate(url, backend.name, prompt, 8)  # warm: the prompt is in the server's cache
+        raw_rate(url, backend.model_id, prompt, 8)  # warm: the prompt is in the server's cache
         raws, thaus, ratios = [], [], []
         for round_ in range(args.rounds):
             sides = ["raw", "thau"] if round_ % 2 == 0 else ["thau", "raw"]
             got = {}
             for side in sides:
-                got[side] = (raw_rate(url, backend.name, prompt, args.max_tokens) if side == "raw"
+                got[side] = (raw_rate(url, backend.model_id, prompt, args.max_tokens) if side == "raw"
                              else asyncio.run(thau_rate(agent)))
             raws.append(got["raw"])
             thaus.append(got["thau"])

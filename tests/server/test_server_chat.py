@@ -48,7 +48,8 @@ def test_load_backend_chooses_the_server_from_config(llama_server, server_key):
     backend = load_backend(config)
     try:
         assert type(backend).__name__ == "OpenAiBackend"
-        assert backend.name.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")  # the server's only model
+        assert backend.model_id.endswith("SmolLM2-135M-Instruct.Q4_1.gguf")  # the server's only model
+        assert backend.name == "SmolLM2-135M-Instruct.Q4_1"  # shown without the server's path
         assert backend.tokenize_endpoint == "/extras/tokenize"
         # the server's model is the bundled GGUF: its own chat template, not the ChatML fallback
         assert backend.template_source == "the model's own"

@@ -135,7 +135,9 @@ class OpenAiBackend:
             )
         if not self.models:
             raise ModelLoadError(f"the server at {self.root} lists no models (GET /v1/models)")
-        self.name = server_model or self.models[0]
+        self.model_id = server_model or self.models[0]  # what requests name
+        # what the status bar and the chat list show: llama-cpp-python names a model by its path
+        self.name = Path(self.model_id).stem if self.model_id.endswith(".gguf") else self.model_id
         self._props = self._get_props()
         self.server_n_ctx = self._server_context()
         # thau trims old messages to fit n_ctx: never more than the server holds
@@ -208,7 +210,7 @@ class OpenAiBackend:
         """The server's context size when it says (llama-server's /props, vLLM's max_model_len)."""
         settings = self._props.get("default_generation_settings")
         found = settings.get("n_ctx") if isinstance(settings, dict) else None
-        entry = self._model_entries.get(self.name)
+        entry = self._model_entries.get(self.model_id)
         found = found or (entry.get("max_model_len") if isinstance(entry, dict) else None)
         return found if isinstance(found, int) and found > 0 else None
 
@@ -216,7 +218,7 @@ class OpenAiBackend:
         """The tokenize endpoint this server has, or None (token counts are then estimated)."""
         for path, field in TOKENIZE_ENDPOINTS:
             try:
-                response = self._request("POST", self.root + path, json={field: "Hi", "model": self.name})
+                response = self._request("POST", self.root + path, json={field: "Hi", "model": self.model_id})
                 if response.status_code == 200 and isinstance(response.json().get("tokens"), list):
                     return path
             except (ServerError, ValueError, AttributeError):
@@ -246,11 +248,11 @@ class OpenAiBackend:
     def _local_gguf(self) -> Path | None:
         from ..paths import bundled_model
 
-        candidate = Path(self.name).expanduser()
+        candidate = Path(self.model_id).expanduser()
         if candidate.suffix == ".gguf" and candidate.is_file():
             return candidate
         bundled = bundled_model()
-        if bundled is not None and self.name in (bundled.name, bundled.stem):
+        if bundled is not None and self.model_id in (bundled.name, bundled.stem):
             return bundled
         return None
 
@@ -265,7 +267,7 @@ class OpenAiBackend:
         count = self._counts.get(text)
         if count is None:
             field = dict(TOKENIZE_ENDPOINTS)[self.tokenize_endpoint]
-            response = self._request("POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.name})
+            response = self._request("POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.model_id})
             if response.status_code != 200:
                 raise ServerError(f"the server at {self.root} could not count tokens ({response.status_code}: "
                                   f"{_detail(response)})")
@@ -290,7 +292,7 @@ class OpenAiBackend:
             )
         stats.prompt_tokens = stats.evaluated = prompt_tokens  # the server may say better (usage)
         body: dict[str, Any] = {
-            "model": self.name,
+            "model": self.model_id,
             "prompt": prompt,
             "stream": True,
             "max_tokens": min(settings.max_tokens, budget),
@@ -439,7 +441,7 @@ def describe_server(config) -> list[str]:
         lines.append(f"server: {'reachable, but ' if reachable else 'NOT REACHABLE: '}{exc}")
         return lines
     try:
-        lines.append(f"server: reachable; model {backend.name} found ({len(backend.models)} on the server)")
+        lines.append(f"server: reachable; model {backend.model_id} found ({len(backend.models)} on the server)")
         lines.append(f"server tokenizer: {backend.tokenize_endpoint or 'none (token counts estimated)'}; "
                      f"chat template: {backend.template_source}")
         lines.append(COMPLETIONS_PATH)
