@@ -383,8 +383,6 @@ class OpenAiBackend:
                     f"the server at {self.root} ended the answer halfway (after {stats.tokens} tokens, "
                     "with no end marker); the partial answer is kept"
                 )
-        except asyncio.CancelledError:
-            pass  # closed by the reader: nobody waits for pieces any more
         except ServerError as exc:
             pieces.put(exc)
         except httpx.TimeoutException as exc:
@@ -399,7 +397,7 @@ class OpenAiBackend:
         except Exception as exc:  # noqa: BLE001 - a malformed chunk: said, not a crash
             pieces.put(ServerError(f"the server at {self.root} sent something thau cannot read: "
                                    f"{type(exc).__name__}: {exc}"))
-        finally:
+        finally:  # also when cancelled (the reader closed the stream): the socket is closed by now
             pieces.put(_END)
             closed.set()
 
