@@ -2,8 +2,8 @@
 
 thau renders the prompt itself and streams raw completions, so a backend only
 has to tokenize, stream text for a prompt (optionally under a GBNF grammar),
-and say how much of the prompt it had to read. An OpenAI-compatible server
-backend can implement the same protocol later.
+and say how much of the prompt it had to read. engine/openai_backend.py
+implements the same protocol over an OpenAI-compatible server.
 """
 
 from __future__ import annotations
