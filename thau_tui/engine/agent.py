@@ -272,7 +272,10 @@ class Agent:
                     draft.grow(event.text)
                 for error in self._store_errors():
                     yield error
-            if generation is None:  # the backend failed (an Error was yielded); a saved draft stays interrupted
+            if generation is None:  # the backend failed (an Error was yielded): keep what streamed, interrupted
+                draft.cut()
+                for error in self._store_errors():
+                    yield error
                 break
             final_text = generation.visible
             if generation.text or not generation.cancelled:
@@ -388,8 +391,10 @@ class Agent:
                 loop.call_soon_threadsafe(drain)
                 loop.call_soon_threadsafe(queue.put_nowait, gen)
             except ModelLoadError as exc:
+                loop.call_soon_threadsafe(drain)  # the text that did arrive reaches the screen and the draft
                 loop.call_soon_threadsafe(queue.put_nowait, Error(str(exc)))
             except Exception as exc:
+                loop.call_soon_threadsafe(drain)
                 loop.call_soon_threadsafe(queue.put_nowait, Error(f"generation failed: {type(exc).__name__}: {exc}"))
             finally:
                 loop.call_soon_threadsafe(queue.put_nowait, _DONE)
@@ -630,6 +635,21 @@ class _Draft:
                                                {"interrupted": True})
         else:
             self.agent._save("the answer", store.update_message, self.message_id, self.text, {"interrupted": True})
+
+    def cut(self) -> None:
+        """The backend failed mid-answer: keep all that arrived, marked interrupted, in the
+        store and in the chat's history (the next prompt then shows what the user saw)."""
+        if not self.text:
+            return
+        meta = {"interrupted": True}
+        self.session.messages.append({"role": "assistant", "content": self.text, "meta": meta})
+        store, sid = self.agent.store, self.session.id
+        if store is None:
+            return
+        if self.message_id is None:
+            self.message_id = self.agent._save("the answer", store.add_message, sid, "assistant", self.text, meta)
+        else:
+            self.agent._save("the answer", store.update_message, self.message_id, self.text, meta)
 
     def finish(self, text: str) -> int | None:
         """The answer is complete: save all of it (call text included) in the same row."""
