@@ -529,8 +529,8 @@ class _FGRules:
         self.lines = [
             f"str ::= {esc} str-0",
             *_gbnf_without("str", _ESC),
-            'int ::= "-"? [0-9]{1,16}',
-            'num ::= "-"? [0-9]{1,16} ("." [0-9]{1,16})?',
+            'int ::= "-"? [0-9]{1,12}',
+            'num ::= "-"? [0-9]{1,12} ("." [0-9]{1,12})?',
             'bool ::= "true" | "false"',
             'null ::= "null"',
             "val ::= str | num | bool | null | arr | obj",
