@@ -45,3 +45,22 @@ class ScriptedBackend:
                 if 0 <= at < sent:
                     self._pending = text[at + len(tag):]
                     break
+
+
+class Prefill:
+    """Wraps a backend so its free-text phase begins with `prefix` (the grammar phase is real)."""
+
+    def __init__(self, backend, prefix: str) -> None:
+        self.backend, self.prefix = backend, prefix
+        self.name, self.n_ctx, self.template = backend.name, backend.n_ctx, backend.template
+        self.lora_path = None
+
+    def count_tokens(self, text):
+        return self.backend.count_tokens(text)
+
+    def stream(self, prompt, settings, stats, grammar=None):
+        if grammar is None:
+            def once():
+                yield self.prefix
+            return once()
+        return self.backend.stream(prompt, settings, stats, grammar)

@@ -3,6 +3,7 @@ KV-cache reuse, and a grammar-constrained call -> approve -> result -> answer ro
 
 from __future__ import annotations
 
+from scripted import Prefill as _Prefill
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
 from thau_tui.engine.events import ApprovalRequested, Decision, TextDelta, ToolFinished, ToolStarted, TurnDone
@@ -95,25 +96,6 @@ def test_grammar_forces_a_valid_call(real_backend):
     assert forced.calls[0].call.name == "get_weather"
     assert registry.validate(forced.calls[0].call) == []
     assert forced.text.startswith("<tool_call>{") and forced.text.endswith("</tool_call>")
-
-
-class _Prefill:
-    """Wraps a backend so its free-text phase begins with `prefix` (the grammar phase is real)."""
-
-    def __init__(self, backend, prefix: str) -> None:
-        self.backend, self.prefix = backend, prefix
-        self.name, self.n_ctx, self.template = backend.name, backend.n_ctx, backend.template
-        self.lora_path = None
-
-    def count_tokens(self, text):
-        return self.backend.count_tokens(text)
-
-    def stream(self, prompt, settings, stats, grammar=None):
-        if grammar is None:
-            def once():
-                yield self.prefix
-            return once()
-        return self.backend.stream(prompt, settings, stats, grammar)
 
 
 async def test_round_trip_call_approve_result_answer(real_backend, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from scripted import Prefill as _Prefill
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
 from thau_tui.engine.backend import SamplingSettings, StreamStats
@@ -135,25 +136,6 @@ def test_without_the_grammar_the_body_is_free(server_backend):
     stats = StreamStats()
     text = "".join(server_backend.stream(prompt, SamplingSettings(max_tokens=20), stats, grammar='root ::= "yes"'))
     assert text == "yes"
-
-
-class _Prefill:
-    """Wraps a backend so its free-text phase begins with `prefix` (the grammar phase is real)."""
-
-    def __init__(self, backend, prefix: str) -> None:
-        self.backend, self.prefix = backend, prefix
-        self.name, self.n_ctx, self.template = backend.name, backend.n_ctx, backend.template
-        self.lora_path = None
-
-    def count_tokens(self, text):
-        return self.backend.count_tokens(text)
-
-    def stream(self, prompt, settings, stats, grammar=None):
-        if grammar is None:
-            def once():
-                yield self.prefix
-            return once()
-        return self.backend.stream(prompt, settings, stats, grammar)
 
 
 async def test_tool_round_trip_through_the_server(server_backend, tmp_path):
