@@ -11,6 +11,7 @@ from textual.app import App
 from rich.markdown import Markdown as RichMarkdown
 from textual.visual import Visual, visualize
 
+from pilot_helpers import wait_until
 from thau_tui.ui.widgets.chat import AssistantMessage
 from thau_tui.ui.widgets import markdown_stream
 from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, list_items, top_level_blocks
@@ -326,7 +327,11 @@ async def test_an_answer_grows_in_place_below_its_question(layouts):
         question = await chat.add(UserMessage("the last question"))
         message = await chat.add(AssistantMessage("", render_hz=30))
         message.append_text("First line of the answer.")
-        await pilot.pause(0.2)
+        # the scroll that lifts the question lands after a refresh or two: slower on a loaded machine
+        await wait_until(pilot, lambda: question.region.y == chat.scrollable_content_region.y
+                         and message.region.bottom == chat.scrollable_content_region.bottom, 5,
+                         "the question to reach the top and the answer to take the rest")
+        await pilot.pause(0.2)  # and let the layouts that got it there finish
         view = chat.scrollable_content_region
         assert question.region.y == view.y  # the question went to the top...
         assert message.region.bottom == view.bottom  # ...and the answer has the rest
@@ -336,7 +341,8 @@ async def test_an_answer_grows_in_place_below_its_question(layouts):
         assert len(message._lines) == 8 and layouts == []
         assert question.region.y == view.y and "And more." in plain(message._lines)[-1]
         await pilot.resize_terminal(60, 24)  # taller: the room follows
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: message.region.bottom == chat.scrollable_content_region.bottom, 5,
+                         "the answer to fill the taller view")
         view = chat.scrollable_content_region
         assert question.region.y == view.y and message.region.bottom == view.bottom
         message.append_text("\n\nLine.\n\nLine." * 8)  # past the room: it grows by a step, anchored
