@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult
-from .shell import OutputCap
+from .terminal_text import OutputCap
 from .workspace import sandbox_prefix, scrubbed_environment, shell_settings
 
 
