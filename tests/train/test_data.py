@@ -109,8 +109,17 @@ def test_eval_lines_stop_before_the_turn_to_predict(built):
 
 def test_spanish_image_request_keeps_the_users_words(built):
     _out, _stats, train, _eval = built
-    pairs = [([m["content"] for m in r["messages"] if m["role"] == "user"][-1], c["arguments"]["prompt"])
-             for r in train if r["lang"] == "es" for c in r["expected_calls"] if c["name"] == "generate_image"]
+    def request_before(messages, call):
+        # The user message the call answers (a conversation holds several requests).
+        at = next(i for i, m in enumerate(messages) if m["role"] == "assistant" and call["arguments"]["prompt"]
+                  in m["content"] and "generate_image" in m["content"])
+        return [m["content"] for m in messages[:at] if m["role"] == "user"][-1]
+
+    pairs = [(request_before(r["messages"], c), c["arguments"]["prompt"])
+             for r in train if r["lang"] == "es" and r["kind"] != "conversation"
+             for c in r["expected_calls"] if c["name"] == "generate_image"]
+    pairs += [(request_before(r["messages"], c), c["arguments"]["prompt"])
+              for r in train if r["kind"] == "conversation" for c in r["expected_calls"] if c["name"] == "generate_image"]
     assert pairs
     for request, prompt in pairs:
         assert prompt in request  # the prompt is the user's own Spanish words

@@ -65,6 +65,16 @@ def _say(en: str, es: str) -> Callable[[tuple, str], str]:
                                                              size=f[3], todo=f[4])
 
 
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+def _listing(f: tuple) -> str:
+    name = f[0].rsplit("/", 1)[-1]
+    others = ["notes_old.txt  (1.2 KB)", "index.md  (640 B)"]
+    return "\n".join([f"{_folder(f[0])}: 3 entries", f"{name}  ({f[3]})", *others])
+
+
 def _missing_shell(tool: str) -> Callable[[tuple], str]:
     return lambda f: f"{tool}: {f[0]}: No such file or directory\n[exit status 1]"
 
@@ -112,7 +122,26 @@ ACTIONS = [
            {"en": ["Now run it.", "Run it with python3."], "es": ["Ahora ejecútalo.", "Ejecútalo con python3."]},
            lambda p: _shell(f"python3 {p}"), lambda f: f"hello\n{EXIT0}",
            _say("It ran and printed \"hello\".", "Se ejecutó e imprimió \"hello\"."), deniable=True, python_only=True),
+    # Not every file request is a shell command: the folder around it, and a line added to it.
+    Action("folder", {"en": "list the folder that holds {path}", "es": "listar la carpeta donde está {path}"},
+           {"en": ["What else is in that folder?", "List the files next to it."],
+            "es": ["¿Qué más hay en esa carpeta?", "Lista los archivos que tiene al lado."]},
+           lambda p: ToolCall("list_directory", {"path": _folder(p)}), _listing,
+           _say("The folder holds {path} and 2 other files.", "La carpeta tiene {path} y otros 2 archivos.")),
+    Action("append", {"en": "add the line 'reviewed' at the end of {path}",
+                      "es": "añadir la línea 'reviewed' al final de {path}"},
+           {"en": ["Add a line saying 'reviewed' at the end of it.", "Append 'reviewed' to it."],
+            "es": ["Añádele al final una línea que diga 'reviewed'.", "Agrégale 'reviewed' al final."]},
+           lambda p: ToolCall("write_file", {"path": p, "content": "reviewed\n", "mode": "append"}),
+           lambda f: f"appended {f[0].rsplit('/', 1)[-1]}: wrote 9 characters (file is now 1033 bytes)",
+           _say("Added the line 'reviewed' at the end of {path}.", "Añadí la línea 'reviewed' al final de {path}."),
+           deniable=True),
 ]
+# How often each action is drawn: the shell ones share their weight so that the calls of a
+# conversation spread over the tools (a mix that was mostly run_shell taught the model to
+# answer every request with it).
+ACTION_WEIGHTS = {"read": 2.0, "todo": 1.5, "folder": 1.5, "append": 1.2, "lines": 0.6, "size": 0.4,
+                  "delete": 0.6, "copy": 0.4, "head": 0.4, "run": 0.6}
 ACTION_BY_ID = {a.id: a for a in ACTIONS}
 
 # Frames that state the file (the first request, or a new file later). Spanish tasks are infinitives.
@@ -188,6 +217,10 @@ class ConversationMaker:
     followup_index: Callable[[int], list[int]]  # len(followups) -> usable indexes
     chat_turn: Callable[[str], tuple[str, str]]  # lang -> (question, answer) needing no tool
     actions: list[Action] = field(default_factory=lambda: list(ACTIONS))
+    # The training mix sets these three; the held-out set keeps the defaults (and so its cases).
+    action_weights: dict[str, float] | None = None
+    tool_turn: Callable[[str], Turn] | None = None  # lang -> a request for any built-in tool, its result and answer
+    shell_chat_share: float = 0.25  # conversations made only of direct shell commands
 
     def _outcome(self, action: Action, file: tuple, lang: str) -> tuple[str, str | None]:
         """The result text and the answer after it (None when cancelled)."""
@@ -207,7 +240,13 @@ class ConversationMaker:
     def file_turn(self, lang: str, file: tuple, refer_back: bool) -> Turn:
         actions = self._actions_for(file)
         if not refer_back and self.rng.random() < 0.3:
-            a1, a2 = self.rng.sample([a for a in actions if not a.deniable], 2)
+            safe = [a for a in actions if not a.deniable]
+            if self.action_weights:
+                a1 = self.rng.choices(safe, weights=[self.action_weights.get(a.id, 1.0) for a in safe])[0]
+                rest = [a for a in safe if a is not a1]
+                a2 = self.rng.choices(rest, weights=[self.action_weights.get(a.id, 1.0) for a in rest])[0]
+            else:
+                a1, a2 = self.rng.sample(safe, 2)
             index = self.rng.randrange(len(self.pair_frames[lang]))
             text = self.pair_frames[lang][index].format(t1=a1.task[lang].format(path=file[0]),
                                                         t2=a2.task[lang].format(path=file[0]))
@@ -222,7 +261,10 @@ class ConversationMaker:
             if any(o.endswith("[exit status 1]") or " failed: " in o for _c, o in turn.steps):
                 turn.answer = AFTER_ERROR[lang].format(path=file[0])
             return turn
-        action = self.rng.choice(actions)
+        if self.action_weights:
+            action = self.rng.choices(actions, weights=[self.action_weights.get(a.id, 1.0) for a in actions])[0]
+        else:
+            action = self.rng.choice(actions)
         if refer_back:
             usable = self.followup_index(len(action.followups[lang]))
             index = self.rng.choice(usable)
@@ -250,7 +292,7 @@ class ConversationMaker:
         n = self.rng.choice([2, 3, 3, 4])
         turns: list[Turn] = []
         file = FILES[self.rng.randrange(len(FILES))]
-        shell_chat = self.rng.random() < 0.25
+        shell_chat = self.rng.random() < self.shell_chat_share
         gone = False
         for position in range(n):
             if position and self.rng.random() < 0.2:
@@ -258,12 +300,17 @@ class ConversationMaker:
             if shell_chat:
                 turn = self.command_turn(lang) if position == 0 or self.rng.random() < 0.8 else None
             elif position == 0:
-                turn = self.file_turn(lang, file, refer_back=False)
+                if self.tool_turn is not None and self.rng.random() < 0.5:
+                    turn = self.tool_turn(lang)
+                else:
+                    turn = self.file_turn(lang, file, refer_back=False)
             else:
                 roll = self.rng.random()
                 about_file = turns[-1].frame.startswith(("file", "followup", "pair"))  # "it" has a referent
                 if roll < 0.65 and not gone and about_file:
                     turn = self.file_turn(lang, file, refer_back=True)
+                elif (roll < 0.8 or gone or not about_file) and self.tool_turn is not None and self.rng.random() < 0.6:
+                    turn = self.tool_turn(lang)  # a request about something else, for any tool
                 elif roll < 0.8 or gone or not about_file:
                     gone = False
                     file = FILES[self.rng.randrange(len(FILES))]

@@ -140,7 +140,8 @@ class _Builder:
             self._split_frames(conversations.PAIR_FRAMES, split),
             self._split_frames(conversations.COMMAND_FRAMES, split),
             (lambda n: self._split(list(range(n)), "train")) if split == "train" else (lambda n: list(range(n))),
-            self._chat_turn)
+            self._chat_turn, action_weights=conversations.ACTION_WEIGHTS,
+            tool_turn=lambda lang: self._tool_turn(split, lang), shell_chat_share=0.06)
         turns = maker.conversation(lang)
         calls = conversations.calls_of(turns)
         for call in calls:
@@ -151,6 +152,24 @@ class _Builder:
                 "template": f"conversation.{split}.{first}" if split == "eval" else f"conversation.{first}",
                 "messages": messages, "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
                 "turns": len(turns), "turn_langs": [t.lang for t in turns]}
+
+    def _tool_turn(self, split: str, lang: str) -> conversations.Turn:
+        """A request for any built-in tool inside a conversation (the same families, frames and
+        values as single requests), its result and the answer; now and then denied or cancelled."""
+        family, template, item, text = self._draw([f for f in self.calls if f.tool != "ask_user"], split, lang)
+        call = ToolCall(family.tool, item.arguments_for(lang))
+        output = item.output or "(no output)"
+        if call.name in ("run_shell", "run_python"):
+            output = f"{item.output}\n[exit status 0]" if item.output else "[exit status 0]"
+        roll = self.rng.random()
+        if roll < 0.06:
+            return conversations.Turn(lang, text, [(call, self.rng.choice(conversations.CANCELLED))], None,
+                                      f"tool.{template}")
+        if roll < 0.12:
+            reason = self.rng.choice(conversations.DENY_REASONS[lang])
+            return conversations.Turn(lang, text, [(call, conversations.denial(reason))],
+                                      conversations.AFTER_DENIAL[lang], f"tool.{template}")
+        return conversations.Turn(lang, text, [(call, output)], item.answer[lang], f"tool.{template}")
 
     def _check(self, registry: ToolRegistry, call: ToolCall) -> None:
         errors = registry.validate(call)

@@ -51,6 +51,39 @@ def pick_device(name: str) -> str:
     return name
 
 
+def _release_memory() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them after tensors of changing
+    shapes are freed, and a run's RSS grew from 7.7 to 18 GB by step 241). A no-op where libc
+    has no malloc_trim (macOS, musl)."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        _MALLOC_TRIM = False
+        if sys.platform.startswith("linux"):
+            import ctypes
+            import ctypes.util
+
+            try:
+                _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+            except (OSError, AttributeError):
+                _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
+# Trimming after every step made the next one fault its ~7 GB of activations back in (7 -> 11 s).
+TRIM_EVERY = 10
+
+
+def rss_mb() -> float | None:
+    """This process's resident memory in MB (Linux /proc), or None elsewhere."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return round(int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def default_threads() -> int:
     """One core fewer than the machine has: OpenMP threads that must wait for a busy core
     stall the whole step (measured on 2 shared cores: 7 s a step on 1 thread, 80 s on 2)."""
@@ -299,13 +332,16 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
         scheduler.step()
         step += 1
         losses.append(step_loss)
+        del loss, batch
+        if step % TRIM_EVERY == 0:
+            _release_memory()
         tokens_seen += step_tokens
         elapsed = time.monotonic() - started
         rate = (step - start_step) / elapsed
         emit("step", step=step, total_steps=total, epoch=round(step * recipe.grad_accum / n_batches, 4),
              loss=round(step_loss, 5), lr=scheduler.get_last_lr()[0], tokens_per_s=round(tokens_seen / elapsed, 1),
              eta_s=round((total - step) / rate, 1), elapsed_s=round(elapsed, 1),
-             step_s=round(time.monotonic() - step_start, 3))
+             step_s=round(time.monotonic() - step_start, 3), rss_mb=rss_mb())
         if eval_set and recipe.eval_every and step % recipe.eval_every == 0 and step < total:
             eval_loss = evaluate_loss(model, eval_set, pad_id, device, recipe.batch_size, recipe.share_prefix)
             emit("eval", step=step, eval_loss=round(eval_loss, 5))
