@@ -1,7 +1,14 @@
-"""Training recipes: one YAML file per run configuration (train/recipes/*.yaml)."""
+"""Training recipes: one YAML file per run configuration.
+
+Recipes ship with the package (thau_tui/train/recipes/, copies of the repository's
+train/recipes/) and users add their own in the config folder's recipes/. A recipe's
+relative paths (data_dir, base_model) are resolved against the recipe file, never
+the current folder, so a run starts the same wherever thau was launched.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -100,8 +107,99 @@ def parse_recipe(text: str, source: str = "recipe") -> Recipe:
 
 
 def load_recipe(path: str | Path) -> Recipe:
-    """Load and validate a recipe YAML file."""
+    """Load and validate a recipe YAML file; its relative paths become absolute ones
+    (see `resolve_recipe_path`), so the recipe means the same from any folder."""
     path = Path(path)
     if not path.is_file():
-        raise RecipeError(f"no recipe at {path}; see train/recipes/ for examples")
-    return parse_recipe(path.read_text(encoding="utf-8"), source=str(path))
+        raise RecipeError(f"no recipe at {path}; choose one of: {', '.join(c.name for c in available_recipes())}")
+    recipe = parse_recipe(path.read_text(encoding="utf-8"), source=str(path))
+    recipe.data_dir = str(resolve_recipe_path(path, recipe.data_dir, fallback=True))
+    if recipe.base_model != "bundled":
+        recipe.base_model = str(resolve_recipe_path(path, recipe.base_model))
+    return recipe
+
+
+def resolve_recipe_path(recipe_file: Path, value: str, *, fallback: bool = False) -> Path:
+    """A path a recipe names, made absolute without looking at the current folder.
+
+    Relative paths are tried against the recipe's folder and then each folder above
+    it (so the repository's train/recipes/x.yaml with `data_dir: train/data` finds
+    <repo>/train/data); the first that exists wins. When none does, `fallback` puts
+    it under thau's data folder (the trainer builds the data set there on first use),
+    else it stays beside the recipe (the error then names that path).
+    """
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    folder = Path(recipe_file).expanduser().resolve().parent
+    for base in (folder, *folder.parents):
+        if (base / path).exists():
+            return base / path
+    if fallback:
+        from ..paths import data_dir
+
+        return data_dir() / path
+    return folder / path
+
+
+# --- which recipes there are -----------------------------------------------------------
+
+SHIPPED_RECIPES = Path(__file__).resolve().parent / "recipes"
+
+
+@dataclass(frozen=True)
+class RecipeChoice:
+    """One recipe the user can pick: its name (the file's stem), file and origin."""
+
+    name: str
+    path: Path
+    shipped: bool
+
+
+def user_recipes_dir() -> Path:
+    """The user's own recipes: recipes/ in thau's config folder."""
+    from ..paths import config_dir
+
+    return config_dir() / "recipes"
+
+
+def available_recipes(configured: str | Path | None = None) -> list[RecipeChoice]:
+    """The recipes to choose from: the configured one (when it is a file outside the
+    folders below), the user's, then the shipped ones; one entry per file."""
+    found: list[RecipeChoice] = []
+    seen: set[Path] = set()
+
+    def add(path: Path, shipped: bool) -> None:
+        resolved = path.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            found.append(RecipeChoice(path.stem, resolved, shipped))
+
+    if configured is not None:
+        path = find_recipe(configured, search_named=False)
+        if path is not None:
+            add(path, path.resolve().parent == SHIPPED_RECIPES)
+    folder = user_recipes_dir()
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        add(path, False)
+    for path in sorted(SHIPPED_RECIPES.glob("*.yaml")):
+        add(path, True)
+    return found
+
+
+def find_recipe(reference: str | Path, *, search_named: bool = True) -> Path | None:
+    """The recipe file a reference means: a file path that exists, else (with
+    `search_named`) the user's or a shipped recipe of that name or file stem. The
+    config default `train/recipes/smollm2-tools.yaml` thus finds the repository's file
+    inside the repository and the shipped copy anywhere else."""
+    path = Path(reference).expanduser()
+    if path.is_file():
+        return path
+    if not search_named:
+        return None
+    stem = path.stem if path.suffix in (".yaml", ".yml") else path.name
+    for folder in (user_recipes_dir(), SHIPPED_RECIPES):
+        candidate = folder / f"{stem}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
