@@ -11,12 +11,14 @@ model wrote a call that could not be read (the scorer counts it as invalid JSON)
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from ..tools.base import Tool, ToolError
 from .score import read_jsonl, score
 
+PAUSE_FILE = "PAUSE"  # the trainer's pause switch (trainer.PAUSE_FILE), honoured between cases
 ProgressCallback = Callable[[int, int, dict[str, Any]], None]  # (done, total, prediction)
 
 
@@ -178,12 +180,13 @@ def score_run(
     stage: str,
     *,
     recipe_path: str | Path | None = None,
-    limit: int | None = 64,
+    limit: int | None = None,
     on_progress: ProgressCallback | None = None,
     max_tokens: int = 128,
 ) -> dict[str, Any]:
     """Score a run on its eval split, `before` training (the base model) or `after` (with its adapter).
 
+    `limit` (cases to score) defaults to the recipe's `eval_examples`.
     The scores go into RUN_DIR/summary.json under the stage's name (the trainer keeps
     them when it writes its own figures), predictions into RUN_DIR/eval-STAGE.jsonl.
     `after` exports the adapter to GGUF first when RUN_DIR/adapter.gguf is missing.
@@ -194,7 +197,9 @@ def score_run(
         raise ValueError(f"stage must be 'before' or 'after', not {stage!r}")
     run_dir = Path(run_dir)
     recipe = load_recipe(Path(recipe_path) if recipe_path else run_dir / "recipe.yaml")
-    cases_path = Path(recipe.data_dir) / "eval.jsonl"
+    cases_path = Path(recipe.data_dir) / "eval.jsonl"  # load_recipe made it absolute
+    if limit is None:
+        limit = recipe.eval_examples
     adapter: Path | None = None
     if stage == "after":
         adapter = run_dir / "adapter.gguf"
@@ -225,26 +230,46 @@ def score_command(run_dir: str | Path, stage: str, recipe: str | Path | None = N
     return command
 
 
+def wait_while_paused(run_dir: Path, say: Callable[..., None], stage: str) -> None:
+    """Between two cases: while RUN_DIR/PAUSE exists (the trainer's switch), wait, saying so."""
+    pause = run_dir / PAUSE_FILE
+    if not pause.exists():
+        return
+    say(event="paused", stage=stage)
+    while pause.exists():
+        time.sleep(0.3)
+    say(event="resumed", stage=stage)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m thau_tui.train.evaluate --run-dir D --stage before|after`: JSON events on stdout."""
+    """`python -m thau_tui.train.evaluate --run-dir D --stage before|after`: JSON events on stdout.
+
+    It reports `eval_progress` (done, total, eta_s) after each case and, like the trainer,
+    pauses between cases while RUN_DIR/PAUSE exists."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m thau_tui.train.evaluate", description="Score a run's eval split.")
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--stage", choices=("before", "after"), required=True)
     parser.add_argument("--recipe", default=None, help="default: RUN_DIR/recipe.yaml")
-    parser.add_argument("--limit", type=int, default=64, help="eval cases to score (default 64)")
+    parser.add_argument("--limit", type=int, default=None, help="eval cases to score (default: the recipe's eval_examples)")
     args = parser.parse_args(argv)
+    run_dir = Path(args.run_dir)
+    started = time.monotonic()
 
     def say(**event: Any) -> None:
         print(json.dumps(event, ensure_ascii=False), flush=True)
 
     def progress(done: int, total: int, _prediction: dict[str, Any]) -> None:
-        say(event="eval_progress", stage=args.stage, done=done, total=total)
+        elapsed = time.monotonic() - started
+        say(event="eval_progress", stage=args.stage, done=done, total=total,
+            eta_s=round(elapsed / done * (total - done), 1) if done else None, elapsed_s=round(elapsed, 1))
+        if done < total:
+            wait_while_paused(run_dir, say, args.stage)
 
     try:
         say(event="log", message=f"scoring the eval split {args.stage} training…")
-        scores = score_run(args.run_dir, args.stage, recipe_path=args.recipe, limit=args.limit, on_progress=progress)
+        scores = score_run(run_dir, args.stage, recipe_path=args.recipe, limit=args.limit, on_progress=progress)
     except Exception as exc:  # the parent reads one error event, not a traceback
         say(event="error", message=f"scoring {args.stage} training failed: {type(exc).__name__}: {exc}")
         return 1

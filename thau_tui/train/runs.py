@@ -2,19 +2,45 @@
 
 Shared by the `thau train` command and the training screen (which must not import
 the CLI: it runs these commands as child processes and reads their JSON events).
+`python -m thau_tui.train.runs build-data ...` is the child that builds a missing
+data set, printing JSON events like the others.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+# The steps of a run, in the user's words, by the module each child runs.
+STEP_DATA = "building the data set"
+STEP_TRAIN = "training"
 
 
-def new_run_dir(runs_dir: str | Path, recipe_path: str | Path) -> Path:
-    """train/runs/<recipe name>-<timestamp>: a fresh folder name for one run."""
-    return Path(runs_dir) / f"{Path(recipe_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+def new_run_dir(runs_dir: str | Path, name: str) -> Path:
+    """<runs_dir>/<recipe name>-<timestamp>: a fresh folder name for one run.
+
+    The one naming rule for the screen, `thau train` and the trainer, so `--resume`
+    finds a run whoever started it; `name` is the recipe's `name:`."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = Path(runs_dir) / f"{name}-{stamp}"
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = Path(runs_dir) / f"{name}-{stamp}-{suffix}"
+    return path
+
+
+def latest_run_dir(runs_dir: str | Path, name: str | None = None) -> Path | None:
+    """The newest run folder (of recipe `name`, when given), for resuming without a path."""
+    folder = Path(runs_dir)
+    if not folder.is_dir():
+        return None
+    runs = [p for p in folder.glob(f"{name}-*" if name else "*") if p.is_dir()]
+    return max(runs, key=lambda p: p.stat().st_mtime, default=None)
 
 
 def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = False) -> list[str]:
@@ -23,32 +49,75 @@ def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = Fals
     return command + ["--resume"] if resume else command
 
 
-def run_commands(recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
-                 limit: int | None = 64) -> list[list[str]]:
-    """The children of one run, in order: score the eval split before, train, score after.
+def data_command(recipe: str | Path) -> list[str]:
+    """The child that builds the recipe's data set where the recipe says it lives."""
+    return [sys.executable, "-m", "thau_tui.train.runs", "build-data", "--recipe", str(recipe)]
 
-    A resumed run was scored before when it first started, so it is not scored again.
+
+def needs_data(recipe_path: str | Path) -> bool:
+    """True when the recipe's data folder lacks train.jsonl or eval.jsonl."""
+    from .recipe import load_recipe
+
+    data = Path(load_recipe(recipe_path).data_dir)
+    return not ((data / "train.jsonl").is_file() and (data / "eval.jsonl").is_file())
+
+
+def run_commands(recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
+                 limit: int | None = None) -> list[list[str]]:
+    """The children of one run, in order: build the data set when it is missing, score
+    the eval split before, train, score after.
+
+    `limit` (eval cases to score) defaults to the recipe's `eval_examples`; 0 scores
+    nothing. A resumed run was scored before when it first started, so it is not
+    scored again.
     """
     from .evaluate import score_command
+    from .recipe import load_recipe
 
+    try:
+        loaded = load_recipe(recipe)
+    except ValueError:  # check_recipe reports it; the trainer's error event says it again
+        loaded = None
+    if limit is None and loaded is not None:
+        limit = loaded.eval_examples
     commands = [trainer_command(recipe, run_dir, resume)]
-    if score:
+    if score and limit != 0:
         if not resume:
             commands.insert(0, score_command(run_dir, "before", recipe, limit))
         commands.append(score_command(run_dir, "after", None, limit))
+    if loaded is not None and needs_data(recipe):
+        commands.insert(0, data_command(recipe))
     return commands
 
 
+def command_step(command: list[str]) -> str:
+    """What a child of `run_commands` does, in words: the screen's and the CLI's step name."""
+    module = command[2] if len(command) > 2 and command[1] == "-m" else ""
+    if module == "thau_tui.train.runs":
+        return STEP_DATA
+    if module == "thau_tui.train.evaluate" and "--stage" in command:
+        return f"scoring {command[command.index('--stage') + 1]} training"
+    return STEP_TRAIN
+
+
 def trainer_env() -> dict[str, str]:
-    """The child's environment: unbuffered, so each event line arrives as it is printed."""
-    return {**os.environ, "PYTHONUNBUFFERED": "1"}
+    """The child's environment: unbuffered, so each event line arrives as it is printed, and
+    importing this very thau_tui (a source checkout run from another folder would otherwise
+    start the children on whatever copy is installed)."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(path)}
 
 
 def check_recipe(path: str | Path) -> str | None:
-    """None when the recipe loads; else the problem, in words."""
+    """None when the recipe loads; else the problem, in words (no command-line advice:
+    the screen shows this too)."""
     path = Path(path)
     if not path.is_file():
-        return f"recipe not found: {path} (recipes live in train/recipes/; pass --recipe PATH)"
+        from .recipe import available_recipes
+
+        names = ", ".join(choice.name for choice in available_recipes())
+        return f"recipe not found: {path} (choose one of: {names})"
     try:
         from .recipe import load_recipe
 
@@ -56,3 +125,41 @@ def check_recipe(path: str | Path) -> str | None:
     except Exception as exc:  # pydantic or YAML errors: show them as they are, they name the key
         return f"bad recipe {path}:\n{exc}"
     return None
+
+
+def build_data(recipe_path: str | Path, say) -> dict[str, Any]:
+    """Build the recipe's data set (its dialect, seed and max_seq_len) into its data_dir."""
+    from .data import build_dataset
+    from .recipe import load_recipe
+
+    recipe = load_recipe(recipe_path)
+    say(event="log", message=f"no data set in {recipe.data_dir}; building it (a few minutes on a slow machine)")
+    stats = build_dataset(Path(recipe.data_dir), dialect=recipe.dialect, seed=recipe.seed,
+                          max_tokens=recipe.max_seq_len)
+    say(event="data_built", data_dir=recipe.data_dir, train=stats["train"]["examples"],
+        eval=stats["eval"]["examples"])
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m thau_tui.train.runs build-data --recipe R`: JSON events on stdout."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m thau_tui.train.runs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build-data", help="build a recipe's data set").add_argument("--recipe", required=True)
+    args = parser.parse_args(argv)
+
+    def say(**event: Any) -> None:
+        print(json.dumps(event, ensure_ascii=False), flush=True)
+
+    try:
+        build_data(args.recipe, say)
+    except Exception as exc:  # the parent reads one error event, not a traceback
+        say(event="error", message=f"building the data set failed: {type(exc).__name__}: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

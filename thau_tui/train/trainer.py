@@ -379,20 +379,17 @@ def _read_summary(run_dir: Path) -> dict:
 
 
 def new_run_dir(recipe: Recipe, runs_dir: str | Path = "train/runs") -> Path:
-    """train/runs/<name>-<timestamp>/ (a new folder each call)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = Path(runs_dir) / f"{recipe.name}-{stamp}"
-    suffix = 1
-    while path.exists():
-        suffix += 1
-        path = Path(runs_dir) / f"{recipe.name}-{stamp}-{suffix}"
-    return path
+    """train/runs/<name>-<timestamp>/ (a new folder each call): runs.new_run_dir, the one naming rule."""
+    from .runs import new_run_dir as named_run_dir
+
+    return named_run_dir(runs_dir, recipe.name)
 
 
 def latest_run_dir(recipe: Recipe, runs_dir: str | Path = "train/runs") -> Path | None:
     """The newest run folder of this recipe's name, for --resume without --run-dir."""
-    runs = [p for p in Path(runs_dir).glob(f"{recipe.name}-*") if p.is_dir()]
-    return max(runs, key=lambda p: p.stat().st_mtime, default=None)
+    from .runs import latest_run_dir as newest
+
+    return newest(runs_dir, recipe.name)
 
 
 def main(argv: list[str] | None = None) -> int:
