@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from thau_tui.engine.dialects import HermesDialect
 from thau_tui.engine.store import Store
@@ -38,6 +39,86 @@ def test_run_commands_score_before_and_after_but_not_again_on_resume(tmp_path):
     resumed = run_commands("r.yaml", tmp_path, resume=True)
     assert [c[2] for c in resumed] == ["thau_tui.train.trainer", "thau_tui.train.evaluate"] and "--resume" in resumed[0]
     assert run_commands("r.yaml", tmp_path, score=False) == [resumed[0][:-1]]
+
+
+def test_run_commands_score_the_recipes_eval_size_and_build_missing_data_first(tmp_path):
+    from thau_tui.train.data import build_dataset
+
+    build_dataset(tmp_path / "data", n_train=2, n_eval=2, seed=1, count_tokens=False)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: r\ndata_dir: data\neval_examples: 4\n", encoding="utf-8")  # beside the recipe
+    commands = run_commands(recipe, tmp_path / "run")
+    assert [c[2] for c in commands] == ["thau_tui.train.evaluate", "thau_tui.train.trainer", "thau_tui.train.evaluate"]
+    assert [c[c.index("--limit") + 1] for c in commands if "--limit" in c] == ["4", "4"]
+    recipe.write_text("name: r\ndata_dir: data\neval_examples: 0\n", encoding="utf-8")
+    assert [c[2] for c in run_commands(recipe, tmp_path / "run")] == ["thau_tui.train.trainer"]  # 0: no scoring
+    recipe.write_text("name: r\ndata_dir: elsewhere\n", encoding="utf-8")
+    assert run_commands(recipe, tmp_path / "run")[0][2:4] == ["thau_tui.train.runs", "build-data"]
+
+
+SCRIPTED_RUN = """
+import json, pathlib, sys, time, warnings
+run, stage = pathlib.Path(sys.argv[1]), sys.argv[2]
+def say(**event):
+    print(json.dumps(event), flush=True)
+if stage == "train":
+    warnings.warn("a noisy library")
+    say(event="start", run_dir=str(run), total_steps=2, device="cpu", examples=4)
+    for step in (1, 2):
+        say(event="step", step=step, total_steps=2, epoch=step / 2, loss=1.0 / step, tokens_per_s=50.0, eta_s=2 - step)
+    (run / "adapter.gguf").write_bytes(b"GGUF")
+    say(event="done", run_dir=str(run), adapter=str(run / "adapter"), summary={})
+else:
+    for done in (1, 2):
+        say(event="eval_progress", stage=stage, done=done, total=2, eta_s=2.0 - done)
+    summary = run / "summary.json"
+    data = json.loads(summary.read_text()) if summary.exists() else {}
+    data[stage] = {"n": 2, "overall": 0.5 if stage == "before" else 0.75}
+    summary.write_text(json.dumps(data))
+    say(event="scores", stage=stage, scores=data[stage])
+"""
+
+
+def test_headless_train_reads_the_children_with_the_screens_run_model(tmp_path, capsys, monkeypatch):
+    """thau train and the screen share one event reader: scripted children stand in for the real ones."""
+    import thau_tui.train.cli as cli
+
+    script = tmp_path / "child.py"
+    script.write_text(SCRIPTED_RUN, encoding="utf-8")
+    seen: dict = {}
+
+    def scripted(recipe, run_dir, **kwargs):
+        seen.update(kwargs, run_dir=run_dir)
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        (Path(run_dir) / "recipe.yaml").write_text(Path(recipe).read_text())  # as the trainer does
+        stages = ["before", "train", "after"]
+        return [[sys.executable, str(script), str(run_dir), stage, "--stage", stage] for stage in stages]
+
+    monkeypatch.setattr(cli, "run_commands", scripted)
+    monkeypatch.chdir(tmp_path)  # outside the repository: --recipe by name finds the shipped one
+    assert main(["train", "--recipe", "tiny-smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "Trained." in out and "before and after training" in out and "0.750" in out and "+0.250" in out
+    assert "warning: a noisy library (UserWarning)" in out and "warnings.warn(" not in out
+    assert seen["run_dir"].parent == Path("train/runs") and seen["run_dir"].name.startswith("smoke-")
+    assert seen["limit"] is None  # the recipe's eval_examples, decided by run_commands
+
+    # --resume without a folder continues the newest run, whoever started it.
+    assert main(["train", "--resume"]) == 0
+    assert seen["run_dir"].name.startswith("smoke-") and seen["resume"] is True
+
+
+def test_runs_started_anywhere_share_one_naming_rule(tmp_path):
+    from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
+    from thau_tui.train.runs import latest_run_dir, new_run_dir
+    from thau_tui.train.trainer import latest_run_dir as trainer_latest, new_run_dir as trainer_new
+
+    recipe = load_recipe(SHIPPED_RECIPES / "tiny-smoke.yaml")
+    first = new_run_dir(tmp_path, recipe.name)
+    first.mkdir()
+    second = trainer_new(recipe, tmp_path)
+    assert second != first and second.name.startswith(first.name)  # same stamp: a suffix, not a clash
+    assert latest_run_dir(tmp_path, recipe.name) == trainer_latest(recipe, tmp_path) == first
 
 
 def test_from_history_and_data_build(tmp_path, capsys):

@@ -15,17 +15,15 @@ import signal
 import subprocess
 import sys
 import threading
-from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
 from rich.table import Table
 
-from .runs import check_recipe, new_run_dir, run_commands, trainer_command, trainer_env  # noqa: F401
-from .score import SCORE_KEYS
-
-COUNT_KEYS = ("n", "call_cases", "no_call_cases")
+from .recipe import find_recipe, load_recipe
+from .runs import check_recipe, command_step, latest_run_dir, new_run_dir, run_commands, trainer_env
+from .training_run import RunState, format_eta, read_summary, score_rows
 
 
 def _err(message: str) -> int:
@@ -43,18 +41,8 @@ def scores_table(after: dict[str, Any], before: dict[str, Any] | None = None, ti
     table.add_column("after" if before is not None else "value", justify="right")
     if before is not None:
         table.add_column("change", justify="right")
-    for key in SCORE_KEYS:
-        if key not in after and (before is None or key not in before):
-            continue
-        row = [key]
-        show = (lambda v: str(v)) if key in COUNT_KEYS else (lambda v: f"{v:.3f}" if isinstance(v, (int, float)) else "-")
-        if before is not None:
-            row.append(show(before.get(key, "-")))
-        row.append(show(after.get(key, "-")))
-        if before is not None:
-            a, b = after.get(key), before.get(key)
-            row.append(f"{a - b:+.3f}" if key not in COUNT_KEYS and isinstance(a, (int, float)) and isinstance(b, (int, float)) else "")
-        table.add_row(*row)
+    for key, b, a, change in score_rows(after, before):
+        table.add_row(*((key, b, a, change) if before is not None else (key, a)))
     return table
 
 
@@ -106,67 +94,105 @@ def cmd_from_history(args: argparse.Namespace) -> int:
 # --- train ---------------------------------------------------------------------------
 
 
-def _fmt_eta(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)) or seconds < 0:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _drain(stream, into: deque) -> None:
+def _drain(stream, state: RunState, lock: threading.Lock) -> None:
     for line in stream:
-        into.append(line.rstrip("\n"))
+        with lock:
+            state.feed_stderr(line)
 
 
-def _read_summary(run_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, str] | str:
+    """(recipe file, run folder to resume or None, runs folder), or the problem in words."""
+    default_recipe, runs_dir = _config_train_settings()
+    resume_dir: Path | None = None
+    if args.resume == "latest":
+        name = None
+        if args.recipe:
+            found = find_recipe(args.recipe)
+            name = load_recipe(found).name if found and not check_recipe(found) else None
+        resume_dir = latest_run_dir(runs_dir, name)
+        if resume_dir is None:
+            return f"cannot resume: no run folders in {runs_dir}/"
+    elif args.resume:
+        resume_dir = Path(args.resume)
+        if not resume_dir.is_dir():
+            return f"cannot resume: {resume_dir} is not a run folder (they live in {runs_dir}/)"
+    if args.recipe:
+        recipe = find_recipe(args.recipe) or Path(args.recipe)
+    elif resume_dir is not None:
+        recipe = resume_dir / "recipe.yaml"
+    else:
+        recipe = find_recipe(default_recipe) or Path(default_recipe)
+    problem = check_recipe(recipe)
+    if problem:
+        return problem
+    return recipe, resume_dir, runs_dir
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Score, train and score again in child processes, with rich progress bars; Ctrl-C cancels cleanly."""
+    """Build missing data, score, train and score again in child processes, with rich progress
+    bars; Ctrl-C cancels cleanly. The children's events are read by the screen's RunState."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    default_recipe, runs_dir = _config_train_settings()
-    resume_dir = Path(args.resume) if args.resume else None
-    if resume_dir is not None and not resume_dir.is_dir():
-        return _err(f"cannot resume: {resume_dir} is not a run folder (they live in {runs_dir}/)")
-    recipe = Path(args.recipe or (resume_dir / "recipe.yaml" if resume_dir else default_recipe))
-    problem = check_recipe(recipe)
-    if problem:
-        return _err(problem)
-    run_dir = resume_dir or new_run_dir(runs_dir, recipe)
+    resolved = _resolve_train_args(args)
+    if isinstance(resolved, str):
+        return _err(resolved)
+    recipe, resume_dir, runs_dir = resolved
+    run_dir = resume_dir or new_run_dir(runs_dir, load_recipe(recipe).name)
     console = Console()
-    outcome: dict[str, Any] = {}
+    state = RunState(run_dir)
     progress = Progress(
         TextColumn("[bold]{task.description}"), MofNCompleteColumn(), BarColumn(),
         TextColumn("{task.fields[info]}"), console=console, transient=False,
     )
     code = 0
     with progress:
-        tasks = {
-            "train": progress.add_task("step", total=None, info=""),
-        }
+        view = _ProgressView(progress, console)
         for command in run_commands(recipe, run_dir, resume=resume_dir is not None, score=not args.no_score,
                                     limit=args.score_limit):
-            code, interrupted = _run_child(command, progress, tasks, console, outcome)
-            if interrupted or outcome.get("event") in ("cancelled", "error") or (code and "done" not in outcome):
+            state.begin_step(command_step(command))
+            code, interrupted = _run_child(command, state, view)
+            if interrupted or state.status in ("cancelled", "failed") or (code and not state.trained):
                 break
-    return _finish_train(outcome, code, run_dir, console)
+    return _finish_train(state, code, run_dir, console)
 
 
-def _run_child(command: list[str], progress, tasks: dict, console: Console, outcome: dict[str, Any]) -> tuple[int, bool]:
-    """Run one child, showing its JSON events; (exit code, whether the user interrupted)."""
-    stderr_tail: deque[str] = deque(maxlen=40)
+class _ProgressView:
+    """Draws a RunState with rich: a bar per step (scoring before, training, scoring after)
+    and the log lines as they come."""
+
+    def __init__(self, progress, console: Console) -> None:
+        self.progress, self.console = progress, console
+        self.tasks: dict[str, Any] = {}
+        self.shown_log = 0
+
+    def draw(self, state: RunState) -> None:
+        new = min(state.log_count - self.shown_log, len(state.log))
+        for line in list(state.log)[len(state.log) - new:] if new > 0 else []:
+            self.console.print(line, markup=False, highlight=False)
+        self.shown_log = state.log_count
+        counted = state.progress()
+        if counted is None or not state.step_name:
+            return
+        if state.step_name not in self.tasks:
+            self.tasks[state.step_name] = self.progress.add_task(state.step_name, total=counted[1], info="")
+        if state.scoring:
+            info = f"ETA {format_eta(state.score_eta_s)}"
+        else:
+            info = (f"loss {state.loss or 0:.4f} · {state.tokens_per_s:.0f} tok/s · "
+                    f"ETA {format_eta(state.eta_s)}")
+        self.progress.update(self.tasks[state.step_name], completed=counted[0], total=counted[1], info=info)
+
+
+def _run_child(command: list[str], state: RunState, view: _ProgressView) -> tuple[int, bool]:
+    """Run one child, feeding its lines to `state`; (exit code, whether the user interrupted)."""
+    lock = threading.Lock()
     # A session of its own: Ctrl-C reaches only us, and we tell the child once, politely.
     child = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
         env=trainer_env(), start_new_session=True,
     )
-    threading.Thread(target=_drain, args=(child.stderr, stderr_tail), daemon=True).start()
+    reader = threading.Thread(target=_drain, args=(child.stderr, state, lock), daemon=True)
+    reader.start()
     interrupts = 0
     lines = iter(child.stdout.readline, "")
     while True:
@@ -175,79 +201,41 @@ def _run_child(command: list[str], progress, tasks: dict, console: Console, outc
         except KeyboardInterrupt:
             interrupts += 1
             if interrupts == 1:
-                console.print("[yellow]Cancelling: the trainer saves a checkpoint first (Ctrl-C again to kill it)")
+                view.console.print("[yellow]Cancelling: the trainer saves a checkpoint first (Ctrl-C again to kill it)")
                 child.send_signal(signal.SIGTERM)
             else:
                 child.kill()
             continue
         if line is None:
             break
-        _show_event(line, progress, tasks, console, outcome)
+        with lock:
+            state.feed_line(line)
+            view.draw(state)
     code = child.wait()
-    if code and outcome.get("event") != "error":
-        outcome["stderr"] = "\n".join(stderr_tail)
+    reader.join(timeout=5)
+    with lock:
+        if code and state.status != "failed" and not interrupts:
+            state.error = state.error or f"{state.step_name} exited with code {code}"
+            state.status = "failed" if not state.trained else state.status
+        view.draw(state)
     return code, interrupts > 0
 
 
-def _show_event(line: str, progress, tasks: dict, console: Console, outcome: dict[str, Any]) -> None:
-    try:
-        event = json.loads(line)
-    except json.JSONDecodeError:
-        console.print(line.rstrip(), markup=False, highlight=False)
-        return
-    kind = event.get("event") if isinstance(event, dict) else None
-    task = tasks["train"]
-    if kind == "start":
-        progress.update(task, total=event.get("total_steps"))
-        console.print(f"Run folder: {event.get('run_dir')}  ({event.get('examples')} examples on {event.get('device')})")
-    elif kind == "step":
-        info = (f"loss {event.get('loss', 0):.4f} · {event.get('tokens_per_s', 0):.0f} tok/s · "
-                f"ETA {_fmt_eta(event.get('eta_s'))}")
-        progress.update(task, completed=event.get("step", 0), total=event.get("total_steps"), info=info)
-    elif kind == "eval":
-        console.print(f"step {event.get('step')}: eval loss {event.get('eval_loss', 0):.4f}")
-    elif kind == "eval_progress":
-        stage = f"score {event.get('stage')}"
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=event.get("total"), info="eval split")
-        progress.update(tasks[stage], completed=event.get("done", 0), total=event.get("total"))
-    elif kind == "scores":
-        scores = event.get("scores") or {}
-        outcome.setdefault("scores", {})[event.get("stage")] = scores
-        console.print(f"eval split {event.get('stage')} training: overall {scores.get('overall', 0):.3f}")
-    elif kind == "checkpoint":
-        console.print(f"[dim]checkpoint at step {event.get('step')}: {event.get('path')}")
-    elif kind == "log":
-        console.print(str(event.get("message", "")), markup=False, highlight=False)
-    elif kind in ("paused", "resumed"):
-        console.print(f"[yellow]{kind}")
-    elif kind == "done":
-        outcome.update(event)
-        outcome["done"] = True
-    elif kind in ("cancelled", "error"):
-        outcome.update(event)
-
-
-def _finish_train(outcome: dict[str, Any], code: int, run_dir: Path, console: Console) -> int:
-    kind = outcome.get("event")
-    if kind == "cancelled":
-        console.print(f"Cancelled at step {outcome.get('step')}. Resume with: thau train --resume {run_dir}")
+def _finish_train(state: RunState, code: int, run_dir: Path, console: Console) -> int:
+    if state.status == "cancelled" or (code and not state.trained and state.status != "failed"):
+        console.print(f"Cancelled at step {state.step}. Resume with: thau train --resume {run_dir}")
         return 0
-    if outcome.get("done"):
-        console.print(f"[green]Trained.[/] Adapter: {outcome.get('adapter')}")
-        summary = _read_summary(run_dir) or outcome.get("summary") or {}
+    if state.trained:
+        console.print(f"[green]Trained.[/] Adapter: {state.adapter}")
+        summary = read_summary(run_dir) or state.summary or {}
         if isinstance(summary.get("after"), dict):
             before = summary.get("before") if isinstance(summary.get("before"), dict) else None
             console.print(scores_table(summary["after"], before, title="Eval split: before and after training"))
-        if kind == "error" or code:
-            print(f"thau: scoring after training failed: {outcome.get('message') or outcome.get('stderr', '')}",
-                  file=sys.stderr)
+        if state.error or code:
+            print(f"thau: scoring after training failed: {state.error or ''}", file=sys.stderr)
             return 1
         return 0
-    message = outcome.get("message") or f"a child process exited with code {code}"
-    print(f"thau: training failed: {message}", file=sys.stderr)
-    if outcome.get("stderr"):
-        print(outcome["stderr"], file=sys.stderr)
+    print(f"thau: training failed: {state.error or f'a child process exited with code {code}'}", file=sys.stderr)
     return 1
 
 
@@ -362,10 +350,13 @@ def register(subparsers) -> None:
     hist.add_argument("--dialect", default="hermes")
 
     train = _command(subparsers, "train", cmd_train, "train a LoRA adapter headless, with a progress bar")
-    train.add_argument("--recipe", default=None, help="recipe YAML (default: train.recipe in config.yaml)")
-    train.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    train.add_argument("--recipe", default=None,
+                       help="recipe YAML, or the name of a shipped or user recipe (default: train.recipe in config.yaml)")
+    train.add_argument("--resume", nargs="?", const="latest", default=None, metavar="RUN_DIR",
+                       help="continue a run from its last checkpoint (no RUN_DIR: the newest run, the screen's too)")
     train.add_argument("--no-score", action="store_true", help="skip scoring the eval split before and after")
-    train.add_argument("--score-limit", type=int, default=64, metavar="N", help="eval cases to score (default 64)")
+    train.add_argument("--score-limit", type=int, default=None, metavar="N",
+                       help="eval cases to score (default: the recipe's eval_examples)")
 
     ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")
     ev.add_argument("cases", help="cases JSONL (ARCHITECTURE.md's eval format)")
