@@ -112,6 +112,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.session: ChatSession = None  # type: ignore[assignment]
         self._resume, self._load_model, self._watch = resume, load_model, watch
         self.training_run = None  # a TrainingRun that outlives its screen
+        self._training_shown = ""  # what the status line last said about it
         self.turn_running = False
         self.thinking = "thinking…"  # what the status line says while the model reads and thinks
         self.stopping = False  # Esc was pressed; the engine is winding the turn down
@@ -121,6 +122,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.first_frame_s: float | None = None
         self.model_ready_s: float | None = None
         self.plugins = None
+        self.mcp = None  # the MCP servers (tools/mcp_client.py), started on mount
         if self.config.ui.keys:
             self.set_keymap(self.config.ui.keys)
 
@@ -169,7 +171,9 @@ class ThauApp(SlashCommands, OtherScreens, App):
             await self.chat.add(NoteMessage(WELCOME, "info"))
         self.focus_input()
         self.call_after_refresh(self._first_frame)
+        self.set_interval(1.0, self.show_training)
         self._start_plugins()
+        self._start_mcp()
         self._show_sandbox()
         if self._watch and self.config_result.path is not None:  # watched even before the file exists
             self.run_worker(
@@ -210,6 +214,17 @@ class ThauApp(SlashCommands, OtherScreens, App):
     def _plugins_changed(self, messages) -> None:
         for message in messages or []:
             self.notify(str(message), title="tools/")
+
+    def _start_mcp(self) -> None:
+        from ..tools.mcp_client import start_mcp
+
+        # notify() posts a message, so the servers' own thread may call it; markup off: servers' words
+        self.mcp = start_mcp(self.config, self.registry, lambda text, severity: self.notify(
+            text, title="MCP", severity=severity, markup=False, timeout=20))
+
+    def on_unmount(self) -> None:
+        if self.mcp is not None:
+            self.mcp.stop(timeout=3)
 
     # --- the model -----------------------------------------------------------------
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
@@ -276,6 +291,11 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.agent.config = result.config
         self.agent.text_batch_s = 1 / result.config.ui.render_hz
         self.approvals.set_policy(result.config.tools.policy)
+        from .screens.training import TrainingScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TrainingScreen):
+                screen.config_changed(result.config)  # its recipe and runs folder follow the file
         self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 
     # --- sessions ----------------------------------------------------------------------
@@ -420,6 +440,16 @@ class ThauApp(SlashCommands, OtherScreens, App):
             self.turn_running = self.stopping = False
             self.status.activity = ""
             self.query_one(PromptInput).cursor_blink = True
+
+    def show_training(self) -> None:
+        """A running training run on the status line ("training 34% · ETA 12 min"), while the
+        chat has nothing of its own to say there; a turn's activity wins."""
+        run = self.training_run
+        text = run.short_status() if run is not None else ""
+        status = self.screen_stack[0].query_one("#status", StatusBar)  # the chat's, under any screen
+        if status.activity in ("", self._training_shown):
+            status.activity = text
+            self._training_shown = text
 
     def show_stats(self, stats: TurnStats) -> None:
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens else ""

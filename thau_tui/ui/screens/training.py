@@ -1,275 +1,88 @@
-"""The training screen: start a LoRA run, watch it, and switch the chat to its adapter.
+"""The training screen: pick a recipe, start a LoRA run, watch it, and switch the chat to its adapter.
 
-The trainer runs as a child process printing one JSON event a line. A
-`TrainingRun` owns that process and everything it has said; the app holds the
-run, so closing this screen leaves training going and reopening it reattaches.
-The screen only polls the run a few times a second and redraws what changed.
+The run model (`TrainingRun`: the child processes and the one reader of their
+JSON events) lives in thau_tui/train/training_run.py, shared with `thau train`.
+The app holds the run, so closing this screen leaves training going and reopening
+it reattaches. The screen only polls the run a few times a second and redraws
+what changed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import shutil
 import subprocess
 import sys
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Log, ProgressBar, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Label, OptionList, ProgressBar, RichLog, Static
+from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
 from ...config import Config
-from ...train.runs import check_recipe, new_run_dir, run_commands, trainer_env
-from ...train.score import SCORE_KEYS
+from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
+from ...train.runs import check_recipe, new_run_dir
+from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
 
-LOG_LINES = 500
+__all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
 
 
-class TrainingRun:
-    """One trainer child process and what it reported. Knows nothing about the screen.
+class RecipePicker(ModalScreen[Path | None]):
+    """Choose a recipe: the configured one, the user's (config folder's recipes/), the shipped ones."""
 
-    Pause: the run writes a PAUSE file in its run folder (the trainer's documented
-    switch) and removes it to resume. Cancel: SIGTERM; the trainer saves a
-    checkpoint and reports `cancelled`.
-    """
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="recipe-picker.cancel")]
 
-    def __init__(self, recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
-                 score_limit: int | None = 64, commands: list[list[str]] | None = None) -> None:
-        self.recipe, self.run_dir, self.resume = Path(recipe), Path(run_dir), resume
-        # Score the eval split before, train, score after: one child process each, in turn.
-        self.commands = commands or run_commands(self.recipe, self.run_dir, resume=resume, score=score, limit=score_limit)
-        self.process: asyncio.subprocess.Process | None = None
-        self.status = "idle"  # idle, starting, scoring, running, paused, done, cancelled, failed
-        self.phase = ""  # what the current child does, in words
-        self.trained = False
-        self.scores: dict[str, dict[str, Any]] = {}
-        self._cancelled = False
-        self._task: asyncio.Task | None = None
-        self.step = 0
-        self.total_steps = 0
-        self.epoch = 0.0
-        self.loss: float | None = None
-        self.eval_loss: float | None = None
-        self.tokens_per_s = 0.0
-        self.eta_s: float | None = None
-        self.device = ""
-        self.train_losses: list[tuple[int, float]] = []
-        self.eval_losses: list[tuple[int, float]] = []
-        self.log: deque[str] = deque(maxlen=LOG_LINES)
-        self.log_count = 0  # lines ever logged: a screen remembers how many it has shown
-        self.summary: dict[str, Any] | None = None
-        self.adapter: str | None = None
-        self.error: str | None = None
-        self.version = 0  # bumps on every change the screen might show
+    def __init__(self, choices: list[RecipeChoice], current: Path | None) -> None:
+        super().__init__()
+        self.choices = choices
+        self.current = current.resolve() if current else None
 
-    # --- the process -------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """True until every child (scoring, training) has finished."""
-        return self._task is not None and not self._task.done()
+    def compose(self) -> ComposeResult:
+        with Vertical(id="recipe-picker"):
+            yield Static("Choose a recipe (Enter picks, Esc keeps the current one)", id="recipe-picker-title")
+            options = [Option(self._label(choice), id=str(i)) for i, choice in enumerate(self.choices)]
+            yield OptionList(*options, id="recipe-list")
 
-    async def start(self) -> None:
-        """Start the children in turn; they are read by a task that outlives any screen."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "PAUSE").unlink(missing_ok=True)
-        self.status = "starting"
-        self._task = asyncio.get_running_loop().create_task(self._run_all())
-
-    async def _run_all(self) -> None:
-        for command in self.commands:
-            if self._cancelled or self.status in ("cancelled", "failed"):
-                break
-            self.add_log(f"$ {' '.join(command)}")
-            try:
-                code = await self._run_one(command)
-            except OSError as exc:
-                self.status, self.error = "failed", f"could not start {command[2] if len(command) > 2 else command[0]}: {exc}"
-                self.add_log(self.error)
-                break
-            if self._cancelled:
-                self.status = "cancelled"
-                break
-            if code != 0 and self.status not in ("cancelled", "failed"):
-                self.error = self.error or f"{self.phase or 'a step'} exited with code {code} (see the log)"
-                self.status = "failed" if not self.trained else self.status
-                self.add_log(self.error)
-                if not self.trained:
-                    break
-        if self.trained and self.status not in ("cancelled",):
-            self.status = "done"
-            self.summary = self.read_summary() or self.summary
-        elif self.status not in ("cancelled", "failed"):
-            self.status = "cancelled" if self._cancelled else "failed"
-        self.process = None
-        self.version += 1
-
-    async def _run_one(self, command: list[str]) -> int:
-        self.phase = "training" if "thau_tui.train.trainer" in command else "scoring"
-        self.process = await asyncio.create_subprocess_exec(
-            *command,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=trainer_env(),
-            start_new_session=True,  # Ctrl-C in the terminal goes to thau, which asks first
-            limit=1 << 20,
-        )
-        await asyncio.gather(self._read_stdout(self.process), self._read_stderr(self.process))
-        return await self.process.wait()
-
-    async def _read_stdout(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout
-        async for raw in process.stdout:
-            self.feed_line(raw.decode("utf-8", "replace"))
-
-    async def _read_stderr(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stderr
-        async for raw in process.stderr:
-            # tqdm redraws with carriage returns: keep only the last state of the line.
-            line = raw.decode("utf-8", "replace").rstrip().split("\r")[-1].strip()
-            if line:
-                self.add_log(line)
-
-    async def wait(self) -> None:
-        """Wait until every child has finished and its output was read."""
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    def toggle_pause(self) -> bool:
-        """Pause or resume; returns True when now paused."""
-        pause_file = self.run_dir / "PAUSE"
-        if pause_file.exists():
-            pause_file.unlink(missing_ok=True)
-            return False
-        pause_file.touch()
-        return True
-
-    def cancel(self) -> None:
-        """Ask the trainer to stop: it saves a checkpoint and reports `cancelled`."""
-        self._cancelled = True
-        (self.run_dir / "PAUSE").unlink(missing_ok=True)  # a paused trainer must see the signal promptly
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-
-    # --- what it says --------------------------------------------------------------
-    def add_log(self, line: str) -> None:
-        self.log.append(line)
-        self.log_count += 1
-        self.version += 1
-
-    def feed_line(self, line: str) -> None:
-        """Apply one stdout line: a JSON event, or plain text for the log."""
-        line = line.strip()
-        if not line:
-            return
+    @staticmethod
+    def _label(choice: RecipeChoice) -> str:
         try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            self.add_log(line)
-            return
-        if isinstance(event, dict):
-            self.apply(event)
+            recipe = load_recipe(choice.path)
+            about = f"{recipe.max_steps or '?'} steps, eval {recipe.eval_examples}"
+        except ValueError as exc:
+            about = f"cannot be used: {str(exc).splitlines()[0][:60]}"
+        where = "shipped" if choice.shipped else str(choice.path)
+        return f"{choice.name}  ({about}; {where})"
 
-    def apply(self, event: dict[str, Any]) -> None:
-        """Update the run's state from one trainer event."""
-        kind = event.get("event")
-        if kind == "start":
-            self.status = "running"
-            self.total_steps = int(event.get("total_steps") or 0)
-            self.device = str(event.get("device", ""))
-            self.add_log(f"started: {event.get('examples')} examples, {self.total_steps} steps on {self.device}")
-        elif kind == "step":
-            self.step = int(event.get("step", self.step))
-            self.total_steps = int(event.get("total_steps") or self.total_steps)
-            self.epoch = float(event.get("epoch", self.epoch))
-            self.loss = float(event["loss"]) if event.get("loss") is not None else self.loss
-            self.tokens_per_s = float(event.get("tokens_per_s") or 0.0)
-            self.eta_s = event.get("eta_s")
-            if self.loss is not None:
-                self.train_losses.append((self.step, self.loss))
-            if self.status in ("starting", "idle"):
-                self.status = "running"
-        elif kind == "eval":
-            self.eval_loss = float(event["eval_loss"])
-            self.eval_losses.append((int(event.get("step", self.step)), self.eval_loss))
-            self.add_log(f"step {event.get('step')}: eval loss {self.eval_loss:.4f}")
-        elif kind == "checkpoint":
-            self.add_log(f"checkpoint at step {event.get('step')}: {event.get('path')}")
-        elif kind == "log":
-            self.add_log(str(event.get("message", "")))
-        elif kind in ("paused", "resumed"):
-            self.status = "paused" if kind == "paused" else "running"
-            self.add_log(kind)
-        elif kind == "cancelled":
-            self.status = "cancelled"
-            self.add_log(f"cancelled at step {event.get('step')}; resume with: thau train --resume {self.run_dir}")
-        elif kind == "done":
-            self.trained = True
-            self.adapter = event.get("adapter")
-            self.summary = event.get("summary") or self.read_summary()
-            self.add_log(f"trained: adapter in {self.adapter}")
-        elif kind == "eval_progress":
-            self.status = "scoring"
-            self.phase = f"scoring {event.get('stage')} training: {event.get('done')}/{event.get('total')}"
-        elif kind == "scores":
-            stage, scores = str(event.get("stage")), event.get("scores") or {}
-            self.scores[stage] = scores
-            self.add_log(f"eval split {stage} training: overall {scores.get('overall', 0):.3f}")
-        elif kind == "error":
-            self.status = "failed"
-            self.error = str(event.get("message", "unknown error"))
-            self.add_log(f"error: {self.error}")
-        self.version += 1
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        current = next((i for i, c in enumerate(self.choices) if c.path == self.current), 0)
+        options.highlighted = current
+        options.focus()
 
-    def read_summary(self) -> dict[str, Any] | None:
-        try:
-            return json.loads((self.run_dir / "summary.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.choices[int(event.option.id)].path)
 
-    def adapter_gguf(self) -> Path | None:
-        """The GGUF LoRA llama.cpp can load, once exported."""
-        summary = self.read_summary() or self.summary or {}
-        for candidate in (summary.get("adapter_gguf"), self.run_dir / "adapter.gguf"):
-            if candidate and Path(candidate).is_file():
-                return Path(candidate)
-        return None
-
-    def beats_current(self) -> bool | None:
-        """Does the adapter score better than what the run started from? None if unknown."""
-        summary = self.summary or self.read_summary() or {}
-        before, after = summary.get("before"), summary.get("after")
-        if not isinstance(before, dict) or not isinstance(after, dict):
-            return None
-        try:
-            return float(after["overall"]) > float(before["overall"])
-        except (KeyError, TypeError, ValueError):
-            return None
-
-
-def _eta(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)) or seconds < 0:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
 
 
 class TrainingScreen(Screen):
-    """Start, watch, pause and cancel a LoRA run; then use its adapter in the chat."""
+    """Pick a recipe; start, watch, pause and cancel a LoRA run; then use its adapter in the chat."""
 
     CSS_PATH = "training.tcss"
     REFRESH_S = 0.25  # redraw at most four times a second, however fast the trainer talks
 
     BINDINGS = [
         Binding("s", "start", "Start", id="training.start", tooltip="Start a run with the recipe"),
+        Binding("r", "choose_recipe", "Recipe", id="training.recipe", tooltip="Choose the recipe for the next run"),
         Binding("p", "pause", "Pause/resume", id="training.pause", tooltip="Pause or resume the run"),
         Binding("x", "cancel", "Cancel", id="training.cancel", tooltip="Stop the run (it saves a checkpoint)"),
         Binding("f", "open_folder", "Run folder", id="training.open-folder", tooltip="Open the run folder"),
@@ -292,11 +105,13 @@ class TrainingScreen(Screen):
         run: TrainingRun
 
     def __init__(self, config: Config, recipe: str | Path | None = None, run: TrainingRun | None = None,
-                 *, score: bool = True, score_limit: int | None = 64) -> None:
+                 *, score: bool = True, score_limit: int | None = None) -> None:
         super().__init__()
         self.config = config
-        self.score, self.score_limit = score, score_limit  # eval-split scoring before and after training
-        self.recipe = Path(recipe) if recipe else Path(config.train.recipe)
+        # Eval-split scoring before and after training; None scores the recipe's eval_examples.
+        self.score, self.score_limit = score, score_limit
+        self.picked = recipe is not None  # chosen here (or by the caller), not taken from config
+        self.recipe = self._resolve(recipe if recipe is not None else config.train.recipe)
         self.run: TrainingRun | None = run
         self.plotted_points = 0
         self._seen_version = -1
@@ -304,17 +119,25 @@ class TrainingScreen(Screen):
         self._plotted = (0, 0)
         self._table_for: int | None = None
 
+    @staticmethod
+    def _resolve(reference: str | Path) -> Path:
+        """The recipe file a name or path means (see train.recipe.find_recipe); as given if none."""
+        return find_recipe(reference) or Path(reference)
+
     def compose(self) -> ComposeResult:
         with Vertical(id="training-top"):
             yield Static("Training", id="training-title")
+            yield Static("", id="training-recipe")
             yield Static("", id="training-status")
+            yield Static("", id="training-steps")
             with Horizontal(id="training-progress-row"):
                 yield Label("step 0/0", id="training-step")
-                yield ProgressBar(total=None, show_eta=False, id="training-progress")
+                yield ProgressBar(total=1, show_eta=False, id="training-progress")
                 yield Label("", id="training-stats")
         with Horizontal(id="training-body"):
             yield PlotextPlot(id="loss-plot")
-            yield Log(max_lines=LOG_LINES, id="training-log", auto_scroll=True)
+            yield RichLog(max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False,
+                          auto_scroll=True, id="training-log")
         with Vertical(id="training-results"):
             yield DataTable(id="eval-table", show_cursor=False, zebra_stripes=True)
             yield Static("", id="adapter-verdict")
@@ -329,52 +152,118 @@ class TrainingScreen(Screen):
         plt = self.query_one(PlotextPlot).plt
         plt.title("loss")
         plt.xlabel("step")
+        self._show_recipe()
         self.refresh_view()
         self.set_interval(self.REFRESH_S, self.refresh_view)
+
+    # --- the recipe --------------------------------------------------------------
+    def _show_recipe(self) -> None:
+        shipped = self.recipe.resolve().parent == SHIPPED_RECIPES
+        where = "shipped with thau" if shipped else str(self.recipe)
+        self.query_one("#training-recipe", Static).update(
+            Text.assemble("Recipe: ", (self.recipe.stem, "bold"), f" ({where}) · r chooses another")
+        )
+
+    def use_recipe(self, path: Path) -> None:
+        """The next run uses this recipe."""
+        self.recipe, self.picked = Path(path), True
+        self._show_recipe()
+        if self.run is None:
+            self._seen_version = -2  # redraw the idle line, which names the recipe
+            self.refresh_view()
+
+    def config_changed(self, config: Config) -> None:
+        """config.yaml was reloaded: take its runs folder, and its recipe unless one was picked here."""
+        changed = config.train.recipe != self.config.train.recipe
+        self.config = config
+        if changed and not self.picked:
+            self.recipe = self._resolve(config.train.recipe)
+            self._show_recipe()
+            self.refresh_view()
+
+    def action_choose_recipe(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.use_recipe(path)
+
+        self.app.push_screen(RecipePicker(available_recipes(self.config.train.recipe), self.recipe), chosen)
 
     # --- drawing -----------------------------------------------------------------
     def refresh_view(self) -> None:
         """Redraw whatever the run changed since the last look."""
         run = self.run
+        bar = self.query_one("#training-progress", ProgressBar)
         if run is None:
             self.query_one("#training-status", Static).update(
-                f"No run yet. Press [b]s[/] to start one with {self.recipe}."
+                Text.assemble("No run yet. Press ", ("s", "bold"), f" to start one with {self.recipe.stem}.")
             )
+            bar.update(total=1, progress=0)  # a still, empty bar: nothing is happening
             return
         if run.version == self._seen_version:
             return
         self._seen_version = run.version
         self.query_one("#training-status", Static).update(self._status_line(run))
-        self.query_one("#training-step", Label).update(f"step {run.step}/{run.total_steps or '?'}")
-        bar = self.query_one("#training-progress", ProgressBar)
-        bar.update(total=run.total_steps or None, progress=run.step)
-        stats = [f"epoch {run.epoch:.2f}"]
-        if run.loss is not None:
-            stats.append(f"loss {run.loss:.4f}")
-        if run.eval_loss is not None:
-            stats.append(f"eval {run.eval_loss:.4f}")
-        stats += [f"{run.tokens_per_s:.0f} tok/s", f"ETA {_eta(run.eta_s)}"]
-        self.query_one("#training-stats", Label).update(" · ".join(stats))
+        self.query_one("#training-steps", Static).update(self._steps_line(run))
+        self.query_one("#training-step", Label).update(run.step_line())
+        counted = run.progress()
+        if counted is not None:
+            bar.update(total=max(counted[1], 1), progress=counted[0])
+        elif run.active and run.status != "paused":
+            bar.update(total=None)  # busy without a count yet (loading, building): the bar moves
+        else:
+            bar.update(total=1 if bar.total is None else bar.total)  # stopped: the bar stands still
+        self.query_one("#training-stats", Label).update(self._stats(run))
         self._draw_log(run)
         self._draw_plot(run)
         if run.status == "done" and self._table_for != id(run):
             self._draw_results(run)
 
+    @staticmethod
+    def _stats(run: TrainingRun) -> str:
+        if run.scoring:
+            return f"ETA {format_eta(run.score_eta_s)}" if run.score_total else ""
+        if not run.total_steps:
+            return ""
+        stats = [f"epoch {run.epoch:.2f}"]
+        if run.loss is not None:
+            stats.append(f"loss {run.loss:.4f}")
+        if run.eval_loss is not None:
+            stats.append(f"eval {run.eval_loss:.4f}")
+        return " · ".join(stats + [f"{run.tokens_per_s:.0f} tok/s", f"ETA {format_eta(run.eta_s)}"])
+
+    @staticmethod
+    def _steps_line(run: TrainingRun) -> Text:
+        """The run's steps in order: done ones ticked, the current one marked."""
+        names, current = run.steps, run.step_index
+        parts: list[tuple[str, str] | str] = []
+        for i, name in enumerate(names):
+            if parts:
+                parts.append("  ·  ")
+            if i < current or (i == current and run.status == "done"):
+                parts.append((f"✓ {name}", "dim"))
+            elif i == current:
+                parts.append((f"▶ {name}", "bold"))
+            else:
+                parts.append(name)
+        return Text.assemble(*parts)
+
     def _status_line(self, run: TrainingRun) -> str:
         words = {
-            "starting": "Starting (loading the model)…", "running": "Training", "paused": "Paused (p resumes)",
+            "starting": "Starting (loading the model)…", "running": "Training", "data": "Building the data set…",
+            "paused": f"Paused while {run.step_name or 'training'} (p resumes)",
             "done": "Done", "cancelled": "Cancelled (a checkpoint was saved)", "failed": f"Failed: {run.error}",
-            "idle": "Not started", "scoring": (run.phase or "Scoring").capitalize() + "…",
+            "idle": "Not started", "scoring": (run.step_name or "scoring").capitalize() + "…",
         }
-        device = f" on {run.device}" if run.device else ""
+        device = f" on {run.device}" if run.device and run.status in ("running", "paused") else ""
         return f"{words.get(run.status, run.status)}{device} — {run.run_dir}"
 
     def _draw_log(self, run: TrainingRun) -> None:
         new = run.log_count - self._seen_log
         if new <= 0:
             return
-        lines = list(run.log)[-min(new, len(run.log)) :]
-        self.query_one("#training-log", Log).write_lines(lines)
+        log = self.query_one("#training-log", RichLog)
+        for line in list(run.log)[-min(new, len(run.log)) :]:
+            log.write(Text(line))  # wrapped to the pane, never cut; no markup read from the children
         self._seen_log = run.log_count
 
     def _draw_plot(self, run: TrainingRun) -> None:
@@ -400,14 +289,8 @@ class TrainingScreen(Screen):
         self._table_for = id(run)
         table = self.query_one("#eval-table", DataTable)
         table.clear()
-        for key in SCORE_KEYS:
-            b, a = before.get(key), after.get(key)
-            if isinstance(a, int) and key in ("n", "call_cases", "no_call_cases"):
-                table.add_row(key, str(b if b is not None else "-"), str(a), "")
-                continue
-            fmt = lambda v: f"{v:.3f}" if isinstance(v, (int, float)) else "-"  # noqa: E731
-            change = f"{a - b:+.3f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) else ""
-            table.add_row(key, fmt(b), fmt(a), change)
+        for row in score_rows(after, before):
+            table.add_row(*row)
         self.query_one("#training-results").display = True
         self.query_one("#adapter-verdict", Static).update(self._verdict(run, before, after))
 
@@ -430,13 +313,15 @@ class TrainingScreen(Screen):
             return
         problem = check_recipe(self.recipe)
         if problem:
-            self.notify(problem, title="Cannot start training", severity="error", timeout=10)
+            self.notify(f"{problem}\nPress r to choose a recipe.", title="Cannot start training",
+                        severity="error", timeout=10)
             return
-        run = TrainingRun(self.recipe, new_run_dir(self.config.train.runs_dir, self.recipe),
+        name = load_recipe(self.recipe).name
+        run = TrainingRun(self.recipe, new_run_dir(self.config.train.runs_dir, name),
                           score=self.score, score_limit=self.score_limit)
         self.run = run
         self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None
-        self.query_one("#training-log", Log).clear()
+        self.query_one("#training-log", RichLog).clear()
         self.query_one("#training-results").display = False
         await run.start()
         if hasattr(self.app, "training_run"):
@@ -445,18 +330,27 @@ class TrainingScreen(Screen):
         self.refresh_view()
 
     def action_pause(self) -> None:
-        if self.run is None or not self.run.running:
+        run = self.run
+        if run is None or not run.running:
             self.notify("No run is going.", severity="warning")
             return
-        paused = self.run.toggle_pause()
-        self.notify("Pausing after this step…" if paused else "Resuming…")
+        paused = run.toggle_pause()
+        if not paused:
+            self.notify("Resuming…")
+        elif run.scoring:
+            self.notify("Pausing after this eval case…")
+        elif run.status == "data":
+            self.notify("The data set cannot pause while it is built; the run pauses as soon as it is.")
+        else:
+            self.notify("Pausing after this step…")
 
     def action_cancel(self) -> None:
         if self.run is None or not self.run.running:
             self.notify("No run is going.", severity="warning")
             return
         self.run.cancel()
-        self.notify("Cancelling: the trainer saves a checkpoint first.")
+        self.notify("Cancelling: the trainer saves a checkpoint first." if self.run.step_name == "training"
+                    else f"Cancelling ({self.run.step_name}).")
 
     def action_open_folder(self) -> None:
         if self.run is None:

@@ -1,0 +1,225 @@
+"""Issue 13, the training screen from the keyboard: it works outside the repository, a recipe
+picker, scoring as its own step (the recipe's eval size, an ETA, pause), a still bar when
+nothing runs, a log that wraps and tidies warnings, and the chat's status line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import Label, OptionList, ProgressBar, RichLog, Static
+
+from pilot_helpers import wait_until
+from scripted import ScriptedBackend
+from thau_tui.config import Config, ConfigResult
+from thau_tui.engine.store import Store
+from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
+from thau_tui.train.runs import STEP_DATA
+from thau_tui.ui.app import ThauApp
+from thau_tui.ui.screens.training import RecipePicker, TrainingRun, TrainingScreen
+
+
+class HostApp(App):
+    """A one-screen host that holds the run, as the real app does."""
+
+    def __init__(self, screen_factory) -> None:
+        super().__init__()
+        self.training_run = None
+        self._factory = screen_factory
+
+    def on_mount(self) -> None:
+        self.push_screen(self._factory())
+
+
+def script(tmp_path: Path, name: str, body: str) -> list[str]:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return [sys.executable, str(path), str(tmp_path / "run")]
+
+
+def notes(app: App) -> str:
+    return " | ".join(str(n.message) for n in app._notifications)
+
+
+async def test_outside_the_repository_the_default_recipe_starts_with_its_own_eval_size(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no train/recipes/ or train/data/ here
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    app = HostApp(lambda: TrainingScreen(config))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        assert screen.recipe.parent == SHIPPED_RECIPES  # config's train/recipes/smollm2-tools.yaml, shipped
+        assert "shipped with thau" in str(screen.query_one("#training-recipe", Static).content)
+        await pilot.press("s")
+        await pilot.pause()
+        run = app.training_run
+        assert run is not None, notes(app)
+        assert "Cannot start" not in notes(app) and "--recipe" not in notes(app)
+        await pilot.press("x")
+        await asyncio.wait_for(run.wait(), 30)
+    recipe = load_recipe(screen.recipe)
+    assert Path(recipe.data_dir).is_absolute() and not Path(recipe.data_dir).is_relative_to(tmp_path)
+    scoring = [c for c in run.commands if "thau_tui.train.evaluate" in c]
+    assert [c[c.index("--limit") + 1] for c in scoring] == [str(recipe.eval_examples)] * 2
+    # Named by the recipe's name, the trainer's rule: `thau train --resume` finds it.
+    assert run.run_dir.parent == tmp_path / "runs" and run.run_dir.name.startswith(f"{recipe.name}-")
+
+
+async def test_a_recipe_without_its_data_builds_it_in_thaus_data_folder_first(tmp_path, thau_home, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mine = thau_home / "config" / "recipes" / "mine.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("name: mine\nbase_model: bundled\ndata_dir: my-data\nmax_steps: 1\neval_examples: 3\n")
+    recipe = load_recipe(mine)
+    assert Path(recipe.data_dir) == thau_home / "data" / "my-data"  # not ./my-data
+    run = TrainingRun(mine, tmp_path / "run")
+    assert run.steps[:2] == [STEP_DATA, "scoring before training"]
+    assert run.commands[0][-2:] == ["--recipe", str(mine)]
+
+
+async def test_the_recipe_picker_lists_shipped_and_own_recipes_and_config_reload_updates_it(tmp_path, thau_home):
+    mine = thau_home / "config" / "recipes" / "mine.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("name: mine\nmax_steps: 3\neval_examples: 2\n")
+    app = HostApp(lambda: TrainingScreen(Config()))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecipePicker), 5, "the recipe picker")
+        options = app.screen.query_one(OptionList)
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(label.startswith("mine  (3 steps, eval 2;") for label in labels), labels
+        assert any(label.startswith("tiny-smoke  (2 steps, eval 4; shipped)") for label in labels), labels
+        index = next(i for i, label in enumerate(labels) if label.startswith("mine"))
+        current = options.highlighted
+        await pilot.press(*(["down"] * (index - current) if index > current else ["up"] * (current - index)))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen, 5, "the picker to close")
+        assert screen.recipe == mine.resolve()
+        assert "mine" in str(screen.query_one("#training-status", Static).content)
+        await pilot.press("r", "escape")  # Esc keeps the recipe
+        await wait_until(pilot, lambda: app.screen is screen, 5, "the picker to close")
+        assert screen.recipe == mine.resolve()
+
+    # A config reload reaches an open training screen in the real app.
+    store = Store(tmp_path / "db.sqlite3")
+    chat = ThauApp(ConfigResult(Config(), None, []), store=store, backend=ScriptedBackend([]), watch=False)
+    async with chat.run_test(size=(140, 45)) as pilot:
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(chat.screen, TrainingScreen), 5, "the training screen")
+        assert chat.screen.recipe.stem == "smollm2-tools"
+        changed = Config()
+        changed.train.recipe = "tiny-smoke"
+        chat._config_changed(ConfigResult(changed, None, []))
+        await pilot.pause()
+        assert chat.screen.recipe == SHIPPED_RECIPES / "tiny-smoke.yaml"
+        assert "tiny-smoke" in str(chat.screen.query_one("#training-recipe", Static).content)
+
+
+SCORING = """
+    import json, pathlib, sys, time
+    from thau_tui.train.evaluate import wait_while_paused
+    run = pathlib.Path(sys.argv[1])
+    def say(**event):
+        print(json.dumps(event), flush=True)
+    say(event="log", message="scoring the eval split before training…")
+    for done in range(1, 5):
+        time.sleep(0.3)
+        say(event="eval_progress", stage="before", done=done, total=4, eta_s=(4 - done) * 30.0)
+        if done < 4:
+            wait_while_paused(run, lambda **e: say(**e), "before")
+    say(event="scores", stage="before", scores={"overall": 0.25})
+"""
+
+
+async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path):
+    command = script(tmp_path, "score.py", SCORING)
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[command])
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await run.start()
+        await wait_until(pilot, lambda: run.score_done >= 1, 20, "the first scored case")
+        await pilot.pause(0.3)
+        step = str(screen.query_one("#training-step", Label).content)
+        assert step.startswith("Scoring before training ") and step.endswith("/4"), step
+        assert "ETA " in str(screen.query_one("#training-stats", Label).content)
+        assert screen.query_one("#training-progress", ProgressBar).total == 4
+        await pilot.press("p")
+        assert "Pausing after this eval case" in notes(app)
+        await wait_until(pilot, lambda: run.status == "paused", 10, "the scorer to pause")
+        held = run.score_done
+        await pilot.pause(1.0)
+        assert run.score_done == held < 4  # it really waits
+        assert "Paused while scoring before training" in str(screen.query_one("#training-status", Static).content)
+        await pilot.press("p")
+        await asyncio.wait_for(run.wait(), 20)
+        assert run.score_done == 4 and run.scores["before"] == {"overall": 0.25}
+
+
+async def test_the_bar_stands_still_when_idle_and_after_a_failure(tmp_path):
+    failing = script(tmp_path, "fail.py", """
+        import json
+        print(json.dumps({"event": "error", "message": "no model here"}), flush=True)
+        raise SystemExit(1)
+    """)
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[failing])
+    app = HostApp(lambda: TrainingScreen(Config()))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        bar = screen.query_one("#training-progress", ProgressBar)
+        await pilot.pause(0.3)
+        assert bar.total is not None  # None is Textual's moving "indeterminate" bar
+        screen.run = run
+        await run.start()
+        await asyncio.wait_for(run.wait(), 20)
+        await pilot.pause(0.4)
+        assert run.status == "failed"
+        assert bar.total is not None
+        assert "no model here" in str(screen.query_one("#training-status", Static).content)
+
+
+async def test_the_log_wraps_long_lines_and_tidies_python_warnings(tmp_path):
+    long_word = "x" * 150
+    noisy = script(tmp_path, "noisy.py", f"""
+        import warnings
+        print("start of a long line " + "{long_word}" + " end", flush=True)
+        warnings.warn("torch_dtype is deprecated, use dtype")
+    """)
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[noisy])
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run.start()
+        await asyncio.wait_for(run.wait(), 20)
+        await pilot.pause(0.5)
+        lines = list(run.log)
+        assert "warning: torch_dtype is deprecated, use dtype (UserWarning)" in lines
+        assert not any("warnings.warn(" in line for line in lines), lines
+        log = app.screen.query_one("#training-log", RichLog)
+        shown = "".join(strip.text for strip in log.lines)
+        assert long_word in shown.replace(" ", "") and "end" in shown  # wrapped, nothing cut
+        assert max(strip.cell_length for strip in log.lines) <= log.scrollable_content_region.width
+
+
+async def test_the_chat_status_line_shows_a_running_training(tmp_path):
+    slow = script(tmp_path, "slow.py", """
+        import json, time
+        print(json.dumps({"event": "start", "run_dir": "x", "total_steps": 50, "device": "cpu", "examples": 1}),
+              flush=True)
+        print(json.dumps({"event": "step", "step": 17, "total_steps": 50, "loss": 1.0, "eta_s": 720}), flush=True)
+        time.sleep(30)
+    """)
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[slow])
+    store = Store(tmp_path / "db.sqlite3")
+    app = ThauApp(ConfigResult(Config(), None, []), store=store, backend=ScriptedBackend([]), watch=False)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await run.start()
+        app.training_run = run
+        status = app.query_one("#status")
+        await wait_until(pilot, lambda: status.activity == "training 34% · ETA 12 min", 10, "the training note")
+        run.cancel()
+        await asyncio.wait_for(run.wait(), 20)
+        await wait_until(pilot, lambda: status.activity == "", 5, "the note to go")
