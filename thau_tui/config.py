@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Policy = Literal["ask", "auto", "deny"]
 
@@ -121,6 +121,44 @@ class TrainConfig(Section):
     runs_dir: str = "train/runs"
 
 
+class MCPServerConfig(Section):
+    """One MCP server: a command thau starts (stdio) or a URL it connects to (streamable HTTP)."""
+
+    # The prefix of its tools' names (name__tool): letters, digits, "_" and "-".
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,23}$")
+    command: str | None = None
+    args: list[str] = Field(default_factory=list)
+    # Variables set for the server, and names of thau's own variables passed through to it
+    # (a token stays in the environment, not in this file). PATH, HOME, USER, SHELL, TERM pass.
+    env: dict[str, str] = Field(default_factory=dict)
+    env_passthrough: list[str] = Field(default_factory=list)
+    url: str | None = None
+    enabled: bool = True
+    # false: every tool of this server asks, whatever its readOnlyHint says.
+    trust_hints: bool = True
+    startup_timeout: float = Field(30.0, gt=0)  # seconds to start and list its tools
+    call_timeout: float = Field(120.0, gt=0)  # seconds one call may run before it is cancelled
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> "MCPServerConfig":
+        if bool(self.command) == bool(self.url):
+            raise ValueError(f"server {self.name!r} needs one of command (stdio) or url (streamable HTTP), not both")
+        return self
+
+
+class MCPConfig(Section):
+    servers: list[MCPServerConfig] = Field(default_factory=list)
+
+    @field_validator("servers")
+    @classmethod
+    def _unique_names(cls, servers: list[MCPServerConfig]) -> list[MCPServerConfig]:
+        names = [s.name for s in servers]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"two servers are named {', '.join(twice)}; each needs its own name")
+        return servers
+
+
 class Config(Section):
     model: ModelConfig = Field(default_factory=ModelConfig)
     generation: GenerationConfig = Field(default_factory=GenerationConfig)
@@ -128,6 +166,7 @@ class Config(Section):
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
+    mcp: MCPConfig = Field(default_factory=MCPConfig)
 
 
 @dataclass

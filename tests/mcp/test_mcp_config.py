@@ -1,0 +1,47 @@
+"""mcp.servers in config.yaml: the README's example parses, and mistakes are named."""
+
+from __future__ import annotations
+
+import pytest
+
+from thau_tui.config import parse_config
+
+EXAMPLE = """
+mcp:
+  servers:
+    - name: git
+      command: uvx
+      args: [mcp-server-git, --repository, .]
+    - name: github
+      url: http://127.0.0.1:8931/mcp
+      enabled: false
+    - name: notes
+      command: python
+      args: [notes_server.py]
+      env: {NOTES_DIR: /tmp/notes}
+      env_passthrough: [GITHUB_TOKEN]
+      trust_hints: false
+      call_timeout: 30
+"""
+
+
+def test_servers_parse_with_their_defaults():
+    git, github, notes = parse_config(EXAMPLE).mcp.servers
+    assert (git.command, git.args, git.url, git.enabled) == ("uvx", ["mcp-server-git", "--repository", "."], None, True)
+    assert git.trust_hints and git.startup_timeout == 30 and git.call_timeout == 120
+    assert github.url == "http://127.0.0.1:8931/mcp" and not github.enabled and github.command is None
+    assert notes.env == {"NOTES_DIR": "/tmp/notes"} and notes.env_passthrough == ["GITHUB_TOKEN"]
+    assert not notes.trust_hints and notes.call_timeout == 30
+
+
+@pytest.mark.parametrize("servers, message", [
+    ("- {name: git}", "mcp.servers.0: Value error, server 'git' needs one of command (stdio) or url"),
+    ("- {name: git, command: x, url: 'http://h/mcp'}", "server 'git' needs one of command (stdio) or url"),
+    ("- {name: a, command: x}\n    - {name: a, command: y}", "two servers are named a; each needs its own name"),
+    ("- {name: 'my server', command: x}", "mcp.servers.0.name: String should match pattern"),
+    ("- {name: git, command: x, timeout: 3}", "mcp.servers.0.timeout: unknown key"),
+])
+def test_mistakes_are_named(servers, message):
+    with pytest.raises(ValueError) as error:
+        parse_config(f"mcp:\n  servers:\n    {servers}\n")
+    assert message in str(error.value)
