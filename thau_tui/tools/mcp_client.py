@@ -1,0 +1,475 @@
+"""MCP servers' tools in the registry, through the official `mcp` SDK.
+
+One long-lived thread runs an asyncio loop that holds every server's ClientSession
+(stdio or streamable HTTP). Each server has a supervisor task there: start it, list its
+tools into the registry, ping it while idle, and when it fails to start, crashes or stops
+answering, take its tools out, say why (`on_notice`) and start it again after a pause.
+Tool calls come from the agent's tool threads through `MCPManager.call`, a synchronous
+wrapper with the server's call timeout, the user's cancel (Esc) and progress reporting.
+Nothing here can take thau down: every failure becomes a sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import functools
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .base import Tool, ToolContext, ToolError, ToolResult
+from .mcp_tools import (
+    MAX_TOOLS_PER_SERVER,
+    MCPToolRejected,
+    defang,
+    describe,
+    registry_name,
+    risk_of,
+    tool_result,
+    vet_schema,
+)
+from .registry import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+# (text, severity) with Textual's severities: "information", "warning", "error".
+Notice = Callable[[str, str], None]
+
+PING_EVERY_S = 5.0  # an idle server is pinged this often: a crash or a hang shows within seconds
+PING_TIMEOUT_S = 10.0
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 60.0
+STOP_TIMEOUT_S = 8.0
+OUTPUT_LIMIT = 16_000
+MAX_PAGES = 10  # tools/list pages read from one server
+_STDERR_LINES = 4
+
+
+@dataclass
+class ServerState:
+    """Where one server stands, for notices and `thau doctor`."""
+
+    name: str
+    status: str = "starting"  # starting, ready, failed, disabled, stopped
+    error: str = ""
+    tools: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # tools not added, each with why
+
+    def line(self) -> str:
+        """One line: `mcp NAME: ready, 3 tools (a, b, c)` or why it is not."""
+        if self.status == "ready":
+            shown = ", ".join(self.tools[:8]) + (", …" if len(self.tools) > 8 else "")
+            text = f"mcp {self.name}: ready, {len(self.tools)} tools" + (f" ({shown})" if shown else "")
+            if self.rejected:
+                text += f"; not added: {'; '.join(self.rejected)}"
+            return text
+        if self.status == "failed":
+            return f"mcp {self.name}: FAILED: {self.error}"
+        return f"mcp {self.name}: {self.status}" + (f" ({self.error})" if self.error else "")
+
+
+class _Connection:
+    """One configured server: its state, and its session while it is up."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
+        self.session: Any = None
+        self.names: dict[str, str] = {}  # registry name -> the server's own tool name
+        self.dead: asyncio.Event | None = None
+        self.in_flight = 0
+        self.settled = threading.Event()  # the first start ended, ready or not
+        self.log_path: Path | None = None
+        self.log_offset = 0
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside anyio's exception groups."""
+    while isinstance(getattr(exc, "exceptions", None), (list, tuple)) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
+
+
+class MCPManager:
+    """Starts the configured MCP servers in the background and keeps their tools in `registry`."""
+
+    def __init__(
+        self,
+        servers: Iterable[Any],
+        registry: ToolRegistry,
+        *,
+        workspace: Path | None = None,
+        on_notice: Notice | None = None,
+        images_dir: Path | None = None,
+        log_dir: Path | None = None,
+        output_limit: int = OUTPUT_LIMIT,
+    ) -> None:
+        self.registry = registry
+        self.workspace = workspace
+        self.on_notice = on_notice
+        self._images_dir, self._log_dir = images_dir, log_dir
+        self.output_limit = output_limit
+        self._connections = {c.name: _Connection(c) for c in servers}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._main: asyncio.Task | None = None  # on the loop: every server's supervisor
+        self._stopping = False
+
+    # --- lifetime (any thread) ------------------------------------------------------
+    def start(self) -> "MCPManager":
+        """Start every enabled server in the background; returns at once."""
+        enabled = [c for c in self._connections.values() if c.config.enabled]
+        for conn in self._connections.values():
+            if not conn.config.enabled:
+                conn.settled.set()
+        if not enabled or self._loop is not None:
+            return self
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="thau-mcp", daemon=True)
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._supervise_all(enabled), self._loop)
+        return self
+
+    async def _supervise_all(self, conns: list[_Connection]) -> None:
+        self._main = asyncio.current_task()
+        await asyncio.gather(*(self._supervise(conn) for conn in conns))
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until every server's first start has ended (ready or failed); False on timeout
+        (default: the longest startup_timeout, and a second)."""
+        if timeout is None:
+            timeout = max((c.config.startup_timeout for c in self._connections.values()), default=0) + 1
+        deadline = time.monotonic() + timeout
+        return all(c.settled.wait(max(0.0, deadline - time.monotonic())) for c in self._connections.values())
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop every server (a stdio server's process is ended) and take its tools out."""
+        self._stopping = True
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def shutdown() -> None:
+            # Cancelled, each server's contexts unwind: a stdio server's stdin closes, then it is ended.
+            if self._main is not None:
+                self._main.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._main
+
+        with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        for conn in self._connections.values():
+            self._drop_tools(conn)
+            if conn.state.status != "disabled":
+                conn.state.status = "stopped"
+        self._loop = None
+
+    def states(self) -> list[ServerState]:
+        """Every configured server's state, in config order."""
+        return [c.state for c in self._connections.values()]
+
+    # --- calls (the agent's tool threads) --------------------------------------------
+    def call(self, server: str, tool: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        """Run one tool on its server: wait for the result, the call timeout or Esc."""
+        from mcp.shared.exceptions import MCPError
+        from mcp.types import CONNECTION_CLOSED
+
+        conn = self._connections[server]
+        session, loop = conn.session, self._loop
+        if session is None or loop is None or conn.state.status != "ready":
+            why = conn.state.error or conn.state.status
+            raise ToolError(f"the MCP server '{server}' is not running ({why}); its tools return once it is back")
+        timeout = conn.config.call_timeout
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            ctx.progress(progress, total or 0.0, defang(message or ""))
+
+        async def run() -> Any:
+            conn.in_flight += 1
+            try:
+                return await session.call_tool(tool, arguments, progress_callback=on_progress)
+            finally:
+                conn.in_flight -= 1
+
+        future = asyncio.run_coroutine_threadsafe(run(), loop)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = future.result(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+                break
+            except concurrent.futures.TimeoutError:
+                if ctx.cancelled:
+                    future.cancel()  # the SDK tells the server (notifications/cancelled)
+                    return ToolResult("cancelled by the user; the server was told to stop the call", ok=False)
+                if time.monotonic() >= deadline:
+                    future.cancel()
+                    raise ToolError(f"the MCP server '{server}' gave no answer within {timeout:g} s "
+                                    "(mcp.servers call_timeout); the call was cancelled") from None
+            except concurrent.futures.CancelledError:
+                raise ToolError(f"the call to the MCP server '{server}' was cancelled") from None
+            except MCPError as exc:
+                if exc.code == CONNECTION_CLOSED:
+                    self._mark_dead(conn)
+                    raise ToolError(f"the MCP server '{server}' stopped during the call{self._stderr_tail(conn)}; "
+                                    "its tools are gone until it restarts") from None
+                raise ToolError(f"the MCP server '{server}' refused the call: {defang(exc.message)}") from None
+            except Exception as exc:
+                raise ToolError(f"the MCP server '{server}' call failed: {type(exc).__name__}: {defang(exc)}") from None
+        return tool_result(server, result, self._images(), self.output_limit)
+
+    def _images(self) -> Path:
+        if self._images_dir is None:
+            from ..paths import images_dir
+
+            self._images_dir = images_dir() / "mcp"
+        return self._images_dir
+
+    def _mark_dead(self, conn: _Connection) -> None:
+        if self._loop is not None and conn.dead is not None:
+            self._loop.call_soon_threadsafe(conn.dead.set)
+
+    # --- the loop thread ----------------------------------------------------------------
+    def _notice(self, text: str, severity: str) -> None:
+        log.info(text)  # not warning: the last-resort handler would write on the TUI's screen
+        if self.on_notice is not None:
+            try:
+                self.on_notice(text, severity)
+            except Exception:  # a closed screen must not stop the servers
+                log.exception("MCP notice could not be shown")
+
+    async def _supervise(self, conn: _Connection) -> None:
+        """Keep one server up: start, serve, and after a failure start again a little later."""
+        delay, told = RETRY_FIRST_S, ""
+        while not self._stopping:
+            was_ready = False
+            try:
+                await self._serve(conn)
+                was_ready = True
+                why = conn.state.error or "its connection closed"
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:  # noqa: BLE001 — anything a server does becomes a sentence
+                was_ready = conn.state.status == "ready"
+                why = self._explain(conn, _leaf(exc))
+            finally:
+                self._drop_tools(conn)
+                conn.settled.set()
+            if self._stopping:
+                return
+            if was_ready:
+                delay, told = RETRY_FIRST_S, ""
+            conn.state.status, conn.state.error = "failed", why
+            if why != told:
+                verb = "stopped" if was_ready else "did not start"
+                self._notice(f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
+                             f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).", "error")
+                told = why
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _serve(self, conn: _Connection) -> None:
+        """One life of a server: connect, list its tools, then watch it until it dies."""
+        import anyio
+        from mcp import ClientSession
+
+        cfg = conn.config
+        conn.state.status, conn.dead = "starting", asyncio.Event()
+        async with contextlib.AsyncExitStack() as stack:
+            read, write = await stack.enter_async_context(self._transport(conn, stack))
+            session = await stack.enter_async_context(ClientSession(read, write))
+            try:
+                with anyio.fail_after(cfg.startup_timeout):
+                    await session.initialize()
+                    listed = await self._list_tools(session)
+            except TimeoutError:
+                raise TimeoutError(f"no answer within {cfg.startup_timeout:g} s while starting "
+                                   "(mcp.servers startup_timeout)") from None
+            self._add_tools(conn, listed)
+            conn.session = session
+            conn.state.status, conn.state.error = "ready", ""
+            conn.settled.set()
+            text = f"MCP server '{cfg.name}': {len(conn.state.tools)} tools"
+            self._notice(text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
+                         "warning" if conn.state.rejected else "information")
+            await self._watch(conn, session)
+
+    def _transport(self, conn: _Connection, stack: contextlib.AsyncExitStack) -> Any:
+        cfg = conn.config
+        if cfg.url:
+            from mcp.client.streamable_http import streamable_http_client
+
+            return streamable_http_client(cfg.url)
+        from mcp import StdioServerParameters, stdio_client
+
+        env = dict(cfg.env)
+        env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
+        params = StdioServerParameters(command=cfg.command, args=list(cfg.args), env=env,
+                                       cwd=str(self.workspace) if self.workspace else None)
+        return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
+
+    @contextlib.contextmanager
+    def _errlog(self, conn: _Connection):
+        """The server's stderr goes to a log file (never onto thau's screen); its last
+        lines explain a failed start or a crash."""
+        folder = self._log_dir
+        if folder is None:
+            from ..paths import cache_dir
+
+            folder = self._log_dir = cache_dir() / "mcp"
+        folder.mkdir(parents=True, exist_ok=True)
+        conn.log_path = folder / f"{conn.config.name}.log"
+        if conn.log_path.exists() and conn.log_path.stat().st_size > 1_000_000:
+            conn.log_path.unlink()
+        with open(conn.log_path, "a", encoding="utf-8", errors="replace") as handle:
+            handle.write(f"--- started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            handle.flush()
+            conn.log_offset = handle.tell()
+            yield handle
+
+    def _stderr_tail(self, conn: _Connection) -> str:
+        if conn.log_path is None:
+            return ""
+        try:
+            with open(conn.log_path, encoding="utf-8", errors="replace") as handle:
+                handle.seek(conn.log_offset)
+                lines = [line.strip() for line in handle.read()[-4000:].splitlines() if line.strip()]
+        except OSError:
+            return ""
+        if not lines:
+            return ""
+        return f" (it said: {defang(' / '.join(lines[-_STDERR_LINES:]))[:400]})"
+
+    def _explain(self, conn: _Connection, exc: BaseException) -> str:
+        """A failed start or a lost connection, in a sentence."""
+        cfg = conn.config
+        tail = self._stderr_tail(conn)
+        if isinstance(exc, FileNotFoundError) and cfg.command:
+            return f"cannot run `{cfg.command}`: no such program (is it installed and on PATH?)"
+        if isinstance(exc, PermissionError) and cfg.command:
+            return f"cannot run `{cfg.command}`: permission denied"
+        if isinstance(exc, TimeoutError):
+            return f"{exc}{tail}"
+        name = type(exc).__name__
+        errors = getattr(exc, "errors", None)
+        if name == "ValidationError" and callable(errors):  # pydantic: the SDK read a malformed message
+            first = errors()[0] if errors() else {}
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return defang(f"it sent a message that breaks the MCP protocol ({where}: {first.get('msg', exc)})")
+        message = defang(getattr(exc, "message", None) or exc or name)
+        if name == "MCPError" and "closed" in message.lower():
+            return f"it exited or closed the connection{tail}" if cfg.command else f"the connection closed{tail}"
+        if cfg.url:
+            return f"cannot talk to {cfg.url}: {message}"
+        return f"{message}{tail}"
+
+    async def _list_tools(self, session: Any) -> list[Any]:
+        tools, cursor = [], None
+        for _ in range(MAX_PAGES):
+            if cursor is None:
+                page = await session.list_tools()
+            else:
+                from mcp.types import PaginatedRequestParams
+
+                page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
+            tools.extend(page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        return tools
+
+    async def _watch(self, conn: _Connection, session: Any) -> None:
+        """Ping the server while no call is running; return when it is gone or hung."""
+        import anyio
+
+        while not self._stopping:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(conn.dead.wait(), PING_EVERY_S)
+            if conn.dead.is_set():
+                conn.state.error = "it exited or closed the connection" + self._stderr_tail(conn)
+                return
+            if conn.in_flight:
+                continue  # a long call has its own timeout; a one-at-a-time server cannot answer now
+            try:
+                with anyio.fail_after(PING_TIMEOUT_S):
+                    await session.send_ping()
+            except TimeoutError:
+                conn.state.error = f"it stopped answering (no reply to a ping in {PING_TIMEOUT_S:g} s)"
+                return
+            except Exception as exc:
+                conn.state.error = self._explain(conn, _leaf(exc))
+                return
+
+    # --- the registry -----------------------------------------------------------------
+    def _add_tools(self, conn: _Connection, listed: list[Any]) -> None:
+        cfg, state = conn.config, conn.state
+        state.tools, state.rejected = [], []
+        source = f"mcp:{cfg.name}"
+        for index, item in enumerate(listed):
+            shown = defang(getattr(item, "name", "?"))[:80]
+            if index >= MAX_TOOLS_PER_SERVER:
+                state.rejected.append(f"{len(listed) - index} more tools (thau takes {MAX_TOOLS_PER_SERVER} a server)")
+                break
+            name = registry_name(cfg.name, str(getattr(item, "name", "")))
+            try:
+                if name in conn.names:
+                    raise MCPToolRejected(f"its name becomes {name}, as {conn.names[name]!r}'s did")
+                existing = self.registry.get(name)
+                if existing is not None and existing.source != source:
+                    owner = "a built-in tool" if existing.source == "builtin" else existing.source
+                    raise MCPToolRejected(f"the name {name} is already taken by {owner}")
+                tool = Tool(
+                    name=name,
+                    description=describe(cfg.name, item),
+                    parameters=vet_schema(getattr(item, "input_schema", None)),
+                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints),
+                    function=functools.partial(self._run, cfg.name, item.name),
+                    source=source,
+                )
+                self.registry.register(tool)
+            except MCPToolRejected as exc:
+                state.rejected.append(f"{shown}: {exc}")
+                continue
+            except Exception as exc:  # a schema the validator chokes on, say
+                state.rejected.append(f"{shown}: {type(exc).__name__}: {defang(exc)[:200]}")
+                continue
+            conn.names[name] = item.name
+            state.tools.append(name)
+
+    def _run(self, server: str, tool: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
+        return self.call(server, tool, arguments, ctx)
+
+    def _drop_tools(self, conn: _Connection) -> None:
+        conn.session = None
+        for name in list(conn.names):
+            self.registry.unregister(name)
+        conn.names.clear()
+
+
+def start_mcp(config: Any, registry: ToolRegistry, on_notice: Notice | None = None) -> MCPManager:
+    """The MCP servers of config.mcp, starting in the background, their tools joining `registry`."""
+    workspace = Path(config.tools.workspace).expanduser().resolve()
+    manager = MCPManager(config.mcp.servers, registry, workspace=workspace, on_notice=on_notice,
+                         output_limit=config.tools.shell.output_limit)
+    return manager.start()
+
+
+def describe_mcp(config: Any) -> list[str]:
+    """`thau doctor`'s lines: start each configured server, list its tools, stop it."""
+    servers = list(config.mcp.servers)
+    if not servers:
+        return ["mcp: no servers configured (mcp.servers in config.yaml)"]
+    manager = start_mcp(config, ToolRegistry())
+    try:
+        manager.wait_ready()
+        return [state.line() for state in manager.states()]
+    finally:
+        manager.stop()

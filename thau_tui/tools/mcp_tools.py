@@ -1,0 +1,206 @@
+"""What an MCP server's tool becomes in thau: a registry name, a vetted schema, a risk, and
+results turned into text (and image files) the way thau's own tools return them.
+
+Everything a server sends is untrusted: its names, descriptions and schemas reach the
+system prompt, its results reach the model and the screen. Names are cut down to what an
+OpenAI function name allows (and what the dialects' grammars can quote), prose loses any
+"<" that could begin a dialect tag or a chat-template control token, and schemas that are
+too large, too deep or point outside themselves are refused with a sentence that says why.
+Results are defused by the engine (Dialect.render_result) like every other tool's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from .base import Risk, ToolResult, storable
+
+# An OpenAI function name: letters, digits, "_" and "-", at most 64 characters.
+MAX_NAME = 64
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+SEPARATOR = "__"
+
+MAX_SCHEMA_CHARS = 16_000  # a schema is shown to the model in full, in every prompt
+MAX_SCHEMA_DEPTH = 12
+MAX_DESCRIPTION_CHARS = 1_000
+MAX_TOOLS_PER_SERVER = 64
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+_IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
+
+# The start of anything a dialect or a chat template reads as a tag: "<" then a name, "</",
+# "<|"; and Llama 2's [INST]. The "<" becomes a look-alike the tokenizer does not join.
+_TAG_START = re.compile(r"<(?=\s*[/|!]?\s*[A-Za-z_|])|\[(?=/?INST\])")
+_LOOKALIKE = {"<": "\u2039", "[": "\u2045"}
+# Schema keys whose values are prose for the model, not part of what a call must match.
+_PROSE_KEYS = ("description", "title", "$comment")
+
+
+class MCPToolRejected(Exception):
+    """Why a server's tool was not added (shown to the user as is)."""
+
+
+def defang(text: Any) -> str:
+    """Untrusted prose with every tag-like "<" (or [INST]) replaced by a look-alike."""
+    return _TAG_START.sub(lambda m: _LOOKALIKE[m.group(0)], storable(text))
+
+
+def registry_name(server: str, tool: str) -> str:
+    """`server__tool`, cut to what an OpenAI function name allows (e.g. git__status)."""
+    base = _NOT_NAME.sub("_", tool).strip("_") or "tool"
+    return f"{server}{SEPARATOR}{base}"[:MAX_NAME]
+
+
+def risk_of(annotations: Any, trust_hints: bool = True) -> Risk:
+    """read for readOnlyHint, write for a tool that says it changes things (destructiveHint
+    or readOnlyHint false), exec when the server says nothing (or is not trusted to)."""
+    if annotations is None or not trust_hints:
+        return "exec"
+    if getattr(annotations, "read_only_hint", None) is True:
+        return "read"
+    if getattr(annotations, "destructive_hint", None) is not None or getattr(annotations, "read_only_hint", None) is False:
+        return "write"
+    return "exec"
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_SCHEMA_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+def _clean(value: Any, key: str | None = None) -> Any:
+    """A schema copy with its prose defanged; raises MCPToolRejected for a tag-like string
+    where the model's call would have to match it (a property name, an enum value, a pattern)."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise MCPToolRejected("its schema has a key that is not a string")
+            if k in ("$ref", "$dynamicRef") and not (isinstance(v, str) and v.startswith("#")):
+                raise MCPToolRejected(f"its schema refers outside itself ({k}: {str(v)[:80]!r})")
+            if _TAG_START.search(k):
+                raise MCPToolRejected(f"its schema has a name that looks like a chat tag ({defang(k)[:80]!r})")
+            out[storable(k)] = defang(v) if k in _PROSE_KEYS and isinstance(v, str) else _clean(v, k)
+        return out
+    if isinstance(value, list):
+        return [_clean(v, key) for v in value]
+    if isinstance(value, str):
+        if _TAG_START.search(value):
+            raise MCPToolRejected(f"its schema holds text that looks like a chat tag ({defang(value)[:80]!r})")
+        return storable(value)
+    return value
+
+
+def vet_schema(schema: Any) -> dict[str, Any]:
+    """The tool's input schema, made safe to show and to validate against; MCPToolRejected if it cannot be."""
+    if schema is None:
+        schema = {"type": "object", "properties": {}}
+    if not isinstance(schema, dict):
+        raise MCPToolRejected(f"its input schema is a {type(schema).__name__}, not a JSON Schema object")
+    try:
+        size = len(json.dumps(schema, ensure_ascii=False))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise MCPToolRejected(f"its input schema is not plain JSON ({exc})") from exc
+    if size > MAX_SCHEMA_CHARS:
+        raise MCPToolRejected(
+            f"its input schema is {size:,} characters; thau shows at most {MAX_SCHEMA_CHARS:,} to the model"
+        )
+    if _depth(schema) > MAX_SCHEMA_DEPTH:
+        raise MCPToolRejected(f"its input schema nests deeper than {MAX_SCHEMA_DEPTH} levels")
+    schema = _clean(schema)
+    if schema.get("type", "object") != "object":
+        raise MCPToolRejected(f"its input schema must describe an object (got type {schema.get('type')!r})")
+    schema = {"type": "object", **schema}
+    if not isinstance(schema.get("properties", {}), dict):
+        raise MCPToolRejected("its input schema's properties are not a mapping")
+    schema.setdefault("properties", {})
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise MCPToolRejected(f"its input schema is not a valid JSON Schema: {defang(exc.message)[:200]}") from exc
+    return schema
+
+
+def describe(server: str, tool: Any) -> str:
+    """The tool's description for the model: the server's words, defanged and capped."""
+    text = (getattr(tool, "description", None) or getattr(tool, "title", None) or "").strip()
+    text = defang(text) or f"The {defang(tool.name)} tool of the {server} MCP server."
+    if len(text) > MAX_DESCRIPTION_CHARS:
+        text = text[: MAX_DESCRIPTION_CHARS - 1] + "…"
+    return text
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head, tail = text[: limit * 3 // 4], text[-(limit // 4):]
+    return f"{head}\n[… {len(text) - limit:,} characters cut …]\n{tail}"
+
+
+def _save_image(data: str, mime: str, folder: Path) -> Path:
+    suffix = _IMAGE_TYPES.get((mime or "").lower())
+    if suffix is None:
+        raise ValueError(f"an image of type {mime!r} (thau shows png, jpeg, gif and webp)")
+    if len(data) > MAX_IMAGE_BYTES * 4 // 3 + 4:
+        raise ValueError(f"an image over {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("an image that is not valid base64") from exc
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"mcp-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}{suffix}"
+    path.write_bytes(raw)
+    return path
+
+
+def tool_result(server: str, result: Any, images_dir: Path, limit: int) -> ToolResult:
+    """An MCP CallToolResult as thau's ToolResult: text for the model, images saved as files
+    (the first one shown in the image pane, as generate_image's are)."""
+    parts: list[str] = []
+    images: list[str] = []
+    for item in getattr(result, "content", None) or []:
+        kind = getattr(item, "type", "")
+        if kind == "text":
+            parts.append(storable(item.text))
+        elif kind == "image":
+            try:
+                path = _save_image(item.data, item.mime_type, images_dir)
+            except (ValueError, OSError) as exc:
+                parts.append(f"[{server} sent {exc}; not shown]")
+            else:
+                images.append(str(path))
+                parts.append(f"[image saved to {path}; it is shown to the user]")
+        elif kind == "resource":
+            inner = item.resource
+            text = getattr(inner, "text", None)
+            parts.append(storable(text) if text is not None else f"[binary resource {inner.uri} not shown]")
+        elif kind == "resource_link":
+            parts.append(f"[resource {item.uri}]")
+        else:
+            parts.append(f"[{kind or 'unknown'} content not shown]")
+    structured = getattr(result, "structured_content", None)
+    if not parts and structured is not None:
+        parts.append(json.dumps(structured, ensure_ascii=False, default=str))
+    output = _cap("\n".join(parts), limit)
+    failed = bool(getattr(result, "is_error", False))
+    if failed:
+        output = f"the {server} server says the tool failed: {output or '(no message)'}"
+    data: dict[str, Any] = {"mcp_server": server}
+    if images:
+        data["image_path"] = images[0]
+        data["images"] = images
+    return ToolResult(output=output, ok=not failed, data=data)
