@@ -136,6 +136,7 @@ def run_message(args) -> int:
     from .engine.store import Store, StoreError
     from .paths import approvals_path, database_path
     from .tools import build_registry
+    from .tools.mcp_client import start_mcp
 
     err = Console(stderr=True)
     result = _config(args)
@@ -153,10 +154,14 @@ def run_message(args) -> int:
     except Exception as exc:
         return _fail(str(exc))
     registry = build_registry()
+    mcp = start_mcp(config, registry, lambda text, severity: err.print(
+        f"mcp: {text}", style="dim" if severity == "information" else "yellow", markup=False, highlight=False))
+    mcp.wait_ready()  # one answer: its MCP tools are there from the start, or said to be missing
     agent = Agent(config, registry, approvals=approvals, store=store, backend=backend)
     try:
         session = agent.new_session()
     except StoreError as exc:
+        mcp.stop()
         return _fail(exc.unsaved("the chat"))
     failed = refused = False
 
@@ -197,6 +202,7 @@ def run_message(args) -> int:
         return 130
     finally:
         session.close()
+        mcp.stop()
     return message_exit_code(failed, refused)
 
 
@@ -276,6 +282,12 @@ def run_doctor(args) -> int:
     except Exception as exc:
         lines.append(f"shell sandbox: unknown ({exc})")
     lines.append(f"image model: {result.config.images.model or 'not configured (images.model in config.yaml)'}")
+    try:  # each server is started, asked for its tools and stopped
+        from .tools.mcp_client import describe_mcp
+
+        lines += describe_mcp(result.config)
+    except Exception as exc:
+        lines.append(f"mcp: unknown ({type(exc).__name__}: {exc})")
     lines.append(f"THAU_HOME {os.environ.get('THAU_HOME', '(not set)')}")
     print("\n".join(lines))
     return 0
