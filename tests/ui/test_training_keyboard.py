@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+import pytest
 from textual.app import App
 from textual.widgets import Label, OptionList, ProgressBar, RichLog, Static
 
@@ -223,3 +225,31 @@ async def test_the_chat_status_line_shows_a_running_training(tmp_path):
         run.cancel()
         await asyncio.wait_for(run.wait(), 20)
         await wait_until(pilot, lambda: status.activity == "", 5, "the note to go")
+
+
+@pytest.mark.slow
+async def test_the_smoke_recipe_runs_from_the_screen_outside_the_repository(tmp_path, monkeypatch):
+    """Keyboard only, from a folder that is not the repository: r, pick tiny-smoke, s; the run
+    scores the recipe's 4 eval cases before and after two steps, and offers the adapter."""
+    monkeypatch.chdir(tmp_path)
+    app = HostApp(lambda: TrainingScreen(Config()))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RecipePicker), 5, "the recipe picker")
+        picker = app.screen
+        index = next(i for i, c in enumerate(picker.choices) if c.name == "tiny-smoke")
+        current = picker.query_one(OptionList).highlighted
+        await pilot.press(*(["down"] * (index - current) if index > current else ["up"] * (current - index)))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen, 5, "the picker to close")
+        started = time.monotonic()
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.training_run is not None, 5, "the run to start")
+        run = app.training_run
+        await wait_until(pilot, lambda: not run.running, 600, "the smoke run to finish")
+        print(f"smoke run from the screen: {time.monotonic() - started:.0f} s; {run.step_seconds}")
+        assert run.status == "done", "\n".join(run.log)
+        assert run.scores["before"]["n"] == run.scores["after"]["n"] == 4
+        assert run.run_dir.resolve().is_relative_to(tmp_path) and run.adapter_gguf() is not None
+        await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")

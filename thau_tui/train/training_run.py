@@ -319,6 +319,7 @@ class TrainingRun(RunState):
                                                  limit=score_limit)
         self.steps = [command_step(command) for command in self.commands]
         self.step_index = -1  # which of `steps` runs now
+        self.step_seconds: list[tuple[str, float]] = []  # each finished child: (step, seconds)
         self.process: asyncio.subprocess.Process | None = None
         self.started_at: float | None = None
         self._cancelled = False
@@ -349,8 +350,11 @@ class TrainingRun(RunState):
             self.step_index = index
             self.begin_step(command_step(command))
             self.add_log(f"$ {' '.join(command)}")
+            began = time.monotonic()
             try:
                 code = await self._run_one(command)
+                self.step_seconds.append((self.step_name, round(time.monotonic() - began, 1)))
+                self.add_log(f"{self.step_name}: finished in {format_eta(time.monotonic() - began)}")
             except OSError as exc:
                 self.status, self.error = "failed", f"could not start {self.step_name}: {exc}"
                 self.add_log(self.error)
