@@ -45,3 +45,14 @@ def test_mistakes_are_named(servers, message):
     with pytest.raises(ValueError) as error:
         parse_config(f"mcp:\n  servers:\n    {servers}\n")
     assert message in str(error.value)
+
+
+def test_the_readmes_worked_example_is_a_valid_config():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### MCP servers"):]
+    example = section[section.index("```yaml\n") + 8: section.index("```\n", section.index("```yaml\n") + 8)]
+    config = parse_config(example)
+    assert [s.name for s in config.mcp.servers] == ["git", "github", "notes"]
+    assert config.tools.policy == {"git__git_status": "auto", "git__git_reset": "deny"}
