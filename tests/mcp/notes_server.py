@@ -93,4 +93,7 @@ if __name__ == "__main__":
         print("notes server: cannot open its database", file=sys.stderr)
         sys.exit(2)
     (NOTES / "server.pid").write_text(str(os.getpid()))
-    server.run("stdio")
+    if os.environ.get("NOTES_HTTP_PORT"):
+        server.run("streamable-http", host="127.0.0.1", port=int(os.environ["NOTES_HTTP_PORT"]))
+    else:
+        server.run("stdio")
