@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ConfigResult, load_config
-from .paths import default_config_file
+from .paths import default_config_file, runs_dir
 
 if TYPE_CHECKING:
     from .engine.events import Decision
@@ -270,7 +270,7 @@ def run_doctor(args) -> int:
     except Exception as exc:  # httpx missing or a bug: doctor still prints the rest
         lines.append(f"backend: unknown ({exc})")
     lines.append("models found: " + (", ".join(p.name for p in find_models()) or "none"))
-    lines.append("adapters found: " + (", ".join(str(p) for p in find_adapters(Path(result.config.train.runs_dir))) or "none"))
+    lines.append("adapters found: " + (", ".join(str(p) for p in find_adapters(runs_dir(result.config.train.runs_dir))) or "none"))
     state = "ok" if result.ok else "INVALID: " + "; ".join(result.errors)
     lines.append(f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})")
     lines.append(f"config dir {config_dir()}")

@@ -109,6 +109,23 @@ def repo_models_dir() -> Path:
     return Path.cwd() / "models"
 
 
+def runs_dir(configured: str | Path = "train/runs") -> Path:
+    """Where training runs live (`train.runs_dir`), never looked up in the current folder.
+
+    Absolute: as given. Relative: beside the package in a source checkout (the repo's
+    train/runs, where its recipes and data are), else under thau's data folder; so the
+    training screen, `thau train`, `thau doctor` and the model picker agree wherever
+    thau was started.
+    """
+    path = Path(configured).expanduser()
+    if path.is_absolute():
+        return path
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "train").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout / path
+    return data_dir() / path
+
+
 def promoted_adapter_file() -> Path:
     """Where thau remembers a trained adapter that beat the model it was trained on."""
     return config_dir() / "default_adapter.json"

@@ -96,11 +96,13 @@ def test_headless_train_reads_the_children_with_the_screens_run_model(tmp_path, 
 
     monkeypatch.setattr(cli, "run_commands", scripted)
     monkeypatch.chdir(tmp_path)  # outside the repository: --recipe by name finds the shipped one
+    runs = tmp_path / "runs"
+    monkeypatch.setattr(cli, "_config_train_settings", lambda: ("train/recipes/smollm2-tools.yaml", str(runs)))
     assert main(["train", "--recipe", "tiny-smoke"]) == 0
     out = capsys.readouterr().out
     assert "Trained." in out and "before and after training" in out and "0.750" in out and "+0.250" in out
     assert "warning: a noisy library (UserWarning)" in out and "warnings.warn(" not in out
-    assert seen["run_dir"].parent == Path("train/runs") and seen["run_dir"].name.startswith("smoke-")
+    assert seen["run_dir"].parent == runs and seen["run_dir"].name.startswith("smoke-")
     assert seen["limit"] is None  # the recipe's eval_examples, decided by run_commands
 
     # --resume without a folder continues the newest run, whoever started it.
@@ -177,7 +179,10 @@ def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
         "warmup_steps: 0\ndevice: cpu\n",
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path)  # runs go to ./train/runs (config default)
+    import thau_tui.train.cli as cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_config_train_settings", lambda: (str(recipe), str(tmp_path / "train" / "runs")))
     # The whole run: score the eval split, train, export the GGUF adapter, score again.
     assert main(["train", "--recipe", str(recipe), "--score-limit", "1"]) == 0
     out = capsys.readouterr().out

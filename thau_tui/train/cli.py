@@ -48,10 +48,10 @@ def scores_table(after: dict[str, Any], before: dict[str, Any] | None = None, ti
 
 def _config_train_settings() -> tuple[str, str]:
     from ..config import load_config
-    from ..paths import default_config_file
+    from ..paths import default_config_file, runs_dir
 
     train = load_config(default_config_file()).config.train
-    return train.recipe, train.runs_dir
+    return train.recipe, str(runs_dir(train.runs_dir))
 
 
 # --- data ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...config import Config
+from ...paths import runs_dir
 from ...engine.models import find_adapters, find_models, resolve_model
 
 
@@ -41,7 +42,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | None]):
             self.choices.append((model, None))
             mark = " (current)" if model == current and current_lora is None else ""
             options.append(Option(f"{model.name}{mark}"))
-            for adapter in find_adapters(Path(self.config.train.runs_dir)):
+            for adapter in find_adapters(runs_dir(self.config.train.runs_dir)):
                 self.choices.append((model, adapter))
                 mark = " (current)" if model == current and adapter == current_lora else ""
                 options.append(Option(f"{model.name} + {adapter.parent.name}/{adapter.name}{mark}"))

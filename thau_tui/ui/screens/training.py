@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
 from ...config import Config
+from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
 from ...train.runs import check_recipe, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
@@ -317,7 +318,7 @@ class TrainingScreen(Screen):
                         severity="error", timeout=10)
             return
         name = load_recipe(self.recipe).name
-        run = TrainingRun(self.recipe, new_run_dir(self.config.train.runs_dir, name),
+        run = TrainingRun(self.recipe, new_run_dir(runs_dir(self.config.train.runs_dir), name),
                           score=self.score, score_limit=self.score_limit)
         self.run = run
         self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None

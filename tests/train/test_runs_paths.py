@@ -1,0 +1,40 @@
+"""Run folders and recipes do not depend on the folder thau was started from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import thau_tui
+from thau_tui import paths
+from thau_tui.train.recipe import SHIPPED_RECIPES
+
+REPO = Path(thau_tui.__file__).resolve().parent.parent
+
+
+def test_a_relative_runs_dir_never_resolves_against_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found = paths.runs_dir("train/runs")
+    assert found.is_absolute()
+    assert tmp_path not in found.parents
+    # In this source checkout it is the repository's own train/runs (beside its recipes and data).
+    assert found == REPO / "train" / "runs"
+
+
+def test_an_absolute_runs_dir_is_kept(tmp_path):
+    assert paths.runs_dir(str(tmp_path / "runs")) == tmp_path / "runs"
+    assert paths.runs_dir("~/thau-runs") == Path.home() / "thau-runs"
+
+
+def test_outside_a_checkout_runs_go_to_thaus_data_folder(tmp_path, monkeypatch):
+    fake_package = tmp_path / "site-packages" / "thau_tui"
+    fake_package.mkdir(parents=True)
+    monkeypatch.setattr(paths, "__file__", str(fake_package / "paths.py"))
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path / "data")
+    assert paths.runs_dir("train/runs") == tmp_path / "data" / "train" / "runs"
+
+
+def test_the_shipped_recipes_are_the_repositorys_recipes():
+    # The package carries copies of train/recipes/ (installed thau has no repository); they must not drift.
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in SHIPPED_RECIPES.glob("*.yaml")}
+    repo = {p.name: p.read_text(encoding="utf-8") for p in (REPO / "train" / "recipes").glob("*.yaml")}
+    assert shipped and shipped == repo
