@@ -12,7 +12,10 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config
 
 Risk = Literal["read", "write", "exec"]
 
@@ -27,13 +30,12 @@ def storable(text: Any) -> str:
     The one gate for text that crosses into the store, the prompt or the screen (the
     store and the agent use it too, as thau_tui.engine.store.storable).
     """
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
+    value = text if isinstance(text, str) else "" if text is None else str(text)
     try:
-        text.encode("utf-8")
+        value.encode("utf-8")
     except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
+        return _SURROGATE.sub("\ufffd", value)
+    return value
 
 
 class ToolError(Exception):
@@ -64,7 +66,7 @@ class ToolContext:
     """Everything a running tool may use. Built per call by the agent."""
 
     workspace: Path
-    config: Any = None  # thau_tui.config.Config (kept loose so tools need not import it)
+    config: Config | None = None  # None: the defaults (each tool's *_settings)
     session_id: str | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     on_output: Callable[[str], None] | None = None

@@ -215,7 +215,7 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         snippet.write_text(code, encoding="utf-8")
         target = snippet
     else:
-        target = resolve_in_workspace(workspace, path)
+        target = resolve_in_workspace(workspace, str(path))
         if not target.exists():
             raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
     env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)}, ctx.config)

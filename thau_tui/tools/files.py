@@ -9,10 +9,13 @@ import re
 import stat
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
 from .workspace import relative_name, resolve_in_workspace, shell_settings
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config, FilesConfig
 
 MAX_LIST_ENTRIES = 500
 MAX_MATCHES = 100
@@ -72,14 +75,14 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     return ToolResult(output=text, data={"path": str(path), "bytes": size, "truncated": truncated})
 
 
-def files_settings(config: Any) -> Any:
+def files_settings(config: Config | None) -> FilesConfig:
     """config.tools.files, or the defaults when no config was given."""
     from thau_tui.config import Config
 
     return (config or Config()).tools.files
 
 
-def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: Any) -> None:
+def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesConfig) -> None:
     """Refuse a resolved path inside any .git folder: git runs its hooks and config outside the sandbox."""
     if settings.allow_git_writes:
         return
@@ -196,7 +199,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     )
 
 
-def _human(size: int) -> str:
+def _human(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
@@ -245,7 +248,7 @@ def _is_environment(folder: Path) -> bool:
     return (folder / "pyvenv.cfg").is_file()
 
 
-def _text_files(root: Path, ctx: ToolContext):
+def _text_files(root: Path, ctx: ToolContext) -> Iterator[Path]:
     """Every searchable file under root, skipping VCS folders, environments and big files."""
     if root.is_file():
         yield root

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import Tool, ToolContext, ToolResult
 from .imaging import GenerationCancelled, generate, list_images
 from .imaging.records import ImageRecord
 
+if TYPE_CHECKING:
+    from ..config import ImagesConfig
+
 __all__ = ["TOOLS", "generate", "generate_image", "list_images", "ImageRecord"]
 
 
-def _settings(ctx: ToolContext) -> Any:
-    images = getattr(ctx.config, "images", None)
-    if images is None:
-        from ..config import ImagesConfig
+def _settings(ctx: ToolContext) -> ImagesConfig:
+    if ctx.config is not None:
+        return ctx.config.images
+    from ..config import ImagesConfig
 
-        images = ImagesConfig()
-    return images
+    return ImagesConfig()
 
 
 def generate_image(args: dict[str, Any], ctx: ToolContext) -> ToolResult:

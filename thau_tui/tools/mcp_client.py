@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TextIO
 
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .mcp_tools import (
@@ -35,6 +35,11 @@ from .mcp_tools import (
     vet_schema,
 )
 from .registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
+
+    from thau_tui.config import Config, MCPServerConfig
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +82,10 @@ class ServerState:
 class _Connection:
     """One configured server: its state, and its session while it is up."""
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: MCPServerConfig) -> None:
         self.config = config
         self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
-        self.session: Any = None
+        self.session: ClientSession | None = None
         self.names: dict[str, str] = {}  # registry name -> the server's own tool name
         self.dead: asyncio.Event | None = None
         self.in_flight = 0
@@ -91,9 +96,11 @@ class _Connection:
 
 def _leaf(exc: BaseException) -> BaseException:
     """The first real error inside anyio's exception groups."""
-    while isinstance(getattr(exc, "exceptions", None), (list, tuple)) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return exc
+    while True:
+        inner = getattr(exc, "exceptions", None)
+        if not (isinstance(inner, (list, tuple)) and inner):
+            return exc
+        exc = inner[0]
 
 
 class MCPManager:
@@ -101,7 +108,7 @@ class MCPManager:
 
     def __init__(
         self,
-        servers: Iterable[Any],
+        servers: Iterable[MCPServerConfig],
         registry: ToolRegistry,
         *,
         workspace: Path | None = None,
@@ -118,8 +125,8 @@ class MCPManager:
         self._connections = {c.name: _Connection(c) for c in servers}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._main: asyncio.Task | None = None  # on the loop: every server's supervisor
-        self._stopping = False
+        self._main: asyncio.Task[None] | None = None  # on the loop: every server's supervisor
+        self._stopping = threading.Event()
 
     # --- lifetime (any thread) ------------------------------------------------------
     def start(self) -> "MCPManager":
@@ -150,7 +157,7 @@ class MCPManager:
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stop every server (a stdio server's process is ended) and take its tools out."""
-        self._stopping = True
+        self._stopping.set()
         loop = self._loop
         if loop is None:
             return
@@ -249,25 +256,28 @@ class MCPManager:
     async def _supervise(self, conn: _Connection) -> None:
         """Keep one server up: start, serve, and after a failure start again a little later."""
         delay, told = RETRY_FIRST_S, ""
-        while not self._stopping:
+        while not self._stopping.is_set():
             was_ready = False
             try:
                 await self._serve(conn)
                 was_ready = True
                 why = conn.state.error or "its connection closed"
             except asyncio.CancelledError:
+                self._drop_tools(conn)
+                conn.settled.set()
                 raise
             except BaseException as exc:  # noqa: BLE001 — anything a server does becomes a sentence
                 was_ready = conn.state.status == "ready"
                 why = self._explain(conn, _leaf(exc))
-            finally:
-                self._drop_tools(conn)
+            self._drop_tools(conn)
+            if self._stopping.is_set():
                 conn.settled.set()
-            if self._stopping:
                 return
+            # The state first: whoever wait_ready() releases reads it.
+            conn.state.status, conn.state.error = "failed", why
+            conn.settled.set()
             if was_ready:
                 delay, told = RETRY_FIRST_S, ""
-            conn.state.status, conn.state.error = "failed", why
             if why != told:
                 verb = "stopped" if was_ready else "did not start"
                 self._notice(f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
@@ -282,7 +292,8 @@ class MCPManager:
         from mcp import ClientSession
 
         cfg = conn.config
-        conn.state.status, conn.dead = "starting", asyncio.Event()
+        dead = conn.dead = asyncio.Event()
+        conn.state.status = "starting"
         async with contextlib.AsyncExitStack() as stack:
             read, write = await stack.enter_async_context(self._transport(conn, stack))
             session = await stack.enter_async_context(ClientSession(read, write))
@@ -300,7 +311,7 @@ class MCPManager:
             text = f"MCP server '{cfg.name}': {len(conn.state.tools)} tools"
             self._notice(text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
                          "warning" if conn.state.rejected else "information")
-            await self._watch(conn, session)
+            await self._watch(conn, session, dead)
 
     def _transport(self, conn: _Connection, stack: contextlib.AsyncExitStack) -> Any:
         cfg = conn.config
@@ -317,7 +328,7 @@ class MCPManager:
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 
     @contextlib.contextmanager
-    def _errlog(self, conn: _Connection):
+    def _errlog(self, conn: _Connection) -> Iterator[TextIO]:
         """The server's stderr goes to a log file (never onto thau's screen); its last
         lines explain a failed start or a crash."""
         folder = self._log_dir
@@ -371,8 +382,9 @@ class MCPManager:
             return f"cannot talk to {cfg.url}: {message}"
         return f"{message}{tail}"
 
-    async def _list_tools(self, session: Any) -> list[Any]:
-        tools, cursor = [], None
+    async def _list_tools(self, session: ClientSession) -> list[Any]:
+        tools: list[Any] = []
+        cursor = None
         for _ in range(MAX_PAGES):
             if cursor is None:
                 page = await session.list_tools()
@@ -386,14 +398,14 @@ class MCPManager:
                 break
         return tools
 
-    async def _watch(self, conn: _Connection, session: Any) -> None:
+    async def _watch(self, conn: _Connection, session: ClientSession, dead: asyncio.Event) -> None:
         """Ping the server while no call is running; return when it is gone or hung."""
         import anyio
 
-        while not self._stopping:
+        while not self._stopping.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(conn.dead.wait(), PING_EVERY_S)
-            if conn.dead.is_set():
+                await asyncio.wait_for(dead.wait(), PING_EVERY_S)
+            if dead.is_set():
                 conn.state.error = "it exited or closed the connection" + self._stderr_tail(conn)
                 return
             if conn.in_flight:
@@ -454,7 +466,7 @@ class MCPManager:
         conn.names.clear()
 
 
-def start_mcp(config: Any, registry: ToolRegistry, on_notice: Notice | None = None) -> MCPManager:
+def start_mcp(config: Config, registry: ToolRegistry, on_notice: Notice | None = None) -> MCPManager:
     """The MCP servers of config.mcp, starting in the background, their tools joining `registry`."""
     workspace = Path(config.tools.workspace).expanduser().resolve()
     manager = MCPManager(config.mcp.servers, registry, workspace=workspace, on_notice=on_notice,
@@ -462,7 +474,7 @@ def start_mcp(config: Any, registry: ToolRegistry, on_notice: Notice | None = No
     return manager.start()
 
 
-def describe_mcp(config: Any) -> list[str]:
+def describe_mcp(config: Config) -> list[str]:
     """`thau doctor`'s lines: start each configured server, list its tools, stop it."""
     servers = list(config.mcp.servers)
     if not servers:

@@ -124,15 +124,15 @@ def vet_schema(schema: Any) -> dict[str, Any]:
     schema = _clean(schema)
     if schema.get("type", "object") != "object":
         raise MCPToolRejected(f"its input schema must describe an object (got type {schema.get('type')!r})")
-    schema = {"type": "object", **schema}
-    if not isinstance(schema.get("properties", {}), dict):
+    vetted: dict[str, Any] = {"type": "object", **schema}
+    if not isinstance(vetted.get("properties", {}), dict):
         raise MCPToolRejected("its input schema's properties are not a mapping")
-    schema.setdefault("properties", {})
+    vetted.setdefault("properties", {})
     try:
-        Draft202012Validator.check_schema(schema)
+        Draft202012Validator.check_schema(vetted)
     except SchemaError as exc:
         raise MCPToolRejected(f"its input schema is not a valid JSON Schema: {defang(exc.message)[:200]}") from exc
-    return schema
+    return vetted
 
 
 def describe(server: str, tool: Any) -> str:

@@ -16,12 +16,15 @@ import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from jsonschema.exceptions import SchemaError
 
 from .base import Tool, ToolContext
 from .registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _RISKS = ("read", "write", "exec")
@@ -31,7 +34,7 @@ class PluginError(Exception):
     """Why a plugin file could not become a tool (shown to the user as is)."""
 
 
-def plugins_folder(config: Any = None, base: Path | None = None) -> Path:
+def plugins_folder(config: Config | None = None, base: Path | None = None) -> Path:
     """The plugin folder from config.tools.plugins_dir, relative to `base` (default: cwd)."""
     from thau_tui.config import Config
 

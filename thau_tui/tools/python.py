@@ -16,14 +16,17 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .terminal_text import OutputCap
 from .workspace import sandbox_prefix, scrubbed_environment, shell_settings
 
+if TYPE_CHECKING:
+    from thau_tui.config import Config, PythonToolConfig
 
-def python_settings(config: Any) -> Any:
+
+def python_settings(config: Config | None) -> PythonToolConfig:
     """config.tools.python, or the defaults when no config was given."""
     from thau_tui.config import Config
 
@@ -42,7 +45,7 @@ class ProcessResult:
     seconds: float = 0.0
 
 
-def _limit_memory(megabytes: int | None):
+def _limit_memory(megabytes: int | None) -> Callable[[], None] | None:
     """A preexec_fn that caps the child's address space (ignored where unsupported)."""
     if not megabytes:
         return None
@@ -128,7 +131,7 @@ def run_process(
     )
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -16,15 +16,18 @@ def _message(tool: str, error: ValidationError) -> str:
     where = ".".join(str(p) for p in error.absolute_path)
     target = f"{tool}.{where}" if where else tool
     v = error.validator
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"{tool}: missing required argument '{missing}'"
     if v == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        allowed = ", ".join(error.schema.get("properties", {})) or "none"
+        given = error.instance if isinstance(error.instance, dict) else {}
+        extra = sorted(set(given) - set(schema.get("properties", {})))
+        allowed = ", ".join(schema.get("properties", {})) or "none"
         return f"{tool}: unexpected argument(s) {', '.join(map(repr, extra))}; allowed: {allowed}"
     if v == "enum":
-        return f"{target} must be one of {', '.join(map(str, error.validator_value))} (got {error.instance!r})"
+        options = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return f"{target} must be one of {', '.join(map(str, options))} (got {error.instance!r})"
     if v == "type":
         return f"{target} must be of type {error.validator_value} (got {type(error.instance).__name__} {error.instance!r})"
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -81,8 +84,9 @@ class ToolRegistry:
         if tool is None:
             available = ", ".join(sorted(self._tools)) or "none"
             return [f"unknown tool '{call.name}'; available tools: {available}"]
-        if not isinstance(call.arguments, dict):
-            return [f"{call.name}: arguments must be a JSON object, got {type(call.arguments).__name__}"]
+        arguments: object = call.arguments  # a model's JSON may be any value, whatever the annotation says
+        if not isinstance(arguments, dict):
+            return [f"{call.name}: arguments must be a JSON object, got {type(arguments).__name__}"]
         validator = self._validators[call.name]
         errors = sorted(validator.iter_errors(call.arguments), key=lambda e: list(e.absolute_path))
         return [_message(call.name, e) for e in errors]

@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pexpect
 
@@ -39,6 +39,9 @@ from .limits import ProcessCap, namespace_count, shell_ulimits
 from .terminal import foreground_group, group_members, waiting_for_terminal_input
 from .terminal_text import _ANSI, OutputCap, _bash_literal, clean_terminal_text  # noqa: F401
 from .workspace import sandbox_kind, sandbox_prefix, scrubbed_environment, shell_settings
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config
 
 # Every shell is forked from this one thread, which lives as long as thau: the sandbox's
 # --die-with-parent then ends the shell when thau ends, not when a tool thread does.
@@ -75,10 +78,10 @@ class ShellResult:
 class ShellSandbox:
     """A persistent bash for one chat session: cd, variables and venvs carry over."""
 
-    def __init__(self, workspace: Path | str, config: Any = None) -> None:
+    def __init__(self, workspace: Path | str, config: Config | None = None) -> None:
         self.workspace = Path(workspace).expanduser().resolve()
         self.config = config
-        self._child: pexpect.spawn | None = None
+        self._child: pexpect.spawn[str] | None = None
         self._lock = threading.Lock()
         self._tag = f"__THAU_{secrets.token_hex(6)}_"
         self._marker = re.compile(re.escape(self._tag) + r"(\d+)__")
@@ -105,12 +108,16 @@ class ShellSandbox:
         self.max_processes = settings.max_processes
         sandboxed = self._sandboxed = sandbox_kind(self.config)[0] == "bwrap"
         cap = ProcessCap(settings.max_processes) if sandboxed and os.geteuid() == 0 else None
-        try:
-            child = _SPAWNER.submit(
-                pexpect.spawn, argv[0], argv[1:], cwd=str(self.workspace), env=env, encoding="utf-8",
+
+        def spawn() -> pexpect.spawn[str]:
+            return pexpect.spawn(
+                argv[0], argv[1:], cwd=str(self.workspace), env=env, encoding="utf-8",
                 codec_errors="replace", echo=False, dimensions=(40, 200), timeout=settings.timeout,
                 preexec_fn=cap.join if cap else None,
-            ).result()
+            )
+
+        try:
+            child = _SPAWNER.submit(spawn).result()
         except (pexpect.ExceptionPexpect, OSError) as exc:
             if cap:
                 cap.close()
@@ -129,7 +136,7 @@ class ShellSandbox:
             raise ToolError(f"the shell did not start: {detail or type(exc).__name__}") from exc
         self._child = child
         self._cap = cap
-        self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(child.pid)
+        self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(_pid(child))
         if self.process_count() is not None:
             threading.Thread(target=self._watch, args=(child,), name="thau-shell-watch", daemon=True).start()
 
@@ -159,7 +166,7 @@ class ShellSandbox:
         """Is bash idle at its own prompt? None when this platform cannot tell."""
         if self._bash_pid is None or self._prompt_read is None or self._child is None:
             return None
-        if foreground_group(self._child.pid) != self._bash_pid:
+        if foreground_group(_pid(self._child)) != self._bash_pid:
             return False
         try:
             with open(f"/proc/{self._bash_pid}/syscall") as fh:
@@ -213,7 +220,7 @@ class ShellSandbox:
                 self._had_shell = True
             return _Run(self, command, timeout, settings.output_limit, on_output, cancel_event, restarted).go()
 
-    def _watch(self, child: pexpect.spawn) -> None:
+    def _watch(self, child: pexpect.spawn[str]) -> None:
         """Between commands: stop the shell when something left in the background (a fork
         bomb) holds it at the process cap. During a command, the command's own loop looks."""
         while self._child is child and child.isalive():
@@ -229,14 +236,24 @@ class ShellSandbox:
                 self._lock.release()
 
 
+def _pid(child: pexpect.spawn[str]) -> int:
+    """The process id of a started bash (pexpect has none only before it spawns)."""
+    if child.pid is None:
+        raise ToolError("the shell has no process")
+    return child.pid
+
+
 class _Run:
     """One command's round trip: send, pump output, notice stalls, interrupt, report."""
 
     def __init__(self, shell: ShellSandbox, command: str, timeout: float, limit: int,
                  on_output: Callable[[str], None] | None, cancel_event: threading.Event | None,
                  restarted: bool) -> None:
+        if shell._child is None:
+            raise ToolError("the shell is not running")  # run() starts it before a command
         self.shell = shell
         self.child = shell._child
+        self.pid = _pid(shell._child)
         self.command = command
         self.timeout = timeout
         self.cap = OutputCap(limit)
@@ -367,7 +384,7 @@ class _Run:
 
     def _waiting(self, idle: float) -> bool:
         """Is the command stuck waiting for terminal input?"""
-        verdict = waiting_for_terminal_input(self.child.pid, self.shell._terminal)
+        verdict = waiting_for_terminal_input(self.pid, self.shell._terminal)
         if verdict is not None:
             return verdict
         # No /proc: a prompt-like last line after a longer silence is the best sign there is.
@@ -375,7 +392,7 @@ class _Run:
         return idle > 3 * _IDLE_BEFORE_CHECK and bool(_PROMPT_LIKE.search(last))
 
     def _still_reading(self) -> bool:
-        return bool(waiting_for_terminal_input(self.child.pid, self.shell._terminal))
+        return bool(waiting_for_terminal_input(self.pid, self.shell._terminal))
 
     def _settle(self, seconds: float) -> bool:
         """Pump until bash is back at its prompt or EOF; True when it is."""
@@ -396,7 +413,7 @@ class _Run:
             self.child.sendeof()  # a REPL shrugs off Ctrl-C but leaves on EOF
             if self._settle(1.0):
                 return "sent Ctrl-C and Ctrl-D"
-        group = foreground_group(self.child.pid) if os.path.isdir("/proc/self") else None
+        group = foreground_group(self.pid) if os.path.isdir("/proc/self") else None
         if group and group != os.getpgrp():
             try:
                 os.killpg(group, signal.SIGKILL)

@@ -16,9 +16,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .base import ToolError
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config, ShellConfig
 
 # The only environment variables a tool's process gets (plus tools.shell.env_passthrough):
 # an allow-list, so DATABASE_URL, SSHPASS, GH_PAT and friends never reach it.
@@ -75,7 +78,7 @@ def relative_name(workspace: Path | str, path: Path) -> str:
     return str(rel) if str(rel) != "." else "."
 
 
-def scrubbed_environment(extra: dict[str, str] | None = None, config: Any = None) -> dict[str, str]:
+def scrubbed_environment(extra: dict[str, str] | None = None, config: Config | None = None) -> dict[str, str]:
     """The environment a tool's process gets: only allow-listed names from os.environ.
 
     PATH, HOME, LANG, LC_*, TERM, USER, SHELL, TMPDIR, VIRTUAL_ENV and a few more,
@@ -90,7 +93,7 @@ def scrubbed_environment(extra: dict[str, str] | None = None, config: Any = None
     return env
 
 
-def shell_settings(config: Any) -> Any:
+def shell_settings(config: Config | None) -> ShellConfig:
     """config.tools.shell, or the defaults when no config was given."""
     from thau_tui.config import Config
 
@@ -104,7 +107,7 @@ def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def hidden_paths(workspace: Path, config: Any) -> list[Path]:
+def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
     """Existing paths the sandbox hides: credentials (tools.shell.hidden_paths) and thau's
     own config and data folders (approvals, chat history). Never the workspace or above it."""
     from thau_tui.paths import config_dir, data_dir
@@ -132,13 +135,13 @@ def _interpreter_folders() -> list[Path]:
     return sorted({f.resolve() for f in folders if f.exists()})
 
 
-def git_read_only(workspace: Path, config: Any) -> bool:
+def git_read_only(workspace: Path, config: Config | None) -> bool:
     from thau_tui.config import Config
 
     return not (config or Config()).tools.files.allow_git_writes
 
 
-def _bwrap_flags(workspace: Path, network: bool, config: Any = None, *, probe: bool = False) -> list[str]:
+def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False) -> list[str]:
     ws = str(workspace)
     flags = [
         "--ro-bind", "/", "/",
@@ -194,7 +197,7 @@ def _seatbelt_quote(path: Path | str) -> str:
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _seatbelt_profile(workspace: Path, network: bool, config: Any = None) -> str:
+def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = None) -> str:
     """A sandbox-exec profile: writes only in the workspace and temp folders, credentials
     and thau's own folders unreadable, .git read-only, network off unless allowed."""
     writable = [str(workspace), "/private/tmp", "/private/var/folders", "/dev"]
@@ -210,7 +213,7 @@ def _seatbelt_profile(workspace: Path, network: bool, config: Any = None) -> str
     return "".join(rules)
 
 
-def sandbox_kind(config: Any) -> tuple[str, str]:
+def sandbox_kind(config: Config | None) -> tuple[str, str]:
     """Which sandbox commands run in: ("bwrap" | "sandbox-exec" | "none", reason when none)."""
     settings = shell_settings(config)
     wanted = settings.sandbox
@@ -236,7 +239,7 @@ def sandbox_kind(config: Any) -> tuple[str, str]:
     return "none", f"no sandbox available on {sys.platform}"
 
 
-def sandbox_prefix(workspace: Path, config: Any) -> list[str]:
+def sandbox_prefix(workspace: Path, config: Config | None) -> list[str]:
     """The argv prefix that runs a command inside the sandbox ([] when there is none)."""
     kind, _ = sandbox_kind(config)
     network = shell_settings(config).network
@@ -248,7 +251,7 @@ def sandbox_prefix(workspace: Path, config: Any) -> list[str]:
     return []
 
 
-def sandbox_status(config: Any = None) -> str:
+def sandbox_status(config: Config | None = None) -> str:
     """One line for `thau doctor` and the status bar: which sandbox, what it allows."""
     try:
         kind, why = sandbox_kind(config)

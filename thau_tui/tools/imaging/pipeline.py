@@ -12,7 +12,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ... import paths
 from ..base import ToolError
@@ -71,9 +71,10 @@ def resolve_model(setting: str | None) -> Path:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def family_defaults(model: Path) -> FamilyDefaults:
@@ -176,7 +177,7 @@ def _load_quietly(model: Path, device: str, dtype: str, defaults: FamilyDefaults
         ) from exc
 
 
-def load_pipeline(settings: Any, on_progress=None) -> LoadedPipeline:
+def load_pipeline(settings: Any, on_progress: Callable[[float, float, str], None] | None = None) -> LoadedPipeline:
     """The pipeline for settings.model on the chosen device, loaded once and reused.
 
     One pipeline is kept at a time (they take gigabytes); asking for another model
