@@ -17,9 +17,19 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Generator, ParamSpec, Protocol, TypeVar
 
+from . import llama_compat
+from .bridge import relay
 from .prompt import ChatTemplate, read_gguf_metadata, template_for
+
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ModelLoadError(Exception):
@@ -40,23 +50,32 @@ class ModelThread:
     name = "thau-llama"
 
     def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
 
     def is_current(self) -> bool:
         return threading.current_thread() is self._thread
 
-    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
-        self._jobs.put((future, fn, args, kwargs))
+    def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+
+        def job() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # handed to the caller, who raises it
+                future.set_exception(exc)
+
+        self._jobs.put(job)
         with self._start:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
                 self._thread.start()
         return future
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run fn on the model thread and return its result (directly when already on it)."""
         if self.is_current():
             return fn(*args, **kwargs)
@@ -64,17 +83,10 @@ class ModelThread:
 
     def _loop(self) -> None:
         while True:
-            future, fn, args, kwargs = self._jobs.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:  # handed to the caller, who raises it
-                future.set_exception(exc)
+            self._jobs.get()()
 
 
 MODEL_THREAD = ModelThread()
-_END = object()
 
 
 @dataclass
@@ -149,7 +161,7 @@ class Backend(Protocol):
 
     def stream(
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
-    ) -> Iterator[str]: ...
+    ) -> Generator[str, None, None]: ...
 
 
 def decode_check(model_path: str | Path) -> None:
@@ -158,7 +170,7 @@ def decode_check(model_path: str | Path) -> None:
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(model_path), n_ctx=256, verbose=False)
-    llm(llm.tokenize(b"Hello world, how are you today?"), max_tokens=2)
+    llm.create_completion(llm.tokenize(b"Hello world, how are you today?"), max_tokens=2)
 
 
 def default_threads() -> int:
@@ -193,13 +205,14 @@ class LlamaBackend:
             meta = read_gguf_metadata(path)
         except Exception as exc:  # a truncated or foreign file
             raise ModelLoadError(f"{path.name} is not a readable GGUF file ({exc}).") from exc
-        from llama_cpp import Llama, LlamaGrammar  # heavy import, only when loading
+        from llama_cpp import Llama  # heavy import, only when loading
+        from llama_cpp.llama_grammar import LlamaGrammar
 
         self._grammar_cls = LlamaGrammar
         threads = n_threads or default_threads()
         started = time.perf_counter()
         try:
-            self.llm = MODEL_THREAD.call(
+            self.llm: Llama = MODEL_THREAD.call(
                 Llama,
                 model_path=str(path),
                 n_ctx=n_ctx,
@@ -225,13 +238,11 @@ class LlamaBackend:
             bos_token=str(meta.get("bos_token", "")),
             eos_token=str(meta.get("eos_token", "")),
         )
-        self._grammars: dict[str, object] = {}
+        self._grammars: dict[str, LlamaGrammar] = {}
         self._lock = threading.Lock()  # one generation at a time on one context
         self._seeds = random.Random(seed)
-        from llama_cpp import llama_vocab_is_eog
-
-        vocab = self.llm._model.vocab  # end-of-generation tokens, as create_completion finds them
-        self._is_end = lambda token: llama_vocab_is_eog(vocab, token)
+        self._is_end = llama_compat.end_of_generation(self.llm)
+        self._add_bos = llama_compat.adds_bos(self.llm)
 
     def set_threads(self, n: int | None = None) -> None:
         """Decode on `n` threads from the next generation on (None: as loaded).
@@ -240,15 +251,15 @@ class LlamaBackend:
         threads, batch = (n, n) if n else (self._threads, self._batch_threads)
         if threads != self.n_threads:
             self.n_threads = threads
-            MODEL_THREAD.submit(self.llm._ctx.set_n_threads, threads, batch)
+            MODEL_THREAD.submit(llama_compat.set_threads, self.llm, threads, batch)
 
     def tokenize(self, text: str) -> list[int]:
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=self.llm._model.add_bos_token(), special=True)
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def _grammar(self, gbnf: str):
+    def _grammar(self, gbnf: str) -> LlamaGrammar:
         grammar = self._grammars.get(gbnf)
         if grammar is None:
             grammar = self._grammar_cls.from_string(gbnf, verbose=False)
@@ -257,7 +268,7 @@ class LlamaBackend:
 
     def stream(
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Yield text pieces as they are generated. Closing the iterator stops generation.
 
         Decoding always runs on the model thread (see ModelThread); a caller on any other
@@ -265,37 +276,12 @@ class LlamaBackend:
         if MODEL_THREAD.is_current():
             yield from self._stream(prompt, settings, stats, grammar)
             return
-        pieces: queue.SimpleQueue = queue.SimpleQueue()
-        stop = threading.Event()
-
-        def produce() -> None:
-            try:
-                for text in self._stream(prompt, settings, stats, grammar):
-                    pieces.put(text)
-                    if stop.is_set():
-                        break
-            except BaseException as exc:
-                pieces.put(exc)
-            finally:
-                pieces.put(_END)
-
-        MODEL_THREAD.submit(produce)
-        finished = False
-        try:
-            while (item := pieces.get()) is not _END:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-            finished = True
-        finally:
-            if not finished:  # closed early: stop the producer and wait, so stats are final
-                stop.set()
-                while pieces.get() is not _END:
-                    pass
+        # Closed early, relay stops the producer and waits for it, so stats are final.
+        yield from relay(lambda: self._stream(prompt, settings, stats, grammar), MODEL_THREAD.submit)
 
     def _stream(
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         tokens = self.tokenize(prompt)
         budget = self.n_ctx - len(tokens)
         if budget <= 8:
@@ -304,7 +290,7 @@ class LlamaBackend:
                 "start a new chat (/new) or raise model.n_ctx in config.yaml"
             )
         cached = 0
-        for a, b in zip(self.llm._input_ids, tokens):
+        for a, b in zip(llama_compat.cached_tokens(self.llm), tokens):
             if a != b:
                 break
             cached += 1

@@ -4,10 +4,11 @@ with bounds on strings and arrays, and the rules around a block of calls."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from ..tools.base import Tool
 from .call_scanner import MAX_ITEMS
+from .llama_compat import GrammarRules
 
 # A schema bound above this is left to validation: the GBNF spells every step of a bound out.
 _GRAMMAR_MAX_BOUND = 256
@@ -29,7 +30,8 @@ def _grammar_schema(schema: Any) -> Any:
     for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
         if isinstance(out.get(key), list):
             out[key] = [_grammar_schema(v) for v in out[key]]
-    types = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+    kind = out.get("type")
+    types = kind if isinstance(kind, list) else [kind]
     if "array" in types:
         out.setdefault("maxItems", MAX_ITEMS)
     for key in ("minItems", "maxItems", "minLength", "maxLength"):
@@ -38,7 +40,7 @@ def _grammar_schema(schema: Any) -> Any:
     return out
 
 
-def _bound_primitives(rules: dict[str, str]) -> None:
+def _bound_primitives(rules: GrammarRules) -> None:
     """Untyped arrays and objects (the converter's own rules, which ignore maxItems) get
     MAX_ITEMS too; a JSON string holds no raw control character, only its escape, as JSON
     requires (the parser still reads a raw one from text written without the grammar)."""
@@ -52,7 +54,7 @@ def _bound_primitives(rules: dict[str, str]) -> None:
         rules["char"] = r'[^"\\\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
 
 
-def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
+def _json_schema_gbnf(tools: list[Tool], call_rule: Callable[[dict[str, str]], str]) -> str:
     """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
     from llama_cpp.llama_grammar import SchemaConverter
 
@@ -62,9 +64,10 @@ def _json_schema_gbnf(tools: list[Tool], call_rule) -> str:
         schema = _grammar_schema(dict(tool.parameters))
         schema.setdefault("additionalProperties", False)
         arg_rules[tool.name] = converter.visit(schema, f"args{index}")
-    _bound_primitives(converter._rules)
-    converter._add_rule("tool-call", call_rule(arg_rules))
-    return converter.format_grammar()
+    rules = GrammarRules(converter)
+    _bound_primitives(rules)
+    rules.add("tool-call", call_rule(arg_rules))
+    return rules.text()
 
 
 def _gbnf_literal(text: str) -> str:

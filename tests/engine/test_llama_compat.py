@@ -1,0 +1,122 @@
+"""engine/llama_compat.py: the llama-cpp-python routes thau relies on are all there, and
+each fallback gives the same answer on the real model (as after an upgrade removed a route)."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from thau_tui.engine import llama_compat
+from thau_tui.engine.dialects import get_dialect
+from thau_tui.engine.llama_compat import GrammarRules
+from thau_tui.tools import builtin_tools
+
+
+def test_the_installed_llama_cpp_python_has_every_route_thau_uses():
+    problems = llama_compat.missing()
+    assert problems == [], (
+        "llama-cpp-python changed what thau relies on (thau_tui/engine/llama_compat.py). thau still runs "
+        "on the fallbacks, but update llama_compat and the version bound in pyproject.toml:\n  "
+        + "\n  ".join(problems)
+    )
+
+
+@pytest.fixture
+def upgraded(monkeypatch):
+    """llama_cpp as a version without the low-level functions llama_compat prefers."""
+    import llama_cpp
+
+    bare = types.SimpleNamespace(__version__="9.9.9", Llama=llama_cpp.Llama)
+    monkeypatch.setattr(llama_compat, "_llama_cpp", lambda: bare)
+    return bare
+
+
+class _NoInternals:
+    """A Llama that hides the private attributes llama_compat falls back on."""
+
+    def __init__(self, llm):
+        self._llm = llm
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._llm, name)
+
+
+def _a_word_token(llm) -> int:
+    return llm.tokenize(b"hello", add_bos=False, special=False)[0]
+
+
+def test_end_of_generation_knows_the_end_token_through_each_route(real_backend, upgraded):
+    llm = real_backend.llm
+    for is_end in (real_backend._is_end, llama_compat.end_of_generation(_NoInternals(llm)),
+                   llama_compat.end_of_generation(llm)):
+        assert is_end(llm.token_eos())
+        assert not is_end(_a_word_token(llm))
+
+
+def test_the_bos_fallback_agrees_with_the_model(real_backend, upgraded):
+    # SmolLM2's GGUF says no BOS; the fallback (the tokenizer's own add_special) must agree.
+    assert real_backend._add_bos is False
+    assert llama_compat.adds_bos(_NoInternals(real_backend.llm)) is False
+    assert real_backend.tokenize("hi") == real_backend.llm.tokenize(b"hi", add_bos=False, special=True)
+
+
+def test_cached_tokens_are_the_last_prompt_through_each_route(real_backend):
+    from thau_tui.engine.backend import SamplingSettings, StreamStats
+
+    prompt = "The capital of France is"
+    pieces = list(real_backend.stream(prompt, SamplingSettings(max_tokens=2, temperature=0.0), StreamStats()))
+    assert pieces  # something was generated, so the cache holds the prompt and more
+    tokens = real_backend.tokenize(prompt)
+    cached = llama_compat.cached_tokens(real_backend.llm)
+    assert list(cached[: len(tokens)]) == tokens
+    assert list(llama_compat.cached_tokens(types.SimpleNamespace(_input_ids=cached))) == list(cached)
+    assert list(llama_compat.cached_tokens(types.SimpleNamespace())) == []
+
+
+def test_a_version_with_no_way_to_set_threads_says_which_version(upgraded):
+    with pytest.raises(RuntimeError, match="llama-cpp-python 9.9.9"):
+        llama_compat.set_threads(types.SimpleNamespace(ctx=None), 2, 2)
+
+
+def test_missing_names_each_route_a_version_lacks(upgraded):
+    problems = llama_compat.missing()
+    for route in ("llama_model_get_vocab", "llama_vocab_is_eog", "llama_vocab_get_add_bos", "llama_set_n_threads"):
+        assert any(route in p and "9.9.9" in p for p in problems), (route, problems)
+
+
+class _PublicConverter:
+    """A SchemaConverter that shows only its documented method, format_grammar."""
+
+    def __init__(self, converter):
+        self.format_grammar = converter.format_grammar
+
+
+@pytest.mark.parametrize("dialect", ["hermes", "thau", "stage3"])
+def test_the_grammar_is_the_same_without_the_converters_rule_table(dialect, monkeypatch):
+    from thau_tui.engine import gbnf
+
+    tools = builtin_tools()
+    own = get_dialect(dialect).grammar(tools)
+    real = GrammarRules.__init__
+    monkeypatch.setattr(GrammarRules, "__init__", lambda self, converter: real(self, _PublicConverter(converter)))
+    assert gbnf.GrammarRules is GrammarRules
+    public = get_dialect(dialect).grammar(tools)
+    assert public == own
+    assert "tool-call ::= " in public
+
+
+def test_adding_a_rule_that_exists_is_refused_through_each_route():
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    for wrap in (lambda c: c, _PublicConverter):
+        converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+        converter.visit({"type": "object", "properties": {"a": {"type": "string"}}}, "args")
+        rules = GrammarRules(wrap(converter))
+        rules.add("tool-call", '"x" args')
+        rules.add("tool-call", '"x" args')  # the same rule again is fine
+        with pytest.raises(ValueError, match="tool-call"):
+            rules.add("tool-call", '"y" args')
+        assert 'tool-call ::= "x" args' in rules.text().splitlines()

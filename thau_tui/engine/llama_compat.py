@@ -1,0 +1,181 @@
+"""Every llama-cpp-python detail thau relies on beyond `Llama`'s documented methods, in one place.
+
+thau decodes with its own loop (backend.py) and builds tool-call grammars from the
+library's JSON Schema converter (gbnf.py). Both need a few things the library does not
+document: the model's vocabulary handle (end-of-generation tokens, whether prompts start
+with BOS), the tokens already in the KV cache, the context's thread count, and the
+converter's rule table. Each is reached here through a check (the attribute or function is
+there), with a fallback that still works when an upgrade removes it, so a new version
+degrades instead of crashing mid-answer. `missing()` names what the installed version lacks;
+tests/engine/test_llama_compat.py fails on any of it, so an upgrade is noticed in CI.
+
+pyproject.toml bounds llama-cpp-python to the minor versions these were checked on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+# Each route this module prefers, as "what it is: how it is reached" (see `missing`).
+ROUTES = {
+    "vocab": "llama_cpp.llama_model_get_vocab(Llama.model)",
+    "end_of_generation": "llama_cpp.llama_vocab_is_eog(vocab, token)",
+    "adds_bos": "llama_cpp.llama_vocab_get_add_bos(vocab)",
+    "set_threads": "llama_cpp.llama_set_n_threads(Llama.ctx, n, n_batch)",
+    "cached_tokens": "Llama.input_ids[:Llama.n_tokens]",
+    "grammar_rules": "SchemaConverter._rules (a dict) and SchemaConverter._add_rule(name, rule)",
+}
+
+
+def _llama_cpp() -> Any:
+    import llama_cpp
+
+    return llama_cpp
+
+
+def version() -> str:
+    """The installed llama-cpp-python's version, for messages."""
+    return str(getattr(_llama_cpp(), "__version__", "unknown"))
+
+
+def vocab(llm: Llama) -> object | None:
+    """The model's vocabulary handle (llama.cpp's llama_vocab *, which ctypes hands over as an
+    int), or None when this version offers no way to it (the callers below then fall back)."""
+    lib = _llama_cpp()
+    get_vocab = getattr(lib, "llama_model_get_vocab", None)
+    handle: object | None = get_vocab(llm.model) if callable(get_vocab) else None
+    if handle is None:  # where Llama itself keeps it
+        handle = getattr(getattr(llm, "_model", None), "vocab", None)
+    return handle
+
+
+def end_of_generation(llm: Llama) -> Callable[[int], bool]:
+    """Whether a token ends generation, as create_completion decides it (EOS, EOT, <|im_end|>...).
+
+    Fallback: only the model's EOS token (a chat template's end-of-turn token may then show
+    up as text, where TextOut's stop strings still end the answer)."""
+    lib = _llama_cpp()
+    handle = vocab(llm)
+    is_eog = getattr(lib, "llama_vocab_is_eog", None) or getattr(lib, "llama_token_is_eog", None)
+    if handle is not None and callable(is_eog):
+        return lambda token: bool(is_eog(handle, token))
+    eos = llm.token_eos()
+    return lambda token: token == eos
+
+
+def adds_bos(llm: Llama) -> bool:
+    """Whether the model's prompts start with BOS (the GGUF's tokenizer.ggml.add_bos_token,
+    or the default for its vocabulary type).
+
+    Fallback: llama.cpp's tokenizer with add_special adds BOS exactly when the model asks for it."""
+    lib = _llama_cpp()
+    handle = vocab(llm)
+    get_add_bos = getattr(lib, "llama_vocab_get_add_bos", None)
+    if handle is not None and callable(get_add_bos):
+        return bool(get_add_bos(handle))
+    return llm.tokenize(b"", add_bos=True, special=True)[:1] == [llm.token_bos()]
+
+
+def set_threads(llm: Llama, n_threads: int, n_threads_batch: int) -> None:
+    """Decode on `n_threads` (prompt reading on `n_threads_batch`) from the next call on.
+    Run it on the model thread. Raises RuntimeError when this version offers no way."""
+    lib = _llama_cpp()
+    set_n = getattr(lib, "llama_set_n_threads", None)
+    if callable(set_n):
+        set_n(llm.ctx, n_threads, n_threads_batch)
+        return
+    inner = getattr(getattr(llm, "_ctx", None), "set_n_threads", None)
+    if callable(inner):
+        inner(n_threads, n_threads_batch)
+        return
+    raise RuntimeError(f"llama-cpp-python {version()} cannot change a loaded model's threads")
+
+
+def cached_tokens(llm: Llama) -> Sequence[int]:
+    """The tokens in the KV cache from the last call (a prompt sharing their prefix is not
+    read again). Fallback: none, so the whole prompt counts as read (only stats change)."""
+    ids, count = getattr(llm, "input_ids", None), getattr(llm, "n_tokens", None)
+    if ids is not None and isinstance(count, int):
+        return [int(token) for token in ids[:count]]
+    inner = getattr(llm, "_input_ids", None)
+    return [] if inner is None else [int(token) for token in inner]
+
+
+class GrammarRules:
+    """The rule table of a llama_cpp SchemaConverter after it visited some schemas: read,
+    replace and add rules, then the whole grammar as GBNF text.
+
+    Through the converter's own table where it has one (`_rules`, `_add_rule`); otherwise
+    from `format_grammar()`'s text (one `name ::= rule` a line), which is all the library
+    documents."""
+
+    def __init__(self, converter: Any) -> None:
+        self._converter = converter
+        table = getattr(converter, "_rules", None)
+        self._own = isinstance(table, dict) and callable(getattr(converter, "_add_rule", None))
+        self._rules: dict[str, str] = (
+            table if isinstance(table, dict) and self._own else _parse_rules(str(converter.format_grammar()))
+        )
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._rules
+
+    def __getitem__(self, name: str) -> str:
+        return self._rules[name]
+
+    def __setitem__(self, name: str, rule: str) -> None:
+        """Replace the rule `name` (the converter's primitives: array, object, char...)."""
+        self._rules[name] = rule
+
+    def add(self, name: str, rule: str) -> None:
+        """A new rule named exactly `name`; ValueError if another rule already has that name."""
+        if name in self._rules and self._rules[name] != rule:
+            raise ValueError(f"the grammar already has a rule named {name!r}")
+        if self._own:
+            key = self._converter._add_rule(name, rule)
+            if key != name:  # the converter renamed it: then nothing refers to it
+                raise ValueError(f"the converter named the rule {key!r}, not {name!r}")
+        else:
+            self._rules[name] = rule
+
+    def text(self) -> str:
+        """The grammar, one rule a line, sorted by name (as format_grammar writes it)."""
+        if self._own:
+            return str(self._converter.format_grammar())
+        return "\n".join(f"{name} ::= {rule}" for name, rule in sorted(self._rules.items()))
+
+
+def _parse_rules(text: str) -> dict[str, str]:
+    rules: dict[str, str] = {}
+    for line in text.splitlines():
+        name, sep, rule = line.partition(" ::= ")
+        if sep:
+            rules[name] = rule
+        elif line.strip() and rules:  # a rule written over more than one line
+            last = next(reversed(rules))
+            rules[last] += "\n" + line
+    return rules
+
+
+def missing() -> list[str]:
+    """The preferred routes the installed llama-cpp-python lacks, each naming it and the
+    version; [] when all are there. Checked without loading a model."""
+    lib = _llama_cpp()
+    problems = []
+    for what, name in (("vocab", "llama_model_get_vocab"), ("end_of_generation", "llama_vocab_is_eog"),
+                       ("adds_bos", "llama_vocab_get_add_bos"), ("set_threads", "llama_set_n_threads")):
+        if not callable(getattr(lib, name, None)):
+            problems.append(f"{what}: {ROUTES[what]} is gone in llama-cpp-python {version()}")
+    llama_cls = getattr(lib, "Llama", None)
+    for prop in ("model", "ctx"):
+        if not isinstance(getattr(llama_cls, prop, None), property):
+            problems.append(f"vocab/set_threads: Llama.{prop} is gone in llama-cpp-python {version()}")
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    if not isinstance(getattr(converter, "_rules", None), dict) or not callable(getattr(converter, "_add_rule", None)):
+        problems.append(f"grammar_rules: {ROUTES['grammar_rules']} is gone in llama-cpp-python {version()}")
+    return problems
