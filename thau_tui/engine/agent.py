@@ -14,17 +14,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Generic, TypeVar
 
 from ..config import Config
 from ..tools.base import ToolCall, ToolContext, ToolResult
 from ..tools.registry import ToolRegistry
+from .approvals import ApprovalBook
 from .backend import MODEL_THREAD, Backend, ModelLoadError
-from .dialects import Dialect, get_dialect
+from .bridge import LoopStream, TextBatches, new_thread
+from .dialects import Dialect, ParsedCall, get_dialect
 from .events import (
     ApprovalRequested,
     Decision,
     Error,
+    Event,
     QuestionAsked,
     TextDelta,
     ToolCallInvalid,
@@ -34,6 +37,7 @@ from .events import (
     ToolOutput,
     ToolProgress,
     ToolStarted,
+    ToolStatus,
     TurnDone,
     TurnStats,
 )
@@ -41,7 +45,7 @@ from .generate import Generation, generate_reply
 from .prompt import drop_oldest_exchange, fit_roles, system_content
 from .store import Store, StoreError, storable
 
-_DONE = object()
+T = TypeVar("T")
 
 # How often the answer being written, and a running tool's output, are saved while they
 # grow: a crash loses at most this much of them.
@@ -50,6 +54,32 @@ SAVE_EVERY_S = 1.0
 CAPTURED_OUTPUT_CHARS = 16_000
 # The most of that output the model reads back after a crash interrupted the call.
 INTERRUPTED_OUTPUT_CHARS = 2_000
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What a helper that streams events ends with: the helper sets `value`, its caller reads
+    it once the events have run out (the events go to the screen, this to the next step)."""
+
+    value: T
+
+
+@dataclass
+class CallOutcome:
+    """One call's end, as the model reads it back: the tool, its output, whether it worked."""
+
+    name: str
+    output: str
+    ok: bool
+    call_id: str | None
+
+
+@dataclass
+class ToolRun:
+    """A tool's result and how long it ran."""
+
+    result: ToolResult
+    seconds: float = 0.0
 
 
 @dataclass
@@ -76,7 +106,7 @@ class Agent:
         config: Config,
         registry: ToolRegistry,
         *,
-        approvals: Any = None,
+        approvals: ApprovalBook | None = None,
         store: Store | None = None,
         backend: Backend | None = None,
         workspace: Path | None = None,
@@ -92,7 +122,7 @@ class Agent:
         self.backend = backend
         self.workspace = (workspace or Path(config.tools.workspace)).expanduser().resolve()
         self._cancel = threading.Event()
-        self._pending: set[asyncio.Future] = set()
+        self._pending: set[asyncio.Future[Decision] | asyncio.Future[str | Decision]] = set()
         self._reported: set[str] = set()  # failed-save messages already shown this turn
         self._unreported: list[str] = []
 
@@ -175,7 +205,7 @@ class Agent:
                 return prompt
             history = shorter
 
-    def _add(self, session: ChatSession, role: str, content: str, meta: dict | None = None,
+    def _add(self, session: ChatSession, role: str, content: str, meta: dict[str, Any] | None = None,
              what: str = "a message") -> int | None:
         content = storable(content)  # the prompt is UTF-8 too: a lone surrogate would stop generation
         session.messages.append({"role": role, "content": content, "meta": meta or {}})
@@ -184,7 +214,7 @@ class Agent:
         return None
 
     # --- saving: a store that fails costs the saving, never the turn ------------------------
-    def _save(self, what: str, write: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def _save(self, what: str, write: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         """Run one store write; on failure note an Error for the turn to yield (see
         `_store_errors`) and return None. `what` names what was not saved."""
         try:
@@ -214,7 +244,7 @@ class Agent:
                 future.set_result(Decision("cancel"))
 
     # --- the turn ----------------------------------------------------------------
-    async def run_turn(self, session: ChatSession, user_text: str) -> AsyncIterator[Any]:
+    async def run_turn(self, session: ChatSession, user_text: str) -> AsyncIterator[Event]:
         """Answer `user_text` in `session`, yielding events until TurnDone."""
         self._cancel = threading.Event()
         self._reported, self._unreported = set(), []
@@ -231,7 +261,7 @@ class Agent:
             self._quietly(self.store.rename_session, session.id, session.title)  # the question's own Error says enough
         # A crash leaves this mark behind: loading the chat then closes what was left open.
         # Failing to set or clear it is harmless (the mark is checked against a live pid): no Error.
-        self._quietly(self.store and self.store.begin_turn, session.id)
+        self._quietly(self.store.begin_turn if self.store else None, session.id)
         done = False
         try:
             async for event in self._turn(session, stats, started):
@@ -243,7 +273,7 @@ class Agent:
                 stats.seconds = time.perf_counter() - started
                 yield TurnDone(stats)
         finally:
-            self._quietly(self.store and self.store.end_turn, session.id)
+            self._quietly(self.store.end_turn if self.store else None, session.id)
 
     @staticmethod
     def _quietly(write: Callable[..., Any] | None, *args: Any) -> None:
@@ -253,7 +283,7 @@ class Agent:
             except Exception:  # noqa: BLE001
                 pass
 
-    async def _turn(self, session: ChatSession, stats: TurnStats, started: float) -> AsyncIterator[Any]:
+    async def _turn(self, session: ChatSession, stats: TurnStats, started: float) -> AsyncIterator[Event]:
         for error in self._store_errors():
             yield error
         failures: dict[str, int] = {}
@@ -261,17 +291,15 @@ class Agent:
         rounds = 0
         message_id = None
         while True:
-            generation = None
+            generated: Outcome[Generation | None] = Outcome(None)
             draft = _Draft(self, session)
-            async for event in self._generate(session, stats):
-                if isinstance(event, Generation):
-                    generation = event
-                    continue
+            async for event in self._generate(session, stats, generated):
                 yield event  # first on screen, then saved: saving never delays the first word
                 if isinstance(event, TextDelta):
                     draft.grow(event.text)
                 for error in self._store_errors():
                     yield error
+            generation = generated.value
             if generation is None:  # the backend failed (an Error was yielded): keep what streamed, interrupted
                 draft.cut()
                 for error in self._store_errors():
@@ -297,15 +325,12 @@ class Agent:
             stats.tool_rounds = rounds
             repeated = False
             for parsed in generation.calls:
-                outcome = None
-                async for event in self._handle_call(session, parsed, message_id):
-                    if isinstance(event, tuple):
-                        outcome = event
-                    else:
-                        yield event
-                name, output, ok, call_id = outcome if outcome else ("unknown", "error: no result", False, None)
-                self._add(session, "tool", self.dialect.render_result(name, output),
-                          {"tool": name, "ok": ok, "call_id": call_id}, what=f"the {name} call")
+                ended = Outcome(CallOutcome("unknown", "error: no result", False, None))
+                async for event in self._handle_call(session, parsed, message_id, ended):
+                    yield event
+                name, ok = ended.value.name, ended.value.ok
+                self._add(session, "tool", self.dialect.render_result(name, ended.value.output),
+                          {"tool": name, "ok": ok, "call_id": ended.value.call_id}, what=f"the {name} call")
                 for error in self._store_errors():
                     yield error
                 if not ok:
@@ -323,7 +348,7 @@ class Agent:
         stats.seconds = time.perf_counter() - started
         yield TurnDone(stats, final_text)
 
-    async def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Any]:
+    async def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Event]:
         """Run a call the user asked for directly (e.g. re-run an image): no model, no
         approval round, the same events and storage as a model's call."""
         self._cancel = threading.Event()
@@ -335,13 +360,11 @@ class Agent:
             yield ToolCallInvalid(call, errors)
             return
         yield ToolStarted(call, Decision("once", by="user"))
-        result, seconds = ToolResult("no result", ok=False), 0.0
-        async for item in self._run_saving_output(session, call):
-            if isinstance(item, tuple):
-                result, seconds = item
-            else:
-                yield item
-        status = "cancelled" if self._cancel.is_set() else "done" if result.ok else "failed"
+        ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
+        async for event in self._run_saving_output(session, call, ran):
+            yield event
+        result, seconds = ran.value.result, ran.value.seconds
+        status: ToolStatus = "cancelled" if self._cancel.is_set() else "done" if result.ok else "failed"
         if self.store:
             self._save(f"the {call.name} call", self.store.record_call, session.id, call.id, call.name,
                        call.arguments, status, result=result.output)
@@ -350,78 +373,60 @@ class Agent:
         for error in self._store_errors():
             yield error
 
-    async def _generate(self, session: ChatSession, stats: TurnStats) -> AsyncIterator[Any]:
-        """Run one generation in a thread, yielding TextDelta as text arrives, then the Generation."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
+    async def _generate(self, session: ChatSession, stats: TurnStats,
+                        generated: Outcome[Generation | None]) -> AsyncIterator[Event]:
+        """Run one generation on the model thread, yielding TextDelta as text arrives; the
+        Generation goes to `generated` (left None when the backend failed: an Error says why)."""
+        backend = self.backend
+        assert backend is not None  # run_turn stops before a turn without one
         try:
             prompt = self.render_prompt(session)
         except Exception as exc:
             yield Error(f"could not render the prompt: {exc}")
             return
         tools = self.registry.tools()
-        pending: list[str] = []  # text from the model thread not yet handed to the loop
-        lock = threading.Lock()
-        last_drain = [0.0]  # when text was last handed over (time.monotonic)
+        stream: LoopStream[TextDelta, Generation] = LoopStream()
+        text = TextBatches(stream, TextDelta, self.text_batch_s)
 
-        def drain() -> None:
-            last_drain[0] = time.monotonic()
-            with lock:
-                text = "".join(pending)
-                pending.clear()
-            if text:
-                queue.put_nowait(TextDelta(text))
-
-        def on_text(text: str) -> None:
-            # Wake the event loop once per batch, not once per token: the first text goes
-            # at once, later text at most every text_batch_s (tokens gather here meanwhile).
-            with lock:
-                wake = not pending
-                pending.append(text)
-            if wake:
-                wait = last_drain[0] + self.text_batch_s - time.monotonic()
-                loop.call_soon_threadsafe(drain if wait <= 0 else functools.partial(loop.call_later, wait, drain))
-
-        def work() -> None:
+        def work() -> Generation:
             try:
-                gen = generate_reply(
-                    self.backend, prompt, self.dialect, tools, self.config.generation, self._cancel,
-                    on_text=on_text,
-                )
-                loop.call_soon_threadsafe(drain)
-                loop.call_soon_threadsafe(queue.put_nowait, gen)
-            except ModelLoadError as exc:
-                loop.call_soon_threadsafe(drain)  # the text that did arrive reaches the screen and the draft
-                loop.call_soon_threadsafe(queue.put_nowait, Error(str(exc)))
-            except Exception as exc:
-                loop.call_soon_threadsafe(drain)
-                loop.call_soon_threadsafe(queue.put_nowait, Error(f"generation failed: {type(exc).__name__}: {exc}"))
+                return generate_reply(backend, prompt, self.dialect, tools, self.config.generation, self._cancel,
+                                      on_text=text.add)
             finally:
-                loop.call_soon_threadsafe(queue.put_nowait, _DONE)
+                text.flush()  # the text that did arrive reaches the screen and the draft, before the end
 
-        MODEL_THREAD.submit(work)  # the thread llama.cpp runs on anyway: no hand-over per token
-        while (item := await queue.get()) is not _DONE:
-            if isinstance(item, Generation):
-                stats.tokens += item.tokens
-                stats.prompt_evaluated += item.evaluated
-                stats.prompt_tokens = item.prompt_tokens
-                stats.context_used = item.prompt_tokens + item.tokens
-                if stats.first_token_s is None:
-                    stats.first_token_s = item.first_token_s
-            yield item
+        # The thread llama.cpp runs on anyway: no hand-over per token.
+        async for delta in stream.run(work, MODEL_THREAD.submit):
+            yield delta
+        try:
+            generation = stream.result()
+        except ModelLoadError as exc:
+            yield Error(str(exc))
+            return
+        except Exception as exc:
+            yield Error(f"generation failed: {type(exc).__name__}: {exc}")
+            return
+        stats.tokens += generation.tokens
+        stats.prompt_evaluated += generation.evaluated
+        stats.prompt_tokens = generation.prompt_tokens
+        stats.context_used = generation.prompt_tokens + generation.tokens
+        if stats.first_token_s is None:
+            stats.first_token_s = generation.first_token_s
+        generated.value = generation
 
-    async def _decide(self, session: ChatSession, call: ToolCall, risk: str) -> AsyncIterator[Any]:
-        """Yield ApprovalRequested when asking; finally yield the Decision."""
+    async def _decide(self, session: ChatSession, call: ToolCall, risk: str,
+                      decided: Outcome[Decision]) -> AsyncIterator[Event]:
+        """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
         policy = self.approvals.decide(call, risk, session.id) if self.approvals else (
             "auto" if risk == "read" else "ask"
         )
         if policy == "auto":
-            yield Decision("once", by="auto")
+            decided.value = Decision("once", by="auto")
             return
         if policy == "deny":
-            yield Decision("deny", reason="the configuration denies this tool", by="config")
+            decided.value = Decision("deny", reason="the configuration denies this tool", by="config")
             return
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self._pending.add(future)
         try:
             yield ApprovalRequested(call, risk, future)
@@ -431,38 +436,41 @@ class Agent:
                 decision = Decision("deny", reason="no answer before the approval timeout", by="timeout")
         finally:
             self._pending.discard(future)
-        yield decision
+        decided.value = decision
 
-    async def _handle_call(self, session: ChatSession, parsed, message_id) -> AsyncIterator[Any]:
-        """Validate, approve and run one call; finally yield (name, output_for_model, ok, call_id).
+    async def _handle_call(self, session: ChatSession, parsed: ParsedCall, message_id: int | None,
+                           ended: Outcome[CallOutcome]) -> AsyncIterator[Event]:
+        """Validate, approve and run one call; how it ended (for the model) goes to `ended`.
 
         Whatever goes wrong on the way, a card that was shown gets its end (ToolFinished,
         failed, with the reason): never a card left "running".
         """
-        ended = False
+        card_ended = False
         try:
-            async for item in self._call_steps(session, parsed, message_id):
-                ended = ended or isinstance(item, (ToolFinished, ToolDenied, ToolCallInvalid))
-                yield item
+            async for event in self._call_steps(session, parsed, message_id, ended):
+                card_ended = card_ended or isinstance(event, (ToolFinished, ToolDenied, ToolCallInvalid))
+                yield event
         except Exception as exc:  # noqa: BLE001 - a bug here must end the card, not the app
             call = parsed.call
             reason = f"{type(exc).__name__}: {exc}"
             name = call.name if call else "unknown"
             output = f"{name} failed: {reason}"
-            if call is not None and not ended:
+            if call is not None and not card_ended:
                 if self.store:
                     self._save(f"the {name} call", self.store.record_call, session.id, call.id, name,
                                call.arguments, "failed", result=output)
                 yield ToolFinished(call, ToolResult(output, ok=False), "failed")
-            elif call is None and not ended:
+            elif call is None and not card_ended:
                 yield ToolCallInvalid(None, [reason], parsed.raw)
-            yield (name, output, False, call.id if call else None)
+            ended.value = CallOutcome(name, output, False, call.id if call else None)
 
-    async def _call_steps(self, session: ChatSession, parsed, message_id) -> AsyncIterator[Any]:
+    async def _call_steps(self, session: ChatSession, parsed: ParsedCall, message_id: int | None,
+                          ended: Outcome[CallOutcome]) -> AsyncIterator[Event]:
         store = self.store
         if parsed.call is None:
-            yield ToolCallInvalid(None, [parsed.error], parsed.raw)
-            yield ("unknown", f"error: {parsed.error}. Write the call again as valid JSON.", False, None)
+            why = parsed.error or "the call could not be read"
+            yield ToolCallInvalid(None, [why], parsed.raw)
+            ended.value = CallOutcome("unknown", f"error: {why}. Write the call again as valid JSON.", False, None)
             return
         call = parsed.call
         # JSON lets a model write lone surrogates ("\udce9"): make what the card, the store and
@@ -480,21 +488,18 @@ class Agent:
                 yield error
         if errors:
             yield ToolCallInvalid(call, errors, parsed.raw)
-            yield (call.name, "error: " + "; ".join(errors), False, call.id)
+            ended.value = CallOutcome(call.name, "error: " + "; ".join(errors), False, call.id)
             return
-        decision = None
-        async for item in self._decide(session, call, risk):
-            if isinstance(item, Decision):
-                decision = item
-            else:
-                yield item
-        if decision.arguments is not None:
-            edited = ToolCall(call.name, decision.arguments, id=call.id)
-            errors = self.registry.validate(edited)
+        decided = Outcome(Decision("deny", reason="no decision was made", by="thau"))
+        async for event in self._decide(session, call, risk, decided):
+            yield event
+        decision = decided.value
+        if (arguments := decision.arguments) is not None:
+            errors = self.registry.validate(ToolCall(call.name, arguments, id=call.id))
             if errors:
                 decision = Decision("deny", reason="edited arguments invalid: " + "; ".join(errors))
             else:
-                call.arguments = decision.arguments
+                call.arguments = arguments
         if store:
             record(store.record_decision, session.id, call.id, decision.kind if decision.by != "auto" else "auto",
                    decision.by, decision.reason, decision.arguments)
@@ -503,25 +508,25 @@ class Agent:
             if store:
                 record(store.record_call, session.id, call.id, call.name, call.arguments, "cancelled")
             yield ToolDenied(call, "cancelled", decision)
-            yield (call.name, "the user cancelled this call", False, call.id)
+            ended.value = CallOutcome(call.name, "the user cancelled this call", False, call.id)
             return
         if not decision.allowed:
             reason = decision.reason or "no reason given"
             if store:
                 record(store.record_call, session.id, call.id, call.name, call.arguments, "denied")
             yield ToolDenied(call, reason, decision)
-            yield (call.name, f"the user denied this call ({reason}). Do not retry it; answer without it.", True,
-                   call.id)
+            ended.value = CallOutcome(
+                call.name, f"the user denied this call ({reason}). Do not retry it; answer without it.", True, call.id
+            )
             return
         if self.approvals and decision.kind in ("session", "always"):
             self.approvals.remember(call, risk, decision, session.id)
         yield ToolStarted(call, decision)
-        result, status, seconds = ToolResult("no result", ok=False), "done", 0.0
-        async for item in self._run_saving_output(session, call):
-            if isinstance(item, tuple):
-                result, seconds = item
-            else:
-                yield item
+        ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
+        async for event in self._run_saving_output(session, call, ran):
+            yield event
+        result, seconds = ran.value.result, ran.value.seconds
+        status: ToolStatus = "done"
         if self._cancel.is_set():
             status = "cancelled"
         elif not result.ok:
@@ -531,22 +536,24 @@ class Agent:
         yield ToolFinished(call, result, status, seconds)
         for error in self._store_errors():
             yield error
-        yield (call.name, result.output if status != "cancelled" else "cancelled by the user", result.ok, call.id)
+        ended.value = CallOutcome(call.name, result.output if status != "cancelled" else "cancelled by the user",
+                                  result.ok, call.id)
 
-    async def _run_saving_output(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Any]:
+    async def _run_saving_output(self, session: ChatSession, call: ToolCall,
+                                 ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
         """Run the tool with the call marked running in the store and its output so far saved
         in the call's row at most every SAVE_EVERY_S, so a crash keeps nearly all of it.
-        Yields the tool's events, then (result, seconds)."""
+        Yields the tool's events; its result goes to `ran`."""
         store = self.store
         record = functools.partial(self._save, f"the {call.name} call")
         if store:
             record(store.record_call, session.id, call.id, call.name, call.arguments, "running")
         captured = ""
         saved_at = time.monotonic()  # the row exists from the start; its output is saved from a second on
-        async for item in self._run_tool(session, call):
-            yield item
-            if store and isinstance(item, ToolOutput):
-                captured = (captured + item.chunk)[-CAPTURED_OUTPUT_CHARS:]
+        async for event in self._run_tool(session, call, ran):
+            yield event
+            if store and isinstance(event, ToolOutput):
+                captured = (captured + event.chunk)[-CAPTURED_OUTPUT_CHARS:]
                 if time.monotonic() - saved_at >= SAVE_EVERY_S:
                     record(store.record_call, session.id, call.id, call.name, call.arguments, "running",
                            result=captured)
@@ -554,27 +561,23 @@ class Agent:
             for error in self._store_errors():
                 yield error
 
-    async def _run_tool(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Any]:
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        post: Callable[[Any], None] = lambda item: loop.call_soon_threadsafe(queue.put_nowait, item)
+    async def _run_tool(self, session: ChatSession, call: ToolCall, ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
+        """Run the tool in a thread of its own, yielding its output, progress and questions."""
+        stream: LoopStream[ToolOutput | ToolProgress | QuestionAsked, ToolRun] = LoopStream()
 
         def ask(question: str) -> str | None:
             """ask_user from the tool thread: hand a future to the UI and wait for it."""
-            future_holder: dict[str, asyncio.Future] = {}
-            ready = threading.Event()
 
-            def make() -> None:
-                future = loop.create_future()
+            async def asked() -> str | Decision:
+                future: asyncio.Future[str | Decision] = asyncio.get_running_loop().create_future()
                 self._pending.add(future)
-                future_holder["f"] = future
-                queue.put_nowait(QuestionAsked(call, question, future))
-                ready.set()
+                try:
+                    stream.put(QuestionAsked(call, question, future))
+                    return await future
+                finally:
+                    self._pending.discard(future)
 
-            loop.call_soon_threadsafe(make)
-            ready.wait()
-            answer = asyncio.run_coroutine_threadsafe(_await(future_holder["f"]), loop).result()
-            self._pending.discard(future_holder["f"])
+            answer = stream.wait_for(asked)
             return None if isinstance(answer, Decision) else answer
 
         resources = session.resources
@@ -584,33 +587,25 @@ class Agent:
             config=self.config,
             session_id=session.id,
             cancel_event=self._cancel,
-            on_output=lambda chunk: post(ToolOutput(call.id, chunk)),
-            on_progress=lambda done, total, label: post(ToolProgress(call.id, done, total, label)),
+            on_output=lambda chunk: stream.post(ToolOutput(call.id, chunk)),
+            on_progress=lambda done, total, label: stream.post(ToolProgress(call.id, done, total, label)),
             resources=resources,
         )
         tool = self.registry.get(call.name)
         started = time.perf_counter()
 
-        def work() -> None:
+        def work() -> ToolRun:
             # Tool.run turns a tool's exceptions into a failed result; this catches the rest,
-            # so a result and _DONE always follow and the card always ends.
+            # so a result always follows and the card always ends.
             try:
                 result = tool.run(call.arguments, context) if tool else ToolResult(f"unknown tool {call.name}", ok=False)
             except BaseException as exc:  # noqa: BLE001
                 result = ToolResult(f"{call.name} crashed: {type(exc).__name__}: {exc}", ok=False)
-            try:
-                post((result, time.perf_counter() - started))
-                post(_DONE)
-            except RuntimeError:  # the event loop closed: nobody is waiting any more
-                pass
+            return ToolRun(result, time.perf_counter() - started)
 
-        threading.Thread(target=work, name=f"thau-tool-{call.name}", daemon=True).start()
-        while (item := await queue.get()) is not _DONE:
-            yield item
-
-
-async def _await(future: asyncio.Future) -> Any:
-    return await future
+        async for event in stream.run(work, new_thread(f"thau-tool-{call.name}")):
+            yield event
+        ran.value = stream.result()
 
 
 class _Draft:
@@ -656,7 +651,8 @@ class _Draft:
         if self.message_id is None:
             return self.agent._add(self.session, "assistant", text, what="the answer")
         self.session.messages.append({"role": "assistant", "content": text, "meta": {}})
-        self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, {})
+        if self.agent.store is not None:
+            self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, {})
         return self.message_id
 
 

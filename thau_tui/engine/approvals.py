@@ -43,6 +43,9 @@ PROGRAM_SCOPED_TOOLS = {"run_shell": "command"}
 
 _FILE_VERSION = 1
 
+ApprovalKey = tuple[str, str | None, str | None]  # tool, program, session (None: always)
+
+
 @dataclass(frozen=True)
 class RememberedApproval:
     """One approval the user gave with `a` (this session) or `A` (always)."""
@@ -54,7 +57,7 @@ class RememberedApproval:
     created: float = field(default_factory=time.time, compare=False)
 
     @property
-    def key(self) -> tuple[str, str | None, str | None]:
+    def key(self) -> ApprovalKey:
         return (self.tool, self.program, self.session_id if self.scope == "session" else None)
 
 
@@ -95,8 +98,8 @@ class ApprovalBook:
     def __init__(self, path: Path | None, policy: dict[str, str] | None = None) -> None:
         self.path = path
         self._policy: dict[str, str] = {}
-        self._session: dict[tuple, RememberedApproval] = {}
-        self._always: dict[tuple, RememberedApproval] = {}
+        self._session: dict[ApprovalKey, RememberedApproval] = {}
+        self._always: dict[ApprovalKey, RememberedApproval] = {}
         self._lock = threading.Lock()
         self.load_error: str | None = None
         self.set_policy(policy or {})

@@ -24,12 +24,12 @@ from typing import Any, Iterable
 from ..tools.base import Tool, ToolCall
 from .call_scanner import (  # noqa: F401  (MAX_* and ParsedCall are read from here too)
     _JSON,
-    MAX_CALL_CHARS,
-    MAX_DEPTH,
+    MAX_CALL_CHARS as MAX_CALL_CHARS,
+    MAX_DEPTH as MAX_DEPTH,
     MAX_ITEMS,
-    MAX_STRING_CHARS,
+    MAX_STRING_CHARS as MAX_STRING_CHARS,
     CallScanner,
-    ParsedCall,
+    ParsedCall as ParsedCall,
     _Lexer,
 )
 from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without, _grammar_schema, _json_schema_gbnf
@@ -84,6 +84,8 @@ class Dialect:
     string_backslash = True
     _reserved: re.Pattern[str] | None = None
     _stops: re.Pattern[str] | None = None
+    _tag_forms: tuple[str, ...] = ()  # the reserved tags, lower case
+    _tag_span: int = 0  # the longest text partial_tag_len looks back over
     _lexer: _Lexer
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -127,7 +129,7 @@ class Dialect:
         data = _loads(body)
         if not isinstance(data, dict) or "name" not in data:
             raise ValueError('a call must be a JSON object with "name" and "arguments"')
-        args = data.get("arguments", data.get("parameters", {}))
+        args: Any = data.get("arguments", data.get("parameters", {}))  # not always an object: validation says so
         if isinstance(args, str):
             args = _loads(args)
         return ToolCall(str(data["name"]), args)
@@ -279,6 +281,12 @@ class ThauDialect(Dialect):
 
 
 _SPACES = re.compile(r"\s*")
+
+
+def _after_spaces(text: str, pos: int) -> int:
+    """Where the whitespace that starts at `pos` ends."""
+    spaces = _SPACES.match(text, pos)
+    return spaces.end() if spaces else pos  # \s* always matches
 _STAGE3_TOOL = re.compile(r"Tool:\s*([\w.-]+)")
 
 
@@ -300,10 +308,10 @@ class Stage3Dialect(Dialect):
         match = _STAGE3_TOOL.match(body)
         if not match:
             raise ValueError(expected)
-        gap = _SPACES.match(body, match.end())
-        if "\n" not in gap.group() or not body.startswith("Arguments:", gap.end()):
+        gap = _after_spaces(body, match.end())
+        if "\n" not in body[match.end() : gap] or not body.startswith("Arguments:", gap):
             raise ValueError(expected)
-        rest = body[_SPACES.match(body, gap.end() + len("Arguments:")).end() :]
+        rest = body[_after_spaces(body, gap + len("Arguments:")) :]
         return ToolCall(match.group(1), _loads(rest or "{}"))
 
     def _wrap_result(self, name: str, output: str) -> str:
@@ -374,7 +382,7 @@ class _FGReader:
         return ValueError(f"{what} at character {self.pos}: {self.text[:120]!r}")
 
     def skip(self) -> None:
-        self.pos = _SPACES.match(self.text, self.pos).end()
+        self.pos = _after_spaces(self.text, self.pos)
 
     def string(self) -> str:
         end = self.text.find(_ESC, self.pos + len(_ESC))
@@ -562,6 +570,8 @@ class _FGRules:
         if kind == "object" and isinstance(schema.get("properties"), dict) and schema["properties"]:
             self.lines.append(f"{name} ::= {self.fields(schema, name)}")
             return name
+        if not isinstance(kind, str):  # none, or an empty list of types
+            return "val"
         return {"string": "str", "integer": "int", "number": "num", "boolean": "bool", "null": "null",
                 "object": "obj"}.get(kind, "val")
 

@@ -68,16 +68,17 @@ class ApprovalRequested:
 
     call: ToolCall
     risk: str
-    future: asyncio.Future = field(repr=False)
+    future: asyncio.Future[Decision] = field(repr=False)
 
 
 @dataclass
 class QuestionAsked:
-    """ask_user: the engine waits on `future` for the user's answer (a str)."""
+    """ask_user: the engine waits on `future` for the user's answer (a str; a Decision when
+    the turn was cancelled)."""
 
     call: ToolCall
     question: str
-    future: asyncio.Future = field(repr=False)
+    future: asyncio.Future[str | Decision] = field(repr=False)
 
 
 @dataclass
@@ -107,11 +108,14 @@ class ToolProgress:
     label: str = ""
 
 
+ToolStatus = Literal["done", "failed", "cancelled"]
+
+
 @dataclass
 class ToolFinished:
     call: ToolCall
     result: ToolResult
-    status: Literal["done", "failed", "cancelled"] = "done"
+    status: ToolStatus = "done"
     seconds: float = 0.0
 
 
