@@ -38,3 +38,14 @@ def test_the_shipped_recipes_are_the_repositorys_recipes():
     shipped = {p.name: p.read_text(encoding="utf-8") for p in SHIPPED_RECIPES.glob("*.yaml")}
     repo = {p.name: p.read_text(encoding="utf-8") for p in (REPO / "train" / "recipes").glob("*.yaml")}
     assert shipped and shipped == repo
+
+
+def test_training_children_keep_their_activations_in_the_heap(monkeypatch):
+    from thau_tui.train.runs import MALLOC_TUNABLES, trainer_env
+
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    env = trainer_env()
+    assert env["GLIBC_TUNABLES"] == MALLOC_TUNABLES
+    assert "glibc.malloc.mmap_threshold=33554432" in MALLOC_TUNABLES  # 32 MB: the most glibc allows
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    assert trainer_env()["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2"  # the user's own setting wins
