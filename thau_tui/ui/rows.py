@@ -12,27 +12,22 @@ widget that covers the whole change: the widgets behind it (the chat, the screen
 be drawn and then hidden. Every frame it makes is the one Textual's own compositor
 makes (tests/ui/test_rows.py checks this on the real chat, row by row, for the columns
 an update writes), and a full update is Textual's own code. It overrides one private
-method of Textual's compositor; if that method is not there (another Textual), the
-screen keeps Textual's compositor.
+method of Textual's compositor and replaces the screen's; ui/compat.py checks both, and
+where they are not as expected (another Textual) the screen keeps Textual's compositor.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Iterable
 
-from textual._compositor import Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 
-
-def _supported() -> bool:
-    method = getattr(Compositor, "_get_renders", None)
-    return method is not None and list(inspect.signature(method).parameters) == ["self", "crop"]
+from .compat import CompositorBase, install_compositor
 
 
-class RowCompositor(Compositor):
+class RowCompositor(CompositorBase):
     def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
         if not crop:  # a full update: Textual's own
             yield from super()._get_renders(crop)
@@ -55,9 +50,8 @@ class RowCompositor(Compositor):
 
 
 class RowScreen(Screen):
-    """A Screen with the RowCompositor (where this Textual has the method it overrides)."""
+    """A Screen with the RowCompositor (where this Textual has what it overrides)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if _supported():
-            self._compositor = RowCompositor()
+        self.rows_only = install_compositor(self, RowCompositor())  # False: Textual's compositor

@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
+from ..compat import class_bindings, keymap, node_bindings
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
@@ -40,8 +42,8 @@ def live_rows(app: "App", bindings: BindingsMap, skip: Iterable[str] = ()) -> li
     """(keys, description) for each binding that has a description, keys as the app's
     keymap has them now; the keys of one binding on one row."""
     live = bindings.copy()
-    if app._keymap:
-        live.apply_keymap(app._keymap)
+    if remap := keymap(app):
+        live.apply_keymap(remap)
     rows: dict[tuple[str, str], list[str]] = {}
     for key, binding in live:
         if binding.description and binding.action not in skip:
@@ -58,7 +60,7 @@ def help_sections(app: "App") -> list[Section]:
     from ..widgets.tool_card import ToolCard
 
     def of(node: "DOMNode | type") -> BindingsMap:
-        return node._bindings if not isinstance(node, type) else node._merge_bindings()
+        return node_bindings(node) if not isinstance(node, type) else class_bindings(node)
 
     return [
         ("Everywhere", live_rows(app, of(app))),

@@ -21,23 +21,14 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 from textual.widgets import Static
 
+from .. import compat
+from ..compat import OneLayout
 from .markdown_stream import (
     REFERENCE, BlockScan, StreamMarkdown, gap, normalize,
 )
 
 
-class _OneLayout:
-    """For a message, which never scrolls: its virtual size is its size.
-
-    Textual lays the whole screen out a second time when a widget's virtual size changes
-    during a layout (it may scroll); a message stores it without that second pass, so a
-    new message or a new width costs one layout, not two."""
-
-    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
-
-
-class UserMessage(_OneLayout, Static):
+class UserMessage(OneLayout, Static):
     """What the user typed."""
 
     DEFAULT_CLASSES = "message user-message"
@@ -47,7 +38,7 @@ class UserMessage(_OneLayout, Static):
         self.text = text
 
 
-class NoteMessage(_OneLayout, Static):
+class NoteMessage(OneLayout, Static):
     """A line from thau itself: an error, a stop, a tool result from a resumed chat."""
 
     DEFAULT_CLASSES = "message note"
@@ -57,7 +48,7 @@ class NoteMessage(_OneLayout, Static):
         self.add_class(f"note-{kind}")
 
 
-class AssistantMessage(_OneLayout, Widget):
+class AssistantMessage(OneLayout, Widget):
     """The model's answer, streamed in batches, drawn incrementally.
 
     Text is drawn when it arrives, but never sooner than 3/4 of a frame (1/render_hz)
@@ -203,7 +194,8 @@ class AssistantMessage(_OneLayout, Widget):
             self._frozen_at += cut
             rest = rest[cut:]
             blocks, items = self._scan.scan(rest)
-        tail = self._list_lines(rest, items, width) if items else None
+        # the kept list items need rich's list elements as compat checked them
+        tail = self._list_lines(rest, items, width) if items and compat.LIST_ELEMENTS else None
         if tail is None:
             self._list = ()
             tail, self._items = self._draw(rest, width)  # keep only the items still there
@@ -332,11 +324,15 @@ def last_code_block(text: str) -> str | None:
     return blocks[-1][1] if blocks else None
 
 
-class ChatView(VerticalScroll):
+class ChatView(OneLayout, VerticalScroll):
     """The scrolling conversation. Anchored to the bottom while streaming.
 
     Focusable (Tab reaches it, then each card in it), so the arrows, PgUp/PgDn and
-    Home/End scroll it; from the prompt, PgUp/PgDn and Ctrl+Home/End do."""
+    Home/End scroll it; from the prompt, PgUp/PgDn and Ctrl+Home/End do.
+
+    Like a message, it stores a new virtual size without a second layout (OneLayout):
+    the layout that measured it has already scrolled the anchored view, and scrollbars
+    that appear or go still ask for their own."""
 
     @dataclass
     class Typed(Message):
@@ -369,12 +365,6 @@ class ChatView(VerticalScroll):
     def answers(self) -> list[str]:
         """The text of every answer shown, oldest first."""
         return [m.text for m in self.query_children(AssistantMessage) if m.text.strip()]
-
-    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
-        # As _OneLayout._size_updated: the layout that measured the new virtual
-        # size has already scrolled the anchored view; scrollbars that appear or go still
-        # ask for their own layout.
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
     def _last_answer(self) -> AssistantMessage | None:
         """The answer at the end of the chat: the only one that may keep room below it."""

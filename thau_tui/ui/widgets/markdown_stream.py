@@ -16,6 +16,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markdown import ListElement, ListItem
 from rich.markdown import Markdown as RichMarkdown
 
+from .. import compat
+
 PARSER = MarkdownIt().enable("strikethrough").enable("table")  # the parser rich.markdown builds
 # Rich puts a blank line between two top-level blocks unless the first is a rule; a
 # container (list, quote, table) brings that blank line with it even when drawn alone.
@@ -194,15 +196,9 @@ class StreamMarkdown(RichMarkdown):
         self.last_number = last_number
         self.first_number = first_number
         markup = normalize(markup)  # item sources are cut from it by line
-        self.markup = markup
-        self.parsed = parse(markup)
+        compat.init_markdown(self, markup, parse(markup))  # parsed once, by the shared parser
         self.source_lines = markup.split("\n")
         self.items = {} if items is None else items
         self.used: dict = {}
-        self.code_theme = "monokai"  # rich.markdown.Markdown's defaults
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = True
-        self.inline_code_lexer = None
-        self.inline_code_theme = self.code_theme
-
+        if not compat.LIST_ELEMENTS:  # rich's own lists: nothing kept (chat.py draws lists whole)
+            self.elements = RichMarkdown.elements

@@ -10,6 +10,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from ..compat import drop_binding
+
 
 class PromptInput(TextArea):
     """A multi-line input whose Enter submits."""
@@ -39,7 +41,7 @@ class PromptInput(TextArea):
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         # Ctrl+E is the app's Export here (End goes to the line's end); without TextArea's
         # own binding for it, the footer lists Export in its place among the app's keys.
-        self._bindings.key_to_bindings.pop("ctrl+e", None)
+        drop_binding(self, "ctrl+e")
         self.sent: list[str] = []  # this chat's questions, oldest first (not `history`: TextArea's undo)
         self._history_at: int | None = None  # the question shown from `sent`; None: not walking it
 
@@ -79,7 +81,9 @@ class PromptInput(TextArea):
         self.move_cursor(self.document.end)
         return True
 
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        # A public handler runs before TextArea's own (_on_key, which inserts text), and
+        # prevent_default() keeps that from running: what this handles never reaches it.
         if event.key == "enter":
             event.prevent_default()
             event.stop()
@@ -102,5 +106,3 @@ class PromptInput(TextArea):
             if self._walk_history(-1 if event.key == "up" else 1):
                 event.prevent_default()
                 event.stop()
-                return
-        await super()._on_key(event)

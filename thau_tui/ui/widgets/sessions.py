@@ -15,6 +15,7 @@ from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from ...engine.store import SessionInfo, Store
+from ..compat import keymap, node_bindings
 
 
 def _when(ts: float) -> str:
@@ -98,8 +99,8 @@ class SessionsPanel(Vertical):
         view = self.query_one("#session-list", OptionList)
         if not (view.has_focus and event.is_printable and event.character):
             return
-        bound = self._bindings.copy()
-        bound.apply_keymap(self.app._keymap)
+        bound = node_bindings(self).copy()
+        bound.apply_keymap(keymap(self.app))
         if event.key in bound.key_to_bindings:
             return
         event.stop()

@@ -28,6 +28,7 @@ from textual.widgets import Input, Log, ProgressBar, Static, TextArea
 from ...engine.approvals import describe_session_scope
 from ...engine.events import Decision
 from ...tools.base import ToolCall, ToolResult
+from ..compat import node_bindings
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 
 STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
@@ -472,7 +473,7 @@ class ToolCard(Widget, can_focus=True):
 
     def _key_for(self, binding_id: str) -> str:
         """The key bound to an action id, after any keymap the app applied."""
-        for _key, binding in self._bindings:
+        for _key, binding in node_bindings(self):
             if binding.id == binding_id:
                 return self.app.get_key_display(binding)
         return "?"
