@@ -71,8 +71,9 @@ def _release_memory() -> None:
 
 
 _MALLOC_TRIM: Any = None
-# Trimming after every step made the next one fault its ~7 GB of activations back in (7 -> 11 s).
-TRIM_EVERY = 10
+# Each trim makes the next steps fault their activations back in (8-14 GB: 30-60 s on 2 cores);
+# between trims glibc reuses the heap (runs.MALLOC_TUNABLES). Every step: 7 -> 11 s a step.
+TRIM_EVERY = 50
 
 
 def rss_mb() -> float | None:
