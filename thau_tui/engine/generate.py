@@ -108,7 +108,8 @@ class CallBlock:
                 if close < 0:
                     return False
                 self.after = close + len(self.dialect.close_tag)
-            nxt = _SPACES.match(text, self.after).end()
+            spaces = _SPACES.match(text, self.after)
+            nxt = spaces.end() if spaces else self.after  # \s* always matches
             if text.startswith(tag, nxt):
                 self._open(nxt)
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from ..config import Config
 from ..paths import bundled_adapter, bundled_model, promoted_adapter_file, repo_models_dir
@@ -30,7 +31,7 @@ def resolve_model(config: Config) -> tuple[Path, Path | None]:
             )
         model = found
     lora = config.model.lora_path
-    if lora in (None, "", "none"):
+    if lora is None or lora in ("", "none"):
         return model, None
     if lora == "auto":
         promoted = promoted_adapter(model)
@@ -41,7 +42,7 @@ def resolve_model(config: Config) -> tuple[Path, Path | None]:
     return model, Path(lora).expanduser()
 
 
-def promote_adapter(adapter: Path, model: Path, scores: dict | None = None) -> None:
+def promote_adapter(adapter: Path, model: Path, scores: dict[str, Any] | None = None) -> None:
     """Make `adapter` what model.lora_path "auto" loads for `model` (it beat the model on eval)."""
     record = {"adapter": str(Path(adapter).resolve()), "model": str(Path(model).resolve()),
               "scores": scores or {}, "promoted": time.time()}

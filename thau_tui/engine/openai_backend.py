@@ -22,12 +22,15 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Generator
 
 import httpx
 
 from .backend import ModelLoadError, SamplingSettings, StreamStats
 from .prompt import CHATML, ChatTemplate, read_gguf_metadata, template_for
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 # How often stream() hands back an empty piece while the server is silent, so the
 # caller (generate.py) can look at its cancel flag and close the stream.
@@ -35,7 +38,13 @@ HEARTBEAT_S = 0.1
 # The tokenize endpoints known, tried in this order: llama-cpp-python's, then llama-server's.
 TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
 COMPLETIONS_PATH = "completions path: thau's own dialect over /v1/completions (native tool calls not used)"
-_END = object()
+
+
+class _Ended:
+    """The request is over (its last piece or its error came before)."""
+
+
+_END = _Ended()
 _HTTP_LOOP: asyncio.AbstractEventLoop | None = None
 _HTTP_LOOP_LOCK = threading.Lock()
 
@@ -197,7 +206,7 @@ class OpenAiBackend:
             raise ServerError(f"{self.root} is not an OpenAI-compatible server (GET /v1/models: {exc})") from exc
         return list(self._model_entries)
 
-    def _get_props(self) -> dict:
+    def _get_props(self) -> dict[str, Any]:
         """llama-server's /props (its context size, chat template), or {} elsewhere."""
         try:
             response = self._client.get(f"{self.root}/props")
@@ -280,7 +289,7 @@ class OpenAiBackend:
     # --- the stream ---------------------------------------------------------------------
     def stream(
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Yield text pieces as the server sends them; an empty piece every HEARTBEAT_S while
         it is silent. Closing the iterator closes the HTTP stream at once."""
         prompt_tokens = self.count_tokens(prompt)
@@ -306,7 +315,7 @@ class OpenAiBackend:
             body["stop"] = settings.stop
         if grammar:
             body["grammar"] = grammar
-        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        pieces: queue.SimpleQueue[str | BaseException | _Ended] = queue.SimpleQueue()
         closed = threading.Event()
         with self._open_lock:
             self.streams_open += 1
@@ -320,7 +329,7 @@ class OpenAiBackend:
                 except queue.Empty:
                     yield ""
                     continue
-                if item is _END:
+                if isinstance(item, _Ended):
                     break
                 if isinstance(item, BaseException):
                     raise item
@@ -333,7 +342,7 @@ class OpenAiBackend:
             with self._open_lock:
                 self.streams_open -= 1
 
-    async def _read(self, body: dict, pieces: queue.SimpleQueue, stats: StreamStats, closed: threading.Event) -> None:
+    async def _read(self, body: dict[str, Any], pieces: queue.SimpleQueue[str | BaseException | _Ended], stats: StreamStats, closed: threading.Event) -> None:
         started = time.perf_counter()
         done = False
         try:
@@ -423,7 +432,7 @@ class OpenAiBackend:
             self._aclient = None
 
 
-def describe_server(config) -> list[str]:
+def describe_server(config: Config) -> list[str]:
     """What `thau doctor` says about the configured backend, never raising."""
     model = config.model
     if model.backend != "openai":

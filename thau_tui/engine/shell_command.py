@@ -33,8 +33,11 @@ import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import bashlex
+
+BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below checks each `kind`
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
@@ -182,7 +185,7 @@ def analyse_shell_command(command: str) -> ShellCoverage:
     return ShellCoverage(programs)
 
 
-def _walk(node, command: str, programs: list[str]) -> None:
+def _walk(node: BashNode, command: str, programs: list[str]) -> None:
     kind = getattr(node, "kind", None)
     if kind == "list":
         for part in node.parts:
@@ -206,7 +209,7 @@ def _walk(node, command: str, programs: list[str]) -> None:
         raise _NotCoverable("a compound command or subshell")
 
 
-def _simple_command(node, command: str, programs: list[str]) -> None:
+def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     words: list[str] = []
     for part in node.parts:
         if part.kind == "assignment":
@@ -229,7 +232,7 @@ def _simple_command(node, command: str, programs: list[str]) -> None:
     programs.append(program)
 
 
-def _check_word(word, command: str) -> None:
+def _check_word(word: BashNode, command: str) -> None:
     if any(part.kind != "tilde" for part in getattr(word, "parts", None) or []):
         raise _NotCoverable("it uses expansions")
     start, end = word.pos
@@ -264,7 +267,7 @@ def _unquoted_specials(raw: str) -> set[str]:
     return found
 
 
-def _check_redirect(redirect, command: str) -> None:
+def _check_redirect(redirect: BashNode, command: str) -> None:
     if getattr(redirect, "heredoc", None) is not None or redirect.type in ("<<", "<<-", "<<<"):
         raise _NotCoverable("it uses a here-document")
     source = getattr(redirect, "input", None)

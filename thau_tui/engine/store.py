@@ -60,9 +60,12 @@ class StoreError(Exception):
         return f"{what} was not saved: {self}"
 
 
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL, which Python 3.10 does not have
+
+
 def _kind(exc: BaseException) -> str:
     text = str(exc).lower()
-    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
         return "full"
     if "disk is full" in text or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
         return "full"
@@ -168,7 +171,7 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _run(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         """One statement on its own (SQLite makes it atomic)."""
         with self._lock:
             try:
@@ -270,7 +273,7 @@ class Store:
     def list_sessions(self, search: str = "", limit: int = 200) -> list[SessionInfo]:
         """Newest first; `search` matches titles and message text."""
         sql = "SELECT s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id=s.id) AS n FROM sessions s"
-        args: tuple = ()
+        args: tuple[Any, ...] = ()
         if search:
             like = f"%{search}%"
             sql += (
@@ -295,7 +298,9 @@ class Store:
                 (sid, seq, role, storable(content), now, _json(meta or {})),
             )
             db.execute("UPDATE sessions SET updated=? WHERE id=?", (now, sid))
-        return int(cur.lastrowid)
+        if cur.lastrowid is None:  # never after an INSERT
+            raise StoreError("the new message has no row id")
+        return cur.lastrowid
 
     def update_message(self, message_id: int, content: str, meta: dict[str, Any] | None = None) -> None:
         """Replace a message's text and meta in place (the answer growing as it streams)."""
