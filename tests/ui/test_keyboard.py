@@ -127,12 +127,12 @@ async def test_up_and_down_in_an_empty_prompt_walk_this_chats_questions(tmp_path
         assert prompt.text == "second question"
 
 
-async def test_keys_copy_the_last_answer_and_its_last_code_block(tmp_path):
+async def test_keys_copy_the_last_answer_and_its_last_code_block(tmp_path, notices):
     answer = "Run this:\n\n```python\nprint('a')\nprint('b')\n```\n\nThen this.\n\n```sh\nls -l\n```\n\nDone."
     app = make_app(tmp_path, ScriptedBackend([answer, "No code here."]))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f2")
-        assert app.clipboard == "" and any("no answer" in str(n.message) for n in app._notifications)
+        assert app.clipboard == "" and notices.any("no answer")
         await type_and_send(pilot, "give me code")
         await wait_until(pilot, lambda: not app.turn_running)
         await pilot.press("f3")
@@ -168,7 +168,7 @@ async def test_a_message_sent_while_the_model_loads_is_sent_when_it_is_ready(tmp
         assert app.queued is None and app.status.activity == ""
 
 
-async def test_a_failed_model_keeps_the_message_in_the_prompt_and_leaves_no_empty_chat(tmp_path):
+async def test_a_failed_model_keeps_the_message_in_the_prompt_and_leaves_no_empty_chat(tmp_path, notices):
     app = _loading_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "queued one")
@@ -180,7 +180,7 @@ async def test_a_failed_model_keeps_the_message_in_the_prompt_and_leaves_no_empt
         await type_and_send(pilot, "are you there?")
         await pilot.pause()
         assert prompt.text == "are you there?"
-        shown = [str(n.message) for n in app._notifications]
+        shown = [n.message for n in notices]
         assert any("not a GGUF file" in m and "still in the prompt" in m for m in shown)
         assert not any("still loading" in m for m in shown)
         empty = app.session.id
@@ -337,27 +337,36 @@ async def test_an_image_call_without_an_image_model_says_so_instead_of_asking(tm
 
 
 # --- 13. an error in the UI during a turn --------------------------------------------------------------
-async def test_an_error_while_showing_a_turn_is_reported_and_the_turn_ends(tmp_path, monkeypatch):
+async def test_an_error_while_showing_a_turn_is_reported_and_the_turn_ends(tmp_path, monkeypatch, notices, caplog):
     from thau_tui.engine.events import TextDelta
-    from thau_tui.ui.turn import TurnView
+    from thau_tui.ui.turn import TurnRenderer
 
-    handle = TurnView.handle
+    handle = TurnRenderer.handle
 
     async def broken(self, event):
         if isinstance(event, TextDelta):
             raise ValueError("cannot draw this")
         await handle(self, event)
 
-    monkeypatch.setattr(TurnView, "handle", broken)
+    monkeypatch.setattr(TurnRenderer, "handle", broken)
     app = make_app(tmp_path, ScriptedBackend(["word " * 200, "Fine now."], delay=0.01))
+    cancels: list[bool] = []
+    cancel = app.agent.cancel
+    app.agent.cancel = lambda: (cancels.append(True), cancel())
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "hi")
         await wait_until(pilot, lambda: not app.turn_running, timeout=10)
-        assert app.agent._cancel.is_set()  # the engine was stopped, not left generating
-        shown = [(str(n.title), str(n.message)) for n in app._notifications]
-        assert any("ValueError: cannot draw this" in m for _, m in shown)
+        assert cancels  # the engine was stopped, not left generating
+        assert any("ValueError: cannot draw this" in n.message and n.severity == "error" for n in notices)
+        # in the chat, under the question, where the answer would have been
+        note = app.query(NoteMessage).last()
+        assert "could not show it (ValueError: cannot draw this)" in str(note.render())
+        assert note.has_class("note-error") and app.chat.children[-1] is note
+        # and in the log, with the traceback
+        logged = [r for r in caplog.records if r.name == "thau_tui.ui.app" and r.levelname == "ERROR"]
+        assert logged and logged[0].exc_info and "cannot draw this" in str(logged[0].exc_info[1])
         assert app.status.activity == ""
-        monkeypatch.setattr(TurnView, "handle", handle)
+        monkeypatch.setattr(TurnRenderer, "handle", handle)
         await type_and_send(pilot, "again")
         await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage)
                          and app.query(AssistantMessage).last().text == "Fine now.", timeout=10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,14 @@ from ..tools import build_registry
 from .commands import SlashCommands, ThauCommands
 from .other_screens import OtherScreens
 from .rows import RowScreen
-from .turn import TurnView
+from .turn import TurnRenderer
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage, last_code_block
 from .widgets.prompt_input import PromptInput
 from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
 
+
+log = logging.getLogger(__name__)
 
 WELCOME = (
     "Ask anything. The model can run tools (shell, Python, files, images, docs); "
@@ -50,7 +53,7 @@ def interrupted_call_note(meta: dict, row: dict | None) -> str:
 
 
 class ThauApp(SlashCommands, OtherScreens, App):
-    """Full-screen chat with a local model."""
+    """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "thau"
@@ -415,26 +418,32 @@ class ThauApp(SlashCommands, OtherScreens, App):
         return shared
 
     async def _run_turn(self, text: str) -> None:
-        await self._render_events(self.agent.run_turn(self.session, text), TurnView(self, self.chat), question=text)
+        await self._render_events(self.agent.run_turn(self.session, text), question=text)
         self.sub_title = self.session.title
         self.query_one(SessionsPanel).refresh_list()
 
-    async def _render_events(self, stream, view: TurnView | None = None, question: str | None = None) -> None:
+    async def _render_events(self, stream, question: str | None = None) -> None:
         """Render an engine event stream into the chat; the turn ends however it ends.
 
         The turn's worker reports nothing when it fails (exit_on_error=False): an error
-        here would end the turn silently, so it is shown, and the engine is stopped."""
-        view = view or TurnView(self, self.chat)
+        here would end the turn silently, so it is shown (in the chat, a notification
+        and the log), and the engine is stopped."""
+        renderer = TurnRenderer(self, self.chat)
         try:
             if question is not None:
-                await view.ask(question)
+                await renderer.ask(question)
             async for event in stream:
-                await view.handle(event)
+                await renderer.handle(event)
         except Exception as exc:
             self.agent.cancel()
+            log.exception("the answer stopped: thau could not show it")
             self.log.error(exc)
             self.notify(f"{type(exc).__name__}: {exc}", title="the answer stopped: thau could not show it",
                         severity="error", timeout=20)
+            try:
+                await renderer.failed(exc)
+            except Exception:  # the chat itself cannot draw: the notification and the log said it
+                log.exception("the error could not be shown in the chat either")
         finally:
             await stream.aclose()
             self.turn_running = self.stopping = False
@@ -446,7 +455,10 @@ class ThauApp(SlashCommands, OtherScreens, App):
         chat has nothing of its own to say there; a turn's activity wins."""
         run = self.training_run
         text = run.short_status() if run is not None else ""
-        status = self.screen_stack[0].query_one("#status", StatusBar)  # the chat's, under any screen
+        screens = self.screen_stack  # the chat's status line, under any screen
+        status = next(screens[0].query("#status").results(StatusBar), None) if screens else None
+        if status is None:  # the app is closing: its widgets go before this timer stops
+            return
         if status.activity in ("", self._training_shown):
             status.activity = text
             self._training_shown = text

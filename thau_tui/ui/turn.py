@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
+from ..config import Config
 from ..engine.events import (
     ApprovalRequested,
     Decision,
@@ -18,33 +19,57 @@ from ..engine.events import (
     ToolProgress,
     ToolStarted,
     TurnDone,
+    TurnStats,
 )
 from ..tools.base import ToolCall
+from ..tools.registry import ToolRegistry
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
-
-if TYPE_CHECKING:
-    from .app import ThauApp
+from .widgets.tool_card import ToolCard
 
 
-class TurnView:
-    """Owns the widgets of the turn in progress."""
+@runtime_checkable
+class TurnHost(Protocol):
+    """What a TurnRenderer needs from the app around it (ThauApp is one): the settings and
+    tools of the turn, and the parts of the screen outside the chat."""
 
-    def __init__(self, app: "ThauApp", chat: ChatView) -> None:
-        self.app = app
+    config: Config
+    registry: ToolRegistry
+    thinking: str  # what the status line says while the model reads and thinks
+
+    def show_activity(self, text: str) -> None:
+        """What the turn is doing, on the status line."""
+
+    def focus_input(self) -> None:
+        """Give the prompt the focus (a card no longer needs it)."""
+
+    def show_image(self, path: str) -> None:
+        """Open the image pane on an image a tool made."""
+
+    def show_stats(self, stats: TurnStats) -> None:
+        """The finished turn's speed and context use."""
+
+
+class TurnRenderer:
+    """Draws one turn's events into the chat: the question, the streamed answer, a card
+    per tool call, notes. It holds the widgets of the turn in progress; the rest of the
+    screen (status line, focus, image pane) it asks of its host."""
+
+    def __init__(self, host: TurnHost, chat: ChatView) -> None:
+        self.host = host
         self.chat = chat
         self.assistant: AssistantMessage | None = None
-        self.cards: dict[str, object] = {}
+        self.cards: dict[str, ToolCard] = {}
         self.text = ""
 
     async def ask(self, text: str) -> None:
         """Show the question, and below it the answer's place, before any text comes:
         the question goes to the top of the chat at once, in one layout."""
-        self.assistant = AssistantMessage(render_hz=self.app.config.ui.render_hz)
+        self.assistant = AssistantMessage(render_hz=self.host.config.ui.render_hz)
         await self.chat.add(UserMessage(text), self.assistant)
 
     async def _assistant(self) -> AssistantMessage:
         if self.assistant is None:
-            self.assistant = AssistantMessage(render_hz=self.app.config.ui.render_hz)
+            self.assistant = AssistantMessage(render_hz=self.host.config.ui.render_hz)
             await self.chat.add(self.assistant)
         return self.assistant
 
@@ -55,12 +80,10 @@ class TurnView:
                 await self.assistant.remove()
             self.assistant = None
 
-    async def _card(self, call: ToolCall, risk: str):
-        from .widgets.tool_card import ToolCard
-
+    async def _card(self, call: ToolCall, risk: str) -> ToolCard:
         await self._close_assistant()
-        card = ToolCard(call, risk, validate=self.app.registry.validate,
-                        output_limit=self.app.config.tools.shell.card_output_limit)
+        card = ToolCard(call, risk, validate=self.host.registry.validate,
+                        output_limit=self.host.config.tools.shell.card_output_limit)
         self.cards[call.id] = card
         await self.chat.add(card)
         return card
@@ -68,17 +91,24 @@ class TurnView:
     def _cannot_run(self, call: ToolCall) -> str | None:
         """Why a call would fail whatever the user answers: then the card says so instead
         of asking first (and the model reads it as the reason)."""
-        if call.name == "generate_image" and not self.app.config.images.model:
+        if call.name == "generate_image" and not self.host.config.images.model:
             return ("no image model is configured (images.model in config.yaml is empty); "
                     "set it to a diffusers folder or a .safetensors file")
         return None
 
+    async def failed(self, error: Exception) -> None:
+        """The turn stopped because drawing it raised `error`: say so in the chat."""
+        await self._close_assistant()
+        await self.chat.add(NoteMessage(
+            f"the answer stopped: thau could not show it ({type(error).__name__}: {error})", "error"))
+
     async def handle(self, event) -> None:
+        """Draw one engine event."""
         match event:
             case TextDelta(text=text):
                 self.text += text
                 (await self._assistant()).append_text(text)
-                self.app.show_activity("writing…")
+                self.host.show_activity("writing…")
             case ToolCallProposed(call=call, risk=risk):
                 await self._card(call, risk)
             case ToolCallInvalid(call=call, errors=errors):
@@ -92,7 +122,7 @@ class TurnView:
                     future.set_result(Decision("deny", reason=reason, by="config"))  # the card shows it
                     return
                 card.request_approval(future)
-                self.app.show_activity(f"waiting for approval: {call.name}")
+                self.host.show_activity(f"waiting for approval: {call.name}")
             case QuestionAsked(question=question, future=future):
                 from .widgets.ask_card import AskCard
 
@@ -100,17 +130,17 @@ class TurnView:
                 card = AskCard(question, future)
                 await self.chat.add(card)
                 card.focus()
-                self.app.show_activity("waiting for your answer")
+                self.host.show_activity("waiting for your answer")
             case ToolDenied(call=call, reason=reason):
                 if (card := self.cards.get(call.id)) is not None:
                     card.mark_denied(reason)
-                self.app.focus_input()
-                self.app.show_activity(self.app.thinking)  # the model is told, and goes on
+                self.host.focus_input()
+                self.host.show_activity(self.host.thinking)  # the model is told, and goes on
             case ToolStarted(call=call):
                 if (card := self.cards.get(call.id)) is not None:
                     card.set_running()
-                self.app.show_activity(f"running {call.name}…")
-                self.app.focus_input()
+                self.host.show_activity(f"running {call.name}…")
+                self.host.focus_input()
             case ToolOutput(call_id=call_id, chunk=chunk):
                 if (card := self.cards.get(call_id)) is not None:
                     card.append_output(chunk)
@@ -121,10 +151,10 @@ class TurnView:
                 if (card := self.cards.get(call.id)) is not None:
                     card.finish(result, status)
                 # the model reads the result next (a long prompt: seconds), then answers
-                self.app.show_activity(f"reading the result of {call.name}…")
+                self.host.show_activity(f"reading the result of {call.name}…")
                 image = result.data.get("image_path") if result.data else None
                 if image:
-                    self.app.show_image(image)
+                    self.host.show_image(image)
             case Error(message=message):
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(message, "error"))
@@ -132,4 +162,4 @@ class TurnView:
                 await self._close_assistant()
                 if stats.cancelled:
                     await self.chat.add(NoteMessage("stopped", "warning"))
-                self.app.show_stats(stats)
+                self.host.show_stats(stats)
