@@ -179,7 +179,7 @@ async def test_sessions_panel_search_rename_delete(tmp_path):
         assert [u.text for u in app.query(UserMessage)] == ["tell me about cats"]
 
 
-async def test_broken_config_starts_on_defaults_with_a_named_error(tmp_path):
+async def test_broken_config_starts_on_defaults_with_a_named_error(tmp_path, notices):
     path = tmp_path / "config.yaml"
     path.write_text("generation:\n  max_tokens: many\n")
     result = load_config(path)
@@ -187,11 +187,10 @@ async def test_broken_config_starts_on_defaults_with_a_named_error(tmp_path):
     async with app.run_test() as pilot:
         await pilot.pause()
         assert app.config == Config()
-        shown = " ".join(str(n.message) for n in app._notifications)
-        assert "generation.max_tokens" in shown
+        assert notices.any("generation.max_tokens")
 
 
-async def test_config_edit_is_picked_up_live(tmp_path):
+async def test_config_edit_is_picked_up_live(tmp_path, notices):
     path = tmp_path / "config.yaml"
     path.write_text("generation:\n  temperature: 0.3\n")
     result = load_config(path)
@@ -201,7 +200,7 @@ async def test_config_edit_is_picked_up_live(tmp_path):
         path.write_text("generation:\n  temperature: 0.7\n")
         await wait_until(pilot, lambda: app.config.generation.temperature == 0.7, timeout=10)
         path.write_text("generation:\n  temperature: hot\n")
-        await wait_until(pilot, lambda: any("temperature" in str(n.message) for n in app._notifications), timeout=10)
+        await wait_until(pilot, lambda: notices.any("temperature"), timeout=10)
         assert app.config.generation.temperature == 0.7  # the last good one stays
 
 
@@ -238,7 +237,7 @@ async def test_tool_card_n_denies_and_nothing_runs(tmp_path):
         assert "too risky" in backend.prompts[-1]
 
 
-async def test_slash_commands_and_export(tmp_path, thau_home):
+async def test_slash_commands_and_export(tmp_path, thau_home, notices):
     app = make_app(tmp_path, ScriptedBackend(["An answer."]))
     async with app.run_test() as pilot:
         await type_and_send(pilot, "question")
@@ -253,7 +252,7 @@ async def test_slash_commands_and_export(tmp_path, thau_home):
         assert not app.query(UserMessage)
         await type_and_send(pilot, "/nonsense")
         await pilot.pause()
-        assert any("unknown command /nonsense" in str(n.message) for n in app._notifications)
+        assert notices.any("unknown command /nonsense")
         await type_and_send(pilot, "/help")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
@@ -331,20 +330,31 @@ async def test_ask_user_card_answers_the_model(tmp_path):
 
 
 async def test_quitting_mid_answer_stops_generating_at_once(tmp_path):
-    # 400 pieces 20 ms apart: 8 s of answer. Quitting must not wait for the rest of it
+    # 375 pieces 20 ms apart: 7.5 s of answer. Quitting must not wait for the rest of it
     # (generation runs on the model thread, where a model load would queue behind it).
-    backend = ScriptedBackend(["word " * 600], chunk=8, delay=0.02)
+    pieces: list[str] = []
+
+    class Counted(ScriptedBackend):
+        def stream(self, *args, **kwargs):
+            for piece in super().stream(*args, **kwargs):
+                pieces.append(piece)
+                yield piece
+
+    backend = Counted(["word " * 600], chunk=8, delay=0.02)
     app = make_app(tmp_path, backend)
+    cancels: list[bool] = []
+    cancel = app.agent.cancel
+    app.agent.cancel = lambda: (cancels.append(True), cancel())
     async with app.run_test() as pilot:
         await type_and_send(pilot, "talk for a while")
         await wait_until(pilot, lambda: app.query(AssistantMessage) and len(app.query_one(AssistantMessage).text) > 40)
-        started = time.monotonic()
         await app.action_quit()
-        assert app.agent._cancel.is_set()
-        # the model thread is free again well before the 8 s the answer would have taken
-        free = MODEL_THREAD.submit(lambda: "free")
-        assert await asyncio.to_thread(free.result, 3.0) == "free"
-        assert time.monotonic() - started < 3.0
+        assert cancels
+        # The model thread comes free with the answer cut short. The wait is only a bound on
+        # a hang (generous for a loaded machine); what is asserted is how much was generated.
+        free = MODEL_THREAD.submit(lambda: len(pieces))
+        generated = await asyncio.to_thread(free.result, 60.0)
+        assert generated < len("word " * 600) // 8 // 2, f"{generated} pieces were generated after quitting"
 
 
 async def test_chat_decodes_on_one_thread_while_a_training_run_shares_the_cores(tmp_path, real_backend):

@@ -42,11 +42,7 @@ def script(tmp_path: Path, name: str, body: str) -> list[str]:
     return [sys.executable, str(path), str(tmp_path / "run")]
 
 
-def notes(app: App) -> str:
-    return " | ".join(str(n.message) for n in app._notifications)
-
-
-async def test_outside_the_repository_the_default_recipe_starts_with_its_own_eval_size(tmp_path, monkeypatch):
+async def test_outside_the_repository_the_default_recipe_starts_with_its_own_eval_size(tmp_path, monkeypatch, notices):
     monkeypatch.chdir(tmp_path)  # no train/recipes/ or train/data/ here
     config = Config()
     config.train.runs_dir = str(tmp_path / "runs")
@@ -58,8 +54,8 @@ async def test_outside_the_repository_the_default_recipe_starts_with_its_own_eva
         await pilot.press("s")
         await pilot.pause()
         run = app.training_run
-        assert run is not None, notes(app)
-        assert "Cannot start" not in notes(app) and "--recipe" not in notes(app)
+        assert run is not None, notices.text()
+        assert "Cannot start" not in notices.text() and "--recipe" not in notices.text()
         await pilot.press("x")
         await asyncio.wait_for(run.wait(), 30)
     recipe = load_recipe(screen.recipe)
@@ -137,7 +133,7 @@ SCORING = """
 """
 
 
-async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path):
+async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path, notices):
     command = script(tmp_path, "score.py", SCORING)
     run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[command])
     app = HostApp(lambda: TrainingScreen(Config(), run=run))
@@ -151,7 +147,7 @@ async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path):
         assert "ETA " in str(screen.query_one("#training-stats", Label).content)
         assert screen.query_one("#training-progress", ProgressBar).total == 4
         await pilot.press("p")
-        assert "Pausing after this eval case" in notes(app)
+        assert "Pausing after this eval case" in notices.text()
         await wait_until(pilot, lambda: run.status == "paused", 10, "the scorer to pause")
         held = run.score_done
         await pilot.pause(1.0)
