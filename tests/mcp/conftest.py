@@ -5,30 +5,14 @@ No __init__.py here on purpose: a package named `mcp` under tests/ would hide th
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from thau_tui.config import MCPServerConfig
 from thau_tui.tools import build_registry
 from thau_tui.tools.mcp_client import MCPManager
 
-HERE = Path(__file__).resolve().parent
-
-
-def server_config(name: str = "notes", script: str = "notes_server.py", env=None, **fields) -> MCPServerConfig:
-    """A stdio server entry that runs one of this folder's servers with this Python."""
-    return MCPServerConfig(name=name, command=sys.executable, args=[str(HERE / script)], env=env or {}, **fields)
-
-
-def wait_for(condition, timeout: float = 30.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.05)
+from mcp_support import HERE, server_config, wait_for  # noqa: F401  (the fixtures use them)
 
 
 class Notices(list):

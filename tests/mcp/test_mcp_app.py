@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from conftest import server_config
+from mcp_support import server_config
 from scripted import ScriptedBackend
 from thau_tui.config import Config, ConfigResult, MCPServerConfig
 from thau_tui.engine.store import Store

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import HERE
+from mcp_support import HERE
 from thau_tui import cli
 
 ROOT = HERE.parent.parent

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import server_config, wait_for
+from mcp_support import server_config, wait_for
 from scripted import ScriptedBackend
 from thau_tui.config import Config, MCPServerConfig
 from thau_tui.engine.agent import Agent

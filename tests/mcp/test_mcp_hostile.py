@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import server_config
+from mcp_support import server_config
 from scripted import ScriptedBackend
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import HERE, wait_for
+from mcp_support import HERE, wait_for
 from thau_tui.config import MCPServerConfig
 from thau_tui.tools import ToolContext
 

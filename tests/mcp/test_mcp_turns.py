@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from conftest import server_config
+from mcp_support import server_config
 from scripted import ScriptedBackend
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
@@ -198,7 +198,7 @@ async def test_esc_cancels_a_running_call_and_the_server_is_told(notes_server, t
 
 
 def wait_mark(path, timeout=20.0):
-    from conftest import wait_for
+    from mcp_support import wait_for
 
     wait_for(path.exists, timeout, f"{path.name} (the server saw the cancel)")
 
