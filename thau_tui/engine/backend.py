@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Generator, ParamSpec, Protocol, Type
 
 from . import llama_compat
 from .bridge import relay
+from .cpu_load import CpuSampler, threads_for
 from .prompt import ChatTemplate, read_gguf_metadata, template_for
 
 
@@ -98,6 +99,7 @@ class StreamStats:
     tokens: int = 0
     first_token_s: float | None = None
     finish_reason: str | None = None
+    threads: int = 0  # llama.cpp threads this stream ran on (0: not a local model)
 
 
 def partial_match_len(text: str, tag: str) -> int:
@@ -217,6 +219,7 @@ class LlamaBackend:
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=threads,
+                n_threads_batch=threads,  # llama.cpp's default reads prompts on every core
                 n_gpu_layers=n_gpu_layers,
                 lora_path=str(lora_path) if lora_path else None,
                 seed=seed,
@@ -226,7 +229,10 @@ class LlamaBackend:
             raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
         self.load_seconds = time.perf_counter() - started
         self.n_threads = self._threads = threads
-        self._batch_threads = self.llm.n_threads_batch
+        self._batch_threads = threads
+        self.active_threads = threads  # what the last generation ran on (fewer on a busy machine)
+        self.adaptive = True
+        self._load = CpuSampler()
         self.path = path
         self.lora_path = str(lora_path) if lora_path else None
         self.metadata = meta
@@ -248,10 +254,24 @@ class LlamaBackend:
         """Decode on `n` threads from the next generation on (None: as loaded).
 
         Queued on the model thread, so it never waits for a generation in progress."""
-        threads, batch = (n, n) if n else (self._threads, self._batch_threads)
+        threads = n or self._threads
         if threads != self.n_threads:
             self.n_threads = threads
-            MODEL_THREAD.submit(llama_compat.set_threads, self.llm, threads, batch)
+            MODEL_THREAD.submit(self._use_threads, threads)
+
+    def _use_threads(self, threads: int) -> None:
+        if threads != self.active_threads:
+            llama_compat.set_threads(self.llm, threads, threads)
+            self.active_threads = threads
+
+    def fit_to_load(self) -> int:
+        """Before a generation (on the model thread): as many threads as the machine has
+        free cores, at most `n_threads`, at least one."""
+        wanted = self.n_threads
+        if self.adaptive:
+            wanted = threads_for(wanted, self._load.others_busy())
+        self._use_threads(wanted)
+        return wanted
 
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True)
@@ -296,6 +316,7 @@ class LlamaBackend:
             cached += 1
         stats.prompt_tokens = len(tokens)
         stats.evaluated = len(tokens) - cached
+        stats.threads = self.fit_to_load()
         started = time.perf_counter()
         llm = self.llm
         # llama-cpp-python's create_completion re-reads the whole answer for every token
