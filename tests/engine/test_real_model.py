@@ -132,3 +132,16 @@ def _call(name, **args):
     from thau_tui.tools import ToolCall
 
     return ToolCall(name, args)
+
+
+async def test_the_system_prompt_is_read_before_the_first_question(real_backend, tmp_path):
+    # Issue 17: the first word of a first answer waited for the ~400-token system prompt to be
+    # read after Enter. warm_up reads it while the user types; Enter then costs the question.
+    agent = _agent(real_backend, tmp_path, max_tokens=8)
+    agent.config.generation.system_prompt = f"You are a careful assistant (run {tmp_path.name})."  # not cached yet
+    read = agent.warm_up().result(timeout=120)
+    assert read > 50  # the instructions and the tool block
+    assert agent.warm_up().result(timeout=120) == 0  # already in the cache: nothing to read again
+    done = [e async for e in agent.run_turn(agent.new_session(), "Name a colour.")][-1]
+    assert isinstance(done, TurnDone) and done.stats.prompt_tokens > read
+    assert done.stats.prompt_evaluated < 20  # the question and the template's few tokens, not the system prompt

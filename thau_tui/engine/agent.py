@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Generic, TypeVar
@@ -188,6 +190,20 @@ class Agent:
 
     def system_message(self) -> str:
         return system_content(self.config.generation.system_prompt, self.dialect, self.registry.tools())
+
+    def warm_up(self) -> Future[int] | None:
+        """Read the system prompt (instructions and tool block) into the model's cache before
+        the user types, so Enter only costs the question's own words. Call it when a model
+        is loaded and when the tools or the config change; None when the backend cannot."""
+        prefill = getattr(self.backend, "prefill", None)
+        if self.backend is None or prefill is None:
+            return None
+        system = {"role": "system", "content": self.system_message()}
+        # What every first prompt starts with: the text two renders share up to the user's words.
+        renders = [self.backend.template.render(fit_roles([system, {"role": "user", "content": word}], self.dialect),
+                                                add_generation_prompt=True) for word in ("x", "y")]
+        shared: Future[int] = prefill(os.path.commonprefix(renders))
+        return shared
 
     def render_prompt(self, session: ChatSession) -> str:
         """The whole prompt: system + history + an open assistant turn, trimmed to fit."""

@@ -273,6 +273,30 @@ class LlamaBackend:
         self._use_threads(wanted)
         return wanted
 
+    def prefill(self, text: str) -> Future[int]:
+        """Read `text` (the start of every prompt: the system message) into the KV cache now,
+        so a question only costs its own words. Queued on the model thread behind any
+        generation; keeps whatever part of the cache already matches. The future holds how
+        many tokens it read."""
+        return MODEL_THREAD.submit(self._prefill, text)
+
+    def _prefill(self, text: str) -> int:
+        tokens = self.tokenize(text)
+        if not tokens or len(tokens) >= self.n_ctx - 8:
+            return 0
+        with self._lock:
+            cached = 0
+            for a, b in zip(llama_compat.cached_tokens(self.llm), tokens):
+                if a != b:
+                    break
+                cached += 1
+            if cached >= len(tokens) - 1:
+                return 0  # already there (generation re-reads the last prompt token anyway)
+            self.fit_to_load()
+            self.llm.n_tokens = cached  # eval() drops the cache after this point first
+            self.llm.eval(tokens[cached:])
+            return len(tokens) - cached
+
     def tokenize(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True)
 

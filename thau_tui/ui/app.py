@@ -217,6 +217,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
     def _plugins_changed(self, messages) -> None:
         for message in messages or []:
             self.notify(str(message), title="tools/")
+        self.agent.warm_up()  # the tool block changed: read the new system prompt ahead
 
     def _start_mcp(self) -> None:
         from ..tools.mcp_client import start_mcp
@@ -256,6 +257,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.status.model = backend.name
         self.status.context = f"ctx {backend.n_ctx}"
         self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
+        self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
 
     @staticmethod
     def _freeze_heap() -> None:
@@ -299,6 +301,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
         for screen in self.screen_stack:
             if isinstance(screen, TrainingScreen):
                 screen.config_changed(result.config)  # its recipe and runs folder follow the file
+        self.agent.warm_up()  # the system prompt may have changed
         self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 
     # --- sessions ----------------------------------------------------------------------
