@@ -54,3 +54,44 @@ def test_drop_oldest_exchange():
     assert drop_oldest_exchange([t, a, u]) == [u]
     assert drop_oldest_exchange([u, a, t, a]) is None
     assert drop_oldest_exchange([u]) is None and drop_oldest_exchange([]) is None
+
+
+def test_a_long_chat_moves_its_cut_rarely_so_the_cache_keeps_serving_the_prefix():
+    # Issue 17: past the context, dropping one exchange per turn changed the prompt's start
+    # every turn, so each turn re-read ~1,600 tokens instead of ~23 (60x slower).
+    backend = ScriptedBackend([])
+    backend.n_ctx = 2048
+    agent = agent_on(backend)
+    session = ChatSession("s")
+    cuts, reused, turns_past_limit, previous = [], 0, 0, None
+    for turn in range(200):
+        session.messages.append({"role": "user", "content": f"Question number {turn}: what comes next?"})
+        start = session.view_start
+        prompt = agent.render_prompt(session)
+        assert f"Question number {turn}:" in prompt  # the newest question is always there
+        assert backend.count_tokens(prompt) <= backend.n_ctx - 256
+        if session.view_start != start:
+            cuts.append(turn)
+        if start:
+            turns_past_limit += 1
+            # What the model saw last turn is the start of this prompt (up to its open assistant turn).
+            reused += previous is not None and prompt.startswith(previous.rsplit("<|im_start|>assistant", 1)[0])
+        previous = prompt
+        session.messages.append({"role": "assistant", "content": f"Answer number {turn}, in a few words."})
+    assert cuts and len(cuts) <= 200 // 10  # a cut every ten turns or fewer, not every turn
+    assert reused >= 0.85 * turns_past_limit
+    assert len(session.messages) == 400  # the chat keeps everything
+
+
+async def test_the_user_is_told_when_old_messages_leave_the_models_view():
+    from thau_tui.engine.events import HistoryTrimmed, TurnDone
+
+    backend = ScriptedBackend(["Sure."] * 3)
+    backend.n_ctx = 700
+    agent = agent_on(backend)
+    session = agent.new_session()
+    session.messages.extend([{"role": "user", "content": "word " * 150}, {"role": "assistant", "content": "ok"}] * 2)
+    events = [e async for e in agent.run_turn(session, "And now?")]
+    trimmed = [e for e in events if isinstance(e, HistoryTrimmed)]
+    assert len(trimmed) == 1 and trimmed[0].dropped >= 2 and isinstance(events[-1], TurnDone)
+    assert len(session.messages) >= 6  # nothing was deleted, only hidden from the model

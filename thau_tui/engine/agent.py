@@ -29,6 +29,7 @@ from .events import (
     ApprovalRequested,
     Decision,
     Error,
+    HistoryTrimmed,
     Event,
     QuestionAsked,
     TextDelta,
@@ -84,6 +85,11 @@ class ToolRun:
     seconds: float = 0.0
 
 
+# When a chat outgrows the context, drop old exchanges down to this share of the room at
+# once: the cut then stays put for the next turns and the cache keeps serving the prefix.
+TRIM_TO = 0.6
+
+
 @dataclass
 class ChatSession:
     """A conversation: its messages (no system message: that is rendered per turn) and
@@ -93,6 +99,7 @@ class ChatSession:
     title: str = "New chat"
     messages: list[dict[str, Any]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
+    view_start: int = 0  # messages[view_start:] is what the model sees (older ones were trimmed)
 
     def close(self) -> None:
         shell = self.resources.pop("shell", None)
@@ -206,20 +213,38 @@ class Agent:
         return shared
 
     def render_prompt(self, session: ChatSession) -> str:
-        """The whole prompt: system + history + an open assistant turn, trimmed to fit."""
+        """The whole prompt: system + history + an open assistant turn, trimmed to fit.
+
+        Trimming keeps the KV cache useful: the model's view starts at `session.view_start`
+        and only moves when the prompt no longer fits, and then by whole exchanges down to
+        `TRIM_TO` of the room, so the next turns fit again with the same start (the same
+        prefix, read from the cache) instead of re-reading the whole prompt every turn.
+        """
         assert self.backend is not None
-        history = [{"role": m["role"], "content": m["content"]} for m in session.messages]
-        budget = self.backend.n_ctx - self.config.generation.max_tokens
-        while True:
-            messages = [{"role": "system", "content": self.system_message()}, *history]
-            prompt = self.backend.template.render(fit_roles(messages, self.dialect), add_generation_prompt=True)
-            if self.backend.count_tokens(prompt) <= budget:
-                return prompt
+        backend = self.backend
+        messages = session.messages
+        start = min(session.view_start, len(messages))
+        history = [{"role": m["role"], "content": m["content"]} for m in messages[start:]]
+        budget = backend.n_ctx - self.config.generation.max_tokens
+
+        def render(history: list[dict[str, Any]]) -> tuple[str, int]:
+            full = [{"role": "system", "content": self.system_message()}, *history]
+            prompt = backend.template.render(fit_roles(full, self.dialect), add_generation_prompt=True)
+            return prompt, backend.count_tokens(prompt)
+
+        prompt, size = render(history)
+        if size <= budget:
+            return prompt
+        target = int(budget * TRIM_TO)
+        while size > target:
             # The oldest exchange goes first (the store keeps everything); the newest question never does.
             shorter = drop_oldest_exchange(history)
             if shorter is None:
-                return prompt
+                break
             history = shorter
+            prompt, size = render(history)
+        session.view_start = len(messages) - len(history)
+        return prompt
 
     def _add(self, session: ChatSession, role: str, content: str, meta: dict[str, Any] | None = None,
              what: str = "a message") -> int | None:
@@ -395,11 +420,14 @@ class Agent:
         Generation goes to `generated` (left None when the backend failed: an Error says why)."""
         backend = self.backend
         assert backend is not None  # run_turn stops before a turn without one
+        before = session.view_start
         try:
             prompt = self.render_prompt(session)
         except Exception as exc:
             yield Error(f"could not render the prompt: {exc}")
             return
+        if session.view_start > before:
+            yield HistoryTrimmed(session.view_start, len(session.messages) - session.view_start)
         tools = self.registry.tools()
         stream: LoopStream[TextDelta, Generation] = LoopStream()
         text = TextBatches(stream, TextDelta, self.text_batch_s)

@@ -125,6 +125,14 @@ class Error:
 
 
 @dataclass
+class HistoryTrimmed:
+    """Older messages left the model's view to make room (the store keeps them all)."""
+
+    dropped: int  # messages out of view in this chat so far
+    kept: int  # messages the model still sees
+
+
+@dataclass
 class TurnDone:
     stats: TurnStats
     text: str = ""
@@ -142,5 +150,6 @@ Event = (
     | ToolProgress
     | ToolFinished
     | Error
+    | HistoryTrimmed
     | TurnDone
 )

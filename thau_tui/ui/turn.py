@@ -9,6 +9,7 @@ from ..engine.events import (
     ApprovalRequested,
     Decision,
     Error,
+    HistoryTrimmed,
     QuestionAsked,
     TextDelta,
     ToolCallInvalid,
@@ -155,6 +156,10 @@ class TurnRenderer:
                 image = result.data.get("image_path") if result.data else None
                 if image:
                     self.host.show_image(image)
+            case HistoryTrimmed(dropped=dropped):
+                await self.chat.add(NoteMessage(
+                    f"The {dropped} oldest messages of this chat are now out of the model's view (it has room "
+                    "for the newest ones); the chat keeps them all.", "info"))
             case Error(message=message):
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(message, "error"))
