@@ -8,7 +8,8 @@ import thau_tui
 from thau_tui import paths
 from thau_tui.train.recipe import SHIPPED_RECIPES
 
-REPO = Path(thau_tui.__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(thau_tui.__file__).resolve().parent.parent  # the checkout, or site-packages in CI
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_relative_runs_dir_never_resolves_against_the_current_folder(tmp_path, monkeypatch):
@@ -16,8 +17,9 @@ def test_a_relative_runs_dir_never_resolves_against_the_current_folder(tmp_path,
     found = paths.runs_dir("train/runs")
     assert found.is_absolute()
     assert tmp_path not in found.parents
-    # In this source checkout it is the repository's own train/runs (beside its recipes and data).
-    assert found == REPO / "train" / "runs"
+    # From a source checkout: its own train/runs (beside its recipes and data); installed: thau's data folder.
+    assert found in (PACKAGE_ROOT / "train" / "runs", paths.data_dir() / "train" / "runs")
+    assert (found == PACKAGE_ROOT / "train" / "runs") == (PACKAGE_ROOT / "pyproject.toml").is_file()
 
 
 def test_an_absolute_runs_dir_is_kept(tmp_path):
