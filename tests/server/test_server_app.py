@@ -51,3 +51,41 @@ async def test_app_without_a_server_says_so(tmp_path):
         await _wait(pilot, lambda: app.model_error is not None, 30, "the load error")
         assert app.model_error.startswith("no server at") and "model.base_url" in app.model_error
         assert app.status.model == "no model"
+
+
+async def test_model_picker_lists_the_servers_models_and_switches(llama_server, server_key, tmp_path):
+    from textual.widgets import OptionList
+
+    from thau_tui.ui.screens.model_picker import ModelPicker
+
+    app = _app(tmp_path, llama_server.url, server_key)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait(pilot, lambda: app.agent.backend is not None, 60, "the server backend")
+        served = app.agent.backend.model_id
+        app.action_choose_model()
+        await _wait(pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.choices, 30, "the server's models")
+        listing = app.screen.query_one("#picker-models", OptionList)
+        assert [str(c) for c in app.screen.choices] == [served]  # GET /v1/models, not models/*.gguf
+        assert "(current)" in str(listing.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await _wait(pilot, lambda: not isinstance(app.screen, ModelPicker) and app.agent.backend is not None, 60,
+                    "the switch")
+        assert app.config.model.server_model == served and app.status.model == "SmolLM2-135M-Instruct.Q4_1"
+
+
+async def test_model_picker_with_a_dead_server_says_why(tmp_path):
+    from textual.widgets import Label
+
+    from thau_tui.ui.screens.model_picker import ModelPicker
+
+    app = _app(tmp_path, f"http://127.0.0.1:{free_port()}/v1")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait(pilot, lambda: app.model_error is not None, 30, "the load error")
+        app.action_choose_model()
+        await _wait(pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.query("#picker-status"), 10,
+                    "the picker")
+        status = app.screen.query_one("#picker-status", Label)
+        await _wait(pilot, lambda: "cannot list" in str(status.render()), 30, "the error")
+        assert "no server at" in str(status.render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ModelPicker)  # and the app goes on

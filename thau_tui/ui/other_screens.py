@@ -50,15 +50,18 @@ class OtherScreens:
         self.push_screen(TrainingScreen(self.config, run=self.training_run))
 
     def action_choose_model(self) -> None:
-        from .screens.model_picker import ModelPicker
+        from .screens.model_picker import ModelPicker, ServerModel
 
         def chosen(choice) -> None:
-            if choice is not None:
+            if isinstance(choice, ServerModel):
+                self.config.model.server_model = str(choice)
+                self._reload_model(None, f"switching to {choice}…")
+            elif choice is not None:
                 model, lora = choice
                 self.config.model.path = str(model)
                 self._reload_model(lora, f"loading {Path(model).name}…")
 
-        self.push_screen(ModelPicker(self.config), chosen)
+        self.push_screen(ModelPicker(self.config, server=self.agent.backend), chosen)
 
     def on_gallery_screen_show(self, message) -> None:
         self.show_image(str(message.path))

@@ -1,4 +1,5 @@
-"""Choose a model and an adapter: the bundled one, models/*.gguf, trained adapters."""
+"""Choose a model and an adapter: the bundled one, models/*.gguf, trained adapters; or,
+with `model.backend: openai`, one of the server's models (GET /v1/models)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ from ...paths import runs_dir
 from ...engine.models import find_adapters, find_models, resolve_model
 
 
-class ModelPicker(ModalScreen[tuple[Path, Path | None] | None]):
-    """Returns (model, adapter or None), or None on Esc."""
+class ServerModel(str):
+    """A model name the server offers (what the picker returns for a server backend)."""
+
+
+class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
+    """Returns (model, adapter or None), a ServerModel, or None on Esc."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker-cancel")]
     DEFAULT_CSS = """
@@ -27,12 +32,23 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | None]):
     ModelPicker OptionList { height: auto; max-height: 20; }
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, server=None) -> None:
         super().__init__()
         self.config = config
-        self.choices: list[tuple[Path, Path | None]] = []
+        self.server = server  # the connected server backend, if any (else one is connected to ask)
+        self.choices: list[tuple[Path, Path | None] | ServerModel] = []
+
+    @property
+    def server_mode(self) -> bool:
+        return self.config.model.backend == "openai"
 
     def compose(self) -> ComposeResult:
+        if self.server_mode:
+            with Vertical():
+                yield Label(f"Models on {self.config.model.base_url} (Enter switches, Esc cancels)")
+                yield Label("asking the server…", id="picker-status")
+                yield OptionList(id="picker-models")
+            return
         try:
             current, current_lora = resolve_model(self.config)
         except Exception:
@@ -49,6 +65,39 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | None]):
         with Vertical():
             yield Label("Model and adapter (Enter loads, Esc cancels)")
             yield OptionList(*options)
+
+    def on_mount(self) -> None:
+        if self.server_mode:
+            self.run_worker(self._ask_server, thread=True, exclusive=True, group="picker")
+
+    def _ask_server(self) -> None:
+        """GET /v1/models, off the event loop (a dead server must not freeze the screen)."""
+        try:
+            server = self.server
+            if server is None or not hasattr(server, "list_models"):
+                from ...engine.models import load_backend
+
+                server = load_backend(self.config)
+            names = server.list_models()
+            current = getattr(server, "model_id", None)
+        except Exception as exc:  # ServerError says what is wrong and what to do
+            self.app.call_from_thread(self._show_server, [], None, str(exc))
+            return
+        self.app.call_from_thread(self._show_server, names, current, None)
+
+    def _show_server(self, names: list[str], current: str | None, error: str | None) -> None:
+        status = self.query_one("#picker-status", Label)
+        if error is not None:
+            status.update(f"cannot list the server's models: {error}")
+            return
+        status.update(f"{len(names)} model(s)" if names else "the server lists no models")
+        listing = self.query_one("#picker-models", OptionList)
+        for name in names:
+            self.choices.append(ServerModel(name))
+            listing.add_option(Option(name + (" (current)" if name == current else "")))
+        if names:  # Enter works at once: the current model (or the first) is highlighted
+            listing.highlighted = names.index(current) if current in names else 0
+        listing.focus()
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
