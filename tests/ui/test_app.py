@@ -360,8 +360,11 @@ async def test_quitting_mid_answer_stops_generating_at_once(tmp_path):
 async def test_chat_decodes_on_one_thread_while_a_training_run_shares_the_cores(tmp_path, real_backend):
     import llama_cpp
 
-    class Training:  # stands in for a TrainingRun: the app only asks whether it is running
+    class Training:  # stands in for a TrainingRun: whether it runs, and the status line's note
         running = True
+
+        def short_status(self) -> str:
+            return "training 50%" if self.running else ""
 
     config = Config()
     config.generation.max_tokens = 8

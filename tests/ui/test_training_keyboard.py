@@ -59,7 +59,8 @@ async def test_outside_the_repository_the_default_recipe_starts_with_its_own_eva
         await pilot.press("x")
         await asyncio.wait_for(run.wait(), 30)
     recipe = load_recipe(screen.recipe)
-    assert Path(recipe.data_dir).is_absolute() and not Path(recipe.data_dir).is_relative_to(tmp_path)
+    # Never the current folder's train/data: the repository's (source checkout) or thau's data folder.
+    assert Path(recipe.data_dir).is_absolute() and Path(recipe.data_dir) != tmp_path / "train" / "data"
     scoring = [c for c in run.commands if "thau_tui.train.evaluate" in c]
     assert [c[c.index("--limit") + 1] for c in scoring] == [str(recipe.eval_examples)] * 2
     # Named by the recipe's name, the trainer's rule: `thau train --resume` finds it.

@@ -407,7 +407,9 @@ class _Run:
     def _stop(self) -> str:
         """Bring the shell back to its prompt: Ctrl-C, then EOF, then kill; else restart."""
         self.child.sendintr()
-        if self._settle(0.5) or (not self._still_reading() and self._settle(1.5)):
+        # 3 s in all for bash to take the Ctrl-C back to its prompt: on a saturated CI machine
+        # 2 s ran out and a plain `sleep` was killed instead of interrupted.
+        if self._settle(0.5) or (not self._still_reading() and self._settle(2.5)):
             return "sent Ctrl-C"
         if self._still_reading():  # only then: a Ctrl-D nobody reads would end the shell later
             self.child.sendeof()  # a REPL shrugs off Ctrl-C but leaves on EOF
