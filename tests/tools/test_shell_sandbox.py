@@ -179,3 +179,18 @@ def test_without_a_sandbox_the_shell_still_detects_input_waits(workspace):
         assert sandbox.run("pwd").output.startswith(str(workspace))
     finally:
         sandbox.close()
+
+
+def test_ctrl_c_works_even_when_thau_ignores_sigint(workspace, config):
+    # An ignored SIGINT is inherited across fork and exec: bash's commands then shrug off
+    # Ctrl-C and a timeout had to kill them (a full CI run). The shell resets it in the child.
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    shell = ShellSandbox(workspace, config)
+    try:
+        result = shell.run("sleep 30", timeout=1)
+        assert result.timed_out and "Ctrl-C" in result.output and "killed" not in result.output
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        shell.close()

@@ -109,11 +109,19 @@ class ShellSandbox:
         sandboxed = self._sandboxed = sandbox_kind(self.config)[0] == "bwrap"
         cap = ProcessCap(settings.max_processes) if sandboxed and os.geteuid() == 0 else None
 
+        def prepare_child() -> None:
+            # In the forked child, before exec: a clean signal state, whatever thau inherited or
+            # the forking thread blocks. An ignored or blocked SIGINT is passed on to bash's
+            # commands, and Ctrl-C then cannot stop them (a full CI run saw `sleep` killed).
+            _default_signals()
+            if cap:
+                cap.join()
+
         def spawn() -> pexpect.spawn[str]:
             return pexpect.spawn(
                 argv[0], argv[1:], cwd=str(self.workspace), env=env, encoding="utf-8",
                 codec_errors="replace", echo=False, dimensions=(40, 200), timeout=settings.timeout,
-                preexec_fn=cap.join if cap else None,
+                preexec_fn=prepare_child,
             )
 
         try:
@@ -234,6 +242,13 @@ class ShellSandbox:
                     self.close()
             finally:
                 self._lock.release()
+
+
+def _default_signals() -> None:
+    """SIGINT, SIGQUIT and SIGTSTP back to their defaults and no signal blocked."""
+    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
 def _pid(child: pexpect.spawn[str]) -> int:
