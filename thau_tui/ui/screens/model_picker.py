@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -88,13 +89,13 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     def _show_server(self, names: list[str], current: str | None, error: str | None) -> None:
         status = self.query_one("#picker-status", Label)
         if error is not None:
-            status.update(f"cannot list the server's models: {error}")
+            status.update(Text(f"cannot list the server's models: {error}"))  # server text, not markup
             return
         status.update(f"{len(names)} model(s)" if names else "the server lists no models")
         listing = self.query_one("#picker-models", OptionList)
         for name in names:
             self.choices.append(ServerModel(name))
-            listing.add_option(Option(name + (" (current)" if name == current else "")))
+            listing.add_option(Option(Text(name + (" (current)" if name == current else ""))))  # no markup
         if names:  # Enter works at once: the current model (or the first) is highlighted
             listing.highlighted = names.index(current) if current in names else 0
         listing.focus()
