@@ -21,8 +21,14 @@ from thau_tui.engine.agent import Agent
 from thau_tui.engine.events import TextDelta
 from thau_tui.tools import build_registry
 
-QUESTIONS = ["What is a variable in Python?", "Give me a name for a dog.", "What does HTTP stand for?",
-             "Say hello in Spanish.", "What is 12 times 7?", "Name a primary colour."]
+QUESTIONS = [
+    "What is a variable in Python?",
+    "Give me a name for a dog.",
+    "What does HTTP stand for?",
+    "Say hello in Spanish.",
+    "What is 12 times 7?",
+    "Name a primary colour.",
+]
 
 
 async def thau_first_word(agent: Agent, question: str) -> float:

@@ -32,8 +32,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=None, help="width and height in pixels")
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: steadier on a shared machine; 0 = torch's choice)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: steadier on a shared machine; 0 = torch's choice)",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="thau-bench-"))
@@ -56,22 +60,39 @@ def main() -> None:
     size = size or loaded.defaults.width
     steps = steps or loaded.defaults.steps
     guidance = loaded.defaults.guidance
-    print(f"model {loaded.model.name} ({loaded.defaults.family}) on {loaded.device} {loaded.dtype}, "
-          f"{size}x{size}, {steps} steps, guidance {guidance}, {args.rounds} rounds, "
-          f"{torch.get_num_threads()} torch threads")
+    print(
+        f"model {loaded.model.name} ({loaded.defaults.family}) on {loaded.device} {loaded.dtype}, "
+        f"{size}x{size}, {steps} steps, guidance {guidance}, {args.rounds} rounds, "
+        f"{torch.get_num_threads()} torch threads"
+    )
 
     def direct() -> float:
         started = time.perf_counter()
         with loaded.lock:
-            loaded.pipe(prompt="a lighthouse at dusk", width=size, height=size, num_inference_steps=steps,
-                        guidance_scale=guidance, generator=torch.Generator("cpu").manual_seed(1))
+            loaded.pipe(
+                prompt="a lighthouse at dusk",
+                width=size,
+                height=size,
+                num_inference_steps=steps,
+                guidance_scale=guidance,
+                generator=torch.Generator("cpu").manual_seed(1),
+            )
         return (time.perf_counter() - started) / steps
 
     def through_thau() -> float:
         seen: list[float] = []
         started = time.perf_counter()
-        generate(settings, "a lighthouse at dusk", width=size, height=size, steps=steps, guidance=guidance,
-                 seed=1, on_progress=lambda done, total, label: seen.append(done), cancel_event=threading.Event())
+        generate(
+            settings,
+            "a lighthouse at dusk",
+            width=size,
+            height=size,
+            steps=steps,
+            guidance=guidance,
+            seed=1,
+            on_progress=lambda done, total, label: seen.append(done),
+            cancel_event=threading.Event(),
+        )
         elapsed = time.perf_counter() - started
         assert seen[-1] == steps, "progress did not reach the last step"
         return elapsed / steps

@@ -54,7 +54,10 @@ def main() -> None:
     agent = Agent(config, ToolRegistry(), store=Store(os.path.join(tempfile.mkdtemp(), "db")), backend=backend)
     ttft, cuts, rss, stored = asyncio.run(chat(agent, args.turns))
     first, last = statistics.median(ttft[:10]), statistics.median(ttft[-10:])
-    print(f"TTFT median, turns 1-10: {first * 1000:.0f} ms; last 10: {last * 1000:.0f} ms; ratio {last / first:.2f} (goal <= 1.5)")
+    print(
+        f"TTFT median, turns 1-10: {first * 1000:.0f} ms; last 10: {last * 1000:.0f} ms; "
+        f"ratio {last / first:.2f} (goal <= 1.5)"
+    )
     print(f"the model's view moved on {len(cuts)} of {args.turns} turns (prompt tokens read then: {cuts})")
     print(f"RSS: {rss[0]:.0f} MB after turn 1, {max(rss):.0f} MB at most, {rss[-1]:.0f} MB at the end")
     print(f"messages stored: {stored} (2 per turn: {2 * args.turns})")

@@ -17,8 +17,14 @@ from thau_tui.engine.events import TurnDone
 from thau_tui.tools import build_registry
 
 QUESTIONS = [
-    "What is a variable in Python?", "And a function?", "What is a list?", "How do I sort it?",
-    "What is a dictionary?", "How do I loop over one?", "What is a class?", "What is inheritance?",
+    "What is a variable in Python?",
+    "And a function?",
+    "What is a list?",
+    "How do I sort it?",
+    "What is a dictionary?",
+    "How do I loop over one?",
+    "What is a class?",
+    "What is inheritance?",
 ]
 
 
@@ -43,8 +49,10 @@ def main() -> None:
     cached = asyncio.run(turns(agent, clear_cache=False))
     uncached = asyncio.run(turns(agent, clear_cache=True))
     for i, ((t, n, e), (t2, _, e2)) in enumerate(zip(cached, uncached), 1):
-        print(f"turn {i}: prompt {n} tok | cached: read {e} tok, first token {t * 1000:.0f} ms"
-              f" | no cache: read {e2} tok, first token {t2 * 1000:.0f} ms")
+        print(
+            f"turn {i}: prompt {n} tok | cached: read {e} tok, first token {t * 1000:.0f} ms"
+            f" | no cache: read {e2} tok, first token {t2 * 1000:.0f} ms"
+        )
     print(f"TTFT turn 8 / turn 1 with thau's cache reuse: {cached[-1][0] / cached[0][0]:.2f}  (goal <= 1.5)")
     print(f"TTFT turn 8 / turn 1 re-reading the history:  {uncached[-1][0] / uncached[0][0]:.2f}")
 

@@ -35,9 +35,24 @@ def start_server(threads: int) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_threads", str(threads), "--n_ctx", "2048"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(bundled_model()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_threads",
+            str(threads),
+            "--n_ctx",
+            "2048",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -106,8 +121,11 @@ def main() -> None:
             sides = ["raw", "thau"] if round_ % 2 == 0 else ["thau", "raw"]
             got = {}
             for side in sides:
-                got[side] = (raw_rate(url, backend.model_id, prompt, args.max_tokens) if side == "raw"
-                             else asyncio.run(thau_rate(agent)))
+                got[side] = (
+                    raw_rate(url, backend.model_id, prompt, args.max_tokens)
+                    if side == "raw"
+                    else asyncio.run(thau_rate(agent))
+                )
             raws.append(got["raw"])
             thaus.append(got["thau"])
             ratios.append(got["thau"] / got["raw"])

@@ -63,14 +63,25 @@ def raw_side(max_tokens: int) -> None:
     cfg = config(max_tokens)
     path, _ = resolve_model(cfg)
     m = cfg.model
-    llm = Llama(model_path=str(path), n_ctx=m.n_ctx, n_threads=m.n_threads or default_threads(),
-                n_gpu_layers=m.n_gpu_layers, seed=m.seed, verbose=False)
+    llm = Llama(
+        model_path=str(path),
+        n_ctx=m.n_ctx,
+        n_threads=m.n_threads or default_threads(),
+        n_gpu_layers=m.n_gpu_layers,
+        seed=m.seed,
+        verbose=False,
+    )
     meta = read_gguf_metadata(path)
-    template = ChatTemplate(template_for(meta), bos_token=str(meta.get("bos_token", "")),
-                            eos_token=str(meta.get("eos_token", "")))
+    template = ChatTemplate(
+        template_for(meta), bos_token=str(meta.get("bos_token", "")), eos_token=str(meta.get("eos_token", ""))
+    )
     # thau's prompt text for the question, rendered without thau's backend
-    shim = SimpleNamespace(name=path.stem, template=template, n_ctx=llm.n_ctx(),
-                           count_tokens=lambda text: len(llm.tokenize(text.encode(), special=True)))
+    shim = SimpleNamespace(
+        name=path.stem,
+        template=template,
+        n_ctx=llm.n_ctx(),
+        count_tokens=lambda text: len(llm.tokenize(text.encode(), special=True)),
+    )
     agent = Agent(cfg, ToolRegistry(), backend=shim)
     session = agent.new_session()
     session.messages.append({"role": "user", "content": QUESTION})
@@ -82,8 +93,13 @@ def raw_side(max_tokens: int) -> None:
         started = time.perf_counter()
         n, text = 0, ""
         for chunk in llm.create_completion(
-            prompt=tokens_in, max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p,
-            top_k=g.top_k, repeat_penalty=g.repeat_penalty, stream=True,
+            prompt=tokens_in,
+            max_tokens=g.max_tokens,
+            temperature=g.temperature,
+            top_p=g.top_p,
+            top_k=g.top_k,
+            repeat_penalty=g.repeat_penalty,
+            stream=True,
         ):
             if chunk["choices"][0]["text"]:
                 n += 1
@@ -139,10 +155,18 @@ def tui_side(max_tokens: int) -> None:
         llm = app.agent.backend.llm
         llm.reset()
         started = time.perf_counter()
-        text = "".join(chunk["choices"][0]["text"] for chunk in llm.create_completion(
-            prompt=tokens, max_tokens=g.max_tokens, temperature=g.temperature, top_p=g.top_p,
-            top_k=g.top_k, repeat_penalty=g.repeat_penalty, stream=True,
-        ))
+        text = "".join(
+            chunk["choices"][0]["text"]
+            for chunk in llm.create_completion(
+                prompt=tokens,
+                max_tokens=g.max_tokens,
+                temperature=g.temperature,
+                top_p=g.top_p,
+                top_k=g.top_k,
+                repeat_penalty=g.repeat_penalty,
+                stream=True,
+            )
+        )
         return text, time.perf_counter() - started
 
     async def drive() -> None:
@@ -175,10 +199,18 @@ def tui_side(max_tokens: int) -> None:
                 await pilot.pause(0.2)
                 if not raw_first:
                     raw_text, raw_seconds = MODEL_THREAD.call(raw, tokens)
-                print(json.dumps({
-                    "text": store.messages(app.session.id)[-1]["content"], "seconds": seconds,
-                    "raw_text": raw_text, "raw_seconds": raw_seconds, "raw_first": raw_first,
-                }), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "text": store.messages(app.session.id)[-1]["content"],
+                            "seconds": seconds,
+                            "raw_text": raw_text,
+                            "raw_seconds": raw_seconds,
+                            "raw_first": raw_first,
+                        }
+                    ),
+                    flush=True,
+                )
 
     asyncio.run(drive())
 
@@ -196,7 +228,11 @@ class Side:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--side", name, "--max-tokens", str(max_tokens)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            cwd=ROOT,
         )
         self._read()  # loaded and warmed up
 
@@ -236,7 +272,7 @@ def main() -> None:
     try:
         for i in range(args.rounds):
             results = {}
-            for side in sides[i % 3:] + sides[:i % 3]:  # the order rotates
+            for side in sides[i % 3 :] + sides[: i % 3]:  # the order rotates
                 results[side.name] = side.answer()
             raw, engine, tui = results["raw"], results["engine"], results["tui"]
             # greedy decoding: the same answer on every side, so the token counts are equal
@@ -250,8 +286,11 @@ def main() -> None:
             per_round.append(rates["tui"][-1] / rates["raw"][-1])
             close.append(tui["raw_seconds"] / tui["seconds"])
             (before if tui["raw_first"] else after).append(close[-1])
-            print(f"round {i + 1}: {n} tokens | raw {rates['raw'][-1]:.1f} tok/s | engine {rates['engine'][-1]:.1f} "
-                  f"| tui {rates['tui'][-1]:.1f} | tui/raw {per_round[-1]:.3f}", flush=True)
+            print(
+                f"round {i + 1}: {n} tokens | raw {rates['raw'][-1]:.1f} tok/s | engine {rates['engine'][-1]:.1f} "
+                f"| tui {rates['tui'][-1]:.1f} | tui/raw {per_round[-1]:.3f}",
+                flush=True,
+            )
     finally:
         for side in sides:
             side.close()
@@ -261,8 +300,10 @@ def main() -> None:
     print(f"thau TUI:             {tui:.1f} tok/s (median)")
     print(f"streaming overhead ratio (TUI / raw): {tui / raw:.3f}  (goal >= 0.97)")
     print(f"  median of the per-round ratios:     {median(per_round):.3f}")
-    print(f"  paired in the TUI's process:        {median(close):.3f}  (median of {len(close)} pairs, raw on "
-          f"the app's model seconds before or after each answer: {median(before):.3f} before, {median(after):.3f} after)")
+    print(
+        f"  paired in the TUI's process:        {median(close):.3f}  (median of {len(close)} pairs, raw on "
+        f"the app's model seconds before or after each answer: {median(before):.3f} before, {median(after):.3f} after)"
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def main() -> None:
             backend._load.others_busy()
             sides: dict[bool, list[tuple[float, float, int]]] = {True: [], False: []}
             for round_ in range(args.rounds):
-                for adaptive in ((True, False) if round_ % 2 == 0 else (False, True)):
+                for adaptive in (True, False) if round_ % 2 == 0 else (False, True):
                     if adaptive:
                         time.sleep(0.5)  # a window for the load reading, as between two chat turns
                     sides[adaptive].append(answer(backend, adaptive, args.tokens))
@@ -61,9 +61,11 @@ def main() -> None:
                 loop.wait()
         a, p = sides[True], sides[False]
         rate_a, rate_p = median([r for r, _g, _t in a]), median([r for r, _g, _t in p])
-        print(f"{busy} busy: adaptive {rate_a:.1f} tok/s (longest pause {max(g for _r, g, _t in a):.2f} s, "
-              f"threads {sorted({t for _r, _g, t in a})}) | pinned {rate_p:.1f} tok/s (longest pause "
-              f"{max(g for _r, g, _t in p):.2f} s) | adaptive / pinned {rate_a / rate_p:.2f}")
+        print(
+            f"{busy} busy: adaptive {rate_a:.1f} tok/s (longest pause {max(g for _r, g, _t in a):.2f} s, "
+            f"threads {sorted({t for _r, _g, t in a})}) | pinned {rate_p:.1f} tok/s (longest pause "
+            f"{max(g for _r, g, _t in p):.2f} s) | adaptive / pinned {rate_a / rate_p:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,13 +34,18 @@ def real_backend():
 # A test is slow when it loads a real model, trains, makes images, starts a model server,
 # runs thau in a child process or soaks the sandbox. Marked here, in one place, rather than
 # in each file: a test that takes one of these fixtures is slow wherever it is.
-SLOW_FIXTURES = frozenset({
-    "real_backend",  # the bundled SmolLM2 through llama.cpp
-    "gemma",  # the second model (engine/test_second_model.py)
-    "llama_server", "server_backend",  # llama-cpp-python's own server on the bundled model
-    "tiny_gguf", "tiny_data",  # the trainer's inputs
-    "tiny_sd", "tiny_single_file",  # a diffusers pipeline
-})
+SLOW_FIXTURES = frozenset(
+    {
+        "real_backend",  # the bundled SmolLM2 through llama.cpp
+        "gemma",  # the second model (engine/test_second_model.py)
+        "llama_server",
+        "server_backend",  # llama-cpp-python's own server on the bundled model
+        "tiny_gguf",
+        "tiny_data",  # the trainer's inputs
+        "tiny_sd",
+        "tiny_single_file",  # a diffusers pipeline
+    }
+)
 # Paths under tests/ (a folder, or one file) whose every test is slow.
 SLOW_PATHS = (
     "train/",  # training, scoring, export: torch
@@ -53,12 +58,14 @@ SLOW_PATHS = (
 )
 # Single tests over ~4 s here (2 cores, under load, `--durations`): each drives the whole
 # app through many keys or turns. CI runs them; the lead times the lane and adds to this.
-SLOW_TESTS = frozenset({
-    "ui/test_keyboard.py::test_app_keys_work_from_every_focus_and_the_footer_shows_them",  # 7.5 s
-    "ui/test_app.py::test_the_question_goes_to_the_top_before_the_answer_starts",  # 6.5 s
-    "ui/test_keyboard.py::test_tab_reaches_the_chat_and_each_card",  # 5.5 s
-    "ui/test_app.py::test_model_picker_reloads_the_chosen_model",  # loads the bundled model
-})
+SLOW_TESTS = frozenset(
+    {
+        "ui/test_keyboard.py::test_app_keys_work_from_every_focus_and_the_footer_shows_them",  # 7.5 s
+        "ui/test_app.py::test_the_question_goes_to_the_top_before_the_answer_starts",  # 6.5 s
+        "ui/test_keyboard.py::test_tab_reaches_the_chat_and_each_card",  # 5.5 s
+        "ui/test_app.py::test_model_picker_reloads_the_chosen_model",  # loads the bundled model
+    }
+)
 TESTS = Path(__file__).parent
 
 

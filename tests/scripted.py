@@ -43,7 +43,7 @@ class ScriptedBackend:
             for tag in ("<tool_call>", "<TOOL:", "<|tool_call|>", "<start_function_call>"):
                 at = text.find(tag)
                 if 0 <= at < sent:
-                    self._pending = text[at + len(tag):]
+                    self._pending = text[at + len(tag) :]
                     break
 
 
@@ -60,7 +60,9 @@ class Prefill:
 
     def stream(self, prompt, settings, stats, grammar=None):
         if grammar is None:
+
             def once():
                 yield self.prefix
+
             return once()
         return self.backend.stream(prompt, settings, stats, grammar)

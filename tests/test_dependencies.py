@@ -17,8 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # Behind the images and train extras: imported only when those features are used.
 OPTIONAL = {"torch", "diffusers", "transformers", "peft", "safetensors", "accelerate", "sentencepiece"}
 # The chat and what it runs without extras (images/ and train/ are the extras' code).
-CHAT_CODE = ["thau_tui/engine", "thau_tui/ui", "thau_tui/tools", "thau_tui/cli.py", "thau_tui/config.py",
-             "thau_tui/paths.py"]
+CHAT_CODE = [
+    "thau_tui/engine",
+    "thau_tui/ui",
+    "thau_tui/tools",
+    "thau_tui/cli.py",
+    "thau_tui/config.py",
+    "thau_tui/paths.py",
+]
 
 
 def _name(requirement: str) -> str:
@@ -55,7 +61,9 @@ def test_every_import_of_the_chat_comes_with_the_core_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     installed = _closure({_name(r) for r in project["dependencies"]})
     providers = md.packages_distributions()
-    files = [f for part in CHAT_CODE for f in ((ROOT / part).rglob("*.py") if (ROOT / part).is_dir() else [ROOT / part])]
+    files = [
+        f for part in CHAT_CODE for f in ((ROOT / part).rglob("*.py") if (ROOT / part).is_dir() else [ROOT / part])
+    ]
     files = [f for f in files if "imaging" not in f.parts]  # tools/imaging is the images extra's code
     missing = {}
     for path in files:

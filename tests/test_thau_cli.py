@@ -12,8 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def thau(*args: str, env_extra: dict | None = None, cwd: Path | None = None, timeout: int = 300):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "thau_tui.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=cwd or ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "thau_tui.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd or ROOT,
+    )
 
 
 def test_message_prints_an_answer_and_exits_zero(tmp_path):

@@ -36,18 +36,27 @@ def _config(args) -> ConfigResult:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thau", description="A terminal assistant over a local GGUF model.")
     parser.add_argument("--version", action="version", version=f"thau {__version__}")
-    parser.add_argument("-m", "--message",
-                        help="answer one message without the TUI, streaming to stdout; exit 1 on an error, "
-                             "exit 3 when a tool call needed approval and was refused")
-    parser.add_argument("--yes", action="store_true",
-                        help="with --message: approve tool calls that would ask, but only for tools without "
-                             "a tools.policy entry in config.yaml (a policy of ask or deny is kept); "
-                             "exit 3 when a tool call needed approval and was refused")
+    parser.add_argument(
+        "-m",
+        "--message",
+        help="answer one message without the TUI, streaming to stdout; exit 1 on an error, "
+        "exit 3 when a tool call needed approval and was refused",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="with --message: approve tool calls that would ask, but only for tools without "
+        "a tools.policy entry in config.yaml (a policy of ask or deny is kept); "
+        "exit 3 when a tool call needed approval and was refused",
+    )
     parser.add_argument("--resume", action="store_true", help="reopen the last chat")
     parser.add_argument("--config", help="config.yaml to use (default: ./config.yaml, else the user config dir)")
     parser.add_argument("--model", help="a GGUF file to run instead of the configured one")
-    parser.add_argument("--base-url", help="chat with an OpenAI-compatible server at this URL instead "
-                                           "(e.g. http://127.0.0.1:8080/v1); sets model.backend to openai")
+    parser.add_argument(
+        "--base-url",
+        help="chat with an OpenAI-compatible server at this URL instead "
+        "(e.g. http://127.0.0.1:8080/v1); sets model.backend to openai",
+    )
     parser.add_argument("--server-model", help="the model's name on that server (default: its first model)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = sub.add_parser("doctor", help="print what thau sees: python, llama.cpp build, torch device, models")
@@ -84,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
 def run_chat(args) -> int:
     # textual-image probes what the terminal can draw when first imported: before the app
     # takes the screen over.
-    from .ui.widgets import image_pane  # noqa: F401
     from .engine.store import StoreError
     from .ui.app import ThauApp
+    from .ui.widgets import image_pane  # noqa: F401
 
     result = _config(args)
     try:
@@ -110,8 +119,13 @@ def decide_unattended(call: ToolCall, policy: str | None, yes: bool) -> Decision
     from .engine import events  # imported here: the engine loads only when a message runs
 
     if policy is not None:
-        return events.Decision("deny", by="config", reason=(
-            f"tools.policy.{call.name} is {policy!r} in config.yaml; --yes only approves tools without a policy"))
+        return events.Decision(
+            "deny",
+            by="config",
+            reason=(
+                f"tools.policy.{call.name} is {policy!r} in config.yaml; --yes only approves tools without a policy"
+            ),
+        )
     if yes:
         return events.Decision("once", by="--yes")
     return events.Decision("deny", by="--message", reason="not approved: rerun with --yes to allow it")
@@ -130,8 +144,18 @@ def run_message(args) -> int:
 
     from .engine.agent import Agent
     from .engine.approvals import ApprovalBook
-    from .engine.events import ApprovalRequested, Error, QuestionAsked, TextDelta, ToolCallInvalid
-    from .engine.events import ToolCallProposed, ToolDenied, ToolFinished, ToolOutput, TurnDone
+    from .engine.events import (
+        ApprovalRequested,
+        Error,
+        QuestionAsked,
+        TextDelta,
+        ToolCallInvalid,
+        ToolCallProposed,
+        ToolDenied,
+        ToolFinished,
+        ToolOutput,
+        TurnDone,
+    )
     from .engine.models import load_backend
     from .engine.store import Store, StoreError
     from .paths import approvals_path, database_path
@@ -154,8 +178,13 @@ def run_message(args) -> int:
     except Exception as exc:
         return _fail(str(exc))
     registry = build_registry()
-    mcp = start_mcp(config, registry, lambda text, severity: err.print(
-        f"mcp: {text}", style="dim" if severity == "information" else "yellow", markup=False, highlight=False))
+    mcp = start_mcp(
+        config,
+        registry,
+        lambda text, severity: err.print(
+            f"mcp: {text}", style="dim" if severity == "information" else "yellow", markup=False, highlight=False
+        ),
+    )
     mcp.wait_ready()  # one answer: its MCP tools are there from the start, or said to be missing
     agent = Agent(config, registry, approvals=approvals, store=store, backend=backend)
     try:
@@ -224,8 +253,9 @@ def _decode_check(config) -> str:
     if done.returncode == 0:
         return "ok"
     if done.returncode < 0:
-        return (f"CRASHED (signal {-done.returncode}): rebuild llama-cpp-python without AMX, "
-                "see README 'Troubleshooting'")
+        return (
+            f"CRASHED (signal {-done.returncode}): rebuild llama-cpp-python without AMX, see README 'Troubleshooting'"
+        )
     return "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
 
 
@@ -235,8 +265,11 @@ def run_doctor(args) -> int:
     from .paths import config_dir, data_dir
 
     result = _config(args)
-    lines = [f"thau {__version__}", f"python {platform.python_version()} ({sys.executable})",
-             f"platform {platform.platform()}"]
+    lines = [
+        f"thau {__version__}",
+        f"python {platform.python_version()} ({sys.executable})",
+        f"platform {platform.platform()}",
+    ]
     try:
         import llama_cpp
 
@@ -246,7 +279,9 @@ def run_doctor(args) -> int:
             if name in info.upper():
                 build = name.capitalize() if name != "CUDA" else "CUDA"
         offload = llama_cpp.llama_supports_gpu_offload()
-        lines.append(f"llama-cpp-python {llama_cpp.__version__}: {build} build, gpu offload {'yes' if offload else 'no'}")
+        lines.append(
+            f"llama-cpp-python {llama_cpp.__version__}: {build} build, gpu offload {'yes' if offload else 'no'}"
+        )
         lines.append(f"llama.cpp decode check: {_decode_check(result.config)}")
     except Exception as exc:
         lines.append(f"llama-cpp-python: not usable ({exc})")
@@ -270,9 +305,14 @@ def run_doctor(args) -> int:
     except Exception as exc:  # httpx missing or a bug: doctor still prints the rest
         lines.append(f"backend: unknown ({exc})")
     lines.append("models found: " + (", ".join(p.name for p in find_models()) or "none"))
-    lines.append("adapters found: " + (", ".join(str(p) for p in find_adapters(runs_dir(result.config.train.runs_dir))) or "none"))
+    lines.append(
+        "adapters found: "
+        + (", ".join(str(p) for p in find_adapters(runs_dir(result.config.train.runs_dir))) or "none")
+    )
     state = "ok" if result.ok else "INVALID: " + "; ".join(result.errors)
-    lines.append(f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})")
+    lines.append(
+        f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})"
+    )
     lines.append(f"config dir {config_dir()}")
     lines.append(f"data dir {data_dir()}")
     try:

@@ -55,8 +55,19 @@ class GenerationConfig(Section):
 # the sandbox, so a command the model runs cannot read them. thau's own config folder (the
 # approvals file) is hidden too, always.
 DEFAULT_HIDDEN_PATHS = [
-    "~/.ssh", "~/.aws", "~/.gnupg", "~/.netrc", "~/.config/gh", "~/.docker", "~/.kube",
-    "~/.git-credentials", "~/.pgpass", "~/.pypirc", "~/.npmrc", "~/.config/gcloud", "~/.azure",
+    "~/.ssh",
+    "~/.aws",
+    "~/.gnupg",
+    "~/.netrc",
+    "~/.config/gh",
+    "~/.docker",
+    "~/.kube",
+    "~/.git-credentials",
+    "~/.pgpass",
+    "~/.pypirc",
+    "~/.npmrc",
+    "~/.config/gcloud",
+    "~/.azure",
 ]
 
 
@@ -219,13 +230,16 @@ def load_config(path: Path | None, last_good: Config | None = None) -> ConfigRes
         lines = str(exc).splitlines()
         return ConfigResult(fallback, path, [f"{path.name}: {line}" for line in lines])
     except RecursionError:  # the YAML parser recurses once per level of nesting
-        message = f"{path.name}: nested too deeply to read (thousands of levels of lists or mappings); " \
-                  "config.yaml needs only a few"
+        message = (
+            f"{path.name}: nested too deeply to read (thousands of levels of lists or mappings); "
+            "config.yaml needs only a few"
+        )
         return ConfigResult(fallback, path, [message])
 
 
-async def watch_config(path: Path, on_change, current: Config | None = None,
-                       candidates: list[Path] | None = None) -> None:
+async def watch_config(
+    path: Path, on_change, current: Config | None = None, candidates: list[Path] | None = None
+) -> None:
     """Call `on_change(ConfigResult)` each time the config changes (watchfiles).
 
     Folders are watched, not files, so a config.yaml created after thau started is

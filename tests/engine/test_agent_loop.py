@@ -6,8 +6,8 @@ import json
 import time
 
 import pytest
-
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
@@ -35,12 +35,32 @@ def _echo(args, ctx):
 def _make_registry() -> ToolRegistry:
     return ToolRegistry(
         [
-            Tool("echo", "Echo text back", {"type": "object", "properties": {"text": {"type": "string"}},
-                                            "required": ["text"], "additionalProperties": False},
-                 "exec", _echo, summary="echo text"),
-            Tool("peek", "Read something", {"type": "object", "properties": {"what": {"type": "string"}},
-                                            "required": ["what"], "additionalProperties": False},
-                 "read", lambda a, c: f"peeked {a['what']}", summary="read"),
+            Tool(
+                "echo",
+                "Echo text back",
+                {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}},
+                    "required": ["text"],
+                    "additionalProperties": False,
+                },
+                "exec",
+                _echo,
+                summary="echo text",
+            ),
+            Tool(
+                "peek",
+                "Read something",
+                {
+                    "type": "object",
+                    "properties": {"what": {"type": "string"}},
+                    "required": ["what"],
+                    "additionalProperties": False,
+                },
+                "read",
+                lambda a, c: f"peeked {a['what']}",
+                summary="read",
+            ),
         ]
     )
 
@@ -117,9 +137,7 @@ async def test_missing_argument_is_explained_and_not_run(tmp_path):
 
 
 async def test_unknown_tool_and_malformed_json(tmp_path):
-    agent, backend, _ = make_agent(
-        [call("launch_rockets", n=1) + "\n<tool_call>{not json</tool_call>", "ok"], tmp_path
-    )
+    agent, backend, _ = make_agent([call("launch_rockets", n=1) + "\n<tool_call>{not json</tool_call>", "ok"], tmp_path)
     events = await run(agent, agent.new_session(), "go")
     invalid = [e for e in events if isinstance(e, ToolCallInvalid)]
     assert len(invalid) == 2

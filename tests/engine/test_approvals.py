@@ -114,7 +114,11 @@ def test_program_of():
 def test_programs_of_splits_chains_and_respects_quotes():
     assert programs_of("ls && rm -rf x") == ["ls", "rm"]
     assert programs_of("cat a | grep b || echo none; make\nmake test &") == [
-        "cat", "grep", "echo", "make", "make",
+        "cat",
+        "grep",
+        "echo",
+        "make",
+        "make",
     ]
     assert programs_of("echo 'a; rm -rf /' | wc -c") == ["echo", "wc"]
     assert programs_of("ls > /dev/null 2>&1") == ["ls"]  # a redirection target is not a program

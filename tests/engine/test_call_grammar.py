@@ -15,16 +15,46 @@ from thau_tui.engine.generate import generate_reply
 from thau_tui.engine.prompt import system_content
 from thau_tui.tools import Tool, ToolCall, builtin_tools
 
-SHELL = Tool("run_shell", "Run a shell command", {"type": "object", "properties": {"command": {"type": "string"}},
-                                                  "required": ["command"]}, "exec", lambda a, c: "")
-WRITE = Tool("write_file", "Write a file", {"type": "object", "properties": {
-    "path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}, "write",
-    lambda a, c: "")
-PLUG = Tool("plug", "A plugin", {"type": "object", "properties": {
-    "tags": {"type": "array", "items": {"type": "string"}},
-    "few": {"type": "array", "items": {"type": "integer"}, "maxItems": 3}, "loose": {"type": "array"},
-    "opts": {"type": "object", "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}}, "required": ["n"]},
-    "short": {"type": "string", "maxLength": 5}}, "required": ["tags"]}, "read", lambda a, c: "", source="plugin")
+SHELL = Tool(
+    "run_shell",
+    "Run a shell command",
+    {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
+    "exec",
+    lambda a, c: "",
+)
+WRITE = Tool(
+    "write_file",
+    "Write a file",
+    {
+        "type": "object",
+        "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+        "required": ["path", "content"],
+    },
+    "write",
+    lambda a, c: "",
+)
+PLUG = Tool(
+    "plug",
+    "A plugin",
+    {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "few": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+            "loose": {"type": "array"},
+            "opts": {
+                "type": "object",
+                "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}},
+                "required": ["n"],
+            },
+            "short": {"type": "string", "maxLength": 5},
+        },
+        "required": ["tags"],
+    },
+    "read",
+    lambda a, c: "",
+    source="plugin",
+)
 TOOLS = [SHELL, WRITE, PLUG]
 
 
@@ -72,7 +102,7 @@ def probes(real_backend):
 def body(name: str, tool: str, **args) -> str:
     """A call's text after its open tag, as the dialect writes it."""
     dialect = get_dialect(name)
-    return dialect.format_call(ToolCall(tool, args))[len(dialect.open_tag):]
+    return dialect.format_call(ToolCall(tool, args))[len(dialect.open_tag) :]
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
@@ -131,7 +161,10 @@ def test_functiongemma_grammar_says_arrays_and_objects(probes):
     assert call.startswith("call:plug{tags:[<escape>a b<escape>,<escape>c<escape>],few:[1,2],opts:{n:3,deep:{")
     assert probe.ends(call)
     assert get_dialect("functiongemma").parse_calls(get_dialect("functiongemma").open_tag + call)[0].call.arguments == {
-        "tags": ["a b", "c"], "few": [1, 2], "opts": {"n": 3, "deep": {"k": "v", "l": [True]}}}
+        "tags": ["a b", "c"],
+        "few": [1, 2],
+        "opts": {"n": 3, "deep": {"k": "v", "l": [True]}},
+    }
     assert not probe.allows("call:plug{tags:<escape>")  # an array, not a string
 
 
@@ -157,13 +190,18 @@ def test_the_bundled_model_is_not_forced_into_a_second_call(real_backend):
     model was made to invent one: list_directory on a path it made up."""
     dialect = get_dialect("hermes")
     tools = builtin_tools()
-    prompt = real_backend.template.render([
-        {"role": "system", "content": system_content("You are helpful.", dialect, tools)},
-        {"role": "user", "content": "Run the shell command ls"},
-    ])
+    prompt = real_backend.template.render(
+        [
+            {"role": "system", "content": system_content("You are helpful.", dialect, tools)},
+            {"role": "user", "content": "Run the shell command ls"},
+        ]
+    )
     call = body("hermes", "run_shell", command="ls")
-    wanted = "".join(real_backend.stream(prompt + dialect.open_tag + call + "\n",
-                                         SamplingSettings(temperature=0.0, max_tokens=3), StreamStats()))
+    wanted = "".join(
+        real_backend.stream(
+            prompt + dialect.open_tag + call + "\n", SamplingSettings(temperature=0.0, max_tokens=3), StreamStats()
+        )
+    )
     assert wanted.strip() and not wanted.strip().startswith("<")  # prose, as measured
     assert Probe(real_backend, dialect.grammar(tools)).allows(call + "\n" + wanted)
 

@@ -20,9 +20,14 @@ def library_text(backend, prompt: str, settings: SamplingSettings) -> tuple[str,
         backend.llm.reset()
         text, reason = "", None
         for chunk in backend.llm.create_completion(
-            prompt=backend.tokenize(prompt), max_tokens=settings.max_tokens, temperature=settings.temperature,
-            top_p=settings.top_p, top_k=settings.top_k, repeat_penalty=settings.repeat_penalty,
-            stop=settings.stop or None, stream=True,
+            prompt=backend.tokenize(prompt),
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            top_k=settings.top_k,
+            repeat_penalty=settings.repeat_penalty,
+            stop=settings.stop or None,
+            stream=True,
         ):
             text += chunk["choices"][0]["text"]
             reason = chunk["choices"][0].get("finish_reason") or reason
@@ -81,7 +86,7 @@ def test_sampled_text_is_reproducible_per_seed_and_varies_per_call(real_backend)
 def test_text_out_holds_back_split_characters_and_stop_string_starts():
     out = TextOut()
     data = "é日🙂".encode()
-    pieces = [out.feed(data[i:i + 1]) for i in range(len(data))]  # one byte at a time
+    pieces = [out.feed(data[i : i + 1]) for i in range(len(data))]  # one byte at a time
     assert "".join(pieces) == "é日🙂" and "" in pieces
     assert all(piece in ("", "é", "日", "🙂") for piece in pieces)  # never half a character
 

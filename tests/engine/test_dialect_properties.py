@@ -21,16 +21,47 @@ NAMES = sorted(DIALECTS)
 # Every dialect's tags (a hostile reply mixes them), their odd spellings, and the pieces
 # of their call syntax.
 TAGS = sorted({tag for name in NAMES for tag in get_dialect(name).reserved_tags})
-MARKS = TAGS + [t.upper() for t in TAGS] + [t.replace("<", "< ") for t in TAGS] + [
-    "<", ">", "</", "{", "}", "[", "]", '"', "\\", '\\"', ":", ",", "\n", " ", "  \n ", "call:", "Tool: x\n",
-    "Arguments: ", '{"name": "run_shell", "arguments": ', '"command": ', "run_shell>", "<|im_end|>", "é", "🙂",
-]
+MARKS = (
+    TAGS
+    + [t.upper() for t in TAGS]
+    + [t.replace("<", "< ") for t in TAGS]
+    + [
+        "<",
+        ">",
+        "</",
+        "{",
+        "}",
+        "[",
+        "]",
+        '"',
+        "\\",
+        '\\"',
+        ":",
+        ",",
+        "\n",
+        " ",
+        "  \n ",
+        "call:",
+        "Tool: x\n",
+        "Arguments: ",
+        '{"name": "run_shell", "arguments": ',
+        '"command": ',
+        "run_shell>",
+        "<|im_end|>",
+        "é",
+        "🙂",
+    ]
+)
 hostile = st.lists(st.one_of(st.sampled_from(MARKS), st.text(max_size=6)), max_size=30).map("".join)
 
-strings = st.one_of(st.text(max_size=12), st.sampled_from(MARKS), st.lists(st.sampled_from(MARKS), max_size=4).map("".join))
+strings = st.one_of(
+    st.text(max_size=12), st.sampled_from(MARKS), st.lists(st.sampled_from(MARKS), max_size=4).map("".join)
+)
 values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9), strings),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["a", "b_c"]), inner, max_size=2)),
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**9), 10**9), strings),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["a", "b_c"]), inner, max_size=2)
+    ),
     max_leaves=6,
 )
 arguments = st.dictionaries(st.sampled_from(["command", "path", "content", "two words"]), values, max_size=3)
@@ -50,21 +81,31 @@ def _holds_escape(value) -> bool:
 def replies(name: str):
     """Model replies in a dialect: prose and hostile fragments around real calls."""
     dialect = get_dialect(name)
-    calls = st.builds(lambda tool, args: dialect.format_call(ToolCall(tool, args)),
-                      st.sampled_from(["run_shell", "write_file", "nope"]), arguments)
-    return st.lists(st.one_of(calls, calls.map(lambda c: "\n" + c), st.sampled_from(MARKS), st.text(max_size=8)),
-                    max_size=8).map("".join)
+    calls = st.builds(
+        lambda tool, args: dialect.format_call(ToolCall(tool, args)),
+        st.sampled_from(["run_shell", "write_file", "nope"]),
+        arguments,
+    )
+    return st.lists(
+        st.one_of(calls, calls.map(lambda c: "\n" + c), st.sampled_from(MARKS), st.text(max_size=8)), max_size=8
+    ).map("".join)
 
 
 def outcome(gen, shown):
-    return (gen.text, gen.visible, shown, [(p.call.name, p.call.arguments) if p.call else p.error for p in gen.calls],
-            [p.raw for p in gen.calls])
+    return (
+        gen.text,
+        gen.visible,
+        shown,
+        [(p.call.name, p.call.arguments) if p.call else p.error for p in gen.calls],
+        [p.raw for p in gen.calls],
+    )
 
 
 def run(name: str, text: str, chunk: int):
     shown: list[str] = []
-    gen = generate_reply(Replay(text, chunk), PROMPT, get_dialect(name), TOOLS, Config().generation,
-                         on_text=shown.append)
+    gen = generate_reply(
+        Replay(text, chunk), PROMPT, get_dialect(name), TOOLS, Config().generation, on_text=shown.append
+    )
     return outcome(gen, "".join(shown))
 
 
@@ -77,8 +118,12 @@ def test_any_arguments_survive_format_then_parse(name, data):
     if name == "functiongemma" and _holds_escape(args):
         return
     before = data.draw(st.text(max_size=10).filter(lambda t: dialect.first_tag(t) is None and not t.endswith("<")))
-    text = before + dialect.format_call(ToolCall("write_file", args)) + "\n" + dialect.format_call(
-        ToolCall("run_shell", {"command": "ls"}))
+    text = (
+        before
+        + dialect.format_call(ToolCall("write_file", args))
+        + "\n"
+        + dialect.format_call(ToolCall("run_shell", {"command": "ls"}))
+    )
     parsed = dialect.parse_calls(text)
     assert [(p.call.name, p.call.arguments) for p in parsed] == [("write_file", args), ("run_shell", {"command": "ls"})]
     assert run(name, text, 1) == run(name, text, len(text))
@@ -133,8 +178,12 @@ HEADS = ["", "Tool: x", "Tool:", "call:x{a:", '{"name": "x", "arguments": {"a": 
 
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(head=st.sampled_from(HEADS), piece=st.one_of(st.sampled_from(MARKS), hostile.filter(bool)),
-       tail=st.sampled_from(["", "y", "}"]), closed=st.booleans())
+@given(
+    head=st.sampled_from(HEADS),
+    piece=st.one_of(st.sampled_from(MARKS), hostile.filter(bool)),
+    tail=st.sampled_from(["", "y", "}"]),
+    closed=st.booleans(),
+)
 @example(head="Tool: x", piece="\n", tail="y", closed=True)  # stage3 backtracked quadratically here
 @example(head="Tool:", piece=" ", tail="y", closed=True)
 @example(head="", piece="[", tail="", closed=True)

@@ -8,20 +8,55 @@ from thau_tui.engine.dialects import DIALECTS, get_dialect
 from thau_tui.tools import Tool, ToolCall
 
 TOOLS = [
-    Tool("run_shell", "Run a shell command", {"type": "object", "properties": {"command": {"type": "string"}},
-                                              "required": ["command"]}, "exec", lambda a, c: "", summary="run a command"),
-    Tool("write_file", "Write a file", {"type": "object", "properties": {
-        "path": {"type": "string"}, "content": {"type": "string"},
-        "mode": {"type": "string", "enum": ["overwrite", "append"]}}, "required": ["path", "content"]},
-         "write", lambda a, c: "", summary="write a file"),
+    Tool(
+        "run_shell",
+        "Run a shell command",
+        {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
+        "exec",
+        lambda a, c: "",
+        summary="run a command",
+    ),
+    Tool(
+        "write_file",
+        "Write a file",
+        {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string"},
+                "content": {"type": "string"},
+                "mode": {"type": "string", "enum": ["overwrite", "append"]},
+            },
+            "required": ["path", "content"],
+        },
+        "write",
+        lambda a, c: "",
+        summary="write a file",
+    ),
 ]
-ARGS = {"path": "notes/a b.txt", "content": "line 1\nline \"2\"", "mode": "append"}
+ARGS = {"path": "notes/a b.txt", "content": 'line 1\nline "2"', "mode": "append"}
 # A plugin with arrays, nested and untyped objects, and an untyped value.
-PLUGIN = Tool("plug", "A plugin", {"type": "object", "properties": {
-    "tags": {"type": "array", "items": {"type": "string"}},
-    "opts": {"type": "object", "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}}, "required": ["n"]},
-    "any": {}, "many": {"type": "array", "maxItems": 5000}, "short": {"type": "string", "maxLength": 5}},
-    "required": ["tags"]}, "read", lambda a, c: "", source="plugin")
+PLUGIN = Tool(
+    "plug",
+    "A plugin",
+    {
+        "type": "object",
+        "properties": {
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "opts": {
+                "type": "object",
+                "properties": {"n": {"type": "integer"}, "deep": {"type": "object"}},
+                "required": ["n"],
+            },
+            "any": {},
+            "many": {"type": "array", "maxItems": 5000},
+            "short": {"type": "string", "maxLength": 5},
+        },
+        "required": ["tags"],
+    },
+    "read",
+    lambda a, c: "",
+    source="plugin",
+)
 # The string that stands for a value in each dialect's call text.
 PLACEHOLDER = {"functiongemma": "<escape>PLACEHOLDER<escape>"}
 
@@ -29,8 +64,12 @@ PLACEHOLDER = {"functiongemma": "<escape>PLACEHOLDER<escape>"}
 @pytest.mark.parametrize("name", list(DIALECTS))
 def test_format_then_parse_roundtrip(name):
     dialect = get_dialect(name)
-    text = "Sure. " + dialect.format_call(ToolCall("write_file", ARGS)) + "\n" + dialect.format_call(
-        ToolCall("run_shell", {"command": "ls -la"}))
+    text = (
+        "Sure. "
+        + dialect.format_call(ToolCall("write_file", ARGS))
+        + "\n"
+        + dialect.format_call(ToolCall("run_shell", {"command": "ls -la"}))
+    )
     parsed = dialect.parse_calls(text)
     assert [p.call.name for p in parsed] == ["write_file", "run_shell"]
     assert parsed[0].call.arguments == ARGS
@@ -89,8 +128,12 @@ def test_a_string_argument_may_hold_the_close_tag(name):
     """The call is read to the close tag after its arguments, not to the first close tag (issue 17)."""
     dialect = get_dialect(name)
     args = {"path": "t.html", "content": f"a {dialect.close_tag} b {dialect.open_tag}x c"}
-    text = "Here: " + dialect.format_call(ToolCall("write_file", args)) + "\n" + dialect.format_call(
-        ToolCall("run_shell", {"command": "ls"}))
+    text = (
+        "Here: "
+        + dialect.format_call(ToolCall("write_file", args))
+        + "\n"
+        + dialect.format_call(ToolCall("run_shell", {"command": "ls"}))
+    )
     parsed = dialect.parse_calls(text)
     assert [p.error for p in parsed] == [None, None]
     assert parsed[0].call.arguments == args
@@ -115,7 +158,9 @@ def test_hermes_arguments_given_as_a_json_string_are_bounded_too():
 
 
 def test_a_raw_newline_inside_a_json_string_is_read():
-    parsed = get_dialect("hermes").parse_calls('<tool_call>{"name": "run_python", "arguments": {"code": "a\nb"}}</tool_call>')
+    parsed = get_dialect("hermes").parse_calls(
+        '<tool_call>{"name": "run_python", "arguments": {"code": "a\nb"}}</tool_call>'
+    )
     assert parsed[0].call.arguments == {"code": "a\nb"}
 
 
@@ -157,12 +202,25 @@ def test_prose_ends_at_a_tag_the_model_should_not_write(name):
 
 
 def test_functiongemma_declarations_are_written_as_its_documentation_shows():
-    weather = Tool("get_current_weather", "Gets the current weather in a given location.", {
-        "type": "object", "required": ["location"], "properties": {
-            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "default": "celsius",
-                     "description": "The unit to return the temperature in."},
-            "location": {"type": "string", "description": "The city and state."}}},
-        "read", lambda a, c: "")
+    weather = Tool(
+        "get_current_weather",
+        "Gets the current weather in a given location.",
+        {
+            "type": "object",
+            "required": ["location"],
+            "properties": {
+                "unit": {
+                    "type": "string",
+                    "enum": ["celsius", "fahrenheit"],
+                    "default": "celsius",
+                    "description": "The unit to return the temperature in.",
+                },
+                "location": {"type": "string", "description": "The city and state."},
+            },
+        },
+        "read",
+        lambda a, c: "",
+    )
     assert get_dialect("functiongemma").render_tools([weather]) == (
         "You are a model that can do function calling with the following functions"
         "<start_function_declaration>declaration:get_current_weather{description:<escape>Gets the current "

@@ -19,15 +19,32 @@ from thau_tui.tools import Tool, ToolCall, ToolRegistry
 
 PROMPT = "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 TOOLS = [
-    Tool("run_shell", "Run a shell command", {"type": "object", "properties": {"command": {"type": "string"}},
-                                              "required": ["command"]}, "exec", lambda a, c: "ran"),
-    Tool("write_file", "Write a file", {"type": "object", "properties": {
-        "path": {"type": "string"}, "content": {"type": "string"}}, "required": ["path", "content"]}, "write",
-        lambda a, c: "written"),
+    Tool(
+        "run_shell",
+        "Run a shell command",
+        {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]},
+        "exec",
+        lambda a, c: "ran",
+    ),
+    Tool(
+        "write_file",
+        "Write a file",
+        {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+            "required": ["path", "content"],
+        },
+        "write",
+        lambda a, c: "written",
+    ),
 ]
 # The tag that starts a result, per dialect: what the model must not write itself.
-RESULT_OPEN = {"hermes": "<tool_response>", "thau": "<TOOL_RESULT:run_shell>", "stage3": "<|tool_result|>",
-               "functiongemma": "<start_function_response>"}
+RESULT_OPEN = {
+    "hermes": "<tool_response>",
+    "thau": "<TOOL_RESULT:run_shell>",
+    "stage3": "<|tool_result|>",
+    "functiongemma": "<start_function_response>",
+}
 
 
 class Replay:
@@ -45,9 +62,9 @@ class Replay:
         return len(text) // 4 + 1
 
     def stream(self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None):
-        done = prompt[len(PROMPT):]
+        done = prompt[len(PROMPT) :]
         assert self.reply.startswith(done)
-        rest = self.reply[len(done):]
+        rest = self.reply[len(done) :]
         stats.finish_reason = "stop"
         for n, i in enumerate(range(0, len(rest), self.chunk)):
             if n >= self.max_tokens:
@@ -95,14 +112,20 @@ def test_a_close_tag_inside_a_string_does_not_end_the_call(name):
     """The stream's reading of a call agrees with the parser: to its real end (issue 17)."""
     dialect = get_dialect(name)
     args = {"path": "t.html", "content": f"<p>{dialect.close_tag}</p> {dialect.open_tag}"}
-    text = "Writing. " + dialect.format_call(ToolCall("write_file", args)) + "\n" + dialect.format_call(
-        ToolCall("run_shell", {"command": "ls"}))
+    text = (
+        "Writing. "
+        + dialect.format_call(ToolCall("write_file", args))
+        + "\n"
+        + dialect.format_call(ToolCall("run_shell", {"command": "ls"}))
+    )
     for chunk in (1, 5, len(text)):
         gen, shown, _ = reply(text, name, chunk=chunk)
         assert shown == gen.visible == "Writing. "
         assert gen.text == text
         assert [(p.call.name, p.call.arguments) for p in gen.calls] == [
-            ("write_file", args), ("run_shell", {"command": "ls"})]
+            ("write_file", args),
+            ("run_shell", {"command": "ls"}),
+        ]
 
 
 @pytest.mark.parametrize("name", list(DIALECTS))
@@ -125,11 +148,15 @@ def test_a_half_written_call_is_an_invalid_call():
     assert gen.calls[0].call is None and "cut off at the token limit (generation.max_tokens)" in gen.calls[0].error
 
 
-@pytest.mark.parametrize("runaway, why", [
-    ('{"name": "run_shell", "arguments": {"command": "' + "ls; " * 5000, "over and over"),
-    ('{"name": "write_file", "arguments": {"path": "a", "content": ["a", ' + '"a", ' * 5000, "over and over"),
-    ('{"name": "run_shell", "arguments": {"command": ' + "[" * 1000, "deeper than 32 levels"),
-], ids=["repeated-string", "repeated-array-item", "deep-nesting"])
+@pytest.mark.parametrize(
+    "runaway, why",
+    [
+        ('{"name": "run_shell", "arguments": {"command": "' + "ls; " * 5000, "over and over"),
+        ('{"name": "write_file", "arguments": {"path": "a", "content": ["a", ' + '"a", ' * 5000, "over and over"),
+        ('{"name": "run_shell", "arguments": {"command": ' + "[" * 1000, "deeper than 32 levels"),
+    ],
+    ids=["repeated-string", "repeated-array-item", "deep-nesting"],
+)
 def test_a_runaway_call_is_stopped_early_and_is_invalid(runaway, why):
     gen, _, backend = reply("<tool_call>" + runaway, chunk=4)
     assert len(gen.calls) == 1 and gen.calls[0].call is None and why in gen.calls[0].error
@@ -145,17 +172,37 @@ def test_a_string_past_the_bound_is_stopped():
 
 
 def _registry() -> ToolRegistry:
-    return ToolRegistry([Tool("echo", "Echo text", {"type": "object", "properties": {"text": {"type": "string"}},
-                                                    "required": ["text"], "additionalProperties": False},
-                              "read", lambda a, c: f"ECHO {a['text']}", summary="echo text")])
+    return ToolRegistry(
+        [
+            Tool(
+                "echo",
+                "Echo text",
+                {
+                    "type": "object",
+                    "properties": {"text": {"type": "string"}},
+                    "required": ["text"],
+                    "additionalProperties": False,
+                },
+                "read",
+                lambda a, c: f"ECHO {a['text']}",
+                summary="echo text",
+            )
+        ]
+    )
 
 
 async def test_the_chat_never_shows_or_stores_a_result_tag_the_model_writes(tmp_path):
     """Issue 16's second tool request: the model answered with a made-up `<tool_response>`."""
     store = Store(tmp_path / "db.sqlite3")
     echo = '<tool_call>{"name": "echo", "arguments": {"text": "hi"}}</tool_call>'
-    backend = ScriptedBackend([echo, "It said hi.", "Sure. <tool_response> [exit status 0]\n</tool_response>",
-                               '<tool_call>{"name": "echo", "arguments": {"te'])
+    backend = ScriptedBackend(
+        [
+            echo,
+            "It said hi.",
+            "Sure. <tool_response> [exit status 0]\n</tool_response>",
+            '<tool_call>{"name": "echo", "arguments": {"te',
+        ]
+    )
     agent = Agent(Config(), _registry(), store=store, backend=backend, workspace=tmp_path)
     session = agent.new_session()
     first = [e async for e in agent.run_turn(session, "echo hi")]

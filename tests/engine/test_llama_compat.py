@@ -17,8 +17,7 @@ def test_the_installed_llama_cpp_python_has_every_route_thau_uses():
     problems = llama_compat.missing()
     assert problems == [], (
         "llama-cpp-python changed what thau relies on (thau_tui/engine/llama_compat.py). thau still runs "
-        "on the fallbacks, but update llama_compat and the version bound in pyproject.toml:\n  "
-        + "\n  ".join(problems)
+        "on the fallbacks, but update llama_compat and the version bound in pyproject.toml:\n  " + "\n  ".join(problems)
     )
 
 
@@ -50,8 +49,11 @@ def _a_word_token(llm) -> int:
 
 def test_end_of_generation_knows_the_end_token_through_each_route(real_backend, upgraded):
     llm = real_backend.llm
-    for is_end in (real_backend._is_end, llama_compat.end_of_generation(_NoInternals(llm)),
-                   llama_compat.end_of_generation(llm)):
+    for is_end in (
+        real_backend._is_end,
+        llama_compat.end_of_generation(_NoInternals(llm)),
+        llama_compat.end_of_generation(llm),
+    ):
         assert is_end(llm.token_eos())
         assert not is_end(_a_word_token(llm))
 

@@ -4,6 +4,7 @@ KV-cache reuse, and a grammar-constrained call -> approve -> result -> answer ro
 from __future__ import annotations
 
 from scripted import Prefill as _Prefill
+
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
 from thau_tui.engine.events import ApprovalRequested, Decision, TextDelta, ToolFinished, ToolStarted, TurnDone
@@ -17,11 +18,23 @@ def _registry(calls: list) -> ToolRegistry:
         calls.append(args)
         return f"It is sunny and 21 degrees in {args['city']}."
 
-    return ToolRegistry([
-        Tool("get_weather", "Get the current weather for a city",
-             {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
-              "additionalProperties": False}, "exec", weather, summary="current weather for a city"),
-    ])
+    return ToolRegistry(
+        [
+            Tool(
+                "get_weather",
+                "Get the current weather for a city",
+                {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                    "additionalProperties": False,
+                },
+                "exec",
+                weather,
+                summary="current weather for a city",
+            ),
+        ]
+    )
 
 
 def _agent(backend, tmp_path, calls=None, **gen):
@@ -29,8 +42,13 @@ def _agent(backend, tmp_path, calls=None, **gen):
     config.generation.temperature = 0.0
     for key, value in gen.items():
         setattr(config.generation, key, value)
-    return Agent(config, _registry(calls if calls is not None else []), store=Store(tmp_path / "db"),
-                 backend=backend, workspace=tmp_path)
+    return Agent(
+        config,
+        _registry(calls if calls is not None else []),
+        store=Store(tmp_path / "db"),
+        backend=backend,
+        workspace=tmp_path,
+    )
 
 
 async def test_real_turn_streams_text(real_backend, tmp_path):

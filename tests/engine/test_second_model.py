@@ -14,9 +14,18 @@ from thau_tui.engine.prompt import GEMMA, system_content
 from thau_tui.tools import Tool, ToolRegistry
 
 TOOLS = [
-    Tool("get_weather", "Get the weather for a city",
-         {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-          "required": ["city"]}, "read", lambda a, c: f"sunny in {a['city']}", summary="weather for a city"),
+    Tool(
+        "get_weather",
+        "Get the weather for a city",
+        {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city"],
+        },
+        "read",
+        lambda a, c: f"sunny in {a['city']}",
+        summary="weather for a city",
+    ),
 ]
 
 
@@ -49,10 +58,15 @@ async def test_gemma_chats_in_the_functiongemma_dialect(gemma, tmp_path):
 def test_functiongemma_grammar_makes_gemma_write_a_valid_call(gemma):
     dialect = get_dialect("functiongemma")
     registry = ToolRegistry(TOOLS)
-    prompt = gemma.template.render([
-        {"role": "system", "content": system_content("You call functions.", dialect, TOOLS)},
-        {"role": "user", "content": "What's the weather in Lisbon?"},
-    ]) + dialect.open_tag
+    prompt = (
+        gemma.template.render(
+            [
+                {"role": "system", "content": system_content("You call functions.", dialect, TOOLS)},
+                {"role": "user", "content": "What's the weather in Lisbon?"},
+            ]
+        )
+        + dialect.open_tag
+    )
     settings = Config().generation.model_copy(update={"temperature": 0.0, "max_tokens": 40})
     from thau_tui.engine.backend import StreamStats
 

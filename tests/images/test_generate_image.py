@@ -85,8 +85,10 @@ def test_cancel_between_steps_saves_nothing(tiny_sd):
         if label == "step 2/5":
             cancel.set()
 
-    result = TOOL.run({"prompt": "a house", "width": 32, "height": 32, "steps": 5, "seed": 3},
-                      context(tiny_sd, cancel=cancel, progress=progress))
+    result = TOOL.run(
+        {"prompt": "a house", "width": 32, "height": 32, "steps": 5, "seed": 3},
+        context(tiny_sd, cancel=cancel, progress=progress),
+    )
     assert not result.ok
     assert result.output == "cancelled at step 2/5"
     assert result.data == {"cancelled": True, "step": 2, "steps": 5}

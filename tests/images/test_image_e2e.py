@@ -11,6 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripted import ScriptedBackend  # noqa: E402
+
 from thau_tui.config import Config, ConfigResult  # noqa: E402
 from thau_tui.engine.store import Store  # noqa: E402
 from thau_tui.ui.app import ThauApp  # noqa: E402
@@ -22,8 +23,12 @@ async def test_generated_image_shows_in_the_pane(tmp_path, tiny_sd):
     config = Config()
     config.images.model = str(tiny_sd)
     config.tools.workspace = str(tmp_path)
-    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"),
-                  backend=ScriptedBackend([call, "Aquí está tu gato espacial."]), watch=False)
+    app = ThauApp(
+        ConfigResult(config, None),
+        store=Store(tmp_path / "db"),
+        backend=ScriptedBackend([call, "Aquí está tu gato espacial."]),
+        watch=False,
+    )
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.press(*"Genera una imagen de un gato espacial")
         await pilot.press("enter")

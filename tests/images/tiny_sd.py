@@ -107,10 +107,21 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
 # that layout for an SD 1.x-shaped UNet/VAE of any width (levels and layers are read
 # from the configs), so diffusers' from_single_file can be tested on the tiny model.
 
-_RESNET = {"norm1": "in_layers.0", "conv1": "in_layers.2", "time_emb_proj": "emb_layers.1",
-           "norm2": "out_layers.0", "conv2": "out_layers.3", "conv_shortcut": "skip_connection"}
-_UNET_TOP = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
-             "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2"}
+_RESNET = {
+    "norm1": "in_layers.0",
+    "conv1": "in_layers.2",
+    "time_emb_proj": "emb_layers.1",
+    "norm2": "out_layers.0",
+    "conv2": "out_layers.3",
+    "conv_shortcut": "skip_connection",
+}
+_UNET_TOP = {
+    "time_embedding.linear_1": "time_embed.0",
+    "time_embedding.linear_2": "time_embed.2",
+    "conv_in": "input_blocks.0.0",
+    "conv_norm_out": "out.0",
+    "conv_out": "out.2",
+}
 _VAE_ATTENTION = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out.0": "proj_out"}
 
 
@@ -125,24 +136,30 @@ def _unet_key(key: str, layers: int, up_has_attention: list[bool]) -> str:
     per_level = layers + 1  # ldm counts the downsampler (or upsampler) as one more block per level
     for hf, sd in _UNET_TOP.items():
         if key.startswith(hf + "."):
-            return sd + key[len(hf):]
+            return sd + key[len(hf) :]
     if m := re.match(r"down_blocks\.(\d+)\.(resnets|attentions)\.(\d+)\.(.*)", key):
         i, kind, j, rest = int(m[1]), m[2], int(m[3]), m[4]
         block = per_level * i + j + 1
-        return f"input_blocks.{block}.0.{_rename_resnet(rest)}" if kind == "resnets" else f"input_blocks.{block}.1.{rest}"
+        return (
+            f"input_blocks.{block}.0.{_rename_resnet(rest)}" if kind == "resnets" else f"input_blocks.{block}.1.{rest}"
+        )
     if m := re.match(r"down_blocks\.(\d+)\.downsamplers\.0\.conv\.(.*)", key):
         return f"input_blocks.{per_level * (int(m[1]) + 1)}.0.op.{m[2]}"
     if m := re.match(r"up_blocks\.(\d+)\.(resnets|attentions)\.(\d+)\.(.*)", key):
         i, kind, j, rest = int(m[1]), m[2], int(m[3]), m[4]
         block = per_level * i + j
-        return f"output_blocks.{block}.0.{_rename_resnet(rest)}" if kind == "resnets" else f"output_blocks.{block}.1.{rest}"
+        return (
+            f"output_blocks.{block}.0.{_rename_resnet(rest)}"
+            if kind == "resnets"
+            else f"output_blocks.{block}.1.{rest}"
+        )
     if m := re.match(r"up_blocks\.(\d+)\.upsamplers\.0\.(.*)", key):
         i = int(m[1])
         return f"output_blocks.{per_level * i + layers}.{2 if up_has_attention[i] else 1}.{m[2]}"
     if m := re.match(r"mid_block\.resnets\.(\d+)\.(.*)", key):
         return f"middle_block.{2 * int(m[1])}.{_rename_resnet(m[2])}"
     if key.startswith("mid_block.attentions.0."):
-        return "middle_block.1." + key[len("mid_block.attentions.0."):]
+        return "middle_block.1." + key[len("mid_block.attentions.0.") :]
     raise KeyError(f"no original-layout name for UNet tensor {key}")
 
 
@@ -165,7 +182,7 @@ def _vae_key(key: str, levels: int) -> str:
         rest = m[2]
         for hf, sd in _VAE_ATTENTION.items():
             if rest.startswith(hf + "."):
-                rest = sd + rest[len(hf):]
+                rest = sd + rest[len(hf) :]
                 break
         return f"{m[1]}.mid.attn_1.{rest}"
     return key

@@ -8,11 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mcp_support import HERE, server_config, wait_for  # noqa: F401  (the fixtures use them)
 
 from thau_tui.tools import build_registry
 from thau_tui.tools.mcp_client import MCPManager
-
-from mcp_support import HERE, server_config, wait_for  # noqa: F401  (the fixtures use them)
 
 
 class Notices(list):
@@ -40,8 +39,14 @@ def start_servers(tmp_path):
     def start(*configs, registry=None):
         registry = registry if registry is not None else build_registry()
         notices = Notices()
-        manager = MCPManager(configs, registry, workspace=tmp_path, on_notice=notices,
-                             images_dir=tmp_path / "images", log_dir=tmp_path / "mcp-logs")
+        manager = MCPManager(
+            configs,
+            registry,
+            workspace=tmp_path,
+            on_notice=notices,
+            images_dir=tmp_path / "images",
+            log_dir=tmp_path / "mcp-logs",
+        )
         managers.append(manager)
         manager.start()
         assert manager.wait_ready(60), "the MCP servers did not settle in 60 s"

@@ -9,6 +9,7 @@ import time
 
 from mcp_support import server_config
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config, ConfigResult, MCPServerConfig
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
@@ -29,21 +30,28 @@ def call(tool: str, **args) -> str:
 async def test_mcp_tools_get_cards_approvals_and_the_image_pane(tmp_path, notes_dir):
     config = Config()
     config.tools.workspace = str(tmp_path)
-    config.mcp.servers = [server_config(env={"NOTES_DIR": str(notes_dir)}),
-                          MCPServerConfig(name="broken", command="thau-no-such-mcp-server")]
-    backend = ScriptedBackend([call("notes__write_note", name="plan", text="ship it"), "Written.",
-                               call("notes__draw"), "Here it is."])
+    config.mcp.servers = [
+        server_config(env={"NOTES_DIR": str(notes_dir)}),
+        MCPServerConfig(name="broken", command="thau-no-such-mcp-server"),
+    ]
+    backend = ScriptedBackend(
+        [call("notes__write_note", name="plan", text="ship it"), "Written.", call("notes__draw"), "Here it is."]
+    )
     app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db.sqlite3"), backend=backend, watch=False)
     async with app.run_test(size=(110, 40)) as pilot:
         await wait_until(pilot, lambda: "notes__write_note" in app.registry, what="the notes server's tools")
-        await wait_until(pilot, lambda: any("'broken' did not start" in n.message for n in app._notifications),
-                         what="the broken server's notification")
+        await wait_until(
+            pilot,
+            lambda: any("'broken' did not start" in n.message for n in app._notifications),
+            what="the broken server's notification",
+        )
         assert "MCP server 'notes': 8 tools" in [n.message for n in app._notifications]
 
         await pilot.press(*"write the plan")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting",
-                         what="the card")
+        await wait_until(
+            pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting", what="the card"
+        )
         assert not (notes_dir / "plan").exists()  # nothing runs before y
         await pilot.press("y")
         await wait_until(pilot, lambda: not app.turn_running, what="the turn to end")

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import yaml
-
 from mcp_support import HERE
+
 from thau_tui import cli
 
 ROOT = HERE.parent.parent
@@ -19,11 +19,17 @@ ROOT = HERE.parent.parent
 def write_config(path: Path, notes: Path) -> Path:
     config = {
         "generation": {"max_tokens": 8, "temperature": 0.0},
-        "mcp": {"servers": [
-            {"name": "notes", "command": sys.executable, "args": [str(HERE / "notes_server.py")],
-             "env": {"NOTES_DIR": str(notes)}},
-            {"name": "broken", "command": "thau-no-such-mcp-server"},
-        ]},
+        "mcp": {
+            "servers": [
+                {
+                    "name": "notes",
+                    "command": sys.executable,
+                    "args": [str(HERE / "notes_server.py")],
+                    "env": {"NOTES_DIR": str(notes)},
+                },
+                {"name": "broken", "command": "thau-no-such-mcp-server"},
+            ]
+        },
     }
     path.write_text(yaml.safe_dump(config))
     return path
@@ -33,9 +39,14 @@ def test_one_answer_goes_on_when_a_server_cannot_start_and_says_so(tmp_path):
     notes = tmp_path / "notes"
     notes.mkdir()
     config = write_config(tmp_path / "config.yaml", notes)
-    done = subprocess.run([sys.executable, "-m", "thau_tui.cli", "--config", str(config), "--message", "Say hi."],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT,
-                          env={**os.environ, "THAU_HOME": str(tmp_path / "home")})
+    done = subprocess.run(
+        [sys.executable, "-m", "thau_tui.cli", "--config", str(config), "--message", "Say hi."],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "THAU_HOME": str(tmp_path / "home")},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert "mcp: MCP server 'notes': 8 tools" in done.stderr
@@ -51,5 +62,7 @@ def test_doctor_has_a_line_per_server(tmp_path, monkeypatch, capsys):
     assert cli.run_doctor(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert any(line.startswith("mcp notes: ready, 8 tools (notes__read_note, ") for line in out)
-    assert "mcp broken: FAILED: cannot run `thau-no-such-mcp-server`: no such program (is it installed and on PATH?)" \
+    assert (
+        "mcp broken: FAILED: cannot run `thau-no-such-mcp-server`: no such program (is it installed and on PATH?)"
         in out
+    )

@@ -34,13 +34,16 @@ def test_servers_parse_with_their_defaults():
     assert not notes.trust_hints and notes.call_timeout == 30
 
 
-@pytest.mark.parametrize("servers, message", [
-    ("- {name: git}", "mcp.servers.0: Value error, server 'git' needs one of command (stdio) or url"),
-    ("- {name: git, command: x, url: 'http://h/mcp'}", "server 'git' needs one of command (stdio) or url"),
-    ("- {name: a, command: x}\n    - {name: a, command: y}", "two servers are named a; each needs its own name"),
-    ("- {name: 'my server', command: x}", "mcp.servers.0.name: String should match pattern"),
-    ("- {name: git, command: x, timeout: 3}", "mcp.servers.0.timeout: unknown key"),
-])
+@pytest.mark.parametrize(
+    "servers, message",
+    [
+        ("- {name: git}", "mcp.servers.0: Value error, server 'git' needs one of command (stdio) or url"),
+        ("- {name: git, command: x, url: 'http://h/mcp'}", "server 'git' needs one of command (stdio) or url"),
+        ("- {name: a, command: x}\n    - {name: a, command: y}", "two servers are named a; each needs its own name"),
+        ("- {name: 'my server', command: x}", "mcp.servers.0.name: String should match pattern"),
+        ("- {name: git, command: x, timeout: 3}", "mcp.servers.0.timeout: unknown key"),
+    ],
+)
 def test_mistakes_are_named(servers, message):
     with pytest.raises(ValueError) as error:
         parse_config(f"mcp:\n  servers:\n    {servers}\n")
@@ -51,8 +54,8 @@ def test_the_readmes_worked_example_is_a_valid_config():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### MCP servers"):]
-    example = section[section.index("```yaml\n") + 8: section.index("```\n", section.index("```yaml\n") + 8)]
+    section = readme[readme.index("### MCP servers") :]
+    example = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml\n") + 8)]
     config = parse_config(example)
     assert [s.name for s in config.mcp.servers] == ["git", "github", "notes"]
     assert config.tools.policy == {"git__git_status": "auto", "git__git_reset": "deny"}

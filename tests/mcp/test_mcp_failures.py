@@ -9,9 +9,9 @@ import os
 import time
 
 import pytest
-
 from mcp_support import server_config, wait_for
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config, MCPServerConfig
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
@@ -47,7 +47,8 @@ def test_a_command_that_does_not_exist_is_named_and_the_other_servers_still_star
 
 def test_a_server_that_exits_at_start_shows_what_it_said(start_servers, notes_dir):
     manager, registry, notices = start_servers(
-        server_config(env={"NOTES_DIR": str(notes_dir), "NOTES_EXIT_AT_START": "1"}))
+        server_config(env={"NOTES_DIR": str(notes_dir), "NOTES_EXIT_AT_START": "1"})
+    )
     state = manager.states()[0]
     assert state.status == "failed"
     assert state.error.startswith("it exited or closed the connection")
@@ -58,7 +59,8 @@ def test_a_server_that_exits_at_start_shows_what_it_said(start_servers, notes_di
 
 def test_a_server_that_never_answers_times_out_while_starting(start_servers):
     manager, registry, _ = start_servers(
-        server_config("mute", "hostile_server.py", env={"HOSTILE_MODE": "mute"}, startup_timeout=1.5))
+        server_config("mute", "hostile_server.py", env={"HOSTILE_MODE": "mute"}, startup_timeout=1.5)
+    )
     state = manager.states()[0]
     assert state.status == "failed"
     assert state.error.startswith("no answer within 1.5 s while starting (mcp.servers startup_timeout)")
@@ -69,7 +71,8 @@ def test_a_server_that_hangs_later_loses_its_tools_with_a_notice(start_servers, 
     monkeypatch.setattr(mcp_client, "PING_EVERY_S", 0.2)
     monkeypatch.setattr(mcp_client, "PING_TIMEOUT_S", 0.5)
     manager, registry, notices = start_servers(
-        server_config("sleepy", "hostile_server.py", env={"HOSTILE_MODE": "mute_after_list"}))
+        server_config("sleepy", "hostile_server.py", env={"HOSTILE_MODE": "mute_after_list"})
+    )
     assert manager.states()[0].status == "ready" and "sleepy__a_b" in registry
     wait_for(lambda: "sleepy__a_b" not in registry, 20, "the hung server's tools to leave")
     assert "MCP server 'sleepy' stopped: it stopped answering (no reply to a ping in 0.5 s)" in notices.text()
@@ -77,24 +80,26 @@ def test_a_server_that_hangs_later_loses_its_tools_with_a_notice(start_servers, 
 
 
 def test_a_server_whose_tool_list_breaks_the_protocol_is_refused_with_the_reason(start_servers):
-    manager, registry, _ = start_servers(
-        server_config("odd", "hostile_server.py", env={"HOSTILE_TOOLS": "bad_type"}))
+    manager, registry, _ = start_servers(server_config("odd", "hostile_server.py", env={"HOSTILE_TOOLS": "bad_type"}))
     state = manager.states()[0]
     assert state.status == "failed"
-    assert state.error == ("it sent a message that breaks the MCP protocol "
-                           "(tools.12.inputSchema.type: Input should be 'object')")
+    assert state.error == (
+        "it sent a message that breaks the MCP protocol (tools.12.inputSchema.type: Input should be 'object')"
+    )
     assert mcp_names(registry) == []
 
 
-async def test_a_crash_mid_call_fails_that_call_the_turn_goes_on_and_the_tools_come_back(start_servers, notes_dir,
-                                                                                         tmp_path):
+async def test_a_crash_mid_call_fails_that_call_the_turn_goes_on_and_the_tools_come_back(
+    start_servers, notes_dir, tmp_path
+):
     manager, registry, notices = start_servers(server_config(env={"NOTES_DIR": str(notes_dir)}))
     config = Config()
     config.tools.policy = {"notes__crash": "auto"}
     crash = "<tool_call>" + json.dumps({"name": "notes__crash", "arguments": {}}) + "</tool_call>"
     backend = ScriptedBackend([crash, "The notes server crashed."])
-    agent = Agent(config, registry, approvals=ApprovalBook(None, config.tools.policy), backend=backend,
-                  workspace=tmp_path)
+    agent = Agent(
+        config, registry, approvals=ApprovalBook(None, config.tools.policy), backend=backend, workspace=tmp_path
+    )
     events = [event async for event in agent.run_turn(agent.new_session(), "crash it")]
     finished = next(e for e in events if isinstance(e, ToolFinished))
     assert finished.status == "failed"
@@ -102,8 +107,11 @@ async def test_a_crash_mid_call_fails_that_call_the_turn_goes_on_and_the_tools_c
     assert "stopped during the call" in backend.prompts[-1]
     assert isinstance(events[-1], TurnDone)  # the model answered after it
     wait_for(lambda: "MCP server 'notes' stopped" in notices.text(), 10, "the crash notice")
-    wait_for(lambda: manager.states()[0].status == "ready" and "notes__read_note" in registry, 30,
-             "the restarted server's tools")
+    wait_for(
+        lambda: manager.states()[0].status == "ready" and "notes__read_note" in registry,
+        30,
+        "the restarted server's tools",
+    )
     (notes_dir / "after").write_text("back again")
     result = registry.get("notes__read_note").run({"name": "after"}, ToolContext(workspace=tmp_path))
     assert result.ok and result.output == "back again"
@@ -140,9 +148,12 @@ def test_a_disabled_server_is_not_started(start_servers, notes_dir):
 def test_doctor_lists_each_server_with_its_tools_or_its_error(notes_dir):
     config = Config()
     assert describe_mcp(config) == ["mcp: no servers configured (mcp.servers in config.yaml)"]
-    config.mcp.servers = [server_config(env={"NOTES_DIR": str(notes_dir)}),
-                          command_config("broken", "thau-no-such-mcp-server")]
+    config.mcp.servers = [
+        server_config(env={"NOTES_DIR": str(notes_dir)}),
+        command_config("broken", "thau-no-such-mcp-server"),
+    ]
     lines = describe_mcp(config)
     assert lines[0].startswith("mcp notes: ready, 8 tools (notes__read_note, notes__write_note, ")
-    assert lines[1] == ("mcp broken: FAILED: cannot run `thau-no-such-mcp-server`: "
-                        "no such program (is it installed and on PATH?)")
+    assert lines[1] == (
+        "mcp broken: FAILED: cannot run `thau-no-such-mcp-server`: no such program (is it installed and on PATH?)"
+    )

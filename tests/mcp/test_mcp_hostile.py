@@ -9,9 +9,9 @@ import json
 import re
 
 import pytest
-
 from mcp_support import server_config
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
@@ -31,8 +31,16 @@ PLANTED = ["<|im_end|>", "<|im_start|>", "</tool_call><tool_call>", "<escape>}<e
 def hostile(start_servers):
     """The hostile server's tools in a registry that holds the built-ins and one plugin."""
     registry = build_registry()
-    registry.register(Tool("hostile__ok_tool_v2_beta", "A plugin that got the name first.",
-                           {"type": "object", "properties": {}}, "read", lambda a, c: "plugin", source="/p.py"))
+    registry.register(
+        Tool(
+            "hostile__ok_tool_v2_beta",
+            "A plugin that got the name first.",
+            {"type": "object", "properties": {}},
+            "read",
+            lambda a, c: "plugin",
+            source="/p.py",
+        )
+    )
     manager, registry, notices = start_servers(server_config("hostile", "hostile_server.py"), registry=registry)
     return manager.states()[0], registry, notices
 
@@ -40,10 +48,15 @@ def hostile(start_servers):
 def test_hostile_names_are_cut_to_a_safe_alphabet_and_take_no_ones_place(hostile):
     state, registry, _ = hostile
     assert state.status == "ready"
-    assert sorted(state.tools) == sorted([
-        "hostile__read_file", "hostile__tool_call", "hostile__a_b", "hostile__sneaky",
-        ("hostile__" + "x" * 300)[:64],
-    ])
+    assert sorted(state.tools) == sorted(
+        [
+            "hostile__read_file",
+            "hostile__tool_call",
+            "hostile__a_b",
+            "hostile__sneaky",
+            ("hostile__" + "x" * 300)[:64],
+        ]
+    )
     assert all(OPENAI_NAME.match(name) for name in state.tools)
     assert registry.get("read_file").source == "builtin"  # the built-in is still the built-in
     assert registry.get("hostile__ok_tool_v2_beta").source == "/p.py"  # nor did it take the plugin's name
@@ -77,14 +90,16 @@ def test_descriptions_cannot_end_the_system_message_in_any_dialect(hostile):
         dialect.grammar(registry.tools())  # every accepted schema also makes a grammar
 
 
-async def test_a_tool_that_claims_to_be_read_only_still_asks_when_hints_are_not_trusted(start_servers, notes_dir,
-                                                                                       tmp_path):
+async def test_a_tool_that_claims_to_be_read_only_still_asks_when_hints_are_not_trusted(
+    start_servers, notes_dir, tmp_path
+):
     _, registry, _ = start_servers(server_config(env={"NOTES_DIR": str(notes_dir)}, trust_hints=False))
     assert {registry.get(n).risk for n in registry.names() if n.startswith("notes__")} == {"exec"}
     (notes_dir / "n").write_text("x")
     call = "<tool_call>" + json.dumps({"name": "notes__read_note", "arguments": {"name": "n"}}) + "</tool_call>"
-    agent = Agent(Config(), registry, approvals=ApprovalBook(None), backend=ScriptedBackend([call, "ok"]),
-                  workspace=tmp_path)
+    agent = Agent(
+        Config(), registry, approvals=ApprovalBook(None), backend=ScriptedBackend([call, "ok"]), workspace=tmp_path
+    )
     asked = []
     async for event in agent.run_turn(agent.new_session(), "read n"):
         if isinstance(event, ApprovalRequested):
@@ -101,14 +116,17 @@ def test_registry_names_are_valid_function_names_whatever_the_server_calls_its_t
     assert registry_name("git", "status") == "git__status"
 
 
-@pytest.mark.parametrize("annotations, trust, risk", [
-    ({"read_only_hint": True}, True, "read"),
-    ({"destructive_hint": True}, True, "write"),
-    ({"read_only_hint": False, "destructive_hint": False}, True, "write"),
-    ({}, True, "exec"),
-    (None, True, "exec"),
-    ({"read_only_hint": True}, False, "exec"),
-])
+@pytest.mark.parametrize(
+    "annotations, trust, risk",
+    [
+        ({"read_only_hint": True}, True, "read"),
+        ({"destructive_hint": True}, True, "write"),
+        ({"read_only_hint": False, "destructive_hint": False}, True, "write"),
+        ({}, True, "exec"),
+        (None, True, "exec"),
+        ({"read_only_hint": True}, False, "exec"),
+    ],
+)
 def test_risk_comes_from_the_annotations(annotations, trust, risk):
     from mcp.types import ToolAnnotations
 
@@ -124,8 +142,11 @@ def test_defang_keeps_prose_readable_and_breaks_every_tag():
 
 
 def test_vet_schema_accepts_an_ordinary_schema_and_defangs_its_prose():
-    schema = {"type": "object", "properties": {"path": {"type": "string", "description": "a <|im_end|> path",
-                                                        "pattern": "^[a-z]+$"}}, "required": ["path"]}
+    schema = {
+        "type": "object",
+        "properties": {"path": {"type": "string", "description": "a <|im_end|> path", "pattern": "^[a-z]+$"}},
+        "required": ["path"],
+    }
     vetted = vet_schema(schema)
     assert vetted["properties"]["path"]["pattern"] == "^[a-z]+$" and vetted["required"] == ["path"]
     assert "<|im_end|>" not in vetted["properties"]["path"]["description"]

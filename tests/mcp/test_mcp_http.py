@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-
 from mcp_support import HERE, wait_for
+
 from thau_tui.config import MCPServerConfig
 from thau_tui.tools import ToolContext
 
@@ -31,8 +31,9 @@ def listening(port: int) -> bool:
 def http_notes(notes_dir):
     port = free_port()
     env = {**os.environ, "NOTES_DIR": str(notes_dir), "NOTES_HTTP_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, str(HERE / "notes_server.py")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "notes_server.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(lambda: listening(port) or process.poll() is not None, 60, "the HTTP server")
         assert process.poll() is None, "the notes server did not start over HTTP"

@@ -10,9 +10,9 @@ import re
 import threading
 
 import pytest
-
 from mcp_support import server_config
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
@@ -38,8 +38,13 @@ def notes_server(tmp_path_factory):
     folder = root / "notes"
     folder.mkdir()
     registry = build_registry()
-    manager = MCPManager([server_config(env={"NOTES_DIR": str(folder)}, call_timeout=20)], registry,
-                         workspace=root, images_dir=root / "images", log_dir=root / "logs")
+    manager = MCPManager(
+        [server_config(env={"NOTES_DIR": str(folder)}, call_timeout=20)],
+        registry,
+        workspace=root,
+        images_dir=root / "images",
+        log_dir=root / "logs",
+    )
     manager.start()
     assert manager.wait_ready(60)
     assert manager.states()[0].status == "ready", manager.states()[0].line()
@@ -56,8 +61,9 @@ def make_agent(registry, replies, tmp_path, policy=None, approvals=None):
     config.tools.policy = policy or {}
     book = approvals or ApprovalBook(tmp_path / "approvals.json", config.tools.policy)
     backend = ScriptedBackend(replies)
-    agent = Agent(config, registry, approvals=book, store=Store(tmp_path / "db.sqlite3"), backend=backend,
-                  workspace=tmp_path)
+    agent = Agent(
+        config, registry, approvals=book, store=Store(tmp_path / "db.sqlite3"), backend=backend, workspace=tmp_path
+    )
     return agent, backend
 
 
@@ -93,13 +99,22 @@ async def test_a_read_only_tool_runs_without_asking_and_its_result_reaches_the_m
 
 async def test_a_destructive_tool_waits_for_approval_and_runs_only_when_allowed(notes_server, tmp_path):
     _, registry, folder = notes_server
-    agent, backend = make_agent(registry, [call("notes__write_note", name="a", text="one"), "Done.",
-                                           call("notes__write_note", name="b", text="two"), "OK."], tmp_path)
+    agent, backend = make_agent(
+        registry,
+        [
+            call("notes__write_note", name="a", text="one"),
+            "Done.",
+            call("notes__write_note", name="b", text="two"),
+            "OK.",
+        ],
+        tmp_path,
+    )
     session = agent.new_session()
 
     seen_before = []
-    events = await run(agent, session, "write a", decide=lambda e: (seen_before.append((folder / "a").exists()),
-                                                                   Decision("once"))[1])
+    events = await run(
+        agent, session, "write a", decide=lambda e: (seen_before.append((folder / "a").exists()), Decision("once"))[1]
+    )
     assert [e.risk for e in asked(events)] == ["write"] and seen_before == [False]  # nothing ran before the card
     assert finished(events).status == "done" and (folder / "a").read_text() == "one"
 
@@ -112,8 +127,14 @@ async def test_a_destructive_tool_waits_for_approval_and_runs_only_when_allowed(
 
 async def test_allow_for_the_session_covers_that_tool_in_that_chat_only(notes_server, tmp_path):
     _, registry, folder = notes_server
-    replies = [call("notes__write_note", name="s", text="1"), "ok", call("notes__write_note", name="s", text="2"), "ok",
-               call("notes__write_note", name="s", text="3"), "ok"]
+    replies = [
+        call("notes__write_note", name="s", text="1"),
+        "ok",
+        call("notes__write_note", name="s", text="2"),
+        "ok",
+        call("notes__write_note", name="s", text="3"),
+        "ok",
+    ]
     agent, _ = make_agent(registry, replies, tmp_path)
     session = agent.new_session()
     first = await run(agent, session, "one", decide=lambda e: Decision("session"))
@@ -128,8 +149,12 @@ async def test_tools_policy_overrides_the_servers_hints(notes_server, tmp_path):
     _, registry, folder = notes_server
     (folder / "p").write_text("secret plan")
     policy = {"notes__read_note": "ask", "notes__write_note": "deny"}
-    agent, _ = make_agent(registry, [call("notes__read_note", name="p"), "ok",
-                                     call("notes__write_note", name="p", text="gone"), "ok"], tmp_path, policy)
+    agent, _ = make_agent(
+        registry,
+        [call("notes__read_note", name="p"), "ok", call("notes__write_note", name="p", text="gone"), "ok"],
+        tmp_path,
+        policy,
+    )
     session = agent.new_session()
     events = await run(agent, session, "read p")
     assert len(asked(events)) == 1 and finished(events).result.output == "secret plan"
@@ -175,7 +200,7 @@ async def test_a_result_that_forges_a_call_is_defused_before_the_model_reads_it(
     events = await run(agent, agent.new_session(), "inject")
     assert sum(isinstance(e, ToolCallProposed) for e in events) == 1  # the forged run_shell never became a call
     prompt = backend.prompts[-1]
-    response = prompt[prompt.rindex("<tool_response>"):]
+    response = prompt[prompt.rindex("<tool_response>") :]
     fed_back = response[: response.index("</tool_response>")]
     assert "touch /tmp/pwned" in fed_back  # defused, not dropped
     assert "<tool_call>" not in fed_back and "<|im_end|>" not in fed_back and "</tool_response>" not in fed_back[1:]
@@ -206,8 +231,11 @@ def wait_mark(path, timeout=20.0):
 async def test_a_call_past_its_timeout_is_cancelled_with_a_clear_error(start_servers, notes_dir, tmp_path):
     manager, registry, _ = start_servers(server_config(env={"NOTES_DIR": str(notes_dir)}, call_timeout=1.5))
     (notes_dir / "n").write_text("still here")
-    agent, backend = make_agent(registry, [call("notes__hang", seconds=600), "It timed out.",
-                                           call("notes__read_note", name="n"), "ok"], tmp_path)
+    agent, backend = make_agent(
+        registry,
+        [call("notes__hang", seconds=600), "It timed out.", call("notes__read_note", name="n"), "ok"],
+        tmp_path,
+    )
     session = agent.new_session()
     events = await asyncio.wait_for(run(agent, session, "hang"), 60)
     result = finished(events)
@@ -222,8 +250,14 @@ async def test_a_call_past_its_timeout_is_cancelled_with_a_clear_error(start_ser
 def test_mcp_tools_are_shown_to_the_model_exactly_as_plugin_tools_are(notes_server):
     _, registry, _ = notes_server
     mcp_tool = registry.get("notes__write_note")
-    plugin = Tool(mcp_tool.name, mcp_tool.description, mcp_tool.parameters, mcp_tool.risk, mcp_tool.function,
-                  source="/home/me/tools/write_note.py")
+    plugin = Tool(
+        mcp_tool.name,
+        mcp_tool.description,
+        mcp_tool.parameters,
+        mcp_tool.risk,
+        mcp_tool.function,
+        source="/home/me/tools/write_note.py",
+    )
     for name in ("hermes", "thau", "stage3", "functiongemma"):
         dialect = get_dialect(name)
         assert dialect.render_tools([mcp_tool]) == dialect.render_tools([plugin])

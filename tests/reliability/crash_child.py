@@ -37,8 +37,12 @@ def drip(args, ctx):
 
 
 def tools() -> ToolRegistry:
-    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"],
-              "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+        "required": ["n"],
+        "additionalProperties": False,
+    }
     return ToolRegistry([Tool("drip", "Print lines slowly", schema, "exec", drip, summary="print lines")])
 
 
@@ -62,8 +66,10 @@ def main(mode: str, db: str) -> None:
     else:
         from scripted import ScriptedBackend
 
-        replies = {"tool": ["Dripping. " + call("drip", n=1)],
-                   "approval": ["Three. " + call("drip", n=1) + call("drip", n=2) + call("drip", n=3)]}[mode]
+        replies = {
+            "tool": ["Dripping. " + call("drip", n=1)],
+            "approval": ["Three. " + call("drip", n=1) + call("drip", n=2) + call("drip", n=3)],
+        }[mode]
         agent = Agent(config, tools(), approvals=book, store=store, backend=ScriptedBackend(replies))
         question = "drip please"
     session = agent.new_session()

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start(mode: str, db: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(CHILD), mode, str(db)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(CHILD), mode, str(db)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def poll(child: subprocess.Popen, db: Path, sql: str, timeout: float = 180.0) -> sqlite3.Row:

@@ -133,8 +133,12 @@ def test_an_error_mid_transaction_rolls_back_and_the_connection_stays_usable(tmp
 
 
 def _echo_registry(function=None) -> ToolRegistry:
-    schema = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"],
-              "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"],
+        "additionalProperties": False,
+    }
     return ToolRegistry([Tool("echo", "Echo", schema, "read", function or (lambda a, c: f"ECHO {a['text']}"))])
 
 
@@ -160,8 +164,9 @@ async def test_a_tool_that_escapes_tool_run_still_ends_its_card(tmp_path):
         raise SystemExit(3)  # not an Exception: Tool.run lets it through
 
     backend = ScriptedBackend([call("echo", text="hi"), "it failed"])
-    agent = Agent(Config(), _echo_registry(exits), store=Store(tmp_path / "db.sqlite3"), backend=backend,
-                  workspace=tmp_path)
+    agent = Agent(
+        Config(), _echo_registry(exits), store=Store(tmp_path / "db.sqlite3"), backend=backend, workspace=tmp_path
+    )
     session = agent.new_session()
     events = await asyncio.wait_for(_collect(agent, session, "echo hi"), 30)
     finished = next(e for e in events if isinstance(e, ToolFinished))

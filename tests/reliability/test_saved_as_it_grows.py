@@ -36,8 +36,9 @@ class CountingStore(Store):
 async def test_the_answer_is_saved_while_it_streams_in_one_row(tmp_path):
     words = "".join(f"word{i} " for i in range(400))  # ~800 chunks of 3 chars, 5 ms each: ~4 s
     store = CountingStore(tmp_path / "db.sqlite3")
-    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend([words], delay=0.005),
-                  workspace=tmp_path)
+    agent = Agent(
+        Config(), ToolRegistry(), store=store, backend=ScriptedBackend([words], delay=0.005), workspace=tmp_path
+    )
     session = agent.new_session()
     seen_while_streaming = []
     async for event in agent.run_turn(session, "count"):

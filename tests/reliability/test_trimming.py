@@ -20,8 +20,9 @@ def agent_on(backend) -> Agent:
 
 def test_after_an_over_long_question_the_next_question_reaches_the_model(real_backend):
     agent = agent_on(real_backend)
-    session = ChatSession("s", messages=[{"role": "user", "content": LONG},
-                                         {"role": "user", "content": "What is the capital of France?"}])
+    session = ChatSession(
+        "s", messages=[{"role": "user", "content": LONG}, {"role": "user", "content": "What is the capital of France?"}]
+    )
     prompt = agent.render_prompt(session)
     assert "What is the capital of France?" in prompt and "lorem ipsum" not in prompt
     assert real_backend.count_tokens(prompt) <= real_backend.n_ctx - 256
@@ -29,10 +30,17 @@ def test_after_an_over_long_question_the_next_question_reaches_the_model(real_ba
 
 def test_trimming_drops_whole_exchanges_oldest_first(real_backend):
     agent = agent_on(real_backend)
-    old = [{"role": "user", "content": LONG}, {"role": "assistant", "content": "Done."},
-           {"role": "tool", "content": "a stray tool result"}, {"role": "assistant", "content": "Anything else?"}]
-    recent = [{"role": "user", "content": "Name a colour."}, {"role": "assistant", "content": "Blue."},
-              {"role": "user", "content": "Another one?"}]
+    old = [
+        {"role": "user", "content": LONG},
+        {"role": "assistant", "content": "Done."},
+        {"role": "tool", "content": "a stray tool result"},
+        {"role": "assistant", "content": "Anything else?"},
+    ]
+    recent = [
+        {"role": "user", "content": "Name a colour."},
+        {"role": "assistant", "content": "Blue."},
+        {"role": "user", "content": "Another one?"},
+    ]
     prompt = agent.render_prompt(ChatSession("s", messages=old + recent))
     assert "lorem ipsum" not in prompt and "a stray tool result" not in prompt and "Anything else?" not in prompt
     assert "Name a colour." in prompt and "Blue." in prompt and "Another one?" in prompt
@@ -41,8 +49,14 @@ def test_trimming_drops_whole_exchanges_oldest_first(real_backend):
 def test_the_newest_question_stays_even_when_it_alone_is_too_long():
     backend = ScriptedBackend([])
     backend.n_ctx = 512
-    session = ChatSession("s", messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hey"},
-                                         {"role": "user", "content": LONG}])
+    session = ChatSession(
+        "s",
+        messages=[
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hey"},
+            {"role": "user", "content": LONG},
+        ],
+    )
     prompt = agent_on(backend).render_prompt(session)
     assert LONG in prompt and "hey" not in prompt  # too long: the backend says so, with the question in it
 

@@ -44,8 +44,9 @@ def thau(*args: str, home: Path, prelude: str = "", timeout: int = 300) -> subpr
     """`thau ARGS` in a child process with THAU_HOME=home; `prelude` runs first (to fill the disk)."""
     code = f"import sys\n{prelude}\nfrom thau_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
     env = {**os.environ, "THAU_HOME": str(home)}
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,
-                          env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+    )
 
 
 def small_config(tmp_path: Path) -> str:
@@ -85,9 +86,32 @@ def test_message_with_a_data_dir_nobody_may_write(tmp_path):
             data = str(home / "data")
             code = "import sys\nfrom thau_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
             done = subprocess.run(
-                ["bwrap", "--bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--ro-bind", data, data,
-                 sys.executable, "-c", code, "--config", small_config(tmp_path), "--message", "hi"],
-                capture_output=True, text=True, timeout=300, env={**os.environ, "THAU_HOME": str(home)}, cwd=ROOT)
+                [
+                    "bwrap",
+                    "--bind",
+                    "/",
+                    "/",
+                    "--dev",
+                    "/dev",
+                    "--proc",
+                    "/proc",
+                    "--ro-bind",
+                    data,
+                    data,
+                    sys.executable,
+                    "-c",
+                    code,
+                    "--config",
+                    small_config(tmp_path),
+                    "--message",
+                    "hi",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**os.environ, "THAU_HOME": str(home)},
+                cwd=ROOT,
+            )
         else:
             done = thau("--config", small_config(tmp_path), "--message", "hi", home=home)
     finally:
@@ -125,8 +149,9 @@ async def test_a_full_disk_mid_answer_says_the_answer_was_not_saved_and_the_turn
     store = Store(tmp_path / "db.sqlite3")
     disk = FullDisk(store._db)
     store._db = disk
-    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend(["A fine answer, unsaved."]),
-                  workspace=tmp_path)
+    agent = Agent(
+        Config(), ToolRegistry(), store=store, backend=ScriptedBackend(["A fine answer, unsaved."]), workspace=tmp_path
+    )
     session = agent.new_session()
     events = []
     async for event in agent.run_turn(session, "question"):
@@ -150,8 +175,9 @@ async def test_a_real_sqlite_full_error_on_a_long_answer(tmp_path):
     """SQLite's own SQLITE_FULL: the database may not grow past its pages (max_page_count)."""
     store = Store(tmp_path / "db.sqlite3")
     answer = "long answer " * 2000  # 24 KB: overflow pages the database may not add
-    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend([answer], chunk=400, delay=0),
-                  workspace=tmp_path)
+    agent = Agent(
+        Config(), ToolRegistry(), store=store, backend=ScriptedBackend([answer], chunk=400, delay=0), workspace=tmp_path
+    )
     session = agent.new_session()
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count = {pages + 2}")

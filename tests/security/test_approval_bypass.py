@@ -106,96 +106,125 @@ def test_assignment_prefix_is_not_covered(attack):
     assert book.remember(shell(attack), "exec", Decision("session"), SESSION) == []
 
 
-@pytest.mark.parametrize("attack", [
-    "GIT_PAGER='touch PWNED;cat' git -p version",
-    "git -c alias.pw='!touch PWNED' pw",
-    "git -p version",
-    "git --paginate log",
-    "git --config-env=alias.pw=X pw",
-    "git --exec-path=. status",
-    "git -C planted status",
-    "git fetch --upload-pack='touch PWNED' origin",
-    "git fetch --upload-p='touch PWNED' origin",  # git accepts abbreviated long options
-    "git push --receive-pack=x origin",
-    "git clone -u 'touch PWNED' repo copy",
-    "git archive --remote=x --exec=y HEAD",
-    "git grep -O'touch PWNED' x",
-    "git config core.pager 'touch PWNED'",
-    "git rebase -x 'touch PWNED' HEAD~1",
-    "git submodule foreach 'touch PWNED'",
-    "git bisect run ./x",
-    "git difftool -y",
-    "git filter-branch --tree-filter x",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "GIT_PAGER='touch PWNED;cat' git -p version",
+        "git -c alias.pw='!touch PWNED' pw",
+        "git -p version",
+        "git --paginate log",
+        "git --config-env=alias.pw=X pw",
+        "git --exec-path=. status",
+        "git -C planted status",
+        "git fetch --upload-pack='touch PWNED' origin",
+        "git fetch --upload-p='touch PWNED' origin",  # git accepts abbreviated long options
+        "git push --receive-pack=x origin",
+        "git clone -u 'touch PWNED' repo copy",
+        "git archive --remote=x --exec=y HEAD",
+        "git grep -O'touch PWNED' x",
+        "git config core.pager 'touch PWNED'",
+        "git rebase -x 'touch PWNED' HEAD~1",
+        "git submodule foreach 'touch PWNED'",
+        "git bisect run ./x",
+        "git difftool -y",
+        "git filter-branch --tree-filter x",
+    ],
+)
 def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
     book = book_allowing("git status")
     assert book.decide(shell("git log --oneline -5"), "exec", SESSION) == "auto"
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
 
 
-@pytest.mark.parametrize(("allowed", "attack"), [
-    ("find . -name x", "find . -exec touch PWNED ;"),
-    ("find . -name x", "find . -execdir touch PWNED ;"),
-    ("find . -name x", "find . -ok touch PWNED ;"),
-    ("find . -name x", "find . -delete"),
-    ("find . -name x", "find . -fprint out"),
-    ("tar -tf a.tar", "tar -xf a.tar --to-command='touch PWNED'"),
-    ("tar -tf a.tar", "tar --use-compress-program='touch PWNED' -xf a.tar"),
-    ("tar -tf a.tar", "tar -I 'touch PWNED' -xf a.tar"),
-    ("tar -tf a.tar", "tar xIf 'touch PWNED' a.tar"),
-    ("tar -tf a.tar", "tar --checkpoint=1 --checkpoint-action=exec='touch PWNED' -cf a.tar ."),
-    ("tar -tf a.tar", "tar -F 'touch PWNED' -cf a.tar ."),
-    ("rsync -a a b", "rsync -e 'sh -c touch' a host:b"),
-    ("rsync -a a b", "rsync -avze 'sh -c touch' a host:b"),
-    ("rsync -a a b", "rsync --rsync-path='touch PWNED' a host:b"),
-    ("zip -r a.zip d", "zip a.zip d -T -TT 'touch PWNED'"),
-    ("zip -r a.zip d", "zip a.zip d --unzip-command='touch PWNED'"),
-    ("man ls", "man -P 'touch PWNED' ls"),
-    ("man ls", "man --pager='touch PWNED' ls"),
-    ("man ls", "man -H'touch PWNED' ls"),
-    ("less README", "less '+!touch PWNED' README"),
-    ("more README", "more '+!touch PWNED' README"),
-    ("make test", "make -f planted.mk"),
-    ("make test", "make --eval='x:=1'"),
-    ("make test", "make 'CC=touch PWNED;cc'"),
-    ("ls", "ls > notes.txt"),
-    ("ls", "ls >> notes.txt"),
-    ("ls", "ls >& notes.txt"),
-    ("cat f", "cat < notes.txt"),
-    ("cat f", "cat <<< hi"),
-    ("ls", "ls *.py"),
-    ("ls", "ls {a,b}"),
-    ("git status", "git {-c,alias.pw=!touch\\ PWNED} pw"),  # brace expansion would rebuild `-c`
-])
+@pytest.mark.parametrize(
+    ("allowed", "attack"),
+    [
+        ("find . -name x", "find . -exec touch PWNED ;"),
+        ("find . -name x", "find . -execdir touch PWNED ;"),
+        ("find . -name x", "find . -ok touch PWNED ;"),
+        ("find . -name x", "find . -delete"),
+        ("find . -name x", "find . -fprint out"),
+        ("tar -tf a.tar", "tar -xf a.tar --to-command='touch PWNED'"),
+        ("tar -tf a.tar", "tar --use-compress-program='touch PWNED' -xf a.tar"),
+        ("tar -tf a.tar", "tar -I 'touch PWNED' -xf a.tar"),
+        ("tar -tf a.tar", "tar xIf 'touch PWNED' a.tar"),
+        ("tar -tf a.tar", "tar --checkpoint=1 --checkpoint-action=exec='touch PWNED' -cf a.tar ."),
+        ("tar -tf a.tar", "tar -F 'touch PWNED' -cf a.tar ."),
+        ("rsync -a a b", "rsync -e 'sh -c touch' a host:b"),
+        ("rsync -a a b", "rsync -avze 'sh -c touch' a host:b"),
+        ("rsync -a a b", "rsync --rsync-path='touch PWNED' a host:b"),
+        ("zip -r a.zip d", "zip a.zip d -T -TT 'touch PWNED'"),
+        ("zip -r a.zip d", "zip a.zip d --unzip-command='touch PWNED'"),
+        ("man ls", "man -P 'touch PWNED' ls"),
+        ("man ls", "man --pager='touch PWNED' ls"),
+        ("man ls", "man -H'touch PWNED' ls"),
+        ("less README", "less '+!touch PWNED' README"),
+        ("more README", "more '+!touch PWNED' README"),
+        ("make test", "make -f planted.mk"),
+        ("make test", "make --eval='x:=1'"),
+        ("make test", "make 'CC=touch PWNED;cc'"),
+        ("ls", "ls > notes.txt"),
+        ("ls", "ls >> notes.txt"),
+        ("ls", "ls >& notes.txt"),
+        ("cat f", "cat < notes.txt"),
+        ("cat f", "cat <<< hi"),
+        ("ls", "ls *.py"),
+        ("ls", "ls {a,b}"),
+        ("git status", "git {-c,alias.pw=!touch\\ PWNED} pw"),  # brace expansion would rebuild `-c`
+    ],
+)
 def test_other_code_running_forms_ask(allowed, attack):
     book = book_allowing(allowed)
     assert book.decide(shell(allowed), "exec", SESSION) == "auto"
     assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
 
 
-@pytest.mark.parametrize("attack", [
-    "cat <<EOF\nhi\nEOF",
-    "ls `touch PWNED`",
-    "ls $(touch PWNED)",
-    "ls <(touch PWNED)",
-    "ls $((1+1))",
-    "(ls)",
-    "{ ls; }",
-    "if true; then ls; fi",
-    "for x in a; do ls; done",
-    "ls() { touch PWNED; }",
-    "ls 'unbalanced",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "cat <<EOF\nhi\nEOF",
+        "ls `touch PWNED`",
+        "ls $(touch PWNED)",
+        "ls <(touch PWNED)",
+        "ls $((1+1))",
+        "(ls)",
+        "{ ls; }",
+        "if true; then ls; fi",
+        "for x in a; do ls; done",
+        "ls() { touch PWNED; }",
+        "ls 'unbalanced",
+    ],
+)
 def test_forms_the_old_reader_refused_still_ask(attack):
     """Regression guard: these asked before the bashlex rewrite too, and must keep asking."""
     book = book_allowing("ls", "cat f")
     assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
 
 
-INTERPRETERS = ["python3 x.py", "bash -c 'ls'", "env ls", "xargs ls", "timeout 5 ls", "sh x.sh",
-                "python3.12 -c 'print(1)'", "/usr/bin/python3 x.py", "node x.js", "perl -e 1", "sudo ls",
-                "nohup ls", "watch ls", "awk '{print}' f", "sed -n p f", "eval ls", "source x", ". x",
-                "command ls", "exec ls", "ssh host ls", "Bash -c ls"]
+INTERPRETERS = [
+    "python3 x.py",
+    "bash -c 'ls'",
+    "env ls",
+    "xargs ls",
+    "timeout 5 ls",
+    "sh x.sh",
+    "python3.12 -c 'print(1)'",
+    "/usr/bin/python3 x.py",
+    "node x.js",
+    "perl -e 1",
+    "sudo ls",
+    "nohup ls",
+    "watch ls",
+    "awk '{print}' f",
+    "sed -n p f",
+    "eval ls",
+    "source x",
+    ". x",
+    "command ls",
+    "exec ls",
+    "ssh host ls",
+    "Bash -c ls",
+]
 
 
 @pytest.mark.parametrize("command", INTERPRETERS)
@@ -222,20 +251,23 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         assert book.decide(shell(command), "exec", SESSION) == "ask", command
 
 
-@pytest.mark.parametrize(("command", "programs"), [
-    ("ls -la", ["ls"]),
-    ("ls | grep x", ["ls", "grep"]),
-    ("git status", ["git"]),
-    ("git log --oneline -5 2>&1", ["git"]),
-    ("ls > /dev/null", ["ls"]),
-    ("ls 2>/dev/null >&2", ["ls"]),
-    ("git --no-pager log -p", ["git"]),
-    ("make test && ls; echo done\ngit diff &", ["make", "ls", "echo", "git"]),
-    ("grep -rn 'a;b|c' src", ["grep"]),
-    ("find . -name '*.py'", ["find"]),
-    ("tar -xzf a.tar.gz", ["tar"]),
-    ("ls ~/notes", ["ls"]),
-])
+@pytest.mark.parametrize(
+    ("command", "programs"),
+    [
+        ("ls -la", ["ls"]),
+        ("ls | grep x", ["ls", "grep"]),
+        ("git status", ["git"]),
+        ("git log --oneline -5 2>&1", ["git"]),
+        ("ls > /dev/null", ["ls"]),
+        ("ls 2>/dev/null >&2", ["ls"]),
+        ("git --no-pager log -p", ["git"]),
+        ("make test && ls; echo done\ngit diff &", ["make", "ls", "echo", "git"]),
+        ("grep -rn 'a;b|c' src", ["grep"]),
+        ("find . -name '*.py'", ["find"]),
+        ("tar -xzf a.tar.gz", ["tar"]),
+        ("ls ~/notes", ["ls"]),
+    ],
+)
 def test_ordinary_commands_stay_covered(command, programs):
     assert programs_of(command) == programs
     book = ApprovalBook(None)

@@ -87,7 +87,8 @@ def test_a_fifo_is_refused_without_hanging(registry, ctx, workspace, canary):
 
 
 def test_an_11_mb_write_is_refused_by_default_and_accepted_when_the_cap_is_raised(
-        registry, ctx, workspace, config, canary):
+    registry, ctx, workspace, config, canary
+):
     before = canary.read_bytes()
     big = "x" * (11 * MB)
     result = call(registry, ctx, "write_file", path="big.txt", content=big)

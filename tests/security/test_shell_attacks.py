@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
@@ -80,8 +80,9 @@ async def test_the_shell_keeps_its_state_across_turns_of_a_chat(workspace, tmp_p
     replies = []
     for command in ("cd sub", "pwd", "export X=1", "echo $X"):
         replies += [_shell_call(command), "Done."]
-    agent = Agent(Config(), build_registry(), approvals=ApprovalBook(None), backend=ScriptedBackend(replies),
-                  workspace=workspace)
+    agent = Agent(
+        Config(), build_registry(), approvals=ApprovalBook(None), backend=ScriptedBackend(replies), workspace=workspace
+    )
     session = agent.new_session()
     outputs, shells = [], []
     try:
@@ -186,8 +187,14 @@ def test_output_is_capped_for_the_model(shell, config):
 
 # --- secrets -------------------------------------------------------------------------------
 
-SECRETS = {"DATABASE_URL": "postgres://u:pw@db/x", "MYSQL_PWD": "pw", "SSHPASS": "pw", "GH_PAT": "ghp_x",
-           "GOOGLE_APPLICATION_CREDENTIALS": "/k.json", "OPENAI_API_KEY": "sk-x"}
+SECRETS = {
+    "DATABASE_URL": "postgres://u:pw@db/x",
+    "MYSQL_PWD": "pw",
+    "SSHPASS": "pw",
+    "GH_PAT": "ghp_x",
+    "GOOGLE_APPLICATION_CREDENTIALS": "/k.json",
+    "OPENAI_API_KEY": "sk-x",
+}
 
 
 def test_only_allow_listed_variables_reach_the_shell(workspace, monkeypatch):
@@ -229,13 +236,13 @@ def test_credentials_and_thau_folders_are_hidden(workspace, monkeypatch):
     (thau_home / "config" / "approvals.json").write_text('{"version": 1, "approvals": []}')
     shell = ShellSandbox(workspace, Config())
     try:
-        for path in ("home/.ssh/id_ed25519", "home/.aws/credentials", "home/.netrc",
-                     "thau-home/config/approvals.json"):
+        for path in ("home/.ssh/id_ed25519", "home/.aws/credentials", "home/.netrc", "thau-home/config/approvals.json"):
             result = shell.run(f"cat {path}")
             assert result.exit_status != 0 and "PRIVATE" not in result.output and "secret" not in result.output
         assert shell.run("cat home/notes.txt").output.startswith("ordinary")
-        assert shell.run("echo planted > thau-home/config/approvals.json").exit_status != 0 or \
-            (thau_home / "config" / "approvals.json").read_text().startswith('{"version"')
+        assert shell.run("echo planted > thau-home/config/approvals.json").exit_status != 0 or (
+            thau_home / "config" / "approvals.json"
+        ).read_text().startswith('{"version"')
     finally:
         shell.close()
     assert (thau_home / "config" / "approvals.json").read_text().startswith('{"version"')
@@ -275,8 +282,13 @@ def test_git_writes_can_be_allowed_in_config(workspace):
 
 
 def test_writes_outside_the_workspace_fail(shell, canary):
-    for command in (f"echo x > {canary}", f"rm {canary}", f"echo x > {canary.parent}/new.txt",
-                    f"cd {canary.parent} && echo x > new.txt", "echo x > ../outside/new.txt"):
+    for command in (
+        f"echo x > {canary}",
+        f"rm {canary}",
+        f"echo x > {canary.parent}/new.txt",
+        f"cd {canary.parent} && echo x > new.txt",
+        "echo x > ../outside/new.txt",
+    ):
         assert shell.run(command).exit_status != 0, command
 
 
@@ -287,7 +299,7 @@ def test_the_network_is_off(shell):
     port = server.getsockname()[1]
     try:
         code = f"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3); print('CONNECTED')"
-        result = shell.run(f"{sys.executable} -c \"{code}\"")
+        result = shell.run(f'{sys.executable} -c "{code}"')
         assert "CONNECTED" not in result.output and result.exit_status != 0
     finally:
         server.close()

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from scripted import ScriptedBackend
+
 from thau_tui import cli
 from thau_tui.engine import models
 from thau_tui.tools.base import ToolCall
@@ -40,9 +40,15 @@ def test_without_yes_nothing_that_asks_is_approved(policy):
     assert not decision.allowed and decision.reason
 
 
-@pytest.mark.parametrize(("failed", "refused", "code"), [
-    (False, False, 0), (False, True, 3), (True, False, 1), (True, True, 1),
-])
+@pytest.mark.parametrize(
+    ("failed", "refused", "code"),
+    [
+        (False, False, 0),
+        (False, True, 3),
+        (True, False, 1),
+        (True, True, 1),
+    ],
+)
 def test_exit_code(failed, refused, code):
     assert cli.message_exit_code(failed, refused) == code
 

@@ -41,8 +41,9 @@ class FakeServer:
                 return
             data += chunk
         head, _, rest = data.partition(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+        )
         while len(rest) < length:
             rest += conn.recv(65536)
         path = head.split(b" ")[1].decode()
@@ -56,6 +57,8 @@ class FakeServer:
 
 def send_json(conn: socket.socket, body: bytes, status: bytes = b"200 OK") -> None:
     """Answer one request and close (the fake serves one request per connection)."""
-    conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    conn.sendall(
+        b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
     conn.close()

@@ -63,13 +63,16 @@ async def test_model_picker_lists_the_servers_models_and_switches(llama_server, 
         await _wait(pilot, lambda: app.agent.backend is not None, 60, "the server backend")
         served = app.agent.backend.model_id
         app.action_choose_model()
-        await _wait(pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.choices, 30, "the server's models")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.choices, 30, "the server's models"
+        )
         listing = app.screen.query_one("#picker-models", OptionList)
         assert [str(c) for c in app.screen.choices] == [served]  # GET /v1/models, not models/*.gguf
         assert "(current)" in str(listing.get_option_at_index(0).prompt)
         await pilot.press("enter")
-        await _wait(pilot, lambda: not isinstance(app.screen, ModelPicker) and app.agent.backend is not None, 60,
-                    "the switch")
+        await _wait(
+            pilot, lambda: not isinstance(app.screen, ModelPicker) and app.agent.backend is not None, 60, "the switch"
+        )
         assert app.config.model.server_model == served and app.status.model == "SmolLM2-135M-Instruct.Q4_1"
 
 
@@ -82,8 +85,9 @@ async def test_model_picker_with_a_dead_server_says_why(tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await _wait(pilot, lambda: app.model_error is not None, 30, "the load error")
         app.action_choose_model()
-        await _wait(pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.query("#picker-status"), 10,
-                    "the picker")
+        await _wait(
+            pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.query("#picker-status"), 10, "the picker"
+        )
         status = app.screen.query_one("#picker-status", Label)
         await _wait(pilot, lambda: "cannot list" in str(status.render()), 30, "the error")
         assert "no server at" in str(status.render())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from scripted import Prefill as _Prefill
+
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
 from thau_tui.engine.backend import SamplingSettings, StreamStats
@@ -24,11 +25,23 @@ def _registry(calls: list) -> ToolRegistry:
         calls.append(args)
         return f"It is sunny and 21 degrees in {args['city']}."
 
-    return ToolRegistry([
-        Tool("get_weather", "Get the current weather for a city",
-             {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
-              "additionalProperties": False}, "exec", weather, summary="current weather for a city"),
-    ])
+    return ToolRegistry(
+        [
+            Tool(
+                "get_weather",
+                "Get the current weather for a city",
+                {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                    "additionalProperties": False,
+                },
+                "exec",
+                weather,
+                summary="current weather for a city",
+            ),
+        ]
+    )
 
 
 def _agent(backend, tmp_path, calls=None, **gen) -> Agent:
@@ -36,8 +49,13 @@ def _agent(backend, tmp_path, calls=None, **gen) -> Agent:
     config.generation.temperature = 0.0
     for key, value in gen.items():
         setattr(config.generation, key, value)
-    return Agent(config, _registry(calls if calls is not None else []), store=Store(tmp_path / "db"),
-                 backend=backend, workspace=tmp_path)
+    return Agent(
+        config,
+        _registry(calls if calls is not None else []),
+        store=Store(tmp_path / "db"),
+        backend=backend,
+        workspace=tmp_path,
+    )
 
 
 def test_load_backend_chooses_the_server_from_config(llama_server, server_key):

@@ -10,14 +10,17 @@ from thau_tui.cli import _config, build_parser, main
 
 def _config_file(tmp_path, key_env: str) -> str:
     path = tmp_path / "config.yaml"
-    path.write_text(f"model:\n  api_key_env: {key_env}\n  n_ctx: 2048\ngeneration:\n  max_tokens: 24\n"
-                    "  temperature: 0.0\n", encoding="utf-8")
+    path.write_text(
+        f"model:\n  api_key_env: {key_env}\n  n_ctx: 2048\ngeneration:\n  max_tokens: 24\n  temperature: 0.0\n",
+        encoding="utf-8",
+    )
     return str(path)
 
 
 def test_flags_choose_the_server_backend_and_leave_model_alone(tmp_path):
-    args = build_parser().parse_args(["--config", str(tmp_path / "none.yaml"), "--base-url", "http://h:1/v1",
-                                      "--server-model", "qwen"])
+    args = build_parser().parse_args(
+        ["--config", str(tmp_path / "none.yaml"), "--base-url", "http://h:1/v1", "--server-model", "qwen"]
+    )
     model = _config(args).config.model
     assert (model.backend, model.base_url, model.server_model, model.path) == ("openai", "http://h:1/v1", "qwen", None)
     plain = _config(build_parser().parse_args(["--config", str(tmp_path / "none.yaml")])).config.model

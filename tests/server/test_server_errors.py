@@ -10,6 +10,7 @@ import json
 import time
 
 import pytest
+from server_fakes import free_port, send_json
 
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
@@ -18,8 +19,6 @@ from thau_tui.engine.events import Error, TextDelta, TurnDone
 from thau_tui.engine.openai_backend import OpenAiBackend
 from thau_tui.engine.store import Store
 from thau_tui.tools import ToolRegistry
-
-from server_fakes import free_port, send_json
 
 MODELS = json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
 
@@ -41,6 +40,7 @@ async def _turn(agent, text="Hello?", cancel_after: float | None = None):
 def _serving(completions):
     """A fake server's answers: /v1/models lists one model, /v1/completions is `completions`,
     anything else (tokenize, props) is a 404."""
+
     def respond(path, conn):
         if path == "/v1/models":
             send_json(conn, MODELS)
@@ -48,6 +48,7 @@ def _serving(completions):
             completions(conn)
         else:
             send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
+
     return respond
 
 
@@ -145,8 +146,7 @@ async def test_esc_while_the_server_is_silent_ends_the_turn_at_once(fake_server,
 async def test_stream_cut_halfway_keeps_the_partial_answer(fake_server, tmp_path, how):
     def completions(conn):
         if how == "connection reset":  # chunked, and the connection drops mid-body
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                         b"Transfer-Encoding: chunked\r\n\r\n")
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             for word in ("The ", "lighthouse ", "keeper "):
                 data = _chunk(word)
                 conn.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
@@ -217,8 +217,11 @@ def test_a_llama_server_like_server(fake_server):
         elif path == "/tokenize":
             send_json(conn, b'{"tokens": [1, 2, 3]}')
         elif path == "/v1/completions":
-            last = {"choices": [{"text": "!", "index": 0, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 40, "completion_tokens": 2}, "timings": {"prompt_n": 5}}
+            last = {
+                "choices": [{"text": "!", "index": 0, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 40, "completion_tokens": 2},
+                "timings": {"prompt_n": 5},
+            }
             body = _chunk("Hi") + b"data: " + json.dumps(last).encode() + b"\n\n"
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + body)
             conn.close()

@@ -14,11 +14,16 @@ MINE = [*SHELL, *PYTHON, *FILES, *DEV]
 def test_contract_names_arguments_and_risks():
     registry = build_registry()
     expected = {
-        "run_shell": ({"command"}, "exec"), "run_python": ({"code"}, "exec"),
-        "read_file": ({"path"}, "read"), "write_file": ({"path", "content", "mode"}, "write"),
-        "list_directory": ({"path"}, "read"), "search_code": ({"pattern", "path"}, "read"),
-        "search_docs": ({"query"}, "read"), "analyze_code": ({"code", "analysis_type"}, "read"),
-        "run_tests": ({"path", "code"}, "exec"), "debug_code": ({"code", "error"}, "exec"),
+        "run_shell": ({"command"}, "exec"),
+        "run_python": ({"code"}, "exec"),
+        "read_file": ({"path"}, "read"),
+        "write_file": ({"path", "content", "mode"}, "write"),
+        "list_directory": ({"path"}, "read"),
+        "search_code": ({"pattern", "path"}, "read"),
+        "search_docs": ({"query"}, "read"),
+        "analyze_code": ({"code", "analysis_type"}, "read"),
+        "run_tests": ({"path", "code"}, "exec"),
+        "debug_code": ({"code", "error"}, "exec"),
     }
     for name, (arguments, risk) in expected.items():
         tool = registry.get(name)

@@ -36,7 +36,9 @@ def test_analyze_security_with_bandit(ctx):
     code = "import subprocess\nsubprocess.call(cmd, shell=True)\n"
     output = analyze_code({"code": code, "analysis_type": "security"}, ctx).output
     assert "line 2: HIGH severity, HIGH confidence [B602]" in output
-    assert analyze_code({"code": "x = 1\n", "analysis_type": "security"}, ctx).output == "bandit found no security issues"
+    assert (
+        analyze_code({"code": "x = 1\n", "analysis_type": "security"}, ctx).output == "bandit found no security issues"
+    )
 
 
 def test_analyze_complexity_with_radon(ctx):
@@ -57,7 +59,9 @@ def test_run_tests_on_code_counts_passes_and_failures(ctx, workspace):
 
 def test_run_tests_on_a_workspace_path(ctx, workspace):
     (workspace / "calc.py").write_text("def double(x):\n    return 2 * x\n")
-    (workspace / "test_calc.py").write_text("from calc import double\n\ndef test_double():\n    assert double(2) == 4\n")
+    (workspace / "test_calc.py").write_text(
+        "from calc import double\n\ndef test_double():\n    assert double(2) == 4\n"
+    )
     result = run_tests({"path": "test_calc.py"}, ctx)
     assert result.ok and result.output.startswith("pytest: 1 passed (all passed, exit status 0)")
     empty = run_tests({"code": "x = 1\n"}, ctx)

@@ -55,7 +55,9 @@ def test_search_code_regex_literal_fallback_and_skips(ctx, workspace):
     (workspace / "blob.bin").write_bytes(b"compute\0\0")
     found = search_code({"pattern": r"comp\w+\("}, ctx)
     assert found.output.splitlines() == [
-        "2 match(es) in 2 file(s)", "app.py:2: return compute(1)", "lib/calc.py:1: def compute(x):",
+        "2 match(es) in 2 file(s)",
+        "app.py:2: return compute(1)",
+        "lib/calc.py:1: def compute(x):",
     ]
     literal = search_code({"pattern": "compute(", "path": "lib"}, ctx)
     assert "not a valid regular expression" in literal.output
@@ -120,8 +122,12 @@ def test_overwrite_of_a_longer_file_leaves_no_stale_tail(ctx, workspace):
     assert result.output == "overwrote long.txt: wrote 6 characters (file is now 6 bytes)"
     assert (workspace / "long.txt").read_bytes() == b"short\n"
     appended = write_file({"path": "long.txt", "content": "ünï\n", "mode": "append"}, ctx)
-    assert appended.data == {"path": str((workspace / "long.txt").resolve()), "bytes": 12,
-                             "mode": "append", "created": False}
+    assert appended.data == {
+        "path": str((workspace / "long.txt").resolve()),
+        "bytes": 12,
+        "mode": "append",
+        "created": False,
+    }
     assert (workspace / "long.txt").read_text() == "short\nünï\n"
 
 

@@ -12,7 +12,7 @@ from thau_tui.tools.plugins import PluginLoader, plugins_folder
 
 REPO_TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
-SIMPLE = '''
+SIMPLE = """
 NAME = "{name}"
 DESCRIPTION = "Shout the text back."
 RISK = "read"
@@ -20,7 +20,7 @@ PARAMETERS = {{"type": "object", "properties": {{"text": {{"type": "string"}}}},
 
 def run(args, ctx):
     return args["text"].upper() + "{suffix}"
-'''
+"""
 
 
 def test_example_plugin_loads_and_runs(tmp_path, ctx, workspace):
@@ -44,8 +44,9 @@ def test_broken_plugins_record_errors_and_the_rest_still_load(tmp_path, ctx):
     (folder / "good.py").write_text(SIMPLE.format(name="shout", suffix="!"))
     (folder / "syntax.py").write_text("NAME = 'x'\ndef run(:\n")
     (folder / "raises.py").write_text("import json\nraise RuntimeError('no config')\n")
-    (folder / "schema.py").write_text(SIMPLE.format(name="bad_schema", suffix="").replace(
-        '{"type": "string"}', '{"type": "text"}'))
+    (folder / "schema.py").write_text(
+        SIMPLE.format(name="bad_schema", suffix="").replace('{"type": "string"}', '{"type": "text"}')
+    )
     (folder / "clash.py").write_text(SIMPLE.format(name="run_shell", suffix=""))
     (folder / "empty.py").write_text("# nothing here\n")
     (folder / "_helper.py").write_text("raise SystemExit('never imported')\n")
@@ -106,6 +107,7 @@ async def test_watch_adds_reloads_and_removes_within_seconds(tmp_path):
         path.write_text(SIMPLE.format(name="shout", suffix="?!"))
         await until(lambda: any("reloaded" in m for m in messages))
         from thau_tui.tools.base import ToolContext
+
         assert registry.get("shout").run({"text": "a"}, ToolContext(workspace=tmp_path)).output == "A?!"
 
         path.write_text("def run(:\n")

@@ -26,11 +26,7 @@ def test_runs_isolated(ctx, workspace, monkeypatch):
     (workspace / "shadow.py").write_text("VALUE = 'from the workspace'\n")
     monkeypatch.setenv("PYTHONPATH", str(workspace))
     monkeypatch.setenv("SERVICE_TOKEN", "hidden")
-    code = (
-        "import sys, os\n"
-        "print(sys.flags.isolated, '' in sys.path, os.environ.get('SERVICE_TOKEN'))\n"
-        "import shadow"
-    )
+    code = "import sys, os\nprint(sys.flags.isolated, '' in sys.path, os.environ.get('SERVICE_TOKEN'))\nimport shadow"
     result = run_python({"code": code}, ctx)
     assert result.output.startswith("1 False None\n")
     assert "ModuleNotFoundError: No module named 'shadow'" in result.output

@@ -41,8 +41,8 @@ def test_exit_status_is_reported(shell):
 
 
 def test_multiline_quotes_heredoc_and_long_commands(shell):
-    script = "for i in 1 2; do\n  echo \"n=$i\"\ndone\ncat <<'EOF'\nit's a \\ \"test\"\nEOF"
-    assert shell.run(script).output == "n=1\nn=2\nit's a \\ \"test\"\n[exit status 0]"
+    script = 'for i in 1 2; do\n  echo "n=$i"\ndone\ncat <<\'EOF\'\nit\'s a \\ "test"\nEOF'
+    assert shell.run(script).output == 'n=1\nn=2\nit\'s a \\ "test"\n[exit status 0]'
     long = "echo " + "x" * 5000 + " | wc -c"  # longer than one terminal line
     assert shell.run(long).output.splitlines()[0] == "5001"
 
@@ -150,8 +150,10 @@ def test_sandbox_status_says_what_is_in_force():
     assert sandbox_status(config).startswith("none: turned off")
     if HAS_BWRAP:
         status = sandbox_status(Config())
-        assert status.startswith("bubblewrap: workspace writable, .git read-only, rest read-only, "
-                                 "credentials hidden, network off; processes <= 256")
+        assert status.startswith(
+            "bubblewrap: workspace writable, .git read-only, rest read-only, "
+            "credentials hidden, network off; processes <= 256"
+        )
         assert status.endswith("memory <= 4096 MB a process")
 
 

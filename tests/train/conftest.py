@@ -19,8 +19,17 @@ from thau_tui.train.data import build_dataset
 TINY = {"n_embd": 64, "n_layer": 2, "n_head": 4, "n_head_kv": 2, "n_ff": 128}
 
 
-def write_tiny_llama_gguf(path: Path, *, seed: int = 0, n_embd: int = 64, n_layer: int = 2, n_head: int = 4,
-                          n_head_kv: int = 2, n_ff: int = 128, n_vocab: int = 2048) -> Path:
+def write_tiny_llama_gguf(
+    path: Path,
+    *,
+    seed: int = 0,
+    n_embd: int = 64,
+    n_layer: int = 2,
+    n_head: int = 4,
+    n_head_kv: int = 2,
+    n_ff: int = 128,
+    n_vocab: int = 2048,
+) -> Path:
     """A random llama GGUF in llama.cpp's layout, with the bundled model's tokenizer cut to `n_vocab` tokens.
 
     SmolLM2's BPE lists its special tokens and bytes first, then one token per merge

@@ -1,4 +1,5 @@
-"""The training commands: clear errors in-process, from-history and data build, eval by subprocess, a real headless run."""
+"""The training commands: clear errors in-process, from-history and data build, eval by subprocess,
+a real headless run."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def test_missing_files_and_bad_recipes_fail_with_a_message(tmp_path, capsys):
     assert "not a run folder" in capsys.readouterr().err
     assert main(["export", str(tmp_path)]) == 2
     assert "no adapter/ folder" in capsys.readouterr().err
-    assert main(["data", "from-history", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "h.jsonl")]) == 2
+    assert (
+        main(["data", "from-history", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "h.jsonl")]) == 2
+    )
     assert "chat with thau first" in capsys.readouterr().err
 
 
@@ -113,7 +116,8 @@ def test_headless_train_reads_the_children_with_the_screens_run_model(tmp_path, 
 def test_runs_started_anywhere_share_one_naming_rule(tmp_path):
     from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
     from thau_tui.train.runs import latest_run_dir, new_run_dir
-    from thau_tui.train.trainer import latest_run_dir as trainer_latest, new_run_dir as trainer_new
+    from thau_tui.train.trainer import latest_run_dir as trainer_latest
+    from thau_tui.train.trainer import new_run_dir as trainer_new
 
     recipe = load_recipe(SHIPPED_RECIPES / "tiny-smoke.yaml")
     first = new_run_dir(tmp_path, recipe.name)
@@ -144,20 +148,33 @@ def test_from_history_and_data_build(tmp_path, capsys):
 
 
 def test_eval_by_subprocess_prints_the_score_table(tmp_path):
-    tool = {"type": "function", "function": {"name": "get_time", "description": "The time in a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "description": "The time in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }
     cases = tmp_path / "cases.jsonl"
     lines = [
         {"id": "t1", "tools": [tool], "messages": [{"role": "user", "content": "Hi there!"}], "expected_calls": []},
-        {"id": "t2", "tools": [tool], "messages": [{"role": "user", "content": "Time in Oslo?"}],
-         "expected_calls": [{"name": "get_time", "arguments": {"city": "Oslo"}}]},
+        {
+            "id": "t2",
+            "tools": [tool],
+            "messages": [{"role": "user", "content": "Time in Oslo?"}],
+            "expected_calls": [{"name": "get_time", "arguments": {"city": "Oslo"}}],
+        },
     ]
     cases.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     pred = tmp_path / "pred.jsonl"
     env = {**os.environ, "COLUMNS": "120"}
     done = subprocess.run(
         [sys.executable, "-m", "thau_tui.train.cli", "eval", str(cases), "--output", str(pred), "--limit", "1"],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert "Wrote 1 predictions" in done.stdout
@@ -199,8 +216,9 @@ def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
 def _eval_args(tmp_path, *extra: str):
     from thau_tui.cli import build_parser
 
-    return build_parser().parse_args(["--config", str(tmp_path / "config.yaml"), "eval", "c.jsonl",
-                                      "--output", "p.jsonl", *extra])
+    return build_parser().parse_args(
+        ["--config", str(tmp_path / "config.yaml"), "eval", "c.jsonl", "--output", "p.jsonl", *extra]
+    )
 
 
 def test_eval_scores_what_the_chat_runs_unless_told_otherwise(tmp_path):

@@ -61,9 +61,12 @@ def test_every_call_fits_its_schema_and_is_written_in_the_dialect(built):
     calls = 0
     for row in train:
         registry = ToolRegistry(case_tools(row, builtins))  # the row's own tools (synthetic ones included)
-        assistant_calls = [p for m in row["messages"] if m["role"] == "assistant" for p in hermes.parse_calls(m["content"])]
+        assistant_calls = [
+            p for m in row["messages"] if m["role"] == "assistant" for p in hermes.parse_calls(m["content"])
+        ]
         assert [(p.call.name, p.call.arguments) for p in assistant_calls] == [
-            (c["name"], c["arguments"]) for c in row["expected_calls"]]
+            (c["name"], c["arguments"]) for c in row["expected_calls"]
+        ]
         for call in row["expected_calls"]:
             assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
             calls += 1
@@ -109,17 +112,32 @@ def test_eval_lines_stop_before_the_turn_to_predict(built):
 
 def test_spanish_image_request_keeps_the_users_words(built):
     _out, _stats, train, _eval = built
+
     def request_before(messages, call):
         # The user message the call answers (a conversation holds several requests).
-        at = next(i for i, m in enumerate(messages) if m["role"] == "assistant" and call["arguments"]["prompt"]
-                  in m["content"] and "generate_image" in m["content"])
+        at = next(
+            i
+            for i, m in enumerate(messages)
+            if m["role"] == "assistant"
+            and call["arguments"]["prompt"] in m["content"]
+            and "generate_image" in m["content"]
+        )
         return [m["content"] for m in messages[:at] if m["role"] == "user"][-1]
 
-    pairs = [(request_before(r["messages"], c), c["arguments"]["prompt"])
-             for r in train if r["lang"] == "es" and r["kind"] != "conversation"
-             for c in r["expected_calls"] if c["name"] == "generate_image"]
-    pairs += [(request_before(r["messages"], c), c["arguments"]["prompt"])
-              for r in train if r["kind"] == "conversation" for c in r["expected_calls"] if c["name"] == "generate_image"]
+    pairs = [
+        (request_before(r["messages"], c), c["arguments"]["prompt"])
+        for r in train
+        if r["lang"] == "es" and r["kind"] != "conversation"
+        for c in r["expected_calls"]
+        if c["name"] == "generate_image"
+    ]
+    pairs += [
+        (request_before(r["messages"], c), c["arguments"]["prompt"])
+        for r in train
+        if r["kind"] == "conversation"
+        for c in r["expected_calls"]
+        if c["name"] == "generate_image"
+    ]
     assert pairs
     for request, prompt in pairs:
         assert prompt in request  # the prompt is the user's own Spanish words

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-from collections import Counter
 import sys
+from collections import Counter
 
 import jsonschema
 import pytest
@@ -26,8 +26,16 @@ HERMES = get_dialect("hermes")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("kinds")
     stats = build_dataset(out, n_train=500, n_eval=100, seed=3)
-    files = {name: read_jsonl(out / name) for name in
-             ("train.jsonl", "eval.jsonl", "heldout_builtin.jsonl", "heldout_multiturn.jsonl", "heldout_schemas.jsonl")}
+    files = {
+        name: read_jsonl(out / name)
+        for name in (
+            "train.jsonl",
+            "eval.jsonl",
+            "heldout_builtin.jsonl",
+            "heldout_multiturn.jsonl",
+            "heldout_schemas.jsonl",
+        )
+    }
     return out, stats, files
 
 
@@ -68,8 +76,13 @@ def test_conversation_calls_spread_over_the_tools(built):
 
 def test_conversation_results_use_the_agents_exact_texts(built):
     _out, _stats, files = built
-    results = [m["content"] for r in files["train.jsonl"] if r["kind"] == "conversation"
-               for m in r["messages"] if m["role"] == "tool"]
+    results = [
+        m["content"]
+        for r in files["train.jsonl"]
+        if r["kind"] == "conversation"
+        for m in r["messages"]
+        if m["role"] == "tool"
+    ]
     assert any("Do not retry it; answer without it." in t and "the user denied this call (" in t for t in results)
     assert any("the user cancelled this call" in t for t in results)
     assert any("[exit status 0]" in t for t in results) and any("[exit status 1]" in t for t in results)
@@ -148,7 +161,9 @@ def test_python_examples_print_their_expected_answer(built):
     assert len(rows) >= 10
     for row in rows[:12]:
         code = row["expected_calls"][0]["arguments"]["code"]
-        done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=10, check=False
+        )
         assert done.stdout.strip() == row["expected_output"]
         assert row["expected_output"] in row["messages"][-1]["content"]
 
@@ -187,12 +202,16 @@ def test_heldout_shares_no_frame_value_or_vocabulary_with_training(built):
     assert not {f[0] for f in heldout.HELD_FILES} & {f[0] for f in conversations.FILES}
     assert not {c for c, _ in heldout.HELD_COMMANDS} & {c for c, _ in conversations.COMMANDS}
     train_users = {m["content"] for r in files["train.jsonl"] for m in r["messages"] if m["role"] == "user"}
-    held_users = {c["messages"][-1]["content"] for name in ("heldout_builtin.jsonl", "heldout_schemas.jsonl")
-                  for c in files[name]}
+    held_users = {
+        c["messages"][-1]["content"] for name in ("heldout_builtin.jsonl", "heldout_schemas.jsonl") for c in files[name]
+    }
     assert not held_users & train_users
-    train_tools = {t["function"]["name"] for r in files["train.jsonl"] for t in r.get("tools", []) if isinstance(t, dict)}
-    held_tools = {t["function"]["name"] for c in files["heldout_schemas.jsonl"] for t in c.get("tools", [])
-                  if isinstance(t, dict)}
+    train_tools = {
+        t["function"]["name"] for r in files["train.jsonl"] for t in r.get("tools", []) if isinstance(t, dict)
+    }
+    held_tools = {
+        t["function"]["name"] for c in files["heldout_schemas.jsonl"] for t in c.get("tools", []) if isinstance(t, dict)
+    }
     assert held_tools and not held_tools & train_tools
 
 

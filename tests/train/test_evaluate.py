@@ -19,11 +19,18 @@ WEATHER = {
 }
 
 CASES = [
-    {"id": "weather", "tools": [WEATHER], "messages": [{"role": "user", "content": "Weather in Paris? Use get_weather."}],
-     "expected_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
-    {"id": "listing", "tools": ["list_directory", "read_file"],
-     "messages": [{"role": "user", "content": "List the files in src."}],
-     "expected_calls": [{"name": "list_directory", "arguments": {"path": "src"}}]},
+    {
+        "id": "weather",
+        "tools": [WEATHER],
+        "messages": [{"role": "user", "content": "Weather in Paris? Use get_weather."}],
+        "expected_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}],
+    },
+    {
+        "id": "listing",
+        "tools": ["list_directory", "read_file"],
+        "messages": [{"role": "user", "content": "List the files in src."}],
+        "expected_calls": [{"name": "list_directory", "arguments": {"path": "src"}}],
+    },
 ]
 
 
@@ -56,7 +63,9 @@ def test_run_eval_writes_one_prediction_per_case(cases_file, tmp_path):
 
 def test_problems_are_named_before_the_model_loads(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"id": "x", "tools": ["no_such_tool"], "messages": [{"role": "user", "content": "hi"}]}) + "\n")
+    bad.write_text(
+        json.dumps({"id": "x", "tools": ["no_such_tool"], "messages": [{"role": "user", "content": "hi"}]}) + "\n"
+    )
     with pytest.raises(ValueError, match="unknown tool 'no_such_tool'"):
         run_eval(bad, tmp_path / "p.jsonl")
     with pytest.raises(FileNotFoundError, match="thau data build"):

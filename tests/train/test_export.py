@@ -47,7 +47,7 @@ def _hf_greedy(model, tokenizer, prompt: str) -> list[int]:
     ids = torch.tensor([tokenizer(prompt, add_special_tokens=False).input_ids])
     with torch.no_grad():
         out = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS, do_sample=False)
-    return out[0, ids.shape[1]:].tolist()
+    return out[0, ids.shape[1] :].tolist()
 
 
 def _llama_greedy(llm: llama_cpp.Llama, prompt: str) -> list[int]:

@@ -14,8 +14,18 @@ from thau_tui.train.history import detect_lang, examples_from_history
 HERMES = HermesDialect()
 
 
-def _turn(store: Store, sid: str, request: str, call_id: str, name: str, args: dict, *, status: str,
-          result: str | None = None, answer: str | None = None) -> None:
+def _turn(
+    store: Store,
+    sid: str,
+    request: str,
+    call_id: str,
+    name: str,
+    args: dict,
+    *,
+    status: str,
+    result: str | None = None,
+    answer: str | None = None,
+) -> None:
     """One user request, the assistant's call, and (when it ran) the result and the answer."""
     store.add_message(sid, "user", request)
     message_id = store.add_message(sid, "assistant", HERMES.format_call(ToolCall(name, args)))
@@ -30,21 +40,46 @@ def _turn(store: Store, sid: str, request: str, call_id: str, name: str, args: d
 def history(tmp_path):
     store = Store(tmp_path / "sessions.sqlite3")
     sid = store.create_session("work")
-    _turn(store, sid, "List the files here", "c-approved", "list_directory", {"path": "."},
-          status="done", result="a.py\nb.py", answer="There are two files: a.py and b.py.")
+    _turn(
+        store,
+        sid,
+        "List the files here",
+        "c-approved",
+        "list_directory",
+        {"path": "."},
+        status="done",
+        result="a.py\nb.py",
+        answer="There are two files: a.py and b.py.",
+    )
     store.record_decision(sid, "c-approved", "once")
-    _turn(store, sid, "Delete the build folder", "c-edited", "run_shell", {"command": "rm -rf /"},
-          status="done", result="")
+    _turn(
+        store,
+        sid,
+        "Delete the build folder",
+        "c-edited",
+        "run_shell",
+        {"command": "rm -rf /"},
+        status="done",
+        result="",
+    )
     store.record_decision(sid, "c-edited", "once", arguments={"command": "rm -rf build"})
-    _turn(store, sid, "Borra todos los archivos de la carpeta", "c-denied", "run_shell", {"command": "rm -rf *"},
-          status="denied")
+    _turn(
+        store,
+        sid,
+        "Borra todos los archivos de la carpeta",
+        "c-denied",
+        "run_shell",
+        {"command": "rm -rf *"},
+        status="denied",
+    )
     store.record_decision(sid, "c-denied", "deny", reason="nunca borres mis archivos")
     _turn(store, sid, "Run the tests", "c-cancelled", "run_tests", {"path": "tests"}, status="cancelled")
     store.record_decision(sid, "c-cancelled", "cancel")
     # A read tool that ran by policy, with no decision row: still an approved call.
     other = store.create_session("reading")
-    _turn(store, other, "Show me README.md", "c-auto", "read_file", {"path": "README.md"},
-          status="done", result="# thau")
+    _turn(
+        store, other, "Show me README.md", "c-auto", "read_file", {"path": "README.md"}, status="done", result="# thau"
+    )
     store.close()
     return tmp_path / "sessions.sqlite3"
 
@@ -62,7 +97,10 @@ def test_examples_from_history(history, tmp_path):
     assert approved["kind"] == "multi_turn" and approved["lang"] == "en" and approved["tool"] == "list_directory"
     roles = [m["role"] for m in approved["messages"]]
     assert roles == ["system", "user", "assistant", "tool", "assistant"]
-    assert approved["messages"][2]["content"] == '<tool_call>{"name": "list_directory", "arguments": {"path": "."}}</tool_call>'
+    assert (
+        approved["messages"][2]["content"]
+        == '<tool_call>{"name": "list_directory", "arguments": {"path": "."}}</tool_call>'
+    )
     assert approved["messages"][3]["content"] == "<tool_response>\na.py\nb.py\n</tool_response>"
     assert approved["messages"][4]["content"] == "There are two files: a.py and b.py."
     assert "list_directory(path?)" in approved["messages"][0]["content"]  # the chat's compact tool block

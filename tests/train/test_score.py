@@ -114,8 +114,13 @@ def test_several_calls_must_come_in_order():
 
 
 def test_a_case_may_bring_its_own_tool_schema():
-    weather = {"type": "function", "function": {"name": "weather", "parameters": {
-        "type": "object", "properties": {"days": {"type": "integer"}}, "required": ["days"]}}}
+    weather = {
+        "type": "function",
+        "function": {
+            "name": "weather",
+            "parameters": {"type": "object", "properties": {"days": {"type": "integer"}}, "required": ["days"]},
+        },
+    }
     case = {"id": "w", "tools": [weather], "expected_calls": [call("weather", days=3)]}
     assert score([{"id": "w", "calls": [call("weather", days=3)]}], [case], TOOLS)["exact_match"] == 1.0
     assert score([{"id": "w", "calls": [call("weather", days="3")]}], [case], TOOLS)["exact_match"] == 0.0

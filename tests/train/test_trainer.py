@@ -21,6 +21,7 @@ from thau_tui.train.trainer import PAUSE_FILE, batch_loss, latest_checkpoint, lo
 def read_events(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
 
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -37,9 +38,26 @@ def full_run(tmp_path_factory, tiny_gguf, tiny_data):
 def _recipe(tiny_gguf, tiny_data, **changes):
     from thau_tui.train.recipe import Recipe
 
-    base = dict(name="tiny", base_model=str(tiny_gguf), data_dir=str(tiny_data), rank=4, alpha=8, dropout=0.0,
-                max_steps=6, learning_rate=2e-2, warmup_steps=0, batch_size=8, max_seq_len=1024, seed=0,
-                eval_every=3, eval_examples=4, checkpoint_every=2, keep_checkpoints=2, device="cpu", threads=1)
+    base = dict(
+        name="tiny",
+        base_model=str(tiny_gguf),
+        data_dir=str(tiny_data),
+        rank=4,
+        alpha=8,
+        dropout=0.0,
+        max_steps=6,
+        learning_rate=2e-2,
+        warmup_steps=0,
+        batch_size=8,
+        max_seq_len=1024,
+        seed=0,
+        eval_every=3,
+        eval_examples=4,
+        checkpoint_every=2,
+        keep_checkpoints=2,
+        device="cpu",
+        threads=1,
+    )
     base.update(changes)
     return Recipe(**base)
 
@@ -126,9 +144,13 @@ def test_cli_prints_json_lines_and_sigterm_cancels_cleanly(tmp_path, tiny_gguf, 
     recipe_file.write_text(_recipe(tiny_gguf, tiny_data, max_steps=50, eval_every=0).to_yaml())
     run_dir = tmp_path / "cli-run"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(recipe_file),
-                             "--run-dir", str(run_dir)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(recipe_file), "--run-dir", str(run_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     events = []
     for line in proc.stdout:
         events.append(json.loads(line))
@@ -143,8 +165,13 @@ def test_cli_prints_json_lines_and_sigterm_cancels_cleanly(tmp_path, tiny_gguf, 
 def test_cli_bad_recipe_is_one_error_event(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rank: 8\nlearning_rat: 0.1\n")
-    out = subprocess.run([sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(bad)], capture_output=True,
-                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(bad)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
     assert out.returncode == 1
     event = json.loads(out.stdout.strip().splitlines()[-1])
     assert event["event"] == "error" and "learning_rat: unknown key" in event["message"]
@@ -157,8 +184,11 @@ def test_recipe_rejects_embeddings_with_a_fix():
 
 def test_labels_cover_only_the_assistant_reply(tiny_gguf):
     _model, tokenizer, template = load_base(tiny_gguf)
-    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hola"},
-                {"role": "assistant", "content": "¡Hola! ¿Qué necesitas?"}]
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "hola"},
+        {"role": "assistant", "content": "¡Hola! ¿Qué necesitas?"},
+    ]
     encoded = encode(messages, template, tokenizer)
     trained = tokenizer.decode([t for t in encoded.labels if t != IGNORE])
     assert trained == "¡Hola! ¿Qué necesitas?<|im_end|>"

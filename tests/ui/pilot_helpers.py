@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 
-async def wait_until(pilot, condition, timeout: float = 60.0, what: str = "the condition",
-                     step: float = 0.05) -> None:
+async def wait_until(pilot, condition, timeout: float = 60.0, what: str = "the condition", step: float = 0.05) -> None:
     """Poll the app until `condition()` holds; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

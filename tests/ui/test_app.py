@@ -6,8 +6,9 @@ import asyncio
 import json
 import time
 
-from scripted import ScriptedBackend
 from pilot_helpers import wait_until
+from scripted import ScriptedBackend
+
 from thau_tui.config import Config, ConfigResult, load_config
 from thau_tui.engine.backend import MODEL_THREAD
 from thau_tui.engine.store import Store
@@ -20,8 +21,7 @@ def make_app(tmp_path, backend, *, resume=False, config: Config | None = None, e
     config.tools.workspace = str(tmp_path)
     config.generation.temperature = 0.0
     store = Store(tmp_path / "sessions.sqlite3")
-    return ThauApp(ConfigResult(config, None, errors or []), resume=resume, store=store,
-                   backend=backend, watch=False)
+    return ThauApp(ConfigResult(config, None, errors or []), resume=resume, store=store, backend=backend, watch=False)
 
 
 async def type_and_send(pilot, text: str) -> None:
@@ -50,8 +50,11 @@ async def test_escape_stops_generation_and_keeps_the_text(tmp_path, real_backend
     app = make_app(tmp_path, real_backend, config=config)
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "Write a very long story about the sea.")
-        await wait_until(pilot, lambda: app.query(AssistantMessage) and len(app.query(AssistantMessage).last().text) > 20,
-                         timeout=240)
+        await wait_until(
+            pilot,
+            lambda: app.query(AssistantMessage) and len(app.query(AssistantMessage).last().text) > 20,
+            timeout=240,
+        )
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.turn_running, timeout=10)
         notes = [n for n in app.query(NoteMessage) if "stopped" in str(n.render())]
@@ -104,7 +107,9 @@ async def test_a_chats_first_answer_fills_the_first_screen_and_the_welcome_stays
         assert "More words here." in answer.text and app.chat.max_scroll_y == 0
         assert len(layouts) <= 3  # the question and the answer's place; its room; the sessions list
         await type_and_send(pilot, "the second question")  # later questions go to the top
-        await wait_until(pilot, lambda: len(app.query(AssistantMessage)) == 2 and app.query(AssistantMessage).last()._room)
+        await wait_until(
+            pilot, lambda: len(app.query(AssistantMessage)) == 2 and app.query(AssistantMessage).last()._room
+        )
         await pilot.pause(0.1)
         assert app.query(UserMessage).last().region.y == app.chat.scrollable_content_region.y
 
@@ -268,8 +273,9 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
         assert app.screen.__class__.__name__ == "ModelPicker"
         assert app.screen.choices[0] == (bundled_model(), None)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.agent.backend is not None and app.agent.backend.name != "scripted",
-                         timeout=120)
+        await wait_until(
+            pilot, lambda: app.agent.backend is not None and app.agent.backend.name != "scripted", timeout=120
+        )
         assert app.agent.backend.name == bundled_model().stem
         assert bundled_model().stem in app.status.model
 
@@ -419,8 +425,9 @@ async def test_a_chat_reopened_after_a_crash_shows_what_was_interrupted(tmp_path
     store.add_message(sid, "user", "count the files")
     call = '<tool_call>{"name": "run_shell", "arguments": {"command": "find . | wc -l"}}</tool_call>'
     message_id = store.add_message(sid, "assistant", "Let me count them.\n" + call)
-    store.record_call(sid, "c1", "run_shell", {"command": "find . | wc -l"}, "running", message_id,
-                      result="./a\n./b\n")  # a second crash, while the call ran
+    store.record_call(
+        sid, "c1", "run_shell", {"command": "find . | wc -l"}, "running", message_id, result="./a\n./b\n"
+    )  # a second crash, while the call ran
     store.close()
     app = make_app(tmp_path, ScriptedBackend([]), resume=True)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from scripted import ScriptedBackend
 from test_app import make_app, wait_until
+
 from thau_tui.engine.store import Store
 from thau_tui.ui.widgets.chat import UserMessage
 

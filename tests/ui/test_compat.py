@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from test_markdown_stream import LONG_LIST, TRICKY, OneMessage, plain, static_draw
 from textual.app import App
 from textual.widget import Widget
 
-from test_markdown_stream import LONG_LIST, TRICKY, OneMessage, plain, static_draw
 from thau_tui.ui import compat
 from thau_tui.ui.app import ThauApp
 from thau_tui.ui.rows import RowCompositor, RowScreen
@@ -38,6 +38,7 @@ def test_the_flags_read_at_run_time_agree_with_the_checks():
 
 
 # --- each fallback still draws the screen ---------------------------------------------------
+
 
 class Chat(App):
     def compose(self):
@@ -96,7 +97,7 @@ async def test_a_streamed_answer_draws_the_same_on_rich_fallbacks(flag, answer, 
         pos = 0
         while pos < len(answer):
             size = rng.randint(1, 40)
-            message.append_text(answer[pos:pos + size])
+            message.append_text(answer[pos : pos + size])
             pos += size
             message._update_lines(width)
             assert plain(message._lines) == plain(static_draw(message, message.text, width))

@@ -14,9 +14,20 @@ from thau_tui.ui.widgets.image_pane import ImagePane
 def make_png(folder, name, colour, prompt, seed):
     path = folder / f"{name}.png"
     PILImage.new("RGB", (32, 24), colour).save(path)
-    sidecar = {"prompt": prompt, "negative_prompt": "", "width": 32, "height": 24, "steps": 2,
-               "guidance": 0.0, "seed": seed, "model": "tiny", "device": "cpu", "dtype": "float32",
-               "duration_s": 0.1, "created": "2025-01-01T00:00:00+00:00"}
+    sidecar = {
+        "prompt": prompt,
+        "negative_prompt": "",
+        "width": 32,
+        "height": 24,
+        "steps": 2,
+        "guidance": 0.0,
+        "seed": seed,
+        "model": "tiny",
+        "device": "cpu",
+        "dtype": "float32",
+        "duration_s": 0.1,
+        "created": "2025-01-01T00:00:00+00:00",
+    }
     path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
     return path
 
@@ -128,8 +139,15 @@ async def test_gallery_lists_newest_first_previews_and_reruns(tmp_path):
         await pilot.pause()
         rerun = app.received[-1]
         assert isinstance(rerun, GalleryScreen.Rerun) and rerun.seed == 8
-        assert rerun.arguments() == {"prompt": "a new blue square", "negative_prompt": "blur", "width": 32,
-                                     "height": 24, "steps": 2, "guidance": 0.0, "seed": 8}
+        assert rerun.arguments() == {
+            "prompt": "a new blue square",
+            "negative_prompt": "blur",
+            "width": 32,
+            "height": 24,
+            "steps": 2,
+            "guidance": 0.0,
+            "seed": 8,
+        }
         assert not isinstance(app.screen, GalleryScreen)
 
         app.push_screen(GalleryScreen(tmp_path))

@@ -8,6 +8,7 @@ import time
 
 from scripted import ScriptedBackend
 from test_app import make_app, type_and_send, wait_until
+
 from thau_tui.config import Config, ConfigResult
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
@@ -209,8 +210,9 @@ async def test_escape_says_stopping_at_once_while_the_engine_winds_down(tmp_path
 
 async def test_the_status_line_says_what_the_turn_is_doing_after_a_tool_result(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    backend = SlowSecondReply([_call("read_file", path="notes.txt"), "It says hello. " * 20], wait=1.0,
-                              chunk=4, delay=0.01)
+    backend = SlowSecondReply(
+        [_call("read_file", path="notes.txt"), "It says hello. " * 20], wait=1.0, chunk=4, delay=0.01
+    )
     app = make_app(tmp_path, backend)
     seen: list[tuple[str, str, int]] = []  # (activity, card state, answer length)
     async with app.run_test(size=(110, 40)) as pilot:
@@ -218,8 +220,9 @@ async def test_the_status_line_says_what_the_turn_is_doing_after_a_tool_result(t
         while app.turn_running or not seen:
             cards = app.query("ToolCard")
             answers = app.query(AssistantMessage)
-            seen.append((app.status.activity, cards.first().state if cards else "",
-                         len(answers.last().text) if answers else 0))
+            seen.append(
+                (app.status.activity, cards.first().state if cards else "", len(answers.last().text) if answers else 0)
+            )
             await pilot.pause(0.02)
     after_card = [(a, n) for a, state, n in seen if state == "done"]
     assert after_card[0] == ("reading the result of read_file…", 0)
@@ -300,8 +303,7 @@ async def test_help_shows_keys_as_remapped(tmp_path):
     async with app.run_test(size=(110, 40)) as pilot:
         await pilot.press("f1")
         await pilot.pause()
-        sections = {title: dict((what.split(":")[0], key) for key, what in rows)
-                    for title, rows in app.screen.sections}
+        sections = {title: dict((what.split(":")[0], key) for key, what in rows) for title, rows in app.screen.sections}
         assert sections["Everywhere"]["Export"] == "F5"
         assert sections["Everywhere"]["New chat"] == "Ctrl+N"
         assert sections["On a tool card"]["Allow once"] == "o"
@@ -311,8 +313,7 @@ async def test_help_shows_keys_as_remapped(tmp_path):
 # --- 11. config.yaml created after start -----------------------------------------------------------
 async def test_a_config_file_created_after_start_is_picked_up(tmp_path):
     path = tmp_path / "config.yaml"
-    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]),
-                  watch=True)
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
     async with app.run_test() as pilot:
         await pilot.pause(0.5)
         path.write_text("generation:\n  temperature: 0.55\n")
@@ -368,8 +369,15 @@ async def test_an_error_while_showing_a_turn_is_reported_and_the_turn_ends(tmp_p
         assert app.status.activity == ""
         monkeypatch.setattr(TurnRenderer, "handle", handle)
         await type_and_send(pilot, "again")
-        await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage)
-                         and app.query(AssistantMessage).last().text == "Fine now.", timeout=10)
+        await wait_until(
+            pilot,
+            lambda: (
+                not app.turn_running
+                and app.query(AssistantMessage)
+                and app.query(AssistantMessage).last().text == "Fine now."
+            ),
+            timeout=10,
+        )
 
 
 async def test_a_local_config_created_after_start_wins_over_the_users(tmp_path, monkeypatch):
@@ -382,8 +390,7 @@ async def test_a_local_config_created_after_start_wins_over_the_users(tmp_path, 
     monkeypatch.chdir(folder)
     path = default_config_file()
     assert path.parent != folder  # the user's config, which does not exist yet either
-    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]),
-                  watch=True)
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
     async with app.run_test() as pilot:
         await pilot.pause(0.5)
         (folder / "config.yaml").write_text("generation:\n  temperature: 0.65\n")
@@ -393,8 +400,7 @@ async def test_a_local_config_created_after_start_wins_over_the_users(tmp_path, 
 
 async def test_a_named_config_in_a_missing_folder_does_not_end_the_app(tmp_path):
     path = tmp_path / "not-yet" / "config.yaml"
-    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]),
-                  watch=True)
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
     async with app.run_test() as pilot:
         await pilot.pause(0.5)
         path.write_text("generation:\n  temperature: 0.45\n")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import random
 
 import pytest
-
-from textual.app import App
-
+from pilot_helpers import wait_until
 from rich.markdown import Markdown as RichMarkdown
+from textual.app import App
 from textual.visual import Visual, visualize
 
-from pilot_helpers import wait_until
-from thau_tui.ui.widgets.chat import AssistantMessage
 from thau_tui.ui.widgets import markdown_stream
+from thau_tui.ui.widgets.chat import AssistantMessage
 from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, list_items, top_level_blocks
 
 ANSWER = """# How a refrigerator works
@@ -136,7 +134,7 @@ async def test_streamed_lines_equal_the_whole_render_at_every_step(answer):
         pos, steps = 0, 0
         while pos < len(answer):
             size = rng.randint(1, 15)
-            message.append_text(answer[pos:pos + size])
+            message.append_text(answer[pos : pos + size])
             pos += size
             message._update_lines(width)
             steps += 1
@@ -176,7 +174,9 @@ async def test_the_end_of_an_answer_draws_its_last_piece_not_the_whole_answer(mo
         await pilot.pause(0.2)  # drawn by a frame
         drawn: list[str] = []
         draw = AssistantMessage._draw
-        monkeypatch.setattr(AssistantMessage, "_draw", lambda self, text, *a, **k: drawn.append(text) or draw(self, text, *a, **k))
+        monkeypatch.setattr(
+            AssistantMessage, "_draw", lambda self, text, *a, **k: drawn.append(text) or draw(self, text, *a, **k)
+        )
         message.append_text(ANSWER[-40:])
         await message.finish()  # the text's last piece came with the end
         assert drawn and max(map(len, drawn)) < len(ANSWER) // 4
@@ -210,14 +210,17 @@ def test_top_level_blocks_find_where_blocks_start():
     text = "# Title\n\nA paragraph\nstill the paragraph.\n\n- a\n- b\n\n```\ncode\n\nmore code\n```\n"
     blocks = top_level_blocks(text)
     assert [kind for _, kind in blocks] == ["heading_open", "paragraph_open", "bullet_list_open", "fence"]
-    assert [text[at:at + 3] for at, _ in blocks] == ["# T", "A p", "- a", "```"]
+    assert [text[at : at + 3] for at, _ in blocks] == ["# T", "A p", "- a", "```"]
 
 
 # Lists whose structure turns on the next characters, for the list scan.
 LISTS = {
     "long-list": LONG_LIST.split("\n\n", 1)[1],  # the list alone: what is left once "Steps:" is frozen
     "turns": "- a\n- b\n- - -\n- c\n* d\n* e\n\n1. one\n2) two\n3) three\n\nafter\n- f\nlazy line\n- g",
-    "nested": "7. seven\n\n   - in\n   - in two\n\n       code in an item\n\n8. eight\n   ```\n   1. not an item\n   ```\n9. nine\n---\n- h",
+    "nested": (
+        "7. seven\n\n   - in\n   - in two\n\n       code in an item\n\n"
+        "8. eight\n   ```\n   1. not an item\n   ```\n9. nine\n---\n- h"
+    ),
     "interrupt": "Para\n2. not a list\n1. a list\n   2. nested?\n10. ten\n> quote\n- i\n  > quoted\n- j\n\n\n- k",
 }
 
@@ -227,7 +230,9 @@ def test_the_list_scan_finds_what_a_whole_parse_finds(name, monkeypatch):
     text = LISTS[name]
     parsed: list[int] = []  # the length of each text the scan parses
     parse = PARSER.parse
-    monkeypatch.setattr(markdown_stream.PARSER, "parse", lambda src, env=None: parsed.append(len(src)) or parse(src, env))
+    monkeypatch.setattr(
+        markdown_stream.PARSER, "parse", lambda src, env=None: parsed.append(len(src)) or parse(src, env)
+    )
     scan = BlockScan()
     for end in range(1, len(text) + 1):  # one character at a time, as a stream may come
         part = text[:end]
@@ -278,7 +283,9 @@ async def test_an_answer_longer_than_the_view_lays_out_once_a_step_not_once_a_li
         assert step == 3 and message.size.height == len(message._lines) + step  # room for 3 more lines
 
         def last_line_shown() -> bool:
-            return message.virtual_region.y + len(message._lines) <= chat.scroll_y + chat.scrollable_content_region.height
+            return (
+                message.virtual_region.y + len(message._lines) <= chat.scroll_y + chat.scrollable_content_region.height
+            )
 
         assert chat.scroll_y == chat.max_scroll_y > 0 and last_line_shown()
         layouts.clear()
@@ -304,8 +311,11 @@ async def test_a_message_added_to_the_chat_costs_one_layout(layouts):
     async with app.run_test(size=(60, 20)) as pilot:
         chat = app.query_one(ChatView)
         await pilot.pause(0.1)
-        for message in (NoteMessage("stopped", "warning"), UserMessage("a question\nin two lines"),
-                        AssistantMessage("A stored answer.")):
+        for message in (
+            NoteMessage("stopped", "warning"),
+            UserMessage("a question\nin two lines"),
+            AssistantMessage("A stored answer."),
+        ):
             layouts.clear()
             await chat.add(message)
             await pilot.pause(0.1)
@@ -328,9 +338,15 @@ async def test_an_answer_grows_in_place_below_its_question(layouts):
         message = await chat.add(AssistantMessage("", render_hz=30))
         message.append_text("First line of the answer.")
         # the scroll that lifts the question lands after a refresh or two: slower on a loaded machine
-        await wait_until(pilot, lambda: question.region.y == chat.scrollable_content_region.y
-                         and message.region.bottom == chat.scrollable_content_region.bottom, 5,
-                         "the question to reach the top and the answer to take the rest")
+        await wait_until(
+            pilot,
+            lambda: (
+                question.region.y == chat.scrollable_content_region.y
+                and message.region.bottom == chat.scrollable_content_region.bottom
+            ),
+            5,
+            "the question to reach the top and the answer to take the rest",
+        )
         await pilot.pause(0.2)  # and let the layouts that got it there finish
         view = chat.scrollable_content_region
         assert question.region.y == view.y  # the question went to the top...
@@ -341,8 +357,12 @@ async def test_an_answer_grows_in_place_below_its_question(layouts):
         assert len(message._lines) == 8 and layouts == []
         assert question.region.y == view.y and "And more." in plain(message._lines)[-1]
         await pilot.resize_terminal(60, 24)  # taller: the room follows
-        await wait_until(pilot, lambda: message.region.bottom == chat.scrollable_content_region.bottom, 5,
-                         "the answer to fill the taller view")
+        await wait_until(
+            pilot,
+            lambda: message.region.bottom == chat.scrollable_content_region.bottom,
+            5,
+            "the answer to fill the taller view",
+        )
         view = chat.scrollable_content_region
         assert question.region.y == view.y and message.region.bottom == view.bottom
         message.append_text("\n\nLine.\n\nLine." * 8)  # past the room: it grows by a step, anchored

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from scripted import ScriptedBackend
+
 from thau_tui.config import Config, ConfigResult
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
@@ -19,8 +20,9 @@ def _app(tmp_path, replies=()):
     config = Config()
     config.tools.workspace = str(tmp_path)
     config.ui.sidebar = False  # session ages ("3m") would make the picture depend on the clock
-    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend(list(replies)),
-                  watch=False)
+    app = ThauApp(
+        ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend(list(replies)), watch=False
+    )
     return app
 
 
@@ -33,8 +35,11 @@ def test_help_screen(snap_compare, tmp_path):
 
 
 def test_card_awaiting_approval(snap_compare, tmp_path):
-    call = "Let me look. <tool_call>" + json.dumps(
-        {"name": "write_file", "arguments": {"path": "notes.md", "content": "# Notes\n- buy milk"}}) + "</tool_call>"
+    call = (
+        "Let me look. <tool_call>"
+        + json.dumps({"name": "write_file", "arguments": {"path": "notes.md", "content": "# Notes\n- buy milk"}})
+        + "</tool_call>"
+    )
     app = _app(tmp_path, [call, "done"])
 
     async def run_before(pilot):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+from pilot_helpers import wait_until
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Input, Log, ProgressBar, Static, TextArea
 
-from pilot_helpers import wait_until
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall, ToolResult
 from thau_tui.ui.widgets.ask_card import AskCard
@@ -105,7 +105,9 @@ async def test_escape_cancels_the_turn():
 
 async def test_edit_rejects_bad_json_and_schema_errors_then_runs_the_edit():
     def validate(call: ToolCall) -> list[str]:
-        return [] if isinstance(call.arguments.get("command"), str) else ["run_shell: missing required argument 'command'"]
+        return (
+            [] if isinstance(call.arguments.get("command"), str) else ["run_shell: missing required argument 'command'"]
+        )
 
     app = Host(shell_card("rm -rf build", validate=validate))
     async with app.run_test() as pilot:

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+from pilot_helpers import wait_until
+from scripted import ScriptedBackend
 from textual.app import App
 from textual.widgets import Label, OptionList, ProgressBar, RichLog, Static
 
-from pilot_helpers import wait_until
-from scripted import ScriptedBackend
 from thau_tui.config import Config, ConfigResult
 from thau_tui.engine.store import Store
 from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
@@ -160,11 +160,15 @@ async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path, not
 
 
 async def test_the_bar_stands_still_when_idle_and_after_a_failure(tmp_path):
-    failing = script(tmp_path, "fail.py", """
+    failing = script(
+        tmp_path,
+        "fail.py",
+        """
         import json
         print(json.dumps({"event": "error", "message": "no model here"}), flush=True)
         raise SystemExit(1)
-    """)
+    """,
+    )
     run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[failing])
     app = HostApp(lambda: TrainingScreen(Config()))
     async with app.run_test(size=(140, 45)) as pilot:
@@ -183,11 +187,15 @@ async def test_the_bar_stands_still_when_idle_and_after_a_failure(tmp_path):
 
 async def test_the_log_wraps_long_lines_and_tidies_python_warnings(tmp_path):
     long_word = "x" * 150
-    noisy = script(tmp_path, "noisy.py", f"""
+    noisy = script(
+        tmp_path,
+        "noisy.py",
+        f"""
         import warnings
         print("start of a long line " + "{long_word}" + " end", flush=True)
         warnings.warn("torch_dtype is deprecated, use dtype")
-    """)
+    """,
+    )
     run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[noisy])
     app = HostApp(lambda: TrainingScreen(Config(), run=run))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -204,13 +212,17 @@ async def test_the_log_wraps_long_lines_and_tidies_python_warnings(tmp_path):
 
 
 async def test_the_chat_status_line_shows_a_running_training(tmp_path):
-    slow = script(tmp_path, "slow.py", """
+    slow = script(
+        tmp_path,
+        "slow.py",
+        """
         import json, time
         print(json.dumps({"event": "start", "run_dir": "x", "total_steps": 50, "device": "cpu", "examples": 1}),
               flush=True)
         print(json.dumps({"event": "step", "step": 17, "total_steps": 50, "loss": 1.0, "eta_s": 720}), flush=True)
         time.sleep(30)
-    """)
+    """,
+    )
     run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[slow])
     store = Store(tmp_path / "db.sqlite3")
     app = ThauApp(ConfigResult(Config(), None, []), store=store, backend=ScriptedBackend([]), watch=False)

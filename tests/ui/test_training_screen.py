@@ -8,11 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
+from pilot_helpers import wait_until
 from textual.app import App
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
-from pilot_helpers import wait_until
 from thau_tui.config import Config
 from thau_tui.ui.screens.training import TrainingRun, TrainingScreen
 
@@ -59,7 +58,9 @@ SCRIPT = textwrap.dedent(
 async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]])
+    run = TrainingRun(
+        tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]]
+    )
     app = HostApp(lambda: TrainingScreen(Config(), run=run))
     async with app.run_test(size=(140, 45)) as pilot:
         await run.start()
@@ -85,9 +86,11 @@ async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_pat
     script = tmp_path / "slow.py"
     script.write_text(
         "import json, time\n"
-        "print(json.dumps({'event': 'start', 'run_dir': 'x', 'total_steps': 100, 'device': 'cpu', 'examples': 1}), flush=True)\n"
+        "print(json.dumps({'event': 'start', 'run_dir': 'x', 'total_steps': 100, 'device': 'cpu',"
+        " 'examples': 1}), flush=True)\n"
         "for i in range(1, 101):\n"
-        "    print(json.dumps({'event': 'step', 'step': i, 'total_steps': 100, 'loss': 1.0, 'epoch': 0.0}), flush=True)\n"
+        "    print(json.dumps({'event': 'step', 'step': i, 'total_steps': 100, 'loss': 1.0,"
+        " 'epoch': 0.0}), flush=True)\n"
         "    time.sleep(0.05)\n",
         encoding="utf-8",
     )

@@ -6,13 +6,19 @@ import ast
 import asyncio
 from pathlib import Path
 
-from textual.app import App
-
 from scripted import ScriptedBackend
 from test_app import make_app
+from textual.app import App
+
 from thau_tui.config import Config
 from thau_tui.engine.events import (
-    ApprovalRequested, TextDelta, ToolCallProposed, ToolFinished, ToolStarted, TurnDone, TurnStats,
+    ApprovalRequested,
+    TextDelta,
+    ToolCallProposed,
+    ToolFinished,
+    ToolStarted,
+    TurnDone,
+    TurnStats,
 )
 from thau_tui.tools import build_registry
 from thau_tui.tools.base import ToolCall, ToolResult
@@ -56,13 +62,20 @@ async def test_a_turn_is_drawn_on_any_host():
         await renderer.ask("draw a cat")
         call = ToolCall("generate_image", {"prompt": "a cat"})
         future = asyncio.get_running_loop().create_future()
-        for event in (TextDelta("Here "), TextDelta("it comes."), ToolCallProposed(call, "write"),
-                      ApprovalRequested(call, "write", future)):
+        for event in (
+            TextDelta("Here "),
+            TextDelta("it comes."),
+            ToolCallProposed(call, "write"),
+            ApprovalRequested(call, "write", future),
+        ):
             await renderer.handle(event)
         # no image model configured: the card denies at once rather than asking
         assert future.done() and future.result().kind == "deny" and "images.model" in future.result().reason
-        for event in (ToolStarted(call), ToolFinished(call, ToolResult("made", data={"image_path": "/tmp/cat.png"})),
-                      TurnDone(TurnStats(tokens=7))):
+        for event in (
+            ToolStarted(call),
+            ToolFinished(call, ToolResult("made", data={"image_path": "/tmp/cat.png"})),
+            TurnDone(TurnStats(tokens=7)),
+        ):
             await renderer.handle(event)
         await pilot.pause()
         assert [type(w) for w in chat.children[:2]] == [UserMessage, AssistantMessage]

@@ -29,8 +29,8 @@ from .events import (
     ApprovalRequested,
     Decision,
     Error,
-    HistoryTrimmed,
     Event,
+    HistoryTrimmed,
     QuestionAsked,
     TextDelta,
     ToolCallInvalid,
@@ -207,8 +207,12 @@ class Agent:
             return None
         system = {"role": "system", "content": self.system_message()}
         # What every first prompt starts with: the text two renders share up to the user's words.
-        renders = [self.backend.template.render(fit_roles([system, {"role": "user", "content": word}], self.dialect),
-                                                add_generation_prompt=True) for word in ("x", "y")]
+        renders = [
+            self.backend.template.render(
+                fit_roles([system, {"role": "user", "content": word}], self.dialect), add_generation_prompt=True
+            )
+            for word in ("x", "y")
+        ]
         shared: Future[int] = prefill(os.path.commonprefix(renders))
         return shared
 
@@ -246,8 +250,9 @@ class Agent:
         session.view_start = len(messages) - len(history)
         return prompt
 
-    def _add(self, session: ChatSession, role: str, content: str, meta: dict[str, Any] | None = None,
-             what: str = "a message") -> int | None:
+    def _add(
+        self, session: ChatSession, role: str, content: str, meta: dict[str, Any] | None = None, what: str = "a message"
+    ) -> int | None:
         content = storable(content)  # the prompt is UTF-8 too: a lone surrogate would stop generation
         session.messages.append({"role": role, "content": content, "meta": meta or {}})
         if self.store:
@@ -370,8 +375,13 @@ class Agent:
                 async for event in self._handle_call(session, parsed, message_id, ended):
                     yield event
                 name, ok = ended.value.name, ended.value.ok
-                self._add(session, "tool", self.dialect.render_result(name, ended.value.output),
-                          {"tool": name, "ok": ok, "call_id": ended.value.call_id}, what=f"the {name} call")
+                self._add(
+                    session,
+                    "tool",
+                    self.dialect.render_result(name, ended.value.output),
+                    {"tool": name, "ok": ok, "call_id": ended.value.call_id},
+                    what=f"the {name} call",
+                )
                 for error in self._store_errors():
                     yield error
                 if not ok:
@@ -407,15 +417,24 @@ class Agent:
         result, seconds = ran.value.result, ran.value.seconds
         status: ToolStatus = "cancelled" if self._cancel.is_set() else "done" if result.ok else "failed"
         if self.store:
-            self._save(f"the {call.name} call", self.store.record_call, session.id, call.id, call.name,
-                       call.arguments, status, result=result.output)
+            self._save(
+                f"the {call.name} call",
+                self.store.record_call,
+                session.id,
+                call.id,
+                call.name,
+                call.arguments,
+                status,
+                result=result.output,
+            )
             self._save(f"the {call.name} call", self.store.record_decision, session.id, call.id, "once", "user")
         yield ToolFinished(call, result, status, seconds)
         for error in self._store_errors():
             yield error
 
-    async def _generate(self, session: ChatSession, stats: TurnStats,
-                        generated: Outcome[Generation | None]) -> AsyncIterator[Event]:
+    async def _generate(
+        self, session: ChatSession, stats: TurnStats, generated: Outcome[Generation | None]
+    ) -> AsyncIterator[Event]:
         """Run one generation on the model thread, yielding TextDelta as text arrives; the
         Generation goes to `generated` (left None when the backend failed: an Error says why)."""
         backend = self.backend
@@ -434,8 +453,9 @@ class Agent:
 
         def work() -> Generation:
             try:
-                return generate_reply(backend, prompt, self.dialect, tools, self.config.generation, self._cancel,
-                                      on_text=text.add)
+                return generate_reply(
+                    backend, prompt, self.dialect, tools, self.config.generation, self._cancel, on_text=text.add
+                )
             finally:
                 text.flush()  # the text that did arrive reaches the screen and the draft, before the end
 
@@ -458,11 +478,12 @@ class Agent:
             stats.first_token_s = generation.first_token_s
         generated.value = generation
 
-    async def _decide(self, session: ChatSession, call: ToolCall, risk: str,
-                      decided: Outcome[Decision]) -> AsyncIterator[Event]:
+    async def _decide(
+        self, session: ChatSession, call: ToolCall, risk: str, decided: Outcome[Decision]
+    ) -> AsyncIterator[Event]:
         """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
-        policy = self.approvals.decide(call, risk, session.id) if self.approvals else (
-            "auto" if risk == "read" else "ask"
+        policy = (
+            self.approvals.decide(call, risk, session.id) if self.approvals else ("auto" if risk == "read" else "ask")
         )
         if policy == "auto":
             decided.value = Decision("once", by="auto")
@@ -482,8 +503,9 @@ class Agent:
             self._pending.discard(future)
         decided.value = decision
 
-    async def _handle_call(self, session: ChatSession, parsed: ParsedCall, message_id: int | None,
-                           ended: Outcome[CallOutcome]) -> AsyncIterator[Event]:
+    async def _handle_call(
+        self, session: ChatSession, parsed: ParsedCall, message_id: int | None, ended: Outcome[CallOutcome]
+    ) -> AsyncIterator[Event]:
         """Validate, approve and run one call; how it ended (for the model) goes to `ended`.
 
         Whatever goes wrong on the way, a card that was shown gets its end (ToolFinished,
@@ -501,15 +523,24 @@ class Agent:
             output = f"{name} failed: {reason}"
             if call is not None and not card_ended:
                 if self.store:
-                    self._save(f"the {name} call", self.store.record_call, session.id, call.id, name,
-                               call.arguments, "failed", result=output)
+                    self._save(
+                        f"the {name} call",
+                        self.store.record_call,
+                        session.id,
+                        call.id,
+                        name,
+                        call.arguments,
+                        "failed",
+                        result=output,
+                    )
                 yield ToolFinished(call, ToolResult(output, ok=False), "failed")
             elif call is None and not card_ended:
                 yield ToolCallInvalid(None, [reason], parsed.raw)
             ended.value = CallOutcome(name, output, False, call.id if call else None)
 
-    async def _call_steps(self, session: ChatSession, parsed: ParsedCall, message_id: int | None,
-                          ended: Outcome[CallOutcome]) -> AsyncIterator[Event]:
+    async def _call_steps(
+        self, session: ChatSession, parsed: ParsedCall, message_id: int | None, ended: Outcome[CallOutcome]
+    ) -> AsyncIterator[Event]:
         store = self.store
         if parsed.call is None:
             why = parsed.error or "the call could not be read"
@@ -526,8 +557,15 @@ class Agent:
         yield ToolCallProposed(call, risk)
         errors = self.registry.validate(call)
         if store:
-            record(store.record_call, session.id, call.id, call.name, call.arguments,
-                   "invalid" if errors else "proposed", message_id)
+            record(
+                store.record_call,
+                session.id,
+                call.id,
+                call.name,
+                call.arguments,
+                "invalid" if errors else "proposed",
+                message_id,
+            )
             for error in self._store_errors():
                 yield error
         if errors:
@@ -545,8 +583,15 @@ class Agent:
             else:
                 call.arguments = arguments
         if store:
-            record(store.record_decision, session.id, call.id, decision.kind if decision.by != "auto" else "auto",
-                   decision.by, decision.reason, decision.arguments)
+            record(
+                store.record_decision,
+                session.id,
+                call.id,
+                decision.kind if decision.by != "auto" else "auto",
+                decision.by,
+                decision.reason,
+                decision.arguments,
+            )
         if decision.kind == "cancel":
             self._cancel.set()
             if store:
@@ -580,11 +625,13 @@ class Agent:
         yield ToolFinished(call, result, status, seconds)
         for error in self._store_errors():
             yield error
-        ended.value = CallOutcome(call.name, result.output if status != "cancelled" else "cancelled by the user",
-                                  result.ok, call.id)
+        ended.value = CallOutcome(
+            call.name, result.output if status != "cancelled" else "cancelled by the user", result.ok, call.id
+        )
 
-    async def _run_saving_output(self, session: ChatSession, call: ToolCall,
-                                 ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
+    async def _run_saving_output(
+        self, session: ChatSession, call: ToolCall, ran: Outcome[ToolRun]
+    ) -> AsyncIterator[Event]:
         """Run the tool with the call marked running in the store and its output so far saved
         in the call's row at most every SAVE_EVERY_S, so a crash keeps nearly all of it.
         Yields the tool's events; its result goes to `ran`."""
@@ -599,8 +646,9 @@ class Agent:
             if store and isinstance(event, ToolOutput):
                 captured = (captured + event.chunk)[-CAPTURED_OUTPUT_CHARS:]
                 if time.monotonic() - saved_at >= SAVE_EVERY_S:
-                    record(store.record_call, session.id, call.id, call.name, call.arguments, "running",
-                           result=captured)
+                    record(
+                        store.record_call, session.id, call.id, call.name, call.arguments, "running", result=captured
+                    )
                     saved_at = time.monotonic()
             for error in self._store_errors():
                 yield error
@@ -642,7 +690,9 @@ class Agent:
             # Tool.run turns a tool's exceptions into a failed result; this catches the rest,
             # so a result always follows and the card always ends.
             try:
-                result = tool.run(call.arguments, context) if tool else ToolResult(f"unknown tool {call.name}", ok=False)
+                result = (
+                    tool.run(call.arguments, context) if tool else ToolResult(f"unknown tool {call.name}", ok=False)
+                )
             except BaseException as exc:  # noqa: BLE001
                 result = ToolResult(f"{call.name} crashed: {type(exc).__name__}: {exc}", ok=False)
             return ToolRun(result, time.perf_counter() - started)
@@ -670,8 +720,9 @@ class _Draft:
         self.saved_at = time.monotonic()  # also after a failed save: try again a second later
         store, sid = self.agent.store, self.session.id
         if self.message_id is None:
-            self.message_id = self.agent._save("the answer", store.add_message, sid, "assistant", self.text,
-                                               {"interrupted": True})
+            self.message_id = self.agent._save(
+                "the answer", store.add_message, sid, "assistant", self.text, {"interrupted": True}
+            )
         else:
             self.agent._save("the answer", store.update_message, self.message_id, self.text, {"interrupted": True})
 

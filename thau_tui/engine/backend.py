@@ -24,7 +24,6 @@ from .bridge import relay
 from .cpu_load import CpuSampler, threads_for
 from .prompt import ChatTemplate, read_gguf_metadata, template_for
 
-
 if TYPE_CHECKING:
     from llama_cpp import Llama
     from llama_cpp.llama_grammar import LlamaGrammar

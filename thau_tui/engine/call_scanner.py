@@ -107,4 +107,3 @@ class CallScanner:
     def _string_reaches(self, end: int) -> None:
         if self.max_string is not None and self.long_string_at is None and end - self.string_start > self.max_string:
             self.long_string_at = self.string_start + self.max_string
-

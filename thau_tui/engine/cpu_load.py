@@ -43,8 +43,12 @@ def _own_ticks() -> int | None:
 class CpuSampler:
     """Cores busy with other processes since the last call (None: unknown)."""
 
-    def __init__(self, machine: Callable[[], int | None] = _machine_busy_ticks,
-                 own: Callable[[], int | None] = _own_ticks, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        machine: Callable[[], int | None] = _machine_busy_ticks,
+        own: Callable[[], int | None] = _own_ticks,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._machine, self._own, self._clock = machine, own, clock
         self._ticks_per_s = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.last_busy: float | None = None

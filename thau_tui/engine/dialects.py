@@ -24,16 +24,23 @@ from typing import Any, Iterable
 from ..tools.base import Tool, ToolCall
 from .call_scanner import (  # noqa: F401  (MAX_* and ParsedCall are read from here too)
     _JSON,
-    MAX_CALL_CHARS as MAX_CALL_CHARS,
-    MAX_DEPTH as MAX_DEPTH,
     MAX_ITEMS,
-    MAX_STRING_CHARS as MAX_STRING_CHARS,
     CallScanner,
-    ParsedCall as ParsedCall,
     _Lexer,
 )
+from .call_scanner import (
+    MAX_CALL_CHARS as MAX_CALL_CHARS,
+)
+from .call_scanner import (
+    MAX_DEPTH as MAX_DEPTH,
+)
+from .call_scanner import (
+    MAX_STRING_CHARS as MAX_STRING_CHARS,
+)
+from .call_scanner import (
+    ParsedCall as ParsedCall,
+)
 from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without, _grammar_schema, _json_schema_gbnf
-
 
 DEFUSED_LT = "\u2039"
 
@@ -249,9 +256,7 @@ class HermesDialect(Dialect):
         return f"<tool_response>\n{output}\n</tool_response>"
 
     def _call_rule(self, arg_rules: dict[str, str]) -> str:
-        options = [
-            f'"{{\\"name\\": \\"{name}\\", \\"arguments\\": " {rule} "}}"' for name, rule in arg_rules.items()
-        ]
+        options = [f'"{{\\"name\\": \\"{name}\\", \\"arguments\\": " {rule} "}}"' for name, rule in arg_rules.items()]
         return "(" + " | ".join(options) + ")"
 
 
@@ -287,6 +292,8 @@ def _after_spaces(text: str, pos: int) -> int:
     """Where the whitespace that starts at `pos` ends."""
     spaces = _SPACES.match(text, pos)
     return spaces.end() if spaces else pos  # \s* always matches
+
+
 _STAGE3_TOOL = re.compile(r"Tool:\s*([\w.-]+)")
 
 
@@ -477,9 +484,12 @@ class FunctionGemmaDialect(Dialect):
     string_quote = _ESC
     string_backslash = False
     reserved_tags = (
-        "<start_function_call>", "<end_function_call>",
-        "<start_function_response>", "<end_function_response>",
-        "<start_function_declaration>", "<end_function_declaration>",
+        "<start_function_call>",
+        "<end_function_call>",
+        "<start_function_response>",
+        "<end_function_response>",
+        "<start_function_declaration>",
+        "<end_function_declaration>",
         _ESC,  # would end the result's string early
     )
 
@@ -515,10 +525,7 @@ class FunctionGemmaDialect(Dialect):
         return ToolCall(match.group(1), args)
 
     def _wrap_result(self, name: str, output: str) -> str:
-        return (
-            f"<start_function_response>response:{name}{_fg_value({'value': output})}"
-            "<end_function_response>"
-        )
+        return f"<start_function_response>response:{name}{_fg_value({'value': output})}<end_function_response>"
 
     def grammar(self, tools: list[Tool]) -> str:
         """Required arguments first, in order, each value of its schema type; then optional ones."""
@@ -572,8 +579,14 @@ class _FGRules:
             return name
         if not isinstance(kind, str):  # none, or an empty list of types
             return "val"
-        return {"string": "str", "integer": "int", "number": "num", "boolean": "bool", "null": "null",
-                "object": "obj"}.get(kind, "val")
+        return {
+            "string": "str",
+            "integer": "int",
+            "number": "num",
+            "boolean": "bool",
+            "null": "null",
+            "object": "obj",
+        }.get(kind, "val")
 
     def fields(self, schema: dict[str, Any], name: str) -> str:
         """{key:value,...} for an object schema: required keys first, in order, then optional ones."""

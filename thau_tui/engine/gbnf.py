@@ -13,6 +13,7 @@ from .llama_compat import GrammarRules
 # A schema bound above this is left to validation: the GBNF spells every step of a bound out.
 _GRAMMAR_MAX_BOUND = 256
 
+
 def _grammar_schema(schema: Any) -> Any:
     """A copy of a JSON Schema with the bounds the grammar enforces: MAX_ITEMS for an array
     that sets none, and no bound so large that the GBNF would have to spell it out."""
@@ -101,11 +102,11 @@ def _block_rules(open_tag: str, close_tag: str) -> list[str]:
 def _gbnf_without(name: str, tag: str) -> list[str]:
     """Rules for text up to and including the first `tag`, which it does not otherwise hold:
     a small automaton, state k having just read tag[:k]. `tag` starts with its only "<"."""
-    rules = [f"{name}-0 ::= [^<] {name}-0 | \"<\" {name}-1"]
+    rules = [f'{name}-0 ::= [^<] {name}-0 | "<" {name}-1']
     for k in range(1, len(tag)):
         char = tag[k]
         step = f"{_gbnf_literal(char)} {name}-{k + 1}" if k + 1 < len(tag) else _gbnf_literal(char)
-        rules.append(f"{name}-{k} ::= [^<{_gbnf_class_char(char)}] {name}-0 | \"<\" {name}-1 | {step}")
+        rules.append(f'{name}-{k} ::= [^<{_gbnf_class_char(char)}] {name}-0 | "<" {name}-1 | {step}')
     return rules
 
 
@@ -118,4 +119,3 @@ def _gbnf_repeat(item: str, low: int, high: int) -> str:
         return f"({item}{rest})?"
     rest = f' ("," {item}){{{low - 1},{high - 1}}}' if high > 1 else ""
     return f"{item}{rest}"
-

@@ -165,8 +165,12 @@ def missing() -> list[str]:
     version; [] when all are there. Checked without loading a model."""
     lib = _llama_cpp()
     problems = []
-    for what, name in (("vocab", "llama_model_get_vocab"), ("end_of_generation", "llama_vocab_is_eog"),
-                       ("adds_bos", "llama_vocab_get_add_bos"), ("set_threads", "llama_set_n_threads")):
+    for what, name in (
+        ("vocab", "llama_model_get_vocab"),
+        ("end_of_generation", "llama_vocab_is_eog"),
+        ("adds_bos", "llama_vocab_get_add_bos"),
+        ("set_threads", "llama_set_n_threads"),
+    ):
         if not callable(getattr(lib, name, None)):
             problems.append(f"{what}: {ROUTES[what]} is gone in llama-cpp-python {version()}")
     llama_cls = getattr(lib, "Llama", None)

@@ -44,8 +44,12 @@ def resolve_model(config: Config) -> tuple[Path, Path | None]:
 
 def promote_adapter(adapter: Path, model: Path, scores: dict[str, Any] | None = None) -> None:
     """Make `adapter` what model.lora_path "auto" loads for `model` (it beat the model on eval)."""
-    record = {"adapter": str(Path(adapter).resolve()), "model": str(Path(model).resolve()),
-              "scores": scores or {}, "promoted": time.time()}
+    record = {
+        "adapter": str(Path(adapter).resolve()),
+        "model": str(Path(model).resolve()),
+        "scores": scores or {},
+        "promoted": time.time(),
+    }
     promoted_adapter_file().write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
@@ -68,9 +72,16 @@ def load_backend(config: Config, lora_override: Path | None | str = "config") ->
         from .openai_backend import OpenAiBackend
 
         m = config.model
-        return OpenAiBackend(m.base_url, m.server_model, api_key_env=m.api_key_env, n_ctx=m.n_ctx,
-                             timeout=m.timeout, connect_timeout=m.connect_timeout,
-                             chat_template=m.chat_template, seed=m.seed)
+        return OpenAiBackend(
+            m.base_url,
+            m.server_model,
+            api_key_env=m.api_key_env,
+            n_ctx=m.n_ctx,
+            timeout=m.timeout,
+            connect_timeout=m.connect_timeout,
+            chat_template=m.chat_template,
+            seed=m.seed,
+        )
     model, lora = resolve_model(config)
     if lora_override != "config":
         lora = Path(lora_override) if lora_override else None

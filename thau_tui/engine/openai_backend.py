@@ -198,8 +198,9 @@ class OpenAiBackend:
         """The model names the server offers (GET /v1/models)."""
         response = self._request("GET", f"{self.base_url}/models")
         if response.status_code != 200:
-            raise ServerError(f"the server at {self.root} answered {response.status_code} to GET /v1/models: "
-                              f"{_detail(response)}")
+            raise ServerError(
+                f"the server at {self.root} answered {response.status_code} to GET /v1/models: {_detail(response)}"
+            )
         try:
             self._model_entries = {str(m["id"]): m for m in response.json().get("data", [])}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -244,14 +245,20 @@ class OpenAiBackend:
         if local is not None:
             try:
                 meta = read_gguf_metadata(local)
-                return ChatTemplate(template_for(meta), bos_token=str(meta.get("bos_token", "")),
-                                    eos_token=str(meta.get("eos_token", "")))
+                return ChatTemplate(
+                    template_for(meta),
+                    bos_token=str(meta.get("bos_token", "")),
+                    eos_token=str(meta.get("eos_token", "")),
+                )
             except Exception:  # noqa: BLE001 - an unreadable file: fall through to the server's
                 pass
         props = self._props
         if props.get("chat_template"):
-            return ChatTemplate(str(props["chat_template"]), bos_token=str(props.get("bos_token") or ""),
-                                eos_token=str(props.get("eos_token") or ""))
+            return ChatTemplate(
+                str(props["chat_template"]),
+                bos_token=str(props.get("bos_token") or ""),
+                eos_token=str(props.get("eos_token") or ""),
+            )
         return ChatTemplate(CHATML)
 
     def _local_gguf(self) -> Path | None:
@@ -276,10 +283,13 @@ class OpenAiBackend:
         count = self._counts.get(text)
         if count is None:
             field = dict(TOKENIZE_ENDPOINTS)[self.tokenize_endpoint]
-            response = self._request("POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.model_id})
+            response = self._request(
+                "POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.model_id}
+            )
             if response.status_code != 200:
-                raise ServerError(f"the server at {self.root} could not count tokens ({response.status_code}: "
-                                  f"{_detail(response)})")
+                raise ServerError(
+                    f"the server at {self.root} could not count tokens ({response.status_code}: {_detail(response)})"
+                )
             count = len(response.json()["tokens"])
             if len(self._counts) > 64:  # the agent asks about the same prompt twice per round
                 self._counts.clear()
@@ -342,7 +352,13 @@ class OpenAiBackend:
             with self._open_lock:
                 self.streams_open -= 1
 
-    async def _read(self, body: dict[str, Any], pieces: queue.SimpleQueue[str | BaseException | _Ended], stats: StreamStats, closed: threading.Event) -> None:
+    async def _read(
+        self,
+        body: dict[str, Any],
+        pieces: queue.SimpleQueue[str | BaseException | _Ended],
+        stats: StreamStats,
+        closed: threading.Event,
+    ) -> None:
         started = time.perf_counter()
         done = False
         try:
@@ -362,8 +378,10 @@ class OpenAiBackend:
                     chunk = json.loads(data)
                     if chunk.get("error"):
                         error = chunk["error"]
-                        raise ServerError(f"the server stopped the answer: "
-                                          f"{error.get('message', error) if isinstance(error, dict) else error}")
+                        raise ServerError(
+                            f"the server stopped the answer: "
+                            f"{error.get('message', error) if isinstance(error, dict) else error}"
+                        )
                     usage, timings = chunk.get("usage"), chunk.get("timings")
                     if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
                         stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
@@ -398,14 +416,17 @@ class OpenAiBackend:
             pieces.put(ServerError(self._timeout_message(exc)))
         except httpx.TransportError as exc:
             if stats.tokens:
-                message = (f"the connection to {self.root} broke halfway through the answer "
-                           f"({type(exc).__name__}); the partial answer is kept")
+                message = (
+                    f"the connection to {self.root} broke halfway through the answer "
+                    f"({type(exc).__name__}); the partial answer is kept"
+                )
             else:
                 message = self._unreachable(exc)
             pieces.put(ServerError(message))
         except Exception as exc:  # noqa: BLE001 - a malformed chunk: said, not a crash
-            pieces.put(ServerError(f"the server at {self.root} sent something thau cannot read: "
-                                   f"{type(exc).__name__}: {exc}"))
+            pieces.put(
+                ServerError(f"the server at {self.root} sent something thau cannot read: {type(exc).__name__}: {exc}")
+            )
         finally:  # also when cancelled (the reader closed the stream): the socket is closed by now
             pieces.put(_END)
             closed.set()
@@ -420,8 +441,10 @@ class OpenAiBackend:
                 "or lower model.n_ctx to the server's context size so thau trims old messages first"
             )
         if response.status_code == 404:
-            return ServerError(f"the server at {self.root} has no /v1/completions (404: {said}); thau needs "
-                               "an OpenAI-compatible server with the completions endpoint")
+            return ServerError(
+                f"the server at {self.root} has no /v1/completions (404: {said}); thau needs "
+                "an OpenAI-compatible server with the completions endpoint"
+            )
         return ServerError(f"the server at {self.root} refused the request ({response.status_code}: {said})")
 
     def close(self) -> None:
@@ -440,17 +463,25 @@ def describe_server(config: Config) -> list[str]:
     base, root = api_root(model.base_url)
     lines = [f"backend openai at {base}"]
     try:
-        backend = OpenAiBackend(model.base_url, model.server_model, api_key_env=model.api_key_env,
-                                n_ctx=model.n_ctx, timeout=min(model.timeout, 10.0),
-                                connect_timeout=model.connect_timeout, chat_template=model.chat_template)
+        backend = OpenAiBackend(
+            model.base_url,
+            model.server_model,
+            api_key_env=model.api_key_env,
+            n_ctx=model.n_ctx,
+            timeout=min(model.timeout, 10.0),
+            connect_timeout=model.connect_timeout,
+            chat_template=model.chat_template,
+        )
     except ModelLoadError as exc:
         reachable = not str(exc).startswith("no server")
         lines.append(f"server: {'reachable, but ' if reachable else 'NOT REACHABLE: '}{exc}")
         return lines
     try:
         lines.append(f"server: reachable; model {backend.model_id} found ({len(backend.models)} on the server)")
-        lines.append(f"server tokenizer: {backend.tokenize_endpoint or 'none (token counts estimated)'}; "
-                     f"chat template: {backend.template_source}")
+        lines.append(
+            f"server tokenizer: {backend.tokenize_endpoint or 'none (token counts estimated)'}; "
+            f"chat template: {backend.template_source}"
+        )
         lines.append(COMPLETIONS_PATH)
     finally:
         backend.close()

@@ -44,24 +44,139 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 # Programs that run whatever their arguments (or stdin) say: approving one by name
 # would approve everything. Compared in lower case (macOS file names ignore case),
 # with a trailing version stripped (python3.12, lua5.4, tclsh8.6).
-NEVER_APPROVED = frozenset({
-    # shells and interpreters
-    "bash", "sh", "dash", "zsh", "ksh", "mksh", "ash", "rbash", "fish", "csh", "tcsh", "yash", "pwsh",
-    "node", "nodejs", "deno", "bun", "perl", "ruby", "irb", "php", "lua", "luajit", "rscript", "r",
-    "tclsh", "wish", "expect", "awk", "gawk", "mawk", "nawk", "sed", "julia", "java", "jshell",
-    "osascript", "sqlite3", "psql", "mysql", "dc", "m4", "gdb", "lldb",
-    "vi", "vim", "nvim", "view", "ex", "ed", "emacs",
-    # launchers: run the program named in their arguments
-    "env", "xargs", "sudo", "doas", "su", "runuser", "pkexec", "nohup", "timeout", "watch", "nice",
-    "ionice", "chrt", "taskset", "chroot", "setsid", "setpriv", "unshare", "nsenter", "prlimit",
-    "stdbuf", "unbuffer", "time", "strace", "ltrace", "valgrind", "flock", "script", "parallel",
-    "busybox", "toybox", "ssh", "ssh-agent", "sftp", "nc", "ncat", "socat", "tmux", "screen",
-    "at", "batch", "crontab", "systemd-run", "npx", "uvx", "pipx", "fakeroot", "firejail", "bwrap",
-    # shell builtins that run code, define it, or change how later commands resolve
-    "exec", "eval", "source", ".", "command", "builtin", "alias", "export", "declare", "typeset",
-    "local", "readonly", "set", "shopt", "trap", "enable", "hash", "unset", "let", "mapfile",
-    "readarray", "compgen", "complete", "fc", "bind", "coproc",
-})
+NEVER_APPROVED = frozenset(
+    {
+        # shells and interpreters
+        "bash",
+        "sh",
+        "dash",
+        "zsh",
+        "ksh",
+        "mksh",
+        "ash",
+        "rbash",
+        "fish",
+        "csh",
+        "tcsh",
+        "yash",
+        "pwsh",
+        "node",
+        "nodejs",
+        "deno",
+        "bun",
+        "perl",
+        "ruby",
+        "irb",
+        "php",
+        "lua",
+        "luajit",
+        "rscript",
+        "r",
+        "tclsh",
+        "wish",
+        "expect",
+        "awk",
+        "gawk",
+        "mawk",
+        "nawk",
+        "sed",
+        "julia",
+        "java",
+        "jshell",
+        "osascript",
+        "sqlite3",
+        "psql",
+        "mysql",
+        "dc",
+        "m4",
+        "gdb",
+        "lldb",
+        "vi",
+        "vim",
+        "nvim",
+        "view",
+        "ex",
+        "ed",
+        "emacs",
+        # launchers: run the program named in their arguments
+        "env",
+        "xargs",
+        "sudo",
+        "doas",
+        "su",
+        "runuser",
+        "pkexec",
+        "nohup",
+        "timeout",
+        "watch",
+        "nice",
+        "ionice",
+        "chrt",
+        "taskset",
+        "chroot",
+        "setsid",
+        "setpriv",
+        "unshare",
+        "nsenter",
+        "prlimit",
+        "stdbuf",
+        "unbuffer",
+        "time",
+        "strace",
+        "ltrace",
+        "valgrind",
+        "flock",
+        "script",
+        "parallel",
+        "busybox",
+        "toybox",
+        "ssh",
+        "ssh-agent",
+        "sftp",
+        "nc",
+        "ncat",
+        "socat",
+        "tmux",
+        "screen",
+        "at",
+        "batch",
+        "crontab",
+        "systemd-run",
+        "npx",
+        "uvx",
+        "pipx",
+        "fakeroot",
+        "firejail",
+        "bwrap",
+        # shell builtins that run code, define it, or change how later commands resolve
+        "exec",
+        "eval",
+        "source",
+        ".",
+        "command",
+        "builtin",
+        "alias",
+        "export",
+        "declare",
+        "typeset",
+        "local",
+        "readonly",
+        "set",
+        "shopt",
+        "trap",
+        "enable",
+        "hash",
+        "unset",
+        "let",
+        "mapfile",
+        "readarray",
+        "compgen",
+        "complete",
+        "fc",
+        "bind",
+        "coproc",
+    }
+)
 _NEVER_APPROVED_PREFIXES = ("python", "pypy")
 _VERSION_SUFFIX = re.compile(r"[0-9][0-9._-]*$")
 
@@ -93,25 +208,67 @@ class CodeRunningArguments:
 CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "git": CodeRunningArguments(
         options=("--upload-pack", "--receive-pack", "--exec", "--template", "--open-files-in-pager"),
-        subcommands=frozenset({
-            "config", "difftool", "mergetool", "filter-branch", "bisect", "submodule", "rebase",
-            "credential", "daemon", "instaweb", "send-email", "hook", "maintenance", "for-each-repo",
-            "shell", "upload-pack", "receive-pack", "http-backend", "remote-ext", "web--browse",
-        }),
+        subcommands=frozenset(
+            {
+                "config",
+                "difftool",
+                "mergetool",
+                "filter-branch",
+                "bisect",
+                "submodule",
+                "rebase",
+                "credential",
+                "daemon",
+                "instaweb",
+                "send-email",
+                "hook",
+                "maintenance",
+                "for-each-repo",
+                "shell",
+                "upload-pack",
+                "receive-pack",
+                "http-backend",
+                "remote-ext",
+                "web--browse",
+            }
+        ),
         subcommand_options={"clone": ("-u",), "grep": ("-O",)},
         # No -c, -C, -p, --git-dir, --exec-path...: config, pager or a planted repo run code.
-        global_flags=frozenset({
-            "--no-pager", "--bare", "--no-replace-objects", "--literal-pathspecs", "--glob-pathspecs",
-            "--noglob-pathspecs", "--icase-pathspecs", "--no-optional-locks", "--no-advice",
-            "--no-lazy-fetch", "-P", "--version", "-v", "--help", "-h",
-        }),
+        global_flags=frozenset(
+            {
+                "--no-pager",
+                "--bare",
+                "--no-replace-objects",
+                "--literal-pathspecs",
+                "--glob-pathspecs",
+                "--noglob-pathspecs",
+                "--icase-pathspecs",
+                "--no-optional-locks",
+                "--no-advice",
+                "--no-lazy-fetch",
+                "-P",
+                "--version",
+                "-v",
+                "--help",
+                "-h",
+            }
+        ),
     ),
     "find": CodeRunningArguments(
         options=("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"),
     ),
     "tar": CodeRunningArguments(
-        options=("--to-command", "--use-compress-program", "-I", "--checkpoint-action", "-F", "--info-script",
-                 "--new-volume-script", "--rsh-command", "--rmt-command"),
+        options=(
+            "--to-command",
+            "--use-compress-program",
+            "-I",
+            "--checkpoint-action",
+            "-F",
+            "--info-script",
+            "--new-volume-script",
+            "--rsh-command",
+            "--rmt-command",
+        ),
         bundled_first_argument=True,
     ),
     "rsync": CodeRunningArguments(options=("-e", "--rsh", "--rsync-path", "--daemon")),
@@ -298,7 +455,7 @@ def _check_arguments(program: str, arguments: list[str]) -> None:
     _check_options(name, checked, rules.options)
     if not rules.has_subcommands:
         return
-    for index, argument in enumerate(arguments):
+    for index, argument in enumerate(arguments):  # noqa: B007 (index is read after the loop)
         if not argument.startswith("-"):
             break
         if argument not in rules.global_flags:
@@ -308,7 +465,7 @@ def _check_arguments(program: str, arguments: list[str]) -> None:
     subcommand = argument.lower()
     if any(subcommand == risky or subcommand.startswith(risky + "-") for risky in rules.subcommands):
         raise _NotCoverable(f"{name} {argument} can run other code")
-    _check_options(name, arguments[index + 1:], rules.subcommand_options.get(subcommand, ()))
+    _check_options(name, arguments[index + 1 :], rules.subcommand_options.get(subcommand, ()))
 
 
 def _check_options(name: str, arguments: list[str], options: tuple[str, ...]) -> None:
@@ -363,4 +520,3 @@ def program_of(command: str) -> str:
         if not _ASSIGNMENT.match(word) and not set(word) <= set("();<>|&\n"):
             return word
     return ""
-

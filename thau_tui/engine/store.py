@@ -148,12 +148,19 @@ class Store:
             reason = "permission denied"
             advice = "free some disk space or set THAU_HOME to a folder on another disk"
         elif kind == "failed":  # not a folder problem: e.g. "file is not a database"
-            return StoreError(f"cannot open thau's chat database {self.path}: {exc}; move it away to start "
-                              "afresh, or set THAU_HOME to another folder", kind, self.path)
+            return StoreError(
+                f"cannot open thau's chat database {self.path}: {exc}; move it away to start "
+                "afresh, or set THAU_HOME to another folder",
+                kind,
+                self.path,
+            )
         else:
             reason = getattr(exc, "strerror", None) or str(exc)
-        return StoreError(f"cannot write thau's data dir {self.path.parent} ({self.path.name}): {reason}; {advice}",
-                          "full" if kind == "full" else "unwritable", self.path)
+        return StoreError(
+            f"cannot write thau's data dir {self.path.parent} ({self.path.name}): {reason}; {advice}",
+            "full" if kind == "full" else "unwritable",
+            self.path,
+        )
 
     def _error(self, exc: BaseException) -> StoreError:
         if isinstance(exc, StoreError):
@@ -304,7 +311,9 @@ class Store:
 
     def update_message(self, message_id: int, content: str, meta: dict[str, Any] | None = None) -> None:
         """Replace a message's text and meta in place (the answer growing as it streams)."""
-        self._run("UPDATE messages SET content=?, meta=? WHERE id=?", (storable(content), _json(meta or {}), message_id))
+        self._run(
+            "UPDATE messages SET content=?, meta=? WHERE id=?", (storable(content), _json(meta or {}), message_id)
+        )
 
     def messages(self, sid: str) -> list[dict[str, Any]]:
         """The session's messages in order: id, role, content and meta.
@@ -317,38 +326,67 @@ class Store:
         return [{"id": r["id"], "role": r["role"], "content": r["content"], "meta": _meta(r["meta"])} for r in rows]
 
     # --- tool calls and decisions --------------------------------------------------
-    def record_call(self, sid: str, call_id: str, name: str, arguments: Any, status: str,
-                    message_id: int | None = None, result: str | None = None) -> None:
+    def record_call(
+        self,
+        sid: str,
+        call_id: str,
+        name: str,
+        arguments: Any,
+        status: str,
+        message_id: int | None = None,
+        result: str | None = None,
+    ) -> None:
         """Insert or update a call. A running call's `result` holds its output so far."""
         now = time.time()
         self._run(
             "INSERT INTO tool_calls(id, session_id, message_id, name, arguments, status, result, created, updated)"
             " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status,"
             " result=COALESCE(excluded.result, tool_calls.result), updated=excluded.updated",
-            (call_id, sid, message_id, storable(name), _json(arguments), status,
-             None if result is None else storable(result), now, now),
+            (
+                call_id,
+                sid,
+                message_id,
+                storable(name),
+                _json(arguments),
+                status,
+                None if result is None else storable(result),
+                now,
+                now,
+            ),
         )
 
     def interrupt_calls(self, sid: str) -> list[dict[str, Any]]:
         """Mark the session's calls left `proposed` or `running` as `interrupted`; return them
         as they were (their old status, and any output captured so far in `result`)."""
         with self._transaction() as db:
-            rows = [dict(r) for r in db.execute(
-                "SELECT * FROM tool_calls WHERE session_id=? AND status IN ('proposed','running') ORDER BY created",
-                (sid,),
-            ).fetchall()]
+            rows = [
+                dict(r)
+                for r in db.execute(
+                    "SELECT * FROM tool_calls WHERE session_id=? AND status IN ('proposed','running') ORDER BY created",
+                    (sid,),
+                ).fetchall()
+            ]
             db.execute(
-                "UPDATE tool_calls SET status='interrupted', updated=? WHERE session_id=? AND status IN ('proposed','running')",
+                "UPDATE tool_calls SET status='interrupted', updated=? "
+                "WHERE session_id=? AND status IN ('proposed','running')",
                 (time.time(), sid),
             )
         return rows
 
-    def record_decision(self, sid: str, call_id: str, kind: str, by: str = "user",
-                        reason: str | None = None, arguments: Any = None) -> None:
+    def record_decision(
+        self, sid: str, call_id: str, kind: str, by: str = "user", reason: str | None = None, arguments: Any = None
+    ) -> None:
         self._run(
             "INSERT INTO decisions(session_id, call_id, kind, by, reason, arguments, created) VALUES (?,?,?,?,?,?,?)",
-            (sid, call_id, kind, storable(by), None if reason is None else storable(reason),
-             _json(arguments) if arguments is not None else None, time.time()),
+            (
+                sid,
+                call_id,
+                kind,
+                storable(by),
+                None if reason is None else storable(reason),
+                _json(arguments) if arguments is not None else None,
+                time.time(),
+            ),
         )
 
     def tool_calls(self, sid: str) -> list[dict[str, Any]]:

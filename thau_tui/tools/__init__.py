@@ -5,7 +5,16 @@ from __future__ import annotations
 from .base import Tool, ToolCall, ToolContext, ToolError, ToolResult
 from .registry import ToolRegistry
 
-__all__ = ["Tool", "ToolCall", "ToolContext", "ToolError", "ToolResult", "ToolRegistry", "builtin_tools", "build_registry"]
+__all__ = [
+    "Tool",
+    "ToolCall",
+    "ToolContext",
+    "ToolError",
+    "ToolResult",
+    "ToolRegistry",
+    "builtin_tools",
+    "build_registry",
+]
 
 # The order of ARCHITECTURE.md's table; data sets and the compact tool block follow it.
 _MODULES = ("shell", "python", "files", "images", "devtools", "ask")
@@ -16,8 +25,18 @@ def builtin_tools() -> list[Tool]:
     import importlib
 
     order = [
-        "run_shell", "run_python", "read_file", "write_file", "list_directory", "search_code",
-        "generate_image", "search_docs", "analyze_code", "run_tests", "debug_code", "ask_user",
+        "run_shell",
+        "run_python",
+        "read_file",
+        "write_file",
+        "list_directory",
+        "search_code",
+        "generate_image",
+        "search_docs",
+        "analyze_code",
+        "run_tests",
+        "debug_code",
+        "ask_user",
     ]
     found: dict[str, Tool] = {}
     for module in _MODULES:

@@ -20,7 +20,7 @@ DOC_SECONDS = 20.0
 
 # Runs in a child process (sandboxed, isolated): importing a module to document it
 # executes its code, which must not happen inside thau. argv: query, limit, seconds.
-_DOCS_SCRIPT = r'''
+_DOCS_SCRIPT = r"""
 import builtins, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, time
 query, limit, seconds = sys.argv[1].strip(), int(sys.argv[2]), float(sys.argv[3])
 start = time.monotonic()
@@ -57,7 +57,8 @@ for name in sys.builtin_module_names:
     candidates.setdefault(name, None)
 stdlib = sysconfig.get_paths()["stdlib"]
 for folder, dirs, files in os.walk(stdlib):
-    dirs[:] = [d for d in dirs if d not in ("site-packages", "test", "tests", "idlelib", "__pycache__", "dist-packages")]
+    skipped = ("site-packages", "test", "tests", "idlelib", "__pycache__", "dist-packages")
+    dirs[:] = [d for d in dirs if d not in skipped]
     for file in files:
         if file.endswith(".py") and not file.startswith("_"):
             rel = os.path.relpath(os.path.join(folder, file), stdlib)[:-3].replace(os.sep, ".")
@@ -88,12 +89,15 @@ for kw in keyword.kwlist:
         scored.append((-3, len(kw), kw, "Python keyword"))
 scored.sort()
 if not scored:
-    print(f"nothing in the installed Python documentation matches {query!r}; try a module name such as 'json' or 'pathlib'")
+    print(
+        f"nothing in the installed Python documentation matches {query!r}; "
+        "try a module name such as 'json' or 'pathlib'"
+    )
 else:
     print(f"documentation matching {query!r} (search_docs with one of these names shows its page):")
     for _, _, name, synopsis in scored[:15]:
         print(f"  {name} - {synopsis}" if synopsis else f"  {name}")
-'''
+"""
 
 
 def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
@@ -103,7 +107,9 @@ def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raise ToolError("the query is empty; give a name like 'json.dumps' or words like 'parse csv'")
     result = run_process(
         [sys.executable, "-I", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5"],
-        ctx, timeout=DOC_SECONDS, stream=False,
+        ctx,
+        timeout=DOC_SECONDS,
+        stream=False,
     )
     text = result.output.strip()
     if result.timed_out:
@@ -114,6 +120,7 @@ def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 
 
 # --- analyze_code ----------------------------------------------------------
+
 
 def _syntax(code: str) -> str:
     try:
@@ -157,8 +164,10 @@ def _security(code: str) -> str:
     source = code.splitlines()
     for issue in sorted(issues, key=lambda i: i.lineno):
         text = source[issue.lineno - 1].strip() if 0 < issue.lineno <= len(source) else ""
-        lines.append(f"line {issue.lineno}: {issue.severity} severity, {issue.confidence} confidence "
-                     f"[{issue.test_id}] {issue.text}")
+        lines.append(
+            f"line {issue.lineno}: {issue.severity} severity, {issue.confidence} confidence "
+            f"[{issue.test_id}] {issue.text}"
+        )
         if text:
             lines.append(f"    {text}")
     return "\n".join(lines)
@@ -175,14 +184,18 @@ def _complexity(code: str) -> str:
         index = mi_visit(code, multi=True)
     except SyntaxError as exc:
         return f"cannot measure code with a syntax error (line {exc.lineno}: {exc.msg})"
-    lines = [f"maintainability index {index:.1f}/100 ({'good' if index >= 20 else 'hard to maintain'}); "
-             f"{raw.sloc} source lines, {raw.comments} comment lines"]
+    lines = [
+        f"maintainability index {index:.1f}/100 ({'good' if index >= 20 else 'hard to maintain'}); "
+        f"{raw.sloc} source lines, {raw.comments} comment lines"
+    ]
     if not blocks:
         lines.append("no functions or classes to rate")
     for block in sorted(blocks, key=lambda b: -b.complexity):
         kind = "method" if getattr(block, "is_method", False) else type(block).__name__.lower()
-        lines.append(f"{block.name} ({kind}, line {block.lineno}): complexity {block.complexity}, "
-                     f"rank {cc_rank(block.complexity)}")
+        lines.append(
+            f"{block.name} ({kind}, line {block.lineno}): complexity {block.complexity}, "
+            f"rank {cc_rank(block.complexity)}"
+        )
     return "\n".join(lines)
 
 
@@ -220,8 +233,19 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
     env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)}, ctx.config)
     timeout = shell_settings(ctx.config).timeout
-    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--tb=short", "--color=no",
-            "--rootdir", str(workspace), str(target)]
+    argv = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--tb=short",
+        "--color=no",
+        "--rootdir",
+        str(workspace),
+        str(target),
+    ]
     try:
         result = run_process(argv, ctx, timeout=timeout, env=env)
     finally:
@@ -239,7 +263,9 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         head = "pytest collected no tests: name test files test_*.py and test functions test_*"
     elif counts:
         verdict = "all passed" if result.exit_status == 0 else "some failed"
-        head = f"pytest: {', '.join(f'{n} {k}' for k, n in counts.items())} ({verdict}, exit status {result.exit_status})"
+        head = (
+            f"pytest: {', '.join(f'{n} {k}' for k, n in counts.items())} ({verdict}, exit status {result.exit_status})"
+        )
     else:
         head = f"pytest did not run the tests (exit status {result.exit_status})"
     output = f"{head}\n{result.output.strip()}" if result.output.strip() else head
@@ -250,7 +276,9 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 # --- debug_code ------------------------------------------------------------
 
 EXPLANATIONS = {
-    "NameError": "a name was used that is not defined here: check its spelling, and that it is assigned or imported first",
+    "NameError": (
+        "a name was used that is not defined here: check its spelling, and that it is assigned or imported first"
+    ),
     "UnboundLocalError": "a local variable was read before it got a value in this function",
     "TypeError": "a value of the wrong type was used, or a function got the wrong number of arguments",
     "ValueError": "the type is right but the value is not acceptable (e.g. int('abc'))",
@@ -328,8 +356,11 @@ def debug_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             report.append("that error did not happen in this run: it may depend on input, files or the environment")
     if output.strip() and result is not None:
         report.append("output:\n" + output.rstrip("\n"))
-    data = {"exit_status": status, "exception": exception.group(1) if exception else None,
-            "line": int(frames[-1]) if frames else None}
+    data = {
+        "exit_status": status,
+        "exception": exception.group(1) if exception else None,
+        "line": int(frames[-1]) if frames else None,
+    }
     return ToolResult(output="\n".join(report), data=data)
 
 
@@ -337,47 +368,64 @@ TOOLS = [
     Tool(
         name="search_docs",
         description="Look up offline Python documentation (pydoc): an exact name such as 'json.dumps' "
-                    "shows its page; other words list matching modules and builtins.",
+        "shows its page; other words list matching modules and builtins.",
         summary="look up Python documentation offline",
-        parameters=object_schema({"query": {"type": "string", "description": "A dotted name (json.dumps) or words"}},
-                           ["query"]),
+        parameters=object_schema(
+            {"query": {"type": "string", "description": "A dotted name (json.dumps) or words"}}, ["query"]
+        ),
         risk="read",
         function=search_docs,
     ),
     Tool(
         name="analyze_code",
         description="Check Python code without running it: 'syntax' (default; errors with line and column), "
-                    "'security' (bandit findings) or 'complexity' (radon cyclomatic complexity and maintainability).",
+        "'security' (bandit findings) or 'complexity' (radon cyclomatic complexity and maintainability).",
         summary="check Python code for syntax, security or complexity",
-        parameters=object_schema({
-            "code": {"type": "string", "description": "Python source to check"},
-            "analysis_type": {"type": "string", "enum": ["syntax", "security", "complexity"],
-                              "default": "syntax", "description": "syntax (default), security or complexity"},
-        }, ["code"]),
+        parameters=object_schema(
+            {
+                "code": {"type": "string", "description": "Python source to check"},
+                "analysis_type": {
+                    "type": "string",
+                    "enum": ["syntax", "security", "complexity"],
+                    "default": "syntax",
+                    "description": "syntax (default), security or complexity",
+                },
+            },
+            ["code"],
+        ),
         risk="read",
         function=analyze_code,
     ),
     Tool(
         name="run_tests",
         description="Run pytest in the workspace sandbox on a test file or folder ('path'), or on test code "
-                    "('code', written to a temporary test file). Returns pass/fail counts and failures.",
+        "('code', written to a temporary test file). Returns pass/fail counts and failures.",
         summary="run pytest on a path or on test code",
-        parameters=object_schema({
-            "path": {"type": "string", "description": "Test file or folder, relative to the workspace"},
-            "code": {"type": "string", "description": "pytest test code (functions named test_*); give path or code"},
-        }, []),  # one of the two is required; run_tests says so (anyOf would not survive the GBNF grammar)
+        parameters=object_schema(
+            {
+                "path": {"type": "string", "description": "Test file or folder, relative to the workspace"},
+                "code": {
+                    "type": "string",
+                    "description": "pytest test code (functions named test_*); give path or code",
+                },
+            },
+            [],
+        ),  # one of the two is required; run_tests says so (anyOf would not survive the GBNF grammar)
         risk="exec",
         function=run_tests,
     ),
     Tool(
         name="debug_code",
         description="Run Python code, find where it fails, show the failing line and explain the exception. "
-                    "Pass the error you saw in 'error' (optional).",
+        "Pass the error you saw in 'error' (optional).",
         summary="run code and explain where and why it fails",
-        parameters=object_schema({
-            "code": {"type": "string", "description": "The Python code that fails"},
-            "error": {"type": "string", "description": "The error message you saw (optional)"},
-        }, ["code"]),
+        parameters=object_schema(
+            {
+                "code": {"type": "string", "description": "The Python code that fails"},
+                "error": {"type": "string", "description": "The error message you saw (optional)"},
+            },
+            ["code"],
+        ),
         risk="exec",
         function=debug_code,
     ),

@@ -23,11 +23,32 @@ MAX_SEARCH_FILE_BYTES = 2_000_000
 SEARCH_SECONDS = 10.0
 # Folders that are never the code being asked about: VCS data, environments, caches, dependencies.
 SKIP_DIRS = {
-    ".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages", ".thau",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".eggs",
+    "site-packages",
+    ".thau",
 }
-_MAGIC = {b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF8": "GIF image", b"%PDF": "PDF",
-          b"PK\x03\x04": "zip archive", b"\x7fELF": "executable", b"GGUF": "GGUF model", b"SQLite": "SQLite database"}
+_MAGIC = {
+    b"\x89PNG": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"%PDF": "PDF",
+    b"PK\x03\x04": "zip archive",
+    b"\x7fELF": "executable",
+    b"GGUF": "GGUF model",
+    b"SQLite": "SQLite database",
+}
 
 
 def _workspace(ctx: ToolContext) -> Path:
@@ -62,16 +83,20 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         head = fh.read(8192)
     kind = _binary_kind(head)
     if kind:
-        return ToolResult(output=f"'{name}' is a binary file ({kind}, {size} bytes); read_file shows text only",
-                          data={"path": str(path), "bytes": size, "binary": True})
+        return ToolResult(
+            output=f"'{name}' is a binary file ({kind}, {size} bytes); read_file shows text only",
+            data={"path": str(path), "bytes": size, "binary": True},
+        )
     limit = shell_settings(ctx.config).output_limit
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         text = fh.read(limit + 1)
     truncated = len(text) > limit
     if truncated:
         text = text[:limit]
-        text += f"\n[... truncated: showed the first {limit} characters of {size} bytes; " \
-                "use search_code or run_shell (sed -n, head, tail) for the rest]"
+        text += (
+            f"\n[... truncated: showed the first {limit} characters of {size} bytes; "
+            "use search_code or run_shell (sed -n, head, tail) for the rest]"
+        )
     return ToolResult(output=text, data={"path": str(path), "bytes": size, "truncated": truncated})
 
 
@@ -106,8 +131,9 @@ def _refuse_oversize(name: str, total: int, limit_mb: float) -> None:
 def _write_error(name: str, exc: OSError) -> ToolError:
     """An OSError from writing `name`, as a plain message."""
     if exc.errno == errno.ELOOP:
-        return ToolError(f"'{name}' is a link; write_file does not write through links, "
-                         "give the path of the file itself")
+        return ToolError(
+            f"'{name}' is a link; write_file does not write through links, give the path of the file itself"
+        )
     if exc.errno == errno.EISDIR:
         return ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
     if exc.errno == errno.ENAMETOOLONG:
@@ -139,8 +165,9 @@ def _refuse_unsafe_file(fd: int, workspace: Path, name: str) -> os.stat_result:
             "write_file refuses it. Write to a new file, or remove the other names first"
         )
     if st.st_dev != os.stat(workspace).st_dev:
-        raise ToolError(f"'{name}' is on another filesystem than the workspace (a mount inside it); "
-                        "write_file refuses it")
+        raise ToolError(
+            f"'{name}' is on another filesystem than the workspace (a mount inside it); write_file refuses it"
+        )
     return st
 
 
@@ -181,7 +208,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             os.ftruncate(fd, 0)  # only now, after the checks: a refused file keeps its bytes
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         size = os.fstat(fd).st_size
     except OSError as exc:
         raise _write_error(name, exc) from None
@@ -240,8 +267,7 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     header = f"{name}: {len(entries)} entries" if entries else f"{name}: empty folder"
     if len(entries) > MAX_LIST_ENTRIES:
         lines.append(f"[... {len(entries) - MAX_LIST_ENTRIES} more entries not shown]")
-    return ToolResult(output="\n".join([header, *lines]),
-                      data={"path": str(path), "entries": len(entries)})
+    return ToolResult(output="\n".join([header, *lines]), data={"path": str(path), "entries": len(entries)})
 
 
 def _is_environment(folder: Path) -> bool:
@@ -313,8 +339,9 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     else:
         summary = f"no matches for {pattern!r} in {files_seen} text file(s)"
     lines = [line for line in (note, summary, *matches, stopped) if line]
-    return ToolResult(output="\n".join(lines),
-                      data={"matches": len(matches), "files": files_hit, "literal": bool(note)})
+    return ToolResult(
+        output="\n".join(lines), data={"matches": len(matches), "files": files_hit, "literal": bool(note)}
+    )
 
 
 TOOLS = [
@@ -322,22 +349,30 @@ TOOLS = [
         name="read_file",
         description="Read a text file inside the workspace (long files are cut, and say so).",
         summary="read a text file",
-        parameters=object_schema({"path": {"type": "string", "description": "File path, relative to the workspace"}},
-                           ["path"]),
+        parameters=object_schema(
+            {"path": {"type": "string", "description": "File path, relative to the workspace"}}, ["path"]
+        ),
         risk="read",
         function=read_file,
     ),
     Tool(
         name="write_file",
         description="Write text to a file inside the workspace; creates folders as needed. "
-                    "mode 'overwrite' (default) replaces the file, 'append' adds to its end.",
+        "mode 'overwrite' (default) replaces the file, 'append' adds to its end.",
         summary="write or append text to a file",
-        parameters=object_schema({
-            "path": {"type": "string", "description": "File path, relative to the workspace"},
-            "content": {"type": "string", "description": "The text to write"},
-            "mode": {"type": "string", "enum": ["overwrite", "append"], "default": "overwrite",
-                     "description": "overwrite (default) or append"},
-        }, ["path", "content"]),
+        parameters=object_schema(
+            {
+                "path": {"type": "string", "description": "File path, relative to the workspace"},
+                "content": {"type": "string", "description": "The text to write"},
+                "mode": {
+                    "type": "string",
+                    "enum": ["overwrite", "append"],
+                    "default": "overwrite",
+                    "description": "overwrite (default) or append",
+                },
+            },
+            ["path", "content"],
+        ),
         risk="write",
         function=write_file,
     ),
@@ -345,21 +380,35 @@ TOOLS = [
         name="list_directory",
         description="List a folder inside the workspace: folders first, then files with sizes.",
         summary="list the files in a folder",
-        parameters=object_schema({"path": {"type": "string", "default": ".",
-                                     "description": "Folder, relative to the workspace (default '.')"}}, []),
+        parameters=object_schema(
+            {
+                "path": {
+                    "type": "string",
+                    "default": ".",
+                    "description": "Folder, relative to the workspace (default '.')",
+                }
+            },
+            [],
+        ),
         risk="read",
         function=list_directory,
     ),
     Tool(
         name="search_code",
         description="Search text files in the workspace for a regular expression (plain text works too); "
-                    "returns 'file:line: text' for each match. Skips .git, virtualenvs and node_modules.",
+        "returns 'file:line: text' for each match. Skips .git, virtualenvs and node_modules.",
         summary="search files for a pattern",
-        parameters=object_schema({
-            "pattern": {"type": "string", "description": "Regular expression or plain text to find"},
-            "path": {"type": "string", "default": ".",
-                     "description": "File or folder to search, relative to the workspace (default '.')"},
-        }, ["pattern"]),
+        parameters=object_schema(
+            {
+                "pattern": {"type": "string", "description": "Regular expression or plain text to find"},
+                "path": {
+                    "type": "string",
+                    "default": ".",
+                    "description": "File or folder to search, relative to the workspace (default '.')",
+                },
+            },
+            ["pattern"],
+        ),
         risk="read",
         function=search_code,
     ),

@@ -65,7 +65,12 @@ TOOLS = [
                 "height": {"type": "integer", "minimum": 16, "maximum": 2048, "description": "Pixels; a multiple of 8"},
                 "steps": {"type": "integer", "minimum": 1, "maximum": 150, "description": "Denoising steps"},
                 "guidance": {"type": "number", "minimum": 0, "maximum": 30, "description": "Prompt adherence (CFG)"},
-                "seed": {"type": "integer", "minimum": 0, "maximum": 4294967295, "description": "Same seed, same image"},
+                "seed": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 4294967295,
+                    "description": "Same seed, same image",
+                },
             },
             "required": ["prompt"],
             "additionalProperties": False,

@@ -219,15 +219,19 @@ class MCPManager:
                     return ToolResult("cancelled by the user; the server was told to stop the call", ok=False)
                 if time.monotonic() >= deadline:
                     future.cancel()
-                    raise ToolError(f"the MCP server '{server}' gave no answer within {timeout:g} s "
-                                    "(mcp.servers call_timeout); the call was cancelled") from None
+                    raise ToolError(
+                        f"the MCP server '{server}' gave no answer within {timeout:g} s "
+                        "(mcp.servers call_timeout); the call was cancelled"
+                    ) from None
             except concurrent.futures.CancelledError:
                 raise ToolError(f"the call to the MCP server '{server}' was cancelled") from None
             except MCPError as exc:
                 if exc.code == CONNECTION_CLOSED:
                     self._mark_dead(conn)
-                    raise ToolError(f"the MCP server '{server}' stopped during the call{self._stderr_tail(conn)}; "
-                                    "its tools are gone until it restarts") from None
+                    raise ToolError(
+                        f"the MCP server '{server}' stopped during the call{self._stderr_tail(conn)}; "
+                        "its tools are gone until it restarts"
+                    ) from None
                 raise ToolError(f"the MCP server '{server}' refused the call: {defang(exc.message)}") from None
             except Exception as exc:
                 raise ToolError(f"the MCP server '{server}' call failed: {type(exc).__name__}: {defang(exc)}") from None
@@ -280,8 +284,11 @@ class MCPManager:
                 delay, told = RETRY_FIRST_S, ""
             if why != told:
                 verb = "stopped" if was_ready else "did not start"
-                self._notice(f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
-                             f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).", "error")
+                self._notice(
+                    f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
+                    f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).",
+                    "error",
+                )
                 told = why
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
@@ -302,15 +309,18 @@ class MCPManager:
                     await session.initialize()
                     listed = await self._list_tools(session)
             except TimeoutError:
-                raise TimeoutError(f"no answer within {cfg.startup_timeout:g} s while starting "
-                                   "(mcp.servers startup_timeout)") from None
+                raise TimeoutError(
+                    f"no answer within {cfg.startup_timeout:g} s while starting (mcp.servers startup_timeout)"
+                ) from None
             self._add_tools(conn, listed)
             conn.session = session
             conn.state.status, conn.state.error = "ready", ""
             conn.settled.set()
             text = f"MCP server '{cfg.name}': {len(conn.state.tools)} tools"
-            self._notice(text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
-                         "warning" if conn.state.rejected else "information")
+            self._notice(
+                text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
+                "warning" if conn.state.rejected else "information",
+            )
             await self._watch(conn, session, dead)
 
     def _transport(self, conn: _Connection, stack: contextlib.AsyncExitStack) -> Any:
@@ -323,8 +333,9 @@ class MCPManager:
 
         env = dict(cfg.env)
         env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
-        params = StdioServerParameters(command=cfg.command, args=list(cfg.args), env=env,
-                                       cwd=str(self.workspace) if self.workspace else None)
+        params = StdioServerParameters(
+            command=cfg.command, args=list(cfg.args), env=env, cwd=str(self.workspace) if self.workspace else None
+        )
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 
     @contextlib.contextmanager
@@ -469,8 +480,13 @@ class MCPManager:
 def start_mcp(config: Config, registry: ToolRegistry, on_notice: Notice | None = None) -> MCPManager:
     """The MCP servers of config.mcp, starting in the background, their tools joining `registry`."""
     workspace = Path(config.tools.workspace).expanduser().resolve()
-    manager = MCPManager(config.mcp.servers, registry, workspace=workspace, on_notice=on_notice,
-                         output_limit=config.tools.shell.output_limit)
+    manager = MCPManager(
+        config.mcp.servers,
+        registry,
+        workspace=workspace,
+        on_notice=on_notice,
+        output_limit=config.tools.shell.output_limit,
+    )
     return manager.start()
 
 

@@ -67,7 +67,10 @@ def risk_of(annotations: Any, trust_hints: bool = True) -> Risk:
         return "exec"
     if getattr(annotations, "read_only_hint", None) is True:
         return "read"
-    if getattr(annotations, "destructive_hint", None) is not None or getattr(annotations, "read_only_hint", None) is False:
+    if (
+        getattr(annotations, "destructive_hint", None) is not None
+        or getattr(annotations, "read_only_hint", None) is False
+    ):
         return "write"
     return "exec"
 
@@ -147,7 +150,7 @@ def describe(server: str, tool: Any) -> str:
 def _cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    head, tail = text[: limit * 3 // 4], text[-(limit // 4):]
+    head, tail = text[: limit * 3 // 4], text[-(limit // 4) :]
     return f"{head}\n[… {len(text) - limit:,} characters cut …]\n{tail}"
 
 

@@ -96,9 +96,13 @@ def tool_from_module(module: Any, path: Path) -> Tool:
         if not callable(module.run):
             raise PluginError("run must be a function: def run(args, ctx)")
         tool = Tool(
-            name=module.NAME, description=module.DESCRIPTION, parameters=module.PARAMETERS,
-            risk=getattr(module, "RISK", "exec"), function=_wrap(module.run),
-            summary=getattr(module, "SUMMARY", ""), source=str(path),
+            name=module.NAME,
+            description=module.DESCRIPTION,
+            parameters=module.PARAMETERS,
+            risk=getattr(module, "RISK", "exec"),
+            function=_wrap(module.run),
+            summary=getattr(module, "SUMMARY", ""),
+            source=str(path),
         )
     if not isinstance(tool.name, str) or not _NAME.match(tool.name):
         raise PluginError(f"tool name {tool.name!r} must be letters, digits and underscores (e.g. word_count)")
@@ -209,8 +213,9 @@ class PluginLoader:
             path = Path(name)
             return _is_plugin_file(path) and path.parent == folder
 
-        async for changes in awatch(folder, watch_filter=wanted, debounce=200, step=50,
-                                    recursive=False, stop_event=stop_event):
+        async for changes in awatch(
+            folder, watch_filter=wanted, debounce=200, step=50, recursive=False, stop_event=stop_event
+        ):
             paths = {Path(name).resolve() for _change, name in changes}
             # Imports run user code: keep them off the event loop.
             messages = await asyncio.to_thread(self._apply, paths)

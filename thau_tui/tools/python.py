@@ -80,9 +80,14 @@ def run_process(
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
-            full, cwd=str(cwd or workspace), env=env or scrubbed_environment(None, ctx.config),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_limit_memory(memory_mb),
+            full,
+            cwd=str(cwd or workspace),
+            env=env or scrubbed_environment(None, ctx.config),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_limit_memory(memory_mb),
         )
     except OSError as exc:
         raise ToolError(f"could not start {argv[0]}: {exc}") from exc
@@ -126,8 +131,12 @@ def run_process(
     proc.stdout.close()
     status = proc.wait()
     return ProcessResult(
-        output=cap.text(), exit_status=status, timed_out=timed_out, cancelled=cancelled,
-        truncated=cap.truncated, seconds=time.monotonic() - start,
+        output=cap.text(),
+        exit_status=status,
+        timed_out=timed_out,
+        cancelled=cancelled,
+        truncated=cap.truncated,
+        seconds=time.monotonic() - start,
     )
 
 
@@ -169,8 +178,11 @@ def run_python(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     output = f"{body}\n{ending}" if body else ending
     ok = result.exit_status == 0 and not (result.timed_out or result.cancelled)
     data = {
-        "exit_status": result.exit_status, "timed_out": result.timed_out,
-        "cancelled": result.cancelled, "truncated": result.truncated, "seconds": round(result.seconds, 3),
+        "exit_status": result.exit_status,
+        "timed_out": result.timed_out,
+        "cancelled": result.cancelled,
+        "truncated": result.truncated,
+        "seconds": round(result.seconds, 3),
     }
     return ToolResult(output=output, ok=ok, data=data)
 

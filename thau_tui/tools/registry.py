@@ -29,9 +29,12 @@ def _message(tool: str, error: ValidationError) -> str:
         options = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return f"{target} must be one of {', '.join(map(str, options))} (got {error.instance!r})"
     if v == "type":
-        return f"{target} must be of type {error.validator_value} (got {type(error.instance).__name__} {error.instance!r})"
+        return (
+            f"{target} must be of type {error.validator_value} (got {type(error.instance).__name__} {error.instance!r})"
+        )
     if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"{target} must be {v.replace('exclusive', 'exclusive ').lower()} {error.validator_value} (got {error.instance!r})"
+        bound = v.replace("exclusive", "exclusive ").lower()
+        return f"{target} must be {bound} {error.validator_value} (got {error.instance!r})"
     return f"{target}: {error.message}"
 
 

@@ -52,8 +52,7 @@ _CAP_CHECK = 0.5  # seconds between looks at how many processes the shell has
 _CHUNK = 900  # characters of command text per line sent (the tty caps a line at 4095 bytes)
 
 WAITING_MESSAGE = (
-    "the command was waiting for input; interactive commands are not supported, "
-    "pass input with a pipe or a here-doc"
+    "the command was waiting for input; interactive commands are not supported, pass input with a pipe or a here-doc"
 )
 
 
@@ -103,8 +102,7 @@ class ShellSandbox:
         """Start bash (inside the sandbox when there is one) and install the marker prompt."""
         settings = shell_settings(self.config)
         argv = [*sandbox_prefix(self.workspace, self.config), "bash", "--noprofile", "--norc", "--noediting"]
-        env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""},
-                                   self.config)
+        env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""}, self.config)
         self.max_processes = settings.max_processes
         sandboxed = self._sandboxed = sandbox_kind(self.config)[0] == "bwrap"
         cap = ProcessCap(settings.max_processes) if sandboxed and os.geteuid() == 0 else None
@@ -119,8 +117,15 @@ class ShellSandbox:
 
         def spawn() -> pexpect.spawn[str]:
             return pexpect.spawn(
-                argv[0], argv[1:], cwd=str(self.workspace), env=env, encoding="utf-8",
-                codec_errors="replace", echo=False, dimensions=(40, 200), timeout=settings.timeout,
+                argv[0],
+                argv[1:],
+                cwd=str(self.workspace),
+                env=env,
+                encoding="utf-8",
+                codec_errors="replace",
+                echo=False,
+                dimensions=(40, 200),
+                timeout=settings.timeout,
                 preexec_fn=prepare_child,
             )
 
@@ -132,8 +137,9 @@ class ShellSandbox:
             raise ToolError(f"could not start bash: {exc}; is bash installed and on PATH?") from exc
         child.delaybeforesend = None  # pexpect's default 50 ms pause per send is for humans' terminals
         limits = shell_ulimits(settings.max_processes, settings.memory_mb) if sandboxed else ""
-        child.sendline(f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history; "
-                       f"set -o ignoreeof; {limits}")
+        child.sendline(
+            f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history; set -o ignoreeof; {limits}"
+        )
         try:
             child.expect(self._marker, timeout=15)
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
@@ -237,8 +243,10 @@ class ShellSandbox:
                 continue  # a command is running
             try:
                 if self._child is child and self.at_process_cap():
-                    self.stopped_because = (f"its processes reached the limit of {self.max_processes} "
-                                            "(tools.shell.max_processes) after the last command")
+                    self.stopped_because = (
+                        f"its processes reached the limit of {self.max_processes} "
+                        "(tools.shell.max_processes) after the last command"
+                    )
                     self.close()
             finally:
                 self._lock.release()
@@ -261,9 +269,16 @@ def _pid(child: pexpect.spawn[str]) -> int:
 class _Run:
     """One command's round trip: send, pump output, notice stalls, interrupt, report."""
 
-    def __init__(self, shell: ShellSandbox, command: str, timeout: float, limit: int,
-                 on_output: Callable[[str], None] | None, cancel_event: threading.Event | None,
-                 restarted: bool) -> None:
+    def __init__(
+        self,
+        shell: ShellSandbox,
+        command: str,
+        timeout: float,
+        limit: int,
+        on_output: Callable[[str], None] | None,
+        cancel_event: threading.Event | None,
+        restarted: bool,
+    ) -> None:
         if shell._child is None:
             raise ToolError("the shell is not running")  # run() starts it before a command
         self.shell = shell
@@ -330,8 +345,9 @@ class _Run:
 
     def _stop_shell(self) -> str:
         """The command's processes reached the cap: stop the shell and all it started."""
-        self.shell.stopped_because = (f"its processes reached the limit of {self.shell.max_processes} "
-                                      "(tools.shell.max_processes)")
+        self.shell.stopped_because = (
+            f"its processes reached the limit of {self.shell.max_processes} (tools.shell.max_processes)"
+        )
         self.shell.close()
         self.eof = True
         self.capped = True
@@ -341,7 +357,7 @@ class _Run:
         """The command as lines bash reads whole: one eval, or chunks built into a variable."""
         if len(self.command) <= _CHUNK:
             return [f"eval {_bash_literal(self.command)}"]
-        pieces = [self.command[i:i + _CHUNK] for i in range(0, len(self.command), _CHUNK)]
+        pieces = [self.command[i : i + _CHUNK] for i in range(0, len(self.command), _CHUNK)]
         lines = [f"__thau_cmd={_bash_literal(pieces[0])}"]
         lines += [f"__thau_cmd+={_bash_literal(p)}" for p in pieces[1:]]
         return lines + ['eval "$__thau_cmd"']
@@ -362,7 +378,7 @@ class _Run:
                 break
             self._feed(self.raw[: match.start()])
             self.status = int(match.group(1))
-            self.raw = self.raw[match.end():]
+            self.raw = self.raw[match.end() :]
             self.markers_left = max(0, self.markers_left - 1)
         if self.eof:
             self._feed(self.raw)
@@ -447,8 +463,7 @@ class _Run:
         if self.restarted:
             why = self.shell.stopped_because or "the previous one had exited"
             self.shell.stopped_because = ""
-            lines.insert(0, f"[started a fresh shell in {self.shell.workspace}: {why}, "
-                            "so cd and variables were reset]")
+            lines.insert(0, f"[started a fresh shell in {self.shell.workspace}: {why}, so cd and variables were reset]")
         if waiting:
             lines.append(f"[{WAITING_MESSAGE}; {note}]")
         elif timed_out:
@@ -457,9 +472,11 @@ class _Run:
             lines.append(f"[cancelled by the user; {note}]")
         status = self.status
         if capped:
-            lines.append(f"[the command's processes reached the limit of {self.shell.max_processes} "
-                         "(tools.shell.max_processes), so the shell was stopped with everything it started; "
-                         "the next command starts a fresh one]")
+            lines.append(
+                f"[the command's processes reached the limit of {self.shell.max_processes} "
+                "(tools.shell.max_processes), so the shell was stopped with everything it started; "
+                "the next command starts a fresh one]"
+            )
             status = None
         elif self.eof:
             self.shell.close()
@@ -468,9 +485,14 @@ class _Run:
         elif not (timed_out or cancelled or waiting):
             lines.append(f"[exit status {status}]")
         return ShellResult(
-            output="\n".join(lines), exit_status=status, timed_out=timed_out,
-            interrupted=cancelled or timed_out or waiting, truncated=self.cap.truncated,
-            waiting_for_input=waiting, shell_exited=self.eof, restarted=self.restarted,
+            output="\n".join(lines),
+            exit_status=status,
+            timed_out=timed_out,
+            interrupted=cancelled or timed_out or waiting,
+            truncated=self.cap.truncated,
+            waiting_for_input=waiting,
+            shell_exited=self.eof,
+            restarted=self.restarted,
             process_limit=capped,
         )
 
@@ -496,9 +518,12 @@ def run_shell(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     ok = result.exit_status == 0 and not result.interrupted and not result.shell_exited
     ok = ok and not result.process_limit
     data = {
-        "exit_status": result.exit_status, "timed_out": result.timed_out,
-        "interrupted": result.interrupted, "truncated": result.truncated,
-        "waiting_for_input": result.waiting_for_input, "restarted": result.restarted,
+        "exit_status": result.exit_status,
+        "timed_out": result.timed_out,
+        "interrupted": result.interrupted,
+        "truncated": result.truncated,
+        "waiting_for_input": result.waiting_for_input,
+        "restarted": result.restarted,
         "process_limit": result.process_limit,
     }
     return ToolResult(output=result.output, ok=ok, data=data)

@@ -55,7 +55,7 @@ class OutputCap:
         tail, cut = self.tail, self.cut
         if len(tail) > self.tail_limit:
             cut += len(tail) - self.tail_limit
-            tail = tail[-self.tail_limit:]
+            tail = tail[-self.tail_limit :]
         if not cut:
             return _collapse_carriage_returns(self.head + tail)
         head = _collapse_carriage_returns(self.head)

@@ -25,8 +25,21 @@ if TYPE_CHECKING:
 
 # The only environment variables a tool's process gets (plus tools.shell.env_passthrough):
 # an allow-list, so DATABASE_URL, SSHPASS, GH_PAT and friends never reach it.
-ENV_ALLOWED = ("PATH", "HOME", "LANG", "LANGUAGE", "TERM", "USER", "LOGNAME", "SHELL", "TMPDIR",
-               "VIRTUAL_ENV", "TZ", "COLUMNS", "LINES")
+ENV_ALLOWED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LANGUAGE",
+    "TERM",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "TMPDIR",
+    "VIRTUAL_ENV",
+    "TZ",
+    "COLUMNS",
+    "LINES",
+)
 ENV_ALLOWED_PREFIXES = ("LC_",)
 _MAX_PATH_CHARS = 4096
 
@@ -45,10 +58,13 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) ->
         raise ToolError("the path is empty; give a file or folder inside the workspace, e.g. 'notes.txt'")
     if "\0" in text:
         raise ToolError("invalid path: it contains a NUL byte; give a plain file name such as 'notes.txt'")
-    if len(text) > _MAX_PATH_CHARS or any(len(part.encode("utf-8", "surrogateescape")) > 255
-                                          for part in Path(text).parts):
-        raise ToolError(f"invalid path: it is too long (at most {_MAX_PATH_CHARS} characters, "
-                        "255 bytes per name); give a shorter path")
+    if len(text) > _MAX_PATH_CHARS or any(
+        len(part.encode("utf-8", "surrogateescape")) > 255 for part in Path(text).parts
+    ):
+        raise ToolError(
+            f"invalid path: it is too long (at most {_MAX_PATH_CHARS} characters, "
+            "255 bytes per name); give a shorter path"
+        )
     try:
         candidate = Path(text).expanduser()
         if not candidate.is_absolute():
@@ -61,10 +77,7 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) ->
     # Say *why* it is outside: a link is less obvious than '..'.
     lexical = Path(os.path.normpath(candidate))
     if lexical == root or root in lexical.parents:
-        raise ToolError(
-            f"path '{text}' is a link to {resolved}, outside the workspace {root}; "
-            "use a path inside it"
-        )
+        raise ToolError(f"path '{text}' is a link to {resolved}, outside the workspace {root}; use a path inside it")
     raise ToolError(f"path '{text}' is outside the workspace {root}; use a path inside it")
 
 
@@ -86,7 +99,8 @@ def scrubbed_environment(extra: dict[str, str] | None = None, config: Config | N
     """
     passthrough = set(shell_settings(config).env_passthrough)
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if k in ENV_ALLOWED or k in passthrough or k.startswith(ENV_ALLOWED_PREFIXES)
     }
     env.update(extra or {})
@@ -130,8 +144,12 @@ def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
 
 def _interpreter_folders() -> list[Path]:
     """Where this Python lives (venv and base install): run_python and run_tests need it."""
-    folders = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix),
-               Path(os.path.realpath(sys.executable)).parent.parent}
+    folders = {
+        Path(sys.prefix),
+        Path(sys.base_prefix),
+        Path(sys.exec_prefix),
+        Path(os.path.realpath(sys.executable)).parent.parent,
+    }
     return sorted({f.resolve() for f in folders if f.exists()})
 
 
@@ -144,10 +162,15 @@ def git_read_only(workspace: Path, config: Config | None) -> bool:
 def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False) -> list[str]:
     ws = str(workspace)
     flags = [
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--tmpfs", "/tmp",
+        "--ro-bind",
+        "/",
+        "/",
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--tmpfs",
+        "/tmp",
     ]
     # A Python under /tmp (a venv made there) vanished under the tmpfs: bind it back, read-only.
     for folder in _interpreter_folders():
@@ -183,7 +206,9 @@ def _probe_bwrap(network: bool) -> tuple[bool, str]:
             try:
                 done = subprocess.run(
                     [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True), "true"],
-                    capture_output=True, text=True, timeout=10,
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
                 )
                 ok = done.returncode == 0
                 why = "" if ok else (done.stderr.strip() or f"exit status {done.returncode}")
@@ -205,7 +230,9 @@ def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = No
     rules = ["(version 1)", "(allow default)", "(deny file-write*)", f"(allow file-write* {allow})"]
     hidden = hidden_paths(workspace, config)
     if hidden:
-        rules.append("(deny file-read* file-write* " + " ".join(f"(subpath {_seatbelt_quote(p)})" for p in hidden) + ")")
+        rules.append(
+            "(deny file-read* file-write* " + " ".join(f"(subpath {_seatbelt_quote(p)})" for p in hidden) + ")"
+        )
     if git_read_only(workspace, config):
         rules.append(f"(deny file-write* (subpath {_seatbelt_quote(workspace / '.git')}))")
     if not network:
@@ -224,9 +251,7 @@ def sandbox_kind(config: Config | None) -> tuple[str, str]:
         if ok:
             return "bwrap", ""
         if wanted == "bwrap":
-            raise ToolError(
-                f"tools.shell.sandbox is 'bwrap' but {why}; install bubblewrap or set sandbox: auto"
-            )
+            raise ToolError(f"tools.shell.sandbox is 'bwrap' but {why}; install bubblewrap or set sandbox: auto")
         return "none", why
     if wanted in ("auto", "sandbox-exec") and sys.platform == "darwin":
         if shutil.which("sandbox-exec"):
@@ -263,9 +288,13 @@ def sandbox_status(config: Config | None = None) -> str:
     if kind == "bwrap":
         from .limits import process_cap_mechanism
 
-        return (f"bubblewrap: workspace writable{git}, rest read-only, credentials hidden, {network}; "
-                f"{process_cap_mechanism(settings.max_processes)}, memory <= {settings.memory_mb} MB a process")
+        return (
+            f"bubblewrap: workspace writable{git}, rest read-only, credentials hidden, {network}; "
+            f"{process_cap_mechanism(settings.max_processes)}, memory <= {settings.memory_mb} MB a process"
+        )
     if kind == "sandbox-exec":
-        return (f"sandbox-exec: workspace writable{git}, rest read-only, credentials hidden, {network}; "
-                "no process or memory cap on macOS")
+        return (
+            f"sandbox-exec: workspace writable{git}, rest read-only, credentials hidden, {network}; "
+            "no process or memory cap on macOS"
+        )
     return f"none: {why}"

@@ -64,8 +64,9 @@ def conversation(row: dict[str, Any]) -> list[dict[str, Any]]:
     return messages
 
 
-def load_encoded(path: Path, template: ChatTemplate, tokenizer, max_seq_len: int,
-                 limit: int | None = None) -> tuple[list[Encoded], int]:
+def load_encoded(
+    path: Path, template: ChatTemplate, tokenizer, max_seq_len: int, limit: int | None = None
+) -> tuple[list[Encoded], int]:
     """Encode a JSONL file; examples longer than max_seq_len are left out (and counted)."""
     kept: list[Encoded] = []
     dropped = 0

@@ -32,7 +32,9 @@ def _err(message: str) -> int:
     return 2
 
 
-def scores_table(after: dict[str, Any], before: dict[str, Any] | None = None, title: str = "Tool-calling score") -> Table:
+def scores_table(
+    after: dict[str, Any], before: dict[str, Any] | None = None, title: str = "Tool-calling score"
+) -> Table:
     """The scorer's figures as a table; with `before`, side by side with the change."""
     table = Table(title=title)
     table.add_column("metric")
@@ -141,14 +143,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     console = Console()
     state = RunState(run_dir)
     progress = Progress(
-        TextColumn("[bold]{task.description}"), MofNCompleteColumn(), BarColumn(),
-        TextColumn("{task.fields[info]}"), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
     )
     code = 0
     with progress:
         view = _ProgressView(progress, console)
-        for command in run_commands(recipe, run_dir, resume=resume_dir is not None, score=not args.no_score,
-                                    limit=args.score_limit):
+        for command in run_commands(
+            recipe, run_dir, resume=resume_dir is not None, score=not args.no_score, limit=args.score_limit
+        ):
             state.begin_step(command_step(command))
             code, interrupted = _run_child(command, state, view)
             if interrupted or state.status in ("cancelled", "failed") or (code and not state.trained):
@@ -167,7 +174,7 @@ class _ProgressView:
 
     def draw(self, state: RunState) -> None:
         new = min(state.log_count - self.shown_log, len(state.log))
-        for line in list(state.log)[len(state.log) - new:] if new > 0 else []:
+        for line in list(state.log)[len(state.log) - new :] if new > 0 else []:
             self.console.print(line, markup=False, highlight=False)
         self.shown_log = state.log_count
         counted = state.progress()
@@ -178,8 +185,7 @@ class _ProgressView:
         if state.scoring:
             info = f"ETA {format_eta(state.score_eta_s)}"
         else:
-            info = (f"loss {state.loss or 0:.4f} · {state.tokens_per_s:.0f} tok/s · "
-                    f"ETA {format_eta(state.eta_s)}")
+            info = f"loss {state.loss or 0:.4f} · {state.tokens_per_s:.0f} tok/s · ETA {format_eta(state.eta_s)}"
         self.progress.update(self.tasks[state.step_name], completed=counted[0], total=counted[1], info=info)
 
 
@@ -188,8 +194,13 @@ def _run_child(command: list[str], state: RunState, view: _ProgressView) -> tupl
     lock = threading.Lock()
     # A session of its own: Ctrl-C reaches only us, and we tell the child once, politely.
     child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-        env=trainer_env(), start_new_session=True,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=trainer_env(),
+        start_new_session=True,
     )
     reader = threading.Thread(target=_drain, args=(child.stderr, state, lock), daemon=True)
     reader.start()
@@ -265,8 +276,10 @@ def eval_target(args: argparse.Namespace) -> tuple[Path, Path | None, str, int |
         adapter, source = Path(args.adapter), "--adapter"
     dialect = args.dialect or config.model.dialect
     threads = args.threads or config.model.n_threads
-    note = (f"scoring {model.name} with adapter {adapter.name if adapter else 'none'} ({source}), "
-            f"dialect {dialect}, {threads or 'default'} threads")
+    note = (
+        f"scoring {model.name} with adapter {adapter.name if adapter else 'none'} ({source}), "
+        f"dialect {dialect}, {threads or 'default'} threads"
+    )
     return model, adapter, dialect, threads, note
 
 
@@ -297,8 +310,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 progress.update(task, completed=done, total=total)
 
             predictions = run_eval(
-                cases_path, Path(args.output), model_path=model, adapter=adapter,
-                dialect=dialect, limit=args.limit, on_progress=on_progress, n_threads=threads,
+                cases_path,
+                Path(args.output),
+                model_path=model,
+                adapter=adapter,
+                dialect=dialect,
+                limit=args.limit,
+                on_progress=on_progress,
+                n_threads=threads,
             )
     except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
@@ -350,25 +369,46 @@ def register(subparsers) -> None:
     hist.add_argument("--dialect", default="hermes")
 
     train = _command(subparsers, "train", cmd_train, "train a LoRA adapter headless, with a progress bar")
-    train.add_argument("--recipe", default=None,
-                       help="recipe YAML, or the name of a shipped or user recipe (default: train.recipe in config.yaml)")
-    train.add_argument("--resume", nargs="?", const="latest", default=None, metavar="RUN_DIR",
-                       help="continue a run from its last checkpoint (no RUN_DIR: the newest run, the screen's too)")
+    train.add_argument(
+        "--recipe",
+        default=None,
+        help="recipe YAML, or the name of a shipped or user recipe (default: train.recipe in config.yaml)",
+    )
+    train.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        default=None,
+        metavar="RUN_DIR",
+        help="continue a run from its last checkpoint (no RUN_DIR: the newest run, the screen's too)",
+    )
     train.add_argument("--no-score", action="store_true", help="skip scoring the eval split before and after")
-    train.add_argument("--score-limit", type=int, default=None, metavar="N",
-                       help="eval cases to score (default: the recipe's eval_examples)")
+    train.add_argument(
+        "--score-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="eval cases to score (default: the recipe's eval_examples)",
+    )
 
     ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")
     ev.add_argument("cases", help="cases JSONL (ARCHITECTURE.md's eval format)")
     ev.add_argument("--output", required=True, help="predictions JSONL to write")
-    ev.add_argument("--adapter", default=None,
-                    help="GGUF LoRA adapter, a run folder holding adapter.gguf, or 'none' for the bare model "
-                         "(default: the chat's adapter from config.yaml, lora_path auto included)")
+    ev.add_argument(
+        "--adapter",
+        default=None,
+        help="GGUF LoRA adapter, a run folder holding adapter.gguf, or 'none' for the bare model "
+        "(default: the chat's adapter from config.yaml, lora_path auto included)",
+    )
     ev.add_argument("--model", default=None, help="GGUF model (default: the chat's model from config.yaml)")
     ev.add_argument("--limit", type=int, default=None, help="only the first N cases")
     ev.add_argument("--dialect", default=None, help="default: model.dialect from config.yaml")
-    ev.add_argument("--threads", type=int, default=None,
-                    help="llama.cpp threads (default: model.n_threads from config.yaml, else the chat's default)")
+    ev.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="llama.cpp threads (default: model.n_threads from config.yaml, else the chat's default)",
+    )
 
     export = _command(subparsers, "export", cmd_export, "export a run's adapter to GGUF for llama.cpp")
     export.add_argument("run", help="run folder (train/runs/NAME-TIMESTAMP)")

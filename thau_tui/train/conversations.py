@@ -61,8 +61,9 @@ def _shell(command: str) -> ToolCall:
 
 
 def _say(en: str, es: str) -> Callable[[tuple, str], str]:
-    return lambda f, lang: (en if lang == "en" else es).format(path=f[0], lines=f[1], first=f[2].splitlines()[0],
-                                                             size=f[3], todo=f[4])
+    return lambda f, lang: (en if lang == "en" else es).format(
+        path=f[0], lines=f[1], first=f[2].splitlines()[0], size=f[3], todo=f[4]
+    )
 
 
 def _folder(path: str) -> str:
@@ -80,102 +81,225 @@ def _missing_shell(tool: str) -> Callable[[tuple], str]:
 
 
 ACTIONS = [
-    Action("read", {"en": "show me {path}", "es": "mostrarme {path}"},
-           {"en": ["Show me what's in it.", "Open it.", "What does it say?"],
-            "es": ["Ahora muéstrame el contenido.", "Ábrelo.", "¿Qué pone dentro?"]},
-           lambda p: ToolCall("read_file", {"path": p}), lambda f: f[2],
-           _say("It starts with \"{first}\".", "Empieza con \"{first}\"."),
-           error=lambda f: f"read_file failed: '{f[0]}' does not exist; list_directory shows what is there"),
-    Action("lines", {"en": "count the lines in {path}", "es": "contar las líneas de {path}"},
-           {"en": ["Now count its lines.", "How many lines does it have?", "And its line count?"],
-            "es": ["¿Cuántas líneas tiene?", "Ahora cuenta sus líneas.", "¿Y cuántas líneas son?"]},
-           lambda p: _shell(f"wc -l {p}"), lambda f: f"{f[1]} {f[0]}\n{EXIT0}",
-           _say("{path} has {lines} lines.", "{path} tiene {lines} líneas."), error=_missing_shell("wc")),
-    Action("size", {"en": "check how big {path} is", "es": "ver cuánto ocupa {path}"},
-           {"en": ["How big is it?", "Check its size."], "es": ["¿Cuánto ocupa?", "Mira su tamaño."]},
-           lambda p: _shell(f"du -h {p}"), lambda f: f"{f[3]}\t{f[0]}\n{EXIT0}",
-           _say("{path} takes {size}.", "{path} ocupa {size}."), error=_missing_shell("du")),
-    Action("todo", {"en": "search {path} for TODO", "es": "buscar TODO en {path}"},
-           {"en": ["Are there any TODOs in it?", "Search it for TODO."],
-            "es": ["¿Tiene algún TODO?", "Busca TODO ahí dentro."]},
-           lambda p: ToolCall("search_code", {"pattern": "TODO", "path": p}),
-           lambda f: f"{f[0]}:{f[4][0]}: {f[4][1]}" if f[4] else "no matches",
-           lambda f, lang: ((f"One TODO, on line {f[4][0]}: {f[4][1]}" if lang == "en"
-                             else f"Un TODO, en la línea {f[4][0]}: {f[4][1]}") if f[4]
-                            else ("No TODOs in it." if lang == "en" else "No tiene ningún TODO."))),
-    Action("delete", {"en": "delete {path}", "es": "borrar {path}"},
-           {"en": ["Delete it.", "Now remove it.", "OK, get rid of it."],
-            "es": ["Bórralo.", "Ahora elimínalo.", "Vale, quítalo."]},
-           lambda p: _shell(f"rm {p}"), lambda f: EXIT0,
-           _say("Deleted {path}.", "Borré {path}."), error=_missing_shell("rm"), deniable=True),
-    Action("copy", {"en": "make a backup copy of {path}", "es": "hacer una copia de seguridad de {path}"},
-           {"en": ["Make a backup of it first.", "Copy it to a .bak file."],
-            "es": ["Haz antes una copia.", "Cópialo a un archivo .bak."]},
-           lambda p: _shell(f"cp {p} {p}.bak"), lambda f: EXIT0,
-           _say("Copied it to {path}.bak.", "Lo copié a {path}.bak."), error=_missing_shell("cp"), deniable=True),
-    Action("head", {"en": "show the first 5 lines of {path}", "es": "mostrar las 5 primeras líneas de {path}"},
-           {"en": ["Show me its first 5 lines.", "What are the first 5 lines?"],
-            "es": ["Enséñame sus 5 primeras líneas.", "¿Cuáles son las 5 primeras líneas?"]},
-           lambda p: _shell(f"head -n 5 {p}"), lambda f: f"{f[2]}\n{EXIT0}",
-           _say("The first line is \"{first}\".", "La primera línea es \"{first}\"."), error=_missing_shell("head")),
-    Action("run", {"en": "run {path}", "es": "ejecutar {path}"},
-           {"en": ["Now run it.", "Run it with python3."], "es": ["Ahora ejecútalo.", "Ejecútalo con python3."]},
-           lambda p: _shell(f"python3 {p}"), lambda f: f"hello\n{EXIT0}",
-           _say("It ran and printed \"hello\".", "Se ejecutó e imprimió \"hello\"."), deniable=True, python_only=True),
+    Action(
+        "read",
+        {"en": "show me {path}", "es": "mostrarme {path}"},
+        {
+            "en": ["Show me what's in it.", "Open it.", "What does it say?"],
+            "es": ["Ahora muéstrame el contenido.", "Ábrelo.", "¿Qué pone dentro?"],
+        },
+        lambda p: ToolCall("read_file", {"path": p}),
+        lambda f: f[2],
+        _say('It starts with "{first}".', 'Empieza con "{first}".'),
+        error=lambda f: f"read_file failed: '{f[0]}' does not exist; list_directory shows what is there",
+    ),
+    Action(
+        "lines",
+        {"en": "count the lines in {path}", "es": "contar las líneas de {path}"},
+        {
+            "en": ["Now count its lines.", "How many lines does it have?", "And its line count?"],
+            "es": ["¿Cuántas líneas tiene?", "Ahora cuenta sus líneas.", "¿Y cuántas líneas son?"],
+        },
+        lambda p: _shell(f"wc -l {p}"),
+        lambda f: f"{f[1]} {f[0]}\n{EXIT0}",
+        _say("{path} has {lines} lines.", "{path} tiene {lines} líneas."),
+        error=_missing_shell("wc"),
+    ),
+    Action(
+        "size",
+        {"en": "check how big {path} is", "es": "ver cuánto ocupa {path}"},
+        {"en": ["How big is it?", "Check its size."], "es": ["¿Cuánto ocupa?", "Mira su tamaño."]},
+        lambda p: _shell(f"du -h {p}"),
+        lambda f: f"{f[3]}\t{f[0]}\n{EXIT0}",
+        _say("{path} takes {size}.", "{path} ocupa {size}."),
+        error=_missing_shell("du"),
+    ),
+    Action(
+        "todo",
+        {"en": "search {path} for TODO", "es": "buscar TODO en {path}"},
+        {
+            "en": ["Are there any TODOs in it?", "Search it for TODO."],
+            "es": ["¿Tiene algún TODO?", "Busca TODO ahí dentro."],
+        },
+        lambda p: ToolCall("search_code", {"pattern": "TODO", "path": p}),
+        lambda f: f"{f[0]}:{f[4][0]}: {f[4][1]}" if f[4] else "no matches",
+        lambda f, lang: (
+            (
+                f"One TODO, on line {f[4][0]}: {f[4][1]}"
+                if lang == "en"
+                else f"Un TODO, en la línea {f[4][0]}: {f[4][1]}"
+            )
+            if f[4]
+            else ("No TODOs in it." if lang == "en" else "No tiene ningún TODO.")
+        ),
+    ),
+    Action(
+        "delete",
+        {"en": "delete {path}", "es": "borrar {path}"},
+        {
+            "en": ["Delete it.", "Now remove it.", "OK, get rid of it."],
+            "es": ["Bórralo.", "Ahora elimínalo.", "Vale, quítalo."],
+        },
+        lambda p: _shell(f"rm {p}"),
+        lambda f: EXIT0,
+        _say("Deleted {path}.", "Borré {path}."),
+        error=_missing_shell("rm"),
+        deniable=True,
+    ),
+    Action(
+        "copy",
+        {"en": "make a backup copy of {path}", "es": "hacer una copia de seguridad de {path}"},
+        {
+            "en": ["Make a backup of it first.", "Copy it to a .bak file."],
+            "es": ["Haz antes una copia.", "Cópialo a un archivo .bak."],
+        },
+        lambda p: _shell(f"cp {p} {p}.bak"),
+        lambda f: EXIT0,
+        _say("Copied it to {path}.bak.", "Lo copié a {path}.bak."),
+        error=_missing_shell("cp"),
+        deniable=True,
+    ),
+    Action(
+        "head",
+        {"en": "show the first 5 lines of {path}", "es": "mostrar las 5 primeras líneas de {path}"},
+        {
+            "en": ["Show me its first 5 lines.", "What are the first 5 lines?"],
+            "es": ["Enséñame sus 5 primeras líneas.", "¿Cuáles son las 5 primeras líneas?"],
+        },
+        lambda p: _shell(f"head -n 5 {p}"),
+        lambda f: f"{f[2]}\n{EXIT0}",
+        _say('The first line is "{first}".', 'La primera línea es "{first}".'),
+        error=_missing_shell("head"),
+    ),
+    Action(
+        "run",
+        {"en": "run {path}", "es": "ejecutar {path}"},
+        {"en": ["Now run it.", "Run it with python3."], "es": ["Ahora ejecútalo.", "Ejecútalo con python3."]},
+        lambda p: _shell(f"python3 {p}"),
+        lambda f: f"hello\n{EXIT0}",
+        _say('It ran and printed "hello".', 'Se ejecutó e imprimió "hello".'),
+        deniable=True,
+        python_only=True,
+    ),
     # Not every file request is a shell command: the folder around it, and a line added to it.
-    Action("folder", {"en": "list the folder that holds {path}", "es": "listar la carpeta donde está {path}"},
-           {"en": ["What else is in that folder?", "List the files next to it."],
-            "es": ["¿Qué más hay en esa carpeta?", "Lista los archivos que tiene al lado."]},
-           lambda p: ToolCall("list_directory", {"path": _folder(p)}), _listing,
-           _say("The folder holds {path} and 2 other files.", "La carpeta tiene {path} y otros 2 archivos.")),
-    Action("append", {"en": "add the line 'reviewed' at the end of {path}",
-                      "es": "añadir la línea 'reviewed' al final de {path}"},
-           {"en": ["Add a line saying 'reviewed' at the end of it.", "Append 'reviewed' to it."],
-            "es": ["Añádele al final una línea que diga 'reviewed'.", "Agrégale 'reviewed' al final."]},
-           lambda p: ToolCall("write_file", {"path": p, "content": "reviewed\n", "mode": "append"}),
-           lambda f: f"appended {f[0].rsplit('/', 1)[-1]}: wrote 9 characters (file is now 1033 bytes)",
-           _say("Added the line 'reviewed' at the end of {path}.", "Añadí la línea 'reviewed' al final de {path}."),
-           deniable=True),
+    Action(
+        "folder",
+        {"en": "list the folder that holds {path}", "es": "listar la carpeta donde está {path}"},
+        {
+            "en": ["What else is in that folder?", "List the files next to it."],
+            "es": ["¿Qué más hay en esa carpeta?", "Lista los archivos que tiene al lado."],
+        },
+        lambda p: ToolCall("list_directory", {"path": _folder(p)}),
+        _listing,
+        _say("The folder holds {path} and 2 other files.", "La carpeta tiene {path} y otros 2 archivos."),
+    ),
+    Action(
+        "append",
+        {"en": "add the line 'reviewed' at the end of {path}", "es": "añadir la línea 'reviewed' al final de {path}"},
+        {
+            "en": ["Add a line saying 'reviewed' at the end of it.", "Append 'reviewed' to it."],
+            "es": ["Añádele al final una línea que diga 'reviewed'.", "Agrégale 'reviewed' al final."],
+        },
+        lambda p: ToolCall("write_file", {"path": p, "content": "reviewed\n", "mode": "append"}),
+        lambda f: f"appended {f[0].rsplit('/', 1)[-1]}: wrote 9 characters (file is now 1033 bytes)",
+        _say("Added the line 'reviewed' at the end of {path}.", "Añadí la línea 'reviewed' al final de {path}."),
+        deniable=True,
+    ),
 ]
 # How often each action is drawn: the shell ones share their weight so that the calls of a
 # conversation spread over the tools (a mix that was mostly run_shell taught the model to
 # answer every request with it).
-ACTION_WEIGHTS = {"read": 2.0, "todo": 1.5, "folder": 1.5, "append": 1.2, "lines": 0.6, "size": 0.4,
-                  "delete": 0.6, "copy": 0.4, "head": 0.4, "run": 0.6}
+ACTION_WEIGHTS = {
+    "read": 2.0,
+    "todo": 1.5,
+    "folder": 1.5,
+    "append": 1.2,
+    "lines": 0.6,
+    "size": 0.4,
+    "delete": 0.6,
+    "copy": 0.4,
+    "head": 0.4,
+    "run": 0.6,
+}
 ACTION_BY_ID = {a.id: a for a in ACTIONS}
 
 # Frames that state the file (the first request, or a new file later). Spanish tasks are infinitives.
 FRAMES = {
-    "en": ["Can you {task}?", "Please {task}.", "{Task}.", "I need you to {task}.", "Could you {task} for me?",
-           "Hey, {task}.", "Go ahead and {task}.", "Next, {task}."],
-    "es": ["¿Puedes {task}?", "Por favor, quiero {task}.", "Necesito {task}.", "¿Podrías {task}?",
-           "Ayúdame a {task}.", "Oye, quiero {task}.", "Me gustaría {task}.", "Ahora quiero {task}."],
+    "en": [
+        "Can you {task}?",
+        "Please {task}.",
+        "{Task}.",
+        "I need you to {task}.",
+        "Could you {task} for me?",
+        "Hey, {task}.",
+        "Go ahead and {task}.",
+        "Next, {task}.",
+    ],
+    "es": [
+        "¿Puedes {task}?",
+        "Por favor, quiero {task}.",
+        "Necesito {task}.",
+        "¿Podrías {task}?",
+        "Ayúdame a {task}.",
+        "Oye, quiero {task}.",
+        "Me gustaría {task}.",
+        "Ahora quiero {task}.",
+    ],
 }
 # Two calls in one request: the first result comes back, then the second call.
 PAIR_FRAMES = {
     "en": ["Please {t1}, then {t2}.", "First {t1} and then {t2}.", "Can you {t1} and also {t2}?"],
-    "es": ["Por favor, quiero {t1} y después {t2}.", "Primero necesito {t1} y luego {t2}.",
-           "¿Puedes {t1} y también {t2}?"],
+    "es": [
+        "Por favor, quiero {t1} y después {t2}.",
+        "Primero necesito {t1} y luego {t2}.",
+        "¿Puedes {t1} y también {t2}?",
+    ],
 }
 # Direct shell commands one after another (the case from the issue: cd /tmp, then pwd).
 COMMANDS = [
-    ("cd /tmp", ""), ("pwd", "/tmp"), ("ls", "notes.txt\nsrc\ntests"), ("date", "Tue Mar 12 10:24:31 CET 2024"),
-    ("whoami", "ana"), ("git status --short", " M README.md"), ("python3 --version", "Python 3.11.7"),
-    ("uname -s", "Linux"), ("echo $HOME", "/home/ana"), ("df -h .", "Filesystem Size Used Avail\n/dev/sda1 234G 121G 101G"),
-    ("ls -a", ".\n..\n.git\nmain.py"), ("git branch", "* main\n  dev"), ("hostname", "devbox"),
-    ("cat /etc/hostname", "devbox"), ("uptime", "10:24 up 3 days, 2 users"),
+    ("cd /tmp", ""),
+    ("pwd", "/tmp"),
+    ("ls", "notes.txt\nsrc\ntests"),
+    ("date", "Tue Mar 12 10:24:31 CET 2024"),
+    ("whoami", "ana"),
+    ("git status --short", " M README.md"),
+    ("python3 --version", "Python 3.11.7"),
+    ("uname -s", "Linux"),
+    ("echo $HOME", "/home/ana"),
+    ("df -h .", "Filesystem Size Used Avail\n/dev/sda1 234G 121G 101G"),
+    ("ls -a", ".\n..\n.git\nmain.py"),
+    ("git branch", "* main\n  dev"),
+    ("hostname", "devbox"),
+    ("cat /etc/hostname", "devbox"),
+    ("uptime", "10:24 up 3 days, 2 users"),
 ]
 COMMAND_FRAMES = {
-    "en": ["Run the shell command {cmd}", "Run {cmd}", "Execute `{cmd}` in the shell.", "Now run {cmd}.",
-           "Please run the command {cmd}.", "Type {cmd} in the terminal."],
-    "es": ["Ejecuta el comando {cmd}", "Corre {cmd}", "Ejecuta `{cmd}` en la terminal.", "Ahora ejecuta {cmd}.",
-           "Por favor, lanza el comando {cmd}.", "Escribe {cmd} en la terminal."],
+    "en": [
+        "Run the shell command {cmd}",
+        "Run {cmd}",
+        "Execute `{cmd}` in the shell.",
+        "Now run {cmd}.",
+        "Please run the command {cmd}.",
+        "Type {cmd} in the terminal.",
+    ],
+    "es": [
+        "Ejecuta el comando {cmd}",
+        "Corre {cmd}",
+        "Ejecuta `{cmd}` en la terminal.",
+        "Ahora ejecuta {cmd}.",
+        "Por favor, lanza el comando {cmd}.",
+        "Escribe {cmd} en la terminal.",
+    ],
 }
-DENY_REASONS = {"en": ["I want to keep it", "not now", "I'll do it myself", "too risky"],
-                "es": ["quiero conservarlo", "ahora no", "lo haré yo", "es arriesgado"]}
+DENY_REASONS = {
+    "en": ["I want to keep it", "not now", "I'll do it myself", "too risky"],
+    "es": ["quiero conservarlo", "ahora no", "lo haré yo", "es arriesgado"],
+}
 AFTER_DENIAL = {"en": "OK, I won't do that.", "es": "De acuerdo, no lo haré."}
-AFTER_ERROR = {"en": "{path} does not exist here, so I could not do it.",
-               "es": "{path} no existe aquí, así que no pude hacerlo."}
+AFTER_ERROR = {
+    "en": "{path} does not exist here, so I could not do it.",
+    "es": "{path} no existe aquí, así que no pude hacerlo.",
+}
 # A short preface some assistants write before a call.
 PREFACES = {"en": ["Sure.", "On it.", "Let me check."], "es": ["Claro.", "Enseguida.", "Voy a mirarlo."]}
 
@@ -248,16 +372,20 @@ class ConversationMaker:
             else:
                 a1, a2 = self.rng.sample(safe, 2)
             index = self.rng.randrange(len(self.pair_frames[lang]))
-            text = self.pair_frames[lang][index].format(t1=a1.task[lang].format(path=file[0]),
-                                                        t2=a2.task[lang].format(path=file[0]))
+            text = self.pair_frames[lang][index].format(
+                t1=a1.task[lang].format(path=file[0]), t2=a2.task[lang].format(path=file[0])
+            )
             turn = Turn(lang, text[:1].upper() + text[1:], frame=f"pair.{lang}.{index}")
             for action in (a1, a2):
                 output, answer = self._outcome(action, file, lang)
                 turn.steps.append((action.call(file[0]), output))
                 if answer is None:
                     return turn
-            turn.answer = f"{a1.answer(file, lang)} {a2.answer(file, lang)}" if not output.startswith(
-                "the user denied") else AFTER_DENIAL[lang]
+            turn.answer = (
+                f"{a1.answer(file, lang)} {a2.answer(file, lang)}"
+                if not output.startswith("the user denied")
+                else AFTER_DENIAL[lang]
+            )
             if any(o.endswith("[exit status 1]") or " failed: " in o for _c, o in turn.steps):
                 turn.answer = AFTER_ERROR[lang].format(path=file[0])
             return turn
@@ -323,8 +451,12 @@ class ConversationMaker:
                 # A plain question (also instead of ending the conversation on a cancelled call).
                 question, answer = self.chat_turn(lang)
                 turn = Turn(lang, question, [], answer, "chat")
-            elif any((c.arguments.get("command", "").startswith("rm ") and o == EXIT0)
-                     or o.endswith("[exit status 1]") or " failed: " in o for c, o in turn.steps):
+            elif any(
+                (c.arguments.get("command", "").startswith("rm ") and o == EXIT0)
+                or o.endswith("[exit status 1]")
+                or " failed: " in o
+                for c, o in turn.steps
+            ):
                 gone = True  # the file is gone (or never was): the next request names another one
             turns.append(turn)
         return turns

@@ -37,8 +37,10 @@ from .phrasings.catalog import call_families, chat_families
 
 # Share of each kind of example; "call" takes the rest.
 KIND_SHARES = {"no_call": 0.31, "multi_turn": 0.05, "conversation": 0.20, "schema": 0.18, "python": 0.04, "ask": 0.02}
-PREFACES = {"en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
-            "es": ["Voy a mirarlo.", "Claro.", "Enseguida.", "Lo hago ahora."]}
+PREFACES = {
+    "en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
+    "es": ["Voy a mirarlo.", "Claro.", "Enseguida.", "Lo hago ahora."],
+}
 LANGS = ("en", "es")
 # The recipe's max_seq_len (train/recipes/smollm2-tools.yaml): longer examples would be dropped by the trainer.
 MAX_TOKENS = 640
@@ -70,8 +72,10 @@ class _Builder:
         self.chats = chat_families()
         missing = sorted({f.tool for f in call_families()} - have)
         if missing:
-            raise DatasetError(f"the tool registry lacks {', '.join(missing)}; the data set needs every built-in tool "
-                               "(check thau_tui.tools.builtin_tools())")
+            raise DatasetError(
+                f"the tool registry lacks {', '.join(missing)}; the data set needs every built-in tool "
+                "(check thau_tui.tools.builtin_tools())"
+            )
 
     def _draw(self, families: list[Family], split: str, lang: str):
         """A family with frames on this side of the split, a frame, and an item that fits it."""
@@ -85,8 +89,10 @@ class _Builder:
     def _call_message(self, call: ToolCall, lang: str) -> str:
         errors = self.registry.validate(call)
         if errors:
-            raise DatasetError(f"a generated call does not fit its schema ({'; '.join(errors)}); "
-                               "fix the phrasings in thau_tui/train/phrasings")
+            raise DatasetError(
+                f"a generated call does not fit its schema ({'; '.join(errors)}); "
+                "fix the phrasings in thau_tui/train/phrasings"
+            )
         body = self.dialect.format_call(call)
         if self.rng.random() < 0.2:
             return f"{self.rng.choice(PREFACES[lang])}\n{body}"
@@ -107,19 +113,36 @@ class _Builder:
         request = {"role": "user", "content": text}
         call_turn = {"role": "assistant", "content": self._call_message(call, lang)}
         if kind == "call":
-            return {"kind": kind, "tool": call.name, "template": template, "messages": [system, request, call_turn],
-                    "expected_calls": expected}
+            return {
+                "kind": kind,
+                "tool": call.name,
+                "template": template,
+                "messages": [system, request, call_turn],
+                "expected_calls": expected,
+            }
         if family.tool != "ask_user" and self.rng.random() < 0.7:
             # The call, its result, then the reply that uses it (and calls nothing).
             result = {"role": "tool", "content": self.dialect.render_result(call.name, item.output or "(no output)")}
             reply = {"role": "assistant", "content": item.answer[lang]}
-            return {"kind": kind, "tool": call.name, "template": template, "shape": "result",
-                    "messages": [system, request, call_turn, result, reply], "expected_calls": expected}
+            return {
+                "kind": kind,
+                "tool": call.name,
+                "template": template,
+                "shape": "result",
+                "messages": [system, request, call_turn, result, reply],
+                "expected_calls": expected,
+            }
         # Small talk first (self.chats[0] is the greeting family), then the request: the call must still come.
         _f, _t, hello, hello_text = self._draw(self.chats[:1], "train", lang)
         history = [{"role": "user", "content": hello_text}, {"role": "assistant", "content": hello.answer[lang]}]
-        return {"kind": kind, "tool": call.name, "template": template, "shape": "history",
-                "messages": [system, *history, request, call_turn], "expected_calls": expected}
+        return {
+            "kind": kind,
+            "tool": call.name,
+            "template": template,
+            "shape": "history",
+            "messages": [system, *history, request, call_turn],
+            "expected_calls": expected,
+        }
 
     # --- conversations, synthetic schemas, checked computations, ask_user -------------
     def _split(self, items: list, split: str) -> list[int]:
@@ -136,22 +159,31 @@ class _Builder:
 
     def conversation(self, split: str, lang: str) -> dict[str, Any]:
         maker = conversations.ConversationMaker(
-            self.rng, self._split_frames(conversations.FRAMES, split),
+            self.rng,
+            self._split_frames(conversations.FRAMES, split),
             self._split_frames(conversations.PAIR_FRAMES, split),
             self._split_frames(conversations.COMMAND_FRAMES, split),
             (lambda n: self._split(list(range(n)), "train")) if split == "train" else (lambda n: list(range(n))),
-            self._chat_turn, action_weights=conversations.ACTION_WEIGHTS,
-            tool_turn=lambda lang: self._tool_turn(split, lang), shell_chat_share=0.06)
+            self._chat_turn,
+            action_weights=conversations.ACTION_WEIGHTS,
+            tool_turn=lambda lang: self._tool_turn(split, lang),
+            shell_chat_share=0.06,
+        )
         turns = maker.conversation(lang)
         calls = conversations.calls_of(turns)
         for call in calls:
             self._check(self.registry, call)
         first = turns[0].frame
         messages = [{"role": "system", "content": self.system}, *conversations.render(turns, self.dialect, self.rng)]
-        return {"kind": "conversation", "tool": calls[0].name if calls else None,
-                "template": f"conversation.{split}.{first}" if split == "eval" else f"conversation.{first}",
-                "messages": messages, "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
-                "turns": len(turns), "turn_langs": [t.lang for t in turns]}
+        return {
+            "kind": "conversation",
+            "tool": calls[0].name if calls else None,
+            "template": f"conversation.{split}.{first}" if split == "eval" else f"conversation.{first}",
+            "messages": messages,
+            "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
+            "turns": len(turns),
+            "turn_langs": [t.lang for t in turns],
+        }
 
     def _tool_turn(self, split: str, lang: str) -> conversations.Turn:
         """A request for any built-in tool inside a conversation (the same families, frames and
@@ -163,24 +195,35 @@ class _Builder:
             output = f"{item.output}\n[exit status 0]" if item.output else "[exit status 0]"
         roll = self.rng.random()
         if roll < 0.06:
-            return conversations.Turn(lang, text, [(call, self.rng.choice(conversations.CANCELLED))], None,
-                                      f"tool.{template}")
+            return conversations.Turn(
+                lang, text, [(call, self.rng.choice(conversations.CANCELLED))], None, f"tool.{template}"
+            )
         if roll < 0.12:
             reason = self.rng.choice(conversations.DENY_REASONS[lang])
-            return conversations.Turn(lang, text, [(call, conversations.denial(reason))],
-                                      conversations.AFTER_DENIAL[lang], f"tool.{template}")
+            return conversations.Turn(
+                lang, text, [(call, conversations.denial(reason))], conversations.AFTER_DENIAL[lang], f"tool.{template}"
+            )
         return conversations.Turn(lang, text, [(call, output)], item.answer[lang], f"tool.{template}")
 
     def _check(self, registry: ToolRegistry, call: ToolCall) -> None:
         errors = registry.validate(call)
         if errors:
-            raise DatasetError(f"a generated call does not fit its schema ({'; '.join(errors)}); "
-                               "fix the generator in thau_tui/train")
+            raise DatasetError(
+                f"a generated call does not fit its schema ({'; '.join(errors)}); fix the generator in thau_tui/train"
+            )
 
     def schema(self, split: str, lang: str) -> dict[str, Any]:
         vocab = schemas.TRAIN
-        return schema_example(self.rng, self.dialect, vocab, self._split(vocab.frames[lang], split), lang,
-                              self.tools, self._chat_turn, template_prefix="schema")
+        return schema_example(
+            self.rng,
+            self.dialect,
+            vocab,
+            self._split(vocab.frames[lang], split),
+            lang,
+            self.tools,
+            self._chat_turn,
+            template_prefix="schema",
+        )
 
     def python(self, split: str, lang: str) -> dict[str, Any]:
         comp = fidelity.computation(self.rng)
@@ -188,24 +231,40 @@ class _Builder:
         text = fidelity.PYTHON_FRAMES[lang][index].format(what=comp.en if lang == "en" else comp.es)
         call = ToolCall("run_python", {"code": comp.code})
         self._check(self.registry, call)
-        messages = [{"role": "system", "content": self.system}, {"role": "user", "content": text},
-                    {"role": "assistant", "content": self.dialect.format_call(call)},
-                    {"role": "tool", "content": self.dialect.render_result("run_python", f"{comp.expected}\n[exit status 0]")},
-                    {"role": "assistant", "content": fidelity.PYTHON_ANSWER[lang].format(out=comp.expected)}]
-        return {"kind": "python", "tool": "run_python", "template": f"python.{lang}.{index}", "messages": messages,
-                "expected_calls": [{"name": call.name, "arguments": call.arguments}], "computation": comp.kind,
-                "expected_output": comp.expected}
+        messages = [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": self.dialect.format_call(call)},
+            {"role": "tool", "content": self.dialect.render_result("run_python", f"{comp.expected}\n[exit status 0]")},
+            {"role": "assistant", "content": fidelity.PYTHON_ANSWER[lang].format(out=comp.expected)},
+        ]
+        return {
+            "kind": "python",
+            "tool": "run_python",
+            "template": f"python.{lang}.{index}",
+            "messages": messages,
+            "expected_calls": [{"name": call.name, "arguments": call.arguments}],
+            "computation": comp.kind,
+            "expected_output": comp.expected,
+        }
 
     def ask(self, split: str, lang: str) -> dict[str, Any]:
         index = self.rng.choice(self._split(fidelity.UNDERSPECIFIED, split))
         req_en, q_en, req_es, q_es = fidelity.UNDERSPECIFIED[index]
         call = ToolCall("ask_user", {"question": q_en if lang == "en" else q_es})
         self._check(self.registry, call)
-        messages = [{"role": "system", "content": self.system},
-                    {"role": "user", "content": req_en if lang == "en" else req_es},
-                    {"role": "assistant", "content": self.dialect.format_call(call)}]
-        return {"kind": "ask", "tool": "ask_user", "template": f"ask.{index}", "messages": messages,
-                "expected_calls": [{"name": call.name, "arguments": call.arguments}]}
+        messages = [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": req_en if lang == "en" else req_es},
+            {"role": "assistant", "content": self.dialect.format_call(call)},
+        ]
+        return {
+            "kind": "ask",
+            "tool": "ask_user",
+            "template": f"ask.{index}",
+            "messages": messages,
+            "expected_calls": [{"name": call.name, "arguments": call.arguments}],
+        }
 
 
 SCHEMA_RESULT = {"en": "Done: the reference is {ref}.", "es": "Hecho: la referencia es {ref}."}
@@ -216,9 +275,20 @@ def tools_field(tools: list[Tool]) -> list[Any]:
     return [t.name if t.source == "builtin" else schemas.openai_schema(t) for t in tools]
 
 
-def schema_example(rng: random.Random, dialect: Dialect, vocab: schemas.Vocabulary, frames: list[int], lang: str,
-                   builtins: list[Tool], chat_turn, *, template_prefix: str,
-                   allow_result: bool = True, allow_ask: bool = True, alone: float = 0.3) -> dict[str, Any]:
+def schema_example(
+    rng: random.Random,
+    dialect: Dialect,
+    vocab: schemas.Vocabulary,
+    frames: list[int],
+    lang: str,
+    builtins: list[Tool],
+    chat_turn,
+    *,
+    template_prefix: str,
+    allow_result: bool = True,
+    allow_ask: bool = True,
+    alone: float = 0.3,
+) -> dict[str, Any]:
     """Synthetic tools (1-2 beside the built-ins, or 1-4 alone), a request for one of them and its call.
 
     Some requests need no tool (a plain question with the tools shown); beside the
@@ -246,8 +316,13 @@ def schema_example(rng: random.Random, dialect: Dialect, vocab: schemas.Vocabula
     base = {"kind": "schema", "template": template, "tools": tools_field(tools), "n_synthetic": len(synths)}
     if roll < 0.12:
         question, answer = chat_turn(lang)
-        return {**base, "tool": None, "shape": "no_call", "expected_calls": [],
-                "messages": [system, {"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+        return {
+            **base,
+            "tool": None,
+            "shape": "no_call",
+            "expected_calls": [],
+            "messages": [system, {"role": "user", "content": question}, {"role": "assistant", "content": answer}],
+        }
     ask = allow_ask and with_builtins and roll < 0.22
     req = schemas.request(rng, vocab, target, lang, index, leave_out_required=ask)
     if ask:
@@ -256,14 +331,27 @@ def schema_example(rng: random.Random, dialect: Dialect, vocab: schemas.Vocabula
         call = ToolCall(target.tool.name, req.arguments)
     errors = registry.validate(call)
     if errors:
-        raise DatasetError(f"a synthetic call does not fit its schema ({'; '.join(errors)}); fix thau_tui/train/schemas.py")
-    messages = [system, {"role": "user", "content": req.text}, {"role": "assistant", "content": dialect.format_call(call)}]
+        raise DatasetError(
+            f"a synthetic call does not fit its schema ({'; '.join(errors)}); fix thau_tui/train/schemas.py"
+        )
+    messages = [
+        system,
+        {"role": "user", "content": req.text},
+        {"role": "assistant", "content": dialect.format_call(call)},
+    ]
     if allow_result and not ask and rng.random() < 0.25:
         ref = f"{target.obj.id[:2].upper()}-{rng.randint(1000, 9999)}"
-        messages += [{"role": "tool", "content": dialect.render_result(call.name, json.dumps({"ok": True, "id": ref}))},
-                     {"role": "assistant", "content": SCHEMA_RESULT[lang].format(ref=ref)}]
-    return {**base, "tool": call.name, "shape": "ask" if ask else "call", "messages": messages,
-            "expected_calls": [{"name": call.name, "arguments": call.arguments}]}
+        messages += [
+            {"role": "tool", "content": dialect.render_result(call.name, json.dumps({"ok": True, "id": ref}))},
+            {"role": "assistant", "content": SCHEMA_RESULT[lang].format(ref=ref)},
+        ]
+    return {
+        **base,
+        "tool": call.name,
+        "shape": "ask" if ask else "call",
+        "messages": messages,
+        "expected_calls": [{"name": call.name, "arguments": call.arguments}],
+    }
 
 
 def _eval_case(example: dict[str, Any], dialect: Dialect | None = None) -> dict[str, Any]:
@@ -278,8 +366,11 @@ def _eval_case(example: dict[str, Any], dialect: Dialect | None = None) -> dict[
         later = [i for i in calls if any(m["role"] == "tool" for m in messages[:i])]
         cut = later[-1] if later else calls[0]
         parsed = dialect.parse_calls(messages[cut]["content"])
-        case.update(messages=messages[:cut], reference=messages[cut]["content"],
-                    expected_calls=[{"name": p.call.name, "arguments": p.call.arguments} for p in parsed])
+        case.update(
+            messages=messages[:cut],
+            reference=messages[cut]["content"],
+            expected_calls=[{"name": p.call.name, "arguments": p.call.arguments} for p in parsed],
+        )
         return case
     if example["kind"] in ("python", "schema") and example["expected_calls"]:
         # Predict the call itself (the reply after the result is trained, not scored).
@@ -302,8 +393,7 @@ def _kinds(n: int, rng: random.Random) -> list[str]:
     return kinds
 
 
-def generate(n: int, split: str, *, dialect: Dialect, tools: list[Tool], seed: int,
-             fits=None) -> list[dict[str, Any]]:
+def generate(n: int, split: str, *, dialect: Dialect, tools: list[Tool], seed: int, fits=None) -> list[dict[str, Any]]:
     """`n` distinct examples (train form) from one side of the template split.
 
     `fits(messages) -> bool` (optional) rejects examples too long to train on; a
@@ -351,9 +441,17 @@ def _summary(values: list[int]) -> dict[str, float]:
     def pct(q: float) -> int:
         return ordered[max(0, int(len(ordered) * q) - 1)]
 
-    return {"min": ordered[0], "mean": round(statistics.fmean(ordered), 1), "p50": ordered[len(ordered) // 2],
-            "p90": pct(0.90), "p95": pct(0.95), "p99": pct(0.99), "max": ordered[-1],
-            "over_640": sum(1 for v in ordered if v > 640), "over_768": sum(1 for v in ordered if v > 768)}
+    return {
+        "min": ordered[0],
+        "mean": round(statistics.fmean(ordered), 1),
+        "p50": ordered[len(ordered) // 2],
+        "p90": pct(0.90),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "max": ordered[-1],
+        "over_640": sum(1 for v in ordered if v > 640),
+        "over_768": sum(1 for v in ordered if v > 768),
+    }
 
 
 def _synthetic_names(row: dict[str, Any]) -> set[str]:
@@ -370,34 +468,58 @@ def compute_stats(train: list[dict], eval_cases: list[dict], *, dialect: str, co
             "by_kind": dict(Counter(r["kind"] for r in rows)),
             "by_lang": dict(Counter(r["lang"] for r in rows)),
             # Synthetic tools are counted together: their names are many and each is rare.
-            "by_tool": dict(sorted(Counter(c["name"] if c["name"] not in _synthetic_names(r) else "(synthetic)"
-                                           for r in rows for c in r["expected_calls"]).items())),
+            "by_tool": dict(
+                sorted(
+                    Counter(
+                        c["name"] if c["name"] not in _synthetic_names(r) else "(synthetic)"
+                        for r in rows
+                        for c in r["expected_calls"]
+                    ).items()
+                )
+            ),
             "no_call": sum(1 for r in rows if not r["expected_calls"]),
             "call": sum(1 for r in rows if r["expected_calls"]),
             "templates": len({r["template"] for r in rows}),
         }
 
-    stats = {"dialect": dialect, "train": counts(train), "eval": counts(eval_cases),
-             "shared_templates": sorted({r["template"] for r in train} & {r["template"] for r in eval_cases})}
-    stats["train"]["conversation_calls"] = dict(sorted(Counter(
-        len(r["expected_calls"]) for r in train if r["kind"] == "conversation").items()))
-    stats["train"]["conversation_turns"] = dict(sorted(Counter(
-        r["turns"] for r in train if r["kind"] == "conversation").items()))
+    stats = {
+        "dialect": dialect,
+        "train": counts(train),
+        "eval": counts(eval_cases),
+        "shared_templates": sorted({r["template"] for r in train} & {r["template"] for r in eval_cases}),
+    }
+    stats["train"]["conversation_calls"] = dict(
+        sorted(Counter(len(r["expected_calls"]) for r in train if r["kind"] == "conversation").items())
+    )
+    stats["train"]["conversation_turns"] = dict(
+        sorted(Counter(r["turns"] for r in train if r["kind"] == "conversation").items())
+    )
     synthetic = [t["function"] for r in train for t in r.get("tools", []) if isinstance(t, dict)]
     stats["train"]["synthetic_tool_names"] = len({t["name"] for t in synthetic})
     stats["train"]["synthetic_schemas"] = len({json.dumps(t, sort_keys=True) for t in synthetic})
     if count_tokens is not None:
         lengths = [count_tokens(r["messages"]) for r in train]
         stats["train"]["tokens"] = _summary(lengths)
-        stats["train"]["tokens_by_kind"] = {kind: _summary([n for n, r in zip(lengths, train) if r["kind"] == kind])
-                                            for kind in sorted({r["kind"] for r in train})}
+        stats["train"]["tokens_by_kind"] = {
+            kind: _summary([n for n, r in zip(lengths, train) if r["kind"] == kind])
+            for kind in sorted({r["kind"] for r in train})
+        }
         stats["eval"]["prompt_tokens"] = _summary([count_tokens(r["messages"]) for r in eval_cases])
     return stats
 
 
-def build_dataset(out_dir: str | Path, *, dialect: str = "hermes", n_train: int = 2000, n_eval: int = 200,
-                  seed: int = 0, tools: list[Tool] | None = None, model_path: Path | None = None,
-                  count_tokens: bool = True, max_tokens: int | None = MAX_TOKENS) -> dict[str, Any]:
+def build_dataset(
+    out_dir: str | Path,
+    *,
+    dialect: str = "hermes",
+    n_train: int = 2000,
+    n_eval: int = 200,
+    seed: int = 0,
+    tools: list[Tool] | None = None,
+    model_path: Path | None = None,
+    count_tokens: bool = True,
+    max_tokens: int | None = MAX_TOKENS,
+) -> dict[str, Any]:
     """Write train.jsonl, eval.jsonl, the held-out files and stats.json to `out_dir`; return the stats.
 
     `tools` defaults to the built-in tools (what the chat shows); `model_path`
@@ -412,8 +534,9 @@ def build_dataset(out_dir: str | Path, *, dialect: str = "hermes", n_train: int 
     counter = _token_counter(model_path) if count_tokens or max_tokens else None
     fits = (lambda messages: counter(messages) <= max_tokens) if counter and max_tokens else None
     train = generate(n_train, "train", dialect=chosen, tools=tools, seed=seed, fits=fits)
-    eval_cases = [_eval_case(e, chosen)
-                  for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)]
+    eval_cases = [
+        _eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)
+    ]
     stats = compute_stats(train, eval_cases, dialect=dialect, count_tokens=counter if count_tokens else None)
     stats["max_tokens"] = max_tokens if fits else None
     if stats["shared_templates"]:
@@ -429,9 +552,14 @@ def build_dataset(out_dir: str | Path, *, dialect: str = "hermes", n_train: int 
         with (out / name).open("w", encoding="utf-8") as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    stats["heldout"] = {name: {"cases": len(rows), "by_lang": dict(Counter(r["lang"] for r in rows)),
-                               "no_call": sum(1 for r in rows if not r["expected_calls"])}
-                        for name, rows in heldout_files.items()}
+    stats["heldout"] = {
+        name: {
+            "cases": len(rows),
+            "by_lang": dict(Counter(r["lang"] for r in rows)),
+            "no_call": sum(1 for r in rows if not r["expected_calls"]),
+        }
+        for name, rows in heldout_files.items()
+    }
     (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return stats
 

@@ -208,8 +208,14 @@ def score_run(
 
             adapter = Path(export_adapter(run_dir))
     predictions = run_eval(
-        cases_path, run_dir / f"eval-{stage}.jsonl", model_path=recipe.base_model_path(), adapter=adapter,
-        dialect=recipe.dialect, limit=limit, on_progress=on_progress, max_tokens=max_tokens,
+        cases_path,
+        run_dir / f"eval-{stage}.jsonl",
+        model_path=recipe.base_model_path(),
+        adapter=adapter,
+        dialect=recipe.dialect,
+        limit=limit,
+        on_progress=on_progress,
+        max_tokens=max_tokens,
     )
     scores = score(predictions, read_jsonl(cases_path)[: len(predictions)])
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -218,7 +224,9 @@ def score_run(
     return scores
 
 
-def score_command(run_dir: str | Path, stage: str, recipe: str | Path | None = None, limit: int | None = None) -> list[str]:
+def score_command(
+    run_dir: str | Path, stage: str, recipe: str | Path | None = None, limit: int | None = None
+) -> list[str]:
     """The child process that scores a run (JSON event lines, like the trainer's)."""
     import sys
 
@@ -252,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--stage", choices=("before", "after"), required=True)
     parser.add_argument("--recipe", default=None, help="default: RUN_DIR/recipe.yaml")
-    parser.add_argument("--limit", type=int, default=None, help="eval cases to score (default: the recipe's eval_examples)")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="eval cases to score (default: the recipe's eval_examples)"
+    )
     args = parser.parse_args(argv)
     run_dir = Path(args.run_dir)
     started = time.monotonic()
@@ -262,8 +272,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def progress(done: int, total: int, _prediction: dict[str, Any]) -> None:
         elapsed = time.monotonic() - started
-        say(event="eval_progress", stage=args.stage, done=done, total=total,
-            eta_s=round(elapsed / done * (total - done), 1) if done else None, elapsed_s=round(elapsed, 1))
+        say(
+            event="eval_progress",
+            stage=args.stage,
+            done=done,
+            total=total,
+            eta_s=round(elapsed / done * (total - done), 1) if done else None,
+            elapsed_s=round(elapsed, 1),
+        )
         if done < total:
             wait_while_paused(run_dir, say, args.stage)
 

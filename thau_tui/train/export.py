@@ -20,8 +20,13 @@ from typing import Any
 
 # PEFT module name -> llama.cpp tensor name inside blk.{i}.
 GGUF_NAMES = {
-    "q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
-    "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down",
+    "q_proj": "attn_q",
+    "k_proj": "attn_k",
+    "v_proj": "attn_v",
+    "o_proj": "attn_output",
+    "gate_proj": "ffn_gate",
+    "up_proj": "ffn_up",
+    "down_proj": "ffn_down",
 }
 _KEY = re.compile(r"layers\.(\d+)\.(?:self_attn|mlp)\.(\w+_proj)\.lora_([AB])\.weight$")
 
@@ -33,9 +38,7 @@ class ExportError(ValueError):
 def permute_rows(weight, n_head: int):
     """llama.cpp's q/k row order (convert_hf_to_gguf's `permute`) for a matrix with heads along its rows."""
     rows = weight.shape[0]
-    return (weight.reshape(n_head, 2, rows // n_head // 2, *weight.shape[1:])
-            .swapaxes(1, 2)
-            .reshape(weight.shape))
+    return weight.reshape(n_head, 2, rows // n_head // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
 
 
 def _base_info(base: Path) -> dict[str, Any]:
@@ -73,8 +76,10 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: boo
 
     config_file, weights_file = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
     if not config_file.is_file() or not weights_file.is_file():
-        raise ExportError(f"{adapter_dir} holds no PEFT adapter (adapter_config.json + adapter_model.safetensors); "
-                          "finish or resume the run first")
+        raise ExportError(
+            f"{adapter_dir} holds no PEFT adapter (adapter_config.json + adapter_model.safetensors); "
+            "finish or resume the run first"
+        )
     config = json.loads(config_file.read_text(encoding="utf-8"))
     if config.get("use_rslora") or config.get("use_dora"):
         raise ExportError("rsLoRA and DoRA adapters cannot be exported to llama.cpp; train with plain LoRA")
@@ -90,7 +95,9 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: boo
     for key in sorted(weights, key=lambda k: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", k)]):
         match = _KEY.search(key)
         if not match:
-            raise ExportError(f"unexpected tensor {key!r} in the adapter (only q,k,v,o,gate,up,down LoRA weights export)")
+            raise ExportError(
+                f"unexpected tensor {key!r} in the adapter (only q,k,v,o,gate,up,down LoRA weights export)"
+            )
         layer, module, which = int(match.group(1)), match.group(2), match.group(3)
         array = weights[key].astype(np.float32)
         if permute_qk and which == "B" and module in ("q_proj", "k_proj"):
@@ -106,8 +113,7 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: boo
 
 def modelfile_text(base: Path, adapter: Path) -> str:
     """An Ollama Modelfile: the base GGUF, the adapter, and ChatML's stop token."""
-    return (f"FROM {base}\nADAPTER {adapter}\n"
-            'PARAMETER stop "<|im_end|>"\nPARAMETER temperature 0.2\n')
+    return f'FROM {base}\nADAPTER {adapter}\nPARAMETER stop "<|im_end|>"\nPARAMETER temperature 0.2\n'
 
 
 def export_adapter(run_dir: Path, out: Path | None = None) -> Path:

@@ -23,49 +23,134 @@ from . import conversations, schemas
 
 # (tool, EN frame, ES frame, values, arguments from a value). Frames and values appear nowhere in training.
 BUILTIN = [
-    ("run_shell", "What does `{v}` print here?", "¿Qué imprime `{v}` aquí?",
-     ["nproc", "ls -lt | head -3", "cat /proc/loadavg", "git rev-parse HEAD", "env | wc -l"], lambda v: {"command": v}),
-    ("run_python", "Execute this Python snippet: {v}", "Ejecuta este fragmento de Python: {v}",
-     ["print(sum(x * x for x in range(7)))", "print(sorted('banana'))", "print(len('mississippi'))",
-      "print(17 % 5, 17 // 5)"], lambda v: {"code": v}),
-    ("read_file", "I'd like to see the text of {v}.", "Quiero ver el texto de {v}.",
-     ["CHANGELOG.md", "src/db/models.py", "deploy/nginx.conf", "LICENSE"], lambda v: {"path": v}),
-    ("write_file", "Save the text '{c}' into {v}.", "Guarda el texto '{c}' en {v}.",
-     [("todo/today.txt", "water the plants"), ("out/summary.txt", "all checks passed"),
-      ("notes/ideas.md", "try a smaller model")], lambda v: {"path": v[0], "content": v[1]}),
-    ("write_file", "Tack the line '{c}' onto the end of {v}.", "Pon la línea '{c}' al final de {v}.",
-     [("journal.txt", "slept well"), ("build.log", "retry at 18:00"), ("shopping.txt", "olive oil")],
-     lambda v: {"path": v[0], "content": v[1], "mode": "append"}),
-    ("list_directory", "What's inside the {v} folder?", "¿Qué hay dentro de la carpeta {v}?",
-     ["assets", "migrations", "bench", "vendor"], lambda v: {"path": v}),
-    ("search_code", "Where in the code does {v} appear?", "¿En qué parte del código aparece {v}?",
-     ["retry_count", "FIXME", "parse_header", "MAX_WORKERS"], lambda v: {"pattern": v}),
-    ("generate_image", "Paint me {v}.", "Píntame {v}.",
-     ["a lighthouse at dawn", "a red fox in tall grass", "a paper boat on a puddle"], lambda v: {"prompt": v}),
-    ("generate_image", "Render {v} at {w}x{h} pixels.", "Renderiza {v} a {w}x{h} píxeles.",
-     [("a desert highway", 768, 512), ("an origami crane", 512, 768), ("a neon city street", 640, 384)],
-     lambda v: {"prompt": v[0], "width": v[1], "height": v[2]}),
-    ("search_docs", "Pull up the Python docs for {v}.", "Busca en la documentación de Python {v}.",
-     ["itertools.groupby", "pathlib.Path.glob", "functools.lru_cache", "heapq"], lambda v: {"query": v}),
-    ("analyze_code", "Is this code safe? {v}", "¿Es seguro este código? {v}",
-     ["eval(input())", "os.system('rm ' + name)", "pickle.loads(data)"],
-     lambda v: {"code": v, "analysis_type": "security"}),
-    ("run_tests", "Run the test suite in {v}.", "Ejecuta la batería de tests de {v}.",
-     ["tests/test_parser.py", "tests/unit", "tests/test_cache.py"], lambda v: {"path": v}),
-    ("debug_code", "This crashes, why? {v}", "Esto falla, ¿por qué? {v}",
-     ["print([1, 2][5])", "int('abc')", "{}['missing']"], lambda v: {"code": v}),
+    (
+        "run_shell",
+        "What does `{v}` print here?",
+        "¿Qué imprime `{v}` aquí?",
+        ["nproc", "ls -lt | head -3", "cat /proc/loadavg", "git rev-parse HEAD", "env | wc -l"],
+        lambda v: {"command": v},
+    ),
+    (
+        "run_python",
+        "Execute this Python snippet: {v}",
+        "Ejecuta este fragmento de Python: {v}",
+        [
+            "print(sum(x * x for x in range(7)))",
+            "print(sorted('banana'))",
+            "print(len('mississippi'))",
+            "print(17 % 5, 17 // 5)",
+        ],
+        lambda v: {"code": v},
+    ),
+    (
+        "read_file",
+        "I'd like to see the text of {v}.",
+        "Quiero ver el texto de {v}.",
+        ["CHANGELOG.md", "src/db/models.py", "deploy/nginx.conf", "LICENSE"],
+        lambda v: {"path": v},
+    ),
+    (
+        "write_file",
+        "Save the text '{c}' into {v}.",
+        "Guarda el texto '{c}' en {v}.",
+        [
+            ("todo/today.txt", "water the plants"),
+            ("out/summary.txt", "all checks passed"),
+            ("notes/ideas.md", "try a smaller model"),
+        ],
+        lambda v: {"path": v[0], "content": v[1]},
+    ),
+    (
+        "write_file",
+        "Tack the line '{c}' onto the end of {v}.",
+        "Pon la línea '{c}' al final de {v}.",
+        [("journal.txt", "slept well"), ("build.log", "retry at 18:00"), ("shopping.txt", "olive oil")],
+        lambda v: {"path": v[0], "content": v[1], "mode": "append"},
+    ),
+    (
+        "list_directory",
+        "What's inside the {v} folder?",
+        "¿Qué hay dentro de la carpeta {v}?",
+        ["assets", "migrations", "bench", "vendor"],
+        lambda v: {"path": v},
+    ),
+    (
+        "search_code",
+        "Where in the code does {v} appear?",
+        "¿En qué parte del código aparece {v}?",
+        ["retry_count", "FIXME", "parse_header", "MAX_WORKERS"],
+        lambda v: {"pattern": v},
+    ),
+    (
+        "generate_image",
+        "Paint me {v}.",
+        "Píntame {v}.",
+        ["a lighthouse at dawn", "a red fox in tall grass", "a paper boat on a puddle"],
+        lambda v: {"prompt": v},
+    ),
+    (
+        "generate_image",
+        "Render {v} at {w}x{h} pixels.",
+        "Renderiza {v} a {w}x{h} píxeles.",
+        [("a desert highway", 768, 512), ("an origami crane", 512, 768), ("a neon city street", 640, 384)],
+        lambda v: {"prompt": v[0], "width": v[1], "height": v[2]},
+    ),
+    (
+        "search_docs",
+        "Pull up the Python docs for {v}.",
+        "Busca en la documentación de Python {v}.",
+        ["itertools.groupby", "pathlib.Path.glob", "functools.lru_cache", "heapq"],
+        lambda v: {"query": v},
+    ),
+    (
+        "analyze_code",
+        "Is this code safe? {v}",
+        "¿Es seguro este código? {v}",
+        ["eval(input())", "os.system('rm ' + name)", "pickle.loads(data)"],
+        lambda v: {"code": v, "analysis_type": "security"},
+    ),
+    (
+        "run_tests",
+        "Run the test suite in {v}.",
+        "Ejecuta la batería de tests de {v}.",
+        ["tests/test_parser.py", "tests/unit", "tests/test_cache.py"],
+        lambda v: {"path": v},
+    ),
+    (
+        "debug_code",
+        "This crashes, why? {v}",
+        "Esto falla, ¿por qué? {v}",
+        ["print([1, 2][5])", "int('abc')", "{}['missing']"],
+        lambda v: {"code": v},
+    ),
     # ask_user is left out: the scorer compares the question text exactly, so no wording could be fair.
 ]
 
 NO_TOOL = {
-    "en": ["What's the difference between a list and a tuple?", "Say good night in French.",
-           "Why is the sky blue, in one sentence?", "Give me a name for a grey cat.",
-           "What does HTTP 404 mean?", "Is 91 a prime number?", "Thanks a lot, that helped!",
-           "Write a haiku about autumn.", "What is a mutex?", "How many minutes are in a day?"],
-    "es": ["¿Qué diferencia hay entre una lista y una tupla?", "Dime buenas noches en francés.",
-           "¿Por qué el cielo es azul, en una frase?", "Dame un nombre para un gato gris.",
-           "¿Qué significa HTTP 404?", "¿Es 91 un número primo?", "¡Muchas gracias, me sirvió!",
-           "Escribe un haiku sobre el otoño.", "¿Qué es un mutex?", "¿Cuántos minutos tiene un día?"],
+    "en": [
+        "What's the difference between a list and a tuple?",
+        "Say good night in French.",
+        "Why is the sky blue, in one sentence?",
+        "Give me a name for a grey cat.",
+        "What does HTTP 404 mean?",
+        "Is 91 a prime number?",
+        "Thanks a lot, that helped!",
+        "Write a haiku about autumn.",
+        "What is a mutex?",
+        "How many minutes are in a day?",
+    ],
+    "es": [
+        "¿Qué diferencia hay entre una lista y una tupla?",
+        "Dime buenas noches en francés.",
+        "¿Por qué el cielo es azul, en una frase?",
+        "Dame un nombre para un gato gris.",
+        "¿Qué significa HTTP 404?",
+        "¿Es 91 un número primo?",
+        "¡Muchas gracias, me sirvió!",
+        "Escribe un haiku sobre el otoño.",
+        "¿Qué es un mutex?",
+        "¿Cuántos minutos tiene un día?",
+    ],
 }
 NO_TOOL_ANSWER = {"en": "Here is the answer.", "es": "Aquí está la respuesta."}
 
@@ -80,23 +165,45 @@ HELD_FILES = [
 ]
 HELD_TASKS = {  # action id -> (EN task, ES task, EN follow-ups, ES follow-ups)
     "read": ("open up {path}", "abrir {path}", ["Let me see its contents."], ["Enséñame lo que contiene."]),
-    "lines": ("tell me how many lines {path} has", "decirme cuántas líneas tiene {path}",
-              ["And how long is it, in lines?"], ["¿Y cuántas líneas ocupa?"]),
-    "size": ("find out the disk size of {path}", "averiguar el tamaño en disco de {path}",
-             ["What's its size on disk?"], ["¿Qué tamaño tiene en disco?"]),
-    "todo": ("look for TODO in {path}", "localizar los TODO de {path}", ["Any TODO markers in there?"],
-             ["¿Hay marcas TODO dentro?"]),
+    "lines": (
+        "tell me how many lines {path} has",
+        "decirme cuántas líneas tiene {path}",
+        ["And how long is it, in lines?"],
+        ["¿Y cuántas líneas ocupa?"],
+    ),
+    "size": (
+        "find out the disk size of {path}",
+        "averiguar el tamaño en disco de {path}",
+        ["What's its size on disk?"],
+        ["¿Qué tamaño tiene en disco?"],
+    ),
+    "todo": (
+        "look for TODO in {path}",
+        "localizar los TODO de {path}",
+        ["Any TODO markers in there?"],
+        ["¿Hay marcas TODO dentro?"],
+    ),
     "delete": ("remove {path}", "eliminar {path}", ["Now trash it."], ["Ahora mándalo a la basura."]),
     "copy": ("duplicate {path} as a .bak", "duplicar {path} como .bak", ["Back it up."], ["Haz un respaldo."]),
     "run": ("launch {path}", "lanzar {path}", ["Launch it."], ["Lánzalo."]),
 }
-HELD_FRAMES = {"en": ["Would you {task}?", "Time to {task}.", "Mind if you {task}?"],
-               "es": ["¿Me ayudas a {task}?", "Toca {task}.", "¿Te importa {task}?"]}
+HELD_FRAMES = {
+    "en": ["Would you {task}?", "Time to {task}.", "Mind if you {task}?"],
+    "es": ["¿Me ayudas a {task}?", "Toca {task}.", "¿Te importa {task}?"],
+}
 HELD_PAIR_FRAMES = {"en": ["{t1}; after that, {t2}."], "es": ["{t1}; después de eso, {t2}."]}
-HELD_COMMANDS = [("id -u", "1000"), ("ls -1 | wc -l", "7"), ("git stash list", ""), ("tty", "/dev/pts/2"),
-                 ("locale", "LANG=en_US.UTF-8"), ("git remote -v", "origin git@host:ana/app.git (fetch)")]
-HELD_COMMAND_FRAMES = {"en": ["Shell please: {cmd}", "Could you fire off {cmd}?"],
-                       "es": ["Terminal, por favor: {cmd}", "¿Puedes lanzar {cmd}?"]}
+HELD_COMMANDS = [
+    ("id -u", "1000"),
+    ("ls -1 | wc -l", "7"),
+    ("git stash list", ""),
+    ("tty", "/dev/pts/2"),
+    ("locale", "LANG=en_US.UTF-8"),
+    ("git remote -v", "origin git@host:ana/app.git (fetch)"),
+]
+HELD_COMMAND_FRAMES = {
+    "en": ["Shell please: {cmd}", "Could you fire off {cmd}?"],
+    "es": ["Terminal, por favor: {cmd}", "¿Puedes lanzar {cmd}?"],
+}
 
 
 def _held_actions() -> list[conversations.Action]:
@@ -120,12 +227,28 @@ def builtin_cases(rng: random.Random) -> list[dict[str, Any]]:
                 else:
                     text = frame.format(v=value)
                 expected = [{"name": tool, "arguments": build(value)}]
-                cases.append({"lang": lang, "kind": "call", "tool": tool, "template": f"heldout.{tool}",
-                              "messages": [{"role": "user", "content": text}], "expected_calls": expected})
+                cases.append(
+                    {
+                        "lang": lang,
+                        "kind": "call",
+                        "tool": tool,
+                        "template": f"heldout.{tool}",
+                        "messages": [{"role": "user", "content": text}],
+                        "expected_calls": expected,
+                    }
+                )
     for lang in ("en", "es"):
         for index, text in enumerate(NO_TOOL[lang]):
-            cases.append({"lang": lang, "kind": "no_call", "tool": None, "template": f"heldout.no_tool.{index}",
-                          "messages": [{"role": "user", "content": text}], "expected_calls": []})
+            cases.append(
+                {
+                    "lang": lang,
+                    "kind": "no_call",
+                    "tool": None,
+                    "template": f"heldout.no_tool.{index}",
+                    "messages": [{"role": "user", "content": text}],
+                    "expected_calls": [],
+                }
+            )
     return cases
 
 
@@ -136,13 +259,21 @@ def multiturn_cases(rng: random.Random, dialect: Dialect, tools: list[Tool], n: 
     try:
         conversations.FILES, conversations.COMMANDS = HELD_FILES, HELD_COMMANDS
         maker = conversations.ConversationMaker(
-            rng, HELD_FRAMES, HELD_PAIR_FRAMES, HELD_COMMAND_FRAMES, lambda k: list(range(k)),
-            lambda lang: (rng.choice(NO_TOOL[lang]), NO_TOOL_ANSWER[lang]), _held_actions())
+            rng,
+            HELD_FRAMES,
+            HELD_PAIR_FRAMES,
+            HELD_COMMAND_FRAMES,
+            lambda k: list(range(k)),
+            lambda lang: (rng.choice(NO_TOOL[lang]), NO_TOOL_ANSWER[lang]),
+            _held_actions(),
+        )
         while len(cases) < n:
             lang = ("en", "es")[len(cases) % 2]
             turns = maker.conversation(lang)
             messages = conversations.render(turns, dialect, rng)
-            calls = [i for i, m in enumerate(messages) if m["role"] == "assistant" and dialect.parse_calls(m["content"])]
+            calls = [
+                i for i, m in enumerate(messages) if m["role"] == "assistant" and dialect.parse_calls(m["content"])
+            ]
             # The 2nd or 3rd call of the chat, after a tool result.
             later = [i for i in calls[1:3] if any(m["role"] == "tool" for m in messages[:i])]
             if not later:
@@ -151,10 +282,17 @@ def multiturn_cases(rng: random.Random, dialect: Dialect, tools: list[Tool], n: 
             parsed = [p.call for p in dialect.parse_calls(messages[cut]["content"])]
             for call in parsed:
                 assert not registry.validate(call), call
-            cases.append({"lang": lang, "kind": "multiturn", "tool": parsed[0].name,
-                          "template": "heldout.multiturn", "call_index": calls.index(cut) + 1,
-                          "messages": messages[:cut],
-                          "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in parsed]})
+            cases.append(
+                {
+                    "lang": lang,
+                    "kind": "multiturn",
+                    "tool": parsed[0].name,
+                    "template": "heldout.multiturn",
+                    "call_index": calls.index(cut) + 1,
+                    "messages": messages[:cut],
+                    "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in parsed],
+                }
+            )
     finally:
         conversations.FILES, conversations.COMMANDS = saved
     return cases
@@ -167,12 +305,30 @@ def schema_cases(rng: random.Random, dialect: Dialect, builtins: list[Tool], n: 
     cases = []
     while len(cases) < n:
         lang = ("en", "es")[len(cases) % 2]
-        example = schema_example(rng, dialect, vocab, list(range(len(vocab.frames[lang]))), lang, builtins,
-                                 lambda lg: (rng.choice(NO_TOOL[lg]), NO_TOOL_ANSWER[lg]),
-                                 template_prefix="heldout.schema", allow_result=False, allow_ask=False, alone=0.5)
-        cases.append({"lang": lang, "kind": "schema", "tool": example["tool"], "template": example["template"],
-                      "tools": example["tools"], "messages": example["messages"][1:2],
-                      "expected_calls": example["expected_calls"]})
+        example = schema_example(
+            rng,
+            dialect,
+            vocab,
+            list(range(len(vocab.frames[lang]))),
+            lang,
+            builtins,
+            lambda lg: (rng.choice(NO_TOOL[lg]), NO_TOOL_ANSWER[lg]),
+            template_prefix="heldout.schema",
+            allow_result=False,
+            allow_ask=False,
+            alone=0.5,
+        )
+        cases.append(
+            {
+                "lang": lang,
+                "kind": "schema",
+                "tool": example["tool"],
+                "template": example["template"],
+                "tools": example["tools"],
+                "messages": example["messages"][1:2],
+                "expected_calls": example["expected_calls"],
+            }
+        )
     return cases
 
 

@@ -63,9 +63,15 @@ class HistoryCounts:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "sessions": self.sessions, "calls": self.calls, "examples": self.examples,
-            "approved": self.approved, "edited": self.edited, "denied": self.denied,
-            "skipped": self.skipped, "duplicates": self.duplicates, "skipped_because": dict(self.reasons),
+            "sessions": self.sessions,
+            "calls": self.calls,
+            "examples": self.examples,
+            "approved": self.approved,
+            "edited": self.edited,
+            "denied": self.denied,
+            "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "skipped_because": dict(self.reasons),
         }
 
 
@@ -140,8 +146,9 @@ class _Builder:
         self.dialect = dialect
         self.system = system_content(GenerationConfig().system_prompt, dialect, builtin_tools())
 
-    def approved(self, call_id: str, request: str, name: str, args: dict, result: str | None,
-                 answer: str | None, edited: bool) -> dict[str, Any]:
+    def approved(
+        self, call_id: str, request: str, name: str, args: dict, result: str | None, answer: str | None, edited: bool
+    ) -> dict[str, Any]:
         messages = [
             {"role": "system", "content": self.system},
             {"role": "user", "content": request},
@@ -199,9 +206,7 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
             calls = db.execute("SELECT * FROM tool_calls WHERE session_id=? ORDER BY created", (sid,)).fetchall()
             for call in calls:
                 counts.calls += 1
-                decisions = db.execute(
-                    "SELECT * FROM decisions WHERE call_id=? ORDER BY id", (call["id"],)
-                ).fetchall()
+                decisions = db.execute("SELECT * FROM decisions WHERE call_id=? ORDER BY id", (call["id"],)).fetchall()
                 verdict, decision = _verdict(call, decisions)
                 anchor = _anchor(messages, call)
                 request = _request(messages, anchor) if anchor is not None else None
@@ -223,8 +228,13 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
                     counts.approved += 1
                     counts.edited += isinstance(edited_args, dict)
                     example = builder.approved(
-                        call["id"], request, call["name"], args, call["result"],
-                        _answer_after(messages, anchor), isinstance(edited_args, dict),
+                        call["id"],
+                        request,
+                        call["name"],
+                        args,
+                        call["result"],
+                        _answer_after(messages, anchor),
+                        isinstance(edited_args, dict),
                     )
                 key = json.dumps(example["messages"], sort_keys=True)
                 if key in seen:

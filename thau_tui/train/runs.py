@@ -62,8 +62,9 @@ def needs_data(recipe_path: str | Path) -> bool:
     return not ((data / "train.jsonl").is_file() and (data / "eval.jsonl").is_file())
 
 
-def run_commands(recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
-                 limit: int | None = None) -> list[list[str]]:
+def run_commands(
+    recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True, limit: int | None = None
+) -> list[list[str]]:
     """The children of one run, in order: build the data set when it is missing, score
     the eval split before, train, score after.
 
@@ -119,8 +120,7 @@ def trainer_env() -> dict[str, str]:
 # it back, huge pages make the first faults cheaper, and the trainer trims the heap itself
 # every few steps (trainer.TRIM_EVERY) so it cannot grow without bound. Measured here on
 # 6 x 30 tensors of 31.5 MB, 20 rounds: 21.8 s -> 10.8 s, 3.7M -> 1.5M page faults.
-MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184:"
-                   "glibc.malloc.hugetlb=1")
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184:glibc.malloc.hugetlb=1"
 
 
 def check_recipe(path: str | Path) -> str | None:
@@ -148,10 +148,10 @@ def build_data(recipe_path: str | Path, say) -> dict[str, Any]:
 
     recipe = load_recipe(recipe_path)
     say(event="log", message=f"no data set in {recipe.data_dir}; building it (a few minutes on a slow machine)")
-    stats = build_dataset(Path(recipe.data_dir), dialect=recipe.dialect, seed=recipe.seed,
-                          max_tokens=recipe.max_seq_len)
-    say(event="data_built", data_dir=recipe.data_dir, train=stats["train"]["examples"],
-        eval=stats["eval"]["examples"])
+    stats = build_dataset(
+        Path(recipe.data_dir), dialect=recipe.dialect, seed=recipe.seed, max_tokens=recipe.max_seq_len
+    )
+    say(event="data_built", data_dir=recipe.data_dir, train=stats["train"]["examples"], eval=stats["eval"]["examples"])
     return stats
 
 

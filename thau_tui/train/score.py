@@ -92,17 +92,23 @@ def _typed_equal(expected: Any, got: Any, schema: dict[str, Any] | None) -> bool
     if _is_number(expected):
         return _is_number(got) and float(got) == float(expected)
     if isinstance(expected, list):
-        return isinstance(got, list) and len(got) == len(expected) and all(
-            _typed_equal(e, g, None) for e, g in zip(expected, got)
+        return (
+            isinstance(got, list)
+            and len(got) == len(expected)
+            and all(_typed_equal(e, g, None) for e, g in zip(expected, got))
         )
     if isinstance(expected, dict):
-        return isinstance(got, dict) and set(got) == set(expected) and all(
-            _typed_equal(expected[k], got[k], None) for k in expected
+        return (
+            isinstance(got, dict)
+            and set(got) == set(expected)
+            and all(_typed_equal(expected[k], got[k], None) for k in expected)
         )
     return type(got) is type(expected) and got == expected
 
 
-def _unexpected_keys(arguments: dict[str, Any], schema: dict[str, Any] | None, expected: dict[str, Any] | None) -> set[str]:
+def _unexpected_keys(
+    arguments: dict[str, Any], schema: dict[str, Any] | None, expected: dict[str, Any] | None
+) -> set[str]:
     """Argument names the tool does not declare (or, with no schema, the case did not expect)."""
     if schema is not None and "properties" in schema:
         return set(arguments) - set(schema["properties"])
@@ -186,7 +192,9 @@ def _rate(hits: int, total: int, empty: float = 0.0) -> float:
     return hits / total if total else empty
 
 
-def score(predictions: list[dict[str, Any]], cases: list[dict[str, Any]], tools: list[Tool] | None = None) -> dict[str, Any]:
+def score(
+    predictions: list[dict[str, Any]], cases: list[dict[str, Any]], tools: list[Tool] | None = None
+) -> dict[str, Any]:
     """Score predictions against cases (matched by id); a case with no prediction counts as wrong.
 
     `tools` gives the argument schemas for typed comparison; None means the built-in tools.
@@ -224,7 +232,9 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
+            raise ValueError(
+                f"{path}:{number}: not valid JSON ({exc.msg}); each line must be one JSON object"
+            ) from None
         if not isinstance(row, dict):
             raise ValueError(f"{path}:{number}: each line must be a JSON object, got {type(row).__name__}")
         rows.append(row)

@@ -39,11 +39,14 @@ class TrainingError(RuntimeError):
 
 
 def pick_device(name: str) -> str:
-    """"auto" -> mps, then cuda, then cpu; an explicit device must exist."""
+    """ "auto" -> mps, then cuda, then cpu; an explicit device must exist."""
     import torch
 
-    available = {"cpu": True, "cuda": torch.cuda.is_available(),
-                 "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()}
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
+    }
     if name == "auto":
         return next(d for d in ("mps", "cuda", "cpu") if available[d])
     if not available[name]:
@@ -114,8 +117,14 @@ def add_lora(model, recipe: Recipe):
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(recipe.seed)
-    config = LoraConfig(r=recipe.rank, lora_alpha=recipe.alpha, lora_dropout=recipe.dropout,
-                        target_modules=list(recipe.target_modules), bias="none", task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=recipe.rank,
+        lora_alpha=recipe.alpha,
+        lora_dropout=recipe.dropout,
+        target_modules=list(recipe.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, config)
 
 
@@ -145,8 +154,13 @@ def batch_loss(model, examples: list[Encoded], pad_id: int, device: str, share_p
             batch = ids.shape[0]
             shared.update(layer.keys.expand(batch, -1, -1, -1), layer.values.expand(batch, -1, -1, -1), index)
         positions = torch.arange(prefix, ids.shape[1], device=device).expand(ids.shape[0], -1)
-        hidden = backbone(input_ids=ids[:, prefix:], attention_mask=mask, past_key_values=shared,
-                          position_ids=positions, use_cache=False).last_hidden_state
+        hidden = backbone(
+            input_ids=ids[:, prefix:],
+            attention_mask=mask,
+            past_key_values=shared,
+            position_ids=positions,
+            use_cache=False,
+        ).last_hidden_state
     else:
         hidden = backbone(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
     # hidden[:, j] (absolute position prefix + j) predicts the token at prefix + j + 1.
@@ -185,12 +199,22 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
-    torch.save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "rng": torch.get_rng_state(), **extra}, tmp / "trainer_state.pt")
+    torch.save(
+        {
+            "step": step,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": torch.get_rng_state(),
+            **extra,
+        },
+        tmp / "trainer_state.pt",
+    )
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)  # a checkpoint is either whole or absent
-    older = sorted((p for p in folder.parent.glob("step-*") if p != folder and not p.name.endswith(".tmp")),
-                   key=lambda p: int(p.name.split("-")[1]))
+    older = sorted(
+        (p for p in folder.parent.glob("step-*") if p != folder and not p.name.endswith(".tmp")),
+        key=lambda p: int(p.name.split("-")[1]),
+    )
     for stale in older[: max(0, len(older) - (keep - 1))]:
         shutil.rmtree(stale, ignore_errors=True)
     return folder
@@ -234,8 +258,14 @@ def evaluate_loss(model, examples: list[Encoded], pad_id: int, device: str, batc
     return total / max(count, 1)
 
 
-def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Callable[[dict], None] | None = None,
-          cancel_event: threading.Event | None = None) -> Path:
+def train(
+    recipe: Recipe,
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    on_event: Callable[[dict], None] | None = None,
+    cancel_event: threading.Event | None = None,
+) -> Path:
     """Train a LoRA adapter as the recipe says; returns RUN_DIR/adapter.
 
     Resume continues from the newest checkpoint in `run_dir`. Setting `cancel_event`
@@ -259,11 +289,15 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     train_set, dropped = load_encoded(data_dir / "train.jsonl", template, tokenizer, recipe.max_seq_len)
     if not train_set:
-        raise TrainingError(f"no usable examples in {data_dir / 'train.jsonl'} (longer than max_seq_len="
-                            f"{recipe.max_seq_len}, or without an assistant turn); rebuild the data or raise max_seq_len")
+        raise TrainingError(
+            f"no usable examples in {data_dir / 'train.jsonl'} (longer than max_seq_len="
+            f"{recipe.max_seq_len}, or without an assistant turn); rebuild the data or raise max_seq_len"
+        )
     eval_set: list[Encoded] = []
     if recipe.eval_examples and (data_dir / "eval.jsonl").is_file():
-        eval_set, _ = load_encoded(data_dir / "eval.jsonl", template, tokenizer, recipe.max_seq_len, recipe.eval_examples)
+        eval_set, _ = load_encoded(
+            data_dir / "eval.jsonl", template, tokenizer, recipe.max_seq_len, recipe.eval_examples
+        )
     if dropped:
         emit("log", message=f"left out {dropped} examples longer than max_seq_len={recipe.max_seq_len}")
 
@@ -290,8 +324,15 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
             step, losses = state["step"], state.get("losses", [])
             emit("log", message=f"resumed from {checkpoint.name}")
 
-    emit("start", run_dir=str(run_dir), total_steps=total, device=device, examples=len(train_set),
-         resumed_from=step if resume else None, parameters=sum(p.numel() for p in params))
+    emit(
+        "start",
+        run_dir=str(run_dir),
+        total_steps=total,
+        device=device,
+        examples=len(train_set),
+        resumed_from=step if resume else None,
+        parameters=sum(p.numel() for p in params),
+    )
     model.train()
     started, tokens_seen = time.monotonic(), 0
     start_step = step
@@ -339,10 +380,19 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
         tokens_seen += step_tokens
         elapsed = time.monotonic() - started
         rate = (step - start_step) / elapsed
-        emit("step", step=step, total_steps=total, epoch=round(step * recipe.grad_accum / n_batches, 4),
-             loss=round(step_loss, 5), lr=scheduler.get_last_lr()[0], tokens_per_s=round(tokens_seen / elapsed, 1),
-             eta_s=round((total - step) / rate, 1), elapsed_s=round(elapsed, 1),
-             step_s=round(time.monotonic() - step_start, 3), rss_mb=rss_mb())
+        emit(
+            "step",
+            step=step,
+            total_steps=total,
+            epoch=round(step * recipe.grad_accum / n_batches, 4),
+            loss=round(step_loss, 5),
+            lr=scheduler.get_last_lr()[0],
+            tokens_per_s=round(tokens_seen / elapsed, 1),
+            eta_s=round((total - step) / rate, 1),
+            elapsed_s=round(elapsed, 1),
+            step_s=round(time.monotonic() - step_start, 3),
+            rss_mb=rss_mb(),
+        )
         if eval_set and recipe.eval_every and step % recipe.eval_every == 0 and step < total:
             eval_loss = evaluate_loss(model, eval_set, pad_id, device, recipe.batch_size, recipe.share_prefix)
             emit("eval", step=step, eval_loss=round(eval_loss, 5))
@@ -359,10 +409,17 @@ def train(recipe: Recipe, run_dir: Path, *, resume: bool = False, on_event: Call
     model.save_pretrained(adapter)
     tail = losses[-20:]
     summary = _read_summary(run_dir)
-    summary.update(steps=step, total_steps=total, cancelled=cancelled, eval_loss=eval_loss,
-                   train_loss=round(sum(tail) / len(tail), 5) if tail else None,
-                   first_loss=round(losses[0], 5) if losses else None, device=device,
-                   examples=len(train_set), base_model=str(recipe.base_model_path()))
+    summary.update(
+        steps=step,
+        total_steps=total,
+        cancelled=cancelled,
+        eval_loss=eval_loss,
+        train_loss=round(sum(tail) / len(tail), 5) if tail else None,
+        first_loss=round(losses[0], 5) if losses else None,
+        device=device,
+        examples=len(train_set),
+        base_model=str(recipe.base_model_path()),
+    )
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if cancelled:
         emit("cancelled", step=step, adapter=str(adapter))

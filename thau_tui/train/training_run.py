@@ -55,6 +55,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any] | None:
 
 def score_rows(after: dict[str, Any], before: dict[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
     """(metric, before, after, change) for each score present: the screen's and the CLI's table."""
+
     def show(key: str, value: Any) -> str:
         if key in COUNT_KEYS:
             return "-" if value is None else str(value)
@@ -210,8 +211,10 @@ class RunState:
             self.summary = event.get("summary") or self.read_summary()
             self.add_log(f"trained: adapter in {self.adapter}")
         elif kind == "data_built":
-            self.add_log(f"data set built in {event.get('data_dir')}: {event.get('train')} training examples, "
-                         f"{event.get('eval')} eval cases")
+            self.add_log(
+                f"data set built in {event.get('data_dir')}: {event.get('train')} training examples, "
+                f"{event.get('eval')} eval cases"
+            )
         elif kind == "eval_progress":
             if self.status != "paused":
                 self.status = "scoring"
@@ -310,13 +313,22 @@ class TrainingRun(RunState):
     the trainer saves a checkpoint and reports `cancelled`.
     """
 
-    def __init__(self, recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True,
-                 score_limit: int | None = None, commands: list[list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        recipe: str | Path,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        score: bool = True,
+        score_limit: int | None = None,
+        commands: list[list[str]] | None = None,
+    ) -> None:
         super().__init__(run_dir)
         self.recipe, self.resume = Path(recipe), resume
         # Build missing data, score the eval split before, train, score after: one child each, in turn.
-        self.commands = commands or run_commands(self.recipe, self.run_dir, resume=resume, score=score,
-                                                 limit=score_limit)
+        self.commands = commands or run_commands(
+            self.recipe, self.run_dir, resume=resume, score=score, limit=score_limit
+        )
         self.steps = [command_step(command) for command in self.commands]
         self.step_index = -1  # which of `steps` runs now
         self.step_seconds: list[tuple[str, float]] = []  # each finished child: (step, seconds)

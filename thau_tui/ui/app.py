@@ -32,7 +32,6 @@ from .widgets.prompt_input import PromptInput
 from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
 
-
 log = logging.getLogger(__name__)
 
 WELCOME = (
@@ -64,24 +63,48 @@ class ThauApp(SlashCommands, OtherScreens, App):
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="stop", tooltip="Stop generation (keeps what was written)"),
         Binding("ctrl+n", "new_chat", "New chat", id="new-chat", priority=True),
-        Binding("ctrl+b", "toggle_sessions", "Chats", id="toggle-sessions", tooltip="Show or hide past chats",
-                priority=True),
+        Binding(
+            "ctrl+b", "toggle_sessions", "Chats", id="toggle-sessions", tooltip="Show or hide past chats", priority=True
+        ),
         Binding("ctrl+o", "choose_model", "Model", id="choose-model", priority=True),
-        Binding("ctrl+e", "export", "Export", id="export", tooltip="Save this chat as Markdown and JSONL",
-                priority=True),
+        Binding(
+            "ctrl+e", "export", "Export", id="export", tooltip="Save this chat as Markdown and JSONL", priority=True
+        ),
         Binding("ctrl+g", "gallery", "Images", id="gallery", priority=True),
         Binding("ctrl+t", "training", "Train", id="training", priority=True),
         Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
-        Binding("f2", "copy_answer", "Copy", id="copy-answer",
-                tooltip="Copy the last answer to the clipboard", priority=True),
-        Binding("f3", "copy_code", "Copy code", id="copy-code",
-                tooltip="Copy the last code block of the answers to the clipboard", priority=True),
+        Binding(
+            "f2",
+            "copy_answer",
+            "Copy",
+            id="copy-answer",
+            tooltip="Copy the last answer to the clipboard",
+            priority=True,
+        ),
+        Binding(
+            "f3",
+            "copy_code",
+            "Copy code",
+            id="copy-code",
+            tooltip="Copy the last code block of the answers to the clipboard",
+            priority=True,
+        ),
         Binding("f1", "help", "Help", id="help", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
     CHAT_ACTIONS = frozenset(
-        {"new_chat", "toggle_sessions", "choose_model", "export", "gallery", "training", "approvals",
-         "copy_answer", "copy_code", "help"}
+        {
+            "new_chat",
+            "toggle_sessions",
+            "choose_model",
+            "export",
+            "gallery",
+            "training",
+            "approvals",
+            "copy_answer",
+            "copy_code",
+            "help",
+        }
     )
 
     @dataclass
@@ -110,8 +133,14 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.store = store or Store(database_path())
         self.registry = build_registry()
         self.approvals = ApprovalBook(approvals_path(), self.config.tools.policy)
-        self.agent = Agent(self.config, self.registry, approvals=self.approvals, store=self.store, backend=backend,
-                           text_batch_s=1 / self.config.ui.render_hz)  # one hand-over per frame
+        self.agent = Agent(
+            self.config,
+            self.registry,
+            approvals=self.approvals,
+            store=self.store,
+            backend=backend,
+            text_batch_s=1 / self.config.ui.render_hz,
+        )  # one hand-over per frame
         self.session: ChatSession = None  # type: ignore[assignment]
         self._resume, self._load_model, self._watch = resume, load_model, watch
         self.training_run = None  # a TrainingRun that outlives its screen
@@ -180,9 +209,11 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self._show_sandbox()
         if self._watch and self.config_result.path is not None:  # watched even before the file exists
             self.run_worker(
-                watch_config(self.config_result.path, self._config_changed, self.config,
-                             candidates=self._config_candidates()),
-                group="config", exclusive=True
+                watch_config(
+                    self.config_result.path, self._config_changed, self.config, candidates=self._config_candidates()
+                ),
+                group="config",
+                exclusive=True,
             )
 
     def _config_candidates(self) -> list[Path] | None:
@@ -223,8 +254,11 @@ class ThauApp(SlashCommands, OtherScreens, App):
         from ..tools.mcp_client import start_mcp
 
         # notify() posts a message, so the servers' own thread may call it; markup off: servers' words
-        self.mcp = start_mcp(self.config, self.registry, lambda text, severity: self.notify(
-            text, title="MCP", severity=severity, markup=False, timeout=20))
+        self.mcp = start_mcp(
+            self.config,
+            self.registry,
+            lambda text, severity: self.notify(text, title="MCP", severity=severity, markup=False, timeout=20),
+        )
 
     def on_unmount(self) -> None:
         if self.mcp is not None:
@@ -287,8 +321,12 @@ class ThauApp(SlashCommands, OtherScreens, App):
     # --- config ------------------------------------------------------------------------
     def _config_changed(self, result: ConfigResult) -> None:
         if not result.ok:
-            self.notify("\n".join(result.errors), title="config.yaml not applied: keeping the last good one",
-                        severity="error", timeout=15)
+            self.notify(
+                "\n".join(result.errors),
+                title="config.yaml not applied: keeping the last good one",
+                severity="error",
+                timeout=15,
+            )
             return
         model_changed = result.config.model != self.config.model
         self.config = result.config
@@ -334,14 +372,16 @@ class ThauApp(SlashCommands, OtherScreens, App):
                 if visible:
                     await self.chat.mount(AssistantMessage(visible))
                 if meta.get("interrupted"):
-                    await self.chat.mount(NoteMessage("interrupted: thau stopped before this answer finished",
-                                                      "warning"))
+                    await self.chat.mount(
+                        NoteMessage("interrupted: thau stopped before this answer finished", "warning")
+                    )
                 for parsed in dialect.parse_calls(message["content"]):
                     if parsed.call:
                         await self.chat.mount(NoteMessage(f"called {parsed.call.name} {parsed.call.arguments}", "tool"))
             elif message["role"] == "tool" and meta.get("interrupted"):
-                await self.chat.mount(NoteMessage(interrupted_call_note(meta, calls.get(meta.get("call_id"))),
-                                                  "warning"))
+                await self.chat.mount(
+                    NoteMessage(interrupted_call_note(meta, calls.get(meta.get("call_id"))), "warning")
+                )
         self.chat.scroll_end(animate=False)
         self.sub_title = self.session.title
 
@@ -384,13 +424,18 @@ class ThauApp(SlashCommands, OtherScreens, App):
         prompt when none will come."""
         if self.model_error is not None:
             self._give_back(text)
-            self.notify(f"{self.model_error}\nYour message is still in the prompt; /model chooses another model.",
-                        title="no model is loaded", severity="error", timeout=20)
+            self.notify(
+                f"{self.model_error}\nYour message is still in the prompt; /model chooses another model.",
+                title="no model is loaded",
+                severity="error",
+                timeout=20,
+            )
             return
         if self.queued is not None:
             self._give_back(text)
-            self.notify("one message is already waiting for the model; this one stays in the prompt",
-                        severity="warning")
+            self.notify(
+                "one message is already waiting for the model; this one stays in the prompt", severity="warning"
+            )
             return
         self.queued = text
         self.status.activity = "queued: sends when the model is loaded (Esc takes it back)"
@@ -441,8 +486,12 @@ class ThauApp(SlashCommands, OtherScreens, App):
             self.agent.cancel()
             log.exception("the answer stopped: thau could not show it")
             self.log.error(exc)
-            self.notify(f"{type(exc).__name__}: {exc}", title="the answer stopped: thau could not show it",
-                        severity="error", timeout=20)
+            self.notify(
+                f"{type(exc).__name__}: {exc}",
+                title="the answer stopped: thau could not show it",
+                severity="error",
+                timeout=20,
+            )
             try:
                 await renderer.failed(exc)
             except Exception:  # the chat itself cannot draw: the notification and the log said it

@@ -57,11 +57,10 @@ class Internal:
 
 # --- Widget._size_updated: one layout where Textual would do two --------------------
 
+
 def _size_updated_as_known() -> bool:
     expected = ["self", "size", "virtual_size", "container_size", "layout"]
-    return all(
-        _parameters(getattr(cls, "_size_updated", None)) == expected for cls in (Widget, Static, VerticalScroll)
-    )
+    return all(_parameters(getattr(cls, "_size_updated", None)) == expected for cls in (Widget, Static, VerticalScroll))
 
 
 ONE_LAYOUT = _size_updated_as_known()
@@ -84,6 +83,7 @@ class OneLayout:
 
 # --- the compositor: a screen that draws only the rows an update changes ---------------
 
+
 def _compositor_as_known() -> bool:
     if TextualCompositor is None:
         return False
@@ -97,6 +97,7 @@ def _screen_compositor_as_known() -> bool:
     from textual.screen import Screen
 
     return _compositor_as_known() and isinstance(getattr(Screen(), "_compositor", None), TextualCompositor)
+
 
 # What ui/rows.py's RowCompositor subclasses; `object` when Textual has no such class
 # (it is then never installed).
@@ -116,8 +117,12 @@ def install_compositor(screen: Any, compositor: Any) -> bool:
 
 # What Markdown.__init__ sets besides markup and parsed, at its defaults.
 MARKDOWN_DEFAULTS: dict[str, Any] = {
-    "code_theme": "monokai", "justify": None, "style": "none", "hyperlinks": True,
-    "inline_code_lexer": None, "inline_code_theme": "monokai",
+    "code_theme": "monokai",
+    "justify": None,
+    "style": "none",
+    "hyperlinks": True,
+    "inline_code_lexer": None,
+    "inline_code_theme": "monokai",
 }
 
 
@@ -149,6 +154,7 @@ def init_markdown(markdown: RichMarkdown, markup: str, parsed: list) -> None:
 
 # --- rich.markdown's list elements, subclassed to keep drawn items ------------------------
 
+
 def _list_elements_as_known() -> bool:
     try:
         element, item = ListElement("ordered_list_open", 3), ListItem()
@@ -168,6 +174,7 @@ LIST_ELEMENTS = _list_elements_as_known()
 
 
 # --- bindings and the keymap --------------------------------------------------------------
+
 
 def class_bindings(cls: type[DOMNode]) -> BindingsMap:
     """The bindings a class declares with those it inherits (DOMNode._merge_bindings);
@@ -223,19 +230,41 @@ def _keymap_as_known() -> bool:
 
 
 INTERNALS: list[Internal] = [
-    Internal("textual", "Widget._size_updated(size, virtual_size, container_size, layout)",
-             "a second layout pass per new message and per resize", _size_updated_as_known),
-    Internal("textual", "textual._compositor.Compositor._get_renders(crop) and Screen._compositor",
-             "Textual's compositor: every frame draws whole widgets, not only the changed rows",
-             _screen_compositor_as_known),
-    Internal("rich", "rich.markdown.Markdown.__init__ fields " + ", ".join(["markup", "parsed", *MARKDOWN_DEFAULTS]),
-             "Markdown.__init__ itself: each frame's text is parsed twice", _markdown_init_as_known),
-    Internal("rich", "rich.markdown ListElement(items, list_type, list_start, create) and "
-             "ListItem(elements, render_bullet, render_number)",
-             "a growing list is drawn whole each frame", _list_elements_as_known),
-    Internal("textual", "DOMNode._bindings and DOMNode._merge_bindings()",
-             "bindings read from each class's BINDINGS; the prompt's Ctrl+E stays in the footer",
-             _bindings_as_known),
-    Internal("textual", "App._keymap (set by App.set_keymap)",
-             "help and the chats list show the keys as declared, not as remapped", _keymap_as_known),
+    Internal(
+        "textual",
+        "Widget._size_updated(size, virtual_size, container_size, layout)",
+        "a second layout pass per new message and per resize",
+        _size_updated_as_known,
+    ),
+    Internal(
+        "textual",
+        "textual._compositor.Compositor._get_renders(crop) and Screen._compositor",
+        "Textual's compositor: every frame draws whole widgets, not only the changed rows",
+        _screen_compositor_as_known,
+    ),
+    Internal(
+        "rich",
+        "rich.markdown.Markdown.__init__ fields " + ", ".join(["markup", "parsed", *MARKDOWN_DEFAULTS]),
+        "Markdown.__init__ itself: each frame's text is parsed twice",
+        _markdown_init_as_known,
+    ),
+    Internal(
+        "rich",
+        "rich.markdown ListElement(items, list_type, list_start, create) and "
+        "ListItem(elements, render_bullet, render_number)",
+        "a growing list is drawn whole each frame",
+        _list_elements_as_known,
+    ),
+    Internal(
+        "textual",
+        "DOMNode._bindings and DOMNode._merge_bindings()",
+        "bindings read from each class's BINDINGS; the prompt's Ctrl+E stays in the footer",
+        _bindings_as_known,
+    ),
+    Internal(
+        "textual",
+        "App._keymap (set by App.set_keymap)",
+        "help and the chats list show the keys as declared, not as remapped",
+        _keymap_as_known,
+    ),
 ]

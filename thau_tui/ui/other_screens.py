@@ -75,8 +75,12 @@ class OtherScreens:
             return
         call = ToolCall("generate_image", message.arguments())
         self.turn_running = True
-        self.run_worker(self._render_events(self.agent.run_user_call(self.session, call)),
-                        group="turn", exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._render_events(self.agent.run_user_call(self.session, call)),
+            group="turn",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def on_training_screen_run_started(self, message) -> None:
         self.training_run = message.run
@@ -90,6 +94,5 @@ class OtherScreens:
             promote_adapter(message.path, model)
             self.notify(f"{Path(message.path).name} beat the current model on eval: it is now the default adapter")
         else:
-            self.notify("loaded for this session only: it did not beat the current model on eval",
-                        severity="warning")
+            self.notify("loaded for this session only: it did not beat the current model on eval", severity="warning")
         self._reload_model(message.path, "loading adapter…")

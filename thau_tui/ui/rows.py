@@ -42,9 +42,7 @@ class RowCompositor(CompositorBase):
                 continue
             # whole rows of the widget's visible part: the compositor cuts them into columns
             rows = Region(visible.x, top, visible.width, bottom - top)
-            yield rows, rows, widget.render_lines(
-                Region(rows.x - region.x, rows.y - region.y, rows.width, rows.height)
-            )
+            yield rows, rows, widget.render_lines(Region(rows.x - region.x, rows.y - region.y, rows.width, rows.height))
             if covers(visible, crop):  # what lies behind is hidden wherever the update writes
                 return
 

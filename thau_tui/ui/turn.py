@@ -83,8 +83,12 @@ class TurnRenderer:
 
     async def _card(self, call: ToolCall, risk: str) -> ToolCard:
         await self._close_assistant()
-        card = ToolCard(call, risk, validate=self.host.registry.validate,
-                        output_limit=self.host.config.tools.shell.card_output_limit)
+        card = ToolCard(
+            call,
+            risk,
+            validate=self.host.registry.validate,
+            output_limit=self.host.config.tools.shell.card_output_limit,
+        )
         self.cards[call.id] = card
         await self.chat.add(card)
         return card
@@ -93,15 +97,18 @@ class TurnRenderer:
         """Why a call would fail whatever the user answers: then the card says so instead
         of asking first (and the model reads it as the reason)."""
         if call.name == "generate_image" and not self.host.config.images.model:
-            return ("no image model is configured (images.model in config.yaml is empty); "
-                    "set it to a diffusers folder or a .safetensors file")
+            return (
+                "no image model is configured (images.model in config.yaml is empty); "
+                "set it to a diffusers folder or a .safetensors file"
+            )
         return None
 
     async def failed(self, error: Exception) -> None:
         """The turn stopped because drawing it raised `error`: say so in the chat."""
         await self._close_assistant()
-        await self.chat.add(NoteMessage(
-            f"the answer stopped: thau could not show it ({type(error).__name__}: {error})", "error"))
+        await self.chat.add(
+            NoteMessage(f"the answer stopped: thau could not show it ({type(error).__name__}: {error})", "error")
+        )
 
     async def handle(self, event) -> None:
         """Draw one engine event."""
@@ -157,9 +164,13 @@ class TurnRenderer:
                 if image:
                     self.host.show_image(image)
             case HistoryTrimmed(dropped=dropped):
-                await self.chat.add(NoteMessage(
-                    f"The {dropped} oldest messages of this chat are now out of the model's view (it has room "
-                    "for the newest ones); the chat keeps them all.", "info"))
+                await self.chat.add(
+                    NoteMessage(
+                        f"The {dropped} oldest messages of this chat are now out of the model's view (it has room "
+                        "for the newest ones); the chat keeps them all.",
+                        "info",
+                    )
+                )
             case Error(message=message):
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(message, "error"))

@@ -9,6 +9,13 @@ from .pipeline import ImageModelError, clear_cache, family_defaults, load_pipeli
 from .records import ImageRecord, list_images
 
 __all__ = [
-    "GenerationCancelled", "ImageModelError", "ImageRecord", "clear_cache", "family_defaults",
-    "generate", "list_images", "load_pipeline", "resolve_model",
+    "GenerationCancelled",
+    "ImageModelError",
+    "ImageRecord",
+    "clear_cache",
+    "family_defaults",
+    "generate",
+    "list_images",
+    "load_pipeline",
+    "resolve_model",
 ]

@@ -156,7 +156,9 @@ def _load_quietly(model: Path, device: str, dtype: str, defaults: FamilyDefaults
             # Pipelines AutoPipeline does not map (community ones) still load generically.
             return DiffusionPipeline.from_pretrained(model, torch_dtype=torch_dtype, local_files_only=True)
     if model.suffix.lower() not in SINGLE_FILE_SUFFIXES:
-        raise ImageModelError(f"{model} is neither a diffusers folder nor a .safetensors/.ckpt checkpoint. {HOW_TO_SET}")
+        raise ImageModelError(
+            f"{model} is neither a diffusers folder nor a .safetensors/.ckpt checkpoint. {HOW_TO_SET}"
+        )
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
     cls = StableDiffusionXLPipeline if defaults.family.startswith("sdxl") else StableDiffusionPipeline

@@ -17,8 +17,18 @@ from ... import paths
 # The parameters that, with the model, reproduce an image; written to the
 # sidecar and to the PNG's text chunks in this order.
 METADATA_KEYS = (
-    "prompt", "negative_prompt", "width", "height", "steps", "guidance", "seed",
-    "model", "device", "dtype", "duration_s", "created",
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "steps",
+    "guidance",
+    "seed",
+    "model",
+    "device",
+    "dtype",
+    "duration_s",
+    "created",
 )
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import Family, Item
-from . import chat, devtools, images, tools
+from . import Family, Item, chat, devtools, images, tools
 
 
 def _any_frame(draw: Callable) -> Callable:
@@ -28,11 +27,21 @@ def call_families() -> list[Family]:
         f("search_code", "search_code", tools.SEARCH, _any_frame(tools.search), 1.0),
         f("search_code_in", "search_code", tools.SEARCH_IN, _any_frame(lambda r: tools.search(r, True)), 0.5),
         f("generate_image", "generate_image", images.IMAGE, _any_frame(images.image), 1.5),
-        *[f(f"generate_image_{o}", "generate_image", images.IMAGE_OPTIONS[o], _any_frame(images.image_options(o)), 0.35)
-          for o in ("size", "seed", "steps")],
+        *[
+            f(
+                f"generate_image_{o}",
+                "generate_image",
+                images.IMAGE_OPTIONS[o],
+                _any_frame(images.image_options(o)),
+                0.35,
+            )
+            for o in ("size", "seed", "steps")
+        ],
         f("search_docs", "search_docs", devtools.DOCS, _any_frame(devtools.docs), 1.0),
-        *[f(f"analyze_code_{k}", "analyze_code", devtools.ANALYZE[k], _any_frame(devtools.analyze(k)), 0.4)
-          for k in ("security", "syntax", "complexity")],
+        *[
+            f(f"analyze_code_{k}", "analyze_code", devtools.ANALYZE[k], _any_frame(devtools.analyze(k)), 0.4)
+            for k in ("security", "syntax", "complexity")
+        ],
         f("run_tests", "run_tests", devtools.RUN_TESTS, _any_frame(devtools.run_tests), 1.0),
         f("debug_code", "debug_code", devtools.DEBUG, _any_frame(devtools.debug(True)), 0.6),
         f("debug_code_bare", "debug_code", devtools.DEBUG_NO_ERROR, _any_frame(devtools.debug(False)), 0.4),

@@ -9,47 +9,86 @@ from . import Item, Slot
 # The prompt argument keeps the user's own words (a small model copies far more
 # reliably than it translates).
 SUBJECTS = [
-    ("a space cat", "un gato espacial"), ("a lighthouse at sunset", "un faro al atardecer"),
+    ("a space cat", "un gato espacial"),
+    ("a lighthouse at sunset", "un faro al atardecer"),
     ("a watercolor fox in a forest", "un zorro en acuarela en un bosque"),
     ("a futuristic city at night", "una ciudad futurista de noche"),
     ("a cup of coffee on a wooden table", "una taza de café sobre una mesa de madera"),
-    ("a robot reading a book", "un robot leyendo un libro"), ("a mountain lake at dawn", "un lago de montaña al amanecer"),
+    ("a robot reading a book", "un robot leyendo un libro"),
+    ("a mountain lake at dawn", "un lago de montaña al amanecer"),
     ("an astronaut riding a horse", "un astronauta montando a caballo"),
-    ("a cozy cabin in the snow", "una cabaña acogedora en la nieve"), ("a dragon made of clouds", "un dragón hecho de nubes"),
-    ("a pixel art castle", "un castillo en pixel art"), ("a bowl of ramen, studio lighting", "un tazón de ramen con luz de estudio"),
+    ("a cozy cabin in the snow", "una cabaña acogedora en la nieve"),
+    ("a dragon made of clouds", "un dragón hecho de nubes"),
+    ("a pixel art castle", "un castillo en pixel art"),
+    ("a bowl of ramen, studio lighting", "un tazón de ramen con luz de estudio"),
     ("a sunflower field under a blue sky", "un campo de girasoles bajo un cielo azul"),
     ("a portrait of an old fisherman", "un retrato de un viejo pescador"),
     ("a tiny house on a floating island", "una casita en una isla flotante"),
-    ("a red bicycle in the rain", "una bicicleta roja bajo la lluvia"), ("a owl wearing glasses", "un búho con gafas"),
+    ("a red bicycle in the rain", "una bicicleta roja bajo la lluvia"),
+    ("a owl wearing glasses", "un búho con gafas"),
     ("the surface of Mars, photorealistic", "la superficie de Marte, fotorrealista"),
 ]
 
 IMAGE = {
-    "en": ["Generate an image of {subject}.", "Draw {subject}.", "Make a picture of {subject}.",
-           "Create an image: {subject}.", "Can you paint {subject}?", "I want an image of {subject}.",
-           "Show me {subject} as an image.", "Render {subject}."],
-    "es": ["Genera una imagen de {subject}.", "Dibuja {subject}.", "Haz una imagen de {subject}.",
-           "Crea una imagen: {subject}.", "¿Puedes pintar {subject}?", "Quiero una imagen de {subject}.",
-           "Muéstrame {subject} en una imagen.", "Genera {subject}."],
+    "en": [
+        "Generate an image of {subject}.",
+        "Draw {subject}.",
+        "Make a picture of {subject}.",
+        "Create an image: {subject}.",
+        "Can you paint {subject}?",
+        "I want an image of {subject}.",
+        "Show me {subject} as an image.",
+        "Render {subject}.",
+    ],
+    "es": [
+        "Genera una imagen de {subject}.",
+        "Dibuja {subject}.",
+        "Haz una imagen de {subject}.",
+        "Crea una imagen: {subject}.",
+        "¿Puedes pintar {subject}?",
+        "Quiero una imagen de {subject}.",
+        "Muéstrame {subject} en una imagen.",
+        "Genera {subject}.",
+    ],
 }
 IMAGE_OPTIONS = {
     "size": {
-        "en": ["Generate a {width}x{height} image of {subject}.", "Draw {subject} at {width} by {height} pixels.",
-               "Create a {width}x{height} picture of {subject}.", "I need {subject}, {width} wide and {height} high."],
-        "es": ["Genera una imagen de {subject} de {width}x{height}.", "Dibuja {subject} a {width} por {height} píxeles.",
-               "Crea una imagen de {width}x{height} de {subject}.", "Necesito {subject}, de {width} de ancho y {height} de alto."],
+        "en": [
+            "Generate a {width}x{height} image of {subject}.",
+            "Draw {subject} at {width} by {height} pixels.",
+            "Create a {width}x{height} picture of {subject}.",
+            "I need {subject}, {width} wide and {height} high.",
+        ],
+        "es": [
+            "Genera una imagen de {subject} de {width}x{height}.",
+            "Dibuja {subject} a {width} por {height} píxeles.",
+            "Crea una imagen de {width}x{height} de {subject}.",
+            "Necesito {subject}, de {width} de ancho y {height} de alto.",
+        ],
     },
     "seed": {
-        "en": ["Make an image of {subject}, seed {seed}.", "Generate {subject} using seed {seed}.",
-               "Draw {subject} with the random seed set to {seed}."],
-        "es": ["Haz una imagen de {subject} con semilla {seed}.", "Genera {subject} usando la semilla {seed}.",
-               "Dibuja {subject} con la semilla aleatoria en {seed}."],
+        "en": [
+            "Make an image of {subject}, seed {seed}.",
+            "Generate {subject} using seed {seed}.",
+            "Draw {subject} with the random seed set to {seed}.",
+        ],
+        "es": [
+            "Haz una imagen de {subject} con semilla {seed}.",
+            "Genera {subject} usando la semilla {seed}.",
+            "Dibuja {subject} con la semilla aleatoria en {seed}.",
+        ],
     },
     "steps": {
-        "en": ["Generate {subject} with {steps} steps.", "Draw {subject} using {steps} inference steps.",
-               "Make a picture of {subject}, {steps} steps."],
-        "es": ["Genera {subject} con {steps} pasos.", "Dibuja {subject} usando {steps} pasos de inferencia.",
-               "Haz una imagen de {subject}, {steps} pasos."],
+        "en": [
+            "Generate {subject} with {steps} steps.",
+            "Draw {subject} using {steps} inference steps.",
+            "Make a picture of {subject}, {steps} steps.",
+        ],
+        "es": [
+            "Genera {subject} con {steps} pasos.",
+            "Dibuja {subject} usando {steps} pasos de inferencia.",
+            "Haz una imagen de {subject}, {steps} pasos.",
+        ],
     },
 }
 SIZES = [(512, 512), (768, 512), (512, 768), (1024, 1024), (256, 256), (640, 480)]
@@ -58,9 +97,12 @@ SIZES = [(512, 512), (768, 512), (512, 768), (1024, 1024), (256, 256), (640, 480
 def image(rng: random.Random) -> Item:
     """A plain image request."""
     en, es = SUBJECTS[rng.randrange(len(SUBJECTS))]
-    return Item({"en": {"subject": en}, "es": {"subject": es}}, {"prompt": Slot("subject")},
-                "saved image 1 of 1 to images/0001.png (512x512, 20 steps, 4.2 s)",
-                {"en": "Here is your image: images/0001.png.", "es": "Aquí tienes tu imagen: images/0001.png."})
+    return Item(
+        {"en": {"subject": en}, "es": {"subject": es}},
+        {"prompt": Slot("subject")},
+        "saved image 1 of 1 to images/0001.png (512x512, 20 steps, 4.2 s)",
+        {"en": "Here is your image: images/0001.png.", "es": "Aquí tienes tu imagen: images/0001.png."},
+    )
 
 
 def image_options(option: str):
@@ -78,8 +120,11 @@ def image_options(option: str):
         else:
             args["steps"] = steps
         common = {"width": str(width), "height": str(height), "seed": str(seed), "steps": str(steps)}
-        return Item({"en": {"subject": en, **common}, "es": {"subject": es, **common}}, args,
-                    f"saved image 1 of 1 to images/0002.png ({args.get('width', 512)}x{args.get('height', 512)})",
-                    {"en": "Done: images/0002.png.", "es": "Listo: images/0002.png."})
+        return Item(
+            {"en": {"subject": en, **common}, "es": {"subject": es, **common}},
+            args,
+            f"saved image 1 of 1 to images/0002.png ({args.get('width', 512)}x{args.get('height', 512)})",
+            {"en": "Done: images/0002.png.", "es": "Listo: images/0002.png."},
+        )
 
     return draw

@@ -25,7 +25,7 @@ from textual_image.widget import Image
 from ...tools.imaging.records import ImageRecord, list_images
 
 EMPTY = (
-    "No images yet. Ask for one in the chat (\"draw a lighthouse at dusk\"); "
+    'No images yet. Ask for one in the chat ("draw a lighthouse at dusk"); '
     "images.model in config.yaml must name a local diffusers model."
 )
 
@@ -46,8 +46,13 @@ class GalleryScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "show", "Show", id="gallery-show", tooltip="Show the image in the chat's image pane"),
         Binding("r", "rerun(True)", "Re-run", id="gallery-rerun", tooltip="Generate again with the same seed"),
-        Binding("R", "rerun(False)", "New seed", id="gallery-rerun-new-seed",
-                tooltip="Generate again with a new random seed"),
+        Binding(
+            "R",
+            "rerun(False)",
+            "New seed",
+            id="gallery-rerun-new-seed",
+            tooltip="Generate again with a new random seed",
+        ),
         Binding("escape", "close", "Close", id="gallery-close"),
     ]
 

@@ -19,8 +19,19 @@ if TYPE_CHECKING:
 
 Section = tuple[str, list[tuple[str, str]]]
 
-KEY_NAMES = {"escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "enter": "Enter", "tab": "Tab",
-             "up": "Up", "down": "Down", "home": "Home", "end": "End", "delete": "Del", "space": "Space"}
+KEY_NAMES = {
+    "escape": "Esc",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "enter": "Enter",
+    "tab": "Tab",
+    "up": "Up",
+    "down": "Down",
+    "home": "Home",
+    "end": "End",
+    "delete": "Del",
+    "space": "Space",
+}
 
 PROMPT_KEYS = [
     ("Enter", "send"),
@@ -73,8 +84,10 @@ def help_sections(app: "App") -> list[Section]:
 def slash_rows() -> list[tuple[str, str]]:
     from ..commands import COMMANDS
 
-    return [(f"/{name}" + (" [md|jsonl]" if name == "export" else ""), help_text)
-            for name, (_, help_text) in COMMANDS.items()]
+    return [
+        (f"/{name}" + (" [md|jsonl]" if name == "export" else ""), help_text)
+        for name, (_, help_text) in COMMANDS.items()
+    ]
 
 
 def _table(header: str, rows: list[tuple[str, str]]) -> str:
@@ -90,7 +103,9 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help-close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; max-height: 90%; background: $panel; border: round $primary; padding: 0 1; }
+    HelpScreen > VerticalScroll {
+        width: 90; max-height: 90%; background: $panel; border: round $primary; padding: 0 1;
+    }
     """
 
     def __init__(self, sections: list[Section]) -> None:

@@ -15,8 +15,8 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...config import Config
-from ...paths import runs_dir
 from ...engine.models import find_adapters, find_models, resolve_model
+from ...paths import runs_dir
 
 
 class ServerModel(str):
@@ -29,7 +29,9 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker-cancel")]
     DEFAULT_CSS = """
     ModelPicker { align: center middle; }
-    ModelPicker > Vertical { width: 90; height: auto; max-height: 80%; background: $panel; border: round $primary; padding: 0 1; }
+    ModelPicker > Vertical {
+        width: 90; height: auto; max-height: 80%; background: $panel; border: round $primary; padding: 0 1;
+    }
     ModelPicker OptionList { height: auto; max-height: 20; }
     """
 

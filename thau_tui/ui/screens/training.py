@@ -87,8 +87,13 @@ class TrainingScreen(Screen):
         Binding("p", "pause", "Pause/resume", id="training.pause", tooltip="Pause or resume the run"),
         Binding("x", "cancel", "Cancel", id="training.cancel", tooltip="Stop the run (it saves a checkpoint)"),
         Binding("f", "open_folder", "Run folder", id="training.open-folder", tooltip="Open the run folder"),
-        Binding("u", "use_adapter", "Use adapter", id="training.use-adapter",
-                tooltip="Reload the chat with this run's adapter"),
+        Binding(
+            "u",
+            "use_adapter",
+            "Use adapter",
+            id="training.use-adapter",
+            tooltip="Reload the chat with this run's adapter",
+        ),
         Binding("escape", "back", "Back", id="training.back", tooltip="Back to the chat (training goes on)"),
     ]
 
@@ -105,8 +110,15 @@ class TrainingScreen(Screen):
 
         run: TrainingRun
 
-    def __init__(self, config: Config, recipe: str | Path | None = None, run: TrainingRun | None = None,
-                 *, score: bool = True, score_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        recipe: str | Path | None = None,
+        run: TrainingRun | None = None,
+        *,
+        score: bool = True,
+        score_limit: int | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         # Eval-split scoring before and after training; None scores the recipe's eval_examples.
@@ -137,8 +149,15 @@ class TrainingScreen(Screen):
                 yield Label("", id="training-stats")
         with Horizontal(id="training-body"):
             yield PlotextPlot(id="loss-plot")
-            yield RichLog(max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False,
-                          auto_scroll=True, id="training-log")
+            yield RichLog(
+                max_lines=LOG_LINES,
+                wrap=True,
+                min_width=20,
+                markup=False,
+                highlight=False,
+                auto_scroll=True,
+                id="training-log",
+            )
         with Vertical(id="training-results"):
             yield DataTable(id="eval-table", show_cursor=False, zebra_stripes=True)
             yield Static("", id="adapter-verdict")
@@ -250,10 +269,15 @@ class TrainingScreen(Screen):
 
     def _status_line(self, run: TrainingRun) -> str:
         words = {
-            "starting": "Starting (loading the model)…", "running": "Training", "data": "Building the data set…",
+            "starting": "Starting (loading the model)…",
+            "running": "Training",
+            "data": "Building the data set…",
             "paused": f"Paused while {run.step_name or 'training'} (p resumes)",
-            "done": "Done", "cancelled": "Cancelled (a checkpoint was saved)", "failed": f"Failed: {run.error}",
-            "idle": "Not started", "scoring": (run.step_name or "scoring").capitalize() + "…",
+            "done": "Done",
+            "cancelled": "Cancelled (a checkpoint was saved)",
+            "failed": f"Failed: {run.error}",
+            "idle": "Not started",
+            "scoring": (run.step_name or "scoring").capitalize() + "…",
         }
         device = f" on {run.device}" if run.device and run.status in ("running", "paused") else ""
         return f"{words.get(run.status, run.status)}{device} — {run.run_dir}"
@@ -299,11 +323,15 @@ class TrainingScreen(Screen):
         b, a = before.get("overall"), after.get("overall")
         beats = run.beats_current()
         if beats:
-            return (f"The adapter beats the current model on the eval split (overall {b:.3f} → {a:.3f}). "
-                    "Press [b]u[/] to use it; it is offered as the default.")
+            return (
+                f"The adapter beats the current model on the eval split (overall {b:.3f} → {a:.3f}). "
+                "Press [b]u[/] to use it; it is offered as the default."
+            )
         if beats is False:
-            return (f"The adapter does not beat the current model (overall {b:.3f} → {a:.3f}), so it is not "
-                    "offered as the default. [b]u[/] still loads it to try.")
+            return (
+                f"The adapter does not beat the current model (overall {b:.3f} → {a:.3f}), so it is not "
+                "offered as the default. [b]u[/] still loads it to try."
+            )
         return "No before/after scores in summary.json; [b]u[/] loads the adapter to try."
 
     # --- actions -----------------------------------------------------------------
@@ -314,12 +342,17 @@ class TrainingScreen(Screen):
             return
         problem = check_recipe(self.recipe)
         if problem:
-            self.notify(f"{problem}\nPress r to choose a recipe.", title="Cannot start training",
-                        severity="error", timeout=10)
+            self.notify(
+                f"{problem}\nPress r to choose a recipe.", title="Cannot start training", severity="error", timeout=10
+            )
             return
         name = load_recipe(self.recipe).name
-        run = TrainingRun(self.recipe, new_run_dir(runs_dir(self.config.train.runs_dir), name),
-                          score=self.score, score_limit=self.score_limit)
+        run = TrainingRun(
+            self.recipe,
+            new_run_dir(runs_dir(self.config.train.runs_dir), name),
+            score=self.score,
+            score_limit=self.score_limit,
+        )
         self.run = run
         self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None
         self.query_one("#training-log", RichLog).clear()
@@ -350,8 +383,11 @@ class TrainingScreen(Screen):
             self.notify("No run is going.", severity="warning")
             return
         self.run.cancel()
-        self.notify("Cancelling: the trainer saves a checkpoint first." if self.run.step_name == "training"
-                    else f"Cancelling ({self.run.step_name}).")
+        self.notify(
+            "Cancelling: the trainer saves a checkpoint first."
+            if self.run.step_name == "training"
+            else f"Cancelling ({self.run.step_name})."
+        )
 
     def action_open_folder(self) -> None:
         if self.run is None:

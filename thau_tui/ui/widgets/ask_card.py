@@ -36,7 +36,9 @@ class AskCard(Widget):
     """
 
     BINDINGS = [
-        Binding("escape", "dismiss_question", "Dismiss", id="dismiss-question", tooltip="Leave the question unanswered"),
+        Binding(
+            "escape", "dismiss_question", "Dismiss", id="dismiss-question", tooltip="Leave the question unanswered"
+        ),
     ]
 
     class Answered(Message):

@@ -12,10 +12,9 @@ import time
 from dataclasses import dataclass
 
 from textual import events
-from textual.message import Message
-
 from textual.containers import VerticalScroll
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.visual import Visual, visualize
 from textual.widget import Widget
@@ -24,7 +23,11 @@ from textual.widgets import Static
 from .. import compat
 from ..compat import OneLayout
 from .markdown_stream import (
-    REFERENCE, BlockScan, StreamMarkdown, gap, normalize,
+    REFERENCE,
+    BlockScan,
+    StreamMarkdown,
+    gap,
+    normalize,
 )
 
 
@@ -157,8 +160,9 @@ class AssistantMessage(OneLayout, Widget):
             self._redraw()
 
     # --- rendering ------------------------------------------------------------------
-    def _draw(self, text: str, width: int, last_number: int | None = None,
-              first_number: int | None = None) -> tuple[list[Strip], dict]:
+    def _draw(
+        self, text: str, width: int, last_number: int | None = None, first_number: int | None = None
+    ) -> tuple[list[Strip], dict]:
         """The lines of `text` at `width`, drawn as a Static draws a renderable, reusing
         the list items kept from the last frame; and the list items this draw used."""
         if not text.strip():
@@ -180,11 +184,11 @@ class AssistantMessage(OneLayout, Widget):
             self._lines, _ = self._draw(source, width)
             self._frozen_at, self._frozen, self._last, self._list = 0, [], None, ()
             return
-        rest = source[self._frozen_at:]
+        rest = source[self._frozen_at :]
         blocks, items = self._scan.scan(rest)  # where blocks start (the draw reuses this parse)
         # All but the last block are done once the last one's first line is whole ("5"
         # alone is a paragraph; "5. " continues the list before it): draw them, keep the lines.
-        if len(blocks) > 1 and "\n" in rest[blocks[-1][0]:]:
+        if len(blocks) > 1 and "\n" in rest[blocks[-1][0] :]:
             cut = blocks[-1][0]
             lines, _ = self._draw(rest[:cut], width)
             if gap(self._last, blocks[0][1]):
@@ -224,8 +228,9 @@ class AssistantMessage(OneLayout, Widget):
         head = self._list[1]
         # rich numbers items start, start + 1, ...: the last one is number start + n - 1,
         # whatever the text says ("1. 1. 1." is a common way to write a list)
-        tail, self._items = self._draw(rest[last_item:], width, last_number=last_number,
-                                       first_number=start + len(starts) - 1)
+        tail, self._items = self._draw(
+            rest[last_item:], width, last_number=last_number, first_number=start + len(starts) - 1
+        )
         if tail and not tail[0].text.strip():  # the blank line a list is drawn with, already in head
             tail = tail[1:]
         return head + tail
@@ -295,8 +300,10 @@ class AssistantMessage(OneLayout, Widget):
             return
         # Same height: repaint only the lines that changed (usually the last one).
         changed = max(len(before), len(after))
-        first = next((y for y, (old, new) in enumerate(zip(before, after)) if old is not new and old != new),
-                     min(len(before), len(after)))
+        first = next(
+            (y for y, (old, new) in enumerate(zip(before, after)) if old is not new and old != new),
+            min(len(before), len(after)),
+        )
         if first < changed:
             self.refresh(Region(0, first, width, changed - first))
 

@@ -152,8 +152,10 @@ class ImagePane(Widget, can_focus=True):
         command = viewer_command()
         if command is None:
             tool = "open" if sys.platform == "darwin" else "xdg-open (package xdg-utils)"
-            self.notify(f"cannot open images here: {tool} is not installed. The file is {path}",
-                        severity="error", timeout=10)
+            self.notify(
+                f"cannot open images here: {tool} is not installed. The file is {path}", severity="error", timeout=10
+            )
             return
-        subprocess.Popen([*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        subprocess.Popen(
+            [*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )

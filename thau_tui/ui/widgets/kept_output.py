@@ -95,5 +95,3 @@ class KeptOutput:
         tail_start = self.total - self._tail_len
         gap = max(tail_start - position, 0)
         return head, gap, _last_chars(self._tail, self.total - max(position, tail_start))
-
-

@@ -139,7 +139,7 @@ class _KeptListItem(ListItem):
     @classmethod
     def create(cls, markdown: "StreamMarkdown", token: Token) -> "_KeptListItem":
         item = cls()
-        item.source = "\n".join(markdown.source_lines[token.map[0]:token.map[1]]) if token.map else None
+        item.source = "\n".join(markdown.source_lines[token.map[0] : token.map[1]]) if token.map else None
         item.markdown = markdown
         return item
 
@@ -151,9 +151,7 @@ class _KeptListItem(ListItem):
         self._kept()
         return super().render_bullet(console, options)
 
-    def render_number(
-        self, console: Console, options: ConsoleOptions, number: int, last_number: int
-    ) -> RenderResult:
+    def render_number(self, console: Console, options: ConsoleOptions, number: int, last_number: int) -> RenderResult:
         self._kept()
         return super().render_number(console, options, number, last_number)
 
@@ -186,12 +184,19 @@ class StreamMarkdown(RichMarkdown):
     After a draw, `used` holds the items that draw needed: pass it as `items` next time,
     so the cache holds only what the text still has."""
 
-    elements = {**RichMarkdown.elements, "list_item_open": _KeptListItem,
-                "bullet_list_open": _List, "ordered_list_open": _List}
+    elements = {
+        **RichMarkdown.elements,
+        "list_item_open": _KeptListItem,
+        "bullet_list_open": _List,
+        "ordered_list_open": _List,
+    }
 
     def __init__(
-        self, markup: str, items: dict | None = None,
-        last_number: int | None = None, first_number: int | None = None,
+        self,
+        markup: str,
+        items: dict | None = None,
+        last_number: int | None = None,
+        first_number: int | None = None,
     ) -> None:
         self.last_number = last_number
         self.first_number = first_number

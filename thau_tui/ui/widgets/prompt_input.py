@@ -20,10 +20,10 @@ class PromptInput(TextArea):
     # one-to-ten-line box has no use for PgUp/PgDn of its own. The actions run on the
     # app (the `app.` namespace), which owns the chat.
     BINDINGS = [
-        Binding("pageup", "app.scroll_chat('page_up')", "Scroll the chat up a page", id="chat-page-up",
-                show=False),
-        Binding("pagedown", "app.scroll_chat('page_down')", "Scroll the chat down a page", id="chat-page-down",
-                show=False),
+        Binding("pageup", "app.scroll_chat('page_up')", "Scroll the chat up a page", id="chat-page-up", show=False),
+        Binding(
+            "pagedown", "app.scroll_chat('page_down')", "Scroll the chat down a page", id="chat-page-down", show=False
+        ),
         Binding("ctrl+up", "app.scroll_chat('up')", "Scroll the chat up", id="chat-line-up", show=False),
         Binding("ctrl+down", "app.scroll_chat('down')", "Scroll the chat down", id="chat-line-down", show=False),
         Binding("ctrl+home", "app.scroll_chat('home')", "To the start of the chat", id="chat-top", show=False),

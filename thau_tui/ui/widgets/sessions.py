@@ -9,8 +9,8 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.markup import escape
+from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
@@ -154,5 +154,6 @@ class SessionsPanel(Vertical):
                 self.refresh_list()
 
         what = f"{info.messages} message{'s' if info.messages != 1 else ''}"
-        self.app.push_screen(ConfirmModal(f"Delete the chat \u201c{info.title}\u201d ({what})? It cannot be undone."),
-                             done)
+        self.app.push_screen(
+            ConfirmModal(f"Delete the chat \u201c{info.title}\u201d ({what})? It cannot be undone."), done
+        )

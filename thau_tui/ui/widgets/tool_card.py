@@ -166,7 +166,9 @@ class ToolCard(Widget, can_focus=True):
         Binding("n", "deny", "Deny", id="deny", tooltip="Refuse; you may type a reason the model reads"),
         Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
         Binding("ctrl+s", "submit_edit", "Run edited", id="submit-edit", tooltip="Validate and run the edited call"),
-        Binding("escape", "cancel", "Cancel", id="cancel-turn", tooltip="Cancel the turn (or leave the reason/edit box)"),
+        Binding(
+            "escape", "cancel", "Cancel", id="cancel-turn", tooltip="Cancel the turn (or leave the reason/edit box)"
+        ),
     ]
 
     state: reactive[str] = reactive("proposed", init=False)
@@ -299,7 +301,7 @@ class ToolCard(Widget, can_focus=True):
             self._show_notes([f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"])
             return
         if not isinstance(arguments, dict):
-            self._show_notes(["the arguments must be a JSON object: {\"name\": value, ...}"])
+            self._show_notes(['the arguments must be a JSON object: {"name": value, ...}'])
             return
         errors = self.validate(ToolCall(self.call.name, arguments, id=self.call.id)) if self.validate else []
         if errors:
