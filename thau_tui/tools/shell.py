@@ -16,7 +16,8 @@ Commands are sent as one `eval $'...'` line so multi-line input never leaves
 bash waiting at a continuation prompt. A command that sits waiting for terminal
 input is noticed (on Linux from /proc) and interrupted with a plain message.
 The shell's processes and memory are capped (thau_tui/tools/limits.py); a
-command whose processes reach the cap is stopped with the whole shell.
+command whose processes reach the cap is stopped with the whole shell. How bash
+is started (sandbox, environment, the forked child's setup) is shell_spawn.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import secrets
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -35,17 +35,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import pexpect
 
 from .base import Tool, ToolContext, ToolError, ToolResult
-from .limits import ProcessCap, namespace_count, shell_ulimits
+from .limits import ProcessCap, namespace_count
+from .shell_spawn import ShellLaunch, shell_pid
 from .terminal import foreground_group, group_members, waiting_for_terminal_input
 from .terminal_text import _ANSI, OutputCap, _bash_literal, clean_terminal_text  # noqa: F401
-from .workspace import sandbox_kind, sandbox_prefix, scrubbed_environment, shell_settings
+from .workspace import shell_settings
 
 if TYPE_CHECKING:
     from thau_tui.config import Config
-
-# Every shell is forked from this one thread, which lives as long as thau: the sandbox's
-# --die-with-parent then ends the shell when thau ends, not when a tool thread does.
-_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thau-shell-spawner")
 
 _IDLE_BEFORE_CHECK = 1.5  # seconds without output before asking "is it waiting for input?"
 _CAP_CHECK = 0.5  # seconds between looks at how many processes the shell has
@@ -100,43 +97,11 @@ class ShellSandbox:
 
     def start(self) -> None:
         """Start bash (inside the sandbox when there is one) and install the marker prompt."""
-        settings = shell_settings(self.config)
-        argv = [*sandbox_prefix(self.workspace, self.config), "bash", "--noprofile", "--norc", "--noediting"]
-        env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""}, self.config)
-        self.max_processes = settings.max_processes
-        sandboxed = self._sandboxed = sandbox_kind(self.config)[0] == "bwrap"
-        cap = ProcessCap(settings.max_processes) if sandboxed and os.geteuid() == 0 else None
-
-        def prepare_child() -> None:
-            # In the forked child, before exec: a clean signal state, whatever thau inherited or
-            # the forking thread blocks. An ignored or blocked SIGINT is passed on to bash's
-            # commands, and Ctrl-C then cannot stop them (a full CI run saw `sleep` killed).
-            _default_signals()
-            if cap:
-                cap.join()
-
-        def spawn() -> pexpect.spawn[str]:
-            return pexpect.spawn(
-                argv[0],
-                argv[1:],
-                cwd=str(self.workspace),
-                env=env,
-                encoding="utf-8",
-                codec_errors="replace",
-                echo=False,
-                dimensions=(40, 200),
-                timeout=settings.timeout,
-                preexec_fn=prepare_child,
-            )
-
-        try:
-            child = _SPAWNER.submit(spawn).result()
-        except (pexpect.ExceptionPexpect, OSError) as exc:
-            if cap:
-                cap.close()
-            raise ToolError(f"could not start bash: {exc}; is bash installed and on PATH?") from exc
-        child.delaybeforesend = None  # pexpect's default 50 ms pause per send is for humans' terminals
-        limits = shell_ulimits(settings.max_processes, settings.memory_mb) if sandboxed else ""
+        launch = ShellLaunch.plan(self.workspace, self.config)
+        self.max_processes = launch.max_processes
+        self._sandboxed = launch.sandboxed
+        child, cap = launch.spawn()
+        limits = launch.ulimits
         child.sendline(
             f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history; set -o ignoreeof; {limits}"
         )
@@ -150,7 +115,7 @@ class ShellSandbox:
             raise ToolError(f"the shell did not start: {detail or type(exc).__name__}") from exc
         self._child = child
         self._cap = cap
-        self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(_pid(child))
+        self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(shell_pid(child))
         if self.process_count() is not None:
             threading.Thread(target=self._watch, args=(child,), name="thau-shell-watch", daemon=True).start()
 
@@ -180,7 +145,7 @@ class ShellSandbox:
         """Is bash idle at its own prompt? None when this platform cannot tell."""
         if self._bash_pid is None or self._prompt_read is None or self._child is None:
             return None
-        if foreground_group(_pid(self._child)) != self._bash_pid:
+        if foreground_group(shell_pid(self._child)) != self._bash_pid:
             return False
         try:
             with open(f"/proc/{self._bash_pid}/syscall") as fh:
@@ -252,20 +217,6 @@ class ShellSandbox:
                 self._lock.release()
 
 
-def _default_signals() -> None:
-    """SIGINT, SIGQUIT and SIGTSTP back to their defaults and no signal blocked."""
-    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
-        signal.signal(signum, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, set())
-
-
-def _pid(child: pexpect.spawn[str]) -> int:
-    """The process id of a started bash (pexpect has none only before it spawns)."""
-    if child.pid is None:
-        raise ToolError("the shell has no process")
-    return child.pid
-
-
 class _Run:
     """One command's round trip: send, pump output, notice stalls, interrupt, report."""
 
@@ -283,7 +234,7 @@ class _Run:
             raise ToolError("the shell is not running")  # run() starts it before a command
         self.shell = shell
         self.child = shell._child
-        self.pid = _pid(shell._child)
+        self.pid = shell_pid(shell._child)
         self.command = command
         self.timeout = timeout
         self.cap = OutputCap(limit)

@@ -1,0 +1,114 @@
+"""Starting the shell's bash: sandbox argv, environment, the forked child's setup, caps.
+
+Every shell is forked from one thread that lives as long as thau: bubblewrap's
+--die-with-parent follows the thread that forked it, and the agent runs each tool
+call in a new thread. The forked child resets its signal state and joins the
+process cap's cgroup before exec; the memory and per-user process caps are a bash
+line the session runs once the shell is up (thau_tui/tools/limits.py says why).
+What the shell does once started is thau_tui/tools/shell.py.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pexpect
+
+from .base import ToolError
+from .limits import ProcessCap, shell_ulimits
+from .workspace import sandbox_kind, sandbox_prefix, scrubbed_environment, shell_settings
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config
+
+# Every shell is forked from this one thread, which lives as long as thau: the sandbox's
+# --die-with-parent then ends the shell when thau ends, not when a tool thread does.
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thau-shell-spawner")
+
+
+@dataclass(frozen=True)
+class ShellLaunch:
+    """How one shell's bash is started: argv (inside the sandbox when there is one) and caps."""
+
+    argv: list[str]
+    env: dict[str, str]
+    workspace: Path
+    timeout: float
+    sandboxed: bool
+    max_processes: int
+    memory_mb: int
+
+    @classmethod
+    def plan(cls, workspace: Path, config: Config | None) -> ShellLaunch:
+        """The launch the config asks for (raises ToolError when a required sandbox is missing)."""
+        settings = shell_settings(config)
+        argv = [*sandbox_prefix(workspace, config), "bash", "--noprofile", "--norc", "--noediting"]
+        env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""}, config)
+        return cls(
+            argv=argv,
+            env=env,
+            workspace=workspace,
+            timeout=settings.timeout,
+            sandboxed=sandbox_kind(config)[0] == "bwrap",
+            max_processes=settings.max_processes,
+            memory_mb=settings.memory_mb,
+        )
+
+    @property
+    def ulimits(self) -> str:
+        """The bash line that caps the shell from inside ("" outside the sandbox)."""
+        return shell_ulimits(self.max_processes, self.memory_mb) if self.sandboxed else ""
+
+    def spawn(self) -> tuple[pexpect.spawn[str], ProcessCap | None]:
+        """Fork bash from the spawner thread; with it the pids cgroup it runs in (root only)."""
+        cap = ProcessCap(self.max_processes) if self.sandboxed and os.geteuid() == 0 else None
+
+        def prepare_child() -> None:
+            # In the forked child, before exec: a clean signal state, whatever thau inherited or
+            # the forking thread blocks. An ignored or blocked SIGINT is passed on to bash's
+            # commands, and Ctrl-C then cannot stop them (a full CI run saw `sleep` killed).
+            _default_signals()
+            if cap:
+                cap.join()
+
+        def spawn() -> pexpect.spawn[str]:
+            return pexpect.spawn(
+                self.argv[0],
+                self.argv[1:],
+                cwd=str(self.workspace),
+                env=self.env,
+                encoding="utf-8",
+                codec_errors="replace",
+                echo=False,
+                dimensions=(40, 200),
+                timeout=self.timeout,
+                preexec_fn=prepare_child,
+            )
+
+        try:
+            child = _SPAWNER.submit(spawn).result()
+        except (pexpect.ExceptionPexpect, OSError) as exc:
+            if cap:
+                cap.close()
+            raise ToolError(f"could not start bash: {exc}; is bash installed and on PATH?") from exc
+        child.delaybeforesend = None  # pexpect's default 50 ms pause per send is for humans' terminals
+        return child, cap
+
+
+def _default_signals() -> None:
+    """SIGINT, SIGQUIT and SIGTSTP back to their defaults and no signal blocked."""
+    for signum in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def shell_pid(child: pexpect.spawn[str]) -> int:
+    """The process id of a started bash (pexpect has none only before it spawns)."""
+    if child.pid is None:
+        raise ToolError("the shell has no process")
+    return child.pid
