@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.highlight import highlight
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -30,6 +28,7 @@ from ...engine.events import Decision
 from ...tools.base import ToolCall, ToolResult
 from ..compat import node_bindings
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
+from .tool_card_text import PREVIEW_WIDTH, render_arguments, result_lines
 
 STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
 STATE_LABELS = {
@@ -42,63 +41,6 @@ STATE_LABELS = {
     "denied": "denied",
     "cancelled": "cancelled",
 }
-MAX_ARGUMENT_LINES = 40  # per argument; the edit box always has the whole value
-PREVIEW_LINES = 6
-PREVIEW_WIDTH = 200
-
-
-def _language_for(key: str, arguments: dict[str, Any]) -> str | None:
-    """Which lexer suits an argument: python for code, bash for command, else the file's type."""
-    if key == "code":
-        return "python"
-    if key == "command":
-        return "bash"
-    path = arguments.get("path")
-    if key == "content" and isinstance(path, str) and Path(path).suffix:
-        return None  # highlight() guesses from the path
-    return "text"
-
-
-def _clip(text: str, limit: int) -> tuple[str, int]:
-    """The first `limit` lines of text, and how many lines were left out."""
-    lines = text.splitlines()
-    if len(lines) <= limit:
-        return text.rstrip("\n"), 0
-    return "\n".join(lines[:limit]), len(lines) - limit
-
-
-def render_arguments(arguments: dict[str, Any]) -> Content:
-    """Arguments as `key: value` lines; code and commands syntax-highlighted."""
-    if not arguments:
-        return Content.styled("(no arguments)", "italic $text-muted")
-    parts: list[Content] = []
-    for key, value in arguments.items():
-        label = Content.styled(f"{key}:", "bold $text-secondary")
-        if isinstance(value, str) and (key in ("code", "command") or "\n" in value):
-            shown, more = _clip(value, MAX_ARGUMENT_LINES)
-            language = _language_for(key, arguments)
-            path = arguments.get("path") if language is None else None
-            body = highlight(shown, language=language, path=path if isinstance(path, str) else None)
-            if "\n" in shown:
-                indented = Content("\n").join(Content("  ") + line for line in body.split("\n"))
-                parts.append(label + Content("\n") + indented)
-            else:
-                parts.append(label + Content(" ") + body)
-            if more:
-                parts.append(Content.styled(f"  … {more} more lines (e shows them all)", "$text-muted"))
-        else:
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            parts.append(label + Content(" ") + Content(text))
-    return Content("\n").join(parts)
-
-
-def preview(output: str) -> str:
-    """The first lines of a result, each cut to a readable width."""
-    shown, more = _clip(output, PREVIEW_LINES)
-    lines = [line if len(line) <= PREVIEW_WIDTH else line[: PREVIEW_WIDTH - 1] + "…" for line in shown.splitlines()]
-    if more:
-        lines.append(f"… {more} more lines")
-    return "\n".join(lines)
 
 
 class ToolCard(Widget, can_focus=True):
@@ -435,16 +377,7 @@ class ToolCard(Widget, can_focus=True):
         if self._flush_timer is not None:
             self._flush_timer.pause()
         self.result = result
-        lines = []
-        if result.output.strip():
-            if self.output_chars:
-                # the output is already in the log above: show only how it ended
-                lines.append(result.output.strip().splitlines()[-1])
-            else:
-                lines.append(preview(result.output))
-        image = result.data.get("image_path") if isinstance(result.data, dict) else None
-        if image:
-            lines.append(f"image: {image}")
+        lines = result_lines(result, streamed=bool(self.output_chars))
         self.query_one(".result", Static).update(Content("\n".join(lines)))
         self.set_class(bool(lines), "-has-result")
         self.state = status if status in ("done", "failed", "cancelled") else ("done" if result.ok else "failed")
