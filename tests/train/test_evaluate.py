@@ -105,3 +105,31 @@ def test_score_run_before_training_writes_the_summary(tmp_path):
     assert len(read_jsonl(run_dir / "eval-before.jsonl")) == 1
     with pytest.raises(ValueError, match="'before' or 'after'"):
         score_run(run_dir, "during", recipe_path=recipe)
+
+
+def test_the_first_case_after_loading_takes_only_the_free_cores(monkeypatch):
+    """An eval generates at once after loading the model: that first generation must already
+    leave the cores other processes hold (a trainer beside it stalled it 300 s on 2 cores)."""
+    import os
+    import time
+
+    from thau_tui.engine import backend as backend_module
+    from thau_tui.engine.backend import LlamaBackend, SamplingSettings, StreamStats, default_threads
+    from thau_tui.engine.cpu_load import CpuSampler
+    from thau_tui.paths import bundled_model
+
+    if default_threads() < 2:
+        pytest.skip("one thread is all this machine gives llama.cpp anyway")
+    cores = os.cpu_count() or 2
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def busy_machine() -> CpuSampler:
+        # Every core but one busy with other processes, whenever it is sampled.
+        return CpuSampler(machine=lambda: int((cores - 1) * ticks * time.monotonic()), own=lambda: 0)
+
+    monkeypatch.setattr(backend_module, "CpuSampler", busy_machine)
+    backend = LlamaBackend(bundled_model(), n_ctx=512)
+    stats = StreamStats()
+    for _piece in backend.stream("Hello", SamplingSettings(temperature=0.0, max_tokens=1), stats):
+        pass
+    assert stats.threads == 1

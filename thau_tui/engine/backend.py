@@ -202,6 +202,11 @@ class LlamaBackend:
             )
         if lora_path is not None and not Path(lora_path).is_file():
             raise ModelLoadError(f"LoRA adapter not found: {lora_path}. Fix model.lora_path in config.yaml.")
+        # Measure the machine's load from before the model loads, so a generation right after
+        # it (a queued message, the first eval case) already fits the free cores. Started after
+        # the load, the first window was too short to count and that generation took every
+        # core: 306 s for an eval's first case on 2 cores beside a trainer, 11 s for the next.
+        load = CpuSampler()
         try:
             meta = read_gguf_metadata(path)
         except Exception as exc:  # a truncated or foreign file
@@ -231,7 +236,7 @@ class LlamaBackend:
         self._batch_threads = threads
         self.active_threads = threads  # what the last generation ran on (fewer on a busy machine)
         self.adaptive = True
-        self._load = CpuSampler()
+        self._load = load
         self.path = path
         self.lora_path = str(lora_path) if lora_path else None
         self.metadata = meta
