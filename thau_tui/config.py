@@ -144,6 +144,11 @@ class MCPServerConfig(Section):
     env: dict[str, str] = Field(default_factory=dict)
     env_passthrough: list[str] = Field(default_factory=list)
     url: str | None = None
+    # For a url: the NAME of an environment variable holding a token sent as
+    # "Authorization: Bearer <token>", and headers whose values are read from the named
+    # variables ({"X-Team-Key": "TEAM_KEY"}). Secrets stay in the environment, not here.
+    api_key_env: str | None = None
+    headers_env: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
     # false: every tool of this server asks, whatever its readOnlyHint says.
     trust_hints: bool = True
@@ -154,6 +159,8 @@ class MCPServerConfig(Section):
     def _one_transport(self) -> "MCPServerConfig":
         if bool(self.command) == bool(self.url):
             raise ValueError(f"server {self.name!r} needs one of command (stdio) or url (streamable HTTP), not both")
+        if (self.api_key_env or self.headers_env) and not self.url:
+            raise ValueError(f"server {self.name!r}: api_key_env and headers_env are for a url server")
         return self
 
 

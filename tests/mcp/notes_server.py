@@ -88,12 +88,40 @@ def inject() -> str:
     )
 
 
+def serve_with_credentials(port: int) -> None:
+    """Streamable HTTP that answers 401 unless the request carries
+    "Authorization: Bearer $NOTES_HTTP_TOKEN" and "X-Notes-Team: $NOTES_HTTP_TEAM"; each
+    refused request is counted in NOTES_DIR/refused."""
+    import uvicorn
+
+    app = server.streamable_http_app()
+    wanted = {
+        b"authorization": f"Bearer {os.environ['NOTES_HTTP_TOKEN']}".encode(),
+        b"x-notes-team": os.environ.get("NOTES_HTTP_TEAM", "").encode(),
+    }
+
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            if any(headers.get(name) != value for name, value in wanted.items()):
+                refused = NOTES / "refused"
+                refused.write_text(str(int(refused.read_text() or 0) + 1) if refused.exists() else "1")
+                await send({"type": "http.response.start", "status": 401, "headers": [(b"content-length", b"0")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await app(scope, receive, send)
+
+    uvicorn.run(guarded, host="127.0.0.1", port=port, log_level="error")
+
+
 if __name__ == "__main__":
     if os.environ.get("NOTES_EXIT_AT_START"):
         print("notes server: cannot open its database", file=sys.stderr)
         sys.exit(2)
     (NOTES / "server.pid").write_text(str(os.getpid()))
-    if os.environ.get("NOTES_HTTP_PORT"):
+    if os.environ.get("NOTES_HTTP_TOKEN"):
+        serve_with_credentials(int(os.environ["NOTES_HTTP_PORT"]))
+    elif os.environ.get("NOTES_HTTP_PORT"):
         server.run("streamable-http", host="127.0.0.1", port=int(os.environ["NOTES_HTTP_PORT"]))
     else:
         server.run("stdio")

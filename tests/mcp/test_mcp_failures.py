@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import pytest
 from mcp_support import server_config, wait_for
@@ -131,10 +130,8 @@ def test_stopping_ends_the_server_process(start_servers, notes_dir):
     manager, registry, _ = start_servers(server_config(env={"NOTES_DIR": str(notes_dir)}))
     pid = int((notes_dir / "server.pid").read_text())
     os.kill(pid, 0)  # running
-    started = time.monotonic()
-    manager.stop()
-    assert time.monotonic() - started < 5
-    with pytest.raises(ProcessLookupError):
+    assert manager.stop() is True  # every server stopped within the stop timeout, none left behind
+    with pytest.raises(ProcessLookupError):  # ended by the time stop() returned
         os.kill(pid, 0)
     assert mcp_names(registry) == [] and manager.states()[0].status == "stopped"
 

@@ -27,10 +27,9 @@ def listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def http_notes(notes_dir):
+def _serve(notes_dir, **extra):
     port = free_port()
-    env = {**os.environ, "NOTES_DIR": str(notes_dir), "NOTES_HTTP_PORT": str(port)}
+    env = {**os.environ, "NOTES_DIR": str(notes_dir), "NOTES_HTTP_PORT": str(port), **extra}
     process = subprocess.Popen(
         [sys.executable, str(HERE / "notes_server.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -41,6 +40,20 @@ def http_notes(notes_dir):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture
+def http_notes(notes_dir):
+    yield from _serve(notes_dir)
+
+
+TOKEN, TEAM = "tok-9d2f-secret", "team-blue"
+
+
+@pytest.fixture
+def guarded_notes(notes_dir):
+    """The notes server over HTTP, answering 401 without the bearer token and the team header."""
+    yield from _serve(notes_dir, NOTES_HTTP_TOKEN=TOKEN, NOTES_HTTP_TEAM=TEAM)
 
 
 def test_tools_over_streamable_http_work_like_stdio_ones(start_servers, http_notes, notes_dir, tmp_path):
@@ -63,3 +76,56 @@ def test_a_url_with_no_server_behind_it_is_a_clear_error(start_servers):
     assert state.error.startswith(f"cannot talk to {url}: "), state.error
     assert not any(name.startswith("web__") for name in registry.names())
     assert f"MCP server 'web' did not start: cannot talk to {url}" in notices.text()
+
+
+def _guarded_config(url: str) -> MCPServerConfig:
+    return MCPServerConfig(
+        name="web", url=url, api_key_env="NOTES_TEST_TOKEN", headers_env={"X-Notes-Team": "NOTES_TEST_TEAM"}
+    )
+
+
+def test_credentials_come_from_the_named_environment_variables(start_servers, guarded_notes, notes_dir, monkeypatch):
+    monkeypatch.setenv("NOTES_TEST_TOKEN", TOKEN)
+    monkeypatch.setenv("NOTES_TEST_TEAM", TEAM)
+    manager, registry, _ = start_servers(_guarded_config(guarded_notes))
+    assert manager.states()[0].status == "ready", manager.states()[0].line()
+    ctx = ToolContext(workspace=notes_dir)
+    assert registry.get("web__write_note").run({"name": "k", "text": "with a key"}, ctx).ok
+    assert (notes_dir / "k").read_text() == "with a key"
+    assert not (notes_dir / "refused").exists()  # every request carried both headers
+
+
+def test_a_wrong_token_is_refused_with_the_variable_named_and_the_secret_never_shown(
+    start_servers, guarded_notes, notes_dir, monkeypatch
+):
+    monkeypatch.setenv("NOTES_TEST_TOKEN", "not-the-token-31337")
+    monkeypatch.setenv("NOTES_TEST_TEAM", TEAM)
+    manager, registry, notices = start_servers(_guarded_config(guarded_notes))
+    state = manager.states()[0]
+    assert state.status == "failed"
+    assert state.error.startswith(
+        f"{guarded_notes} refused thau's credentials (401): check the value in $NOTES_TEST_TOKEN"
+    )
+    assert not any(name.startswith("web__") for name in registry.names())
+    assert (notes_dir / "refused").exists()  # the server itself said no
+    shown = state.line() + notices.text()
+    assert "not-the-token-31337" not in shown and TEAM not in shown
+
+
+def test_a_credential_variable_that_is_not_set_is_named(start_servers, guarded_notes, notes_dir, monkeypatch):
+    monkeypatch.delenv("NOTES_TEST_TOKEN", raising=False)
+    monkeypatch.setenv("NOTES_TEST_TEAM", TEAM)
+    manager, _, notices = start_servers(_guarded_config(guarded_notes))
+    state = manager.states()[0]
+    assert state.status == "failed"
+    assert state.error == (
+        "its api_key_env names the environment variable NOTES_TEST_TOKEN, which is not set: "
+        "export NOTES_TEST_TOKEN=<the secret> before starting thau"
+    )
+    assert not (notes_dir / "refused").exists()  # nothing was sent without it
+    assert "NOTES_TEST_TOKEN, which is not set" in notices.text()
+
+
+def test_credentials_are_for_url_servers_only():
+    with pytest.raises(ValueError, match="api_key_env and headers_env are for a url server"):
+        MCPServerConfig(name="local", command="x", api_key_env="TOKEN")

@@ -6,6 +6,10 @@ tools into the registry, ping it while idle, and when it fails to start, crashes
 answering, take its tools out, say why (`on_notice`) and start it again after a pause.
 Tool calls come from the agent's tool threads through `MCPManager.call`, a synchronous
 wrapper with the server's call timeout, the user's cancel (Esc) and progress reporting.
+`MCPManager.update` applies a changed mcp.servers (config.yaml reloaded): servers whose
+entry changed or went are stopped, new ones start, the rest keep running.
+A `url:` server's credentials come from environment variables named in its entry
+(api_key_env, headers_env); their values never appear in notices or logs.
 Nothing here can take thau down: every failure becomes a sentence.
 """
 
@@ -79,11 +83,37 @@ class ServerState:
         return f"mcp {self.name}: {self.status}" + (f" ({self.error})" if self.error else "")
 
 
+class MCPConfigError(Exception):
+    """A server's entry cannot be used as it is (a variable it names is not set)."""
+
+
+def request_headers(config: MCPServerConfig) -> dict[str, str]:
+    """The headers a url server gets: Authorization from api_key_env, the rest from headers_env."""
+    headers = {}
+    wanted = dict(config.headers_env)
+    if config.api_key_env:
+        wanted["Authorization"] = config.api_key_env
+    for header, variable in wanted.items():
+        value = os.environ.get(variable)
+        if not value:
+            field_name = (
+                "api_key_env" if variable == config.api_key_env and header == "Authorization" else "headers_env"
+            )
+            raise MCPConfigError(
+                f"its {field_name} names the environment variable {variable}, which is not set: "
+                f"export {variable}=<the secret> before starting thau"
+            )
+        headers[header] = f"Bearer {value}" if header == "Authorization" and config.api_key_env == variable else value
+    return headers
+
+
 class _Connection:
     """One configured server: its state, and its session while it is up."""
 
     def __init__(self, config: MCPServerConfig) -> None:
         self.config = config
+        self.task: asyncio.Task[None] | None = None  # its supervisor, on the MCP loop
+        self.http_status: int | None = None  # a url server's last refusal (401, ...)
         self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
         self.session: ClientSession | None = None
         self.names: dict[str, str] = {}  # registry name -> the server's own tool name
@@ -125,8 +155,8 @@ class MCPManager:
         self._connections = {c.name: _Connection(c) for c in servers}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._main: asyncio.Task[None] | None = None  # on the loop: every server's supervisor
         self._stopping = threading.Event()
+        self._updating = threading.Lock()  # one update at a time (two quick config saves)
 
     # --- lifetime (any thread) ------------------------------------------------------
     def start(self) -> "MCPManager":
@@ -140,12 +170,67 @@ class MCPManager:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="thau-mcp", daemon=True)
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._supervise_all(enabled), self._loop)
+
+        async def begin() -> None:
+            for conn in enabled:
+                conn.task = asyncio.get_running_loop().create_task(self._supervise(conn))
+
+        asyncio.run_coroutine_threadsafe(begin(), self._loop).result()
         return self
 
-    async def _supervise_all(self, conns: list[_Connection]) -> None:
-        self._main = asyncio.current_task()
-        await asyncio.gather(*(self._supervise(conn) for conn in conns))
+    def update(self, servers: Iterable[MCPServerConfig], timeout: float = STOP_TIMEOUT_S) -> None:
+        """Apply a new mcp.servers: a server whose entry changed or went is stopped (its tools
+        leave the registry), a new or changed one starts; an unchanged one keeps running.
+        Blocking (up to `timeout` for the stops): call it from a worker thread."""
+        with self._updating:
+            self._update({c.name: c for c in servers}, timeout)
+
+    def _update(self, wanted: dict[str, MCPServerConfig], timeout: float) -> None:
+        gone = [conn for name, conn in self._connections.items() if name not in wanted or wanted[name] != conn.config]
+        fresh = [
+            _Connection(cfg)
+            for name, cfg in wanted.items()
+            if name not in self._connections or self._connections[name].config != cfg
+        ]
+        loop = self._loop
+        if loop is not None and gone:
+
+            async def stop_gone() -> None:
+                for conn in gone:
+                    await self._end(conn)
+
+            with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
+                asyncio.run_coroutine_threadsafe(stop_gone(), loop).result(timeout)
+        for conn in gone:
+            self._drop_tools(conn)
+        kept = {name: conn for name, conn in self._connections.items() if conn not in gone}
+        self._connections = {name: kept.get(name) or next(c for c in fresh if c.config.name == name) for name in wanted}
+        for conn in fresh:
+            if not conn.config.enabled:
+                conn.settled.set()
+        starting = [c for c in fresh if c.config.enabled]
+        if not starting:
+            return
+        if self._loop is None:
+            self._stopping.clear()
+            self.start()  # starts every enabled server: the kept ones were not running
+            return
+
+        async def begin() -> None:
+            for conn in starting:
+                conn.task = asyncio.get_running_loop().create_task(self._supervise(conn))
+
+        asyncio.run_coroutine_threadsafe(begin(), self._loop).result()
+
+    async def _end(self, conn: _Connection) -> None:
+        """Cancel one server's supervisor: its contexts unwind (a stdio server's stdin closes,
+        then it is ended)."""
+        task, conn.task = conn.task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        conn.state.status = "stopped" if conn.config.enabled else "disabled"
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until every server's first start has ended (ready or failed); False on timeout
@@ -155,22 +240,22 @@ class MCPManager:
         deadline = time.monotonic() + timeout
         return all(c.settled.wait(max(0.0, deadline - time.monotonic())) for c in self._connections.values())
 
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Stop every server (a stdio server's process is ended) and take its tools out."""
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
+        """Stop every server (a stdio server's process is ended) and take its tools out.
+        True when every server had stopped within `timeout` (False: some were left to die
+        with the loop)."""
         self._stopping.set()
         loop = self._loop
         if loop is None:
-            return
+            return True
 
         async def shutdown() -> None:
-            # Cancelled, each server's contexts unwind: a stdio server's stdin closes, then it is ended.
-            if self._main is not None:
-                self._main.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._main
+            await asyncio.gather(*(self._end(conn) for conn in self._connections.values()))
 
+        clean = False
         with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
             asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout)
+            clean = True
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(timeout)
@@ -179,6 +264,7 @@ class MCPManager:
             if conn.state.status != "disabled":
                 conn.state.status = "stopped"
         self._loop = None
+        return clean
 
     def states(self) -> list[ServerState]:
         """Every configured server's state, in config order."""
@@ -260,6 +346,7 @@ class MCPManager:
     async def _supervise(self, conn: _Connection) -> None:
         """Keep one server up: start, serve, and after a failure start again a little later."""
         delay, told = RETRY_FIRST_S, ""
+        conn.state.status, conn.state.error = "starting", ""
         while not self._stopping.is_set():
             was_ready = False
             try:
@@ -327,8 +414,19 @@ class MCPManager:
         cfg = conn.config
         if cfg.url:
             from mcp.client.streamable_http import streamable_http_client
+            from mcp.shared._httpx_utils import create_mcp_http_client  # the SDK's own client settings
 
-            return streamable_http_client(cfg.url)
+            client = create_mcp_http_client(headers=request_headers(cfg))
+            conn.http_status = None
+
+            async def note_status(response: Any) -> None:
+                # The SDK turns a 401 into "Server returned an error response": keep the status.
+                if response.status_code >= 400:
+                    conn.http_status = response.status_code
+
+            client.event_hooks["response"].append(note_status)
+            stack.push_async_callback(client.aclose)
+            return streamable_http_client(cfg.url, http_client=client)
         from mcp import StdioServerParameters, stdio_client
 
         env = dict(cfg.env)
@@ -373,6 +471,14 @@ class MCPManager:
     def _explain(self, conn: _Connection, exc: BaseException) -> str:
         """A failed start or a lost connection, in a sentence."""
         cfg = conn.config
+        if isinstance(exc, MCPConfigError):
+            return str(exc)
+        status = getattr(getattr(exc, "response", None), "status_code", None) or conn.http_status
+        if cfg.url and status in (401, 403):
+            named = ", ".join(filter(None, [cfg.api_key_env, *cfg.headers_env.values()]))
+            return f"{cfg.url} refused thau's credentials ({status}): " + (
+                f"check the value in ${named}" if named else "name the variable holding a token in api_key_env"
+            )
         tail = self._stderr_tail(conn)
         if isinstance(exc, FileNotFoundError) and cfg.command:
             return f"cannot run `{cfg.command}`: no such program (is it installed and on PATH?)"

@@ -260,6 +260,16 @@ class ThauApp(SlashCommands, OtherScreens, App):
             lambda text, severity: self.notify(text, title="MCP", severity=severity, markup=False, timeout=20),
         )
 
+    @work(thread=True, group="mcp", exclusive=False, exit_on_error=False)
+    def _reload_mcp(self, config: Config) -> None:
+        """mcp.servers changed: stop the servers whose entry changed or went, start the new
+        ones (off the event loop: stopping a server waits for its process)."""
+        if self.mcp is None:
+            self.call_from_thread(self._start_mcp)
+        else:
+            self.mcp.update(config.mcp.servers)
+        self.call_from_thread(self.agent.warm_up)  # the tool block follows the tools
+
     def on_unmount(self) -> None:
         if self.mcp is not None:
             self.mcp.stop(timeout=3)
@@ -329,6 +339,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
             )
             return
         model_changed = result.config.model != self.config.model
+        mcp_changed = result.config.mcp != self.config.mcp
         self.config = result.config
         self.config_result = result  # which file is in force (a ./config.yaml made later wins)
         self.agent.config = result.config
@@ -340,6 +351,8 @@ class ThauApp(SlashCommands, OtherScreens, App):
             if isinstance(screen, TrainingScreen):
                 screen.config_changed(result.config)  # its recipe and runs folder follow the file
         self.agent.warm_up()  # the system prompt may have changed
+        if mcp_changed:
+            self._reload_mcp(result.config)
         self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 
     # --- sessions ----------------------------------------------------------------------
