@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripted import ScriptedBackend  # noqa: E402
+from waiting import wait_until  # noqa: E402
 
 from thau_tui.config import Config, ConfigResult  # noqa: E402
 from thau_tui.engine.store import Store  # noqa: E402
@@ -32,15 +32,13 @@ async def test_generated_image_shows_in_the_pane(tmp_path, tiny_sd):
     async with app.run_test(size=(140, 45)) as pilot:
         await pilot.press(*"Genera una imagen de un gato espacial")
         await pilot.press("enter")
-        deadline = time.monotonic() + 30
-        while not (app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting"):
-            assert time.monotonic() < deadline
-            await pilot.pause(0.05)
+        await wait_until(
+            pilot,
+            lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting",
+            what="the image call's card",
+        )
         await pilot.press("y")
-        deadline = time.monotonic() + 180
-        while app.turn_running:
-            assert time.monotonic() < deadline
-            await pilot.pause(0.1)
+        await wait_until(pilot, lambda: not app.turn_running, timeout=180, what="the image", step=0.1)
         card = app.query_one("ToolCard")
         assert card.state == "done"
         pane = app.query_one("#images")
@@ -64,10 +62,13 @@ async def test_gallery_rerun_draws_again_with_the_same_seed(tmp_path, tiny_sd):
     async with app.run_test(size=(140, 45)) as pilot:
         params = {"width": 64, "height": 64, "steps": 2}
         app.post_message(GalleryScreen.Rerun("un gato espacial", params, 11))
-        deadline = time.monotonic() + 120
-        while not (app.query("ToolCard") and app.query_one("ToolCard").state in ("done", "failed")):
-            assert time.monotonic() < deadline
-            await pilot.pause(0.1)
+        await wait_until(
+            pilot,
+            lambda: app.query("ToolCard") and app.query_one("ToolCard").state in ("done", "failed"),
+            timeout=120,
+            what="the image drawn again",
+            step=0.1,
+        )
         assert app.query_one("ToolCard").state == "done"
         pane = app.query_one("#images")
         sidecar = json.loads(pane.images[0].with_suffix(".json").read_text())

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from scripted import ScriptedBackend
+from waiting import wait_until_sync
 
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
@@ -59,13 +60,8 @@ def _processes_with(argv: list[str]) -> list[int]:
     return found
 
 
-def _gone(argv: list[str], seconds: float = 5.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if not _processes_with(argv):
-            return True
-        time.sleep(0.05)
-    return False
+def wait_gone(argv: list[str], what: str) -> None:
+    wait_until_sync(lambda: not _processes_with(argv), timeout=10, what=what)
 
 
 # --- the shell persists through the real agent ----------------------------------------
@@ -142,7 +138,7 @@ def test_a_fork_loop_stops_at_the_process_cap(workspace):
         result = shell.run("for i in $(seq 80); do sleep 4321 & done; wait", timeout=20)
         assert result.process_limit and not result.timed_out
         assert "tools.shell.max_processes" in result.output
-        assert _gone(["sleep", "4321"]), "the loop's processes outlived the stopped shell"
+        wait_gone(["sleep", "4321"], "the loop's processes to end with the stopped shell")
         after = shell.run("echo alive")
         assert after.exit_status == 0 and "alive" in after.output
     finally:
@@ -155,10 +151,7 @@ def test_a_background_fork_bomb_is_stopped(workspace):
     shell = ShellSandbox(workspace, config)
     try:
         shell.run("bomb() { bomb | bomb & }; bomb", timeout=20)  # returns at once: the bomb is in the background
-        end = time.monotonic() + 20
-        while shell.alive and time.monotonic() < end:
-            time.sleep(0.1)
-        assert not shell.alive, "the bomb kept the shell at its process cap"
+        wait_until_sync(lambda: not shell.alive, timeout=20, what="the shell to stop at its process cap", step=0.1)
         after = shell.run("echo alive")
         assert after.exit_status == 0 and "tools.shell.max_processes" in after.output.splitlines()[0]
     finally:
@@ -331,7 +324,7 @@ def test_killing_thau_ends_the_sandbox(workspace):
         assert _processes_with(["sleep", "9876"]), "the background job should run while thau does"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
-        assert _gone(["sleep", "9876"]), "the sandbox outlived a killed thau"
+        wait_gone(["sleep", "9876"], "the sandbox to end with a killed thau")
     finally:
         if child.poll() is None:
             child.kill()

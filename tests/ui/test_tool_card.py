@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from pilot_helpers import wait_until
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Input, Log, ProgressBar, Static, TextArea
+from waiting import wait_until
 
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall, ToolResult

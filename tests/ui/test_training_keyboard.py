@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from pilot_helpers import wait_until
 from scripted import ScriptedBackend
 from textual.app import App
 from textual.widgets import Label, OptionList, ProgressBar, RichLog, Static
+from waiting import wait_until
 
 from thau_tui.config import Config, ConfigResult
 from thau_tui.engine.store import Store

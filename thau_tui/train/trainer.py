@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from .base_model import load_base
 from .batching import Encoded, collate, epoch_batches, load_encoded, shared_prefix_length
 from .recipe import Recipe, load_recipe
 
@@ -92,23 +93,6 @@ def default_threads() -> int:
     """One core fewer than the machine has: OpenMP threads that must wait for a busy core
     stall the whole step (measured on 2 shared cores: 7 s a step on 1 thread, 80 s on 2)."""
     return max(1, (os.cpu_count() or 2) - 1)
-
-
-def load_base(gguf_path: Path, device: str = "cpu"):
-    """(model, tokenizer, chat template) from a GGUF: float32 weights, the GGUF's own template."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    from ..engine.prompt import ChatTemplate, read_gguf_metadata
-
-    hf_logging.disable_progress_bar()
-    folder, name = str(gguf_path.parent), gguf_path.name
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32).to(device)
-    meta = read_gguf_metadata(gguf_path)
-    template = ChatTemplate(meta.get("tokenizer.chat_template"), meta.get("bos_token", ""), meta.get("eos_token", ""))
-    return model, tokenizer, template
 
 
 def add_lora(model, recipe: Recipe):

@@ -1,0 +1,39 @@
+"""The base model torch trains: converted from the GGUF once, then loaded from thau's cache."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from thau_tui.train import base_model
+from thau_tui.train.base_model import converted_dir, load_base
+
+
+def test_the_converted_model_is_kept_and_loads_the_same(tiny_gguf, monkeypatch):
+    fresh_model, fresh_tokenizer, fresh_template = load_base(tiny_gguf)
+    folder = converted_dir(tiny_gguf)
+    assert folder is not None and (folder / base_model.TEMPLATE_FILE).is_file()
+
+    def no_conversion(path):
+        raise AssertionError("the second load must come from the cache, not the GGUF")
+
+    monkeypatch.setattr(base_model, "_from_gguf", no_conversion)
+    model, tokenizer, template = load_base(tiny_gguf)
+    fresh, kept = fresh_model.state_dict(), model.state_dict()
+    assert fresh.keys() == kept.keys()
+    assert all(kept[name].dtype == torch.float32 and torch.equal(fresh[name], kept[name]) for name in fresh)
+    text = "<|im_start|>user\nList the files in src<|im_end|>\n"
+    assert tokenizer(text)["input_ids"] == fresh_tokenizer(text)["input_ids"]
+    messages = [{"role": "user", "content": "hi"}]
+    assert template.render(messages) == fresh_template.render(messages)
+
+
+def test_a_changed_gguf_is_converted_again(tiny_gguf, tmp_path):
+    copy = tmp_path / tiny_gguf.name
+    copy.write_bytes(tiny_gguf.read_bytes())
+    before = converted_dir(copy)
+    stat = copy.stat()
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert converted_dir(copy) != before
+    assert converted_dir(tiny_gguf) != before  # another file, another folder
