@@ -3,10 +3,8 @@ the screen still works on each fallback."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
-from test_markdown_stream import LONG_LIST, TRICKY, OneMessage, plain, static_draw
+from test_markdown_stream import LONG_LIST, TRICKY, OneMessage, plain, stream_in_pieces
 from textual.app import App
 from textual.widget import Widget
 
@@ -92,15 +90,8 @@ async def test_a_streamed_answer_draws_the_same_on_rich_fallbacks(flag, answer, 
     async with app.run_test(size=(80, 60)) as pilot:
         message = app.query_one(AssistantMessage)
         await pilot.pause()
-        width = message.content_size.width
-        rng = random.Random(3)
-        pos = 0
-        while pos < len(answer):
-            size = rng.randint(1, 40)
-            message.append_text(answer[pos : pos + size])
-            pos += size
-            message._update_lines(width)
-            assert plain(message._lines) == plain(static_draw(message, message.text, width))
+        for whole in stream_in_pieces(message, answer, seed=3, most=40):
+            assert plain(message._lines) == plain(whole)
         if flag == "LIST_ELEMENTS":
             assert message._list == ()  # no item was kept: lists were drawn whole
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from pilot_helpers import wait_until
 from rich.markdown import Markdown as RichMarkdown
 from textual.app import App
 from textual.visual import Visual, visualize
+from waiting import wait_until
 
 from thau_tui.ui.widgets import markdown_stream
 from thau_tui.ui.widgets.chat import AssistantMessage
@@ -123,22 +123,29 @@ def static_draw(widget, text: str, width: int):
     return Visual.to_strips(widget, visualize(widget, RichMarkdown(text)), width, None, widget.visual_style)
 
 
+def stream_in_pieces(message, answer: str, seed: int, most: int):
+    """Append `answer` to `message` in random pieces of 1 to `most` characters, drawing the
+    lines after each; yield after each piece what one render of the text so far draws."""
+    width = message.content_size.width
+    rng = random.Random(seed)
+    pos = 0
+    while pos < len(answer):
+        size = rng.randint(1, most)
+        message.append_text(answer[pos : pos + size])
+        pos += size
+        message._update_lines(width)
+        yield static_draw(message, message.text, width)
+
+
 @pytest.mark.parametrize("answer", [ANSWER, LONG_LIST, TRICKY], ids=["blocks", "long-list", "tricky"])
 async def test_streamed_lines_equal_the_whole_render_at_every_step(answer):
     app = OneMessage()
     async with app.run_test(size=(80, 60)) as pilot:
         message = app.query_one(AssistantMessage)
         await pilot.pause()
-        width = message.content_size.width
-        rng = random.Random(7)
-        pos, steps = 0, 0
-        while pos < len(answer):
-            size = rng.randint(1, 15)
-            message.append_text(answer[pos : pos + size])
-            pos += size
-            message._update_lines(width)
+        steps = 0
+        for whole in stream_in_pieces(message, answer, seed=7, most=15):
             steps += 1
-            whole = static_draw(message, message.text, width)
             assert plain(message._lines) == plain(whole), f"differs after {message.text[-30:]!r}"
             assert [list(s) for s in message._lines] == [list(s) for s in whole]
         assert steps > 40
