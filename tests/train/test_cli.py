@@ -235,3 +235,17 @@ def test_eval_scores_what_the_chat_runs_unless_told_otherwise(tmp_path):
     assert eval_target(_eval_args(tmp_path, "--model", str(other)))[:2] == (other, None)
     (tmp_path / "config.yaml").write_text("model:\n  lora_path: none\n", encoding="utf-8")
     assert eval_target(_eval_args(tmp_path))[1] is None
+
+
+def test_the_smoke_recipe_stays_a_smoke_test():
+    """The shipped smoke recipe checks the whole path in about a minute: a few training
+    examples, two steps, and scoring children told its small eval size."""
+    from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
+
+    path = SHIPPED_RECIPES / "tiny-smoke.yaml"
+    recipe = load_recipe(path)
+    assert recipe.max_steps == 2 and recipe.batch_size <= 2 and recipe.train_examples is not None
+    assert recipe.train_examples <= 16 and 0 < recipe.eval_examples <= 4
+    commands = [c for c in run_commands(path, "run") if c[2] != "thau_tui.train.runs"]  # data may be missing in CI
+    assert [c[c.index("--stage") + 1] for c in commands if "--stage" in c] == ["before", "after"]
+    assert [c[c.index("--limit") + 1] for c in commands if "--limit" in c] == [str(recipe.eval_examples)] * 2

@@ -133,3 +133,35 @@ def test_the_first_case_after_loading_takes_only_the_free_cores(monkeypatch):
     for _piece in backend.stream("Hello", SamplingSettings(temperature=0.0, max_tokens=1), stats):
         pass
     assert stats.threads == 1
+
+
+def test_smoke_scoring_loads_once_and_stops_each_case_early(tmp_path, tiny_data, monkeypatch):
+    """Scoring a smoke run costs one model load and eval_examples cases, each cut at
+    SCORE_MAX_TOKENS: a regression in any of them makes the smoke run slow again."""
+    from thau_tui.engine import backend as backend_module
+    from thau_tui.engine import generate as generate_module
+    from thau_tui.train.evaluate import SCORE_MAX_TOKENS
+    from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
+
+    smoke = load_recipe(SHIPPED_RECIPES / "tiny-smoke.yaml")
+    recipe = tmp_path / "smoke.yaml"
+    recipe.write_text(smoke.model_copy(update={"data_dir": str(tiny_data)}).to_yaml(), encoding="utf-8")
+    loads, budgets, tokens = [], [], []
+    real_init, real_generate = backend_module.LlamaBackend.__init__, generate_module.generate_reply
+
+    def counting_init(self, *args, **kwargs):
+        loads.append(1)
+        real_init(self, *args, **kwargs)
+
+    def counting_generate(backend, prompt, dialect, tools, settings, *args, **kwargs):
+        budgets.append(settings.max_tokens)
+        reply = real_generate(backend, prompt, dialect, tools, settings, *args, **kwargs)
+        tokens.append(reply.tokens)
+        return reply
+
+    monkeypatch.setattr(backend_module.LlamaBackend, "__init__", counting_init)
+    monkeypatch.setattr(generate_module, "generate_reply", counting_generate)
+    scores = score_run(tmp_path / "run", "before", recipe_path=recipe)
+    assert scores["n"] == smoke.eval_examples == len(tokens) and loads == [1]
+    assert budgets == [SCORE_MAX_TOKENS] * smoke.eval_examples
+    assert all(0 < n <= 2 * SCORE_MAX_TOKENS for n in tokens)  # prose, then at most one call block

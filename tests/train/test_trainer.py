@@ -216,3 +216,22 @@ def test_shared_prefix_gives_the_same_loss_and_gradients(tiny_gguf, tiny_data):
     assert results[0][1] == results[1][1]
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-5)
     assert torch.allclose(results[0][2], results[1][2], rtol=1e-3, atol=1e-6)
+
+
+def test_train_examples_limits_what_the_trainer_reads(tmp_path, tiny_gguf, tiny_data, monkeypatch):
+    """A smoke run trains two steps: it must not tokenize the whole data set first."""
+    from thau_tui.train import batching
+
+    encoded: list[int] = []
+    real_encode = batching.encode
+
+    def counting_encode(messages, template, tokenizer):
+        encoded.append(1)
+        return real_encode(messages, template, tokenizer)
+
+    monkeypatch.setattr(batching, "encode", counting_encode)
+    recipe = _recipe(tiny_gguf, tiny_data, train_examples=3, max_steps=1, batch_size=2, eval_examples=0)
+    events: list[dict] = []
+    train(recipe, tmp_path / "run", on_event=events.append)
+    start = next(e for e in events if e["event"] == "start")
+    assert start["examples"] == 3 and len(encoded) == 3  # tiny_data holds 8

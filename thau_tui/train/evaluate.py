@@ -19,6 +19,9 @@ from ..tools.base import Tool, ToolError
 from .score import read_jsonl, score
 
 PAUSE_FILE = "PAUSE"  # the trainer's pause switch (trainer.PAUSE_FILE), honoured between cases
+# Scoring cuts an answer here: only whether a call came (and which) is scored, so long prose is
+# not worth waiting for. A call has a budget of its own as long (the eval split's longest is 84 tokens).
+SCORE_MAX_TOKENS = 128
 ProgressCallback = Callable[[int, int, dict[str, Any]], None]  # (done, total, prediction)
 
 
@@ -182,7 +185,7 @@ def score_run(
     recipe_path: str | Path | None = None,
     limit: int | None = None,
     on_progress: ProgressCallback | None = None,
-    max_tokens: int = 128,
+    max_tokens: int = SCORE_MAX_TOKENS,
 ) -> dict[str, Any]:
     """Score a run on its eval split, `before` training (the base model) or `after` (with its adapter).
 

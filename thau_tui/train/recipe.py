@@ -45,6 +45,9 @@ class Recipe(BaseModel):
     batch_size: int = Field(4, ge=1)
     grad_accum: int = Field(1, ge=1)
     max_seq_len: int = Field(512, ge=32)
+    # The first N usable examples of train.jsonl (the data set is shuffled); None: all of them.
+    # A smoke run needs a few, not a tokenized copy of the whole set.
+    train_examples: int | None = Field(None, ge=1)
     seed: int = 0
     eval_every: int = Field(100, ge=0)  # 0: only at the end
     eval_examples: int = Field(64, ge=0)

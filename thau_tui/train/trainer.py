@@ -271,7 +271,9 @@ def train(
     model, tokenizer, template = load_base(recipe.base_model_path(), device)
     model = add_lora(model, recipe)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    train_set, dropped = load_encoded(data_dir / "train.jsonl", template, tokenizer, recipe.max_seq_len)
+    train_set, dropped = load_encoded(
+        data_dir / "train.jsonl", template, tokenizer, recipe.max_seq_len, recipe.train_examples
+    )
     if not train_set:
         raise TrainingError(
             f"no usable examples in {data_dir / 'train.jsonl'} (longer than max_seq_len="
