@@ -37,3 +37,18 @@ def test_a_changed_gguf_is_converted_again(tiny_gguf, tmp_path):
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     assert converted_dir(copy) != before
     assert converted_dir(tiny_gguf) != before  # another file, another folder
+
+
+def test_one_parse_converts_exactly_what_transformers_does(tiny_gguf):
+    import gguf
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    reader, name_map = gguf.GGUFReader, gguf.get_tensor_name_map
+    model, tokenizer, _template = base_model._from_gguf(tiny_gguf)
+    assert (gguf.GGUFReader, gguf.get_tensor_name_map) == (reader, name_map)  # put back afterwards
+    folder, name = str(tiny_gguf.parent), tiny_gguf.name
+    plain = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32).state_dict()
+    shared = model.state_dict()
+    assert plain.keys() == shared.keys() and all(torch.equal(plain[k], shared[k]) for k in plain)
+    text = "<|im_start|>system\nTools: run_shell<|im_end|>\n<|im_start|>user\nls -la<|im_end|>\n"
+    assert tokenizer(text)["input_ids"] == AutoTokenizer.from_pretrained(folder, gguf_file=name)(text)["input_ids"]
