@@ -321,7 +321,8 @@ def test_killing_thau_ends_the_sandbox(workspace):
     try:
         line = child.stdout.readline()
         assert line.strip().isdigit(), line
-        assert _processes_with(["sleep", "9876"]), "the background job should run while thau does"
+        # The job may still be a forked bash that has not exec'd sleep yet: wait for it to appear.
+        wait_until_sync(lambda: _processes_with(["sleep", "9876"]), timeout=10, what="the background job to run")
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
         wait_gone(["sleep", "9876"], "the sandbox to end with a killed thau")
