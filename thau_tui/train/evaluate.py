@@ -100,7 +100,8 @@ def run_eval(
     max_tokens: int = 256,
     n_threads: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Predict the first assistant turn of every case; write and return the predictions.
+    """Predict the first assistant turn of every case; write the predictions as they come
+    and return them in the cases' order.
 
     `model_path` None means the bundled model; `adapter` is a GGUF LoRA (or a run folder
     with adapter.gguf). `max_tokens` caps answers without a call: only whether a call
@@ -135,12 +136,16 @@ def run_eval(
         tools = case_tools(case, builtins)
         prepared.append((case, tools, case_messages(case, system_content(system_prompt, chat_dialect, tools))))
     backend = LlamaBackend(model, n_ctx=n_ctx, n_threads=n_threads, lora_path=resolve_adapter(adapter), seed=0)
+    prompts = [backend.template.render(fit_roles(m, chat_dialect), add_generation_prompt=True) for _, _, m in prepared]
+    # Cases in the order of their prompts: those with the same system message (tool block)
+    # come one after another, so llama.cpp's cache already holds it and only the rest is read.
+    order = sorted(range(len(prepared)), key=prompts.__getitem__)
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    predictions: list[dict[str, Any]] = []
+    predictions: dict[int, dict[str, Any]] = {}
     with output_path.open("w", encoding="utf-8") as out:
-        for case, tools, messages in prepared:
-            prompt = backend.template.render(fit_roles(messages, chat_dialect), add_generation_prompt=True)
-            reply = generate_reply(backend, prompt, chat_dialect, tools, settings)
+        for index in order:
+            case, tools, _messages = prepared[index]
+            reply = generate_reply(backend, prompts[index], chat_dialect, tools, settings)
             prediction: dict[str, Any] = {
                 "id": case.get("id"),
                 "calls": [{"name": p.call.name, "arguments": p.call.arguments} for p in reply.calls if p.call],
@@ -149,13 +154,13 @@ def run_eval(
             errors = [p.error for p in reply.calls if p.call is None and p.error]
             if errors:
                 prediction["errors"] = errors
-            predictions.append(prediction)
-            # One line at a time, so an interrupted eval keeps what it did.
+            predictions[index] = prediction
+            # One line at a time, so an interrupted eval keeps what it did (each line names its case).
             out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
             out.flush()
             if on_progress:
                 on_progress(len(predictions), len(prepared), prediction)
-    return predictions
+    return [predictions[index] for index in sorted(predictions)]
 
 
 def eval_and_score(cases_path: str | Path, output_path: str | Path, **kwargs: Any) -> dict[str, Any]:
