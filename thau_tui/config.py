@@ -36,6 +36,10 @@ class ModelConfig(Section):
     api_key_env: str | None = None  # the NAME of the environment variable holding the key
     timeout: float = Field(120.0, gt=0)  # seconds the server may stay silent
     connect_timeout: float = Field(5.0, gt=0)
+    # How a server backend carries tool calls: native (the `tools` field of
+    # /v1/chat/completions), dialect (thau's own tags over /v1/completions), or auto (ask the
+    # server once when connecting; native only when it shows it reads the tools).
+    tool_calls: Literal["auto", "native", "dialect"] = "auto"
 
 
 class GenerationConfig(Section):

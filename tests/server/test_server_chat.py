@@ -96,16 +96,14 @@ async def test_cancel_closes_the_http_stream(llama_server, server_backend, tmp_p
     agent = _agent(server_backend, tmp_path, max_tokens=400)
     session = agent.new_session()
     disconnects = llama_server.log_text().count("Disconnected from client")
-    events, cancelled_at = [], None
+    events: list = []
     async for event in agent.run_turn(session, "Write a long story about a lighthouse keeper."):
+        if isinstance(event, TextDelta) and not any(isinstance(e, TextDelta) for e in events):
+            agent.cancel()  # Esc at the first word
         events.append(event)
-        if isinstance(event, TextDelta) and cancelled_at is None:
-            cancelled_at = time.monotonic()
-            agent.cancel()
     done = events[-1]
     assert isinstance(done, TurnDone) and done.stats.cancelled
-    assert time.monotonic() - cancelled_at < 2
-    assert done.stats.tokens < 60
+    assert done.stats.tokens < 60  # stopped near where Esc came, of the 400 asked for
     assert server_backend.streams_open == 0
     # the server itself saw the client go (it stops generating at its next token)
     deadline = time.monotonic() + 10

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from server_fakes import free_port
 
 from thau_tui.cli import _config, build_parser, main
@@ -41,9 +43,25 @@ def test_doctor_reports_the_server(llama_server, server_key, tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"backend openai at {llama_server.url}" in out
     assert "server: reachable; model " in out and "SmolLM2-135M-Instruct.Q4_1.gguf found" in out
-    assert "completions path" in out
+    # the bundled model's template shows no tools: the probe finds the server ignores them
+    assert "tools: dialect: thau's own dialect over /v1/completions (the server ignores the tools field" in out, out
     assert main(["--config", config, "--base-url", llama_server.url, "--server-model", "nope", "doctor"]) == 0
     assert "reachable, but the server at" in capsys.readouterr().out
+
+
+def test_doctor_says_native_on_a_server_that_does_tools(tools_server, server_key, tmp_path, capsys):
+    config = _config_file(tmp_path, server_key)
+    assert main(["--config", config, "--base-url", tools_server.url, "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "tools: native: the server's tools field on /v1/chat/completions (the server reads the tools field" in out, (
+        out
+    )
+    forced = tmp_path / "forced.yaml"
+    forced.write_text(Path(config).read_text(encoding="utf-8").replace("model:\n", "model:\n  tool_calls: dialect\n"))
+    assert main(["--config", str(forced), "--base-url", tools_server.url, "doctor"]) == 0
+    assert (
+        "tools: dialect: thau's own dialect over /v1/completions (model.tool_calls: dialect" in capsys.readouterr().out
+    )
 
 
 def test_doctor_and_one_shot_without_a_server(tmp_path, capsys):

@@ -16,7 +16,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Generic, TypeVar
+from typing import Any, AsyncIterator, Callable, Generic, TypeVar, cast
 
 from ..config import Config
 from ..tools.base import ToolCall, ToolContext, ToolResult
@@ -45,6 +45,8 @@ from .events import (
     TurnStats,
 )
 from .generate import Generation, generate_reply
+from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
+from .native_turn import defuse as defuse_native
 from .prompt import drop_oldest_exchange, fit_roles, system_content
 from .store import Store, StoreError, storable
 
@@ -195,7 +197,15 @@ class Agent:
     def dialect(self) -> Dialect:
         return get_dialect(self.config.model.dialect)
 
+    @property
+    def native(self) -> bool:
+        """Whether the backend carries tool calls in the server's own `tools` field (the
+        tools are then not in the system message: the server's template shows them)."""
+        return getattr(self.backend, "native_tools", False) is True
+
     def system_message(self) -> str:
+        if self.native:
+            return self.config.generation.system_prompt
         return system_content(self.config.generation.system_prompt, self.dialect, self.registry.tools())
 
     def warm_up(self) -> Future[int] | None:
@@ -249,6 +259,17 @@ class Agent:
             prompt, size = render(history)
         session.view_start = len(messages) - len(history)
         return prompt
+
+    def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:
+        """The native path's request: the chat as messages (trimmed to fit, as render_prompt
+        trims) and about how many tokens the server will read."""
+        backend = cast(NativeBackend, self.backend)  # self.native: an OpenAiBackend with chat_stream
+        budget = backend.n_ctx - self.config.generation.max_tokens
+        tools = tool_schemas(self.registry.tools())
+        chat, session.view_start, size = fit_chat(
+            backend, self.system_message(), session.messages, session.view_start, budget, tools, TRIM_TO
+        )
+        return chat, size
 
     def _add(
         self, session: ChatSession, role: str, content: str, meta: dict[str, Any] | None = None, what: str = "a message"
@@ -352,8 +373,9 @@ class Agent:
                     yield error
                 break
             final_text = generation.visible
-            if generation.text or not generation.cancelled:
-                message_id = draft.finish(generation.text)
+            wire = generation.wire if isinstance(generation, NativeGeneration) else []
+            if generation.text or wire or not generation.cancelled:
+                message_id = draft.finish(generation.text, {"tool_calls": wire} if wire else None)
             for error in self._store_errors():
                 yield error
             if generation.cancelled or self._cancel.is_set():
@@ -370,18 +392,18 @@ class Agent:
             rounds += 1
             stats.tool_rounds = rounds
             repeated = False
-            for parsed in generation.calls:
+            for index, parsed in enumerate(generation.calls):
                 ended = Outcome(CallOutcome("unknown", "error: no result", False, None))
                 async for event in self._handle_call(session, parsed, message_id, ended):
                     yield event
                 name, ok = ended.value.name, ended.value.ok
-                self._add(
-                    session,
-                    "tool",
-                    self.dialect.render_result(name, ended.value.output),
-                    {"tool": name, "ok": ok, "call_id": ended.value.call_id},
-                    what=f"the {name} call",
-                )
+                meta: dict[str, Any] = {"tool": name, "ok": ok, "call_id": ended.value.call_id}
+                if wire:  # the native path: the result answers the call by the id the server was told
+                    meta["tool_call_id"] = wire[index]["id"]
+                    content = defuse_native(ended.value.output)
+                else:
+                    content = self.dialect.render_result(name, ended.value.output)
+                self._add(session, "tool", content, meta, what=f"the {name} call")
                 for error in self._store_errors():
                     yield error
                 if not ok:
@@ -440,8 +462,9 @@ class Agent:
         backend = self.backend
         assert backend is not None  # run_turn stops before a turn without one
         before = session.view_start
+        prompt: str | tuple[list[dict[str, Any]], int]
         try:
-            prompt = self.render_prompt(session)
+            prompt = self.render_chat(session) if self.native else self.render_prompt(session)
         except Exception as exc:
             yield Error(f"could not render the prompt: {exc}")
             return
@@ -453,6 +476,11 @@ class Agent:
 
         def work() -> Generation:
             try:
+                if isinstance(prompt, tuple):
+                    chat, size = prompt
+                    return generate_native(
+                        cast(NativeBackend, backend), chat, tools, self.config.generation, size, self._cancel, text.add
+                    )
                 return generate_reply(
                     backend, prompt, self.dialect, tools, self.config.generation, self._cancel, on_text=text.add
                 )
@@ -741,13 +769,14 @@ class _Draft:
         else:
             self.agent._save("the answer", store.update_message, self.message_id, self.text, meta)
 
-    def finish(self, text: str) -> int | None:
-        """The answer is complete: save all of it (call text included) in the same row."""
+    def finish(self, text: str, meta: dict[str, Any] | None = None) -> int | None:
+        """The answer is complete: save all of it (call text included, or the native path's
+        calls in meta["tool_calls"]) in the same row."""
         if self.message_id is None:
-            return self.agent._add(self.session, "assistant", text, what="the answer")
-        self.session.messages.append({"role": "assistant", "content": text, "meta": {}})
+            return self.agent._add(self.session, "assistant", text, meta, what="the answer")
+        self.session.messages.append({"role": "assistant", "content": text, "meta": meta or {}})
         if self.agent.store is not None:
-            self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, {})
+            self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, meta or {})
         return self.message_id
 
 

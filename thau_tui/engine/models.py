@@ -81,6 +81,7 @@ def load_backend(config: Config, lora_override: Path | None | str = "config") ->
             connect_timeout=m.connect_timeout,
             chat_template=m.chat_template,
             seed=m.seed,
+            tool_calls=m.tool_calls,
         )
     model, lora = resolve_model(config)
     if lora_override != "config":

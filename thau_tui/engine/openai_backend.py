@@ -1,11 +1,16 @@
 """An OpenAI-compatible server as the backend: llama.cpp's llama-server,
 llama-cpp-python's server, Ollama, LM Studio, vLLM.
 
-thau still renders the prompt itself and streams `/v1/completions` (the same
-dialects, grammar-constrained calls and cards as the local model; the prompt
-stays byte-stable, so the server's prefix cache is reused). The GBNF grammar
-goes in the request's `grammar` field, which llama.cpp's and llama-cpp-python's
-servers honour. The native `tools` field of `/v1/chat/completions` is not used.
+Tool calls travel one of two ways (`model.tool_calls`, `ToolCallPath`):
+- native: `/v1/chat/completions` with the registry's schemas in the `tools` field; the
+  server's template shows them and its parser returns `tool_calls` deltas
+  (engine/openai_chat.py reads them, engine/native_turn.py turns them into calls).
+- dialect: thau renders the prompt itself and streams `/v1/completions` (the same
+  dialects, grammar-constrained calls and cards as the local model; the prompt stays
+  byte-stable, so the server's prefix cache is reused). The GBNF grammar goes in the
+  request's `grammar` field, which llama.cpp's and llama-cpp-python's servers honour.
+`auto` asks the server once, when connecting (engine/tool_path.py), and takes native
+only when the server answers the probe with a tool call or shows it read the tools.
 
 The HTTP stream runs on one asyncio loop in a daemon thread, so closing the
 stream (Esc) cancels the request there at once, even while the server is silent.
@@ -22,12 +27,24 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generator
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Generator
 
 import httpx
 
 from .backend import ModelLoadError, SamplingSettings, StreamStats
+from .openai_chat import (
+    CallDelta,
+    CallSlots,
+    ServerError,
+    ToolCallsMode,
+    _detail,
+    apply_usage,
+    chat_body,
+    read_chunk,
+    read_message,
+)
 from .prompt import CHATML, ChatTemplate, read_gguf_metadata, template_for
+from .tool_path import choose_tool_path
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -37,7 +54,7 @@ if TYPE_CHECKING:
 HEARTBEAT_S = 0.1
 # The tokenize endpoints known, tried in this order: llama-cpp-python's, then llama-server's.
 TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
-COMPLETIONS_PATH = "completions path: thau's own dialect over /v1/completions (native tool calls not used)"
+Piece = str | CallDelta
 
 
 class _Ended:
@@ -60,32 +77,12 @@ def http_loop() -> asyncio.AbstractEventLoop:
         return _HTTP_LOOP
 
 
-class ServerError(ModelLoadError):
-    """The server failed during a request; the message says what happened and what to do.
-
-    A ModelLoadError, so the chat shows the message as it is and goes on."""
-
-
 def api_root(base_url: str) -> tuple[str, str]:
     """(the OpenAI base URL ending in /v1, the server's root) for what the user wrote."""
     url = base_url.strip().rstrip("/")
     if not url.endswith("/v1"):
         url += "/v1"
     return url, url[: -len("/v1")]
-
-
-def _detail(response: httpx.Response) -> str:
-    """The server's own error message, from an OpenAI or FastAPI error body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text.strip()[:300]
-    if isinstance(body, dict):
-        error = body.get("error", body.get("detail", body))
-        if isinstance(error, dict):
-            return str(error.get("message", error))[:300]
-        return str(error)[:300]
-    return str(body)[:300]
 
 
 class OpenAiBackend:
@@ -105,6 +102,7 @@ class OpenAiBackend:
         connect_timeout: float = 5.0,
         chat_template: str | None = None,
         seed: int = 0,
+        tool_calls: ToolCallsMode = "auto",
     ) -> None:
         self.base_url, self.root = api_root(base_url)
         self.api_key_env = api_key_env or None
@@ -129,6 +127,7 @@ class OpenAiBackend:
         self._open_lock = threading.Lock()
         try:
             self._connect(server_model, chat_template)
+            self.tool_path = choose_tool_path(self, tool_calls)
         except BaseException:
             self._client.close()
             raise
@@ -273,6 +272,11 @@ class OpenAiBackend:
         return None
 
     @property
+    def native_tools(self) -> bool:
+        """Whether tool calls go through the server's own `tools` field."""
+        return self.tool_path.mode == "native"
+
+    @property
     def template_source(self) -> str:
         return "ChatML" if self.template.source == CHATML else "the model's own"
 
@@ -297,24 +301,28 @@ class OpenAiBackend:
         return count
 
     # --- the stream ---------------------------------------------------------------------
-    def stream(
-        self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
-    ) -> Generator[str, None, None]:
-        """Yield text pieces as the server sends them; an empty piece every HEARTBEAT_S while
-        it is silent. Closing the iterator closes the HTTP stream at once."""
-        prompt_tokens = self.count_tokens(prompt)
+    def _budget(self, prompt_tokens: int, settings: SamplingSettings) -> int:
         budget = self.n_ctx - prompt_tokens
         if budget <= 8:
             raise ModelLoadError(
                 f"the conversation ({prompt_tokens} tokens) no longer fits the context ({self.n_ctx}); "
                 "start a new chat (/new) or raise model.n_ctx in config.yaml"
             )
+        return min(settings.max_tokens, budget)
+
+    def stream(
+        self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
+    ) -> Generator[str, None, None]:
+        """Yield text pieces as the server sends them; an empty piece every HEARTBEAT_S while
+        it is silent. Closing the iterator closes the HTTP stream at once."""
+        prompt_tokens = self.count_tokens(prompt)
+        max_tokens = self._budget(prompt_tokens, settings)
         stats.prompt_tokens = stats.evaluated = prompt_tokens  # the server may say better (usage)
         body: dict[str, Any] = {
             "model": self.model_id,
             "prompt": prompt,
             "stream": True,
-            "max_tokens": min(settings.max_tokens, budget),
+            "max_tokens": max_tokens,
             "temperature": settings.temperature,
             "top_p": settings.top_p,
             "top_k": settings.top_k,
@@ -325,11 +333,53 @@ class OpenAiBackend:
             body["stop"] = settings.stop
         if grammar:
             body["grammar"] = grammar
-        pieces: queue.SimpleQueue[str | BaseException | _Ended] = queue.SimpleQueue()
+
+        def texts(chunk: dict[str, Any]) -> list[Piece]:
+            return _completion_texts(chunk, stats)
+
+        for piece in self._pump(lambda pieces: self._read("/completions", body, pieces, stats, texts)):
+            assert isinstance(piece, str)
+            yield piece
+
+    def chat_stream(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        settings: SamplingSettings,
+        stats: StreamStats,
+        prompt_tokens: int,
+    ) -> Generator[Piece, None, None]:
+        """The native path: one assistant message from /v1/chat/completions with `tools`.
+        Yields text pieces and CallDeltas as they stream (an empty piece every HEARTBEAT_S
+        while the server is silent); closing the iterator closes the HTTP stream at once.
+        `prompt_tokens` is the caller's estimate of the prompt (for the token budget)."""
+        body = chat_body(
+            self.model_id,
+            messages,
+            tools,
+            settings,
+            self._budget(prompt_tokens, settings),
+            self._seeds.randrange(2**31),
+        )
+        stats.prompt_tokens = stats.evaluated = prompt_tokens
+        slots = CallSlots()
+
+        def pieces_of(chunk: dict[str, Any]) -> list[Piece]:
+            return read_chunk(chunk, stats, slots)
+
+        yield from self._pump(
+            lambda pieces: self._read("/chat/completions", body, pieces, stats, pieces_of, whole=True)
+        )
+
+    def _pump(
+        self, reader: Callable[[queue.SimpleQueue[Piece | BaseException | _Ended]], Coroutine[Any, Any, None]]
+    ) -> Generator[Piece, None, None]:
+        """Run `reader` on the HTTP loop and hand its pieces over as they come."""
+        pieces: queue.SimpleQueue[Piece | BaseException | _Ended] = queue.SimpleQueue()
         closed = threading.Event()
         with self._open_lock:
             self.streams_open += 1
-        future = asyncio.run_coroutine_threadsafe(self._read(body, pieces, stats, closed), http_loop())
+        future = asyncio.run_coroutine_threadsafe(reader(pieces), http_loop())
         future.add_done_callback(lambda _f: closed.set())  # also when cancelled before it ran
         finished = False
         try:
@@ -354,50 +404,63 @@ class OpenAiBackend:
 
     async def _read(
         self,
+        path: str,
         body: dict[str, Any],
-        pieces: queue.SimpleQueue[str | BaseException | _Ended],
+        pieces: queue.SimpleQueue[Piece | BaseException | _Ended],
         stats: StreamStats,
-        closed: threading.Event,
+        parse: Callable[[dict[str, Any]], list[Piece]],
+        whole: bool = False,
     ) -> None:
+        """Stream `body` to `path`, each chunk's pieces into `pieces`, then _END. `whole`: a
+        stream that closes before its first chunk is asked again, not streamed (below)."""
         started = time.perf_counter()
-        done = False
+        done = chunks = False
         try:
             if self._aclient is None:
                 self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
-            async with self._aclient.stream("POST", f"{self.base_url}/completions", json=body) as response:
-                if response.status_code != 200:
-                    await response.aread()
-                    raise self._stream_refused(response)
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue  # blank separators, ": ping" comments, event names
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        done = True
-                        break
-                    chunk = json.loads(data)
-                    if chunk.get("error"):
-                        error = chunk["error"]
-                        raise ServerError(
-                            f"the server stopped the answer: "
-                            f"{error.get('message', error) if isinstance(error, dict) else error}"
-                        )
-                    usage, timings = chunk.get("usage"), chunk.get("timings")
-                    if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
-                        stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
-                    for choice in chunk.get("choices") or []:
-                        text = choice.get("text") or ""
-                        if text:
-                            stats.tokens += 1  # one chunk a token on llama.cpp's servers
-                            if stats.first_token_s is None:
-                                stats.first_token_s = time.perf_counter() - started
-                            pieces.put(text)
-                        if choice.get("finish_reason"):
-                            stats.finish_reason = choice["finish_reason"]
-                            done = True  # some servers send no [DONE] after it
-                    if isinstance(usage, dict):  # after the chunk's text: the server's count wins
-                        stats.prompt_tokens = usage.get("prompt_tokens", stats.prompt_tokens)
-                        stats.tokens = usage.get("completion_tokens", stats.tokens)
+            # llama-cpp-python's server (0.3, chatml-function-calling) cannot stream a call the model
+            # chose itself: it drops the connection without a word, before or after its headers.
+            # Asked again without streaming, it answers, or says why it cannot (context, say).
+            dropped = (httpx.ReadError, httpx.RemoteProtocolError) if whole else ()
+            try:
+                async with self._aclient.stream("POST", f"{self.base_url}{path}", json=body) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        raise self._stream_refused(response, path)
+                    async for line in response.aiter_lines():
+                        if not line.startswith("data:"):
+                            continue  # blank separators, ": ping" comments, event names
+                        data = line[5:].strip()
+                        if data == "[DONE]":
+                            done = True
+                            break
+                        chunk = json.loads(data)
+                        if not isinstance(chunk, dict):
+                            raise ValueError(f"a chunk that is not a JSON object: {data[:80]!r}")
+                        chunks = True
+                        if chunk.get("error"):
+                            error = chunk["error"]
+                            raise ServerError(
+                                f"the server stopped the answer: "
+                                f"{error.get('message', error) if isinstance(error, dict) else error}"
+                            )
+                        timings = chunk.get("timings")
+                        if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
+                            stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
+                        for item in parse(chunk):
+                            self._arrived(item, stats, started)
+                            pieces.put(item)
+                        apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
+                        done = done or stats.finish_reason is not None  # some servers send no [DONE] after it
+            except dropped:
+                if chunks:
+                    raise
+            if whole and not chunks and not done:
+                # The server closes that connection just after: a pooled one would fail the next request.
+                await self._aclient.aclose()
+                self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
+                await self._read_whole(path, body, pieces, stats, started)
+                return
             if not done and not stats.tokens:
                 # llama-cpp-python's server says nothing more when the prompt overflows its context
                 raise ServerError(
@@ -429,9 +492,37 @@ class OpenAiBackend:
             )
         finally:  # also when cancelled (the reader closed the stream): the socket is closed by now
             pieces.put(_END)
-            closed.set()
 
-    def _stream_refused(self, response: httpx.Response) -> ServerError:
+    async def _read_whole(
+        self,
+        path: str,
+        body: dict[str, Any],
+        pieces: queue.SimpleQueue[Piece | BaseException | _Ended],
+        stats: StreamStats,
+        started: float,
+    ) -> None:
+        assert self._aclient is not None
+        response = await self._aclient.post(f"{self.base_url}{path}", json={**body, "stream": False})
+        if response.status_code != 200:
+            raise self._stream_refused(response, path)
+        answer = response.json()
+        if not isinstance(answer, dict):
+            raise ValueError("the answer is not a JSON object")
+        for item in read_message(answer, stats):
+            self._arrived(item, stats, started)
+            pieces.put(item)
+        apply_usage(answer, stats)
+        stats.finish_reason = stats.finish_reason or "stop"
+
+    @staticmethod
+    def _arrived(item: Piece, stats: StreamStats, started: float) -> None:
+        if item == "":
+            return
+        stats.tokens += 1  # one chunk a token on llama.cpp's servers; usage, when sent, wins
+        if stats.first_token_s is None:
+            stats.first_token_s = time.perf_counter() - started
+
+    def _stream_refused(self, response: httpx.Response, path: str) -> ServerError:
         if response.status_code in (401, 403):
             return ServerError(self._refused_key(response))
         said = _detail(response)
@@ -442,8 +533,9 @@ class OpenAiBackend:
             )
         if response.status_code == 404:
             return ServerError(
-                f"the server at {self.root} has no /v1/completions (404: {said}); thau needs "
-                "an OpenAI-compatible server with the completions endpoint"
+                f"the server at {self.root} has no /v1{path} (404: {said}); thau needs "
+                f"an OpenAI-compatible server with that endpoint"
+                + ("" if path == "/completions" else " (or model.tool_calls: dialect)")
             )
         return ServerError(f"the server at {self.root} refused the request ({response.status_code}: {said})")
 
@@ -453,6 +545,18 @@ class OpenAiBackend:
         if self._aclient is not None:
             asyncio.run_coroutine_threadsafe(self._aclient.aclose(), http_loop()).result(5)
             self._aclient = None
+
+
+def _completion_texts(chunk: dict[str, Any], stats: StreamStats) -> list[Piece]:
+    """A /v1/completions chunk's text pieces; stats updated (finish reason, usage)."""
+    texts: list[Piece] = []
+    for choice in chunk.get("choices") or []:
+        text = choice.get("text") or ""
+        if text:
+            texts.append(text)
+        if choice.get("finish_reason"):
+            stats.finish_reason = choice["finish_reason"]
+    return texts
 
 
 def describe_server(config: Config) -> list[str]:
@@ -468,9 +572,10 @@ def describe_server(config: Config) -> list[str]:
             model.server_model,
             api_key_env=model.api_key_env,
             n_ctx=model.n_ctx,
-            timeout=min(model.timeout, 10.0),
+            timeout=model.timeout,  # the probe asks the model a question: a busy server needs time
             connect_timeout=model.connect_timeout,
             chat_template=model.chat_template,
+            tool_calls=model.tool_calls,
         )
     except ModelLoadError as exc:
         reachable = not str(exc).startswith("no server")
@@ -482,7 +587,11 @@ def describe_server(config: Config) -> list[str]:
             f"server tokenizer: {backend.tokenize_endpoint or 'none (token counts estimated)'}; "
             f"chat template: {backend.template_source}"
         )
-        lines.append(COMPLETIONS_PATH)
+        path = backend.tool_path
+        if path.mode == "native":
+            lines.append(f"tools: native: the server's tools field on /v1/chat/completions ({path.detail})")
+        else:
+            lines.append(f"tools: dialect: thau's own dialect over /v1/completions ({path.detail})")
     finally:
         backend.close()
     return lines

@@ -301,6 +301,8 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self.status.model = backend.name
         self.status.context = f"ctx {backend.n_ctx}"
         self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
+        path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
+        self.status.tools = path.status() if path is not None else ""
         self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""One line under the input: model, adapter, activity, speed, context, sandbox."""
+"""One line under the input: model, adapter, activity, speed, context, tool-call path, sandbox."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def fit_parts(parts: list[tuple[int, str]], width: int, separator: str = SEPARAT
 class StatusBar(Static):
     """Shows what the model is doing. Updated by the app, never per token.
 
-    It fits its width: the least useful parts go first (the sandbox, then the speed,
-    the adapter, the context, the model), and what the turn is doing stays."""
+    It fits its width: the least useful parts go first (the sandbox, then the speed, the
+    tool-call path, the adapter, the context, the model), and what the turn is doing stays."""
 
     model = reactive("loading model…")
     adapter = reactive("")
@@ -36,14 +36,16 @@ class StatusBar(Static):
     context = reactive("")
     sandbox = reactive("")
     activity = reactive("")
+    tools = reactive("")  # a server backend's tool-call path: "tools: native" or "tools: dialect (why)"
 
     def render(self) -> Content:
         parts = [
             (1, self.model),
             (3, f"adapter {self.adapter}" if self.adapter else ""),
             (0, self.activity),
-            (4, self.speed),
+            (5, self.speed),
             (2, self.context),
-            (5, f"shell: {self.sandbox}" if self.sandbox else ""),
+            (4, self.tools),
+            (6, f"shell: {self.sandbox}" if self.sandbox else ""),
         ]
         return Content(fit_parts(parts, self.content_size.width or 10_000))

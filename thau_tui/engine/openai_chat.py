@@ -1,0 +1,228 @@
+"""The server's own tool calls: `/v1/chat/completions` with the `tools` field.
+
+What is here is the wire format only: the request body, the streamed (or whole) answer
+read into text pieces and `CallDelta`s, the probe's request (engine/tool_path.py asks it),
+and the server's error text. Everything in an answer is untrusted: a delta that is not the
+expected shape is skipped, never a crash; names and arguments are checked later, by
+engine/native_turn.py and the registry, like the dialect path's calls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from .backend import ModelLoadError, SamplingSettings, StreamStats
+
+ToolCallsMode = Literal["auto", "native", "dialect"]
+
+# The probe's one tool and question: a server that reads `tools` either calls it or at
+# least shows it to the model (its prompt grows by the schema).
+PROBE_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "thau_probe",
+        "description": "Answers ping with pong.",
+        "parameters": {
+            "type": "object",
+            "properties": {"word": {"type": "string", "enum": ["ping"]}},
+            "required": ["word"],
+        },
+    },
+}
+PROBE_QUESTION = "Call the tool thau_probe with word set to ping."
+
+
+class ServerError(ModelLoadError):
+    """The server failed during a request; the message says what happened and what to do.
+
+    A ModelLoadError, so the chat shows the message as it is and goes on."""
+
+
+def _detail(response: httpx.Response) -> str:
+    """The server's own error message, from an OpenAI or FastAPI error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:300]
+    if isinstance(body, dict):
+        error = body.get("error", body.get("detail", body))
+        if isinstance(error, dict):
+            return str(error.get("message", error))[:300]
+        return str(error)[:300]
+    return str(body)[:300]
+
+
+@dataclass
+class CallDelta:
+    """A piece of one tool call: `slot` numbers the calls of a message from 0; the name
+    and arguments are fragments to add to what came before (either may be empty)."""
+
+    slot: int
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass
+class CallSlots:
+    """Which call of the message a delta belongs to. OpenAI names it by `index`; some
+    servers send whole calls with only an `id` (older Ollama): each new id is a new call."""
+
+    slots: dict[tuple[str, object], int] = field(default_factory=dict)
+    last: tuple[str, object] | None = None
+
+    def slot(self, index: object, call_id: object) -> int:
+        if isinstance(index, int) and not isinstance(index, bool):
+            key: tuple[str, object] = ("index", index)
+        elif isinstance(call_id, str) and call_id:
+            key = ("id", call_id)
+        else:
+            key = self.last or ("index", 0)
+        self.last = key
+        return self.slots.setdefault(key, len(self.slots))
+
+
+@dataclass
+class ToolCallPath:
+    """How tool calls travel with this server, and why."""
+
+    mode: Literal["native", "dialect"]
+    why: str  # short, for the status line
+    detail: str = ""  # a sentence, for `thau doctor`
+
+    def status(self) -> str:
+        return "tools: native" if self.mode == "native" else f"tools: dialect ({self.why})"
+
+
+def chat_body(
+    model: str,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    settings: SamplingSettings,
+    max_tokens: int,
+    seed: int,
+) -> dict[str, Any]:
+    """The request for one assistant message through the native path (streamed)."""
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "stream": True,
+        "max_tokens": max_tokens,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+        "top_k": settings.top_k,
+        "repeat_penalty": settings.repeat_penalty,
+        "seed": seed,
+    }
+    if tools:
+        body["tools"] = tools
+        # Said outright: llama-cpp-python's server treats a missing tool_choice as "none".
+        body["tool_choice"] = "auto"
+    if settings.stop:
+        body["stop"] = settings.stop
+    return body
+
+
+def _arguments_text(value: object) -> str:
+    """A call's arguments as text: a string as is, an object (some servers send one) as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return ""
+
+
+def read_tool_calls(entries: object, slots: CallSlots) -> list[CallDelta]:
+    """The `tool_calls` of a delta (or of a whole message) as CallDeltas; odd entries are skipped."""
+    deltas = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        function = entry.get("function")
+        function = function if isinstance(function, dict) else {}
+        name = function.get("name")
+        deltas.append(
+            CallDelta(
+                slots.slot(entry.get("index"), entry.get("id")),
+                name if isinstance(name, str) else "",
+                _arguments_text(function.get("arguments")),
+            )
+        )
+    return deltas
+
+
+def read_chunk(chunk: dict[str, Any], stats: StreamStats, slots: CallSlots) -> list[str | CallDelta]:
+    """One streamed chunk: its text pieces and call deltas, in order; stats updated."""
+    items: list[str | CallDelta] = []
+    for choice in chunk.get("choices") or []:
+        if not isinstance(choice, dict):
+            continue
+        delta = choice.get("delta")
+        delta = delta if isinstance(delta, dict) else {}
+        text = delta.get("content")
+        if isinstance(text, str) and text:
+            items.append(text)
+        items.extend(read_tool_calls(delta.get("tool_calls"), slots))
+        if choice.get("finish_reason"):
+            stats.finish_reason = str(choice["finish_reason"])
+    return items
+
+
+def read_message(response: dict[str, Any], stats: StreamStats) -> list[str | CallDelta]:
+    """A whole (not streamed) answer as the same items a stream gives."""
+    items: list[str | CallDelta] = []
+    slots = CallSlots()
+    for choice in response.get("choices") or []:
+        if not isinstance(choice, dict):
+            continue
+        message = choice.get("message")
+        message = message if isinstance(message, dict) else {}
+        text = message.get("content")
+        if isinstance(text, str) and text:
+            items.append(text)
+        items.extend(read_tool_calls(message.get("tool_calls"), slots))
+        if choice.get("finish_reason"):
+            stats.finish_reason = str(choice["finish_reason"])
+        break  # one choice asked for
+    return items
+
+
+def apply_usage(chunk: dict[str, Any], stats: StreamStats) -> None:
+    """The server's own token counts, when a chunk carries them (they win over thau's)."""
+    usage = chunk.get("usage")
+    if isinstance(usage, dict):
+        if isinstance(usage.get("prompt_tokens"), int):
+            stats.prompt_tokens = usage["prompt_tokens"]
+        if isinstance(usage.get("completion_tokens"), int):
+            stats.tokens = usage["completion_tokens"]
+
+
+def probe_body(model: str, with_tools: bool, stream: bool = False, max_tokens: int = 1) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": PROBE_QUESTION}],
+        "max_tokens": max_tokens,
+        "temperature": 0.0,
+        "stream": stream,
+    }
+    if with_tools:
+        body["tools"] = [PROBE_TOOL]
+        body["tool_choice"] = "auto"
+    return body
+
+
+def probe_called(response: dict[str, Any]) -> bool:
+    """Whether a probe's answer holds a call of the probe tool."""
+    stats = StreamStats()
+    return any(
+        isinstance(item, CallDelta) and item.name.strip() == "thau_probe" for item in read_message(response, stats)
+    )
+
+
+def prompt_tokens(response: dict[str, Any]) -> int | None:
+    usage = response.get("usage")
+    found = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+    return found if isinstance(found, int) else None
