@@ -234,12 +234,14 @@ async def _one_turn(backend, tmp_path, registry=None):
 
 async def test_hostile_calls_become_invalid_calls(fake_server, tmp_path):
     """An unknown tool, arguments that are not JSON, an argument list that is not an object,
-    a name longer than a function name may be: each is an invalid call, none runs."""
+    a name longer than a function name may be, a name with markup in it: each is an invalid
+    call, none runs."""
     entries = [
         {"index": 0, "id": "a", "function": {"name": "run_shell", "arguments": '{"command": "rm -rf ~"}'}},
         {"index": 1, "id": "b", "function": {"name": "get_weather", "arguments": '{"city": "Par'}},
         {"index": 2, "id": "c", "function": {"name": "get_weather", "arguments": '["Paris"]'}},
         {"index": 3, "id": "d", "function": {"name": "x" * 80, "arguments": "{}"}},
+        {"index": 4, "id": "e", "function": {"name": "[@click=app.quit]get_weather", "arguments": '{"city": "P"}'}},
     ]
     server = fake_server(_serving(lambda conn: _sse(conn, [_calls_chunk(*entries, finish="tool_calls")])))
     backend = OpenAiBackend(server.url, timeout=10)
@@ -250,18 +252,22 @@ async def test_hostile_calls_become_invalid_calls(fake_server, tmp_path):
     finally:
         backend.close()
     invalid = [e for e in events if isinstance(e, ToolCallInvalid)]
-    assert len(invalid) == 4 and calls == []
+    assert len(invalid) == 5 and calls == []
     assert "unknown tool 'run_shell'" in invalid[0].errors[0]
     assert "could not read the call to get_weather: its arguments are not valid JSON" in invalid[1].errors[0]
     assert "arguments must be a JSON object" in invalid[2].errors[0]
     assert "the tool name passed 64 characters" in invalid[3].errors[0]
+    # markup in a name never reaches a card: the call is unreadable, its name not shown as one
+    assert invalid[4].call is None and "holds characters no function name has" in invalid[4].errors[0]
+    assert "could not read the call to unknown" in invalid[4].errors[0]
     # each gets a result the model reads, answering the id thau gave the call
     sent = chat_messages("s", session.messages)
     at = next(i for i, m in enumerate(sent) if m.get("tool_calls"))
     ids = [c["id"] for c in sent[at]["tool_calls"]]
-    assert [m["tool_call_id"] for m in sent[at + 1 : at + 5]] == ids and len(set(ids)) == 4
-    assert all(m["content"].startswith("error: ") for m in sent[at + 1 : at + 5])
-    assert not {"a", "b", "c", "d"} & set(ids)  # the server's ids are never thau's
+    assert [m["tool_call_id"] for m in sent[at + 1 : at + 6]] == ids and len(set(ids)) == 5
+    assert all(m["content"].startswith("error: ") for m in sent[at + 1 : at + 6])
+    assert not {"a", "b", "c", "d", "e"} & set(ids)  # the server's ids are never thau's
+    assert sent[at]["tool_calls"][4]["function"]["name"] == "unknown"  # nor its markup sent back
 
 
 async def test_an_endless_call_is_stopped(fake_server, tmp_path):

@@ -12,6 +12,7 @@ results are the ones thau chose.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 MAX_CALLS = 16  # calls in one message; more are reported, not run
 MAX_NAME_CHARS = 64  # an OpenAI function name
+# What an OpenAI function name may hold; every tool thau offers has such a name, and
+# anything else (markup, tags) never reaches a card.
+FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+")
 # Results a crash left without an answer: the server wants one per call.
 INTERRUPTED = "interrupted: thau stopped before this call finished, so it did not run."
 
@@ -176,12 +180,15 @@ def _finish_call(slot: _Call) -> tuple[ParsedCall, dict[str, str]]:
     name = storable(slot.name.strip())
     raw = f"{name}({slot.arguments[:200]})"
     call_id = ToolCall("", {}).id
-    wire = {"id": call_id, "name": name[:MAX_NAME_CHARS] or "unknown", "arguments": "{}"}
+    shown = name[:MAX_NAME_CHARS] if FUNCTION_NAME.fullmatch(name[:MAX_NAME_CHARS]) else "unknown"
+    wire = {"id": call_id, "name": shown, "arguments": "{}"}
     problem = slot.problem
     if not problem and not name:
         problem = "the server sent a tool call without a name"
     if not problem and len(name) > MAX_NAME_CHARS:
         problem = f"the tool name passed {MAX_NAME_CHARS} characters"
+    if not problem and not FUNCTION_NAME.fullmatch(name):
+        problem = "its tool name holds characters no function name has (letters, digits, _ and - only)"
     arguments: Any = {}
     if not problem and slot.arguments.strip():
         if _json_depth(slot.arguments) > MAX_DEPTH:
@@ -192,7 +199,7 @@ def _finish_call(slot: _Call) -> tuple[ParsedCall, dict[str, str]]:
             except json.JSONDecodeError as exc:
                 problem = f"its arguments are not valid JSON ({exc.msg} at character {exc.pos})"
     if problem:
-        return ParsedCall(None, f"could not read the call to {name[:MAX_NAME_CHARS] or 'a tool'}: {problem}", raw), wire
+        return ParsedCall(None, f"could not read the call to {shown}: {problem}", raw), wire
     wire["arguments"] = json.dumps(arguments, ensure_ascii=False)
     return ParsedCall(ToolCall(name, arguments, id=call_id, raw=raw), None, raw), wire
 
