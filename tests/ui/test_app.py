@@ -6,8 +6,8 @@ import asyncio
 import json
 import time
 
-from pilot_helpers import wait_until
 from scripted import ScriptedBackend
+from waiting import wait_until
 
 from thau_tui.config import Config, ConfigResult, load_config
 from thau_tui.engine.backend import MODEL_THREAD
@@ -114,7 +114,7 @@ async def test_a_chats_first_answer_fills_the_first_screen_and_the_welcome_stays
         assert app.query(UserMessage).last().region.y == app.chat.scrollable_content_region.y
 
 
-async def test_the_heap_is_frozen_when_the_model_is_ready_and_a_replaced_model_is_freed(tmp_path):
+async def test_the_heap_is_frozen_when_the_model_is_ready_and_a_replaced_model_is_freed(tmp_path, heap_freeze):
     import gc
     import weakref
 
@@ -123,19 +123,16 @@ async def test_the_heap_is_frozen_when_the_model_is_ready_and_a_replaced_model_i
     gone = weakref.ref(old)
     app = make_app(tmp_path, old)
     del old
-    try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            frozen = gc.get_freeze_count()
-            assert frozen > 10_000  # modules, the app and the model stay out of collections
-            await type_and_send(pilot, "hi")
-            await wait_until(pilot, lambda: not app.turn_running, timeout=10)
-            app.agent.backend = None  # what /model does before the new model comes
-            app.post_message(app.ModelLoaded(ScriptedBackend(["Hi."]), 0.1))
-            await wait_until(pilot, lambda: app.agent.backend is not None)
-            assert gone() is None  # the old model was not kept frozen
-            assert gc.get_freeze_count() > 10_000
-    finally:
-        gc.unfreeze()  # the other tests run with a plain collector
+    async with app.run_test(size=(80, 24)) as pilot:
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # modules, the app and the model stay out of collections
+        await type_and_send(pilot, "hi")
+        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        app.agent.backend = None  # what /model does before the new model comes
+        app.post_message(app.ModelLoaded(ScriptedBackend(["Hi."]), 0.1))
+        await wait_until(pilot, lambda: app.agent.backend is not None)
+        assert gone() is None  # the old model was not kept frozen
+        assert gc.get_freeze_count() > 10_000
 
 
 async def test_sessions_resume_after_restart(tmp_path):
