@@ -42,6 +42,20 @@ def permute_rows(weight, n_head: int):
 
 
 def _base_info(base: Path) -> dict[str, Any]:
+    import struct
+
+    from ..engine.gguf_header import read_header
+
+    try:  # the header alone: the gguf package decodes the whole vocabulary first (5 s on a busy machine)
+        header = read_header(base)
+    except (ValueError, struct.error):
+        return _base_info_slowly(base)
+    arch = header.get("general.architecture")
+    n_head = header.get(f"{arch}.attention.head_count")
+    return {"arch": arch, "n_head": n_head, "n_head_kv": header.get(f"{arch}.attention.head_count_kv") or n_head}
+
+
+def _base_info_slowly(base: Path) -> dict[str, Any]:
     import gguf
 
     reader = gguf.GGUFReader(str(base))
