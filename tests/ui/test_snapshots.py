@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from scripted import ScriptedBackend
+from waiting import wait_until
 
 from thau_tui.config import Config, ConfigResult
 from thau_tui.engine.store import Store
@@ -44,8 +45,9 @@ def test_card_awaiting_approval(snap_compare, tmp_path):
 
     async def run_before(pilot):
         app.send("save my notes")
-        while not (app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting"):
-            await pilot.pause(0.05)
+        await wait_until(
+            pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting", what="the card"
+        )
         await pilot.pause(0.2)
 
     assert snap_compare(app, run_before=run_before, terminal_size=SIZE)

@@ -128,6 +128,8 @@ SCORING = """
     for done in range(1, 5):
         time.sleep(0.3)
         say(event="eval_progress", stage="before", done=done, total=4, eta_s=(4 - done) * 30.0)
+        while done == 1 and not (run / "go").exists():  # the test looks, presses p, then lets it go on
+            time.sleep(0.05)
         if done < 4:
             wait_while_paused(run, lambda **e: say(**e), "before")
     say(event="scores", stage="before", scores={"overall": 0.25})
@@ -142,13 +144,14 @@ async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path, not
         screen = app.screen
         await run.start()
         await wait_until(pilot, lambda: run.score_done >= 1, 20, "the first scored case")
-        await pilot.pause(0.3)
+        await pilot.pause(0.3)  # drawn
         step = str(screen.query_one("#training-step", Label).content)
         assert step.startswith("Scoring before training ") and step.endswith("/4"), step
         assert "ETA " in str(screen.query_one("#training-stats", Label).content)
         assert screen.query_one("#training-progress", ProgressBar).total == 4
         await pilot.press("p")
         assert "Pausing after this eval case" in notices.text()
+        (tmp_path / "run" / "go").touch()  # the scorer was held after its first case until now
         await wait_until(pilot, lambda: run.status == "paused", 10, "the scorer to pause")
         held = run.score_done
         await pilot.pause(1.0)
