@@ -310,3 +310,19 @@ async def test_ask_card_enter_answers_and_escape_dismisses():
             assert app.card.has_class("-answered")
             shown = str(app.card.query_one(".answer", Static).render())
             assert ("42" in shown) if expected else ("dismissed" in shown)
+
+
+async def test_a_hostile_tool_name_and_progress_label_are_shown_as_plain_text():
+    """A name or progress message from a model or a server is text, never Textual markup:
+    `[@click=app.quit]` must not become a clickable action on the card."""
+    name, label = "[@click=app.quit]x[/]", "[bold]step[/bold] [@click=app.bell]1[/]"
+    app = Host(ToolCard(ToolCall(name, {}), "exec"))
+    async with app.run_test() as pilot:
+        app.card.set_progress(1, 2, label)
+        await pilot.pause()
+        shown_name = app.card.query_one(".tool-name", Static).render()
+        shown_label = app.card.query_one(".progress-label", Static).render()
+        assert str(shown_name) == name
+        assert str(shown_label) == label
+        for content in (shown_name, shown_label):
+            assert not any("@click" in str(span.style) for span in getattr(content, "spans", []))

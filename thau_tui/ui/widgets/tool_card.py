@@ -166,7 +166,7 @@ class ToolCard(Widget, can_focus=True):
         from textual.containers import Horizontal
 
         with Horizontal(classes="header"):
-            yield Static(self.call.name, classes="tool-name")
+            yield Static(Content(self.call.name), classes="tool-name")  # the model's text, not markup
             yield Static(self.risk, classes=f"badge -{self.risk}")
             yield Static(STATE_LABELS[self.state], classes="state-label")
         yield Static(render_arguments(self.call.arguments), classes="arguments")
@@ -369,7 +369,7 @@ class ToolCard(Widget, can_focus=True):
         """Show a progress bar (only once progress arrives)."""
         self.set_class(True, "-has-progress")
         self.query_one(".progress", ProgressBar).update(total=total if total > 0 else None, progress=done)
-        self.query_one(".progress-label", Static).update(label)
+        self.query_one(".progress-label", Static).update(Content(label))  # a server's text, not markup
 
     def finish(self, result: ToolResult, status: str = "done") -> None:
         """The tool ended: done, failed or cancelled, with a preview of what it returned."""
