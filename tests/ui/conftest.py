@@ -15,6 +15,7 @@ class Notice:
     message: str
     title: str
     severity: str
+    markup: bool = True  # False: shown as plain text
 
 
 class Notices(list):
@@ -35,7 +36,7 @@ def notices(monkeypatch) -> Notices:
     real = App.notify
 
     def spy(self, message, *, title="", severity="information", **kwargs):
-        seen.append(Notice(str(message), str(title), str(severity)))
+        seen.append(Notice(str(message), str(title), str(severity), bool(kwargs.get("markup", True))))
         return real(self, message, title=title, severity=severity, **kwargs)
 
     monkeypatch.setattr(App, "notify", spy)

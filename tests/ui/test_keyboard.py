@@ -184,6 +184,8 @@ async def test_a_failed_model_keeps_the_message_in_the_prompt_and_leaves_no_empt
         shown = [n.message for n in notices]
         assert any("not a GGUF file" in m and "still in the prompt" in m for m in shown)
         assert not any("still loading" in m for m in shown)
+        # a server's error text reaches the toast as text, never Textual markup
+        assert all(not n.markup for n in notices if "not a GGUF file" in n.message)
         empty = app.session.id
         await pilot.press("ctrl+n")
         await pilot.pause()

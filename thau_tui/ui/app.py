@@ -189,7 +189,9 @@ class ThauApp(SlashCommands, OtherScreens, App):
         self._fit_sidebar(self.size.width)
         self.query_one("#images").display = False
         for error in self.config_result.errors:
-            self.notify(error, title="config.yaml — using defaults for this", severity="error", timeout=15)
+            self.notify(
+                error, title="config.yaml — using defaults for this", severity="error", timeout=15, markup=False
+            )
         if self.agent.backend is not None:
             self._backend_ready(self.agent.backend)
         elif self._load_model:
@@ -241,13 +243,13 @@ class ThauApp(SlashCommands, OtherScreens, App):
         folder = plugins_folder(self.config)
         self.plugins = PluginLoader(self.registry, folder)
         for path, error in (self.plugins.load_all() or {}).items():
-            self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning")
+            self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
         if folder.is_dir() and self._watch:
             self.run_worker(self.plugins.watch(self._plugins_changed), group="plugins", exclusive=True)
 
     def _plugins_changed(self, messages) -> None:
         for message in messages or []:
-            self.notify(str(message), title="tools/")
+            self.notify(str(message), title="tools/", markup=False)
         self.agent.warm_up()  # the tool block changed: read the new system prompt ahead
 
     def _start_mcp(self) -> None:
@@ -318,7 +320,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
     def on_thau_app_model_failed(self, message: ModelFailed) -> None:
         self.model_error = message.error
         self.status.model = "no model"
-        self.notify(message.error, title="model not loaded", severity="error", timeout=20)
+        self.notify(message.error, title="model not loaded", severity="error", timeout=20, markup=False)
         if self.queued is not None:  # back in the prompt, to send once a model is chosen
             self._give_back(self.queued)
             self.queued = None
@@ -338,6 +340,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
                 title="config.yaml not applied: keeping the last good one",
                 severity="error",
                 timeout=15,
+                markup=False,
             )
             return
         model_changed = result.config.model != self.config.model
@@ -444,6 +447,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
                 title="no model is loaded",
                 severity="error",
                 timeout=20,
+                markup=False,
             )
             return
         if self.queued is not None:
@@ -506,6 +510,7 @@ class ThauApp(SlashCommands, OtherScreens, App):
                 title="the answer stopped: thau could not show it",
                 severity="error",
                 timeout=20,
+                markup=False,
             )
             try:
                 await renderer.failed(exc)

@@ -27,7 +27,7 @@ class SlashCommands:
         entry = COMMANDS.get(name.lower())
         if entry is None:
             known = ", ".join(f"/{n}" for n in COMMANDS)
-            self.notify(f"unknown command /{name}; try {known}", severity="error")
+            self.notify(f"unknown command /{name}; try {known}", severity="error", markup=False)
             return
         action = entry[0]
         if action == "export" and arg.strip() in ("md", "jsonl"):
