@@ -257,3 +257,31 @@ async def test_text_is_handed_over_in_batches_when_asked(tmp_path):
     events = await asyncio.wait_for(turn, 60)  # a guard that ends a hang, not a measure of speed
     first, rest = [e for e in events if isinstance(e, TextDelta)]
     assert len(first.text) < len(reply) // 4 and first.text + rest.text == reply
+
+
+async def test_the_same_call_right_after_its_result_is_not_run_again(tmp_path):
+    """The bundled model, after `cd /tmp` printed nothing, asked for `cd /tmp` again and again
+    (six approvals in one turn). A call identical to the one that just ran and succeeded is
+    not run: the model reads that it already has the result, and the turn ends."""
+    replies = [call("echo", text="a"), call("echo", text="a"), call("echo", text="a"), "done"]
+    agent, backend, store = make_agent(replies, tmp_path, max_tool_rounds=20)
+    session = agent.new_session()
+    events = await run(agent, session, "echo a")
+    assert sum(isinstance(e, ApprovalRequested) for e in events) == 1
+    assert sum(isinstance(e, ToolFinished) for e in events) == 1
+    assert "ran it once" in next(e for e in events if isinstance(e, Error)).message
+    roles = [m["role"] for m in store.messages(session.id)]
+    assert roles == ["user", "assistant", "tool", "assistant", "tool"]  # every call has its result
+    assert "not run again" in store.messages(session.id)[-1]["content"]
+    # the next turn starts clean: the same call in a new turn runs (with its approval)
+    backend.replies = [call("echo", text="a"), "ok"]
+    again = await run(agent, session, "once more")
+    assert sum(isinstance(e, ToolFinished) for e in again) == 1
+
+
+async def test_a_different_call_after_a_result_still_runs(tmp_path):
+    replies = [call("echo", text="a"), call("echo", text="b"), call("echo", text="a"), "done"]
+    agent, _, _ = make_agent(replies, tmp_path, max_tool_rounds=20)
+    events = await run(agent, agent.new_session(), "go")
+    assert [e.result.output for e in events if isinstance(e, ToolFinished)] == ["ECHO a", "ECHO b", "ECHO a"]
+    assert not any(isinstance(e, Error) for e in events)

@@ -90,6 +90,8 @@ class ToolRun:
 # When a chat outgrows the context, drop old exchanges down to this share of the room at
 # once: the cut then stays put for the next turns and the cache keeps serving the prefix.
 TRIM_TO = 0.6
+# The result the model reads for a call it asked for again right after running it.
+REPEATED_CALL = "not run again: this is the call you just ran, and its result is above. Answer the user with it."
 
 
 @dataclass
@@ -357,6 +359,7 @@ class Agent:
         final_text = ""
         rounds = 0
         message_id = None
+        ran_last: list[str] | None = None  # the last round's calls, when each one ran and succeeded
         while True:
             generated: Outcome[Generation | None] = Outcome(None)
             draft = _Draft(self, session)
@@ -383,6 +386,24 @@ class Agent:
                 break
             if not generation.calls:
                 break
+            asked = [_call_key(parsed) for parsed in generation.calls]
+            if asked == ran_last:
+                # A small model's loop: the same call again after its result (seen: `cd /tmp`
+                # six times in a row). Running it again only asks the user again; each call
+                # gets a result that says so, so the chat's history stays well formed.
+                for index, parsed in enumerate(generation.calls):
+                    name = parsed.call.name if parsed.call else "unknown"
+                    answer: dict[str, Any] = {
+                        "tool": name,
+                        "ok": False,
+                        "call_id": parsed.call.id if parsed.call else None,
+                    }
+                    if wire:
+                        answer["tool_call_id"] = wire[index]["id"]
+                    content = REPEATED_CALL if wire else self.dialect.render_result(name, REPEATED_CALL)
+                    self._add(session, "tool", content, answer, what=f"the {name} call")
+                yield Error("the model asked again for the call it had just run; thau ran it once and ended the turn")
+                break
             if rounds >= self.config.generation.max_tool_rounds:
                 yield Error(
                     f"stopped after {rounds} tool rounds (generation.max_tool_rounds in config.yaml); "
@@ -407,9 +428,10 @@ class Agent:
                 for error in self._store_errors():
                     yield error
                 if not ok:
-                    key = f"{name}:{json.dumps(parsed.call.arguments, sort_keys=True) if parsed.call else parsed.raw}"
+                    key = _call_key(parsed)
                     failures[key] = failures.get(key, 0) + 1
                     repeated = repeated or failures[key] >= 3
+                    asked = []  # a failed call may be asked for again (up to three times, below)
                 if self._cancel.is_set():
                     break
             if self._cancel.is_set():
@@ -418,6 +440,7 @@ class Agent:
             if repeated:
                 yield Error("the model keeps repeating the same failing tool call; stopping this turn")
                 break
+            ran_last = asked or None
         stats.seconds = time.perf_counter() - started
         yield TurnDone(stats, final_text)
 
@@ -778,6 +801,13 @@ class _Draft:
         if self.agent.store is not None:
             self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, meta or {})
         return self.message_id
+
+
+def _call_key(parsed: ParsedCall) -> str:
+    """What makes two calls the same call: the tool and its arguments (the raw text when unreadable)."""
+    if parsed.call is None:
+        return f"?:{parsed.raw}"
+    return f"{parsed.call.name}:{json.dumps(parsed.call.arguments, sort_keys=True)}"
 
 
 def _interrupted_result(row: dict[str, Any] | None) -> str:
