@@ -27,12 +27,30 @@ def _app(tmp_path, replies=()):
     return app
 
 
+async def _ready(app, pilot) -> None:
+    """The model is loaded and its name is in the status line (a busy machine took the
+    picture before, once)."""
+    await wait_until(pilot, lambda: app.model_ready_s is not None, what="the model")
+    await pilot.pause()
+
+
 def test_startup_screen(snap_compare, tmp_path):
-    assert snap_compare(_app(tmp_path), terminal_size=SIZE)
+    app = _app(tmp_path)
+    assert snap_compare(app, run_before=lambda pilot: _ready(app, pilot), terminal_size=SIZE)
 
 
 def test_help_screen(snap_compare, tmp_path):
-    assert snap_compare(_app(tmp_path), press=["f1"], terminal_size=SIZE)
+    from thau_tui.ui.screens.help import HelpScreen
+
+    app = _app(tmp_path)
+
+    async def run_before(pilot):
+        await _ready(app, pilot)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help screen")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
 
 
 def test_card_awaiting_approval(snap_compare, tmp_path):
