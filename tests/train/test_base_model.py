@@ -29,14 +29,20 @@ def test_the_converted_model_is_kept_and_loads_the_same(tiny_gguf, monkeypatch):
     assert template.render(messages) == fresh_template.render(messages)
 
 
-def test_a_changed_gguf_is_converted_again(tiny_gguf, tmp_path):
+def test_a_changed_gguf_is_converted_again_and_the_old_copy_dropped(tiny_gguf, tmp_path):
     copy = tmp_path / tiny_gguf.name
     copy.write_bytes(tiny_gguf.read_bytes())
+    load_base(copy)
     before = converted_dir(copy)
+    assert before is not None and before.is_dir()
     stat = copy.stat()
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert converted_dir(copy) != before
-    assert converted_dir(tiny_gguf) != before  # another file, another folder
+    after = converted_dir(copy)
+    assert after != before and converted_dir(tiny_gguf) != after  # another file, another folder
+    load_base(tiny_gguf)  # another file of the same name is kept
+    load_base(copy)
+    assert after is not None and after.is_dir() and not before.exists()  # ~500 MB for the bundled model
+    assert converted_dir(tiny_gguf).is_dir()
 
 
 def test_one_parse_converts_exactly_what_transformers_does(tiny_gguf):

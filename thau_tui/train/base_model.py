@@ -8,8 +8,9 @@ bundled SmolLM2-135M that was 45-55 s of every run's start on 2 busy cores, agai
 weights llama.cpp's file holds), its tokenizer and chat template are saved in
 thau's cache folder on first use and loaded from there afterwards (~2 s); that
 first conversion parses the file once for all three readers (31 s instead of 58 s
-on 2 busy cores). The cache is keyed by the GGUF's path, size and modification time and by the
-transformers version, so a changed file or converter converts again.
+on 2 busy cores). The cache is keyed by the GGUF's path, size and modification
+time and by the transformers version, so a changed file or converter converts
+again (and the old conversion of that file, ~500 MB, is removed).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from functools import lru_cache
@@ -33,10 +35,10 @@ def converted_dir(gguf_path: Path) -> Path | None:
 
     gguf_path = Path(gguf_path).resolve()
     stat = gguf_path.stat()
-    key = f"{gguf_path}|{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}"
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    where = hashlib.sha256(str(gguf_path).encode("utf-8")).hexdigest()[:8]
+    what = hashlib.sha256(f"{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}".encode()).hexdigest()[:8]
     try:
-        return cache_dir() / "base-models" / f"{gguf_path.stem}-{digest}"
+        return cache_dir() / "base-models" / f"{gguf_path.stem}-{where}-{what}"
     except OSError:  # FolderError: no writable cache folder
         return None
 
@@ -104,6 +106,13 @@ def _save(folder: Path, model, tokenizer, template: dict) -> None:
             tmp.rename(folder)
         except OSError:  # another run converted it meanwhile: theirs is as good
             shutil.rmtree(tmp, ignore_errors=True)
+            return
+        # An older conversion of this same file (changed since, or by another transformers)
+        # is ~500 MB nobody will load again.
+        same_file = folder.name.rsplit("-", 1)[0]
+        for stale in folder.parent.iterdir():
+            if stale != folder and re.fullmatch(re.escape(same_file) + r"-[0-9a-f]{8}", stale.name):
+                shutil.rmtree(stale, ignore_errors=True)
     except OSError:  # a full or read-only disk only costs the next run the conversion again
         shutil.rmtree(tmp, ignore_errors=True)
     finally:
