@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -195,3 +196,19 @@ def test_cases_with_the_same_tools_run_one_after_another(tmp_path, monkeypatch):
     assert abs(order.index("listing") - order.index("reading")) == 1
     evaluated, prompt_tokens = ran[max(order.index("listing"), order.index("reading"))]
     assert evaluated < prompt_tokens / 2  # the second of the two read its system message from the cache
+
+
+def test_the_scoring_child_waits_passively_beside_other_llama_processes(tmp_path, monkeypatch, capsys):
+    from thau_tui.train import evaluate
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", "unset")  # so the test leaves the variable as it found it
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    seen = {}
+
+    def fake_score_run(run_dir, stage, **kwargs):
+        seen["policy"] = os.environ.get("OMP_WAIT_POLICY")  # what llama.cpp's OpenMP will read
+        return {"n": 0}
+
+    monkeypatch.setattr(evaluate, "score_run", fake_score_run)
+    assert evaluate.main(["--run-dir", str(tmp_path), "--stage", "before"]) == 0
+    assert seen["policy"] == "PASSIVE"

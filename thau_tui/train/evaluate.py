@@ -11,6 +11,7 @@ model wrote a call that could not be read (the scorer counts it as invalid JSON)
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -272,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
         "--limit", type=int, default=None, help="eval cases to score (default: the recipe's eval_examples)"
     )
     args = parser.parse_args(argv)
+    # As in `thau eval`: llama.cpp's OpenMP threads spin while they wait, and beside another
+    # llama.cpp process (the chat that started this run, an eval) on the same cores that cost
+    # minutes a case. Passive waits change no output.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     run_dir = Path(args.run_dir)
     started = time.monotonic()
 
