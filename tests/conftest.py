@@ -1,5 +1,5 @@
 """Shared fixtures: a private THAU_HOME per test, the real bundled model loaded once; and
-which tests are slow (`pytest -m "not slow"` is the lane to run while working)."""
+which tests are slow (`pytest -m "not slow" -n 2` is the lane to run while working)."""
 
 from __future__ import annotations
 
