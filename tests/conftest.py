@@ -6,9 +6,11 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.app import App
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -111,3 +113,41 @@ def pytest_ignore_collect(collection_path, config):
     if collection_path.is_dir():
         path += "/"
     return True if path.startswith(SLOW_PATHS) else None
+
+
+# --- what the app told the user ---------------------------------------------------------
+
+
+@dataclass
+class Notice:
+    """One App.notify call."""
+
+    message: str
+    title: str
+    severity: str
+    markup: bool = True  # False: shown as plain text
+
+
+class Notices(list):
+    """Every notification any app showed during the test, oldest first."""
+
+    def text(self) -> str:
+        return " | ".join(notice.message for notice in self)
+
+    def any(self, words: str) -> bool:
+        return any(words in notice.message for notice in self)
+
+
+@pytest.fixture
+def notices(monkeypatch) -> Notices:
+    """A spy on App.notify that records each call and then shows it as usual (widgets'
+    and screens' notify go through the app's; MCP's thread calls it too)."""
+    seen = Notices()
+    real = App.notify
+
+    def spy(self, message, *, title="", severity="information", **kwargs):
+        seen.append(Notice(str(message), str(title), str(severity), bool(kwargs.get("markup", True))))
+        return real(self, message, title=title, severity=severity, **kwargs)
+
+    monkeypatch.setattr(App, "notify", spy)
+    return seen

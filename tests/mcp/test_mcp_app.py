@@ -5,29 +5,21 @@ server that cannot start is a notification while the chat goes on."""
 from __future__ import annotations
 
 import json
-import time
 
 from mcp_support import server_config
 from scripted import ScriptedBackend
+from waiting import wait_until
 
 from thau_tui.config import Config, ConfigResult, MCPServerConfig
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
 
 
-async def wait_until(pilot, condition, timeout: float = 60.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await pilot.pause(0.05)
-
-
 def call(tool: str, **args) -> str:
     return "<tool_call>" + json.dumps({"name": tool, "arguments": args}) + "</tool_call>"
 
 
-async def test_mcp_tools_get_cards_approvals_and_the_image_pane(tmp_path, notes_dir):
+async def test_mcp_tools_get_cards_approvals_and_the_image_pane(tmp_path, notes_dir, notices):
     config = Config()
     config.tools.workspace = str(tmp_path)
     config.mcp.servers = [
@@ -42,10 +34,10 @@ async def test_mcp_tools_get_cards_approvals_and_the_image_pane(tmp_path, notes_
         await wait_until(pilot, lambda: "notes__write_note" in app.registry, what="the notes server's tools")
         await wait_until(
             pilot,
-            lambda: any("'broken' did not start" in n.message for n in app._notifications),
+            lambda: notices.any("'broken' did not start"),
             what="the broken server's notification",
         )
-        assert "MCP server 'notes': 8 tools" in [n.message for n in app._notifications]
+        assert "MCP server 'notes': 8 tools" in [n.message for n in notices]
 
         await pilot.press(*"write the plan")
         await pilot.press("enter")
