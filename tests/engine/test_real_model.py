@@ -4,37 +4,18 @@ KV-cache reuse, and a grammar-constrained call -> approve -> result -> answer ro
 from __future__ import annotations
 
 from scripted import Prefill as _Prefill
+from weather_tool import weather_registry
 
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
 from thau_tui.engine.events import ApprovalRequested, Decision, TextDelta, ToolFinished, ToolStarted, TurnDone
 from thau_tui.engine.generate import generate_reply
 from thau_tui.engine.store import Store
-from thau_tui.tools import Tool, ToolRegistry
+from thau_tui.tools import ToolRegistry
 
 
 def _registry(calls: list) -> ToolRegistry:
-    def weather(args, ctx):
-        calls.append(args)
-        return f"It is sunny and 21 degrees in {args['city']}."
-
-    return ToolRegistry(
-        [
-            Tool(
-                "get_weather",
-                "Get the current weather for a city",
-                {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                    "additionalProperties": False,
-                },
-                "exec",
-                weather,
-                summary="current weather for a city",
-            ),
-        ]
-    )
+    return weather_registry(calls)
 
 
 def _agent(backend, tmp_path, calls=None, **gen):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from scripted import Prefill as _Prefill
+from weather_tool import weather_registry
 
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
@@ -17,31 +18,11 @@ from thau_tui.engine.generate import generate_reply
 from thau_tui.engine.models import load_backend
 from thau_tui.engine.prompt import system_content
 from thau_tui.engine.store import Store
-from thau_tui.tools import Tool, ToolCall, ToolRegistry
+from thau_tui.tools import ToolCall, ToolRegistry
 
 
 def _registry(calls: list) -> ToolRegistry:
-    def weather(args, ctx):
-        calls.append(args)
-        return f"It is sunny and 21 degrees in {args['city']}."
-
-    return ToolRegistry(
-        [
-            Tool(
-                "get_weather",
-                "Get the current weather for a city",
-                {
-                    "type": "object",
-                    "properties": {"city": {"type": "string"}},
-                    "required": ["city"],
-                    "additionalProperties": False,
-                },
-                "exec",
-                weather,
-                summary="current weather for a city",
-            ),
-        ]
-    )
+    return weather_registry(calls)
 
 
 def _agent(backend, tmp_path, calls=None, **gen) -> Agent:
