@@ -25,6 +25,7 @@ from .approvals import ApprovalBook
 from .backend import MODEL_THREAD, Backend, ModelLoadError
 from .bridge import LoopStream, TextBatches, new_thread
 from .dialects import Dialect, ParsedCall, get_dialect
+from .draft import Draft
 from .events import (
     ApprovalRequested,
     Decision,
@@ -48,6 +49,7 @@ from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
 from .prompt import drop_oldest_exchange, fit_roles, system_content
+from .recovery import close_interrupted
 from .store import Store, StoreError, storable
 
 T = TypeVar("T")
@@ -55,10 +57,9 @@ T = TypeVar("T")
 # How often the answer being written, and a running tool's output, are saved while they
 # grow: a crash loses at most this much of them.
 SAVE_EVERY_S = 1.0
-# The most of a running tool's output kept in the store while it runs (the tail).
+# The most of a running tool's output kept in the store while it runs (the tail); after a
+# crash the model reads back the end of it (recovery.INTERRUPTED_OUTPUT_CHARS).
 CAPTURED_OUTPUT_CHARS = 16_000
-# The most of that output the model reads back after a crash interrupted the call.
-INTERRUPTED_OUTPUT_CHARS = 2_000
 
 
 @dataclass
@@ -174,24 +175,7 @@ class Agent:
         if self.store is None:
             return 0
         try:
-            if self.store.turn_running(sid):
-                return 0
-            rows = self.store.interrupt_calls(sid)
-            stored = self.store.messages(sid)
-            last = max((i for i, m in enumerate(stored) if m["role"] == "assistant"), default=None)
-            if last is None or any(m["role"] != "tool" for m in stored[last + 1 :]):
-                return 0
-            answer = stored[last]
-            missing = self.dialect.parse_calls(answer["content"])[len(stored) - last - 1 :]
-            left = [r for r in rows if r["message_id"] == answer["id"]]
-            for parsed in missing:
-                name = parsed.call.name if parsed.call else "unknown"
-                row = next((r for r in left if r["name"] == name), None)
-                if row is not None:
-                    left.remove(row)
-                meta = {"tool": name, "ok": False, "interrupted": True, "call_id": row["id"] if row else None}
-                self.store.add_message(sid, "tool", self.dialect.render_result(name, _interrupted_result(row)), meta)
-            return len(missing)
+            return close_interrupted(self.store, self.dialect, sid)
         except Exception:  # noqa: BLE001 - closing what a crash left open must never stop a chat from opening
             return 0
 
@@ -362,7 +346,7 @@ class Agent:
         ran_last: list[str] | None = None  # the last round's calls, when each one ran and succeeded
         while True:
             generated: Outcome[Generation | None] = Outcome(None)
-            draft = _Draft(self, session)
+            draft = Draft(self, session, SAVE_EVERY_S)
             async for event in self._generate(session, stats, generated):
                 yield event  # first on screen, then saved: saving never delays the first word
                 if isinstance(event, TextDelta):
@@ -753,74 +737,11 @@ class Agent:
         ran.value = stream.result()
 
 
-class _Draft:
-    """The answer being written, saved in one row as it grows (at most every SAVE_EVERY_S)
-    with meta {"interrupted": true} until it completes: a crash keeps nearly all of it."""
-
-    def __init__(self, agent: Agent, session: ChatSession) -> None:
-        self.agent, self.session = agent, session
-        self.text = ""
-        self.message_id: int | None = None
-        self.saved_at = 0.0
-        self.saved_text = ""
-
-    def grow(self, text: str) -> None:
-        self.text += text
-        if self.agent.store is None or time.monotonic() - self.saved_at < SAVE_EVERY_S:
-            return
-        self.saved_at = time.monotonic()  # also after a failed save: try again a second later
-        store, sid = self.agent.store, self.session.id
-        if self.message_id is None:
-            self.message_id = self.agent._save(
-                "the answer", store.add_message, sid, "assistant", self.text, {"interrupted": True}
-            )
-        else:
-            self.agent._save("the answer", store.update_message, self.message_id, self.text, {"interrupted": True})
-
-    def cut(self) -> None:
-        """The backend failed mid-answer: keep all that arrived, marked interrupted, in the
-        store and in the chat's history (the next prompt then shows what the user saw)."""
-        if not self.text:
-            return
-        meta = {"interrupted": True}
-        self.session.messages.append({"role": "assistant", "content": self.text, "meta": meta})
-        store, sid = self.agent.store, self.session.id
-        if store is None:
-            return
-        if self.message_id is None:
-            self.message_id = self.agent._save("the answer", store.add_message, sid, "assistant", self.text, meta)
-        else:
-            self.agent._save("the answer", store.update_message, self.message_id, self.text, meta)
-
-    def finish(self, text: str, meta: dict[str, Any] | None = None) -> int | None:
-        """The answer is complete: save all of it (call text included, or the native path's
-        calls in meta["tool_calls"]) in the same row."""
-        if self.message_id is None:
-            return self.agent._add(self.session, "assistant", text, meta, what="the answer")
-        self.session.messages.append({"role": "assistant", "content": text, "meta": meta or {}})
-        if self.agent.store is not None:
-            self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, meta or {})
-        return self.message_id
-
-
 def _call_key(parsed: ParsedCall) -> str:
     """What makes two calls the same call: the tool and its arguments (the raw text when unreadable)."""
     if parsed.call is None:
         return f"?:{parsed.raw}"
     return f"{parsed.call.name}:{json.dumps(parsed.call.arguments, sort_keys=True)}"
-
-
-def _interrupted_result(row: dict[str, Any] | None) -> str:
-    """What the model reads in place of a call that a crash interrupted."""
-    if row is None:
-        return "interrupted: thau stopped before this call ran, so it did not run."
-    if row["status"] == "proposed":
-        return "interrupted: thau stopped while this call waited for approval, so it did not run."
-    text = "interrupted: thau stopped while this call was running, so it did not finish."
-    output = row.get("result") or ""
-    if output:
-        text += f"\nOutput before it stopped (the end of it):\n{output[-INTERRUPTED_OUTPUT_CHARS:]}"
-    return text
 
 
 def _storable_value(value: Any) -> Any:

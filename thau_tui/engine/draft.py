@@ -1,0 +1,64 @@
+"""The answer being written, saved in one row of the store as it grows.
+
+A crash then keeps nearly all of it: the row carries meta {"interrupted": true} until the
+answer completes, and loading the chat shows it as cut short (engine/recovery.py).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the agent builds a Draft per generation; only its types are needed here
+    from .agent import Agent, ChatSession
+
+
+class Draft:
+    """The answer being written, saved in one row as it grows (at most every `save_every_s`)
+    with meta {"interrupted": true} until it completes: a crash keeps nearly all of it."""
+
+    def __init__(self, agent: Agent, session: ChatSession, save_every_s: float) -> None:
+        self.agent, self.session = agent, session
+        self.save_every_s = save_every_s
+        self.text = ""
+        self.message_id: int | None = None
+        self.saved_at = 0.0
+
+    def grow(self, text: str) -> None:
+        """More of the answer arrived: keep it, and save it if the last save is old enough."""
+        self.text += text
+        if self.agent.store is None or time.monotonic() - self.saved_at < self.save_every_s:
+            return
+        self.saved_at = time.monotonic()  # also after a failed save: try again a second later
+        store, sid = self.agent.store, self.session.id
+        if self.message_id is None:
+            self.message_id = self.agent._save(
+                "the answer", store.add_message, sid, "assistant", self.text, {"interrupted": True}
+            )
+        else:
+            self.agent._save("the answer", store.update_message, self.message_id, self.text, {"interrupted": True})
+
+    def cut(self) -> None:
+        """The backend failed mid-answer: keep all that arrived, marked interrupted, in the
+        store and in the chat's history (the next prompt then shows what the user saw)."""
+        if not self.text:
+            return
+        meta = {"interrupted": True}
+        self.session.messages.append({"role": "assistant", "content": self.text, "meta": meta})
+        store, sid = self.agent.store, self.session.id
+        if store is None:
+            return
+        if self.message_id is None:
+            self.message_id = self.agent._save("the answer", store.add_message, sid, "assistant", self.text, meta)
+        else:
+            self.agent._save("the answer", store.update_message, self.message_id, self.text, meta)
+
+    def finish(self, text: str, meta: dict[str, Any] | None = None) -> int | None:
+        """The answer is complete: save all of it (call text included, or the native path's
+        calls in meta["tool_calls"]) in the same row."""
+        if self.message_id is None:
+            return self.agent._add(self.session, "assistant", text, meta, what="the answer")
+        self.session.messages.append({"role": "assistant", "content": text, "meta": meta or {}})
+        if self.agent.store is not None:
+            self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, meta or {})
+        return self.message_id
