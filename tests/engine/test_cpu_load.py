@@ -57,3 +57,22 @@ def test_prompts_are_read_on_the_chats_threads_not_every_core(real_backend):
     # llama.cpp's default n_threads_batch is every core: prompt reading spin-waited on a busy
     # machine (a 610-token prompt: 2 s -> 31 s) whatever model.n_threads said.
     assert real_backend.llm.n_threads_batch == real_backend._threads
+
+
+def test_the_first_reading_waits_out_a_short_window_instead_of_answering_unknown():
+    """A generation right after the model loaded (from the page cache, in well under the
+    window) must already see a busy machine: the sampler waits the window out once."""
+    ticks = {"machine": 0, "own": 0, "t": 0.0}
+    slept = []
+
+    def sleep(seconds: float) -> None:  # the machine stays one core busy while we wait
+        slept.append(seconds)
+        ticks["t"] += seconds
+        ticks["machine"] += int(seconds * sampler._ticks_per_s)
+
+    sampler = CpuSampler(lambda: ticks["machine"], lambda: ticks["own"], lambda: ticks["t"], sleep)
+    ticks["t"] = 0.01  # the model loaded in 10 ms
+    assert sampler.others_busy() == pytest.approx(1.0, abs=0.06)
+    assert slept == [pytest.approx(0.19)]
+    ticks["t"] += 0.01  # later short windows keep the figure they have, without waiting
+    assert sampler.others_busy() == pytest.approx(1.0, abs=0.06) and len(slept) == 1

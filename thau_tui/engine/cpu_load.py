@@ -48,8 +48,9 @@ class CpuSampler:
         machine: Callable[[], int | None] = _machine_busy_ticks,
         own: Callable[[], int | None] = _own_ticks,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._machine, self._own, self._clock = machine, own, clock
+        self._machine, self._own, self._clock, self._sleep = machine, own, clock, sleep
         self._ticks_per_s = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.last_busy: float | None = None
         self._last = self.reading()
@@ -68,7 +69,15 @@ class CpuSampler:
             self._last = now
             return self.last_busy
         if now[0] - self._last[0] < MIN_WINDOW_S:
-            return self.last_busy
+            if self.last_busy is not None:
+                return self.last_busy
+            # No figure yet: a generation right after the model loaded (from the page cache
+            # that can take less than the window). Wait the window out once, or it would
+            # take every core beside a busy one (an eval's first case stalled 300 s so).
+            self._sleep(MIN_WINDOW_S - (now[0] - self._last[0]))
+            now = self.reading()
+            if now is None:
+                return None
         seconds = now[0] - self._last[0]
         others = (now[1] - self._last[1]) - (now[2] - self._last[2])
         self._last = now
