@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from pilot_helpers import wait_until
 from textual.app import App
 from textual.widgets import DataTable, Label, ProgressBar, Static
+from waiting import wait_until
 
 from thau_tui.config import Config
 from thau_tui.ui.screens.training import TrainingRun, TrainingScreen
