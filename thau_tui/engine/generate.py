@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, TypeVar
 
 from ..config import GenerationConfig
 from ..tools.base import Tool
@@ -55,6 +55,22 @@ class Generation:
     seconds: float = 0.0
     cancelled: bool = False
     finish_reason: str | None = None
+
+    @classmethod
+    def from_stream(cls: type[_G], text: str, stats: StreamStats) -> _G:
+        """A message of `text` with the stream's counts (calls and cancellation added after)."""
+        return cls(
+            text=text,
+            visible=text,
+            tokens=stats.tokens,
+            prompt_tokens=stats.prompt_tokens,
+            evaluated=stats.evaluated,
+            first_token_s=stats.first_token_s,
+            finish_reason=stats.finish_reason,
+        )
+
+
+_G = TypeVar("_G", bound=Generation)
 
 
 def sampling(settings: GenerationConfig) -> SamplingSettings:
@@ -186,15 +202,7 @@ def generate_reply(
                 break
     finally:
         stream.close()
-    result = Generation(
-        text=text,
-        visible=text,
-        tokens=stats.tokens,
-        prompt_tokens=stats.prompt_tokens,
-        evaluated=stats.evaluated,
-        first_token_s=stats.first_token_s,
-        finish_reason=stats.finish_reason,
-    )
+    result = Generation.from_stream(text, stats)
     if found is None:
         if on_text and len(text) > shown and not cancel.is_set():
             on_text(text[shown:])

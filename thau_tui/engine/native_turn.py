@@ -248,15 +248,7 @@ def generate_native(
                 break
     finally:
         stream.close()
-    result = NativeGeneration(
-        text=text,
-        visible=text,
-        tokens=stats.tokens,
-        prompt_tokens=stats.prompt_tokens,
-        evaluated=stats.evaluated,
-        first_token_s=stats.first_token_s,
-        finish_reason=stats.finish_reason,
-    )
+    result = NativeGeneration.from_stream(text, stats)
     result.cancelled = cancel.is_set()
     if not result.cancelled:
         for index in sorted(calls):
