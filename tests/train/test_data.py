@@ -156,3 +156,30 @@ def test_missing_tool_is_a_clear_error(tmp_path):
     tools = [t for t in builtin_tools() if t.name != "run_shell"]
     with pytest.raises(DatasetError, match="lacks run_shell"):
         build_dataset(tmp_path, n_train=10, n_eval=2, tools=tools, count_tokens=False)
+
+
+def test_tool_weights_draw_the_named_tools_more_often(tmp_path):
+    """A second pass on the tools a model misses: their single requests come up more often,
+    the eval split and the held-out files do not change, and a wrong name is an error."""
+    plain, weighted = tmp_path / "plain", tmp_path / "weighted"
+    build_dataset(plain, n_train=400, n_eval=40, seed=3, count_tokens=False, max_tokens=None)
+    build_dataset(
+        weighted,
+        n_train=400,
+        n_eval=40,
+        seed=3,
+        count_tokens=False,
+        max_tokens=None,
+        tool_weights={"debug_code": 6, "analyze_code": 6},
+    )
+
+    def single_requests(folder, tool):
+        rows = read_jsonl(folder / "train.jsonl")
+        return sum(1 for r in rows if r["kind"] in ("call", "multi_turn") and r["tool"] == tool)
+
+    for tool in ("debug_code", "analyze_code"):
+        assert single_requests(weighted, tool) > 2 * max(1, single_requests(plain, tool)), tool
+    for name in ("eval.jsonl", "heldout_builtin.jsonl", "heldout_multiturn.jsonl", "heldout_schemas.jsonl"):
+        assert (weighted / name).read_bytes() == (plain / name).read_bytes(), name
+    with pytest.raises(DatasetError, match="not in the data set: debug"):
+        build_dataset(tmp_path / "bad", n_train=10, n_eval=2, count_tokens=False, tool_weights={"debug": 2})

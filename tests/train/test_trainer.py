@@ -235,3 +235,42 @@ def test_train_examples_limits_what_the_trainer_reads(tmp_path, tiny_gguf, tiny_
     train(recipe, tmp_path / "run", on_event=events.append)
     start = next(e for e in events if e["event"] == "start")
     assert start["examples"] == 3 and len(encoded) == 3  # tiny_data holds 8
+
+
+def test_init_adapter_starts_from_a_trained_adapter(tmp_path, full_run, tiny_gguf, tiny_data):
+    """A second pass starts where the first ended: its first loss is the trained one, not
+    the base model's, with a fresh schedule (warm-up from step 1)."""
+    _recipe_, _run_dir, adapter, full_events = full_run
+    first_pass = [e["loss"] for e in full_events if e["event"] == "step"]
+    recipe = _recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), max_steps=1, warmup_steps=1, eval_examples=0)
+    events: list[dict] = []
+    train(recipe, tmp_path / "second", on_event=events.append)
+    assert any(e["event"] == "log" and "starting from the adapter" in e["message"] for e in events)
+    (step,) = [e for e in events if e["event"] == "step"]
+    # Same batch every step (batch_size 8 of 8 examples): the trained adapter's loss is
+    # below the last step of the first pass, far below the base model's.
+    assert step["loss"] < first_pass[-1] and step["loss"] < first_pass[0] * 0.6, (step, first_pass)
+    assert step["lr"] == pytest.approx(recipe.learning_rate)
+
+    from thau_tui.train.trainer import TrainingError
+
+    with pytest.raises(TrainingError, match="same rank and target_modules"):
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), rank=8, alpha=16), tmp_path / "other-rank")
+    with pytest.raises(RecipeError, match="no adapter_model.safetensors"):
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path)), tmp_path / "no-adapter")
+
+
+def test_recipe_builds_its_data_set_as_it_says(tmp_path):
+    recipe = parse_recipe(
+        "data_examples: 300\ndata_seed: 4\nseed: 1\ntool_weights: {debug_code: 3}\nmax_seq_len: 512\n"
+    )
+    assert recipe.data_build_args() == {
+        "dialect": "hermes",
+        "seed": 4,
+        "max_tokens": 512,
+        "tool_weights": {"debug_code": 3.0},
+        "n_train": 300,
+    }
+    assert parse_recipe("seed: 2").data_build_args()["seed"] == 2
+    with pytest.raises(RecipeError, match="tool_weights: .*above 0"):
+        parse_recipe("tool_weights: {debug_code: 0}")

@@ -50,8 +50,9 @@ class DatasetError(ValueError):
     """The data set could not be built as asked (the message says why and what to change)."""
 
 
-def _weighted(rng: random.Random, families: list[Family]) -> Family:
-    return rng.choices(families, weights=[f.weight for f in families], k=1)[0]
+def _weighted(rng: random.Random, families: list[Family], tool_weights: dict[str, float] | None = None) -> Family:
+    extra = tool_weights or {}
+    return rng.choices(families, weights=[f.weight * extra.get(f.tool or "", 1.0) for f in families], k=1)[0]
 
 
 def _frames(family: Family, lang: str, split: str) -> list[int]:
@@ -61,8 +62,11 @@ def _frames(family: Family, lang: str, split: str) -> list[int]:
 
 
 class _Builder:
-    def __init__(self, dialect: Dialect, tools: list[Tool], seed: int) -> None:
+    def __init__(
+        self, dialect: Dialect, tools: list[Tool], seed: int, tool_weights: dict[str, float] | None = None
+    ) -> None:
         self.dialect = dialect
+        self.tool_weights = tool_weights
         self.tools = list(tools)
         self.registry = ToolRegistry(tools)
         self.system = system_content(GenerationConfig().system_prompt, dialect, tools)
@@ -80,7 +84,7 @@ class _Builder:
     def _draw(self, families: list[Family], split: str, lang: str):
         """A family with frames on this side of the split, a frame, and an item that fits it."""
         usable = [f for f in families if _frames(f, lang, split)]
-        family = _weighted(self.rng, usable)
+        family = _weighted(self.rng, usable, self.tool_weights)
         index = self.rng.choice(_frames(family, lang, split))
         item = family.draw(self.rng, index)
         text = family.frames[lang][index].format(**item.words[lang])
@@ -393,13 +397,25 @@ def _kinds(n: int, rng: random.Random) -> list[str]:
     return kinds
 
 
-def generate(n: int, split: str, *, dialect: Dialect, tools: list[Tool], seed: int, fits=None) -> list[dict[str, Any]]:
+def generate(
+    n: int,
+    split: str,
+    *,
+    dialect: Dialect,
+    tools: list[Tool],
+    seed: int,
+    fits=None,
+    tool_weights: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
     """`n` distinct examples (train form) from one side of the template split.
+
+    `tool_weights` multiplies how often a single request for that tool is drawn
+    (a tool missed more often than others gets more examples); absent tools keep 1.
 
     `fits(messages) -> bool` (optional) rejects examples too long to train on; a
     rejected example is drawn again, so the length cap shapes the mix, not the count.
     """
-    builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919))
+    builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919), tool_weights)
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
     for index, kind in enumerate(_kinds(n, builder.rng)):
@@ -425,6 +441,7 @@ def build_dataset(
     model_path: Path | None = None,
     count_tokens: bool = True,
     max_tokens: int | None = MAX_TOKENS,
+    tool_weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Write train.jsonl, eval.jsonl, the held-out files and stats.json to `out_dir`; return the stats.
 
@@ -439,7 +456,10 @@ def build_dataset(
     tools = builtin_tools() if tools is None else tools
     counter = token_counter(model_path) if count_tokens or max_tokens else None
     fits = (lambda messages: counter(messages) <= max_tokens) if counter and max_tokens else None
-    train = generate(n_train, "train", dialect=chosen, tools=tools, seed=seed, fits=fits)
+    unknown = sorted(set(tool_weights or {}) - {t.name for t in tools})
+    if unknown:
+        raise DatasetError(f"tool_weights names tools that are not in the data set: {', '.join(unknown)}")
+    train = generate(n_train, "train", dialect=chosen, tools=tools, seed=seed, fits=fits, tool_weights=tool_weights)
     eval_cases = [
         _eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)
     ]

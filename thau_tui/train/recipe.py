@@ -57,6 +57,23 @@ class Recipe(BaseModel):
     threads: int | None = Field(None, ge=1)
     # Run the system prompt (identical in every example) once per batch instead of once per example.
     share_prefix: bool = True
+    # How the data set is built when data_dir has none (thau data build's --n-train and --seed;
+    # None: its defaults and the recipe's seed). tool_weights draws single requests for the
+    # named tools that many times more often (a second pass on the tools a model misses).
+    data_examples: int | None = Field(None, ge=1)
+    data_seed: int | None = None
+    tool_weights: dict[str, float] = Field(default_factory=dict)
+    # Start from a trained adapter (a run's adapter/ or checkpoints/step-N/ folder) instead of
+    # fresh LoRA weights: a second pass with its own data, learning rate and schedule.
+    init_adapter: str | None = None
+
+    @field_validator("tool_weights")
+    @classmethod
+    def _positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        wrong = [f"{name}={weight}" for name, weight in value.items() if not weight > 0]
+        if wrong:
+            raise ValueError(f"weights must be above 0 ({', '.join(wrong)})")
+        return value
 
     @field_validator("target_modules")
     @classmethod
@@ -85,6 +102,30 @@ class Recipe(BaseModel):
         path = Path(self.base_model).expanduser()
         if not path.is_file():
             raise RecipeError(f"base_model {self.base_model!r} is not a file; give a GGUF path or 'bundled'")
+        return path
+
+    def data_build_args(self) -> dict:
+        """build_dataset's keyword arguments for this recipe's data set."""
+        args: dict = {
+            "dialect": self.dialect,
+            "seed": self.seed if self.data_seed is None else self.data_seed,
+            "max_tokens": self.max_seq_len,
+            "tool_weights": self.tool_weights or None,
+        }
+        if self.data_examples is not None:
+            args["n_train"] = self.data_examples
+        return args
+
+    def init_adapter_path(self) -> Path | None:
+        """The folder of safetensors LoRA weights to start from, checked; None: fresh weights."""
+        if self.init_adapter is None:
+            return None
+        path = Path(self.init_adapter).expanduser()
+        if not (path / "adapter_model.safetensors").is_file():
+            raise RecipeError(
+                f"init_adapter {self.init_adapter!r} has no adapter_model.safetensors; give a run's "
+                "adapter/ folder or one of its checkpoints/step-N/ folders"
+            )
         return path
 
     def to_yaml(self) -> str:
@@ -122,6 +163,8 @@ def load_recipe(path: str | Path) -> Recipe:
     recipe.data_dir = str(resolve_recipe_path(path, recipe.data_dir, fallback=True))
     if recipe.base_model != "bundled":
         recipe.base_model = str(resolve_recipe_path(path, recipe.base_model))
+    if recipe.init_adapter is not None:
+        recipe.init_adapter = str(resolve_recipe_path(path, recipe.init_adapter))
     return recipe
 
 

@@ -148,9 +148,7 @@ def build_data(recipe_path: str | Path, say) -> dict[str, Any]:
 
     recipe = load_recipe(recipe_path)
     say(event="log", message=f"no data set in {recipe.data_dir}; building it (a few minutes on a slow machine)")
-    stats = build_dataset(
-        Path(recipe.data_dir), dialect=recipe.dialect, seed=recipe.seed, max_tokens=recipe.max_seq_len
-    )
+    stats = build_dataset(Path(recipe.data_dir), **recipe.data_build_args())
     say(event="data_built", data_dir=recipe.data_dir, train=stats["train"]["examples"], eval=stats["eval"]["examples"])
     return stats
 

@@ -204,6 +204,29 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep
     return folder
 
 
+def _load_adapter_weights(model, folder: Path) -> None:
+    """LoRA weights saved by this trainer (adapter/ or a checkpoint) into `model`; a
+    folder whose tensors do not fit this model's LoRA layers is an error, not a silent no-op."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    try:
+        result = set_peft_model_state_dict(model, load_file(str(folder / "adapter_model.safetensors")))
+    except RuntimeError as exc:  # tensor shapes differ: another rank
+        raise TrainingError(
+            f"the adapter in {folder} does not fit this recipe's LoRA layers ({str(exc).splitlines()[0]}); "
+            "use the same rank and target_modules as the run that made it"
+        ) from exc
+    missing = [k for k in getattr(result, "missing_keys", []) if "lora_" in k]
+    unexpected = list(getattr(result, "unexpected_keys", []))
+    if missing or unexpected:
+        raise TrainingError(
+            f"the adapter in {folder} does not fit this recipe's LoRA layers "
+            f"({len(missing)} missing, {len(unexpected)} unexpected tensors); use the same rank and "
+            "target_modules as the run that made it"
+        )
+
+
 def _schedule(recipe: Recipe, total: int):
     """Linear warm-up, then cosine decay to zero."""
     warm = min(recipe.warmup_steps, max(total // 10, 1))
@@ -222,7 +245,7 @@ def _ensure_data(recipe: Recipe, emit) -> Path:
         from .data import build_dataset
 
         emit("log", message=f"no data set in {data_dir}; building it (thau data build)")
-        build_dataset(data_dir, dialect=recipe.dialect, seed=recipe.seed)
+        build_dataset(data_dir, **recipe.data_build_args())
     return data_dir
 
 
@@ -263,6 +286,7 @@ def train(
     cancel_event = cancel_event or threading.Event()
     if not resume or not (run_dir / "recipe.yaml").exists():
         (run_dir / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+    start_from = recipe.init_adapter_path()  # checked before the slow loads
     torch.set_num_threads(recipe.threads or default_threads())
     torch.manual_seed(recipe.seed)
     device = pick_device(recipe.device)
@@ -296,13 +320,13 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(recipe, total))
 
     step, losses = 0, []
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    if checkpoint is None and start_from is not None:
+        _load_adapter_weights(model, start_from)
+        emit("log", message=f"starting from the adapter in {start_from}")
     if resume:
-        checkpoint = latest_checkpoint(run_dir)
         if checkpoint is not None:
-            from peft import set_peft_model_state_dict
-            from safetensors.torch import load_file
-
-            set_peft_model_state_dict(model, load_file(str(checkpoint / "adapter_model.safetensors")))
+            _load_adapter_weights(model, checkpoint)
             state = torch.load(checkpoint / "trainer_state.pt", weights_only=False)
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
