@@ -8,7 +8,6 @@ and awaits the user's decisions, so the UI's event loop never blocks on them.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import threading
@@ -16,30 +15,25 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Generic, TypeVar, cast
+from typing import Any, AsyncIterator, Callable, TypeVar, cast
 
 from ..config import Config
-from ..tools.base import ToolCall, ToolContext, ToolResult
+from ..tools.base import ToolCall, ToolResult
 from ..tools.registry import ToolRegistry
 from .approvals import ApprovalBook
 from .backend import MODEL_THREAD, Backend, ModelLoadError
-from .bridge import LoopStream, TextBatches, new_thread
+from .bridge import LoopStream, TextBatches
 from .dialects import Dialect, ParsedCall, get_dialect
 from .draft import Draft
 from .events import (
-    ApprovalRequested,
     Decision,
     Error,
     Event,
     HistoryTrimmed,
-    QuestionAsked,
     TextDelta,
     ToolCallInvalid,
     ToolCallProposed,
-    ToolDenied,
     ToolFinished,
-    ToolOutput,
-    ToolProgress,
     ToolStarted,
     ToolStatus,
     TurnDone,
@@ -51,41 +45,13 @@ from .native_turn import defuse as defuse_native
 from .prompt import drop_oldest_exchange, fit_roles, system_content
 from .recovery import close_interrupted
 from .store import Store, StoreError, storable
+from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
 
 T = TypeVar("T")
 
 # How often the answer being written, and a running tool's output, are saved while they
 # grow: a crash loses at most this much of them.
 SAVE_EVERY_S = 1.0
-# The most of a running tool's output kept in the store while it runs (the tail); after a
-# crash the model reads back the end of it (recovery.INTERRUPTED_OUTPUT_CHARS).
-CAPTURED_OUTPUT_CHARS = 16_000
-
-
-@dataclass
-class Outcome(Generic[T]):
-    """What a helper that streams events ends with: the helper sets `value`, its caller reads
-    it once the events have run out (the events go to the screen, this to the next step)."""
-
-    value: T
-
-
-@dataclass
-class CallOutcome:
-    """One call's end, as the model reads it back: the tool, its output, whether it worked."""
-
-    name: str
-    output: str
-    ok: bool
-    call_id: str | None
-
-
-@dataclass
-class ToolRun:
-    """A tool's result and how long it ran."""
-
-    result: ToolResult
-    seconds: float = 0.0
 
 
 # When a chat outgrows the context, drop old exchanges down to this share of the room at
@@ -344,6 +310,7 @@ class Agent:
         rounds = 0
         message_id = None
         ran_last: list[str] | None = None  # the last round's calls, when each one ran and succeeded
+        steps = ToolSteps(self, session, SAVE_EVERY_S)
         while True:
             generated: Outcome[Generation | None] = Outcome(None)
             draft = Draft(self, session, SAVE_EVERY_S)
@@ -399,7 +366,7 @@ class Agent:
             repeated = False
             for index, parsed in enumerate(generation.calls):
                 ended = Outcome(CallOutcome("unknown", "error: no result", False, None))
-                async for event in self._handle_call(session, parsed, message_id, ended):
+                async for event in steps.handle_call(parsed, message_id, ended):
                     yield event
                 name, ok = ended.value.name, ended.value.ok
                 meta: dict[str, Any] = {"tool": name, "ok": ok, "call_id": ended.value.call_id}
@@ -441,7 +408,7 @@ class Agent:
             return
         yield ToolStarted(call, Decision("once", by="user"))
         ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
-        async for event in self._run_saving_output(session, call, ran):
+        async for event in ToolSteps(self, session, SAVE_EVERY_S).run_saving_output(call, ran):
             yield event
         result, seconds = ran.value.result, ran.value.seconds
         status: ToolStatus = "cancelled" if self._cancel.is_set() else "done" if result.ok else "failed"
@@ -513,243 +480,9 @@ class Agent:
             stats.first_token_s = generation.first_token_s
         generated.value = generation
 
-    async def _decide(
-        self, session: ChatSession, call: ToolCall, risk: str, decided: Outcome[Decision]
-    ) -> AsyncIterator[Event]:
-        """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
-        policy = (
-            self.approvals.decide(call, risk, session.id) if self.approvals else ("auto" if risk == "read" else "ask")
-        )
-        if policy == "auto":
-            decided.value = Decision("once", by="auto")
-            return
-        if policy == "deny":
-            decided.value = Decision("deny", reason="the configuration denies this tool", by="config")
-            return
-        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-        self._pending.add(future)
-        try:
-            yield ApprovalRequested(call, risk, future)
-            try:
-                decision = await asyncio.wait_for(future, self.config.tools.approval_timeout)
-            except asyncio.TimeoutError:
-                decision = Decision("deny", reason="no answer before the approval timeout", by="timeout")
-        finally:
-            self._pending.discard(future)
-        decided.value = decision
-
-    async def _handle_call(
-        self, session: ChatSession, parsed: ParsedCall, message_id: int | None, ended: Outcome[CallOutcome]
-    ) -> AsyncIterator[Event]:
-        """Validate, approve and run one call; how it ended (for the model) goes to `ended`.
-
-        Whatever goes wrong on the way, a card that was shown gets its end (ToolFinished,
-        failed, with the reason): never a card left "running".
-        """
-        card_ended = False
-        try:
-            async for event in self._call_steps(session, parsed, message_id, ended):
-                card_ended = card_ended or isinstance(event, (ToolFinished, ToolDenied, ToolCallInvalid))
-                yield event
-        except Exception as exc:  # noqa: BLE001 - a bug here must end the card, not the app
-            call = parsed.call
-            reason = f"{type(exc).__name__}: {exc}"
-            name = call.name if call else "unknown"
-            output = f"{name} failed: {reason}"
-            if call is not None and not card_ended:
-                if self.store:
-                    self._save(
-                        f"the {name} call",
-                        self.store.record_call,
-                        session.id,
-                        call.id,
-                        name,
-                        call.arguments,
-                        "failed",
-                        result=output,
-                    )
-                yield ToolFinished(call, ToolResult(output, ok=False), "failed")
-            elif call is None and not card_ended:
-                yield ToolCallInvalid(None, [reason], parsed.raw)
-            ended.value = CallOutcome(name, output, False, call.id if call else None)
-
-    async def _call_steps(
-        self, session: ChatSession, parsed: ParsedCall, message_id: int | None, ended: Outcome[CallOutcome]
-    ) -> AsyncIterator[Event]:
-        store = self.store
-        if parsed.call is None:
-            why = parsed.error or "the call could not be read"
-            yield ToolCallInvalid(None, [why], parsed.raw)
-            ended.value = CallOutcome("unknown", f"error: {why}. Write the call again as valid JSON.", False, None)
-            return
-        call = parsed.call
-        # JSON lets a model write lone surrogates ("\udce9"): make what the card, the store and
-        # the tool see storable text.
-        call.name, call.arguments = storable(call.name), _storable_value(call.arguments)
-        record = functools.partial(self._save, f"the {call.name} call")
-        tool = self.registry.get(call.name)
-        risk = tool.risk if tool else "exec"
-        yield ToolCallProposed(call, risk)
-        errors = self.registry.validate(call)
-        if store:
-            record(
-                store.record_call,
-                session.id,
-                call.id,
-                call.name,
-                call.arguments,
-                "invalid" if errors else "proposed",
-                message_id,
-            )
-            for error in self._store_errors():
-                yield error
-        if errors:
-            yield ToolCallInvalid(call, errors, parsed.raw)
-            ended.value = CallOutcome(call.name, "error: " + "; ".join(errors), False, call.id)
-            return
-        decided = Outcome(Decision("deny", reason="no decision was made", by="thau"))
-        async for event in self._decide(session, call, risk, decided):
-            yield event
-        decision = decided.value
-        if (arguments := decision.arguments) is not None:
-            errors = self.registry.validate(ToolCall(call.name, arguments, id=call.id))
-            if errors:
-                decision = Decision("deny", reason="edited arguments invalid: " + "; ".join(errors))
-            else:
-                call.arguments = arguments
-        if store:
-            record(
-                store.record_decision,
-                session.id,
-                call.id,
-                decision.kind if decision.by != "auto" else "auto",
-                decision.by,
-                decision.reason,
-                decision.arguments,
-            )
-        if decision.kind == "cancel":
-            self._cancel.set()
-            if store:
-                record(store.record_call, session.id, call.id, call.name, call.arguments, "cancelled")
-            yield ToolDenied(call, "cancelled", decision)
-            ended.value = CallOutcome(call.name, "the user cancelled this call", False, call.id)
-            return
-        if not decision.allowed:
-            reason = decision.reason or "no reason given"
-            if store:
-                record(store.record_call, session.id, call.id, call.name, call.arguments, "denied")
-            yield ToolDenied(call, reason, decision)
-            ended.value = CallOutcome(
-                call.name, f"the user denied this call ({reason}). Do not retry it; answer without it.", True, call.id
-            )
-            return
-        if self.approvals and decision.kind in ("session", "always"):
-            self.approvals.remember(call, risk, decision, session.id)
-        yield ToolStarted(call, decision)
-        ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
-        async for event in self._run_saving_output(session, call, ran):
-            yield event
-        result, seconds = ran.value.result, ran.value.seconds
-        status: ToolStatus = "done"
-        if self._cancel.is_set():
-            status = "cancelled"
-        elif not result.ok:
-            status = "failed"
-        if store:
-            record(store.record_call, session.id, call.id, call.name, call.arguments, status, result=result.output)
-        yield ToolFinished(call, result, status, seconds)
-        for error in self._store_errors():
-            yield error
-        ended.value = CallOutcome(
-            call.name, result.output if status != "cancelled" else "cancelled by the user", result.ok, call.id
-        )
-
-    async def _run_saving_output(
-        self, session: ChatSession, call: ToolCall, ran: Outcome[ToolRun]
-    ) -> AsyncIterator[Event]:
-        """Run the tool with the call marked running in the store and its output so far saved
-        in the call's row at most every SAVE_EVERY_S, so a crash keeps nearly all of it.
-        Yields the tool's events; its result goes to `ran`."""
-        store = self.store
-        record = functools.partial(self._save, f"the {call.name} call")
-        if store:
-            record(store.record_call, session.id, call.id, call.name, call.arguments, "running")
-        captured = ""
-        saved_at = time.monotonic()  # the row exists from the start; its output is saved from a second on
-        async for event in self._run_tool(session, call, ran):
-            yield event
-            if store and isinstance(event, ToolOutput):
-                captured = (captured + event.chunk)[-CAPTURED_OUTPUT_CHARS:]
-                if time.monotonic() - saved_at >= SAVE_EVERY_S:
-                    record(
-                        store.record_call, session.id, call.id, call.name, call.arguments, "running", result=captured
-                    )
-                    saved_at = time.monotonic()
-            for error in self._store_errors():
-                yield error
-
-    async def _run_tool(self, session: ChatSession, call: ToolCall, ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
-        """Run the tool in a thread of its own, yielding its output, progress and questions."""
-        stream: LoopStream[ToolOutput | ToolProgress | QuestionAsked, ToolRun] = LoopStream()
-
-        def ask(question: str) -> str | None:
-            """ask_user from the tool thread: hand a future to the UI and wait for it."""
-
-            async def asked() -> str | Decision:
-                future: asyncio.Future[str | Decision] = asyncio.get_running_loop().create_future()
-                self._pending.add(future)
-                try:
-                    stream.put(QuestionAsked(call, question, future))
-                    return await future
-                finally:
-                    self._pending.discard(future)
-
-            answer = stream.wait_for(asked)
-            return None if isinstance(answer, Decision) else answer
-
-        resources = session.resources
-        resources["ask"] = ask
-        context = ToolContext(
-            workspace=self.workspace,
-            config=self.config,
-            session_id=session.id,
-            cancel_event=self._cancel,
-            on_output=lambda chunk: stream.post(ToolOutput(call.id, chunk)),
-            on_progress=lambda done, total, label: stream.post(ToolProgress(call.id, done, total, label)),
-            resources=resources,
-        )
-        tool = self.registry.get(call.name)
-        started = time.perf_counter()
-
-        def work() -> ToolRun:
-            # Tool.run turns a tool's exceptions into a failed result; this catches the rest,
-            # so a result always follows and the card always ends.
-            try:
-                result = (
-                    tool.run(call.arguments, context) if tool else ToolResult(f"unknown tool {call.name}", ok=False)
-                )
-            except BaseException as exc:  # noqa: BLE001
-                result = ToolResult(f"{call.name} crashed: {type(exc).__name__}: {exc}", ok=False)
-            return ToolRun(result, time.perf_counter() - started)
-
-        async for event in stream.run(work, new_thread(f"thau-tool-{call.name}")):
-            yield event
-        ran.value = stream.result()
-
 
 def _call_key(parsed: ParsedCall) -> str:
     """What makes two calls the same call: the tool and its arguments (the raw text when unreadable)."""
     if parsed.call is None:
         return f"?:{parsed.raw}"
     return f"{parsed.call.name}:{json.dumps(parsed.call.arguments, sort_keys=True)}"
-
-
-def _storable_value(value: Any) -> Any:
-    """A JSON value with every string in it made storable."""
-    if isinstance(value, str):
-        return storable(value)
-    if isinstance(value, dict):
-        return {storable(k): _storable_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable_value(v) for v in value]
-    return value

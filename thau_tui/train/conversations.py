@@ -305,7 +305,7 @@ PREFACES = {"en": ["Sure.", "On it.", "Let me check."], "es": ["Claro.", "Ensegu
 
 
 def denial(reason: str) -> str:
-    """The agent's exact text for a denied call (engine/agent.py `_handle_call`)."""
+    """The agent's exact text for a denied call (engine/tool_steps.py `ToolSteps.handle_call`)."""
     return f"the user denied this call ({reason}). Do not retry it; answer without it."
 
 
