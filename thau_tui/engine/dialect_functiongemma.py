@@ -1,8 +1,6 @@
 """The FunctionGemma dialect: calls, results and declarations as FunctionGemma's chat template writes them.
 
-Split out of dialects.py, which imports it at its bottom (after Dialect) into DIALECTS.
-Reach it through `thau_tui.engine.dialects` (`get_dialect("functiongemma")`): importing
-this module before dialects.py is a circular import.
+Split out of dialects.py, which puts it in DIALECTS (`get_dialect("functiongemma")`).
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from typing import Any, Iterable
 
 from ..tools.base import Tool, ToolCall
 from .call_scanner import MAX_ITEMS
-from .dialects import Dialect, _after_spaces
+from .dialect_base import Dialect, _after_spaces
 from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without, _grammar_schema
 
 _ESC = "<escape>"

@@ -1,0 +1,232 @@
+"""What every tool-call dialect shares: the Dialect base class (tool block, stream
+scanning, parsing, defused results, grammar) and its small readers.
+
+The dialects themselves, and the registry of them, are in dialects.py (hermes, thau,
+stage3) and dialect_functiongemma.py; import them from dialects.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable
+
+from ..tools.base import Tool, ToolCall
+from .call_scanner import _JSON, CallScanner, _Lexer
+from .call_scanner import MAX_CALL_CHARS as MAX_CALL_CHARS
+from .call_scanner import MAX_DEPTH as MAX_DEPTH
+from .call_scanner import MAX_STRING_CHARS as MAX_STRING_CHARS
+from .call_scanner import ParsedCall as ParsedCall
+from .gbnf import _block_rules, _json_schema_gbnf
+
+DEFUSED_LT = "\u2039"
+
+
+def _reserved_pattern(tags: Iterable[str], space: str = r"\s*", flags: int = 0) -> re.Pattern[str]:
+    """Matches any of `tags`, ignoring case and stray spaces after "<", after "</" and before ">"."""
+    parts = []
+    for tag in sorted(set(tags), key=len, reverse=True):
+        rest = tag[1:]
+        slash = "/" + space if rest.startswith("/") else ""
+        rest = rest[1:] if slash else rest
+        end = space + ">" if rest.endswith(">") else ""
+        rest = rest[:-1] if end else rest
+        parts.append("<" + space + slash + re.escape(rest) + end)
+    return re.compile("|".join(parts), re.IGNORECASE | flags)
+
+
+# In the model's own text a tag may carry a few stray spaces; a bound keeps the longest
+# possible tag short, so generate.py holds back only that much text from the screen. ASCII
+# only (no Unicode case folding: "ſ" is not "s"), so partial_tag_len can tell exactly
+# which text may still become a tag.
+_STOP_SPACE = r"\s{0,3}"
+
+
+BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nthen stop and wait for the result."
+
+
+# Control tokens of the chat templates thau renders: ChatML and Llama 3 style `<|...|>`,
+# Gemma's turn markers, and the usual bos/eos spellings.
+_TEMPLATE_TOKEN = re.compile(
+    r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|bos|eos|s|pad)>|\[/?INST\]",
+)
+
+
+class Dialect:
+    """Base: a JSON-bodied call between two tags."""
+
+    name = "base"
+    open_tag = ""
+    close_tag = ""
+    result_role = "tool"
+    # Every tag this dialect writes or reads (calls, results, its special tokens);
+    # render_result defuses them inside a result. A dialect must list at least
+    # its open and close tags, and its tests check the result wrapper is covered.
+    reserved_tags: tuple[str, ...] = ()
+    # How a string inside a call is delimited (JSON's by default).
+    string_quote = '"'
+    string_backslash = True
+    _reserved: re.Pattern[str] | None = None
+    _stops: re.Pattern[str] | None = None
+    _tag_forms: tuple[str, ...] = ()  # the reserved tags, lower case
+    _tag_span: int = 0  # the longest text partial_tag_len looks back over
+    _lexer: _Lexer
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [t for t in (cls.open_tag, cls.close_tag) if t and t not in cls.reserved_tags]
+        if missing:
+            raise TypeError(f"{cls.__name__}.reserved_tags must include {', '.join(missing)}")
+        cls._reserved = _reserved_pattern(cls.reserved_tags) if cls.reserved_tags else None
+        cls._stops = _reserved_pattern(cls.reserved_tags, _STOP_SPACE, re.ASCII) if cls.reserved_tags else None
+        cls._tag_forms = tuple({t.lower() for t in cls.reserved_tags})
+        cls._tag_span = max((len(t) for t in cls.reserved_tags), default=0) + 9  # three spots for spaces
+        cls._lexer = _Lexer(cls.close_tag, cls.string_quote, cls.string_backslash)
+
+    # --- showing tools ---------------------------------------------------------
+    def example(self) -> str:
+        return self.format_call(ToolCall("TOOL_NAME", {"ARGUMENT": "VALUE"}))
+
+    def render_tools(self, tools: Iterable[Tool]) -> str:
+        """The tool block: one compact line per built-in, full JSON Schema for plugins."""
+        tools = list(tools)
+        if not tools:
+            return ""
+        lines = [BUILTIN_INTRO.format(example=self.example()), "Tools:"]
+        plugins = []
+        for tool in tools:
+            if tool.source == "builtin":
+                lines.append(f"- {tool.compact()}")
+            else:
+                plugins.append(tool)
+        if plugins:
+            lines.append("More tools, as JSON Schema:")
+            lines.extend(json.dumps(t.schema()["function"], ensure_ascii=False) for t in plugins)
+        return "\n".join(lines)
+
+    # --- calls -----------------------------------------------------------------
+    def format_call(self, call: ToolCall) -> str:
+        body = json.dumps({"name": call.name, "arguments": call.arguments}, ensure_ascii=False)
+        return f"{self.open_tag}{body}{self.close_tag}"
+
+    def _parse_body(self, body: str) -> ToolCall:
+        data = _loads(body)
+        if not isinstance(data, dict) or "name" not in data:
+            raise ValueError('a call must be a JSON object with "name" and "arguments"')
+        args: Any = data.get("arguments", data.get("parameters", {}))  # not always an object: validation says so
+        if isinstance(args, str):
+            args = _loads(args)
+        return ToolCall(str(data["name"]), args)
+
+    def scanner(self, start: int, max_string: int | None = None) -> CallScanner:
+        """A scanner for the call body that starts at `start` (just after an open tag)."""
+        return CallScanner(self._lexer, start, max_string)
+
+    def parse_calls(self, text: str) -> list[ParsedCall]:
+        """Every call in `text`, in order. Each is read to the close tag after its arguments
+        (a close tag inside a string argument is part of the string). An unclosed call at
+        the end is read too."""
+        found: list[ParsedCall] = []
+        start = 0
+        while (at := text.find(self.open_tag, start)) >= 0:
+            body_start = at + len(self.open_tag)
+            scanner = self.scanner(body_start)
+            end = scanner.feed(text)
+            after = end + len(self.close_tag) if end >= 0 else len(text)
+            raw = text[at:after]
+            try:
+                if (end if end >= 0 else len(text)) - body_start > MAX_CALL_CHARS:
+                    raise ValueError(f"the call is longer than {MAX_CALL_CHARS} characters")
+                if scanner.too_deep_at is not None:
+                    raise ValueError(f"its arguments nest deeper than {MAX_DEPTH} levels")
+                call = self._parse_body(text[body_start : after if end < 0 else end].strip())
+                call.raw = raw
+                found.append(ParsedCall(call, None, raw))
+            except ValueError as exc:
+                why = str(exc) if end >= 0 else f"it is never closed with {self.close_tag}, and {exc}"
+                found.append(ParsedCall(None, f"could not read the tool call: {why}", raw))
+            if end < 0:
+                return found
+            start = after
+        return found
+
+    def first_tag(self, text: str, start: int = 0) -> tuple[int, bool] | None:
+        """Where the first of this dialect's tags begins in text[start:], and whether it is
+        exactly the open tag (a call). Any other reserved tag, in any case or with a few
+        stray spaces, is one the model should not write in its prose: a result it made up,
+        a close tag with no call."""
+        match = self._stops.search(text, start) if self._stops else None
+        if match is None:
+            return None
+        return match.start(), text.startswith(self.open_tag, match.start())
+
+    def partial_tag_len(self, text: str) -> int:
+        """How many trailing characters of `text` may still grow into a tag (held back from
+        the screen until they do or cannot). Errs long, never short."""
+        at = text.rfind("<", max(0, len(text) - self._tag_span))
+        if at < 0:
+            return 0
+        tail = text[at:]
+        if not tail.isascii():
+            return 0
+        tail = "".join(tail.split()).lower()
+        return len(text) - at if any(form.startswith(tail) for form in self._tag_forms) else 0
+
+    def text_before_call(self, text: str) -> str:
+        """The prose of a message: the text before its first tag (a call, or a tag it should not hold)."""
+        found = self.first_tag(text)
+        return text if found is None else text[: found[0]]
+
+    # --- results ---------------------------------------------------------------
+    def defuse(self, text: str) -> str:
+        """`text` with every reserved tag's "<" replaced, so it can no longer open or close a block.
+
+        Chat-template control tokens (`<|im_end|>`, `<|eot_id|>`, `<end_of_turn>`, ...) are
+        defused too: the prompt is tokenized with special tokens on, so a file or a command's
+        output that held one would otherwise end the tool's turn and open a forged one.
+        """
+        if self._reserved is not None:
+            text = self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
+        return _TEMPLATE_TOKEN.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
+
+    def render_result(self, name: str, output: str) -> str:
+        """A tool's result as the model reads it; the dialect's tags inside are defused first."""
+        return self._wrap_result(self.defuse(name), self.defuse(output))
+
+    def _wrap_result(self, name: str, output: str) -> str:
+        raise NotImplementedError
+
+    # --- grammar ---------------------------------------------------------------
+    def _call_rule(self, arg_rules: dict[str, str]) -> str:
+        raise NotImplementedError
+
+    def grammar(self, tools: list[Tool]) -> str:
+        """GBNF for the text after the first open tag: a call, then more calls or a way out."""
+        rules = _json_schema_gbnf(tools, self._call_rule)
+        return rules.rstrip("\n") + "\n" + "\n".join(_block_rules(self.open_tag, self.close_tag)) + "\n"
+
+
+def _json_depth(text: str) -> int:
+    """How deep brackets nest in `text` read as JSON (strings skipped), up to MAX_DEPTH + 1."""
+    scanner = CallScanner(_JSON, 0)
+    scanner.feed(text)
+    return MAX_DEPTH + 1 if scanner.too_deep_at is not None else scanner.depth
+
+
+def _loads(body: str) -> Any:
+    if _json_depth(body) > MAX_DEPTH:
+        raise ValueError(f"its arguments nest deeper than {MAX_DEPTH} levels")
+    try:
+        # strict=False: a raw newline inside a string is read as one, as a person would
+        return json.loads(body, strict=False)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON ({exc.msg} at character {exc.pos}): {body[:120]!r}") from exc
+
+
+_SPACES = re.compile(r"\s*")
+
+
+def _after_spaces(text: str, pos: int) -> int:
+    """Where the whitespace that starts at `pos` ends."""
+    spaces = _SPACES.match(text, pos)
+    return spaces.end() if spaces else pos  # \s* always matches
