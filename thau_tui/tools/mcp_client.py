@@ -8,8 +8,9 @@ Tool calls come from the agent's tool threads through `MCPManager.call`, a synch
 wrapper with the server's call timeout, the user's cancel (Esc) and progress reporting.
 `MCPManager.update` applies a changed mcp.servers (config.yaml reloaded): servers whose
 entry changed or went are stopped, new ones start, the rest keep running.
-A `url:` server's credentials come from environment variables named in its entry
-(api_key_env, headers_env); their values never appear in notices or logs.
+One server's state, its `url:` credentials (api_key_env, headers_env: their values never
+appear in notices or logs), its stderr log and its failures in a sentence are in
+mcp_connection.py; ServerState, MCPConfigError and request_headers stay importable here.
 Nothing here can take thau down: every failure becomes a sentence.
 """
 
@@ -23,11 +24,13 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
 
 from .base import Tool, ToolContext, ToolError, ToolResult
+from .mcp_connection import Connection, leaf, request_headers
+from .mcp_connection import MCPConfigError as MCPConfigError
+from .mcp_connection import ServerState as ServerState
 from .mcp_tools import (
     MAX_TOOLS_PER_SERVER,
     MCPToolRejected,
@@ -57,80 +60,6 @@ RETRY_MAX_S = 60.0
 STOP_TIMEOUT_S = 8.0
 OUTPUT_LIMIT = 16_000
 MAX_PAGES = 10  # tools/list pages read from one server
-_STDERR_LINES = 4
-
-
-@dataclass
-class ServerState:
-    """Where one server stands, for notices and `thau doctor`."""
-
-    name: str
-    status: str = "starting"  # starting, ready, failed, disabled, stopped
-    error: str = ""
-    tools: list[str] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)  # tools not added, each with why
-
-    def line(self) -> str:
-        """One line: `mcp NAME: ready, 3 tools (a, b, c)` or why it is not."""
-        if self.status == "ready":
-            shown = ", ".join(self.tools[:8]) + (", …" if len(self.tools) > 8 else "")
-            text = f"mcp {self.name}: ready, {len(self.tools)} tools" + (f" ({shown})" if shown else "")
-            if self.rejected:
-                text += f"; not added: {'; '.join(self.rejected)}"
-            return text
-        if self.status == "failed":
-            return f"mcp {self.name}: FAILED: {self.error}"
-        return f"mcp {self.name}: {self.status}" + (f" ({self.error})" if self.error else "")
-
-
-class MCPConfigError(Exception):
-    """A server's entry cannot be used as it is (a variable it names is not set)."""
-
-
-def request_headers(config: MCPServerConfig) -> dict[str, str]:
-    """The headers a url server gets: Authorization from api_key_env, the rest from headers_env."""
-    headers = {}
-    wanted = dict(config.headers_env)
-    if config.api_key_env:
-        wanted["Authorization"] = config.api_key_env
-    for header, variable in wanted.items():
-        value = os.environ.get(variable)
-        if not value:
-            field_name = (
-                "api_key_env" if variable == config.api_key_env and header == "Authorization" else "headers_env"
-            )
-            raise MCPConfigError(
-                f"its {field_name} names the environment variable {variable}, which is not set: "
-                f"export {variable}=<the secret> before starting thau"
-            )
-        headers[header] = f"Bearer {value}" if header == "Authorization" and config.api_key_env == variable else value
-    return headers
-
-
-class _Connection:
-    """One configured server: its state, and its session while it is up."""
-
-    def __init__(self, config: MCPServerConfig) -> None:
-        self.config = config
-        self.task: asyncio.Task[None] | None = None  # its supervisor, on the MCP loop
-        self.http_status: int | None = None  # a url server's last refusal (401, ...)
-        self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
-        self.session: ClientSession | None = None
-        self.names: dict[str, str] = {}  # registry name -> the server's own tool name
-        self.dead: asyncio.Event | None = None
-        self.in_flight = 0
-        self.settled = threading.Event()  # the first start ended, ready or not
-        self.log_path: Path | None = None
-        self.log_offset = 0
-
-
-def _leaf(exc: BaseException) -> BaseException:
-    """The first real error inside anyio's exception groups."""
-    while True:
-        inner = getattr(exc, "exceptions", None)
-        if not (isinstance(inner, (list, tuple)) and inner):
-            return exc
-        exc = inner[0]
 
 
 class MCPManager:
@@ -152,7 +81,7 @@ class MCPManager:
         self.on_notice = on_notice
         self._images_dir, self._log_dir = images_dir, log_dir
         self.output_limit = output_limit
-        self._connections = {c.name: _Connection(c) for c in servers}
+        self._connections = {c.name: Connection(c) for c in servers}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -188,7 +117,7 @@ class MCPManager:
     def _update(self, wanted: dict[str, MCPServerConfig], timeout: float) -> None:
         gone = [conn for name, conn in self._connections.items() if name not in wanted or wanted[name] != conn.config]
         fresh = [
-            _Connection(cfg)
+            Connection(cfg)
             for name, cfg in wanted.items()
             if name not in self._connections or self._connections[name].config != cfg
         ]
@@ -222,7 +151,7 @@ class MCPManager:
 
         asyncio.run_coroutine_threadsafe(begin(), self._loop).result()
 
-    async def _end(self, conn: _Connection) -> None:
+    async def _end(self, conn: Connection) -> None:
         """Cancel one server's supervisor: its contexts unwind (a stdio server's stdin closes,
         then it is ended)."""
         task, conn.task = conn.task, None
@@ -315,7 +244,7 @@ class MCPManager:
                 if exc.code == CONNECTION_CLOSED:
                     self._mark_dead(conn)
                     raise ToolError(
-                        f"the MCP server '{server}' stopped during the call{self._stderr_tail(conn)}; "
+                        f"the MCP server '{server}' stopped during the call{conn.stderr_tail()}; "
                         "its tools are gone until it restarts"
                     ) from None
                 raise ToolError(f"the MCP server '{server}' refused the call: {defang(exc.message)}") from None
@@ -330,7 +259,7 @@ class MCPManager:
             self._images_dir = images_dir() / "mcp"
         return self._images_dir
 
-    def _mark_dead(self, conn: _Connection) -> None:
+    def _mark_dead(self, conn: Connection) -> None:
         if self._loop is not None and conn.dead is not None:
             self._loop.call_soon_threadsafe(conn.dead.set)
 
@@ -343,7 +272,7 @@ class MCPManager:
             except Exception:  # a closed screen must not stop the servers
                 log.exception("MCP notice could not be shown")
 
-    async def _supervise(self, conn: _Connection) -> None:
+    async def _supervise(self, conn: Connection) -> None:
         """Keep one server up: start, serve, and after a failure start again a little later."""
         delay, told = RETRY_FIRST_S, ""
         conn.state.status, conn.state.error = "starting", ""
@@ -359,7 +288,7 @@ class MCPManager:
                 raise
             except BaseException as exc:  # noqa: BLE001 — anything a server does becomes a sentence
                 was_ready = conn.state.status == "ready"
-                why = self._explain(conn, _leaf(exc))
+                why = conn.explain(leaf(exc))
             self._drop_tools(conn)
             if self._stopping.is_set():
                 conn.settled.set()
@@ -380,7 +309,7 @@ class MCPManager:
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_S)
 
-    async def _serve(self, conn: _Connection) -> None:
+    async def _serve(self, conn: Connection) -> None:
         """One life of a server: connect, list its tools, then watch it until it dies."""
         import anyio
         from mcp import ClientSession
@@ -410,7 +339,7 @@ class MCPManager:
             )
             await self._watch(conn, session, dead)
 
-    def _transport(self, conn: _Connection, stack: contextlib.AsyncExitStack) -> Any:
+    def _transport(self, conn: Connection, stack: contextlib.AsyncExitStack) -> Any:
         cfg = conn.config
         if cfg.url:
             from mcp.client.streamable_http import streamable_http_client
@@ -436,68 +365,14 @@ class MCPManager:
         )
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 
-    @contextlib.contextmanager
-    def _errlog(self, conn: _Connection) -> Iterator[TextIO]:
-        """The server's stderr goes to a log file (never onto thau's screen); its last
-        lines explain a failed start or a crash."""
+    def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:
+        """The server's stderr log (Connection.errlog), in log_dir or thau's cache."""
         folder = self._log_dir
         if folder is None:
             from ..paths import cache_dir
 
             folder = self._log_dir = cache_dir() / "mcp"
-        folder.mkdir(parents=True, exist_ok=True)
-        conn.log_path = folder / f"{conn.config.name}.log"
-        if conn.log_path.exists() and conn.log_path.stat().st_size > 1_000_000:
-            conn.log_path.unlink()
-        with open(conn.log_path, "a", encoding="utf-8", errors="replace") as handle:
-            handle.write(f"--- started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-            handle.flush()
-            conn.log_offset = handle.tell()
-            yield handle
-
-    def _stderr_tail(self, conn: _Connection) -> str:
-        if conn.log_path is None:
-            return ""
-        try:
-            with open(conn.log_path, encoding="utf-8", errors="replace") as handle:
-                handle.seek(conn.log_offset)
-                lines = [line.strip() for line in handle.read()[-4000:].splitlines() if line.strip()]
-        except OSError:
-            return ""
-        if not lines:
-            return ""
-        return f" (it said: {defang(' / '.join(lines[-_STDERR_LINES:]))[:400]})"
-
-    def _explain(self, conn: _Connection, exc: BaseException) -> str:
-        """A failed start or a lost connection, in a sentence."""
-        cfg = conn.config
-        if isinstance(exc, MCPConfigError):
-            return str(exc)
-        status = getattr(getattr(exc, "response", None), "status_code", None) or conn.http_status
-        if cfg.url and status in (401, 403):
-            named = ", ".join(filter(None, [cfg.api_key_env, *cfg.headers_env.values()]))
-            return f"{cfg.url} refused thau's credentials ({status}): " + (
-                f"check the value in ${named}" if named else "name the variable holding a token in api_key_env"
-            )
-        tail = self._stderr_tail(conn)
-        if isinstance(exc, FileNotFoundError) and cfg.command:
-            return f"cannot run `{cfg.command}`: no such program (is it installed and on PATH?)"
-        if isinstance(exc, PermissionError) and cfg.command:
-            return f"cannot run `{cfg.command}`: permission denied"
-        if isinstance(exc, TimeoutError):
-            return f"{exc}{tail}"
-        name = type(exc).__name__
-        errors = getattr(exc, "errors", None)
-        if name == "ValidationError" and callable(errors):  # pydantic: the SDK read a malformed message
-            first = errors()[0] if errors() else {}
-            where = ".".join(str(part) for part in first.get("loc", ()))
-            return defang(f"it sent a message that breaks the MCP protocol ({where}: {first.get('msg', exc)})")
-        message = defang(getattr(exc, "message", None) or exc or name)
-        if name == "MCPError" and "closed" in message.lower():
-            return f"it exited or closed the connection{tail}" if cfg.command else f"the connection closed{tail}"
-        if cfg.url:
-            return f"cannot talk to {cfg.url}: {message}"
-        return f"{message}{tail}"
+        return conn.errlog(folder)
 
     async def _list_tools(self, session: ClientSession) -> list[Any]:
         tools: list[Any] = []
@@ -515,7 +390,7 @@ class MCPManager:
                 break
         return tools
 
-    async def _watch(self, conn: _Connection, session: ClientSession, dead: asyncio.Event) -> None:
+    async def _watch(self, conn: Connection, session: ClientSession, dead: asyncio.Event) -> None:
         """Ping the server while no call is running; return when it is gone or hung."""
         import anyio
 
@@ -523,7 +398,7 @@ class MCPManager:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(dead.wait(), PING_EVERY_S)
             if dead.is_set():
-                conn.state.error = "it exited or closed the connection" + self._stderr_tail(conn)
+                conn.state.error = "it exited or closed the connection" + conn.stderr_tail()
                 return
             if conn.in_flight:
                 continue  # a long call has its own timeout; a one-at-a-time server cannot answer now
@@ -534,11 +409,11 @@ class MCPManager:
                 conn.state.error = f"it stopped answering (no reply to a ping in {PING_TIMEOUT_S:g} s)"
                 return
             except Exception as exc:
-                conn.state.error = self._explain(conn, _leaf(exc))
+                conn.state.error = conn.explain(leaf(exc))
                 return
 
     # --- the registry -----------------------------------------------------------------
-    def _add_tools(self, conn: _Connection, listed: list[Any]) -> None:
+    def _add_tools(self, conn: Connection, listed: list[Any]) -> None:
         cfg, state = conn.config, conn.state
         state.tools, state.rejected = [], []
         source = f"mcp:{cfg.name}"
@@ -576,7 +451,7 @@ class MCPManager:
     def _run(self, server: str, tool: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return self.call(server, tool, arguments, ctx)
 
-    def _drop_tools(self, conn: _Connection) -> None:
+    def _drop_tools(self, conn: Connection) -> None:
         conn.session = None
         for name in list(conn.names):
             self.registry.unregister(name)

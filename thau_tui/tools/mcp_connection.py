@@ -1,0 +1,159 @@
+"""One configured MCP server as `mcp_client.MCPManager` holds it: its state, the
+credentials a `url:` server sends, its stderr log, and a failure put in a sentence.
+
+A `url:` server's credentials come from environment variables named in its entry
+(api_key_env, headers_env); their values never appear in notices or logs.
+Starting, watching and restarting servers stay in mcp_client.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, TextIO
+
+from .mcp_tools import defang
+
+if TYPE_CHECKING:
+    from mcp import ClientSession
+
+    from thau_tui.config import MCPServerConfig
+
+_STDERR_LINES = 4
+
+
+@dataclass
+class ServerState:
+    """Where one server stands, for notices and `thau doctor`."""
+
+    name: str
+    status: str = "starting"  # starting, ready, failed, disabled, stopped
+    error: str = ""
+    tools: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # tools not added, each with why
+
+    def line(self) -> str:
+        """One line: `mcp NAME: ready, 3 tools (a, b, c)` or why it is not."""
+        if self.status == "ready":
+            shown = ", ".join(self.tools[:8]) + (", …" if len(self.tools) > 8 else "")
+            text = f"mcp {self.name}: ready, {len(self.tools)} tools" + (f" ({shown})" if shown else "")
+            if self.rejected:
+                text += f"; not added: {'; '.join(self.rejected)}"
+            return text
+        if self.status == "failed":
+            return f"mcp {self.name}: FAILED: {self.error}"
+        return f"mcp {self.name}: {self.status}" + (f" ({self.error})" if self.error else "")
+
+
+class MCPConfigError(Exception):
+    """A server's entry cannot be used as it is (a variable it names is not set)."""
+
+
+def request_headers(config: MCPServerConfig) -> dict[str, str]:
+    """The headers a url server gets: Authorization from api_key_env, the rest from headers_env."""
+    headers = {}
+    wanted = dict(config.headers_env)
+    if config.api_key_env:
+        wanted["Authorization"] = config.api_key_env
+    for header, variable in wanted.items():
+        value = os.environ.get(variable)
+        if not value:
+            field_name = (
+                "api_key_env" if variable == config.api_key_env and header == "Authorization" else "headers_env"
+            )
+            raise MCPConfigError(
+                f"its {field_name} names the environment variable {variable}, which is not set: "
+                f"export {variable}=<the secret> before starting thau"
+            )
+        headers[header] = f"Bearer {value}" if header == "Authorization" and config.api_key_env == variable else value
+    return headers
+
+
+def leaf(exc: BaseException) -> BaseException:
+    """The first real error inside anyio's exception groups."""
+    while True:
+        inner = getattr(exc, "exceptions", None)
+        if not (isinstance(inner, (list, tuple)) and inner):
+            return exc
+        exc = inner[0]
+
+
+class Connection:
+    """One configured server: its state, and its session while it is up."""
+
+    def __init__(self, config: MCPServerConfig) -> None:
+        self.config = config
+        self.task: asyncio.Task[None] | None = None  # its supervisor, on the MCP loop
+        self.http_status: int | None = None  # a url server's last refusal (401, ...)
+        self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
+        self.session: ClientSession | None = None
+        self.names: dict[str, str] = {}  # registry name -> the server's own tool name
+        self.dead: asyncio.Event | None = None
+        self.in_flight = 0
+        self.settled = threading.Event()  # the first start ended, ready or not
+        self.log_path: Path | None = None
+        self.log_offset = 0
+
+    @contextlib.contextmanager
+    def errlog(self, folder: Path) -> Iterator[TextIO]:
+        """The server's stderr goes to a log file in `folder` (never onto thau's screen); its
+        last lines explain a failed start or a crash."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.log_path = folder / f"{self.config.name}.log"
+        if self.log_path.exists() and self.log_path.stat().st_size > 1_000_000:
+            self.log_path.unlink()
+        with open(self.log_path, "a", encoding="utf-8", errors="replace") as handle:
+            handle.write(f"--- started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+            handle.flush()
+            self.log_offset = handle.tell()
+            yield handle
+
+    def stderr_tail(self) -> str:
+        """What the server last wrote on stderr since this start, as ` (it said: ...)`."""
+        if self.log_path is None:
+            return ""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+                handle.seek(self.log_offset)
+                lines = [line.strip() for line in handle.read()[-4000:].splitlines() if line.strip()]
+        except OSError:
+            return ""
+        if not lines:
+            return ""
+        return f" (it said: {defang(' / '.join(lines[-_STDERR_LINES:]))[:400]})"
+
+    def explain(self, exc: BaseException) -> str:
+        """A failed start or a lost connection, in a sentence."""
+        cfg = self.config
+        if isinstance(exc, MCPConfigError):
+            return str(exc)
+        status = getattr(getattr(exc, "response", None), "status_code", None) or self.http_status
+        if cfg.url and status in (401, 403):
+            named = ", ".join(filter(None, [cfg.api_key_env, *cfg.headers_env.values()]))
+            return f"{cfg.url} refused thau's credentials ({status}): " + (
+                f"check the value in ${named}" if named else "name the variable holding a token in api_key_env"
+            )
+        tail = self.stderr_tail()
+        if isinstance(exc, FileNotFoundError) and cfg.command:
+            return f"cannot run `{cfg.command}`: no such program (is it installed and on PATH?)"
+        if isinstance(exc, PermissionError) and cfg.command:
+            return f"cannot run `{cfg.command}`: permission denied"
+        if isinstance(exc, TimeoutError):
+            return f"{exc}{tail}"
+        name = type(exc).__name__
+        errors = getattr(exc, "errors", None)
+        if name == "ValidationError" and callable(errors):  # pydantic: the SDK read a malformed message
+            first = errors()[0] if errors() else {}
+            where = ".".join(str(part) for part in first.get("loc", ()))
+            return defang(f"it sent a message that breaks the MCP protocol ({where}: {first.get('msg', exc)})")
+        message = defang(getattr(exc, "message", None) or exc or name)
+        if name == "MCPError" and "closed" in message.lower():
+            return f"it exited or closed the connection{tail}" if cfg.command else f"the connection closed{tail}"
+        if cfg.url:
+            return f"cannot talk to {cfg.url}: {message}"
+        return f"{message}{tail}"
