@@ -13,68 +13,43 @@ Tool calls travel one of two ways (`model.tool_calls`, `ToolCallPath`):
 only when the server answers the probe with a tool call or shows it read the tools.
 
 The HTTP stream runs on one asyncio loop in a daemon thread, so closing the
-stream (Esc) cancels the request there at once, even while the server is silent.
+stream (Esc) cancels the request there at once, even while the server is silent
+(engine/openai_stream.py: the stream, its chunks read, and every way a server fails said
+plainly; HEARTBEAT_S, Piece and http_loop stay importable here).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import queue
 import random
-import re
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Generator
+from typing import TYPE_CHECKING, Any, Generator
 
 import httpx
 
 from .backend import ModelLoadError, SamplingSettings, StreamStats
 from .openai_chat import (
-    CallDelta,
     CallSlots,
     ServerError,
     ToolCallsMode,
     _detail,
-    apply_usage,
     chat_body,
     read_chunk,
-    read_message,
 )
+from .openai_stream import HEARTBEAT_S as HEARTBEAT_S
+from .openai_stream import Piece as Piece
+from .openai_stream import ServerStream, _completion_texts, http_loop
 from .prompt import CHATML, ChatTemplate, read_gguf_metadata, template_for
 from .tool_path import choose_tool_path
 
 if TYPE_CHECKING:
     from ..config import Config
 
-# How often stream() hands back an empty piece while the server is silent, so the
-# caller (generate.py) can look at its cancel flag and close the stream.
-HEARTBEAT_S = 0.1
 # The tokenize endpoints known, tried in this order: llama-cpp-python's, then llama-server's.
 TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
-Piece = str | CallDelta
-
-
-class _Ended:
-    """The request is over (its last piece or its error came before)."""
-
-
-_END = _Ended()
-_HTTP_LOOP: asyncio.AbstractEventLoop | None = None
-_HTTP_LOOP_LOCK = threading.Lock()
-
-
-def http_loop() -> asyncio.AbstractEventLoop:
-    """The one asyncio loop (in a daemon thread, started on first use) where every server
-    backend's streams run: reloading a backend never adds a thread."""
-    global _HTTP_LOOP
-    with _HTTP_LOOP_LOCK:
-        if _HTTP_LOOP is None:
-            _HTTP_LOOP = asyncio.new_event_loop()
-            threading.Thread(target=_HTTP_LOOP.run_forever, name="thau-http", daemon=True).start()
-        return _HTTP_LOOP
 
 
 def api_root(base_url: str) -> tuple[str, str]:
@@ -85,7 +60,7 @@ def api_root(base_url: str) -> tuple[str, str]:
     return url, url[: -len("/v1")]
 
 
-class OpenAiBackend:
+class OpenAiBackend(ServerStream):
     """A model served over HTTP with the OpenAI API. Loading checks the server: blocking,
     call it from a worker thread."""
 
@@ -166,32 +141,6 @@ class OpenAiBackend:
         if response.status_code in (401, 403):
             raise ServerError(self._refused_key(response))
         return response
-
-    def _unreachable(self, exc: Exception) -> str:
-        return (
-            f"no server at {self.root} ({type(exc).__name__}): start it (e.g. "
-            "`python -m llama_cpp.server --model X`) or fix model.base_url"
-        )
-
-    def _timeout_message(self, exc: Exception) -> str:
-        if isinstance(exc, httpx.ConnectTimeout):
-            return f"the server at {self.root} did not accept a connection in time (model.connect_timeout)"
-        return (
-            f"the server at {self.root} did not answer for {self.timeout_s:g} s (model.timeout): "
-            "it may be busy or stuck; try again, or raise model.timeout"
-        )
-
-    def _refused_key(self, response: httpx.Response) -> str:
-        said = _detail(response)
-        if self.api_key_env:
-            return (
-                f"the server at {self.root} refused the API key in ${self.api_key_env} "
-                f"({response.status_code}: {said}): check the key in that environment variable"
-            )
-        return (
-            f"the server at {self.root} wants an API key ({response.status_code}: {said}): put it in an "
-            "environment variable and name that variable in model.api_key_env"
-        )
 
     def list_models(self) -> list[str]:
         """The model names the server offers (GET /v1/models)."""
@@ -371,192 +320,12 @@ class OpenAiBackend:
             lambda pieces: self._read("/chat/completions", body, pieces, stats, pieces_of, whole=True)
         )
 
-    def _pump(
-        self, reader: Callable[[queue.SimpleQueue[Piece | BaseException | _Ended]], Coroutine[Any, Any, None]]
-    ) -> Generator[Piece, None, None]:
-        """Run `reader` on the HTTP loop and hand its pieces over as they come."""
-        pieces: queue.SimpleQueue[Piece | BaseException | _Ended] = queue.SimpleQueue()
-        closed = threading.Event()
-        with self._open_lock:
-            self.streams_open += 1
-        future = asyncio.run_coroutine_threadsafe(reader(pieces), http_loop())
-        future.add_done_callback(lambda _f: closed.set())  # also when cancelled before it ran
-        finished = False
-        try:
-            while True:
-                try:
-                    item = pieces.get(timeout=HEARTBEAT_S)
-                except queue.Empty:
-                    yield ""
-                    continue
-                if isinstance(item, _Ended):
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-            finished = True
-        finally:
-            if not finished:
-                future.cancel()  # the request's task is cancelled on the loop: the socket closes
-            closed.wait(5)
-            with self._open_lock:
-                self.streams_open -= 1
-
-    async def _read(
-        self,
-        path: str,
-        body: dict[str, Any],
-        pieces: queue.SimpleQueue[Piece | BaseException | _Ended],
-        stats: StreamStats,
-        parse: Callable[[dict[str, Any]], list[Piece]],
-        whole: bool = False,
-    ) -> None:
-        """Stream `body` to `path`, each chunk's pieces into `pieces`, then _END. `whole`: a
-        stream that closes before its first chunk is asked again, not streamed (below)."""
-        started = time.perf_counter()
-        done = chunks = False
-        try:
-            if self._aclient is None:
-                self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
-            # llama-cpp-python's server (0.3, chatml-function-calling) cannot stream a call the model
-            # chose itself: it drops the connection without a word, before or after its headers.
-            # Asked again without streaming, it answers, or says why it cannot (context, say).
-            dropped = (httpx.ReadError, httpx.RemoteProtocolError) if whole else ()
-            try:
-                async with self._aclient.stream("POST", f"{self.base_url}{path}", json=body) as response:
-                    if response.status_code != 200:
-                        await response.aread()
-                        raise self._stream_refused(response, path)
-                    async for line in response.aiter_lines():
-                        if not line.startswith("data:"):
-                            continue  # blank separators, ": ping" comments, event names
-                        data = line[5:].strip()
-                        if data == "[DONE]":
-                            done = True
-                            break
-                        chunk = json.loads(data)
-                        if not isinstance(chunk, dict):
-                            raise ValueError(f"a chunk that is not a JSON object: {data[:80]!r}")
-                        chunks = True
-                        if chunk.get("error"):
-                            error = chunk["error"]
-                            raise ServerError(
-                                f"the server stopped the answer: "
-                                f"{error.get('message', error) if isinstance(error, dict) else error}"
-                            )
-                        timings = chunk.get("timings")
-                        if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
-                            stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
-                        for item in parse(chunk):
-                            self._arrived(item, stats, started)
-                            pieces.put(item)
-                        apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
-                        done = done or stats.finish_reason is not None  # some servers send no [DONE] after it
-            except dropped:
-                if chunks:
-                    raise
-            if whole and not chunks and not done:
-                # The server closes that connection just after: a pooled one would fail the next request.
-                await self._aclient.aclose()
-                self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
-                await self._read_whole(path, body, pieces, stats, started)
-                return
-            if not done and not stats.tokens:
-                # llama-cpp-python's server says nothing more when the prompt overflows its context
-                raise ServerError(
-                    f"the server at {self.root} closed the stream before the first token, giving no reason "
-                    f"(its log has it). A prompt of {stats.prompt_tokens} tokens may exceed its context: "
-                    "set model.n_ctx to the server's context size so thau trims old messages, or /new"
-                )
-            if not done:
-                raise ServerError(
-                    f"the server at {self.root} ended the answer halfway (after {stats.tokens} tokens, "
-                    "with no end marker); the partial answer is kept"
-                )
-        except ServerError as exc:
-            pieces.put(exc)
-        except httpx.TimeoutException as exc:
-            pieces.put(ServerError(self._timeout_message(exc)))
-        except httpx.TransportError as exc:
-            if stats.tokens:
-                message = (
-                    f"the connection to {self.root} broke halfway through the answer "
-                    f"({type(exc).__name__}); the partial answer is kept"
-                )
-            else:
-                message = self._unreachable(exc)
-            pieces.put(ServerError(message))
-        except Exception as exc:  # noqa: BLE001 - a malformed chunk: said, not a crash
-            pieces.put(
-                ServerError(f"the server at {self.root} sent something thau cannot read: {type(exc).__name__}: {exc}")
-            )
-        finally:  # also when cancelled (the reader closed the stream): the socket is closed by now
-            pieces.put(_END)
-
-    async def _read_whole(
-        self,
-        path: str,
-        body: dict[str, Any],
-        pieces: queue.SimpleQueue[Piece | BaseException | _Ended],
-        stats: StreamStats,
-        started: float,
-    ) -> None:
-        assert self._aclient is not None
-        response = await self._aclient.post(f"{self.base_url}{path}", json={**body, "stream": False})
-        if response.status_code != 200:
-            raise self._stream_refused(response, path)
-        answer = response.json()
-        if not isinstance(answer, dict):
-            raise ValueError("the answer is not a JSON object")
-        for item in read_message(answer, stats):
-            self._arrived(item, stats, started)
-            pieces.put(item)
-        apply_usage(answer, stats)
-        stats.finish_reason = stats.finish_reason or "stop"
-
-    @staticmethod
-    def _arrived(item: Piece, stats: StreamStats, started: float) -> None:
-        if item == "":
-            return
-        stats.tokens += 1  # one chunk a token on llama.cpp's servers; usage, when sent, wins
-        if stats.first_token_s is None:
-            stats.first_token_s = time.perf_counter() - started
-
-    def _stream_refused(self, response: httpx.Response, path: str) -> ServerError:
-        if response.status_code in (401, 403):
-            return ServerError(self._refused_key(response))
-        said = _detail(response)
-        if re.search(r"context|too long|exceed", said, re.IGNORECASE):
-            return ServerError(
-                f"the conversation no longer fits the server's context ({said}); start a new chat (/new), "
-                "or lower model.n_ctx to the server's context size so thau trims old messages first"
-            )
-        if response.status_code == 404:
-            return ServerError(
-                f"the server at {self.root} has no /v1{path} (404: {said}); thau needs "
-                f"an OpenAI-compatible server with that endpoint"
-                + ("" if path == "/completions" else " (or model.tool_calls: dialect)")
-            )
-        return ServerError(f"the server at {self.root} refused the request ({response.status_code}: {said})")
-
     def close(self) -> None:
         """Close the connections."""
         self._client.close()
         if self._aclient is not None:
             asyncio.run_coroutine_threadsafe(self._aclient.aclose(), http_loop()).result(5)
             self._aclient = None
-
-
-def _completion_texts(chunk: dict[str, Any], stats: StreamStats) -> list[Piece]:
-    """A /v1/completions chunk's text pieces; stats updated (finish reason, usage)."""
-    texts: list[Piece] = []
-    for choice in chunk.get("choices") or []:
-        text = choice.get("text") or ""
-        if text:
-            texts.append(text)
-        if choice.get("finish_reason"):
-            stats.finish_reason = choice["finish_reason"]
-    return texts
 
 
 def describe_server(config: Config) -> list[str]:
