@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from ..engine.store import Store
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .commands import SlashCommands, ThauCommands
+from .model_loading import ModelLoading
 from .other_screens import OtherScreens
 from .rows import RowScreen
 from .turn import TurnRenderer
@@ -51,7 +51,7 @@ def interrupted_call_note(meta: dict, row: dict | None) -> str:
     return f"{name}: interrupted, it did not finish" + (f"; output so far:\n{tail}" if tail else "")
 
 
-class ThauApp(SlashCommands, OtherScreens, App):
+class ThauApp(SlashCommands, OtherScreens, ModelLoading, App):
     """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
     CSS_PATH = "app.tcss"
@@ -107,6 +107,8 @@ class ThauApp(SlashCommands, OtherScreens, App):
         }
     )
 
+    # Posted by ModelLoading.load_model; here, since a message's handler name comes from
+    # where it is defined (on_thau_app_model_loaded).
     @dataclass
     class ModelLoaded(Message):
         backend: object
@@ -276,62 +278,6 @@ class ThauApp(SlashCommands, OtherScreens, App):
         if self.mcp is not None:
             self.mcp.stop(timeout=3)
 
-    # --- the model -----------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
-    def load_model(self, lora: Path | None | str = "config") -> None:
-        from ..engine.models import load_backend
-
-        started = time.perf_counter()
-        try:
-            backend = load_backend(self.config, lora)
-        except Exception as exc:
-            self.post_message(self.ModelFailed(str(exc)))
-            return
-        self.post_message(self.ModelLoaded(backend, time.perf_counter() - started))
-
-    def on_thau_app_model_loaded(self, message: ModelLoaded) -> None:
-        self._backend_ready(message.backend)
-        if self.queued is not None and not self.turn_running:
-            text, self.queued = self.queued, None
-            self.send(text)
-
-    def _backend_ready(self, backend) -> None:
-        self.agent.backend = backend
-        self.model_error = None
-        self.model_ready_s = time.perf_counter() - self.started
-        self._freeze_heap()
-        self.status.model = backend.name
-        self.status.context = f"ctx {backend.n_ctx}"
-        self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
-        path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
-        self.status.tools = path.status() if path is not None else ""
-        self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
-
-    @staticmethod
-    def _freeze_heap() -> None:
-        """Keep what is loaded by now (modules, the app, the model) out of Python's cyclic
-        garbage collections: a full one walked all of it, 45-60 ms with the GIL held (a
-        stall for the model thread too, once every few answers); after this, under
-        20 ms. Unfrozen first, so that whatever a previous model left behind is freed."""
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-
-    def on_thau_app_model_failed(self, message: ModelFailed) -> None:
-        self.model_error = message.error
-        self.status.model = "no model"
-        self.notify(message.error, title="model not loaded", severity="error", timeout=20, markup=False)
-        if self.queued is not None:  # back in the prompt, to send once a model is chosen
-            self._give_back(self.queued)
-            self.queued = None
-            self.status.activity = ""
-
-    def _give_back(self, text: str) -> None:
-        """Put an unsent message back in the prompt (before anything typed since)."""
-        prompt = self.query_one(PromptInput)
-        prompt.load_text(text + ("\n" + prompt.text if prompt.text.strip() else ""))
-        prompt.move_cursor(prompt.document.end)
-
     # --- config ------------------------------------------------------------------------
     def _config_changed(self, result: ConfigResult) -> None:
         if not result.ok:
@@ -437,28 +383,6 @@ class ThauApp(SlashCommands, OtherScreens, App):
             return
         self.send(text)
 
-    def _wait_for_model(self, text: str) -> None:
-        """A message sent before a model is ready: queued while one loads, kept in the
-        prompt when none will come."""
-        if self.model_error is not None:
-            self._give_back(text)
-            self.notify(
-                f"{self.model_error}\nYour message is still in the prompt; /model chooses another model.",
-                title="no model is loaded",
-                severity="error",
-                timeout=20,
-                markup=False,
-            )
-            return
-        if self.queued is not None:
-            self._give_back(text)
-            self.notify(
-                "one message is already waiting for the model; this one stays in the prompt", severity="warning"
-            )
-            return
-        self.queued = text
-        self.status.activity = "queued: sends when the model is loaded (Esc takes it back)"
-
     def send(self, text: str):
         """Start a turn for `text` (also used by tests and commands); returns its worker."""
         shared = self._fit_threads()
@@ -472,17 +396,6 @@ class ThauApp(SlashCommands, OtherScreens, App):
         """What the turn is doing, on the status line (kept at "stopping…" after Esc)."""
         if not self.stopping:
             self.status.activity = text
-
-    def _fit_threads(self) -> bool:
-        """While a training run shares the cores, the chat decodes on one thread. llama.cpp's
-        threads and the trainer's spin-wait; on the same cores both crawl (measured on 2
-        cores beside a 1-thread trainer: 7.4 tok/s on 2 threads, 41 tok/s on 1)."""
-        run = self.training_run
-        shared = run is not None and getattr(run, "running", False)
-        set_threads = getattr(self.agent.backend, "set_threads", None)
-        if set_threads is not None:
-            set_threads(1 if shared else None)
-        return shared
 
     async def _run_turn(self, text: str) -> None:
         await self._render_events(self.agent.run_turn(self.session, text), question=text)
@@ -618,14 +531,6 @@ class ThauApp(SlashCommands, OtherScreens, App):
             panel.query_one("#session-list").focus()
         else:
             self.focus_input()
-
-    def _reload_model(self, lora, status: str) -> None:
-        # The load runs on the model thread after the generation there: stop the answer first.
-        if self.turn_running:
-            self.agent.cancel()
-        self.status.model = status
-        self.agent.backend = None
-        self.load_model(lora)
 
     async def action_quit(self) -> None:
         run = self.training_run

@@ -1,0 +1,119 @@
+"""The model behind the chat: loaded on a worker thread, what the status line says about
+it, a message sent while it loads (queued, or given back to the prompt when none will
+come), its threads while training shares the cores, and switching to another model or
+adapter. The messages the load sends (`ThauApp.ModelLoaded`, `ThauApp.ModelFailed`) stay
+on the app, where their handler names come from."""
+
+from __future__ import annotations
+
+import gc
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from .widgets.prompt_input import PromptInput
+
+if TYPE_CHECKING:
+    from .app import ThauApp
+
+
+class ModelLoading:
+    """Mixin for the app."""
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def load_model(self, lora: Path | None | str = "config") -> None:
+        from ..engine.models import load_backend
+
+        started = time.perf_counter()
+        try:
+            backend = load_backend(self.config, lora)
+        except Exception as exc:
+            self.post_message(self.ModelFailed(str(exc)))
+            return
+        self.post_message(self.ModelLoaded(backend, time.perf_counter() - started))
+
+    def on_thau_app_model_loaded(self, message: ThauApp.ModelLoaded) -> None:
+        self._backend_ready(message.backend)
+        if self.queued is not None and not self.turn_running:
+            text, self.queued = self.queued, None
+            self.send(text)
+
+    def _backend_ready(self, backend) -> None:
+        self.agent.backend = backend
+        self.model_error = None
+        self.model_ready_s = time.perf_counter() - self.started
+        self._freeze_heap()
+        self.status.model = backend.name
+        self.status.context = f"ctx {backend.n_ctx}"
+        self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
+        path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
+        self.status.tools = path.status() if path is not None else ""
+        self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
+
+    @staticmethod
+    def _freeze_heap() -> None:
+        """Keep what is loaded by now (modules, the app, the model) out of Python's cyclic
+        garbage collections: a full one walked all of it, 45-60 ms with the GIL held (a
+        stall for the model thread too, once every few answers); after this, under
+        20 ms. Unfrozen first, so that whatever a previous model left behind is freed."""
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    def on_thau_app_model_failed(self, message: ThauApp.ModelFailed) -> None:
+        self.model_error = message.error
+        self.status.model = "no model"
+        self.notify(message.error, title="model not loaded", severity="error", timeout=20, markup=False)
+        if self.queued is not None:  # back in the prompt, to send once a model is chosen
+            self._give_back(self.queued)
+            self.queued = None
+            self.status.activity = ""
+
+    def _give_back(self, text: str) -> None:
+        """Put an unsent message back in the prompt (before anything typed since)."""
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(text + ("\n" + prompt.text if prompt.text.strip() else ""))
+        prompt.move_cursor(prompt.document.end)
+
+    def _wait_for_model(self, text: str) -> None:
+        """A message sent before a model is ready: queued while one loads, kept in the
+        prompt when none will come."""
+        if self.model_error is not None:
+            self._give_back(text)
+            self.notify(
+                f"{self.model_error}\nYour message is still in the prompt; /model chooses another model.",
+                title="no model is loaded",
+                severity="error",
+                timeout=20,
+                markup=False,
+            )
+            return
+        if self.queued is not None:
+            self._give_back(text)
+            self.notify(
+                "one message is already waiting for the model; this one stays in the prompt", severity="warning"
+            )
+            return
+        self.queued = text
+        self.status.activity = "queued: sends when the model is loaded (Esc takes it back)"
+
+    def _fit_threads(self) -> bool:
+        """While a training run shares the cores, the chat decodes on one thread. llama.cpp's
+        threads and the trainer's spin-wait; on the same cores both crawl (measured on 2
+        cores beside a 1-thread trainer: 7.4 tok/s on 2 threads, 41 tok/s on 1)."""
+        run = self.training_run
+        shared = run is not None and getattr(run, "running", False)
+        set_threads = getattr(self.agent.backend, "set_threads", None)
+        if set_threads is not None:
+            set_threads(1 if shared else None)
+        return shared
+
+    def _reload_model(self, lora, status: str) -> None:
+        # The load runs on the model thread after the generation there: stop the answer first.
+        if self.turn_running:
+            self.agent.cancel()
+        self.status.model = status
+        self.agent.backend = None
+        self.load_model(lora)
