@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,6 +25,7 @@ from .commands import SlashCommands, ThauCommands
 from .model_loading import ModelLoading
 from .other_screens import OtherScreens
 from .rows import RowScreen
+from .services import AppServices
 from .turn import TurnRenderer
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage, last_code_block
 from .widgets.prompt_input import PromptInput
@@ -51,7 +51,7 @@ def interrupted_call_note(meta: dict, row: dict | None) -> str:
     return f"{name}: interrupted, it did not finish" + (f"; output so far:\n{tail}" if tail else "")
 
 
-class ThauApp(SlashCommands, OtherScreens, ModelLoading, App):
+class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
     CSS_PATH = "app.tcss"
@@ -220,91 +220,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, App):
                 exclusive=True,
             )
 
-    def _config_candidates(self) -> list[Path] | None:
-        """The default places when the config was not named (./ first): a file created in
-        either later is noticed; a config named with --config is the only one watched."""
-        from ..paths import default_config_candidates
-
-        candidates = default_config_candidates()
-        return candidates if self.config_result.path in candidates else None
-
     def _first_frame(self) -> None:
         self.first_frame_s = time.perf_counter() - self.started
-
-    def _show_sandbox(self) -> None:
-        try:
-            from ..tools.workspace import sandbox_status
-
-            self.status.sandbox = sandbox_status(self.config).split(":")[0]
-        except Exception as exc:  # the status line must never stop the app
-            self.status.sandbox = f"unknown ({exc})"
-
-    def _start_plugins(self) -> None:
-        from ..tools.plugins import PluginLoader, plugins_folder
-
-        folder = plugins_folder(self.config)
-        self.plugins = PluginLoader(self.registry, folder)
-        for path, error in (self.plugins.load_all() or {}).items():
-            self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
-        if folder.is_dir() and self._watch:
-            self.run_worker(self.plugins.watch(self._plugins_changed), group="plugins", exclusive=True)
-
-    def _plugins_changed(self, messages) -> None:
-        for message in messages or []:
-            self.notify(str(message), title="tools/", markup=False)
-        self.agent.warm_up()  # the tool block changed: read the new system prompt ahead
-
-    def _start_mcp(self) -> None:
-        from ..tools.mcp_client import start_mcp
-
-        # notify() posts a message, so the servers' own thread may call it; markup off: servers' words
-        self.mcp = start_mcp(
-            self.config,
-            self.registry,
-            lambda text, severity: self.notify(text, title="MCP", severity=severity, markup=False, timeout=20),
-        )
-
-    @work(thread=True, group="mcp", exclusive=False, exit_on_error=False)
-    def _reload_mcp(self, config: Config) -> None:
-        """mcp.servers changed: stop the servers whose entry changed or went, start the new
-        ones (off the event loop: stopping a server waits for its process)."""
-        if self.mcp is None:
-            self.call_from_thread(self._start_mcp)
-        else:
-            self.mcp.update(config.mcp.servers)
-        self.call_from_thread(self.agent.warm_up)  # the tool block follows the tools
-
-    def on_unmount(self) -> None:
-        if self.mcp is not None:
-            self.mcp.stop(timeout=3)
-
-    # --- config ------------------------------------------------------------------------
-    def _config_changed(self, result: ConfigResult) -> None:
-        if not result.ok:
-            self.notify(
-                "\n".join(result.errors),
-                title="config.yaml not applied: keeping the last good one",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
-            return
-        model_changed = result.config.model != self.config.model
-        mcp_changed = result.config.mcp != self.config.mcp
-        self.config = result.config
-        self.config_result = result  # which file is in force (a ./config.yaml made later wins)
-        self.agent.config = result.config
-        self.agent.text_batch_s = 1 / result.config.ui.render_hz
-        self.approvals.set_policy(result.config.tools.policy)
-        from .screens.training import TrainingScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, TrainingScreen):
-                screen.config_changed(result.config)  # its recipe and runs folder follow the file
-        self.agent.warm_up()  # the system prompt may have changed
-        if mcp_changed:
-            self._reload_mcp(result.config)
-        self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
 
     # --- sessions ----------------------------------------------------------------------
     def _leave_session(self) -> None:
