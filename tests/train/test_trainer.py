@@ -251,6 +251,11 @@ def test_init_adapter_starts_from_a_trained_adapter(tmp_path, full_run, tiny_ggu
     # below the last step of the first pass, far below the base model's.
     assert step["loss"] < first_pass[-1] and step["loss"] < first_pass[0] * 0.6, (step, first_pass)
     assert step["lr"] == pytest.approx(recipe.learning_rate)
+    # Resuming continues from the run's own checkpoint: the first pass's folder may be gone by then.
+    moved = recipe.model_copy(update={"init_adapter": str(tmp_path / "gone")})
+    resumed: list[dict] = []
+    train(moved, tmp_path / "second", resume=True, on_event=resumed.append)
+    assert resumed[-1]["event"] == "done" and not any("starting from" in e.get("message", "") for e in resumed)
 
     from thau_tui.train.trainer import TrainingError
 

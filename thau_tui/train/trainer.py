@@ -286,7 +286,9 @@ def train(
     cancel_event = cancel_event or threading.Event()
     if not resume or not (run_dir / "recipe.yaml").exists():
         (run_dir / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-    start_from = recipe.init_adapter_path()  # checked before the slow loads
+    checkpoint = latest_checkpoint(run_dir) if resume else None
+    # A resumed run continues from its checkpoint; init_adapter is checked before the slow loads.
+    start_from = recipe.init_adapter_path() if checkpoint is None else None
     torch.set_num_threads(recipe.threads or default_threads())
     torch.manual_seed(recipe.seed)
     device = pick_device(recipe.device)
@@ -320,8 +322,7 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(recipe, total))
 
     step, losses = 0, []
-    checkpoint = latest_checkpoint(run_dir) if resume else None
-    if checkpoint is None and start_from is not None:
+    if start_from is not None:
         _load_adapter_weights(model, start_from)
         emit("log", message=f"starting from the adapter in {start_from}")
     if resume:
