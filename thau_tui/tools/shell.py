@@ -17,7 +17,8 @@ bash waiting at a continuation prompt. A command that sits waiting for terminal
 input is noticed (on Linux from /proc) and interrupted with a plain message.
 The shell's processes and memory are capped (thau_tui/tools/limits.py); a
 command whose processes reach the cap is stopped with the whole shell. How bash
-is started (sandbox, environment, the forked child's setup) is shell_spawn.py.
+is started (sandbox, environment, the forked child's setup) is shell_spawn.py;
+sending a command and reading its output up to the marker is shell_output.py.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import pexpect
 
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .limits import ProcessCap, namespace_count
+from .shell_output import _CHUNK, _OutputReader  # noqa: F401
 from .shell_spawn import ShellLaunch, shell_pid
 from .terminal import foreground_group, group_members, waiting_for_terminal_input
 from .terminal_text import _ANSI, OutputCap, _bash_literal, clean_terminal_text  # noqa: F401
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
 
 _IDLE_BEFORE_CHECK = 1.5  # seconds without output before asking "is it waiting for input?"
 _CAP_CHECK = 0.5  # seconds between looks at how many processes the shell has
-_CHUNK = 900  # characters of command text per line sent (the tty caps a line at 4095 bytes)
 
 WAITING_MESSAGE = (
     "the command was waiting for input; interactive commands are not supported, pass input with a pipe or a here-doc"
@@ -217,7 +218,7 @@ class ShellSandbox:
                 self._lock.release()
 
 
-class _Run:
+class _Run(_OutputReader):
     """One command's round trip: send, pump output, notice stalls, interrupt, report."""
 
     def __init__(
@@ -303,66 +304,6 @@ class _Run:
         self.eof = True
         self.capped = True
         return ""
-
-    def _lines(self) -> list[str]:
-        """The command as lines bash reads whole: one eval, or chunks built into a variable."""
-        if len(self.command) <= _CHUNK:
-            return [f"eval {_bash_literal(self.command)}"]
-        pieces = [self.command[i : i + _CHUNK] for i in range(0, len(self.command), _CHUNK)]
-        lines = [f"__thau_cmd={_bash_literal(pieces[0])}"]
-        lines += [f"__thau_cmd+={_bash_literal(p)}" for p in pieces[1:]]
-        return lines + ['eval "$__thau_cmd"']
-
-    def _pump(self, wait: float) -> bool:
-        """Read what is there (up to `wait` s); True when anything arrived."""
-        try:
-            chunk = self.child.read_nonblocking(65536, timeout=wait)
-        except pexpect.TIMEOUT:
-            return False
-        except pexpect.EOF:
-            self.eof = True
-            chunk = ""
-        self.raw += chunk
-        while True:  # every marker: the last one is the real prompt, earlier ones may be forged
-            match = self.shell._marker.search(self.raw)
-            if match is None:
-                break
-            self._feed(self.raw[: match.start()])
-            self.status = int(match.group(1))
-            self.raw = self.raw[match.end() :]
-            self.markers_left = max(0, self.markers_left - 1)
-        if self.eof:
-            self._feed(self.raw)
-            self.raw = ""
-        else:
-            ready, self.raw = self._hold_back(self.raw)
-            self._feed(ready)
-        return bool(chunk)
-
-    def _hold_back(self, text: str) -> tuple[str, str]:
-        """Split off a tail that may be the start of the marker or of an escape sequence."""
-        tag = self.shell._tag
-        cut = text.find(tag)
-        if cut == -1:
-            cut = len(text)
-            for k in range(min(len(tag) - 1, len(text)), 0, -1):
-                if text.endswith(tag[:k]):
-                    cut = len(text) - k
-                    break
-        escape = text.rfind("\x1b", max(0, cut - 64), cut)
-        if escape != -1 and not _ANSI.match(text, escape):
-            cut = escape
-        if cut and text[cut - 1] == "\r":
-            cut -= 1
-        return text[:cut], text[cut:]
-
-    def _feed(self, text: str) -> None:
-        if not text:
-            return
-        text = clean_terminal_text(text)
-        self.cap.add(text)
-        if self.on_output and text:
-            self.on_output(text)
 
     def _waiting(self, idle: float) -> bool:
         """Is the command stuck waiting for terminal input?"""
