@@ -1,9 +1,9 @@
 """What users say, in English and Spanish, and what a good assistant does about it.
 
-`tools.FAMILIES` holds requests that need a tool (frames x realistic argument
-values, with a plausible tool output and the answer after it); `chat.FAMILIES`
-holds requests that need none (greetings, facts, explanations, code written in
-the answer). A family's frames are its templates: the train/eval split keeps
+`catalog.call_families()` gathers the requests that need a tool (frames x realistic
+argument values, with a plausible tool output and the answer after it: `tools`,
+`files`, `devtools`, `images`); `catalog.chat_families()` those that need none
+(`chat`: greetings, facts, explanations, code written in the answer). A family's frames are its templates: the train/eval split keeps
 each template on one side only, so eval measures phrasings the model never saw.
 """
 
@@ -47,6 +47,11 @@ class Family:
 
     def template_id(self, lang: str, index: int) -> str:
         return f"{self.frames_id or self.id}.{lang}.{index}"
+
+
+def pick_row(rng, rows: list[tuple]) -> tuple:
+    """One row of a value table (one draw of `rng`, the same for every table)."""
+    return rows[rng.randrange(len(rows))]
 
 
 def eval_frame_indexes(count: int) -> set[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import Family, Item, chat, devtools, images, tools
+from . import Family, Item, chat, devtools, files, images, tools
 
 
 def _any_frame(draw: Callable) -> Callable:
@@ -20,12 +20,12 @@ def call_families() -> list[Family]:
         f("run_shell_direct", "run_shell", tools.SHELL_DIRECT, _any_frame(tools.shell_direct), 1.0),
         f("run_python", "run_python", tools.GENERIC, _any_frame(tools.python), 2.0, frames_id="generic"),
         f("run_python_direct", "run_python", tools.PYTHON_DIRECT, _any_frame(tools.python_direct), 1.0),
-        f("read_file", "read_file", tools.READ, _any_frame(tools.read), 1.5),
-        f("write_file", "write_file", tools.WRITE, _any_frame(tools.write), 1.0),
-        f("write_file_append", "write_file", tools.APPEND, _any_frame(lambda r: tools.write(r, "append")), 0.5),
-        f("list_directory", "list_directory", tools.LIST, _any_frame(tools.listing), 1.5),
-        f("search_code", "search_code", tools.SEARCH, _any_frame(tools.search), 1.0),
-        f("search_code_in", "search_code", tools.SEARCH_IN, _any_frame(lambda r: tools.search(r, True)), 0.5),
+        f("read_file", "read_file", files.READ, _any_frame(files.read), 1.5),
+        f("write_file", "write_file", files.WRITE, _any_frame(files.write), 1.0),
+        f("write_file_append", "write_file", files.APPEND, _any_frame(lambda r: files.write(r, "append")), 0.5),
+        f("list_directory", "list_directory", files.LIST, _any_frame(files.listing), 1.5),
+        f("search_code", "search_code", files.SEARCH, _any_frame(files.search), 1.0),
+        f("search_code_in", "search_code", files.SEARCH_IN, _any_frame(lambda r: files.search(r, True)), 0.5),
         f("generate_image", "generate_image", images.IMAGE, _any_frame(images.image), 1.5),
         *[
             f(

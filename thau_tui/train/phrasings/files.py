@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import random
 
-from . import Item
-
-
-def _pick(rng: random.Random, rows: list[tuple]) -> tuple:
-    return rows[rng.randrange(len(rows))]
-
+from . import Item, pick_row
 
 # --- files ------------------------------------------------------------------------
 FILES = [
@@ -59,7 +54,7 @@ READ = {
 
 def read(rng: random.Random) -> Item:
     """A file to read."""
-    path, content = _pick(rng, FILES)
+    path, content = pick_row(rng, FILES)
     lines = content.count("\n") + 1
     words = {"path": path}
     return Item(
@@ -112,7 +107,7 @@ APPEND = {
 
 def write(rng: random.Random, mode: str | None = None) -> Item:
     """A file to write (or append to, with mode="append")."""
-    path, content, what_en, what_es = _pick(rng, WRITES)
+    path, content, what_en, what_es = pick_row(rng, WRITES)
     args = {"path": path, "content": content}
     if mode:
         args["mode"] = mode
@@ -170,7 +165,7 @@ LIST = {
 
 def listing(rng: random.Random) -> Item:
     """A folder to list."""
-    path, where_en, where_es = _pick(rng, FOLDERS)
+    path, where_en, where_es = pick_row(rng, FOLDERS)
     entries = LISTINGS[rng.randrange(len(LISTINGS))]
     shown = ", ".join(entries)
     return Item(
@@ -229,7 +224,7 @@ def search(rng: random.Random, with_path: bool = False) -> Item:
     args = {"pattern": pattern}
     words_en, words_es = {"pattern": pattern}, {"pattern": pattern}
     if with_path:
-        path, where_en, where_es = _pick(rng, FOLDERS[2:])
+        path, where_en, where_es = pick_row(rng, FOLDERS[2:])
         args["path"] = path
         words_en["where"], words_es["where"] = where_en, where_es
     hits = f"src/app.py:12: {pattern}\nsrc/utils.py:40: {pattern}"

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import random
 
-from . import Item
-from .files import APPEND, LIST, READ, SEARCH, SEARCH_IN, WRITE, listing, read, search, write  # noqa: F401  (re-exported)
+from . import Item, pick_row
 
 # Generic request frames around a task ("show how much disk space is free").
 # Spanish tasks are infinitives, so every frame reads naturally.
@@ -39,10 +38,6 @@ GENERIC = {
         "Quisiera {task}, por favor.",
     ],
 }
-
-
-def _pick(rng: random.Random, rows: list[tuple]) -> tuple:
-    return rows[rng.randrange(len(rows))]
 
 
 # --- run_shell ------------------------------------------------------------------
@@ -244,7 +239,7 @@ SHELL = [
 
 def shell(rng: random.Random) -> Item:
     """A shell task in words."""
-    en, es, command, output, answer_en, answer_es = _pick(rng, SHELL)
+    en, es, command, output, answer_en, answer_es = pick_row(rng, SHELL)
     return Item(
         {"en": {"task": en}, "es": {"task": es}}, {"command": command}, output, {"en": answer_en, "es": answer_es}
     )
@@ -268,7 +263,7 @@ SHELL_DIRECT = {
 
 def shell_direct(rng: random.Random) -> Item:
     """A shell command the user typed out."""
-    _en, _es, command, output, answer_en, answer_es = _pick(rng, SHELL)
+    _en, _es, command, output, answer_en, answer_es = pick_row(rng, SHELL)
     words = {"command": command}
     return Item({"en": words, "es": words}, {"command": command}, output, {"en": answer_en, "es": answer_es})
 
@@ -378,7 +373,7 @@ PYTHON = [
 
 def python(rng: random.Random) -> Item:
     """A computation to run in Python, in words."""
-    en, es, code, output = _pick(rng, PYTHON)
+    en, es, code, output = pick_row(rng, PYTHON)
     return Item(
         {"en": {"task": en}, "es": {"task": es}},
         {"code": code},
@@ -405,7 +400,7 @@ PYTHON_DIRECT = {
 
 def python_direct(rng: random.Random) -> Item:
     """Python code the user pasted."""
-    _en, _es, code, output = _pick(rng, PYTHON)
+    _en, _es, code, output = pick_row(rng, PYTHON)
     words = {"code": code}
     return Item(
         {"en": words, "es": words}, {"code": code}, output, {"en": f"It prints {output}.", "es": f"Imprime {output}."}
