@@ -10,7 +10,7 @@ import pytest
 import torch
 import yaml
 
-from thau_tui.train.export import ExportError, export_adapter, write_lora_gguf
+from thau_tui.train.export import ExportError, export_adapter, read_lora_gguf, write_lora_gguf
 from thau_tui.train.recipe import Recipe
 from thau_tui.train.trainer import add_lora, load_base
 
@@ -107,3 +107,34 @@ def test_a_run_without_an_adapter_says_what_to_do(tmp_path, tiny_gguf):
         export_adapter(tmp_path)
     with pytest.raises(ExportError, match="no recipe.yaml"):
         export_adapter(tmp_path / "nowhere")
+
+
+def test_a_gguf_adapter_reads_back_as_the_peft_weights_it_was_written_from(exported, tiny_gguf, tmp_path):
+    """read_lora_gguf undoes the q/k row permutation: every tensor comes back bit for bit."""
+    from safetensors.numpy import load_file
+
+    run_dir, path, *_ = exported
+    written = load_file(str(run_dir / "adapter" / "adapter_model.safetensors"))
+    found = read_lora_gguf(path, tiny_gguf)
+    assert (found["rank"], found["alpha"]) == (4, 8.0)
+    assert found["modules"] == sorted(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    assert set(found["weights"]) == set(written)
+    for key, array in written.items():
+        assert found["weights"][key].shape == array.shape and (found["weights"][key] == array).all(), key
+    # Without the un-permutation q/k lora_b would differ: the permutation is not the identity here.
+    wrong = tmp_path / "unpermuted.gguf"
+    write_lora_gguf(run_dir / "adapter", tiny_gguf, wrong, permute_qk=False)
+    raw = read_lora_gguf(wrong, tiny_gguf)["weights"]
+    q_b = next(k for k in written if "q_proj.lora_B" in k)
+    assert not (raw[q_b] == written[q_b]).all()
+
+
+def test_reading_back_refuses_what_is_not_a_lora_adapter(tiny_gguf, tmp_path):
+    with pytest.raises(ExportError, match="not a LoRA adapter"):
+        read_lora_gguf(tiny_gguf, tiny_gguf)  # a model, not an adapter
+    with pytest.raises(ExportError, match="no GGUF adapter"):
+        read_lora_gguf(tmp_path / "missing.gguf", tiny_gguf)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"not a gguf at all")
+    with pytest.raises(ExportError, match="not a readable GGUF"):
+        read_lora_gguf(junk, tiny_gguf)

@@ -265,6 +265,52 @@ def test_init_adapter_starts_from_a_trained_adapter(tmp_path, full_run, tiny_ggu
         train(_recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path)), tmp_path / "no-adapter")
 
 
+def test_init_adapter_starts_from_a_gguf_adapter_as_from_its_folder(tmp_path, full_run, tiny_gguf, tiny_data):
+    """The shipped adapter exists only as GGUF: a run started from the exported GGUF takes the
+    same first step as one started from the safetensors folder it was exported from."""
+    from thau_tui.train.export import write_lora_gguf
+    from thau_tui.train.trainer import TrainingError
+
+    _recipe_, _run_dir, adapter, _events = full_run
+    gguf_file = tmp_path / "first.lora.gguf"
+    write_lora_gguf(adapter, tiny_gguf, gguf_file)
+    first_steps = []
+    for start in (adapter, gguf_file):
+        recipe = _recipe(tiny_gguf, tiny_data, init_adapter=str(start), max_steps=1, warmup_steps=1, eval_examples=0)
+        events: list[dict] = []
+        train(recipe, tmp_path / start.name.replace(".", "-"), on_event=events.append)
+        first_steps.append(next(e["loss"] for e in events if e["event"] == "step"))
+    assert first_steps[1] == pytest.approx(first_steps[0], rel=1e-5)
+    # Unpermuted q/k rows (what a reader that forgot llama.cpp's row order would load) start elsewhere.
+    wrong = tmp_path / "unpermuted.lora.gguf"
+    write_lora_gguf(adapter, tiny_gguf, wrong, permute_qk=False)
+    events = []
+    train(
+        _recipe(tiny_gguf, tiny_data, init_adapter=str(wrong), max_steps=1, eval_examples=0),
+        tmp_path / "w",
+        on_event=events.append,
+    )
+    assert next(e["loss"] for e in events if e["event"] == "step") != pytest.approx(first_steps[0], rel=1e-4)
+    with pytest.raises(TrainingError, match="rank 4, alpha 8.*does not fit this recipe .rank 8, alpha 16"):
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(gguf_file), rank=8, alpha=16), tmp_path / "other")
+    with pytest.raises(RecipeError, match="no such GGUF file"):
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path / "gone.gguf")), tmp_path / "gone")
+
+
+def test_init_adapter_bundled_is_the_shipped_adapter():
+    """`init_adapter: bundled` continues from the adapter the chat uses; it reads back as the
+    rank-16 LoRA over all seven projections of the bundled model's 30 blocks."""
+    from thau_tui.paths import bundled_adapter, bundled_model
+    from thau_tui.train.export import read_lora_gguf
+    from thau_tui.train.recipe import parse_recipe
+
+    recipe = parse_recipe("init_adapter: bundled\nrank: 16\nalpha: 32\n")
+    assert recipe.init_adapter_path() == bundled_adapter() is not None
+    found = read_lora_gguf(recipe.init_adapter_path(), bundled_model())
+    assert (found["rank"], found["alpha"], len(found["weights"])) == (16, 32.0, 30 * 7 * 2)
+    assert all(array.any() for array in found["weights"].values())  # trained, not peft's zero init
+
+
 def test_recipe_builds_its_data_set_as_it_says(tmp_path):
     recipe = parse_recipe(
         "data_examples: 300\ndata_seed: 4\nseed: 1\ntool_weights: {debug_code: 3}\nmax_seq_len: 512\n"
@@ -279,3 +325,9 @@ def test_recipe_builds_its_data_set_as_it_says(tmp_path):
     assert parse_recipe("seed: 2").data_build_args()["seed"] == 2
     with pytest.raises(RecipeError, match="tool_weights: .*above 0"):
         parse_recipe("tool_weights: {debug_code: 0}")
+    assert parse_recipe("kind_shares: {conversation: 0.3}").data_build_args()["kind_shares"] == {"conversation": 0.3}
+    assert "kind_shares" not in parse_recipe("seed: 2").data_build_args()
+    with pytest.raises(RecipeError, match="kind_shares: .*kinds are no_call"):
+        parse_recipe("kind_shares: {chat: 0.3}")
+    with pytest.raises(RecipeError, match="kind_shares: .*add up to more than 1"):
+        parse_recipe("kind_shares: {conversation: 0.6, schema: 0.4}")

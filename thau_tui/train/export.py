@@ -1,4 +1,6 @@
-"""`thau export RUN`: a trained PEFT adapter as a llama.cpp GGUF LoRA, plus an Ollama Modelfile.
+"""`thau export RUN`: a trained PEFT adapter as a llama.cpp GGUF LoRA, plus an Ollama Modelfile;
+and the way back (`read_lora_gguf`), so a recipe's init_adapter can start from a GGUF
+adapter such as the shipped one.
 
 The GGUF follows llama.cpp's convert_lora_to_gguf.py: general.architecture of the
 base, general.type "adapter", adapter.type "lora", adapter.lora.alpha (float),
@@ -39,6 +41,12 @@ def permute_rows(weight, n_head: int):
     """llama.cpp's q/k row order (convert_hf_to_gguf's `permute`) for a matrix with heads along its rows."""
     rows = weight.shape[0]
     return weight.reshape(n_head, 2, rows // n_head // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
+
+
+def unpermute_rows(weight, n_head: int):
+    """The inverse of `permute_rows`: transformers' row order back from llama.cpp's."""
+    rows = weight.shape[0]
+    return weight.reshape(n_head, rows // n_head // 2, 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
 
 
 def _base_info(base: Path) -> dict[str, Any]:
@@ -123,6 +131,64 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: boo
     writer.write_tensors_to_file()
     writer.close()
     return {"tensors": count, "alpha": float(config["lora_alpha"]), "rank": int(config["r"]), "arch": info["arch"]}
+
+
+_GGUF_KEY = re.compile(r"^blk\.(\d+)\.(\w+)\.weight\.lora_([ab])$")
+_PEFT_NAMES = {gguf_name: module for module, gguf_name in GGUF_NAMES.items()}
+
+
+def read_lora_gguf(path: Path, base: Path) -> dict[str, Any]:
+    """A GGUF LoRA (as `write_lora_gguf` or llama.cpp's converter writes it) back as PEFT
+    weights for `base`: {"weights": {peft key: float32 array}, "alpha", "rank", "modules"}.
+
+    q/k lora_b rows go back to transformers' order; quantized tensors are refused (a
+    training start needs the weights as they were).
+    """
+    import gguf
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"no GGUF adapter at {path}")
+    try:
+        reader = gguf.GGUFReader(str(path))
+    except (ValueError, OSError) as exc:
+        raise ExportError(f"{path} is not a readable GGUF file ({exc})") from exc
+
+    def field(key: str) -> Any:
+        value = reader.fields.get(key)
+        return None if value is None else value.contents()
+
+    if field(gguf.Keys.General.TYPE) != "adapter" or field(gguf.Keys.Adapter.TYPE) != "lora":
+        raise ExportError(f"{path} is not a LoRA adapter GGUF (general.type 'adapter', adapter.type 'lora')")
+    alpha = field(gguf.Keys.Adapter.LORA_ALPHA)
+    if alpha is None:
+        raise ExportError(f"{path} does not say its LoRA alpha (adapter.lora.alpha)")
+    info = _base_info(base)
+    arch = field(gguf.Keys.General.ARCHITECTURE)
+    if arch != info["arch"]:
+        raise ExportError(f"{path} is an adapter for {arch!r}, not for {base.name} ({info['arch']!r})")
+    weights: dict[str, Any] = {}
+    ranks: set[int] = set()
+    for tensor in reader.tensors:
+        match = _GGUF_KEY.match(tensor.name)
+        if not match or match.group(2) not in _PEFT_NAMES:
+            raise ExportError(f"unexpected tensor {tensor.name!r} in {path} (only q,k,v,o,gate,up,down LoRA weights)")
+        if tensor.tensor_type not in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
+            raise ExportError(
+                f"{path} holds quantized LoRA weights ({tensor.tensor_type.name}); training needs F32/F16"
+            )
+        layer, module, which = int(match.group(1)), _PEFT_NAMES[match.group(2)], match.group(3).upper()
+        array = np.array(tensor.data, dtype=np.float32)
+        if which == "B" and module in ("q_proj", "k_proj"):
+            array = unpermute_rows(array, info["n_head"] if module == "q_proj" else info["n_head_kv"])
+        ranks.add(array.shape[0] if which == "A" else array.shape[1])
+        block = "self_attn" if module in ("q_proj", "k_proj", "v_proj", "o_proj") else "mlp"
+        weights[f"base_model.model.model.layers.{layer}.{block}.{module}.lora_{which}.weight"] = array
+    if not weights or len(ranks) != 1:
+        raise ExportError(f"{path} holds no LoRA weights of one rank (ranks found: {sorted(ranks)})")
+    modules = sorted({key.split(".")[-3] for key in weights})
+    return {"weights": weights, "alpha": float(alpha), "rank": ranks.pop(), "modules": modules}
 
 
 def modelfile_text(base: Path, adapter: Path) -> str:

@@ -63,9 +63,24 @@ class Recipe(BaseModel):
     data_examples: int | None = Field(None, ge=1)
     data_seed: int | None = None
     tool_weights: dict[str, float] = Field(default_factory=dict)
+    # Shares of the kinds of example (data.KIND_SHARES: no_call, conversation, schema, ...) that
+    # differ from the defaults; single tool calls take the rest.
+    kind_shares: dict[str, float] = Field(default_factory=dict)
     # Start from a trained adapter (a run's adapter/ or checkpoints/step-N/ folder) instead of
     # fresh LoRA weights: a second pass with its own data, learning rate and schedule.
     init_adapter: str | None = None
+
+    @field_validator("kind_shares")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, float]) -> dict[str, float]:
+        from .data import KIND_SHARES
+
+        unknown = sorted(set(value) - set(KIND_SHARES))
+        if unknown or any(not 0 <= share <= 1 for share in value.values()):
+            raise ValueError(f"kinds are {', '.join(KIND_SHARES)}, each a share from 0 to 1 (got {value})")
+        if sum((KIND_SHARES | value).values()) > 1:
+            raise ValueError(f"the shares add up to more than 1 with the defaults {KIND_SHARES}")
+        return value
 
     @field_validator("tool_weights")
     @classmethod
@@ -112,19 +127,34 @@ class Recipe(BaseModel):
             "max_tokens": self.max_seq_len,
             "tool_weights": self.tool_weights or None,
         }
+        if self.kind_shares:
+            args["kind_shares"] = self.kind_shares
         if self.data_examples is not None:
             args["n_train"] = self.data_examples
         return args
 
     def init_adapter_path(self) -> Path | None:
-        """The folder of safetensors LoRA weights to start from, checked; None: fresh weights."""
+        """The LoRA weights to start from, checked: a folder of safetensors (a run's adapter/
+        or a checkpoint), a GGUF LoRA file, or "bundled" (the adapter shipped for the bundled
+        model); None: fresh weights."""
         if self.init_adapter is None:
             return None
+        if self.init_adapter == "bundled":
+            from ..paths import bundled_adapter
+
+            shipped = bundled_adapter()
+            if shipped is None:
+                raise RecipeError("init_adapter: bundled, but this install has no shipped adapter; give a path")
+            return shipped
         path = Path(self.init_adapter).expanduser()
+        if path.suffix == ".gguf":
+            if not path.is_file():
+                raise RecipeError(f"init_adapter {self.init_adapter!r}: no such GGUF file")
+            return path
         if not (path / "adapter_model.safetensors").is_file():
             raise RecipeError(
                 f"init_adapter {self.init_adapter!r} has no adapter_model.safetensors; give a run's "
-                "adapter/ folder or one of its checkpoints/step-N/ folders"
+                "adapter/ folder, one of its checkpoints/step-N/ folders, a GGUF LoRA file or 'bundled'"
             )
         return path
 
@@ -163,7 +193,7 @@ def load_recipe(path: str | Path) -> Recipe:
     recipe.data_dir = str(resolve_recipe_path(path, recipe.data_dir, fallback=True))
     if recipe.base_model != "bundled":
         recipe.base_model = str(resolve_recipe_path(path, recipe.base_model))
-    if recipe.init_adapter is not None:
+    if recipe.init_adapter not in (None, "bundled"):
         recipe.init_adapter = str(resolve_recipe_path(path, recipe.init_adapter))
     return recipe
 

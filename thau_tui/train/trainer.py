@@ -204,27 +204,14 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep
     return folder
 
 
-def _load_adapter_weights(model, folder: Path) -> None:
-    """LoRA weights saved by this trainer (adapter/ or a checkpoint) into `model`; a
-    folder whose tensors do not fit this model's LoRA layers is an error, not a silent no-op."""
-    from peft import set_peft_model_state_dict
-    from safetensors.torch import load_file
+def _load_adapter_weights(model, path: Path, recipe: Recipe | None = None) -> None:
+    """`adapter_weights.load_adapter_weights`, its mismatch reported as a TrainingError."""
+    from .adapter_weights import AdapterMismatch, load_adapter_weights
 
     try:
-        result = set_peft_model_state_dict(model, load_file(str(folder / "adapter_model.safetensors")))
-    except RuntimeError as exc:  # tensor shapes differ: another rank
-        raise TrainingError(
-            f"the adapter in {folder} does not fit this recipe's LoRA layers ({str(exc).splitlines()[0]}); "
-            "use the same rank and target_modules as the run that made it"
-        ) from exc
-    missing = [k for k in getattr(result, "missing_keys", []) if "lora_" in k]
-    unexpected = list(getattr(result, "unexpected_keys", []))
-    if missing or unexpected:
-        raise TrainingError(
-            f"the adapter in {folder} does not fit this recipe's LoRA layers "
-            f"({len(missing)} missing, {len(unexpected)} unexpected tensors); use the same rank and "
-            "target_modules as the run that made it"
-        )
+        load_adapter_weights(model, path, recipe)
+    except AdapterMismatch as exc:
+        raise TrainingError(str(exc)) from exc
 
 
 def _schedule(recipe: Recipe, total: int):
@@ -323,7 +310,7 @@ def train(
 
     step, losses = 0, []
     if start_from is not None:
-        _load_adapter_weights(model, start_from)
+        _load_adapter_weights(model, start_from, recipe)
         emit("log", message=f"starting from the adapter in {start_from}")
     if resume:
         if checkpoint is not None:
