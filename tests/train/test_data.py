@@ -183,3 +183,23 @@ def test_tool_weights_draw_the_named_tools_more_often(tmp_path):
         assert (weighted / name).read_bytes() == (plain / name).read_bytes(), name
     with pytest.raises(DatasetError, match="not in the data set: debug"):
         build_dataset(tmp_path / "bad", n_train=10, n_eval=2, count_tokens=False, tool_weights={"debug": 2})
+
+
+def test_kind_shares_change_the_mix_of_the_training_split_only(tmp_path):
+    """kind_shares: more conversations and schema examples, fewer no-tool questions; the
+    kinds it does not name keep their default share and single calls take the rest."""
+    from collections import Counter
+
+    from thau_tui.train.data import KIND_SHARES
+
+    plain, mixed = tmp_path / "plain", tmp_path / "mixed"
+    build_dataset(plain, n_train=200, n_eval=20, seed=5, count_tokens=False, max_tokens=None)
+    shares = {"conversation": 0.35, "schema": 0.25, "no_call": 0.15}
+    build_dataset(mixed, n_train=200, n_eval=20, seed=5, count_tokens=False, max_tokens=None, kind_shares=shares)
+    kinds = Counter(r["kind"] for r in read_jsonl(mixed / "train.jsonl"))
+    assert Counter(r["kind"] for r in read_jsonl(plain / "train.jsonl"))["conversation"] == 40
+    assert (kinds["conversation"], kinds["schema"], kinds["no_call"]) == (70, 50, 30)
+    assert kinds["python"] == round(200 * KIND_SHARES["python"])
+    rest = 1 - sum((KIND_SHARES | shares).values())
+    assert sum(kinds.values()) == 200 and kinds["call"] >= round(200 * rest) > 0
+    assert (mixed / "eval.jsonl").read_bytes() == (plain / "eval.jsonl").read_bytes()

@@ -34,6 +34,7 @@ from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
 from .phrasings.catalog import call_families, chat_families
+from .schema_examples import schema_example
 
 # Share of each kind of example; "call" takes the rest.
 KIND_SHARES = {"no_call": 0.31, "multi_turn": 0.05, "conversation": 0.20, "schema": 0.18, "python": 0.04, "ask": 0.02}
@@ -271,93 +272,6 @@ class _Builder:
         }
 
 
-SCHEMA_RESULT = {"en": "Done: the reference is {ref}.", "es": "Hecho: la referencia es {ref}."}
-
-
-def tools_field(tools: list[Tool]) -> list[Any]:
-    """ARCHITECTURE's eval "tools": built-in names, synthetic tools as OpenAI function schemas."""
-    return [t.name if t.source == "builtin" else schemas.openai_schema(t) for t in tools]
-
-
-def schema_example(
-    rng: random.Random,
-    dialect: Dialect,
-    vocab: schemas.Vocabulary,
-    frames: list[int],
-    lang: str,
-    builtins: list[Tool],
-    chat_turn,
-    *,
-    template_prefix: str,
-    allow_result: bool = True,
-    allow_ask: bool = True,
-    alone: float = 0.3,
-) -> dict[str, Any]:
-    """Synthetic tools (1-2 beside the built-ins, or 1-4 alone), a request for one of them and its call.
-
-    Some requests need no tool (a plain question with the tools shown); beside the
-    built-ins, some leave out a required value and get an ask_user call. `alone` is
-    the share without the built-ins: kept small in training because the trainer
-    shares only the token prefix common to a whole batch, and the built-in block
-    is most of it.
-    """
-    with_builtins = rng.random() >= alone
-    count = rng.randint(1, 2) if with_builtins else rng.randint(1, 4)
-    synths: list[schemas.Synthetic] = []
-    taken = {t.name for t in builtins}
-    while len(synths) < count:
-        synth = schemas.make_tool(rng, vocab)
-        if synth.tool.name not in taken:
-            taken.add(synth.tool.name)
-            synths.append(synth)
-    tools = (list(builtins) if with_builtins else []) + [s.tool for s in synths]
-    registry = ToolRegistry(tools)
-    system = {"role": "system", "content": system_content(GenerationConfig().system_prompt, dialect, tools)}
-    target = synths[rng.randrange(len(synths))]
-    index = rng.choice(frames)
-    template = f"{template_prefix}.{lang}.{index}"
-    roll = rng.random()
-    base = {"kind": "schema", "template": template, "tools": tools_field(tools), "n_synthetic": len(synths)}
-    if roll < 0.12:
-        question, answer = chat_turn(lang)
-        return {
-            **base,
-            "tool": None,
-            "shape": "no_call",
-            "expected_calls": [],
-            "messages": [system, {"role": "user", "content": question}, {"role": "assistant", "content": answer}],
-        }
-    ask = allow_ask and with_builtins and roll < 0.22
-    req = schemas.request(rng, vocab, target, lang, index, leave_out_required=ask)
-    if ask:
-        call = ToolCall("ask_user", {"question": schemas.ask_question(req.missing, lang)})
-    else:
-        call = ToolCall(target.tool.name, req.arguments)
-    errors = registry.validate(call)
-    if errors:
-        raise DatasetError(
-            f"a synthetic call does not fit its schema ({'; '.join(errors)}); fix thau_tui/train/schemas.py"
-        )
-    messages = [
-        system,
-        {"role": "user", "content": req.text},
-        {"role": "assistant", "content": dialect.format_call(call)},
-    ]
-    if allow_result and not ask and rng.random() < 0.25:
-        ref = f"{target.obj.id[:2].upper()}-{rng.randint(1000, 9999)}"
-        messages += [
-            {"role": "tool", "content": dialect.render_result(call.name, json.dumps({"ok": True, "id": ref}))},
-            {"role": "assistant", "content": SCHEMA_RESULT[lang].format(ref=ref)},
-        ]
-    return {
-        **base,
-        "tool": call.name,
-        "shape": "ask" if ask else "call",
-        "messages": messages,
-        "expected_calls": [{"name": call.name, "arguments": call.arguments}],
-    }
-
-
 def _eval_case(example: dict[str, Any], dialect: Dialect | None = None) -> dict[str, Any]:
     """ARCHITECTURE's eval input: the conversation up to the assistant turn to predict."""
     messages = example["messages"]
@@ -390,8 +304,9 @@ def _eval_case(example: dict[str, Any], dialect: Dialect | None = None) -> dict[
     return case
 
 
-def _kinds(n: int, rng: random.Random) -> list[str]:
-    kinds = [kind for kind, share in KIND_SHARES.items() for _ in range(round(n * share))][:n]
+def _kinds(n: int, rng: random.Random, shares: dict[str, float] | None = None) -> list[str]:
+    chosen = KIND_SHARES | (shares or {})
+    kinds = [kind for kind, share in chosen.items() if kind != "call" for _ in range(round(n * share))][:n]
     kinds += ["call"] * (n - len(kinds))
     rng.shuffle(kinds)
     return kinds
@@ -406,11 +321,13 @@ def generate(
     seed: int,
     fits=None,
     tool_weights: dict[str, float] | None = None,
+    kind_shares: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """`n` distinct examples (train form) from one side of the template split.
 
     `tool_weights` multiplies how often a single request for that tool is drawn
     (a tool missed more often than others gets more examples); absent tools keep 1.
+    `kind_shares` overrides KIND_SHARES for the kinds it names ("call" takes the rest).
 
     `fits(messages) -> bool` (optional) rejects examples too long to train on; a
     rejected example is drawn again, so the length cap shapes the mix, not the count.
@@ -418,7 +335,7 @@ def generate(
     builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919), tool_weights)
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
-    for index, kind in enumerate(_kinds(n, builder.rng)):
+    for index, kind in enumerate(_kinds(n, builder.rng, kind_shares)):
         lang = LANGS[index % 2]
         for _attempt in range(40):
             example = builder.example(kind, split, lang)
@@ -442,6 +359,7 @@ def build_dataset(
     count_tokens: bool = True,
     max_tokens: int | None = MAX_TOKENS,
     tool_weights: dict[str, float] | None = None,
+    kind_shares: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Write train.jsonl, eval.jsonl, the held-out files and stats.json to `out_dir`; return the stats.
 
@@ -459,7 +377,16 @@ def build_dataset(
     unknown = sorted(set(tool_weights or {}) - {t.name for t in tools})
     if unknown:
         raise DatasetError(f"tool_weights names tools that are not in the data set: {', '.join(unknown)}")
-    train = generate(n_train, "train", dialect=chosen, tools=tools, seed=seed, fits=fits, tool_weights=tool_weights)
+    train = generate(
+        n_train,
+        "train",
+        dialect=chosen,
+        tools=tools,
+        seed=seed,
+        fits=fits,
+        tool_weights=tool_weights,
+        kind_shares=kind_shares,
+    )
     eval_cases = [
         _eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)
     ]

@@ -299,7 +299,7 @@ def multiturn_cases(rng: random.Random, dialect: Dialect, tools: list[Tool], n: 
 
 
 def schema_cases(rng: random.Random, dialect: Dialect, builtins: list[Tool], n: int) -> list[dict[str, Any]]:
-    from .data import schema_example
+    from .schema_examples import schema_example
 
     vocab = schemas.HELDOUT
     cases = []
