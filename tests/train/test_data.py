@@ -203,3 +203,23 @@ def test_kind_shares_change_the_mix_of_the_training_split_only(tmp_path):
     rest = 1 - sum((KIND_SHARES | shares).values())
     assert sum(kinds.values()) == 200 and kinds["call"] >= round(200 * rest) > 0
     assert (mixed / "eval.jsonl").read_bytes() == (plain / "eval.jsonl").read_bytes()
+
+
+def test_named_command_requests_call_the_shell_with_the_command_the_user_named(tmp_path):
+    """'Show what is in this folder with ls' is run_shell ls, not list_directory: off by
+    default (the default data set has none), on through kind_shares, after 0-2 commands."""
+    build_dataset(tmp_path / "plain", n_train=100, n_eval=10, seed=2, count_tokens=False, max_tokens=None)
+    assert not [r for r in read_jsonl(tmp_path / "plain" / "train.jsonl") if r["kind"] == "named_command"]
+    out = tmp_path / "named"
+    shares = {"named_command": 0.3, "no_call": 0.11}  # the defaults take 0.80 of the 1.0
+    build_dataset(out, n_train=100, n_eval=10, seed=2, count_tokens=False, max_tokens=None, kind_shares=shares)
+    rows = [r for r in read_jsonl(out / "train.jsonl") if r["kind"] == "named_command"]
+    assert len(rows) == 30
+    earlier = 0
+    for row in rows:
+        last_request = [m["content"] for m in row["messages"] if m["role"] == "user"][-1]
+        last_call = row["expected_calls"][-1]
+        assert last_call["name"] == "run_shell" and last_call["arguments"]["command"] in last_request, row
+        assert all(c["name"] == "run_shell" for c in row["expected_calls"])
+        earlier += len(row["expected_calls"]) > 1
+    assert 0 < earlier < len(rows)  # some come after other commands in the chat, some alone

@@ -29,7 +29,7 @@ from ..config import GenerationConfig
 from ..engine.dialects import Dialect, get_dialect
 from ..engine.prompt import system_content
 from ..tools import Tool, ToolCall, ToolRegistry, builtin_tools
-from . import conversations, fidelity, schemas
+from . import conversations, fidelity, named_commands, schemas
 from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
@@ -37,7 +37,15 @@ from .phrasings.catalog import call_families, chat_families
 from .schema_examples import schema_example
 
 # Share of each kind of example; "call" takes the rest.
-KIND_SHARES = {"no_call": 0.31, "multi_turn": 0.05, "conversation": 0.20, "schema": 0.18, "python": 0.04, "ask": 0.02}
+KIND_SHARES = {
+    "no_call": 0.31,
+    "multi_turn": 0.05,
+    "conversation": 0.20,
+    "schema": 0.18,
+    "python": 0.04,
+    "ask": 0.02,
+    "named_command": 0.0,  # named_commands.py: a recipe's kind_shares turns it on
+}
 PREFACES = {
     "en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
     "es": ["Voy a mirarlo.", "Claro.", "Enseguida.", "Lo hago ahora."],
@@ -105,7 +113,7 @@ class _Builder:
 
     def example(self, kind: str, split: str, lang: str) -> dict[str, Any]:
         """One example (train form: the whole conversation, assistant turns included)."""
-        if kind in ("conversation", "schema", "python", "ask"):
+        if kind in ("conversation", "schema", "python", "ask", "named_command"):
             return getattr(self, kind)(split, lang)
         system = {"role": "system", "content": self.system}
         if kind == "no_call":
@@ -188,6 +196,25 @@ class _Builder:
             "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
             "turns": len(turns),
             "turn_langs": [t.lang for t in turns],
+        }
+
+    def named_command(self, split: str, lang: str) -> dict[str, Any]:
+        """A request that names its shell command, often after a cd (named_commands.py)."""
+        turns = named_commands.named_conversation(
+            self.rng,
+            lang,
+            self._split(named_commands.TASKS, split),
+            self._split_frames(named_commands.FRAMES, split),
+            self._split_frames(conversations.COMMAND_FRAMES, split),
+        )
+        calls = conversations.calls_of(turns)
+        messages = [{"role": "system", "content": self.system}, *conversations.render(turns, self.dialect, self.rng)]
+        return {
+            "kind": "named_command",
+            "tool": "run_shell",
+            "template": f"named_command.{split}.{turns[-1].frame}" if split == "eval" else turns[-1].frame,
+            "messages": messages,
+            "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
         }
 
     def _tool_turn(self, split: str, lang: str) -> conversations.Turn:

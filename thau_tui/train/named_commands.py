@@ -1,0 +1,90 @@
+"""Requests that name the shell command to use ("show what is in this folder with ls"):
+the call is run_shell with that command, even where a dedicated tool (list_directory,
+read_file, search_code) could do the task. Often after a cd or another command in the
+same chat, so "here" is the shell's folder, not the workspace: the third request of
+issue 16's chat (cd /tmp, pwd, then "list the files there with ls") is this case.
+
+A kind of its own ("named_command", share 0 by default, so the default data set does not
+change); a recipe turns it on with kind_shares.
+"""
+
+from __future__ import annotations
+
+import random
+
+from ..tools import ToolCall
+from .conversations import COMMANDS, EXIT0, Turn, command_answer
+
+# (task in English, task in Spanish, the command the user names, its output)
+TASKS = [
+    ("show what is in this folder", "ver qué hay en esta carpeta", "ls", "notes.txt\nsrc\ntests"),
+    ("see the files here, hidden ones too", "ver los archivos de aquí, también los ocultos", "ls -a", ".\n..\n.git"),
+    ("print the contents of notes.txt", "mostrar el contenido de notes.txt", "cat notes.txt", "buy milk\ncall Ana"),
+    ("count the lines of main.py", "contar las líneas de main.py", "wc -l main.py", "120 main.py"),
+    ("find the TODO lines in src", "encontrar las líneas TODO en src", "grep -rn TODO src", "src/app.py:14: # TODO"),
+    ("show the first lines of README.md", "ver las primeras líneas de README.md", "head -n 5 README.md", "# Weather"),
+    ("check how big the data folder is", "ver cuánto ocupa la carpeta data", "du -sh data", "24K\tdata"),
+    ("find every Python file", "encontrar todos los archivos de Python", "find . -name '*.py'", "./main.py"),
+    ("see which folder we are in", "ver en qué carpeta estamos", "pwd", "/tmp"),
+    (
+        "look at the end of logs/server.log",
+        "ver el final de logs/server.log",
+        "tail -n 20 logs/server.log",
+        "10:02 ERROR",
+    ),
+    (
+        "list the folder with sizes",
+        "listar la carpeta con tamaños",
+        "ls -lh",
+        "total 8.0K\n-rw-r--r-- 1 ana 4.0K notes.txt",
+    ),
+    ("sort the lines of names.txt", "ordenar las líneas de names.txt", "sort names.txt", "Ana\nLuis"),
+]
+FRAMES = {
+    "en": [
+        "{Task} with {cmd}.",
+        "Use {cmd} to {task}.",
+        "{Task} using `{cmd}`.",
+        "Run {cmd} to {task}.",
+        "Can you {task}? Use {cmd}.",
+        "{Task}; run {cmd} for that.",
+    ],
+    "es": [
+        "{Task} con {cmd}.",
+        "Usa {cmd} para {task}.",
+        "{Task} usando `{cmd}`.",
+        "Ejecuta {cmd} para {task}.",
+        "¿Puedes {task}? Usa {cmd}.",
+        "{Task}; ejecuta {cmd} para eso.",
+    ],
+}
+# Commands that may come first in the chat (the folder changes, or something else ran).
+BEFORE = [("cd /tmp", ""), ("cd src", ""), ("cd ..", ""), *COMMANDS[3:8]]
+
+
+def named_turn(rng: random.Random, lang: str, tasks: list[int], frames: list[str]) -> Turn:
+    """One request naming its command, the run_shell call, the output and the answer."""
+    task_en, task_es, cmd, output = TASKS[rng.choice(tasks)]
+    task = task_en if lang == "en" else task_es
+    frame = rng.randrange(len(frames))
+    text = frames[frame].format(task=task, Task=task[:1].upper() + task[1:], cmd=cmd)
+    result = f"{output}\n{EXIT0}" if output else EXIT0
+    call = ToolCall("run_shell", {"command": cmd})
+    return Turn(lang, text, [(call, result)], command_answer(cmd, output, lang), f"named.{lang}.{frame}")
+
+
+def named_conversation(
+    rng: random.Random, lang: str, tasks: list[int], frames: dict[str, list[str]], command_frames: dict[str, list[str]]
+) -> list[Turn]:
+    """0-2 shell commands first (often a cd), then a request that names its command."""
+    turns = []
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        cmd, out = rng.choice(BEFORE)
+        index = rng.randrange(len(command_frames[lang]))
+        output = f"{out}\n{EXIT0}" if out else EXIT0
+        text = command_frames[lang][index].format(cmd=cmd)
+        turns.append(
+            Turn(lang, text, [(ToolCall("run_shell", {"command": cmd}), output)], command_answer(cmd, out, lang))
+        )
+    turns.append(named_turn(rng, lang, tasks, frames[lang]))
+    return turns
