@@ -330,6 +330,12 @@ class Turn:
     frame: str = ""
 
 
+def shell_turn(lang: str, text: str, cmd: str, out: str, frame: str = "") -> Turn:
+    """A request that ran `cmd` in the shell: the call, its output as the agent writes it, the answer."""
+    output = f"{out}\n{EXIT0}" if out else EXIT0
+    return Turn(lang, text, [(_shell(cmd), output)], command_answer(cmd, out, lang), frame)
+
+
 @dataclass
 class ConversationMaker:
     """Draws conversations; `frames` / `pair_frames` / `command_frames` choose the split's phrasings."""
@@ -412,8 +418,7 @@ class ConversationMaker:
         roll = self.rng.random()
         if roll < 0.08:
             return Turn(lang, text, [(_shell(cmd), self.rng.choice(CANCELLED))], None, f"cmd.{lang}.{index}")
-        output = f"{out}\n{EXIT0}" if out else EXIT0
-        return Turn(lang, text, [(_shell(cmd), output)], command_answer(cmd, out, lang), f"cmd.{lang}.{index}")
+        return shell_turn(lang, text, cmd, out, f"cmd.{lang}.{index}")
 
     def conversation(self, lang: str) -> list[Turn]:
         """2-4 requests; most have at least two tool turns, some a plain question after a tool turn."""

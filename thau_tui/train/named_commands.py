@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import random
 
-from ..tools import ToolCall
-from .conversations import COMMANDS, EXIT0, Turn, command_answer
+from .conversations import COMMANDS, Turn, shell_turn
 
 # (task in English, task in Spanish, the command the user names, its output)
 TASKS = [
@@ -68,9 +67,7 @@ def named_turn(rng: random.Random, lang: str, tasks: list[int], frames: list[str
     task = task_en if lang == "en" else task_es
     frame = rng.randrange(len(frames))
     text = frames[frame].format(task=task, Task=task[:1].upper() + task[1:], cmd=cmd)
-    result = f"{output}\n{EXIT0}" if output else EXIT0
-    call = ToolCall("run_shell", {"command": cmd})
-    return Turn(lang, text, [(call, result)], command_answer(cmd, output, lang), f"named.{lang}.{frame}")
+    return shell_turn(lang, text, cmd, output, f"named.{lang}.{frame}")
 
 
 def named_conversation(
@@ -81,10 +78,6 @@ def named_conversation(
     for _ in range(rng.choice([0, 1, 1, 2])):
         cmd, out = rng.choice(BEFORE)
         index = rng.randrange(len(command_frames[lang]))
-        output = f"{out}\n{EXIT0}" if out else EXIT0
-        text = command_frames[lang][index].format(cmd=cmd)
-        turns.append(
-            Turn(lang, text, [(ToolCall("run_shell", {"command": cmd}), output)], command_answer(cmd, out, lang))
-        )
+        turns.append(shell_turn(lang, command_frames[lang][index].format(cmd=cmd), cmd, out))
     turns.append(named_turn(rng, lang, tasks, frames[lang]))
     return turns
