@@ -125,8 +125,9 @@ def test_an_append_that_pushes_the_file_over_the_cap_is_refused(registry, ctx, w
     result = call(registry, ctx, "write_file", path="log.txt", content="b" * 200, mode="append")
     assert_refused(result, "would make it 1.0 MB, over the 1 MB cap")
     assert log.read_bytes() == b"a" * (MB - 100)
-    assert call(registry, ctx, "write_file", path="log.txt", content="b" * 100, mode="append").ok
-    assert log.stat().st_size == MB
+    # 99 characters and the newline the append puts first (the file does not end with one): exactly 1 MB
+    assert call(registry, ctx, "write_file", path="log.txt", content="b" * 99, mode="append").ok
+    assert log.stat().st_size == MB and log.read_bytes().endswith(b"a\n" + b"b" * 99)
     assert canary.read_bytes() == before
 
 

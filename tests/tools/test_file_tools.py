@@ -20,6 +20,21 @@ def test_write_read_append(ctx, workspace):
     assert again.output.startswith("overwrote") and (workspace / "notes/today.txt").read_text() == "fresh"
 
 
+def test_an_append_starts_a_new_line_when_the_file_does_not_end_with_one(ctx, workspace):
+    """The data set writes stated text exactly ('eggs', no newline added), so appending
+    'bread' must not give 'eggsbread': the newline goes first, and only where it is missing."""
+    write_file({"path": "shop.txt", "content": "eggs"}, ctx)
+    added = write_file({"path": "shop.txt", "content": "bread", "mode": "append"}, ctx)
+    assert (workspace / "shop.txt").read_text() == "eggs\nbread" and added.data["bytes"] == 10
+    write_file({"path": "shop.txt", "content": "\nmilk", "mode": "append"}, ctx)  # brings its own newline
+    (workspace / "ends.txt").write_text("one\n")
+    write_file({"path": "ends.txt", "content": "two", "mode": "append"}, ctx)
+    write_file({"path": "new.txt", "content": "first", "mode": "append"}, ctx)  # a new, empty file
+    assert (workspace / "shop.txt").read_text() == "eggs\nbread\nmilk"
+    assert (workspace / "ends.txt").read_text() == "one\ntwo"
+    assert (workspace / "new.txt").read_text() == "first"
+
+
 def test_read_reports_missing_folders_binary_and_long_files(ctx, workspace, config):
     with pytest.raises(ToolError, match="does not exist"):
         read_file({"path": "nope.txt"}, ctx)

@@ -144,14 +144,34 @@ def _write_error(name: str, exc: OSError) -> ToolError:
 
 
 def _open_for_write(path: Path, name: str, append: bool) -> int:
-    """A write descriptor on `path` itself (never through a link), without truncating it yet."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    """A write descriptor on `path` itself (never through a link), without truncating it yet.
+
+    Appends open it for reading too, to see whether the file ends with a newline
+    (a file the user may write but not read is still appended to, write-only)."""
+    flags = os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     # O_NONBLOCK: a FIFO planted at the path fails at once instead of hanging the tool.
     flags |= getattr(os, "O_NONBLOCK", 0) | (os.O_APPEND if append else 0)
     try:
-        return os.open(path, flags, 0o666)
+        if append:
+            try:
+                return os.open(path, flags | os.O_RDWR, 0o666)
+            except PermissionError:
+                pass
+        return os.open(path, flags | os.O_WRONLY, 0o666)
     except OSError as exc:
         raise _write_error(name, exc) from None
+
+
+def _on_a_new_line(fd: int, size: int, data: bytes) -> bytes:
+    """Appended text starts on a line of its own: a newline goes first when the file's
+    last byte is not one (a model writes 'eggs', not '\\neggs', when asked to add a line)."""
+    if size == 0 or data[:1] in (b"", b"\n"):
+        return data
+    try:
+        last = os.pread(fd, 1, size - 1)
+    except OSError:  # opened write-only: append as given
+        return data
+    return data if last == b"\n" else b"\n" + data
 
 
 def _refuse_unsafe_file(fd: int, workspace: Path, name: str) -> os.stat_result:
@@ -203,6 +223,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     try:
         st = _refuse_unsafe_file(fd, workspace, name)
         if append:
+            data = _on_a_new_line(fd, st.st_size, data)
             _refuse_oversize(name, st.st_size + len(data), settings.max_write_mb)
         else:
             os.ftruncate(fd, 0)  # only now, after the checks: a refused file keeps its bytes
@@ -358,7 +379,8 @@ TOOLS = [
     Tool(
         name="write_file",
         description="Write text to a file inside the workspace; creates folders as needed. "
-        "mode 'overwrite' (default) replaces the file, 'append' adds to its end.",
+        "mode 'overwrite' (default) replaces the file, 'append' adds to its end "
+        "(on a new line if the file does not end with one).",
         summary="write or append text to a file",
         parameters=object_schema(
             {
