@@ -223,3 +223,40 @@ def test_named_command_requests_call_the_shell_with_the_command_the_user_named(t
         assert all(c["name"] == "run_shell" for c in row["expected_calls"])
         earlier += len(row["expected_calls"]) > 1
     assert 0 < earlier < len(rows)  # some come after other commands in the chat, some alone
+
+
+def test_stated_requests_carry_every_value_exactly_as_the_user_wrote_it(tmp_path):
+    """Values from large word lists, copied into the call: each string and number of the call
+    is in the request, quoted text is written with no newline added, no value is held out,
+    and the kind is off by default."""
+    from thau_tui.train import heldout, stated_values
+
+    build_dataset(tmp_path / "plain", n_train=100, n_eval=10, seed=4, count_tokens=False, max_tokens=None)
+    assert not [r for r in read_jsonl(tmp_path / "plain" / "train.jsonl") if r["kind"] == "stated"]
+    out = tmp_path / "stated"
+    shares = {"stated": 0.4, "no_call": 0.11}  # the defaults take 0.49 of the 1.0
+    build_dataset(out, n_train=300, n_eval=10, seed=4, count_tokens=False, max_tokens=None, kind_shares=shares)
+    rows = [r for r in read_jsonl(out / "train.jsonl") if r["kind"] == "stated"]
+    assert len(rows) == 120
+    assert len({r["tool"] for r in rows}) >= 7
+    values = set()
+    for row in rows:
+        request = row["messages"][1]["content"]
+        (call,) = row["expected_calls"]
+        for value in call["arguments"].values():
+            if value != "append":
+                assert str(value) in request, (value, request)
+        if call["name"] == "write_file":
+            assert not call["arguments"]["content"].endswith("\n")
+            assert (call["arguments"].get("mode") == "append") == (row["template"].startswith("stated.append"))
+        values |= {json.dumps(v) for v in call["arguments"].values()}
+        assert not {v for v in call["arguments"].values() if isinstance(v, str)} & stated_values.HELD
+    assert len(values) > len(rows)  # not a handful learned by heart (phrasings/ has 16 write_file texts in all)
+    held_frames = {f for fam in stated_values.FAMILIES for lang in fam.frames for f in fam.frames[lang]}
+    assert not {frame for entry in heldout.BUILTIN for frame in entry[1:3]} & held_frames
+    # The last frame of a family of three or more is the eval side's (eval_frame_indexes): never in training.
+    used = {r["template"] for r in rows}
+    for fam in stated_values.FAMILIES:
+        for lang in ("en", "es"):
+            last = len(fam.frames[lang]) - 1
+            assert last < 2 or f"stated.{fam.id}.{lang}.{last}" not in used

@@ -8,7 +8,10 @@ Kinds of example (shares in KIND_SHARES):
 - schema: synthetic tools rendered with their full JSON Schema as the chat renders
   plugin tools, alone or beside the built-ins (schemas.py);
 - python: run_python code checked by running it; ask: underspecified requests
-  answered with ask_user (fidelity.py).
+  answered with ask_user (fidelity.py);
+- named_command / stated (share 0 unless a recipe's kind_shares turns them on): a
+  request naming its shell command (named_commands.py), or stating values drawn from
+  large word lists that the call must copy exactly (stated_values.py).
 The system message is exactly what the chat shows for the example's tools, calls
 are written in the target dialect, and every call is validated against its tool's
 JSON Schema. Frames (templates) are split so that no template appears on both
@@ -29,7 +32,7 @@ from ..config import GenerationConfig
 from ..engine.dialects import Dialect, get_dialect
 from ..engine.prompt import system_content
 from ..tools import Tool, ToolCall, ToolRegistry, builtin_tools
-from . import conversations, fidelity, named_commands, schemas
+from . import conversations, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
@@ -45,6 +48,7 @@ KIND_SHARES = {
     "python": 0.04,
     "ask": 0.02,
     "named_command": 0.0,  # named_commands.py: a recipe's kind_shares turns it on
+    "stated": 0.0,  # stated_values.py: likewise
 }
 PREFACES = {
     "en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
@@ -113,7 +117,7 @@ class _Builder:
 
     def example(self, kind: str, split: str, lang: str) -> dict[str, Any]:
         """One example (train form: the whole conversation, assistant turns included)."""
-        if kind in ("conversation", "schema", "python", "ask", "named_command"):
+        if kind in ("conversation", "schema", "python", "ask", "named_command", "stated"):
             return getattr(self, kind)(split, lang)
         system = {"role": "system", "content": self.system}
         if kind == "no_call":
@@ -215,6 +219,26 @@ class _Builder:
             "template": f"named_command.{split}.{turns[-1].frame}" if split == "eval" else turns[-1].frame,
             "messages": messages,
             "expected_calls": [{"name": c.name, "arguments": c.arguments} for c in calls],
+        }
+
+    def stated(self, split: str, lang: str) -> dict[str, Any]:
+        """A request whose values come from large word lists: the call copies them (stated_values.py)."""
+        family, index, text, args = stated_values.stated_request(
+            self.rng, lang, lambda f: self._split(f.frames[lang], split)
+        )
+        call = ToolCall(family.tool, args)
+        self._check(self.registry, call)
+        messages = [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": self._call_message(call, lang)},
+        ]
+        return {
+            "kind": "stated",
+            "tool": call.name,
+            "template": f"stated.{family.id}.{lang}.{index}",
+            "messages": messages,
+            "expected_calls": [{"name": call.name, "arguments": call.arguments}],
         }
 
     def _tool_turn(self, split: str, lang: str) -> conversations.Turn:

@@ -68,15 +68,17 @@ def read(rng: random.Random) -> Item:
     )
 
 
+# Text the request states (quoted, or "the line ...") is written exactly as stated, with no
+# newline added: write_file's append starts a new line itself. Code and made-up text end with one.
 WRITES = [
     ("hello.py", "print('Hello, world!')\n", "a hello world script", "un script de hola mundo"),
-    ("notes.txt", "Buy milk\n", "the note 'Buy milk'", "la nota 'Buy milk'"),
+    ("notes.txt", "Buy milk", "the note 'Buy milk'", "la nota 'Buy milk'"),
     ("todo.md", "- [ ] write the report\n", "a todo item to write the report", "una tarea para escribir el informe"),
-    (".env", "DEBUG=true\n", "the line DEBUG=true", "la línea DEBUG=true"),
+    (".env", "DEBUG=true", "the line DEBUG=true", "la línea DEBUG=true"),
     ("greet.py", "def greet(name):\n    return f'Hola, {name}!'\n", "a greet function", "una función greet"),
     ("data/empty.csv", "id,name\n", "a CSV header with id and name", "una cabecera CSV con id y name"),
-    ("README.md", "# My project\n", "a title '# My project'", "un título '# My project'"),
-    ("log.txt", "Run finished at 10:00\n", "the line 'Run finished at 10:00'", "la línea 'Run finished at 10:00'"),
+    ("README.md", "# My project", "a title '# My project'", "un título '# My project'"),
+    ("log.txt", "Run finished at 10:00", "the line 'Run finished at 10:00'", "la línea 'Run finished at 10:00'"),
 ]
 
 WRITE = {
