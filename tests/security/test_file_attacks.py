@@ -76,12 +76,13 @@ def test_symlink_swapped_in_after_the_path_check_is_refused(registry, ctx, works
     assert canary.read_bytes() == before
 
 
-def test_a_fifo_is_refused_without_hanging(registry, ctx, workspace, canary):
+@pytest.mark.parametrize("mode", ["overwrite", "append"])  # append opens read-write, to see the last byte
+def test_a_fifo_is_refused_without_hanging(registry, ctx, workspace, canary, mode):
     before = canary.read_bytes()
     os.mkfifo(workspace / "pipe")  # nobody reads it: a plain open() for writing waits forever
     outcome: list[ToolResult] = []
     worker = threading.Thread(
-        target=lambda: outcome.append(call(registry, ctx, "write_file", path="pipe", content="x"))
+        target=lambda: outcome.append(call(registry, ctx, "write_file", path="pipe", content="x", mode=mode))
     )
     worker.start()
     worker.join(timeout=60)  # a guard that ends a hang, not a measure of speed
