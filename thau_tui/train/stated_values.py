@@ -450,5 +450,5 @@ def stated_request(
     for _ in range(50):
         fields, args = family.draw(rng, lang)
         if not {v for v in args.values() if isinstance(v, str)} & HELD:
-            break
-    return family, index, family.frames[lang][index].format(**fields), args
+            return family, index, family.frames[lang][index].format(**fields), args
+    raise ValueError(f"stated_values: 50 draws of {family.id!r} all hit held-out values; widen its word lists")
