@@ -37,7 +37,12 @@ async def test_mcp_tools_get_cards_approvals_and_the_image_pane(tmp_path, notes_
             lambda: notices.any("'broken' did not start"),
             what="the broken server's notification",
         )
-        assert "MCP server 'notes': 8 tools" in [n.message for n in notices]
+        # The MCP thread adds the tools first and posts this notice after: wait for it, do not race it.
+        await wait_until(
+            pilot,
+            lambda: "MCP server 'notes': 8 tools" in [n.message for n in notices],
+            what="the notes server's notification",
+        )
 
         await pilot.press(*"write the plan")
         await pilot.press("enter")
