@@ -259,8 +259,10 @@ def test_init_adapter_starts_from_a_trained_adapter(tmp_path, full_run, tiny_ggu
 
     from thau_tui.train.trainer import TrainingError
 
+    with pytest.raises(TrainingError, match="only at the same scale alpha/rank .2.; set alpha: 16, or use rank 4"):
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), rank=8, alpha=8), tmp_path / "other-rank")
     with pytest.raises(TrainingError, match="same rank and target_modules"):
-        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), rank=8, alpha=16), tmp_path / "other-rank")
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), rank=2, alpha=4), tmp_path / "lower-rank")
     with pytest.raises(RecipeError, match="no adapter_model.safetensors"):
         train(_recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path)), tmp_path / "no-adapter")
 
@@ -291,10 +293,113 @@ def test_init_adapter_starts_from_a_gguf_adapter_as_from_its_folder(tmp_path, fu
         on_event=events.append,
     )
     assert next(e["loss"] for e in events if e["event"] == "step") != pytest.approx(first_steps[0], rel=1e-4)
-    with pytest.raises(TrainingError, match="rank 4, alpha 8.*does not fit this recipe .rank 8, alpha 16"):
-        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(gguf_file), rank=8, alpha=16), tmp_path / "other")
+    with pytest.raises(TrainingError, match="rank 4, alpha 8.*does not fit this recipe .rank 8, alpha 8"):
+        train(_recipe(tiny_gguf, tiny_data, init_adapter=str(gguf_file), rank=8, alpha=8), tmp_path / "other")
     with pytest.raises(RecipeError, match="no such GGUF file"):
         train(_recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path / "gone.gguf")), tmp_path / "gone")
+
+
+def _first_loss_and_eval(recipe, run_dir: Path) -> tuple[float, float, list[dict]]:
+    events: list[dict] = []
+    train(recipe, run_dir, on_event=events.append)
+    step = next(e["loss"] for e in events if e["event"] == "step")
+    evals = [e["eval_loss"] for e in events if e["event"] == "eval"]
+    return step, (evals[-1] if evals else float("nan")), events
+
+
+def test_a_lower_rank_adapter_grows_into_a_higher_rank_recipe_unchanged(tmp_path, full_run, tiny_gguf, tiny_data):
+    """Rank 4 (alpha 8) starts a rank-8 recipe at the same scale (alpha 16): the same first
+    loss as a rank-4 start, and the new room learns (the next step differs from rank 4's)."""
+    _recipe_, _run_dir, adapter, _events = full_run
+    same = _recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), max_steps=2, warmup_steps=0, eval_examples=0)
+    grown = same.model_copy(update={"rank": 8, "alpha": 16.0})
+    _loss, _, same_events = _first_loss_and_eval(same.model_copy(update={"eval_examples": 4}), tmp_path / "same")
+    _loss, _, grown_events = _first_loss_and_eval(grown.model_copy(update={"eval_examples": 4}), tmp_path / "grown")
+    assert any("rank 4 grown to 8" in e.get("message", "") for e in grown_events)
+    losses = [[e["loss"] for e in events if e["event"] == "step"] for events in (same_events, grown_events)]
+    assert losses[1][0] == pytest.approx(losses[0][0], rel=1e-5)
+    assert losses[1][1] != pytest.approx(losses[0][1], rel=1e-4), losses
+    from safetensors.torch import load_file
+
+    weights = load_file(str(tmp_path / "grown" / "adapter" / "adapter_model.safetensors"))
+    a = next(w for k, w in weights.items() if ".lora_A." in k)
+    assert a.shape[0] == 8
+
+
+def test_full_method_trains_the_projections_and_ships_them_as_a_lora(tmp_path, tiny_gguf, tiny_data):
+    """method: full trains the projections' own weights (faster than rank-4 LoRA here), and
+    the run's adapter/ is their change as a LoRA: at a rank that holds all of it (64 >= every
+    projection's smaller side), a LoRA run started from it scores the full run's eval loss."""
+    lora = [
+        e["loss"]
+        for e in _first_loss_and_eval(_recipe(tiny_gguf, tiny_data), tmp_path / "lora")[2]
+        if e["event"] == "step"
+    ]
+    recipe = _recipe(tiny_gguf, tiny_data, method="full", rank=64, alpha=64, learning_rate=1e-2, eval_every=0)
+    _first, full_eval, events = _first_loss_and_eval(recipe, tmp_path / "full")
+    losses = [e["loss"] for e in events if e["event"] == "step"]
+    assert losses[0] == pytest.approx(lora[0]) and losses[-1] < lora[-1] * 0.8, (losses, lora)
+    start = next(e for e in events if e["event"] == "start")
+    assert start["parameters"] == 2 * (64 * 64 * 2 + 32 * 64 * 2 + 128 * 64 * 3)  # projections only
+    summary = json.loads((tmp_path / "full" / "summary.json").read_text())
+    assert summary["svd_kept"] == pytest.approx(1.0, abs=1e-5)
+    from safetensors.torch import load_file
+
+    trained = load_file(str(latest_checkpoint(tmp_path / "full") / "projections.safetensors"))
+    assert sorted({k.split(".")[-2] for k in trained}) == sorted(recipe.target_modules) and len(trained) == 14
+    back = _recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path / "full" / "adapter"), rank=64, alpha=64)
+    _first, back_eval, _ = _first_loss_and_eval(
+        back.model_copy(update={"max_steps": 1, "learning_rate": 1e-12}), tmp_path / "back"
+    )
+    assert back_eval == pytest.approx(full_eval, rel=1e-4)
+    # Cut to rank 2 the change is approximate, and the summary says how much it kept.
+    cut = recipe.model_copy(update={"rank": 2, "alpha": 2.0})
+    _first, _eval, _ = _first_loss_and_eval(cut, tmp_path / "cut")
+    kept = json.loads((tmp_path / "cut" / "summary.json").read_text())["svd_kept"]
+    assert 0.05 < kept < 0.95, kept
+
+
+def test_extract_lora_is_the_best_low_rank_cut():
+    """B @ A * (alpha / rank) is the truncated SVD of the change; the share kept is its norm²."""
+    from thau_tui.train.full_tuning import extract_lora
+
+    generator = torch.Generator().manual_seed(0)
+    base = {"model.layers.0.mlp.up_proj.weight": torch.randn(12, 8, generator=generator)}
+    change = torch.randn(12, 3, generator=generator) @ torch.randn(3, 8, generator=generator)
+    change += 0.01 * torch.randn(12, 8, generator=generator)
+    trained = {name: weight + change for name, weight in base.items()}
+    weights, kept = extract_lora(trained, base, rank=4, alpha=8)
+    a = weights["base_model.model.model.layers.0.mlp.up_proj.lora_A.weight"]
+    b = weights["base_model.model.model.layers.0.mlp.up_proj.lora_B.weight"]
+    assert a.shape == (4, 8) and b.shape == (12, 4)
+    u, s, vh = torch.linalg.svd(change)
+    assert torch.allclose(b @ a * 2, (u[:, :4] * s[:4]) @ vh[:4], atol=1e-5)
+    assert kept == pytest.approx(float((s[:4] ** 2).sum() / (s**2).sum()), rel=1e-5) and kept > 0.99
+    _weights, kept_one = extract_lora(trained, base, rank=1, alpha=1)
+    assert kept_one < kept
+
+
+def test_full_method_starts_from_an_adapter_and_resumes(tmp_path, full_run, tiny_gguf, tiny_data):
+    """init_adapter is merged into the weights (the first loss is the adapter's), and a run
+    cancelled after a checkpoint resumes with the same losses as one never stopped."""
+    _recipe_, _run_dir, adapter, _events = full_run
+    from_lora = _recipe(tiny_gguf, tiny_data, init_adapter=str(adapter), max_steps=1, eval_examples=0)
+    lora_first = _first_loss_and_eval(from_lora, tmp_path / "lora")[0]
+    recipe = from_lora.model_copy(update={"method": "full", "max_steps": 4, "learning_rate": 1e-3})
+    reference = [e["loss"] for e in _first_loss_and_eval(recipe, tmp_path / "whole")[2] if e["event"] == "step"]
+    assert reference[0] == pytest.approx(lora_first, rel=1e-5)
+    cancel = threading.Event()
+
+    def stop_after_two(event: dict) -> None:
+        if event["event"] == "step" and event["step"] == 2:
+            cancel.set()
+
+    train(recipe, tmp_path / "stopped", on_event=stop_after_two, cancel_event=cancel)
+    assert latest_checkpoint(tmp_path / "stopped").name == "step-2"
+    events: list[dict] = []
+    train(recipe, tmp_path / "stopped", resume=True, on_event=events.append)
+    resumed = [e["loss"] for e in events if e["event"] == "step"]
+    assert resumed == pytest.approx(reference[2:], rel=1e-4), (resumed, reference)
 
 
 def test_init_adapter_bundled_is_the_shipped_adapter():

@@ -1,6 +1,11 @@
 """Start a run from LoRA weights trained before: a run's adapter/ or checkpoint folder
 (safetensors, as the trainer saves them) or a GGUF LoRA file such as the shipped adapter
-(read back by export.read_lora_gguf). Weights that do not fit are refused, never ignored."""
+(read back by export.read_lora_gguf). Weights that do not fit are refused, never ignored.
+
+An adapter of a lower rank and the same scale (alpha / rank) starts a recipe of a higher
+rank exactly: its A rows and B columns fill the first places, the new B columns are zero
+(so the update is unchanged at step 0) and the new A rows keep PEFT's random start, as a
+fresh LoRA's do, so they learn from the first step."""
 
 from __future__ import annotations
 
@@ -13,17 +18,22 @@ class AdapterMismatch(ValueError):
     """The weights cannot start this recipe's LoRA layers; the message says why and the fix."""
 
 
-def load_adapter_weights(model, folder: Path, recipe: Recipe | None = None) -> None:
+def load_adapter_weights(model, folder: Path, recipe: Recipe | None = None) -> int | None:
     """LoRA weights into `model`: a folder saved by this trainer (adapter/ or a checkpoint),
     or a GGUF LoRA file (needs the recipe: its base model, rank and alpha). Weights that do
-    not fit this model's LoRA layers are an error, not a silent no-op."""
+    not fit this model's LoRA layers are an error, not a silent no-op. Returns the adapter's
+    own rank when it was lower than the model's (grown, see the module's doc), else None."""
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
     if folder.suffix == ".gguf":
         weights = gguf_adapter_weights(folder, recipe)
+        rank = _rank_of(weights)
+        found = {"r": rank, "lora_alpha": _alpha_for(rank, recipe)}
     else:
         weights = load_file(str(folder / "adapter_model.safetensors"))
+        found = _folder_config(folder)
+    grown = _grow(model, weights, found, folder)
     try:
         result = set_peft_model_state_dict(model, weights)
     except RuntimeError as exc:  # tensor shapes differ: another rank
@@ -39,6 +49,58 @@ def load_adapter_weights(model, folder: Path, recipe: Recipe | None = None) -> N
             f"({len(missing)} missing, {len(unexpected)} unexpected tensors); use the same rank and "
             "target_modules as the run that made it"
         )
+    return grown
+
+
+def _rank_of(weights: dict) -> int | None:
+    return next((int(w.shape[0]) for k, w in weights.items() if ".lora_A." in k), None)
+
+
+def _alpha_for(rank: int | None, recipe: Recipe | None) -> float | None:
+    """A GGUF adapter's alpha as gguf_adapter_weights checked it: the recipe's scale at its rank."""
+    if rank is None or recipe is None:
+        return None
+    return recipe.alpha * rank / recipe.rank
+
+
+def _folder_config(folder: Path) -> dict:
+    import json
+
+    try:
+        return json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _grow(model, weights: dict, found: dict, folder: Path) -> int | None:
+    """Pad a lower-rank adapter's weights (in place) to the model's rank when the scales agree."""
+    import torch
+    from peft import get_peft_model_state_dict
+
+    config = getattr(model, "peft_config", {}).get("default")
+    rank, alpha = found.get("r"), found.get("lora_alpha")
+    if config is None or not rank or not alpha or rank >= config.r:
+        return None
+    if abs(alpha / rank - config.lora_alpha / config.r) > 1e-9:
+        raise AdapterMismatch(
+            f"the adapter in {folder} (rank {rank}, alpha {alpha:g}) can start a rank-{config.r} recipe only at "
+            f"the same scale alpha/rank ({alpha / rank:g}); set alpha: {alpha / rank * config.r:g}, or use rank {rank}"
+        )
+    current = get_peft_model_state_dict(model)
+    for key, value in weights.items():
+        start = current.get(key)
+        if start is None or start.shape == value.shape:
+            continue  # left for set_peft_model_state_dict to report
+        if ".lora_A." in key and start.shape[1:] == value.shape[1:]:
+            grown = start.detach().clone()
+            grown[: value.shape[0]] = value
+        elif ".lora_B." in key and start.shape[:1] == value.shape[:1]:
+            grown = torch.zeros_like(start)
+            grown[:, : value.shape[1]] = value
+        else:
+            continue
+        weights[key] = grown
+    return int(rank)
 
 
 def gguf_adapter_weights(path: Path, recipe: Recipe | None) -> dict:
@@ -54,10 +116,13 @@ def gguf_adapter_weights(path: Path, recipe: Recipe | None) -> dict:
     except ExportError as exc:
         raise AdapterMismatch(str(exc)) from exc
     wanted = sorted(recipe.target_modules)
-    if found["rank"] != recipe.rank or found["alpha"] != recipe.alpha or found["modules"] != wanted:
+    same_scale = abs(found["alpha"] / found["rank"] - recipe.alpha / recipe.rank) < 1e-9
+    fits = found["rank"] == recipe.rank and found["alpha"] == recipe.alpha
+    if not (fits or (found["rank"] < recipe.rank and same_scale)) or found["modules"] != wanted:
         raise AdapterMismatch(
             f"the adapter in {path} (rank {found['rank']}, alpha {found['alpha']:g}, {', '.join(found['modules'])}) "
             f"does not fit this recipe (rank {recipe.rank}, alpha {recipe.alpha:g}, {', '.join(wanted)}); "
-            "use the same rank, alpha and target_modules as the run that made it"
+            "use the same rank, alpha and target_modules as the run that made it (or a higher rank "
+            "at the same alpha/rank)"
         )
     return {key: torch.from_numpy(array) for key, array in found["weights"].items()}

@@ -33,6 +33,10 @@ class Recipe(BaseModel):
     base_model: str = "bundled"  # "bundled" or a path to a GGUF file
     dialect: Literal["hermes", "thau", "functiongemma", "stage3"] = "hermes"
     data_dir: str = "train/data"
+    # "lora": train LoRA weights on target_modules. "full": train those projections' own
+    # weights, every entry (embeddings and norms stay frozen); the run's adapter/ is then each
+    # projection's trained change cut to `rank` by SVD, so it exports and loads as any LoRA.
+    method: Literal["lora", "full"] = "lora"
     rank: int = Field(16, ge=1, le=256)
     alpha: float = Field(32.0, gt=0)
     dropout: float = Field(0.05, ge=0.0, lt=1.0)

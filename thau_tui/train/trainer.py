@@ -3,7 +3,8 @@
     python -m thau_tui.train.trainer --recipe train/recipes/smollm2-tools.yaml [--run-dir D] [--resume]
 
 The GGUF is loaded into transformers with `gguf_file=` (dequantized to float32),
-so the adapter learns on the very weights llama.cpp runs. Loss is on the
+so the adapter learns on the very weights llama.cpp runs (`method: full` trains the
+projections' own weights instead: full_tuning.py). Loss is on the
 assistant's tokens only, and the head (576 x 49k for SmolLM2) is applied only
 where there is a label. The system prompt, identical in every example, runs once
 per batch and its keys/values are shared by the batch (`share_prefix`).
@@ -182,7 +183,13 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep
     folder = run_dir / "checkpoints" / f"step-{step}"
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+    if hasattr(model, "peft_config"):
+        model.save_pretrained(tmp)
+    else:  # method: full; the trained projections, not the whole model
+        from .full_tuning import save_projections
+
+        tmp.mkdir(parents=True)
+        save_projections(model, tmp)
     torch.save(
         {
             "step": step,
@@ -204,12 +211,12 @@ def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep
     return folder
 
 
-def _load_adapter_weights(model, path: Path, recipe: Recipe | None = None) -> None:
+def _load_adapter_weights(model, path: Path, recipe: Recipe | None = None) -> int | None:
     """`adapter_weights.load_adapter_weights`, its mismatch reported as a TrainingError."""
     from .adapter_weights import AdapterMismatch, load_adapter_weights
 
     try:
-        load_adapter_weights(model, path, recipe)
+        return load_adapter_weights(model, path, recipe)
     except AdapterMismatch as exc:
         raise TrainingError(str(exc)) from exc
 
@@ -282,7 +289,19 @@ def train(
     data_dir = _ensure_data(recipe, emit)
 
     model, tokenizer, template = load_base(recipe.base_model_path(), device)
-    model = add_lora(model, recipe)
+    base_weights: dict = {}
+    if recipe.method == "full":
+        from .full_tuning import start_weights
+
+        try:
+            model, base_weights = start_weights(model, recipe, start_from)
+        except ValueError as exc:  # AdapterMismatch, ExportError: the message says the fix
+            raise TrainingError(str(exc)) from exc
+        if start_from is not None:
+            emit("log", message=f"starting from the adapter in {start_from}, merged into the weights")
+            start_from = None
+    else:
+        model = add_lora(model, recipe)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     train_set, dropped = load_encoded(
         data_dir / "train.jsonl", template, tokenizer, recipe.max_seq_len, recipe.train_examples
@@ -310,11 +329,18 @@ def train(
 
     step, losses = 0, []
     if start_from is not None:
-        _load_adapter_weights(model, start_from, recipe)
+        grown = _load_adapter_weights(model, start_from, recipe)
         emit("log", message=f"starting from the adapter in {start_from}")
+        if grown:
+            emit("log", message=f"its rank {grown} grown to {recipe.rank}: the same update at step 0, more room")
     if resume:
         if checkpoint is not None:
-            _load_adapter_weights(model, checkpoint)
+            if base_weights:
+                from .full_tuning import load_projections
+
+                load_projections(model, checkpoint)
+            else:
+                _load_adapter_weights(model, checkpoint)
             state = torch.load(checkpoint / "trainer_state.pt", weights_only=False)
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
@@ -404,9 +430,18 @@ def train(
     if step > 0 and latest_checkpoint(run_dir) != run_dir / "checkpoints" / f"step-{step}":
         checkpoint_now()
     adapter = run_dir / "adapter"
-    model.save_pretrained(adapter)
+    kept = None
+    if base_weights:
+        from .full_tuning import save_as_lora
+
+        kept = round(save_as_lora(model, base_weights, recipe, adapter), 5)
+        emit("log", message=f"the trained change, cut to rank {recipe.rank} by SVD, keeps {kept:.1%} of its norm²")
+    else:
+        model.save_pretrained(adapter)
     tail = losses[-20:]
     summary = _read_summary(run_dir)
+    if kept is not None:
+        summary["svd_kept"] = kept
     summary.update(
         steps=step,
         total_steps=total,

@@ -1,0 +1,125 @@
+"""`method: full`: fine-tune the projections' own weights, and ship the change as a LoRA.
+
+Every entry of the recipe's target projections trains (the embeddings, which SmolLM2
+ties to its output head, and the norms stay frozen, as with LoRA). A run that starts
+from an adapter (`init_adapter`) merges it into the weights first. At the end each
+projection's change from the base model, W_trained - W_base, is cut to the recipe's rank
+by SVD (the best rank-r approximation) and saved as an ordinary PEFT LoRA in the run's
+adapter/ folder: `thau export` writes it as a GGUF LoRA and the chat loads it like any
+other. The summary says how much of the change the rank kept (`svd_kept`, the share of
+its squared Frobenius norm). Checkpoints hold the trained projections themselves
+(projections.safetensors), so a run resumes and can be cut again at another rank.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+PROJECTIONS_FILE = "projections.safetensors"
+
+
+def projection_names(model, targets: list[str]) -> list[str]:
+    """The weight names of the target projections, in the model's order."""
+    return [n for n, _ in model.named_parameters() if n.endswith(".weight") and n.split(".")[-2] in targets]
+
+
+def start_weights(model, recipe, start_from: Path | None):
+    """The plain model ready to train: `start_from`'s LoRA merged in (when given), every
+    parameter frozen but the target projections. Returns (model, the base model's own
+    projection weights, copied before any merge)."""
+    names = projection_names(model, list(recipe.target_modules))
+    params = dict(model.named_parameters())
+    base = {n: params[n].detach().clone() for n in names}
+    if start_from is not None:
+        from .adapter_weights import load_adapter_weights
+        from .trainer import add_lora
+
+        rank, alpha = adapter_shape(start_from, recipe)
+        wrapped = add_lora(model, recipe.model_copy(update={"rank": rank, "alpha": alpha}))
+        load_adapter_weights(wrapped, start_from, recipe.model_copy(update={"rank": rank, "alpha": alpha}))
+        model = wrapped.merge_and_unload()
+    wanted = set(names)
+    for name, param in model.named_parameters():
+        param.requires_grad = name in wanted
+    return model, base
+
+
+def adapter_shape(path: Path, recipe) -> tuple[int, float]:
+    """(rank, alpha) of a saved adapter: a GGUF LoRA or a PEFT folder."""
+    if Path(path).suffix == ".gguf":
+        from .export import read_lora_gguf
+
+        found = read_lora_gguf(path, recipe.base_model_path())
+        return int(found["rank"]), float(found["alpha"])
+    config = json.loads((Path(path) / "adapter_config.json").read_text(encoding="utf-8"))
+    return int(config["r"]), float(config["lora_alpha"])
+
+
+def save_projections(model, folder: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file(
+        {n: p.detach().contiguous() for n, p in model.named_parameters() if p.requires_grad},
+        str(folder / PROJECTIONS_FILE),
+    )
+
+
+def load_projections(model, folder: Path) -> None:
+    """A checkpoint's trained projections back into the model; any missing one is an error."""
+    from safetensors.torch import load_file
+
+    weights = load_file(str(folder / PROJECTIONS_FILE))
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    if set(weights) != trainable:
+        raise ValueError(
+            f"{folder / PROJECTIONS_FILE} does not hold this recipe's projections "
+            f"({len(set(weights) ^ trainable)} differ); resume with the recipe that started the run"
+        )
+    model.load_state_dict(weights, strict=False)
+
+
+def extract_lora(trained: dict, base: dict, rank: int, alpha: float) -> tuple[dict, float]:
+    """PEFT LoRA weights whose update (alpha / rank) * B @ A is the best rank-`rank`
+    approximation of each trained - base, and the share of the change's squared norm kept."""
+    import torch
+
+    scale = alpha / rank
+    weights, kept, total = {}, 0.0, 0.0
+    for name, start in base.items():
+        delta = (trained[name].detach().float() - start.float()).cpu()
+        u, s, vh = torch.linalg.svd(delta, full_matrices=False)
+        r = min(rank, s.numel())
+        root = s[:r].sqrt() / math.sqrt(scale)
+        b = torch.zeros(delta.shape[0], rank)
+        a = torch.zeros(rank, delta.shape[1])
+        b[:, :r] = u[:, :r] * root
+        a[:r] = root[:, None] * vh[:r]
+        stem = "base_model.model." + name[: -len(".weight")]
+        weights[f"{stem}.lora_A.weight"], weights[f"{stem}.lora_B.weight"] = a, b
+        kept += float((s[:r] ** 2).sum())
+        total += float((s**2).sum())
+    return weights, (kept / total if total else 1.0)
+
+
+def save_as_lora(model, base: dict, recipe, out: Path) -> float:
+    """Cut the trained projections to a LoRA of the recipe's rank and save it as a PEFT
+    folder at `out`; returns the share kept. The model's projections go back to the base
+    weights (the trained ones are in the last checkpoint)."""
+    import torch
+    from peft import set_peft_model_state_dict
+
+    from .trainer import add_lora
+
+    params = dict(model.named_parameters())
+    weights, kept = extract_lora({n: params[n] for n in base}, base, recipe.rank, recipe.alpha)
+    with torch.no_grad():
+        for name, start in base.items():
+            params[name].copy_(start)
+    wrapped = add_lora(model, recipe)
+    result = set_peft_model_state_dict(wrapped, weights)
+    if [k for k in getattr(result, "missing_keys", []) if "lora_" in k]:
+        raise ValueError("the extracted LoRA does not cover every target projection")
+    wrapped.save_pretrained(out)
+    return kept
