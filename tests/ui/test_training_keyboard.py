@@ -83,6 +83,7 @@ async def test_the_recipe_picker_lists_shipped_and_own_recipes_and_config_reload
     mine = thau_home / "config" / "recipes" / "mine.yaml"
     mine.parent.mkdir(parents=True)
     mine.write_text("name: mine\nmax_steps: 3\neval_examples: 2\n")
+    (mine.parent / "whole.yaml").write_text("name: whole\nmethod: full\nmax_steps: 5\neval_examples: 2\n")
     app = HostApp(lambda: TrainingScreen(Config()))
     async with app.run_test(size=(140, 45)) as pilot:
         screen = app.screen
@@ -91,6 +92,7 @@ async def test_the_recipe_picker_lists_shipped_and_own_recipes_and_config_reload
         options = app.screen.query_one(OptionList)
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(label.startswith("mine  (3 steps, eval 2;") for label in labels), labels
+        assert any(label.startswith("whole  (5 steps, full fine-tuning, eval 2;") for label in labels), labels
         assert any(label.startswith("tiny-smoke  (2 steps, eval 4; shipped)") for label in labels), labels
         index = next(i for i, label in enumerate(labels) if label.startswith("mine"))
         current = options.highlighted

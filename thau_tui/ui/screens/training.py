@@ -55,7 +55,8 @@ class RecipePicker(ModalScreen[Path | None]):
     def _label(choice: RecipeChoice) -> str:
         try:
             recipe = load_recipe(choice.path)
-            about = f"{recipe.max_steps or '?'} steps, eval {recipe.eval_examples}"
+            method = ", full fine-tuning" if recipe.method == "full" else ""
+            about = f"{recipe.max_steps or '?'} steps{method}, eval {recipe.eval_examples}"
         except ValueError as exc:
             about = f"cannot be used: {str(exc).splitlines()[0][:60]}"
         where = "shipped" if choice.shipped else str(choice.path)
