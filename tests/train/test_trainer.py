@@ -359,6 +359,30 @@ def test_full_method_trains_the_projections_and_ships_them_as_a_lora(tmp_path, t
     assert 0.05 < kept < 0.95, kept
 
 
+def test_export_rank_cuts_a_full_run_again(tmp_path, tiny_gguf, tiny_data, capsys):
+    """`thau export RUN --rank R` cuts a full run's last checkpoint again: at the run's own
+    rank it writes the very adapter the run saved; lower, it says how much it kept; a LoRA
+    run is refused with the reason."""
+    from safetensors.torch import load_file
+
+    from thau_tui.train.cli import main
+
+    recipe = _recipe(tiny_gguf, tiny_data, method="full", rank=64, alpha=64, learning_rate=1e-2, eval_examples=0)
+    train(recipe, tmp_path / "full")
+    assert main(["export", str(tmp_path / "full"), "--rank", "64"]) == 0
+    again = load_file(str(tmp_path / "full" / "adapter-rank-64" / "adapter_model.safetensors"))
+    saved = load_file(str(tmp_path / "full" / "adapter" / "adapter_model.safetensors"))
+    assert again.keys() == saved.keys() and all(torch.equal(again[k], saved[k]) for k in saved)
+    assert (tmp_path / "full" / "adapter-rank-64.gguf").is_file()
+    assert main(["export", str(tmp_path / "full"), "--rank", "2", "--out", str(tmp_path / "two.gguf")]) == 0
+    out = capsys.readouterr().out
+    assert "two.gguf (rank 2: keeps" in out and "100.00%" not in out.splitlines()[-1], out
+    assert (tmp_path / "two.gguf").is_file()
+    train(_recipe(tiny_gguf, tiny_data, max_steps=1, eval_examples=0), tmp_path / "lora")
+    assert main(["export", str(tmp_path / "lora"), "--rank", "2"]) == 2
+    assert "only a method: full run can be cut again" in capsys.readouterr().err
+
+
 def test_extract_lora_is_the_best_low_rank_cut():
     """B @ A * (alpha / rank) is the truncated SVD of the change; the share kept is its norm²."""
     from thau_tui.train.full_tuning import extract_lora

@@ -339,8 +339,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _err(f"{run} has no adapter/ folder; pass a finished run folder from train/runs/")
     from .export import export_adapter
 
+    if args.rank is not None:
+        return _export_cut(run, args.rank, Path(args.out) if args.out else None)
     path = export_adapter(run, Path(args.out) if args.out else None)
     print(f"Wrote {path}")
+    return 0
+
+
+def _export_cut(run: Path, rank: int, out: Path | None) -> int:
+    """A method: full run, cut again to `rank` and written as a GGUF LoRA."""
+    from .export import ExportError, write_lora_gguf
+    from .full_tuning import cut_again
+    from .recipe import RecipeError, load_recipe
+
+    try:
+        folder, kept = cut_again(run, rank)
+        out = out or run / f"adapter-rank-{rank}.gguf"
+        write_lora_gguf(folder, load_recipe(run / "recipe.yaml").base_model_path(), out)
+    except (ValueError, RecipeError, ExportError, OSError) as exc:
+        return _err(str(exc))
+    print(f"Wrote {out} (rank {rank}: keeps {kept:.2%} of the trained change's norm²)")
     return 0
 
 
@@ -413,6 +431,13 @@ def register(subparsers) -> None:
     export = _command(subparsers, "export", cmd_export, "export a run's adapter to GGUF for llama.cpp")
     export.add_argument("run", help="run folder (train/runs/NAME-TIMESTAMP)")
     export.add_argument("--out", default=None, help="output .gguf (default: RUN/adapter.gguf)")
+    export.add_argument(
+        "--rank",
+        type=int,
+        default=None,
+        help="a method: full run only: cut its trained projections to this LoRA rank "
+        "(default output RUN/adapter-rank-R.gguf)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

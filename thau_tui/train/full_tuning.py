@@ -123,3 +123,27 @@ def save_as_lora(model, base: dict, recipe, out: Path) -> float:
         raise ValueError("the extracted LoRA does not cover every target projection")
     wrapped.save_pretrained(out)
     return kept
+
+
+def cut_again(run_dir: Path, rank: int) -> tuple[Path, float]:
+    """A full run's newest checkpoint cut to another rank (same alpha/rank scale as the
+    recipe's): RUN/adapter-rank-R/ as a PEFT LoRA. Returns the folder and the share kept."""
+    from .base_model import load_base
+    from .recipe import load_recipe
+    from .trainer import latest_checkpoint
+
+    run_dir = Path(run_dir)
+    recipe = load_recipe(run_dir / "recipe.yaml")
+    if recipe.method != "full":
+        raise ValueError(
+            f"{run_dir} trained LoRA weights of rank {recipe.rank}; only a method: full run can be cut again"
+        )
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None or not (checkpoint / PROJECTIONS_FILE).is_file():
+        raise ValueError(f"{run_dir} has no checkpoint with trained projections; resume or finish the run first")
+    model, _tokenizer, _template = load_base(recipe.base_model_path())
+    model, base = start_weights(model, recipe, None)
+    load_projections(model, checkpoint)
+    out = run_dir / f"adapter-rank-{rank}"
+    cut = recipe.model_copy(update={"rank": rank, "alpha": recipe.alpha * rank / recipe.rank})
+    return out, save_as_lora(model, base, cut, out)
