@@ -378,6 +378,19 @@ def test_export_rank_cuts_a_full_run_again(tmp_path, tiny_gguf, tiny_data, capsy
     out = capsys.readouterr().out
     assert "two.gguf (rank 2: keeps" in out and "100.00%" not in out.splitlines()[-1], out
     assert (tmp_path / "two.gguf").is_file()
+    # --alpha changes how the update is split, not the update: the same loss from either file.
+    assert (
+        main(["export", str(tmp_path / "full"), "--rank", "2", "--alpha", "16", "--out", str(tmp_path / "a16.gguf")])
+        == 0
+    )
+    from thau_tui.train.export import read_lora_gguf
+
+    two, a16 = (read_lora_gguf(tmp_path / name, tiny_gguf) for name in ("two.gguf", "a16.gguf"))
+    assert (two["alpha"], a16["alpha"]) == (2.0, 16.0)
+    for key in (k for k in two["weights"] if ".lora_A." in k):
+        b_key = key.replace(".lora_A.", ".lora_B.")
+        update = two["weights"][b_key] @ two["weights"][key] * 1.0
+        assert update == pytest.approx(a16["weights"][b_key] @ a16["weights"][key] * 8.0, abs=1e-5)
     train(_recipe(tiny_gguf, tiny_data, max_steps=1, eval_examples=0), tmp_path / "lora")
     assert main(["export", str(tmp_path / "lora"), "--rank", "2"]) == 2
     assert "only a method: full run can be cut again" in capsys.readouterr().err

@@ -340,20 +340,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export import export_adapter
 
     if args.rank is not None:
-        return _export_cut(run, args.rank, Path(args.out) if args.out else None)
+        return _export_cut(run, args.rank, args.alpha, Path(args.out) if args.out else None)
     path = export_adapter(run, Path(args.out) if args.out else None)
     print(f"Wrote {path}")
     return 0
 
 
-def _export_cut(run: Path, rank: int, out: Path | None) -> int:
+def _export_cut(run: Path, rank: int, alpha: float | None, out: Path | None) -> int:
     """A method: full run, cut again to `rank` and written as a GGUF LoRA."""
     from .export import ExportError, write_lora_gguf
     from .full_tuning import cut_again
     from .recipe import RecipeError, load_recipe
 
     try:
-        folder, kept = cut_again(run, rank)
+        folder, kept = cut_again(run, rank, alpha)
         out = out or run / f"adapter-rank-{rank}.gguf"
         write_lora_gguf(folder, load_recipe(run / "recipe.yaml").base_model_path(), out)
     except (ValueError, RecipeError, ExportError, OSError) as exc:
@@ -437,6 +437,12 @@ def register(subparsers) -> None:
         default=None,
         help="a method: full run only: cut its trained projections to this LoRA rank "
         "(default output RUN/adapter-rank-R.gguf)",
+    )
+    export.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        help="with --rank: the LoRA alpha to write (default: the recipe's alpha/rank scale at the new rank)",
     )
 
 

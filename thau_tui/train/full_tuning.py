@@ -125,9 +125,11 @@ def save_as_lora(model, base: dict, recipe, out: Path) -> float:
     return kept
 
 
-def cut_again(run_dir: Path, rank: int) -> tuple[Path, float]:
-    """A full run's newest checkpoint cut to another rank (same alpha/rank scale as the
-    recipe's): RUN/adapter-rank-R/ as a PEFT LoRA. Returns the folder and the share kept."""
+def cut_again(run_dir: Path, rank: int, alpha: float | None = None) -> tuple[Path, float]:
+    """A full run's newest checkpoint cut to another rank: RUN/adapter-rank-R/ as a PEFT
+    LoRA. `alpha` only sets how the update is split between scale and weights (default:
+    the recipe's alpha/rank scale); a recipe that goes on from this adapter must name it.
+    Returns the folder and the share kept."""
     from .base_model import load_base
     from .recipe import load_recipe
     from .trainer import latest_checkpoint
@@ -145,5 +147,5 @@ def cut_again(run_dir: Path, rank: int) -> tuple[Path, float]:
     model, base = start_weights(model, recipe, None)
     load_projections(model, checkpoint)
     out = run_dir / f"adapter-rank-{rank}"
-    cut = recipe.model_copy(update={"rank": rank, "alpha": recipe.alpha * rank / recipe.rank})
+    cut = recipe.model_copy(update={"rank": rank, "alpha": alpha or recipe.alpha * rank / recipe.rank})
     return out, save_as_lora(model, base, cut, out)
