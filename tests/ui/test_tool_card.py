@@ -60,6 +60,22 @@ async def test_allow_once_resolves_the_future_and_runs():
         assert app.decided == [Decision("once")]
 
 
+async def test_why_it_asks_again_shows_on_the_card():
+    app = Host(shell_card("ls"))
+    note = (
+        "asks again: an earlier command changed this chat's shell (it defines a function); exit the shell to reset it"
+    )
+    async with app.run_test() as pilot:
+        future = asyncio.get_running_loop().create_future()
+        app.card.request_approval(future, note)
+        await pilot.pause()
+        notes = app.card.query_one(".notes", Static)
+        assert app.card.has_class("-has-notes") and note in str(notes.render())
+        await pilot.press("y")
+        assert future.result() == Decision("once")
+        assert not app.card.has_class("-has-notes")  # answered: the note has done its job
+
+
 async def test_session_and_always_keys():
     for key, kind in (("a", "session"), ("A", "always")):
         app = Host(shell_card())

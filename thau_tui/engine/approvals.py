@@ -8,6 +8,11 @@ approval the user gave earlier (this session, or always); then the tool's risk
 For the shell, an approval covers a *program*, not the tool: allowing `ls` for
 the session must not allow `ls && rm -rf x`. Which programs a command runs, and
 whether an approval may cover it at all, is engine/shell_command.py's job.
+Two things a name alone does not show are checked too: an approval binds to where
+the program was found on PATH when the user gave it (an `ls` planted earlier on
+PATH later asks), and once a command that may change the persistent shell (a
+function, alias, PATH or PROMPT_COMMAND: `shell_state_change`) has run in a
+session, that session's shell commands ask again until its shell restarts.
 """
 
 from __future__ import annotations
@@ -29,8 +34,10 @@ from .shell_command import (  # noqa: F401  (re-exported: the card and tests rea
     ShellCoverage,
     analyse_shell_command,
     is_never_approved,
+    program_location,
     program_of,
     programs_of,
+    shell_state_change,
 )
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,9 @@ class RememberedApproval:
     program: str | None = None
     session_id: str | None = None
     created: float = field(default_factory=time.time, compare=False)
+    # Where the program was found when the user approved it (shell_command.program_location);
+    # None for a tool approval or an entry from an older approvals file (not checked).
+    where: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> ApprovalKey:
@@ -100,6 +110,7 @@ class ApprovalBook:
         self._policy: dict[str, str] = {}
         self._session: dict[ApprovalKey, RememberedApproval] = {}
         self._always: dict[ApprovalKey, RememberedApproval] = {}
+        self._shell_changed: dict[str | None, str] = {}  # session -> the command that changed its shell
         self._lock = threading.Lock()
         self.load_error: str | None = None
         self.set_policy(policy or {})
@@ -140,9 +151,14 @@ class ApprovalBook:
         return self.decide(call, risk, session_id) == "auto"
 
     def _covered(self, tool: str, program: str | None, session_id: str | None) -> bool:
-        if (tool, program, None) in self._always:
-            return True
-        return session_id is not None and (tool, program, session_id) in self._session
+        entries = [self._always.get((tool, program, None))]
+        if session_id is not None:
+            entries.append(self._session.get((tool, program, session_id)))
+        found = [entry for entry in entries if entry is not None]
+        if program is None or not found:
+            return bool(found)
+        here = program_location(program)
+        return any(entry.where is None or (entry.where == here and not here.startswith("?")) for entry in found)
 
     def _remembered(self, call: ToolCall, session_id: str | None) -> bool:
         programs = _programs_for(call)
@@ -150,7 +166,63 @@ class ApprovalBook:
             return False
         if not programs:
             return self._covered(call.name, None, session_id)
+        if session_id in self._shell_changed:
+            return False
         return all(self._covered(call.name, program, session_id) for program in programs)
+
+    def why_asking_again(self, call: ToolCall, session_id: str | None) -> str | None:
+        """Why a call that a remembered approval would cover asks anyway, for the card; None
+        when nothing remembered covers its programs (or it runs without asking)."""
+        programs = _programs_for(call)
+        if not programs:
+            return None
+        with self._lock:
+            if self._policy.get(call.name) is not None:
+                return None
+            found: dict[str, list[RememberedApproval]] = {}
+            for program in dict.fromkeys(programs):
+                for key in ((call.name, program, None), (call.name, program, session_id)):
+                    entry = self._always.get(key) or self._session.get(key)
+                    if entry is not None:
+                        found.setdefault(program, []).append(entry)
+            if len(found) < len(set(programs)):
+                return None
+            changed = self._shell_changed.get(session_id)
+            if changed is not None:
+                return (
+                    f"asks again: an earlier command changed this chat's shell ({changed}); exit the shell to reset it"
+                )
+            for program, entries in found.items():
+                here = program_location(program)
+                if any(e.where is None or (e.where == here and not here.startswith("?")) for e in entries):
+                    continue
+                if here.startswith("?"):
+                    return f"asks again: where `{program}` runs cannot be told ({here[1:]})"
+                return (
+                    f"asks again: `{program}` is {here or 'nowhere on PATH'} now, "
+                    f"{entries[0].where or 'nowhere on PATH'} when it was allowed"
+                )
+        return None
+
+    # -- the shell's state -------------------------------------------------
+
+    def shell_ran(self, call: ToolCall, session_id: str | None, *, fresh: bool, exited: bool) -> None:
+        """After a program-scoped call ran in `session_id`'s shell: if it may have changed that
+        shell (shell_state_change), remembered approvals stop covering its commands until the
+        shell restarts. `fresh`: the shell had just been started for this call; `exited`: the
+        shell ended with it (the next call starts a clean one)."""
+        argument = PROGRAM_SCOPED_TOOLS.get(call.name)
+        if argument is None:
+            return
+        command = call.arguments.get(argument) if isinstance(call.arguments, dict) else None
+        with self._lock:
+            if fresh or exited:
+                self._shell_changed.pop(session_id, None)
+            if exited:
+                return
+            reason = shell_state_change(command) if isinstance(command, str) else "it could not be read"
+            if reason is not None:
+                self._shell_changed.setdefault(session_id, reason)
 
     # -- remembering -------------------------------------------------------
 
@@ -175,13 +247,15 @@ class ApprovalBook:
         added = []
         with self._lock:
             for program in targets:
+                where = program_location(program) if program is not None else None
                 if decision.kind == "session":
-                    entry = RememberedApproval("session", call.name, program, session_id)
+                    entry = RememberedApproval("session", call.name, program, session_id, where=where)
                     book = self._session
                 else:
-                    entry = RememberedApproval("always", call.name, program, None)
+                    entry = RememberedApproval("always", call.name, program, None, where=where)
                     book = self._always
-                if entry.key not in book:
+                old = book.get(entry.key)
+                if old is None or old.where != where:  # approved again where it is now
                     book[entry.key] = entry
                     added.append(entry)
             if decision.kind == "always" and added:
@@ -216,12 +290,14 @@ class ApprovalBook:
                 if not isinstance(row, dict) or not isinstance(row.get("tool"), str):
                     raise ValueError(f"each approval needs a 'tool' name (got {row!r})")
                 program = row.get("program")
+                where = row.get("where")
                 entry = RememberedApproval(
                     "always",
                     row["tool"],
                     program if isinstance(program, str) else None,
                     None,
                     float(row.get("created", 0.0)),
+                    where if isinstance(where, str) else None,
                 )
                 self._always[entry.key] = entry
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -147,6 +147,13 @@ NEVER_APPROVED = frozenset(
         "fc",
         "bind",
         "coproc",
+        # builtins that assign any variable they are given (`read PATH`, `getopts a PS1 -a`):
+        # PATH, PS1 or PROMPT_COMMAND set this way run code at the next command or prompt
+        "read",
+        "getopts",
+        "unalias",
+        "compopt",
+        "select",
     }
 )
 _NEVER_APPROVED_PREFIXES = ("python", "pypy")
@@ -254,6 +261,10 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "sdiff": CodeRunningArguments(options=("--diff-program",)),
     "diff3": CodeRunningArguments(options=("--diff-program",)),
     "wget": CodeRunningArguments(options=("-e", "--execute", "--use-askpass", "--config")),
+    # `printf -v NAME` and `wait -p NAME` assign a variable: PROMPT_COMMAND, PS1 or PATH set
+    # this way run code at the next prompt or command.
+    "printf": CodeRunningArguments(options=("-v",)),
+    "wait": CodeRunningArguments(options=("-p",)),
     "go": CodeRunningArguments(
         options=("-exec", "-toolexec", "-vettool"), subcommands=frozenset({"run", "generate", "tool"})
     ),

@@ -69,6 +69,7 @@ class ApprovalRequested:
     call: ToolCall
     risk: str
     future: asyncio.Future[Decision] = field(repr=False)
+    note: str = ""  # why it asks although an approval was remembered (approvals.why_asking_again)
 
 
 @dataclass

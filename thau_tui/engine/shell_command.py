@@ -22,13 +22,17 @@ programs it names are all it can run:
 Anything else, including input bashlex cannot parse, is not coverable: the
 card offers it once only. When in doubt, ask.
 
-What this cannot see is the state of the persistent shell: a function, alias
-or PATH change made by an earlier call (that the user allowed once) still
-applies when a later, covered command runs.
+A covered command cannot change the persistent shell for later commands (every
+builtin that sets a variable, alias, function, option or trap is excluded). A
+command the user allowed once can: `shell_state_change` says whether it may,
+and after one has run, the approval book stops covering that shell's commands
+until it restarts (approvals.py). An approval also binds to where the program
+was found (`program_location`): an `ls` planted earlier on PATH later asks.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -127,12 +131,129 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     program, arguments = words[0], words[1:]
     if not program:
         raise _NotCoverable("an empty program name")
+    if program in ("read", "getopts"):
+        raise _NotCoverable(f"{program} sets variables")
     if is_never_approved(program):
         raise _NotCoverable(f"{program} runs other code")
     reason = code_running_argument(program, arguments)
     if reason is not None:
         raise _NotCoverable(reason)
     programs.append(program)
+
+
+# Builtins that change the shell for later commands: what names resolve to (alias, hash,
+# enable, functions via eval/source), variables such as PATH, PS1 and PROMPT_COMMAND, options
+# and traps. Assigning builtins (read, getopts, printf -v, wait -p) are here too.
+STATE_BUILTINS = frozenset(
+    {
+        ".",
+        "alias",
+        "bind",
+        "builtin",
+        "command",
+        "complete",
+        "compopt",
+        "coproc",
+        "declare",
+        "enable",
+        "eval",
+        "exec",
+        "export",
+        "fc",
+        "getopts",
+        "hash",
+        "let",
+        "local",
+        "mapfile",
+        "read",
+        "readarray",
+        "readonly",
+        "select",
+        "set",
+        "shopt",
+        "source",
+        "trap",
+        "typeset",
+        "unalias",
+        "unset",
+    }
+)
+
+# What bash runs without looking at PATH (`compgen -b`); a function or alias of the same name
+# needs a state change first, which shell_state_change catches.
+BASH_BUILTINS = frozenset(
+    ". : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare "
+    "dirs disown echo enable eval exec exit export false fc fg getopts hash help history jobs kill "
+    "let local logout mapfile popd printf pushd pwd read readarray readonly return set shift shopt "
+    "source suspend test times trap true type typeset ulimit umask unalias unset wait".split()
+)
+
+_EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[")
+
+
+def shell_state_change(command: str) -> str | None:
+    """Why running `command` in the persistent shell may change what later commands run
+    there (a function, an alias, a variable such as PATH or PROMPT_COMMAND, an option, a
+    trap), in a few words; None when it cannot. Commands an approval may cover never can;
+    for the rest, anything this cannot read counts as a change."""
+    if analyse_shell_command(command).programs is not None:
+        return None
+    if _EXPANSION_THAT_ASSIGNS.search(command):
+        return "it expands parameters or arithmetic, which can set variables"
+    try:
+        trees = bashlex.parse(command)
+    except Exception:  # bashlex raises ParsingError, NotImplementedError, AttributeError...
+        return "bash syntax thau does not check"
+    for tree in trees:
+        reason = _state_walk(tree)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _state_walk(node: BashNode) -> str | None:
+    kind = getattr(node, "kind", None)
+    if kind == "function":
+        return "it defines a function"
+    if kind in ("for", "select"):
+        return f"a {kind} loop sets a variable"
+    if kind == "assignment":
+        return "it sets a variable"
+    if kind == "command":
+        words = [part for part in node.parts if getattr(part, "kind", None) == "word"]
+        if words:
+            program = words[0].word
+            if "$" in program or "`" in program:
+                return "its program name comes from an expansion"
+            if program in STATE_BUILTINS:
+                return f"{program} changes the shell"
+            if program in ("printf", "wait") and code_running_argument(program, [w.word for w in words[1:]]):
+                return f"{program} sets a variable"
+    for attribute in ("parts", "list"):
+        for child in getattr(node, attribute, None) or []:
+            reason = _state_walk(child)
+            if reason is not None:
+                return reason
+    inner = getattr(node, "command", None)
+    return _state_walk(inner) if inner is not None and hasattr(inner, "kind") else None
+
+
+def program_location(program: str, search_path: str | None = None) -> str:
+    """Where bash in a fresh shell finds `program` now: "builtin", the file's path on PATH,
+    "" when it is nowhere, or "?" plus why when that cannot be told from here (a relative
+    PATH entry depends on the shell's folder). A program named by its path is itself."""
+    if "/" in program:
+        return program
+    if program in BASH_BUILTINS:
+        return "builtin"
+    path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
+    for entry in path.split(os.pathsep):
+        if not entry or not os.path.isabs(entry):
+            return f"?PATH has the relative entry {entry or '(empty)'!r}"
+        candidate = os.path.join(entry, program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return ""
 
 
 def _check_word(word: BashNode, command: str) -> None:

@@ -93,7 +93,8 @@ class ToolSteps:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         agent._pending.add(future)
         try:
-            yield ApprovalRequested(call, risk, future)
+            note = agent.approvals.why_asking_again(call, self.session.id) if agent.approvals else None
+            yield ApprovalRequested(call, risk, future, note=note or "")
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)
             except asyncio.TimeoutError:
@@ -216,6 +217,11 @@ class ToolSteps:
         async for event in self.run_saving_output(call, ran):
             yield event
         result, seconds = ran.value.result, ran.value.seconds
+        if agent.approvals:
+            data = result.data if isinstance(result.data, dict) else {}
+            agent.approvals.shell_ran(
+                call, session.id, fresh=bool(data.get("fresh_shell")), exited=bool(data.get("shell_exited"))
+            )
         status: ToolStatus = "done"
         if agent._cancel.is_set():
             status = "cancelled"

@@ -70,6 +70,7 @@ class ShellResult:
     shell_exited: bool = False
     restarted: bool = False
     process_limit: bool = False
+    fresh: bool = False  # the shell was started for this command: no earlier command changed it
 
 
 class ShellSandbox:
@@ -192,13 +193,15 @@ class ShellSandbox:
         settings = shell_settings(self.config)
         timeout = settings.timeout if timeout is None else timeout
         with self._lock:
-            restarted = False
+            restarted = fresh = False
             if not self.alive:
-                restarted = self._had_shell
+                restarted, fresh = self._had_shell, True
                 self.close()
                 self.start()
                 self._had_shell = True
-            return _Run(self, command, timeout, settings.output_limit, on_output, cancel_event, restarted).go()
+            result = _Run(self, command, timeout, settings.output_limit, on_output, cancel_event, restarted).go()
+            result.fresh = fresh
+            return result
 
     def _watch(self, child: pexpect.spawn[str]) -> None:
         """Between commands: stop the shell when something left in the background (a fork
@@ -417,6 +420,8 @@ def run_shell(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         "waiting_for_input": result.waiting_for_input,
         "restarted": result.restarted,
         "process_limit": result.process_limit,
+        "fresh_shell": result.fresh,
+        "shell_exited": result.shell_exited,
     }
     return ToolResult(output=result.output, ok=ok, data=data)
 

@@ -156,6 +156,7 @@ class ToolCard(Widget, can_focus=True):
         self._flushed = 0  # characters received when the Log was last written
         self._flush_interval = 1.0 / flush_hz
         self._future: asyncio.Future | None = None
+        self._approval_note = ""  # why it asks although an approval was remembered
         self._mode = "choose"  # choose | reason | edit (while awaiting)
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
@@ -194,9 +195,11 @@ class ToolCard(Widget, can_focus=True):
 
     # -- approval ------------------------------------------------------------
 
-    def request_approval(self, future: asyncio.Future) -> None:
-        """Show the approval keys, take focus, and resolve `future` with the user's Decision."""
+    def request_approval(self, future: asyncio.Future, note: str = "") -> None:
+        """Show the approval keys, take focus, and resolve `future` with the user's Decision.
+        `note`: why it asks although an approval was remembered, shown on the card."""
         self._future = future
+        self._approval_note = note
         self._set_mode("choose")
         self.state = "awaiting"
         future.add_done_callback(self._on_future_done)
@@ -261,7 +264,7 @@ class ToolCard(Widget, can_focus=True):
         self.set_class(mode == "reason", "-reason")
         self.set_class(mode == "edit", "-edit")
         if mode == "choose":
-            self._show_notes([])
+            self._show_notes([self._approval_note] if self._approval_note else [])
         self._show_keys()
         self.refresh_bindings()
 
@@ -269,6 +272,9 @@ class ToolCard(Widget, can_focus=True):
         """Answer the engine (once) and show the outcome on the card."""
         if self._future is not None and not self._future.done():
             self._future.set_result(decision)
+        if self._approval_note:
+            self._approval_note = ""
+            self._show_notes([])
         self._apply(decision)
         self.post_message(self.Decided(self, decision))
 

@@ -1,0 +1,262 @@
+"""The persistent shell remembers what earlier commands did to it; approvals must too.
+
+Three ways a program the user allowed for the session (`printf`, `ls`) came to
+run code the user never saw, each shown first against the real sandboxed shell
+(the attack works: PWNED appears) and then gated the way thau gates a call:
+
+- an assigning builtin an approval covered: `printf -v PROMPT_COMMAND ...`
+  sets the code bash runs before every later prompt;
+- a command allowed once that redefines `ls` (a function, alias or PATH);
+  afterwards a covered `ls` ran the new definition without asking;
+- an `ls` planted in a workspace folder that is on PATH (a project's venv).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+from scripted import ScriptedBackend
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
+from thau_tui.engine.shell_command import program_location, shell_state_change
+from thau_tui.engine.store import Store
+from thau_tui.tools import build_registry
+from thau_tui.tools.base import ToolCall
+from thau_tui.tools.shell import ShellSandbox
+
+SESSION = "s1"
+
+
+def shell(command: str) -> ToolCall:
+    return ToolCall("run_shell", {"command": command})
+
+
+def book_allowing(*commands: str) -> ApprovalBook:
+    book = ApprovalBook(None)
+    for command in commands:
+        assert book.remember(shell(command), "exec", Decision("session"), SESSION), command
+    return book
+
+
+def run_commands(workspace: Path, commands: list[str], gate: ApprovalBook | None = None) -> list[str]:
+    """Run each command in one real sandboxed shell; with `gate`, only those it auto-approves
+    (and note what ran, as thau does). Returns the verdicts."""
+    sandbox = ShellSandbox(workspace, Config())
+    verdicts = []
+    try:
+        for command in commands:
+            verdict = gate.decide(shell(command), "exec", SESSION) if gate else "auto"
+            verdicts.append(verdict)
+            if verdict == "auto":
+                result = sandbox.run(command, timeout=20)
+                if gate:
+                    gate.shell_ran(shell(command), SESSION, fresh=result.fresh, exited=result.shell_exited)
+    finally:
+        sandbox.close()
+    return verdicts
+
+
+PROMPT_ATTACKS = [
+    "printf -v PROMPT_COMMAND %s 'touch PWNED'",
+    "printf -vPROMPT_COMMAND 'touch PWNED'",
+    "printf -v PS1 '%s' '$(touch PWNED)> '",
+]
+
+
+@pytest.mark.parametrize("attack", PROMPT_ATTACKS, ids=["printf-v", "printf-v-joined", "printf-ps1"])
+def test_printf_v_runs_code_at_the_next_prompt_and_now_asks(attack, workspace, canary):
+    ungated = workspace / "ungated"
+    gated = workspace / "gated"
+    ungated.mkdir()
+    gated.mkdir()
+    run_commands(ungated, [attack, "echo next"])
+    assert (ungated / "PWNED").exists(), "bash runs the planted prompt code: an approval of printf must not cover it"
+
+    book = book_allowing("printf 'hello\\n'")
+    assert book.decide(shell("printf '%s\\n' hi"), "exec", SESSION) == "auto"  # the approval still works
+    verdicts = run_commands(gated, [attack, "printf 'next\\n'"], gate=book)
+    assert verdicts == ["ask", "auto"]
+    assert not (gated / "PWNED").exists()
+
+
+@pytest.mark.parametrize("command", ["read PATH", "getopts a PATH -a", "wait -p PATH", "printf -v PATH %s /x"])
+def test_assigning_builtins_are_never_covered(command):
+    book = book_allowing("printf 'x'", "wait")
+    assert book.decide(shell(command), "exec", SESSION) == "ask"
+    assert book.remember(shell(command), "exec", Decision("session"), SESSION) == []
+
+
+REDEFINITIONS = [
+    "ls() { touch PWNED; }",
+    "alias ls='touch PWNED'; shopt -s expand_aliases",
+    "mkdir -p bin && printf '#!/bin/sh\\ntouch PWNED\\n' > bin/ls && chmod +x bin/ls && export PATH=$PWD/bin:$PATH",
+]
+
+
+@pytest.mark.parametrize("redefinition", REDEFINITIONS, ids=["function", "alias", "path"])
+def test_a_command_allowed_once_that_redefines_ls_stops_the_ls_approval(redefinition, workspace, canary):
+    ungated = workspace / "ungated"
+    gated = workspace / "gated"
+    ungated.mkdir()
+    gated.mkdir()
+    run_commands(ungated, [redefinition, "ls"])
+    assert (ungated / "PWNED").exists(), "the redefined ls runs: an approval of ls must not cover it"
+
+    book = book_allowing("ls -la")
+    sandbox = ShellSandbox(gated, Config())
+    try:
+        result = sandbox.run(redefinition, timeout=20)  # the user allowed this one once
+        book.shell_ran(shell(redefinition), SESSION, fresh=result.fresh, exited=result.shell_exited)
+        assert book.decide(shell("ls"), "exec", SESSION) == "ask"
+        note = book.why_asking_again(shell("ls"), SESSION)
+        assert note is not None and "changed this chat's shell" in note
+        assert not (gated / "PWNED").exists()
+        # `exit` ends that shell; the next command starts a clean one, and the approval holds again
+        result = sandbox.run("exit", timeout=20)
+        book.shell_ran(shell("exit"), SESSION, fresh=result.fresh, exited=result.shell_exited)
+        assert book.decide(shell("ls"), "exec", SESSION) == "auto"
+        result = sandbox.run("ls", timeout=20)
+        assert result.fresh and result.exit_status == 0
+    finally:
+        sandbox.close()
+    assert not (gated / "PWNED").exists()
+
+
+def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
+    book = book_allowing("ls")
+    book.remember(shell("ls"), "exec", Decision("session"), "s2")
+    for harmless in ("python3 -c 'print(1)'", "ls *.py | wc -l", "echo $HOME", "cat > notes.txt <<EOF\nhi\nEOF"):
+        book.shell_ran(shell(harmless), SESSION, fresh=False, exited=False)
+        assert book.decide(shell("ls"), "exec", SESSION) == "auto", harmless
+    book.shell_ran(shell("export PATH=/x:$PATH"), SESSION, fresh=False, exited=False)
+    assert book.decide(shell("ls"), "exec", SESSION) == "ask"
+    assert book.decide(shell("ls"), "exec", "s2") == "auto"  # another chat has its own shell
+
+
+@pytest.mark.parametrize(
+    ("command", "changes"),
+    [
+        ("ls -la", False),
+        ("ls *.py | wc -l", False),
+        ("python3 script.py", False),
+        ("echo $(date) $HOME", False),
+        ("(cd sub && make)", False),
+        ("f() { ls; }", True),
+        ("alias ll='ls -l'", True),
+        ("\\alias ls=x", True),
+        ("export PATH=bin:$PATH", True),
+        ("PATH=bin ls", True),
+        ("x=1", True),
+        ("source env.sh", True),
+        (". ./env.sh", True),
+        ('eval "$(tool init)"', True),
+        ("for PATH in a; do :; done", True),
+        ("echo ${x:=1}", True),
+        ("((x=2))", True),
+        ("if true; then trap 'touch PWNED' DEBUG; fi", True),
+        ('"$(echo alias)" ls=x', True),
+        ("set -o posix", True),
+        ("enable -n echo", True),
+        ("hash -p ./evil ls", True),
+        ("[[ -f x ]] && ls", True),  # bashlex cannot read it: counts as a change
+    ],
+)
+def test_what_counts_as_changing_the_shell(command, changes):
+    assert (shell_state_change(command) is not None) is changes
+
+
+def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, monkeypatch):
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    book = book_allowing("ls")  # allowed while ls was the system's
+    system_ls = program_location("ls")
+    assert system_ls.startswith("/") and not system_ls.startswith(str(workspace))
+
+    planted = venv_bin / "ls"
+    planted.write_text("#!/bin/sh\ntouch PWNED\n")
+    planted.chmod(0o755)
+    run_commands(workspace, ["ls"])
+    assert (workspace / "PWNED").exists(), "the shell finds the planted ls first"
+    (workspace / "PWNED").unlink()
+
+    assert program_location("ls") == str(planted)
+    assert run_commands(workspace, ["ls"], gate=book) == ["ask"]
+    assert not (workspace / "PWNED").exists()
+    note = book.why_asking_again(shell("ls"), SESSION)
+    assert note == f"asks again: `ls` is {planted} now, {system_ls} when it was allowed"
+    # allowing it again binds the approval to the new place
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION)
+    assert book.decide(shell("ls"), "exec", SESSION) == "auto"
+    planted.unlink()
+    assert book.decide(shell("ls"), "exec", SESSION) == "ask"
+
+
+def test_a_relative_path_entry_means_asking(monkeypatch):
+    monkeypatch.setenv("PATH", f"bin{os.pathsep}{os.environ['PATH']}")
+    book = book_allowing("ls")
+    assert book.decide(shell("ls"), "exec", SESSION) == "ask"
+    assert "relative entry 'bin'" in (book.why_asking_again(shell("ls"), SESSION) or "")
+
+
+def test_always_approvals_keep_their_place_in_the_file(tmp_path):
+    path = tmp_path / "approvals.json"
+    book = ApprovalBook(path)
+    book.remember(shell("ls"), "exec", Decision("always"), None)
+    rows = json.loads(path.read_text())["approvals"]
+    assert rows[0]["program"] == "ls" and rows[0]["where"] == program_location("ls")
+    assert ApprovalBook(path).decide(shell("ls"), "exec", "any") == "auto"
+    # a file written before approvals kept the place still approves by name
+    path.write_text(json.dumps({"version": 1, "approvals": [{"tool": "run_shell", "program": "ls"}]}))
+    assert ApprovalBook(path).decide(shell("ls"), "exec", "any") == "auto"
+
+
+def call(command: str) -> str:
+    return "<tool_call>" + json.dumps({"name": "run_shell", "arguments": {"command": command}}) + "</tool_call>"
+
+
+def test_in_the_chat_a_redefined_ls_asks_with_the_reason_on_the_card(workspace, tmp_path, canary):
+    """The agent loop end to end: scripted model, real tools, real sandboxed shell."""
+    replies = [call("ls"), "Listed.", call("ls() { touch PWNED; }"), "Defined.", call("ls"), "Listed again."]
+    backend = ScriptedBackend(replies)
+    book = ApprovalBook(None)
+    agent = Agent(
+        Config(),
+        build_registry(),
+        approvals=book,
+        store=Store(tmp_path / "db.sqlite3"),
+        backend=backend,
+        workspace=workspace,
+    )
+    session = agent.new_session()
+    asked: list[ApprovalRequested] = []
+
+    async def turn(text: str, decision: Decision) -> list:
+        events = []
+        async for event in agent.run_turn(session, text):
+            events.append(event)
+            if isinstance(event, ApprovalRequested):
+                asked.append(event)
+                event.future.set_result(decision)
+        return events
+
+    async def chat() -> None:
+        await turn("list the files", Decision("session"))
+        await turn("define ls", Decision("once"))
+        events = await turn("list again", Decision("deny", reason="no"))
+        assert not any(isinstance(e, ToolFinished) for e in events)
+
+    try:
+        asyncio.run(chat())
+    finally:
+        session.close()
+    assert [e.call.arguments["command"] for e in asked] == ["ls", "ls() { touch PWNED; }", "ls"]
+    assert asked[-1].note.startswith("asks again: an earlier command changed this chat's shell (it defines a function)")
+    assert not (workspace / "PWNED").exists()
