@@ -72,8 +72,72 @@ def test_symlink_swapped_in_after_the_path_check_is_refused(registry, ctx, works
 
     monkeypatch.setattr(files_module, "resolve_in_workspace", check_then_swap)
     result = call(registry, ctx, "write_file", path="notes.txt", content="pwned")
-    assert_refused(result, "'notes.txt' is a link; write_file does not write through links")
+    assert_refused(result, "'notes.txt' or a folder on its way is a link; write_file does not write through links")
     assert canary.read_bytes() == before
+
+
+def _swap_folder_after_the_check(monkeypatch, workspace, target):
+    """The race on a folder: the path checks out (sub/ is a real folder inside), then a
+    process the shell left running replaces sub/ with a link to `target` before the open."""
+    (workspace / "sub").mkdir()
+    checked = files_module.resolve_in_workspace
+
+    def check_then_swap(root, path):
+        resolved = checked(root, path)
+        sub = workspace / "sub"
+        for leftover in sub.iterdir():
+            leftover.unlink()
+        sub.rmdir()
+        os.symlink(target, sub)
+        return resolved
+
+    monkeypatch.setattr(files_module, "resolve_in_workspace", check_then_swap)
+
+
+@pytest.mark.parametrize("mode", ["overwrite", "append"])
+def test_a_folder_swapped_for_a_link_after_the_check_does_not_lead_a_write_outside(
+    registry, ctx, workspace, canary, monkeypatch, mode
+):
+    before = canary.read_bytes()
+    _swap_folder_after_the_check(monkeypatch, workspace, canary.parent)
+    result = call(registry, ctx, "write_file", path="sub/canary.txt", content="pwned", mode=mode)
+    assert_refused(result, "'sub/canary.txt' or a folder on its way is a link; write_file does not write through")
+    assert canary.read_bytes() == before
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_does_not_lead_a_new_file_outside(
+    registry, ctx, workspace, canary, monkeypatch
+):
+    _swap_folder_after_the_check(monkeypatch, workspace, canary.parent)
+    result = call(registry, ctx, "write_file", path="sub/new.txt", content="pwned")
+    assert_refused(result, "or a folder on its way is a link")
+    # the canary fixture checks that nothing new appeared beside the canary
+
+
+@pytest.mark.parametrize("tool", ["read_file", "list_directory"])
+def test_a_folder_swapped_for_a_link_after_the_check_does_not_lead_a_read_outside(
+    registry, ctx, workspace, canary, monkeypatch, tool
+):
+    _swap_folder_after_the_check(monkeypatch, workspace, canary.parent)
+    path = "sub/canary.txt" if tool == "read_file" else "sub"
+    result = call(registry, ctx, tool, path=path)
+    assert_refused(result, f"'{path}' or a folder on its way is a link now")
+    assert "canary" not in result.output.replace(f"'{path}'", "")
+
+
+def test_search_code_does_not_read_through_a_folder_swapped_for_a_link(registry, ctx, workspace, canary, monkeypatch):
+    (workspace / "sub").mkdir()
+    (workspace / "sub" / "canary.txt").write_text("inside\n")
+
+    def walk_then_swap(root, context):
+        (workspace / "sub" / "canary.txt").unlink()
+        (workspace / "sub").rmdir()
+        os.symlink(canary.parent, workspace / "sub")  # after the walk listed sub/canary.txt
+        yield workspace / "sub" / "canary.txt"
+
+    monkeypatch.setattr(files_module, "_text_files", walk_then_swap)
+    result = call(registry, ctx, "search_code", pattern="untouched")
+    assert "the canary is untouched" not in result.output, result.output
 
 
 @pytest.mark.parametrize("mode", ["overwrite", "append"])  # append opens read-write, to see the last byte
@@ -226,3 +290,12 @@ def test_links_that_stay_inside_the_workspace_work(registry, ctx, workspace):
     os.symlink(workspace / "real", workspace / "alias")
     assert call(registry, ctx, "read_file", path="alias/a.txt").output == "inside"
     assert call(registry, ctx, "list_directory", path="alias").ok
+
+
+def test_run_tests_does_not_write_its_snippet_through_a_planted_thau_link(registry, ctx, workspace, canary):
+    """A .thau folder planted as a link to a folder outside: the test code must not land there."""
+    os.symlink(canary.parent, workspace / ".thau")
+    result = call(registry, ctx, "run_tests", code="def test_ok():\n    assert True\n")
+    assert_refused(result, "cannot write the test code to .thau/tests")
+    assert "must be plain folders in the workspace" in result.output
+    # the canary fixture checks that nothing appeared beside the canary

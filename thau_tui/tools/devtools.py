@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import errno
+import os
 import re
 import secrets
 import sys
@@ -13,7 +15,13 @@ from typing import Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .python import describe_ending, python_command, python_settings, run_process
-from .workspace import resolve_in_workspace, scrubbed_environment, shell_settings
+from .workspace import (
+    NO_FOLLOW,
+    open_folder_in_workspace,
+    resolve_in_workspace,
+    scrubbed_environment,
+    shell_settings,
+)
 
 DOC_LIMIT = 6000  # characters of one docstring page: the model's context is small
 DOC_SECONDS = 20.0
@@ -214,6 +222,27 @@ _COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|dese
 _NO_TESTS = 5  # pytest's exit status when nothing was collected
 
 
+def _write_snippet(workspace: Path, code: str) -> Path:
+    """Write test code to .thau/tests/test_snippet_<random>.py in the workspace, opening each
+    folder without following links: a .thau planted as a link to a folder outside does not
+    take the file there."""
+    snippet = workspace / ".thau" / "tests" / f"test_snippet_{secrets.token_hex(4)}.py"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        folder, name = open_folder_in_workspace(workspace, snippet, make_folders=True)
+        try:
+            fd = os.open(name, flags, 0o644, dir_fd=folder)
+        finally:
+            os.close(folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(code)
+    except OSError as exc:
+        link = " (.thau or .thau/tests is a link: they must be plain folders in the workspace)"
+        why = link if exc.errno in (errno.ELOOP, errno.EEXIST) else ""
+        raise ToolError(f"cannot write the test code to .thau/tests: {exc.strerror or exc}{why}") from None
+    return snippet
+
+
 def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The run_tests tool: pytest on a workspace path, or on test code written to .thau/."""
     path, code = args.get("path"), args.get("code")
@@ -222,10 +251,7 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     workspace = Path(ctx.workspace).resolve()
     snippet: Path | None = None
     if code:
-        folder = workspace / ".thau" / "tests"
-        folder.mkdir(parents=True, exist_ok=True)
-        snippet = folder / f"test_snippet_{secrets.token_hex(4)}.py"
-        snippet.write_text(code, encoding="utf-8")
+        snippet = _write_snippet(workspace, code)
         target = snippet
     else:
         target = resolve_in_workspace(workspace, str(path))

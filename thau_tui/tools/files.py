@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import stat
@@ -12,7 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
-from .workspace import relative_name, resolve_in_workspace, shell_settings
+from .workspace import (
+    NO_FOLLOW,
+    open_folder_in_workspace,
+    open_in_workspace,
+    relative_name,
+    resolve_in_workspace,
+    shell_settings,
+)
 
 if TYPE_CHECKING:
     from thau_tui.config import Config, FilesConfig
@@ -70,26 +78,48 @@ def _binary_kind(head: bytes) -> str | None:
     return None
 
 
+def _changed_under_us(name: str, verb: str) -> ToolError:
+    return ToolError(
+        f"'{name}' or a folder on its way is a link now (it was not when the path was checked); "
+        f"{verb} does not follow links there. Run list_directory to see what is there"
+    )
+
+
 def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
-    """The read_file tool: a text file's content, capped."""
-    path = resolve_in_workspace(_workspace(ctx), args["path"])
+    """The read_file tool: a text file's content, capped. Opened without following links
+    (open_in_workspace), so a file swapped for a link after the check is refused."""
+    workspace = _workspace(ctx)
+    path = resolve_in_workspace(workspace, args["path"])
     name = relative_name(ctx.workspace, path)
-    if not path.exists():
-        raise ToolError(f"'{name}' does not exist; list_directory shows what is there")
-    if path.is_dir():
-        raise ToolError(f"'{name}' is a folder; use list_directory to see what is in it")
-    size = path.stat().st_size
-    with path.open("rb") as fh:
+    try:
+        # O_NONBLOCK: a FIFO planted at the path opens at once (and is refused below).
+        fd = open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ToolError(f"'{name}' does not exist; list_directory shows what is there") from None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise _changed_under_us(name, "read_file") from None
+        raise ToolError(f"cannot read '{name}': {exc.strerror or exc}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ToolError(f"'{name}' is a folder; use list_directory to see what is in it")
+        raise ToolError(f"'{name}' is not a regular file; read_file reads plain files only")
+    with os.fdopen(fd, "rb") as fh:
+        size = st.st_size
         head = fh.read(8192)
-    kind = _binary_kind(head)
-    if kind:
-        return ToolResult(
-            output=f"'{name}' is a binary file ({kind}, {size} bytes); read_file shows text only",
-            data={"path": str(path), "bytes": size, "binary": True},
-        )
-    limit = shell_settings(ctx.config).output_limit
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        text = fh.read(limit + 1)
+        kind = _binary_kind(head)
+        if kind:
+            return ToolResult(
+                output=f"'{name}' is a binary file ({kind}, {size} bytes); read_file shows text only",
+                data={"path": str(path), "bytes": size, "binary": True},
+            )
+        limit = shell_settings(ctx.config).output_limit
+        fh.seek(0)
+        reader = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
+        text = reader.read(limit + 1)
+        reader.detach()
     truncated = len(text) > limit
     if truncated:
         text = text[:limit]
@@ -130,9 +160,10 @@ def _refuse_oversize(name: str, total: int, limit_mb: float) -> None:
 
 def _write_error(name: str, exc: OSError) -> ToolError:
     """An OSError from writing `name`, as a plain message."""
-    if exc.errno == errno.ELOOP:
+    if exc.errno in (errno.ELOOP, errno.EMLINK):
         return ToolError(
-            f"'{name}' is a link; write_file does not write through links, give the path of the file itself"
+            f"'{name}' or a folder on its way is a link; write_file does not write through links, "
+            "give the path of the file itself"
         )
     if exc.errno == errno.EISDIR:
         return ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
@@ -143,21 +174,22 @@ def _write_error(name: str, exc: OSError) -> ToolError:
     return ToolError(f"cannot write '{name}': {exc.strerror or exc}")
 
 
-def _open_for_write(path: Path, name: str, append: bool) -> int:
-    """A write descriptor on `path` itself (never through a link), without truncating it yet.
+def _open_for_write(folder: int, leaf: str, name: str, append: bool) -> int:
+    """A write descriptor on `leaf` in the open `folder` itself (never through a link),
+    without truncating it yet.
 
     Appends open it for reading too, to see whether the file ends with a newline
     (a file the user may write but not read is still appended to, write-only)."""
-    flags = os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_CREAT | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0)
     # O_NONBLOCK: a FIFO planted at the path fails at once instead of hanging the tool.
     flags |= getattr(os, "O_NONBLOCK", 0) | (os.O_APPEND if append else 0)
     try:
         if append:
             try:
-                return os.open(path, flags | os.O_RDWR, 0o666)
+                return os.open(leaf, flags | os.O_RDWR, 0o666, dir_fd=folder)
             except PermissionError:
                 pass
-        return os.open(path, flags | os.O_WRONLY, 0o666)
+        return os.open(leaf, flags | os.O_WRONLY, 0o666, dir_fd=folder)
     except OSError as exc:
         raise _write_error(name, exc) from None
 
@@ -212,12 +244,35 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     data = content.encode("utf-8", errors="replace")
     _refuse_oversize(name, len(data), settings.max_write_mb)
     append = mode == "append"
+    # Folders are opened (and made) one by one without following links: one swapped for a
+    # link after resolve_in_workspace checked the path cannot lead the write outside.
     try:
-        if path.is_dir():
+        folder, leaf = open_folder_in_workspace(workspace, path, make_folders=True)
+    except OSError as exc:
+        raise _write_error(name, exc) from None
+    try:
+        return _write_in(workspace, (folder, leaf), path, name, (data, content), append, settings)
+    finally:
+        os.close(folder)
+
+
+def _write_in(
+    workspace: Path,
+    where: tuple[int, str],
+    path: Path,
+    name: str,
+    text: tuple[bytes, str],
+    append: bool,
+    settings: FilesConfig,
+) -> ToolResult:
+    """write_file's part after the checks: `where` is the open folder and the file's name in
+    it, `text` the bytes to write and the content they came from."""
+    (folder, leaf), (data, content) = where, text
+    try:
+        if leaf == "." or stat.S_ISDIR(_lstat_mode(folder, leaf)):
             raise ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
-        existed = os.path.lexists(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = _open_for_write(path, name, append)
+        existed = _lstat_mode(folder, leaf) != 0
+        fd = _open_for_write(folder, leaf, name, append)
     except OSError as exc:
         raise _write_error(name, exc) from None
     try:
@@ -236,15 +291,24 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     except ToolError:
         if not existed:  # the empty file O_CREAT just made (e.g. on a mount inside the workspace)
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                os.unlink(leaf, dir_fd=folder)
         raise
     finally:
         os.close(fd)
+    mode = "append" if append else "overwrite"
     verb = "appended" if append else ("overwrote" if existed else "created")
     return ToolResult(
         output=f"{verb} {name}: wrote {len(content)} characters (file is now {size} bytes)",
         data={"path": str(path), "bytes": size, "mode": mode, "created": not existed},
     )
+
+
+def _lstat_mode(folder: int, leaf: str) -> int:
+    """The mode of `leaf` in `folder` (a link's own), 0 when there is nothing there."""
+    try:
+        return os.stat(leaf, dir_fd=folder, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return 0
 
 
 def _human(size: float) -> str:
@@ -268,13 +332,33 @@ def _shown(name: str) -> str:
 
 def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The list_directory tool: folders first (with '/'), then files with sizes."""
-    path = resolve_in_workspace(_workspace(ctx), args.get("path", "."))
+    workspace = _workspace(ctx)
+    path = resolve_in_workspace(workspace, args.get("path", "."))
     name = _shown(relative_name(ctx.workspace, path))
-    if not path.exists():
-        raise ToolError(f"'{name}' does not exist; try list_directory with path '.'")
-    if not path.is_dir():
-        raise ToolError(f"'{name}' is a file, not a folder; use read_file to see it")
-    entries = sorted(os.scandir(path), key=lambda e: (not e.is_dir(), e.name.lower()))
+    try:
+        fd = open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ToolError(f"'{name}' does not exist; try list_directory with path '.'") from None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise _changed_under_us(name, "list_directory") from None
+        raise ToolError(f"cannot list '{name}': {exc.strerror or exc}") from None
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise ToolError(f"'{name}' is a file, not a folder; use read_file to see it")
+        # scandir on the descriptor: the folder that was opened, not whatever the path names now
+        with os.scandir(fd) as found:
+            entries = sorted(found, key=lambda e: (not e.is_dir(), e.name.lower()))
+        lines = _listing(entries)
+    finally:
+        os.close(fd)
+    header = f"{name}: {len(entries)} entries" if entries else f"{name}: empty folder"
+    if len(entries) > MAX_LIST_ENTRIES:
+        lines.append(f"[... {len(entries) - MAX_LIST_ENTRIES} more entries not shown]")
+    return ToolResult(output="\n".join([header, *lines]), data={"path": str(path), "entries": len(entries)})
+
+
+def _listing(entries: list[os.DirEntry[str]]) -> list[str]:
     lines = []
     for entry in entries[:MAX_LIST_ENTRIES]:
         if entry.is_dir():
@@ -285,10 +369,7 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             except OSError:
                 size = "?"
             lines.append(f"{_shown(entry.name)}  ({size})" + ("  -> link" if entry.is_symlink() else ""))
-    header = f"{name}: {len(entries)} entries" if entries else f"{name}: empty folder"
-    if len(entries) > MAX_LIST_ENTRIES:
-        lines.append(f"[... {len(entries) - MAX_LIST_ENTRIES} more entries not shown]")
-    return ToolResult(output="\n".join([header, *lines]), data={"path": str(path), "entries": len(entries)})
+    return lines
 
 
 def _is_environment(folder: Path) -> bool:
@@ -306,6 +387,24 @@ def _text_files(root: Path, ctx: ToolContext) -> Iterator[Path]:
             if ctx.cancelled:
                 return
             yield Path(folder) / file
+
+
+def _read_for_search(workspace: Path, file: Path) -> bytes | None:
+    """A plain file's bytes, opened without following links; None for links, other kinds
+    of file, files over MAX_SEARCH_FILE_BYTES, and anything that cannot be read."""
+    try:
+        fd = open_in_workspace(workspace, file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SEARCH_FILE_BYTES:
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read(MAX_SEARCH_FILE_BYTES + 1)
+        except OSError:
+            return None
 
 
 def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
@@ -331,11 +430,8 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         if time.monotonic() - start > SEARCH_SECONDS:
             stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
             break
-        try:
-            if file.is_symlink() or file.stat().st_size > MAX_SEARCH_FILE_BYTES:
-                continue
-            data = file.read_bytes()
-        except OSError:
+        data = _read_for_search(workspace, file)
+        if data is None:
             continue
         if _binary_kind(data[:8192]):
             continue

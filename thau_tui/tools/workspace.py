@@ -4,6 +4,9 @@ Two seams every tool that reads, writes or runs something shares:
 
 * `resolve_in_workspace` turns a path the model wrote into a real path inside
   the workspace, refusing `..`, absolute paths elsewhere and symlinks that leave.
+  `open_folder_in_workspace` then opens that path's folder without following any
+  link on the way, so a folder swapped for a link after the check (by a process the
+  shell left running) cannot lead the open outside.
 * `sandbox_prefix` wraps a command line in bubblewrap (Linux) or sandbox-exec
   (macOS) so the workspace is writable and the rest of the system read-only,
   with the network off unless the config allows it.
@@ -11,8 +14,11 @@ Two seams every tool that reads, writes or runs something shares:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +85,60 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) ->
     if lexical == root or root in lexical.parents:
         raise ToolError(f"path '{text}' is a link to {resolved}, outside the workspace {root}; use a path inside it")
     raise ToolError(f"path '{text}' is outside the workspace {root}; use a path inside it")
+
+
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def open_folder_in_workspace(workspace: Path, path: Path, *, make_folders: bool = False) -> tuple[int, str]:
+    """A descriptor on the folder holding `path` and the name to open in it (with dir_fd).
+
+    `path` is what resolve_in_workspace returned. Each folder below the workspace is
+    opened from the one before with O_NOFOLLOW: a folder that became a link since the
+    check fails with ELOOP instead of leading outside. `make_folders` creates missing
+    ones on the way. The name is "." for the workspace itself. Close the descriptor."""
+    root = Path(workspace)
+    parts = path.relative_to(root).parts
+    fd = os.open(root, _FOLDER_FLAGS)
+    try:
+        for part in parts[:-1]:
+            try:
+                child = _open_folder(fd, part)
+            except FileNotFoundError:
+                if not make_folders:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+                child = _open_folder(fd, part)
+            os.close(fd)
+            fd = child
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, parts[-1] if parts else "."
+
+
+def _open_folder(parent: int, name: str) -> int:
+    """`name` in `parent`, opened as a folder; a link there raises ELOOP (Linux says ENOTDIR
+    for a link opened with O_DIRECTORY | O_NOFOLLOW, the same as for a plain file)."""
+    try:
+        return os.open(name, _FOLDER_FLAGS | NO_FOLLOW, dir_fd=parent)
+    except NotADirectoryError:
+        if stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), name) from None
+        raise
+
+
+def open_in_workspace(workspace: Path, path: Path, flags: int = os.O_RDONLY) -> int:
+    """`path` (from resolve_in_workspace) opened with `flags`, no link followed on the way or
+    at the end (O_NOFOLLOW; the workspace itself opens as a folder). Raises OSError."""
+    folder, name = open_folder_in_workspace(workspace, path)
+    try:
+        extra = NO_FOLLOW if name != "." else 0
+        return os.open(name, flags | extra | getattr(os, "O_CLOEXEC", 0), dir_fd=folder)
+    finally:
+        os.close(folder)
 
 
 def relative_name(workspace: Path | str, path: Path) -> str:
