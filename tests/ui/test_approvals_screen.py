@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.engine.approvals import ApprovalBook, program_location
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall
 from thau_tui.ui.screens.approvals import ApprovalsScreen
@@ -37,7 +37,9 @@ async def test_lists_approvals_and_policy(tmp_path):
         table = screen.query_one("#approvals-table", DataTable)
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[0][:3] == ["always", "run_shell", "git"]
+        assert rows[0][4] == (program_location("git") or "nowhere on PATH")  # the approval holds only there
         assert rows[1][:3] == ["session", "write_file", "any"]
+        assert rows[1][4] == ""
         policy = screen.query_one("#policy-table", DataTable)
         assert [str(c) for c in policy.get_row_at(0)] == ["run_python", "deny"]
 

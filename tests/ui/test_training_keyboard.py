@@ -5,6 +5,7 @@ nothing runs, a log that wraps and tidies warnings, and the chat's status line."
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import textwrap
 import time
@@ -18,6 +19,7 @@ from waiting import wait_until
 
 from thau_tui.config import Config, ConfigResult
 from thau_tui.engine.store import Store
+from thau_tui.paths import runs_dir
 from thau_tui.train.recipe import SHIPPED_RECIPES, load_recipe
 from thau_tui.train.runs import STEP_DATA
 from thau_tui.ui.app import ThauApp
@@ -242,7 +244,7 @@ async def test_the_chat_status_line_shows_a_running_training(tmp_path):
 
 
 @pytest.mark.slow
-async def test_the_smoke_recipe_runs_from_the_screen_outside_the_repository(tmp_path, monkeypatch):
+async def test_the_smoke_recipe_runs_from_the_screen_outside_the_repository(tmp_path, monkeypatch, request):
     """Keyboard only, from a folder that is not the repository: r, pick tiny-smoke, s; the run
     scores the recipe's 4 eval cases before and after two steps, and offers the adapter."""
     monkeypatch.chdir(tmp_path)
@@ -265,5 +267,10 @@ async def test_the_smoke_recipe_runs_from_the_screen_outside_the_repository(tmp_
         print(f"smoke run from the screen: {time.monotonic() - started:.0f} s; {run.step_seconds}")
         assert run.status == "done", "\n".join(run.log)
         assert run.scores["before"]["n"] == run.scores["after"]["n"] == 4
-        assert run.run_dir.resolve().is_relative_to(tmp_path) and run.adapter_gguf() is not None
+        # where thau keeps runs (the data folder; a source checkout's train/runs), never the
+        # current folder
+        if not run.run_dir.resolve().is_relative_to(tmp_path):
+            request.addfinalizer(lambda: shutil.rmtree(run.run_dir, ignore_errors=True))
+        assert run.run_dir.resolve().parent == runs_dir(Config().train.runs_dir).resolve()
+        assert not run.run_dir.resolve().is_relative_to(tmp_path / "train") and run.adapter_gguf() is not None
         await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")

@@ -18,6 +18,15 @@ from textual.widgets import DataTable, Footer, Static
 from ...engine.approvals import ApprovalBook, RememberedApproval
 
 
+def _found_at(entry: RememberedApproval) -> str:
+    """Where PATH found the program when it was approved (the approval holds only there)."""
+    if entry.program is None or entry.where is None:
+        return ""
+    if entry.where.startswith("?"):
+        return "cannot be told: " + entry.where[1:]
+    return entry.where or "nowhere on PATH"
+
+
 def _when(created: float) -> str:
     """A timestamp as the user reads it: the time today, else the date."""
     if not created:
@@ -56,7 +65,7 @@ class ApprovalsScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#approvals-table", DataTable)
-        table.add_columns("scope", "tool", "program", "when")
+        table.add_columns("scope", "tool", "program", "when", "found at")
         policy = self.query_one("#policy-table", DataTable)
         policy.add_columns("tool", "policy")
         for tool, value in sorted(self.book.policy.items()):
@@ -83,6 +92,7 @@ class ApprovalsScreen(ModalScreen[None]):
                 entry.tool,
                 entry.program or Content.styled("any", "italic"),
                 _when(entry.created),
+                _found_at(entry),
                 key=key,
             )
         if self._rows:
