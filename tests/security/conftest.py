@@ -33,3 +33,13 @@ def canary(tmp_path):
 @pytest.fixture
 def config():
     return Config()
+
+
+@pytest.fixture
+def dirs(tmp_path):
+    """Two folders: one where an attack runs ungated (to show that it works), one where it
+    runs gated the way thau gates a call."""
+    ungated, gated = tmp_path / "ungated", tmp_path / "gated"
+    ungated.mkdir()
+    gated.mkdir()
+    return ungated, gated

@@ -52,14 +52,6 @@ def run_as_thau_would(book: ApprovalBook, command: str, cwd: Path) -> str:
     return verdict
 
 
-@pytest.fixture
-def dirs(tmp_path):
-    ungated, gated = tmp_path / "ungated", tmp_path / "gated"
-    ungated.mkdir()
-    gated.mkdir()
-    return ungated, gated
-
-
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 @pytest.mark.parametrize("attack", [PROMPT_EXPANSION, SUBSCRIPT_ARITHMETIC], ids=["prompt-expansion", "subscript"])
 def test_expansion_that_runs_code_is_not_covered_by_allowing_ls(attack, dirs):

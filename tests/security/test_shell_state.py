@@ -28,21 +28,9 @@ from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
 from thau_tui.engine.shell_command import program_location, shell_state_change
 from thau_tui.engine.store import Store
 from thau_tui.tools import build_registry
-from thau_tui.tools.base import ToolCall
 from thau_tui.tools.shell import ShellSandbox
 
-SESSION = "s1"
-
-
-def shell(command: str) -> ToolCall:
-    return ToolCall("run_shell", {"command": command})
-
-
-def book_allowing(*commands: str) -> ApprovalBook:
-    book = ApprovalBook(None)
-    for command in commands:
-        assert book.remember(shell(command), "exec", Decision("session"), SESSION), command
-    return book
+from .test_approval_bypass import SESSION, book_allowing, shell
 
 
 def run_commands(workspace: Path, commands: list[str], gate: ApprovalBook | None = None) -> list[str]:
@@ -71,11 +59,8 @@ PROMPT_ATTACKS = [
 
 
 @pytest.mark.parametrize("attack", PROMPT_ATTACKS, ids=["printf-v", "printf-v-joined", "printf-ps1"])
-def test_printf_v_runs_code_at_the_next_prompt_and_now_asks(attack, workspace, canary):
-    ungated = workspace / "ungated"
-    gated = workspace / "gated"
-    ungated.mkdir()
-    gated.mkdir()
+def test_printf_v_runs_code_at_the_next_prompt_and_now_asks(attack, dirs, canary):
+    ungated, gated = dirs
     run_commands(ungated, [attack, "echo next"])
     assert (ungated / "PWNED").exists(), "bash runs the planted prompt code: an approval of printf must not cover it"
 
@@ -101,11 +86,8 @@ REDEFINITIONS = [
 
 
 @pytest.mark.parametrize("redefinition", REDEFINITIONS, ids=["function", "alias", "path"])
-def test_a_command_allowed_once_that_redefines_ls_stops_the_ls_approval(redefinition, workspace, canary):
-    ungated = workspace / "ungated"
-    gated = workspace / "gated"
-    ungated.mkdir()
-    gated.mkdir()
+def test_a_command_allowed_once_that_redefines_ls_stops_the_ls_approval(redefinition, dirs, canary):
+    ungated, gated = dirs
     run_commands(ungated, [redefinition, "ls"])
     assert (ungated / "PWNED").exists(), "the redefined ls runs: an approval of ls must not cover it"
 

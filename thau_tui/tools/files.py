@@ -85,21 +85,27 @@ def _changed_under_us(name: str, verb: str) -> ToolError:
     )
 
 
+def _open_to_read(workspace: Path, path: Path, name: str, tool: str, hint: str) -> int:
+    """`path` opened for reading by `tool` without following links, or a ToolError that says
+    what is wrong (`hint` follows "does not exist"). O_NONBLOCK: a FIFO planted at the path
+    opens at once, and the caller refuses what is not a plain file or folder."""
+    try:
+        return open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ToolError(f"'{name}' does not exist; {hint}") from None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise _changed_under_us(name, tool) from None
+        raise ToolError(f"{tool} cannot open '{name}': {exc.strerror or exc}") from None
+
+
 def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The read_file tool: a text file's content, capped. Opened without following links
     (open_in_workspace), so a file swapped for a link after the check is refused."""
     workspace = _workspace(ctx)
     path = resolve_in_workspace(workspace, args["path"])
     name = relative_name(ctx.workspace, path)
-    try:
-        # O_NONBLOCK: a FIFO planted at the path opens at once (and is refused below).
-        fd = open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise ToolError(f"'{name}' does not exist; list_directory shows what is there") from None
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):
-            raise _changed_under_us(name, "read_file") from None
-        raise ToolError(f"cannot read '{name}': {exc.strerror or exc}") from None
+    fd = _open_to_read(workspace, path, name, "read_file", "list_directory shows what is there")
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
@@ -335,14 +341,7 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     workspace = _workspace(ctx)
     path = resolve_in_workspace(workspace, args.get("path", "."))
     name = _shown(relative_name(ctx.workspace, path))
-    try:
-        fd = open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise ToolError(f"'{name}' does not exist; try list_directory with path '.'") from None
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):
-            raise _changed_under_us(name, "list_directory") from None
-        raise ToolError(f"cannot list '{name}': {exc.strerror or exc}") from None
+    fd = _open_to_read(workspace, path, name, "list_directory", "try list_directory with path '.'")
     try:
         if not stat.S_ISDIR(os.fstat(fd).st_mode):
             raise ToolError(f"'{name}' is a file, not a folder; use read_file to see it")
