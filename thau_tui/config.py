@@ -156,6 +156,9 @@ class MCPServerConfig(Section):
     enabled: bool = True
     # false: every tool of this server asks, whatever its readOnlyHint says.
     trust_hints: bool = True
+    # true: a command server runs in the shell's sandbox (workspace writable, the rest
+    # read-only, credentials and thau's own folders hidden, network per tools.shell.network).
+    sandbox: bool = False
     startup_timeout: float = Field(30.0, gt=0)  # seconds to start and list its tools
     call_timeout: float = Field(120.0, gt=0)  # seconds one call may run before it is cancelled
 
@@ -165,6 +168,8 @@ class MCPServerConfig(Section):
             raise ValueError(f"server {self.name!r} needs one of command (stdio) or url (streamable HTTP), not both")
         if (self.api_key_env or self.headers_env) and not self.url:
             raise ValueError(f"server {self.name!r}: api_key_env and headers_env are for a url server")
+        if self.sandbox and self.url:
+            raise ValueError(f"server {self.name!r}: sandbox is for a command server; thau does not start a url one")
         return self
 
 

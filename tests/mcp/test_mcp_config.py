@@ -42,6 +42,7 @@ def test_servers_parse_with_their_defaults():
         ("- {name: a, command: x}\n    - {name: a, command: y}", "two servers are named a; each needs its own name"),
         ("- {name: 'my server', command: x}", "mcp.servers.0.name: String should match pattern"),
         ("- {name: git, command: x, timeout: 3}", "mcp.servers.0.timeout: unknown key"),
+        ("- {name: gh, url: 'http://h/mcp', sandbox: true}", "server 'gh': sandbox is for a command server"),
     ],
 )
 def test_mistakes_are_named(servers, message):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 from mcp_support import server_config, wait_for
@@ -154,3 +155,41 @@ def test_doctor_lists_each_server_with_its_tools_or_its_error(notes_dir):
     assert lines[1] == (
         "mcp broken: FAILED: cannot run `thau-no-such-mcp-server`: no such program (is it installed and on PATH?)"
     )
+
+
+def test_a_sandboxed_server_writes_only_in_the_workspace(start_servers, tmp_path):
+    """`sandbox: true`: the server runs in the shell's sandbox, where only the workspace is
+    writable. A note named by a path outside it (where a hostile call would aim) is refused
+    there; the same server unsandboxed writes it."""
+    assert mcp_client.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    try:
+        boxed = server_config(name="boxed", env={"NOTES_DIR": str(notes)}, sandbox=True, call_timeout=20)
+        free = server_config(name="free", env={"NOTES_DIR": str(notes)}, call_timeout=20)
+        manager, registry, notices = start_servers(boxed, free)
+        assert {st.name: st for st in manager.states()}["boxed"].status == "ready", notices.text()
+        ctx = ToolContext(workspace=tmp_path)
+        aimed = {"name": str(outside / "a.txt"), "text": "pwned"}
+        refused = registry.get("boxed__write_note").run(aimed, ctx)
+        assert not refused.ok, refused.output
+        assert not (outside / "a.txt").exists()
+        assert registry.get("boxed__write_note").run({"name": "in.txt", "text": "inside"}, ctx).ok
+        assert (notes / "in.txt").read_text() == "inside"
+        assert registry.get("free__write_note").run(aimed, ctx).ok  # what the sandbox prevented
+        assert (outside / "a.txt").read_text() == "pwned"
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+def test_sandbox_true_without_a_sandbox_says_so_and_starts_nothing(start_servers, tmp_path, monkeypatch):
+    monkeypatch.setattr(mcp_client, "sandbox_kind", lambda config: ("none", "bubblewrap not found"))
+    manager, registry, notices = start_servers(
+        server_config(name="boxed", env={"NOTES_DIR": str(tmp_path)}, sandbox=True)
+    )
+    state = {st.name: st for st in manager.states()}["boxed"]
+    assert state.status != "ready"
+    assert "sandbox: true, but there is no sandbox to run it in (bubblewrap not found)" in state.error
+    assert "boxed__write_note" not in registry.names()

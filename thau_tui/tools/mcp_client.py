@@ -42,6 +42,7 @@ from .mcp_tools import (
     vet_schema,
 )
 from .registry import ToolRegistry
+from .workspace import sandbox_kind, sandbox_prefix
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -75,9 +76,11 @@ class MCPManager:
         images_dir: Path | None = None,
         log_dir: Path | None = None,
         output_limit: int = OUTPUT_LIMIT,
+        config: Config | None = None,
     ) -> None:
         self.registry = registry
         self.workspace = workspace
+        self.config = config  # for `sandbox: true` servers: the sandbox's settings (tools.shell)
         self.on_notice = on_notice
         self._images_dir, self._log_dir = images_dir, log_dir
         self.output_limit = output_limit
@@ -360,10 +363,29 @@ class MCPManager:
 
         env = dict(cfg.env)
         env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
+        command, args = str(cfg.command), list(cfg.args)
+        if cfg.sandbox:
+            command, args = self._sandboxed(cfg, [command, *args])
         params = StdioServerParameters(
-            command=cfg.command, args=list(cfg.args), env=env, cwd=str(self.workspace) if self.workspace else None
+            command=command, args=args, env=env, cwd=str(self.workspace) if self.workspace else None
         )
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
+
+    def _sandboxed(self, cfg: MCPServerConfig, argv: list[str]) -> tuple[str, list[str]]:
+        """`argv` wrapped in the shell's sandbox (bubblewrap or sandbox-exec), for a server
+        with `sandbox: true`; MCPConfigError when there is no sandbox to run it in."""
+        workspace = (self.workspace or Path.cwd()).resolve()
+        try:
+            kind, why = sandbox_kind(self.config)
+            prefix = sandbox_prefix(workspace, self.config) if kind != "none" else []
+        except ToolError as exc:
+            kind, why, prefix = "none", str(exc), []
+        if not prefix:
+            raise MCPConfigError(
+                f"sandbox: true, but there is no sandbox to run it in ({why}); "
+                "install bubblewrap (Linux) or set sandbox: false for this server"
+            )
+        return prefix[0], [*prefix[1:], *argv]
 
     def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:
         """The server's stderr log (Connection.errlog), in log_dir or thau's cache."""
@@ -467,6 +489,7 @@ def start_mcp(config: Config, registry: ToolRegistry, on_notice: Notice | None =
         workspace=workspace,
         on_notice=on_notice,
         output_limit=config.tools.shell.output_limit,
+        config=config,
     )
     return manager.start()
 

@@ -65,6 +65,7 @@ class AppServices:
         if self.mcp is None:
             self.call_from_thread(self._start_mcp)
         else:
+            self.mcp.config = config  # sandboxed servers started from now on use its tools.shell
             self.mcp.update(config.mcp.servers)
         self.call_from_thread(self.agent.warm_up)  # the tool block follows the tools
 
