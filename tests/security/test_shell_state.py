@@ -40,7 +40,7 @@ def run_commands(workspace: Path, commands: list[str], gate: ApprovalBook | None
     verdicts = []
     try:
         for command in commands:
-            verdict = gate.decide(shell(command), "exec", SESSION) if gate else "auto"
+            verdict = gate.decide(shell(command), "exec", SESSION, workspace) if gate else "auto"
             verdicts.append(verdict)
             if verdict == "auto":
                 result = sandbox.run(command, timeout=20)
@@ -158,9 +158,11 @@ def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, mon
     venv_bin = workspace / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
-    book = book_allowing("ls")  # allowed while ls was the system's
-    system_ls = program_location("ls")
+    book = ApprovalBook(None)
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)  # while ls was the system's
+    system_ls = program_location("ls", workspace=workspace)
     assert system_ls.startswith("/") and not system_ls.startswith(str(workspace))
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"
 
     planted = venv_bin / "ls"
     planted.write_text("#!/bin/sh\ntouch PWNED\n")
@@ -169,16 +171,29 @@ def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, mon
     assert (workspace / "PWNED").exists(), "the shell finds the planted ls first"
     (workspace / "PWNED").unlink()
 
-    assert program_location("ls") == str(planted)
+    assert program_location("ls", workspace=workspace) == str(planted)
     assert run_commands(workspace, ["ls"], gate=book) == ["ask"]
     assert not (workspace / "PWNED").exists()
-    note = book.why_asking_again(shell("ls"), SESSION)
+    note = book.why_asking_again(shell("ls"), SESSION, workspace)
     assert note == f"asks again: `ls` is {planted} now, {system_ls} when it was allowed"
     # allowing it again binds the approval to the new place
-    book.remember(shell("ls"), "exec", Decision("session"), SESSION)
-    assert book.decide(shell("ls"), "exec", SESSION) == "auto"
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"
     planted.unlink()
-    assert book.decide(shell("ls"), "exec", SESSION) == "ask"
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
+
+
+def test_a_temporary_folder_on_path_means_asking(tmp_path, workspace, monkeypatch):
+    """The sandbox's /tmp is its own: an ls planted in a /tmp folder on PATH cannot be seen
+    from outside, so no approval by name holds while PATH looks there first."""
+    private = tmp_path / "bin"  # under the temp folder, outside the workspace
+    private.mkdir()
+    monkeypatch.setenv("PATH", f"{private}{os.pathsep}{os.environ['PATH']}")
+    book = ApprovalBook(None)
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
+    note = book.why_asking_again(shell("ls"), SESSION, workspace) or ""
+    assert f"PATH looks in {private}, a temporary folder tools can write in" in note
 
 
 def test_a_relative_path_entry_means_asking(monkeypatch):

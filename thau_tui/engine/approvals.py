@@ -136,41 +136,42 @@ class ApprovalBook:
 
     # -- deciding ----------------------------------------------------------
 
-    def decide(self, call: ToolCall, risk: str, session_id: str | None) -> Verdict:
-        """auto (run now), ask (show the card) or deny (refuse without asking)."""
+    def decide(self, call: ToolCall, risk: str, session_id: str | None, workspace: Path | None = None) -> Verdict:
+        """auto (run now), ask (show the card) or deny (refuse without asking). `workspace`:
+        the tools' workspace, for where a program is found (program_location)."""
         with self._lock:
             policy = self._policy.get(call.name)
             if policy in ("auto", "ask", "deny"):
                 return policy  # type: ignore[return-value]
-            if self._remembered(call, session_id):
+            if self._remembered(call, session_id, workspace):
                 return "auto"
         return "auto" if risk == "read" else "ask"
 
-    def auto_approves(self, call: ToolCall, risk: str, session_id: str | None) -> bool:
+    def auto_approves(self, call: ToolCall, risk: str, session_id: str | None, workspace: Path | None = None) -> bool:
         """True when `call` runs without asking."""
-        return self.decide(call, risk, session_id) == "auto"
+        return self.decide(call, risk, session_id, workspace) == "auto"
 
-    def _covered(self, tool: str, program: str | None, session_id: str | None) -> bool:
+    def _covered(self, tool: str, program: str | None, session_id: str | None, workspace: Path | None) -> bool:
         entries = [self._always.get((tool, program, None))]
         if session_id is not None:
             entries.append(self._session.get((tool, program, session_id)))
         found = [entry for entry in entries if entry is not None]
         if program is None or not found:
             return bool(found)
-        here = program_location(program)
+        here = program_location(program, workspace=workspace)
         return any(entry.where is None or (entry.where == here and not here.startswith("?")) for entry in found)
 
-    def _remembered(self, call: ToolCall, session_id: str | None) -> bool:
+    def _remembered(self, call: ToolCall, session_id: str | None, workspace: Path | None) -> bool:
         programs = _programs_for(call)
         if programs is None:
             return False
         if not programs:
-            return self._covered(call.name, None, session_id)
+            return self._covered(call.name, None, session_id, workspace)
         if session_id in self._shell_changed:
             return False
-        return all(self._covered(call.name, program, session_id) for program in programs)
+        return all(self._covered(call.name, program, session_id, workspace) for program in programs)
 
-    def why_asking_again(self, call: ToolCall, session_id: str | None) -> str | None:
+    def why_asking_again(self, call: ToolCall, session_id: str | None, workspace: Path | None = None) -> str | None:
         """Why a call that a remembered approval would cover asks anyway, for the card; None
         when nothing remembered covers its programs (or it runs without asking)."""
         programs = _programs_for(call)
@@ -193,7 +194,7 @@ class ApprovalBook:
                     f"asks again: an earlier command changed this chat's shell ({changed}); exit the shell to reset it"
                 )
             for program, entries in found.items():
-                here = program_location(program)
+                here = program_location(program, workspace=workspace)
                 if any(e.where is None or (e.where == here and not here.startswith("?")) for e in entries):
                     continue
                 if here.startswith("?"):
@@ -227,7 +228,7 @@ class ApprovalBook:
     # -- remembering -------------------------------------------------------
 
     def remember(
-        self, call: ToolCall, risk: str, decision: Decision, session_id: str | None
+        self, call: ToolCall, risk: str, decision: Decision, session_id: str | None, workspace: Path | None = None
     ) -> list[RememberedApproval]:
         """Keep a `session` or `always` decision; other kinds are not remembered.
 
@@ -247,7 +248,7 @@ class ApprovalBook:
         added = []
         with self._lock:
             for program in targets:
-                where = program_location(program) if program is not None else None
+                where = program_location(program, workspace=workspace) if program is not None else None
                 if decision.kind == "session":
                     entry = RememberedApproval("session", call.name, program, session_id, where=where)
                     book = self._session

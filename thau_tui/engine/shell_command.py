@@ -35,10 +35,14 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import bashlex
+
+from ..tools.workspace import interpreter_folders
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
@@ -238,7 +242,7 @@ def _state_walk(node: BashNode) -> str | None:
     return _state_walk(inner) if inner is not None and hasattr(inner, "kind") else None
 
 
-def program_location(program: str, search_path: str | None = None) -> str:
+def program_location(program: str, search_path: str | None = None, workspace: Path | None = None) -> str:
     """Where bash in a fresh shell finds `program` now: "builtin", the file's path on PATH,
     "" when it is nowhere, or "?" plus why when that cannot be told from here (a relative
     PATH entry depends on the shell's folder). A program named by its path is itself."""
@@ -250,10 +254,24 @@ def program_location(program: str, search_path: str | None = None) -> str:
     for entry in path.split(os.pathsep):
         if not entry or not os.path.isabs(entry):
             return f"?PATH has the relative entry {entry or '(empty)'!r}"
+        if _in_a_temporary_folder(entry, workspace):
+            return f"?PATH looks in {entry}, a temporary folder tools can write in, before finding it"
         candidate = os.path.join(entry, program)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     return ""
+
+
+def _in_a_temporary_folder(entry: str, workspace: Path | None) -> bool:
+    """True for a PATH entry in /tmp, /var/tmp, /dev/shm or the temp folder (the sandbox's
+    /tmp is its own, so what is there cannot be seen from here), unless it is in the
+    workspace or where this Python lives (the sandbox binds both back at the same path)."""
+    folder = Path(os.path.realpath(entry))
+    roots = {Path(os.path.realpath(p)) for p in ("/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir())}
+    if not any(folder == root or root in folder.parents for root in roots):
+        return False
+    seen = [*interpreter_folders(), *([workspace.resolve()] if workspace is not None else [])]
+    return not any(folder == own or own in folder.parents for own in seen)
 
 
 def _check_word(word: BashNode, command: str) -> None:

@@ -80,7 +80,7 @@ class ToolSteps:
         """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
         agent = self.agent
         policy = (
-            agent.approvals.decide(call, risk, self.session.id)
+            agent.approvals.decide(call, risk, self.session.id, agent.workspace)
             if agent.approvals
             else ("auto" if risk == "read" else "ask")
         )
@@ -93,7 +93,7 @@ class ToolSteps:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         agent._pending.add(future)
         try:
-            note = agent.approvals.why_asking_again(call, self.session.id) if agent.approvals else None
+            note = agent.approvals.why_asking_again(call, self.session.id, agent.workspace) if agent.approvals else None
             yield ApprovalRequested(call, risk, future, note=note or "")
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)
@@ -211,7 +211,7 @@ class ToolSteps:
             )
             return
         if agent.approvals and decision.kind in ("session", "always"):
-            agent.approvals.remember(call, risk, decision, session.id)
+            agent.approvals.remember(call, risk, decision, session.id, agent.workspace)
         yield ToolStarted(call, decision)
         ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
         async for event in self.run_saving_output(call, ran):

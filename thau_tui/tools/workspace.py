@@ -202,7 +202,7 @@ def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def _interpreter_folders() -> list[Path]:
+def interpreter_folders() -> list[Path]:
     """Where this Python lives (venv and base install): run_python and run_tests need it."""
     folders = {
         Path(sys.prefix),
@@ -233,7 +233,7 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
         "/tmp",
     ]
     # A Python under /tmp (a venv made there) vanished under the tmpfs: bind it back, read-only.
-    for folder in _interpreter_folders():
+    for folder in interpreter_folders():
         if _under(folder, Path("/tmp")) and not _under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
     flags += ["--bind", ws, ws]  # after the tmpfs, so a workspace under /tmp stays visible
