@@ -9,7 +9,7 @@ import os
 import shutil
 
 import pytest
-from mcp_support import server_config, wait_for
+from mcp_support import HERE, server_config, wait_for
 from scripted import ScriptedBackend
 
 from thau_tui.config import Config, MCPServerConfig
@@ -166,8 +166,13 @@ def test_a_sandboxed_server_writes_only_in_the_workspace(start_servers, tmp_path
     outside.mkdir()
     notes = tmp_path / "notes"
     notes.mkdir()
+    # The server's script goes into the workspace: a checkout under /tmp (a CI clone) is out
+    # of the sandbox's sight, its /tmp being its own.
+    script = tmp_path / "notes_server.py"
+    shutil.copy(HERE / "notes_server.py", script)
     try:
         boxed = server_config(name="boxed", env={"NOTES_DIR": str(notes)}, sandbox=True, call_timeout=20)
+        boxed = boxed.model_copy(update={"args": [str(script)]})
         free = server_config(name="free", env={"NOTES_DIR": str(notes)}, call_timeout=20)
         manager, registry, notices = start_servers(boxed, free)
         assert {st.name: st for st in manager.states()}["boxed"].status == "ready", notices.text()
