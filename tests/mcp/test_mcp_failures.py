@@ -16,7 +16,7 @@ from thau_tui.config import Config, MCPServerConfig
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
 from thau_tui.engine.events import ToolFinished, TurnDone
-from thau_tui.tools import ToolContext, builtin_tools, mcp_client
+from thau_tui.tools import ToolContext, builtin_tools, mcp_client, mcp_connection
 from thau_tui.tools.mcp_client import describe_mcp
 
 BUILTINS = [tool.name for tool in builtin_tools()]
@@ -161,7 +161,7 @@ def test_a_sandboxed_server_writes_only_in_the_workspace(start_servers, tmp_path
     """`sandbox: true`: the server runs in the shell's sandbox, where only the workspace is
     writable. A note named by a path outside it (where a hostile call would aim) is refused
     there; the same server unsandboxed writes it."""
-    assert mcp_client.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
+    assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     outside.mkdir()
     notes = tmp_path / "notes"
@@ -190,7 +190,7 @@ def test_a_sandboxed_server_writes_only_in_the_workspace(start_servers, tmp_path
 
 
 def test_sandbox_true_without_a_sandbox_says_so_and_starts_nothing(start_servers, tmp_path, monkeypatch):
-    monkeypatch.setattr(mcp_client, "sandbox_kind", lambda config: ("none", "bubblewrap not found"))
+    monkeypatch.setattr(mcp_connection, "sandbox_kind", lambda config: ("none", "bubblewrap not found"))
     manager, registry, notices = start_servers(
         server_config(name="boxed", env={"NOTES_DIR": str(tmp_path)}, sandbox=True)
     )

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from thau_tui.tools import build_registry
+from thau_tui.tools import build_registry, file_search
 from thau_tui.tools import files as files_module
 from thau_tui.tools.base import ToolContext, ToolResult
 
@@ -135,7 +135,7 @@ def test_search_code_does_not_read_through_a_folder_swapped_for_a_link(registry,
         os.symlink(canary.parent, workspace / "sub")  # after the walk listed sub/canary.txt
         yield workspace / "sub" / "canary.txt"
 
-    monkeypatch.setattr(files_module, "_text_files", walk_then_swap)
+    monkeypatch.setattr(file_search, "_text_files", walk_then_swap)
     result = call(registry, ctx, "search_code", pattern="untouched")
     assert "the canary is untouched" not in result.output, result.output
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from thau_tui.tools import ToolCall, build_registry
 from thau_tui.tools.devtools import TOOLS as DEV
+from thau_tui.tools.file_search import TOOLS as SEARCH
 from thau_tui.tools.files import TOOLS as FILES
 from thau_tui.tools.python import TOOLS as PYTHON
 from thau_tui.tools.shell import TOOLS as SHELL
 
-MINE = [*SHELL, *PYTHON, *FILES, *DEV]
+MINE = [*SHELL, *PYTHON, *FILES, *SEARCH, *DEV]
 
 
 def test_contract_names_arguments_and_risks():

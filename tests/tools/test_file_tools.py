@@ -7,7 +7,8 @@ import os
 import pytest
 
 from thau_tui.tools.base import ToolContext, ToolError
-from thau_tui.tools.files import list_directory, read_file, search_code, write_file
+from thau_tui.tools.file_search import search_code
+from thau_tui.tools.files import list_directory, read_file, write_file
 from thau_tui.tools.workspace import resolve_in_workspace
 
 

@@ -96,6 +96,12 @@ def describe_session_scope(call: ToolCall) -> str:
     return call.name
 
 
+def _holds_at(entry: RememberedApproval, here: str) -> bool:
+    """Whether `entry` covers its program found at `here` (program_location): where it was
+    approved, or anywhere for an entry from an older file; never where it cannot be told."""
+    return entry.where is None or (entry.where == here and not here.startswith("?"))
+
+
 class ApprovalBook:
     """The approvals thau remembers, and the decision for each call.
 
@@ -159,7 +165,7 @@ class ApprovalBook:
         if program is None or not found:
             return bool(found)
         here = program_location(program, workspace=workspace)
-        return any(entry.where is None or (entry.where == here and not here.startswith("?")) for entry in found)
+        return any(_holds_at(entry, here) for entry in found)
 
     def _remembered(self, call: ToolCall, session_id: str | None, workspace: Path | None) -> bool:
         programs = _programs_for(call)
@@ -195,7 +201,7 @@ class ApprovalBook:
                 )
             for program, entries in found.items():
                 here = program_location(program, workspace=workspace)
-                if any(e.where is None or (e.where == here and not here.startswith("?")) for e in entries):
+                if any(_holds_at(entry, here) for entry in entries):
                     continue
                 if here.startswith("?"):
                     return f"asks again: where `{program}` runs cannot be told ({here[1:]})"

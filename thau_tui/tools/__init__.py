@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 # The order of ARCHITECTURE.md's table; data sets and the compact tool block follow it.
-_MODULES = ("shell", "python", "files", "images", "devtools", "ask")
+_MODULES = ("shell", "python", "files", "file_search", "images", "devtools", "ask")
 
 
 def builtin_tools() -> list[Tool]:

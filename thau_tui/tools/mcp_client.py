@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
 
 from .base import Tool, ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, leaf, request_headers
+from .mcp_connection import Connection, leaf, request_headers, sandboxed
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
 from .mcp_tools import (
@@ -42,7 +42,6 @@ from .mcp_tools import (
     vet_schema,
 )
 from .registry import ToolRegistry
-from .workspace import sandbox_kind, sandbox_prefix
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -365,27 +364,11 @@ class MCPManager:
         env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
         command, args = str(cfg.command), list(cfg.args)
         if cfg.sandbox:
-            command, args = self._sandboxed(cfg, [command, *args])
+            command, args = sandboxed(cfg, [command, *args], self.workspace, self.config)
         params = StdioServerParameters(
             command=command, args=args, env=env, cwd=str(self.workspace) if self.workspace else None
         )
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
-
-    def _sandboxed(self, cfg: MCPServerConfig, argv: list[str]) -> tuple[str, list[str]]:
-        """`argv` wrapped in the shell's sandbox (bubblewrap or sandbox-exec), for a server
-        with `sandbox: true`; MCPConfigError when there is no sandbox to run it in."""
-        workspace = (self.workspace or Path.cwd()).resolve()
-        try:
-            kind, why = sandbox_kind(self.config)
-            prefix = sandbox_prefix(workspace, self.config) if kind != "none" else []
-        except ToolError as exc:
-            kind, why, prefix = "none", str(exc), []
-        if not prefix:
-            raise MCPConfigError(
-                f"sandbox: true, but there is no sandbox to run it in ({why}); "
-                "install bubblewrap (Linux) or set sandbox: false for this server"
-            )
-        return prefix[0], [*prefix[1:], *argv]
 
     def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:
         """The server's stderr log (Connection.errlog), in log_dir or thau's cache."""

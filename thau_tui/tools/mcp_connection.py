@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, TextIO
 
+from .base import ToolError
 from .mcp_tools import defang
+from .workspace import sandbox_kind, sandbox_prefix
 
 if TYPE_CHECKING:
     from mcp import ClientSession
 
-    from thau_tui.config import MCPServerConfig
+    from thau_tui.config import Config, MCPServerConfig
 
 _STDERR_LINES = 4
 
@@ -157,3 +159,22 @@ class Connection:
         if cfg.url:
             return f"cannot talk to {cfg.url}: {message}"
         return f"{message}{tail}"
+
+
+def sandboxed(
+    cfg: MCPServerConfig, argv: list[str], workspace: Path | None, config: Config | None
+) -> tuple[str, list[str]]:
+    """`argv` wrapped in the shell's sandbox (bubblewrap or sandbox-exec), for a server with
+    `sandbox: true`, as (command, args); MCPConfigError when there is no sandbox to run it in."""
+    folder = (workspace or Path.cwd()).resolve()
+    try:
+        kind, why = sandbox_kind(config)
+        prefix = sandbox_prefix(folder, config) if kind != "none" else []
+    except ToolError as exc:
+        why, prefix = str(exc), []
+    if not prefix:
+        raise MCPConfigError(
+            f"sandbox: true, but there is no sandbox to run it in ({why}); "
+            "install bubblewrap (Linux) or set sandbox: false for this server"
+        )
+    return prefix[0], [*prefix[1:], *argv]

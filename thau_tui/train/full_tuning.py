@@ -131,8 +131,8 @@ def cut_again(run_dir: Path, rank: int, alpha: float | None = None) -> tuple[Pat
     the recipe's alpha/rank scale); a recipe that goes on from this adapter must name it.
     Returns the folder and the share kept."""
     from .base_model import load_base
+    from .checkpoints import latest_checkpoint
     from .recipe import load_recipe
-    from .trainer import latest_checkpoint
 
     run_dir = Path(run_dir)
     recipe = load_recipe(run_dir / "recipe.yaml")

@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -31,6 +30,8 @@ from typing import Any, Callable
 
 from .base_model import load_base
 from .batching import Encoded, collate, epoch_batches, load_encoded, shared_prefix_length
+from .checkpoints import latest_checkpoint as latest_checkpoint  # re-exported: runs and tests read it here
+from .checkpoints import save_checkpoint
 from .recipe import Recipe, load_recipe
 
 PAUSE_FILE = "PAUSE"
@@ -169,46 +170,6 @@ class _Events:
         if self.on_event:
             self.on_event(record)
         return record
-
-
-def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest checkpoints/step-N folder that holds a complete trainer state."""
-    found = [p for p in (run_dir / "checkpoints").glob("step-*") if (p / "trainer_state.pt").is_file()]
-    return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
-
-
-def _save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep: int, extra: dict) -> Path:
-    import torch
-
-    folder = run_dir / "checkpoints" / f"step-{step}"
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    if hasattr(model, "peft_config"):
-        model.save_pretrained(tmp)
-    else:  # method: full; the trained projections, not the whole model
-        from .full_tuning import save_projections
-
-        tmp.mkdir(parents=True)
-        save_projections(model, tmp)
-    torch.save(
-        {
-            "step": step,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": torch.get_rng_state(),
-            **extra,
-        },
-        tmp / "trainer_state.pt",
-    )
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)  # a checkpoint is either whole or absent
-    older = sorted(
-        (p for p in folder.parent.glob("step-*") if p != folder and not p.name.endswith(".tmp")),
-        key=lambda p: int(p.name.split("-")[1]),
-    )
-    for stale in older[: max(0, len(older) - (keep - 1))]:
-        shutil.rmtree(stale, ignore_errors=True)
-    return folder
 
 
 def _load_adapter_weights(model, path: Path, recipe: Recipe | None = None) -> int | None:
@@ -364,7 +325,7 @@ def train(
     paused = False
 
     def checkpoint_now() -> None:
-        path = _save_checkpoint(model, optimizer, scheduler, step, run_dir, recipe.keep_checkpoints, {"losses": losses})
+        path = save_checkpoint(model, optimizer, scheduler, step, run_dir, recipe.keep_checkpoints, {"losses": losses})
         emit("checkpoint", step=step, path=str(path))
 
     while step < total:

@@ -1,0 +1,153 @@
+"""search_code: a regular expression (or plain text) over the workspace's text files.
+
+Files are walked below the folder asked for, skipping VCS data, environments and
+caches, and each is opened without following links (open_in_workspace), as the other
+file tools do (files.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
+from .files import _binary_kind, _shown, _workspace
+from .workspace import open_in_workspace, relative_name, resolve_in_workspace
+
+MAX_MATCHES = 100
+MAX_SEARCH_FILE_BYTES = 2_000_000
+SEARCH_SECONDS = 10.0
+# Folders that are never the code being asked about: VCS data, environments, caches, dependencies.
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".eggs",
+    "site-packages",
+    ".thau",
+}
+
+
+def _is_environment(folder: Path) -> bool:
+    return (folder / "pyvenv.cfg").is_file()
+
+
+def _text_files(root: Path, ctx: ToolContext) -> Iterator[Path]:
+    """Every searchable file under root, skipping VCS folders, environments and big files."""
+    if root.is_file():
+        yield root
+        return
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not _is_environment(Path(folder) / d))
+        for file in sorted(files):
+            if ctx.cancelled:
+                return
+            yield Path(folder) / file
+
+
+def _read_for_search(workspace: Path, file: Path) -> bytes | None:
+    """A plain file's bytes, opened without following links; None for links, other kinds
+    of file, files over MAX_SEARCH_FILE_BYTES, and anything that cannot be read."""
+    try:
+        fd = open_in_workspace(workspace, file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SEARCH_FILE_BYTES:
+        os.close(fd)
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read(MAX_SEARCH_FILE_BYTES + 1)
+        except OSError:
+            return None
+
+
+def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    """The search_code tool: regex (or literal) search, `file:line: text` per match."""
+    workspace = _workspace(ctx)
+    root = resolve_in_workspace(workspace, args.get("path", "."))
+    if not root.exists():
+        raise ToolError(f"'{_shown(relative_name(workspace, root))}' does not exist; try path '.'")
+    pattern = args["pattern"]
+    if not pattern:
+        raise ToolError("the pattern is empty; give a word or a regular expression to look for")
+    note = ""
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        regex = re.compile(re.escape(pattern))
+        note = f"[the pattern is not a valid regular expression ({exc}); searched for it as plain text]"
+    matches: list[str] = []
+    files_hit = files_seen = 0
+    start = time.monotonic()
+    stopped = ""
+    for file in _text_files(root, ctx):
+        if time.monotonic() - start > SEARCH_SECONDS:
+            stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
+            break
+        data = _read_for_search(workspace, file)
+        if data is None:
+            continue
+        if _binary_kind(data[:8192]):
+            continue
+        files_seen += 1
+        hit = False
+        for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+            if regex.search(line):
+                hit = True
+                text = line.strip()
+                if len(text) > 200:
+                    text = text[:200] + "..."
+                matches.append(f"{_shown(relative_name(workspace, file))}:{number}: {text}")
+                if len(matches) > MAX_MATCHES:
+                    break
+        files_hit += hit
+        if len(matches) > MAX_MATCHES:
+            matches = matches[:MAX_MATCHES]
+            stopped = f"[showing the first {MAX_MATCHES} matches; use a narrower pattern or path]"
+            break
+    if matches:
+        summary = f"{len(matches)} match(es) in {files_hit} file(s)"
+    else:
+        summary = f"no matches for {pattern!r} in {files_seen} text file(s)"
+    lines = [line for line in (note, summary, *matches, stopped) if line]
+    return ToolResult(
+        output="\n".join(lines), data={"matches": len(matches), "files": files_hit, "literal": bool(note)}
+    )
+
+
+TOOLS = [
+    Tool(
+        name="search_code",
+        description="Search text files in the workspace for a regular expression (plain text works too); "
+        "returns 'file:line: text' for each match. Skips .git, virtualenvs and node_modules.",
+        summary="search files for a pattern",
+        parameters=object_schema(
+            {
+                "pattern": {"type": "string", "description": "Regular expression or plain text to find"},
+                "path": {
+                    "type": "string",
+                    "default": ".",
+                    "description": "File or folder to search, relative to the workspace (default '.')",
+                },
+            },
+            ["pattern"],
+        ),
+        risk="read",
+        function=search_code,
+    ),
+]

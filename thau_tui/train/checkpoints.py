@@ -1,0 +1,51 @@
+"""A training run's checkpoints: checkpoints/step-N folders, each written whole or not at all.
+
+Each holds the trained weights (a LoRA's adapter folder, or for `method: full` the
+projections) and trainer_state.pt (step, optimizer, scheduler, RNG); `keep` of them stay.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    """The newest checkpoints/step-N folder that holds a complete trainer state."""
+    found = [p for p in (run_dir / "checkpoints").glob("step-*") if (p / "trainer_state.pt").is_file()]
+    return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep: int, extra: dict) -> Path:
+    """Write checkpoints/step-<step> through a .tmp folder and drop all but the newest `keep`."""
+    import torch
+
+    folder = run_dir / "checkpoints" / f"step-{step}"
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if hasattr(model, "peft_config"):
+        model.save_pretrained(tmp)
+    else:  # method: full; the trained projections, not the whole model
+        from .full_tuning import save_projections
+
+        tmp.mkdir(parents=True)
+        save_projections(model, tmp)
+    torch.save(
+        {
+            "step": step,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": torch.get_rng_state(),
+            **extra,
+        },
+        tmp / "trainer_state.pt",
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)  # a checkpoint is either whole or absent
+    older = sorted(
+        (p for p in folder.parent.glob("step-*") if p != folder and not p.name.endswith(".tmp")),
+        key=lambda p: int(p.name.split("-")[1]),
+    )
+    for stale in older[: max(0, len(older) - (keep - 1))]:
+        shutil.rmtree(stale, ignore_errors=True)
+    return folder
