@@ -299,6 +299,65 @@ def test_init_adapter_starts_from_a_gguf_adapter_as_from_its_folder(tmp_path, fu
         train(_recipe(tiny_gguf, tiny_data, init_adapter=str(tmp_path / "gone.gguf")), tmp_path / "gone")
 
 
+def test_a_higher_rank_gguf_adapter_is_cut_to_a_lower_rank_recipe(tmp_path, full_run, tiny_gguf, tiny_data):
+    """The shipped adapter is rank 64 and older recipes are rank 16. A rank-8 GGUF whose
+    update is the rank-4 adapter's (padded with zero B columns, same scale) starts a rank-4
+    recipe at the same first loss as the rank-4 adapter itself: the cut keeps all of it."""
+    import json
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from thau_tui.train.export import write_lora_gguf
+
+    _recipe_, _run_dir, adapter, _events = full_run
+    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    padded = {}
+    for key, value in weights.items():
+        if ".lora_A." in key:
+            padded[key] = torch.cat([value, torch.randn(4, value.shape[1])])
+        else:
+            padded[key] = torch.cat([value, torch.zeros(value.shape[0], 4)], dim=1)
+    folder = tmp_path / "rank8"
+    folder.mkdir()
+    save_file(padded, str(folder / "adapter_model.safetensors"))
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    (folder / "adapter_config.json").write_text(json.dumps({**config, "r": 8, "lora_alpha": config["lora_alpha"] * 2}))
+    high, low = tmp_path / "rank8.lora.gguf", tmp_path / "rank4.lora.gguf"
+    write_lora_gguf(folder, tiny_gguf, high)
+    write_lora_gguf(adapter, tiny_gguf, low)
+    firsts, logs = [], []
+    for start in (low, high):
+        events: list[dict] = []
+        recipe = _recipe(tiny_gguf, tiny_data, init_adapter=str(start), max_steps=1, warmup_steps=1, eval_examples=0)
+        train(recipe, tmp_path / start.stem.replace(".", "-"), on_event=events.append)
+        firsts.append(next(e["loss"] for e in events if e["event"] == "step"))
+        logs.append([e.get("message", "") for e in events if e["event"] == "log"])
+    assert firsts[1] == pytest.approx(firsts[0], rel=1e-4)
+    assert any("its rank 8 cut to 4 (alpha 8): keeps 100.0% of its update" in m for m in logs[1]), logs[1]
+    assert not any("cut to" in m for m in logs[0])
+
+
+def test_cutting_a_lora_keeps_its_best_lower_rank_approximation():
+    """cut_lora works on the factors only; its product is the truncated SVD of the whole
+    update (Eckart-Young), at the new scale, and it says how much of the update it kept."""
+    import torch
+
+    from thau_tui.train.adapter_weights import cut_lora
+
+    torch.manual_seed(0)
+    key = "base_model.model.model.layers.0.self_attn.q_proj.lora_{}.weight"
+    a, b = torch.randn(8, 24), torch.randn(16, 8)
+    cut, kept = cut_lora({key.format("A"): a, key.format("B"): b}, 0.5, 3, 6.0)
+    assert cut[key.format("A")].shape == (3, 24) and cut[key.format("B")].shape == (16, 3)
+    update = 0.5 * b.double() @ a.double()
+    u, s, vh = torch.linalg.svd(update)
+    best = u[:, :3] @ torch.diag(s[:3]) @ vh[:3]
+    got = (6.0 / 3) * cut[key.format("B")].double() @ cut[key.format("A")].double()
+    assert torch.allclose(got, best, atol=1e-4)
+    assert kept == pytest.approx(float((s[:3] ** 2).sum() / (s**2).sum()), rel=1e-6) and kept < 1
+
+
 def _first_loss_and_eval(recipe, run_dir: Path) -> tuple[float, float, list[dict]]:
     events: list[dict] = []
     train(recipe, run_dir, on_event=events.append)
@@ -363,6 +422,7 @@ def test_export_rank_cuts_a_full_run_again(tmp_path, tiny_gguf, tiny_data, capsy
     """`thau export RUN --rank R` cuts a full run's last checkpoint again: at the run's own
     rank it writes the very adapter the run saved; lower, it says how much it kept; a LoRA
     run is refused with the reason."""
+    import gguf
     from safetensors.torch import load_file
 
     from thau_tui.train.cli import main
@@ -391,7 +451,16 @@ def test_export_rank_cuts_a_full_run_again(tmp_path, tiny_gguf, tiny_data, capsy
         b_key = key.replace(".lora_A.", ".lora_B.")
         update = two["weights"][b_key] @ two["weights"][key] * 1.0
         assert update == pytest.approx(a16["weights"][b_key] @ a16["weights"][key] * 8.0, abs=1e-5)
+    # --type q8_0 stores the 64-wide rows as 8-bit blocks: a smaller file, the same tensors.
+    assert (
+        main(["export", str(tmp_path / "full"), "--rank", "64", "--type", "q8_0", "--out", str(tmp_path / "q8.gguf")])
+        == 0
+    )
+    assert (tmp_path / "q8.gguf").stat().st_size < (tmp_path / "full" / "adapter-rank-64.gguf").stat().st_size / 2
+    assert {t.tensor_type.name for t in gguf.GGUFReader(str(tmp_path / "q8.gguf")).tensors} == {"Q8_0"}
     train(_recipe(tiny_gguf, tiny_data, max_steps=1, eval_examples=0), tmp_path / "lora")
+    assert main(["export", str(tmp_path / "lora"), "--type", "f16"]) == 0
+    assert {t.tensor_type.name for t in gguf.GGUFReader(str(tmp_path / "lora" / "adapter.gguf")).tensors} == {"F16"}
     assert main(["export", str(tmp_path / "lora"), "--rank", "2"]) == 2
     assert "only a method: full run can be cut again" in capsys.readouterr().err
 

@@ -5,7 +5,11 @@
 An adapter of a lower rank and the same scale (alpha / rank) starts a recipe of a higher
 rank exactly: its A rows and B columns fill the first places, the new B columns are zero
 (so the update is unchanged at step 0) and the new A rows keep PEFT's random start, as a
-fresh LoRA's do, so they learn from the first step."""
+fresh LoRA's do, so they learn from the first step.
+
+A GGUF adapter of a higher rank (the shipped one is rank 64) starts a lower-rank recipe
+from its best approximation at that rank: each projection's update is cut by SVD to the
+recipe's rank and scale, and the trainer logs the share of the update kept."""
 
 from __future__ import annotations
 
@@ -18,22 +22,26 @@ class AdapterMismatch(ValueError):
     """The weights cannot start this recipe's LoRA layers; the message says why and the fix."""
 
 
-def load_adapter_weights(model, folder: Path, recipe: Recipe | None = None) -> int | None:
+def load_adapter_weights(model, folder: Path, recipe: Recipe | None = None) -> str | None:
     """LoRA weights into `model`: a folder saved by this trainer (adapter/ or a checkpoint),
     or a GGUF LoRA file (needs the recipe: its base model, rank and alpha). Weights that do
-    not fit this model's LoRA layers are an error, not a silent no-op. Returns the adapter's
-    own rank when it was lower than the model's (grown, see the module's doc), else None."""
+    not fit this model's LoRA layers are an error, not a silent no-op. Returns a line for
+    the log when the adapter's rank was changed to the model's (grown or cut, see the
+    module's doc), else None."""
     from peft import set_peft_model_state_dict
     from safetensors.torch import load_file
 
+    note = None
     if folder.suffix == ".gguf":
-        weights = gguf_adapter_weights(folder, recipe)
+        weights, note = gguf_adapter_weights(folder, recipe)
         rank = _rank_of(weights)
         found = {"r": rank, "lora_alpha": _alpha_for(rank, recipe)}
     else:
         weights = load_file(str(folder / "adapter_model.safetensors"))
         found = _folder_config(folder)
     grown = _grow(model, weights, found, folder)
+    if grown:
+        note = f"its rank {grown} grown to {_model_rank(model)}: the same update at step 0, more room"
     try:
         result = set_peft_model_state_dict(model, weights)
     except RuntimeError as exc:  # tensor shapes differ: another rank
@@ -49,7 +57,12 @@ def load_adapter_weights(model, folder: Path, recipe: Recipe | None = None) -> i
             f"({len(missing)} missing, {len(unexpected)} unexpected tensors); use the same rank and "
             "target_modules as the run that made it"
         )
-    return grown
+    return note
+
+
+def _model_rank(model) -> int | None:
+    config = getattr(model, "peft_config", {}).get("default")
+    return None if config is None else int(config.r)
 
 
 def _rank_of(weights: dict) -> int | None:
@@ -103,8 +116,10 @@ def _grow(model, weights: dict, found: dict, folder: Path) -> int | None:
     return int(rank)
 
 
-def gguf_adapter_weights(path: Path, recipe: Recipe | None) -> dict:
-    """A GGUF LoRA's weights as PEFT tensors, checked against the recipe's rank, alpha and targets."""
+def gguf_adapter_weights(path: Path, recipe: Recipe | None) -> tuple[dict, str | None]:
+    """A GGUF LoRA's weights as PEFT tensors, checked against the recipe's rank, alpha and
+    targets; a higher-rank adapter comes back cut to the recipe's rank and scale. Returns
+    (weights, a line for the log when it was cut)."""
     import torch
 
     from .export import ExportError, read_lora_gguf
@@ -118,11 +133,46 @@ def gguf_adapter_weights(path: Path, recipe: Recipe | None) -> dict:
     wanted = sorted(recipe.target_modules)
     same_scale = abs(found["alpha"] / found["rank"] - recipe.alpha / recipe.rank) < 1e-9
     fits = found["rank"] == recipe.rank and found["alpha"] == recipe.alpha
-    if not (fits or (found["rank"] < recipe.rank and same_scale)) or found["modules"] != wanted:
+    higher = found["rank"] > recipe.rank
+    if not (fits or higher or (found["rank"] < recipe.rank and same_scale)) or found["modules"] != wanted:
         raise AdapterMismatch(
             f"the adapter in {path} (rank {found['rank']}, alpha {found['alpha']:g}, {', '.join(found['modules'])}) "
             f"does not fit this recipe (rank {recipe.rank}, alpha {recipe.alpha:g}, {', '.join(wanted)}); "
             "use the same rank, alpha and target_modules as the run that made it (or a higher rank "
             "at the same alpha/rank)"
         )
-    return {key: torch.from_numpy(array) for key, array in found["weights"].items()}
+    weights = {key: torch.from_numpy(array) for key, array in found["weights"].items()}
+    if not higher:
+        return weights, None
+    weights, kept = cut_lora(weights, found["alpha"] / found["rank"], recipe.rank, recipe.alpha)
+    return weights, (
+        f"its rank {found['rank']} cut to {recipe.rank} (alpha {recipe.alpha:g}): keeps {kept:.1%} of its update"
+    )
+
+
+def cut_lora(weights: dict, scale: float, rank: int, alpha: float) -> tuple[dict, float]:
+    """PEFT LoRA weights (update scale * B @ A per projection) as the best rank-`rank`
+    LoRA at alpha / rank, and the share of the update's squared norm kept. The SVD runs
+    on the factors (QR of B and A^T), never on the full projection."""
+    import math
+
+    import torch
+
+    new_scale = alpha / rank
+    out, kept, total = {}, 0.0, 0.0
+    for key in [k for k in weights if ".lora_A." in k]:
+        b_key = key.replace(".lora_A.", ".lora_B.")
+        a, b = weights[key].double(), weights[b_key].double()
+        qb, rb = torch.linalg.qr(b)
+        qa, ra = torch.linalg.qr(a.T)
+        u, s, vh = torch.linalg.svd(scale * rb @ ra.T)
+        r = min(rank, s.numel())
+        root = s[:r].sqrt() / math.sqrt(new_scale)
+        new_b = torch.zeros(b.shape[0], rank, dtype=torch.float64)
+        new_a = torch.zeros(rank, a.shape[1], dtype=torch.float64)
+        new_b[:, :r] = (qb @ u[:, :r]) * root
+        new_a[:r] = root[:, None] * (vh[:r] @ qa.T)
+        out[key], out[b_key] = new_a.float(), new_b.float()
+        kept += float((s[:r] ** 2).sum())
+        total += float((s**2).sum())
+    return out, (kept / total if total else 1.0)

@@ -337,16 +337,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     run = Path(args.run)
     if not (run / "adapter").is_dir():
         return _err(f"{run} has no adapter/ folder; pass a finished run folder from train/runs/")
-    from .export import export_adapter
+    from .export import ExportError, export_adapter
 
     if args.rank is not None:
-        return _export_cut(run, args.rank, args.alpha, Path(args.out) if args.out else None)
-    path = export_adapter(run, Path(args.out) if args.out else None)
+        return _export_cut(run, args.rank, args.alpha, Path(args.out) if args.out else None, args.type)
+    try:
+        path = export_adapter(run, Path(args.out) if args.out else None, tensor_type=args.type)
+    except (ExportError, OSError) as exc:
+        return _err(str(exc))
     print(f"Wrote {path}")
     return 0
 
 
-def _export_cut(run: Path, rank: int, alpha: float | None, out: Path | None) -> int:
+def _export_cut(run: Path, rank: int, alpha: float | None, out: Path | None, tensor_type: str = "f32") -> int:
     """A method: full run, cut again to `rank` and written as a GGUF LoRA."""
     from .export import ExportError, write_lora_gguf
     from .full_tuning import cut_again
@@ -355,7 +358,7 @@ def _export_cut(run: Path, rank: int, alpha: float | None, out: Path | None) -> 
     try:
         folder, kept = cut_again(run, rank, alpha)
         out = out or run / f"adapter-rank-{rank}.gguf"
-        write_lora_gguf(folder, load_recipe(run / "recipe.yaml").base_model_path(), out)
+        write_lora_gguf(folder, load_recipe(run / "recipe.yaml").base_model_path(), out, tensor_type=tensor_type)
     except (ValueError, RecipeError, ExportError, OSError) as exc:
         return _err(str(exc))
     print(f"Wrote {out} (rank {rank}: keeps {kept:.2%} of the trained change's norm²)")
@@ -443,6 +446,12 @@ def register(subparsers) -> None:
         type=float,
         default=None,
         help="with --rank: the LoRA alpha to write (default: the recipe's alpha/rank scale at the new rank)",
+    )
+    export.add_argument(
+        "--type",
+        choices=["f32", "f16", "q8_0"],
+        default="f32",
+        help="tensor type: f32 (default, exact), f16 (half the size) or q8_0 (about a quarter; the shipped adapter's)",
     )
 
 

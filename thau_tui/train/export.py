@@ -86,9 +86,17 @@ def _run_base_model(run_dir: Path) -> Path:
     return load_recipe(recipe_file).base_model_path()
 
 
-def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: bool = True) -> dict[str, Any]:
+TENSOR_TYPES = ("f32", "f16", "q8_0")
+
+
+def write_lora_gguf(
+    adapter_dir: Path, base: Path, out: Path, *, permute_qk: bool = True, tensor_type: str = "f32"
+) -> dict[str, Any]:
     """Convert a PEFT adapter folder to a GGUF LoRA for `base`; returns what was written.
 
+    `tensor_type` "f16" halves the file; "q8_0" (llama.cpp's 8-bit blocks of 32, as its
+    own converter writes with --outtype q8_0) quarters it. A tensor whose rows are not
+    a whole number of 32-blocks (lora_b at rank 16) stays f16 under q8_0.
     `permute_qk=False` writes q/k as transformers holds them: wrong for llama.cpp,
     kept only so a test can show the difference the permutation makes.
     """
@@ -102,6 +110,8 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: boo
             f"{adapter_dir} holds no PEFT adapter (adapter_config.json + adapter_model.safetensors); "
             "finish or resume the run first"
         )
+    if tensor_type not in TENSOR_TYPES:
+        raise ExportError(f"unknown tensor type {tensor_type!r}; choose one of {', '.join(TENSOR_TYPES)}")
     config = json.loads(config_file.read_text(encoding="utf-8"))
     if config.get("use_rslora") or config.get("use_dora"):
         raise ExportError("rsLoRA and DoRA adapters cannot be exported to llama.cpp; train with plain LoRA")
@@ -124,13 +134,33 @@ def write_lora_gguf(adapter_dir: Path, base: Path, out: Path, *, permute_qk: boo
         array = weights[key].astype(np.float32)
         if permute_qk and which == "B" and module in ("q_proj", "k_proj"):
             array = permute_rows(array, info["n_head"] if module == "q_proj" else info["n_head_kv"])
-        writer.add_tensor(f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{which.lower()}", np.ascontiguousarray(array))
+        name = f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{which.lower()}"
+        _add_tensor(writer, name, np.ascontiguousarray(array), tensor_type)
         count += 1
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    return {"tensors": count, "alpha": float(config["lora_alpha"]), "rank": int(config["r"]), "arch": info["arch"]}
+    return {
+        "tensors": count,
+        "alpha": float(config["lora_alpha"]),
+        "rank": int(config["r"]),
+        "arch": info["arch"],
+        "tensor_type": tensor_type,
+    }
+
+
+def _add_tensor(writer: Any, name: str, array: Any, tensor_type: str) -> None:
+    import gguf
+    import numpy as np
+
+    if tensor_type == "q8_0" and array.shape[-1] % gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType.Q8_0][0] == 0:
+        kind = gguf.GGMLQuantizationType.Q8_0
+        writer.add_tensor(name, gguf.quants.quantize(array, kind), raw_dtype=kind)
+    elif tensor_type in ("f16", "q8_0"):
+        writer.add_tensor(name, array.astype(np.float16))
+    else:
+        writer.add_tensor(name, array)
 
 
 _GGUF_KEY = re.compile(r"^blk\.(\d+)\.(\w+)\.weight\.lora_([ab])$")
@@ -141,8 +171,8 @@ def read_lora_gguf(path: Path, base: Path) -> dict[str, Any]:
     """A GGUF LoRA (as `write_lora_gguf` or llama.cpp's converter writes it) back as PEFT
     weights for `base`: {"weights": {peft key: float32 array}, "alpha", "rank", "modules"}.
 
-    q/k lora_b rows go back to transformers' order; quantized tensors are refused (a
-    training start needs the weights as they were).
+    q/k lora_b rows go back to transformers' order; f16 and q8_0 tensors come back as
+    float32 (q8_0 within its rounding); other quantized types are refused.
     """
     import gguf
     import numpy as np
@@ -174,12 +204,16 @@ def read_lora_gguf(path: Path, base: Path) -> dict[str, Any]:
         match = _GGUF_KEY.match(tensor.name)
         if not match or match.group(2) not in _PEFT_NAMES:
             raise ExportError(f"unexpected tensor {tensor.name!r} in {path} (only q,k,v,o,gate,up,down LoRA weights)")
-        if tensor.tensor_type not in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
+        kinds = gguf.GGMLQuantizationType
+        if tensor.tensor_type not in (kinds.F32, kinds.F16, kinds.Q8_0):
             raise ExportError(
-                f"{path} holds quantized LoRA weights ({tensor.tensor_type.name}); training needs F32/F16"
+                f"{path} holds LoRA weights of type {tensor.tensor_type.name}; thau reads F32, F16 and Q8_0"
             )
         layer, module, which = int(match.group(1)), _PEFT_NAMES[match.group(2)], match.group(3).upper()
-        array = np.array(tensor.data, dtype=np.float32)
+        if tensor.tensor_type == kinds.Q8_0:
+            array = gguf.quants.dequantize(tensor.data, kinds.Q8_0).astype(np.float32)
+        else:
+            array = np.array(tensor.data, dtype=np.float32)
         if which == "B" and module in ("q_proj", "k_proj"):
             array = unpermute_rows(array, info["n_head"] if module == "q_proj" else info["n_head_kv"])
         ranks.add(array.shape[0] if which == "A" else array.shape[1])
@@ -196,13 +230,13 @@ def modelfile_text(base: Path, adapter: Path) -> str:
     return f'FROM {base}\nADAPTER {adapter}\nPARAMETER stop "<|im_end|>"\nPARAMETER temperature 0.2\n'
 
 
-def export_adapter(run_dir: Path, out: Path | None = None) -> Path:
+def export_adapter(run_dir: Path, out: Path | None = None, *, tensor_type: str = "f32") -> Path:
     """Write RUN_DIR/adapter as a GGUF LoRA (default RUN_DIR/adapter.gguf) and RUN_DIR/Modelfile."""
     run_dir = Path(run_dir)
     base = _run_base_model(run_dir)
     out = Path(out) if out else run_dir / "adapter.gguf"
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_lora_gguf(run_dir / "adapter", base, out)
+    write_lora_gguf(run_dir / "adapter", base, out, tensor_type=tensor_type)
     (run_dir / "Modelfile").write_text(modelfile_text(base, out.resolve()), encoding="utf-8")
     summary_file = run_dir / "summary.json"
     try:

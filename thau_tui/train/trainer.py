@@ -172,7 +172,7 @@ class _Events:
         return record
 
 
-def _load_adapter_weights(model, path: Path, recipe: Recipe | None = None) -> int | None:
+def _load_adapter_weights(model, path: Path, recipe: Recipe | None = None) -> str | None:
     """`adapter_weights.load_adapter_weights`, its mismatch reported as a TrainingError."""
     from .adapter_weights import AdapterMismatch, load_adapter_weights
 
@@ -290,10 +290,10 @@ def train(
 
     step, losses = 0, []
     if start_from is not None:
-        grown = _load_adapter_weights(model, start_from, recipe)
+        changed = _load_adapter_weights(model, start_from, recipe)
         emit("log", message=f"starting from the adapter in {start_from}")
-        if grown:
-            emit("log", message=f"its rank {grown} grown to {recipe.rank}: the same update at step 0, more room")
+        if changed:
+            emit("log", message=changed)
     if resume:
         if checkpoint is not None:
             if base_weights:
