@@ -509,17 +509,26 @@ def test_full_method_starts_from_an_adapter_and_resumes(tmp_path, full_run, tiny
 
 
 def test_init_adapter_bundled_is_the_shipped_adapter():
-    """`init_adapter: bundled` continues from the adapter the chat uses; it reads back as the
-    rank-16 LoRA over all seven projections of the bundled model's 30 blocks."""
+    """`init_adapter: bundled` continues from the adapter the chat uses; it reads back (from
+    q8_0) as the rank-64 LoRA over all seven projections of the bundled model's 30 blocks,
+    and a rank-16 recipe gets it cut to rank 16, keeping most of its update."""
     from thau_tui.paths import bundled_adapter, bundled_model
+    from thau_tui.train.adapter_weights import gguf_adapter_weights
     from thau_tui.train.export import read_lora_gguf
     from thau_tui.train.recipe import parse_recipe
 
-    recipe = parse_recipe("init_adapter: bundled\nrank: 16\nalpha: 32\n")
+    recipe = parse_recipe("init_adapter: bundled\nrank: 64\nalpha: 64\n")
     assert recipe.init_adapter_path() == bundled_adapter() is not None
     found = read_lora_gguf(recipe.init_adapter_path(), bundled_model())
-    assert (found["rank"], found["alpha"], len(found["weights"])) == (16, 32.0, 30 * 7 * 2)
+    assert (found["rank"], found["alpha"], len(found["weights"])) == (64, 64.0, 30 * 7 * 2)
     assert all(array.any() for array in found["weights"].values())  # trained, not peft's zero init
+    weights, note = gguf_adapter_weights(recipe.init_adapter_path(), recipe)
+    assert note is None and len(weights) == 30 * 7 * 2
+    small = parse_recipe("init_adapter: bundled\nrank: 16\nalpha: 32\n")
+    weights, note = gguf_adapter_weights(small.init_adapter_path(), small)
+    assert {tuple(w.shape)[0] for k, w in weights.items() if ".lora_A." in k} == {16}
+    kept = float(note.split("keeps ")[1].split("%")[0])
+    assert note.startswith("its rank 64 cut to 16 (alpha 32)") and 50 < kept < 100, note
 
 
 def test_recipe_builds_its_data_set_as_it_says(tmp_path):
