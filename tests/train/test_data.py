@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -223,6 +224,42 @@ def test_named_command_requests_call_the_shell_with_the_command_the_user_named(t
         assert all(c["name"] == "run_shell" for c in row["expected_calls"])
         earlier += len(row["expected_calls"]) > 1
     assert 0 < earlier < len(rows)  # some come after other commands in the chat, some alone
+
+
+def test_written_requests_sound_like_tasks_and_are_answered_in_words(tmp_path):
+    """A short poem, a name, a quick fact: no call, a reply in the request's language, off
+    by default, training frames only; and no held-out no-tool question or its subject
+    (autumn haiku, grey cat, minutes in a day, French) is among them."""
+    from thau_tui.train import heldout
+    from thau_tui.train.phrasings import eval_frame_indexes
+    from thau_tui.train.phrasings.catalog import written_families
+
+    build_dataset(tmp_path / "plain", n_train=100, n_eval=10, seed=5, count_tokens=False, max_tokens=None)
+    assert not [r for r in read_jsonl(tmp_path / "plain" / "train.jsonl") if r["kind"] == "written"]
+    out = tmp_path / "written"
+    shares = {"written": 0.3, "no_call": 0.11}
+    build_dataset(out, n_train=100, n_eval=10, seed=5, count_tokens=False, max_tokens=None, kind_shares=shares)
+    rows = [r for r in read_jsonl(out / "train.jsonl") if r["kind"] == "written"]
+    assert len(rows) == 30 and {r["template"].split(".")[0] for r in rows} == {"verse", "name", "fact"}
+    for row in rows:
+        assert row["expected_calls"] == [] and row["tool"] is None
+        reply = row["messages"][-1]
+        assert reply["role"] == "assistant" and reply["content"] and "<tool_call>" not in reply["content"]
+        family, lang, index = row["template"].split(".")
+        assert lang == row["lang"]
+        fam = next(f for f in written_families() if f.id == family)
+        assert int(index) not in eval_frame_indexes(len(fam.frames[lang]))
+    texts = set()
+    for fam in written_families():
+        for lang in ("en", "es"):
+            for frame in fam.frames[lang]:
+                for seed in range(60):
+                    item = fam.draw(random.Random(seed), 0)
+                    texts.add(frame.format(**item.words[lang]).lower())
+                    texts.add(item.answer[lang].lower())
+    assert not {q.lower() for lang in ("en", "es") for q in heldout.NO_TOOL[lang]} & texts
+    for word in ("haiku", "autumn", "otoño", "cat", "gato", "minute", "minuto", "french", "francés"):
+        assert not [t for t in texts if word in t], word
 
 
 def test_stated_requests_carry_every_value_exactly_as_the_user_wrote_it(tmp_path):

@@ -9,9 +9,11 @@ Kinds of example (shares in KIND_SHARES):
   plugin tools, alone or beside the built-ins (schemas.py);
 - python: run_python code checked by running it; ask: underspecified requests
   answered with ask_user (fidelity.py);
-- named_command / stated (share 0 unless a recipe's kind_shares turns them on): a
-  request naming its shell command (named_commands.py), or stating values drawn from
-  large word lists that the call must copy exactly (stated_values.py).
+- named_command / stated / written (share 0 unless a recipe's kind_shares turns them
+  on): a request naming its shell command (named_commands.py), stating values drawn
+  from large word lists that the call must copy exactly (stated_values.py), or one that
+  sounds like a task but is answered in words: a short poem, a name, a quick fact
+  (phrasings/writing.py; no tool call).
 The system message is exactly what the chat shows for the example's tools, calls
 are written in the target dialect, and every call is validated against its tool's
 JSON Schema. Frames (templates) are split so that no template appears on both
@@ -36,7 +38,7 @@ from . import conversations, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
-from .phrasings.catalog import call_families, chat_families
+from .phrasings.catalog import call_families, chat_families, written_families
 from .schema_examples import schema_example
 
 # Share of each kind of example; "call" takes the rest.
@@ -49,6 +51,7 @@ KIND_SHARES = {
     "ask": 0.02,
     "named_command": 0.0,  # named_commands.py: a recipe's kind_shares turns it on
     "stated": 0.0,  # stated_values.py: likewise
+    "written": 0.0,  # phrasings/writing.py: likewise
 }
 PREFACES = {
     "en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
@@ -87,6 +90,7 @@ class _Builder:
         have = set(self.registry.names())
         self.calls = [f for f in call_families() if f.tool in have]
         self.chats = chat_families()
+        self.written = written_families()
         missing = sorted({f.tool for f in call_families()} - have)
         if missing:
             raise DatasetError(
@@ -120,8 +124,8 @@ class _Builder:
         if kind in ("conversation", "schema", "python", "ask", "named_command", "stated"):
             return getattr(self, kind)(split, lang)
         system = {"role": "system", "content": self.system}
-        if kind == "no_call":
-            family, template, item, text = self._draw(self.chats, split, lang)
+        if kind in ("no_call", "written"):
+            family, template, item, text = self._draw(self.chats if kind == "no_call" else self.written, split, lang)
             messages = [system, {"role": "user", "content": text}, {"role": "assistant", "content": item.answer[lang]}]
             return {"kind": kind, "tool": None, "template": template, "messages": messages, "expected_calls": []}
         family, template, item, text = self._draw(self.calls, split, lang)

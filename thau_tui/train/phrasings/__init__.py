@@ -3,7 +3,8 @@
 `catalog.call_families()` gathers the requests that need a tool (frames x realistic
 argument values, with a plausible tool output and the answer after it: `tools`,
 `files`, `devtools`, `images`); `catalog.chat_families()` those that need none
-(`chat`: greetings, facts, explanations, code written in the answer). A family's frames are its templates: the train/eval split keeps
+(`chat`: greetings, facts, explanations, code written in the answer);
+`catalog.written_families()` requests that sound like tasks but want words (`writing`). A family's frames are its templates: the train/eval split keeps
 each template on one side only, so eval measures phrasings the model never saw.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import Family, Item, chat, devtools, files, images, tools
+from . import Family, Item, chat, devtools, files, images, tools, writing
 
 
 def _any_frame(draw: Callable) -> Callable:
@@ -65,4 +65,14 @@ def chat_families() -> list[Family]:
         f("arithmetic", None, chat.ARITHMETIC_FRAMES, _any_frame(chat.arithmetic), 0.8),
         f("code", None, chat.CODE_FRAMES, _any_frame(chat.code), 1.5),
         f("translate", None, chat.TRANSLATE_FRAMES, _any_frame(chat.translate), 0.7),
+    ]
+
+
+def written_families() -> list[Family]:
+    """Requests that sound like tasks but are answered in words (the `written` kind)."""
+    f = Family
+    return [
+        f("verse", None, writing.VERSE_FRAMES, _any_frame(writing.verse), 1.0),
+        f("name", None, writing.NAME_FRAMES, _any_frame(writing.name), 1.0),
+        f("fact", None, writing.FACT_FRAMES, _any_frame(writing.fact), 1.0),
     ]
