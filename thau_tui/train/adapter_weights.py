@@ -154,11 +154,10 @@ def cut_lora(weights: dict, scale: float, rank: int, alpha: float) -> tuple[dict
     """PEFT LoRA weights (update scale * B @ A per projection) as the best rank-`rank`
     LoRA at alpha / rank, and the share of the update's squared norm kept. The SVD runs
     on the factors (QR of B and A^T), never on the full projection."""
-    import math
-
     import torch
 
-    new_scale = alpha / rank
+    from .full_tuning import lora_factors
+
     out, kept, total = {}, 0.0, 0.0
     for key in [k for k in weights if ".lora_A." in k]:
         b_key = key.replace(".lora_A.", ".lora_B.")
@@ -166,13 +165,8 @@ def cut_lora(weights: dict, scale: float, rank: int, alpha: float) -> tuple[dict
         qb, rb = torch.linalg.qr(b)
         qa, ra = torch.linalg.qr(a.T)
         u, s, vh = torch.linalg.svd(scale * rb @ ra.T)
-        r = min(rank, s.numel())
-        root = s[:r].sqrt() / math.sqrt(new_scale)
-        new_b = torch.zeros(b.shape[0], rank, dtype=torch.float64)
-        new_a = torch.zeros(rank, a.shape[1], dtype=torch.float64)
-        new_b[:, :r] = (qb @ u[:, :r]) * root
-        new_a[:r] = root[:, None] * (vh[:r] @ qa.T)
+        new_b, new_a = lora_factors(qb @ u, s, vh @ qa.T, rank, alpha / rank)
         out[key], out[b_key] = new_a.float(), new_b.float()
-        kept += float((s[:r] ** 2).sum())
+        kept += float((s[:rank] ** 2).sum())
         total += float((s**2).sum())
     return out, (kept / total if total else 1.0)

@@ -90,17 +90,26 @@ def extract_lora(trained: dict, base: dict, rank: int, alpha: float) -> tuple[di
     for name, start in base.items():
         delta = (trained[name].detach().float() - start.float()).cpu()
         u, s, vh = torch.linalg.svd(delta, full_matrices=False)
-        r = min(rank, s.numel())
-        root = s[:r].sqrt() / math.sqrt(scale)
-        b = torch.zeros(delta.shape[0], rank)
-        a = torch.zeros(rank, delta.shape[1])
-        b[:, :r] = u[:, :r] * root
-        a[:r] = root[:, None] * vh[:r]
+        b, a = lora_factors(u, s, vh, rank, scale)
         stem = "base_model.model." + name[: -len(".weight")]
         weights[f"{stem}.lora_A.weight"], weights[f"{stem}.lora_B.weight"] = a, b
-        kept += float((s[:r] ** 2).sum())
+        kept += float((s[:rank] ** 2).sum())
         total += float((s**2).sum())
     return weights, (kept / total if total else 1.0)
+
+
+def lora_factors(u, s, vh, rank: int, scale: float):
+    """(B, A) of a LoRA at `rank` whose scale * B @ A is u @ diag(s) @ vh cut to its first
+    `rank` singular values, split evenly between the two; zero-padded past min(rank, len(s))."""
+    import torch
+
+    r = min(rank, s.numel())
+    root = s[:r].sqrt() / math.sqrt(scale)
+    b = torch.zeros(u.shape[0], rank, dtype=u.dtype)
+    a = torch.zeros(rank, vh.shape[1], dtype=vh.dtype)
+    b[:, :r] = u[:, :r] * root
+    a[:r] = root[:, None] * vh[:r]
+    return b, a
 
 
 def save_as_lora(model, base: dict, recipe, out: Path) -> float:
