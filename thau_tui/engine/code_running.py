@@ -1,14 +1,17 @@
 """Programs and arguments that run code the user did not see, for shell approvals.
 
-Two tables that shell_command.py consults for each simple command: the
-interpreters and launchers no approval by name may cover (`NEVER_APPROVED`),
+The tables that shell_command.py consults for each simple command: the
+interpreters and launchers no approval by name may cover (`NEVER_APPROVED`);
+the programs that run code from files in the workspace, and programs named by a
+path outside the system folders (`workspace_code`), which none may cover either;
 and, for otherwise approvable programs, the arguments that make them run other
 code (`CODE_RUNNING_ARGUMENTS`: git `-c`, `find -exec`, `tar --to-command`, ...).
-A program that is in neither is judged by the parser alone.
+A program that is in none is judged by the parser alone.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -159,6 +162,47 @@ NEVER_APPROVED = frozenset(
 _NEVER_APPROVED_PREFIXES = ("python", "pypy")
 _VERSION_SUFFIX = re.compile(r"[0-9][0-9._-]*$")
 
+# Programs that run code from files in the folder they run in: a Makefile's recipes,
+# tests and their conftest.py, package.json scripts, build.rs, setup.py. A tool call can
+# rewrite those files a moment before (write_file, a shell command, run_python), so an
+# approval by name would approve whatever they say at each later run: none is remembered,
+# and the card offers each call once. The value says what runs, for the card.
+WORKSPACE_RUNNERS: Mapping[str, str] = {
+    **dict.fromkeys(("make", "gmake", "bmake"), "the Makefile's recipes"),
+    **dict.fromkeys(("pytest", "py.test"), "the tests and their conftest.py"),
+    "tox": "the commands in tox.ini",
+    "nox": "noxfile.py",
+    "cargo": "build.rs and the crate's tests",
+    "go": "the package's tests and go:generate lines",
+    **dict.fromkeys(("npm", "pnpm", "yarn"), "the scripts in package.json"),
+    **dict.fromkeys(("pip", "pip3", "uv", "poetry", "pipenv", "pdm", "hatch"), "the project's build and scripts"),
+    **dict.fromkeys(("gradle", "mvn", "ant", "sbt"), "the build file's tasks"),
+    "rake": "the Rakefile",
+    "bundle": "the Gemfile",
+    "just": "the justfile",
+    **dict.fromkeys(("cmake", "ctest", "meson", "ninja", "bazel", "scons"), "the build files"),
+    **dict.fromkeys(("jest", "vitest", "mocha", "rspec", "phpunit"), "the tests"),
+    "composer": "the scripts in composer.json",
+    "invoke": "tasks.py",
+    **dict.fromkeys(("dotnet", "swift", "mix", "cabal", "stack", "zig"), "the project's build files"),
+}
+# Program folders sandboxed tools cannot write in, and no workspace is in: a program named
+# by a path there is the system's.
+SYSTEM_FOLDERS = ("/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/nix/store/")
+
+
+def workspace_code(program: str) -> str | None:
+    """Why an approval of `program` by name would cover code a tool can rewrite (a program in
+    WORKSPACE_RUNNERS, or one named by a path outside SYSTEM_FOLDERS); None otherwise."""
+    if "/" in program:
+        inside = os.path.isabs(program) and program.startswith(SYSTEM_FOLDERS)
+        if inside and ".." not in program.split("/"):
+            return None
+        return f"{program} is a file a tool can rewrite"
+    name = program.lower()
+    what = WORKSPACE_RUNNERS.get(name) or WORKSPACE_RUNNERS.get(_VERSION_SUFFIX.sub("", name).rstrip("-_."))
+    return None if what is None else f"{program} runs {what}, which a tool can rewrite"
+
 
 @dataclass(frozen=True)
 class CodeRunningArguments:
@@ -177,7 +221,6 @@ class CodeRunningArguments:
     # value, which would hide the real subcommand).
     global_flags: frozenset[str] = frozenset()
     bundled_first_argument: bool = False  # tar's old `tar xIf prog archive`
-    variable_arguments: bool = False  # make's `CC=...` overrides run as recipes
 
     @property
     def has_subcommands(self) -> bool:
@@ -256,7 +299,6 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "man": CodeRunningArguments(options=("-P", "--pager", "-H", "--html")),
     "less": CodeRunningArguments(options=("+", "-k", "--lesskey-file", "--lesskey-src", "--lesskey-content")),
     "more": CodeRunningArguments(options=("+",)),
-    "make": CodeRunningArguments(options=("-f", "--file", "--makefile", "--eval", "-E"), variable_arguments=True),
     "sort": CodeRunningArguments(options=("--compress-program",)),
     "sdiff": CodeRunningArguments(options=("--diff-program",)),
     "diff3": CodeRunningArguments(options=("--diff-program",)),
@@ -265,14 +307,6 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # this way run code at the next prompt or command.
     "printf": CodeRunningArguments(options=("-v",)),
     "wait": CodeRunningArguments(options=("-p",)),
-    "go": CodeRunningArguments(
-        options=("-exec", "-toolexec", "-vettool"), subcommands=frozenset({"run", "generate", "tool"})
-    ),
-    "uv": CodeRunningArguments(subcommands=frozenset({"run", "tool"})),
-    "npm": CodeRunningArguments(subcommands=frozenset({"exec", "x"})),
-    "pnpm": CodeRunningArguments(subcommands=frozenset({"exec", "dlx"})),
-    "poetry": CodeRunningArguments(subcommands=frozenset({"run"})),
-    "pipenv": CodeRunningArguments(subcommands=frozenset({"run"})),
     "conda": CodeRunningArguments(subcommands=frozenset({"run"})),
 }
 
@@ -292,10 +326,6 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     rules = CODE_RUNNING_ARGUMENTS.get(name)
     if rules is None:
         return None
-    if rules.variable_arguments:
-        for argument in arguments:
-            if re.match(r"^[A-Za-z_][A-Za-z0-9_.]*[:+?!]*=", argument):
-                return f"{name} {argument.split('=', 1)[0]}=... sets a variable"
     checked = list(arguments)
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]

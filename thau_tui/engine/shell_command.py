@@ -16,6 +16,9 @@ programs it names are all it can run:
 - no interpreter or launcher (bash, python*, env, xargs, sudo, timeout, ...,
   see `NEVER_APPROVED` in code_running.py): those run whatever their arguments
   say, so they are never approved by name and `remember` records nothing for them;
+- no program that runs code from workspace files (make, pytest, npm, cargo, ...:
+  `WORKSPACE_RUNNERS`) and none named by a path outside the system's program
+  folders (`./build.sh`): a tool call can rewrite what they run;
 - no argument known to make an approved program run other code (git `-c`,
   `find -exec`, `tar --to-command`, ..., see `CODE_RUNNING_ARGUMENTS` there).
 
@@ -46,7 +49,7 @@ from ..tools.workspace import interpreter_folders
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
-from .code_running import code_running_argument
+from .code_running import code_running_argument, workspace_code
 from .code_running import is_never_approved as is_never_approved
 
 BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below checks each `kind`
@@ -139,7 +142,7 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         raise _NotCoverable(f"{program} sets variables")
     if is_never_approved(program):
         raise _NotCoverable(f"{program} runs other code")
-    reason = code_running_argument(program, arguments)
+    reason = workspace_code(program) or code_running_argument(program, arguments)
     if reason is not None:
         raise _NotCoverable(reason)
     programs.append(program)
