@@ -262,6 +262,39 @@ def test_written_requests_sound_like_tasks_and_are_answered_in_words(tmp_path):
         assert not [t for t in texts if word in t], word
 
 
+def test_prose_requests_give_their_text_or_ask_advice_and_are_answered_in_words(tmp_path):
+    """A sentence to reword, a couple of tips: no call, the reply in the request's language
+    (the reworded sentence is not the one given), off by default, training frames only."""
+    from thau_tui.train.phrasings import eval_frame_indexes
+    from thau_tui.train.phrasings.catalog import prose_families
+
+    base = {"written": 0.1, "no_call": 0.11}
+    build_dataset(
+        tmp_path / "off", n_train=60, n_eval=10, seed=6, count_tokens=False, max_tokens=None, kind_shares=base
+    )
+    off = read_jsonl(tmp_path / "off" / "train.jsonl")
+    assert not [r for r in off if r["kind"] == "prose"]
+    shares = {**base, "prose": 0.3}
+    build_dataset(
+        tmp_path / "on", n_train=100, n_eval=10, seed=6, count_tokens=False, max_tokens=None, kind_shares=shares
+    )
+    rows = [r for r in read_jsonl(tmp_path / "on" / "train.jsonl") if r["kind"] == "prose"]
+    assert len(rows) == 30 and {r["template"].split(".")[0] for r in rows} == {"reword", "tips"}
+    for row in rows:
+        assert row["expected_calls"] == [] and row["tool"] is None
+        request, reply = row["messages"][-2]["content"], row["messages"][-1]["content"]
+        assert reply and "<tool_call>" not in reply and reply.lower() not in request.lower()
+        family, lang, index = row["template"].split(".")
+        assert lang == row["lang"]
+        fam = next(f for f in prose_families() if f.id == family)
+        assert int(index) not in eval_frame_indexes(len(fam.frames[lang]))
+    for fam in prose_families():  # every frame reads whole in both languages
+        for lang in ("en", "es"):
+            for frame in fam.frames[lang]:
+                text = frame.format(**fam.draw(random.Random(1), 0).words[lang])
+                assert "{" not in text and text[0].isupper() or text[0] in "¿¡", text
+
+
 def test_stated_requests_carry_every_value_exactly_as_the_user_wrote_it(tmp_path):
     """Values from large word lists, copied into the call: each string and number of the call
     is in the request, quoted text is written with no newline added, no value is held out,

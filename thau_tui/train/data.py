@@ -9,11 +9,12 @@ Kinds of example (shares in KIND_SHARES):
   plugin tools, alone or beside the built-ins (schemas.py);
 - python: run_python code checked by running it; ask: underspecified requests
   answered with ask_user (fidelity.py);
-- named_command / stated / written (share 0 unless a recipe's kind_shares turns them
-  on): a request naming its shell command (named_commands.py), stating values drawn
-  from large word lists that the call must copy exactly (stated_values.py), or one that
-  sounds like a task but is answered in words: a short poem, a name, a quick fact
-  (phrasings/writing.py; no tool call).
+- named_command / stated / written / prose (share 0 unless a recipe's kind_shares
+  turns them on): a request naming its shell command (named_commands.py), stating
+  values drawn from large word lists that the call must copy exactly
+  (stated_values.py), or one that sounds like a task but is answered in words: a
+  short poem, a name, a quick fact (written); a given sentence reworded, a couple of
+  tips (prose; both phrasings/writing.py, no tool call).
 The system message is exactly what the chat shows for the example's tools, calls
 are written in the target dialect, and every call is validated against its tool's
 JSON Schema. Frames (templates) are split so that no template appears on both
@@ -38,7 +39,7 @@ from . import conversations, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
-from .phrasings.catalog import call_families, chat_families, written_families
+from .phrasings.catalog import call_families, chat_families, prose_families, written_families
 from .schema_examples import schema_example
 
 # Share of each kind of example; "call" takes the rest.
@@ -52,6 +53,7 @@ KIND_SHARES = {
     "named_command": 0.0,  # named_commands.py: a recipe's kind_shares turns it on
     "stated": 0.0,  # stated_values.py: likewise
     "written": 0.0,  # phrasings/writing.py: likewise
+    "prose": 0.0,  # phrasings/writing.py too: likewise
 }
 PREFACES = {
     "en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
@@ -91,6 +93,7 @@ class _Builder:
         self.calls = [f for f in call_families() if f.tool in have]
         self.chats = chat_families()
         self.written = written_families()
+        self.prose = prose_families()
         missing = sorted({f.tool for f in call_families()} - have)
         if missing:
             raise DatasetError(
@@ -124,8 +127,9 @@ class _Builder:
         if kind in ("conversation", "schema", "python", "ask", "named_command", "stated"):
             return getattr(self, kind)(split, lang)
         system = {"role": "system", "content": self.system}
-        if kind in ("no_call", "written"):
-            family, template, item, text = self._draw(self.chats if kind == "no_call" else self.written, split, lang)
+        if kind in ("no_call", "written", "prose"):
+            answered_in_words = {"no_call": self.chats, "written": self.written, "prose": self.prose}
+            family, template, item, text = self._draw(answered_in_words[kind], split, lang)
             messages = [system, {"role": "user", "content": text}, {"role": "assistant", "content": item.answer[lang]}]
             return {"kind": kind, "tool": None, "template": template, "messages": messages, "expected_calls": []}
         family, template, item, text = self._draw(self.calls, split, lang)

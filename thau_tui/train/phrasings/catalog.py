@@ -76,3 +76,13 @@ def written_families() -> list[Family]:
         f("name", None, writing.NAME_FRAMES, _any_frame(writing.name), 1.0),
         f("fact", None, writing.FACT_FRAMES, _any_frame(writing.fact), 1.0),
     ]
+
+
+def prose_families() -> list[Family]:
+    """Text to work on or advice, answered in words (the `prose` kind): a sentence the
+    request gives, reworded; a couple of tips."""
+    f = Family
+    return [
+        f("reword", None, writing.REWORD_FRAMES, _any_frame(writing.reword), 1.0),
+        f("tips", None, writing.TIP_FRAMES, _any_frame(writing.tips), 1.0),
+    ]

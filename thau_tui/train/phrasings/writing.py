@@ -1,4 +1,5 @@
-"""Requests answered by writing in the reply, with no tool: short verses, names, quick facts.
+"""Requests answered by writing in the reply, with no tool: short verses, names, quick facts,
+a given sentence reworded, a couple of tips.
 
 A small model that has learned tools reaches for one whenever a request sounds like a
 task ("write ...", "give me ...", "how many ..."): a poem became an image prompt, a name
@@ -187,3 +188,174 @@ def fact(rng: random.Random) -> Item:
             "es": f"{big_es[0].upper() + big_es[1:]} tiene {count_es} {small_es}.",
         },
     )
+
+
+REWORDS = [  # (style EN, sentence EN, rewritten EN, style ES, sentence ES, rewritten ES)
+    (
+        "more formal",
+        "hey, the invoice is wrong, fix it",
+        "Hello, I noticed an error in the invoice. Could you please correct it?",
+        "más formal",
+        "oye, la factura está mal, arréglala",
+        "Hola, he notado un error en la factura. ¿Podría corregirlo, por favor?",
+    ),
+    (
+        "simpler",
+        "the aforementioned parcel will be dispatched forthwith",
+        "The parcel will be sent right away.",
+        "más sencilla",
+        "el susodicho paquete será despachado a la mayor brevedad",
+        "El paquete se enviará enseguida.",
+    ),
+    (
+        "more cheerful",
+        "the picnic is on Saturday",
+        "Great news: the picnic is on Saturday!",
+        "más alegre",
+        "el picnic es el sábado",
+        "¡Buenas noticias: el picnic es el sábado!",
+    ),
+    (
+        "more direct",
+        "I was sort of wondering if maybe we could possibly move the call",
+        "Can we move the call?",
+        "más directa",
+        "me preguntaba si quizás tal vez podríamos mover la llamada",
+        "¿Podemos mover la llamada?",
+    ),
+    (
+        "more formal",
+        "can't make it tomorrow, sorry",
+        "I am sorry, but I will not be able to attend tomorrow.",
+        "más formal",
+        "mañana no puedo, perdona",
+        "Lo siento, pero mañana no podré asistir.",
+    ),
+    (
+        "simpler",
+        "please ensure the door is secured upon departure from the premises",
+        "Please lock the door when you leave.",
+        "más sencilla",
+        "asegúrese de que la puerta quede cerrada al abandonar el edificio",
+        "Cierra la puerta al salir.",
+    ),
+    (
+        "more cheerful",
+        "the library opens at nine",
+        "Good morning! The library opens its doors at nine.",
+        "más alegre",
+        "la biblioteca abre a las nueve",
+        "¡Buenos días! La biblioteca abre sus puertas a las nueve.",
+    ),
+    (
+        "more direct",
+        "it might perhaps be worth considering a backup at some point",
+        "Make a backup.",
+        "más directa",
+        "quizás valdría la pena plantearse una copia de seguridad en algún momento",
+        "Haz una copia de seguridad.",
+    ),
+]
+REWORD_FRAMES = {
+    "en": [
+        "Make this {style}: {sentence}",
+        "Can you rephrase this to sound {style}? {sentence}",
+        "Reword it so it sounds {style}, please: {sentence}",
+        "How would you say this in a {style} way? {sentence}",
+        "Edit this sentence so it is {style}: {sentence}",
+        "Give me a {style} version of: {sentence}",
+    ],
+    "es": [
+        "Haz esta frase {style}: {sentence}",
+        "¿Puedes reformular esto de forma {style}? {sentence}",
+        "Redáctalo de manera {style}, por favor: {sentence}",
+        "¿Cómo lo dirías de forma {style}? {sentence}",
+        "Corrige esta frase para que sea {style}: {sentence}",
+        "Dame una versión {style} de: {sentence}",
+    ],
+}
+
+
+def reword(rng: random.Random) -> Item:
+    """A sentence rewritten in the reply: the text is in the request, nothing to read or run."""
+    style_en, text_en, out_en, style_es, text_es, out_es = REWORDS[rng.randrange(len(REWORDS))]
+    return Item(
+        {"en": {"style": style_en, "sentence": text_en}, "es": {"style": style_es, "sentence": text_es}},
+        answer={"en": out_en, "es": out_es},
+    )
+
+
+TIPS = [  # (subject EN, tips EN, subject ES, tips ES)
+    (
+        "keeping houseplants alive",
+        "1. Water only when the top of the soil is dry.\n2. Give them bright, indirect light.",
+        "mantener vivas las plantas de interior",
+        "1. Riega solo cuando la tierra de arriba esté seca.\n2. Dales luz abundante pero indirecta.",
+    ),
+    (
+        "sleeping better",
+        "1. Go to bed at the same time every night.\n2. Keep screens out of the bedroom.",
+        "dormir mejor",
+        "1. Acuéstate a la misma hora cada noche.\n2. Deja las pantallas fuera del dormitorio.",
+    ),
+    (
+        "saving money on groceries",
+        "1. Plan the week's meals before you shop.\n2. Buy store brands of staples.",
+        "ahorrar en la compra",
+        "1. Planifica las comidas de la semana antes de comprar.\n2. Compra marcas blancas de lo básico.",
+    ),
+    (
+        "writing clearer emails",
+        "1. Put the request in the first line.\n2. Keep one topic per email.",
+        "escribir correos más claros",
+        "1. Pon la petición en la primera línea.\n2. Un solo tema por correo.",
+    ),
+    (
+        "running a first 5 km race",
+        "1. Start slower than feels natural.\n2. Train three times a week for a month before.",
+        "correr una primera carrera de 5 km",
+        "1. Empieza más despacio de lo que te pide el cuerpo.\n2. Entrena tres veces por semana durante un mes antes.",
+    ),
+    (
+        "a long train journey",
+        "1. Bring snacks and a refillable bottle.\n2. Download something to read offline.",
+        "un viaje largo en tren",
+        "1. Lleva algo de comer y una botella rellenable.\n2. Descarga algo para leer sin conexión.",
+    ),
+    (
+        "reviewing a pull request",
+        "1. Read the description and tests first.\n2. Comment on the code, not the person.",
+        "revisar un pull request",
+        "1. Lee primero la descripción y los tests.\n2. Comenta el código, no a la persona.",
+    ),
+    (
+        "a rainy weekend at home",
+        "1. Cook something slow, like a stew.\n2. Start a jigsaw puzzle or a board game.",
+        "un fin de semana lluvioso en casa",
+        "1. Cocina algo lento, como un guiso.\n2. Empieza un puzle o un juego de mesa.",
+    ),
+]
+TIP_FRAMES = {
+    "en": [
+        "Any tips for {subject}?",
+        "Give me a couple of tips on {subject}.",
+        "What are two good habits for {subject}?",
+        "I could use some advice on {subject}. Keep it short.",
+        "Share a few quick ideas for {subject}.",
+        "What would you suggest for {subject}?",
+    ],
+    "es": [
+        "¿Algún consejo para {subject}?",
+        "Dame un par de consejos sobre {subject}.",
+        "¿Qué dos buenos hábitos recomiendas para {subject}?",
+        "Me vendría bien un consejo sobre {subject}. Que sea breve.",
+        "Comparte unas ideas rápidas para {subject}.",
+        "¿Qué sugerirías para {subject}?",
+    ],
+}
+
+
+def tips(rng: random.Random) -> Item:
+    """Advice written in the reply: nothing in the workspace to look at."""
+    en, tips_en, es, tips_es = TIPS[rng.randrange(len(TIPS))]
+    return Item({"en": {"subject": en}, "es": {"subject": es}}, answer={"en": tips_en, "es": tips_es})
