@@ -28,6 +28,7 @@ from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
 from thau_tui.engine.shell_command import program_location, shell_state_change
 from thau_tui.engine.store import Store
 from thau_tui.tools import build_registry
+from thau_tui.tools.base import ToolCall
 from thau_tui.tools.shell import ShellSandbox
 
 from .test_approval_bypass import SESSION, book_allowing, shell
@@ -109,6 +110,21 @@ def test_a_command_allowed_once_that_redefines_ls_stops_the_ls_approval(redefini
     finally:
         sandbox.close()
     assert not (gated / "PWNED").exists()
+
+
+def test_after_a_change_every_shell_card_of_that_chat_says_so(workspace):
+    """Not only the calls a remembered approval covered: `cat` may be an alias now too."""
+    book = ApprovalBook(None)
+    for command in ("cat notes.txt", "ls $(x)", "make"):
+        assert book.why_asking_again(shell(command), SESSION) is None
+    book.shell_ran(shell("alias cat='touch PWNED'"), SESSION, fresh=False, exited=False)
+    for command in ("cat notes.txt", "ls $(x)", "make"):
+        note = book.why_asking_again(shell(command), SESSION) or ""
+        assert "changed this chat's shell (alias changes the shell)" in note, command
+    assert book.why_asking_again(shell("cat notes.txt"), "s2") is None  # another chat, another shell
+    assert book.why_asking_again(ToolCall("read_file", {"path": "x"}), SESSION) is None
+    book.shell_ran(shell("exit"), SESSION, fresh=False, exited=True)
+    assert book.why_asking_again(shell("cat notes.txt"), SESSION) is None
 
 
 def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
@@ -222,6 +238,7 @@ def call(command: str) -> str:
 def test_in_the_chat_a_redefined_ls_asks_with_the_reason_on_the_card(workspace, tmp_path, canary):
     """The agent loop end to end: scripted model, real tools, real sandboxed shell."""
     replies = [call("ls"), "Listed.", call("ls() { touch PWNED; }"), "Defined.", call("ls"), "Listed again."]
+    replies += [call("wc -l notes.txt"), "Counted."]  # never allowed before: the card warns all the same
     backend = ScriptedBackend(replies)
     book = ApprovalBook(None)
     agent = Agent(
@@ -249,11 +266,15 @@ def test_in_the_chat_a_redefined_ls_asks_with_the_reason_on_the_card(workspace, 
         await turn("define ls", Decision("once"))
         events = await turn("list again", Decision("deny", reason="no"))
         assert not any(isinstance(e, ToolFinished) for e in events)
+        await turn("count its lines", Decision("deny", reason="no"))
 
     try:
         asyncio.run(chat())
     finally:
         session.close()
-    assert [e.call.arguments["command"] for e in asked] == ["ls", "ls() { touch PWNED; }", "ls"]
-    assert asked[-1].note.startswith("asks again: an earlier command changed this chat's shell (it defines a function)")
+    commands = [e.call.arguments["command"] for e in asked]
+    assert commands == ["ls", "ls() { touch PWNED; }", "ls", "wc -l notes.txt"]
+    assert asked[0].note == asked[1].note == ""
+    for event in asked[2:]:
+        assert event.note.startswith("an earlier command changed this chat's shell (it defines a function)")
     assert not (workspace / "PWNED").exists()

@@ -178,13 +178,22 @@ class ApprovalBook:
         return all(self._covered(call.name, program, session_id, workspace) for program in programs)
 
     def why_asking_again(self, call: ToolCall, session_id: str | None, workspace: Path | None = None) -> str | None:
-        """Why a call that a remembered approval would cover asks anyway, for the card; None
-        when nothing remembered covers its programs (or it runs without asking)."""
-        programs = _programs_for(call)
-        if not programs:
+        """What the card should say besides the call: that an earlier command changed this
+        chat's shell (for every shell call then, remembered or not: `ls` may be an alias now),
+        or why a call that a remembered approval would cover asks anyway; None otherwise."""
+        if call.name not in PROGRAM_SCOPED_TOOLS:
             return None
         with self._lock:
+            changed = self._shell_changed.get(session_id)
+            if changed is not None:
+                return (
+                    f"an earlier command changed this chat's shell ({changed}), so this may run more "
+                    "than it shows; exit the shell to reset it"
+                )
             if self._policy.get(call.name) is not None:
+                return None
+            programs = _programs_for(call)
+            if not programs:
                 return None
             found: dict[str, list[RememberedApproval]] = {}
             for program in dict.fromkeys(programs):
@@ -194,11 +203,6 @@ class ApprovalBook:
                         found.setdefault(program, []).append(entry)
             if len(found) < len(set(programs)):
                 return None
-            changed = self._shell_changed.get(session_id)
-            if changed is not None:
-                return (
-                    f"asks again: an earlier command changed this chat's shell ({changed}); exit the shell to reset it"
-                )
             for program, entries in found.items():
                 here = program_location(program, workspace=workspace)
                 if any(_holds_at(entry, here) for entry in entries):
