@@ -219,6 +219,12 @@ INTERPRETERS = [
 @pytest.mark.parametrize("command", INTERPRETERS)
 @pytest.mark.parametrize("kind", ["session", "always"])
 def test_interpreters_and_launchers_are_never_remembered(command, kind, tmp_path):
+    assert "this call only" in assert_never_remembered(command, kind, tmp_path)
+
+
+def assert_never_remembered(command: str, kind: str, tmp_path: Path) -> str:
+    """`a`/`A` on `command` records nothing, in memory or in the file, and it asks again;
+    returns what the card says `a` covers."""
     path = tmp_path / "approvals.json"
     book = ApprovalBook(path)
     assert book.remember(shell(command), "exec", Decision(kind), SESSION) == []
@@ -226,7 +232,7 @@ def test_interpreters_and_launchers_are_never_remembered(command, kind, tmp_path
     assert not path.exists()
     assert book.decide(shell(command), "exec", SESSION) == "ask"
     assert programs_of(command) is None
-    assert "this call only" in describe_session_scope(shell(command))
+    return describe_session_scope(shell(command))
 
 
 def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):

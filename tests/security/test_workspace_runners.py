@@ -17,16 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from thau_tui.engine.approvals import ApprovalBook, describe_session_scope, programs_of
+from thau_tui.engine.approvals import ApprovalBook
 from thau_tui.engine.code_running import WORKSPACE_RUNNERS, workspace_code
 from thau_tui.engine.events import Decision
-from thau_tui.tools.base import ToolCall
 
-SESSION = "s1"
-
-
-def shell(command: str) -> ToolCall:
-    return ToolCall("run_shell", {"command": command})
+from .test_approval_bypass import SESSION, assert_never_remembered, shell
 
 
 def run_in_bash(command: str, cwd: Path) -> None:
@@ -82,14 +77,7 @@ RUNNERS = [
 @pytest.mark.parametrize("command", RUNNERS)
 @pytest.mark.parametrize("kind", ["session", "always"])
 def test_workspace_runners_are_never_remembered(command, kind, tmp_path):
-    path = tmp_path / "approvals.json"
-    book = ApprovalBook(path)
-    assert book.remember(shell(command), "exec", Decision(kind), SESSION) == []
-    assert book.entries() == []
-    assert not path.exists()
-    assert book.decide(shell(command), "exec", SESSION) == "ask"
-    assert programs_of(command) is None
-    scope = describe_session_scope(shell(command))
+    scope = assert_never_remembered(command, kind, tmp_path)
     assert "this call only" in scope and "a tool can rewrite" in scope, scope
 
 
