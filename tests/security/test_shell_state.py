@@ -187,16 +187,42 @@ def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, mon
     assert (workspace / "PWNED").exists(), "the shell finds the planted ls first"
     (workspace / "PWNED").unlink()
 
-    assert program_location("ls", workspace=workspace) == str(planted)
+    where = program_location("ls", workspace=workspace)
+    assert where == f"?{planted} is in the workspace, where a tool can rewrite it"
     assert run_commands(workspace, ["ls"], gate=book) == ["ask"]
     assert not (workspace / "PWNED").exists()
     note = book.why_asking_again(shell("ls"), SESSION, workspace)
-    assert note == f"asks again: `ls` is {planted} now, {system_ls} when it was allowed"
-    # allowing it again binds the approval to the new place
+    assert note == f"asks again: no approval by name holds for `ls` now ({where[1:]})"
+    # allowing it again does not make it hold: a file in the workspace can change under the approval
     book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
-    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"
-    planted.unlink()
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
+    planted.unlink()
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"  # the last approval was given there
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"  # the system's ls again
+
+
+def test_a_program_in_the_workspace_rewritten_after_its_approval_asks(workspace, canary, monkeypatch):
+    """A project's .venv/bin/fmt, allowed by name: a later write (write_file, `cp`) changes
+    what it runs but not where it is, so the approval must not hold even at the same place."""
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    tool = venv_bin / "fmt-tool"
+    tool.write_text("#!/bin/sh\necho formatted\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    book = ApprovalBook(None)
+    book.remember(shell("fmt-tool"), "exec", Decision("session"), SESSION, workspace)
+    tool.write_text("#!/bin/sh\ntouch PWNED\n")
+    run_commands(workspace, ["fmt-tool"])
+    assert (workspace / "PWNED").exists(), "the rewritten tool runs: the approval must not cover it"
+    (workspace / "PWNED").unlink()
+    assert run_commands(workspace, ["fmt-tool"], gate=book) == ["ask"]
+    assert not (workspace / "PWNED").exists()
+    # an approvals file from before where-binding (no `where`) does not hold there either
+    file = workspace.parent / "approvals.json"
+    file.write_text(json.dumps({"version": 1, "approvals": [{"tool": "run_shell", "program": "fmt-tool"}]}))
+    assert ApprovalBook(file).decide(shell("fmt-tool"), "exec", SESSION, workspace) == "ask"
 
 
 def test_a_temporary_folder_on_path_means_asking(tmp_path, workspace, monkeypatch):

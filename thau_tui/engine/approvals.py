@@ -98,8 +98,9 @@ def describe_session_scope(call: ToolCall) -> str:
 
 def _holds_at(entry: RememberedApproval, here: str) -> bool:
     """Whether `entry` covers its program found at `here` (program_location): where it was
-    approved, or anywhere for an entry from an older file; never where it cannot be told."""
-    return entry.where is None or (entry.where == here and not here.startswith("?"))
+    approved, or anywhere for an entry from an older file; never at a "?" place (where it
+    cannot be told, or in the workspace)."""
+    return not here.startswith("?") and (entry.where is None or entry.where == here)
 
 
 class ApprovalBook:
@@ -208,7 +209,7 @@ class ApprovalBook:
                 if any(_holds_at(entry, here) for entry in entries):
                     continue
                 if here.startswith("?"):
-                    return f"asks again: where `{program}` runs cannot be told ({here[1:]})"
+                    return f"asks again: no approval by name holds for `{program}` now ({here[1:]})"
                 return (
                     f"asks again: `{program}` is {here or 'nowhere on PATH'} now, "
                     f"{entries[0].where or 'nowhere on PATH'} when it was allowed"

@@ -247,8 +247,10 @@ def _state_walk(node: BashNode) -> str | None:
 
 def program_location(program: str, search_path: str | None = None, workspace: Path | None = None) -> str:
     """Where bash in a fresh shell finds `program` now: "builtin", the file's path on PATH,
-    "" when it is nowhere, or "?" plus why when that cannot be told from here (a relative
-    PATH entry depends on the shell's folder). A program named by its path is itself."""
+    "" when it is nowhere, or "?" plus why no approval by name may hold: where it runs
+    cannot be told from here (a relative PATH entry depends on the shell's folder), or it
+    is a file in the workspace (a project's .venv/bin), which a tool can rewrite. A program
+    named by its path is itself."""
     if "/" in program:
         return program
     if program in BASH_BUILTINS:
@@ -261,8 +263,19 @@ def program_location(program: str, search_path: str | None = None, workspace: Pa
             return f"?PATH looks in {entry}, a temporary folder tools can write in, before finding it"
         candidate = os.path.join(entry, program)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            if workspace is not None and _in_the_workspace(candidate, workspace):
+                return f"?{candidate} is in the workspace, where a tool can rewrite it"
             return candidate
     return ""
+
+
+def _in_the_workspace(path: str, workspace: Path) -> bool:
+    """True when `path`, or the file a link there points to, is in the workspace."""
+    root = workspace.resolve()
+    for each in (Path(os.path.abspath(path)), Path(os.path.realpath(path))):
+        if each == root or root in each.parents:
+            return True
+    return False
 
 
 def _in_a_temporary_folder(entry: str, workspace: Path | None) -> bool:

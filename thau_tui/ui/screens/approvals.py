@@ -23,7 +23,7 @@ def _found_at(entry: RememberedApproval) -> str:
     if entry.program is None or entry.where is None:
         return ""
     if entry.where.startswith("?"):
-        return "cannot be told: " + entry.where[1:]
+        return "never holds: " + entry.where[1:]
     return entry.where or "nowhere on PATH"
 
 
