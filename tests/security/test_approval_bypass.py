@@ -213,6 +213,7 @@ INTERPRETERS = [
     "exec ls",
     "ssh host ls",
     "Bash -c ls",
+    "ipython -c 1",
 ]
 
 

@@ -39,6 +39,18 @@ def test_cd_and_variables_persist_between_commands(shell, workspace):
     assert result.output.splitlines()[:2] == [str(workspace / "sub"), "hello blue"]
 
 
+def test_the_shell_says_where_it_is(shell, workspace):
+    """What approvals read to tell which repository git would find (None: not started yet)."""
+    assert shell.current_folder() is None
+    (workspace / "sub").mkdir()
+    shell.run("cd sub", timeout=20)
+    assert shell.current_folder() == str((workspace / "sub").resolve())
+    shell.run("cd /", timeout=20)
+    assert shell.current_folder() == "/"
+    shell.close()
+    assert shell.current_folder() is None
+
+
 def test_exit_status_is_reported(shell):
     failed = shell.run("false")
     assert failed.exit_status == 1

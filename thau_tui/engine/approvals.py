@@ -33,6 +33,8 @@ from .shell_command import (  # noqa: F401  (re-exported: the card and tests rea
     NEVER_APPROVED,
     ShellCoverage,
     analyse_shell_command,
+    git_repository_risk,
+    is_git,
     is_never_approved,
     program_location,
     program_of,
@@ -143,20 +145,35 @@ class ApprovalBook:
 
     # -- deciding ----------------------------------------------------------
 
-    def decide(self, call: ToolCall, risk: str, session_id: str | None, workspace: Path | None = None) -> Verdict:
+    def decide(
+        self,
+        call: ToolCall,
+        risk: str,
+        session_id: str | None,
+        workspace: Path | None = None,
+        shell_folder: str | None = None,
+    ) -> Verdict:
         """auto (run now), ask (show the card) or deny (refuse without asking). `workspace`:
-        the tools' workspace, for where a program is found (program_location)."""
+        the tools' workspace, for where a program is found (program_location); `shell_folder`:
+        where the chat's shell is now, for which repository git reads (git_repository_risk)."""
         with self._lock:
             policy = self._policy.get(call.name)
             if policy in ("auto", "ask", "deny"):
                 return policy  # type: ignore[return-value]
-            if self._remembered(call, session_id, workspace):
+            if self._remembered(call, session_id, workspace, shell_folder):
                 return "auto"
         return "auto" if risk == "read" else "ask"
 
-    def auto_approves(self, call: ToolCall, risk: str, session_id: str | None, workspace: Path | None = None) -> bool:
+    def auto_approves(
+        self,
+        call: ToolCall,
+        risk: str,
+        session_id: str | None,
+        workspace: Path | None = None,
+        shell_folder: str | None = None,
+    ) -> bool:
         """True when `call` runs without asking."""
-        return self.decide(call, risk, session_id, workspace) == "auto"
+        return self.decide(call, risk, session_id, workspace, shell_folder) == "auto"
 
     def _covered(self, tool: str, program: str | None, session_id: str | None, workspace: Path | None) -> bool:
         entries = [self._always.get((tool, program, None))]
@@ -168,7 +185,9 @@ class ApprovalBook:
         here = program_location(program, workspace=workspace)
         return any(_holds_at(entry, here) for entry in found)
 
-    def _remembered(self, call: ToolCall, session_id: str | None, workspace: Path | None) -> bool:
+    def _remembered(
+        self, call: ToolCall, session_id: str | None, workspace: Path | None, shell_folder: str | None
+    ) -> bool:
         programs = _programs_for(call)
         if programs is None:
             return False
@@ -176,9 +195,17 @@ class ApprovalBook:
             return self._covered(call.name, None, session_id, workspace)
         if session_id in self._shell_changed:
             return False
+        if any(is_git(program) for program in programs) and git_repository_risk(shell_folder, workspace):
+            return False
         return all(self._covered(call.name, program, session_id, workspace) for program in programs)
 
-    def why_asking_again(self, call: ToolCall, session_id: str | None, workspace: Path | None = None) -> str | None:
+    def why_asking_again(
+        self,
+        call: ToolCall,
+        session_id: str | None,
+        workspace: Path | None = None,
+        shell_folder: str | None = None,
+    ) -> str | None:
         """What the card should say besides the call: that an earlier command changed this
         chat's shell (for every shell call then, remembered or not: `ls` may be an alias now),
         or why a call that a remembered approval would cover asks anyway; None otherwise."""
@@ -204,6 +231,9 @@ class ApprovalBook:
                         found.setdefault(program, []).append(entry)
             if len(found) < len(set(programs)):
                 return None
+            git_risk = git_repository_risk(shell_folder, workspace) if any(map(is_git, programs)) else None
+            if git_risk is not None:
+                return f"asks again: {git_risk}"
             for program, entries in found.items():
                 here = program_location(program, workspace=workspace)
                 if any(_holds_at(entry, here) for entry in entries):

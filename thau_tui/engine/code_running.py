@@ -56,6 +56,8 @@ NEVER_APPROVED = frozenset(
         "nawk",
         "sed",
         "julia",
+        "ipython",
+        "jupyter",
         "java",
         "jshell",
         "osascript",
@@ -185,6 +187,17 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     "composer": "the scripts in composer.json",
     "invoke": "tasks.py",
     **dict.fromkeys(("dotnet", "swift", "mix", "cabal", "stack", "zig"), "the project's build files"),
+    # tools that load code the project's config names
+    "pre-commit": "the hooks in .pre-commit-config.yaml",
+    "sphinx-build": "the project's conf.py",
+    "mkdocs": "the hooks in mkdocs.yml",
+    **dict.fromkeys(
+        ("eslint", "prettier", "webpack", "vite", "babel", "rollup", "next", "nuxt"),
+        "the project's JavaScript config files",
+    ),
+    "mypy": "the plugins its config names",
+    "pylint": "the init-hook and plugins its config names",
+    "flake8": "the local plugins its config names",
 }
 # Program folders sandboxed tools cannot write in, and no workspace is in: a program named
 # by a path there is the system's.

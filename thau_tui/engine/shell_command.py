@@ -94,7 +94,42 @@ def analyse_shell_command(command: str) -> ShellCoverage:
         return ShellCoverage(None, "bash syntax thau does not check")
     if not programs:
         return ShellCoverage(None, "it names no program")
+    moved = [i for i, program in enumerate(programs) if program in FOLDER_CHANGERS]
+    if moved and any(is_git(program) for program in programs[moved[0] :]):
+        return ShellCoverage(None, "git after cd reads the repository it finds there")
     return ShellCoverage(programs)
+
+
+FOLDER_CHANGERS = frozenset({"cd", "pushd", "popd"})
+
+
+def is_git(program: str) -> bool:
+    return program.rsplit("/", 1)[-1].lower() == "git"
+
+
+def git_repository_risk(folder: str | None, workspace: Path | None) -> str | None:
+    """Why git, run in the shell's `folder`, may read a repository a tool could have written
+    (its config runs code: core.fsmonitor, core.pager, a filter or diff driver); None when
+    the repository it finds is the workspace's own (the sandbox keeps its .git read-only) or
+    one outside the workspace (read-only there). `folder` None: the shell has not started,
+    so it will start in the workspace; "?": where the shell is cannot be told."""
+    if workspace is None:
+        return None
+    root = workspace.resolve()
+    if folder is None:
+        return None
+    if folder.startswith("?"):
+        return (
+            f"where the shell is cannot be told ({folder[1:] or 'no /proc'}), so neither can which repository git reads"
+        )
+    here = Path(os.path.realpath(folder))
+    if here != root and root not in here.parents:
+        return f"the shell is in {folder}, outside the workspace, where git may read a repository a tool made"
+    while here != root:
+        if os.path.lexists(here / ".git"):
+            return f"git would read the repository in {here}, inside the workspace, where a tool can write its config"
+        here = here.parent
+    return None
 
 
 def _walk(node: BashNode, command: str, programs: list[str]) -> None:

@@ -76,11 +76,18 @@ class ToolSteps:
         self.agent, self.session = agent, session
         self.save_every_s = save_every_s
 
+    def _shell_folder(self) -> str | None:
+        """Where this chat's shell is now (tools/shell.py `current_folder`); None before it starts."""
+        shell = self.session.resources.get("shell")
+        where = getattr(shell, "current_folder", None)
+        return where() if callable(where) else None
+
     async def _decide(self, call: ToolCall, risk: str, decided: Outcome[Decision]) -> AsyncIterator[Event]:
         """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
         agent = self.agent
+        folder = self._shell_folder()
         policy = (
-            agent.approvals.decide(call, risk, self.session.id, agent.workspace)
+            agent.approvals.decide(call, risk, self.session.id, agent.workspace, folder)
             if agent.approvals
             else ("auto" if risk == "read" else "ask")
         )
@@ -93,7 +100,11 @@ class ToolSteps:
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         agent._pending.add(future)
         try:
-            note = agent.approvals.why_asking_again(call, self.session.id, agent.workspace) if agent.approvals else None
+            note = (
+                agent.approvals.why_asking_again(call, self.session.id, agent.workspace, folder)
+                if agent.approvals
+                else None
+            )
             yield ApprovalRequested(call, risk, future, note=note or "")
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)

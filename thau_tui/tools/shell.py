@@ -26,7 +26,9 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -154,6 +156,31 @@ class ShellSandbox:
                 return tuple(fh.read().split()[:4]) == self._prompt_read
         except OSError:
             return False
+
+    def current_folder(self) -> str | None:
+        """Where the shell is now (its working folder, as the sandbox binds it: the same path
+        outside); None when no shell runs (the next one starts in the workspace); "?" plus
+        why when that cannot be told."""
+        if self._child is None or not self.alive:
+            return None
+        if self._bash_pid is not None and os.path.isdir("/proc/self"):
+            try:
+                return os.readlink(f"/proc/{self._bash_pid}/cwd")
+            except OSError as exc:
+                return f"?{exc.strerror or exc}"
+        lsof = shutil.which("lsof")  # macOS: no /proc
+        if lsof is not None:
+            pid = str(shell_pid(self._child))
+            try:
+                out = subprocess.run(
+                    [lsof, "-a", "-p", pid, "-d", "cwd", "-Fn"], capture_output=True, text=True, timeout=5
+                ).stdout
+            except (OSError, subprocess.SubprocessError):
+                out = ""
+            for line in out.splitlines():
+                if line.startswith("n/"):
+                    return line[1:]
+        return "?neither /proc nor lsof tells the shell's folder"
 
     def process_count(self) -> int | None:
         """How many processes the shell has now (None when it cannot be told)."""

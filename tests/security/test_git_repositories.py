@@ -1,0 +1,113 @@
+"""An approval of `git` must not run a repository's config that a tool wrote.
+
+git runs commands named in the config of the repository it finds from the current
+folder (core.fsmonitor on `git status`, core.pager, filter and diff drivers). The
+sandbox keeps the workspace's own .git read-only, but a tool can make another
+repository (`git init sub`, a `cp` or `tar -x` into sub/.git, or one in the
+sandbox's /tmp) and `cd` there. So an approval of git holds only while the shell
+is in the workspace and the repository git finds is the workspace's own, or one
+outside it; `cd ... && git ...` in one command asks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+from scripted import ScriptedBackend
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.approvals import ApprovalBook, programs_of
+from thau_tui.engine.events import ApprovalRequested, Decision
+from thau_tui.engine.shell_command import git_repository_risk
+from thau_tui.engine.store import Store
+from thau_tui.tools import build_registry
+
+from .test_approval_bypass import SESSION, book_allowing, shell
+from .test_shell_state import call
+
+EVIL = '[core]\n\tfsmonitor = "touch PWNED; false"\n'
+
+
+def nested_repository(workspace: Path) -> Path:
+    """What a tool could leave: sub/.git whose config runs a command on `git status`."""
+    subprocess.run(["git", "init", "-q", str(workspace / "sub")], check=True)
+    with open(workspace / "sub" / ".git" / "config", "a") as fh:
+        fh.write(EVIL)
+    return workspace / "sub"
+
+
+def test_git_in_a_repository_a_tool_wrote_runs_its_config(tmp_path):
+    """Why it matters: plain `git status` in such a folder runs the planted command."""
+    sub = nested_repository(tmp_path)
+    subprocess.run(["git", "status"], cwd=sub, capture_output=True, timeout=30, check=False)
+    assert (sub / "PWNED").exists()
+
+
+@pytest.mark.parametrize("command", ["cd sub && git status", "cd sub; git log", "pushd sub && git diff"])
+def test_git_after_cd_in_one_command_asks(command):
+    book = book_allowing("git status", "cd sub")
+    assert programs_of(command) is None
+    assert book.decide(shell(command), "exec", SESSION) == "ask"
+    assert programs_of("git status && cd sub") == ["git", "cd"]  # cd after git changes nothing for it
+
+
+def test_which_folders_let_a_git_approval_hold(workspace, tmp_path):
+    book = book_allowing("git status")
+    sub = nested_repository(workspace)
+    (sub / "deeper").mkdir()
+    (workspace / "plain").mkdir()
+    for folder in (None, str(workspace), str(workspace / "plain")):
+        assert git_repository_risk(folder, workspace) is None, folder
+        assert book.decide(shell("git status"), "exec", SESSION, workspace, folder) == "auto", folder
+    for folder, says in (
+        (str(sub), f"git would read the repository in {sub}"),
+        (str(sub / "deeper"), f"git would read the repository in {sub}"),
+        (str(tmp_path), "outside the workspace"),
+        ("?no /proc", "cannot be told (no /proc)"),
+    ):
+        assert book.decide(shell("git status"), "exec", SESSION, workspace, folder) == "ask", folder
+        note = book.why_asking_again(shell("git status"), SESSION, workspace, folder) or ""
+        assert note.startswith("asks again: ") and says in note, note
+    # other programs are not held back by where git would look
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
+    assert book.decide(shell("ls"), "exec", SESSION, workspace, str(sub)) == "auto"
+
+
+def test_in_the_chat_git_in_a_planted_repository_asks(workspace, tmp_path, canary):
+    """End to end: scripted model, real sandboxed shell. git and cd are allowed for the
+    session; after `cd sub` into a repository a tool wrote, `git status` asks."""
+    sub = nested_repository(workspace)
+    replies = [call("git status"), "Clean.", call("cd sub"), "Moved.", call("git status"), "Checked."]
+    book = ApprovalBook(None)
+    agent = Agent(
+        Config(),
+        build_registry(),
+        approvals=book,
+        store=Store(tmp_path / "db.sqlite3"),
+        backend=ScriptedBackend(replies),
+        workspace=workspace,
+    )
+    session = agent.new_session()
+    asked: list[ApprovalRequested] = []
+
+    async def turn(text: str) -> None:
+        async for event in agent.run_turn(session, text):
+            if isinstance(event, ApprovalRequested):
+                asked.append(event)
+                event.future.set_result(Decision("session") if len(asked) < 3 else Decision("deny", reason="no"))
+
+    async def chat() -> None:
+        for text in ("status?", "go into sub", "status there?"):
+            await turn(text)
+
+    try:
+        asyncio.run(chat())
+    finally:
+        session.close()
+    assert [e.call.arguments["command"] for e in asked] == ["git status", "cd sub", "git status"]
+    assert f"git would read the repository in {sub}" in asked[-1].note
+    assert not (sub / "PWNED").exists()
