@@ -355,3 +355,53 @@ def test_a_cancel_from_another_thread_stops_a_stubborn_command(shell):
     result = shell.run("trap '' INT; sleep 100", cancel_event=cancel)
     assert result.interrupted and not result.timed_out
     assert shell.run("echo ok").output.startswith("ok")
+
+
+def _runtime_folder() -> Path:
+    """A folder under /run the test may write in: /run itself as root (CI), else the user's
+    runtime folder (/run/user/UID, where the session bus and agents keep their sockets)."""
+    for folder in (Path("/run"), Path(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"))):
+        if folder.is_dir() and os.access(folder, os.W_OK) and str(folder).startswith("/run"):
+            return folder
+    raise AssertionError("no writable folder under /run to plant a socket in (run as root or with XDG_RUNTIME_DIR)")
+
+
+@pytest.mark.parametrize("runner", ["shell", "run_python"])
+def test_host_sockets_under_run_cannot_be_reached(workspace, runner):
+    """The root file system is bound read-only, but connecting to a Unix socket needs no write:
+    the session bus (systemd-run outside the sandbox), docker.sock or an agent under /run
+    would let sandboxed code act outside. The sandbox hides /run."""
+    path = _runtime_folder() / f"thau-test-{os.getpid()}-{runner}.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen(1)
+    server.settimeout(0.5)
+    code = (
+        "import socket\n"
+        "s = socket.socket(socket.AF_UNIX)\n"
+        "try:\n"
+        f"    s.connect({str(path)!r}); s.sendall(b'PWNED'); print('reached')\n"
+        "except OSError as exc:\n"
+        "    print('refused', exc)\n"
+    )
+    try:
+        if runner == "shell":
+            (workspace / "probe.py").write_text(code)
+            shell = ShellSandbox(workspace, Config())
+            try:
+                output = shell.run(f"{sys.executable} probe.py", timeout=30).output
+            finally:
+                shell.close()
+        else:
+            output = run_python({"code": code}, ToolContext(workspace, Config())).output
+        try:
+            conn, _ = server.accept()
+            received = conn.recv(16)
+            conn.close()
+        except TimeoutError:
+            received = b""
+    finally:
+        server.close()
+        path.unlink(missing_ok=True)
+    assert received == b"" and "reached" not in output, output
+    assert "refused" in output

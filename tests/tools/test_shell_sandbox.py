@@ -175,7 +175,7 @@ def test_sandbox_status_says_what_is_in_force():
         status = sandbox_status(Config())
         assert status.startswith(
             "bubblewrap: workspace writable, .git read-only, rest read-only, "
-            "credentials hidden, network off; processes <= 256"
+            "credentials and /run hidden, network off; processes <= 256"
         )
         assert status.endswith("memory <= 4096 MB a process")
 

@@ -219,6 +219,12 @@ def git_read_only(workspace: Path, config: Config | None) -> bool:
     return not (config or Config()).tools.files.allow_git_writes
 
 
+# What the sandbox keeps of /run: NixOS's system profile (its programs live there) and,
+# with the network on, systemd-resolved's resolv.conf (/etc/resolv.conf often links to it).
+RUN_KEPT = ("/run/current-system",)
+RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
+
+
 def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False) -> list[str]:
     ws = str(workspace)
     flags = [
@@ -232,9 +238,20 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
         "--tmpfs",
         "/tmp",
     ]
-    # A Python under /tmp (a venv made there) vanished under the tmpfs: bind it back, read-only.
+    # /run holds the host's sockets (the session and system buses, docker.sock, agents):
+    # connecting to one needs no write access, so the read-only root would still let
+    # sandboxed code reach them (systemd-run via the bus runs outside). Hide it, and bind
+    # back only what commands need from it: NixOS's programs, and DNS when the network is on.
+    run = Path("/run")
+    if run.is_dir() and not run.is_symlink():
+        flags += ["--tmpfs", "/run"]
+        keep = RUN_KEPT + (RUN_KEPT_FOR_NETWORK if network else ())
+        for kept in keep:
+            if os.path.exists(kept):
+                flags += ["--ro-bind", kept, kept]
+    # A Python under /tmp or /run (a venv made there) vanished under a tmpfs: bind it back, read-only.
     for folder in interpreter_folders():
-        if _under(folder, Path("/tmp")) and not _under(folder, workspace):
+        if (_under(folder, Path("/tmp")) or _under(folder, run)) and not _under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
     flags += ["--bind", ws, ws]  # after the tmpfs, so a workspace under /tmp stays visible
     if not probe:
@@ -349,7 +366,7 @@ def sandbox_status(config: Config | None = None) -> str:
         from .limits import process_cap_mechanism
 
         return (
-            f"bubblewrap: workspace writable{git}, rest read-only, credentials hidden, {network}; "
+            f"bubblewrap: workspace writable{git}, rest read-only, credentials and /run hidden, {network}; "
             f"{process_cap_mechanism(settings.max_processes)}, memory <= {settings.memory_mb} MB a process"
         )
     if kind == "sandbox-exec":
