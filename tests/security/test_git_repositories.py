@@ -67,7 +67,7 @@ def test_which_folders_let_a_git_approval_hold(workspace, tmp_path):
         (str(sub), f"git would read the repository in {sub}"),
         (str(sub / "deeper"), f"git would read the repository in {sub}"),
         (str(tmp_path), "outside the workspace"),
-        ("?no /proc", "cannot be told (no /proc)"),
+        ("?where the shell is cannot be told (no /proc)", "cannot be told (no /proc)"),
     ):
         assert book.decide(shell("git status"), "exec", SESSION, workspace, folder) == "ask", folder
         note = book.why_asking_again(shell("git status"), SESSION, workspace, folder) or ""
@@ -111,3 +111,50 @@ def test_in_the_chat_git_in_a_planted_repository_asks(workspace, tmp_path, canar
     assert [e.call.arguments["command"] for e in asked] == ["git status", "cd sub", "git status"]
     assert f"git would read the repository in {sub}" in asked[-1].note
     assert not (sub / "PWNED").exists()
+
+
+def test_a_workspace_git_made_during_the_chat_is_not_trusted(workspace):
+    """No .git when the chat began: the sandbox kept none read-only, so a tool could `git
+    init` the workspace and write its config; the one there at the start stays trusted."""
+    book = book_allowing("git status")
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"  # the first call: no .git yet
+    subprocess.run(["git", "init", "-q", str(workspace)], check=True)
+    assert book.decide(shell("git status"), "exec", SESSION, workspace) == "ask"
+    note = book.why_asking_again(shell("git status"), SESSION, workspace) or ""
+    assert "is not the one there when this chat began" in note
+
+    trusted = workspace.parent / "trusted"
+    subprocess.run(["git", "init", "-q", str(trusted)], check=True)
+    other = book_allowing("git status")
+    assert other.decide(shell("git status"), "exec", SESSION, trusted) == "auto"
+    assert other.decide(shell("git status"), "exec", SESSION, trusted, str(trusted)) == "auto"
+
+
+def test_with_git_writes_allowed_git_is_never_approved_by_name(workspace, tmp_path, canary):
+    config = Config()
+    config.tools.files.allow_git_writes = True  # tools may write .git: its config may be theirs
+    replies = [call("git status"), "Checked.", call("git status"), "Checked again."]
+    agent = Agent(
+        config,
+        build_registry(),
+        approvals=ApprovalBook(None),
+        store=Store(tmp_path / "db.sqlite3"),
+        backend=ScriptedBackend(replies),
+        workspace=workspace,
+    )
+    session = agent.new_session()
+    asked: list[ApprovalRequested] = []
+
+    async def chat() -> None:
+        for text in ("status?", "again?"):
+            async for event in agent.run_turn(session, text):
+                if isinstance(event, ApprovalRequested):
+                    asked.append(event)
+                    event.future.set_result(Decision("session"))
+
+    try:
+        asyncio.run(chat())
+    finally:
+        session.close()
+    assert len(asked) == 2
+    assert "tools.files.allow_git_writes" in asked[1].note

@@ -33,6 +33,7 @@ from .shell_command import (  # noqa: F401  (re-exported: the card and tests rea
     NEVER_APPROVED,
     ShellCoverage,
     analyse_shell_command,
+    git_identity,
     git_repository_risk,
     is_git,
     is_never_approved,
@@ -120,6 +121,7 @@ class ApprovalBook:
         self._session: dict[ApprovalKey, RememberedApproval] = {}
         self._always: dict[ApprovalKey, RememberedApproval] = {}
         self._shell_changed: dict[str | None, str] = {}  # session -> the command that changed its shell
+        self._git_seen: dict[Path, tuple[int, int] | None] = {}  # workspace -> its .git when first seen
         self._lock = threading.Lock()
         self.load_error: str | None = None
         self.set_policy(policy or {})
@@ -157,6 +159,9 @@ class ApprovalBook:
         the tools' workspace, for where a program is found (program_location); `shell_folder`:
         where the chat's shell is now, for which repository git reads (git_repository_risk)."""
         with self._lock:
+            if workspace is not None:  # the workspace's .git before any call of this chat ran
+                root = workspace.resolve()
+                self._git_seen.setdefault(root, git_identity(root))
             policy = self._policy.get(call.name)
             if policy in ("auto", "ask", "deny"):
                 return policy  # type: ignore[return-value]
@@ -195,9 +200,19 @@ class ApprovalBook:
             return self._covered(call.name, None, session_id, workspace)
         if session_id in self._shell_changed:
             return False
-        if any(is_git(program) for program in programs) and git_repository_risk(shell_folder, workspace):
+        if any(is_git(program) for program in programs) and self._git_risk(shell_folder, workspace):
             return False
         return all(self._covered(call.name, program, session_id, workspace) for program in programs)
+
+    def _git_risk(self, shell_folder: str | None, workspace: Path | None) -> str | None:
+        """git_repository_risk, trusting the workspace's own .git only if it is the one the
+        book first saw there (before any tool of this process ran: every call is decided)."""
+        if workspace is None:
+            return None
+        root = workspace.resolve()
+        now = git_identity(root)
+        first = self._git_seen.setdefault(root, now)
+        return git_repository_risk(shell_folder, root, own_git_trusted=now is None or now == first)
 
     def why_asking_again(
         self,
@@ -231,7 +246,7 @@ class ApprovalBook:
                         found.setdefault(program, []).append(entry)
             if len(found) < len(set(programs)):
                 return None
-            git_risk = git_repository_risk(shell_folder, workspace) if any(map(is_git, programs)) else None
+            git_risk = self._git_risk(shell_folder, workspace) if any(map(is_git, programs)) else None
             if git_risk is not None:
                 return f"asks again: {git_risk}"
             for program, entries in found.items():

@@ -107,29 +107,39 @@ def is_git(program: str) -> bool:
     return program.rsplit("/", 1)[-1].lower() == "git"
 
 
-def git_repository_risk(folder: str | None, workspace: Path | None) -> str | None:
+def git_repository_risk(folder: str | None, workspace: Path | None, own_git_trusted: bool = True) -> str | None:
     """Why git, run in the shell's `folder`, may read a repository a tool could have written
     (its config runs code: core.fsmonitor, core.pager, a filter or diff driver); None when
     the repository it finds is the workspace's own (the sandbox keeps its .git read-only) or
     one outside the workspace (read-only there). `folder` None: the shell has not started,
-    so it will start in the workspace; "?": where the shell is cannot be told."""
+    so it will start in the workspace; "?" plus why no repository can be trusted (where the
+    shell is cannot be told, or tools may write .git).
+    `own_git_trusted` False: the workspace's .git is not the one there when the chat began
+    (a tool may have made it before the sandbox could keep it read-only)."""
     if workspace is None:
         return None
     root = workspace.resolve()
-    if folder is None:
-        return None
-    if folder.startswith("?"):
-        return (
-            f"where the shell is cannot be told ({folder[1:] or 'no /proc'}), so neither can which repository git reads"
-        )
-    here = Path(os.path.realpath(folder))
+    if folder is not None and folder.startswith("?"):
+        return folder[1:]
+    here = root if folder is None else Path(os.path.realpath(folder))
     if here != root and root not in here.parents:
         return f"the shell is in {folder}, outside the workspace, where git may read a repository a tool made"
     while here != root:
         if os.path.lexists(here / ".git"):
             return f"git would read the repository in {here}, inside the workspace, where a tool can write its config"
         here = here.parent
+    if not own_git_trusted and os.path.lexists(root / ".git"):
+        return f"{root / '.git'} is not the one there when this chat began: a tool may have written its config"
     return None
+
+
+def git_identity(workspace: Path) -> tuple[int, int] | None:
+    """Which .git the workspace has (device and inode), None when it has none."""
+    try:
+        info = os.lstat(workspace / ".git")
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
 
 
 def _walk(node: BashNode, command: str, programs: list[str]) -> None:

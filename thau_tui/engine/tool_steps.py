@@ -77,7 +77,10 @@ class ToolSteps:
         self.save_every_s = save_every_s
 
     def _shell_folder(self) -> str | None:
-        """Where this chat's shell is now (tools/shell.py `current_folder`); None before it starts."""
+        """Where this chat's shell is now (tools/shell.py `current_folder`); None before it
+        starts; "?" plus why no repository git reads there can be trusted."""
+        if self.agent.config.tools.files.allow_git_writes:
+            return "?tools may write .git (tools.files.allow_git_writes), so its config may be theirs"
         shell = self.session.resources.get("shell")
         where = getattr(shell, "current_folder", None)
         return where() if callable(where) else None

@@ -167,7 +167,7 @@ class ShellSandbox:
             try:
                 return os.readlink(f"/proc/{self._bash_pid}/cwd")
             except OSError as exc:
-                return f"?{exc.strerror or exc}"
+                return f"?where the shell is cannot be told ({exc.strerror or exc})"
         lsof = shutil.which("lsof")  # macOS: no /proc
         if lsof is not None:
             pid = str(shell_pid(self._child))
@@ -180,7 +180,7 @@ class ShellSandbox:
             for line in out.splitlines():
                 if line.startswith("n/"):
                     return line[1:]
-        return "?neither /proc nor lsof tells the shell's folder"
+        return "?where the shell is cannot be told (neither /proc nor lsof says)"
 
     def process_count(self) -> int | None:
         """How many processes the shell has now (None when it cannot be told)."""
