@@ -150,6 +150,11 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("man ls", "man -P 'touch PWNED' ls"),
         ("man ls", "man --pager='touch PWNED' ls"),
         ("man ls", "man -H'touch PWNED' ls"),
+        ("man ls", "man -C ./m.conf -l ./x.1"),  # a man-db config's DEFINE nroff lines are commands
+        ("man ls", "man --config-file=./m.conf ls"),
+        ("scp a host:b", "scp -D ./prog host:a b"),
+        ("git status", "git clone -c core.sshCommand='touch PWNED' ssh://h/r d"),
+        ("git status", "git clone --config protocol.ext.allow=always 'ext::sh -c touch% PWNED' d"),
         ("less README", "less '+!touch PWNED' README"),
         ("more README", "more '+!touch PWNED' README"),
         ("ls", "ls > notes.txt"),

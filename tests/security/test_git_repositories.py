@@ -158,3 +158,15 @@ def test_with_git_writes_allowed_git_is_never_approved_by_name(workspace, tmp_pa
         session.close()
     assert len(asked) == 2
     assert "tools.files.allow_git_writes" in asked[1].note
+
+
+def test_clone_config_runs_a_command_and_now_asks(dirs):
+    """`git clone -c` sets the new repository's config before it fetches: with the ext
+    transport allowed, the URL is a command."""
+    attack = "git clone -c protocol.ext.allow=always 'ext::sh -c touch% PWNED' d"
+    ungated, gated = dirs
+    subprocess.run(["bash", "-c", attack], cwd=ungated, capture_output=True, timeout=30, check=False)
+    assert (ungated / "PWNED").exists()
+    book = book_allowing("git status")
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"
+    assert not (gated / "PWNED").exists()

@@ -405,3 +405,21 @@ def test_host_sockets_under_run_cannot_be_reached(workspace, runner):
         path.unlink(missing_ok=True)
     assert received == b"" and "reached" not in output, output
     assert "refused" in output
+
+
+def test_root_in_the_sandbox_cannot_remount_the_root_writable(workspace, tmp_path):
+    """As root, bubblewrap kept every capability: `mount -o remount,rw /` undid the read-only
+    root. Capabilities are dropped now (as another user the sandbox's own user namespace
+    never had the host's)."""
+    marker = Path("/var/tmp") / f"thau-escape-{os.getpid()}"
+    shell = ShellSandbox(workspace, Config())
+    try:
+        result = shell.run(f"mount -o remount,bind,rw / 2>&1; echo escaped > {marker}; grep CapEff /proc/self/status")
+    finally:
+        shell.close()
+    try:
+        assert not marker.exists(), "a sandboxed command wrote outside the workspace"
+    finally:
+        marker.unlink(missing_ok=True)
+    capabilities = int(result.output.split("CapEff:")[1].split()[0], 16)
+    assert capabilities == 0, result.output

@@ -267,7 +267,9 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
                 "web--browse",
             }
         ),
-        subcommand_options={"clone": ("-u",), "grep": ("-O",)},
+        # clone -c/--config sets the new repository's config before it fetches (core.sshCommand,
+        # protocol.ext.allow=always for an `ext::` command).
+        subcommand_options={"clone": ("-u", "-c", "--config"), "grep": ("-O",)},
         # No -c, -C, -p, --git-dir, --exec-path...: config, pager or a planted repo run code.
         global_flags=frozenset(
             {
@@ -307,9 +309,9 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
         bundled_first_argument=True,
     ),
     "rsync": CodeRunningArguments(options=("-e", "--rsh", "--rsync-path", "--daemon")),
-    "scp": CodeRunningArguments(options=("-S", "-o", "-F", "-J")),
+    "scp": CodeRunningArguments(options=("-S", "-o", "-F", "-J", "-D")),
     "zip": CodeRunningArguments(options=("-T", "-TT", "--unzip-command")),
-    "man": CodeRunningArguments(options=("-P", "--pager", "-H", "--html")),
+    "man": CodeRunningArguments(options=("-P", "--pager", "-H", "--html", "-C", "--config-file")),
     "less": CodeRunningArguments(options=("+", "-k", "--lesskey-file", "--lesskey-src", "--lesskey-content")),
     "more": CodeRunningArguments(options=("+",)),
     "sort": CodeRunningArguments(options=("--compress-program",)),

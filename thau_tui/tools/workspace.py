@@ -263,7 +263,11 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
         if git_read_only(workspace, config) and (dot_git.is_dir() or dot_git.is_file()) and not dot_git.is_symlink():
             flags += ["--ro-bind", str(dot_git), str(dot_git)]  # its hooks and config run code outside
     flags += ["--chdir", ws, "--unshare-pid", "--die-with-parent"]
-    if os.geteuid() != 0:
+    if os.geteuid() == 0:
+        # Real root keeps every capability in the sandbox unless told: `mount -o remount,rw /`
+        # would undo the read-only root and uncover the hidden paths.
+        flags += ["--cap-drop", "ALL"]
+    else:
         # The kernel counts RLIMIT_NPROC per user namespace: the shell's process cap then
         # counts the sandbox's processes only, not every process of the user.
         flags.append("--unshare-user")
