@@ -64,8 +64,8 @@ def test_symlink_swapped_in_after_the_path_check_is_refused(registry, ctx, works
     (workspace / "notes.txt").write_text("inside")
     checked = files_module.resolve_in_workspace
 
-    def check_then_swap(root, path):
-        resolved = checked(root, path)
+    def check_then_swap(root, path, config=None):
+        resolved = checked(root, path, config)
         os.unlink(resolved)
         os.symlink(canary, resolved)
         return resolved
@@ -82,8 +82,8 @@ def _swap_folder_after_the_check(monkeypatch, workspace, target):
     (workspace / "sub").mkdir()
     checked = files_module.resolve_in_workspace
 
-    def check_then_swap(root, path):
-        resolved = checked(root, path)
+    def check_then_swap(root, path, config=None):
+        resolved = checked(root, path, config)
         sub = workspace / "sub"
         for leftover in sub.iterdir():
             leftover.unlink()
@@ -299,3 +299,28 @@ def test_run_tests_does_not_write_its_snippet_through_a_planted_thau_link(regist
     assert_refused(result, "cannot write the test code to .thau/tests")
     assert "must be plain folders in the workspace" in result.output
     # the canary fixture checks that nothing appeared beside the canary
+
+
+def test_a_home_folder_workspace_keeps_credentials_and_thau_folders_from_the_file_tools(
+    workspace, registry, ctx, monkeypatch
+):
+    """The sandbox hides ~/.ssh and thau's own folders from commands; with the workspace at
+    the home folder, read_file (which runs without asking) read the key and write_file could
+    plant a config.yaml or plugin where thau reads them."""
+    monkeypatch.setenv("HOME", str(workspace))
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau"))
+    (workspace / ".ssh").mkdir()
+    (workspace / ".ssh" / "id_ed25519").write_text("PRIVATE KEY")
+    (workspace / "notes.txt").write_text("PRIVATE is a word here too")
+    for path in (".ssh/id_ed25519", "~/.ssh/id_ed25519", str(workspace / ".ssh")):
+        result = call(registry, ctx, "read_file", path=path)
+        assert not result.ok and "PRIVATE KEY" not in result.output and "hidden credentials" in result.output, path
+    listing = call(registry, ctx, "list_directory", path=".ssh")
+    assert not listing.ok and "id_ed25519" not in listing.output
+    for path in (".ssh/authorized_keys", ".thau/config/config.yaml", ".thau/config/tools/evil.py"):
+        result = call(registry, ctx, "write_file", path=path, content="planted")
+        assert not result.ok and "neither read nor write" in result.output, path
+        assert not (workspace / path).exists()
+    found = call(registry, ctx, "search_code", pattern="PRIVATE", path=".")
+    assert found.ok and "notes.txt" in found.output and "id_ed25519" not in found.output
+    assert call(registry, ctx, "read_file", path="notes.txt").ok

@@ -254,7 +254,7 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         snippet = _write_snippet(workspace, code)
         target = snippet
     else:
-        target = resolve_in_workspace(workspace, str(path))
+        target = resolve_in_workspace(workspace, str(path), ctx.config)
         if not target.exists():
             raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
     env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)}, ctx.config)

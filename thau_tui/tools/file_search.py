@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .files import _binary_kind, _shown, _workspace
-from .workspace import open_in_workspace, relative_name, resolve_in_workspace
+from .workspace import hidden_reason, open_in_workspace, relative_name, resolve_in_workspace
 
 MAX_MATCHES = 100
 MAX_SEARCH_FILE_BYTES = 2_000_000
@@ -51,11 +51,18 @@ def _text_files(root: Path, ctx: ToolContext) -> Iterator[Path]:
         yield root
         return
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not _is_environment(Path(folder) / d))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in SKIP_DIRS
+            and not _is_environment(Path(folder) / d)
+            and hidden_reason(Path(folder) / d, ctx.config, root) is None
+        )
         for file in sorted(files):
             if ctx.cancelled:
                 return
-            yield Path(folder) / file
+            if hidden_reason(Path(folder) / file, ctx.config, root) is None:
+                yield Path(folder) / file
 
 
 def _read_for_search(workspace: Path, file: Path) -> bytes | None:
@@ -79,7 +86,7 @@ def _read_for_search(workspace: Path, file: Path) -> bytes | None:
 def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The search_code tool: regex (or literal) search, `file:line: text` per match."""
     workspace = _workspace(ctx)
-    root = resolve_in_workspace(workspace, args.get("path", "."))
+    root = resolve_in_workspace(workspace, args.get("path", "."), ctx.config)
     if not root.exists():
         raise ToolError(f"'{_shown(relative_name(workspace, root))}' does not exist; try path '.'")
     pattern = args["pattern"]

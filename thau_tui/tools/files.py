@@ -80,7 +80,7 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The read_file tool: a text file's content, capped. Opened without following links
     (open_in_workspace), so a file swapped for a link after the check is refused."""
     workspace = _workspace(ctx)
-    path = resolve_in_workspace(workspace, args["path"])
+    path = resolve_in_workspace(workspace, args["path"], ctx.config)
     name = relative_name(ctx.workspace, path)
     fd = _open_to_read(workspace, path, name, "read_file", "list_directory shows what is there")
     st = os.fstat(fd)
@@ -213,7 +213,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     (unless tools.files.allow_git_writes) and files over tools.files.max_write_mb.
     """
     workspace = _workspace(ctx)
-    path = resolve_in_workspace(workspace, args["path"])
+    path = resolve_in_workspace(workspace, args["path"], ctx.config)
     name = relative_name(ctx.workspace, path)
     mode = args.get("mode", "overwrite")
     if mode not in ("overwrite", "append"):
@@ -316,7 +316,7 @@ def _shown(name: str) -> str:
 def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The list_directory tool: folders first (with '/'), then files with sizes."""
     workspace = _workspace(ctx)
-    path = resolve_in_workspace(workspace, args.get("path", "."))
+    path = resolve_in_workspace(workspace, args.get("path", "."), ctx.config)
     name = _shown(relative_name(ctx.workspace, path))
     fd = _open_to_read(workspace, path, name, "list_directory", "try list_directory with path '.'")
     try:

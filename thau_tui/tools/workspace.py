@@ -50,11 +50,13 @@ ENV_ALLOWED_PREFIXES = ("LC_",)
 _MAX_PATH_CHARS = 4096
 
 
-def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) -> Path:
+def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], config: Config | None = None) -> Path:
     """The real path of `path` (relative to the workspace) when it stays inside it.
 
     Raises ToolError with a plain message for `..` escapes, absolute paths
-    elsewhere and symlinks whose target lies outside the workspace.
+    elsewhere, symlinks whose target lies outside the workspace, and paths the
+    sandbox hides (`hidden_reason`: credentials, thau's own folders) when the
+    workspace holds them (a workspace that is the home folder).
     """
     root = Path(workspace).expanduser().resolve()
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
@@ -79,6 +81,9 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str]) ->
     except (OSError, ValueError, RuntimeError) as exc:  # a link loop, an odd name
         raise ToolError(f"invalid path '{text[:200]}': {exc}") from exc
     if resolved == root or root in resolved.parents:
+        hidden = hidden_reason(resolved, config, root)
+        if hidden is not None:
+            raise ToolError(f"path '{text}' is {hidden}; the tools neither read nor write there")
         return resolved
     # Say *why* it is outside: a link is less obvious than '..'.
     lexical = Path(os.path.normpath(candidate))
@@ -200,6 +205,25 @@ def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
             continue  # hiding it would hide the workspace itself
         found.append(real)
     return list(dict.fromkeys(found))
+
+
+def hidden_reason(path: Path, config: Config | None = None, workspace: Path | None = None) -> str | None:
+    """What hides `path` (a real path) from tools, in words: under a credential folder of
+    tools.shell.hidden_paths, or thau's own config or data folder (remembered approvals,
+    chat history, config.yaml, plugins), whether or not it exists yet; None otherwise.
+    Like the sandbox (hidden_paths), never a folder the workspace itself is in."""
+    from thau_tui.paths import config_dir, data_dir
+
+    named = [(Path(p).expanduser(), "in a hidden credentials path") for p in shell_settings(config).hidden_paths]
+    named += [(config_dir(), "in thau's own config folder"), (data_dir(), "in thau's own data folder")]
+    for folder, why in named:
+        try:
+            real = folder.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if _under(path, real) and not (workspace is not None and _under(workspace, real)):
+            return f"{why} ({folder})"
+    return None
 
 
 def interpreter_folders() -> list[Path]:
