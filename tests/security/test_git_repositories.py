@@ -12,6 +12,7 @@ outside it; `cd ... && git ...` in one command asks.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from pathlib import Path
 
@@ -170,3 +171,21 @@ def test_clone_config_runs_a_command_and_now_asks(dirs):
     book = book_allowing("git status")
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
     assert not (gated / "PWNED").exists()
+
+
+def test_git_subcommands_from_a_workspace_folder_on_path_ask(workspace, monkeypatch):
+    """git runs `git-NAME` from PATH for a subcommand it lacks: with a project's .venv/bin
+    on PATH, a tool-written git-hello ran under the approval of git."""
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    helper = venv_bin / "git-hello"
+    helper.write_text("#!/bin/sh\ntouch PWNED\n")
+    helper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    subprocess.run(["git", "hello"], cwd=workspace, capture_output=True, timeout=30, check=False)
+    assert (workspace / "PWNED").exists()
+    (workspace / "PWNED").unlink()
+    book = book_allowing("git status")
+    assert book.decide(shell("git hello"), "exec", SESSION, workspace) == "ask"
+    note = book.why_asking_again(shell("git hello"), SESSION, workspace) or ""
+    assert f"PATH looks in {venv_bin}, inside the workspace" in note

@@ -33,6 +33,7 @@ from .shell_command import (  # noqa: F401  (re-exported: the card and tests rea
     NEVER_APPROVED,
     ShellCoverage,
     analyse_shell_command,
+    git_commands_in_workspace,
     git_identity,
     git_repository_risk,
     is_git,
@@ -212,6 +213,9 @@ class ApprovalBook:
         root = workspace.resolve()
         now = git_identity(root)
         first = self._git_seen.setdefault(root, now)
+        on_path = git_commands_in_workspace(root)
+        if on_path is not None:
+            return on_path
         return git_repository_risk(shell_folder, root, own_git_trusted=now is None or now == first)
 
     def why_asking_again(

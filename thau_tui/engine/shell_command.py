@@ -133,6 +133,20 @@ def git_repository_risk(folder: str | None, workspace: Path | None, own_git_trus
     return None
 
 
+def git_commands_in_workspace(workspace: Path, search_path: str | None = None) -> str | None:
+    """Why `git NAME` may run a file a tool wrote: git runs `git-NAME` from PATH for a
+    subcommand it does not have, and PATH looks in the workspace (a project's .venv/bin)."""
+    path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
+    root = workspace.resolve()
+    for entry in path.split(os.pathsep):
+        if not entry:
+            continue
+        folder = Path(os.path.realpath(entry))
+        if folder == root or root in folder.parents:
+            return f"PATH looks in {entry}, inside the workspace, where a tool can put a git-NAME command git would run"
+    return None
+
+
 def git_identity(workspace: Path) -> tuple[int, int] | None:
     """Which .git the workspace has (device and inode), None when it has none."""
     try:
