@@ -50,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
         "exit 3 when a tool call needed approval and was refused",
     )
     parser.add_argument("--resume", action="store_true", help="reopen the last chat")
-    parser.add_argument("--config", help="config.yaml to use (default: ./config.yaml, else the user config dir)")
+    parser.add_argument(
+        "--config", help="config.yaml to use (default: the one in the user config dir; ./config.yaml only when named)"
+    )
     parser.add_argument("--model", help="a GGUF file to run instead of the configured one")
     parser.add_argument(
         "--base-url",
@@ -314,6 +316,11 @@ def run_doctor(args) -> int:
         f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})"
     )
     lines.append(f"config dir {config_dir()}")
+    from .tools.plugins import plugins_folder, plugins_in_workspace
+
+    plugins = plugins_folder(result.config)
+    refused = plugins_in_workspace(plugins, result.config) if plugins.is_dir() else None
+    lines.append(f"plugins {plugins}" + (f" (NOT LOADED: {refused})" if refused else ""))
     lines.append(f"data dir {data_dir()}")
     try:
         from .tools.workspace import sandbox_status

@@ -71,14 +71,15 @@ def approvals_path() -> Path:
 
 
 def default_config_candidates() -> list[Path]:
-    """Where thau looks for config.yaml when none is named, in order: ./, then the user's."""
-    return [Path.cwd() / "config.yaml", config_dir() / "config.yaml"]
+    """Where thau looks for config.yaml when none is named: the user's config folder only.
+    Not ./config.yaml: the folder thau starts in is the workspace, where tools write, and a
+    config can start programs (mcp.servers) and loosen approvals (`--config` names one)."""
+    return [config_dir() / "config.yaml"]
 
 
 def default_config_file() -> Path:
-    """The config.yaml thau reads when none is named: ./config.yaml, else the user's."""
-    local, user = default_config_candidates()
-    return local if local.is_file() else user
+    """The config.yaml thau reads when none is named: the user's."""
+    return default_config_candidates()[0]
 
 
 def bundled_model() -> Path | None:

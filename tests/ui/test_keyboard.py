@@ -382,22 +382,54 @@ async def test_an_error_while_showing_a_turn_is_reported_and_the_turn_ends(tmp_p
         )
 
 
-async def test_a_local_config_created_after_start_wins_over_the_users(tmp_path, monkeypatch):
-    """Started in a folder with no ./config.yaml, thau reads the user's; a ./config.yaml
-    written later is the one thau would read at start, so it is picked up at once."""
-    from thau_tui.paths import default_config_file
+async def test_a_config_in_the_folder_thau_starts_in_is_not_read(tmp_path, monkeypatch):
+    """The folder thau starts in is the workspace, where tools write: a ./config.yaml there
+    (one a tool wrote, or one a cloned repository brought) could start programs through
+    mcp.servers or set run_shell to auto. It is read only when named (--config); at start
+    thau says so, and one written while it runs changes nothing."""
+    from thau_tui.paths import config_dir, default_config_file
 
     folder = tmp_path / "project"
     folder.mkdir()
     monkeypatch.chdir(folder)
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    (folder / "config.yaml").write_text("tools:\n  policy:\n    run_shell: auto\n")
     path = default_config_file()
-    assert path.parent != folder  # the user's config, which does not exist yet either
+    assert path == config_dir() / "config.yaml"
     app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
     async with app.run_test() as pilot:
         await pilot.pause(0.5)
+        notes = [n.message for n in app._notifications]
+        assert any(f"{folder / 'config.yaml'} is not read" in note for note in notes), notes
         (folder / "config.yaml").write_text("generation:\n  temperature: 0.65\n")
-        await wait_until(pilot, lambda: app.config.generation.temperature == 0.65, timeout=10)
-        assert app.config_result.path == folder / "config.yaml"
+        await pilot.pause(2.0)
+        assert app.config.generation.temperature != 0.65 and app.config.tools.policy == {}
+        assert app.config_result.path == path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("generation:\n  temperature: 0.35\n")  # the user's own config still applies live
+        await wait_until(pilot, lambda: app.config.generation.temperature == 0.35, timeout=10)
+
+
+async def test_plugins_in_the_workspace_are_not_loaded(tmp_path, monkeypatch):
+    """A plugin runs inside thau, outside the sandbox: one in the workspace (where a tool
+    could have written it) is not imported, and thau says where plugins go instead."""
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    plugins = tmp_path / "tools"
+    plugins.mkdir()
+    (plugins / "planted.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('RAN').write_text('x')\n"
+        "NAME = 'planted'\nDESCRIPTION = 'd'\nPARAMETERS = {'type': 'object', 'properties': {}}\n"
+        "def run(args, ctx):\n    return 'ok'\n"
+    )
+    config = Config()
+    config.tools.plugins_dir = str(plugins)
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)  # the workspace is tmp_path
+    async with app.run_test() as pilot:
+        await pilot.pause(0.3)
+        assert app.registry.get("planted") is None
+        assert not (plugins / "RAN").exists()
+        notes = [n.message for n in app._notifications]
+        assert any("plugins in" in note and "inside the workspace" in note for note in notes), notes
 
 
 async def test_a_named_config_in_a_missing_folder_does_not_end_the_app(tmp_path):

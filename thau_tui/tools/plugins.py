@@ -35,11 +35,34 @@ class PluginError(Exception):
 
 
 def plugins_folder(config: Config | None = None, base: Path | None = None) -> Path:
-    """The plugin folder from config.tools.plugins_dir, relative to `base` (default: cwd)."""
+    """The plugin folder from config.tools.plugins_dir, relative to `base` (default: thau's
+    config folder, so `tools` is ~/.config/thau/tools, not a folder of the workspace)."""
     from thau_tui.config import Config
+    from thau_tui.paths import config_dir
 
     folder = Path((config or Config()).tools.plugins_dir).expanduser()
-    return folder if folder.is_absolute() else (base or Path.cwd()) / folder
+    return folder if folder.is_absolute() else (base or config_dir()) / folder
+
+
+def plugins_in_workspace(folder: Path, config: Config | None = None) -> str | None:
+    """Why plugins in `folder` are not loaded: it is in the workspace, where the model's
+    tools write, and a plugin runs inside thau itself, outside the sandbox."""
+    from thau_tui.config import Config
+    from thau_tui.paths import config_dir
+
+    from .workspace import hidden_reason
+
+    workspace = Path((config or Config()).tools.workspace).expanduser().resolve()
+    real = folder.expanduser().resolve()
+    if hidden_reason(real, config, workspace) is not None:
+        return None  # thau's own config folder in a home-folder workspace: hidden from the tools
+    if real == workspace or workspace in real.parents:
+        return (
+            f"plugins in {folder} are not loaded: it is inside the workspace ({workspace}), where tools "
+            f"write, and a plugin runs inside thau itself. Move them to {config_dir() / 'tools'} or set "
+            "tools.plugins_dir to a folder outside the workspace"
+        )
+    return None
 
 
 def _is_plugin_file(path: Path) -> bool:

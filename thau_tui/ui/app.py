@@ -209,6 +209,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.call_after_refresh(self._first_frame)
         self.set_interval(1.0, self.show_training)
         self._start_plugins()
+        self._note_local_config()
         self._start_mcp()
         self._show_sandbox()
         if self._watch and self.config_result.path is not None:  # watched even before the file exists

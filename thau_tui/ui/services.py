@@ -1,10 +1,11 @@
 """The app's services beside the chat, started on mount: the sandbox on the status line,
-the plugins in tools/ (loaded and watched), the MCP servers (started, updated when
-mcp.servers changes, stopped on unmount), and config.yaml reloaded when it changes
-(the watch itself is started in `ThauApp.on_mount`)."""
+the plugins in the config folder's tools/ (loaded and watched; never from the workspace),
+the MCP servers (started, updated when mcp.servers changes, stopped on unmount), and
+config.yaml reloaded when it changes (the watch itself is started in `ThauApp.on_mount`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,12 +19,28 @@ class AppServices:
     """Mixin for the app."""
 
     def _config_candidates(self) -> list[Path] | None:
-        """The default places when the config was not named (./ first): a file created in
-        either later is noticed; a config named with --config is the only one watched."""
+        """The default place when the config was not named (the user's config folder): a file
+        created there later is noticed; a config named with --config is the only one watched."""
         from ..paths import default_config_candidates
 
         candidates = default_config_candidates()
         return candidates if self.config_result.path in candidates else None
+
+    def _note_local_config(self) -> None:
+        """A ./config.yaml is no longer read unless named: say so when one is here and thau
+        read the default config instead."""
+        from ..paths import default_config_file
+
+        local = Path.cwd() / "config.yaml"
+        if local.is_file() and self.config_result.path == default_config_file() != local:
+            self.notify(
+                f"{local} is not read: this folder is the workspace, where tools write, and a config "
+                f"can start programs. thau reads {self.config_result.path}; to use this one: thau --config config.yaml",
+                title="config.yaml",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
 
     def _show_sandbox(self) -> None:
         try:
@@ -34,9 +51,13 @@ class AppServices:
             self.status.sandbox = f"unknown ({exc})"
 
     def _start_plugins(self) -> None:
-        from ..tools.plugins import PluginLoader, plugins_folder
+        from ..tools.plugins import PluginLoader, plugins_folder, plugins_in_workspace
 
         folder = plugins_folder(self.config)
+        refused = plugins_in_workspace(folder, self.config) if folder.is_dir() else None
+        if refused is not None:
+            self.notify(refused, title="plugins not loaded", severity="warning", markup=False, timeout=20)
+            folder = Path(os.devnull)  # a loader with nothing to load: the registry stays the built-ins
         self.plugins = PluginLoader(self.registry, folder)
         for path, error in (self.plugins.load_all() or {}).items():
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
