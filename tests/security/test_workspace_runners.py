@@ -67,6 +67,8 @@ RUNNERS = [
     "pylint pkg",
     "eslint .",
     "sphinx-build docs out",
+    "hg status",
+    "jj log",
     "./build.sh",
     "bin/run",
     "../x",

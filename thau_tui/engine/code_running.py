@@ -198,6 +198,8 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     "mypy": "the plugins its config names",
     "pylint": "the init-hook and plugins its config names",
     "flake8": "the local plugins its config names",
+    # version control whose repository config (writable in the workspace) names hooks and extensions
+    **dict.fromkeys(("hg", "jj", "fossil"), "the hooks and extensions of the repository's config"),
 }
 # Program folders sandboxed tools cannot write in, and no workspace is in: a program named
 # by a path there is the system's.
