@@ -17,18 +17,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from scripted import ScriptedBackend
 
 from thau_tui.config import Config
-from thau_tui.engine.agent import Agent
-from thau_tui.engine.approvals import ApprovalBook, programs_of
+from thau_tui.engine.approvals import programs_of
 from thau_tui.engine.events import ApprovalRequested, Decision
 from thau_tui.engine.shell_command import git_repository_risk
-from thau_tui.engine.store import Store
-from thau_tui.tools import build_registry
 
 from .test_approval_bypass import SESSION, book_allowing, shell
-from .test_shell_state import call
+from .test_shell_state import call, chat_agent
 
 EVIL = '[core]\n\tfsmonitor = "touch PWNED; false"\n'
 
@@ -83,15 +79,7 @@ def test_in_the_chat_git_in_a_planted_repository_asks(workspace, tmp_path, canar
     session; after `cd sub` into a repository a tool wrote, `git status` asks."""
     sub = nested_repository(workspace)
     replies = [call("git status"), "Clean.", call("cd sub"), "Moved.", call("git status"), "Checked."]
-    book = ApprovalBook(None)
-    agent = Agent(
-        Config(),
-        build_registry(),
-        approvals=book,
-        store=Store(tmp_path / "db.sqlite3"),
-        backend=ScriptedBackend(replies),
-        workspace=workspace,
-    )
+    agent = chat_agent(replies, workspace, tmp_path)
     session = agent.new_session()
     asked: list[ApprovalRequested] = []
 
@@ -135,14 +123,7 @@ def test_with_git_writes_allowed_git_is_never_approved_by_name(workspace, tmp_pa
     config = Config()
     config.tools.files.allow_git_writes = True  # tools may write .git: its config may be theirs
     replies = [call("git status"), "Checked.", call("git status"), "Checked again."]
-    agent = Agent(
-        config,
-        build_registry(),
-        approvals=ApprovalBook(None),
-        store=Store(tmp_path / "db.sqlite3"),
-        backend=ScriptedBackend(replies),
-        workspace=workspace,
-    )
+    agent = chat_agent(replies, workspace, tmp_path, config)
     session = agent.new_session()
     asked: list[ApprovalRequested] = []
 

@@ -261,20 +261,23 @@ def call(command: str) -> str:
     return "<tool_call>" + json.dumps({"name": "run_shell", "arguments": {"command": command}}) + "</tool_call>"
 
 
+def chat_agent(replies: list[str], workspace: Path, tmp_path: Path, config: Config | None = None) -> Agent:
+    """The real agent loop with a scripted model, the real tools and a fresh approval book."""
+    return Agent(
+        config or Config(),
+        build_registry(),
+        approvals=ApprovalBook(None),
+        store=Store(tmp_path / "db.sqlite3"),
+        backend=ScriptedBackend(replies),
+        workspace=workspace,
+    )
+
+
 def test_in_the_chat_a_redefined_ls_asks_with_the_reason_on_the_card(workspace, tmp_path, canary):
     """The agent loop end to end: scripted model, real tools, real sandboxed shell."""
     replies = [call("ls"), "Listed.", call("ls() { touch PWNED; }"), "Defined.", call("ls"), "Listed again."]
     replies += [call("wc -l notes.txt"), "Counted."]  # never allowed before: the card warns all the same
-    backend = ScriptedBackend(replies)
-    book = ApprovalBook(None)
-    agent = Agent(
-        Config(),
-        build_registry(),
-        approvals=book,
-        store=Store(tmp_path / "db.sqlite3"),
-        backend=backend,
-        workspace=workspace,
-    )
+    agent = chat_agent(replies, workspace, tmp_path)
     session = agent.new_session()
     asked: list[ApprovalRequested] = []
 
