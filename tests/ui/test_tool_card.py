@@ -60,6 +60,15 @@ async def test_allow_once_resolves_the_future_and_runs():
         assert app.decided == [Decision("once")]
 
 
+async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_session():
+    app = Host(shell_card("make test"))
+    async with app.run_test() as pilot:
+        await ask(app, pilot)
+        keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
+        assert "allows it once too: make runs the Makefile's recipes, which a tool can rewrite" in keys
+        assert "for the session" not in keys
+
+
 async def test_why_it_asks_again_shows_on_the_card():
     app = Host(shell_card("ls"))
     note = (

@@ -428,9 +428,13 @@ class ToolCard(Widget, can_focus=True):
         elif self._mode == "edit":
             hints = [(self._key_for("submit-edit"), "run edited"), (self._key_for("cancel-turn"), "back")]
         else:
+            scope = describe_session_scope(self.call)
+            session = f"allow {scope} for the session"
+            if scope.startswith("this call only (once: "):  # nothing to remember: say why, plainly
+                session = "allows it once too: " + scope.removeprefix("this call only (once: ").removesuffix(")")
             hints = [
                 (self._key_for("approve-once"), "allow once"),
-                (self._key_for("approve-session"), f"allow {describe_session_scope(self.call)} for the session"),
+                (self._key_for("approve-session"), session),
                 (self._key_for("approve-always"), "always"),
                 (self._key_for("deny"), "deny"),
                 (self._key_for("edit-arguments"), "edit"),
