@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Generic, TypeVar
 
 from ..tools.base import ToolCall, ToolContext, ToolResult
+from .approvals import PROGRAM_SCOPED_TOOLS
 from .bridge import LoopStream, new_thread
 from .dialects import ParsedCall
 from .events import (
@@ -88,7 +89,7 @@ class ToolSteps:
     async def _decide(self, call: ToolCall, risk: str, decided: Outcome[Decision]) -> AsyncIterator[Event]:
         """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
         agent = self.agent
-        folder = self._shell_folder()
+        folder = self._shell_folder() if call.name in PROGRAM_SCOPED_TOOLS else None  # for git approvals only
         policy = (
             agent.approvals.decide(call, risk, self.session.id, agent.workspace, folder)
             if agent.approvals

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .files import _binary_kind, _shown, _workspace
-from .workspace import hidden_reason, open_in_workspace, relative_name, resolve_in_workspace
+from .workspace import hidden_folders, hidden_reason, open_in_workspace, relative_name, resolve_in_workspace
 
 MAX_MATCHES = 100
 MAX_SEARCH_FILE_BYTES = 2_000_000
@@ -50,18 +50,19 @@ def _text_files(root: Path, ctx: ToolContext) -> Iterator[Path]:
     if root.is_file():
         yield root
         return
+    hidden = hidden_folders(ctx.config, root)  # once for the walk, not once a file
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(
             d
             for d in dirs
             if d not in SKIP_DIRS
             and not _is_environment(Path(folder) / d)
-            and hidden_reason(Path(folder) / d, ctx.config, root) is None
+            and hidden_reason(Path(folder) / d, folders=hidden) is None
         )
         for file in sorted(files):
             if ctx.cancelled:
                 return
-            if hidden_reason(Path(folder) / file, ctx.config, root) is None:
+            if hidden_reason(Path(folder) / file, folders=hidden) is None:
                 yield Path(folder) / file
 
 

@@ -207,22 +207,37 @@ def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def hidden_reason(path: Path, config: Config | None = None, workspace: Path | None = None) -> str | None:
-    """What hides `path` (a real path) from tools, in words: under a credential folder of
-    tools.shell.hidden_paths, or thau's own config or data folder (remembered approvals,
-    chat history, config.yaml, plugins), whether or not it exists yet; None otherwise.
-    Like the sandbox (hidden_paths), never a folder the workspace itself is in."""
+def hidden_folders(config: Config | None = None, workspace: Path | None = None) -> list[tuple[Path, str]]:
+    """The folders the file tools keep out of, resolved, each with what it is in words: the
+    credential folders of tools.shell.hidden_paths and thau's own config and data folders
+    (remembered approvals, chat history, config.yaml, plugins), whether or not they exist
+    yet. Like the sandbox (hidden_paths), never a folder the workspace itself is in."""
     from thau_tui.paths import config_dir, data_dir
 
     named = [(Path(p).expanduser(), "in a hidden credentials path") for p in shell_settings(config).hidden_paths]
     named += [(config_dir(), "in thau's own config folder"), (data_dir(), "in thau's own data folder")]
+    found = []
     for folder, why in named:
         try:
             real = folder.resolve()
         except (OSError, RuntimeError):
             continue
-        if _under(path, real) and not (workspace is not None and _under(workspace, real)):
-            return f"{why} ({folder})"
+        if not (workspace is not None and _under(workspace, real)):
+            found.append((real, f"{why} ({folder})"))
+    return found
+
+
+def hidden_reason(
+    path: Path,
+    config: Config | None = None,
+    workspace: Path | None = None,
+    folders: list[tuple[Path, str]] | None = None,
+) -> str | None:
+    """What hides `path` (a real path) from the tools, in words (hidden_folders, or the
+    `folders` it gave once for many paths); None when nothing does."""
+    for real, why in hidden_folders(config, workspace) if folders is None else folders:
+        if _under(path, real):
+            return why
     return None
 
 
