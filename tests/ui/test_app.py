@@ -433,3 +433,21 @@ async def test_a_chat_reopened_after_a_crash_shows_what_was_interrupted(tmp_path
         assert any("run_shell: interrupted, it did not finish; output so far:\n./a\n./b" in n for n in notes), notes
         assert any("thau stopped before this answer finished" in n for n in notes), notes
     assert json.dumps(app.session.messages).count("interrupted") >= 2
+
+
+async def test_a_config_inside_the_workspace_is_not_reloaded_live(tmp_path, notices):
+    """thau --config ./config.yaml in the workspace: a program the user approved rewrites it
+    (run_shell: auto). Watched, the app applied that without the user seeing it."""
+    workspace = tmp_path / "project"
+    workspace.mkdir()
+    path = workspace / "config.yaml"
+    path.write_text(f"tools:\n  workspace: {workspace}\n")
+    result = load_config(path)
+    app = ThauApp(result, store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        path.write_text(f"tools:\n  workspace: {workspace}\n  policy:\n    run_shell: auto\n")
+        await pilot.pause(3)  # the live test above sees its edit well within this
+        assert "run_shell" not in app.config.tools.policy
+        assert "run_shell" not in app.approvals.policy
+        assert notices.any("does not reload it")

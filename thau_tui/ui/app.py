@@ -212,7 +212,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self._note_local_config()
         self._start_mcp()
         self._show_sandbox()
-        if self._watch and self.config_result.path is not None:  # watched even before the file exists
+        if self._watch and self.config_result.path is not None and not self._config_in_workspace():
+            # watched even before the file exists
             self.run_worker(
                 watch_config(
                     self.config_result.path, self._config_changed, self.config, candidates=self._config_candidates()

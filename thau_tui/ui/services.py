@@ -42,6 +42,30 @@ class AppServices:
                 timeout=20,
             )
 
+    def _config_in_workspace(self) -> bool:
+        """A config named with --config inside the workspace is read once, not watched: any
+        program the user approved (or a write_file) could rewrite it, and a reload would then
+        apply the tool's run_shell: auto or MCP server without the user seeing it. Say so."""
+        path = self.config_result.path
+        if path is None:
+            return False
+        try:
+            real, workspace = path.expanduser().resolve(), self.agent.workspace
+        except (OSError, RuntimeError):
+            return False
+        if not (real == workspace or workspace in real.parents):
+            return False
+        self.notify(
+            f"{path} lies in the workspace, where tools write: thau read it at start and does not "
+            "reload it while it runs (restart thau after editing it, and read it first: a program "
+            "you approved may have changed it). Kept in thau's config folder it reloads live.",
+            title="config.yaml",
+            severity="warning",
+            markup=False,
+            timeout=20,
+        )
+        return True
+
     def _show_sandbox(self) -> None:
         try:
             from ..tools.workspace import sandbox_status
