@@ -324,3 +324,24 @@ def test_a_home_folder_workspace_keeps_credentials_and_thau_folders_from_the_fil
     found = call(registry, ctx, "search_code", pattern="PRIVATE", path=".")
     assert found.ok and "notes.txt" in found.output and "id_ed25519" not in found.output
     assert call(registry, ctx, "read_file", path="notes.txt").ok
+
+
+def test_a_home_folder_workspace_keeps_its_startup_files_from_the_file_tools(workspace, registry, ctx, monkeypatch):
+    """With the workspace at the home folder, write_file could append to ~/.bashrc or create
+    ~/.zshenv (run by the next terminal, outside the sandbox), and read_file (no approval)
+    read ~/.bash_history."""
+    monkeypatch.setenv("HOME", str(workspace))
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau"))
+    (workspace / ".bashrc").write_text("# mine\n")
+    (workspace / ".bash_history").write_text("export TOKEN=hunter2\n")
+    (workspace / "bin").mkdir()
+    for path in (".bashrc", ".zshenv", ".config/autostart/x.desktop", "bin/ls", "~/.profile"):
+        result = call(registry, ctx, "write_file", path=path, content="touch PWNED")
+        assert not result.ok and "startup and settings files" in result.output, path
+    read = call(registry, ctx, "read_file", path=".bash_history")
+    assert not read.ok and "hunter2" not in read.output
+    found = call(registry, ctx, "search_code", pattern="hunter2", path=".")
+    assert ".bash_history" not in found.output
+    assert (workspace / ".bashrc").read_text() == "# mine\n" and not (workspace / ".zshenv").exists()
+    assert call(registry, ctx, "write_file", path="notes.txt", content="fine").ok
+    assert call(registry, ctx, "write_file", path="projects/app.py", content="print(1)").ok

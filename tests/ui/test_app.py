@@ -451,3 +451,20 @@ async def test_a_config_inside_the_workspace_is_not_reloaded_live(tmp_path, noti
         assert "run_shell" not in app.config.tools.policy
         assert "run_shell" not in app.approvals.policy
         assert notices.any("does not reload it")
+
+
+async def test_a_home_folder_workspace_is_named_at_start(tmp_path, notices, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.3)
+        assert notices.any("holds your home folder")
+    other = tmp_path / "project"
+    other.mkdir()
+    config.tools.workspace = str(other)
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db2"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.3)
+        assert sum("holds your home folder" in notice.message for notice in notices) == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -186,6 +187,45 @@ def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+# A workspace that holds the home folder (thau started in ~, or in /) would let tools write
+# what programs outside the sandbox run or read: ~/.bashrc, ~/.profile, ~/.config/autostart,
+# ~/.local/bin, ~/bin (on PATH in many distributions' .profile), ~/Library/LaunchAgents (macOS).
+# Those entries stay read-only in the sandbox and out of the file tools' reach.
+HOME_KEPT_NAMES = ("bin", "Library")
+
+
+def home_in_workspace(workspace: Path) -> Path | None:
+    """The home folder (resolved) when the workspace is it or a folder above it."""
+    try:
+        home = Path.home().resolve()
+        workspace = Path(workspace).resolve()
+    except (OSError, RuntimeError, KeyError):
+        return None
+    if (home == workspace or workspace in home.parents) and home.is_dir():
+        return home
+    return None
+
+
+def home_entry_kept(name: str) -> bool:
+    """A top-level entry of the home folder that holds startup or settings files."""
+    return name.startswith(".") or name in HOME_KEPT_NAMES
+
+
+def _home_entry_reason(path: Path, workspace: Path) -> str | None:
+    home = home_in_workspace(workspace)
+    if home is None or home not in path.parents:
+        return None
+    first = path.relative_to(home).parts[0]
+    return _home_entry_words(first) if home_entry_kept(first) else None
+
+
+def _home_entry_words(name: str) -> str:
+    return (
+        f"in your home folder's {name} (startup and settings files that programs outside the "
+        "sandbox run or read; the workspace is your home folder)"
+    )
+
+
 def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
     """Existing paths the sandbox hides: credentials (tools.shell.hidden_paths) and thau's
     own config and data folders (approvals, chat history). Never the workspace or above it."""
@@ -224,6 +264,13 @@ def hidden_folders(config: Config | None = None, workspace: Path | None = None) 
             continue
         if not (workspace is not None and _under(workspace, real)):
             found.append((real, f"{why} ({folder})"))
+    home = home_in_workspace(workspace) if workspace is not None else None
+    if home is not None:  # the startup and settings files of a home folder the workspace holds
+        with contextlib.suppress(OSError):
+            for entry in home.iterdir():
+                if home_entry_kept(entry.name):
+                    with contextlib.suppress(OSError, RuntimeError):
+                        found.append((entry.resolve(), _home_entry_words(entry.name)))
     return found
 
 
@@ -238,6 +285,8 @@ def hidden_reason(
     for real, why in hidden_folders(config, workspace) if folders is None else folders:
         if _under(path, real):
             return why
+    if workspace is not None:  # also a startup file that does not exist yet (~/.zshenv)
+        return _home_entry_reason(path, workspace)
     return None
 
 
@@ -293,6 +342,16 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
         if (_under(folder, Path("/tmp")) or _under(folder, run)) and not _under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
     flags += ["--bind", ws, ws]  # after the tmpfs, so a workspace under /tmp stays visible
+    home = None if probe else home_in_workspace(workspace)
+    if home is not None:
+        # The home folder itself read-only (no new ~/.zshenv), its startup and settings entries
+        # too; its other entries (Documents, projects) writable. A link stays a link: binding
+        # its target would make a folder outside the workspace writable.
+        flags += ["--ro-bind", str(home), str(home)]
+        with contextlib.suppress(OSError):
+            for entry in sorted(home.iterdir()):
+                if not home_entry_kept(entry.name) and not entry.is_symlink():
+                    flags += ["--bind", str(entry), str(entry)]
     if not probe:
         for path in hidden_paths(workspace, config):
             if _under(path, Path("/tmp")) and not _under(path, workspace):
@@ -355,6 +414,10 @@ def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = No
         )
     if git_read_only(workspace, config):
         rules.append(f"(deny file-write* (subpath {_seatbelt_quote(workspace / '.git')}))")
+    home = home_in_workspace(workspace)
+    if home is not None:  # startup and settings files of the home folder, existing or not
+        kept = " ".join(f"(subpath {_seatbelt_quote(home / name)})" for name in HOME_KEPT_NAMES)
+        rules.append(f'(deny file-write* (regex #"^{re.escape(str(home))}/\\.") {kept})')
     if not network:
         rules.append("(deny network*)")
     return "".join(rules)
@@ -405,6 +468,9 @@ def sandbox_status(config: Config | None = None) -> str:
     settings = shell_settings(config)
     network = "network on" if settings.network else "network off"
     git = "" if not git_read_only(Path.cwd(), config) else ", .git read-only"
+    workspace = Path((config.tools.workspace if config is not None else ".")).expanduser()
+    if home_in_workspace(workspace) is not None:
+        git += ", your home folder's dot files, bin and top level read-only (the workspace holds it)"
     if kind == "bwrap":
         from .limits import process_cap_mechanism
 

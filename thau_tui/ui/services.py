@@ -73,6 +73,22 @@ class AppServices:
             self.status.sandbox = sandbox_status(self.config).split(":")[0]
         except Exception as exc:  # the status line must never stop the app
             self.status.sandbox = f"unknown ({exc})"
+        self._note_home_workspace()
+
+    def _note_home_workspace(self) -> None:
+        from ..tools.workspace import home_in_workspace
+
+        home = home_in_workspace(self.agent.workspace)
+        if home is not None:
+            self.notify(
+                f"The workspace {self.agent.workspace} holds your home folder {home}. Tools keep off its "
+                "startup and settings files (dot files, bin) and cannot make new files at its top; "
+                "start thau in a project folder to give them a workspace of their own.",
+                title="workspace",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
 
     def _start_plugins(self) -> None:
         from ..tools.plugins import PluginLoader, plugins_folder, plugins_in_workspace
