@@ -345,3 +345,21 @@ def test_a_home_folder_workspace_keeps_its_startup_files_from_the_file_tools(wor
     assert (workspace / ".bashrc").read_text() == "# mine\n" and not (workspace / ".zshenv").exists()
     assert call(registry, ctx, "write_file", path="notes.txt", content="fine").ok
     assert call(registry, ctx, "write_file", path="projects/app.py", content="print(1)").ok
+
+
+def test_a_home_folder_workspace_keeps_linked_dotfiles_and_any_case_from_the_file_tools(
+    workspace, registry, ctx, monkeypatch
+):
+    """~/.config/nvim linked to ~/dotfiles/nvim: the resolved path's first folder is
+    'dotfiles', so the check let both names through; and 'BIN' or 'library' is the same
+    folder as bin or Library where names ignore case (macOS)."""
+    monkeypatch.setenv("HOME", str(workspace))
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau"))
+    (workspace / "dotfiles" / "nvim").mkdir(parents=True)
+    (workspace / ".config").mkdir()
+    (workspace / ".config" / "nvim").symlink_to(workspace / "dotfiles" / "nvim")
+    for path in (".config/nvim/init.lua", "dotfiles/nvim/init.lua", "BIN/ls", "library/LaunchAgents/x.plist"):
+        result = call(registry, ctx, "write_file", path=path, content="os.execute('touch PWNED')")
+        assert not result.ok and "startup and settings files" in result.output, path
+    assert list((workspace / "dotfiles" / "nvim").iterdir()) == []
+    assert call(registry, ctx, "write_file", path="dotfiles/README", content="mine").ok

@@ -273,6 +273,50 @@ def test_a_home_folder_workspace_keeps_its_startup_files_from_the_shell(workspac
     assert (workspace / "projects" / "notes.txt").read_text() == "work\n"
 
 
+def test_a_home_folder_workspace_keeps_what_its_startup_files_reach(workspace, monkeypatch):
+    """Dotfiles kept with stow are links into ~/dotfiles, and ~/miniconda3/bin is on PATH:
+    writing through the link, or into the folder on PATH, changed what the next terminal
+    runs although ~/.bashrc itself was read-only."""
+    monkeypatch.setenv("HOME", str(workspace))
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau"))
+    (workspace / "dotfiles" / "config").mkdir(parents=True)
+    (workspace / "dotfiles" / "bashrc").write_text("# mine\n")
+    (workspace / ".bashrc").symlink_to("dotfiles/bashrc")
+    (workspace / ".config").symlink_to("dotfiles/config")
+    (workspace / "conda" / "bin").mkdir(parents=True)
+    monkeypatch.setenv("PATH", f"{workspace / 'conda' / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    shell = ShellSandbox(workspace, Config())
+    try:
+        for attack in (
+            "echo 'touch PWNED' >> .bashrc",
+            "echo 'touch PWNED' >> dotfiles/bashrc",
+            "mkdir -p .config/autostart",
+            "printf '#!/bin/sh\\ntouch PWNED\\n' > conda/bin/conda",
+        ):
+            assert shell.run(attack).exit_status != 0, attack
+        assert shell.run("echo notes > dotfiles/README").exit_status == 0  # the rest of it stays writable
+    finally:
+        shell.close()
+    assert (workspace / "dotfiles" / "bashrc").read_text() == "# mine\n"
+    assert list((workspace / "dotfiles" / "config").iterdir()) == []
+    assert not (workspace / "conda" / "bin" / "conda").exists()
+
+
+def test_a_workspace_of_the_root_folder_is_refused(monkeypatch):
+    """Binding / writable put the host's /run, /proc and /dev back in the sandbox (a socket
+    there, such as the session bus, runs commands outside) and left everything writable."""
+    from thau_tui.tools.base import ToolError
+    from thau_tui.tools.workspace import sandbox_prefix
+
+    with pytest.raises(ToolError, match="the workspace is / "):
+        sandbox_prefix(Path("/"), Config())
+    registry = build_registry()
+    context = ToolContext(workspace=Path("/"), config=Config())
+    for tool, args in (("run_shell", {"command": "ls /run"}), ("run_python", {"code": "print(1)"})):
+        result = registry.get(tool).run(args, context)
+        assert not result.ok and "the workspace is /" in result.output, tool
+
+
 # --- .git ----------------------------------------------------------------------------------
 
 

@@ -468,3 +468,27 @@ async def test_a_home_folder_workspace_is_named_at_start(tmp_path, notices, monk
     async with app.run_test() as pilot:
         await pilot.pause(0.3)
         assert sum("holds your home folder" in notice.message for notice in notices) == 1
+    config.tools.workspace = "/"
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db3"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.3)
+        assert notices.any("The workspace is / (the whole file system)")
+
+
+async def test_a_config_linked_from_the_workspace_is_not_reloaded_live(tmp_path, notices):
+    """--config thau.yaml where thau.yaml in the workspace links to a file outside: the link
+    resolved outside, so it was watched, and a command replaced the link with its own file."""
+    workspace, outside = tmp_path / "project", tmp_path / "shared"
+    workspace.mkdir()
+    outside.mkdir()
+    (outside / "thau.yaml").write_text(f"tools:\n  workspace: {workspace}\n")
+    link = workspace / "thau.yaml"
+    link.symlink_to(outside / "thau.yaml")
+    app = ThauApp(load_config(link), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        link.unlink()
+        link.write_text(f"tools:\n  workspace: {workspace}\n  policy:\n    run_shell: auto\n")
+        await pilot.pause(3)
+        assert "run_shell" not in app.config.tools.policy
+        assert notices.any("does not reload it")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -82,7 +81,8 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
     except (OSError, ValueError, RuntimeError) as exc:  # a link loop, an odd name
         raise ToolError(f"invalid path '{text[:200]}': {exc}") from exc
     if resolved == root or root in resolved.parents:
-        hidden = hidden_reason(resolved, config, root)
+        # As written too: ~/.config/nvim may link to a dotfiles folder outside .config.
+        hidden = hidden_reason(resolved, config, root) or _home_entry_reason(Path(os.path.normpath(candidate)), root)
         if hidden is not None:
             raise ToolError(f"path '{text}' is {hidden}; the tools neither read nor write there")
         return resolved
@@ -191,7 +191,12 @@ def _under(path: Path, folder: Path) -> bool:
 # what programs outside the sandbox run or read: ~/.bashrc, ~/.profile, ~/.config/autostart,
 # ~/.local/bin, ~/bin (on PATH in many distributions' .profile), ~/Library/LaunchAgents (macOS).
 # Those entries stay read-only in the sandbox and out of the file tools' reach.
-HOME_KEPT_NAMES = ("bin", "Library")
+HOME_KEPT_NAMES = ("bin", "library")  # compared casefolded: macOS names ignore case
+# How deep below the home folder's kept entries links are followed (stow-style dotfiles:
+# ~/.bashrc -> dotfiles/bashrc, ~/.config/nvim -> ~/dotfiles/nvim), and at most how many
+# entries are looked at.
+_HOME_LINK_DEPTH = 2
+_HOME_LINK_SCAN = 5000
 
 
 def home_in_workspace(workspace: Path) -> Path | None:
@@ -208,7 +213,46 @@ def home_in_workspace(workspace: Path) -> Path | None:
 
 def home_entry_kept(name: str) -> bool:
     """A top-level entry of the home folder that holds startup or settings files."""
-    return name.startswith(".") or name in HOME_KEPT_NAMES
+    return name.startswith(".") or name.casefold() in HOME_KEPT_NAMES
+
+
+def home_kept_elsewhere(home: Path) -> list[Path]:
+    """Folders and files elsewhere in the home folder that its startup files reach, kept
+    read-only too: the targets of links in its kept entries (a dotfiles folder managed
+    with stow), and the folders on PATH below it (~/miniconda3/bin, ~/go/bin), whose
+    programs the next terminal runs."""
+    found: list[Path] = []
+    budget = [_HOME_LINK_SCAN]
+
+    def visit(path: Path, depth: int) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        if path.is_symlink():
+            with contextlib.suppress(OSError, RuntimeError):
+                target = path.resolve()
+                if _under(target, home) and target != home and not _kept_in_home(target, home):
+                    found.append(target)
+            return
+        if depth < _HOME_LINK_DEPTH and path.is_dir():
+            with contextlib.suppress(OSError):
+                for child in sorted(path.iterdir()):
+                    visit(child, depth + 1)
+
+    with contextlib.suppress(OSError):
+        for entry in sorted(home.iterdir()):
+            if home_entry_kept(entry.name):
+                visit(entry, 0)
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            real = Path(folder).expanduser().resolve() if folder else None
+            if real is not None and real != home and _under(real, home) and not _kept_in_home(real, home):
+                found.append(real)
+    return list(dict.fromkeys(found))
+
+
+def _kept_in_home(path: Path, home: Path) -> bool:
+    return home in path.parents and home_entry_kept(path.relative_to(home).parts[0])
 
 
 def _home_entry_reason(path: Path, workspace: Path) -> str | None:
@@ -271,6 +315,8 @@ def hidden_folders(config: Config | None = None, workspace: Path | None = None) 
                 if home_entry_kept(entry.name):
                     with contextlib.suppress(OSError, RuntimeError):
                         found.append((entry.resolve(), _home_entry_words(entry.name)))
+        for reached in home_kept_elsewhere(home):
+            found.append((reached, _home_entry_words(str(reached.relative_to(home))) + ", reached from there"))
     return found
 
 
@@ -351,7 +397,9 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
         with contextlib.suppress(OSError):
             for entry in sorted(home.iterdir()):
                 if not home_entry_kept(entry.name) and not entry.is_symlink():
-                    flags += ["--bind", str(entry), str(entry)]
+                    flags += ["--bind-try", str(entry), str(entry)]  # -try: gone since the listing
+        for reached in home_kept_elsewhere(home):
+            flags += ["--ro-bind-try", str(reached), str(reached)]
     if not probe:
         for path in hidden_paths(workspace, config):
             if _under(path, Path("/tmp")) and not _under(path, workspace):
@@ -416,8 +464,15 @@ def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = No
         rules.append(f"(deny file-write* (subpath {_seatbelt_quote(workspace / '.git')}))")
     home = home_in_workspace(workspace)
     if home is not None:  # startup and settings files of the home folder, existing or not
-        kept = " ".join(f"(subpath {_seatbelt_quote(home / name)})" for name in HOME_KEPT_NAMES)
-        rules.append(f'(deny file-write* (regex #"^{re.escape(str(home))}/\\.") {kept})')
+        top = _posix_regex_escape(str(home))
+        kept = [*(home / name for name in ("bin", "Library")), *home_kept_elsewhere(home)]
+        # dot entries, new files at the top, bin and Library (any case), what links there reach
+        rules.append(
+            f'(deny file-write* (regex #"^{top}/\\.") (regex #"^{top}/[^/]*$") '
+            f'(regex #"^{top}/([bB][iI][nN]|[lL][iI][bB][rR][aA][rR][yY])(/|$)") '
+            + " ".join(f"(subpath {_seatbelt_quote(path)})" for path in kept)
+            + ")"
+        )
     if not network:
         rules.append("(deny network*)")
     return "".join(rules)
@@ -447,11 +502,27 @@ def sandbox_kind(config: Config | None) -> tuple[str, str]:
     return "none", f"no sandbox available on {sys.platform}"
 
 
+def _posix_regex_escape(text: str) -> str:
+    """`text` matched literally in a POSIX regular expression (seatbelt's dialect; Python's
+    re.escape also escapes '-' and ' ', which POSIX leaves undefined)."""
+    return "".join("\\" + char if char in ".^$*+?()[]{}|\\" else char for char in text)
+
+
+ROOT_WORKSPACE = (
+    "the workspace is / (the whole file system): the sandbox would leave everything writable "
+    "and the host's /proc, /dev and /run in reach. Start thau in a project folder "
+    "(cd ~/project && thau) or set tools.workspace"
+)
+
+
 def sandbox_prefix(workspace: Path, config: Config | None) -> list[str]:
-    """The argv prefix that runs a command inside the sandbox ([] when there is none)."""
+    """The argv prefix that runs a command inside the sandbox ([] when there is none).
+    A workspace of / is refused: binding it writable would undo the whole sandbox."""
     kind, _ = sandbox_kind(config)
     network = shell_settings(config).network
     workspace = Path(workspace).resolve()
+    if kind != "none" and workspace == Path(workspace.anchor):
+        raise ToolError(ROOT_WORKSPACE)
     if kind == "bwrap":
         return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config), "--"]
     if kind == "sandbox-exec":

@@ -49,11 +49,15 @@ class AppServices:
         path = self.config_result.path
         if path is None:
             return False
+        workspace = self.agent.workspace
         try:
-            real, workspace = path.expanduser().resolve(), self.agent.workspace
+            # The path as given as well as where it leads: a link in the workspace to a file
+            # outside it can be replaced by a file in place, and the watch reads the link's path.
+            given = path.expanduser().absolute()
+            places = [given.parent.resolve() / given.name, given.resolve()]
         except (OSError, RuntimeError):
             return False
-        if not (real == workspace or workspace in real.parents):
+        if not any(place == workspace or workspace in place.parents for place in places):
             return False
         self.notify(
             f"{path} lies in the workspace, where tools write: thau read it at start and does not "
@@ -76,9 +80,19 @@ class AppServices:
         self._note_home_workspace()
 
     def _note_home_workspace(self) -> None:
-        from ..tools.workspace import home_in_workspace
+        from ..tools.workspace import ROOT_WORKSPACE, home_in_workspace
 
-        home = home_in_workspace(self.agent.workspace)
+        workspace = self.agent.workspace
+        if workspace == Path(workspace.anchor):
+            self.notify(
+                ROOT_WORKSPACE[0].upper() + ROOT_WORKSPACE[1:] + "; commands are refused until then.",
+                title="workspace",
+                severity="error",
+                markup=False,
+                timeout=30,
+            )
+            return
+        home = home_in_workspace(workspace)
         if home is not None:
             self.notify(
                 f"The workspace {self.agent.workspace} holds your home folder {home}. Tools keep off its "
