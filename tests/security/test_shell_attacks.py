@@ -335,6 +335,26 @@ def test_the_shell_cannot_plant_git_config(workspace):
     assert not (workspace / ".git" / "hooks" / "pre-commit").exists()
 
 
+def test_the_shell_cannot_plant_hooks_in_repositories_below_the_workspace(workspace):
+    """Only the workspace's own .git was read-only: a repository below it (a project in a
+    home-folder workspace, a vendored clone) took a hook that the user's next `git commit`
+    there runs outside the sandbox."""
+    for repo in ("vendor/lib", "projects/app"):
+        subprocess.run(["git", "init", "-q", str(workspace / repo)], check=True)
+    shell = ShellSandbox(workspace, Config())
+    try:
+        for repo in ("vendor/lib", "projects/app"):
+            hook = shell.run(f"echo 'touch PWNED' > {repo}/.git/hooks/pre-commit")
+            config = shell.run(f"printf '[core]\\n\\tfsmonitor = touch PWNED\\n' >> {repo}/.git/config")
+            assert hook.exit_status != 0 and config.exit_status != 0, repo
+        assert shell.run("echo fine > vendor/lib/code.py").exit_status == 0
+    finally:
+        shell.close()
+    for repo in ("vendor/lib", "projects/app"):
+        assert not (workspace / repo / ".git" / "hooks" / "pre-commit").exists()
+        assert "PWNED" not in (workspace / repo / ".git" / "config").read_text()
+
+
 def test_git_writes_can_be_allowed_in_config(workspace):
     subprocess.run(["git", "init", "-q", str(workspace)], check=True)
     config = Config()

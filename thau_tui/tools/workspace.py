@@ -347,6 +347,39 @@ def interpreter_folders() -> list[Path]:
     return sorted({f.resolve() for f in folders if f.exists()})
 
 
+# Folders the search for repositories below the workspace does not enter, how deep it
+# looks (~/projects/app/.git from a home folder), and at most how many folders it reads.
+_GIT_SCAN_SKIP = {"node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "site-packages", ".cache"}
+_GIT_SCAN_DEPTH = 3
+_GIT_SCAN_FOLDERS = 4000
+
+
+def git_folders(workspace: Path) -> list[Path]:
+    """The .git folders (or files, for worktrees and submodules) of the workspace and of the
+    repositories up to three levels below it; links are not followed."""
+    found: list[Path] = []
+    budget = _GIT_SCAN_FOLDERS
+    pending = [(Path(workspace), 0)]
+    while pending and budget > 0:
+        folder, depth = pending.pop()
+        budget -= 1
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.name == ".git":
+                    if not entry.is_symlink():
+                        found.append(Path(entry.path))
+                elif depth < _GIT_SCAN_DEPTH - 1 and entry.is_dir(follow_symlinks=False):
+                    if entry.name not in _GIT_SCAN_SKIP:
+                        pending.append((Path(entry.path), depth + 1))
+            except OSError:
+                continue
+    return sorted(found)
+
+
 def git_read_only(workspace: Path, config: Config | None) -> bool:
     from thau_tui.config import Config
 
@@ -405,9 +438,11 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
             if _under(path, Path("/tmp")) and not _under(path, workspace):
                 continue  # already gone under the tmpfs
             flags += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-        dot_git = workspace / ".git"
-        if git_read_only(workspace, config) and (dot_git.is_dir() or dot_git.is_file()) and not dot_git.is_symlink():
-            flags += ["--ro-bind", str(dot_git), str(dot_git)]  # its hooks and config run code outside
+        if git_read_only(workspace, config):
+            # Their hooks and config run code outside, at the user's next git command there:
+            # the workspace's own repository and the ones below it (projects in a home folder).
+            for dot_git in git_folders(workspace):
+                flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
     flags += ["--chdir", ws, "--unshare-pid", "--die-with-parent"]
     if os.geteuid() == 0:
         # Real root keeps every capability in the sandbox unless told: `mount -o remount,rw /`
@@ -460,8 +495,9 @@ def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = No
         rules.append(
             "(deny file-read* file-write* " + " ".join(f"(subpath {_seatbelt_quote(p)})" for p in hidden) + ")"
         )
-    if git_read_only(workspace, config):
-        rules.append(f"(deny file-write* (subpath {_seatbelt_quote(workspace / '.git')}))")
+    if git_read_only(workspace, config):  # every repository's .git below the workspace, even new ones
+        ws = _posix_regex_escape(str(workspace).rstrip("/"))
+        rules.append(f'(deny file-write* (regex #"^{ws}/(.*/)?\\.git(/|$)"))')
     home = home_in_workspace(workspace)
     if home is not None:  # startup and settings files of the home folder, existing or not
         top = _posix_regex_escape(str(home))
