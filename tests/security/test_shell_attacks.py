@@ -306,10 +306,13 @@ def test_a_workspace_of_the_root_folder_is_refused(monkeypatch):
     """Binding / writable put the host's /run, /proc and /dev back in the sandbox (a socket
     there, such as the session bus, runs commands outside) and left everything writable."""
     from thau_tui.tools.base import ToolError
-    from thau_tui.tools.workspace import sandbox_prefix
+    from thau_tui.tools.workspace import sandbox_prefix, sandbox_status
 
     with pytest.raises(ToolError, match="the workspace is / "):
         sandbox_prefix(Path("/"), Config())
+    config = Config()
+    config.tools.workspace = "/"
+    assert "commands refused: the workspace is /" in sandbox_status(config)  # thau doctor says so
     registry = build_registry()
     context = ToolContext(workspace=Path("/"), config=Config())
     for tool, args in (("run_shell", {"command": "ls /run"}), ("run_python", {"code": "print(1)"})):

@@ -575,7 +575,9 @@ def sandbox_status(config: Config | None = None) -> str:
     settings = shell_settings(config)
     network = "network on" if settings.network else "network off"
     git = "" if not git_read_only(Path.cwd(), config) else ", .git read-only"
-    workspace = Path((config.tools.workspace if config is not None else ".")).expanduser()
+    workspace = Path((config.tools.workspace if config is not None else ".")).expanduser().resolve()
+    if kind != "none" and workspace == Path(workspace.anchor):
+        return f"{kind}: commands refused: {ROOT_WORKSPACE}"
     if home_in_workspace(workspace) is not None:
         git += ", your home folder's dot files, bin and top level read-only (the workspace holds it)"
     if kind == "bwrap":
