@@ -89,7 +89,8 @@ async def test_the_question_goes_to_the_top_before_the_answer_starts(tmp_path):
 
 async def test_a_chats_first_answer_fills_the_first_screen_and_the_welcome_stays(tmp_path):
     layouts = []
-    app = make_app(tmp_path, ScriptedBackend(["The answer.\n\n" + "More words here. " * 12], chunk=40, delay=0.05))
+    # 11 chunks: a layout per streamed chunk would count 11 or more
+    app = make_app(tmp_path, ScriptedBackend(["The answer.\n\n" + "More words here. " * 12], chunk=20, delay=0.05))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.5)  # started
         welcome = app.query(NoteMessage).first()
@@ -105,7 +106,9 @@ async def test_a_chats_first_answer_fills_the_first_screen_and_the_welcome_stays
         assert app.chat.max_scroll_y == 0 and not app.chat.show_vertical_scrollbar
         await wait_until(pilot, lambda: not app.turn_running, timeout=20)
         assert "More words here." in answer.text and app.chat.max_scroll_y == 0
-        assert len(layouts) <= 3  # the question and the answer's place; its room; the sessions list
+        # the question and the answer's place; its room; the sessions list; one more where a loaded
+        # machine splits them (seen once in a CI dry run beside two evals): far from one a chunk
+        assert len(layouts) <= 4, len(layouts)
         await type_and_send(pilot, "the second question")  # later questions go to the top
         await wait_until(
             pilot, lambda: len(app.query(AssistantMessage)) == 2 and app.query(AssistantMessage).last()._room
