@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from thau_tui.config import Config  # noqa: E402
+from thau_tui.tools.sandbox import sandbox_prefix, sandbox_status  # noqa: E402
 from thau_tui.tools.shell import ShellSandbox  # noqa: E402
-from thau_tui.tools.workspace import sandbox_prefix, sandbox_status  # noqa: E402
 
 
 def main() -> None:

@@ -323,7 +323,7 @@ def run_doctor(args) -> int:
     lines.append(f"plugins {plugins}" + (f" (NOT LOADED: {refused})" if refused else ""))
     lines.append(f"data dir {data_dir()}")
     try:
-        from .tools.workspace import sandbox_status
+        from .tools.sandbox import sandbox_status
 
         lines.append(f"shell sandbox: {sandbox_status(result.config)}")
     except Exception as exc:

@@ -28,8 +28,8 @@ from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
 from thau_tui.tools import build_registry
 from thau_tui.tools.base import ToolContext
 from thau_tui.tools.python import run_python
+from thau_tui.tools.sandbox import sandbox_kind
 from thau_tui.tools.shell import ShellSandbox
-from thau_tui.tools.workspace import sandbox_kind
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -306,7 +306,7 @@ def test_a_workspace_of_the_root_folder_is_refused(monkeypatch):
     """Binding / writable put the host's /run, /proc and /dev back in the sandbox (a socket
     there, such as the session bus, runs commands outside) and left everything writable."""
     from thau_tui.tools.base import ToolError
-    from thau_tui.tools.workspace import sandbox_prefix, sandbox_status
+    from thau_tui.tools.sandbox import sandbox_prefix, sandbox_status
 
     with pytest.raises(ToolError, match="the workspace is / "):
         sandbox_prefix(Path("/"), Config())

@@ -11,8 +11,8 @@ import pytest
 
 from thau_tui.config import Config
 from thau_tui.tools import shell as shell_module
+from thau_tui.tools.sandbox import sandbox_status
 from thau_tui.tools.shell import TOOLS, ShellSandbox
-from thau_tui.tools.workspace import sandbox_status
 
 HAS_BWRAP = shutil.which("bwrap") is not None
 

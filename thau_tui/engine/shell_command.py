@@ -45,7 +45,7 @@ from typing import Any
 
 import bashlex
 
-from ..tools.workspace import interpreter_folders
+from ..tools.sandbox import interpreter_folders
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
 from .code_running import NEVER_APPROVED as NEVER_APPROVED

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Iterator, TextIO
 
 from .base import ToolError
 from .mcp_tools import defang
-from .workspace import sandbox_kind, sandbox_prefix
+from .sandbox import sandbox_kind, sandbox_prefix
 
 if TYPE_CHECKING:
     from mcp import ClientSession

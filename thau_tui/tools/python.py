@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .base import Tool, ToolContext, ToolError, ToolResult
+from .sandbox import sandbox_prefix
 from .terminal_text import OutputCap
-from .workspace import sandbox_prefix, scrubbed_environment, shell_settings
+from .workspace import scrubbed_environment, shell_settings
 
 if TYPE_CHECKING:
     from thau_tui.config import Config, PythonToolConfig

@@ -21,7 +21,8 @@ import pexpect
 
 from .base import ToolError
 from .limits import ProcessCap, shell_ulimits
-from .workspace import sandbox_kind, sandbox_prefix, scrubbed_environment, shell_settings
+from .sandbox import sandbox_kind, sandbox_prefix
+from .workspace import scrubbed_environment, shell_settings
 
 if TYPE_CHECKING:
     from thau_tui.config import Config

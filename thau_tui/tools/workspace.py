@@ -1,15 +1,13 @@
-"""What tools may touch: paths inside the workspace, and the OS sandbox around commands.
-
-Two seams every tool that reads, writes or runs something shares:
+"""What tools may touch: paths inside the workspace, and what they must keep off.
 
 * `resolve_in_workspace` turns a path the model wrote into a real path inside
   the workspace, refusing `..`, absolute paths elsewhere and symlinks that leave.
   `open_folder_in_workspace` then opens that path's folder without following any
   link on the way, so a folder swapped for a link after the check (by a process the
   shell left running) cannot lead the open outside.
-* `sandbox_prefix` wraps a command line in bubblewrap (Linux) or sandbox-exec
-  (macOS) so the workspace is writable and the rest of the system read-only,
-  with the network off unless the config allows it.
+* `hidden_reason` says what hides a path from the tools (credentials, thau's own
+  folders, a home folder's startup files when the workspace holds it); the sandbox
+  around commands (`sandbox.py`) hides and keeps read-only the same.
 """
 
 from __future__ import annotations
@@ -17,10 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -180,10 +175,7 @@ def shell_settings(config: Config | None) -> ShellConfig:
     return (config or Config()).tools.shell
 
 
-_probe_cache: dict[tuple[str, bool], tuple[bool, str]] = {}
-
-
-def _under(path: Path, folder: Path) -> bool:
+def path_under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
@@ -231,7 +223,7 @@ def home_kept_elsewhere(home: Path) -> list[Path]:
         if path.is_symlink():
             with contextlib.suppress(OSError, RuntimeError):
                 target = path.resolve()
-                if _under(target, home) and target != home and not _kept_in_home(target, home):
+                if path_under(target, home) and target != home and not _kept_in_home(target, home):
                     found.append(target)
             return
         if depth < _HOME_LINK_DEPTH and path.is_dir():
@@ -246,7 +238,7 @@ def home_kept_elsewhere(home: Path) -> list[Path]:
     for folder in os.environ.get("PATH", "").split(os.pathsep):
         with contextlib.suppress(OSError, RuntimeError, ValueError):
             real = Path(folder).expanduser().resolve() if folder else None
-            if real is not None and real != home and _under(real, home) and not _kept_in_home(real, home):
+            if real is not None and real != home and path_under(real, home) and not _kept_in_home(real, home):
                 found.append(real)
     return list(dict.fromkeys(found))
 
@@ -285,7 +277,7 @@ def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
             real = path.resolve()
         except (OSError, RuntimeError):
             continue
-        if _under(workspace, real):
+        if path_under(workspace, real):
             continue  # hiding it would hide the workspace itself
         found.append(real)
     return list(dict.fromkeys(found))
@@ -306,7 +298,7 @@ def hidden_folders(config: Config | None = None, workspace: Path | None = None) 
             real = folder.resolve()
         except (OSError, RuntimeError):
             continue
-        if not (workspace is not None and _under(workspace, real)):
+        if not (workspace is not None and path_under(workspace, real)):
             found.append((real, f"{why} ({folder})"))
     home = home_in_workspace(workspace) if workspace is not None else None
     if home is not None:  # the startup and settings files of a home folder the workspace holds
@@ -329,267 +321,8 @@ def hidden_reason(
     """What hides `path` (a real path) from the tools, in words (hidden_folders, or the
     `folders` it gave once for many paths); None when nothing does."""
     for real, why in hidden_folders(config, workspace) if folders is None else folders:
-        if _under(path, real):
+        if path_under(path, real):
             return why
     if workspace is not None:  # also a startup file that does not exist yet (~/.zshenv)
         return _home_entry_reason(path, workspace)
     return None
-
-
-def interpreter_folders() -> list[Path]:
-    """Where this Python lives (venv and base install): run_python and run_tests need it."""
-    folders = {
-        Path(sys.prefix),
-        Path(sys.base_prefix),
-        Path(sys.exec_prefix),
-        Path(os.path.realpath(sys.executable)).parent.parent,
-    }
-    return sorted({f.resolve() for f in folders if f.exists()})
-
-
-# Folders the search for repositories below the workspace does not enter, how deep it
-# looks (~/projects/app/.git from a home folder), and at most how many folders it reads.
-_GIT_SCAN_SKIP = {"node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "site-packages", ".cache"}
-_GIT_SCAN_DEPTH = 3
-_GIT_SCAN_FOLDERS = 4000
-
-
-def git_folders(workspace: Path) -> list[Path]:
-    """The .git folders (or files, for worktrees and submodules) of the workspace and of the
-    repositories up to three levels below it; links are not followed."""
-    found: list[Path] = []
-    budget = _GIT_SCAN_FOLDERS
-    pending = [(Path(workspace), 0)]
-    while pending and budget > 0:
-        folder, depth = pending.pop()
-        budget -= 1
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.name == ".git":
-                    if not entry.is_symlink():
-                        found.append(Path(entry.path))
-                elif depth < _GIT_SCAN_DEPTH - 1 and entry.is_dir(follow_symlinks=False):
-                    if entry.name not in _GIT_SCAN_SKIP:
-                        pending.append((Path(entry.path), depth + 1))
-            except OSError:
-                continue
-    return sorted(found)
-
-
-def git_read_only(workspace: Path, config: Config | None) -> bool:
-    from thau_tui.config import Config
-
-    return not (config or Config()).tools.files.allow_git_writes
-
-
-# What the sandbox keeps of /run: NixOS's system profile (its programs live there) and,
-# with the network on, systemd-resolved's resolv.conf (/etc/resolv.conf often links to it).
-RUN_KEPT = ("/run/current-system",)
-RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
-
-
-def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False) -> list[str]:
-    ws = str(workspace)
-    flags = [
-        "--ro-bind",
-        "/",
-        "/",
-        "--dev",
-        "/dev",
-        "--proc",
-        "/proc",
-        "--tmpfs",
-        "/tmp",
-    ]
-    # /run holds the host's sockets (the session and system buses, docker.sock, agents):
-    # connecting to one needs no write access, so the read-only root would still let
-    # sandboxed code reach them (systemd-run via the bus runs outside). Hide it, and bind
-    # back only what commands need from it: NixOS's programs, and DNS when the network is on.
-    run = Path("/run")
-    if run.is_dir() and not run.is_symlink():
-        flags += ["--tmpfs", "/run"]
-        keep = RUN_KEPT + (RUN_KEPT_FOR_NETWORK if network else ())
-        for kept in keep:
-            if os.path.exists(kept):
-                flags += ["--ro-bind", kept, kept]
-    # A Python under /tmp or /run (a venv made there) vanished under a tmpfs: bind it back, read-only.
-    for folder in interpreter_folders():
-        if (_under(folder, Path("/tmp")) or _under(folder, run)) and not _under(folder, workspace):
-            flags += ["--ro-bind", str(folder), str(folder)]
-    flags += ["--bind", ws, ws]  # after the tmpfs, so a workspace under /tmp stays visible
-    home = None if probe else home_in_workspace(workspace)
-    if home is not None:
-        # The home folder itself read-only (no new ~/.zshenv), its startup and settings entries
-        # too; its other entries (Documents, projects) writable. A link stays a link: binding
-        # its target would make a folder outside the workspace writable.
-        flags += ["--ro-bind", str(home), str(home)]
-        with contextlib.suppress(OSError):
-            for entry in sorted(home.iterdir()):
-                if not home_entry_kept(entry.name) and not entry.is_symlink():
-                    flags += ["--bind-try", str(entry), str(entry)]  # -try: gone since the listing
-        for reached in home_kept_elsewhere(home):
-            flags += ["--ro-bind-try", str(reached), str(reached)]
-    if not probe:
-        for path in hidden_paths(workspace, config):
-            if _under(path, Path("/tmp")) and not _under(path, workspace):
-                continue  # already gone under the tmpfs
-            flags += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-        if git_read_only(workspace, config):
-            # Their hooks and config run code outside, at the user's next git command there:
-            # the workspace's own repository and the ones below it (projects in a home folder).
-            for dot_git in git_folders(workspace):
-                flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
-    flags += ["--chdir", ws, "--unshare-pid", "--die-with-parent"]
-    if os.geteuid() == 0:
-        # Real root keeps every capability in the sandbox unless told: `mount -o remount,rw /`
-        # would undo the read-only root and uncover the hidden paths.
-        flags += ["--cap-drop", "ALL"]
-    else:
-        # The kernel counts RLIMIT_NPROC per user namespace: the shell's process cap then
-        # counts the sandbox's processes only, not every process of the user.
-        flags.append("--unshare-user")
-    if not network:
-        flags.append("--unshare-net")
-    return flags
-
-
-def _probe_bwrap(network: bool) -> tuple[bool, str]:
-    """Does bubblewrap work here with the flags thau uses? Probed once per process."""
-    key = ("bwrap", network)
-    if key not in _probe_cache:
-        exe = shutil.which("bwrap")
-        if exe is None:
-            _probe_cache[key] = (False, "bubblewrap not found — install it for isolation (apt-get install bubblewrap)")
-        else:
-            try:
-                done = subprocess.run(
-                    [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True), "true"],
-                    capture_output=True,
-                    text=True,
-                    timeout=10,
-                )
-                ok = done.returncode == 0
-                why = "" if ok else (done.stderr.strip() or f"exit status {done.returncode}")
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                ok, why = False, str(exc)
-            _probe_cache[key] = (ok, "" if ok else f"bubblewrap is installed but does not work here: {why}")
-    return _probe_cache[key]
-
-
-def _seatbelt_quote(path: Path | str) -> str:
-    return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = None) -> str:
-    """A sandbox-exec profile: writes only in the workspace and temp folders, credentials
-    and thau's own folders unreadable, .git read-only, network off unless allowed."""
-    writable = [str(workspace), "/private/tmp", "/private/var/folders", "/dev"]
-    allow = " ".join(f"(subpath {_seatbelt_quote(p)})" for p in writable)
-    rules = ["(version 1)", "(allow default)", "(deny file-write*)", f"(allow file-write* {allow})"]
-    hidden = hidden_paths(workspace, config)
-    if hidden:
-        rules.append(
-            "(deny file-read* file-write* " + " ".join(f"(subpath {_seatbelt_quote(p)})" for p in hidden) + ")"
-        )
-    if git_read_only(workspace, config):  # every repository's .git below the workspace, even new ones
-        ws = _posix_regex_escape(str(workspace).rstrip("/"))
-        rules.append(f'(deny file-write* (regex #"^{ws}/(.*/)?\\.git(/|$)"))')
-    home = home_in_workspace(workspace)
-    if home is not None:  # startup and settings files of the home folder, existing or not
-        top = _posix_regex_escape(str(home))
-        kept = [*(home / name for name in ("bin", "Library")), *home_kept_elsewhere(home)]
-        # dot entries, new files at the top, bin and Library (any case), what links there reach
-        rules.append(
-            f'(deny file-write* (regex #"^{top}/\\.") (regex #"^{top}/[^/]*$") '
-            f'(regex #"^{top}/([bB][iI][nN]|[lL][iI][bB][rR][aA][rR][yY])(/|$)") '
-            + " ".join(f"(subpath {_seatbelt_quote(path)})" for path in kept)
-            + ")"
-        )
-    if not network:
-        rules.append("(deny network*)")
-    return "".join(rules)
-
-
-def sandbox_kind(config: Config | None) -> tuple[str, str]:
-    """Which sandbox commands run in: ("bwrap" | "sandbox-exec" | "none", reason when none)."""
-    settings = shell_settings(config)
-    wanted = settings.sandbox
-    if wanted == "none":
-        return "none", "turned off in config (tools.shell.sandbox: none)"
-    if wanted in ("auto", "bwrap") and sys.platform.startswith("linux"):
-        ok, why = _probe_bwrap(settings.network)
-        if ok:
-            return "bwrap", ""
-        if wanted == "bwrap":
-            raise ToolError(f"tools.shell.sandbox is 'bwrap' but {why}; install bubblewrap or set sandbox: auto")
-        return "none", why
-    if wanted in ("auto", "sandbox-exec") and sys.platform == "darwin":
-        if shutil.which("sandbox-exec"):
-            return "sandbox-exec", ""
-        if wanted == "sandbox-exec":
-            raise ToolError("tools.shell.sandbox is 'sandbox-exec' but it was not found; set sandbox: auto")
-        return "none", "sandbox-exec not found"
-    if wanted != "auto":
-        raise ToolError(f"tools.shell.sandbox '{wanted}' is not available on {sys.platform}; set sandbox: auto")
-    return "none", f"no sandbox available on {sys.platform}"
-
-
-def _posix_regex_escape(text: str) -> str:
-    """`text` matched literally in a POSIX regular expression (seatbelt's dialect; Python's
-    re.escape also escapes '-' and ' ', which POSIX leaves undefined)."""
-    return "".join("\\" + char if char in ".^$*+?()[]{}|\\" else char for char in text)
-
-
-ROOT_WORKSPACE = (
-    "the workspace is / (the whole file system): the sandbox would leave everything writable "
-    "and the host's /proc, /dev and /run in reach. Start thau in a project folder "
-    "(cd ~/project && thau) or set tools.workspace"
-)
-
-
-def sandbox_prefix(workspace: Path, config: Config | None) -> list[str]:
-    """The argv prefix that runs a command inside the sandbox ([] when there is none).
-    A workspace of / is refused: binding it writable would undo the whole sandbox."""
-    kind, _ = sandbox_kind(config)
-    network = shell_settings(config).network
-    workspace = Path(workspace).resolve()
-    if kind != "none" and workspace == Path(workspace.anchor):
-        raise ToolError(ROOT_WORKSPACE)
-    if kind == "bwrap":
-        return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config), "--"]
-    if kind == "sandbox-exec":
-        return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network, config)]
-    return []
-
-
-def sandbox_status(config: Config | None = None) -> str:
-    """One line for `thau doctor` and the status bar: which sandbox, what it allows."""
-    try:
-        kind, why = sandbox_kind(config)
-    except ToolError as exc:
-        return f"none: {exc}"
-    settings = shell_settings(config)
-    network = "network on" if settings.network else "network off"
-    git = "" if not git_read_only(Path.cwd(), config) else ", .git read-only"
-    workspace = Path((config.tools.workspace if config is not None else ".")).expanduser().resolve()
-    if kind != "none" and workspace == Path(workspace.anchor):
-        return f"{kind}: commands refused: {ROOT_WORKSPACE}"
-    if home_in_workspace(workspace) is not None:
-        git += ", your home folder's dot files, bin and top level read-only (the workspace holds it)"
-    if kind == "bwrap":
-        from .limits import process_cap_mechanism
-
-        return (
-            f"bubblewrap: workspace writable{git}, rest read-only, credentials and /run hidden, {network}; "
-            f"{process_cap_mechanism(settings.max_processes)}, memory <= {settings.memory_mb} MB a process"
-        )
-    if kind == "sandbox-exec":
-        return (
-            f"sandbox-exec: workspace writable{git}, rest read-only, credentials hidden, {network}; "
-            "no process or memory cap on macOS"
-        )
-    return f"none: {why}"

@@ -72,7 +72,7 @@ class AppServices:
 
     def _show_sandbox(self) -> None:
         try:
-            from ..tools.workspace import sandbox_status
+            from ..tools.sandbox import sandbox_status
 
             self.status.sandbox = sandbox_status(self.config).split(":")[0]
         except Exception as exc:  # the status line must never stop the app
@@ -80,7 +80,8 @@ class AppServices:
         self._note_home_workspace()
 
     def _note_home_workspace(self) -> None:
-        from ..tools.workspace import ROOT_WORKSPACE, home_in_workspace
+        from ..tools.sandbox import ROOT_WORKSPACE
+        from ..tools.workspace import home_in_workspace
 
         workspace = self.agent.workspace
         if workspace == Path(workspace.anchor):
