@@ -52,3 +52,27 @@ def test_doctor_reports_what_it_sees(tmp_path):
     assert "torch" in out and "SmolLM2-135M-Instruct.Q4_1.gguf (found)" in out
     assert "data dir" in out and "shell sandbox" in out
     assert "llama.cpp decode check: ok" in out
+
+
+def test_the_chat_draws_its_first_screen_in_a_real_terminal(tmp_path):
+    """The chat in a real terminal (a pty, as tmux gives it): its first screen, the welcome
+    included, reaches the terminal while the model loads. It used to be lost (a blank screen
+    until a resize) because loading pointed fd 2, where Textual draws, at /dev/null."""
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "thau_tui.cli"],
+        cwd=str(tmp_path),
+        env={**os.environ, "TERM": "xterm-256color"},
+        dimensions=(40, 120),
+        timeout=120,
+    )
+    try:
+        # the welcome note comes before (or in one frame above) the status line's model name
+        first = child.expect(["Ask anything", "SmolLM2-135M-Instruct"])
+        assert first == 0, "the model loaded but the first screen (the welcome) never reached the terminal"
+        child.sendcontrol("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)

@@ -122,3 +122,53 @@ def test_adding_a_rule_that_exists_is_refused_through_each_route():
         with pytest.raises(ValueError, match="tool-call"):
             rules.add("tool-call", '"y" args')
         assert 'tool-call ::= "x" args' in rules.text().splitlines()
+
+
+# Another thread writes to fd 2 every 2 ms while the bundled model loads and answers; every
+# write must reach the file, and llama.cpp must write nothing there itself.
+TICKS = """
+import os, sys, threading, time
+from thau_tui.engine.backend import LlamaBackend, SamplingSettings, StreamStats
+stop, sent = threading.Event(), [0]
+def tick():
+    while not stop.is_set():
+        os.write(2, b"tick\\n"); sent[0] += 1; time.sleep(0.002)
+thread = threading.Thread(target=tick); thread.start()
+backend = LlamaBackend(sys.argv[1], n_ctx=512, n_threads=1)
+"".join(backend.stream("Hello", SamplingSettings(max_tokens=4), StreamStats()))
+stop.set(); thread.join()
+print(sent[0])
+"""
+
+
+def test_loading_the_model_leaves_the_terminals_file_descriptors_alone(tmp_path):
+    """Textual draws the screen on fd 2 from its own thread; llama-cpp-python's verbose=False
+    pointed fds 1 and 2 at /dev/null during a load, so the chat's first screen was lost."""
+    import subprocess
+    import sys
+
+    from thau_tui.paths import bundled_model
+
+    with open(tmp_path / "stderr", "wb") as err:
+        done = subprocess.run(
+            [sys.executable, "-c", TICKS, str(bundled_model())], stdout=subprocess.PIPE, stderr=err, timeout=300
+        )
+    assert done.returncode == 0
+    written = (tmp_path / "stderr").read_text()
+    sent = int(done.stdout.decode().strip())
+    assert sent > 10
+    assert written.count("tick\n") == sent, f"{sent - written.count('tick')} of {sent} writes to fd 2 were lost"
+    assert written.replace("tick\n", "") == "", "llama.cpp wrote to the terminal itself"
+
+
+def test_a_model_llama_cpp_cannot_load_says_what_llama_cpp_found(tmp_path):
+    from thau_tui.engine.backend import LlamaBackend, ModelLoadError
+    from thau_tui.paths import bundled_model
+
+    model = bundled_model().read_bytes()
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(model[: len(model) // 2])  # the header reads; tensor data is missing
+    with pytest.raises(ModelLoadError) as raised:
+        LlamaBackend(cut, n_ctx=256, n_threads=1)
+    assert "cut.gguf" in str(raised.value)
+    assert "not within the file bounds" in str(raised.value)

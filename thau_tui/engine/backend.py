@@ -217,8 +217,10 @@ class LlamaBackend:
         self._grammar_cls = LlamaGrammar
         threads = n_threads or default_threads()
         started = time.perf_counter()
+        mark = llama_compat.log_mark()
         try:
             self.llm: Llama = MODEL_THREAD.call(
+                llama_compat.load,  # Llama(...) that leaves the terminal's fds alone
                 Llama,
                 model_path=str(path),
                 n_ctx=n_ctx,
@@ -227,10 +229,12 @@ class LlamaBackend:
                 n_gpu_layers=n_gpu_layers,
                 lora_path=str(lora_path) if lora_path else None,
                 seed=seed,
-                verbose=False,
             )
         except Exception as exc:
-            raise ModelLoadError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            said = "; ".join(llama_compat.log_errors(mark)[-3:])
+            raise ModelLoadError(
+                f"llama.cpp could not load {path.name}: {exc}" + (f" (llama.cpp: {said})" if said else "")
+            ) from exc
         self.load_seconds = time.perf_counter() - started
         self.n_threads = self._threads = threads
         self._batch_threads = threads

@@ -14,6 +14,10 @@ pyproject.toml bounds llama-cpp-python to the minor versions these were checked 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import io
+from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 if TYPE_CHECKING:
@@ -27,6 +31,7 @@ ROUTES = {
     "set_threads": "llama_cpp.llama_set_n_threads(Llama.ctx, n, n_batch)",
     "cached_tokens": "Llama.input_ids[:Llama.n_tokens]",
     "grammar_rules": "SchemaConverter._rules (a dict) and SchemaConverter._add_rule(name, rule)",
+    "quiet_load": "llama_cpp.llama_log_set(llama_cpp.llama_log_callback(f), None) and Llama.verbose",
 }
 
 
@@ -104,6 +109,65 @@ def cached_tokens(llm: Llama) -> Sequence[int]:
     return [] if inner is None else [int(token) for token in inner]
 
 
+# llama.cpp's own log lines (what it loads, warnings, errors) as (number, level, text),
+# kept here instead of written to the terminal; level 4 is an error (ggml.h's ggml_log_level:
+# none, debug, info, warn, error, cont; llama-cpp-python's _logger.py lists an older order).
+LOG: deque[tuple[int, int, str]] = deque(maxlen=400)
+LOG_ERROR = 4
+_sink: Any = None  # the ctypes callback, kept alive while llama.cpp holds it
+_count = 0
+
+
+def keep_logs() -> bool:
+    """Send llama.cpp's log to LOG instead of the process's stderr (once); False where this
+    version has no llama_log_set or callback type (its log then goes where it did)."""
+    global _sink
+    if _sink is not None:
+        return True
+    lib = _llama_cpp()
+    callback_type, set_log = getattr(lib, "llama_log_callback", None), getattr(lib, "llama_log_set", None)
+    if not callable(callback_type) or not callable(set_log):
+        return False
+
+    def record(level: int, text: bytes | None, _user: Any) -> None:
+        global _count
+        _count += 1
+        LOG.append((_count, int(level), (text or b"").decode("utf-8", "replace")))
+
+    sink = callback_type(record)
+    set_log(sink, ctypes.c_void_p(0))
+    _sink = sink
+    return True
+
+
+def load(llama_cls: Callable[..., Llama], **kwargs: Any) -> Llama:
+    """`llama_cls(**kwargs)` that leaves file descriptors 1 and 2 alone.
+
+    llama-cpp-python quiets a load with verbose=False by pointing fds 1 and 2 at /dev/null
+    (dup2) for the whole process while it loads. Textual writes the screen to fd 2 from its
+    own thread, so every frame drawn meanwhile was lost: the chat's first screen stayed
+    blank until the terminal was resized. Here llama.cpp's log goes to LOG (keep_logs), the
+    library's own prints go to a buffer, and verbose is switched off once loaded, so later
+    calls print nothing. Fallback (no log callback in this version): verbose=False."""
+    if not keep_logs():
+        return llama_cls(verbose=False, **kwargs)
+    # Python-level prints only (sys.stdout/sys.stderr); Textual writes to sys.__stderr__
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        llm = llama_cls(verbose=True, **kwargs)
+    llm.verbose = False
+    return llm
+
+
+def log_mark() -> int:
+    """How many lines llama.cpp has logged so far (for log_errors)."""
+    return _count
+
+
+def log_errors(since: int = 0) -> list[str]:
+    """The error lines llama.cpp logged after log_mark() returned `since`, for a message."""
+    return [text.strip() for number, level, text in list(LOG) if number > since and level == LOG_ERROR and text.strip()]
+
+
 class GrammarRules:
     """The rule table of a llama_cpp SchemaConverter after it visited some schemas: read,
     replace and add rules, then the whole grammar as GBNF text.
@@ -170,6 +234,8 @@ def missing() -> list[str]:
         ("end_of_generation", "llama_vocab_is_eog"),
         ("adds_bos", "llama_vocab_get_add_bos"),
         ("set_threads", "llama_set_n_threads"),
+        ("quiet_load", "llama_log_set"),
+        ("quiet_load", "llama_log_callback"),
     ):
         if not callable(getattr(lib, name, None)):
             problems.append(f"{what}: {ROUTES[what]} is gone in llama-cpp-python {version()}")
