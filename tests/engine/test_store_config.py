@@ -95,3 +95,41 @@ def test_a_promoted_adapter_becomes_the_auto_default(tmp_path):
     adapter.unlink()  # a promoted adapter that was deleted is ignored
     config.model.lora_path = "auto"
     assert resolve_model(config)[1] != adapter.resolve()
+
+
+OPEN_A_CHAT = (
+    "import sys; from thau_tui.engine.store import Store;"
+    "print(Store(sys.argv[1]).create_session(), flush=True); sys.stdin.read()"
+)
+
+
+def test_empty_chats_a_gone_thau_left_behind_are_pruned_and_live_ones_kept(tmp_path):
+    """thau closed with its terminal (no cleanup) left an empty "New chat" in the list at
+    every start. Pruned: empty and opened by a process that has exited. Kept: a chat with a
+    message, this process's own, and one another live thau has open."""
+    db = tmp_path / "chats.db"
+    store = Store(db)
+
+    def open_elsewhere():
+        child = subprocess.Popen(
+            [sys.executable, "-c", OPEN_A_CHAT, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        return child, child.stdout.readline().strip()
+
+    gone, gone_sid = open_elsewhere()
+    gone.communicate("")  # that thau exits without deleting its empty chat
+    live, live_sid = open_elsewhere()
+    written, written_sid = open_elsewhere()
+    store.add_message(written_sid, "user", "hello")
+    written.communicate("")
+    mine = store.create_session()
+    try:
+        assert store.prune_abandoned() == 1
+        left = {info.id for info in store.list_sessions()}
+        assert gone_sid not in left
+        assert {live_sid, written_sid, mine} <= left
+        assert store.messages(written_sid)[0]["content"] == "hello"
+    finally:
+        live.communicate("")
+    assert store.prune_abandoned() == 1  # its process is gone now
+    assert live_sid not in {info.id for info in store.list_sessions()}

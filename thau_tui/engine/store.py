@@ -216,9 +216,27 @@ class Store:
         now = time.time()
         self._run(
             "INSERT INTO sessions(id, title, created, updated, model, meta) VALUES (?,?,?,?,?,?)",
-            (sid, storable(title), now, now, storable(model), "{}"),
+            (sid, storable(title), now, now, storable(model), _json({"opened": _owner()})),
         )
         return sid
+
+    def prune_abandoned(self) -> int:
+        """Delete the empty chats that a process now gone left behind (thau closed with its
+        terminal before the first message: no cleanup ran) and return how many. A chat with
+        a message, or one a live process on this machine still has open, stays."""
+        rows = self._run(
+            "SELECT id, meta FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id)"
+        ).fetchall()
+        gone = 0
+        for row in rows:
+            owner = _meta(row["meta"]).get("opened")
+            if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
+                continue
+            pid = owner.get("pid")
+            if isinstance(pid, int) and pid != os.getpid() and not _alive(pid):
+                self.delete_session(row["id"])
+                gone += 1
+        return gone
 
     def rename_session(self, sid: str, title: str) -> None:
         self._run("UPDATE sessions SET title=?, updated=? WHERE id=?", (storable(title), time.time(), sid))

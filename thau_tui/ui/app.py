@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from ..config import Config, ConfigResult, watch_config
 from ..engine.agent import Agent, ChatSession
 from ..engine.approvals import ApprovalBook
 from ..engine.events import TurnStats
-from ..engine.store import Store
+from ..engine.store import Store, StoreError
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .commands import SlashCommands, ThauCommands
@@ -133,6 +134,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.config_result = config_result
         self.started = time.perf_counter()
         self.store = store or Store(database_path())
+        with contextlib.suppress(StoreError):  # a locked database keeps them; nothing else depends on it
+            self.store.prune_abandoned()
         self.registry = build_registry()
         self.approvals = ApprovalBook(approvals_path(), self.config.tools.policy)
         self.agent = Agent(
