@@ -133,3 +133,18 @@ def test_empty_chats_a_gone_thau_left_behind_are_pruned_and_live_ones_kept(tmp_p
         live.communicate("")
     assert store.prune_abandoned() == 1  # its process is gone now
     assert live_sid not in {info.id for info in store.list_sessions()}
+
+
+def test_the_model_picker_lists_trained_adapters_newest_first(tmp_path):
+    import os
+
+    from thau_tui.engine.models import find_adapters
+
+    made = {"f8-full": 1_000_000, "n90": 1_000_100, "f10-full": 1_000_200}  # by name: n90, f8, f10
+    for name, when in made.items():
+        (tmp_path / name).mkdir()
+        adapter = tmp_path / name / "adapter.gguf"
+        adapter.write_bytes(b"GGUF")
+        os.utime(adapter, (when, when))
+    runs = [p.parent.name for p in find_adapters(tmp_path) if p.parent.parent == tmp_path]
+    assert runs == ["f10-full", "n90", "f8-full"]

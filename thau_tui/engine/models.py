@@ -107,7 +107,7 @@ def find_models() -> list[Path]:
 
 
 def find_adapters(runs_dir: Path | None = None) -> list[Path]:
-    """LoRA adapters: models/*.lora.gguf and exported training runs."""
+    """LoRA adapters: models/*.lora.gguf, then exported training runs, newest first."""
     found: list[Path] = []
     folder = repo_models_dir()
     if folder.is_dir():
@@ -116,5 +116,5 @@ def find_adapters(runs_dir: Path | None = None) -> list[Path]:
     if shipped is not None and shipped not in found:
         found.insert(0, shipped)
     if runs_dir and runs_dir.is_dir():
-        found += sorted(runs_dir.glob("*/adapter.gguf"), reverse=True)
+        found += sorted(runs_dir.glob("*/adapter.gguf"), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
     return found
