@@ -440,3 +440,14 @@ async def test_a_named_config_in_a_missing_folder_does_not_end_the_app(tmp_path)
         path.write_text("generation:\n  temperature: 0.45\n")
         await wait_until(pilot, lambda: app.config.generation.temperature == 0.45, timeout=10)
         assert app.is_running
+
+
+async def test_the_footers_palette_key_ends_the_row_on_a_narrow_terminal(tmp_path):
+    """At 80 columns the keys overflow under the palette key docked at the right; the
+    compact footer's one-column margin let the key beneath show through ("paletteC")."""
+    app = _loading_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        last = list(app.screen._compositor.render_strips())[-1].text
+        assert len(last) == 80
+        assert last.endswith("▏^p palette"), repr(last[-20:])
