@@ -28,9 +28,19 @@ DOC_SECONDS = 20.0
 
 # Runs in a child process (sandboxed, isolated): importing a module to document it
 # executes its code, which must not happen inside thau. argv: query, limit, seconds.
+# Showing a page imports the module named, which runs its code: search_docs runs without
+# approval, so the name decides nothing beyond which installed, public module loads. Names
+# with a private part (`venv.__main__` made virtualenvs named after argv) and the standard
+# library's modules that act when imported are refused; the lookup runs with the workspace
+# read-only, from an empty folder (`flask.__main__` imported the workspace's app.py from the
+# current folder) and with no arguments left in sys.argv.
+DOCS_REFUSED = ("antigravity", "this", "idlelib", "turtledemo", "test", "ensurepip", "lib2to3")
+
 _DOCS_SCRIPT = r"""
-import builtins, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, time
+import builtins, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, tempfile, time
 query, limit, seconds = sys.argv[1].strip(), int(sys.argv[2]), float(sys.argv[3])
+sys.argv[1:] = []
+os.chdir(tempfile.mkdtemp(prefix="thau-docs-"))
 start = time.monotonic()
 
 def emit(text):
@@ -113,11 +123,18 @@ def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     query = args["query"].strip()
     if not query:
         raise ToolError("the query is empty; give a name like 'json.dumps' or words like 'parse csv'")
+    parts = query.split(".")
+    if any(part.startswith("_") for part in parts) or parts[0] in DOCS_REFUSED:
+        raise ToolError(
+            f"search_docs shows public names only ({query!r} would run {parts[0]!r}'s own code); "
+            "ask for a public name such as 'json.dumps', or words like 'parse csv'"
+        )
     result = run_process(
         [sys.executable, "-I", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5"],
         ctx,
         timeout=DOC_SECONDS,
         stream=False,
+        writable=False,
     )
     text = result.output.strip()
     if result.timed_out:

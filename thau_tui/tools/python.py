@@ -73,11 +73,13 @@ def run_process(
     cwd: Path | None = None,
     sandboxed: bool = True,
     stream: bool = True,
+    writable: bool = True,
 ) -> ProcessResult:
-    """Run argv in the workspace (inside the sandbox), streaming to ctx.emit, capped output."""
+    """Run argv in the workspace (inside the sandbox), streaming to ctx.emit, capped output.
+    writable=False: the sandbox keeps the workspace read-only too."""
     workspace = Path(ctx.workspace).resolve()
     limit = shell_settings(ctx.config).output_limit
-    full = [*sandbox_prefix(workspace, ctx.config), *argv] if sandboxed else list(argv)
+    full = [*sandbox_prefix(workspace, ctx.config, writable=writable), *argv] if sandboxed else list(argv)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(

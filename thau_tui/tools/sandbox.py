@@ -85,7 +85,9 @@ RUN_KEPT = ("/run/current-system",)
 RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
 
 
-def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False) -> list[str]:
+def _bwrap_flags(
+    workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False, writable: bool = True
+) -> list[str]:
     ws = str(workspace)
     flags = [
         "--ro-bind",
@@ -113,7 +115,7 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
     for folder in interpreter_folders():
         if (path_under(folder, Path("/tmp")) or path_under(folder, run)) and not path_under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
-    flags += ["--bind", ws, ws]  # after the tmpfs, so a workspace under /tmp stays visible
+    flags += ["--bind" if writable else "--ro-bind", ws, ws]  # after the tmpfs: a workspace under /tmp stays
     home = None if probe else home_in_workspace(workspace)
     if home is not None:
         # The home folder itself read-only (no new ~/.zshenv), its startup and settings entries
@@ -122,7 +124,7 @@ def _bwrap_flags(workspace: Path, network: bool, config: Config | None = None, *
         flags += ["--ro-bind", str(home), str(home)]
         with contextlib.suppress(OSError):
             for entry in sorted(home.iterdir()):
-                if not home_entry_kept(entry.name) and not entry.is_symlink():
+                if writable and not home_entry_kept(entry.name) and not entry.is_symlink():
                     flags += ["--bind-try", str(entry), str(entry)]  # -try: gone since the listing
         for reached in home_kept_elsewhere(home):
             flags += ["--ro-bind-try", str(reached), str(reached)]
@@ -177,10 +179,12 @@ def _seatbelt_quote(path: Path | str) -> str:
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _seatbelt_profile(workspace: Path, network: bool, config: Config | None = None) -> str:
+def _seatbelt_profile(
+    workspace: Path, network: bool, config: Config | None = None, *, writable_workspace: bool = True
+) -> str:
     """A sandbox-exec profile: writes only in the workspace and temp folders, credentials
     and thau's own folders unreadable, .git read-only, network off unless allowed."""
-    writable = [str(workspace), "/private/tmp", "/private/var/folders", "/dev"]
+    writable = [*([str(workspace)] if writable_workspace else []), "/private/tmp", "/private/var/folders", "/dev"]
     allow = " ".join(f"(subpath {_seatbelt_quote(p)})" for p in writable)
     rules = ["(version 1)", "(allow default)", "(deny file-write*)", f"(allow file-write* {allow})"]
     hidden = hidden_paths(workspace, config)
@@ -244,18 +248,19 @@ ROOT_WORKSPACE = (
 )
 
 
-def sandbox_prefix(workspace: Path, config: Config | None) -> list[str]:
+def sandbox_prefix(workspace: Path, config: Config | None, *, writable: bool = True) -> list[str]:
     """The argv prefix that runs a command inside the sandbox ([] when there is none).
-    A workspace of / is refused: binding it writable would undo the whole sandbox."""
+    A workspace of / is refused: binding it writable would undo the whole sandbox.
+    writable=False: the workspace read-only too (a tool that runs without approval)."""
     kind, _ = sandbox_kind(config)
     network = shell_settings(config).network
     workspace = Path(workspace).resolve()
     if kind != "none" and workspace == Path(workspace.anchor):
         raise ToolError(ROOT_WORKSPACE)
     if kind == "bwrap":
-        return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config), "--"]
+        return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config, writable=writable), "--"]
     if kind == "sandbox-exec":
-        return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network, config)]
+        return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network, config, writable_workspace=writable)]
     return []
 
 
