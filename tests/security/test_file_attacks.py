@@ -129,7 +129,7 @@ def test_search_code_does_not_read_through_a_folder_swapped_for_a_link(registry,
     (workspace / "sub").mkdir()
     (workspace / "sub" / "canary.txt").write_text("inside\n")
 
-    def walk_then_swap(root, context):
+    def walk_then_swap(workspace_, root, context):
         (workspace / "sub" / "canary.txt").unlink()
         (workspace / "sub").rmdir()
         os.symlink(canary.parent, workspace / "sub")  # after the walk listed sub/canary.txt

@@ -1,5 +1,10 @@
 """search_code: a regular expression (or plain text) over the workspace's text files.
 
+The pattern comes from the model: `(a+)+$` against a line of 40 a's never ends. Python's
+re holds the GIL all along (the app froze, Esc did nothing), so the search runs on the
+`regex` library instead, with the GIL released during each match and the search's time
+limit as each match's timeout.
+
 Files are walked below the folder asked for, skipping VCS data, environments and
 caches, and each is opened without following links (open_in_workspace), as the other
 file tools do (files.py).
@@ -8,11 +13,12 @@ file tools do (files.py).
 from __future__ import annotations
 
 import os
-import re
 import stat
 import time
 from pathlib import Path
 from typing import Any, Iterator
+
+import regex  # re's syntax, plus a timeout and matching without holding the GIL
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .files import _binary_kind, _shown, _workspace
@@ -45,12 +51,14 @@ def _is_environment(folder: Path) -> bool:
     return (folder / "pyvenv.cfg").is_file()
 
 
-def _text_files(root: Path, ctx: ToolContext) -> Iterator[Path]:
-    """Every searchable file under root, skipping VCS folders, environments and big files."""
+def _text_files(workspace: Path, root: Path, ctx: ToolContext) -> Iterator[Path]:
+    """Every searchable file under root, skipping VCS folders, environments and big files,
+    and what the workspace keeps off (the workspace's list: a subfolder's own would miss
+    what a home-folder workspace keeps, such as the targets of its dotfile links)."""
     if root.is_file():
         yield root
         return
-    hidden = hidden_folders(ctx.config, root)  # once for the walk, not once a file
+    hidden = hidden_folders(ctx.config, workspace)  # once for the walk, not once a file
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(
             d
@@ -95,15 +103,15 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raise ToolError("the pattern is empty; give a word or a regular expression to look for")
     note = ""
     try:
-        regex = re.compile(pattern)
-    except re.error as exc:
-        regex = re.compile(re.escape(pattern))
+        compiled = regex.compile(pattern)
+    except (regex.error, ValueError, OverflowError) as exc:
+        compiled = regex.compile(regex.escape(pattern))
         note = f"[the pattern is not a valid regular expression ({exc}); searched for it as plain text]"
     matches: list[str] = []
     files_hit = files_seen = 0
     start = time.monotonic()
     stopped = ""
-    for file in _text_files(root, ctx):
+    for file in _text_files(workspace, root, ctx):
         if time.monotonic() - start > SEARCH_SECONDS:
             stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
             break
@@ -115,7 +123,15 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         files_seen += 1
         hit = False
         for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-            if regex.search(line):
+            left = SEARCH_SECONDS - (time.monotonic() - start)
+            try:
+                if left <= 0 or ctx.cancelled:
+                    raise TimeoutError
+                found = compiled.search(line, concurrent=True, timeout=left)
+            except TimeoutError:
+                stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path or simplify the pattern]"
+                break
+            if found:
                 hit = True
                 text = line.strip()
                 if len(text) > 200:
@@ -124,6 +140,8 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
                 if len(matches) > MAX_MATCHES:
                     break
         files_hit += hit
+        if stopped:
+            break
         if len(matches) > MAX_MATCHES:
             matches = matches[:MAX_MATCHES]
             stopped = f"[showing the first {MAX_MATCHES} matches; use a narrower pattern or path]"

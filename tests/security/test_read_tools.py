@@ -1,0 +1,119 @@
+"""Tools that run without approval (read risk), fed hostile arguments and hostile files.
+
+A model steered by a file it read can call them at will, so none may run code that writes,
+hang the app, read what the workspace keeps off, or show what its card does not say.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from thau_tui.tools.base import ToolContext, ToolError
+from thau_tui.tools.devtools import search_docs
+from thau_tui.tools.python import run_process
+
+
+def _files(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("query", ["venv.__main__", "json.__main__", "os._exit", "antigravity", "idlelib.idle"])
+def test_search_docs_refuses_names_whose_import_acts(query, workspace, config, canary):
+    """`venv.__main__` made three virtualenvs in the workspace (named from sys.argv) without
+    the user being asked: importing a name runs that module's code."""
+    before = _files(workspace)
+    with pytest.raises(ToolError, match="public names only"):
+        search_docs({"query": query}, ToolContext(workspace=workspace, config=config))
+    assert _files(workspace) == before
+
+
+def test_search_docs_still_shows_public_pages(workspace, config):
+    result = search_docs({"query": "venv.EnvBuilder"}, ToolContext(workspace=workspace, config=config))
+    assert result.ok and "class EnvBuilder" in result.output
+    assert _files(workspace) == []
+
+
+def test_the_docs_lookup_runs_with_the_workspace_read_only(workspace, config, canary):
+    """What a module does when imported cannot write the workspace: the lookup's sandbox
+    keeps it read-only (a file there would run at the user's next pytest or make)."""
+    ctx = ToolContext(workspace=workspace, config=config)
+    code = "open('conftest.py', 'w').write('import os')"
+    done = run_process([sys.executable, "-c", code], ctx, timeout=20, stream=False, writable=False)
+    assert done.exit_status != 0 and "Read-only file system" in done.output
+    assert not (workspace / "conftest.py").exists()
+    wrote = run_process([sys.executable, "-c", code], ctx, timeout=20, stream=False)  # a tool that asked first
+    assert wrote.exit_status == 0 and (workspace / "conftest.py").exists()
+
+
+def test_the_docs_lookup_leaves_no_arguments_for_a_module_to_act_on(workspace, config):
+    from thau_tui.tools import devtools
+
+    probe = "import sys, os; print('ARGV', sys.argv, 'CWD', os.getcwd())"
+    script = devtools._DOCS_SCRIPT.split("start = time.monotonic()")[0] + probe
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", script, "json", "100", "5"], capture_output=True, text=True, cwd=workspace
+    )
+    assert "ARGV ['-c'] CWD" in done.stdout
+    assert str(workspace) not in done.stdout.split("CWD", 1)[1]
+
+
+# search_code with a pattern that backtracks forever, in a child process (the old search held
+# the GIL, so in-process it would have frozen the test run too), a thread ticking meanwhile.
+SLOW_PATTERN = """
+import sys, threading, time
+from pathlib import Path
+from thau_tui.config import Config
+from thau_tui.tools import file_search
+from thau_tui.tools.base import ToolContext
+file_search.SEARCH_SECONDS = 1.0
+workspace = Path(sys.argv[1])
+(workspace / "slow.txt").write_text("a" * 40 + "!\\n")
+gaps, last, done = [], [time.monotonic()], threading.Event()
+def tick():
+    while not done.is_set():
+        time.sleep(0.01); now = time.monotonic(); gaps.append(now - last[0]); last[0] = now
+threading.Thread(target=tick, daemon=True).start()
+result = file_search.search_code({"pattern": sys.argv[2]}, ToolContext(workspace=workspace, config=Config()))
+done.set()
+print(result.output)
+print("MAX_GAP", max(gaps, default=0.0))
+"""
+
+
+@pytest.mark.parametrize(
+    "pattern, outcome",
+    [("(a+)+$", "no matches for"), ("(a|aa)+$", "stopped after 1 s")],  # regex sees through the first
+)
+def test_a_pattern_that_backtracks_forever_stops_and_leaves_the_app_running(workspace, pattern, outcome):
+    """`(a+)+$` on a line of 40 a's: Python's re never returned and held the GIL, so the
+    whole app froze and Esc did nothing. Now a search stops at its time limit, and other
+    threads (the UI) run all along."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", SLOW_PATTERN, str(workspace), pattern], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("search_code was still matching after 60 s")
+    assert done.returncode == 0, done.stderr
+    assert outcome in done.stdout
+    gap = float(done.stdout.rsplit("MAX_GAP", 1)[1])
+    assert gap < 0.5, f"another thread waited {gap:.2f} s for the search"
+
+
+def test_search_code_in_a_subfolder_keeps_off_what_the_workspace_keeps_off(workspace, config, monkeypatch):
+    """In a home-folder workspace, read_file refuses ~/dotfiles/bashrc (the target of ~/.bashrc);
+    search_code from '.' skipped it, but from 'dotfiles' printed the token in it."""
+    from thau_tui.tools.file_search import search_code
+
+    monkeypatch.setenv("HOME", str(workspace))
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau"))
+    (workspace / "dotfiles").mkdir()
+    (workspace / "dotfiles" / "bashrc").write_text("export GITHUB_TOKEN=ghp_SECRET123\n")
+    (workspace / ".bashrc").symlink_to(workspace / "dotfiles" / "bashrc")
+    ctx = ToolContext(workspace=workspace, config=config)
+    for path in (".", "dotfiles"):
+        found = search_code({"pattern": "TOKEN", "path": path}, ctx)
+        assert "ghp_SECRET123" not in found.output, path
