@@ -16,6 +16,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from ..visible import visible
+
 
 class AskCard(Widget):
     """A question from the model and the user's answer."""
@@ -61,7 +63,7 @@ class AskCard(Widget):
         self.answered = False
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("? ", "bold $text-accent"), self.question), classes="question")
+        yield Static(Content.assemble(("? ", "bold $text-accent"), visible(self.question)), classes="question")
         yield Input(placeholder="Your answer — Enter sends, Esc dismisses", classes="reply")
         yield Static("", classes="answer")
 

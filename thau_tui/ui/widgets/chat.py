@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from .. import compat
 from ..compat import OneLayout
+from ..visible import visible
 from .markdown_stream import (
     REFERENCE,
     BlockScan,
@@ -37,7 +38,7 @@ class UserMessage(OneLayout, Static):
     DEFAULT_CLASSES = "message user-message"
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False)
+        super().__init__(visible(text), markup=False)
         self.text = text
 
 
@@ -47,7 +48,7 @@ class NoteMessage(OneLayout, Static):
     DEFAULT_CLASSES = "message note"
 
     def __init__(self, text: str, kind: str = "info") -> None:
-        super().__init__(text, markup=False)
+        super().__init__(visible(text), markup=False)
         self.add_class(f"note-{kind}")
 
 
@@ -85,7 +86,7 @@ class AssistantMessage(OneLayout, Widget):
         # it off too). Off, a draw does not work out the link colours (a walk up the widget
         # tree) twice, and no pass goes over every line for it.
         self.auto_links = False
-        self.text = text
+        self.text = visible(text)
         self._dirty = False
         self._timer = None  # a frame to come, when text came too soon after the last one
         self._interval = 1.0 / render_hz
@@ -125,8 +126,9 @@ class AssistantMessage(OneLayout, Widget):
     def append_text(self, text: str) -> None:
         """Add text. It is drawn at once if the last frame is a frame interval old (the
         engine hands text over at about the frame rate, so that is the usual case: one
-        burst of work per frame); otherwise when the interval is up."""
-        self.text += text
+        burst of work per frame); otherwise when the interval is up. Control characters
+        are drawn as stand-ins (ui/visible.py)."""
+        self.text += visible(text)
         self._dirty = True
         if self._timer is None and self.is_attached:
             self._schedule()

@@ -27,6 +27,7 @@ from ...engine.approvals import describe_session_scope
 from ...engine.events import Decision
 from ...tools.base import ToolCall, ToolResult
 from ..compat import node_bindings
+from ..visible import has_controls, visible
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .tool_card_text import PREVIEW_WIDTH, render_arguments, result_lines
 
@@ -167,7 +168,7 @@ class ToolCard(Widget, can_focus=True):
         from textual.containers import Horizontal
 
         with Horizontal(classes="header"):
-            yield Static(Content(self.call.name), classes="tool-name")  # the model's text, not markup
+            yield Static(Content(visible(self.call.name)), classes="tool-name")  # the model's text, not markup
             yield Static(self.risk, classes=f"badge -{self.risk}")
             yield Static(STATE_LABELS[self.state], classes="state-label")
         yield Static(render_arguments(self.call.arguments), classes="arguments")
@@ -199,6 +200,9 @@ class ToolCard(Widget, can_focus=True):
         """Show the approval keys, take focus, and resolve `future` with the user's Decision.
         `note`: why it asks although an approval was remembered, shown on the card."""
         self._future = future
+        if has_controls(self.call.arguments):
+            hidden = "it holds control characters (shown as ␛ and <U+…>), which can hide what it runs"
+            note = f"{note}; {hidden}" if note else hidden
         self._approval_note = note
         self._set_mode("choose")
         self.state = "awaiting"
@@ -341,7 +345,7 @@ class ToolCard(Widget, can_focus=True):
             newline = "" if (text.endswith("\n") if text else self._line_len == 0) else "\n"
             text += f"{newline}{not_shown(gap)}\n"
         self.set_class(True, "-has-output")
-        self.query_one(".output", Log).write(self._fit_to_log(text + tail))
+        self.query_one(".output", Log).write(self._fit_to_log(visible(text + tail)))
 
     def _fit_to_log(self, text: str) -> str:
         """`text` cut to what the Log keeps: its last output_lines lines, each at most _line_width wide.
@@ -409,7 +413,7 @@ class ToolCard(Widget, can_focus=True):
     def _show_notes(self, notes: list[str]) -> None:
         if not self.is_mounted:
             return
-        self.query_one(".notes", Static).update(Content("\n".join(f"• {note}" for note in notes)))
+        self.query_one(".notes", Static).update(Content(visible("\n".join(f"• {note}" for note in notes))))
         self.set_class(bool(notes), "-has-notes")
 
     def _key_for(self, binding_id: str) -> str:

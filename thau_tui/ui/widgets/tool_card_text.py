@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.highlight import highlight
 
 from ...tools.base import ToolResult
+from ..visible import visible
 
 MAX_ARGUMENT_LINES = 40  # per argument; the edit box always has the whole value
 PREVIEW_LINES = 6
@@ -46,9 +47,9 @@ def render_arguments(arguments: dict[str, Any]) -> Content:
         return Content.styled("(no arguments)", "italic $text-muted")
     parts: list[Content] = []
     for key, value in arguments.items():
-        label = Content.styled(f"{key}:", "bold $text-secondary")
+        label = Content.styled(f"{visible(str(key))}:", "bold $text-secondary")
         if isinstance(value, str) and (key in ("code", "command") or "\n" in value):
-            shown, more = _clip(value, MAX_ARGUMENT_LINES)
+            shown, more = _clip(visible(value), MAX_ARGUMENT_LINES)
             language = _language_for(key, arguments)
             path = arguments.get("path") if language is None else None
             body = highlight(shown, language=language, path=path if isinstance(path, str) else None)
@@ -61,13 +62,13 @@ def render_arguments(arguments: dict[str, Any]) -> Content:
                 parts.append(Content.styled(f"  … {more} more lines (e shows them all)", "$text-muted"))
         else:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            parts.append(label + Content(" ") + Content(text))
+            parts.append(label + Content(" ") + Content(visible(text)))
     return Content("\n").join(parts)
 
 
 def preview(output: str) -> str:
     """The first lines of a result, each cut to a readable width."""
-    shown, more = _clip(output, PREVIEW_LINES)
+    shown, more = _clip(visible(output), PREVIEW_LINES)
     lines = [line if len(line) <= PREVIEW_WIDTH else line[: PREVIEW_WIDTH - 1] + "…" for line in shown.splitlines()]
     if more:
         lines.append(f"… {more} more lines")
@@ -82,7 +83,7 @@ def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
     lines: list[str] = []
     if result.output.strip():
         if streamed:
-            lines.append(result.output.strip().splitlines()[-1])
+            lines.append(visible(result.output.strip().splitlines()[-1]))
         else:
             lines.append(preview(result.output))
     image = result.data.get("image_path") if isinstance(result.data, dict) else None
