@@ -170,3 +170,40 @@ async def test_gallery_lists_newest_first_previews_and_reruns(tmp_path):
         assert "No images yet" in str(app.screen.query_one("#gallery-caption").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, GalleryScreen)
+
+
+def png_claiming(path, width, height):
+    """A few hundred bytes whose header says width x height (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+    return path
+
+
+async def test_a_hostile_image_is_described_not_drawn_and_the_app_keeps_running(tmp_path):
+    """An image an MCP tool returned (saved without approval): a header claiming 20000x20000
+    raised PIL's DecompressionBombError out of the pane, and a prompt with '[/b]' in its PNG
+    text raised a MarkupError; either ended the app."""
+    from PIL.PngImagePlugin import PngInfo
+
+    bomb = png_claiming(tmp_path / "bomb.png", 20000, 20000)
+    info = PngInfo()
+    info.add_text("prompt", "a cat [/b] \x1b]52;c;eA==\x07")
+    marked = tmp_path / "marked.png"
+    PILImage.new("RGB", (8, 8)).save(marked, pnginfo=info)
+    app = Host()
+    async with app.run_test() as pilot:
+        pane = app.query_one(ImagePane)
+        pane.add(bomb)
+        await pilot.pause()
+        assert "cannot be read" in caption(app) and "not drawn" in caption(app)
+        assert pane.query_one("#image-view").image is None
+        pane.add(marked)
+        await pilot.pause()
+        assert "a cat [/b] ␛]52;c;eA==␇" in caption(app)
+        assert app.is_running

@@ -23,6 +23,8 @@ from textual.widgets.option_list import Option
 from textual_image.widget import Image
 
 from ...tools.imaging.records import ImageRecord, list_images
+from ..visible import visible
+from ..widgets.image_pane import drawable
 
 EMPTY = (
     'No images yet. Ask for one in the chat ("draw a lighthouse at dusk"); '
@@ -102,7 +104,7 @@ class GalleryScreen(Screen[None]):
         options.clear_options()
         for record in self.records:
             label = Content.assemble(
-                (record.prompt.splitlines()[0][:60] if record.prompt else "(no prompt)", "bold"),
+                (visible(record.prompt.splitlines()[0][:60]) if record.prompt else "(no prompt)", "bold"),
                 "\n",
                 (f"{_when(record.created)} · seed {record.seed} · {record.width}x{record.height}", "$text-muted"),
             )
@@ -121,7 +123,7 @@ class GalleryScreen(Screen[None]):
         return self.records[index] if index is not None and 0 <= index < len(self.records) else None
 
     def _preview(self, record: ImageRecord) -> None:
-        self.query_one("#gallery-image", Image).image = record.path
+        self.query_one("#gallery-image", Image).image = record.path if drawable(record.path) else None
         lines = [
             record.prompt,
             f"negative: {record.negative_prompt}" if record.negative_prompt else "",
@@ -129,7 +131,8 @@ class GalleryScreen(Screen[None]):
             f"{Path(record.model).name} on {record.device} ({record.dtype}) · {record.duration_s:.1f} s",
             str(record.path),
         ]
-        self.query_one("#gallery-caption", Static).update("\n".join(line for line in lines if line))
+        caption = "\n".join(line for line in lines if line)  # the prompt is not markup
+        self.query_one("#gallery-caption", Static).update(Content(visible(caption)))
 
     @on(OptionList.OptionHighlighted, "#gallery-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -8,7 +8,6 @@ only possible before Textual takes over the screen: import this module before
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -24,10 +24,16 @@ from textual.widgets import Static
 from textual_image.widget import Image
 
 from ...tools.imaging.records import ImageRecord
+from ..visible import visible
+
+# Beyond this many pixels an image is not drawn: a PNG's header can claim 20000x20000 in a
+# few bytes (an MCP tool's image, saved without approval), and decoding it takes gigabytes.
+MAX_SHOWN_PIXELS = 40_000_000
 
 
 def describe(path: Path) -> str:
-    """Prompt, seed and size of an image: from its sidecar, else its PNG text, else its name."""
+    """Prompt, seed and size of an image: from its sidecar, else its PNG text, else its name.
+    Never raises: a broken or hostile file says it cannot be read."""
     sidecar = path.with_suffix(".json")
     if sidecar.is_file():
         try:
@@ -44,8 +50,19 @@ def describe(path: Path) -> str:
         if "prompt" in text:
             return f"{text['prompt']}\nseed {text.get('seed', '?')} · {size}"
         return f"{path.name}\n{size}"
-    except (OSError, json.JSONDecodeError):
-        return f"{path.name}\n(cannot be read)"
+    except Exception as exc:  # OSError, PIL's DecompressionBombError, a broken chunk...
+        return f"{path.name}\n(cannot be read: {type(exc).__name__})"
+
+
+def drawable(path: Path) -> bool:
+    """Whether the pane may decode and draw the image: a readable image of sane size."""
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as image:  # reads the header only
+            return image.width * image.height <= MAX_SHOWN_PIXELS
+    except Exception:
+        return False
 
 
 def viewer_command() -> list[str] | None:
@@ -122,9 +139,11 @@ class ImagePane(Widget, can_focus=True):
         if path is None:
             return
         view = self.query_one("#image-view", Image)
-        view.image = path if path.is_file() else None
+        view.image = path if path.is_file() and drawable(path) else None
         caption = describe(path) if path.is_file() else f"{path.name}\n(the file is gone)"
-        self.query_one("#image-caption", Static).update(caption)
+        if path.is_file() and view.image is None:
+            caption += f"\n(not drawn: unreadable, or over {MAX_SHOWN_PIXELS // 1_000_000} million pixels)"
+        self.query_one("#image-caption", Static).update(Content(visible(caption)))  # the prompt is not markup
         self.query_one("#image-position", Static).update(f"image {index + 1}/{len(self.images)}")
         self.post_message(self.Shown(self, path))
 
