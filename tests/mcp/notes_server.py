@@ -27,7 +27,7 @@ PIXEL = base64.b64decode(
 server = MCPServer("notes", log_level="ERROR")
 
 
-@server.tool(annotations=ToolAnnotations(read_only_hint=True))
+@server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
 def read_note(name: str) -> str:
     """Read the note called `name`."""
     return (NOTES / name).read_text()
@@ -49,7 +49,7 @@ async def count_slowly(steps: int, ctx: Context) -> str:
     return f"counted to {steps}"
 
 
-@server.tool(annotations=ToolAnnotations(read_only_hint=True))
+@server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
 def fail(reason: str) -> str:
     """Always fails with `reason`."""
     raise ToolError(reason)
@@ -62,7 +62,7 @@ def crash() -> str:
     os._exit(3)
 
 
-@server.tool(annotations=ToolAnnotations(read_only_hint=True))
+@server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
 async def hang(seconds: float = 3600) -> str:
     """Sleeps for `seconds`, writing a mark file if it is cancelled."""
     try:
@@ -73,13 +73,13 @@ async def hang(seconds: float = 3600) -> str:
     return "woke up"
 
 
-@server.tool(annotations=ToolAnnotations(read_only_hint=True))
+@server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
 def draw() -> list:
     """Returns a tiny picture and a caption."""
     return ["a one-pixel picture", Image(data=PIXEL, format="png")]
 
 
-@server.tool(annotations=ToolAnnotations(read_only_hint=True))
+@server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False))
 def inject() -> str:
     """Returns text that tries to close the result and forge a shell call."""
     return (

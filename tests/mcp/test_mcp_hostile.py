@@ -119,12 +119,14 @@ def test_registry_names_are_valid_function_names_whatever_the_server_calls_its_t
 @pytest.mark.parametrize(
     "annotations, trust, risk",
     [
-        ({"read_only_hint": True}, True, "read"),
+        ({"read_only_hint": True, "open_world_hint": False}, True, "read"),
+        ({"read_only_hint": True}, True, "write"),  # the open world unless said otherwise: it can send
+        ({"read_only_hint": True, "open_world_hint": True}, True, "write"),
         ({"destructive_hint": True}, True, "write"),
         ({"read_only_hint": False, "destructive_hint": False}, True, "write"),
         ({}, True, "exec"),
         (None, True, "exec"),
-        ({"read_only_hint": True}, False, "exec"),
+        ({"read_only_hint": True, "open_world_hint": False}, False, "exec"),
     ],
 )
 def test_risk_comes_from_the_annotations(annotations, trust, risk):

@@ -61,12 +61,15 @@ def registry_name(server: str, tool: str) -> str:
 
 
 def risk_of(annotations: Any, trust_hints: bool = True) -> Risk:
-    """read for readOnlyHint, write for a tool that says it changes things (destructiveHint
-    or readOnlyHint false), exec when the server says nothing (or is not trusted to)."""
+    """read for readOnlyHint with openWorldHint false, write for a tool that says it changes
+    things (destructiveHint or readOnlyHint false) or reaches the open world (openWorldHint,
+    true unless said otherwise, as the MCP spec has it: a read-only fetch(url) that ran
+    without asking would carry what read_file read, unasked, out in its URL), exec when the
+    server says nothing (or is not trusted to)."""
     if annotations is None or not trust_hints:
         return "exec"
     if getattr(annotations, "read_only_hint", None) is True:
-        return "read"
+        return "read" if getattr(annotations, "open_world_hint", None) is False else "write"
     if (
         getattr(annotations, "destructive_hint", None) is not None
         or getattr(annotations, "read_only_hint", None) is False
