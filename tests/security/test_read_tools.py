@@ -117,3 +117,19 @@ def test_search_code_in_a_subfolder_keeps_off_what_the_workspace_keeps_off(works
     for path in (".", "dotfiles"):
         found = search_code({"pattern": "TOKEN", "path": path}, ctx)
         assert "ghp_SECRET123" not in found.output, path
+
+
+def test_list_directory_does_not_look_through_links(workspace, config, canary):
+    """A link in a cloned repo to ~/.ssh/id_ed25519 (or a folder outside): the listing
+    followed it and told the file's size, and a linked folder was listed as a folder."""
+    from thau_tui.tools.files import list_directory
+
+    (workspace / "key").symlink_to(canary)
+    (workspace / "out").symlink_to(canary.parent)
+    (workspace / "gone").symlink_to(workspace / "nothing-here")
+    (workspace / "real.txt").write_text("12345")
+    listing = list_directory({"path": "."}, ToolContext(workspace=workspace, config=config)).output
+    size = f"({canary.stat().st_size} B)"
+    assert "key  (link)" in listing and "out  (link)" in listing and "gone  (link)" in listing
+    assert size not in listing and "out/" not in listing
+    assert "real.txt  (5 B)" in listing

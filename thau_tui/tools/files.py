@@ -324,7 +324,7 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             raise ToolError(f"'{name}' is a file, not a folder; use read_file to see it")
         # scandir on the descriptor: the folder that was opened, not whatever the path names now
         with os.scandir(fd) as found:
-            entries = sorted(found, key=lambda e: (not e.is_dir(), e.name.lower()))
+            entries = sorted(found, key=lambda e: (not e.is_dir(follow_symlinks=False), e.name.lower()))
         lines = _listing(entries)
     finally:
         os.close(fd)
@@ -337,14 +337,18 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 def _listing(entries: list[os.DirEntry[str]]) -> list[str]:
     lines = []
     for entry in entries[:MAX_LIST_ENTRIES]:
-        if entry.is_dir():
+        # Never through a link: whether ~/.ssh/id_ed25519 exists, and its size, is not the
+        # workspace's to tell (read_file refuses the link's target).
+        if entry.is_symlink():
+            lines.append(f"{_shown(entry.name)}  (link)")
+        elif entry.is_dir(follow_symlinks=False):
             lines.append(f"{_shown(entry.name)}/")
         else:
             try:
-                size = _human(entry.stat().st_size)
+                size = _human(entry.stat(follow_symlinks=False).st_size)
             except OSError:
                 size = "?"
-            lines.append(f"{_shown(entry.name)}  ({size})" + ("  -> link" if entry.is_symlink() else ""))
+            lines.append(f"{_shown(entry.name)}  ({size})")
     return lines
 
 
