@@ -503,3 +503,21 @@ async def test_a_config_linked_from_the_workspace_is_not_reloaded_live(tmp_path,
         await pilot.pause(3)
         assert "run_shell" not in app.config.tools.policy
         assert notices.any("does not reload it")
+
+
+async def test_the_model_picker_shows_odd_file_names_as_text(tmp_path):
+    """A run folder named 'exp[v2]' (the picker lists runs/*/adapter.gguf): options read a str
+    as markup, so it was listed as 'exp/adapter.gguf', and a closing tag in a name raised a
+    MarkupError instead of opening the picker."""
+    runs = tmp_path / "runs"
+    (runs / "exp[v2]").mkdir(parents=True)
+    (runs / "exp[v2]" / "adapter.gguf").write_bytes(b"GGUF")
+    config = Config()
+    config.train.runs_dir = str(runs)
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ModelPicker"
+        shown = [str(option.prompt) for option in app.screen.query_one("OptionList").options]
+        assert any("exp[v2]/adapter.gguf" in line for line in shown), shown

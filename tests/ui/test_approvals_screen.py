@@ -75,3 +75,27 @@ async def test_broken_file_is_reported_on_the_screen(tmp_path):
         await pilot.pause()
         problem = app.screen.query_one("#approvals-problem", Static)
         assert problem.display and "could not be read" in str(problem.render())
+
+
+async def test_a_program_name_is_shown_as_text_not_markup(tmp_path):
+    """Table cells read a str as markup: a program named '[/b]' in a hand-edited approvals
+    file raised a MarkupError (the screen could not open), and '[@click=app.quit]' made a
+    clickable action. Names are shown as text."""
+    import json
+
+    programs = ["[/b]", "[@click=app.quit]x[/]"]
+    path = tmp_path / "approvals.json"
+    entries = [{"tool": "run_shell", "program": p, "created": 1.0, "where": "/usr/bin/x"} for p in programs]
+    path.write_text(json.dumps({"version": 1, "approvals": entries}))
+    book = ApprovalBook(path, {})
+    assert [entry.program for entry in book.entries()] == programs
+    app = Host(book)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#approvals-table", DataTable)
+        cells = [table.get_row_at(i)[2] for i in range(table.row_count)]
+        assert [str(cell) for cell in cells] == programs
+        assert not any("@click" in str(span.style) for cell in cells for span in getattr(cell, "spans", []))
+        await pilot.press("d")  # the notice names the program too
+        await pilot.pause()
+        assert app.is_running

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from textual.content import Content
+
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
 
@@ -30,6 +32,13 @@ def _stand_in(match: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """`text` with every control character but newline and tab drawn as a visible stand-in."""
     return _CONTROL.sub(_stand_in, text) if _CONTROL.search(text) else text
+
+
+def plain(text: str) -> Content:
+    """`text` as plain Content, for widgets that read a str as markup (DataTable cells,
+    OptionList options): '[/b]' in a program name crashed the approvals screen, and
+    '[@click=app.quit]' made a clickable action."""
+    return Content(visible(text))
 
 
 def has_controls(value: Any) -> bool:

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from ...engine.approvals import ApprovalBook, RememberedApproval
+from ..visible import plain
 
 
 def _found_at(entry: RememberedApproval) -> str:
@@ -69,7 +70,7 @@ class ApprovalsScreen(ModalScreen[None]):
         policy = self.query_one("#policy-table", DataTable)
         policy.add_columns("tool", "policy")
         for tool, value in sorted(self.book.policy.items()):
-            policy.add_row(tool, value)
+            policy.add_row(plain(tool), plain(str(value)))
         if not self.book.policy:
             policy.add_row("(none)", "read runs, write and exec ask")
         problem = self.query_one("#approvals-problem", Static)
@@ -87,12 +88,12 @@ class ApprovalsScreen(ModalScreen[None]):
         for index, entry in enumerate(self.book.entries()):
             key = str(index)
             self._rows[key] = entry
-            table.add_row(
+            table.add_row(  # plain text: the program came from a command the model wrote
                 entry.scope,
-                entry.tool,
-                entry.program or Content.styled("any", "italic"),
+                plain(entry.tool),
+                plain(entry.program) if entry.program else Content.styled("any", "italic"),
                 _when(entry.created),
-                _found_at(entry),
+                plain(_found_at(entry)),
                 key=key,
             )
         if self._rows:
@@ -116,7 +117,7 @@ class ApprovalsScreen(ModalScreen[None]):
             return
         self.book.revoke(entry)
         what = f"{entry.tool}" + (f" ({entry.program})" if entry.program else "")
-        self.notify(f"Revoked: {what} — it will ask again.")
+        self.notify(f"Revoked: {what} — it will ask again.", markup=False)
         self.refresh_table()
 
     def action_close(self) -> None:

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from ...config import Config
 from ...engine.models import find_adapters, find_models, resolve_model
 from ...paths import runs_dir
+from ..visible import plain
 
 
 class ServerModel(str):
@@ -60,11 +61,11 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
         for model in find_models():
             self.choices.append((model, None))
             mark = " (current)" if model == current and current_lora is None else ""
-            options.append(Option(f"{model.name}{mark}"))
+            options.append(Option(plain(f"{model.name}{mark}")))  # file names are not markup
             for adapter in find_adapters(runs_dir(self.config.train.runs_dir)):
                 self.choices.append((model, adapter))
                 mark = " (current)" if model == current and adapter == current_lora else ""
-                options.append(Option(f"{model.name} + {adapter.parent.name}/{adapter.name}{mark}"))
+                options.append(Option(plain(f"{model.name} + {adapter.parent.name}/{adapter.name}{mark}")))
         with Vertical():
             yield Label("Model and adapter (Enter loads, Esc cancels)")
             yield OptionList(*options)

@@ -31,6 +31,7 @@ from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
 from ...train.runs import check_recipe, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
+from ..visible import plain
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
 
@@ -48,7 +49,7 @@ class RecipePicker(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="recipe-picker"):
             yield Static("Choose a recipe (Enter picks, Esc keeps the current one)", id="recipe-picker-title")
-            options = [Option(self._label(choice), id=str(i)) for i, choice in enumerate(self.choices)]
+            options = [Option(plain(self._label(choice)), id=str(i)) for i, choice in enumerate(self.choices)]
             yield OptionList(*options, id="recipe-list")
 
     @staticmethod
@@ -344,7 +345,11 @@ class TrainingScreen(Screen):
         problem = check_recipe(self.recipe)
         if problem:
             self.notify(
-                f"{problem}\nPress r to choose a recipe.", title="Cannot start training", severity="error", timeout=10
+                f"{problem}\nPress r to choose a recipe.",
+                title="Cannot start training",
+                severity="error",
+                timeout=10,
+                markup=False,
             )
             return
         name = load_recipe(self.recipe).name
