@@ -90,12 +90,15 @@ async def test_a_program_name_is_shown_as_text_not_markup(tmp_path):
     book = ApprovalBook(path, {})
     assert [entry.program for entry in book.entries()] == programs
     app = Host(book)
-    async with app.run_test() as pilot:
+    async with app.run_test(size=(140, 30)) as pilot:
         await pilot.pause()
         table = app.screen.query_one("#approvals-table", DataTable)
+        await pilot.pause()
         cells = [table.get_row_at(i)[2] for i in range(table.row_count)]
         assert [str(cell) for cell in cells] == programs
         assert not any("@click" in str(span.style) for cell in cells for span in getattr(cell, "spans", []))
+        shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "[/b]" in shown and "[@click=app.qu" in shown  # the column may cut the second
         await pilot.press("d")  # the notice names the program too
         await pilot.pause()
         assert app.is_running
