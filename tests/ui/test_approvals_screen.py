@@ -98,7 +98,7 @@ async def test_a_program_name_is_shown_as_text_not_markup(tmp_path):
         assert [str(cell) for cell in cells] == programs
         assert not any("@click" in str(span.style) for cell in cells for span in getattr(cell, "spans", []))
         shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-        assert "[/b]" in shown and "[@click=app.qu" in shown  # the column may cut the second
+        assert "[/b]" in shown and "[@click" in shown, shown  # the column cuts the second
         await pilot.press("d")  # the notice names the program too
         await pilot.pause()
         assert app.is_running
