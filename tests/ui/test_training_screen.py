@@ -167,3 +167,20 @@ async def test_real_trainer_run_from_the_screen(tmp_path):
         assert run.eval_losses and screen.plotted_points == len(run.train_losses) + len(run.eval_losses)
         assert (run.run_dir / "adapter" / "adapter_config.json").is_file()
         assert run.run_dir.parent == tmp_path / "runs"
+
+
+async def test_a_failed_runs_error_is_shown_as_written(tmp_path):
+    """A trainer's error often quotes brackets ("expected [0, 1]", "[/b]" in a recipe
+    value): read as markup, the status line lost them or raised a MarkupError."""
+    script = tmp_path / "child.py"
+    message = "shares must add to 1 [0.5, 0.4] in kind_shares[/b]"
+    script.write_text(f"import json\nprint(json.dumps({{'event': 'error', 'message': {message!r}}}), flush=True)\n")
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script)]])
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await run.start()
+        await wait_until(pilot, lambda: run.status == "failed", 30, "the run to fail")
+        await run.wait()
+        status = app.screen.query_one("#training-status", Static)
+        await wait_until(pilot, lambda: "Failed" in str(status.render()), 5, "the status line")
+        assert f"Failed: {message}" in str(status.render())

@@ -57,7 +57,7 @@ class ApprovalsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="approvals-dialog"):
             yield Static("Approvals", id="approvals-title")
-            yield Static("", id="approvals-problem")
+            yield Static("", id="approvals-problem", markup=False)  # a JSON error quotes the file
             yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="approvals-empty")
             yield Static("Policy from config.yaml (tools.policy) — edit the file to change it", classes="section")

@@ -143,12 +143,13 @@ class TrainingScreen(Screen):
         with Vertical(id="training-top"):
             yield Static("Training", id="training-title")
             yield Static("", id="training-recipe")
-            yield Static("", id="training-status")
-            yield Static("", id="training-steps")
+            # plain text: a run's error and folder are not markup ("expected [0, 1]" lost its brackets)
+            yield Static("", id="training-status", markup=False)
+            yield Static("", id="training-steps", markup=False)
             with Horizontal(id="training-progress-row"):
-                yield Label("step 0/0", id="training-step")
+                yield Label("step 0/0", id="training-step", markup=False)
                 yield ProgressBar(total=1, show_eta=False, id="training-progress")
-                yield Label("", id="training-stats")
+                yield Label("", id="training-stats", markup=False)
         with Horizontal(id="training-body"):
             yield PlotextPlot(id="loss-plot")
             yield RichLog(
