@@ -48,3 +48,23 @@ async def test_letters_typed_in_the_list_search_and_the_first_match_is_highlight
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.session.id == cats)
         assert [u.text for u in app.query(UserMessage)] == ["tell me about cats"]
+
+
+async def test_opening_a_chat_another_thau_deleted_says_so_and_keeps_the_open_one(tmp_path, notices):
+    """Two thau windows: a chat deleted in one was still listed in the other, and Enter on it
+    raised KeyError out of a worker, which ended the app."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    gone = store.create_session("dogs")
+    store.add_message(gone, "user", "tell me about dogs")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        panel = app.query_one("#sessions")
+        view = app.query_one("#session-list")
+        view.focus()
+        view.highlighted = [i.id for i in panel.listed].index(gone)
+        open_chat = app.session.id
+        Store(tmp_path / "sessions.sqlite3").delete_session(gone)  # the other window
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: notices.any("the chat you had open stays open"))
+        assert app.is_running and app.session.id == open_chat
+        assert gone not in [i.id for i in panel.listed]

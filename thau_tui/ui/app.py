@@ -242,13 +242,21 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         if self.turn_running:
             self.notify("wait for the answer to finish (Esc stops it)", severity="warning")
             return
+        try:  # another thau may have deleted it since this list was drawn, or holds the database
+            session = self.agent.load_session(sid)
+            calls = {row["id"]: row for row in self.store.tool_calls(sid)} if self.store else {}
+        except (KeyError, StoreError) as exc:
+            why = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            self.notify(f"{why}; the chat you had open stays open.", title="cannot open that chat", markup=False)
+            self.query_one(SessionsPanel).refresh_list()
+            return
         if self.session is not None and self.session.id != sid:
-            self._leave_session()
-        self.session = self.agent.load_session(sid)
+            with contextlib.suppress(StoreError):  # an empty chat left behind is pruned at the next start
+                self._leave_session()
+        self.session = session
         self.query_one(PromptInput).set_history([m["content"] for m in self.session.messages if m["role"] == "user"])
         await self.chat.clear()
         dialect = self.agent.dialect
-        calls = {row["id"]: row for row in self.store.tool_calls(sid)} if self.store else {}
         for message in self.session.messages:
             meta = message.get("meta") or {}
             if message["role"] == "user":
