@@ -282,9 +282,19 @@ async def watch_config(
         changed_path = Path(changed)
         return (changed_path.parent, changed_path.name) in names
 
-    async for _changes in awatch(*folders, watch_filter=wanted):
-        chosen = next((f for f in files if f.is_file()), path)
-        result = load_config(chosen, current)
-        if result.ok:
-            current = result.config
-        on_change(result)
+    # Only the folders themselves: a config kept in ~ would watch the whole home folder, and
+    # one unreadable folder down there (or the system's limit on watches) raised out of the
+    # watch, which ended the app.
+    try:
+        async for _changes in awatch(*folders, watch_filter=wanted, recursive=False):
+            chosen = next((f for f in files if f.is_file()), path)
+            result = load_config(chosen, current)
+            if result.ok:
+                current = result.config
+            on_change(result)
+    except OSError as exc:
+        on_change(
+            ConfigResult(
+                current or Config(), path, [f"config.yaml is no longer watched ({exc}); restart thau to apply changes"]
+            )
+        )

@@ -43,3 +43,25 @@ async def test_a_5000_deep_yaml_list_on_live_reload_is_reported(tmp_path):
         assert not watcher.done()  # the watcher lives on
     finally:
         watcher.cancel()
+
+
+async def test_a_watch_that_fails_is_reported_and_ends_quietly(tmp_path, monkeypatch):
+    """A config kept in the home folder was watched recursively: one unreadable folder below
+    (or the system's limit on watches) raised out of the watcher and ended the app. The
+    watch is of the folder alone now, and an error from it is a config notice."""
+    import watchfiles
+
+    seen: dict = {}
+
+    def failing_awatch(*paths, **options):
+        seen.update(options)
+        raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watchfiles, "awatch", failing_awatch)
+    path = tmp_path / "config.yaml"
+    path.write_text("generation:\n  temperature: 0.7\n")
+    results = []
+    await asyncio.wait_for(watch_config(path, results.append, load_config(path).config), 5)
+    assert seen.get("recursive") is False
+    assert len(results) == 1 and "no longer watched" in results[0].errors[0]
+    assert results[0].config.generation.temperature == 0.7
