@@ -68,3 +68,30 @@ async def test_opening_a_chat_another_thau_deleted_says_so_and_keeps_the_open_on
         await wait_until(pilot, lambda: notices.any("the chat you had open stays open"))
         assert app.is_running and app.session.id == open_chat
         assert gone not in [i.id for i in panel.listed]
+
+
+async def test_a_title_with_brackets_is_listed_as_written(tmp_path):
+    """escape() left tags that start with a capital: "[WIP] fix the parser" was listed as
+    " fix the parser"."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("[WIP] fix \x1b[31m")
+    store.add_message(sid, "user", "hi")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        view = app.query_one("#session-list")
+        shown = [str(view.get_option_at_index(i).prompt) for i in range(view.option_count)]
+        assert any(line.startswith("[WIP] fix ␛[31m") for line in shown), shown
+
+
+async def test_an_export_that_cannot_be_written_says_so(tmp_path, thau_home, notices):
+    """Ctrl+E with the data folder on a full or read-only disk raised out of the action."""
+    from thau_tui.paths import data_dir
+
+    data_dir().mkdir(parents=True, exist_ok=True)
+    (data_dir() / "exports").write_text("a file where the exports folder should be")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert app.is_running and [n for n in notices if n.title == "export failed"]

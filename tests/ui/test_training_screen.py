@@ -184,3 +184,17 @@ async def test_a_failed_runs_error_is_shown_as_written(tmp_path):
         status = app.screen.query_one("#training-status", Static)
         await wait_until(pilot, lambda: "Failed" in str(status.render()), 5, "the status line")
         assert f"Failed: {message}" in str(status.render())
+
+
+async def test_a_runs_folder_that_cannot_be_made_is_reported_not_a_crash(tmp_path, notices):
+    """train.runs_dir on a read-only or full disk: making the run folder raised out of the
+    s key's action, which ended the app."""
+    blocked = tmp_path / "runs"
+    blocked.write_text("a file where the runs folder should be")
+    config = Config()
+    config.train.runs_dir = str(blocked)
+    app = HostApp(lambda: TrainingScreen(config, recipe=tiny_recipe(tmp_path)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: notices.any("train.runs_dir"), 10, "the notice")
+        assert app.is_running and app.training_run is None

@@ -430,8 +430,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     async def action_new_chat(self) -> None:
         if self.turn_running:
             self.agent.cancel()
-        self._leave_session()
-        self.session = self.agent.new_session()
+        try:
+            self._leave_session()
+            session = self.agent.new_session()
+        except StoreError as exc:  # a full disk, or another thau holding the database
+            self.notify(f"{exc}; this chat stays open.", title="no new chat", severity="error", markup=False)
+            return
+        self.session = session
         self.query_one(PromptInput).set_history([])
         await self.chat.clear()
         await self.chat.add(NoteMessage(WELCOME, "info"))
@@ -476,5 +481,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             return
         if self.turn_running:  # stop generating now rather than finishing the answer on exit
             self.agent.cancel()
-        self._leave_session()
+        with contextlib.suppress(StoreError):  # an empty chat left behind is pruned at the next start
+            self._leave_session()
         self.exit()

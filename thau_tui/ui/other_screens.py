@@ -17,21 +17,27 @@ class OtherScreens:
 
     def action_export(self, kind: str = "both") -> list[Path]:
         """Write this chat to exports/ in the data dir as Markdown and/or JSONL."""
-        from ..paths import data_dir
+        from ..engine.store import StoreError
+        from ..paths import FolderError, data_dir
 
-        folder = data_dir() / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
+        written: list[Path] = []
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.session.id}"
-        if kind in ("both", "md"):
-            path = folder / f"{stem}.md"
-            path.write_text(self.store.export_markdown(self.session.id), encoding="utf-8")
-            written.append(path)
-        if kind in ("both", "jsonl"):
-            path = folder / f"{stem}.jsonl"
-            path.write_text(self.store.export_jsonl(self.session.id), encoding="utf-8")
-            written.append(path)
-        self.notify("saved " + ", ".join(str(p) for p in written), title="export")
+        try:
+            folder = data_dir() / "exports"
+            folder.mkdir(parents=True, exist_ok=True)
+            if kind in ("both", "md"):
+                path = folder / f"{stem}.md"
+                path.write_text(self.store.export_markdown(self.session.id), encoding="utf-8")
+                written.append(path)
+            if kind in ("both", "jsonl"):
+                path = folder / f"{stem}.jsonl"
+                path.write_text(self.store.export_jsonl(self.session.id), encoding="utf-8")
+                written.append(path)
+        except (OSError, StoreError, FolderError) as exc:  # a full or read-only disk: the chat stays saved
+            done = f" (saved {', '.join(str(p) for p in written)})" if written else ""
+            self.notify(f"{exc}{done}", title="export failed", severity="error", markup=False)
+            return written
+        self.notify("saved " + ", ".join(str(p) for p in written), title="export", markup=False)
         return written
 
     def action_approvals(self) -> None:
@@ -91,8 +97,15 @@ class OtherScreens:
 
         if message.better:
             model, _ = resolve_model(self.config)
-            promote_adapter(message.path, model)
-            self.notify(f"{Path(message.path).name} beat the current model on eval: it is now the default adapter")
+            try:
+                promote_adapter(message.path, model)
+            except OSError as exc:
+                self.notify(f"could not keep it as the default: {exc}", severity="warning", markup=False)
+            else:
+                self.notify(
+                    f"{Path(message.path).name} beat the current model on eval: it is now the default adapter",
+                    markup=False,
+                )
         else:
             self.notify("loaded for this session only: it did not beat the current model on eval", severity="warning")
         self._reload_model(message.path, "loading adapter…")

@@ -58,8 +58,8 @@ class RecipePicker(ModalScreen[Path | None]):
             recipe = load_recipe(choice.path)
             method = ", full fine-tuning" if recipe.method == "full" else ""
             about = f"{recipe.max_steps or '?'} steps{method}, eval {recipe.eval_examples}"
-        except ValueError as exc:
-            about = f"cannot be used: {str(exc).splitlines()[0][:60]}"
+        except (ValueError, OSError) as exc:  # a broken or unreadable recipe of the user's
+            about = f"cannot be used: {(str(exc).splitlines() or [''])[0][:60]}"
         where = "shipped" if choice.shipped else str(choice.path)
         return f"{choice.name}  ({about}; {where})"
 
@@ -364,7 +364,17 @@ class TrainingScreen(Screen):
         self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None
         self.query_one("#training-log", RichLog).clear()
         self.query_one("#training-results").display = False
-        await run.start()
+        try:
+            await run.start()
+        except OSError as exc:  # a read-only or full runs folder
+            self.notify(
+                f"{exc}\nSet train.runs_dir in config.yaml to a folder you can write.",
+                title="Cannot start training",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
         if hasattr(self.app, "training_run"):
             self.app.training_run = run
         self.post_message(self.RunStarted(run))
@@ -402,7 +412,7 @@ class TrainingScreen(Screen):
             return
         opener = "open" if sys.platform == "darwin" else "xdg-open"
         if shutil.which(opener) is None:
-            self.notify(f"The run folder is {self.run.run_dir} (no {opener} here to open it).")
+            self.notify(f"The run folder is {self.run.run_dir} (no {opener} here to open it).", markup=False)
             return
         subprocess.Popen([opener, str(self.run.run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -412,11 +422,16 @@ class TrainingScreen(Screen):
             return
         path = self.run.adapter_gguf()
         if path is None:
-            self.notify(f"No GGUF adapter yet: run `thau export {self.run.run_dir}` first.", severity="warning")
+            self.notify(
+                f"No GGUF adapter yet: run `thau export {self.run.run_dir}` first.", severity="warning", markup=False
+            )
             return
         better = bool(self.run.beats_current())
         self.post_message(self.UseAdapter(path, better))
-        self.notify(f"Loading the chat with {path.name}" + ("" if better else " (it did not beat the current model)"))
+        self.notify(
+            f"Loading the chat with {path.name}" + ("" if better else " (it did not beat the current model)"),
+            markup=False,
+        )
 
     def action_back(self) -> None:
         self.app.pop_screen()

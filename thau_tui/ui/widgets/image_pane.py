@@ -161,7 +161,7 @@ class ImagePane(Widget, can_focus=True):
             self.notify("no image to copy the path of", severity="warning")
             return
         self.app.copy_to_clipboard(str(path))
-        self.notify(str(path), title="path copied")
+        self.notify(str(path), title="path copied", markup=False)
 
     def action_open_image(self) -> None:
         path = self.current
@@ -172,9 +172,15 @@ class ImagePane(Widget, can_focus=True):
         if command is None:
             tool = "open" if sys.platform == "darwin" else "xdg-open (package xdg-utils)"
             self.notify(
-                f"cannot open images here: {tool} is not installed. The file is {path}", severity="error", timeout=10
+                f"cannot open images here: {tool} is not installed. The file is {path}",
+                severity="error",
+                timeout=10,
+                markup=False,
             )
             return
-        subprocess.Popen(
-            [*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
+        try:
+            subprocess.Popen(
+                [*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
+        except OSError as exc:
+            self.notify(f"could not start {command[0]}: {exc}", severity="error", markup=False)

@@ -9,13 +9,14 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.markup import escape
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
-from ...engine.store import SessionInfo, Store
+from ...engine.store import SessionInfo, Store, StoreError
 from ..compat import keymap, node_bindings
+from ..visible import visible
 
 
 def _when(ts: float) -> str:
@@ -62,7 +63,7 @@ class SessionsPanel(Vertical):
         super().__init__(**kwargs)
         self.store = store
         self._infos: dict[str, SessionInfo] = {}
-        self._shown: list[tuple[str, str]] = []  # (id, line) of each chat listed now
+        self._shown: list[tuple[str, Content]] = []  # (id, line) of each chat listed now
 
     def compose(self) -> ComposeResult:
         # no select-on-focus: type-to-search focuses it with the first letter already in
@@ -80,9 +81,17 @@ class SessionsPanel(Vertical):
     def refresh_list(self, search: str | None = None) -> None:
         if search is None:
             search = self.query_one("#session-search", Input).value
-        found = self.store.list_sessions(search)
+        try:
+            found = self.store.list_sessions(search)
+        except StoreError as exc:  # another thau holds the database: keep the list as it is
+            self.app.notify(str(exc), title="chats list", severity="warning", markup=False)
+            return
         self._infos = {info.id: info for info in found}
-        shown = [(info.id, f"{escape(_short(info.title))}  [dim]{_when(info.updated)}[/]") for info in found]
+        # the title as text (escape() leaves "[WIP] fix" to lose its "[WIP]"), its controls shown
+        shown = [
+            (info.id, Content.assemble(visible(_short(info.title)), (f"  {_when(info.updated)}", "dim")))
+            for info in found
+        ]
         if shown == self._shown:  # after most turns nothing visible changed: no rebuild, no layout
             return
         self._shown = shown
@@ -135,7 +144,11 @@ class SessionsPanel(Vertical):
 
         def done(title: str | None) -> None:
             if title:
-                self.store.rename_session(info.id, title)
+                try:
+                    self.store.rename_session(info.id, title)
+                except StoreError as exc:
+                    self.app.notify(str(exc), title="not renamed", severity="error", markup=False)
+                    return
                 self.post_message(self.Rename(info.id, title))
                 self.refresh_list()
 
@@ -149,11 +162,15 @@ class SessionsPanel(Vertical):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.store.delete_session(info.id)
+                try:
+                    self.store.delete_session(info.id)
+                except StoreError as exc:
+                    self.app.notify(str(exc), title="not deleted", severity="error", markup=False)
+                    return
                 self.post_message(self.Deleted(info.id))
                 self.refresh_list()
 
         what = f"{info.messages} message{'s' if info.messages != 1 else ''}"
         self.app.push_screen(
-            ConfirmModal(f"Delete the chat \u201c{info.title}\u201d ({what})? It cannot be undone."), done
+            ConfirmModal(f"Delete the chat \u201c{visible(info.title)}\u201d ({what})? It cannot be undone."), done
         )

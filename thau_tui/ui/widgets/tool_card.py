@@ -379,7 +379,7 @@ class ToolCard(Widget, can_focus=True):
         """Show a progress bar (only once progress arrives)."""
         self.set_class(True, "-has-progress")
         self.query_one(".progress", ProgressBar).update(total=total if total > 0 else None, progress=done)
-        self.query_one(".progress-label", Static).update(Content(label))  # a server's text, not markup
+        self.query_one(".progress-label", Static).update(Content(visible(label)))  # a server's text, not markup
 
     def finish(self, result: ToolResult, status: str = "done") -> None:
         """The tool ended: done, failed or cancelled, with a preview of what it returned."""
@@ -445,6 +445,6 @@ class ToolCard(Widget, can_focus=True):
                 (self._key_for("cancel-turn"), "cancel turn"),
             ]
         line = Content("  ").join(
-            Content.styled(key, "bold $text-accent") + Content(f" {label}") for key, label in hints
+            Content.styled(key, "bold $text-accent") + Content(f" {visible(label)}") for key, label in hints
         )
         self.query_one(".keys", Static).update(line)
