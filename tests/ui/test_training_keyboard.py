@@ -274,3 +274,32 @@ async def test_the_smoke_recipe_runs_from_the_screen_outside_the_repository(tmp_
         assert run.run_dir.resolve().parent == runs_dir(Config().train.runs_dir).resolve()
         assert not run.run_dir.resolve().is_relative_to(tmp_path / "train") and run.adapter_gguf() is not None
         await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")
+
+
+async def test_the_chats_keys_do_not_reach_through_the_training_and_gallery_screens(tmp_path):
+    """Both are full screens over the chat: Ctrl+T on training opened a second one (two
+    timers redrawing), Ctrl+G on the gallery a second gallery, and Ctrl+N reset the chat
+    hidden behind them. Those keys are off there, and off the footer; F1 still helps."""
+    from thau_tui.ui.screens.gallery import GalleryScreen
+
+    store = Store(tmp_path / "db.sqlite3")
+    chat = ThauApp(ConfigResult(Config(), None, []), store=store, backend=ScriptedBackend([]), watch=False)
+    async with chat.run_test(size=(140, 45)) as pilot:
+        session = chat.session.id
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: isinstance(chat.screen, TrainingScreen), 5, "the training screen")
+        depth = len(chat.screen_stack)
+        await pilot.press("ctrl+t", "ctrl+g", "ctrl+n")
+        await pilot.pause()
+        assert len(chat.screen_stack) == depth and isinstance(chat.screen, TrainingScreen)
+        assert chat.session.id == session
+        assert "new_chat" not in {b.binding.action for b in chat.screen.active_bindings.values() if b.enabled}
+        await pilot.press("escape", "ctrl+g")
+        await wait_until(pilot, lambda: isinstance(chat.screen, GalleryScreen), 5, "the gallery")
+        depth = len(chat.screen_stack)
+        await pilot.press("ctrl+g", "ctrl+t")
+        await pilot.pause()
+        assert len(chat.screen_stack) == depth and isinstance(chat.screen, GalleryScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert chat.screen.__class__.__name__ == "HelpScreen"

@@ -391,8 +391,12 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Esc's Stop stays in the footer even between turns: a footer that changes at
         # each turn's start and end costs the screen a layout each time.
-        if action in self.CHAT_ACTIONS and isinstance(self.screen, ModalScreen):
-            return False  # a modal keeps its own keys, as before these were priority bindings
+        if action in self.CHAT_ACTIONS and self.screen is not self.screen_stack[0]:
+            if isinstance(self.screen, ModalScreen):
+                return False  # a modal keeps its own keys, as before these were priority bindings
+            # The gallery and training screens: Ctrl+T there opened a second training screen
+            # and Ctrl+N reset the chat hidden behind it. Help and the approvals stay.
+            return action in ("help", "approvals")
         return True
 
     def action_stop(self) -> None:
