@@ -521,3 +521,34 @@ async def test_the_model_picker_shows_odd_file_names_as_text(tmp_path):
         assert app.screen.__class__.__name__ == "ModelPicker"
         shown = [str(option.prompt) for option in app.screen.query_one("OptionList").options]
         assert any("exp[v2]/adapter.gguf" in line for line in shown), shown
+
+
+async def test_a_model_load_replaced_meanwhile_does_not_take_the_chat_over(tmp_path, monkeypatch):
+    """Model A still loading when the user chose B: the worker for A was cancelled but its
+    thread finished the load and posted it, so the chat could end up on A after B."""
+    import threading
+
+    from thau_tui.engine import models
+
+    slow, fast = ScriptedBackend([]), ScriptedBackend([])
+    slow.name, fast.name = "slow-a", "fast-b"
+    release = threading.Event()
+
+    def load_backend(config, lora):
+        if lora == "a":
+            release.wait(10)
+            return slow
+        return fast
+
+    monkeypatch.setattr(models, "load_backend", load_backend)
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), load_model=False, watch=False)
+    async with app.run_test(size=(110, 30)) as pilot:
+        app.load_model("a")
+        await pilot.pause(0.2)
+        app.load_model("b")
+        await wait_until(pilot, lambda: app.agent.backend is fast, what="model B")
+        release.set()
+        await pilot.pause(0.5)
+        assert app.agent.backend is fast and "fast-b" in app.status.model

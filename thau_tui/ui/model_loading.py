@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.worker import get_current_worker
 
 from .widgets.prompt_input import PromptInput
 
@@ -30,7 +31,12 @@ class ModelLoading:
         try:
             backend = load_backend(self.config, lora)
         except Exception as exc:
-            self.post_message(self.ModelFailed(str(exc)))
+            if not get_current_worker().is_cancelled:
+                self.post_message(self.ModelFailed(str(exc)))
+            return
+        # A load the user replaced by choosing another model meanwhile (exclusive cancels the
+        # worker, but a thread finishes its load): its model must not take the chat over.
+        if get_current_worker().is_cancelled:
             return
         self.post_message(self.ModelLoaded(backend, time.perf_counter() - started))
 
