@@ -303,3 +303,33 @@ async def test_the_chats_keys_do_not_reach_through_the_training_and_gallery_scre
         await pilot.press("f1")
         await pilot.pause()
         assert chat.screen.__class__.__name__ == "HelpScreen"
+
+
+async def test_quitting_while_training_asks_once_with_one_key(tmp_path):
+    """It asked through a text prompt (type y, then Enter), and each Ctrl+Q stacked another."""
+    from thau_tui.ui.screens.confirm import ConfirmModal
+
+    class Running:
+        running, cancelled = True, False
+
+        def cancel(self):
+            self.cancelled = True
+
+    store = Store(tmp_path / "db.sqlite3")
+    chat = ThauApp(ConfigResult(Config(), None, []), store=store, backend=ScriptedBackend([]), watch=False)
+    async with chat.run_test(size=(120, 40)) as pilot:
+        chat.training_run = run = Running()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(chat.screen, ConfirmModal)
+        depth = len(chat.screen_stack)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert len(chat.screen_stack) == depth
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(chat.screen, ConfirmModal) and chat.is_running and not run.cancelled
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+        assert run.cancelled
+    assert not chat.is_running

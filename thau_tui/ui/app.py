@@ -52,6 +52,9 @@ def interrupted_call_note(meta: dict, row: dict | None) -> str:
     return f"{name}: interrupted, it did not finish" + (f"; output so far:\n{tail}" if tail else "")
 
 
+QUIT_WHILE_TRAINING = "Training is running. Stop it and quit? (a checkpoint is kept: thau train --resume goes on)"
+
+
 class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
@@ -474,14 +477,17 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     async def action_quit(self) -> None:
         run = self.training_run
         if run is not None and getattr(run, "running", False):
-            from .screens.prompt_modal import PromptModal
+            from .screens.confirm import ConfirmModal
 
-            def answer(text: str | None) -> None:
-                if text and text.lower().startswith("y"):
+            if isinstance(self.screen, ConfirmModal) and self.screen.question == QUIT_WHILE_TRAINING:
+                return  # already asking: a second Ctrl+Q does not stack another question
+
+            def answer(yes: bool | None) -> None:
+                if yes:
                     run.cancel()
                     self.exit()
 
-            self.push_screen(PromptModal("Training is running. Stop it and quit? (y/n)", ""), answer)
+            self.push_screen(ConfirmModal(QUIT_WHILE_TRAINING), answer)
             return
         if self.turn_running:  # stop generating now rather than finishing the answer on exit
             self.agent.cancel()
