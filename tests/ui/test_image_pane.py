@@ -207,3 +207,17 @@ async def test_a_hostile_image_is_described_not_drawn_and_the_app_keeps_running(
         await pilot.pause()
         assert "a cat [/b] ␛]52;c;eA==␇" in caption(app)
         assert app.is_running
+
+
+async def test_a_hand_edited_sidecar_is_skipped_by_the_gallery(tmp_path):
+    """ "model": null or "created": null in a sidecar raised TypeError in the gallery's
+    preview and sort; such a sidecar is skipped, the others listed."""
+    from thau_tui.tools.imaging.records import list_images
+
+    good = make_png(tmp_path, "good", (0, 255, 0), "a green square", 1)
+    for name, field, value in (("nulled", "model", None), ("dated", "created", None), ("sized", "width", "big")):
+        path = make_png(tmp_path, name, (9, 9, 9), "odd", 2)
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        sidecar[field] = value
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+    assert [record.path for record in list_images(tmp_path)] == [good]

@@ -32,6 +32,9 @@ METADATA_KEYS = (
 )
 
 
+_TEXT_KEYS = frozenset({"prompt", "negative_prompt", "model", "device", "dtype", "created"})
+
+
 @dataclass
 class ImageRecord:
     """One generated image: where it is and everything needed to make it again."""
@@ -76,6 +79,10 @@ class ImageRecord:
         if not isinstance(data, dict) or "prompt" not in data:
             raise ValueError(f"{sidecar}: not an image sidecar (no 'prompt')")
         known = {key: data[key] for key in METADATA_KEYS if key in data}
+        for key, value in known.items():  # a hand-edited "model": null broke the gallery later
+            wanted = (str,) if key in _TEXT_KEYS else (int, float)
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                raise ValueError(f"{sidecar}: {key} is {type(value).__name__}, not {wanted[0].__name__}")
         return cls(path=sidecar.with_suffix(".png"), sidecar=sidecar, **known)
 
 
