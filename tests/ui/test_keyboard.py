@@ -4,6 +4,7 @@ queued messages, stop feedback, busy states, narrow terminals, help, config, err
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 from scripted import ScriptedBackend
@@ -451,3 +452,29 @@ async def test_the_footers_palette_key_ends_the_row_on_a_narrow_terminal(tmp_pat
         last = list(app.screen._compositor.render_strips())[-1].text
         assert len(last) == 80
         assert last.endswith("▏^p palette"), repr(last[-20:])
+
+
+async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(tmp_path, notices, monkeypatch):
+    """OSC 52 (Textual's copy) does nothing in many terminals and thau cannot tell: F2 said
+    "copied" either way. A clipboard tool on PATH (here a stand-in xclip that keeps what it
+    reads) gets the text too, and the notice says which way it went."""
+    kept = tmp_path / "clipboard.txt"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    xclip = bin_dir / "xclip"
+    xclip.write_text(f"#!/bin/sh\nexec {shutil.which('cat')} > {kept}\n")
+    xclip.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    app = make_app(tmp_path, ScriptedBackend(["Use this:\n\n```sh\nls -l\n```\n", "plain"]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press("f3")
+        await pilot.pause()
+        assert kept.read_text() == "ls -l\n" and notices.any("with xclip")
+        monkeypatch.delenv("DISPLAY")  # no display: the terminal's copy is all there is
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.clipboard.startswith("Use") and notices.any("through the terminal (OSC 52)")

@@ -22,6 +22,7 @@ from ..engine.events import TurnStats
 from ..engine.store import Store, StoreError
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
+from .clipboard import copied_note, system_copy
 from .commands import SlashCommands, ThauCommands
 from .model_loading import ModelLoading
 from .other_screens import OtherScreens
@@ -422,17 +423,19 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         if not answers:
             self.notify("no answer to copy yet", severity="warning")
             return
-        self.copy_to_clipboard(answers[-1])
-        self.notify(f"copied the last answer ({len(answers[-1])} characters)", title="clipboard")
+        self._copy(answers[-1], f"the last answer ({len(answers[-1])} characters)")
 
     def action_copy_code(self) -> None:
         for answer in reversed(self.chat.answers()):
             if (code := last_code_block(answer)) is not None:
-                self.copy_to_clipboard(code)
                 lines = code.count("\n") or 1
-                self.notify(f"copied the last code block ({lines} line{'s' if lines > 1 else ''})", title="clipboard")
+                self._copy(code, f"the last code block ({lines} line{'s' if lines > 1 else ''})")
                 return
         self.notify("no code block in the answers yet", severity="warning")
+
+    def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)  # the terminal's clipboard (OSC 52)
+        self.notify(copied_note(what, system_copy(text)), title="clipboard", markup=False)
 
     async def action_new_chat(self) -> None:
         if self.turn_running:

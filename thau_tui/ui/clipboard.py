@@ -1,0 +1,54 @@
+"""Copying to the clipboard: the terminal's, and the system's where a tool for it is installed.
+
+Textual copies through the terminal (OSC 52), which many terminals ignore (macOS Terminal,
+tmux without set-clipboard, most terminals over plain SSH), and nothing tells thau whether
+it worked. So F2 and F3 also hand the text to the system's clipboard tool when one is
+installed and its display is there (pbcopy, wl-copy, xclip, xsel), and the notice says
+which way it went.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+# (argv, the environment variable its display needs, or "")
+SYSTEM_TOOLS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("pbcopy",), ""),
+    (("wl-copy",), "WAYLAND_DISPLAY"),
+    (("xclip", "-selection", "clipboard"), "DISPLAY"),
+    (("xsel", "--clipboard", "--input"), "DISPLAY"),
+)
+
+
+def system_copy(text: str) -> str | None:
+    """Copy `text` with the first clipboard tool that is installed and works here; its
+    name, or None when there is none (the terminal's copy is then all there is)."""
+    for argv, display in SYSTEM_TOOLS:
+        exe = shutil.which(argv[0])
+        if exe is None or (display and not os.environ.get(display)):
+            continue
+        try:
+            subprocess.run(
+                [exe, *argv[1:]],
+                input=text.encode("utf-8"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=2,
+                check=True,
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        return argv[0]
+    return None
+
+
+def copied_note(what: str, tool: str | None) -> str:
+    """The notice after a copy: which way the text went."""
+    if tool:
+        return f"copied {what} (with {tool})"
+    return (
+        f"copied {what} through the terminal (OSC 52); a terminal that ignores it, or tmux "
+        "without set-clipboard, copies nothing"
+    )
