@@ -209,3 +209,23 @@ def test_the_bundled_model_is_not_forced_into_a_second_call(real_backend):
     reply = generate_reply(_Prefill(real_backend, dialect.open_tag), prompt, dialect, tools, settings)
     assert [(p.call.name, p.call.arguments) for p in reply.calls if p.call] == [("run_shell", {"command": "ls"})]
     assert len(reply.calls) == 1 and reply.text.endswith(dialect.close_tag)
+
+
+ODD_SCHEMAS = {
+    "ref": {"type": "object", "properties": {"item": {"$ref": "#/$defs/Item"}}, "$defs": {"Item": {"type": "string"}}},
+    "negated": {"type": "object", "properties": {"n": {"not": {"type": "string"}}}},
+    "lookahead": {"type": "object", "properties": {"code": {"type": "string", "pattern": "^(?=a)b$"}}},
+    "anything": {"type": "object", "properties": {"p": True}},
+}
+
+
+@pytest.mark.parametrize("name", ["hermes", "thau", "stage3"])
+def test_a_schema_the_converter_cannot_take_leaves_every_other_tool_callable(name, real_backend):
+    """A plugin or MCP tool with a $ref into $defs (pydantic servers write them), a `not`, a
+    look-ahead pattern or a `true` subschema made the grammar raise, and then no tool at
+    all could be called ("generation failed: KeyError: '#/$defs/Item'")."""
+    odd = [Tool(f"odd_{k}", "odd", schema, "read", lambda a, c: "", source="mcp") for k, schema in ODD_SCHEMAS.items()]
+    probe = Probe(real_backend, get_dialect(name).grammar([SHELL, *odd]))
+    assert probe.allows(body(name, "run_shell", command="ls"))
+    assert probe.allows(body(name, "odd_ref", item="x"))  # $ref resolved
+    assert probe.allows(body(name, "odd_negated", n=3))  # the generic object rule

@@ -59,11 +59,26 @@ def _json_schema_gbnf(tools: list[Tool], call_rule: Callable[[dict[str, str]], s
     """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
     from llama_cpp.llama_grammar import SchemaConverter
 
-    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    def new_converter() -> SchemaConverter:
+        return SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+
+    converter = new_converter()
     arg_rules: dict[str, str] = {}
     for index, tool in enumerate(tools):
         schema = _grammar_schema(dict(tool.parameters))
         schema.setdefault("additionalProperties", False)
+        # One plugin or MCP schema the converter cannot take ($ref to $defs, `not`, a
+        # look-ahead pattern, a `true` subschema) raised out of every call's grammar, so no
+        # tool could be called at all. Tried on a scratch converter first (a failed visit
+        # leaves half its rules behind); such a tool's arguments get the generic object
+        # rule, and validation still checks them against the schema.
+        try:
+            trial = new_converter()
+            trial.visit(trial.resolve_refs(json.loads(json.dumps(schema)), ""), "args")
+        except Exception:
+            schema = {"type": "object"}
+        else:
+            schema = converter.resolve_refs(schema, "")
         arg_rules[tool.name] = converter.visit(schema, f"args{index}")
     rules = GrammarRules(converter)
     _bound_primitives(rules)
