@@ -109,3 +109,28 @@ async def test_the_user_is_told_when_old_messages_leave_the_models_view():
     trimmed = [e for e in events if isinstance(e, HistoryTrimmed)]
     assert len(trimmed) == 1 and trimmed[0].dropped >= 2 and isinstance(events[-1], TurnDone)
     assert len(session.messages) >= 6  # nothing was deleted, only hidden from the model
+
+
+def test_a_result_too_long_for_the_context_is_cut_in_the_prompt_and_kept_in_the_chat(real_backend):
+    """read_file of a 15 KB file with the default 4096-token context: the result alone
+    overflowed, trimming keeps the newest exchange, so the turn ended before the model
+    could answer ("no longer fits the context; start a new chat"). The prompt now keeps
+    the result's head and tail and says how much was cut; the chat keeps all of it."""
+    agent = agent_on(real_backend)
+    agent.config.generation.max_tokens = 768
+    big = "HEAD-MARK\n" + "".join(f"line {n}: some code here = value_{n}\n" for n in range(450)) + "TAIL-MARK\n"
+    assert real_backend.count_tokens(big) > real_backend.n_ctx
+    messages = [
+        {"role": "user", "content": "Read big.py and tell me what it does."},
+        {
+            "role": "assistant",
+            "content": '<tool_call>{"name": "read_file", "arguments": {"path": "big.py"}}</tool_call>',
+        },
+        {"role": "tool", "content": big},
+    ]
+    session = ChatSession("s", messages=messages)
+    prompt = agent.render_prompt(session)
+    assert real_backend.count_tokens(prompt) <= real_backend.n_ctx - 768
+    assert "HEAD-MARK" in prompt and "TAIL-MARK" in prompt and "cut to fit the context" in prompt
+    assert "Read big.py" in prompt
+    assert session.messages[2]["content"] == big

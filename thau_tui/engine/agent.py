@@ -42,7 +42,7 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import drop_oldest_exchange, fit_roles, system_content
+from .prompt import drop_oldest_exchange, fit_roles, shorten_largest_result, system_content
 from .recovery import close_interrupted
 from .store import Store, StoreError, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -210,6 +210,12 @@ class Agent:
             history = shorter
             prompt, size = render(history)
         session.view_start = len(messages) - len(history)
+        while size > budget:  # the newest exchange alone is too long: its results give way
+            cut = shorten_largest_result(history)
+            if cut is None:
+                break
+            history = cut
+            prompt, size = render(history)
         return prompt
 
     def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:

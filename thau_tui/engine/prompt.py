@@ -151,3 +151,26 @@ def drop_oldest_exchange(history: list[dict[str, Any]]) -> list[dict[str, Any]] 
     """
     cut = next((i for i, m in enumerate(history) if i > 0 and m["role"] == "user"), None)
     return history[cut:] if cut is not None else None
+
+
+MIN_KEPT_RESULT = 400  # characters of a result always kept: its head and tail
+
+
+def shorten_largest_result(history: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """`history` with its longest tool result cut to half, its head and tail kept and a note
+    in between; None when every result is already short. For a prompt whose newest exchange
+    alone overflows the context: a 15 KB file read with the default 4096-token context ended
+    the turn before the model could answer. Only the prompt is cut; the chat keeps it all."""
+    results = [(len(m["content"]), i) for i, m in enumerate(history) if m["role"] == "tool"]
+    if not results:
+        return None
+    length, index = max(results)
+    if length <= MIN_KEPT_RESULT * 2:
+        return None
+    text = history[index]["content"]
+    keep = max(MIN_KEPT_RESULT, length // 2) // 2
+    cut = len(text) - 2 * keep
+    note = f"\n[... {cut} characters of this result cut to fit the context; ask for a narrower part ...]\n"
+    shorter = list(history)
+    shorter[index] = {**history[index], "content": text[:keep] + note + text[-keep:]}
+    return shorter
