@@ -196,3 +196,17 @@ async def _collect(agent, session, text):
         if isinstance(event, ApprovalRequested):
             event.future.set_result(Decision("once"))
     return events
+
+
+async def test_an_answer_with_a_lone_surrogate_does_not_stop_the_next_turn(tmp_path):
+    """A server streamed "\\ud800": the draft kept it raw in the chat's history, so every
+    later prompt failed ("could not render the prompt: 'utf-8' codec can't encode")."""
+    store = Store(tmp_path / "db.sqlite3")
+    backend = ScriptedBackend(["caf\ud800 ok", "second answer"])
+    agent = Agent(Config(), _echo_registry(), store=store, backend=backend, workspace=tmp_path)
+    session = agent.new_session()
+    await asyncio.wait_for(_collect(agent, session, "first"), 30)
+    assert session.messages[-1]["content"] == "caf\ufffd ok"
+    events = await asyncio.wait_for(_collect(agent, session, "second"), 30)
+    assert not [e for e in events if isinstance(e, Error)], [e for e in events if isinstance(e, Error)]
+    assert session.messages[-1]["content"] == "second answer"

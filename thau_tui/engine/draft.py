@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..tools.base import storable
+
 if TYPE_CHECKING:  # the agent builds a Draft per generation; only its types are needed here
     from .agent import Agent, ChatSession
 
@@ -25,8 +27,10 @@ class Draft:
         self.saved_at = 0.0
 
     def grow(self, text: str) -> None:
-        """More of the answer arrived: keep it, and save it if the last save is old enough."""
-        self.text += text
+        """More of the answer arrived: keep it, and save it if the last save is old enough.
+        A lone surrogate (a server's "\\ud800") becomes U+FFFD here: kept raw, it made every
+        later prompt of the chat fail to encode."""
+        self.text += storable(text)
         if self.agent.store is None or time.monotonic() - self.saved_at < self.save_every_s:
             return
         self.saved_at = time.monotonic()  # also after a failed save: try again a second later
@@ -56,6 +60,9 @@ class Draft:
     def finish(self, text: str, meta: dict[str, Any] | None = None) -> int | None:
         """The answer is complete: save all of it (call text included, or the native path's
         calls in meta["tool_calls"]) in the same row."""
+        from .tool_steps import _storable_value
+
+        text, meta = storable(text), _storable_value(meta) if meta else meta
         if self.message_id is None:
             return self.agent._add(self.session, "assistant", text, meta, what="the answer")
         self.session.messages.append({"role": "assistant", "content": text, "meta": meta or {}})
