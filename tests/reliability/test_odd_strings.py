@@ -210,3 +210,26 @@ async def test_an_answer_with_a_lone_surrogate_does_not_stop_the_next_turn(tmp_p
     events = await asyncio.wait_for(_collect(agent, session, "second"), 30)
     assert not [e for e in events if isinstance(e, Error)], [e for e in events if isinstance(e, Error)]
     assert session.messages[-1]["content"] == "second answer"
+
+
+@pytest.mark.parametrize(
+    "arguments, why",
+    [
+        ('{"path": ' + "1" * 5001 + "}", "more than 4300 digits"),
+        ('{"prompt": "x", "guidance": NaN}', "NaN is not a JSON number"),
+        ('{"steps": Infinity}', "Infinity is not a JSON number"),
+    ],
+)
+def test_numbers_json_cannot_hold_are_an_invalid_call_the_model_reads(arguments, why):
+    """On the native path a 5,001-digit number raised ValueError out of the turn
+    ("generation failed"); NaN passed schema validation (minimum/maximum compare false)."""
+    from thau_tui.engine.dialects import get_dialect
+    from thau_tui.engine.native_turn import _Call, _finish_call
+
+    parsed, _wire = _finish_call(_Call("read_file", arguments))
+    assert parsed.call is None and why in parsed.error
+    (dialect_parsed,) = get_dialect("hermes").parse_calls(
+        '<tool_call>{"name": "read_file", "arguments": ' + arguments + "}</tool_call>"
+    )
+    assert dialect_parsed.call is None and why in dialect_parsed.error
+    assert "set_int_max_str_digits" not in dialect_parsed.error

@@ -213,14 +213,28 @@ def _json_depth(text: str) -> int:
     return MAX_DEPTH + 1 if scanner.too_deep_at is not None else scanner.depth
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def read_arguments(body: str) -> Any:
+    """A call's arguments from JSON text; ValueError with a message the model can act on.
+    NaN and Infinity are refused (a schema's minimum and maximum let NaN through), and a
+    number over Python's 4,300 digits says so instead of pointing at sys.set_int_max_str_digits."""
+    try:
+        # strict=False: a raw newline inside a string is read as one, as a person would
+        return json.loads(body, strict=False, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"malformed JSON ({exc.msg} at character {exc.pos}): {body[:120]!r}") from exc
+    except ValueError as exc:
+        why = "a number has more than 4300 digits" if "digits" in str(exc) else str(exc)
+        raise ValueError(f"invalid JSON ({why}): {body[:120]!r}") from exc
+
+
 def _loads(body: str) -> Any:
     if _json_depth(body) > MAX_DEPTH:
         raise ValueError(f"its arguments nest deeper than {MAX_DEPTH} levels")
-    try:
-        # strict=False: a raw newline inside a string is read as one, as a person would
-        return json.loads(body, strict=False)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"malformed JSON ({exc.msg} at character {exc.pos}): {body[:120]!r}") from exc
+    return read_arguments(body)
 
 
 _SPACES = re.compile(r"\s*")

@@ -34,6 +34,7 @@ from .dialect_base import DEFUSED_LT as DEFUSED_LT
 from .dialect_base import Dialect as Dialect
 from .dialect_base import _after_spaces, _loads
 from .dialect_base import _json_depth as _json_depth
+from .dialect_base import read_arguments as read_arguments
 from .dialect_functiongemma import FunctionGemmaDialect as FunctionGemmaDialect
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from ..config import GenerationConfig
 from ..tools.base import Tool, ToolCall, storable
 from .backend import SamplingSettings, StreamStats
-from .dialects import _TEMPLATE_TOKEN, DEFUSED_LT, MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth
+from .dialects import _TEMPLATE_TOKEN, DEFUSED_LT, MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, read_arguments
 from .generate import Generation, sampling
 from .openai_chat import CallDelta
 from .prompt import ChatTemplate, drop_oldest_exchange
@@ -195,9 +195,9 @@ def _finish_call(slot: _Call) -> tuple[ParsedCall, dict[str, str]]:
             problem = f"its arguments nest deeper than {MAX_DEPTH} levels"
         else:
             try:
-                arguments = json.loads(slot.arguments, strict=False)
-            except json.JSONDecodeError as exc:
-                problem = f"its arguments are not valid JSON ({exc.msg} at character {exc.pos})"
+                arguments = read_arguments(slot.arguments)
+            except ValueError as exc:  # bad JSON, NaN, a 5,000-digit number: the model reads why
+                problem = f"its arguments are not valid JSON: {exc}"
     if problem:
         return ParsedCall(None, f"could not read the call to {shown}: {problem}", raw), wire
     wire["arguments"] = json.dumps(arguments, ensure_ascii=False)
