@@ -285,3 +285,19 @@ async def test_a_different_call_after_a_result_still_runs(tmp_path):
     events = await run(agent, agent.new_session(), "go")
     assert [e.result.output for e in events if isinstance(e, ToolFinished)] == ["ECHO a", "ECHO b", "ECHO a"]
     assert not any(isinstance(e, Error) for e in events)
+
+
+async def test_an_always_approval_that_cannot_be_saved_still_runs_the_call(tmp_path):
+    """The approvals file's folder blocked (or a full disk): saving raised out of the step,
+    so the call the user had just allowed failed instead of running."""
+    from thau_tui.engine.events import Error, ToolFinished
+
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the config folder should be")
+    agent, _, _ = make_agent([call("echo", text="hi"), "done"], tmp_path)
+    agent.approvals = ApprovalBook(blocked / "approvals.json", {})
+    session = agent.new_session()
+    events = await run(agent, session, "echo hi", decide=lambda _event: Decision("always"))
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert finished.result.ok and finished.result.output == "ECHO hi"
+    assert any("could not be saved" in e.message for e in events if isinstance(e, Error))

@@ -20,6 +20,7 @@ from .dialects import ParsedCall
 from .events import (
     ApprovalRequested,
     Decision,
+    Error,
     Event,
     QuestionAsked,
     ToolCallInvalid,
@@ -226,7 +227,10 @@ class ToolSteps:
             )
             return
         if agent.approvals and decision.kind in ("session", "always"):
-            agent.approvals.remember(call, risk, decision, session.id, agent.workspace)
+            try:
+                agent.approvals.remember(call, risk, decision, session.id, agent.workspace)
+            except OSError as exc:  # a full disk or a blocked folder: the call the user allowed still runs
+                yield Error(f"the approval could not be saved ({exc}); it holds until thau quits")
         yield ToolStarted(call, decision)
         ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
         async for event in self.run_saving_output(call, ran):
