@@ -96,3 +96,12 @@ def test_debug_code_syntax_error_and_clean_run(ctx):
     clean = debug_code({"code": "print('fine')", "error": "KeyError: 'a'"}, ctx)
     assert clean.output.startswith("the code ran without an exception")
     assert "that error did not happen in this run" in clean.output
+
+
+def test_a_nul_character_in_an_argument_is_a_clear_error(ctx):
+    """It surfaced as "crashed: ValueError: embedded null byte"."""
+    from thau_tui.tools.python import run_python
+
+    for tool, args in ((search_docs, {"query": "json\x00x"}), (run_python, {"code": "print(1)\x00"})):
+        with pytest.raises(ToolError, match="NUL character"):
+            tool(args, ctx)

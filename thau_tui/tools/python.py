@@ -94,6 +94,8 @@ def run_process(
         )
     except OSError as exc:
         raise ToolError(f"could not start {argv[0]}: {exc}") from exc
+    except ValueError as exc:  # "embedded null byte": an argument no program can be given
+        raise ToolError("an argument holds a NUL character (\\x00), which no program can take; remove it") from exc
     cap = OutputCap(limit)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     timed_out = cancelled = False
