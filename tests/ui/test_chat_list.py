@@ -10,16 +10,25 @@ from thau_tui.engine.store import Store
 from thau_tui.ui.widgets.chat import UserMessage
 
 
-async def test_deleting_a_chat_asks_first(tmp_path):
+def _dogs_chat(tmp_path):
+    """A store with one saved chat about dogs, and an app over it."""
     store = Store(tmp_path / "sessions.sqlite3")
-    gone = store.create_session("dogs")
-    store.add_message(gone, "user", "tell me about dogs")
-    app = make_app(tmp_path, ScriptedBackend([]))
+    dogs = store.create_session("dogs")
+    store.add_message(dogs, "user", "tell me about dogs")
+    return store, dogs, make_app(tmp_path, ScriptedBackend([]))
+
+
+def _highlight(app, sid: str) -> None:
+    """Focus the chats list with `sid` highlighted."""
+    view = app.query_one("#session-list")
+    view.focus()
+    view.highlighted = [i.id for i in app.query_one("#sessions").listed].index(sid)
+
+
+async def test_deleting_a_chat_asks_first(tmp_path):
+    store, gone, app = _dogs_chat(tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
-        panel = app.query_one("#sessions")
-        view = app.query_one("#session-list")
-        view.focus()
-        view.highlighted = [i.id for i in panel.listed].index(gone)
+        _highlight(app, gone)
         await pilot.press("d")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ConfirmModal" and "dogs" in app.screen.question
@@ -53,21 +62,15 @@ async def test_letters_typed_in_the_list_search_and_the_first_match_is_highlight
 async def test_opening_a_chat_another_thau_deleted_says_so_and_keeps_the_open_one(tmp_path, notices):
     """Two thau windows: a chat deleted in one was still listed in the other, and Enter on it
     raised KeyError out of a worker, which ended the app."""
-    store = Store(tmp_path / "sessions.sqlite3")
-    gone = store.create_session("dogs")
-    store.add_message(gone, "user", "tell me about dogs")
-    app = make_app(tmp_path, ScriptedBackend([]))
+    _store, gone, app = _dogs_chat(tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
-        panel = app.query_one("#sessions")
-        view = app.query_one("#session-list")
-        view.focus()
-        view.highlighted = [i.id for i in panel.listed].index(gone)
+        _highlight(app, gone)
         open_chat = app.session.id
         Store(tmp_path / "sessions.sqlite3").delete_session(gone)  # the other window
         await pilot.press("enter")
         await wait_until(pilot, lambda: notices.any("the chat you had open stays open"))
         assert app.is_running and app.session.id == open_chat
-        assert gone not in [i.id for i in panel.listed]
+        assert gone not in [i.id for i in app.query_one("#sessions").listed]
 
 
 async def test_a_title_with_brackets_is_listed_as_written(tmp_path):
