@@ -309,18 +309,21 @@ async def test_quitting_while_training_asks_once_with_one_key(tmp_path):
     """It asked through a text prompt (type y, then Enter), and each Ctrl+Q stacked another."""
     from thau_tui.ui.screens.confirm import ConfirmModal
 
-    class Running:
+    class Running:  # what the app asks of a run: running, cancel, and its status-line words
         running, cancelled = True, False
 
         def cancel(self):
             self.cancelled = True
+
+        def short_status(self):
+            return "training 10%"
 
     store = Store(tmp_path / "db.sqlite3")
     chat = ThauApp(ConfigResult(Config(), None, []), store=store, backend=ScriptedBackend([]), watch=False)
     async with chat.run_test(size=(120, 40)) as pilot:
         chat.training_run = run = Running()
         await pilot.press("ctrl+q")
-        await pilot.pause()
+        await pilot.pause(1.1)  # the status line's one-second look at the run comes by too
         assert isinstance(chat.screen, ConfirmModal)
         depth = len(chat.screen_stack)
         await pilot.press("ctrl+q")
