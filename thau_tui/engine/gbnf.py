@@ -59,27 +59,31 @@ def _json_schema_gbnf(tools: list[Tool], call_rule: Callable[[dict[str, str]], s
     """Rules for `tool-call` (one call, any tool) whose argument rules come from the JSON Schemas."""
     from llama_cpp.llama_grammar import SchemaConverter
 
-    def new_converter() -> SchemaConverter:
-        return SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
-
-    converter = new_converter()
-    arg_rules: dict[str, str] = {}
-    for index, tool in enumerate(tools):
-        schema = _grammar_schema(dict(tool.parameters))
-        schema.setdefault("additionalProperties", False)
-        # One plugin or MCP schema the converter cannot take ($ref to $defs, `not`, a
-        # look-ahead pattern, a `true` subschema) raised out of every call's grammar, so no
-        # tool could be called at all. Tried on a scratch converter first (a failed visit
-        # leaves half its rules behind); such a tool's arguments get the generic object
-        # rule, and validation still checks them against the schema.
+    # One plugin or MCP schema the converter cannot take ($ref to $defs it cannot follow,
+    # `not`, a look-ahead pattern, a `true` subschema) raised out of every call's grammar, so
+    # no tool could be called at all. Such a tool's arguments get the generic object rule
+    # (validation still checks them against the schema); a failed visit leaves half its rules
+    # behind, so the grammar starts over without it. Each schema is converted once when all
+    # are fine: this runs each time the model opens a call.
+    generic: set[str] = set()
+    while True:
+        converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+        arg_rules: dict[str, str] = {}
         try:
-            trial = new_converter()
-            trial.visit(trial.resolve_refs(json.loads(json.dumps(schema)), ""), "args")
+            for index, tool in enumerate(tools):
+                failing = tool.name
+                if tool.name in generic:
+                    arg_rules[tool.name] = converter.visit({"type": "object"}, f"args{index}")
+                    continue
+                schema = _grammar_schema(dict(tool.parameters))
+                schema.setdefault("additionalProperties", False)
+                arg_rules[tool.name] = converter.visit(converter.resolve_refs(schema, ""), f"args{index}")
         except Exception:
-            schema = {"type": "object"}
-        else:
-            schema = converter.resolve_refs(schema, "")
-        arg_rules[tool.name] = converter.visit(schema, f"args{index}")
+            if failing in generic:  # the generic rule itself failed: nothing left to fall back on
+                raise
+            generic.add(failing)
+            continue
+        break
     rules = GrammarRules(converter)
     _bound_primitives(rules)
     rules.add("tool-call", call_rule(arg_rules))
