@@ -148,8 +148,10 @@ async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path, not
         screen = app.screen
         await run.start()
         await wait_until(pilot, lambda: run.score_done >= 1, 20, "the first scored case")
-        await pilot.pause(0.3)  # drawn
-        step = str(screen.query_one("#training-step", Label).content)
+        label = screen.query_one("#training-step", Label)
+        # drawn on the screen's refresh tick, which a loaded machine can delay past a fixed pause
+        await wait_until(pilot, lambda: str(label.content).startswith("Scoring"), 10, "the scoring step drawn")
+        step = str(label.content)
         assert step.startswith("Scoring before training ") and step.endswith("/4"), step
         assert "ETA " in str(screen.query_one("#training-stats", Label).content)
         assert screen.query_one("#training-progress", ProgressBar).total == 4
