@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import socket
 import threading
+
+from thau_tui.config import Config
+from thau_tui.engine.agent import Agent
+from thau_tui.engine.store import Store
+from thau_tui.tools import ToolRegistry
 
 
 def free_port() -> int:
@@ -62,3 +69,40 @@ def send_json(conn: socket.socket, body: bytes, status: bytes = b"200 OK") -> No
         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
     )
     conn.close()
+
+
+MODELS = json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
+
+
+def quiet_agent(backend, tmp_path) -> Agent:
+    """An agent with no tools on `backend`: greedy, 40 tokens an answer."""
+    config = Config()
+    config.generation.temperature = 0.0
+    config.generation.max_tokens = 40
+    return Agent(config, ToolRegistry([]), store=Store(tmp_path / "db"), backend=backend, workspace=tmp_path)
+
+
+async def one_turn(agent, text="Hello?", cancel_after: float | None = None):
+    session = agent.new_session()
+    if cancel_after is not None:
+        asyncio.get_running_loop().call_later(cancel_after, agent.cancel)
+    return session, [e async for e in agent.run_turn(session, text)]
+
+
+def serving(completions):
+    """A fake server's answers: /v1/models lists one model, /v1/completions is `completions`,
+    anything else (tokenize, props) is a 404."""
+
+    def respond(path, conn):
+        if path == "/v1/models":
+            send_json(conn, MODELS)
+        elif path == "/v1/completions":
+            completions(conn)
+        else:
+            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
+
+    return respond
+
+
+def sse_chunk(text: str) -> bytes:
+    return b"data: " + json.dumps({"choices": [{"text": text, "index": 0, "finish_reason": None}]}).encode() + b"\n\n"

@@ -10,50 +10,11 @@ import json
 import time
 
 import pytest
-from server_fakes import free_port, send_json
+from server_fakes import MODELS, free_port, one_turn, quiet_agent, send_json, serving, sse_chunk
 
-from thau_tui.config import Config
-from thau_tui.engine.agent import Agent
 from thau_tui.engine.backend import ModelLoadError, SamplingSettings, StreamStats
 from thau_tui.engine.events import Error, TextDelta, TurnDone
 from thau_tui.engine.openai_backend import OpenAiBackend
-from thau_tui.engine.store import Store
-from thau_tui.tools import ToolRegistry
-
-MODELS = json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
-
-
-def _agent(backend, tmp_path) -> Agent:
-    config = Config()
-    config.generation.temperature = 0.0
-    config.generation.max_tokens = 40
-    return Agent(config, ToolRegistry([]), store=Store(tmp_path / "db"), backend=backend, workspace=tmp_path)
-
-
-async def _turn(agent, text="Hello?", cancel_after: float | None = None):
-    session = agent.new_session()
-    if cancel_after is not None:
-        asyncio.get_running_loop().call_later(cancel_after, agent.cancel)
-    return session, [e async for e in agent.run_turn(session, text)]
-
-
-def _serving(completions):
-    """A fake server's answers: /v1/models lists one model, /v1/completions is `completions`,
-    anything else (tokenize, props) is a 404."""
-
-    def respond(path, conn):
-        if path == "/v1/models":
-            send_json(conn, MODELS)
-        elif path == "/v1/completions":
-            completions(conn)
-        else:
-            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
-
-    return respond
-
-
-def _chunk(text: str) -> bytes:
-    return b"data: " + json.dumps({"choices": [{"text": text, "index": 0, "finish_reason": None}]}).encode() + b"\n\n"
 
 
 # --- at load ----------------------------------------------------------------------------
@@ -103,7 +64,7 @@ def test_server_that_never_answers_at_load(fake_server):
 
 
 def test_a_server_without_tokenizer_gets_estimates_and_chatml(fake_server):
-    server = fake_server(_serving(lambda conn: None))
+    server = fake_server(serving(lambda conn: None))
     backend = OpenAiBackend(server.url)
     try:
         assert backend.name == "fake-model" and backend.tokenize_endpoint is None
@@ -115,10 +76,10 @@ def test_a_server_without_tokenizer_gets_estimates_and_chatml(fake_server):
 
 # --- during a turn ----------------------------------------------------------------------
 async def test_server_goes_silent_mid_turn(fake_server, tmp_path):
-    server = fake_server(_serving(lambda conn: None))
+    server = fake_server(serving(lambda conn: None))
     backend = OpenAiBackend(server.url, timeout=1)
     try:
-        _, events = await _turn(_agent(backend, tmp_path))
+        _, events = await one_turn(quiet_agent(backend, tmp_path))
     finally:
         backend.close()
     errors = [e.message for e in events if isinstance(e, Error)]
@@ -135,9 +96,9 @@ async def test_esc_while_the_server_is_silent_ends_the_turn_at_once(fake_server,
         held.append(conn)
         loop.call_soon_threadsafe(agent.cancel)
 
-    server = fake_server(_serving(silent))
+    server = fake_server(serving(silent))
     backend = OpenAiBackend(server.url, timeout=60)
-    agent = _agent(backend, tmp_path)
+    agent = quiet_agent(backend, tmp_path)
     try:
         session = agent.new_session()
         events = [e async for e in agent.run_turn(session, "Hello?")]
@@ -157,21 +118,21 @@ async def test_stream_cut_halfway_keeps_the_partial_answer(fake_server, tmp_path
         if how == "connection reset":  # chunked, and the connection drops mid-body
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
             for word in ("The ", "lighthouse ", "keeper "):
-                data = _chunk(word)
+                data = sse_chunk(word)
                 conn.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 time.sleep(0.05)
         else:  # a body that simply ends (connection: close) before [DONE]
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
             for word in ("The ", "lighthouse ", "keeper "):
-                conn.sendall(_chunk(word))
+                conn.sendall(sse_chunk(word))
                 time.sleep(0.05)
         conn.close()
 
-    server = fake_server(_serving(completions))
+    server = fake_server(serving(completions))
     backend = OpenAiBackend(server.url, timeout=10)
-    agent = _agent(backend, tmp_path)
+    agent = quiet_agent(backend, tmp_path)
     try:
-        session, events = await _turn(agent)
+        session, events = await one_turn(agent)
     finally:
         backend.close()
     shown = "".join(e.text for e in events if isinstance(e, TextDelta))
@@ -203,12 +164,12 @@ def test_context_exceeded_on_the_real_server(llama_server, server_key):
 async def test_context_checked_by_thau_when_n_ctx_matches(server_backend, tmp_path):
     """With model.n_ctx at the server's size, thau sees the overflow itself, says so, and
     the next turn works."""
-    agent = _agent(server_backend, tmp_path)
-    _, events = await _turn(agent, "word " * 2500)
+    agent = quiet_agent(server_backend, tmp_path)
+    _, events = await one_turn(agent, "word " * 2500)
     errors = [e.message for e in events if isinstance(e, Error)]
     assert errors and "no longer fits the context (2048)" in errors[0]
     assert isinstance(events[-1], TurnDone)
-    _, events = await _turn(agent, "Say hi.")
+    _, events = await one_turn(agent, "Say hi.")
     assert [e for e in events if isinstance(e, TextDelta)] and not [e for e in events if isinstance(e, Error)]
 
 
@@ -231,7 +192,7 @@ def test_a_llama_server_like_server(fake_server):
                 "usage": {"prompt_tokens": 40, "completion_tokens": 2},
                 "timings": {"prompt_n": 5},
             }
-            body = _chunk("Hi") + b"data: " + json.dumps(last).encode() + b"\n\n"
+            body = sse_chunk("Hi") + b"data: " + json.dumps(last).encode() + b"\n\n"
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + body)
             conn.close()
         else:

@@ -7,6 +7,10 @@ the server is silent, and closing the caller's iterator cancels the request ther
 chunk, llama-server's timings, usage), asks again without streaming when a server drops
 a native call's stream before its first chunk, and turns every way a server fails
 (refused, unreachable, timed out, cut off, unreadable) into a message a user can act on.
+A server is read defensively: a line has a size cap (MAX_LINE_CHARS), keep-alive comments
+do not hold a silent server open past model.timeout, a stream that runs far past
+max_tokens is ended, and a page that is not an event stream (HTML from a proxy or a
+wrong base_url) is named as such; a plain JSON answer to a stream request is read whole.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import queue
 import re
 import threading
 import time
-from typing import Any, Callable, Coroutine, Generator
+from typing import Any, AsyncIterator, Callable, Coroutine, Generator
 
 import httpx
 
@@ -28,6 +32,40 @@ from .openai_chat import CallDelta, ServerError, _detail, apply_usage, read_mess
 # caller (generate.py) can look at its cancel flag and close the stream.
 HEARTBEAT_S = 0.1
 Piece = str | CallDelta
+# One server-sent line holds one chunk (a token or two): a line this long is a broken or
+# hostile server, not an answer, and it is not buffered further.
+MAX_LINE_CHARS = 1 << 20
+# A stream may run this far past the max_tokens thau asked for (chunks are not exactly
+# tokens) before it is ended as a server that ignores the limit.
+OVERRUN_FACTOR, OVERRUN_SLACK = 2, 64
+# Lines of the event-stream format that carry no data (a name, an id, a retry hint).
+SSE_FIELDS = ("event:", "id:", "retry:")
+
+
+class _NotAStream(Exception):
+    """The first line that is neither an event nor a comment: what the server sent instead."""
+
+
+async def bounded_lines(response: httpx.Response, limit: int = MAX_LINE_CHARS) -> AsyncIterator[str]:
+    """The response's lines (\n, \r\n or \r), like httpx's aiter_lines, but a line over
+    `limit` characters is a ServerError instead of an ever-growing buffer."""
+    buffer = ""
+    async for text in response.aiter_text():
+        buffer += text
+        while True:
+            cut = min((i for i in (buffer.find("\n"), buffer.find("\r")) if i >= 0), default=-1)
+            if cut < 0 or (cut == len(buffer) - 1 and buffer[cut] == "\r"):
+                break  # no end yet, or a \r whose \n may come in the next piece
+            end = cut + 2 if buffer.startswith("\r\n", cut) else cut + 1
+            line, buffer = buffer[:cut], buffer[end:]
+            yield line
+        if len(buffer) > limit:
+            raise ServerError(
+                f"the server sent a line of over {limit // (1 << 20)} MiB with no end; thau stopped reading it "
+                "(a server that streams events sends one short line a chunk)"
+            )
+    if buffer.rstrip("\r"):
+        yield buffer.rstrip("\r")
 
 
 class _Ended:
@@ -146,9 +184,22 @@ class ServerStream:
                     if response.status_code != 200:
                         await response.aread()
                         raise self._stream_refused(response, path)
-                    async for line in response.aiter_lines():
+                    if _content_type(response) == "application/json":
+                        # a server that ignores "stream": the whole answer in one JSON body
+                        await response.aread()
+                        await self._answer_whole(response, path, pieces, stats, started)
+                        return
+                    cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
+                    heard = time.monotonic()  # the last data line: keep-alive comments do not count
+                    async for line in bounded_lines(response):
                         if not line.startswith("data:"):
+                            if line.strip() and not line.startswith(":") and not line.startswith(SSE_FIELDS):
+                                if not chunks:
+                                    raise _NotAStream(_content_type(response) or "no content type", line)
+                            elif time.monotonic() - heard > self.timeout_s:
+                                raise httpx.ReadTimeout("only keep-alive comments")
                             continue  # blank separators, ": ping" comments, event names
+                        heard = time.monotonic()
                         data = line[5:].strip()
                         if data == "[DONE]":
                             done = True
@@ -170,6 +221,11 @@ class ServerStream:
                             self._arrived(item, stats, started)
                             pieces.put(item)
                         apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
+                        if stats.tokens > cap:
+                            raise ServerError(
+                                f"the server at {self.root} went on past the {body.get('max_tokens')} tokens thau "
+                                f"asked for ({stats.tokens} so far); thau stopped reading. The partial answer is kept"
+                            )
                         done = done or stats.finish_reason is not None  # some servers send no [DONE] after it
             except dropped:
                 if chunks:
@@ -194,6 +250,14 @@ class ServerStream:
                 )
         except ServerError as exc:
             pieces.put(exc)
+        except _NotAStream as exc:
+            pieces.put(
+                ServerError(
+                    f"the server at {self.root} answered with something that is not a stream of events "
+                    f"({exc.args[0]}), beginning {visible_start(exc.args[1])!r}: "
+                    "is model.base_url its OpenAI-compatible API (often ending in /v1), not a web page or a proxy?"
+                )
+            )
         except httpx.TimeoutException as exc:
             pieces.put(ServerError(self._timeout_message(exc)))
         except httpx.TransportError as exc:
@@ -224,10 +288,26 @@ class ServerStream:
         response = await self._aclient.post(f"{self.base_url}{path}", json={**body, "stream": False})
         if response.status_code != 200:
             raise self._stream_refused(response, path)
+        await self._answer_whole(response, path, pieces, stats, started)
+
+    async def _answer_whole(
+        self,
+        response: httpx.Response,
+        path: str,
+        pieces: queue.SimpleQueue[Piece | BaseException | _Ended],
+        stats: StreamStats,
+        started: float,
+    ) -> None:
+        """A whole (not streamed) JSON answer, read into pieces like a stream's chunks."""
         answer = response.json()
         if not isinstance(answer, dict):
             raise ValueError("the answer is not a JSON object")
-        for item in read_message(answer, stats):
+        if answer.get("error"):
+            error = answer["error"]
+            said = error.get("message", error) if isinstance(error, dict) else error
+            raise ServerError(f"the server stopped the answer: {said}")
+        items = _completion_texts(answer, stats) if path == "/completions" else read_message(answer, stats)
+        for item in items:
             self._arrived(item, stats, started)
             pieces.put(item)
         apply_usage(answer, stats)
@@ -269,3 +349,13 @@ def _completion_texts(chunk: dict[str, Any], stats: StreamStats) -> list[Piece]:
         if choice.get("finish_reason"):
             stats.finish_reason = choice["finish_reason"]
     return texts
+
+
+def _content_type(response: httpx.Response) -> str:
+    kind: str = response.headers.get("content-type", "")
+    return kind.split(";")[0].strip().lower()
+
+
+def visible_start(text: str, size: int = 80) -> str:
+    """The first `size` characters of what a server sent, on one line."""
+    return " ".join(text.split())[:size]

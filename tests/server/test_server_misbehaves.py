@@ -1,0 +1,128 @@
+"""A server that answers, but not as an event stream should: a web page, a whole JSON
+answer, an endless line, keep-alive comments and nothing else, more tokens than asked
+for. Each gets a clear message (or, for the JSON answer, is simply read), never a
+misleading one, an ever-growing buffer or a turn that never ends. Against a bare
+socket server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+from server_fakes import one_turn, quiet_agent, serving, sse_chunk
+
+from thau_tui.engine.events import Error, TextDelta, TurnDone
+from thau_tui.engine.openai_backend import OpenAiBackend
+from thau_tui.engine.openai_stream import bounded_lines
+
+STREAM_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+
+
+async def _events(fake_server, tmp_path, completions, timeout: float = 10):
+    server = fake_server(serving(completions))
+    backend = OpenAiBackend(server.url, timeout=timeout)
+    try:
+        _, events = await one_turn(quiet_agent(backend, tmp_path))
+        assert backend.streams_open == 0
+    finally:
+        backend.close()
+    assert isinstance(events[-1], TurnDone)  # the chat goes on
+    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    return shown, [e.message for e in events if isinstance(e, Error)]
+
+
+async def test_a_web_page_is_named_as_not_an_event_stream(fake_server, tmp_path):
+    page = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head>\n<body>Proxy login</body></html>\n"
+
+    def completions(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n\r\n" + page)
+        conn.close()
+
+    shown, errors = await _events(fake_server, tmp_path, completions)
+    assert shown == "" and len(errors) == 1
+    # before: "closed the stream before the first token ... may exceed its context"
+    assert "not a stream of events (text/html)" in errors[0] and "<!DOCTYPE html>" in errors[0]
+    assert "model.base_url" in errors[0] and "context" not in errors[0]
+
+
+async def test_a_whole_json_answer_to_a_stream_request_is_read(fake_server, tmp_path):
+    answer = {"choices": [{"text": "Hello there.", "index": 0, "finish_reason": "stop"}]}
+
+    def completions(conn):  # a server that ignores "stream": true
+        body = json.dumps(answer).encode()
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        conn.close()
+
+    shown, errors = await _events(fake_server, tmp_path, completions)
+    assert (shown, errors) == ("Hello there.", [])
+
+
+async def test_an_endless_line_is_cut_at_the_cap(fake_server, tmp_path):
+    def completions(conn):
+        conn.sendall(STREAM_HEAD + sse_chunk("Hi"))
+        try:
+            for _ in range(64):  # 4 MiB with no newline, then silence: the cap is 1 MiB
+                conn.sendall(b"data: " + b"x" * (1 << 16))
+        except OSError:
+            pass  # thau stopped reading and closed the connection
+        conn.close()
+
+    shown, errors = await _events(fake_server, tmp_path, completions)
+    assert shown == "Hi" and len(errors) == 1
+    assert "a line of over 1 MiB" in errors[0]
+
+
+async def test_keep_alive_comments_do_not_hold_a_silent_server_open(fake_server, tmp_path):
+    def completions(conn):
+        conn.sendall(STREAM_HEAD)
+        try:
+            for _ in range(100):  # a comment every 0.1 s for 10 s, never a token
+                conn.sendall(b": ping\n\n")
+                time.sleep(0.1)
+        except OSError:
+            pass
+        conn.close()
+
+    started = time.monotonic()
+    shown, errors = await _events(fake_server, tmp_path, completions, timeout=1)
+    assert time.monotonic() - started < 6  # ended near model.timeout, not after the server's 10 s
+    assert shown == "" and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
+
+
+async def test_a_server_that_ignores_max_tokens_is_stopped(fake_server, tmp_path):
+    def completions(conn):  # asked for 40 tokens (quiet_agent), sends a token forever
+        conn.sendall(STREAM_HEAD)
+        try:
+            for _ in range(5000):
+                conn.sendall(sse_chunk("la "))
+        except OSError:
+            pass
+        conn.close()
+
+    shown, errors = await _events(fake_server, tmp_path, completions)
+    assert len(errors) == 1 and "went on past the 40 tokens" in errors[0] and "partial answer is kept" in errors[0]
+    assert shown.startswith("la la ") and shown.count("la") <= 2 * 40 + 64 + 1
+
+
+@pytest.mark.parametrize(
+    ("pieces", "lines"),
+    [
+        ([b"a\r", b"\nb\n"], ["a", "b"]),  # \r\n split across two reads is one end, not two
+        ([b"a\rb\r\n\r\nc"], ["a", "b", "", "c"]),
+        ([b"data: 1\n\n", b"data: 2"], ["data: 1", "", "data: 2"]),
+    ],
+)
+async def test_bounded_lines_splits_like_httpx(pieces, lines):
+    async def body():
+        for piece in pieces:
+            yield piece
+
+    response = httpx.Response(200, content=body())
+    assert [line async for line in bounded_lines(response)] == lines
+    response = httpx.Response(200, content=body())
+    assert [line async for line in response.aiter_lines()] == lines
