@@ -131,7 +131,9 @@ class TextBatches(Generic[E, R]):
         self._stream, self._make, self._interval = stream, make, interval
         self._pending: list[str] = []
         self._lock = threading.Lock()
-        self._last = 0.0  # when text was last handed over (time.monotonic)
+        # when text was last handed over (time.monotonic); never yet: the first piece goes at once
+        # even where the monotonic clock is young (it counts from boot)
+        self._last = float("-inf")
 
     def add(self, text: str) -> None:
         """The work's thread: one more piece."""
