@@ -61,10 +61,22 @@ class Replay:
     def count_tokens(self, text: str) -> int:
         return len(text) // 4 + 1
 
+    def _after_tag(self, done: str) -> str:
+        """The reply after its open tag, where the model wrote the tag in another case or with
+        spaces and generate_reply went on from the dialect's exact tag (the end of `done`)."""
+        at = done.rfind("<")
+        tag, wanted = done[at:], len("".join(done[at:].split()))
+        assert at >= 0 and self.reply[:at] == done[:at], (self.reply, done)
+        end, seen = at, 0
+        while seen < wanted:
+            seen += not self.reply[end].isspace()
+            end += 1
+        assert "".join(self.reply[at:end].split()).lower() == "".join(tag.split()).lower()
+        return self.reply[end:]
+
     def stream(self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None):
         done = prompt[len(PROMPT) :]
-        assert self.reply.startswith(done)
-        rest = self.reply[len(done) :]
+        rest = self.reply[len(done) :] if self.reply.startswith(done) else self._after_tag(done)
         stats.finish_reason = "stop"
         for n, i in enumerate(range(0, len(rest), self.chunk)):
             if n >= self.max_tokens:
@@ -99,6 +111,19 @@ def test_a_stray_close_tag_ends_the_message_and_no_tools_means_no_call(name):
     call = dialect.format_call(ToolCall("run_shell", {"command": "ls"}))
     gen, shown, _ = reply("Sure. " + call, name, tools=[])
     assert shown == gen.text == "Sure. " and gen.calls == []
+
+
+@pytest.mark.parametrize("name", list(DIALECTS))
+@pytest.mark.parametrize("shape", [str.upper, str.title, lambda tag: tag.replace("<", "< ", 1)])
+def test_an_open_tag_in_another_case_still_opens_the_call(name, shape):
+    """`<Tool_Call>` used to end the answer without a word: no card, no error."""
+    dialect = get_dialect(name)
+    call = dialect.format_call(ToolCall("run_shell", {"command": "ls"}))
+    body = call[len(dialect.open_tag) :]
+    gen, shown, _ = reply("Sure. " + shape(dialect.open_tag) + body, name)
+    assert shown == gen.visible == "Sure. "
+    assert gen.text == "Sure. " + call  # stored with the dialect's own tag: the next prompt reads it as a call
+    assert [(p.call.name, p.call.arguments) for p in gen.calls if p.call] == [("run_shell", {"command": "ls"})]
 
 
 def test_text_that_only_looks_like_a_tag_is_shown_whole():

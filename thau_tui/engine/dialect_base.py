@@ -35,6 +35,11 @@ def _reserved_pattern(tags: Iterable[str], space: str = r"\s*", flags: int = 0) 
     return re.compile("|".join(parts), re.IGNORECASE | flags)
 
 
+def _tag_form(tag: str) -> str:
+    """A tag without case or spaces: `< Tool_Call >` and `<tool_call>` are one tag."""
+    return "".join(tag.split()).lower()
+
+
 # In the model's own text a tag may carry a few stray spaces; a bound keeps the longest
 # possible tag short, so generate.py holds back only that much text from the screen. ASCII
 # only (no Unicode case folding: "ſ" is not "s"), so partial_tag_len can tell exactly
@@ -152,13 +157,13 @@ class Dialect:
 
     def first_tag(self, text: str, start: int = 0) -> tuple[int, bool] | None:
         """Where the first of this dialect's tags begins in text[start:], and whether it is
-        exactly the open tag (a call). Any other reserved tag, in any case or with a few
-        stray spaces, is one the model should not write in its prose: a result it made up,
-        a close tag with no call."""
+        the open tag (a call), in any case or with a few stray spaces (`<Tool_Call>`: the
+        call goes on from the exact tag). Any other reserved tag is one the model should
+        not write in its prose: a result it made up, a close tag with no call."""
         match = self._stops.search(text, start) if self._stops else None
         if match is None:
             return None
-        return match.start(), text.startswith(self.open_tag, match.start())
+        return match.start(), _tag_form(match.group(0)) == _tag_form(self.open_tag)
 
     def partial_tag_len(self, text: str) -> int:
         """How many trailing characters of `text` may still grow into a tag (held back from
