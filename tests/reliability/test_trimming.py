@@ -6,6 +6,7 @@ from scripted import ScriptedBackend
 
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent, ChatSession
+from thau_tui.engine.native_turn import fit_chat
 from thau_tui.engine.prompt import drop_oldest_exchange
 from thau_tui.tools import ToolRegistry
 
@@ -134,3 +135,23 @@ def test_a_result_too_long_for_the_context_is_cut_in_the_prompt_and_kept_in_the_
     assert "HEAD-MARK" in prompt and "TAIL-MARK" in prompt and "cut to fit the context" in prompt
     assert "Read big.py" in prompt
     assert session.messages[2]["content"] == big
+
+
+def test_the_native_path_cuts_a_result_too_long_for_the_context_too(real_backend):
+    """The same read_file on the native path (a server with a tools field): the request held
+    the whole result and the server refused it. Its head and tail go, the chat keeps it all."""
+    big = "HEAD-MARK\n" + "".join(f"line {n}: some code here = value_{n}\n" for n in range(450)) + "TAIL-MARK\n"
+    call = {"id": "call_1", "name": "read_file", "arguments": '{"path": "big.py"}'}
+    messages = [
+        {"role": "user", "content": "Read big.py and tell me what it does.", "meta": {}},
+        {"role": "assistant", "content": "", "meta": {"tool_calls": [call]}},
+        {"role": "tool", "content": big, "meta": {"tool_call_id": "call_1", "tool": "read_file"}},
+    ]
+    budget = real_backend.n_ctx - 768
+    chat, start, size = fit_chat(real_backend, "You are helpful.", messages, 0, budget, [], 0.75)
+    assert size <= budget and start == 0
+    result = next(m for m in chat if m["role"] == "tool")
+    assert result["tool_call_id"] == "call_1"
+    assert "HEAD-MARK" in result["content"] and "TAIL-MARK" in result["content"]
+    assert "cut to fit the context" in result["content"]
+    assert chat[1]["content"].startswith("Read big.py") and messages[2]["content"] == big

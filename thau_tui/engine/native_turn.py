@@ -24,7 +24,7 @@ from .backend import SamplingSettings, StreamStats
 from .dialects import _TEMPLATE_TOKEN, DEFUSED_LT, MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, read_arguments
 from .generate import Generation, sampling
 from .openai_chat import CallDelta
-from .prompt import ChatTemplate, drop_oldest_exchange
+from .prompt import ChatTemplate, drop_oldest_exchange, shorten_largest_result
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -151,7 +151,8 @@ def fit_chat(
 ) -> tuple[list[dict[str, Any]], int, int]:
     """(the chat messages, where the model's view starts, their estimated tokens). The view
     moves only when the chat no longer fits, then by whole exchanges down to `trim_to` of
-    `budget`, as the dialect path does (Agent.render_prompt)."""
+    `budget`, as the dialect path does (Agent.render_prompt); when the newest exchange
+    alone is too long, its longest results are cut in the request (the chat keeps them)."""
     history = messages[start:]
     chat = chat_messages(system, history)
     size = estimate_tokens(backend, chat, tools)
@@ -165,7 +166,15 @@ def fit_chat(
         history = shorter
         chat = chat_messages(system, history)
         size = estimate_tokens(backend, chat, tools)
-    return chat, len(messages) - len(history), size
+    start = len(messages) - len(history)
+    while size > budget:  # the newest exchange alone is too long: its results give way
+        cut = shorten_largest_result(history)
+        if cut is None:
+            break
+        history = cut
+        chat = chat_messages(system, history)
+        size = estimate_tokens(backend, chat, tools)
+    return chat, start, size
 
 
 @dataclass
