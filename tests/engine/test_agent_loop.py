@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
 
 import pytest
 from scripted import ScriptedBackend
 
 from thau_tui.config import Config
+from thau_tui.engine import tool_steps
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
 from thau_tui.engine.events import (
@@ -301,3 +304,37 @@ async def test_an_always_approval_that_cannot_be_saved_still_runs_the_call(tmp_p
     finished = next(e for e in events if isinstance(e, ToolFinished))
     assert finished.result.ok and finished.result.output == "ECHO hi"
     assert any("could not be saved" in e.message for e in events if isinstance(e, Error))
+
+
+async def test_esc_ends_the_turn_when_a_tool_ignores_the_cancel(tmp_path, monkeypatch):
+    """A plugin's function that never looks at ctx.cancelled held the turn (and the chat's
+    input) until it returned, however often the user pressed Esc."""
+    monkeypatch.setattr(tool_steps, "CANCEL_GRACE_S", 1.0)  # 8 s in the app
+    release = threading.Event()
+
+    def stubborn(args, ctx):
+        release.wait(60)  # ignores ctx.cancelled
+        return "finally"
+
+    agent, _, store = make_agent([call("stubborn"), "never read"], tmp_path)
+    agent.registry.register(
+        Tool("stubborn", "Wait", {"type": "object", "properties": {}}, "exec", stubborn, summary="wait")
+    )
+    session = agent.new_session()
+    events = []
+    started = time.monotonic()
+    try:
+        async for event in agent.run_turn(session, "wait"):
+            events.append(event)
+            if isinstance(event, ApprovalRequested):
+                event.future.set_result(Decision("once"))
+            if isinstance(event, ToolStarted):
+                asyncio.get_running_loop().call_later(0.2, agent.cancel)
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert took < 1.0 + 0.2 + 5  # the grace, the Esc's delay, and room for a loaded machine; not 60 s
+    finished = next(e for e in events if isinstance(e, ToolFinished))
+    assert finished.status == "cancelled" and "stopped waiting" in finished.result.output
+    assert isinstance(events[-1], TurnDone) and events[-1].stats.cancelled
+    assert store.tool_calls(session.id)[0]["status"] == "cancelled"

@@ -113,6 +113,11 @@ class LoopStream(Generic[E, R]):
                 return
             yield item
 
+    def finish(self, value: R) -> None:
+        """On the loop: end `run` now with `value` as the result, without waiting for the work
+        (which goes on in its thread; what it posts or returns later is not read)."""
+        self._queue.put_nowait(_Returned(value))
+
     def result(self) -> R:
         """What the work returned; raises what it raised. Only after `run` has ended."""
         if self._end is None:

@@ -42,6 +42,10 @@ T = TypeVar("T")
 # The most of a running tool's output kept in the store while it runs (the tail); after a
 # crash the model reads back the end of it (recovery.INTERRUPTED_OUTPUT_CHARS).
 CAPTURED_OUTPUT_CHARS = 16_000
+# After Esc, how long a running tool has to stop before the turn stops waiting for it
+# (a plugin's function that never looks at ctx.cancelled): the user asked to stop. Longer
+# than the shell takes to bring a stubborn command back to its prompt (Ctrl-C, EOF, kill).
+CANCEL_GRACE_S = 8.0
 
 
 @dataclass
@@ -77,6 +81,7 @@ class ToolSteps:
     def __init__(self, agent: Agent, session: ChatSession, save_every_s: float) -> None:
         self.agent, self.session = agent, session
         self.save_every_s = save_every_s
+        self.cancel_grace_s = CANCEL_GRACE_S
 
     def _shell_folder(self) -> str | None:
         """Where this chat's shell is now (tools/shell.py `current_folder`); None before it
@@ -323,8 +328,23 @@ class ToolSteps:
                 result = ToolResult(f"{call.name} crashed: {type(exc).__name__}: {exc}", ok=False)
             return ToolRun(result, time.perf_counter() - started)
 
-        async for event in stream.run(work, new_thread(f"thau-tool-{call.name}")):
-            yield event
+        async def give_up() -> None:
+            while not agent._cancel.is_set():
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(self.cancel_grace_s)
+            left = ToolResult(
+                f"{call.name} did not stop within {self.cancel_grace_s:g} s of the cancel; thau stopped waiting "
+                "for it (its thread may still be running in the background until it returns)",
+                ok=False,
+            )
+            stream.finish(ToolRun(left, time.perf_counter() - started))
+
+        watcher = asyncio.create_task(give_up())
+        try:
+            async for event in stream.run(work, new_thread(f"thau-tool-{call.name}")):
+                yield event
+        finally:
+            watcher.cancel()
         ran.value = stream.result()
 
 
