@@ -162,7 +162,9 @@ async def test_scoring_is_its_own_step_with_an_eta_and_p_pauses_it(tmp_path, not
         held = run.score_done
         await pilot.pause(1.0)
         assert run.score_done == held < 4  # it really waits
-        assert "Paused while scoring before training" in str(screen.query_one("#training-status", Static).content)
+        status = screen.query_one("#training-status", Static)
+        await wait_until(pilot, lambda: "Paused while scoring" in str(status.content), 10, "the pause drawn")
+        assert "Paused while scoring before training" in str(status.content)
         await pilot.press("p")
         await asyncio.wait_for(run.wait(), 20)
         assert run.score_done == 4 and run.scores["before"] == {"overall": 0.25}
@@ -188,10 +190,11 @@ async def test_the_bar_stands_still_when_idle_and_after_a_failure(tmp_path):
         screen.run = run
         await run.start()
         await asyncio.wait_for(run.wait(), 20)
-        await pilot.pause(0.4)
         assert run.status == "failed"
+        status = screen.query_one("#training-status", Static)
+        # drawn on the screen's refresh tick, which a loaded machine can delay past a fixed pause
+        await wait_until(pilot, lambda: "no model here" in str(status.content), 10, "the failure drawn")
         assert bar.total is not None
-        assert "no model here" in str(screen.query_one("#training-status", Static).content)
 
 
 async def test_the_log_wraps_long_lines_and_tidies_python_warnings(tmp_path):

@@ -160,9 +160,9 @@ async def test_real_trainer_run_from_the_screen(tmp_path):
         assert str(screen.query_one("#training-step", Label).content) in ("step 1/2", "step 2/2")
         assert screen.query_one("#training-progress", ProgressBar).total == 2
         await asyncio.wait_for(run.wait(), 240)
-        await pilot.pause(0.4)
         assert run.status == "done", run.log
-        assert str(screen.query_one("#training-step", Label).content) == "step 2/2"
+        step = screen.query_one("#training-step", Label)
+        await wait_until(pilot, lambda: str(step.content) == "step 2/2", 10, "the last step drawn")
         assert [step for step, _ in run.train_losses] == [1, 2]
         assert run.eval_losses and screen.plotted_points == len(run.train_losses) + len(run.eval_losses)
         assert (run.run_dir / "adapter" / "adapter_config.json").is_file()
