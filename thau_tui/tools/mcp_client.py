@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
 
 from .base import Tool, ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, leaf, request_headers, sandboxed
+from .mcp_connection import Connection, empty_folder, leaf, request_headers, sandboxed, server_args
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
 from .mcp_tools import (
@@ -362,12 +362,16 @@ class MCPManager:
 
         env = dict(cfg.env)
         env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
-        command, args = str(cfg.command), list(cfg.args)
+        command, args = str(cfg.command), server_args(cfg.args, self.workspace)
         if cfg.sandbox:
             command, args = sandboxed(cfg, [command, *args], self.workspace, self.config)
-        params = StdioServerParameters(
-            command=command, args=args, env=env, cwd=str(self.workspace) if self.workspace else None
-        )
+            cwd = str(self.workspace) if self.workspace else None  # bwrap's --chdir: the workspace, sandboxed
+        else:
+            # Not the workspace: a tool (or a cloned repository) can put files there that a
+            # server started as the user would pick up from its working folder (a module for
+            # `python -m`, an .npmrc for npx). An empty folder of thau's own instead.
+            cwd = str(empty_folder())
+        params = StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 
     def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:

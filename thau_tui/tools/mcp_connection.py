@@ -178,3 +178,22 @@ def sandboxed(
             "install bubblewrap (Linux) or set sandbox: false for this server"
         )
     return prefix[0], [*prefix[1:], *argv]
+
+
+def empty_folder() -> Path:
+    """The folder a command server starts in (sandbox: false): in thau's own data folder,
+    which the file tools and the sandbox keep out of, so nothing a tool wrote is there."""
+    from ..paths import data_dir
+
+    folder = data_dir() / "mcp-start"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def server_args(args: list[str], workspace: Path | None) -> list[str]:
+    """A command server's arguments, where `{workspace}`, and a lone `.` (`--repository .`),
+    stand for the workspace: the server does not start in it (see `empty_folder`)."""
+    if workspace is None:
+        return list(args)
+    where = str(workspace)
+    return [where if arg == "." else arg.replace("{workspace}", where) for arg in args]

@@ -1,0 +1,55 @@
+"""Ways around the workspace that do not go through a path: programs thau starts, files
+it loads at its next start and workspaces that are thau's own folders or the whole disk.
+Each test failed before its fix (a helper's attacker review, 2026-12-04)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from thau_tui.config import Config, MCPServerConfig
+from thau_tui.tools import build_registry
+from thau_tui.tools.base import ToolContext
+from thau_tui.tools.mcp_client import MCPManager
+
+
+def test_an_mcp_server_does_not_start_in_the_workspace(tmp_path):
+    """A command server (sandbox: false) ran as the user with the workspace as its working
+    folder: `python -m mcp_server_time` imported an mcp_server_time.py that write_file had
+    put there (an .npmrc works the same on npx). It now starts in thau's own folder; `.`
+    and `{workspace}` in its arguments still name the workspace."""
+    workspace, outside = tmp_path / "ws", tmp_path / "outside"
+    workspace.mkdir()
+    outside.mkdir()
+    marker = outside / "PLANTED_MODULE_RAN"
+    planted = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n"
+    written = (
+        build_registry()
+        .get("write_file")
+        .run({"path": "mcp_server_time.py", "content": planted}, ToolContext(workspace=workspace, config=Config()))
+    )
+    assert written.ok, written.output
+    # a stand-in server (outside the workspace) that notes where it started and its arguments
+    seen = outside / "seen.json"
+    (outside / "probe.py").write_text(
+        f"import json, os, sys; open({str(seen)!r}, 'w').write(json.dumps([os.getcwd(), sys.argv[1:]]))\n"
+    )
+    configs = [
+        MCPServerConfig(name="time", command=sys.executable, args=["-m", "mcp_server_time"], startup_timeout=10),
+        MCPServerConfig(
+            name="probe",
+            command=sys.executable,
+            args=[str(outside / "probe.py"), "--repository", ".", "--root={workspace}/src"],
+            startup_timeout=10,
+        ),
+    ]
+    manager = MCPManager(configs, build_registry(), workspace=workspace, log_dir=tmp_path / "logs").start()
+    try:
+        manager.wait_ready(20)
+    finally:
+        manager.stop()
+    assert not marker.exists()  # before: the planted module ran, as the user, unsandboxed
+    cwd, argv = json.loads(seen.read_text())
+    assert Path(cwd).resolve() != workspace.resolve()
+    assert argv == ["--repository", str(workspace), f"--root={workspace}/src"]
