@@ -103,11 +103,13 @@ def package_file(package: str, name: str) -> Path | None:
 
 
 def repo_models_dir() -> Path:
-    """The models/ folder beside the package (a source checkout) or in the cwd."""
-    beside = Path(__file__).resolve().parent.parent / "models"
-    if beside.is_dir():
-        return beside
-    return Path.cwd() / "models"
+    """The models/ folder of a source checkout (beside the package), else `models` in thau's
+    data folder. Never the current folder: thau starts in the workspace, where a tool could
+    put a file named like the shipped adapter (loaded by `lora_path: auto`) or a model."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "models").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout / "models"
+    return data_dir() / "models"
 
 
 def runs_dir(configured: str | Path = "train/runs") -> Path:

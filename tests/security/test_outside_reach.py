@@ -53,3 +53,26 @@ def test_an_mcp_server_does_not_start_in_the_workspace(tmp_path):
     cwd, argv = json.loads(seen.read_text())
     assert Path(cwd).resolve() != workspace.resolve()
     assert argv == ["--repository", str(workspace), f"--root={workspace}/src"]
+
+
+def test_an_installed_thau_loads_no_adapter_or_model_from_the_workspace(tmp_path, monkeypatch):
+    """An installed thau (no checkout beside the package) looked for models/ in the current
+    folder, which is the workspace: a file write_file put at models/thau-smollm2-135m-tools.lora.gguf
+    was loaded by `lora_path: auto` at the next start, and planted models were offered."""
+    from thau_tui import paths
+    from thau_tui.engine.models import find_adapters, find_models
+
+    installed = tmp_path / "site-packages" / "thau_tui"
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(paths, "__file__", str(installed / "paths.py"))
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    monkeypatch.chdir(workspace)
+    write = build_registry().get("write_file")
+    context = ToolContext(workspace=workspace, config=Config())
+    for name in ("thau-smollm2-135m-tools.lora.gguf", "Planted-7B-Q4_K_M.gguf"):
+        assert write.run({"path": f"models/{name}", "content": "GGUF planted"}, context).ok
+    offered = [*find_models(), *find_adapters()]
+    assert paths.bundled_adapter() is None or not paths.bundled_adapter().is_relative_to(workspace)
+    assert not [p for p in offered if p.resolve().is_relative_to(workspace.resolve())], offered
+    assert paths.repo_models_dir() == paths.data_dir() / "models"
