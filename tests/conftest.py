@@ -24,6 +24,26 @@ def thau_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True)
+def approval_keys_at_once(request, monkeypatch):
+    """In the app an approval card's keys work 0.8 s after it appears (and after the last key
+    typed at it), so a "y" meant for the prompt does not answer it. Tests press keys at
+    pilot speed: their cards answer at once. The tests of that hold take `approval_hold`."""
+    if "approval_hold" in request.fixturenames:
+        return
+    from thau_tui.ui.widgets.tool_card import ToolCard
+
+    monkeypatch.setattr(ToolCard, "ARM_S", 0.0)
+
+
+@pytest.fixture
+def approval_hold():
+    """The approval cards' real hold (ToolCard.ARM_S, 0.8 s)."""
+    from thau_tui.ui.widgets.tool_card import ToolCard
+
+    return ToolCard.ARM_S
+
+
 @pytest.fixture(scope="session")
 def real_backend():
     """The bundled SmolLM2-135M through llama-cpp-python (loaded once per run)."""

@@ -60,6 +60,39 @@ async def test_allow_once_resolves_the_future_and_runs():
         assert app.decided == [Decision("once")]
 
 
+async def test_keys_typed_for_the_prompt_never_answer_a_card_that_takes_the_focus(approval_hold):
+    """The user was typing "kykyky..." while the model thought; the card appeared, took the
+    focus, and a "y" meant for the prompt ran the command. Until the card has been shown
+    (and left alone) for ARM_S, keys go on to the prompt and the card keeps waiting."""
+    assert approval_hold >= 0.5
+    app = Host(shell_card("rm -rf build"))
+    async with app.run_test() as pilot:
+        prompt = app.query_one("#chat", Input)
+        prompt.focus()
+        await pilot.press("k", "y")
+        future = await ask(app, pilot)
+        assert app.focused is app.card
+        await pilot.press("k", "y", "a", "A", "n", "e", "enter", "y")  # typing on
+        assert not future.done() and app.decided == [] and app.card.state == "awaiting"
+        assert prompt.value == "kykyaAney"  # nothing typed is lost; Enter sent nothing
+        bindings = {b.binding.action: b.enabled for b in app.active_bindings.values()}
+        assert bindings.get("approve('once')") is False  # shown dimmed in the footer meanwhile
+        await asyncio.sleep(approval_hold / 2)
+        await pilot.press("y")  # still typing: the hold starts again
+        assert not future.done() and prompt.value.endswith("y")
+        await asyncio.sleep(approval_hold + 0.2)
+        await pilot.press("y")  # a deliberate key, after a pause
+        assert future.done() and future.result() == Decision("once")
+
+
+async def test_esc_cancels_at_once_even_before_the_keys_are_armed(approval_hold):
+    app = Host(shell_card("ls"))
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("escape")
+        assert future.done() and future.result() == Decision("cancel")
+
+
 async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_session():
     app = Host(shell_card("make test"))
     async with app.run_test() as pilot:

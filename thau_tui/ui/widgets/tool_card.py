@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Callable
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -90,6 +91,11 @@ class ToolCard(Widget, can_focus=True):
     ToolCard.-awaiting .keys { display: block; }
     """
 
+    # The approval keys work only once this long has passed since the card appeared and
+    # since the last key that reached it: a card that takes the focus while the user types
+    # must not read their "y" as an answer. Keys typed meanwhile go on to the prompt.
+    ARM_S = 0.8
+
     BINDINGS = [
         Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
         Binding(
@@ -159,6 +165,8 @@ class ToolCard(Widget, can_focus=True):
         self._future: asyncio.Future | None = None
         self._approval_note = ""  # why it asks although an approval was remembered
         self._mode = "choose"  # choose | reason | edit (while awaiting)
+        self._armed_at = 0.0  # time.monotonic() from which the approval keys work
+        self._typed_into: Widget | None = None  # what had the focus when the card took it
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
 
@@ -207,13 +215,53 @@ class ToolCard(Widget, can_focus=True):
         self._set_mode("choose")
         self.state = "awaiting"
         future.add_done_callback(self._on_future_done)
+        focused = self.app.focused
+        self._typed_into = focused if isinstance(focused, (Input, TextArea)) else None
+        self._hold_keys()
         self.focus()
         self.scroll_visible()
+
+    @property
+    def armed(self) -> bool:
+        """The approval keys work (see ARM_S)."""
+        return time.monotonic() >= self._armed_at
+
+    def _hold_keys(self) -> None:
+        """Hold the approval keys for ARM_S from now (shown dimmed until then)."""
+        self._armed_at = time.monotonic() + self.ARM_S
+        if self.ARM_S > 0:
+            self.set_timer(self.ARM_S + 0.05, self._maybe_armed)
+        self.refresh_bindings()
+
+    def _maybe_armed(self) -> None:
+        if self.armed:
+            self.refresh_bindings()
+
+    def on_key(self, event: events.Key) -> None:
+        """A key at the awaiting card before it is armed was typed for the prompt: it goes
+        there (a character; Enter is dropped, never sent), and the keys wait ARM_S more.
+        Esc still cancels the turn."""
+        if self.state != "awaiting" or self._mode != "choose" or self.armed or self.app.focused is not self:
+            return
+        if event.key == "escape":
+            return
+        event.stop()
+        event.prevent_default()
+        self._hold_keys()
+        target = self._typed_into
+        if target is None or not target.is_mounted or not (event.is_printable and event.character):
+            return
+        if isinstance(target, TextArea):
+            target.insert(event.character)
+        elif isinstance(target, Input):
+            target.insert_text_at_cursor(event.character)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approval keys only while awaiting; the editor's submit only while editing."""
         if action in ("approve", "deny", "edit"):
-            return self.state == "awaiting" and self._mode == "choose"
+            if not (self.state == "awaiting" and self._mode == "choose"):
+                return False
+            return True if self.armed else None  # None: shown, dimmed, until armed
         if action == "submit_edit":
             return self.state == "awaiting" and self._mode == "edit"
         if action == "cancel":
