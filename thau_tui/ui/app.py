@@ -24,12 +24,13 @@ from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .clipboard import copied_note, system_copy
 from .commands import SlashCommands, ThauCommands
+from .history import draw_history
 from .model_loading import ModelLoading
 from .other_screens import OtherScreens
 from .rows import RowScreen
 from .services import AppServices
 from .turn import TurnRenderer
-from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage, last_code_block
+from .widgets.chat import ChatView, NoteMessage, last_code_block
 from .widgets.prompt_input import PromptInput
 from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
@@ -43,14 +44,6 @@ WELCOME = (
 
 # Below this many columns the chats panel (32 wide) hides by itself; Ctrl+B still shows it.
 NARROW_WIDTH = 90
-
-
-def interrupted_call_note(meta: dict, row: dict | None) -> str:
-    """What a resumed chat shows for a call that thau stopped while it waited or ran."""
-    name = meta.get("tool") or (row or {}).get("name") or "a tool"
-    output = ((row or {}).get("result") or "").strip()
-    tail = "\n".join(output.splitlines()[-8:])
-    return f"{name}: interrupted, it did not finish" + (f"; output so far:\n{tail}" if tail else "")
 
 
 QUIT_WHILE_TRAINING = "Training is running. Stop it and quit? (a checkpoint is kept: thau train --resume goes on)"
@@ -249,6 +242,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         try:  # another thau may have deleted it since this list was drawn, or holds the database
             session = self.agent.load_session(sid)
             calls = {row["id"]: row for row in self.store.tool_calls(sid)} if self.store else {}
+            decisions = {row["call_id"]: row for row in self.store.decisions(sid)} if self.store else {}
         except (KeyError, StoreError) as exc:
             why = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             self.notify(f"{why}; the chat you had open stays open.", title="cannot open that chat", markup=False)
@@ -260,26 +254,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.session = session
         self.query_one(PromptInput).set_history([m["content"] for m in self.session.messages if m["role"] == "user"])
         await self.chat.clear()
-        dialect = self.agent.dialect
-        for message in self.session.messages:
-            meta = message.get("meta") or {}
-            if message["role"] == "user":
-                await self.chat.mount(UserMessage(message["content"]))
-            elif message["role"] == "assistant":
-                visible = dialect.text_before_call(message["content"]).strip()
-                if visible:
-                    await self.chat.mount(AssistantMessage(visible))
-                if meta.get("interrupted"):
-                    await self.chat.mount(
-                        NoteMessage("interrupted: thau stopped before this answer finished", "warning")
-                    )
-                for parsed in dialect.parse_calls(message["content"]):
-                    if parsed.call:
-                        await self.chat.mount(NoteMessage(f"called {parsed.call.name} {parsed.call.arguments}", "tool"))
-            elif message["role"] == "tool" and meta.get("interrupted"):
-                await self.chat.mount(
-                    NoteMessage(interrupted_call_note(meta, calls.get(meta.get("call_id"))), "warning")
-                )
+        registry = self.agent.registry
+
+        def risk_of(name: str) -> str:
+            tool = registry.get(name)
+            return tool.risk if tool else "exec"
+
+        await draw_history(self.chat, self.session.messages, self.agent.dialect, calls, decisions, risk_of)
         self.chat.scroll_end(animate=False)
         self.sub_title = self.session.title
 

@@ -1,0 +1,83 @@
+"""A chat opened again (from the sidebar, or with --resume) shows each tool call as the card
+it ended as: run with its output, denied with the user's reason, edited, invalid. Before,
+every call was a line `called run_shell {'command': ...}`, so a denied command looked as if
+it had run."""
+
+from __future__ import annotations
+
+import json
+
+from scripted import ScriptedBackend
+from textual.widgets import Static
+from waiting import wait_until
+
+from thau_tui.config import Config, ConfigResult
+from thau_tui.engine.store import Store
+from thau_tui.ui.app import ThauApp
+from thau_tui.ui.widgets.chat import NoteMessage
+from thau_tui.ui.widgets.tool_card import ToolCard
+
+
+def _call(name, **args):
+    return "<tool_call>" + json.dumps({"name": name, "arguments": args}) + "</tool_call>"
+
+
+def _app(tmp_path, backend, resume=False) -> ThauApp:
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    config.generation.temperature = 0.0
+    store = Store(tmp_path / "sessions.sqlite3")
+    return ThauApp(ConfigResult(config, None, []), resume=resume, store=store, backend=backend, watch=False)
+
+
+def _cards(app) -> list[tuple[str, str, str, str]]:
+    """(tool, state, arguments shown, notes and result shown) of each card, in order."""
+    return [
+        (
+            card.call.name,
+            card.state,
+            json.dumps(card.call.arguments),
+            str(card.query_one(".notes", Static).render()) + str(card.query_one(".result", Static).render()),
+        )
+        for card in app.query(ToolCard)
+    ]
+
+
+async def test_a_reopened_chat_shows_each_call_as_it_ended(tmp_path):
+    replies = [
+        _call("run_shell", command="rm -rf notes"),
+        "OK, I won't.",
+        _call("write_file", path="hello.txt", content="hi there"),
+        "Written.",
+        '<tool_call>{"name": "write_file", "arguments": {"path": "x.txt"}}</tool_call>',
+        "Sorry.",
+    ]
+    async with _app(tmp_path, ScriptedBackend(replies)).run_test(size=(110, 50)) as pilot:
+        app = pilot.app
+        for text, keys in (("remove notes", ["n", *"keep them", "enter"]), ("write hello", ["y"])):
+            await pilot.press(*text, "enter")
+            await wait_until(pilot, lambda: app.query(ToolCard) and app.query(ToolCard).last().state == "awaiting")
+            await pilot.press(*keys)
+            await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press(*"write x", "enter")  # a call missing its content: invalid, never asked
+        await wait_until(pilot, lambda: not app.turn_running)
+        live = _cards(app)
+        sid = app.session.id
+    assert [(name, state) for name, state, _, _ in live] == [
+        ("run_shell", "denied"),
+        ("write_file", "done"),
+        ("write_file", "invalid"),
+    ]
+    async with _app(tmp_path, ScriptedBackend([]), resume=True).run_test(size=(110, 50)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid and app.query(ToolCard))
+        reopened = _cards(app)
+        notes = " ".join(str(n.render()) for n in app.query(NoteMessage))
+    assert [(name, state, shown) for name, state, shown, _ in reopened] == [
+        ("run_shell", "denied", json.dumps({"command": "rm -rf notes"})),
+        ("write_file", "done", json.dumps({"path": "hello.txt", "content": "hi there"})),
+        ("write_file", "invalid", json.dumps({"path": "x.txt"})),
+    ]
+    assert "denied: keep them" in reopened[0][3]
+    assert "hello.txt" in reopened[1][3]  # the result line: what it wrote
+    assert "called " not in notes
