@@ -209,14 +209,48 @@ class ConfigResult:
         return not self.errors
 
 
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the section at `loc` (the unknown key's parents) takes; [] when not a section."""
+    section: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list of sections (mcp.servers)
+        field_info = getattr(section, "model_fields", {}).get(part)
+        if field_info is None:
+            return []
+        kind = field_info.annotation
+        args = getattr(kind, "__args__", ())
+        section = next((a for a in (kind, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if section is None:
+            return []
+    return list(getattr(section, "model_fields", {}))
+
+
 def _describe(error: dict[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"{key}: unknown key (check the spelling; config.yaml documents every key)"
+        known = _known_keys(tuple(error["loc"][:-1]))
+        where = f"; {key.rsplit('.', 1)[0]} takes: {', '.join(known)}" if known and "." in key else ""
+        if known and "." not in key:
+            where = f"; the sections are: {', '.join(known)}"
+        return f"{key}: unknown key (check the spelling{where})"
     expected = error["msg"]
     got = error.get("input")
     return f"{key}: {expected} (got {got!r})"
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: where (line, column) and what, without PyYAML's
+    `in "<unicode string>"` and its caret drawing."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        context = f"{context} (line {context_mark.line + 1})"
+    return f"not valid YAML at {where}{problem}" + (f", {context}" if context else "")
 
 
 def parse_config(text: str) -> Config:
@@ -224,7 +258,7 @@ def parse_config(text: str) -> Config:
     try:
         data = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise ValueError(f"config.yaml is not valid YAML: {exc}") from exc
+        raise ValueError(yaml_problem(exc)) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -243,11 +277,11 @@ def load_config(path: Path | None, last_good: Config | None = None) -> ConfigRes
     try:
         return ConfigResult(parse_config(path.read_text(encoding="utf-8")), path)
     except (ValueError, OSError) as exc:
-        lines = str(exc).splitlines()
-        return ConfigResult(fallback, path, [f"{path.name}: {line}" for line in lines])
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return ConfigResult(fallback, path, [f"{path}: {line}" for line in lines])
     except RecursionError:  # the YAML parser recurses once per level of nesting
         message = (
-            f"{path.name}: nested too deeply to read (thousands of levels of lists or mappings); "
+            f"{path}: nested too deeply to read (thousands of levels of lists or mappings); "
             "config.yaml needs only a few"
         )
         return ConfigResult(fallback, path, [message])

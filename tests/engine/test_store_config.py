@@ -66,6 +66,31 @@ def test_bad_yaml_and_last_good_config(tmp_path):
     assert result.config.generation.temperature == 0.9
 
 
+def test_a_yaml_mistake_is_one_line_with_the_file_line_and_column(tmp_path):
+    """Before: PyYAML's message split into one notice per line, the file called
+    `<unicode string>` and a notice holding only its caret."""
+    path = tmp_path / "config.yaml"
+    path.write_text("model:\n  path: [unclosed\n  ctx: 4096\n")
+    result = load_config(path)
+    assert len(result.errors) == 1
+    (error,) = result.errors
+    assert error.startswith(f"{path}: not valid YAML at line 3, column 6: ")
+    assert "unicode string" not in error and "^" not in error and "\n" not in error
+
+
+def test_an_unknown_key_lists_what_its_section_takes():
+    problems = {}
+    for text in ("model:\n  ctx: 4096\n", "modle: {}\n", "tools:\n  shell:\n    timout: 3\n"):
+        try:
+            parse_config(text)
+        except ValueError as exc:
+            problems[text.split(":")[0]] = str(exc)
+    assert problems["model"].startswith("model.ctx: unknown key (check the spelling; model takes: path, ")
+    assert "n_ctx" in problems["model"]
+    assert "the sections are: model, generation, tools, images, ui, train, mcp" in problems["modle"]
+    assert "tools.shell takes: timeout, " in problems["tools"]
+
+
 def test_engine_and_tools_never_import_textual():
     code = (
         "import sys, pkgutil, importlib, thau_tui.engine, thau_tui.tools\n"

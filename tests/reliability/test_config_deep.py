@@ -16,8 +16,7 @@ def test_a_5000_deep_yaml_list_is_an_error_not_a_crash(tmp_path):
     result = load_config(path, last_good)
     assert not result.ok
     assert result.errors == [
-        "config.yaml: nested too deeply to read (thousands of levels of lists or mappings); "
-        "config.yaml needs only a few"
+        f"{path}: nested too deeply to read (thousands of levels of lists or mappings); config.yaml needs only a few"
     ]
     assert result.config is last_good
     assert load_config(path).config == Config()

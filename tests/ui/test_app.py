@@ -195,6 +195,18 @@ async def test_broken_config_starts_on_defaults_with_a_named_error(tmp_path, not
         assert notices.any("generation.max_tokens")
 
 
+async def test_a_config_with_many_problems_is_one_notice(tmp_path, notices):
+    path = tmp_path / "config.yaml"
+    path.write_text("generation:\n  max_tokens: many\n  colour: red\nmodel:\n  ctx: 1\n")
+    app = ThauApp(load_config(path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        about = [n for n in notices if "config.yaml" in n.title]
+        assert len(about) == 1 and about[0].title == "config.yaml not applied: thau runs on the defaults"
+        for problem in ("generation.max_tokens", "generation.colour", "model.ctx", str(path)):
+            assert problem in about[0].message
+
+
 async def test_config_edit_is_picked_up_live(tmp_path, notices):
     path = tmp_path / "config.yaml"
     path.write_text("generation:\n  temperature: 0.3\n")

@@ -190,9 +190,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.query_one("#sessions").display = self.config.ui.sidebar
         self._fit_sidebar(self.size.width)
         self.query_one("#images").display = False
-        for error in self.config_result.errors:
+        if self.config_result.errors:  # one notice for the file, every problem in it
             self.notify(
-                error, title="config.yaml — using defaults for this", severity="error", timeout=15, markup=False
+                "\n".join(self.config_result.errors) + "\nFix the file and thau applies it at once.",
+                title="config.yaml not applied: thau runs on the defaults",
+                severity="error",
+                timeout=20,
+                markup=False,
             )
         if self.agent.backend is not None:
             self._backend_ready(self.agent.backend)
