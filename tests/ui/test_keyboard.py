@@ -313,6 +313,23 @@ async def test_help_shows_keys_as_remapped(tmp_path):
         assert sections["In the prompt"]["Scroll the chat up a page"] == "PgUp"
 
 
+async def test_help_lists_the_prompt_keys_that_work_there(tmp_path):
+    """Help listed TextArea's thirty editing keys for the prompt, among them "Ctrl+E Cursor
+    line end", which exports the chat there, and names such as LEFT and BACKSPACE."""
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        sections = dict(app.screen.sections)
+        prompt = sections["In the prompt"]
+        keys = [key for key, _ in prompt]
+        assert "Ctrl+E" not in keys and not any("Cursor line end" in what for _, what in prompt)
+        assert len(prompt) <= 14
+        everything = " ".join(key for rows in sections.values() for key, _ in rows)
+        assert not [word for word in everything.replace("/", " ").split() if word.isupper() and len(word) > 3]
+        assert dict((what.split(":")[0], key) for key, what in sections["Everywhere"])["Export"] == "Ctrl+E"
+
+
 # --- 11. config.yaml created after start -----------------------------------------------------------
 async def test_a_config_file_created_after_start_is_picked_up(tmp_path):
     path = tmp_path / "config.yaml"

@@ -39,14 +39,31 @@ PROMPT_KEYS = [
     ("Up / Down", "in an empty prompt: this chat's earlier questions"),
     ("Home / End", "in an empty prompt: the start / end of the chat"),
     ("Tab", "to the chat (arrows scroll it), then each card"),
+    ("Home / End", "otherwise: the start / end of the line"),
+    (
+        "Ctrl+Left / Ctrl+Right, Ctrl+A, Ctrl+K / Ctrl+U, Ctrl+W, Ctrl+Z / Ctrl+Y, Ctrl+X / Ctrl+C / Ctrl+V",
+        "editing: a word left / right, the line's start, delete to the line's end / start, "
+        "delete a word, undo / redo, cut / copy / paste (Ctrl+E is Export here)",
+    ),
 ]
 
 
 def key_name(key: str) -> str:
-    """`ctrl+e` -> `Ctrl+E`, `pageup` -> `PgUp`, `A` -> `A`."""
+    """`ctrl+e` -> `Ctrl+E`, `pageup` -> `PgUp`, `f1` -> `F1`, `left` -> `Left`, `A` -> `A`."""
     *modifiers, name = key.split("+") if key != "+" else [key]
-    name = KEY_NAMES.get(name, name.upper() if len(name) > 1 or modifiers else name)
+    if name in KEY_NAMES:
+        name = KEY_NAMES[name]
+    elif len(name) > 1:
+        name = name.upper() if name[0] == "f" and name[1:].isdigit() else name.capitalize()
+    elif modifiers:
+        name = name.upper()
     return "+".join([m.capitalize() for m in modifiers] + [name])
+
+
+def own_bindings(widget: type) -> BindingsMap:
+    """The bindings a widget class declares itself, not those it inherits (TextArea's
+    thirty editing keys, summed up in PROMPT_KEYS instead)."""
+    return BindingsMap(widget.__dict__.get("BINDINGS", []))
 
 
 def live_rows(app: "App", bindings: BindingsMap, skip: Iterable[str] = ()) -> list[tuple[str, str]]:
@@ -75,7 +92,7 @@ def help_sections(app: "App") -> list[Section]:
 
     return [
         ("Everywhere", live_rows(app, of(app))),
-        ("In the prompt", PROMPT_KEYS + live_rows(app, of(PromptInput), skip=("home", "end"))),
+        ("In the prompt", PROMPT_KEYS + live_rows(app, own_bindings(PromptInput), skip=("home", "end"))),
         ("On a tool card", live_rows(app, of(ToolCard))),
         ("In the chats list", live_rows(app, of(SessionsPanel)) + [("other letters", "search")]),
     ]
