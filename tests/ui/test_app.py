@@ -290,6 +290,12 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
         )
         assert app.agent.backend.name == bundled_model().stem
         assert bundled_model().stem in app.status.model
+        # "(current)" marks what is loaded (the bare model), not what lora_path: auto would load
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        listing = app.screen.query_one("OptionList")
+        marked = [i for i in range(listing.option_count) if "(current)" in str(listing.get_option_at_index(i).prompt)]
+        assert marked == [0], [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
 
 
 async def test_approvals_screen_opens_from_the_chat(tmp_path):

@@ -98,3 +98,28 @@ async def test_an_export_that_cannot_be_written_says_so(tmp_path, thau_home, not
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert app.is_running and [n for n in notices if n.title == "export failed"]
+
+
+async def test_modals_fit_an_80_by_24_terminal(tmp_path):
+    """At 80x24 help and the model picker (90 wide) ran off the right edge, and the delete
+    question was cut: "... It cannot be un"."""
+    _store, gone, app = _dogs_chat(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one("#sessions").display = True  # Ctrl+B: the list shows on a narrow screen too
+        _highlight(app, gone)
+        await pilot.press("d")
+        await pilot.pause()
+        box = app.screen.query_one("Vertical")
+        question = box.children[0]
+        assert box.region.right <= 80
+        # wrapped inside the box, all of it drawn
+        assert question.region.height >= 2 and question.region.right <= box.content_region.right
+        await pilot.press("n")
+        for key, screen in (("f1", "HelpScreen"), ("ctrl+o", "ModelPicker")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == screen
+            box = app.screen.query_one("VerticalScroll" if screen == "HelpScreen" else "Vertical")
+            assert box.region.x >= 0 and box.region.right <= 80, (screen, box.region)
+            await pilot.press("escape")
+            await pilot.pause()

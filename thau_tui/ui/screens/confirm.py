@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -18,7 +18,7 @@ class ConfirmModal(ModalScreen[bool]):
     ]
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical { width: 60; height: auto; padding: 1 2; background: $panel; border: round $warning; }
+    ConfirmModal > Vertical { width: 60; max-width: 100%; height: auto; padding: 1 2; background: $panel; border: round $warning; }
     ConfirmModal .keys { color: $text-muted; margin: 1 0 0 0; }
     """
 
@@ -28,7 +28,7 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, markup=False)
+            yield Static(self.question, markup=False, classes="question")  # wraps; a Label ran off the box
             yield Label("y yes  ·  n or Esc no", classes="keys")
 
     def action_answer(self, yes: bool) -> None:

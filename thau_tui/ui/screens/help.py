@@ -121,7 +121,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90; max-height: 90%; background: $panel; border: round $primary; padding: 0 1;
+        width: 90; max-width: 100%; max-height: 90%; background: $panel; border: round $primary; padding: 0 1;
     }
     """
 

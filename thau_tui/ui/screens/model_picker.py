@@ -31,7 +31,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     DEFAULT_CSS = """
     ModelPicker { align: center middle; }
     ModelPicker > Vertical {
-        width: 90; height: auto; max-height: 80%; background: $panel; border: round $primary; padding: 0 1;
+        width: 90; max-width: 100%; height: auto; max-height: 80%; background: $panel; border: round $primary; padding: 0 1;
     }
     ModelPicker OptionList { height: auto; max-height: 20; }
     """
@@ -41,6 +41,13 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
         self.config = config
         self.server = server  # the connected server backend, if any (else one is connected to ask)
         self.choices: list[tuple[Path, Path | None] | ServerModel] = []
+        # The model and adapter loaded now (a local backend), which "(current)" marks: after a
+        # switch the config still says `lora_path: auto`, so it cannot tell.
+        path, lora = getattr(server, "path", None), getattr(server, "lora_path", None)
+        self.loaded: tuple[Path | None, Path | None] = (
+            Path(path) if isinstance(path, (str, Path)) else None,
+            Path(lora) if isinstance(lora, (str, Path)) else None,
+        )
 
     @property
     def server_mode(self) -> bool:
@@ -53,10 +60,12 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
                 yield Label("asking the server…", id="picker-status")
                 yield OptionList(id="picker-models")
             return
-        try:
-            current, current_lora = resolve_model(self.config)
-        except Exception:
-            current, current_lora = None, None
+        current, current_lora = self.loaded
+        if current is None:  # nothing loaded yet: what the config asks for
+            try:
+                current, current_lora = resolve_model(self.config)
+            except Exception:
+                current, current_lora = None, None
         options = []
         for model in find_models():
             self.choices.append((model, None))
