@@ -18,7 +18,9 @@ class ConfirmModal(ModalScreen[bool]):
     ]
     DEFAULT_CSS = """
     ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical { width: 60; max-width: 100%; height: auto; padding: 1 2; background: $panel; border: round $warning; }
+    ConfirmModal > Vertical {
+        width: 60; max-width: 100%; height: auto; padding: 1 2; background: $panel; border: round $warning;
+    }
     ConfirmModal .keys { color: $text-muted; margin: 1 0 0 0; }
     """
 

@@ -31,7 +31,8 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     DEFAULT_CSS = """
     ModelPicker { align: center middle; }
     ModelPicker > Vertical {
-        width: 90; max-width: 100%; height: auto; max-height: 80%; background: $panel; border: round $primary; padding: 0 1;
+        width: 90; max-width: 100%; height: auto; max-height: 80%;
+        background: $panel; border: round $primary; padding: 0 1;
     }
     ModelPicker OptionList { height: auto; max-height: 20; }
     """

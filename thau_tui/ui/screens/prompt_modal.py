@@ -16,7 +16,9 @@ class PromptModal(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="modal-cancel")]
     DEFAULT_CSS = """
     PromptModal { align: center middle; }
-    PromptModal > Vertical { width: 70; max-width: 100%; height: auto; padding: 1 2; background: $panel; border: round $primary; }
+    PromptModal > Vertical {
+        width: 70; max-width: 100%; height: auto; padding: 1 2; background: $panel; border: round $primary;
+    }
     """
 
     def __init__(self, title: str, value: str = "") -> None:
