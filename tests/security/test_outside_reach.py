@@ -76,3 +76,36 @@ def test_an_installed_thau_loads_no_adapter_or_model_from_the_workspace(tmp_path
     assert paths.bundled_adapter() is None or not paths.bundled_adapter().is_relative_to(workspace)
     assert not [p for p in offered if p.resolve().is_relative_to(workspace.resolve())], offered
     assert paths.repo_models_dir() == paths.data_dir() / "models"
+
+
+def test_a_workspace_inside_thaus_config_folder_gets_no_file_tools(thau_home):
+    """Started in its own config folder (cd ~/.config/thau && thau), thau stopped hiding that
+    folder from the tools: write_file rewrote approvals.json and config.yaml, so the next
+    start auto-ran the shell, without a sandbox, and started a new MCP command."""
+    from thau_tui.paths import approvals_path, config_dir
+
+    workspace = config_dir()
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "config.yaml").write_text("generation:\n  temperature: 0.5\n")
+    registry, context = build_registry(), ToolContext(workspace=workspace, config=Config())
+    for name, arguments in (
+        ("write_file", {"path": approvals_path().name, "content": '{"run_shell": "auto"}'}),
+        ("write_file", {"path": "config.yaml", "content": "tools:\n  shell:\n    sandbox: none\n"}),
+        ("read_file", {"path": "config.yaml"}),
+    ):
+        result = registry.get(name).run(arguments, context)
+        assert not result.ok and "inside thau's own config folder" in result.output, result.output
+    assert not approvals_path().exists()
+    assert (workspace / "config.yaml").read_text() == "generation:\n  temperature: 0.5\n"
+    nested = workspace / "project"
+    nested.mkdir()
+    written = registry.get("write_file").run({"path": "a.txt", "content": "x"}, ToolContext(workspace=nested))
+    assert not written.ok and not (nested / "a.txt").exists()
+
+
+def test_a_workspace_of_the_whole_disk_gets_no_file_tools():
+    """With the workspace at /, the shell was refused but read_file returned /etc/shadow."""
+    context = ToolContext(workspace=Path("/"), config=Config())
+    for path in ("etc/hostname", "/etc/passwd"):
+        result = build_registry().get("read_file").run({"path": path}, context)
+        assert not result.ok and "the whole file system" in result.output, result.output

@@ -21,6 +21,7 @@ from .workspace import (
     home_kept_elsewhere,
     path_under,
     shell_settings,
+    unusable_workspace,
 )
 
 if TYPE_CHECKING:
@@ -241,13 +242,6 @@ def _posix_regex_escape(text: str) -> str:
     return "".join("\\" + char if char in ".^$*+?()[]{}|\\" else char for char in text)
 
 
-ROOT_WORKSPACE = (
-    "the workspace is / (the whole file system): the sandbox would leave everything writable "
-    "and the host's /proc, /dev and /run in reach. Start thau in a project folder "
-    "(cd ~/project && thau) or set tools.workspace"
-)
-
-
 def sandbox_prefix(workspace: Path, config: Config | None, *, writable: bool = True) -> list[str]:
     """The argv prefix that runs a command inside the sandbox ([] when there is none).
     A workspace of / is refused: binding it writable would undo the whole sandbox.
@@ -255,8 +249,8 @@ def sandbox_prefix(workspace: Path, config: Config | None, *, writable: bool = T
     kind, _ = sandbox_kind(config)
     network = shell_settings(config).network
     workspace = Path(workspace).resolve()
-    if kind != "none" and workspace == Path(workspace.anchor):
-        raise ToolError(ROOT_WORKSPACE)
+    if kind != "none" and (unusable := unusable_workspace(workspace)) is not None:
+        raise ToolError(unusable)
     if kind == "bwrap":
         return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config, writable=writable), "--"]
     if kind == "sandbox-exec":
@@ -274,8 +268,8 @@ def sandbox_status(config: Config | None = None) -> str:
     network = "network on" if settings.network else "network off"
     git = "" if not git_read_only(Path.cwd(), config) else ", .git read-only"
     workspace = Path((config.tools.workspace if config is not None else ".")).expanduser().resolve()
-    if kind != "none" and workspace == Path(workspace.anchor):
-        return f"{kind}: commands refused: {ROOT_WORKSPACE}"
+    if kind != "none" and (unusable := unusable_workspace(workspace)) is not None:
+        return f"{kind}: commands refused: {unusable}"
     if home_in_workspace(workspace) is not None:
         git += ", your home folder's dot files, bin and top level read-only (the workspace holds it)"
     if kind == "bwrap":

@@ -45,6 +45,33 @@ ENV_ALLOWED_PREFIXES = ("LC_",)
 _MAX_PATH_CHARS = 4096
 
 
+ROOT_WORKSPACE = (
+    "the workspace is / (the whole file system): the sandbox would leave everything writable "
+    "and the host's /proc, /dev and /run in reach. Start thau in a project folder "
+    "(cd ~/project && thau) or set tools.workspace"
+)
+
+
+def unusable_workspace(root: Path) -> str | None:
+    """Why the tools cannot work in the (resolved) workspace `root`, or None: the whole file
+    system, or a folder inside thau's own config or data folder, where the approvals,
+    config.yaml, plugins and chats the tools must never rewrite live."""
+    from thau_tui.paths import config_dir, data_dir
+
+    if root == Path(root.anchor):
+        return ROOT_WORKSPACE
+    for folder, what in ((config_dir(), "config"), (data_dir(), "data")):
+        with contextlib.suppress(OSError, RuntimeError):
+            real = folder.resolve()
+            if root == real or real in root.parents:
+                return (
+                    f"the workspace {root} is inside thau's own {what} folder ({real}), which holds its "
+                    "approvals, config.yaml, plugins and chats. Start thau in a project folder "
+                    "(cd ~/project && thau) or set tools.workspace"
+                )
+    return None
+
+
 def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], config: Config | None = None) -> Path:
     """The real path of `path` (relative to the workspace) when it stays inside it.
 
@@ -54,6 +81,8 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
     workspace holds them (a workspace that is the home folder).
     """
     root = Path(workspace).expanduser().resolve()
+    if (unusable := unusable_workspace(root)) is not None:
+        raise ToolError(unusable[0].upper() + unusable[1:] + "; the file tools are refused until then.")
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
     if not isinstance(text, str):
         raise ToolError("invalid path: give the path as text, e.g. 'notes.txt'")

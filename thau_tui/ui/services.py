@@ -80,13 +80,12 @@ class AppServices:
         self._note_home_workspace()
 
     def _note_home_workspace(self) -> None:
-        from ..tools.sandbox import ROOT_WORKSPACE
-        from ..tools.workspace import home_in_workspace
+        from ..tools.workspace import home_in_workspace, unusable_workspace
 
         workspace = self.agent.workspace
-        if workspace == Path(workspace.anchor):
+        if (unusable := unusable_workspace(workspace)) is not None:
             self.notify(
-                ROOT_WORKSPACE[0].upper() + ROOT_WORKSPACE[1:] + "; commands are refused until then.",
+                unusable[0].upper() + unusable[1:] + "; commands and file tools are refused until then.",
                 title="workspace",
                 severity="error",
                 markup=False,
