@@ -109,3 +109,36 @@ def test_a_workspace_of_the_whole_disk_gets_no_file_tools():
     for path in ("etc/hostname", "/etc/passwd"):
         result = build_registry().get("read_file").run({"path": path}, context)
         assert not result.ok and "the whole file system" in result.output, result.output
+
+
+def test_a_plugin_file_linked_into_the_workspace_is_not_loaded(tmp_path):
+    """Dotfiles kept with stow: ~/.config/thau/tools/x.py -> ~/dotfiles/thau/x.py, thau started
+    in ~/dotfiles. Only the folder was checked: write_file rewrote the file and its code ran
+    inside thau at the next start."""
+    from thau_tui.tools.plugins import PluginLoader
+
+    workspace = tmp_path / "dotfiles"
+    (workspace / "thau").mkdir(parents=True)
+    marker = tmp_path / "outside" / "PLUGIN_RAN"
+    plugin = (
+        f"import pathlib; pathlib.Path({str(marker.parent)!r}).mkdir(exist_ok=True); "
+        f"pathlib.Path({str(marker)!r}).write_text('ran')\n"
+        'NAME = "word_count"\nDESCRIPTION = "count words"\n'
+        'PARAMETERS = {"type": "object", "properties": {}}\n\ndef run(arguments):\n    return "0"\n'
+    )
+    config = Config()
+    config.tools.workspace = str(workspace)
+    written = (
+        build_registry()
+        .get("write_file")
+        .run({"path": "thau/word_count.py", "content": plugin}, ToolContext(workspace=workspace, config=config))
+    )
+    assert written.ok
+    folder = tmp_path / "config" / "tools"
+    folder.mkdir(parents=True)
+    (folder / "word_count.py").symlink_to(workspace / "thau" / "word_count.py")
+    registry = build_registry()
+    errors = PluginLoader(registry, folder, config).load_all()
+    assert not marker.exists() and registry.get("word_count") is None
+    (message,) = errors.values()
+    assert "in the workspace" in message and "not loaded" in message

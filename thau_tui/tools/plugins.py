@@ -44,19 +44,26 @@ def plugins_folder(config: Config | None = None, base: Path | None = None) -> Pa
     return folder if folder.is_absolute() else (base or config_dir()) / folder
 
 
-def plugins_in_workspace(folder: Path, config: Config | None = None) -> str | None:
-    """Why plugins in `folder` are not loaded: it is in the workspace, where the model's
-    tools write, and a plugin runs inside thau itself, outside the sandbox."""
+def _workspace_holding(path: Path, config: Config | None) -> Path | None:
+    """The workspace, when the real `path` (links followed) is in it and not hidden from the tools."""
     from thau_tui.config import Config
-    from thau_tui.paths import config_dir
 
     from .workspace import hidden_reason
 
     workspace = Path((config or Config()).tools.workspace).expanduser().resolve()
-    real = folder.expanduser().resolve()
+    real = path.expanduser().resolve()
     if hidden_reason(real, config, workspace) is not None:
         return None  # thau's own config folder in a home-folder workspace: hidden from the tools
-    if real == workspace or workspace in real.parents:
+    return workspace if real == workspace or workspace in real.parents else None
+
+
+def plugins_in_workspace(folder: Path, config: Config | None = None) -> str | None:
+    """Why plugins in `folder` are not loaded: it is in the workspace, where the model's
+    tools write, and a plugin runs inside thau itself, outside the sandbox."""
+    from thau_tui.paths import config_dir
+
+    workspace = _workspace_holding(folder, config)
+    if workspace is not None:
         return (
             f"plugins in {folder} are not loaded: it is inside the workspace ({workspace}), where tools "
             f"write, and a plugin runs inside thau itself. Move them to {config_dir() / 'tools'} or set "
@@ -141,9 +148,10 @@ def tool_from_module(module: Any, path: Path) -> Tool:
 class PluginLoader:
     """Loads the plugin folder into a registry and keeps it in step with the files."""
 
-    def __init__(self, registry: ToolRegistry, folder: Path | str) -> None:
+    def __init__(self, registry: ToolRegistry, folder: Path | str, config: Config | None = None) -> None:
         self.registry = registry
         self.folder = Path(folder).expanduser()
+        self.config = config
         self.loaded: dict[Path, str] = {}  # plugin file -> tool name
 
     def _show(self, path: Path) -> str:
@@ -163,6 +171,13 @@ class PluginLoader:
         old = self.loaded.pop(path, None)
         if old is not None:
             self.registry.unregister(old)
+        workspace = _workspace_holding(path, self.config)
+        if workspace is not None:  # a link from the plugin folder into the workspace (dotfiles)
+            return False, self._fail(
+                path,
+                f"it is in the workspace ({workspace}), where tools write, and a plugin runs inside thau "
+                "itself; keep the file itself outside the workspace, not a link to it",
+            )
         try:
             tool = tool_from_module(_import(path), path)
         except PluginError as exc:

@@ -112,7 +112,7 @@ class AppServices:
         if refused is not None:
             self.notify(refused, title="plugins not loaded", severity="warning", markup=False, timeout=20)
             folder = Path(os.devnull)  # a loader with nothing to load: the registry stays the built-ins
-        self.plugins = PluginLoader(self.registry, folder)
+        self.plugins = PluginLoader(self.registry, folder, self.config)
         for path, error in (self.plugins.load_all() or {}).items():
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
         if folder.is_dir() and self._watch:
