@@ -165,6 +165,15 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("ls", "ls *.py"),
         ("ls", "ls {a,b}"),
         ("git status", "git {-c,alias.pw=!touch\\ PWNED} pw"),  # brace expansion would rebuild `-c`
+        # helper's attacker review, 2026-12-04: each ran with the session approval before
+        ("split -l 1000 data.txt part_", "split -n 1 --filter='touch PWNED' data.txt"),
+        ("gcc -c main.c", "gcc -wrapper '/bin/sh,-c,touch PWNED' -c main.c"),
+        ("gcc -c main.c", "gcc @flags.txt -c main.c"),
+        ("gcc -c main.c", "gcc -fplugin=./p.so -c main.c"),
+        ("gcc -c main.c", "gcc -B./tools -c main.c"),
+        ("clang-17 -c main.c", "clang-17 --specs=./x.specs -c main.c"),
+        ("install -m 644 a b", "install -s --strip-program=/usr/bin/touch a PWNED"),
+        ("ld -o a a.o", "ld -plugin ./p.so -o a a.o"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -267,6 +276,7 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("find . -name '*.py'", ["find"]),
         ("tar -xzf a.tar.gz", ["tar"]),
         ("ls ~/notes", ["ls"]),
+        ("gcc -DDEBUG -O2 -Wall -c main.c -o main.o", ["gcc"]),  # -DDEBUG is not a -B
     ],
 )
 def test_ordinary_commands_stay_covered(command, programs):

@@ -236,6 +236,9 @@ class CodeRunningArguments:
     # value, which would hide the real subcommand).
     global_flags: frozenset[str] = frozenset()
     bundled_first_argument: bool = False  # tar's old `tar xIf prog archive`
+    # Options match as prefixes only (a compiler's -B/dir): no bundled single-letter flags,
+    # so -DDEBUG is not a -B.
+    prefixes_only: bool = False
 
     @property
     def has_subcommands(self) -> bool:
@@ -325,7 +328,20 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "printf": CodeRunningArguments(options=("-v",)),
     "wait": CodeRunningArguments(options=("-p",)),
     "conda": CodeRunningArguments(subcommands=frozenset({"run"})),
+    # split --filter runs each piece through a shell command; install -s strips with any program.
+    "split": CodeRunningArguments(options=("--filter",)),
+    "install": CodeRunningArguments(options=("--strip-program",)),
+    # A linker plugin is a shared library it loads.
+    "ld": CodeRunningArguments(options=("-plugin", "--plugin")),
 }
+# Compilers run what -wrapper names, load -fplugin libraries, take their subprograms (as, ld,
+# cc1) from -B folders and spec files from -specs, and read more options from @files, which
+# the card would not show.
+_COMPILER = CodeRunningArguments(
+    options=("-wrapper", "-fplugin", "-B", "@", "-specs", "--specs", "-iplugindir", "-fuse-ld", "--ld-path"),
+    prefixes_only=True,
+)
+CODE_RUNNING_ARGUMENTS.update({name: _COMPILER for name in ("gcc", "g++", "cc", "c++", "clang", "clang++")})
 
 
 def is_never_approved(program: str) -> bool:
@@ -340,13 +356,13 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     """Why `program` with these arguments may run other code, in a few words; None when no
     argument in CODE_RUNNING_ARGUMENTS says so."""
     name = program.rsplit("/", 1)[-1].lower()
-    rules = CODE_RUNNING_ARGUMENTS.get(name)
+    rules = CODE_RUNNING_ARGUMENTS.get(name) or CODE_RUNNING_ARGUMENTS.get(_VERSION_SUFFIX.sub("", name).rstrip("-_."))
     if rules is None:
         return None
     checked = list(arguments)
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]
-    reason = _risky_option(name, checked, rules.options)
+    reason = _risky_option(name, checked, rules.options, rules.prefixes_only)
     if reason is not None or not rules.has_subcommands:
         return reason
     for index, argument in enumerate(arguments):  # noqa: B007 (index is read after the loop)
@@ -362,10 +378,10 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     return _risky_option(name, arguments[index + 1 :], rules.subcommand_options.get(subcommand, ()))
 
 
-def _risky_option(name: str, arguments: list[str], options: tuple[str, ...]) -> str | None:
+def _risky_option(name: str, arguments: list[str], options: tuple[str, ...], prefixes: bool = False) -> str | None:
     for argument in arguments:
         for option in options:
-            if _option_matches(argument, option):
+            if argument.startswith(option) if prefixes else _option_matches(argument, option):
                 return f"{name} {option} can run other code"
     return None
 
