@@ -170,3 +170,65 @@ def test_git_subcommands_from_a_workspace_folder_on_path_ask(workspace, monkeypa
     assert book.decide(shell("git hello"), "exec", SESSION, workspace) == "ask"
     note = book.why_asking_again(shell("git hello"), SESSION, workspace) or ""
     assert f"PATH looks in {venv_bin}, inside the workspace" in note
+
+
+# --- repositories git finds by their layout (helper's attacker review, 2026-12-04) ---------------
+def test_write_file_does_not_complete_a_bare_repository(workspace, tmp_path):
+    """HEAD, objects/, refs/ and a config with core.fsmonitor written at the top of the
+    workspace made it a bare repository: the user's own `git status` there ran the command."""
+    from thau_tui.tools import build_registry
+    from thau_tui.tools.base import ToolContext
+
+    write = build_registry().get("write_file")
+    context = ToolContext(workspace=workspace, config=Config())
+    marker = tmp_path / "outside-marker"
+    evil = f'[core]\n\trepositoryformatversion = 0\n\tbare = true\n\tfsmonitor = "touch {marker}; false"\n'
+    results = [
+        write.run({"path": path, "content": content}, context)
+        for path, content in (
+            ("config", evil),
+            ("objects/info/.keep", ""),
+            ("HEAD", "ref: refs/heads/main\n"),
+            ("refs/heads/.keep", ""),  # the last piece: refused
+        )
+    ]
+    assert [r.ok for r in results] == [True, True, True, False], [r.output for r in results]
+    assert "a git repository's own folder ('.')" in results[-1].output
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run(["git", "status"], cwd=workspace, capture_output=True, timeout=30, check=False, env=env)
+    assert not marker.exists()
+
+
+def test_a_repository_behind_a_gitdir_file_is_protected_like_dot_git(workspace, tmp_path):
+    """`git init --separate-git-dir .repo/app.git`: .git is a file naming the real folder,
+    whose config write_file and the sandboxed shell both changed."""
+    from thau_tui.tools import build_registry
+    from thau_tui.tools.base import ToolContext
+    from thau_tui.tools.sandbox import git_folders
+
+    (workspace / ".repo").mkdir()
+    subprocess.run(
+        ["git", "init", "-q", "--separate-git-dir", str(workspace / ".repo" / "app.git"), str(workspace)], check=True
+    )
+    assert (workspace / ".repo" / "app.git").resolve() in git_folders(workspace)  # mounted read-only
+    written = (
+        build_registry()
+        .get("write_file")
+        .run(
+            {"path": ".repo/app.git/config", "content": EVIL, "mode": "append"},
+            ToolContext(workspace=workspace, config=Config()),
+        )
+    )
+    assert not written.ok and "a git repository's own folder ('.repo/app.git')" in written.output
+    assert "fsmonitor" not in (workspace / ".repo" / "app.git" / "config").read_text()
+
+
+def test_tools_run_git_without_bare_repository_discovery():
+    from thau_tui.tools.workspace import scrubbed_environment
+
+    env = scrubbed_environment()
+    assert (env["GIT_CONFIG_COUNT"], env["GIT_CONFIG_KEY_0"], env["GIT_CONFIG_VALUE_0"]) == (
+        "1",
+        "safe.bareRepository",
+        "explicit",
+    )

@@ -125,12 +125,35 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
     if settings.allow_git_writes:
         return
     # lower(): a case-insensitive filesystem (macOS) opens .GIT/config as .git/config.
-    if any(part.lower() == ".git" for part in path.relative_to(workspace).parts):
+    inside = any(part.lower() == ".git" for part in path.relative_to(workspace).parts)
+    # A repository's folder by another name (`gitdir:` in a .git file, a bare repository),
+    # or one this write would complete: git finds those by their HEAD, objects/ and refs/.
+    repository = None
+    for folder in path.parents if not inside else ():
+        if folder != workspace and workspace not in folder.parents:
+            break
+        if _git_dir_with(folder, path):
+            repository = folder
+            break
+    if inside or repository is not None:
+        shown = repository.relative_to(workspace).as_posix() if repository is not None else ""
+        where = "a .git folder" if inside else f"a git repository's own folder ('{shown or '.'}')"
         raise ToolError(
-            f"'{name}' is inside a .git folder; git runs hooks and config there (e.g. core.fsmonitor) "
+            f"'{name}' is inside {where}; git runs hooks and config there (e.g. core.fsmonitor) "
             "as code outside the sandbox, so write_file does not change it. "
             "Set tools.files.allow_git_writes: true in config.yaml to allow it"
         )
+
+
+def _git_dir_with(folder: Path, written: Path) -> bool:
+    """Whether `folder` is, or would be once `written` exists, a folder git takes for a
+    repository's own (HEAD, objects/, refs/)."""
+    if folder == written:
+        return False
+    head = (folder / "HEAD").is_file() or written == folder / "HEAD"
+    objects = (folder / "objects").is_dir() or folder / "objects" in written.parents
+    refs = (folder / "refs").is_dir() or folder / "refs" in written.parents
+    return head and objects and refs
 
 
 def _refuse_oversize(name: str, total: int, limit_mb: float) -> None:

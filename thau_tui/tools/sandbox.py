@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from .base import ToolError
 from .workspace import (
+    gitdir_of,
     hidden_paths,
     home_entry_kept,
     home_in_workspace,
@@ -52,6 +53,7 @@ def git_folders(workspace: Path) -> list[Path]:
     """The .git folders (or files, for worktrees and submodules) of the workspace and of the
     repositories up to three levels below it; links are not followed."""
     found: list[Path] = []
+    root = Path(workspace).resolve()
     budget = _GIT_SCAN_FOLDERS
     pending = [(Path(workspace), 0)]
     while pending and budget > 0:
@@ -66,6 +68,10 @@ def git_folders(workspace: Path) -> list[Path]:
                 if entry.name == ".git":
                     if not entry.is_symlink():
                         found.append(Path(entry.path))
+                        # `gitdir: .repo/app.git`: the repository's own folder, elsewhere in the workspace
+                        target = gitdir_of(Path(entry.path)) if entry.is_file(follow_symlinks=False) else None
+                        if target is not None and target.is_dir() and root in target.parents:
+                            found.append(target)
                 elif depth < _GIT_SCAN_DEPTH - 1 and entry.is_dir(follow_symlinks=False):
                     if entry.name not in _GIT_SCAN_SKIP:
                         pending.append((Path(entry.path), depth + 1))

@@ -181,6 +181,34 @@ def relative_name(workspace: Path | str, path: Path) -> str:
     return str(rel) if str(rel) != "." else "."
 
 
+# Set for every tool's process: git there uses no bare repository it finds by itself (HEAD,
+# objects/ and refs/ in a folder a tool wrote), whose config would run as code (core.fsmonitor).
+GIT_SAFETY = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.bareRepository", "GIT_CONFIG_VALUE_0": "explicit"}
+
+
+def gitdir_of(dot_git: Path) -> Path | None:
+    """Where a `.git` file (a worktree's, a submodule's, `git init --separate-git-dir`'s) says
+    the repository is, resolved; None for a folder or anything unreadable."""
+    try:
+        with open(dot_git, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    text = head.decode("utf-8", "replace").strip()
+    if not text.startswith("gitdir:"):
+        return None
+    target = Path(text[len("gitdir:") :].strip())
+    try:
+        return (target if target.is_absolute() else dot_git.parent / target).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def is_git_dir(folder: Path) -> bool:
+    """Whether git would take `folder` for a repository's own folder (HEAD, objects/, refs/)."""
+    return (folder / "HEAD").is_file() and (folder / "objects").is_dir() and (folder / "refs").is_dir()
+
+
 def scrubbed_environment(extra: dict[str, str] | None = None, config: Config | None = None) -> dict[str, str]:
     """The environment a tool's process gets: only allow-listed names from os.environ.
 
@@ -193,6 +221,7 @@ def scrubbed_environment(extra: dict[str, str] | None = None, config: Config | N
         for k, v in os.environ.items()
         if k in ENV_ALLOWED or k in passthrough or k.startswith(ENV_ALLOWED_PREFIXES)
     }
+    env.update(GIT_SAFETY)
     env.update(extra or {})
     return env
 
