@@ -142,3 +142,33 @@ def test_a_plugin_file_linked_into_the_workspace_is_not_loaded(tmp_path):
     assert not marker.exists() and registry.get("word_count") is None
     (message,) = errors.values()
     assert "in the workspace" in message and "not loaded" in message
+
+
+def test_the_python_thau_runs_on_is_read_only_when_the_workspace_holds_it(tmp_path, monkeypatch):
+    """thau run from the project's own .venv: write_file (and the sandboxed shell) could add
+    a .pth file to its site-packages, which ran inside thau at its next start."""
+    from thau_tui.tools import sandbox
+
+    workspace = tmp_path / "project"
+    venv = workspace / ".venv"
+    (venv / "lib" / "site-packages").mkdir(parents=True)
+    monkeypatch.setattr(sandbox, "interpreter_folders", lambda: [venv.resolve()])
+    config = Config()
+    config.tools.workspace = str(workspace)
+    context = ToolContext(workspace=workspace, config=config)
+    registry = build_registry()
+    written = registry.get("write_file").run(
+        {"path": ".venv/lib/site-packages/zz_thau.pth", "content": "import os; os.system('touch PWNED')\n"}, context
+    )
+    assert not written.ok and "the Python environment thau runs on" in written.output
+    assert not (venv / "lib" / "site-packages" / "zz_thau.pth").exists()
+    assert registry.get("write_file").run({"path": "src/app.py", "content": "print(1)\n"}, context).ok
+    if sandbox.sandbox_kind(config)[0] == "bwrap":
+        flags = sandbox.sandbox_prefix(workspace.resolve(), config)
+        assert any(
+            flags[i : i + 3] == ["--ro-bind", str(venv.resolve()), str(venv.resolve())] for i in range(len(flags))
+        )
+        shell = registry.get("run_shell").run({"command": "touch .venv/lib/site-packages/x.pth; ls src"}, context)
+        context.resources["shell"].close()
+        assert "Read-only file system" in shell.output and "app.py" in shell.output
+        assert not (venv / "lib" / "site-packages" / "x.pth").exists()

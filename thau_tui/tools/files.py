@@ -145,6 +145,19 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
         )
 
 
+def _refuse_interpreter_folder(workspace: Path, path: Path, name: str) -> None:
+    """Refuse a path in the Python thau itself runs on, when the workspace holds it (a
+    project's .venv): a .pth file or a module there runs inside thau at its next start."""
+    from .sandbox import interpreter_folders
+
+    for folder in interpreter_folders():
+        if folder != workspace and workspace in folder.parents and (path == folder or folder in path.parents):
+            raise ToolError(
+                f"'{name}' is inside the Python environment thau runs on ({folder.relative_to(workspace)}); "
+                "code written there runs inside thau itself at its next start, so write_file does not change it"
+            )
+
+
 def _git_dir_with(folder: Path, written: Path) -> bool:
     """Whether `folder` is, or would be once `written` exists, a folder git takes for a
     repository's own (HEAD, objects/, refs/)."""
@@ -246,6 +259,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raise ToolError(f"content must be text (got {type(content).__name__})")
     settings = files_settings(ctx.config)
     _refuse_git_folder(workspace, path, name, settings)
+    _refuse_interpreter_folder(workspace, path, name)
     # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
     data = content.encode("utf-8", errors="replace")
     _refuse_oversize(name, len(data), settings.max_write_mb)

@@ -123,6 +123,11 @@ def _bwrap_flags(
         if (path_under(folder, Path("/tmp")) or path_under(folder, run)) and not path_under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
     flags += ["--bind" if writable else "--ro-bind", ws, ws]  # after the tmpfs: a workspace under /tmp stays
+    # The Python thau runs on, when the workspace holds it (a project's .venv): read-only, or a
+    # .pth file written there would run inside thau itself, outside the sandbox, at its next start.
+    for folder in interpreter_folders():
+        if folder != workspace and path_under(folder, workspace):
+            flags += ["--ro-bind", str(folder), str(folder)]
     home = None if probe else home_in_workspace(workspace)
     if home is not None:
         # The home folder itself read-only (no new ~/.zshenv), its startup and settings entries
