@@ -275,6 +275,24 @@ async def test_slash_commands_and_export(tmp_path, thau_home, notices):
         assert app.screen.__class__.__name__ == "HelpScreen"
 
 
+async def test_typing_a_slash_lists_the_commands_on_the_status_line(tmp_path):
+    """Typing / showed nothing: the commands were found only through a wrong one's error."""
+    app = make_app(tmp_path, ScriptedBackend(["Hi."]))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("/")
+        await pilot.pause()
+        assert "/new start a new chat" in app.status.activity and "/export" in app.status.activity
+        await pilot.press("e", "x")
+        await pilot.pause()
+        assert app.status.activity.startswith("/export: save this chat") and "/new" not in app.status.activity
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.status.activity.startswith("no command /exz: /new /sessions")
+        await pilot.press("backspace", "backspace", "backspace", "backspace")
+        await pilot.pause()
+        assert app.status.activity == ""
+
+
 async def test_model_picker_reloads_the_chosen_model(tmp_path):
     from thau_tui.paths import bundled_model
 

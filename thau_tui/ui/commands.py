@@ -19,8 +19,33 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def command_hint(text: str) -> str:
+    """While the prompt holds a slash command being typed, the commands it may become."""
+    if not text.startswith("/") or "\n" in text:
+        return ""
+    name, _, rest = text[1:].partition(" ")
+    matches = [(n, h) for n, (_, h) in COMMANDS.items() if n.startswith(name.lower())]
+    if rest and len(matches) != 1:
+        return ""
+    if not matches:
+        return f"no command /{name}: " + " ".join(f"/{n}" for n in COMMANDS)
+    if len(matches) == 1:
+        n, help_text = matches[0]
+        return f"/{n}: {help_text}" + (" (md or jsonl: one format)" if n == "export" else "") + " · Enter runs it"
+    return " · ".join(f"/{n} {help_text}" for n, help_text in matches)
+
+
 class SlashCommands:
-    """Mixin for the app: `/name args` typed in the input runs an action."""
+    """Mixin for the app: `/name args` typed in the input runs an action; while one is typed,
+    the status line lists the commands it may become."""
+
+    def on_text_area_changed(self, event) -> None:
+        if getattr(event.text_area, "id", None) != "input" or self.turn_running:
+            return
+        hint = command_hint(event.text_area.text)
+        if hint or getattr(self, "_command_hint", False):
+            self.status.activity = hint
+            self._command_hint = bool(hint)
 
     async def run_slash(self, text: str) -> None:
         name, _, arg = text[1:].strip().partition(" ")
