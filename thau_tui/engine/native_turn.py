@@ -153,27 +153,26 @@ def fit_chat(
     moves only when the chat no longer fits, then by whole exchanges down to `trim_to` of
     `budget`, as the dialect path does (Agent.render_prompt); when the newest exchange
     alone is too long, its longest results are cut in the request (the chat keeps them)."""
-    history = messages[start:]
-    chat = chat_messages(system, history)
-    size = estimate_tokens(backend, chat, tools)
+
+    def shrink(
+        history: list[dict[str, Any]], step: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None], limit: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        """Apply `step` to `history` until its request fits `limit` or `step` has nothing left."""
+        chat = chat_messages(system, history)
+        size = estimate_tokens(backend, chat, tools)
+        while size > limit and (shorter := step(history)) is not None:
+            history = shorter
+            chat = chat_messages(system, history)
+            size = estimate_tokens(backend, chat, tools)
+        return history, chat, size
+
+    history, chat, size = shrink(messages[start:], lambda h: None, budget)
     if size <= budget:
         return chat, start, size
-    target = int(budget * trim_to)
-    while size > target:
-        shorter = drop_oldest_exchange(history)
-        if shorter is None:
-            break
-        history = shorter
-        chat = chat_messages(system, history)
-        size = estimate_tokens(backend, chat, tools)
+    history, chat, size = shrink(history, drop_oldest_exchange, int(budget * trim_to))
     start = len(messages) - len(history)
-    while size > budget:  # the newest exchange alone is too long: its results give way
-        cut = shorten_largest_result(history)
-        if cut is None:
-            break
-        history = cut
-        chat = chat_messages(system, history)
-        size = estimate_tokens(backend, chat, tools)
+    # the newest exchange alone is too long: its results give way
+    history, chat, size = shrink(history, shorten_largest_result, budget)
     return chat, start, size
 
 
