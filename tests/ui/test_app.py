@@ -293,6 +293,16 @@ async def test_typing_a_slash_lists_the_commands_on_the_status_line(tmp_path):
         assert app.status.activity == ""
 
 
+async def test_a_new_chat_does_not_show_the_last_chats_speed_and_context(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend(["Hello there, this is a reply."]))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await type_and_send(pilot, "hi")
+        await wait_until(pilot, lambda: not app.turn_running and "/" in app.status.context)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.query(UserMessage))
+        assert app.status.speed == "" and app.status.context == f"ctx {app.agent.backend.n_ctx}"
+
+
 async def test_model_picker_reloads_the_chosen_model(tmp_path):
     from thau_tui.paths import bundled_model
 

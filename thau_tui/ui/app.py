@@ -267,6 +267,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         await draw_history(self.chat, self.session.messages, self.agent.dialect, calls, decisions, risk_of)
         self.chat.scroll_end(animate=False)
         self.sub_title = self.session.title
+        self.show_stats(None)
 
     def on_chat_view_typed(self, message: ChatView.Typed) -> None:
         prompt = self.query_one(PromptInput)
@@ -367,7 +368,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             status.activity = text
             self._training_shown = text
 
-    def show_stats(self, stats: TurnStats) -> None:
+    def show_stats(self, stats: TurnStats | None) -> None:
+        """The last turn's speed and context use; None: a chat just opened or begun, none yet."""
+        if stats is None:
+            backend = self.agent.backend
+            self.status.speed = ""
+            self.status.context = f"ctx {backend.n_ctx}" if backend is not None else ""
+            return
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens else ""
         self.status.context = f"ctx {stats.context_used}/{stats.n_ctx}"
 
@@ -436,6 +443,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         await self.chat.clear()
         await self.chat.add(NoteMessage(WELCOME, "info"))
         self.sub_title = ""
+        self.show_stats(None)  # not the last chat's speed and context
         self.query_one(SessionsPanel).refresh_list()
         self.focus_input()
 
