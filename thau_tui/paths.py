@@ -58,6 +58,11 @@ def cache_dir() -> Path:
     return _folder(home / "cache" if home else Path(platformdirs.user_cache_dir(APP)), "cache dir")
 
 
+def unsent_path() -> Path:
+    """What the prompt held when thau quit, put back at the next start."""
+    return data_dir() / "unsent.txt"
+
+
 def database_path() -> Path:
     return data_dir() / "sessions.sqlite3"
 

@@ -303,6 +303,24 @@ async def test_a_new_chat_does_not_show_the_last_chats_speed_and_context(tmp_pat
         assert app.status.speed == "" and app.status.context == f"ctx {app.agent.backend.n_ctx}"
 
 
+async def test_text_in_the_prompt_at_quit_is_back_at_the_next_start(tmp_path, notices):
+    """Ctrl+Q lost whatever was typed and not sent."""
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"a long question I was still writing")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    again = make_app(tmp_path, ScriptedBackend([]))
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert again.query_one("#input").text == "a long question I was still writing"
+        assert notices.any("back in the prompt")
+    third = make_app(tmp_path, ScriptedBackend([]))
+    async with third.run_test(size=(120, 40)) as pilot:  # once: not again after it was given back
+        await pilot.pause()
+        assert third.query_one("#input").text == ""
+
+
 async def test_model_picker_reloads_the_chosen_model(tmp_path):
     from thau_tui.paths import bundled_model
 

@@ -210,6 +210,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             self.session = self.agent.new_session()
             await self.chat.add(NoteMessage(WELCOME, "info"))
         self.focus_input()
+        self.restore_unsent()
         self.call_after_refresh(self._first_frame)
         self.set_interval(1.0, self.show_training)
         self._start_plugins()
@@ -481,12 +482,14 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             def answer(yes: bool | None) -> None:
                 if yes:
                     run.cancel()
+                    self.save_unsent(self.query_one(PromptInput).text)
                     self.exit()
 
             self.push_screen(ConfirmModal(QUIT_WHILE_TRAINING), answer)
             return
         if self.turn_running:  # stop generating now rather than finishing the answer on exit
             self.agent.cancel()
+        self.save_unsent(self.query_one(PromptInput).text)
         with contextlib.suppress(StoreError):  # an empty chat left behind is pruned at the next start
             self._leave_session()
         self.exit()

@@ -18,6 +18,35 @@ if TYPE_CHECKING:
 class AppServices:
     """Mixin for the app."""
 
+    # --- what was typed and not sent, kept across a quit ------------------------------------
+    def save_unsent(self, text: str) -> None:
+        """Ctrl+Q with text in the prompt: keep it for the next start (thau's data folder)."""
+        from ..paths import unsent_path
+
+        if not text.strip():
+            return
+        try:
+            unsent_path().write_text(text, encoding="utf-8")
+        except OSError as exc:  # quitting goes on; the text was on screen until now
+            self.log.warning(f"unsent text not kept: {exc}")
+
+    def restore_unsent(self) -> None:
+        """Put the text a quit left unsent back in the prompt, once (the file goes)."""
+        from ..paths import unsent_path
+        from .widgets.prompt_input import PromptInput
+
+        path = unsent_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+            path.unlink()
+        except (OSError, UnicodeDecodeError):
+            return
+        if text.strip():
+            prompt = self.query_one("#input", PromptInput)
+            prompt.load_text(text)
+            prompt.move_cursor(prompt.document.end)
+            self.notify("What you had typed when thau quit is back in the prompt.", title="unsent text kept")
+
     def _config_candidates(self) -> list[Path] | None:
         """The default place when the config was not named (the user's config folder): a file
         created there later is noticed; a config named with --config is the only one watched."""
