@@ -341,3 +341,32 @@ async def test_quitting_while_training_asks_once_with_one_key(tmp_path):
         await pilot.pause()
         assert run.cancelled
     assert not chat.is_running
+
+
+async def test_the_runs_keys_are_dimmed_until_there_is_a_run_to_act_on(tmp_path):
+    """p, x, f and u were listed as working before any run existed (helper's UX review)."""
+    done = script(
+        tmp_path,
+        "done.py",
+        """
+        import json
+        print(json.dumps({"event": "done", "adapter": "a"}), flush=True)
+    """,
+    )
+    app = HostApp(lambda: TrainingScreen(Config()))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+
+        def enabled() -> dict[str, bool]:
+            return {b.binding.action: b.enabled for b in screen.active_bindings.values()}
+
+        assert enabled()["pause"] is False and enabled()["cancel"] is False
+        assert enabled()["open_folder"] is False and enabled()["use_adapter"] is False
+        assert enabled()["start"] is True
+        run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[done])
+        screen.run = run
+        await run.start()
+        await asyncio.wait_for(run.wait(), 20)
+        await wait_until(pilot, lambda: enabled()["use_adapter"] is True, 10, "u to be live after the run")
+        assert enabled()["open_folder"] is True and enabled()["pause"] is False

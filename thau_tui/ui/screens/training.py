@@ -225,6 +225,7 @@ class TrainingScreen(Screen):
         if run.version == self._seen_version:
             return
         self._seen_version = run.version
+        self.refresh_bindings()  # the run's keys (check_action) follow its state
         self.query_one("#training-status", Static).update(self._status_line(run))
         self.query_one("#training-steps", Static).update(self._steps_line(run))
         self.query_one("#training-step", Label).update(run.step_line())
@@ -338,6 +339,17 @@ class TrainingScreen(Screen):
         return "No before/after scores in summary.json; [b]u[/] loads the adapter to try."
 
     # --- actions -----------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The run's keys dimmed in the footer while they have nothing to act on."""
+        run = self.run
+        if action in ("pause", "cancel"):
+            return True if run is not None and run.running else None
+        if action == "open_folder":
+            return True if run is not None else None
+        if action == "use_adapter":
+            return True if run is not None and run.status == "done" else None
+        return True
+
     async def action_start(self) -> None:
         """Start a run with the recipe, unless one is going."""
         if self.run is not None and self.run.running:
