@@ -51,3 +51,12 @@ def test_training_children_keep_their_activations_in_the_heap(monkeypatch):
     assert "glibc.malloc.mmap_threshold=33554432" in MALLOC_TUNABLES  # 32 MB: the most glibc allows
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
     assert trainer_env()["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2"  # the user's own setting wins
+
+
+def test_recipes_are_listed_in_natural_order():
+    """The picker listed focus10 before focus2 (helper's UX review)."""
+    from thau_tui.train.recipe import available_recipes
+
+    names = [choice.name for choice in available_recipes()]
+    assert names.index("smollm2-tools-focus2") < names.index("smollm2-tools-focus10-full")
+    assert names.index("smollm2-tools-focus8-full") < names.index("smollm2-tools-focus23-full")

@@ -8,6 +8,7 @@ the current folder, so a run starts the same wherever thau was launched.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -266,11 +267,16 @@ def available_recipes(configured: str | Path | None = None) -> list[RecipeChoice
         if path is not None:
             add(path, path.resolve().parent == SHIPPED_RECIPES)
     folder = user_recipes_dir()
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+    for path in sorted(folder.glob("*.yaml"), key=natural_order) if folder.is_dir() else []:
         add(path, False)
-    for path in sorted(SHIPPED_RECIPES.glob("*.yaml")):
+    for path in sorted(SHIPPED_RECIPES.glob("*.yaml"), key=natural_order):
         add(path, True)
     return found
+
+
+def natural_order(path: Path) -> list[tuple[int, int | str]]:
+    """Sort key that puts focus2 before focus10: runs of digits compare as numbers."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path.stem) if part]
 
 
 def find_recipe(reference: str | Path, *, search_named: bool = True) -> Path | None:
