@@ -123,3 +123,13 @@ async def test_modals_fit_an_80_by_24_terminal(tmp_path):
             assert box.region.x >= 0 and box.region.right <= 80, (screen, box.region)
             await pilot.press("escape")
             await pilot.pause()
+
+
+async def test_opening_a_chat_from_the_list_gives_the_prompt_the_keys(tmp_path):
+    """After Enter on a chat the focus stayed in the list, so typing searched the list."""
+    _store, dogs, app = _dogs_chat(tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        _highlight(app, dogs)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.id == dogs and app.query(UserMessage), 10, "the chat to open")
+        await wait_until(pilot, lambda: app.focused is app.query_one("#input"), 5, "the prompt to have the focus")

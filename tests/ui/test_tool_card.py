@@ -384,3 +384,10 @@ async def test_a_hostile_tool_name_and_progress_label_are_shown_as_plain_text():
         assert str(shown_label) == label
         for content in (shown_name, shown_label):
             assert not any("@click" in str(span.style) for span in getattr(content, "spans", []))
+
+
+def test_a_command_that_printed_nothing_says_so():
+    from thau_tui.ui.widgets.tool_card_text import result_lines
+
+    assert result_lines(ToolResult("[exit status 0]"), streamed=False) == ["(no output) [exit status 0]"]
+    assert result_lines(ToolResult("hi\n[exit status 0]"), streamed=False) != ["(no output) [exit status 0]"]

@@ -269,6 +269,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.chat.scroll_end(animate=False)
         self.sub_title = self.session.title
         self.show_stats(None)
+        self.focus_input()  # the chat is open: the prompt has the keys, not the chats list
 
     def on_chat_view_typed(self, message: ChatView.Typed) -> None:
         prompt = self.query_one(PromptInput)

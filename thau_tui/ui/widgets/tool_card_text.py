@@ -7,6 +7,7 @@ Plain functions from a call or a result to text, so the card widget
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,9 @@ def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
     When the output `streamed` into the card's log, only its last line: the rest is above.
     """
     lines: list[str] = []
-    if result.output.strip():
+    if re.fullmatch(r"\[exit status \d+\]", result.output.strip()):
+        lines.append(f"(no output) {result.output.strip()}")  # a command that printed nothing
+    elif result.output.strip():
         if streamed:
             lines.append(visible(result.output.strip().splitlines()[-1]))
         else:
