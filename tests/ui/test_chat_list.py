@@ -133,3 +133,27 @@ async def test_opening_a_chat_from_the_list_gives_the_prompt_the_keys(tmp_path):
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.session.id == dogs and app.query(UserMessage), 10, "the chat to open")
         await wait_until(pilot, lambda: app.focused is app.query_one("#input"), 5, "the prompt to have the focus")
+
+
+async def test_modals_show_their_own_keys_in_a_footer(tmp_path):
+    """Under help the footer said "esc Stop", under the rename box "r Rename d Delete":
+    the chat's keys, not the modal's (helper's UX review)."""
+    from textual.widgets import Footer
+
+    _store, dogs, app = _dogs_chat(tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        for keys, screen, wanted in (
+            (["f1"], "HelpScreen", "Close"),
+            (["d"], "ConfirmModal", "No"),
+            (["r"], "PromptModal", "Cancel"),
+        ):
+            if keys != ["f1"]:
+                _highlight(app, dogs)
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == screen
+            assert app.screen.query(Footer), screen
+            shown = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+            assert wanted in shown and "Stop" not in shown and "Rename" not in shown, (screen, shown)
+            await pilot.press("escape")
+            await pilot.pause()

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Footer, Label, Static
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -32,6 +32,7 @@ class ConfirmModal(ModalScreen[bool]):
         with Vertical():
             yield Static(self.question, markup=False, classes="question")  # wraps; a Label ran off the box
             yield Label("y yes  ·  n or Esc no", classes="keys")
+        yield Footer()  # this modal's keys, not the chat's under it
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

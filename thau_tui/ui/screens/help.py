@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Footer, Markdown
 
 from ..compat import class_bindings, keymap, node_bindings
 
@@ -136,3 +136,4 @@ class HelpScreen(ModalScreen[None]):
         parts.append(f"## Slash commands\n\n{_table('command', slash_rows())}")
         with VerticalScroll():
             yield Markdown("\n\n".join(parts))
+        yield Footer()  # Esc closes help: not the chat's "Esc Stop" under it

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Footer, Input, Label
 
 
 class PromptModal(ModalScreen[str | None]):
@@ -29,6 +29,7 @@ class PromptModal(ModalScreen[str | None]):
         with Vertical():
             yield Label(self.title_text)
             yield Input(value=self.value)
+        yield Footer()  # this modal's keys, not the chat's under it
 
     @on(Input.Submitted)
     def _submit(self, event: Input.Submitted) -> None:
