@@ -157,3 +157,15 @@ async def test_modals_show_their_own_keys_in_a_footer(tmp_path):
             assert wanted in shown and "Stop" not in shown and "Rename" not in shown, (screen, shown)
             await pilot.press("escape")
             await pilot.pause()
+
+
+async def test_down_from_the_search_box_reaches_the_list(tmp_path):
+    _store, dogs, app = _dogs_chat(tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        search = app.query_one("#session-search")
+        search.focus()
+        await pilot.press(*"dog", "down")
+        assert app.focused is app.query_one("#session-list")
+        await pilot.press("d")  # the panel's Delete, no longer typed into the search
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmModal" and search.value == "dog"

@@ -104,8 +104,12 @@ class SessionsPanel(Vertical):
 
     def on_key(self, event: events.Key) -> None:
         """Type-to-search: a letter typed in the list goes to the search box (but the
-        panel's own keys, r and d unless remapped)."""
+        panel's own keys, r and d unless remapped); Down in the search box goes to the list."""
         view = self.query_one("#session-list", OptionList)
+        if event.key == "down" and self.query_one("#session-search", Input).has_focus:
+            event.stop()  # Down from the search box goes to the list (r and d typed there searched)
+            view.focus()
+            return
         if not (view.has_focus and event.is_printable and event.character):
             return
         bound = node_bindings(self).copy()
