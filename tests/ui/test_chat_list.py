@@ -169,3 +169,16 @@ async def test_down_from_the_search_box_reaches_the_list(tmp_path):
         await pilot.press("d")  # the panel's Delete, no longer typed into the search
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ConfirmModal" and search.value == "dog"
+
+
+async def test_the_list_highlights_the_open_chat(tmp_path):
+    """After Ctrl+N the highlight stayed on the chat before, so d offered to delete it."""
+    _store, dogs, app = _dogs_chat(tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        _highlight(app, dogs)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session.id == dogs, 10, "the chat to open")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.session.id != dogs, 10, "a new chat")
+        view = app.query_one("#session-list")
+        await wait_until(pilot, lambda: view.highlighted_option.id == app.session.id, 5, "the new chat highlighted")

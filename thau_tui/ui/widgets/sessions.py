@@ -97,6 +97,9 @@ class SessionsPanel(Vertical):
         self._shown = shown
         view = self.query_one("#session-list", OptionList)
         was = view.highlighted_option.id if view.highlighted_option is not None else None
+        if not view.has_focus:  # not browsing it: the open chat is the one r and d would act on
+            session = getattr(self.app, "session", None)
+            was = getattr(session, "id", was)
         view.set_options(Option(line, id=sid) for sid, line in shown)
         if shown:  # keep the highlighted chat, else the first: Enter always has one to open
             ids = [sid for sid, _ in shown]
