@@ -232,3 +232,18 @@ def test_tools_run_git_without_bare_repository_discovery():
         "safe.bareRepository",
         "explicit",
     )
+
+
+def test_reading_a_dot_git_file_never_blocks_on_a_fifo(workspace):
+    """git_folders reads `.git` files at each shell start; one swapped for a FIFO after it
+    was listed would have held the start in open() forever."""
+    import threading
+
+    from thau_tui.tools.workspace import gitdir_of
+
+    os.mkfifo(workspace / ".git")
+    answers = []
+    reader = threading.Thread(target=lambda: answers.append(gitdir_of(workspace / ".git")), daemon=True)
+    reader.start()
+    reader.join(5)
+    assert answers == [None]

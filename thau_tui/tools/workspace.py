@@ -189,11 +189,16 @@ GIT_SAFETY = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.bareRepository"
 def gitdir_of(dot_git: Path) -> Path | None:
     """Where a `.git` file (a worktree's, a submodule's, `git init --separate-git-dir`'s) says
     the repository is, resolved; None for a folder or anything unreadable."""
-    try:
-        with open(dot_git, "rb") as handle:
-            head = handle.read(4096)
+    try:  # a tool may swap the file for a FIFO or a link since it was listed: never block, never follow
+        fd = os.open(dot_git, os.O_RDONLY | NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
+    try:
+        head = os.read(fd, 4096) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     text = head.decode("utf-8", "replace").strip()
     if not text.startswith("gitdir:"):
         return None
@@ -202,11 +207,6 @@ def gitdir_of(dot_git: Path) -> Path | None:
         return (target if target.is_absolute() else dot_git.parent / target).resolve()
     except (OSError, RuntimeError, ValueError):
         return None
-
-
-def is_git_dir(folder: Path) -> bool:
-    """Whether git would take `folder` for a repository's own folder (HEAD, objects/, refs/)."""
-    return (folder / "HEAD").is_file() and (folder / "objects").is_dir() and (folder / "refs").is_dir()
 
 
 def scrubbed_environment(extra: dict[str, str] | None = None, config: Config | None = None) -> dict[str, str]:
