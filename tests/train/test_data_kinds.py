@@ -201,6 +201,15 @@ def test_heldout_shares_no_frame_value_or_vocabulary_with_training(built):
     assert not {frame for entry in heldout.BUILTIN for frame in entry[1:3]} & train_frames
     assert not {f[0] for f in heldout.HELD_FILES} & {f[0] for f in conversations.FILES}
     assert not {c for c, _ in heldout.HELD_COMMANDS} & {c for c, _ in conversations.COMMANDS}
+    # The held-out chats' tasks and follow-ups ("launch {path}", "Launch it.") are none of training's.
+    for lang, column in (("en", 0), ("es", 1)):
+        held_tasks = {row[column].lower() for row in heldout.HELD_TASKS.values()}
+        held_followups = {f.lower() for row in heldout.HELD_TASKS.values() for f in row[column + 2]}
+        for action in conversations.ACTIONS:
+            tasks = action.task[lang] if isinstance(action.task[lang], list) else [action.task[lang]]
+            assert not {t.lower() for t in tasks} & held_tasks, action.id
+            assert not {f.lower() for f in action.followups[lang]} & held_followups, action.id
+        assert not set(conversations.PAIR_FRAMES[lang]) & set(heldout.HELD_PAIR_FRAMES[lang])
     train_users = {m["content"] for r in files["train.jsonl"] for m in r["messages"] if m["role"] == "user"}
     held_users = {
         c["messages"][-1]["content"] for name in ("heldout_builtin.jsonl", "heldout_schemas.jsonl") for c in files[name]

@@ -16,11 +16,12 @@ instead of imitating the result tags.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..tools import ToolCall
+from . import conversation_phrasings as words
 
 # Files a conversation is about: path, line count, first lines, size, a TODO line (or None).
 FILES = [
@@ -46,7 +47,8 @@ class Action:
     """Something to do to a file: how to ask for it, the call, the result and the answer."""
 
     id: str
-    task: dict[str, str]  # lang -> task naming the file ("count the lines in {path}")
+    # lang -> task naming the file ("count the lines in {path}"), or several to draw one from
+    task: Mapping[str, str | list[str]]
     followups: dict[str, list[str]]  # lang -> requests referring back ("Now count its lines.")
     call: Callable[[str], ToolCall]
     output: Callable[[tuple], str]
@@ -83,11 +85,8 @@ def _missing_shell(tool: str) -> Callable[[tuple], str]:
 ACTIONS = [
     Action(
         "read",
-        {"en": "show me {path}", "es": "mostrarme {path}"},
-        {
-            "en": ["Show me what's in it.", "Open it.", "What does it say?"],
-            "es": ["Ahora muéstrame el contenido.", "Ábrelo.", "¿Qué pone dentro?"],
-        },
+        words.TASKS["read"],
+        words.FOLLOWUPS["read"],
         lambda p: ToolCall("read_file", {"path": p}),
         lambda f: f[2],
         _say('It starts with "{first}".', 'Empieza con "{first}".'),
@@ -95,11 +94,8 @@ ACTIONS = [
     ),
     Action(
         "lines",
-        {"en": "count the lines in {path}", "es": "contar las líneas de {path}"},
-        {
-            "en": ["Now count its lines.", "How many lines does it have?", "And its line count?"],
-            "es": ["¿Cuántas líneas tiene?", "Ahora cuenta sus líneas.", "¿Y cuántas líneas son?"],
-        },
+        words.TASKS["lines"],
+        words.FOLLOWUPS["lines"],
         lambda p: _shell(f"wc -l {p}"),
         lambda f: f"{f[1]} {f[0]}\n{EXIT0}",
         _say("{path} has {lines} lines.", "{path} tiene {lines} líneas."),
@@ -107,8 +103,8 @@ ACTIONS = [
     ),
     Action(
         "size",
-        {"en": "check how big {path} is", "es": "ver cuánto ocupa {path}"},
-        {"en": ["How big is it?", "Check its size."], "es": ["¿Cuánto ocupa?", "Mira su tamaño."]},
+        words.TASKS["size"],
+        words.FOLLOWUPS["size"],
         lambda p: _shell(f"du -h {p}"),
         lambda f: f"{f[3]}\t{f[0]}\n{EXIT0}",
         _say("{path} takes {size}.", "{path} ocupa {size}."),
@@ -116,11 +112,8 @@ ACTIONS = [
     ),
     Action(
         "todo",
-        {"en": "search {path} for TODO", "es": "buscar TODO en {path}"},
-        {
-            "en": ["Are there any TODOs in it?", "Search it for TODO."],
-            "es": ["¿Tiene algún TODO?", "Busca TODO ahí dentro."],
-        },
+        words.TASKS["todo"],
+        words.FOLLOWUPS["todo"],
         lambda p: ToolCall("search_code", {"pattern": "TODO", "path": p}),
         lambda f: f"{f[0]}:{f[4][0]}: {f[4][1]}" if f[4] else "no matches",
         lambda f, lang: (
@@ -135,11 +128,8 @@ ACTIONS = [
     ),
     Action(
         "delete",
-        {"en": "delete {path}", "es": "borrar {path}"},
-        {
-            "en": ["Delete it.", "Now remove it.", "OK, get rid of it."],
-            "es": ["Bórralo.", "Ahora elimínalo.", "Vale, quítalo."],
-        },
+        words.TASKS["delete"],
+        words.FOLLOWUPS["delete"],
         lambda p: _shell(f"rm {p}"),
         lambda f: EXIT0,
         _say("Deleted {path}.", "Borré {path}."),
@@ -148,11 +138,8 @@ ACTIONS = [
     ),
     Action(
         "copy",
-        {"en": "make a backup copy of {path}", "es": "hacer una copia de seguridad de {path}"},
-        {
-            "en": ["Make a backup of it first.", "Copy it to a .bak file."],
-            "es": ["Haz antes una copia.", "Cópialo a un archivo .bak."],
-        },
+        words.TASKS["copy"],
+        words.FOLLOWUPS["copy"],
         lambda p: _shell(f"cp {p} {p}.bak"),
         lambda f: EXIT0,
         _say("Copied it to {path}.bak.", "Lo copié a {path}.bak."),
@@ -161,11 +148,8 @@ ACTIONS = [
     ),
     Action(
         "head",
-        {"en": "show the first 5 lines of {path}", "es": "mostrar las 5 primeras líneas de {path}"},
-        {
-            "en": ["Show me its first 5 lines.", "What are the first 5 lines?"],
-            "es": ["Enséñame sus 5 primeras líneas.", "¿Cuáles son las 5 primeras líneas?"],
-        },
+        words.TASKS["head"],
+        words.FOLLOWUPS["head"],
         lambda p: _shell(f"head -n 5 {p}"),
         lambda f: f"{f[2]}\n{EXIT0}",
         _say('The first line is "{first}".', 'La primera línea es "{first}".'),
@@ -173,8 +157,8 @@ ACTIONS = [
     ),
     Action(
         "run",
-        {"en": "run {path}", "es": "ejecutar {path}"},
-        {"en": ["Now run it.", "Run it with python3."], "es": ["Ahora ejecútalo.", "Ejecútalo con python3."]},
+        words.TASKS["run"],
+        words.FOLLOWUPS["run"],
         lambda p: _shell(f"python3 {p}"),
         lambda f: f"hello\n{EXIT0}",
         _say('It ran and printed "hello".', 'Se ejecutó e imprimió "hello".'),
@@ -184,22 +168,16 @@ ACTIONS = [
     # Not every file request is a shell command: the folder around it, and a line added to it.
     Action(
         "folder",
-        {"en": "list the folder that holds {path}", "es": "listar la carpeta donde está {path}"},
-        {
-            "en": ["What else is in that folder?", "List the files next to it."],
-            "es": ["¿Qué más hay en esa carpeta?", "Lista los archivos que tiene al lado."],
-        },
+        words.TASKS["folder"],
+        words.FOLLOWUPS["folder"],
         lambda p: ToolCall("list_directory", {"path": _folder(p)}),
         _listing,
         _say("The folder holds {path} and 2 other files.", "La carpeta tiene {path} y otros 2 archivos."),
     ),
     Action(
         "append",
-        {"en": "add the line 'reviewed' at the end of {path}", "es": "añadir la línea 'reviewed' al final de {path}"},
-        {
-            "en": ["Add a line saying 'reviewed' at the end of it.", "Append 'reviewed' to it."],
-            "es": ["Añádele al final una línea que diga 'reviewed'.", "Agrégale 'reviewed' al final."],
-        },
+        words.TASKS["append"],
+        words.FOLLOWUPS["append"],
         lambda p: ToolCall("write_file", {"path": p, "content": "reviewed", "mode": "append"}),
         lambda f: f"appended {f[0].rsplit('/', 1)[-1]}: wrote 8 characters (file is now 1033 bytes)",
         _say("Added the line 'reviewed' at the end of {path}.", "Añadí la línea 'reviewed' al final de {path}."),
@@ -224,37 +202,9 @@ ACTION_WEIGHTS = {
 ACTION_BY_ID = {a.id: a for a in ACTIONS}
 
 # Frames that state the file (the first request, or a new file later). Spanish tasks are infinitives.
-FRAMES = {
-    "en": [
-        "Can you {task}?",
-        "Please {task}.",
-        "{Task}.",
-        "I need you to {task}.",
-        "Could you {task} for me?",
-        "Hey, {task}.",
-        "Go ahead and {task}.",
-        "Next, {task}.",
-    ],
-    "es": [
-        "¿Puedes {task}?",
-        "Por favor, quiero {task}.",
-        "Necesito {task}.",
-        "¿Podrías {task}?",
-        "Ayúdame a {task}.",
-        "Oye, quiero {task}.",
-        "Me gustaría {task}.",
-        "Ahora quiero {task}.",
-    ],
-}
+FRAMES = words.FRAMES
 # Two calls in one request: the first result comes back, then the second call.
-PAIR_FRAMES = {
-    "en": ["Please {t1}, then {t2}.", "First {t1} and then {t2}.", "Can you {t1} and also {t2}?"],
-    "es": [
-        "Por favor, quiero {t1} y después {t2}.",
-        "Primero necesito {t1} y luego {t2}.",
-        "¿Puedes {t1} y también {t2}?",
-    ],
-}
+PAIR_FRAMES = words.PAIR_FRAMES
 # Direct shell commands one after another (the case from the issue: cd /tmp, then pwd).
 COMMANDS = [
     ("cd /tmp", ""),
@@ -272,25 +222,9 @@ COMMANDS = [
     ("hostname", "devbox"),
     ("cat /etc/hostname", "devbox"),
     ("uptime", "10:24 up 3 days, 2 users"),
+    *words.MORE_COMMANDS,  # new commands go at the end: named_commands.BEFORE takes COMMANDS[3:8]
 ]
-COMMAND_FRAMES = {
-    "en": [
-        "Run the shell command {cmd}",
-        "Run {cmd}",
-        "Execute `{cmd}` in the shell.",
-        "Now run {cmd}.",
-        "Please run the command {cmd}.",
-        "Type {cmd} in the terminal.",
-    ],
-    "es": [
-        "Ejecuta el comando {cmd}",
-        "Corre {cmd}",
-        "Ejecuta `{cmd}` en la terminal.",
-        "Ahora ejecuta {cmd}.",
-        "Por favor, lanza el comando {cmd}.",
-        "Escribe {cmd} en la terminal.",
-    ],
-}
+COMMAND_FRAMES = words.COMMAND_FRAMES
 DENY_REASONS = {
     "en": ["I want to keep it", "not now", "I'll do it myself", "too risky"],
     "es": ["quiero conservarlo", "ahora no", "lo haré yo", "es arriesgado"],
@@ -363,6 +297,12 @@ class ConversationMaker:
             return action.error(file), AFTER_ERROR[lang].format(path=file[0])
         return action.output(file) or "(no output)", action.answer(file, lang)
 
+    def _task(self, action: Action, lang: str, path: str) -> str:
+        """The action's task naming `path`: drawn when there are several (a plain string draws nothing,
+        so a maker given string tasks makes the same draws, and the same conversations, as before)."""
+        task = action.task[lang]
+        return (self.rng.choice(task) if isinstance(task, list) else task).format(path=path)
+
     def _actions_for(self, file: tuple) -> list[Action]:
         py = file[0].endswith(".py")
         return [a for a in self.actions if py or not a.python_only]
@@ -378,9 +318,8 @@ class ConversationMaker:
             else:
                 a1, a2 = self.rng.sample(safe, 2)
             index = self.rng.randrange(len(self.pair_frames[lang]))
-            text = self.pair_frames[lang][index].format(
-                t1=a1.task[lang].format(path=file[0]), t2=a2.task[lang].format(path=file[0])
-            )
+            t1 = self._task(a1, lang, file[0])
+            text = self.pair_frames[lang][index].format(t1=t1, t2=self._task(a2, lang, file[0]))
             turn = Turn(lang, text[:1].upper() + text[1:], frame=f"pair.{lang}.{index}")
             for action in (a1, a2):
                 output, answer = self._outcome(action, file, lang)
@@ -405,7 +344,7 @@ class ConversationMaker:
             text, frame = action.followups[lang][index], f"followup.{action.id}.{lang}.{index}"
         else:
             index = self.rng.randrange(len(self.frames[lang]))
-            task = action.task[lang].format(path=file[0])
+            task = self._task(action, lang, file[0])
             text = self.frames[lang][index].format(task=task, Task=task[:1].upper() + task[1:])
             frame = f"file.{lang}.{index}"
         output, answer = self._outcome(action, file, lang)
