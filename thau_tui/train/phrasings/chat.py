@@ -5,6 +5,10 @@ from __future__ import annotations
 import random
 
 from . import Item
+from .chat_more import ARITHMETIC_MORE, CODE_MORE, CONCEPT_MORE, GREETINGS_MORE, TRANSLATE_MORE
+
+# The *_MORE lists (chat_more) go before each list's last entries: those are the eval
+# side's (eval_frame_indexes), so they stay last.
 
 GREETINGS = [
     ("hello", "Hello! How can I help you today?", "hola", "¡Hola! ¿En qué te puedo ayudar hoy?"),
@@ -53,6 +57,7 @@ GREETINGS = [
         "Cuéntame un chiste",
         "¿Por qué los programadores prefieren el modo oscuro? Porque la luz atrae a los bugs.",
     ),
+    *GREETINGS_MORE,
     ("ok", "Okay! Tell me if you need anything else.", "vale", "¡Vale! Dime si necesitas algo más."),
     (
         "Are you online?",
@@ -236,6 +241,7 @@ CONCEPT_FRAMES = {
         "Can you tell me about {concept}?",
         "In one sentence, what is {concept}?",
         "I don't understand {concept}. What is it?",
+        *CONCEPT_MORE["en"],
         "Quick question: what's {concept}?",
         "Describe {concept} for a beginner.",
     ],
@@ -245,6 +251,7 @@ CONCEPT_FRAMES = {
         "¿Me hablas de {concept}?",
         "En una frase, ¿qué es {concept}?",
         "No entiendo {concept}. ¿Qué es?",
+        *CONCEPT_MORE["es"],
         "Pregunta rápida: ¿qué es {concept}?",
         "Describe {concept} para un principiante.",
     ],
@@ -262,12 +269,14 @@ ARITHMETIC_FRAMES = {
         "What is {a} {op} {b}?",
         "How much is {a} {op} {b}?",
         "Compute {a} {op} {b} in your head.",
+        *ARITHMETIC_MORE["en"],
         "{a} {op} {b} = ?",
     ],
     "es": [
         "¿Cuánto es {a} {op} {b}?",
         "¿Cuánto da {a} {op} {b}?",
         "Calcula de cabeza {a} {op} {b}.",
+        *ARITHMETIC_MORE["es"],
         "{a} {op} {b} = ?",
     ],
 }
@@ -323,12 +332,14 @@ CODE_FRAMES = {
         "Write a Python function that {task}.",
         "Show me a Python function that {task}.",
         "How would I write a function that {task}?",
+        *CODE_MORE["en"],
         "Give me code for a function that {task}.",
     ],
     "es": [
         "Escribe una función en Python que {task}.",
         "Muéstrame una función de Python que {task}.",
         "¿Cómo escribo una función que {task}?",
+        *CODE_MORE["es"],
         "Dame el código de una función que {task}.",
     ],
 }
@@ -358,9 +369,15 @@ TRANSLATE_FRAMES = {
     "en": [
         "How do you say '{phrase}' in Spanish?",
         "Translate '{phrase}' to Spanish.",
+        *TRANSLATE_MORE["en"],
         "What is '{phrase}' in Spanish?",
     ],
-    "es": ["¿Cómo se dice '{phrase}' en inglés?", "Traduce '{phrase}' al inglés.", "¿Qué es '{phrase}' en inglés?"],
+    "es": [
+        "¿Cómo se dice '{phrase}' en inglés?",
+        "Traduce '{phrase}' al inglés.",
+        *TRANSLATE_MORE["es"],
+        "¿Qué es '{phrase}' en inglés?",
+    ],
 }
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import random
 
 from . import Item, pick_row
+from .tools_more import GENERIC_MORE, PYTHON_DIRECT_MORE, SHELL_DIRECT_MORE
 
 # Generic request frames around a task ("show how much disk space is free").
-# Spanish tasks are infinitives, so every frame reads naturally.
+# Spanish tasks are infinitives, so every frame reads naturally. The *_MORE lists (tools_more)
+# go before each list's last entries: those are the eval side's (eval_frame_indexes).
 GENERIC = {
     "en": [
         "Can you {task}?",
@@ -22,6 +24,7 @@ GENERIC = {
         "Help me {task}.",
         "Go ahead and {task}.",
         "Would you {task}?",
+        *GENERIC_MORE["en"],
         "Quick one: {task}.",
         "I'd like you to {task}, please.",
     ],
@@ -34,6 +37,7 @@ GENERIC = {
         "Ayúdame a {task}.",
         "Me gustaría {task}.",
         "¿Me ayudas a {task}?",
+        *GENERIC_MORE["es"],
         "Una cosa rápida: {task}.",
         "Quisiera {task}, por favor.",
     ],
@@ -250,12 +254,14 @@ SHELL_DIRECT = {
         "Run `{command}`",
         "Run this command: {command}",
         "Execute {command} in the shell.",
+        *SHELL_DIRECT_MORE["en"],
         "Please run {command} and tell me what it says.",
     ],
     "es": [
         "Ejecuta `{command}`",
         "Ejecuta este comando: {command}",
         "Corre {command} en la terminal.",
+        *SHELL_DIRECT_MORE["es"],
         "Por favor, ejecuta {command} y dime qué sale.",
     ],
 }
@@ -387,12 +393,14 @@ PYTHON_DIRECT = {
         "Run this Python code:\n{code}",
         "Execute this in Python:\n```python\n{code}\n```",
         "What does this print?\n{code}",
+        *PYTHON_DIRECT_MORE["en"],
         "Try running this snippet:\n{code}",
     ],
     "es": [
         "Ejecuta este código Python:\n{code}",
         "Corre esto en Python:\n```python\n{code}\n```",
         "¿Qué imprime esto?\n{code}",
+        *PYTHON_DIRECT_MORE["es"],
         "Prueba a ejecutar este fragmento:\n{code}",
     ],
 }

@@ -13,6 +13,10 @@ from __future__ import annotations
 import random
 
 from . import Item
+from .writing_more import FACT_MORE, NAME_MORE, REWORD_MORE, TIP_MORE, VERSE_MORE
+
+# The *_MORE lists (writing_more) go before each list's last two entries: those are the
+# eval side's (eval_frame_indexes), so they stay last.
 
 VERSES = [
     (
@@ -82,6 +86,7 @@ VERSE_FRAMES = {
         "Compose two lines of verse about {topic}.",
         "Could you make up a little poem on {topic}?",
         "I'd like a tiny poem about {topic}, please.",
+        *VERSE_MORE["en"],
         "Give me a couple of poetic lines about {topic}.",
         "Write some verses about {topic}.",
     ],
@@ -90,6 +95,7 @@ VERSE_FRAMES = {
         "Compón dos versos sobre {topic}.",
         "¿Me inventas un poemita sobre {topic}?",
         "Quiero un poema pequeño sobre {topic}, por favor.",
+        *VERSE_MORE["es"],
         "Dame un par de líneas poéticas sobre {topic}.",
         "Escribe unos versos sobre {topic}.",
     ],
@@ -125,6 +131,7 @@ NAME_FRAMES = {
         "I need a name for {thing}. Any ideas?",
         "Come up with a good name for {thing}.",
         "What could I call {thing}?",
+        *NAME_MORE["en"],
         "Think of a fun name for {thing}.",
         "Help me name {thing}.",
     ],
@@ -133,6 +140,7 @@ NAME_FRAMES = {
         "Necesito un nombre para {thing}. ¿Alguna idea?",
         "Inventa un buen nombre para {thing}.",
         "¿Cómo podría llamar a {thing}?",
+        *NAME_MORE["es"],
         "Piensa un nombre divertido para {thing}.",
         "Ayúdame a ponerle nombre a {thing}.",
     ],
@@ -163,26 +171,33 @@ FACT_FRAMES = {
         "Quick one: how many {small} in {big}?",
         "Do you know how many {small} make {big}?",
         "Remind me how many {small} {big} has.",
+        *FACT_MORE["en"],
         "How many {small} does {big} have?",
         "Tell me the number of {small} in {big}.",
     ],
     "es": [
-        "¿Cuántos {small} hay en {big}?",
-        "Rápido: ¿cuántos {small} en {big}?",
-        "¿Sabes cuántos {small} forman {big}?",
-        "Recuérdame cuántos {small} tiene {big}.",
+        "¿{Many} {small} hay en {big}?",
+        "Rápido: ¿{many} {small} en {big}?",
+        "¿Sabes {many} {small} forman {big}?",
+        "Recuérdame {many} {small} tiene {big}.",
+        *FACT_MORE["es"],
         "¿Cuántos {small} tiene {big}?",
         "Dime el número de {small} de {big}.",
     ],
 }
 
 
+FEMININE_UNITS = {"horas", "semanas"}  # "¿cuántas horas...?", not "¿cuántos horas...?"
+
+
 def fact(rng: random.Random) -> Item:
     """A quick fact answered from memory: no shell, no Python."""
     small_en, big_en, small_es, big_es, count = FACTS[rng.randrange(len(FACTS))]
     count_es = count.replace(",", ".")
+    many = "cuántas" if small_es in FEMININE_UNITS else "cuántos"
+    words_es = {"small": small_es, "big": big_es, "many": many, "Many": many.capitalize()}
     return Item(
-        {"en": {"small": small_en, "big": big_en}, "es": {"small": small_es, "big": big_es}},
+        {"en": {"small": small_en, "big": big_en}, "es": words_es},
         answer={
             "en": f"There are {count} {small_en} in {big_en}.",
             "es": f"{big_es[0].upper() + big_es[1:]} tiene {count_es} {small_es}.",
@@ -262,6 +277,7 @@ REWORD_FRAMES = {
         "Can you rephrase this to sound {style}? {sentence}",
         "Reword it so it sounds {style}, please: {sentence}",
         "How would you say this in a {style} way? {sentence}",
+        *REWORD_MORE["en"],
         "Edit this sentence so it is {style}: {sentence}",
         "Give me a {style} version of: {sentence}",
     ],
@@ -270,6 +286,7 @@ REWORD_FRAMES = {
         "¿Puedes reformular esto de forma {style}? {sentence}",
         "Redáctalo de manera {style}, por favor: {sentence}",
         "¿Cómo lo dirías de forma {style}? {sentence}",
+        *REWORD_MORE["es"],
         "Corrige esta frase para que sea {style}: {sentence}",
         "Dame una versión {style} de: {sentence}",
     ],
@@ -341,6 +358,7 @@ TIP_FRAMES = {
         "Give me a couple of tips on {subject}.",
         "What are two good habits for {subject}?",
         "I could use some advice on {subject}. Keep it short.",
+        *TIP_MORE["en"],
         "Share a few quick ideas for {subject}.",
         "What would you suggest for {subject}?",
     ],
@@ -349,6 +367,7 @@ TIP_FRAMES = {
         "Dame un par de consejos sobre {subject}.",
         "¿Qué dos buenos hábitos recomiendas para {subject}?",
         "Me vendría bien un consejo sobre {subject}. Que sea breve.",
+        *TIP_MORE["es"],
         "Comparte unas ideas rápidas para {subject}.",
         "¿Qué sugerirías para {subject}?",
     ],
