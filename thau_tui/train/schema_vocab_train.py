@@ -6,6 +6,7 @@ parameter names and frames, so held-out schemas share nothing with training.
 
 from __future__ import annotations
 
+from .schema_vocab_train_more import MORE_DOMAINS, MORE_FRAMES, MORE_OBJECTS, MORE_PARAMS, MORE_VERBS
 from .schema_vocabulary import (
     Obj,
     Verb,
@@ -309,6 +310,7 @@ TRAIN = Vocabulary(
         "fitness": "fitness tracker",
         "shipping": "parcel service",
         "support": "help desk",
+        **MORE_DOMAINS,
     },
     verbs=[
         Verb("create", "create", "crea", "crear"),
@@ -321,6 +323,7 @@ TRAIN = Vocabulary(
         Verb("send", "send", "envía", "enviar"),
         Verb("add", "add", "añade", "añadir"),
         Verb("check", "check", "comprueba", "comprobar"),
+        *MORE_VERBS,
     ],
     objects=[
         Obj(
@@ -371,8 +374,9 @@ TRAIN = Vocabulary(
             "support",
             ("subject", "priority", "tags", "assignee", "contact"),
         ),
+        *MORE_OBJECTS,
     ],
-    params=TRAIN_PARAMS,
+    params={**TRAIN_PARAMS, **MORE_PARAMS},
     frames={
         "en": [
             "{V} {o} {m}.",
@@ -381,6 +385,7 @@ TRAIN = Vocabulary(
             "I need to {v} {o} {m}.",
             "Could you {v} {o} {m}, please?",
             "Go ahead and {v} {o} {m}.",
+            *MORE_FRAMES["en"],  # before the last two: data.py holds those out for eval
             "Help me {v} {o} {m}.",
             "I want to {v} {o} {m}.",
         ],
@@ -391,6 +396,7 @@ TRAIN = Vocabulary(
             "Necesito {v_inf} {o} {m}.",
             "¿Podrías {v_inf} {o} {m}, por favor?",
             "Quiero {v_inf} {o} {m}.",
+            *MORE_FRAMES["es"],  # before the last two: data.py holds those out for eval
             "Ayúdame a {v_inf} {o} {m}.",
             "Hay que {v_inf} {o} {m}.",
         ],
