@@ -161,3 +161,58 @@ def object_param(name, desc, fields: dict[str, tuple[str, Callable]], en, es, la
         lambda v: es.format(**v),
         label,
     )
+
+
+def _join(items: list[Any], lang: str) -> str:
+    """ "a", "a and b", "a, b and c" (Spanish "y")."""
+    words = [str(i) for i in items]
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} {'and' if lang == 'en' else 'y'} {words[-1]}"
+
+
+def _sample(values: list, lo: int, hi: int) -> Callable[[random.Random], list]:
+    return lambda rng: rng.sample(values, rng.randint(lo, hi))
+
+
+def list_param(name, desc, values, item_type, en, es, label, lo=1, hi=3):
+    """An array of `lo` to `hi` distinct items (strings or integers) from `values`, "x, y and z"."""
+    return Param(
+        name,
+        {
+            "type": "array",
+            "items": {"type": item_type},
+            "minItems": lo,
+            "maxItems": hi,
+            "uniqueItems": True,
+            "description": desc,
+        },
+        _sample(values, lo, hi),
+        lambda v: en.format(v=_join(v, "en")),
+        lambda v: es.format(v=_join(v, "es")),
+        label,
+    )
+
+
+def pattern_param(name, desc, values, pattern, en, es, label):
+    """A string in a fixed format (a JSON Schema `pattern`) drawn from `values`."""
+    return Param(
+        name,
+        {"type": "string", "pattern": pattern, "description": desc},
+        draw_choice(values),
+        lambda v: en.format(v=v),
+        lambda v: es.format(v=v),
+        label,
+    )
+
+
+def ranged_number_param(name, desc, values, lo, hi, en, es, label):
+    """A number drawn from `values`, with the schema's `minimum` and `maximum`."""
+    return Param(
+        name,
+        {"type": "number", "description": desc, "minimum": lo, "maximum": hi},
+        draw_choice(values),
+        lambda v: en.format(v=v),
+        lambda v: es.format(v=v),
+        label,
+    )
