@@ -48,7 +48,7 @@ TASKS: dict[str, dict[str, list[str]]] = {
         ],
         "es": [
             "ver cuánto ocupa {path}", "saber el tamaño de {path}", "comprobar cuánto espacio ocupa {path}",
-            "averiguar cuánto pesa {path}", "mirar el tamaño de {path}", 
+            "averiguar cuánto pesa {path}", "mirar el tamaño de {path}",
             "ver qué tan grande es {path}",
         ],
     },
@@ -56,7 +56,7 @@ TASKS: dict[str, dict[str, list[str]]] = {
         "en": [
             "search {path} for TODO", "look for TODO comments in {path}", "find any TODOs in {path}",
             "check {path} for TODO notes", "see if {path} has any TODOs", "scan {path} for TODOs",
-            
+
         ],
         "es": [
             "buscar TODO en {path}", "encontrar los TODO de {path}", "ver si {path} tiene algún TODO",
@@ -83,7 +83,7 @@ TASKS: dict[str, dict[str, list[str]]] = {
         ],
         "es": [
             "hacer una copia de seguridad de {path}", "copiar {path} a {path}.bak", "duplicar {path} como {path}.bak",
-            "guardar una copia .bak de {path}", 
+            "guardar una copia .bak de {path}",
             "hacer un backup de {path}",
         ],
     },
@@ -297,7 +297,7 @@ PAIR_FRAMES = {
     "es": [
         "Por favor, quiero {t1} y después {t2}.", "Primero necesito {t1} y luego {t2}.",
         "Quiero {t1} y, a continuación, {t2}.", "¿Podrías {t1} y luego {t2}?", "Antes de {t2}, quiero {t1}.",
-        "Quisiera {t1} y acto seguido {t2}.", "Hay que {t1} y después {t2}.", 
+        "Quisiera {t1} y acto seguido {t2}.", "Hay que {t1} y después {t2}.",
         "Dos cosas: {t1} y luego {t2}.", "Tras {t1}, quiero {t2}.", "Necesito {t1} y, en cuanto termines, {t2}.",
         "¿Puedes {t1} y también {t2}?",
     ],
