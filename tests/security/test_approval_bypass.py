@@ -174,6 +174,27 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("clang-17 -c main.c", "clang-17 --specs=./x.specs -c main.c"),
         ("install -m 644 a b", "install -s --strip-program=/usr/bin/touch a PWNED"),
         ("ld -o a a.o", "ld -plugin ./p.so -o a a.o"),
+        # second attacker review, 2026-12-04 evening: each ran with the session approval before
+        ("jobs", "jobs -x bash -c 'touch PWNED'"),
+        ("jobs -l", "jobs -lx bash -c 'touch PWNED'"),
+        ("test -d src", "test -v 'DIRSTACK[PATH=0]'"),  # the subscript is arithmetic: it assigns PATH
+        ("test -d src", "'[' -v 'DIRSTACK[PROMPT_COMMAND=0]' ']'"),
+        ("test -d src", "test -R 'x[PATH=0]'"),
+        ("gcc -c main.c", "gcc -Wl,-plugin,./ld.so -o a main.c"),
+        ("gcc -c main.c", "gcc -Xlinker --plugin -Xlinker ./ld.so -o a main.c"),
+        ("clang -c main.c", "clang -fpass-plugin=./x.so -c main.c"),
+        ("clang -c main.c", "clang -Xclang -load -Xclang ./x.so -c main.c"),
+        ("openssl version", "openssl rand -engine ./ossl.so 4"),
+        ("openssl version", "openssl rand -provider-path . -provider x 4"),
+        ("openssl version", "openssl req -config ./x.cnf -new"),
+        ("rg TODO", "rg --pre=bash TODO"),
+        ("rg TODO", "rg --pre-glob '*' --pre ./x TODO"),
+        ("fd main", "fd -x touch PWNED"),
+        ("fd main", "fd --exec-batch touch PWNED"),
+        ("sort notes.txt", "sort -o Makefile notes.txt"),
+        ("sort notes.txt", "sort --output=Makefile notes.txt"),
+        ("history", "history -w Makefile"),
+        ("history", "history -s 'all:' '; touch PWNED'"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):

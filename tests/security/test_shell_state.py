@@ -72,9 +72,21 @@ def test_printf_v_runs_code_at_the_next_prompt_and_now_asks(attack, dirs, canary
     assert not (gated / "PWNED").exists()
 
 
-@pytest.mark.parametrize("command", ["read PATH", "getopts a PATH -a", "wait -p PATH", "printf -v PATH %s /x"])
+ASSIGNING = [
+    "read PATH",
+    "getopts a PATH -a",
+    "wait -p PATH",
+    "printf -v PATH %s /x",
+    "test -v 'DIRSTACK[PATH=0]'",
+    "'[' -v 'DIRSTACK[PATH=0]' ']'",
+    "jobs -x export PATH=0",
+]
+
+
+@pytest.mark.parametrize("command", ASSIGNING)
 def test_assigning_builtins_are_never_covered(command):
-    book = book_allowing("printf 'x'", "wait")
+    book = book_allowing("printf 'x'", "wait", "test -d src", "jobs")
+    assert shell_state_change(command) is not None, "allowed once, it changes what later commands run"
     assert book.decide(shell(command), "exec", SESSION) == "ask"
     assert book.remember(shell(command), "exec", Decision("session"), SESSION) == []
 
@@ -307,3 +319,18 @@ def test_in_the_chat_a_redefined_ls_asks_with_the_reason_on_the_card(workspace, 
     for event in asked[2:]:
         assert event.note.startswith("an earlier command changed this chat's shell (it defines a function)")
     assert not (workspace / "PWNED").exists()
+
+
+def test_an_arithmetic_subscript_in_test_v_sets_path_and_now_asks(dirs, canary):
+    """Second attacker review: `test -v 'DIRSTACK[PATH=0]'` (no `$`, quoted brackets) was
+    covered by an approval of `test`, and assigned PATH=0; a planted ./0/ls then ran as the
+    covered `ls`."""
+    plant = "mkdir -p 0 && printf '#!/bin/sh\\necho pwned > PWNED\\n' > 0/ls && chmod +x 0/ls"  # PATH is 0
+    ungated, gated = dirs
+    run_commands(ungated, [plant, "test -v 'DIRSTACK[PATH=0]'", "ls"])
+    assert (ungated / "PWNED").exists(), "bash assigns PATH in the subscript: the planted ls runs"
+
+    book = book_allowing("test -d src", "ls")
+    verdicts = run_commands(gated, [plant, "test -v 'DIRSTACK[PATH=0]'", "ls"], gate=book)
+    assert verdicts == ["ask", "ask", "auto"]  # the plant was never allowed; `test -v` asks now
+    assert not (gated / "PWNED").exists()

@@ -319,7 +319,8 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "man": CodeRunningArguments(options=("-P", "--pager", "-H", "--html", "-C", "--config-file")),
     "less": CodeRunningArguments(options=("+", "-k", "--lesskey-file", "--lesskey-src", "--lesskey-content")),
     "more": CodeRunningArguments(options=("+",)),
-    "sort": CodeRunningArguments(options=("--compress-program",)),
+    # sort -o writes the file it names (a Makefile, a conftest.py) with whatever it sorted.
+    "sort": CodeRunningArguments(options=("--compress-program", "-o", "--output")),
     "sdiff": CodeRunningArguments(options=("--diff-program",)),
     "diff3": CodeRunningArguments(options=("--diff-program",)),
     "wget": CodeRunningArguments(options=("-e", "--execute", "--use-askpass", "--config")),
@@ -333,12 +334,43 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "install": CodeRunningArguments(options=("--strip-program",)),
     # A linker plugin is a shared library it loads.
     "ld": CodeRunningArguments(options=("-plugin", "--plugin")),
+    # `jobs -x CMD` runs CMD (in this shell: a builtin it names can change it).
+    "jobs": CodeRunningArguments(options=("-x",)),
+    # `test -v 'a[PATH=0]'`: bash evaluates the subscript as arithmetic, which can assign.
+    "test": CodeRunningArguments(options=("-v", "-R")),
+    "[": CodeRunningArguments(options=("-v", "-R")),
+    # history -w/-a write its lines (any text -s added) to a file; -r/-n read one in.
+    "history": CodeRunningArguments(options=("-w", "-a", "-r", "-n", "-s")),
+    "openssl": CodeRunningArguments(options=("-engine", "-provider", "-provider-path", "-config")),
+    # ripgrep's --pre runs a program on every file it searches; -z runs decompressors from PATH.
+    "rg": CodeRunningArguments(options=("--pre", "--pre-glob", "-z", "--search-zip")),
+    "fd": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
+    "fdfind": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
 }
 # Compilers run what -wrapper names, load -fplugin libraries, take their subprograms (as, ld,
 # cc1) from -B folders and spec files from -specs, and read more options from @files, which
-# the card would not show.
+# the card would not show. -Wl, and -Xlinker pass options on to ld (-plugin); -Xclang passes
+# them to the compiler proper (-load); -fpass-plugin loads an LLVM pass.
 _COMPILER = CodeRunningArguments(
-    options=("-wrapper", "-fplugin", "-B", "@", "-specs", "--specs", "-iplugindir", "-fuse-ld", "--ld-path"),
+    options=(
+        "-wrapper",
+        "-fplugin",
+        "-fpass-plugin",
+        "-B",
+        "@",
+        "-specs",
+        "--specs",
+        "-iplugindir",
+        "-fuse-ld",
+        "--ld-path",
+        "-Wl,",
+        "-Xlinker",
+        "-Xclang",
+        "-Xassembler",
+        "-Wa,",
+        "-Xpreprocessor",
+        "-Wp,",
+    ),
     prefixes_only=True,
 )
 CODE_RUNNING_ARGUMENTS.update({name: _COMPILER for name in ("gcc", "g++", "cc", "c++", "clang", "clang++")})

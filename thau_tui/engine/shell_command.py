@@ -293,8 +293,12 @@ def _state_walk(node: BashNode) -> str | None:
                 return "its program name comes from an expansion"
             if program in STATE_BUILTINS:
                 return f"{program} changes the shell"
-            if program in ("printf", "wait") and code_running_argument(program, [w.word for w in words[1:]]):
+            if program in ("printf", "wait", "test", "[") and code_running_argument(
+                program, [w.word for w in words[1:]]
+            ):
                 return f"{program} sets a variable"
+            if program == "jobs" and code_running_argument(program, [w.word for w in words[1:]]):
+                return "jobs -x runs a command in this shell"
     for attribute in ("parts", "list"):
         for child in getattr(node, attribute, None) or []:
             reason = _state_walk(child)
