@@ -247,3 +247,38 @@ def test_reading_a_dot_git_file_never_blocks_on_a_fifo(workspace):
     reader.start()
     reader.join(5)
     assert answers == [None]
+
+
+def test_a_repository_found_once_stays_read_only_when_the_scan_runs_out(tmp_path, monkeypatch):
+    """Second attacker review: the scan for repositories stops after _GIT_SCAN_FOLDERS folders,
+    and folders that approved `mkdir`s made used it up; the next shell then left the user's
+    nested proj/.git writable (a hook there runs outside at their next git command)."""
+    from thau_tui.tools import sandbox
+    from thau_tui.tools.shell import ShellSandbox
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    subprocess.run(["git", "init", "-q", str(workspace / "proj")], check=True)
+    assert workspace / "proj" / ".git" in sandbox.git_folders(workspace)  # the chat's first shell
+    monkeypatch.setattr(sandbox, "_GIT_SCAN_FOLDERS", 1)  # as if thousands of folders came first
+    assert workspace / "proj" / ".git" in sandbox.git_folders(workspace)
+    shell_ = ShellSandbox(workspace, Config())
+    try:
+        result = shell_.run("echo '#!/bin/sh' > proj/.git/hooks/post-checkout && echo wrote", timeout=30)
+    finally:
+        shell_.close()
+    assert "wrote" not in result.output
+    assert not (workspace / "proj" / ".git" / "hooks" / "post-checkout").exists()
+
+
+def test_the_scan_reads_shallow_folders_before_deep_ones(tmp_path, monkeypatch):
+    """Breadth first: folders deep in one tree cannot use up the scan before a repository
+    one level down is read."""
+    from thau_tui.tools import sandbox
+
+    workspace = tmp_path / "ws"
+    for i in range(40):
+        (workspace / "a" / f"{i}" / "x").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(workspace / "z")], check=True)
+    monkeypatch.setattr(sandbox, "_GIT_SCAN_FOLDERS", 4)  # the root, a and z: enough breadth first
+    assert sandbox.git_folders(workspace) == [workspace / "z" / ".git"]

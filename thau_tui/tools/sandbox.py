@@ -6,10 +6,12 @@ network off unless the config allows it. `sandbox_status` says what holds, in on
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import subprocess
 import sys
+from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,7 @@ from .workspace import (
 if TYPE_CHECKING:
     from thau_tui.config import Config
 
+log = logging.getLogger(__name__)
 _probe_cache: dict[tuple[str, bool], tuple[bool, str]] = {}
 
 
@@ -49,15 +52,21 @@ _GIT_SCAN_DEPTH = 3
 _GIT_SCAN_FOLDERS = 4000
 
 
+# The repositories each workspace's scans have found, for as long as thau runs: a later
+# scan that runs out of folders (a tool can make thousands) keeps them read-only all the same.
+_GIT_FOUND: dict[Path, set[Path]] = {}
+
+
 def git_folders(workspace: Path) -> list[Path]:
     """The .git folders (or files, for worktrees and submodules) of the workspace and of the
-    repositories up to three levels below it; links are not followed."""
+    repositories up to three levels below it, read breadth first; links are not followed.
+    Every one an earlier scan of this workspace found stays in while it is there."""
     found: list[Path] = []
     root = Path(workspace).resolve()
     budget = _GIT_SCAN_FOLDERS
-    pending = [(Path(workspace), 0)]
+    pending = deque([(Path(workspace), 0)])
     while pending and budget > 0:
-        folder, depth = pending.pop()
+        folder, depth = pending.popleft()
         budget -= 1
         try:
             entries = list(os.scandir(folder))
@@ -77,7 +86,11 @@ def git_folders(workspace: Path) -> list[Path]:
                         pending.append((Path(entry.path), depth + 1))
             except OSError:
                 continue
-    return sorted(found)
+    if pending:
+        log.warning("the search for repositories in %s stopped after %d folders", workspace, _GIT_SCAN_FOLDERS)
+    known = _GIT_FOUND.setdefault(root, set())
+    known.update(found)
+    return sorted(p for p in known if os.path.lexists(p) and not os.path.islink(p))
 
 
 def git_read_only(workspace: Path, config: Config | None) -> bool:
