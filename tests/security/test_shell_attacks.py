@@ -227,9 +227,19 @@ def test_credentials_and_thau_folders_are_hidden(workspace, monkeypatch):
     monkeypatch.setenv("THAU_HOME", str(thau_home))
     (thau_home / "config").mkdir(parents=True)
     (thau_home / "config" / "approvals.json").write_text('{"version": 1, "approvals": []}')
+    # the cache holds base-model weights the trainer loads (second attacker review)
+    (thau_home / "cache" / "base-models").mkdir(parents=True)
+    (thau_home / "cache" / "base-models" / "config.json").write_text('{"secret": 1}')
     shell = ShellSandbox(workspace, Config())
     try:
-        for path in ("home/.ssh/id_ed25519", "home/.aws/credentials", "home/.netrc", "thau-home/config/approvals.json"):
+        assert shell.run("echo planted > thau-home/cache/base-models/config.json").exit_status != 0
+        for path in (
+            "home/.ssh/id_ed25519",
+            "home/.aws/credentials",
+            "home/.netrc",
+            "thau-home/config/approvals.json",
+            "thau-home/cache/base-models/config.json",
+        ):
             result = shell.run(f"cat {path}")
             assert result.exit_status != 0 and "PRIVATE" not in result.output and "secret" not in result.output
         assert shell.run("cat home/notes.txt").output.startswith("ordinary")

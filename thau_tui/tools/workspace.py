@@ -322,11 +322,12 @@ def _home_entry_words(name: str) -> str:
 
 def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
     """Existing paths the sandbox hides: credentials (tools.shell.hidden_paths) and thau's
-    own config and data folders (approvals, chat history). Never the workspace or above it."""
-    from thau_tui.paths import config_dir, data_dir
+    own config, data and cache folders (approvals, chat history, converted base models).
+    Never the workspace or above it."""
+    from thau_tui.paths import cache_dir, config_dir, data_dir
 
     wanted = [Path(p).expanduser() for p in shell_settings(config).hidden_paths]
-    wanted += [config_dir(), data_dir()]
+    wanted += [config_dir(), data_dir(), cache_dir()]  # the cache: base-model weights the trainer loads
     found = []
     for path in wanted:
         try:
@@ -346,10 +347,11 @@ def hidden_folders(config: Config | None = None, workspace: Path | None = None) 
     credential folders of tools.shell.hidden_paths and thau's own config and data folders
     (remembered approvals, chat history, config.yaml, plugins), whether or not they exist
     yet. Like the sandbox (hidden_paths), never a folder the workspace itself is in."""
-    from thau_tui.paths import config_dir, data_dir
+    from thau_tui.paths import cache_dir, config_dir, data_dir
 
     named = [(Path(p).expanduser(), "in a hidden credentials path") for p in shell_settings(config).hidden_paths]
     named += [(config_dir(), "in thau's own config folder"), (data_dir(), "in thau's own data folder")]
+    named += [(cache_dir(), "in thau's own cache folder")]
     found = []
     for folder, why in named:
         try:
