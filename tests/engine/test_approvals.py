@@ -75,12 +75,13 @@ def test_always_persists_across_instances(tmp_path):
     book.remember(write(), "write", Decision("always"), "s1")
     data = json.loads(path.read_text())
     assert {(row["tool"], row["program"]) for row in data["approvals"]} == {
-        ("run_shell", "git"),
+        ("run_shell", "git status"),
         ("write_file", None),
     }
     again = ApprovalBook(path)
     assert again.load_error is None
-    assert again.decide(shell("git log -1"), "exec", "another-session") == "auto"
+    assert again.decide(shell("git status --short"), "exec", "another-session") == "auto"
+    assert again.decide(shell("git log -1"), "exec", "another-session") == "ask"  # another subcommand
     assert again.decide(shell("rm -rf build"), "exec", "another-session") == "ask"
     assert again.decide(write(), "write", None) == "auto"
     assert {e.scope for e in again.entries()} == {"always"}
@@ -106,7 +107,7 @@ def test_revoke_session_and_always(tmp_path):
 def test_program_of():
     assert program_of("ls -la /tmp") == "ls"
     assert program_of("FOO=1 BAR='a b' python3 -m http.server") == "python3"
-    assert program_of("  git   commit -m 'x && y'") == "git"
+    assert program_of("  git   commit -m 'x && y'") == "git commit"
     assert program_of("") == ""
     assert program_of("ls | wc -l") == "ls"
 

@@ -123,7 +123,7 @@ def test_assignment_prefix_is_not_covered(attack):
     ],
 )
 def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
-    book = book_allowing("git status")
+    book = book_allowing("git status", "git log", "git fetch", "git push", "git archive", "git grep", "git clone")
     assert book.decide(shell("git log --oneline -5"), "exec", SESSION) == "auto"
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
 
@@ -287,12 +287,13 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
     [
         ("ls -la", ["ls"]),
         ("ls | grep x", ["ls", "grep"]),
-        ("git status", ["git"]),
-        ("git log --oneline -5 2>&1", ["git"]),
+        ("git status", ["git status"]),
+        ("git log --oneline -5 2>&1", ["git log"]),
         ("ls > /dev/null", ["ls"]),
         ("ls 2>/dev/null >&2", ["ls"]),
-        ("git --no-pager log -p", ["git"]),
-        ("wc -l a && ls; echo done\ngit diff &", ["wc", "ls", "echo", "git"]),
+        ("git --no-pager log -p", ["git log"]),
+        ("git --version", ["git"]),
+        ("wc -l a && ls; echo done\ngit diff &", ["wc", "ls", "echo", "git diff"]),
         ("grep -rn 'a;b|c' src", ["grep"]),
         ("find . -name '*.py'", ["find"]),
         ("tar -xzf a.tar.gz", ["tar"]),
@@ -306,3 +307,18 @@ def test_ordinary_commands_stay_covered(command, programs):
     book.remember(shell(command), "exec", Decision("session"), SESSION)
     assert book.decide(shell(command), "exec", SESSION) == "auto"
     assert describe_session_scope(shell(command)) == "run_shell: " + ", ".join(dict.fromkeys(programs))
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["git clean -fdx", "git checkout -- .", "git apply fix.patch", "git diff --output=Makefile", "git reset --hard"],
+)
+def test_allowing_git_status_allows_that_subcommand_only(attack):
+    """Second attacker review: the card said "run_shell: git" for `git status`, read as the
+    subcommand, but the approval covered every git subcommand: `git clean -fdx` (which deletes
+    untracked files) then ran without a card."""
+    book = book_allowing("git status")
+    assert describe_session_scope(shell("git status")) == "run_shell: git status"
+    assert book.decide(shell("git status --short"), "exec", SESSION) == "auto"
+    assert book.decide(shell("git --no-pager status"), "exec", SESSION) == "auto"
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"

@@ -36,7 +36,7 @@ async def test_lists_approvals_and_policy(tmp_path):
         assert isinstance(screen, ApprovalsScreen)
         table = screen.query_one("#approvals-table", DataTable)
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
-        assert rows[0][:3] == ["always", "run_shell", "git"]
+        assert rows[0][:3] == ["always", "run_shell", "git status"]
         assert rows[0][4] == (program_location("git") or "nowhere on PATH")  # the approval holds only there
         assert rows[1][:3] == ["session", "write_file", "any"]
         assert rows[1][4] == ""

@@ -6,7 +6,8 @@ approval the user gave earlier (this session, or always); then the tool's risk
 (read runs, write and exec ask).
 
 For the shell, an approval covers a *program*, not the tool: allowing `ls` for
-the session must not allow `ls && rm -rf x`. Which programs a command runs, and
+the session must not allow `ls && rm -rf x`. For git it covers the subcommand:
+allowing `git status` does not allow `git clean -fdx`. Which programs a command runs, and
 whether an approval may cover it at all, is engine/shell_command.py's job.
 Two things a name alone does not show are checked too: an approval binds to where
 the program was found on PATH when the user gave it (an `ls` planted earlier on

@@ -104,7 +104,8 @@ FOLDER_CHANGERS = frozenset({"cd", "pushd", "popd"})
 
 
 def is_git(program: str) -> bool:
-    return program.rsplit("/", 1)[-1].lower() == "git"
+    """`git`, `/usr/bin/git`, or git with its subcommand as approvals name it (`git status`)."""
+    return program.split(" ", 1)[0].rsplit("/", 1)[-1].lower() == "git"
 
 
 def git_repository_risk(folder: str | None, workspace: Path | None, own_git_trusted: bool = True) -> str | None:
@@ -204,6 +205,12 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     reason = workspace_code(program) or code_running_argument(program, arguments)
     if reason is not None:
         raise _NotCoverable(reason)
+    if is_git(program):
+        # An approval of `git status` is one of that subcommand: it must not cover `git clean
+        # -fdx`. (code_running_argument let only flags without values come before it.)
+        subcommand = next((a for a in arguments if not a.startswith("-")), None)
+        programs.append(f"{program} {subcommand}" if subcommand else program)
+        return
     programs.append(program)
 
 
@@ -314,6 +321,8 @@ def program_location(program: str, search_path: str | None = None, workspace: Pa
     cannot be told from here (a relative PATH entry depends on the shell's folder), or it
     is a file in the workspace (a project's .venv/bin), which a tool can rewrite. A program
     named by its path is itself."""
+    if is_git(program):
+        program = program.split(" ", 1)[0]  # `git status`: where git is
     if "/" in program:
         return program
     if program in BASH_BUILTINS:
