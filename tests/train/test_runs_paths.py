@@ -37,9 +37,25 @@ def test_outside_a_checkout_runs_go_to_thaus_data_folder(tmp_path, monkeypatch):
 
 def test_the_shipped_recipes_are_the_repositorys_recipes():
     # The package carries copies of train/recipes/ (installed thau has no repository); they must not drift.
-    shipped = {p.name: p.read_text(encoding="utf-8") for p in SHIPPED_RECIPES.glob("*.yaml")}
-    repo = {p.name: p.read_text(encoding="utf-8") for p in (REPO / "train" / "recipes").glob("*.yaml")}
+    folder = REPO / "train" / "recipes"
+    shipped = {
+        str(p.relative_to(SHIPPED_RECIPES)): p.read_text(encoding="utf-8") for p in SHIPPED_RECIPES.rglob("*.yaml")
+    }
+    repo = {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in folder.rglob("*.yaml")}
     assert shipped and shipped == repo
+    assert any(name.startswith("history/") for name in shipped)
+
+
+def test_the_picker_lists_current_recipes_not_the_history():
+    """Twenty recipes, most of them one pass of the shipped adapter's history, filled the
+    picker: those live in recipes/history/, still readable by path."""
+    from thau_tui.train.recipe import available_recipes, load_recipe
+
+    names = [choice.name for choice in available_recipes()]
+    assert "smollm2-tools" in names and "tiny-smoke" in names and len(names) <= 8
+    assert not [name for name in names if name in {"smollm2-tools-focus2", "smollm2-tools-focus10-full"}]
+    old = load_recipe(SHIPPED_RECIPES / "history" / "smollm2-tools-focus2.yaml")
+    assert old.name == "smollm2-tools-focus2"
 
 
 def test_training_children_keep_their_activations_in_the_heap(monkeypatch):
@@ -55,8 +71,8 @@ def test_training_children_keep_their_activations_in_the_heap(monkeypatch):
 
 def test_recipes_are_listed_in_natural_order():
     """The picker listed focus10 before focus2 (helper's UX review)."""
-    from thau_tui.train.recipe import available_recipes
+    from thau_tui.train.recipe import available_recipes, natural_order
 
     names = [choice.name for choice in available_recipes()]
-    assert names.index("smollm2-tools-focus2") < names.index("smollm2-tools-focus10-full")
-    assert names.index("smollm2-tools-focus8-full") < names.index("smollm2-tools-focus23-full")
+    assert names.index("smollm2-tools-90min") < names.index("smollm2-tools-focus23-full")
+    assert natural_order(Path("focus2.yaml")) < natural_order(Path("focus10-full.yaml"))
