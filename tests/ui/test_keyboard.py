@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 
 from scripted import ScriptedBackend
@@ -484,6 +485,7 @@ async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(t
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("TMUX", raising=False)  # run inside tmux, its paste buffer would take it
     app = make_app(tmp_path, ScriptedBackend(["Use this:\n\n```sh\nls -l\n```\n", "plain"]))
     async with app.run_test(size=(100, 30)) as pilot:
         await type_and_send(pilot, "hi")
@@ -495,3 +497,25 @@ async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(t
         await pilot.press("f2")
         await pilot.pause()
         assert app.clipboard.startswith("Use") and notices.any("through the terminal (OSC 52)")
+
+
+def test_inside_tmux_a_copy_goes_to_its_paste_buffer(tmp_path, monkeypatch):
+    """In tmux without set-clipboard F3 copied nothing (helper's tmux review): the text now
+    goes to tmux's paste buffer too (a real tmux server on its own socket)."""
+    from thau_tui.ui.clipboard import copied_note, system_copy
+
+    socket = tmp_path / "tmux.sock"
+    subprocess.run(["tmux", "-S", str(socket), "new-session", "-d", "-s", "t"], check=True, timeout=20)
+    try:
+        pid = subprocess.run(
+            ["tmux", "-S", str(socket), "display-message", "-p", "#{pid}"], capture_output=True, text=True, timeout=20
+        ).stdout.strip()
+        monkeypatch.setenv("TMUX", f"{socket},{pid},0")
+        monkeypatch.delenv("DISPLAY", raising=False)
+        monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+        assert system_copy("ls -l\n") == "tmux"
+        shown = subprocess.run(["tmux", "-S", str(socket), "show-buffer"], capture_output=True, text=True, timeout=20)
+        assert shown.stdout == "ls -l\n"
+        assert "tmux's paste buffer" in copied_note("the code", "tmux")
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], timeout=20, check=False)

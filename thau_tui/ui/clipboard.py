@@ -3,8 +3,8 @@
 Textual copies through the terminal (OSC 52), which many terminals ignore (macOS Terminal,
 tmux without set-clipboard, most terminals over plain SSH), and nothing tells thau whether
 it worked. So F2 and F3 also hand the text to the system's clipboard tool when one is
-installed and its display is there (pbcopy, wl-copy, xclip, xsel), and the notice says
-which way it went.
+installed and its display is there (pbcopy, wl-copy, xclip, xsel), or to tmux's paste
+buffer inside tmux, and the notice says which way it went.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ SYSTEM_TOOLS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("wl-copy",), "WAYLAND_DISPLAY"),
     (("xclip", "-selection", "clipboard"), "DISPLAY"),
     (("xsel", "--clipboard", "--input"), "DISPLAY"),
+    # Inside tmux: its paste buffer (prefix ] pastes it), and with -w the outer terminal's
+    # clipboard too where tmux may set it; tmux before 3.2 has no -w.
+    (("tmux", "load-buffer", "-w", "-"), "TMUX"),
+    (("tmux", "load-buffer", "-"), "TMUX"),
 )
+# What the notice calls each tool's copy.
+WHERE = {"tmux": "tmux's paste buffer (prefix ] pastes it)"}
 
 
 def system_copy(text: str) -> str | None:
@@ -46,6 +52,8 @@ def system_copy(text: str) -> str | None:
 
 def copied_note(what: str, tool: str | None) -> str:
     """The notice after a copy: which way the text went."""
+    if tool in WHERE:
+        return f"copied {what} into {WHERE[tool]}"
     if tool:
         return f"copied {what} (with {tool})"
     return (
