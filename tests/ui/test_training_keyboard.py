@@ -370,3 +370,13 @@ async def test_the_runs_keys_are_dimmed_until_there_is_a_run_to_act_on(tmp_path)
         await asyncio.wait_for(run.wait(), 20)
         await wait_until(pilot, lambda: enabled()["use_adapter"] is True, 10, "u to be live after the run")
         assert enabled()["open_folder"] is True and enabled()["pause"] is False
+
+
+async def test_before_a_run_the_log_pane_says_what_it_will_show(tmp_path):
+    """The right half of the screen was an empty box until a run started (helper's tmux review)."""
+    app = HostApp(lambda: TrainingScreen(Config()))
+    async with app.run_test(size=(140, 45)) as pilot:
+        log = app.screen.query_one("#training-log", RichLog)
+        await wait_until(pilot, lambda: log.lines, 10, "the hint drawn")
+        shown = " ".join(strip.text for strip in log.lines)
+        assert "The run's log appears here" in shown and "s starts a run" in shown.replace("  ", " ")

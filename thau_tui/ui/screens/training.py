@@ -175,6 +175,11 @@ class TrainingScreen(Screen):
         plt = self.query_one(PlotextPlot).plt
         plt.title("loss")
         plt.xlabel("step")
+        if self.run is None:  # the log's place says what it will hold, not nothing
+            self.query_one("#training-log", RichLog).write(
+                "The run's log appears here: the data set being built, each step's loss and speed, "
+                "checkpoints and the evaluation. s starts a run with the recipe above."
+            )
         self._show_recipe()
         self.refresh_view()
         self.set_interval(self.REFRESH_S, self.refresh_view)
