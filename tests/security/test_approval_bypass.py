@@ -194,6 +194,8 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("sort notes.txt", "sort -o Makefile notes.txt"),
         ("sort notes.txt", "sort --output=Makefile notes.txt"),
         ("history", "history -w Makefile"),
+        ("uniq notes.txt", "uniq notes.txt Makefile"),
+        ("uniq -c notes.txt", "uniq -c notes.txt conftest.py"),
         ("history", "history -s 'all:' '; touch PWNED'"),
     ],
 )
