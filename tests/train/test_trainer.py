@@ -248,8 +248,10 @@ def test_init_adapter_starts_from_a_trained_adapter(tmp_path, full_run, tiny_ggu
     assert any(e["event"] == "log" and "starting from the adapter" in e["message"] for e in events)
     (step,) = [e for e in events if e["event"] == "step"]
     # Same batch every step (batch_size 8 of 8 examples): the trained adapter's loss is
-    # below the last step of the first pass, far below the base model's.
-    assert step["loss"] < first_pass[-1] and step["loss"] < first_pass[0] * 0.6, (step, first_pass)
+    # below the last step of the first pass, and nearer it than the base model's (how far
+    # below the base model a 6-step first pass gets depends on the data set's phrasings).
+    loss = step["loss"]
+    assert loss < first_pass[-1] and first_pass[0] - loss > 3 * (first_pass[-1] - loss), (step, first_pass)
     assert step["lr"] == pytest.approx(recipe.learning_rate)
     # Resuming continues from the run's own checkpoint: the first pass's folder may be gone by then.
     moved = recipe.model_copy(update={"init_adapter": str(tmp_path / "gone")})
