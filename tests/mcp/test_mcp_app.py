@@ -57,6 +57,13 @@ async def test_mcp_tools_get_cards_approvals_and_the_image_pane(tmp_path, notes_
 
         await pilot.press(*"draw")
         await pilot.press("enter")
+        # read-only by its hints, but the server runs outside the sandbox: it asks too
+        await wait_until(
+            pilot,
+            lambda: len(app.query("ToolCard")) == 2 and app.query("ToolCard")[1].state == "awaiting",
+            what="the card",
+        )
+        await pilot.press("y")
         await wait_until(pilot, lambda: not app.turn_running and len(app.query("ToolCard")) == 2, what="the draw")
         pane = app.query_one("#images")
         assert pane.display and pane.current is not None and pane.current.suffix == ".png"

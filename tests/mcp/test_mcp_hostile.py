@@ -119,7 +119,7 @@ def test_registry_names_are_valid_function_names_whatever_the_server_calls_its_t
 @pytest.mark.parametrize(
     "annotations, trust, risk",
     [
-        ({"read_only_hint": True, "open_world_hint": False}, True, "read"),
+        ({"read_only_hint": True, "open_world_hint": False}, True, "read"),  # from a sandboxed server
         ({"read_only_hint": True}, True, "write"),  # the open world unless said otherwise: it can send
         ({"read_only_hint": True, "open_world_hint": True}, True, "write"),
         ({"destructive_hint": True}, True, "write"),
@@ -133,7 +133,9 @@ def test_risk_comes_from_the_annotations(annotations, trust, risk):
     from mcp.types import ToolAnnotations
 
     value = None if annotations is None else ToolAnnotations(**annotations)
-    assert risk_of(value, trust) == risk
+    assert risk_of(value, trust, sandboxed=True) == risk
+    # outside the sandbox a read-only tool asks like a write: what it reads can make it act
+    assert risk_of(value, trust, sandboxed=False) == ("write" if risk == "read" else risk)
 
 
 def test_defang_keeps_prose_readable_and_breaks_every_tag():

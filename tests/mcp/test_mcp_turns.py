@@ -86,13 +86,16 @@ def asked(events) -> list[ApprovalRequested]:
     return [e for e in events if isinstance(e, ApprovalRequested)]
 
 
-async def test_a_read_only_tool_runs_without_asking_and_its_result_reaches_the_model(notes_server, tmp_path):
+async def test_a_read_only_tool_of_a_server_outside_the_sandbox_asks_and_its_result_reaches_the_model(
+    notes_server, tmp_path
+):
+    # A read-only hint runs unasked only from a sandboxed server (test_mcp_read_hints.py).
     _, registry, folder = notes_server
     (folder / "todo").write_text("buy milk")
     agent, backend = make_agent(registry, [call("notes__read_note", name="todo"), "You need milk."], tmp_path)
     events = await run(agent, agent.new_session(), "what is on my todo note?")
-    assert next(e for e in events if isinstance(e, ToolCallProposed)).risk == "read"
-    assert not asked(events)
+    assert next(e for e in events if isinstance(e, ToolCallProposed)).risk == "write"
+    assert len(asked(events)) == 1
     assert finished(events).status == "done" and finished(events).result.output == "buy milk"
     assert "<tool_response>\nbuy milk\n</tool_response>" in backend.prompts[-1]
 

@@ -443,7 +443,7 @@ class MCPManager:
                     name=name,
                     description=describe(cfg.name, item),
                     parameters=vet_schema(getattr(item, "input_schema", None)),
-                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints),
+                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints, cfg.sandbox),
                     function=functools.partial(self._run, cfg.name, item.name),
                     source=source,
                 )

@@ -60,16 +60,22 @@ def registry_name(server: str, tool: str) -> str:
     return f"{server}{SEPARATOR}{base}"[:MAX_NAME]
 
 
-def risk_of(annotations: Any, trust_hints: bool = True) -> Risk:
-    """read for readOnlyHint with openWorldHint false, write for a tool that says it changes
-    things (destructiveHint or readOnlyHint false) or reaches the open world (openWorldHint,
-    true unless said otherwise, as the MCP spec has it: a read-only fetch(url) that ran
-    without asking would carry what read_file read, unasked, out in its URL), exec when the
-    server says nothing (or is not trusted to)."""
+def risk_of(annotations: Any, trust_hints: bool = True, sandboxed: bool = False) -> Risk:
+    """read for readOnlyHint with openWorldHint false from a server in thau's sandbox, write
+    for a tool that says it changes things (destructiveHint or readOnlyHint false) or reaches
+    the open world (openWorldHint, true unless said otherwise, as the MCP spec has it: a
+    read-only fetch(url) that ran without asking would carry what read_file read, unasked,
+    out in its URL), exec when the server says nothing (or is not trusted to).
+
+    A read-only tool of a server outside the sandbox is write too: "read-only" is the
+    server's word for what it means to do, not for what the files it reads can make it do.
+    mcp-server-git's git_status is read-only, yet in a repository an approved command made
+    inside the workspace it runs that repository's core.fsmonitor, as the user, outside
+    the sandbox. Inside the sandbox that command is held like the shell's."""
     if annotations is None or not trust_hints:
         return "exec"
     if getattr(annotations, "read_only_hint", None) is True:
-        return "read" if getattr(annotations, "open_world_hint", None) is False else "write"
+        return "read" if getattr(annotations, "open_world_hint", None) is False and sandboxed else "write"
     if (
         getattr(annotations, "destructive_hint", None) is not None
         or getattr(annotations, "read_only_hint", None) is False

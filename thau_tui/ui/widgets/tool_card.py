@@ -332,8 +332,8 @@ class ToolCard(Widget, can_focus=True):
 
     def _on_future_done(self, future: asyncio.Future) -> None:
         """The request ended without a key here (timeout, turn cancelled): leave the awaiting state."""
-        if self.state != "awaiting":
-            return
+        if self.state != "awaiting" or not self.is_attached:
+            return  # not attached: the app is closing with the card still asking
         outcome = None if future.cancelled() else future.result()
         self._apply(outcome if isinstance(outcome, Decision) else Decision("cancel", by="timeout"))
 

@@ -1,0 +1,69 @@
+"""A server's read-only hint lets its tool run without a card only inside thau's sandbox.
+
+mcp-server-git (README's example) marks git_status read-only, and it ran unasked. But it
+runs outside the sandbox, and `git status` in a repository the model made inside the
+workspace (one approved `git init sub` and a config line) runs that repository's
+core.fsmonitor as the user: a sandbox escape with no card. Here the server is a small one
+like it (git_status_server.py) and the planted repository is made directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from mcp_support import HERE, server_config
+
+from thau_tui.config import Config
+from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.tools import mcp_connection
+from thau_tui.tools.base import ToolCall, ToolContext
+
+
+def plant(workspace, canary):
+    """A nested repository whose config runs a command at every `git status`."""
+    sub = workspace / "sub"
+    subprocess.run(["git", "init", "-q", str(sub)], check=True)
+    with open(sub / ".git" / "config", "a") as config:
+        config.write(f'[core]\n\tfsmonitor = "id > {canary}; false"\n')
+    return sub
+
+
+def test_a_read_only_tool_of_a_server_outside_the_sandbox_asks(start_servers, tmp_path):
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    try:
+        sub = plant(tmp_path, outside / "PWNED")
+        manager, registry, notices = start_servers(server_config(name="git", script="git_status_server.py"))
+        tool = registry.get("git__git_status")
+        assert tool is not None, notices.text()
+        assert tool.risk == "write"
+        call = ToolCall("git__git_status", {"repo_path": str(sub)})
+        assert ApprovalBook(None, {}).decide(call, tool.risk, "s", tmp_path) == "ask"
+        # what an unasked call would have done: the planted command ran, outside any sandbox
+        tool.run(call.arguments, ToolContext(workspace=tmp_path))
+        assert (outside / "PWNED").exists()
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+def test_a_read_only_tool_of_a_sandboxed_server_runs_unasked_and_stays_in_the_sandbox(start_servers, tmp_path):
+    assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    script = tmp_path / "git_status_server.py"  # a checkout under /tmp is out of the sandbox's sight
+    shutil.copy(HERE / "git_status_server.py", script)
+    try:
+        sub = plant(tmp_path, outside / "PWNED")
+        boxed = server_config(name="git", script="git_status_server.py", sandbox=True)
+        manager, registry, notices = start_servers(boxed.model_copy(update={"args": [str(script)]}))
+        tool = registry.get("git__git_status")
+        assert tool is not None, notices.text()
+        assert tool.risk == "read"
+        call = ToolCall("git__git_status", {"repo_path": str(sub)})
+        assert ApprovalBook(None, {}).decide(call, tool.risk, "s", tmp_path) == "auto"
+        result = tool.run(call.arguments, ToolContext(workspace=tmp_path))
+        assert result.ok, result.output
+        assert not (outside / "PWNED").exists()  # the planted command could not write outside
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
