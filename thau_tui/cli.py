@@ -242,6 +242,7 @@ def _decode_check(config) -> str:
     import subprocess
 
     from .engine.models import resolve_model
+    from .paths import start_folder
 
     try:
         model, _ = resolve_model(config)
@@ -249,7 +250,13 @@ def _decode_check(config) -> str:
         return f"skipped ({exc})"
     code = "import sys; from thau_tui.engine.backend import decode_check; decode_check(sys.argv[1])"
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(model)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=start_folder(),  # `-c` puts the current folder first on sys.path: not the workspace's modules
+        )
     except subprocess.TimeoutExpired:
         return "timed out after 120 s"
     if done.returncode == 0:

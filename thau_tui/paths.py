@@ -28,7 +28,8 @@ def _home() -> Path | None:
 def _folder(path: Path, what: str) -> Path:
     """`path`, created if missing; a FolderError that names it when that fails."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        # 0700: the chats hold what the tools read, the approvals what runs unasked
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
@@ -40,6 +41,11 @@ def _folder(path: Path, what: str) -> Path:
         error = FolderError(f"cannot write thau's {what} {path}: {reason}; {advice}")
         error.errno = exc.errno
         raise error from None
+    try:
+        if path.stat().st_mode & 0o077:  # made by an older thau, or by mkdir -p as 0755
+            path.chmod(0o700)
+    except OSError:
+        pass  # not ours to change (a THAU_HOME on a shared disk, say): it still works
     return path
 
 
@@ -56,6 +62,16 @@ def data_dir() -> Path:
 def cache_dir() -> Path:
     home = _home()
     return _folder(home / "cache" if home else Path(platformdirs.user_cache_dir(APP)), "cache dir")
+
+
+def start_folder() -> Path:
+    """An empty folder of thau's own for a Python child (trainer, scorer, doctor's decode
+    check) to start in. `python -m`/`-c` put the current folder first on sys.path, so a
+    child started in the workspace imported a yaml.py or a thau_tui/ a tool had left there,
+    as the user, outside the sandbox; nothing a tool writes reaches this folder."""
+    folder = data_dir() / "start"
+    folder.mkdir(exist_ok=True, mode=0o700)
+    return folder
 
 
 def unsent_path() -> Path:

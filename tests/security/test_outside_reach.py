@@ -172,3 +172,77 @@ def test_the_python_thau_runs_on_is_read_only_when_the_workspace_holds_it(tmp_pa
         context.resources["shell"].close()
         assert "Read-only file system" in shell.output and "app.py" in shell.output
         assert not (venv / "lib" / "site-packages" / "x.pth").exists()
+
+
+def _plant(workspace: Path, marker: Path) -> None:
+    """A yaml.py and a thau_tui/ package, as an approved write or a cloned repository leaves them."""
+    planted = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n"
+    (workspace / "yaml.py").write_text(planted)
+    (workspace / "thau_tui").mkdir()
+    (workspace / "thau_tui" / "__init__.py").write_text(planted)
+
+
+async def test_training_children_do_not_import_modules_from_the_workspace(tmp_path, monkeypatch):
+    """The training screen and `thau train` started `python -m thau_tui.train...` in the
+    current folder, the workspace: `-m` puts it first on sys.path, so a yaml.py or a
+    thau_tui/ there ran as the user, outside the sandbox (third attacker review)."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from thau_tui.train import cli as train_cli
+    from thau_tui.train.runs import data_command, trainer_command
+    from thau_tui.train.training_run import RunState, TrainingRun
+
+    workspace, marker = tmp_path / "ws", tmp_path / "PLANTED_MODULE_RAN"
+    workspace.mkdir()
+    _plant(workspace, marker)
+    monkeypatch.chdir(workspace)
+    recipe = Path("recipe.yaml")  # relative, as a user types it: the child must still find it
+    recipe.write_text("name: [not a recipe\n")
+    run = TrainingRun(recipe, "run", commands=[data_command(recipe), trainer_command(recipe, "run")])
+    await run.start()
+    await run.wait()
+    assert run.status == "failed"
+    assert "recipe.yaml" in "\n".join(run.log)  # the child read the recipe it was given, and said why it failed
+    state = RunState("run")
+    with Progress(console=Console(file=io.StringIO())) as progress:
+        code, _ = train_cli._run_child(data_command(recipe), state, train_cli._ProgressView(progress, progress.console))
+    assert code != 0
+    assert not marker.exists()
+
+
+def test_doctors_decode_check_does_not_import_modules_from_the_workspace(tmp_path, monkeypatch):
+    from thau_tui import cli
+    from thau_tui.engine import models
+
+    workspace, marker = tmp_path / "ws", tmp_path / "PLANTED_MODULE_RAN"
+    workspace.mkdir()
+    _plant(workspace, marker)
+    monkeypatch.chdir(workspace)
+    monkeypatch.setattr(models, "resolve_model", lambda config: (tmp_path / "none.gguf", None))
+    said = cli._decode_check(None)
+    assert said.startswith("failed"), said  # no such model file: the real thau_tui said so
+    assert not marker.exists()
+
+
+def test_thaus_folders_are_private_to_the_user(tmp_path, monkeypatch):
+    """The chats (what read_file read), the approvals and the logs were in 0755 folders,
+    sessions.sqlite3 0644: every local user could read them (third attacker review)."""
+    import os
+    import stat
+
+    from thau_tui import paths
+    from thau_tui.engine.store import Store
+
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    old = os.umask(0o022)
+    try:
+        (tmp_path / "home" / "config").mkdir(parents=True, mode=0o755)  # left by an older thau
+        folders = [paths.config_dir(), paths.data_dir(), paths.cache_dir()]
+        Store(paths.database_path()).close()
+    finally:
+        os.umask(old)
+    for folder in folders:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
+from ..paths import start_folder
 from .recipe import find_recipe, load_recipe
 from .runs import check_recipe, command_step, latest_run_dir, new_run_dir, run_commands, trainer_env
 from .training_run import RunState, format_eta, read_summary, score_rows
@@ -200,6 +201,7 @@ def _run_child(command: list[str], state: RunState, view: _ProgressView) -> tupl
         text=True,
         bufsize=1,
         env=trainer_env(),
+        cwd=start_folder(),  # not the workspace: `python -m` would import a module a tool left there
         start_new_session=True,
     )
     reader = threading.Thread(target=_drain, args=(child.stderr, state, lock), daemon=True)

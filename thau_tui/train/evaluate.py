@@ -239,9 +239,10 @@ def score_command(
     """The child process that scores a run (JSON event lines, like the trainer's)."""
     import sys
 
-    command = [sys.executable, "-m", "thau_tui.train.evaluate", "--run-dir", str(run_dir), "--stage", stage]
+    command = [sys.executable, "-m", "thau_tui.train.evaluate", "--run-dir", str(Path(run_dir).resolve())]
+    command += ["--stage", stage]
     if recipe is not None:
-        command += ["--recipe", str(recipe)]
+        command += ["--recipe", str(Path(recipe).resolve())]
     if limit is not None:
         command += ["--limit", str(limit)]
     return command

@@ -45,13 +45,14 @@ def latest_run_dir(runs_dir: str | Path, name: str | None = None) -> Path | None
 
 def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = False) -> list[str]:
     """The child process that trains: it prints one JSON event a line on stdout."""
+    recipe, run_dir = Path(recipe).resolve(), Path(run_dir).resolve()  # it starts in paths.start_folder()
     command = [sys.executable, "-m", "thau_tui.train.trainer", "--recipe", str(recipe), "--run-dir", str(run_dir)]
     return command + ["--resume"] if resume else command
 
 
 def data_command(recipe: str | Path) -> list[str]:
     """The child that builds the recipe's data set where the recipe says it lives."""
-    return [sys.executable, "-m", "thau_tui.train.runs", "build-data", "--recipe", str(recipe)]
+    return [sys.executable, "-m", "thau_tui.train.runs", "build-data", "--recipe", str(Path(recipe).resolve())]
 
 
 def needs_data(recipe_path: str | Path) -> bool:

@@ -16,6 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from ..paths import start_folder
 from .runs import STEP_DATA, STEP_TRAIN, command_step, run_commands, trainer_env
 from .score import SCORE_KEYS
 
@@ -394,6 +395,7 @@ class TrainingRun(RunState):
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=trainer_env(),
+            cwd=start_folder(),  # not the workspace: `python -m` would import a module a tool left there
             start_new_session=True,  # Ctrl-C in the terminal goes to thau, which asks first
             limit=1 << 20,
         )
