@@ -162,6 +162,17 @@ class MCPServerConfig(Section):
     startup_timeout: float = Field(30.0, gt=0)  # seconds to start and list its tools
     call_timeout: float = Field(120.0, gt=0)  # seconds one call may run before it is cancelled
 
+    @field_validator("name")
+    @classmethod
+    def _one_prefix(cls, name: str) -> str:
+        # Two servers must never make the same tool name (approvals follow the name).
+        if "__" in name or name.endswith("_"):
+            raise ValueError(
+                f"{name!r}: no '__' in a server's name and no '_' at its end "
+                "(its tools are named NAME__TOOL, and another server's could take the same name)"
+            )
+        return name
+
     @model_validator(mode="after")
     def _one_transport(self) -> "MCPServerConfig":
         if bool(self.command) == bool(self.url):

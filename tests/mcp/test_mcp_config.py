@@ -41,6 +41,9 @@ def test_servers_parse_with_their_defaults():
         ("- {name: git, command: x, url: 'http://h/mcp'}", "server 'git' needs one of command (stdio) or url"),
         ("- {name: a, command: x}\n    - {name: a, command: y}", "two servers are named a; each needs its own name"),
         ("- {name: 'my server', command: x}", "mcp.servers.0.name: String should match pattern"),
+        # gh__issues + create and gh + issues__create would both be gh__issues__create
+        ("- {name: gh__issues, command: x}", "no '__' in a server's name and no '_' at its end"),
+        ("- {name: gh_, command: x}", "no '__' in a server's name and no '_' at its end"),
         ("- {name: git, command: x, timeout: 3}", "mcp.servers.0.timeout: unknown key"),
         ("- {name: gh, url: 'http://h/mcp', sandbox: true}", "server 'gh': sandbox is for a command server"),
     ],
@@ -59,4 +62,5 @@ def test_the_readmes_worked_example_is_a_valid_config():
     example = section[section.index("```yaml\n") + 8 : section.index("```\n", section.index("```yaml\n") + 8)]
     config = parse_config(example)
     assert [s.name for s in config.mcp.servers] == ["git", "github", "notes"]
-    assert config.tools.policy == {"git__git_status": "auto", "git__git_reset": "deny"}
+    assert config.tools.policy == {"notes__list_notes": "auto", "git__git_reset": "deny"}
+    assert config.mcp.servers[0].sandbox  # its read-only tools run unasked only so (test_mcp_read_hints.py)
