@@ -143,6 +143,7 @@ def message_exit_code(failed: bool, refused: bool) -> int:
 def run_message(args) -> int:
     """One answer on stdout; tool cards and errors on stderr."""
     from rich.console import Console
+    from rich.text import Text
 
     from .engine.agent import Agent
     from .engine.approvals import ApprovalBook
@@ -163,6 +164,7 @@ def run_message(args) -> int:
     from .paths import approvals_path, database_path
     from .tools import build_registry
     from .tools.mcp_client import start_mcp
+    from .visible_text import visible
 
     err = Console(stderr=True)
     result = _config(args)
@@ -196,32 +198,38 @@ def run_message(args) -> int:
         return _fail(exc.unsaved("the chat"))
     failed = refused = False
 
+    def said(*parts: tuple[str, str] | str) -> None:
+        """Print to stderr: the model's and the tools' words as text, never as markup, with
+        their control characters shown (an OSC 52 in a result set the clipboard; '[conceal]'
+        in an argument hid the rest of the command; a stray '[/bold]' ended the run)."""
+        err.print(Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts)))
+
     async def consume() -> None:
         nonlocal failed, refused
         async for event in agent.run_turn(session, args.message):
             match event:
                 case TextDelta(text=text):
-                    sys.stdout.write(text)
+                    sys.stdout.write(visible(text))
                     sys.stdout.flush()
                 case ToolCallProposed(call=call, risk=risk):
-                    err.print(f"\n[bold]tool[/] {call.name} [dim]({risk})[/] {call.arguments}")
+                    said("\n", ("tool", "bold"), f" {call.name} ", (f"({risk})", "dim"), f" {call.arguments}")
                 case ToolCallInvalid(errors=errors):
-                    err.print("[red]invalid call:[/] " + "; ".join(errors))
+                    said(("invalid call:", "red"), " " + "; ".join(errors))
                 case ApprovalRequested(call=call, future=future):
                     decision = decide_unattended(call, config.tools.policy.get(call.name), args.yes)
                     refused = refused or not decision.allowed
                     future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
                 case QuestionAsked(question=question, future=future):
-                    answer = input(f"{question} ") if sys.stdin.isatty() else None
+                    answer = input(f"{visible(question)} ") if sys.stdin.isatty() else None
                     future.set_result(answer)
                 case ToolOutput(chunk=chunk):
-                    err.print(chunk, end="", style="dim", markup=False, highlight=False)
+                    err.print(visible(chunk), end="", style="dim", markup=False, highlight=False)
                 case ToolDenied(call=call, reason=reason):
-                    err.print(f"[yellow]denied[/] {call.name}: {reason}")
+                    said(("denied", "yellow"), f" {call.name}: {reason}")
                 case ToolFinished(call=call, status=status):
-                    err.print(f"[dim]{call.name}: {status}[/]")
+                    said((f"{call.name}: {status}", "dim"))
                 case Error(message=message):
-                    err.print(f"[red]error:[/] {message}")
+                    said(("error:", "red"), f" {message}")
                     failed = True
                 case TurnDone():
                     sys.stdout.write("\n")
