@@ -50,10 +50,14 @@ _STOP_SPACE = r"\s{0,3}"
 BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nthen stop and wait for the result."
 
 
-# Control tokens of the chat templates thau renders: ChatML and Llama 3 style `<|...|>`,
-# Gemma's turn markers, and the usual bos/eos spellings.
+# Control tokens of the chat templates thau renders or a server may: ChatML and Llama 3
+# style `<|...|>`, DeepSeek's full-width `<｜...｜>`, Gemma's turn markers, the usual bos/eos
+# spellings, Hermes' call and result tags (a server's template wraps a native result in
+# them), and Llama 2's and Mistral's bracketed ones.
 _TEMPLATE_TOKEN = re.compile(
-    r"<\|[A-Za-z0-9_]{1,40}\|>|</?(?:start_of_turn|end_of_turn|bos|eos|s|pad)>|\[/?INST\]",
+    r"<\|[A-Za-z0-9_]{1,40}\|>|<\uff5c[^\uff5c<>\n]{1,40}\uff5c>"
+    r"|</?(?:start_of_turn|end_of_turn|bos|eos|s|pad|tool_call|tool_response)>"
+    r"|\[/?(?:INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT)\]",
 )
 
 

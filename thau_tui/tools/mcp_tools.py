@@ -39,7 +39,9 @@ _IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", 
 
 # The start of anything a dialect or a chat template reads as a tag: "<" then a name, "</",
 # "<|"; and Llama 2's [INST]. The "<" becomes a look-alike the tokenizer does not join.
-_TAG_START = re.compile(r"<(?=\s*[/|!]?\s*[A-Za-z_|])|\[(?=/?INST\])")
+_TAG_START = re.compile(
+    r"<(?=\s*[/|!\uff5c]?\s*[A-Za-z_|\uff5c])|\[(?=/?(?:INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT)\])"
+)
 _LOOKALIKE = {"<": "\u2039", "[": "\u2045"}
 # Schema keys whose values are prose for the model, not part of what a call must match.
 _PROSE_KEYS = ("description", "title", "$comment")
