@@ -239,6 +239,9 @@ class CodeRunningArguments:
     # Options match as prefixes only (a compiler's -B/dir): no bundled single-letter flags,
     # so -DDEBUG is not a -B.
     prefixes_only: bool = False
+    # Operands (arguments not starting with "-") past this many name a file the program
+    # writes: `uniq IN OUT` writes OUT (a Makefile, a conftest.py). None: no such limit.
+    read_operands: int | None = None
 
     @property
     def has_subcommands(self) -> bool:
@@ -321,6 +324,7 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "more": CodeRunningArguments(options=("+",)),
     # sort -o writes the file it names (a Makefile, a conftest.py) with whatever it sorted.
     "sort": CodeRunningArguments(options=("--compress-program", "-o", "--output")),
+    "uniq": CodeRunningArguments(read_operands=1),
     "sdiff": CodeRunningArguments(options=("--diff-program",)),
     "diff3": CodeRunningArguments(options=("--diff-program",)),
     "wget": CodeRunningArguments(options=("-e", "--execute", "--use-askpass", "--config")),
@@ -395,6 +399,9 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]
     reason = _risky_option(name, checked, rules.options, rules.prefixes_only)
+    operands = [a for a in arguments if not a.startswith("-")]
+    if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
+        reason = f"{name} writes {operands[rules.read_operands]}"
     if reason is not None or not rules.has_subcommands:
         return reason
     for index, argument in enumerate(arguments):  # noqa: B007 (index is read after the loop)
