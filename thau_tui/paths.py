@@ -65,10 +65,11 @@ def cache_dir() -> Path:
 
 
 def start_folder() -> Path:
-    """An empty folder of thau's own for a Python child (trainer, scorer, doctor's decode
-    check) to start in. `python -m`/`-c` put the current folder first on sys.path, so a
-    child started in the workspace imported a yaml.py or a thau_tui/ a tool had left there,
-    as the user, outside the sandbox; nothing a tool writes reaches this folder."""
+    """An empty folder of thau's own for a child to start in: the trainer, the scorer,
+    doctor's decode check and unsandboxed MCP servers. Started in the workspace, `python
+    -m`/`-c` imported a yaml.py or a thau_tui/ a tool had left there (they put the current
+    folder first on sys.path), and npx read an .npmrc, as the user, outside the sandbox.
+    It is in thau's data folder, which the file tools and the sandbox keep out of."""
     folder = data_dir() / "start"
     folder.mkdir(exist_ok=True, mode=0o700)
     return folder

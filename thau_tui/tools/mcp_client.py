@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
 
 from .base import Tool, ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, empty_folder, leaf, request_headers, sandboxed, server_args
+from .mcp_connection import Connection, leaf, request_headers, sandboxed, server_args
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
 from .mcp_tools import (
@@ -370,7 +370,9 @@ class MCPManager:
             # Not the workspace: a tool (or a cloned repository) can put files there that a
             # server started as the user would pick up from its working folder (a module for
             # `python -m`, an .npmrc for npx). An empty folder of thau's own instead.
-            cwd = str(empty_folder())
+            from ..paths import start_folder
+
+            cwd = str(start_folder())
         params = StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 

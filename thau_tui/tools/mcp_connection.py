@@ -180,19 +180,9 @@ def sandboxed(
     return prefix[0], [*prefix[1:], *argv]
 
 
-def empty_folder() -> Path:
-    """The folder a command server starts in (sandbox: false): in thau's own data folder,
-    which the file tools and the sandbox keep out of, so nothing a tool wrote is there."""
-    from ..paths import data_dir
-
-    folder = data_dir() / "mcp-start"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def server_args(args: list[str], workspace: Path | None) -> list[str]:
     """A command server's arguments, where `{workspace}`, and a lone `.` (`--repository .`),
-    stand for the workspace: the server does not start in it (see `empty_folder`)."""
+    stand for the workspace: the server does not start in it (see `paths.start_folder`)."""
     if workspace is None:
         return list(args)
     where = str(workspace)
