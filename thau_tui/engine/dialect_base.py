@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Iterable
 
-from ..tools.base import Tool, ToolCall
+from ..tools.base import BRACKET_TOKENS, Tool, ToolCall
 from .call_scanner import _JSON, CallScanner, _Lexer
 from .call_scanner import MAX_CALL_CHARS as MAX_CALL_CHARS
 from .call_scanner import MAX_DEPTH as MAX_DEPTH
@@ -57,7 +57,7 @@ BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nt
 _TEMPLATE_TOKEN = re.compile(
     r"<\|[A-Za-z0-9_]{1,40}\|>|<\uff5c[^\uff5c<>\n]{1,40}\uff5c>"
     r"|</?(?:start_of_turn|end_of_turn|bos|eos|s|pad|tool_call|tool_response)>"
-    r"|\[/?(?:INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT)\]",
+    rf"|\[/?(?:{BRACKET_TOKENS})\]",
 )
 
 

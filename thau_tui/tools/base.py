@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 Risk = Literal["read", "write", "exec"]
 
+# The bracketed control tokens of Llama 2's and Mistral's chat templates ([INST], [/INST],
+# [TOOL_CALLS], ...), as a regex alternation: defused in results (engine/dialect_base.py)
+# and in an MCP server's prose (mcp_tools.py).
+BRACKET_TOKENS = "INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT"
+
 # What UTF-8 text cannot hold: a lone surrogate, such as a byte of a file name that is not
 # UTF-8, which Python decodes with surrogateescape (b'caf\xe9.txt' -> 'caf\udce9.txt').
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -23,7 +23,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .base import Risk, ToolResult, storable
+from .base import BRACKET_TOKENS, Risk, ToolResult, storable
 
 # An OpenAI function name: letters, digits, "_" and "-", at most 64 characters.
 MAX_NAME = 64
@@ -38,10 +38,9 @@ MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
 # The start of anything a dialect or a chat template reads as a tag: "<" then a name, "</",
-# "<|"; and Llama 2's [INST]. The "<" becomes a look-alike the tokenizer does not join.
-_TAG_START = re.compile(
-    r"<(?=\s*[/|!\uff5c]?\s*[A-Za-z_|\uff5c])|\[(?=/?(?:INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYSTEM_PROMPT)\])"
-)
+# "<|", DeepSeek's "<｜"; and the bracketed tokens ([INST], [TOOL_CALLS]). The "<" (or "[")
+# becomes a look-alike the tokenizer does not join.
+_TAG_START = re.compile(rf"<(?=\s*[/|!\uff5c]?\s*[A-Za-z_|\uff5c])|\[(?=/?(?:{BRACKET_TOKENS})\])")
 _LOOKALIKE = {"<": "\u2039", "[": "\u2045"}
 # Schema keys whose values are prose for the model, not part of what a call must match.
 _PROSE_KEYS = ("description", "title", "$comment")
