@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import inspect
 import json
+import pkgutil
 import random
+import re
 
 import pytest
 
@@ -330,3 +335,46 @@ def test_stated_requests_carry_every_value_exactly_as_the_user_wrote_it(tmp_path
         for lang in ("en", "es"):
             last = len(fam.frames[lang]) - 1
             assert last < 2 or f"stated.{fam.id}.{lang}.{last}" not in used
+
+
+def _strings_in(value, out: set[str], depth: int = 0) -> None:
+    """Every string in a module-level constant (dicts, lists, tuples, dataclasses)."""
+    if depth > 8 or inspect.isclass(value) or inspect.ismodule(value) or callable(value):
+        return
+    if isinstance(value, str):
+        out.add(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _strings_in(key, out, depth + 1)
+            _strings_in(item, out, depth + 1)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _strings_in(item, out, depth + 1)
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            _strings_in(getattr(value, field.name, None), out, depth + 1)
+
+
+def test_no_held_out_frame_is_a_training_string():
+    """heldout.BUILTIN's frames are promised to appear nowhere in training. "Paint me {subject}."
+    and "Is this code safe?\\n{code}" did, in phrasings/: compared with the placeholders and the
+    white space made alike, no constant string of any training module is a held-out frame."""
+    import thau_tui.train as train_package
+    from thau_tui.train import heldout
+
+    def alike(text: str) -> str:
+        return " ".join(re.sub(r"\{[a-z_0-9]*\}", "{}", text).lower().split())
+
+    held = {alike(frame): frame for entry in heldout.BUILTIN for frame in entry[1:3]}
+    held |= {alike(q): q for lang in ("en", "es") for q in heldout.NO_TOOL[lang]}
+    strings: set[str] = set()
+    modules = [m.name for m in pkgutil.walk_packages(train_package.__path__, "thau_tui.train.")]
+    assert "thau_tui.train.phrasings.images" in modules and "thau_tui.train.conversation_phrasings" in modules
+    for name in modules:
+        if name != "thau_tui.train.heldout":
+            for key, value in vars(importlib.import_module(name)).items():
+                if not key.startswith("__"):
+                    _strings_in(value, strings)
+    assert len(strings) > 3000
+    shared = sorted(held[alike(s)] for s in strings if alike(s) in held)
+    assert not shared

@@ -128,7 +128,7 @@ TASKS: dict[str, dict[str, list[str]]] = {
     "append": {
         "en": [
             "add the line 'reviewed' at the end of {path}", "append 'reviewed' to {path}",
-            "tack 'reviewed' onto the end of {path}", "write 'reviewed' at the bottom of {path}",
+            "put 'reviewed' on a new last line of {path}", "write 'reviewed' at the bottom of {path}",
             "add a final line 'reviewed' to {path}", "mark {path} as reviewed by appending the line 'reviewed'",
             "stick the word 'reviewed' at the end of {path}",
         ],

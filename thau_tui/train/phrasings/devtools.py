@@ -97,7 +97,7 @@ ANALYZE = {
     "security": {
         "en": [
             "Check this code for security problems:\n{code}",
-            "Is this code safe?\n{code}",
+            "Would this code pass a security audit?\n{code}",
             "Any security issues in this?\n{code}",
             "{code}\n\nIs there anything dangerous in this code?",
             "Do a security review of this code:\n{code}",
@@ -108,7 +108,7 @@ ANALYZE = {
         ],
         "es": [
             "Revisa este código en busca de problemas de seguridad:\n{code}",
-            "¿Es seguro este código?\n{code}",
+            "¿Pasaría este código una auditoría de seguridad?\n{code}",
             "¿Hay algún problema de seguridad en esto?\n{code}",
             "{code}\n\n¿Hay algo peligroso en este código?",
             "Hazle una revisión de seguridad a este código:\n{code}",
