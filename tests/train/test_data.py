@@ -168,10 +168,10 @@ def test_tool_weights_draw_the_named_tools_more_often(tmp_path):
     """A second pass on the tools a model misses: their single requests come up more often,
     the eval split and the held-out files do not change, and a wrong name is an error."""
     plain, weighted = tmp_path / "plain", tmp_path / "weighted"
-    build_dataset(plain, n_train=400, n_eval=40, seed=3, count_tokens=False, max_tokens=None)
+    build_dataset(plain, n_train=800, n_eval=40, seed=3, count_tokens=False, max_tokens=None)
     build_dataset(
         weighted,
-        n_train=400,
+        n_train=800,
         n_eval=40,
         seed=3,
         count_tokens=False,
@@ -181,9 +181,10 @@ def test_tool_weights_draw_the_named_tools_more_often(tmp_path):
 
     def single_requests(folder, tool):
         rows = read_jsonl(folder / "train.jsonl")
-        return sum(1 for r in rows if r["kind"] in ("call", "multi_turn") and r["tool"] == tool)
+        return sum(1 for r in rows if r["kind"] == "call" and r["tool"] == tool)
 
     for tool in ("debug_code", "analyze_code"):
+        # x6 on two of ~23 weights: about 3.5 times as many (160 single requests in all)
         assert single_requests(weighted, tool) > 2 * max(1, single_requests(plain, tool)), tool
     for name in ("eval.jsonl", "heldout_builtin.jsonl", "heldout_multiturn.jsonl", "heldout_schemas.jsonl"):
         assert (weighted / name).read_bytes() == (plain / name).read_bytes(), name
@@ -356,11 +357,12 @@ def _strings_in(value, out: set[str], depth: int = 0) -> None:
 
 
 def test_no_held_out_frame_is_a_training_string():
-    """heldout.BUILTIN's frames are promised to appear nowhere in training. "Paint me {subject}."
-    and "Is this code safe?\\n{code}" did, in phrasings/: compared with the placeholders and the
-    white space made alike, no constant string of any training module is a held-out frame."""
+    """heldout.BUILTIN's frames and values are promised to appear nowhere in training. "Paint me
+    {subject}." and "Is this code safe?\\n{code}" did, in phrasings/: compared with the placeholders
+    and the white space made alike, no constant string of any training module is a held-out frame
+    or value."""
     import thau_tui.train as train_package
-    from thau_tui.train import heldout
+    from thau_tui.train import heldout, stated_values
 
     def alike(text: str) -> str:
         return " ".join(re.sub(r"\{[a-z_0-9]*\}", "{}", text).lower().split())
@@ -373,8 +375,11 @@ def test_no_held_out_frame_is_a_training_string():
     for name in modules:
         if name != "thau_tui.train.heldout":
             for key, value in vars(importlib.import_module(name)).items():
-                if not key.startswith("__"):
+                if not key.startswith("__") and value is not stated_values.HELD:  # HELD keeps them out
                     _strings_in(value, strings)
     assert len(strings) > 3000
     shared = sorted(held[alike(s)] for s in strings if alike(s) in held)
     assert not shared
+    # Nor its values: "nproc", "itertools.groupby", "tests/unit", "FIXME" and "assets" were training values.
+    values = {v for entry in heldout.BUILTIN for row in entry[3] for v in (row if isinstance(row, tuple) else (row,))}
+    assert not sorted(v for v in values if isinstance(v, str) and v in strings)
