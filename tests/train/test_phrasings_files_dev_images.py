@@ -67,6 +67,14 @@ EVAL_FRAMES = {
         "en": ["Run this under the debugger and tell me what breaks:\n{code}"],
         "es": ["Pasa esto por el depurador y dime qué se rompe:\n{code}"],
     },
+    "debug_code_inline": {
+        "en": ["Quick one: why won't {code} run?", "Where does {code} go wrong?"],
+        "es": ["Rápido: ¿por qué no corre {code}?", "¿Dónde se equivoca {code}?"],
+    },
+    "analyze_code_security_inline": {
+        "en": ["Would a pentester flag {code}?", "Should I worry about {code} from a security angle?"],
+        "es": ["¿Un pentester marcaría {code}?", "¿Debería preocuparme {code} en cuanto a seguridad?"],
+    },
     "ask_user": {"en": ["Hmm. {request}"], "es": ["Mmm. {request}"]},
 }
 

@@ -190,7 +190,7 @@ def _ident(rng: random.Random) -> str:
 
 
 def _image(rng: random.Random, lang: str) -> str:
-    if lang == "en":
+    if lang == "en" or rng.random() < 0.3:  # some Spanish requests name the picture in English
         w = IMAGE_EN
         adj = rng.choice(w["adj"])
         return f"{'an' if adj[0] in 'aeiou' else 'a'} {adj} {rng.choice(w['subject'])} {rng.choice(w['place'])}" + (
@@ -380,6 +380,9 @@ FAMILIES = [
                 "Make a {w}x{h} image of {prompt}.",
                 "Generate {prompt} at {w} by {h}.",
                 "An image of {prompt}, {w} wide and {h} high.",
+                "Please do {prompt}; the size is {w}x{h} pixels.",
+                "I'm after {prompt} at a resolution of {w}x{h}.",
+                "Picture request: {prompt}. Output {w}x{h} px.",
                 "Create a picture of {prompt} in {w}x{h}.",
             ],
             "es": [
@@ -387,6 +390,9 @@ FAMILIES = [
                 "Haz una imagen de {w}x{h} de {prompt}.",
                 "Genera {prompt} a {w} por {h}.",
                 "Una imagen de {prompt}, de {w} de ancho y {h} de alto.",
+                "Haz {prompt}, porfa; el tamaño es {w}x{h} píxeles.",
+                "Busco {prompt} con una resolución de {w}x{h}.",
+                "Petición de imagen: {prompt}. Salida de {w}x{h} px.",
                 "Crea un dibujo de {prompt} en {w}x{h}.",
             ],
         },

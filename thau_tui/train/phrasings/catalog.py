@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import Family, Item, chat, devtools, files, images, tools, writing
+from . import Family, Item, chat, devtools, files, images, inline_code, tools, writing
 
 
 def _any_frame(draw: Callable) -> Callable:
@@ -45,6 +45,14 @@ def call_families() -> list[Family]:
         f("run_tests", "run_tests", devtools.RUN_TESTS, _any_frame(devtools.run_tests), 1.0),
         f("debug_code", "debug_code", devtools.DEBUG, _any_frame(devtools.debug(True)), 0.6),
         f("debug_code_bare", "debug_code", devtools.DEBUG_NO_ERROR, _any_frame(devtools.debug(False)), 0.4),
+        f("debug_code_inline", "debug_code", inline_code.DEBUG_INLINE, _any_frame(inline_code.debug_inline), 0.5),
+        f(
+            "analyze_code_security_inline",
+            "analyze_code",
+            inline_code.SECURITY_INLINE,
+            _any_frame(inline_code.security_inline),
+            0.4,
+        ),
         f("ask_user", "ask_user", devtools.ASK, _any_frame(devtools.ask), 0.8),
     ]
 

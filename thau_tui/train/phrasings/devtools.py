@@ -25,6 +25,13 @@ DOC_TOPICS = [
     "str.format",
     "sqlite3",
     "csv.DictReader",
+    "bisect",
+    "shutil.copytree",
+    "textwrap.dedent",
+    "statistics",
+    "os.path.splitext",
+    "contextlib.suppress",
+    "typing.NamedTuple",
 ]
 DOCS = {
     "en": [

@@ -28,6 +28,9 @@ FILES = [
     ),
     ("pyproject.toml", '[project]\nname = "weather"\nversion = "0.3.1"\ndependencies = ["requests"]'),
     ("scripts/deploy.sh", "#!/bin/sh\nset -e\nrsync -a dist/ server:/var/www/app"),
+    ("NOTICE", "This product includes software developed by the Weather team.\nCopyright 2024."),
+    ("Procfile", "web: gunicorn app:app --workers 2"),
+    ("AUTHORS", "Ana Pérez <ana@example.com>\nLuis Gómez <luis@example.com>"),
 ]
 
 READ = {

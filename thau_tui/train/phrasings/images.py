@@ -27,6 +27,18 @@ SUBJECTS = [
     ("a red bicycle in the rain", "una bicicleta roja bajo la lluvia"),
     ("a owl wearing glasses", "un búho con gafas"),
     ("the surface of Mars, photorealistic", "la superficie de Marte, fotorrealista"),
+    ("a koi pond in autumn", "un estanque de carpas koi en otoño"),
+    ("a steam train crossing a bridge", "un tren de vapor cruzando un puente"),
+    ("a jellyfish glowing in the dark", "una medusa brillando en la oscuridad"),
+    ("a vintage typewriter on a desk", "una máquina de escribir antigua sobre un escritorio"),
+    ("a snowy owl on a branch", "un búho nival en una rama"),
+    ("a hot air balloon over the valley", "un globo aerostático sobre el valle"),
+    ("a street market at night", "un mercado callejero de noche"),
+    ("a knight made of glass", "un caballero de cristal"),
+    ("a greenhouse full of orchids", "un invernadero lleno de orquídeas"),
+    ("a sailboat in a storm", "un velero en una tormenta"),
+    ("a bakery window in winter", "el escaparate de una panadería en invierno"),
+    ("a chess board on the moon", "un tablero de ajedrez en la luna"),
 ]
 
 IMAGE = {
@@ -90,6 +102,9 @@ IMAGE_OPTIONS = {
             "For my wallpaper: {subject}, {width}x{height} pixels.",
             "Create an image of {subject} that is {width} pixels wide and {height} pixels tall.",
             "Paint {subject} in {width}x{height}, please.",
+            "I want {subject}; make it {width}x{height} pixels.",
+            "A picture of {subject} please, sized {width}x{height}.",
+            "Could I get {subject} in {width}x{height} px?",
             "Render {subject} with width {width} and height {height}.",
             "I need {subject}, {width} wide and {height} high.",
         ],
@@ -104,6 +119,9 @@ IMAGE_OPTIONS = {
             "Para mi fondo de pantalla: {subject}, {width}x{height} píxeles.",
             "Crea una imagen de {subject} de {width} píxeles de ancho y {height} de alto.",
             "Pinta {subject} en {width}x{height}, porfa.",
+            "Quiero {subject}; que sea de {width}x{height} píxeles.",
+            "Una imagen de {subject}, porfa, con tamaño {width}x{height}.",
+            "¿Me das {subject} en {width}x{height} px?",
             "Genera {subject} con ancho {width} y alto {height}.",
             "Necesito {subject}, de {width} de ancho y {height} de alto.",
         ],
@@ -157,12 +175,23 @@ IMAGE_OPTIONS = {
         ],
     },
 }
-SIZES = [(512, 512), (768, 512), (512, 768), (1024, 1024), (256, 256), (640, 480)]
+SIZES = [
+    (512, 512), (768, 512), (512, 768), (1024, 1024), (256, 256), (640, 480),
+    (896, 512), (512, 896), (1024, 576), (576, 1024), (832, 448), (384, 640), (448, 320), (960, 544),
+]  # fmt: skip
+# Spanish requests keep the user's words; some users write the subject in English.
+CODE_SWITCH = 0.3
+
+
+def _subject(rng: random.Random) -> tuple[str, str]:
+    """An (EN, ES) subject; now and then the Spanish request names it in English."""
+    en, es = SUBJECTS[rng.randrange(len(SUBJECTS))]
+    return (en, en) if rng.random() < CODE_SWITCH else (en, es)
 
 
 def image(rng: random.Random) -> Item:
     """A plain image request."""
-    en, es = SUBJECTS[rng.randrange(len(SUBJECTS))]
+    en, es = _subject(rng)
     return Item(
         {"en": {"subject": en}, "es": {"subject": es}},
         {"prompt": Slot("subject")},
@@ -175,7 +204,7 @@ def image_options(option: str):
     """A drawer of image requests that name a size, a seed or a step count."""
 
     def draw(rng: random.Random) -> Item:
-        en, es = SUBJECTS[rng.randrange(len(SUBJECTS))]
+        en, es = _subject(rng)
         width, height = SIZES[rng.randrange(len(SIZES))]
         seed, steps = rng.choice([7, 42, 123, 2024, 31337]), rng.choice([10, 20, 25, 30, 50])
         args: dict = {"prompt": Slot("subject")}
