@@ -174,6 +174,27 @@ def test_the_python_thau_runs_on_is_read_only_when_the_workspace_holds_it(tmp_pa
         assert not (venv / "lib" / "site-packages" / "x.pth").exists()
 
 
+def test_the_python_thau_runs_on_is_found_by_identity_not_by_its_name(tmp_path, monkeypatch):
+    """On a case-insensitive disk (macOS) '.VENV/lib' is the .venv thau runs on, but the names
+    differ, and the check compared names. Here the same folder goes by another name
+    ('tools/../.venv', as Python reports it unresolved), and a write into it is refused."""
+    from thau_tui.tools import sandbox
+
+    workspace = tmp_path / "project"
+    venv = workspace / ".venv"
+    (venv / "lib" / "site-packages").mkdir(parents=True)
+    (workspace / "tools").mkdir()
+    monkeypatch.setattr(sandbox, "interpreter_folders", lambda: [workspace.resolve() / "tools" / ".." / ".venv"])
+    config = Config()
+    config.tools.workspace = str(workspace)
+    context = ToolContext(workspace=workspace, config=config)
+    write = build_registry().get("write_file")
+    written = write.run({"path": ".venv/lib/site-packages/zz_thau.pth", "content": "import os\n"}, context)
+    assert not written.ok and "the Python environment thau runs on (.venv)" in written.output
+    assert not (venv / "lib" / "site-packages" / "zz_thau.pth").exists()
+    assert write.run({"path": "tools/helper.py", "content": "print(1)\n"}, context).ok
+
+
 def _plant(workspace: Path, marker: Path) -> None:
     """A yaml.py and a thau_tui/ package, as an approved write or a cloned repository leaves them."""
     planted = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')\n"

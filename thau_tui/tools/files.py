@@ -147,13 +147,27 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
 
 def _refuse_interpreter_folder(workspace: Path, path: Path, name: str) -> None:
     """Refuse a path in the Python thau itself runs on, when the workspace holds it (a
-    project's .venv): a .pth file or a module there runs inside thau at its next start."""
+    project's .venv): a .pth file or a module there runs inside thau at its next start.
+    Folders are compared by identity, not by name: on a case-insensitive disk (macOS)
+    '.VENV/lib' is the same folder as '.venv/lib'."""
     from .sandbox import interpreter_folders
 
+    stats = []
     for folder in interpreter_folders():
-        if folder != workspace and workspace in folder.parents and (path == folder or folder in path.parents):
+        try:
+            stats.append(folder.stat())
+        except OSError:
+            continue
+    for step in (path, *path.parents):
+        if step == workspace or workspace not in step.parents:
+            break  # only folders below the workspace (thau's own install is outside it)
+        try:
+            here = step.lstat()
+        except OSError:
+            continue  # not made yet
+        if any(os.path.samestat(here, known) for known in stats):
             raise ToolError(
-                f"'{name}' is inside the Python environment thau runs on ({folder.relative_to(workspace)}); "
+                f"'{name}' is inside the Python environment thau runs on ({step.relative_to(workspace)}); "
                 "code written there runs inside thau itself at its next start, so write_file does not change it"
             )
 
