@@ -122,6 +122,29 @@ def test_cancel_leaves_a_usable_run_then_resume_continues(tmp_path, full_run, ti
     assert resumed[-1]["event"] == "done"
 
 
+def test_resume_never_unpickles_a_planted_trainer_state(tmp_path, full_run):
+    """A run folder can be within the tools' reach (train/runs of a checkout that is the
+    workspace). trainer_state.pt was loaded with weights_only=False: a protocol-0 pickle,
+    plain text that write_file can write, ran a command as the user on resume."""
+    from thau_tui.train.checkpoints import CheckpointError
+
+    recipe = full_run[0]
+    cancel = threading.Event()
+    run_dir = tmp_path / "run"
+    train(
+        recipe,
+        run_dir,
+        on_event=lambda e: e["event"] == "step" and e["step"] == 2 and cancel.set(),
+        cancel_event=cancel,
+    )
+    canary = tmp_path / "PICKLE_RAN"
+    state = latest_checkpoint(run_dir) / "trainer_state.pt"
+    state.write_text(f"cos\nsystem\n(S'touch {canary}'\ntR.")
+    with pytest.raises(CheckpointError, match="not a trainer state thau wrote.*Delete step-2"):
+        train(recipe, run_dir, resume=True, on_event=lambda e: None)
+    assert not canary.exists()
+
+
 def test_pause_file_pauses_between_steps(tmp_path, tiny_gguf, tiny_data):
     run_dir = tmp_path / "paused"
     events: list[dict] = []

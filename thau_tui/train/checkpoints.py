@@ -49,3 +49,25 @@ def save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep:
     for stale in older[: max(0, len(older) - (keep - 1))]:
         shutil.rmtree(stale, ignore_errors=True)
     return folder
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint's trainer_state.pt that cannot be loaded safely."""
+
+
+def load_state(checkpoint: Path) -> dict:
+    """trainer_state.pt as tensors and plain values only (`weights_only`): a run folder can be
+    within the tools' reach, and a full unpickle would run whatever a planted file says."""
+    import pickle
+
+    import torch
+
+    path = checkpoint / "trainer_state.pt"
+    try:
+        return torch.load(path, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        raise CheckpointError(
+            f"{path} is not a trainer state thau wrote (it holds more than tensors and plain values, "
+            f"or it is damaged: {str(exc).splitlines()[0][:200]}); it was not loaded. "
+            f"Delete {checkpoint.name} to resume from an earlier checkpoint, or start a new run"
+        ) from exc

@@ -31,7 +31,7 @@ from typing import Any, Callable
 from .base_model import load_base
 from .batching import Encoded, collate, epoch_batches, load_encoded, shared_prefix_length
 from .checkpoints import latest_checkpoint as latest_checkpoint  # re-exported: runs and tests read it here
-from .checkpoints import save_checkpoint
+from .checkpoints import load_state, save_checkpoint
 from .recipe import Recipe, load_recipe
 
 PAUSE_FILE = "PAUSE"
@@ -302,7 +302,7 @@ def train(
                 load_projections(model, checkpoint)
             else:
                 _load_adapter_weights(model, checkpoint)
-            state = torch.load(checkpoint / "trainer_state.pt", weights_only=False)
+            state = load_state(checkpoint)
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             torch.set_rng_state(state["rng"])
