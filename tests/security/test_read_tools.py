@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -54,7 +55,10 @@ def test_the_docs_lookup_leaves_no_arguments_for_a_module_to_act_on(workspace, c
     probe = "import sys, os; print('ARGV', sys.argv, 'CWD', os.getcwd())"
     script = devtools._DOCS_SCRIPT.split("start = time.monotonic()")[0] + probe
     done = subprocess.run(
-        [sys.executable, "-I", "-c", script, "json", "100", "5"], capture_output=True, text=True, cwd=workspace
+        [sys.executable, "-I", "-c", script, "json", "100", "5", str(workspace)],
+        capture_output=True,
+        text=True,
+        cwd=workspace,
     )
     assert "ARGV ['-c'] CWD" in done.stdout
     assert str(workspace) not in done.stdout.split("CWD", 1)[1]
@@ -133,3 +137,48 @@ def test_list_directory_does_not_look_through_links(workspace, config, canary):
     assert "key  (link)" in listing and "out  (link)" in listing and "gone  (link)" in listing
     assert size not in listing and "out/" not in listing
     assert "real.txt  (5 B)" in listing
+
+
+def test_search_docs_never_imports_a_project_installed_editable_from_the_workspace(tmp_path, workspace, canary):
+    """pip install -e puts the workspace's source on sys.path through a .pth file, so
+    documenting that package imported code a tool or a cloned repository wrote there, with
+    no card (and with no sandbox where bubblewrap cannot run). A package the same .pth
+    finds outside the workspace is still documented, so the lookup itself works."""
+    import sysconfig
+    import textwrap
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert site != sysconfig.get_paths()["purelib"]
+    elsewhere = venv / "shared-src"  # outside the workspace, and visible in the sandbox
+    for folder, name in ((workspace / "src", "wsdocs"), (elsewhere, "otherdocs")):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text(f'"""The {name} package."""\nprint("{name.upper()} IMPORTED")\n')
+    (Path(site) / "__editable__.wsdocs.pth").write_text(f"{workspace / 'src'}\n{elsewhere}\n")
+    probe = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from thau_tui.config import Config
+        from thau_tui.tools.base import ToolContext
+        from thau_tui.tools.devtools import search_docs
+        ctx = ToolContext(workspace=Path({str(workspace)!r}), config=Config())
+        for name in ("wsdocs", "otherdocs"):
+            result = search_docs({{"query": name}}, ctx)
+            print(name, result.ok, result.output.replace("\\n", " | "))
+        """
+    )
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120)
+    lines = {
+        line.split(" ", 1)[0]: line for line in done.stdout.splitlines() if line.startswith(("wsdocs", "otherdocs"))
+    }
+    assert done.returncode == 0, done.stderr
+    assert lines["wsdocs"].startswith("wsdocs False") and "imported from the workspace" in lines["wsdocs"]
+    assert "WSDOCS IMPORTED" not in done.stdout
+    assert lines["otherdocs"].startswith("otherdocs True") and "OTHERDOCS IMPORTED" in done.stdout

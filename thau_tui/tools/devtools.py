@@ -37,11 +37,40 @@ DOC_SECONDS = 20.0
 DOCS_REFUSED = ("antigravity", "this", "idlelib", "turtledemo", "test", "ensurepip", "lib2to3")
 
 _DOCS_SCRIPT = r"""
-import builtins, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, tempfile, time
+import builtins, importlib.util, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, tempfile, time
 query, limit, seconds = sys.argv[1].strip(), int(sys.argv[2]), float(sys.argv[3])
+workspace = os.path.realpath(sys.argv[4])
 sys.argv[1:] = []
 os.chdir(tempfile.mkdtemp(prefix="thau-docs-"))
 start = time.monotonic()
+
+def below(folder, place):
+    return place == folder or place.startswith(folder.rstrip(os.sep) + os.sep)
+
+own = [os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, *sysconfig.get_paths().values()}]
+
+def in_workspace(place):  # and not in this Python's own folders (a home-folder pyenv, a .venv thau runs on)
+    real = os.path.realpath(place)
+    return below(workspace, real) and not any(below(folder, real) for folder in own)
+
+# Documenting a module imports it. A project installed editable (pip install -e) is
+# imported from the workspace, where a tool or a cloned repository may have written it:
+# found (not imported) there, it is refused; this tool runs without a card.
+top = query.split(".")[0]
+try:
+    spec = importlib.util.find_spec(top) if re.fullmatch(r"[A-Za-z_]\w*", top) else None
+except (ImportError, ValueError):
+    spec = None
+places = ([spec.origin] if spec is not None and spec.origin else []) + list(
+    (spec.submodule_search_locations or []) if spec is not None else []
+)
+inside = [p for p in places if p and os.path.isabs(p) and in_workspace(p)]
+if inside:
+    print(
+        f"[{top} is imported from the workspace ({inside[0]}): search_docs does not run the "
+        "workspace's own code; read its files with read_file or search_code instead]"
+    )
+    sys.exit(3)
 
 def emit(text):
     if len(text) > limit:
@@ -130,7 +159,7 @@ def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             "ask for a public name such as 'json.dumps', or words like 'parse csv'"
         )
     result = run_process(
-        [sys.executable, "-I", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5"],
+        [sys.executable, "-I", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5", str(Path(ctx.workspace).resolve())],
         ctx,
         timeout=DOC_SECONDS,
         stream=False,
@@ -139,7 +168,7 @@ def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     text = result.output.strip()
     if result.timed_out:
         text += f"\n[the documentation search took longer than {DOC_SECONDS:g} s and was stopped]"
-    elif result.exit_status != 0:
+    elif result.exit_status not in (0, 3):  # 3: refused, and the output says why
         text += f"\n[the documentation lookup failed (exit status {result.exit_status})]"
     return ToolResult(output=text, ok=result.exit_status == 0, data={"query": query})
 
