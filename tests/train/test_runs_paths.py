@@ -76,3 +76,49 @@ def test_recipes_are_listed_in_natural_order():
     names = [choice.name for choice in available_recipes()]
     assert names.index("smollm2-tools-90min") < names.index("smollm2-tools-diverse34-full")
     assert natural_order(Path("focus2.yaml")) < natural_order(Path("focus10-full.yaml"))
+
+
+def test_a_configured_recipe_never_comes_from_the_workspace(tmp_path, monkeypatch):
+    """The config default train/recipes/smollm2-tools.yaml was found in the current folder (the
+    workspace) first: a file of that name a tool or a cloned repository left became the recipe,
+    with its data_dir (the training and the eval split) from the workspace too. A path the user
+    types at `thau train --recipe` still means the file in the current folder."""
+    from thau_tui.train.recipe import find_recipe
+
+    planted = tmp_path / "train" / "recipes" / "smollm2-tools.yaml"
+    planted.parent.mkdir(parents=True)
+    planted.write_text("name: planted\ndata_dir: train/data\n")
+    monkeypatch.chdir(tmp_path)
+    assert find_recipe("train/recipes/smollm2-tools.yaml") == SHIPPED_RECIPES / "smollm2-tools.yaml"
+    assert find_recipe("train/recipes/smollm2-tools.yaml", from_current_folder=True) == planted
+    assert find_recipe(str(planted)) == planted  # an absolute path is the user's own choice
+
+
+def test_a_recipe_name_cannot_leave_the_runs_folder(tmp_path):
+    """`name` is joined to runs_dir for the run folder: '../../x' put a run anywhere."""
+    from thau_tui.train.runs import check_recipe
+
+    for name in ("../../escaped/run", "..", "a/b", "/abs"):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(f"name: {name!r}\n")
+        problem = check_recipe(bad)
+        assert problem and "name" in problem, name
+    good = tmp_path / "good.yaml"
+    good.write_text("name: my-run_2.b\n")
+    assert not check_recipe(good)
+
+
+def test_a_shipped_recipe_looks_no_higher_than_the_folder_holding_the_package(tmp_path, monkeypatch):
+    """Installed into a project's own .venv, the shipped recipes' folders above site-packages
+    are the workspace: its train/data must not become the data set."""
+    from thau_tui.train import recipe
+
+    site = tmp_path / "project" / ".venv" / "lib" / "python3" / "site-packages"
+    shipped = site / "thau_tui" / "train" / "recipes"
+    shipped.mkdir(parents=True)
+    (tmp_path / "project" / "train" / "data").mkdir(parents=True)  # the workspace's
+    (site / "train" / "data-ok").mkdir(parents=True)  # beside the package: still found
+    monkeypatch.setattr(recipe, "SHIPPED_RECIPES", shipped)
+    found = recipe.resolve_recipe_path(shipped / "x.yaml", "train/data", fallback=True)
+    assert found == paths.data_dir() / "train" / "data"
+    assert recipe.resolve_recipe_path(shipped / "x.yaml", "train/data-ok") == site / "train" / "data-ok"

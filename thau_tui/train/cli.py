@@ -110,7 +110,7 @@ def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, st
     if args.resume == "latest":
         name = None
         if args.recipe:
-            found = find_recipe(args.recipe)
+            found = find_recipe(args.recipe, from_current_folder=True)
             name = load_recipe(found).name if found and not check_recipe(found) else None
         resume_dir = latest_run_dir(runs_dir, name)
         if resume_dir is None:
@@ -120,7 +120,7 @@ def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, st
         if not resume_dir.is_dir():
             return f"cannot resume: {resume_dir} is not a run folder (they live in {runs_dir}/)"
     if args.recipe:
-        recipe = find_recipe(args.recipe) or Path(args.recipe)
+        recipe = find_recipe(args.recipe, from_current_folder=True) or Path(args.recipe)
     elif resume_dir is not None:
         recipe = resume_dir / "recipe.yaml"
     else:

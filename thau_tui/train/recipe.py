@@ -30,7 +30,7 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = "smollm2-tools"
+    name: str = Field(default="smollm2-tools", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     base_model: str = "bundled"  # "bundled" or a path to a GGUF file
     dialect: Literal["hermes", "thau", "functiongemma", "stage3"] = "hermes"
     data_dir: str = "train/data"
@@ -219,7 +219,10 @@ def resolve_recipe_path(recipe_file: Path, value: str, *, fallback: bool = False
     if path.is_absolute():
         return path
     folder = Path(recipe_file).expanduser().resolve().parent
-    for base in (folder, *folder.parents):
+    bases = [folder, *folder.parents]
+    if folder == SHIPPED_RECIPES:  # no higher than the folder that holds the package (the checkout, or
+        bases = bases[: bases.index(SHIPPED_RECIPES.parents[2]) + 1]  # site-packages, maybe in a workspace's .venv)
+    for base in bases:
         if (base / path).exists():
             return base / path
     if fallback:
@@ -279,14 +282,16 @@ def natural_order(path: Path) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", path.stem) if part]
 
 
-def find_recipe(reference: str | Path, *, search_named: bool = True) -> Path | None:
-    """The recipe file a reference means: a file path that exists, else (with
-    `search_named`) the user's or a shipped recipe of that name or file stem. The
-    config default `train/recipes/smollm2-tools.yaml` thus finds the repository's file
-    inside the repository and the shipped copy anywhere else."""
+def find_recipe(reference: str | Path, *, search_named: bool = True, from_current_folder: bool = False) -> Path | None:
+    """The recipe file a reference means: an absolute path that exists (or, with
+    `from_current_folder`, a relative one from the current folder: a path the user typed
+    at `thau train --recipe`), else (with `search_named`) the user's or a shipped recipe
+    of that name or file stem. A configured relative path never comes from the current
+    folder, which is the workspace: the config default `train/recipes/smollm2-tools.yaml`
+    is the shipped recipe, not a file of that name a tool or a cloned repository left."""
     path = Path(reference).expanduser()
-    if path.is_file():
-        return path
+    if (path.is_absolute() or from_current_folder) and path.is_file():
+        return path.resolve()
     if not search_named:
         return None
     stem = path.stem if path.suffix in (".yaml", ".yml") else path.name

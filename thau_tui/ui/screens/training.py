@@ -187,7 +187,7 @@ class TrainingScreen(Screen):
     # --- the recipe --------------------------------------------------------------
     def _show_recipe(self) -> None:
         shipped = self.recipe.resolve().parent == SHIPPED_RECIPES
-        where = "shipped with thau" if shipped else str(self.recipe)
+        where = "shipped with thau" if shipped else str(self.recipe.resolve())  # where it really is
         self.query_one("#training-recipe", Static).update(
             Text.assemble("Recipe: ", (self.recipe.stem, "bold"), f" ({where}) · r chooses another")
         )
