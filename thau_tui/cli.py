@@ -23,7 +23,7 @@ def _config(args) -> ConfigResult:
     path = Path(args.config).expanduser() if getattr(args, "config", None) else default_config_file()
     result = load_config(path)
     if getattr(args, "model", None):
-        result.config.model.path = args.model
+        result.config.model.path = str(Path(args.model).expanduser().resolve())  # typed: from the current folder
     if getattr(args, "base_url", None):
         result.config.model.backend = "openai"
         result.config.model.base_url = args.base_url
@@ -279,7 +279,7 @@ def _decode_check(config) -> str:
 def run_doctor(args) -> int:
     """Print what thau sees, one fact a line."""
     from .engine.models import find_adapters, find_models, resolve_model
-    from .paths import config_dir, data_dir
+    from .paths import config_dir, data_dir, repo_models_dir
 
     result = _config(args)
     lines = [
@@ -321,6 +321,7 @@ def run_doctor(args) -> int:
         lines += describe_server(result.config)
     except Exception as exc:  # httpx missing or a bug: doctor still prints the rest
         lines.append(f"backend: unknown ({exc})")
+    lines.append(f"models folder {repo_models_dir()} (relative model.path, lora_path and images.model)")
     lines.append("models found: " + (", ".join(p.name for p in find_models()) or "none"))
     lines.append(
         "adapters found: "

@@ -134,6 +134,24 @@ def repo_models_dir() -> Path:
     return data_dir() / "models"
 
 
+def model_setting_candidates(value: str | Path) -> list[Path]:
+    """Where a configured model, adapter or image model (model.path, model.lora_path,
+    images.model) may be: an absolute path as it is; a relative one in repo_models_dir()
+    ("sd-turbo") or beside it ("models/sd-turbo"). Never the current folder, which is the
+    workspace: a folder of that name there would be loaded into thau itself."""
+    path = Path(os.path.expandvars(str(value))).expanduser()
+    if path.is_absolute():
+        return [path]
+    models = repo_models_dir()
+    return [models / path, models.parent / path]
+
+
+def model_setting(value: str | Path) -> Path:
+    """The first of model_setting_candidates that exists, else the first."""
+    candidates = model_setting_candidates(value)
+    return next((c for c in candidates if c.exists()), candidates[0])
+
+
 def runs_dir(configured: str | Path = "train/runs") -> Path:
     """Where training runs live (`train.runs_dir`), never looked up in the current folder.
 

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from thau_tui.config import Config, MCPServerConfig
 from thau_tui.tools import build_registry
 from thau_tui.tools.base import ToolContext
@@ -267,3 +269,34 @@ def test_thaus_folders_are_private_to_the_user(tmp_path, monkeypatch):
         os.umask(old)
     for folder in folders:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_relative_model_settings_are_never_looked_up_in_the_workspace(tmp_path, monkeypatch):
+    """images.model: models/sd-turbo (thau's own example), model.path and model.lora_path were
+    looked up in the current folder (the workspace) first: a folder or GGUF of that name a tool
+    or a cloned repository left was loaded into thau itself, on an approved generate_image
+    (whose card does not show the model) or at the next start."""
+    from thau_tui import paths
+    from thau_tui.engine.models import resolve_model as chat_model
+    from thau_tui.tools.imaging.pipeline import ImageModelError
+    from thau_tui.tools.imaging.pipeline import resolve_model as image_model
+
+    workspace = tmp_path / "workspace"
+    (workspace / "models" / "sd-turbo").mkdir(parents=True)
+    (workspace / "models" / "sd-turbo" / "model_index.json").write_text("{}")
+    (workspace / "models" / "chat.gguf").write_bytes(b"GGUF")
+    (workspace / "models" / "x.lora.gguf").write_bytes(b"GGUF")
+    monkeypatch.chdir(workspace)
+    with pytest.raises(ImageModelError, match="nothing is there") as error:
+        image_model("models/sd-turbo")
+    assert str(workspace) not in str(error.value)
+    config = Config()
+    config.model.path, config.model.lora_path = "models/chat.gguf", "models/x.lora.gguf"
+    model, lora = chat_model(config)
+    assert model.is_absolute() and lora is not None and lora.is_absolute()
+    assert workspace not in model.parents and workspace not in lora.parents
+    # thau's own models folder is where a relative name is found, with or without "models/".
+    own = tmp_path / "thau-data" / "models" / "sd-turbo"
+    own.mkdir(parents=True)
+    monkeypatch.setattr(paths, "repo_models_dir", lambda: own.parent)
+    assert image_model("sd-turbo") == own.resolve() == image_model("models/sd-turbo")

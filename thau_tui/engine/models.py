@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..paths import bundled_adapter, bundled_model, promoted_adapter_file, repo_models_dir
+from ..paths import bundled_adapter, bundled_model, model_setting, promoted_adapter_file, repo_models_dir
 from .backend import Backend, LlamaBackend, ModelLoadError
 
 
@@ -19,9 +19,7 @@ def resolve_model(config: Config) -> tuple[Path, Path | None]:
     shipped tool-calling adapter, and only on the bundled model it was trained for.
     """
     if config.model.path:
-        model = Path(config.model.path).expanduser()
-        if not model.is_absolute() and not model.exists():
-            model = repo_models_dir() / model
+        model = model_setting(config.model.path)  # relative: in models/, never the workspace
     else:
         found = bundled_model()
         if found is None:
@@ -39,7 +37,7 @@ def resolve_model(config: Config) -> tuple[Path, Path | None]:
             return model, promoted
         adapter = bundled_adapter()
         return model, adapter if adapter and model == bundled_model() else None
-    return model, Path(lora).expanduser()
+    return model, model_setting(lora)
 
 
 def promote_adapter(adapter: Path, model: Path, scores: dict[str, Any] | None = None) -> None:

@@ -7,7 +7,6 @@ every tool module at start-up and must stay fast when no image is ever made.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import warnings
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ HOW_TO_SET = (
     "  images:\n"
     "    model: models/sd-turbo        # a diffusers folder (has model_index.json)\n"
     "or a single checkpoint file such as models/dreamshaper.safetensors. "
-    "Put the weights under the models/ folder (or anywhere, with an absolute path); "
+    "A relative name is looked up in thau's models folder (`thau doctor` prints it), never in "
+    "the folder thau started in; anywhere else, give an absolute path. "
     "thau never downloads them."
 )
 
@@ -60,8 +60,7 @@ def resolve_model(setting: str | None) -> Path:
     """The model file or folder images.model names; ImageModelError says how to fix it."""
     if not setting:
         raise ImageModelError(f"no image model is configured (images.model is empty). {HOW_TO_SET}")
-    given = Path(os.path.expandvars(setting)).expanduser()
-    candidates = [given] if given.is_absolute() else [Path.cwd() / given, paths.repo_models_dir() / given]
+    candidates = paths.model_setting_candidates(setting)  # never the current folder (the workspace)
     for candidate in candidates:
         if candidate.exists():
             return candidate.resolve()
