@@ -134,6 +134,26 @@ def repo_models_dir() -> Path:
     return data_dir() / "models"
 
 
+def package_import_folder() -> Path:
+    """A folder that holds only a link to this thau_tui, for the children's PYTHONPATH.
+    The checkout root itself (the package's parent) went there before: run from its own
+    checkout as the workspace, a yaml.py or torch.py a tool left at the top was imported
+    by the trainer ahead of the real one, as the user. Without links: the package's parent."""
+    package = Path(__file__).resolve().parent
+    folder = data_dir() / "import-path"
+    link = folder / package.name
+    try:
+        folder.mkdir(exist_ok=True, mode=0o700)
+        if not (link.is_symlink() and Path(os.readlink(link)) == package):
+            fresh = folder / f".{package.name}.{os.getpid()}"
+            fresh.unlink(missing_ok=True)
+            fresh.symlink_to(package, target_is_directory=True)
+            os.replace(fresh, link)  # whole or not at all, if two thau start children at once
+    except OSError:
+        return package.parent
+    return folder
+
+
 def model_setting_candidates(value: str | Path) -> list[Path]:
     """Where a configured model, adapter or image model (model.path, model.lora_path,
     images.model) may be: an absolute path as it is; a relative one in repo_models_dir()

@@ -5,6 +5,7 @@ Each test failed before its fix (a helper's attacker review, 2026-12-04)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -300,3 +301,50 @@ def test_relative_model_settings_are_never_looked_up_in_the_workspace(tmp_path, 
     own.mkdir(parents=True)
     monkeypatch.setattr(paths, "repo_models_dir", lambda: own.parent)
     assert image_model("sd-turbo") == own.resolve() == image_model("models/sd-turbo")
+
+
+def test_thau_run_in_its_own_checkout_keeps_its_code_out_of_the_tools_reach(monkeypatch):
+    """Started in its own source checkout (the developers' setup), the workspace held thau's
+    own package: a module write_file or a sandboxed command put there ran inside thau itself
+    at its next import. It is refused like the .venv thau runs on, and read-only in the sandbox."""
+    import thau_tui
+    from thau_tui.tools import sandbox
+
+    package = Path(thau_tui.__file__).resolve().parent
+    workspace = package.parent  # the checkout (site-packages where thau is installed)
+    config = Config()
+    config.tools.workspace = str(workspace)
+    context = ToolContext(workspace=workspace, config=config)
+    planted = package / "zz_planted_by_a_tool.py"
+    try:
+        written = (
+            build_registry()
+            .get("write_file")
+            .run({"path": f"{package.name}/{planted.name}", "content": "x\n"}, context)
+        )
+        assert not written.ok and "thau's own code" in written.output and not planted.exists()
+    finally:
+        planted.unlink(missing_ok=True)  # a failing run must not leave it in the package
+    if sandbox.sandbox_kind(config)[0] == "bwrap":
+        flags = sandbox.sandbox_prefix(workspace, config)
+        assert any(flags[i : i + 3] == ["--ro-bind", str(package), str(package)] for i in range(len(flags)))
+
+
+def test_the_trainer_children_import_only_thau_from_their_pythonpath(tmp_path, monkeypatch):
+    """trainer_env put the checkout root on PYTHONPATH, ahead of the standard library: a yaml.py
+    at the top of a checkout that is the workspace was imported by the (unsandboxed) trainer.
+    Each folder it adds now holds thau_tui alone, and a child started so imports this thau."""
+    import subprocess
+    import sys
+
+    import thau_tui
+    from thau_tui.paths import start_folder
+    from thau_tui.train.runs import trainer_env
+
+    monkeypatch.setenv("PYTHONPATH", "")
+    env = trainer_env()
+    folders = [Path(p) for p in env["PYTHONPATH"].split(os.pathsep) if p]
+    assert folders and all(sorted(p.name for p in folder.iterdir()) == ["thau_tui"] for folder in folders)
+    probe = "import thau_tui, pathlib; print(pathlib.Path(thau_tui.__file__).resolve())"
+    done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=start_folder(), capture_output=True, text=True)
+    assert done.stdout.strip() == str(Path(thau_tui.__file__).resolve())

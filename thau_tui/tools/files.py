@@ -145,17 +145,18 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
         )
 
 
-def _refuse_interpreter_folder(workspace: Path, path: Path, name: str) -> None:
-    """Refuse a path in the Python thau itself runs on, when the workspace holds it (a
-    project's .venv): a .pth file or a module there runs inside thau at its next start.
-    Folders are compared by identity, not by name: on a case-insensitive disk (macOS)
-    '.VENV/lib' is the same folder as '.venv/lib'."""
-    from .sandbox import interpreter_folders
+def _refuse_own_folder(workspace: Path, path: Path, name: str, config: Config | None) -> None:
+    """Refuse a path in a folder whose files run or load inside thau itself, when the
+    workspace holds it (a project's .venv thau runs on; thau's own checkout, with its code,
+    models and training runs): a .pth file, a module, an adapter or a checkpoint there runs
+    inside thau, outside the sandbox. Folders are compared by identity, not by name: on a
+    case-insensitive disk (macOS) '.VENV/lib' is the same folder as '.venv/lib'."""
+    from .sandbox import own_folders
 
     stats = []
-    for folder in interpreter_folders():
+    for folder, what in own_folders(config):
         try:
-            stats.append(folder.stat())
+            stats.append((folder.stat(), what))
         except OSError:
             continue
     for step in (path, *path.parents):
@@ -165,11 +166,12 @@ def _refuse_interpreter_folder(workspace: Path, path: Path, name: str) -> None:
             here = step.lstat()
         except OSError:
             continue  # not made yet
-        if any(os.path.samestat(here, known) for known in stats):
-            raise ToolError(
-                f"'{name}' is inside the Python environment thau runs on ({step.relative_to(workspace)}); "
-                "code written there runs inside thau itself at its next start, so write_file does not change it"
-            )
+        for known, what in stats:
+            if os.path.samestat(here, known):
+                raise ToolError(
+                    f"'{name}' is inside {what} ({step.relative_to(workspace)}); what is written there "
+                    "runs or loads inside thau itself, outside the sandbox, so write_file does not change it"
+                )
 
 
 def _git_dir_with(folder: Path, written: Path) -> bool:
@@ -273,7 +275,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         raise ToolError(f"content must be text (got {type(content).__name__})")
     settings = files_settings(ctx.config)
     _refuse_git_folder(workspace, path, name, settings)
-    _refuse_interpreter_folder(workspace, path, name)
+    _refuse_own_folder(workspace, path, name, ctx.config)
     # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
     data = content.encode("utf-8", errors="replace")
     _refuse_oversize(name, len(data), settings.max_write_mb)

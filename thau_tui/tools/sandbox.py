@@ -45,6 +45,23 @@ def interpreter_folders() -> list[Path]:
     return sorted({f.resolve() for f in folders if f.exists()})
 
 
+def own_folders(config: Config | None = None) -> list[tuple[Path, str]]:
+    """Folders whose files run or load inside thau itself, outside any sandbox, with what
+    each is: the Python it runs on, its own package, its models folder (the adapter loads
+    at every start) and its training runs (a checkpoint loads on resume). A source checkout
+    keeps the last three in the checkout, which may be the workspace."""
+    from thau_tui import paths
+
+    runs = paths.runs_dir(config.train.runs_dir if config is not None else "train/runs")
+    found = [(folder, "the Python environment thau runs on") for folder in interpreter_folders()]
+    found += [
+        (Path(paths.__file__).resolve().parent, "thau's own code"),
+        (paths.repo_models_dir(), "thau's models folder"),
+        (runs, "thau's training runs"),
+    ]
+    return [(folder.resolve(), what) for folder, what in found if folder.exists()]
+
+
 # Folders the search for repositories below the workspace does not enter, how deep it
 # looks (~/projects/app/.git from a home folder), and at most how many folders it reads.
 _GIT_SCAN_SKIP = {"node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache", "site-packages", ".cache"}
@@ -138,7 +155,7 @@ def _bwrap_flags(
     flags += ["--bind" if writable else "--ro-bind", ws, ws]  # after the tmpfs: a workspace under /tmp stays
     # The Python thau runs on, when the workspace holds it (a project's .venv): read-only, or a
     # .pth file written there would run inside thau itself, outside the sandbox, at its next start.
-    for folder in interpreter_folders():
+    for folder, _what in own_folders(config):
         if folder != workspace and path_under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
     home = None if probe else home_in_workspace(workspace)

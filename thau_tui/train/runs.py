@@ -105,8 +105,11 @@ def command_step(command: list[str]) -> str:
 def trainer_env() -> dict[str, str]:
     """The child's environment: unbuffered, so each event line arrives as it is printed, and
     importing this very thau_tui (a source checkout run from another folder would otherwise
-    start the children on whatever copy is installed)."""
-    root = str(Path(__file__).resolve().parents[2])
+    start the children on whatever copy is installed): PYTHONPATH names a folder holding only
+    a link to it, never the checkout root, whose other top-level modules a tool can write."""
+    from ..paths import package_import_folder
+
+    root = str(package_import_folder())
     path = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(path)}
     env.setdefault("GLIBC_TUNABLES", MALLOC_TUNABLES)  # a user's own tunables win; other libcs ignore it
