@@ -11,12 +11,33 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from .visible import visible
+
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from ..config import Config, ConfigResult
 
 
 class AppServices:
     """Mixin for the app."""
+
+    # --- notifications ---------------------------------------------------------------------
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens and widgets notify through the app) with its control
+        characters drawn, not sent: an MCP server's stderr, an OpenAI server's error text or
+        a tool name in one reached the terminal raw, and an OSC 52 there sets the clipboard."""
+        super().notify(  # type: ignore[misc]
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     # --- what was typed and not sent, kept across a quit ------------------------------------
     def save_unsent(self, text: str) -> None:

@@ -31,7 +31,7 @@ from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
 from ...train.runs import check_recipe, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
-from ..visible import plain
+from ..visible import plain, visible
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
 
@@ -189,7 +189,7 @@ class TrainingScreen(Screen):
         shipped = self.recipe.resolve().parent == SHIPPED_RECIPES
         where = "shipped with thau" if shipped else str(self.recipe.resolve())  # where it really is
         self.query_one("#training-recipe", Static).update(
-            Text.assemble("Recipe: ", (self.recipe.stem, "bold"), f" ({where}) · r chooses another")
+            Text.assemble("Recipe: ", (visible(self.recipe.stem), "bold"), f" ({visible(where)}) · r chooses another")
         )
 
     def use_recipe(self, path: Path) -> None:
@@ -297,7 +297,7 @@ class TrainingScreen(Screen):
             return
         log = self.query_one("#training-log", RichLog)
         for line in list(run.log)[-min(new, len(run.log)) :]:
-            log.write(Text(line))  # wrapped to the pane, never cut; no markup read from the children
+            log.write(Text(visible(line)))  # wrapped to the pane, never cut; no markup or escapes from the children
         self._seen_log = run.log_count
 
     def _draw_plot(self, run: TrainingRun) -> None:

@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ..visible import visible
+
 SEPARATOR = "  ·  "
 
 
@@ -48,4 +50,5 @@ class StatusBar(Static):
             (4, self.tools),
             (6, f"shell: {self.sandbox}" if self.sandbox else ""),
         ]
-        return Content(fit_parts(parts, self.content_size.width or 10_000))
+        # visible(): the model and adapter names can be a server's own words (its model id)
+        return Content(visible(fit_parts(parts, self.content_size.width or 10_000)))
