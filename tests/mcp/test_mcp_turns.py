@@ -276,3 +276,21 @@ def test_every_dialect_can_write_a_call_to_an_mcp_tool(notes_server):
     for name in ("hermes", "thau", "stage3", "functiongemma"):
         grammar = get_dialect(name).grammar(tools)
         assert re.search(r"notes__write_note", grammar), name
+
+
+def test_a_result_with_many_images_saves_a_few_and_says_so(tmp_path):
+    """Each image may be 20 MB and a result could carry any number: 40 were all written to disk."""
+    import base64
+
+    from mcp.types import CallToolResult, ImageContent, TextContent
+
+    from thau_tui.tools.mcp_tools import MAX_IMAGES, tool_result
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 64).decode()
+    content = [TextContent(type="text", text="here")] + [
+        ImageContent(type="image", data=png, mimeType="image/png") for _ in range(40)
+    ]
+    result = tool_result("pics", CallToolResult(content=content), tmp_path / "images", 10_000)
+    assert len(list((tmp_path / "images").iterdir())) == MAX_IMAGES == len(result.data["images"])
+    assert result.output.count("image saved to") == MAX_IMAGES
+    assert f"pics sent 36 more images than the {MAX_IMAGES} a result may save" in result.output

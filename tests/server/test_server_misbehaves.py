@@ -126,3 +126,23 @@ async def test_bounded_lines_splits_like_httpx(pieces, lines):
     assert [line async for line in bounded_lines(response)] == lines
     response = httpx.Response(200, content=body())
     assert [line async for line in response.aiter_lines()] == lines
+
+
+def test_a_huge_answer_outside_the_stream_is_cut_with_a_message(fake_server):
+    """Non-stream answers (the model list, /props, a whole completion, an error body) were
+    read whole: a 64 MB /v1/models answer grew thau by ~577 MB. Now at most MAX_BODY_BYTES."""
+    from server_fakes import send_json
+
+    from thau_tui.engine.openai_chat import MAX_BODY_BYTES
+    from thau_tui.engine.openai_chat import ServerError as ChatServerError
+
+    huge = b'{"data": [{"id": "m", "pad": "' + b"x" * (MAX_BODY_BYTES + 1024) + b'"}]}'
+
+    def respond(path, conn):
+        send_json(conn, huge if path == "/v1/models" else b'{"detail": "Not Found"}')
+
+    server = fake_server(respond)
+    started = time.monotonic()
+    with pytest.raises(ChatServerError, match=r"answered more than 16 MB to GET /v1/models; thau stopped reading"):
+        OpenAiBackend(server.url, timeout=10)
+    assert time.monotonic() - started < 30

@@ -37,6 +37,7 @@ from .openai_chat import (
     ToolCallsMode,
     _detail,
     chat_body,
+    read_capped,
     read_chunk,
 )
 from .openai_stream import HEARTBEAT_S as HEARTBEAT_S
@@ -133,7 +134,8 @@ class OpenAiBackend(ServerStream):
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """One plain request, its failures turned into messages a user can act on."""
         try:
-            response = self._client.request(method, url, **kwargs)
+            with self._client.stream(method, url, **kwargs) as streamed:
+                response = read_capped(streamed)
         except httpx.TimeoutException as exc:
             raise ServerError(self._timeout_message(exc)) from exc
         except httpx.TransportError as exc:
@@ -158,9 +160,9 @@ class OpenAiBackend(ServerStream):
     def _get_props(self) -> dict[str, Any]:
         """llama-server's /props (its context size, chat template), or {} elsewhere."""
         try:
-            response = self._client.get(f"{self.root}/props")
+            response = self._request("GET", f"{self.root}/props")
             props = response.json() if response.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
+        except (ServerError, ValueError):
             return {}
         return props if isinstance(props, dict) else {}
 

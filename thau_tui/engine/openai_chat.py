@@ -42,6 +42,45 @@ class ServerError(ModelLoadError):
     A ModelLoadError, so the chat shows the message as it is and goes on."""
 
 
+# A JSON answer outside the event stream (a model list, /props, a whole completion, an error)
+# is read up to this many bytes: a 64 MB /v1/models answer grew thau by ~577 MB.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def _too_big(response: httpx.Response, limit: int) -> ServerError:
+    request = response.request
+    return ServerError(
+        f"the server at {request.url.scheme}://{request.url.netloc.decode()} answered more than "
+        f"{limit // (1024 * 1024)} MB to {request.method} {request.url.path}; thau stopped reading it"
+    )
+
+
+def _whole(response: httpx.Response, body: bytes) -> httpx.Response:
+    """A read response as a new one holding `body` (decoded already), for .json() and .text."""
+    headers = {"content-type": response.headers.get("content-type", "application/json")}
+    return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
+
+
+def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> httpx.Response:
+    """The body of a streamed (unread) response, at most `limit` bytes, else ServerError."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _too_big(response, limit)
+    return _whole(response, bytes(body))
+
+
+async def aread_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> httpx.Response:
+    """read_capped for an async response."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise _too_big(response, limit)
+    return _whole(response, bytes(body))
+
+
 def _detail(response: httpx.Response) -> str:
     """The server's own error message, from an OpenAI or FastAPI error body."""
     try:

@@ -26,7 +26,7 @@ from typing import Any, AsyncIterator, Callable, Coroutine, Generator
 import httpx
 
 from .backend import StreamStats
-from .openai_chat import CallDelta, ServerError, _detail, apply_usage, read_message
+from .openai_chat import CallDelta, ServerError, _detail, apply_usage, aread_capped, read_message
 
 # How often stream() hands back an empty piece while the server is silent, so the
 # caller (generate.py) can look at its cancel flag and close the stream.
@@ -182,12 +182,10 @@ class ServerStream:
             try:
                 async with self._aclient.stream("POST", f"{self.base_url}{path}", json=body) as response:
                     if response.status_code != 200:
-                        await response.aread()
-                        raise self._stream_refused(response, path)
+                        raise self._stream_refused(await aread_capped(response), path)
                     if _content_type(response) == "application/json":
                         # a server that ignores "stream": the whole answer in one JSON body
-                        await response.aread()
-                        await self._answer_whole(response, path, pieces, stats, started)
+                        await self._answer_whole(await aread_capped(response), path, pieces, stats, started)
                         return
                     cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
                     heard = time.monotonic()  # the last data line: keep-alive comments do not count
@@ -285,7 +283,8 @@ class ServerStream:
         started: float,
     ) -> None:
         assert self._aclient is not None
-        response = await self._aclient.post(f"{self.base_url}{path}", json={**body, "stream": False})
+        async with self._aclient.stream("POST", f"{self.base_url}{path}", json={**body, "stream": False}) as streamed:
+            response = await aread_capped(streamed)
         if response.status_code != 200:
             raise self._stream_refused(response, path)
         await self._answer_whole(response, path, pieces, stats, started)

@@ -35,6 +35,7 @@ MAX_SCHEMA_DEPTH = 12
 MAX_DESCRIPTION_CHARS = 1_000
 MAX_TOOLS_PER_SERVER = 64
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGES = 4  # per result: a server sending 40 of 20 MB each filled the disk, one call at a time
 _IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
 # The start of anything a dialect or a chat template reads as a tag: "<" then a name, "</",
@@ -185,10 +186,13 @@ def tool_result(server: str, result: Any, images_dir: Path, limit: int) -> ToolR
     (the first one shown in the image pane, as generate_image's are)."""
     parts: list[str] = []
     images: list[str] = []
+    skipped = 0
     for item in getattr(result, "content", None) or []:
         kind = getattr(item, "type", "")
         if kind == "text":
             parts.append(storable(item.text))
+        elif kind == "image" and len(images) >= MAX_IMAGES:
+            skipped += 1
         elif kind == "image":
             try:
                 path = _save_image(item.data, item.mime_type, images_dir)
@@ -205,6 +209,8 @@ def tool_result(server: str, result: Any, images_dir: Path, limit: int) -> ToolR
             parts.append(f"[resource {item.uri}]")
         else:
             parts.append(f"[{kind or 'unknown'} content not shown]")
+    if skipped:
+        parts.append(f"[{server} sent {skipped} more images than the {MAX_IMAGES} a result may save; not saved]")
     structured = getattr(result, "structured_content", None)
     if not parts and structured is not None:
         parts.append(json.dumps(structured, ensure_ascii=False, default=str))
