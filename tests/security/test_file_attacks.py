@@ -50,6 +50,22 @@ def test_write_through_a_hard_link_to_an_outside_file_is_refused(registry, ctx, 
     assert (workspace / "notes.txt").read_bytes() == before
 
 
+def test_a_hard_link_to_a_hidden_file_is_neither_read_nor_searched(registry, ctx, workspace, tmp_path):
+    """Hidden folders (thau's approvals, ~/.ssh) are checked by path: a hard link in the
+    workspace to a file there was read by read_file and search_code, with no card."""
+    secret = tmp_path / "outside" / "approvals.json"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text('{"note": "SECRET-IN-HIDDEN-FOLDER"}\n')
+    os.link(secret, workspace / "notes.json")
+    result = call(registry, ctx, "read_file", path="notes.json")
+    assert_refused(result, "'notes.json' is a hard link (2 names for one file")
+    assert "SECRET" not in result.output
+    found = call(registry, ctx, "search_code", pattern="SECRET-IN")
+    assert "SECRET-IN-HIDDEN-FOLDER" not in found.output
+    (workspace / "plain.json").write_text('{"note": "SECRET-IN-PLAIN-SIGHT"}\n')
+    assert "SECRET-IN-PLAIN-SIGHT" in call(registry, ctx, "search_code", pattern="SECRET-IN").output
+
+
 def test_symlink_as_last_component_to_an_outside_file_is_refused(registry, ctx, workspace, canary):
     before = canary.read_bytes()
     os.symlink(canary, workspace / "notes.txt")

@@ -75,14 +75,15 @@ def _text_files(workspace: Path, root: Path, ctx: ToolContext) -> Iterator[Path]
 
 
 def _read_for_search(workspace: Path, file: Path) -> bytes | None:
-    """A plain file's bytes, opened without following links; None for links, other kinds
-    of file, files over MAX_SEARCH_FILE_BYTES, and anything that cannot be read."""
+    """A plain file's bytes, opened without following links; None for links, hard links (a
+    name elsewhere may be a hidden file), other kinds of file, files over
+    MAX_SEARCH_FILE_BYTES, and anything that cannot be read."""
     try:
         fd = open_in_workspace(workspace, file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SEARCH_FILE_BYTES:
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SEARCH_FILE_BYTES or st.st_nlink > 1:  # as read_file
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as fh:

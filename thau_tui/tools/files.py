@@ -89,6 +89,13 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         if stat.S_ISDIR(st.st_mode):
             raise ToolError(f"'{name}' is a folder; use list_directory to see what is in it")
         raise ToolError(f"'{name}' is not a regular file; read_file reads plain files only")
+    if st.st_nlink > 1:  # another name may lie in a folder kept from the tools (thau's approvals, ~/.ssh)
+        os.close(fd)
+        raise ToolError(
+            f"'{name}' is a hard link ({st.st_nlink} names for one file, and thau cannot tell where the "
+            "others are: one may be in a folder kept from the tools); read_file does not read it. "
+            "run_shell can show it (cat), after you approve"
+        )
     with os.fdopen(fd, "rb") as fh:
         size = st.st_size
         head = fh.read(8192)
