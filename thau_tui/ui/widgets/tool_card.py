@@ -110,7 +110,7 @@ class ToolCard(Widget, can_focus=True):
             "approve('always')",
             "Always allow",
             id="approve-always",
-            tooltip="Remember in the approvals file; revoke it on the approvals screen",
+            tooltip="Remember in the approvals file, for every chat and workspace; revoke it on the approvals screen",
         ),
         Binding("n", "deny", "Deny", id="deny", tooltip="Refuse; you may type a reason the model reads"),
         Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
@@ -487,7 +487,7 @@ class ToolCard(Widget, can_focus=True):
             hints = [
                 (self._key_for("approve-once"), "allow once"),
                 (self._key_for("approve-session"), session),
-                (self._key_for("approve-always"), "always"),
+                (self._key_for("approve-always"), "always, in every chat and folder"),
                 (self._key_for("deny"), "deny"),
                 (self._key_for("edit-arguments"), "edit"),
                 (self._key_for("cancel-turn"), "cancel turn"),
