@@ -74,7 +74,7 @@ def test_recipes_are_listed_in_natural_order():
     from thau_tui.train.recipe import available_recipes, natural_order
 
     names = [choice.name for choice in available_recipes()]
-    assert names.index("smollm2-tools-90min") < names.index("smollm2-tools-diverse34-full")
+    assert names.index("smollm2-tools-90min") < names.index("smollm2-tools-diverse36-full")
     assert natural_order(Path("focus2.yaml")) < natural_order(Path("focus10-full.yaml"))
 
 
