@@ -50,10 +50,10 @@ def test_the_docs_lookup_runs_with_the_workspace_read_only(workspace, config, ca
 
 
 def test_the_docs_lookup_leaves_no_arguments_for_a_module_to_act_on(workspace, config):
-    from thau_tui.tools import devtools
+    from thau_tui.tools import docs_lookup
 
     probe = "import sys, os; print('ARGV', sys.argv, 'CWD', os.getcwd())"
-    script = devtools._DOCS_SCRIPT.split("start = time.monotonic()")[0] + probe
+    script = docs_lookup._DOCS_SCRIPT.split("start = time.monotonic()")[0] + probe
     done = subprocess.run(
         [sys.executable, "-I", "-c", script, "json", "100", "5", str(workspace)],
         capture_output=True,
