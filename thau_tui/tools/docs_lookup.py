@@ -13,7 +13,7 @@ DOC_LIMIT = 6000  # characters of one docstring page: the model's context is sma
 DOC_SECONDS = 20.0
 
 # Runs in a child process (sandboxed, isolated): importing a module to document it
-# executes its code, which must not happen inside thau. argv: query, limit, seconds.
+# executes its code, which must not happen inside thau. argv: query, limit, seconds, workspace.
 # Showing a page imports the module named, which runs its code: search_docs runs without
 # approval, so the name decides nothing beyond which installed, public module loads. Names
 # with a private part (`venv.__main__` made virtualenvs named after argv) and the standard

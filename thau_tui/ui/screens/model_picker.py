@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +16,7 @@ from textual.widgets.option_list import Option
 from ...config import Config
 from ...engine.models import find_adapters, find_models, resolve_model
 from ...paths import runs_dir
-from ..visible import plain, visible
+from ..visible import plain
 
 
 class ServerModel(str):
@@ -102,13 +101,13 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     def _show_server(self, names: list[str], current: str | None, error: str | None) -> None:
         status = self.query_one("#picker-status", Label)
         if error is not None:
-            status.update(Text(visible(f"cannot list the server's models: {error}")))  # server text, not markup
+            status.update(plain(f"cannot list the server's models: {error}"))  # server text: no markup, no escapes
             return
         status.update(f"{len(names)} model(s)" if names else "the server lists no models")
         listing = self.query_one("#picker-models", OptionList)
         for name in names:
             self.choices.append(ServerModel(name))
-            listing.add_option(Option(Text(visible(name) + (" (current)" if name == current else ""))))  # no markup
+            listing.add_option(Option(plain(name + (" (current)" if name == current else ""))))  # server text
         if names:  # Enter works at once: the current model (or the first) is highlighted
             listing.highlighted = names.index(current) if current in names else 0
         listing.focus()
