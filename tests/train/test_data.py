@@ -192,6 +192,26 @@ def test_tool_weights_draw_the_named_tools_more_often(tmp_path):
         build_dataset(tmp_path / "bad", n_train=10, n_eval=2, count_tokens=False, tool_weights={"debug": 2})
 
 
+def test_family_weights_draw_one_family_of_phrasings_more_often(tmp_path):
+    """family_weights: image requests that state a size come up more often, other image
+    requests do not; the eval split stays; a name that is no family is an error naming them."""
+    plain, weighted = tmp_path / "plain", tmp_path / "weighted"
+    common = dict(n_train=800, n_eval=40, seed=3, count_tokens=False, max_tokens=None)
+    build_dataset(plain, **common)
+    build_dataset(weighted, family_weights={"generate_image_size": 8}, **common)
+
+    def sized(folder):
+        rows = [r for r in read_jsonl(folder / "train.jsonl") if r["kind"] == "call" and r["tool"] == "generate_image"]
+        return sum(1 for r in rows if "width" in r["expected_calls"][0]["arguments"]), len(rows)
+
+    (plain_sized, plain_all), (weighted_sized, weighted_all) = sized(plain), sized(weighted)
+    assert weighted_sized > 2 * max(1, plain_sized), (plain_sized, weighted_sized)
+    assert weighted_all - weighted_sized < 1.5 * (plain_all - plain_sized) + 3
+    assert (weighted / "eval.jsonl").read_bytes() == (plain / "eval.jsonl").read_bytes()
+    with pytest.raises(DatasetError, match="family_weights: no family image_size .*generate_image_size"):
+        build_dataset(tmp_path / "bad", n_train=10, n_eval=2, count_tokens=False, family_weights={"image_size": 2})
+
+
 def test_kind_shares_change_the_mix_of_the_training_split_only(tmp_path):
     """kind_shares: more conversations and schema examples, fewer no-tool questions; the
     kinds it does not name keep their default share and single calls take the rest."""

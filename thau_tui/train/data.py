@@ -39,7 +39,7 @@ from . import conversations, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
-from .phrasings.catalog import call_families, chat_families, prose_families, written_families
+from .phrasings.catalog import call_families, chat_families, family_ids, prose_families, written_families
 from .schema_examples import schema_example
 
 # Share of each kind of example; "call" takes the rest.
@@ -68,9 +68,11 @@ class DatasetError(ValueError):
     """The data set could not be built as asked (the message says why and what to change)."""
 
 
-def _weighted(rng: random.Random, families: list[Family], tool_weights: dict[str, float] | None = None) -> Family:
-    extra = tool_weights or {}
-    return rng.choices(families, weights=[f.weight * extra.get(f.tool or "", 1.0) for f in families], k=1)[0]
+def _weighted(rng: random.Random, families: list[Family], weights: tuple[dict, dict] = ({}, {})) -> Family:
+    """A family, by its own weight times the recipe's tool_weights and family_weights."""
+    by_tool, by_family = weights
+    chances = [f.weight * by_tool.get(f.tool or "", 1.0) * by_family.get(f.id, 1.0) for f in families]
+    return rng.choices(families, weights=chances, k=1)[0]
 
 
 def _frames(family: Family, lang: str, split: str) -> list[int]:
@@ -81,10 +83,15 @@ def _frames(family: Family, lang: str, split: str) -> list[int]:
 
 class _Builder:
     def __init__(
-        self, dialect: Dialect, tools: list[Tool], seed: int, tool_weights: dict[str, float] | None = None
+        self,
+        dialect: Dialect,
+        tools: list[Tool],
+        seed: int,
+        tool_weights: dict[str, float] | None = None,
+        family_weights: dict[str, float] | None = None,
     ) -> None:
         self.dialect = dialect
-        self.tool_weights = tool_weights
+        self.weights = (tool_weights or {}, family_weights or {})
         self.tools = list(tools)
         self.registry = ToolRegistry(tools)
         self.system = system_content(GenerationConfig().system_prompt, dialect, tools)
@@ -104,7 +111,7 @@ class _Builder:
     def _draw(self, families: list[Family], split: str, lang: str):
         """A family with frames on this side of the split, a frame, and an item that fits it."""
         usable = [f for f in families if _frames(f, lang, split)]
-        family = _weighted(self.rng, usable, self.tool_weights)
+        family = _weighted(self.rng, usable, self.weights)
         index = self.rng.choice(_frames(family, lang, split))
         item = family.draw(self.rng, index)
         text = family.frames[lang][index].format(**item.words[lang])
@@ -381,17 +388,19 @@ def generate(
     fits=None,
     tool_weights: dict[str, float] | None = None,
     kind_shares: dict[str, float] | None = None,
+    family_weights: dict[str, float] | None = None,
 ) -> list[dict[str, Any]]:
     """`n` distinct examples (train form) from one side of the template split.
 
     `tool_weights` multiplies how often a single request for that tool is drawn
     (a tool missed more often than others gets more examples); absent tools keep 1.
+    `family_weights` does the same for one family of phrasings (catalog.family_ids()).
     `kind_shares` overrides KIND_SHARES for the kinds it names ("call" takes the rest).
 
     `fits(messages) -> bool` (optional) rejects examples too long to train on; a
     rejected example is drawn again, so the length cap shapes the mix, not the count.
     """
-    builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919), tool_weights)
+    builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919), tool_weights, family_weights)
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
     for index, kind in enumerate(_kinds(n, builder.rng, kind_shares)):
@@ -419,6 +428,7 @@ def build_dataset(
     max_tokens: int | None = MAX_TOKENS,
     tool_weights: dict[str, float] | None = None,
     kind_shares: dict[str, float] | None = None,
+    family_weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Write train.jsonl, eval.jsonl, the held-out files and stats.json to `out_dir`; return the stats.
 
@@ -436,6 +446,9 @@ def build_dataset(
     unknown = sorted(set(tool_weights or {}) - {t.name for t in tools})
     if unknown:
         raise DatasetError(f"tool_weights names tools that are not in the data set: {', '.join(unknown)}")
+    unknown = sorted(set(family_weights or {}) - set(family_ids()))
+    if unknown:
+        raise DatasetError(f"family_weights: no family {', '.join(unknown)} (they are {', '.join(family_ids())})")
     train = generate(
         n_train,
         "train",
@@ -445,6 +458,7 @@ def build_dataset(
         fits=fits,
         tool_weights=tool_weights,
         kind_shares=kind_shares,
+        family_weights=family_weights,
     )
     eval_cases = [
         _eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)

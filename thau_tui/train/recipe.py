@@ -68,6 +68,8 @@ class Recipe(BaseModel):
     data_examples: int | None = Field(None, ge=1)
     data_seed: int | None = None
     tool_weights: dict[str, float] = Field(default_factory=dict)
+    # The same for one family of phrasings (phrasings.catalog.family_ids(): generate_image_size, ...).
+    family_weights: dict[str, float] = Field(default_factory=dict)
     # Shares of the kinds of example (data.KIND_SHARES: no_call, conversation, schema, ...) that
     # differ from the defaults; single tool calls take the rest.
     kind_shares: dict[str, float] = Field(default_factory=dict)
@@ -90,7 +92,7 @@ class Recipe(BaseModel):
             )
         return value
 
-    @field_validator("tool_weights")
+    @field_validator("tool_weights", "family_weights")
     @classmethod
     def _positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
         wrong = [f"{name}={weight}" for name, weight in value.items() if not weight > 0]
@@ -137,6 +139,8 @@ class Recipe(BaseModel):
         }
         if self.kind_shares:
             args["kind_shares"] = self.kind_shares
+        if self.family_weights:
+            args["family_weights"] = self.family_weights
         if self.data_examples is not None:
             args["n_train"] = self.data_examples
         return args

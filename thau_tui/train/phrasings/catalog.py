@@ -94,3 +94,8 @@ def prose_families() -> list[Family]:
         f("reword", None, writing.REWORD_FRAMES, _any_frame(writing.reword), 1.0),
         f("tips", None, writing.TIP_FRAMES, _any_frame(writing.tips), 1.0),
     ]
+
+
+def family_ids() -> list[str]:
+    """What a recipe's family_weights may name: every family of single requests."""
+    return [f.id for f in call_families() + chat_families() + written_families() + prose_families()]
