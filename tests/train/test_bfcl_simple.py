@@ -1,0 +1,105 @@
+"""train/bfcl_simple.py: BFCL's simple-function rules and its schema mapping, on functions
+written here in BFCL's format (no BFCL data in the repository or the tests)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "train" / "bfcl_simple.py"
+spec = importlib.util.spec_from_file_location("bfcl_simple", SCRIPT)
+assert spec and spec.loader
+bfcl = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bfcl)
+
+FUNCTION = {
+    "name": "geo.distance",
+    "description": "Distance between two cities.",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "origin": {"type": "string", "description": "Start city."},
+            "destination": {"type": "string", "description": "End city."},
+            "speed": {"type": "float", "description": "Average speed."},
+            "stops": {"type": "array", "items": {"type": "string"}, "description": "Stops on the way."},
+            "legs": {"type": "array", "items": {"type": "dict", "properties": {"km": {"type": "integer"}}}},
+            "unit": {"type": "string", "enum": ["km", "miles"], "description": "Unit."},
+        },
+        "required": ["origin", "destination"],
+    },
+}
+ANSWER = {
+    "geo.distance": {
+        "origin": ["New York", "NYC"],
+        "destination": ["Los Angeles"],
+        "speed": [60.0, ""],
+        "stops": [["Chicago", "Denver"], ""],
+        "legs": [[{"km": [10]}, {"km": [20]}], ""],
+        "unit": ["km"],
+    }
+}
+
+
+def call(**arguments):
+    return [
+        {"name": "geo.distance", "arguments": {"origin": "NYC", "destination": "Los Angeles", "unit": "km"} | arguments}
+    ]
+
+
+def test_a_call_that_keeps_bfcls_rules_passes_with_its_allowances():
+    assert bfcl.check(FUNCTION, call(), ANSWER) == ""
+    # strings: case, spaces and ,./-_*^ do not count; an int passes for a float
+    assert bfcl.check(FUNCTION, call(destination="los-angeles", speed=60), ANSWER) == ""
+    assert bfcl.check(FUNCTION, call(stops=["chicago", "DENVER"]), ANSWER) == ""
+    assert bfcl.check(FUNCTION, call(legs=[{"km": 10}, {"km": 20}]), ANSWER) == ""
+
+
+@pytest.mark.parametrize(
+    ("calls", "miss"),
+    [
+        ([], "no call"),
+        (call() * 2, "wrong count"),
+        ([{"name": "geo_distance", "arguments": call()[0]["arguments"]}], "wrong name"),
+        ([{"name": "geo.distance", "arguments": {"origin": "NYC", "unit": "km"}}], "missing required"),
+        (call(avoid_tolls=True), "unexpected parameter"),
+        (call(speed="fast"), "wrong type"),
+        (call(speed=55.5), "wrong value"),
+        (call(destination="San Francisco"), "wrong value"),
+        (call(stops=["Denver", "Chicago"]), "wrong value"),  # order counts in a list
+        (call(legs=[{"km": 10}]), "wrong value"),
+        ([{"name": "geo.distance", "arguments": {"origin": "NYC", "destination": "Los Angeles"}}], "optional left out"),
+    ],
+)
+def test_each_kind_of_miss_is_named(calls, miss):
+    assert bfcl.check(FUNCTION, calls, ANSWER) == miss
+
+
+def test_the_function_reaches_the_model_as_json_schema_like_a_plugin_tool():
+    tool = bfcl.to_tool(FUNCTION)["function"]
+    params = tool["parameters"]
+    assert tool["name"] == "geo.distance" and params["type"] == "object"
+    assert params["required"] == ["origin", "destination"]
+    assert params["properties"]["speed"]["type"] == "number"
+    assert params["properties"]["speed"]["description"].endswith("This is a float type value.")
+    assert params["properties"]["legs"]["items"]["type"] == "object"
+    assert params["properties"]["legs"]["items"]["properties"]["km"]["type"] == "integer"
+    assert FUNCTION["parameters"]["type"] == "dict"  # the source is not changed
+
+
+def test_cases_and_score_read_bfcls_files(tmp_path):
+    data = tmp_path / "data"
+    (data / "possible_answer").mkdir(parents=True)
+    question = {"id": "simple_python_0", "question": [[{"role": "user", "content": "NYC to LA in km?"}]]}
+    (data / bfcl.QUESTIONS).write_text(json.dumps(question | {"function": [FUNCTION]}) + "\n")
+    (data / bfcl.ANSWERS).write_text(json.dumps({"id": "simple_python_0", "ground_truth": [ANSWER]}) + "\n")
+    (case,) = bfcl.to_cases(bfcl.data_folder(str(data)))
+    assert case["messages"] == [{"role": "user", "content": "NYC to LA in km?"}]
+    assert case["expected_calls"][0]["arguments"]["speed"] == 60.0
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(json.dumps({"id": "simple_python_0", "calls": call(unit="miles")}) + "\n")
+    assert bfcl.score(data, predictions) == {"cases": 1, "right": 0, "accuracy": 0.0, "misses": {"wrong value": 1}}
+    with pytest.raises(bfcl.BfclError, match="lacks"):
+        bfcl.data_folder(str(tmp_path))
