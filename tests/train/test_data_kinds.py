@@ -229,3 +229,41 @@ def test_heldout_is_deterministic(built):
     _out, _stats, files = built
     for name, cases in again.items():
         assert cases == files[name]
+
+
+def test_converted_values_put_the_stated_value_in_the_form_the_schema_asks_for(tmp_path):
+    """The "converted" kind: the request says "4.5%", "$12.50", "May 12, 2022"; the call holds
+    what the parameter's description asks for, valid against the tool's schema; nothing
+    of its vocabulary is the held-out one's, and it is off unless a recipe turns it on."""
+    from thau_tui.train import converted_values
+
+    vocab = converted_values.CONVERTED
+    assert not schemas.vocabulary_words(vocab) & schemas.vocabulary_words(schemas.HELDOUT)
+    assert not {v.es_inf for v in vocab.verbs} & {v.es_inf for v in schemas.HELDOUT.verbs}
+    shares = {"converted": 0.5, "no_call": 0.1, "conversation": 0.1, "schema": 0.1}
+    build_dataset(tmp_path, n_train=240, n_eval=10, seed=4, count_tokens=False, kind_shares=shares)
+    rows = [r for r in read_jsonl(tmp_path / "train.jsonl") if r["kind"] == "converted"]
+    assert len(rows) == 120
+    seen: dict[str, set] = {}
+    for row in rows:
+        registry = ToolRegistry(case_tools(row, builtin_tools()))
+        text = row["messages"][1]["content"]
+        for call in row["expected_calls"]:
+            assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
+            for name, value in call["arguments"].items():
+                if name in vocab.params:
+                    seen.setdefault(name, set()).add(value)
+                    lang = "en" if row["lang"] == "en" else "es"
+                    said = (vocab.params[name].en if lang == "en" else vocab.params[name].es)(value)
+                    assert said in text, (said, text)
+    assert seen["interest_rate"] and max(seen["interest_rate"]) <= 0.25  # fractions of 1, not percents
+    assert len(seen) >= 10, sorted(seen)
+    phrase = vocab.params["interest_rate"].en(0.045)
+    assert phrase == "at 4.5% a year" and vocab.params["tax_percent"].es(21) == "con un 21% de impuestos"
+    assert vocab.params["budget_cents"].en(1250) == "with a budget of $12.50"
+    assert vocab.params["headcount"].es(2_500_000) == "para 2,5 millones de personas"
+    assert vocab.params["due_day"].en("12/05/2022") == "due May 12, 2022"
+    assert vocab.params["longitude"].en(-112.074) == "at longitude 112.074° W"
+    assert vocab.params["length_hours"].es(1.5) == "de 90 minutos"
+    plain = build_dataset(tmp_path / "plain", n_train=60, n_eval=4, seed=4, count_tokens=False)
+    assert "converted" not in plain["train"]["by_kind"]
