@@ -82,8 +82,12 @@ def _json_schema(properties: dict[str, Any]) -> dict[str, Any]:
         prop["type"] = TO_JSON_SCHEMA.get(kind, "string")
         if isinstance(prop.get("properties"), dict):
             prop["properties"] = _json_schema(prop["properties"])
-        if isinstance(prop.get("items"), dict):
-            prop["items"] = _json_schema({"item": prop["items"]})["item"]
+        if isinstance(prop.get("items"), dict):  # BFCL maps an item's type, and its properties' in full
+            items = dict(prop["items"])
+            items["type"] = TO_JSON_SCHEMA.get(items.get("type", "string"), "string")
+            if isinstance(items.get("properties"), dict):
+                items["properties"] = _json_schema(items["properties"])
+            prop["items"] = items
         out[name] = prop
     return out
 
@@ -139,11 +143,8 @@ def _type_ok(value: Any, possible: list, kind: str, nested: str | None) -> tuple
     if type(value) is expected:
         if nested is None:
             return True, is_variable
-        inner = PYTHON_TYPES.get(nested, str)
         for option in possible:
-            if not isinstance(option, list) or all(
-                _type_ok(item, option, nested, None)[0] or type(item) is inner for item in value
-            ):
+            if not isinstance(option, list) or all(_type_ok(item, option, nested, None)[0] for item in value):
                 return True, is_variable
         return False, is_variable
     if answer_type is not None and type(value) is answer_type:

@@ -27,6 +27,7 @@ FUNCTION = {
             "stops": {"type": "array", "items": {"type": "string"}, "description": "Stops on the way."},
             "legs": {"type": "array", "items": {"type": "dict", "properties": {"km": {"type": "integer"}}}},
             "unit": {"type": "string", "enum": ["km", "miles"], "description": "Unit."},
+            "weights": {"type": "array", "items": {"type": "float"}, "description": "Leg weights."},
         },
         "required": ["origin", "destination"],
     },
@@ -84,6 +85,7 @@ def test_the_function_reaches_the_model_as_json_schema_like_a_plugin_tool():
     assert params["required"] == ["origin", "destination"]
     assert params["properties"]["speed"]["type"] == "number"
     assert params["properties"]["speed"]["description"].endswith("This is a float type value.")
+    assert params["properties"]["weights"]["items"] == {"type": "number"}  # BFCL notes floats on properties only
     assert params["properties"]["legs"]["items"]["type"] == "object"
     assert params["properties"]["legs"]["items"]["properties"]["km"]["type"] == "integer"
     assert FUNCTION["parameters"]["type"] == "dict"  # the source is not changed

@@ -576,6 +576,8 @@ def test_recipe_builds_its_data_set_as_it_says(tmp_path):
     assert family == {"write_file_append": 3.0}
     with pytest.raises(RecipeError, match="family_weights: .*above 0"):
         parse_recipe("family_weights: {write_file_append: -1}")
+    with pytest.raises(RecipeError, match="tool_weights: .*finite"):  # random.choices fails on it mid-build
+        parse_recipe("tool_weights: {debug_code: .inf}")
     with pytest.raises(RecipeError, match="kind_shares: .*kinds are no_call"):
         parse_recipe("kind_shares: {chat: 0.3}")
     with pytest.raises(RecipeError, match="kind_shares: .*add up to 1.420, more than 1"):

@@ -283,7 +283,9 @@ class _Builder:
                 f"a generated call does not fit its schema ({'; '.join(errors)}); fix the generator in thau_tui/train"
             )
 
-    def schema(self, split: str, lang: str, vocab: schemas.Vocabulary = schemas.TRAIN, kind: str = "schema"):
+    def schema(
+        self, split: str, lang: str, vocab: schemas.Vocabulary = schemas.TRAIN, kind: str = "schema"
+    ) -> dict[str, Any]:
         frames = self._split(vocab.frames[lang], split)
         made = schema_example(
             self.rng, self.dialect, vocab, frames, lang, self.tools, self._chat_turn, template_prefix=kind

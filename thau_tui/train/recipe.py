@@ -8,6 +8,7 @@ the current folder, so a run starts the same wherever thau was launched.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +96,9 @@ class Recipe(BaseModel):
     @field_validator("tool_weights", "family_weights")
     @classmethod
     def _positive_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        wrong = [f"{name}={weight}" for name, weight in value.items() if not weight > 0]
+        wrong = [f"{name}={weight}" for name, weight in value.items() if not 0 < weight < math.inf]
         if wrong:
-            raise ValueError(f"weights must be above 0 ({', '.join(wrong)})")
+            raise ValueError(f"weights must be above 0 and finite ({', '.join(wrong)})")
         return value
 
     @field_validator("target_modules")
