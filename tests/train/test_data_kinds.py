@@ -267,3 +267,47 @@ def test_converted_values_put_the_stated_value_in_the_form_the_schema_asks_for(t
     assert vocab.params["length_hours"].es(1.5) == "de 90 minutos"
     plain = build_dataset(tmp_path / "plain", n_train=60, n_eval=4, seed=4, count_tokens=False)
     assert "converted" not in plain["train"]["by_kind"]
+
+
+def test_extracted_values_pick_the_value_out_of_longer_words(tmp_path):
+    """The "extracted" kind: every item of a stated list reaches the array (not just two),
+    "$2,400,000" is 2400000, "at the Harbor Light Theatre in Porto" is the bare name, a flag
+    asked for in words is true, source and target stay apart; calls fit their schemas, the
+    vocabulary is none of the held-out one's, and the kind is off unless a recipe turns it on."""
+    from thau_tui.train import extracted_values
+
+    vocab = extracted_values.EXTRACTED
+    assert not schemas.vocabulary_words(vocab) & schemas.vocabulary_words(schemas.HELDOUT)
+    assert not {v.es_inf for v in vocab.verbs} & {v.es_inf for v in schemas.HELDOUT.verbs}
+    shares = {"extracted": 0.5, "no_call": 0.1, "conversation": 0.1, "schema": 0.1}
+    build_dataset(tmp_path, n_train=240, n_eval=10, seed=4, count_tokens=False, kind_shares=shares)
+    rows = [r for r in read_jsonl(tmp_path / "train.jsonl") if r["kind"] == "extracted"]
+    assert len(rows) == 120
+    seen: dict[str, list] = {}
+    for row in rows:
+        registry = ToolRegistry(case_tools(row, builtin_tools()))
+        text = row["messages"][1]["content"]
+        for call in row["expected_calls"]:
+            assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
+            for name, value in call["arguments"].items():
+                if name in vocab.params:
+                    seen.setdefault(name, []).append(value)
+                    said = (vocab.params[name].en if row["lang"] == "en" else vocab.params[name].es)(value)
+                    assert said in text, (said, text)
+    assert max(len(v) for v in seen["members"] + seen["samples"] + seen["goods"]) >= 4  # lists longer than two
+    assert len(seen) >= 12, sorted(seen)
+    params = vocab.params
+    assert params["revenue"].en(2_400_000) == "with revenue of $2,400,000"
+    assert params["revenue"].es(2_400_000) == "con ingresos de 2.400.000 dólares"
+    assert params["venue_name"].en("Harbor Light Theatre") == "at the Harbor Light Theatre in Porto"
+    assert params["event_name"].en("Great Frost") == "during the Great Frost"  # the value has no article
+    assert params["include_notes"].en(True) == "and include the notes"
+    assert params["source_currency"].en("CHF") == "from Swiss francs"
+    assert params["target_currency"].es("INR") == "a rupias indias"
+    assert params["closing_hour"].en(23) == "open until 11 PM" and params["clip_seconds"].es(180) == "de 3 minutos"
+    assert params["samples"].es([12.4, 9.8, 7.25]) == "para las lecturas 12,4; 9,8; 7,25"
+    days = [params["session_date"].en(d.isoformat()) for d in extracted_values.DAYS]
+    assert days[:4] == ["on December 10th, 2022", "on March 11th, 2023", "on 4th April 2023", "on Jun.1,2024"]
+    assert days[4] == "on Oct 15, 2025"  # four ways of writing a date among the six days
+    plain = build_dataset(tmp_path / "plain", n_train=60, n_eval=4, seed=4, count_tokens=False)
+    assert "extracted" not in plain["train"]["by_kind"]

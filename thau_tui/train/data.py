@@ -9,11 +9,13 @@ Kinds of example (shares in KIND_SHARES):
   plugin tools, alone or beside the built-ins (schemas.py);
 - python: run_python code checked by running it; ask: underspecified requests
   answered with ask_user (fidelity.py);
-- named_command / stated / converted / written / prose (share 0 unless a recipe's
-  kind_shares turns them on): a request naming its shell command (named_commands.py),
-  stating values the call must copy exactly (stated_values.py) or convert to the form
-  its schema asks for ("at 4.5%" -> 0.045, converted_values.py), or sounding like a
-  task but answered in words (phrasings/writing.py: a poem, a name, a reworded line).
+- named_command / stated / converted / extracted / written / prose (share 0 unless a
+  recipe's kind_shares turns them on): a request naming its shell command
+  (named_commands.py), stating values the call must copy exactly (stated_values.py),
+  convert to the form its schema asks for ("at 4.5%" -> 0.045, converted_values.py) or
+  pick out of longer words (every item of a list, "$2,400,000", a name without its
+  article, extracted_values.py), or sounding like a task but answered in words
+  (phrasings/writing.py: a poem, a name, a reworded line).
 The system message is exactly what the chat shows for the example's tools, calls
 are written in the target dialect, and every call is validated against its tool's
 JSON Schema. Frames (templates) are split so that no template appears on both
@@ -34,7 +36,7 @@ from ..config import GenerationConfig
 from ..engine.dialects import Dialect, get_dialect
 from ..engine.prompt import system_content
 from ..tools import Tool, ToolCall, ToolRegistry, builtin_tools
-from . import conversations, converted_values, fidelity, named_commands, schemas, stated_values
+from . import conversations, converted_values, extracted_values, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
@@ -54,7 +56,10 @@ KIND_SHARES = {
     "written": 0.0,  # phrasings/writing.py: likewise
     "prose": 0.0,  # phrasings/writing.py too: likewise
     "converted": 0.0,  # converted_values.py: likewise
+    "extracted": 0.0,  # extracted_values.py: likewise
 }
+# Kinds rendered like "schema" from a vocabulary of their own.
+VOCABULARY_KINDS = {"converted": converted_values.CONVERTED, "extracted": extracted_values.EXTRACTED}
 PREFACES = {
     "en": ["Let me check.", "Sure.", "On it.", "I'll do that now."],
     "es": ["Voy a mirarlo.", "Claro.", "Enseguida.", "Lo hago ahora."],
@@ -131,7 +136,9 @@ class _Builder:
 
     def example(self, kind: str, split: str, lang: str) -> dict[str, Any]:
         """One example (train form: the whole conversation, assistant turns included)."""
-        if kind in ("conversation", "schema", "python", "ask", "named_command", "stated", "converted"):
+        if kind in VOCABULARY_KINDS:
+            return self.schema(split, lang, VOCABULARY_KINDS[kind], kind)
+        if kind in ("conversation", "schema", "python", "ask", "named_command", "stated"):
             return getattr(self, kind)(split, lang)
         system = {"role": "system", "content": self.system}
         if kind in ("no_call", "written", "prose"):
@@ -291,10 +298,6 @@ class _Builder:
             self.rng, self.dialect, vocab, frames, lang, self.tools, self._chat_turn, template_prefix=kind
         )
         return {**made, "kind": kind}
-
-    def converted(self, split: str, lang: str) -> dict[str, Any]:
-        """Synthetic tools whose values the request states in other units (converted_values.py)."""
-        return self.schema(split, lang, converted_values.CONVERTED, "converted")
 
     def python(self, split: str, lang: str) -> dict[str, Any]:
         comp = fidelity.computation(self.rng)
