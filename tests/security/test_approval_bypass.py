@@ -196,6 +196,10 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("history", "history -w Makefile"),
         ("uniq notes.txt", "uniq notes.txt Makefile"),
         ("uniq -c notes.txt", "uniq -c notes.txt conftest.py"),
+        ("uniq notes.txt", "uniq - Makefile"),  # "-" is standard input: Makefile is written (emptied)
+        ("uniq notes.txt", "uniq -- notes.txt -Makefile"),
+        ("uniq notes.txt", "uniq -f 2 notes.txt Makefile"),
+        ("uniq notes.txt", "uniq -cf2 notes.txt Makefile"),
         ("history", "history -s 'all:' '; touch PWNED'"),
     ],
 )
@@ -301,6 +305,8 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("tar -xzf a.tar.gz", ["tar"]),
         ("ls ~/notes", ["ls"]),
         ("gcc -DDEBUG -O2 -Wall -c main.c -o main.o", ["gcc"]),  # -DDEBUG is not a -B
+        ("uniq -f 2 notes.txt", ["uniq"]),  # 2 is -f's value, not a file uniq writes
+        ("uniq --skip-chars 3 -c notes.txt", ["uniq"]),
     ],
 )
 def test_ordinary_commands_stay_covered(command, programs):

@@ -242,6 +242,8 @@ class CodeRunningArguments:
     # Operands (arguments not starting with "-") past this many name a file the program
     # writes: `uniq IN OUT` writes OUT (a Makefile, a conftest.py). None: no such limit.
     read_operands: int | None = None
+    # Options whose value is the next argument (`uniq -f 2`): not operands when counting them.
+    value_options: tuple[str, ...] = ()
 
     @property
     def has_subcommands(self) -> bool:
@@ -324,7 +326,9 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "more": CodeRunningArguments(options=("+",)),
     # sort -o writes the file it names (a Makefile, a conftest.py) with whatever it sorted.
     "sort": CodeRunningArguments(options=("--compress-program", "-o", "--output")),
-    "uniq": CodeRunningArguments(read_operands=1),
+    "uniq": CodeRunningArguments(
+        read_operands=1, value_options=("-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars")
+    ),
     "sdiff": CodeRunningArguments(options=("--diff-program",)),
     "diff3": CodeRunningArguments(options=("--diff-program",)),
     "wget": CodeRunningArguments(options=("-e", "--execute", "--use-askpass", "--config")),
@@ -399,7 +403,7 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]
     reason = _risky_option(name, checked, rules.options, rules.prefixes_only)
-    operands = [a for a in arguments if not a.startswith("-")]
+    operands = _operands(arguments, rules.value_options)
     if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
         reason = f"{name} writes {operands[rules.read_operands]}"
     if reason is not None or not rules.has_subcommands:
@@ -415,6 +419,29 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     if any(subcommand == risky or subcommand.startswith(risky + "-") for risky in rules.subcommands):
         return f"{name} {argument} can run other code"
     return _risky_option(name, arguments[index + 1 :], rules.subcommand_options.get(subcommand, ()))
+
+
+def _operands(arguments: list[str], value_options: tuple[str, ...]) -> list[str]:
+    """The arguments that are not options or option values, as getopt reads them: "-" (standard
+    input) and everything after "--" are operands; `-f 2`, `-cf 2` and `--skip-f 2` take the
+    next argument as their value; `-f2`, `--skip-fields=2` carry it."""
+    operands: list[str] = []
+    takes_value = after_dashes = False
+    for argument in arguments:
+        if takes_value:
+            takes_value = False
+        elif after_dashes or argument == "-" or not argument.startswith("-"):
+            operands.append(argument)
+        elif argument == "--":
+            after_dashes = True
+        elif argument.startswith("--"):
+            name = argument.split("=", 1)[0]
+            takes_value = "=" not in argument and any(o.startswith(name) for o in value_options if o[:2] == "--")
+        else:
+            letters = argument[1:]
+            first = next((k for k, letter in enumerate(letters) if f"-{letter}" in value_options), None)
+            takes_value = first == len(letters) - 1
+    return operands
 
 
 def _risky_option(name: str, arguments: list[str], options: tuple[str, ...], prefixes: bool = False) -> str | None:
