@@ -6,12 +6,14 @@ hang the app, read what the workspace keeps off, or show what its card does not 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from thau_tui.config import Config
 from thau_tui.tools.base import ToolContext, ToolError
 from thau_tui.tools.devtools import search_docs
 from thau_tui.tools.python import run_process
@@ -182,3 +184,54 @@ def test_search_docs_never_imports_a_project_installed_editable_from_the_workspa
     assert lines["wsdocs"].startswith("wsdocs False") and "imported from the workspace" in lines["wsdocs"]
     assert "WSDOCS IMPORTED" not in done.stdout
     assert lines["otherdocs"].startswith("otherdocs True") and "OTHERDOCS IMPORTED" in done.stdout
+
+
+def _docs_agent(tmp_path, sandbox: str):
+    import json as _json
+
+    from scripted import ScriptedBackend
+
+    from thau_tui.engine.agent import Agent
+    from thau_tui.engine.approvals import ApprovalBook
+    from thau_tui.engine.store import Store
+    from thau_tui.tools import ToolRegistry
+    from thau_tui.tools.devtools import TOOLS
+
+    config = Config()
+    config.tools.shell.sandbox = sandbox
+    call = "<tool_call>" + _json.dumps({"name": "search_docs", "arguments": {"query": "json.dumps"}}) + "</tool_call>"
+    backend = ScriptedBackend([call, "done"])
+    registry = ToolRegistry([t for t in TOOLS if t.name == "search_docs"])
+    book = ApprovalBook(tmp_path / "approvals.json", {})
+    return Agent(
+        config, registry, approvals=book, store=Store(tmp_path / "db.sqlite3"), backend=backend, workspace=tmp_path
+    )
+
+
+async def _asked(agent) -> list:
+    from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
+
+    asked, finished = [], []
+    async for event in agent.run_turn(agent.new_session(), "how do I use json.dumps?"):
+        if isinstance(event, ApprovalRequested):
+            asked.append(event)
+            event.future.set_result(Decision("once"))
+        if isinstance(event, ToolFinished):
+            finished.append(event)
+    assert finished and finished[0].result.ok and "dumps" in finished[0].result.output
+    return asked
+
+
+async def test_search_docs_asks_first_where_no_sandbox_holds_the_import(tmp_path):
+    """Showing a page imports the module, which runs its code. Inside the sandbox that code
+    cannot write (the lookup's workspace is read-only too), so search_docs runs without a
+    card; with the sandbox off (or none found: no bubblewrap) the same import ran unconfined
+    and unasked. It now shows a card that says why."""
+    asked = await _asked(_docs_agent(tmp_path, "none"))
+    assert len(asked) == 1 and asked[0].risk == "exec"
+    assert "no sandbox" in asked[0].note and "search_docs runs code outside one" in asked[0].note
+
+
+@pytest.mark.skipif(not shutil.which("bwrap"), reason="needs bubblewrap (.ci/run installs it)")
+async def test_search_docs_still_runs_unasked_inside_the_sandbox(tmp_path):
+    assert await _asked(_docs_agent(tmp_path, "auto")) == []

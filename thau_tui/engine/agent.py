@@ -407,7 +407,7 @@ class Agent:
         self._cancel = threading.Event()
         self._reported, self._unreported = set(), []
         tool = self.registry.get(call.name)
-        yield ToolCallProposed(call, tool.risk if tool else "exec")
+        yield ToolCallProposed(call, tool.risk_here(self.config)[0] if tool else "exec")
         errors = self.registry.validate(call)
         if errors:
             yield ToolCallInvalid(call, errors)

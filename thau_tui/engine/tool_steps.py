@@ -92,8 +92,11 @@ class ToolSteps:
         where = getattr(shell, "current_folder", None)
         return where() if callable(where) else None
 
-    async def _decide(self, call: ToolCall, risk: str, decided: Outcome[Decision]) -> AsyncIterator[Event]:
-        """Yield ApprovalRequested when asking; the Decision goes to `decided`."""
+    async def _decide(
+        self, call: ToolCall, risk: str, decided: Outcome[Decision], why_risk: str = ""
+    ) -> AsyncIterator[Event]:
+        """Yield ApprovalRequested when asking; the Decision goes to `decided`. `why_risk`:
+        why the tool asks at a higher risk than its own here (no sandbox), for the card."""
         agent = self.agent
         folder = self._shell_folder() if call.name in PROGRAM_SCOPED_TOOLS else None  # for git approvals only
         policy = (
@@ -115,7 +118,7 @@ class ToolSteps:
                 if agent.approvals
                 else None
             )
-            yield ApprovalRequested(call, risk, future, note=note or "")
+            yield ApprovalRequested(call, risk, future, note="; ".join(filter(None, (why_risk, note))))
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)
             except asyncio.TimeoutError:
@@ -176,7 +179,7 @@ class ToolSteps:
         call.name, call.arguments = storable(call.name), _storable_value(call.arguments)
         record = functools.partial(agent._save, f"the {call.name} call")
         tool = agent.registry.get(call.name)
-        risk = tool.risk if tool else "exec"
+        risk, why_risk = tool.risk_here(agent.config) if tool else ("exec", "")
         yield ToolCallProposed(call, risk)
         errors = agent.registry.validate(call)
         if store:
@@ -196,7 +199,7 @@ class ToolSteps:
             ended.value = CallOutcome(call.name, "error: " + "; ".join(errors), False, call.id)
             return
         decided = Outcome(Decision("deny", reason="no decision was made", by="thau"))
-        async for event in self._decide(call, risk, decided):
+        async for event in self._decide(call, risk, decided, why_risk):
             yield event
         decision = decided.value
         if (arguments := decision.arguments) is not None:

@@ -112,6 +112,24 @@ class Tool:
     function: ToolFunction
     summary: str = ""  # one compact line for the tool block the adapter was trained on
     source: str = "builtin"  # "builtin" or the plugin file's path
+    # The risk when commands run with no sandbox (tools.shell.sandbox: none, or none found):
+    # search_docs imports the module it documents, which runs that module's code, harmless
+    # without a card only inside the sandbox's read-only walls.
+    unsandboxed_risk: Risk | None = None
+
+    def risk_here(self, config: Config | None) -> tuple[Risk, str]:
+        """The risk this tool runs at under `config`, and why it differs from `risk` ("" if not)."""
+        if self.unsandboxed_risk is None:
+            return self.risk, ""
+        from .sandbox import sandbox_kind
+
+        try:
+            kind, why = sandbox_kind(config)
+        except ToolError as exc:
+            kind, why = "none", str(exc)
+        if kind != "none":
+            return self.risk, ""
+        return self.unsandboxed_risk, f"no sandbox ({why}): {self.name} runs code outside one"
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function-calling form of this tool."""

@@ -297,6 +297,7 @@ TOOLS = [
             {"query": {"type": "string", "description": "A dotted name (json.dumps) or words"}}, ["query"]
         ),
         risk="read",
+        unsandboxed_risk="exec",  # showing a page imports the module, which runs its code
         function=search_docs,
     ),
     Tool(

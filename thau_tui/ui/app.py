@@ -263,7 +263,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
 
         def risk_of(name: str) -> str:
             tool = registry.get(name)
-            return tool.risk if tool else "exec"
+            return tool.risk_here(self.agent.config)[0] if tool else "exec"
 
         await draw_history(self.chat, self.session.messages, self.agent.dialect, calls, decisions, risk_of)
         self.chat.scroll_end(animate=False)
