@@ -231,6 +231,28 @@ def test_heldout_is_deterministic(built):
         assert cases == files[name]
 
 
+def _kind_values(tmp_path, kind: str, vocab) -> dict[str, list]:
+    """Build a data set half of `kind`; every call fits its tool's schema and every value of
+    the kind's vocabulary is said in the request as the vocabulary says it. The values by
+    parameter name."""
+    shares = {kind: 0.5, "no_call": 0.1, "conversation": 0.1, "schema": 0.1}
+    build_dataset(tmp_path, n_train=240, n_eval=10, seed=4, count_tokens=False, kind_shares=shares)
+    rows = [r for r in read_jsonl(tmp_path / "train.jsonl") if r["kind"] == kind]
+    assert len(rows) == 120
+    seen: dict[str, list] = {}
+    for row in rows:
+        registry = ToolRegistry(case_tools(row, builtin_tools()))
+        text = row["messages"][1]["content"]
+        for call in row["expected_calls"]:
+            assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
+            for name, value in call["arguments"].items():
+                if name in vocab.params:
+                    seen.setdefault(name, []).append(value)
+                    said = (vocab.params[name].en if row["lang"] == "en" else vocab.params[name].es)(value)
+                    assert said in text, (said, text)
+    return seen
+
+
 def test_converted_values_put_the_stated_value_in_the_form_the_schema_asks_for(tmp_path):
     """The "converted" kind: the request says "4.5%", "$12.50", "May 12, 2022"; the call holds
     what the parameter's description asks for, valid against the tool's schema; nothing
@@ -240,22 +262,7 @@ def test_converted_values_put_the_stated_value_in_the_form_the_schema_asks_for(t
     vocab = converted_values.CONVERTED
     assert not schemas.vocabulary_words(vocab) & schemas.vocabulary_words(schemas.HELDOUT)
     assert not {v.es_inf for v in vocab.verbs} & {v.es_inf for v in schemas.HELDOUT.verbs}
-    shares = {"converted": 0.5, "no_call": 0.1, "conversation": 0.1, "schema": 0.1}
-    build_dataset(tmp_path, n_train=240, n_eval=10, seed=4, count_tokens=False, kind_shares=shares)
-    rows = [r for r in read_jsonl(tmp_path / "train.jsonl") if r["kind"] == "converted"]
-    assert len(rows) == 120
-    seen: dict[str, set] = {}
-    for row in rows:
-        registry = ToolRegistry(case_tools(row, builtin_tools()))
-        text = row["messages"][1]["content"]
-        for call in row["expected_calls"]:
-            assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
-            for name, value in call["arguments"].items():
-                if name in vocab.params:
-                    seen.setdefault(name, set()).add(value)
-                    lang = "en" if row["lang"] == "en" else "es"
-                    said = (vocab.params[name].en if lang == "en" else vocab.params[name].es)(value)
-                    assert said in text, (said, text)
+    seen = _kind_values(tmp_path, "converted", vocab)
     assert seen["interest_rate"] and max(seen["interest_rate"]) <= 0.25  # fractions of 1, not percents
     assert len(seen) >= 10, sorted(seen)
     phrase = vocab.params["interest_rate"].en(0.045)
@@ -279,21 +286,7 @@ def test_extracted_values_pick_the_value_out_of_longer_words(tmp_path):
     vocab = extracted_values.EXTRACTED
     assert not schemas.vocabulary_words(vocab) & schemas.vocabulary_words(schemas.HELDOUT)
     assert not {v.es_inf for v in vocab.verbs} & {v.es_inf for v in schemas.HELDOUT.verbs}
-    shares = {"extracted": 0.5, "no_call": 0.1, "conversation": 0.1, "schema": 0.1}
-    build_dataset(tmp_path, n_train=240, n_eval=10, seed=4, count_tokens=False, kind_shares=shares)
-    rows = [r for r in read_jsonl(tmp_path / "train.jsonl") if r["kind"] == "extracted"]
-    assert len(rows) == 120
-    seen: dict[str, list] = {}
-    for row in rows:
-        registry = ToolRegistry(case_tools(row, builtin_tools()))
-        text = row["messages"][1]["content"]
-        for call in row["expected_calls"]:
-            assert registry.validate(ToolCall(call["name"], call["arguments"])) == []
-            for name, value in call["arguments"].items():
-                if name in vocab.params:
-                    seen.setdefault(name, []).append(value)
-                    said = (vocab.params[name].en if row["lang"] == "en" else vocab.params[name].es)(value)
-                    assert said in text, (said, text)
+    seen = _kind_values(tmp_path, "extracted", vocab)
     assert max(len(v) for v in seen["members"] + seen["samples"] + seen["goods"]) >= 4  # lists longer than two
     assert len(seen) >= 12, sorted(seen)
     params = vocab.params
