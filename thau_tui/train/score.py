@@ -188,6 +188,11 @@ def _case_schemas(case: dict[str, Any], default: Schemas) -> Schemas:
     return {**default, **own} if own else default
 
 
+def case_correct(prediction: dict[str, Any] | None, case: dict[str, Any], tools: list[Tool] | None = None) -> bool:
+    """One case right or wrong, as score() counts it (for paired comparisons of two adapters)."""
+    return score_case(prediction, case, _case_schemas(case, tool_schemas(tools))).correct
+
+
 def _rate(hits: int, total: int, empty: float = 0.0) -> float:
     return hits / total if total else empty
 
