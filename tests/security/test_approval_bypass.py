@@ -201,6 +201,20 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("uniq notes.txt", "uniq -f 2 notes.txt Makefile"),
         ("uniq notes.txt", "uniq -cf2 notes.txt Makefile"),
         ("history", "history -s 'all:' '; touch PWNED'"),
+        # review of 2026-12-05: each ran with the session approval before
+        ("git log -1", "git log -1 '--format=format:import os' --output=conftest.py"),
+        ("git diff", "git diff --output=Makefile"),
+        ("git log", "git log --outp Makefile"),  # git takes an unambiguous abbreviation
+        ("git archive HEAD", "git archive -o Makefile HEAD"),
+        ("git archive HEAD", "git archive --output=Makefile HEAD"),
+        ("shuf notes.txt", "shuf -e all: -o Makefile"),
+        ("shuf notes.txt", "shuf --output=Makefile notes.txt"),
+        ("sdiff a.txt b.txt", "sdiff -o Makefile a.txt b.txt"),
+        ("xxd notes.bin", "xxd notes.bin Makefile"),
+        ("xxd -c 8 notes.bin", "xxd -c 8 -s 4 notes.bin conftest.py"),
+        # options stop at the first file where uniq does not permute (POSIXLY_CORRECT, BSD):
+        # "-/../Makefile" is then an output file, and a cloned repository can hold a folder "-"
+        ("uniq notes.txt", "uniq notes.txt -/../Makefile"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -307,6 +321,8 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("gcc -DDEBUG -O2 -Wall -c main.c -o main.o", ["gcc"]),  # -DDEBUG is not a -B
         ("uniq -f 2 notes.txt", ["uniq"]),  # 2 is -f's value, not a file uniq writes
         ("uniq --skip-chars 3 -c notes.txt", ["uniq"]),
+        ("xxd -c 8 notes.bin", ["xxd"]),
+        ("shuf -n 3 notes.txt", ["shuf"]),
     ],
 )
 def test_ordinary_commands_stay_covered(command, programs):

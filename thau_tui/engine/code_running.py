@@ -252,7 +252,9 @@ class CodeRunningArguments:
 
 CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "git": CodeRunningArguments(
-        options=("--upload-pack", "--receive-pack", "--exec", "--template", "--open-files-in-pager"),
+        # --output (log, show, diff, format-patch) writes the output to the file it names: a
+        # --format of the attacker's text into conftest.py.
+        options=("--upload-pack", "--receive-pack", "--exec", "--template", "--open-files-in-pager", "--output"),
         subcommands=frozenset(
             {
                 "config",
@@ -279,7 +281,12 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
         ),
         # clone -c/--config sets the new repository's config before it fetches (core.sshCommand,
         # protocol.ext.allow=always for an `ext::` command).
-        subcommand_options={"clone": ("-u", "-c", "--config"), "grep": ("-O",)},
+        subcommand_options={
+            "clone": ("-u", "-c", "--config"),
+            "grep": ("-O",),
+            "archive": ("-o",),  # writes the archive to the file it names
+            "format-patch": ("-o", "--output-directory"),
+        },
         # No -c, -C, -p, --git-dir, --exec-path...: config, pager or a planted repo run code.
         global_flags=frozenset(
             {
@@ -326,10 +333,13 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "more": CodeRunningArguments(options=("+",)),
     # sort -o writes the file it names (a Makefile, a conftest.py) with whatever it sorted.
     "sort": CodeRunningArguments(options=("--compress-program", "-o", "--output")),
+    "shuf": CodeRunningArguments(options=("-o", "--output")),
     "uniq": CodeRunningArguments(
         read_operands=1, value_options=("-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars")
     ),
-    "sdiff": CodeRunningArguments(options=("--diff-program",)),
+    # xxd IN OUT writes OUT.
+    "xxd": CodeRunningArguments(read_operands=1, value_options=("-c", "-g", "-l", "-o", "-s", "-n", "-cols", "-len")),
+    "sdiff": CodeRunningArguments(options=("--diff-program", "-o", "--output")),
     "diff3": CodeRunningArguments(options=("--diff-program",)),
     "wget": CodeRunningArguments(options=("-e", "--execute", "--use-askpass", "--config")),
     # `printf -v NAME` and `wait -p NAME` assign a variable: PROMPT_COMMAND, PS1 or PATH set
@@ -403,7 +413,9 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]
     reason = _risky_option(name, checked, rules.options, rules.prefixes_only)
-    operands = _operands(arguments, rules.value_options)
+    # GNU reads options after files too; with POSIXLY_CORRECT set, and on BSD, options stop at
+    # the first file, so `uniq notes.txt -x` writes "-x": the longer reading counts.
+    operands = max(_operands(arguments, rules.value_options), _operands(arguments, rules.value_options, True), key=len)
     if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
         reason = f"{name} writes {operands[rules.read_operands]}"
     if reason is not None or not rules.has_subcommands:
@@ -421,10 +433,11 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     return _risky_option(name, arguments[index + 1 :], rules.subcommand_options.get(subcommand, ()))
 
 
-def _operands(arguments: list[str], value_options: tuple[str, ...]) -> list[str]:
+def _operands(arguments: list[str], value_options: tuple[str, ...], posix: bool = False) -> list[str]:
     """The arguments that are not options or option values, as getopt reads them: "-" (standard
     input) and everything after "--" are operands; `-f 2`, `-cf 2` and `--skip-f 2` take the
-    next argument as their value; `-f2`, `--skip-fields=2` carry it."""
+    next argument as their value; `-f2`, `--skip-fields=2` carry it. posix: options end at
+    the first operand (POSIXLY_CORRECT, BSD's getopt)."""
     operands: list[str] = []
     takes_value = after_dashes = False
     for argument in arguments:
@@ -432,6 +445,7 @@ def _operands(arguments: list[str], value_options: tuple[str, ...]) -> list[str]
             takes_value = False
         elif after_dashes or argument == "-" or not argument.startswith("-"):
             operands.append(argument)
+            after_dashes = after_dashes or posix
         elif argument == "--":
             after_dashes = True
         elif argument.startswith("--"):
