@@ -68,13 +68,13 @@ def _clock(hour: int, lang: str) -> str:
     twelve = hour % 12 or 12
     if lang == "es":
         part = "de la mañana" if hour < 12 else "de la tarde" if hour < 20 else "de la noche"
-        return f"las {twelve} {part}"
+        return f"{'la' if twelve == 1 else 'las'} {twelve} {part}"
     return f"{twelve} {'AM' if hour < 12 else 'PM'}"
 
 
-NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kemal", "Lucia"]
+NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Farid", "Greta", "Hugo", "Nora", "Jonas", "Kemal", "Lucia"]
 READINGS = [12.4, 15.6, 11.2, 18.9, 9.8, 13.1, 21.5, 7.25, 16.0, 10.75]
-GOODS = ["espresso", "tofu", "quinoa", "hummus", "kiwis", "mango", "granola", "pasta"]  # the same in Spanish
+GOODS = ["espresso", "muesli", "quinoa", "hummus", "kiwis", "mango", "granola", "pasta"]  # the same in Spanish
 REVENUES = [2_400_000, 18_500, 1_250_000, 730_000, 12_000, 45_600, 3_000_000, 96_250]
 MILEAGES = [12_500, 8_000, 120_000, 45_300, 1_750, 64_000]
 VENUES = {
@@ -99,15 +99,14 @@ CURRENCIES = {
     "PLN": ("Polish zloty", "zlotys polacos"),
     "ZAR": ("South African rand", "rands sudafricanos"),
 }
-DAYS = [
-    date(2022, 12, 10),
-    date(2023, 3, 11),
-    date(2023, 4, 4),
-    date(2024, 6, 1),
-    date(2025, 10, 15),
-    date(2026, 7, 21),
-]
 HOURS = [7, 9, 11, 13, 18, 21, 23]
+
+
+def _any_day(rng: random.Random) -> str:
+    """Any day from 2021 to 2027: a handful of dates would be learned by heart, not read."""
+    return date(rng.randint(2021, 2027), rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+
+
 MINUTES = [2, 3, 5, 12, 45]
 
 
@@ -174,7 +173,7 @@ PARAMS = {
             _choice(MILEAGES),
             lambda v: f"after {_thousands(v, 'en')} miles",
             lambda v: f"tras {_thousands(v, 'es')} millas",
-            ("mileage", "kilometraje"),
+            ("mileage", "millas recorridas"),
         ),
         _param(
             "venue_name",
@@ -197,7 +196,7 @@ PARAMS = {
             {"type": "string", "description": "Full name of the person"},
             _choice(PEOPLE),
             lambda v: f"for the coach {v}",
-            lambda v: f"para la entrenadora {v}",
+            lambda v: f"a nombre de {v}",
             ("person", "persona"),
         ),
         _currency("source_currency", "from", "de"),
@@ -205,7 +204,7 @@ PARAMS = {
         _param(
             "session_date",
             {"type": "string", "description": "Date in YYYY-MM-DD format"},
-            _choice([d.isoformat() for d in DAYS]),
+            _any_day,
             lambda v: _spoken_day(v, "en"),
             lambda v: _spoken_day(v, "es"),
             ("date", "fecha"),
