@@ -6,6 +6,7 @@ bundled model calling through thau's own eval path, scored by BFCL's rules.
     python train/bfcl_simple.py run [--adapter A.gguf|none] [--threads 1] [--limit N] [--out DIR]
     python train/bfcl_simple.py cases OUT.jsonl          # BFCL -> thau eval cases
     python train/bfcl_simple.py score PREDICTIONS.jsonl  # thau eval's predictions, BFCL's rules
+    python train/bfcl_simple.py leaks TRAIN.jsonl        # BFCL's values found in a training set
 
 `run` writes the cases, runs `thau eval` on them (the chat's default adapter unless
 --adapter is given) and scores. Each function is offered alone, rendered with its JSON
@@ -216,10 +217,44 @@ def score(folder: Path, predictions_path: Path) -> dict[str, Any]:
     return {"cases": len(rows), "right": right, "accuracy": right / len(rows) if rows else 0.0, "misses": dict(misses)}
 
 
+# --- leaks: BFCL's own values in a training set ------------------------------------------
+NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)+(?![\w])|(?<![\w.,])\d{4,}(?![\w.,])")
+DATE_IN_WORDS = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4}")
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers with a decimal part or thousands groups ("34.0522", "2,000,000") and whole
+    numbers of four digits or more, as written."""
+    return {m.group().lstrip("-") for m in NUMBER.finditer(text)}
+
+
+def leaks(folder: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """BFCL questions whose distinctive values a training set repeats: a date in words, a
+    number of five digits or more with a decimal part, or three of the question's numbers in
+    one example (a list of readings). The vocabularies must make their own values; this
+    finds the ones lifted from the benchmark (the converted and extracted kinds had some)."""
+    found = []
+    texts = [json.dumps(row.get("messages", row), ensure_ascii=False) for row in rows]
+    for question in _lines(folder / QUESTIONS):
+        text = " ".join(turn["content"] for turn in question["question"][0])
+        numbers = _numbers(text)
+        single = {n for n in numbers if "." in n and len(n.replace(".", "")) >= 5}
+        dates = set(DATE_IN_WORDS.findall(text))
+        for index, example in enumerate(texts):
+            mine = _numbers(example)
+            shared = sorted((single & mine) | {d for d in dates if d in example})
+            many = sorted(numbers & mine) if len(numbers & mine) >= 3 else []
+            if shared or many:
+                found.append({"bfcl": question["id"], "example": index, "values": sorted(set(shared + many))})
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["run", "cases", "score"])
-    parser.add_argument("path", nargs="?", help="cases: the file to write; score: thau eval's predictions")
+    parser.add_argument("command", choices=["run", "cases", "score", "leaks"])
+    parser.add_argument(
+        "path", nargs="?", help="cases: the file to write; score: thau eval's predictions; leaks: a train.jsonl"
+    )
     parser.add_argument("--data", help="BFCL's data/ folder (default: the installed bfcl_eval's)")
     parser.add_argument("--adapter", help="run: thau eval's --adapter (default: the chat's adapter)")
     parser.add_argument("--threads", type=int, default=1)
@@ -231,6 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     except BfclError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.command == "leaks":
+        if not args.path:
+            parser.error("leaks needs a training set (train.jsonl)")
+        found = leaks(folder, _lines(Path(args.path)))
+        for row in found:
+            print(json.dumps(row))
+        print(f"{len(found)} BFCL values found in {args.path}", file=sys.stderr)
+        return 1 if found else 0
     if args.command == "cases" or args.command == "run":
         out = Path(args.path) if args.command == "cases" else Path(args.out) / "cases.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)

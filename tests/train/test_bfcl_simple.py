@@ -105,3 +105,30 @@ def test_cases_and_score_read_bfcls_files(tmp_path):
     assert bfcl.score(data, predictions) == {"cases": 1, "right": 0, "accuracy": 0.0, "misses": {"wrong value": 1}}
     with pytest.raises(bfcl.BfclError, match="lacks"):
         bfcl.data_folder(str(tmp_path))
+
+
+def test_leaks_finds_a_questions_values_in_a_training_set(tmp_path):
+    """The converted and extracted kinds once drew coordinates, a date and a list of readings
+    that BFCL's questions hold; `leaks` names such values, and stays quiet on common ones."""
+    data = tmp_path / "data"
+    (data / "possible_answer").mkdir(parents=True)
+    text = "Distance from 33.4484 N to 34.0522 N on May 12, 2022, readings 12.4, 15.6, 11.2 and 18.9, for 2 hours."
+    question = {"id": "simple_python_7", "question": [[{"role": "user", "content": text}]], "function": [FUNCTION]}
+    (data / bfcl.QUESTIONS).write_text(json.dumps(question) + "\n")
+
+    def row(content):
+        return {"messages": [{"role": "user", "content": content}]}
+
+    rows = [
+        row("Log the trip at latitude 34.0522° N"),  # one distinctive coordinate
+        row("Due May 12, 2022, please"),  # a date in words
+        row("for the readings 18.9, 11.2 and 12.4"),  # three of its numbers in one example
+        row("two readings 12.4 and 15.6 for 2 hours at 4.5%"),  # common numbers: no leak
+    ]
+    found = bfcl.leaks(data, rows)
+    assert [(f["example"], f["values"]) for f in found] == [
+        (0, ["34.0522"]),
+        (1, ["May 12, 2022"]),
+        (2, ["11.2", "12.4", "18.9"]),
+    ]
+    assert all(f["bfcl"] == "simple_python_7" for f in found)

@@ -281,7 +281,7 @@ def _kind_values(tmp_path, kind: str, vocab) -> dict[str, list]:
 
 
 def test_converted_values_put_the_stated_value_in_the_form_the_schema_asks_for(tmp_path):
-    """The "converted" kind: the request says "4.5%", "$12.50", "May 12, 2022"; the call holds
+    """The "converted" kind: the request says "4.5%", "$12.50", "May 19, 2022"; the call holds
     what the parameter's description asks for, valid against the tool's schema; nothing
     of its vocabulary is the held-out one's, and it is off unless a recipe turns it on."""
     from thau_tui.train import converted_values
@@ -296,8 +296,8 @@ def test_converted_values_put_the_stated_value_in_the_form_the_schema_asks_for(t
     assert phrase == "at 4.5% a year" and vocab.params["tax_percent"].es(21) == "con un 21% de impuestos"
     assert vocab.params["budget_cents"].en(1250) == "with a budget of $12.50"
     assert vocab.params["headcount"].es(2_500_000) == "para 2,5 millones de personas"
-    assert vocab.params["due_day"].en("12/05/2022") == "due May 12, 2022"
-    assert vocab.params["longitude"].en(-112.074) == "at longitude 112.074° W"
+    assert vocab.params["due_day"].en("19/05/2022") == "due May 19, 2022"
+    assert vocab.params["longitude"].en(-122.4194) == "at longitude 122.4194° W"
     assert vocab.params["length_hours"].es(1.5) == "de 90 minutos"
     plain = build_dataset(tmp_path / "plain", n_train=60, n_eval=4, seed=4, count_tokens=False)
     assert "converted" not in plain["train"]["by_kind"]
@@ -325,7 +325,7 @@ def test_extracted_values_pick_the_value_out_of_longer_words(tmp_path):
     assert params["source_currency"].en("CHF") == "from Swiss francs"
     assert params["target_currency"].es("INR") == "a rupias indias"
     assert params["closing_hour"].en(23) == "open until 11 PM" and params["clip_seconds"].es(180) == "de 3 minutos"
-    assert params["samples"].es([12.4, 9.8, 7.25]) == "para las lecturas 12,4; 9,8; 7,25"
+    assert params["samples"].es([14.3, 8.7, 6.75]) == "para las lecturas 14,3; 8,7; 6,75"
     days = [params["session_date"].en(d) for d in ("2022-12-10", "2023-03-11", "2023-04-04", "2024-06-01")]
     assert days == ["on December 10th, 2022", "on March 11th, 2023", "on 4th April 2023", "on Jun.1,2024"]
     assert params["session_date"].en("2025-10-15") == "on Oct 15, 2025"  # four ways of writing a date

@@ -1,7 +1,7 @@
 """Synthetic tools whose values the request states in other words than the schema wants:
 "at 4.5%" for a rate "as a decimal fraction" (0.045), "2.5 million people" for a whole
-number, "$12.50" for cents, "2 hours" for minutes, "May 12, 2022" for YYYY-MM-DD,
-"112.07° W" for a longitude that is negative to the west, "1.5 kg" for grams.
+number, "$12.50" for cents, "2 hours" for minutes, "May 19, 2022" for YYYY-MM-DD,
+"122.42° W" for a longitude that is negative to the west, "1.5 kg" for grams.
 
 The plain synthetic schemas (schemas.py) state every value in the schema's own form, so
 the model learned to copy; a plugin tool's schema often asks for another form, and the
@@ -30,8 +30,9 @@ MONTHS_ES = "enero febrero marzo abril mayo junio julio agosto septiembre octubr
 
 
 def _g(x: float, lang: str = "en") -> str:
-    """4.5 -> "4.5" (Spanish "4,5"), 5.0 -> "5"."""
-    text = f"{x:g}"
+    """4.5 -> "4.5" (Spanish "4,5"), 5.0 -> "5"; every digit kept (":g" cut 122.4194 to
+    "122.419", and the call then held a digit the request never said)."""
+    text = f"{x:.12g}"
     return text.replace(".", ",") if lang == "es" else text
 
 
@@ -58,9 +59,9 @@ HOURS = [1, 1.5, 2, 2.5, 3, 4, 6]
 MINUTES = [30, 45, 90, 150, 210]
 KILOS = [0.25, 0.5, 1.2, 2, 3.5, 12]
 METRES = [800, 1500, 2500, 4200, 12000]
-LONGITUDES = [3.7038, 112.074, 58.4, 0.1278, 73.9857, 122.4194, 46.6753, 151.2093]
-LATITUDES = [40.4168, 33.4484, 51.5072, 34.0522, 12.0464, 0.1807, 64.1466, 22.9068]
-DAYS = [date(2022, 5, 12), date(2023, 11, 3), date(2024, 2, 29), date(2025, 8, 21), date(2026, 1, 7)]
+LONGITUDES = [3.7038, 2.3522, 58.4, 0.1278, 73.9857, 122.4194, 46.6753, 151.2093]
+LATITUDES = [40.4168, 48.8566, 51.5072, 59.3293, 12.0464, 0.1807, 64.1466, 22.9068]
+DAYS = [date(2022, 5, 19), date(2023, 11, 3), date(2024, 2, 29), date(2025, 8, 21), date(2026, 1, 7)]
 
 
 def _headcount(value: int, lang: str) -> str:

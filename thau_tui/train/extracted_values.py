@@ -73,7 +73,7 @@ def _clock(hour: int, lang: str) -> str:
 
 
 NAMES = ["Ana", "Bo", "Chen", "Dara", "Eli", "Farid", "Greta", "Hugo", "Nora", "Jonas", "Kemal", "Lucia"]
-READINGS = [12.4, 15.6, 11.2, 18.9, 9.8, 13.1, 21.5, 7.25, 16.0, 10.75]
+READINGS = [14.3, 17.1, 10.6, 19.4, 8.7, 13.9, 22.5, 6.75, 16.5, 11.25]
 GOODS = ["espresso", "muesli", "quinoa", "hummus", "kiwis", "mango", "granola", "pasta"]  # the same in Spanish
 REVENUES = [2_400_000, 18_500, 1_250_000, 730_000, 12_000, 45_600, 3_000_000, 96_250]
 MILEAGES = [12_500, 8_000, 120_000, 45_300, 1_750, 64_000]
