@@ -215,11 +215,45 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         # options stop at the first file where uniq does not permute (POSIXLY_CORRECT, BSD):
         # "-/../Makefile" is then an output file, and a cloned repository can hold a folder "-"
         ("uniq notes.txt", "uniq notes.txt -/../Makefile"),
+        # second review of 2026-12-05: each wrote the file it names with the session approval
+        ("curl https://example.com", "curl -o Makefile file:///tmp/payload"),
+        ("curl https://example.com", "curl --output conftest.py file:///tmp/payload"),
+        ("curl https://example.com", "curl -K cfg https://example.com"),  # cfg: output = "Makefile"
+        ("curl https://example.com", "curl -D Makefile https://example.com"),
+        ("curl -s https://example.com", "curl -sc conftest.py https://example.com"),
+        ("tree", "tree -o Makefile"),
+        ("cat notes.txt | less", "cat payload | less -F -o Makefile"),
+        ("less notes.txt", "less -F --log-file=Makefile -"),
+        ("dd if=notes.txt", "dd if=payload of=Makefile"),
+        ("iconv -f latin1 -t utf8 notes.txt", "iconv -f latin1 -t utf8 -o Makefile payload"),
+        ("wget https://example.com/a.txt", "wget -O Makefile https://example.com/a.txt"),
+        ("tar -tf a.tar", "tar -xf a.tar"),
+        ("tar -tzf a.tgz", "tar xzf a.tgz"),
+        ("gpg --list-keys", "gpg --photo-viewer 'touch PWNED' --list-options show-photos --list-keys"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
     book = book_allowing(allowed)
     assert book.decide(shell(allowed), "exec", SESSION) == "auto"
+    assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+
+
+@pytest.mark.parametrize(
+    ("allowed", "attack"),
+    [
+        ("git apply --check x.patch", "git apply x.patch"),  # wrote conftest.py from the patch
+        ("git apply --stat x.patch", "git apply --unsafe-paths --directory=/tmp/out x.patch"),
+        ("git am --show-current-patch", "git am x.mbox"),
+        ("patch --dry-run -i x.patch", "patch -i x.patch"),
+        ("patch --dry-run -i x.patch", "patch -o Makefile notes.txt x.patch"),
+    ],
+)
+def test_what_writes_the_files_a_patch_names_always_asks(allowed, attack):
+    """A patch file decides which files git apply, git am and patch write: approving a dry
+    run (or a --check) for the session covered the real run, which wrote conftest.py."""
+    book = ApprovalBook(None)
+    assert book.remember(shell(allowed), "exec", Decision("session"), SESSION) == []  # nothing to cover
+    assert book.decide(shell(allowed), "exec", SESSION) == "ask"
     assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
 
 
@@ -316,13 +350,16 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("wc -l a && ls; echo done\ngit diff &", ["wc", "ls", "echo", "git diff"]),
         ("grep -rn 'a;b|c' src", ["grep"]),
         ("find . -name '*.py'", ["find"]),
-        ("tar -xzf a.tar.gz", ["tar"]),
+        ("tar -tzf a.tar.gz", ["tar"]),
         ("ls ~/notes", ["ls"]),
         ("gcc -DDEBUG -O2 -Wall -c main.c -o main.o", ["gcc"]),  # -DDEBUG is not a -B
         ("uniq -f 2 notes.txt", ["uniq"]),  # 2 is -f's value, not a file uniq writes
         ("uniq --skip-chars 3 -c notes.txt", ["uniq"]),
         ("xxd -c 8 notes.bin", ["xxd"]),
         ("shuf -n 3 notes.txt", ["shuf"]),
+        ("curl -s https://example.com", ["curl"]),
+        ("tar -tzf a.tgz", ["tar"]),
+        ("dd if=notes.txt bs=1 count=4", ["dd"]),
     ],
 )
 def test_ordinary_commands_stay_covered(command, programs):
