@@ -229,6 +229,8 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("wget https://example.com/a.txt", "wget -O Makefile https://example.com/a.txt"),
         ("tar -tf a.tar", "tar -xf a.tar"),
         ("tar -tzf a.tgz", "tar xzf a.tgz"),
+        ("unzip -l a.zip", "unzip a.zip"),  # extracts whatever paths the archive holds
+        ("unzip -l a.zip", "unzip -o a.zip -d ."),
         ("gpg --list-keys", "gpg --photo-viewer 'touch PWNED' --list-options show-photos --list-keys"),
     ],
 )
@@ -351,6 +353,8 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("grep -rn 'a;b|c' src", ["grep"]),
         ("find . -name '*.py'", ["find"]),
         ("tar -tzf a.tar.gz", ["tar"]),
+        ("unzip -l a.zip", ["unzip"]),
+        ("unzip -p a.zip notes.txt", ["unzip"]),
         ("ls ~/notes", ["ls"]),
         ("gcc -DDEBUG -O2 -Wall -c main.c -o main.o", ["gcc"]),  # -DDEBUG is not a -B
         ("uniq -f 2 notes.txt", ["uniq"]),  # 2 is -f's value, not a file uniq writes

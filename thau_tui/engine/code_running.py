@@ -101,6 +101,9 @@ class CodeRunningArguments:
     read_operands: int | None = None
     # Options whose value is the next argument (`uniq -f 2`): not operands when counting them.
     value_options: tuple[str, ...] = ()
+    # Covered only with one of these (unzip -l lists; without it, it extracts whatever paths
+    # the archive holds): an approval of the listing must not cover the extraction.
+    only_with: tuple[str, ...] = ()
 
     @property
     def has_subcommands(self) -> bool:
@@ -212,6 +215,7 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # sort -o writes the file it names (a Makefile, a conftest.py) with whatever it sorted.
     "sort": CodeRunningArguments(options=("--compress-program", "-o", "--output")),
     "shuf": CodeRunningArguments(options=("-o", "--output")),
+    "unzip": CodeRunningArguments(only_with=("-l", "-t", "-v", "-Z", "-p", "-c")),
     "iconv": CodeRunningArguments(options=("-o", "--output")),
     "tree": CodeRunningArguments(options=("-o",)),
     "dd": CodeRunningArguments(options=("of=",)),
@@ -333,6 +337,12 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     operands = max(_operands(arguments, rules.value_options), _operands(arguments, rules.value_options, True), key=len)
     if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
         reason = f"{name} writes {operands[rules.read_operands]}"
+    if (
+        reason is None
+        and rules.only_with
+        and not any(_option_matches(a, o) for a in arguments for o in rules.only_with)
+    ):
+        reason = f"{name} without {'/'.join(rules.only_with)} writes files"
     if reason is not None or not rules.has_subcommands:
         return reason
     for index, argument in enumerate(arguments):  # noqa: B007 (index is read after the loop)
