@@ -231,6 +231,7 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("tar -tzf a.tgz", "tar xzf a.tgz"),
         ("unzip -l a.zip", "unzip a.zip"),  # extracts whatever paths the archive holds
         ("unzip -l a.zip", "unzip -o a.zip -d ."),
+        ("unzip -l a.zip", "unzip a.zip conftest.py -l"),  # after the archive, -l is a member name
         ("gpg --list-keys", "gpg --photo-viewer 'touch PWNED' --list-options show-photos --list-keys"),
     ],
 )

@@ -337,11 +337,7 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     operands = max(_operands(arguments, rules.value_options), _operands(arguments, rules.value_options, True), key=len)
     if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
         reason = f"{name} writes {operands[rules.read_operands]}"
-    if (
-        reason is None
-        and rules.only_with
-        and not any(_option_matches(a, o) for a in arguments for o in rules.only_with)
-    ):
+    if reason is None and rules.only_with and not _given_before_operands(arguments, rules.only_with):
         reason = f"{name} without {'/'.join(rules.only_with)} writes files"
     if reason is not None or not rules.has_subcommands:
         return reason
@@ -381,6 +377,17 @@ def _operands(arguments: list[str], value_options: tuple[str, ...], posix: bool 
             first = next((k for k, letter in enumerate(letters) if f"-{letter}" in value_options), None)
             takes_value = first == len(letters) - 1
     return operands
+
+
+def _given_before_operands(arguments: list[str], options: tuple[str, ...]) -> bool:
+    """One of `options` comes before the first operand (unzip reads its mode there: in
+    `unzip a.zip conftest.py -l` the -l is a member name, and conftest.py is extracted)."""
+    for argument in arguments:
+        if argument == "--" or not argument.startswith("-"):
+            return False
+        if any(_option_matches(argument, option) for option in options):
+            return True
+    return False
 
 
 def _risky_option(name: str, arguments: list[str], options: tuple[str, ...], prefixes: bool = False) -> str | None:
