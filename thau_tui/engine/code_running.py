@@ -350,7 +350,7 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
         return None  # no subcommand (`git --version`)
     subcommand = argument.lower()
     if any(subcommand == risky or subcommand.startswith(risky + "-") for risky in rules.subcommands):
-        return f"{name} {argument} can run other code"
+        return f"{name} {argument} can run other code or write any file"
     return _risky_option(name, arguments[index + 1 :], rules.subcommand_options.get(subcommand, ()))
 
 
@@ -394,7 +394,7 @@ def _risky_option(name: str, arguments: list[str], options: tuple[str, ...], pre
     for argument in arguments:
         for option in options:
             if argument.startswith(option) if prefixes else _option_matches(argument, option):
-                return f"{name} {option} can run other code"
+                return f"{name} {option} can run other code or write a file"
     return None
 
 

@@ -1,4 +1,5 @@
-"""The interpreters and launchers no shell approval by name may cover (code_running.py reads it)."""
+"""The interpreters, launchers and patch appliers no shell approval by name may cover
+(code_running.py reads it)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ NEVER_APPROVED = frozenset(
         "mawk",
         "nawk",
         "sed",
-        "patch",  # writes the files the patch file names
         "julia",
         "ipython",
         "jupyter",
@@ -62,6 +62,8 @@ NEVER_APPROVED = frozenset(
         "ex",
         "ed",
         "emacs",
+        # writes whatever files its patch names (a --dry-run approval must not cover the real run)
+        "patch",
         # launchers: run the program named in their arguments
         "env",
         "xargs",

@@ -201,7 +201,7 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     if program in ("read", "getopts"):
         raise _NotCoverable(f"{program} sets variables")
     if is_never_approved(program):
-        raise _NotCoverable(f"{program} runs other code")
+        raise _NotCoverable(f"{program} runs other code or writes what its input names")
     reason = workspace_code(program) or code_running_argument(program, arguments)
     if reason is not None:
         raise _NotCoverable(reason)
