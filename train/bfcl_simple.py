@@ -235,13 +235,13 @@ def leaks(folder: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     finds the ones lifted from the benchmark (the converted and extracted kinds had some)."""
     found = []
     texts = [json.dumps(row.get("messages", row), ensure_ascii=False) for row in rows]
+    numbers_of = [_numbers(text) for text in texts]  # once per example, not once per question
     for question in _lines(folder / QUESTIONS):
         text = " ".join(turn["content"] for turn in question["question"][0])
         numbers = _numbers(text)
         single = {n for n in numbers if "." in n and len(n.replace(".", "")) >= 5}
         dates = set(DATE_IN_WORDS.findall(text))
-        for index, example in enumerate(texts):
-            mine = _numbers(example)
+        for index, (example, mine) in enumerate(zip(texts, numbers_of)):
             shared = sorted((single & mine) | {d for d in dates if d in example})
             many = sorted(numbers & mine) if len(numbers & mine) >= 3 else []
             if shared or many:
