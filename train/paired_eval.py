@@ -1,6 +1,6 @@
 """Issue 16's paired check of two adapters: the same cases, the same scorer, case by case.
 
-    python train/paired_eval.py sets [--out train/runs/evsets]           # the fresh files
+    python train/paired_eval.py [--sets train/runs/evsets] sets         # the fresh files
     python train/paired_eval.py run ADAPTER NAME [--threads 1]           # thau eval on all seven
     python train/paired_eval.py compare NAME NAME...                     # the first is the base
 
