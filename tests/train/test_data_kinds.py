@@ -333,3 +333,35 @@ def test_extracted_values_pick_the_value_out_of_longer_words(tmp_path):
     assert params["closing_hour"].es(13) == "abierto hasta la 1 de la tarde"
     plain = build_dataset(tmp_path / "plain", n_train=60, n_eval=4, seed=4, count_tokens=False)
     assert "extracted" not in plain["train"]["by_kind"]
+
+
+def test_pair_share_sets_how_often_a_first_request_asks_for_two_things(tmp_path):
+    """A recipe's pair_share: 0 gives no conversation that opens with two tasks, 1 makes
+    every one that opens on a file do so; each pair's two calls follow one another, the
+    first result between them (unless the first was cancelled). The default data set is drawn as before (0.3)."""
+    from thau_tui.train.data import KIND_SHARES, PAIR_SHARE, generate
+
+    def opening_pairs(share):
+        rows = generate(
+            160,
+            "train",
+            dialect=HERMES,
+            tools=builtin_tools(),
+            seed=5,
+            kind_shares={k: 0.0 for k in KIND_SHARES} | {"conversation": 1.0},
+            pair_share=share,
+        )
+        return [r for r in rows if r["template"].startswith("conversation.pair.")], rows
+
+    none, rows = opening_pairs(0.0)
+    assert not none and len(rows) == 160
+    every, rows = opening_pairs(1.0)
+    opening_on_a_file = [r for r in rows if r["template"].startswith(("conversation.pair.", "conversation.file."))]
+    assert len(every) == len(opening_on_a_file) > 20
+    second_calls = 0
+    for row in every:
+        user, first, result, after = row["messages"][1:5]
+        assert (user["role"], len(_calls(first)), result["role"]) == ("user", 1, "tool")
+        second_calls += after["role"] == "assistant" and len(_calls(after)) == 1
+    assert second_calls >= 0.8 * len(every)  # the rest: the first call was cancelled, so no second
+    assert PAIR_SHARE == 0.3

@@ -572,6 +572,10 @@ def test_recipe_builds_its_data_set_as_it_says(tmp_path):
         parse_recipe("tool_weights: {debug_code: 0}")
     assert parse_recipe("kind_shares: {conversation: 0.3}").data_build_args()["kind_shares"] == {"conversation": 0.3}
     assert "kind_shares" not in parse_recipe("seed: 2").data_build_args()
+    assert parse_recipe("pair_share: 0.6").data_build_args()["pair_share"] == 0.6
+    assert "pair_share" not in parse_recipe("seed: 2").data_build_args()
+    with pytest.raises(RecipeError, match="pair_share"):
+        parse_recipe("pair_share: 1.5")
     family = parse_recipe("family_weights: {write_file_append: 3}").data_build_args()["family_weights"]
     assert family == {"write_file_append": 3.0}
     with pytest.raises(RecipeError, match="family_weights: .*above 0"):

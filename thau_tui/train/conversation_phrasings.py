@@ -287,18 +287,26 @@ FRAMES = {
 }
 # Two calls in one request: the first result comes back, then the second call. {t1} is always
 # done first, whatever the order of the words ("Before you {t2}, {t1}."). The last two are eval.
+# The frames that join two plain instructions ("{t1}; next, {t2}.") came after the shipped
+# seventeenth pass missed held-out chats in that form; the held-out connector itself is none of them.
 PAIR_FRAMES = {
     "en": [
         "Please {t1}, then {t2}.", "First {t1} and then {t2}.", "{t1} and {t2}.",
         "I need you to {t1}; once that's done, {t2}.", "After you {t1}, {t2}.",
         "Before you {t2}, {t1}.", "{t2}, but {t1} first.", "Two things: {t1}, and then {t2}.",
+        # Two plain instructions joined by a connector (a user's note to self, not a question).
+        "{t1}; when that's done, {t2}.", "{t1}; next, {t2}.", "{t1}. Then {t2}.", "{t1}, and afterwards {t2}.",
+        "{t1}; once it's finished, {t2}.", "Step one: {t1}. Step two: {t2}.", "{t1}, followed by this: {t2}.",
         "Would you {t1} and {t2}?", "Can you {t1} and also {t2}?",
     ],
     "es": [
         "Por favor, quiero {t1} y después {t2}.", "Primero necesito {t1} y luego {t2}.",
         "Quiero {t1} y, a continuación, {t2}.", "¿Podrías {t1} y luego {t2}?", "Antes de {t2}, quiero {t1}.",
         "Quisiera {t1} y acto seguido {t2}.", "Hay que {t1} y después {t2}.",
-        "Dos cosas: {t1} y luego {t2}.", "Tras {t1}, quiero {t2}.", "Necesito {t1} y, en cuanto termines, {t2}.",
+        "Dos cosas: {t1} y luego {t2}.", "Tras {t1}, quiero {t2}.",
+        "{t1}; cuando termines, {t2}.", "{t1}; luego, {t2}.", "{t1}. Después, {t2}.", "{t1}, y al acabar, {t2}.",
+        "Paso uno: {t1}. Paso dos: {t2}.", "{t1}; hecho esto, {t2}.", "{t1} y, terminado eso, {t2}.",
+        "Necesito {t1} y, en cuanto termines, {t2}.",
         "¿Puedes {t1} y también {t2}?",
     ],
 }

@@ -285,6 +285,7 @@ class ConversationMaker:
     action_weights: dict[str, float] | None = None
     tool_turn: Callable[[str], Turn] | None = None  # lang -> a request for any built-in tool, its result and answer
     shell_chat_share: float = 0.25  # conversations made only of direct shell commands
+    pair_share: float = 0.3  # first requests about a file that ask for two things
 
     def _outcome(self, action: Action, file: tuple, lang: str) -> tuple[str, str | None]:
         """The result text and the answer after it (None when cancelled)."""
@@ -309,7 +310,7 @@ class ConversationMaker:
 
     def file_turn(self, lang: str, file: tuple, refer_back: bool) -> Turn:
         actions = self._actions_for(file)
-        if not refer_back and self.rng.random() < 0.3:
+        if not refer_back and self.rng.random() < self.pair_share:
             safe = [a for a in actions if not a.deniable]
             if self.action_weights:
                 a1 = self.rng.choices(safe, weights=[self.action_weights.get(a.id, 1.0) for a in safe])[0]

@@ -58,6 +58,8 @@ KIND_SHARES = {
     "converted": 0.0,  # converted_values.py: likewise
     "extracted": 0.0,  # extracted_values.py: likewise
 }
+# How often a conversation's first request about a file asks for two things (recipe: pair_share).
+PAIR_SHARE = 0.3
 # Kinds rendered like "schema" from a vocabulary of their own.
 VOCABULARY_KINDS = {"converted": converted_values.CONVERTED, "extracted": extracted_values.EXTRACTED}
 PREFACES = {
@@ -94,8 +96,10 @@ class _Builder:
         seed: int,
         tool_weights: dict[str, float] | None = None,
         family_weights: dict[str, float] | None = None,
+        pair_share: float | None = None,
     ) -> None:
         self.dialect = dialect
+        self.pair_share = PAIR_SHARE if pair_share is None else pair_share
         self.weights = (tool_weights or {}, family_weights or {})
         self.tools = list(tools)
         self.registry = ToolRegistry(tools)
@@ -207,6 +211,7 @@ class _Builder:
             action_weights=conversations.ACTION_WEIGHTS,
             tool_turn=lambda lang: self._tool_turn(split, lang),
             shell_chat_share=0.06,
+            pair_share=self.pair_share,
         )
         turns = maker.conversation(lang)
         calls = conversations.calls_of(turns)
@@ -392,6 +397,7 @@ def generate(
     tool_weights: dict[str, float] | None = None,
     kind_shares: dict[str, float] | None = None,
     family_weights: dict[str, float] | None = None,
+    pair_share: float | None = None,
 ) -> list[dict[str, Any]]:
     """`n` distinct examples (train form) from one side of the template split.
 
@@ -399,11 +405,15 @@ def generate(
     (a tool missed more often than others gets more examples); absent tools keep 1.
     `family_weights` does the same for one family of phrasings (catalog.family_ids()).
     `kind_shares` overrides KIND_SHARES for the kinds it names ("call" takes the rest).
+    `pair_share` is how often a conversation's first request about a file asks for two
+    things (default PAIR_SHARE).
 
     `fits(messages) -> bool` (optional) rejects examples too long to train on; a
     rejected example is drawn again, so the length cap shapes the mix, not the count.
     """
-    builder = _Builder(dialect, tools, seed + (0 if split == "train" else 7919), tool_weights, family_weights)
+    builder = _Builder(
+        dialect, tools, seed + (0 if split == "train" else 7919), tool_weights, family_weights, pair_share
+    )
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
     for index, kind in enumerate(_kinds(n, builder.rng, kind_shares)):
@@ -432,6 +442,7 @@ def build_dataset(
     tool_weights: dict[str, float] | None = None,
     kind_shares: dict[str, float] | None = None,
     family_weights: dict[str, float] | None = None,
+    pair_share: float | None = None,
 ) -> dict[str, Any]:
     """Write train.jsonl, eval.jsonl, the held-out files and stats.json to `out_dir`; return the stats.
 
@@ -462,6 +473,7 @@ def build_dataset(
         tool_weights=tool_weights,
         kind_shares=kind_shares,
         family_weights=family_weights,
+        pair_share=pair_share,
     )
     eval_cases = [
         _eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)

@@ -74,6 +74,9 @@ class Recipe(BaseModel):
     # Shares of the kinds of example (data.KIND_SHARES: no_call, conversation, schema, ...) that
     # differ from the defaults; single tool calls take the rest.
     kind_shares: dict[str, float] = Field(default_factory=dict)
+    # How often a conversation's first request about a file asks for two things, one after the
+    # other (None: data.PAIR_SHARE, 0.3).
+    pair_share: float | None = Field(None, ge=0, le=1)
     # Start from a trained adapter (a run's adapter/ or checkpoints/step-N/ folder) instead of
     # fresh LoRA weights: a second pass with its own data, learning rate and schedule.
     init_adapter: str | None = None
@@ -142,6 +145,8 @@ class Recipe(BaseModel):
             args["kind_shares"] = self.kind_shares
         if self.family_weights:
             args["family_weights"] = self.family_weights
+        if self.pair_share is not None:
+            args["pair_share"] = self.pair_share
         if self.data_examples is not None:
             args["n_train"] = self.data_examples
         return args
