@@ -1,6 +1,6 @@
 """A server that answers, but not as an event stream should: a web page, a whole JSON
-answer, an endless line, keep-alive comments and nothing else, more tokens than asked
-for. Each gets a clear message (or, for the JSON answer, is simply read), never a
+answer, an endless line, keep-alive comments or empty chunks and nothing else, more tokens
+than asked for. Each gets a clear message (or, for the JSON answer, is simply read), never a
 misleading one, an ever-growing buffer or a turn that never ends. Against a bare
 socket server on 127.0.0.1."""
 
@@ -92,6 +92,25 @@ async def test_keep_alive_comments_do_not_hold_a_silent_server_open(fake_server,
     shown, errors = await _events(fake_server, tmp_path, completions, timeout=1)
     assert time.monotonic() - started < 6  # ended near model.timeout, not after the server's 10 s
     assert shown == "" and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
+
+
+async def test_empty_chunks_do_not_hold_a_silent_server_open(fake_server, tmp_path):
+    empty = b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": null}]}\n\n'
+
+    def completions(conn):
+        conn.sendall(STREAM_HEAD + sse_chunk("Hi"))
+        try:
+            for _ in range(100):  # a chunk with no text every 0.1 s for 10 s
+                conn.sendall(empty)
+                time.sleep(0.1)
+        except OSError:
+            pass
+        conn.close()
+
+    started = time.monotonic()
+    shown, errors = await _events(fake_server, tmp_path, completions, timeout=1)
+    assert time.monotonic() - started < 6  # before: the turn lasted the server's whole 10 s
+    assert shown == "Hi" and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
 
 
 async def test_a_server_that_ignores_max_tokens_is_stopped(fake_server, tmp_path):

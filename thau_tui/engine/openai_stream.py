@@ -8,7 +8,7 @@ chunk, llama-server's timings, usage), asks again without streaming when a serve
 a native call's stream before its first chunk, and turns every way a server fails
 (refused, unreachable, timed out, cut off, unreadable) into a message a user can act on.
 A server is read defensively: a line has a size cap (MAX_LINE_CHARS), keep-alive comments
-do not hold a silent server open past model.timeout, a stream that runs far past
+and chunks with nothing in them do not hold a silent server open past model.timeout, a stream that runs far past
 max_tokens is ended, and a page that is not an event stream (HTML from a proxy or a
 wrong base_url) is named as such; a plain JSON answer to a stream request is read whole.
 """
@@ -188,7 +188,7 @@ class ServerStream:
                         await self._answer_whole(await aread_capped(response), path, pieces, stats, started)
                         return
                     cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
-                    heard = time.monotonic()  # the last data line: keep-alive comments do not count
+                    heard = time.monotonic()  # the last chunk that said something: keep-alives do not count
                     async for line in bounded_lines(response):
                         if not line.startswith("data:"):
                             if line.strip() and not line.startswith(":") and not line.startswith(SSE_FIELDS):
@@ -197,7 +197,6 @@ class ServerStream:
                             elif time.monotonic() - heard > self.timeout_s:
                                 raise httpx.ReadTimeout("only keep-alive comments")
                             continue  # blank separators, ": ping" comments, event names
-                        heard = time.monotonic()
                         data = line[5:].strip()
                         if data == "[DONE]":
                             done = True
@@ -215,10 +214,15 @@ class ServerStream:
                         timings = chunk.get("timings")
                         if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
                             stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
-                        for item in parse(chunk):
+                        items = list(parse(chunk))
+                        for item in items:
                             self._arrived(item, stats, started)
                             pieces.put(item)
                         apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
+                        if items or stats.finish_reason is not None:
+                            heard = time.monotonic()
+                        elif time.monotonic() - heard > self.timeout_s:
+                            raise httpx.ReadTimeout("only chunks with nothing in them")
                         if stats.tokens > cap:
                             raise ServerError(
                                 f"the server at {self.root} went on past the {body.get('max_tokens')} tokens thau "
