@@ -180,6 +180,18 @@ def runs_dir(configured: str | Path = "train/runs") -> Path:
     training screen, `thau train`, `thau doctor` and the model picker agree wherever
     thau was started.
     """
+    return _beside_checkout(configured)
+
+
+def train_data_dir() -> Path:
+    """Where `thau data build` and `thau data from-history` write when no --out is given: the
+    train/data a shipped recipe reads, found like runs_dir. Never the current folder: that
+    is the workspace, and a train/data/history.jsonl link planted there would be written
+    through."""
+    return _beside_checkout("train/data")
+
+
+def _beside_checkout(configured: str | Path) -> Path:
     path = Path(configured).expanduser()
     if path.is_absolute():
         return path

@@ -249,3 +249,39 @@ def test_the_smoke_recipe_stays_a_smoke_test():
     commands = [c for c in run_commands(path, "run") if c[2] != "thau_tui.train.runs"]  # data may be missing in CI
     assert [c[c.index("--stage") + 1] for c in commands if "--stage" in c] == ["before", "after"]
     assert [c[c.index("--limit") + 1] for c in commands if "--limit" in c] == [str(recipe.eval_examples)] * 2
+
+
+def test_data_commands_write_to_thaus_train_data_not_the_current_folder(tmp_path, monkeypatch, capsys):
+    """Run in a cloned repository that planted train/data/history.jsonl -> ~/.bashrc, a bare
+    `thau data from-history` truncated the link's target. The defaults now name thau's own
+    train/data (the checkout's, else its data folder), and an --out that is a link is
+    replaced, not written through."""
+    from thau_tui import paths
+
+    store = Store(tmp_path / "db.sqlite3")
+    sid = store.create_session()
+    store.add_message(sid, "user", "list the files")
+    mid = store.add_message(sid, "assistant", HermesDialect().format_call(ToolCall("list_directory", {"path": "."})))
+    store.record_call(sid, "c1", "list_directory", {"path": "."}, "done", message_id=mid, result="a.py")
+    store.record_decision(sid, "c1", "once")
+    store.close()
+    victim = tmp_path / "victim" / ".bashrc"
+    victim.parent.mkdir()
+    victim.write_text("precious\n")
+    workspace = tmp_path / "clone"
+    (workspace / "train" / "data").mkdir(parents=True)
+    (workspace / "train" / "data" / "history.jsonl").symlink_to(victim)
+    fake_package = tmp_path / "site-packages" / "thau_tui"
+    fake_package.mkdir(parents=True)
+    monkeypatch.setattr(paths, "__file__", str(fake_package / "paths.py"))
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path / "thau-data")
+    monkeypatch.chdir(workspace)
+
+    assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3")]) == 0
+    assert victim.read_text() == "precious\n"  # before: truncated and rewritten
+    written = tmp_path / "thau-data" / "train" / "data" / "history.jsonl"
+    assert str(written) in capsys.readouterr().out and len(written.read_text().splitlines()) == 1
+
+    link = workspace / "train" / "data" / "history.jsonl"
+    assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(link)]) == 0
+    assert victim.read_text() == "precious\n" and not link.is_symlink() and len(link.read_text().splitlines()) == 1

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
-from ..paths import start_folder
+from ..paths import start_folder, train_data_dir
 from .recipe import find_recipe, load_recipe
 from .runs import check_recipe, command_step, latest_run_dir, new_run_dir, run_commands, trainer_env
 from .training_run import RunState, format_eta, read_summary, score_rows
@@ -65,12 +65,11 @@ def cmd_data_build(args: argparse.Namespace) -> int:
     from . import data
 
     try:
-        stats = data.build_dataset(
-            Path(args.out), n_train=args.n_train, n_eval=args.n_eval, seed=args.seed, dialect=args.dialect
-        )
+        out = Path(args.out) if args.out else train_data_dir()
+        stats = data.build_dataset(out, n_train=args.n_train, n_eval=args.n_eval, seed=args.seed, dialect=args.dialect)
     except ValueError as exc:  # DatasetError and an unknown dialect both say what to change
         return _err(str(exc))
-    print(f"Wrote the data set to {args.out}")
+    print(f"Wrote the data set to {out}")
     if isinstance(stats, dict):
         print(json.dumps(stats, indent=2, ensure_ascii=False, default=str))
     return 0
@@ -82,12 +81,13 @@ def cmd_from_history(args: argparse.Namespace) -> int:
     from .history import examples_from_history
 
     db = Path(args.db) if args.db else database_path()
+    out = Path(args.out) if args.out else train_data_dir() / "history.jsonl"
     try:
-        counts = examples_from_history(db, Path(args.out), dialect=args.dialect)
+        counts = examples_from_history(db, out, dialect=args.dialect)
     except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
     print(
-        f"Wrote {counts['examples']} examples to {args.out} from {counts['calls']} calls in {counts['sessions']} chats "
+        f"Wrote {counts['examples']} examples to {out} from {counts['calls']} calls in {counts['sessions']} chats "
         f"({counts['approved']} approved, {counts['edited']} of them edited; {counts['denied']} denied; "
         f"{counts['skipped']} skipped; {counts['duplicates']} duplicates)"
     )
@@ -381,13 +381,15 @@ def register(subparsers) -> None:
     data = subparsers.add_parser("data", help="build training data", description="Build training data.")
     data_sub = data.add_subparsers(dest="data_command", metavar="{build,from-history}", required=True)
     build = _command(data_sub, "build", cmd_data_build, "generate the tool-calling data set (train/eval JSONL)")
-    build.add_argument("--out", default="train/data", help="folder for train.jsonl, eval.jsonl, stats.json")
+    build.add_argument(
+        "--out", default=None, help="folder for train.jsonl, eval.jsonl, stats.json (default: thau's train/data)"
+    )
     build.add_argument("--n-train", type=int, default=2000, help="training examples (default 2000)")
     build.add_argument("--n-eval", type=int, default=200, help="eval cases (default 200)")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--dialect", default="hermes", help="tool-call dialect (default hermes)")
     hist = _command(data_sub, "from-history", cmd_from_history, "examples from your approved, edited and denied calls")
-    hist.add_argument("--out", default="train/data/history.jsonl", help="output JSONL")
+    hist.add_argument("--out", default=None, help="output JSONL (default: history.jsonl in thau's train/data)")
     hist.add_argument("--db", default=None, help="chat database (default: thau's own)")
     hist.add_argument("--dialect", default="hermes")
 
