@@ -76,3 +76,14 @@ def test_the_chat_draws_its_first_screen_in_a_real_terminal(tmp_path):
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+def test_message_with_yes_refuses_a_broken_config(tmp_path):
+    """A typo elsewhere in config.yaml dropped the whole file, tools.policy included, and
+    --yes then approved run_shell though the user had set it to deny. With errors, --yes is
+    refused before any model loads."""
+    config = tmp_path / "config.yaml"
+    config.write_text("tools:\n  policy:\n    run_shell: denny\n  shell:\n    netwrok: true\n")
+    done = thau("--config", str(config), "--yes", "--message", "Run the shell command ls", timeout=60)
+    assert done.returncode == 2 and "--yes is refused while config.yaml has errors" in done.stderr
+    assert "tools.shell.netwrok: unknown key" in done.stderr and not done.stdout

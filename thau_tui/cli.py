@@ -169,7 +169,13 @@ def run_message(args) -> int:
     err = Console(stderr=True)
     result = _config(args)
     for error in result.errors:
-        err.print(f"[yellow]config:[/] {error} (using the default for it)")
+        err.print(Text.assemble(("config:", "yellow"), f" {visible(error)} (using the default for it)"))
+    if result.errors and args.yes:
+        # A bad tools.policy entry is at its default now: --yes would approve a tool the user denied.
+        return _fail(
+            "--yes is refused while config.yaml has errors: a setting at its default could be a "
+            "tools.policy denial that --yes would then approve. Fix config.yaml, or run without --yes"
+        )
     config = result.config
     try:  # before the model loads: an unwritable data dir or a full disk is said at once
         store = Store(database_path())

@@ -280,16 +280,67 @@ def parse_config(text: str) -> Config:
         raise ValueError("\n".join(_describe(e) for e in exc.errors())) from exc
 
 
+def _valid(data: dict) -> bool:
+    try:
+        Config.model_validate(data)
+    except ValidationError:
+        return False
+    return True
+
+
+def _nest(where: list[str], value: Any) -> dict:
+    for key in reversed(where):
+        value = {key: value}
+    return value
+
+
+def _keep_valid(node: dict, where: list[str], kept: dict) -> None:
+    """Copy into `kept` every setting under `node` that is valid on its own; a section with
+    a bad entry is searched entry by entry, so only the bad entries are left out."""
+    for key, value in node.items():
+        path = [*where, str(key)]
+        if _valid(_nest(path, value)):
+            target = kept
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = value
+        elif isinstance(value, dict):
+            _keep_valid(value, path, kept)
+
+
+def salvage_config(text: str) -> Config | None:
+    """The config with every valid setting of a file that has bad ones (each bad one at its
+    default): a typo in tools.shell must not drop the user's tools.policy denials or
+    hidden_paths. None when the text is not a YAML mapping or the kept parts clash."""
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    kept: dict = {}
+    _keep_valid(data, [], kept)
+    try:
+        return Config.model_validate(kept)
+    except ValidationError:
+        return None
+
+
 def load_config(path: Path | None, last_good: Config | None = None) -> ConfigResult:
-    """Load config.yaml; on any error keep `last_good` (or the defaults) and report."""
+    """Load config.yaml. On errors: `last_good` when given (an edit in progress keeps the
+    running config), else every setting that is valid, the bad ones at their defaults; the
+    errors are reported either way."""
     fallback = last_good or Config()
     if path is None or not path.exists():
         return ConfigResult(fallback, path)
+    text = None
     try:
-        return ConfigResult(parse_config(path.read_text(encoding="utf-8")), path)
+        text = path.read_text(encoding="utf-8")
+        return ConfigResult(parse_config(text), path)
     except (ValueError, OSError) as exc:
         lines = [line for line in str(exc).splitlines() if line.strip()]
-        return ConfigResult(fallback, path, [f"{path}: {line}" for line in lines])
+        kept = salvage_config(text) if last_good is None and text is not None else None
+        return ConfigResult(kept or fallback, path, [f"{path}: {line}" for line in lines])
     except RecursionError:  # the YAML parser recurses once per level of nesting
         message = (
             f"{path}: nested too deeply to read (thousands of levels of lists or mappings); "

@@ -57,6 +57,27 @@ def test_broken_config_names_the_key_and_keeps_defaults(tmp_path):
     assert result.config == Config()
 
 
+def test_a_bad_setting_leaves_the_good_ones_applied(tmp_path):
+    """A misspelt tools.shell key threw the whole file away: the user's tools.policy denials
+    and hidden paths were gone, and `thau -m --yes` approved a denied run_shell. Now only
+    the bad settings are at their defaults."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "tools:\n  policy:\n    run_shell: deny\n  shell:\n    hidden_paths: ['~/secrets']\n    netwrok: true\n"
+        "generation:\n  max_tokens: many\n  temperature: 0.3\nmcp:\n  servers: [{name: x}]\n"
+    )
+    result = load_config(path)
+    assert len(result.errors) >= 3 and "tools.shell.netwrok: unknown key" in "\n".join(result.errors)
+    config = result.config
+    assert config.tools.policy == {"run_shell": "deny"}  # before: {}
+    assert config.tools.shell.hidden_paths == ["~/secrets"]  # before: the defaults
+    assert config.generation.temperature == 0.3 and config.generation.max_tokens == Config().generation.max_tokens
+    assert config.mcp == Config().mcp
+    # Not a mapping, or not YAML at all: the defaults, as before.
+    path.write_text("- a list\n")
+    assert load_config(path).config == Config()
+
+
 def test_bad_yaml_and_last_good_config(tmp_path):
     path = tmp_path / "config.yaml"
     good = parse_config("generation:\n  temperature: 0.9\n")

@@ -193,7 +193,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         if self.config_result.errors:  # one notice for the file, every problem in it
             self.notify(
                 "\n".join(self.config_result.errors) + "\nFix the file and thau applies it at once.",
-                title="config.yaml not applied: thau runs on the defaults",
+                title="config.yaml: these settings are at their defaults",
                 severity="error",
                 timeout=20,
                 markup=False,
