@@ -170,3 +170,30 @@ def test_wrong_shape_file_is_a_load_error(tmp_path):
     book = ApprovalBook(path)
     assert "tool" in book.load_error
     assert book.entries() == []
+
+
+def test_two_windows_share_the_file_and_a_revoke_holds_in_both(tmp_path):
+    """Window B wrote its whole in-memory list on each save: after the user revoked an
+    "always" approval in window A, B's next "always" approval wrote it back, and B kept
+    approving it until restarted. Each book now reads the file again when it changed."""
+    path = tmp_path / "approvals.json"
+    a, b = ApprovalBook(path), ApprovalBook(path)
+    a.remember(write(), "write", Decision("always"), "s1")
+    assert b.decide(write(), "write", "s2") == "auto"  # B sees A's approval without a restart
+    (entry,) = a.entries()
+    a.revoke(entry)
+    assert b.decide(write(), "write", "s2") == "ask"  # before: still auto in B
+    b.remember(ToolCall("generate_image", {"prompt": "x"}), "exec", Decision("always"), "s2")
+    tools = [row["tool"] for row in json.loads(path.read_text())["approvals"]]
+    assert tools == ["generate_image"]  # before: write_file came back
+    assert [e.tool for e in ApprovalBook(path).entries()] == ["generate_image"]
+    assert a.decide(ToolCall("generate_image", {"prompt": "y"}), "exec", "s1") == "auto"
+
+
+def test_a_file_with_a_huge_or_deep_value_is_a_load_error_not_a_crash(tmp_path):
+    path = tmp_path / "approvals.json"
+    path.write_text('{"approvals": [{"tool": "x", "created": 1' + "0" * 400 + "}]}")
+    book = ApprovalBook(path)  # before: OverflowError, and thau did not start
+    assert book.load_error is not None and book.entries() == []
+    path.write_text('{"approvals": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert ApprovalBook(path).load_error is not None

@@ -126,6 +126,7 @@ class ApprovalBook:
         self._git_seen: dict[Path, tuple[int, int] | None] = {}  # workspace -> its .git when first seen
         self._lock = threading.Lock()
         self.load_error: str | None = None
+        self._stamp: tuple[int, int, int] | None = None  # the file as last read or written
         self.set_policy(policy or {})
         self._load()
 
@@ -167,6 +168,7 @@ class ApprovalBook:
             policy = self._policy.get(call.name)
             if policy in ("auto", "ask", "deny"):
                 return policy  # type: ignore[return-value]
+            self._sync()
             if self._remembered(call, session_id, workspace, shell_folder):
                 return "auto"
         return "auto" if risk == "read" else "ask"
@@ -243,6 +245,7 @@ class ApprovalBook:
             programs = _programs_for(call)
             if not programs:
                 return None
+            self._sync()
             found: dict[str, list[RememberedApproval]] = {}
             for program in dict.fromkeys(programs):
                 for key in ((call.name, program, None), (call.name, program, session_id)):
@@ -308,6 +311,7 @@ class ApprovalBook:
         targets: list[str | None] = list(dict.fromkeys(programs)) if programs else [None]
         added = []
         with self._lock:
+            self._sync()  # another thau window may have added or revoked one since
             for program in targets:
                 where = program_location(program, workspace=workspace) if program is not None else None
                 if decision.kind == "session":
@@ -327,12 +331,14 @@ class ApprovalBook:
     def entries(self) -> list[RememberedApproval]:
         """Every remembered approval, "always" first, then this process's sessions."""
         with self._lock:
+            self._sync()
             return list(self._always.values()) + list(self._session.values())
 
     def revoke(self, entry: RememberedApproval) -> None:
         """Forget one approval; an "always" one is removed from the file too."""
         with self._lock:
             if entry.scope == "always":
+                self._sync()
                 if self._always.pop(entry.key, None) is not None:
                     self._save()
             else:
@@ -340,7 +346,24 @@ class ApprovalBook:
 
     # -- the file ----------------------------------------------------------
 
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            info = self.path.stat() if self.path is not None else None
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size) if info is not None else None
+
+    def _sync(self) -> None:
+        """Read the file again when another thau window has changed it since (caller holds the
+        lock): a revoked "always" approval stops covering calls here too, and this window's
+        next save does not write it back."""
+        if self.path is not None and self._file_stamp() != self._stamp:
+            self._always.clear()
+            self.load_error = None
+            self._load()
+
     def _load(self) -> None:
+        self._stamp = self._file_stamp()  # before reading: a change made meanwhile is read next time
         if self.path is None or not self.path.exists():
             return
         try:
@@ -362,7 +385,7 @@ class ApprovalBook:
                     where if isinstance(where, str) else None,
                 )
                 self._always[entry.key] = entry
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
             self._always.clear()
             self.load_error = (
                 f"{self.path} could not be read ({exc}); starting with no remembered approvals. "
@@ -391,3 +414,4 @@ class ApprovalBook:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._stamp = self._file_stamp()
