@@ -532,3 +532,22 @@ def test_root_in_the_sandbox_cannot_remount_the_root_writable(workspace, tmp_pat
         marker.unlink(missing_ok=True)
     capabilities = int(result.output.split("CapEff:")[1].split()[0], 16)
     assert capabilities == 0, result.output
+
+
+def test_the_sandbox_cannot_write_kernel_settings(workspace):
+    """As root, bubblewrap's fresh /proc left /proc/sys writable with every capability dropped:
+    `echo '|/ws/x.sh' > /proc/sys/kernel/core_pattern`, then a crash, ran x.sh as root outside
+    every namespace. The attempt writes the value that is already there, so the host is
+    unchanged even where it would succeed; /proc/sys and /proc/sysrq-trigger are read-only now
+    (as another user the sandbox never had the right)."""
+    shell = ShellSandbox(workspace, Config())
+    try:
+        result = shell.run(
+            "v=$(cat /proc/sys/kernel/core_pattern); "
+            "if printf '%s\\n' \"$v\" > /proc/sys/kernel/core_pattern; then echo WROTE; else echo REFUSED; fi; "
+            "if echo h > /proc/sysrq-trigger; then echo SYSRQ; else echo NOSYSRQ; fi"
+        )
+    finally:
+        shell.close()
+    assert "REFUSED" in result.output and "WROTE" not in result.output, result.output
+    assert "SYSRQ\n" not in result.output.replace("NOSYSRQ", ""), result.output

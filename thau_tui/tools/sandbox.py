@@ -134,6 +134,15 @@ def _bwrap_flags(
         "/dev",
         "--proc",
         "/proc",
+        # bubblewrap leaves /proc/sys writable (its read-only remount is refused there), and real
+        # root needs no capability to write most of it: kernel/core_pattern set to a workspace
+        # script runs that script as root outside every namespace at the next crash.
+        "--ro-bind",
+        "/proc/sys",
+        "/proc/sys",
+        "--ro-bind-try",
+        "/proc/sysrq-trigger",
+        "/proc/sysrq-trigger",
         "--tmpfs",
         "/tmp",
     ]
