@@ -72,6 +72,30 @@ DEFAULT_HIDDEN_PATHS = [
     "~/.npmrc",
     "~/.config/gcloud",
     "~/.azure",
+    # Tokens and keys of other tools, password stores, browser profiles (cookies) and shell
+    # history (commands typed with a secret in them).
+    "~/.cache/huggingface/token",
+    "~/.huggingface/token",
+    "~/.cargo/credentials.toml",
+    "~/.cargo/credentials",
+    "~/.config/git/credentials",
+    "~/.config/rclone",
+    "~/.vault-token",
+    "~/.ollama/id_ed25519",
+    "~/.password-store",
+    "~/.local/share/keyrings",
+    "~/.mozilla",
+    "~/.config/google-chrome",
+    "~/.config/chromium",
+    "~/.bash_history",
+    "~/.zsh_history",
+    # Container managers' sockets outside /run (which is hidden whole): connecting to one
+    # needs no write access, and it gives root on the host to the groups that may use it.
+    "~/.rd",
+    "~/.colima",
+    "/var/snap/lxd/common/lxd",
+    "/var/lib/lxd",
+    "/var/lib/incus",
 ]
 
 

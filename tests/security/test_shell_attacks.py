@@ -221,6 +221,11 @@ def test_credentials_and_thau_folders_are_hidden(workspace, monkeypatch):
     (home / ".aws").mkdir()
     (home / ".aws" / "credentials").write_text("aws_secret")
     (home / ".netrc").write_text("machine x password hunter2")
+    # Not hidden before the second review of 2026-12-06: a Hugging Face token, browser cookies.
+    (home / ".cache" / "huggingface").mkdir(parents=True)
+    (home / ".cache" / "huggingface" / "token").write_text("hf_secret")
+    (home / ".mozilla" / "firefox").mkdir(parents=True)
+    (home / ".mozilla" / "firefox" / "cookies.sqlite").write_text("secret cookie")
     (home / "notes.txt").write_text("ordinary")
     monkeypatch.setenv("HOME", str(home))
     thau_home = workspace / "thau-home"
@@ -237,6 +242,8 @@ def test_credentials_and_thau_folders_are_hidden(workspace, monkeypatch):
             "home/.ssh/id_ed25519",
             "home/.aws/credentials",
             "home/.netrc",
+            "home/.cache/huggingface/token",
+            "home/.mozilla/firefox/cookies.sqlite",
             "thau-home/config/approvals.json",
             "thau-home/cache/base-models/config.json",
         ):
