@@ -77,40 +77,36 @@ async def test_an_endless_line_is_cut_at_the_cap(fake_server, tmp_path):
     assert "a line of over 1 MiB" in errors[0]
 
 
-async def test_keep_alive_comments_do_not_hold_a_silent_server_open(fake_server, tmp_path):
+def _trickle(first: bytes, repeated: bytes):
+    """A server that sends `first`, then `repeated` every 0.1 s for 10 s, never a token more."""
+
     def completions(conn):
-        conn.sendall(STREAM_HEAD)
+        conn.sendall(STREAM_HEAD + first)
         try:
-            for _ in range(100):  # a comment every 0.1 s for 10 s, never a token
-                conn.sendall(b": ping\n\n")
+            for _ in range(100):
+                conn.sendall(repeated)
                 time.sleep(0.1)
         except OSError:
-            pass
+            pass  # thau stopped reading and closed the connection
         conn.close()
 
+    return completions
+
+
+@pytest.mark.parametrize(
+    ("first", "repeated", "text"),
+    [
+        (b"", b": ping\n\n", ""),  # keep-alive comments
+        # chunks with nothing in them (before: the turn lasted the server's whole 10 s)
+        (sse_chunk("Hi"), b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": null}]}\n\n', "Hi"),
+    ],
+    ids=["comments", "empty-chunks"],
+)
+async def test_a_silent_server_is_not_held_open(fake_server, tmp_path, first, repeated, text):
     started = time.monotonic()
-    shown, errors = await _events(fake_server, tmp_path, completions, timeout=1)
+    shown, errors = await _events(fake_server, tmp_path, _trickle(first, repeated), timeout=1)
     assert time.monotonic() - started < 6  # ended near model.timeout, not after the server's 10 s
-    assert shown == "" and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
-
-
-async def test_empty_chunks_do_not_hold_a_silent_server_open(fake_server, tmp_path):
-    empty = b'data: {"choices": [{"index": 0, "delta": {}, "finish_reason": null}]}\n\n'
-
-    def completions(conn):
-        conn.sendall(STREAM_HEAD + sse_chunk("Hi"))
-        try:
-            for _ in range(100):  # a chunk with no text every 0.1 s for 10 s
-                conn.sendall(empty)
-                time.sleep(0.1)
-        except OSError:
-            pass
-        conn.close()
-
-    started = time.monotonic()
-    shown, errors = await _events(fake_server, tmp_path, completions, timeout=1)
-    assert time.monotonic() - started < 6  # before: the turn lasted the server's whole 10 s
-    assert shown == "Hi" and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
+    assert shown == text and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
 
 
 async def test_a_server_that_ignores_max_tokens_is_stopped(fake_server, tmp_path):

@@ -127,14 +127,19 @@ def test_runs_started_anywhere_share_one_naming_rule(tmp_path):
     assert latest_run_dir(tmp_path, recipe.name) == trainer_latest(recipe, tmp_path) == first
 
 
-def test_from_history_and_data_build(tmp_path, capsys):
-    store = Store(tmp_path / "db.sqlite3")
+def _one_approved_call(db: Path) -> None:
+    """A chat store holding one approved list_directory call."""
+    store = Store(db)
     sid = store.create_session()
     store.add_message(sid, "user", "list the files")
     mid = store.add_message(sid, "assistant", HermesDialect().format_call(ToolCall("list_directory", {"path": "."})))
     store.record_call(sid, "c1", "list_directory", {"path": "."}, "done", message_id=mid, result="a.py")
     store.record_decision(sid, "c1", "once")
     store.close()
+
+
+def test_from_history_and_data_build(tmp_path, capsys):
+    _one_approved_call(tmp_path / "db.sqlite3")
     out = tmp_path / "history.jsonl"
     assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(out)]) == 0
     assert "Wrote 1 examples" in capsys.readouterr().out
@@ -258,13 +263,7 @@ def test_data_commands_write_to_thaus_train_data_not_the_current_folder(tmp_path
     replaced, not written through."""
     from thau_tui import paths
 
-    store = Store(tmp_path / "db.sqlite3")
-    sid = store.create_session()
-    store.add_message(sid, "user", "list the files")
-    mid = store.add_message(sid, "assistant", HermesDialect().format_call(ToolCall("list_directory", {"path": "."})))
-    store.record_call(sid, "c1", "list_directory", {"path": "."}, "done", message_id=mid, result="a.py")
-    store.record_decision(sid, "c1", "once")
-    store.close()
+    _one_approved_call(tmp_path / "db.sqlite3")
     victim = tmp_path / "victim" / ".bashrc"
     victim.parent.mkdir()
     victim.write_text("precious\n")
