@@ -16,6 +16,7 @@ non-joiner stay too: emoji and several scripts need them.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -49,3 +50,11 @@ def has_controls(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(has_controls(v) for v in value)
     return False
+
+
+def editable_json(value: Any) -> str:
+    """`value` as indented JSON for an edit box: accents kept as they are, but each character
+    `visible` stands in for written as a \\u escape, so the box shows it (a raw bidi control
+    reordered the line, a U+2028 split it) and json.loads gives the same value back."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -239,6 +239,44 @@ async def test_tool_card_y_approves_and_the_file_is_written(tmp_path):
         assert "Written." in app.query(AssistantMessage).last().text
 
 
+async def test_a_card_that_asks_while_the_user_writes_waits_for_f4(tmp_path):
+    """The user writes their next message while the model works; the card does not take the
+    focus from a prompt with text in it (a letter typed after a pause would answer it).
+    F4, shown in the footer only while a card waits, goes to it."""
+    slow = "Let me look at that first, step by step. " * 6 + _call("write_file", path="f4.txt", content="ok")
+    backend = ScriptedBackend([slow, "Written."], delay=0.03)
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "write f4.txt")
+        assert "answer_card" not in {b.binding.action for b in app.active_bindings.values() if b.enabled}
+        await pilot.press(*"Now ple")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        card = app.query_one("ToolCard")
+        assert app.focused is not card and app.focused.text == "Now ple"
+        await pilot.press(*"ase add")
+        assert app.focused.text == "Now please add" and card.state == "awaiting"
+        assert "answer_card" in {b.binding.action for b in app.active_bindings.values() if b.enabled}
+        await pilot.press("f4")
+        assert app.focused is card
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert (tmp_path / "f4.txt").read_text() == "ok"
+        assert app.query_one("#input").text == "Now please add"  # the message being written is kept
+
+
+async def test_a_call_whose_arguments_are_a_list_is_an_invalid_card_not_a_crash(tmp_path):
+    """'"arguments": ["rm -rf x"]' made the card's drawing raise, and the app exited."""
+    call = '<tool_call>{"name": "run_shell", "arguments": ["rm -rf x"]}</tool_call>'
+    backend = ScriptedBackend([call, "Sorry."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "clean up")
+        await wait_until(pilot, lambda: not app.turn_running)
+        card = app.query_one("ToolCard")
+        assert card.state == "invalid" and "rm -rf x" in str(card.query_one(".arguments").render())
+        assert app.is_running
+
+
 async def test_tool_card_n_denies_and_nothing_runs(tmp_path):
     backend = ScriptedBackend([_call("run_shell", command="touch made.txt"), "OK, I won't."])
     app = make_app(tmp_path, backend)

@@ -33,6 +33,7 @@ def test_the_flags_read_at_run_time_agree_with_the_checks():
     assert compat.MARKDOWN_INIT == compat._markdown_init_as_known()
     assert compat.LIST_ELEMENTS == compat._list_elements_as_known()
     assert compat.BINDINGS == compat._bindings_as_known()
+    assert (compat.EVENT_CLOCK is not None) == compat._event_clock_as_known()
 
 
 # --- each fallback still draws the screen ---------------------------------------------------

@@ -87,6 +87,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             tooltip="Copy the last code block of the answers to the clipboard",
             priority=True,
         ),
+        Binding("f4", "answer_card", "Answer", id="answer-card", tooltip="Go to the card that asks", priority=True),
         Binding("f1", "help", "Help", id="help", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
@@ -102,6 +103,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             "copy_answer",
             "copy_code",
             "help",
+            "answer_card",
         }
     )
 
@@ -395,7 +397,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             # The gallery and training screens: Ctrl+T there opened a second training screen
             # and Ctrl+N reset the chat hidden behind it. Help and the approvals stay.
             return action in ("help", "approvals")
-        return True
+        return self.waiting_card() is not None if action == "answer_card" else True
 
     def action_stop(self) -> None:
         """Stop the answer; the engine may take a moment, so say so at once."""

@@ -229,6 +229,31 @@ def _keymap_as_known() -> bool:
     return keymap(app) == {"quit": "ctrl+x"}
 
 
+def _event_clock() -> Callable[[], float] | None:
+    """The clock Textual stamps each message with (Message.time): textual._time.get_time."""
+    try:
+        from textual import _time
+    except ImportError:
+        return None
+    clock = getattr(_time, "get_time", None)
+    return clock if callable(clock) else None
+
+
+def _event_clock_as_known() -> bool:
+    from textual import events
+
+    clock = _event_clock()
+    if clock is None:
+        return False
+    before = clock()
+    stamp = getattr(events.Key("y", "y"), "time", None)
+    return isinstance(stamp, float) and before <= stamp <= clock()
+
+
+# When a key was typed, on the same clock (None: thau judges a key by when it is handled).
+EVENT_CLOCK = _event_clock() if _event_clock_as_known() else None
+
+
 INTERNALS: list[Internal] = [
     Internal(
         "textual",
@@ -266,5 +291,12 @@ INTERNALS: list[Internal] = [
         "App._keymap (set by App.set_keymap)",
         "help and the chats list show the keys as declared, not as remapped",
         _keymap_as_known,
+    ),
+    Internal(
+        "textual",
+        "textual._time.get_time, the clock of Message.time",
+        "a card judges a key by when it is handled, not when it was typed (a stalled loop "
+        "could let a key typed before the card answer it)",
+        _event_clock_as_known,
     ),
 ]

@@ -1,5 +1,6 @@
 """The app's other screens (help, approvals, gallery, training, model picker) and
-export: the actions that open them and the messages they send back."""
+export: the actions that open them and the messages they send back; and F4, which goes
+to a card that waits for an answer while the user writes in the prompt."""
 
 from __future__ import annotations
 
@@ -9,6 +10,29 @@ from pathlib import Path
 
 class OtherScreens:
     """Mixin for the app."""
+
+    def waiting_card(self):
+        """The first card in the chat that asks (a tool call or the model's question) and
+        does not have the focus, or None."""
+        from .widgets.ask_card import AskCard
+        from .widgets.tool_card import ToolCard
+
+        for card in self.chat.query("ToolCard, AskCard"):
+            if (isinstance(card, ToolCard) and card.state == "awaiting" and not card.has_focus) or (
+                isinstance(card, AskCard) and card.waiting
+            ):
+                return card
+        return None
+
+    def action_answer_card(self) -> None:
+        from .widgets.ask_card import AskCard
+
+        if (card := self.waiting_card()) is not None:
+            if isinstance(card, AskCard):
+                card.focus_answer()
+            else:
+                card.focus()  # a ToolCard holds its keys for ARM_S first
+            card.scroll_visible()
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen, help_sections

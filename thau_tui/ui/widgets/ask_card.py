@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from ..visible import visible
 
@@ -70,8 +70,29 @@ class AskCard(Widget):
     def on_mount(self) -> None:
         if self.future is not None:
             self.future.add_done_callback(self._on_future_done)
-        self.query_one(Input).focus()
+        focused = self.app.focused
+        writing = (isinstance(focused, TextArea) and focused.text.strip()) or (
+            isinstance(focused, Input) and focused.value.strip()
+        )
+        if writing:  # the message being written (and its Enter) must not become the answer
+            self.app.notify(
+                "The model asks you a question: press F4 to answer it (what you type stays here)",
+                title="A card waits for your answer",
+                severity="warning",
+                timeout=12,
+            )
+        else:
+            self.focus_answer()
         self.scroll_visible()
+        self.app.refresh_bindings()
+
+    def focus_answer(self) -> None:
+        self.query_one(Input).focus()
+
+    @property
+    def waiting(self) -> bool:
+        """Open, and the answer box does not have the focus."""
+        return not self.answered and not self.query_one(Input).has_focus
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc belongs to the card only while the question is open."""
@@ -105,3 +126,4 @@ class AskCard(Widget):
         text = Content.styled("(dismissed)", "italic") if answer is None else Content(f"→ {answer}")
         self.query_one(".answer", Static).update(text)
         self.refresh_bindings()
+        self.app.refresh_bindings()

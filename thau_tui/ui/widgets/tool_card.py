@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Callable
 
 from textual import events, on
@@ -21,15 +20,16 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import Input, Log, ProgressBar, Static, TextArea
 
 from ...engine.approvals import describe_session_scope
 from ...engine.events import Decision
 from ...tools.base import ToolCall, ToolResult
+from ...visible_text import editable_json
 from ..compat import node_bindings
 from ..visible import has_controls, visible
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
+from .key_hold import KeyHold
 from .tool_card_text import PREVIEW_WIDTH, render_arguments, result_lines
 
 STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
@@ -45,7 +45,7 @@ STATE_LABELS = {
 }
 
 
-class ToolCard(Widget, can_focus=True):
+class ToolCard(KeyHold, can_focus=True):
     """A tool call in the chat: name, risk badge, arguments, approval keys, live output."""
 
     DEFAULT_CSS = """
@@ -90,11 +90,6 @@ class ToolCard(Widget, can_focus=True):
     ToolCard .keys { display: none; height: auto; color: $text-muted; }
     ToolCard.-awaiting .keys { display: block; }
     """
-
-    # The approval keys work only once this long has passed since the card appeared and
-    # since the last key that reached it: a card that takes the focus while the user types
-    # must not read their "y" as an answer. Keys typed meanwhile go on to the prompt.
-    ARM_S = 0.8
 
     BINDINGS = [
         Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
@@ -165,8 +160,6 @@ class ToolCard(Widget, can_focus=True):
         self._future: asyncio.Future | None = None
         self._approval_note = ""  # why it asks although an approval was remembered
         self._mode = "choose"  # choose | reason | edit (while awaiting)
-        self._armed_at = 0.0  # time.monotonic() from which the approval keys work
-        self._typed_into: Widget | None = None  # what had the focus when the card took it
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
 
@@ -215,46 +208,13 @@ class ToolCard(Widget, can_focus=True):
         self._set_mode("choose")
         self.state = "awaiting"
         future.add_done_callback(self._on_future_done)
-        focused = self.app.focused
-        self._typed_into = focused if isinstance(focused, (Input, TextArea)) else None
-        self._hold_keys()
-        self.focus()
-        self.scroll_visible()
-
-    @property
-    def armed(self) -> bool:
-        """The approval keys work (see ARM_S)."""
-        return time.monotonic() >= self._armed_at
-
-    def _hold_keys(self) -> None:
-        """Hold the approval keys for ARM_S from now (shown dimmed until then)."""
-        self._armed_at = time.monotonic() + self.ARM_S
-        if self.ARM_S > 0:
-            self.set_timer(self.ARM_S + 0.05, self._maybe_armed)
-        self.refresh_bindings()
-
-    def _maybe_armed(self) -> None:
-        if self.armed:
-            self.refresh_bindings()
+        self.ask_for_keys(f"{visible(self.call.name)} asks to run: press F4 to answer it (what you type stays here)")
 
     def on_key(self, event: events.Key) -> None:
-        """A key at the awaiting card before it is armed was typed for the prompt: it goes
-        there (a character; Enter is dropped, never sent), and the keys wait ARM_S more.
-        Esc still cancels the turn."""
-        if self.state != "awaiting" or self._mode != "choose" or self.armed or self.app.focused is not self:
-            return
-        if event.key == "escape":
-            return
-        event.stop()
-        event.prevent_default()
-        self._hold_keys()
-        target = self._typed_into
-        if target is None or not target.is_mounted or not (event.is_printable and event.character):
-            return
-        if isinstance(target, TextArea):
-            target.insert(event.character)
-        elif isinstance(target, Input):
-            target.insert_text_at_cursor(event.character)
+        """A key at the awaiting card that came too early (key_hold.py) was typed for the
+        prompt: it goes there, and the keys wait ARM_S more. Esc still cancels the turn."""
+        if self.state == "awaiting" and self._mode == "choose" and self.app.focused is self:
+            self.answer_keys_held(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approval keys only while awaiting; the editor's submit only while editing."""
@@ -280,7 +240,7 @@ class ToolCard(Widget, can_focus=True):
     def action_edit(self) -> None:
         self._set_mode("edit")
         editor = self.query_one(".editor", TextArea)
-        editor.load_text(json.dumps(self.call.arguments, indent=2, ensure_ascii=False))
+        editor.load_text(editable_json(self.call.arguments))
         editor.focus()
 
     def action_cancel(self) -> None:
@@ -339,6 +299,7 @@ class ToolCard(Widget, can_focus=True):
 
     def _apply(self, decision: Decision) -> None:
         self.decision = decision
+        self.stop_holding()
         self._set_mode("choose")
         if decision.arguments is not None:
             self.call.arguments = decision.arguments

@@ -17,7 +17,8 @@ from textual.highlight import highlight
 from ...tools.base import ToolResult
 from ..visible import visible
 
-MAX_ARGUMENT_LINES = 40  # per argument; the edit box always has the whole value
+MAX_ARGUMENT_LINES = 40  # per argument, its last TAIL_LINES included; the edit box has the whole value
+TAIL_LINES = 8
 PREVIEW_LINES = 6
 PREVIEW_WIDTH = 200
 
@@ -42,25 +43,43 @@ def _clip(text: str, limit: int) -> tuple[str, int]:
     return "\n".join(lines[:limit]), len(lines) - limit
 
 
-def render_arguments(arguments: dict[str, Any]) -> Content:
-    """Arguments as `key: value` lines; code and commands syntax-highlighted."""
+def _ends(text: str, limit: int) -> tuple[str, int, str]:
+    """A long value's first lines, how many are left out, and its last TAIL_LINES: what a
+    command or program does at its end is on the card, however many lines come before."""
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return text.rstrip("\n"), 0, ""
+    head = limit - TAIL_LINES
+    return "\n".join(lines[:head]), len(lines) - limit, "\n".join(lines[-TAIL_LINES:])
+
+
+def _indented(body: Content) -> Content:
+    return Content("\n").join(Content("  ") + line for line in body.split("\n"))
+
+
+def _block(label: Content, body: Content) -> Content:
+    return label + Content(" ") + body if "\n" not in body.plain else label + Content("\n") + _indented(body)
+
+
+def render_arguments(arguments: Any) -> Content:
+    """Arguments as `key: value` lines; code and commands syntax-highlighted. Arguments that
+    are not an object (a model can write a list) are shown as one value, never a crash."""
+    if not isinstance(arguments, dict):
+        arguments = {"arguments": arguments}
     if not arguments:
         return Content.styled("(no arguments)", "italic $text-muted")
     parts: list[Content] = []
     for key, value in arguments.items():
         label = Content.styled(f"{visible(str(key))}:", "bold $text-secondary")
         if isinstance(value, str) and (key in ("code", "command") or "\n" in value):
-            shown, more = _clip(visible(value), MAX_ARGUMENT_LINES)
+            head, more, tail = _ends(visible(value), MAX_ARGUMENT_LINES)
             language = _language_for(key, arguments)
             path = arguments.get("path") if language is None else None
-            body = highlight(shown, language=language, path=path if isinstance(path, str) else None)
-            if "\n" in shown:
-                indented = Content("\n").join(Content("  ") + line for line in body.split("\n"))
-                parts.append(label + Content("\n") + indented)
-            else:
-                parts.append(label + Content(" ") + body)
+            path = path if isinstance(path, str) else None
+            parts.append(_block(label, highlight(head, language=language, path=path)))
             if more:
-                parts.append(Content.styled(f"  … {more} more lines (e shows them all)", "$text-muted"))
+                gap = Content.styled(f"  … {more} lines not shown here (e shows them all) …", "$text-warning")
+                parts.append(gap + Content("\n") + _indented(highlight(tail, language=language, path=path)))
         else:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             parts.append(label + Content(" ") + Content(visible(text)))

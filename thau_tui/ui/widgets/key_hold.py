@@ -1,0 +1,130 @@
+"""KeyHold: a card's answer keys never take a key the user typed for something else.
+
+A card that asks (ToolCard's approval keys y/a/A/n/e) appears while the user may be
+typing their next message. Three ways a key meant for the prompt used to answer it:
+
+- the user paused in the middle of a message for longer than the hold, then went on:
+  the card had taken the focus, and "a" of "please add tests" allowed the tool for the
+  session. A card now takes the focus only from an empty prompt; with text in it, the
+  focus stays there, a notice says a card waits, and F4 (the app's "Answer") goes to it;
+- the card appeared behind another screen (help, training) and the hold ran out there:
+  the hold now counts only while the card's screen is the one shown;
+- a key typed before the card was drawn but handled after a stall longer than the hold:
+  a key is judged by when it was typed (Textual stamps each event), not when handled.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
+
+from .. import compat
+
+
+def _now() -> float:
+    """The clock Textual stamps events with (compat.EVENT_CLOCK), or monotonic."""
+    return (compat.EVENT_CLOCK or time.monotonic)()
+
+
+def _typed_at(event: events.Key) -> float:
+    """When the key was typed: its stamp where the clock is known, else now (handled)."""
+    stamp = getattr(event, "time", None)
+    return stamp if compat.EVENT_CLOCK is not None and isinstance(stamp, float) else _now()
+
+
+class KeyHold(Widget):
+    """For a focusable card: `ask_for_keys()` when it starts asking, `answer_keys_held(event)`
+    from its key handler, `stop_holding()` when it stops asking; `armed` says the keys work."""
+
+    # The answer keys work only once this long has passed since the card took the focus (or
+    # its screen came back) and since the last key that reached it.
+    ARM_S = 0.8
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._armed_at = 0.0  # _now() from which the answer keys work
+        self._typed_into: Widget | None = None  # the prompt the user was in when the card asked
+        self._screen_watch = None
+
+    @property
+    def armed(self) -> bool:
+        """The answer keys work: the hold is over and the card's screen is the one shown."""
+        return _now() >= self._armed_at and self._screen_shown()
+
+    def _screen_shown(self) -> bool:
+        try:
+            return self.screen is self.app.screen
+        except Exception:  # not mounted, or no screen yet
+            return False
+
+    def ask_for_keys(self, note: str) -> None:
+        """Start asking: take the focus unless the user is writing in the prompt (then say
+        so with `note`, and leave the focus where they type)."""
+        focused = self.app.focused
+        self._typed_into = focused if isinstance(focused, (Input, TextArea)) else None
+        self._hold_keys()
+        if self._composing():
+            self.app.notify(note, title="A card waits for your answer", severity="warning", timeout=12)
+        else:
+            self.focus()
+        self.scroll_visible()
+        if self._screen_watch is None:
+            self._screen_watch = self.set_interval(0.2, self._watch_screen)
+        self.app.refresh_bindings()
+
+    def stop_holding(self) -> None:
+        if self._screen_watch is not None:
+            self._screen_watch.stop()
+            self._screen_watch = None
+        self.app.refresh_bindings()
+
+    def _composing(self) -> bool:
+        """The prompt the user was in holds text: they are writing a message."""
+        target = self._typed_into
+        if isinstance(target, TextArea):
+            return bool(target.text.strip())
+        if isinstance(target, Input):
+            return bool(target.value.strip())
+        return False
+
+    def _hold_keys(self) -> None:
+        """Hold the answer keys for ARM_S from now (shown dimmed until then)."""
+        self._armed_at = _now() + self.ARM_S
+        if self.ARM_S > 0:
+            self.set_timer(self.ARM_S + 0.05, self._maybe_armed)
+        self.refresh_bindings()
+
+    def _maybe_armed(self) -> None:
+        if self.armed:
+            self.refresh_bindings()
+
+    def _watch_screen(self) -> None:
+        """While another screen covers the card, the hold does not run out."""
+        if not self._screen_shown():
+            self._hold_keys()
+
+    def on_focus(self, event: events.Focus) -> None:
+        if self._screen_watch is not None:  # asking: F4 or a click brought the user here
+            self._hold_keys()
+
+    def answer_keys_held(self, event: events.Key) -> bool:
+        """Whether `event` came too early to answer the card: typed before the hold ended
+        (the card's own clock, not when a stalled loop got to it). Such a key goes on to
+        the prompt the user was in (a character; Enter is dropped), and the hold restarts.
+        Esc is never held."""
+        if event.key == "escape" or (self.armed and _typed_at(event) >= self._armed_at):
+            return False
+        event.stop()
+        event.prevent_default()
+        self._hold_keys()
+        target = self._typed_into
+        if target is None or not target.is_mounted or not (event.is_printable and event.character):
+            return True
+        if isinstance(target, TextArea):
+            target.insert(event.character)
+        elif isinstance(target, Input):
+            target.insert_text_at_cursor(event.character)
+        return True
