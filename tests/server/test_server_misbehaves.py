@@ -109,6 +109,32 @@ async def test_a_silent_server_is_not_held_open(fake_server, tmp_path, first, re
     assert shown == text and len(errors) == 1 and "did not answer for 1 s (model.timeout)" in errors[0]
 
 
+async def test_empty_chunks_after_the_finish_end_the_answer(fake_server, tmp_path):
+    """A finish reason, then '{}' chunks and no [DONE]: each had reset the silence clock, so
+    the turn lasted as long as the server went on. The answer is over soon after the finish."""
+    finish = b'data: {"choices": [{"index": 0, "text": "", "finish_reason": "stop"}]}\n\n'
+    started = time.monotonic()
+    shown, errors = await _events(fake_server, tmp_path, _trickle(sse_chunk("Done.") + finish, b"data: {}\n\n"))
+    assert time.monotonic() - started < 6 and shown == "Done." and errors == []
+
+
+async def test_a_thinking_models_reasoning_counts_as_an_answer(fake_server, tmp_path):
+    """reasoning_content deltas carry no answer text; counted as silence, a model that thinks
+    longer than model.timeout would have been stopped."""
+    thinking = b'data: {"choices": [{"index": 0, "delta": {"reasoning_content": "hmm "}}]}\n\n'
+
+    def completions(conn):
+        conn.sendall(STREAM_HEAD)
+        for _ in range(15):  # 1.5 s of thinking, with model.timeout 1 s
+            conn.sendall(thinking)
+            time.sleep(0.1)
+        conn.sendall(sse_chunk("Yes.") + b"data: [DONE]\n\n")
+        conn.close()
+
+    shown, errors = await _events(fake_server, tmp_path, completions, timeout=1)
+    assert errors == [] and shown.endswith("Yes.")
+
+
 async def test_a_server_that_ignores_max_tokens_is_stopped(fake_server, tmp_path):
     def completions(conn):  # asked for 40 tokens (quiet_agent), sends a token forever
         conn.sendall(STREAM_HEAD)

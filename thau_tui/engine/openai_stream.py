@@ -35,6 +35,26 @@ Piece = str | CallDelta
 # One server-sent line holds one chunk (a token or two): a line this long is a broken or
 # hostile server, not an answer, and it is not buffered further.
 MAX_LINE_CHARS = 1 << 20
+# After the finish reason, how long empty chunks may go on before the answer counts as over.
+FINISHED_GRACE_S = 2.0
+
+
+def says_something(chunk: dict) -> bool:
+    """Whether a chunk carries anything of the answer: a non-empty text, reasoning or call in
+    a choice's delta (or a completion's text). A stream of chunks without any is silence."""
+    for choice in chunk.get("choices") or []:
+        if not isinstance(choice, dict):
+            continue
+        if isinstance(choice.get("text"), str) and choice["text"]:
+            return True
+        delta = choice.get("delta")
+        if isinstance(delta, dict) and any(
+            value not in (None, "", [], {}) for key, value in delta.items() if key != "role"
+        ):
+            return True
+    return False
+
+
 # A stream may run this far past the max_tokens thau asked for (chunks are not exactly
 # tokens) before it is ended as a server that ignores the limit.
 OVERRUN_FACTOR, OVERRUN_SLACK = 2, 64
@@ -219,8 +239,10 @@ class ServerStream:
                             self._arrived(item, stats, started)
                             pieces.put(item)
                         apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
-                        if items or stats.finish_reason is not None:
-                            heard = time.monotonic()
+                        if items or says_something(chunk):
+                            heard = time.monotonic()  # text, a call, or a thinking model's reasoning
+                        elif stats.finish_reason is not None and time.monotonic() - heard > FINISHED_GRACE_S:
+                            break  # finished: empty chunks after it (no [DONE]) end the answer
                         elif time.monotonic() - heard > self.timeout_s:
                             raise httpx.ReadTimeout("only chunks with nothing in them")
                         if stats.tokens > cap:
