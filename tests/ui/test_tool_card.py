@@ -62,10 +62,12 @@ async def test_allow_once_resolves_the_future_and_runs():
 
 async def test_keys_typed_for_the_prompt_never_answer_a_card_that_takes_the_focus(approval_hold, monkeypatch):
     """The user started typing "kykyky..." just as the card appeared; it took the focus (the
-    prompt was empty), and a "y" meant for the prompt ran the command. Until the card has
-    been shown (and left alone) for ARM_S, keys go on to the prompt and the card keeps
-    waiting. The product's hold is 0.8 s; here it is 3 s, so that a stall of a busy CI
-    machine between two pilot key presses does not pass for a pause the user made."""
+    prompt was empty), and a "y" meant for the prompt ran the command. A key that reaches
+    the card within ARM_S goes on to the prompt, and so does the focus: the user is typing,
+    so a pause in it must not let a later letter answer (a review found "and ", a pause,
+    then "A" saved an always-approval). The card waits for F4 (here: focus()).
+    The product's hold is 0.8 s; here it is 3 s, so that a stall of a busy CI machine
+    between two pilot key presses does not pass for a pause the user made."""
     assert approval_hold >= 0.5
     approval_hold = 3.0
     monkeypatch.setattr(ToolCard, "ARM_S", approval_hold)
@@ -75,16 +77,24 @@ async def test_keys_typed_for_the_prompt_never_answer_a_card_that_takes_the_focu
         prompt.focus()
         future = await ask(app, pilot)
         assert app.focused is app.card
-        await pilot.press("k", "y", "a", "A", "n", "e", "enter", "y")  # typing on
+        await pilot.press("k")
+        assert app.focused is prompt  # the focus follows the typing
+        await pilot.press("y", "a", "A", "n", "e", "enter", "y")
         assert not future.done() and app.decided == [] and app.card.state == "awaiting"
         assert prompt.value == "kyaAney"  # nothing typed is lost; Enter sent nothing
+        await asyncio.sleep(approval_hold + 0.2)
+        await pilot.press("A")  # after a pause: still the prompt's
+        assert not future.done() and prompt.value.endswith("A")
+        assert any("press F4" in n.message for n in app._notifications)
+        app.card.focus()  # F4
+        await pilot.press("y")  # at once: held, and back to the prompt
+        assert not future.done() and app.focused is prompt
+        app.card.focus()
+        await pilot.pause()
         bindings = {b.binding.action: b.enabled for b in app.active_bindings.values()}
         assert bindings.get("approve('once')") is False  # shown dimmed in the footer meanwhile
-        await asyncio.sleep(approval_hold / 2)
-        await pilot.press("y")  # still typing: the hold starts again
-        assert not future.done() and prompt.value.endswith("y")
         await asyncio.sleep(approval_hold + 0.2)
-        await pilot.press("y")  # a deliberate key, after a pause
+        await pilot.press("y")  # a deliberate key, after the hold
         assert future.done() and future.result() == Decision("once")
 
 
@@ -105,16 +115,15 @@ async def test_a_pause_while_writing_a_message_does_not_let_the_next_letter_answ
         await pilot.press(*"ase add tests")
         assert not future.done() and app.decided == [] and prompt.value == "Now please add tests"
         app.card.focus()  # what F4 does in the chat
-        await pilot.press("y")  # at once: the hold starts when the card gets the focus
-        assert not future.done()
-        await asyncio.sleep(approval_hold + 0.2)
+        await asyncio.sleep(approval_hold + 0.2)  # the hold starts when the card gets the focus
         await pilot.press("y")
         assert future.result() == Decision("once")
 
 
 async def test_the_hold_does_not_run_out_behind_another_screen(approval_hold):
     """The card asked while the help screen covered the chat; the hold ran out there, and the
-    first key after closing it answered. The hold now counts only while the card is shown."""
+    first key after closing it answered. The hold now counts only while the card is shown,
+    and text the user had in the prompt under that screen keeps the focus there."""
     from textual.screen import Screen
 
     app = Host(shell_card("rm -rf build"))
@@ -124,11 +133,28 @@ async def test_the_hold_does_not_run_out_behind_another_screen(approval_hold):
         await asyncio.sleep(approval_hold + 0.5)
         app.pop_screen()
         await pilot.pause()
+        assert app.focused is app.card
         await pilot.press("y")  # before: answered the card
         assert not future.done() and app.card.state == "awaiting"
+        app.card.focus()
         await asyncio.sleep(approval_hold + 0.3)
         await pilot.press("y")
         assert future.result() == Decision("once")
+
+        second = ToolCard(ToolCall("write_file", {"path": "x", "content": "y"}), "write")
+        await app.mount(second)
+        prompt = app.query_one("#chat", Input)
+        prompt.value = ""  # the first card's held "y" went there
+        prompt.focus()
+        await pilot.press(*"Now ple")
+        await app.push_screen(Screen())
+        later = asyncio.get_running_loop().create_future()
+        second.request_approval(later)
+        await asyncio.sleep(approval_hold + 0.3)
+        app.pop_screen()
+        await pilot.pause()
+        await pilot.press("a")  # before: allowed write_file for the session
+        assert not later.done() and prompt.value == "Now plea"
 
 
 async def test_a_key_typed_before_the_hold_ended_is_held_even_if_handled_later(approval_hold):

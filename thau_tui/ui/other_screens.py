@@ -18,7 +18,7 @@ class OtherScreens:
         from .widgets.tool_card import ToolCard
 
         for card in self.chat.query("ToolCard, AskCard"):
-            if (isinstance(card, ToolCard) and card.state == "awaiting" and not card.has_focus) or (
+            if (isinstance(card, ToolCard) and card.state == "awaiting" and not card.has_focus_within) or (
                 isinstance(card, AskCard) and card.waiting
             ):
                 return card

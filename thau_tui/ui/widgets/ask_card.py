@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, Static
 
 from ..visible import visible
+from .key_hold import writing_in
 
 
 class AskCard(Widget):
@@ -70,11 +71,7 @@ class AskCard(Widget):
     def on_mount(self) -> None:
         if self.future is not None:
             self.future.add_done_callback(self._on_future_done)
-        focused = self.app.focused
-        writing = (isinstance(focused, TextArea) and focused.text.strip()) or (
-            isinstance(focused, Input) and focused.value.strip()
-        )
-        if writing:  # the message being written (and its Enter) must not become the answer
+        if writing_in(self.screen.focused):  # the message being written (and its Enter) must not become the answer
             self.app.notify(
                 "The model asks you a question: press F4 to answer it (what you type stays here)",
                 title="A card waits for your answer",

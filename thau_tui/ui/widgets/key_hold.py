@@ -35,6 +35,15 @@ def _typed_at(event: events.Key) -> float:
     return stamp if compat.EVENT_CLOCK is not None and isinstance(stamp, float) else _now()
 
 
+def writing_in(widget: Widget | None) -> bool:
+    """Whether `widget` is a text box with text in it: the user is writing there."""
+    if isinstance(widget, TextArea):
+        return bool(widget.text.strip())
+    if isinstance(widget, Input):
+        return bool(widget.value.strip())
+    return False
+
+
 class KeyHold(Widget):
     """For a focusable card: `ask_for_keys()` when it starts asking, `answer_keys_held(event)`
     from its key handler, `stop_holding()` when it stops asking; `armed` says the keys work."""
@@ -46,6 +55,7 @@ class KeyHold(Widget):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._armed_at = 0.0  # _now() from which the answer keys work
+        self._note = ""  # what the notice says when the card waits without the focus
         self._typed_into: Widget | None = None  # the prompt the user was in when the card asked
         self._screen_watch = None
 
@@ -63,11 +73,12 @@ class KeyHold(Widget):
     def ask_for_keys(self, note: str) -> None:
         """Start asking: take the focus unless the user is writing in the prompt (then say
         so with `note`, and leave the focus where they type)."""
-        focused = self.app.focused
+        self._note = note
+        focused = self.screen.focused  # the card's own screen: another one may be on top
         self._typed_into = focused if isinstance(focused, (Input, TextArea)) else None
         self._hold_keys()
-        if self._composing():
-            self.app.notify(note, title="A card waits for your answer", severity="warning", timeout=12)
+        if writing_in(focused):
+            self._say_it_waits()
         else:
             self.focus()
         self.scroll_visible()
@@ -81,14 +92,8 @@ class KeyHold(Widget):
             self._screen_watch = None
         self.app.refresh_bindings()
 
-    def _composing(self) -> bool:
-        """The prompt the user was in holds text: they are writing a message."""
-        target = self._typed_into
-        if isinstance(target, TextArea):
-            return bool(target.text.strip())
-        if isinstance(target, Input):
-            return bool(target.value.strip())
-        return False
+    def _say_it_waits(self) -> None:
+        self.app.notify(self._note, title="A card waits for your answer", severity="warning", timeout=12)
 
     def _hold_keys(self) -> None:
         """Hold the answer keys for ARM_S from now (shown dimmed until then)."""
@@ -114,17 +119,40 @@ class KeyHold(Widget):
         """Whether `event` came too early to answer the card: typed before the hold ended
         (the card's own clock, not when a stalled loop got to it). Such a key goes on to
         the prompt the user was in (a character; Enter is dropped), and the hold restarts.
-        Esc is never held."""
+        Esc is never held. The user is typing: the focus goes back to the prompt, and the
+        card waits for F4 (a pause in their typing must not let a later letter answer)."""
         if event.key == "escape" or (self.armed and _typed_at(event) >= self._armed_at):
             return False
         event.stop()
         event.prevent_default()
         self._hold_keys()
         target = self._typed_into
-        if target is None or not target.is_mounted or not (event.is_printable and event.character):
+        if target is None or not target.is_mounted:
             return True
-        if isinstance(target, TextArea):
-            target.insert(event.character)
-        elif isinstance(target, Input):
-            target.insert_text_at_cursor(event.character)
+        if event.is_printable and event.character:
+            self._pass_on(target, event.character)
+        self._give_back(target)
         return True
+
+    @staticmethod
+    def _pass_on(target: Widget, text: str) -> None:
+        if isinstance(target, TextArea):
+            target.insert(text)
+        elif isinstance(target, Input):
+            target.insert_text_at_cursor(text)
+
+    def _give_back(self, target: Widget) -> None:
+        """The focus back to where the user types, and the notice that the card waits."""
+        if isinstance(target, Input):
+            target.select_on_focus = False  # an Input selects all on focus: the next key would replace it
+        target.focus()
+        self._say_it_waits()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Text pasted while the card has the focus was meant for the prompt: it goes there."""
+        target = self._typed_into
+        if target is None or not target.is_mounted:
+            return
+        event.stop()
+        self._pass_on(target, event.text)
+        self._give_back(target)

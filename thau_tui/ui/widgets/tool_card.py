@@ -312,7 +312,8 @@ class ToolCard(KeyHold, can_focus=True):
             self.mark_denied(decision.reason)
         else:
             self.state = "cancelled"
-        self.focus()
+        if self.has_focus_within:  # the reason or edit box had it: back to the card, not lost
+            self.focus()
 
     # -- running -------------------------------------------------------------
 
