@@ -4,9 +4,9 @@ Every call the user approved becomes a call example (the edited arguments when
 they edited it), with the tool's result and the answer that followed when the
 chat has them. Every call they denied becomes a no-call example: the request,
 and a reply that does not call the tool and acknowledges the reason they gave.
-A call made after a tool result in the same turn is left out: as request -> call, the
-example would drop the result that led to it, and a file the model read can ask for
-anything. Examples use the data set's format (see train/data) and the chat's system
+A call made after any tool result in its chat is left out: as request -> call, the
+example would drop the result that may have led to it, and a file the model read can
+ask for anything, in that turn or a later one. Examples use the data set's format (see train/data) and the chat's system
 message, so they can be mixed into train.jsonl as they are.
 """
 
@@ -117,14 +117,10 @@ def _request(messages: list[sqlite3.Row], anchor: int) -> str | None:
 
 
 def _after_a_result(messages: list[sqlite3.Row], anchor: int) -> bool:
-    """Whether a tool result came between the user's request and the call: what the call
-    answered is then that result, which an example of request -> call would leave out."""
-    for message in reversed(messages[:anchor]):
-        if message["role"] == "user":
-            return False
-        if message["role"] == "tool":
-            return True
-    return False
+    """Whether any tool result came before the call in its chat (or the call's message is
+    one): the example of request -> call would leave it out, and a file read a turn earlier
+    can still say what to do "next time". Only calls the user's own words led to are kept."""
+    return any(message["role"] == "tool" for message in messages[: anchor + 1])
 
 
 def _answer_after(messages: list[sqlite3.Row], anchor: int) -> str | None:
@@ -205,9 +201,9 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
     Approved (once/session/always/auto, or ran by policy) -> a call example with the
     edited arguments when the user edited them, plus the result and the answer that
     followed when present. Denied -> a no-call example acknowledging the reason.
-    Cancelled, invalid and undecided calls are skipped, and so is a call made after a tool
-    result in the same turn (the example would drop what led to it; a file the model read
-    can ask for anything); identical examples are written once.
+    Cancelled, invalid and undecided calls are skipped, and so is a call made after any tool
+    result in its chat (the example would drop what may have led to it; a file the model
+    read can ask for anything); identical examples are written once.
     """
     db_path, out_path = Path(db_path), Path(out_path)
     builder = _Builder(get_dialect(dialect))
@@ -236,7 +232,7 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
                 if _after_a_result(messages, anchor):
                     # A file or page can steer the model ("now write .envrc ..."); as request -> call
                     # the example would teach the injected action from a harmless request.
-                    counts.skip("the call followed a tool result the example would leave out")
+                    counts.skip("a tool result came before the call (the example would leave it out)")
                     continue
                 if verdict == "denied":
                     counts.denied += 1
