@@ -169,7 +169,12 @@ def run_message(args) -> int:
     err = Console(stderr=True)
     result = _config(args)
     for error in result.errors:
-        err.print(Text.assemble(("config:", "yellow"), f" {visible(error)} (using the default for it)"))
+        err.print(
+            Text.assemble(
+                ("config:", "yellow"),
+                f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)",
+            )
+        )
     if result.errors and args.yes:
         # A bad tools.policy entry is at its default now: --yes would approve a tool the user denied.
         return _fail(

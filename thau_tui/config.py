@@ -318,24 +318,34 @@ def _nest(where: list[str], value: Any) -> dict:
     return value
 
 
+def _put(kept: dict, path: list[str], value: Any) -> None:
+    target = kept
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
 def _keep_valid(node: dict, where: list[str], kept: dict) -> None:
     """Copy into `kept` every setting under `node` that is valid on its own; a section with
-    a bad entry is searched entry by entry, so only the bad entries are left out."""
+    a bad entry is searched entry by entry, and a list item by item (one bad hidden path
+    must not drop the others), so only the bad entries are left out."""
     for key, value in node.items():
         path = [*where, str(key)]
         if _valid(_nest(path, value)):
-            target = kept
-            for part in path[:-1]:
-                target = target.setdefault(part, {})
-            target[path[-1]] = value
+            _put(kept, path, value)
         elif isinstance(value, dict):
             _keep_valid(value, path, kept)
+        elif isinstance(value, list):
+            items = [item for item in value if _valid(_nest(path, [item]))]
+            if items and _valid(_nest(path, items)):
+                _put(kept, path, items)
 
 
 def salvage_config(text: str) -> Config | None:
     """The config with every valid setting of a file that has bad ones (each bad one at its
-    default): a typo in tools.shell must not drop the user's tools.policy denials or
-    hidden_paths. None when the text is not a YAML mapping or the kept parts clash."""
+    default, a bad tools.policy entry at "ask"): a typo in tools.shell must not drop the
+    user's tools.policy denials or hidden_paths. None when the text is not a YAML mapping
+    or the kept parts clash."""
     try:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, RecursionError):
@@ -344,6 +354,14 @@ def salvage_config(text: str) -> Config | None:
         return None
     kept: dict = {}
     _keep_valid(data, [], kept)
+    # A bad tools.policy value ("dney") asks: its default (a read tool runs unasked) could be
+    # the opposite of what the user wrote.
+    tools = data.get("tools")
+    policy = tools.get("policy") if isinstance(tools, dict) else None
+    if isinstance(policy, dict):
+        for tool in policy:
+            if isinstance(tool, str) and tool not in kept.get("tools", {}).get("policy", {}):
+                _put(kept, ["tools", "policy", tool], "ask")
     try:
         return Config.model_validate(kept)
     except ValidationError:

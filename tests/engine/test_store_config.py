@@ -73,6 +73,12 @@ def test_a_bad_setting_leaves_the_good_ones_applied(tmp_path):
     assert config.tools.shell.hidden_paths == ["~/secrets"]  # before: the defaults
     assert config.generation.temperature == 0.3 and config.generation.max_tokens == Config().generation.max_tokens
     assert config.mcp == Config().mcp
+    # A bad policy value asks (its default, for a read tool, runs unasked); one bad hidden
+    # path leaves the others (a bare ~ is null in YAML).
+    path.write_text("tools:\n  policy:\n    read_file: dney\n  shell:\n    hidden_paths: [~/secrets, ~, ~/keys]\n")
+    config = load_config(path).config
+    assert config.tools.policy == {"read_file": "ask"}
+    assert config.tools.shell.hidden_paths == ["~/secrets", "~/keys"]
     # Not a mapping, or not YAML at all: the defaults, as before.
     path.write_text("- a list\n")
     assert load_config(path).config == Config()

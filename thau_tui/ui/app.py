@@ -194,7 +194,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.query_one("#images").display = False
         if self.config_result.errors:  # one notice for the file, every problem in it
             self.notify(
-                "\n".join(self.config_result.errors) + "\nFix the file and thau applies it at once.",
+                "\n".join(self.config_result.errors)
+                + "\nA bad tools.policy entry asks. Fix the file and thau applies it.",
                 title="config.yaml: these settings are at their defaults",
                 severity="error",
                 timeout=20,
