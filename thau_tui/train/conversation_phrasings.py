@@ -304,7 +304,7 @@ PAIR_FRAMES = {
         "Quiero {t1} y, a continuación, {t2}.", "¿Podrías {t1} y luego {t2}?", "Antes de {t2}, quiero {t1}.",
         "Quisiera {t1} y acto seguido {t2}.", "Hay que {t1} y después {t2}.",
         "Dos cosas: {t1} y luego {t2}.", "Tras {t1}, quiero {t2}.",
-        "{t1}; cuando termines, {t2}.", "{t1}; luego, {t2}.", "{t1}. Después, {t2}.", "{t1}, y al acabar, {t2}.",
+        "{t1}; en segundo lugar, {t2}.", "{t1}; luego, {t2}.", "{t1}. Después, {t2}.", "{t1}, y al acabar, {t2}.",
         "Paso uno: {t1}. Paso dos: {t2}.", "{t1}; hecho esto, {t2}.", "{t1} y, terminado eso, {t2}.",
         "Necesito {t1} y, en cuanto termines, {t2}.",
         "¿Puedes {t1} y también {t2}?",
