@@ -39,7 +39,7 @@ MAX_LINE_CHARS = 1 << 20
 FINISHED_GRACE_S = 2.0
 
 
-def says_something(chunk: dict) -> bool:
+def says_something(chunk: dict[str, Any]) -> bool:
     """Whether a chunk carries anything of the answer: a non-empty text, reasoning or call in
     a choice's delta (or a completion's text). A stream of chunks without any is silence."""
     for choice in chunk.get("choices") or []:
