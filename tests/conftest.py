@@ -29,10 +29,11 @@ def approval_keys_at_once(request, monkeypatch):
     """In the app an approval card's keys work 0.8 s after it appears (and after the last key
     typed at it), so a "y" meant for the prompt does not answer it. Tests press keys at
     pilot speed: their cards answer at once. The tests of that hold take `approval_hold`."""
-    if "approval_hold" in request.fixturenames:
-        return
     from thau_tui.ui.widgets.tool_card import ToolCard
 
+    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.0)  # an answer key at once (its own test sets it)
+    if "approval_hold" in request.fixturenames:
+        return
     monkeypatch.setattr(ToolCard, "ARM_S", 0.0)
 
 

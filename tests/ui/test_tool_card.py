@@ -538,3 +538,32 @@ async def test_the_edit_box_shows_hidden_characters_as_escapes_and_keeps_the_val
         assert "\u202e" not in text and "\u2028" not in text and "\\u202e" in text and "ñ" in text
         await pilot.press("ctrl+s")
         assert future.result() == Decision("once", arguments={"command": command})
+
+
+async def test_a_message_typed_after_the_card_took_the_focus_does_not_answer_it(approval_hold, monkeypatch):
+    """Found trying thau in tmux: "Run the shell command pwd", Enter; the card came and took
+    the (empty) prompt's focus; two seconds later "I am typing": "a" allowed run_shell for
+    the session. A letter that is not an answer key now goes to the prompt with the focus,
+    and an answer key waits SETTLE_S for a next key that shows it began a word."""
+    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.35)
+    app = Host(shell_card("pwd"))
+    async with app.run_test() as pilot:
+        prompt = app.query_one("#chat", Input)
+        prompt.focus()
+        future = await ask(app, pilot)
+        assert app.focused is app.card
+        await asyncio.sleep(approval_hold + 0.2)
+        await pilot.press(*"I am typing")
+        await asyncio.sleep(0.5)
+        assert not future.done() and prompt.value == "I am typing" and app.focused is prompt
+        app.card.focus()
+        await asyncio.sleep(approval_hold + 0.2)
+        await pilot.press(*"and")  # a word that begins with an answer key
+        await asyncio.sleep(0.5)
+        assert not future.done() and prompt.value.endswith("and")
+        app.card.focus()
+        await asyncio.sleep(approval_hold + 0.2)
+        await pilot.press("y")  # alone: it answers once it has settled
+        assert not future.done()
+        await asyncio.sleep(0.5)
+        assert future.result() == Decision("once")

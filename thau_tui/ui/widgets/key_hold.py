@@ -51,11 +51,15 @@ class KeyHold(Widget):
     # The answer keys work only once this long has passed since the card took the focus (or
     # its screen came back) and since the last key that reached it.
     ARM_S = 0.8
+    # An answer key takes effect only when no other key follows it this soon: "you", "and",
+    # "now" typed by a user who has not seen the card are a word for the prompt, not y/a/n.
+    SETTLE_S = 0.35
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._armed_at = 0.0  # _now() from which the answer keys work
         self._note = ""  # what the notice says when the card waits without the focus
+        self._pending: tuple[str, object] | None = None  # an answer key waiting SETTLE_S, its timer
         self._typed_into: Widget | None = None  # the prompt the user was in when the card asked
         self._screen_watch = None
 
@@ -147,6 +151,46 @@ class KeyHold(Widget):
             target.select_on_focus = False  # an Input selects all on focus: the next key would replace it
         target.focus()
         self._say_it_waits()
+
+    def settle_answer(self, event: events.Key, answer_keys: str, answer) -> bool:
+        """An armed answer key (one of `answer_keys`) waits SETTLE_S: `answer(key)` runs
+        then, unless another key comes first, which shows the user was typing a message:
+        both go on to the prompt, with the focus. Any other letter goes there at once.
+        Returns whether the event was taken."""
+        if self._pending is not None and event.key != "escape":
+            key, timer = self._pending
+            self._pending = None
+            timer.stop()  # type: ignore[attr-defined]
+            event.stop()
+            event.prevent_default()
+            target = self._typed_into
+            if target is not None and target.is_mounted:
+                self._pass_on(target, key + (event.character if event.is_printable and event.character else ""))
+                self._give_back(target)
+            return True
+        if not (event.is_printable and event.character and len(event.character) == 1):
+            return False
+        if event.character not in answer_keys:  # a letter of a message: the user is typing
+            event.stop()
+            event.prevent_default()
+            target = self._typed_into
+            if target is not None and target.is_mounted:
+                self._pass_on(target, event.character)
+                self._give_back(target)
+            return True
+        if self.SETTLE_S <= 0:
+            return False  # the binding answers at once
+        event.stop()
+        event.prevent_default()
+        key = event.character
+
+        def settled() -> None:
+            if self._pending is not None and self._pending[0] == key:
+                self._pending = None
+                answer(key)
+
+        self._pending = (key, self.set_timer(self.SETTLE_S, settled))
+        return True
 
     def on_paste(self, event: events.Paste) -> None:
         """Text pasted while the card has the focus was meant for the prompt: it goes there."""

@@ -212,9 +212,24 @@ class ToolCard(KeyHold, can_focus=True):
 
     def on_key(self, event: events.Key) -> None:
         """A key at the awaiting card that came too early (key_hold.py) was typed for the
-        prompt: it goes there, and the keys wait ARM_S more. Esc still cancels the turn."""
+        prompt: it goes there, and the keys wait ARM_S more. An answer key waits SETTLE_S
+        for a next key that would show it began a word. Esc still cancels the turn."""
         if self.state == "awaiting" and self._mode == "choose" and self.app.focused is self:
-            self.answer_keys_held(event)
+            if not self.answer_keys_held(event):
+                answers = self._answer_actions()
+                self.settle_answer(event, "".join(answers), lambda key: self._answer(answers[key]))
+
+    def _answer_actions(self) -> dict[str, str]:
+        """Printable key -> action of the answer bindings (y, a, A, n, e unless remapped)."""
+        return {
+            key: binding.action
+            for key, binding in node_bindings(self)
+            if len(key) == 1 and binding.action.startswith(("approve", "deny", "edit"))
+        }
+
+    def _answer(self, action: str) -> None:
+        if self.state == "awaiting" and self._mode == "choose":
+            self.call_later(self.run_action, action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Approval keys only while awaiting; the editor's submit only while editing."""
