@@ -567,3 +567,24 @@ async def test_a_message_typed_after_the_card_took_the_focus_does_not_answer_it(
         assert not future.done()
         await asyncio.sleep(0.5)
         assert future.result() == Decision("once")
+
+
+async def test_a_burst_of_keys_follows_the_focus_back_to_the_prompt(approval_hold, monkeypatch):
+    """In a real terminal a typed phrase arrives as one burst: keys queued before the focus
+    moved back to the prompt still reached the card, and the "e" of "more" opened the editor.
+    Keys that reach the card after it gave the focus back follow it to the prompt."""
+    from textual import events
+
+    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.35)
+    app = Host(shell_card("pwd"))
+    async with app.run_test() as pilot:
+        prompt = app.query_one("#chat", Input)
+        prompt.focus()
+        future = await ask(app, pilot)
+        await asyncio.sleep(approval_hold + 0.2)
+        for char in "I am typing and more":  # queued together, as a terminal delivers them
+            app.post_message(events.Key(char if char != " " else "space", char))
+        await asyncio.sleep(1.0)
+        await pilot.pause()
+        assert not future.done() and app.card._mode == "choose"
+        assert prompt.value == "I am typing and more" and app.focused is prompt

@@ -60,6 +60,7 @@ class KeyHold(Widget):
         self._armed_at = 0.0  # _now() from which the answer keys work
         self._note = ""  # what the notice says when the card waits without the focus
         self._pending: tuple[str, object] | None = None  # an answer key waiting SETTLE_S, its timer
+        self._gave_back = False  # the focus went back to the prompt: keys still on their way follow it
         self._typed_into: Widget | None = None  # the prompt the user was in when the card asked
         self._screen_watch = None
 
@@ -117,6 +118,7 @@ class KeyHold(Widget):
 
     def on_focus(self, event: events.Focus) -> None:
         if self._screen_watch is not None:  # asking: F4 or a click brought the user here
+            self._gave_back = False
             self._hold_keys()
 
     def answer_keys_held(self, event: events.Key) -> bool:
@@ -125,6 +127,16 @@ class KeyHold(Widget):
         the prompt the user was in (a character; Enter is dropped), and the hold restarts.
         Esc is never held. The user is typing: the focus goes back to the prompt, and the
         card waits for F4 (a pause in their typing must not let a later letter answer)."""
+        if event.key != "escape" and self._gave_back:
+            # typed in the same burst as the key that gave the focus back: the prompt's too
+            event.stop()
+            event.prevent_default()
+            target = self._typed_into
+            if target is not None and target.is_mounted:
+                if event.is_printable and event.character:
+                    self._pass_on(target, event.character)
+                target.focus()
+            return True
         if event.key == "escape" or (self.armed and _typed_at(event) >= self._armed_at):
             return False
         event.stop()
@@ -149,6 +161,7 @@ class KeyHold(Widget):
         """The focus back to where the user types, and the notice that the card waits."""
         if isinstance(target, Input):
             target.select_on_focus = False  # an Input selects all on focus: the next key would replace it
+        self._gave_back = True
         target.focus()
         self._say_it_waits()
 
