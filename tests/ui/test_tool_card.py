@@ -540,19 +540,26 @@ async def test_the_edit_box_shows_hidden_characters_as_escapes_and_keeps_the_val
         assert future.result() == Decision("once", arguments={"command": command})
 
 
+async def _armed_from_empty_prompt(app, pilot, hold: float, monkeypatch) -> tuple[Input, asyncio.Future]:
+    """The card asks while the prompt is empty (it takes the focus), with the real settle
+    time, and stays unanswered past its hold: the user has not noticed it."""
+    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.35)
+    prompt = app.query_one("#chat", Input)
+    prompt.focus()
+    future = await ask(app, pilot)
+    assert app.focused is app.card
+    await asyncio.sleep(hold + 0.2)
+    return prompt, future
+
+
 async def test_a_message_typed_after_the_card_took_the_focus_does_not_answer_it(approval_hold, monkeypatch):
     """Found trying thau in tmux: "Run the shell command pwd", Enter; the card came and took
     the (empty) prompt's focus; two seconds later "I am typing": "a" allowed run_shell for
     the session. A letter that is not an answer key now goes to the prompt with the focus,
     and an answer key waits SETTLE_S for a next key that shows it began a word."""
-    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.35)
     app = Host(shell_card("pwd"))
     async with app.run_test() as pilot:
-        prompt = app.query_one("#chat", Input)
-        prompt.focus()
-        future = await ask(app, pilot)
-        assert app.focused is app.card
-        await asyncio.sleep(approval_hold + 0.2)
+        prompt, future = await _armed_from_empty_prompt(app, pilot, approval_hold, monkeypatch)
         await pilot.press(*"I am typing")
         await asyncio.sleep(0.5)
         assert not future.done() and prompt.value == "I am typing" and app.focused is prompt
@@ -575,13 +582,9 @@ async def test_a_burst_of_keys_follows_the_focus_back_to_the_prompt(approval_hol
     Keys that reach the card after it gave the focus back follow it to the prompt."""
     from textual import events
 
-    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.35)
     app = Host(shell_card("pwd"))
     async with app.run_test() as pilot:
-        prompt = app.query_one("#chat", Input)
-        prompt.focus()
-        future = await ask(app, pilot)
-        await asyncio.sleep(approval_hold + 0.2)
+        prompt, future = await _armed_from_empty_prompt(app, pilot, approval_hold, monkeypatch)
         for char in "I am typing and more":  # queued together, as a terminal delivers them
             app.post_message(events.Key(char if char != " " else "space", char))
         await asyncio.sleep(1.0)
