@@ -38,6 +38,7 @@ from ..engine.prompt import system_content
 from ..tools import Tool, ToolCall, ToolRegistry, builtin_tools
 from . import conversations, converted_values, extracted_values, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
+from .eval_cases import eval_case
 from .heldout import build_heldout
 from .phrasings import Family, eval_frame_indexes
 from .phrasings.catalog import call_families, chat_families, family_ids, prose_families, written_families
@@ -346,38 +347,6 @@ class _Builder:
         }
 
 
-def _eval_case(example: dict[str, Any], dialect: Dialect | None = None) -> dict[str, Any]:
-    """ARCHITECTURE's eval input: the conversation up to the assistant turn to predict."""
-    messages = example["messages"]
-    case = {key: example[key] for key in ("id", "lang", "kind", "tool", "template")}
-    if "tools" in example:
-        case["tools"] = example["tools"]
-    if example["kind"] == "conversation":
-        # Stop before a call that follows a tool result (the chat's 2nd or 3rd request), else before the first call.
-        calls = [i for i, m in enumerate(messages) if m["role"] == "assistant" and dialect.parse_calls(m["content"])]
-        later = [i for i in calls if any(m["role"] == "tool" for m in messages[:i])]
-        cut = later[-1] if later else calls[0]
-        parsed = dialect.parse_calls(messages[cut]["content"])
-        case.update(
-            messages=messages[:cut],
-            reference=messages[cut]["content"],
-            expected_calls=[{"name": p.call.name, "arguments": p.call.arguments} for p in parsed],
-        )
-        return case
-    if example["kind"] in ("python", "schema") and example["expected_calls"]:
-        # Predict the call itself (the reply after the result is trained, not scored).
-        case.update(messages=messages[:2], reference=messages[2]["content"], expected_calls=example["expected_calls"])
-        return case
-    # The reply the data set would have given: the trainer's eval loss is measured on it.
-    case["reference"] = messages[-1]["content"]
-    if example.get("shape") == "result":
-        # Predict the reply after the tool result: no further call is expected.
-        case.update(messages=messages[:-1], expected_calls=[])
-    else:
-        case.update(messages=messages[:-1], expected_calls=example["expected_calls"])
-    return case
-
-
 def _kinds(n: int, rng: random.Random, shares: dict[str, float] | None = None) -> list[str]:
     chosen = KIND_SHARES | (shares or {})
     kinds = [kind for kind, share in chosen.items() if kind != "call" for _ in range(round(n * share))][:n]
@@ -476,7 +445,7 @@ def build_dataset(
         pair_share=pair_share,
     )
     eval_cases = [
-        _eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)
+        eval_case(e, chosen) for e in generate(n_eval, "eval", dialect=chosen, tools=tools, seed=seed, fits=fits)
     ]
     stats = compute_stats(train, eval_cases, dialect=dialect, count_tokens=counter if count_tokens else None)
     stats["max_tokens"] = max_tokens if fits else None
