@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -214,3 +215,16 @@ def bundled_adapter() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write `text` as a new file put in place of `path` (temp file + rename): a reader never
+    sees half of it, and a link at `path` is replaced, never written through."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

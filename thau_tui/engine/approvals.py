@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..paths import replace_file
 from ..tools.base import ToolCall
 from .events import Decision
 from .shell_command import (  # noqa: F401  (re-exported: the card and tests read them here)
@@ -406,12 +406,5 @@ class ApprovalBook:
             for entry in self._always.values()
         ]
         payload = json.dumps({"version": _FILE_VERSION, "approvals": rows}, indent=2)
-        fd, tmp = tempfile.mkstemp(prefix=".approvals-", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload + "\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(self.path, payload + "\n")
         self._stamp = self._file_stamp()

@@ -13,15 +13,14 @@ message, so they can be mixed into train.jsonl as they are.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..engine.dialects import DIALECTS, Dialect, get_dialect
+from ..paths import replace_file
 from ..tools.base import ToolCall
 
 APPROVED = {"once", "session", "always", "auto"}
@@ -264,14 +263,6 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
         db.close()
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # A new file put in place: a link at out_path is replaced, never written through.
-    fd, temp = tempfile.mkstemp(prefix=".history-", suffix=".jsonl", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for example in examples:
-                out.write(json.dumps(example, ensure_ascii=False) + "\n")
-        os.replace(temp, out_path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    replace_file(out_path, "".join(json.dumps(example, ensure_ascii=False) + "\n" for example in examples))
     counts.examples = len(examples)
     return counts.as_dict()
