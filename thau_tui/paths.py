@@ -6,15 +6,22 @@ portable installs); otherwise platformdirs picks the platform's usual places.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
 
 APP = "thau"
+LOCK_WAIT_S = 5.0  # how long a writer waits for another thau process to finish its write
+
+log = logging.getLogger(__name__)
 
 
 class FolderError(OSError):
@@ -228,3 +235,37 @@ def replace_file(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def locked_for_update(path: Path) -> Iterator[None]:
+    """Hold `path`'s lock file (`path` + ".lock", flock) while reading, changing and writing
+    it back: two thau processes that update the same file one after the other, never
+    interleaved, so neither writes back a copy read before the other's change. Waits up to
+    LOCK_WAIT_S for the other process, then goes on with a warning (a lock left by a dead
+    process is released by the kernel; only a stuck live one can hold it that long). Where
+    flock does not exist (Windows), there is no lock."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path.with_name(path.name + ".lock"), flags, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    log.warning(
+                        "%s stayed locked by another thau process for %.0f s; writing anyway", path, LOCK_WAIT_S
+                    )
+                    break
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

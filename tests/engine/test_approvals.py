@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -190,6 +191,40 @@ def test_two_windows_share_the_file_and_a_revoke_holds_in_both(tmp_path):
     assert a.decide(ToolCall("generate_image", {"prompt": "y"}), "exec", "s1") == "auto"
 
 
+def test_two_windows_writing_at_once_do_not_undo_each_other(tmp_path):
+    """Each window read the file again before its change, but nothing kept the other window
+    from writing between that read and its own write: window A, adding an approval, wrote
+    back write_file that window B had revoked meanwhile. A change now holds the file's lock
+    from the read to the write, so B's revoke waits for A's write and then reads it."""
+    path = tmp_path / "approvals.json"
+    a, b = ApprovalBook(path), ApprovalBook(path)
+    a.remember(write(), "write", Decision("always"), "s1")
+    (old,) = b.entries()
+    a_read, go_on = threading.Event(), threading.Event()
+    save = a._save
+
+    def slow_save() -> None:  # A has read the file and is about to write it
+        a_read.set()
+        go_on.wait(5)
+        save()
+
+    a._save = slow_save  # type: ignore[method-assign]
+    adding = threading.Thread(
+        target=a.remember, args=(ToolCall("generate_image", {"prompt": "x"}), "exec", Decision("always"), "s1")
+    )
+    adding.start()
+    assert a_read.wait(5)
+    revoking = threading.Thread(target=b.revoke, args=(old,))
+    revoking.start()
+    revoking.join(0.3)  # before: B wrote at once
+    go_on.set()
+    adding.join(5)
+    revoking.join(5)
+    tools = sorted(row["tool"] for row in json.loads(path.read_text())["approvals"])
+    assert tools == ["generate_image"]  # before: ["generate_image", "write_file"]: the revoke was lost
+    assert b.decide(write(), "write", "s2") == "ask"
+
+
 def test_a_file_with_a_huge_or_deep_value_is_a_load_error_not_a_crash(tmp_path):
     path = tmp_path / "approvals.json"
     path.write_text('{"approvals": [{"tool": "x", "created": 1' + "0" * 400 + "}]}")
@@ -197,3 +232,25 @@ def test_a_file_with_a_huge_or_deep_value_is_a_load_error_not_a_crash(tmp_path):
     assert book.load_error is not None and book.entries() == []
     path.write_text('{"approvals": ' + "[" * 100_000 + "]" * 100_000 + "}")
     assert ApprovalBook(path).load_error is not None
+
+
+def test_a_lock_held_too_long_by_another_process_delays_the_write_but_does_not_stop_it(tmp_path, monkeypatch):
+    import fcntl
+    import os
+    import time
+
+    from thau_tui import paths
+
+    monkeypatch.setattr(paths, "LOCK_WAIT_S", 0.2)
+    path = tmp_path / "approvals.json"
+    book = ApprovalBook(path)
+    holder = os.open(tmp_path / "approvals.json.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # a stuck thau window
+    try:
+        started = time.monotonic()
+        book.remember(write(), "write", Decision("always"), "s1")
+        waited = time.monotonic() - started
+    finally:
+        os.close(holder)
+    assert 0.2 <= waited < 3
+    assert [row["tool"] for row in json.loads(path.read_text())["approvals"]] == ["write_file"]

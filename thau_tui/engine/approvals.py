@@ -18,6 +18,7 @@ session, that session's shell commands ask again until its shell restarts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..paths import replace_file
+from ..paths import locked_for_update, replace_file
 from ..tools.base import ToolCall
 from .events import Decision
 from .shell_command import (  # noqa: F401  (re-exported: the card and tests read them here)
@@ -310,7 +311,7 @@ class ApprovalBook:
             return []
         targets: list[str | None] = list(dict.fromkeys(programs)) if programs else [None]
         added = []
-        with self._lock:
+        with self._lock, self._updating(decision.kind == "always"):
             self._sync()  # another thau window may have added or revoked one since
             for program in targets:
                 where = program_location(program, workspace=workspace) if program is not None else None
@@ -336,7 +337,7 @@ class ApprovalBook:
 
     def revoke(self, entry: RememberedApproval) -> None:
         """Forget one approval; an "always" one is removed from the file too."""
-        with self._lock:
+        with self._lock, self._updating(entry.scope == "always"):
             if entry.scope == "always":
                 self._sync()
                 if self._always.pop(entry.key, None) is not None:
@@ -345,6 +346,14 @@ class ApprovalBook:
                 self._session.pop(entry.key, None)
 
     # -- the file ----------------------------------------------------------
+
+    def _updating(self, writes: bool) -> contextlib.AbstractContextManager[None]:
+        """The file's lock from before reading it to after writing it back, when this change
+        writes it: another thau window's write in between would otherwise be lost (a revoked
+        approval written back, an added one dropped)."""
+        if writes and self.path is not None:
+            return locked_for_update(self.path)
+        return contextlib.nullcontext()
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
