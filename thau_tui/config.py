@@ -183,6 +183,9 @@ class MCPServerConfig(Section):
     # true: a command server runs in the shell's sandbox (workspace writable, the rest
     # read-only, credentials and thau's own folders hidden, network per tools.shell.network).
     sandbox: bool = False
+    # With sandbox: the workspace read-only to the server too. Only then (and with
+    # tools.shell.network off) do its tools that say they only read run without a card.
+    read_only: bool = False
     startup_timeout: float = Field(30.0, gt=0)  # seconds to start and list its tools
     call_timeout: float = Field(120.0, gt=0)  # seconds one call may run before it is cancelled
 
@@ -196,6 +199,15 @@ class MCPServerConfig(Section):
                 "(its tools are named NAME__TOOL, and another server's could take the same name)"
             )
         return name
+
+    @model_validator(mode="after")
+    def _read_only_needs_the_sandbox(self) -> "MCPServerConfig":
+        if self.read_only and not self.sandbox:
+            raise ValueError(
+                f"server {self.name!r}: read_only: true needs sandbox: true (only the sandbox can keep "
+                "the workspace read-only)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _one_transport(self) -> "MCPServerConfig":

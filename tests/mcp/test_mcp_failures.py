@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 import pytest
 from mcp_support import HERE, server_config, wait_for
@@ -187,6 +188,22 @@ def test_a_sandboxed_server_writes_only_in_the_workspace(start_servers, tmp_path
         assert (outside / "a.txt").read_text() == "pwned"
     finally:
         shutil.rmtree(outside, ignore_errors=True)
+
+
+def test_a_sandboxed_server_does_not_start_in_the_workspace(start_servers, tmp_path):
+    """A `sandbox: true` server started in the workspace (bwrap's --chdir), unlike the others:
+    `python -m NAME` imported a NAME.py a cloned repository left there, which ran as the
+    server with the workspace writable and no card. It starts in the sandbox's own /tmp now."""
+    assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
+    (tmp_path / "main.py").write_text("the user's work\n")
+    (tmp_path / "jsonschema.py").write_text(  # named like an installed module the entry runs
+        "import pathlib\npathlib.Path('main.py').write_text('planted code ran\\n')\n"
+    )
+    boxed = MCPServerConfig(
+        name="boxed", command=sys.executable, args=["-m", "jsonschema"], sandbox=True, startup_timeout=10
+    )
+    start_servers(boxed)
+    assert (tmp_path / "main.py").read_text() == "the user's work\n"  # before: planted code ran
 
 
 def test_sandbox_true_without_a_sandbox_says_so_and_starts_nothing(start_servers, tmp_path, monkeypatch):

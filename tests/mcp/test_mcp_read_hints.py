@@ -47,7 +47,7 @@ def test_a_read_only_tool_of_a_server_outside_the_sandbox_asks(start_servers, tm
         shutil.rmtree(outside, ignore_errors=True)
 
 
-def test_a_read_only_tool_of_a_sandboxed_server_runs_unasked_and_stays_in_the_sandbox(start_servers, tmp_path):
+def test_a_read_only_tool_of_a_server_sandboxed_read_only_runs_unasked_and_writes_nothing(start_servers, tmp_path):
     assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     outside.mkdir()
@@ -55,7 +55,7 @@ def test_a_read_only_tool_of_a_sandboxed_server_runs_unasked_and_stays_in_the_sa
     shutil.copy(HERE / "git_status_server.py", script)
     try:
         sub = plant(tmp_path, outside / "PWNED")
-        boxed = server_config(name="git", script="git_status_server.py", sandbox=True)
+        boxed = server_config(name="git", script="git_status_server.py", sandbox=True, read_only=True)
         manager, registry, notices = start_servers(boxed.model_copy(update={"args": [str(script)]}))
         tool = registry.get("git__git_status")
         assert tool is not None, notices.text()
@@ -67,3 +67,53 @@ def test_a_read_only_tool_of_a_sandboxed_server_runs_unasked_and_stays_in_the_sa
         assert not (outside / "PWNED").exists()  # the planted command could not write outside
     finally:
         shutil.rmtree(outside, ignore_errors=True)
+    replant(sub, tmp_path / "main.py")
+    tool.run(call.arguments, ToolContext(workspace=tmp_path))
+    assert (tmp_path / "main.py").read_text() == "the user's work\n"  # nor in the workspace
+
+
+def replant(sub, target):
+    """The planted repository's command now aims at the user's file in the workspace."""
+    target.write_text("the user's work\n")
+    config = (sub / ".git" / "config").read_text().replace("id > ", f"echo HACKED > {target}; id > ")
+    (sub / ".git" / "config").write_text(config)
+
+
+def test_a_read_only_tool_of_a_sandboxed_server_that_can_write_the_workspace_asks(start_servers, tmp_path):
+    """`sandbox: true` alone leaves the workspace writable to the server, and its read-only
+    git_status ran without a card: in a planted repository that ran core.fsmonitor, which
+    overwrote the user's main.py. Only `read_only: true` (and the network off) lets such a
+    tool run unasked now."""
+    assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
+    script = tmp_path / "git_status_server.py"
+    shutil.copy(HERE / "git_status_server.py", script)
+    sub = plant(tmp_path, tmp_path / "canary")
+    replant(sub, tmp_path / "main.py")
+    boxed = server_config(name="git", script="git_status_server.py", sandbox=True)
+    manager, registry, notices = start_servers(boxed.model_copy(update={"args": [str(script)]}))
+    tool = registry.get("git__git_status")
+    assert tool is not None, notices.text()
+    call = ToolCall("git__git_status", {"repo_path": str(sub)})
+    assert tool.risk == "write"  # before: read
+    assert ApprovalBook(None, {}).decide(call, tool.risk, "s", tmp_path) == "ask"  # before: auto
+    tool.run(call.arguments, ToolContext(workspace=tmp_path))  # what it would have done unasked
+    assert (tmp_path / "main.py").read_text().startswith("HACKED")
+
+
+def test_read_only_needs_the_sandbox():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="read_only: true needs sandbox: true"):
+        server_config(name="git", read_only=True)
+
+
+def test_with_the_network_on_a_read_only_server_still_asks():
+    """Read-only arguments can still leave the machine when the sandbox has the network."""
+    from thau_tui.tools import build_registry
+    from thau_tui.tools.mcp_client import MCPManager
+
+    entry = server_config(name="git", sandbox=True, read_only=True)
+    held = MCPManager([], build_registry(), config=Config())._held(entry)
+    networked = Config.model_validate({"tools": {"shell": {"network": True}}})
+    assert held and not MCPManager([], build_registry(), config=networked)._held(entry)

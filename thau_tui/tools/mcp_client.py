@@ -341,6 +341,15 @@ class MCPManager:
             )
             await self._watch(conn, session, dead)
 
+    def _held(self, cfg: MCPServerConfig) -> bool:
+        """Whether the server cannot change the workspace or reach the network, so that a tool
+        of it that says it only reads may run without a card: sandboxed with `read_only: true`
+        and tools.shell.network off. In a writable workspace a read-only tool can still be
+        made to write (git_status runs a planted repository's core.fsmonitor)."""
+        from .workspace import shell_settings
+
+        return cfg.sandbox and cfg.read_only and not shell_settings(self.config).network
+
     def _transport(self, conn: Connection, stack: contextlib.AsyncExitStack) -> Any:
         cfg = conn.config
         if cfg.url:
@@ -363,16 +372,15 @@ class MCPManager:
         env = dict(cfg.env)
         env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
         command, args = str(cfg.command), server_args(cfg.args, self.workspace)
+        # Never the workspace, sandboxed or not: a tool (or a cloned repository) can put files
+        # there that a server would pick up from its working folder (a module for `python -m`,
+        # an .npmrc for npx). An empty folder of thau's own instead; in bubblewrap the
+        # sandbox's own empty /tmp (sandboxed's --chdir).
+        from ..paths import start_folder
+
+        cwd = str(start_folder())
         if cfg.sandbox:
             command, args = sandboxed(cfg, [command, *args], self.workspace, self.config)
-            cwd = str(self.workspace) if self.workspace else None  # bwrap's --chdir: the workspace, sandboxed
-        else:
-            # Not the workspace: a tool (or a cloned repository) can put files there that a
-            # server started as the user would pick up from its working folder (a module for
-            # `python -m`, an .npmrc for npx). An empty folder of thau's own instead.
-            from ..paths import start_folder
-
-            cwd = str(start_folder())
         params = StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 
@@ -445,7 +453,7 @@ class MCPManager:
                     name=name,
                     description=describe(cfg.name, item),
                     parameters=vet_schema(getattr(item, "input_schema", None)),
-                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints, cfg.sandbox),
+                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints, self._held(cfg)),
                     function=functools.partial(self._run, cfg.name, item.name),
                     source=source,
                 )

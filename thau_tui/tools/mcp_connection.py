@@ -169,7 +169,8 @@ def sandboxed(
     folder = (workspace or Path.cwd()).resolve()
     try:
         kind, why = sandbox_kind(config)
-        prefix = sandbox_prefix(folder, config) if kind != "none" else []
+        writable = not cfg.read_only
+        prefix = sandbox_prefix(folder, config, writable=writable, outside_workspace=True) if kind != "none" else []
     except ToolError as exc:
         why, prefix = str(exc), []
     if not prefix:

@@ -123,7 +123,13 @@ RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
 
 
 def _bwrap_flags(
-    workspace: Path, network: bool, config: Config | None = None, *, probe: bool = False, writable: bool = True
+    workspace: Path,
+    network: bool,
+    config: Config | None = None,
+    *,
+    probe: bool = False,
+    writable: bool = True,
+    chdir: str | None = None,
 ) -> list[str]:
     ws = str(workspace)
     flags = [
@@ -189,7 +195,7 @@ def _bwrap_flags(
             # the workspace's own repository and the ones below it (projects in a home folder).
             for dot_git in git_folders(workspace):
                 flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
-    flags += ["--chdir", ws, "--unshare-pid", "--die-with-parent"]
+    flags += ["--chdir", chdir or ws, "--unshare-pid", "--die-with-parent"]
     if os.geteuid() == 0:
         # Real root keeps every capability in the sandbox unless told: `mount -o remount,rw /`
         # would undo the read-only root and uncover the hidden paths.
@@ -292,17 +298,24 @@ def _posix_regex_escape(text: str) -> str:
     return "".join("\\" + char if char in ".^$*+?()[]{}|\\" else char for char in text)
 
 
-def sandbox_prefix(workspace: Path, config: Config | None, *, writable: bool = True) -> list[str]:
+def sandbox_prefix(
+    workspace: Path, config: Config | None, *, writable: bool = True, outside_workspace: bool = False
+) -> list[str]:
     """The argv prefix that runs a command inside the sandbox ([] when there is none).
     A workspace of / is refused: binding it writable would undo the whole sandbox.
-    writable=False: the workspace read-only too (a tool that runs without approval)."""
+    writable=False: the workspace read-only too (a tool that runs without approval).
+    outside_workspace: the command starts in the sandbox's own empty /tmp, not in the
+    workspace (an MCP server: `python -m NAME` would import a NAME.py planted there; with
+    sandbox-exec the caller picks the starting folder)."""
     kind, _ = sandbox_kind(config)
     network = shell_settings(config).network
     workspace = Path(workspace).resolve()
     if kind != "none" and (unusable := unusable_workspace(workspace)) is not None:
         raise ToolError(unusable)
     if kind == "bwrap":
-        return [shutil.which("bwrap") or "bwrap", *_bwrap_flags(workspace, network, config, writable=writable), "--"]
+        chdir = "/tmp" if outside_workspace else None  # a tmpfs of the sandbox's own
+        flags = _bwrap_flags(workspace, network, config, writable=writable, chdir=chdir)
+        return [shutil.which("bwrap") or "bwrap", *flags, "--"]
     if kind == "sandbox-exec":
         return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network, config, writable_workspace=writable)]
     return []
