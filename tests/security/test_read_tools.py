@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from thau_tui.config import Config
+from thau_tui.tools import file_search
 from thau_tui.tools.base import ToolContext, ToolError
 from thau_tui.tools.devtools import search_docs
 from thau_tui.tools.python import run_process
@@ -107,6 +108,47 @@ def test_a_pattern_that_backtracks_forever_stops_and_leaves_the_app_running(work
     assert outcome in done.stdout
     gap = float(done.stdout.rsplit("MAX_GAP", 1)[1])
     assert gap < 0.5, f"another thread waited {gap:.2f} s for the search"
+
+
+BIG_PATTERN = """
+import resource, sys, time
+from pathlib import Path
+from thau_tui.config import Config
+from thau_tui.tools.base import ToolContext, ToolError
+from thau_tui.tools import file_search
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GB: the size of thau with a model, roughly
+start = time.monotonic()
+try:
+    file_search.search_code({"pattern": sys.argv[2]}, ToolContext(workspace=Path(sys.argv[1]), config=Config()))
+    print("SEARCHED")
+except ToolError as exc:
+    print("REFUSED", exc)
+print("SECONDS", time.monotonic() - start)
+"""
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["x{10000000}", "(?:x{400}){400}", "(?x)x{1 # a comment\n0000000}", "[ab]{900}" * 200],
+    ids=["one count", "nested", "verbose", "200 in a row"],
+)
+def test_a_pattern_with_huge_repeat_counts_is_refused_before_it_is_compiled(workspace, pattern):
+    """Compiling unrolls repeat counts inside thau, before the search's time limit applies:
+    `x{10000000}` (11 characters, no card: search_code only reads) took 2.6 GB and held the
+    GIL for seconds, and nested counts multiply. Such a pattern is refused now; before, this
+    process (held to 1 GB) died of MemoryError."""
+    done = subprocess.run(
+        [sys.executable, "-c", BIG_PATTERN, str(workspace), pattern], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "REFUSED the pattern repeats too much" in done.stdout, done.stdout
+    assert float(done.stdout.rsplit("SECONDS", 1)[1]) < 1
+
+
+def test_small_repeat_counts_still_search(workspace, config):
+    (workspace / "log.txt").write_text("released 2026-12-06\n")
+    found = file_search.search_code({"pattern": r"\d{4}-\d{2}-\d{2}"}, ToolContext(workspace=workspace, config=config))
+    assert "log.txt:1: released 2026-12-06" in found.output
 
 
 def test_search_code_in_a_subfolder_keeps_off_what_the_workspace_keeps_off(workspace, config, monkeypatch):

@@ -25,6 +25,14 @@ from .files import _binary_kind, _shown, _workspace
 from .workspace import hidden_folders, hidden_reason, open_in_workspace, relative_name, resolve_in_workspace
 
 MAX_MATCHES = 100
+# Repeat counts a pattern may ask for. Compiling unrolls them, inside thau, before any time
+# limit applies: `x{10000000}` took 2.6 GB and held the GIL for seconds, and nested counts
+# multiply ((?:x{1000}){1000}). The product of all counts bounds any nesting of them.
+MAX_REPEAT = 1000
+MAX_REPEAT_PRODUCT = 100_000
+_BRACES = regex.compile(r"\{([^{}]*)\}")
+_VERBOSE_NOISE = regex.compile(r"#[^\n]*|\s+")  # what (?x) lets stand between a count's digits
+_COUNTS = regex.compile(r"(\d*)(?:,(\d*))?")
 MAX_SEARCH_FILE_BYTES = 2_000_000
 SEARCH_SECONDS = 10.0
 # Folders that are never the code being asked about: VCS data, environments, caches, dependencies.
@@ -93,6 +101,24 @@ def _read_for_search(workspace: Path, file: Path) -> bytes | None:
             return None
 
 
+def _check_repeats(pattern: str) -> None:
+    """A ToolError when the pattern's repeat counts ({n}, {m,n}) are too large to compile
+    safely: one over MAX_REPEAT, or all of them multiplied over MAX_REPEAT_PRODUCT. Braces
+    that are not a count (a literal, \\p{L}) are left alone; one that is a literal count
+    (\\{5000\\}) is refused too, which costs a rewording at most."""
+    product = 1
+    for inside in _BRACES.findall(pattern):
+        counts = _COUNTS.fullmatch(_VERBOSE_NOISE.sub("", inside))
+        if counts is None or not any(counts.groups()):
+            continue
+        largest = max(int(n) for n in counts.groups() if n)
+        if largest > MAX_REPEAT or (product := product * max(largest, 1)) > MAX_REPEAT_PRODUCT:
+            raise ToolError(
+                f"the pattern repeats too much ({{{inside.strip()}}}): counts up to {MAX_REPEAT}, "
+                f"{MAX_REPEAT_PRODUCT:,} all multiplied; use + or * or a smaller count"
+            )
+
+
 def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The search_code tool: regex (or literal) search, `file:line: text` per match."""
     workspace = _workspace(ctx)
@@ -103,9 +129,12 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     if not pattern:
         raise ToolError("the pattern is empty; give a word or a regular expression to look for")
     note = ""
+    _check_repeats(pattern)
     try:
         compiled = regex.compile(pattern)
-    except (regex.error, ValueError, OverflowError) as exc:
+    except MemoryError:
+        raise ToolError("the pattern is too large to compile; use a shorter one") from None
+    except (regex.error, ValueError, OverflowError, RecursionError) as exc:
         compiled = regex.compile(regex.escape(pattern))
         note = f"[the pattern is not a valid regular expression ({exc}); searched for it as plain text]"
     matches: list[str] = []
