@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"thau: {message}", file=sys.stderr)
+    """Say what went wrong on stderr. The message can hold a server's words (a model id, an
+    error body) or a path: its control characters are shown, never sent to the terminal."""
+    from .visible_text import visible
+
+    print(f"thau: {visible(message)}", file=sys.stderr)
     return 2
 
 
@@ -197,7 +201,10 @@ def run_message(args) -> int:
         config,
         registry,
         lambda text, severity: err.print(
-            f"mcp: {text}", style="dim" if severity == "information" else "yellow", markup=False, highlight=False
+            f"mcp: {visible(text)}",
+            style="dim" if severity == "information" else "yellow",
+            markup=False,
+            highlight=False,
         ),
     )
     mcp.wait_ready()  # one answer: its MCP tools are there from the start, or said to be missing
@@ -363,7 +370,11 @@ def run_doctor(args) -> int:
     except Exception as exc:
         lines.append(f"mcp: unknown ({type(exc).__name__}: {exc})")
     lines.append(f"THAU_HOME {os.environ.get('THAU_HOME', '(not set)')}")
-    print("\n".join(lines))
+    from .visible_text import visible
+
+    # A server's words (its model id, an MCP tool's name, a crashed server's stderr) are in
+    # these lines: an OSC 52 there set the clipboard, an ESC[2J cleared the screen.
+    print("\n".join(visible(line) for line in lines))
     return 0
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from server_fakes import free_port
@@ -73,3 +74,30 @@ def test_doctor_and_one_shot_without_a_server(tmp_path, capsys):
     assert "no server at" in capsys.readouterr().err
     assert main(["--config", config, "doctor"]) == 0
     assert "backend llama_cpp" in capsys.readouterr().out
+
+
+def test_a_servers_words_reach_the_terminal_with_their_control_characters_shown(fake_server, tmp_path, capsys):
+    """A hostile server's model id went to the terminal as it was: `thau doctor` printed
+    an OSC 52 (sets the clipboard) and ESC[2J (clears the screen), and `thau -m` with
+    another --server-model printed them in its error."""
+    from server_fakes import send_json
+
+    evil = "m\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b[2J\u202efake"
+    models = json.dumps({"object": "list", "data": [{"id": evil, "object": "model"}]}).encode()
+
+    def respond(path, conn):
+        if path == "/v1/models":
+            send_json(conn, models)
+        else:
+            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
+
+    server = fake_server(respond)
+    config = str(tmp_path / "none.yaml")
+    assert main(["--config", config, "--base-url", server.url, "doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "ZWNobyBwd25lZA==" in out  # the id is shown
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert main(["--config", config, "--base-url", server.url, "--server-model", "other", "-m", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert "ZWNobyBwd25lZA==" in err
+    assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
