@@ -37,6 +37,12 @@ class Host(App):
         yield ImagePane(id="images")
 
 
+def same_image(shown, path) -> bool:
+    """The pane draws an image it decoded itself: the same pixels as the file's."""
+    with PILImage.open(path) as image:
+        return shown is not None and shown.tobytes() == image.convert(shown.mode).tobytes()
+
+
 def caption(app) -> str:
     return str(app.query_one("#image-caption", Static).render())
 
@@ -56,21 +62,21 @@ async def test_add_shows_image_and_caption_then_moves_and_copies(tmp_path):
         pane.add(red)
         await pilot.pause()
         view = pane.query_one("#image-view")
-        assert view.image == red
+        assert same_image(view.image, red)
         assert "a red square" in caption(app) and "seed 7" in caption(app) and "32x24" in caption(app)
 
         pane.add(blue)
         await pilot.pause()
-        assert view.image == blue and "a blue square" in caption(app)
+        assert same_image(view.image, blue) and "a blue square" in caption(app)
         assert "image 2/2" in str(pane.query_one("#image-position", Static).render())
 
         pane.focus()
         await pilot.press("left_square_bracket")
-        assert view.image == red and "a red square" in caption(app)
+        assert same_image(view.image, red) and "a red square" in caption(app)
         await pilot.press("left_square_bracket")  # already first: stays
         assert pane.current == red
         await pilot.press("right_square_bracket")
-        assert view.image == blue
+        assert same_image(view.image, blue)
 
         await pilot.press("c")
         assert app.clipboard == str(blue)
@@ -129,11 +135,11 @@ async def test_gallery_lists_newest_first_previews_and_reruns(tmp_path):
         screen = app.screen
         assert isinstance(screen, GalleryScreen)
         assert [r.prompt for r in screen.records] == ["a new blue square", "an old red square"]
-        assert screen.query_one("#gallery-image").image == new
+        assert same_image(screen.query_one("#gallery-image").image, new)
         assert "a new blue square" in str(screen.query_one("#gallery-caption").render())
 
         await pilot.press("down")
-        assert screen.query_one("#gallery-image").image == old
+        assert same_image(screen.query_one("#gallery-image").image, old)
         await pilot.press("up")
         await pilot.press("r")
         await pilot.pause()
@@ -221,3 +227,36 @@ async def test_a_hand_edited_sidecar_is_skipped_by_the_gallery(tmp_path):
         sidecar[field] = value
         path.with_suffix(".json").write_text(json.dumps(sidecar))
     assert [record.path for record in list_images(tmp_path)] == [good]
+
+
+async def test_an_image_that_is_not_what_its_name_says_or_is_cut_short_is_not_drawn(tmp_path, monkeypatch):
+    """An MCP tool's image is saved without approval under the name its MIME type gives.
+    PostScript bytes named .png were decoded by Pillow's EPS plugin, which runs Ghostscript
+    (a logging stand-in here); a PNG cut in half passed the header check and its decoding
+    error, raised in textual-image's render, ended the app. The pane decodes only PNG, JPEG,
+    GIF and WebP now, itself, before drawing."""
+    import io
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    ran = tmp_path / "gs-ran"
+    (bin_dir / "gs").write_text(f'#!/bin/sh\necho "$@" >> {ran}\nexit 1\n')
+    (bin_dir / "gs").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    eps = tmp_path / "mcp-eps.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 64 64\n%%EndComments\nshowpage\n%%EOF\n")
+    whole = io.BytesIO()
+    PILImage.effect_noise((256, 256), 50).convert("RGB").save(whole, "PNG")
+    cut = tmp_path / "mcp-cut.png"
+    cut.write_bytes(whole.getvalue()[: len(whole.getvalue()) // 2])
+    app = Host()
+    async with app.run_test(size=(80, 30)) as pilot:
+        pane = app.query_one(ImagePane)
+        for path in (eps, cut):
+            pane.add(path)
+            await pilot.pause(0.5)
+            assert pane.query_one("#image-view").image is None, path.name
+            assert "not drawn" in caption(app)
+        assert app.is_running
+    assert not ran.exists()  # before: Ghostscript was run on the file

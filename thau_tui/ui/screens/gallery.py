@@ -24,7 +24,7 @@ from textual_image.widget import Image
 
 from ...tools.imaging.records import ImageRecord, list_images
 from ..visible import visible
-from ..widgets.image_pane import drawable
+from ..widgets.image_pane import loaded
 
 EMPTY = (
     'No images yet. Ask for one in the chat ("draw a lighthouse at dusk"); '
@@ -123,7 +123,7 @@ class GalleryScreen(Screen[None]):
         return self.records[index] if index is not None and 0 <= index < len(self.records) else None
 
     def _preview(self, record: ImageRecord) -> None:
-        self.query_one("#gallery-image", Image).image = record.path if drawable(record.path) else None
+        self.query_one("#gallery-image", Image).image = loaded(record.path)
         lines = [
             record.prompt,
             f"negative: {record.negative_prompt}" if record.negative_prompt else "",

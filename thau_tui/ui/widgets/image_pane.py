@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -29,6 +30,10 @@ from ..visible import visible
 # Beyond this many pixels an image is not drawn: a PNG's header can claim 20000x20000 in a
 # few bytes (an MCP tool's image, saved without approval), and decoding it takes gigabytes.
 MAX_SHOWN_PIXELS = 40_000_000
+# The formats the pane decodes: the ones generate_image writes and an MCP image may be
+# (tools/mcp_tools.py saves png, jpeg, gif and webp). Pillow opens many more by their
+# bytes, whatever the file is called: an EPS file named .png ran Ghostscript.
+SHOWN_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
 
 
 def describe(path: Path) -> str:
@@ -42,9 +47,7 @@ def describe(path: Path) -> str:
         except ValueError:
             pass
     try:
-        from PIL import Image as PILImage
-
-        with PILImage.open(path) as image:
+        with PILImage.open(path, formats=SHOWN_FORMATS) as image:
             text = getattr(image, "text", {}) or {}
             size = f"{image.width}x{image.height}"
         if "prompt" in text:
@@ -54,15 +57,19 @@ def describe(path: Path) -> str:
         return f"{path.name}\n(cannot be read: {type(exc).__name__})"
 
 
-def drawable(path: Path) -> bool:
-    """Whether the pane may decode and draw the image: a readable image of sane size."""
+def loaded(path: Path) -> PILImage.Image | None:
+    """The image decoded, for the pane to draw, or None: not one of SHOWN_FORMATS, over
+    MAX_SHOWN_PIXELS (checked from the header, before decoding), or broken. Decoded here,
+    where a failure is caught: a PNG cut short passed a header check and then raised in
+    textual-image's render, which ended the app."""
     try:
-        from PIL import Image as PILImage
-
-        with PILImage.open(path) as image:  # reads the header only
-            return image.width * image.height <= MAX_SHOWN_PIXELS
-    except Exception:
-        return False
+        with PILImage.open(path, formats=SHOWN_FORMATS) as image:
+            if image.width * image.height > MAX_SHOWN_PIXELS:
+                return None
+            image.load()
+            return image.copy()
+    except Exception:  # OSError (truncated), PIL's DecompressionBombError, UnidentifiedImageError...
+        return None
 
 
 def viewer_command() -> list[str] | None:
@@ -139,7 +146,7 @@ class ImagePane(Widget, can_focus=True):
         if path is None:
             return
         view = self.query_one("#image-view", Image)
-        view.image = path if path.is_file() and drawable(path) else None
+        view.image = loaded(path) if path.is_file() else None
         caption = describe(path) if path.is_file() else f"{path.name}\n(the file is gone)"
         if path.is_file() and view.image is None:
             caption += f"\n(not drawn: unreadable, or over {MAX_SHOWN_PIXELS // 1_000_000} million pixels)"
