@@ -187,3 +187,59 @@ def test_a_huge_answer_outside_the_stream_is_cut_with_a_message(fake_server):
     with pytest.raises(ChatServerError, match=r"answered more than 16 MB to GET /v1/models; thau stopped reading"):
         OpenAiBackend(server.url, timeout=10)
     assert time.monotonic() - started < 30
+
+
+def _flood(chunk: bytes, times: int):
+    def completions(conn):
+        conn.sendall(STREAM_HEAD)
+        try:
+            for _ in range(times):
+                conn.sendall(chunk)
+        except OSError:
+            pass  # thau stopped reading
+        conn.close()
+
+    return completions
+
+
+async def test_a_server_that_resets_its_token_count_or_sends_huge_chunks_is_stopped(fake_server, tmp_path):
+    """The cap on an answer counted chunks and took the server's word over thau's: `usage`
+    with completion_tokens 0 in every chunk reset the count (20,000 chunks past a cap of
+    144 ran until the server stopped), and 400 chunks of 1 MiB each passed as 400 tokens
+    (419 million characters kept in the draft). thau's own count of pieces and characters
+    decides now."""
+    reset = json.dumps({"choices": [{"text": "spam ", "index": 0}], "usage": {"completion_tokens": 0}})
+    shown, errors = await _events(fake_server, tmp_path, _flood(f"data: {reset}\n\n".encode(), 3000))
+    assert len(errors) == 1 and "went on past the 40 tokens" in errors[0], errors
+    assert shown.count("spam") <= 2 * 40 + 64 + 1
+    huge = sse_chunk("x" * 200_000)
+    shown, errors = await _events(fake_server, tmp_path, _flood(huge, 100))
+    assert len(errors) == 1 and "went on past the 40 tokens" in errors[0], errors
+    assert len(shown) <= 64 * (2 * 40 + 64) + 200_000  # before: 20 million
+
+
+async def test_lines_without_data_after_the_first_chunk_do_not_hold_the_turn_open(fake_server, tmp_path):
+    """After the first chunk a line that was neither data nor a comment skipped the silence
+    check: a server sending 'x' lines held the turn past model.timeout for as long as it went on."""
+    started = time.monotonic()
+    shown, errors = await _events(fake_server, tmp_path, _trickle(sse_chunk("Hi"), b"x\n"), timeout=1)
+    assert time.monotonic() - started < 6  # before: the server's whole 10 s
+    assert shown == "Hi" and len(errors) == 1 and "did not answer for 1 s" in errors[0], errors
+
+
+async def test_a_line_sent_a_character_at_a_time_is_read_in_linear_time():
+    """The buffer was joined and searched again at every piece: a 1 MiB line in 1-byte
+    pieces took about 14 s of CPU."""
+    pieces = 1_000_000
+
+    async def body():
+        yield b"data: "
+        for _ in range(pieces):
+            yield b"x"
+        yield b"\n\nmore\n"
+
+    response = httpx.Response(200, content=body())
+    started = time.monotonic()
+    lines = [line async for line in bounded_lines(response)]
+    assert time.monotonic() - started < 5
+    assert lines == ["data: " + "x" * pieces, "", "more"]

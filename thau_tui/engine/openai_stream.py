@@ -56,8 +56,12 @@ def says_something(chunk: dict[str, Any]) -> bool:
 
 
 # A stream may run this far past the max_tokens thau asked for (chunks are not exactly
-# tokens) before it is ended as a server that ignores the limit.
+# tokens) before it is ended as a server that ignores the limit. Counted by thau, never
+# lowered by the server's `usage` (a count of 0 in every chunk let a stream run forever),
+# and in characters of text too: one chunk can hold a megabyte (a call's are capped by
+# call_scanner.MAX_CALL_CHARS, which makes it an invalid call the chat shows).
 OVERRUN_FACTOR, OVERRUN_SLACK = 2, 64
+CHARS_PER_TOKEN_CAP = 64  # a token is rarely over 16 characters; 64 leaves room for runs of spaces
 # Lines of the event-stream format that carry no data (a name, an id, a retry hint).
 SSE_FIELDS = ("event:", "id:", "retry:")
 
@@ -68,24 +72,44 @@ class _NotAStream(Exception):
 
 async def bounded_lines(response: httpx.Response, limit: int = MAX_LINE_CHARS) -> AsyncIterator[str]:
     """The response's lines (\n, \r\n or \r), like httpx's aiter_lines, but a line over
-    `limit` characters is a ServerError instead of an ever-growing buffer."""
-    buffer = ""
+    `limit` characters is a ServerError instead of an ever-growing buffer. Linear in what
+    arrives: a line sent a character at a time is joined once, and lines are cut without
+    copying the rest of the buffer each time (both were quadratic: a 1 MiB line in 1-byte
+    pieces took seconds of CPU)."""
+    rest = ""  # the unfinished line after the last line end
+    parts: list[str] = []  # pieces of it that hold no line end, not yet joined
+    size = 0
     async for text in response.aiter_text():
-        buffer += text
+        if "\n" not in text and "\r" not in text and not rest.endswith("\r"):
+            parts.append(text)
+            size += len(text)
+            if size > limit:
+                raise _endless_line(limit)
+            continue
+        buffer, parts = rest + "".join(parts) + text, []
+        with_cr, at = "\r" in buffer, 0
         while True:
-            cut = min((i for i in (buffer.find("\n"), buffer.find("\r")) if i >= 0), default=-1)
+            cut = buffer.find("\n", at)
+            if with_cr:
+                cut = min((i for i in (cut, buffer.find("\r", at)) if i >= 0), default=-1)
             if cut < 0 or (cut == len(buffer) - 1 and buffer[cut] == "\r"):
                 break  # no end yet, or a \r whose \n may come in the next piece
-            end = cut + 2 if buffer.startswith("\r\n", cut) else cut + 1
-            line, buffer = buffer[:cut], buffer[end:]
-            yield line
-        if len(buffer) > limit:
-            raise ServerError(
-                f"the server sent a line of over {limit // (1 << 20)} MiB with no end; thau stopped reading it "
-                "(a server that streams events sends one short line a chunk)"
-            )
-    if buffer.rstrip("\r"):
-        yield buffer.rstrip("\r")
+            yield buffer[at:cut]
+            at = cut + 2 if buffer.startswith("\r\n", cut) else cut + 1
+        rest = buffer[at:]
+        size = len(rest)
+        if size > limit:
+            raise _endless_line(limit)
+    tail = (rest + "".join(parts)).rstrip("\r")
+    if tail:
+        yield tail
+
+
+def _endless_line(limit: int) -> ServerError:
+    return ServerError(
+        f"the server sent a line of over {limit // (1 << 20)} MiB with no end; thau stopped reading it "
+        "(a server that streams events sends one short line a chunk)"
+    )
 
 
 class _Ended:
@@ -208,14 +232,15 @@ class ServerStream:
                         await self._answer_whole(await aread_capped(response), path, pieces, stats, started)
                         return
                     cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
+                    counted = chars = 0  # thau's own count of pieces and their characters
                     heard = time.monotonic()  # the last chunk that said something: keep-alives do not count
                     async for line in bounded_lines(response):
                         if not line.startswith("data:"):
                             if line.strip() and not line.startswith(":") and not line.startswith(SSE_FIELDS):
                                 if not chunks:
                                     raise _NotAStream(_content_type(response) or "no content type", line)
-                            elif time.monotonic() - heard > self.timeout_s:
-                                raise httpx.ReadTimeout("only keep-alive comments")
+                            if time.monotonic() - heard > self.timeout_s:  # lines that are not an answer
+                                raise httpx.ReadTimeout("only keep-alive comments or lines with no data")
                             continue  # blank separators, ": ping" comments, event names
                         data = line[5:].strip()
                         if data == "[DONE]":
@@ -237,6 +262,8 @@ class ServerStream:
                         items = list(parse(chunk))
                         for item in items:
                             self._arrived(item, stats, started)
+                            counted += item != ""
+                            chars += len(item) if isinstance(item, str) else 0  # a call: call_scanner's MAX_CALL_CHARS
                             pieces.put(item)
                         apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
                         if items or says_something(chunk):
@@ -245,10 +272,11 @@ class ServerStream:
                             break  # finished: empty chunks after it (no [DONE]) end the answer
                         elif time.monotonic() - heard > self.timeout_s:
                             raise httpx.ReadTimeout("only chunks with nothing in them")
-                        if stats.tokens > cap:
+                        if max(stats.tokens, counted) > cap or chars > CHARS_PER_TOKEN_CAP * cap:
+                            so_far = f"{max(stats.tokens, counted)} pieces, {chars:,} characters so far"
                             raise ServerError(
                                 f"the server at {self.root} went on past the {body.get('max_tokens')} tokens thau "
-                                f"asked for ({stats.tokens} so far); thau stopped reading. The partial answer is kept"
+                                f"asked for ({so_far}); thau stopped reading. The partial answer is kept"
                             )
                         done = done or stats.finish_reason is not None  # some servers send no [DONE] after it
             except dropped:
