@@ -159,3 +159,43 @@ def test_vet_schema_accepts_an_ordinary_schema_and_defangs_its_prose():
         vet_schema({"type": "array"})
     with pytest.raises(MCPToolRejected, match="looks like a chat tag"):
         vet_schema({"type": "object", "properties": {"<|im_start|>": {"type": "string"}}})
+
+
+SLOW_PATTERN = """
+import sys, time
+from thau_tui.tools import Tool
+from thau_tui.tools.base import ToolCall
+from thau_tui.tools.registry import ToolRegistry
+from thau_tui.tools.mcp_tools import vet_schema
+schema = vet_schema({"type": "object", "properties": {"v": {"type": "string", "pattern": sys.argv[1]}}})
+registry = ToolRegistry([Tool(name="s__t", description="d", parameters=schema, risk="exec", function=print)])
+started = time.monotonic()
+print(registry.validate(ToolCall("s__t", {"v": "a" * 60 + "b"})))
+print("SECONDS", time.monotonic() - started)
+"""
+
+
+def test_a_servers_pattern_cannot_stall_the_validation_of_a_call():
+    """An MCP schema's `pattern` (the server's) met the model's string in Python's re, on
+    the event loop: `^(?=.)(a|aa)+$` against 61 characters would run for days, Esc and the
+    screen frozen (a look-ahead also keeps the grammar from holding the string to it).
+    Patterns now run on `regex` with a quarter-second budget per call."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", SLOW_PATTERN, "^(?=.)(a|aa)+$"], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("validating one call took over 30 s")
+    assert done.returncode == 0, done.stderr[-400:]
+    assert "could not be checked against the pattern" in done.stdout
+    assert float(done.stdout.rsplit("SECONDS", 1)[1]) < 2
+
+
+def test_pattern_properties_from_a_server_are_refused():
+    """jsonschema matches patternProperties against argument names with re, untimed."""
+    schema = {"type": "object", "properties": {}, "patternProperties": {"^(a|aa)+$": {"type": "string"}}}
+    with pytest.raises(MCPToolRejected, match="patternProperties"):
+        vet_schema(schema)

@@ -119,6 +119,14 @@ def _clean(value: Any, key: str | None = None) -> Any:
     return value
 
 
+def _has_key(value: Any, key: str) -> bool:
+    if isinstance(value, dict):
+        return key in value or any(_has_key(v, key) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_key(v, key) for v in value)
+    return False
+
+
 def vet_schema(schema: Any) -> dict[str, Any]:
     """The tool's input schema, made safe to show and to validate against; MCPToolRejected if it cannot be."""
     if schema is None:
@@ -142,6 +150,10 @@ def vet_schema(schema: Any) -> dict[str, Any]:
     if not isinstance(vetted.get("properties", {}), dict):
         raise MCPToolRejected("its input schema's properties are not a mapping")
     vetted.setdefault("properties", {})
+    if _has_key(vetted, "patternProperties"):
+        # jsonschema matches these against the model's argument names with Python's re, which
+        # no timeout stops (registry.py times `pattern` only); a tool's schema rarely needs them.
+        raise MCPToolRejected("its input schema uses patternProperties, which thau does not accept from a server")
     try:
         Draft202012Validator.check_schema(vetted)
     except SchemaError as exc:

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, Mapping
+import time
+from typing import Any, Iterable, Iterator, Mapping
 
-from jsonschema import Draft202012Validator
+import regex
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from .base import Tool, ToolCall
+
+# How long the patterns of one call's validation may take in all. A schema's `pattern` is
+# the tool's (an MCP server's) and the string is the model's: `^(?=.)(.|.)*Z$` against 35
+# characters ran for half an hour on the event loop, Esc and all frozen. The `regex`
+# library matches with a timeout; a value not checked in time is an invalid argument.
+PATTERN_BUDGET_S = 0.25
+_budget = threading.local()
+
+
+def _timed_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """jsonschema's `pattern` keyword, on `regex` with what is left of the call's budget."""
+    if not validator.is_type(instance, "string"):
+        return
+    left = getattr(_budget, "deadline", time.monotonic() + PATTERN_BUDGET_S) - time.monotonic()
+    try:
+        if left <= 0:
+            raise TimeoutError
+        found = regex.search(pattern, instance, timeout=left)
+    except TimeoutError:
+        yield ValidationError(f"could not be checked against the pattern {pattern!r} in time; use a simpler value")
+        return
+    except (regex.error, ValueError, OverflowError, RecursionError, MemoryError) as exc:
+        yield ValidationError(f"its schema's pattern {pattern!r} cannot be used ({exc})")
+        return
+    if found is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _timed_pattern})  # type: ignore[no-untyped-call]
 
 
 def _message(tool: str, error: ValidationError) -> str:
@@ -43,7 +74,7 @@ class ToolRegistry:
 
     def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
-        self._validators: dict[str, Draft202012Validator] = {}
+        self._validators: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.plugin_errors: dict[str, str] = {}
         self.version = 0  # bumps on every change, so the agent knows to re-render the tool block
@@ -54,7 +85,7 @@ class ToolRegistry:
         Draft202012Validator.check_schema(tool.parameters)
         with self._lock:
             self._tools[tool.name] = tool
-            self._validators[tool.name] = Draft202012Validator(tool.parameters)
+            self._validators[tool.name] = _Validator(tool.parameters)
             self.version += 1
 
     def unregister(self, name: str) -> None:
@@ -91,5 +122,9 @@ class ToolRegistry:
         if not isinstance(arguments, dict):
             return [f"{call.name}: arguments must be a JSON object, got {type(arguments).__name__}"]
         validator = self._validators[call.name]
-        errors = sorted(validator.iter_errors(call.arguments), key=lambda e: list(e.absolute_path))
+        _budget.deadline = time.monotonic() + PATTERN_BUDGET_S
+        try:
+            errors = sorted(validator.iter_errors(call.arguments), key=lambda e: list(e.absolute_path))
+        finally:
+            del _budget.deadline
         return [_message(call.name, e) for e in errors]
