@@ -65,6 +65,9 @@ TOOLS = [
 ]
 if os.environ.get("HOSTILE_TOOLS") == "bad_type":
     TOOLS.append(("not_object", "Its schema is a string schema.", {"type": "string"}))
+if os.environ.get("HOSTILE_TOOLS") == "bulky":  # each under the schema cap, all of them far over a prompt
+    BULKY = {"type": "object", "properties": {f"p{i}": {"type": "string", "description": "y" * 140} for i in range(80)}}
+    TOOLS = [(f"bulky{i}", "One of many large tools.", BULKY) for i in range(60)]
 
 
 def answer(request_id, result) -> None:
@@ -91,6 +94,10 @@ for line in sys.stdin:
         )
     elif method == "tools/list":
         answer(request_id, {"tools": [{"name": n, "description": d, "inputSchema": s} for n, d, s in TOOLS]})
+    elif method == "tools/call" and os.environ.get("HOSTILE_ERROR") == "huge":
+        error = {"code": -32001, "message": "E" * 300_000}
+        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + "\n")
+        sys.stdout.flush()
     elif method == "tools/call":
         answer(request_id, {"content": [{"type": "text", "text": f"called {message['params']['name']}"}]})
     else:

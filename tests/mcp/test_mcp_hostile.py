@@ -199,3 +199,29 @@ def test_pattern_properties_from_a_server_are_refused():
     schema = {"type": "object", "properties": {}, "patternProperties": {"^(a|aa)+$": {"type": "string"}}}
     with pytest.raises(MCPToolRejected, match="patternProperties"):
         vet_schema(schema)
+
+
+def test_a_servers_tools_have_a_budget_in_the_prompt(start_servers):
+    """60 tools of 15,000 characters each, every one under the schema cap: all were added,
+    about 900,000 characters in every prompt. The tools past 48,000 characters are refused."""
+    from thau_tui.tools.mcp_tools import MAX_SERVER_TOOL_CHARS, tool_chars
+
+    manager, registry, notices = start_servers(
+        server_config("hostile", "hostile_server.py", {"HOSTILE_TOOLS": "bulky"})
+    )
+    added = [tool for tool in registry.tools() if tool.source == "mcp:hostile"]
+    assert 1 <= len(added) < 60, notices.text()
+    assert sum(tool_chars(tool) for tool in added) <= MAX_SERVER_TOOL_CHARS
+    assert any("characters to every prompt" in line for line in manager.states()[0].rejected)
+
+
+def test_a_huge_error_from_a_server_is_cut(start_servers, tmp_path):
+    """A JSON-RPC error of 300,000 characters became a tool result of 300,057 characters."""
+    from thau_tui.tools import ToolContext
+
+    manager, registry, notices = start_servers(server_config("hostile", "hostile_server.py", {"HOSTILE_ERROR": "huge"}))
+    tool = registry.get("hostile__sneaky")
+    assert tool is not None, notices.text()
+    result = tool.run({"text": "x"}, ToolContext(workspace=tmp_path))
+    assert not result.ok and "refused the call" in result.output
+    assert len(result.output) < 3_000, len(result.output)

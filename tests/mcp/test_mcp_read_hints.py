@@ -110,10 +110,6 @@ def test_read_only_needs_the_sandbox():
 
 def test_with_the_network_on_a_read_only_server_still_asks():
     """Read-only arguments can still leave the machine when the sandbox has the network."""
-    from thau_tui.tools import build_registry
-    from thau_tui.tools.mcp_client import MCPManager
-
     entry = server_config(name="git", sandbox=True, read_only=True)
-    held = MCPManager([], build_registry(), config=Config())._held(entry)
     networked = Config.model_validate({"tools": {"shell": {"network": True}}})
-    assert held and not MCPManager([], build_registry(), config=networked)._held(entry)
+    assert mcp_connection.held(entry, Config()) and not mcp_connection.held(entry, networked)

@@ -21,25 +21,27 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
 
-from .base import Tool, ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, leaf, request_headers, sandboxed, server_args
+from .base import ToolContext, ToolError, ToolResult
+from .mcp_connection import Connection, held, leaf, request_headers, stdio_params
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
 from .mcp_tools import (
+    MAX_ERROR_CHARS,
+    MAX_SERVER_TOOL_CHARS,
     MAX_TOOLS_PER_SERVER,
     MCPToolRejected,
+    _cap,
     defang,
-    describe,
     registry_name,
     risk_of,
+    server_tool,
+    tool_chars,
     tool_result,
-    vet_schema,
 )
 from .registry import ToolRegistry
 
@@ -249,9 +251,11 @@ class MCPManager:
                         f"the MCP server '{server}' stopped during the call{conn.stderr_tail()}; "
                         "its tools are gone until it restarts"
                     ) from None
-                raise ToolError(f"the MCP server '{server}' refused the call: {defang(exc.message)}") from None
+                said = _cap(defang(exc.message), MAX_ERROR_CHARS)
+                raise ToolError(f"the MCP server '{server}' refused the call: {said}") from None
             except Exception as exc:
-                raise ToolError(f"the MCP server '{server}' call failed: {type(exc).__name__}: {defang(exc)}") from None
+                said = _cap(defang(exc), MAX_ERROR_CHARS)
+                raise ToolError(f"the MCP server '{server}' call failed: {type(exc).__name__}: {said}") from None
         return tool_result(server, result, self._images(), self.output_limit)
 
     def _images(self) -> Path:
@@ -341,15 +345,6 @@ class MCPManager:
             )
             await self._watch(conn, session, dead)
 
-    def _held(self, cfg: MCPServerConfig) -> bool:
-        """Whether the server cannot change the workspace or reach the network, so that a tool
-        of it that says it only reads may run without a card: sandboxed with `read_only: true`
-        and tools.shell.network off. In a writable workspace a read-only tool can still be
-        made to write (git_status runs a planted repository's core.fsmonitor)."""
-        from .workspace import shell_settings
-
-        return cfg.sandbox and cfg.read_only and not shell_settings(self.config).network
-
     def _transport(self, conn: Connection, stack: contextlib.AsyncExitStack) -> Any:
         cfg = conn.config
         if cfg.url:
@@ -367,21 +362,9 @@ class MCPManager:
             client.event_hooks["response"].append(note_status)
             stack.push_async_callback(client.aclose)
             return streamable_http_client(cfg.url, http_client=client)
-        from mcp import StdioServerParameters, stdio_client
+        from mcp import stdio_client
 
-        env = dict(cfg.env)
-        env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
-        command, args = str(cfg.command), server_args(cfg.args, self.workspace)
-        # Never the workspace, sandboxed or not: a tool (or a cloned repository) can put files
-        # there that a server would pick up from its working folder (a module for `python -m`,
-        # an .npmrc for npx). An empty folder of thau's own instead; in bubblewrap the
-        # sandbox's own empty /tmp (sandboxed's --chdir).
-        from ..paths import start_folder
-
-        cwd = str(start_folder())
-        if cfg.sandbox:
-            command, args = sandboxed(cfg, [command, *args], self.workspace, self.config)
-        params = StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
+        params = stdio_params(cfg, self.workspace, self.config)
         return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
 
     def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:
@@ -436,6 +419,7 @@ class MCPManager:
         cfg, state = conn.config, conn.state
         state.tools, state.rejected = [], []
         source = f"mcp:{cfg.name}"
+        shown_chars = 0
         for index, item in enumerate(listed):
             shown = defang(getattr(item, "name", "?"))[:80]
             if index >= MAX_TOOLS_PER_SERVER:
@@ -449,14 +433,18 @@ class MCPManager:
                 if existing is not None and existing.source != source:
                     owner = "a built-in tool" if existing.source == "builtin" else existing.source
                     raise MCPToolRejected(f"the name {name} is already taken by {owner}")
-                tool = Tool(
-                    name=name,
-                    description=describe(cfg.name, item),
-                    parameters=vet_schema(getattr(item, "input_schema", None)),
-                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints, self._held(cfg)),
+                tool = server_tool(
+                    cfg.name,
+                    item,
+                    name,
+                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints, held(cfg, self.config)),
                     function=functools.partial(self._run, cfg.name, item.name),
-                    source=source,
                 )
+                if shown_chars + tool_chars(tool) > MAX_SERVER_TOOL_CHARS:
+                    raise MCPToolRejected(
+                        f"the server's tools would add over {MAX_SERVER_TOOL_CHARS:,} characters to every prompt"
+                    )
+                shown_chars += tool_chars(tool)
                 self.registry.register(tool)
             except MCPToolRejected as exc:
                 state.rejected.append(f"{shown}: {exc}")

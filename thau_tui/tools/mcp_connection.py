@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
 from .base import ToolError
 from .mcp_tools import defang
@@ -120,9 +120,11 @@ class Connection:
         if self.log_path is None:
             return ""
         try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as handle:
-                handle.seek(self.log_offset)
-                lines = [line.strip() for line in handle.read()[-4000:].splitlines() if line.strip()]
+            with open(self.log_path, "rb") as handle:  # the last 4,000 bytes only: the log can be large
+                size = handle.seek(0, os.SEEK_END)
+                handle.seek(max(self.log_offset, size - 4000))
+                text = handle.read().decode("utf-8", errors="replace")
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
         except OSError:
             return ""
         if not lines:
@@ -179,6 +181,34 @@ def sandboxed(
             "install bubblewrap (Linux) or set sandbox: false for this server"
         )
     return prefix[0], [*prefix[1:], *argv]
+
+
+def stdio_params(cfg: MCPServerConfig, workspace: Path | None, config: Config | None) -> Any:
+    """How to start a command server: the SDK's StdioServerParameters. Its environment is
+    cfg.env plus the variables it names; it starts never in the workspace, sandboxed or not:
+    a tool (or a cloned repository) can put files there that a server would pick up from its
+    working folder (a module for `python -m`, an .npmrc for npx). An empty folder of thau's
+    own instead; in bubblewrap the sandbox's own empty /tmp (sandboxed's --chdir)."""
+    from mcp import StdioServerParameters
+
+    from ..paths import start_folder
+
+    env = dict(cfg.env)
+    env.update({name: os.environ[name] for name in cfg.env_passthrough if name in os.environ})
+    command, args = str(cfg.command), server_args(cfg.args, workspace)
+    if cfg.sandbox:
+        command, args = sandboxed(cfg, [command, *args], workspace, config)
+    return StdioServerParameters(command=command, args=args, env=env, cwd=str(start_folder()))
+
+
+def held(cfg: MCPServerConfig, config: Config | None) -> bool:
+    """Whether the server cannot change the workspace or reach the network, so that a tool
+    of it that says it only reads may run without a card: sandboxed with `read_only: true`
+    and tools.shell.network off. In a writable workspace a read-only tool can still be
+    made to write (git_status runs a planted repository's core.fsmonitor)."""
+    from .workspace import shell_settings
+
+    return cfg.sandbox and cfg.read_only and not shell_settings(config).network
 
 
 def server_args(args: list[str], workspace: Path | None) -> list[str]:

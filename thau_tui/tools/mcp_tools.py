@@ -18,12 +18,12 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .base import BRACKET_TOKENS, Risk, ToolResult, storable
+from .base import BRACKET_TOKENS, Risk, Tool, ToolResult, storable
 
 # An OpenAI function name: letters, digits, "_" and "-", at most 64 characters.
 MAX_NAME = 64
@@ -34,6 +34,10 @@ MAX_SCHEMA_CHARS = 16_000  # a schema is shown to the model in full, in every pr
 MAX_SCHEMA_DEPTH = 12
 MAX_DESCRIPTION_CHARS = 1_000
 MAX_TOOLS_PER_SERVER = 64
+# What one server's tools may add to every prompt, schemas and descriptions together: 64
+# tools of 16,000 characters each made a system prompt of a million characters.
+MAX_SERVER_TOOL_CHARS = 48_000
+MAX_ERROR_CHARS = 2_000  # a server's error message, as the tool result says it
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGES = 4  # per result: a server sending 40 of 20 MB each filled the disk, one call at a time
 _IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
@@ -159,6 +163,23 @@ def vet_schema(schema: Any) -> dict[str, Any]:
     except SchemaError as exc:
         raise MCPToolRejected(f"its input schema is not a valid JSON Schema: {defang(exc.message)[:200]}") from exc
     return vetted
+
+
+def server_tool(server: str, item: Any, name: str, *, risk: Risk, function: Callable[..., ToolResult]) -> Tool:
+    """A server's listed tool as a registry Tool, its schema vetted (MCPToolRejected) and its prose defanged."""
+    return Tool(
+        name=name,
+        description=describe(server, item),
+        parameters=vet_schema(getattr(item, "input_schema", None)),
+        risk=risk,
+        function=function,
+        source=f"mcp:{server}",
+    )
+
+
+def tool_chars(tool: Tool) -> int:
+    """What a tool adds to every prompt, roughly: its schema and its description."""
+    return len(json.dumps(tool.parameters, ensure_ascii=False)) + len(tool.description)
 
 
 def describe(server: str, tool: Any) -> str:
