@@ -277,3 +277,17 @@ async def test_search_docs_asks_first_where_no_sandbox_holds_the_import(tmp_path
 @pytest.mark.skipif(not shutil.which("bwrap"), reason="needs bubblewrap (.ci/run installs it)")
 async def test_search_docs_still_runs_unasked_inside_the_sandbox(tmp_path):
     assert await _asked(_docs_agent(tmp_path, "auto")) == []
+
+
+def test_what_runs_without_a_card_has_no_network_even_when_the_shell_has(workspace):
+    """search_docs runs unasked in the sandbox (workspace read-only); with tools.shell.network
+    on, it had the network too, so what an import did could leave the machine unasked.
+    A read-only run now keeps the network off; the shell's commands keep theirs."""
+    networked = Config.model_validate({"tools": {"shell": {"network": True}}})
+    ctx = ToolContext(workspace=workspace, config=networked)
+    interfaces = ["sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '"]
+    unasked = run_process(interfaces, ctx, timeout=20, stream=False, writable=False)
+    assert unasked.output.split() == ["lo"], unasked.output  # before: eth0 and the rest too
+    asked = run_process(interfaces, ctx, timeout=20, stream=False)
+    host = sorted(line.split(":")[0].strip() for line in Path("/proc/net/dev").read_text().splitlines()[2:])
+    assert asked.output.split()[: len(host)] == host, asked.output  # the shell's network: the host's

@@ -76,10 +76,13 @@ def run_process(
     writable: bool = True,
 ) -> ProcessResult:
     """Run argv in the workspace (inside the sandbox), streaming to ctx.emit, capped output.
-    writable=False: the sandbox keeps the workspace read-only too."""
+    writable=False (a tool that runs without a card): the sandbox keeps the workspace
+    read-only and the network off, whatever tools.shell.network says: what it reads must
+    not leave the machine unasked."""
     workspace = Path(ctx.workspace).resolve()
     limit = shell_settings(ctx.config).output_limit
-    full = [*sandbox_prefix(workspace, ctx.config, writable=writable), *argv] if sandboxed else list(argv)
+    prefix = sandbox_prefix(workspace, ctx.config, writable=writable, network=None if writable else False)
+    full = [*prefix, *argv] if sandboxed else list(argv)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(

@@ -299,16 +299,22 @@ def _posix_regex_escape(text: str) -> str:
 
 
 def sandbox_prefix(
-    workspace: Path, config: Config | None, *, writable: bool = True, outside_workspace: bool = False
+    workspace: Path,
+    config: Config | None,
+    *,
+    writable: bool = True,
+    outside_workspace: bool = False,
+    network: bool | None = None,
 ) -> list[str]:
     """The argv prefix that runs a command inside the sandbox ([] when there is none).
     A workspace of / is refused: binding it writable would undo the whole sandbox.
     writable=False: the workspace read-only too (a tool that runs without approval).
     outside_workspace: the command starts in the sandbox's own empty /tmp, not in the
     workspace (an MCP server: `python -m NAME` would import a NAME.py planted there; with
-    sandbox-exec the caller picks the starting folder)."""
+    sandbox-exec the caller picks the starting folder).
+    network: None for tools.shell.network; False keeps it off whatever that says."""
     kind, _ = sandbox_kind(config)
-    network = shell_settings(config).network
+    network = shell_settings(config).network if network is None else network
     workspace = Path(workspace).resolve()
     if kind != "none" and (unusable := unusable_workspace(workspace)) is not None:
         raise ToolError(unusable)
