@@ -233,12 +233,45 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("unzip -l a.zip", "unzip -o a.zip -d ."),
         ("unzip -l a.zip", "unzip a.zip conftest.py -l"),  # after the archive, -l is a member name
         ("gpg --list-keys", "gpg --photo-viewer 'touch PWNED' --list-options show-photos --list-keys"),
+        # the approvals review of 2026-12-06: each was "auto" before
+        ("git log", "git --bare log -p"),  # the current folder as a repository: its config's textconv
+        ("git archive --format=zip HEAD", "git archive --remote=./evil.git --format=evil HEAD"),
+        ("tar -tf a.tar", "tar -tf a.tar --index-file=conftest.py"),  # member names into conftest.py
+        ("tar -tf a.tar", "tar -cf README.md x"),
+        ("tar -tf a.tar", "tar cf README.md x"),
+        ("tar -tf a.tar", "tar -cf /dev/null --remove-files victim"),
+        ("tar -tf a.tar", "tar -tf a.tar -g snap"),
+        ("openssl x509 -in c.pem -noout -text", "openssl base64 -d -in p.txt -out conftest.py"),
+        ("yq .a f.yaml", "yq -i -y '\"import os\"' conf.py"),
+        ("gpg --list-keys", "gpg --agent-program ./evil.sh --batch -c f"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
     book = book_allowing(allowed)
     assert book.decide(shell(allowed), "exec", SESSION) == "auto"
     assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+
+
+@pytest.mark.parametrize(
+    ("allowed", "attack"),
+    [
+        ("pydoc3 json", "pydoc3 evilmod"),  # imports evilmod.py from the folder
+        ("javac A.java", "javac A.java"),  # runs annotation processors the folder declares
+        ("setarch x86_64 uname -m", "setarch x86_64 touch PWNED"),
+        ("linux64 uname -m", "linux64 touch PWNED"),
+        ("run-parts --test d", "run-parts d"),  # every script in d
+        ("perf stat ls", "perf stat touch PWNED"),
+        ("umask", "umask 000"),  # every later file 666, and nothing asked again
+        ("ulimit -a", "ulimit -n 3"),
+    ],
+)
+def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):
+    """From the approvals review of 2026-12-06: allowing the first command for the session
+    covered the second, which runs other code or changes the shell. No approval by name holds
+    for these programs now: each call asks."""
+    book = ApprovalBook(None)
+    assert book.remember(shell(allowed), "exec", Decision("session"), SESSION) == []  # before: remembered
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"
 
 
 @pytest.mark.parametrize(

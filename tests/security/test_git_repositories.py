@@ -282,3 +282,32 @@ def test_the_scan_reads_shallow_folders_before_deep_ones(tmp_path, monkeypatch):
     subprocess.run(["git", "init", "-q", str(workspace / "z")], check=True)
     monkeypatch.setattr(sandbox, "_GIT_SCAN_FOLDERS", 4)  # the root, a and z: enough breadth first
     assert sandbox.git_folders(workspace) == [workspace / "z" / ".git"]
+
+
+def bare_layout(folder: Path) -> None:
+    """What tools can write without a .git: a folder git takes for a bare repository itself,
+    whose config runs a command at every `git status` there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "objects").mkdir()
+    (folder / "refs").mkdir()
+    (folder / "HEAD").write_text("ref: refs/heads/main\n")
+    (folder / "config").write_text(
+        '[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = .\n\tfsmonitor = "touch PWNED; false"\n'
+    )
+
+
+@pytest.mark.parametrize("where", [".", "vendor/lib"], ids=["the workspace", "a subfolder"])
+def test_git_in_a_folder_laid_out_as_a_bare_repository_asks(workspace, where):
+    """From the approvals review: only a .git was looked for, but git also takes a folder
+    with HEAD, objects/ and refs/ for a repository. With `git status` allowed for the session,
+    it ran unasked there and its core.fsmonitor ran (shown here without thau)."""
+    folder = (workspace / where).resolve()
+    bare_layout(folder)
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    subprocess.run(["git", "status"], cwd=folder, env=env, capture_output=True, timeout=30, check=False)
+    assert (folder / "PWNED").exists(), "git reads the config of the folder's own layout"
+    book = book_allowing("git status")
+    shell_folder = None if where == "." else str(folder)
+    assert book.decide(shell("git status"), "exec", SESSION, workspace, shell_folder) == "ask"  # before: auto
+    note = book.why_asking_again(shell("git status"), SESSION, workspace, shell_folder) or ""
+    assert "bare repository" in note or f"git would read the repository in {folder}" in note, note

@@ -185,12 +185,10 @@ def test_what_counts_as_changing_the_shell(command, changes):
 def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, monkeypatch):
     venv_bin = workspace / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
-    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
     book = ApprovalBook(None)
     book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)  # while ls was the system's
-    system_ls = program_location("ls", workspace=workspace)
-    assert system_ls.startswith("/") and not system_ls.startswith(str(workspace))
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
 
     planted = venv_bin / "ls"
     planted.write_text("#!/bin/sh\ntouch PWNED\n")
@@ -204,14 +202,36 @@ def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, mon
     assert run_commands(workspace, ["ls"], gate=book) == ["ask"]
     assert not (workspace / "PWNED").exists()
     note = book.why_asking_again(shell("ls"), SESSION, workspace)
-    assert note == f"asks again: no approval by name holds for `ls` now ({where[1:]})"
-    # allowing it again does not make it hold: a file in the workspace can change under the approval
+    assert note is not None and f"PATH looks in {venv_bin}, inside the workspace" in note
+    # allowing it again does not make it hold while PATH looks in the workspace
     book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
     planted.unlink()
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"  # PATH still looks there
+    monkeypatch.setenv("PATH", os.environ["PATH"].split(os.pathsep, 1)[1])
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"  # the last approval was given there
     book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"  # the system's ls again
+
+
+def test_a_helper_an_approved_program_runs_from_a_workspace_folder_on_path_asks(workspace, canary, monkeypatch):
+    """From the approvals review: `tar -tf a.tar` allowed for the session covered `tar -tzf
+    a.tgz`, and tar ran gzip from PATH, a planted .venv/bin/gzip. Only the approved program's
+    own place was checked (git's git-NAME helpers alone were). While PATH looks in a
+    workspace folder tools can write, no remembered shell approval holds."""
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    gzip = venv_bin / "gzip"
+    gzip.write_text("#!/bin/sh\ntouch PWNED\n")
+    gzip.chmod(0o755)
+    book = ApprovalBook(None)
+    book.remember(shell("tar -tf a.tar"), "exec", Decision("session"), SESSION, workspace)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    assert book.decide(shell("tar -tzf a.tgz"), "exec", SESSION, workspace) == "ask"  # before: auto
+    assert "PATH looks in" in (book.why_asking_again(shell("tar -tzf a.tgz"), SESSION, workspace) or "")
+    (workspace / "a.tgz").write_bytes(b"\x1f\x8b not really")
+    run_commands(workspace, ["tar -tzf a.tgz"])  # what it would have run unasked
+    assert (workspace / "PWNED").exists()
 
 
 def test_a_program_in_the_workspace_rewritten_after_its_approval_asks(workspace, canary, monkeypatch):

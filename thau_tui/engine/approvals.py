@@ -35,11 +35,11 @@ from .shell_command import (  # noqa: F401  (re-exported: the card and tests rea
     NEVER_APPROVED,
     ShellCoverage,
     analyse_shell_command,
-    git_commands_in_workspace,
     git_identity,
     git_repository_risk,
     is_git,
     is_never_approved,
+    path_in_workspace,
     program_location,
     program_of,
     programs_of,
@@ -205,6 +205,8 @@ class ApprovalBook:
             return self._covered(call.name, None, session_id, workspace)
         if session_id in self._shell_changed:
             return False
+        if workspace is not None and path_in_workspace(workspace):
+            return False
         if any(is_git(program) for program in programs) and self._git_risk(shell_folder, workspace):
             return False
         return all(self._covered(call.name, program, session_id, workspace) for program in programs)
@@ -217,9 +219,6 @@ class ApprovalBook:
         root = workspace.resolve()
         now = git_identity(root)
         first = self._git_seen.setdefault(root, now)
-        on_path = git_commands_in_workspace(root)
-        if on_path is not None:
-            return on_path
         return git_repository_risk(shell_folder, root, own_git_trusted=now is None or now == first)
 
     def why_asking_again(
@@ -255,6 +254,9 @@ class ApprovalBook:
                         found.setdefault(program, []).append(entry)
             if len(found) < len(set(programs)):
                 return None
+            on_path = path_in_workspace(workspace) if workspace is not None else None
+            if on_path is not None:
+                return f"asks again: {on_path}"
             git_risk = self._git_risk(shell_folder, workspace) if any(map(is_git, programs)) else None
             if git_risk is not None:
                 return f"asks again: {git_risk}"

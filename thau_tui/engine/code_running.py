@@ -55,6 +55,10 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     "mypy": "the plugins its config names",
     "pylint": "the init-hook and plugins its config names",
     "flake8": "the local plugins its config names",
+    # pydoc imports the module it is asked about, from the folder first; javac runs the
+    # annotation processors its class path (the folder) declares in META-INF/services
+    **dict.fromkeys(("pydoc", "pydoc3"), "the module it documents, imported from the folder"),
+    "javac": "the annotation processors on its class path",
     # version control whose repository config (writable in the workspace) names hooks and extensions
     **dict.fromkeys(("hg", "jj", "fossil"), "the hooks and extensions of the repository's config"),
 }
@@ -104,6 +108,9 @@ class CodeRunningArguments:
     # Covered only with one of these (unzip -l lists; without it, it extracts whatever paths
     # the archive holds): an approval of the listing must not cover the extraction.
     only_with: tuple[str, ...] = ()
+    # The program's own safe long options that a risky one begins with: given in full they
+    # are not an abbreviation of it (tar's --list is not --listed-incremental).
+    exact: tuple[str, ...] = ()
 
     @property
     def has_subcommands(self) -> bool:
@@ -148,14 +155,15 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
         subcommand_options={
             "clone": ("-u", "-c", "--config"),
             "grep": ("-O",),
-            "archive": ("-o",),  # writes the archive to the file it names
+            # -o writes the archive to the file it names; --remote=./x.git runs git
+            # upload-archive in a repository a tool made, which runs its tar.NAME.command
+            "archive": ("-o", "--output", "--remote", "--exec"),
             "format-patch": ("-o", "--output-directory"),
         },
         # No -c, -C, -p, --git-dir, --exec-path...: config, pager or a planted repo run code.
         global_flags=frozenset(
             {
                 "--no-pager",
-                "--bare",
                 "--no-replace-objects",
                 "--literal-pathspecs",
                 "--glob-pathspecs",
@@ -190,8 +198,17 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
             "-x",
             "--extract",
             "--get",
+            # a listing that writes: member names (the archive's author's text) into a file
+            # (conftest.py), a snapshot or volume number file
+            "--index-file",
+            "-g",
+            "--listed-incremental",
+            "--volno-file",
         ),
         bundled_first_argument=True,
+        # only the listing: -c/-r/-u write the archive (any file), --remove-files deletes
+        only_with=("-t", "--list"),
+        exact=("--list",),
     ),
     "rsync": CodeRunningArguments(options=("-e", "--rsh", "--rsync-path", "--daemon")),
     "scp": CodeRunningArguments(options=("-S", "-o", "-F", "-J", "-D")),
@@ -247,7 +264,10 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
             "--engine",
         )  # fmt: skip
     ),
-    "gpg": CodeRunningArguments(options=("--photo-viewer", "--exec-path", "-o", "--output")),
+    "gpg": CodeRunningArguments(
+        options=("--photo-viewer", "--exec-path", "-o", "--output", "--agent-program", "--dirmngr-program")
+        + ("--options", "--homedir", "--load-extension", "--keyserver-options")
+    ),
     "uniq": CodeRunningArguments(
         read_operands=1, value_options=("-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars")
     ),
@@ -278,7 +298,13 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "[": CodeRunningArguments(options=("-v", "-R")),
     # history -w/-a write its lines (any text -s added) to a file; -r/-n read one in.
     "history": CodeRunningArguments(options=("-w", "-a", "-r", "-n", "-s")),
-    "openssl": CodeRunningArguments(options=("-engine", "-provider", "-provider-path", "-config")),
+    "openssl": CodeRunningArguments(
+        options=("-engine", "-provider", "-provider-path", "-config", "-out", "-keyout", "-certout", "-writerand")
+        + ("-sess_out", "-keylogfile", "-CAcreateserial", "-CAserial")
+    ),
+    # yq -i rewrites the file it reads with what the expression makes (Python in conf.py, a
+    # hook in .pre-commit-config.yaml); go-yq -s writes a file per document.
+    "yq": CodeRunningArguments(options=("-i", "--in-place", "-s", "--split-exp")),
     # ripgrep's --pre runs a program on every file it searches; -z runs decompressors from PATH.
     "rg": CodeRunningArguments(options=("--pre", "--pre-glob", "-z", "--search-zip")),
     "fd": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
@@ -331,13 +357,14 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     checked = list(arguments)
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]
-    reason = _risky_option(name, checked, rules.options, rules.prefixes_only)
+    unabbreviated = [a for a in checked if a.split("=", 1)[0] not in rules.exact]
+    reason = _risky_option(name, unabbreviated, rules.options, rules.prefixes_only)
     # GNU reads options after files too; with POSIXLY_CORRECT set, and on BSD, options stop at
     # the first file, so `uniq notes.txt -x` writes "-x": the longer reading counts.
     operands = max(_operands(arguments, rules.value_options), _operands(arguments, rules.value_options, True), key=len)
     if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
         reason = f"{name} writes {operands[rules.read_operands]}"
-    if reason is None and rules.only_with and not _given_before_operands(arguments, rules.only_with):
+    if reason is None and rules.only_with and not _given_before_operands(checked, rules.only_with):
         reason = f"{name} without {'/'.join(rules.only_with)} writes files"
     if reason is not None or not rules.has_subcommands:
         return reason

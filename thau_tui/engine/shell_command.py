@@ -126,25 +126,41 @@ def git_repository_risk(folder: str | None, workspace: Path | None, own_git_trus
     if here != root and root not in here.parents:
         return f"the shell is in {folder}, outside the workspace, where git may read a repository a tool made"
     while here != root:
-        if os.path.lexists(here / ".git"):
+        if os.path.lexists(here / ".git") or looks_like_git_dir(here):
             return f"git would read the repository in {here}, inside the workspace, where a tool can write its config"
         here = here.parent
     if not own_git_trusted and os.path.lexists(root / ".git"):
         return f"{root / '.git'} is not the one there when this chat began: a tool may have written its config"
+    if not os.path.lexists(root / ".git") and looks_like_git_dir(root):
+        return "the workspace itself looks like a bare repository (HEAD, objects/, refs/) whose config a tool can write"
     return None
 
 
-def git_commands_in_workspace(workspace: Path, search_path: str | None = None) -> str | None:
-    """Why `git NAME` may run a file a tool wrote: git runs `git-NAME` from PATH for a
-    subcommand it does not have, and PATH looks in the workspace (a project's .venv/bin)."""
+def looks_like_git_dir(folder: Path) -> bool:
+    """Whether git would take `folder` itself for a repository (a bare one: HEAD, objects/
+    and refs/), reading its config: git finds one that way too, not only by a .git."""
+    return os.path.lexists(folder / "HEAD") and (folder / "objects").is_dir() and (folder / "refs").is_dir()
+
+
+def path_in_workspace(workspace: Path, search_path: str | None = None) -> str | None:
+    """Why an approved program may run a file a tool wrote without naming it: PATH looks in
+    a folder of the workspace that tools can write (a project's .venv/bin, node_modules/.bin),
+    and programs run others from PATH by name (tar runs gzip, man its pager, git git-NAME).
+    The Python thau runs on is read-only to the tools, so its bin folder does not count."""
+    from ..tools.sandbox import interpreter_folders
+
     path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
     root = workspace.resolve()
+    kept = interpreter_folders()
     for entry in path.split(os.pathsep):
         if not entry:
             continue
         folder = Path(os.path.realpath(entry))
-        if folder == root or root in folder.parents:
-            return f"PATH looks in {entry}, inside the workspace, where a tool can put a git-NAME command git would run"
+        if (folder == root or root in folder.parents) and not any(k == folder or k in folder.parents for k in kept):
+            return (
+                f"PATH looks in {entry}, inside the workspace, where a tool can put a program that an "
+                "approved one runs by name (tar runs gzip, git git-NAME)"
+            )
     return None
 
 
@@ -219,6 +235,8 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
 # and traps. Assigning builtins (read, getopts, printf -v, wait -p) are here too.
 STATE_BUILTINS = frozenset(
     {
+        "umask",
+        "ulimit",
         ".",
         "alias",
         "bind",
