@@ -244,6 +244,9 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("openssl x509 -in c.pem -noout -text", "openssl base64 -d -in p.txt -out conftest.py"),
         ("yq .a f.yaml", "yq -i -y '\"import os\"' conf.py"),
         ("gpg --list-keys", "gpg --agent-program ./evil.sh --batch -c f"),
+        ("curl file:///etc/hostname", "curl -w '%output{conftest.py}import os' file:///etc/hostname"),
+        ("rg TODO", "rg --hostname-bin=./x --hyperlink-format=default TODO"),
+        ("clang -c a.c", "clang --config=evil.cfg -c a.c"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):

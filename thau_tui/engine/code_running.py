@@ -262,6 +262,10 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
             "-T",
             "--upload-file",
             "--engine",
+            # curl 8.3+: -w '%output{conftest.py}...' writes any text to a file; 8.12+ saves TLS sessions
+            "-w",
+            "--write-out",
+            "--ssl-sessions",
         )  # fmt: skip
     ),
     "gpg": CodeRunningArguments(
@@ -306,7 +310,8 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # hook in .pre-commit-config.yaml); go-yq -s writes a file per document.
     "yq": CodeRunningArguments(options=("-i", "--in-place", "-s", "--split-exp")),
     # ripgrep's --pre runs a program on every file it searches; -z runs decompressors from PATH.
-    "rg": CodeRunningArguments(options=("--pre", "--pre-glob", "-z", "--search-zip")),
+    # ripgrep 14's --hostname-bin runs a program to name the host in hyperlinks.
+    "rg": CodeRunningArguments(options=("--pre", "--pre-glob", "-z", "--search-zip", "--hostname-bin")),
     "fd": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
     "fdfind": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
 }
@@ -333,6 +338,7 @@ _COMPILER = CodeRunningArguments(
         "-Wa,",
         "-Xpreprocessor",
         "-Wp,",
+        "--config",  # clang reads more options (-fplugin...) from the file it names
     ),
     prefixes_only=True,
 )
