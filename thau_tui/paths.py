@@ -7,14 +7,17 @@ portable installs); otherwise platformdirs picks the platform's usual places.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import logging
 import os
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
@@ -269,3 +272,41 @@ def locked_for_update(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def open_for_writing(path: Path) -> TextIO:
+    """`path` opened to be written anew (text), never through a link nor into a FIFO a
+    cloned repository left there: `thau eval --output pred.jsonl` in a folder holding
+    pred.jsonl -> ~/.bashrc wrote the predictions into ~/.bashrc. An OSError that names
+    the path instead. Written as it goes, so an interrupted run keeps its lines."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    refused = OSError(
+        f"{path} is a link or not a plain file; thau does not write through it: remove it or pick another path"
+    )
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EMLINK):
+            raise refused from exc
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise refused
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write (by a library that opens it by name), put in
+    place of `path` when the block ends without an error: a link at `path` is replaced, never
+    written through, and an interrupted write leaves the old file whole."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(temp)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -403,3 +403,21 @@ def test_no_held_out_frame_is_a_training_string():
     # Nor its values: "nproc", "itertools.groupby", "tests/unit", "FIXME" and "assets" were training values.
     values = {v for entry in heldout.BUILTIN for row in entry[3] for v in (row if isinstance(row, tuple) else (row,))}
     assert not sorted(v for v in values if isinstance(v, str) and v in strings)
+
+
+def test_a_data_set_is_not_written_through_planted_links(tmp_path):
+    """From the training review: `thau data build --out out` with out/stats.json or
+    out/train.jsonl a link wrote through it. A link at train.jsonl is refused, named; one at
+    stats.json is replaced; what they point at is unchanged either way."""
+    victim = tmp_path / "victim"
+    victim.write_text("the user's file\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stats.json").symlink_to(victim)
+    build_dataset(out, n_train=20, n_eval=4, seed=0, count_tokens=False)
+    assert victim.read_text() == "the user's file\n" and not (out / "stats.json").is_symlink()
+    (out / "train.jsonl").unlink()
+    (out / "train.jsonl").symlink_to(victim)
+    with pytest.raises(OSError, match="is a link or not a plain file"):
+        build_dataset(out, n_train=20, n_eval=4, seed=0, count_tokens=False)
+    assert victim.read_text() == "the user's file\n"

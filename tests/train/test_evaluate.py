@@ -210,3 +210,15 @@ def test_the_scoring_child_waits_passively_beside_other_llama_processes(tmp_path
     monkeypatch.setattr(evaluate, "score_run", fake_score_run)
     assert evaluate.main(["--run-dir", str(tmp_path), "--stage", "before"]) == 0
     assert seen["policy"] == "PASSIVE"
+
+
+def test_predictions_are_not_written_through_a_planted_link(cases_file, tmp_path):
+    """From the training review: `thau eval cases.jsonl --output pred.jsonl` in a cloned
+    repository holding pred.jsonl -> ~/.bashrc wrote the predictions into ~/.bashrc. The
+    link is refused now, named, and what it points at is unchanged."""
+    victim = tmp_path / "victim"
+    victim.write_text("export PATH=/usr/bin\n")
+    (tmp_path / "pred.jsonl").symlink_to(victim)
+    with pytest.raises(OSError, match="is a link or not a plain file"):
+        run_eval(cases_file, tmp_path / "pred.jsonl", max_tokens=8, limit=1)
+    assert victim.read_text() == "export PATH=/usr/bin\n"

@@ -189,3 +189,16 @@ def test_f16_and_q8_0_exports_are_smaller_and_llama_cpp_runs_them_alike(exported
     assert sizes["q8_0"] < sizes["f16"] < sizes["f32"]
     with pytest.raises(ExportError, match="unknown tensor type 'q4_0'"):
         write_lora_gguf(run_dir / "adapter", tiny_gguf, tmp_path / "x.gguf", tensor_type="q4_0")
+
+
+def test_an_export_replaces_a_planted_link_instead_of_writing_through_it(exported, tiny_gguf, tmp_path):
+    """From the training review: `thau export RUN --out adapter.gguf` where adapter.gguf was a
+    link wrote the GGUF into the file it pointed at. The new file now takes the link's place."""
+    run_dir = exported[0]
+    victim = tmp_path / "victim"
+    victim.write_text("the user's file\n")
+    out = tmp_path / "adapter.gguf"
+    out.symlink_to(victim)
+    write_lora_gguf(run_dir / "adapter", tiny_gguf, out)
+    assert victim.read_text() == "the user's file\n"
+    assert not out.is_symlink() and out.read_bytes()[:4] == b"GGUF"

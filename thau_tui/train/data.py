@@ -35,6 +35,7 @@ from typing import Any
 from ..config import GenerationConfig
 from ..engine.dialects import Dialect, get_dialect
 from ..engine.prompt import system_content
+from ..paths import open_for_writing, replace_file
 from ..tools import Tool, ToolCall, ToolRegistry, builtin_tools
 from . import conversations, converted_values, extracted_values, fidelity, named_commands, schemas, stated_values
 from .data_stats import compute_stats, token_counter
@@ -454,12 +455,12 @@ def build_dataset(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train.jsonl", train), ("eval.jsonl", eval_cases)):
-        with (out / name).open("w", encoding="utf-8") as handle:
+        with open_for_writing(out / name) as handle:  # never through a link a cloned repository left
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     heldout_files = build_heldout(chosen, builtin_tools(), seed)
     for name, rows in heldout_files.items():
-        with (out / name).open("w", encoding="utf-8") as handle:
+        with open_for_writing(out / name) as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     stats["heldout"] = {
@@ -470,7 +471,7 @@ def build_dataset(
         }
         for name, rows in heldout_files.items()
     }
-    (out / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    replace_file(out / "stats.json", json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
     return stats
 
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..paths import open_for_writing
 from ..tools.base import Tool, ToolError
 from .score import read_jsonl, score
 
@@ -143,7 +144,7 @@ def run_eval(
     order = sorted(range(len(prepared)), key=prompts.__getitem__)
     output_path.parent.mkdir(parents=True, exist_ok=True)
     predictions: dict[int, dict[str, Any]] = {}
-    with output_path.open("w", encoding="utf-8") as out:
+    with open_for_writing(output_path) as out:  # never through a link a cloned repository left
         for index in order:
             case, tools, _messages = prepared[index]
             reply = generate_reply(backend, prompts[index], chat_dialect, tools, settings)

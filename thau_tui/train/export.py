@@ -20,6 +20,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..paths import replacing
+
 # PEFT module name -> llama.cpp tensor name inside blk.{i}.
 GGUF_NAMES = {
     "q_proj": "attn_q",
@@ -101,7 +103,6 @@ def write_lora_gguf(
     kept only so a test can show the difference the permutation makes.
     """
     import gguf
-    import numpy as np
     from safetensors.numpy import load_file
 
     config_file, weights_file = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
@@ -119,7 +120,21 @@ def write_lora_gguf(
     if info["arch"] != "llama":
         raise ExportError(f"exporting for architecture {info['arch']!r} is not supported yet (llama only)")
     weights = load_file(str(weights_file))
-    writer = gguf.GGUFWriter(str(out), info["arch"])
+    with replacing(out) as temp:  # a link at `out` is replaced, and an interrupted export keeps the old file
+        return _write_gguf(gguf.GGUFWriter(str(temp), info["arch"]), config, weights, info, permute_qk, tensor_type)
+
+
+def _write_gguf(
+    writer: Any,
+    config: dict[str, Any],
+    weights: dict[str, Any],
+    info: dict[str, Any],
+    permute_qk: bool,
+    tensor_type: str,
+) -> dict[str, Any]:
+    import gguf
+    import numpy as np
+
     writer.add_type(gguf.GGUFType.ADAPTER)
     writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
     writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
