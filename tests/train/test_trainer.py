@@ -594,3 +594,19 @@ def test_recipe_builds_its_data_set_as_it_says(tmp_path):
     assert sum((KIND_SHARES | exact).values()) > 1  # in the order the recipe adds them
     text = "kind_shares: {" + ", ".join(f"{k}: {v}" for k, v in exact.items()) + "}"
     assert parse_recipe(text).data_build_args()["kind_shares"] == exact
+
+
+def test_a_checkpoint_half_saved_when_the_run_was_killed_does_not_block_the_resume(tmp_path):
+    """From the training review: a second Ctrl-C killed the trainer while it wrote
+    checkpoints/step-6.tmp, and every resume then stopped with "ValueError: invalid literal
+    for int() with base 10: '6.tmp'"; step-4 beside it could not be reached. An empty or cut
+    trainer_state.pt is a CheckpointError that says what to delete, not an IndexError."""
+    from thau_tui.train.checkpoints import CheckpointError, load_state
+
+    checkpoints = tmp_path / "checkpoints"
+    for name in ("step-4", "step-6.tmp", "step-10.tmp"):
+        (checkpoints / name).mkdir(parents=True)
+        (checkpoints / name / "trainer_state.pt").write_bytes(b"")
+    assert latest_checkpoint(tmp_path).name == "step-4"
+    with pytest.raises(CheckpointError, match="Delete step-4"):
+        load_state(checkpoints / "step-4")  # empty: before, an IndexError with no advice

@@ -6,14 +6,22 @@ projections) and trainer_state.pt (step, optimizer, scheduler, RNG); `keep` of t
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+_STEP = re.compile(r"step-(\d+)")
+
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
-    """The newest checkpoints/step-N folder that holds a complete trainer state."""
-    found = [p for p in (run_dir / "checkpoints").glob("step-*") if (p / "trainer_state.pt").is_file()]
-    return max(found, key=lambda p: int(p.name.split("-")[1]), default=None)
+    """The newest checkpoints/step-N folder that holds a complete trainer state. A step-N.tmp
+    left by a run killed while saving is not one (it stopped every resume with a ValueError)."""
+    found = [
+        (int(match.group(1)), p)
+        for p in (run_dir / "checkpoints").glob("step-*")
+        if (match := _STEP.fullmatch(p.name)) and (p / "trainer_state.pt").is_file()
+    ]
+    return max(found, key=lambda item: item[0])[1] if found else None
 
 
 def save_checkpoint(model, optimizer, scheduler, step: int, run_dir: Path, keep: int, extra: dict) -> Path:
@@ -64,10 +72,13 @@ def load_state(checkpoint: Path) -> dict:
 
     path = checkpoint / "trainer_state.pt"
     try:
-        return torch.load(path, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        state = torch.load(path, weights_only=True)
+        if not isinstance(state, dict) or "step" not in state:
+            raise ValueError("it is not a trainer state (no step)")
+        return state
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, IndexError, OSError) as exc:
         raise CheckpointError(
             f"{path} is not a trainer state thau wrote (it holds more than tensors and plain values, "
-            f"or it is damaged: {str(exc).splitlines()[0][:200]}); it was not loaded. "
+            f"or it is damaged: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}); it was not loaded. "
             f"Delete {checkpoint.name} to resume from an earlier checkpoint, or start a new run"
         ) from exc
