@@ -23,7 +23,15 @@ from typing import Any
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 # Line and paragraph separators, zero-width space, word joiner, byte-order mark, soft hyphen.
 _INVISIBLE = "\u2028\u2029\u200b\u2060\ufeff\u00ad"
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}]")
+# The rest of Unicode's default-ignorable code points, which terminals draw as nothing: the
+# tag characters (U+E0020-E007F spell ASCII unseen: `curl https://x/` plus 38 of them sent
+# a secret in the URL while the card showed a plain one), variation selectors, invisible
+# operators, fillers. The joiners U+200C/U+200D stay (emoji, several scripts).
+_IGNORABLE = (
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2061-\u206f\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}]")
 
 
 def _stand_in(match: re.Match[str]) -> str:
@@ -57,4 +65,14 @@ def editable_json(value: Any) -> str:
     `visible` stands in for written as a \\u escape, so the box shows it (a raw bidi control
     reordered the line, a U+2028 split it) and json.loads gives the same value back."""
     text = json.dumps(value, indent=2, ensure_ascii=False)
-    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return _CONTROL.sub(lambda match: _json_escape(match.group()), text)
+
+
+def _json_escape(char: str) -> str:
+    """A \\u escape json.loads reads back: beyond U+FFFF, a surrogate pair (a plain
+    \\ue0041 would read as U+E004 and a "1")."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
