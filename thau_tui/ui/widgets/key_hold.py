@@ -86,7 +86,7 @@ class KeyHold(Widget):
             self._say_it_waits()
         else:
             self.focus()
-        self.scroll_visible()
+        self.scroll_visible(top=True)  # its start: a card taller than the screen showed only its end
         if self._screen_watch is None:
             self._screen_watch = self.set_interval(0.2, self._watch_screen)
         self.app.refresh_bindings()

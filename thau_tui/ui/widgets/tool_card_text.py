@@ -19,6 +19,10 @@ from ..visible import visible
 
 MAX_ARGUMENT_LINES = 40  # per argument, its last TAIL_LINES included; the edit box has the whole value
 TAIL_LINES = 8
+# A line longer than this shows its start and end with the count cut between: 3,000
+# characters of comment wrapped into a wall that pushed `curl ... | sh` off the card.
+MAX_LINE_CHARS, LINE_TAIL_CHARS = 400, 120
+MAX_NAME_CHARS = 60  # an argument's name (the model's, or an MCP schema's), escaped and cut
 PREVIEW_LINES = 6
 PREVIEW_WIDTH = 200
 
@@ -43,9 +47,28 @@ def _clip(text: str, limit: int) -> tuple[str, int]:
     return "\n".join(lines[:limit]), len(lines) - limit
 
 
+def _short_lines(text: str) -> str:
+    """Each line over MAX_LINE_CHARS as its start, the count left out, and its end."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if len(line) > MAX_LINE_CHARS:
+            cut = len(line) - MAX_LINE_CHARS
+            head = line[: MAX_LINE_CHARS - LINE_TAIL_CHARS]
+            lines[index] = f"{head} … {cut} characters not shown here (e shows them all) … {line[-LINE_TAIL_CHARS:]}"
+    return "\n".join(lines)
+
+
+def _name(key: Any) -> str:
+    """An argument's name as one short line: a name with 80 newlines in it put a second
+    `to:` line on the card where the real one scrolled out of sight."""
+    name = visible(json.dumps(str(key), ensure_ascii=False)[1:-1])
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
 def _ends(text: str, limit: int) -> tuple[str, int, str]:
     """A long value's first lines, how many are left out, and its last TAIL_LINES: what a
     command or program does at its end is on the card, however many lines come before."""
+    text = _short_lines(text)
     lines = text.splitlines()
     if len(lines) <= limit:
         return text.rstrip("\n"), 0, ""
@@ -70,7 +93,7 @@ def render_arguments(arguments: Any) -> Content:
         return Content.styled("(no arguments)", "italic $text-muted")
     parts: list[Content] = []
     for key, value in arguments.items():
-        label = Content.styled(f"{visible(str(key))}:", "bold $text-secondary")
+        label = Content.styled(f"{_name(key)}:", "bold $text-secondary")
         if isinstance(value, str) and (key in ("code", "command") or "\n" in value):
             head, more, tail = _ends(visible(value), MAX_ARGUMENT_LINES)
             language = _language_for(key, arguments)
@@ -82,7 +105,7 @@ def render_arguments(arguments: Any) -> Content:
                 parts.append(gap + Content("\n") + _indented(highlight(tail, language=language, path=path)))
         else:
             text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            parts.append(label + Content(" ") + Content(visible(text)))
+            parts.append(label + Content(" ") + Content(_short_lines(visible(text))))
     return Content("\n").join(parts)
 
 
