@@ -229,3 +229,24 @@ def test_functiongemma_declarations_are_written_as_its_documentation_shows():
         "temperature in.<escape>,enum:[<escape>celsius<escape>,<escape>fahrenheit<escape>],type:<escape>STRING"
         "<escape>}},required:[<escape>location<escape>],type:<escape>OBJECT<escape>}}<end_function_declaration>"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "hermes",
+            '<tool_call>{"name": "generate_image", "arguments": {"prompt": "cat", "guidance": 1e999}}</tool_call>',
+        ),
+        (
+            "functiongemma",
+            "<start_function_call>call:generate_image{prompt:<escape>cat<escape>,guidance:-1e999}<end_function_call>",
+        ),
+    ],
+)
+def test_a_number_too_large_for_a_float_is_an_invalid_call(name, text):
+    """From the engine review: NaN and Infinity were refused, but 1e999 became inf (the
+    grammar allows exponents), passed any schema without both bounds, and went back to a
+    server in every later request as `Infinity`, which is not JSON."""
+    (parsed,) = get_dialect(name).parse_calls(text)
+    assert parsed.call is None and "too large for a number" in (parsed.error or "")  # before: guidance inf

@@ -8,6 +8,7 @@ stage3) and dialect_functiongemma.py; import them from dialects.py.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Iterable
 
@@ -226,13 +227,23 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused when it overflows: 1e999 became inf,
+    which no schema bound without both a minimum and a maximum catches, and which went back
+    to a server in every later request as `Infinity`, not JSON."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too large for a number")
+    return value
+
+
 def read_arguments(body: str) -> Any:
     """A call's arguments from JSON text; ValueError with a message the model can act on.
     NaN and Infinity are refused (a schema's minimum and maximum let NaN through), and a
     number over Python's 4,300 digits says so instead of pointing at sys.set_int_max_str_digits."""
     try:
         # strict=False: a raw newline inside a string is read as one, as a person would
-        return json.loads(body, strict=False, parse_constant=_no_constant)
+        return json.loads(body, strict=False, parse_constant=_no_constant, parse_float=finite_float)
     except json.JSONDecodeError as exc:
         raise ValueError(f"malformed JSON ({exc.msg} at character {exc.pos}): {body[:120]!r}") from exc
     except ValueError as exc:

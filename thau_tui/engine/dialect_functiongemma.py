@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from ..tools.base import Tool, ToolCall
 from .call_scanner import MAX_ITEMS
-from .dialect_base import Dialect, _after_spaces
+from .dialect_base import Dialect, _after_spaces, finite_float
 from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without, _grammar_schema
 
 _ESC = "<escape>"
@@ -109,7 +109,10 @@ class _FGReader:
         if not match:
             raise self.fail("expected a value")
         self.pos = match.end()
-        return json.loads(match.group(0))
+        try:
+            return json.loads(match.group(0), parse_float=finite_float)
+        except ValueError as exc:
+            raise self.fail(str(exc)) from exc
 
     def key(self) -> str:
         self.skip()
