@@ -20,6 +20,7 @@ from thau_tui.engine.events import (
     Error,
     TextDelta,
     ToolCallInvalid,
+    ToolCallProposed,
     ToolDenied,
     ToolFinished,
     ToolOutput,
@@ -338,3 +339,24 @@ async def test_esc_ends_the_turn_when_a_tool_ignores_the_cancel(tmp_path, monkey
     assert finished.status == "cancelled" and "stopped waiting" in finished.result.output
     assert isinstance(events[-1], TurnDone) and events[-1].stats.cancelled
     assert store.tool_calls(session.id)[0]["status"] == "cancelled"
+
+
+@pytest.mark.parametrize("tool", ["echo", "peek"], ids=["asks", "runs unasked"])
+async def test_escape_just_before_the_approval_step_stops_the_call(tmp_path, tool):
+    """From the engine review: Esc pressed while the card was being drawn (after the call
+    was read, before its approval future existed) was missed: a call that asks waited for
+    an answer until the approval timeout, and a call that runs unasked ran."""
+    agent, _, store = make_agent(
+        [call(tool, **({"text": "a"} if tool == "echo" else {"what": "a"})), "after"], tmp_path
+    )
+    agent.config.tools.approval_timeout = 3.0  # before: echo waited for it (600 s by default)
+    session = agent.new_session()
+    seen = []
+    started = time.monotonic()
+    async for event in agent.run_turn(session, "x"):
+        seen.append(type(event).__name__)
+        if isinstance(event, ToolCallProposed):
+            agent.cancel()
+    assert time.monotonic() - started < 2.5
+    assert "ToolStarted" not in seen and "ToolDenied" in seen, seen  # before: peek ran
+    assert [row["status"] for row in store.tool_calls(session.id)] == ["cancelled"]

@@ -98,6 +98,9 @@ class ToolSteps:
         """Yield ApprovalRequested when asking; the Decision goes to `decided`. `why_risk`:
         why the tool asks at a higher risk than its own here (no sandbox), for the card."""
         agent = self.agent
+        if agent._cancel.is_set():  # Esc came after the call was read, before its card waited
+            decided.value = Decision("cancel")
+            return
         folder = self._shell_folder() if call.name in PROGRAM_SCOPED_TOOLS else None  # for git approvals only
         policy = (
             agent.approvals.decide(call, risk, self.session.id, agent.workspace, folder)
@@ -112,6 +115,8 @@ class ToolSteps:
             return
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         agent._pending.add(future)
+        if agent._cancel.is_set():  # agent.cancel() resolves the futures it finds: this one was not there yet
+            future.set_result(Decision("cancel"))
         try:
             note = (
                 agent.approvals.why_asking_again(call, self.session.id, agent.workspace, folder)
@@ -202,6 +207,8 @@ class ToolSteps:
         async for event in self._decide(call, risk, decided, why_risk):
             yield event
         decision = decided.value
+        if agent._cancel.is_set() and decision.allowed:  # Esc while it was being decided: it does not start
+            decision = Decision("cancel")
         if (arguments := decision.arguments) is not None:
             errors = agent.registry.validate(ToolCall(call.name, arguments, id=call.id))
             if errors:
