@@ -31,7 +31,10 @@ _IGNORABLE = (
     "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2061-\u206f\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}]")
+# Lone surrogates (JSON lets a server or a model write "\\ud800"): no terminal can be sent
+# one, and `thau -m` died of a UnicodeEncodeError printing it.
+_SURROGATES = "\ud800-\udfff"
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}{_SURROGATES}]")
 
 
 def _stand_in(match: re.Match[str]) -> str:

@@ -101,3 +101,32 @@ def test_a_servers_words_reach_the_terminal_with_their_control_characters_shown(
     err = capsys.readouterr().err
     assert "ZWNobyBwd25lZA==" in err
     assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
+
+
+def test_one_shot_prints_a_lone_surrogate_from_the_server_without_dying(fake_server, tmp_path):
+    """From the engine review: a chunk whose JSON held "\\ud800" reached `thau -m`'s
+    stdout as a lone surrogate, and the UTF-8 terminal's encoder ended the run with a
+    UnicodeEncodeError (exit 1). It is shown as <U+D800> now."""
+    import subprocess
+    import sys
+
+    from server_fakes import serving
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+
+    def completions(conn):
+        conn.sendall(head + b'data: {"choices": [{"index": 0, "text": "caf\\ud800 ok"}]}\n\n')
+        conn.sendall(b'data: {"choices": [{"index": 0, "text": "", "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n')
+        conn.close()
+
+    server = fake_server(serving(completions))
+    env = {"PATH": "/usr/bin:/bin", "THAU_HOME": str(tmp_path / "home"), "PYTHONIOENCODING": "utf-8", "LANG": "C.UTF-8"}
+    done = subprocess.run(
+        [sys.executable, "-m", "thau_tui.cli", "--config", str(tmp_path / "none.yaml"), "--base-url", server.url]
+        + ["-m", "hi"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")[-600:]
+    assert "caf<U+D800> ok" in done.stdout.decode("utf-8")
