@@ -186,3 +186,23 @@ def test_a_call_a_turn_after_a_tool_result_is_not_an_example_either(tmp_path):
     counts = examples_from_history(tmp_path / "sessions.sqlite3", out)
     assert [json.loads(line)["tool"] for line in out.read_text().splitlines()] == ["read_file"]
     assert counts["skipped"] == 1 and "curl" not in out.read_text().split('"role": "tool"')[0]
+
+
+def test_only_a_persons_denial_becomes_an_example(tmp_path):
+    """From the engine review: a call denied by the approval timeout, or by a tools.policy
+    deny, became a refusal example ("Understood: no answer before the approval timeout"),
+    teaching the model to refuse what nobody refused."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    for who, reason in (
+        ("timeout", "no answer before the approval timeout"),
+        ("config", "the configuration denies this tool"),
+    ):
+        sid = store.create_session(who)
+        _turn(
+            store, sid, "Delete the build folder", f"c-{who}", "run_shell", {"command": "rm -rf build"}, status="denied"
+        )
+        store.record_decision(sid, f"c-{who}", "deny", who, reason)
+    store.close()
+    counts = examples_from_history(tmp_path / "sessions.sqlite3", tmp_path / "out.jsonl")
+    assert counts["denied"] == 0 and counts["examples"] == 0  # before: 2 refusal examples
+    assert counts["skipped_because"] == {"denied by timeout": 1, "denied by config": 1}

@@ -139,7 +139,9 @@ def _verdict(call: sqlite3.Row, decisions: list[sqlite3.Row]) -> tuple[str, sqli
         if last["kind"] in APPROVED:
             return "approved", last
         if last["kind"] == "deny":
-            return "denied", last
+            # Only a person's no teaches a reply: a denial by the config or by the approval
+            # timeout made examples like "Understood: no answer before the approval timeout".
+            return ("denied" if last["by"] == "user" else f"denied by {last['by']}"), last
         return f"decision {last['kind']}", last
     # No decision row: read tools run by policy without asking; that is an approval too.
     if call["status"] in RAN:
