@@ -92,6 +92,10 @@ def test_a_configured_recipe_never_comes_from_the_workspace(tmp_path, monkeypatc
     assert find_recipe("train/recipes/smollm2-tools.yaml") == SHIPPED_RECIPES / "smollm2-tools.yaml"
     assert find_recipe("train/recipes/smollm2-tools.yaml", from_current_folder=True) == planted
     assert find_recipe(str(planted)) == planted  # an absolute path is the user's own choice
+    # a bare name typed at --recipe is a named recipe, not a file of that name here (the
+    # training review: ./smollm2-tools, with its own base_model and data_dir, was taken)
+    (tmp_path / "smollm2-tools").write_text("name: planted\n")
+    assert find_recipe("smollm2-tools", from_current_folder=True) == SHIPPED_RECIPES / "smollm2-tools.yaml"
 
 
 def test_a_recipe_name_cannot_leave_the_runs_folder(tmp_path):

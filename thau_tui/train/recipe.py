@@ -9,6 +9,7 @@ the current folder, so a run starts the same wherever thau was launched.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,7 +301,10 @@ def find_recipe(reference: str | Path, *, search_named: bool = True, from_curren
     folder, which is the workspace: the config default `train/recipes/smollm2-tools.yaml`
     is the shipped recipe, not a file of that name a tool or a cloned repository left."""
     path = Path(reference).expanduser()
-    if (path.is_absolute() or from_current_folder) and path.is_file():
+    # A bare name (`--recipe smollm2-tools`) means a named recipe, never a file of that name a
+    # cloned repository left in the current folder; a path or a .yaml file name is a file.
+    typed_path = "/" in str(reference) or os.sep in str(reference) or path.suffix in (".yaml", ".yml")
+    if (path.is_absolute() or (from_current_folder and typed_path)) and path.is_file():
         return path.resolve()
     if not search_named:
         return None
