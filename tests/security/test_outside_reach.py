@@ -348,3 +348,28 @@ def test_the_trainer_children_import_only_thau_from_their_pythonpath(tmp_path, m
     probe = "import thau_tui, pathlib; print(pathlib.Path(thau_tui.__file__).resolve())"
     done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=start_folder(), capture_output=True, text=True)
     assert done.stdout.strip() == str(Path(thau_tui.__file__).resolve())
+
+
+def test_thau_s_training_runs_and_data_in_its_checkout_are_out_of_the_tools_reach(tmp_path, monkeypatch):
+    """From the training review, in thau's own checkout as the workspace: train/runs is not
+    in a fresh clone, and a folder that did not exist was not protected, so write_file made
+    train/runs/evil-.../recipe.yaml, which `thau train --resume latest` then took (its own
+    base_model and data_dir); train/data, which the shipped recipes train on, was never
+    protected. Both are made at once and refused like thau's code."""
+    from thau_tui import paths
+
+    workspace = tmp_path / "checkout"
+    workspace.mkdir()
+    monkeypatch.setattr(paths, "runs_dir", lambda configured="train/runs": workspace / "train" / "runs")
+    monkeypatch.setattr(paths, "train_data_dir", lambda: workspace / "train" / "data")
+    config = Config()
+    config.tools.workspace = str(workspace)
+    context = ToolContext(workspace=workspace, config=config)
+    write = build_registry().get("write_file")
+    for target, what in (
+        ("train/runs/evil-20991231-000000/recipe.yaml", "thau's training runs"),
+        ("train/data/train.jsonl", "thau's training data"),
+    ):
+        written = write.run({"path": target, "content": "name: planted\n"}, context)
+        assert not written.ok and what in written.output, written.output  # before: written
+        assert not (workspace / target).exists()

@@ -53,11 +53,18 @@ def own_folders(config: Config | None = None) -> list[tuple[Path, str]]:
     from thau_tui import paths
 
     runs = paths.runs_dir(config.train.runs_dir if config is not None else "train/runs")
+    data = paths.train_data_dir()
+    for made_by_thau in (runs, data):
+        # Made now if missing: one a tool made first (train/runs is not in a fresh clone) would
+        # be the tools' own, and `thau train --resume latest` took a run planted there.
+        with contextlib.suppress(OSError):
+            made_by_thau.mkdir(parents=True, exist_ok=True)
     found = [(folder, "the Python environment thau runs on") for folder in interpreter_folders()]
     found += [
         (Path(paths.__file__).resolve().parent, "thau's own code"),
         (paths.repo_models_dir(), "thau's models folder"),
         (runs, "thau's training runs"),
+        (data, "thau's training data (the shipped recipes train on it)"),
     ]
     return [(folder.resolve(), what) for folder, what in found if folder.exists()]
 
