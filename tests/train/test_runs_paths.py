@@ -126,3 +126,21 @@ def test_a_shipped_recipe_looks_no_higher_than_the_folder_holding_the_package(tm
     found = recipe.resolve_recipe_path(shipped / "x.yaml", "train/data", fallback=True)
     assert found == paths.data_dir() / "train" / "data"
     assert recipe.resolve_recipe_path(shipped / "x.yaml", "train/data-ok") == site / "train" / "data-ok"
+
+
+def test_a_user_recipe_does_not_find_its_data_above_thau_s_config_folder(tmp_path, monkeypatch):
+    """From the training review: ~/.config/thau/recipes/mine.yaml with the default data_dir
+    (train/data) looked in every folder up to /, and found ~/train/data, which a tool can make
+    when the home folder is the workspace: the training and eval data came from there."""
+    from thau_tui.paths import data_dir
+    from thau_tui.train.recipe import load_recipe, user_recipes_dir
+
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home" / ".thau"))
+    planted = tmp_path / "home" / "train" / "data"
+    planted.mkdir(parents=True)
+    mine = user_recipes_dir() / "mine.yaml"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("name: mine\n")
+    recipe = load_recipe(mine)
+    assert Path(recipe.data_dir) != planted  # before: the home folder's train/data
+    assert Path(recipe.data_dir) == data_dir() / "train" / "data"

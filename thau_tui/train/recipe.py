@@ -233,6 +233,8 @@ def resolve_recipe_path(recipe_file: Path, value: str, *, fallback: bool = False
     bases = [folder, *folder.parents]
     if folder == SHIPPED_RECIPES:  # no higher than the folder that holds the package (the checkout, or
         bases = bases[: bases.index(SHIPPED_RECIPES.parents[2]) + 1]  # site-packages, maybe in a workspace's .venv)
+    elif folder == user_recipes_dir().resolve():  # no higher than thau's config folder: above it is the
+        bases = bases[:2]  # home folder, which can be the workspace (~/train/data a tool made)
     for base in bases:
         if (base / path).exists():
             return base / path
