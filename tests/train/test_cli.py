@@ -29,6 +29,12 @@ def test_missing_files_and_bad_recipes_fail_with_a_message(tmp_path, capsys):
     assert "not a run folder" in capsys.readouterr().err
     assert main(["export", str(tmp_path)]) == 2
     assert "no adapter/ folder" in capsys.readouterr().err
+    broken = tmp_path / "broken-run" / "adapter"  # from the training review: a traceback before
+    broken.mkdir(parents=True)
+    (broken / "adapter_config.json").write_text("{not json")
+    (broken / "adapter_model.safetensors").write_bytes(b"not safetensors")
+    assert main(["export", str(broken.parent)]) == 2
+    assert "could not be exported: JSONDecodeError" in capsys.readouterr().err
     assert (
         main(["data", "from-history", "--db", str(tmp_path / "none.sqlite3"), "--out", str(tmp_path / "h.jsonl")]) == 2
     )

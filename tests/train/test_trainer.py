@@ -610,3 +610,17 @@ def test_a_checkpoint_half_saved_when_the_run_was_killed_does_not_block_the_resu
     assert latest_checkpoint(tmp_path).name == "step-4"
     with pytest.raises(CheckpointError, match="Delete step-4"):
         load_state(checkpoints / "step-4")  # empty: before, an IndexError with no advice
+
+
+def test_a_broken_line_in_the_training_data_says_where(tiny_gguf, tmp_path):
+    """From the training review: a hand-edited train.jsonl stopped the trainer with
+    "KeyError: 'messages'" or a bare JSONDecodeError, naming neither the file nor the line."""
+    from thau_tui.train.batching import load_encoded
+
+    _model, tokenizer, template = load_base(tiny_gguf)
+    data = tmp_path / "train.jsonl"
+    good = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+    for bad in ('{"text": "no messages"}', "not json at all"):
+        data.write_text(json.dumps(good) + "\n\n" + bad + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=f"{data}:3: not a training example"):
+            load_encoded(data, template, tokenizer, 640)

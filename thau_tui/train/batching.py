@@ -71,10 +71,17 @@ def load_encoded(
     kept: list[Encoded] = []
     dropped = 0
     with path.open(encoding="utf-8") as handle:
-        for line in handle:
+        for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
-            encoded = encode(conversation(json.loads(line)), template, tokenizer)
+            try:
+                encoded = encode(conversation(json.loads(line)), template, tokenizer)
+            except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+                # a hand-edited or broken file: say where, not "KeyError: 'messages'"
+                raise ValueError(
+                    f"{path}:{number}: not a training example ({type(exc).__name__}: {exc}); each line is "
+                    '{"messages": [{"role": ..., "content": ...}, ...]} as thau data build writes it'
+                ) from exc
             if len(encoded.input_ids) > max_seq_len or not encoded.trained_tokens:
                 dropped += 1
                 continue

@@ -339,6 +339,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     run = Path(args.run)
     if not (run / "adapter").is_dir():
         return _err(f"{run} has no adapter/ folder; pass a finished run folder from train/runs/")
+    from safetensors import SafetensorError
+
     from .export import ExportError, export_adapter
 
     if args.rank is not None:
@@ -347,6 +349,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         path = export_adapter(run, Path(args.out) if args.out else None, tensor_type=args.type)
     except (ExportError, OSError) as exc:
         return _err(str(exc))
+    except (ValueError, KeyError, TypeError, SafetensorError) as exc:  # a broken adapter_config.json or weights
+        return _err(f"{run / 'adapter'} could not be exported: {type(exc).__name__}: {exc}")
     print(f"Wrote {path}")
     return 0
 
