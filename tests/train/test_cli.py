@@ -33,6 +33,7 @@ def test_missing_files_and_bad_recipes_fail_with_a_message(tmp_path, capsys):
     broken.mkdir(parents=True)
     (broken / "adapter_config.json").write_text("{not json")
     (broken / "adapter_model.safetensors").write_bytes(b"not safetensors")
+    (broken.parent / "recipe.yaml").write_text("name: broken\n")
     assert main(["export", str(broken.parent)]) == 2
     assert "could not be exported: JSONDecodeError" in capsys.readouterr().err
     assert (
