@@ -86,19 +86,24 @@ async def test_a_question_and_an_answer_from_the_model_draw_no_escape_sequences(
         assert "<U+202E>good" in plain(out)
 
 
+async def _shell_card_screen(command: str, width: int) -> str:
+    """The characters a screen `width` wide draws for a run_shell card waiting for an answer."""
+    card = ToolCard(ToolCall("run_shell", {"command": command}), "exec")
+    app = Host(card)
+    async with app.run_test(size=(width, 30)) as pilot:
+        card.request_approval(asyncio.get_running_loop().create_future())
+        await pilot.pause()
+        return plain(terminal_output(app))
+
+
 async def test_an_approval_card_shows_line_separators_and_zero_width_characters():
     # bash reads U+2028 as part of a word, but the card broke the line there, so a command
     # seemed to be two; a zero-width space made ~/.ssh<U+200B> look like ~/.ssh.
     command = "cat notes.txt\u2028\u2028rm -rf ~/.ssh\u200b"
-    card = ToolCard(ToolCall("run_shell", {"command": command}), "exec")
-    app = Host(card)
-    async with app.run_test(size=(120, 30)) as pilot:
-        card.request_approval(asyncio.get_running_loop().create_future())
-        await pilot.pause()
-        out = plain(terminal_output(app))
-        assert "\u2028" not in out and "\u200b" not in out
-        assert "cat notes.txt<U+2028><U+2028>rm -rf ~/.ssh<U+200B>" in out
-        assert "control characters" in out
+    out = await _shell_card_screen(command, 120)
+    assert "\u2028" not in out and "\u200b" not in out
+    assert "cat notes.txt<U+2028><U+2028>rm -rf ~/.ssh<U+200B>" in out
+    assert "control characters" in out
 
 
 async def test_an_approval_card_shows_tag_characters_and_the_edit_box_keeps_them():
@@ -116,14 +121,9 @@ async def test_an_approval_card_shows_tag_characters_and_the_edit_box_keeps_them
     assert has_controls(command)  # before: False
     edited = editable_json({"command": command})
     assert json.loads(edited) == {"command": command}  # before: \ue003 and a stray "f"
-    card = ToolCard(ToolCall("run_shell", {"command": command}), "exec")
-    app = Host(card)
-    async with app.run_test(size=(160, 30)) as pilot:
-        card.request_approval(asyncio.get_running_loop().create_future())
-        await pilot.pause()
-        out = plain(terminal_output(app))
-        assert chr(0xE003F) not in out and "https://example.com/<U+E003F><U+E006B>" in out
-        assert "<U+FE0F><U+2062>" in out and "control characters" in out
+    out = await _shell_card_screen(command, 160)
+    assert chr(0xE003F) not in out and "https://example.com/<U+E003F><U+E006B>" in out
+    assert "<U+FE0F><U+2062>" in out and "control characters" in out
 
 
 class ChatHost(App):
