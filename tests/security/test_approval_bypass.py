@@ -247,6 +247,11 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("curl file:///etc/hostname", "curl -w '%output{conftest.py}import os' file:///etc/hostname"),
         ("rg TODO", "rg --hostname-bin=./x --hyperlink-format=default TODO"),
         ("clang -c a.c", "clang --config=evil.cfg -c a.c"),
+        # the read-through of those fixes: other spellings that got past them
+        ("tar -tf x.tar", "tar -cfout.tar --remove-files src"),  # the "t" is in the file name
+        ("openssl x509 -in c.pem -noout -text", "openssl rand --provider-path . --provider evil 8"),
+        ("yq .a f.yaml", "yq --inplace '.a = 1' conf.yaml"),  # mikefarah's yq
+        ("gcc -c m.c", "gcc --prefix=bx/ -c m.c"),  # gcc's long -B: runs bx/as
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):

@@ -354,3 +354,13 @@ def test_an_arithmetic_subscript_in_test_v_sets_path_and_now_asks(dirs, canary):
     verdicts = run_commands(gated, [plant, "test -v 'DIRSTACK[PATH=0]'", "ls"], gate=book)
     assert verdicts == ["ask", "ask", "auto"]  # the plant was never allowed; `test -v` asks now
     assert not (gated / "PWNED").exists()
+
+
+def test_an_empty_path_entry_keeps_approvals_from_holding(workspace, monkeypatch):
+    """From the read-through: an empty PATH entry (PATH=$EXTRA:$PATH with EXTRA unset) is the
+    shell's current folder; with `tar -tf` allowed, `tar -tf x.tar.lz` ran ./lzip from there."""
+    book = ApprovalBook(None)
+    book.remember(shell("tar -tf x.tar"), "exec", Decision("session"), SESSION, workspace)
+    monkeypatch.setenv("PATH", os.environ["PATH"] + os.pathsep)
+    assert book.decide(shell("tar -tf x.tar.lz"), "exec", SESSION, workspace) == "ask"  # before: auto
+    assert "an empty entry" in (book.why_asking_again(shell("tar -tf x.tar.lz"), SESSION, workspace) or "")

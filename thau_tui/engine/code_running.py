@@ -204,6 +204,19 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
             "-g",
             "--listed-incremental",
             "--volno-file",
+            # the modes that write, and deleting: matched as letters anywhere in a cluster, so
+            # `-cfout.tar` (whose "t" is in the file name) is not taken for a listing
+            "-c",
+            "--create",
+            "-r",
+            "--append",
+            "-u",
+            "--update",
+            "-A",
+            "--catenate",
+            "--concatenate",
+            "--delete",
+            "--remove-files",
         ),
         bundled_first_argument=True,
         # only the listing: -c/-r/-u write the archive (any file), --remove-files deletes
@@ -303,12 +316,17 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # history -w/-a write its lines (any text -s added) to a file; -r/-n read one in.
     "history": CodeRunningArguments(options=("-w", "-a", "-r", "-n", "-s")),
     "openssl": CodeRunningArguments(
-        options=("-engine", "-provider", "-provider-path", "-config", "-out", "-keyout", "-certout", "-writerand")
-        + ("-sess_out", "-keylogfile", "-CAcreateserial", "-CAserial")
+        # OpenSSL 3 takes each with two dashes too (--provider-path . --provider evil loads ./evil.so)
+        options=tuple(
+            dash + name
+            for name in ("engine", "provider", "provider-path", "config", "out", "keyout", "certout", "writerand")
+            + ("sess_out", "keylogfile", "CAcreateserial", "CAserial")
+            for dash in ("-", "--")
+        )
     ),
     # yq -i rewrites the file it reads with what the expression makes (Python in conf.py, a
     # hook in .pre-commit-config.yaml); go-yq -s writes a file per document.
-    "yq": CodeRunningArguments(options=("-i", "--in-place", "-s", "--split-exp")),
+    "yq": CodeRunningArguments(options=("-i", "--in-place", "--inplace", "-s", "--split-exp")),
     # ripgrep's --pre runs a program on every file it searches; -z runs decompressors from PATH.
     # ripgrep 14's --hostname-bin runs a program to name the host in hyperlinks.
     "rg": CodeRunningArguments(options=("--pre", "--pre-glob", "-z", "--search-zip", "--hostname-bin")),
@@ -339,6 +357,8 @@ _COMPILER = CodeRunningArguments(
         "-Xpreprocessor",
         "-Wp,",
         "--config",  # clang reads more options (-fplugin...) from the file it names
+        "--prefix",  # gcc's long -B
+        "--for-linker",  # gcc's long -Xlinker
     ),
     prefixes_only=True,
 )

@@ -153,8 +153,13 @@ def path_in_workspace(workspace: Path, search_path: str | None = None) -> str | 
     root = workspace.resolve()
     kept = interpreter_folders()
     for entry in path.split(os.pathsep):
-        if not entry:
-            continue
+        if not entry or not os.path.isabs(entry):
+            # an empty entry is the shell's current folder (PATH=$EXTRA:$PATH with EXTRA unset),
+            # a relative one is found from it: both can be in the workspace
+            return (
+                f"PATH holds {entry or 'an empty entry'}, which is the shell's current folder or found from it, "
+                "where a tool can put a program that an approved one runs by name"
+            )
         folder = Path(os.path.realpath(entry))
         if (folder == root or root in folder.parents) and not any(k == folder or k in folder.parents for k in kept):
             return (
