@@ -225,3 +225,11 @@ def test_a_huge_error_from_a_server_is_cut(start_servers, tmp_path):
     result = tool.run({"text": "x"}, ToolContext(workspace=tmp_path))
     assert not result.ok and "refused the call" in result.output
     assert len(result.output) < 3_000, len(result.output)
+
+
+def test_a_schema_pattern_too_large_to_compile_is_refused():
+    """The match timeout does not cover compiling: a schema's "x{3000000}" took 800 MB and a
+    second on the event loop at the first call's validation."""
+    schema = {"type": "object", "properties": {"q": {"type": "string", "pattern": "x{3000000}"}}}
+    with pytest.raises(MCPToolRejected, match="repeats too much"):
+        vet_schema(schema)

@@ -129,8 +129,8 @@ print("SECONDS", time.monotonic() - start)
 
 @pytest.mark.parametrize(
     "pattern",
-    ["x{10000000}", "(?:x{400}){400}", "(?x)x{1 # a comment\n0000000}", "[ab]{900}" * 200],
-    ids=["one count", "nested", "verbose", "200 in a row"],
+    ["x{10000000}", "(?:x{400}){400}", "(?x)x{1 # a comment\n0000000}", "(?x)x{2#}\n000000}", "[ab]{900}" * 200],
+    ids=["one count", "nested", "verbose", "a brace in a comment", "200 in a row"],
 )
 def test_a_pattern_with_huge_repeat_counts_is_refused_before_it_is_compiled(workspace, pattern):
     """Compiling unrolls repeat counts inside thau, before the search's time limit applies:

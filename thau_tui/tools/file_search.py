@@ -32,6 +32,7 @@ MAX_REPEAT = 1000
 MAX_REPEAT_PRODUCT = 100_000
 _BRACES = regex.compile(r"\{([^{}]*)\}")
 _VERBOSE_NOISE = regex.compile(r"#[^\n]*|\s+")  # what (?x) lets stand between a count's digits
+_COMMENT = regex.compile(r"#[^\n]*")
 _COUNTS = regex.compile(r"(\d*)(?:,(\d*))?")
 MAX_SEARCH_FILE_BYTES = 2_000_000
 SEARCH_SECONDS = 10.0
@@ -107,11 +108,15 @@ def _check_repeats(pattern: str) -> None:
     that are not a count (a literal, \\p{L}) are left alone; one that is a literal count
     (\\{5000\\}) is refused too, which costs a rewording at most."""
     product = 1
-    for inside in _BRACES.findall(pattern):
+    # (?x) lets a comment, `}` and all, stand between a count's digits (`x{2#}\n000000}`):
+    # the pattern is read with its comments too and without them, and every count counts.
+    found = _BRACES.findall(pattern) + _BRACES.findall(_COMMENT.sub("", pattern))
+    for inside in found:
         counts = _COUNTS.fullmatch(_VERBOSE_NOISE.sub("", inside))
         if counts is None or not any(counts.groups()):
             continue
-        largest = max(int(n) for n in counts.groups() if n)
+        digits = [n.lstrip("0") or "0" for n in counts.groups() if n]
+        largest = MAX_REPEAT + 1 if any(len(n) > 9 for n in digits) else max(int(n) for n in digits)
         if largest > MAX_REPEAT or (product := product * max(largest, 1)) > MAX_REPEAT_PRODUCT:
             raise ToolError(
                 f"the pattern repeats too much ({{{inside.strip()}}}): counts up to {MAX_REPEAT}, "

@@ -23,7 +23,8 @@ from typing import Any, Callable
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from .base import BRACKET_TOKENS, Risk, Tool, ToolResult, storable
+from .base import BRACKET_TOKENS, Risk, Tool, ToolError, ToolResult, storable
+from .file_search import _check_repeats
 
 # An OpenAI function name: letters, digits, "_" and "-", at most 64 characters.
 MAX_NAME = 64
@@ -123,6 +124,16 @@ def _clean(value: Any, key: str | None = None) -> Any:
     return value
 
 
+def _values_of(value: Any, key: str) -> list[str]:
+    """Every string under `key` anywhere in a schema."""
+    if isinstance(value, dict):
+        own = [value[key]] if isinstance(value.get(key), str) else []
+        return own + [found for v in value.values() for found in _values_of(v, key)]
+    if isinstance(value, list):
+        return [found for v in value for found in _values_of(v, key)]
+    return []
+
+
 def _has_key(value: Any, key: str) -> bool:
     if isinstance(value, dict):
         return key in value or any(_has_key(v, key) for v in value.values())
@@ -154,6 +165,11 @@ def vet_schema(schema: Any) -> dict[str, Any]:
     if not isinstance(vetted.get("properties", {}), dict):
         raise MCPToolRejected("its input schema's properties are not a mapping")
     vetted.setdefault("properties", {})
+    for pattern in _values_of(vetted, "pattern"):
+        try:
+            _check_repeats(pattern)  # compiling it is not covered by the match timeout (registry.py)
+        except ToolError as exc:
+            raise MCPToolRejected(f"a pattern in its input schema: {exc}") from exc
     if _has_key(vetted, "patternProperties"):
         # jsonschema matches these against the model's argument names with Python's re, which
         # no timeout stops (registry.py times `pattern` only); a tool's schema rarely needs them.
