@@ -87,11 +87,16 @@ async def bounded_lines(response: httpx.Response, limit: int = MAX_LINE_CHARS) -
                 raise _endless_line(limit)
             continue
         buffer, parts = rest + "".join(parts) + text, []
-        with_cr, at = "\r" in buffer, 0
+        at = 0
+        # the next \n and \r at or after `at`, each searched again only once passed (-1: none
+        # left): searching both from `at` for every line was quadratic on mixed endings
+        next_nl, next_cr = buffer.find("\n"), buffer.find("\r")
         while True:
-            cut = buffer.find("\n", at)
-            if with_cr:
-                cut = min((i for i in (cut, buffer.find("\r", at)) if i >= 0), default=-1)
+            if 0 <= next_nl < at:
+                next_nl = buffer.find("\n", at)
+            if 0 <= next_cr < at:
+                next_cr = buffer.find("\r", at)
+            cut = min((i for i in (next_nl, next_cr) if i >= 0), default=-1)
             if cut < 0 or (cut == len(buffer) - 1 and buffer[cut] == "\r"):
                 break  # no end yet, or a \r whose \n may come in the next piece
             yield buffer[at:cut]
