@@ -22,7 +22,7 @@ from typing import TextIO
 import platformdirs
 
 APP = "thau"
-LOCK_WAIT_S = 5.0  # how long a writer waits for another thau process to finish its write
+LOCK_WAIT_S = 1.0  # how long a writer waits for another thau process (a write takes milliseconds)
 
 log = logging.getLogger(__name__)
 
@@ -253,9 +253,14 @@ def locked_for_update(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - Windows
         yield
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path.with_name(path.name + ".lock"), flags, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_name(path.name + ".lock"), flags, 0o600)
+    except OSError as exc:  # a read-only folder, a link planted as the lock: the write says its own error
+        log.warning("%s could not be locked (%s); writing without the lock", path, exc)
+        yield
+        return
     try:
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
@@ -279,7 +284,7 @@ def open_for_writing(path: Path) -> TextIO:
     cloned repository left there: `thau eval --output pred.jsonl` in a folder holding
     pred.jsonl -> ~/.bashrc wrote the predictions into ~/.bashrc. An OSError that names
     the path instead. Written as it goes, so an interrupted run keeps its lines."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     refused = OSError(
         f"{path} is a link or not a plain file; thau does not write through it: remove it or pick another path"
     )

@@ -254,3 +254,13 @@ def test_a_lock_held_too_long_by_another_process_delays_the_write_but_does_not_s
         os.close(holder)
     assert 0.2 <= waited < 3
     assert [row["tool"] for row in json.loads(path.read_text())["approvals"]] == ["write_file"]
+
+
+def test_an_approval_is_saved_even_when_its_lock_file_cannot_be_opened(tmp_path):
+    """From the read-through: the lock was opened before the approval was recorded, so a lock
+    that could not be opened (a folder or a link in its place) lost the approval itself."""
+    path = tmp_path / "approvals.json"
+    (tmp_path / "approvals.json.lock").mkdir()
+    book = ApprovalBook(path)
+    book.remember(write(), "write", Decision("always"), "s1")
+    assert [row["tool"] for row in json.loads(path.read_text())["approvals"]] == ["write_file"]

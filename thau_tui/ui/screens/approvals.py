@@ -115,8 +115,12 @@ class ApprovalsScreen(ModalScreen[None]):
         if entry is None:
             self.notify("No approval is selected.", severity="warning")
             return
-        self.book.revoke(entry)
         what = f"{entry.tool}" + (f" ({entry.program})" if entry.program else "")
+        try:
+            self.book.revoke(entry)
+        except OSError as exc:  # a full disk, a read-only folder: said, and the screen stays
+            self.notify(f"{what} could not be revoked in the file: {exc}", severity="error", markup=False)
+            return
         self.notify(f"Revoked: {what} — it will ask again.", markup=False)
         self.refresh_table()
 
