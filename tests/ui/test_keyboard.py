@@ -466,8 +466,13 @@ async def test_the_footers_palette_key_ends_the_row_on_a_narrow_terminal(tmp_pat
     compact footer's one-column margin let the key beneath show through ("paletteC")."""
     app = _loading_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        last = list(app.screen._compositor.render_strips())[-1].text
+
+        def last_row() -> str:
+            return list(app.screen._compositor.render_strips())[-1].text
+
+        # under load (CI, two workers) the footer can still be blank after one pause
+        await wait_until(pilot, lambda: last_row().strip() != "", timeout=10)
+        last = last_row()
         assert len(last) == 80
         assert last.endswith("▏^p palette"), repr(last[-20:])
 
