@@ -228,16 +228,11 @@ def bundled_adapter() -> Path | None:
 
 
 def replace_file(path: Path, text: str) -> None:
-    """Write `text` as a new file put in place of `path` (temp file + rename): a reader never
-    sees half of it, and a link at `path` is replaced, never written through."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write `text` as a new file put in place of `path` (see `replacing`): a reader never
+    sees half of it, and a link at `path` is replaced, never written through. Private to the
+    user (0600): approvals, training examples from chats."""
+    with replacing(path, mode=0o600) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -302,15 +297,15 @@ def open_for_writing(path: Path) -> TextIO:
 
 
 @contextlib.contextmanager
-def replacing(path: Path) -> Iterator[Path]:
+def replacing(path: Path, mode: int = 0o644) -> Iterator[Path]:
     """A temporary file beside `path` to write (by a library that opens it by name), put in
-    place of `path` when the block ends without an error: a link at `path` is replaced, never
-    written through, and an interrupted write leaves the old file whole."""
+    place of `path` with `mode` when the block ends without an error: a link at `path` is
+    replaced, never written through, and an interrupted write leaves the old file whole."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     os.close(fd)
     try:
         yield Path(temp)
-        os.chmod(temp, 0o644)
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

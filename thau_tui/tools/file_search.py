@@ -102,7 +102,7 @@ def _read_for_search(workspace: Path, file: Path) -> bytes | None:
             return None
 
 
-def _check_repeats(pattern: str) -> None:
+def check_repeats(pattern: str) -> None:
     """A ToolError when the pattern's repeat counts ({n}, {m,n}) are too large to compile
     safely: one over MAX_REPEAT, or all of them multiplied over MAX_REPEAT_PRODUCT. Braces
     that are not a count (a literal, \\p{L}) are left alone; one that is a literal count
@@ -134,7 +134,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     if not pattern:
         raise ToolError("the pattern is empty; give a word or a regular expression to look for")
     note = ""
-    _check_repeats(pattern)
+    check_repeats(pattern)
     try:
         compiled = regex.compile(pattern)
     except MemoryError:

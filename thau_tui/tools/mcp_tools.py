@@ -24,7 +24,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from .base import BRACKET_TOKENS, Risk, Tool, ToolError, ToolResult, storable
-from .file_search import _check_repeats
+from .file_search import check_repeats
 
 # An OpenAI function name: letters, digits, "_" and "-", at most 64 characters.
 MAX_NAME = 64
@@ -124,22 +124,14 @@ def _clean(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def _values_of(value: Any, key: str) -> list[str]:
-    """Every string under `key` anywhere in a schema."""
+def _values_of(value: Any, key: str) -> list[Any]:
+    """Every value under `key` anywhere in a schema."""
     if isinstance(value, dict):
-        own = [value[key]] if isinstance(value.get(key), str) else []
+        own = [value[key]] if key in value else []
         return own + [found for v in value.values() for found in _values_of(v, key)]
     if isinstance(value, list):
         return [found for v in value for found in _values_of(v, key)]
     return []
-
-
-def _has_key(value: Any, key: str) -> bool:
-    if isinstance(value, dict):
-        return key in value or any(_has_key(v, key) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_key(v, key) for v in value)
-    return False
 
 
 def vet_schema(schema: Any) -> dict[str, Any]:
@@ -167,10 +159,11 @@ def vet_schema(schema: Any) -> dict[str, Any]:
     vetted.setdefault("properties", {})
     for pattern in _values_of(vetted, "pattern"):
         try:
-            _check_repeats(pattern)  # compiling it is not covered by the match timeout (registry.py)
+            if isinstance(pattern, str):
+                check_repeats(pattern)  # compiling it is not covered by the match timeout (registry.py)
         except ToolError as exc:
             raise MCPToolRejected(f"a pattern in its input schema: {exc}") from exc
-    if _has_key(vetted, "patternProperties"):
+    if _values_of(vetted, "patternProperties"):
         # jsonschema matches these against the model's argument names with Python's re, which
         # no timeout stops (registry.py times `pattern` only); a tool's schema rarely needs them.
         raise MCPToolRejected("its input schema uses patternProperties, which thau does not accept from a server")
