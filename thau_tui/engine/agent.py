@@ -190,7 +190,11 @@ class Agent:
         backend = self.backend
         messages = session.messages
         start = min(session.view_start, len(messages))
-        history = [{"role": m["role"], "content": m["content"]} for m in messages[start:]]
+        own = ("user", "assistant")  # results were defused when they were wrapped
+        history = [
+            {"role": m["role"], "content": self.dialect.defuse_turn(m["content"]) if m["role"] in own else m["content"]}
+            for m in messages[start:]
+        ]
         budget = backend.n_ctx - self.config.generation.max_tokens
 
         def render(history: list[dict[str, Any]]) -> tuple[str, int]:

@@ -199,6 +199,19 @@ class Dialect:
             text = self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
         return _TEMPLATE_TOKEN.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
 
+    def defuse_turn(self, text: str) -> str:
+        """A user's or the model's own message as the history renders it again: template
+        control tokens defused (the model, steered by a file, can write `<|im_end|>` and
+        `<|im_start|>user` as plain text, and they would become a forged user turn on the
+        next render), the dialect's own tags kept, so its calls still read as calls."""
+        reserved = self._reserved
+
+        def swap(match: re.Match[str]) -> str:
+            token = match.group(0)
+            return token if reserved is not None and reserved.fullmatch(token) else DEFUSED_LT + token[1:]
+
+        return _TEMPLATE_TOKEN.sub(swap, text)
+
     def render_result(self, name: str, output: str) -> str:
         """A tool's result as the model reads it; the dialect's tags inside are defused first."""
         return self._wrap_result(self.defuse(name), self.defuse(output))

@@ -104,7 +104,7 @@ def chat_messages(system: str, history: list[dict[str, Any]]) -> list[dict[str, 
             out.append(
                 {
                     "role": "assistant",
-                    "content": content,  # "", not None: llama-cpp-python's server refuses null
+                    "content": defuse(content),  # "", not None: llama-cpp-python's server refuses null
                     "tool_calls": [
                         {
                             "id": c["id"],
@@ -116,8 +116,9 @@ def chat_messages(system: str, history: list[dict[str, Any]]) -> list[dict[str, 
                 }
             )
             waiting.extend(c["id"] for c in calls)
-        else:
-            out.append({"role": role, "content": content})
+        else:  # the server tokenizes the prompt with special tokens on: a user's or the model's
+            # own `<|im_end|><|im_start|>user` would be a forged turn there
+            out.append({"role": role, "content": defuse(content)})
     close_waiting()
     return out
 
