@@ -214,6 +214,35 @@ def test_an_ls_planted_in_a_workspace_folder_on_path_asks(workspace, canary, mon
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"  # the system's ls again
 
 
+def test_the_card_says_a_remembered_approval_would_not_hold_while_path_looks_in_the_workspace(
+    workspace, tmp_path, monkeypatch
+):
+    """Before, the first card offered "allow for the session" with no word that it would not
+    hold: the next `ls` asked again. The engine now says so on the request."""
+    assert ApprovalBook(None).why_not_held(shell("ls"), workspace) is None
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    agent = chat_agent([call("ls"), "Listed."], workspace, tmp_path)
+    assert agent.approvals is not None
+    assert agent.approvals.why_not_held(ToolCall("read_file", {"path": "x"}), workspace) is None
+    session = agent.new_session()
+    asked: list[ApprovalRequested] = []
+
+    async def turn() -> None:
+        async for event in agent.run_turn(session, "list"):
+            if isinstance(event, ApprovalRequested):
+                asked.append(event)
+                event.future.set_result(Decision("deny", reason="no"))
+
+    try:
+        asyncio.run(turn())
+    finally:
+        session.close()
+    assert len(asked) == 1 and f"PATH looks in {venv_bin}, inside the workspace" in asked[0].not_held
+    assert asked[0].note.count("PATH looks in") == 1  # said once on the card
+
+
 def test_a_helper_an_approved_program_runs_from_a_workspace_folder_on_path_asks(workspace, canary, monkeypatch):
     """From the approvals review: `tar -tf a.tar` allowed for the session covered `tar -tzf
     a.tgz`, and tar ran gzip from PATH, a planted .venv/bin/gzip. Only the approved program's

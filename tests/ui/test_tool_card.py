@@ -195,6 +195,19 @@ async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_
         assert "for the session" not in keys
 
 
+async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session():
+    """While PATH looks in the workspace no remembered shell approval holds: the card offered
+    "allow ... for the session" and then asked again at the next `ls`."""
+    app = Host(shell_card("ls"))
+    async with app.run_test() as pilot:
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        app.card.request_approval(future, "an approval for the session or always does not hold here", held=False)
+        await pilot.pause()
+        keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
+        assert "allows it once too: an approval does not hold here" in keys
+        assert "for the session" not in keys and "holds elsewhere, not here" in keys
+
+
 async def test_why_it_asks_again_shows_on_the_card():
     app = Host(shell_card("ls"))
     note = (

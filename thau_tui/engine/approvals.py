@@ -221,6 +221,16 @@ class ApprovalBook:
         first = self._git_seen.setdefault(root, now)
         return git_repository_risk(shell_folder, root, own_git_trusted=now is None or now == first)
 
+    def why_not_held(self, call: ToolCall, workspace: Path | None) -> str | None:
+        """Why `a` or `A` on this call's card would not hold for the next such call (PATH
+        looks in the workspace), so the card does not promise it; None when it would."""
+        if call.name not in PROGRAM_SCOPED_TOOLS or workspace is None or not _programs_for(call):
+            return None
+        if self._policy.get(call.name) is not None:
+            return None
+        on_path = path_in_workspace(workspace)
+        return None if on_path is None else f"an approval for the session or always does not hold here: {on_path}"
+
     def why_asking_again(
         self,
         call: ToolCall,

@@ -70,6 +70,7 @@ class ApprovalRequested:
     risk: str
     future: asyncio.Future[Decision] = field(repr=False)
     note: str = ""  # why it asks although an approval was remembered (approvals.why_asking_again)
+    not_held: str = ""  # why remembering it would not hold (approvals.why_not_held): the card says so
 
 
 @dataclass

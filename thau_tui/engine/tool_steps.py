@@ -123,7 +123,11 @@ class ToolSteps:
                 if agent.approvals
                 else None
             )
-            yield ApprovalRequested(call, risk, future, note="; ".join(filter(None, (why_risk, note))))
+            not_held = agent.approvals.why_not_held(call, agent.workspace) if agent.approvals else None
+            if not_held and note and note.startswith("asks again: PATH"):
+                note = None  # the same reason, said once
+            note = "; ".join(filter(None, (why_risk, note, not_held)))
+            yield ApprovalRequested(call, risk, future, note=note, not_held=not_held or "")
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)
             except asyncio.TimeoutError:

@@ -129,7 +129,7 @@ class TurnRenderer:
                 if (reason := self._cannot_run(call)) is not None:
                     future.set_result(Decision("deny", reason=reason, by="config"))  # the card shows it
                     return
-                card.request_approval(future, event.note)
+                card.request_approval(future, event.note, held=not event.not_held)
                 self.host.show_activity(f"waiting for approval: {call.name}")
             case QuestionAsked(question=question, future=future):
                 from .widgets.ask_card import AskCard

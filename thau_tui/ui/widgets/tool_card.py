@@ -159,6 +159,7 @@ class ToolCard(KeyHold, can_focus=True):
         self._flush_interval = 1.0 / flush_hz
         self._future: asyncio.Future | None = None
         self._approval_note = ""  # why it asks although an approval was remembered
+        self._held = True  # whether `a` and `A` would hold for the next such call
         self._mode = "choose"  # choose | reason | edit (while awaiting)
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
@@ -197,10 +198,13 @@ class ToolCard(KeyHold, can_focus=True):
 
     # -- approval ------------------------------------------------------------
 
-    def request_approval(self, future: asyncio.Future, note: str = "") -> None:
+    def request_approval(self, future: asyncio.Future, note: str = "", *, held: bool = True) -> None:
         """Show the approval keys, take focus, and resolve `future` with the user's Decision.
-        `note`: why it asks although an approval was remembered, shown on the card."""
+        `note`: why it asks although an approval was remembered, shown on the card; `held`
+        False: a remembered approval would not hold here (the note says why), and the keys
+        line does not promise one."""
         self._future = future
+        self._held = held
         if has_controls(self.call.arguments):
             hidden = "it holds control characters (shown as ␛ and <U+…>), which can hide what it runs"
             note = f"{note}; {hidden}" if note else hidden
@@ -461,10 +465,15 @@ class ToolCard(KeyHold, can_focus=True):
             session = f"allow {scope} for the session"
             if scope.startswith("this call only (once: "):  # nothing to remember: say why, plainly
                 session = "allows it once too: " + scope.removeprefix("this call only (once: ").removesuffix(")")
+            elif not self._held:
+                session = "allows it once too: an approval does not hold here (see above)"
             hints = [
                 (self._key_for("approve-once"), "allow once"),
                 (self._key_for("approve-session"), session),
-                (self._key_for("approve-always"), "always, in every chat and folder"),
+                (
+                    self._key_for("approve-always"),
+                    "always, in every chat and folder" if self._held else "always (holds elsewhere, not here)",
+                ),
                 (self._key_for("deny"), "deny"),
                 (self._key_for("edit-arguments"), "edit"),
                 (self._key_for("cancel-turn"), "cancel turn"),
