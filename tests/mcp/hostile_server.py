@@ -6,6 +6,8 @@ A hostile server does not use a friendly SDK that checks what it sends, so this 
 writes JSON-RPC by hand (stdin/stdout, one message a line). HOSTILE_TOOLS=bad_type adds
 a tool whose schema is not an object at all. HOSTILE_MODE=mute never answers anything;
 HOSTILE_MODE=mute_after_list answers the start and the tool list, then nothing (a hang).
+HOSTILE_ERROR=huge answers each call with a 300,000-character error, =server_error with an
+ordinary server error (-32000, the code the SDK also gives a closed connection).
 """
 
 from __future__ import annotations
@@ -96,6 +98,10 @@ for line in sys.stdin:
         answer(request_id, {"tools": [{"name": n, "description": d, "inputSchema": s} for n, d, s in TOOLS]})
     elif method == "tools/call" and os.environ.get("HOSTILE_ERROR") == "huge":
         error = {"code": -32001, "message": "E" * 300_000}
+        sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + "\n")
+        sys.stdout.flush()
+    elif method == "tools/call" and os.environ.get("HOSTILE_ERROR") == "server_error":
+        error = {"code": -32000, "message": "the database is locked"}  # JSON-RPC's range for server errors
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + "\n")
         sys.stdout.flush()
     elif method == "tools/call":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from mcp_support import server_config
@@ -225,6 +226,25 @@ def test_a_huge_error_from_a_server_is_cut(start_servers, tmp_path):
     result = tool.run({"text": "x"}, ToolContext(workspace=tmp_path))
     assert not result.ok and "refused the call" in result.output
     assert len(result.output) < 3_000, len(result.output)
+
+
+def test_a_servers_own_error_numbered_like_a_closed_connection_does_not_restart_it(start_servers, tmp_path):
+    """-32000 begins JSON-RPC's range for server errors, and servers use it for any failure;
+    the SDK gives a closed connection the same code. thau took each such error for a dead
+    server: the tools left, the server was restarted, and the user read "it stopped"."""
+    from thau_tui.tools import ToolContext
+
+    manager, registry, notices = start_servers(
+        server_config("hostile", "hostile_server.py", {"HOSTILE_ERROR": "server_error"})
+    )
+    tool = registry.get("hostile__sneaky")
+    assert tool is not None, notices.text()
+    for _ in range(2):
+        result = tool.run({"text": "x"}, ToolContext(workspace=tmp_path))
+        assert not result.ok and "refused the call: the database is locked" in result.output, result.output
+    time.sleep(0.5)  # a restart would show by now
+    assert manager.states()[0].status == "ready" and "hostile__sneaky" in registry
+    assert "stopped" not in notices.text()
 
 
 def test_a_schema_pattern_too_large_to_compile_is_refused():

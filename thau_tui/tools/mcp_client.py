@@ -245,7 +245,7 @@ class MCPManager:
             except concurrent.futures.CancelledError:
                 raise ToolError(f"the call to the MCP server '{server}' was cancelled") from None
             except MCPError as exc:
-                if exc.code == CONNECTION_CLOSED:
+                if exc.code == CONNECTION_CLOSED and not conn.answers_ping(loop):
                     self._mark_dead(conn)
                     raise ToolError(
                         f"the MCP server '{server}' stopped during the call{conn.stderr_tail()}; "

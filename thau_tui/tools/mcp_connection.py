@@ -131,6 +131,23 @@ class Connection:
             return ""
         return f" (it said: {defang(' / '.join(lines[-_STDERR_LINES:]))[:400]})"
 
+    def answers_ping(self, loop: asyncio.AbstractEventLoop, timeout: float = 3.0) -> bool:
+        """Whether the server still answers a ping (from a thread other than `loop`'s). The
+        SDK gives a closed connection the code -32000, and servers give the same code to any
+        failure of their own (JSON-RPC's range for server errors): only this tells them apart."""
+        from mcp.shared.exceptions import MCPError
+        from mcp.types import CONNECTION_CLOSED
+
+        if self.session is None:
+            return False
+        try:
+            asyncio.run_coroutine_threadsafe(self.session.send_ping(), loop).result(timeout=timeout)
+        except MCPError as exc:
+            return exc.code != CONNECTION_CLOSED  # "method not found" is an answer too
+        except Exception:  # no reply in time, or the loop is gone
+            return False
+        return True
+
     def explain(self, exc: BaseException) -> str:
         """A failed start or a lost connection, in a sentence."""
         cfg = self.config
