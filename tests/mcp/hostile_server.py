@@ -8,6 +8,7 @@ a tool whose schema is not an object at all. HOSTILE_MODE=mute never answers any
 HOSTILE_MODE=mute_after_list answers the start and the tool list, then nothing (a hang).
 HOSTILE_ERROR=huge answers each call with a 300,000-character error, =server_error with an
 ordinary server error (-32000, the code the SDK also gives a closed connection).
+HOSTILE_STDERR=flood writes 6 MB on stderr before it answers.
 """
 
 from __future__ import annotations
@@ -78,6 +79,11 @@ def answer(request_id, result) -> None:
 
 
 MODE = os.environ.get("HOSTILE_MODE", "")
+if os.environ.get("HOSTILE_STDERR") == "flood":  # 6 MB on stderr before it answers, then a last line
+    for _ in range(6 * 1024):
+        sys.stderr.write("x" * 1023 + "\n")
+    sys.stderr.write("flood done\n")
+    sys.stderr.flush()
 listed = False
 for line in sys.stdin:
     message = json.loads(line)

@@ -247,6 +247,25 @@ def test_a_servers_own_error_numbered_like_a_closed_connection_does_not_restart_
     assert "stopped" not in notices.text()
 
 
+def test_a_server_flooding_its_stderr_does_not_fill_the_disk(start_servers, tmp_path, monkeypatch):
+    """The server's stderr log was cut back only at its next start: 6 MB written were 6 MB
+    on disk, and a chatty server's log grew while thau ran. A running server's log is cut
+    back to its last part, and its last line still explains a failure."""
+    from mcp_support import wait_for
+
+    from thau_tui.tools import mcp_client
+
+    monkeypatch.setattr(mcp_client, "PING_EVERY_S", 0.2)
+    manager, registry, notices = start_servers(
+        server_config("hostile", "hostile_server.py", {"HOSTILE_STDERR": "flood"})
+    )
+    assert "hostile__sneaky" in registry, notices.text()
+    log = tmp_path / "mcp-logs" / "hostile.log"
+    wait_for(lambda: log.stat().st_size < 100_000, 10, "the log cut back")
+    conn = next(iter(manager._connections.values()))
+    assert "flood done" in conn.stderr_tail()
+
+
 def test_a_schema_pattern_too_large_to_compile_is_refused():
     """The match timeout does not cover compiling: a schema's "x{3000000}" took 800 MB and a
     second on the event loop at the first call's validation."""

@@ -402,6 +402,7 @@ class MCPManager:
             if dead.is_set():
                 conn.state.error = "it exited or closed the connection" + conn.stderr_tail()
                 return
+            conn.trim_log()
             if conn.in_flight:
                 continue  # a long call has its own timeout; a one-at-a-time server cannot answer now
             try:

@@ -85,6 +85,10 @@ def leaf(exc: BaseException) -> BaseException:
         exc = inner[0]
 
 
+MAX_LOG_BYTES = 1_000_000  # a running server's stderr log is cut back past this
+LOG_KEPT_BYTES = 65_536  # to its last part
+
+
 class Connection:
     """One configured server: its state, and its session while it is up."""
 
@@ -107,13 +111,33 @@ class Connection:
         last lines explain a failed start or a crash."""
         folder.mkdir(parents=True, exist_ok=True)
         self.log_path = folder / f"{self.config.name}.log"
-        if self.log_path.exists() and self.log_path.stat().st_size > 1_000_000:
+        if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
             self.log_path.unlink()
         with open(self.log_path, "a", encoding="utf-8", errors="replace") as handle:
             handle.write(f"--- started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
             handle.flush()
             self.log_offset = handle.tell()
             yield handle
+
+    def trim_log(self) -> None:
+        """Keep a running server's stderr log to its last LOG_KEPT_BYTES once it has grown
+        past MAX_LOG_BYTES (it was trimmed only at the next start: a chatty server's log
+        grew while thau ran). The server appends (O_APPEND), so it goes on at the new end."""
+        if self.log_path is None:
+            return
+        try:
+            with open(self.log_path, "r+b") as log:
+                size = log.seek(0, os.SEEK_END)
+                if size <= MAX_LOG_BYTES:
+                    return
+                log.seek(size - LOG_KEPT_BYTES)
+                kept = log.read(LOG_KEPT_BYTES)
+                log.seek(0)
+                log.write(b"--- earlier lines cut: the log keeps its last part while the server runs\n" + kept)
+                log.truncate()
+                self.log_offset = 0
+        except OSError:  # a log that cannot be trimmed costs nothing else
+            pass
 
     def stderr_tail(self) -> str:
         """What the server last wrote on stderr since this start, as ` (it said: ...)`."""
@@ -129,7 +153,8 @@ class Connection:
             return ""
         if not lines:
             return ""
-        return f" (it said: {defang(' / '.join(lines[-_STDERR_LINES:]))[:400]})"
+        said = defang(" / ".join(lines[-_STDERR_LINES:]))
+        return f" (it said: {said if len(said) <= 400 else '…' + said[-399:]})"  # its last words count most
 
     def answers_ping(self, loop: asyncio.AbstractEventLoop, timeout: float = 3.0) -> bool:
         """Whether the server still answers a ping (from a thread other than `loop`'s). The
