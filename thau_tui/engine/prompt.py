@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from ..tools.base import Tool
 from .dialects import Dialect
+from .template_worker import sandboxed_environment
 
 CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
@@ -40,27 +38,37 @@ def template_for(metadata: dict[str, Any]) -> str:
     return TEMPLATES_BY_ARCHITECTURE.get(str(metadata.get("general.architecture", "")), CHATML)
 
 
-def _raise(message: str) -> None:
-    raise jinja2.TemplateError(message)
-
-
 class ChatTemplate:
-    """A jinja chat template, rendered the way transformers and llama.cpp do."""
+    """A jinja chat template, rendered the way transformers and llama.cpp do.
+
+    A template thau does not know (from a GGUF or a server) renders in a worker process
+    with a time and memory bound (template_bounds.py): jinja's sandbox alone lets one hang
+    the chat or take all the memory.
+    """
 
     def __init__(self, source: str | None, bos_token: str = "", eos_token: str = "") -> None:
+        from .template_bounds import check_size, is_known
+
         self.source = source or CHATML
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, loader=jinja2.BaseLoader())
-        env.globals["raise_exception"] = _raise
-        self._template = env.from_string(self.source)
+        check_size(self.source)
+        self.bounded = not is_known(self.source)
+        # Compiling runs template code too (jinja folds constants: 'x' * 10**10 is built
+        # then), so only a known template compiles here; the worker compiles the others.
+        self._template = None if self.bounded else sandboxed_environment().from_string(self.source)
         self.bos_token, self.eos_token = bos_token, eos_token
 
     def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
-        return self._template.render(
-            messages=messages,
-            add_generation_prompt=add_generation_prompt,
-            bos_token=self.bos_token,
-            eos_token=self.eos_token,
-        )
+        context = {
+            "messages": messages,
+            "add_generation_prompt": add_generation_prompt,
+            "bos_token": self.bos_token,
+            "eos_token": self.eos_token,
+        }
+        if self._template is None:
+            from .template_bounds import render_bounded
+
+            return render_bounded(self.source, context)
+        return self._template.render(**context)
 
     def generation_prefix(self) -> str:
         """What the template adds to open an assistant turn (e.g. '<|im_start|>assistant\\n')."""

@@ -1,0 +1,91 @@
+"""A chat template from a GGUF or a server cannot hang thau or take all its memory.
+
+jinja's sandbox keeps a template from reaching Python, not from running long: before,
+two nested range loops in a GGUF's template hung the chat (the render ran on the turn's
+thread for ever), and `'x' * 10**11` was built in thau's own process while compiling
+(jinja folds constants). Templates thau does not know now compile and render in a worker
+process with a time and memory bound; thau's own and the bundled model's render here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import jinja2
+import pytest
+
+from thau_tui.engine import template_bounds
+from thau_tui.engine.prompt import CHATML, ChatTemplate, read_gguf_metadata
+from thau_tui.paths import bundled_model
+
+HANG = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+HUGE = "{{ 'x' * 100000000000 }}"
+MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi \ud800 <tag>"}]
+
+
+def render_within(template: ChatTemplate, seconds: float) -> BaseException | str | None:
+    """What render gave (its text or its error) if it ended within `seconds`; None if not."""
+    out: list[BaseException | str] = []
+
+    def run() -> None:
+        try:
+            out.append(template.render(MESSAGES))
+        except BaseException as exc:  # noqa: BLE001 - the test reads it
+            out.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return out[0] if out else None
+
+
+def test_a_template_that_loops_for_ever_is_stopped_and_the_next_render_works(monkeypatch):
+    monkeypatch.setattr(template_bounds, "RENDER_TIMEOUT_S", 2.0)
+    started = time.monotonic()
+    outcome = render_within(ChatTemplate(HANG), 15)
+    assert isinstance(outcome, jinja2.TemplateError), outcome
+    assert "gave no prompt within 2 s" in str(outcome) and "model.chat_template" in str(outcome)
+    assert time.monotonic() - started < 10
+    other = ChatTemplate(CHATML + "{{ '' }}")  # a fresh worker takes the next one
+    assert other.bounded and other.render(MESSAGES) == ChatTemplate(CHATML).render(MESSAGES)
+
+
+def test_a_template_that_builds_a_huge_string_fails_in_the_worker_not_in_thau():
+    outcome = render_within(ChatTemplate(HUGE), 30)
+    assert isinstance(outcome, jinja2.TemplateError), outcome
+    assert "more than 2 GB of memory" in str(outcome)
+
+
+def test_thaus_own_and_the_bundled_models_templates_render_here():
+    model = bundled_model()
+    assert model is not None
+    own = str(read_gguf_metadata(model)["tokenizer.chat_template"])
+    for source in (CHATML, own, None):
+        assert not ChatTemplate(source).bounded
+
+
+def test_an_unknown_template_renders_exactly_as_it_would_here():
+    """The worker is the same sandbox: the prompt (surrogates, tags, generation prompt,
+    bos/eos, raise_exception) is the same text."""
+    source = (
+        "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'tool' %}{{ raise_exception('no tools') }}"
+        "{% endif %}[{{ m['role'] | upper }}] {{ m['content'] | trim }}{{ eos_token }}\n{% endfor %}"
+        "{% if add_generation_prompt %}[ASSISTANT] {% endif %}"
+    )
+    bounded = ChatTemplate(source, bos_token="<s>", eos_token="</s>")
+    assert bounded.bounded
+    here = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    here.globals["raise_exception"] = lambda message: (_ for _ in ()).throw(jinja2.TemplateError(message))
+    for prompt in (True, False):
+        expected = here.from_string(source).render(
+            messages=MESSAGES, add_generation_prompt=prompt, bos_token="<s>", eos_token="</s>"
+        )
+        assert bounded.render(MESSAGES, prompt) == expected
+    with pytest.raises(jinja2.TemplateError, match="no tools"):
+        bounded.render([{"role": "tool", "content": "x"}])
+
+
+def test_a_template_too_long_to_be_one_is_refused():
+    with pytest.raises(jinja2.TemplateError, match="characters long"):
+        ChatTemplate("x" * (template_bounds.MAX_TEMPLATE_CHARS + 1))

@@ -1,0 +1,130 @@
+"""Rendering a chat template thau did not write, with a time and memory bound.
+
+A GGUF file or a server's /props brings its own jinja template. jinja's sandbox keeps it
+from reaching Python, but not from running long or growing large: two nested
+`range(100000)` loops hung the chat, and `'x' * 10**10` took all the memory. Templates
+thau knows (its own ChatML and Gemma ones, the bundled model's) render in this process;
+any other renders in a worker process (template_worker.py, 2 GB of address space on
+POSIX) that is killed and replaced when a render runs past RENDER_TIMEOUT_S. The cost is
+a JSON round trip per render (about a millisecond for a long chat) and one worker start.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+RENDER_TIMEOUT_S = 10.0
+MAX_TEMPLATE_CHARS = 1_000_000  # chat templates are a few kilobytes; a GGUF may claim anything
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def known_templates() -> frozenset[str]:
+    """Digests of the templates that render in this process: thau's own, and the bundled
+    model's (it ships in a package thau depends on)."""
+    from .prompt import CHATML, GEMMA, read_gguf_metadata
+
+    known = {_digest(CHATML), _digest(GEMMA)}
+    try:
+        from ..paths import bundled_model
+
+        model = bundled_model()
+        own = read_gguf_metadata(model).get("tokenizer.chat_template") if model is not None else None
+        if own:
+            known.add(_digest(str(own)))
+    except Exception:  # noqa: BLE001 - an unreadable bundled model: its template is bounded like any other
+        pass
+    return frozenset(known)
+
+
+def is_known(source: str) -> bool:
+    return _digest(source) in known_templates()
+
+
+def check_size(source: str) -> None:
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise jinja2.TemplateError(
+            f"the chat template is {len(source):,} characters long (more than {MAX_TEMPLATE_CHARS:,}); "
+            "set model.chat_template in config.yaml to a template of your own"
+        )
+
+
+class _Worker:
+    """One template_worker process and the thread that reads its answers."""
+
+    def __init__(self) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])  # thau_tui importable from any install
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "thau_tui.engine.template_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            text=True,
+            encoding="utf-8",
+        )
+        self.answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True, name="template-worker").start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.answers.put(line)
+        self.answers.put("")  # it ended
+
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """The worker's answer; None when it gave none within `timeout` or died."""
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(request, default=str) + "\n")
+            self.process.stdin.flush()
+            line = self.answers.get(timeout=timeout)
+        except (OSError, queue.Empty):
+            return None
+        return json.loads(line) if line else None
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+_worker: _Worker | None = None
+_lock = threading.Lock()  # one render at a time in the worker
+
+
+def render_bounded(source: str, context: dict[str, Any], timeout: float | None = None) -> str:
+    """`source` rendered with `context` in the worker; a jinja2.TemplateError that says what
+    went wrong when it fails, runs past `timeout` (RENDER_TIMEOUT_S) or the memory bound."""
+    global _worker
+    timeout = RENDER_TIMEOUT_S if timeout is None else timeout
+    with _lock:
+        if _worker is None or _worker.process.poll() is not None:
+            _worker = _Worker()
+        reply = _worker.ask({"source": source, "context": context}, timeout)
+        if reply is None:
+            _worker.stop()  # still busy with it, or gone: a fresh one takes the next render
+            _worker = None
+            raise jinja2.TemplateError(
+                f"the model's chat template gave no prompt within {timeout:g} s, so thau stopped it; "
+                "the GGUF's template may be broken or hostile: set model.chat_template in config.yaml"
+            )
+    if not reply.get("ok"):
+        raise jinja2.TemplateError(
+            f"the model's chat template failed to render ({reply.get('error')}); set model.chat_template in config.yaml"
+        )
+    return str(reply["text"])

@@ -1,0 +1,69 @@
+"""The process that renders chat templates thau does not know (template_bounds.py).
+
+    python -m thau_tui.engine.template_worker
+
+One JSON request a line on stdin ({"source", "context"}), one answer a line on stdout
+({"ok": true, "text"} or {"ok": false, "error"}). It limits its own address space before
+it reads anything. It imports jinja2 alone, so it starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+MEMORY_LIMIT_BYTES = 2 * 1024**3  # POSIX; elsewhere the time bound alone
+
+
+def _raise(message: str) -> None:
+    raise jinja2.TemplateError(message)
+
+
+def sandboxed_environment() -> jinja2.Environment:
+    """The environment every chat template renders in, here and in thau itself."""
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, loader=jinja2.BaseLoader())
+    env.globals["raise_exception"] = _raise
+    return env
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(source: str) -> jinja2.Template:
+    return sandboxed_environment().from_string(source)
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {"ok": True, "text": _compiled(request["source"]).render(**request["context"])}
+    except MemoryError:
+        return {"ok": False, "error": f"it needed more than {MEMORY_LIMIT_BYTES // 1024**3} GB of memory"}
+    except Exception as exc:  # noqa: BLE001 - reported to the chat as the template's error
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    except (ImportError, ValueError, OSError):  # Windows has no resource module; macOS may refuse
+        pass
+
+
+def main() -> None:
+    _limit_memory()
+    for line in sys.stdin:
+        try:
+            reply = answer(json.loads(line))
+        except (ValueError, KeyError, TypeError) as exc:
+            reply = {"ok": False, "error": f"a request thau should not send: {exc}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
