@@ -654,3 +654,38 @@ async def test_a_model_load_replaced_meanwhile_does_not_take_the_chat_over(tmp_p
         release.set()
         await pilot.pause(0.5)
         assert app.agent.backend is fast and "fast-b" in app.status.model
+
+
+async def test_a_chat_template_that_fails_is_said_and_the_app_keeps_running(tmp_path):
+    """A GGUF's template that raises (many refuse a system turn) or hangs took the app down
+    when the model was loaded: warming the cache up rendered it on the event loop, and the
+    error ended the app with a traceback. Now a notice says what failed, and so does each
+    question, and the app runs on."""
+    from concurrent.futures import Future
+
+    from thau_tui.engine.prompt import ChatTemplate
+
+    class Refusing(ScriptedBackend):
+        def __init__(self) -> None:
+            super().__init__(["Never reached."])
+            self.template = ChatTemplate("{{ raise_exception('System role not supported') }}")
+
+        def prefill(self, text: str) -> Future[int]:
+            done: Future[int] = Future()
+            done.set_result(0)
+            return done
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        app.agent.backend = None
+        app.post_message(app.ModelLoaded(Refusing(), 0.1))
+        await wait_until(pilot, lambda: app.agent.backend is not None)
+        await wait_until(pilot, lambda: any("chat template failed" in str(n.title) for n in app._notifications))
+        notice = next(n for n in app._notifications if "chat template failed" in str(n.title))
+        assert "System role not supported" in notice.message and "model.chat_template" in notice.message
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: not app.turn_running, timeout=20)
+        shown = " ".join(str(note.render()) for note in app.query(NoteMessage))
+        assert "System role not supported" in shown
+        assert app.is_running

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import threading
 import time
 from concurrent.futures import Future
@@ -42,7 +41,7 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import drop_oldest_exchange, fit_roles, shorten_largest_result, system_content
+from .prompt import drop_oldest_exchange, fit_roles, shared_start, shorten_largest_result, system_content
 from .recovery import close_interrupted
 from .store import Store, StoreError, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -100,6 +99,7 @@ class Agent:
         self.approvals = approvals
         self.store = store
         self.backend = backend
+        self.template_error: str | None = None  # why the chat template failed at the last warm-up
         self.workspace = (workspace or Path(config.tools.workspace)).expanduser().resolve()
         self._cancel = threading.Event()
         self._pending: set[asyncio.Future[Decision] | asyncio.Future[str | Decision]] = set()
@@ -167,15 +167,13 @@ class Agent:
         prefill = getattr(self.backend, "prefill", None)
         if self.backend is None or prefill is None:
             return None
-        system = {"role": "system", "content": self.system_message()}
-        # What every first prompt starts with: the text two renders share up to the user's words.
-        renders = [
-            self.backend.template.render(
-                fit_roles([system, {"role": "user", "content": word}], self.dialect), add_generation_prompt=True
-            )
-            for word in ("x", "y")
-        ]
-        shared: Future[int] = prefill(os.path.commonprefix(renders))
+        try:  # warming up never raises: a template that fails here fails the turn too, which says so
+            start = shared_start(self.backend.template, self.system_message(), self.dialect)
+        except Exception as exc:  # noqa: BLE001 - a GGUF's template may raise anything
+            self.template_error = f"{type(exc).__name__}: {exc}"
+            return None
+        self.template_error = None
+        shared: Future[int] = prefill(start)
         return shared
 
     def render_prompt(self, session: ChatSession) -> str:

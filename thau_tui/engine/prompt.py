@@ -8,6 +8,7 @@ adapter sees exactly what the chat will show it.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -141,6 +142,15 @@ def system_content(system_prompt: str, dialect: Dialect, tools: Iterable[Tool]) 
     """The system message: the assistant's instructions, then the dialect's tool block."""
     block = dialect.render_tools(tools)
     return f"{system_prompt}\n\n{block}" if block else system_prompt
+
+
+def shared_start(template: ChatTemplate, system: str, dialect: Dialect) -> str:
+    """What every first prompt starts with: the text two renders share up to the user's words."""
+    renders = [
+        template.render(fit_roles([{"role": "system", "content": system}, {"role": "user", "content": word}], dialect))
+        for word in ("x", "y")
+    ]
+    return os.path.commonprefix(renders)
 
 
 def fit_roles(messages: list[dict[str, Any]], dialect: Dialect) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
+from .visible import visible
 from .widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
@@ -57,6 +58,14 @@ class ModelLoading:
         path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
         self.status.tools = path.status() if path is not None else ""
         self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
+        if self.agent.template_error:  # a GGUF's template that fails would fail each question too
+            self.notify(
+                visible(f"{self.agent.template_error}. Each question fails until it renders: set model.chat_template"),
+                title="the model's chat template failed",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
 
     @staticmethod
     def _freeze_heap() -> None:
