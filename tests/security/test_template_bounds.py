@@ -89,3 +89,60 @@ def test_an_unknown_template_renders_exactly_as_it_would_here():
 def test_a_template_too_long_to_be_one_is_refused():
     with pytest.raises(jinja2.TemplateError, match="characters long"):
         ChatTemplate("x" * (template_bounds.MAX_TEMPLATE_CHARS + 1))
+
+
+@pytest.fixture
+def fresh_worker():
+    """Each case starts its own worker (one may be left from another case)."""
+    template_bounds.stop_worker()
+    yield
+    template_bounds.stop_worker()
+
+
+def test_the_worker_does_not_import_modules_from_the_workspace(tmp_path, monkeypatch, fresh_worker):
+    """`python -m` put the current folder (the workspace, which tools write) first on
+    sys.path: a json.py there ran, outside the sandbox, at the first render."""
+    mark = tmp_path / "PWNED"
+    for name in ("json.py", "jinja2.py", "thau_tui.py"):
+        (tmp_path / name).write_text(f"open({str(mark)!r}, 'w').write('ran')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    assert ChatTemplate(CHATML + "{# x #}").render(MESSAGES).endswith("<|im_start|>assistant\n")
+    assert not mark.exists()
+
+
+def test_a_worker_left_rendering_ends_with_thau(tmp_path):
+    """A worker busy with a template that loops for ever kept running at full CPU after
+    thau exited."""
+    import subprocess
+    import sys
+
+    script = (
+        "from thau_tui.engine.prompt import ChatTemplate\n"
+        "import threading, os\n"
+        f"t = ChatTemplate({HANG!r})\n"
+        "threading.Thread(target=lambda: t.render([]), daemon=True).start()\n"
+        "import time; time.sleep(2)\n"
+        "from thau_tui.engine import template_bounds\n"
+        "print(template_bounds._worker.process.pid, flush=True)\n"
+        "os._exit(0)\n"  # no clean-up at all, as a crash
+    )
+    pid = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_template_whose_prompt_is_far_too_long_is_refused(monkeypatch, fresh_worker):
+    monkeypatch.setattr(template_bounds, "MAX_PROMPT_CHARS", 1_000_000)
+    outcome = render_within(ChatTemplate("{% for i in range(2000) %}{{ 'x' * 1000 }}{% endfor %}"), 30)
+    assert isinstance(outcome, jinja2.TemplateError) and "characters" in str(outcome), outcome

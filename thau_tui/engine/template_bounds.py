@@ -11,6 +11,7 @@ a JSON round trip per render (about a millisecond for a long chat) and one worke
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import json
@@ -26,6 +27,7 @@ import jinja2
 
 RENDER_TIMEOUT_S = 10.0
 MAX_TEMPLATE_CHARS = 1_000_000  # chat templates are a few kilobytes; a GGUF may claim anything
+MAX_PROMPT_CHARS = 64_000_000  # what a render may give back (a long chat's whole history is far less)
 
 
 def _digest(source: str) -> str:
@@ -67,14 +69,17 @@ class _Worker:
     """One template_worker process and the thread that reads its answers."""
 
     def __init__(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])  # thau_tui importable from any install
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+        # Isolated (-I): neither the current folder (the workspace, which tools write: a
+        # json.py there would run) nor PYTHON* variables reach sys.path; thau's own folder
+        # goes last, after the standard library and site-packages.
+        root = str(Path(__file__).resolve().parents[2])
+        code = f"import sys; sys.path.append({root!r}); from thau_tui.engine.template_worker import main; main()"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "thau_tui.engine.template_worker"],
+            [sys.executable, "-I", "-c", code, str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=env,
+            cwd=root,
             text=True,
             encoding="utf-8",
         )
@@ -107,6 +112,15 @@ _worker: _Worker | None = None
 _lock = threading.Lock()  # one render at a time in the worker
 
 
+@atexit.register
+def stop_worker() -> None:
+    """End the worker (the next render starts a new one)."""
+    global _worker
+    if _worker is not None:
+        _worker.stop()
+        _worker = None
+
+
 def render_bounded(source: str, context: dict[str, Any], timeout: float | None = None) -> str:
     """`source` rendered with `context` in the worker; a jinja2.TemplateError that says what
     went wrong when it fails, runs past `timeout` (RENDER_TIMEOUT_S) or the memory bound."""
@@ -115,10 +129,9 @@ def render_bounded(source: str, context: dict[str, Any], timeout: float | None =
     with _lock:
         if _worker is None or _worker.process.poll() is not None:
             _worker = _Worker()
-        reply = _worker.ask({"source": source, "context": context}, timeout)
+        reply = _worker.ask({"source": source, "context": context, "max_chars": MAX_PROMPT_CHARS}, timeout)
         if reply is None:
-            _worker.stop()  # still busy with it, or gone: a fresh one takes the next render
-            _worker = None
+            stop_worker()  # still busy with it, or gone: a fresh one takes the next render
             raise jinja2.TemplateError(
                 f"the model's chat template gave no prompt within {timeout:g} s, so thau stopped it; "
                 "the GGUF's template may be broken or hostile: set model.chat_template in config.yaml"

@@ -1,6 +1,6 @@
 """The process that renders chat templates thau does not know (template_bounds.py).
 
-    python -m thau_tui.engine.template_worker
+    python -I -c "...; from thau_tui.engine.template_worker import main; main()" PARENT_PID
 
 One JSON request a line on stdin ({"source", "context"}), one answer a line on stdout
 ({"ok": true, "text"} or {"ok": false, "error"}). It limits its own address space before
@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
+import threading
+import time
 from typing import Any
 
 import jinja2
@@ -38,7 +41,13 @@ def _compiled(source: str) -> jinja2.Template:
 
 def answer(request: dict[str, Any]) -> dict[str, Any]:
     try:
-        return {"ok": True, "text": _compiled(request["source"]).render(**request["context"])}
+        text = _compiled(request["source"]).render(**request["context"])
+        if len(text) > request["max_chars"]:
+            return {
+                "ok": False,
+                "error": f"it made a prompt of {len(text):,} characters (more than {request['max_chars']:,})",
+            }
+        return {"ok": True, "text": text}
     except MemoryError:
         return {"ok": False, "error": f"it needed more than {MEMORY_LIMIT_BYTES // 1024**3} GB of memory"}
     except Exception as exc:  # noqa: BLE001 - reported to the chat as the template's error
@@ -54,8 +63,17 @@ def _limit_memory() -> None:
         pass
 
 
+def _end_with(parent: int) -> None:
+    """Exit when thau does: a render that loops for ever would otherwise keep running
+    (stdin's end is not seen in the middle of a render)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def main() -> None:
     _limit_memory()
+    threading.Thread(target=_end_with, args=(int(sys.argv[1]),), daemon=True).start()
     for line in sys.stdin:
         try:
             reply = answer(json.loads(line))
@@ -63,7 +81,3 @@ def main() -> None:
             reply = {"ok": False, "error": f"a request thau should not send: {exc}"}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    main()
