@@ -146,3 +146,42 @@ def test_a_template_whose_prompt_is_far_too_long_is_refused(monkeypatch, fresh_w
     monkeypatch.setattr(template_bounds, "MAX_PROMPT_CHARS", 1_000_000)
     outcome = render_within(ChatTemplate("{% for i in range(2000) %}{{ 'x' * 1000 }}{% endfor %}"), 30)
     assert isinstance(outcome, jinja2.TemplateError) and "characters" in str(outcome), outcome
+
+
+def hostile_gguf(path, template: str):
+    """The bundled model with `template` as its chat template (gguf's own copying script)."""
+    import gguf
+    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata, get_field_data
+
+    reader = gguf.GGUFReader(str(bundled_model()))
+    arch = get_field_data(reader, gguf.Keys.General.ARCHITECTURE)
+    writer = gguf.GGUFWriter(str(path), arch=arch, endianess=reader.endianess)
+    chat = {gguf.Keys.Tokenizer.CHAT_TEMPLATE: MetadataDetails(gguf.GGUFValueType.STRING, template)}
+    copy_with_new_metadata(reader, writer, chat, [])
+    return path
+
+
+def test_loading_a_gguf_does_not_compile_its_template_in_thau(tmp_path):
+    """llama-cpp-python compiles each chat template in a GGUF's metadata when it loads one,
+    for chat handlers thau never uses; jinja folds constants while compiling, so this
+    template built a 1.5 GB string in thau's own process before the worker ever saw it."""
+    import subprocess
+    import sys
+
+    model = hostile_gguf(tmp_path / "hostile.gguf", "{{ 'x' * 1500000000 }}")
+    script = (
+        "import resource\n"
+        "from thau_tui.engine.backend import LlamaBackend\n"
+        f"backend = LlamaBackend({str(model)!r}, n_ctx=256)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "print('loaded', backend.template.bounded, 'peak MB', peak, flush=True)\n"
+        "try:\n"
+        "    backend.template.render([{'role': 'user', 'content': 'hi'}])\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "loaded True" in run.stdout, run.stdout + run.stderr[-2000:]
+    peak = int(run.stdout.split("peak MB")[1].split()[0])
+    assert peak < 1000, run.stdout  # the bundled model alone: about 300 MB
+    assert "TemplateError" in run.stdout and ("memory" in run.stdout or "characters" in run.stdout), run.stdout

@@ -149,13 +149,48 @@ def load(llama_cls: Callable[..., Llama], **kwargs: Any) -> Llama:
     blank until the terminal was resized. Here llama.cpp's log goes to LOG (keep_logs), the
     library's own prints go to a buffer, and verbose is switched off once loaded, so later
     calls print nothing. Fallback (no log callback in this version): verbose=False."""
-    if not keep_logs():
-        return llama_cls(verbose=False, **kwargs)
-    # Python-level prints only (sys.stdout/sys.stderr); Textual writes to sys.__stderr__
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        llm = llama_cls(verbose=True, **kwargs)
+    with templates_left_alone():
+        if not keep_logs():
+            return llama_cls(verbose=False, **kwargs)
+        # Python-level prints only (sys.stdout/sys.stderr); Textual writes to sys.__stderr__
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            llm = llama_cls(verbose=True, **kwargs)
     llm.verbose = False
     return llm
+
+
+class _UncompiledTemplate:
+    """Stands in for llama-cpp-python's Jinja2ChatFormatter while a model loads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def to_chat_handler(self) -> Callable[..., Any]:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("thau renders chat templates itself (engine/prompt.py), not through llama-cpp-python")
+
+        return refuse
+
+
+@contextlib.contextmanager
+def templates_left_alone() -> Any:
+    """While a model loads, llama-cpp-python's template compiler is a stand-in. It compiles
+    every chat template in the GGUF's metadata for chat handlers thau never uses, and jinja
+    folds constants while compiling: `{{ 'x' * 1500000000 }}` built 1.5 GB (several times)
+    in thau's process before its bounded worker (template_bounds.py) saw the template.
+    Checked seam: a version without `llama_chat_format.Jinja2ChatFormatter` loads as it is."""
+    import llama_cpp.llama as llama_module
+
+    formats = getattr(llama_module, "llama_chat_format", None)
+    original = getattr(formats, "Jinja2ChatFormatter", None)
+    if original is None:
+        yield
+        return
+    formats.Jinja2ChatFormatter = _UncompiledTemplate
+    try:
+        yield
+    finally:
+        formats.Jinja2ChatFormatter = original
 
 
 def log_mark() -> int:
