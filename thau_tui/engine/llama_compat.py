@@ -181,7 +181,7 @@ def templates_left_alone() -> Any:
     Checked seam: a version without `llama_chat_format.Jinja2ChatFormatter` loads as it is."""
     import llama_cpp.llama as llama_module
 
-    formats = getattr(llama_module, "llama_chat_format", None)
+    formats: Any = getattr(llama_module, "llama_chat_format", None)
     original = getattr(formats, "Jinja2ChatFormatter", None)
     if original is None:
         yield
