@@ -188,10 +188,8 @@ class Agent:
         backend = self.backend
         messages = session.messages
         start = min(session.view_start, len(messages))
-        own = ("user", "assistant")  # results were defused when they were wrapped
-        history = [
-            {"role": m["role"], "content": self.dialect.defuse_turn(m["content"]) if m["role"] in own else m["content"]}
-            for m in messages[start:]
+        history = [  # results were defused when they were wrapped
+            {"role": m["role"], "content": self._defused(m)} for m in messages[start:]
         ]
         budget = backend.n_ctx - self.config.generation.max_tokens
 
@@ -219,6 +217,11 @@ class Agent:
             history = cut
             prompt, size = render(history)
         return prompt
+
+    def _defused(self, message: dict[str, Any]) -> str:
+        if message["role"] not in ("user", "assistant"):
+            return str(message["content"])
+        return self.dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
 
     def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:
         """The native path's request: the chat as messages (trimmed to fit, as render_prompt

@@ -77,6 +77,7 @@ class Dialect:
     string_quote = '"'
     string_backslash = True
     _reserved: re.Pattern[str] | None = None
+    _call_tags: re.Pattern[str] | None = None
     _stops: re.Pattern[str] | None = None
     _tag_forms: tuple[str, ...] = ()  # the reserved tags, lower case
     _tag_span: int = 0  # the longest text partial_tag_len looks back over
@@ -88,6 +89,7 @@ class Dialect:
         if missing:
             raise TypeError(f"{cls.__name__}.reserved_tags must include {', '.join(missing)}")
         cls._reserved = _reserved_pattern(cls.reserved_tags) if cls.reserved_tags else None
+        cls._call_tags = _reserved_pattern(t for t in (cls.open_tag, cls.close_tag) if t) if cls.open_tag else None
         cls._stops = _reserved_pattern(cls.reserved_tags, _STOP_SPACE, re.ASCII) if cls.reserved_tags else None
         cls._tag_forms = tuple({t.lower() for t in cls.reserved_tags})
         cls._tag_span = max((len(t) for t in cls.reserved_tags), default=0) + 9  # three spots for spaces
@@ -199,16 +201,17 @@ class Dialect:
             text = self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
         return _TEMPLATE_TOKEN.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
 
-    def defuse_turn(self, text: str) -> str:
+    def defuse_turn(self, text: str, *, own_calls: bool) -> str:
         """A user's or the model's own message as the history renders it again: template
         control tokens defused (the model, steered by a file, can write `<|im_end|>` and
         `<|im_start|>user` as plain text, and they would become a forged user turn on the
-        next render), the dialect's own tags kept, so its calls still read as calls."""
-        reserved = self._reserved
+        next render). With `own_calls` (the model's messages) the dialect's call tags are
+        kept, so its calls still read as calls; its result tags never are."""
+        calls = self._call_tags if own_calls else None
 
         def swap(match: re.Match[str]) -> str:
             token = match.group(0)
-            return token if reserved is not None and reserved.fullmatch(token) else DEFUSED_LT + token[1:]
+            return token if calls is not None and calls.fullmatch(token) else DEFUSED_LT + token[1:]
 
         return _TEMPLATE_TOKEN.sub(swap, text)
 

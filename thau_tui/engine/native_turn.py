@@ -109,7 +109,8 @@ def chat_messages(system: str, history: list[dict[str, Any]]) -> list[dict[str, 
                         {
                             "id": c["id"],
                             "type": "function",
-                            "function": {"name": c["name"], "arguments": c["arguments"]},
+                            # the server renders them into its template too (tojson keeps `<|im_end|>`)
+                            "function": {"name": defuse(c["name"]), "arguments": defuse(c["arguments"])},
                         }
                         for c in calls
                     ],
