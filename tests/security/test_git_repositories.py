@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from thau_tui.config import Config
-from thau_tui.engine.approvals import programs_of
+from thau_tui.engine.approvals import ApprovalBook, programs_of
 from thau_tui.engine.events import ApprovalRequested, Decision
 from thau_tui.engine.shell_command import git_repository_risk
 
@@ -311,3 +311,16 @@ def test_git_in_a_folder_laid_out_as_a_bare_repository_asks(workspace, where):
     assert book.decide(shell("git status"), "exec", SESSION, workspace, shell_folder) == "ask"  # before: auto
     note = book.why_asking_again(shell("git status"), SESSION, workspace, shell_folder) or ""
     assert "bare repository" in note or f"git would read the repository in {folder}" in note, note
+
+
+def test_the_card_says_an_approval_of_git_would_not_hold_in_a_repository_a_tool_wrote(workspace):
+    """The first card of `git status` in sub/ offered "allow for the session", and the next
+    one asked again (attacker review): git reads sub's config there."""
+    sub = nested_repository(workspace)
+    book = ApprovalBook(None)
+    status = shell("git status")
+    not_held = book.why_not_held(status, "s1", workspace, str(sub)) or ""
+    assert "does not hold here" in not_held and "sub" in not_held
+    book.remember(status, "exec", Decision("session"), "s1", workspace)
+    assert book.decide(status, "exec", "s1", workspace, str(sub)) == "ask"
+    assert book.why_not_held(status, "s1", workspace, str(workspace)) is None

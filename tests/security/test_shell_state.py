@@ -219,13 +219,13 @@ def test_the_card_says_a_remembered_approval_would_not_hold_while_path_looks_in_
 ):
     """Before, the first card offered "allow for the session" with no word that it would not
     hold: the next `ls` asked again. The engine now says so on the request."""
-    assert ApprovalBook(None).why_not_held(shell("ls"), workspace) is None
+    assert ApprovalBook(None).why_not_held(shell("ls"), SESSION, workspace) is None
     venv_bin = workspace / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
     monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
     agent = chat_agent([call("ls"), "Listed."], workspace, tmp_path)
     assert agent.approvals is not None
-    assert agent.approvals.why_not_held(ToolCall("read_file", {"path": "x"}), workspace) is None
+    assert agent.approvals.why_not_held(ToolCall("read_file", {"path": "x"}), SESSION, workspace) is None
     session = agent.new_session()
     asked: list[ApprovalRequested] = []
 
@@ -297,6 +297,19 @@ def test_a_temporary_folder_on_path_means_asking(tmp_path, workspace, monkeypatc
     assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
     note = book.why_asking_again(shell("ls"), SESSION, workspace) or ""
     assert f"PATH looks in {private}, a temporary folder tools can write in" in note
+    # and the first card of another program says so before it is allowed (attacker review)
+    not_held = book.why_not_held(shell("wc -l notes.txt"), SESSION, workspace) or ""
+    assert f"PATH looks in {private}, a temporary folder tools can write in" in not_held
+
+
+def test_the_card_says_so_when_the_configuration_asks_every_time(workspace):
+    book = ApprovalBook(None, {"run_shell": "ask"})
+    book.remember(shell("ls"), "exec", Decision("session"), SESSION, workspace)
+    assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
+    assert "the configuration asks before every run_shell call" in (
+        book.why_not_held(shell("ls"), SESSION, workspace) or ""
+    )
+    assert ApprovalBook(None).why_not_held(shell("ls"), SESSION, workspace) is None
 
 
 def test_a_relative_path_entry_means_asking(monkeypatch):

@@ -221,15 +221,29 @@ class ApprovalBook:
         first = self._git_seen.setdefault(root, now)
         return git_repository_risk(shell_folder, root, own_git_trusted=now is None or now == first)
 
-    def why_not_held(self, call: ToolCall, workspace: Path | None) -> str | None:
-        """Why `a` or `A` on this call's card would not hold for the next such call (PATH
-        looks in the workspace), so the card does not promise it; None when it would."""
-        if call.name not in PROGRAM_SCOPED_TOOLS or workspace is None or not _programs_for(call):
+    def why_not_held(
+        self, call: ToolCall, session_id: str | None, workspace: Path | None, shell_folder: str | None = None
+    ) -> str | None:
+        """Why `a` or `A` on this call's card would not hold for the next such call, from the
+        checks `decide` makes: the configuration asks each time, PATH looks in the workspace,
+        git would read a repository a tool can write, or a program runs from where no approval
+        by name holds. None when it would hold (or the card already says why not: a changed
+        shell, a call only allowed once)."""
+        if self._policy.get(call.name) == "ask":
+            return f"the configuration asks before every {call.name} call (tools.policy)"
+        programs = _programs_for(call) if call.name in PROGRAM_SCOPED_TOOLS else None
+        if not programs or session_id in self._shell_changed:
             return None
-        if self._policy.get(call.name) is not None:
-            return None
-        on_path = path_in_workspace(workspace)
-        return None if on_path is None else f"an approval for the session or always does not hold here: {on_path}"
+        with self._lock:
+            why = path_in_workspace(workspace) if workspace is not None else None
+            if why is None and any(map(is_git, programs)):
+                why = self._git_risk(shell_folder, workspace)
+            for program in programs if why is None else ():
+                here = program_location(program, workspace=workspace)
+                if here.startswith("?"):
+                    why = here[1:]
+                    break
+        return None if why is None else f"an approval for the session or always does not hold here: {why}"
 
     def why_asking_again(
         self,

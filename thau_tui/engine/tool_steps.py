@@ -123,8 +123,12 @@ class ToolSteps:
                 if agent.approvals
                 else None
             )
-            not_held = agent.approvals.why_not_held(call, agent.workspace) if agent.approvals else None
-            if not_held and note and note.startswith("asks again: PATH"):
+            not_held = (
+                agent.approvals.why_not_held(call, self.session.id, agent.workspace, folder)
+                if agent.approvals
+                else None
+            )
+            if not_held and note and note.removeprefix("asks again: ") in not_held:
                 note = None  # the same reason, said once
             note = "; ".join(filter(None, (why_risk, note, not_held)))
             yield ApprovalRequested(call, risk, future, note=note, not_held=not_held or "")
