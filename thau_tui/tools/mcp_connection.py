@@ -122,7 +122,9 @@ class Connection:
     def trim_log(self) -> None:
         """Keep a running server's stderr log to its last LOG_KEPT_BYTES once it has grown
         past MAX_LOG_BYTES (it was trimmed only at the next start: a chatty server's log
-        grew while thau ran). The server appends (O_APPEND), so it goes on at the new end."""
+        grew while thau ran). The server appends (O_APPEND), so it goes on at the new end.
+        Checked at each ping (PING_EVERY_S): a flood can pass the mark in between. A server
+        that wants to fill the disk can write files anyway; this keeps a chatty one in hand."""
         if self.log_path is None:
             return
         try:
@@ -131,7 +133,9 @@ class Connection:
                 if size <= MAX_LOG_BYTES:
                     return
                 log.seek(size - LOG_KEPT_BYTES)
-                kept = log.read(LOG_KEPT_BYTES)
+                # to the end as it is now; only what the server appends in the instant between
+                # this read and the truncate is lost (a log, not a record)
+                kept = log.read()
                 log.seek(0)
                 log.write(b"--- earlier lines cut: the log keeps its last part while the server runs\n" + kept)
                 log.truncate()
@@ -165,11 +169,13 @@ class Connection:
 
         if self.session is None:
             return False
+        ping = asyncio.run_coroutine_threadsafe(self.session.send_ping(), loop)
         try:
-            asyncio.run_coroutine_threadsafe(self.session.send_ping(), loop).result(timeout=timeout)
+            ping.result(timeout=timeout)
         except MCPError as exc:
             return exc.code != CONNECTION_CLOSED  # "method not found" is an answer too
         except Exception:  # no reply in time, or the loop is gone
+            ping.cancel()
             return False
         return True
 
