@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 
+import pytest
 from scripted import ScriptedBackend
 from waiting import wait_until
 
@@ -262,6 +263,30 @@ async def test_a_card_that_asks_while_the_user_writes_waits_for_f4(tmp_path):
         await wait_until(pilot, lambda: not app.turn_running)
         assert (tmp_path / "f4.txt").read_text() == "ok"
         assert app.query_one("#input").text == "Now please add"  # the message being written is kept
+
+
+@pytest.mark.parametrize("screen", ["gallery", "help"])
+async def test_f4_from_the_gallery_or_help_goes_back_to_the_card_that_asks(tmp_path, screen):
+    """The notice said "press F4 to answer it", but F4 did nothing while the gallery,
+    training or help screen was open: the user had to find their way back first."""
+    from thau_tui.ui.screens.gallery import GalleryScreen
+    from thau_tui.ui.screens.help import HelpScreen
+
+    write = _call("write_file", path="f4.txt", content="ok")
+    app = make_app(tmp_path, ScriptedBackend(["Let me see. " * 30 + write, "Written."], delay=0.03))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "write it")
+        await pilot.press("ctrl+g" if screen == "gallery" else "f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, (GalleryScreen, HelpScreen)))
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        enabled = {b.binding.action.removeprefix("app.") for b in app.active_bindings.values() if b.enabled}
+        assert "answer_card" in enabled
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: app.screen is app.screen_stack[0])
+        assert app.focused is app.query_one("ToolCard")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert (tmp_path / "f4.txt").read_text() == "ok"
 
 
 async def test_a_call_whose_arguments_are_a_list_is_an_invalid_card_not_a_crash(tmp_path):

@@ -383,22 +383,18 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens else ""
         self.status.context = f"ctx {stats.context_used}/{stats.n_ctx}"
 
-    def show_image(self, path: str) -> None:
-        pane = self.query_one("#images")
-        pane.display = True
-        pane.add(path)
-
     # --- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Esc's Stop stays in the footer even between turns: a footer that changes at
-        # each turn's start and end costs the screen a layout each time.
+        # Esc's Stop stays in the footer between turns: a footer that changes costs a layout
+        if action == "answer_card":
+            return self.answer_card_enabled()
         if action in self.CHAT_ACTIONS and self.screen is not self.screen_stack[0]:
             if isinstance(self.screen, ModalScreen):
                 return False  # a modal keeps its own keys, as before these were priority bindings
             # The gallery and training screens: Ctrl+T there opened a second training screen
             # and Ctrl+N reset the chat hidden behind it. Help and the approvals stay.
             return action in ("help", "approvals")
-        return self.waiting_card() is not None if action == "answer_card" else True
+        return True
 
     def action_stop(self) -> None:
         """Stop the answer; the engine may take a moment, so say so at once."""

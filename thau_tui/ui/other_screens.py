@@ -13,20 +13,38 @@ class OtherScreens:
 
     def waiting_card(self):
         """The first card in the chat that asks (a tool call or the model's question) and
-        does not have the focus, or None."""
+        does not have the focus (a card focused under another screen does not), or None."""
         from .widgets.ask_card import AskCard
         from .widgets.tool_card import ToolCard
 
         for card in self.chat.query("ToolCard, AskCard"):
-            if (isinstance(card, ToolCard) and card.state == "awaiting" and not card.has_focus_within) or (
+            focused = card.has_focus_within and card.screen is self.screen
+            if (isinstance(card, ToolCard) and card.state == "awaiting" and not focused) or (
                 isinstance(card, AskCard) and card.waiting
             ):
                 return card
         return None
 
+    @staticmethod
+    def leaves_for_card(screen: object) -> bool:
+        """Whether F4 may close `screen` to reach a card that asks: the gallery, training
+        and help screens only show things (training goes on behind)."""
+        from .screens.gallery import GalleryScreen
+        from .screens.help import HelpScreen
+        from .screens.training import TrainingScreen
+
+        return isinstance(screen, (GalleryScreen, HelpScreen, TrainingScreen))
+
+    def answer_card_enabled(self) -> bool:
+        """F4 is on while a card asks, in the chat or over a screen that only shows things
+        (the notice says "press F4"); a modal that waits for its own answer keeps its keys."""
+        return self.waiting_card() is not None and all(map(self.leaves_for_card, self.screen_stack[1:]))
+
     def action_answer_card(self) -> None:
         from .widgets.ask_card import AskCard
 
+        while len(self.screen_stack) > 1 and self.leaves_for_card(self.screen):
+            self.pop_screen()
         if (card := self.waiting_card()) is not None:
             if isinstance(card, AskCard):
                 card.focus_answer()
@@ -68,6 +86,11 @@ class OtherScreens:
         from .screens.approvals import ApprovalsScreen
 
         self.push_screen(ApprovalsScreen(self.approvals))
+
+    def show_image(self, path: str) -> None:
+        pane = self.query_one("#images")
+        pane.display = True
+        pane.add(path)
 
     def action_gallery(self) -> None:
         from .screens.gallery import GalleryScreen

@@ -117,7 +117,11 @@ def _table(header: str, rows: list[tuple[str, str]]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", id="help-close")]
+    BINDINGS = [
+        Binding("escape,f1,q", "dismiss", "Close", id="help-close"),
+        # A modal hides the app's keys: F4 here too, shown only while a card asks
+        Binding("f4", "app.answer_card", "Answer", id="help-answer-card", tooltip="Go back to the card that asks"),
+    ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
