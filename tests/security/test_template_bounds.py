@@ -185,3 +185,45 @@ def test_loading_a_gguf_does_not_compile_its_template_in_thau(tmp_path):
     peak = int(run.stdout.split("peak MB")[1].split()[0])
     assert peak < 1000, run.stdout  # the bundled model alone: about 300 MB
     assert "TemplateError" in run.stdout and ("memory" in run.stdout or "characters" in run.stdout), run.stdout
+
+
+def test_a_slow_template_does_not_freeze_the_chat_while_it_renders():
+    """The prompt was rendered on the event loop: a GGUF's template that takes seconds (up
+    to the bound, each time the history is trimmed) froze the screen, Esc included."""
+    import asyncio
+
+    from scripted import ScriptedBackend
+
+    from thau_tui.config import Config
+    from thau_tui.engine.agent import Agent
+    from thau_tui.engine.events import TurnDone
+    from thau_tui.tools import ToolRegistry
+
+    backend = ScriptedBackend(["Hi."])
+    backend.template = ChatTemplate(  # a second or two of work in the worker, then ChatML
+        "{% set ns = namespace(n=0) %}{% for i in range(600) %}{% for j in range(600) %}"
+        "{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}" + CHATML
+    )
+    agent = Agent(Config(), ToolRegistry(), backend=backend)
+
+    async def turn_and_ticks() -> tuple[list, int]:
+        ticks = 0
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        started = time.monotonic()
+        events = [event async for event in agent.run_turn(agent.new_session(), "hello")]
+        seconds = time.monotonic() - started
+        done.set()
+        await ticker
+        return events, int(ticks / max(seconds / 0.02, 1) * 100)
+
+    events, share = asyncio.run(turn_and_ticks())
+    assert isinstance(events[-1], TurnDone) and backend.prompts, events
+    assert share > 50, f"the event loop ticked {share}% of the time while the template rendered"

@@ -448,8 +448,8 @@ class Agent:
         assert backend is not None  # run_turn stops before a turn without one
         before = session.view_start
         prompt: str | tuple[list[dict[str, Any]], int]
-        try:
-            prompt = self.render_chat(session) if self.native else self.render_prompt(session)
+        try:  # in a thread: a GGUF's template may take seconds (template_bounds.py), the screen must not
+            prompt = await asyncio.to_thread(self.render_chat if self.native else self.render_prompt, session)
         except Exception as exc:
             yield Error(f"could not render the prompt: {exc}")
             return
