@@ -170,8 +170,11 @@ async def test_a_key_typed_before_the_hold_ended_is_held_even_if_handled_later(a
     assert compat.EVENT_CLOCK is not None  # test_compat names the Textual change otherwise
     app = Host(shell_card("rm -rf build"))
     async with app.run_test() as pilot:
-        future = await ask(app, pilot)
-        typed = events.Key("y", "y")  # stamped now, inside the hold
+        future = asyncio.get_running_loop().create_future()
+        app.card.request_approval(future)
+        # stamped now, inside the hold (before a pause: under load a pause alone took the hold)
+        typed = events.Key("y", "y")
+        await pilot.pause()
         time.sleep(approval_hold + 0.3)  # the loop stalls
         app.post_message(typed)  # as the terminal driver delivers keys
         await pilot.pause()
