@@ -172,11 +172,32 @@ async def test_deny_with_reason_reaches_the_model(tmp_path):
 
 
 async def test_edited_arguments_run_instead(tmp_path):
-    agent, _, store = make_agent([call("echo", text="rm"), "ok"], tmp_path)
+    agent, backend, store = make_agent([call("echo", text="rm"), "ok"], tmp_path)
     session = agent.new_session()
     events = await run(agent, session, "x", decide=lambda e: Decision("once", arguments={"text": "safe"}))
     assert next(e for e in events if isinstance(e, ToolFinished)).result.output == "ECHO safe"
     assert json.loads(store.decisions(session.id)[0]["arguments"]) == {"text": "safe"}
+    # The model read its own call (text "rm") and the edited one's output as if "rm" had
+    # run, and the chat's record kept "rm" too (UX walkthrough): both say what ran now.
+    assert 'the user edited this call before it ran; it ran as {"text": "safe"}' in backend.prompts[-1]
+    assert json.loads(store.tool_calls(session.id)[0]["arguments"]) == {"text": "safe"}
+
+
+async def test_an_answer_stopped_with_esc_is_saved_as_stopped(tmp_path):
+    """Reopened, a stopped answer read as if it were the whole answer (UX walkthrough)."""
+    agent, backend, store = make_agent(["The answer goes on and on " * 20], tmp_path)
+    backend.delay = 0.01
+    session = agent.new_session()
+
+    async def stop_soon() -> None:
+        await asyncio.sleep(0.2)
+        agent.cancel()
+
+    stopper = asyncio.create_task(stop_soon())
+    await run(agent, session, "x")
+    await stopper
+    saved = [m for m in store.messages(session.id) if m["role"] == "assistant"]
+    assert saved and saved[-1]["meta"].get("stopped") is True
 
 
 async def test_session_approval_is_remembered(tmp_path):

@@ -81,3 +81,26 @@ async def test_a_reopened_chat_shows_each_call_as_it_ended(tmp_path):
     assert "denied: keep them" in reopened[0][3]
     assert "hello.txt" in reopened[1][3]  # the result line: what it wrote
     assert "called " not in notes
+
+
+async def test_a_reopened_chat_marks_an_edited_call_and_a_stopped_answer(tmp_path):
+    """Reopened, an edited card lost its "(edited)" and a stopped answer read as whole
+    (UX walkthrough)."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("edited and stopped")
+    store.add_message(sid, "user", "count the lines")
+    store.add_message(sid, "assistant", _call("run_shell", command="wc -l notes.txt"))
+    store.record_call(sid, "c1", "run_shell", {"command": "cat -n notes.txt"}, "done", result="1 hello")
+    store.record_decision(sid, "c1", "once", "user", None, {"command": "cat -n notes.txt"})
+    store.add_message(sid, "tool", "1 hello", {"call_id": "c1", "tool": "run_shell"})
+    store.add_message(sid, "user", "tell me a story")
+    store.add_message(sid, "assistant", "Once upon", {"stopped": True})
+    store.close()
+    async with _app(tmp_path, ScriptedBackend([]), resume=True).run_test(size=(110, 50)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid and app.query(ToolCard))
+        card = app.query_one(ToolCard)
+        shown = str(card.query_one(".arguments", Static).render())
+        notes = [str(n.render()) for n in app.query(NoteMessage)]
+    assert "cat -n notes.txt" in shown and "(edited)" in shown
+    assert "stopped" in notes

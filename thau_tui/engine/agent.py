@@ -185,12 +185,11 @@ class Agent:
         prefix, read from the cache) instead of re-reading the whole prompt every turn.
         """
         assert self.backend is not None
-        backend = self.backend
-        messages = session.messages
+        backend, messages = self.backend, session.messages
         start = min(session.view_start, len(messages))
-        history = [  # results were defused when they were wrapped
+        history = [
             {"role": m["role"], "content": self._defused(m)} for m in messages[start:]
-        ]
+        ]  # results: defused when wrapped
         budget = backend.n_ctx - self.config.generation.max_tokens
 
         def render(history: list[dict[str, Any]]) -> tuple[str, int]:
@@ -218,7 +217,7 @@ class Agent:
             prompt, size = render(history)
         return prompt
 
-    def _defused(self, message: dict[str, Any]) -> str:
+    def _defused(self, message: dict[str, Any]) -> str:  # a result was defused when it was wrapped
         if message["role"] not in ("user", "assistant"):
             return str(message["content"])
         return self.dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
@@ -339,8 +338,9 @@ class Agent:
                 break
             final_text = generation.visible
             wire = generation.wire if isinstance(generation, NativeGeneration) else []
+            calls_meta = {"tool_calls": wire} if wire else None
             if generation.text or wire or not generation.cancelled:
-                message_id = draft.finish(generation.text, {"tool_calls": wire} if wire else None)
+                message_id = draft.finish(generation.text, calls_meta, stopped=generation.cancelled)
             for error in self._store_errors():
                 yield error
             if generation.cancelled or self._cancel.is_set():

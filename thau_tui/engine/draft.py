@@ -57,11 +57,14 @@ class Draft:
         else:
             self.agent._save("the answer", store.update_message, self.message_id, self.text, meta)
 
-    def finish(self, text: str, meta: dict[str, Any] | None = None) -> int | None:
+    def finish(self, text: str, meta: dict[str, Any] | None = None, *, stopped: bool = False) -> int | None:
         """The answer is complete: save all of it (call text included, or the native path's
-        calls in meta["tool_calls"]) in the same row."""
+        calls in meta["tool_calls"]) in the same row. `stopped`: the user stopped it (Esc),
+        marked so a reopened chat says so."""
         from .tool_steps import _storable_value
 
+        if stopped:
+            meta = {**(meta or {}), "stopped": True}
         text, meta = storable(text), _storable_value(meta) if meta else meta
         if self.message_id is None:
             return self.agent._add(self.session, "assistant", text, meta, what="the answer")

@@ -359,6 +359,7 @@ class Store:
         self._run(
             "INSERT INTO tool_calls(id, session_id, message_id, name, arguments, status, result, created, updated)"
             " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET status=excluded.status,"
+            " arguments=excluded.arguments,"  # what ran: the user may have edited the call
             " result=COALESCE(excluded.result, tool_calls.result), updated=excluded.updated",
             (
                 call_id,

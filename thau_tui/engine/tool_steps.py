@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Generic, TypeVar
@@ -274,9 +275,11 @@ class ToolSteps:
         yield ToolFinished(call, result, status, seconds)
         for error in agent._store_errors():
             yield error
-        ended.value = CallOutcome(
-            call.name, result.output if status != "cancelled" else "cancelled by the user", result.ok, call.id
-        )
+        output = result.output if status != "cancelled" else "cancelled by the user"
+        if decision.arguments is not None:  # the model's own call in the history still says what it asked
+            ran_as = json.dumps(call.arguments, ensure_ascii=False)
+            output = f"(the user edited this call before it ran; it ran as {ran_as})\n{output}"
+        ended.value = CallOutcome(call.name, output, result.ok, call.id)
 
     async def run_saving_output(self, call: ToolCall, ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
         """Run the tool with the call marked running in the store and its output so far saved

@@ -47,6 +47,8 @@ async def draw_call(chat: ChatView, meta: dict, row: dict | None, decision: dict
     name = str(row.get("name") or meta.get("tool") or "unknown")
     card = ToolCard(ToolCall(name, arguments, id=str(row.get("id"))), risk_of(name))
     await chat.mount(card)
+    if (decision or {}).get("arguments"):
+        card.show_edited(arguments)
     status, output = row.get("status"), row.get("result") or ""
     if status == "denied":
         card.mark_denied((decision or {}).get("reason"))
@@ -80,6 +82,8 @@ async def draw_history(
                 await chat.mount(AssistantMessage(visible))
             if meta.get("interrupted"):
                 await chat.mount(NoteMessage("interrupted: thau stopped before this answer finished", "warning"))
+            elif meta.get("stopped"):  # as the turn showed it when Esc stopped it
+                await chat.mount(NoteMessage("stopped", "warning"))
         elif message["role"] == "tool":
             call_id = str(meta.get("call_id") or "")
             row = calls.get(call_id)

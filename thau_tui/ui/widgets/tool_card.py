@@ -316,15 +316,19 @@ class ToolCard(KeyHold, can_focus=True):
         outcome = None if future.cancelled() else future.result()
         self._apply(outcome if isinstance(outcome, Decision) else Decision("cancel", by="timeout"))
 
+    def show_edited(self, arguments: dict) -> None:
+        """The arguments the user edited the call to (what ran), marked so."""
+        self.call.arguments = arguments
+        self.query_one(".arguments", Static).update(
+            render_arguments(arguments) + Content.styled("\n(edited)", "italic $text-muted")
+        )
+
     def _apply(self, decision: Decision) -> None:
         self.decision = decision
         self.stop_holding()
         self._set_mode("choose")
         if decision.arguments is not None:
-            self.call.arguments = decision.arguments
-            self.query_one(".arguments", Static).update(
-                render_arguments(decision.arguments) + Content.styled("\n(edited)", "italic $text-muted")
-            )
+            self.show_edited(decision.arguments)
         if decision.allowed:
             self.state = "running"
         elif decision.kind == "deny":
