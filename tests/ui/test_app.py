@@ -714,3 +714,21 @@ async def test_a_chat_template_that_fails_is_said_and_the_app_keeps_running(tmp_
         shown = " ".join(str(note.render()) for note in app.query(NoteMessage))
         assert "System role not supported" in shown
         assert app.is_running
+
+
+async def test_leaving_a_chat_whose_card_waits_says_so(tmp_path):
+    """Ctrl+N cancelled a waiting card without a word, and the sidebar refused with "wait
+    for the answer to finish" though nothing was being written (UX walkthrough)."""
+    write = _call("write_file", path="a.txt", content="hello")
+    app = make_app(tmp_path, ScriptedBackend([write, "Written."]))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "write hello to a.txt")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        other = app.store.create_session("another chat")
+        await app.open_session(other)
+        await pilot.pause()
+        assert app.session.id != other
+        assert any("a card waits for your answer" in n.message for n in app._notifications)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.turn_running)
+        assert any("waited for your answer was cancelled" in n.message for n in app._notifications)

@@ -245,7 +245,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
 
     async def open_session(self, sid: str) -> None:
         if self.turn_running:
-            self.notify("wait for the answer to finish (Esc stops it)", severity="warning")
+            self.notify(self.why_busy(), severity="warning")
             return
         try:  # another thau may have deleted it since this list was drawn, or holds the database
             session = self.agent.load_session(sid)
@@ -432,6 +432,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
 
     async def action_new_chat(self) -> None:
         if self.turn_running:
+            if self.waiting_card(focused_too=True) is not None:  # said: the card goes with the old chat
+                self.notify("the call that waited for your answer was cancelled", severity="warning")
             self.agent.cancel()
         try:
             self._leave_session()

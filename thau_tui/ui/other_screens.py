@@ -11,14 +11,15 @@ from pathlib import Path
 class OtherScreens:
     """Mixin for the app."""
 
-    def waiting_card(self):
+    def waiting_card(self, *, focused_too: bool = False):
         """The first card in the chat that asks (a tool call or the model's question) and
-        does not have the focus (a card focused under another screen does not), or None."""
+        does not have the focus (a card focused under another screen does not), or None;
+        `focused_too`: whether it has the focus or not."""
         from .widgets.ask_card import AskCard
         from .widgets.tool_card import ToolCard
 
         for card in self.chat.query("ToolCard, AskCard"):
-            focused = card.has_focus_within and card.screen is self.screen
+            focused = card.has_focus_within and card.screen is self.screen and not focused_too
             if (isinstance(card, ToolCard) and card.state == "awaiting" and not focused) or (
                 isinstance(card, AskCard) and card.waiting
             ):
@@ -34,6 +35,12 @@ class OtherScreens:
         from .screens.training import TrainingScreen
 
         return isinstance(screen, (GalleryScreen, HelpScreen, TrainingScreen))
+
+    def why_busy(self) -> str:
+        """Why the open chat cannot be left now, for a notice."""
+        if self.waiting_card(focused_too=True) is not None:
+            return "a card waits for your answer: answer it (F4 goes to it) or cancel the turn (Esc)"
+        return "wait for the answer to finish (Esc stops it)"
 
     def answer_card_enabled(self) -> bool:
         """F4 is on while a card asks, in the chat or over a screen that only shows things
