@@ -288,6 +288,10 @@ async def test_edit_rejects_bad_json_and_schema_errors_then_runs_the_edit():
         notes = app.card.query_one(".notes", Static)
         assert notes.display and "not valid JSON" in str(notes.render())
         assert not future.done() and app.card.state == "awaiting"
+        editor.load_text('{"command": "ls\n"}')  # a raw line break inside the string
+        await pilot.press("ctrl+s")
+        shown = " ".join(str(notes.render()).split())
+        assert "at at" not in shown and "Invalid control character at line 1" in shown and "\\n" in shown, shown
         editor.load_text('{"cmd": "ls"}')
         await pilot.press("ctrl+s")
         assert "missing required argument 'command'" in str(notes.render())

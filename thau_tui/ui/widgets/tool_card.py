@@ -274,7 +274,13 @@ class ToolCard(KeyHold, can_focus=True):
         try:
             arguments = json.loads(text)
         except json.JSONDecodeError as exc:
-            self._show_notes([f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"])
+            hint = (
+                " (write a line break or tab inside a string as \\n or \\t)" if "control character" in exc.msg else ""
+            )
+            where = f"line {exc.lineno}, column {exc.colno}"  # json's own text may end in "at" already
+            self._show_notes(
+                [f"not valid JSON: {exc.msg.removesuffix(' at')} at {where}{hint}; fix it and run it again"]
+            )
             return
         if not isinstance(arguments, dict):
             self._show_notes(['the arguments must be a JSON object: {"name": value, ...}'])
