@@ -475,6 +475,7 @@ async def test_the_footers_palette_key_ends_the_row_on_a_narrow_terminal(tmp_pat
         last = last_row()
         assert len(last) == 80
         assert last.endswith("▏^p palette"), repr(last[-20:])
+        assert "f1 Help" in last, last  # the key that lists the others is never the one cut off
 
 
 async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(tmp_path, notices, monkeypatch):

@@ -60,6 +60,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     # which keeps its keys (check_action).
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="stop", tooltip="Stop generation (keeps what was written)"),
+        Binding("f1", "help", "Help", id="help", priority=True),  # early: never the key a narrow footer cuts
         Binding("ctrl+n", "new_chat", "New chat", id="new-chat", priority=True),
         Binding(
             "ctrl+b", "toggle_sessions", "Chats", id="toggle-sessions", tooltip="Show or hide past chats", priority=True
@@ -88,7 +89,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
             priority=True,
         ),
         Binding("f4", "answer_card", "Answer", id="answer-card", tooltip="Go to the card that asks", priority=True),
-        Binding("f1", "help", "Help", id="help", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
     CHAT_ACTIONS = frozenset(
