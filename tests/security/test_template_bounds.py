@@ -21,6 +21,10 @@ from thau_tui.paths import bundled_model
 
 HANG = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 HUGE = "{{ 'x' * 100000000000 }}"
+SLOW = (  # a second or two of work in the worker
+    "{% set ns = namespace(n=0) %}{% for i in range(600) %}{% for j in range(600) %}"
+    "{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}"
+)
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi \ud800 <tag>"}]
 
 
@@ -200,10 +204,7 @@ def test_a_slow_template_does_not_freeze_the_chat_while_it_renders():
     from thau_tui.tools import ToolRegistry
 
     backend = ScriptedBackend(["Hi."])
-    backend.template = ChatTemplate(  # a second or two of work in the worker, then ChatML
-        "{% set ns = namespace(n=0) %}{% for i in range(600) %}{% for j in range(600) %}"
-        "{% set ns.n = ns.n + 1 %}{% endfor %}{% endfor %}" + CHATML
-    )
+    backend.template = ChatTemplate(SLOW + CHATML)
     agent = Agent(Config(), ToolRegistry(), backend=backend)
 
     async def turn_and_ticks() -> tuple[list, int]:
@@ -227,3 +228,32 @@ def test_a_slow_template_does_not_freeze_the_chat_while_it_renders():
     events, share = asyncio.run(turn_and_ticks())
     assert isinstance(events[-1], TurnDone) and backend.prompts, events
     assert share > 50, f"the event loop ticked {share}% of the time while the template rendered"
+
+
+def test_reading_the_system_prompt_ahead_does_not_wait_for_the_template():
+    """Warming the cache up rendered the template on the event loop at each load and config
+    change: a template that takes seconds froze the screen there too (read-through)."""
+    from concurrent.futures import Future
+
+    from scripted import ScriptedBackend
+
+    from thau_tui.config import Config
+    from thau_tui.engine.agent import Agent
+    from thau_tui.tools import ToolRegistry
+
+    read: list[str] = []
+
+    def prefill(text: str) -> Future[int]:
+        read.append(text)
+        done: Future[int] = Future()
+        done.set_result(len(text))
+        return done
+
+    backend = ScriptedBackend([])
+    backend.prefill = prefill  # type: ignore[attr-defined]
+    backend.template = ChatTemplate(SLOW + CHATML)
+    agent = Agent(Config(), ToolRegistry(), backend=backend)
+    started = time.monotonic()
+    warming = agent.warm_up()
+    assert warming is not None and time.monotonic() - started < 0.5
+    assert warming.result(timeout=30) > 0 and read[0].startswith("<|im_start|>system")

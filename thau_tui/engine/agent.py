@@ -41,7 +41,7 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import drop_oldest_exchange, fit_roles, shared_start, shorten_largest_result, system_content
+from .prompt import drop_oldest_exchange, fit_roles, read_ahead, shorten_largest_result, system_content
 from .recovery import close_interrupted
 from .store import Store, StoreError, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -99,7 +99,6 @@ class Agent:
         self.approvals = approvals
         self.store = store
         self.backend = backend
-        self.template_error: str | None = None  # why the chat template failed at the last warm-up
         self.workspace = (workspace or Path(config.tools.workspace)).expanduser().resolve()
         self._cancel = threading.Event()
         self._pending: set[asyncio.Future[Decision] | asyncio.Future[str | Decision]] = set()
@@ -163,18 +162,12 @@ class Agent:
     def warm_up(self) -> Future[int] | None:
         """Read the system prompt (instructions and tool block) into the model's cache before
         the user types, so Enter only costs the question's own words. Call it when a model
-        is loaded and when the tools or the config change; None when the backend cannot."""
+        is loaded and when the tools or the config change; None when the backend cannot.
+        Never blocks: the template renders on a thread (prompt.read_ahead)."""
         prefill = getattr(self.backend, "prefill", None)
         if self.backend is None or prefill is None:
             return None
-        try:  # warming up never raises: a template that fails here fails the turn too, which says so
-            start = shared_start(self.backend.template, self.system_message(), self.dialect)
-        except Exception as exc:  # noqa: BLE001 - a GGUF's template may raise anything
-            self.template_error = f"{type(exc).__name__}: {exc}"
-            return None
-        self.template_error = None
-        shared: Future[int] = prefill(start)
-        return shared
+        return read_ahead(self.backend.template, self.system_message(), self.dialect, prefill)
 
     def render_prompt(self, session: ChatSession) -> str:
         """The whole prompt: system + history + an open assistant turn, trimmed to fit.

@@ -9,8 +9,10 @@ adapter sees exactly what the chat will show it.
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..tools.base import Tool
 from .dialects import Dialect
@@ -144,13 +146,36 @@ def system_content(system_prompt: str, dialect: Dialect, tools: Iterable[Tool]) 
     return f"{system_prompt}\n\n{block}" if block else system_prompt
 
 
-def shared_start(template: ChatTemplate, system: str, dialect: Dialect) -> str:
-    """What every first prompt starts with: the text two renders share up to the user's words."""
-    renders = [
-        template.render(fit_roles([{"role": "system", "content": system}, {"role": "user", "content": word}], dialect))
-        for word in ("x", "y")
-    ]
-    return os.path.commonprefix(renders)
+class TemplateFailed(Exception):
+    """The chat template could not render the system prompt (read_ahead): each question
+    would fail the same way."""
+
+
+def read_ahead(
+    template: ChatTemplate, system: str, dialect: Dialect, prefill: Callable[[str], Future[int]]
+) -> Future[int]:
+    """What every first prompt starts with (the text two renders share up to the user's
+    words), rendered on a thread of its own and then read by `prefill`; the future holds
+    how many tokens were read, or TemplateFailed. A thread: a template thau does not know
+    may take seconds (template_bounds.py), and this runs at load and at each config change."""
+    done: Future[int] = Future()
+
+    def render_then_read() -> None:
+        try:
+            renders = [
+                template.render(
+                    fit_roles([{"role": "system", "content": system}, {"role": "user", "content": w}], dialect)
+                )
+                for w in ("x", "y")
+            ]
+        except Exception as exc:  # noqa: BLE001 - a GGUF's template may raise anything
+            done.set_exception(TemplateFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        read = prefill(os.path.commonprefix(renders))
+        read.add_done_callback(lambda f: done.set_exception(e) if (e := f.exception()) else done.set_result(f.result()))
+
+    threading.Thread(target=render_then_read, daemon=True, name="thau-read-ahead").start()
+    return done
 
 
 def fit_roles(messages: list[dict[str, Any]], dialect: Dialect) -> list[dict[str, Any]]:

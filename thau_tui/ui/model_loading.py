@@ -6,6 +6,7 @@ on the app, where their handler names come from."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
+from ..engine.prompt import TemplateFailed
 from .visible import visible
 from .widgets.prompt_input import PromptInput
 
@@ -57,15 +59,24 @@ class ModelLoading:
         self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
         path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
         self.status.tools = path.status() if path is not None else ""
-        self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
-        if self.agent.template_error:  # a GGUF's template that fails would fail each question too
+        warming = self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
+        if warming is not None:
+            self.run_worker(self._say_if_the_template_fails(warming), group="warm-up")
+
+    async def _say_if_the_template_fails(self, warming) -> None:
+        """A GGUF's template that fails would fail each question too: say so at once."""
+        try:
+            await asyncio.wrap_future(warming)
+        except TemplateFailed as exc:
             self.notify(
-                visible(f"{self.agent.template_error}. Each question fails until it renders: set model.chat_template"),
+                visible(f"{exc}. Each question fails the same way until it renders."),
                 title="the model's chat template failed",
                 severity="error",
                 timeout=30,
                 markup=False,
             )
+        except Exception:  # noqa: BLE001 - reading ahead is best effort; a turn reports its own errors
+            pass
 
     @staticmethod
     def _freeze_heap() -> None:
