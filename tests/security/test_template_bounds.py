@@ -257,3 +257,25 @@ def test_reading_the_system_prompt_ahead_does_not_wait_for_the_template():
     warming = agent.warm_up()
     assert warming is not None and time.monotonic() - started < 0.5
     assert warming.result(timeout=30) > 0 and read[0].startswith("<|im_start|>system")
+
+
+def test_a_worker_that_dies_is_not_reported_as_a_slow_template(monkeypatch, fresh_worker):
+    """A worker that crashed (or could not start) read as "gave no prompt within 10 s ...
+    may be broken or hostile" (read-through): it now says the process ended."""
+    import os
+    import signal
+
+    monkeypatch.setattr(template_bounds, "RENDER_TIMEOUT_S", 30.0)
+    template = ChatTemplate(HANG)
+    outcome: list[BaseException | str | None] = []
+    thread = threading.Thread(target=lambda: outcome.append(render_within(template, 25)), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while template_bounds._worker is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # it is rendering now
+    assert template_bounds._worker is not None
+    os.kill(template_bounds._worker.process.pid, signal.SIGKILL)
+    thread.join(10)
+    assert outcome and isinstance(outcome[0], jinja2.TemplateError), outcome
+    assert "the process that renders it ended" in str(outcome[0]) and "no prompt within" not in str(outcome[0])

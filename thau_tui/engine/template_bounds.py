@@ -78,13 +78,15 @@ class _Worker:
             [sys.executable, "-I", "-c", code, str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             cwd=root,
             text=True,
             encoding="utf-8",
         )
         self.answers: queue.Queue[str] = queue.Queue()
+        self.said = ""  # the end of what it wrote on stderr (an import error, a crash)
         threading.Thread(target=self._read, daemon=True, name="template-worker").start()
+        threading.Thread(target=self._read_stderr, daemon=True, name="template-worker-stderr").start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -92,16 +94,28 @@ class _Worker:
             self.answers.put(line)
         self.answers.put("")  # it ended
 
-    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
-        """The worker's answer; None when it gave none within `timeout` or died."""
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.said = (self.said + line)[-600:]
+
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | str:
+        """The worker's answer, or why there is none: it gave none within `timeout`, or it
+        ended (with its last words)."""
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(json.dumps(request, default=str) + "\n")
             self.process.stdin.flush()
             line = self.answers.get(timeout=timeout)
-        except (OSError, queue.Empty):
-            return None
-        return json.loads(line) if line else None
+        except queue.Empty:
+            return f"it gave no prompt within {timeout:g} s, so thau stopped it"
+        except OSError:
+            line = ""
+        if not line:
+            said = " ".join(self.said.split())[-300:]
+            return "the process that renders it ended" + (f" (it said: {said})" if said else "")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
 
     def stop(self) -> None:
         self.process.kill()
@@ -130,11 +144,11 @@ def render_bounded(source: str, context: dict[str, Any], timeout: float | None =
         if _worker is None or _worker.process.poll() is not None:
             _worker = _Worker()
         reply = _worker.ask({"source": source, "context": context, "max_chars": MAX_PROMPT_CHARS}, timeout)
-        if reply is None:
+        if isinstance(reply, str):
             stop_worker()  # still busy with it, or gone: a fresh one takes the next render
             raise jinja2.TemplateError(
-                f"the model's chat template gave no prompt within {timeout:g} s, so thau stopped it; "
-                "the GGUF's template may be broken or hostile: set model.chat_template in config.yaml"
+                f"the model's chat template failed: {reply}; the template may be broken or hostile: "
+                "set model.chat_template in config.yaml"
             )
     if not reply.get("ok"):
         raise jinja2.TemplateError(

@@ -2,9 +2,11 @@
 
     python -I -c "...; from thau_tui.engine.template_worker import main; main()" PARENT_PID
 
-One JSON request a line on stdin ({"source", "context"}), one answer a line on stdout
-({"ok": true, "text"} or {"ok": false, "error"}). It limits its own address space before
-it reads anything. It imports jinja2 alone, so it starts in a fraction of a second.
+One JSON request a line on stdin ({"source", "context", "max_chars"}), one answer a line
+on stdout ({"ok": true, "text"} or {"ok": false, "error"}). It limits its own address space
+before it reads anything (POSIX; macOS does not enforce it, so there only the time bound
+holds), and on POSIX exits when thau does, even mid-render; elsewhere it exits at the end
+of stdin. It imports jinja2 alone, so it starts in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -73,7 +75,8 @@ def _end_with(parent: int) -> None:
 
 def main() -> None:
     _limit_memory()
-    threading.Thread(target=_end_with, args=(int(sys.argv[1]),), daemon=True).start()
+    if os.name == "posix":  # Windows keeps a dead parent's id (and a venv's launcher is the parent there)
+        threading.Thread(target=_end_with, args=(int(sys.argv[1]),), daemon=True).start()
     for line in sys.stdin:
         try:
             reply = answer(json.loads(line))
