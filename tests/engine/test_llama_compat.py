@@ -172,3 +172,22 @@ def test_a_model_llama_cpp_cannot_load_says_what_llama_cpp_found(tmp_path):
         LlamaBackend(cut, n_ctx=256, n_threads=1)
     assert "cut.gguf" in str(raised.value)
     assert "not within the file bounds" in str(raised.value)
+
+
+def test_the_template_stand_in_holds_while_any_load_runs():
+    """Two loads may overlap (a cancelled one runs on): the first to end restored the real
+    compiler while the second still loaded (read-through)."""
+    import llama_cpp.llama as llama_module
+
+    from thau_tui.engine.llama_compat import templates_left_alone
+
+    formats = llama_module.llama_chat_format
+    real = formats.Jinja2ChatFormatter
+    first, second = templates_left_alone(), templates_left_alone()
+    first.__enter__()
+    second.__enter__()
+    assert formats.Jinja2ChatFormatter is not real
+    first.__exit__(None, None, None)
+    assert formats.Jinja2ChatFormatter is not real  # the second load still runs
+    second.__exit__(None, None, None)
+    assert formats.Jinja2ChatFormatter is real

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import io
+import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -181,16 +182,28 @@ def templates_left_alone() -> Any:
     Checked seam: a version without `llama_chat_format.Jinja2ChatFormatter` loads as it is."""
     import llama_cpp.llama as llama_module
 
+    global _loading
     formats: Any = getattr(llama_module, "llama_chat_format", None)
-    original = getattr(formats, "Jinja2ChatFormatter", None)
-    if original is None:
+    if getattr(formats, "Jinja2ChatFormatter", None) is None:
         yield
         return
-    formats.Jinja2ChatFormatter = _UncompiledTemplate
+    with _loading_lock:  # loads may overlap (a cancelled one runs on): the first in saves, the last out restores
+        if _loading == 0:
+            _original_formatter[:] = [formats.Jinja2ChatFormatter]
+            formats.Jinja2ChatFormatter = _UncompiledTemplate
+        _loading += 1
     try:
         yield
     finally:
-        formats.Jinja2ChatFormatter = original
+        with _loading_lock:
+            _loading -= 1
+            if _loading == 0:
+                formats.Jinja2ChatFormatter = _original_formatter.pop()
+
+
+_loading = 0
+_loading_lock = threading.Lock()
+_original_formatter: list[Any] = []
 
 
 def log_mark() -> int:

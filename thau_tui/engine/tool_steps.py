@@ -129,9 +129,8 @@ class ToolSteps:
                 if agent.approvals
                 else None
             )
-            if not_held and note and note.removeprefix("asks again: ") in not_held:
-                note = None  # the same reason, said once
-            note = "; ".join(filter(None, (why_risk, note, not_held)))
+            # a remembered approval's own "asks again" says why already; the keys line needs the flag
+            note = "; ".join(filter(None, (why_risk, note or not_held)))
             yield ApprovalRequested(call, risk, future, note=note, not_held=not_held or "")
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)

@@ -125,7 +125,7 @@ class Connection:
         grew while thau ran). The server appends (O_APPEND), so it goes on at the new end.
         Checked at each ping (PING_EVERY_S): a flood can pass the mark in between. A server
         that wants to fill the disk can write files anyway; this keeps a chatty one in hand."""
-        if self.log_path is None:
+        if self.log_path is None or os.name == "nt":  # Windows only emulates O_APPEND: cut at the next start
             return
         try:
             with open(self.log_path, "r+b") as log:

@@ -482,7 +482,7 @@ class ToolCard(KeyHold, can_focus=True):
                 (self._key_for("approve-session"), session),
                 (
                     self._key_for("approve-always"),
-                    "always, in every chat and folder" if self._held else "always (holds elsewhere, not here)",
+                    "always, in every chat and folder" if self._held else "always (see above: it does not hold now)",
                 ),
                 (self._key_for("deny"), "deny"),
                 (self._key_for("edit-arguments"), "edit"),
