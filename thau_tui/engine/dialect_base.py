@@ -62,6 +62,17 @@ _TEMPLATE_TOKEN = re.compile(
 )
 
 
+def defuse_tokens(text: str, keep: re.Pattern[str] | None = None) -> str:
+    """`text` with each chat-template control token's "<" (or "[") replaced, so it is no
+    longer one; a token `keep` matches whole stays as it is."""
+
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        return token if keep is not None and keep.fullmatch(token) else DEFUSED_LT + token[1:]
+
+    return _TEMPLATE_TOKEN.sub(swap, text)
+
+
 class Dialect:
     """Base: a JSON-bodied call between two tags."""
 
@@ -199,7 +210,7 @@ class Dialect:
         """
         if self._reserved is not None:
             text = self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
-        return _TEMPLATE_TOKEN.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
+        return defuse_tokens(text)
 
     def defuse_turn(self, text: str, *, own_calls: bool) -> str:
         """A user's or the model's own message as the history renders it again: template
@@ -207,13 +218,7 @@ class Dialect:
         `<|im_start|>user` as plain text, and they would become a forged user turn on the
         next render). With `own_calls` (the model's messages) the dialect's call tags are
         kept, so its calls still read as calls; its result tags never are."""
-        calls = self._call_tags if own_calls else None
-
-        def swap(match: re.Match[str]) -> str:
-            token = match.group(0)
-            return token if calls is not None and calls.fullmatch(token) else DEFUSED_LT + token[1:]
-
-        return _TEMPLATE_TOKEN.sub(swap, text)
+        return defuse_tokens(text, self._call_tags if own_calls else None)
 
     def render_result(self, name: str, output: str) -> str:
         """A tool's result as the model reads it; the dialect's tags inside are defused first."""

@@ -28,12 +28,12 @@ from .call_scanner import MAX_CALL_CHARS as MAX_CALL_CHARS
 from .call_scanner import MAX_DEPTH as MAX_DEPTH
 from .call_scanner import MAX_STRING_CHARS as MAX_STRING_CHARS
 from .call_scanner import ParsedCall as ParsedCall
-from .dialect_base import _TEMPLATE_TOKEN as _TEMPLATE_TOKEN
 from .dialect_base import BUILTIN_INTRO as BUILTIN_INTRO
 from .dialect_base import DEFUSED_LT as DEFUSED_LT
 from .dialect_base import Dialect as Dialect
 from .dialect_base import _after_spaces, _loads
 from .dialect_base import _json_depth as _json_depth
+from .dialect_base import defuse_tokens as defuse_tokens
 from .dialect_base import read_arguments as read_arguments
 from .dialect_functiongemma import FunctionGemmaDialect as FunctionGemmaDialect
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from ..config import GenerationConfig
 from ..tools.base import Tool, ToolCall, storable
 from .backend import SamplingSettings, StreamStats
-from .dialects import _TEMPLATE_TOKEN, DEFUSED_LT, MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, read_arguments
+from .dialects import MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, defuse_tokens, read_arguments
 from .generate import Generation, sampling
 from .openai_chat import CallDelta
 from .prompt import ChatTemplate, drop_oldest_exchange, shorten_largest_result
@@ -67,7 +67,7 @@ class NativeGeneration(Generation):
 def defuse(text: str) -> str:
     """A tool's output without chat-template control tokens: the server renders the result
     into its template, and a `<|im_end|>` inside it would end the tool's turn there."""
-    return _TEMPLATE_TOKEN.sub(lambda m: DEFUSED_LT + m.group(0)[1:], storable(text))
+    return defuse_tokens(storable(text))
 
 
 def tool_schemas(tools: list[Tool]) -> list[dict[str, Any]]:
