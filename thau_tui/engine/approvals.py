@@ -203,13 +203,18 @@ class ApprovalBook:
             return False
         if not programs:
             return self._covered(call.name, None, session_id, workspace)
-        if session_id in self._shell_changed:
-            return False
-        if workspace is not None and path_in_workspace(workspace):
-            return False
-        if any(is_git(program) for program in programs) and self._git_risk(shell_folder, workspace):
+        if session_id in self._shell_changed or self._held_back(programs, workspace, shell_folder):
             return False
         return all(self._covered(call.name, program, session_id, workspace) for program in programs)
+
+    def _held_back(self, programs: list[str], workspace: Path | None, shell_folder: str | None) -> str | None:
+        """Why no remembered approval of `programs` holds here, whatever it says: PATH looks
+        in the workspace, or git would read a repository a tool could write. One check for
+        deciding, for the card's "asks again" and for its "does not hold here"."""
+        why = path_in_workspace(workspace) if workspace is not None else None
+        if why is None and any(map(is_git, programs)):
+            why = self._git_risk(shell_folder, workspace)
+        return why
 
     def _git_risk(self, shell_folder: str | None, workspace: Path | None) -> str | None:
         """git_repository_risk, trusting the workspace's own .git only if it is the one the
@@ -235,9 +240,7 @@ class ApprovalBook:
         if not programs or session_id in self._shell_changed:
             return None
         with self._lock:
-            why = path_in_workspace(workspace) if workspace is not None else None
-            if why is None and any(map(is_git, programs)):
-                why = self._git_risk(shell_folder, workspace)
+            why = self._held_back(programs, workspace, shell_folder)
             for program in programs if why is None else ():
                 here = program_location(program, workspace=workspace)
                 if here.startswith("?"):
@@ -278,12 +281,8 @@ class ApprovalBook:
                         found.setdefault(program, []).append(entry)
             if len(found) < len(set(programs)):
                 return None
-            on_path = path_in_workspace(workspace) if workspace is not None else None
-            if on_path is not None:
-                return f"asks again: {on_path}"
-            git_risk = self._git_risk(shell_folder, workspace) if any(map(is_git, programs)) else None
-            if git_risk is not None:
-                return f"asks again: {git_risk}"
+            if (held_back := self._held_back(programs, workspace, shell_folder)) is not None:
+                return f"asks again: {held_back}"
             for program, entries in found.items():
                 here = program_location(program, workspace=workspace)
                 if any(_holds_at(entry, here) for entry in entries):
