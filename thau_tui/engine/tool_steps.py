@@ -277,6 +277,7 @@ class ToolSteps:
         output = result.output if status != "cancelled" else "cancelled by the user"
         if decision.arguments is not None:  # the model's own call in the history still says what it asked
             ran_as = json.dumps(call.arguments, ensure_ascii=False)
+            ran_as = ran_as if len(ran_as) <= 1000 else ran_as[:1000] + " …"  # a file's content is not said twice
             output = f"(the user edited this call before it ran; it ran as {ran_as})\n{output}"
         ended.value = CallOutcome(call.name, output, result.ok, call.id)
 
