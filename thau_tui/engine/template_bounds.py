@@ -4,9 +4,11 @@ A GGUF file or a server's /props brings its own jinja template. jinja's sandbox 
 from reaching Python, but not from running long or growing large: two nested
 `range(100000)` loops hung the chat, and `'x' * 10**10` took all the memory. Templates
 thau knows (its own ChatML and Gemma ones, the bundled model's) render in this process;
-any other renders in a worker process (template_worker.py, 2 GB of address space on
-POSIX) that is killed and replaced when a render runs past RENDER_TIMEOUT_S. The cost is
-a JSON round trip per render (about a millisecond for a long chat) and one worker start.
+any other renders in a worker process (template_worker.py: isolated `python -I`, 2 GB of
+address space where the system enforces it, at most MAX_PROMPT_CHARS back) that is killed
+and replaced when a render runs past RENDER_TIMEOUT_S or the worker dies. Loading a GGUF
+compiles nothing here either (llama_compat.templates_left_alone). The cost is a JSON round
+trip per render (about half a millisecond for a 60 KB chat) and one worker start.
 """
 
 from __future__ import annotations
