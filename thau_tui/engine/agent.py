@@ -180,9 +180,7 @@ class Agent:
         assert self.backend is not None
         backend, messages = self.backend, session.messages
         start = min(session.view_start, len(messages))
-        history = [
-            {"role": m["role"], "content": self._defused(m)} for m in messages[start:]
-        ]  # results: defused when wrapped
+        history = [{"role": m["role"], "content": self._defused(m)} for m in messages[start:]]
         budget = backend.n_ctx - self.config.generation.max_tokens
 
         def render(history: list[dict[str, Any]]) -> tuple[str, int]:
