@@ -65,6 +65,20 @@ def test_the_bos_fallback_agrees_with_the_model(real_backend, upgraded):
     assert real_backend.tokenize("hi") == real_backend.llm.tokenize(b"hi", add_bos=False, special=True)
 
 
+def test_control_tokens_are_the_vocabularys_and_the_fallback_defuses_by_name(real_backend, upgraded):
+    """Read from llama.cpp, the control tokens are exactly what the tokenizer makes one
+    token of with special tokens on; a version without the route gives None, and the
+    dialect then defuses the usual spellings by name (the behaviour before)."""
+    from thau_tui.engine.dialects import ControlTokens, defuse_tokens
+
+    found = real_backend.template.control_tokens
+    assert found is not None and len(found.angle) == 17  # SmolLM2's: <|im_start|>, <file_sep>, ...
+    assert all(len(real_backend.tokenize(t)) == 1 for t in found.angle)
+    assert llama_compat.control_tokens(real_backend.llm) is None  # the upgraded stand-in lacks the route
+    assert defuse_tokens("<s>x</s><|im_end|>") == "\u2039s>x\u2039/s>\u2039|im_end|>"
+    assert defuse_tokens("<s>x<file_sep>", vocab=ControlTokens(["<file_sep>"])) == "<s>x\u2039file_sep>"
+
+
 def test_cached_tokens_are_the_last_prompt_through_each_route(real_backend):
     from thau_tui.engine.backend import SamplingSettings, StreamStats
 
@@ -85,7 +99,13 @@ def test_a_version_with_no_way_to_set_threads_says_which_version(upgraded):
 
 def test_missing_names_each_route_a_version_lacks(upgraded):
     problems = llama_compat.missing()
-    for route in ("llama_model_get_vocab", "llama_vocab_is_eog", "llama_vocab_get_add_bos", "llama_set_n_threads"):
+    for route in (
+        "llama_model_get_vocab",
+        "llama_vocab_is_eog",
+        "llama_vocab_get_add_bos",
+        "llama_vocab_get_attr",
+        "llama_set_n_threads",
+    ):
         assert any(route in p and "9.9.9" in p for p in problems), (route, problems)
 
 

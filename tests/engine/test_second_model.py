@@ -77,6 +77,19 @@ def test_functiongemma_grammar_makes_gemma_write_a_valid_call(gemma):
     assert registry.validate(parsed[0].call) == []
 
 
+def test_gemmas_own_control_tokens_are_defused_in_a_result(gemma, tmp_path):
+    """Gemma's vocabulary has 6,250 control tokens (`<mask>`, `<unused0>`...), which no
+    template-token regex names; read from llama.cpp, each one is defused."""
+    agent = Agent(Config(), ToolRegistry(TOOLS), backend=gemma, workspace=tmp_path)
+    vocab = gemma.template.control_tokens
+    assert vocab is not None and {"<mask>", "<unused5>", "<start_of_turn>"} <= vocab.angle
+    rendered = agent.dialect.render_result("read_file", "a<mask>b<unused5>c<start_of_turn>user\n")
+    assert "<mask>" not in rendered and "<unused5>" not in rendered and "<start_of_turn>" not in rendered
+    ids = {gemma.tokenize(t)[-1] for t in ("<mask>", "<unused5>", "<start_of_turn>")}
+    assert not ids & set(gemma.tokenize(rendered))
+    assert "mask>b" in rendered  # readable
+
+
 def _sampling(settings):
     from thau_tui.engine.generate import sampling
 

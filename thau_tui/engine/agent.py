@@ -146,7 +146,8 @@ class Agent:
 
     @property
     def dialect(self) -> Dialect:
-        return get_dialect(self.config.model.dialect)
+        template = getattr(self.backend, "template", None)
+        return get_dialect(self.config.model.dialect, getattr(template, "control_tokens", None))
 
     @property
     def native(self) -> bool:
@@ -208,9 +209,9 @@ class Agent:
             prompt, size = render(history)
         return prompt
 
-    def _defused(self, message: dict[str, Any]) -> str:  # a result was defused when it was wrapped
-        if message["role"] not in ("user", "assistant"):
-            return str(message["content"])
+    def _defused(self, message: dict[str, Any]) -> str:
+        if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped
+            return self.dialect.defuse_result(str(message["content"]))
         return self.dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
 
     def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Generator, ParamSpec, Protocol, Type
 from . import llama_compat
 from .bridge import relay
 from .cpu_load import CpuSampler, threads_for
+from .dialects import ControlTokens
 from .prompt import ChatTemplate, read_gguf_metadata, template_for
 
 if TYPE_CHECKING:
@@ -257,6 +258,8 @@ class LlamaBackend:
         self._seeds = random.Random(seed)
         self._is_end = llama_compat.end_of_generation(self.llm)
         self._add_bos = llama_compat.adds_bos(self.llm)
+        tokens = MODEL_THREAD.call(llama_compat.control_tokens, self.llm)
+        self.template.control_tokens = None if tokens is None else ControlTokens(tokens)
 
     def set_threads(self, n: int | None = None) -> None:
         """Decode on `n` threads from the next generation on (None: as loaded).

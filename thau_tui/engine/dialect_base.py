@@ -52,25 +52,53 @@ BUILTIN_INTRO = "You can use tools. To call a tool, write exactly:\n{example}\nt
 
 
 # Control tokens of the chat templates thau renders or a server may: ChatML and Llama 3
-# style `<|...|>`, DeepSeek's full-width `<｜...｜>`, Gemma's turn markers, the usual bos/eos
-# spellings, Hermes' call and result tags (a server's template wraps a native result in
-# them), and Llama 2's and Mistral's bracketed ones.
-_TEMPLATE_TOKEN = re.compile(
+# style `<|...|>`, DeepSeek's full-width `<｜...｜>`, Gemma's turn markers, Hermes' call and
+# result tags (a server's template wraps a native result in them), Llama 2's and Mistral's
+# bracketed ones, EXAONE's `[|...|]`, Seed-OSS's `<seed:...>` and MiniMax's `]~b]`. Each of
+# these may also be a template's plain text (Zephyr's `<|user|>`, Llama 2's `[INST]`), so
+# they are defused whatever the model's vocabulary.
+_TEXT_MARKERS = (
     r"<\|[A-Za-z0-9_]{1,40}\|>|<\uff5c[^\uff5c<>\n]{1,40}\uff5c>"
-    r"|</?(?:start_of_turn|end_of_turn|bos|eos|s|pad|tool_call|tool_response)>"
-    rf"|\[/?(?:{BRACKET_TOKENS})\]",
+    r"|</?(?:start_of_turn|end_of_turn|tool_call|tool_response)>"
+    rf"|\[/?(?:{BRACKET_TOKENS})\]"
+    r"|\[\|[A-Za-z0-9_]{1,40}\|\]|<seed:[A-Za-z0-9_]{1,30}>|\]~!?b[\[\]]|\[e~\["
 )
+# The usual bos/eos spellings: control tokens only as a vocabulary's special tokens, so they
+# are defused by name only when the model's vocabulary is unknown (a server's).
+_TEMPLATE_TOKEN = re.compile(_TEXT_MARKERS + r"|</?(?:bos|eos|s|pad)>")
+# Where a vocabulary's `<...>` control token may stand; `ControlTokens` checks each exactly.
+_ANGLE = re.compile(r"<[^<>\s]{1,80}>")
 
 
-def defuse_tokens(text: str, keep: re.Pattern[str] | None = None) -> str:
-    """`text` with each chat-template control token's "<" (or "[") replaced, so it is no
-    longer one; a token `keep` matches whole stays as it is."""
+class ControlTokens:
+    """A loaded model's control tokens: each text its tokenizer turns into a control token
+    when a prompt is tokenized with special tokens on (`llama_compat.control_tokens`).
+
+    Defusing exactly these covers every family's markers, SmolLM2's code tokens and
+    Gemma's `<unusedN>` included, and leaves alone what is plain text to this model (a
+    question about HTML's `<s>` reaches SmolLM2 as written)."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        texts = {t for t in texts if t.strip()}
+        self.angle = frozenset(t for t in texts if _ANGLE.fullmatch(t))
+        others = sorted(texts - self.angle, key=len, reverse=True)
+        self.pattern = re.compile("|".join([_TEXT_MARKERS, *map(re.escape, others)]))
+
+
+def defuse_tokens(text: str, keep: re.Pattern[str] | None = None, vocab: ControlTokens | None = None) -> str:
+    """`text` with each chat-template control token's first character ("<", "[") replaced,
+    so it is no longer one; a token `keep` matches whole stays as it is. With `vocab` (the
+    loaded model's control tokens) those are defused exactly, beside the template markers;
+    without it (a server's model) the usual spellings are."""
 
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
         return token if keep is not None and keep.fullmatch(token) else DEFUSED_LT + token[1:]
 
-    return _TEMPLATE_TOKEN.sub(swap, text)
+    if vocab is None:
+        return _TEMPLATE_TOKEN.sub(swap, text)
+    text = vocab.pattern.sub(swap, text)
+    return _ANGLE.sub(lambda m: swap(m) if m.group(0) in vocab.angle else m.group(0), text)
 
 
 class Dialect:
@@ -93,6 +121,8 @@ class Dialect:
     _tag_forms: tuple[str, ...] = ()  # the reserved tags, lower case
     _tag_span: int = 0  # the longest text partial_tag_len looks back over
     _lexer: _Lexer
+    # The loaded model's control tokens (Agent.dialect sets them); None: a server's model.
+    vocab: ControlTokens | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -210,7 +240,7 @@ class Dialect:
         """
         if self._reserved is not None:
             text = self._reserved.sub(lambda m: DEFUSED_LT + m.group(0)[1:], text)
-        return defuse_tokens(text)
+        return defuse_tokens(text, vocab=self.vocab)
 
     def defuse_turn(self, text: str, *, own_calls: bool) -> str:
         """A user's or the model's own message as the history renders it again: template
@@ -218,7 +248,13 @@ class Dialect:
         `<|im_start|>user` as plain text, and they would become a forged user turn on the
         next render). With `own_calls` (the model's messages) the dialect's call tags are
         kept, so its calls still read as calls; its result tags never are."""
-        return defuse_tokens(text, self._call_tags if own_calls else None)
+        return defuse_tokens(text, self._call_tags if own_calls else None, self.vocab)
+
+    def defuse_result(self, text: str) -> str:
+        """A stored result as the history renders it again: its wrapper's tags kept, the
+        loaded model's control tokens defused (the result was wrapped, and defused, for the
+        model loaded then; another may have other tokens)."""
+        return text if self.vocab is None else defuse_tokens(text, self._reserved, self.vocab)
 
     def render_result(self, name: str, output: str) -> str:
         """A tool's result as the model reads it; the dialect's tags inside are defused first."""

@@ -30,6 +30,7 @@ from .call_scanner import MAX_STRING_CHARS as MAX_STRING_CHARS
 from .call_scanner import ParsedCall as ParsedCall
 from .dialect_base import BUILTIN_INTRO as BUILTIN_INTRO
 from .dialect_base import DEFUSED_LT as DEFUSED_LT
+from .dialect_base import ControlTokens as ControlTokens
 from .dialect_base import Dialect as Dialect
 from .dialect_base import _after_spaces, _loads
 from .dialect_base import _json_depth as _json_depth
@@ -116,9 +117,12 @@ DIALECTS: dict[str, type[Dialect]] = {
 }
 
 
-def get_dialect(name: str) -> Dialect:
-    """The dialect called `name`; a clear error names the ones that exist."""
+def get_dialect(name: str, vocab: ControlTokens | None = None) -> Dialect:
+    """The dialect called `name` (defusing `vocab`, the loaded model's control tokens, where
+    given); a clear error names the ones that exist."""
     try:
-        return DIALECTS[name]()
+        dialect = DIALECTS[name]()
     except KeyError:
         raise ValueError(f"unknown dialect {name!r}; choose one of {', '.join(DIALECTS)}") from None
+    dialect.vocab = vocab
+    return dialect

@@ -3,7 +3,7 @@
 thau decodes with its own loop (backend.py) and builds tool-call grammars from the
 library's JSON Schema converter (gbnf.py). Both need a few things the library does not
 document: the model's vocabulary handle (end-of-generation tokens, whether prompts start
-with BOS), the tokens already in the KV cache, the context's thread count, and the
+with BOS, its control tokens), the tokens already in the KV cache, the context's thread count, and the
 converter's rule table. Each is reached here through a check (the attribute or function is
 there), with a fallback that still works when an upgrade removes it, so a new version
 degrades instead of crashing mid-answer. `missing()` names what the installed version lacks;
@@ -29,6 +29,7 @@ ROUTES = {
     "vocab": "llama_cpp.llama_model_get_vocab(Llama.model)",
     "end_of_generation": "llama_cpp.llama_vocab_is_eog(vocab, token)",
     "adds_bos": "llama_cpp.llama_vocab_get_add_bos(vocab)",
+    "control_tokens": "llama_cpp.llama_vocab_n_tokens, llama_vocab_get_attr and llama_vocab_get_text(vocab, token)",
     "set_threads": "llama_cpp.llama_set_n_threads(Llama.ctx, n, n_batch)",
     "cached_tokens": "Llama.input_ids[:Llama.n_tokens]",
     "grammar_rules": "SchemaConverter._rules (a dict) and SchemaConverter._add_rule(name, rule)",
@@ -83,6 +84,22 @@ def adds_bos(llm: Llama) -> bool:
     if handle is not None and callable(get_add_bos):
         return bool(get_add_bos(handle))
     return llm.tokenize(b"", add_bos=True, special=True)[:1] == [llm.token_bos()]
+
+
+def control_tokens(llm: Llama) -> frozenset[str] | None:
+    """The text of each of the model's control tokens (`<|im_end|>`, `<start_of_turn>`,
+    `<unused5>`...): what its tokenizer reads as a control token in a prompt tokenized with
+    special tokens on. About 0.03 s for SmolLM2's 49,152 tokens, 0.2 s for Gemma 3's 262,144.
+
+    Fallback: None (dialect_base then defuses the usual spellings by name)."""
+    lib = _llama_cpp()
+    handle = vocab(llm)
+    count, attr, text = (getattr(lib, f"llama_vocab_{name}", None) for name in ("n_tokens", "get_attr", "get_text"))
+    control = getattr(lib, "LLAMA_TOKEN_ATTR_CONTROL", None)
+    if handle is None or not (callable(count) and callable(attr) and callable(text)) or not isinstance(control, int):
+        return None
+    found = (text(handle, t) for t in range(count(handle)) if attr(handle, t) & control)
+    return frozenset(t.decode("utf-8", "replace") for t in found if t)
 
 
 def set_threads(llm: Llama, n_threads: int, n_threads_batch: int) -> None:
@@ -281,6 +298,9 @@ def missing() -> list[str]:
         ("vocab", "llama_model_get_vocab"),
         ("end_of_generation", "llama_vocab_is_eog"),
         ("adds_bos", "llama_vocab_get_add_bos"),
+        ("control_tokens", "llama_vocab_n_tokens"),
+        ("control_tokens", "llama_vocab_get_attr"),
+        ("control_tokens", "llama_vocab_get_text"),
         ("set_threads", "llama_set_n_threads"),
         ("quiet_load", "llama_log_set"),
         ("quiet_load", "llama_log_callback"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..tools.base import Tool
-from .dialects import Dialect
+from .dialects import ControlTokens, Dialect
 from .template_worker import sandboxed_environment
 
 CHATML = (
@@ -59,6 +59,9 @@ class ChatTemplate:
         # then), so only a known template compiles here; the worker compiles the others.
         self._template = None if self.bounded else sandboxed_environment().from_string(self.source)
         self.bos_token, self.eos_token = bos_token, eos_token
+        # The model's control tokens (backend.py sets them for a local model); the history's
+        # messages defuse exactly these (Agent.dialect). None: the usual spellings by name.
+        self.control_tokens: ControlTokens | None = None
 
     def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
         context = {

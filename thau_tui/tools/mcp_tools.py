@@ -44,10 +44,12 @@ MAX_IMAGES = 4  # per result: a server sending 40 of 20 MB each filled the disk,
 _IMAGE_TYPES = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 
 # The start of anything a dialect or a chat template reads as a tag: "<" then a name, "</",
-# "<|", DeepSeek's "<｜"; and the bracketed tokens ([INST], [TOOL_CALLS]). The "<" (or "[")
-# becomes a look-alike the tokenizer does not join.
-_TAG_START = re.compile(rf"<(?=\s*[/|!\uff5c]?\s*[A-Za-z_|\uff5c])|\[(?=/?(?:{BRACKET_TOKENS})\])")
-_LOOKALIKE = {"<": "\u2039", "[": "\u2045"}
+# "<|", DeepSeek's "<｜"; the bracketed tokens ([INST], [TOOL_CALLS]), EXAONE's "[|" and
+# MiniMax's "]~b]" and "[e~[". The "<" (or "[", "]") becomes a look-alike the tokenizer does not join.
+_TAG_START = re.compile(
+    rf"<(?=\s*[/|!\uff5c]?\s*[A-Za-z_|\uff5c])|\[(?=/?(?:{BRACKET_TOKENS})\]|\|\w|e~\[)|\](?=~!?b[\[\]])"
+)
+_LOOKALIKE = {"<": "\u2039", "[": "\u2045", "]": "\u2046"}
 # Schema keys whose values are prose for the model, not part of what a call must match.
 _PROSE_KEYS = ("description", "title", "$comment")
 
