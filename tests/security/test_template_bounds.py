@@ -279,3 +279,26 @@ def test_a_worker_that_dies_is_not_reported_as_a_slow_template(monkeypatch, fres
     thread.join(10)
     assert outcome and isinstance(outcome[0], jinja2.TemplateError), outcome
     assert "the process that renders it ended" in str(outcome[0]) and "no prompt within" not in str(outcome[0])
+
+
+def test_a_worker_that_does_not_read_its_request_cannot_block_thau(fresh_worker):
+    """The request was written on the caller's thread, outside the time bound: a worker that
+    never read (stuck as it started) blocked a long prompt's render, and the chat, for good."""
+    import sys
+
+    template_bounds._worker = template_bounds._Worker([sys.executable, "-c", "import time; time.sleep(60)"])
+    started = time.monotonic()
+    outcome: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            template_bounds.render_bounded(HANG, {"messages": [{"role": "user", "content": "x" * 4_000_000}]}, 1.0)
+        except jinja2.TemplateError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=render, daemon=True)
+    thread.start()
+    thread.join(15)
+    assert outcome and "gave no prompt within 1 s" in str(outcome[0]), outcome
+    assert time.monotonic() - started < 10
+    assert template_bounds._worker is None  # stopped; the next render starts a fresh one

@@ -70,14 +70,14 @@ def check_size(source: str) -> None:
 class _Worker:
     """One template_worker process and the thread that reads its answers."""
 
-    def __init__(self) -> None:
+    def __init__(self, argv: list[str] | None = None) -> None:
         # Isolated (-I): neither the current folder (the workspace, which tools write: a
         # json.py there would run) nor PYTHON* variables reach sys.path; thau's own folder
         # goes last, after the standard library and site-packages.
         root = str(Path(__file__).resolve().parents[2])
         code = f"import sys; sys.path.append({root!r}); from thau_tui.engine.template_worker import main; main()"
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", code, str(os.getpid())],
+            argv or [sys.executable, "-I", "-c", code, str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -104,15 +104,21 @@ class _Worker:
     def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | str:
         """The worker's answer, or why there is none: it gave none within `timeout`, or it
         ended (with its last words)."""
-        assert self.process.stdin is not None
+        stdin = self.process.stdin
+        assert stdin is not None
+
+        def send() -> None:  # on a thread: a worker that does not read would block the write
+            try:
+                stdin.write(json.dumps(request, default=str) + "\n")
+                stdin.flush()
+            except (OSError, ValueError):
+                pass  # it ended (or was stopped): the reader says so
+
+        threading.Thread(target=send, daemon=True, name="template-worker-send").start()
         try:
-            self.process.stdin.write(json.dumps(request, default=str) + "\n")
-            self.process.stdin.flush()
             line = self.answers.get(timeout=timeout)
         except queue.Empty:
             return f"it gave no prompt within {timeout:g} s, so thau stopped it"
-        except OSError:
-            line = ""
         if not line:
             said = " ".join(self.said.split())[-300:]
             return "the process that renders it ended" + (f" (it said: {said})" if said else "")
