@@ -24,7 +24,7 @@ from scripted import ScriptedBackend
 from thau_tui.config import Config
 from thau_tui.engine.agent import Agent
 from thau_tui.engine.approvals import ApprovalBook
-from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished
+from thau_tui.engine.events import ApprovalRequested, Decision, ToolFinished, ToolStarted
 from thau_tui.engine.shell_command import program_location, shell_state_change
 from thau_tui.engine.store import Store
 from thau_tui.tools import build_registry
@@ -406,3 +406,27 @@ def test_an_empty_path_entry_keeps_approvals_from_holding(workspace, monkeypatch
     monkeypatch.setenv("PATH", os.environ["PATH"] + os.pathsep)
     assert book.decide(shell("tar -tf x.tar.lz"), "exec", SESSION, workspace) == "ask"  # before: auto
     assert "an empty entry" in (book.why_asking_again(shell("tar -tf x.tar.lz"), SESSION, workspace) or "")
+
+
+def test_a_command_a_remembered_approval_runs_says_which_on_its_card(workspace, tmp_path):
+    """The second `ls` ran without a card asking, and nothing told it from one the user
+    had just allowed: its start now carries which approval let it run."""
+    agent = chat_agent([call("ls"), "Listed.", call("ls"), "Listed again."], workspace, tmp_path)
+    session = agent.new_session()
+
+    async def turn(text: str) -> list[ToolStarted]:
+        started = []
+        async for event in agent.run_turn(session, text):
+            if isinstance(event, ApprovalRequested):
+                event.future.set_result(Decision("session"))
+            if isinstance(event, ToolStarted):
+                started.append(event)
+        return started
+
+    try:
+        first, second = asyncio.run(turn("list")), asyncio.run(turn("list again"))
+    finally:
+        session.close()
+    assert first[0].decision.by == "user" and first[0].decision.kind == "session"
+    assert second[0].decision.by == "auto"
+    assert second[0].decision.reason == "allowed for this chat (Ctrl+R: approvals)"

@@ -13,6 +13,7 @@ from textual.app import App
 from thau_tui.config import Config
 from thau_tui.engine.events import (
     ApprovalRequested,
+    Decision,
     TextDelta,
     ToolCallProposed,
     ToolFinished,
@@ -83,6 +84,28 @@ async def test_a_turn_is_drawn_on_any_host():
         assert renderer.cards[call.id].state == "done"
         assert ("activity", "writing…") in host.asked and ("activity", "running generate_image…") in host.asked
         assert ("image", "/tmp/cat.png") in host.asked and host.asked[-1] == ("stats", 7)
+
+
+async def test_a_card_that_ran_unasked_says_why_to_its_end():
+    """A command a remembered approval let run looked like one the user had just allowed."""
+    host = Host()
+    async with host.run_test(size=(120, 30)) as pilot:
+        renderer = TurnRenderer(host, host.query_one(ChatView))
+        await renderer.ask("list and read")
+        shell, read = ToolCall("run_shell", {"command": "ls"}), ToolCall("read_file", {"path": "a"})
+        for event in (
+            ToolCallProposed(shell, "exec"),
+            ToolStarted(shell, Decision("once", reason="allowed for this chat (Ctrl+R: approvals)", by="auto")),
+            ToolFinished(shell, ToolResult("a.txt")),
+            ToolCallProposed(read, "read"),
+            ToolStarted(read, Decision("once", by="auto")),
+            ToolFinished(read, ToolResult("hello")),
+        ):
+            await renderer.handle(event)
+        await pilot.pause()
+        label = str(renderer.cards[shell.id].query_one(".state-label").render())
+        assert label == "done · ran unasked: allowed for this chat (Ctrl+R: approvals)"
+        assert str(renderer.cards[read.id].query_one(".state-label").render()) == "done"
 
 
 async def test_a_failure_is_a_note_in_the_chat_and_an_empty_answer_goes():

@@ -174,6 +174,19 @@ class ApprovalBook:
                 return "auto"
         return "auto" if risk == "read" else "ask"
 
+    def allowed_by(self, call: ToolCall, risk: str) -> str | None:
+        """Why `call`, which `decide` let run without asking, did: for its card, so a write or
+        a command that ran unasked never looks like one the user just allowed. None for a
+        tool that only reads."""
+        if self._policy.get(call.name) == "auto":
+            return "tools.policy in config.yaml"
+        if risk == "read":
+            return None
+        keys: list[ApprovalKey] = [(call.name, program, None) for program in _programs_for(call) or ()]
+        with self._lock:
+            always = all(key in self._always for key in keys or [(call.name, None, None)])
+        return ("always allowed" if always else "allowed for this chat") + " (Ctrl+R: approvals)"
+
     def auto_approves(
         self,
         call: ToolCall,

@@ -109,7 +109,8 @@ class ToolSteps:
             else ("auto" if risk == "read" else "ask")
         )
         if policy == "auto":
-            decided.value = Decision("once", by="auto")
+            unasked = agent.approvals.allowed_by(call, risk) if agent.approvals else None
+            decided.value = Decision("once", reason=unasked, by="auto")
             return
         if policy == "deny":
             decided.value = Decision("deny", reason="the configuration denies this tool", by="config")

@@ -144,9 +144,9 @@ class TurnRenderer:
                     card.mark_denied(reason)
                 self.host.focus_input()
                 self.host.show_activity(self.host.thinking)  # the model is told, and goes on
-            case ToolStarted(call=call):
+            case ToolStarted(call=call, decision=decision):
                 if (card := self.cards.get(call.id)) is not None:
-                    card.set_running()
+                    card.set_running(decision.reason if decision is not None and decision.by == "auto" else None)
                 self.host.show_activity(f"running {call.name}…")
                 self.host.focus_input()
             case ToolOutput(call_id=call_id, chunk=chunk):

@@ -160,6 +160,7 @@ class ToolCard(KeyHold, can_focus=True):
         self._future: asyncio.Future | None = None
         self._approval_note = ""  # why it asks although an approval was remembered
         self._held = True  # whether `a` and `A` would hold for the next such call
+        self._unasked = ""  # why it ran without a card asking (a remembered approval, the config)
         self._mode = "choose"  # choose | reason | edit (while awaiting)
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
@@ -192,7 +193,10 @@ class ToolCard(KeyHold, can_focus=True):
         self.set_class(False, f"-{old}")
         self.set_class(True, f"-{new}")
         if self.is_mounted:
-            self.query_one(".state-label", Static).update(STATE_LABELS.get(new, new))
+            label = STATE_LABELS.get(new, new)
+            self.query_one(".state-label", Static).update(
+                f"{label} · ran unasked: {self._unasked}" if self._unasked else label
+            )
             self._show_keys()
         self.refresh_bindings()
 
@@ -346,8 +350,9 @@ class ToolCard(KeyHold, can_focus=True):
 
     # -- running -------------------------------------------------------------
 
-    def set_running(self) -> None:
-        """The tool started."""
+    def set_running(self, unasked: str | None = None) -> None:
+        """The tool started; `unasked`: why without asking (a write or a command only)."""
+        self._unasked = unasked or ""
         self.state = "running"
 
     @property
