@@ -176,6 +176,11 @@ def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
         ("enable -n echo", True),
         ("hash -p ./evil ls", True),
         ("[[ -f x ]] && ls", True),  # bashlex cannot read it: counts as a change
+        # a {name} redirection sets name to the new descriptor's number (attacker review)
+        ("echo checking {HOME}>/dev/null", True),
+        (": {PATH}>&2", True),
+        ("cd src {HOME}</dev/null", True),
+        ("caller {PS1[0]}>>log", True),
     ],
 )
 def test_what_counts_as_changing_the_shell(command, changes):
@@ -430,3 +435,29 @@ def test_a_command_a_remembered_approval_runs_says_which_on_its_card(workspace, 
     assert first[0].decision.by == "user" and first[0].decision.kind == "session"
     assert second[0].decision.by == "auto"
     assert second[0].decision.reason == "allowed for this chat (Ctrl+R: approvals)"
+
+
+def test_a_variable_redirection_on_a_builtin_that_sets_path_stops_the_ls_approval(dirs, canary):
+    """`: {PATH}>/dev/null` (allowed once: it looks like nothing) sets PATH to the new
+    descriptor's number, 10 or so: a later approved `ls` ran ./10/ls from the workspace."""
+    ungated, gated = dirs
+    for folder in (ungated, gated):
+        for n in range(10, 30):
+            planted = folder / str(n) / "ls"
+            planted.parent.mkdir()
+            planted.write_text("#!/bin/sh\necho pwned > PWNED\n")  # PATH is 10 there: no touch
+            planted.chmod(0o755)
+    trick = ": {PATH}>/dev/null"
+    run_commands(ungated, [trick, "ls"])
+    assert (ungated / "PWNED").exists(), "the planted ls runs: an approval of ls must not cover it"
+
+    book = book_allowing("ls -la")
+    sandbox = ShellSandbox(gated, Config())
+    try:
+        result = sandbox.run(trick, timeout=20)  # the user allowed this one once
+        book.shell_ran(shell(trick), SESSION, fresh=result.fresh, exited=result.shell_exited)
+        assert book.decide(shell("ls"), "exec", SESSION) == "ask"
+        assert "redirection sets a variable" in (book.why_asking_again(shell("ls"), SESSION) or "")
+    finally:
+        sandbox.close()
+    assert not (gated / "PWNED").exists()

@@ -285,6 +285,9 @@ BASH_BUILTINS = frozenset(
 )
 
 _EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[")
+# `{name}>file` (any redirection: <, >, >>, <>, >&, <&, <<, <<<) puts the new descriptor's
+# number in the variable `name`, even on a builtin: `: {PATH}>/dev/null` sets PATH=10.
+_VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\}[<>]")
 
 
 def shell_state_change(command: str) -> str | None:
@@ -296,6 +299,8 @@ def shell_state_change(command: str) -> str | None:
         return None
     if _EXPANSION_THAT_ASSIGNS.search(command):
         return "it expands parameters or arithmetic, which can set variables"
+    if _VARIABLE_REDIRECTION.search(command):
+        return "a {name} redirection sets a variable"
     try:
         trees = bashlex.parse(command)
     except Exception:  # bashlex raises ParsingError, NotImplementedError, AttributeError...
