@@ -111,6 +111,9 @@ def test_assignment_prefix_is_not_covered(attack):
         "git fetch --upload-pack='touch PWNED' origin",
         "git fetch --upload-p='touch PWNED' origin",  # git accepts abbreviated long options
         "git push --receive-pack=x origin",
+        "git push ./vendor/mirror.git main",  # runs the hooks of a repository a tool wrote
+        "git push mirror main",  # a bare name is a path when no remote has it
+        "git send-pack ./vendor/mirror.git main",
         "git clone -u 'touch PWNED' repo copy",
         "git archive --remote=x --exec=y HEAD",
         "git grep -O'touch PWNED' x",
@@ -123,7 +126,7 @@ def test_assignment_prefix_is_not_covered(attack):
     ],
 )
 def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
-    book = book_allowing("git status", "git log", "git fetch", "git push", "git archive", "git grep", "git clone")
+    book = book_allowing("git status", "git log", "git fetch", "git archive", "git grep", "git clone")
     assert book.decide(shell("git log --oneline -5"), "exec", SESSION) == "auto"
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
 
@@ -429,3 +432,24 @@ def test_allowing_git_status_allows_that_subcommand_only(attack):
     assert book.decide(shell("git status --short"), "exec", SESSION) == "auto"
     assert book.decide(shell("git --no-pager status"), "exec", SESSION) == "auto"
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
+
+
+def test_a_push_is_never_approved_by_name(tmp_path):
+    """An approval of `git push --dry-run origin main` covered `git push ./vendor/mirror.git
+    main`, and a push runs the receiving repository's hooks: a bare repository planted in
+    the workspace ran its pre-receive (attacker review). A push now asks every time."""
+    workspace = tmp_path / "ws"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(workspace)], check=True)
+    (workspace / "a.txt").write_text("a\n")
+    run_in_bash("git add a.txt && git -c user.name=u -c user.email=u@x commit -qm init", workspace)
+    run_in_bash("git init -q --bare vendor/mirror.git", workspace)
+    hook = workspace / "vendor" / "mirror.git" / "hooks" / "pre-receive"
+    hook.write_text('#!/bin/sh\necho pwned > "$GIT_DIR/../../PWNED"\n')
+    hook.chmod(0o755)
+    run_in_bash("git push -q ./vendor/mirror.git main", workspace)
+    assert (workspace / "PWNED").exists(), "a push runs the receiving repository's hooks"
+
+    book = ApprovalBook(None)
+    assert book.remember(shell("git push --dry-run origin main"), "exec", Decision("session"), SESSION) == []
+    assert book.decide(shell("git push ./vendor/mirror.git main"), "exec", SESSION) == "ask"
+    assert book.decide(shell("git push"), "exec", SESSION) == "ask"

@@ -148,6 +148,11 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
                 # --unsafe-paths --directory outside the workspace): asked every time
                 "apply",
                 "am",
+                # a push to a repository named by path (`git push ./vendor/mirror.git`, or a
+                # bare name git takes for a path when no remote has it) runs that repository's
+                # hooks, which a tool can write: asked every time (attacker review)
+                "push",
+                "send-pack",
             }
         ),
         # clone -c/--config sets the new repository's config before it fetches (core.sshCommand,
