@@ -453,3 +453,51 @@ def test_a_push_is_never_approved_by_name(tmp_path):
     assert book.remember(shell("git push --dry-run origin main"), "exec", Decision("session"), SESSION) == []
     assert book.decide(shell("git push ./vendor/mirror.git main"), "exec", SESSION) == "ask"
     assert book.decide(shell("git push"), "exec", SESSION) == "ask"
+
+
+@pytest.mark.parametrize(
+    ("allowed", "attack"),
+    [
+        # the system's editor and pager, by their alternatives' names (vim -c, less +!)
+        ("editor --version", "editor -es -c '!touch PWNED' -c qa"),
+        ("sensible-pager notes.txt", "sensible-pager '+!touch PWNED' notes.txt"),
+        ("vim.basic --version", "vim.basic -es -c '!touch PWNED' -c qa"),
+        # binutils load a plugin library, or read options from an @file
+        ("nm a.o", "nm --plugin ./p.so a.o"),
+        ("nm a.o", "nm --pl ./p.so a.o"),
+        ("nm a.o", "nm @opts a.o"),
+        ("ar t lib.a", "ar --plugin ./p.so t lib.a"),
+        ("x86_64-linux-gnu-nm a.o", "x86_64-linux-gnu-nm --plugin ./p.so a.o"),
+        # compilers by their other names
+        ("x86_64-linux-gnu-gcc -c a.c", "x86_64-linux-gnu-gcc -wrapper ./evil -c a.c"),
+        ("c99 -c a.c", "c99 -wrapper ./evil -c a.c"),
+        ("ssh-keygen -l -f key.pub", "ssh-keygen -D ./p.so"),
+        # programs that import the project's modules, or run a toolchain the workspace names
+        ("flask --version", "flask --app evil routes"),
+        ("uvicorn --version", "uvicorn evil:app"),
+        ("django-admin --version", "django-admin check --settings=evil"),
+        ("rustc --version", "rustc --version"),
+        # a runner named by its full path is still a runner
+        ("/usr/bin/make --version", "/usr/bin/make"),
+    ],
+)
+def test_programs_that_run_code_under_other_names_ask(allowed, attack):
+    """Each was approvable by name, and the second form then ran unasked (attacker review):
+    a program is judged by all its names now, and more runners and plugin options are known."""
+    book = ApprovalBook(None)
+    book.remember(shell(allowed), "exec", Decision("session"), SESSION)
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"
+
+
+def test_a_program_is_judged_by_the_file_it_resolves_to(tmp_path, monkeypatch):
+    """`editor` is /etc/alternatives' link to vim.basic on Debian: a link named innocently
+    on PATH is judged as the program it is."""
+    from thau_tui.engine.code_running import identities
+
+    (tmp_path / "python3.12").write_text("#!/bin/sh\n")
+    (tmp_path / "python3.12").chmod(0o755)
+    (tmp_path / "lister").symlink_to(tmp_path / "python3.12")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert "python" in identities("lister")
+    assert ApprovalBook(None).remember(shell("lister -V"), "exec", Decision("session"), SESSION) == []
+    assert identities("nosuchprogram") == ["nosuchprogram"]  # not on PATH: its own name only

@@ -6,13 +6,16 @@ the programs that run code from files in the workspace, and programs named by a
 path outside the system folders (`workspace_code`), which none may cover either;
 and, for otherwise approvable programs, the arguments that make them run other
 code (`CODE_RUNNING_ARGUMENTS`: git `-c`, `find -exec`, `tar --to-command`, ...).
-A program that is in none is judged by the parser alone.
+A program is looked up by each of its names (`identities`: `editor` is the vim.basic it
+resolves to, x86_64-linux-gnu-gcc is gcc). A program that is in none is judged by the
+parser alone.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +61,20 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     # pydoc imports the module it is asked about, from the folder first; javac runs the
     # annotation processors its class path (the folder) declares in META-INF/services
     **dict.fromkeys(("pydoc", "pydoc3"), "the module it documents, imported from the folder"),
+    # web apps, task queues and test runners that import the project's modules, and LaTeX's
+    # latexmk (Perl in latexmkrc) (attacker review: `flask --app evil routes`)
+    **dict.fromkeys(
+        ("flask", "django-admin", "uvicorn", "gunicorn", "hypercorn", "daphne", "celery", "streamlit"),
+        "the project's application modules",
+    ),
+    **dict.fromkeys(("pdoc", "pdoc3", "alembic", "nose2", "behave", "robot"), "the project's Python modules"),
+    "latexmk": "the Perl in latexmkrc",
+    # rustup's proxies run the toolchain rust-toolchain.toml names (a path in the workspace);
+    # rustc and rustdoc run the crate's procedural macros
+    **dict.fromkeys(
+        ("rustup", "rustc", "rustdoc", "rustfmt", "cargo-fmt", "cargo-clippy", "clippy-driver", "rust-analyzer"),
+        "the toolchain rust-toolchain.toml names and the crate's macros",
+    ),
     "javac": "the annotation processors on its class path",
     # version control whose repository config (writable in the workspace) names hooks and extensions
     **dict.fromkeys(("hg", "jj", "fossil"), "the hooks and extensions of the repository's config"),
@@ -67,16 +84,39 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
 SYSTEM_FOLDERS = ("/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/nix/store/")
 
 
+# Programs that act as the name they are run by (busybox ls is ls): judged by that name.
+_MULTI_CALL = frozenset({"busybox", "toybox", "coreutils"})
+_CROSS_PREFIX = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_]+){1,3}-(?=[a-z+]+$)")
+
+
+def identities(program: str) -> list[str]:
+    """The names `program` is judged by, in lower case: its own; without a version
+    (python3.12), a variant (vim.basic) or a cross-compiler's target (x86_64-linux-gnu-gcc,
+    c++ kept whole); and the name of the file it resolves to here (editor -> vim.basic)."""
+    name = program.rsplit("/", 1)[-1].lower()
+    names = [name]
+    found = shutil.which(program)
+    real = os.path.basename(os.path.realpath(found)).lower() if found else ""
+    if real and real not in _MULTI_CALL:
+        names.append(real)
+    out: list[str] = []
+    for each in names:
+        for variant in (each, _VERSION_SUFFIX.sub("", each).rstrip("-_."), each.split(".", 1)[0]):
+            for form in (variant, _CROSS_PREFIX.sub("", variant)):
+                if form and form not in out:
+                    out.append(form)
+    return out
+
+
 def workspace_code(program: str) -> str | None:
     """Why an approval of `program` by name would cover code a tool can rewrite (a program in
-    WORKSPACE_RUNNERS, or one named by a path outside SYSTEM_FOLDERS); None otherwise."""
+    WORKSPACE_RUNNERS, by any of its names, or one named by a path outside SYSTEM_FOLDERS);
+    None otherwise."""
     if "/" in program:
         inside = os.path.isabs(program) and program.startswith(SYSTEM_FOLDERS)
-        if inside and ".." not in program.split("/"):
-            return None
-        return f"{program} is a file a tool can rewrite"
-    name = program.lower()
-    what = WORKSPACE_RUNNERS.get(name) or WORKSPACE_RUNNERS.get(_VERSION_SUFFIX.sub("", name).rstrip("-_."))
+        if not inside or ".." in program.split("/"):
+            return f"{program} is a file a tool can rewrite"
+    what = next((WORKSPACE_RUNNERS[n] for n in identities(program) if n in WORKSPACE_RUNNERS), None)
     return None if what is None else f"{program} runs {what}, which a tool can rewrite"
 
 
@@ -311,8 +351,9 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # split --filter runs each piece through a shell command; install -s strips with any program.
     "split": CodeRunningArguments(options=("--filter",)),
     "install": CodeRunningArguments(options=("--strip-program",)),
-    # A linker plugin is a shared library it loads.
-    "ld": CodeRunningArguments(options=("-plugin", "--plugin")),
+    # ssh-keygen -D and ssh-add -s/-S load a PKCS#11 library (a shared library's constructor runs)
+    "ssh-keygen": CodeRunningArguments(options=("-D",)),
+    "ssh-add": CodeRunningArguments(options=("-s", "-S")),
     # `jobs -x CMD` runs CMD (in this shell: a builtin it names can change it).
     "jobs": CodeRunningArguments(options=("-x",)),
     # `test -v 'a[PATH=0]'`: bash evaluates the subscript as arithmetic, which can assign.
@@ -367,24 +408,34 @@ _COMPILER = CodeRunningArguments(
     ),
     prefixes_only=True,
 )
-CODE_RUNNING_ARGUMENTS.update({name: _COMPILER for name in ("gcc", "g++", "cc", "c++", "clang", "clang++")})
+CODE_RUNNING_ARGUMENTS.update(
+    dict.fromkeys(("gcc", "g++", "cc", "c++", "c89", "c99", "cpp", "gfortran", "gccgo", "clang", "clang++"), _COMPILER)
+)
+# binutils load a BFD or linker plugin (a shared library it runs) and read more options from
+# an @file the card does not show (attacker review: `nm --plugin ./p.so a.o`). getopt_long
+# takes abbreviations: --pl is --plugin.
+_BINUTILS = CodeRunningArguments(options=("--plugin", "-plugin", "@"))
+CODE_RUNNING_ARGUMENTS.update(
+    dict.fromkeys(
+        ("ld", "ar", "ranlib", "nm", "objdump", "objcopy", "strip", "readelf", "size", "strings", "addr2line", "as"),
+        _BINUTILS,
+    )
+)
 
 
 def is_never_approved(program: str) -> bool:
-    """True for interpreters and launchers, which no approval by name may cover."""
-    name = program.rsplit("/", 1)[-1].lower()
-    if name in NEVER_APPROVED or name.startswith(_NEVER_APPROVED_PREFIXES):
-        return True
-    return _VERSION_SUFFIX.sub("", name).rstrip("-_.") in NEVER_APPROVED
+    """True for interpreters and launchers, by any of their names (`identities`), which no
+    approval by name may cover."""
+    return any(n in NEVER_APPROVED or n.startswith(_NEVER_APPROVED_PREFIXES) for n in identities(program))
 
 
 def code_running_argument(program: str, arguments: list[str]) -> str | None:
     """Why `program` with these arguments may run other code, in a few words; None when no
     argument in CODE_RUNNING_ARGUMENTS says so."""
-    name = program.rsplit("/", 1)[-1].lower()
-    rules = CODE_RUNNING_ARGUMENTS.get(name) or CODE_RUNNING_ARGUMENTS.get(_VERSION_SUFFIX.sub("", name).rstrip("-_."))
-    if rules is None:
+    found = next(((n, CODE_RUNNING_ARGUMENTS[n]) for n in identities(program) if n in CODE_RUNNING_ARGUMENTS), None)
+    if found is None:
         return None
+    name, rules = found
     checked = list(arguments)
     if rules.bundled_first_argument and checked and not checked[0].startswith("-"):
         checked[0] = "-" + checked[0]

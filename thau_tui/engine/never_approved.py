@@ -97,6 +97,16 @@ NEVER_APPROVED = frozenset(
         "ex",
         "ed",
         "emacs",
+        # the editor, pager or browser the system's alternatives (or $EDITOR) name: vim's -c,
+        # less's +! run commands (attacker review: `editor -es -c '!cmd'`)
+        "editor",
+        "pager",
+        "sensible-editor",
+        "sensible-pager",
+        "sensible-browser",
+        "x-www-browser",
+        "www-browser",
+        "x-terminal-emulator",
         # writes whatever files its patch names (a --dry-run approval must not cover the real run)
         "patch",
         # launchers: run the program named in their arguments
