@@ -89,6 +89,29 @@ DEFAULT_HIDDEN_PATHS = [
     "~/.config/chromium",
     "~/.bash_history",
     "~/.zsh_history",
+    "~/.python_history",
+    "~/.psql_history",
+    "~/.mysql_history",
+    "~/.node_repl_history",
+    "~/.lesshst",
+    # other AI assistants' sign-ins, and build tools' publishing credentials
+    "~/.claude",
+    "~/.claude.json",
+    "~/.codex",
+    "~/.gemini",
+    "~/.m2/settings.xml",
+    "~/.gradle/gradle.properties",
+    # Readable only by root, and thau run as root reads them in the sandbox too (it keeps
+    # root's uid there): password hashes, sudo rules, the machine's ssh host keys.
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/ssh/ssh_host_rsa_key",
+    "/etc/ssh/ssh_host_ecdsa_key",
+    "/etc/ssh/ssh_host_ed25519_key",
     # Container managers' sockets outside /run (which is hidden whole): connecting to one
     # needs no write access, and it gives root on the host to the groups that may use it.
     "~/.rd",

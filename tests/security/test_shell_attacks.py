@@ -558,3 +558,21 @@ def test_the_sandbox_cannot_write_kernel_settings(workspace):
         shell.close()
     assert "REFUSED" in result.output and "WROTE" not in result.output, result.output
     assert "SYSRQ\n" not in result.output.replace("NOSYSRQ", ""), result.output
+
+
+def test_root_only_system_secrets_are_hidden_even_from_root(workspace, monkeypatch):
+    """thau run as root (a container, a VM) keeps root's uid in the sandbox: `head
+    /etc/shadow` read the password hashes (attacker review). Other assistants' sign-ins
+    were readable too."""
+    home = workspace / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / ".credentials.json").write_text('{"token": "secret"}')
+    monkeypatch.setenv("HOME", str(home))
+    shell = ShellSandbox(workspace, Config())
+    try:
+        shadow = shell.run("head -c 200 /etc/shadow; echo END").output
+        claude = shell.run("cat home/.claude/.credentials.json; echo END").output
+    finally:
+        shell.close()
+    assert "root:" not in shadow and "END" in shadow, shadow
+    assert "secret" not in claude and "END" in claude, claude
