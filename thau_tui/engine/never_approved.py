@@ -1,7 +1,9 @@
-"""The interpreters, launchers and patch appliers no shell approval by name may cover
-(code_running.py reads it)."""
+"""The interpreters, launchers and patch appliers no shell approval by name may cover,
+and the programs that run the workspace's own files (code_running.py reads both)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 # Programs that run whatever their arguments (or stdin) say: approving one by name
 # would approve everything. Compared in lower case (macOS file names ignore case),
@@ -195,3 +197,60 @@ NEVER_APPROVED = frozenset(
         "select",
     }
 )
+
+
+# Programs that run code from files in the folder they run in: a Makefile's recipes,
+# tests and their conftest.py, package.json scripts, build.rs, setup.py. A tool call can
+# rewrite those files a moment before (write_file, a shell command, run_python), so an
+# approval by name would approve whatever they say at each later run: none is remembered,
+# and the card offers each call once. The value says what runs, for the card.
+WORKSPACE_RUNNERS: Mapping[str, str] = {
+    **dict.fromkeys(("make", "gmake", "bmake"), "the Makefile's recipes"),
+    **dict.fromkeys(("pytest", "py.test"), "the tests and their conftest.py"),
+    "tox": "the commands in tox.ini",
+    "nox": "noxfile.py",
+    "cargo": "build.rs and the crate's tests",
+    "go": "the package's tests and go:generate lines",
+    **dict.fromkeys(("npm", "pnpm", "yarn"), "the scripts in package.json"),
+    **dict.fromkeys(("pip", "pip3", "uv", "poetry", "pipenv", "pdm", "hatch"), "the project's build and scripts"),
+    **dict.fromkeys(("gradle", "mvn", "ant", "sbt"), "the build file's tasks"),
+    "rake": "the Rakefile",
+    "bundle": "the Gemfile",
+    "just": "the justfile",
+    **dict.fromkeys(("cmake", "ctest", "meson", "ninja", "bazel", "scons"), "the build files"),
+    **dict.fromkeys(("jest", "vitest", "mocha", "rspec", "phpunit"), "the tests"),
+    "composer": "the scripts in composer.json",
+    "invoke": "tasks.py",
+    **dict.fromkeys(("dotnet", "swift", "mix", "cabal", "stack", "zig"), "the project's build files"),
+    # tools that load code the project's config names
+    "pre-commit": "the hooks in .pre-commit-config.yaml",
+    "sphinx-build": "the project's conf.py",
+    "mkdocs": "the hooks in mkdocs.yml",
+    **dict.fromkeys(
+        ("eslint", "prettier", "webpack", "vite", "babel", "rollup", "next", "nuxt"),
+        "the project's JavaScript config files",
+    ),
+    "mypy": "the plugins its config names",
+    "pylint": "the init-hook and plugins its config names",
+    "flake8": "the local plugins its config names",
+    # pydoc imports the module it is asked about, from the folder first; javac runs the
+    # annotation processors its class path (the folder) declares in META-INF/services
+    **dict.fromkeys(("pydoc", "pydoc3"), "the module it documents, imported from the folder"),
+    # web apps, task queues and test runners that import the project's modules, and LaTeX's
+    # latexmk (Perl in latexmkrc) (attacker review: `flask --app evil routes`)
+    **dict.fromkeys(
+        ("flask", "django-admin", "uvicorn", "gunicorn", "hypercorn", "daphne", "celery", "streamlit"),
+        "the project's application modules",
+    ),
+    **dict.fromkeys(("pdoc", "pdoc3", "alembic", "nose2", "behave", "robot"), "the project's Python modules"),
+    "latexmk": "the Perl in latexmkrc",
+    # rustup's proxies run the toolchain rust-toolchain.toml names (a path in the workspace);
+    # rustc and rustdoc run the crate's procedural macros
+    **dict.fromkeys(
+        ("rustup", "rustc", "rustdoc", "rustfmt", "cargo-fmt", "cargo-clippy", "clippy-driver", "rust-analyzer"),
+        "the toolchain rust-toolchain.toml names and the crate's macros",
+    ),
+    "javac": "the annotation processors on its class path",
+    # version control whose repository config (writable in the workspace) names hooks and extensions
+    **dict.fromkeys(("hg", "jj", "fossil"), "the hooks and extensions of the repository's config"),
+}
