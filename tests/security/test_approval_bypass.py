@@ -501,3 +501,26 @@ def test_a_program_is_judged_by_the_file_it_resolves_to(tmp_path, monkeypatch):
     assert "python" in identities("lister")
     assert ApprovalBook(None).remember(shell("lister -V"), "exec", Decision("session"), SESSION) == []
     assert identities("nosuchprogram") == ["nosuchprogram"]  # not on PATH: its own name only
+
+
+@pytest.mark.parametrize(
+    ("allowed", "attack"),
+    [
+        ("rm old.log", "rm -rf src"),
+        ("git clean -n", "git clean -fdx"),
+        ("git reset --soft HEAD~1", "git reset --hard HEAD~1"),
+        ("git stash list", "git stash drop"),
+        ("git checkout main", "git checkout -- ."),
+        ("git branch -v", "git branch -D main"),
+        ("git rm --cached notes.txt", "git rm -r src"),
+        ("shred --version", "shred -u notes.txt"),
+        ("truncate --help", "truncate -s0 notes.txt"),
+    ],
+)
+def test_an_approval_never_covers_a_command_that_destroys_work(allowed, attack):
+    """An approval of `git clean -n` (a dry run) for the session covered `git clean -fdx`,
+    and one of `rm old.log` covered `rm -rf src`: what throws work away asks each time."""
+    book = ApprovalBook(None)
+    book.remember(shell(allowed), "exec", Decision("session"), SESSION)
+    assert book.decide(shell(attack), "exec", SESSION) == "ask"
+    assert book.remember(shell(attack), "exec", Decision("session"), SESSION) == []

@@ -461,3 +461,21 @@ def test_a_variable_redirection_on_a_builtin_that_sets_path_stops_the_ls_approva
     finally:
         sandbox.close()
     assert not (gated / "PWNED").exists()
+
+
+def test_the_card_of_a_command_that_deletes_warns_first(workspace, tmp_path):
+    agent = chat_agent([call("rm -rf src"), "Removed."], workspace, tmp_path)
+    session = agent.new_session()
+    asked: list[ApprovalRequested] = []
+
+    async def turn() -> None:
+        async for event in agent.run_turn(session, "clean up"):
+            if isinstance(event, ApprovalRequested):
+                asked.append(event)
+                event.future.set_result(Decision("deny", reason="no"))
+
+    try:
+        asyncio.run(turn())
+    finally:
+        session.close()
+    assert asked[0].note.startswith("⚠ rm -r deletes folders and everything in them")

@@ -51,6 +51,7 @@ from ..tools.sandbox import interpreter_folders
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
 from .code_running import code_running_argument, workspace_code
 from .code_running import is_never_approved as is_never_approved
+from .destructive import destroys
 
 BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below checks each `kind`
 
@@ -226,6 +227,9 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     reason = workspace_code(program) or code_running_argument(program, arguments)
     if reason is not None:
         raise _NotCoverable(reason)
+    destroyed = destroys(program, arguments)
+    if destroyed is not None and destroyed[1]:
+        raise _NotCoverable(f"{destroyed[0]}: it asks every time")
     if is_git(program):
         # An approval of `git status` is one of that subcommand: it must not cover `git clean
         # -fdx`. (code_running_argument let only flags without values come before it.)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Generic, TypeVar
 from ..tools.base import ToolCall, ToolContext, ToolResult
 from .approvals import PROGRAM_SCOPED_TOOLS
 from .bridge import LoopStream, new_thread
+from .destructive import destroys_in
 from .dialects import ParsedCall
 from .events import (
     ApprovalRequested,
@@ -131,7 +132,8 @@ class ToolSteps:
                 else None
             )
             # a remembered approval's own "asks again" says why already; the keys line needs the flag
-            note = "; ".join(filter(None, (why_risk, note or not_held)))
+            warn = destroys_in(str(call.arguments.get("command", ""))) if call.name == "run_shell" else None
+            note = "; ".join(filter(None, (warn and f"⚠ {warn}", why_risk, note or not_held)))
             yield ApprovalRequested(call, risk, future, note=note, not_held=not_held or "")
             try:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)
