@@ -732,3 +732,20 @@ async def test_leaving_a_chat_whose_card_waits_says_so(tmp_path):
         await pilot.press("ctrl+n")
         await wait_until(pilot, lambda: not app.turn_running)
         assert any("waited for your answer was cancelled" in n.message for n in app._notifications)
+
+
+async def test_a_notice_never_covers_the_prompt(tmp_path):
+    """Notices sat at the bottom right, over the text being typed and the status line."""
+    from textual.widgets._toast import Toast
+
+    from thau_tui.ui.widgets.prompt_input import PromptInput
+
+    app = make_app(tmp_path, ScriptedBackend(["ok"]))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        app.notify("a long notice that says something about the model\nover two lines", timeout=30)
+        await wait_until(pilot, lambda: len(app.screen.query(Toast)) == 1)
+        await pilot.pause()
+        toast = app.screen.query(Toast).first().region
+        prompt, status = app.query_one(PromptInput).region, app.status.region
+        assert toast.height > 0 and not toast.overlaps(prompt) and not toast.overlaps(status)
+        assert toast.bottom <= app.chat.region.bottom
