@@ -379,3 +379,27 @@ def test_a_home_folder_workspace_keeps_linked_dotfiles_and_any_case_from_the_fil
         assert not result.ok and "startup and settings files" in result.output, path
     assert list((workspace / "dotfiles" / "nvim").iterdir()) == []
     assert call(registry, ctx, "write_file", path="dotfiles/README", content="mine").ok
+
+
+@pytest.mark.parametrize(
+    ("link", "target", "path"),
+    [
+        ("notes.txt", ".vscode/tasks.json", "notes.txt"),  # the file itself is a link
+        ("docs", ".vscode", "docs/settings.json"),  # a folder on the way is one
+        ("docs", ".vscode", "docs/../docs/settings.json"),
+    ],
+)
+def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file(
+    registry, ctx, workspace, link, target, path
+):
+    """The card said `notes.txt`; write_file followed the link and wrote .vscode/tasks.json,
+    which VS Code runs when the folder opens (attacker review)."""
+    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "tasks.json").write_text("{}")
+    os.symlink(workspace / target, workspace / link)
+    result = call(registry, ctx, "write_file", path=path, content='{"runOn": "folderOpen"}')
+    assert_refused(result, "leads through a link to '.vscode/")
+    assert (workspace / ".vscode" / "tasks.json").read_text() == "{}"
+    assert not (workspace / ".vscode" / "settings.json").exists()
+    assert call(registry, ctx, "write_file", path=".vscode/notes.md", content="x").ok  # the real path works
+    assert call(registry, ctx, "write_file", path=str(workspace / "plain.txt"), content="x").ok

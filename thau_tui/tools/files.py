@@ -268,7 +268,7 @@ def _refuse_unsafe_file(fd: int, workspace: Path, name: str) -> os.stat_result:
 def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The write_file tool: create, overwrite or append; parent folders are created.
 
-    Refuses hard links, links at the last step, other filesystems, .git folders
+    Refuses hard links, links on the way (even inside the workspace), other filesystems, .git folders
     (unless tools.files.allow_git_writes) and files over tools.files.max_write_mb.
     """
     workspace = _workspace(ctx)
@@ -283,6 +283,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     settings = files_settings(ctx.config)
     _refuse_git_folder(workspace, path, name, settings)
     _refuse_own_folder(workspace, path, name, ctx.config)
+    _refuse_a_link_on_the_way(workspace, args["path"], path, name)
     # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
     data = content.encode("utf-8", errors="replace")
     _refuse_oversize(name, len(data), settings.max_write_mb)
@@ -297,6 +298,21 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return _write_in(workspace, (folder, leaf), path, name, (data, content), append, settings)
     finally:
         os.close(folder)
+
+
+def _refuse_a_link_on_the_way(workspace: Path, written: str, path: Path, name: str) -> None:
+    """The card shows the path as the model wrote it: a link in the workspace on the way
+    (notes.txt -> .vscode/tasks.json, docs -> .vscode) wrote another file than the one
+    the user approved (attacker review). Refused, naming the real file, so the next call,
+    and its card, name it. (A link above the workspace, macOS's /var, is not one a tool made.)"""
+    candidate = Path(written).expanduser()
+    as_written = Path(os.path.normpath(candidate if candidate.is_absolute() else workspace / candidate))
+    if as_written == path or not as_written.is_relative_to(workspace):
+        return
+    raise ToolError(
+        f"'{written}' leads through a link to '{name}'; write to '{name}' itself, so the approval "
+        "shows the file that changes"
+    )
 
 
 def _write_in(
