@@ -21,7 +21,7 @@ import pytest
 from thau_tui.config import Config
 from thau_tui.engine.approvals import ApprovalBook, programs_of
 from thau_tui.engine.events import ApprovalRequested, Decision
-from thau_tui.engine.shell_command import git_repository_risk
+from thau_tui.engine.shell_command import git_repository_risk, looks_like_git_dir
 
 from .test_approval_bypass import SESSION, book_allowing, shell
 from .test_shell_state import call, chat_agent
@@ -197,6 +197,34 @@ def test_write_file_does_not_complete_a_bare_repository(workspace, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     subprocess.run(["git", "status"], cwd=workspace, capture_output=True, timeout=30, check=False, env=env)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("last", ["HEAD", "commondir"])
+def test_write_file_does_not_make_a_worktree_layout_repository(workspace, tmp_path, last):
+    """HEAD and a `commondir` file naming a folder with objects/, refs/ and a config made the
+    workspace a repository too (git's worktree layout): the user's own `git branch` there
+    ran the config's pager (second attacker review). The second of the two is refused."""
+    from thau_tui.tools import build_registry
+    from thau_tui.tools.base import ToolContext
+
+    write = build_registry().get("write_file")
+    context = ToolContext(workspace=workspace, config=Config())
+    marker = tmp_path / "outside-marker"
+    evil = f'[core]\n\trepositoryformatversion = 0\n\tfsmonitor = "touch {marker}; false"\n'
+    pieces = [("evil/config", evil), ("evil/objects/info/keep", ""), ("evil/refs/heads/keep", "")]
+    pair = [("HEAD", "ref: refs/heads/main\n"), ("commondir", "evil\n")]
+    pieces += pair if last == "commondir" else pair[::-1]
+    results = [write.run({"path": path, "content": content}, context) for path, content in pieces]
+    assert [r.ok for r in results] == [True, True, True, True, False], [r.output for r in results]
+    assert "a git repository's own folder ('.')" in results[-1].output
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run(["git", "status"], cwd=workspace, capture_output=True, timeout=30, check=False, env=env)
+    assert not marker.exists()
+    planted = tmp_path / "planted"  # one a shell command made: git there asks
+    planted.mkdir()
+    (planted / "HEAD").write_text("ref: refs/heads/main\n")
+    (planted / "commondir").write_text("../evil\n")
+    assert looks_like_git_dir(planted)
 
 
 def test_a_repository_behind_a_gitdir_file_is_protected_like_dot_git(workspace, tmp_path):

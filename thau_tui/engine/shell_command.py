@@ -139,8 +139,11 @@ def git_repository_risk(folder: str | None, workspace: Path | None, own_git_trus
 
 def looks_like_git_dir(folder: Path) -> bool:
     """Whether git would take `folder` itself for a repository (a bare one: HEAD, objects/
-    and refs/), reading its config: git finds one that way too, not only by a .git."""
-    return os.path.lexists(folder / "HEAD") and (folder / "objects").is_dir() and (folder / "refs").is_dir()
+    and refs/, or HEAD and a `commondir` file naming where they are), reading its config:
+    git finds one that way too, not only by a .git."""
+    if not os.path.lexists(folder / "HEAD"):
+        return False
+    return os.path.lexists(folder / "commondir") or ((folder / "objects").is_dir() and (folder / "refs").is_dir())
 
 
 def path_in_workspace(workspace: Path, search_path: str | None = None) -> str | None:

@@ -183,13 +183,15 @@ def _refuse_own_folder(workspace: Path, path: Path, name: str, config: Config | 
 
 def _git_dir_with(folder: Path, written: Path) -> bool:
     """Whether `folder` is, or would be once `written` exists, a folder git takes for a
-    repository's own (HEAD, objects/, refs/)."""
+    repository's own: HEAD with objects/ and refs/, or HEAD with a `commondir` file (a
+    worktree's layout: git then looks for objects/ and refs/ in the folder it names)."""
     if folder == written:
         return False
     head = (folder / "HEAD").is_file() or written == folder / "HEAD"
     objects = (folder / "objects").is_dir() or folder / "objects" in written.parents
     refs = (folder / "refs").is_dir() or folder / "refs" in written.parents
-    return head and objects and refs
+    common = (folder / "commondir").is_file() or written == folder / "commondir"
+    return head and (objects and refs or common)
 
 
 def _refuse_oversize(name: str, total: int, limit_mb: float) -> None:
