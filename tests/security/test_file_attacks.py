@@ -403,3 +403,14 @@ def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file
     assert not (workspace / ".vscode" / "settings.json").exists()
     assert call(registry, ctx, "write_file", path=".vscode/notes.md", content="x").ok  # the real path works
     assert call(registry, ctx, "write_file", path=str(workspace / "plain.txt"), content="x").ok
+
+
+def test_a_tree_of_empty_folders_does_not_hold_a_search_past_its_bound(registry, ctx, workspace, monkeypatch):
+    """The time bound was checked once a file: 40,000 empty folders held search_code (a
+    tool that runs without asking) for 28 s against its 10 s (second attacker review)."""
+    for a in range(40):
+        for b in range(25):
+            (workspace / f"d{a}" / f"e{b}").mkdir(parents=True)
+    monkeypatch.setattr(file_search, "SEARCH_SECONDS", 0.0)
+    result = call(registry, ctx, "search_code", pattern="x")
+    assert "stopped after 0 s" in result.output, result.output
