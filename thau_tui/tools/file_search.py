@@ -70,8 +70,12 @@ def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float) 
         yield root
         return
     hidden = hidden_folders(ctx.config, workspace)  # once for the walk, not once a file
+
+    def stop() -> bool:
+        return ctx.cancelled or time.monotonic() > deadline
+
     for folder, dirs, files in os.walk(root):
-        if ctx.cancelled or time.monotonic() > deadline:
+        if stop():
             return
         dirs[:] = sorted(
             d
@@ -81,7 +85,7 @@ def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float) 
             and hidden_reason(Path(folder) / d, folders=hidden) is None
         )
         for file in sorted(files):
-            if ctx.cancelled:
+            if stop():
                 return
             if hidden_reason(Path(folder) / file, folders=hidden) is None:
                 yield Path(folder) / file
