@@ -12,7 +12,7 @@ from waiting import wait_until
 
 from thau_tui.ui.widgets import markdown_stream
 from thau_tui.ui.widgets.chat import AssistantMessage
-from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, list_items, top_level_blocks
+from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, honest_links, list_items, top_level_blocks
 
 ANSWER = """# How a refrigerator works
 
@@ -118,9 +118,17 @@ def plain(strips) -> list[str]:
     return [strip.text for strip in strips]
 
 
+class HonestMarkdown(RichMarkdown):
+    """rich's Markdown with thau's one intended difference: honest links (markdown_stream.honest_links)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.parsed = honest_links(self.parsed)
+
+
 def static_draw(widget, text: str, width: int):
     """What a Static showing rich's Markdown of `text` draws: the reference."""
-    return Visual.to_strips(widget, visualize(widget, RichMarkdown(text)), width, None, widget.visual_style)
+    return Visual.to_strips(widget, visualize(widget, HonestMarkdown(text)), width, None, widget.visual_style)
 
 
 def stream_in_pieces(message, answer: str, seed: int, most: int):
@@ -409,3 +417,26 @@ async def test_edge_cases_stream_exactly(name):
         message.append_text("")
         await message.finish()
         assert [list(s) for s in message._lines] == [list(s) for s in static_draw(message, text, width)]
+
+
+async def test_a_link_never_shows_one_address_and_opens_another():
+    """`[https://docs.python.org/3/](vscode://evil/run)` was a hyperlink to vscode:// drawn as
+    the docs' address (second attacker review). Only a link that shows its own web or mail
+    address is one now; any other shows its address after its text."""
+    text = (
+        "Read [https://docs.python.org/3/](vscode://evil.example/run?cmd=x) and "
+        "[the docs](https://example.com/docs), or <https://example.com>."
+    )
+    app = OneMessage()
+    async with app.run_test(size=(120, 20)) as pilot:
+        message = app.query_one(AssistantMessage)
+        message.append_text(text)
+        await pilot.pause(0.2)
+        await message.finish()
+        drawn = "".join(segment.text for line in message._lines for segment in line)
+        links = {segment.style.link for line in message._lines for segment in line if segment.style}
+        linked = {(segment.text, segment.style.link) for line in message._lines for segment in line if segment.style}
+    assert "https://docs.python.org/3/ (vscode://evil.example/run?cmd=x)" in drawn
+    assert "the docs (https://example.com/docs)" in drawn
+    assert links - {None} == {"https://example.com/docs", "https://example.com"}
+    assert all(shown.strip() in link for shown, link in linked if link and shown.strip())

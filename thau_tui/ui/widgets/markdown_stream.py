@@ -39,13 +39,53 @@ _parsed: tuple[str, list[Token]] = ("", [])
 
 
 def parse(text: str) -> list[Token]:
-    """PARSER.parse(text), keeping the last result: a frame reads the same text twice, for
-    where its blocks start (BlockScan) and to draw it (StreamMarkdown). The tokens are
-    only read, never changed."""
+    """PARSER.parse(text) with honest links (`honest_links`), keeping the last result: a
+    frame reads the same text twice, for where its blocks start (BlockScan) and to draw it
+    (StreamMarkdown). The tokens are only read, never changed."""
     global _parsed
     if _parsed[0] != text:
-        _parsed = (text, PARSER.parse(text))
+        _parsed = (text, honest_links(PARSER.parse(text)))
     return _parsed[1]
+
+
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def honest_links(tokens: list[Token]) -> list[Token]:
+    """A link is a terminal hyperlink only where it shows its own address, and the address
+    is a web or mail one. `[https://docs.python.org/3/](vscode://evil/run)` showed one
+    address and opened another on a click (second attacker review): a link whose text is
+    not its address is drawn as the text, then the address in brackets (a hyperlink only
+    if it is a web or mail address, plain text otherwise)."""
+    for token in tokens:
+        if token.children and any(child.type == "link_open" for child in token.children):
+            token.children = _honest(token.children)
+    return tokens
+
+
+def _honest(children: list[Token]) -> list[Token]:
+    out: list[Token] = []
+    at = 0
+    while at < len(children):
+        opened = children[at]
+        close = next((i for i in range(at + 1, len(children)) if children[i].type == "link_close"), None)
+        if opened.type != "link_open" or close is None:
+            out.append(opened)
+            at += 1
+            continue
+        inner, href = children[at + 1 : close], str(opened.attrs.get("href", ""))
+        text = "".join(t.content for t in inner if t.type in ("text", "code_inline"))
+        web = href.lower().startswith(_LINK_SCHEMES)
+        if web and text in (href, href.removeprefix("mailto:")):
+            out.extend(children[at : close + 1])
+        else:
+            address = [Token("text", "", 0, content=href)]
+            if web:
+                address = [Token("link_open", "a", 1, attrs={"href": href}), *address, Token("link_close", "a", -1)]
+            shown = [Token("text", "", 0, content=" ("), *address, Token("text", "", 0, content=")")]
+            out.extend([*inner, *(shown if href and text != href else [])])
+        at = close + 1
+    return out
 
 
 def line_offsets(text: str) -> list[int]:
