@@ -94,6 +94,15 @@ DEFAULT_HIDDEN_PATHS = [
     "~/.mysql_history",
     "~/.node_repl_history",
     "~/.lesshst",
+    "~/.zhistory",
+    "~/.local/share/fish/fish_history",
+    "~/.kaggle",
+    "~/.terraform.d",
+    "~/.config/op",
+    # the X11 and ICE cookies: with the network on, an X11 display's abstract socket is
+    # reachable, and the cookie would let sandboxed code type into the user's windows
+    "~/.Xauthority",
+    "~/.ICEauthority",
     # other AI assistants' sign-ins, and build tools' publishing credentials
     "~/.claude",
     "~/.claude.json",
