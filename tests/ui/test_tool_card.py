@@ -196,6 +196,8 @@ async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_
         keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
         assert "allows it once too: make runs the Makefile's recipes, which a tool can rewrite" in keys
         assert "for the session" not in keys
+        # `A` cannot remember it either: it said "always, in every chat and folder"
+        assert "A once too" in keys and "always" not in keys
 
 
 async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session():

@@ -477,18 +477,17 @@ class ToolCard(KeyHold, can_focus=True):
             hints = [(self._key_for("submit-edit"), "run edited"), (self._key_for("cancel-turn"), "back")]
         else:
             scope = describe_session_scope(self.call)
-            session = f"allow {scope} for the session"
+            session, always = f"allow {scope} for the session", "always, in every chat and folder"
             if scope.startswith("this call only (once: "):  # nothing to remember: say why, plainly
-                session = "allows it once too: " + scope.removeprefix("this call only (once: ").removesuffix(")")
+                why = scope.removeprefix("this call only (once: ").removesuffix(")")
+                session, always = f"allows it once too: {why}", "once too"
             elif not self._held:
                 session = "allows it once too: an approval does not hold here (see above)"
+                always = "always (see above: it does not hold now)"
             hints = [
                 (self._key_for("approve-once"), "allow once"),
                 (self._key_for("approve-session"), session),
-                (
-                    self._key_for("approve-always"),
-                    "always, in every chat and folder" if self._held else "always (see above: it does not hold now)",
-                ),
+                (self._key_for("approve-always"), always),
                 (self._key_for("deny"), "deny"),
                 (self._key_for("edit-arguments"), "edit"),
                 (self._key_for("cancel-turn"), "cancel turn"),
