@@ -434,7 +434,7 @@ def test_a_command_a_remembered_approval_runs_says_which_on_its_card(workspace, 
         session.close()
     assert first[0].decision.by == "user" and first[0].decision.kind == "session"
     assert second[0].decision.by == "auto"
-    assert second[0].decision.reason == "allowed for this chat (Ctrl+R: approvals)"
+    assert second[0].decision.reason == "allowed for this chat"
 
 
 def test_a_variable_redirection_on_a_builtin_that_sets_path_stops_the_ls_approval(dirs, canary):

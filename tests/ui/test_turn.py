@@ -95,7 +95,7 @@ async def test_a_card_that_ran_unasked_says_why_to_its_end():
         shell, read = ToolCall("run_shell", {"command": "ls"}), ToolCall("read_file", {"path": "a"})
         for event in (
             ToolCallProposed(shell, "exec"),
-            ToolStarted(shell, Decision("once", reason="allowed for this chat (Ctrl+R: approvals)", by="auto")),
+            ToolStarted(shell, Decision("once", reason="allowed for this chat", by="auto")),
             ToolFinished(shell, ToolResult("a.txt")),
             ToolCallProposed(read, "read"),
             ToolStarted(read, Decision("once", by="auto")),
@@ -104,7 +104,7 @@ async def test_a_card_that_ran_unasked_says_why_to_its_end():
             await renderer.handle(event)
         await pilot.pause()
         label = str(renderer.cards[shell.id].query_one(".state-label").render())
-        assert label == "done · ran unasked: allowed for this chat (Ctrl+R: approvals)"
+        assert label == "done · ran unasked: allowed for this chat"
         assert str(renderer.cards[read.id].query_one(".state-label").render()) == "done"
 
 

@@ -185,7 +185,7 @@ class ApprovalBook:
         keys: list[ApprovalKey] = [(call.name, program, None) for program in _programs_for(call) or ()]
         with self._lock:
             always = all(key in self._always for key in keys or [(call.name, None, None)])
-        return ("always allowed" if always else "allowed for this chat") + " (Ctrl+R: approvals)"
+        return "always allowed" if always else "allowed for this chat"
 
     def auto_approves(
         self,
