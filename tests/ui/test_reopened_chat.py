@@ -104,3 +104,19 @@ async def test_a_reopened_chat_marks_an_edited_call_and_a_stopped_answer(tmp_pat
         notes = [str(n.render()) for n in app.query(NoteMessage)]
     assert "cat -n notes.txt" in shown and "(edited)" in shown
     assert "stopped" in notes
+
+
+async def test_a_reopened_chat_still_says_which_call_ran_unasked(tmp_path):
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("unasked")
+    store.add_message(sid, "user", "list again")
+    store.add_message(sid, "assistant", _call("run_shell", command="ls"))
+    store.record_call(sid, "c1", "run_shell", {"command": "ls"}, "done", result="a.txt")
+    store.record_decision(sid, "c1", "auto", "auto", "allowed for this chat")
+    store.add_message(sid, "tool", "a.txt", {"call_id": "c1", "tool": "run_shell"})
+    store.close()
+    async with _app(tmp_path, ScriptedBackend([]), resume=True).run_test(size=(110, 50)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid and app.query(ToolCard))
+        label = str(app.query_one(ToolCard).query_one(".state-label", Static).render())
+    assert label == "done · ran unasked: allowed for this chat"

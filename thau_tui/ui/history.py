@@ -57,6 +57,8 @@ async def draw_call(chat: ChatView, meta: dict, row: dict | None, decision: dict
     elif status == "invalid":
         card.mark_invalid(["its arguments did not match the tool's schema"])
     elif status in ("done", "failed", "cancelled"):
+        if (decision or {}).get("kind") == "auto" and (decision or {}).get("reason"):
+            card.set_running(str(decision["reason"]))  # "ran unasked: allowed for this chat", as it ran
         card.finish(ToolResult(output, ok=status == "done"), status)
     else:  # proposed or running when the chat was saved, and no result after
         card.state = "cancelled"
