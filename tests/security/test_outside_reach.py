@@ -369,6 +369,9 @@ def test_thau_s_training_runs_and_data_in_its_checkout_are_out_of_the_tools_reac
     for target, what in (
         ("train/runs/evil-20991231-000000/recipe.yaml", "thau's training runs"),
         ("train/data/train.jsonl", "thau's training data"),
+        # shipped recipes train on other folders there too, which did not exist yet (third review)
+        ("train/data-90min/train.jsonl", "thau's training data"),
+        ("train/data-diverse36/eval.jsonl", "thau's training data"),
     ):
         written = write.run({"path": target, "content": "name: planted\n"}, context)
         assert not written.ok and what in written.output, written.output  # before: written

@@ -53,7 +53,9 @@ def own_folders(config: Config | None = None) -> list[tuple[Path, str]]:
     from thau_tui import paths
 
     runs = paths.runs_dir(config.train.runs_dir if config is not None else "train/runs")
-    data = paths.train_data_dir()
+    # The whole training folder, not only train/data: shipped recipes train on other folders
+    # there (train/data-90min, ...), which a tool could make first (third attacker review).
+    data = paths.train_data_dir().parent
     for made_by_thau in (runs, data):
         # Made now if missing: one a tool made first (train/runs is not in a fresh clone) would
         # be the tools' own, and `thau train --resume latest` took a run planted there.
@@ -64,7 +66,7 @@ def own_folders(config: Config | None = None) -> list[tuple[Path, str]]:
         (Path(paths.__file__).resolve().parent, "thau's own code"),
         (paths.repo_models_dir(), "thau's models folder"),
         (runs, "thau's training runs"),
-        (data, "thau's training data (the shipped recipes train on it)"),
+        (data, "thau's training data and scripts (the shipped recipes train on what is there)"),
     ]
     return [(folder.resolve(), what) for folder, what in found if folder.exists()]
 
