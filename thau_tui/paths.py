@@ -274,12 +274,13 @@ def locked_for_update(path: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def open_for_writing(path: Path) -> TextIO:
-    """`path` opened to be written anew (text), never through a link nor into a FIFO a
-    cloned repository left there: `thau eval --output pred.jsonl` in a folder holding
-    pred.jsonl -> ~/.bashrc wrote the predictions into ~/.bashrc. An OSError that names
-    the path instead. Written as it goes, so an interrupted run keeps its lines."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+def open_for_writing(path: Path, *, append: bool = False) -> TextIO:
+    """`path` opened to be written anew (text; `append`: at its end), never through a link
+    nor into a FIFO a cloned repository left there: `thau eval --output pred.jsonl` in a
+    folder holding pred.jsonl -> ~/.bashrc wrote the predictions into ~/.bashrc. An OSError
+    that names the path instead. Written as it goes, so an interrupted run keeps its lines."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     refused = OSError(
         f"{path} is a link or not a plain file; thau does not write through it: remove it or pick another path"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import gguf
 import llama_cpp
@@ -202,3 +203,27 @@ def test_an_export_replaces_a_planted_link_instead_of_writing_through_it(exporte
     write_lora_gguf(run_dir / "adapter", tiny_gguf, out)
     assert victim.read_text() == "the user's file\n"
     assert not out.is_symlink() and out.read_bytes()[:4] == b"GGUF"
+
+
+def test_an_export_never_writes_its_modelfile_or_summary_through_a_planted_link(exported, tmp_path):
+    """Third attacker review: a run folder from a cloned repository held Modelfile ->
+    ~/.bashrc and summary.json -> another file; `thau export` wrote through both, and a base
+    model path with a line break (from the run's recipe.yaml) put a command into the first."""
+    import shutil
+
+    from thau_tui.train.export import modelfile_text
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(exported[0], run_dir, symlinks=True)
+    bashrc, secret = tmp_path / "bashrc", tmp_path / "secret.json"
+    bashrc.write_text("export PS1=original\n")
+    secret.write_text('{"token": "s3cret"}')
+    for name, target in (("Modelfile", bashrc), ("summary.json", secret)):
+        (run_dir / name).unlink(missing_ok=True)
+        (run_dir / name).symlink_to(target)
+    export_adapter(run_dir)
+    assert bashrc.read_text() == "export PS1=original\n" and secret.read_text() == '{"token": "s3cret"}'
+    assert not (run_dir / "Modelfile").is_symlink() and (run_dir / "Modelfile").read_text().startswith("FROM ")
+    assert "s3cret" not in (run_dir / "summary.json").read_text()  # not read through the link either
+    with pytest.raises(ExportError, match="line break"):
+        modelfile_text(Path("m\necho PWNED\n.gguf"), tmp_path / "a.gguf")

@@ -624,3 +624,22 @@ def test_a_broken_line_in_the_training_data_says_where(tiny_gguf, tmp_path):
         data.write_text(json.dumps(good) + "\n\n" + bad + "\n", encoding="utf-8")
         with pytest.raises(ValueError, match=f"{data}:3: not a training example"):
             load_encoded(data, template, tokenizer, 640)
+
+
+def test_a_runs_metrics_are_never_appended_through_a_planted_link(tmp_path):
+    """`thau train --resume RUN` on a run folder from a cloned repository appended its
+    metrics through metrics.jsonl -> any file (third attacker review)."""
+    from thau_tui.train.trainer import _Events
+
+    victim = tmp_path / "victim"
+    victim.write_text("the user's file\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "metrics.jsonl").symlink_to(victim)
+    with pytest.raises(OSError, match="is a link or not a plain file"):
+        _Events(run_dir, None)("step", loss=1.0)
+    assert victim.read_text() == "the user's file\n"
+    (run_dir / "metrics.jsonl").unlink()
+    _Events(run_dir, None)("step", loss=1.0)
+    _Events(run_dir, None)("step", loss=0.5)
+    assert [json.loads(line)["loss"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()] == [1.0, 0.5]

@@ -16,11 +16,13 @@ row permutation here, or the adapter loads fine and quietly works worse.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
-from ..paths import replacing
+from ..paths import replace_file, replacing
 
 # PEFT module name -> llama.cpp tensor name inside blk.{i}.
 GGUF_NAMES = {
@@ -241,8 +243,27 @@ def read_lora_gguf(path: Path, base: Path) -> dict[str, Any]:
 
 
 def modelfile_text(base: Path, adapter: Path) -> str:
-    """An Ollama Modelfile: the base GGUF, the adapter, and ChatML's stop token."""
+    """An Ollama Modelfile: the base GGUF, the adapter, and ChatML's stop token. A path with a
+    line break or another control character is refused: a run's recipe.yaml names the base
+    model, and a line break there wrote lines of its own into the file (third attacker review)."""
+    for what, path in (("base model", base), ("adapter", adapter)):
+        if any(ord(c) < 32 or ord(c) == 127 for c in str(path)):
+            raise ExportError(f"the {what}'s path holds a line break or control character: {str(path)!r}")
     return f'FROM {base}\nADAPTER {adapter}\nPARAMETER stop "<|im_end|>"\nPARAMETER temperature 0.2\n'
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    """The run's summary.json, never read through a link (it is written back, beside the run)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return {}
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        try:
+            found = json.load(handle) if stat.S_ISREG(os.fstat(fd).st_mode) else {}
+        except (OSError, ValueError):
+            return {}
+    return found if isinstance(found, dict) else {}
 
 
 def export_adapter(run_dir: Path, out: Path | None = None, *, tensor_type: str = "f32") -> Path:
@@ -251,13 +272,12 @@ def export_adapter(run_dir: Path, out: Path | None = None, *, tensor_type: str =
     base = _run_base_model(run_dir)
     out = Path(out) if out else run_dir / "adapter.gguf"
     out.parent.mkdir(parents=True, exist_ok=True)
+    modelfile = modelfile_text(base, out.resolve())  # refused before anything is written
     write_lora_gguf(run_dir / "adapter", base, out, tensor_type=tensor_type)
-    (run_dir / "Modelfile").write_text(modelfile_text(base, out.resolve()), encoding="utf-8")
-    summary_file = run_dir / "summary.json"
-    try:
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        summary = {}
+    # Replaced, never written through: a run folder from a cloned repository may hold
+    # Modelfile -> ~/.bashrc (third attacker review).
+    replace_file(run_dir / "Modelfile", modelfile)
+    summary = _read_summary(run_dir / "summary.json")
     summary["adapter_gguf"] = str(out)
-    summary_file.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    replace_file(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return out

@@ -18,6 +18,7 @@ appended to RUN_DIR/metrics.jsonl.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..paths import open_for_writing, replace_file
 from .base_model import load_base
 from .batching import Encoded, collate, epoch_batches, load_encoded, shared_prefix_length
 from .checkpoints import latest_checkpoint as latest_checkpoint  # re-exported: runs and tests read it here
@@ -165,7 +167,7 @@ class _Events:
 
     def __call__(self, event: str, **fields: Any) -> dict:
         record = {"event": event, **fields}
-        with self.path.open("a", encoding="utf-8") as handle:
+        with open_for_writing(self.path, append=True) as handle:  # never through a planted link
             handle.write(json.dumps(record) + "\n")
         if self.on_event:
             self.on_event(record)
@@ -240,7 +242,7 @@ def train(
     emit = _Events(run_dir, on_event)
     cancel_event = cancel_event or threading.Event()
     if not resume or not (run_dir / "recipe.yaml").exists():
-        (run_dir / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+        replace_file(run_dir / "recipe.yaml", recipe.to_yaml())  # a link there is replaced, not written through
     checkpoint = latest_checkpoint(run_dir) if resume else None
     # A resumed run continues from its checkpoint; init_adapter is checked before the slow loads.
     start_from = recipe.init_adapter_path() if checkpoint is None else None
@@ -414,7 +416,7 @@ def train(
         examples=len(train_set),
         base_model=str(recipe.base_model_path()),
     )
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    replace_file(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     if cancelled:
         emit("cancelled", step=step, adapter=str(adapter))
     else:
@@ -470,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         record = {"event": "error", "message": f"{type(exc).__name__}: {exc}"}
         say(record)
         if run_dir is not None and run_dir.is_dir():
-            with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as handle:
+            with contextlib.suppress(OSError), open_for_writing(run_dir / "metrics.jsonl", append=True) as handle:
                 handle.write(json.dumps(record) + "\n")
         return 1
     return 0
