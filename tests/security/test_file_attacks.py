@@ -403,6 +403,13 @@ def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file
     assert not (workspace / ".vscode" / "settings.json").exists()
     assert call(registry, ctx, "write_file", path=".vscode/notes.md", content="x").ok  # the real path works
     assert call(registry, ctx, "write_file", path=str(workspace / "plain.txt"), content="x").ok
+    # the workspace named through a link above it (macOS's /var, a linked project folder)
+    alias = workspace.parent / "alias"
+    alias.symlink_to(workspace)
+    result = call(registry, ctx, "write_file", path=str(alias / path), content='{"runOn": "folderOpen"}')
+    assert_refused(result, "leads through a link to '.vscode/")
+    assert (workspace / ".vscode" / "tasks.json").read_text() == "{}"
+    assert call(registry, ctx, "write_file", path=str(alias / "plain2.txt"), content="x").ok
 
 
 def test_a_tree_of_empty_folders_does_not_hold_a_search_past_its_bound(registry, ctx, workspace, monkeypatch):

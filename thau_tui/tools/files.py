@@ -308,8 +308,16 @@ def _refuse_a_link_on_the_way(workspace: Path, written: str, path: Path, name: s
     the user approved (attacker review). Refused, naming the real file, so the next call,
     and its card, name it. (A link above the workspace, macOS's /var, is not one a tool made.)"""
     candidate = Path(written).expanduser()
-    as_written = Path(os.path.normpath(candidate if candidate.is_absolute() else workspace / candidate))
-    if as_written == path or not as_written.is_relative_to(workspace):
+    parts = Path(os.path.normpath(candidate if candidate.is_absolute() else workspace / candidate)).parts
+    # The workspace as the path names it may be reached through a link (/tmp/alias/ws, macOS's
+    # /var): what comes after the part that resolves to it is what must hold no link.
+    for cut in range(len(parts), 0, -1):
+        with contextlib.suppress(OSError, RuntimeError):
+            if Path(*parts[:cut]).resolve() == workspace:
+                break
+    else:
+        return  # resolve_in_workspace found it inside; as written, no part of it is the workspace
+    if workspace.joinpath(*parts[cut:]) == path:
         return
     raise ToolError(
         f"'{written}' leads through a link to '{name}'; write to '{name}' itself, so the approval "
