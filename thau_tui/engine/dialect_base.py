@@ -130,7 +130,11 @@ class Dialect:
         if missing:
             raise TypeError(f"{cls.__name__}.reserved_tags must include {', '.join(missing)}")
         cls._reserved = _reserved_pattern(cls.reserved_tags) if cls.reserved_tags else None
-        cls._call_tags = _reserved_pattern(t for t in (cls.open_tag, cls.close_tag) if t) if cls.open_tag else None
+        # A call's own tags: its open and close tags, and its string delimiter when that is a
+        # tag too (functiongemma's <escape>, a control token in FunctionGemma's vocabulary).
+        quote = cls.string_quote if cls.string_quote.startswith("<") and cls.string_quote.endswith(">") else ""
+        own = (t for t in (cls.open_tag, cls.close_tag, quote) if t)
+        cls._call_tags = _reserved_pattern(own) if cls.open_tag else None
         cls._stops = _reserved_pattern(cls.reserved_tags, _STOP_SPACE, re.ASCII) if cls.reserved_tags else None
         cls._tag_forms = tuple({t.lower() for t in cls.reserved_tags})
         cls._tag_span = max((len(t) for t in cls.reserved_tags), default=0) + 9  # three spots for spaces
