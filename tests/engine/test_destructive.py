@@ -22,6 +22,14 @@ from thau_tui.engine.destructive import destroys, destroys_in
         ("dd if=/dev/zero of=disk.img bs=1M count=1", "dd overwrites the file or disk of= names"),
         ("mkfs.ext4 disk.img", "mkfs.ext4 formats or repartitions a disk"),
         ("[[ -f x ]] && rm -rf x", "it may delete or overwrite files (rm)"),  # bashlex cannot read [[
+        # past launchers and git's global options (read-through review)
+        ("sudo -u bob rm -r x", "rm -r deletes folders and everything in them"),
+        ("find . -name '*.o' | xargs rm", "rm deletes files"),
+        ("git -C sub clean -fdx", "git clean deletes the files git does not track"),
+        ("git --git-dir .git reset --hard", "git reset throws away uncommitted changes"),
+        ("grm -rf src", "rm -r deletes folders and everything in them"),  # Homebrew's coreutils
+        ("git restore notes.txt", "git restore throws away uncommitted changes"),
+        ("git branch -d old", "git branch -d deletes a branch (a merged one)"),
     ],
 )
 def test_what_a_command_destroys_is_said(command, said):
@@ -30,7 +38,24 @@ def test_what_a_command_destroys_is_said(command, said):
 
 @pytest.mark.parametrize(
     "command",
-    ["ls -la", "echo hi >> notes.txt", "ls > /dev/null", "git clean -n", "git status", "git rm --cached a", "cat a"],
+    [
+        "ls -la",
+        "echo hi >> notes.txt",
+        "ls > /dev/null",
+        "git clean -n",
+        "git clean -nfd",
+        "git status",
+        "git rm --cached a",
+        "git rm -n a",
+        "cat a",
+        # what only looks destructive (read-through review)
+        "git restore --staged a.py",
+        "git reset --keep HEAD~1",
+        "fdisk -l",
+        "parted -l",
+        "sfdisk --list",
+        "sudo echo hi",
+    ],
 )
 def test_what_destroys_nothing_says_nothing(command):
     assert destroys_in(command) is None
@@ -40,3 +65,4 @@ def test_only_the_worst_ask_every_time():
     assert destroys("rm", ["notes.txt"]) == ("rm deletes files", False)  # a warning only
     assert destroys("/bin/rm", ["-r", "build"]) == ("rm -r deletes folders and everything in them", True)
     assert destroys("git", ["branch", "-vD", "old"]) == ("git branch deletes a branch", True)
+    assert destroys("git", ["branch", "-d", "old"]) == ("git branch -d deletes a branch (a merged one)", False)

@@ -14,21 +14,32 @@ from typing import Any
 import bashlex
 
 _DISKS = re.compile(r"^(?:mkfs(?:\..+)?|mke2fs|mkswap|wipefs|fdisk|sfdisk|gdisk|sgdisk|parted|blkdiscard)$")
-# git subcommands that throw work away, each with the arguments that make it do so (None: always)
-_GIT: dict[str, tuple[tuple[str, ...] | None, str]] = {
-    "reset": (("--hard", "--merge", "--keep"), "throws away uncommitted changes"),
-    "clean": (("-f", "--force"), "deletes the files git does not track"),
-    "checkout": (("--", ".", "-f", "--force"), "throws away uncommitted changes"),
-    "restore": (None, "throws away uncommitted changes"),
-    "stash": (("drop", "clear"), "deletes stashed changes"),
-    "branch": (("-D", "--delete", "-d"), "deletes a branch"),
-    "rm": (None, "deletes tracked files"),
-}
+_DISK_LISTING = ("-l", "--list", "-p", "--print", "-d", "--dump")  # fdisk -l, parted -l, sfdisk -d...
+_GNU = ("rm", "rmdir", "unlink", "shred", "truncate", "dd")  # Homebrew's coreutils call them grm, gshred...
+# git's global options that take a value (`git -C sub clean -fdx`)
+_GIT_VALUE_OPTIONS = ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env")
+# Programs that run the command after them (and their own options): the warning looks past them.
+_LAUNCHERS = frozenset(
+    {"sudo", "doas", "env", "nice", "nohup", "command", "exec", "time", "timeout", "xargs", "stdbuf", "ionice"}
+    | {"setsid", "unbuffer", "builtin", "chrt", "taskset"}
+)
+
+
+def git_subcommand(arguments: list[str]) -> tuple[str, list[str]] | None:
+    """git's subcommand among its `arguments` and the arguments after it, the values of its
+    global options (`-C sub`, `-c k=v`) skipped; None when there is none."""
+    at = 0
+    while at < len(arguments):
+        if not arguments[at].startswith("-"):
+            return arguments[at], arguments[at + 1 :]
+        at += 2 if arguments[at] in _GIT_VALUE_OPTIONS else 1
+    return None
 
 
 def destroys(program: str, arguments: list[str]) -> tuple[str, bool] | None:
     """What `program arguments` destroys, and whether it asks every time; None: nothing."""
     name = program.rsplit("/", 1)[-1].lower()
+    name = name[1:] if name[:1] == "g" and name[1:] in _GNU else name
     short = {c for a in arguments if a.startswith("-") and not a.startswith("--") for c in a[1:]}
     long = {a.split("=", 1)[0] for a in arguments if a.startswith("--")}
     if name == "rm":
@@ -36,7 +47,7 @@ def destroys(program: str, arguments: list[str]) -> tuple[str, bool] | None:
             return "rm -r deletes folders and everything in them", True
         return "rm deletes files", False
     if name in ("rmdir", "unlink"):
-        return f"{name} deletes", False
+        return f"{name} deletes {'folders' if name == 'rmdir' else 'a file'}", False
     if name == "shred":
         return "shred destroys the files' contents", True
     if name == "truncate":
@@ -45,18 +56,35 @@ def destroys(program: str, arguments: list[str]) -> tuple[str, bool] | None:
         return "dd overwrites the file or disk of= names", True
     if name == "find" and "-delete" in arguments:
         return "find -delete deletes what it finds", True
-    if _DISKS.match(name):
+    if _DISKS.match(name) and (name.startswith("mk") or not any(_given(o, arguments) for o in _DISK_LISTING)):
         return f"{name} formats or repartitions a disk", True
-    if name == "git":
-        subcommand = next((a for a in arguments if not a.startswith("-")), "")
-        rule = _GIT.get(subcommand)
-        if rule is not None:
-            needed, what = rule
-            rest = arguments[arguments.index(subcommand) + 1 :]
-            if subcommand == "rm" and "--cached" in rest:
-                return None  # only stops tracking them
-            if needed is None or any(_given(option, rest) for option in needed):
-                return f"git {subcommand} {what}", True
+    found = git_subcommand(arguments) if name == "git" else None
+    return None if found is None else _git_destroys(*found)
+
+
+def _git_destroys(subcommand: str, rest: list[str]) -> tuple[str, bool] | None:
+    given = [
+        option
+        for option in ("-f", "--force", "-n", "--dry-run", "-S", "--staged", "-W", "--worktree")
+        if _given(option, rest)
+    ]
+    if subcommand == "reset" and any(_given(o, rest) for o in ("--hard", "--merge")):
+        return "git reset throws away uncommitted changes", True
+    if subcommand == "clean" and {"-f", "--force"} & set(given) and not {"-n", "--dry-run"} & set(given):
+        return "git clean deletes the files git does not track", True
+    if subcommand == "checkout" and any(_given(o, rest) for o in ("--", ".", "-f", "--force")):
+        return "git checkout throws away uncommitted changes", True
+    if subcommand == "restore" and (not {"-S", "--staged"} & set(given) or {"-W", "--worktree"} & set(given)):
+        return "git restore throws away uncommitted changes", True
+    if subcommand == "stash" and rest[:1] in (["drop"], ["clear"]):
+        return "git stash deletes stashed changes", True
+    deleting = _given("-d", rest) or _given("--delete", rest)
+    if subcommand == "branch" and (_given("-D", rest) or deleting and {"-f", "--force"} & set(given)):
+        return "git branch deletes a branch", True
+    if subcommand == "branch" and deleting:
+        return "git branch -d deletes a branch (a merged one)", False
+    if subcommand == "rm" and not {"--cached", "-n", "--dry-run"} & set(rest):
+        return "git rm deletes tracked files", True
     return None
 
 
@@ -94,8 +122,10 @@ def _walk(node: Any) -> str | None:
     kind = getattr(node, "kind", None)
     if kind == "command":
         words = [p.word for p in node.parts if getattr(p, "kind", None) == "word"]
-        if words:
-            found = destroys(words[0], words[1:])
+        # past a launcher (`sudo -u bob rm -r x`, `xargs rm`), the first destroying word it runs
+        launched = bool(words) and words[0].rsplit("/", 1)[-1] in _LAUNCHERS
+        for at in range(len(words) if launched else min(1, len(words))):
+            found = destroys(words[at], words[at + 1 :])
             if found is not None:
                 return found[0]
         for part in node.parts:

@@ -51,7 +51,7 @@ from ..tools.sandbox import interpreter_folders
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
 from .code_running import code_running_argument, workspace_code
 from .code_running import is_never_approved as is_never_approved
-from .destructive import destroys
+from .destructive import destroys, git_subcommand
 
 BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below checks each `kind`
 
@@ -236,8 +236,8 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     if is_git(program):
         # An approval of `git status` is one of that subcommand: it must not cover `git clean
         # -fdx`. (code_running_argument let only flags without values come before it.)
-        subcommand = next((a for a in arguments if not a.startswith("-")), None)
-        programs.append(f"{program} {subcommand}" if subcommand else program)
+        found = git_subcommand(arguments)
+        programs.append(f"{program} {found[0]}" if found else program)
         return
     programs.append(program)
 
