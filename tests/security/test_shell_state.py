@@ -181,6 +181,12 @@ def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
         (": {PATH}>&2", True),
         ("cd src {HOME}</dev/null", True),
         ("caller {PS1[0]}>>log", True),
+        ("{PATH}>/dev/null", True),
+        # the same text quoted, or not right before a redirection, sets nothing (read-through review)
+        ("echo '<p>{name}</p>' > index.html", False),
+        ("grep -n '{title}<' src/*.jsx", False),
+        ("echo '{PATH}>x'", False),
+        ("echo {a} >b", False),
     ],
 )
 def test_what_counts_as_changing_the_shell(command, changes):

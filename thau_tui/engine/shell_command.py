@@ -293,8 +293,9 @@ BASH_BUILTINS = frozenset(
 
 _EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[")
 # `{name}>file` (any redirection: <, >, >>, <>, >&, <&, <<, <<<) puts the new descriptor's
-# number in the variable `name`, even on a builtin: `: {PATH}>/dev/null` sets PATH=10.
-_VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\}[<>]")
+# number in the variable `name`, even on a builtin: `: {PATH}>/dev/null` sets PATH=10. An
+# unquoted word of this form right before a redirection is one.
+_VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\}")
 
 
 def shell_state_change(command: str) -> str | None:
@@ -306,20 +307,28 @@ def shell_state_change(command: str) -> str | None:
         return None
     if _EXPANSION_THAT_ASSIGNS.search(command):
         return "it expands parameters or arithmetic, which can set variables"
-    if _VARIABLE_REDIRECTION.search(command):
-        return "a {name} redirection sets a variable"
     try:
         trees = bashlex.parse(command)
     except Exception:  # bashlex raises ParsingError, NotImplementedError, AttributeError...
         return "bash syntax thau does not check"
     for tree in trees:
-        reason = _state_walk(tree)
+        reason = _state_walk(tree, command)
         if reason is not None:
             return reason
     return None
 
 
-def _state_walk(node: BashNode) -> str | None:
+def _sets_by_redirection(parts: list[BashNode], command: str) -> bool:
+    """Whether a `{name}` word stands unquoted right before a redirection (see above)."""
+    for word, after in zip(parts, parts[1:]):
+        if getattr(word, "kind", None) == "word" and getattr(after, "kind", None) == "redirect":
+            start, end = word.pos
+            if end == after.pos[0] and _VARIABLE_REDIRECTION.fullmatch(command[start:end]):
+                return True
+    return False
+
+
+def _state_walk(node: BashNode, command: str) -> str | None:
     kind = getattr(node, "kind", None)
     if kind == "function":
         return "it defines a function"
@@ -328,6 +337,8 @@ def _state_walk(node: BashNode) -> str | None:
     if kind == "assignment":
         return "it sets a variable"
     if kind == "command":
+        if _sets_by_redirection(node.parts, command):
+            return "a {name} redirection sets a variable"
         words = [part for part in node.parts if getattr(part, "kind", None) == "word"]
         if words:
             program = words[0].word
@@ -343,11 +354,11 @@ def _state_walk(node: BashNode) -> str | None:
                 return "jobs -x runs a command in this shell"
     for attribute in ("parts", "list"):
         for child in getattr(node, attribute, None) or []:
-            reason = _state_walk(child)
+            reason = _state_walk(child, command)
             if reason is not None:
                 return reason
     inner = getattr(node, "command", None)
-    return _state_walk(inner) if inner is not None and hasattr(inner, "kind") else None
+    return _state_walk(inner, command) if inner is not None and hasattr(inner, "kind") else None
 
 
 def program_location(program: str, search_path: str | None = None, workspace: Path | None = None) -> str:
