@@ -418,6 +418,18 @@ def test_a_tree_of_empty_folders_does_not_hold_a_search_past_its_bound(registry,
     for a in range(40):
         for b in range(25):
             (workspace / f"d{a}" / f"e{b}").mkdir(parents=True)
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def counting_walk(top, *args, **kwargs):
+        for entry in real_walk(top, *args, **kwargs):
+            walked.append(entry[0])
+            yield entry
+
+    monkeypatch.setattr(file_search.os, "walk", counting_walk)
     monkeypatch.setattr(file_search, "SEARCH_SECONDS", 0.0)
     result = call(registry, ctx, "search_code", pattern="x")
     assert "stopped after 0 s" in result.output, result.output
+    assert len(walked) <= 2, len(walked)  # it stopped at once, not after all 1,041 folders
+    monkeypatch.setattr(file_search, "SEARCH_SECONDS", 60.0)
+    assert "stopped" not in call(registry, ctx, "search_code", pattern="x").output  # a whole walk says nothing

@@ -60,7 +60,7 @@ def _is_environment(folder: Path) -> bool:
     return (folder / "pyvenv.cfg").is_file()
 
 
-def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float) -> Iterator[Path]:
+def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float, ran_out: list[bool]) -> Iterator[Path]:
     """Every searchable file under root, skipping VCS folders, environments and big files,
     and what the workspace keeps off (the workspace's list: a subfolder's own would miss
     what a home-folder workspace keeps, such as the targets of its dotfile links). It
@@ -71,8 +71,10 @@ def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float) 
         return
     hidden = hidden_folders(ctx.config, workspace)  # once for the walk, not once a file
 
-    def stop() -> bool:
-        return ctx.cancelled or time.monotonic() > deadline
+    def stop() -> bool:  # ran_out gets True when the time is up (not for Esc)
+        if time.monotonic() > deadline:
+            ran_out.append(True)
+        return ctx.cancelled or bool(ran_out)
 
     for folder, dirs, files in os.walk(root):
         if stop():
@@ -154,7 +156,8 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     files_hit = files_seen = 0
     start = time.monotonic()
     stopped = ""
-    for file in _text_files(workspace, root, ctx, start + SEARCH_SECONDS):
+    ran_out: list[bool] = []
+    for file in _text_files(workspace, root, ctx, start + SEARCH_SECONDS, ran_out):
         if time.monotonic() - start > SEARCH_SECONDS:
             stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
             break
@@ -189,7 +192,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             matches = matches[:MAX_MATCHES]
             stopped = f"[showing the first {MAX_MATCHES} matches; use a narrower pattern or path]"
             break
-    if not stopped and time.monotonic() - start > SEARCH_SECONDS:  # the walk itself ran out
+    if not stopped and ran_out:  # the walk itself ran out of time
         stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
     if matches:
         summary = f"{len(matches)} match(es) in {files_hit} file(s)"
