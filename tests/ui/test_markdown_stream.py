@@ -12,7 +12,7 @@ from waiting import wait_until
 
 from thau_tui.ui.widgets import markdown_stream
 from thau_tui.ui.widgets.chat import AssistantMessage
-from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, honest_links, list_items, top_level_blocks
+from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, honest_links, list_items, parse, top_level_blocks
 
 ANSWER = """# How a refrigerator works
 
@@ -440,3 +440,19 @@ async def test_a_link_never_shows_one_address_and_opens_another():
     assert "the docs (https://example.com/docs)" in drawn
     assert links - {None} == {"https://example.com/docs", "https://example.com"}
     assert all(shown.strip() in link for shown, link in linked if link and shown.strip())
+
+
+def test_an_autolink_is_its_own_address_and_only_web_ones_are_hyperlinks():
+    """An autolink's text is its address decoded (Köln; the href keeps K%C3%B6ln): it was
+    drawn twice (read-through review). Only a web or mail address becomes a hyperlink."""
+
+    def children(text):
+        return [(t.type, t.content) for block in parse(text) for t in block.children or []]
+
+    assert children("<https://de.wikipedia.org/wiki/Köln>") == [
+        ("link_open", ""),
+        ("text", "https://de.wikipedia.org/wiki/Köln"),
+        ("link_close", ""),
+    ]
+    assert children("[https://example.com](https://example.com/)")[0] == ("link_open", "")
+    assert children("<vscode://evil.example/run>") == [("text", "vscode://evil.example/run")]

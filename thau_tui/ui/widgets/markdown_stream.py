@@ -76,8 +76,12 @@ def _honest(children: list[Token]) -> list[Token]:
         inner, href = children[at + 1 : close], str(opened.attrs.get("href", ""))
         text = "".join(t.content for t in inner if t.type in ("text", "code_inline"))
         web = href.lower().startswith(_LINK_SCHEMES)
-        if web and text in (href, href.removeprefix("mailto:")):
+        # an autolink's text is its address (decoded: Köln, where the href says K%C3%B6ln)
+        own = opened.markup == "autolink" or text.rstrip("/") in (href.rstrip("/"), href.removeprefix("mailto:"))
+        if web and own:
             out.extend(children[at : close + 1])
+        elif own:
+            out.extend(inner)  # its address, shown; not a hyperlink (vscode://...)
         else:
             address = [Token("text", "", 0, content=href)]
             if web:
