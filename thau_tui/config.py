@@ -103,13 +103,11 @@ DEFAULT_HIDDEN_PATHS = [
     # reachable, and the cookie would let sandboxed code type into the user's windows
     "~/.Xauthority",
     "~/.ICEauthority",
-    # other AI assistants' sign-ins, and build tools' publishing credentials
+    # other AI assistants' sign-ins
     "~/.claude",
     "~/.claude.json",
     "~/.codex",
     "~/.gemini",
-    "~/.m2/settings.xml",
-    "~/.gradle/gradle.properties",
     # Readable only by root, and thau run as root reads them in the sandbox too (it keeps
     # root's uid there): password hashes, sudo rules, the machine's ssh host keys.
     "/etc/shadow",

@@ -270,7 +270,7 @@ def test_an_approval_is_saved_even_when_its_lock_file_cannot_be_opened(tmp_path)
 def test_a_call_that_runs_unasked_says_why(tmp_path):
     """An auto-approved write or command looked on its card like one the user had just
     allowed (UX walkthrough): the engine now says which approval let it run."""
-    book = ApprovalBook(tmp_path / "approvals.json", {"edit_file": "auto"})
+    book = ApprovalBook(tmp_path / "approvals.json", {"edit_file": "auto", "read_file": "auto"})
     book.remember(shell("ls -la"), "exec", Decision("session"), "s1")
     book.remember(write(), "write", Decision("always"), "s1")
     assert book.allowed_by(shell("ls"), "exec") == "allowed for this chat"

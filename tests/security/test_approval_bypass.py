@@ -501,6 +501,8 @@ def test_a_program_is_judged_by_the_file_it_resolves_to(tmp_path, monkeypatch):
     assert "python" in identities("lister")
     assert ApprovalBook(None).remember(shell("lister -V"), "exec", Decision("session"), SESSION) == []
     assert identities("nosuchprogram") == ["nosuchprogram"]  # not on PATH: its own name only
+    assert "invoke" not in identities("deb-systemd-invoke")  # only a cross toolchain's target is cut off
+    assert identities("arm-none-eabi-gcc")[:2] == ["arm-none-eabi-gcc", "gcc"]
 
 
 @pytest.mark.parametrize(

@@ -178,10 +178,10 @@ class ApprovalBook:
         """Why `call`, which `decide` let run without asking, did: for its card, so a write or
         a command that ran unasked never looks like one the user just allowed. None for a
         tool that only reads."""
-        if self._policy.get(call.name) == "auto":
-            return "tools.policy in config.yaml"
         if risk == "read":
             return None
+        if self._policy.get(call.name) == "auto":
+            return "tools.policy in config.yaml"
         keys: list[ApprovalKey] = [(call.name, program, None) for program in _programs_for(call) or ()]
         with self._lock:
             always = all(key in self._always for key in keys or [(call.name, None, None)])

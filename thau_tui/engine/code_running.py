@@ -32,7 +32,11 @@ SYSTEM_FOLDERS = ("/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/
 
 # Programs that act as the name they are run by (busybox ls is ls): judged by that name.
 _MULTI_CALL = frozenset({"busybox", "toybox", "coreutils"})
-_CROSS_PREFIX = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_]+){1,3}-(?=[a-z+]+$)")
+# A cross toolchain's target in front of a tool's name: x86_64-linux-gnu-gcc, arm-none-eabi-nm.
+_CROSS_PREFIX = re.compile(
+    r"^(?:x86_64|amd64|i[3-6]86|aarch64|arm\w*|riscv\d+|powerpc\w*|ppc\w*|mips\w*|s390x|loongarch64|sparc\w*|m68k|avr)"
+    r"(?:-[a-z0-9_]+){1,3}-(?=[a-z+]+$)"
+)
 
 
 def identities(program: str) -> list[str]:

@@ -90,6 +90,8 @@ def control_tokens(llm: Llama) -> frozenset[str] | None:
     """The text of each of the model's control tokens (`<|im_end|>`, `<start_of_turn>`,
     `<unused5>`...): what its tokenizer reads as a control token in a prompt tokenized with
     special tokens on. About 0.03 s for SmolLM2's 49,152 tokens, 0.2 s for Gemma 3's 262,144.
+    USER_DEFINED tokens are left out: llama.cpp matches them in text too, but they are the
+    model's ordinary text (Gemma's `<table>`, runs of spaces), which no template marks turns with.
 
     Fallback: None (dialect_base then defuses the usual spellings by name)."""
     lib = _llama_cpp()

@@ -107,9 +107,11 @@ class _Worker:
         stdin = self.process.stdin
         assert stdin is not None
 
+        payload = json.dumps(request, default=str) + "\n"  # here: an error in it is the caller's
+
         def send() -> None:  # on a thread: a worker that does not read would block the write
             try:
-                stdin.write(json.dumps(request, default=str) + "\n")
+                stdin.write(payload)
                 stdin.flush()
             except (OSError, ValueError):
                 pass  # it ended (or was stopped): the reader says so
