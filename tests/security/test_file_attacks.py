@@ -387,6 +387,10 @@ def test_a_home_folder_workspace_keeps_linked_dotfiles_and_any_case_from_the_fil
         ("notes.txt", ".vscode/tasks.json", "notes.txt"),  # the file itself is a link
         ("docs", ".vscode", "docs/settings.json"),  # a folder on the way is one
         ("docs", ".vscode", "docs/../docs/settings.json"),
+        # fourth review: a link back to the workspace, one above it, a link then `..`
+        ("docs", ".", "docs/.vscode/tasks.json"),
+        ("up", "..", "up/workspace/.vscode/tasks.json"),
+        ("L", ".vscode/a/b", "L/../../tasks.json"),
     ],
 )
 def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file(
@@ -394,11 +398,11 @@ def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file
 ):
     """The card said `notes.txt`; write_file followed the link and wrote .vscode/tasks.json,
     which VS Code runs when the folder opens (attacker review)."""
-    (workspace / ".vscode").mkdir()
+    (workspace / ".vscode" / "a" / "b").mkdir(parents=True)
     (workspace / ".vscode" / "tasks.json").write_text("{}")
-    os.symlink(workspace / target, workspace / link)
+    os.symlink(target, workspace / link)
     result = call(registry, ctx, "write_file", path=path, content='{"runOn": "folderOpen"}')
-    assert_refused(result, "leads through a link to '.vscode/")
+    assert_refused(result, "leads through a link (or out and back in) to '.vscode/")
     assert (workspace / ".vscode" / "tasks.json").read_text() == "{}"
     assert not (workspace / ".vscode" / "settings.json").exists()
     assert call(registry, ctx, "write_file", path=".vscode/notes.md", content="x").ok  # the real path works
@@ -407,9 +411,10 @@ def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file
     alias = workspace.parent / "alias"
     alias.symlink_to(workspace)
     result = call(registry, ctx, "write_file", path=str(alias / path), content='{"runOn": "folderOpen"}')
-    assert_refused(result, "leads through a link to '.vscode/")
+    assert_refused(result, "leads through a link (or out and back in) to '.vscode/")
     assert (workspace / ".vscode" / "tasks.json").read_text() == "{}"
     assert call(registry, ctx, "write_file", path=str(alias / "plain2.txt"), content="x").ok
+    assert call(registry, ctx, "write_file", path=".vscode/a/../plain3.txt", content="x").ok  # `..` past real folders
 
 
 def test_a_tree_of_empty_folders_does_not_hold_a_search_past_its_bound(registry, ctx, workspace, monkeypatch):

@@ -304,24 +304,37 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
 
 def _refuse_a_link_on_the_way(workspace: Path, written: str, path: Path, name: str) -> None:
     """The card shows the path as the model wrote it: a link in the workspace on the way
-    (notes.txt -> .vscode/tasks.json, docs -> .vscode) wrote another file than the one
-    the user approved (attacker review). Refused, naming the real file, so the next call,
-    and its card, name it. (A link above the workspace, macOS's /var, is not one a tool made.)"""
+    (notes.txt -> .vscode/tasks.json, docs -> .vscode, docs -> .) wrote another file than the
+    one the user approved (attacker reviews). Refused, naming the real file, so the next
+    call, and its card, name it. The workspace itself may be named through a link above it
+    (/tmp/alias/ws, macOS's /var): below the first part of the path that resolves to it,
+    no part may be a link, and no `..` may climb out of it."""
     candidate = Path(written).expanduser()
-    parts = Path(os.path.normpath(candidate if candidate.is_absolute() else workspace / candidate)).parts
-    # The workspace as the path names it may be reached through a link (/tmp/alias/ws, macOS's
-    # /var): what comes after the part that resolves to it is what must hold no link.
-    for cut in range(len(parts), 0, -1):
+    parts = (candidate if candidate.is_absolute() else workspace / candidate).parts
+    for cut in range(1, len(parts) + 1):  # the shortest prefix: `docs -> .` resolves there too
         with contextlib.suppress(OSError, RuntimeError):
             if Path(*parts[:cut]).resolve() == workspace:
                 break
     else:
-        return  # resolve_in_workspace found it inside; as written, no part of it is the workspace
-    if workspace.joinpath(*parts[cut:]) == path:
-        return
+        cut = len(parts) + 1  # as written, no part of it is the workspace
+    below: list[str] = []
+    for part in parts[cut:]:  # each earlier part is a real folder, so `..` goes back one
+        if part == "..":
+            if not below:
+                break
+            below.pop()
+        elif part not in ("", "."):
+            below.append(part)
+            if workspace.joinpath(*below).is_symlink():
+                break
+    else:
+        if cut <= len(parts) and workspace.joinpath(*below) == path:
+            return
+    if cut <= len(parts) and Path(os.path.normpath(workspace.joinpath(*parts[cut:]))) == path:
+        raise _write_error(name, OSError(errno.ELOOP, "a link"))  # made since the path was checked
     raise ToolError(
-        f"'{written}' leads through a link to '{name}'; write to '{name}' itself, so the approval "
-        "shows the file that changes"
+        f"'{written}' leads through a link (or out and back in) to '{name}'; write to '{name}' itself, "
+        "so the approval shows the file that changes"
     )
 
 
