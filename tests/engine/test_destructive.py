@@ -64,5 +64,5 @@ def test_what_destroys_nothing_says_nothing(command):
 def test_only_the_worst_ask_every_time():
     assert destroys("rm", ["notes.txt"]) == ("rm deletes files", False)  # a warning only
     assert destroys("/bin/rm", ["-r", "build"]) == ("rm -r deletes folders and everything in them", True)
-    assert destroys("git", ["branch", "-vD", "old"]) == ("git branch deletes a branch", True)
+    assert destroys("git", ["branch", "-vD", "old"]) == ("git branch deletes or overwrites a branch", True)
     assert destroys("git", ["branch", "-d", "old"]) == ("git branch -d deletes a branch (a merged one)", False)

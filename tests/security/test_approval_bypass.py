@@ -517,6 +517,22 @@ def test_a_program_is_judged_by_the_file_it_resolves_to(tmp_path, monkeypatch):
         ("git rm --cached notes.txt", "git rm -r src"),
         ("shred --version", "shred -u notes.txt"),
         ("truncate --help", "truncate -s0 notes.txt"),
+        # fourth review: abbreviations git and getopt accept, and what else throws work away
+        ("rm notes.txt", "rm --rec src"),
+        ("git reset HEAD f", "git reset --ha"),
+        ("git clean -n", "git clean --fo -dx"),
+        ("git clean -n", "git clean -dx"),  # clean.requireForce may be off
+        ("git checkout main", "git checkout src"),
+        ("git switch main", "git switch --discard-changes other"),
+        ("git restore --staged f", "git restore -S --work f"),
+        ("git branch", "git branch --del --forc feat"),
+        ("git branch", "git branch -M feat main"),
+        ("git worktree list", "git worktree remove --force wt"),
+        ("git reflog", "git reflog expire --expire=now --all"),
+        ("git update-ref refs/heads/x HEAD", "git update-ref -d refs/heads/main"),
+        ("git read-tree HEAD", "git read-tree -u --reset HEAD"),
+        ("git checkout-index a", "git checkout-index -f -a"),
+        ("rsync -a a/ b/", "rsync -a --del a/ b/"),
     ],
 )
 def test_an_approval_never_covers_a_command_that_destroys_work(allowed, attack):

@@ -37,13 +37,12 @@ def git_subcommand(arguments: list[str]) -> tuple[str, list[str]] | None:
 
 
 def destroys(program: str, arguments: list[str]) -> tuple[str, bool] | None:
-    """What `program arguments` destroys, and whether it asks every time; None: nothing."""
+    """What `program arguments` destroys, and whether it asks every time; None: nothing.
+    Long options count in any abbreviation the program accepts (`rm --rec`, `git reset --ha`)."""
     name = program.rsplit("/", 1)[-1].lower()
     name = name[1:] if name[:1] == "g" and name[1:] in _GNU else name
-    short = {c for a in arguments if a.startswith("-") and not a.startswith("--") for c in a[1:]}
-    long = {a.split("=", 1)[0] for a in arguments if a.startswith("--")}
     if name == "rm":
-        if short & {"r", "R"} or "--recursive" in long:
+        if _any_given(("-r", "-R", "--recursive"), arguments):
             return "rm -r deletes folders and everything in them", True
         return "rm deletes files", False
     if name in ("rmdir", "unlink"):
@@ -56,43 +55,75 @@ def destroys(program: str, arguments: list[str]) -> tuple[str, bool] | None:
         return "dd overwrites the file or disk of= names", True
     if name == "find" and "-delete" in arguments:
         return "find -delete deletes what it finds", True
-    if _DISKS.match(name) and (name.startswith("mk") or not any(_given(o, arguments) for o in _DISK_LISTING)):
+    if name == "rsync" and _any_given(_RSYNC_DELETES, arguments):
+        return "rsync deletes files (--delete, --remove-source-files)", True
+    if _DISKS.match(name) and (name.startswith("mk") or not _any_given(_DISK_LISTING, arguments)):
         return f"{name} formats or repartitions a disk", True
     found = git_subcommand(arguments) if name == "git" else None
     return None if found is None else _git_destroys(*found)
 
 
+_RSYNC_DELETES = (
+    *("--delete", "--delete-before", "--delete-during", "--delete-after", "--delete-excluded"),
+    *("--del", "--remove-source-files"),
+)
+_CHANGES_LOST = "throws away uncommitted changes"
+
+
 def _git_destroys(subcommand: str, rest: list[str]) -> tuple[str, bool] | None:
-    given = [
-        option
-        for option in ("-f", "--force", "-n", "--dry-run", "-S", "--staged", "-W", "--worktree")
-        if _given(option, rest)
-    ]
-    if subcommand == "reset" and any(_given(o, rest) for o in ("--hard", "--merge")):
-        return "git reset throws away uncommitted changes", True
-    if subcommand == "clean" and {"-f", "--force"} & set(given) and not {"-n", "--dry-run"} & set(given):
-        return "git clean deletes the files git does not track", True
-    if subcommand == "checkout" and any(_given(o, rest) for o in ("--", ".", "-f", "--force")):
-        return "git checkout throws away uncommitted changes", True
-    if subcommand == "restore" and (not {"-S", "--staged"} & set(given) or {"-W", "--worktree"} & set(given)):
-        return "git restore throws away uncommitted changes", True
-    if subcommand == "stash" and rest[:1] in (["drop"], ["clear"]):
+    """git's subcommands that throw work away, each with the arguments that make them do so."""
+    operands = [a for a in rest if not a.startswith("-")]
+    force = _any_given(("-f", "--force"), rest)
+    if subcommand == "reset" and _any_given(("--hard", "--merge"), rest):
+        return f"git reset {_CHANGES_LOST}", True
+    if subcommand == "clean" and not _any_given(("-n", "--dry-run"), rest):
+        return "git clean deletes the files git does not track", True  # clean.requireForce may be off
+    if subcommand == "checkout" and (force or operands or _any_given(("-B", "--ours", "--theirs", "-p"), rest)):
+        if not (rest[:1] == ["-b"] and len(rest) in (2, 3)):  # `checkout -b new [start]` makes a branch
+            return (
+                "git checkout may throw away uncommitted changes in what it names (git switch changes branches)",
+                True,
+            )
+    if subcommand == "switch" and (force or _any_given(("--discard-changes", "-C", "--force-create"), rest)):
+        return f"git switch {_CHANGES_LOST}", True
+    if subcommand == "restore" and (not _any_given(("-S", "--staged"), rest) or _any_given(("-W", "--worktree"), rest)):
+        return f"git restore {_CHANGES_LOST}", True
+    if subcommand == "stash" and ({"drop", "clear"} & set(operands)):
         return "git stash deletes stashed changes", True
-    deleting = _given("-d", rest) or _given("--delete", rest)
-    if subcommand == "branch" and (_given("-D", rest) or deleting and {"-f", "--force"} & set(given)):
-        return "git branch deletes a branch", True
-    if subcommand == "branch" and deleting:
+    if subcommand == "branch" and (force or _any_given(("-D", "-M", "-C"), rest)):
+        return "git branch deletes or overwrites a branch", True
+    if subcommand == "branch" and _any_given(("-d", "--delete"), rest):
         return "git branch -d deletes a branch (a merged one)", False
-    if subcommand == "rm" and not {"--cached", "-n", "--dry-run"} & set(rest):
+    if subcommand == "push" and _any_given(("-f", "--force", "--force-with-lease", "--mirror", "--delete"), rest):
+        return "git push --force overwrites or deletes the remote's history", True
+    if subcommand == "rm" and not _any_given(("--cached", "-n", "--dry-run"), rest):
         return "git rm deletes tracked files", True
+    if (subcommand, operands[:1]) in (("worktree", ["remove"]), ("worktree", ["prune"]), ("reflog", ["expire"])):
+        return f"git {subcommand} {operands[0]} deletes what it names", True
+    if (subcommand, operands[:1]) == ("reflog", ["delete"]):
+        return "git reflog delete deletes what it names", True
+    if subcommand == "update-ref" and _any_given(("-d",), rest):
+        return "git update-ref -d deletes a ref", True
+    if subcommand in ("read-tree", "checkout-index") and _any_given(("-u", "-f", "--force", "--reset"), rest):
+        return f"git {subcommand} overwrites files in the work tree", True
     return None
 
 
+def _any_given(options: tuple[str, ...], arguments: list[str]) -> bool:
+    return any(_given(option, arguments) for option in options)
+
+
 def _given(option: str, arguments: list[str]) -> bool:
-    """`option` among `arguments`: `-f` inside a cluster (`-fdx`) too, `--force=...` too."""
+    """`option` among `arguments` as getopt reads it: `-f` inside a cluster (`-fdx`), a long
+    option with its value (`--force=yes`) or abbreviated (`--forc`, `--ha`: git and GNU take
+    any unambiguous start; counted here from three characters, `--h` too being safe)."""
     if len(option) == 2 and option[0] == "-" and option[1] != "-":
         return any(a.startswith("-") and not a.startswith("--") and option[1] in a[1:] for a in arguments)
-    return any(a == option or a.split("=", 1)[0] == option for a in arguments)
+    for argument in arguments:
+        name = argument.split("=", 1)[0]
+        if name == option or (option.startswith("--") and len(name) > 2 and option.startswith(name)):
+            return True
+    return False
 
 
 # When bashlex cannot read a command: a destroying program where a command starts.
