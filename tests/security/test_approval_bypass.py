@@ -502,6 +502,13 @@ def test_a_program_is_judged_by_the_file_it_resolves_to(tmp_path, monkeypatch):
     assert ApprovalBook(None).remember(shell("lister -V"), "exec", Decision("session"), SESSION) == []
     assert identities("nosuchprogram") == ["nosuchprogram"]  # not on PATH: its own name only
     assert "invoke" not in identities("deb-systemd-invoke")  # only a cross toolchain's target is cut off
+    # fourth review: a listed program's file under another name, and a version in the middle
+    (tmp_path / "rlwrap-real").write_text("#!/bin/sh\n")
+    (tmp_path / "rlwrap-real").chmod(0o755)
+    (tmp_path / "rlwrap").symlink_to(tmp_path / "rlwrap-real")  # as /etc/alternatives does
+    assert "rlwrap" in identities("rlwrap-real")
+    assert ApprovalBook(None).remember(shell("rlwrap-real --version"), "exec", Decision("session"), SESSION) == []
+    assert "perl" in identities("perl5.36-x86_64-linux-gnu")
     assert identities("arm-none-eabi-gcc")[:2] == ["arm-none-eabi-gcc", "gcc"]
 
 

@@ -14,48 +14,18 @@ parser alone.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .never_approved import NEVER_APPROVED as NEVER_APPROVED
 from .never_approved import WORKSPACE_RUNNERS as WORKSPACE_RUNNERS
+from .program_names import identities
 
 _NEVER_APPROVED_PREFIXES = ("python", "pypy")
-_VERSION_SUFFIX = re.compile(r"[0-9][0-9._-]*$")
 
 # Program folders sandboxed tools cannot write in, and no workspace is in: a program named
 # by a path there is the system's.
 SYSTEM_FOLDERS = ("/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/", "/usr/local/sbin/", "/nix/store/")
-
-
-# Programs that act as the name they are run by (busybox ls is ls): judged by that name.
-_MULTI_CALL = frozenset({"busybox", "toybox", "coreutils"})
-# A cross toolchain's target in front of a tool's name: x86_64-linux-gnu-gcc, arm-none-eabi-nm.
-_CROSS_PREFIX = re.compile(
-    r"^(?:x86_64|amd64|i[3-6]86|aarch64|arm\w*|riscv\d+|powerpc\w*|ppc\w*|mips\w*|s390x|loongarch64|sparc\w*|m68k|avr)"
-    r"(?:-[a-z0-9_]+){1,3}-(?=[a-z+]+$)"
-)
-
-
-def identities(program: str) -> list[str]:
-    """The names `program` is judged by, in lower case: its own; without a version
-    (python3.12), a variant (vim.basic) or a cross-compiler's target (x86_64-linux-gnu-gcc,
-    c++ kept whole); and the name of the file it resolves to here (editor -> vim.basic)."""
-    name = program.rsplit("/", 1)[-1].lower()
-    names = [name]
-    found = shutil.which(program)
-    real = os.path.basename(os.path.realpath(found)).lower() if found else ""
-    if real and real not in _MULTI_CALL:
-        names.append(real)
-    out: list[str] = []
-    for each in names:
-        for variant in (each, _VERSION_SUFFIX.sub("", each).rstrip("-_."), each.split(".", 1)[0]):
-            for form in (variant, _CROSS_PREFIX.sub("", variant)):
-                if form and form not in out:
-                    out.append(form)
-    return out
 
 
 def workspace_code(program: str) -> str | None:

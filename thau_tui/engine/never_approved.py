@@ -109,6 +109,24 @@ NEVER_APPROVED = frozenset(
         "x-www-browser",
         "www-browser",
         "x-terminal-emulator",
+        # launchers and interpreters a fourth review found approvable: they run what their
+        # arguments say (corepack pnpm ..., rlwrap CMD, faketime T CMD, pgbench's shell meta-command)
+        "corepack",
+        "pnpx",
+        "bunx",
+        "rlwrap",
+        "faketime",
+        "eatmydata",
+        "proot",
+        "fakechroot",
+        "newgrp",
+        "ghc",
+        "sbcl",
+        "erl",
+        "escript",
+        "gs",
+        "tcc",
+        "pgbench",
         # writes whatever files its patch names (a --dry-run approval must not cover the real run)
         "patch",
         # launchers: run the program named in their arguments
