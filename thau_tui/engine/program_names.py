@@ -51,7 +51,8 @@ _BY_FILE: tuple[object, dict[str, str]] = (None, {})
 
 def _listed_by_file() -> dict[str, str]:
     """The file each NEVER_APPROVED or WORKSPACE_RUNNERS name resolves to on PATH, where it
-    has another name (the alternatives system's fakeroot -> fakeroot-sysv), to that name.
+    has a longer name of its own (the alternatives system's fakeroot -> fakeroot-sysv), to
+    that name.
     Kept while PATH and its folders stay the same (a folder's mtime moves when a name is
     added to it or taken away)."""
     global _BY_FILE
@@ -66,7 +67,9 @@ def _listed_by_file() -> dict[str, str]:
         for listed in sorted({*NEVER_APPROVED, *WORKSPACE_RUNNERS}):
             where = shutil.which(listed)
             real = os.path.basename(os.path.realpath(where)).lower() if where else ""
-            if real and real != listed and real not in _MULTI_CALL:
+            # the same program by a longer name (fakeroot-sysv), never what a generic alternative
+            # points at (pager -> less is less, with its own rules)
+            if real != listed and real.startswith(listed) and real not in _MULTI_CALL:
                 found.setdefault(real, listed)
         _BY_FILE = (key, found)
     return _BY_FILE[1]
