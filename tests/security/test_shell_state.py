@@ -182,6 +182,7 @@ def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
         ("cd src {HOME}</dev/null", True),
         ("caller {PS1[0]}>>log", True),
         ("{PATH}>/dev/null", True),
+        ("echo listing {x[a[PATH=0]]}>/dev/null", True),  # a nested subscript assigns PATH (fourth review)
         # the same text quoted, or not right before a redirection, sets nothing (read-through review)
         ("echo '<p>{name}</p>' > index.html", False),
         ("grep -n '{title}<' src/*.jsx", False),

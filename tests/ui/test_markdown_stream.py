@@ -444,15 +444,19 @@ async def test_a_link_never_shows_one_address_and_opens_another():
 
 def test_an_autolink_is_its_own_address_and_only_web_ones_are_hyperlinks():
     """An autolink's text is its address decoded (Köln; the href keeps K%C3%B6ln): it was
-    drawn twice (read-through review). Only a web or mail address becomes a hyperlink."""
+    drawn twice (read-through review). It is drawn once, as the address it opens, and only
+    a web or mail address becomes a hyperlink."""
 
     def children(text):
         return [(t.type, t.content) for block in parse(text) for t in block.children or []]
 
     assert children("<https://de.wikipedia.org/wiki/Köln>") == [
         ("link_open", ""),
-        ("text", "https://de.wikipedia.org/wiki/Köln"),
+        ("text", "https://de.wikipedia.org/wiki/K%C3%B6ln"),  # as it opens (fourth review: see below)
         ("link_close", ""),
     ]
+    # decoded, the text showed a Cyrillic look-alike of apple.com, or a line break before @evil.com
+    assert ("text", "https://xn--80ak6aa92e.com/login") in children("<https://xn--80ak6aa92e.com/login>")
+    assert ("text", "https://docs.python.org%0A@evil.com") in children("<https://docs.python.org%0A@evil.com>")
     assert children("[https://example.com](https://example.com/)")[0] == ("link_open", "")
     assert children("<vscode://evil.example/run>") == [("text", "vscode://evil.example/run")]

@@ -256,9 +256,10 @@ class Dialect:
 
     def defuse_result(self, text: str) -> str:
         """A stored result as the history renders it again: its wrapper's tags kept, the
-        loaded model's control tokens defused (the result was wrapped, and defused, for the
-        model loaded then; another may have other tokens)."""
-        return text if self.vocab is None else defuse_tokens(text, self._reserved, self.vocab)
+        loaded model's control tokens defused, or the usual spellings when it is a server's
+        (the result was wrapped, and defused, for the model loaded then: SmolLM2 leaves
+        `</s>` alone, a server's model may read it as a token)."""
+        return defuse_tokens(text, self._reserved, self.vocab)  # no vocabulary (a server): by name
 
     def render_result(self, name: str, output: str) -> str:
         """A tool's result as the model reads it; the dialect's tags inside are defused first."""

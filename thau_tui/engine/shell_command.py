@@ -295,7 +295,7 @@ _EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[")
 # `{name}>file` (any redirection: <, >, >>, <>, >&, <&, <<, <<<) puts the new descriptor's
 # number in the variable `name`, even on a builtin: `: {PATH}>/dev/null` sets PATH=10. An
 # unquoted word of this form right before a redirection is one.
-_VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\}")
+_VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[.*\])?\}")  # a[b[PATH=0]] too
 
 
 def shell_state_change(command: str) -> str | None:

@@ -76,9 +76,13 @@ def _honest(children: list[Token]) -> list[Token]:
         inner, href = children[at + 1 : close], str(opened.attrs.get("href", ""))
         text = "".join(t.content for t in inner if t.type in ("text", "code_inline"))
         web = href.lower().startswith(_LINK_SCHEMES)
-        # an autolink's text is its address (decoded: Köln, where the href says K%C3%B6ln)
+        # an autolink's text is its address (decoded: Köln where the href says K%C3%B6ln)
         own = opened.markup == "autolink" or text.rstrip("/") in (href.rstrip("/"), href.removeprefix("mailto:"))
-        if web and own:
+        if web and own and opened.markup == "autolink" and text != href:
+            # shown as its href, which markdown-it keeps encoded: decoded, xn--80ak6aa92e.com read
+            # as a Cyrillic look-alike of apple.com, and %0A or %E2%80%AE moved what follows
+            out.extend([opened, Token("text", "", 0, content=href), children[close]])
+        elif web and own:
             out.extend(children[at : close + 1])
         elif own:
             out.extend(inner)  # its address, shown; not a hyperlink (vscode://...)
