@@ -109,7 +109,13 @@ def test_kill_9_while_a_tool_runs_keeps_its_output_and_tells_the_model(tmp_path)
     assert row["status"] == "interrupted" and "line 0\nline 1\nline 2\nline 3" in row["result"]
     assert [m["role"] for m in session.messages] == ["user", "assistant", "tool"]
     result = session.messages[-1]
-    assert result["meta"] == {"tool": "drip", "ok": False, "interrupted": True, "call_id": row["id"]}
+    assert result["meta"] == {
+        "tool": "drip",
+        "ok": False,
+        "interrupted": True,
+        "call_id": row["id"],
+        "dialect": "hermes",
+    }
     assert "did not finish" in result["content"] and "line 3" in result["content"]
     # loading again adds nothing more
     assert len(agent.load_session(sid).messages) == 3

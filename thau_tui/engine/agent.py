@@ -210,7 +210,10 @@ class Agent:
         return prompt
 
     def _defused(self, message: dict[str, Any]) -> str:
-        if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped
+        if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped,
+            written = (message.get("meta") or {}).get("dialect")  # for the dialect of that time:
+            if written and written != self.dialect.name:  # another's tags inside were left alone
+                return self.dialect.defuse(str(message["content"]))
             return self.dialect.defuse_result(str(message["content"]))
         return self.dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
 
@@ -355,6 +358,7 @@ class Agent:
                     if wire:
                         answer["tool_call_id"] = wire[index]["id"]
                     content = REPEATED_CALL if wire else self.dialect.render_result(name, REPEATED_CALL)
+                    answer["dialect"] = self.dialect.name  # which wrapper it has (see _defused)
                     self._add(session, "tool", content, answer, what=f"the {name} call")
                 yield Error("the model asked again for the call it had just run; thau ran it once and ended the turn")
                 break
@@ -378,6 +382,7 @@ class Agent:
                     content = defuse_native(ended.value.output)
                 else:
                     content = self.dialect.render_result(name, ended.value.output)
+                meta["dialect"] = self.dialect.name  # which wrapper it has (see _defused)
                 self._add(session, "tool", content, meta, what=f"the {name} call")
                 for error in self._store_errors():
                     yield error

@@ -37,7 +37,8 @@ def close_interrupted(store: Store, dialect: Dialect, sid: str) -> int:
         row = next((r for r in left if r["name"] == name), None)
         if row is not None:
             left.remove(row)
-        meta = {"tool": name, "ok": False, "interrupted": True, "call_id": row["id"] if row else None}
+        call_id = row["id"] if row else None
+        meta = {"tool": name, "ok": False, "interrupted": True, "call_id": call_id, "dialect": dialect.name}
         store.add_message(sid, "tool", dialect.render_result(name, interrupted_result(row)), meta)
     return len(missing)
 
