@@ -15,6 +15,7 @@ from thau_tui.engine.backend import MODEL_THREAD
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
 from thau_tui.ui.widgets.chat import AssistantMessage, NoteMessage, UserMessage
+from thau_tui.ui.widgets.tool_card import ToolCard
 
 
 def make_app(tmp_path, backend, *, resume=False, config: Config | None = None, errors=None):
@@ -749,3 +750,26 @@ async def test_a_notice_never_covers_the_prompt(tmp_path):
         prompt, status = app.query_one(PromptInput).region, app.status.region
         assert toast.height > 0 and not toast.overlaps(prompt) and not toast.overlaps(status)
         assert toast.bottom <= app.chat.region.bottom
+
+
+async def test_typing_with_the_chat_focused_never_answers_a_card(tmp_path, approval_hold, monkeypatch):
+    """With the chat focused (a click to read), not the prompt, a card that appeared took
+    the focus with nowhere to hand typing back: once the hold ran out, "could you try" and
+    a pause answered `y`, and the write ran (fifth attacker review). The screen's prompt
+    takes the typing now, and the card waits for F4."""
+    monkeypatch.setattr(ToolCard, "SETTLE_S", 0.35)  # the real settle: a pause after a `y`
+    call = '<tool_call>{"name": "write_file", "arguments": {"path": "pwned.txt", "content": "x"}}</tool_call>'
+    app = make_app(tmp_path, ScriptedBackend(["Let me look first. " + call, "Written."]))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "hello")
+        app.chat.focus()
+        await wait_until(pilot, lambda: app.query(ToolCard) and app.query_one(ToolCard).state == "awaiting")
+        card = app.query_one(ToolCard)
+        await pilot.pause(approval_hold + 0.3)  # the hold has run out
+        for key in "could you try":
+            await pilot.press("space" if key == " " else key)
+        await pilot.pause(0.8)
+        assert card.state == "awaiting" and card.decision is None
+        assert app.query_one("#input").text == "could you try"
+        app.agent.cancel()
+    assert not (tmp_path / "pwned.txt").exists()

@@ -80,7 +80,11 @@ class KeyHold(Widget):
         so with `note`, and leave the focus where they type)."""
         self._note = note
         focused = self.screen.focused  # the card's own screen: another one may be on top
-        self._typed_into = focused if isinstance(focused, (Input, TextArea)) else None
+        # The prompt the user was typing in; with the focus elsewhere (the chat, after a
+        # question card closed), the screen's own prompt: keys typed while the card asks go
+        # there, never to the card (attacker review: "could you try" answered `y`).
+        prompt = next(iter(self.screen.query("#input")), None)
+        self._typed_into = focused if isinstance(focused, (Input, TextArea)) else prompt
         self._hold_keys()
         if writing_in(focused):
             self._say_it_waits()
@@ -143,9 +147,7 @@ class KeyHold(Widget):
         event.prevent_default()
         self._hold_keys()
         target = self._typed_into
-        if target is None or not target.is_mounted:
-            return True
-        if event.is_printable and event.character:
+        if target is not None and target.is_mounted and event.is_printable and event.character:
             self._pass_on(target, event.character)
         self._give_back(target)
         return True
@@ -157,12 +159,14 @@ class KeyHold(Widget):
         elif isinstance(target, Input):
             target.insert_text_at_cursor(text)
 
-    def _give_back(self, target: Widget) -> None:
-        """The focus back to where the user types, and the notice that the card waits."""
+    def _give_back(self, target: Widget | None) -> None:
+        """The focus back to where the user types, and the notice that the card waits. With
+        nowhere to give it, the card still takes no key but F4's from now on."""
         if isinstance(target, Input):
             target.select_on_focus = False  # an Input selects all on focus: the next key would replace it
         self._gave_back = True
-        target.focus()
+        if target is not None and target.is_mounted:
+            target.focus()
         self._say_it_waits()
 
     def settle_answer(self, event: events.Key, answer_keys: str, answer) -> bool:
@@ -179,7 +183,7 @@ class KeyHold(Widget):
             target = self._typed_into
             if target is not None and target.is_mounted:
                 self._pass_on(target, key + (event.character if event.is_printable and event.character else ""))
-                self._give_back(target)
+            self._give_back(target)
             return True
         if not (event.is_printable and event.character and len(event.character) == 1):
             return False
@@ -189,7 +193,7 @@ class KeyHold(Widget):
             target = self._typed_into
             if target is not None and target.is_mounted:
                 self._pass_on(target, event.character)
-                self._give_back(target)
+            self._give_back(target)
             return True
         if self.SETTLE_S <= 0:
             return False  # the binding answers at once
