@@ -549,3 +549,24 @@ def test_an_approval_never_covers_a_command_that_destroys_work(allowed, attack):
     book.remember(shell(allowed), "exec", Decision("session"), SESSION)
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
     assert book.remember(shell(attack), "exec", Decision("session"), SESSION) == []
+
+
+@pytest.mark.parametrize(
+    ("allowed", "attack"),
+    [
+        (ToolCall("run_python", {"code": "print(1)"}), ToolCall("run_python", {"code": "import os; os.remove('a')"})),
+        (ToolCall("debug_code", {"code": "1/0"}), ToolCall("debug_code", {"code": "open('a', 'w').write('x')"})),
+        (ToolCall("run_tests", {"path": "tests"}), ToolCall("run_tests", {"path": "tests"})),
+    ],
+)
+def test_a_tool_that_runs_code_is_never_allowed_for_the_session(allowed, attack):
+    """`a` on run_python's print(1) let any later code run unasked, though the shell never
+    approves an interpreter by name (fifth attacker review). Code tools ask every time."""
+    from thau_tui.engine.approvals import describe_session_scope
+
+    book = ApprovalBook(None)
+    assert book.remember(allowed, "exec", Decision("session"), SESSION) == []
+    assert book.remember(allowed, "exec", Decision("always"), SESSION) == []
+    assert book.decide(attack, "exec", SESSION) == "ask"
+    assert describe_session_scope(allowed).startswith("this call only (once: it runs")
+    assert ApprovalBook(None, {attack.name: "auto"}).decide(attack, "exec", SESSION) == "auto"  # the config may

@@ -77,8 +77,20 @@ class RememberedApproval:
         return (self.tool, self.program, self.session_id if self.scope == "session" else None)
 
 
+# Tools whose arguments are code, or which run the workspace's tests: like an interpreter or a
+# workspace runner in the shell, no approval by name covers them (`a` on print(1) allowed any
+# later code: fifth attacker review). tools.policy may still let one run without asking.
+CODE_TOOLS = {
+    "run_python": "it runs whatever code it is given",
+    "debug_code": "it runs whatever code it is given",
+    "run_tests": "it runs the tests as they are then, which a tool can rewrite",
+}
+
+
 def _coverage_for(call: ToolCall) -> ShellCoverage:
     """The programs a program-scoped call runs ([] = not program-scoped, None = not coverable)."""
+    if call.name in CODE_TOOLS:
+        return ShellCoverage(None, CODE_TOOLS[call.name])
     argument = PROGRAM_SCOPED_TOOLS.get(call.name)
     if argument is None:
         return ShellCoverage([])
