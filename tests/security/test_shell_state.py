@@ -486,3 +486,26 @@ def test_the_card_of_a_command_that_deletes_warns_first(workspace, tmp_path):
     finally:
         session.close()
     assert asked[0].note.startswith("⚠ rm -r deletes folders and everything in them")
+
+
+def test_a_on_a_card_whose_approval_would_not_hold_remembers_nothing(workspace, tmp_path, monkeypatch):
+    """The card says `a` allows it once too (PATH looks in the workspace), but the session
+    entry was saved all the same and held later, once PATH was clean (fifth review)."""
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
+    agent = chat_agent([call("ls"), "Listed."], workspace, tmp_path)
+    assert agent.approvals is not None
+    session = agent.new_session()
+
+    async def turn() -> None:
+        async for event in agent.run_turn(session, "list"):
+            if isinstance(event, ApprovalRequested):
+                assert event.not_held
+                event.future.set_result(Decision("session"))
+
+    try:
+        asyncio.run(turn())
+    finally:
+        session.close()
+    assert agent.approvals.entries() == []

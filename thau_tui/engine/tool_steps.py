@@ -139,6 +139,8 @@ class ToolSteps:
                 decision = await asyncio.wait_for(future, agent.config.tools.approval_timeout)
             except asyncio.TimeoutError:
                 decision = Decision("deny", reason="no answer before the approval timeout", by="timeout")
+            if not_held and decision.kind in ("session", "always"):  # the card said it allows it once
+                decision = Decision("once", decision.reason, decision.arguments, decision.by)
         finally:
             agent._pending.discard(future)
         decided.value = decision
