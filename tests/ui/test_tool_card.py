@@ -328,6 +328,10 @@ async def test_future_resolved_elsewhere_leaves_the_awaiting_state():
         assert app.card.state == "cancelled"
         await pilot.press("y")
         assert app.decided == []
+        # the engine's denial for a timeout: the card said "cancelled" (fifth attacker review)
+        app.card.mark_denied("no answer before the approval timeout")
+        assert app.card.state == "denied"
+        assert "no answer before the approval timeout" in str(app.card.query_one(".notes", Static).render())
 
 
 async def test_output_is_batched_into_a_capped_log():

@@ -445,9 +445,10 @@ class ToolCard(KeyHold, can_focus=True):
         """The call was refused (by the user, the policy, or a timeout).
 
         A card the user already cancelled stays "cancelled": the engine reports
-        that as a denial too, and the user should see what they pressed.
+        that as a denial too, and the user should see what they pressed. One that ran
+        out of time (the engine gave up waiting) says it was denied, and why.
         """
-        if self.state == "cancelled":
+        if self.state == "cancelled" and not (self.decision is not None and self.decision.by == "timeout"):
             return
         self._show_notes([f"denied: {reason}"] if reason else [])
         self.state = "denied"
