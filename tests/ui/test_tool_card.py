@@ -230,12 +230,27 @@ async def test_why_it_asks_again_shows_on_the_card():
 
 
 async def test_session_and_always_keys():
-    for key, kind in (("a", "session"), ("A", "always")):
+    for keys, kind in (("a", "session"), ("AA", "always")):
         app = Host(shell_card())
         async with app.run_test() as pilot:
             future = await ask(app, pilot)
-            await pilot.press(key)
+            await pilot.press(*keys)
             assert future.result().kind == kind
+
+
+async def test_always_takes_a_second_press():
+    """`A` saves the approval for every chat and folder: a message's first "A", then a pause,
+    saved one (fifth attacker review). The first press says so; the second saves it."""
+    app = Host(shell_card())
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        assert not future.done()
+        keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
+        assert "A again allows it always, in every chat and folder" in keys
+        await pilot.press("y")  # any other answer still answers
+        assert future.result().kind == "once"
 
 
 async def test_deny_with_a_reason_the_model_reads():

@@ -30,7 +30,7 @@ from ..compat import node_bindings
 from ..visible import has_controls, visible
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .key_hold import KeyHold
-from .tool_card_text import PREVIEW_WIDTH, render_arguments, result_lines
+from .tool_card_text import PREVIEW_WIDTH, answer_labels, render_arguments, result_lines
 
 STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
 STATE_LABELS = {
@@ -161,6 +161,7 @@ class ToolCard(KeyHold, can_focus=True):
         self._approval_note = ""  # why it asks although an approval was remembered
         self._held = True  # whether `a` and `A` would hold for the next such call
         self._unasked = ""  # why it ran without a card asking (a remembered approval, the config)
+        self._confirm_always = False  # `A` pressed once: the next `A` saves it
         self._mode = "choose"  # choose | reason | edit (while awaiting)
         self._flush_timer = None
         self.set_class(True, f"-{self.state}")
@@ -252,6 +253,10 @@ class ToolCard(KeyHold, can_focus=True):
         return True
 
     def action_approve(self, kind: str) -> None:
+        if kind == "always" and self._held and not self._confirm_always:  # saved for every chat and
+            self._confirm_always = True  # folder: a second press says so (a message's first "A", then
+            self._show_keys()  # a pause, saved one: fifth attacker review)
+            return
         self._resolve(Decision(kind))  # type: ignore[arg-type]
 
     def action_deny(self) -> None:
@@ -477,14 +482,7 @@ class ToolCard(KeyHold, can_focus=True):
         elif self._mode == "edit":
             hints = [(self._key_for("submit-edit"), "run edited"), (self._key_for("cancel-turn"), "back")]
         else:
-            scope = describe_session_scope(self.call)
-            session, always = f"allow {scope} for the session", "always, in every chat and folder"
-            if scope.startswith("this call only (once: "):  # nothing to remember: say why, plainly
-                why = scope.removeprefix("this call only (once: ").removesuffix(")")
-                session, always = f"allows it once too: {why}", "once too"
-            elif not self._held:
-                session = "allows it once too: an approval does not hold here (see above)"
-                always = "always (see above: it does not hold now)"
+            session, always = answer_labels(describe_session_scope(self.call), self._held, self._confirm_always)
             hints = [
                 (self._key_for("approve-once"), "allow once"),
                 (self._key_for("approve-session"), session),

@@ -135,3 +135,19 @@ def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
     if image:
         lines.append(f"image: {image}")
     return lines
+
+
+def answer_labels(scope: str, held: bool, confirming_always: bool) -> tuple[str, str]:
+    """What `a` and `A` do for a call, for the card's keys line: `scope` is what `a` would
+    cover (approvals.describe_session_scope), `held` whether an approval would hold here,
+    `confirming_always` whether `A` was pressed once already."""
+    if scope.startswith("this call only (once: "):  # nothing to remember: say why, plainly
+        return "allows it once too: " + scope.removeprefix("this call only (once: ").removesuffix(")"), "once too"
+    if not held:
+        return (
+            "allows it once too: an approval does not hold here (see above)",
+            "always (see above: it does not hold now)",
+        )
+    if confirming_always:
+        return f"allow {scope} for the session", "again allows it always, in every chat and folder"
+    return f"allow {scope} for the session", "always, in every chat and folder (press it twice)"
