@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
 from .workspace import (
     NO_FOLLOW,
+    link_on_the_way,
     open_folder_in_workspace,
     open_in_workspace,
     relative_name,
@@ -285,7 +286,14 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     settings = files_settings(ctx.config)
     _refuse_git_folder(workspace, path, name, settings)
     _refuse_own_folder(workspace, path, name, ctx.config)
-    _refuse_a_link_on_the_way(workspace, args["path"], path, name)
+    link = link_on_the_way(workspace, args["path"], path)
+    if link == "made since the check":
+        raise _write_error(name, OSError(errno.ELOOP, "a link"))
+    if link is not None:
+        raise ToolError(
+            f"'{args['path']}' {link} to '{name}'; write to '{name}' itself, "
+            "so the approval shows the file that changes"
+        )
     # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
     data = content.encode("utf-8", errors="replace")
     _refuse_oversize(name, len(data), settings.max_write_mb)
@@ -300,42 +308,6 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return _write_in(workspace, (folder, leaf), path, name, (data, content), append, settings)
     finally:
         os.close(folder)
-
-
-def _refuse_a_link_on_the_way(workspace: Path, written: str, path: Path, name: str) -> None:
-    """The card shows the path as the model wrote it: a link in the workspace on the way
-    (notes.txt -> .vscode/tasks.json, docs -> .vscode, docs -> .) wrote another file than the
-    one the user approved (attacker reviews). Refused, naming the real file, so the next
-    call, and its card, name it. The workspace itself may be named through a link above it
-    (/tmp/alias/ws, macOS's /var): below the first part of the path that resolves to it,
-    no part may be a link, and no `..` may climb out of it."""
-    candidate = Path(written).expanduser()
-    parts = (candidate if candidate.is_absolute() else workspace / candidate).parts
-    for cut in range(1, len(parts) + 1):  # the shortest prefix: `docs -> .` resolves there too
-        with contextlib.suppress(OSError, RuntimeError):
-            if Path(*parts[:cut]).resolve() == workspace:
-                break
-    else:
-        cut = len(parts) + 1  # as written, no part of it is the workspace
-    below: list[str] = []
-    for part in parts[cut:]:  # each earlier part is a real folder, so `..` goes back one
-        if part == "..":
-            if not below:
-                break
-            below.pop()
-        elif part not in ("", "."):
-            below.append(part)
-            if workspace.joinpath(*below).is_symlink():
-                break
-    else:
-        if cut <= len(parts) and workspace.joinpath(*below) == path:
-            return
-    if cut <= len(parts) and Path(os.path.normpath(workspace.joinpath(*parts[cut:]))) == path:
-        raise _write_error(name, OSError(errno.ELOOP, "a link"))  # made since the path was checked
-    raise ToolError(
-        f"'{written}' leads through a link (or out and back in) to '{name}'; write to '{name}' itself, "
-        "so the approval shows the file that changes"
-    )
 
 
 def _write_in(

@@ -386,3 +386,38 @@ def hidden_reason(
     if workspace is not None:  # also a startup file that does not exist yet (~/.zshenv)
         return _home_entry_reason(path, workspace)
     return None
+
+
+def link_on_the_way(workspace: Path, written: str, path: Path) -> str | None:
+    """Why `written` (the path as the model wrote it, which the card shows) does not name
+    `path` (where it resolves, inside `workspace`) directly; None when it does. A link in
+    the workspace on the way (notes.txt -> .vscode/tasks.json, docs -> .vscode, docs -> .)
+    wrote another file than the one the user approved (attacker reviews). The workspace
+    itself may be named through a link above it (/tmp/alias/ws, macOS's /var): below the
+    first part of the path that resolves to it, no part may be a link, and no `..` may
+    climb out of it. "made since the check": the path as written is `path`, with a link in
+    it now (one swapped in after resolve_in_workspace looked)."""
+    candidate = Path(written).expanduser()
+    parts = (candidate if candidate.is_absolute() else workspace / candidate).parts
+    for cut in range(1, len(parts) + 1):  # the shortest prefix: `docs -> .` resolves there too
+        with contextlib.suppress(OSError, RuntimeError):
+            if Path(*parts[:cut]).resolve() == workspace:
+                break
+    else:
+        cut = len(parts) + 1  # as written, no part of it is the workspace
+    below: list[str] = []
+    for part in parts[cut:]:  # each earlier part is a real folder, so `..` goes back one
+        if part == "..":
+            if not below:
+                break
+            below.pop()
+        elif part not in ("", "."):
+            below.append(part)
+            if workspace.joinpath(*below).is_symlink():
+                break
+    else:
+        if cut <= len(parts) and workspace.joinpath(*below) == path:
+            return None
+    if cut <= len(parts) and Path(os.path.normpath(workspace.joinpath(*parts[cut:]))) == path:
+        return "made since the check"
+    return "leads through a link (or out and back in)"
