@@ -95,10 +95,14 @@ REDEFINITIONS = [
     "ls() { touch PWNED; }",
     "alias ls='touch PWNED'; shopt -s expand_aliases",
     "mkdir -p bin && printf '#!/bin/sh\\ntouch PWNED\\n' > bin/ls && chmod +x bin/ls && export PATH=$PWD/bin:$PATH",
+    # a {name} redirection on a builtin sets PATH to the new descriptor's number, 10 or so, and
+    # ./10/ls then runs as ls (attacker review; its ls writes without touch: PATH is 10 there)
+    "mkdir -p 10 11 12 13 14 15 16 17 18 19 && printf '#!/bin/sh\\necho pwned > PWNED\\n' | tee 1{0..9}/ls"
+    " > /dev/null && chmod +x 1{0..9}/ls && : {PATH}>/dev/null",
 ]
 
 
-@pytest.mark.parametrize("redefinition", REDEFINITIONS, ids=["function", "alias", "path"])
+@pytest.mark.parametrize("redefinition", REDEFINITIONS, ids=["function", "alias", "path", "fd-variable"])
 def test_a_command_allowed_once_that_redefines_ls_stops_the_ls_approval(redefinition, dirs, canary):
     ungated, gated = dirs
     run_commands(ungated, [redefinition, "ls"])
@@ -238,19 +242,7 @@ def test_the_card_says_a_remembered_approval_would_not_hold_while_path_looks_in_
     agent = chat_agent([call("ls"), "Listed."], workspace, tmp_path)
     assert agent.approvals is not None
     assert agent.approvals.why_not_held(ToolCall("read_file", {"path": "x"}), SESSION, workspace) is None
-    session = agent.new_session()
-    asked: list[ApprovalRequested] = []
-
-    async def turn() -> None:
-        async for event in agent.run_turn(session, "list"):
-            if isinstance(event, ApprovalRequested):
-                asked.append(event)
-                event.future.set_result(Decision("deny", reason="no"))
-
-    try:
-        asyncio.run(turn())
-    finally:
-        session.close()
+    asked = asked_in_a_turn(agent, "list", Decision("deny", reason="no"))
     assert len(asked) == 1 and f"PATH looks in {venv_bin}, inside the workspace" in asked[0].not_held
     assert asked[0].note.count("PATH looks in") == 1  # said once on the card
 
@@ -359,6 +351,24 @@ def chat_agent(replies: list[str], workspace: Path, tmp_path: Path, config: Conf
     )
 
 
+def asked_in_a_turn(agent: Agent, text: str, decision: Decision) -> list[ApprovalRequested]:
+    """One turn of a fresh chat, each card answered with `decision`: the requests it made."""
+    session = agent.new_session()
+    asked: list[ApprovalRequested] = []
+
+    async def turn() -> None:
+        async for event in agent.run_turn(session, text):
+            if isinstance(event, ApprovalRequested):
+                asked.append(event)
+                event.future.set_result(decision)
+
+    try:
+        asyncio.run(turn())
+    finally:
+        session.close()
+    return asked
+
+
 def test_in_the_chat_a_redefined_ls_asks_with_the_reason_on_the_card(workspace, tmp_path, canary):
     """The agent loop end to end: scripted model, real tools, real sandboxed shell."""
     replies = [call("ls"), "Listed.", call("ls() { touch PWNED; }"), "Defined.", call("ls"), "Listed again."]
@@ -444,47 +454,9 @@ def test_a_command_a_remembered_approval_runs_says_which_on_its_card(workspace, 
     assert second[0].decision.reason == "allowed for this chat"
 
 
-def test_a_variable_redirection_on_a_builtin_that_sets_path_stops_the_ls_approval(dirs, canary):
-    """`: {PATH}>/dev/null` (allowed once: it looks like nothing) sets PATH to the new
-    descriptor's number, 10 or so: a later approved `ls` ran ./10/ls from the workspace."""
-    ungated, gated = dirs
-    for folder in (ungated, gated):
-        for n in range(10, 30):
-            planted = folder / str(n) / "ls"
-            planted.parent.mkdir()
-            planted.write_text("#!/bin/sh\necho pwned > PWNED\n")  # PATH is 10 there: no touch
-            planted.chmod(0o755)
-    trick = ": {PATH}>/dev/null"
-    run_commands(ungated, [trick, "ls"])
-    assert (ungated / "PWNED").exists(), "the planted ls runs: an approval of ls must not cover it"
-
-    book = book_allowing("ls -la")
-    sandbox = ShellSandbox(gated, Config())
-    try:
-        result = sandbox.run(trick, timeout=20)  # the user allowed this one once
-        book.shell_ran(shell(trick), SESSION, fresh=result.fresh, exited=result.shell_exited)
-        assert book.decide(shell("ls"), "exec", SESSION) == "ask"
-        assert "redirection sets a variable" in (book.why_asking_again(shell("ls"), SESSION) or "")
-    finally:
-        sandbox.close()
-    assert not (gated / "PWNED").exists()
-
-
 def test_the_card_of_a_command_that_deletes_warns_first(workspace, tmp_path):
     agent = chat_agent([call("rm -rf src"), "Removed."], workspace, tmp_path)
-    session = agent.new_session()
-    asked: list[ApprovalRequested] = []
-
-    async def turn() -> None:
-        async for event in agent.run_turn(session, "clean up"):
-            if isinstance(event, ApprovalRequested):
-                asked.append(event)
-                event.future.set_result(Decision("deny", reason="no"))
-
-    try:
-        asyncio.run(turn())
-    finally:
-        session.close()
+    asked = asked_in_a_turn(agent, "clean up", Decision("deny", reason="no"))
     assert asked[0].note.startswith("⚠ rm -r deletes folders and everything in them")
 
 
@@ -496,16 +468,6 @@ def test_a_on_a_card_whose_approval_would_not_hold_remembers_nothing(workspace, 
     monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}{os.environ['PATH']}")
     agent = chat_agent([call("ls"), "Listed."], workspace, tmp_path)
     assert agent.approvals is not None
-    session = agent.new_session()
-
-    async def turn() -> None:
-        async for event in agent.run_turn(session, "list"):
-            if isinstance(event, ApprovalRequested):
-                assert event.not_held
-                event.future.set_result(Decision("session"))
-
-    try:
-        asyncio.run(turn())
-    finally:
-        session.close()
+    asked = asked_in_a_turn(agent, "list", Decision("session"))
+    assert len(asked) == 1 and asked[0].not_held
     assert agent.approvals.entries() == []

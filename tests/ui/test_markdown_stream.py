@@ -204,6 +204,17 @@ async def test_the_end_of_an_answer_draws_its_last_piece_not_the_whole_answer(mo
         assert plain(message._lines) == plain(static_draw(message, ANSWER, message.content_size.width))
 
 
+async def finished_lines(text: str, size: tuple[int, int]) -> list:
+    """The lines a finished answer of `text` draws at `size`."""
+    app = OneMessage()
+    async with app.run_test(size=size) as pilot:
+        message = app.query_one(AssistantMessage)
+        message.append_text(text)
+        await pilot.pause(0.2)
+        await message.finish()
+        return list(message._lines)
+
+
 async def test_links_are_terminal_hyperlinks_drawn_as_with_textuals_link_styling():
     text = "See [the docs](http://example.com/docs) or <http://example.com>, then `run` it.\n\n- [a link](http://a.example)"
     app = OneMessage()
@@ -427,15 +438,10 @@ async def test_a_link_never_shows_one_address_and_opens_another():
         "Read [https://docs.python.org/3/](vscode://evil.example/run?cmd=x) and "
         "[the docs](https://example.com/docs), or <https://example.com>."
     )
-    app = OneMessage()
-    async with app.run_test(size=(120, 20)) as pilot:
-        message = app.query_one(AssistantMessage)
-        message.append_text(text)
-        await pilot.pause(0.2)
-        await message.finish()
-        drawn = "".join(segment.text for line in message._lines for segment in line)
-        links = {segment.style.link for line in message._lines for segment in line if segment.style}
-        linked = {(segment.text, segment.style.link) for line in message._lines for segment in line if segment.style}
+    segments = [segment for line in await finished_lines(text, (120, 20)) for segment in line]
+    drawn = "".join(segment.text for segment in segments)
+    links = {segment.style.link for segment in segments if segment.style}
+    linked = {(segment.text, segment.style.link) for segment in segments if segment.style}
     assert "https://docs.python.org/3/ (vscode://evil.example/run?cmd=x)" in drawn
     assert "the docs (https://example.com/docs)" in drawn
     assert links - {None} == {"https://example.com/docs", "https://example.com"}
