@@ -181,12 +181,13 @@ class Agent:
         assert self.backend is not None
         backend, messages = self.backend, session.messages
         start = min(session.view_start, len(messages))
-        history = [{"role": m["role"], "content": self._defused(m)} for m in messages[start:]]
+        dialect = self.dialect  # one for the whole render (it carries the model's control tokens)
+        history = [{"role": m["role"], "content": _defused(m, dialect)} for m in messages[start:]]
         budget = backend.n_ctx - self.config.generation.max_tokens
 
         def render(history: list[dict[str, Any]]) -> tuple[str, int]:
             full = [{"role": "system", "content": self.system_message()}, *history]
-            prompt = backend.template.render(fit_roles(full, self.dialect), add_generation_prompt=True)
+            prompt = backend.template.render(fit_roles(full, dialect), add_generation_prompt=True)
             return prompt, backend.count_tokens(prompt)
 
         prompt, size = render(history)
@@ -208,14 +209,6 @@ class Agent:
             history = cut
             prompt, size = render(history)
         return prompt
-
-    def _defused(self, message: dict[str, Any]) -> str:
-        if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped,
-            written = (message.get("meta") or {}).get("dialect")  # for the dialect of that time:
-            if written and written != self.dialect.name:  # another's tags inside were left alone
-                return self.dialect.defuse(str(message["content"]))
-            return self.dialect.defuse_result(str(message["content"]))
-        return self.dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
 
     def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:
         """The native path's request: the chat as messages (trimmed to fit, as render_prompt
@@ -487,6 +480,16 @@ class Agent:
         if stats.first_token_s is None:
             stats.first_token_s = generation.first_token_s
         generated.value = generation
+
+
+def _defused(message: dict[str, Any], dialect: Dialect) -> str:
+    """A stored message's content as the history renders it again (see Dialect.defuse_turn)."""
+    if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped,
+        written = (message.get("meta") or {}).get("dialect")  # for the dialect of that time:
+        if written and written != dialect.name:  # another's tags inside were left alone
+            return dialect.defuse(str(message["content"]))
+        return dialect.defuse_result(str(message["content"]))
+    return dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
 
 
 def _call_key(parsed: ParsedCall) -> str:
