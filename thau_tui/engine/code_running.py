@@ -414,7 +414,7 @@ def _given_before_operands(arguments: list[str], options: tuple[str, ...]) -> bo
     for argument in arguments:
         if argument == "--" or not argument.startswith("-"):
             return False
-        if any(_option_matches(argument, option) for option in options):
+        if any(option_matches(argument, option) for option in options):
             return True
     return False
 
@@ -422,12 +422,14 @@ def _given_before_operands(arguments: list[str], options: tuple[str, ...]) -> bo
 def _risky_option(name: str, arguments: list[str], options: tuple[str, ...], prefixes: bool = False) -> str | None:
     for argument in arguments:
         for option in options:
-            if argument.startswith(option) if prefixes else _option_matches(argument, option):
+            if argument.startswith(option) if prefixes else option_matches(argument, option):
                 return f"{name} {option} can run other code or write a file"
     return None
 
 
-def _option_matches(argument: str, option: str) -> bool:
+def option_matches(argument: str, option: str) -> bool:
+    """Whether `argument` gives `option` as the program reads it (see CodeRunningArguments):
+    `-f` in a cluster (`-fdx`), a long option abbreviated (`--forc`) or with its value."""
     if option.startswith("+"):
         return argument.startswith(option)
     if option.startswith("--"):

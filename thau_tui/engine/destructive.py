@@ -13,6 +13,8 @@ from typing import Any
 
 import bashlex
 
+from .code_running import option_matches
+
 _DISKS = re.compile(r"^(?:mkfs(?:\..+)?|mke2fs|mkswap|wipefs|fdisk|sfdisk|gdisk|sgdisk|parted|blkdiscard)$")
 _DISK_LISTING = ("-l", "--list", "-p", "--print", "-d", "--dump")  # fdisk -l, parted -l, sfdisk -d...
 _GNU = ("rm", "rmdir", "unlink", "shred", "truncate", "dd")  # Homebrew's coreutils call them grm, gshred...
@@ -110,20 +112,9 @@ def _git_destroys(subcommand: str, rest: list[str]) -> tuple[str, bool] | None:
 
 
 def _any_given(options: tuple[str, ...], arguments: list[str]) -> bool:
-    return any(_given(option, arguments) for option in options)
-
-
-def _given(option: str, arguments: list[str]) -> bool:
-    """`option` among `arguments` as getopt reads it: `-f` inside a cluster (`-fdx`), a long
-    option with its value (`--force=yes`) or abbreviated (`--forc`, `--ha`: git and GNU take
-    any unambiguous start; counted here from three characters, `--h` too being safe)."""
-    if len(option) == 2 and option[0] == "-" and option[1] != "-":
-        return any(a.startswith("-") and not a.startswith("--") and option[1] in a[1:] for a in arguments)
-    for argument in arguments:
-        name = argument.split("=", 1)[0]
-        if name == option or (option.startswith("--") and len(name) > 2 and option.startswith(name)):
-            return True
-    return False
+    """One of `options` among `arguments`, in any form the program accepts (code_running's
+    reading: `-f` in a cluster, `--forc` for --force: git and getopt take abbreviations)."""
+    return any(option_matches(argument, option) for option in options for argument in arguments)
 
 
 # When bashlex cannot read a command: a destroying program where a command starts.
