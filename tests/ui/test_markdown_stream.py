@@ -370,7 +370,7 @@ async def test_an_answer_grows_in_place_below_its_question(layouts):
                 question.region.y == chat.scrollable_content_region.y
                 and message.region.bottom == chat.scrollable_content_region.bottom
             ),
-            5,
+            30,  # 5 s ran out once in a full CI run on 2 loaded cores (it passes alone in 2.4 s)
             "the question to reach the top and the answer to take the rest",
         )
         await pilot.pause(0.2)  # and let the layouts that got it there finish
