@@ -9,6 +9,7 @@ import llama_cpp
 import pytest
 
 from thau_tui.config import Config
+from thau_tui.engine import llama_compat
 from thau_tui.engine.backend import SamplingSettings, StreamStats
 from thau_tui.engine.dialects import DIALECTS, get_dialect
 from thau_tui.engine.generate import generate_reply
@@ -229,3 +230,53 @@ def test_a_schema_the_converter_cannot_take_leaves_every_other_tool_callable(nam
     assert probe.allows(body(name, "run_shell", command="ls"))
     assert probe.allows(body(name, "odd_ref", item="x"))  # $ref resolved
     assert probe.allows(body(name, "odd_negated", n=3))  # the generic object rule
+
+
+PATTERNS = {  # pattern: (values it takes, values it refuses)
+    "^\\d+\\.\\d+$": (["1.25", "10.0"], ["1x25", "a.5"]),
+    "^v[0-9]+\\.[0-9]+\\.[0-9]+$": (["v1.2.30"], ["v1-2-3"]),
+    "^\\d{4}-\\d{2}-\\d{2}$": (["2026-12-06"], ["2026/12/06", "26-12-06"]),
+    "^[\\w.-]+@[\\w-]+\\.[a-z]{2,}$": (["ana.b-c@mail-x.org"], ["ana@mail"]),
+    "^\\$\\d+(\\.\\d{2})?$": (["$12", "$3.50"], ["12"]),
+    "^\\S+$": (["no-spaces"], ["two words"]),
+    "^[^\\]]+$": (["plain"], ["a]b"]),
+    "^\\(\\d{3}\\) \\d{3}-\\d{4}$": (["(555) 123-4567"], ["555 123-4567"]),
+}
+
+
+def test_schema_patterns_with_regex_escapes_compile_and_hold(real_backend):
+    """llama-cpp-python's converter copies \\d, \\w, \\s and escaped signs (\\. \\- \\$) into the
+    GBNF as they are, and llama.cpp's parser knows none of them: an MCP or plugin tool with
+    "pattern": "^\\\\d+\\\\.\\\\d+$" made the grammar fail to compile, and the app then died of
+    a segmentation fault the moment the model opened a call (found in issue 16's evals)."""
+    tools = [
+        Tool(f"fmt_{k}", "A formatted value", {"type": "object", "properties": {"v": {"type": "string", "pattern": p}},
+             "required": ["v"]}, "read", lambda a, c: "", source="mcp")
+        for k, p in enumerate(PATTERNS)
+    ]  # fmt: skip
+    probe = Probe(real_backend, get_dialect("hermes").grammar([SHELL, *tools]))  # asserts that it compiles
+    for k, (takes, refuses) in enumerate(PATTERNS.values()):
+        for value in takes:
+            assert probe.ends(body("hermes", f"fmt_{k}", v=value)), (k, value)
+        for value in refuses:
+            assert not probe.ends(body("hermes", f"fmt_{k}", v=value)), (k, value)
+
+
+@pytest.mark.parametrize("pattern", ["^a\\bb$", "^(a)\\1$", '^say "hi"$', "^a\\\\b$", "^\\x22$", "\\d+"])
+def test_a_pattern_the_grammar_cannot_spell_leaves_that_string_free(pattern, real_backend):
+    """Word boundaries, back-references, a quote or backslash the JSON string would escape,
+    and unanchored patterns: the string is written free (validation still checks the pattern)."""
+    tool = Tool("odd", "o", {"type": "object", "properties": {"v": {"type": "string", "pattern": pattern}}},
+                "read", lambda a, c: "", source="mcp")  # fmt: skip
+    probe = Probe(real_backend, get_dialect("hermes").grammar([tool]))
+    assert probe.ends(body("hermes", "odd", v="anything at all"))
+
+
+def test_a_grammar_llama_cpp_refuses_is_never_handed_to_it(real_backend):
+    """A refused grammar gave llama-cpp-python a null sampler, and the next token crashed the
+    process. Whatever gap of the converter is left, the call is then written free."""
+    bad = 'root ::= "\\q"'
+    assert llama_compat.grammar_compiles(real_backend.llm, bad) is False
+    assert llama_compat.grammar_compiles(real_backend.llm, 'root ::= "ok"') is True
+    text = "".join(real_backend.stream("Say hi.", SamplingSettings(temperature=0.0, max_tokens=4), StreamStats(), bad))
+    assert text.strip()

@@ -253,7 +253,7 @@ class LlamaBackend:
             bos_token=str(meta.get("bos_token", "")),
             eos_token=str(meta.get("eos_token", "")),
         )
-        self._grammars: dict[str, LlamaGrammar] = {}
+        self._grammars: dict[str, LlamaGrammar | None] = {}
         self._lock = threading.Lock()  # one generation at a time on one context
         self._seeds = random.Random(seed)
         self._is_end = llama_compat.end_of_generation(self.llm)
@@ -314,12 +314,15 @@ class LlamaBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def _grammar(self, gbnf: str) -> LlamaGrammar:
-        grammar = self._grammars.get(gbnf)
-        if grammar is None:
-            grammar = self._grammar_cls.from_string(gbnf, verbose=False)
+    def _grammar(self, gbnf: str) -> LlamaGrammar | None:
+        """The compiled grammar, or None where llama.cpp's parser refuses it (a converter gap
+        gbnf.py does not yet cover): the call is then written free and validated after, where
+        a refused grammar handed on had crashed the app."""
+        if gbnf not in self._grammars:
+            compiles = llama_compat.grammar_compiles(self.llm, gbnf)
+            grammar = None if compiles is False else self._grammar_cls.from_string(gbnf, verbose=False)
             self._grammars = {gbnf: grammar}  # the tool set rarely changes: keep one
-        return grammar
+        return self._grammars[gbnf]
 
     def stream(
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None

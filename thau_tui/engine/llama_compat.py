@@ -104,6 +104,22 @@ def control_tokens(llm: Llama) -> frozenset[str] | None:
     return frozenset(t.decode("utf-8", "replace") for t in found if t)
 
 
+def grammar_compiles(llm: Llama, gbnf: str) -> bool | None:
+    """Whether llama.cpp's grammar parser takes `gbnf` (root rule `root`) for this model. A
+    grammar it refuses gives a null sampler, which llama-cpp-python adds to its chain anyway:
+    the next token crashed the process. Fallback: None (not known; the caller goes on)."""
+    lib = _llama_cpp()
+    handle = vocab(llm)
+    init, free = getattr(lib, "llama_sampler_init_grammar", None), getattr(lib, "llama_sampler_free", None)
+    if handle is None or not (callable(init) and callable(free)):
+        return None
+    sampler = init(handle, gbnf.encode("utf-8"), b"root")
+    if not sampler:
+        return False
+    free(sampler)
+    return True
+
+
 def set_threads(llm: Llama, n_threads: int, n_threads_batch: int) -> None:
     """Decode on `n_threads` (prompt reading on `n_threads_batch`) from the next call on.
     Run it on the model thread. Raises RuntimeError when this version offers no way."""
