@@ -213,6 +213,41 @@ async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session()
         assert "for the session" not in keys and "it does not hold now" in keys
 
 
+def footer_labels(app: Host) -> dict[str, str]:
+    """What the app's footer lists for the answer keys: key -> description."""
+    return {
+        key: active.binding.description
+        for key, active in app.screen.active_bindings.items()
+        if key in ("y", "a", "A") and active.node is app.card
+    }
+
+
+async def test_the_footer_says_what_a_and_capital_a_do_for_this_call():
+    """The footer read "a Allow for session" and "A Always allow" while the card said the
+    call could only run once (a command no approval can cover, or approvals not holding)."""
+    app = Host(shell_card("ls"))
+    async with app.run_test() as pilot:
+        await ask(app, pilot)
+        assert footer_labels(app) == {"y": "Allow once", "a": "Allow for session", "A": "Always allow"}
+    for command, held in (("make test", True), ("ls", False)):
+        app = Host(shell_card(command))
+        async with app.run_test() as pilot:
+            future = asyncio.get_running_loop().create_future()
+            app.card.request_approval(future, "" if held else "approvals do not hold here", held=held)
+            await pilot.pause()
+            assert footer_labels(app) == {"y": "Allow once", "a": "Allow once too", "A": "Allow once too"}
+            await pilot.press("A")  # nothing to save: one press answers, as the card's line says
+            assert future.done() and future.result().kind == "always"  # the engine runs it once
+
+
+async def test_a_on_a_call_that_runs_once_too_still_answers():
+    app = Host(shell_card("make test"))
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("a")
+        assert future.done() and future.result().kind == "session"
+
+
 async def test_why_it_asks_again_shows_on_the_card():
     app = Host(shell_card("ls"))
     note = (

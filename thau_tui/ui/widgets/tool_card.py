@@ -15,8 +15,8 @@ import json
 from typing import Callable
 
 from textual import events, on
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -30,7 +30,7 @@ from ..compat import node_bindings
 from ..visible import has_controls, visible
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .key_hold import KeyHold
-from .tool_card_text import PREVIEW_WIDTH, answer_labels, render_arguments, result_lines
+from .tool_card_text import CARD_BINDINGS, PREVIEW_WIDTH, answer_labels, remembers, render_arguments, result_lines
 
 STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
 STATE_LABELS = {
@@ -91,29 +91,7 @@ class ToolCard(KeyHold, can_focus=True):
     ToolCard.-awaiting .keys { display: block; }
     """
 
-    BINDINGS = [
-        Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
-        Binding(
-            "a",
-            "approve('session')",
-            "Allow for session",
-            id="approve-session",
-            tooltip="Run this tool (for the shell: these programs) without asking for the rest of the session",
-        ),
-        Binding(
-            "A",
-            "approve('always')",
-            "Always allow",
-            id="approve-always",
-            tooltip="Remember in the approvals file, for every chat and workspace; revoke it on the approvals screen",
-        ),
-        Binding("n", "deny", "Deny", id="deny", tooltip="Refuse; you may type a reason the model reads"),
-        Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
-        Binding("ctrl+s", "submit_edit", "Run edited", id="submit-edit", tooltip="Validate and run the edited call"),
-        Binding(
-            "escape", "cancel", "Cancel", id="cancel-turn", tooltip="Cancel the turn (or leave the reason/edit box)"
-        ),
-    ]
+    BINDINGS = CARD_BINDINGS
 
     state: reactive[str] = reactive("proposed", init=False)
 
@@ -229,12 +207,18 @@ class ToolCard(KeyHold, can_focus=True):
                 self.settle_answer(event, "".join(answers), lambda key: self._answer(answers[key]))
 
     def _answer_actions(self) -> dict[str, str]:
-        """Printable key -> action of the answer bindings (y, a, A, n, e unless remapped)."""
-        return {
-            key: binding.action
-            for key, binding in node_bindings(self)
-            if len(key) == 1 and binding.action.startswith(("approve", "deny", "edit"))
-        }
+        """Printable key -> action of the answer bindings (y, a, A, n, e unless remapped): of
+        a key's two bindings, the one this call shows."""
+        answers: dict[str, str] = {}
+        for key, binding in node_bindings(self):
+            if len(key) == 1 and binding.action.startswith(("approve", "deny", "edit")):
+                _, name, parameters = parse_action(binding.action)
+                if self.check_action(name, parameters) is not False:
+                    answers.setdefault(key, binding.action)
+        return answers
+
+    def _remembered(self) -> bool:
+        return remembers(describe_session_scope(self.call), self._held)
 
     def _answer(self, action: str) -> None:
         if self.state == "awaiting" and self._mode == "choose":
@@ -245,6 +229,8 @@ class ToolCard(KeyHold, can_focus=True):
         if action in ("approve", "deny", "edit"):
             if not (self.state == "awaiting" and self._mode == "choose"):
                 return False
+            if parameters[:1] in (("session",), ("always",)) and (parameters[1:] != (False,)) != self._remembered():
+                return False  # the other binding of this key says what it does here
             return True if self.armed else None  # None: shown, dimmed, until armed
         if action == "submit_edit":
             return self.state == "awaiting" and self._mode == "edit"
@@ -252,8 +238,8 @@ class ToolCard(KeyHold, can_focus=True):
             return self.state == "awaiting"
         return True
 
-    def action_approve(self, kind: str) -> None:
-        if kind == "always" and self._held and not self._confirm_always:  # saved for every chat and
+    def action_approve(self, kind: str, remembered: bool = True) -> None:
+        if kind == "always" and remembered and not self._confirm_always:  # saved for every chat and
             self._confirm_always = True  # folder: a second press says so (a message's first "A", then
             self._show_keys()  # a pause, saved one: fifth attacker review)
             return

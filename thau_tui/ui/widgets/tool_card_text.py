@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from textual.binding import Binding
 from textual.content import Content
 from textual.highlight import highlight
 
@@ -135,6 +136,41 @@ def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
     if image:
         lines.append(f"image: {image}")
     return lines
+
+
+_ONCE_TOO = "Nothing here is remembered (the card says why): it runs this call once"
+# The card's keys. `a` and `A` are bound twice, under one id (a keymap moves both): the
+# card shows the pair whose words are true for this call (ToolCard.check_action), so the
+# app's footer never says "Allow for session" where the card says the call runs once.
+CARD_BINDINGS = [
+    Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
+    Binding(
+        "a",
+        "approve('session')",
+        "Allow for session",
+        id="approve-session",
+        tooltip="Run this tool (for the shell: these programs) without asking for the rest of the session",
+    ),
+    Binding("a", "approve('session', False)", "Allow once too", id="approve-session", tooltip=_ONCE_TOO),
+    Binding(
+        "A",
+        "approve('always')",
+        "Always allow",
+        id="approve-always",
+        tooltip="Remember in the approvals file, for every chat and workspace; revoke it on the approvals screen",
+    ),
+    Binding("A", "approve('always', False)", "Allow once too", id="approve-always", tooltip=_ONCE_TOO),
+    Binding("n", "deny", "Deny", id="deny", tooltip="Refuse; you may type a reason the model reads"),
+    Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
+    Binding("ctrl+s", "submit_edit", "Run edited", id="submit-edit", tooltip="Validate and run the edited call"),
+    Binding("escape", "cancel", "Cancel", id="cancel-turn", tooltip="Cancel the turn (or leave the reason/edit box)"),
+]
+
+
+def remembers(scope: str, held: bool) -> bool:
+    """Whether `a` and `A` would be remembered for a call: an approval holds here (`held`)
+    and the call is one an approval can cover (`scope`: approvals.describe_session_scope)."""
+    return held and not scope.startswith("this call only (once: ")
 
 
 def answer_labels(scope: str, held: bool, confirming_always: bool) -> tuple[str, str]:
