@@ -12,7 +12,8 @@ from typing import Any, Iterable
 from ..tools.base import Tool, ToolCall
 from .call_scanner import MAX_ITEMS
 from .dialect_base import Dialect, _after_spaces, finite_float
-from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without, _grammar_schema
+from .gbnf import _block_rules, _gbnf_literal, _gbnf_repeat, _gbnf_without
+from .gbnf_schema import bounded, tool_schema
 
 _ESC = "<escape>"
 _FG_BARE_KEY = re.compile(r"[A-Za-z_][\w.-]*")
@@ -219,7 +220,12 @@ class FunctionGemmaDialect(Dialect):
     def grammar(self, tools: list[Tool]) -> str:
         """Required arguments first, in order, each value of its schema type; then optional ones."""
         rules = _FGRules()
-        calls = [f'"call:{tool.name}" {rules.fields(tool.parameters, f"args{i}")}' for i, tool in enumerate(tools)]
+        calls = []
+        for i, tool in enumerate(
+            tools
+        ):  # a schema gbnf_schema.py finds unsafe (a literal no token writes...): any object
+            args = rules.fields(tool.parameters, f"args{i}") if tool_schema(tool.parameters, i) else "obj"
+            calls.append(f'"call:{tool.name}" {args}')
         lines = [f"tool-call ::= ({' | '.join(calls)})", *rules.lines, *_block_rules(self.open_tag, self.close_tag)]
         return "\n".join(lines) + "\n"
 
@@ -259,7 +265,7 @@ class _FGRules:
             return "(" + " | ".join(self.value({**schema, "type": t}, f"{name}-{i}") for i, t in enumerate(kind)) + ")"
         if kind == "array":
             item = self.value(schema.get("items", {}), f"{name}-item")
-            bounds = _grammar_schema(schema)
+            bounds = bounded(schema)
             low, high = bounds.get("minItems", 0), bounds.get("maxItems", MAX_ITEMS)
             self.lines.append(f'{name} ::= "[" {_gbnf_repeat(item, low, max(low, high))} "]"')
             return name

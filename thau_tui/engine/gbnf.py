@@ -4,106 +4,12 @@ with bounds on strings and arrays, and the rules around a block of calls."""
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Callable
+from typing import Callable
 
 from ..tools.base import Tool
 from .call_scanner import MAX_ITEMS
+from .gbnf_schema import tool_schema
 from .llama_compat import GrammarRules
-
-# A schema bound above this is left to validation: the GBNF spells every step of a bound out.
-_GRAMMAR_MAX_BOUND = 256
-
-
-# llama-cpp-python's converter copies a regex escape it does not know into the GBNF as it
-# is, and llama.cpp's grammar parser knows none of \d \w \s \. \- \/ \$: a plugin or MCP
-# schema with "pattern": "^\\d+\\.\\d+$" made the grammar fail to parse, and llama.cpp then
-# crashed the whole app (a segmentation fault) as soon as the model opened a call.
-_CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": " \\t\\n\\r"}
-# A raw quote or backslash would end or break the JSON string the pattern's value sits in.
-_JSON_ESCAPED = "\\x22\\x5C"
-_HEX = re.compile(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}")
-
-
-def grammar_pattern(pattern: str) -> str | None:
-    """A JSON Schema `pattern` spelt with only what the converter carries into GBNF intact:
-    \\d \\w \\s as classes, an escaped sign as its hex code in a class, no raw quote or
-    backslash in a class that negates. None where that cannot be done (\\b, back-references,
-    a quote or backslash the JSON string would have to escape): the grammar then leaves the
-    string free, and validation still checks the pattern."""
-    if not (pattern.startswith("^") and pattern.endswith("$")):
-        return None  # unanchored, JSON Schema's pattern matches anywhere: the converter refuses it
-    out: list[str] = []
-    in_class, i = False, 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            following = pattern[i + 1 : i + 2]
-            hex_code = _HEX.match(pattern, i + 1)
-            if following.lower() in _CLASSES and following:
-                if in_class and following.isupper():
-                    return None  # a negated class inside a class: GBNF has no way to say it
-                body = _CLASSES[following.lower()]
-                out.append(body if in_class else f"[^{_JSON_ESCAPED}{body}]" if following.isupper() else f"[{body}]")
-            elif hex_code and chr(int(hex_code.group()[1:], 16)) in '"\\':
-                return None
-            elif following in ("t", "n", "r") or hex_code:
-                escape = hex_code.group() if hex_code else following
-                out.append(f"\\{escape}" if in_class else f"[\\{escape}]")
-            elif following and following.isascii() and not following.isalnum() and following not in '"\\':
-                code = f"\\x{ord(following):02X}"
-                out.append(code if in_class else f"[{code}]")
-            else:
-                return None
-            i += 2 + (len(hex_code.group()) - 1 if hex_code else 0)
-            continue
-        if char == '"':
-            return None
-        if char == "[" and not in_class:
-            in_class = True
-            if pattern.startswith("[^", i):  # "anything but": never a raw quote or backslash
-                out.append(f"[^{_JSON_ESCAPED}")
-                i += 2
-                continue
-        elif char == "]" and in_class and not out[-1].endswith("["):
-            in_class = False
-        out.append(char)
-        i += 1
-    return None if in_class else "".join(out)
-
-
-def _grammar_schema(schema: Any) -> Any:
-    """A copy of a JSON Schema with the bounds the grammar enforces: MAX_ITEMS for an array
-    that sets none, and no bound so large that the GBNF would have to spell it out."""
-    if isinstance(schema, list):
-        return [_grammar_schema(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = dict(schema)
-    for key in ("items", "additionalProperties", "not", "contains"):
-        if isinstance(out.get(key), (dict, list)):
-            out[key] = _grammar_schema(out[key])
-    for key in ("properties", "$defs", "definitions"):
-        if isinstance(out.get(key), dict):
-            out[key] = {k: _grammar_schema(v) for k, v in out[key].items()}
-    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
-        if isinstance(out.get(key), list):
-            out[key] = [_grammar_schema(v) for v in out[key]]
-    if isinstance(out.get("pattern"), str):
-        pattern = grammar_pattern(out["pattern"])
-        if pattern is None:
-            out.pop("pattern")
-        else:
-            out["pattern"] = pattern
-    out.pop("patternProperties", None)  # its keys are patterns too; validation checks them
-    kind = out.get("type")
-    types = kind if isinstance(kind, list) else [kind]
-    if "array" in types:
-        out.setdefault("maxItems", MAX_ITEMS)
-    for key in ("minItems", "maxItems", "minLength", "maxLength"):
-        if not isinstance(out.get(key, 0), int) or out.get(key, 0) > _GRAMMAR_MAX_BOUND:
-            out.pop(key)
-    return out
 
 
 def _bound_primitives(rules: GrammarRules) -> None:
@@ -137,11 +43,10 @@ def _json_schema_gbnf(tools: list[Tool], call_rule: Callable[[dict[str, str]], s
         try:
             for index, tool in enumerate(tools):
                 failing = tool.name
-                if tool.name in generic:
+                schema = None if tool.name in generic else tool_schema(tool.parameters, index)
+                if schema is None:  # gbnf_schema.py: what the converter cannot take safely
                     arg_rules[tool.name] = converter.visit({"type": "object"}, f"args{index}")
                     continue
-                schema = _grammar_schema(dict(tool.parameters))
-                schema.setdefault("additionalProperties", False)
                 arg_rules[tool.name] = converter.visit(converter.resolve_refs(schema, ""), f"args{index}")
         except Exception:
             if failing in generic:  # the generic rule itself failed: nothing left to fall back on
