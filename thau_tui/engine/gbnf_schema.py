@@ -175,8 +175,8 @@ def _renamed(schema: dict[str, Any], index: int) -> dict[str, Any]:
             out["$ref"] = "#/$defs/" + names[node["$ref"]]
         return out
 
-    out = walk(schema)
-    defs = {}
+    out: dict[str, Any] = walk(schema)
+    defs: dict[str, Any] = {}
     for table in ("$defs", "definitions"):
         for key, value in (schema.get(table) or {}).items():
             defs.setdefault(names[f"#/{table}/{key}"], walk(value))
