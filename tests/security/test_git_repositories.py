@@ -21,7 +21,7 @@ import pytest
 from thau_tui.config import Config
 from thau_tui.engine.approvals import ApprovalBook, programs_of
 from thau_tui.engine.events import ApprovalRequested, Decision
-from thau_tui.engine.shell_command import git_repository_risk, looks_like_git_dir
+from thau_tui.engine.git_repository import git_repository_risk, looks_like_git_dir
 
 from .test_approval_bypass import SESSION, book_allowing, shell
 from .test_shell_state import call, chat_agent

@@ -99,10 +99,13 @@ REDEFINITIONS = [
     # ./10/ls then runs as ls (attacker review; its ls writes without touch: PATH is 10 there)
     "mkdir -p 10 11 12 13 14 15 16 17 18 19 && printf '#!/bin/sh\\necho pwned > PWNED\\n' | tee 1{0..9}/ls"
     " > /dev/null && chmod +x 1{0..9}/ls && : {PATH}>/dev/null",
+    # an indexed array's subscript is arithmetic: `a[PATH=1]=2` sets PATH to 1, and bashlex
+    # reads the assignment as a program's name, so it counted as a command that changes nothing
+    "mkdir -p 1 && printf '#!/bin/sh\\necho pwned > PWNED\\n' > 1/ls && chmod +x 1/ls && a[PATH=1]=2",
 ]
 
 
-@pytest.mark.parametrize("redefinition", REDEFINITIONS, ids=["function", "alias", "path", "fd-variable"])
+@pytest.mark.parametrize("redefinition", REDEFINITIONS, ids=["function", "alias", "path", "fd-variable", "subscript"])
 def test_a_command_allowed_once_that_redefines_ls_stops_the_ls_approval(redefinition, dirs, canary):
     ungated, gated = dirs
     run_commands(ungated, [redefinition, "ls"])

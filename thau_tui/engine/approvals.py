@@ -31,12 +31,11 @@ from typing import Literal
 from ..paths import locked_for_update, replace_file
 from ..tools.base import ToolCall
 from .events import Decision
+from .git_repository import git_identity, git_repository_risk
 from .shell_command import (  # noqa: F401  (re-exported: the card and tests read them here)
     NEVER_APPROVED,
     ShellCoverage,
     analyse_shell_command,
-    git_identity,
-    git_repository_risk,
     is_git,
     is_never_approved,
     path_in_workspace,

@@ -109,43 +109,6 @@ def is_git(program: str) -> bool:
     return program.split(" ", 1)[0].rsplit("/", 1)[-1].lower() == "git"
 
 
-def git_repository_risk(folder: str | None, workspace: Path | None, own_git_trusted: bool = True) -> str | None:
-    """Why git, run in the shell's `folder`, may read a repository a tool could have written
-    (its config runs code: core.fsmonitor, core.pager, a filter or diff driver); None when
-    the repository it finds is the workspace's own (the sandbox keeps its .git read-only) or
-    one outside the workspace (read-only there). `folder` None: the shell has not started,
-    so it will start in the workspace; "?" plus why no repository can be trusted (where the
-    shell is cannot be told, or tools may write .git).
-    `own_git_trusted` False: the workspace's .git is not the one there when the chat began
-    (a tool may have made it before the sandbox could keep it read-only)."""
-    if workspace is None:
-        return None
-    root = workspace.resolve()
-    if folder is not None and folder.startswith("?"):
-        return folder[1:]
-    here = root if folder is None else Path(os.path.realpath(folder))
-    if here != root and root not in here.parents:
-        return f"the shell is in {folder}, outside the workspace, where git may read a repository a tool made"
-    while here != root:
-        if os.path.lexists(here / ".git") or looks_like_git_dir(here):
-            return f"git would read the repository in {here}, inside the workspace, where a tool can write its config"
-        here = here.parent
-    if not own_git_trusted and os.path.lexists(root / ".git"):
-        return f"{root / '.git'} is not the one there when this chat began: a tool may have written its config"
-    if not os.path.lexists(root / ".git") and looks_like_git_dir(root):
-        return "the workspace itself looks like a bare repository (HEAD, objects/, refs/) whose config a tool can write"
-    return None
-
-
-def looks_like_git_dir(folder: Path) -> bool:
-    """Whether git would take `folder` itself for a repository (a bare one: HEAD, objects/
-    and refs/, or HEAD and a `commondir` file naming where they are), reading its config:
-    git finds one that way too, not only by a .git."""
-    if not os.path.lexists(folder / "HEAD"):
-        return False
-    return os.path.lexists(folder / "commondir") or ((folder / "objects").is_dir() and (folder / "refs").is_dir())
-
-
 def path_in_workspace(workspace: Path, search_path: str | None = None) -> str | None:
     """Why an approved program may run a file a tool wrote without naming it: PATH looks in
     a folder of the workspace that tools can write (a project's .venv/bin, node_modules/.bin),
@@ -171,15 +134,6 @@ def path_in_workspace(workspace: Path, search_path: str | None = None) -> str | 
                 "approved one runs by name (tar runs gzip, git git-NAME)"
             )
     return None
-
-
-def git_identity(workspace: Path) -> tuple[int, int] | None:
-    """Which .git the workspace has (device and inode), None when it has none."""
-    try:
-        info = os.lstat(workspace / ".git")
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino)
 
 
 def _walk(node: BashNode, command: str, programs: list[str]) -> None:
@@ -223,6 +177,8 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     program, arguments = words[0], words[1:]
     if not program:
         raise _NotCoverable("an empty program name")
+    if _ARRAY_ASSIGNMENT.match(program):
+        raise _NotCoverable(_ARRAY_ASSIGNS)
     if program in ("read", "getopts"):
         raise _NotCoverable(f"{program} sets variables")
     if is_never_approved(program):
@@ -298,6 +254,12 @@ _EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[")
 _VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[.*\])?\}")  # a[b[PATH=0]] too
 
 
+# `name[subscript]=value` in a command's place is an assignment bashlex reads as a word, and
+# an indexed array's subscript is arithmetic: `a[PATH=1]=2` sets PATH (found by a review).
+_ARRAY_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[.*\]\+?=", re.DOTALL)
+_ARRAY_ASSIGNS = "it sets an array element, whose subscript can set any variable"
+
+
 def shell_state_change(command: str) -> str | None:
     """Why running `command` in the persistent shell may change what later commands run
     there (a function, an alias, a variable such as PATH or PROMPT_COMMAND, an option, a
@@ -344,6 +306,8 @@ def _state_walk(node: BashNode, command: str) -> str | None:
             program = words[0].word
             if "$" in program or "`" in program:
                 return "its program name comes from an expansion"
+            if _ARRAY_ASSIGNMENT.match(program):
+                return _ARRAY_ASSIGNS
             if program in STATE_BUILTINS:
                 return f"{program} changes the shell"
             if program in ("printf", "wait", "test", "[") and code_running_argument(
