@@ -255,6 +255,12 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("openssl x509 -in c.pem -noout -text", "openssl rand --provider-path . --provider evil 8"),
         ("yq .a f.yaml", "yq --inplace '.a = 1' conf.yaml"),  # mikefarah's yq
         ("gcc -c m.c", "gcc --prefix=bx/ -c m.c"),  # gcc's long -B: runs bx/as
+        # sixth review: bashlex kept the quotes of a word that starts with a double-quoted part
+        ("find . -name x", "find . -maxdepth 0 \"-\"'exec' touch PWNED ';'"),
+        ("git ls-remote .", "git ls-remote \"--\"'upload-pack=touch PWNED;git-upload-pack' ."),
+        ("tar -tf a.tar", "tar -tf a.tar \"--\"'to-command=sh'"),
+        ("rm old.log", "\"r\"'m' -rf src"),  # rm -r asks every time, however it is spelt
+        ("sort f.txt", ">/dev/null PATH=."),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -274,6 +280,9 @@ def test_other_code_running_forms_ask(allowed, attack):
         ("perf stat ls", "perf stat touch PWNED"),
         ("umask", "umask 000"),  # every later file 666, and nothing asked again
         ("ulimit -a", "ulimit -n 3"),
+        ("stty -a", "stty kill Q"),  # the terminal then drops the start of thau's next command line
+        # an assignment after a redirection was read as the program, and the rest went unchecked
+        ("2>&1 LC_ALL=C sort f.txt", "2>&1 LC_ALL=C bash -c 'touch PWNED'"),
     ],
 )
 def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):

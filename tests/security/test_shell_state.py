@@ -195,6 +195,18 @@ def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
         ("grep -n '{title}<' src/*.jsx", False),
         ("echo '{PATH}>x'", False),
         ("echo {a} >b", False),
+        # sixth attacker review: what bashlex reads as a program, or not at all
+        (">/dev/null PATH=.", True),  # an assignment after a redirection
+        (">/dev/null PROMPT_COMMAND='. x'", True),
+        ("2>&1 LD_PRELOAD=/tmp/x.so", True),
+        ("\"a\"'lias' ls=x", True),  # bash runs alias; bashlex said a'lias'
+        ("\"sh\"'opt' -s expand_aliases", True),
+        ("stty kill Q", True),  # the terminal then drops the start of thau's next command line
+        ("tset -k Q", True),
+        ("(( PATH = 1 ))", True),  # with spaces bashlex saw no assignment
+        ("((X++))", True),
+        ("compgen -W x z", True),  # -W's words are expanded again, in this shell
+        ("sort f.txt 2>&1", False),
     ],
 )
 def test_what_counts_as_changing_the_shell(command, changes):

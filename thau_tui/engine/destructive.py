@@ -14,6 +14,7 @@ from typing import Any
 import bashlex
 
 from .code_running import option_matches
+from .shell_words import source_word
 
 _DISKS = re.compile(r"^(?:mkfs(?:\..+)?|mke2fs|mkswap|wipefs|fdisk|sfdisk|gdisk|sgdisk|parted|blkdiscard)$")
 _DISK_LISTING = ("-l", "--list", "-p", "--print", "-d", "--dump")  # fdisk -l, parted -l, sfdisk -d...
@@ -134,16 +135,17 @@ def destroys_in(command: str) -> str | None:
         found = _ANYWHERE.search(command)
         return None if found is None else f"it may delete or overwrite files ({found.group(1).split()[0]})"
     for tree in trees:
-        said = _walk(tree)
+        said = _walk(tree, command)
         if said is not None:
             return said
     return None
 
 
-def _walk(node: Any) -> str | None:
+def _walk(node: Any, command: str) -> str | None:
     kind = getattr(node, "kind", None)
     if kind == "command":
-        words = [p.word for p in node.parts if getattr(p, "kind", None) == "word"]
+        # as bash reads them (shell_words.py): `"r"'m' -rf x` is rm
+        words = [source_word(p, command) or p.word for p in node.parts if getattr(p, "kind", None) == "word"]
         # past a launcher (`sudo -u bob rm -r x`, `xargs rm`), the first destroying word it runs
         launched = bool(words) and words[0].rsplit("/", 1)[-1] in _LAUNCHERS
         for at in range(len(words) if launched else min(1, len(words))):
@@ -152,13 +154,13 @@ def _walk(node: Any) -> str | None:
                 return found[0]
         for part in node.parts:
             if getattr(part, "kind", None) == "redirect" and part.type in (">", ">|"):
-                target = getattr(part.output, "word", None)
+                target = source_word(part.output, command) or getattr(part.output, "word", None)
                 if isinstance(target, str) and target not in ("/dev/null", "/dev/stdout", "/dev/stderr"):
                     return f"> overwrites {target}"
     for attribute in ("parts", "list"):
         for child in getattr(node, attribute, None) or []:
-            said = _walk(child)
+            said = _walk(child, command)
             if said is not None:
                 return said
     inner = getattr(node, "command", None)
-    return _walk(inner) if inner is not None and hasattr(inner, "kind") else None
+    return _walk(inner, command) if inner is not None and hasattr(inner, "kind") else None

@@ -52,6 +52,7 @@ from .code_running import NEVER_APPROVED as NEVER_APPROVED
 from .code_running import code_running_argument, workspace_code
 from .code_running import is_never_approved as is_never_approved
 from .destructive import destroys, git_subcommand
+from .shell_words import source_word
 
 BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below checks each `kind`
 
@@ -169,7 +170,10 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
             _check_redirect(part, command)
         elif part.kind == "word":
             _check_word(part, command)
-            words.append(part.word)
+            text = source_word(part, command)
+            if text is None:
+                raise _NotCoverable("a word thau cannot read")
+            words.append(text)
         else:
             raise _NotCoverable(f"it uses a {part.kind}")
     if not words:
@@ -177,10 +181,12 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     program, arguments = words[0], words[1:]
     if not program:
         raise _NotCoverable("an empty program name")
-    if _ARRAY_ASSIGNMENT.match(program):
-        raise _NotCoverable(_ARRAY_ASSIGNS)
+    if _ASSIGNMENT_WORD.match(program):
+        raise _NotCoverable(_ASSIGNS)
     if program in ("read", "getopts"):
         raise _NotCoverable(f"{program} sets variables")
+    if program.rsplit("/", 1)[-1] in TERMINAL_CHANGERS:
+        raise _NotCoverable(f"{program} changes the terminal the shell reads commands from")
     if is_never_approved(program):
         raise _NotCoverable(f"{program} runs other code or writes what its input names")
     reason = workspace_code(program) or code_running_argument(program, arguments)
@@ -210,6 +216,7 @@ STATE_BUILTINS = frozenset(
         "bind",
         "builtin",
         "command",
+        "compgen",  # -W's word list is expanded again, in this shell: ${PROMPT_COMMAND:=...}
         "complete",
         "compopt",
         "coproc",
@@ -247,17 +254,23 @@ BASH_BUILTINS = frozenset(
     "source suspend test times trap true type typeset ulimit umask unalias unset wait".split()
 )
 
-_EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[")
+# `((` too: bashlex reads `(( PATH = 1 ))` (with spaces) as nothing that assigns.
+_EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[|\(\(")
 # `{name}>file` (any redirection: <, >, >>, <>, >&, <&, <<, <<<) puts the new descriptor's
 # number in the variable `name`, even on a builtin: `: {PATH}>/dev/null` sets PATH=10. An
 # unquoted word of this form right before a redirection is one.
 _VARIABLE_REDIRECTION = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:\[.*\])?\}")  # a[b[PATH=0]] too
 
 
-# `name[subscript]=value` in a command's place is an assignment bashlex reads as a word, and
-# an indexed array's subscript is arithmetic: `a[PATH=1]=2` sets PATH (found by a review).
-_ARRAY_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[.*\]\+?=", re.DOTALL)
-_ARRAY_ASSIGNS = "it sets an array element, whose subscript can set any variable"
+# An assignment bashlex reads as the program's name: `name[subscript]=value` (an indexed
+# array's subscript is arithmetic: `a[PATH=1]=2` sets PATH), and `NAME=value` after a leading
+# redirection (`>/dev/null PATH=.`, `2>&1 LC_ALL=C bash -c ...`). Attacker reviews.
+_ASSIGNMENT_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[.*\])?\+?=", re.DOTALL)
+_ASSIGNS = "it sets a variable"
+# Programs that change the terminal the shell reads its commands from: `stty kill Q` made the
+# terminal drop everything before a Q in thau's next command line, so an approved
+# `ls 'Qtouch PWNED #'` ran touch (attacker review).
+TERMINAL_CHANGERS = frozenset({"stty", "tset", "reset", "setterm"})
 
 
 def shell_state_change(command: str) -> str | None:
@@ -303,18 +316,21 @@ def _state_walk(node: BashNode, command: str) -> str | None:
             return "a {name} redirection sets a variable"
         words = [part for part in node.parts if getattr(part, "kind", None) == "word"]
         if words:
-            program = words[0].word
+            texts = [source_word(w, command) for w in words]
+            if any(text is None for text in texts):
+                return "a word thau cannot read"
+            program, arguments = str(texts[0]), [str(t) for t in texts[1:]]
             if "$" in program or "`" in program:
                 return "its program name comes from an expansion"
-            if _ARRAY_ASSIGNMENT.match(program):
-                return _ARRAY_ASSIGNS
+            if _ASSIGNMENT_WORD.match(program):
+                return _ASSIGNS
             if program in STATE_BUILTINS:
                 return f"{program} changes the shell"
-            if program in ("printf", "wait", "test", "[") and code_running_argument(
-                program, [w.word for w in words[1:]]
-            ):
+            if program.rsplit("/", 1)[-1] in TERMINAL_CHANGERS:
+                return f"{program} changes the terminal the shell reads commands from"
+            if program in ("printf", "wait", "test", "[") and code_running_argument(program, arguments):
                 return f"{program} sets a variable"
-            if program == "jobs" and code_running_argument(program, [w.word for w in words[1:]]):
+            if program == "jobs" and code_running_argument(program, arguments):
                 return "jobs -x runs a command in this shell"
     for attribute in ("parts", "list"):
         for child in getattr(node, attribute, None) or []:
@@ -418,7 +434,7 @@ def _check_redirect(redirect: BashNode, command: str) -> None:
         return  # 2>&1, >&2, 2>&-: descriptors only, no file
     if getattr(target, "kind", None) == "word":
         _check_word(target, command)
-        if target.word == _NULL_DEVICE:
+        if source_word(target, command) == _NULL_DEVICE:
             return
     raise _NotCoverable("it redirects to or from a file")
 
