@@ -184,7 +184,7 @@ def test_a_huge_answer_outside_the_stream_is_cut_with_a_message(fake_server):
 
     server = fake_server(respond)
     started = time.monotonic()
-    with pytest.raises(ChatServerError, match=r"answered more than 16 MB to GET /v1/models; thau stopped reading"):
+    with pytest.raises(ChatServerError, match=r"answered more than 4 MB to GET /v1/models; thau stopped reading"):
         OpenAiBackend(server.url, timeout=10)
     assert time.monotonic() - started < 30
 

@@ -21,6 +21,7 @@ plainly; HEARTBEAT_S, Piece and http_loop stay importable here).
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import random
 import threading
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Generator
 
 import httpx
 
+from ..addresses import plain_http_refusal, secret_may_go_to
 from .backend import ModelLoadError, SamplingSettings, StreamStats
 from .openai_chat import (
     CallSlots,
@@ -51,6 +53,25 @@ if TYPE_CHECKING:
 
 # The tokenize endpoints known, tried in this order: llama-cpp-python's, then llama-server's.
 TOKENIZE_ENDPOINTS = (("/extras/tokenize", "input"), ("/tokenize", "content"))
+
+
+# A plain answer (the model list, /props, a token count, a probe) is small; 15 MiB of `[{},...]`
+# cost 3.8 s of CPU and 425 MB to read. A hosted server's model list is well under this.
+MAX_PLAIN_BODY_BYTES = 4 * 1024 * 1024
+
+
+def _without_credentials(base_url: str) -> tuple[str, dict[str, str]]:
+    """The URL without a user:password part, which went into every error message on screen,
+    and that part as a Basic authorization header (what httpx made of it)."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except (httpx.InvalidURL, TypeError):
+        return base_url, {}
+    if not url.userinfo:
+        return base_url, {}
+    pair = f"{url.username}:{url.password}".encode()
+    stripped = str(url.copy_with(username=None, password=None))
+    return stripped, {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
 
 
 def api_root(base_url: str) -> tuple[str, str]:
@@ -80,9 +101,11 @@ class OpenAiBackend(ServerStream):
         seed: int = 0,
         tool_calls: ToolCallsMode = "auto",
     ) -> None:
+        base_url, headers = _without_credentials(base_url)
         self.base_url, self.root = api_root(base_url)
         self.api_key_env = api_key_env or None
-        headers = {}
+        if self.api_key_env and not secret_may_go_to(self.base_url):
+            raise ModelLoadError("model.base_url: " + plain_http_refusal(self.base_url, "the key in model.api_key_env"))
         if self.api_key_env:
             key = os.environ.get(self.api_key_env)
             if not key:
@@ -135,7 +158,7 @@ class OpenAiBackend(ServerStream):
         """One plain request, its failures turned into messages a user can act on."""
         try:
             with self._client.stream(method, url, **kwargs) as streamed:
-                response = read_capped(streamed)
+                response = read_capped(streamed, MAX_PLAIN_BODY_BYTES, seconds=self.timeout_s)
         except httpx.TimeoutException as exc:
             raise ServerError(self._timeout_message(exc)) from exc
         except httpx.TransportError as exc:

@@ -10,6 +10,7 @@ engine/native_turn.py and the registry, like the dialect path's calls.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -61,13 +62,21 @@ def _whole(response: httpx.Response, body: bytes) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
-def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> httpx.Response:
-    """The body of a streamed (unread) response, at most `limit` bytes, else ServerError."""
+def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES, seconds: float | None = None) -> httpx.Response:
+    """The body of a streamed (unread) response, at most `limit` bytes and, with `seconds`,
+    read within that long in all, else ServerError. httpx's timeout is per read: a server
+    sending a space every half second kept a token count going forever, and Esc with it."""
     body = bytearray()
+    deadline = None if seconds is None else time.monotonic() + seconds
     for chunk in response.iter_bytes():
         body += chunk
         if len(body) > limit:
             raise _too_big(response, limit)
+        if deadline is not None and time.monotonic() > deadline:
+            raise ServerError(
+                f"the server at {response.request.url.host} took more than {seconds:g} s to send one answer "
+                f"({response.request.url.path}); thau stopped waiting (model.timeout)"
+            )
     return _whole(response, bytes(body))
 
 
@@ -232,11 +241,16 @@ def read_message(response: dict[str, Any], stats: StreamStats) -> list[str | Cal
 def apply_usage(chunk: dict[str, Any], stats: StreamStats) -> None:
     """The server's own token counts, when a chunk carries them (they win over thau's)."""
     usage = chunk.get("usage")
-    if isinstance(usage, dict):
-        if isinstance(usage.get("prompt_tokens"), int):
+    if isinstance(usage, dict):  # counts a server could not have: -463 tok/s, or 10**400 (an overflow)
+        if _count(usage.get("prompt_tokens")):
             stats.prompt_tokens = usage["prompt_tokens"]
-        if isinstance(usage.get("completion_tokens"), int):
+        if _count(usage.get("completion_tokens")):
             stats.tokens = usage["completion_tokens"]
+
+
+def _count(value: Any) -> bool:
+    """Whether a server's token count is one: an int, not a bool, from 0 to 10**9."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10**9
 
 
 def probe_body(model: str, with_tools: bool, stream: bool = False, max_tokens: int = 1) -> dict[str, Any]:

@@ -234,7 +234,8 @@ class ServerStream:
                         raise self._stream_refused(await aread_capped(response), path)
                     if _content_type(response) == "application/json":
                         # a server that ignores "stream": the whole answer in one JSON body
-                        await self._answer_whole(await aread_capped(response), path, pieces, stats, started)
+                        whole_answer = await aread_capped(response)
+                        await self._answer_whole(whole_answer, path, pieces, stats, started, body.get("max_tokens"))
                         return
                     cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
                     counted = chars = 0  # thau's own count of pieces and their characters
@@ -265,6 +266,9 @@ class ServerStream:
                         if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
                             stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
                         items = list(parse(chunk))
+                        # a chunk of reasoning or of keys thau does not read counts too: such
+                        # chunks alone kept a stream going past any limit (attacker review)
+                        counted += not any(item != "" for item in items) and says_something(chunk)
                         for item in items:
                             self._arrived(item, stats, started)
                             counted += item != ""
@@ -346,7 +350,7 @@ class ServerStream:
             response = await aread_capped(streamed)
         if response.status_code != 200:
             raise self._stream_refused(response, path)
-        await self._answer_whole(response, path, pieces, stats, started)
+        await self._answer_whole(response, path, pieces, stats, started, body.get("max_tokens"))
 
     async def _answer_whole(
         self,
@@ -355,6 +359,7 @@ class ServerStream:
         pieces: queue.SimpleQueue[Piece | BaseException | _Ended],
         stats: StreamStats,
         started: float,
+        body_max_tokens: int | None = None,
     ) -> None:
         """A whole (not streamed) JSON answer, read into pieces like a stream's chunks."""
         answer = response.json()
@@ -365,6 +370,12 @@ class ServerStream:
             said = error.get("message", error) if isinstance(error, dict) else error
             raise ServerError(f"the server stopped the answer: {said}")
         items = _completion_texts(answer, stats) if path == "/completions" else read_message(answer, stats)
+        cap = CHARS_PER_TOKEN_CAP * (OVERRUN_FACTOR * int(body_max_tokens or 0) + OVERRUN_SLACK)
+        if sum(len(item) for item in items if isinstance(item, str)) > cap:  # 15 MiB for 40 tokens
+            raise ServerError(
+                f"the server at {self.root} answered with far more than the {body_max_tokens} tokens thau asked "
+                "for; thau did not show it"
+            )
         for item in items:
             self._arrived(item, stats, started)
             pieces.put(item)
@@ -401,7 +412,11 @@ def _completion_texts(chunk: dict[str, Any], stats: StreamStats) -> list[Piece]:
     """A /v1/completions chunk's text pieces; stats updated (finish reason, usage)."""
     texts: list[Piece] = []
     for choice in chunk.get("choices") or []:
+        if not isinstance(choice, dict):
+            raise ValueError(f"a choice that is not a JSON object: {str(choice)[:80]!r}")
         text = choice.get("text") or ""
+        if not isinstance(text, str):
+            raise ValueError(f"a text that is not a string: {str(text)[:80]!r}")
         if text:
             texts.append(text)
         if choice.get("finish_reason"):

@@ -6,6 +6,8 @@ once, when it connects; the answer is a ToolCallPath the status line and `thau d
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
@@ -23,6 +25,7 @@ from .openai_chat import (
     prompt_tokens,
     read_chunk,
 )
+from .openai_stream import MAX_LINE_CHARS
 
 if TYPE_CHECKING:
     from .openai_backend import OpenAiBackend
@@ -36,7 +39,7 @@ def choose_tool_path(backend: OpenAiBackend, mode: ToolCallsMode) -> ToolCallPat
         return ToolCallPath("dialect", "set in config", "model.tool_calls: dialect (set in config.yaml)")
     try:
         return _probe_tools(backend)
-    except (ServerError, ValueError, AttributeError, TypeError, httpx.HTTPError) as exc:
+    except (ServerError, ValueError, AttributeError, TypeError, RecursionError, httpx.HTTPError) as exc:
         return ToolCallPath("dialect", "probe failed", f"asking the server about the tools field failed: {exc}")
 
 
@@ -89,6 +92,28 @@ def _probe_tools(backend: OpenAiBackend) -> ToolCallPath:
     )
 
 
+def _probe_lines(response: httpx.Response, seconds: float) -> Iterator[str]:
+    """The probe's lines, at most MAX_LINE_CHARS each and all within `seconds` (model.timeout):
+    httpx's iter_lines has neither, and a server sending one endless line took 600 MB, one
+    sending `: ping` forever kept the model from loading (attacker review)."""
+    deadline = time.monotonic() + seconds
+    pending = bytearray()
+    for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise ServerError(f"the server took more than {seconds:g} s to answer a short question (model.timeout)")
+        pending += chunk
+        if b"\n" not in chunk:
+            if len(pending) > MAX_LINE_CHARS:
+                raise ServerError(f"the server sent a line of more than {MAX_LINE_CHARS:,} characters")
+            continue
+        *lines, rest = bytes(pending).split(b"\n")
+        pending = bytearray(rest)
+        for line in lines:
+            yield line.decode("utf-8", "replace").rstrip("\r")
+    if pending:
+        yield bytes(pending).decode("utf-8", "replace").rstrip("\r")
+
+
 def _probe_stream(backend: OpenAiBackend, url: str) -> ToolCallPath | str:
     """The streamed probe: a ToolCallPath when it decides, else "silent" (no chunk at
     all) or "words" (the model answered in text)."""
@@ -110,7 +135,7 @@ def _probe_stream(backend: OpenAiBackend, url: str) -> ToolCallPath | str:
                     f"the server refused a chat request with the tools field ({r.status_code}: {_detail(r)[:160]})",
                 )
             stats, slots = StreamStats(), CallSlots()
-            for line in r.iter_lines():
+            for line in _probe_lines(r, backend.timeout_s):
                 data = line[5:].strip() if line.startswith("data:") else ""
                 if not data or data == "[DONE]":
                     continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
+from ..addresses import plain_http_refusal, secret_may_go_to
 from .base import ToolError
 from .mcp_tools import defang
 from .sandbox import sandbox_kind, sandbox_prefix
@@ -73,6 +74,8 @@ def request_headers(config: MCPServerConfig) -> dict[str, str]:
                 f"export {variable}=<the secret> before starting thau"
             )
         headers[header] = f"Bearer {value}" if header == "Authorization" and config.api_key_env == variable else value
+    if headers and config.url and not secret_may_go_to(config.url):
+        raise MCPConfigError(plain_http_refusal(config.url, "the secrets in its api_key_env/headers_env"))
     return headers
 
 

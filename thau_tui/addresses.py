@@ -1,0 +1,38 @@
+"""Where a secret may be sent: an https address, or plain http to this machine or its own
+network. A key for a server at http://api.example.com crossed the network in clear text,
+with no word said (attacker review)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import httpx
+
+_LOCAL_SUFFIXES = (".localhost", ".local", ".lan", ".internal", ".home.arpa")
+
+
+def secret_may_go_to(url: str) -> bool:
+    """Whether a key or token may be sent to `url`: https (or any scheme but http), or http
+    to a loopback, private or link-local address, `localhost`, a name with no dot (this
+    network's) or one under a local-only suffix. An address that cannot be read: no."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return False
+    if parsed.scheme != "http":
+        return True
+    host = parsed.host.lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." not in host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES)
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def plain_http_refusal(url: str, what: str) -> str:
+    """The message for a secret that would go in clear text to `url`."""
+    host = httpx.URL(url).host
+    return (
+        f"{what} would go unencrypted to {host} (plain http across the network): use an https:// address "
+        "(plain http is fine for localhost and private addresses)"
+    )
