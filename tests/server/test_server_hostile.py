@@ -203,7 +203,21 @@ def test_an_mcp_servers_token_never_goes_over_plain_http_to_a_public_host(monkey
     public = MCPServerConfig(name="gh", url="http://mcp.example.com/mcp", api_key_env="THAU_TEST_TOKEN")
     with pytest.raises(MCPConfigError, match=r"unencrypted to mcp\.example\.com"):
         request_headers(public)
-    for url in ("https://mcp.example.com/mcp", "http://127.0.0.1:9000/mcp", "http://192.168.1.20/mcp", "http://nas/mcp"):
+    for url in (
+        "https://mcp.example.com/mcp",
+        "http://127.0.0.1:9000/mcp",
+        "http://192.168.1.20/mcp",
+        "http://nas/mcp",
+    ):
         assert request_headers(MCPServerConfig(name="gh", url=url, api_key_env="THAU_TEST_TOKEN")) == {
             "Authorization": "Bearer t0ken"
         }
+
+
+async def test_a_line_sent_a_byte_at_a_time_ends_at_model_timeout(fake_server, tmp_path):
+    """Half a data: line, then a byte every 0.3 s: each read came within httpx's timeout and
+    the silence check ran only when a line ended, so the turn stayed open."""
+    started = time.monotonic()
+    shown, errors = await _turn(fake_server, tmp_path, lambda conn: _drip(conn, STREAM_HEAD + b'data: {"ch', b"o"), 1)
+    assert time.monotonic() - started < 10  # before: the server's whole 20 s
+    assert len(errors) == 1 and "did not answer for 1 s" in errors[0], errors

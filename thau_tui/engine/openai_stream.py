@@ -70,22 +70,30 @@ class _NotAStream(Exception):
     """The first line that is neither an event nor a comment: what the server sent instead."""
 
 
-async def bounded_lines(response: httpx.Response, limit: int = MAX_LINE_CHARS) -> AsyncIterator[str]:
+async def bounded_lines(
+    response: httpx.Response, limit: int = MAX_LINE_CHARS, idle_s: float | None = None
+) -> AsyncIterator[str]:
     """The response's lines (\n, \r\n or \r), like httpx's aiter_lines, but a line over
-    `limit` characters is a ServerError instead of an ever-growing buffer. Linear in what
-    arrives: a line sent a character at a time is joined once, and lines are cut without
-    copying the rest of the buffer each time (both were quadratic: a 1 MiB line in 1-byte
-    pieces took seconds of CPU)."""
+    `limit` characters is a ServerError instead of an ever-growing buffer, and with `idle_s`
+    a line still unfinished that long after the last one is a ReadTimeout (a byte every
+    half second held a turn open: httpx's timeout is per read). Linear in what arrives: a
+    line sent a character at a time is joined once, and lines are cut without copying the
+    rest of the buffer each time (both were quadratic: a 1 MiB line in 1-byte pieces took
+    seconds of CPU)."""
     rest = ""  # the unfinished line after the last line end
     parts: list[str] = []  # pieces of it that hold no line end, not yet joined
     size = 0
+    last_line = time.monotonic()
     async for text in response.aiter_text():
         if "\n" not in text and "\r" not in text and not rest.endswith("\r"):
             parts.append(text)
             size += len(text)
             if size > limit:
                 raise _endless_line(limit)
+            if idle_s is not None and time.monotonic() - last_line > idle_s:
+                raise httpx.ReadTimeout("a line that never ends")
             continue
+        last_line = time.monotonic()
         buffer, parts = rest + "".join(parts) + text, []
         at = 0
         # the next \n and \r at or after `at`, each searched again only once passed (-1: none
@@ -240,7 +248,7 @@ class ServerStream:
                     cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
                     counted = chars = 0  # thau's own count of pieces and their characters
                     heard = time.monotonic()  # the last chunk that said something: keep-alives do not count
-                    async for line in bounded_lines(response):
+                    async for line in bounded_lines(response, idle_s=self.timeout_s):
                         if not line.startswith("data:"):
                             if line.strip() and not line.startswith(":") and not line.startswith(SSE_FIELDS):
                                 if not chunks:
