@@ -106,3 +106,21 @@ def serving(completions):
 
 def sse_chunk(text: str) -> bytes:
     return b"data: " + json.dumps({"choices": [{"text": text, "index": 0, "finish_reason": None}]}).encode() + b"\n\n"
+
+
+async def turn_events(fake_server, tmp_path, completions, timeout: float = 10):
+    """One turn of a quiet agent against a fake server whose /v1/completions is `completions`:
+    (the text shown, the error messages). The chat must go on after it (TurnDone last)."""
+    from thau_tui.engine.events import Error, TextDelta, TurnDone
+    from thau_tui.engine.openai_backend import OpenAiBackend
+
+    server = fake_server(serving(completions))
+    backend = OpenAiBackend(server.url, timeout=timeout)
+    try:
+        _, events = await one_turn(quiet_agent(backend, tmp_path))
+        assert backend.streams_open == 0
+    finally:
+        backend.close()
+    assert isinstance(events[-1], TurnDone)  # the chat goes on
+    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    return shown, [e.message for e in events if isinstance(e, Error)]

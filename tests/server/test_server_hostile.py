@@ -8,10 +8,9 @@ import json
 import time
 
 import pytest
-from server_fakes import MODELS, one_turn, quiet_agent, send_json
+from server_fakes import MODELS, send_json, turn_events
 
 from thau_tui.engine.backend import ModelLoadError
-from thau_tui.engine.events import Error, TextDelta, TurnDone
 from thau_tui.engine.openai_backend import OpenAiBackend
 from thau_tui.engine.openai_chat import ServerError
 
@@ -96,23 +95,7 @@ def test_a_probe_answer_nested_too_deep_falls_back_to_the_dialect(fake_server):
         backend.close()
 
 
-async def _turn(fake_server, tmp_path, completions, timeout: float = 10):
-    def respond(path, conn):
-        if path == "/v1/models":
-            send_json(conn, MODELS)
-        elif path == "/v1/completions":
-            completions(conn)
-        else:
-            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
-
-    backend = OpenAiBackend(fake_server(respond).url, timeout=timeout, tool_calls="dialect")
-    try:
-        _, events = await one_turn(quiet_agent(backend, tmp_path))
-    finally:
-        backend.close()
-    assert isinstance(events[-1], TurnDone)  # the chat goes on
-    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
-    return shown, [e.message for e in events if isinstance(e, Error)]
+_turn = turn_events
 
 
 async def test_reasoning_chunks_alone_do_not_go_on_past_max_tokens(fake_server, tmp_path):

@@ -11,26 +11,15 @@ import time
 
 import httpx
 import pytest
-from server_fakes import one_turn, quiet_agent, serving, sse_chunk
+from server_fakes import sse_chunk, turn_events
 
-from thau_tui.engine.events import Error, TextDelta, TurnDone
 from thau_tui.engine.openai_backend import OpenAiBackend
 from thau_tui.engine.openai_stream import bounded_lines
 
 STREAM_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
 
 
-async def _events(fake_server, tmp_path, completions, timeout: float = 10):
-    server = fake_server(serving(completions))
-    backend = OpenAiBackend(server.url, timeout=timeout)
-    try:
-        _, events = await one_turn(quiet_agent(backend, tmp_path))
-        assert backend.streams_open == 0
-    finally:
-        backend.close()
-    assert isinstance(events[-1], TurnDone)  # the chat goes on
-    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
-    return shown, [e.message for e in events if isinstance(e, Error)]
+_events = turn_events
 
 
 async def test_a_web_page_is_named_as_not_an_event_stream(fake_server, tmp_path):
