@@ -186,3 +186,42 @@ def test_any_character_in_a_pattern_is_never_a_raw_quote_or_backslash(real_backe
     probe = Probe(real_backend, grammar(tool))
     assert probe.ends(body("hermes", "dots", a="xyz"))
     assert not probe.allows('{"name": "dots", "arguments": {"a": "x"y"}}')
+
+
+def test_what_any_character_allows_includes_an_escaped_quote_or_backslash(real_backend):
+    """The read-through of the first fix: `.`, a negated class and \\S refused a value with a
+    quote or backslash (C:\\Users\\me) that the schema's own pattern accepts; \\W refused a space."""
+    tools = [
+        mcp_tool(f"p{k}", {"type": "object", "properties": {"a": {"type": "string", "pattern": p}}, "required": ["a"]})
+        for k, p in enumerate(["^[^<>|]+$", "^.+$", "^\\S+$", "^[a-z]+\\W[a-z]+$"])
+    ]
+    probe = Probe(real_backend, grammar(*tools))
+    for k, value in enumerate(["C:\\Users\\me", 'say "hi"', 'no"space\\', "hello world"]):
+        assert probe.ends(body("hermes", f"p{k}", a=value)), (k, value)
+    assert not probe.ends(body("hermes", "p0", a="a|b"))
+
+
+@pytest.mark.parametrize(
+    "pattern", ["^(a?){0,100}$", "^([a-z]*){0,40}$", "^([a-z]+)*$", "^.{0,20000}$", "^a*+$", "^()*$"]
+)
+def test_patterns_that_stall_or_crash_llama_cpp_leave_the_string_free(pattern, real_backend):
+    """Repeats of repeats made llama.cpp's sampler take 81 s a token; {0,20000} crashed the
+    process while llama.cpp parsed the grammar; possessive repeats and () were refused, and
+    then every tool lost its grammar."""
+    assert grammar_pattern(pattern) is None
+    tool = mcp_tool("odd", {"type": "object", "properties": {"v": {"type": "string", "pattern": pattern}}})
+    probe = Probe(real_backend, grammar(tool))  # compiles, the other tools' rules with it
+    assert probe.ends(body("hermes", "run_shell", command="ls"))
+    assert grammar_pattern("^a{,3}$") == "^(a{0,3})$"  # {,m} is a repeat, as the validator reads it
+
+
+def test_a_property_named_like_a_schema_keyword_keeps_its_place(real_backend):
+    """A property named `definitions` (or `$defs`) was dropped with the tables it shares a
+    name with: the tool, its schema requiring it, could never be called."""
+    schema = {
+        "type": "object",
+        "properties": {"word": {"type": "string"}, "definitions": {"type": "array", "items": {"type": "string"}}},
+        "required": ["word", "definitions"],
+    }
+    probe = Probe(real_backend, grammar(mcp_tool("dictionary", schema)))
+    assert probe.ends(body("hermes", "dictionary", word="tree", definitions=["a plant"]))

@@ -34,8 +34,18 @@ _CLASSES = {"d": "0-9", "w": "a-zA-Z0-9_", "s": " "}  # \s as a space: a raw tab
 # A raw quote or backslash would end or break the JSON string the value sits in; a raw
 # control character is not JSON either.
 _NOT_IN_JSON = "\\x22\\x5C\\x00-\\x1F"
+# "Any character but these" in a JSON string: one written as itself, or a quote or backslash
+# written as its escape (the value then holds it, as the pattern allows).
+_ESCAPED_SIGN = "|[\\x5C][\\x22\\x5C])"
 _HEX = re.compile(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}")
-_QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
+_QUANTIFIER = re.compile(r"\{(\d*)(,(\d*))?\}")
+MAX_REPEAT = 64  # a pattern's {n,m} above this is left to validation (llama.cpp parses each step deep)
+
+
+def _any_but(body: str) -> str:
+    """A pattern group for one character of a JSON string that `body` (a class's inside) does
+    not hold."""
+    return f"([^{_NOT_IN_JSON}{body}]{_ESCAPED_SIGN}"
 
 
 def _escape(following: str, in_class: bool) -> str | None:
@@ -44,26 +54,43 @@ def _escape(following: str, in_class: bool) -> str | None:
         body = _CLASSES[following.lower()]
         if following.islower():
             return body if in_class else f"[{body}]"
-        return None if in_class else f"[^{_NOT_IN_JSON} ]"  # a negated class inside a class: no way
+        return None if in_class else _any_but(body)  # a negated class inside a class: no way
     if following and following.isascii() and not following.isalnum() and following not in '"\\':
         code = f"\\x{ord(following):02X}"
         return code if in_class else f"[{code}]"
     return None
 
 
+def _quantifier(body: str, i: int) -> str | None:
+    """The `{n}`, `{n,}`, `{n,m}` or `{,m}` at `i` as the converter reads it; "" where `{`
+    is a plain character there; None where the bound is too large or the repeat ambiguous."""
+    found = _QUANTIFIER.match(body, i)
+    if found is None or not (found.group(1) or found.group(3)):
+        return ""
+    low, high = int(found.group(1) or 0), found.group(3)
+    if max(low, int(high or 0)) > MAX_REPEAT:
+        return None
+    return f"{{{low}{',' + high if found.group(2) is not None else ''}}}"
+
+
 def grammar_pattern(pattern: str) -> str | None:
     """A JSON Schema `pattern` spelt with only what the converter carries into GBNF intact,
     as ^(...)$ so that a top-level `|` stays inside the string: \\d \\w \\s as classes, an
-    escaped or bare sign as its hex code in a class, no raw quote, backslash or control
-    character where the pattern says "any". None where that cannot be done (\\b,
+    escaped or bare sign as its hex code in a class, "any character" as one a JSON string
+    holds (a quote or backslash as its escape). None where that cannot be done (\\b,
     back-references, POSIX classes, a quote or control character the JSON string would
-    have to escape, an unanchored pattern): the string is then left free, and validation
-    still checks the pattern."""
+    have to escape, lazy or possessive repeats, a repeated group that repeats or can match nothing,
+    bounds over MAX_REPEAT, an unanchored pattern): the string is then left free, and
+    validation still checks the pattern."""
     if not (pattern.startswith("^") and pattern.endswith("$")) or pattern.endswith("\\$"):
         return None  # unanchored, JSON Schema's pattern matches anywhere: the converter refuses it
     body = pattern[1:-1]
+    if re.search(r"[*+?}][*+?]|\(\)|\\\n", body):
+        return None  # lazy or possessive (llama.cpp refuses them), an empty group
     out: list[str] = []
-    in_class, i = False, 0
+    in_class = negated = False
+    groups: list[int] = []  # where each open group's text starts in `out`
+    i = 0
     while i < len(body):
         char = body[i]
         if char == "\\":
@@ -83,9 +110,9 @@ def grammar_pattern(pattern: str) -> str | None:
         if char == '"' or ord(char) < 0x20:
             return None
         if in_class:
-            if char == "]" and not (out[-1].endswith("[") or out[-1] == f"[^{_NOT_IN_JSON}"):
+            if char == "]" and not out[-1].endswith(("[", f"[^{_NOT_IN_JSON}")):
                 in_class = False
-                out.append(char)
+                out.append(f"]{_ESCAPED_SIGN}" if negated else char)
             elif char in "[]":
                 if body.startswith("[:", i):
                     return None  # a POSIX class
@@ -93,27 +120,38 @@ def grammar_pattern(pattern: str) -> str | None:
             else:
                 out.append(char)
         elif char == "[":
-            in_class = True
-            negated = body.startswith("[^", i)
-            out.append(f"[^{_NOT_IN_JSON}" if negated else "[")
+            in_class, negated = True, body.startswith("[^", i)
+            out.append(f"([^{_NOT_IN_JSON}" if negated else "[")
             i += 2 if negated else 1
             continue
-        elif char == "{" and _QUANTIFIER.match(body, i):
-            quantifier = _QUANTIFIER.match(body, i)
-            assert quantifier is not None
-            out.append(quantifier.group())
-            i = quantifier.end()
-            continue
-        elif char in "]{}":
-            out.append(f"[\\x{ord(char):02X}]")  # bare: the converter looped forever on one
+        elif char == "{":
+            quantifier = _quantifier(body, i)
+            if quantifier is None:
+                return None
+            if quantifier:
+                out.append(quantifier)
+                i = body.index("}", i) + 1
+                continue
+            out.append("[\\x7B]")  # bare: the converter looped forever on a `}`; `{` likewise
+        elif char in "]}":
+            out.append(f"[\\x{ord(char):02X}]")
         elif char in "^$":
             return None  # an anchor inside: the converter takes it for a character
         elif char == ".":
-            out.append(f"[^{_NOT_IN_JSON}]")
+            out.append(_any_but(""))
+        elif char == "(":
+            groups.append(len(out))
+            out.append(char)
+        elif char == ")":
+            inside = "".join(out[groups.pop() + 1 :]) if groups else ""
+            repeated = body[i + 1 : i + 2] in ("*", "+", "{")  # `?` is at most once: no harm
+            if repeated and (re.search(r"[*+?{]", inside) or "|)" in inside + ")" or "(|" in "(" + inside):
+                return None  # a repeat of a repeat, (a?){0,100}: its states multiply in the sampler
+            out.append(char)
         else:
             out.append(char)
         i += 1
-    return None if in_class else "^(" + "".join(out) + ")$"
+    return None if in_class or groups else "^(" + "".join(out) + ")$"
 
 
 def bounded(schema: Any) -> Any:
@@ -168,7 +206,16 @@ def _renamed(schema: dict[str, Any], index: int) -> dict[str, Any]:
             return [walk(v) for v in node]
         if not isinstance(node, dict):
             return node
-        out = {k: walk(v) for k, v in node.items() if k not in ("$defs", "definitions")}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("$defs", "definitions"):
+                continue  # the root's are renamed below; a nested table no $ref here can reach
+            if key in ("properties", "patternProperties") and isinstance(value, dict):
+                out[key] = {name: walk(sub) for name, sub in value.items()}  # names, not keywords
+            elif key in ("enum", "const", "default", "examples"):
+                out[key] = value  # values, not schemas
+            elif key != "$ref":
+                out[key] = walk(value)
         if "$ref" in node:
             if node["$ref"] not in names:
                 raise _Odd(f"a $ref it cannot follow: {str(node['$ref'])[:60]}")
