@@ -206,6 +206,10 @@ def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
         ("(( PATH = 1 ))", True),  # with spaces bashlex saw no assignment
         ("((X++))", True),
         ("compgen -W x z", True),  # -W's words are expanded again, in this shell
+        ("al\\\nias ls=x", True),  # bash drops a backslash-newline before it reads words
+        (">/dev/null PA\\\nTH=.", True),
+        ("nice stty kill Q", True),  # behind a launcher
+        ("timeout 5 stty raw", True),
         ("sort f.txt 2>&1", False),
     ],
 )

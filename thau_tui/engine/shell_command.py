@@ -326,8 +326,9 @@ def _state_walk(node: BashNode, command: str) -> str | None:
                 return _ASSIGNS
             if program in STATE_BUILTINS:
                 return f"{program} changes the shell"
-            if program.rsplit("/", 1)[-1] in TERMINAL_CHANGERS:
-                return f"{program} changes the terminal the shell reads commands from"
+            changer = next((w for w in [program, *arguments] if w.rsplit("/", 1)[-1] in TERMINAL_CHANGERS), None)
+            if changer is not None:  # behind a launcher too: nice stty kill Q, timeout 5 stty ...
+                return f"{changer} changes the terminal the shell reads commands from"
             if program in ("printf", "wait", "test", "[") and code_running_argument(program, arguments):
                 return f"{program} sets a variable"
             if program == "jobs" and code_running_argument(program, arguments):

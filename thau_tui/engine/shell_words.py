@@ -18,8 +18,11 @@ def source_word(node: Any, command: str) -> str | None:
     span = getattr(node, "pos", None)
     if not (isinstance(span, tuple) and len(span) == 2):
         return None
+    text = command[span[0] : span[1]]
+    if "\\\n" in text:
+        return None  # bash drops a backslash-newline before it reads words; shlex keeps it (`r\<newline>m`)
     try:
-        words = shlex.split(command[span[0] : span[1]], comments=False, posix=True)
+        words = shlex.split(text, comments=False, posix=True)
     except ValueError:  # unbalanced quotes
         return None
     return words[0] if len(words) == 1 else None
