@@ -23,7 +23,8 @@ def secret_may_go_to(url: str) -> bool:
         return True
     host = parsed.host.lower().rstrip(".")
     try:
-        address = ipaddress.ip_address(host)
+        # a dotless number is an address too: glibc reads http://134744072 as 8.8.8.8
+        address = ipaddress.ip_address(int(host, 0) if host[:1].isdigit() and "." not in host else host)
     except ValueError:
         return "." not in host or host == "localhost" or host.endswith(_LOCAL_SUFFIXES)
     return address.is_loopback or address.is_private or address.is_link_local

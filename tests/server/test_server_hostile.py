@@ -147,6 +147,10 @@ def test_a_key_never_goes_over_plain_http_to_a_public_host(monkeypatch):
     monkeypatch.setenv("THAU_TEST_KEY", "sk-secret")
     with pytest.raises(ModelLoadError, match=r"unencrypted to api\.example\.com.*https://"):
         OpenAiBackend("http://api.example.com/v1", api_key_env="THAU_TEST_KEY", timeout=1)
+    with pytest.raises(ModelLoadError, match=r"user:password would go unencrypted"):
+        OpenAiBackend("http://bob:pw@api.example.com/v1", timeout=1)  # a Basic header is a secret too
+    with pytest.raises(ModelLoadError, match=r"unencrypted to 134744072"):  # glibc reads it as 8.8.8.8
+        OpenAiBackend("http://134744072:8080/v1", api_key_env="THAU_TEST_KEY", timeout=1)
 
 
 def test_a_key_goes_to_a_server_on_this_machine_and_credentials_stay_off_the_screen(fake_server, monkeypatch):

@@ -104,6 +104,8 @@ class OpenAiBackend(ServerStream):
         base_url, headers = _without_credentials(base_url)
         self.base_url, self.root = api_root(base_url)
         self.api_key_env = api_key_env or None
+        if headers and not secret_may_go_to(self.base_url):  # a user:password in the address
+            raise ModelLoadError("model.base_url: " + plain_http_refusal(self.base_url, "its user:password"))
         if self.api_key_env and not secret_may_go_to(self.base_url):
             raise ModelLoadError("model.base_url: " + plain_http_refusal(self.base_url, "the key in model.api_key_env"))
         if self.api_key_env:
