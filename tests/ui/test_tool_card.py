@@ -240,6 +240,26 @@ async def test_the_footer_says_what_a_and_capital_a_do_for_this_call():
             assert future.done() and future.result().kind == "always"  # the engine runs it once
 
 
+async def test_a_remapped_answer_key_answers_and_the_old_one_does_not():
+    """The card read its answer keys without the app's keymap: with approve-session on `s`
+    the footer said `s`, the card's line said `a`, `s` answered nothing and `a` still did."""
+    for key, answers in (("s", True), ("a", False)):
+        app = Host(shell_card("ls"))
+        async with app.run_test() as pilot:
+            app.set_keymap({"approve-session": "s"})
+            future = await ask(app, pilot)
+            assert footer_labels(app).get("a") is None
+            line = " ".join(str(app.card.query_one(".keys", Static).render()).split())
+            assert "s allow run_shell: ls for the session" in line
+            await pilot.press(key)
+            if answers:
+                await wait_until(pilot, future.done, 10, "the remapped key's answer")
+                assert future.result().kind == "session"
+            else:
+                await pilot.pause(0.5)
+                assert not future.done()  # `a` is typing now: it goes to the prompt
+
+
 async def test_a_on_a_call_that_runs_once_too_still_answers():
     app = Host(shell_card("make test"))
     async with app.run_test() as pilot:

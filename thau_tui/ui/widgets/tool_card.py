@@ -17,6 +17,7 @@ from typing import Callable
 from textual import events, on
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
+from textual.binding import BindingsMap
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -26,7 +27,7 @@ from ...engine.approvals import describe_session_scope
 from ...engine.events import Decision
 from ...tools.base import ToolCall, ToolResult
 from ...visible_text import editable_json
-from ..compat import node_bindings
+from ..compat import keymap, node_bindings
 from ..visible import has_controls, visible
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .key_hold import KeyHold
@@ -210,12 +211,19 @@ class ToolCard(KeyHold, can_focus=True):
         """Printable key -> action of the answer bindings (y, a, A, n, e unless remapped): of
         a key's two bindings, the one this call shows."""
         answers: dict[str, str] = {}
-        for key, binding in node_bindings(self):
+        for key, binding in self._bindings_now():
             if len(key) == 1 and binding.action.startswith(("approve", "deny", "edit")):
                 _, name, parameters = parse_action(binding.action)
                 if self.check_action(name, parameters) is not False:
                     answers.setdefault(key, binding.action)
         return answers
+
+    def _bindings_now(self) -> BindingsMap:
+        """This card's bindings with the app's keymap applied (Textual applies it to a copy
+        of its own: with approve-session on `s`, `s` answered nothing and `a` still did)."""
+        bound = node_bindings(self).copy()
+        bound.apply_keymap(keymap(self.app))
+        return bound
 
     def _remembered(self) -> bool:
         return remembers(describe_session_scope(self.call), self._held)
@@ -454,7 +462,7 @@ class ToolCard(KeyHold, can_focus=True):
 
     def _key_for(self, binding_id: str) -> str:
         """The key bound to an action id, after any keymap the app applied."""
-        for _key, binding in node_bindings(self):
+        for _key, binding in self._bindings_now():
             if binding.id == binding_id:
                 return self.app.get_key_display(binding)
         return "?"
