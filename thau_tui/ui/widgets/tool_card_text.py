@@ -167,6 +167,9 @@ CARD_BINDINGS = [
 ]
 
 
+ONCE_TOO_ACTIONS = ("approve('session', False)", "approve('always', False)")
+
+
 def remembers(scope: str, held: bool) -> bool:
     """Whether `a` and `A` would be remembered for a call: an approval holds here (`held`)
     and the call is one an approval can cover (`scope`: approvals.describe_session_scope)."""
