@@ -490,3 +490,22 @@ def test_a_on_a_card_whose_approval_would_not_hold_remembers_nothing(workspace, 
     asked = asked_in_a_turn(agent, "list", Decision("session"))
     assert len(asked) == 1 and asked[0].not_held
     assert agent.approvals.entries() == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["stty intr Q quit W", "stty kill Q", "python3 -c \"import os; os.system('stty intr Q')\""],
+    ids=["intr", "kill", "through-python"],
+)
+def test_a_terminal_character_set_by_one_command_never_splits_the_next(change, workspace, canary):
+    """Read-through of the stty fix: any program allowed once (python3 running stty, not only
+    stty by name) could make a letter the terminal's interrupt or kill character, and the text
+    of the next command after that letter ran on its own: `ls 'xQ touch PWNED #'` touched."""
+    sandbox = ShellSandbox(workspace, Config())
+    try:
+        sandbox.run(change, timeout=20)
+        result = sandbox.run("echo 'xQ touch PWNED #'", timeout=20)
+        assert "xQ touch PWNED #" in result.output
+    finally:
+        sandbox.close()
+    assert not (workspace / "PWNED").exists()

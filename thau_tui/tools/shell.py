@@ -23,12 +23,14 @@ sending a command and reading its output up to the marker is shell_output.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
 import shutil
 import signal
 import subprocess
+import termios
 import threading
 import time
 from dataclasses import dataclass
@@ -82,6 +84,7 @@ class ShellSandbox:
         self.workspace = Path(workspace).expanduser().resolve()
         self.config = config
         self._child: pexpect.spawn[str] | None = None
+        self._modes: list[Any] | None = None  # the terminal's modes when the shell started
         self._lock = threading.Lock()
         self._tag = f"__THAU_{secrets.token_hex(6)}_"
         self._marker = re.compile(re.escape(self._tag) + r"(\d+)__")
@@ -107,7 +110,8 @@ class ShellSandbox:
         child, cap = launch.spawn()
         limits = launch.ulimits
         child.sendline(
-            f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history; set -o ignoreeof; {limits}"
+            f"PS1='{self._tag}$?__'; PS2=''; PS0=''; unset PROMPT_COMMAND; set +o history; set -o ignoreeof; "
+            f"bind 'set bind-tty-special-chars off' 2>/dev/null; {limits}"
         )
         try:
             child.expect(self._marker, timeout=15)
@@ -119,6 +123,7 @@ class ShellSandbox:
             raise ToolError(f"the shell did not start: {detail or type(exc).__name__}") from exc
         self._child = child
         self._cap = cap
+        self._modes = _terminal_modes(child)
         self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(shell_pid(child))
         if self.process_count() is not None:
             threading.Thread(target=self._watch, args=(child,), name="thau-shell-watch", daemon=True).start()
@@ -226,9 +231,20 @@ class ShellSandbox:
                 self.close()
                 self.start()
                 self._had_shell = True
+            self._restore_modes()
             result = _Run(self, command, timeout, settings.output_limit, on_output, cancel_event, restarted).go()
             result.fresh = fresh
             return result
+
+    def _restore_modes(self) -> None:
+        """The terminal's modes as the shell started with them, before each command line is
+        sent: a command allowed once (stty, or any program) could set the terminal's kill or
+        interrupt character to a letter, and the text of the next command after that letter
+        ran on its own (`stty intr Q`, then an approved `ls 'xQ touch PWNED #'`). Readline
+        takes no special keys from the terminal (bind-tty-special-chars off, at start)."""
+        if self._child is not None and self._modes is not None:
+            with contextlib.suppress(termios.error, OSError, ValueError):
+                termios.tcsetattr(self._child.child_fd, termios.TCSANOW, self._modes)
 
     def _watch(self, child: pexpect.spawn[str]) -> None:
         """Between commands: stop the shell when something left in the background (a fork
@@ -417,6 +433,14 @@ class _Run(_OutputReader):
             restarted=self.restarted,
             process_limit=capped,
         )
+
+
+def _terminal_modes(child: pexpect.spawn[str]) -> list[Any] | None:
+    """The terminal's modes now (termios), or None where they cannot be read."""
+    try:
+        return termios.tcgetattr(child.child_fd)
+    except (termios.error, OSError, ValueError):
+        return None
 
 
 def session_shell(ctx: ToolContext) -> ShellSandbox:
