@@ -276,14 +276,15 @@ class ServerStream:
                         items = list(parse(chunk))
                         # a chunk of reasoning or of keys thau does not read counts too: such
                         # chunks alone kept a stream going past any limit (attacker review)
-                        counted += not any(item != "" for item in items) and says_something(chunk)
+                        quiet = not any(item != "" for item in items) and says_something(chunk)
+                        counted += quiet
                         for item in items:
                             self._arrived(item, stats, started)
                             counted += item != ""
                             chars += len(item) if isinstance(item, str) else 0  # a call: call_scanner's MAX_CALL_CHARS
                             pieces.put(item)
                         apply_usage(chunk, stats)  # after the chunk's pieces: the server's count wins
-                        if items or says_something(chunk):
+                        if items or quiet:
                             heard = time.monotonic()  # text, a call, or a thinking model's reasoning
                         elif stats.finish_reason is not None and time.monotonic() - heard > FINISHED_GRACE_S:
                             break  # finished: empty chunks after it (no [DONE]) end the answer
