@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import cached_property
 from typing import Callable
 
 from textual import events, on
@@ -225,8 +226,13 @@ class ToolCard(KeyHold, can_focus=True):
         bound.apply_keymap(keymap(self.app))
         return bound
 
+    @cached_property
+    def _scope(self) -> str:
+        """What `a` would cover for this call (parsed once: check_action asks on every refresh)."""
+        return describe_session_scope(self.call)
+
     def _remembered(self) -> bool:
-        return remembers(describe_session_scope(self.call), self._held)
+        return remembers(self._scope, self._held)
 
     def _answer(self, action: str) -> None:
         if self.state == "awaiting" and self._mode == "choose":
@@ -476,7 +482,7 @@ class ToolCard(KeyHold, can_focus=True):
         elif self._mode == "edit":
             hints = [(self._key_for("submit-edit"), "run edited"), (self._key_for("cancel-turn"), "back")]
         else:
-            session, always = answer_labels(describe_session_scope(self.call), self._held, self._confirm_always)
+            session, always = answer_labels(self._scope, self._held, self._confirm_always)
             hints = [
                 (self._key_for("approve-once"), "allow once"),
                 (self._key_for("approve-session"), session),
