@@ -381,3 +381,21 @@ async def test_escape_just_before_the_approval_step_stops_the_call(tmp_path, too
     assert time.monotonic() - started < 2.5
     assert "ToolStarted" not in seen and "ToolDenied" in seen, seen  # before: peek ran
     assert [row["status"] for row in store.tool_calls(session.id)] == ["cancelled"]
+
+
+async def test_the_speed_shown_leaves_out_the_time_a_card_waited(tmp_path):
+    # The status bar showed 2.5 tok/s after a user took a few seconds to press y: the whole
+    # turn's time was divided into the tokens, the card's wait and the tool's run included.
+    agent, backend, _ = make_agent([call("echo", text="hi"), "It said hi, as asked."], tmp_path)
+    backend.delay = 0.01  # per token of the script
+    session = agent.new_session()
+    events = []
+    async for event in agent.run_turn(session, "echo hi"):
+        events.append(event)
+        if isinstance(event, ApprovalRequested):
+            await asyncio.sleep(1.5)  # the user reads the card
+            event.future.set_result(Decision("once"))
+    stats = events[-1].stats
+    assert stats.seconds > 1.5
+    writing = stats.tokens * backend.delay
+    assert stats.tokens_per_s > 0.5 * stats.tokens / writing  # near the script's pace, not diluted by the wait

@@ -477,8 +477,8 @@ class Agent:
         stats.prompt_evaluated += generation.evaluated
         stats.prompt_tokens = generation.prompt_tokens
         stats.context_used = generation.prompt_tokens + generation.tokens
-        if stats.first_token_s is None:
-            stats.first_token_s = generation.first_token_s
+        stats.first_token_s = generation.first_token_s if stats.first_token_s is None else stats.first_token_s
+        stats.decode_seconds += max(0.0, generation.seconds - (generation.first_token_s or 0.0))
         generated.value = generation
 
 

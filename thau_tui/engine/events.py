@@ -36,12 +36,13 @@ class TurnStats:
     n_ctx: int = 0
     tool_rounds: int = 0
     cancelled: bool = False
+    decode_seconds: float = 0.0  # summed over the turn's generation steps, each after its first token
 
     @property
     def tokens_per_s(self) -> float:
-        """Generation speed: tokens over the time after the first token (prompt reading excluded)."""
-        decode = self.seconds - (self.first_token_s or 0.0)
-        return self.tokens / decode if decode > 0 else 0.0
+        """Generation speed: tokens over the time the model spent writing them. Prompt reading,
+        tools running and the user's time on a card are not in it (`seconds` is the whole turn)."""
+        return self.tokens / self.decode_seconds if self.decode_seconds > 0 else 0.0
 
 
 @dataclass
