@@ -321,12 +321,25 @@ async def test_deny_with_a_reason_the_model_reads():
         assert "use git" in str(app.card.query_one(".notes", Static).render())
 
 
+def escape_label(app: Host) -> str:
+    active = app.screen.active_bindings.get("escape")
+    return active.binding.description if active and active.node is app.card else ""
+
+
 async def test_deny_without_reason_and_escape_backs_out_of_the_reason_box():
     app = Host(shell_card())
     async with app.run_test() as pilot:
         future = await ask(app, pilot)
-        await pilot.press("n", "escape")  # leaves the box, does not cancel the turn
+        assert escape_label(app) == "Cancel"
+        await pilot.press("n")
+        assert escape_label(app) == "Back"  # the footer said "esc Cancel" while Esc went back
+        await pilot.press("escape")  # leaves the box, does not cancel the turn
         assert not future.done() and app.card.state == "awaiting" and app.focused is app.card
+        assert escape_label(app) == "Cancel"
+        await pilot.press("e")
+        assert escape_label(app) == "Back"
+        await pilot.press("escape")
+        assert not future.done() and app.focused is app.card
         await pilot.press("n", "enter")
         assert future.result() == Decision("deny", reason=None)
 

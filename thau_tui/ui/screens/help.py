@@ -86,7 +86,7 @@ def help_sections(app: "App") -> list[Section]:
     from ..widgets.prompt_input import PromptInput
     from ..widgets.sessions import SessionsPanel
     from ..widgets.tool_card import ToolCard
-    from ..widgets.tool_card_text import ONCE_TOO_ACTIONS
+    from ..widgets.tool_card_text import SECOND_BINDINGS
 
     def of(node: "DOMNode | type") -> BindingsMap:
         return node_bindings(node) if not isinstance(node, type) else class_bindings(node)
@@ -95,7 +95,7 @@ def help_sections(app: "App") -> list[Section]:
         ("Everywhere", live_rows(app, of(app))),
         ("In the prompt", PROMPT_KEYS + live_rows(app, own_bindings(PromptInput), skip=("home", "end"))),
         # a and A as they work where a call can be remembered; the card says it where it cannot
-        ("On a tool card", live_rows(app, of(ToolCard), skip=ONCE_TOO_ACTIONS)),
+        ("On a tool card", live_rows(app, of(ToolCard), skip=SECOND_BINDINGS)),
         ("In the chats list", live_rows(app, of(SessionsPanel)) + [("other letters", "search")]),
     ]
 

@@ -248,8 +248,8 @@ class ToolCard(KeyHold, can_focus=True):
             return True if self.armed else None  # None: shown, dimmed, until armed
         if action == "submit_edit":
             return self.state == "awaiting" and self._mode == "edit"
-        if action == "cancel":
-            return self.state == "awaiting"
+        if action in ("cancel", "back"):  # the footer says which Esc is now
+            return self.state == "awaiting" and (self._mode == "choose") == (action == "cancel")
         return True
 
     def action_approve(self, kind: str, remembered: bool = True) -> None:
@@ -271,11 +271,11 @@ class ToolCard(KeyHold, can_focus=True):
         editor.load_text(editable_json(self.call.arguments))
         editor.focus()
 
-    def action_cancel(self) -> None:
-        if self._mode != "choose":  # Esc leaves the reason/edit box first
-            self._set_mode("choose")
-            self.focus()
-            return
+    def action_back(self) -> None:
+        self._set_mode("choose")  # Esc leaves the reason/edit box first
+        self.focus()
+
+    def action_cancel(self) -> None:  # in choose mode only (check_action)
         self._resolve(Decision("cancel"))
 
     def action_submit_edit(self) -> None:

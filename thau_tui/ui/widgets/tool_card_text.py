@@ -164,10 +164,12 @@ CARD_BINDINGS = [
     Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
     Binding("ctrl+s", "submit_edit", "Run edited", id="submit-edit", tooltip="Validate and run the edited call"),
     Binding("escape", "cancel", "Cancel", id="cancel-turn", tooltip="Cancel the turn (or leave the reason/edit box)"),
+    Binding("escape", "back", "Back", id="cancel-turn", tooltip="Leave the reason/edit box; the card asks again"),
 ]
 
 
 ONCE_TOO_ACTIONS = ("approve('session', False)", "approve('always', False)")
+SECOND_BINDINGS = (*ONCE_TOO_ACTIONS, "back")  # a key's other meaning, which F1 lists once
 
 
 def remembers(scope: str, held: bool) -> bool:
