@@ -156,6 +156,9 @@ class Tool:
         UTF-8, becomes U+FFFD), so it can go to the store, the prompt and the screen.
         """
         try:
+            from .kept import remember  # the kept folders' identities, before any tool's process runs
+
+            remember(context.workspace, context.config)
             result = self.function(arguments, context)
         except ToolError as exc:
             return ToolResult(output=storable(f"{self.name} failed: {exc}"), ok=False)

@@ -15,6 +15,7 @@ from typing import Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .docs_lookup import search_docs
+from .kept import Kept
 from .python import describe_ending, python_command, python_settings, run_process
 from .workspace import (
     NO_FOLLOW,
@@ -126,7 +127,8 @@ def _write_snippet(workspace: Path, code: str) -> Path:
     snippet = workspace / ".thau" / "tests" / f"test_snippet_{secrets.token_hex(4)}.py"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        folder, name = open_folder_in_workspace(workspace, snippet, make_folders=True)
+        kept = Kept.here(workspace, None, writing=True, git=True)
+        folder, name = open_folder_in_workspace(workspace, snippet, make_folders=True, kept=kept)
         try:
             fd = os.open(name, flags, 0o644, dir_fd=folder)
         finally:

@@ -22,6 +22,7 @@ import regex  # re's syntax, plus a timeout and matching without holding the GIL
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .files import _binary_kind, _shown, _workspace
+from .kept import Kept
 from .workspace import hidden_folders, hidden_reason, open_in_workspace, relative_name, resolve_in_workspace
 
 MAX_MATCHES = 100
@@ -93,13 +94,14 @@ def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float, 
                 yield Path(folder) / file
 
 
-def _read_for_search(workspace: Path, file: Path) -> bytes | None:
+def _read_for_search(workspace: Path, file: Path, kept: Kept) -> bytes | None:
     """A plain file's bytes, opened without following links; None for links, hard links (a
     name elsewhere may be a hidden file), other kinds of file, files over
-    MAX_SEARCH_FILE_BYTES, and anything that cannot be read."""
+    MAX_SEARCH_FILE_BYTES, what `kept` refuses (a hidden folder renamed into the walk's way:
+    kept.py) and anything that cannot be read."""
     try:
-        fd = open_in_workspace(workspace, file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+        fd = open_in_workspace(workspace, file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), kept)
+    except (OSError, ToolError):
         return None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SEARCH_FILE_BYTES or st.st_nlink > 1:  # as read_file
@@ -157,11 +159,12 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     start = time.monotonic()
     stopped = ""
     ran_out: list[bool] = []
+    kept = Kept.here(workspace, ctx.config, writing=False)
     for file in _text_files(workspace, root, ctx, start + SEARCH_SECONDS, ran_out):
         if time.monotonic() - start > SEARCH_SECONDS:
             stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
             break
-        data = _read_for_search(workspace, file)
+        data = _read_for_search(workspace, file, kept)
         if data is None:
             continue
         if _binary_kind(data[:8192]):

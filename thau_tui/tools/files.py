@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
+from .kept import Kept
 from .workspace import (
     NO_FOLLOW,
     link_on_the_way,
@@ -63,12 +64,14 @@ def _changed_under_us(name: str, verb: str) -> ToolError:
     )
 
 
-def _open_to_read(workspace: Path, path: Path, name: str, tool: str, hint: str) -> int:
+def _open_to_read(workspace: Path, path: Path, name: str, tool: str, hint: str, config: Config | None) -> int:
     """`path` opened for reading by `tool` without following links, or a ToolError that says
     what is wrong (`hint` follows "does not exist"). O_NONBLOCK: a FIFO planted at the path
-    opens at once, and the caller refuses what is not a plain file or folder."""
+    opens at once, and the caller refuses what is not a plain file or folder. What was opened
+    is checked against the hidden folders and files by identity (kept.py)."""
+    kept = Kept.here(workspace, config, writing=False)
     try:
-        return open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return open_in_workspace(workspace, path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0), kept)
     except FileNotFoundError:
         raise ToolError(f"'{name}' does not exist; {hint}") from None
     except OSError as exc:
@@ -83,7 +86,7 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     workspace = _workspace(ctx)
     path = resolve_in_workspace(workspace, args["path"], ctx.config)
     name = relative_name(ctx.workspace, path)
-    fd = _open_to_read(workspace, path, name, "read_file", "list_directory shows what is there")
+    fd = _open_to_read(workspace, path, name, "read_file", "list_directory shows what is there", ctx.config)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
@@ -300,28 +303,31 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     append = mode == "append"
     # Folders are opened (and made) one by one without following links: one swapped for a
     # link after resolve_in_workspace checked the path cannot lead the write outside.
+    # Each folder opened, and the file, is checked by identity too (kept.py): one renamed since
+    # the checks above may be a kept one.
+    kept = Kept.here(workspace, ctx.config, writing=True, git=not settings.allow_git_writes)
     try:
-        folder, leaf = open_folder_in_workspace(workspace, path, make_folders=True)
+        folder, leaf = open_folder_in_workspace(workspace, path, make_folders=True, kept=kept)
     except OSError as exc:
         raise _write_error(name, exc) from None
     try:
-        return _write_in(workspace, (folder, leaf), path, name, (data, content), append, settings)
+        return _write_in(workspace, (folder, leaf, kept), path, name, (data, content), append, settings)
     finally:
         os.close(folder)
 
 
 def _write_in(
     workspace: Path,
-    where: tuple[int, str],
+    where: tuple[int, str, Kept],
     path: Path,
     name: str,
     text: tuple[bytes, str],
     append: bool,
     settings: FilesConfig,
 ) -> ToolResult:
-    """write_file's part after the checks: `where` is the open folder and the file's name in
-    it, `text` the bytes to write and the content they came from."""
-    (folder, leaf), (data, content) = where, text
+    """write_file's part after the checks: `where` is the open folder, the file's name in it
+    and the identity check, `text` the bytes to write and the content they came from."""
+    (folder, leaf, kept), (data, content) = where, text
     try:
         if leaf == "." or stat.S_ISDIR(_lstat_mode(folder, leaf)):
             raise ToolError(f"'{name}' is a folder; give a file path such as '{name}/notes.txt'")
@@ -331,6 +337,7 @@ def _write_in(
         raise _write_error(name, exc) from None
     try:
         st = _refuse_unsafe_file(fd, workspace, name)
+        kept.check(fd, (), name)
         if append:
             data = _on_a_new_line(fd, st.st_size, data)
             _refuse_oversize(name, st.st_size + len(data), settings.max_write_mb)
@@ -389,7 +396,7 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     workspace = _workspace(ctx)
     path = resolve_in_workspace(workspace, args.get("path", "."), ctx.config)
     name = _shown(relative_name(ctx.workspace, path))
-    fd = _open_to_read(workspace, path, name, "list_directory", "try list_directory with path '.'")
+    fd = _open_to_read(workspace, path, name, "list_directory", "try list_directory with path '.'", ctx.config)
     try:
         if not stat.S_ISDIR(os.fstat(fd).st_mode):
             raise ToolError(f"'{name}' is a file, not a folder; use read_file to see it")

@@ -15,6 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import kept
 from .base import ToolError
 from .workspace import (
     gitdir_of,
@@ -325,6 +326,7 @@ def sandbox_prefix(
     kind, _ = sandbox_kind(config)
     network = shell_settings(config).network if network is None else network
     workspace = Path(workspace).resolve()
+    kept.remember(workspace, config)  # the kept folders' identities, before a tool's process can rename them
     if kind != "none" and (unusable := unusable_workspace(workspace)) is not None:
         raise ToolError(unusable)
     if kind == "bwrap":

@@ -24,6 +24,8 @@ from .base import ToolError
 if TYPE_CHECKING:
     from thau_tui.config import Config, ShellConfig
 
+    from .kept import Kept
+
 # The only environment variables a tool's process gets (plus tools.shell.env_passthrough):
 # an allow-list, so DATABASE_URL, SSHPASS, GH_PAT and friends never reach it.
 ENV_ALLOWED = (
@@ -121,18 +123,25 @@ _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLO
 NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-def open_folder_in_workspace(workspace: Path, path: Path, *, make_folders: bool = False) -> tuple[int, str]:
+def open_folder_in_workspace(
+    workspace: Path, path: Path, *, make_folders: bool = False, kept: Kept | None = None
+) -> tuple[int, str]:
     """A descriptor on the folder holding `path` and the name to open in it (with dir_fd).
 
     `path` is what resolve_in_workspace returned. Each folder below the workspace is
     opened from the one before with O_NOFOLLOW: a folder that became a link since the
     check fails with ELOOP instead of leading outside. `make_folders` creates missing
-    ones on the way. The name is "." for the workspace itself. Close the descriptor."""
+    ones on the way. `kept` checks each folder opened (kept.py: one renamed since the
+    check may be a kept one; ToolError). The name is "." for the workspace itself. Close
+    the descriptor."""
     root = Path(workspace)
     parts = path.relative_to(root).parts
+    shown = "/".join(parts) or "."
     fd = os.open(root, _FOLDER_FLAGS)
     try:
-        for part in parts[:-1]:
+        if kept is not None:
+            kept.check(fd, parts, shown, below=False)
+        for at, part in enumerate(parts[:-1], 1):
             try:
                 child = _open_folder(fd, part)
             except FileNotFoundError:
@@ -143,6 +152,8 @@ def open_folder_in_workspace(workspace: Path, path: Path, *, make_folders: bool 
                 child = _open_folder(fd, part)
             os.close(fd)
             fd = child
+            if kept is not None:
+                kept.check(fd, parts[at:], shown)
     except BaseException:
         os.close(fd)
         raise
@@ -160,15 +171,23 @@ def _open_folder(parent: int, name: str) -> int:
         raise
 
 
-def open_in_workspace(workspace: Path, path: Path, flags: int = os.O_RDONLY) -> int:
+def open_in_workspace(workspace: Path, path: Path, flags: int = os.O_RDONLY, kept: Kept | None = None) -> int:
     """`path` (from resolve_in_workspace) opened with `flags`, no link followed on the way or
-    at the end (O_NOFOLLOW; the workspace itself opens as a folder). Raises OSError."""
-    folder, name = open_folder_in_workspace(workspace, path)
+    at the end (O_NOFOLLOW; the workspace itself opens as a folder). Raises OSError, and
+    ToolError where `kept` refuses a folder on the way or what was opened (kept.py)."""
+    folder, name = open_folder_in_workspace(workspace, path, kept=kept)
     try:
         extra = NO_FOLLOW if name != "." else 0
-        return os.open(name, flags | extra | getattr(os, "O_CLOEXEC", 0), dir_fd=folder)
+        fd = os.open(name, flags | extra | getattr(os, "O_CLOEXEC", 0), dir_fd=folder)
     finally:
         os.close(folder)
+    try:
+        if kept is not None and name != ".":
+            kept.check(fd, (), str(path.relative_to(workspace)))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def relative_name(workspace: Path | str, path: Path) -> str:
