@@ -359,6 +359,14 @@ INTERPRETERS = [
     "ssh host ls",
     "Bash -c ls",
     "ipython -c 1",
+    "pyenv exec python -c 1",
+    "pyenv versions",
+    "micromamba run ls",
+    "mamba run ls",
+    "xonsh -c ls",
+    "hy -c 1",
+    "graalpy -c 1",
+    "micropython -c 1",
 ]
 
 

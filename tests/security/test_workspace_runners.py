@@ -78,6 +78,16 @@ RUNNERS = [
     "ls && make",
     "git status; ./deploy",
     "Make test",
+    "pixi run test",
+    "rye run app",
+    "doit",
+    "snakemake -j1",
+    "papermill in.ipynb out.ipynb",
+    "jupyter-nbconvert --execute x.ipynb",
+    "pyinstaller app.spec",
+    "xdoctest pkg",
+    "locust -f locustfile.py",
+    "task build",
 ]
 
 

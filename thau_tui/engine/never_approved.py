@@ -127,6 +127,15 @@ NEVER_APPROVED = frozenset(
         "gs",
         "tcc",
         "pgbench",
+        # Python launchers and interpreters a review found approvable (`a` on `pyenv versions`
+        # covered `pyenv exec bash -c ...`)
+        "pyenv",
+        "mamba",
+        "micromamba",
+        "graalpy",
+        "micropython",
+        "hy",
+        "xonsh",
         # writes whatever files its patch names (a --dry-run approval must not cover the real run)
         "patch",
         # launchers: run the program named in their arguments
@@ -269,6 +278,18 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
         "the toolchain rust-toolchain.toml names and the crate's macros",
     ),
     "javac": "the annotation processors on its class path",
+    # task runners and tools that run the project's files (a sixth review: `pixi run`, `doit`)
+    "pixi": "the tasks in pixi.toml",
+    "rye": "the project's scripts",
+    "task": "the tasks in Taskfile.yml",
+    "fab": "fabfile.py",
+    "doit": "dodo.py",
+    "snakemake": "the Snakefile's rules",
+    "gulp": "gulpfile.js",
+    "grunt": "Gruntfile.js",
+    **dict.fromkeys(("xdoctest", "ptw", "nosetests", "locust", "manim"), "the project's Python modules"),
+    "pyinstaller": "the .spec file (Python)",
+    **dict.fromkeys(("papermill", "jupyter-nbconvert", "jupyter-execute"), "the notebook's cells"),
     # version control whose repository config (writable in the workspace) names hooks and extensions
     **dict.fromkeys(("hg", "jj", "fossil"), "the hooks and extensions of the repository's config"),
 }
