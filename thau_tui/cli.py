@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import sys
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import ConfigResult, load_config
-from .paths import default_config_file, runs_dir
+from .paths import default_config_file, keep_imports_out_of, runs_dir
 
 if TYPE_CHECKING:
     from .engine.events import Decision
@@ -30,6 +31,8 @@ def _config(args) -> ConfigResult:
     if getattr(args, "server_model", None):
         result.config.model.backend = "openai"
         result.config.model.server_model = args.server_model
+    with contextlib.suppress(OSError, RuntimeError, ValueError):  # the tools say what is wrong with it
+        keep_imports_out_of(Path(result.config.tools.workspace).expanduser())
     return result
 
 

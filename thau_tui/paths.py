@@ -311,3 +311,41 @@ def replacing(path: Path, mode: int = 0o644) -> Iterator[Path]:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def keep_imports_out_of(workspace: Path) -> list[str]:
+    """Drop the entries of thau's own sys.path that lie in `workspace`, and return them.
+
+    A project installed editable (pip install -e) into the Python thau runs on puts its
+    folder (src/) on sys.path through a .pth file, and `python -m thau_tui` puts the current
+    folder there. A tool writes there; what thau imports later from sys.path then ran inside
+    thau, outside the sandbox: bandit's plugins (analyze_code, which asks no approval, loads
+    every entry point a *.dist-info there names), an optional module a library tries
+    (attacker review). The folder thau's own package comes from stays."""
+    import site
+    import sysconfig
+
+    workspace = Path(workspace).resolve()
+    # This Python's own folders stay too (a workspace that is the home folder holds ~/.pyenv,
+    # the user site, a .venv thau runs on).
+    own = [sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages(), *sysconfig.get_paths().values()]
+    own_folders = {Path(folder).resolve() for folder in own}
+    package_root = Path(__file__).resolve().parent.parent
+    kept: list[str] = []
+    dropped: list[str] = []
+    for entry in sys.path:
+        if entry.endswith(".__path_hook__") and not os.path.isabs(entry):
+            kept.append(entry)  # setuptools' editable finder's marker, no folder
+            continue
+        try:
+            real = Path(entry or ".").resolve()
+        except (OSError, RuntimeError, ValueError):
+            kept.append(entry)
+            continue
+        inside = real == workspace or workspace in real.parents
+        python_own = real == package_root or any(real == f or f in real.parents for f in own_folders)
+        (dropped if inside and not python_own else kept).append(entry)
+    if dropped:
+        sys.path[:] = kept
+        importlib.invalidate_caches()
+    return dropped

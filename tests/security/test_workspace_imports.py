@@ -1,0 +1,95 @@
+"""What thau's own process imports never comes from the workspace (paths.keep_imports_out_of).
+
+A project installed editable into the Python thau runs on puts its src/ on sys.path. An
+approved, sandboxed run_python wrote src/x.dist-info with a bandit plugin entry point and
+src/x.py; the next analyze_code (security; it asks no approval) loaded bandit's plugins in
+thau's own process and ran x.py there, outside the sandbox (sixth attacker review)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+PLANTED = {
+    "src/lint_helpers-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: lint-helpers\nVersion: 0.1\n",
+    "src/lint_helpers-0.1.dist-info/entry_points.txt": "[bandit.plugins]\nlint_helpers = lint_helpers:check\n",
+    "src/lint_helpers.py": textwrap.dedent(
+        """\
+        import os
+        open(os.environ["MARKER"], "w").write("ran in thau")
+        from bandit.core import test_properties as t
+        @t.checks("Call")
+        @t.test_id("B999")
+        def check(context):
+            return None
+        """
+    ),
+}
+
+# thau's start (the config: cli._config drops the workspace's entries) with src/ already on
+# sys.path as the editable install's .pth puts it, then an analyze_code call.
+SCRIPT = """
+import sys
+from pathlib import Path
+workspace = Path(sys.argv[1])
+sys.path.append(str(workspace / "src"))
+if sys.argv[2] == "start":
+    from thau_tui.cli import _config, build_parser
+    _config(build_parser().parse_args(["--config", sys.argv[3]]))
+from thau_tui.config import Config
+from thau_tui.tools import build_registry
+from thau_tui.tools.base import ToolContext
+config = Config()
+config.tools.workspace = str(workspace)
+print(build_registry().get("analyze_code").run(
+    {"code": "print(1)", "analysis_type": "security"}, ToolContext(workspace=workspace, config=config)
+).output)
+"""
+
+
+def test_a_plugin_planted_in_an_editable_src_folder_does_not_load_in_thau(tmp_path):
+    workspace = tmp_path / "ws"
+    for name, text in PLANTED.items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(text)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"tools:\n  workspace: {workspace}\n")
+    marker = tmp_path / "MARKER"
+    env = {**os.environ, "MARKER": str(marker), "THAU_HOME": str(tmp_path / "home")}
+
+    def analyze(start: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(workspace), start, str(config)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    assert "no security issues" in analyze("start")
+    assert not marker.exists()
+    analyze("no start")  # what the check guards against: without it, the plugin runs in thau
+    assert marker.read_text() == "ran in thau"
+
+
+def test_thaus_own_folders_stay_on_sys_path_when_the_workspace_holds_them(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import thau_tui
+    from thau_tui.paths import keep_imports_out_of
+
+    root = Path(thau_tui.__file__).resolve().parent.parent
+    editable = tmp_path / "ws" / "src"
+    editable.mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(root), *sys.path, str(editable), "__editable__.x-1.finder.__path_hook__"])
+    assert keep_imports_out_of(tmp_path / "ws") == [str(editable)]
+    standard = [entry for entry in sys.path if entry.startswith((sys.base_prefix, sys.prefix))]
+    assert standard and str(root) in sys.path
+    keep_imports_out_of(Path("/"))  # the whole disk: the standard library, site-packages and thau's own stay
+    assert [entry for entry in sys.path if entry in standard] == standard
+    assert sys.path[0] == str(root) and sys.path[-1].endswith("__path_hook__")
