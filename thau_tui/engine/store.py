@@ -44,7 +44,8 @@ class StoreError(Exception):
     """A database operation failed; the message says what and what to do about it.
 
     `kind` is "full" (the disk is full), "unwritable" (permissions, read-only, a file or
-    folder in the way) or "failed" (anything else).
+    folder in the way), "busy" (another program holds the database locked) or "failed"
+    (anything else: a damaged file, one a newer thau made).
     """
 
     def __init__(self, message: str, kind: str = "failed", path: Path | None = None) -> None:
@@ -59,7 +60,12 @@ class StoreError(Exception):
             return f"disk full: {what} was not saved (free some space on the disk that holds {folder})"
         if self.kind == "unwritable":
             return f"{what} was not saved: cannot write {folder}; set THAU_HOME or fix the permissions"
+        if self.kind == "busy":
+            return f"{what} was not saved: {BUSY}"
         return f"{what} was not saved: {self}"
+
+
+BUSY = "another program holds thau's chat database locked (another thau window saving, a backup); retry or close it"
 
 
 _SQLITE_FULL = 13  # sqlite3.SQLITE_FULL, which Python 3.10 does not have
@@ -73,6 +79,8 @@ def _kind(exc: BaseException) -> str:
         return "full"
     if "readonly" in text or "read-only" in text or "unable to open" in text or isinstance(exc, PermissionError):
         return "unwritable"
+    if "database is locked" in text or "database table is locked" in text or "busy" in text:
+        return "busy"
     return "failed"
 
 
@@ -92,6 +100,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
+FORMAT = 1  # PRAGMA user_version: a database a newer thau made is named as such, not misread
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions(
     id TEXT PRIMARY KEY, title TEXT, created REAL, updated REAL, model TEXT, meta TEXT);
@@ -131,8 +140,20 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            made_by = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if made_by == 0:  # new, or from a thau before the number: this format
+                with contextlib.suppress(sqlite3.Error):  # a read-only file still opens to read
+                    self._db.execute(f"PRAGMA user_version = {FORMAT}")
         except (OSError, sqlite3.Error) as exc:
             raise self._open_error(exc) from None
+        if made_by > FORMAT:
+            self._db.close()
+            raise StoreError(
+                f"thau's chat database {self.path} was made by a newer thau (format {made_by}; this one "
+                f"reads {FORMAT}): update thau (pip install -U thau), or set THAU_HOME to another folder",
+                "failed",
+                self.path,
+            )
 
     def _open_error(self, exc: BaseException) -> StoreError:
         kind = _kind(exc)
@@ -144,6 +165,8 @@ class Store:
         elif self.path.is_dir():
             reason = "a folder is where the database file should be"
             advice = "move that folder away or set THAU_HOME to another folder"
+        elif kind == "busy":
+            return StoreError(f"cannot open {self.path}: {BUSY}", kind, self.path)
         elif kind == "full":
             reason = "the disk is full"
         elif not os.access(self.path.parent, os.W_OK | os.X_OK):
@@ -172,6 +195,8 @@ class Store:
             message = f"disk full: cannot save to {self.path}; free some disk space"
         elif kind == "unwritable":
             message = f"cannot write {self.path}: {exc}; set THAU_HOME or fix the permissions"
+        elif kind == "busy":
+            message = f"{self.path}: {BUSY}"
         else:
             message = f"the chat database {self.path} failed: {type(exc).__name__}: {exc}"
         return StoreError(message, kind, self.path)
@@ -180,14 +205,21 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        """One statement on its own (SQLite makes it atomic)."""
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """One statement on its own (SQLite makes it atomic), and its rows. They are fetched
+        here, under the lock and the error handling: SQLite finds a damaged page while it steps
+        through the rows, and a raw DatabaseError from a fetch outside ended the app when
+        a chat with one was opened (review)."""
         with self._lock:
             try:
                 self._rollback_leftover()
-                return self._db.execute(sql, args)
+                return self._db.execute(sql, args).fetchall()
             except (sqlite3.Error, ValueError, OSError) as exc:
                 raise self._error(exc) from exc
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        rows = self._run(sql, args)
+        return rows[0] if rows else None
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -228,7 +260,7 @@ class Store:
         a message, or one a live process on this machine still has open, stays."""
         rows = self._run(
             "SELECT id, meta FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id)"
-        ).fetchall()
+        )
         gone = 0
         for row in rows:
             owner = _meta(row["meta"]).get("opened")
@@ -251,7 +283,7 @@ class Store:
 
     # --- whose turn: a crash leaves the owner behind ----------------------------------
     def _session_meta(self, sid: str) -> dict[str, Any]:
-        row = self._run("SELECT meta FROM sessions WHERE id=?", (sid,)).fetchone()
+        row = self._one("SELECT meta FROM sessions WHERE id=?", (sid,))
         try:
             meta = json.loads(row["meta"] or "{}") if row else {}
         except ValueError:
@@ -287,10 +319,10 @@ class Store:
         return isinstance(pid, int) and _alive(pid)
 
     def get_session(self, sid: str) -> SessionInfo | None:
-        row = self._run(
+        row = self._one(
             "SELECT s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id=s.id) AS n FROM sessions s WHERE id=?",
             (sid,),
-        ).fetchone()
+        )
         return self._info(row) if row else None
 
     @staticmethod
@@ -309,7 +341,7 @@ class Store:
             )
             args = (like, like)
         sql += " ORDER BY s.updated DESC LIMIT ?"
-        return [self._info(r) for r in self._run(sql, args + (limit,)).fetchall()]
+        return [self._info(r) for r in self._run(sql, args + (limit,))]
 
     def last_session(self) -> SessionInfo | None:
         found = self.list_sessions(limit=1)
@@ -342,7 +374,7 @@ class Store:
         stopped (saved as it grew), and for the tool result thau gave the model in place
         of a call that a crash interrupted.
         """
-        rows = self._run("SELECT * FROM messages WHERE session_id=? ORDER BY seq", (sid,)).fetchall()
+        rows = self._run("SELECT * FROM messages WHERE session_id=? ORDER BY seq", (sid,))
         return [{"id": r["id"], "role": r["role"], "content": r["content"], "meta": _meta(r["meta"])} for r in rows]
 
     # --- tool calls and decisions --------------------------------------------------
@@ -414,11 +446,11 @@ class Store:
         """The session's calls, oldest first. `status` is proposed, invalid, denied, cancelled,
         running, done, failed or interrupted (thau stopped while it waited or ran; `result`
         then holds the output captured before it stopped)."""
-        rows = self._run("SELECT * FROM tool_calls WHERE session_id=? ORDER BY created", (sid,)).fetchall()
+        rows = self._run("SELECT * FROM tool_calls WHERE session_id=? ORDER BY created", (sid,))
         return [dict(r) for r in rows]
 
     def decisions(self, sid: str) -> list[dict[str, Any]]:
-        rows = self._run("SELECT * FROM decisions WHERE session_id=? ORDER BY id", (sid,)).fetchall()
+        rows = self._run("SELECT * FROM decisions WHERE session_id=? ORDER BY id", (sid,))
         return [dict(r) for r in rows]
 
     # --- export ------------------------------------------------------------------

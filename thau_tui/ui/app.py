@@ -206,12 +206,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         elif self._load_model:
             self.status.model = "loading model…"
             self.load_model()
-        last = self.store.last_session() if self._resume else None
-        if last is not None:
-            await self.open_session(last.id)
-        else:
-            self.session = self.agent.new_session()
-            await self.chat.add(NoteMessage(WELCOME, "info"))
+        await self._open_first_chat()
         self.focus_input()
         self.restore_unsent()
         self.call_after_refresh(self._first_frame)

@@ -39,6 +39,35 @@ class AppServices:
             visible(message), title=visible(title), severity=severity, timeout=timeout, markup=markup
         )
 
+    # --- the chat at start -------------------------------------------------------------------
+    async def _open_first_chat(self) -> None:
+        """The last chat (--resume) or a new one. A database another program holds locked, a
+        read-only one, or one a newer thau made ended the app at start with a traceback
+        (review): the chat then runs unsaved, and a notice that stays says why."""
+        import time
+
+        from ..engine.agent import ChatSession
+        from ..engine.store import StoreError
+        from .app import WELCOME
+        from .widgets.chat import NoteMessage
+
+        try:
+            last = self.store.last_session() if self._resume else None
+            if last is not None:
+                await self.open_session(last.id)
+                return
+            self.session = self.agent.new_session()
+        except StoreError as exc:
+            self.session = ChatSession(f"unsaved-{time.time_ns()}", "New chat")
+            self.notify(
+                f"{exc}\nThis chat is not saved until that is fixed; restart thau then.",
+                title="chats are not being saved",
+                severity="error",
+                timeout=60,
+                markup=False,
+            )
+        await self.chat.add(NoteMessage(WELCOME, "info"))
+
     # --- what was typed and not sent, kept across a quit ------------------------------------
     def save_unsent(self, text: str) -> None:
         """Ctrl+Q with text in the prompt: keep it for the next start (thau's data folder)."""

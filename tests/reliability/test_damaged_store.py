@@ -1,0 +1,141 @@
+"""A chats database that is damaged, locked, read-only or from a newer thau: each says what
+is wrong, and the app keeps running (review). Before, a damaged page in one chat ended the
+app when that chat was opened (a raw DatabaseError from a fetch outside the store's error
+handling), and a database another program held locked, or one a newer thau made, ended it at
+start with a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from scripted import ScriptedBackend
+from waiting import wait_until
+
+from thau_tui.config import Config, ConfigResult
+from thau_tui.engine.store import Store, StoreError
+from thau_tui.ui.app import ThauApp
+from thau_tui.ui.widgets.chat import UserMessage
+
+PAGE = 4096
+
+
+def long_chat(path) -> str:
+    store = Store(path)
+    sid = store.create_session("long chat")
+    for i in range(60):
+        store.add_message(sid, "user" if i % 2 == 0 else "assistant", f"message {i} " + "x" * 3000)
+    store.create_session("another chat")
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return sid
+
+
+def damaged_copies(path, tmp_path):
+    """Copies of the database, each with one page of the chat's messages overwritten."""
+    pages = path.stat().st_size // PAGE
+    for page in range(2, pages):
+        copy = tmp_path / f"damaged-{page}.sqlite3"
+        shutil.copy(path, copy)
+        with open(copy, "r+b") as handle:
+            handle.seek(page * PAGE)
+            handle.write(b"\xa5" * PAGE)
+        yield copy
+
+
+def test_a_damaged_page_gives_a_store_error_never_a_raw_one(tmp_path):
+    path = tmp_path / "sessions.sqlite3"
+    sid = long_chat(path)
+    refused = 0
+    for copy in damaged_copies(path, tmp_path):
+        try:
+            store = Store(copy)
+        except StoreError:
+            refused += 1
+            continue
+        for read, args in ((store.messages, (sid,)), (store.list_sessions, ()), (store.tool_calls, (sid,))):
+            try:
+                read(*args)
+            except StoreError as exc:
+                assert "malformed" in str(exc) or "not a database" in str(exc)
+                refused += 1
+        store.close()
+    assert refused > 10
+
+
+def app_on(store: Store, tmp_path, resume: bool = False) -> ThauApp:
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    return ThauApp(ConfigResult(config, None, []), resume=resume, store=store, backend=ScriptedBackend([]), watch=False)
+
+
+async def test_opening_a_damaged_chat_says_so_and_the_app_goes_on(tmp_path):
+    path = tmp_path / "sessions.sqlite3"
+    sid = long_chat(path)
+    copy = next(c for c in damaged_copies(path, tmp_path) if _damaged_read(c, sid))
+    app = app_on(Store(copy), tmp_path)
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.press(*"draft", "enter")
+        await wait_until(pilot, lambda: app.query(UserMessage))
+        await app.open_session(sid)
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert any("malformed" in note and "stays open" in note for note in notes), notes
+        assert app.is_running and app.query(UserMessage).last().text == "draft"
+
+
+def _damaged_read(path, sid) -> bool:
+    """Whether SQLite finds the damage only while it fetches the chat's rows (the case that
+    ended the app), not at the query itself."""
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute("SELECT * FROM messages WHERE session_id=? ORDER BY seq", (sid,))
+    except sqlite3.DatabaseError:
+        return False
+    try:
+        rows.fetchall()
+    except sqlite3.DatabaseError:
+        return True
+    finally:
+        db.close()
+    return False
+
+
+async def test_a_database_a_newer_thau_made_is_named_as_such(tmp_path):
+    path = tmp_path / "sessions.sqlite3"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(StoreError, match="made by a newer thau .format 99"):
+        Store(path)
+
+
+async def test_a_locked_database_at_start_runs_the_chat_unsaved_and_says_why(tmp_path):
+    path = tmp_path / "sessions.sqlite3"
+    store = Store(path)
+    holder = subprocess.Popen(  # another program holds a write lock for longer than SQLite waits
+        [
+            sys.executable,
+            "-c",
+            "import sqlite3, sys, time; db = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "db.execute('BEGIN EXCLUSIVE'); print('held', flush=True); time.sleep(30)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        app = app_on(store, tmp_path)
+        async with app.run_test(notifications=True) as pilot:
+            await wait_until(pilot, lambda: app._notifications, timeout=20)
+            notes = [(n.title, n.message) for n in app._notifications]
+            assert any(title == "chats are not being saved" and "locked" in text for title, text in notes), notes
+            assert app.is_running and app.session.id.startswith("unsaved-")
+    finally:
+        holder.kill()
+        holder.wait()
