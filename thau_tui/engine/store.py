@@ -199,6 +199,8 @@ class Store:
             message = f"{self.path}: {BUSY}"
         else:
             message = f"the chat database {self.path} failed: {type(exc).__name__}: {exc}"
+            if "malformed" in str(exc):  # SQLite's own recovery keeps what can still be read
+                message += f"; to save what is left: sqlite3 '{self.path}' .recover | sqlite3 recovered.sqlite3"
         return StoreError(message, kind, self.path)
 
     def close(self) -> None:
