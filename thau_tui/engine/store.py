@@ -208,10 +208,8 @@ class Store:
             self._db.close()
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        """One statement on its own (SQLite makes it atomic), and its rows. They are fetched
-        here, under the lock and the error handling: SQLite finds a damaged page while it steps
-        through the rows, and a raw DatabaseError from a fetch outside ended the app when
-        a chat with one was opened (review)."""
+        """One statement on its own (SQLite makes it atomic), and its rows, fetched here: SQLite
+        finds a damaged page while stepping through rows, and a raw DatabaseError ended the app."""
         with self._lock:
             try:
                 self._rollback_leftover()
