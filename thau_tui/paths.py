@@ -87,8 +87,31 @@ def start_folder() -> Path:
 
 
 def unsent_path() -> Path:
-    """What the prompt held when thau quit, put back at the next start."""
-    return data_dir() / "unsent.txt"
+    """What this window's prompt holds, kept as it changes and put back at the next start: one
+    file a window, so two windows do not overwrite each other's draft."""
+    return data_dir() / f"unsent-{os.getpid()}.txt"
+
+
+def unsent_left() -> list[Path]:
+    """The drafts to put back now: those of windows no longer running (and this process's
+    own, and unsent.txt of a thau before one file a window), oldest first."""
+    found = []
+    for path in data_dir().glob("unsent*.txt"):
+        pid = path.stem.removeprefix("unsent-")
+        if path.stem == "unsent" or (pid.isdigit() and (int(pid) == os.getpid() or not _running(int(pid)))):
+            with contextlib.suppress(OSError):
+                found.append((path.stat().st_mtime, path))
+    return [path for _, path in sorted(found)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process (EPERM): it exists
+        return True
+    return True
 
 
 def database_path() -> Path:

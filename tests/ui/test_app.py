@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 
 import pytest
@@ -383,6 +384,48 @@ async def test_text_in_the_prompt_at_quit_is_back_at_the_next_start(tmp_path, no
     async with third.run_test(size=(120, 40)) as pilot:  # once: not again after it was given back
         await pilot.pause()
         assert third.query_one("#input").text == ""
+
+
+async def test_a_draft_is_kept_as_it_is_typed_not_only_at_ctrl_q(tmp_path, notices):
+    """Closing the terminal (SIGHUP), a logout (SIGTERM) or a crash lost what was typed: only
+    Ctrl+Q saved it. The app here ends without Ctrl+Q."""
+    from thau_tui.ui import services
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"ten minutes of careful wording")
+        await pilot.pause(services.UNSENT_SAVE_S + 0.5)
+    again = make_app(tmp_path, ScriptedBackend(["ok"]))
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert again.query_one("#input").text == "ten minutes of careful wording"
+        assert notices.any("back in the prompt")
+        await pilot.press("enter")  # sent: nothing is left to give back
+        await wait_until(pilot, lambda: not again.turn_running and again.query(UserMessage))
+        await pilot.pause(services.UNSENT_SAVE_S + 0.5)
+    third = make_app(tmp_path, ScriptedBackend([]))
+    async with third.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert third.query_one("#input").text == ""
+
+
+async def test_two_windows_drafts_both_come_back(tmp_path):
+    """Two windows quitting one after the other: the second's draft overwrote the first's."""
+    import subprocess
+    import sys
+
+    from thau_tui.paths import data_dir
+
+    for text in ("draft of window A", "draft of window B"):  # windows that have closed since
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        (data_dir() / f"unsent-{int(gone.stdout)}.txt").write_text(text)
+    (data_dir() / f"unsent-{os.getppid()}.txt").write_text("a window still open keeps its own")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        shown = app.query_one("#input").text
+        assert "draft of window A" in shown and "draft of window B" in shown and "still open" not in shown
+    assert (data_dir() / f"unsent-{os.getppid()}.txt").exists()
 
 
 async def test_model_picker_reloads_the_chosen_model(tmp_path):

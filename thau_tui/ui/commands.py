@@ -40,7 +40,10 @@ class SlashCommands:
     the status line lists the commands it may become."""
 
     def on_text_area_changed(self, event) -> None:
-        if getattr(event.text_area, "id", None) != "input" or self.turn_running:
+        if getattr(event.text_area, "id", None) != "input":
+            return
+        self.keep_unsent_soon(event.text_area.text)
+        if self.turn_running:
             return
         hint = command_hint(event.text_area.text)
         if hint or getattr(self, "_command_hint", False):

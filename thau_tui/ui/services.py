@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ..config import Config, ConfigResult
 
 
+UNSENT_SAVE_S = 1.0  # after the last change to the prompt
+
+
 class AppServices:
     """Mixin for the app."""
 
@@ -69,33 +72,47 @@ class AppServices:
         await self.chat.add(NoteMessage(WELCOME, "info"))
 
     # --- what was typed and not sent, kept across a quit ------------------------------------
-    def save_unsent(self, text: str) -> None:
-        """Ctrl+Q with text in the prompt: keep it for the next start (thau's data folder)."""
-        from ..paths import unsent_path
+    def keep_unsent_soon(self, text: str) -> None:
+        """Save the prompt's text a moment after it changes: only Ctrl+Q kept it, so closing
+        the terminal (SIGHUP), a logout (SIGTERM) or a crash lost the draft (review)."""
+        timer = getattr(self, "_unsent_timer", None)
+        if timer is not None:
+            timer.stop()
+        self._unsent_timer = self.set_timer(UNSENT_SAVE_S, lambda: self.save_unsent(text))  # type: ignore[attr-defined]
 
-        if not text.strip():
-            return
+    def save_unsent(self, text: str) -> None:
+        """Keep the prompt's text for the next start (this window's file in thau's data
+        folder); an empty prompt removes it."""
+        from ..paths import replace_file, unsent_path
+
         try:
-            unsent_path().write_text(text, encoding="utf-8")
-        except OSError as exc:  # quitting goes on; the text was on screen until now
+            if text.strip():
+                replace_file(unsent_path(), text)
+            else:
+                unsent_path().unlink(missing_ok=True)
+        except OSError as exc:  # the text is still on screen
             self.log.warning(f"unsent text not kept: {exc}")
 
     def restore_unsent(self) -> None:
-        """Put the text a quit left unsent back in the prompt, once (the file goes)."""
-        from ..paths import unsent_path
+        """Put the text windows no longer running left unsent back in the prompt, once (their
+        files go)."""
+        from ..paths import unsent_left
         from .widgets.prompt_input import PromptInput
 
-        path = unsent_path()
-        try:
-            text = path.read_text(encoding="utf-8")
-            path.unlink()
-        except (OSError, UnicodeDecodeError):
-            return
-        if text.strip():
+        texts = []
+        for path in unsent_left():
+            try:
+                text = path.read_text(encoding="utf-8")
+                path.unlink()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if text.strip():
+                texts.append(text)
+        if texts:
             prompt = self.query_one("#input", PromptInput)
-            prompt.load_text(text)
+            prompt.load_text("\n\n".join(texts))
             prompt.move_cursor(prompt.document.end)
-            self.notify("What you had typed when thau quit is back in the prompt.", title="unsent text kept")
+            self.notify("What you had typed when thau last closed is back in the prompt.", title="unsent text kept")
 
     def _config_candidates(self) -> list[Path] | None:
         """The default place when the config was not named (the user's config folder): a file
