@@ -251,6 +251,28 @@ def test_a_repository_behind_a_gitdir_file_is_protected_like_dot_git(workspace, 
     assert "fsmonitor" not in (workspace / ".repo" / "app.git" / "config").read_text()
 
 
+def test_a_bare_repository_in_the_workspace_is_read_only_in_the_sandbox(workspace):
+    """repos/app.git (git init --bare): write_file refused its hooks, but the sandboxed shell
+    wrote them, and they run at the user's next git push to it (attacker review)."""
+    from thau_tui.tools import build_registry, sandbox
+    from thau_tui.tools.base import ToolContext
+
+    subprocess.run(["git", "init", "-q", "--bare", str(workspace / "repos" / "app.git")], check=True)
+    assert (workspace / "repos" / "app.git") in sandbox.git_folders(workspace)
+    config = Config()
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return  # the folder list above is what the other sandboxes take too
+    context = ToolContext(workspace=workspace, config=config)
+    ran = (
+        build_registry()
+        .get("run_shell")
+        .run({"command": "echo 'touch PWNED' >> repos/app.git/hooks/post-receive"}, context)
+    )
+    context.resources["shell"].close()
+    assert "Read-only file system" in ran.output
+    assert not (workspace / "repos" / "app.git" / "hooks" / "post-receive").exists()
+
+
 def test_tools_run_git_without_bare_repository_discovery():
     from thau_tui.tools.workspace import scrubbed_environment
 

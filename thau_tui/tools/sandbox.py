@@ -86,7 +86,8 @@ _GIT_FOUND: dict[Path, set[Path]] = {}
 
 def git_folders(workspace: Path) -> list[Path]:
     """The .git folders (or files, for worktrees and submodules) of the workspace and of the
-    repositories up to three levels below it, read breadth first; links are not followed.
+    repositories up to three levels below it, and bare repositories found by their layout,
+    read breadth first; links are not followed.
     Every one an earlier scan of this workspace found stays in while it is there."""
     found: list[Path] = []
     root = Path(workspace).resolve()
@@ -108,6 +109,8 @@ def git_folders(workspace: Path) -> list[Path]:
                         target = gitdir_of(Path(entry.path)) if entry.is_file(follow_symlinks=False) else None
                         if target is not None and target.is_dir() and root in target.parents:
                             found.append(target)
+                elif entry.is_dir(follow_symlinks=False) and _bare_repository(entry.path):
+                    found.append(Path(entry.path))  # repos/app.git: git push there runs its hooks
                 elif depth < _GIT_SCAN_DEPTH - 1 and entry.is_dir(follow_symlinks=False):
                     if entry.name not in _GIT_SCAN_SKIP:
                         pending.append((Path(entry.path), depth + 1))
@@ -118,6 +121,16 @@ def git_folders(workspace: Path) -> list[Path]:
     known = _GIT_FOUND.setdefault(root, set())
     known.update(found)
     return sorted(p for p in known if os.path.lexists(p) and not os.path.islink(p))
+
+
+def _bare_repository(folder: str) -> bool:
+    """A folder git takes for a repository's own by its layout (HEAD, objects/, refs/): a bare
+    repository such as repos/app.git, whose hooks run at the user's next git push to it."""
+    return (
+        os.path.isfile(os.path.join(folder, "HEAD"))
+        and os.path.isdir(os.path.join(folder, "objects"))
+        and os.path.isdir(os.path.join(folder, "refs"))
+    )
 
 
 def git_read_only(workspace: Path, config: Config | None) -> bool:
