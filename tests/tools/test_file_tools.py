@@ -154,3 +154,26 @@ def test_write_file_without_a_config_uses_the_defaults(workspace):
         write_file({"path": ".git/config", "content": "x"}, bare)
     with pytest.raises(ToolError, match="over the 10 MB cap"):
         write_file({"path": "big.txt", "content": "x" * (10 * 1024 * 1024 + 1)}, bare)
+
+
+def test_a_path_ending_in_a_slash_is_no_file_to_write(ctx, workspace):
+    """write_file('notes.txt/') made a file notes.txt (review): the path names a folder."""
+    with pytest.raises(ToolError, match="names a folder"):
+        write_file({"path": "notes.txt/", "content": "x"}, ctx)
+    assert not (workspace / "notes.txt").exists()
+
+
+def test_a_lone_surrogate_in_a_path_is_a_clear_error_not_a_crash(workspace):
+    with pytest.raises(ToolError, match="lone surrogate"):
+        resolve_in_workspace(workspace, "notes\ud800.txt")
+
+
+def test_a_listing_is_held_to_the_output_limit(ctx, workspace, config):
+    """500 names of 200 characters came to 108,554 characters (the limit is 16,000; review)."""
+    folder = workspace / "many"
+    folder.mkdir()
+    for i in range(600):
+        (folder / f"{i:04d}{'n' * 200}").touch()
+    listed = list_directory({"path": "many"}, ctx)
+    assert len(listed.output) <= config.tools.shell.output_limit + 200
+    assert listed.output.startswith("many: 600 entries") and "more entries not shown" in listed.output

@@ -283,6 +283,8 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     mode = args.get("mode", "overwrite")
     if mode not in ("overwrite", "append"):
         raise ToolError(f"mode must be 'overwrite' or 'append' (got {mode!r})")
+    if isinstance(args["path"], str) and args["path"].rstrip().endswith(("/", os.sep)):
+        raise ToolError(f"'{args['path']}' ends in '/', which names a folder; give a file path such as 'notes.txt'")
     content = args["content"]
     if not isinstance(content, str):
         raise ToolError(f"content must be text (got {type(content).__name__})")
@@ -407,8 +409,14 @@ def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     finally:
         os.close(fd)
     header = f"{name}: {len(entries)} entries" if entries else f"{name}: empty folder"
-    if len(entries) > MAX_LIST_ENTRIES:
-        lines.append(f"[... {len(entries) - MAX_LIST_ENTRIES} more entries not shown]")
+    limit, shown = shell_settings(ctx.config).output_limit, 0
+    for at, line in enumerate(lines):  # 500 names of 255 bytes: 100,000 characters (review)
+        shown += len(line) + 1
+        if shown > limit:
+            lines = lines[:at]
+            break
+    if len(entries) > len(lines):
+        lines.append(f"[... {len(entries) - len(lines)} more entries not shown; list a subfolder or use search_code]")
     return ToolResult(output="\n".join([header, *lines]), data={"path": str(path), "entries": len(entries)})
 
 

@@ -92,9 +92,11 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
         raise ToolError("the path is empty; give a file or folder inside the workspace, e.g. 'notes.txt'")
     if "\0" in text:
         raise ToolError("invalid path: it contains a NUL byte; give a plain file name such as 'notes.txt'")
-    if len(text) > _MAX_PATH_CHARS or any(
-        len(part.encode("utf-8", "surrogateescape")) > 255 for part in Path(text).parts
-    ):
+    try:
+        longest = max((len(part.encode("utf-8", "surrogateescape")) for part in Path(text).parts), default=0)
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte (\ud800)
+        raise ToolError("invalid path: it holds a character that is not text (a lone surrogate)") from None
+    if len(text) > _MAX_PATH_CHARS or longest > 255:
         raise ToolError(
             f"invalid path: it is too long (at most {_MAX_PATH_CHARS} characters, "
             "255 bytes per name); give a shorter path"
