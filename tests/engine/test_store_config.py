@@ -218,3 +218,16 @@ def test_the_model_picker_lists_trained_adapters_newest_first(tmp_path):
         os.utime(adapter, (when, when))
     runs = [p.parent.name for p in find_adapters(tmp_path) if p.parent.parent == tmp_path]
     assert runs == ["f10-full", "n90", "f8-full"]
+
+
+def test_chat_search_takes_what_was_typed_literally(tmp_path):
+    """% and _ matched every chat (they are LIKE's wildcards; review)."""
+    store = Store(tmp_path / "db.sqlite3")
+    plain = store.create_session("groceries")
+    store.add_message(plain, "user", "milk and eggs")
+    odd = store.create_session("discount")
+    store.add_message(odd, "user", "50% off snake_case names, C:\\temp")
+    for typed in ("%", "_", "50%", "snake_case", "C:\\temp", "\\"):
+        assert [s.id for s in store.list_sessions(search=typed)] == [odd], typed
+    assert [s.id for s in store.list_sessions(search="EGGS")] == [plain]
+    assert store.list_sessions(search="x_y") == []

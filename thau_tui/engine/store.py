@@ -333,11 +333,11 @@ class Store:
         """Newest first; `search` matches titles and message text."""
         sql = "SELECT s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id=s.id) AS n FROM sessions s"
         args: tuple[Any, ...] = ()
-        if search:
-            like = f"%{search}%"
+        if search:  # what was typed, literally: % and _ matched every chat (review)
+            like = "%" + re.sub(r"([\\%_])", r"\\\1", search.replace("\0", "")) + "%"
             sql += (
-                " WHERE s.title LIKE ? OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id"
-                " AND m.role IN ('user','assistant') AND m.content LIKE ?)"
+                " WHERE s.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id"
+                " AND m.role IN ('user','assistant') AND m.content LIKE ? ESCAPE '\\')"
             )
             args = (like, like)
         sql += " ORDER BY s.updated DESC LIMIT ?"
