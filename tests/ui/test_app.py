@@ -816,3 +816,42 @@ async def test_typing_with_the_chat_focused_never_answers_a_card(tmp_path, appro
         assert app.query_one("#input").text == "could you try"
         app.agent.cancel()
     assert not (tmp_path / "pwned.txt").exists()
+
+
+async def test_a_chat_another_window_answers_in_is_not_sent_to_unseen(tmp_path, notices):
+    """Two windows in one chat interleaved their turns in the saved chat, and each model never
+    saw the other's answer (review). Sending now says so and gives the text back."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    seed = Store(tmp_path / "sessions.sqlite3")
+    sid = seed.create_session("shared")
+    seed.add_message(sid, "user", "first question")
+    seed.add_message(sid, "assistant", "first answer")
+    app = make_app(tmp_path, ScriptedBackend(["an answer"]), resume=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid)
+        other = Store(tmp_path / "sessions.sqlite3")  # the other window answers meanwhile
+        other.add_message(sid, "user", "question from the other window")
+        other.add_message(sid, "assistant", "its answer")
+        await type_and_send(pilot, "my question")
+        await wait_until(pilot, lambda: notices.any("has added to this chat"))
+        assert app.query_one("#input").text == "my question" and not app.turn_running
+        assert [m["content"] for m in other.messages(sid)][-1] == "its answer"
+        await app.open_session(sid)  # opened again: it goes on from the other window's answer
+        await pilot.pause()
+        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:  # and while the other window's turn runs
+            meta = json.dumps({"turn": {"pid": sleeper.pid, "host": socket.gethostname()}})
+            other._db.execute("UPDATE sessions SET meta=? WHERE id=?", (meta, sid))
+            await type_and_send(pilot, "again")
+            await wait_until(pilot, lambda: notices.any("is answering in this chat"))
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+        other._db.execute("UPDATE sessions SET meta='{}' WHERE id=?", (sid,))
+        app.query_one("#input").load_text("")
+        await type_and_send(pilot, "now it goes")
+        await wait_until(pilot, lambda: not app.turn_running and "an answer" in app.chat.answers())

@@ -22,7 +22,7 @@ from ..engine.events import TurnStats
 from ..engine.store import Store, StoreError
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
-from .clipboard import copied_note, system_copy
+from .clipboard import Copying
 from .commands import SlashCommands, ThauCommands
 from .history import draw_history
 from .model_loading import ModelLoading
@@ -30,7 +30,7 @@ from .other_screens import OtherScreens
 from .rows import RowScreen
 from .services import AppServices
 from .turn import TurnRenderer
-from .widgets.chat import ChatView, NoteMessage, last_code_block
+from .widgets.chat import ChatView, NoteMessage
 from .widgets.prompt_input import PromptInput
 from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
@@ -49,7 +49,7 @@ NARROW_WIDTH = 90
 QUIT_WHILE_TRAINING = "Training is running. Stop it and quit? (a checkpoint is kept: thau train --resume goes on)"
 
 
-class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
+class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, App):
     """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
     CSS_PATH = "app.tcss"
@@ -301,6 +301,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
         if self.agent.backend is None:
             self._wait_for_model(text)
             return
+        if self.answered_elsewhere(text):
+            return
         self.send(text)
 
     def send(self, text: str):
@@ -405,25 +407,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, App):
     def action_scroll_chat(self, how: str) -> None:
         """Scroll the chat from wherever the focus is (PgUp/PgDn, Ctrl+Up/Down, Ctrl+Home/End)."""
         self.chat.scroll_by_key(how)
-
-    def action_copy_answer(self) -> None:
-        answers = self.chat.answers()
-        if not answers:
-            self.notify("no answer to copy yet", severity="warning")
-            return
-        self._copy(answers[-1], f"the last answer ({len(answers[-1])} characters)")
-
-    def action_copy_code(self) -> None:
-        for answer in reversed(self.chat.answers()):
-            if (code := last_code_block(answer)) is not None:
-                lines = code.count("\n") or 1
-                self._copy(code, f"the last code block ({lines} line{'s' if lines > 1 else ''})")
-                return
-        self.notify("no code block in the answers yet", severity="warning")
-
-    def _copy(self, text: str, what: str) -> None:
-        self.copy_to_clipboard(text)  # the terminal's clipboard (OSC 52)
-        self.notify(copied_note(what, system_copy(text)), title="clipboard", markup=False)
 
     async def action_new_chat(self) -> None:
         if self.turn_running:

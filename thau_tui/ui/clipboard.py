@@ -60,3 +60,28 @@ def copied_note(what: str, tool: str | None) -> str:
         f"copied {what} through the terminal (OSC 52); a terminal that ignores it, or tmux "
         "without set-clipboard, copies nothing"
     )
+
+
+class Copying:
+    """Mixin for the app: F2 copies the last answer, F3 its last code block."""
+
+    def action_copy_answer(self) -> None:
+        answers = self.chat.answers()
+        if not answers:
+            self.notify("no answer to copy yet", severity="warning")
+            return
+        self._copy(answers[-1], f"the last answer ({len(answers[-1])} characters)")
+
+    def action_copy_code(self) -> None:
+        from .widgets.chat import last_code_block
+
+        for answer in reversed(self.chat.answers()):
+            if (code := last_code_block(answer)) is not None:
+                lines = code.count("\n") or 1
+                self._copy(code, f"the last code block ({lines} line{'s' if lines > 1 else ''})")
+                return
+        self.notify("no code block in the answers yet", severity="warning")
+
+    def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)  # the terminal's clipboard (OSC 52)
+        self.notify(copied_note(what, system_copy(text)), title="clipboard", markup=False)

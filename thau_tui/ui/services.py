@@ -71,6 +71,31 @@ class AppServices:
             )
         await self.chat.add(NoteMessage(WELCOME, "info"))
 
+    # --- a chat another window answers in too ----------------------------------------------
+    def answered_elsewhere(self, text: str) -> bool:
+        """Whether another thau window answers, or has answered, in this chat since it was
+        opened here. Sending then interleaved the two windows' turns in the saved chat, and this
+        window's model never saw the other's answer (review). Says so and gives the text back."""
+        from ..engine.store import StoreError
+
+        try:
+            busy = self.store.turn_running(self.session.id)
+            info = self.store.get_session(self.session.id)
+        except StoreError:
+            return False  # the turn's own saving says what is wrong
+        if not busy and (info is None or info.messages <= len(self.session.messages)):
+            return False
+        why = "is answering in this chat" if busy else "has added to this chat since you opened it"
+        self.notify(
+            f"another thau window {why}; open the chat again (Ctrl+B) to see its answer and go on, "
+            "or start a new one (Ctrl+N). Your text is back in the prompt.",
+            title="not sent",
+            severity="warning",
+            markup=False,
+        )
+        self._give_back(text)
+        return True
+
     # --- what was typed and not sent, kept across a quit ------------------------------------
     def keep_unsent_soon(self, text: str) -> None:
         """Save the prompt's text a moment after it changes: only Ctrl+Q kept it, so closing
