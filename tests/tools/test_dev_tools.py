@@ -105,3 +105,33 @@ def test_a_nul_character_in_an_argument_is_a_clear_error(ctx):
     for tool, args in ((search_docs, {"query": "json\x00x"}), (run_python, {"code": "print(1)\x00"})):
         with pytest.raises(ToolError, match="NUL character"):
             tool(args, ctx)
+
+
+# Thousands of operators in one expression: Python's own parser gives up on them (RecursionError
+# or MemoryError from its stack), and radon's and bandit's tree walkers recurse on what parses.
+DEEP = {"plus": "+".join(["1"] * 3000), "minus": "-" * 3000 + "1", "not": "not " * 6000 + "x"}
+
+
+@pytest.mark.parametrize("kind", ["syntax", "complexity", "security"])
+@pytest.mark.parametrize("code", DEEP.values(), ids=DEEP.keys())
+def test_analyze_code_says_plainly_when_code_is_nested_too_deeply(ctx, code, kind):
+    """It failed with "analyze_code crashed: RecursionError" (syntax, complexity) or blamed
+    the syntax (security), which is fine: the nesting is what no tool can walk."""
+    output = analyze_code({"code": code, "analysis_type": kind}, ctx).output
+    assert output.startswith("the code is nested too deeply to analyse"), output
+    assert "split" in output  # and what to do about it
+
+
+@pytest.mark.parametrize("code", DEEP.values(), ids=DEEP.keys())
+def test_debug_code_says_plainly_when_code_is_nested_too_deeply(ctx, code):
+    """It failed with "debug_code crashed: RecursionError" (or MemoryError) at compile."""
+    result = debug_code({"code": code}, ctx)
+    assert result.output.startswith("the code is nested too deeply to analyse"), result.output
+    assert not result.ok and result.data["exit_status"] is None
+
+
+def test_analyze_code_still_handles_moderate_nesting(ctx):
+    code = "x = " + "+".join(["1"] * 200) + "\n"
+    assert analyze_code({"code": code}, ctx).output.startswith("no syntax errors")
+    assert analyze_code({"code": code, "analysis_type": "security"}, ctx).output == "bandit found no security issues"
+    assert analyze_code({"code": code, "analysis_type": "complexity"}, ctx).output.startswith("maintainability")

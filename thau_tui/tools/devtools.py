@@ -16,7 +16,7 @@ from typing import Any
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .docs_lookup import search_docs
 from .kept import Kept
-from .python import describe_ending, python_command, python_settings, run_process
+from .python import ProcessResult, describe_ending, python_command, python_settings, run_process
 from .workspace import (
     NO_FOLLOW,
     open_folder_in_workspace,
@@ -27,11 +27,33 @@ from .workspace import (
 
 # --- analyze_code ----------------------------------------------------------
 
+# Thousands of operators in one expression ("1+1+...", "- - -1", "not not ... x"): CPython's
+# parser and compiler give up on the nesting (RecursionError, or MemoryError from the parser's
+# own stack), and radon's and bandit's tree walkers recurse once per level, so they fail on
+# shallower trees than Python compiles. Each check says so plainly instead of crashing.
+TOO_DEEP = (
+    "the code is nested too deeply to analyse (hundreds of operators or brackets inside one "
+    "expression); split it into several shorter statements"
+)
+_DEEPEST = 500  # tree levels past which a walker's failure is the nesting (Python's recursion limit is 1000)
+
+
+def _nesting(tree: ast.AST) -> int:
+    """How many levels deep the syntax tree goes (walked without recursion)."""
+    deepest, pending = 0, [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
 
 def _syntax(code: str) -> str:
     try:
         tree = ast.parse(code, "<code>")
         compile(code, "<code>", "exec", dont_inherit=True)  # catches 'return' outside a function too
+    except (RecursionError, MemoryError):
+        return TOO_DEEP
     except SyntaxError as exc:
         where = f"line {exc.lineno}, column {exc.offset}" if exc.lineno else "an unknown place"
         lines = [f"syntax error at {where}: {exc.msg}"]
@@ -49,6 +71,12 @@ def _security(code: str) -> str:
     import logging
 
     logging.getLogger("bandit").setLevel(logging.ERROR)
+    try:
+        tree: ast.AST | None = ast.parse(code, "<code>")
+    except (RecursionError, MemoryError):
+        return TOO_DEEP
+    except SyntaxError:
+        tree = None  # bandit says so itself
     with tempfile.TemporaryDirectory(prefix="thau-bandit-") as folder:
         path = Path(folder) / "snippet.py"
         path.write_text(code, encoding="utf-8")
@@ -63,6 +91,9 @@ def _security(code: str) -> str:
         issues = scan.get_issue_list()
         skipped = scan.skipped
     if skipped:
+        if tree is not None and _nesting(tree) > _DEEPEST:
+            # bandit's walker recursed past Python's limit; it says only "exception while scanning file"
+            return TOO_DEEP
         return f"bandit could not scan the code: {skipped[0][1]}; check the syntax with analysis_type 'syntax'"
     if not issues:
         return "bandit found no security issues"
@@ -90,6 +121,8 @@ def _complexity(code: str) -> str:
         index = mi_visit(code, multi=True)
     except SyntaxError as exc:
         return f"cannot measure code with a syntax error (line {exc.lineno}: {exc.msg})"
+    except (RecursionError, MemoryError):
+        return TOO_DEEP
     lines = [
         f"maintainability index {index:.1f}/100 ({'good' if index >= 20 else 'hard to maintain'}); "
         f"{raw.sloc} source lines, {raw.comments} comment lines"
@@ -246,14 +279,17 @@ def debug_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     code = args["code"]
     reported = (args.get("error") or "").strip()
     settings = python_settings(ctx.config)
+    result: ProcessResult | None = None
     try:
         compile(code, "<string>", "exec", dont_inherit=True)
+    except (RecursionError, MemoryError):  # Python cannot run it either: no need to try
+        return ToolResult(output=TOO_DEEP, ok=False, data={"exit_status": None, "exception": None, "line": None})
+    except SyntaxError as exc:  # no need to run what cannot parse
+        output = f'  File "<string>", line {exc.lineno}\nSyntaxError: {exc.msg}'
+        status: int | None = 1
+    else:
         result = run_process(python_command(code), ctx, timeout=settings.timeout, memory_mb=settings.memory_mb)
         output, status = result.output, result.exit_status
-    except SyntaxError as exc:  # no need to run what cannot parse
-        result = None
-        output = f'  File "<string>", line {exc.lineno}\nSyntaxError: {exc.msg}'
-        status = 1
     lines = output.rstrip("\n").splitlines()
     exception = next((m for m in map(_EXCEPTION.match, reversed(lines)) if m), None)
     frames = _FRAME.findall(output)
