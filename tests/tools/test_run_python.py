@@ -65,3 +65,42 @@ def test_tool_declaration():
     tool = TOOLS[0]
     assert (tool.name, tool.risk, tool.parameters["required"]) == ("run_python", "exec", ["code"])
     assert tool.parameters["additionalProperties"] is False
+
+
+def _gone(pid: int) -> bool:
+    """The process has ended (a zombie waiting for its new parent to reap it counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_child_left_running_is_stopped_when_the_code_ends_without_a_sandbox(ctx, config, workspace):
+    """Without bubblewrap (tools.shell.sandbox: none, or macOS) nothing stopped a process the
+    code left running once the code itself exited: it went on writing the workspace after the
+    user saw the result. The process group is now killed after a normal exit too (inside
+    bubblewrap its PID namespace ends them all already)."""
+    import time
+
+    config.tools.shell.sandbox = "none"
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    open('pid', 'w').write(str(os.getpid()))\n"
+        "    for i in range(100):\n"
+        "        open('beat', 'w').write(str(i)); time.sleep(0.05)\n"
+        "    os._exit(0)\n"
+        "while not os.path.exists('pid'): time.sleep(0.01)\n"
+        "print('parent done')\n"
+    )
+    result = run_python({"code": code}, ctx)
+    assert result.output == "parent done\n[exit status 0]"
+    pid = int((workspace / "pid").read_text())
+    deadline = time.monotonic() + 2
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _gone(pid), "the child the code left is still running"
+    beat = (workspace / "beat").read_text()
+    time.sleep(0.3)
+    assert (workspace / "beat").read_text() == beat  # and it writes nothing more

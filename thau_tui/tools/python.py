@@ -2,7 +2,7 @@
 
 `run_process` is the shared runner (run_python, debug_code, run_tests,
 search_docs): it streams output, enforces a timeout and a memory limit, and
-kills the whole process group on timeout or cancel.
+kills the whole process group on timeout or cancel, and once the process exits.
 """
 
 from __future__ import annotations
@@ -125,8 +125,13 @@ def run_process(
                     chunk = b""
                 if chunk is not None and not chunk:
                     eof = True
-            if proc.poll() is not None:
-                exited_at = exited_at or now
+            if exited_at is None and _exited(proc):
+                exited_at = now
+                # What the code left running in its group would go on (writing the workspace)
+                # after the user saw the result. Inside bubblewrap the PID namespace ends it all
+                # already; without a sandbox (tools.shell.sandbox: none, macOS) this does.
+                _kill_group(proc)
+            if exited_at is not None:
                 # Done at EOF, or shortly after exit when a leftover child keeps the pipe open.
                 if eof or (not chunk and now - exited_at > 0.2):
                     break
@@ -146,6 +151,20 @@ def run_process(
         truncated=cap.truncated,
         seconds=time.monotonic() - start,
     )
+
+
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Has the process exited? Asked without reaping it where waitid can (Linux, macOS):
+    while unreaped its id stays taken, so the group kill that follows reaches its own
+    group and no other that a new process took the freed id for."""
+    if proc.returncode is not None:
+        return True
+    if not hasattr(os, "waitid"):
+        return proc.poll() is not None
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # reaped elsewhere
+        return proc.poll() is not None
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
