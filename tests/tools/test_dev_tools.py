@@ -135,3 +135,23 @@ def test_analyze_code_still_handles_moderate_nesting(ctx):
     assert analyze_code({"code": code}, ctx).output.startswith("no syntax errors")
     assert analyze_code({"code": code, "analysis_type": "security"}, ctx).output == "bandit found no security issues"
     assert analyze_code({"code": code, "analysis_type": "complexity"}, ctx).output.startswith("maintainability")
+
+
+def test_run_tests_runs_under_the_shells_process_and_memory_caps(ctx, config, plain_pytest):
+    """run_tests passed no memory limit and no process cap: a test could take all the
+    machine's memory or fork without end. It now runs under the shell's (tools.shell)."""
+    config.tools.shell.max_processes = 40
+    config.tools.shell.memory_mb = 300
+    code = (
+        "import resource\n"
+        "def test_limits():\n"
+        "    print('NPROC', resource.getrlimit(resource.RLIMIT_NPROC))\n"
+        "    print('DATA', resource.getrlimit(resource.RLIMIT_DATA))\n"
+        "    assert 0\n"
+        "def test_memory():\n"
+        "    block = bytearray(600 * 1024 * 1024)\n"
+    )
+    output = run_tests({"code": code}, ctx).output
+    assert output.startswith("pytest: 2 failed"), output
+    assert "NPROC (40, 40)" in output and f"DATA ({300 * 1024 * 1024}, {300 * 1024 * 1024})" in output
+    assert "MemoryError" in output

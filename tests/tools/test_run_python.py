@@ -104,3 +104,39 @@ def test_a_child_left_running_is_stopped_when_the_code_ends_without_a_sandbox(ct
     beat = (workspace / "beat").read_text()
     time.sleep(0.3)
     assert (workspace / "beat").read_text() == beat  # and it writes nothing more
+
+
+def test_the_code_runs_under_the_shells_process_cap(ctx, config):
+    """The shell's processes are capped (tools.shell.max_processes); run_python's and
+    debug_code's were not, so a fork loop there was unbounded."""
+    from thau_tui.tools.devtools import debug_code
+
+    config.tools.shell.max_processes = 40
+    code = "import resource\nprint(resource.getrlimit(resource.RLIMIT_NPROC))"
+    assert run_python({"code": code}, ctx).output == "(40, 40)\n[exit status 0]"
+    assert "(40, 40)" in debug_code({"code": code}, ctx).output
+
+
+def test_a_fork_loop_stops_at_the_process_cap(ctx, config):
+    """Enforced, not only set: by RLIMIT_NPROC in the sandbox's user namespace for a normal
+    user, by a pids cgroup for root (the kernel does not hold root to RLIMIT_NPROC)."""
+    config.tools.shell.max_processes = 20
+    code = (
+        "import os, time\n"
+        "started = refused = 0\n"
+        "for i in range(60):\n"
+        "    try:\n"
+        "        pid = os.fork()\n"
+        "    except OSError:\n"
+        "        refused += 1\n"
+        "        continue\n"
+        "    if pid == 0:\n"
+        "        time.sleep(30)\n"
+        "        os._exit(0)\n"
+        "    started += 1\n"
+        "print('started', started, 'refused', refused)\n"
+    )
+    result = run_python({"code": code}, ctx)
+    assert result.ok, result.output
+    started, refused = int(result.output.split()[1]), int(result.output.split()[3])
+    assert started < 20 and refused == 60 - started

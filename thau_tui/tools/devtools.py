@@ -190,7 +190,8 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         if not target.exists():
             raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
     env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)}, ctx.config)
-    timeout = shell_settings(ctx.config).timeout
+    shell = shell_settings(ctx.config)
+    timeout = shell.timeout
     argv = [
         sys.executable,
         "-m",
@@ -205,7 +206,9 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         str(target),
     ]
     try:
-        result = run_process(argv, ctx, timeout=timeout, env=env)
+        # The shell's memory cap, the way the shell applies it: tests run what the project
+        # runs, and RLIMIT_DATA leaves programs that reserve address space (node, Go, the JVM) alone.
+        result = run_process(argv, ctx, timeout=timeout, env=env, memory_mb=shell.memory_mb, memory_kind="data")
     finally:
         if snippet is not None:
             snippet.unlink(missing_ok=True)

@@ -16,10 +16,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from .base import Tool, ToolContext, ToolError, ToolResult
-from .sandbox import sandbox_prefix
+from .limits import ProcessCap
+from .sandbox import sandbox_kind, sandbox_prefix
 from .terminal_text import OutputCap
 from .workspace import scrubbed_environment, shell_settings
 
@@ -46,17 +47,42 @@ class ProcessResult:
     seconds: float = 0.0
 
 
-def _limit_memory(megabytes: int | None) -> Callable[[], None] | None:
-    """A preexec_fn that caps the child's address space (ignored where unsupported)."""
-    if not megabytes:
+# Run inside bubblewrap ahead of the command: RLIMIT_NPROC set there, in the sandbox's own
+# user namespace, counts the sandbox's processes only, as the shell's `ulimit -u` does
+# (limits.py). Set before bubblewrap starts (in the preexec), the kernel counts every process
+# of the user against it: a desktop running more than the cap could not even start the
+# sandbox ("Creating new namespace failed: Resource temporarily unavailable").
+_CAP_PROCESSES = (
+    "import os, resource, sys\n"
+    "n = int(sys.argv[1])\n"
+    "resource.setrlimit(resource.RLIMIT_NPROC, (n, n))\n"
+    "try:\n"
+    "    os.execvp(sys.argv[2], sys.argv[2:])\n"
+    "except OSError as exc:\n"
+    "    print(f'could not start {sys.argv[2]}: {exc.strerror}', file=sys.stderr)\n"
+    "    os._exit(127)\n"
+)
+
+
+def _prepare_child(
+    megabytes: int | None, memory_kind: Literal["address", "data"], cap: ProcessCap | None
+) -> Callable[[], None] | None:
+    """A preexec_fn that caps the child's memory (ignored where unsupported) and moves it into
+    the pids cgroup `cap` (root: the kernel does not hold root to RLIMIT_NPROC)."""
+    if not megabytes and cap is None:
         return None
 
     def apply() -> None:
+        if cap is not None:
+            cap.join()
+        if not megabytes:
+            return
         try:
             import resource
 
             size = megabytes * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+            which = resource.RLIMIT_AS if memory_kind == "address" else resource.RLIMIT_DATA
+            resource.setrlimit(which, (size, size))
         except (ImportError, ValueError, OSError):
             pass
 
@@ -69,6 +95,7 @@ def run_process(
     *,
     timeout: float,
     memory_mb: int | None = None,
+    memory_kind: Literal["address", "data"] = "address",
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     sandboxed: bool = True,
@@ -78,25 +105,67 @@ def run_process(
     """Run argv in the workspace (inside the sandbox), streaming to ctx.emit, capped output.
     writable=False (a tool that runs without a card): the sandbox keeps the workspace
     read-only and the network off, whatever tools.shell.network says: what it reads must
-    not leave the machine unasked."""
+    not leave the machine unasked.
+    memory_mb caps each process: its address space (memory_kind "address", run_python's
+    tools.python.memory_mb) or its data (memory_kind "data": the shell's mechanism, which
+    leaves programs that reserve large address ranges alone). Inside bubblewrap the
+    processes are capped at tools.shell.max_processes, like the shell's; without it they
+    are not (outside a user namespace RLIMIT_NPROC counts all the user's processes)."""
     workspace = Path(ctx.workspace).resolve()
-    limit = shell_settings(ctx.config).output_limit
+    settings = shell_settings(ctx.config)
     prefix = sandbox_prefix(workspace, ctx.config, writable=writable, network=None if writable else False)
-    full = [*prefix, *argv] if sandboxed else list(argv)
+    cap: ProcessCap | None = None
+    if not sandboxed:
+        full = list(argv)
+    elif sandbox_kind(ctx.config)[0] == "bwrap":
+        launcher = [sys.executable, "-I", "-S", "-c", _CAP_PROCESSES, str(settings.max_processes)]
+        full = [*prefix, *launcher, *argv]
+        cap = ProcessCap(settings.max_processes) if os.geteuid() == 0 else None
+    else:
+        full = [*prefix, *argv]
+    try:
+        return _run(
+            full,
+            argv[0],
+            ctx,
+            timeout,
+            env,
+            cwd or workspace,
+            stream,
+            settings.output_limit,
+            _prepare_child(memory_mb, memory_kind, cap),
+        )
+    finally:
+        if cap is not None:
+            cap.close()  # and whatever is left in it
+
+
+def _run(
+    full: list[str],
+    program: str,
+    ctx: ToolContext,
+    timeout: float,
+    env: dict[str, str] | None,
+    cwd: Path,
+    stream: bool,
+    limit: int,
+    preexec: Callable[[], None] | None,
+) -> ProcessResult:
+    """Start `full` and read it to its end (see run_process)."""
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
             full,
-            cwd=str(cwd or workspace),
+            cwd=str(cwd),
             env=env or scrubbed_environment(None, ctx.config),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_limit_memory(memory_mb),
+            preexec_fn=preexec,
         )
     except OSError as exc:
-        raise ToolError(f"could not start {argv[0]}: {exc}") from exc
+        raise ToolError(f"could not start {program}: {exc}") from exc
     except ValueError as exc:  # "embedded null byte": an argument no program can be given
         raise ToolError("an argument holds a NUL character (\\x00), which no program can take; remove it") from exc
     cap = OutputCap(limit)
