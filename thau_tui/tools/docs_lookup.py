@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import site
 import sys
 from pathlib import Path
 from typing import Any
 
 from .base import ToolContext, ToolError, ToolResult
 from .python import run_process
+from .workspace import shell_settings
 
 DOC_LIMIT = 6000  # characters of one docstring page: the model's context is small
 DOC_SECONDS = 20.0
 
 # Runs in a child process (sandboxed, isolated): importing a module to document it
-# executes its code, which must not happen inside thau. argv: query, limit, seconds, workspace.
+# executes its code, which must not happen inside thau. argv: query, limit, seconds, workspace,
+# this Python's site-packages folders (os.pathsep between them).
 # Showing a page imports the module named, which runs its code: search_docs runs without
 # approval, so the name decides nothing beyond which installed, public module loads. Names
 # with a private part (`venv.__main__` made virtualenvs named after argv) and the standard
@@ -23,40 +27,87 @@ DOC_SECONDS = 20.0
 DOCS_REFUSED = ("antigravity", "this", "idlelib", "turtledemo", "test", "ensurepip", "lib2to3")
 
 _DOCS_SCRIPT = r"""
-import builtins, importlib.util, io, keyword, os, pkgutil, pydoc, re, sys, sysconfig, tempfile, time
+import os, sys
 query, limit, seconds = sys.argv[1].strip(), int(sys.argv[2]), float(sys.argv[3])
 workspace = os.path.realpath(sys.argv[4])
+site_folders = [f for f in (sys.argv[5] if len(sys.argv) > 5 else "").split(os.pathsep) if f]
 sys.argv[1:] = []
-os.chdir(tempfile.mkdtemp(prefix="thau-docs-"))
-start = time.monotonic()
 
 def below(folder, place):
     return place == folder or place.startswith(folder.rstrip(os.sep) + os.sep)
 
-own = [os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, *sysconfig.get_paths().values()}]
+own = [os.path.realpath(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}]
 
 def in_workspace(place):  # and not in this Python's own folders (a home-folder pyenv, a .venv thau runs on)
     real = os.path.realpath(place)
     return below(workspace, real) and not any(below(folder, real) for folder in own)
 
-# Documenting a module imports it. A project installed editable (pip install -e) is
-# imported from the workspace, where a tool or a cloned repository may have written it:
-# found (not imported) there, it is refused; this tool runs without a card.
-top = query.split(".")[0]
-try:
-    spec = importlib.util.find_spec(top) if re.fullmatch(r"[A-Za-z_]\w*", top) else None
-except (ImportError, ValueError):
-    spec = None
-places = ([spec.origin] if spec is not None and spec.origin else []) + list(
-    (spec.submodule_search_locations or []) if spec is not None else []
-)
-inside = [p for p in places if p and os.path.isabs(p) and in_workspace(p)]
-if inside:
+# Documenting a module imports it, which runs its code, and this tool runs without a card:
+# nothing is imported from the workspace, where a tool or a cloned repository may have
+# written it. Checking the name's first part missed `acme.docsprobe`, a namespace package
+# installed editable, whose second part loaded from the workspace. This finder comes first
+# on sys.meta_path and sees every import, the ones the module makes in turn too: a module
+# found in the workspace is refused before any of its code runs.
+refused = []
+
+class WorkspaceGuard:
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        for finder in sys.meta_path:
+            if finder is cls or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is None:
+                continue
+            places = [spec.origin] if isinstance(spec.origin, str) else []
+            places += [p for p in (spec.submodule_search_locations or []) if isinstance(p, str)]
+            inside = [p for p in places if os.path.isabs(p) and in_workspace(p)]
+            if inside:
+                refused.append((name, inside[0]))
+                raise ImportError(f"search_docs does not import {name} from the workspace ({inside[0]})")
+            return spec
+        return None
+
+sys.meta_path.insert(0, WorkspaceGuard)
+
+def refuse(name, place):
     print(
-        f"[{top} is imported from the workspace ({inside[0]}): search_docs does not run the "
+        f"[{name} is imported from the workspace ({place}): search_docs does not run the "
         "workspace's own code; read its files with read_file or search_code instead]"
     )
     sys.exit(3)
+
+# Started with -S: site's processing of .pth files runs their `import` lines (setuptools'
+# editable finders) and puts what they name on sys.path (an editable src/, whose
+# sitecustomize.py then ran at start). The site-packages folders are added here, with the
+# folders the .pth files name outside the workspace; the ones inside are only remembered,
+# to say why a name there is not shown.
+kept_out = []
+for folder in site_folders:
+    if not os.path.isdir(folder) or folder in sys.path:
+        continue
+    sys.path.append(folder)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".pth") and not n.startswith("."))
+    except OSError:
+        names = []
+    for name in names:
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as pth:
+                lines = pth.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if not line.strip() or line.startswith(("#", "import ", "import\t")):
+                continue
+            entry = os.path.abspath(os.path.join(folder, line.rstrip()))
+            if os.path.exists(entry) and entry not in sys.path and entry not in kept_out:
+                (kept_out if in_workspace(entry) else sys.path).append(entry)
+
+import builtins, importlib.machinery, io, keyword, pkgutil, pydoc, re, sysconfig, tempfile, time
+own += [os.path.realpath(p) for p in sysconfig.get_paths().values()]
+os.chdir(tempfile.mkdtemp(prefix="thau-docs-"))
+start = time.monotonic()
 
 def emit(text):
     if len(text) > limit:
@@ -72,13 +123,24 @@ if re.fullmatch(r"[A-Za-z_][\w.]*", query):
             pass
         if out.getvalue().strip():
             emit(out.getvalue().strip()); sys.exit(0)
+    failed = ""
     try:
         found = pydoc.locate(query, forceload=0)
     except Exception as exc:
         found = None
-        print(f"[importing {query} failed: {type(exc).__name__}: {exc}]")
+        failed = f"[importing {query} failed: {type(exc).__name__}: {exc}]"
+    if found is None and refused:
+        refuse(*refused[0])
+    top = query.split(".")[0]
+    if found is None and kept_out and (spec := importlib.machinery.PathFinder.find_spec(top, kept_out)):
+        refuse(top, spec.origin or next(iter(spec.submodule_search_locations or []), kept_out[0]))
+    if failed:
+        print(failed)
     if found is not None:
-        emit(pydoc.render_doc(found, "Python documentation for %s", renderer=pydoc.plaintext)); sys.exit(0)
+        page = pydoc.render_doc(found, "Python documentation for %s", renderer=pydoc.plaintext)
+        if refused:
+            page += f"\n[search_docs did not import {refused[0][0]} from the workspace ({refused[0][1]})]"
+        emit(page); sys.exit(0)
     print(f"[no Python object named {query!r}; names that match the words in it:]")
 
 stop = {"a", "an", "the", "to", "in", "of", "how", "do", "i", "for", "with", "and", "or", "is", "python", "use"}
@@ -144,10 +206,15 @@ def search_docs(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             f"search_docs shows public names only ({query!r} would run {parts[0]!r}'s own code); "
             "ask for a public name such as 'json.dumps', or words like 'parse csv'"
         )
+    workspace = str(Path(ctx.workspace).resolve())
+    # -S: no site processing (the script adds this Python's site-packages itself, see there).
+    argv = [sys.executable, "-I", "-S", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5", workspace]
     result = run_process(
-        [sys.executable, "-I", "-c", _DOCS_SCRIPT, query, str(DOC_LIMIT), "5", str(Path(ctx.workspace).resolve())],
+        [*argv, os.pathsep.join(site.getsitepackages())],
         ctx,
         timeout=DOC_SECONDS,
+        memory_mb=shell_settings(ctx.config).memory_mb,  # an import that allocates without end
+        memory_kind="data",
         stream=False,
         writable=False,
     )
