@@ -13,6 +13,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .config_read import ConfigTooLarge, load_yaml, short, yaml_problem
+
+__all__ = ["Config", "ConfigResult", "load_config", "parse_config", "salvage_config", "watch_config", "yaml_problem"]
+
 Policy = Literal["ask", "auto", "deny"]
 
 
@@ -313,27 +317,15 @@ def _describe(error: dict[str, Any]) -> str:
             where = f"; the sections are: {', '.join(known)}"
         return f"{key}: unknown key (check the spelling{where})"
     expected = error["msg"]
-    got = error.get("input")
-    return f"{key}: {expected} (got {got!r})"
-
-
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """A YAML error in one line: where (line, column) and what, without PyYAML's
-    `in "<unicode string>"` and its caret drawing."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    context = getattr(exc, "context", None)
-    context_mark = getattr(exc, "context_mark", None)
-    if context and context_mark is not None:
-        context = f"{context} (line {context_mark.line + 1})"
-    return f"not valid YAML at {where}{problem}" + (f", {context}" if context else "")
+    # cut short: the full repr of an aliased list was a 52 MB message
+    return f"{key}: {expected} (got {short(error.get('input'))})"
 
 
 def parse_config(text: str) -> Config:
-    """Parse YAML text into a Config; raises ValueError with every problem named."""
+    """Parse YAML text into a Config; raises ValueError with every problem named
+    (ConfigTooLarge for one whose aliases expand past config_read.MAX_VALUES)."""
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError(yaml_problem(exc)) from exc
     if data is None:
@@ -389,8 +381,8 @@ def salvage_config(text: str) -> Config | None:
     user's tools.policy denials or hidden_paths. None when the text is not a YAML mapping
     or the kept parts clash."""
     try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError):
+        data = load_yaml(text)
+    except (yaml.YAMLError, RecursionError, ConfigTooLarge):
         return None
     if not isinstance(data, dict):
         return None
@@ -410,6 +402,9 @@ def salvage_config(text: str) -> Config | None:
         return None
 
 
+MAX_PROBLEMS = 20  # lines of errors reported for one file
+
+
 def load_config(path: Path | None, last_good: Config | None = None) -> ConfigResult:
     """Load config.yaml. On errors: `last_good` when given (an edit in progress keeps the
     running config), else every setting that is valid, the bad ones at their defaults; the
@@ -423,7 +418,12 @@ def load_config(path: Path | None, last_good: Config | None = None) -> ConfigRes
         return ConfigResult(parse_config(text), path)
     except (ValueError, OSError) as exc:
         lines = [line for line in str(exc).splitlines() if line.strip()]
-        kept = salvage_config(text) if last_good is None and text is not None else None
+        refused = isinstance(exc, ConfigTooLarge)
+        kept = salvage_config(text) if last_good is None and text is not None and not refused else None
+        if refused:
+            lines = [f"not read: {' '.join(lines)}"]
+        if len(lines) > MAX_PROBLEMS:  # one notice, not thousands of lines for a list of bad items
+            lines = [*lines[:MAX_PROBLEMS], f"and {len(lines) - MAX_PROBLEMS} more problems like these"]
         return ConfigResult(kept or fallback, path, [f"{path}: {line}" for line in lines])
     except RecursionError:  # the YAML parser recurses once per level of nesting
         message = (

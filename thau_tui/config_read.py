@@ -1,0 +1,79 @@
+"""Reading config.yaml's bytes into plain data, with every way that can go wrong said plainly.
+
+Kept apart from the models in config.py: these steps know nothing of the settings, only of
+files, text and YAML. A config.yaml is the user's own file, but it can be broken in ways
+that must not stop thau or hang it: a byte that is not UTF-8, a YAML mistake, a folder in
+its place, a few hundred bytes of anchors and aliases that expand to millions of values.
+"""
+
+from __future__ import annotations
+
+import reprlib
+from typing import Any
+
+import yaml
+
+# A config holds a few hundred values (the default hidden_paths are most of them). Anchors
+# and aliases (&a, *a) let a 500-byte file stand for 10**7 values that share memory until
+# something walks them: pydantic's validation, an error message's repr, the salvage's
+# search. Walking is refused beyond this many, so each of those costs milliseconds.
+MAX_VALUES = 10_000
+
+_short = reprlib.Repr()
+_short.maxstring = 80
+_short.maxother = 80
+_short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 6
+_short.maxlevel = 3
+
+
+class ConfigTooLarge(ValueError):
+    """The YAML expands to more values than any config needs (an alias bomb, or a cycle)."""
+
+
+def short(value: Any, limit: int = 200) -> str:
+    """A repr of a setting's value for an error message, at most `limit` characters: the
+    full repr of an aliased list was a 52 MB message."""
+    text = _short.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def count_values(data: Any, limit: int = MAX_VALUES) -> int:
+    """How many values `data` holds with every alias expanded, counted up to `limit` + 1 (so
+    a bomb or a self-referencing list stops the count at once). No recursion: a deep file
+    is the YAML parser's RecursionError, not this one's."""
+    count = 0
+    stack = [data]
+    while stack and count <= limit:
+        value = stack.pop()
+        count += 1
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple, set)):
+            stack.extend(value)
+    return count
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load, refusing data that expands past MAX_VALUES (ConfigTooLarge)."""
+    data = yaml.safe_load(text) if text.strip() else {}
+    if count_values(data) > MAX_VALUES:
+        raise ConfigTooLarge(
+            f"it stands for more than {MAX_VALUES} values once its anchors and aliases (&name, *name) "
+            "are expanded, and a config needs a few hundred; write the repeated parts out once, or "
+            "use fewer aliases"
+        )
+    return data
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one line: where (line, column) and what, without PyYAML's
+    `in "<unicode string>"` and its caret drawing."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        context = f"{context} (line {context_mark.line + 1})"
+    return f"not valid YAML at {where}{problem}" + (f", {context}" if context else "")
