@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .config_read import ConfigTooLarge, load_yaml, short, yaml_problem
+from .config_read import load_yaml, short, yaml_problem
 
 __all__ = ["Config", "ConfigResult", "load_config", "parse_config", "salvage_config", "watch_config", "yaml_problem"]
 
@@ -165,6 +165,8 @@ class PythonToolConfig(Section):
 class ToolsConfig(Section):
     workspace: str = "."
     plugins_dir: str = "tools"
+    # A tool's name, or "*" for every tool not named (thau sets "*": ask while it cannot read
+    # this file whole, so nothing runs unasked).
     policy: dict[str, Policy] = Field(default_factory=dict)
     approval_timeout: float = Field(600.0, gt=0)
     shell: ShellConfig = Field(default_factory=ShellConfig)
@@ -338,99 +340,22 @@ def parse_config(text: str) -> Config:
         raise ValueError("\n".join(_describe(e) for e in exc.errors())) from exc
 
 
-def _valid(data: dict) -> bool:
-    try:
-        Config.model_validate(data)
-    except ValidationError:
-        return False
-    return True
-
-
-def _nest(where: list[str], value: Any) -> dict:
-    for key in reversed(where):
-        value = {key: value}
-    return value
-
-
-def _put(kept: dict, path: list[str], value: Any) -> None:
-    target = kept
-    for part in path[:-1]:
-        target = target.setdefault(part, {})
-    target[path[-1]] = value
-
-
-def _keep_valid(node: dict, where: list[str], kept: dict) -> None:
-    """Copy into `kept` every setting under `node` that is valid on its own; a section with
-    a bad entry is searched entry by entry, and a list item by item (one bad hidden path
-    must not drop the others), so only the bad entries are left out."""
-    for key, value in node.items():
-        path = [*where, str(key)]
-        if _valid(_nest(path, value)):
-            _put(kept, path, value)
-        elif isinstance(value, dict):
-            _keep_valid(value, path, kept)
-        elif isinstance(value, list):
-            items = [item for item in value if _valid(_nest(path, [item]))]
-            if items and _valid(_nest(path, items)):
-                _put(kept, path, items)
-
-
 def salvage_config(text: str) -> Config | None:
-    """The config with every valid setting of a file that has bad ones (each bad one at its
-    default, a bad tools.policy entry at "ask"): a typo in tools.shell must not drop the
-    user's tools.policy denials or hidden_paths. None when the text is not a YAML mapping
-    or the kept parts clash."""
-    try:
-        data = load_yaml(text)
-    except (yaml.YAMLError, RecursionError, ConfigTooLarge):
-        return None
-    if not isinstance(data, dict):
-        return None
-    kept: dict = {}
-    _keep_valid(data, [], kept)
-    # A bad tools.policy value ("dney") asks: its default (a read tool runs unasked) could be
-    # the opposite of what the user wrote.
-    tools = data.get("tools")
-    policy = tools.get("policy") if isinstance(tools, dict) else None
-    if isinstance(policy, dict):
-        for tool in policy:
-            if isinstance(tool, str) and tool not in kept.get("tools", {}).get("policy", {}):
-                _put(kept, ["tools", "policy", tool], "ask")
-    try:
-        return Config.model_validate(kept)
-    except ValidationError:
-        return None
+    """Every valid setting of a file that has bad ones (config_load.salvage_config)."""
+    from .config_load import salvage_config
 
-
-MAX_PROBLEMS = 20  # lines of errors reported for one file
+    return salvage_config(text)
 
 
 def load_config(path: Path | None, last_good: Config | None = None) -> ConfigResult:
     """Load config.yaml. On errors: `last_good` when given (an edit in progress keeps the
     running config), else every setting that is valid, the bad ones at their defaults; the
-    errors are reported either way."""
-    fallback = last_good or Config()
-    if path is None or not path.exists():
-        return ConfigResult(fallback, path)
-    text = None
-    try:
-        text = path.read_text(encoding="utf-8")
-        return ConfigResult(parse_config(text), path)
-    except (ValueError, OSError) as exc:
-        lines = [line for line in str(exc).splitlines() if line.strip()]
-        refused = isinstance(exc, ConfigTooLarge)
-        kept = salvage_config(text) if last_good is None and text is not None and not refused else None
-        if refused:
-            lines = [f"not read: {' '.join(lines)}"]
-        if len(lines) > MAX_PROBLEMS:  # one notice, not thousands of lines for a list of bad items
-            lines = [*lines[:MAX_PROBLEMS], f"and {len(lines) - MAX_PROBLEMS} more problems like these"]
-        return ConfigResult(kept or fallback, path, [f"{path}: {line}" for line in lines])
-    except RecursionError:  # the YAML parser recurses once per level of nesting
-        message = (
-            f"{path}: nested too deeply to read (thousands of levels of lists or mappings); "
-            "config.yaml needs only a few"
-        )
-        return ConfigResult(fallback, path, [message])
+    errors are reported either way. A file that cannot be read whole (not YAML, a byte that
+    is not UTF-8) fails safe: what can be read applies, and every tool asks before it runs.
+    The steps are in config_load.py, which needs the models above."""
+    from .config_load import load
+
+    return load(path, last_good)
 
 
 async def watch_config(

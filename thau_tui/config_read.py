@@ -59,9 +59,8 @@ def load_yaml(text: str) -> Any:
     data = yaml.safe_load(text) if text.strip() else {}
     if count_values(data) > MAX_VALUES:
         raise ConfigTooLarge(
-            f"it stands for more than {MAX_VALUES} values once its anchors and aliases (&name, *name) "
-            "are expanded, and a config needs a few hundred; write the repeated parts out once, or "
-            "use fewer aliases"
+            f"more than {MAX_VALUES} values once its anchors and aliases (&name, *name) are expanded "
+            "(a config needs a few hundred); write the repeated parts out once, or use fewer aliases"
         )
     return data
 
@@ -77,3 +76,37 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     if context and context_mark is not None:
         context = f"{context} (line {context_mark.line + 1})"
     return f"not valid YAML at {where}{problem}" + (f", {context}" if context else "")
+
+
+def decode(raw: bytes) -> tuple[str, str | None]:
+    """The file's text, and what was wrong with its encoding (None when it is UTF-8). A byte
+    that is not UTF-8 is read as U+FFFD and the rest of the file still counts: refusing the
+    whole file dropped the user's tools.policy and hidden_paths for one accented letter."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        problem = (
+            f"line {line}, column {column}: byte 0x{raw[exc.start]:02x} is not UTF-8 (it was read as \ufffd); "
+            "save the file as UTF-8 (in most editors: 'Save with encoding' or 'Reopen with encoding')"
+        )
+        return raw.decode("utf-8", errors="replace"), problem
+
+
+def top_level_sections(text: str) -> list[tuple[int, str, str]]:
+    """The file cut at each top-level key: (its first line, its key, its text padded with
+    empty lines so a YAML error there names the file's own line). A YAML mistake in one
+    section then costs only that section, not the user's tools.policy in another."""
+    lines = text.splitlines(keepends=True)
+    starts = [
+        number
+        for number, line in enumerate(lines)
+        if line[:1] not in ("", " ", "\t", "#", "-", "\n", "\r", "]", "}", ".", "%")
+    ]
+    sections = []
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        key = lines[start].split(":", 1)[0].strip()[:40]
+        sections.append((start + 1, key, "\n" * start + "".join(lines[start:end])))
+    return sections

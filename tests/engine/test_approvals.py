@@ -46,6 +46,24 @@ def test_policy_wins_over_risk_and_remembered(tmp_path):
     assert book.decide(ToolCall("read_file", {"path": "a"}), "read", "s1") == "auto"  # old policy gone
 
 
+def test_a_star_policy_covers_every_tool_not_named(tmp_path):
+    """A config.yaml thau cannot read falls back to {"*": "ask"}: every tool asks, a
+    remembered approval included, and the tools the file names keep their own entry."""
+    book = ApprovalBook(tmp_path / "approvals.json", {"*": "ask", "run_shell": "deny"})
+    book.set_policy({})
+    book.remember(shell("ls"), "exec", Decision("always"), "s1")
+    book.set_policy({"*": "ask", "run_shell": "deny", "list_files": "auto"})
+    assert book.decide(ToolCall("read_file", {"path": "a"}), "read", "s1") == "ask"
+    assert book.decide(ToolCall("word_count", {}), "read", "s1") == "ask"  # a plugin's tool too
+    assert book.decide(shell("ls"), "exec", "s1") == "deny"
+    assert book.decide(ToolCall("list_files", {}), "read", "s1") == "auto"
+    assert "asks before every write_file call" in book.why_not_held(write(), "s1", None)
+    book.set_policy({"*": "auto"})
+    assert book.decide(shell("ls"), "exec", "s1") == "auto"
+    assert book.allowed_by(write(), "write") == "tools.policy in config.yaml"
+    assert book.why_asking_again(shell("ls"), "s1") is None
+
+
 def test_bad_policy_value_names_the_tool():
     with pytest.raises(ValueError, match="run_shell: 'yes'"):
         ApprovalBook(None, {"run_shell": "yes"})

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
-from thau_tui.config import load_config, parse_config
+from thau_tui.config import Config, load_config, parse_config
+from thau_tui.engine.approvals import ApprovalBook
+from thau_tui.tools.base import ToolCall
 
 
 def _list_bomb(levels: int, where: str) -> str:
@@ -25,7 +27,7 @@ def test_an_alias_bomb_is_refused_quickly_with_a_short_message(tmp_path):
             result = load_config(path)
             assert time.monotonic() - started < 5
             assert not result.ok and sum(map(len, result.errors)) < 1500, result.errors
-            assert "anchors and aliases" in result.errors[0] and "10000 values" in result.errors[0]
+            assert "more than 10000 values once its anchors and aliases" in result.errors[0]
             assert result.config.tools.policy.get("run_shell") in (None, "ask")
     # Mappings of aliased mappings (each key an alias): refused the same way.
     lines = ["d0: &d0 {" + ",".join(f"k{j}: 1" for j in range(10)) + "}"]
@@ -55,3 +57,74 @@ def test_thousands_of_bad_entries_make_one_short_report(tmp_path):
     result = load_config(path)
     assert len(result.errors) == 21 and result.errors[-1] == f"{path}: and 2980 more problems like these"
     assert result.config.tools.policy["t2999"] == "ask"
+
+
+# The user's stricter settings, and a mistake somewhere else in the same file.
+STRICT = (
+    "tools:\n  policy:\n    read_file: ask\n    run_shell: deny\n    write_file: auto\n"
+    "  shell:\n    hidden_paths: ['~/.secret-vault']\n"
+)
+
+
+def _asks(config, tool: str) -> str:
+    return ApprovalBook(None, config.tools.policy).decide(ToolCall(tool, {}), "read", "s1")
+
+
+def test_a_byte_that_is_not_utf8_costs_nothing_else(tmp_path):
+    """One Latin-1 letter made load_config return Config(): read_file ran unasked and
+    ~/.secret-vault was readable."""
+    path = tmp_path / "config.yaml"
+    path.write_bytes('generation:\n  system_prompt: "Eres thau, r\xe1pido"\n'.encode("latin-1") + STRICT.encode())
+    result = load_config(path)
+    (error,) = result.errors
+    assert error.startswith(f"{path}: line 2, column 31: byte 0xe1 is not UTF-8") and "save the file as UTF-8" in error
+    assert error.endswith("; every tool asks before it runs until the file is fixed")
+    config = result.config
+    assert config.generation.system_prompt == "Eres thau, r\ufffdpido"
+    assert config.tools.shell.hidden_paths == ["~/.secret-vault"]
+    # What the bad byte was cannot be known (it could be in a tool's name): nothing runs unasked.
+    assert config.tools.policy == {"read_file": "ask", "run_shell": "deny", "write_file": "ask", "*": "ask"}
+    assert _asks(config, "read_file") == _asks(config, "word_count") == "ask"
+    assert _asks(config, "run_shell") == "deny"
+
+
+def test_a_yaml_mistake_in_one_section_keeps_the_others_and_every_tool_asks(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text('generation:\n  system_prompt: "It\'s "fine""\n' + STRICT)
+    result = load_config(path)
+    (error,) = result.errors
+    assert error.startswith(f"{path}: not valid YAML at line 2, column 25: ")
+    assert "not read: generation (line 1)" in error and "every tool asks before it runs" in error, error
+    assert "fix" in error and "\n" not in error
+    config = result.config
+    assert config.tools.shell.hidden_paths == ["~/.secret-vault"]
+    assert config.generation.system_prompt == Config().generation.system_prompt
+    assert config.tools.policy == {"read_file": "ask", "run_shell": "deny", "write_file": "ask", "*": "ask"}
+    assert _asks(config, "list_files") == "ask" and _asks(config, "run_shell") == "deny"
+
+
+def test_a_yaml_mistake_in_the_tools_section_asks_for_every_tool(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("ui:\n  sidebar: false\n" + STRICT.replace("run_shell: deny", "run_shell: [deny"))
+    result = load_config(path)
+    (error,) = result.errors
+    assert "not read: tools (line 3)" in error
+    config = result.config
+    assert config.ui.sidebar is False and config.tools.shell.hidden_paths == Config().tools.shell.hidden_paths
+    assert config.tools.policy == {"*": "ask"}
+    assert _asks(config, "read_file") == "ask"
+    # Nothing readable at all, or not a mapping: the defaults, and still every tool asks.
+    for text in ("tools: [\n", "- a list\n", "just words\n"):
+        path.write_text(text)
+        result = load_config(path)
+        assert result.config.tools.policy == {"*": "ask"} and "every tool asks" in result.errors[0], text
+    # While thau runs, a broken edit keeps the running config, as before.
+    last_good = parse_config(STRICT)
+    assert load_config(path, last_good).config is last_good
+
+
+def test_a_line_yaml_cannot_join_to_a_section_is_reported_not_dropped(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("ui:\n  sidebar: false\n  render_hz: 10\nextra words here\n" + STRICT)
+    (error,) = load_config(path).errors
+    assert "not read: extra words here (line 4)" in error, error

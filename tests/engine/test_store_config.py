@@ -97,9 +97,9 @@ def test_a_bad_setting_leaves_the_good_ones_applied(tmp_path):
     config = load_config(path).config
     assert config.tools.policy == {"read_file": "ask"}
     assert config.tools.shell.hidden_paths == ["~/secrets", "~/keys"]
-    # Not a mapping, or not YAML at all: the defaults, as before.
+    # Not a mapping: the defaults, and every tool asks (the user's settings are unknown).
     path.write_text("- a list\n")
-    assert load_config(path).config == Config()
+    assert load_config(path).config == Config(tools={"policy": {"*": "ask"}})
 
 
 def test_bad_yaml_and_last_good_config(tmp_path):

@@ -144,6 +144,11 @@ class ApprovalBook:
 
     # -- policy ------------------------------------------------------------
 
+    def _policy_for(self, tool: str) -> str | None:
+        """The tool's own tools.policy entry, else the "*" entry (every tool not named): a
+        config.yaml thau cannot read falls back to {"*": "ask"}, so nothing runs unasked."""
+        return self._policy.get(tool, self._policy.get("*"))
+
     @property
     def policy(self) -> dict[str, str]:
         """The config's per-tool policy (tools.policy in config.yaml)."""
@@ -177,7 +182,7 @@ class ApprovalBook:
             if workspace is not None:  # the workspace's .git before any call of this chat ran
                 root = workspace.resolve()
                 self._git_seen.setdefault(root, git_identity(root))
-            policy = self._policy.get(call.name)
+            policy = self._policy_for(call.name)
             if policy in ("auto", "ask", "deny"):
                 return policy  # type: ignore[return-value]
             self._sync()
@@ -191,7 +196,7 @@ class ApprovalBook:
         tool that only reads."""
         if risk == "read":
             return None
-        if self._policy.get(call.name) == "auto":
+        if self._policy_for(call.name) == "auto":
             return "tools.policy in config.yaml"
         keys: list[ApprovalKey] = [(call.name, program, None) for program in _programs_for(call) or ()]
         with self._lock:
@@ -258,7 +263,7 @@ class ApprovalBook:
         git would read a repository a tool can write, or a program runs from where no approval
         by name holds. None when it would hold (or the card already says why not: a changed
         shell, a call only allowed once)."""
-        if self._policy.get(call.name) == "ask":
+        if self._policy_for(call.name) == "ask":
             return f"the configuration asks before every {call.name} call (tools.policy)"
         programs = _programs_for(call) if call.name in PROGRAM_SCOPED_TOOLS else None
         if not programs or session_id in self._shell_changed:
@@ -291,7 +296,7 @@ class ApprovalBook:
                     f"an earlier command changed this chat's shell ({changed}), so this may run more "
                     "than it shows; exit the shell to reset it"
                 )
-            if self._policy.get(call.name) is not None:
+            if self._policy_for(call.name) is not None:
                 return None
             programs = _programs_for(call)
             if not programs:
