@@ -19,6 +19,13 @@ __all__ = ["Config", "ConfigResult", "load_config", "parse_config", "salvage_con
 
 Policy = Literal["ask", "auto", "deny"]
 
+# Upper bounds for numbers that a huge value breaks further down, long after it validated:
+# memory_mb * 2**20 overflowed setrlimit (every run_python failed in its preexec_fn), a
+# timeout too large for a lock's wait raises OverflowError, and counts go to C ints.
+DAY = 86_400.0  # seconds: the longest timeout
+MAX_MB = 16 * 1024 * 1024  # 16 TiB, in MB
+BIG_COUNT = 2**24  # tokens, characters of output
+
 
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -28,8 +35,8 @@ class ModelConfig(Section):
     path: str | None = None
     dialect: Literal["hermes", "thau", "functiongemma", "stage3"] = "hermes"
     chat_template: str | None = None
-    n_ctx: int = Field(4096, ge=256)
-    n_threads: int | None = Field(None, ge=1)
+    n_ctx: int = Field(4096, ge=256, le=BIG_COUNT)
+    n_threads: int | None = Field(None, ge=1, le=4096)
     n_gpu_layers: int = -1
     lora_path: str | None = "auto"
     seed: int = 0
@@ -38,8 +45,8 @@ class ModelConfig(Section):
     base_url: str = "http://127.0.0.1:8080/v1"
     server_model: str | None = None  # empty: the server's first model
     api_key_env: str | None = None  # the NAME of the environment variable holding the key
-    timeout: float = Field(120.0, gt=0)  # seconds the server may stay silent
-    connect_timeout: float = Field(5.0, gt=0)
+    timeout: float = Field(120.0, gt=0, le=DAY)  # seconds the server may stay silent
+    connect_timeout: float = Field(5.0, gt=0, le=DAY)
     # How a server backend carries tool calls: native (the `tools` field of
     # /v1/chat/completions), dialect (thau's own tags over /v1/completions), or auto (ask the
     # server once when connecting; native only when it shows it reads the tools).
@@ -49,10 +56,10 @@ class ModelConfig(Section):
 class GenerationConfig(Section):
     temperature: float = Field(0.2, ge=0.0, le=5.0)
     top_p: float = Field(0.9, gt=0.0, le=1.0)
-    top_k: int = Field(40, ge=0)
+    top_k: int = Field(40, ge=0, le=BIG_COUNT)
     repeat_penalty: float = Field(1.1, ge=0.0)
-    max_tokens: int = Field(768, ge=1)
-    max_tool_rounds: int = Field(6, ge=0)
+    max_tokens: int = Field(768, ge=1, le=BIG_COUNT)
+    max_tool_rounds: int = Field(6, ge=0, le=10_000)
     system_prompt: str = (
         "You are thau, a helpful assistant running locally in the user's terminal. "
         "Answer clearly and briefly. Use a tool only when it helps."
@@ -134,32 +141,32 @@ DEFAULT_HIDDEN_PATHS = [
 
 
 class ShellConfig(Section):
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(30.0, gt=0, le=DAY)
     sandbox: Literal["auto", "bwrap", "sandbox-exec", "none"] = "auto"
     network: bool = False
-    output_limit: int = Field(16000, ge=200)
+    output_limit: int = Field(16000, ge=200, le=BIG_COUNT)
     # Characters of output a tool card shows while a command runs (head and tail are kept).
-    card_output_limit: int = Field(200_000, ge=1000)
+    card_output_limit: int = Field(200_000, ge=1000, le=BIG_COUNT)
     # Environment variables passed to tools besides the fixed allow-list (PATH, HOME, LANG, ...).
     env_passthrough: list[str] = Field(default_factory=list)
     # Paths hidden inside the sandbox (credentials); `~` is the home folder.
     hidden_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_HIDDEN_PATHS))
     # Most processes the shell's commands may have at once (fork bombs stop here).
-    max_processes: int = Field(256, ge=8)
+    max_processes: int = Field(256, ge=8, le=4_194_304)  # the kernel's most pids
     # Most memory one process in the shell may allocate, in MB.
-    memory_mb: int = Field(4096, ge=64)
+    memory_mb: int = Field(4096, ge=64, le=MAX_MB)
 
 
 class FilesConfig(Section):
     # Largest file write_file writes, in MB.
-    max_write_mb: float = Field(10.0, gt=0)
+    max_write_mb: float = Field(10.0, gt=0, le=MAX_MB)
     # Allow write_file (and the shell) to change .git/ (hooks and config there run code).
     allow_git_writes: bool = False
 
 
 class PythonToolConfig(Section):
-    timeout: float = Field(5.0, gt=0)
-    memory_mb: int = Field(512, ge=32)
+    timeout: float = Field(5.0, gt=0, le=DAY)
+    memory_mb: int = Field(512, ge=32, le=MAX_MB)
 
 
 class ToolsConfig(Section):
@@ -168,7 +175,7 @@ class ToolsConfig(Section):
     # A tool's name, or "*" for every tool not named (thau sets "*": ask while it cannot read
     # this file whole, so nothing runs unasked).
     policy: dict[str, Policy] = Field(default_factory=dict)
-    approval_timeout: float = Field(600.0, gt=0)
+    approval_timeout: float = Field(600.0, gt=0, le=DAY)
     shell: ShellConfig = Field(default_factory=ShellConfig)
     python: PythonToolConfig = Field(default_factory=PythonToolConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
@@ -179,9 +186,9 @@ class ImagesConfig(Section):
     device: Literal["auto", "mps", "cuda", "cpu"] = "auto"
     dtype: Literal["auto", "float16", "float32", "bfloat16"] = "auto"
     attention_slicing: Literal["auto", "on", "off"] = "auto"
-    width: int | None = Field(None, ge=8)
-    height: int | None = Field(None, ge=8)
-    steps: int | None = Field(None, ge=1)
+    width: int | None = Field(None, ge=8, le=16_384)
+    height: int | None = Field(None, ge=8, le=16_384)
+    steps: int | None = Field(None, ge=1, le=10_000)
     guidance: float | None = Field(None, ge=0.0)
 
 
@@ -222,8 +229,8 @@ class MCPServerConfig(Section):
     # With sandbox: the workspace read-only to the server too. Only then (and with
     # tools.shell.network off) do its tools that say they only read run without a card.
     read_only: bool = False
-    startup_timeout: float = Field(30.0, gt=0)  # seconds to start and list its tools
-    call_timeout: float = Field(120.0, gt=0)  # seconds one call may run before it is cancelled
+    startup_timeout: float = Field(30.0, gt=0, le=DAY)  # seconds to start and list its tools
+    call_timeout: float = Field(120.0, gt=0, le=DAY)  # seconds one call may run before it is cancelled
 
     @field_validator("name")
     @classmethod

@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from .config import Config, ConfigResult, _describe
-from .config_read import ConfigTooLarge, decode, load_yaml, top_level_sections, yaml_problem
+from .config_read import ConfigTooLarge, decode, load_yaml, read_problem, top_level_sections, yaml_problem
 
 MAX_PROBLEMS = 20  # lines of errors reported for one file
 
@@ -135,12 +135,17 @@ def _why_unread(exc: BaseException) -> str:
 def load(path: Path | None, last_good: Config | None = None) -> ConfigResult:
     """config.load_config (see there)."""
     fallback = last_good or Config()
-    if path is None or not path.exists():
+    if path is None:
         return ConfigResult(fallback, path)
     try:
-        text, encoding_problem = decode(path.read_bytes())
+        if not path.exists():  # raises for a folder above it thau may not enter
+            return ConfigResult(fallback, path)
+        raw = path.read_bytes()
     except OSError as exc:
-        return ConfigResult(fallback, path, [f"{path}: {exc}"])
+        if last_good is not None:
+            return _result(path, last_good, [read_problem(path, exc)])
+        return _result(path, _ask_every_tool(None), [f"{read_problem(path, exc)}; {ASK_EVERY_TOOL}"])
+    text, encoding_problem = decode(raw)
     problems = [encoding_problem] if encoding_problem else []
     kept: Config | None = None
     try:

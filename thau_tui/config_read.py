@@ -8,7 +8,9 @@ its place, a few hundred bytes of anchors and aliases that expand to millions of
 
 from __future__ import annotations
 
+import errno
 import reprlib
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -92,6 +94,22 @@ def decode(raw: bytes) -> tuple[str, str | None]:
             "save the file as UTF-8 (in most editors: 'Save with encoding' or 'Reopen with encoding')"
         )
         return raw.decode("utf-8", errors="replace"), problem
+
+
+def read_problem(path: Path, exc: OSError) -> str:
+    """Why config.yaml could not be read, and what to do about it, in one line."""
+    if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
+        return (
+            "is a folder, not a file: config.yaml must be a file "
+            "(move the folder away, or name another file with --config)"
+        )
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"cannot be read: permission denied (on the file or a folder above it); let yourself read it "
+            f"(chmod u+r '{path}', and u+x on each folder above it) or name another file with --config"
+        )
+    reason = exc.strerror or str(exc)
+    return f"cannot be read ({reason}); check the path, or name another file with --config"
 
 
 def top_level_sections(text: str) -> list[tuple[int, str, str]]:

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from thau_tui.config import Config, load_config, parse_config
 from thau_tui.engine.approvals import ApprovalBook
 from thau_tui.tools.base import ToolCall
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _list_bomb(levels: int, where: str) -> str:
@@ -128,3 +137,74 @@ def test_a_line_yaml_cannot_join_to_a_section_is_reported_not_dropped(tmp_path):
     path.write_text("ui:\n  sidebar: false\n  render_hz: 10\nextra words here\n" + STRICT)
     (error,) = load_config(path).errors
     assert "not read: extra words here (line 4)" in error, error
+
+
+def _as_a_plain_user(code: str) -> subprocess.CompletedProcess:
+    """Run `code` where file permissions apply: root reads through chmod 000, so as root it
+    runs in a user namespace as uid 1000 (bubblewrap), where the files are its own."""
+    argv = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        assert shutil.which("bwrap"), "this test needs bubblewrap when run as root (CI installs it)"
+        argv = ["bwrap", "--unshare-user", "--uid", "1000", "--gid", "1000", "--bind", "/", "/"]
+        argv += ["--dev", "/dev", "--proc", "/proc", sys.executable, "-c", code]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+
+
+def test_a_config_that_cannot_be_opened_says_what_to_do(tmp_path):
+    """path.exists() raised PermissionError for a config in a folder thau may not enter (a
+    traceback at start); a folder named config.yaml said only '[Errno 21] Is a directory'."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    unreadable = tmp_path / "unreadable.yaml"
+    unreadable.write_text("tools:\n  policy:\n    run_shell: deny\n")
+    for path in (locked / "config.yaml", unreadable):
+        path.parent.chmod(0o700)
+    locked.chmod(0)
+    unreadable.chmod(0)
+    try:
+        code = (
+            "from pathlib import Path\nfrom thau_tui.config import load_config\n"
+            f"for p in ({str(locked / 'config.yaml')!r}, {str(unreadable)!r}):\n"
+            "    r = load_config(Path(p))\n    print(r.config.tools.policy, r.errors)\n"
+        )
+        done = _as_a_plain_user(code)
+    finally:
+        locked.chmod(0o700)
+        unreadable.chmod(0o600)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stdout
+    for line, path in zip(lines, (locked / "config.yaml", unreadable)):
+        assert line.startswith("{'*': 'ask'}"), line
+        assert f"{path}: cannot be read: permission denied" in line and f"chmod u+r '{path}'" in line
+        assert "every tool asks" in line
+    # A name too long for the file system made exists() raise as well.
+    result = load_config(tmp_path / ("x" * 300) / "config.yaml")
+    assert "cannot be read (File name too long)" in result.errors[0]
+    # A folder in the file's place.
+    folder = tmp_path / "config.yaml"
+    folder.mkdir()
+    (error,) = load_config(folder).errors
+    assert error.startswith(f"{folder}: is a folder, not a file: config.yaml must be a file (move the folder away")
+
+
+def test_numbers_too_large_to_work_are_refused_by_name():
+    """tools.python.memory_mb: 10**20 validated, then every run_python failed with
+    'Exception occurred in preexec_fn' (setrlimit overflowed)."""
+    for section, key, value in (
+        ("tools.python", "memory_mb", 10**20),
+        ("tools.shell", "memory_mb", 10**20),
+        ("tools.shell", "max_processes", 10**12),
+        ("tools.shell", "timeout", 1e300),
+        ("tools.python", "timeout", 1e300),
+        ("tools", "approval_timeout", 1e300),
+        ("model", "n_ctx", 2**40),
+        ("generation", "max_tokens", 2**40),
+    ):
+        first, *rest = section.split(".")
+        body = f"{key}: {value}"
+        for part in reversed(rest):
+            body = f"{part}: {{{body}}}"
+        with pytest.raises(ValueError, match=rf"^{section}\.{key}: Input should be less than or equal to"):
+            parse_config(f"{first}: {{{body}}}\n")
