@@ -120,3 +120,68 @@ async def test_watch_adds_reloads_and_removes_plugins_as_their_files_change(tmp_
     finally:
         stop.set()
         await asyncio.wait_for(watcher, 5)
+
+
+def test_a_plugin_that_exits_or_nests_too_deep_costs_only_itself(tmp_path, ctx):
+    """sys.exit() or argparse at import raised SystemExit out of load_all (thau stopped);
+    a PARAMETERS schema 3000 deep raised RecursionError from check_schema, and the plugins
+    after it were not registered either."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    (folder / "a_deep.py").write_text(
+        "NAME = 'deep'\nDESCRIPTION = 'deep schema'\ns = {'type': 'string'}\n"
+        "for _ in range(3000):\n    s = {'type': 'array', 'items': s}\n"
+        "PARAMETERS = {'type': 'object', 'properties': {'x': s}}\ndef run(args):\n    return 'ok'\n"
+    )
+    (folder / "b_exits.py").write_text("import sys\n\nsys.exit(3)\n")
+    (folder / "c_cli.py").write_text(
+        "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--limit', type=int)\n"
+        "opts = parser.parse_args(['--nope'])\n"
+    )
+    (folder / "d_good.py").write_text(SIMPLE.format(name="shout", suffix="!"))
+    registry = build_registry()
+    errors = PluginLoader(registry, folder).load_all()
+    by_file = {Path(p).name: message for p, message in errors.items()}
+    assert set(by_file) == {"a_deep.py", "b_exits.py", "c_cli.py"}
+    assert "PARAMETERS is nested too deeply to check" in by_file["a_deep.py"]
+    assert "called sys.exit(3) at line 3 while loading" in by_file["b_exits.py"]
+    assert "called sys.exit(2) at line 4 while loading" in by_file["c_cli.py"] and "argparse" in by_file["c_cli.py"]
+    assert all("fix the file and save it" in m for m in by_file.values())
+    assert "deep" not in registry
+    assert registry.get("shout").run({"text": "hey"}, ctx).output == "HEY!"
+
+
+async def test_loading_off_the_event_loop_says_when_an_import_is_slow(tmp_path):
+    """A plugin that sleeps at import held the event loop (the whole UI) at start; one that
+    never returns meant thau never appeared. Loaded on a thread, the loop keeps running, and
+    a plugin still importing after a while is named."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    go = tmp_path / "GO"
+    (folder / "slow.py").write_text(
+        "import pathlib, time\n"
+        f"while not pathlib.Path({str(go)!r}).exists():\n    time.sleep(0.02)\n"
+        + SIMPLE.format(name="slow_tool", suffix="")
+    )
+    registry = ToolRegistry()
+    slow: list[Path] = []
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    loading = asyncio.create_task(PluginLoader(registry, folder).load_all_async(slow.append, slow_s=0.3))
+    try:
+        await wait_until(None, lambda: slow, what="the slow notice", step=0.02)
+        assert slow == [(folder / "slow.py").resolve()] and ticks >= 10  # the loop ran meanwhile
+        assert not loading.done() and "slow_tool" not in registry
+        go.write_text("")
+        assert await asyncio.wait_for(loading, 10) == {}
+        assert "slow_tool" in registry
+    finally:
+        go.write_text("")
+        ticker.cancel()

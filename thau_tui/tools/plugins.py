@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import re
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -90,10 +91,18 @@ def _import(path: Path) -> Any:
     except SyntaxError as exc:
         sys.modules.pop(name, None)
         raise PluginError(f"syntax error at line {exc.lineno}: {exc.msg}") from exc
-    except Exception as exc:
+    except KeyboardInterrupt:
+        sys.modules.pop(name, None)
+        raise
+    except BaseException as exc:  # SystemExit too: sys.exit() or argparse at import ended thau
         sys.modules.pop(name, None)
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]
         where = f" at line {frames[-1].lineno}" if frames else ""
+        if isinstance(exc, SystemExit):
+            raise PluginError(
+                f"called sys.exit({exc.code!r}){where} while loading (argparse does that when it reads "
+                "thau's own arguments); a plugin's top level should only define things"
+            ) from exc
         raise PluginError(f"raised {type(exc).__name__}{where} while loading: {exc}") from exc
     return module
 
@@ -145,6 +154,38 @@ def tool_from_module(module: Any, path: Path) -> Tool:
     return tool
 
 
+def _off_the_loop(function: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """Run `function(*args)` on a daemon thread; its result as a future of the running loop.
+    Not asyncio.to_thread: its threads are joined when Python exits, so a plugin whose
+    import never returns would keep thau from quitting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        try:
+            result = function(*args)
+        except BaseException as exc:  # handed to the awaiting task, not lost on the thread
+            error: BaseException | None = exc
+            result = None
+        else:
+            error = None
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop closed first (thau quit): nobody waits for this
+            pass
+
+    threading.Thread(target=work, name="thau-plugins", daemon=True).start()
+    return future
+
+
 class PluginLoader:
     """Loads the plugin folder into a registry and keeps it in step with the files."""
 
@@ -153,6 +194,7 @@ class PluginLoader:
         self.folder = Path(folder).expanduser()
         self.config = config
         self.loaded: dict[Path, str] = {}  # plugin file -> tool name
+        self.importing: Path | None = None  # the file whose import is running now
 
     def _show(self, path: Path) -> str:
         try:
@@ -178,10 +220,15 @@ class PluginLoader:
                 f"it is in the workspace ({workspace}), where tools write, and a plugin runs inside thau "
                 "itself; keep the file itself outside the workspace, not a link to it",
             )
+        self.importing = path
         try:
             tool = tool_from_module(_import(path), path)
         except PluginError as exc:
             return False, self._fail(path, str(exc))
+        except Exception as exc:  # a module whose attributes raise: its error, not thau's
+            return False, self._fail(path, f"raised {type(exc).__name__} while being read: {exc}")
+        finally:
+            self.importing = None
         existing = self.registry.get(tool.name)
         if existing is not None:
             owner = "a built-in tool" if existing.source == "builtin" else f"defined by {existing.source}"
@@ -190,6 +237,12 @@ class PluginLoader:
             self.registry.register(tool)
         except SchemaError as exc:
             return False, self._fail(path, f"PARAMETERS is not a valid JSON Schema: {exc.message}")
+        except RecursionError:  # check_schema recurses once per level; the other plugins still load
+            return False, self._fail(
+                path, "PARAMETERS is nested too deeply to check (thousands of levels); a tool's schema needs a few"
+            )
+        except Exception as exc:
+            return False, self._fail(path, f"PARAMETERS could not be checked: {type(exc).__name__}: {exc}")
         self.loaded[path] = tool.name
         self.registry.plugin_errors.pop(str(path), None)
         verb = "reloaded" if old is not None else "loaded"
@@ -221,6 +274,21 @@ class PluginLoader:
             if not ok:
                 errors[str(path)] = message
         return errors
+
+    async def load_all_async(self, on_slow: Callable[[Path], Any] | None = None, slow_s: float = 3.0) -> dict[str, str]:
+        """load_all off the event loop: a plugin that sleeps, waits on the network or loops at
+        import held the whole UI (or kept thau from appearing at all). `on_slow(path)` is
+        called on the loop once for each file whose import has run `slow_s` seconds."""
+        loading = _off_the_loop(self.load_all)
+        named: set[Path] = set()
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(loading), slow_s)
+            except asyncio.TimeoutError:
+                path = self.importing
+                if path is not None and path not in named and on_slow is not None:
+                    named.add(path)
+                    on_slow(path)
 
     def _apply(self, paths: set[Path]) -> list[str]:
         messages = []
@@ -256,7 +324,7 @@ class PluginLoader:
         ):
             paths = {Path(name).resolve() for _change, name in changes}
             # Imports run user code: keep them off the event loop.
-            messages = await asyncio.to_thread(self._apply, paths)
+            messages = await _off_the_loop(self._apply, paths)
             if messages:
                 outcome = on_change(messages)
                 if inspect.isawaitable(outcome):

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 UNSENT_SAVE_S = 1.0  # after the last change to the prompt
+# Seconds a plugin's import may take at start before thau says which one it waits for.
+PLUGIN_IMPORT_NOTICE_S = 3.0
 
 
 class AppServices:
@@ -234,10 +236,31 @@ class AppServices:
             self.notify(refused, title="plugins not loaded", severity="warning", markup=False, timeout=20)
             folder = Path(os.devnull)  # a loader with nothing to load: the registry stays the built-ins
         self.plugins = PluginLoader(self.registry, folder, self.config)
-        for path, error in (self.plugins.load_all() or {}).items():
+        self.run_worker(self._load_plugins(folder), group="plugins", exclusive=True)
+
+    async def _load_plugins(self, folder: Path) -> None:
+        """Import the plugins on a thread, then watch the folder. On the event loop, a plugin
+        that slept 8 s at import held the whole UI that long, and one that never returned
+        meant thau never appeared; now thau works meanwhile and its tools arrive when ready."""
+
+        def still_importing(path: Path) -> None:
+            self.notify(
+                f"{path.name} is still importing after {PLUGIN_IMPORT_NOTICE_S:g} s; thau works meanwhile and "
+                "its tool arrives when the import ends. If it never does (a loop, a network wait or input() "
+                "at import), fix the file and restart thau.",
+                title="tools/",
+                severity="warning",
+                markup=False,
+                timeout=20,
+            )
+
+        errors = await self.plugins.load_all_async(still_importing, PLUGIN_IMPORT_NOTICE_S)
+        for path, error in errors.items():
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
+        if self.plugins.loaded:
+            self.agent.warm_up()  # the tool block changed: read the new system prompt ahead
         if folder.is_dir() and self._watch:
-            self.run_worker(self.plugins.watch(self._plugins_changed), group="plugins", exclusive=True)
+            await self.plugins.watch(self._plugins_changed)
 
     def _plugins_changed(self, messages) -> None:
         for message in messages or []:
