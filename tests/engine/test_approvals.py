@@ -184,6 +184,24 @@ def test_broken_file_starts_empty_and_is_kept_until_next_remember(tmp_path):
     assert book.load_error is None
 
 
+def test_a_second_broken_file_never_overwrites_the_first_copy(tmp_path):
+    """Each save after a load error moved the file to approvals.json.broken: a second
+    breakage overwrote the first copy, and the 40 approvals kept by hand in it were lost."""
+    path = tmp_path / "approvals.json"
+    for number, text in enumerate(["{first broken", "{second broken", "[third"]):
+        path.write_text(text)
+        book = ApprovalBook(path)
+        assert book.load_error is not None
+        book.remember(ToolCall(f"tool_{number}", {}), "write", Decision("always"), "s1")
+        assert [e.tool for e in ApprovalBook(path).entries()] == [f"tool_{number}"]
+    kept = {p.name: p.read_text() for p in tmp_path.glob("approvals.json.broken*")}
+    assert kept == {
+        "approvals.json.broken": "{first broken",
+        "approvals.json.broken.2": "{second broken",
+        "approvals.json.broken.3": "[third",
+    }
+
+
 def test_wrong_shape_file_is_a_load_error(tmp_path):
     path = tmp_path / "approvals.json"
     path.write_text(json.dumps({"approvals": [{"program": "ls"}]}))

@@ -19,6 +19,7 @@ session, that session's shell commands ask again until its shell restarts.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -126,7 +127,7 @@ class ApprovalBook:
     `path` is the approvals file (thau_tui.paths.approvals_path()); None keeps
     everything in memory. A broken file is reported in `load_error` and left
     untouched until the next `remember(..., "always")` rewrites it (the broken
-    copy is kept beside it as approvals.json.broken).
+    copy is kept beside it as approvals.json.broken, or .broken.2, ... when that is taken).
     """
 
     def __init__(self, path: Path | None, policy: dict[str, str] | None = None) -> None:
@@ -456,13 +457,33 @@ class ApprovalBook:
             )
             log.warning(self.load_error)
 
+    def _keep_broken(self) -> None:
+        """Keep the unreadable file beside it before it is replaced, under a name not taken
+        yet (approvals.json.broken, then .broken.2, .broken.3, ...): moving it onto one fixed
+        name overwrote the copy of an earlier breakage, approvals kept by hand in it too."""
+        assert self.path is not None
+        for number in itertools.count(1):
+            copy = self.path.with_name(self.path.name + ".broken" + (f".{number}" if number > 1 else ""))
+            try:
+                os.link(self.path, copy)  # never replaces an existing name; the rewrite below unlinks the old
+                return
+            except FileExistsError:
+                continue
+            except OSError:  # a file system without hard links: copy, again never onto a name taken
+                try:
+                    with open(copy, "xb") as out:
+                        out.write(self.path.read_bytes())
+                    return
+                except FileExistsError:
+                    continue
+
     def _save(self) -> None:
         """Write the "always" approvals atomically (temp file + rename). Caller holds the lock."""
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if self.load_error is not None and self.path.exists():
-            os.replace(self.path, self.path.with_name(self.path.name + ".broken"))
+            self._keep_broken()
             self.load_error = None
         rows = [
             {k: v for k, v in asdict(entry).items() if k not in ("scope", "session_id")}
