@@ -237,7 +237,8 @@ def run_message(args) -> int:
                 case ToolCallInvalid(errors=errors):
                     said(("invalid call:", "red"), " " + "; ".join(errors))
                 case ApprovalRequested(call=call, future=future):
-                    decision = decide_unattended(call, config.tools.policy.get(call.name), args.yes)
+                    policy = config.tools.policy
+                    decision = decide_unattended(call, policy.get(call.name, policy.get("*")), args.yes)
                     refused = refused or not decision.allowed
                     future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
                 case QuestionAsked(question=question, future=future):

@@ -205,7 +205,7 @@ async def test_a_config_with_many_problems_is_one_notice(tmp_path, notices):
     async with app.run_test() as pilot:
         await pilot.pause()
         about = [n for n in notices if "config.yaml" in n.title]
-        assert len(about) == 1 and about[0].title == "config.yaml: these settings are at their defaults"
+        assert len(about) == 1 and about[0].title == "config.yaml: these settings are not applied"
         for problem in ("generation.max_tokens", "generation.colour", "model.ctx", str(path)):
             assert problem in about[0].message
 

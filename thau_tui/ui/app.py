@@ -196,7 +196,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
             self.notify(
                 "\n".join(self.config_result.errors)
                 + "\nA bad tools.policy entry asks. Fix the file and thau applies it.",
-                title="config.yaml: these settings are at their defaults",
+                title="config.yaml: these settings are not applied",
                 severity="error",
                 timeout=20,
                 markup=False,
