@@ -25,6 +25,16 @@ def thau_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def sys_path_kept():
+    """thau's start takes the workspace's folders off sys.path (paths.keep_imports_out_of); a
+    test that starts it in this process (cli._config, with the clone as the workspace) took
+    pytest's test folders off too, and a later test's `from crash_child import ...` failed."""
+    saved = list(sys.path)
+    yield
+    sys.path[:] = saved
+
+
+@pytest.fixture(autouse=True)
 def approval_keys_at_once(request, monkeypatch):
     """In the app an approval card's keys work 0.8 s after it appears (and after the last key
     typed at it), so a "y" meant for the prompt does not answer it. Tests press keys at

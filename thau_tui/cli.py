@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import platform
 import sys
@@ -32,7 +33,8 @@ def _config(args) -> ConfigResult:
         result.config.model.backend = "openai"
         result.config.model.server_model = args.server_model
     with contextlib.suppress(OSError, RuntimeError, ValueError):  # the tools say what is wrong with it
-        keep_imports_out_of(Path(result.config.tools.workspace).expanduser())
+        for entry in keep_imports_out_of(Path(result.config.tools.workspace).expanduser()):
+            logging.getLogger("thau").warning("not importing from %s: it is in the workspace", entry)
     return result
 
 

@@ -344,7 +344,10 @@ def keep_imports_out_of(workspace: Path) -> list[str]:
     folder there. A tool writes there; what thau imports later from sys.path then ran inside
     thau, outside the sandbox: bandit's plugins (analyze_code, which asks no approval, loads
     every entry point a *.dist-info there names), an optional module a library tries
-    (attacker review). The folder thau's own package comes from stays."""
+    (attacker review). This Python's own folders stay. The folder thau's package comes from
+    goes too when the workspace holds it (thau's own checkout as the workspace: its top level
+    holds *.dist-info and modules a tool can write); thau_tui itself is imported by then, and
+    its submodules are found through the package, not sys.path."""
     import site
     import sysconfig
 
@@ -353,7 +356,6 @@ def keep_imports_out_of(workspace: Path) -> list[str]:
     # the user site, a .venv thau runs on).
     own = [sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages(), *sysconfig.get_paths().values()]
     own_folders = {Path(folder).resolve() for folder in own}
-    package_root = Path(__file__).resolve().parent.parent
     kept: list[str] = []
     dropped: list[str] = []
     for entry in sys.path:
@@ -366,7 +368,7 @@ def keep_imports_out_of(workspace: Path) -> list[str]:
             kept.append(entry)
             continue
         inside = real == workspace or workspace in real.parents
-        python_own = real == package_root or any(real == f or f in real.parents for f in own_folders)
+        python_own = any(real == f or f in real.parents for f in own_folders)
         (dropped if inside and not python_own else kept).append(entry)
     if dropped:
         sys.path[:] = kept

@@ -77,19 +77,28 @@ def test_a_plugin_planted_in_an_editable_src_folder_does_not_load_in_thau(tmp_pa
     assert marker.read_text() == "ran in thau"
 
 
-def test_thaus_own_folders_stay_on_sys_path_when_the_workspace_holds_them(tmp_path, monkeypatch):
+def test_this_pythons_folders_stay_and_thaus_checkout_goes_when_it_is_the_workspace(tmp_path, monkeypatch):
+    import importlib
     from pathlib import Path
 
     import thau_tui
+    import thau_tui.engine
     from thau_tui.paths import keep_imports_out_of
 
     root = Path(thau_tui.__file__).resolve().parent.parent
     editable = tmp_path / "ws" / "src"
     editable.mkdir(parents=True)
-    monkeypatch.setattr(sys, "path", [str(root), *sys.path, str(editable), "__editable__.x-1.finder.__path_hook__"])
+    monkeypatch.setattr(sys, "path", [*sys.path, str(editable), "__editable__.x-1.finder.__path_hook__"])
     assert keep_imports_out_of(tmp_path / "ws") == [str(editable)]
     standard = [entry for entry in sys.path if entry.startswith((sys.base_prefix, sys.prefix))]
-    assert standard and str(root) in sys.path
-    keep_imports_out_of(Path("/"))  # the whole disk: the standard library, site-packages and thau's own stay
+    assert standard
+    keep_imports_out_of(Path("/"))  # the whole disk: the standard library and site-packages stay
     assert [entry for entry in sys.path if entry in standard] == standard
-    assert sys.path[0] == str(root) and sys.path[-1].endswith("__path_hook__")
+    assert sys.path[-1].endswith("__path_hook__")
+    # thau's own checkout as the workspace: its top level goes too (a *.dist-info or a module a
+    # tool writes there would be imported by thau), and thau still finds its own modules.
+    monkeypatch.setattr(sys, "path", [str(root), *sys.path])
+    assert keep_imports_out_of(root) == [str(root)]
+    monkeypatch.delitem(sys.modules, "thau_tui.engine.cpu_load", raising=False)  # imported afresh
+    monkeypatch.setattr(thau_tui.engine, "cpu_load", None, raising=False)
+    assert importlib.import_module("thau_tui.engine.cpu_load").__file__.startswith(str(root))
