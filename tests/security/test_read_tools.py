@@ -137,8 +137,18 @@ print("SECONDS", time.monotonic() - start)
         "[ab]{900}" * 200,
         "(?x)[#]x{1#}\n0000000}",  # a # in a class is no comment: read as x{1} here, x{10000000} by regex
         "(?ix:[#](?:x{3#}\n000}[#]{0}){1#}\n000})",
+        "(?V1x)[#]x{1#}\n0000000}",  # regex's version flag before the x
     ],
-    ids=["one count", "nested", "verbose", "a brace in a comment", "200 in a row", "a # in a class", "scoped flag"],
+    ids=[
+        "one count",
+        "nested",
+        "verbose",
+        "a brace in a comment",
+        "200 in a row",
+        "a # in a class",
+        "scoped flag",
+        "version flag",
+    ],
 )
 def test_a_pattern_with_huge_repeat_counts_is_refused_before_it_is_compiled(workspace, pattern):
     """Compiling unrolls repeat counts inside thau, before the search's time limit applies:

@@ -34,7 +34,8 @@ MAX_REPEAT_PRODUCT = 100_000
 _BRACES = regex.compile(r"\{([^{}]*)\}")
 _VERBOSE_NOISE = regex.compile(r"#[^\n]*|\s+")  # what (?x) lets stand between a count's digits
 _COMMENT = regex.compile(r"#[^\n]*")
-_VERBOSE_FLAG = regex.compile(r"\(\?[\^a-zA-Z-]*x")  # (?x), (?ix), (?x: ...), (?-x ... too: refused alike
+# (?x), (?ix), (?x: ...), regex's (?V1x) and (?-x ... too: refused alike
+_VERBOSE_FLAG = regex.compile(r"\(\?[\^\w-]*x")
 _COUNTS = regex.compile(r"(\d*)(?:,(\d*))?")
 MAX_SEARCH_FILE_BYTES = 2_000_000
 SEARCH_SECONDS = 10.0
