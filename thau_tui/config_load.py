@@ -100,13 +100,14 @@ def _ask_every_tool(config: Config | None) -> Config:
     return safe
 
 
-def _by_section(text: str) -> tuple[Config, list[str], list[str]]:
+def _by_section(text: str) -> tuple[Config, list[str], list[str], int]:
     """A file YAML cannot read whole, read one top-level section at a time: (every valid
     setting of the sections that read, the sections that did not, the readable sections'
-    own problems)."""
+    own problems, how many sections there are)."""
     data: dict = {}
     unread = []
-    for line, key, section in top_level_sections(text):
+    sections = top_level_sections(text)
+    for line, key, section in sections:
         try:
             part = load_yaml(section)
         except (yaml.YAMLError, RecursionError, ConfigTooLarge):
@@ -121,7 +122,7 @@ def _by_section(text: str) -> tuple[Config, list[str], list[str]]:
         Config.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(e) for e in exc.errors()]
-    return _salvage(data) or Config(), unread, problems
+    return _salvage(data) or Config(), unread, problems, len(sections)
 
 
 def _why_unread(exc: BaseException) -> str:
@@ -153,8 +154,8 @@ def load(path: Path | None, last_good: Config | None = None) -> ConfigResult:
     except (yaml.YAMLError, RecursionError, ConfigTooLarge) as exc:
         if last_good is not None:
             return ConfigResult(last_good, path, [f"{path}: {line}" for line in [*problems, _why_unread(exc)]])
-        kept, unread, more = _by_section(text)
-        if unread and len(unread) < len(top_level_sections(text)):
+        kept, unread, more, sections = _by_section(text)
+        if unread and len(unread) < sections:
             outcome = f"not read: {', '.join(unread)}; the other sections apply, and {ASK_EVERY_TOOL}"
         elif unread:
             outcome = f"none of its settings were read: thau uses the defaults, and {ASK_EVERY_TOOL}"

@@ -50,6 +50,29 @@ def test_an_alias_bomb_is_refused_quickly_with_a_short_message(tmp_path):
     assert "anchors and aliases" in load_config(path).errors[0]
 
 
+def test_a_merge_key_bomb_is_refused_before_it_is_built(tmp_path):
+    """<<: [*a, *a, ...] is expanded while PyYAML builds the mapping, so the count of the
+    built data never saw it: 6 levels (405 bytes) took 0.6 s, 9 would take all the memory."""
+    lines = ["m0: &m0 {k: v}"]
+    lines += [f"m{n}: &m{n} {{<<: [" + ", ".join([f"*m{n - 1}"] * 10) + "]}" for n in range(1, 10)]
+    path = tmp_path / "config.yaml"
+    path.write_text("bomb:\n" + "\n".join("  " + line for line in lines) + "\n")
+    started = time.monotonic()
+    result = load_config(path)
+    assert time.monotonic() - started < 2
+    assert "anchors and aliases" in result.errors[0]
+
+
+def test_a_long_broken_file_is_read_section_by_section_in_linear_time(tmp_path):
+    """Each section was padded with the file's earlier lines, so 4,000 lines took 45 s."""
+    path = tmp_path / "config.yaml"
+    path.write_text("tools: {policy: {run_shell: deny}\n" + "".join(f"key{i}: {i}\n" for i in range(4000)))
+    started = time.monotonic()
+    result = load_config(path)
+    assert time.monotonic() - started < 5
+    assert not result.ok and result.config.tools.policy.get("*") == "ask"
+
+
 def test_a_long_bad_value_is_cut_short_in_the_message(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("tools:\n  policy:\n    run_shell: [" + ", ".join(["y" * 500] * 40) + "]\n")
