@@ -58,9 +58,11 @@ def test_a_star_policy_covers_every_tool_not_named(tmp_path):
     assert book.decide(shell("ls"), "exec", "s1") == "deny"
     assert book.decide(ToolCall("list_files", {}), "read", "s1") == "auto"
     assert "asks before every write_file call" in book.why_not_held(write(), "s1", None)
-    book.set_policy({"*": "auto"})
-    assert book.decide(shell("ls"), "exec", "s1") == "auto"
-    assert book.allowed_by(write(), "write") == "tools.policy in config.yaml"
+    book.set_policy({"*": "auto"})  # "*" asks or denies, never approves every tool (review)
+    assert book.decide(shell("ls"), "exec", "s1") == "auto"  # remembered "always" above
+    assert book.decide(write(), "write", "s1") == "ask"
+    assert book.decide(shell("python3 -c 'import os'"), "exec", "s1") == "ask"
+    assert book.decide(ToolCall("some_mcp_tool", {}), "exec", "s1") == "ask"
     assert book.why_asking_again(shell("ls"), "s1") is None
 
 

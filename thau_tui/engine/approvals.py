@@ -148,7 +148,8 @@ class ApprovalBook:
     def _policy_for(self, tool: str) -> str | None:
         """The tool's own tools.policy entry, else the "*" entry (every tool not named): a
         config.yaml thau cannot read falls back to {"*": "ask"}, so nothing runs unasked."""
-        return self._policy.get(tool, self._policy.get("*"))
+        star = self._policy.get("*")  # asks or denies, never approves all (interpreters, new MCP tools)
+        return self._policy.get(tool, star if star != "auto" else None)
 
     @property
     def policy(self) -> dict[str, str]:
