@@ -139,8 +139,9 @@ class Store:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-            made_by = self._db.execute("PRAGMA user_version").fetchone()[0]
+            made_by = self._db.execute("PRAGMA user_version").fetchone()[0]  # before SCHEMA touches it
+            if made_by <= FORMAT:
+                self._db.executescript(SCHEMA)
             if made_by == 0:  # new, or from a thau before the number: this format
                 with contextlib.suppress(sqlite3.Error):  # a read-only file still opens to read
                     self._db.execute(f"PRAGMA user_version = {FORMAT}")
