@@ -158,9 +158,10 @@ def test_write_file_without_a_config_uses_the_defaults(workspace):
 
 def test_a_path_ending_in_a_slash_is_no_file_to_write(ctx, workspace):
     """write_file('notes.txt/') made a file notes.txt (review): the path names a folder."""
-    with pytest.raises(ToolError, match="names a folder"):
-        write_file({"path": "notes.txt/", "content": "x"}, ctx)
-    assert not (workspace / "notes.txt").exists()
+    for path in ("notes.txt/", "notes.txt/.", "sub/notes.txt/.", "notes.txt/.."):
+        with pytest.raises(ToolError, match="ends in a folder"):
+            write_file({"path": path, "content": "x"}, ctx)
+    assert not (workspace / "notes.txt").exists() and not (workspace / "sub").exists()
 
 
 def test_a_lone_surrogate_in_a_path_is_a_clear_error_not_a_crash(workspace):

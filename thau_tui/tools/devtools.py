@@ -11,7 +11,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .docs_lookup import search_docs
@@ -24,6 +24,9 @@ from .workspace import (
     scrubbed_environment,
     shell_settings,
 )
+
+if TYPE_CHECKING:
+    from thau_tui.config import Config
 
 # --- analyze_code ----------------------------------------------------------
 
@@ -153,14 +156,14 @@ _COUNTS = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|dese
 _NO_TESTS = 5  # pytest's exit status when nothing was collected
 
 
-def _write_snippet(workspace: Path, code: str) -> Path:
+def _write_snippet(workspace: Path, code: str, config: Config | None = None) -> Path:
     """Write test code to .thau/tests/test_snippet_<random>.py in the workspace, opening each
     folder without following links: a .thau planted as a link to a folder outside does not
     take the file there."""
     snippet = workspace / ".thau" / "tests" / f"test_snippet_{secrets.token_hex(4)}.py"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        kept = Kept.here(workspace, None, writing=True, git=True)
+        kept = Kept.here(workspace, config, writing=True, git=True)
         folder, name = open_folder_in_workspace(workspace, snippet, make_folders=True, kept=kept)
         try:
             fd = os.open(name, flags, 0o644, dir_fd=folder)
@@ -183,7 +186,7 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     workspace = Path(ctx.workspace).resolve()
     snippet: Path | None = None
     if code:
-        snippet = _write_snippet(workspace, code)
+        snippet = _write_snippet(workspace, code, ctx.config)
         target = snippet
     else:
         target = resolve_in_workspace(workspace, str(path), ctx.config)

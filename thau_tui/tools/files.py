@@ -283,8 +283,12 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     mode = args.get("mode", "overwrite")
     if mode not in ("overwrite", "append"):
         raise ToolError(f"mode must be 'overwrite' or 'append' (got {mode!r})")
-    if isinstance(args["path"], str) and args["path"].rstrip().endswith(("/", os.sep)):
-        raise ToolError(f"'{args['path']}' ends in '/', which names a folder; give a file path such as 'notes.txt'")
+    if isinstance(args["path"], str) and args["path"].rstrip().replace(os.sep, "/").rsplit("/", 1)[-1] in (
+        "",
+        ".",
+        "..",
+    ):
+        raise ToolError(f"'{args['path']}' ends in a folder ('/', '.' or '..'); give a file path such as 'notes.txt'")
     content = args["content"]
     if not isinstance(content, str):
         raise ToolError(f"content must be text (got {type(content).__name__})")

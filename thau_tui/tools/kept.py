@@ -94,7 +94,7 @@ class Kept:
             what = "a git repository's own folder (git runs its hooks and config as code outside the sandbox)"
         if what is not None:
             raise ToolError(
-                f"'{shown}' leads into {what}; a folder on its way was renamed since the path was "
+                f"'{shown}' leads into {what.removeprefix('in ')}; a folder on its way was renamed since the path was "
                 "checked, or is the kept folder under another name. The tools neither read nor write there"
             )
 
