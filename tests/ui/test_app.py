@@ -823,8 +823,6 @@ async def test_a_chat_another_window_answers_in_is_not_sent_to_unseen(tmp_path, 
     saw the other's answer (review). Sending now says so and gives the text back."""
     import json
     import socket
-    import subprocess
-    import sys
 
     seed = Store(tmp_path / "sessions.sqlite3")
     sid = seed.create_session("shared")
@@ -842,16 +840,10 @@ async def test_a_chat_another_window_answers_in_is_not_sent_to_unseen(tmp_path, 
         assert [m["content"] for m in other.messages(sid)][-1] == "its answer"
         await app.open_session(sid)  # opened again: it goes on from the other window's answer
         await pilot.pause()
-        sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-        try:  # and while the other window's turn runs
-            meta = json.dumps({"turn": {"pid": sleeper.pid, "host": socket.gethostname()}})
-            other._db.execute("UPDATE sessions SET meta=? WHERE id=?", (meta, sid))
-            await type_and_send(pilot, "again")
-            await wait_until(pilot, lambda: notices.any("is answering in this chat"))
-        finally:
-            sleeper.kill()
-            sleeper.wait()
-        other._db.execute("UPDATE sessions SET meta='{}' WHERE id=?", (sid,))
+        # A turn record a crash left under another host name (a container made again) never
+        # ends by itself; it blocked the chat for good (review). Only new messages count.
+        meta = json.dumps({"turn": {"pid": 1, "host": socket.gethostname() + "-before"}})
+        other._db.execute("UPDATE sessions SET meta=? WHERE id=?", (meta, sid))
         app.query_one("#input").load_text("")
         await type_and_send(pilot, "now it goes")
         await wait_until(pilot, lambda: not app.turn_running and "an answer" in app.chat.answers())

@@ -75,21 +75,20 @@ class AppServices:
 
     # --- a chat another window answers in too ----------------------------------------------
     def answered_elsewhere(self, text: str) -> bool:
-        """Whether another thau window answers, or has answered, in this chat since it was
-        opened here. Sending then interleaved the two windows' turns in the saved chat, and this
+        """Whether another thau window has added to this chat (its question, its answer) since
+        it was opened here. Sending then interleaved the two windows' turns in the saved chat, and this
         window's model never saw the other's answer (review). Says so and gives the text back."""
         from ..engine.store import StoreError
 
-        try:
-            busy = self.store.turn_running(self.session.id)
+        try:  # a turn stores its question first: one running elsewhere has grown the chat too
             info = self.store.get_session(self.session.id)
         except StoreError:
             return False  # the turn's own saving says what is wrong
-        if not busy and (info is None or info.messages <= len(self.session.messages)):
+        if info is None or info.messages <= len(self.session.messages):
             return False
-        why = "is answering in this chat" if busy else "has added to this chat since you opened it"
         self.notify(
-            f"another thau window {why}; open the chat again (Ctrl+B) to see its answer and go on, "
+            "another thau window has added to this chat (or is answering in it) since you opened it; "
+            "open the chat again (Ctrl+B) to see its answer and go on, "
             "or start a new one (Ctrl+N). Your text is back in the prompt.",
             title="not sent",
             severity="warning",
