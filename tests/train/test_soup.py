@@ -51,3 +51,13 @@ def test_the_soup_is_the_mean_of_the_adapters_changes(tmp_path):
     assert set(mean) == set(original) and len(mean) == 30 * 7
     for key, change in original.items():  # (1 + 0.5) / 2 of each change
         assert np.linalg.norm(mean[key] - 0.75 * change) <= 0.01 * np.linalg.norm(change), key
+
+
+def test_one_adapters_change_scaled(tmp_path):
+    shipped = bundled_adapter()
+    assert shipped is not None
+    original = updates(shipped)
+    assert soup.main([str(tmp_path / "more.gguf"), str(shipped), "--scale", "1.2", "--type", "f32"]) == 0
+    more = updates(tmp_path / "more.gguf")
+    for key, change in original.items():
+        assert np.linalg.norm(more[key] - 1.2 * change) <= 0.01 * np.linalg.norm(change), key
