@@ -95,10 +95,14 @@ def test_this_pythons_folders_stay_and_thaus_checkout_goes_when_it_is_the_worksp
     keep_imports_out_of(Path("/"))  # the whole disk: the standard library and site-packages stay
     assert [entry for entry in sys.path if entry in standard] == standard
     assert sys.path[-1].endswith("__path_hook__")
-    # thau's own checkout as the workspace: its top level goes too (a *.dist-info or a module a
-    # tool writes there would be imported by thau), and thau still finds its own modules.
-    monkeypatch.setattr(sys, "path", [str(root), *sys.path])
-    assert keep_imports_out_of(root) == [str(root)]
+    # thau's own checkout as the workspace (an editable install): its top level goes too (a
+    # *.dist-info or a module a tool writes there would be imported by thau)...
+    checkout = tmp_path / "checkout"
+    (checkout / "evil-1.0.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [str(checkout), *sys.path])
+    assert keep_imports_out_of(checkout) == [str(checkout)]
+    # ...and thau still finds its own modules: through its package, not sys.path.
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if Path(entry or ".").resolve() != root])
     monkeypatch.delitem(sys.modules, "thau_tui.engine.cpu_load", raising=False)  # imported afresh
     monkeypatch.setattr(thau_tui.engine, "cpu_load", None, raising=False)
     assert importlib.import_module("thau_tui.engine.cpu_load").__file__.startswith(str(root))
