@@ -4,7 +4,7 @@ A process an approved command leaves running in the sandbox can swap two ordinar
 in a loop (no link involved, so opening without following links does not help). Whenever the
 swap falls between the checks, which read names, and the open, the name checked led into a
 kept folder: an approved write_file of 'decoy/.venv/.../x.pth' landed in the .venv thau runs
-on (126 of 200 tries in the attacker review's loop, 52 in the real one), and read_file
+on (52 of 200 approved writes in a loop beside a real swapping process), and read_file
 returned a hidden file without a card. Here the swap falls there every time."""
 
 from __future__ import annotations
