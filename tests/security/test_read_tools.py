@@ -167,9 +167,13 @@ def test_a_pattern_with_huge_repeat_counts_is_refused_before_it_is_compiled(work
 
 
 def test_small_repeat_counts_still_search(workspace, config):
-    (workspace / "log.txt").write_text("released 2026-12-06\n")
+    (workspace / "log.txt").write_text("released 2026-12-06\n" + "x" * 400 + "\n")
     found = file_search.search_code({"pattern": r"\d{4}-\d{2}-\d{2}"}, ToolContext(workspace=workspace, config=config))
     assert "log.txt:1: released 2026-12-06" in found.output
+    # One count of 400 is under both caps; each count was read twice (with and without
+    # comments), so its square ran over the product's cap and it was refused.
+    long_run = file_search.search_code({"pattern": "x{400}"}, ToolContext(workspace=workspace, config=config))
+    assert long_run.ok and "log.txt:2:" in long_run.output
 
 
 def test_search_code_in_a_subfolder_keeps_off_what_the_workspace_keeps_off(workspace, config, monkeypatch):

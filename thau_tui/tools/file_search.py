@@ -32,8 +32,6 @@ MAX_MATCHES = 100
 MAX_REPEAT = 1000
 MAX_REPEAT_PRODUCT = 100_000
 _BRACES = regex.compile(r"\{([^{}]*)\}")
-_VERBOSE_NOISE = regex.compile(r"#[^\n]*|\s+")  # what (?x) lets stand between a count's digits
-_COMMENT = regex.compile(r"#[^\n]*")
 # (?x), (?ix), (?x: ...), regex's (?V1x) and (?-x ... too: refused alike
 _VERBOSE_FLAG = regex.compile(r"\(\?[\^\w-]*x")
 _COUNTS = regex.compile(r"(\d*)(?:,(\d*))?")
@@ -127,10 +125,8 @@ def check_repeats(pattern: str) -> None:
         # in a review): no reading of it here can be sure, so it is refused.
         raise ToolError("the pattern turns on verbose mode ((?x)); write it without, spaces and all")
     product = 1
-    # The counts are read with comments and spaces and without them (a belt to the refusal above).
-    found = _BRACES.findall(pattern) + _BRACES.findall(_COMMENT.sub("", pattern))
-    for inside in found:
-        counts = _COUNTS.fullmatch(_VERBOSE_NOISE.sub("", inside))
+    for inside in _BRACES.findall(pattern):  # without (?x), a space or # in braces makes them literal
+        counts = _COUNTS.fullmatch(inside)
         if counts is None or not any(counts.groups()):
             continue
         digits = [n.lstrip("0") or "0" for n in counts.groups() if n]
