@@ -27,7 +27,7 @@ from typing import Any, Iterator
 # The one gate for text that crosses into the store, the prompt or the screen. It lives with
 # the tools because tools may not import the engine (pyproject's import-linter contracts).
 from ..tools.base import storable
-from ..visible_text import visible
+from . import chat_export
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 
@@ -456,39 +456,16 @@ class Store:
 
     # --- export ------------------------------------------------------------------
     def export_markdown(self, sid: str) -> str:
-        """The chat as Markdown, each message under its role's heading. Nothing in a message
-        can pass for another (third attacker review): a tool result's fence is longer than
-        any run of backticks in it, a line that reads as a role heading is escaped, and
-        control characters (an OSC 52 clipboard write, for `cat` in a terminal) are shown
-        as stand-ins."""
+        """The chat as Markdown (`chat_export.markdown`: nothing in a message passes for another)."""
         info = self.get_session(sid)
-        title = visible(" ".join((info.title if info else sid).split()))
-        lines = [f"# {title}", ""]
-        for m in self.messages(sid):
-            if m["role"] == "system":
-                continue
-            heading = {"user": "You", "assistant": "thau", "tool": "Tool result"}.get(m["role"], m["role"])
-            lines += [f"## {visible(heading)}", ""]
-            body = visible(m["content"])
-            if m["role"] == "tool":
-                fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(body)), default=0))
-                lines += [f"{fence}\n{body}\n{fence}", ""]
-            else:
-                lines += [_ROLE_HEADING.sub("\\\\", body), ""]  # "\\## You" reads as text
-        return "\n".join(lines)
+        return chat_export.markdown(info.title if info else sid, self.messages(sid))
 
     def export_jsonl(self, sid: str) -> str:
         """One line: {"id", "messages": [...]} in the training data's format."""
-        messages = [{"role": m["role"], "content": m["content"]} for m in self.messages(sid)]
-        return json.dumps({"id": sid, "messages": messages}, ensure_ascii=False) + "\n"
+        return chat_export.jsonl(sid, self.messages(sid))
 
     def iter_all_sessions(self) -> Iterator[SessionInfo]:
         yield from self.list_sessions(limit=1_000_000)
-
-
-_BACKTICKS = re.compile(r"`{3,}")
-# A line of a message that would read as one of the export's own role headings.
-_ROLE_HEADING = re.compile(r"^(?=\s{0,3}#{1,6}\s+(?:You|thau|Tool result)\s*#*\s*$)", re.MULTILINE | re.IGNORECASE)
 
 
 def _meta(text: str | None) -> dict[str, Any]:
