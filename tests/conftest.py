@@ -29,9 +29,12 @@ def sys_path_kept():
     """thau's start takes the workspace's folders off sys.path (paths.keep_imports_out_of); a
     test that starts it in this process (cli._config, with the clone as the workspace) took
     pytest's test folders off too, and a later test's `from crash_child import ...` failed."""
+    from thau_tui.import_guard import WorkspaceImports
+
     saved = list(sys.path)
     yield
     sys.path[:] = saved
+    WorkspaceImports.withdraw()  # its workspace (the clone, for cli._config) is the test's only
 
 
 @pytest.fixture(autouse=True)

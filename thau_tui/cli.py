@@ -34,7 +34,8 @@ def _config(args) -> ConfigResult:
         result.config.model.server_model = args.server_model
     with contextlib.suppress(OSError, RuntimeError, ValueError):  # the tools say what is wrong with it
         for entry in keep_imports_out_of(Path(result.config.tools.workspace).expanduser()):
-            logging.getLogger("thau").warning("not importing from %s: it is in the workspace", entry)
+            shown = entry or "the current folder ('')"
+            logging.getLogger("thau").warning("not importing from %s: it is in the workspace", shown)
     return result
 
 

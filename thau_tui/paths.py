@@ -21,6 +21,8 @@ from typing import TextIO
 
 import platformdirs
 
+from .import_guard import WorkspaceImports
+
 APP = "thau"
 LOCK_WAIT_S = 1.0  # how long a writer waits for another thau process (a write takes milliseconds)
 
@@ -336,6 +338,20 @@ def replacing(path: Path, mode: int = 0o644) -> Iterator[Path]:
         raise
 
 
+def python_folders() -> list[Path]:
+    """The folders of the Python thau runs on (its prefixes, user site, install paths): the
+    sandbox keeps them read-only, even where they lie in the workspace (a .venv there)."""
+    import site
+    import sysconfig
+
+    own = [sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages(), *sysconfig.get_paths().values()]
+    found = set()
+    for folder in own:
+        with contextlib.suppress(OSError, RuntimeError):
+            found.add(Path(folder).resolve())
+    return sorted(found)
+
+
 def keep_imports_out_of(workspace: Path) -> list[str]:
     """Drop the entries of thau's own sys.path that lie in `workspace`, and return them.
 
@@ -348,14 +364,10 @@ def keep_imports_out_of(workspace: Path) -> list[str]:
     goes too when the workspace holds it (thau's own checkout as the workspace: its top level
     holds *.dist-info and modules a tool can write); thau_tui itself is imported by then, and
     its submodules are found through the package, not sys.path."""
-    import site
-    import sysconfig
-
     workspace = Path(workspace).resolve()
     # This Python's own folders stay too (a workspace that is the home folder holds ~/.pyenv,
     # the user site, a .venv thau runs on).
-    own = [sys.prefix, sys.base_prefix, sys.exec_prefix, site.getusersitepackages(), *sysconfig.get_paths().values()]
-    own_folders = {Path(folder).resolve() for folder in own}
+    own_folders = python_folders()
     kept: list[str] = []
     dropped: list[str] = []
     for entry in sys.path:
@@ -373,4 +385,5 @@ def keep_imports_out_of(workspace: Path) -> list[str]:
     if dropped:
         sys.path[:] = kept
         importlib.invalidate_caches()
+    WorkspaceImports.refuse_from(workspace, own_folders)  # what a finder on sys.meta_path maps there
     return dropped

@@ -106,3 +106,115 @@ def test_this_pythons_folders_stay_and_thaus_checkout_goes_when_it_is_the_worksp
     monkeypatch.delitem(sys.modules, "thau_tui.engine.cpu_load", raising=False)  # imported afresh
     monkeypatch.setattr(thau_tui.engine, "cpu_load", None, raising=False)
     assert importlib.import_module("thau_tui.engine.cpu_load").__file__.startswith(str(root))
+
+
+# What `thau` imports before cli._config runs: a pydantic plugin planted in an editable src/
+# (the config models load every plugin an installed distribution names) and a module on a
+# PYTHONPATH that points into the workspace (attacker review, 2026-12-06).
+EARLY_PLANTED = {
+    "src/pwn-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: pwn\nVersion: 0.1\n",
+    "src/pwn-0.1.dist-info/entry_points.txt": "[pydantic]\npwn = pwn_plugin\n",
+    "src/pwn_plugin.py": textwrap.dedent(
+        """\
+        import os
+        open(os.environ["MARKER"], "a").write("pydantic plugin ran in thau\\n")
+        def new_schema_validator(*args, **kwargs):
+            return None, None, None
+        """
+    ),
+    "src/yaml.py": 'import os\nopen(os.environ["MARKER"], "a").write("src/yaml.py ran in thau\\n")\n',
+}
+# As the console script starts thau: its own folder first on sys.path, not the current one (-P).
+ENTRY = "import sys\nfrom thau_tui.{module} import main\nsys.exit(main(['--version']))\n"
+
+
+def test_nothing_planted_in_the_workspace_loads_before_thau_reads_its_config(tmp_path):
+    workspace = tmp_path / "ws"
+    for name, text in EARLY_PLANTED.items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(text)
+    marker = tmp_path / "MARKER"
+    env = {**os.environ, "MARKER": str(marker), "THAU_HOME": str(tmp_path / "home"), "PYTHONPATH": "src"}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+
+    def version(module: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-P", "-c", ENTRY.format(module=module)],
+            env=env,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    assert version("start").startswith("thau ")  # the `thau` command's entry point
+    assert not marker.exists()
+    version("cli")  # what it guards against: straight into cli, both ran inside thau
+    assert marker.read_text().splitlines() == ["src/yaml.py ran in thau", "pydantic plugin ran in thau"]
+
+
+# A flat-layout project installed editable: setuptools maps its modules into the workspace
+# with a finder on sys.meta_path (here one of the same shape), its *.dist-info sits in
+# site-packages, outside the workspace, and names a bandit plugin in the workspace's module.
+FINDER_SCRIPT = """
+import importlib.machinery, sys
+from pathlib import Path
+workspace, dist_folder, config_file = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+class EditableFinder:  # setuptools' __editable___lintkit_finder, reduced
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name == "lintkit" or name.startswith("lintkit."):
+            return importlib.machinery.PathFinder.find_spec(name, path or [str(workspace)])
+        return None
+
+sys.meta_path.append(EditableFinder)
+sys.path.append(dist_folder)
+if sys.argv[4] == "start":
+    from thau_tui.cli import _config, build_parser
+    _config(build_parser().parse_args(["--config", config_file]))
+from thau_tui.config import Config
+from thau_tui.tools import build_registry
+from thau_tui.tools.base import ToolContext
+config = Config()
+config.tools.workspace = str(workspace)
+print(build_registry().get("analyze_code").run(
+    {"code": "print(1)", "analysis_type": "security"}, ToolContext(workspace=workspace, config=config)
+).output)
+"""
+
+
+def test_a_module_an_editable_finder_maps_into_the_workspace_does_not_load_in_thau(tmp_path):
+    """Attacker review (2026-12-06): keep_imports_out_of only took folders off sys.path; a
+    bandit plugin found through setuptools' editable finder still ran at analyze_code."""
+    workspace = tmp_path / "ws"
+    (workspace / "lintkit").mkdir(parents=True)
+    (workspace / "lintkit" / "__init__.py").write_text("")
+    (workspace / "lintkit" / "checks.py").write_text(PLANTED["src/lint_helpers.py"])
+    dist = tmp_path / "site" / "lintkit-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lintkit\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[bandit.plugins]\nlintkit = lintkit.checks:check\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"tools:\n  workspace: {workspace}\n")
+    marker = tmp_path / "MARKER"
+    env = {**os.environ, "MARKER": str(marker), "THAU_HOME": str(tmp_path / "home")}
+
+    def analyze(start: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", FINDER_SCRIPT, str(workspace), str(dist.parent), str(config), start],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    assert "no security issues" in analyze("start")
+    assert not marker.exists()
+    analyze("no start")
+    assert marker.read_text() == "ran in thau"

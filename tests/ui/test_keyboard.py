@@ -478,13 +478,15 @@ async def test_the_footers_palette_key_ends_the_row_on_a_narrow_terminal(tmp_pat
         assert "f1 Help" in last, last  # the key that lists the others is never the one cut off
 
 
-async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(tmp_path, notices, monkeypatch):
+async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(
+    tmp_path, tmp_path_factory, notices, monkeypatch
+):
     """OSC 52 (Textual's copy) does nothing in many terminals and thau cannot tell: F2 said
     "copied" either way. A clipboard tool on PATH (here a stand-in xclip that keeps what it
-    reads) gets the text too, and the notice says which way it went."""
+    reads) gets the text too, and the notice says which way it went. (The stand-in lies
+    outside the workspace, tmp_path: one in the workspace is never run.)"""
     kept = tmp_path / "clipboard.txt"
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bin_dir = tmp_path_factory.mktemp("bin")
     xclip = bin_dir / "xclip"
     xclip.write_text(f"#!/bin/sh\nexec {shutil.which('cat')} > {kept}\n")
     xclip.chmod(0o755)

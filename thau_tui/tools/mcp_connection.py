@@ -249,7 +249,29 @@ def stdio_params(cfg: MCPServerConfig, workspace: Path | None, config: Config | 
     command, args = str(cfg.command), server_args(cfg.args, workspace)
     if cfg.sandbox:
         command, args = sandboxed(cfg, [command, *args], workspace, config)
+    else:
+        command = outside_command(command, workspace, config)
     return StdioServerParameters(command=command, args=args, env=env, cwd=str(start_folder()))
+
+
+def outside_command(command: str, workspace: Path | None, config: Config | None) -> str:
+    """The program a server without a sandbox runs, by its full path, never one PATH finds in
+    the workspace: an `uvx` in an activated .venv/bin there, which a sandboxed tool can
+    write, ran outside any sandbox at thau's start (attacker review). A path the user wrote
+    in `command` is taken as it is."""
+    from ..host_programs import host_program, workspace_copy
+
+    configured = config.tools.workspace if config is not None else None
+    found = host_program(command, workspace, configured)
+    if found is not None:
+        return found
+    planted = workspace_copy(command, workspace, configured)
+    if planted is not None:
+        raise MCPConfigError(
+            f"`{command}` is found only at {planted}, in the workspace, which tools can write, so thau "
+            "does not run it outside the sandbox; set sandbox: true, or write its full path in `command`"
+        )
+    return command  # not found: starting it says so
 
 
 def held(cfg: MCPServerConfig, config: Config | None) -> bool:

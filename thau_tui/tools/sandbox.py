@@ -8,13 +8,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..host_programs import host_program, workspace_copy
 from . import kept
 from .base import ToolError
 from .workspace import (
@@ -232,26 +232,33 @@ def _bwrap_flags(
     return flags
 
 
-def _probe_bwrap(network: bool) -> tuple[bool, str]:
+def _sandbox_program(name: str, config: Config | None, workspace: Path | None = None) -> str | None:
+    """bwrap or sandbox-exec, never one found in a folder tools can write (host_programs)."""
+    return host_program(name, workspace, config.tools.workspace if config is not None else None)
+
+
+def _probe_bwrap(network: bool, config: Config | None = None) -> tuple[bool, str]:
     """Does bubblewrap work here with the flags thau uses? Probed once per process."""
     key = ("bwrap", network)
+    exe = _sandbox_program("bwrap", config)
+    if exe is None:
+        planted = workspace_copy("bwrap", config.tools.workspace if config is not None else None)
+        if planted is not None:
+            return False, f"the only bubblewrap on PATH is {planted}, in the workspace, which tools can write; not run"
+        return False, "bubblewrap not found — install it for isolation (apt-get install bubblewrap)"
     if key not in _probe_cache:
-        exe = shutil.which("bwrap")
-        if exe is None:
-            _probe_cache[key] = (False, "bubblewrap not found — install it for isolation (apt-get install bubblewrap)")
-        else:
-            try:
-                done = subprocess.run(
-                    [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True), "true"],
-                    capture_output=True,
-                    text=True,
-                    timeout=10,
-                )
-                ok = done.returncode == 0
-                why = "" if ok else (done.stderr.strip() or f"exit status {done.returncode}")
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                ok, why = False, str(exc)
-            _probe_cache[key] = (ok, "" if ok else f"bubblewrap is installed but does not work here: {why}")
+        try:
+            done = subprocess.run(
+                [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True), "true"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
+            ok = done.returncode == 0
+            why = "" if ok else (done.stderr.strip() or f"exit status {done.returncode}")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            ok, why = False, str(exc)
+        _probe_cache[key] = (ok, "" if ok else f"bubblewrap is installed but does not work here: {why}")
     return _probe_cache[key]
 
 
@@ -298,14 +305,14 @@ def sandbox_kind(config: Config | None) -> tuple[str, str]:
     if wanted == "none":
         return "none", "turned off in config (tools.shell.sandbox: none)"
     if wanted in ("auto", "bwrap") and sys.platform.startswith("linux"):
-        ok, why = _probe_bwrap(settings.network)
+        ok, why = _probe_bwrap(settings.network, config)
         if ok:
             return "bwrap", ""
         if wanted == "bwrap":
             raise ToolError(f"tools.shell.sandbox is 'bwrap' but {why}; install bubblewrap or set sandbox: auto")
         return "none", why
     if wanted in ("auto", "sandbox-exec") and sys.platform == "darwin":
-        if shutil.which("sandbox-exec"):
+        if _sandbox_program("sandbox-exec", config):
             return "sandbox-exec", ""
         if wanted == "sandbox-exec":
             raise ToolError("tools.shell.sandbox is 'sandbox-exec' but it was not found; set sandbox: auto")
@@ -345,9 +352,15 @@ def sandbox_prefix(
     if kind == "bwrap":
         chdir = "/tmp" if outside_workspace else None  # a tmpfs of the sandbox's own
         flags = _bwrap_flags(workspace, network, config, writable=writable, chdir=chdir)
-        return [shutil.which("bwrap") or "bwrap", *flags, "--"]
+        exe = _sandbox_program("bwrap", config, workspace)
+        if exe is None:
+            raise ToolError("bubblewrap is no longer found outside the workspace; commands do not run without it")
+        return [exe, *flags, "--"]
     if kind == "sandbox-exec":
-        return ["sandbox-exec", "-p", _seatbelt_profile(workspace, network, config, writable_workspace=writable)]
+        exe = _sandbox_program("sandbox-exec", config, workspace)
+        if exe is None:
+            raise ToolError("sandbox-exec is no longer found outside the workspace; commands do not run without it")
+        return [exe, "-p", _seatbelt_profile(workspace, network, config, writable_workspace=writable)]
     return []
 
 

@@ -27,7 +27,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import termios
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pexpect
 
+from ..host_programs import host_program
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .limits import ProcessCap, namespace_count
 from .shell_output import _CHUNK, _OutputReader  # noqa: F401
@@ -173,7 +173,7 @@ class ShellSandbox:
                 return os.readlink(f"/proc/{self._bash_pid}/cwd")
             except OSError as exc:
                 return f"?where the shell is cannot be told ({exc.strerror or exc})"
-        lsof = shutil.which("lsof")  # macOS: no /proc
+        lsof = host_program("lsof", self.workspace)  # macOS: no /proc
         if lsof is not None:
             pid = str(shell_pid(self._child))
             try:

@@ -10,8 +10,10 @@ buffer inside tmux, and the notice says which way it went.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+from pathlib import Path
+
+from ..host_programs import host_program
 
 # (argv, the environment variable its display needs, or "")
 SYSTEM_TOOLS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -28,11 +30,12 @@ SYSTEM_TOOLS: tuple[tuple[tuple[str, ...], str], ...] = (
 WHERE = {"tmux": "tmux's paste buffer (prefix ] pastes it)"}
 
 
-def system_copy(text: str) -> str | None:
+def system_copy(text: str, workspace: Path | None = None) -> str | None:
     """Copy `text` with the first clipboard tool that is installed and works here; its
-    name, or None when there is none (the terminal's copy is then all there is)."""
+    name, or None when there is none (the terminal's copy is then all there is). Never a
+    tool found in the workspace (host_programs): a planted `tmux` there ran outside the sandbox."""
     for argv, display in SYSTEM_TOOLS:
-        exe = shutil.which(argv[0])
+        exe = host_program(argv[0], workspace)
         if exe is None or (display and not os.environ.get(display)):
             continue
         try:
@@ -84,4 +87,8 @@ class Copying:
 
     def _copy(self, text: str, what: str) -> None:
         self.copy_to_clipboard(text)  # the terminal's clipboard (OSC 52)
-        self.notify(copied_note(what, system_copy(text)), title="clipboard", markup=False)
+        self.notify(
+            copied_note(what, system_copy(text, getattr(getattr(self, "agent", None), "workspace", None))),
+            title="clipboard",
+            markup=False,
+        )

@@ -9,7 +9,6 @@ what changed.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from textual.widgets.option_list import Option
 from textual_plotext import PlotextPlot
 
 from ...config import Config
+from ...host_programs import host_program
 from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
 from ...train.runs import check_recipe, new_run_dir
@@ -428,10 +428,11 @@ class TrainingScreen(Screen):
             self.notify("No run yet: start one with s.", severity="warning")
             return
         opener = "open" if sys.platform == "darwin" else "xdg-open"
-        if shutil.which(opener) is None:
+        found = host_program(opener, getattr(getattr(self.app, "agent", None), "workspace", None))
+        if found is None:
             self.notify(f"The run folder is {self.run.run_dir} (no {opener} here to open it).", markup=False)
             return
-        subprocess.Popen([opener, str(self.run.run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen([found, str(self.run.run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def action_use_adapter(self) -> None:
         if self.run is None or self.run.status != "done":

@@ -8,7 +8,6 @@ only possible before Textual takes over the screen: import this module before
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual_image.widget import Image
 
+from ...host_programs import host_program
 from ...tools.imaging.records import ImageRecord
 from ..visible import visible
 
@@ -72,10 +72,11 @@ def loaded(path: Path) -> PILImage.Image | None:
         return None
 
 
-def viewer_command() -> list[str] | None:
-    """The system image viewer launcher: `open` on macOS, `xdg-open` elsewhere; None if absent."""
+def viewer_command(workspace: Path | None = None) -> list[str] | None:
+    """The system image viewer launcher: `open` on macOS, `xdg-open` elsewhere; None if absent
+    (or only in the workspace: host_programs)."""
     name = "open" if sys.platform == "darwin" else "xdg-open"
-    found = shutil.which(name)
+    found = host_program(name, workspace)
     return [found] if found else None
 
 
@@ -175,7 +176,7 @@ class ImagePane(Widget, can_focus=True):
         if path is None:
             self.notify("no image to open", severity="warning")
             return
-        command = viewer_command()
+        command = viewer_command(getattr(getattr(self.app, "agent", None), "workspace", None))
         if command is None:
             tool = "open" if sys.platform == "darwin" else "xdg-open (package xdg-utils)"
             self.notify(
