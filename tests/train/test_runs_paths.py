@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import thau_tui
@@ -144,3 +145,18 @@ def test_a_user_recipe_does_not_find_its_data_above_thau_s_config_folder(tmp_pat
     recipe = load_recipe(mine)
     assert Path(recipe.data_dir) != planted  # before: the home folder's train/data
     assert Path(recipe.data_dir) == data_dir() / "train" / "data"
+
+
+def test_the_trainers_pythonpath_never_names_the_folder_thau_started_in(tmp_path, monkeypatch):
+    """Attacker review (2026-12-06): `PYTHONPATH=src` in the user's shell put a planted
+    src/yaml.py ahead of the real one in the trainer, which runs outside the sandbox. Relative
+    entries and entries in the current folder (the workspace) are dropped; the rest stay."""
+    from thau_tui.paths import package_import_folder
+    from thau_tui.train.runs import trainer_env
+
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "lib"
+    (workspace / "src").mkdir(parents=True)
+    elsewhere.mkdir()
+    monkeypatch.chdir(workspace)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["src", str(workspace / "src"), "", str(elsewhere)]))
+    assert trainer_env()["PYTHONPATH"].split(os.pathsep) == [str(package_import_folder()), str(elsewhere)]

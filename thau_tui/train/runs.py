@@ -110,7 +110,17 @@ def trainer_env() -> dict[str, str]:
     from ..paths import package_import_folder
 
     root = str(package_import_folder())
-    path = [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    # The user's own entries stay, but none relative or in the current folder, where thau was
+    # started (the workspace): `PYTHONPATH=src` put a planted src/yaml.py ahead of the real
+    # one in the trainer, which runs unsandboxed (attacker review, 2026-12-06).
+    here = Path.cwd().resolve()
+    path = [root]
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if not entry or not os.path.isabs(entry) or entry == root:
+            continue
+        real = Path(os.path.realpath(entry))
+        if real != here and here not in real.parents:
+            path.append(entry)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(path)}
     env.setdefault("GLIBC_TUNABLES", MALLOC_TUNABLES)  # a user's own tunables win; other libcs ignore it
     return env
