@@ -102,6 +102,20 @@ def main(argv: list[str] | None = None) -> int:
     return run_chat(args)
 
 
+def _drop_type_ahead() -> None:
+    """Throw away what the terminal sent during textual-image's probe: keys typed at once
+    after `thau` broke the probe's read, and the terminal's late answer (ESC[?1;2c) then
+    reached the prompt as the text "[?1;2c" (helper's UX review). The keys were lost to the
+    probe anyway; the prompt now starts empty."""
+    try:
+        import termios
+    except ImportError:  # not POSIX
+        return
+    with contextlib.suppress(OSError, termios.error, ValueError):
+        if sys.stdin.isatty():
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+
+
 def run_chat(args) -> int:
     # textual-image probes what the terminal can draw when first imported: before the app
     # takes the screen over.
@@ -109,6 +123,7 @@ def run_chat(args) -> int:
     from .ui.app import ThauApp
     from .ui.widgets import image_pane  # noqa: F401
 
+    _drop_type_ahead()
     result = _config(args)
     try:
         app = ThauApp(result, resume=args.resume)

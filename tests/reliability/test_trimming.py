@@ -155,3 +155,16 @@ def test_the_native_path_cuts_a_result_too_long_for_the_context_too(real_backend
     assert "HEAD-MARK" in result["content"] and "TAIL-MARK" in result["content"]
     assert "cut to fit the context" in result["content"]
     assert chat[1]["content"].startswith("Read big.py") and messages[2]["content"] == big
+
+
+async def test_a_first_message_too_long_for_the_context_says_to_shorten_it(real_backend):
+    """A 19 KB first message said "start a new chat (/new)": it was a new chat. The error now
+    says the message itself is too long, and the next question is answered (helper's UX review)."""
+    from thau_tui.engine.events import Error, TurnDone
+
+    agent = agent_on(real_backend)
+    session = agent.new_session()
+    events = [event async for event in agent.run_turn(session, "word " * 5000)]
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and "your message is too long" in errors[0] and f"holds {real_backend.n_ctx}" in errors[0]
+    assert "/new" not in errors[0] and isinstance(events[-1], TurnDone)

@@ -167,7 +167,7 @@ async def test_context_checked_by_thau_when_n_ctx_matches(server_backend, tmp_pa
     agent = quiet_agent(server_backend, tmp_path)
     _, events = await one_turn(agent, "word " * 2500)
     errors = [e.message for e in events if isinstance(e, Error)]
-    assert errors and "no longer fits the context (2048)" in errors[0]
+    assert errors and "your message is too long" in errors[0] and "the context holds 2048" in errors[0]
     assert isinstance(events[-1], TurnDone)
     _, events = await one_turn(agent, "Say hi.")
     assert [e for e in events if isinstance(e, TextDelta)] and not [e for e in events if isinstance(e, Error)]

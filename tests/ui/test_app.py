@@ -335,9 +335,24 @@ async def test_slash_commands_and_export(tmp_path, thau_home, notices):
         await type_and_send(pilot, "/nonsense")
         await pilot.pause()
         assert notices.any("unknown command /nonsense")
+        assert app.query_one("#input").text == "/nonsense"  # given back, not lost
+        app.query_one("#input").load_text("")
         await type_and_send(pilot, "/help")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "HelpScreen"
+
+
+async def test_a_message_that_starts_with_a_path_is_sent(tmp_path, notices):
+    """`/tmp/notes.txt - what is in it?` was taken for an unknown command and cleared from
+    the prompt: a message could not start with a path (helper's UX review)."""
+    app = make_app(tmp_path, ScriptedBackend(["It holds notes."]))
+    async with app.run_test() as pilot:
+        await type_and_send(pilot, "/tmp/notes.txt - what is in it?")
+        await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage))
+        assert [m["content"] for m in app.store.messages(app.session.id) if m["role"] == "user"] == [
+            "/tmp/notes.txt - what is in it?"
+        ]
+        assert not notices.any("unknown command")
 
 
 async def test_typing_a_slash_lists_the_commands_on_the_status_line(tmp_path):
@@ -437,7 +452,13 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ModelPicker"
         assert app.screen.choices[0] == (bundled_model(), None)
-        await pilot.press("enter")
+        # The highlight starts on what is loaded (here what lora_path: auto loads: the bundled
+        # model with the shipped adapter), so Enter keeps it; it started on the bare model.
+        listing = app.screen.query_one("OptionList")
+        assert listing.highlighted is not None and listing.highlighted > 0
+        assert "(current)" in str(listing.get_option_at_index(listing.highlighted).prompt)
+        assert app.screen.choices[listing.highlighted][1] is not None
+        await pilot.press("home", "enter")  # the bare model
         await wait_until(
             pilot, lambda: app.agent.backend is not None and app.agent.backend.name != "scripted", timeout=120
         )

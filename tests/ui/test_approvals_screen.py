@@ -42,6 +42,11 @@ async def test_lists_approvals_and_policy(tmp_path):
         assert rows[1][4] == ""
         policy = screen.query_one("#policy-table", DataTable)
         assert [str(c) for c in policy.get_row_at(0)] == ["run_python", "deny"]
+        # Each column as wide as what it holds: the tool column stayed as wide as its header
+        # ("tool"), showing "run_" for run_shell (helper's UX review).
+        for listing, widest in ((table, ["always", "write_file", "git status"]), (policy, ["run_python", "deny"])):
+            widths = [column.content_width for column in listing.columns.values()]
+            assert all(width >= len(text) for width, text in zip(widths, widest)), widths
 
 
 async def test_revoke_removes_the_entry_from_the_book_and_file(tmp_path):

@@ -120,3 +120,18 @@ async def test_a_reopened_chat_still_says_which_call_ran_unasked(tmp_path):
         await wait_until(pilot, lambda: app.session is not None and app.session.id == sid and app.query(ToolCard))
         label = str(app.query_one(ToolCard).query_one(".state-label", Static).render())
     assert label == "done · ran unasked: allowed for this chat"
+
+
+async def test_resume_opens_a_long_chat_at_its_latest_exchange(tmp_path):
+    """`thau --resume` opened a long chat at its first question, its last answer off the
+    screen; opening it from the chats list scrolled to the end (helper's UX review)."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("long")
+    for n in range(30):
+        store.add_message(sid, "user", f"question {n}")
+        store.add_message(sid, "assistant", f"answer {n}\n\nwith a second paragraph")
+    store.close()
+    async with _app(tmp_path, ScriptedBackend([]), resume=True).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid)
+        await wait_until(pilot, lambda: app.chat.max_scroll_y > 0 and app.chat.scroll_y == app.chat.max_scroll_y)

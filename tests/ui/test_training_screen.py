@@ -198,3 +198,18 @@ async def test_a_runs_folder_that_cannot_be_made_is_reported_not_a_crash(tmp_pat
         await pilot.press("s")
         await wait_until(pilot, lambda: notices.any("train.runs_dir"), 10, "the notice")
         assert app.is_running and app.training_run is None
+
+
+def test_a_cancelled_run_mentions_a_checkpoint_only_when_one_was_saved(tmp_path):
+    """Cancelled while scoring before training, the screen said "a checkpoint was saved";
+    the run folder held only eval-before.jsonl (helper's UX review)."""
+    from thau_tui.train.training_run import RunState
+    from thau_tui.ui.screens.training import TrainingScreen
+
+    run = RunState(tmp_path / "run")
+    run.begin_step("score before")
+    run.status = "cancelled"
+    line = TrainingScreen._status_line(None, run)  # type: ignore[arg-type]
+    assert line.startswith("Cancelled —") and "checkpoint" not in line
+    run.apply({"event": "checkpoint", "step": 20, "path": str(tmp_path / "run" / "checkpoint-20")})
+    assert TrainingScreen._status_line(None, run).startswith("Cancelled (a checkpoint was saved)")  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import drop_oldest_exchange, fit_roles, read_ahead, shorten_largest_result, system_content
+from .prompt import context_full, drop_oldest_exchange, fit_roles, read_ahead, shorten_largest_result, system_content
 from .recovery import close_interrupted
 from .store import Store, StoreError, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -467,8 +467,8 @@ class Agent:
             yield delta
         try:
             generation = stream.result()
-        except ModelLoadError as exc:
-            yield Error(str(exc))
+        except ModelLoadError as exc:  # ContextFull's advice depends on what is left of the chat
+            yield Error(context_full(exc, session.messages, session.view_start))
             return
         except Exception as exc:
             yield Error(f"generation failed: {type(exc).__name__}: {exc}")

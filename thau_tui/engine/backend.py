@@ -37,6 +37,17 @@ class ModelLoadError(Exception):
     """The model could not be loaded; the message says why and what to do."""
 
 
+class ContextFull(ModelLoadError):
+    """The prompt leaves the model no room to answer, even after trimming."""
+
+    def __init__(self, tokens: int, n_ctx: int) -> None:
+        super().__init__(
+            f"the conversation ({tokens} tokens) no longer fits the context ({n_ctx}); "
+            "start a new chat (/new) or raise model.n_ctx in config.yaml"
+        )
+        self.tokens, self.n_ctx = tokens, n_ctx
+
+
 class ModelThread:
     """The one thread that runs every llama.cpp load and decode in this process.
 
@@ -343,10 +354,7 @@ class LlamaBackend:
         tokens = self.tokenize(prompt)
         budget = self.n_ctx - len(tokens)
         if budget <= 8:
-            raise ModelLoadError(
-                f"the conversation ({len(tokens)} tokens) no longer fits the context ({self.n_ctx}); "
-                "start a new chat (/new) or raise model.n_ctx in config.yaml"
-            )
+            raise ContextFull(len(tokens), self.n_ctx)
         cached = 0
         for a, b in zip(llama_compat.cached_tokens(self.llm), tokens):
             if a != b:

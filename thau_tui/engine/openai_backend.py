@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Generator
 import httpx
 
 from ..addresses import plain_http_refusal, secret_may_go_to
-from .backend import ModelLoadError, SamplingSettings, StreamStats
+from .backend import ContextFull, ModelLoadError, SamplingSettings, StreamStats
 from .openai_chat import (
     CallSlots,
     ServerError,
@@ -280,10 +280,7 @@ class OpenAiBackend(ServerStream):
     def _budget(self, prompt_tokens: int, settings: SamplingSettings) -> int:
         budget = self.n_ctx - prompt_tokens
         if budget <= 8:
-            raise ModelLoadError(
-                f"the conversation ({prompt_tokens} tokens) no longer fits the context ({self.n_ctx}); "
-                "start a new chat (/new) or raise model.n_ctx in config.yaml"
-            )
+            raise ContextFull(prompt_tokens, self.n_ctx)
         return min(settings.max_tokens, budget)
 
     def stream(

@@ -220,3 +220,19 @@ def shorten_largest_result(history: list[dict[str, Any]]) -> list[dict[str, Any]
     shorter = list(history)
     shorter[index] = {**history[index], "content": text[:keep] + note + text[-keep:]}
     return shorter
+
+
+def context_full(error: Exception, messages: list[dict[str, Any]], view_start: int) -> str:
+    """What to tell the user when the prompt leaves the model no room after trimming
+    (backend.ContextFull; any other error as it is): with only the newest exchange left,
+    their message itself is too long, and "start a new chat" was wrong advice in a chat that
+    was new (helper's UX review)."""
+    tokens, n_ctx = getattr(error, "tokens", None), getattr(error, "n_ctx", None)
+    last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    if tokens is None or n_ctx is None or last_user < 0 or view_start < last_user:
+        return str(error)
+    return (
+        f"your message is too long for the model's context: with the system prompt it takes {tokens} "
+        f"tokens and the context holds {n_ctx}; shorten it or send it in parts, or raise model.n_ctx "
+        "in config.yaml"
+    )

@@ -110,6 +110,7 @@ class RunState:
         self.log_count = 0  # lines ever logged: a reader remembers how many it has shown
         self.summary: dict[str, Any] | None = None
         self.adapter: str | None = None
+        self.checkpoint: str | None = None  # the last one the trainer saved
         self.error: str | None = None
         self.version = 0  # bumps on every change a reader might show
         self._before_pause = "running"
@@ -192,6 +193,7 @@ class RunState:
             self.eval_losses.append((int(event.get("step", self.step)), self.eval_loss))
             self.add_log(f"step {event.get('step')}: eval loss {self.eval_loss:.4f}")
         elif kind == "checkpoint":
+            self.checkpoint = str(event.get("path") or "") or None
             self.add_log(f"checkpoint at step {event.get('step')}: {event.get('path')}")
         elif kind == "log":
             self.add_log(str(event.get("message", "")))

@@ -23,7 +23,7 @@ from ..engine.store import Store, StoreError
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .clipboard import Copying
-from .commands import SlashCommands, ThauCommands
+from .commands import SlashCommands, ThauCommands, is_command
 from .history import draw_history
 from .model_loading import ModelLoading
 from .other_screens import OtherScreens
@@ -265,6 +265,9 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
 
         await draw_history(self.chat, self.session.messages, self.agent.dialect, calls, decisions, risk_of)
         self.chat.scroll_end(animate=False)
+        # Once more after the layout: at start (--resume) the first call ran before the chat
+        # had its size, and the chat opened at its first question (helper's UX review).
+        self.call_after_refresh(self.chat.scroll_end, animate=False)
         self.sub_title = self.session.title
         self.show_stats(None)
         self.focus_input()  # the chat is open: the prompt has the keys, not the chats list
@@ -291,7 +294,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
     @on(PromptInput.Submitted)
     async def _submitted(self, event: PromptInput.Submitted) -> None:
         text = event.text
-        if text.startswith("/"):
+        if is_command(text):
             await self.run_slash(text)
             return
         if self.turn_running:

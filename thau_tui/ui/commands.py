@@ -19,9 +19,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def is_command(text: str) -> bool:
+    """Whether a sent text is a slash command: `/word` first, the word without a slash. A
+    message that starts with a path (`/tmp/notes.txt: what is in it?`) was taken for an
+    unknown command and could not be sent (helper's UX review); it is a message."""
+    if not text.startswith("/"):
+        return False
+    first = text[1:].split(None, 1)[0] if text[1:].strip() else ""
+    return "/" not in first and not text[1:2].isspace()
+
+
 def command_hint(text: str) -> str:
     """While the prompt holds a slash command being typed, the commands it may become."""
-    if not text.startswith("/") or "\n" in text:
+    if not is_command(text) or "\n" in text:
         return ""
     name, _, rest = text[1:].partition(" ")
     matches = [(n, h) for n, (_, h) in COMMANDS.items() if n.startswith(name.lower())]
@@ -55,7 +65,12 @@ class SlashCommands:
         entry = COMMANDS.get(name.lower())
         if entry is None:
             known = ", ".join(f"/{n}" for n in COMMANDS)
-            self.notify(f"unknown command /{name}; try {known}", severity="error", markup=False)
+            self.notify(
+                f"unknown command /{name}; try {known}. Your text is back in the prompt.",
+                severity="error",
+                markup=False,
+            )
+            self._give_back(text)
             return
         action = entry[0]
         if action == "export" and arg.strip() in ("md", "jsonl"):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.content import Content
 
 from ..visible_text import has_controls, visible
 
 __all__ = ["has_controls", "plain", "visible"]
+
+
+def cell(text: str) -> Text:
+    """`text` as a plain DataTable cell: rich Text, which the table measures (Textual 8.2's
+    DataTable sized a Content cell's column by its header, so "run_shell" showed as "run_")."""
+    return Text(visible(text))
 
 
 def plain(text: str) -> Content:

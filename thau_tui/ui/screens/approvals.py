@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from ...engine.approvals import ApprovalBook, RememberedApproval
-from ..visible import plain
+from ..visible import cell
 
 
 def _found_at(entry: RememberedApproval) -> str:
@@ -70,7 +70,7 @@ class ApprovalsScreen(ModalScreen[None]):
         policy = self.query_one("#policy-table", DataTable)
         policy.add_columns("tool", "policy")
         for tool, value in sorted(self.book.policy.items()):
-            policy.add_row(plain(tool), plain(str(value)))
+            policy.add_row(cell(tool), cell(str(value)))
         if not self.book.policy:
             policy.add_row("(none)", "read runs, write and exec ask")
         problem = self.query_one("#approvals-problem", Static)
@@ -90,10 +90,10 @@ class ApprovalsScreen(ModalScreen[None]):
             self._rows[key] = entry
             table.add_row(  # plain text: the program came from a command the model wrote
                 entry.scope,
-                plain(entry.tool),
-                plain(entry.program) if entry.program else Content.styled("any", "italic"),
+                cell(entry.tool),
+                cell(entry.program) if entry.program else Text("any", style="italic"),
                 _when(entry.created),
-                plain(_found_at(entry)),
+                cell(_found_at(entry)),
                 key=key,
             )
         if self._rows:

@@ -67,17 +67,24 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
             except Exception:
                 current, current_lora = None, None
         options = []
+        loaded_at: int | None = None
         for model in find_models():
             self.choices.append((model, None))
             mark = " (current)" if model == current and current_lora is None else ""
+            loaded_at = len(options) if mark else loaded_at
             options.append(Option(plain(f"{model.name}{mark}")))  # file names are not markup
             for adapter in find_adapters(runs_dir(self.config.train.runs_dir)):
                 self.choices.append((model, adapter))
                 mark = " (current)" if model == current and adapter == current_lora else ""
+                loaded_at = len(options) if mark else loaded_at
                 options.append(Option(plain(f"{model.name} + {adapter.parent.name}/{adapter.name}{mark}")))
         with Vertical():
             yield Label("Model and adapter (Enter loads, Esc cancels)")
-            yield OptionList(*options)
+            listing = OptionList(*options)
+            # The highlight starts on what is loaded: it started on the first row, the bare
+            # model, and Enter took the tool adapter away unseen (helper's UX review).
+            listing.highlighted = loaded_at
+            yield listing
 
     def on_mount(self) -> None:
         if self.server_mode:

@@ -283,7 +283,8 @@ class TrainingScreen(Screen):
             "data": "Building the data set…",
             "paused": f"Paused while {run.step_name or 'training'} (p resumes)",
             "done": "Done",
-            "cancelled": "Cancelled (a checkpoint was saved)",
+            # only when one was: cancelled while scoring before training, none exists (UX review)
+            "cancelled": "Cancelled (a checkpoint was saved)" if run.checkpoint else "Cancelled",
             "failed": f"Failed: {run.error}",
             "idle": "Not started",
             "scoring": (run.step_name or "scoring").capitalize() + "…",
