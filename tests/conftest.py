@@ -29,12 +29,17 @@ def sys_path_kept():
     """thau's start takes the workspace's folders off sys.path (paths.keep_imports_out_of); a
     test that starts it in this process (cli._config, with the clone as the workspace) took
     pytest's test folders off too, and a later test's `from crash_child import ...` failed."""
+    from thau_tui import KEEP_OUT_VARIABLE
     from thau_tui.import_guard import WorkspaceImports
 
-    saved = list(sys.path)
+    saved, kept_out = list(sys.path), os.environ.get(KEEP_OUT_VARIABLE)
     yield
     sys.path[:] = saved
     WorkspaceImports.withdraw()  # its workspace (the clone, for cli._config) is the test's only
+    if kept_out is None:  # what cli._config names for thau's children, the same
+        os.environ.pop(KEEP_OUT_VARIABLE, None)
+    else:
+        os.environ[KEEP_OUT_VARIABLE] = kept_out
 
 
 @pytest.fixture(autouse=True)

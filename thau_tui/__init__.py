@@ -1,3 +1,35 @@
 """thau: a terminal assistant over a local GGUF model that calls tools safely."""
 
+import os as _os
+import sys as _sys
+
 __version__ = "0.1.0"
+
+# The folders a thau started children with (start.py, cli._config: the workspace), which
+# tools can write: a child of thau (the trainer, `thau doctor`'s decode check, the template
+# worker) reads the .pth files of its Python again, so an editable project's src/ is back
+# on its sys.path, and PYTHONPATH may name one. Before anything else is imported, their
+# entries leave sys.path (only os and sys here: `import copy` alone tried `org.python.core`
+# from there). This Python's own folders stay (a .venv in the workspace that thau runs on).
+KEEP_OUT_VARIABLE = "THAU_KEEP_IMPORTS_OUT"
+
+
+def _drop_workspace_entries(folders: str) -> None:
+    roots = [_os.path.realpath(f) for f in folders.split(_os.pathsep) if _os.path.isabs(f)]
+    roots = [r for r in roots if r != _os.path.dirname(r)]  # never "/": that is everything
+    own = {_os.path.realpath(p) for p in (_sys.prefix, _sys.base_prefix, _sys.exec_prefix)}
+
+    def under(path: str, bases: "set[str] | list[str]") -> bool:
+        return any(path == b or path.startswith(b.rstrip(_os.sep) + _os.sep) for b in bases)
+
+    kept = []
+    for entry in _sys.path:
+        real = _os.path.realpath(entry or _os.curdir)
+        if under(real, roots) and not under(real, own):
+            continue
+        kept.append(entry)
+    _sys.path[:] = kept
+
+
+if _os.environ.get(KEEP_OUT_VARIABLE):
+    _drop_workspace_entries(_os.environ[KEEP_OUT_VARIABLE])

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import KEEP_OUT_VARIABLE, __version__
 from .config import ConfigResult, load_config
 from .paths import default_config_file, keep_imports_out_of, runs_dir
 
@@ -33,7 +33,11 @@ def _config(args) -> ConfigResult:
         result.config.model.backend = "openai"
         result.config.model.server_model = args.server_model
     with contextlib.suppress(OSError, RuntimeError, ValueError):  # the tools say what is wrong with it
-        for entry in keep_imports_out_of(Path(result.config.tools.workspace).expanduser()):
+        workspace = Path(result.config.tools.workspace).expanduser().resolve()
+        known = os.environ.get(KEEP_OUT_VARIABLE, "")
+        if str(workspace) not in known.split(os.pathsep):  # children drop it too (thau_tui/__init__)
+            os.environ[KEEP_OUT_VARIABLE] = os.pathsep.join(filter(None, [known, str(workspace)]))
+        for entry in keep_imports_out_of(workspace):
             shown = entry or "the current folder ('')"
             logging.getLogger("thau").warning("not importing from %s: it is in the workspace", shown)
     return result

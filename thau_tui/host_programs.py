@@ -36,6 +36,17 @@ def _workspaces(workspaces: tuple[Path | str | None, ...]) -> list[Path]:
     return found
 
 
+def _home_kept(place: Path, roots: list[Path]) -> bool:
+    """A folder below the home folder in a workspace that holds the home folder: the sandbox
+    keeps each PATH folder there read-only (tools/workspace.home_kept_elsewhere), and its
+    dot-folders (~/.local/bin, pyenv's shims), so a tool cannot put a program there."""
+    try:
+        home = Path.home().resolve()
+    except (OSError, RuntimeError, KeyError):
+        return False
+    return place != home and home in place.parents and any(root == home or root in home.parents for root in roots)
+
+
 def host_program(name: str, *workspaces: Path | str | None) -> str | None:
     """`name` found on PATH outside the folders tools can write (the current folder and each
     of `workspaces`), or None. A name with a slash is taken as it is: the user named it."""
@@ -50,7 +61,7 @@ def host_program(name: str, *workspaces: Path | str | None) -> str | None:
         if not (os.path.isfile(candidate) and os.access(candidate, os.X_OK)):
             continue
         where = [Path(os.path.abspath(entry)), Path(os.path.realpath(candidate)).parent]
-        if any(_inside(place, roots) and not _inside(place, own) for place in where):
+        if any(_inside(place, roots) and not _inside(place, own) and not _home_kept(place, roots) for place in where):
             continue
         return candidate
     return None

@@ -98,3 +98,29 @@ def test_the_clipboard_never_runs_a_tmux_planted_in_the_workspace(workspace, tmp
         monkeypatch.delenv(name, raising=False)
     assert system_copy("ls -l\n", workspace) is None
     assert not marker.exists()
+
+
+def test_with_the_home_folder_as_workspace_its_own_bin_folders_still_serve(tmp_path, monkeypatch):
+    """The sandbox keeps ~/.local/bin and the PATH folders under a home-folder workspace
+    read-only, so a pipx `uvx` there is no planted program (attacker re-review)."""
+    home = tmp_path / "home"
+    plant(home / ".local" / "bin", "uvx", tmp_path / "MARKER")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", f"{home / '.local' / 'bin'}:/usr/bin:/bin")
+    monkeypatch.chdir(home)
+    config = Config()
+    config.tools.workspace = str(home)
+    params = stdio_params(MCPServerConfig(name="git", command="uvx"), home, config)
+    assert params.command == str(home / ".local" / "bin" / "uvx")
+
+
+def test_without_a_sandbox_the_shell_is_never_a_bash_planted_in_the_workspace(workspace, tmp_path, monkeypatch):
+    from thau_tui.tools.shell_spawn import ShellLaunch
+
+    plant(workspace / ".venv" / "bin", "bash", tmp_path / "MARKER")
+    monkeypatch.setenv("PATH", f"{workspace / '.venv' / 'bin'}:{os.environ['PATH']}")
+    config = Config()
+    config.tools.workspace = str(workspace)
+    config.tools.shell.sandbox = "none"
+    bash = ShellLaunch.plan(workspace, config).argv[0]
+    assert bash == shutil.which("bash", path=os.environ["PATH"].split(":", 1)[1])

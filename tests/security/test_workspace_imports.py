@@ -123,6 +123,8 @@ EARLY_PLANTED = {
         """
     ),
     "src/yaml.py": 'import os\nopen(os.environ["MARKER"], "a").write("src/yaml.py ran in thau\\n")\n',
+    # `import copy` (platformdirs imports it) tries `from org.python.core import PyStringMap`
+    "src/org/__init__.py": 'import os\nopen(os.environ["MARKER"], "a").write("src/org ran in thau\\n")\n',
 }
 # As the console script starts thau: its own folder first on sys.path, not the current one (-P).
 ENTRY = "import sys\nfrom thau_tui.{module} import main\nsys.exit(main(['--version']))\n"
@@ -151,8 +153,37 @@ def test_nothing_planted_in_the_workspace_loads_before_thau_reads_its_config(tmp
 
     assert version("start").startswith("thau ")  # the `thau` command's entry point
     assert not marker.exists()
-    version("cli")  # what it guards against: straight into cli, both ran inside thau
-    assert marker.read_text().splitlines() == ["src/yaml.py ran in thau", "pydantic plugin ran in thau"]
+    version("cli")  # what it guards against: straight into cli, each ran inside thau
+    assert set(marker.read_text().splitlines()) == {
+        "src/org ran in thau",
+        "src/yaml.py ran in thau",
+        "pydantic plugin ran in thau",
+    }
+
+
+def test_thaus_python_children_drop_the_workspace_from_their_imports_too(tmp_path):
+    """A child of thau (the trainer, doctor's decode check, the template worker) reads its
+    Python's .pth files and PYTHONPATH again: a planted src/yaml.py was imported there
+    (attacker re-review). thau names the workspace in THAU_KEEP_IMPORTS_OUT; thau_tui's
+    first lines drop its entries before anything else is imported."""
+    from thau_tui import KEEP_OUT_VARIABLE
+
+    workspace = tmp_path / "ws"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / "src" / "yaml.py").write_text("PLANTED = True\n")
+    code = "import thau_tui, yaml; print(getattr(yaml, 'PLANTED', False))"
+    env = {**os.environ, "PYTHONPATH": str(workspace / "src")}
+    env.pop(KEEP_OUT_VARIABLE, None)
+
+    def planted_imported(extra: dict[str, str]) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert planted_imported({KEEP_OUT_VARIABLE: str(workspace)}) == "False"
+    assert planted_imported({}) == "True"  # what it guards against
 
 
 # A flat-layout project installed editable: setuptools maps its modules into the workspace

@@ -22,7 +22,6 @@ import queue
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -74,7 +73,11 @@ class _Worker:
         # Isolated (-I): neither the current folder (the workspace, which tools write: a
         # json.py there would run) nor PYTHON* variables reach sys.path; thau's own folder
         # goes last, after the standard library and site-packages.
-        root = str(Path(__file__).resolve().parents[2])
+        from ..paths import package_import_folder
+
+        # A folder holding only a link to thau_tui: the checkout root itself put a planted
+        # org/__init__.py there ahead of the standard library's optional imports (re-review).
+        root = str(package_import_folder())
         code = f"import sys; sys.path.append({root!r}); from thau_tui.engine.template_worker import main; main()"
         self.process = subprocess.Popen(
             argv or [sys.executable, "-I", "-c", code, str(os.getpid())],

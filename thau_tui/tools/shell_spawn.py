@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import pexpect
 
+from ..host_programs import host_program
 from .base import ToolError
 from .limits import ProcessCap, shell_ulimits
 from .sandbox import sandbox_kind, sandbox_prefix
@@ -48,7 +49,15 @@ class ShellLaunch:
     def plan(cls, workspace: Path, config: Config | None) -> ShellLaunch:
         """The launch the config asks for (raises ToolError when a required sandbox is missing)."""
         settings = shell_settings(config)
-        argv = [*sandbox_prefix(workspace, config), "bash", "--noprofile", "--norc", "--noediting"]
+        prefix = sandbox_prefix(workspace, config)
+        # Without a sandbox, bash itself is found as thau's own programs are (host_programs):
+        # never a bash planted in the workspace's .venv/bin (attacker re-review).
+        bash = (
+            "bash"
+            if prefix
+            else (host_program("bash", workspace, config.tools.workspace if config else None) or "bash")
+        )
+        argv = [*prefix, bash, "--noprofile", "--norc", "--noediting"]
         env = scrubbed_environment({"TERM": "dumb", "PAGER": "cat", "GIT_PAGER": "cat", "HISTFILE": ""}, config)
         return cls(
             argv=argv,
