@@ -4,8 +4,9 @@ Nothing in one message may pass for another in the Markdown, rendered or read as
 (attacker reviews): the model's answers repeat whatever text it read. A tool result goes in
 a fence longer than any run of backticks in it. A user's or the model's message goes in a
 block quote, every line of it, so nothing it opens (a ``` fence, an HTML comment, a <pre>)
-can run on into the next message: CommonMark ends them with the quote. Inside the quote, a
-line that reads as one of the export's role headings (ATX, setext or HTML) is escaped, and
+can run on into the next message: CommonMark ends them with the quote. Inside the quote,
+raw HTML is shown as text (a browser ends no comment or <title> at the quote) and a heading
+that reads as one of the export's roles is escaped, as CommonMark parses it (markdown-it);
 control characters (an OSC 52 clipboard write, for `cat` in a terminal) are shown as
 stand-ins everywhere.
 """
@@ -21,20 +22,50 @@ from ..visible_text import visible
 ROLE_HEADINGS = {"user": "You", "assistant": "thau", "tool": "Tool result"}
 
 _BACKTICKS = re.compile(r"`{3,}")
-_ROLE = r"(?:You|thau|Tool result)"
-# "## You" (ATX): escaped as "\## You".
-_ATX_ROLE = re.compile(rf"^(?=[ ]{{0,3}}#{{1,6}}[ \t]+{_ROLE}[ \t]*#*[ \t]*$)", re.MULTILINE | re.IGNORECASE)
-# "You" over "---" or "===" (setext): the underline is escaped, so the two lines are text.
-_SETEXT_ROLE = re.compile(rf"^([ ]{{0,3}}{_ROLE}[ \t]*\n[ ]{{0,3}})(?=[-=]+[ \t]*$)", re.MULTILINE | re.IGNORECASE)
-# "<h2>You</h2>" and other HTML heading tags at the start of a line: shown as text.
-_HTML_HEADING = re.compile(r"^([ ]{0,3})<(?=/?h[1-6][\s>/])", re.MULTILINE | re.IGNORECASE)
+_ROLES = {"you", "thau", "tool result"}
+_TAG = re.compile(r"<(?=[A-Za-z!?/])")  # where raw HTML starts; "a < b" stays as it is
+_FIRST_MARK = re.compile(r"^((?:\s*>)*\s*(?:(?:[-+*]|\d{1,9}[.)])\s+)*\s*)(\S)")
+
+
+def _defanged(lines: list[str]) -> bool:
+    """One pass over the quoted message as CommonMark reads it: raw HTML (a block or inline:
+    an unclosed <!-- or <title> hid the rest of the chat in a browser, an <h2> forged a
+    turn) gets its "<" as "&lt;", and a heading that reads as a role (ATX or setext, in a
+    list or a quote too) gets a backslash. Whether anything changed."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse("\n".join(lines))
+    changed = False
+
+    def put(n: int, text: str) -> None:
+        nonlocal changed
+        if text != lines[n]:
+            lines[n], changed = text, True
+
+    for i, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        first, end = token.map
+        if token.type == "html_block":
+            for n in range(first, end):
+                put(n, _TAG.sub("&lt;", lines[n]))
+        elif token.type == "inline":
+            for child in token.children or []:
+                if child.type == "html_inline":
+                    for n in range(first, end):
+                        put(n, lines[n].replace(child.content, _TAG.sub("&lt;", child.content)))
+        elif token.type == "heading_open" and tokens[i + 1].content.strip().casefold() in _ROLES:
+            n = first if token.markup.startswith("#") else end - 1  # setext: its underline
+            put(n, _FIRST_MARK.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", lines[n], count=1))
+    return changed
 
 
 def _quoted(body: str) -> str:
-    body = _ATX_ROLE.sub("\\\\", body)
-    body = _SETEXT_ROLE.sub(lambda m: m.group(1) + "\\", body)
-    body = _HTML_HEADING.sub(lambda m: m.group(1) + "\\<", body)
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in body.split("\n"))
+    lines = [f"> {line}" if line.strip() else ">" for line in body.split("\n")]
+    for _ in range(8):  # escaping one construct can uncover another (what a comment hid)
+        if not _defanged(lines):
+            break
+    return "\n".join(lines)
 
 
 def _fenced(body: str) -> str:
