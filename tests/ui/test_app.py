@@ -868,3 +868,20 @@ async def test_a_chat_another_window_answers_in_is_not_sent_to_unseen(tmp_path, 
         app.query_one("#input").load_text("")
         await type_and_send(pilot, "now it goes")
         await wait_until(pilot, lambda: not app.turn_running and "an answer" in app.chat.answers())
+
+
+async def test_config_problems_stay_in_the_chat_and_the_notice_names_a_few(tmp_path, notices):
+    """At 80x24 a notice with every problem of config.yaml ran off the screen and went after
+    20 s, unread (helper's UX review): the chat now holds the whole list; the notice names
+    the first four."""
+    path = tmp_path / "config.yaml"
+    keys = [f"colour{n}" for n in range(7)]
+    path.write_text("generation:\n" + "".join(f"  {key}: red\n" for key in keys))
+    app = ThauApp(load_config(path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: any("colour6" in str(note.render()) for note in app.query(NoteMessage)))
+        note = str(next(n for n in app.query(NoteMessage) if "colour6" in str(n.render())).render())
+        assert all(f"generation.{key}" in note for key in keys)
+        about = [n for n in notices if "config.yaml" in n.title]
+        assert len(about) == 1 and "more" in about[0].message and "whole list is in the chat" in about[0].message
+        assert len(about[0].message.splitlines()) <= 7

@@ -192,21 +192,18 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.query_one("#sessions").display = self.config.ui.sidebar
         self._fit_sidebar(self.size.width)
         self.query_one("#images").display = False
-        if self.config_result.errors:  # one notice for the file, every problem in it
-            self.notify(
-                "\n".join(self.config_result.errors)
-                + "\nA bad tools.policy entry asks. Fix the file and thau applies it.",
-                title="config.yaml: these settings are not applied",
-                severity="error",
-                timeout=20,
-                markup=False,
-            )
         if self.agent.backend is not None:
             self._backend_ready(self.agent.backend)
         elif self._load_model:
             self.status.model = "loading model…"
             self.load_model()
         await self._open_first_chat()
+        if self.config_result.errors:  # one notice for the file, every problem in it
+            await self.config_problems(
+                self.config_result.errors,
+                "config.yaml: these settings are not applied",
+                "A bad tools.policy entry asks. Fix the file and thau applies it.",
+            )
         self.focus_input()
         self.restore_unsent()
         self.call_after_refresh(self._first_frame)

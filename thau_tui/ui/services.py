@@ -24,6 +24,10 @@ UNSENT_SAVE_S = 1.0  # after the last change to the prompt
 PLUGIN_IMPORT_NOTICE_S = 3.0
 
 
+# How many of config.yaml's problems a notice names (the chat holds them all).
+SHOWN_PROBLEMS = 4
+
+
 class AppServices:
     """Mixin for the app."""
 
@@ -291,15 +295,27 @@ class AppServices:
         if self.mcp is not None:
             self.mcp.stop(timeout=3)
 
+    async def config_problems(self, errors: list[str], title: str, advice: str) -> None:
+        """Every problem in the chat, where it stays to be read, and a notice that names the
+        first few: at 80x24 a notice with all of them ran off the screen and went before it
+        could be read (helper's UX review)."""
+        from .widgets.chat import NoteMessage
+
+        shown = errors[:SHOWN_PROBLEMS]
+        more = f"\n…and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
+        await self.chat.add(NoteMessage(f"{title}:\n" + "\n".join(errors) + f"\n{advice}", "error"))
+        self.notify(
+            "\n".join(shown) + more + "\nThe whole list is in the chat. " + advice,
+            title=title,
+            severity="error",
+            timeout=20,
+            markup=False,
+        )
+
     def _config_changed(self, result: ConfigResult) -> None:
         if not result.ok:
-            self.notify(
-                "\n".join(result.errors),
-                title="config.yaml not applied: keeping the last good one",
-                severity="error",
-                timeout=15,
-                markup=False,
-            )
+            title, advice = "config.yaml not applied: keeping the last good one", "Fix the file and thau applies it."
+            self.call_later(self.config_problems, result.errors, title, advice)
             return
         model_changed = result.config.model != self.config.model
         mcp_changed = result.config.mcp != self.config.mcp
