@@ -12,7 +12,15 @@ from waiting import wait_until
 
 from thau_tui.ui.widgets import markdown_stream
 from thau_tui.ui.widgets.chat import AssistantMessage
-from thau_tui.ui.widgets.markdown_stream import PARSER, BlockScan, honest_links, list_items, parse, top_level_blocks
+from thau_tui.ui.widgets.markdown_stream import (
+    PARSER,
+    BlockScan,
+    honest_links,
+    line_breaks,
+    list_items,
+    parse,
+    top_level_blocks,
+)
 
 ANSWER = """# How a refrigerator works
 
@@ -119,11 +127,12 @@ def plain(strips) -> list[str]:
 
 
 class HonestMarkdown(RichMarkdown):
-    """rich's Markdown with thau's one intended difference: honest links (markdown_stream.honest_links)."""
+    """rich's Markdown with thau's intended differences: honest links (markdown_stream.honest_links)
+    and the model's line breaks kept (markdown_stream.line_breaks)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        self.parsed = honest_links(self.parsed)
+        self.parsed = line_breaks(honest_links(self.parsed))
 
 
 def static_draw(widget, text: str, width: int):
@@ -466,3 +475,16 @@ def test_an_autolink_is_its_own_address_and_only_web_ones_are_hyperlinks():
     assert ("text", "https://docs.python.org%0A@evil.com") in children("<https://docs.python.org%0A@evil.com>")
     assert children("[https://example.com](https://example.com/)")[0] == ("link_open", "")
     assert children("<vscode://evil.example/run>") == [("text", "vscode://evil.example/run")]
+
+
+async def test_a_line_break_inside_a_paragraph_is_drawn():
+    """A poem's lines ("sand,\nsalt wind") were joined into one line: CommonMark reads a lone
+    line break as a space (helper's UX review). It is drawn as a break, as chat apps do."""
+    app = OneMessage()
+    async with app.run_test(size=(80, 20)) as pilot:
+        message = app.query_one(AssistantMessage)
+        message.append_text("Here it is:\n\nsand,\nsalt wind\nand gulls")
+        await message.finish()
+        await pilot.pause()
+        lines = [line.rstrip() for line in plain(message._lines)]
+        assert "sand," in lines and "salt wind" in lines and "and gulls" in lines

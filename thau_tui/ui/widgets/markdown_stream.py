@@ -44,8 +44,19 @@ def parse(text: str) -> list[Token]:
     (StreamMarkdown). The tokens are only read, never changed."""
     global _parsed
     if _parsed[0] != text:
-        _parsed = (text, honest_links(PARSER.parse(text)))
+        _parsed = (text, line_breaks(honest_links(PARSER.parse(text))))
     return _parsed[1]
+
+
+def line_breaks(tokens: list[Token]) -> list[Token]:
+    """A line break the model wrote inside a paragraph is drawn as one, as chat apps draw
+    them: CommonMark joins the lines with a space, so a poem or an address came out as one
+    line (helper's UX review). Code blocks keep their own lines anyway."""
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "softbreak":
+                child.type = "hardbreak"
+    return tokens
 
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
