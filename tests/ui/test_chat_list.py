@@ -93,11 +93,25 @@ async def test_an_export_that_cannot_be_written_says_so(tmp_path, thau_home, not
 
     data_dir().mkdir(parents=True, exist_ok=True)
     (data_dir() / "exports").write_text("a file where the exports folder should be")
+    app = make_app(tmp_path, ScriptedBackend(["Hi."]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.press(*"hello", "enter")
+        await wait_until(pilot, lambda: not app.turn_running and len(app.session.messages) >= 2)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert app.is_running and [n for n in notices if n.title == "export failed"]
+
+
+async def test_an_empty_chat_is_not_exported(tmp_path, thau_home, notices):
+    """Ctrl+E on a new chat said "saved" and wrote a file holding "# New chat" (UX review)."""
+    from thau_tui.paths import data_dir
+
     app = make_app(tmp_path, ScriptedBackend([]))
     async with app.run_test(size=(110, 30)) as pilot:
         await pilot.press("ctrl+e")
         await pilot.pause()
-        assert app.is_running and [n for n in notices if n.title == "export failed"]
+        assert notices.any("Nothing to export yet")
+        assert not list((data_dir() / "exports").glob("*")) if (data_dir() / "exports").exists() else True
 
 
 async def test_modals_fit_an_80_by_24_terminal(tmp_path):
@@ -182,3 +196,36 @@ async def test_the_list_highlights_the_open_chat(tmp_path):
         await wait_until(pilot, lambda: app.session.id != dogs, 10, "a new chat")
         view = app.query_one("#session-list")
         await wait_until(pilot, lambda: view.highlighted_option.id == app.session.id, 5, "the new chat highlighted")
+
+
+async def test_esc_clears_the_search_and_a_filter_that_matches_nothing_says_so(tmp_path):
+    """Searched "cats", opened it and deleted it: the box kept "cats" over an empty list, the
+    other chats looked gone, and Esc did nothing in the box or the list (helper's UX review)."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    cats = store.create_session("cats")
+    store.add_message(cats, "user", "tell me about cats")
+    birds = store.create_session("birds")
+    store.add_message(birds, "user", "tell me about birds")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        panel, search = app.query_one("#sessions"), app.query_one("#session-search")
+        app.query_one("#session-list").focus()
+        await pilot.press(*"zebra")
+        await pilot.pause()
+        shown = [str(o.prompt) for o in app.query_one("#session-list").options]
+        assert panel.listed == [] and shown and "no chat matches" in shown[0]
+        await pilot.press("escape")  # in the box
+        await pilot.pause()
+        assert search.value == "" and {i.title for i in panel.listed} >= {"cats", "birds"}
+        app.query_one("#session-list").focus()
+        await pilot.press(*"cats", "enter")  # the box, then the list
+        await pilot.pause()
+        await pilot.press("escape")  # in the list
+        await pilot.pause()
+        assert search.value == ""
+        await pilot.press(*"cats", "enter")
+        await pilot.pause()
+        await pilot.press("d", "y")  # the only match deleted: the filter goes with it
+        await pilot.pause()
+        assert store.get_session(cats) is None and search.value == ""
+        assert "birds" in [i.title for i in panel.listed]

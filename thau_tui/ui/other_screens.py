@@ -70,6 +70,9 @@ class OtherScreens:
         from ..paths import FolderError, data_dir
 
         written: list[Path] = []
+        if not any(m["role"] != "system" for m in self.session.messages):  # an empty "# New chat" file
+            self.notify("Nothing to export yet: this chat has no messages.", title="export", markup=False)
+            return written
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.session.id}"
         try:
             folder = data_dir() / "exports"

@@ -92,6 +92,9 @@ class SessionsPanel(Vertical):
             (info.id, Content.assemble(visible(_short(info.title)), (f"  {_when(info.updated)}", "dim")))
             for info in found
         ]
+        if not shown and search:  # a filter that matches nothing must not read as "no chats"
+            note = Content.styled(f"no chat matches \u201c{visible(search)}\u201d · Esc clears", "dim italic")
+            shown = [("", note)]
         if shown == self._shown:  # after most turns nothing visible changed: no rebuild, no layout
             return
         self._shown = shown
@@ -100,7 +103,7 @@ class SessionsPanel(Vertical):
         if not view.has_focus:  # not browsing it: the open chat is the one r and d would act on
             session = getattr(self.app, "session", None)
             was = getattr(session, "id", was)
-        view.set_options(Option(line, id=sid) for sid, line in shown)
+        view.set_options(Option(line, id=sid or None, disabled=not sid) for sid, line in shown)
         if shown:  # keep the highlighted chat, else the first: Enter always has one to open
             ids = [sid for sid, _ in shown]
             view.highlighted = ids.index(was) if was in ids else 0
@@ -109,6 +112,12 @@ class SessionsPanel(Vertical):
         """Type-to-search: a letter typed in the list goes to the search box (but the
         panel's own keys, r and d unless remapped); Down in the search box goes to the list."""
         view = self.query_one("#session-list", OptionList)
+        search = self.query_one("#session-search", Input)
+        if event.key == "escape" and search.value and (search.has_focus or view.has_focus):
+            event.stop()  # Esc clears the search (it did nothing: helper's UX review)
+            event.prevent_default()
+            search.value = ""
+            return
         if event.key == "down" and self.query_one("#session-search", Input).has_focus:
             event.stop()  # Down from the search box goes to the list (r and d typed there searched)
             view.focus()
@@ -176,6 +185,8 @@ class SessionsPanel(Vertical):
                     return
                 self.post_message(self.Deleted(info.id))
                 self.refresh_list()
+                if not self._infos:  # the last match is gone: the filter goes too (UX review)
+                    self.query_one("#session-search", Input).value = ""
 
         what = f"{info.messages} message{'s' if info.messages != 1 else ''}"
         self.app.push_screen(
