@@ -160,8 +160,9 @@ async def test_modals_show_their_own_keys_in_a_footer(tmp_path):
             (["f1"], "HelpScreen", "Close"),
             (["d"], "ConfirmModal", "No"),
             (["r"], "PromptModal", "Cancel"),
+            (["ctrl+o"], "ModelPicker", "Cancel"),
         ):
-            if keys != ["f1"]:
+            if keys[0] in ("d", "r"):
                 _highlight(app, dogs)
             await pilot.press(*keys)
             await pilot.pause()

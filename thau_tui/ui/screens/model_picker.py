@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ...config import Config
@@ -59,6 +59,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
                 yield Label(f"Models on {self.config.model.base_url} (Enter switches, Esc cancels)")
                 yield Label("asking the server…", id="picker-status")
                 yield OptionList(id="picker-models")
+            yield Footer()  # this modal's keys, not the chat's "esc Stop" under it (UX review)
             return
         current, current_lora = self.loaded
         if current is None:  # nothing loaded yet: what the config asks for
@@ -85,6 +86,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
             # model, and Enter took the tool adapter away unseen (helper's UX review).
             listing.highlighted = loaded_at
             yield listing
+        yield Footer()  # this modal's keys, not the chat's "esc Stop" under it (UX review)
 
     def on_mount(self) -> None:
         if self.server_mode:
