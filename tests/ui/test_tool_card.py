@@ -700,3 +700,13 @@ async def test_a_burst_of_keys_follows_the_focus_back_to_the_prompt(approval_hol
         await pilot.pause()
         assert not future.done() and app.card._mode == "choose"
         assert prompt.value == "I am typing and more" and app.focused is prompt
+
+
+def test_an_ask_card_not_yet_mounted_reads_as_waiting():
+    """The footer checks the app's bindings, which ask each card whether it waits, and that
+    ran before an ask card's answer box was mounted: NoMatches ended the turn (a CI run)."""
+    from thau_tui.ui.widgets.ask_card import AskCard
+
+    card = AskCard("Which city?")
+    assert card.waiting
+    card.focus_answer()  # nothing to focus yet: no error

@@ -84,12 +84,15 @@ class AskCard(Widget):
         self.app.refresh_bindings()
 
     def focus_answer(self) -> None:
-        self.query_one(Input).focus()
+        for box in self.query(Input):  # none before the card is mounted
+            box.focus()
 
     @property
     def waiting(self) -> bool:
-        """Open, and the answer box does not have the focus."""
-        return not self.answered and not self.query_one(Input).has_focus
+        """Open, and the answer box does not have the focus. Asked by the footer's binding
+        check too, which can run before the card's box is mounted (CI: NoMatches)."""
+        boxes = self.query(Input)
+        return not self.answered and not (boxes and boxes.first().has_focus)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Esc belongs to the card only while the question is open."""
