@@ -92,3 +92,46 @@ def test_set_threads_changes_the_decode_threads_and_restores_them(real_backend):
     finally:
         real_backend.set_threads(None)
     assert MODEL_THREAD.call(llama_cpp.llama_n_threads, ctx) == loaded == real_backend.n_threads
+
+
+def _long_prompt(backend) -> tuple[str, int]:
+    text = " ".join(f"Item {n}: the river bends near the old mill and the road turns east." for n in range(62))
+    prompt = backend.template.render(
+        [{"role": "user", "content": text + "\nSummarize in one sentence."}], add_generation_prompt=True
+    )
+    return prompt, len(backend.tokenize(prompt))
+
+
+def test_a_long_prompt_is_read_in_batches_that_esc_can_stop_between(real_backend):
+    """Esc while a 2,200-token paste was read waited for the whole read (15 s on 2 busy
+    cores): llama.cpp read it inside one call. A long unread prompt is now read a batch at
+    a time first, and closing the stream between two batches stops the read there."""
+    from thau_tui.engine import llama_compat
+    from thau_tui.engine.backend import SamplingSettings, StreamStats
+
+    prompt, size = _long_prompt(real_backend)
+    assert size > llama_compat.READ_AHEAD_FROM
+    real_backend.llm.n_tokens = 0  # nothing cached
+    stream = real_backend.stream(prompt, SamplingSettings(temperature=0.0, max_tokens=8), StreamStats())
+    assert next(stream) == ""  # one batch read
+    stream.close()
+    read = real_backend.llm.n_tokens  # the model thread may have read one more batch meanwhile
+    assert read % real_backend.llm.n_batch == 0 and read <= 2 * real_backend.llm.n_batch < size
+
+
+def test_reading_ahead_gives_the_same_answer_as_one_read(real_backend, monkeypatch):
+    """The batches are llama.cpp's own, from where it would start: the numbers, and so a
+    greedy answer, are the same as when generate reads the prompt itself."""
+    from thau_tui.engine import llama_compat
+    from thau_tui.engine.backend import SamplingSettings, StreamStats
+
+    prompt, _ = _long_prompt(real_backend)
+    settings = SamplingSettings(temperature=0.0, max_tokens=16)
+
+    def answer() -> str:
+        real_backend.llm.n_tokens = 0
+        return "".join(real_backend.stream(prompt, settings, StreamStats()))
+
+    read_ahead = answer()
+    monkeypatch.setattr(llama_compat, "READ_AHEAD_FROM", 10**9)
+    assert answer() == read_ahead and read_ahead.strip()

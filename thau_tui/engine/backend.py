@@ -371,6 +371,8 @@ class LlamaBackend:
         out = TextOut(settings.stop)
         limit = min(settings.max_tokens, budget)
         with self._lock:
+            for _read in llama_compat.read_ahead(llm, tokens, cached):
+                yield ""  # where a closing caller (Esc) stops a long prompt's read
             llm.set_seed(self._seeds.randrange(2**32))  # reproducible per config seed, new per call
             generated = llm.generate(
                 tokens,
