@@ -168,3 +168,58 @@ async def test_a_first_message_too_long_for_the_context_says_to_shorten_it(real_
     errors = [e.message for e in events if isinstance(e, Error)]
     assert errors and "your message is too long" in errors[0] and f"holds {real_backend.n_ctx}" in errors[0]
     assert "/new" not in errors[0] and isinstance(events[-1], TurnDone)
+
+
+def test_dropping_exchanges_by_halving_gives_what_the_one_by_one_loop_gave():
+    """Reopened, a chat of 1,000 exchanges rendered and counted its whole prompt once per
+    dropped exchange before the first answer: 266 s, and Esc could not stop it (reliability
+    review). The cut is now found by halving: the same cut, about log2(n) renders."""
+    import random
+
+    from thau_tui.engine.prompt import drop_oldest_exchanges
+
+    rng = random.Random(3)
+    for _ in range(300):
+        history = [{"role": rng.choice(["user", "assistant", "tool"]), "content": "x" * rng.randint(1, 40)}]
+        history += [
+            {"role": rng.choice(["user", "user", "assistant", "tool"]), "content": "x" * rng.randint(1, 40)}
+            for _ in range(rng.randint(0, 60))
+        ]
+        target = rng.randint(0, 900)
+        calls = []
+
+        def measure(h):
+            calls.append(1)
+            return len(h), sum(len(m["content"]) for m in h)
+
+        expected = history
+        while sum(len(m["content"]) for m in expected) > target:
+            shorter = drop_oldest_exchange(expected)
+            if shorter is None:
+                break
+            expected = shorter
+        kept, made, size = drop_oldest_exchanges(history, measure, target)
+        assert kept == expected and made == len(expected) and size == sum(len(m["content"]) for m in expected)
+        users = sum(1 for m in history[1:] if m["role"] == "user")
+        assert len(calls) <= 2 + max(1, users).bit_length()
+
+
+def test_a_reopened_chat_of_a_thousand_exchanges_renders_its_first_prompt_in_a_few_renders(real_backend):
+    agent = agent_on(real_backend)
+    messages = []
+    for n in range(1000):
+        messages += [
+            {"role": "user", "content": f"question number {n}: what is {n} squared?"},
+            {"role": "assistant", "content": f"{n} squared is {n * n}."},
+        ]
+    session = ChatSession("s", messages=messages)
+    counted = []
+    count = real_backend.count_tokens
+    real_backend.count_tokens = lambda text: (counted.append(1), count(text))[1]
+    try:
+        prompt = agent.render_prompt(session)
+    finally:
+        del real_backend.count_tokens
+    assert "question number 999" in prompt and "question number 0:" not in prompt
+    assert real_backend.count_tokens(prompt) <= real_backend.n_ctx - 256
+    assert len(counted) <= 16  # one per drop, 1,000 of them, before

@@ -41,7 +41,7 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import context_full, drop_oldest_exchange, fit_roles, read_ahead, shorten_largest_result, system_content
+from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_largest_result, system_content
 from .recovery import close_interrupted
 from .store import Store, StoreError, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -193,14 +193,8 @@ class Agent:
         prompt, size = render(history)
         if size <= budget:
             return prompt
-        target = int(budget * TRIM_TO)
-        while size > target:
-            # The oldest exchange goes first (the store keeps everything); the newest question never does.
-            shorter = drop_oldest_exchange(history)
-            if shorter is None:
-                break
-            history = shorter
-            prompt, size = render(history)
+        # The oldest exchanges go first (the store keeps everything); the newest question never does.
+        history, prompt, size = drop_oldest_exchanges(history, render, int(budget * TRIM_TO))
         session.view_start = len(messages) - len(history)
         while size > budget:  # the newest exchange alone is too long: its results give way
             cut = shorten_largest_result(history)

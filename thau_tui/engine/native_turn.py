@@ -24,7 +24,7 @@ from .backend import SamplingSettings, StreamStats
 from .dialects import MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, defuse_tokens, read_arguments
 from .generate import Generation, sampling
 from .openai_chat import CallDelta
-from .prompt import ChatTemplate, drop_oldest_exchange, shorten_largest_result
+from .prompt import ChatTemplate, drop_oldest_exchanges, shorten_largest_result
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -156,6 +156,10 @@ def fit_chat(
     `budget`, as the dialect path does (Agent.render_prompt); when the newest exchange
     alone is too long, its longest results are cut in the request (the chat keeps them)."""
 
+    def measure(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        chat = chat_messages(system, history)
+        return chat, estimate_tokens(backend, chat, tools)
+
     def shrink(
         history: list[dict[str, Any]], step: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None], limit: int
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
@@ -171,7 +175,7 @@ def fit_chat(
     history, chat, size = shrink(messages[start:], lambda h: None, budget)
     if size <= budget:
         return chat, start, size
-    history, chat, size = shrink(history, drop_oldest_exchange, int(budget * trim_to))
+    history, chat, size = drop_oldest_exchanges(history, measure, int(budget * trim_to))
     start = len(messages) - len(history)
     # the newest exchange alone is too long: its results give way
     history, chat, size = shrink(history, shorten_largest_result, budget)

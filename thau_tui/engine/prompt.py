@@ -12,11 +12,13 @@ import os
 import threading
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from ..tools.base import Tool
 from .dialects import ControlTokens, Dialect
 from .template_worker import sandboxed_environment
+
+R = TypeVar("R")
 
 CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
@@ -197,6 +199,34 @@ def drop_oldest_exchange(history: list[dict[str, Any]]) -> list[dict[str, Any]] 
     """
     cut = next((i for i, m in enumerate(history) if i > 0 and m["role"] == "user"), None)
     return history[cut:] if cut is not None else None
+
+
+def drop_oldest_exchanges(
+    history: list[dict[str, Any]], measure: Callable[[list[dict[str, Any]]], tuple[R, int]], target: int
+) -> tuple[list[dict[str, Any]], R, int]:
+    """`history` without as few of its oldest exchanges as bring `measure`'s size to `target`
+    or under (never its newest question), with what `measure` made of it and the size: what
+    applying drop_oldest_exchange until it fits gives, found by halving. That loop rendered
+    and counted the whole prompt once per dropped exchange: the first answer in a reopened
+    chat of 1,000 exchanges waited 266 s, and Esc could not stop it (reliability review)."""
+    cuts = [0] + [i for i, m in enumerate(history) if i > 0 and m["role"] == "user"]
+    seen: dict[int, tuple[R, int]] = {}
+
+    def at(k: int) -> tuple[R, int]:
+        if k not in seen:
+            seen[k] = measure(history[cuts[k] :])
+        return seen[k]
+
+    low, high = 0, len(cuts) - 1  # at(low) is over the target, unless low is the answer
+    if at(0)[1] <= target or high == 0:
+        return history, *at(0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if at(middle)[1] <= target:
+            high = middle
+        else:
+            low = middle
+    return history[cuts[high] :], *at(high)
 
 
 MIN_KEPT_RESULT = 400  # characters of a result always kept: its head and tail
