@@ -171,19 +171,22 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         with Horizontal(id="body"):
             yield SessionsPanel(self.store, id="sessions")
             with Vertical(id="main"):
-                yield ChatView(id="chat")
+                yield (chat := ChatView(id="chat"))
                 yield PromptInput(id="input")
-                yield StatusBar(id="status")
+                yield (status := StatusBar(id="status"))
             yield ImagePane(id="images")
         yield Footer(compact=True)  # room for every key at 110 columns
+        # Kept, not searched for: a search walks every widget of a long chat (46 ms a second
+        # at 5,700 widgets for the training line alone: reliability review).
+        self._chat_view, self._status_bar = chat, status
 
     @property
     def chat(self) -> ChatView:
-        return self.query_one("#chat", ChatView)
+        return self._chat_view
 
     @property
     def status(self) -> StatusBar:
-        return self.query_one("#status", StatusBar)
+        return self._status_bar
 
     def focus_input(self) -> None:
         self.query_one("#input", PromptInput).focus()
@@ -362,9 +365,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         chat has nothing of its own to say there; a turn's activity wins."""
         run = self.training_run
         text = run.short_status() if run is not None else ""
-        screens = self.screen_stack  # the chat's status line, under any screen
-        status = next(screens[0].query("#status").results(StatusBar), None) if screens else None
-        if status is None:  # the app is closing: its widgets go before this timer stops
+        status = getattr(self, "_status_bar", None)  # the chat's status line, under any screen
+        if status is None or not status.is_attached:  # the app is closing: its widgets go before this timer stops
             return
         if status.activity in ("", self._training_shown):
             status.activity = text

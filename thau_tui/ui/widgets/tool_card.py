@@ -161,7 +161,7 @@ class ToolCard(KeyHold, can_focus=True):
         yield TextArea("", classes="editor", soft_wrap=True, show_line_numbers=False)
         with Horizontal(classes="progress-row"):
             yield Static("", classes="progress-label")
-            yield ProgressBar(show_eta=False, classes="progress")
+            yield ProgressBar(100, show_eta=False, classes="progress")  # not an idle 15 Hz animation
         yield Log(max_lines=self._output_lines, classes="output")
         yield Static("", classes="result")
         yield Static("", classes="keys")
@@ -436,6 +436,8 @@ class ToolCard(KeyHold, can_focus=True):
         if self._flush_timer is not None:
             self._flush_timer.pause()
         self.result = result
+        if (bar := self.query_one(".progress", ProgressBar)).total is None:  # its animation stops
+            bar.update(total=1, progress=1)
         lines = result_lines(result, streamed=bool(self.output_chars))
         self.query_one(".result", Static).update(Content("\n".join(lines)))
         self.set_class(bool(lines), "-has-result")
