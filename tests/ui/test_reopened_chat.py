@@ -135,3 +135,42 @@ async def test_resume_opens_a_long_chat_at_its_latest_exchange(tmp_path):
         app = pilot.app
         await wait_until(pilot, lambda: app.session is not None and app.session.id == sid)
         await wait_until(pilot, lambda: app.chat.max_scroll_y > 0 and app.chat.scroll_y == app.chat.max_scroll_y)
+
+
+async def test_keys_while_a_chat_is_being_drawn_neither_duplicate_nor_mix_chats(tmp_path, monkeypatch):
+    """Opening a long chat from the list took seconds, and meanwhile a message sent was drawn
+    twice (the drawing walked the list the turn appended to) and Ctrl+N's new chat kept
+    filling with the old chat's messages (reliability review)."""
+    import asyncio
+
+    from thau_tui.ui import app as app_module
+
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("long")
+    for n in range(5):
+        store.add_message(sid, "user", f"question {n}")
+        store.add_message(sid, "assistant", f"answer {n}")
+    store.close()
+    gate = asyncio.Event()
+    real_draw = app_module.draw_history
+
+    async def slow_draw(*args, **kwargs):
+        await gate.wait()  # a long chat, still drawing
+        await real_draw(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "draw_history", slow_draw)
+    async with _app(tmp_path, ScriptedBackend(["fine"])).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        app.post_message(app.query_one("#sessions").Resume(sid))
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid)
+        app.query_one("#input").focus()
+        await pilot.press(*"hi", "enter")  # sent while the chat is drawn: not yet
+        await pilot.pause()
+        assert app.query_one("#input").text == "hi" and not app.turn_running
+        await pilot.press("ctrl+n")  # the drawing stops: the new chat stays new
+        await pilot.pause()
+        gate.set()
+        await pilot.pause(0.3)
+        assert app.session.id != sid
+        texts = [str(w.render()) for w in app.chat.children]
+        assert not any("question 0" in t for t in texts)

@@ -263,7 +263,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
             tool = registry.get(name)
             return tool.risk_here(self.agent.config)[0] if tool else "exec"
 
-        await draw_history(self.chat, self.session.messages, self.agent.dialect, calls, decisions, risk_of)
+        # A copy: a turn sent meanwhile appends to the session's own list (drawn twice: review)
+        await draw_history(self.chat, list(self.session.messages), self.agent.dialect, calls, decisions, risk_of)
         self.chat.scroll_end(animate=False)
         # Once more after the layout: at start (--resume) the first call ran before the chat
         # had its size, and the chat opened at its first question (helper's UX review).
@@ -279,7 +280,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         prompt.insert(message.character)
 
     def on_sessions_panel_resume(self, message: SessionsPanel.Resume) -> None:
-        self.run_worker(self.open_session(message.session_id), group="session")
+        # exclusive: the chat opened before stops drawing (it went on into this one: review)
+        self.run_worker(self.open_session(message.session_id), group="session", exclusive=True)
 
     def on_sessions_panel_rename(self, message: SessionsPanel.Rename) -> None:
         if self.session and self.session.id == message.session_id:
@@ -296,6 +298,10 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         text = event.text
         if is_command(text):
             await self.run_slash(text)
+            return
+        if any(w.group == "session" and not w.is_finished for w in self.workers):
+            self.notify("The chat is still being opened; your message is back in the prompt.", severity="warning")
+            self._give_back(text)
             return
         if self.turn_running:
             self.notify("thau is still answering; Esc stops it", severity="warning")
@@ -411,6 +417,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.chat.scroll_by_key(how)
 
     async def action_new_chat(self) -> None:
+        self.workers.cancel_group(self, "session")  # a chat still being drawn stops
         if self.turn_running:
             if self.waiting_card(focused_too=True) is not None:  # said: the card goes with the old chat
                 self.notify("the call that waited for your answer was cancelled", severity="warning")
