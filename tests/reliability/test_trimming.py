@@ -186,9 +186,9 @@ def test_dropping_exchanges_by_halving_gives_what_the_one_by_one_loop_gave():
             for _ in range(rng.randint(0, 60))
         ]
         target = rng.randint(0, 900)
-        calls = []
+        calls: list[int] = []
 
-        def measure(h):
+        def measure(h, calls=calls):
             calls.append(1)
             return len(h), sum(len(m["content"]) for m in h)
 
