@@ -527,3 +527,21 @@ def test_inside_tmux_a_copy_goes_to_its_paste_buffer(tmp_path, monkeypatch):
         assert "tmux's paste buffer" in copied_note("the code", "tmux")
     finally:
         subprocess.run(["tmux", "-S", str(socket), "kill-server"], timeout=20, check=False)
+
+
+async def test_a_paste_larger_than_the_prompt_takes_is_refused_with_what_to_do(tmp_path, notices):
+    """A 1 MB paste on one line made every later key take a second (reliability review)."""
+    from textual import events
+
+    from thau_tui.ui.widgets.prompt_input import MAX_PASTE_CHARS
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        prompt = app.query_one("#input")
+        prompt.focus()
+        app.post_message(events.Paste("x" * (MAX_PASTE_CHARS + 1)))  # as the terminal sends it
+        await pilot.pause()
+        assert prompt.text == "" and notices.any("Not pasted")
+        app.post_message(events.Paste("a short paste"))
+        await pilot.pause()
+        assert prompt.text == "a short paste"

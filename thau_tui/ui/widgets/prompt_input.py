@@ -13,6 +13,12 @@ from textual.widgets import TextArea
 from ..compat import drop_binding
 
 
+# The most a paste may put in the prompt. The bundled model reads 4,096 tokens (some 16,000
+# characters) in all; a 1 MB paste on one line made each later key take a second to draw
+# (reliability review). More than this is refused with what to do instead.
+MAX_PASTE_CHARS = 200_000
+
+
 class PromptInput(TextArea):
     """A multi-line input whose Enter submits."""
 
@@ -44,6 +50,19 @@ class PromptInput(TextArea):
         drop_binding(self, "ctrl+e")
         self.sent: list[str] = []  # this chat's questions, oldest first (not `history`: TextArea's undo)
         self._history_at: int | None = None  # the question shown from `sent`; None: not walking it
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if len(event.text) > MAX_PASTE_CHARS:
+            event.prevent_default()  # TextArea's own paste does not run
+            event.stop()
+            self.app.notify(
+                f"Not pasted: {len(event.text):,} characters is more than the prompt takes "
+                f"({MAX_PASTE_CHARS:,}), and far more than a model reads at once. Save it as a file "
+                "in the workspace and ask about that file (read_file and search_code read it in parts).",
+                title="paste too long",
+                severity="warning",
+                markup=False,
+            )
 
     def set_history(self, questions: list[str]) -> None:
         """The questions Up/Down walk (a chat was opened or started)."""
