@@ -12,7 +12,6 @@ from textual.widgets import TextArea
 
 from ..compat import drop_binding
 
-
 # The most a paste may put in the prompt. The bundled model reads 4,096 tokens (some 16,000
 # characters) in all; a 1 MB paste on one line made each later key take a second to draw
 # (reliability review). More than this is refused with what to do instead.
