@@ -259,6 +259,8 @@ async def test_a_card_that_asks_while_the_user_writes_waits_for_f4(tmp_path):
         await pilot.press(*"ase add")
         assert app.focused.text == "Now please add" and card.state == "awaiting"
         assert "answer_card" in {b.binding.action for b in app.active_bindings.values() if b.enabled}
+        await pilot.resize_terminal(100, 40)  # F4 comes early in the footer: last, 100 columns cut it off
+        await wait_until(pilot, lambda: "f4 Answer" in list(app.screen._compositor.render_strips())[-1].text)
         await pilot.press("f4")
         assert app.focused is card
         await pilot.press("y")

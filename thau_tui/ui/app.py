@@ -61,6 +61,9 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="stop", tooltip="Stop generation (keeps what was written)"),
         Binding("f1", "help", "Help", id="help", priority=True),  # early: never the key a narrow footer cuts
+        # Shown only while a card waits, and then early: last, the footer cut it off at 100
+        # columns, when it is the key that matters (helper's UX review).
+        Binding("f4", "answer_card", "Answer", id="answer-card", tooltip="Go to the card that asks", priority=True),
         Binding("ctrl+n", "new_chat", "New chat", id="new-chat", priority=True),
         Binding(
             "ctrl+b", "toggle_sessions", "Chats", id="toggle-sessions", tooltip="Show or hide past chats", priority=True
@@ -88,7 +91,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
             tooltip="Copy the last code block of the answers to the clipboard",
             priority=True,
         ),
-        Binding("f4", "answer_card", "Answer", id="answer-card", tooltip="Go to the card that asks", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
     CHAT_ACTIONS = frozenset(
