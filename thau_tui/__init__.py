@@ -17,7 +17,15 @@ KEEP_OUT_VARIABLE = "THAU_KEEP_IMPORTS_OUT"
 def _drop_workspace_entries(folders: str) -> None:
     roots = [_os.path.realpath(f) for f in folders.split(_os.pathsep) if _os.path.isabs(f)]
     roots = [r for r in roots if r != _os.path.dirname(r)]  # never "/": that is everything
-    own = {_os.path.realpath(p) for p in (_sys.prefix, _sys.base_prefix, _sys.exec_prefix)}
+    # This Python's own folders stay, the user's site-packages among them (`pip install --user`:
+    # started in ~, thau could not import its own dependencies: final review).
+    site = _sys.modules.get("site")
+    places = [_sys.prefix, _sys.base_prefix, _sys.exec_prefix, getattr(site, "USER_SITE", None)]
+    try:
+        places += list(site.getsitepackages()) if site is not None else []
+    except (AttributeError, OSError):
+        pass
+    own = {_os.path.realpath(p) for p in places if isinstance(p, str) and p}
 
     def under(path: str, bases: "set[str] | list[str]") -> bool:
         return any(path == b or path.startswith(b.rstrip(_os.sep) + _os.sep) for b in bases)

@@ -37,14 +37,17 @@ def _workspaces(workspaces: tuple[Path | str | None, ...]) -> list[Path]:
 
 
 def _home_kept(place: Path, roots: list[Path]) -> bool:
-    """A folder below the home folder in a workspace that holds the home folder: the sandbox
-    keeps each PATH folder there read-only (tools/workspace.home_kept_elsewhere), and its
-    dot-folders (~/.local/bin, pyenv's shims), so a tool cannot put a program there."""
+    """A folder below the home folder where every workspace that holds it holds the home
+    folder too: the sandbox keeps each PATH folder there read-only, and the home folder's
+    dot-folders (tools/workspace.home_kept_elsewhere: ~/.local/bin, pyenv's shims). Not a
+    folder of a project workspace below the home folder (started in ~ with tools.workspace
+    ~/proj, ~/proj/.venv/bin is the project's, writable: final review)."""
     try:
         home = Path.home().resolve()
     except (OSError, RuntimeError, KeyError):
         return False
-    return place != home and home in place.parents and any(root == home or root in home.parents for root in roots)
+    holding = [root for root in roots if _inside(place, [root])]
+    return place != home and home in place.parents and all(root == home or root in home.parents for root in holding)
 
 
 def host_program(name: str, *workspaces: Path | str | None) -> str | None:

@@ -24,9 +24,13 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     from . import KEEP_OUT_VARIABLE, _drop_workspace_entries
 
-    here = os.path.realpath(os.curdir)
-    os.environ[KEEP_OUT_VARIABLE] = os.pathsep.join(filter(None, [os.environ.get(KEEP_OUT_VARIABLE), here]))
-    _drop_workspace_entries(here)
+    try:
+        here = os.path.realpath(os.getcwd())
+    except OSError:  # the folder was deleted under the shell: nothing there to keep out
+        here = ""
+    if here:
+        os.environ[KEEP_OUT_VARIABLE] = os.pathsep.join(filter(None, [os.environ.get(KEEP_OUT_VARIABLE), here]))
+        _drop_workspace_entries(here)
     os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"  # thau uses none; children inherit it
     os.environ["TORCH_DEVICE_BACKEND_AUTOLOAD"] = "0"  # an entry point torch runs at import
     from pathlib import Path
@@ -34,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     from .paths import keep_imports_out_of
 
     try:
-        keep_imports_out_of(Path(here))  # the guard on sys.meta_path, and the log of what went
+        if here:
+            keep_imports_out_of(Path(here))  # the guard on sys.meta_path, and the log of what went
     except (OSError, RuntimeError, ValueError):
         pass
     from .cli import main as cli_main

@@ -124,3 +124,23 @@ def test_without_a_sandbox_the_shell_is_never_a_bash_planted_in_the_workspace(wo
     config.tools.shell.sandbox = "none"
     bash = ShellLaunch.plan(workspace, config).argv[0]
     assert bash == shutil.which("bash", path=os.environ["PATH"].split(":", 1)[1])
+
+
+def test_started_in_the_home_folder_a_project_workspaces_bwrap_is_still_refused(tmp_path, monkeypatch, fresh_probe):
+    """cd ~ with tools.workspace ~/proj: the home folder (the current folder) holds
+    ~/proj/.venv/bin, yet the sandbox keeps only a home-folder workspace's PATH folders
+    read-only, and ~/proj is the workspace: its planted bwrap ran (final review)."""
+    real = shutil.which("bwrap")
+    assert real, "this test needs bubblewrap (.ci/run installs it)"
+    home = tmp_path / "home"
+    project = home / "proj"
+    marker = tmp_path / "MARKER"
+    plant(project / ".venv" / "bin", "bwrap", marker, f'exec {real} "$@"')
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", f"{project / '.venv' / 'bin'}:{os.environ['PATH']}")
+    monkeypatch.chdir(home)
+    config = Config()
+    config.tools.workspace = str(project)
+    assert sandbox.sandbox_kind(config)[0] == "bwrap"
+    assert sandbox.sandbox_prefix(project, config)[0] == real
+    assert not marker.exists()

@@ -249,3 +249,38 @@ def test_a_module_an_editable_finder_maps_into_the_workspace_does_not_load_in_th
     assert not marker.exists()
     analyze("no start")
     assert marker.read_text() == "ran in thau"
+
+
+def test_started_in_the_home_folder_the_users_own_site_packages_stay(tmp_path):
+    """Started in ~, the folders dropped from sys.path held the user's site-packages too
+    (`pip install --user`): thau could not import its own dependencies (final review)."""
+    from thau_tui import KEEP_OUT_VARIABLE
+
+    home = tmp_path / "home"
+    user_base = home / ".local"
+    site_folder = user_base / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    site_folder.mkdir(parents=True)
+    (site_folder / "usermod.py").write_text("OK = True\n")
+    env = {**os.environ, "PYTHONUSERBASE": str(user_base), KEEP_OUT_VARIABLE: str(home)}
+    run = subprocess.run(
+        [sys.executable, "-c", "import thau_tui, usermod; print(usermod.OK)"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "True", run.stderr
+
+
+def test_thau_starts_in_a_folder_deleted_under_it(tmp_path):
+    """`thau` in a folder removed meanwhile printed a traceback (final review)."""
+    script = "import sys\nfrom thau_tui.start import main\nsys.exit(main(['--version']))\n"
+    run = subprocess.run(
+        ["sh", "-c", 'mkdir gone && cd gone && rmdir ../gone && exec "$0" -P -c "$1"', sys.executable, script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0 and run.stdout.startswith("thau "), run.stderr

@@ -160,3 +160,19 @@ def test_the_trainers_pythonpath_never_names_the_folder_thau_started_in(tmp_path
     monkeypatch.chdir(workspace)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["src", str(workspace / "src"), "", str(elsewhere)]))
     assert trainer_env()["PYTHONPATH"].split(os.pathsep) == [str(package_import_folder()), str(elsewhere)]
+
+
+def test_the_trainers_pythonpath_never_names_the_configured_workspace(tmp_path, monkeypatch):
+    """Started elsewhere with tools.workspace set, an entry in that workspace stayed, and a
+    sitecustomize.py there ran in the trainer (final review)."""
+    from thau_tui import KEEP_OUT_VARIABLE
+    from thau_tui.paths import package_import_folder
+    from thau_tui.train.runs import trainer_env
+
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    (workspace / "src").mkdir(parents=True)
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv(KEEP_OUT_VARIABLE, str(workspace.resolve()))
+    monkeypatch.setenv("PYTHONPATH", str(workspace / "src"))
+    assert trainer_env()["PYTHONPATH"].split(os.pathsep) == [str(package_import_folder())]

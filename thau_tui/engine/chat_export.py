@@ -51,9 +51,10 @@ def _defanged(lines: list[str]) -> bool:
                 put(n, _TAG.sub("&lt;", lines[n]))
         elif token.type == "inline":
             for child in token.children or []:
-                if child.type == "html_inline":
+                if child.type == "html_inline":  # a tag may span lines: its first line is where it starts
+                    head = child.content.split("\n", 1)[0]
                     for n in range(first, end):
-                        put(n, lines[n].replace(child.content, _TAG.sub("&lt;", child.content)))
+                        put(n, lines[n].replace(head, _TAG.sub("&lt;", head)))
         elif token.type == "heading_open" and tokens[i + 1].content.strip().casefold() in _ROLES:
             n = first if token.markup.startswith("#") else end - 1  # setext: its underline
             put(n, _FIRST_MARK.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", lines[n], count=1))

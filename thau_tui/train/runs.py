@@ -113,13 +113,16 @@ def trainer_env() -> dict[str, str]:
     # The user's own entries stay, but none relative or in the current folder, where thau was
     # started (the workspace): `PYTHONPATH=src` put a planted src/yaml.py ahead of the real
     # one in the trainer, which runs unsandboxed (attacker review, 2026-12-06).
-    here = Path.cwd().resolve()
+    from .. import KEEP_OUT_VARIABLE
+
+    kept_out = [Path.cwd().resolve()]  # and the configured workspace (cli._config names it)
+    kept_out += [Path(f) for f in os.environ.get(KEEP_OUT_VARIABLE, "").split(os.pathsep) if os.path.isabs(f)]
     path = [root]
     for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
         if not entry or not os.path.isabs(entry) or entry == root:
             continue
         real = Path(os.path.realpath(entry))
-        if real != here and here not in real.parents:
+        if not any(real == folder or folder in real.parents for folder in kept_out):
             path.append(entry)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(path)}
     env.setdefault("GLIBC_TUNABLES", MALLOC_TUNABLES)  # a user's own tunables win; other libcs ignore it
