@@ -14,7 +14,10 @@ __version__ = "0.1.0"
 KEEP_OUT_VARIABLE = "THAU_KEEP_IMPORTS_OUT"
 
 
-def _drop_workspace_entries(folders: str) -> None:
+def _drop_workspace_entries(folders: str, also_kept: "list[str] | tuple[str, ...]" = ()) -> "list[str]":
+    """Take the sys.path entries under `folders` (joined by os.pathsep) off sys.path, and
+    return them; this Python's own folders (and `also_kept`) stay. The one place that does
+    it: here at import, in start.py, and in paths.keep_imports_out_of."""
     roots = [_os.path.realpath(f) for f in folders.split(_os.pathsep) if _os.path.isabs(f)]
     roots = [r for r in roots if r != _os.path.dirname(r)]  # never "/": that is everything
     # This Python's own folders stay, the user's site-packages among them (`pip install --user`:
@@ -25,18 +28,22 @@ def _drop_workspace_entries(folders: str) -> None:
         places += list(site.getsitepackages()) if site is not None else []
     except (AttributeError, OSError):
         pass
-    own = {_os.path.realpath(p) for p in places if isinstance(p, str) and p}
+    own = {_os.path.realpath(p) for p in [*places, *also_kept] if isinstance(p, str) and p}
 
     def under(path: str, bases: "set[str] | list[str]") -> bool:
         return any(path == b or path.startswith(b.rstrip(_os.sep) + _os.sep) for b in bases)
 
-    kept = []
+    kept: "list[str]" = []
+    dropped: "list[str]" = []
     for entry in _sys.path:
-        real = _os.path.realpath(entry or _os.curdir)
-        if under(real, roots) and not under(real, own):
+        if entry.endswith(".__path_hook__") and not _os.path.isabs(entry):
+            kept.append(entry)  # setuptools' editable finder's marker, no folder
             continue
-        kept.append(entry)
-    _sys.path[:] = kept
+        real = _os.path.realpath(entry or _os.curdir)
+        (dropped if under(real, roots) and not under(real, own) else kept).append(entry)
+    if dropped:
+        _sys.path[:] = kept
+    return dropped
 
 
 if _os.environ.get(KEEP_OUT_VARIABLE):

@@ -364,26 +364,14 @@ def keep_imports_out_of(workspace: Path) -> list[str]:
     goes too when the workspace holds it (thau's own checkout as the workspace: its top level
     holds *.dist-info and modules a tool can write); thau_tui itself is imported by then, and
     its submodules are found through the package, not sys.path."""
+    from . import _drop_workspace_entries
+
     workspace = Path(workspace).resolve()
     # This Python's own folders stay too (a workspace that is the home folder holds ~/.pyenv,
     # the user site, a .venv thau runs on).
     own_folders = python_folders()
-    kept: list[str] = []
-    dropped: list[str] = []
-    for entry in sys.path:
-        if entry.endswith(".__path_hook__") and not os.path.isabs(entry):
-            kept.append(entry)  # setuptools' editable finder's marker, no folder
-            continue
-        try:
-            real = Path(entry or ".").resolve()
-        except (OSError, RuntimeError, ValueError):
-            kept.append(entry)
-            continue
-        inside = real == workspace or workspace in real.parents
-        python_own = any(real == f or f in real.parents for f in own_folders)
-        (dropped if inside and not python_own else kept).append(entry)
+    dropped = _drop_workspace_entries(str(workspace), [str(folder) for folder in own_folders])
     if dropped:
-        sys.path[:] = kept
         importlib.invalidate_caches()
     WorkspaceImports.refuse_from(workspace, own_folders)  # what a finder on sys.meta_path maps there
     return dropped
