@@ -12,6 +12,14 @@ import subprocess
 import sys
 import textwrap
 
+
+def python(args: list[str], env: dict[str, str] | None, cwd) -> str:
+    """Run this Python with `args` in `cwd`; its output, after checking it exited 0."""
+    run = subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
 PLANTED = {
     "src/lint_helpers-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: lint-helpers\nVersion: 0.1\n",
     "src/lint_helpers-0.1.dist-info/entry_points.txt": "[bandit.plugins]\nlint_helpers = lint_helpers:check\n",
@@ -60,16 +68,7 @@ def test_a_plugin_planted_in_an_editable_src_folder_does_not_load_in_thau(tmp_pa
     env = {**os.environ, "MARKER": str(marker), "THAU_HOME": str(tmp_path / "home")}
 
     def analyze(start: str) -> str:
-        run = subprocess.run(
-            [sys.executable, "-c", SCRIPT, str(workspace), start, str(config)],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        return run.stdout
+        return python(["-c", SCRIPT, str(workspace), start, str(config)], env, tmp_path)
 
     assert "no security issues" in analyze("start")
     assert not marker.exists()
@@ -140,16 +139,7 @@ def test_nothing_planted_in_the_workspace_loads_before_thau_reads_its_config(tmp
     env.pop("PYDANTIC_DISABLE_PLUGINS", None)
 
     def version(module: str) -> str:
-        run = subprocess.run(
-            [sys.executable, "-P", "-c", ENTRY.format(module=module)],
-            env=env,
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        return run.stdout
+        return python(["-P", "-c", ENTRY.format(module=module)], env, workspace)
 
     assert version("start").startswith("thau ")  # the `thau` command's entry point
     assert not marker.exists()
@@ -176,11 +166,7 @@ def test_thaus_python_children_drop_the_workspace_from_their_imports_too(tmp_pat
     env.pop(KEEP_OUT_VARIABLE, None)
 
     def planted_imported(extra: dict[str, str]) -> str:
-        run = subprocess.run(
-            [sys.executable, "-c", code], env={**env, **extra}, cwd=tmp_path, capture_output=True, text=True, timeout=60
-        )
-        assert run.returncode == 0, run.stderr
-        return run.stdout.strip()
+        return python(["-c", code], {**env, **extra}, tmp_path).strip()
 
     assert planted_imported({KEEP_OUT_VARIABLE: str(workspace)}) == "False"
     assert planted_imported({}) == "True"  # what it guards against
@@ -234,16 +220,7 @@ def test_a_module_an_editable_finder_maps_into_the_workspace_does_not_load_in_th
     env = {**os.environ, "MARKER": str(marker), "THAU_HOME": str(tmp_path / "home")}
 
     def analyze(start: str) -> str:
-        run = subprocess.run(
-            [sys.executable, "-c", FINDER_SCRIPT, str(workspace), str(dist.parent), str(config), start],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-        return run.stdout
+        return python(["-c", FINDER_SCRIPT, str(workspace), str(dist.parent), str(config), start], env, tmp_path)
 
     assert "no security issues" in analyze("start")
     assert not marker.exists()
@@ -262,15 +239,7 @@ def test_started_in_the_home_folder_the_users_own_site_packages_stay(tmp_path):
     site_folder.mkdir(parents=True)
     (site_folder / "usermod.py").write_text("OK = True\n")
     env = {**os.environ, "PYTHONUSERBASE": str(user_base), KEEP_OUT_VARIABLE: str(home)}
-    run = subprocess.run(
-        [sys.executable, "-c", "import thau_tui, usermod; print(usermod.OK)"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert run.returncode == 0 and run.stdout.strip() == "True", run.stderr
+    assert python(["-c", "import thau_tui, usermod; print(usermod.OK)"], env, tmp_path).strip() == "True"
 
 
 def test_thau_starts_in_a_folder_deleted_under_it(tmp_path):
