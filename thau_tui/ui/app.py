@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from ..config import Config, ConfigResult, watch_config
@@ -24,7 +25,7 @@ from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .clipboard import Copying
 from .commands import SlashCommands, ThauCommands, is_command
-from .history import draw_history
+from .history import draw_chat, draw_earlier, draw_history
 from .model_loading import ModelLoading
 from .other_screens import OtherScreens
 from .rows import RowScreen
@@ -258,6 +259,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
                 self._leave_session()
         self.session = session
         self.query_one(PromptInput).set_history([m["content"] for m in self.session.messages if m["role"] == "user"])
+        self.workers.cancel_group(self, "earlier")  # the chat before was drawing its earlier messages
         await self.chat.clear()
         registry = self.agent.registry
 
@@ -265,8 +267,11 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
             tool = registry.get(name)
             return tool.risk_here(self.agent.config)[0] if tool else "exec"
 
+        async def draw(messages: list[dict], before: Widget | None) -> None:
+            await draw_history(self.chat, messages, self.agent.dialect, calls, decisions, risk_of, before)
+
         # A copy: a turn sent meanwhile appends to the session's own list (drawn twice: review)
-        await draw_history(self.chat, list(self.session.messages), self.agent.dialect, calls, decisions, risk_of)
+        await draw_chat(self.chat, list(self.session.messages), draw)
         self.chat.scroll_end(animate=False)
         # Once more after the layout: at start (--resume) the first call ran before the chat
         # had its size, and the chat opened at its first question (helper's UX review).
@@ -274,6 +279,9 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.sub_title = self.session.title
         self.show_stats(None)
         self.focus_input()  # the chat is open: the prompt has the keys, not the chats list
+
+    def on_chat_view_reached_top(self, message: ChatView.ReachedTop) -> None:
+        self.run_worker(draw_earlier(self.chat, message.keep_place), group="earlier", exit_on_error=False)
 
     def on_chat_view_typed(self, message: ChatView.Typed) -> None:
         prompt = self.query_one(PromptInput)
@@ -420,6 +428,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
 
     async def action_new_chat(self) -> None:
         self.workers.cancel_group(self, "session")  # a chat still being drawn stops
+        self.workers.cancel_group(self, "earlier")
         if self.turn_running:
             if self.waiting_card(focused_too=True) is not None:  # said: the card goes with the old chat
                 self.notify("the call that waited for your answer was cancelled", severity="warning")

@@ -9,9 +9,10 @@ every call, so a denied command looked as if it had run.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from textual.widget import Widget
+from textual.widgets import Static
 
 from ..engine.dialects import Dialect
 from ..tools.base import ToolCall, ToolResult
@@ -20,6 +21,10 @@ from .widgets.tool_card import ToolCard
 
 # Messages mounted together when a chat is opened (one layout for each batch).
 HISTORY_BATCH = 200
+# A long chat opens at its latest messages, and the earlier ones are drawn a batch at a time
+# as the user scrolls up to them: drawing all of a 1,000-exchange chat took 19 s (long use).
+SHOWN_AT_OPEN = 120
+EARLIER_BATCH = 120
 
 
 def interrupted_call_note(meta: dict, row: dict | None) -> str:
@@ -41,17 +46,60 @@ def _arguments(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-async def draw_call(chat: ChatView, meta: dict, row: dict | None, decision: dict | None, risk_of: Callable[[str], str]):
+def batch_start(messages: list[dict[str, Any]], end: int, count: int) -> int:
+    """Where the batch of about `count` messages before `end` starts: at a question where one
+    is near (within another `count`), else at the first message that is not a call's result,
+    so a result is never drawn apart from its call; 0 when the start is near anyway."""
+    start = end - count
+    if start <= count // 4:
+        return 0
+    for at in range(start, max(0, start - count), -1):
+        if messages[at]["role"] == "user":
+            return at
+    while start > 0 and messages[start]["role"] == "tool":
+        start -= 1
+    return start
+
+
+Draw = Callable[[list[dict[str, Any]], "Widget | None"], Awaitable[None]]
+
+
+class EarlierMessages(Static):
+    """The top of a long chat opened at its latest messages: how many came before, and how to
+    see them. The messages not drawn yet wait here until the chat is scrolled up to it."""
+
+    DEFAULT_CLASSES = "message note note-info earlier-messages"
+
+    def __init__(self, messages: list[dict[str, Any]], draw: Draw) -> None:
+        super().__init__(markup=False)
+        self.messages = messages
+        self.draw = draw  # draws messages above a widget, as draw_history does
+        self.drawing = False
+        self.show_count()
+
+    def show_count(self) -> None:
+        count = len(self.messages)
+        self.update(f"▲ {count:,} earlier message{'s' if count != 1 else ''}: scroll up (PgUp, Ctrl+Home) to draw them")
+
+
+async def draw_call(
+    chat: ChatView,
+    meta: dict,
+    row: dict | None,
+    decision: dict | None,
+    risk_of: Callable[[str], str],
+    before: Widget | None = None,
+):
     """One finished call's card, as it ended."""
     if row is None:  # a call the model wrote that could not be read: no id, no row
         card = ToolCard(ToolCall("(unreadable call)", {}), "exec")
-        await chat.mount(card)
+        await chat.mount(card, before=before)
         card.mark_invalid(["the model's call could not be read"])
         return card
     arguments = _arguments((decision or {}).get("arguments") or row.get("arguments"))
     name = str(row.get("name") or meta.get("tool") or "unknown")
     card = ToolCard(ToolCall(name, arguments, id=str(row.get("id"))), risk_of(name))
-    await chat.mount(card)
+    await chat.mount(card, before=before)
     if (decision or {}).get("arguments"):
         card.show_edited(arguments)
     status, output = row.get("status"), row.get("result") or ""
@@ -77,15 +125,17 @@ async def draw_history(
     calls: dict[str, dict],
     decisions: dict[str, dict],
     risk_of: Callable[[str], str],
+    before: Widget | None = None,
 ) -> None:
-    """Mount a saved chat's messages into `chat`: messages gathered and mounted together, a
-    layout per batch, not per message (1,000 exchanges took 31 s: reliability review); a
-    card is mounted on its own, as it needs its parts to show how it ended."""
+    """Mount a saved chat's messages into `chat` (at the end, or above `before`): messages
+    gathered and mounted together, a layout per batch, not per message (1,000 exchanges took
+    31 s: reliability review); a card is mounted on its own, as it needs its parts to show how
+    it ended."""
     pending: list[Widget] = []
 
     async def flush() -> None:
         if pending:
-            await chat.mount(*pending)
+            await chat.mount(*pending, before=before)
             pending.clear()
 
     for message in messages:
@@ -107,7 +157,41 @@ async def draw_history(
                 pending.append(NoteMessage(interrupted_call_note(meta, row), "warning"))
             else:
                 await flush()
-                await draw_call(chat, meta, row, decisions.get(call_id), risk_of)
+                await draw_call(chat, meta, row, decisions.get(call_id), risk_of, before)
         if len(pending) >= HISTORY_BATCH:
             await flush()
     await flush()
+
+
+async def draw_chat(chat: ChatView, messages: list[dict[str, Any]], draw: Draw) -> None:
+    """A saved chat drawn from its latest messages: at most about SHOWN_AT_OPEN of them, and
+    above them an EarlierMessages that holds the rest."""
+    start = batch_start(messages, len(messages), SHOWN_AT_OPEN)
+    if start:
+        await chat.mount(EarlierMessages(messages[:start], draw))
+    await draw(messages[start:], None)
+
+
+async def draw_earlier(chat: ChatView, keep_place: bool = True) -> None:
+    """The next batch of a long chat's earlier messages, drawn above the ones shown; the view
+    kept on the message that was at the top (so scrolling on up draws the next), or at the
+    top (Ctrl+Home: each press a batch further back)."""
+    earlier = next(iter(chat.query_children(EarlierMessages)), None)
+    if earlier is None or earlier.drawing:
+        return
+    earlier.drawing = True
+    try:
+        messages = earlier.messages
+        start = batch_start(messages, len(messages), EARLIER_BATCH)
+        index = chat.children.index(earlier)
+        first = chat.children[index + 1] if index + 1 < len(chat.children) else None
+        await earlier.draw(messages[start:], first)
+        earlier.messages = messages[:start]
+        if start:
+            earlier.show_count()
+        else:
+            await earlier.remove()
+        if first is not None and keep_place:
+            chat.call_after_refresh(chat.scroll_to_widget, first, top=True, animate=False)
+    finally:
+        earlier.drawing = False

@@ -349,6 +349,20 @@ class ChatView(OneLayout, VerticalScroll):
 
         character: str
 
+    @dataclass
+    class ReachedTop(Message):
+        """The chat was scrolled to its top: a long chat draws its earlier messages there,
+        keeping the view on what was at the top (scrolled up) or at the top (Ctrl+Home)."""
+
+        keep_place: bool = True
+
+    _going_home = False
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value < 1 <= old_value:
+            self.post_message(self.ReachedTop(keep_place=not self._going_home))
+
     def on_key(self, event: events.Key) -> None:
         if self.has_focus and event.is_printable and event.character:
             event.stop()
@@ -366,8 +380,14 @@ class ChatView(OneLayout, VerticalScroll):
                 self.scroll_relative(y=-3, animate=False)
             case "down":
                 self.scroll_relative(y=3, animate=False)
-            case "home":
-                self.scroll_home(animate=False)
+            case "home":  # at the top already, a long chat's next earlier messages
+                if self.scroll_y < 1:
+                    self.post_message(self.ReachedTop(keep_place=False))
+                self._going_home = True
+                try:
+                    self.scroll_home(animate=False, immediate=True)
+                finally:
+                    self._going_home = False
             case "end":
                 self.scroll_end(animate=False)
 
