@@ -223,3 +223,24 @@ def test_a_reopened_chat_of_a_thousand_exchanges_renders_its_first_prompt_in_a_f
     assert "question number 999" in prompt and "question number 0:" not in prompt
     assert real_backend.count_tokens(prompt) <= real_backend.n_ctx - 256
     assert len(counted) <= 16  # one per drop, 1,000 of them, before
+
+
+def test_an_exchange_that_outgrew_the_context_by_its_results_is_not_called_a_long_message():
+    """The advice said "your message is too long" when the question was short and the calls'
+    results since it filled the context: it names the exchange, and what to do."""
+    from thau_tui.engine.backend import ContextFull
+    from thau_tui.engine.prompt import context_full
+
+    question = [{"role": "user", "content": "Read every file here and sum them up.", "meta": {}}]
+    after = [
+        {"role": "assistant", "content": "<tool_call>{}</tool_call>", "meta": {}},
+        {"role": "tool", "content": "x" * 9000, "meta": {}},
+    ]
+    error = ContextFull(5000, 4096)
+    alone = context_full(error, question, 0)
+    assert "your message is too long" in alone and "holds 4096" in alone
+    grown = context_full(error, question + after, 0)
+    assert "your message is too long" not in grown
+    assert "this exchange no longer fits" in grown and "5000 tokens" in grown and "model.n_ctx" in grown
+    earlier = [{"role": "user", "content": "hi", "meta": {}}, {"role": "assistant", "content": "hello", "meta": {}}]
+    assert context_full(error, earlier + question, 0) == str(error)  # older exchanges still in view: as it was

@@ -261,6 +261,13 @@ def context_full(error: Exception, messages: list[dict[str, Any]], view_start: i
     last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
     if tokens is None or n_ctx is None or last_user < 0 or view_start < last_user:
         return str(error)
+    if any(m["role"] in ("assistant", "tool") for m in messages[last_user + 1 :]):
+        # the model's calls and their results since the message: not the message's fault alone
+        return (
+            f"this exchange no longer fits the model's context: your message, the model's calls and "
+            f"their results take {tokens} tokens with the system prompt and the context holds {n_ctx}; "
+            "ask for less at a time (one file or command per message), or raise model.n_ctx in config.yaml"
+        )
     return (
         f"your message is too long for the model's context: with the system prompt it takes {tokens} "
         f"tokens and the context holds {n_ctx}; shorten it or send it in parts, or raise model.n_ctx "
