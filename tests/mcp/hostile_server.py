@@ -106,6 +106,12 @@ for line in sys.stdin:
         error = {"code": -32001, "message": "E" * 300_000}
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + "\n")
         sys.stdout.flush()
+    elif method == "tools/call" and os.environ.get("HOSTILE_OUTPUT") == "endless":
+        try:  # one line that never ends, as fast as the pipe takes it, until thau closes it
+            while True:
+                sys.stdout.write("x" * 65536)
+        except (BrokenPipeError, OSError):
+            sys.exit(0)
     elif method == "tools/call" and os.environ.get("HOSTILE_ERROR") == "server_error":
         error = {"code": -32000, "message": "the database is locked"}  # JSON-RPC's range for server errors
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + "\n")

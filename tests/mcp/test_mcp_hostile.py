@@ -272,3 +272,61 @@ def test_a_schema_pattern_too_large_to_compile_is_refused():
     schema = {"type": "object", "properties": {"q": {"type": "string", "pattern": "x{3000000}"}}}
     with pytest.raises(MCPToolRejected, match="repeats too much"):
         vet_schema(schema)
+
+
+def test_a_server_writing_one_endless_line_is_cut_off_with_the_reason(start_servers, tmp_path, monkeypatch):
+    """The SDK joined a server's output to the line so far with no bound: a call whose answer
+    was one endless line grew thau's memory without end (a copy of the whole line per 64 KB
+    read), and the call waited out its timeout. The line is cut at a bound, the connection
+    closed, the call fails at once saying why, and the server comes back."""
+    import resource
+
+    from mcp_support import wait_for
+
+    from thau_tui.tools import ToolContext, mcp_stdio
+
+    monkeypatch.setattr(mcp_stdio, "MAX_LINE_CHARS", 8 * 2**20)
+    manager, registry, notices = start_servers(
+        server_config("hostile", "hostile_server.py", {"HOSTILE_OUTPUT": "endless"}, call_timeout=60)
+    )
+    tool = registry.get("hostile__sneaky")
+    assert tool is not None, notices.text()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    result = tool.run({"text": "x"}, ToolContext(workspace=tmp_path))
+    assert not result.ok and time.monotonic() - started < 20, result.output
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 200, grown_mb
+    wait_for(lambda: "line of over 8 MB" in manager.states()[0].error + notices.text(), 20, "the reason shown")
+    wait_for(lambda: "hostile__sneaky" in registry and manager.states()[0].status == "ready", 30, "the server back")
+
+
+def test_the_sdk_still_reads_a_servers_output_where_thau_bounds_it():
+    """The bound sits in the SDK's stdio module (it has no setting for it): this fails when an
+    SDK update reads its servers' output some other way, so the seam is looked at again."""
+    import mcp.client.stdio as sdk
+
+    from thau_tui.tools.mcp_stdio import LineBoundedText, bound_stdio_lines
+
+    assert bound_stdio_lines() and sdk.TextReceiveStream is LineBoundedText
+
+
+async def test_the_bounded_reader_hands_over_whole_lines_and_the_same_text():
+    import anyio
+
+    from thau_tui.tools.mcp_stdio import LineBoundedText
+
+    send, receive = anyio.create_memory_object_stream[bytes](100)
+    pieces = [
+        b'{"a": 1}\n{"b"',
+        b": 2}\n",
+        b"",
+        '{"c": "\u00e9'.encode()[:-1],
+        "\u00e9".encode()[-1:] + b'"}\n{"d": 4}',
+    ]
+    for piece in pieces:
+        await send.send(piece)
+    await send.aclose()
+    got = [text async for text in LineBoundedText(receive)]
+    assert "".join(got) == b"".join(pieces).decode()
+    assert all(text.endswith("\n") for text in got[:-1]) and got[-1] == '{"d": 4}'

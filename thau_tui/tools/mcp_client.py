@@ -364,8 +364,13 @@ class MCPManager:
             return streamable_http_client(cfg.url, http_client=client)
         from mcp import stdio_client
 
+        from .mcp_stdio import ON_TOO_LONG, bound_stdio_lines
+
         params = stdio_params(cfg, self.workspace, self.config)
-        return stdio_client(params, errlog=stack.enter_context(self._errlog(conn)))
+        errlog = stack.enter_context(self._errlog(conn))
+        if bound_stdio_lines():  # the reason a runaway line closed it goes in the server's log
+            ON_TOO_LONG.set(lambda reason: print(reason, file=errlog, flush=True))
+        return stdio_client(params, errlog=errlog)
 
     def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:
         """The server's stderr log (Connection.errlog), in log_dir or thau's cache."""
