@@ -728,3 +728,30 @@ async def test_a_card_animates_its_progress_bar_only_while_progress_is_unknown()
         app.card.finish(ToolResult("ok"), "done")
         await pilot.pause()
         assert bar.auto_refresh is None
+
+
+async def test_progress_a_tool_reports_as_not_a_number_does_not_crash_the_card():
+    """An MCP server sent progress NaN (the SDK's JSON reader takes it); ProgressBar.update
+    recursed until the app ended (MCP review). A tool's progress that is not a finite number
+    is shown as progress unknown."""
+    from pathlib import Path
+
+    from thau_tui.tools.base import ToolContext
+
+    card = shell_card()
+    async with Host(card).run_test() as pilot:
+        card.set_running()
+        context = ToolContext(workspace=Path("."), on_progress=card.set_progress)
+        for done, total in (
+            (float("nan"), 0.0),
+            (float("nan"), float("nan")),
+            (float("inf"), float("-inf")),
+            ("7", None),
+        ):
+            context.progress(done, total, "step")  # type: ignore[arg-type]  (a plugin's values, as they come)
+            await pilot.pause()
+        context.progress(3, 10)
+        await pilot.pause()
+        assert pilot.app.is_running
+        bar = card.query_one(".progress", ProgressBar)
+        assert (bar.progress, bar.total) == (3, 10)

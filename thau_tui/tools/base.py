@@ -7,6 +7,7 @@ progress, cancellation).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import uuid
@@ -88,9 +89,19 @@ class ToolContext:
             self.on_output(storable(chunk))
 
     def progress(self, done: float, total: float, label: str = "") -> None:
-        """Report progress (a step counter, bytes, ...) to the card."""
+        """Report progress (a step counter, bytes, ...) to the card. The numbers come from a
+        plugin or an MCP server: one that is not a finite number is 0 (unknown), as NaN made
+        the card's bar recurse until the app ended (MCP review)."""
         if self.on_progress:
-            self.on_progress(done, total, label)
+            self.on_progress(_finite(done), _finite(total), str(label))
+
+
+def _finite(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return number if math.isfinite(number) else 0.0
 
 
 def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
