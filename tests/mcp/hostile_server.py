@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 OBJ = {"type": "object", "properties": {"x": {"type": "string"}}}
 
@@ -102,6 +103,9 @@ for line in sys.stdin:
         )
     elif method == "tools/list":
         answer(request_id, {"tools": [{"name": n, "description": d, "inputSchema": s} for n, d, s in TOOLS]})
+        if MODE == "die_after_list":  # up for a moment, then gone: a server that crashes at its first work
+            time.sleep(0.2)
+            sys.exit(3)
     elif method == "tools/call" and os.environ.get("HOSTILE_ERROR") == "huge":
         error = {"code": -32001, "message": "E" * 300_000}
         sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "error": error}) + "\n")

@@ -215,3 +215,27 @@ def test_sandbox_true_without_a_sandbox_says_so_and_starts_nothing(start_servers
     assert state.status != "ready"
     assert "sandbox: true, but there is no sandbox to run it in (bubblewrap not found)" in state.error
     assert "boxed__write_note" not in registry.names()
+
+
+def test_a_server_that_keeps_dying_soon_after_it_starts_backs_off_and_is_told_once(
+    start_servers, monkeypatch, tmp_path
+):
+    """A server that exits just after listing its tools counted as "was ready", so its pause
+    went back to the first one each time: restarted every few seconds for as long as thau ran,
+    each time with a notice of its tools and one of its stop, stacked over the chat (MCP
+    review). Only a life of STABLE_S resets the pause; the stop is told once, the tools once."""
+    import time
+
+    from thau_tui.tools import mcp_client
+
+    monkeypatch.setattr(mcp_client, "RETRY_FIRST_S", 0.1)
+    manager, registry, notices = start_servers(
+        server_config("hostile", "hostile_server.py", {"HOSTILE_MODE": "die_after_list"})
+    )
+    time.sleep(6)
+    starts = (tmp_path / "mcp-logs" / "hostile.log").read_text().count("--- started")
+    stops = [text for text, _ in notices if "stopped" in text]
+    listed = [text for text, _ in notices if text.startswith("MCP server 'hostile':")]
+    # pauses of 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s: six starts at most in six seconds (each takes some too)
+    assert 2 <= starts <= 6, starts
+    assert len(stops) == 1 and len(listed) == 1, notices.text()

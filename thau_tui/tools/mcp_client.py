@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
 
 from .base import ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, held, leaf, request_headers, stdio_params
+from .mcp_connection import Connection, held, leaf, list_all_tools, request_headers, stdio_params
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
 from .mcp_tools import (
@@ -59,6 +59,7 @@ PING_EVERY_S = 5.0  # an idle server is pinged this often: a crash or a hang sho
 PING_TIMEOUT_S = 10.0
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 60.0
+STABLE_S = 60.0  # ready this long, a server that fails again is restarted after RETRY_FIRST_S
 STOP_TIMEOUT_S = 8.0
 OUTPUT_LIMIT = 16_000
 MAX_PAGES = 10  # tools/list pages read from one server
@@ -302,8 +303,11 @@ class MCPManager:
             # The state first: whoever wait_ready() releases reads it.
             conn.state.status, conn.state.error = "failed", why
             conn.settled.set()
-            if was_ready:
-                delay, told = RETRY_FIRST_S, ""
+            # Back off afresh only after a life long enough to call it up; a server that dies
+            # soon after it lists its tools was restarted every few seconds, with two notices
+            # each time, for as long as thau ran (MCP review)
+            if was_ready and time.monotonic() - conn.ready_at >= STABLE_S:
+                delay, told, conn.announced = RETRY_FIRST_S, "", False  # the next start says it is back
             if why != told:
                 verb = "stopped" if was_ready else "did not start"
                 self._notice(
@@ -329,7 +333,7 @@ class MCPManager:
             try:
                 with anyio.fail_after(cfg.startup_timeout):
                     await session.initialize()
-                    listed = await self._list_tools(session)
+                    listed = await list_all_tools(session, MAX_PAGES)
             except TimeoutError:
                 raise TimeoutError(
                     f"no answer within {cfg.startup_timeout:g} s while starting (mcp.servers startup_timeout)"
@@ -337,12 +341,15 @@ class MCPManager:
             self._add_tools(conn, listed)
             conn.session = session
             conn.state.status, conn.state.error = "ready", ""
+            conn.ready_at = time.monotonic()
             conn.settled.set()
-            text = f"MCP server '{cfg.name}': {len(conn.state.tools)} tools"
-            self._notice(
-                text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
-                "warning" if conn.state.rejected else "information",
-            )
+            if not conn.announced:
+                conn.announced = True
+                text = f"MCP server '{cfg.name}': {len(conn.state.tools)} tools"
+                self._notice(
+                    text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
+                    "warning" if conn.state.rejected else "information",
+                )
             await self._watch(conn, session, dead)
 
     def _transport(self, conn: Connection, stack: contextlib.AsyncExitStack) -> Any:
@@ -380,22 +387,6 @@ class MCPManager:
 
             folder = self._log_dir = cache_dir() / "mcp"
         return conn.errlog(folder)
-
-    async def _list_tools(self, session: ClientSession) -> list[Any]:
-        tools: list[Any] = []
-        cursor = None
-        for _ in range(MAX_PAGES):
-            if cursor is None:
-                page = await session.list_tools()
-            else:
-                from mcp.types import PaginatedRequestParams
-
-                page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
-            tools.extend(page.tools)
-            cursor = page.next_cursor
-            if not cursor:
-                break
-        return tools
 
     async def _watch(self, conn: Connection, session: ClientSession, dead: asyncio.Event) -> None:
         """Ping the server while no call is running; return when it is gone or hung."""

@@ -107,6 +107,8 @@ class Connection:
         self.settled = threading.Event()  # the first start ended, ready or not
         self.log_path: Path | None = None
         self.log_offset = 0
+        self.ready_at = 0.0  # time.monotonic() of its last start that listed its tools
+        self.announced = False  # its tools were named in a notice since the last failure told
 
     @contextlib.contextmanager
     def errlog(self, folder: Path) -> Iterator[TextIO]:
@@ -291,3 +293,21 @@ def server_args(args: list[str], workspace: Path | None) -> list[str]:
         return list(args)
     where = str(workspace)
     return [where if arg == "." else arg.replace("{workspace}", where) for arg in args]
+
+
+async def list_all_tools(session: ClientSession, max_pages: int) -> list[Any]:
+    """A server's tools, its tools/list pages read one after another (at most max_pages)."""
+    tools: list[Any] = []
+    cursor = None
+    for _ in range(max_pages):
+        if cursor is None:
+            page = await session.list_tools()
+        else:
+            from mcp.types import PaginatedRequestParams
+
+            page = await session.list_tools(params=PaginatedRequestParams(cursor=cursor))
+        tools.extend(page.tools)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return tools
