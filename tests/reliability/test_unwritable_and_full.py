@@ -118,6 +118,41 @@ def test_message_with_a_data_dir_nobody_may_write(tmp_path):
         (home / "data").chmod(0o755)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert f"cannot write thau's data dir {home / 'data'}" in done.stderr and "THAU_HOME" in done.stderr
+    assert "free some disk space" not in done.stderr  # that advice was for a full disk (crash review)
+    if os.geteuid() == 0:  # a read-only mount is named as such, not "permission denied"
+        assert "its file system is read-only" in done.stderr, done.stderr
+
+
+def test_a_full_disk_at_open_says_to_free_space(tmp_path):
+    """The advice for a full disk at open said to fix the permissions, and the one for a
+    folder nobody may write said to free disk space: swapped (crash review)."""
+    store = Store.__new__(Store)
+    store.path = tmp_path / "data" / "sessions.sqlite3"
+    store.path.parent.mkdir()
+    error = store._open_error(sqlite3.OperationalError("database or disk is full"))
+    assert error.kind == "full" and "the disk is full" in str(error) and "free some disk space" in str(error)
+    assert "permissions" not in str(error)
+
+
+async def test_a_chat_deleted_in_another_window_is_not_written_to_and_the_user_is_told(tmp_path):
+    """Window A kept writing to a chat window B had deleted: its messages went into rows no
+    chat holds, none of them reachable again, and nothing said so (crash review)."""
+    path = tmp_path / "db.sqlite3"
+    here, there = Store(path), Store(path)
+    agent = Agent(Config(), ToolRegistry(), store=here, backend=ScriptedBackend(["one", "two"]), workspace=tmp_path)
+    session = agent.new_session()
+    async for _ in agent.run_turn(session, "first"):
+        pass
+    there.delete_session(session.id)  # the other window
+    events = [event async for event in agent.run_turn(session, "Remember: the code word is PINEAPPLE.")]
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and "this chat was deleted" in errors[0] and "Ctrl+N" in errors[0], errors
+    assert isinstance(events[-1], TurnDone)  # the turn itself goes on
+    orphans = here._db.execute("SELECT COUNT(*) FROM messages WHERE session_id=?", (session.id,)).fetchone()[0]
+    assert orphans == 0
+    with pytest.raises(StoreError) as raised:
+        here.add_message(session.id, "user", "again")
+    assert raised.value.kind == "deleted"
 
 
 def test_message_on_a_full_disk(tmp_path):

@@ -32,12 +32,32 @@ async def test_deleting_a_chat_asks_first(tmp_path):
         await pilot.press("d")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ConfirmModal" and "dogs" in app.screen.question
+        assert "right now" not in app.screen.question
         await pilot.press("n")
         await pilot.pause()
         assert store.get_session(gone) is not None
         await pilot.press("d", "y")
         await pilot.pause()
         assert store.get_session(gone) is None
+
+
+async def test_deleting_a_chat_another_window_is_answering_in_says_so(tmp_path):
+    """The question did not say the chat was in the middle of a turn in another window,
+    which then wrote on into a deleted chat (crash review)."""
+    import json
+    import os
+    import socket
+
+    store, busy, app = _dogs_chat(tmp_path)
+    other = {"turn": {"pid": os.getppid(), "host": socket.gethostname()}}  # a live process, not this one
+    store._run("UPDATE sessions SET meta=? WHERE id=?", (json.dumps(other), busy))
+    async with app.run_test(size=(110, 30)) as pilot:
+        _highlight(app, busy)
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmModal"
+        assert "answering in it right now" in app.screen.question
+        await pilot.press("n")
 
 
 async def test_letters_typed_in_the_list_search_and_the_first_match_is_highlighted(tmp_path):

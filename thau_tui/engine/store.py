@@ -44,8 +44,8 @@ class StoreError(Exception):
     """A database operation failed; the message says what and what to do about it.
 
     `kind` is "full" (the disk is full), "unwritable" (permissions, read-only, a file or
-    folder in the way), "busy" (another program holds the database locked) or "failed"
-    (anything else: a damaged file, one a newer thau made).
+    folder in the way), "busy" (another program holds the database locked), "deleted" (the
+    chat written to is gone) or "failed" (anything else: a damaged file, one a newer thau made).
     """
 
     def __init__(self, message: str, kind: str = "failed", path: Path | None = None) -> None:
@@ -62,9 +62,12 @@ class StoreError(Exception):
             return f"{what} was not saved: cannot write {folder}; set THAU_HOME or fix the permissions"
         if self.kind == "busy":
             return f"{what} was not saved: {BUSY}"
+        if self.kind == "deleted":
+            return f"{what} was not saved: {DELETED}"
         return f"{what} was not saved: {self}"
 
 
+DELETED = "this chat was deleted (in another thau window); nothing more of it is saved: Ctrl+N starts a new chat"
 BUSY = "another program holds thau's chat database locked (another thau window saving, a backup); retry or close it"
 
 
@@ -82,6 +85,14 @@ def _kind(exc: BaseException) -> str:
     if "database is locked" in text or "database table is locked" in text or "busy" in text:
         return "busy"
     return "failed"
+
+
+def _read_only(folder: Path) -> bool:
+    """Whether `folder` is on a file system mounted read-only (the advice differs: crash review)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
 
 
 def _owner() -> dict[str, Any]:
@@ -170,9 +181,12 @@ class Store:
             return StoreError(f"cannot open {self.path}: {BUSY}", kind, self.path)
         elif kind == "full":
             reason = "the disk is full"
+            advice = "free some disk space or set THAU_HOME to a folder on another disk"
+        elif _read_only(self.path.parent):
+            reason = "its file system is read-only"
+            advice = "set THAU_HOME to a folder on a writable disk"
         elif not os.access(self.path.parent, os.W_OK | os.X_OK):
             reason = "permission denied"
-            advice = "free some disk space or set THAU_HOME to a folder on another disk"
         elif kind == "failed":  # not a folder problem: e.g. "file is not a database"
             return StoreError(
                 f"cannot open thau's chat database {self.path}: {exc}; move it away to start "
@@ -352,12 +366,15 @@ class Store:
     def add_message(self, sid: str, role: str, content: str, meta: dict[str, Any] | None = None) -> int:
         now = time.time()
         with self._transaction() as db:
+            # A chat deleted in another window took its rows, and this one went on writing
+            # messages no chat holds, none of them reachable again (crash review).
+            if db.execute("UPDATE sessions SET updated=? WHERE id=?", (now, sid)).rowcount == 0:
+                raise StoreError(DELETED, "deleted", self.path)
             seq = db.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM messages WHERE session_id=?", (sid,)).fetchone()[0]
             cur = db.execute(
                 "INSERT INTO messages(session_id, seq, role, content, created, meta) VALUES (?,?,?,?,?,?)",
                 (sid, seq, role, storable(content), now, _json(meta or {})),
             )
-            db.execute("UPDATE sessions SET updated=? WHERE id=?", (now, sid))
         if cur.lastrowid is None:  # never after an INSERT
             raise StoreError("the new message has no row id")
         return cur.lastrowid

@@ -189,6 +189,12 @@ class SessionsPanel(Vertical):
                     self.query_one("#session-search", Input).value = ""
 
         what = f"{info.messages} message{'s' if info.messages != 1 else ''}"
+        try:
+            answering = self.store.turn_running(info.id)
+        except StoreError:
+            answering = False
+        busy = " A thau window is answering in it right now; nothing more it writes is saved." if answering else ""
         self.app.push_screen(
-            ConfirmModal(f"Delete the chat \u201c{visible(info.title)}\u201d ({what})? It cannot be undone."), done
+            ConfirmModal(f"Delete the chat \u201c{visible(info.title)}\u201d ({what})?{busy} It cannot be undone."),
+            done,
         )
