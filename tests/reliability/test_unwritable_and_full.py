@@ -241,3 +241,26 @@ def test_the_chat_with_a_file_where_the_data_dir_should_be(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert f"cannot write thau's data dir {home / 'data'}" in done.stderr
+
+
+async def test_the_database_deleted_while_thau_runs_is_said_and_not_written_blind(tmp_path):
+    """`rm sessions.sqlite3*` while thau ran: every later message went into the unlinked file,
+    answered as usual, and at the next start the chats were gone with no word said (crash
+    review). The next save says so, and how to keep this chat."""
+    path = tmp_path / "db.sqlite3"
+    store = Store(path)
+    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend(["one", "two"]), workspace=tmp_path)
+    session = agent.new_session()
+    async for _ in agent.run_turn(session, "first"):
+        pass
+    for leftover in tmp_path.glob("db.sqlite3*"):
+        leftover.unlink()
+    events = [event async for event in agent.run_turn(session, "Say hello")]
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and "was deleted or replaced while thau ran" in errors[0] and "Ctrl+E" in errors[0], errors
+    assert isinstance(events[-1], TurnDone) and events[-1].text == "two"
+    assert [m["content"] for m in store.messages(session.id)][:2] == ["first", "one"]  # still readable for Ctrl+E
+    Store(path).close()  # another file now stands at the path: still not the one opened
+    with pytest.raises(StoreError) as raised:
+        store.add_message(session.id, "user", "again")
+    assert raised.value.kind == "gone"

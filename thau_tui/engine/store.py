@@ -11,7 +11,6 @@ JSONL (the training format).
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from typing import Any, Iterator
 # the tools because tools may not import the engine (pyproject's import-linter contracts).
 from ..tools.base import storable
 from . import chat_export
+from .store_errors import BUSY, DELETED, GONE, StoreError, read_only, sqlite_kind
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 
@@ -38,61 +38,6 @@ _TURNS_HERE: set[tuple[str, str]] = set()
 
 def _json(value: Any) -> str:
     return storable(json.dumps(value, ensure_ascii=False, default=str))
-
-
-class StoreError(Exception):
-    """A database operation failed; the message says what and what to do about it.
-
-    `kind` is "full" (the disk is full), "unwritable" (permissions, read-only, a file or
-    folder in the way), "busy" (another program holds the database locked), "deleted" (the
-    chat written to is gone) or "failed" (anything else: a damaged file, one a newer thau made).
-    """
-
-    def __init__(self, message: str, kind: str = "failed", path: Path | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.path = path
-
-    def unsaved(self, what: str) -> str:
-        """One line for the user: `what` (e.g. "the answer") was not saved, why, what to do."""
-        folder = self.path.parent if self.path else "thau's data dir"
-        if self.kind == "full":
-            return f"disk full: {what} was not saved (free some space on the disk that holds {folder})"
-        if self.kind == "unwritable":
-            return f"{what} was not saved: cannot write {folder}; set THAU_HOME or fix the permissions"
-        if self.kind == "busy":
-            return f"{what} was not saved: {BUSY}"
-        if self.kind == "deleted":
-            return f"{what} was not saved: {DELETED}"
-        return f"{what} was not saved: {self}"
-
-
-DELETED = "this chat was deleted (in another thau window); nothing more of it is saved: Ctrl+N starts a new chat"
-BUSY = "another program holds thau's chat database locked (another thau window saving, a backup); retry or close it"
-
-
-_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL, which Python 3.10 does not have
-
-
-def _kind(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
-        return "full"
-    if "disk is full" in text or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
-        return "full"
-    if "readonly" in text or "read-only" in text or "unable to open" in text or isinstance(exc, PermissionError):
-        return "unwritable"
-    if "database is locked" in text or "database table is locked" in text or "busy" in text:
-        return "busy"
-    return "failed"
-
-
-def _read_only(folder: Path) -> bool:
-    """Whether `folder` is on a file system mounted read-only (the advice differs: crash review)."""
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except (OSError, AttributeError):
-        return False
 
 
 def _owner() -> dict[str, Any]:
@@ -156,6 +101,7 @@ class Store:
             if made_by == 0:  # new, or from a thau before the number: this format
                 with contextlib.suppress(sqlite3.Error):  # a read-only file still opens to read
                     self._db.execute(f"PRAGMA user_version = {FORMAT}")
+            self._file = self._identity()
         except (OSError, sqlite3.Error) as exc:
             raise self._open_error(exc) from None
         if made_by > FORMAT:
@@ -168,7 +114,7 @@ class Store:
             )
 
     def _open_error(self, exc: BaseException) -> StoreError:
-        kind = _kind(exc)
+        kind = sqlite_kind(exc)
         advice = "set THAU_HOME to a writable folder or fix the permissions"
         if isinstance(exc, (FileExistsError, NotADirectoryError)):
             blocker = next((p for p in self.path.parents if p.exists() and not p.is_dir()), None)
@@ -182,7 +128,7 @@ class Store:
         elif kind == "full":
             reason = "the disk is full"
             advice = "free some disk space or set THAU_HOME to a folder on another disk"
-        elif _read_only(self.path.parent):
+        elif read_only(self.path.parent):
             reason = "its file system is read-only"
             advice = "set THAU_HOME to a folder on a writable disk"
         elif not os.access(self.path.parent, os.W_OK | os.X_OK):
@@ -205,7 +151,7 @@ class Store:
     def _error(self, exc: BaseException) -> StoreError:
         if isinstance(exc, StoreError):
             return exc
-        kind = _kind(exc)
+        kind = sqlite_kind(exc)
         if kind == "full":
             message = f"disk full: cannot save to {self.path}; free some disk space"
         elif kind == "unwritable":
@@ -227,6 +173,8 @@ class Store:
         finds a damaged page while stepping through rows, and a raw DatabaseError ended the app."""
         with self._lock:
             try:
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    self._check_file()
                 self._rollback_leftover()
                 return self._db.execute(sql, args).fetchall()
             except (sqlite3.Error, ValueError, OSError) as exc:
@@ -241,6 +189,7 @@ class Store:
         """Several statements as one; any error rolls back, so the connection stays usable."""
         with self._lock:
             try:
+                self._check_file()
                 self._rollback_leftover()
                 self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
@@ -252,6 +201,20 @@ class Store:
                 if isinstance(exc, (sqlite3.Error, ValueError, OSError)):
                     raise self._error(exc) from exc
                 raise
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return (info.st_dev, info.st_ino)
+
+    def _check_file(self) -> None:
+        """Before a write: the file opened is still the one at self.path. Deleted while thau
+        ran, every later message went into the unlinked file and was gone at the next start,
+        with no word said (crash review)."""
+        if self._identity() != self._file:
+            raise StoreError(GONE.format(path=self.path), "gone", self.path)
 
     def _rollback_leftover(self) -> None:
         # A transaction left open (say, a COMMIT that failed on a full disk) would make every

@@ -1,0 +1,70 @@
+"""StoreError, the one error the store raises, and what it says: what failed, and what to do."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from pathlib import Path
+
+
+class StoreError(Exception):
+    """A database operation failed; the message says what and what to do about it.
+
+    `kind` is "full" (the disk is full), "unwritable" (permissions, read-only, a file or
+    folder in the way), "busy" (another program holds the database locked), "deleted" (the
+    chat written to is gone), "gone" (the database file itself) or "failed" (anything else:
+    a damaged file, one a newer thau made).
+    """
+
+    def __init__(self, message: str, kind: str = "failed", path: Path | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.path = path
+
+    def unsaved(self, what: str) -> str:
+        """One line for the user: `what` (e.g. "the answer") was not saved, why, what to do."""
+        folder = self.path.parent if self.path else "thau's data dir"
+        if self.kind == "full":
+            return f"disk full: {what} was not saved (free some space on the disk that holds {folder})"
+        if self.kind == "unwritable":
+            return f"{what} was not saved: cannot write {folder}; set THAU_HOME or fix the permissions"
+        if self.kind == "busy":
+            return f"{what} was not saved: {BUSY}"
+        if self.kind == "deleted":
+            return f"{what} was not saved: {DELETED}"
+        if self.kind == "gone":
+            return f"{what} was not saved: {self}"
+        return f"{what} was not saved: {self}"
+
+
+DELETED = "this chat was deleted (in another thau window); nothing more of it is saved: Ctrl+N starts a new chat"
+GONE = (
+    "thau's chat database {path} was deleted or replaced while thau ran, so nothing more is saved; "
+    "Ctrl+E exports this chat now, and thau starts a new database when it starts again"
+)
+BUSY = "another program holds thau's chat database locked (another thau window saving, a backup); retry or close it"
+
+
+_SQLITE_FULL = 13  # sqlite3.SQLITE_FULL, which Python 3.10 does not have
+
+
+def sqlite_kind(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL:
+        return "full"
+    if "disk is full" in text or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return "full"
+    if "readonly" in text or "read-only" in text or "unable to open" in text or isinstance(exc, PermissionError):
+        return "unwritable"
+    if "database is locked" in text or "database table is locked" in text or "busy" in text:
+        return "busy"
+    return "failed"
+
+
+def read_only(folder: Path) -> bool:
+    """Whether `folder` is on a file system mounted read-only (the advice differs: crash review)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
