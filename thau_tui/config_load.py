@@ -15,7 +15,15 @@ import yaml
 from pydantic import ValidationError
 
 from .config import Config, ConfigResult, _describe
-from .config_read import ConfigTooLarge, decode, load_yaml, read_problem, top_level_sections, yaml_problem
+from .config_read import (
+    MAX_CONFIG_BYTES,
+    ConfigTooLarge,
+    decode,
+    load_yaml,
+    read_problem,
+    top_level_sections,
+    yaml_problem,
+)
 
 MAX_PROBLEMS = 20  # lines of errors reported for one file
 
@@ -141,6 +149,14 @@ def load(path: Path | None, last_good: Config | None = None) -> ConfigResult:
     try:
         if not path.exists():  # raises for a folder above it thau may not enter
             return ConfigResult(fallback, path)
+        if (size := path.stat().st_size) > MAX_CONFIG_BYTES:
+            too_big = (
+                f"is {size / 2**20:.1f} MB, and thau reads at most {MAX_CONFIG_BYTES // 2**20} MB of config "
+                "(a config.yaml needs a few kilobytes: keep only the settings you change)"
+            )
+            if last_good is not None:
+                return _result(path, last_good, [too_big])
+            return _result(path, _ask_every_tool(None), [f"{too_big}; {ASK_EVERY_TOOL}"])
         raw = path.read_bytes()
     except OSError as exc:
         if last_good is not None:

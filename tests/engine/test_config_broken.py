@@ -73,6 +73,24 @@ def test_a_long_broken_file_is_read_section_by_section_in_linear_time(tmp_path):
     assert not result.ok and result.config.tools.policy.get("*") == "ask"
 
 
+def test_a_huge_config_is_not_parsed_and_the_message_says_what_is_wrong(tmp_path):
+    """A 32 MB config.yaml of plain keys left the screen blank for 95 s (up to 728 MB), and a
+    plain long list was blamed on anchors and aliases it did not have (crash review)."""
+    path = tmp_path / "config.yaml"
+    path.write_text("tools: {policy: {run_shell: deny}}\n" + "".join(f"k{i}: {'x' * 40}\n" for i in range(30_000)))
+    started = time.monotonic()
+    result = load_config(path)
+    assert time.monotonic() - started < 1
+    (error,) = result.errors
+    assert "thau reads at most 1 MB" in error and "keep only the settings you change" in error
+    assert result.config.tools.policy.get("*") == "ask"  # not read: every tool asks
+    last_good = Config()
+    assert load_config(path, last_good).config is last_good  # a reload keeps what ran
+    path.write_text("ui:\n  items:\n" + "".join(f"    - {i}\n" for i in range(10_500)))
+    (error,) = load_config(path).errors
+    assert "more than 10000 values" in error and "aliases" not in error
+
+
 def test_a_long_bad_value_is_cut_short_in_the_message(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text("tools:\n  policy:\n    run_shell: [" + ", ".join(["y" * 500] * 40) + "]\n")
