@@ -643,9 +643,30 @@ async def test_a_chat_reopened_after_a_crash_shows_what_was_interrupted(tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         notes = [str(n.render()) for n in app.query(NoteMessage)]
-        assert any("run_shell: interrupted, it did not finish; output so far:\n./a\n./b" in n for n in notes), notes
+        assert any(
+            "run_shell (command: find . | wc -l): interrupted, it did not finish; output so far:\n./a\n./b" in n
+            for n in notes
+        ), notes
         assert any("thau stopped before this answer finished" in n for n in notes), notes
     assert json.dumps(app.session.messages).count("interrupted") >= 2
+
+
+async def test_a_call_that_waited_for_approval_when_thau_stopped_is_shown_as_not_run(tmp_path):
+    """It was shown as "interrupted, it did not finish" (as if it had run), while the model
+    was told it waited for approval and never ran; and what it was is shown (crash review)."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("crashed chat", "scripted")
+    store.add_message(sid, "user", "clean up")
+    call = '<tool_call>{"name": "run_shell", "arguments": {"command": "rm -r build"}}</tool_call>'
+    message_id = store.add_message(sid, "assistant", call)
+    store.record_call(sid, "c1", "run_shell", {"command": "rm -r build"}, "proposed", message_id)
+    store.close()
+    app = make_app(tmp_path, ScriptedBackend([]), resume=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        notes = [str(n.render()) for n in app.query(NoteMessage)]
+        assert "run_shell (command: rm -r build): not run; thau stopped while it waited for your approval" in notes
+        assert not any("did not finish" in n for n in notes), notes
 
 
 async def test_a_config_inside_the_workspace_is_not_reloaded_live(tmp_path, notices):

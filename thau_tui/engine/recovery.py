@@ -39,6 +39,7 @@ def close_interrupted(store: Store, dialect: Dialect, sid: str) -> int:
             left.remove(row)
         call_id = row["id"] if row else None
         meta = {"tool": name, "ok": False, "interrupted": True, "call_id": call_id, "dialect": dialect.name}
+        meta["was"] = row["status"] if row else "proposed"  # waiting or running: the chat says which
         store.add_message(sid, "tool", dialect.render_result(name, interrupted_result(row)), meta)
     return len(missing)
 

@@ -28,8 +28,15 @@ EARLIER_BATCH = 120
 
 
 def interrupted_call_note(meta: dict, row: dict | None) -> str:
-    """What a resumed chat shows for a call that thau stopped while it waited or ran."""
+    """What a resumed chat shows for a call that thau stopped while it waited or ran: which
+    of the two (a call that waited was shown as "did not finish", though the model was told it
+    never ran: crash review), with its arguments, so the user sees what was cut short."""
     name = meta.get("tool") or (row or {}).get("name") or "a tool"
+    arguments = _arguments((row or {}).get("arguments"))
+    shown = ", ".join(f"{key}: {value}" for key, value in arguments.items())
+    name += f" ({shown[:117] + '...' if len(shown) > 120 else shown})" if shown else ""
+    if meta.get("was") == "proposed":
+        return f"{name}: not run; thau stopped while it waited for your approval"
     output = ((row or {}).get("result") or "").strip()
     tail = "\n".join(output.splitlines()[-8:])
     return f"{name}: interrupted, it did not finish" + (f"; output so far:\n{tail}" if tail else "")
