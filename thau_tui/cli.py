@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     doctor = sub.add_parser("doctor", help="print what thau sees: python, llama.cpp build, torch device, models")
     doctor.set_defaults(func=run_doctor)
+    salvage = sub.add_parser(
+        "salvage", help="copy what can still be read of a damaged chat database into a new one (the old one is kept)"
+    )
+    salvage.set_defaults(func=run_salvage)
     try:
         from .train.cli import register
     except ImportError as exc:  # training extras missing: say so instead of failing
@@ -318,6 +322,29 @@ def _decode_check(config) -> str:
             f"CRASHED (signal {-done.returncode}): rebuild llama-cpp-python without AMX, see README 'Troubleshooting'"
         )
     return "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def run_salvage(args) -> int:
+    """`thau salvage`: the chat database rebuilt from what can still be read of it."""
+    import sqlite3
+
+    from .engine.store_salvage import salvage
+    from .paths import database_path
+
+    path = database_path()
+    if not path.is_file():
+        return _fail(f"no chat database at {path}: nothing to salvage")
+    print(f"reading {path} (close every thau window first: they hold it open)")
+    try:
+        done = salvage(path)
+    except (OSError, sqlite3.Error) as exc:
+        return _fail(f"nothing could be read from {path}: {exc}; move it away and thau starts a new one")
+    kept = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in done.rows.items())
+    lost = sum(done.lost.values())
+    print(f"salvaged into {done.path}: {kept}")
+    print(f"rows that could not be read: {lost}" if lost else "every row could be read")
+    print(f"the damaged file is kept as {done.damaged}")
+    return 0
 
 
 def run_doctor(args) -> int:

@@ -27,7 +27,7 @@ from typing import Any, Iterator
 # the tools because tools may not import the engine (pyproject's import-linter contracts).
 from ..tools.base import storable
 from . import chat_export
-from .store_errors import BUSY, DELETED, GONE, StoreError, read_only, sqlite_kind
+from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, read_only, sqlite_kind
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 
@@ -135,7 +135,7 @@ class Store:
             reason = "permission denied"
         elif kind == "failed":  # not a folder problem: e.g. "file is not a database"
             return StoreError(
-                f"cannot open thau's chat database {self.path}: {exc}; move it away to start "
+                f"cannot open thau's chat database {self.path}: {exc}; {SALVAGE}, or move it away to start "
                 "afresh, or set THAU_HOME to another folder",
                 kind,
                 self.path,
@@ -160,8 +160,8 @@ class Store:
             message = f"{self.path}: {BUSY}"
         else:
             message = f"the chat database {self.path} failed: {type(exc).__name__}: {exc}"
-            if "malformed" in str(exc):  # SQLite's own recovery keeps what can still be read
-                message += f"; to save what is left: sqlite3 '{self.path}' .recover | sqlite3 recovered.sqlite3"
+            if "malformed" in str(exc):  # the sqlite3 program's .recover is missing on Debian: crash review
+                message += f"; {SALVAGE}"
         return StoreError(message, kind, self.path)
 
     def close(self) -> None:

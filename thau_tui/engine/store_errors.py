@@ -43,6 +43,7 @@ GONE = (
     "thau's chat database {path} was deleted or replaced while thau ran, so nothing more is saved; "
     "Ctrl+E exports this chat now, and thau starts a new database when it starts again"
 )
+SALVAGE = "to keep what can still be read, quit thau and run `thau salvage` (the damaged file is kept beside it)"
 BUSY = "another program holds thau's chat database locked (another thau window saving, a backup); retry or close it"
 
 
