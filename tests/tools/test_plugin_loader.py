@@ -178,10 +178,46 @@ async def test_loading_off_the_event_loop_says_when_an_import_is_slow(tmp_path):
     try:
         await wait_until(None, lambda: slow, what="the slow notice", step=0.02)
         assert slow == [(folder / "slow.py").resolve()] and ticks >= 10  # the loop ran meanwhile
-        assert not loading.done() and "slow_tool" not in registry
+        assert "slow_tool" not in registry
+        assert await asyncio.wait_for(loading, 10) == {}  # it does not wait for the slow file
         go.write_text("")
-        assert await asyncio.wait_for(loading, 10) == {}
-        assert "slow_tool" in registry
+        await wait_until(None, lambda: "slow_tool" in registry, what="the slow tool", step=0.02)
     finally:
         go.write_text("")
         ticker.cancel()
+
+
+async def test_a_plugin_that_never_finishes_importing_holds_back_neither_the_others_nor_the_watching(tmp_path):
+    """Files were imported one after another on one thread, and the folder watched only after
+    the last: a plugin looping at import kept every later file out, and a fixed or new file
+    was never loaded (MCP review). Each file has its own thread now; the slow one is named,
+    the others load, and it reports when it ends."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    go = tmp_path / "GO"
+    tool = (
+        'NAME = "{name}"\nDESCRIPTION = "Says ok."\nPARAMETERS = {{"type": "object", "properties": {{}}}}\n'
+        'def run(args):\n    return "ok"\n'
+    )
+    (folder / "a_good.py").write_text(tool.format(name="a_good"))
+    (folder / "b_loop.py").write_text(
+        f"import pathlib, time\nwhile not pathlib.Path({str(go)!r}).exists():\n    time.sleep(0.02)\n"
+        + tool.format(name="b_loop")
+    )
+    (folder / "c_after.py").write_text(tool.format(name="c_after"))
+    registry = build_registry()
+    loader = PluginLoader(registry, folder)
+    slow, late = [], []
+    try:
+        errors = await asyncio.wait_for(loader.load_all_async(slow.append, 0.3, late.append), 10)
+        assert errors == {} and [p.name for p in slow] == ["b_loop.py"]
+        assert "a_good" in registry and "c_after" in registry and "b_loop" not in registry
+        go.write_text("")
+        for _ in range(200):
+            if late:
+                break
+            await asyncio.sleep(0.02)
+        assert late == [f"plugin tool 'b_loop' loaded from {loader._show((folder / 'b_loop.py').resolve())}"]
+        assert "b_loop" in registry
+    finally:
+        go.write_text("")

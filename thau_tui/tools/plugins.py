@@ -9,6 +9,7 @@ error lands in `registry.plugin_errors` and the other plugins still load.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -186,6 +187,11 @@ def _off_the_loop(function: Callable[..., Any], *args: Any) -> asyncio.Future[An
     return future
 
 
+def _report_late(on_late: Callable[[str], Any], done: asyncio.Future[Any]) -> None:
+    if not done.cancelled() and done.exception() is None:
+        on_late(done.result()[1])
+
+
 class PluginLoader:
     """Loads the plugin folder into a registry and keeps it in step with the files."""
 
@@ -194,7 +200,6 @@ class PluginLoader:
         self.folder = Path(folder).expanduser()
         self.config = config
         self.loaded: dict[Path, str] = {}  # plugin file -> tool name
-        self.importing: Path | None = None  # the file whose import is running now
 
     def _show(self, path: Path) -> str:
         try:
@@ -220,15 +225,12 @@ class PluginLoader:
                 f"it is in the workspace ({workspace}), where tools write, and a plugin runs inside thau "
                 "itself; keep the file itself outside the workspace, not a link to it",
             )
-        self.importing = path
         try:
             tool = tool_from_module(_import(path), path)
         except PluginError as exc:
             return False, self._fail(path, str(exc))
         except Exception as exc:  # a module whose attributes raise: its error, not thau's
             return False, self._fail(path, f"raised {type(exc).__name__} while being read: {exc}")
-        finally:
-            self.importing = None
         existing = self.registry.get(tool.name)
         if existing is not None:
             owner = "a built-in tool" if existing.source == "builtin" else f"defined by {existing.source}"
@@ -275,20 +277,35 @@ class PluginLoader:
                 errors[str(path)] = message
         return errors
 
-    async def load_all_async(self, on_slow: Callable[[Path], Any] | None = None, slow_s: float = 3.0) -> dict[str, str]:
-        """load_all off the event loop: a plugin that sleeps, waits on the network or loops at
-        import held the whole UI (or kept thau from appearing at all). `on_slow(path)` is
-        called on the loop once for each file whose import has run `slow_s` seconds."""
-        loading = _off_the_loop(self.load_all)
-        named: set[Path] = set()
-        while True:
+    async def load_all_async(
+        self,
+        on_slow: Callable[[Path], Any] | None = None,
+        slow_s: float = 3.0,
+        on_late: Callable[[str], Any] | None = None,
+    ) -> dict[str, str]:
+        """load_all off the event loop, each file on a thread of its own: a plugin that sleeps,
+        waits on the network or loops at import held the whole UI (or kept thau from appearing
+        at all). A file still importing after `slow_s` seconds is named (`on_slow(path)`, on
+        the loop) and left to finish alone while the next files load: one that never returned
+        held back every later file, and the folder was watched only after it (MCP review).
+        When it does finish, `on_late(message)` says how it went."""
+        errors: dict[str, str] = {}
+        present = self._files()
+        for gone in [p for p in self.loaded if p not in present]:
+            self.remove_file(gone)
+        for path in present:
+            loading = _off_the_loop(self.load_file, path)
             try:
-                return await asyncio.wait_for(asyncio.shield(loading), slow_s)
+                ok, message = await asyncio.wait_for(asyncio.shield(loading), slow_s)
             except asyncio.TimeoutError:
-                path = self.importing
-                if path is not None and path not in named and on_slow is not None:
-                    named.add(path)
+                if on_slow is not None:
                     on_slow(path)
+                if on_late is not None:
+                    loading.add_done_callback(functools.partial(_report_late, on_late))
+                continue
+            if not ok:
+                errors[str(path)] = message
+        return errors
 
     def _apply(self, paths: set[Path]) -> list[str]:
         messages = []

@@ -248,16 +248,19 @@ class AppServices:
 
         def still_importing(path: Path) -> None:
             self.notify(
-                f"{path.name} is still importing after {PLUGIN_IMPORT_NOTICE_S:g} s; thau works meanwhile and "
-                "its tool arrives when the import ends. If it never does (a loop, a network wait or input() "
-                "at import), fix the file and restart thau.",
+                f"{path.name} is still importing after {PLUGIN_IMPORT_NOTICE_S:g} s; thau works meanwhile, the "
+                "other plugins load, and its tool arrives when the import ends. If it never does (a loop, a "
+                "network wait or input() at import), fix the file and save it: thau loads it again.",
                 title="tools/",
                 severity="warning",
                 markup=False,
                 timeout=20,
             )
 
-        errors = await self.plugins.load_all_async(still_importing, PLUGIN_IMPORT_NOTICE_S)
+        def late(message: str) -> None:  # a slow file's import ended after the others
+            self._plugins_changed([message])
+
+        errors = await self.plugins.load_all_async(still_importing, PLUGIN_IMPORT_NOTICE_S, late)
         for path, error in errors.items():
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
         if self.plugins.loaded:
