@@ -58,7 +58,7 @@ async def test_outside_the_repository_the_default_recipe_starts_with_its_own_eva
         run = app.training_run
         assert run is not None, notices.text()
         assert "Cannot start" not in notices.text() and "--recipe" not in notices.text()
-        await pilot.press("x")
+        await pilot.press("x", "y")
         await asyncio.wait_for(run.wait(), 30)
     recipe = load_recipe(screen.recipe)
     # Never the current folder's train/data: the repository's (source checkout) or thau's data folder.

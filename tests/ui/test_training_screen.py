@@ -22,6 +22,7 @@ class HostApp(App):
     def __init__(self, screen_factory) -> None:
         super().__init__()
         self.training_run = None
+        self.training_recipe = None
         self.used: list[TrainingScreen.UseAdapter] = []
         self._factory = screen_factory
 
@@ -110,7 +111,13 @@ async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_pat
         await pilot.pause(0.5)
         assert app.screen.run is run
         assert app.screen.plotted_points > seen
-        await pilot.press("x")
+        await pilot.press("x")  # one key stopped the run at once (keyboard review): it asks first
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ConfirmModal" and "Cancel the training run" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert run.running
+        await pilot.press("x", "y")
         await asyncio.wait_for(run.wait(), 20)
         assert not run.running and run.status == "cancelled"
 
@@ -213,3 +220,20 @@ def test_a_cancelled_run_mentions_a_checkpoint_only_when_one_was_saved(tmp_path)
     assert line.startswith("Cancelled —") and "checkpoint" not in line
     run.apply({"event": "checkpoint", "step": 20, "path": str(tmp_path / "run" / "checkpoint-20")})
     assert TrainingScreen._status_line(None, run).startswith("Cancelled (a checkpoint was saved)")  # type: ignore[arg-type]
+
+
+async def test_a_recipe_picked_is_kept_when_the_screen_opens_again(tmp_path):
+    """The screen went back to the configured recipe each time it opened, and s then started
+    that one (480 steps on 2 cores) instead of the one picked (keyboard review)."""
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("name: tiny\nbase_model: bundled\nmax_steps: 2\neval_examples: 2\n", encoding="utf-8")
+    app = HostApp(lambda: TrainingScreen(Config()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.screen.recipe != tiny
+        app.screen.use_recipe(tiny)
+        await pilot.press("escape")
+        await pilot.pause()
+        app.push_screen(TrainingScreen(Config()))
+        await pilot.pause()
+        assert app.screen.recipe == tiny
+        assert "tiny" in str(app.screen.query_one("#training-recipe").content)

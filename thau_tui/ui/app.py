@@ -6,6 +6,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -151,6 +152,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.session: ChatSession = None  # type: ignore[assignment]
         self._resume, self._load_model, self._watch = resume, load_model, watch
         self.training_run = None  # a TrainingRun that outlives its screen
+        self.training_recipe: Path | None = None  # the recipe picked there, kept for its next opening
         self._training_shown = ""  # what the status line last said about it
         self.turn_running = False
         self.thinking = "thinking…"  # what the status line says while the model reads and thinks

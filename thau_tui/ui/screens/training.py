@@ -169,6 +169,10 @@ class TrainingScreen(Screen):
     def on_mount(self) -> None:
         if self.run is None:
             self.run = getattr(self.app, "training_run", None)  # reattach to the app's run
+        if not self.picked and (earlier := getattr(self.app, "training_recipe", None)) is not None:
+            self.recipe, self.picked = Path(earlier), True  # picked when the screen was open before
+        if self.run is not None and self.run.running:  # the recipe shown is the one running
+            self.recipe = self.run.recipe
         table = self.query_one("#eval-table", DataTable)
         table.add_columns("metric", "before", "after", "change")
         self.query_one("#training-results").display = False
@@ -193,8 +197,11 @@ class TrainingScreen(Screen):
         )
 
     def use_recipe(self, path: Path) -> None:
-        """The next run uses this recipe."""
+        """The next run uses this recipe, also after the screen is closed and opened again (it
+        went back to the configured one, and s then started that: keyboard review)."""
         self.recipe, self.picked = Path(path), True
+        if hasattr(self.app, "training_recipe"):
+            self.app.training_recipe = self.recipe
         self._show_recipe()
         if self.run is None:
             self._seen_version = -2  # redraw the idle line, which names the recipe
@@ -414,14 +421,24 @@ class TrainingScreen(Screen):
             self.notify("Pausing after this step…")
 
     def action_cancel(self) -> None:
+        """Cancel the run, after a yes: one key stopped an hour's run at once (keyboard review)."""
         if self.run is None or not self.run.running:
             self.notify("No run is going.", severity="warning")
             return
-        self.run.cancel()
-        self.notify(
-            "Cancelling: the trainer saves a checkpoint first."
-            if self.run.step_name == "training"
-            else f"Cancelling ({self.run.step_name})."
+        from .confirm import ConfirmModal
+
+        run = self.run
+
+        def done(yes: bool | None) -> None:
+            if yes and run.running:
+                run.cancel()
+                training = run.step_name == "training"
+                self.notify("Cancelling: the trainer saves a checkpoint first." if training else "Cancelling.")
+
+        where = f"step {run.step}" if run.step_name == "training" else run.step_name
+        self.app.push_screen(
+            ConfirmModal(f"Cancel the training run ({where})? Its last checkpoint stays: thau train --resume goes on."),
+            done,
         )
 
     def action_open_folder(self) -> None:
