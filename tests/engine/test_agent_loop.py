@@ -210,10 +210,13 @@ async def test_session_approval_is_remembered(tmp_path):
 
 
 async def test_policy_deny_never_asks(tmp_path):
-    agent, _, _ = make_agent([call("echo", text="a"), "ok"], tmp_path, policy={"echo": "deny"})
+    agent, backend, _ = make_agent([call("echo", text="a"), "ok"], tmp_path, policy={"echo": "deny"})
     events = await run(agent, agent.new_session(), "1")
     assert not any(isinstance(e, ApprovalRequested) for e in events)
     assert "configuration denies" in next(e for e in events if isinstance(e, ToolDenied)).reason
+    # nobody pressed a key: the model is not told the user denied it (keyboard review)
+    assert "this call was not run (the configuration denies this tool)" in backend.prompts[-1]
+    assert "the user denied" not in backend.prompts[-1]
 
 
 async def test_repeated_failing_call_ends_the_turn(tmp_path):

@@ -250,8 +250,11 @@ class ToolSteps:
             if store:
                 record(store.record_call, session.id, call.id, call.name, call.arguments, "denied")
             yield ToolDenied(call, reason, decision)
+            # "the user denied" only when a person did: a refusal by the config or thau itself
+            # read as the user's in the model's history and the export (keyboard review)
+            who = "the user denied this call" if decision.by == "user" else "this call was not run"
             ended.value = CallOutcome(
-                call.name, f"the user denied this call ({reason}). Do not retry it; answer without it.", True, call.id
+                call.name, f"{who} ({reason}). Do not retry it; answer without it.", True, call.id
             )
             return
         if agent.approvals and decision.kind in ("session", "always"):
