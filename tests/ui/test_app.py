@@ -344,6 +344,25 @@ async def test_slash_commands_and_export(tmp_path, thau_home, notices):
         assert app.screen.__class__.__name__ == "HelpScreen"
 
 
+async def test_a_slash_prefix_the_hint_completes_runs_and_a_wrong_export_format_is_refused(
+    tmp_path, thau_home, notices
+):
+    """The hint said "/export: ... · Enter runs it" for /exp, and Enter said "unknown command";
+    /export pdf wrote both formats without a word (keyboard review)."""
+    app = make_app(tmp_path, ScriptedBackend(["An answer."]))
+    async with app.run_test() as pilot:
+        await type_and_send(pilot, "question")
+        await wait_until(pilot, lambda: not app.turn_running and app.query(AssistantMessage))
+        await type_and_send(pilot, "/export pdf")
+        await pilot.pause()
+        assert notices.any("/export takes md or jsonl") and app.query_one("#input").text == "/export pdf"
+        assert not (thau_home / "data" / "exports").exists() or not list((thau_home / "data" / "exports").iterdir())
+        app.query_one("#input").load_text("")
+        await type_and_send(pilot, "/exp md")
+        await pilot.pause()
+        assert list((thau_home / "data" / "exports").glob("*.md")) and not notices.any("unknown command")
+
+
 async def test_a_message_that_starts_with_a_path_is_sent(tmp_path, notices):
     """`/tmp/notes.txt - what is in it?` was taken for an unknown command and cleared from
     the prompt: a message could not start with a path (helper's UX review)."""

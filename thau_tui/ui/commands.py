@@ -63,6 +63,9 @@ class SlashCommands:
     async def run_slash(self, text: str) -> None:
         name, _, arg = text[1:].strip().partition(" ")
         entry = COMMANDS.get(name.lower())
+        started = [n for n in COMMANDS if name and n.startswith(name.lower())]
+        if entry is None and len(started) == 1:  # the hint said "Enter runs it" (keyboard review)
+            entry = COMMANDS[started[0]]
         if entry is None:
             known = ", ".join(f"/{n}" for n in COMMANDS)
             self.notify(
@@ -73,7 +76,11 @@ class SlashCommands:
             self._give_back(text)
             return
         action = entry[0]
-        if action == "export" and arg.strip() in ("md", "jsonl"):
+        if action == "export" and arg.strip():
+            if arg.strip() not in ("md", "jsonl"):  # /export pdf wrote both formats, saying nothing
+                self.notify("/export takes md or jsonl, or nothing for both", severity="error", markup=False)
+                self._give_back(text)
+                return
             self.action_export(arg.strip())
             return
         await self.run_action(action)
