@@ -276,6 +276,28 @@ async def test_the_sidebar_hides_on_a_narrow_terminal_and_comes_back(tmp_path):
         assert not panel.display
 
 
+async def test_the_sidebar_opened_on_a_narrow_terminal_stays_through_a_resize_and_esc_leaves_it(tmp_path):
+    """Opened with Ctrl+B at 80x24, the panel hid again when only the height changed, the
+    focus thrown to the prompt; Esc in the list did nothing (keyboard review)."""
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.query_one("#sessions")
+        assert not panel.display
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert panel.display and app.focused is not None and panel in app.focused.ancestors
+        await pilot.resize_terminal(80, 26)
+        await pilot.pause()
+        assert panel.display and panel in app.focused.ancestors
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.query_one("#input") and panel.display
+        await pilot.resize_terminal(140, 40)
+        await pilot.resize_terminal(80, 24)  # narrowed again: it goes, as at start
+        await pilot.pause()
+        assert not panel.display
+
+
 async def test_the_status_line_fits_at_140_columns_with_the_sidebar(tmp_path):
     app = make_app(tmp_path, ScriptedBackend(["Hi."]))
     async with app.run_test(size=(140, 40)) as pilot:

@@ -198,7 +198,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
 
     async def on_mount(self) -> None:
         self.query_one("#sessions").display = self.config.ui.sidebar
-        self._fit_sidebar(self.size.width)
+        self._fit_sidebar(self.size.width, start=True)
         self.query_one("#images").display = False
         if self.agent.backend is not None:
             self._backend_ready(self.agent.backend)
@@ -453,10 +453,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
     def on_resize(self, event: events.Resize) -> None:
         self._fit_sidebar(event.size.width)
 
-    def _fit_sidebar(self, width: int) -> None:
-        """Hide the chats panel on a narrow terminal, and bring it back when it widens."""
+    def _fit_sidebar(self, width: int, start: bool = False) -> None:
+        """Hide the chats panel when the terminal starts or becomes narrow, and bring it back
+        when it widens; a panel opened on a narrow terminal stays (a change of height hid it
+        again: keyboard review)."""
         panel = self.query_one(SessionsPanel)
-        if width < NARROW_WIDTH and panel.display:
+        was, self._width_seen = getattr(self, "_width_seen", None), width
+        if width < NARROW_WIDTH and panel.display and (start or was is None or was >= NARROW_WIDTH):
             panel.display, self._sidebar_auto_hidden = False, True
             if self.focused is not None and panel in self.focused.ancestors:
                 self.focus_input()

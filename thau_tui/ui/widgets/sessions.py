@@ -118,6 +118,12 @@ class SessionsPanel(Vertical):
             event.prevent_default()
             search.value = ""
             return
+        idle = not getattr(self.app, "turn_running", False)  # while a turn runs, Esc stops it
+        if event.key == "escape" and idle and (search.has_focus or view.has_focus) and self.app.query("#input"):
+            event.stop()  # with nothing to clear, back to the prompt (it stayed here: keyboard review)
+            event.prevent_default()
+            self.app.query_one("#input").focus()
+            return
         if event.key == "down" and self.query_one("#session-search", Input).has_focus:
             event.stop()  # Down from the search box goes to the list (r and d typed there searched)
             view.focus()
