@@ -44,6 +44,12 @@ def test_message_with_broken_config_still_answers(tmp_path):
     assert done.returncode == 0
 
 
+def test_yes_without_a_message_is_a_usage_error_not_ignored(tmp_path):
+    """`thau --yes` opened the chat and ignored --yes without a word (keyboard review)."""
+    done = thau("--yes", env_extra={"THAU_HOME": str(tmp_path / "home")}, timeout=60)
+    assert done.returncode == 2 and "--yes goes with --message" in done.stderr, (done.returncode, done.stderr)
+
+
 def test_doctor_reports_what_it_sees(tmp_path):
     done = thau("doctor", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

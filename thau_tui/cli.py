@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     if args.message is not None:
         return run_message(args)
+    if args.yes:  # the chat ignored it, silently (keyboard review)
+        parser.error("--yes goes with --message: in the chat each call that asks is approved from its card")
     return run_chat(args)
 
 

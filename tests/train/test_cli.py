@@ -149,7 +149,7 @@ def test_from_history_and_data_build(tmp_path, capsys):
     _one_approved_call(tmp_path / "db.sqlite3")
     out = tmp_path / "history.jsonl"
     assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(out)]) == 0
-    assert "Wrote 1 examples" in capsys.readouterr().out
+    assert "Wrote 1 example to" in capsys.readouterr().out
     assert json.loads(out.read_text())["expected_calls"] == [{"name": "list_directory", "arguments": {"path": "."}}]
 
     data = tmp_path / "data"

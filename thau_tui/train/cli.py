@@ -86,8 +86,13 @@ def cmd_from_history(args: argparse.Namespace) -> int:
         counts = examples_from_history(db, out, dialect=args.dialect)
     except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
+
+    def some(count: int, word: str) -> str:
+        return f"{count} {word}" + ("" if count == 1 else "s")
+
     print(
-        f"Wrote {counts['examples']} examples to {out} from {counts['calls']} calls in {counts['sessions']} chats "
+        f"Wrote {some(counts['examples'], 'example')} to {out} from {some(counts['calls'], 'call')} in "
+        f"{some(counts['sessions'], 'chat')} "
         f"({counts['approved']} approved, {counts['edited']} of them edited; {counts['denied']} denied; "
         f"{counts['skipped']} skipped; {counts['duplicates']} duplicates)"
     )
