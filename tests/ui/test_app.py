@@ -501,6 +501,36 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
         assert marked == [0], [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
 
 
+async def test_the_model_picker_marks_an_adapter_loaded_from_outside_its_list(tmp_path):
+    """After u on the training screen (a run in another runs folder), no entry was marked
+    current and the highlight sat on the bare model: Enter took the adapter away (keyboard review)."""
+    from types import SimpleNamespace
+
+    from textual.app import App
+
+    from thau_tui.paths import bundled_model
+    from thau_tui.ui.screens.model_picker import ModelPicker
+
+    elsewhere = tmp_path / "other-runs" / "tiny-20261206" / "adapter.gguf"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(b"GGUF")
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    picker = ModelPicker(config, server=SimpleNamespace(path=str(bundled_model()), lora_path=str(elsewhere)))
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(picker)
+
+    async with Host().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        listing = picker.query_one("OptionList")
+        assert listing.highlighted == 0 and picker.choices[0] == (bundled_model(), elsewhere)
+        assert str(listing.get_option_at_index(0).prompt).endswith("tiny-20261206/adapter.gguf (current)")
+        marked = [i for i in range(listing.option_count) if "(current)" in str(listing.get_option_at_index(i).prompt)]
+        assert marked == [0]
+
+
 async def test_approvals_screen_opens_from_the_chat(tmp_path):
     app = make_app(tmp_path, ScriptedBackend([]))
     async with app.run_test(size=(120, 40)) as pilot:

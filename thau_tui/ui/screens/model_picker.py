@@ -23,6 +23,16 @@ class ServerModel(str):
     """A model name the server offers (what the picker returns for a server backend)."""
 
 
+def _same_pair(model: Path | None, lora: Path | None):
+    """Whether a listed (model, adapter) is this one, the same files by any path to them."""
+
+    def key(path: Path | None) -> Path | None:
+        return path.resolve() if path is not None else None
+
+    wanted = (key(model), key(lora))
+    return lambda listed_model, listed_lora: (key(listed_model), key(listed_lora)) == wanted
+
+
 class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     """Returns (model, adapter or None), a ServerModel, or None on Esc."""
 
@@ -69,16 +79,23 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
                 current, current_lora = None, None
         options = []
         loaded_at: int | None = None
+        same = _same_pair(current, current_lora)
         for model in find_models():
             self.choices.append((model, None))
-            mark = " (current)" if model == current and current_lora is None else ""
+            mark = " (current)" if same(model, None) else ""
             loaded_at = len(options) if mark else loaded_at
             options.append(Option(plain(f"{model.name}{mark}")))  # file names are not markup
             for adapter in find_adapters(runs_dir(self.config.train.runs_dir)):
                 self.choices.append((model, adapter))
-                mark = " (current)" if model == current and adapter == current_lora else ""
+                mark = " (current)" if same(model, adapter) else ""
                 loaded_at = len(options) if mark else loaded_at
                 options.append(Option(plain(f"{model.name} + {adapter.parent.name}/{adapter.name}{mark}")))
+        if loaded_at is None and current is not None:  # loaded from elsewhere (a run's u, another
+            # runs folder): listed first, or the highlight sat on the bare model (keyboard review)
+            self.choices.insert(0, (current, current_lora))
+            with_lora = f" + {current_lora.parent.name}/{current_lora.name}" if current_lora else ""
+            options.insert(0, Option(plain(f"{current.name}{with_lora} (current)")))
+            loaded_at = 0
         with Vertical():
             yield Label("Model and adapter (Enter loads, Esc cancels)")
             listing = OptionList(*options)
