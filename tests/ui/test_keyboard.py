@@ -313,8 +313,14 @@ async def test_the_status_line_fits_at_140_columns_with_the_sidebar(tmp_path):
         await pilot.pause()
         line = status.render().plain
         assert len(line) <= status.content_size.width
-        # whole parts, the least useful left out (the long adapter name; the sandbox), "ctx" once
-        assert line == "SmolLM2-135M-Instruct.Q4_1  ·  reading the result of run_shell…  ·  7.2 tok/s  ·  ctx 1234/8192"
+        # whole parts, the least useful left out (the long adapter name, marked on the model
+        # instead, so the bare model reads differently: keyboard review; the sandbox), "ctx" once
+        assert line == (
+            "SmolLM2-135M-Instruct.Q4_1 +LoRA  ·  reading the result of run_shell…  ·  7.2 tok/s  ·  ctx 1234/8192"
+        )
+        status.adapter = ""
+        await pilot.pause()
+        assert "+LoRA" not in status.render().plain
         await pilot.resize_terminal(70, 40)  # narrower (the sidebar goes too): what the turn does stays
         await pilot.pause()
         line = status.render().plain

@@ -50,5 +50,11 @@ class StatusBar(Static):
             (4, self.tools),
             (6, f"shell: {self.sandbox}" if self.sandbox else ""),
         ]
+        width = self.content_size.width or 10_000
+        line = fit_parts(parts, width)
+        if self.adapter and f"adapter {self.adapter}" not in line:  # too narrow for its name: still
+            # say one is on, or the bare model and the adapter read the same (keyboard review)
+            parts[0] = (1, f"{self.model} +LoRA")
+            line = fit_parts(parts, width)
         # visible(): the model and adapter names can be a server's own words (its model id)
-        return Content(visible(fit_parts(parts, self.content_size.width or 10_000)))
+        return Content(visible(line))
