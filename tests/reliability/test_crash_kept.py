@@ -115,6 +115,7 @@ def test_kill_9_while_a_tool_runs_keeps_its_output_and_tells_the_model(tmp_path)
         "interrupted": True,
         "call_id": row["id"],
         "dialect": "hermes",
+        "was": "running",  # not "proposed": the reopened chat says it ran and was cut short
     }
     assert "did not finish" in result["content"] and "line 3" in result["content"]
     # loading again adds nothing more

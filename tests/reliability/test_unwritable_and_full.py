@@ -180,7 +180,10 @@ def test_message_on_a_full_disk(tmp_path):
     assert "disk full" in done.stderr and str(home / "data") in done.stderr and "free some space" in done.stderr
 
 
-async def test_a_full_disk_mid_answer_says_the_answer_was_not_saved_and_the_turn_ends(tmp_path):
+async def test_a_full_disk_mid_answer_says_the_answer_was_not_saved_and_the_turn_ends(tmp_path, monkeypatch):
+    from thau_tui.engine import saving
+
+    monkeypatch.setattr(saving, "RETRY_S", 0.0)  # the next turn tries again at once
     store = Store(tmp_path / "db.sqlite3")
     disk = FullDisk(store._db)
     store._db = disk
@@ -198,12 +201,14 @@ async def test_a_full_disk_mid_answer_says_the_answer_was_not_saved_and_the_turn
     assert str(tmp_path) in errors[0]
     assert isinstance(events[-1], TurnDone) and events[-1].text == "A fine answer, unsaved."
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "A fine answer, unsaved."
-    # what was stored stays, and the chat goes on once there is space again
+    # what was stored stays, and once there is space again the answer that waited is saved
+    # first, in its place: nothing of the chat is lost
     disk.full = False
     assert [m["content"] for m in store.messages(session.id)] == ["question"]
     async for _ in agent.run_turn(session, "again"):
         pass
-    assert [m["role"] for m in store.messages(session.id)] == ["user", "user", "assistant"]
+    assert [m["content"] for m in store.messages(session.id)][:3] == ["question", "A fine answer, unsaved.", "again"]
+    assert [m["role"] for m in store.messages(session.id)] == ["user", "assistant", "user", "assistant"]
 
 
 async def test_a_real_sqlite_full_error_on_a_long_answer(tmp_path):
@@ -264,3 +269,32 @@ async def test_the_database_deleted_while_thau_runs_is_said_and_not_written_blin
     with pytest.raises(StoreError) as raised:
         store.add_message(session.id, "user", "again")
     assert raised.value.kind == "gone"
+
+
+async def test_a_question_not_saved_under_a_lock_is_saved_before_its_answer(tmp_path, monkeypatch):
+    """Another program held the database locked: the question was not saved, the answer was
+    (the lock had gone by then), and the reopened chat showed an answer to nothing (crash
+    review). What failed waits, in order, and is saved before anything after it."""
+    from thau_tui.engine import saving
+
+    monkeypatch.setattr(saving, "RETRY_S", 0.0)
+    path = tmp_path / "db.sqlite3"
+    store = Store(path)
+    agent = Agent(
+        Config(), ToolRegistry(), store=store, backend=ScriptedBackend(["Bye! What do you need?"]), workspace=tmp_path
+    )
+    session = agent.new_session()
+    other = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # a backup, another program
+    events = []
+    async for event in agent.run_turn(session, "Say bye"):
+        events.append(event)
+        if isinstance(event, TextDelta) and other.in_transaction:
+            other.execute("COMMIT")  # the lock goes while the answer streams
+    other.close()
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert errors and errors[0].startswith("your question was not saved") and "locked" in errors[0]
+    assert [(m["role"], m["content"]) for m in Store(path).messages(session.id)] == [
+        ("user", "Say bye"),
+        ("assistant", "Bye! What do you need?"),
+    ]

@@ -43,7 +43,8 @@ from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_nat
 from .native_turn import defuse as defuse_native
 from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_largest_result, system_content
 from .recovery import close_interrupted
-from .store import Store, StoreError, storable
+from .saving import Saving
+from .store import Store, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
 
 T = TypeVar("T")
@@ -102,8 +103,7 @@ class Agent:
         self.workspace = (workspace or Path(config.tools.workspace)).expanduser().resolve()
         self._cancel = threading.Event()
         self._pending: set[asyncio.Future[Decision] | asyncio.Future[str | Decision]] = set()
-        self._reported: set[str] = set()  # failed-save messages already shown this turn
-        self._unreported: list[str] = []
+        self.saving = Saving()  # failed saves: told once a turn, messages kept in order until saved
 
     # --- sessions ----------------------------------------------------------------
     def new_session(self, title: str = "New chat") -> ChatSession:
@@ -219,31 +219,18 @@ class Agent:
         self, session: ChatSession, role: str, content: str, meta: dict[str, Any] | None = None, what: str = "a message"
     ) -> int | None:
         content = storable(content)  # the prompt is UTF-8 too: a lone surrogate would stop generation
-        session.messages.append({"role": role, "content": content, "meta": meta or {}})
+        message = {"role": role, "content": content, "meta": meta or {}}
+        session.messages.append(message)
         if self.store:
-            return self._save(what, self.store.add_message, session.id, role, content, meta)
+            return self.saving.add(self.store, session.id, message, what)
         return None
 
-    # --- saving: a store that fails costs the saving, never the turn ------------------------
+    # --- saving: a store that fails costs the saving, never the turn (saving.py) -------------
     def _save(self, what: str, write: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-        """Run one store write; on failure note an Error for the turn to yield (see
-        `_store_errors`) and return None. `what` names what was not saved."""
-        try:
-            return write(*args, **kwargs)
-        except StoreError as exc:
-            message = exc.unsaved(what)
-        except Exception as exc:  # a store bug must not take the turn down either
-            message = f"{what} was not saved: {type(exc).__name__}: {exc}"
-        if message not in self._reported:
-            self._reported.add(message)
-            self._unreported.append(message)
-        return None
+        return self.saving.save(what, write, *args, **kwargs)
 
     def _store_errors(self) -> list[Error]:
-        """The Errors for failed saves not yet yielded."""
-        errors = [Error(message) for message in self._unreported]
-        self._unreported.clear()
-        return errors
+        return self.saving.errors()
 
     # --- cancelling ----------------------------------------------------------------
     def cancel(self) -> None:
@@ -258,7 +245,7 @@ class Agent:
     async def run_turn(self, session: ChatSession, user_text: str) -> AsyncIterator[Event]:
         """Answer `user_text` in `session`, yielding events until TurnDone."""
         self._cancel = threading.Event()
-        self._reported, self._unreported = set(), []
+        self.saving.new_turn()
         stats = TurnStats()
         started = time.perf_counter()
         if self.backend is None:
@@ -394,7 +381,7 @@ class Agent:
         """Run a call the user asked for directly (e.g. re-run an image): no model, no
         approval round, the same events and storage as a model's call."""
         self._cancel = threading.Event()
-        self._reported, self._unreported = set(), []
+        self.saving.new_turn()
         tool = self.registry.get(call.name)
         yield ToolCallProposed(call, tool.risk_here(self.config)[0] if tool else "exec")
         errors = self.registry.validate(call)

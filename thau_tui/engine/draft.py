@@ -35,10 +35,9 @@ class Draft:
             return
         self.saved_at = time.monotonic()  # also after a failed save: try again a second later
         store, sid = self.agent.store, self.session.id
-        if self.message_id is None:
-            self.message_id = self.agent._save(
-                "the answer", store.add_message, sid, "assistant", self.text, {"interrupted": True}
-            )
+        if self.message_id is None:  # after any message still waiting to be saved, never before it
+            growing = {"role": "assistant", "content": self.text, "meta": {"interrupted": True}}
+            self.message_id = self.agent.saving.add(store, sid, growing, "the answer", keep=False)
         else:
             self.agent._save("the answer", store.update_message, self.message_id, self.text, {"interrupted": True})
 
@@ -48,14 +47,11 @@ class Draft:
         if not self.text:
             return
         meta = {"interrupted": True}
-        self.session.messages.append({"role": "assistant", "content": self.text, "meta": meta})
-        store, sid = self.agent.store, self.session.id
-        if store is None:
+        if self.message_id is None or self.agent.store is None:
+            self.message_id = self.agent._add(self.session, "assistant", self.text, meta, what="the answer")
             return
-        if self.message_id is None:
-            self.message_id = self.agent._save("the answer", store.add_message, sid, "assistant", self.text, meta)
-        else:
-            self.agent._save("the answer", store.update_message, self.message_id, self.text, meta)
+        self.session.messages.append({"role": "assistant", "content": self.text, "meta": meta})
+        self.agent._save("the answer", self.agent.store.update_message, self.message_id, self.text, meta)
 
     def finish(self, text: str, meta: dict[str, Any] | None = None, *, stopped: bool = False) -> int | None:
         """The answer is complete: save all of it (call text included, or the native path's

@@ -31,6 +31,11 @@ from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, read_only, s
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 
+# How long a write waits for a lock another thau (milliseconds) or program holds: the writes
+# of a turn run on the event loop, and SQLite's default 5 s a write froze the screen while a
+# backup held the file (crash review); what is not saved waits in order (engine/saving.py).
+BUSY_WAIT_S = 1.0
+
 # Turns run by this process, as (database path, session id): a session whose owner is this
 # process but not in here was left behind by a turn that died without cleaning up.
 _TURNS_HERE: set[tuple[str, str]] = set()
@@ -91,7 +96,9 @@ class Store:
         self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=BUSY_WAIT_S
+            )
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
