@@ -199,6 +199,9 @@ async def test_a_full_disk_mid_answer_says_the_answer_was_not_saved_and_the_turn
     errors = [e.message for e in events if isinstance(e, Error)]
     assert len(errors) == 1 and errors[0].startswith("disk full: the answer was not saved")
     assert str(tmp_path) in errors[0]
+    # told after the answer, not in the middle of it (the note cut it in two: crash review)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.index("Error") > max(i for i, kind in enumerate(kinds) if kind == "TextDelta")
     assert isinstance(events[-1], TurnDone) and events[-1].text == "A fine answer, unsaved."
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "A fine answer, unsaved."
     # what was stored stays, and once there is space again the answer that waited is saved

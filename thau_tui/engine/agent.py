@@ -297,8 +297,8 @@ class Agent:
                 yield event  # first on screen, then saved: saving never delays the first word
                 if isinstance(event, TextDelta):
                     draft.grow(event.text)
-                for error in self._store_errors():
-                    yield error
+            # A save that failed while the answer streamed is told after it: told at once, its
+            # note cut the answer in two on the screen ("Hello" / note / "! What can I do"): crash review
             generation = generated.value
             if generation is None:  # the backend failed (an Error was yielded): keep what streamed, interrupted
                 draft.cut()
