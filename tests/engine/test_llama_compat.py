@@ -192,6 +192,13 @@ def test_a_model_llama_cpp_cannot_load_says_what_llama_cpp_found(tmp_path):
         LlamaBackend(cut, n_ctx=256, n_threads=1)
     assert "cut.gguf" in str(raised.value)
     assert "not within the file bounds" in str(raised.value)
+    # and what to do about it (crash review: only llama.cpp's words were given)
+    assert "download it again" in str(raised.value) and "Ctrl+O" in str(raised.value)
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"\x00" * 4096)
+    with pytest.raises(ModelLoadError) as raised:
+        LlamaBackend(junk, n_ctx=256, n_threads=1)
+    assert "not a readable GGUF file" in str(raised.value) and "download it again" in str(raised.value)
 
 
 def test_the_template_stand_in_holds_while_any_load_runs():

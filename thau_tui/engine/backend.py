@@ -33,6 +33,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# What to do about a model file that does not load (a download cut short, another format):
+# the errors named only what llama.cpp said (crash review).
+REPLACE_MODEL = "download it again (a file cut short does this), or choose another model with Ctrl+O or /model"
+
+
 class ModelLoadError(Exception):
     """The model could not be loaded; the message says why and what to do."""
 
@@ -222,7 +227,7 @@ class LlamaBackend:
         try:
             meta = read_gguf_metadata(path)
         except Exception as exc:  # a truncated or foreign file
-            raise ModelLoadError(f"{path.name} is not a readable GGUF file ({exc}).") from exc
+            raise ModelLoadError(f"{path.name} is not a readable GGUF file ({exc}); {REPLACE_MODEL}") from exc
         from llama_cpp import Llama  # heavy import, only when loading
         from llama_cpp.llama_grammar import LlamaGrammar
 
@@ -245,7 +250,9 @@ class LlamaBackend:
         except Exception as exc:
             said = "; ".join(llama_compat.log_errors(mark)[-3:])
             raise ModelLoadError(
-                f"llama.cpp could not load {path.name}: {exc}" + (f" (llama.cpp: {said})" if said else "")
+                f"llama.cpp could not load {path.name}: {exc}"
+                + (f" (llama.cpp: {said})" if said else "")
+                + f"; {REPLACE_MODEL}"
             ) from exc
         self.load_seconds = time.perf_counter() - started
         self.n_threads = self._threads = threads
