@@ -453,6 +453,28 @@ async def test_a_draft_is_kept_as_it_is_typed_not_only_at_ctrl_q(tmp_path, notic
         assert third.query_one("#input").text == ""
 
 
+async def test_unsent_text_that_cannot_be_kept_is_said_once(tmp_path, notices, monkeypatch):
+    """On a full disk the prompt's text was not kept for a crash, and only a log line said so
+    (crash review): a notice says it, once."""
+    from thau_tui import paths
+    from thau_tui.ui import services
+
+    def full(path, text, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths, "replace_file", full)
+    monkeypatch.setattr(services, "UNSENT_SAVE_S", 0.05)
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"careful words")
+        await wait_until(pilot, lambda: notices.any("cannot be kept"))
+        await pilot.press(*" and more")
+        await pilot.pause(0.3)
+        told = [n for n in notices if "cannot be kept" in n.message]
+        assert len(told) == 1 and "No space left on device" in told[0].message
+        assert app.query_one("#input").text == "careful words and more"
+
+
 async def test_two_windows_drafts_both_come_back(tmp_path):
     """Two windows quitting one after the other: the second's draft overwrote the first's."""
     import subprocess

@@ -120,8 +120,17 @@ class AppServices:
                 replace_file(unsent_path(), text)
             else:
                 unsent_path().unlink(missing_ok=True)
-        except OSError as exc:  # the text is still on screen
+        except OSError as exc:  # the text is still on screen; said once a start (only a log line: crash review)
             self.log.warning(f"unsent text not kept: {exc}")
+            if not getattr(self, "_unsent_told", False):
+                self._unsent_told = True
+                self.notify(  # type: ignore[attr-defined]
+                    f"The prompt's text cannot be kept for a crash or a closed terminal ({exc.strerror or exc}); "
+                    "it is still here, and sending it saves it with the chat.",
+                    title="unsent text not kept",
+                    severity="warning",
+                    markup=False,
+                )
 
     def restore_unsent(self) -> None:
         """Put the text windows no longer running left unsent back in the prompt, once (their
