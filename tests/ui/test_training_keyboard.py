@@ -92,6 +92,8 @@ async def test_the_recipe_picker_lists_shipped_and_own_recipes_and_config_reload
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, RecipePicker), 5, "the recipe picker")
         options = app.screen.query_one(OptionList)
+        # its own footer: the training screen's keys under it (s Start) do nothing here (keyboard review)
+        assert app.screen.query("Footer")
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert any(label.startswith("mine  (3 steps, eval 2;") for label in labels), labels
         assert any(label.startswith("whole  (5 steps, full fine-tuning, eval 2;") for label in labels), labels

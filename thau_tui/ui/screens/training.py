@@ -51,6 +51,7 @@ class RecipePicker(ModalScreen[Path | None]):
             yield Static("Choose a recipe (Enter picks, Esc keeps the current one)", id="recipe-picker-title")
             options = [Option(plain(self._label(choice)), id=str(i)) for i, choice in enumerate(self.choices)]
             yield OptionList(*options, id="recipe-list")
+        yield Footer()  # this modal's keys: the training screen's under it (s Start...) do nothing here
 
     @staticmethod
     def _label(choice: RecipeChoice) -> str:
