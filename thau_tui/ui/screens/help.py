@@ -87,6 +87,9 @@ def help_sections(app: "App") -> list[Section]:
     from ..widgets.sessions import SessionsPanel
     from ..widgets.tool_card import ToolCard
     from ..widgets.tool_card_text import SECOND_BINDINGS
+    from .approvals import ApprovalsScreen
+    from .gallery import GalleryScreen
+    from .training import TrainingScreen
 
     def of(node: "DOMNode | type") -> BindingsMap:
         return node_bindings(node) if not isinstance(node, type) else class_bindings(node)
@@ -97,6 +100,10 @@ def help_sections(app: "App") -> list[Section]:
         # a and A as they work where a call can be remembered; the card says it where it cannot
         ("On a tool card", live_rows(app, of(ToolCard), skip=SECOND_BINDINGS)),
         ("In the chats list", live_rows(app, of(SessionsPanel)) + [("other letters", "search")]),
+        # the other screens' keys too: only the chat's were here (keyboard review)
+        ("On the training screen (Ctrl+T)", live_rows(app, own_bindings(TrainingScreen))),
+        ("In the image gallery (Ctrl+G)", live_rows(app, own_bindings(GalleryScreen))),
+        ("On the approvals screen (Ctrl+R)", live_rows(app, own_bindings(ApprovalsScreen))),
     ]
 
 
