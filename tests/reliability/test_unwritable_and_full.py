@@ -301,3 +301,31 @@ async def test_a_question_not_saved_under_a_lock_is_saved_before_its_answer(tmp_
         ("user", "Say bye"),
         ("assistant", "Bye! What do you need?"),
     ]
+
+
+async def test_an_answers_final_text_that_failed_to_save_waits_and_is_saved_in_order(tmp_path, monkeypatch):
+    """Its growing draft row was saved, then a lock came: the final text's update failed and
+    was never tried again, so the chat kept "partial answ..." marked interrupted (re-review)."""
+    from thau_tui.engine import saving
+    from thau_tui.engine.draft import Draft
+
+    monkeypatch.setattr(saving, "RETRY_S", 0.0)
+    path = tmp_path / "db.sqlite3"
+    store = Store(path)
+    agent = Agent(Config(), ToolRegistry(), store=store, backend=ScriptedBackend([]), workspace=tmp_path)
+    session = agent.new_session()
+    agent._add(session, "user", "question 1")
+    draft = Draft(agent, session, save_every_s=0.0)
+    draft.grow("partial answ")  # the growing row, saved
+    other = sqlite3.connect(str(path), timeout=0, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    draft.finish("partial answer, and the rest of it")
+    other.execute("COMMIT")
+    other.close()
+    agent._add(session, "user", "question 2")
+    saved = [(m["role"], m["content"], m["meta"].get("interrupted")) for m in store.messages(session.id)]
+    assert saved == [
+        ("user", "question 1", None),
+        ("assistant", "partial answer, and the rest of it", None),
+        ("user", "question 2", None),
+    ]

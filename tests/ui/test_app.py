@@ -987,3 +987,28 @@ async def test_config_problems_stay_in_the_chat_and_the_notice_names_a_few(tmp_p
         about = [n for n in notices if "config.yaml" in n.title]
         assert len(about) == 1 and "more" in about[0].message and "whole list is in the chat" in about[0].message
         assert len(about[0].message.splitlines()) <= 7
+
+
+async def test_ctrl_n_keeps_a_chat_whose_messages_wait_to_be_saved(tmp_path):
+    """Another program held the database locked while a question was answered: the question
+    and answer waited in the queue, and Ctrl+N took the chat for an empty one and deleted it,
+    the waiting messages with it (re-review). Leaving saves what waits first."""
+    import sqlite3
+
+    app = make_app(tmp_path, ScriptedBackend(["first answer", "second answer"]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        first = app.session.id
+        other = sqlite3.connect(str(tmp_path / "sessions.sqlite3"), timeout=0, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")  # a backup program
+        await type_and_send(pilot, "first question")
+        await wait_until(pilot, lambda: not app.turn_running and app.chat.answers() == ["first answer"], timeout=30)
+        assert app.agent.saving.waiting_for(first)
+        other.execute("COMMIT")
+        other.close()
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.session.id != first)
+        await type_and_send(pilot, "second question")
+        await wait_until(pilot, lambda: not app.turn_running and app.chat.answers() == ["second answer"], timeout=30)
+    store = Store(tmp_path / "sessions.sqlite3")
+    assert [m["content"] for m in store.messages(first)] == ["first question", "first answer"]

@@ -51,7 +51,7 @@ class Draft:
             self.message_id = self.agent._add(self.session, "assistant", self.text, meta, what="the answer")
             return
         self.session.messages.append({"role": "assistant", "content": self.text, "meta": meta})
-        self.agent._save("the answer", self.agent.store.update_message, self.message_id, self.text, meta)
+        self.agent.saving.update(self.agent.store, self.message_id, self.text, meta, "the answer")
 
     def finish(self, text: str, meta: dict[str, Any] | None = None, *, stopped: bool = False) -> int | None:
         """The answer is complete: save all of it (call text included, or the native path's
@@ -65,6 +65,6 @@ class Draft:
         if self.message_id is None:
             return self.agent._add(self.session, "assistant", text, meta, what="the answer")
         self.session.messages.append({"role": "assistant", "content": text, "meta": meta or {}})
-        if self.agent.store is not None:
-            self.agent._save("the answer", self.agent.store.update_message, self.message_id, text, meta or {})
+        if self.agent.store is not None:  # kept in order until saved, like an added message
+            self.agent.saving.update(self.agent.store, self.message_id, text, meta, "the answer")
         return self.message_id

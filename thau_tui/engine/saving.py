@@ -29,7 +29,9 @@ class Saving:
     def __init__(self) -> None:
         self.reported: set[str] = set()  # failed-save messages already shown this turn
         self.unreported: list[str] = []
-        self.unsaved: list[tuple[str, dict[str, Any], str]] = []  # (session id, message, what)
+        # In order: (session id, message, what) to add, or (None, {"id", "content", "meta"}, what)
+        # for a row whose update failed (an answer's final text after its growing draft row)
+        self.unsaved: list[tuple[str | None, dict[str, Any], str]] = []
         self.retry_at = 0.0
         self.failed = ""  # the StoreError kind of the last write that failed ("" after one that worked)
 
@@ -58,11 +60,28 @@ class Saving:
             return False
         while self.unsaved:
             sid, message, what = self.unsaved[0]
-            saved = self.save(what, store.add_message, sid, message["role"], message["content"], message["meta"])
-            if saved is None and self.failed != "deleted":  # a deleted chat's messages have nowhere to go
+            done: object
+            if sid is None:
+                done = self.save(what, _update, store, message)
+            else:
+                done = self.save(what, store.add_message, sid, message["role"], message["content"], message["meta"])
+            if done is None and self.failed != "deleted":  # a deleted chat's messages have nowhere to go
                 return False
             self.unsaved.pop(0)
         return True
+
+    def update(self, store: Store, row: int, content: str, meta: dict[str, Any] | None, what: str) -> None:
+        """Replace a saved row's text (an answer's draft with its final text), after those
+        waiting; kept in order when it fails, like an added message (review: the final answer
+        was lost after a lock, its growing draft left marked interrupted)."""
+        change = {"id": row, "content": content, "meta": meta or {}}
+        self.failed = ""
+        if not (self.flush(store) and self.save(what, _update, store, change)):
+            self.unsaved.append((None, change, what))
+
+    def waiting_for(self, sid: str) -> bool:
+        """Whether a message of chat `sid` still waits to be saved (the chat is not empty)."""
+        return any(waiting == sid for waiting, _, _ in self.unsaved)
 
     def add(self, store: Store, sid: str, message: dict[str, Any], what: str, keep: bool = True) -> int | None:
         """Save `message` (the dict the chat's history holds: what is saved later is what it
@@ -80,3 +99,8 @@ class Saving:
         errors = [Error(message) for message in self.unreported]
         self.unreported.clear()
         return errors
+
+
+def _update(store: Store, change: dict[str, Any]) -> bool:
+    store.update_message(change["id"], change["content"], change["meta"])
+    return True

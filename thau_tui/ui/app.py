@@ -235,12 +235,18 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
 
     # --- sessions ----------------------------------------------------------------------
     def _leave_session(self) -> None:
-        """Close the open chat; one with nothing in it leaves no empty "New chat" behind."""
+        """Close the open chat; one with nothing in it leaves no empty "New chat" behind. What
+        still waits to be saved is tried first, and a chat whose messages wait is not empty:
+        Ctrl+N deleted one, and its waiting messages with it (re-review)."""
         if self.session is None:
             return
         self.session.close()
+        saving, store = self.agent.saving, self.agent.store
+        if store is not None:
+            saving.retry_at = 0.0  # leaving: try now, not after the pause between tries
+            saving.flush(store)
         info = self.store.get_session(self.session.id)
-        if info is not None and info.messages == 0:
+        if info is not None and info.messages == 0 and not saving.waiting_for(self.session.id):
             self.store.delete_session(self.session.id)
 
     async def open_session(self, sid: str) -> None:

@@ -89,7 +89,13 @@ class TrainingScreen(Screen):
         Binding("s", "start", "Start", id="training.start", tooltip="Start a run with the recipe"),
         Binding("r", "choose_recipe", "Recipe", id="training.recipe", tooltip="Choose the recipe for the next run"),
         Binding("p", "pause", "Pause/resume", id="training.pause", tooltip="Pause or resume the run"),
-        Binding("x", "cancel", "Cancel", id="training.cancel", tooltip="Stop the run, after a yes (it keeps its last checkpoint)"),
+        Binding(
+            "x",
+            "cancel",
+            "Cancel",
+            id="training.cancel",
+            tooltip="Stop the run, after a yes (it keeps its last checkpoint)",
+        ),
         Binding("f", "open_folder", "Run folder", id="training.open-folder", tooltip="Open the run folder"),
         Binding(
             "u",
