@@ -328,9 +328,7 @@ def _decode_check(config) -> str:
 
 def run_salvage(args) -> int:
     """`thau salvage`: the chat database rebuilt from what can still be read of it."""
-    import sqlite3
-
-    from .engine.store_salvage import salvage
+    from .engine.store_salvage import SalvageError, salvage
     from .paths import database_path
 
     path = database_path()
@@ -339,12 +337,16 @@ def run_salvage(args) -> int:
     print(f"reading {path} (close every thau window first: they hold it open)")
     try:
         done = salvage(path)
-    except (OSError, sqlite3.Error) as exc:
-        return _fail(f"nothing could be read from {path}: {exc}; move it away and thau starts a new one")
+    except SalvageError as exc:
+        return _fail(str(exc))
     kept = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in done.rows.items())
     lost = sum(done.lost.values())
     print(f"salvaged into {done.path}: {kept}")
-    print(f"rows that could not be read: {lost}" if lost else "every row could be read")
+    if done.unreadable:
+        counted = f"; about {lost} rows by their ids" if lost else ""
+        print(f"some rows could not be read, in: {', '.join(done.unreadable)}{counted}")
+    else:
+        print("every row could be read")
     print(f"the damaged file is kept as {done.damaged}")
     return 0
 
