@@ -221,3 +221,58 @@ async def test_a_plugin_that_never_finishes_importing_holds_back_neither_the_oth
         assert "b_loop" in registry
     finally:
         go.write_text("")
+
+
+async def test_a_slow_import_overtaken_by_the_users_fix_counts_for_nothing(tmp_path):
+    """Re-review: v1 slept at import, the user saved v2, which loaded; then v1 finished and
+    registered its old tool beside the new one, the file now mapped to the old name."""
+    import threading
+
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    go = tmp_path / "GO"
+    body = 'NAME = "{name}"\nDESCRIPTION = "Weather."\nPARAMETERS = {{"type": "object", "properties": {{}}}}\n'
+    body += 'def run(args):\n    return "ok"\n'
+    plugin = folder / "weather.py"
+    plugin.write_text(
+        f"import pathlib, time\nwhile not pathlib.Path({str(go)!r}).exists():\n    time.sleep(0.02)\n"
+        + body.format(name="weather_v1")
+    )
+    registry = build_registry()
+    loader = PluginLoader(registry, folder)
+    late = []
+    try:
+        assert await asyncio.wait_for(loader.load_all_async(None, 0.2, late.append), 10) == {}
+        plugin.write_text(body.format(name="weather"))  # the user's fix, loaded by the watcher
+        assert loader.load_file(plugin)[0]
+        go.write_text("")
+        await asyncio.sleep(0.5)
+        assert "weather" in registry and "weather_v1" not in registry and late == []
+        assert loader.loaded == {plugin.resolve(): "weather"}
+        loader.remove_file(plugin)
+        assert "weather" not in registry
+    finally:
+        go.write_text("")
+    # two files that name one tool, both slow: one registers, the other is told the name is taken
+    gate = threading.Event()
+    for name in ("a.py", "b.py"):
+        (folder / name).write_text(
+            f"import pathlib, time\nwhile not pathlib.Path({str(tmp_path / 'GO2')!r}).exists():\n    time.sleep(0.01)\n"
+            + body.format(name="dup")
+        )
+    results: dict[str, tuple[bool, str]] = {}
+
+    def load(name: str) -> None:
+        gate.wait()
+        results[name] = loader.load_file(folder / name)
+
+    threads = [threading.Thread(target=load, args=(name,)) for name in ("a.py", "b.py")]
+    for thread in threads:
+        thread.start()
+    gate.set()
+    (tmp_path / "GO2").write_text("")
+    for thread in threads:
+        thread.join(10)
+    assert sorted(ok for ok, _ in results.values()) == [False, True]
+    assert any("already taken" in message for ok, message in results.values() if not ok)
+    assert list(loader.loaded.values()).count("dup") == 1

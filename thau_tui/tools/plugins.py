@@ -188,7 +188,7 @@ def _off_the_loop(function: Callable[..., Any], *args: Any) -> asyncio.Future[An
 
 
 def _report_late(on_late: Callable[[str], Any], done: asyncio.Future[Any]) -> None:
-    if not done.cancelled() and done.exception() is None:
+    if not done.cancelled() and done.exception() is None and done.result()[1]:  # "": overtaken
         on_late(done.result()[1])
 
 
@@ -200,6 +200,8 @@ class PluginLoader:
         self.folder = Path(folder).expanduser()
         self.config = config
         self.loaded: dict[Path, str] = {}  # plugin file -> tool name
+        self._lock = threading.RLock()  # what loads register, decided one at a time
+        self._generations: dict[Path, int] = {}  # each file's latest load or removal
 
     def _show(self, path: Path) -> str:
         try:
@@ -213,11 +215,18 @@ class PluginLoader:
         return message
 
     def load_file(self, path: Path) -> tuple[bool, str]:
-        """(ok, message) after (re)loading one file; its old tool goes first."""
+        """(ok, message) after (re)loading one file; its old tool goes first. Imports run
+        unlocked, each file on its own thread; what they register is decided one at a time,
+        and an import that a newer load (or removal) of the same file overtook counts for
+        nothing, its message empty: a slow first import finishing after the user's fix put
+        the old tool back beside the new one, and two files naming one tool could both
+        register (re-review)."""
         path = path.resolve()
-        old = self.loaded.pop(path, None)
-        if old is not None:
-            self.registry.unregister(old)
+        with self._lock:
+            generation = self._generations[path] = self._generations.get(path, 0) + 1
+            old = self.loaded.pop(path, None)
+            if old is not None:
+                self.registry.unregister(old)
         workspace = _workspace_holding(path, self.config)
         if workspace is not None:  # a link from the plugin folder into the workspace (dotfiles)
             return False, self._fail(
@@ -226,11 +235,20 @@ class PluginLoader:
                 "itself; keep the file itself outside the workspace, not a link to it",
             )
         try:
-            tool = tool_from_module(_import(path), path)
+            tool: Tool | None = tool_from_module(_import(path), path)
+            why = ""
         except PluginError as exc:
-            return False, self._fail(path, str(exc))
+            tool, why = None, str(exc)
         except Exception as exc:  # a module whose attributes raise: its error, not thau's
-            return False, self._fail(path, f"raised {type(exc).__name__} while being read: {exc}")
+            tool, why = None, f"raised {type(exc).__name__} while being read: {exc}"
+        with self._lock:
+            if self._generations.get(path) != generation:
+                return False, ""  # overtaken: the newer load says how it went
+            if tool is None:
+                return False, self._fail(path, why)
+            return self._register(path, tool, old is not None)
+
+    def _register(self, path: Path, tool: Tool, again: bool) -> tuple[bool, str]:
         existing = self.registry.get(tool.name)
         if existing is not None:
             owner = "a built-in tool" if existing.source == "builtin" else f"defined by {existing.source}"
@@ -247,14 +265,16 @@ class PluginLoader:
             return False, self._fail(path, f"PARAMETERS could not be checked: {type(exc).__name__}: {exc}")
         self.loaded[path] = tool.name
         self.registry.plugin_errors.pop(str(path), None)
-        verb = "reloaded" if old is not None else "loaded"
-        return True, f"plugin tool '{tool.name}' {verb} from {self._show(path)}"
+        return True, f"plugin tool '{tool.name}' {'reloaded' if again else 'loaded'} from {self._show(path)}"
 
     def remove_file(self, path: Path) -> str | None:
-        """Forget a deleted file: unregister its tool, drop its error."""
+        """Forget a deleted file: unregister its tool, drop its error (an import of it still
+        running counts for nothing)."""
         path = path.resolve()
+        with self._lock:
+            self._generations[path] = self._generations.get(path, 0) + 1
+            name = self.loaded.pop(path, None)
         had_error = self.registry.plugin_errors.pop(str(path), None) is not None
-        name = self.loaded.pop(path, None)
         if name is not None:
             self.registry.unregister(name)
             return f"plugin {self._show(path)} removed: tool '{name}' is gone"
@@ -273,7 +293,7 @@ class PluginLoader:
             self.remove_file(gone)
         for path in present:
             ok, message = self.load_file(path)
-            if not ok:
+            if not ok and message:
                 errors[str(path)] = message
         return errors
 
@@ -303,7 +323,7 @@ class PluginLoader:
                 if on_late is not None:
                     loading.add_done_callback(functools.partial(_report_late, on_late))
                 continue
-            if not ok:
+            if not ok and message:
                 errors[str(path)] = message
         return errors
 
@@ -311,7 +331,8 @@ class PluginLoader:
         messages = []
         for path in sorted(paths):
             if path.is_file():
-                messages.append(self.load_file(path)[1])
+                if message := self.load_file(path)[1]:  # "": overtaken by a newer load of it
+                    messages.append(message)
             else:
                 message = self.remove_file(path)
                 if message:
