@@ -307,8 +307,9 @@ class MCPManager:
             # soon after it lists its tools was restarted every few seconds, with two notices
             # each time, for as long as thau ran (MCP review)
             if was_ready and time.monotonic() - conn.ready_at >= STABLE_S:
-                delay, told, conn.announced = RETRY_FIRST_S, "", False  # the next start says it is back
+                delay, told = RETRY_FIRST_S, ""
             if why != told:
+                conn.announced = False  # a stop told: the next start says it is back (re-review)
                 verb = "stopped" if was_ready else "did not start"
                 self._notice(
                     f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
