@@ -328,16 +328,10 @@ class PluginLoader:
         return errors
 
     def _apply(self, paths: set[Path]) -> list[str]:
-        messages = []
-        for path in sorted(paths):
-            if path.is_file():
-                if message := self.load_file(path)[1]:  # "": overtaken by a newer load of it
-                    messages.append(message)
-            else:
-                message = self.remove_file(path)
-                if message:
-                    messages.append(message)
-        return messages
+        messages: list[str | None] = []
+        for path in sorted(paths):  # a load's "": overtaken by a newer load of the file
+            messages.append(self.load_file(path)[1] if path.is_file() else self.remove_file(path))
+        return [message for message in messages if message]
 
     async def watch(self, on_change: Callable[[list[str]], Any], stop_event: asyncio.Event | None = None) -> None:
         """Reload added, changed and removed plugin files as they happen; report each batch.
