@@ -361,6 +361,12 @@ async def test_a_slash_prefix_the_hint_completes_runs_and_a_wrong_export_format_
         await type_and_send(pilot, "/exp md")
         await pilot.pause()
         assert list((thau_home / "data" / "exports").glob("*.md")) and not notices.any("unknown command")
+        # a command that takes nothing keeps the text after it (`/n remember to buy milk`: re-review)
+        first = app.session.id
+        await type_and_send(pilot, "/n remember to buy milk")
+        await pilot.pause()
+        assert app.session.id == first and app.query_one("#input").text == "/n remember to buy milk"
+        assert notices.any("/n takes nothing after it")
 
 
 async def test_a_message_that_starts_with_a_path_is_sent(tmp_path, notices):

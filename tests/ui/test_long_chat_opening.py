@@ -131,3 +131,23 @@ async def test_a_new_chat_while_earlier_messages_are_drawn_stays_new(tmp_path, m
         await pilot.pause(0.3)
         assert not app.chat.query(UserMessage) and not app.chat.query(EarlierMessages)
         assert app.is_running
+
+
+async def test_pgup_at_the_top_draws_the_next_batch(tmp_path, monkeypatch):
+    """After Ctrl+Home the view sits at the top, so PgUp scrolled nothing and drew nothing,
+    though the line says "scroll up (PgUp, Ctrl+Home)" (re-review)."""
+    monkeypatch.setattr(history, "SHOWN_AT_OPEN", 40)
+    monkeypatch.setattr(history, "EARLIER_BATCH", 40)
+    _long_chat(tmp_path, 60)
+    async with _app(tmp_path).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.query(EarlierMessages))
+        await wait_until(pilot, lambda: app.chat.scroll_y == app.chat.max_scroll_y > 0)
+        top = _questions(app)[0]
+        await pilot.press("ctrl+home")  # a batch drawn, the view left at the top
+        await wait_until(pilot, lambda: _questions(app)[0] < top and not app.chat.query_one(EarlierMessages).drawing)
+        await pilot.pause()
+        assert app.chat.scroll_y == 0
+        top = _questions(app)[0]
+        await pilot.press("pageup")
+        await wait_until(pilot, lambda: _questions(app)[0] < top, timeout=10)

@@ -371,6 +371,8 @@ class ChatView(OneLayout, VerticalScroll):
 
     def scroll_by_key(self, how: str) -> None:
         """Scroll as a key asks: page_up, page_down, up, down, home or end."""
+        if how in ("page_up", "up") and self.scroll_y < 1:  # at the top already: no scroll to see
+            self.post_message(self.ReachedTop())  # (after Ctrl+Home, PgUp drew nothing: re-review)
         match how:
             case "page_up":
                 self.scroll_page_up(animate=False)
