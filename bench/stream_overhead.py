@@ -26,6 +26,8 @@ import time
 
 from _common import ROOT, median
 
+from thau_tui.engine.cpu_load import RECENT_S
+
 QUESTION = "Write a detailed, step by step explanation of how a refrigerator works."
 
 
@@ -273,6 +275,9 @@ def main() -> None:
         for i in range(args.rounds):
             results = {}
             for side in sides[i % 3 :] + sides[: i % 3]:  # the order rotates
+                # Each side starts on a quiet machine: thau sizes its threads to the last
+                # second's load, and the side before had just used both cores.
+                time.sleep(RECENT_S + 0.3)
                 results[side.name] = side.answer()
             raw, engine, tui = results["raw"], results["engine"], results["tui"]
             # greedy decoding: the same answer on every side, so the token counts are equal

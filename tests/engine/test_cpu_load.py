@@ -36,6 +36,31 @@ def test_the_sampler_counts_other_processes_not_this_one():
     assert sampler.others_busy() == pytest.approx(0.0, abs=0.1)
 
 
+def test_a_burst_that_ended_before_the_answer_does_not_take_its_threads():
+    """Averaged since the last answer, a test run in the shell (10 s on both cores) left the
+    next answer on one thread after it had ended. The last second's load counts."""
+    ticks = {"machine": 0, "own": 0, "t": 0.0}
+    sampler = CpuSampler(lambda: ticks["machine"], lambda: ticks["own"], lambda: ticks["t"])
+    hz = sampler._ticks_per_s
+    ticks.update(machine=10 * 2 * hz, t=10.0)  # 10 s of two busy cores, not this process's
+    sampler.sample()
+    for step in range(1, 9):  # then 2 s idle, sampled every 0.25 s
+        ticks.update(t=10.0 + 0.25 * step)
+        sampler.sample()
+    assert sampler.others_busy() == pytest.approx(0.0, abs=0.05)
+    assert threads_for(2, sampler.last_busy, cores=2) == 2
+    # still busy now: seen over the last second too
+    for _ in range(1, 9):
+        ticks.update(machine=ticks["machine"] + int(0.25 * 2 * hz), t=ticks["t"] + 0.25)
+        sampler.sample()
+    assert sampler.others_busy() == pytest.approx(2.0, abs=0.05)
+    # without samples (not Linux, or no thread): since the previous reading, as before
+    plain = CpuSampler(lambda: ticks["machine"], lambda: ticks["own"], lambda: ticks["t"])
+    ticks.update(machine=ticks["machine"] + 2 * hz, t=ticks["t"] + 2.0)
+    ticks.update(t=ticks["t"] + 2.0)
+    assert plain.others_busy() == pytest.approx(0.5, abs=0.05)
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="reads /proc (Linux)")
 def test_busy_loops_are_seen_and_the_model_decodes_on_one_thread(real_backend):
     cores = os.cpu_count() or 1

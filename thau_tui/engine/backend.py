@@ -224,6 +224,7 @@ class LlamaBackend:
         # the load, the first window was too short to count and that generation took every
         # core: 306 s for an eval's first case on 2 cores beside a trainer, 11 s for the next.
         load = CpuSampler()
+        load.start_sampling()
         try:
             meta = read_gguf_metadata(path)
         except Exception as exc:  # a truncated or foreign file

@@ -4,18 +4,27 @@ llama.cpp's threads wait for each other at every step; with one of them on a cor
 another process holds, the whole decode stalls (measured on 2 cores beside one busy
 process: answers paused for seconds mid-stream, and a 610-token prompt took 31 s to read
 instead of 2 s). `CpuSampler.others_busy()` reads the machine's busy time (/proc/stat)
-minus this process's own (/proc/self/stat) since the previous reading: the cores the
-rest of the machine used meanwhile. Linux only; elsewhere it answers None and thau keeps
+minus this process's own (/proc/self/stat) over the last second (a sampling thread keeps
+readings; without one, since the previous reading): the cores the rest of the machine
+uses. Linux only; elsewhere it answers None and thau keeps
 the configured threads.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable
 
 MIN_WINDOW_S = 0.2  # a shorter window says more about scheduling noise than about load
+# The load that counts is the last second's: averaged since the last answer, a test run in
+# the shell (its own processes) left the next answer on one thread after it had ended, and
+# so did another program's finished burst (bench/stream_overhead.py's sides taking turns).
+RECENT_S = 1.0
+SAMPLE_EVERY_S = 0.25  # a daemon thread's readings, so a recent window is always at hand
 
 
 def _machine_busy_ticks() -> int | None:
@@ -54,6 +63,27 @@ class CpuSampler:
         self._ticks_per_s = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self.last_busy: float | None = None
         self._last = self.reading()
+        self._recent: deque[tuple[float, int, int]] = deque(maxlen=int(RECENT_S / SAMPLE_EVERY_S) + 2)
+
+    def sample(self) -> None:
+        """Keep a reading for a later recent window (the sampling thread calls this)."""
+        if (now := self.reading()) is not None:
+            self._recent.append(now)
+
+    def start_sampling(self) -> None:
+        """Take a reading every SAMPLE_EVERY_S on a daemon thread, for as long as this
+        sampler is in use (the thread ends once it is dropped)."""
+        if self._last is None:  # no /proc here: nothing to sample
+            return
+        ref = weakref.ref(self)
+
+        def run() -> None:
+            while (sampler := ref()) is not None:
+                sampler.sample()
+                del sampler
+                time.sleep(SAMPLE_EVERY_S)
+
+        threading.Thread(target=run, name="thau-cpu-load", daemon=True).start()
 
     def reading(self) -> tuple[float, int, int] | None:
         machine, own = self._machine(), self._own()
@@ -68,6 +98,10 @@ class CpuSampler:
         if self._last is None:
             self._last = now
             return self.last_busy
+        if now[0] - self._last[0] > RECENT_S:  # the oldest sample of the last second, if any
+            recent = [r for r in list(self._recent) if MIN_WINDOW_S <= now[0] - r[0] <= RECENT_S]
+            if recent:
+                self._last = recent[0]
         if now[0] - self._last[0] < MIN_WINDOW_S:
             if self.last_busy is not None:
                 return self.last_busy
