@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import events, on
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -43,9 +43,6 @@ WELCOME = (
     "Ask anything. The model can run tools (shell, Python, files, images, docs); "
     "anything that writes or executes waits for your y/n on its card. F1 lists the keys."
 )
-
-# Below this many columns the chats panel (32 wide) hides by itself; Ctrl+B still shows it.
-NARROW_WIDTH = 90
 
 
 QUIT_WHILE_TRAINING = "Training is running. Stop it and quit? (a checkpoint is kept: thau train --resume goes on)"
@@ -455,32 +452,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.show_stats(None)  # not the last chat's speed and context
         self.query_one(SessionsPanel).refresh_list()
         self.focus_input()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit_sidebar(event.size.width)
-
-    def _fit_sidebar(self, width: int, start: bool = False) -> None:
-        """Hide the chats panel when the terminal starts or becomes narrow, and bring it back
-        when it widens; a panel opened on a narrow terminal stays (a change of height hid it
-        again: keyboard review)."""
-        panel = self.query_one(SessionsPanel)
-        was, self._width_seen = getattr(self, "_width_seen", None), width
-        if width < NARROW_WIDTH and panel.display and (start or was is None or was >= NARROW_WIDTH):
-            panel.display, self._sidebar_auto_hidden = False, True
-            if self.focused is not None and panel in self.focused.ancestors:
-                self.focus_input()
-        elif width >= NARROW_WIDTH and self._sidebar_auto_hidden:
-            panel.display, self._sidebar_auto_hidden = True, False
-
-    def action_toggle_sessions(self) -> None:
-        panel = self.query_one(SessionsPanel)
-        self._sidebar_auto_hidden = False  # the user chose
-        panel.display = not panel.display
-        if panel.display:
-            panel.refresh_list()
-            panel.query_one("#session-list").focus()
-        else:
-            self.focus_input()
 
     async def action_quit(self) -> None:
         run = self.training_run

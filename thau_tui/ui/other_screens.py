@@ -1,11 +1,14 @@
 """The app's other screens (help, approvals, gallery, training, model picker) and
-export: the actions that open them and the messages they send back; and F4, which goes
-to a card that waits for an answer while the user writes in the prompt."""
+export: the actions that open them and the messages they send back; F4, which goes
+to a card that waits for an answer while the user writes in the prompt; and the chats
+panel's place on a narrow terminal."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+
+NARROW_WIDTH = 90  # below this many columns the chats panel hides unless the user opens it
 
 
 class OtherScreens:
@@ -166,3 +169,33 @@ class OtherScreens:
         else:
             self.notify("loaded for this session only: it did not beat the current model on eval", severity="warning")
         self._reload_model(message.path, "loading adapter…")
+
+    def on_resize(self, event) -> None:
+        self._fit_sidebar(event.size.width)
+
+    def _fit_sidebar(self, width: int, start: bool = False) -> None:
+        """Hide the chats panel when the terminal starts or becomes narrow, and bring it back
+        when it widens; a panel opened on a narrow terminal stays (a change of height hid it
+        again: keyboard review)."""
+        from .widgets.sessions import SessionsPanel
+
+        panel = self.query_one(SessionsPanel)
+        was, self._width_seen = getattr(self, "_width_seen", None), width
+        if width < NARROW_WIDTH and panel.display and (start or was is None or was >= NARROW_WIDTH):
+            panel.display, self._sidebar_auto_hidden = False, True
+            if self.focused is not None and panel in self.focused.ancestors:
+                self.focus_input()
+        elif width >= NARROW_WIDTH and self._sidebar_auto_hidden:
+            panel.display, self._sidebar_auto_hidden = True, False
+
+    def action_toggle_sessions(self) -> None:
+        from .widgets.sessions import SessionsPanel
+
+        panel = self.query_one(SessionsPanel)
+        self._sidebar_auto_hidden = False  # the user chose
+        panel.display = not panel.display
+        if panel.display:
+            panel.refresh_list()
+            panel.query_one("#session-list").focus()
+        else:
+            self.focus_input()
