@@ -339,7 +339,8 @@ def run_salvage(args) -> int:
         done = salvage(path)
     except SalvageError as exc:
         return _fail(str(exc))
-    kept = ", ".join(f"{count} {table.replace('_', ' ')}" for table, count in done.rows.items())
+    names = {"sessions": "chat", "messages": "message", "tool_calls": "tool call", "decisions": "decision"}
+    kept = ", ".join(f"{count} {names[table]}{'' if count == 1 else 's'}" for table, count in done.rows.items())
     lost = sum(done.lost.values())
     print(f"salvaged into {done.path}: {kept}")
     if done.unreadable:
@@ -347,7 +348,7 @@ def run_salvage(args) -> int:
         print(f"some rows could not be read, in: {', '.join(done.unreadable)}{counted}")
     else:
         print("every row could be read")
-    print(f"the damaged file is kept as {done.damaged}")
+    print(f"the file as it was is kept as {done.damaged}")
     return 0
 
 

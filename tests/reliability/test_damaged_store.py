@@ -191,8 +191,8 @@ def test_thau_salvage_from_the_command_line(tmp_path):
         env={**__import__("os").environ, "THAU_HOME": str(tmp_path / "home")},
     )
     assert done.returncode == 0, done.stderr
-    assert "2 sessions, 60 messages" in done.stdout and "every row could be read" in done.stdout
-    assert "the damaged file is kept as" in done.stdout
+    assert "2 chats, 60 messages, 0 tool calls" in done.stdout and "every row could be read" in done.stdout
+    assert "the file as it was is kept as" in done.stdout
     damaged = [p for p in path.parent.glob("sessions.sqlite3.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
     assert len(damaged) == 1 and Store(path).list_sessions()
 
