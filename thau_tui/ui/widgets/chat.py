@@ -371,8 +371,10 @@ class ChatView(OneLayout, VerticalScroll):
 
     def scroll_by_key(self, how: str) -> None:
         """Scroll as a key asks: page_up, page_down, up, down, home or end."""
-        if how in ("page_up", "up") and self.scroll_y < 1:  # at the top already: no scroll to see
-            self.post_message(self.ReachedTop())  # (after Ctrl+Home, PgUp drew nothing: re-review)
+        if how in ("page_up", "up", "home") and self.scroll_y < 1:  # at the top already: no scroll to
+            # see, so a long chat's next earlier batch is asked for here (after Ctrl+Home, PgUp drew
+            # nothing: re-review); Ctrl+Home leaves the view at the top, the others keep their place
+            self.post_message(self.ReachedTop(keep_place=how != "home"))
         match how:
             case "page_up":
                 self.scroll_page_up(animate=False)
@@ -382,9 +384,7 @@ class ChatView(OneLayout, VerticalScroll):
                 self.scroll_relative(y=-3, animate=False)
             case "down":
                 self.scroll_relative(y=3, animate=False)
-            case "home":  # at the top already, a long chat's next earlier messages
-                if self.scroll_y < 1:
-                    self.post_message(self.ReachedTop(keep_place=False))
+            case "home":
                 self._going_home = True
                 try:
                     self.scroll_home(animate=False, immediate=True)
