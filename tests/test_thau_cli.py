@@ -58,6 +58,20 @@ def test_doctor_reports_what_it_sees(tmp_path):
     assert "torch" in out and "SmolLM2-135M-Instruct.Q4_1.gguf (found)" in out
     assert "data dir" in out and "shell sandbox" in out
     assert "llama.cpp decode check: ok" in out
+    assert "training runs" in out and "problems" not in out
+
+
+def test_doctor_exits_one_naming_an_invalid_config_and_a_missing_model(tmp_path):
+    """doctor said 'config ... INVALID' and exited 0, so a script or CI that runs `thau
+    doctor` to check an install passed with a broken config.yaml or no model file."""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"model:\n  path: {tmp_path / 'gone.gguf'}\ngeneration:\n  colour: blue\n")
+    done = thau("--config", str(config), "doctor", cwd=tmp_path, env_extra={"THAU_HOME": str(tmp_path / "h")})
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    problems = done.stdout.strip().splitlines()[-1]
+    assert problems.startswith("problems: ") and "gone.gguf is missing" in problems and "is invalid" in problems
+    # still one fact a line above it, the runs folder under THAU_HOME included
+    assert f"training runs {tmp_path / 'h' / 'data' / 'train' / 'runs'}" in done.stdout
 
 
 def test_the_chat_draws_its_first_screen_in_a_real_terminal(tmp_path):

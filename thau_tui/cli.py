@@ -71,7 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--server-model", help="the model's name on that server (default: its first model)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    doctor = sub.add_parser("doctor", help="print what thau sees: python, llama.cpp build, torch device, models")
+    doctor = sub.add_parser(
+        "doctor",
+        help="print what thau sees: python, llama.cpp build, torch device, models; exit 1 naming what stops thau",
+    )
     doctor.set_defaults(func=run_doctor)
     salvage = sub.add_parser(
         "salvage", help="copy what can still be read of a damaged chat database into a new one (the old one is kept)"
@@ -358,6 +361,7 @@ def run_doctor(args) -> int:
     from .paths import config_dir, data_dir, repo_models_dir
 
     result = _config(args)
+    problems: list[str] = []
     lines = [
         f"thau {__version__}",
         f"python {platform.python_version()} ({sys.executable})",
@@ -388,6 +392,8 @@ def run_doctor(args) -> int:
     try:
         model, lora = resolve_model(result.config)
         lines.append(f"model {model} ({'found' if model.is_file() else 'MISSING'})")
+        if not model.is_file() and result.config.model.backend == "llama_cpp":
+            problems.append(f"the model file {model} is missing (model.path in config.yaml, or --model)")
         lines.append(f"adapter {lora if lora else 'none'}")
     except Exception as exc:
         lines.append(f"model: {exc}")
@@ -404,6 +410,8 @@ def run_doctor(args) -> int:
         + (", ".join(str(p) for p in find_adapters(runs_dir(result.config.train.runs_dir))) or "none")
     )
     state = "ok" if result.ok else "INVALID: " + "; ".join(result.errors)
+    if not result.ok:
+        problems.append(f"{result.path} is invalid; thau runs on defaults for what is wrong in it")
     lines.append(
         f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})"
     )
@@ -414,6 +422,7 @@ def run_doctor(args) -> int:
     refused = plugins_in_workspace(plugins, result.config) if plugins.is_dir() else None
     lines.append(f"plugins {plugins}" + (f" (NOT LOADED: {refused})" if refused else ""))
     lines.append(f"data dir {data_dir()}")
+    lines.append(f"training runs {runs_dir(result.config.train.runs_dir)} (train.runs_dir)")
     try:
         from .tools.sandbox import sandbox_status
 
@@ -432,8 +441,10 @@ def run_doctor(args) -> int:
 
     # A server's words (its model id, an MCP tool's name, a crashed server's stderr) are in
     # these lines: an OSC 52 there set the clipboard, an ESC[2J cleared the screen.
+    if problems:  # a script (or CI) checking `thau doctor` sees what stops thau working
+        lines.append("problems: " + "; ".join(problems))
     print("\n".join(visible(line) for line in lines))
-    return 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

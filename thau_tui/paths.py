@@ -211,12 +211,16 @@ def model_setting(value: str | Path) -> Path:
 def runs_dir(configured: str | Path = "train/runs") -> Path:
     """Where training runs live (`train.runs_dir`), never looked up in the current folder.
 
-    Absolute: as given. Relative: beside the package in a source checkout (the repo's
-    train/runs, where its recipes and data are), else under thau's data folder; so the
-    training screen, `thau train`, `thau doctor` and the model picker agree wherever
-    thau was started.
+    Absolute: as given. Relative: under THAU_HOME's data folder when THAU_HOME is set (one
+    folder for everything: a second install or a test never adds runs to the checkout's),
+    else beside the package in a source checkout (the repo's train/runs, where its recipes
+    and data are), else under thau's data folder; so the training screen, `thau train`,
+    `thau doctor` and the model picker agree wherever thau was started.
     """
-    return _beside_checkout(configured)
+    path = Path(configured).expanduser()
+    if _home() is not None and not path.is_absolute():
+        return data_dir() / path
+    return _beside_checkout(path)
 
 
 def train_data_dir() -> Path:

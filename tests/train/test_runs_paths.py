@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_relative_runs_dir_never_resolves_against_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("THAU_HOME")
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path / "data")
     monkeypatch.chdir(tmp_path)
     found = paths.runs_dir("train/runs")
     assert found.is_absolute()
@@ -23,12 +25,23 @@ def test_a_relative_runs_dir_never_resolves_against_the_current_folder(tmp_path,
     assert (found == PACKAGE_ROOT / "train" / "runs") == (PACKAGE_ROOT / "pyproject.toml").is_file()
 
 
+def test_with_thau_home_set_relative_runs_go_under_it_even_in_a_checkout(tmp_path, monkeypatch):
+    """THAU_HOME is one folder for everything: in a source checkout a relative runs_dir
+    still wrote into the checkout's train/runs, so a second install (or a reviewer's
+    private home) added runs to the repository and listed the checkout's runs."""
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    found = paths.runs_dir("train/runs")
+    assert found == tmp_path / "home" / "data" / "train" / "runs"
+    assert paths.runs_dir(str(tmp_path / "abs")) == tmp_path / "abs"
+
+
 def test_an_absolute_runs_dir_is_kept(tmp_path):
     assert paths.runs_dir(str(tmp_path / "runs")) == tmp_path / "runs"
     assert paths.runs_dir("~/thau-runs") == Path.home() / "thau-runs"
 
 
 def test_outside_a_checkout_runs_go_to_thaus_data_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("THAU_HOME")
     fake_package = tmp_path / "site-packages" / "thau_tui"
     fake_package.mkdir(parents=True)
     monkeypatch.setattr(paths, "__file__", str(fake_package / "paths.py"))
