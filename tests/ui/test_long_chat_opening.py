@@ -151,3 +151,29 @@ async def test_pgup_at_the_top_draws_the_next_batch(tmp_path, monkeypatch):
         top = _questions(app)[0]
         await pilot.press("pageup")
         await wait_until(pilot, lambda: _questions(app)[0] < top, timeout=10)
+
+
+async def test_the_mouse_wheel_at_the_top_draws_the_next_earlier_batch(tmp_path, monkeypatch):
+    """At the top already, the wheel scrolls nothing, so no scroll change asked for the
+    earlier batch: a mouse user saw '... earlier messages' and could not reach them."""
+    from textual import events
+
+    monkeypatch.setattr(history, "SHOWN_AT_OPEN", 30)
+    monkeypatch.setattr(history, "EARLIER_BATCH", 30)
+    _long_chat(tmp_path, 60)
+    async with _app(tmp_path).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.query(AssistantMessage))
+        await wait_until(pilot, lambda: app.chat.scroll_y == app.chat.max_scroll_y > 0)
+        before = _questions(app)[0]
+        await pilot.press("ctrl+home")  # one batch, and the view at the very top
+        await wait_until(pilot, lambda: _questions(app)[0] < before and app.chat.scroll_y == 0)
+        assert app.chat.query(EarlierMessages), "the test needs a batch still to draw"
+        before = _questions(app)[0]
+        under_pointer = app.chat.children[1]  # a message: the wheel event bubbles up to the chat
+        for _ in range(3):
+            under_pointer.post_message(events.MouseScrollUp(under_pointer, 5, 1, 0, -1, 0, False, False, False))
+            await pilot.pause(0.1)
+            if _questions(app)[0] < before:
+                break
+        await wait_until(pilot, lambda: _questions(app)[0] < before, 5, "the wheel to draw the earlier batch")

@@ -363,6 +363,12 @@ class ChatView(OneLayout, VerticalScroll):
         if new_value < 1 <= old_value:
             self.post_message(self.ReachedTop(keep_place=not self._going_home))
 
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        # Runs before Widget's own scroll (the MRO's order): already at the top, the wheel has
+        # nothing to scroll, so no scroll_y change asks for a long chat's earlier batch; ask here.
+        if self.scroll_y < 1 and not (event.ctrl or event.shift):
+            self.post_message(self.ReachedTop(keep_place=True))
+
     def on_key(self, event: events.Key) -> None:
         if self.has_focus and event.is_printable and event.character:
             event.stop()
