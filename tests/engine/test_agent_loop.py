@@ -300,11 +300,34 @@ async def test_the_same_call_right_after_its_result_is_not_run_again(tmp_path):
     assert "ran it once" in next(e for e in events if isinstance(e, Error)).message
     roles = [m["role"] for m in store.messages(session.id)]
     assert roles == ["user", "assistant", "tool", "assistant", "tool"]  # every call has its result
-    assert "not run again" in store.messages(session.id)[-1]["content"]
+    assert "not run: it is the call you just ran" in store.messages(session.id)[-1]["content"]
     # the next turn starts clean: the same call in a new turn runs (with its approval)
     backend.replies = [call("echo", text="a"), "ok"]
     again = await run(agent, session, "once more")
     assert sum(isinstance(e, ToolFinished) for e in again) == 1
+
+
+async def test_the_same_call_right_after_a_denial_is_not_called_just_run(tmp_path):
+    """After a denial the repeat rule told the model 'this is the call you just ran, and its
+    result is above' and the user 'thau ran it once': nothing had run (read-through review)."""
+    agent, backend, store = make_agent([call("echo", text="1"), call("echo", text="1"), "never"], tmp_path)
+    session = agent.new_session()
+    events = await run(agent, session, "go", decide=lambda e: Decision("deny"))
+    assert sum(isinstance(e, ApprovalRequested) for e in events) == 1  # the user is not asked twice
+    error = next(e for e in events if isinstance(e, Error)).message
+    assert "you had just denied" in error and "ran it once" not in error
+    last = store.messages(session.id)[-1]["content"]
+    assert "the user denied this same call just before" in last and "just ran" not in last
+
+
+async def test_the_models_call_asked_again_after_the_user_edited_it_asks_again(tmp_path):
+    """The user changed A to B; the model asking for A again was refused as 'the call you just
+    ran': A never ran. It comes to the user again."""
+    agent, _, _ = make_agent([call("echo", text="A"), call("echo", text="A"), "end"], tmp_path)
+    answers = iter([Decision("once", arguments={"text": "B"}), Decision("deny")])
+    events = await run(agent, agent.new_session(), "go", decide=lambda e: next(answers))
+    assert sum(isinstance(e, ApprovalRequested) for e in events) == 2
+    assert not any(isinstance(e, Error) for e in events)
 
 
 async def test_a_different_call_after_a_result_still_runs(tmp_path):

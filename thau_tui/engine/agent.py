@@ -42,7 +42,7 @@ from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
 from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_largest_result, system_content
-from .recovery import close_interrupted
+from .recovery import close_interrupted, not_run_results
 from .saving import Saving
 from .store import Store, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -58,7 +58,8 @@ SAVE_EVERY_S = 1.0
 # once: the cut then stays put for the next turns and the cache keeps serving the prefix.
 TRIM_TO = 0.6
 # The result the model reads for a call it asked for again right after running it.
-REPEATED_CALL = "not run again: this is the call you just ran, and its result is above. Answer the user with it."
+REPEATED_CALL = "it is the call you just ran, and its result is above; answer the user with it"
+REPEATED_DENIED = "the user denied this same call just before; do not ask for it again, answer without it"
 
 
 @dataclass
@@ -76,6 +77,10 @@ class ChatSession:
         shell = self.resources.pop("shell", None)
         if shell is not None and hasattr(shell, "close"):
             shell.close()
+
+
+# Why a call was not run when the user stopped the turn (Esc) before it ran.
+STOPPED = "the user stopped the turn before this call ran"
 
 
 class Agent:
@@ -288,8 +293,11 @@ class Agent:
         final_text = ""
         rounds = 0
         message_id = None
-        ran_last: list[str] | None = None  # the last round's calls, when each one ran and succeeded
+        ran_last: list[str] | None = None  # the last round's calls, when each one ran as asked or was denied
+        denied: set[str] = set()  # of those, the ones denied
         steps = ToolSteps(self, session, SAVE_EVERY_S)
+        why = STOPPED  # why a call the answer made was not run, if the turn ends before it runs
+        shown = ""  # that, said to the user in a reopened chat, when the model's words will not do
         while True:
             generated: Outcome[Generation | None] = Outcome(None)
             draft = Draft(self, session, SAVE_EVERY_S)
@@ -302,6 +310,7 @@ class Agent:
             generation = generated.value
             if generation is None:  # the backend failed (an Error was yielded): keep what streamed, interrupted
                 draft.cut()
+                why = "the answer was cut off by an error before this call ran"
                 for error in self._store_errors():
                     yield error
                 break
@@ -321,30 +330,26 @@ class Agent:
             if asked == ran_last:
                 # A small model's loop: the same call again after its result (seen: `cd /tmp`
                 # six times in a row). Running it again only asks the user again; each call
-                # gets a result that says so, so the chat's history stays well formed.
-                for index, parsed in enumerate(generation.calls):
-                    name = parsed.call.name if parsed.call else "unknown"
-                    answer: dict[str, Any] = {
-                        "tool": name,
-                        "ok": False,
-                        "call_id": parsed.call.id if parsed.call else None,
-                    }
-                    if wire:
-                        answer["tool_call_id"] = wire[index]["id"]
-                    content = REPEATED_CALL if wire else self.dialect.render_result(name, REPEATED_CALL)
-                    answer["dialect"] = self.dialect.name  # which wrapper it has (see _defused)
-                    self._add(session, "tool", content, answer, what=f"the {name} call")
-                yield Error("the model asked again for the call it had just run; thau ran it once and ended the turn")
+                # gets a result that says so (below), so the chat's history stays well formed.
+                if denied.issuperset(asked):  # "just ran" would be false: nothing ran (read-through review)
+                    why, shown = REPEATED_DENIED, "the model asked for it again right after you denied it"
+                    yield Error("the model asked again for the call you had just denied; thau did not ask again")
+                else:
+                    why, shown = REPEATED_CALL, "the model asked for it again right after it ran"
+                    yield Error(
+                        "the model asked again for the call it had just run; thau ran it once and ended the turn"
+                    )
                 break
             if rounds >= self.config.generation.max_tool_rounds:
+                why = f"the turn stopped after {rounds} tool rounds (generation.max_tool_rounds in config.yaml)"
                 yield Error(
-                    f"stopped after {rounds} tool rounds (generation.max_tool_rounds in config.yaml); "
-                    "ask again to continue"
+                    f"stopped after {rounds} tool rounds (generation.max_tool_rounds in config.yaml); ask again"
                 )
                 break
             rounds += 1
             stats.tool_rounds = rounds
             repeated = False
+            denied = set()
             for index, parsed in enumerate(generation.calls):
                 ended = Outcome(CallOutcome("unknown", "error: no result", False, None))
                 async for event in steps.handle_call(parsed, message_id, ended):
@@ -365,6 +370,10 @@ class Agent:
                     failures[key] = failures.get(key, 0) + 1
                     repeated = repeated or failures[key] >= 3
                     asked = []  # a failed call may be asked for again (up to three times, below)
+                elif ended.value.how == "edited":
+                    asked = []  # what ran is not what the model asked: asking for it again asks the user
+                elif ended.value.how == "denied":
+                    denied.add(_call_key(parsed))
                 if self._cancel.is_set():
                     break
             if self._cancel.is_set():
@@ -374,8 +383,18 @@ class Agent:
                 yield Error("the model keeps repeating the same failing tool call; stopping this turn")
                 break
             ran_last = asked or None
+        # Every call of the answer gets a result, as a reopened chat's would (recovery.py): a call
+        # left without one was answered on reopening by "thau stopped while it waited for your
+        # approval", and the model's next prompt differed live and reopened (read-through review)
+        self._close_unanswered(session, why, shown)
+        for error in self._store_errors():
+            yield error
         stats.seconds = time.perf_counter() - started
         yield TurnDone(stats, final_text)
+
+    def _close_unanswered(self, session: ChatSession, why: str, shown: str) -> None:
+        for content, meta in not_run_results(session.messages, self.dialect, why, shown):
+            self._add(session, "tool", content, meta, what=f"the {meta['tool']} call")
 
     async def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Event]:
         """Run a call the user asked for directly (e.g. re-run an image): no model, no

@@ -7,6 +7,7 @@ output captured before the crash), so the next prompt never carries a call witho
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .dialects import Dialect
@@ -14,6 +15,42 @@ from .store import Store
 
 # The most of a running tool's output the model reads back after a crash interrupted the call.
 INTERRUPTED_OUTPUT_CHARS = 2_000
+
+
+def unanswered_calls(messages: list[dict[str, Any]], dialect: Dialect) -> list[dict[str, Any]]:
+    """The calls of the last answer that have no result yet, in order: each a dict with its
+    tool's name, its arguments when they could be read, and (native calls) the server's id.
+    Results follow their answer one per call, in the order of its calls."""
+    last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=None)
+    if last is None or any(m["role"] != "tool" for m in messages[last + 1 :]):
+        return []
+    answered = len(messages) - last - 1
+    wire = (messages[last].get("meta") or {}).get("tool_calls") or []
+    if wire:  # the native path: the calls are the server's, in the answer's meta
+        return [{"name": w.get("name") or "unknown", "tool_call_id": w.get("id")} for w in wire[answered:]]
+    return [
+        {"name": p.call.name, "arguments": p.call.arguments} if p.call else {"name": "unknown"}
+        for p in dialect.parse_calls(messages[last]["content"])[answered:]
+    ]
+
+
+def not_run_results(
+    messages: list[dict[str, Any]], dialect: Dialect, why: str, shown: str = ""
+) -> list[tuple[str, dict[str, Any]]]:
+    """(content, meta) of a result for each call of the last answer that a live turn ended
+    without running (Esc, the round limit, an error), saying why (`shown`: in other words
+    for the user); the meta keeps the call's arguments, when short, for the chat's note."""
+    results = []
+    for call in unanswered_calls(messages, dialect):
+        meta: dict[str, Any] = {"tool": call["name"], "ok": False, "not_run": shown or why, "dialect": dialect.name}
+        if len(json.dumps(call.get("arguments") or {}, ensure_ascii=False)) <= 2_000:
+            meta["arguments"] = call.get("arguments") or {}
+        if call.get("tool_call_id"):  # native: the server's id, the text unwrapped
+            meta["tool_call_id"] = call["tool_call_id"]
+            results.append((f"not run: {why}.", meta))
+        else:
+            results.append((dialect.render_result(call["name"], f"not run: {why}."), meta))
+    return results
 
 
 def close_interrupted(store: Store, dialect: Dialect, sid: str) -> int:
@@ -26,21 +63,25 @@ def close_interrupted(store: Store, dialect: Dialect, sid: str) -> int:
         return 0
     rows = store.interrupt_calls(sid)
     stored = store.messages(sid)
-    last = max((i for i, m in enumerate(stored) if m["role"] == "assistant"), default=None)
-    if last is None or any(m["role"] != "tool" for m in stored[last + 1 :]):
+    missing = unanswered_calls(stored, dialect)
+    if not missing:
         return 0
-    answer = stored[last]
-    missing = dialect.parse_calls(answer["content"])[len(stored) - last - 1 :]
-    left = [r for r in rows if r["message_id"] == answer["id"]]
-    for parsed in missing:
-        name = parsed.call.name if parsed.call else "unknown"
+    answer_id = next(m["id"] for m in reversed(stored) if m["role"] == "assistant")
+    left = [r for r in rows if r["message_id"] == answer_id]
+    for call in missing:
+        name = call["name"]
         row = next((r for r in left if r["name"] == name), None)
         if row is not None:
             left.remove(row)
         call_id = row["id"] if row else None
         meta = {"tool": name, "ok": False, "interrupted": True, "call_id": call_id, "dialect": dialect.name}
         meta["was"] = row["status"] if row else "proposed"  # waiting or running: the chat says which
-        store.add_message(sid, "tool", dialect.render_result(name, interrupted_result(row)), meta)
+        text = interrupted_result(row)
+        if call.get("tool_call_id"):  # a native call's result answers the server's id, unwrapped
+            meta["tool_call_id"] = call["tool_call_id"]
+            store.add_message(sid, "tool", text, meta)
+        else:
+            store.add_message(sid, "tool", dialect.render_result(name, text), meta)
     return len(missing)
 
 

@@ -66,6 +66,7 @@ class CallOutcome:
     output: str
     ok: bool
     call_id: str | None
+    how: str = "ran"  # ran as asked; "edited" (ran as the user changed it) or "denied" (did not run)
 
 
 @dataclass
@@ -254,7 +255,7 @@ class ToolSteps:
             # read as the user's in the model's history and the export (keyboard review)
             who = "the user denied this call" if decision.by == "user" else "this call was not run"
             ended.value = CallOutcome(
-                call.name, f"{who} ({reason}). Do not retry it; answer without it.", True, call.id
+                call.name, f"{who} ({reason}). Do not retry it; answer without it.", True, call.id, "denied"
             )
             return
         if agent.approvals and decision.kind in ("session", "always"):
@@ -287,7 +288,8 @@ class ToolSteps:
             ran_as = json.dumps(call.arguments, ensure_ascii=False)
             ran_as = ran_as if len(ran_as) <= 1000 else ran_as[:1000] + " …"  # a file's content is not said twice
             output = f"(the user edited this call before it ran; it ran as {ran_as})\n{output}"
-        ended.value = CallOutcome(call.name, output, result.ok, call.id)
+        how = "edited" if decision.arguments is not None else "ran"
+        ended.value = CallOutcome(call.name, output, result.ok, call.id, how)
 
     async def run_saving_output(self, call: ToolCall, ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
         """Run the tool with the call marked running in the store and its output so far saved

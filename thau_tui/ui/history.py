@@ -32,9 +32,11 @@ def interrupted_call_note(meta: dict, row: dict | None) -> str:
     of the two (a call that waited was shown as "did not finish", though the model was told it
     never ran: crash review), with its arguments, so the user sees what was cut short."""
     name = meta.get("tool") or (row or {}).get("name") or "a tool"
-    arguments = _arguments((row or {}).get("arguments"))
+    arguments = _arguments((row or {}).get("arguments") or meta.get("arguments"))
     shown = ", ".join(f"{key}: {value}" for key, value in arguments.items())
     name += f" ({shown[:117] + '...' if len(shown) > 120 else shown})" if shown else ""
+    if meta.get("not_run"):  # a live turn ended before it ran (Esc, the round limit): agent.py
+        return f"{name}: not run; {meta['not_run']}"
     if meta.get("was") == "proposed":
         return f"{name}: not run; thau stopped while it waited for your approval"
     output = ((row or {}).get("result") or "").strip()
@@ -160,7 +162,7 @@ async def draw_history(
         elif message["role"] == "tool":
             call_id = str(meta.get("call_id") or "")
             row = calls.get(call_id)
-            if meta.get("interrupted"):
+            if meta.get("interrupted") or meta.get("not_run"):
                 pending.append(NoteMessage(interrupted_call_note(meta, row), "warning"))
             else:
                 await flush()
