@@ -44,6 +44,14 @@ def test_message_with_broken_config_still_answers(tmp_path):
     assert done.returncode == 0
 
 
+def test_a_config_named_that_does_not_exist_is_a_usage_error(tmp_path):
+    """`--config /nonexist.yaml -m ... --yes` ran `ls` on the defaults without a word: a
+    mistyped path dropped the user's tools.policy denials, and --yes approved (first-hour review)."""
+    done = thau("--config", str(tmp_path / "nonexist.yaml"), "-m", "Run the shell command ls", "--yes", timeout=60)
+    assert done.returncode == 2 and "nonexist.yaml: no such file" in done.stderr, (done.returncode, done.stderr)
+    assert not done.stdout
+
+
 def test_yes_without_a_message_is_a_usage_error_not_ignored(tmp_path):
     """`thau --yes` opened the chat and ignored --yes without a word (keyboard review)."""
     done = thau("--yes", env_extra={"THAU_HOME": str(tmp_path / "home")}, timeout=60)

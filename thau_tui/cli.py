@@ -104,6 +104,11 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    named = getattr(args, "config", None)
+    if named and not os.path.lexists(os.path.expanduser(named)):
+        # A mistyped path ran on the defaults without a word: the user's tools.policy denials
+        # were dropped and --yes then approved what they deny (first-hour review)
+        parser.error(f"--config {named}: no such file (leave --config out for the usual one; thau doctor names it)")
     if getattr(args, "func", None) is not None:
         if args.command == "doctor":
             return run_doctor(args)

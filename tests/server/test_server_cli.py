@@ -67,7 +67,8 @@ def test_doctor_says_native_on_a_server_that_does_tools(tools_server, server_key
 
 def test_doctor_and_one_shot_without_a_server(tmp_path, capsys):
     url = f"http://127.0.0.1:{free_port()}/v1"
-    config = str(tmp_path / "none.yaml")
+    config = str(tmp_path / "empty.yaml")
+    Path(config).write_text("")  # the defaults (a --config that does not exist is a usage error)
     assert main(["--config", config, "--base-url", url, "doctor"]) == 0
     assert "server: NOT REACHABLE: no server at" in capsys.readouterr().out
     assert main(["--config", config, "--base-url", url, "-m", "hi"]) == 2
@@ -92,7 +93,8 @@ def test_a_servers_words_reach_the_terminal_with_their_control_characters_shown(
             send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
 
     server = fake_server(respond)
-    config = str(tmp_path / "none.yaml")
+    config = str(tmp_path / "empty.yaml")
+    Path(config).write_text("")  # the defaults (a --config that does not exist is a usage error)
     assert main(["--config", config, "--base-url", server.url, "doctor"]) == 0
     out = capsys.readouterr().out
     assert "ZWNobyBwd25lZA==" in out  # the id is shown
@@ -112,6 +114,7 @@ def test_one_shot_prints_a_lone_surrogate_from_the_server_without_dying(fake_ser
 
     from server_fakes import serving
 
+    (tmp_path / "empty.yaml").write_text("")  # the defaults
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
 
     def completions(conn):
@@ -122,7 +125,7 @@ def test_one_shot_prints_a_lone_surrogate_from_the_server_without_dying(fake_ser
     server = fake_server(serving(completions))
     env = {"PATH": "/usr/bin:/bin", "THAU_HOME": str(tmp_path / "home"), "PYTHONIOENCODING": "utf-8", "LANG": "C.UTF-8"}
     done = subprocess.run(
-        [sys.executable, "-m", "thau_tui.cli", "--config", str(tmp_path / "none.yaml"), "--base-url", server.url]
+        [sys.executable, "-m", "thau_tui.cli", "--config", str(tmp_path / "empty.yaml"), "--base-url", server.url]
         + ["-m", "hi"],
         capture_output=True,
         env=env,
