@@ -244,3 +244,44 @@ def test_an_exchange_that_outgrew_the_context_by_its_results_is_not_called_a_lon
     assert "this exchange no longer fits" in grown and "5000 tokens" in grown and "model.n_ctx" in grown
     earlier = [{"role": "user", "content": "hi", "meta": {}}, {"role": "assistant", "content": "hello", "meta": {}}]
     assert context_full(error, earlier + question, 0) == str(error)  # older exchanges still in view: as it was
+
+
+def _with_big_result_after_a_name() -> ChatSession:
+    return ChatSession(
+        "s",
+        messages=[
+            {"role": "user", "content": "My name is Ada, remember it."},
+            {"role": "assistant", "content": "Noted, Ada."},
+            {"role": "user", "content": "read the big file"},
+            {
+                "role": "assistant",
+                "content": '<tool_call>{"name": "read_file", "arguments": {"path": "big"}}</tool_call>',
+            },
+            {"role": "tool", "content": "<tool_response>\n" + "line\n" * 20_000 + "</tool_response>"},
+        ],
+    )
+
+
+def test_a_result_over_half_the_room_is_cut_before_the_conversation_goes(real_backend):
+    """One 100 KB result made the oldest exchanges make way first: the user's name went, then
+    the result was cut anyway, so it fitted with room to spare (read-through review)."""
+    agent = agent_on(real_backend)
+    session = _with_big_result_after_a_name()
+    prompt = agent.render_prompt(session)
+    assert "My name is Ada" in prompt and session.view_start == 0
+    assert real_backend.count_tokens(prompt) <= real_backend.n_ctx - 256
+    chat, start, size = fit_chat(real_backend, "system", session.messages, 0, real_backend.n_ctx - 256, [], 0.6)
+    assert start == 0 and any("My name is Ada" in m["content"] for m in chat)
+
+
+def test_the_cut_note_says_all_that_was_cut_over_every_halving(real_backend):
+    """Each halving's note counted only its own cut: 2,042 of 997,991 characters."""
+    import re
+
+    agent = agent_on(real_backend)
+    text = "ж" * 1_000_000  # a letter the system prompt has none of
+    session = ChatSession("s", messages=[{"role": "user", "content": "read it"}, {"role": "tool", "content": text}])
+    prompt = agent.render_prompt(session)
+    said = [int(n) for n in re.findall(r"\[\.\.\. (\d+) characters of this result cut", prompt)]
+    kept = prompt.count("ж")
+    assert len(said) == 1 and said[0] == len(text) - kept, (said, kept)

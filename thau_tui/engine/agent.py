@@ -41,7 +41,7 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_largest_result, system_content
+from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_results, system_content
 from .recovery import close_interrupted, not_run_results
 from .saving import Saving
 from .store import Store, storable
@@ -195,19 +195,21 @@ class Agent:
             prompt = backend.template.render(fit_roles(full, dialect), add_generation_prompt=True)
             return prompt, backend.count_tokens(prompt)
 
-        prompt, size = render(history)
+        # A result over half the room is halved first: the oldest exchanges made way for it, the
+        # whole conversation went, then it was cut anyway (read-through review)
+        history, prompt, size = shorten_results(history, render, budget, self._over_half(budget))
         if size <= budget:
             return prompt
-        # The oldest exchanges go first (the store keeps everything); the newest question never does.
+        # The oldest exchanges go next (the store keeps everything); the newest question never does.
         history, prompt, size = drop_oldest_exchanges(history, render, int(budget * TRIM_TO))
         session.view_start = len(messages) - len(history)
-        while size > budget:  # the newest exchange alone is too long: its results give way
-            cut = shorten_largest_result(history)
-            if cut is None:
-                break
-            history = cut
-            prompt, size = render(history)
-        return prompt
+        # the newest exchange alone is too long: its results give way
+        return shorten_results(history, render, budget)[1]
+
+    def _over_half(self, budget: int) -> Callable[[str], bool]:
+        assert self.backend is not None
+        count = self.backend.count_tokens
+        return lambda text: count(text) > budget // 2
 
     def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:
         """The native path's request: the chat as messages (trimmed to fit, as render_prompt

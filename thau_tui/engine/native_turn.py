@@ -24,7 +24,7 @@ from .backend import SamplingSettings, StreamStats
 from .dialects import MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, defuse_tokens, read_arguments
 from .generate import Generation, sampling
 from .openai_chat import CallDelta
-from .prompt import ChatTemplate, drop_oldest_exchanges, shorten_largest_result
+from .prompt import ChatTemplate, drop_oldest_exchanges, shorten_results
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -160,25 +160,15 @@ def fit_chat(
         chat = chat_messages(system, history)
         return chat, estimate_tokens(backend, chat, tools)
 
-    def shrink(
-        history: list[dict[str, Any]], step: Callable[[list[dict[str, Any]]], list[dict[str, Any]] | None], limit: int
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-        """Apply `step` to `history` until its request fits `limit` or `step` has nothing left."""
-        chat = chat_messages(system, history)
-        size = estimate_tokens(backend, chat, tools)
-        while size > limit and (shorter := step(history)) is not None:
-            history = shorter
-            chat = chat_messages(system, history)
-            size = estimate_tokens(backend, chat, tools)
-        return history, chat, size
-
-    history, chat, size = shrink(messages[start:], lambda h: None, budget)
+    # a result over half the room is halved first, before older exchanges make way for it
+    over_half = lambda text: backend.count_tokens(text) > budget // 2  # noqa: E731
+    history, chat, size = shorten_results(messages[start:], measure, budget, over_half)
     if size <= budget:
         return chat, start, size
     history, chat, size = drop_oldest_exchanges(history, measure, int(budget * trim_to))
     start = len(messages) - len(history)
     # the newest exchange alone is too long: its results give way
-    history, chat, size = shrink(history, shorten_largest_result, budget)
+    history, chat, size = shorten_results(history, measure, budget)
     return chat, start, size
 
 
