@@ -85,3 +85,32 @@ def test_the_reopened_chat_says_which_call_was_not_run_and_why():
     note = interrupted_call_note(meta, None)
     assert note == "echo (text: 2): not run; the user stopped the turn before this call ran"
     assert "waited for your approval" not in note
+
+
+async def test_esc_while_a_tool_runs_gives_the_model_what_it_printed(tmp_path):
+    """The card showed 'error: build failed at step 3'; the model read only 'cancelled by the
+    user', while after a crash it gets the output's end (read-through review)."""
+    from scripted import ScriptedBackend
+
+    from thau_tui.config import Config
+    from thau_tui.engine.agent import Agent
+    from thau_tui.engine.approvals import ApprovalBook
+    from thau_tui.engine.events import ToolOutput
+    from thau_tui.tools import Tool, ToolRegistry
+    from thau_tui.tools.base import ToolResult
+
+    def build(args, ctx):
+        ctx.emit("error: build failed at step 3\n")
+        ctx.cancel_event.wait(10)
+        return ToolResult("error: build failed at step 3\n", ok=False)
+
+    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    registry = ToolRegistry([Tool("build", "Build it", schema, "read", build, summary="build")])
+    backend = ScriptedBackend([call("build"), "never"])
+    agent = Agent(Config(), registry, approvals=ApprovalBook(None, {}), backend=backend, workspace=tmp_path)
+    session = agent.new_session()
+    async for event in agent.run_turn(session, "build it"):
+        if isinstance(event, ToolOutput):
+            agent.cancel()
+    result = session.messages[-1]["content"]
+    assert "cancelled by the user" in result and "build failed at step 3" in result

@@ -34,6 +34,7 @@ from .events import (
     ToolStarted,
     ToolStatus,
 )
+from .recovery import INTERRUPTED_OUTPUT_CHARS
 from .store import storable
 
 if TYPE_CHECKING:  # the agent builds the steps per turn; only its types are needed here
@@ -283,7 +284,10 @@ class ToolSteps:
         yield ToolFinished(call, result, status, seconds)
         for error in agent._store_errors():
             yield error
-        output = result.output if status != "cancelled" else "cancelled by the user"
+        output = result.output
+        if status == "cancelled":  # what it printed before Esc, as after a crash (recovery.py)
+            tail = result.output[-INTERRUPTED_OUTPUT_CHARS:].strip()
+            output = "cancelled by the user" + (f"\nOutput before it stopped (the end of it):\n{tail}" if tail else "")
         if decision.arguments is not None:  # the model's own call in the history still says what it asked
             ran_as = json.dumps(call.arguments, ensure_ascii=False)
             ran_as = ran_as if len(ran_as) <= 1000 else ran_as[:1000] + " …"  # a file's content is not said twice
