@@ -285,3 +285,21 @@ def test_the_cut_note_says_all_that_was_cut_over_every_halving(real_backend):
     said = [int(n) for n in re.findall(r"\[\.\.\. (\d+) characters of this result cut", prompt)]
     kept = prompt.count("ж")
     assert len(said) == 1 and said[0] == len(text) - kept, (said, kept)
+
+
+async def test_instructions_that_fill_the_context_are_named_not_the_users_hi(real_backend):
+    """With the tools' descriptions filling the context, 'hi' was told 'your message is too
+    long ... shorten it' (read-through review)."""
+    from thau_tui.engine.events import Error
+    from thau_tui.tools import Tool
+
+    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    wordy = Tool("wordy", "Does things. " + "It is careful about details. " * 800, schema, "read", lambda a, c: "")
+    config = Config()
+    config.generation.max_tokens = 256
+    agent = Agent(config, ToolRegistry([wordy]), backend=real_backend)
+    assert real_backend.count_tokens(agent.system_message()) > real_backend.n_ctx  # the test's premise
+    events = [event async for event in agent.run_turn(agent.new_session(), "hi")]
+    error = next(e.message for e in events if isinstance(e, Error))
+    assert "instructions and the tools' descriptions alone take" in error and "model.n_ctx" in error
+    assert "your message is too long" not in error

@@ -197,7 +197,8 @@ class Agent:
 
         # A result over half the room is halved first: the oldest exchanges made way for it, the
         # whole conversation went, then it was cut anyway (read-through review)
-        history, prompt, size = shorten_results(history, render, budget, self._over_half(budget))
+        over_half = lambda text: backend.count_tokens(text) > budget // 2  # noqa: E731
+        history, prompt, size = shorten_results(history, render, budget, over_half)
         if size <= budget:
             return prompt
         # The oldest exchanges go next (the store keeps everything); the newest question never does.
@@ -205,11 +206,6 @@ class Agent:
         session.view_start = len(messages) - len(history)
         # the newest exchange alone is too long: its results give way
         return shorten_results(history, render, budget)[1]
-
-    def _over_half(self, budget: int) -> Callable[[str], bool]:
-        assert self.backend is not None
-        count = self.backend.count_tokens
-        return lambda text: count(text) > budget // 2
 
     def render_chat(self, session: ChatSession) -> tuple[list[dict[str, Any]], int]:
         """The native path's request: the chat as messages (trimmed to fit, as render_prompt
@@ -470,7 +466,8 @@ class Agent:
         try:
             generation = stream.result()
         except ModelLoadError as exc:  # ContextFull's advice depends on what is left of the chat
-            yield Error(context_full(exc, session.messages, session.view_start))
+            system = self.backend.count_tokens(self.system_message()) if self.backend else None
+            yield Error(context_full(exc, session.messages, session.view_start, system))
             return
         except Exception as exc:
             yield Error(f"generation failed: {type(exc).__name__}: {exc}")

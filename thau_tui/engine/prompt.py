@@ -280,7 +280,9 @@ def shorten_results(
     return history, made, size
 
 
-def context_full(error: Exception, messages: list[dict[str, Any]], view_start: int) -> str:
+def context_full(
+    error: Exception, messages: list[dict[str, Any]], view_start: int, system_tokens: int | None = None
+) -> str:
     """What to tell the user when the prompt leaves the model no room after trimming
     (backend.ContextFull; any other error as it is): with only the newest exchange left,
     their message itself is too long, and "start a new chat" was wrong advice in a chat that
@@ -289,6 +291,13 @@ def context_full(error: Exception, messages: list[dict[str, Any]], view_start: i
     last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
     if tokens is None or n_ctx is None or last_user < 0 or view_start < last_user:
         return str(error)
+    if system_tokens is not None and system_tokens * 4 >= n_ctx * 3:
+        # "hi" was told it was too long: thau's own instructions filled the context (read-through review)
+        return (
+            f"thau's instructions and the tools' descriptions alone take {system_tokens} tokens of the "
+            f"model's {n_ctx}-token context, leaving no room for the chat: raise model.n_ctx in config.yaml "
+            "(the model's own limit permitting), or offer fewer tools (fewer MCP servers or plugins)"
+        )
     if any(m["role"] in ("assistant", "tool") for m in messages[last_user + 1 :]):
         # the model's calls and their results since the message: not the message's fault alone
         return (
