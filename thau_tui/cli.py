@@ -152,6 +152,7 @@ def run_chat(args) -> int:
 
 
 REFUSED_EXIT = 3  # `--message`: a tool call needed approval and was refused
+NO_ONE_TO_ASK = "no one is there to answer (thau -m without a terminal); answer without asking"
 
 
 def decide_unattended(call: ToolCall, policy: str | None, yes: bool) -> Decision:
@@ -192,6 +193,7 @@ def run_message(args) -> int:
     from .engine.approvals import ApprovalBook
     from .engine.events import (
         ApprovalRequested,
+        Decision,
         Error,
         QuestionAsked,
         TextDelta,
@@ -278,8 +280,11 @@ def run_message(args) -> int:
                     refused = refused or not decision.allowed
                     future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
                 case QuestionAsked(question=question, future=future):
-                    answer = input(f"{visible(question)} ") if sys.stdin.isatty() else None
-                    future.set_result(answer)
+                    if sys.stdin.isatty():
+                        future.set_result(input(f"{visible(question)} "))
+                    else:  # the model was told "the user dismissed the question", and no one saw it
+                        said(("question:", "yellow"), f" {question} (not asked: stdin is not a terminal)")
+                        future.set_result(Decision("deny", reason=NO_ONE_TO_ASK))
                 case ToolOutput(chunk=chunk):
                     err.print(visible(chunk), end="", style="dim", markup=False, highlight=False)
                 case ToolDenied(call=call, reason=reason):

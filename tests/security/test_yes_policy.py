@@ -132,3 +132,13 @@ def test_message_prints_the_models_and_the_tools_words_as_text(tmp_path, monkeyp
     assert "\x1b" not in out and "\x1b" not in err
     assert "Done.␛]52;c;cHduZWQ=␇" in out
     assert "␛]52;c;cHduZWQ=␇" in err  # run_python's output, drawn visibly
+
+
+def test_message_without_a_terminal_shows_the_models_question_and_says_no_one_can_answer(thau_message):
+    """From a script, ask_user told the model 'the user dismissed the question' and the user
+    never saw the question (first-hour review)."""
+    code, err, backend, _ = thau_message(_call("ask_user", question="Which file should I read?"))
+    said = " ".join(err.split())
+    assert "question: Which file should I read? (not asked: stdin is not a terminal)" in said
+    assert "no one is there to answer (thau -m without a terminal)" in backend.prompts[-1]
+    assert "dismissed" not in backend.prompts[-1]

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Generic, TypeVar
 
-from ..tools.base import ToolCall, ToolContext, ToolResult
+from ..tools.base import ToolCall, ToolContext, ToolError, ToolResult
 from .approvals import PROGRAM_SCOPED_TOOLS
 from .bridge import LoopStream, new_thread
 from .destructive import destroys_in
@@ -336,6 +336,8 @@ class ToolSteps:
                     agent._pending.discard(future)
 
             answer = stream.wait_for(asked)
+            if isinstance(answer, Decision) and answer.kind == "deny" and answer.reason:
+                raise ToolError(answer.reason)  # nobody there to answer (thau -m without a terminal)
             return None if isinstance(answer, Decision) else answer
 
         resources = session.resources
