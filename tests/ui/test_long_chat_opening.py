@@ -177,3 +177,28 @@ async def test_the_mouse_wheel_at_the_top_draws_the_next_earlier_batch(tmp_path,
             if _questions(app)[0] < before:
                 break
         await wait_until(pilot, lambda: _questions(app)[0] < before, 5, "the wheel to draw the earlier batch")
+
+
+async def test_a_question_nothing_answered_is_marked_when_the_chat_reopens(tmp_path):
+    """Ctrl+Q while the status said 'thinking...': reopened, the question stood there with
+    nothing under it and no note, though the README says an interrupted answer is marked
+    (first-hour review)."""
+    from thau_tui.ui.history import UNANSWERED
+    from thau_tui.ui.widgets.chat import NoteMessage
+
+    store = Store(tmp_path / "sessions.sqlite3")
+    sid = store.create_session("quit while thinking")
+    for role, text in [("user", "q1"), ("assistant", "a1"), ("user", "q2"), ("user", "q3"), ("assistant", "a3")]:
+        store.add_message(sid, role, text)
+    store.add_message(sid, "user", "Write a poem about the sea")
+    store.close()
+    async with _app(tmp_path).run_test(size=(100, 30)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.query(AssistantMessage))
+        order = []
+        for widget in app.chat.children:
+            if isinstance(widget, NoteMessage) and UNANSWERED in str(widget.render()):
+                order.append("note")
+            elif isinstance(widget, (UserMessage, AssistantMessage)):
+                order.append(widget.text)
+        assert order == ["q1", "a1", "q2", "note", "q3", "a3", "Write a poem about the sea", "note"], order

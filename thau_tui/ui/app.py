@@ -254,6 +254,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
             session = self.agent.load_session(sid)
             calls = {row["id"]: row for row in self.store.tool_calls(sid)} if self.store else {}
             decisions = {row["call_id"]: row for row in self.store.decisions(sid)} if self.store else {}
+            answering = bool(self.store) and self.store.turn_running(sid)  # in another window
         except (KeyError, StoreError) as exc:
             why = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             self.notify(f"{why}; the chat you had open stays open.", title="cannot open that chat", markup=False)
@@ -273,7 +274,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
             return tool.risk_here(self.agent.config)[0] if tool else "exec"
 
         async def draw(messages: list[dict], before: Widget | None) -> None:
-            await draw_history(self.chat, messages, self.agent.dialect, calls, decisions, risk_of, before)
+            await draw_history(self.chat, messages, self.agent.dialect, calls, decisions, risk_of, before, answering)
 
         # A copy: a turn sent meanwhile appends to the session's own list (drawn twice: review)
         await draw_chat(self.chat, list(self.session.messages), draw)

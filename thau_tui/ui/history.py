@@ -24,6 +24,7 @@ HISTORY_BATCH = 200
 # A long chat opens at its latest messages, and the earlier ones are drawn a batch at a time
 # as the user scrolls up to them: drawing all of a 1,000-exchange chat took 19 s (long use).
 SHOWN_AT_OPEN = 120
+UNANSWERED = "not answered: the answer never began (thau quit, Esc, or an error first)"
 EARLIER_BATCH = 120
 
 
@@ -135,6 +136,7 @@ async def draw_history(
     decisions: dict[str, dict],
     risk_of: Callable[[str], str],
     before: Widget | None = None,
+    answering: bool = False,
 ) -> None:
     """Mount a saved chat's messages into `chat` (at the end, or above `before`): messages
     gathered and mounted together, a layout per batch, not per message (1,000 exchanges took
@@ -147,10 +149,16 @@ async def draw_history(
             await chat.mount(*pending, before=before)
             pending.clear()
 
-    for message in messages:
+    for index, message in enumerate(messages):
         meta = message.get("meta") or {}
         if message["role"] == "user":
             pending.append(UserMessage(message["content"]))
+            # Nothing answered it: thau quit (or Esc, an error) before the answer began. Reopened,
+            # the question stood there with nothing under it (first-hour review). A batch ends just
+            # before a question, so only the chat's very last one can still be being answered.
+            following = messages[index + 1]["role"] if index + 1 < len(messages) else None
+            if following == "user" or (following is None and (before is not None or not answering)):
+                pending.append(NoteMessage(UNANSWERED, "warning"))
         elif message["role"] == "assistant":
             visible = dialect.text_before_call(message["content"]).strip()
             if visible:
