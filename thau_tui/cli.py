@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     salvage = sub.add_parser(
         "salvage", help="copy what can still be read of a damaged chat database into a new one (the old one is kept)"
     )
+    salvage.add_argument(
+        "--force", action="store_true", help="rebuild it even when SQLite's check finds nothing wrong with it"
+    )
     salvage.set_defaults(func=run_salvage)
     try:
         from .train.cli import register
@@ -341,17 +344,27 @@ def _decode_check(config) -> str:
 
 def run_salvage(args) -> int:
     """`thau salvage`: the chat database rebuilt from what can still be read of it."""
-    from .engine.store_salvage import SalvageError, salvage
+    from .engine.store_errors import take_alone
+    from .engine.store_salvage import SalvageError, looks_healthy, salvage
     from .paths import database_path
 
     path = database_path()
     if not path.is_file():
         return _fail(f"no chat database at {path}: nothing to salvage")
-    print(f"reading {path} (close every thau window first: they hold it open)")
+    try:  # a window writing on meanwhile wrote into the renamed file, and said the chats were gone
+        alone = take_alone(path)
+    except BlockingIOError:
+        return _fail(f"a thau window (or thau -m) has {path} open: close it, then run thau salvage again")
     try:
+        if not args.force and (healthy := looks_healthy(path)):
+            return _fail(f"{path} {healthy}: nothing to salvage (--force rebuilds it anyway)")
+        print(f"reading {path}")
         done = salvage(path)
     except SalvageError as exc:
         return _fail(str(exc))
+    finally:
+        if alone is not None:
+            alone.close()
     names = {"sessions": "chat", "messages": "message", "tool_calls": "tool call", "decisions": "decision"}
     kept = ", ".join(f"{count} {names[table]}{'' if count == 1 else 's'}" for table, count in done.rows.items())
     lost = sum(done.lost.values())

@@ -183,13 +183,28 @@ def test_thau_salvage_from_the_command_line(tmp_path):
     path.parent.mkdir(parents=True)
     long_chat(path)
     code = "import sys\nfrom thau_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    done = subprocess.run(
-        [sys.executable, "-c", code, "salvage"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**__import__("os").environ, "THAU_HOME": str(tmp_path / "home")},
-    )
+
+    def salvage(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", code, "salvage", *flags],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**__import__("os").environ, "THAU_HOME": str(tmp_path / "home")},
+        )
+
+    # A window with the database open: salvage went on, and the window then wrote into the
+    # renamed file and said the chats were gone (first-hour review)
+    window = Store(path)
+    done = salvage("--force")
+    assert done.returncode == 2 and "has " in done.stderr and "open: close it" in done.stderr, done.stderr
+    assert not list(path.parent.glob("*.damaged-*"))
+    window.close()
+    # A healthy file is not swapped for a copy unless asked
+    done = salvage()
+    assert done.returncode == 2 and "passes SQLite's integrity check: nothing to salvage" in done.stderr
+    assert not list(path.parent.glob("*.damaged-*"))
+    done = salvage("--force")
     assert done.returncode == 0, done.stderr
     assert "2 chats, 60 messages, 0 tool calls" in done.stdout and "every row could be read" in done.stdout
     assert "the file as it was is kept as" in done.stdout
@@ -250,4 +265,5 @@ def test_salvage_walks_by_row_id_and_refuses_what_is_not_thaus(tmp_path, monkeyp
     with pytest.raises(SalvageError) as refused:
         salvage(tmp_path / "full.sqlite3")
     assert "the disk is full" in str(refused.value) and "nothing was changed" in str(refused.value)
-    assert not list(tmp_path.glob("full.sqlite3.*"))  # no partial copy left, nothing renamed
+    # no partial copy left, nothing renamed (full.sqlite3.open is the file stores lock while open)
+    assert [p.name for p in tmp_path.glob("full.sqlite3.*")] == ["full.sqlite3.open"]

@@ -21,13 +21,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 # The one gate for text that crosses into the store, the prompt or the screen. It lives with
 # the tools because tools may not import the engine (pyproject's import-linter contracts).
 from ..tools.base import storable
 from . import chat_export
-from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, read_only, sqlite_kind
+from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, hold_open, read_only, sqlite_kind
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 
@@ -94,12 +94,14 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._open: IO[str] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
                 str(self.path), check_same_thread=False, isolation_level=None, timeout=BUSY_WAIT_S
             )
             self._db.row_factory = sqlite3.Row
+            self._open = hold_open(self.path)  # `thau salvage` waits for every store to close
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             made_by = self._db.execute("PRAGMA user_version").fetchone()[0]  # before SCHEMA touches it
@@ -174,6 +176,8 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._open is not None:
+                self._open.close()
 
     def _run(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """One statement on its own (SQLite makes it atomic), and its rows, fetched here: SQLite

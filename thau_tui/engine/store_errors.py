@@ -6,6 +6,7 @@ import errno
 import os
 import sqlite3
 from pathlib import Path
+from typing import IO
 
 
 class StoreError(Exception):
@@ -69,3 +70,50 @@ def read_only(folder: Path) -> bool:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except (OSError, AttributeError):
         return False
+
+
+def open_mark(path: Path) -> Path:
+    """The file a store holds a shared lock on while open (`hold_open`), beside the database."""
+    return path.with_name(path.name + ".open")
+
+
+def hold_open(path: Path) -> IO[str] | None:
+    """A shared lock on `open_mark(path)` for as long as the returned file stays open; None where
+    it cannot be had (no fcntl, a read-only folder): a store opens without it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    try:
+        handle = open(open_mark(path), "a", encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:  # `thau salvage` holds it: the store opens anyway, and reads what is there
+        handle.close()
+        return None
+    return handle
+
+
+def take_alone(path: Path) -> IO[str] | None:
+    """An exclusive lock on `open_mark(path)`, held until the returned file is closed; raises
+    BlockingIOError while any store (a thau window, thau -m) has the database open. None where
+    locks cannot be had."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        handle = open(open_mark(path), "a", encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise
+    except OSError:
+        handle.close()
+        return None
+    return handle

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .store import Store
-from .store_errors import StoreError
+from .store_errors import StoreError, open_mark
 
 TABLES = ("sessions", "messages", "tool_calls", "decisions")
 CHUNK = 256  # rows read in one query; a chunk that fails is read again in smaller ones
@@ -123,6 +123,21 @@ def _tables(path: Path) -> list[str]:
     return tables
 
 
+def looks_healthy(path: Path) -> str:
+    """What SQLite's own check says of a file it finds nothing wrong with; "" when it finds
+    damage or cannot run (then salvage is what to do)."""
+    try:
+        _tables(path)  # thau's own file, or salvage says what it is
+        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            verdict = source.execute("PRAGMA integrity_check(1)").fetchone()
+        finally:
+            source.close()
+    except (sqlite3.Error, SalvageError, OSError):
+        return ""
+    return "passes SQLite's integrity check" if verdict and verdict[0] == "ok" else ""
+
+
 def salvage(path: Path) -> Salvaged:
     """Copy what can be read of the database at `path` into a new file, then put the new file
     in its place and the damaged one beside it (`NAME.damaged-TIME`). SalvageError, with
@@ -133,6 +148,7 @@ def salvage(path: Path) -> Salvaged:
     result = Salvaged(path, path.with_name(f"{path.name}.damaged-{stamp}"))
     try:
         Store(fresh).close()  # thau's schema, nothing in it
+        open_mark(fresh).unlink(missing_ok=True)  # its lock file: nobody else knows of the copy
         source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         target = sqlite3.connect(str(fresh), isolation_level=None)
         try:
@@ -146,7 +162,7 @@ def salvage(path: Path) -> Salvaged:
             source.close()
             target.close()
     except (OSError, sqlite3.Error, StoreError) as exc:
-        for leftover in (fresh, fresh.with_name(fresh.name + "-wal"), fresh.with_name(fresh.name + "-shm")):
+        for leftover in (fresh, *(fresh.with_name(fresh.name + end) for end in ("-wal", "-shm", ".open"))):
             if leftover.is_file():
                 leftover.unlink()
         full = "full" in str(exc).lower() or getattr(exc, "kind", "") == "full"
