@@ -115,3 +115,28 @@ def test_message_with_yes_refuses_a_broken_config(tmp_path):
     done = thau("--config", str(config), "--yes", "--message", "Run the shell command ls", timeout=60)
     assert done.returncode == 2 and "--yes is refused while config.yaml has errors" in done.stderr
     assert "tools.shell.netwrok: unknown key" in done.stderr and not done.stdout
+
+
+def test_a_cut_adapter_is_refused_before_llama_cpp_loads_it(tmp_path):
+    """A LoRA GGUF cut short (a copy stopped by a full disk) loaded without a word, and the
+    first token ended thau with a segmentation fault, at every start with it in
+    model.lora_path; `thau doctor` said nothing (training review)."""
+    from thau_tui.engine.backend import LlamaBackend, ModelLoadError
+    from thau_tui.paths import bundled_adapter, bundled_model
+
+    adapter = bundled_adapter()
+    assert adapter is not None
+    cut = tmp_path / "cut.lora.gguf"
+    cut.write_bytes(adapter.read_bytes()[:100_000])
+    try:
+        LlamaBackend(bundled_model(), lora_path=cut, n_ctx=512)
+        raise AssertionError("the cut adapter was loaded")
+    except ModelLoadError as exc:
+        assert "cut.lora.gguf is damaged" in str(exc) and "thau export" in str(exc)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"model:\n  lora_path: {cut}\n")
+    done = thau("--config", str(config), "doctor", cwd=tmp_path, env_extra={"THAU_HOME": str(tmp_path / "h")})
+    assert done.returncode == 1 and "cut.lora.gguf is damaged" in done.stdout.splitlines()[-1], done.stdout
+    # and a one-shot message says so and exits, where it died with SIGSEGV
+    done = thau("--config", str(config), "-m", "hi", env_extra={"THAU_HOME": str(tmp_path / "h")}, timeout=120)
+    assert done.returncode != -11 and "damaged" in done.stderr, (done.returncode, done.stderr[-500:])

@@ -418,6 +418,13 @@ def run_doctor(args) -> int:
         if not model.is_file() and result.config.model.backend == "llama_cpp":
             problems.append(f"the model file {model} is missing (model.path in config.yaml, or --model)")
         lines.append(f"adapter {lora if lora else 'none'}")
+        if lora and Path(lora).is_file() and result.config.model.backend == "llama_cpp":
+            from .engine.backend import ModelLoadError, check_adapter
+
+            try:
+                check_adapter(lora)
+            except ModelLoadError as exc:
+                problems.append(str(exc))
     except Exception as exc:
         lines.append(f"model: {exc}")
     try:
