@@ -108,8 +108,12 @@ def test_cancel_leaves_a_usable_run_then_resume_continues(tmp_path, full_run, ti
     tuned = PeftModel.from_pretrained(model, str(adapter))
     assert not torch.allclose(tuned(ids).logits, before)
 
+    # the cancelled run's adapter exported (thau export RUN): the resumed run must not keep it,
+    # or it is scored and offered as the finished run's (training review)
+    (run_dir / "adapter.gguf").write_bytes(b"the step-3 export")
     resumed: list[dict] = []
     train(recipe, run_dir, resume=True, on_event=resumed.append)
+    assert not (run_dir / "adapter.gguf").exists()
     start = next(e for e in resumed if e["event"] == "start")
     assert start["resumed_from"] == 3
     assert any(e["event"] == "log" and "resumed from step-3" in e["message"] for e in resumed)
