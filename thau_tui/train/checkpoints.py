@@ -6,9 +6,11 @@ projections) and trainer_state.pt (step, optimizer, scheduler, RNG); `keep` of t
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 _STEP = re.compile(r"step-(\d+)")
 
@@ -82,3 +84,27 @@ def load_state(checkpoint: Path) -> dict:
             f"or it is damaged: {(str(exc).splitlines() or [type(exc).__name__])[0][:200]}); it was not loaded. "
             f"Delete {checkpoint.name} to resume from an earlier checkpoint, or start a new run"
         ) from exc
+
+
+class RunBusy(RuntimeError):
+    """Another trainer works in the run folder."""
+
+
+@contextlib.contextmanager
+def alone_in(run_dir: Path) -> Iterator[None]:
+    """An exclusive lock on RUN_DIR/.trainer while a trainer runs there (the system releases it
+    if the trainer dies); RunBusy when another holds it. Without fcntl (not POSIX): no lock."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(run_dir / ".trainer", "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunBusy(
+                f"{run_dir.name} is being trained by another process (the training screen or thau train): "
+                "wait for it to end, or start a new run"
+            ) from None
+        yield

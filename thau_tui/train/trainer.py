@@ -32,8 +32,8 @@ from typing import Any, Callable
 from ..paths import open_for_writing, replace_file
 from .base_model import load_base
 from .batching import Encoded, collate, epoch_batches, load_encoded, shared_prefix_length
+from .checkpoints import alone_in, load_state, save_checkpoint
 from .checkpoints import latest_checkpoint as latest_checkpoint  # re-exported: runs and tests read it here
-from .checkpoints import load_state, save_checkpoint
 from .recipe import Recipe, load_recipe
 
 PAUSE_FILE = "PAUSE"
@@ -233,12 +233,26 @@ def train(
     """Train a LoRA adapter as the recipe says; returns RUN_DIR/adapter.
 
     Resume continues from the newest checkpoint in `run_dir`. Setting `cancel_event`
-    stops after the current step, saving a checkpoint and the adapter first.
+    stops after the current step, saving a checkpoint and the adapter first. TrainingError
+    when another trainer works in `run_dir`: two on one run (the screen's, and `thau train
+    --resume` taking the newest run) each deleted the other's checkpoints and left an
+    adapter/ of one and an adapter.gguf of the other (training review).
     """
-    import torch
-
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    with alone_in(run_dir):
+        return _train(recipe, run_dir, resume, on_event, cancel_event)
+
+
+def _train(
+    recipe: Recipe,
+    run_dir: Path,
+    resume: bool,
+    on_event: Callable[[dict], None] | None,
+    cancel_event: threading.Event | None,
+) -> Path:
+    import torch
+
     emit = _Events(run_dir, on_event)
     cancel_event = cancel_event or threading.Event()
     if not resume or not (run_dir / "recipe.yaml").exists():
