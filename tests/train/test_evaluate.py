@@ -112,6 +112,24 @@ def test_score_run_before_training_writes_the_summary(tmp_path):
         score_run(run_dir, "during", recipe_path=recipe)
 
 
+def test_a_run_from_an_adapter_is_scored_before_with_that_adapter(tmp_path):
+    """A run from the shipped adapter was scored 'before' on the bare model (0.167), so it
+    'beat the current model' at 0.667, the shipped adapter's own score, and was promoted as the
+    default (training review)."""
+    from thau_tui.paths import bundled_adapter
+    from thau_tui.train.data import build_dataset
+
+    build_dataset(tmp_path / "data", n_train=2, n_eval=1, seed=5, count_tokens=False)
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"name: r\nbase_model: bundled\ninit_adapter: bundled\ndata_dir: {tmp_path / 'data'}\n", encoding="utf-8"
+    )
+    run_dir = tmp_path / "run"
+    score_run(run_dir, "before", recipe_path=recipe, limit=1, max_tokens=24)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["before_adapter"] == str(bundled_adapter().resolve())
+
+
 def test_the_first_case_after_loading_takes_only_the_free_cores(monkeypatch):
     """An eval generates at once after loading the model: that first generation must already
     leave the cores other processes hold (a trainer beside it stalled it 300 s on 2 cores)."""

@@ -77,7 +77,7 @@ async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_pa
         table = screen.query_one("#eval-table", DataTable)
         overall = [table.get_row_at(i) for i in range(table.row_count) if table.get_row_at(i)[0] == "overall"][0]
         assert overall[1:] == ["0.200", "0.700", "+0.500"]
-        assert "beats the current model" in str(screen.query_one("#adapter-verdict", Static).content)
+        assert "beats the base model" in str(screen.query_one("#adapter-verdict", Static).content)
         await pilot.press("u")
         await pilot.pause()
         assert app.used and app.used[0].path == tmp_path / "run" / "adapter.gguf" and app.used[0].better

@@ -194,7 +194,7 @@ def score_run(
     on_progress: ProgressCallback | None = None,
     max_tokens: int = SCORE_MAX_TOKENS,
 ) -> dict[str, Any]:
-    """Score a run on its eval split, `before` training (the base model) or `after` (with its adapter).
+    """Score a run on its eval split, `before` training (what it starts from) or `after` (with its adapter).
 
     `limit` (cases to score) defaults to the recipe's `eval_examples`.
     The scores go into RUN_DIR/summary.json under the stage's name (the trainer keeps
@@ -211,7 +211,9 @@ def score_run(
     if limit is None:
         limit = recipe.eval_examples
     adapter: Path | None = None
-    if stage == "after":
+    if stage == "before":  # what the run starts from: the base model, or it with init_adapter
+        adapter = starting_adapter(recipe)
+    else:
         adapter = run_dir / "adapter.gguf"
         if not adapter.is_file():
             from .export import export_adapter
@@ -229,9 +231,22 @@ def score_run(
     )
     scores = score(predictions, read_jsonl(cases_path)[: len(predictions)])
     run_dir.mkdir(parents=True, exist_ok=True)
-    extra = {"adapter_gguf": str(adapter.resolve())} if adapter is not None else {}
+    key = "adapter_gguf" if stage == "after" else "before_adapter"
+    extra = {key: str(adapter.resolve()) if adapter is not None else None}
     _update_summary(run_dir, **{stage: scores}, **extra)
     return scores
+
+
+def starting_adapter(recipe: Any) -> Path | None:
+    """The GGUF of the recipe's init_adapter, which "before" is scored with: a run from the
+    shipped adapter was compared with the bare model, won, and was promoted as the default
+    though it scored the same as the adapter it started from (training review). A folder of
+    safetensors counts by its run's adapter.gguf; without one, the base model (said so)."""
+    start = recipe.init_adapter_path()
+    if start is None or start.suffix == ".gguf":
+        return start
+    exported = start.parent / "adapter.gguf"
+    return exported if start.name == "adapter" and exported.is_file() else None
 
 
 def score_command(

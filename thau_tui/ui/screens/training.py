@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -111,7 +112,7 @@ class TrainingScreen(Screen):
         """The user wants the chat reloaded with this LoRA (`lora_path`)."""
 
         path: Path
-        better: bool = False  # it beat the current model on the eval split: offer it as the default
+        better: bool = False  # it beat what it was trained from on the eval split: offer it as the default
 
     @dataclass
     class RunStarted(Message):
@@ -346,14 +347,17 @@ class TrainingScreen(Screen):
     def _verdict(self, run: TrainingRun, before: dict, after: dict) -> str:
         b, a = before.get("overall"), after.get("overall")
         beats = run.beats_current()
+        start = (run.summary or run.read_summary() or {}).get("before_adapter")
+        # what "before" was scored with: a run from an adapter is measured against that adapter
+        what = f"what it started from ({escape(Path(start).name)})" if start else "the base model"
         if beats:
             return (
-                f"The adapter beats the current model on the eval split (overall {b:.3f} → {a:.3f}). "
+                f"The adapter beats {what} on the eval split (overall {b:.3f} → {a:.3f}). "
                 "Press [b]u[/] to use it; it is offered as the default."
             )
         if beats is False:
             return (
-                f"The adapter does not beat the current model (overall {b:.3f} → {a:.3f}), so it is not "
+                f"The adapter does not beat {what} (overall {b:.3f} → {a:.3f}), so it is not "
                 "offered as the default. [b]u[/] still loads it to try."
             )
         return "No before/after scores in summary.json; [b]u[/] loads the adapter to try."
@@ -472,7 +476,7 @@ class TrainingScreen(Screen):
         better = bool(self.run.beats_current())
         self.post_message(self.UseAdapter(path, better))
         self.notify(
-            f"Loading the chat with {path.name}" + ("" if better else " (it did not beat the current model)"),
+            f"Loading the chat with {path.name}" + ("" if better else " (it did not beat what it was trained from)"),
             markup=False,
         )
 
