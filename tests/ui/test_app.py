@@ -529,6 +529,28 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
         assert marked == [0], [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
 
 
+async def test_choosing_another_adapter_in_the_picker_forgets_the_promoted_one(tmp_path, notices):
+    """An adapter promoted from the training screen came back at every start, even after the
+    user chose the shipped one in Ctrl+O, and no key undid it (training review)."""
+    from thau_tui.engine.models import promote_adapter, promoted_adapter
+    from thau_tui.paths import bundled_adapter, bundled_model
+
+    trained = tmp_path / "runs" / "tiny-1" / "adapter.gguf"
+    trained.parent.mkdir(parents=True)
+    trained.write_bytes(bundled_adapter().read_bytes())
+    promote_adapter(trained, bundled_model())
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ModelPicker")
+        shipped = app.screen.choices.index((bundled_model(), bundled_adapter()))
+        app.screen.query_one("OptionList").highlighted = shipped
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: promoted_adapter(bundled_model()) is None, 10, "the promotion to go")
+        assert notices.any("adapter.gguf is no longer the default adapter"), notices.text()
+        await wait_until(pilot, lambda: app.agent.backend is not None, 120, "the model to load")
+
+
 async def test_the_model_picker_marks_an_adapter_loaded_from_outside_its_list(tmp_path):
     """After u on the training screen (a run in another runs folder), no entry was marked
     current and the highlight sat on the bare model: Enter took the adapter away (keyboard review)."""

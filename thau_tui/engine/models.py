@@ -51,6 +51,17 @@ def promote_adapter(adapter: Path, model: Path, scores: dict[str, Any] | None = 
     promoted_adapter_file().write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
+def unpromote_adapter(model: Path, chosen: Path | None) -> Path | None:
+    """Forget the promoted adapter for `model` when the user chose another (or none) for it;
+    the adapter forgotten, or None. A promotion otherwise came back at every start, and no
+    key undid it (training review)."""
+    promoted = promoted_adapter(model)
+    if promoted is None or (chosen is not None and Path(chosen).resolve() == promoted.resolve()):
+        return None
+    promoted_adapter_file().unlink(missing_ok=True)
+    return promoted
+
+
 def promoted_adapter(model: Path) -> Path | None:
     """The promoted adapter for `model`, if one was promoted and is still on disk."""
     try:

@@ -125,9 +125,24 @@ class OtherScreens:
             elif choice is not None:
                 model, lora = choice
                 self.config.model.path = str(model)
+                self._forget_promotion(Path(model), lora)
                 self._reload_model(lora, f"loading {Path(model).name}…")
 
         self.push_screen(ModelPicker(self.config, server=self.agent.backend), chosen)
+
+    def _forget_promotion(self, model: Path, lora) -> None:
+        from ..engine.models import unpromote_adapter
+
+        try:
+            forgotten = unpromote_adapter(model, Path(lora) if lora else None)
+        except OSError as exc:
+            self.notify(f"the default adapter could not be changed: {exc}", severity="warning", markup=False)
+            return
+        if forgotten is not None:
+            self.notify(
+                f"{forgotten.name} is no longer the default adapter: thau starts as model.lora_path says",
+                markup=False,
+            )
 
     def on_gallery_screen_show(self, message) -> None:
         self.show_image(str(message.path))
@@ -163,11 +178,11 @@ class OtherScreens:
                 self.notify(f"could not keep it as the default: {exc}", severity="warning", markup=False)
             else:
                 self.notify(
-                    f"{Path(message.path).name} beat the current model on eval: it is now the default adapter",
+                    f"{Path(message.path).name} beat what it was trained from on eval: it is now the default adapter",
                     markup=False,
                 )
         else:
-            self.notify("loaded for this session only: it did not beat the current model on eval", severity="warning")
+            self.notify("loaded for this session only: it did not beat what it was trained from", severity="warning")
         self._reload_model(message.path, "loading adapter…")
 
     def on_resize(self, event) -> None:
