@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -685,3 +686,52 @@ def test_a_second_trainer_on_the_same_run_is_refused(tmp_path, tiny_gguf, tiny_d
         _recipe(tiny_gguf, tiny_data, max_steps=1, eval_every=0, checkpoint_every=0), run_dir, on_event=lambda e: None
     )
     assert (run_dir / "adapter").is_dir()
+
+
+def test_a_trainer_whose_parent_dies_saves_a_checkpoint_and_stops_even_paused(tmp_path, tiny_gguf, tiny_data):
+    """thau killed (or its terminal closed) while its trainer was paused: the trainer waited
+    forever, orphaned, holding gigabytes; running, it died at its next line with nothing saved
+    since the last checkpoint. Then a resume stayed paused on the PAUSE file left behind
+    (training review)."""
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text(_recipe(tiny_gguf, tiny_data, max_steps=50, eval_every=0, checkpoint_every=0).to_yaml())
+    run_dir = tmp_path / "run"
+    parent = (
+        "import json, subprocess, sys\n"
+        "from pathlib import Path\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'thau_tui.train.trainer', '--recipe', sys.argv[1],"
+        " '--run-dir', sys.argv[2]], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)\n"
+        "print(child.pid, flush=True)\n"
+        "for line in child.stdout:\n"
+        "    event = json.loads(line)\n"
+        "    if event['event'] == 'step' and event['step'] == 2:\n"
+        "        (Path(sys.argv[2]) / 'PAUSE').touch()\n"
+        "    print(event['event'], flush=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", parent, str(recipe_file), str(run_dir)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    trainer = int(proc.stdout.readline())
+    for line in proc.stdout:
+        if line.strip() == "paused":
+            break
+    proc.kill()  # thau is gone, as with kill -9 or a closed terminal
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(trainer, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(trainer, signal.SIGKILL)
+        raise AssertionError("the orphaned trainer was still running a minute later")
+    events = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert events[-1]["event"] == "cancelled", events[-3:]
+    assert latest_checkpoint(run_dir) is not None and (run_dir / "adapter").is_dir()
+    # the PAUSE it left does not hold the resumed run
+    resumed: list[dict] = []
+    train(_recipe(tiny_gguf, tiny_data, max_steps=6, eval_every=0), run_dir, resume=True, on_event=resumed.append)
+    assert resumed[-1]["event"] == "done" and not (run_dir / "PAUSE").exists()

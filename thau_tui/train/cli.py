@@ -157,6 +157,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         transient=False,
     )
     code = 0
+
+    def interrupt(*_: object) -> None:  # `timeout`, a closed terminal: as Ctrl-C, the child told once
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+        signal.signal(signum, interrupt)
     with progress:
         view = _ProgressView(progress, console)
         for command in run_commands(

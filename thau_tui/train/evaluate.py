@@ -313,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         if done < total:
             wait_while_paused(run_dir, say, args.stage)
 
+    from .runs import watch_parent
+
+    watch_parent(lambda: os._exit(1))  # thau gone: nobody reads the scores
     try:
         say(event="log", message=f"scoring the eval split {args.stage} training…")
         scores = score_run(run_dir, args.stage, recipe_path=args.recipe, limit=args.limit, on_progress=progress)

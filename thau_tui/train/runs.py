@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 # The steps of a run, in the user's words, by the module each child runs.
 STEP_DATA = "building the data set"
@@ -170,6 +171,45 @@ def build_data(recipe_path: str | Path, say) -> dict[str, Any]:
     return stats
 
 
+def watch_parent(on_gone: Callable[[], None], every_s: float = 1.0) -> None:
+    """Call `on_gone` once when the process that started this one has ended (thau killed, its
+    terminal closed): a child left behind went on for minutes, and a paused trainer held
+    gigabytes and waited forever (training review)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        on_gone()
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def follow_parent(cancel: threading.Event) -> Callable[[dict], None]:
+    """The trainer child's say(): one JSON line per event on stdout. When the parent is gone (a
+    broken pipe, a hangup, a new parent), or asks (SIGTERM, SIGINT), `cancel` is set: the
+    trainer saves a checkpoint and stops. It died on the first line after thau did, with
+    nothing saved since the last checkpoint (training review)."""
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, lambda *_: cancel.set())
+    watch_parent(cancel.set)
+    gone = threading.Event()
+
+    def say(record: dict) -> None:
+        if gone.is_set():
+            return  # metrics.jsonl keeps every event for the run's next reader
+        try:
+            print(json.dumps(record), flush=True)
+        except (BrokenPipeError, OSError):
+            gone.set()
+            cancel.set()
+
+    return say
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m thau_tui.train.runs build-data --recipe R`: JSON events on stdout."""
     import argparse
@@ -182,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     def say(**event: Any) -> None:
         print(json.dumps(event, ensure_ascii=False), flush=True)
 
+    watch_parent(lambda: os._exit(1))  # nobody is waiting for the data any more
     try:
         build_data(args.recipe, say)
     except Exception as exc:  # the parent reads one error event, not a traceback

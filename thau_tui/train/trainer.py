@@ -22,7 +22,6 @@ import contextlib
 import json
 import math
 import os
-import signal
 import sys
 import threading
 import time
@@ -241,6 +240,8 @@ def train(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with alone_in(run_dir):
+        if resume:  # left by a trainer that died paused: it held the resumed one before its first step
+            (run_dir / PAUSE_FILE).unlink(missing_ok=True)
         return _train(recipe, run_dir, resume, on_event, cancel_event)
 
 
@@ -471,9 +472,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
     args = parser.parse_args(argv)
 
-    def say(record: dict) -> None:
-        print(json.dumps(record), flush=True)
+    from .runs import follow_parent
 
+    cancel = threading.Event()
+    say = follow_parent(cancel)  # stops with a checkpoint when asked, or when thau is gone
     run_dir: Path | None = None
     try:
         recipe = load_recipe(args.recipe)
@@ -481,9 +483,6 @@ def main(argv: list[str] | None = None) -> int:
         if run_dir is None and args.resume:
             run_dir = latest_run_dir(recipe)
         run_dir = run_dir or new_run_dir(recipe)
-        cancel = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: cancel.set())
         train(recipe, run_dir, resume=args.resume, on_event=say, cancel_event=cancel)
     except Exception as exc:  # the parent reads one error event, not a traceback
         record = {"event": "error", "message": f"{type(exc).__name__}: {exc}"}
