@@ -126,6 +126,20 @@ def test_a_recipe_name_cannot_leave_the_runs_folder(tmp_path):
     assert not check_recipe(good)
 
 
+def test_a_missing_base_model_is_said_before_any_data_is_built(tmp_path):
+    """With no data set yet, a base_model that does not exist was said only after minutes of
+    'no data set ...; building it' (training review)."""
+    from thau_tui.train.runs import check_recipe
+
+    for base in (tmp_path / "nope.gguf", tmp_path):
+        recipe = tmp_path / "r.yaml"
+        recipe.write_text(f"name: r\nbase_model: {base}\ndata_dir: {tmp_path / 'no-data-yet'}\n")
+        problem = check_recipe(recipe)
+        assert problem and "base_model" in problem and "is not a file" in problem, problem
+    recipe.write_text(f"name: r\ninit_adapter: {tmp_path / 'gone.gguf'}\n")
+    assert "no such GGUF file" in (check_recipe(recipe) or "")
+
+
 def test_a_shipped_recipe_looks_no_higher_than_the_folder_holding_the_package(tmp_path, monkeypatch):
     """Installed into a project's own .venv, the shipped recipes' folders above site-packages
     are the workspace: its train/data must not become the data set."""

@@ -153,9 +153,14 @@ def check_recipe(path: str | Path) -> str | None:
     try:
         from .recipe import load_recipe
 
-        load_recipe(path)
+        recipe = load_recipe(path)
     except Exception as exc:  # pydantic or YAML errors: show them as they are, they name the key
         return f"bad recipe {path}:\n{exc}"
+    try:  # before minutes of building data: a missing base model was said only after them (training review)
+        recipe.base_model_path()
+        recipe.init_adapter_path()
+    except Exception as exc:  # RecipeError: names the key and what to give
+        return f"bad recipe {path}: {exc}"
     return None
 
 
