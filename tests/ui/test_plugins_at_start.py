@@ -59,3 +59,55 @@ async def test_a_plugin_slow_to_import_leaves_the_app_usable_and_is_named(tmp_pa
             assert notices.any("called sys.exit(2)")
     finally:
         go.write_text("")
+
+
+WORD = """
+NAME = "shout"
+DESCRIPTION = "Shout the text back."
+RISK = "read"
+PARAMETERS = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+
+def run(args, ctx):
+    return args["text"].upper()
+"""
+
+
+async def test_a_plugins_folder_made_while_thau_runs_is_loaded_and_watched(tmp_path, notices, monkeypatch):
+    """The README says a .py dropped in the plugins folder is picked up while thau runs; a
+    folder that did not exist at start (a fresh install has none) was never watched, so
+    nothing was, until a restart (docs review)."""
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    plugins = tmp_path / "plugins"
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    config = Config()
+    config.tools.plugins_dir = str(plugins)
+    config.tools.workspace = str(workspace)
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        plugins.mkdir()
+        (plugins / "shout.py").write_text(WORD)
+        await wait_until(pilot, lambda: "shout" in app.registry, timeout=15, what="the plugin in the new folder")
+        (plugins / "broken.py").write_text("def run(:\n")  # and the folder is watched from then on
+        await wait_until(pilot, lambda: notices.any("broken.py"), timeout=15, what="the broken plugin's notice")
+
+
+async def test_a_plugins_folder_made_later_inside_the_workspace_is_refused(tmp_path, notices, monkeypatch):
+    """A folder that appears while thau runs gets the check a folder there at start gets: inside
+    the workspace, where tools write, a plugin would run inside thau, outside the sandbox."""
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    plugins = workspace / "plugins"
+    config = Config()
+    config.tools.plugins_dir = str(plugins)
+    config.tools.workspace = str(workspace)
+    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        plugins.mkdir()
+        (plugins / "shout.py").write_text(WORD)
+        await wait_until(pilot, lambda: notices.any("are not loaded: it is inside the workspace"), timeout=15)
+        await pilot.pause(1.5)
+        assert "shout" not in app.registry

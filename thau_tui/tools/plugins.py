@@ -341,10 +341,25 @@ class PluginLoader:
         """
         from watchfiles import awatch
 
+        appeared = False
         while not self.folder.is_dir():  # the folder may be created later
             if stop_event is not None and stop_event.is_set():
                 return
+            appeared = True
             await asyncio.sleep(1.0)
+        if appeared:
+            # Made while thau ran: checked as at start (a link into the workspace, where tools
+            # write, is refused), then what it already holds is loaded; its files were never
+            # picked up, though the README says they are (docs review)
+            refused = plugins_in_workspace(self.folder, self.config)
+            files = set() if refused else {p.resolve() for p in self.folder.iterdir() if _is_plugin_file(p)}
+            messages = [refused] if refused else await _off_the_loop(self._apply, files)
+            if messages:
+                outcome = on_change(messages)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            if refused:
+                return
         folder = self.folder.resolve()
 
         def wanted(_change: Any, name: str) -> bool:

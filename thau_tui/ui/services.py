@@ -274,7 +274,7 @@ class AppServices:
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
         if self.plugins.loaded:
             self.agent.warm_up()  # the tool block changed: read the new system prompt ahead
-        if folder.is_dir() and self._watch:
+        if self._watch and folder != Path(os.devnull):  # a folder made later is watched from then on
             await self.plugins.watch(self._plugins_changed)
 
     def _plugins_changed(self, messages) -> None:
