@@ -369,6 +369,19 @@ async def test_a_config_file_created_after_start_is_picked_up(tmp_path):
         await wait_until(pilot, lambda: app.config.generation.temperature == 0.55, timeout=10)
 
 
+async def test_keys_rebound_in_config_yaml_apply_while_thau_runs(tmp_path):
+    """'config.yaml reloaded' was said, but ui.keys waited for a restart: the footer and F1
+    still showed Ctrl+N, and Ctrl+K did nothing (docs review)."""
+    path = tmp_path / "config.yaml"
+    app = ThauApp(ConfigResult(Config(), path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.5)
+        path.write_text("ui:\n  keys:\n    new-chat: ctrl+k\n")
+        await wait_until(pilot, lambda: app.config.ui.keys == {"new-chat": "ctrl+k"}, timeout=10)
+        keys = {binding.key for _, binding, _, _ in app.screen.active_bindings.values() if binding.id == "new-chat"}
+        assert keys == {"ctrl+k"}, keys
+
+
 # --- 12. images without an image model ---------------------------------------------------------------
 async def test_an_image_call_without_an_image_model_says_so_instead_of_asking(tmp_path):
     backend = ScriptedBackend([_call("generate_image", prompt="a cat"), "No image model, sorry."])

@@ -331,6 +331,8 @@ class AppServices:
             return
         model_changed = result.config.model != self.config.model
         mcp_changed = result.config.mcp != self.config.mcp
+        if result.config.ui.keys != self.config.ui.keys:  # kept to the next start, though "edits apply live"
+            self.set_keymap(result.config.ui.keys)  # the footer and F1 follow (docs review)
         self.config = result.config
         self.config_result = result  # which file is in force (a ./config.yaml made later wins)
         self.agent.config = result.config
