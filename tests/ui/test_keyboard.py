@@ -340,6 +340,11 @@ async def test_help_shows_keys_as_remapped(tmp_path):
         assert sections["Everywhere"]["New chat"] == "Ctrl+N"
         assert sections["On a tool card"]["Allow once"] == "o"
         assert sections["In the prompt"]["Scroll the chat up a page"] == "PgUp"
+        # the image pane's, the question card's and the chats list's Enter were in the README only
+        pane = sections["On the image pane (click it, or Tab to it)"]
+        assert {pane["Open"], pane["Copy path"], pane["Prev"], pane["Next"]} == {"o", "c", "[", "]"}, pane
+        assert sections["On a question from the model"]["send the answer"] == "Enter"
+        assert sections["In the chats list"]["open the chat"] == "Enter"
 
 
 async def test_help_lists_the_prompt_keys_that_work_there(tmp_path):

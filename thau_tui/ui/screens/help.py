@@ -21,6 +21,8 @@ Section = tuple[str, list[tuple[str, str]]]
 
 KEY_NAMES = {
     "escape": "Esc",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
     "pageup": "PgUp",
     "pagedown": "PgDn",
     "enter": "Enter",
@@ -83,6 +85,8 @@ def live_rows(app: "App", bindings: BindingsMap, skip: Iterable[str] = ()) -> li
 def help_sections(app: "App") -> list[Section]:
     """What F1 shows, from the bindings of the app, the prompt, a tool card and the
     chats list, with any remap applied."""
+    from ..widgets.ask_card import AskCard
+    from ..widgets.image_pane import ImagePane
     from ..widgets.prompt_input import PromptInput
     from ..widgets.sessions import SessionsPanel
     from ..widgets.tool_card import ToolCard
@@ -99,7 +103,13 @@ def help_sections(app: "App") -> list[Section]:
         ("In the prompt", PROMPT_KEYS + live_rows(app, own_bindings(PromptInput), skip=("home", "end"))),
         # a and A as they work where a call can be remembered; the card says it where it cannot
         ("On a tool card", live_rows(app, of(ToolCard), skip=SECOND_BINDINGS)),
-        ("In the chats list", live_rows(app, of(SessionsPanel)) + [("other letters", "search")]),
+        (
+            "In the chats list",
+            [("Enter", "open the chat")] + live_rows(app, of(SessionsPanel)) + [("other letters", "search")],
+        ),
+        # the pane's and the question card's keys were in the README only (docs review)
+        ("On the image pane (click it, or Tab to it)", live_rows(app, own_bindings(ImagePane))),
+        ("On a question from the model", [("Enter", "send the answer")] + live_rows(app, own_bindings(AskCard))),
         # the other screens' keys too: only the chat's were here (keyboard review)
         ("On the training screen (Ctrl+T)", live_rows(app, own_bindings(TrainingScreen))),
         ("In the image gallery (Ctrl+G)", live_rows(app, own_bindings(GalleryScreen))),
