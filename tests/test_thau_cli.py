@@ -66,7 +66,7 @@ def test_doctor_reports_what_it_sees(tmp_path):
     assert "torch" in out and "SmolLM2-135M-Instruct.Q4_1.gguf (found)" in out
     assert "data dir" in out and "shell sandbox" in out
     assert "llama.cpp decode check: ok" in out
-    assert "training runs" in out and "problems" not in out
+    assert "training runs" in out and "cache dir" in out and "problems" not in out
 
 
 def test_doctor_exits_one_naming_an_invalid_config_and_a_missing_model(tmp_path):

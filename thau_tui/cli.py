@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-m",
         "--message",
-        help="answer one message without the TUI, streaming to stdout; exit 1 on an error, "
-        "exit 3 when a tool call needed approval and was refused",
+        help="answer one message without the TUI, streaming to stdout; exit 1 on an error during the answer, "
+        "2 when it cannot start, 3 when a tool call needed approval and was refused",
     )
     parser.add_argument(
         "--yes",
@@ -381,7 +381,7 @@ def run_salvage(args) -> int:
 def run_doctor(args) -> int:
     """Print what thau sees, one fact a line."""
     from .engine.models import find_adapters, find_models, resolve_model
-    from .paths import config_dir, data_dir, repo_models_dir
+    from .paths import cache_dir, config_dir, data_dir, repo_models_dir
 
     result = _config(args)
     problems: list[str] = []
@@ -452,6 +452,7 @@ def run_doctor(args) -> int:
     refused = plugins_in_workspace(plugins, result.config) if plugins.is_dir() else None
     lines.append(f"plugins {plugins}" + (f" (NOT LOADED: {refused})" if refused else ""))
     lines.append(f"data dir {data_dir()}")
+    lines.append(f"cache dir {cache_dir()} (MCP server logs, converted models)")
     lines.append(f"training runs {runs_dir(result.config.train.runs_dir)} (train.runs_dir)")
     try:
         from .tools.sandbox import sandbox_status
