@@ -291,3 +291,39 @@ def test_data_commands_write_to_thaus_train_data_not_the_current_folder(tmp_path
     link = workspace / "train" / "data" / "history.jsonl"
     assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(link)]) == 0
     assert victim.read_text() == "precious\n" and not link.is_symlink() and len(link.read_text().splitlines()) == 1
+
+
+def test_eval_refuses_counts_below_one_and_shows_a_rate_over_no_cases_as_n_a(tmp_path, capsys):
+    """`--limit -1` scored nothing and exited 0, `--threads 0` was taken, and no_call_accuracy
+    over no no-call case read 0.000, a failure (first-hour and training reviews)."""
+    import pytest
+
+    from thau_tui.train.training_run import score_rows
+
+    for flags in (["--limit", "-1"], ["--limit", "0"], ["--threads", "0"], ["--threads", "-1"]):
+        with pytest.raises(SystemExit) as exited:
+            main(["eval", "c.jsonl", "--output", str(tmp_path / "p.jsonl"), *flags])
+        assert exited.value.code == 2 and "is below 1" in capsys.readouterr().err, flags
+    rows = {
+        key: value
+        for key, _b, value, _c in score_rows(
+            {"n": 1, "call_cases": 1, "no_call_cases": 0, "no_call_accuracy": 0.0, "overall": 1.0}
+        )
+    }
+    assert rows["no_call_accuracy"] == "n/a" and rows["overall"] == "1.000"
+
+
+def test_eval_with_a_runs_adapter_folder_names_the_run_to_export(tmp_path):
+    """`--adapter RUN/adapter` said 'run `thau export RUN/adapter` first', which then failed:
+    export takes the run folder (training review)."""
+    import pytest
+
+    from thau_tui.train.evaluate import resolve_adapter
+
+    run = tmp_path / "tiny-1"
+    (run / "adapter").mkdir(parents=True)
+    (run / "recipe.yaml").write_text("name: tiny\n")
+    with pytest.raises(FileNotFoundError, match=f"run `thau export {run}` first"):
+        resolve_adapter(run / "adapter")
+    (run / "adapter.gguf").write_bytes(b"GGUF")
+    assert resolve_adapter(run / "adapter") == run / "adapter.gguf"

@@ -385,6 +385,17 @@ def _export_cut(run: Path, rank: int, alpha: float | None, out: Path | None, ten
 # --- wiring --------------------------------------------------------------------------
 
 
+def _at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (--limit -1 scored nothing, exit 0)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def _command(sub, name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=help)
     parser.set_defaults(func=func)
@@ -425,7 +436,7 @@ def register(subparsers) -> None:
     train.add_argument("--no-score", action="store_true", help="skip scoring the eval split before and after")
     train.add_argument(
         "--score-limit",
-        type=int,
+        type=_at_least_one,
         default=None,
         metavar="N",
         help="eval cases to score (default: the recipe's eval_examples)",
@@ -441,11 +452,11 @@ def register(subparsers) -> None:
         "(default: the chat's adapter from config.yaml, lora_path auto included)",
     )
     ev.add_argument("--model", default=None, help="GGUF model (default: the chat's model from config.yaml)")
-    ev.add_argument("--limit", type=int, default=None, help="only the first N cases")
+    ev.add_argument("--limit", type=_at_least_one, default=None, help="only the first N cases")
     ev.add_argument("--dialect", default=None, help="default: model.dialect from config.yaml")
     ev.add_argument(
         "--threads",
-        type=int,
+        type=_at_least_one,
         default=None,
         help="llama.cpp threads (default: model.n_threads from config.yaml, else the chat's default)",
     )

@@ -71,8 +71,12 @@ def resolve_adapter(adapter: str | Path | None) -> Path | None:
         candidate = path / "adapter.gguf"
         if candidate.is_file():
             return candidate
+        # a run's adapter/ folder: the advice names the run, which `thau export` takes (training review)
+        run = path.parent if path.name == "adapter" and (path.parent / "recipe.yaml").is_file() else path
+        if (run / "adapter.gguf").is_file():
+            return run / "adapter.gguf"
         raise FileNotFoundError(
-            f"{path} holds no adapter.gguf; llama.cpp needs a GGUF LoRA: run `thau export {path}` first"
+            f"{path} holds no adapter.gguf; llama.cpp needs a GGUF LoRA: run `thau export {run}` first"
         )
     if not path.is_file():
         raise FileNotFoundError(f"adapter not found: {path}")

@@ -54,12 +54,20 @@ def read_summary(run_dir: str | Path) -> dict[str, Any] | None:
     return summary if isinstance(summary, dict) else None
 
 
+CALL_RATES = ("name_accuracy", "arguments_accuracy", "exact_match")
+
+
 def score_rows(after: dict[str, Any], before: dict[str, Any] | None = None) -> list[tuple[str, str, str, str]]:
     """(metric, before, after, change) for each score present: the screen's and the CLI's table."""
 
-    def show(key: str, value: Any) -> str:
+    # a rate over no cases (no_call_accuracy with no no-call case) read as 0.000: a failure
+    over = {"no_call_accuracy": "no_call_cases", **dict.fromkeys(CALL_RATES, "call_cases")}
+
+    def show(key: str, value: Any, scores: dict[str, Any]) -> str:
         if key in COUNT_KEYS:
             return "-" if value is None else str(value)
+        if key in over and scores.get(over[key]) == 0:
+            return "n/a"
         return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
 
     rows = []
@@ -68,9 +76,11 @@ def score_rows(after: dict[str, Any], before: dict[str, Any] | None = None) -> l
         if key not in after and key not in before:
             continue
         a, b = after.get(key), before.get(key)
+        if key in over and 0 in (after.get(over[key]), before.get(over[key])):
+            a, b = (None if after.get(over[key]) == 0 else a), (None if before.get(over[key]) == 0 else b)
         numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
         change = f"{a - b:+.3f}" if key not in COUNT_KEYS and numbers else ""
-        rows.append((key, show(key, b), show(key, a), change))
+        rows.append((key, show(key, b, before), show(key, a, after), change))
     return rows
 
 
