@@ -36,6 +36,16 @@ def test_message_with_missing_model_fails_clearly(tmp_path):
     assert "model file not found" in done.stderr and "model.path" in done.stderr
 
 
+def test_a_folder_as_the_model_and_an_empty_message_are_said_plainly(tmp_path):
+    """--model /tmp said 'model file not found: /tmp', and -m "" sent an empty message and
+    answered it (first-hour review)."""
+    done = thau("--model", str(tmp_path), "--message", "hi", env_extra={"THAU_HOME": str(tmp_path / "h")})
+    assert done.returncode == 2 and "is a folder, not a GGUF file" in done.stderr, done.stderr
+    assert "Ctrl+O in the chat" not in done.stderr or "--model" in done.stderr
+    done = thau("--message", "  ", env_extra={"THAU_HOME": str(tmp_path / "h")}, timeout=60)
+    assert done.returncode == 2 and "--message is empty" in done.stderr, done.stderr
+
+
 def test_message_with_broken_config_still_answers(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text("generation:\n  max_tokens: 16\n  colour: blue\n")

@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_doctor(args)
         return int(args.func(args) or 0)
     if args.message is not None:
+        if not args.message.strip():  # an empty message was sent, and answered (first-hour review)
+            parser.error("--message is empty: give the question to answer")
         return run_message(args)
     if args.yes:  # the chat ignored it, silently (keyboard review)
         parser.error("--yes goes with --message: in the chat each call that asks is approved from its card")

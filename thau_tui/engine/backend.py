@@ -35,7 +35,10 @@ T = TypeVar("T")
 
 # What to do about a model file that does not load (a download cut short, another format):
 # the errors named only what llama.cpp said (crash review).
-REPLACE_MODEL = "download it again (a file cut short does this), or choose another model with Ctrl+O or /model"
+REPLACE_MODEL = (
+    "download it again (a file cut short does this), or choose another model (Ctrl+O in the chat, "
+    "--model, or model.path in config.yaml)"
+)
 
 
 class ModelLoadError(Exception):
@@ -211,7 +214,7 @@ def check_adapter(path: str | Path) -> None:
     except Exception as exc:  # a cut, damaged or foreign file
         raise ModelLoadError(
             f"the LoRA adapter {Path(path).name} is damaged or not a GGUF adapter ({type(exc).__name__}: {exc}); "
-            "export it again (thau export RUN), or choose another with Ctrl+O or model.lora_path"
+            "export it again (thau export RUN), or choose another (Ctrl+O in the chat, or model.lora_path)"
         ) from exc
 
 
@@ -230,6 +233,11 @@ class LlamaBackend:
         chat_template: str | None = None,
     ) -> None:
         path = Path(model_path).expanduser()
+        if path.is_dir():  # it said "model file not found: /tmp" (first-hour review)
+            raise ModelLoadError(
+                f"{path} is a folder, not a GGUF file: name the .gguf file itself (--model, or model.path in "
+                "config.yaml; empty for the bundled SmolLM2-135M)."
+            )
         if not path.is_file():
             raise ModelLoadError(
                 f"model file not found: {path}. Put a GGUF file there, or set model.path in "
