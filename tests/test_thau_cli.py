@@ -150,3 +150,21 @@ def test_a_cut_adapter_is_refused_before_llama_cpp_loads_it(tmp_path):
     # and a one-shot message says so and exits, where it died with SIGSEGV
     done = thau("--config", str(config), "-m", "hi", env_extra={"THAU_HOME": str(tmp_path / "h")}, timeout=120)
     assert done.returncode != -11 and "damaged" in done.stderr, (done.returncode, done.stderr[-500:])
+
+
+def test_a_config_that_is_a_dangling_link_is_not_taken_for_no_config(tmp_path):
+    """A link to a file that does not exist ran on the defaults, and --yes then approved what
+    the user's tools.policy denies: as --config (the check looked at the link itself) and at
+    the usual place, where doctor said 'missing, using defaults' (re-review)."""
+    dangling = tmp_path / "dangling.yaml"
+    dangling.symlink_to(tmp_path / "gone" / "x.yaml")
+    done = thau("--config", str(dangling), "-m", "Run the shell command: echo hi", "--yes", timeout=60)
+    assert done.returncode == 2 and "no such file" in done.stderr and "hi\n" not in done.stdout, done.stderr
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.yaml").symlink_to(tmp_path / "gone" / "y.yaml")
+    done = thau("-m", "Run the shell command: echo hi", "--yes", env_extra={"THAU_HOME": str(home)}, timeout=120)
+    assert done.returncode == 2 and "--yes is refused while config.yaml has errors" in done.stderr, done.stderr
+    assert "which does not exist" in done.stderr
+    done = thau("doctor", env_extra={"THAU_HOME": str(home)}, cwd=tmp_path)
+    assert done.returncode == 1 and "missing, using defaults" not in done.stdout

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     named = getattr(args, "config", None)
-    if named and not os.path.lexists(os.path.expanduser(named)):
+    if named and not os.path.exists(os.path.expanduser(named)):  # a dangling link too (re-review)
         # A mistyped path ran on the defaults without a word: the user's tools.policy denials
         # were dropped and --yes then approved what they deny (first-hour review)
         parser.error(f"--config {named}: no such file (leave --config out for the usual one; thau doctor names it)")
@@ -444,9 +444,8 @@ def run_doctor(args) -> int:
     state = "ok" if result.ok else "INVALID: " + "; ".join(result.errors)
     if not result.ok:
         problems.append(f"{result.path} is invalid; thau runs on defaults for what is wrong in it")
-    lines.append(
-        f"config {result.path} ({'missing, using defaults' if result.path and not result.path.exists() else state})"
-    )
+    missing = result.path is not None and result.ok and not result.path.exists()
+    lines.append(f"config {result.path} ({'missing, using defaults' if missing else state})")
     lines.append(f"config dir {config_dir()}")
     from .tools.plugins import plugins_folder, plugins_in_workspace
 

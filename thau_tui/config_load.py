@@ -8,6 +8,8 @@ part of the file could not be read at all, every tool asks before it runs until 
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,8 @@ def load(path: Path | None, last_good: Config | None = None) -> ConfigResult:
         return ConfigResult(fallback, path)
     try:
         if not path.exists():  # raises for a folder above it thau may not enter
+            if path.is_symlink():  # a dangling link is not "no config": its policy may deny tools
+                raise FileNotFoundError(errno.ENOENT, f"a link to {os.readlink(path)}, which does not exist")
             return ConfigResult(fallback, path)
         if (size := path.stat().st_size) > MAX_CONFIG_BYTES:
             too_big = (
