@@ -147,6 +147,28 @@ def test_a_cut_adapter_is_refused_before_llama_cpp_loads_it(tmp_path):
     config.write_text(f"model:\n  lora_path: {cut}\n")
     done = thau("--config", str(config), "doctor", cwd=tmp_path, env_extra={"THAU_HOME": str(tmp_path / "h")})
     assert done.returncode == 1 and "cut.lora.gguf is damaged" in done.stdout.splitlines()[-1], done.stdout
+    # a model given as an adapter, and an adapter whose tensors are of a type no LoRA
+    # converter writes (I8 from a changed header byte): both passed the first check and
+    # crashed the first token (re-review)
+    import gguf
+    import numpy as np
+
+    odd = tmp_path / "odd.lora.gguf"
+    writer = gguf.GGUFWriter(str(odd), "llama")
+    writer.add_type("adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_tensor("blk.0.attn_q.weight.lora_a", np.ones((4, 576), dtype=np.int8))
+    writer.add_tensor("blk.0.attn_q.weight.lora_b", np.ones((576, 4), dtype=np.int8))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    for wrong, said in ((odd, "is I8, not a LoRA tensor type"), (bundled_model(), "general.type is 'model'")):
+        try:
+            LlamaBackend(bundled_model(), lora_path=wrong, n_ctx=512)
+            raise AssertionError(f"{wrong.name} was loaded")
+        except ModelLoadError as exc:
+            assert said in str(exc), str(exc)
     # and a one-shot message says so and exits, where it died with SIGSEGV
     done = thau("--config", str(config), "-m", "hi", env_extra={"THAU_HOME": str(tmp_path / "h")}, timeout=120)
     assert done.returncode != -11 and "damaged" in done.stderr, (done.returncode, done.stderr[-500:])

@@ -200,17 +200,40 @@ def default_threads() -> int:
     return max(1, count if count <= 4 else count // 2)
 
 
+ADAPTER_TENSOR_TYPES = ("F32", "F16", "BF16", "Q8_0")  # what llama.cpp's LoRA converters and thau export write
+
+
 def check_adapter(path: str | Path) -> None:
-    """ModelLoadError unless every tensor of the LoRA GGUF at `path` lies inside the file:
-    llama.cpp loads a cut adapter without a word and the first token then ends thau with a
-    segmentation fault (at every start, with the file in model.lora_path). The gguf reader
+    """ModelLoadError unless the file is a LoRA GGUF llama.cpp can apply: general.type adapter,
+    adapter.type lora, only .lora_a/.lora_b tensors of the types LoRA converters write, every
+    one inside the file. llama.cpp loaded a cut adapter, a model given as an adapter, or one
+    whose tensor type was changed to I8 without a word, and the first token then ended thau
+    with a segmentation fault (at every start, with the file in model.lora_path: training
+    review, re-review). Shapes against the model are llama.cpp's own check. The gguf reader
     maps the tensors (an adapter has no vocabulary: ~0.04 s)."""
     import gguf
 
+    from .gguf_header import read_header
+
     try:
+        kind = read_header(path).get("general.type")  # ~0.05 s: a model given as an adapter stops here
+        if kind != "adapter":
+            raise ValueError(f"general.type is {kind!r}, not a LoRA adapter's")
         reader = gguf.GGUFReader(str(path))
+
+        def field(key: str) -> object:
+            value = reader.fields.get(key)
+            return None if value is None else value.contents()
+
+        if field("general.type") != "adapter" or field("adapter.type") != "lora":
+            raise ValueError(f"general.type is {field('general.type')!r}, not a LoRA adapter's")
         if not reader.tensors:
             raise ValueError("it holds no tensors")
+        for tensor in reader.tensors:
+            if not tensor.name.endswith((".lora_a", ".lora_b")):
+                raise ValueError(f"tensor {tensor.name!r} is not a LoRA tensor")
+            if tensor.tensor_type.name not in ADAPTER_TENSOR_TYPES:
+                raise ValueError(f"tensor {tensor.name!r} is {tensor.tensor_type.name}, not a LoRA tensor type")
     except Exception as exc:  # a cut, damaged or foreign file
         raise ModelLoadError(
             f"the LoRA adapter {Path(path).name} is damaged or not a GGUF adapter ({type(exc).__name__}: {exc}); "
