@@ -267,3 +267,22 @@ def test_salvage_walks_by_row_id_and_refuses_what_is_not_thaus(tmp_path, monkeyp
     assert "the disk is full" in str(refused.value) and "nothing was changed" in str(refused.value)
     # no partial copy left, nothing renamed (full.sqlite3.open is the file stores lock while open)
     assert [p.name for p in tmp_path.glob("full.sqlite3.*")] == ["full.sqlite3.open"]
+
+
+def test_a_store_opened_while_salvage_runs_is_refused_not_split(tmp_path):
+    """thau -m started while thau salvage copied a large file opened the database without a word,
+    wrote into the file being renamed, and the chat ended up split between the old file and
+    the new (re-review)."""
+    from thau_tui.engine.store_errors import take_alone
+
+    path = tmp_path / "sessions.sqlite3"
+    long_chat(path)
+    alone = take_alone(path)  # as thau salvage holds it while it copies and renames
+    assert alone is not None
+    try:
+        with pytest.raises(StoreError) as refused:
+            Store(path)
+        assert refused.value.kind == "busy" and "thau salvage is rebuilding" in str(refused.value)
+    finally:
+        alone.close()
+    Store(path).close()  # once salvage is done, it opens

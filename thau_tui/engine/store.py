@@ -97,11 +97,13 @@ class Store:
         self._open: IO[str] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # before the database opens: `thau salvage` renaming it meanwhile (it holds the mark
+            # alone) split a chat between the old file and the new (re-review): StoreError, busy
+            self._open = hold_open(self.path)
             self._db = sqlite3.connect(
                 str(self.path), check_same_thread=False, isolation_level=None, timeout=BUSY_WAIT_S
             )
             self._db.row_factory = sqlite3.Row
-            self._open = hold_open(self.path)  # `thau salvage` waits for every store to close
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             made_by = self._db.execute("PRAGMA user_version").fetchone()[0]  # before SCHEMA touches it

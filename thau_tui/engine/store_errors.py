@@ -79,7 +79,8 @@ def open_mark(path: Path) -> Path:
 
 def hold_open(path: Path) -> IO[str] | None:
     """A shared lock on `open_mark(path)` for as long as the returned file stays open; None where
-    it cannot be had (no fcntl, a read-only folder): a store opens without it."""
+    it cannot be had (no fcntl, a read-only folder): a store opens without it. StoreError (busy)
+    while `thau salvage` holds it alone: the database is being renamed and rebuilt."""
     try:
         import fcntl
     except ImportError:  # not POSIX
@@ -90,7 +91,12 @@ def hold_open(path: Path) -> IO[str] | None:
         return None
     try:
         fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:  # `thau salvage` holds it: the store opens anyway, and reads what is there
+    except BlockingIOError:
+        handle.close()
+        raise StoreError(
+            f"thau salvage is rebuilding the chat database {path}: try again when it has finished", "busy", path
+        ) from None
+    except OSError:  # locks not to be had here (some network file systems): open without
         handle.close()
         return None
     return handle
