@@ -735,3 +735,34 @@ def test_a_trainer_whose_parent_dies_saves_a_checkpoint_and_stops_even_paused(tm
     resumed: list[dict] = []
     train(_recipe(tiny_gguf, tiny_data, max_steps=6, eval_every=0), run_dir, resume=True, on_event=resumed.append)
     assert resumed[-1]["event"] == "done" and not (run_dir / "PAUSE").exists()
+
+
+def test_a_read_only_view_of_the_run_cannot_hold_the_trainer_off(tmp_path, tiny_gguf, tiny_data):
+    """A tool's command sees the runs folder read-only, and flock works through a read-only
+    file: `flock -x RUN/.trainer sleep 60` in the sandbox made every resume fail with 'being
+    trained by another process' (re-review). The trainer's lock needs the file open for writing."""
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / ".trainer").write_text("")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time\nh = open(sys.argv[1], 'r')\nfcntl.flock(h, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\ntime.sleep(60)",
+            str(run_dir / ".trainer"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        recipe = _recipe(tiny_gguf, tiny_data, max_steps=1, eval_every=0, checkpoint_every=0)
+        train(recipe, run_dir, on_event=lambda e: None)
+        assert (run_dir / "adapter").is_dir()
+    finally:
+        holder.kill()
+        holder.wait()

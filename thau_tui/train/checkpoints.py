@@ -100,9 +100,10 @@ def alone_in(run_dir: Path) -> Iterator[None]:
         yield
         return
     with open(run_dir / ".trainer", "a", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        try:  # a write lock (lockf), not flock: a tool's command sees the runs folder read-only and
+            # could take an flock through it, blocking every run with "another process" (re-review)
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (BlockingIOError, PermissionError):
             raise RunBusy(
                 f"{run_dir.name} is being trained by another process (the training screen or thau train): "
                 "wait for it to end, or start a new run"
