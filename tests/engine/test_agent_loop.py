@@ -320,6 +320,21 @@ async def test_the_same_call_right_after_a_denial_is_not_called_just_run(tmp_pat
     assert "the user denied this same call just before" in last and "just ran" not in last
 
 
+async def test_a_round_that_ran_one_call_and_had_one_denied_asked_again_says_which(tmp_path):
+    """A ran and B was denied; asked for both again, both were 'the call you just ran', and the
+    user read that thau ran them (re-review)."""
+    both = call("echo", text="A") + call("echo", text="B")
+    agent, _, store = make_agent([both, both, "end"], tmp_path)
+    session = agent.new_session()
+    events = await run(
+        agent, session, "go", decide=lambda e: Decision("deny" if e.call.arguments["text"] == "B" else "once")
+    )
+    error = next(e for e in events if isinstance(e, Error)).message
+    assert "run or denied by you" in error
+    again = [m["content"] for m in store.messages(session.id)[-2:]]
+    assert "it is the call you just ran" in again[0] and "the user denied this same call" in again[1]
+
+
 async def test_the_models_call_asked_again_after_the_user_edited_it_asks_again(tmp_path):
     """The user changed A to B; the model asking for A again was refused as 'the call you just
     ran': A never ran. It comes to the user again."""

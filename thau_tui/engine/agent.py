@@ -42,7 +42,7 @@ from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
 from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_results, system_content
-from .recovery import close_interrupted, not_run_results
+from .recovery import close_interrupted, not_run_results, repeated_calls
 from .saving import Saving
 from .store import Store, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -296,6 +296,7 @@ class Agent:
         steps = ToolSteps(self, session, SAVE_EVERY_S)
         why = STOPPED  # why a call the answer made was not run, if the turn ends before it runs
         shown = ""  # that, said to the user in a reopened chat, when the model's words will not do
+        reasons: list[tuple[str, str]] | None = None  # (why, shown) for each call, when they differ
         while True:
             generated: Outcome[Generation | None] = Outcome(None)
             draft = Draft(self, session, SAVE_EVERY_S)
@@ -329,14 +330,8 @@ class Agent:
                 # A small model's loop: the same call again after its result (seen: `cd /tmp`
                 # six times in a row). Running it again only asks the user again; each call
                 # gets a result that says so (below), so the chat's history stays well formed.
-                if denied.issuperset(asked):  # "just ran" would be false: nothing ran (read-through review)
-                    why, shown = REPEATED_DENIED, "the model asked for it again right after you denied it"
-                    yield Error("the model asked again for the call you had just denied; thau did not ask again")
-                else:
-                    why, shown = REPEATED_CALL, "the model asked for it again right after it ran"
-                    yield Error(
-                        "the model asked again for the call it had just run; thau ran it once and ended the turn"
-                    )
+                reasons, said = repeated_calls(asked, denied, REPEATED_CALL, REPEATED_DENIED)
+                yield Error(said)
                 break
             if rounds >= self.config.generation.max_tool_rounds:
                 why = f"the turn stopped after {rounds} tool rounds (generation.max_tool_rounds in config.yaml)"
@@ -384,14 +379,16 @@ class Agent:
         # Every call of the answer gets a result, as a reopened chat's would (recovery.py): a call
         # left without one was answered on reopening by "thau stopped while it waited for your
         # approval", and the model's next prompt differed live and reopened (read-through review)
-        self._close_unanswered(session, why, shown)
+        self._close_unanswered(session, why, shown, reasons)
         for error in self._store_errors():
             yield error
         stats.seconds = time.perf_counter() - started
         yield TurnDone(stats, final_text)
 
-    def _close_unanswered(self, session: ChatSession, why: str, shown: str) -> None:
-        for content, meta in not_run_results(session.messages, self.dialect, why, shown):
+    def _close_unanswered(
+        self, session: ChatSession, why: str, shown: str, reasons: list[tuple[str, str]] | None
+    ) -> None:
+        for content, meta in not_run_results(session.messages, self.dialect, why, shown, reasons):
             self._add(session, "tool", content, meta, what=f"the {meta['tool']} call")
 
     async def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Event]:

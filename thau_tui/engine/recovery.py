@@ -34,14 +34,39 @@ def unanswered_calls(messages: list[dict[str, Any]], dialect: Dialect) -> list[d
     ]
 
 
+def repeated_calls(asked: list[str], denied: set[str], ran: str, was_denied: str) -> tuple[list[tuple[str, str]], str]:
+    """What each call asked again right after the last round gets (why for the model, and for
+    the user), and the turn's error: a denied call is not said to have run, also when the
+    round mixed a call that ran with one the user denied (read-through review, re-review)."""
+    reasons = [
+        (was_denied, "the model asked for it again right after you denied it")
+        if key in denied
+        else (ran, "the model asked for it again right after it ran")
+        for key in asked
+    ]
+    if denied.issuperset(asked):
+        said = "the model asked again for the call you had just denied; thau did not ask again"
+    elif denied.intersection(asked):
+        said = "the model asked again for the calls it had just made (run or denied by you); thau ended the turn"
+    else:
+        said = "the model asked again for the call it had just run; thau ran it once and ended the turn"
+    return reasons, said
+
+
 def not_run_results(
-    messages: list[dict[str, Any]], dialect: Dialect, why: str, shown: str = ""
+    messages: list[dict[str, Any]],
+    dialect: Dialect,
+    why: str,
+    shown: str = "",
+    reasons: list[tuple[str, str]] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """(content, meta) of a result for each call of the last answer that a live turn ended
     without running (Esc, the round limit, an error), saying why (`shown`: in other words
     for the user); the meta keeps the call's arguments, when short, for the chat's note."""
     results = []
-    for call in unanswered_calls(messages, dialect):
+    for index, call in enumerate(unanswered_calls(messages, dialect)):
+        if reasons is not None and index < len(reasons):  # each call its own (the repeat rule)
+            why, shown = reasons[index]
         meta: dict[str, Any] = {"tool": call["name"], "ok": False, "not_run": shown or why, "dialect": dialect.name}
         if len(json.dumps(call.get("arguments") or {}, ensure_ascii=False)) <= 2_000:
             meta["arguments"] = call.get("arguments") or {}
