@@ -125,6 +125,11 @@ def test_cancel_leaves_a_usable_run_then_resume_continues(tmp_path, full_run, ti
     for event in steps:
         assert event["loss"] == pytest.approx(reference[event["step"]], rel=1e-3, abs=1e-4)
     assert resumed[-1]["event"] == "done"
+    # a resume of the finished run trains nothing: its exported adapter (perhaps the promoted
+    # default) stays (re-review)
+    (run_dir / "adapter.gguf").write_bytes(b"the finished run's export")
+    train(recipe, run_dir, resume=True, on_event=lambda e: None)
+    assert (run_dir / "adapter.gguf").read_bytes() == b"the finished run's export"
 
 
 def test_resume_never_unpickles_a_planted_trainer_state(tmp_path, full_run):

@@ -408,9 +408,10 @@ def _train(
     if step > 0 and latest_checkpoint(run_dir) != run_dir / "checkpoints" / f"step-{step}":
         checkpoint_now()
     adapter = run_dir / "adapter"
-    # an adapter.gguf exported before (a cancelled run, then resumed) is of older weights: it was
-    # scored and offered as this run's result (training review); scoring exports this one again
-    (run_dir / "adapter.gguf").unlink(missing_ok=True)
+    # an adapter.gguf exported before steps trained now is stale (it was scored and offered as the
+    # run's: training review); one a resume trained nothing after is kept (the default? re-review)
+    if step > start_step:
+        (run_dir / "adapter.gguf").unlink(missing_ok=True)
     kept = None
     if base_weights:
         from .full_tuning import save_as_lora
