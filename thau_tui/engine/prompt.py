@@ -9,7 +9,6 @@ adapter sees exactly what the chat will show it.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from concurrent.futures import Future
 from pathlib import Path
@@ -233,11 +232,6 @@ def drop_oldest_exchanges(
 MIN_KEPT_RESULT = 400  # characters of a result always kept: its head and tail
 
 
-CUT_NOTE = re.compile(
-    r"\n\[\.\.\. (\d+) characters of this result cut to fit the context; ask for a narrower part \.\.\.\]\n"
-)
-
-
 def shorten_largest_result(
     history: list[dict[str, Any]], too_big: Callable[[str], bool] | None = None
 ) -> list[dict[str, Any]] | None:
@@ -255,13 +249,14 @@ def shorten_largest_result(
         return None
     keep = max(MIN_KEPT_RESULT, length // 2) // 2
     # The note says all that was cut, over every halving (it said only the last halving's
-    # share: 2,042 of 997,991 characters, read-through review)
+    # share: 2,042 of 997,991 characters, read-through review), counted here, never read back
+    # from the text, where a tool's output can imitate a note (re-review)
     middle = text[keep : len(text) - keep]
-    earlier = list(CUT_NOTE.finditer(middle))  # an earlier halving's note, cut out with the middle
-    cut = len(middle) - sum(len(m.group(0)) for m in earlier) + sum(int(m.group(1)) for m in earlier)
+    before, earlier = history[index].get("_cut", 0), history[index].get("_note", "")
+    cut = before + len(middle) - (len(earlier) if earlier and earlier in middle else 0)
     note = f"\n[... {cut} characters of this result cut to fit the context; ask for a narrower part ...]\n"
     shorter = list(history)
-    shorter[index] = {**history[index], "content": text[:keep] + note + text[-keep:]}
+    shorter[index] = {**history[index], "content": text[:keep] + note + text[-keep:], "_cut": cut, "_note": note}
     return shorter
 
 
