@@ -107,7 +107,7 @@ def test_headless_train_reads_the_children_with_the_screens_run_model(tmp_path, 
     monkeypatch.setattr(cli, "run_commands", scripted)
     monkeypatch.chdir(tmp_path)  # outside the repository: --recipe by name finds the shipped one
     runs = tmp_path / "runs"
-    monkeypatch.setattr(cli, "_config_train_settings", lambda: ("train/recipes/smollm2-tools.yaml", str(runs)))
+    monkeypatch.setattr(cli, "_config_train_settings", lambda _f=None: ("train/recipes/smollm2-tools.yaml", str(runs)))
     assert main(["train", "--recipe", "tiny-smoke"]) == 0
     out = capsys.readouterr().out
     assert "Trained." in out and "before and after training" in out and "0.750" in out and "+0.250" in out
@@ -211,7 +211,7 @@ def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
     import thau_tui.train.cli as cli
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "_config_train_settings", lambda: (str(recipe), str(tmp_path / "train" / "runs")))
+    monkeypatch.setattr(cli, "_config_train_settings", lambda _f=None: (str(recipe), str(tmp_path / "train" / "runs")))
     # The whole run: score the eval split, train, export the GGUF adapter, score again.
     assert main(["train", "--recipe", str(recipe), "--score-limit", "1"]) == 0
     out = capsys.readouterr().out
@@ -327,3 +327,15 @@ def test_eval_with_a_runs_adapter_folder_names_the_run_to_export(tmp_path):
         resolve_adapter(run / "adapter")
     (run / "adapter.gguf").write_bytes(b"GGUF")
     assert resolve_adapter(run / "adapter") == run / "adapter.gguf"
+
+
+def test_train_reads_the_config_named_with_config(tmp_path, capsys):
+    """`thau --config runs.yaml train --resume` looked for runs in the usual config's runs
+    folder, not the one runs.yaml names (re-review)."""
+    runs = tmp_path / "my-runs"
+    config = tmp_path / "runs.yaml"
+    config.write_text(f"train:\n  runs_dir: {runs}\n")
+    from thau_tui.cli import main as thau
+
+    assert thau(["--config", str(config), "train", "--resume"]) == 2
+    assert str(runs) in capsys.readouterr().err

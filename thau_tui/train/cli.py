@@ -49,11 +49,13 @@ def scores_table(
     return table
 
 
-def _config_train_settings() -> tuple[str, str]:
+def _config_train_settings(config_file: str | None = None) -> tuple[str, str]:
+    """train.recipe and the runs folder from config.yaml: the one --config names (it was read
+    from the usual place whatever --config said: re-review), else the usual one."""
     from ..config import load_config
     from ..paths import default_config_file, runs_dir
 
-    train = load_config(default_config_file()).config.train
+    train = load_config(Path(config_file).expanduser() if config_file else default_config_file()).config.train
     return train.recipe, str(runs_dir(train.runs_dir))
 
 
@@ -110,7 +112,7 @@ def _drain(stream, state: RunState, lock: threading.Lock) -> None:
 
 def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, str] | str:
     """(recipe file, run folder to resume or None, runs folder), or the problem in words."""
-    default_recipe, runs_dir = _config_train_settings()
+    default_recipe, runs_dir = _config_train_settings(getattr(args, "config", None))
     resume_dir: Path | None = None
     if args.resume == "latest":
         name = None
