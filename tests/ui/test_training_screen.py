@@ -62,7 +62,9 @@ async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_pa
     run = TrainingRun(
         tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]]
     )
-    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    bare = Config()
+    bare.model.lora_path = "none"  # the chat runs the bare model: the run started from what it runs
+    app = HostApp(lambda: TrainingScreen(bare, run=run))
     async with app.run_test(size=(140, 45)) as pilot:
         await run.start()
         await wait_until(pilot, lambda: run.status == "done", 30, "the scripted run to finish")
@@ -81,6 +83,28 @@ async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_pa
         await pilot.press("u")
         await pilot.pause()
         assert app.used and app.used[0].path == tmp_path / "run" / "adapter.gguf" and app.used[0].better
+
+
+async def test_a_run_that_did_not_start_from_the_chats_default_is_not_offered_as_the_default(tmp_path):
+    """A run from the bare model that beat the bare model (0.2 -> 0.7) replaced the shipped
+    adapter, which scores far higher, as the default: it was never measured against it (re-review)."""
+    script = tmp_path / "child.py"
+    script.write_text(SCRIPT, encoding="utf-8")
+    run = TrainingRun(
+        tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]]
+    )
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))  # lora_path auto: the shipped adapter
+    async with app.run_test(size=(140, 45)) as pilot:
+        await run.start()
+        await wait_until(pilot, lambda: run.status == "done", 30, "the scripted run to finish")
+        await run.wait()
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")
+        said = str(screen.query_one("#adapter-verdict", Static).content)
+        assert "thau-smollm2-135m-tools.lora.gguf, which it was not measured against" in said, said
+        await pilot.press("u")
+        await pilot.pause()
+        assert app.used and not app.used[0].better
 
 
 async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_path):

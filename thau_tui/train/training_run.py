@@ -444,3 +444,49 @@ class TrainingRun(RunState):
         (self.run_dir / "PAUSE").unlink(missing_ok=True)  # a paused child must see the signal promptly
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
+
+
+def verdict(run: RunState, before: dict, after: dict, other: str = "") -> str:
+    """The training screen's sentence on a finished run's scores (Rich markup), and whether
+    [b]u[/] offers the adapter as the default; `other`: the chat's default adapter when the run
+    did not start from it (see other_default)."""
+    from rich.markup import escape
+
+    b, a = before.get("overall"), after.get("overall")
+    beats = run.beats_current()
+    start = (run.summary or run.read_summary() or {}).get("before_adapter")
+    # what "before" was scored with: a run from an adapter is measured against that adapter
+    what = f"what it started from ({escape(Path(start).name)})" if start else "the base model"
+    if beats and other:
+        return (
+            f"The adapter beats {what} on the eval split (overall {b:.3f} → {a:.3f}), but the chat's "
+            f"default is {escape(other)}, which it was not measured against, so it is not offered as "
+            "the default. [b]u[/] loads it to try."
+        )
+    if beats:
+        return (
+            f"The adapter beats {what} on the eval split (overall {b:.3f} → {a:.3f}). "
+            "Press [b]u[/] to use it; it is offered as the default."
+        )
+    if beats is False:
+        return (
+            f"The adapter does not beat {what} (overall {b:.3f} → {a:.3f}), so it is not "
+            "offered as the default. [b]u[/] still loads it to try."
+        )
+    return "No before/after scores in summary.json; [b]u[/] loads the adapter to try."
+
+
+def other_default(run: RunState, config: Any) -> str:
+    """The name of the adapter the chat loads by default when the run did not start from it:
+    a run from the bare model that beat the bare model replaced the shipped adapter, which
+    scores far higher, as the default (re-review). "" when the run started from it."""
+    from ..engine.models import resolve_model
+
+    try:
+        default = resolve_model(config)[1]
+    except Exception:  # no model configured: nothing it could replace
+        return ""
+    start = (run.summary or run.read_summary() or {}).get("before_adapter")
+    if default is None or (start and Path(start).resolve() == Path(default).resolve()):
+        return ""
+    return Path(default).name

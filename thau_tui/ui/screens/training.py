@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -31,7 +30,7 @@ from ...host_programs import host_program
 from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
 from ...train.runs import check_recipe, new_run_dir
-from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
+from ...train.training_run import LOG_LINES, TrainingRun, format_eta, other_default, score_rows, verdict
 from ..visible import plain, visible
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
@@ -345,22 +344,7 @@ class TrainingScreen(Screen):
         self.query_one("#adapter-verdict", Static).update(self._verdict(run, before, after))
 
     def _verdict(self, run: TrainingRun, before: dict, after: dict) -> str:
-        b, a = before.get("overall"), after.get("overall")
-        beats = run.beats_current()
-        start = (run.summary or run.read_summary() or {}).get("before_adapter")
-        # what "before" was scored with: a run from an adapter is measured against that adapter
-        what = f"what it started from ({escape(Path(start).name)})" if start else "the base model"
-        if beats:
-            return (
-                f"The adapter beats {what} on the eval split (overall {b:.3f} → {a:.3f}). "
-                "Press [b]u[/] to use it; it is offered as the default."
-            )
-        if beats is False:
-            return (
-                f"The adapter does not beat {what} (overall {b:.3f} → {a:.3f}), so it is not "
-                "offered as the default. [b]u[/] still loads it to try."
-            )
-        return "No before/after scores in summary.json; [b]u[/] loads the adapter to try."
+        return verdict(run, before, after, self._other_default(run))
 
     # --- actions -----------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -473,12 +457,15 @@ class TrainingScreen(Screen):
                 f"No GGUF adapter yet: run `thau export {self.run.run_dir}` first.", severity="warning", markup=False
             )
             return
-        better = bool(self.run.beats_current())
+        better = bool(self.run.beats_current()) and not self._other_default(self.run)
         self.post_message(self.UseAdapter(path, better))
         self.notify(
             f"Loading the chat with {path.name}" + ("" if better else " (it did not beat what it was trained from)"),
             markup=False,
         )
+
+    def _other_default(self, run: TrainingRun) -> str:
+        return other_default(run, self.config)
 
     def action_back(self) -> None:
         self.app.pop_screen()
