@@ -64,6 +64,7 @@ async def test_esc_inside_a_call_block_closes_the_half_written_call(tmp_path):
     await stopper
     answer = next(m for m in session.messages if m["role"] == "assistant")
     assert "<tool_call>" in answer["content"] and "</tool_call>" not in answer["content"], "cancel came elsewhere"
+    assert session.messages[-1]["meta"]["tool"] == "echo"  # the note names it: "unknown" said nothing
     assert session.messages[-1]["role"] == "tool" and "not run" in session.messages[-1]["content"]
     _same_reopened(agent, session)
 

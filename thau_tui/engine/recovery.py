@@ -8,6 +8,7 @@ output captured before the crash), so the next prompt never carries a call witho
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .dialects import Dialect
@@ -29,9 +30,16 @@ def unanswered_calls(messages: list[dict[str, Any]], dialect: Dialect) -> list[d
     if wire:  # the native path: the calls are the server's, in the answer's meta
         return [{"name": w.get("name") or "unknown", "tool_call_id": w.get("id")} for w in wire[answered:]]
     return [
-        {"name": p.call.name, "arguments": p.call.arguments} if p.call else {"name": "unknown"}
+        {"name": p.call.name, "arguments": p.call.arguments} if p.call else {"name": _named(p.raw)}
         for p in dialect.parse_calls(messages[last]["content"])[answered:]
     ]
+
+
+def _named(raw: str) -> str:
+    """The tool a call cut short was for ("unknown" unless its name was written whole), for the
+    note a reopened chat shows: "unknown: not run" said nothing (re-review)."""
+    found = re.search(r'"name"\s*:\s*"([A-Za-z0-9_.-]{1,64})"', raw)
+    return found.group(1) if found else "unknown"
 
 
 def repeated_calls(asked: list[str], denied: set[str], ran: str, was_denied: str) -> tuple[list[tuple[str, str]], str]:
