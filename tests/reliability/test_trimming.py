@@ -319,3 +319,26 @@ def test_a_result_that_imitates_the_cut_note_does_not_set_its_count():
         history = shorter
     said = [int(n) for n in re.findall(r"\[\.\.\. (\d+) characters", history[0]["content"])]
     assert said and max(said) < len(text), said
+
+
+async def test_a_reopened_chat_keeps_the_view_the_model_had(tmp_path):
+    """Where the model's view starts was not saved: reopened, the chat was trimmed from its start
+    again, so the model saw fewer exchanges than before the restart and the cached prefix
+    changed (read-through review)."""
+    from thau_tui.engine.approvals import ApprovalBook
+    from thau_tui.engine.store import Store
+
+    config = Config()
+    config.generation.max_tokens = 200
+    backend = ScriptedBackend(["answer %d " % i + "a" * 400 for i in range(12)])
+    backend.n_ctx = 1500
+    store = Store(tmp_path / "db.sqlite3")
+    agent = Agent(config, ToolRegistry(), approvals=ApprovalBook(None, {}), store=store, backend=backend)
+    session = agent.new_session()
+    for i in range(8):
+        async for _event in agent.run_turn(session, f"question {i} " + "q" * 400):
+            pass
+    assert session.view_start > 0, "the test needs a chat the context has trimmed"
+    reopened = agent.load_session(session.id)
+    assert reopened.view_start == session.view_start
+    assert agent.render_prompt(reopened) == agent.render_prompt(session)

@@ -131,7 +131,9 @@ class Agent:
             raise KeyError(f"no saved chat with id {sid}")
         self.close_interrupted(sid)
         messages = [{"role": m["role"], "content": m["content"], "meta": m["meta"]} for m in self.store.messages(sid)]
-        return ChatSession(sid, info.title, messages)
+        # the view as the last turn left it: reopened, the chat was trimmed from its start again,
+        # so the model saw fewer exchanges than before the restart (read-through review)
+        return ChatSession(sid, info.title, messages, view_start=min(self.store.view_start(sid), len(messages)))
 
     def close_interrupted(self, sid: str) -> int:
         """Close what a crash left open in `sid`; return how many tool results were added.
@@ -274,7 +276,7 @@ class Agent:
                 stats.seconds = time.perf_counter() - started
                 yield TurnDone(stats)
         finally:
-            self._quietly(self.store.end_turn if self.store else None, session.id)
+            self._quietly(self.store.end_turn if self.store else None, session.id, session.view_start)
 
     @staticmethod
     def _quietly(write: Callable[..., Any] | None, *args: Any) -> None:

@@ -288,11 +288,21 @@ class Store:
         meta["turn"] = _owner()
         self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
 
-    def end_turn(self, sid: str) -> None:
+    def end_turn(self, sid: str, view_start: int | None = None) -> None:
+        """The turn in `sid` is over; `view_start`: where the model's view of the chat starts now
+        (Agent.render_prompt moves it when the chat outgrows the context), kept for reopening."""
         _TURNS_HERE.discard((str(self.path), sid))
         meta = self._session_meta(sid)
-        if meta.pop("turn", None) is not None:
+        moved = view_start is not None and meta.get("view", 0) != view_start
+        if moved:
+            meta["view"] = view_start
+        if meta.pop("turn", None) is not None or moved:
             self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
+
+    def view_start(self, sid: str) -> int:
+        """Where the model's view of `sid` started when its last turn ended (0: the whole chat)."""
+        view = self._session_meta(sid).get("view", 0)
+        return view if isinstance(view, int) and view >= 0 else 0
 
     def turn_running(self, sid: str) -> bool:
         """Whether a live process (this one or another on this machine) runs a turn in `sid`.
