@@ -173,6 +173,24 @@ def test_a_half_written_call_is_an_invalid_call():
     assert gen.calls[0].call is None and "cut off at the token limit (generation.max_tokens)" in gen.calls[0].error
 
 
+def test_the_prose_and_the_call_block_share_one_token_cap():
+    """The call block was streamed with the whole generation.max_tokens again, so one message
+    could run to twice the cap the config names (read-through review)."""
+
+    class Capped(Replay):  # stops each stream at the settings' cap, as LlamaBackend does
+        def stream(self, prompt, settings, stats, grammar=None):
+            self.max_tokens = settings.max_tokens
+            return super().stream(prompt, settings, stats, grammar)
+
+    config = Config().generation
+    config.max_tokens = 30
+    text = "word " * 8 + '<tool_call>{"name": "run_shell", "arguments": {"command": "' + "y" * 200 + '"}}</tool_call>'
+    backend = Capped(text, chunk=3)
+    gen = generate_reply(backend, PROMPT, get_dialect("hermes"), TOOLS, config)
+    assert backend.sent <= 30 and gen.tokens <= 30, (backend.sent, gen.tokens)
+    assert gen.calls[0].call is None and "token limit (generation.max_tokens)" in gen.calls[0].error
+
+
 @pytest.mark.parametrize(
     "runaway, why",
     [

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, TypeVar
 
 from ..config import GenerationConfig
@@ -229,7 +229,10 @@ def generate_reply(
     if not cancel.is_set():
         body_stats = StreamStats()
         grammar = dialect.grammar(tools) if use_grammar else None
-        body_stream = backend.stream(prompt + full, sample, body_stats, grammar=grammar)
+        # The message's cap covers the prose and the calls together: the call block had the whole
+        # cap again, so a message could run to twice generation.max_tokens (read-through review)
+        left = replace(sample, max_tokens=max(1, sample.max_tokens - stats.tokens))
+        body_stream = backend.stream(prompt + full, left, body_stats, grammar=grammar)
         try:
             for piece in body_stream:
                 full += piece
