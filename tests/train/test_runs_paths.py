@@ -203,3 +203,27 @@ def test_the_trainers_pythonpath_never_names_the_configured_workspace(tmp_path, 
     monkeypatch.setenv(KEEP_OUT_VARIABLE, str(workspace.resolve()))
     monkeypatch.setenv("PYTHONPATH", str(workspace / "src"))
     assert trainer_env()["PYTHONPATH"].split(os.pathsep) == [str(package_import_folder())]
+
+
+def test_training_cosmetics_name_what_they_mean(tmp_path):
+    """From the training review: the recipe picker cut the reason after the path ('is not
+    val'); the status line said 'adapter adapter.gguf' for every run; a huge max_steps was taken
+    (an ETA of 10^17 hours)."""
+    import pytest
+
+    from thau_tui.train.recipe import RecipeChoice, RecipeError, parse_recipe
+    from thau_tui.ui.model_loading import adapter_label
+    from thau_tui.ui.screens.training import RecipePicker
+
+    deep = tmp_path / "a" / "long" / "folder" / "of" / "recipes"
+    deep.mkdir(parents=True)
+    broken = deep / "broken.yaml"
+    broken.write_text("name: broken\nrank: lots\n")
+    label = RecipePicker._label(RecipeChoice("broken", broken, False))
+    assert "rank: Input should be a valid integer" in label, label
+    assert adapter_label(str(tmp_path / "runs" / "tiny-20261207-0100" / "adapter.gguf")) == (
+        "tiny-20261207-0100/adapter.gguf"
+    )
+    assert adapter_label("/m/thau-smollm2-135m-tools.lora.gguf") == "thau-smollm2-135m-tools.lora.gguf"
+    with pytest.raises(RecipeError, match="max_steps"):
+        parse_recipe("name: r\nmax_steps: 99999999999999999999\n")

@@ -45,7 +45,7 @@ class Recipe(BaseModel):
     dropout: float = Field(0.05, ge=0.0, lt=1.0)
     target_modules: list[str] = Field(default_factory=lambda: list(PROJECTIONS))
     epochs: float = Field(1.0, gt=0)
-    max_steps: int | None = Field(None, ge=1)
+    max_steps: int | None = Field(None, ge=1, le=10_000_000)  # 99999999999999999999 gave an ETA of 10^17 hours
     learning_rate: float = Field(2e-4, gt=0, lt=1)
     warmup_steps: int = Field(20, ge=0)
     weight_decay: float = Field(0.0, ge=0)

@@ -379,7 +379,8 @@ class TrainingRun(RunState):
             try:
                 code = await self._run_one(command)
                 self.step_seconds.append((self.step_name, round(time.monotonic() - began, 1)))
-                self.add_log(f"{self.step_name}: finished in {format_eta(time.monotonic() - began)}")
+                ended = "finished" if code == 0 else f"ended with code {code}"  # a kill -9 "finished" (training review)
+                self.add_log(f"{self.step_name}: {ended} after {format_eta(time.monotonic() - began)}")
             except OSError as exc:
                 self.status, self.error = "failed", f"could not start {self.step_name}: {exc}"
                 self.add_log(self.error)

@@ -56,7 +56,7 @@ class ModelLoading:
         self._freeze_heap()
         self.status.model = backend.name
         self.status.context = f"ctx {backend.n_ctx}"
-        self.status.adapter = Path(backend.lora_path).name if backend.lora_path else ""
+        self.status.adapter = adapter_label(backend.lora_path)
         path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
         self.status.tools = path.status() if path is not None else ""
         warming = self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
@@ -143,3 +143,12 @@ class ModelLoading:
         self.status.model = status
         self.agent.backend = None
         self.load_model(lora)
+
+
+def adapter_label(lora_path: str | None) -> str:
+    """How the status line names an adapter: a run's adapter.gguf by its run folder, as every
+    run's is called adapter.gguf and "adapter adapter.gguf" said which of them none (training review)."""
+    if not lora_path:
+        return ""
+    path = Path(lora_path)
+    return f"{path.parent.name}/{path.name}" if path.name == "adapter.gguf" else path.name

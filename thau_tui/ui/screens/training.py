@@ -60,7 +60,9 @@ class RecipePicker(ModalScreen[Path | None]):
             method = ", full fine-tuning" if recipe.method == "full" else ""
             about = f"{recipe.max_steps or '?'} steps{method}, eval {recipe.eval_examples}"
         except (ValueError, OSError) as exc:  # a broken or unreadable recipe of the user's
-            about = f"cannot be used: {(str(exc).splitlines() or [''])[0][:60]}"
+            # the reason, not the file's path again: cut at 60, it read "is not val" (training review)
+            said = (str(exc).splitlines() or [""])[0].replace(f"{choice.path}: ", "").replace(str(choice.path), "it")
+            about = f"cannot be used: {said[:90] + ('…' if len(said) > 90 else '')}"
         where = "shipped" if choice.shipped else str(choice.path)
         return f"{choice.name}  ({about}; {where})"
 
