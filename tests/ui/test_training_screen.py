@@ -261,3 +261,35 @@ async def test_a_recipe_picked_is_kept_when_the_screen_opens_again(tmp_path):
         await pilot.pause()
         assert app.screen.recipe == tiny
         assert "tiny" in str(app.screen.query_one("#training-recipe").content)
+
+
+async def test_after_a_restart_the_screen_names_the_last_run_and_resumes_it(tmp_path, monkeypatch):
+    """Opened after a restart, the screen said 'No run yet' beside a cancelled run with a
+    checkpoint, and only `thau train --resume` could go on with it (training review)."""
+    import json
+
+    runs = tmp_path / "runs"
+    run_dir = runs / "tiny-20261207-0100"
+    (run_dir / "checkpoints" / "step-5").mkdir(parents=True)
+    (run_dir / "checkpoints" / "step-5" / "trainer_state.pt").write_bytes(b"")
+    (run_dir / "recipe.yaml").write_text("name: tiny\n")
+    events = [{"event": "start", "total_steps": 40}] + [{"event": "step", "step": n} for n in range(1, 6)]
+    events.append({"event": "cancelled", "step": 5})
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    started: list[TrainingRun] = []
+
+    async def start(self) -> None:  # no children: what would run is the point
+        started.append(self)
+
+    monkeypatch.setattr(TrainingRun, "start", start)
+    config = Config()
+    config.train.runs_dir = str(runs)
+    app = HostApp(lambda: TrainingScreen(config))
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        log = " ".join(" ".join(str(line.text) for line in screen.query_one("#training-log").lines).split())
+        assert "Last run: tiny-20261207-0100, cancelled at step 5 of 40. R resumes it" in log, log
+        await pilot.press("R")
+        await wait_until(pilot, lambda: started, 5, "the resumed run")
+        run = started[0]
+        assert run.resume and run.run_dir == run_dir and any("--resume" in c for c in run.commands)

@@ -8,6 +8,7 @@ data set, printing JSON events like the others.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -42,6 +43,37 @@ def latest_run_dir(runs_dir: str | Path, name: str | None = None) -> Path | None
         return None
     runs = [p for p in folder.glob(f"{name}-*" if name else "*") if p.is_dir()]
     return max(runs, key=lambda p: p.stat().st_mtime, default=None)
+
+
+def last_run(runs_dir: str | Path) -> tuple[Path, str, bool] | None:
+    """The newest run folder, how it ended in words, and whether it can be resumed (a
+    checkpoint and its recipe, and not done): the training screen opened after a restart said
+    "No run yet" beside a cancelled run, and only the CLI could resume it (training review)."""
+    from .checkpoints import latest_checkpoint
+
+    run = latest_run_dir(runs_dir)
+    if run is None:
+        return None
+    events: list[dict[str, Any]] = []
+    with contextlib.suppress(OSError):
+        for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()[-50:]:
+            with contextlib.suppress(ValueError):
+                event = json.loads(line)
+                events.append(event if isinstance(event, dict) else {})
+    kinds = [e.get("event") for e in events]
+    steps = [e for e in events if e.get("event") == "step"]
+    total = next((e.get("total_steps") for e in reversed(events) if e.get("event") == "start"), None)
+    at = f" at step {steps[-1].get('step')}" + (f" of {total}" if total else "") if steps else ""
+    if "done" in kinds:
+        how = "finished"
+    elif kinds and kinds[-1] == "cancelled":
+        how = f"cancelled{at}"
+    elif "error" in kinds:
+        how = f"failed{at}"
+    else:
+        how = f"stopped{at} (thau or the trainer ended)" if steps else "stopped before training"
+    resumable = how != "finished" and latest_checkpoint(run) is not None and (run / "recipe.yaml").is_file()
+    return run, how, resumable
 
 
 def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = False) -> list[str]:

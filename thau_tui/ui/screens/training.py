@@ -29,7 +29,7 @@ from ...config import Config
 from ...host_programs import host_program
 from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
-from ...train.runs import check_recipe, new_run_dir
+from ...train.runs import check_recipe, last_run, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, format_eta, other_default, score_rows, verdict
 from ..visible import plain, visible
 
@@ -100,6 +100,9 @@ class TrainingScreen(Screen):
         ),
         Binding("f", "open_folder", "Run folder", id="training.open-folder", tooltip="Open the run folder"),
         Binding(
+            "R", "resume_last", "Resume last", id="training.resume", tooltip="Resume the last run from its checkpoint"
+        ),
+        Binding(
             "u",
             "use_adapter",
             "Use adapter",
@@ -137,6 +140,7 @@ class TrainingScreen(Screen):
         self.picked = recipe is not None  # chosen here (or by the caller), not taken from config
         self.recipe = self._resolve(recipe if recipe is not None else config.train.recipe)
         self.run: TrainingRun | None = run
+        self.last: tuple[Path, str, bool] | None = None  # the newest run in the runs folder, at open
         self.plotted_points = 0
         self._seen_version = -1
         self._seen_log = 0
@@ -189,10 +193,19 @@ class TrainingScreen(Screen):
         plt.title("loss")
         plt.xlabel("step")
         if self.run is None:  # the log's place says what it will hold, not nothing
-            self.query_one("#training-log", RichLog).write(
+            log = self.query_one("#training-log", RichLog)
+            log.write(
                 "The run's log appears here: the data set being built, each step's loss and speed, "
                 "checkpoints and the evaluation. s starts a run with the recipe above."
             )
+            self.last = last_run(runs_dir(self.config.train.runs_dir))
+            if self.last is not None:  # after a restart: what became of it (training review)
+                folder, how, resumable = self.last
+                log.write(
+                    Text(
+                        f"Last run: {folder.name}, {how}." + (" R resumes it from its checkpoint." if resumable else "")
+                    )
+                )
         self._show_recipe()
         self.refresh_view()
         self.set_interval(self.REFRESH_S, self.refresh_view)
@@ -358,7 +371,16 @@ class TrainingScreen(Screen):
             return True if run is not None else None
         if action == "use_adapter":
             return True if run is not None and run.status == "done" else None
+        if action == "resume_last":
+            return True if run is None and self.last is not None and self.last[2] else None
         return True
+
+    async def action_resume_last(self) -> None:
+        """Go on with the last run, cut short before this thau started, from its checkpoint."""
+        if self.run is not None or self.last is None or not self.last[2]:
+            return
+        folder = self.last[0]
+        await self._start(TrainingRun(folder / "recipe.yaml", folder, resume=True, score=self.score))
 
     async def action_start(self) -> None:
         """Start a run with the recipe, unless one is going."""
@@ -382,6 +404,9 @@ class TrainingScreen(Screen):
             score=self.score,
             score_limit=self.score_limit,
         )
+        await self._start(run)
+
+    async def _start(self, run: TrainingRun) -> None:
         self.run = run
         self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None
         self.query_one("#training-log", RichLog).clear()
