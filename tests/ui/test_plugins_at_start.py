@@ -72,18 +72,23 @@ def run(args, ctx):
 """
 
 
+def _watching_app(tmp_path, plugins) -> ThauApp:
+    """The app with its plugins folder at `plugins` (not made yet) and the folders watched."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(exist_ok=True)
+    config = Config()
+    config.tools.plugins_dir = str(plugins)
+    config.tools.workspace = str(workspace)
+    return ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+
+
 async def test_a_plugins_folder_made_while_thau_runs_is_loaded_and_watched(tmp_path, notices, monkeypatch):
     """The README says a .py dropped in the plugins folder is picked up while thau runs; a
     folder that did not exist at start (a fresh install has none) was never watched, so
     nothing was, until a restart (docs review)."""
     monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
     plugins = tmp_path / "plugins"
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    config = Config()
-    config.tools.plugins_dir = str(plugins)
-    config.tools.workspace = str(workspace)
-    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    app = _watching_app(tmp_path, plugins)
     async with app.run_test() as pilot:
         await pilot.pause(0.5)
         plugins.mkdir()
@@ -97,13 +102,8 @@ async def test_a_plugins_folder_made_later_inside_the_workspace_is_refused(tmp_p
     """A folder that appears while thau runs gets the check a folder there at start gets: inside
     the workspace, where tools write, a plugin would run inside thau, outside the sandbox."""
     monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    plugins = workspace / "plugins"
-    config = Config()
-    config.tools.plugins_dir = str(plugins)
-    config.tools.workspace = str(workspace)
-    app = ThauApp(ConfigResult(config, None), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=True)
+    plugins = tmp_path / "workspace" / "plugins"
+    app = _watching_app(tmp_path, plugins)
     async with app.run_test() as pilot:
         await pilot.pause(0.5)
         plugins.mkdir()

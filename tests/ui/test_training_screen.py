@@ -56,21 +56,32 @@ SCRIPT = textwrap.dedent(
 )
 
 
-async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_path):
+def _scripted_run(tmp_path: Path) -> TrainingRun:
+    """A run whose one child prints SCRIPT's events: 4 steps, then scores 0.2 -> 0.7."""
     script = tmp_path / "child.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    run = TrainingRun(
+    return TrainingRun(
         tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]]
     )
+
+
+async def _finish(pilot, run: TrainingRun):
+    """Run it to its end and wait for the screen's results table; the screen."""
+    await run.start()
+    await wait_until(pilot, lambda: run.status == "done", 30, "the scripted run to finish")
+    await run.wait()
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")
+    return screen
+
+
+async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_path):
+    run = _scripted_run(tmp_path)
     bare = Config()
     bare.model.lora_path = "none"  # the chat runs the bare model: the run started from what it runs
     app = HostApp(lambda: TrainingScreen(bare, run=run))
     async with app.run_test(size=(140, 45)) as pilot:
-        await run.start()
-        await wait_until(pilot, lambda: run.status == "done", 30, "the scripted run to finish")
-        await run.wait()
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")
+        screen = await _finish(pilot, run)
         assert str(screen.query_one("#training-step", Label).content) == "step 4/4"
         assert screen.query_one("#training-progress", ProgressBar).percentage == 1.0
         assert screen.plotted_points == 5  # 4 train losses + 1 eval loss
@@ -88,18 +99,10 @@ async def test_scripted_run_shows_progress_results_and_offers_the_adapter(tmp_pa
 async def test_a_run_that_did_not_start_from_the_chats_default_is_not_offered_as_the_default(tmp_path):
     """A run from the bare model that beat the bare model (0.2 -> 0.7) replaced the shipped
     adapter, which scores far higher, as the default: it was never measured against it (re-review)."""
-    script = tmp_path / "child.py"
-    script.write_text(SCRIPT, encoding="utf-8")
-    run = TrainingRun(
-        tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script), str(tmp_path / "run")]]
-    )
+    run = _scripted_run(tmp_path)
     app = HostApp(lambda: TrainingScreen(Config(), run=run))  # lora_path auto: the shipped adapter
     async with app.run_test(size=(140, 45)) as pilot:
-        await run.start()
-        await wait_until(pilot, lambda: run.status == "done", 30, "the scripted run to finish")
-        await run.wait()
-        screen = app.screen
-        await wait_until(pilot, lambda: screen.query_one("#training-results").display, 5, "the results table")
+        screen = await _finish(pilot, run)
         said = str(screen.query_one("#adapter-verdict", Static).content)
         assert "thau-smollm2-135m-tools.lora.gguf, which it was not measured against" in said, said
         await pilot.press("u")

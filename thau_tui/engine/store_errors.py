@@ -82,30 +82,24 @@ def hold_open(path: Path) -> IO[str] | None:
     it cannot be had (no fcntl, a read-only folder): a store opens without it. StoreError (busy)
     while `thau salvage` holds it alone: the database is being renamed and rebuilt."""
     try:
-        import fcntl
-    except ImportError:  # not POSIX
-        return None
-    try:
-        handle = open(open_mark(path), "a", encoding="utf-8")
-    except OSError:
-        return None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return _lock_mark(path, exclusive=False)
     except BlockingIOError:
-        handle.close()
         raise StoreError(
             f"thau salvage is rebuilding the chat database {path}: try again when it has finished", "busy", path
         ) from None
-    except OSError:  # locks not to be had here (some network file systems): open without
-        handle.close()
-        return None
-    return handle
 
 
 def take_alone(path: Path) -> IO[str] | None:
     """An exclusive lock on `open_mark(path)`, held until the returned file is closed; raises
     BlockingIOError while any store (a thau window, thau -m) has the database open. None where
     locks cannot be had."""
+    return _lock_mark(path, exclusive=True)
+
+
+def _lock_mark(path: Path, exclusive: bool) -> IO[str] | None:
+    """`open_mark(path)` open and locked, never waiting: BlockingIOError while another holds it
+    the other way; None where locks are not to be had (not POSIX, a read-only folder, some
+    network file systems)."""
     try:
         import fcntl
     except ImportError:
@@ -115,7 +109,7 @@ def take_alone(path: Path) -> IO[str] | None:
     except OSError:
         return None
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
         raise
