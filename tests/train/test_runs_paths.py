@@ -227,3 +227,30 @@ def test_training_cosmetics_name_what_they_mean(tmp_path):
     assert adapter_label("/m/thau-smollm2-135m-tools.lora.gguf") == "thau-smollm2-135m-tools.lora.gguf"
     with pytest.raises(RecipeError, match="max_steps"):
         parse_recipe("name: r\nmax_steps: 99999999999999999999\n")
+
+
+def test_following_thau_keeps_a_hangup_nohup_ignores_and_works_off_the_main_thread():
+    """`nohup thau train` was cancelled by the hangup nohup is there to block: thau and its
+    trainer replaced the ignored SIGHUP with a cancel; and trainer.main() run on another
+    thread raised 'signal only works in main thread' instead of its error event (rereview2)."""
+    import subprocess
+    import sys
+    import threading
+
+    code = (
+        "import signal, threading\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "from thau_tui.train.runs import follow_parent\n"
+        "follow_parent(threading.Event())\n"
+        "hup, term = signal.getsignal(signal.SIGHUP), signal.getsignal(signal.SIGTERM)\n"
+        "print(hup is signal.SIG_IGN, term is not signal.SIG_DFL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "True"], done.stdout + done.stderr
+    from thau_tui.train import trainer
+
+    codes: list[int] = []
+    worker = threading.Thread(target=lambda: codes.append(trainer.main(["--recipe", "/nonexistent/r.yaml"])))
+    worker.start()
+    worker.join(60)
+    assert codes == [1]

@@ -164,7 +164,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
-        signal.signal(signum, interrupt)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup thau train` goes on (rereview2)
+            signal.signal(signum, interrupt)
     with progress:
         view = _ProgressView(progress, console)
         for command in run_commands(

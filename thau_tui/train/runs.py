@@ -229,9 +229,11 @@ def follow_parent(cancel: threading.Event) -> Callable[[dict], None]:
     nothing saved since the last checkpoint (training review)."""
     import signal
 
-    for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
-        if signum is not None:
-            signal.signal(signum, lambda *_: cancel.set())
+    if threading.current_thread() is threading.main_thread():  # run in-process elsewhere: no signals
+        for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+            # a hangup nohup told it to ignore stays ignored (rereview2)
+            if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, lambda *_: cancel.set())
     watch_parent(cancel.set)
     gone = threading.Event()
 
