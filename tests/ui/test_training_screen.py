@@ -119,7 +119,7 @@ async def test_closing_the_screen_keeps_the_run_and_reopening_reattaches(tmp_pat
         "for i in range(1, 101):\n"
         "    print(json.dumps({'event': 'step', 'step': i, 'total_steps': 100, 'loss': 1.0,"
         " 'epoch': 0.0}), flush=True)\n"
-        "    time.sleep(0.05)\n",
+        "    time.sleep(0.3)\n",  # 30 s: still running when the test looks, on a loaded machine too
         encoding="utf-8",
     )
     run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script)]])
@@ -292,7 +292,37 @@ async def test_after_a_restart_the_screen_names_the_last_run_and_resumes_it(tmp_
         screen = app.screen
         log = " ".join(" ".join(str(line.text) for line in screen.query_one("#training-log").lines).split())
         assert "Last run: tiny-20261207-0100, cancelled at step 5 of 40. R resumes it" in log, log
+        assert "or R to resume the last" in str(screen.query_one("#training-status", Static).content)
         await pilot.press("R")
         await wait_until(pilot, lambda: started, 5, "the resumed run")
         run = started[0]
         assert run.resume and run.run_dir == run_dir and any("--resume" in c for c in run.commands)
+    # a run another process trains now is named as such, and R does not offer it (rereview2)
+    import subprocess
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from thau_tui.train.checkpoints import alone_in\n"
+            "with alone_in(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+            str(run_dir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started.clear()
+        app = HostApp(lambda: TrainingScreen(config))
+        async with app.run_test(size=(140, 45)) as pilot:
+            screen = app.screen
+            log = " ".join(" ".join(str(line.text) for line in screen.query_one("#training-log").lines).split())
+            assert "tiny-20261207-0100, being trained now by another process." in log, log
+            assert "resume" not in str(screen.query_one("#training-status", Static).content)
+            await pilot.press("R")
+            await pilot.pause(0.3)
+            assert not started
+    finally:
+        holder.kill()
+        holder.wait()

@@ -86,6 +86,18 @@ def load_state(checkpoint: Path) -> dict:
         ) from exc
 
 
+def trained_now(run_dir: Path) -> bool:
+    """Whether a trainer holds `run_dir` now (see `alone_in`): the screen offered to resume a
+    run another process was training (rereview2)."""
+    try:
+        with alone_in(run_dir):
+            return False
+    except RunBusy:
+        return True
+    except OSError:  # cannot tell (a folder thau cannot write): not said to be busy
+        return False
+
+
 class RunBusy(RuntimeError):
     """Another trainer works in the run folder."""
 

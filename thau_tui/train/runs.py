@@ -49,11 +49,13 @@ def last_run(runs_dir: str | Path) -> tuple[Path, str, bool] | None:
     """The newest run folder, how it ended in words, and whether it can be resumed (a
     checkpoint and its recipe, and not done): the training screen opened after a restart said
     "No run yet" beside a cancelled run, and only the CLI could resume it (training review)."""
-    from .checkpoints import latest_checkpoint
+    from .checkpoints import latest_checkpoint, trained_now
 
     run = latest_run_dir(runs_dir)
     if run is None:
         return None
+    if trained_now(run):  # by `thau train` or another window: not to be resumed here
+        return run, "being trained now by another process", False
     events: list[dict[str, Any]] = []
     with contextlib.suppress(OSError):
         for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()[-50:]:

@@ -140,7 +140,7 @@ class TrainingScreen(Screen):
         self.picked = recipe is not None  # chosen here (or by the caller), not taken from config
         self.recipe = self._resolve(recipe if recipe is not None else config.train.recipe)
         self.run: TrainingRun | None = run
-        self.last: tuple[Path, str, bool] | None = None  # the newest run in the runs folder, at open
+        self.last: tuple[Path, str, bool] | None = None  # the runs folder's newest run, at open
         self.plotted_points = 0
         self._seen_version = -1
         self._seen_log = 0
@@ -251,8 +251,10 @@ class TrainingScreen(Screen):
         run = self.run
         bar = self.query_one("#training-progress", ProgressBar)
         if run is None:
+            said = "No run in this window (the last one is below)" if self.last else "No run yet"
+            resume = " or R to resume the last" if self.last and self.last[2] else ""
             self.query_one("#training-status", Static).update(
-                Text.assemble("No run yet. Press ", ("s", "bold"), f" to start one with {self.recipe.stem}.")
+                Text(f"{said}. Press s to start one with {self.recipe.stem}{resume}.")
             )
             bar.update(total=1, progress=0)  # a still, empty bar: nothing is happening
             return
@@ -377,10 +379,8 @@ class TrainingScreen(Screen):
 
     async def action_resume_last(self) -> None:
         """Go on with the last run, cut short before this thau started, from its checkpoint."""
-        if self.run is not None or self.last is None or not self.last[2]:
-            return
-        folder = self.last[0]
-        await self._start(TrainingRun(folder / "recipe.yaml", folder, resume=True, score=self.score))
+        if self.run is None and self.last is not None and self.last[2]:
+            await self._start(TrainingRun(self.last[0] / "recipe.yaml", self.last[0], resume=True, score=self.score))
 
     async def action_start(self) -> None:
         """Start a run with the recipe, unless one is going."""
