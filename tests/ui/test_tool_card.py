@@ -440,6 +440,26 @@ async def test_output_is_batched_into_a_capped_log():
         assert result.strip() == "r19"  # the output is in the log already: only how it ended
 
 
+async def test_a_full_log_shows_its_last_lines_not_blank_rows():
+    """`seq 1 50000` showed its card's 12 output rows empty: Textual's Log sized itself before it
+    dropped the lines over max_lines, so it was twice as tall as its lines and scrolled past
+    them (soak review)."""
+    app = Host(shell_card("seq 1 50000", output_lines=300))
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.card.set_running()
+        text = "".join(f"{i}\n" for i in range(1, 50001))
+        for at in range(0, len(text), 4096):
+            app.card.append_output(text[at : at + 4096])
+            if at % (4096 * 20) == 0:
+                await pilot.pause(0.07)
+        app.card.finish(ToolResult(text[-2000:]), "done")
+        await pilot.pause(0.3)
+        log = app.card.query_one(".output", Log)
+        assert log.virtual_size.height == log.line_count and log.scroll_y == log.max_scroll_y
+        shown = [log.render_line(y).text.strip() for y in range(log.size.height)]
+        assert "50000" in shown, shown
+
+
 def log_chars(log: Log) -> int:
     return sum(len(line) for line in log.lines)
 

@@ -30,6 +30,7 @@ from ...tools.base import ToolCall, ToolResult
 from ...visible_text import editable_json
 from ..compat import keymap, node_bindings
 from ..visible import has_controls, visible
+from .bounded_log import BoundedLog
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .key_hold import KeyHold
 from .tool_card_text import CARD_BINDINGS, PREVIEW_WIDTH, answer_labels, remembers, render_arguments, result_lines
@@ -130,8 +131,7 @@ class ToolCard(KeyHold, can_focus=True):
         self.output_chars = 0
         self.output = KeptOutput(output_limit)
         self._output_lines = output_lines
-        # The Log holds at most output_lines (+1 unfinished) lines of this width (+1 for "…"):
-        # never more than the limit.
+        # The Log holds at most output_lines (+1 unfinished) lines this wide (+1 for "…"): the limit.
         self._line_width = max(PREVIEW_WIDTH, output_limit // (output_lines + 1) - 1)
         self._line_len = 0  # characters in the Log's last, unfinished line
         self._line_clipped = False
@@ -162,7 +162,7 @@ class ToolCard(KeyHold, can_focus=True):
         with Horizontal(classes="progress-row"):
             yield Static("", classes="progress-label")
             yield ProgressBar(100, show_eta=False, classes="progress")  # not an idle 15 Hz animation
-        yield Log(max_lines=self._output_lines, classes="output")
+        yield BoundedLog(max_lines=self._output_lines, classes="output")
         yield Static("", classes="result")
         yield Static("", classes="keys")
 
