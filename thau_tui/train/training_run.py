@@ -455,8 +455,7 @@ def verdict(run: RunState, before: dict, after: dict, other: str = "") -> str:
 
     b, a = before.get("overall"), after.get("overall")
     beats = run.beats_current()
-    start = (run.summary or run.read_summary() or {}).get("before_adapter")
-    # what "before" was scored with: a run from an adapter is measured against that adapter
+    start = (run.summary or run.read_summary() or {}).get("before_adapter")  # what "before" was scored with
     what = f"what it started from ({escape(Path(start).name)})" if start else "the base model"
     if beats and other:
         return (
@@ -491,3 +490,10 @@ def other_default(run: RunState, config: Any) -> str:
     if default is None or (start and Path(start).resolve() == Path(default).resolve()):
         return ""
     return Path(default).name
+
+
+def idle_line(last: tuple[Path, str, bool] | None, recipe: str) -> str:
+    """The training screen's status line with no run in this window (`last`: runs.last_run)."""
+    said = "No run in this window (the last one is below)" if last else "No run yet"
+    resume = " or R to resume the last" if last and last[2] else ""
+    return f"{said}. Press s to start one with {recipe}{resume}."
