@@ -283,3 +283,16 @@ def test_chat_search_takes_what_was_typed_literally(tmp_path):
         assert [s.id for s in store.list_sessions(search=typed)] == [odd], typed
     assert [s.id for s in store.list_sessions(search="EGGS")] == [plain]
     assert store.list_sessions(search="x_y") == []
+
+
+def test_resume_skips_an_empty_chat_a_killed_window_left(tmp_path):
+    """Ctrl+N, then the terminal closed: the empty new chat was the newest, and --resume opened
+    it instead of the long chat before it (soak review)."""
+    from thau_tui.engine.store import Store
+
+    store = Store(tmp_path / "db.sqlite3")
+    talked = store.create_session("long chat")
+    store.add_message(talked, "user", "hello")
+    store.create_session("New chat")  # newer, and empty
+    last = store.last_session()
+    assert last is not None and last.id == talked

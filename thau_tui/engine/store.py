@@ -345,8 +345,13 @@ class Store:
         return [self._info(r) for r in self._run(sql, args + (limit,))]
 
     def last_session(self) -> SessionInfo | None:
-        found = self.list_sessions(limit=1)
-        return found[0] if found else None
+        """The newest chat with a message (--resume): an empty one a killed window left (Ctrl+N,
+        then the terminal closed) was reopened instead of the chat before it (soak review)."""
+        row = self._one(
+            "SELECT s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id=s.id) AS n FROM sessions s"
+            " WHERE EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id) ORDER BY s.updated DESC LIMIT 1"
+        )
+        return self._info(row) if row is not None else None
 
     # --- messages ----------------------------------------------------------------
     def add_message(self, sid: str, role: str, content: str, meta: dict[str, Any] | None = None) -> int:
