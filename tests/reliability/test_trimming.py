@@ -342,3 +342,8 @@ async def test_a_reopened_chat_keeps_the_view_the_model_had(tmp_path):
     reopened = agent.load_session(session.id)
     assert reopened.view_start == session.view_start
     assert agent.render_prompt(reopened) == agent.render_prompt(session)
+    # with more room (model.n_ctx raised, then a restart), the view is found again from the
+    # start: the early exchanges come back (rereview2)
+    backend.n_ctx = 32768
+    again = agent.load_session(session.id)
+    assert "question 0" in agent.render_prompt(again) and again.view_start == 0

@@ -12,7 +12,6 @@ import json
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, TypeVar, cast
 
@@ -44,6 +43,7 @@ from .native_turn import defuse as defuse_native
 from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_results, system_content
 from .recovery import close_interrupted, not_run_results, repeated_calls
 from .saving import Saving
+from .session import ChatSession as ChatSession  # re-exported: the UI and tests take it from here
 from .store import Store, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
 
@@ -60,23 +60,6 @@ TRIM_TO = 0.6
 # The result the model reads for a call it asked for again right after running it.
 REPEATED_CALL = "it is the call you just ran, and its result is above; answer the user with it"
 REPEATED_DENIED = "the user denied this same call just before; do not ask for it again, answer without it"
-
-
-@dataclass
-class ChatSession:
-    """A conversation: its messages (no system message: that is rendered per turn) and
-    per-session resources such as the persistent shell."""
-
-    id: str
-    title: str = "New chat"
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    resources: dict[str, Any] = field(default_factory=dict)
-    view_start: int = 0  # messages[view_start:] is what the model sees (older ones were trimmed)
-
-    def close(self) -> None:
-        shell = self.resources.pop("shell", None)
-        if shell is not None and hasattr(shell, "close"):
-            shell.close()
 
 
 # Why a call was not run when the user stopped the turn (Esc) before it ran.
@@ -133,7 +116,8 @@ class Agent:
         messages = [{"role": m["role"], "content": m["content"], "meta": m["meta"]} for m in self.store.messages(sid)]
         # the view as the last turn left it: reopened, the chat was trimmed from its start again,
         # so the model saw fewer exchanges than before the restart (read-through review)
-        return ChatSession(sid, info.title, messages, view_start=min(self.store.view_start(sid), len(messages)))
+        start, budget = self.store.view_start(sid)
+        return ChatSession(sid, info.title, messages, view_start=min(start, len(messages)), view_budget=budget)
 
     def close_interrupted(self, sid: str) -> int:
         """Close what a crash left open in `sid`; return how many tool results were added.
@@ -187,10 +171,10 @@ class Agent:
         """
         assert self.backend is not None
         backend, messages = self.backend, session.messages
-        start = min(session.view_start, len(messages))
+        budget = backend.n_ctx - self.config.generation.max_tokens
+        start = min(session.view_for(budget), len(messages))
         dialect = self.dialect  # one for the whole render (it carries the model's control tokens)
         history = [{"role": m["role"], "content": _defused(m, dialect)} for m in messages[start:]]
-        budget = backend.n_ctx - self.config.generation.max_tokens
 
         def render(history: list[dict[str, Any]]) -> tuple[str, int]:
             full = [{"role": "system", "content": self.system_message()}, *history]
@@ -216,7 +200,7 @@ class Agent:
         budget = backend.n_ctx - self.config.generation.max_tokens
         tools = tool_schemas(self.registry.tools())
         chat, session.view_start, size = fit_chat(
-            backend, self.system_message(), session.messages, session.view_start, budget, tools, TRIM_TO
+            backend, self.system_message(), session.messages, session.view_for(budget), budget, tools, TRIM_TO
         )
         return chat, size
 
@@ -276,7 +260,9 @@ class Agent:
                 stats.seconds = time.perf_counter() - started
                 yield TurnDone(stats)
         finally:
-            self._quietly(self.store.end_turn if self.store else None, session.id, session.view_start)
+            self._quietly(
+                self.store.end_turn if self.store else None, session.id, session.view_start, session.view_budget
+            )
 
     @staticmethod
     def _quietly(write: Callable[..., Any] | None, *args: Any) -> None:

@@ -288,21 +288,25 @@ class Store:
         meta["turn"] = _owner()
         self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
 
-    def end_turn(self, sid: str, view_start: int | None = None) -> None:
+    def end_turn(self, sid: str, view_start: int | None = None, budget: int | None = None) -> None:
         """The turn in `sid` is over; `view_start`: where the model's view of the chat starts now
-        (Agent.render_prompt moves it when the chat outgrows the context), kept for reopening."""
+        (Agent.render_prompt moves it when the chat outgrows the context) for a prompt of
+        `budget` tokens, kept for reopening."""
         _TURNS_HERE.discard((str(self.path), sid))
         meta = self._session_meta(sid)
-        moved = view_start is not None and meta.get("view", 0) != view_start
+        moved = view_start is not None and (meta.get("view", 0), meta.get("view_budget")) != (view_start, budget)
         if moved:
-            meta["view"] = view_start
+            meta["view"], meta["view_budget"] = view_start, budget
         if meta.pop("turn", None) is not None or moved:
             self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
 
-    def view_start(self, sid: str) -> int:
-        """Where the model's view of `sid` started when its last turn ended (0: the whole chat)."""
-        view = self._session_meta(sid).get("view", 0)
-        return view if isinstance(view, int) and view >= 0 else 0
+    def view_start(self, sid: str) -> tuple[int, int | None]:
+        """Where the model's view of `sid` started when its last turn ended (0: the whole chat),
+        and for what room (tokens; None: not known)."""
+        meta = self._session_meta(sid)
+        view, budget = meta.get("view", 0), meta.get("view_budget")
+        view = view if isinstance(view, int) and view >= 0 else 0
+        return view, budget if isinstance(budget, int) and budget > 0 else None
 
     def turn_running(self, sid: str) -> bool:
         """Whether a live process (this one or another on this machine) runs a turn in `sid`.
