@@ -659,33 +659,16 @@ def test_a_second_trainer_on_the_same_run_is_refused(tmp_path, tiny_gguf, tiny_d
     """The screen's run and `thau train --resume` (the newest run: the screen's) both trained
     one folder: each deleted the other's checkpoints, and adapter/ came from one and
     adapter.gguf from the other (training review)."""
-    import subprocess
-    import sys
+    from run_lock import held_by_another
 
     from thau_tui.train.checkpoints import RunBusy
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    # the other trainer: a process holding the run's lock, as a live trainer does
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from thau_tui.train.checkpoints import alone_in\n"
-            "with alone_in(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
-            str(run_dir),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another(run_dir):  # the other trainer
         with pytest.raises(RunBusy, match="being trained by another process"):
             train(_recipe(tiny_gguf, tiny_data, max_steps=1), run_dir, on_event=lambda e: None)
         assert not (run_dir / "metrics.jsonl").exists() and not (run_dir / "checkpoints").exists()
-    finally:
-        holder.kill()
-        holder.wait()
     # once the other has gone (killed: the system lets go of its lock), the run can be trained
     train(
         _recipe(tiny_gguf, tiny_data, max_steps=1, eval_every=0, checkpoint_every=0), run_dir, on_event=lambda e: None

@@ -298,21 +298,9 @@ async def test_after_a_restart_the_screen_names_the_last_run_and_resumes_it(tmp_
         run = started[0]
         assert run.resume and run.run_dir == run_dir and any("--resume" in c for c in run.commands)
     # a run another process trains now is named as such, and R does not offer it (rereview2)
-    import subprocess
+    from run_lock import held_by_another
 
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from pathlib import Path; from thau_tui.train.checkpoints import alone_in\n"
-            "with alone_in(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
-            str(run_dir),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another(run_dir):
         started.clear()
         app = HostApp(lambda: TrainingScreen(config))
         async with app.run_test(size=(140, 45)) as pilot:
@@ -323,9 +311,6 @@ async def test_after_a_restart_the_screen_names_the_last_run_and_resumes_it(tmp_
             await pilot.press("R")
             await pilot.pause(0.3)
             assert not started
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 async def test_the_screen_without_a_run_does_not_redraw_four_times_a_second(tmp_path, monkeypatch):
