@@ -57,9 +57,6 @@ SAVE_EVERY_S = 1.0
 # When a chat outgrows the context, drop old exchanges down to this share of the room at
 # once: the cut then stays put for the next turns and the cache keeps serving the prefix.
 TRIM_TO = 0.6
-# The result the model reads for a call it asked for again right after running it.
-REPEATED_CALL = "it is the call you just ran, and its result is above; answer the user with it"
-REPEATED_DENIED = "the user denied this same call just before; do not ask for it again, answer without it"
 
 
 # Why a call was not run when the user stopped the turn (Esc) before it ran.
@@ -318,7 +315,7 @@ class Agent:
                 # A small model's loop: the same call again after its result (seen: `cd /tmp`
                 # six times in a row). Running it again only asks the user again; each call
                 # gets a result that says so (below), so the chat's history stays well formed.
-                reasons, said = repeated_calls(asked, denied, REPEATED_CALL, REPEATED_DENIED)
+                reasons, said = repeated_calls(asked, denied)
                 yield Error(said)
                 break
             if rounds >= self.config.generation.max_tool_rounds:

@@ -42,14 +42,19 @@ def _named(raw: str) -> str:
     return found.group(1) if found else "unknown"
 
 
-def repeated_calls(asked: list[str], denied: set[str], ran: str, was_denied: str) -> tuple[list[tuple[str, str]], str]:
+# What the model reads for a call it asked for again right after it ran, or was denied.
+REPEATED_CALL = "it is the call you just ran, and its result is above; answer the user with it"
+REPEATED_DENIED = "the user denied this same call just before; do not ask for it again, answer without it"
+
+
+def repeated_calls(asked: list[str], denied: set[str]) -> tuple[list[tuple[str, str]], str]:
     """What each call asked again right after the last round gets (why for the model, and for
     the user), and the turn's error: a denied call is not said to have run, also when the
     round mixed a call that ran with one the user denied (read-through review, re-review)."""
     reasons = [
-        (was_denied, "the model asked for it again right after you denied it")
+        (REPEATED_DENIED, "the model asked for it again right after you denied it")
         if key in denied
-        else (ran, "the model asked for it again right after it ran")
+        else (REPEATED_CALL, "the model asked for it again right after it ran")
         for key in asked
     ]
     if denied.issuperset(asked):
