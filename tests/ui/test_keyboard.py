@@ -524,6 +524,34 @@ async def test_the_footers_palette_key_ends_the_row_on_a_narrow_terminal(tmp_pat
         assert "f1 Help" in last, last  # the key that lists the others is never the one cut off
 
 
+async def test_a_narrow_footer_leaves_out_whole_keys_least_useful_first(tmp_path):
+    """At 80 columns the footer ended in "^g I": Images cut in half, Train, Copy and Copy
+    code gone without a sign. Now whole keys are left out, Copy code first, and come back
+    when the terminal widens; the keys left out still work (F1 lists them)."""
+    from thau_tui.ui.widgets.fitting_footer import FittingFooter
+
+    app = _loading_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.query_one(FittingFooter)
+
+        def last_row() -> str:
+            return list(app.screen._compositor.render_strips())[-1].text
+
+        await wait_until(pilot, lambda: "Train" in last_row(), timeout=10)
+        row = last_row()
+        assert row.startswith("^q Quit esc Stop f1 Help ^n New chat ^b Chats ^o Model ^t Train"), row
+        assert footer.hidden_actions() == ["export", "gallery", "copy_answer", "copy_code"], row
+        shown = {a.binding.action for a in app.screen.active_bindings.values()}
+        assert {"export", "gallery", "copy_answer", "copy_code"} <= shown  # hidden, not unbound
+        await pilot.resize_terminal(160, 24)
+        await wait_until(pilot, lambda: not footer.hidden_actions(), timeout=10)
+        assert "f3 Copy code" in last_row()
+        await pilot.resize_terminal(60, 24)
+        await wait_until(pilot, lambda: "Model" not in last_row(), timeout=10)
+        row = last_row()
+        assert "f1 Help" in row and "esc Stop" in row and row.endswith("▏^p palette"), row
+
+
 async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(
     tmp_path, tmp_path_factory, notices, monkeypatch
 ):

@@ -15,7 +15,6 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from ..config import Config, ConfigResult, watch_config
 from ..engine.agent import Agent, ChatSession
@@ -33,6 +32,7 @@ from .rows import RowScreen
 from .services import AppServices
 from .turn import TurnRenderer
 from .widgets.chat import ChatView, NoteMessage
+from .widgets.fitting_footer import FittingFooter
 from .widgets.prompt_input import PromptInput
 from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
@@ -177,7 +177,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
                 yield PromptInput(id="input")
                 yield (status := StatusBar(id="status"))
             yield ImagePane(id="images")
-        yield Footer(compact=True)  # room for every key at 110 columns
+        yield FittingFooter(compact=True)  # every key at 110 columns; the least useful go first below
         # Kept, not searched for: a search walks every widget of a long chat (46 ms a second
         # at 5,700 widgets for the training line alone: reliability review).
         self._chat_view, self._status_bar = chat, status

@@ -1,0 +1,79 @@
+"""A footer that leaves out its least useful keys when they do not all fit.
+
+Textual's Footer draws every key in a row and cuts the row at the terminal's edge: at 80
+columns the chat's footer ended in "^g I", with Train, Copy and Copy code gone and no sign
+of them, while the keys of a focused widget (the chats panel's r and d) come first and push
+the chat's keys further out. This footer hides whole keys instead, the least useful first
+(`drop_order`, by action name), so what stays is readable; F1 lists every key, and the keys
+work whether shown or not (hiding a FooterKey changes nothing about the binding).
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.geometry import Size
+from textual.widget import Widget
+from textual.widgets import Footer
+
+# The chat's keys, the first to go first. Not listed (Quit, Stop, Help, Answer, a focused
+# widget's own keys, the palette): kept, since the chat cannot be left or stopped without them.
+CHAT_DROP_ORDER = (
+    "copy_code",
+    "copy_answer",
+    "export",
+    "gallery",
+    "training",
+    "choose_model",
+    "toggle_sessions",
+    "new_chat",
+)
+
+
+def _action_name(action: str) -> str:
+    """'app.export' and 'export' name the same key."""
+    return action.rpartition(".")[2]
+
+
+class FittingFooter(Footer):
+    """Footer(compact=...) with whole keys hidden, least useful first, until the row fits."""
+
+    def __init__(self, *args, drop_order: tuple[str, ...] = CHAT_DROP_ORDER, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.drop_order = drop_order
+
+    async def recompose(self) -> None:
+        await super().recompose()  # new FooterKeys for the bindings now active
+        self.fit_keys()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_keys()
+
+    def _keys(self) -> list[Widget]:
+        return list(self.query_children("FooterKey"))
+
+    def _key_width(self, key: Widget) -> int:
+        """Columns the key takes: its text, padding, border and margins."""
+        size = Size(max(self.size.width, 1), 1)
+        styles = key.styles
+        return key.get_content_width(size, size) + styles.gutter.width + styles.margin.width
+
+    def fit_keys(self) -> None:
+        """Show every key, then hide keys in drop order while the row is wider than the footer."""
+        width = self.size.width
+        keys = self._keys()
+        for key in keys:
+            key.display = True
+        if width <= 0 or not keys:
+            return
+        needed = sum(self._key_width(key) for key in keys)
+        for action in self.drop_order:
+            if needed <= width:
+                break
+            for key in keys:
+                if key.display and _action_name(getattr(key, "action", "")) == action:
+                    key.display = False
+                    needed -= self._key_width(key)
+
+    def hidden_actions(self) -> list[str]:
+        """The actions whose keys are hidden now (for tests and the help screen)."""
+        return [_action_name(getattr(key, "action", "")) for key in self._keys() if not key.display]
