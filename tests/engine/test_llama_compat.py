@@ -218,3 +218,22 @@ def test_the_template_stand_in_holds_while_any_load_runs():
     assert formats.Jinja2ChatFormatter is not real  # the second load still runs
     second.__exit__(None, None, None)
     assert formats.Jinja2ChatFormatter is real
+
+
+def test_a_refused_adapter_is_told_from_a_null_pointer_and_without_the_attribute():
+    """llama-cpp-python tests llama.cpp's answer against None; a refused adapter is a NULL
+    pointer (falsy, not None). Without the attribute (a later version), the log decides."""
+    import ctypes
+
+    from thau_tui.engine import llama_compat
+
+    class Loaded:
+        _lora_adapter = ctypes.c_void_p(1)
+
+    class Refused:
+        _lora_adapter = ctypes.c_void_p(None)
+
+    after = llama_compat.log_mark()
+    assert llama_compat.adapter_refused(Loaded(), after) is None
+    assert llama_compat.adapter_refused(Refused(), after) == "llama.cpp could not apply it"
+    assert llama_compat.adapter_refused(object(), after) is None  # gone, and nothing logged

@@ -35,6 +35,7 @@ ROUTES = {
     "read_ahead": "Llama.eval(tokens) after Llama.n_tokens = the cached prefix",
     "grammar_rules": "SchemaConverter._rules (a dict) and SchemaConverter._add_rule(name, rule)",
     "quiet_load": "llama_cpp.llama_log_set(llama_cpp.llama_log_callback(f), None) and Llama.verbose",
+    "adapter_refused": "Llama._lora_adapter, a NULL pointer when llama.cpp refused the adapter",
 }
 
 
@@ -276,6 +277,25 @@ def log_mark() -> int:
 def log_errors(since: int = 0) -> list[str]:
     """The error lines llama.cpp logged after log_mark() returned `since`, for a message."""
     return [text.strip() for number, level, text in list(LOG) if number > since and level == LOG_ERROR and text.strip()]
+
+
+def adapter_refused(llm: Llama, since: int = 0) -> str | None:
+    """Why llama.cpp refused the LoRA adapter `llm` was loaded with (log_mark() before the load
+    in `since`), or None when it applied it. llama-cpp-python 0.3 tests llama.cpp's answer
+    against None, but a refused adapter comes back as a NULL pointer, which is not None: the
+    model loaded, and its first token ended thau with a segmentation fault (an adapter for
+    another model, or one with a tensor missing: attacker review). Through Llama._lora_adapter
+    where it is there (NULL: refused); otherwise from llama.cpp's logged error about it."""
+    said = [line.rpartition("lora adapter: ")[2] for line in log_errors(since) if "lora" in line.lower()]
+    adapter = getattr(llm, "_lora_adapter", _GONE)
+    if adapter is _GONE:
+        return said[-1] if said else None
+    if adapter:
+        return None
+    return said[-1] if said else "llama.cpp could not apply it"
+
+
+_GONE = object()
 
 
 class GrammarRules:
