@@ -286,3 +286,38 @@ def test_a_store_opened_while_salvage_runs_is_refused_not_split(tmp_path):
     finally:
         alone.close()
     Store(path).close()  # once salvage is done, it opens
+
+
+def test_a_fifo_or_a_link_at_the_lock_mark_neither_hangs_nor_writes_elsewhere(tmp_path):
+    """A FIFO at sessions.sqlite3.open hung thau at start without a word (the mark was opened
+    to append, which waits for a reader); a dangling link there made its target (attacker
+    review). The same for a training run's .trainer."""
+    import os
+
+    from thau_tui.engine.store_errors import open_mark
+    from thau_tui.train.checkpoints import alone_in
+
+    path = tmp_path / "sessions.sqlite3"
+    os.mkfifo(open_mark(path))
+    code = f"from thau_tui.engine.store import Store; Store({str(path)!r}).close(); print('opened')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "opened", done.stderr[-400:]
+    open_mark(path).unlink()
+    target = tmp_path / "elsewhere" / "made.txt"
+    target.parent.mkdir()
+    open_mark(path).symlink_to(target)
+    Store(path).close()
+    assert not target.exists()
+    run = tmp_path / "run"
+    run.mkdir()
+    os.mkfifo(run / ".trainer")
+    code = "from pathlib import Path; from thau_tui.train.checkpoints import alone_in\n"
+    code += f"with alone_in(Path({str(run)!r})): pass"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "not a plain file" in done.stderr, done.stderr[-400:]
+    (run / ".trainer").unlink()
+    (run / ".trainer").symlink_to(target)
+    with pytest.raises(OSError, match="not a plain file"):
+        with alone_in(run):
+            pass
+    assert not target.exists()

@@ -104,8 +104,10 @@ def _lock_mark(path: Path, exclusive: bool) -> IO[str] | None:
         import fcntl
     except ImportError:
         return None
-    try:
-        handle = open(open_mark(path), "a", encoding="utf-8")
+    from ..paths import open_for_writing
+
+    try:  # never through a link, nor waiting on a FIFO planted there (thau hung at start: attacker review)
+        handle = open_for_writing(open_mark(path), append=True)
     except OSError:
         return None
     try:

@@ -111,7 +111,9 @@ def alone_in(run_dir: Path) -> Iterator[None]:
     except ImportError:
         yield
         return
-    with open(run_dir / ".trainer", "a", encoding="utf-8") as handle:
+    from ..paths import open_for_writing
+
+    with open_for_writing(run_dir / ".trainer", append=True) as handle:  # not through a link, nor a FIFO
         try:  # a write lock (lockf), not flock: a tool's command sees the runs folder read-only and
             # could take an flock through it, blocking every run with "another process" (re-review)
             fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
