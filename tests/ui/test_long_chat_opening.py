@@ -111,9 +111,7 @@ async def test_a_new_chat_while_earlier_messages_are_drawn_stays_new(tmp_path, m
     monkeypatch.setattr(history, "EARLIER_BATCH", 40)
     _long_chat(tmp_path, 60)
     gate = asyncio.Event()
-    from thau_tui.ui import app as app_module
-
-    real = app_module.draw_history
+    real = history.draw_history
 
     async def slow(*args, **kwargs):  # a batch still being drawn
         await gate.wait()
@@ -122,7 +120,7 @@ async def test_a_new_chat_while_earlier_messages_are_drawn_stays_new(tmp_path, m
     async with _app(tmp_path).run_test(size=(100, 30)) as pilot:
         app = pilot.app
         await wait_until(pilot, lambda: app.session is not None and app.query(EarlierMessages))
-        monkeypatch.setattr(app_module, "draw_history", slow)
+        monkeypatch.setattr(history, "draw_history", slow)
         await wait_until(pilot, lambda: app.chat.scroll_y == app.chat.max_scroll_y > 0)
         await pilot.press("ctrl+home")
         await wait_until(pilot, lambda: app.chat.query_one(EarlierMessages).drawing)
@@ -202,3 +200,40 @@ async def test_a_question_nothing_answered_is_marked_when_the_chat_reopens(tmp_p
             elif isinstance(widget, (UserMessage, AssistantMessage)):
                 order.append(widget.text)
         assert order == ["q1", "a1", "q2", "note", "q3", "a3", "Write a poem about the sea", "note"], order
+
+
+async def test_a_long_live_chat_folds_its_oldest_messages_and_draws_them_again_from_the_store(tmp_path, monkeypatch):
+    """A live chat kept every exchange's widgets: ~70 MB more per 100 exchanges, and every
+    layout slower (soak review). Past FOLD_AT messages drawn, the oldest go back into the
+    earlier line after a turn; scrolled up to, they are drawn from the store, a call made in
+    this very session as the card it ended as."""
+    monkeypatch.setattr(history, "SHOWN_AT_OPEN", 8)
+    monkeypatch.setattr(history, "EARLIER_BATCH", 8)
+    monkeypatch.setattr(history, "FOLD_AT", 16)
+    (tmp_path / "notes.txt").write_text("the notes\n")
+    call = "<tool_call>" + json.dumps({"name": "read_file", "arguments": {"path": "notes.txt"}}) + "</tool_call>"
+    replies = [call, "read it"] + [f"answer {n}" for n in range(1, 14)]
+    app = _app(tmp_path, replies)
+    app.resume = False
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.agent.backend is not None and app.session is not None)
+        for n in range(14):
+            await pilot.press(*f"question {n}", "enter")
+            await wait_until(pilot, lambda n=n: len(app.session.messages) >= 2 * n + 2 and not app.turn_running, 20)
+            widgets = len(app.chat.children)
+        shown = _questions(app)
+        assert shown[-1] == 13 and shown[0] > 0, shown  # the oldest were folded
+        assert len(app.session.messages) > history.FOLD_AT and widgets < 2 * history.FOLD_AT
+        earlier = app.chat.query_one(EarlierMessages)
+        assert app.chat.children[0] is earlier
+        assert [m["content"] for m in earlier.messages if m["role"] == "user"] == [
+            f"question {n}" for n in range(shown[0])
+        ]
+        for _ in range(20):  # Ctrl+Home: a batch further back at each press
+            if not app.chat.query(EarlierMessages):
+                break
+            await pilot.press("ctrl+home")
+            await pilot.pause(0.2)
+        assert _questions(app) == list(range(14))
+        card = app.chat.query_one(ToolCard)  # question 0's call, drawn again from the store
+        assert card.call.name == "read_file" and card.state == "done", card.state

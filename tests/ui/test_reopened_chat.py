@@ -143,7 +143,7 @@ async def test_keys_while_a_chat_is_being_drawn_neither_duplicate_nor_mix_chats(
     filling with the old chat's messages (reliability review)."""
     import asyncio
 
-    from thau_tui.ui import app as app_module
+    from thau_tui.ui import history
 
     store = Store(tmp_path / "sessions.sqlite3")
     sid = store.create_session("long")
@@ -152,13 +152,13 @@ async def test_keys_while_a_chat_is_being_drawn_neither_duplicate_nor_mix_chats(
         store.add_message(sid, "assistant", f"answer {n}")
     store.close()
     gate = asyncio.Event()
-    real_draw = app_module.draw_history
+    real_draw = history.draw_history
 
     async def slow_draw(*args, **kwargs):
         await gate.wait()  # a long chat, still drawing
         await real_draw(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "draw_history", slow_draw)
+    monkeypatch.setattr(history, "draw_history", slow_draw)
     async with _app(tmp_path, ScriptedBackend(["fine"])).run_test(size=(100, 30)) as pilot:
         app = pilot.app
         app.post_message(app.query_one("#sessions").Resume(sid))

@@ -14,7 +14,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widget import Widget
 
 from ..config import Config, ConfigResult, watch_config
 from ..engine.agent import Agent, ChatSession
@@ -25,7 +24,7 @@ from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .clipboard import Copying
 from .commands import SlashCommands, ThauCommands, is_command
-from .history import draw_chat, draw_earlier, draw_history
+from .history import SavedChats, draw_chat
 from .model_loading import ModelLoading
 from .other_screens import OtherScreens
 from .rows import RowScreen
@@ -48,7 +47,7 @@ WELCOME = (
 QUIT_WHILE_TRAINING = "Training is running. Stop it and quit? (a checkpoint is kept: thau train --resume goes on)"
 
 
-class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, App):
+class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, SavedChats, App):
     """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
     CSS_PATH = "app.tcss"
@@ -267,17 +266,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.query_one(PromptInput).set_history([m["content"] for m in self.session.messages if m["role"] == "user"])
         self.workers.cancel_group(self, "earlier")  # the chat before was drawing its earlier messages
         await self.chat.clear()
-        registry = self.agent.registry
-
-        def risk_of(name: str) -> str:
-            tool = registry.get(name)
-            return tool.risk_here(self.agent.config)[0] if tool else "exec"
-
-        async def draw(messages: list[dict], before: Widget | None) -> None:
-            await draw_history(self.chat, messages, self.agent.dialect, calls, decisions, risk_of, before, answering)
-
         # A copy: a turn sent meanwhile appends to the session's own list (drawn twice: review)
-        await draw_chat(self.chat, list(self.session.messages), draw)
+        await draw_chat(self.chat, list(self.session.messages), self.saved_drawer(sid, calls, decisions, answering))
         self.chat.scroll_end(animate=False)
         # Once more after the layout: at start (--resume) the first call ran before the chat
         # had its size, and the chat opened at its first question (helper's UX review).
@@ -285,9 +275,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
         self.sub_title = self.session.title
         self.show_stats(None)
         self.focus_input()  # the chat is open: the prompt has the keys, not the chats list
-
-    def on_chat_view_reached_top(self, message: ChatView.ReachedTop) -> None:
-        self.run_worker(draw_earlier(self.chat, message.keep_place), group="earlier", exit_on_error=False)
 
     def on_chat_view_typed(self, message: ChatView.Typed) -> None:
         prompt = self.query_one(PromptInput)
@@ -346,6 +333,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, A
 
     async def _run_turn(self, text: str) -> None:
         await self._render_events(self.agent.run_turn(self.session, text), question=text)
+        await self.fold_long_chat()
         self.sub_title = self.session.title
         self.query_one(SessionsPanel).refresh_list()
 

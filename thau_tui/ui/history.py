@@ -9,15 +9,20 @@ every call, so a denied command looked as if it had run.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any, Awaitable, Callable
 
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ..engine.dialects import Dialect
+from ..engine.store import StoreError
 from ..tools.base import ToolCall, ToolResult
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
 from .widgets.tool_card import ToolCard
+
+log = logging.getLogger(__name__)
 
 # Messages mounted together when a chat is opened (one layout for each batch).
 HISTORY_BATCH = 200
@@ -26,6 +31,8 @@ HISTORY_BATCH = 200
 SHOWN_AT_OPEN = 120
 UNANSWERED = "not answered: the answer never began (thau quit, Esc, or an error first)"
 EARLIER_BATCH = 120
+# A live chat drawn past this many messages folds its oldest into the earlier line.
+FOLD_AT = 2 * SHOWN_AT_OPEN
 
 
 def interrupted_call_note(meta: dict, row: dict | None) -> str:
@@ -189,6 +196,43 @@ async def draw_chat(chat: ChatView, messages: list[dict[str, Any]], draw: Draw) 
     await draw(messages[start:], None)
 
 
+async def fold_earliest(
+    chat: ChatView, messages: list[dict[str, Any]], draw: Draw, keep: int | None = None, limit: int | None = None
+) -> int:
+    """A live chat drawn past `limit` messages gives its oldest back to the EarlierMessages
+    line (made if there is none), as a chat opened at its latest would hold them, so a long
+    session keeps about `keep` messages' widgets, not every one (each exchange's widgets stayed:
+    ~70 MB more per 100 exchanges, soak review). The cut falls before a question. Nothing is
+    touched, and 0 returned, when the questions drawn do not match the chat's, one for one, or
+    the earlier line is drawing; otherwise returns how many messages were folded."""
+    keep, limit = SHOWN_AT_OPEN if keep is None else keep, FOLD_AT if limit is None else limit
+    earlier = next(iter(chat.query_children(EarlierMessages)), None)
+    if earlier is not None and earlier.drawing:
+        return 0
+    first = len(earlier.messages) if earlier is not None else 0
+    drawn = messages[first:]
+    if len(drawn) <= limit:
+        return 0
+    questions = [at for at, message in enumerate(drawn) if message["role"] == "user"]
+    shown = list(chat.query_children(UserMessage))
+    if len(questions) != len(shown) or any(w.text != drawn[at]["content"] for w, at in zip(shown, questions)):
+        return 0
+    kept = next((n for n, at in enumerate(questions) if at >= len(drawn) - keep), None)
+    if not kept:  # no question in the last `keep` messages, or the first drawn one
+        return 0
+    cut = shown[kept]
+    children = list(chat.children)
+    gone = [w for w in children[: children.index(cut)] if w is not earlier]
+    folded = first + questions[kept]
+    # Both asked for before either is awaited: a turn sent meanwhile cancels this worker, and
+    # the earlier line with the widgets still there would draw those messages twice.
+    mounting = chat.mount(EarlierMessages(messages[:folded], draw), before=gone[0] if gone else cut)
+    removing = chat.remove_children(gone if earlier is None else [*gone, earlier])
+    await mounting
+    await removing
+    return folded - first
+
+
 async def draw_earlier(chat: ChatView, keep_place: bool = True) -> None:
     """The next batch of a long chat's earlier messages, drawn above the ones shown; the view
     kept on the message that was at the top (so scrolling on up draws the next), or at the
@@ -212,3 +256,41 @@ async def draw_earlier(chat: ChatView, keep_place: bool = True) -> None:
             chat.call_after_refresh(chat.scroll_to_widget, first, top=True, animate=False)
     finally:
         earlier.drawing = False
+
+
+class SavedChats:
+    """Mixin for the app: a chat's saved messages drawn (its earlier ones as the user scrolls
+    up to them), and a long live chat's oldest folded back into the earlier line."""
+
+    def saved_drawer(self, sid: str, calls: dict | None = None, decisions: dict | None = None, answering=False):
+        """What draws chat `sid`'s saved messages (history.Draw); an earlier batch reads the
+        store's call rows again, as a live chat folds calls made after it was opened."""
+        calls, decisions = calls if calls is not None else {}, decisions if decisions is not None else {}
+
+        def risk_of(name: str) -> str:
+            tool = self.agent.registry.get(name)
+            return tool.risk_here(self.agent.config)[0] if tool else "exec"
+
+        async def draw(messages: list[dict], before: Widget | None) -> None:
+            if before is not None and self.store:
+                with contextlib.suppress(StoreError):
+                    calls.update((row["id"], row) for row in self.store.tool_calls(sid))
+                    decisions.update((row["call_id"], row) for row in self.store.decisions(sid))
+            await draw_history(self.chat, messages, self.agent.dialect, calls, decisions, risk_of, before, answering)
+
+        return draw
+
+    async def fold_long_chat(self) -> None:
+        """After a turn, a long live chat at its bottom folds its oldest messages into the
+        earlier line (history.fold_earliest); not while they wait to be saved: the earlier
+        line draws them from the store."""
+        session, chat = self.session, self.chat
+        if self.store is None or self.agent.saving.waiting_for(session.id) or chat.scroll_y < chat.max_scroll_y - 1:
+            return
+        try:
+            await fold_earliest(chat, list(session.messages), self.saved_drawer(session.id))
+        except Exception:  # the chat stays as it is, every widget kept
+            log.exception("the chat's oldest messages could not be folded")
+
+    def on_chat_view_reached_top(self, message: ChatView.ReachedTop) -> None:
+        self.run_worker(draw_earlier(self.chat, message.keep_place), group="earlier", exit_on_error=False)
