@@ -550,6 +550,12 @@ async def test_a_narrow_footer_leaves_out_whole_keys_least_useful_first(tmp_path
         await wait_until(pilot, lambda: "Model" not in last_row(), timeout=10)
         row = last_row()
         assert "f1 Help" in row and "esc Stop" in row and row.endswith("▏^p palette"), row
+        await pilot.resize_terminal(42, 24)
+        await pilot.press("ctrl+b")  # the chats panel's r and d come first: at 35 columns "^q Qui▏"
+        await wait_until(pilot, lambda: "rename" in footer.hidden_actions() or "Rename" in last_row())
+        await pilot.pause(0.3)
+        row = last_row()
+        assert row.startswith("^q Quit esc Stop f1 Help") and row.endswith("▏^p palette"), row
 
 
 async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(

@@ -29,6 +29,10 @@ CHAT_DROP_ORDER = (
 )
 
 
+# Never hidden: the keys that leave, stop, list the others, reach a waiting card, or open the palette.
+ALWAYS_SHOWN = frozenset({"quit", "stop", "help", "answer_card", "command_palette"})
+
+
 def _action_name(action: str) -> str:
     """'app.export' and 'export' name the same key."""
     return action.rpartition(".")[2]
@@ -73,6 +77,14 @@ class FittingFooter(Footer):
                 if key.display and _action_name(getattr(key, "action", "")) == action:
                     key.display = False
                     needed -= self._key_width(key)
+        # Still too wide (a focused widget's own keys come first: the chats panel's, a card's):
+        # the longest of the rest go, so a card keeps "y Allow once" and "n Deny" longest.
+        rest = [key for key in keys if key.display and _action_name(getattr(key, "action", "")) not in ALWAYS_SHOWN]
+        for key in sorted(rest, key=self._key_width, reverse=True):
+            if needed <= width:
+                break
+            key.display = False
+            needed -= self._key_width(key)
 
     def hidden_actions(self) -> list[str]:
         """The actions whose keys are hidden now (for tests and the help screen)."""
