@@ -335,6 +335,21 @@ async def test_a_round_that_ran_one_call_and_had_one_denied_asked_again_says_whi
     assert "it is the call you just ran" in again[0] and "the user denied this same call" in again[1]
 
 
+async def test_the_same_call_twice_in_a_round_one_run_one_denied_is_told_apart(tmp_path):
+    """echo x twice in one round, the first allowed and the second denied, then the same pair
+    again: both were told 'denied' and the user read that thau did not ask again, though the
+    first had run (the denials were a set of calls, not a place each: attacker review)."""
+    pair = call("echo", text="x") + call("echo", text="x")
+    agent, _, store = make_agent([pair, pair, "end"], tmp_path)
+    session = agent.new_session()
+    answers = iter([Decision("once"), Decision("deny")])
+    events = await run(agent, session, "go", decide=lambda e: next(answers))
+    error = next(e for e in events if isinstance(e, Error)).message
+    assert "run or denied by you" in error, error
+    again = [m["content"] for m in store.messages(session.id)[-2:]]
+    assert "it is the call you just ran" in again[0] and "the user denied this same call" in again[1], again
+
+
 async def test_the_models_call_asked_again_after_the_user_edited_it_asks_again(tmp_path):
     """The user changed A to B; the model asking for A again was refused as 'the call you just
     ran': A never ran. It comes to the user again."""

@@ -79,6 +79,22 @@ def test_a_native_answers_calls_are_found_by_the_servers_ids():
     assert unanswered_calls(messages, get_dialect("hermes")) == [{"name": "echo", "tool_call_id": "b2"}]
 
 
+def test_a_cut_call_is_named_by_its_own_name_key_not_one_in_its_arguments():
+    """Cut inside its arguments, {"arguments": {"name": "peek", ...}, "name": "echo"} was put
+    down as a peek call, in the reopened note and the model's next prompt (attacker review)."""
+    hermes = get_dialect("hermes")
+
+    def cut(text: str) -> list[dict]:
+        messages = [{"role": "user", "content": "x", "meta": {}}, {"role": "assistant", "content": text, "meta": {}}]
+        return unanswered_calls(messages, hermes)
+
+    assert cut('<tool_call>{"arguments": {"name": "peek", "text": "yyy') == [{"name": "unknown"}]
+    assert cut('<tool_call>{"name": "echo", "arguments": {"name": "peek", "te') == [{"name": "echo"}]
+    assert cut('<tool_call>{"arguments": {"text": "a\\"}\\"", "name": "peek"}, "name": "echo", "x') == [
+        {"name": "echo"}
+    ]
+
+
 def test_the_reopened_chat_says_which_call_was_not_run_and_why():
     from thau_tui.ui.history import interrupted_call_note
 

@@ -277,7 +277,7 @@ class Agent:
         rounds = 0
         message_id = None
         ran_last: list[str] | None = None  # the last round's calls, when each one ran as asked or was denied
-        denied: set[str] = set()  # of those, the ones denied
+        denied: list[bool] = []  # whether the user denied each of those, by its place
         steps = ToolSteps(self, session, SAVE_EVERY_S)
         why = STOPPED  # why a call the answer made was not run, if the turn ends before it runs
         shown = ""  # that, said to the user in a reopened chat, when the model's words will not do
@@ -315,7 +315,7 @@ class Agent:
                 # A small model's loop: the same call again after its result (seen: `cd /tmp`
                 # six times in a row). Running it again only asks the user again; each call
                 # gets a result that says so (below), so the chat's history stays well formed.
-                reasons, said = repeated_calls(asked, denied)
+                reasons, said = repeated_calls(denied)
                 yield Error(said)
                 break
             if rounds >= self.config.generation.max_tool_rounds:
@@ -327,7 +327,7 @@ class Agent:
             rounds += 1
             stats.tool_rounds = rounds
             repeated = False
-            denied = set()
+            denied = []
             for index, parsed in enumerate(generation.calls):
                 ended = Outcome(CallOutcome("unknown", "error: no result", False, None))
                 async for event in steps.handle_call(parsed, message_id, ended):
@@ -350,8 +350,7 @@ class Agent:
                     asked = []  # a failed call may be asked for again (up to three times, below)
                 elif ended.value.how == "edited":
                     asked = []  # what ran is not what the model asked: asking for it again asks the user
-                elif ended.value.how == "denied":
-                    denied.add(_call_key(parsed))
+                denied.append(ended.value.how == "denied")
                 if self._cancel.is_set():
                     break
             if self._cancel.is_set():

@@ -35,11 +35,34 @@ def unanswered_calls(messages: list[dict[str, Any]], dialect: Dialect) -> list[d
     ]
 
 
+_NAME_KEY = re.compile(r'"name"\s*:\s*"([A-Za-z0-9_.-]{1,64})"')
+
+
 def _named(raw: str) -> str:
     """The tool a call cut short was for ("unknown" unless its name was written whole), for the
-    note a reopened chat shows: "unknown: not run" said nothing (re-review)."""
-    found = re.search(r'"name"\s*:\s*"([A-Za-z0-9_.-]{1,64})"', raw)
-    return found.group(1) if found else "unknown"
+    note a reopened chat shows: "unknown: not run" said nothing (re-review). Only the call's
+    own "name" key counts: one inside its arguments named another tool (attacker review)."""
+    depth, at, in_string, before = 0, 0, False, ""
+    while at < len(raw):
+        char = raw[at]
+        if in_string:
+            if char == "\\":
+                at += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            found = _NAME_KEY.match(raw, at) if depth == 1 and before in "{," else None
+            if found:
+                return found.group(1)
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        if not in_string and not char.isspace():
+            before = char
+        at += 1
+    return "unknown"
 
 
 # What the model reads for a call it asked for again right after it ran, or was denied.
@@ -47,19 +70,21 @@ REPEATED_CALL = "it is the call you just ran, and its result is above; answer th
 REPEATED_DENIED = "the user denied this same call just before; do not ask for it again, answer without it"
 
 
-def repeated_calls(asked: list[str], denied: set[str]) -> tuple[list[tuple[str, str]], str]:
+def repeated_calls(denied: list[bool]) -> tuple[list[tuple[str, str]], str]:
     """What each call asked again right after the last round gets (why for the model, and for
-    the user), and the turn's error: a denied call is not said to have run, also when the
-    round mixed a call that ran with one the user denied (read-through review, re-review)."""
+    the user), and the turn's error, from whether the user denied each call of that round, by
+    its place: a denied call is not said to have run, also when the round mixed a call that ran
+    with one the user denied (read-through review, re-review), nor a call that ran said to be
+    denied when the round held the same call twice (attacker review)."""
     reasons = [
         (REPEATED_DENIED, "the model asked for it again right after you denied it")
-        if key in denied
+        if was_denied
         else (REPEATED_CALL, "the model asked for it again right after it ran")
-        for key in asked
+        for was_denied in denied
     ]
-    if denied.issuperset(asked):
+    if all(denied):
         said = "the model asked again for the call you had just denied; thau did not ask again"
-    elif denied.intersection(asked):
+    elif any(denied):
         said = "the model asked again for the calls it had just made (run or denied by you); thau ended the turn"
     else:
         said = "the model asked again for the call it had just run; thau ran it once and ended the turn"
