@@ -455,3 +455,24 @@ async def test_the_speed_shown_leaves_out_the_time_a_card_waited(tmp_path):
     assert stats.seconds > 1.5
     writing = stats.tokens * backend.delay
     assert stats.tokens_per_s > 0.5 * stats.tokens / writing  # near the script's pace, not diluted by the wait
+
+
+def test_on_the_native_path_the_tools_schemas_count_as_thaus_own_prompt(tmp_path):
+    """A server sent 300 MCP tools' schemas in its `tools` field; they were left out of the
+    count, and a context filled by them was blamed on the user's "echo it" (servers review).
+    A server gone when it is asked gives no count, not a second error."""
+    from thau_tui.engine.native_turn import tool_schemas
+
+    agent, backend, _ = make_agent([], tmp_path)
+    dialect_count = agent._system_tokens()
+    backend.native_tools = True
+    schemas = json.dumps(tool_schemas(agent.registry.tools()), ensure_ascii=False)
+    native_count = agent._system_tokens()
+    alone = backend.count_tokens(agent.config.generation.system_prompt)
+    assert native_count == alone + backend.count_tokens(schemas) and dialect_count is not None
+
+    def gone(text):
+        raise ConnectionError("no server")
+
+    backend.count_tokens = gone
+    assert agent._system_tokens() is None

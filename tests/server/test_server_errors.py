@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 
 import pytest
@@ -145,6 +146,44 @@ async def test_stream_cut_halfway_keeps_the_partial_answer(fake_server, tmp_path
     assert stored["role"] == "assistant" and stored["meta"].get("interrupted")
     assert stored["content"] == shown
     assert session.messages[-1] == {"role": "assistant", "content": shown, "meta": {"interrupted": True}}
+
+
+async def test_a_server_with_a_tokenizer_that_dies_mid_answer_keeps_the_partial_answer(fake_server, tmp_path):
+    """With a tokenize endpoint (llama-cpp-python's server), the turn asked the dead server to
+    count the system prompt while it reported the break: its "no server" ended the turn, and
+    only the first word was saved (servers review)."""
+    holder = {}
+
+    def respond(path, conn):
+        if path == "/v1/models":
+            send_json(conn, MODELS)
+        elif path == "/extras/tokenize":
+            send_json(conn, json.dumps({"tokens": [1, 2, 3]}).encode())
+        elif path == "/v1/completions":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+            for word in ("Once ", "upon ", "a ", "time "):
+                conn.sendall(sse_chunk(word))
+                time.sleep(0.05)
+            holder["server"].sock.shutdown(socket.SHUT_RDWR)  # killed: nothing answers any more
+            holder["server"].close()
+            conn.close()
+        else:
+            send_json(conn, b'{"detail": "Not Found"}', b"404 Not Found")
+
+    holder["server"] = server = fake_server(respond)
+    backend = OpenAiBackend(server.url, timeout=5)
+    assert backend.tokenize_endpoint == "/extras/tokenize"
+    agent = quiet_agent(backend, tmp_path)
+    try:
+        session, events = await one_turn(agent)
+    finally:
+        backend.close()
+    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    assert shown == "Once upon a time "
+    errors = [e.message for e in events if isinstance(e, Error)]
+    assert len(errors) == 1 and "partial answer is kept" in errors[0] and "no server" not in errors[0], errors
+    stored = agent.store.messages(session.id)[-1]
+    assert stored["role"] == "assistant" and stored["content"] == shown and stored["meta"].get("interrupted")
 
 
 def test_context_exceeded_on_the_real_server(llama_server, server_key):

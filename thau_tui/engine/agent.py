@@ -19,7 +19,7 @@ from ..config import Config
 from ..tools.base import ToolCall, ToolResult
 from ..tools.registry import ToolRegistry
 from .approvals import ApprovalBook
-from .backend import MODEL_THREAD, Backend, ModelLoadError
+from .backend import MODEL_THREAD, Backend, ContextFull, ModelLoadError
 from .bridge import LoopStream, TextBatches
 from .dialects import Dialect, ParsedCall, get_dialect
 from .draft import Draft
@@ -147,6 +147,20 @@ class Agent:
         if self.native:
             return self.config.generation.system_prompt
         return system_content(self.config.generation.system_prompt, self.dialect, self.registry.tools())
+
+    def _system_tokens(self) -> int | None:
+        """Tokens of thau's instructions and the tools' descriptions (on the native path the
+        schemas the server is sent: left out, 300 MCP tools' worth was blamed on the user's
+        message, servers review); None when they cannot be counted now (a server gone)."""
+        if self.backend is None:
+            return None
+        try:
+            count = self.backend.count_tokens(self.system_message())
+            if self.native and (schemas := tool_schemas(self.registry.tools())):
+                count += self.backend.count_tokens(json.dumps(schemas, ensure_ascii=False))
+            return count
+        except Exception:  # noqa: BLE001 - the advice goes without the count
+            return None
 
     def warm_up(self) -> Future[int] | None:
         """Read the system prompt (instructions and tool block) into the model's cache before
@@ -447,7 +461,9 @@ class Agent:
         try:
             generation = stream.result()
         except ModelLoadError as exc:  # ContextFull's advice depends on what is left of the chat
-            system = self.backend.count_tokens(self.system_message()) if self.backend else None
+            # Counted only then: a server that broke mid-answer was asked again here, and its
+            # "no server" ended the turn before the partial answer was saved (servers review).
+            system = self._system_tokens() if isinstance(exc, ContextFull) else None
             yield Error(context_full(exc, session.messages, session.view_start, system))
             return
         except Exception as exc:
