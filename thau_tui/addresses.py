@@ -37,3 +37,34 @@ def plain_http_refusal(url: str, what: str) -> str:
         f"{what} would go unencrypted to {host} (plain http across the network): use an https:// address "
         "(plain http is fine for localhost and private addresses)"
     )
+
+
+def shown_url(url: str) -> str:
+    """`url` as thau shows it (doctor, the model picker, a server's error): without its
+    user:password, each query value as "…", so a secret written into the address is never on
+    screen or in a log (servers review). An address that cannot be read: only its scheme and
+    host, as far as they can be told."""
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError):
+        return url.split("@")[-1].split("?")[0]
+    shown = parsed.copy_with(username=None, password=None, fragment=None)
+    if parsed.query:
+        keys = [key for key, _value in parsed.params.multi_items()]
+        shown = shown.copy_with(query=None)
+        return str(shown) + "?" + "&".join(f"{key}=…" for key in keys)
+    return str(shown)
+
+
+def hide_url_secrets(text: str, url: str) -> str:
+    """`text` (an error that may quote `url`, in whole or in part) with the address shown as
+    `shown_url` shows it and any of its secret parts left elsewhere in the text as "…"."""
+    try:
+        parsed = httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError):
+        return text
+    text = text.replace(url.strip(), shown_url(url))
+    secrets = [parsed.password or "", *(value for _key, value in parsed.params.multi_items())]
+    for secret in sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return text

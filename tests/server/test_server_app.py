@@ -111,7 +111,8 @@ async def test_model_picker_with_a_dead_server_says_why(tmp_path):
 
     from thau_tui.ui.screens.model_picker import ModelPicker
 
-    app = _app(tmp_path, f"http://127.0.0.1:{free_port()}/v1")
+    # a password in the address is used, never shown (the picker's title showed it: servers review)
+    app = _app(tmp_path, f"http://alice:S3cretPass@127.0.0.1:{free_port()}/v1")
     async with app.run_test(size=(100, 30)) as pilot:
         await _wait(pilot, lambda: app.model_error is not None, 30, "the load error")
         app.action_choose_model()
@@ -121,5 +122,7 @@ async def test_model_picker_with_a_dead_server_says_why(tmp_path):
         status = app.screen.query_one("#picker-status", Label)
         await _wait(pilot, lambda: "cannot list" in str(status.render()), 30, "the error")
         assert "no server at" in str(status.render())
+        shown = " ".join(str(label.render()) for label in app.screen.query(Label))
+        assert "127.0.0.1" in shown and "S3cretPass" not in shown and "S3cretPass" not in app.model_error, shown
         await pilot.press("escape")
         assert not isinstance(app.screen, ModelPicker)  # and the app goes on

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Generator
 
 import httpx
 
-from ..addresses import plain_http_refusal, secret_may_go_to
+from ..addresses import hide_url_secrets, plain_http_refusal, secret_may_go_to, shown_url
 from .backend import ContextFull, ModelLoadError, SamplingSettings, StreamStats
 from .openai_chat import (
     CallSlots,
@@ -358,7 +358,7 @@ def describe_server(config: Config) -> list[str]:
     if model.backend != "openai":
         return ["backend llama_cpp (a local GGUF file)"]
     base, root = api_root(model.base_url)
-    lines = [f"backend openai at {base}"]
+    lines = [f"backend openai at {shown_url(base)}"]
     try:
         backend = OpenAiBackend(
             model.base_url,
@@ -372,7 +372,8 @@ def describe_server(config: Config) -> list[str]:
         )
     except ModelLoadError as exc:
         reachable = not str(exc).startswith("no server")
-        lines.append(f"server: {'reachable, but ' if reachable else 'NOT REACHABLE: '}{exc}")
+        said = hide_url_secrets(str(exc), model.base_url)
+        lines.append(f"server: {'reachable, but ' if reachable else 'NOT REACHABLE: '}{said}")
         return lines
     try:
         lines.append(f"server: reachable; model {backend.model_id} found ({len(backend.models)} on the server)")

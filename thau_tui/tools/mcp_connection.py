@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
-from ..addresses import plain_http_refusal, secret_may_go_to
+from ..addresses import hide_url_secrets, plain_http_refusal, secret_may_go_to
 from .base import ToolError
 from .mcp_tools import defang
 from .sandbox import sandbox_kind, sandbox_prefix
@@ -185,7 +185,12 @@ class Connection:
         return True
 
     def explain(self, exc: BaseException) -> str:
-        """A failed start or a lost connection, in a sentence."""
+        """A failed start or a lost connection, in a sentence; a user:password or query value
+        of the server's address never in it (it was on screen and in doctor: servers review)."""
+        said = self._explain(exc)
+        return hide_url_secrets(said, self.config.url) if self.config.url else said
+
+    def _explain(self, exc: BaseException) -> str:
         cfg = self.config
         if isinstance(exc, MCPConfigError):
             return str(exc)

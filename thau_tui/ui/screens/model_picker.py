@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList
 from textual.widgets.option_list import Option
 
+from ...addresses import shown_url
 from ...config import Config
 from ...engine.models import find_adapters, find_models, resolve_model
 from ...paths import runs_dir
@@ -66,7 +67,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
     def compose(self) -> ComposeResult:
         if self.server_mode:
             with Vertical():
-                yield Label(f"Models on {self.config.model.base_url} (Enter switches, Esc cancels)")
+                yield Label(f"Models on {shown_url(self.config.model.base_url)} (Enter switches, Esc cancels)")
                 yield Label("asking the server…", id="picker-status")
                 yield OptionList(id="picker-models")
             yield Footer()  # this modal's keys, not the chat's "esc Stop" under it (UX review)
