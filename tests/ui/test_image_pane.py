@@ -260,3 +260,36 @@ async def test_an_image_that_is_not_what_its_name_says_or_is_cut_short_is_not_dr
             assert "not drawn" in caption(app)
         assert app.is_running
     assert not ran.exists()  # before: Ghostscript was run on the file
+
+
+async def test_the_pane_leaves_the_chat_room_on_a_narrow_terminal_and_f5_hides_it(tmp_path):
+    """At 80 columns the 44-column pane and the chats panel left the chat 4 columns, and no
+    key closed the pane (narrow-terminal review)."""
+    from scripted import ScriptedBackend
+    from test_app import make_app
+
+    from thau_tui.ui.widgets.fitting_footer import FittingFooter
+
+    picture = make_png(tmp_path, "red", "red", "a red square", 1)
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane, panel = app.query_one("#images"), app.query_one("#sessions")
+        shown = {a.binding.action for a in app.screen.active_bindings.values() if a.enabled}
+        assert "toggle_images" not in shown  # no image yet: no key for the pane
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert panel.display
+        app.show_image(str(picture))
+        await pilot.pause(0.2)
+        assert pane.display and not panel.display  # the chats panel made room
+        assert pane.size.width <= 32 and app.chat.size.width >= 40, (pane.size.width, app.chat.size.width)
+        assert "toggle_images" not in app.query_one(FittingFooter).hidden_actions()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert not pane.display and app.chat.size.width >= 70
+        await pilot.press("f5")
+        await pilot.pause()
+        assert pane.display
+        await pilot.press("ctrl+b")  # the chats panel opened on a narrow terminal: the pane goes
+        await pilot.pause()
+        assert panel.display and not pane.display

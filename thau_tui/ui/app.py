@@ -72,6 +72,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         ),
         Binding("ctrl+g", "gallery", "Images", id="gallery", priority=True),
         Binding("ctrl+t", "training", "Train", id="training", priority=True),
+        Binding("f5", "toggle_images", "Image pane", id="toggle-images", tooltip="Hide or show the image pane"),
         Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
         Binding(
             "f2",
@@ -104,6 +105,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             "copy_code",
             "help",
             "answer_card",
+            "toggle_images",
         }
     )
 
@@ -397,6 +399,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         # Esc's Stop stays in the footer between turns: a footer that changes costs a layout
         if action == "answer_card":
             return self.answer_card_enabled()
+        if action == "toggle_images" and not self.query_one("#images").images:
+            return False  # nothing to show: no key for it
         if action in self.CHAT_ACTIONS and self.screen is not self.screen_stack[0]:
             if isinstance(self.screen, ModalScreen):
                 return False  # a modal keeps its own keys, as before these were priority bindings

@@ -102,8 +102,29 @@ class OtherScreens:
 
     def show_image(self, path: str) -> None:
         pane = self.query_one("#images")
-        pane.display = True
         pane.add(path)
+        self._show_images(True)
+        self.refresh_bindings()  # F5 is offered once there is an image
+
+    def _show_images(self, shown: bool) -> None:
+        """The image pane shown or hidden; shown on a narrow terminal, the chats panel makes
+        room (the two left the chat 4 columns at 80: narrow-terminal review), as it does when
+        the terminal narrows, and comes back when it widens."""
+        from .widgets.sessions import SessionsPanel
+
+        self.query_one("#images").display = shown
+        panel = self.query_one(SessionsPanel)
+        if shown and self.size.width < NARROW_WIDTH and panel.display:
+            panel.display, self._sidebar_auto_hidden = False, True
+            if self.focused is not None and panel in self.focused.ancestors:
+                self.focus_input()
+
+    def action_toggle_images(self) -> None:
+        """F5: hide the image pane, or show it again (it had no way to close)."""
+        pane = self.query_one("#images")
+        self._show_images(not pane.display)
+        if not pane.display and self.focused is not None and pane in (self.focused, *self.focused.ancestors):
+            self.focus_input()
 
     def action_gallery(self) -> None:
         from .screens.gallery import GalleryScreen
@@ -209,6 +230,8 @@ class OtherScreens:
         panel = self.query_one(SessionsPanel)
         self._sidebar_auto_hidden = False  # the user chose
         panel.display = not panel.display
+        if panel.display and self.size.width < NARROW_WIDTH:
+            self.query_one("#images").display = False  # the chat keeps its room; F5 shows it again
         if panel.display:
             panel.refresh_list()
             panel.query_one("#session-list").focus()

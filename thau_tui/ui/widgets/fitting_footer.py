@@ -23,6 +23,7 @@ CHAT_DROP_ORDER = (
     "export",
     "gallery",
     "training",
+    "toggle_images",
     "choose_model",
     "toggle_sessions",
     "new_chat",
