@@ -558,6 +558,36 @@ async def test_a_narrow_footer_leaves_out_whole_keys_least_useful_first(tmp_path
         assert row.startswith("^q Quit esc Stop f1 Help") and row.endswith("▏^p palette"), row
 
 
+async def test_a_narrow_footer_keeps_a_cards_allow_once_and_deny_and_other_screens_fit_too(tmp_path):
+    """At 80 columns a waiting card's footer ended "esc Can" with Quit and Help gone; dropping
+    the longest first then kept "A Always allow" over "a Allow for session"; the training
+    screen's footer cut "f Run folder", Quit and Help (narrow-terminal review)."""
+    from thau_tui.ui.widgets.fitting_footer import FittingFooter
+
+    call = "<tool_call>" + json.dumps({"name": "write_file", "arguments": {"path": "n.md", "content": "x"}})
+    app = make_app(tmp_path, ScriptedBackend([call + "</tool_call>", "done"]))
+    async with app.run_test(size=(60, 20)) as pilot:
+
+        def last_row() -> str:
+            return list(app.screen._compositor.render_strips())[-1].text
+
+        app.send("save it")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        await wait_until(pilot, lambda: "Allow once" in last_row(), timeout=10)
+        await pilot.pause(0.3)
+        row = last_row()
+        assert row.startswith("y Allow once n Deny") and "f1 Help" in row and "^q Quit" in row, row
+        assert "Always" not in row and row.endswith("▏^p palette"), row
+        await pilot.press("n", "enter")  # denied, no reason
+        await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: app.screen.query(FittingFooter) and "Back" in last_row(), timeout=10)
+        await pilot.pause(0.3)
+        row = last_row()
+        assert "esc Back" in row and "f1 Help" in row and "^q Quit" in row and row.endswith("▏^p palette"), row
+
+
 async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(
     tmp_path, tmp_path_factory, notices, monkeypatch
 ):

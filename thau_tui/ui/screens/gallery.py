@@ -18,12 +18,13 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual_image.widget import Image
 
 from ...tools.imaging.records import ImageRecord, list_images
 from ..visible import visible
+from ..widgets.fitting_footer import GALLERY_DROP_ORDER, FittingFooter
 from ..widgets.image_pane import loaded
 
 EMPTY = (
@@ -92,7 +93,7 @@ class GalleryScreen(Screen[None]):
             with Vertical(id="gallery-preview"):
                 yield Image(None, id="gallery-image")
                 yield Static("", id="gallery-caption")
-        yield Footer()
+        yield FittingFooter(compact=True, drop_order=GALLERY_DROP_ORDER)  # whole keys, the least useful left out
 
     def on_mount(self) -> None:
         self.refresh_list()

@@ -32,6 +32,7 @@ from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, fi
 from ...train.runs import check_recipe, last_run, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, format_eta, idle_line, other_default, score_rows, verdict
 from ..visible import plain, visible
+from ..widgets.fitting_footer import TRAINING_DROP_ORDER, FittingFooter
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
 
@@ -177,7 +178,7 @@ class TrainingScreen(Screen):
         with Vertical(id="training-results"):
             yield DataTable(id="eval-table", show_cursor=False, zebra_stripes=True)
             yield Static("", id="adapter-verdict")
-        yield Footer()
+        yield FittingFooter(compact=True, drop_order=TRAINING_DROP_ORDER)  # whole keys, the least useful left out
 
     def on_mount(self) -> None:
         if self.run is None:

@@ -30,6 +30,22 @@ CHAT_DROP_ORDER = (
 )
 
 
+# A focused widget's own keys, when the screen's are all hidden and the row is still too wide:
+# a tool card keeps "y Allow once" and "n Deny" longest (its own keys line lists them all).
+WIDGET_DROP_ORDER = (
+    "edit",
+    "approve('always', False)",
+    "approve('always')",
+    "approve('session', False)",
+    "approve('session')",
+    "cancel",
+    "back",
+    "rename",
+    "delete",
+)
+TRAINING_DROP_ORDER = ("open_folder", "choose_recipe", "resume_last", "pause", "cancel", "use_adapter", "start")
+GALLERY_DROP_ORDER = ("rerun(False)", "rerun(True)")
+
 # Never hidden: the keys that leave, stop, list the others, reach a waiting card, or open the palette.
 ALWAYS_SHOWN = frozenset({"quit", "stop", "help", "answer_card", "command_palette"})
 
@@ -71,15 +87,14 @@ class FittingFooter(Footer):
         if width <= 0 or not keys:
             return
         needed = sum(self._key_width(key) for key in keys)
-        for action in self.drop_order:
+        for action in (*self.drop_order, *WIDGET_DROP_ORDER):
             if needed <= width:
                 break
             for key in keys:
                 if key.display and _action_name(getattr(key, "action", "")) == action:
                     key.display = False
                     needed -= self._key_width(key)
-        # Still too wide (a focused widget's own keys come first: the chats panel's, a card's):
-        # the longest of the rest go, so a card keeps "y Allow once" and "n Deny" longest.
+        # Still too wide: the longest of the rest go.
         rest = [key for key in keys if key.display and _action_name(getattr(key, "action", "")) not in ALWAYS_SHOWN]
         for key in sorted(rest, key=self._key_width, reverse=True):
             if needed <= width:
