@@ -11,7 +11,8 @@ command's line on the card while bash saw one word, and zero-width characters ma
 look like another. Every such character is drawn as a visible stand-in instead: C0 controls
 as their Unicode control pictures (ESC as ␛), DEL as ␡, C1, bidi, line-separator and
 zero-width characters as <U+XXXX>. Newlines and tabs stay. The zero-width joiner and
-non-joiner stay too: emoji and several scripts need them.
+non-joiner stay too: emoji and several scripts need them, as does one emoji presentation
+selector (U+FE0F, "❤️") right after the character it dresses.
 """
 
 from __future__ import annotations
@@ -28,13 +29,20 @@ _INVISIBLE = "\u2028\u2029\u200b\u2060\ufeff\u00ad"
 # a secret in the URL while the card showed a plain one), variation selectors, invisible
 # operators, fillers. The joiners U+200C/U+200D stay (emoji, several scripts).
 _IGNORABLE = (
-    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2061-\u206f\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufff8"
+    "\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2061-\u206f\u3164\ufe00-\ufe0d\uffa0\ufff0-\ufff8"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
 # Lone surrogates (JSON lets a server or a model write "\\ud800"): no terminal can be sent
 # one, and `thau -m` died of a UnicodeEncodeError printing it.
 _SURROGATES = "\ud800-\udfff"
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}{_SURROGATES}]")
+_SHOWN_AS = f"\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}{_SURROGATES}"
+# U+FE0E/U+FE0F (text or emoji presentation) once, right after a character that is drawn, is
+# how "❤️" and "✔️" are written (emoji pickers add it): it stays. Anywhere else, or in a run of
+# selectors (the data-smuggling pattern), it is shown like the other variation selectors.
+_PRESENTATION = "\ufe0e\ufe0f"
+_CONTROL = re.compile(
+    f"[{_SHOWN_AS}]|[{_PRESENTATION}](?=[\ufe00-\ufe0f])|(?<![^{_SHOWN_AS}\\s\ufe00-\ufe0f])[{_PRESENTATION}]"
+)
 
 
 def _stand_in(match: re.Match[str]) -> str:

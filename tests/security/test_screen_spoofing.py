@@ -203,3 +203,20 @@ async def test_notifications_the_status_bar_and_the_training_log_draw_no_escape_
         await pilot.pause()
         out = terminal_output(host)
         assert "served-model" in out and "\x1b]52" not in out and "␛]52" in plain(out)
+
+
+def test_an_emoji_keeps_its_presentation_selector_and_a_run_of_selectors_is_still_shown():
+    """ "I ❤️ the sun ☀️" drew as "I ❤<U+FE0F> the sun ☀<U+FE0F>": emoji pickers add U+FE0F,
+    and every variation selector was shown (narrow-terminal review). Once, right after a drawn
+    character, it stays; a run of selectors, one at the start or after a space, and the other
+    selectors (U+FE00-FE0D, U+E0100-E01EF: the smuggling pattern) are still shown."""
+    import json
+
+    from thau_tui.visible_text import editable_json, has_controls, visible
+
+    assert visible("I ❤️ the sun ☀️ ✔️ done") == "I ❤️ the sun ☀️ ✔️ done"
+    assert not has_controls({"title": "🏳️‍🌈 party"})
+    assert visible("a\ufe0f\ufe0f") == "a<U+FE0F><U+FE0F>"
+    assert visible("\ufe0fstart x \ufe0e") == "<U+FE0F>start x <U+FE0E>"
+    assert visible("a\ufe01b\U000e0100c") == "a<U+FE01>b<U+E0100>c"
+    assert has_controls("rm\ufe0f\ufe0f -rf") and json.loads(editable_json("❤\ufe0f\ufe0f")) == "❤\ufe0f\ufe0f"
