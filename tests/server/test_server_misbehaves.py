@@ -107,6 +107,16 @@ async def test_empty_chunks_after_the_finish_end_the_answer(fake_server, tmp_pat
     assert time.monotonic() - started < 6 and shown == "Done." and errors == []
 
 
+async def test_a_finish_then_silence_with_the_connection_open_ends_the_answer(fake_server, tmp_path):
+    """finish_reason "stop", then nothing: no [DONE], no close. The answer was whole, yet the
+    status said "writing…" until model.timeout and the turn failed ("did not answer"), and a
+    one-shot -m exited 1 (servers review)."""
+    finish = b'data: {"choices": [{"index": 0, "text": "", "finish_reason": "stop"}]}\n\n'
+    started = time.monotonic()
+    shown, errors = await _events(fake_server, tmp_path, _trickle(sse_chunk("All done.") + finish, b""), timeout=30)
+    assert time.monotonic() - started < 8 and shown == "All done." and errors == [], errors
+
+
 async def test_a_thinking_models_reasoning_counts_as_an_answer(fake_server, tmp_path):
     """reasoning_content deltas carry no answer text; counted as silence, a model that thinks
     longer than model.timeout would have been stopped."""

@@ -21,7 +21,7 @@ import queue
 import re
 import threading
 import time
-from typing import Any, AsyncIterator, Callable, Coroutine, Generator
+from typing import Any, AsyncGenerator, Callable, Coroutine, Generator
 
 import httpx
 
@@ -72,7 +72,7 @@ class _NotAStream(Exception):
 
 async def bounded_lines(
     response: httpx.Response, limit: int = MAX_LINE_CHARS, idle_s: float | None = None
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """The response's lines (\n, \r\n or \r), like httpx's aiter_lines, but a line over
     `limit` characters is a ServerError instead of an ever-growing buffer, and with `idle_s`
     a line still unfinished that long after the last one is a ReadTimeout (a byte every
@@ -248,7 +248,17 @@ class ServerStream:
                     cap = OVERRUN_FACTOR * int(body.get("max_tokens") or 0) + OVERRUN_SLACK
                     counted = chars = 0  # thau's own count of pieces and their characters
                     heard = time.monotonic()  # the last chunk that said something: keep-alives do not count
-                    async for line in bounded_lines(response, idle_s=self.timeout_s):
+                    lines = bounded_lines(response, idle_s=self.timeout_s)
+                    while True:
+                        try:  # after a finish reason, silence ends the answer (no [DONE], the
+                            # connection held open: "did not answer for 120 s", servers review)
+                            wait = FINISHED_GRACE_S if stats.finish_reason is not None else None
+                            line = await asyncio.wait_for(anext(lines), wait)
+                        except StopAsyncIteration:
+                            break
+                        except asyncio.TimeoutError:
+                            await lines.aclose()
+                            break
                         if not line.startswith("data:"):
                             if line.strip() and not line.startswith(":") and not line.startswith(SSE_FIELDS):
                                 if not chunks:
