@@ -252,6 +252,14 @@ def generate_native(
                 break
     finally:
         stream.close()
+    if stats.finish_reason == "length" and calls and not calls[max(calls)].problem:
+        last = calls[max(calls)]  # cut by max_tokens: "not valid JSON, write it again" made the model loop
+        try:
+            whole = bool(last.arguments.strip()) and read_arguments(last.arguments) is not None
+        except ValueError:
+            whole = False
+        if not whole:
+            last.problem = "it was cut off at the token limit (generation.max_tokens) before it ended"
     result = NativeGeneration.from_stream(text, stats)
     result.cancelled = cancel.is_set()
     if not result.cancelled:
