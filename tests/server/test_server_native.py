@@ -361,3 +361,18 @@ async def test_context_exceeded_on_the_native_path_is_a_clear_error(fake_server,
         backend.close()
     errors = [e.message for e in events if isinstance(e, Error)]
     assert errors and errors[0].startswith("the conversation no longer fits the server's context")
+
+
+def test_a_question_left_without_an_answer_joins_the_next_one():
+    """After a server error a question stays without an answer, and every later request sent
+    two user messages in a row, which strict templates (Mistral, Gemma) refuse: the rest of
+    the chat failed (servers review). They go as one message."""
+    history = [
+        {"role": "user", "content": "first?", "meta": {}},
+        {"role": "user", "content": "second?", "meta": {}},
+        {"role": "assistant", "content": "both", "meta": {}},
+        {"role": "user", "content": "third?", "meta": {}},
+    ]
+    sent = chat_messages("s", history)
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert sent[1]["content"] == "first?\n\nsecond?" and sent[3]["content"] == "third?"

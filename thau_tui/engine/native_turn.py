@@ -117,6 +117,10 @@ def chat_messages(system: str, history: list[dict[str, Any]]) -> list[dict[str, 
                 }
             )
             waiting.extend(c["id"] for c in calls)
+        elif role == "user" and out[-1]["role"] == "user" and "tool_call_id" not in out[-1]:
+            # a question whose turn failed (a server error) left no answer: two user messages in
+            # a row, which strict templates (Mistral, Gemma) refuse for the rest of the chat
+            out[-1] = {"role": "user", "content": f"{out[-1]['content']}\n\n{defuse(content)}"}
         else:  # the server tokenizes the prompt with special tokens on: a user's or the model's
             # own `<|im_end|><|im_start|>user` would be a forged turn there
             out.append({"role": role, "content": defuse(content)})
