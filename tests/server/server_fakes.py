@@ -22,10 +22,11 @@ def free_port() -> int:
 class FakeServer:
     """A bare socket server on 127.0.0.1 that answers each request with `respond(path, sock)`."""
 
-    def __init__(self, respond) -> None:
+    def __init__(self, respond, port: int = 0) -> None:
         self.respond = respond
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
         self.sock.listen(8)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
         self.held: list[socket.socket] = []

@@ -83,6 +83,31 @@ async def test_app_without_a_server_says_so(tmp_path):
         assert app.status.model == "no model"
 
 
+async def test_a_server_started_after_thau_is_connected_to_when_a_message_is_sent(tmp_path):
+    """Down at start, the server came up; Enter only repeated the old "no server" (servers
+    review). Sending connects again, and the message goes once the server answers."""
+    from server_fakes import FakeServer, serving, sse_chunk
+
+    port = free_port()
+    app = _app(tmp_path, f"http://127.0.0.1:{port}/v1")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _wait(pilot, lambda: app.model_error is not None, 30, "the load error")
+
+        def completions(conn):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+            conn.sendall(sse_chunk("Back again.") + b"data: [DONE]\n\n")
+            conn.close()
+
+        server = FakeServer(serving(completions), port=port)
+        try:
+            await pilot.press(*"hello", "enter")
+            await _wait(pilot, lambda: app.agent.backend is not None, 30, "the connection")
+            await _wait(pilot, lambda: "Back again." in " ".join(app.chat.answers()), 30, "the answer")
+            assert app.model_error is None and app.query_one("#input").text == ""
+        finally:
+            server.close()
+
+
 async def test_model_picker_lists_the_servers_models_and_switches(llama_server, server_key, tmp_path):
     from textual.widgets import OptionList
 

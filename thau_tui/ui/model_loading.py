@@ -106,6 +106,14 @@ class ModelLoading:
     def _wait_for_model(self, text: str) -> None:
         """A message sent before a model is ready: queued while one loads, kept in the
         prompt when none will come."""
+        if self.model_error is not None and self.config.model.backend == "openai":
+            # A model server that was down may be up now: Enter repeated the old "no server"
+            # (servers review). It is asked again, and the message waits for its answer.
+            self.model_error, self.queued = None, text
+            self.status.model = "connecting…"
+            self.status.activity = "queued: sends when the server answers (Esc takes it back)"
+            self.load_model()
+            return
         if self.model_error is not None:
             self._give_back(text)
             self.notify(
