@@ -432,7 +432,14 @@ def run_doctor(args) -> int:
     try:
         from .engine.openai_backend import describe_server
 
-        lines += describe_server(result.config)
+        served = describe_server(result.config)
+        lines += served
+        # a server that cannot be reached, or lacks the model, stops thau as a missing file does
+        problems += [
+            line.removeprefix("server: ").removeprefix("reachable, but ")
+            for line in served
+            if line.startswith(("server: reachable, but", "server: NOT REACHABLE"))
+        ]
     except Exception as exc:  # httpx missing or a bug: doctor still prints the rest
         lines.append(f"backend: unknown ({exc})")
     lines.append(f"models folder {repo_models_dir()} (relative model.path, lora_path and images.model)")

@@ -46,8 +46,10 @@ def test_doctor_reports_the_server(llama_server, server_key, tmp_path, capsys):
     assert "server: reachable; model " in out and "SmolLM2-135M-Instruct.Q4_1.gguf found" in out
     # the bundled model's template shows no tools: the probe finds the server ignores them
     assert "tools: dialect: thau's own dialect over /v1/completions (the server ignores the tools field" in out, out
-    assert main(["--config", config, "--base-url", llama_server.url, "--server-model", "nope", "doctor"]) == 0
-    assert "reachable, but the server at" in capsys.readouterr().out
+    # a model the server lacks stops thau as a missing GGUF does: exit 1 (it was 0: servers review)
+    assert main(["--config", config, "--base-url", llama_server.url, "--server-model", "nope", "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "reachable, but the server at" in out and out.splitlines()[-1].startswith("problems: the server at"), out
 
 
 def test_doctor_says_native_on_a_server_that_does_tools(tools_server, server_key, tmp_path, capsys):
@@ -69,8 +71,9 @@ def test_doctor_and_one_shot_without_a_server(tmp_path, capsys):
     url = f"http://127.0.0.1:{free_port()}/v1"
     config = str(tmp_path / "empty.yaml")
     Path(config).write_text("")  # the defaults (a --config that does not exist is a usage error)
-    assert main(["--config", config, "--base-url", url, "doctor"]) == 0
-    assert "server: NOT REACHABLE: no server at" in capsys.readouterr().out
+    assert main(["--config", config, "--base-url", url, "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "server: NOT REACHABLE: no server at" in out and "problems: NOT REACHABLE: no server at" in out, out
     assert main(["--config", config, "--base-url", url, "-m", "hi"]) == 2
     assert "no server at" in capsys.readouterr().err
     assert main(["--config", config, "doctor"]) == 0
