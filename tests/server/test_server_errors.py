@@ -186,6 +186,26 @@ async def test_a_server_with_a_tokenizer_that_dies_mid_answer_keeps_the_partial_
     assert stored["role"] == "assistant" and stored["content"] == shown and stored["meta"].get("interrupted")
 
 
+def test_a_redirect_says_where_to(fake_server):
+    """A 301/307 (http to https, often) read "answered 301 to GET /v1/models: " with nothing
+    after the colon (servers review). Redirects are not followed; the message says where to."""
+
+    def respond(path, conn):
+        body = b""
+        conn.sendall(
+            b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://user:pw@models.example/v1/models\r\n"
+            b"Content-Length: 0\r\nConnection: close\r\n\r\n" + body
+        )
+        conn.close()
+
+    server = fake_server(respond)
+    with pytest.raises(ModelLoadError) as refused:
+        OpenAiBackend(server.url, timeout=5)
+    said = str(refused.value)
+    assert "redirects to https://models.example/v1/models" in said and "set model.base_url" in said, said
+    assert "pw@" not in said
+
+
 def test_context_exceeded_on_the_real_server(llama_server, server_key):
     """thau believes the context is 4096 (model.n_ctx); the server holds 2048 and says no
     more than closing the stream: the message names the likely cause and the fix."""

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
+from ..addresses import shown_url
 from .backend import ModelLoadError, SamplingSettings, StreamStats
 
 ToolCallsMode = Literal["auto", "native", "dialect"]
@@ -59,6 +60,8 @@ def _too_big(response: httpx.Response, limit: int) -> ServerError:
 def _whole(response: httpx.Response, body: bytes) -> httpx.Response:
     """A read response as a new one holding `body` (decoded already), for .json() and .text."""
     headers = {"content-type": response.headers.get("content-type", "application/json")}
+    if "location" in response.headers:  # a redirect's message says where to
+        headers["location"] = response.headers["location"]
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
@@ -91,7 +94,11 @@ async def aread_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) ->
 
 
 def _detail(response: httpx.Response) -> str:
-    """The server's own error message, from an OpenAI or FastAPI error body."""
+    """The server's own error message, from an OpenAI or FastAPI error body; for a redirect,
+    where to (it read "refused the request (307: )": servers review)."""
+    if response.is_redirect:
+        where = shown_url(response.headers.get("location", "")) or "another address"
+        return f"it redirects to {where}; thau does not follow redirects: set model.base_url to the new address"
     try:
         body = response.json()
     except ValueError:
