@@ -588,6 +588,30 @@ async def test_a_narrow_footer_keeps_a_cards_allow_once_and_deny_and_other_scree
         assert "esc Back" in row and "f1 Help" in row and "^q Quit" in row and row.endswith("▏^p palette"), row
 
 
+async def test_a_silent_model_is_counted_on_the_status_line(tmp_path, monkeypatch):
+    """A server that stalls mid-answer left "writing…" standing for minutes, with nothing to
+    tell it from a slow model (servers review): after QUIET_S the seconds are counted, with
+    Esc named; the next words put "writing…" back."""
+    from thau_tui.ui import model_loading
+
+    monkeypatch.setattr(model_loading, "QUIET_S", 0.5)
+
+    class Stalls(ScriptedBackend):
+        def stream(self, prompt, settings, stats, grammar=None):
+            pieces = super().stream(prompt, settings, stats, grammar)
+            yield next(pieces)
+            time.sleep(2.5)  # the server goes quiet mid-answer
+            yield from pieces
+
+    app = make_app(tmp_path, Stalls(["Once upon a time there was a lighthouse."]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await type_and_send(pilot, "a tale")
+        await wait_until(pilot, lambda: "with no word from the model" in app.status.activity, timeout=10)
+        assert app.status.activity.startswith("writing… (") and "Esc stops" in app.status.activity
+        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        assert "lighthouse" in app.chat.answers()[-1]
+
+
 async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(
     tmp_path, tmp_path_factory, notices, monkeypatch
 ):

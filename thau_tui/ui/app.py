@@ -214,6 +214,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         self.restore_unsent()
         self.call_after_refresh(self._first_frame)
         self.set_interval(1.0, self.show_training)
+        self.set_interval(1.0, self.show_quiet)
         self._start_plugins()
         self._note_local_config()
         self._start_mcp()
@@ -324,12 +325,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         shared = self._fit_threads()
         self.turn_running = True
         self.thinking = "thinking on 1 thread while training runs…" if shared else "thinking…"
-        self.status.activity = self.thinking
+        self.status.activity, self.turn_heard = self.thinking, time.monotonic()
         self.query_one(PromptInput).cursor_blink = False  # a blink repaints the prompt: not while streaming
         return self.run_worker(self._run_turn(text), group="turn", exclusive=True, exit_on_error=False)
 
     def show_activity(self, text: str) -> None:
         """What the turn is doing, on the status line (kept at "stopping…" after Esc)."""
+        self.turn_heard = time.monotonic()
         if not self.stopping:
             self.status.activity = text
 

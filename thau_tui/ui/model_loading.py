@@ -23,8 +23,27 @@ if TYPE_CHECKING:
     from .app import ThauApp
 
 
+QUIET_S = 8.0  # the model silent this long: the status line counts the seconds
+
+
 class ModelLoading:
     """Mixin for the app."""
+
+    turn_heard = 0.0  # when the turn last showed an activity (show_activity)
+
+    def show_quiet(self) -> None:
+        """While a turn's model says nothing for QUIET_S (a long prompt read, a server gone
+        quiet), the status line counts the seconds and says Esc stops it: "writing…" stood
+        still for minutes over a stalled server (servers review)."""
+        if not self.turn_running or self.stopping:
+            return
+        activity = self.status.activity
+        base = activity.split(" (", 1)[0]
+        if base not in ("writing…", self.thinking) and not base.startswith("reading the result of"):
+            return
+        quiet = time.monotonic() - self.turn_heard
+        if quiet >= QUIET_S:
+            self.status.activity = f"{base} ({quiet:.0f} s with no word from the model; Esc stops)"
 
     @work(thread=True, exclusive=True, group="model", exit_on_error=False)
     def load_model(self, lora: Path | None | str = "config") -> None:
