@@ -250,3 +250,14 @@ async def test_esc_clears_the_search_and_a_filter_that_matches_nothing_says_so(t
         await pilot.pause()
         assert store.get_session(cats) is None and search.value == ""
         assert "birds" in [i.title for i in panel.listed]
+
+
+def test_a_title_is_cut_to_the_panels_columns_not_its_characters():
+    """20 CJK characters took 40 columns and wrapped onto a second row (narrow-terminal review)."""
+    from rich.cells import cell_len
+
+    from thau_tui.ui.widgets.sessions import _short
+
+    cjk = _short("中文标题很长很长很长很长很长很长很长很长")
+    assert cell_len(cjk) <= 20 and cjk.endswith("…") and cjk.startswith("中文标题")
+    assert _short("short title") == "short title" and cell_len(_short("a" * 40)) == 20

@@ -29,8 +29,13 @@ def _when(ts: float) -> str:
 
 
 def _short(title: str, size: int = 20) -> str:
-    """One line in the 32-column panel, with the age beside it."""
-    return title if len(title) <= size else title[: size - 1].rstrip() + "…"
+    """One line in the 32-column panel, with the age beside it: `size` columns, not
+    characters (20 CJK characters took 40 columns, two rows: narrow-terminal review)."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(title) <= size:
+        return title
+    return set_cell_size(title, size - 1).rstrip() + "…"
 
 
 class SessionsPanel(Vertical):
