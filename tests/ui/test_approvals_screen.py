@@ -107,3 +107,19 @@ async def test_a_program_name_is_shown_as_text_not_markup(tmp_path):
         await pilot.press("d")  # the notice names the program too
         await pilot.pause()
         assert app.is_running
+
+
+async def test_on_a_short_terminal_the_policy_rows_can_be_reached(tmp_path):
+    """At 60x16 the policy table showed only its header and no key revealed its rows
+    (narrow-terminal review): the dialog scrolls, and Tab brings the table into view."""
+    from scripted import ScriptedBackend
+    from test_app import make_app
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(60, 16)) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        await pilot.press("tab")
+        await pilot.pause(0.3)
+        screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "(none)" in screen and "read runs, write and exec ask" in screen, screen

@@ -11,7 +11,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
@@ -55,7 +55,8 @@ class ApprovalsScreen(ModalScreen[None]):
         self._rows: dict[str, RememberedApproval] = {}
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="approvals-dialog"):
+        # scrolls: on a short terminal the tables were squeezed to their headers (narrow-terminal review)
+        with VerticalScroll(id="approvals-dialog"):
             yield Static("Approvals", id="approvals-title")
             yield Static("", id="approvals-problem", markup=False)  # a JSON error quotes the file
             yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
