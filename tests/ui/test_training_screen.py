@@ -330,3 +330,15 @@ async def test_the_screen_without_a_run_does_not_redraw_four_times_a_second(tmp_
         screen.use_recipe(screen.recipe)  # a new recipe: the idle line names it, drawn once
         await pilot.pause(0.6)
         assert drawn == ["status"], drawn
+
+
+async def test_the_idle_log_shows_its_start_on_a_small_terminal(tmp_path):
+    """At 60x16 the idle hint began mid-sentence ("built, each step's loss..."): the log
+    scrolled to its end (narrow-terminal review)."""
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    app = HostApp(lambda: TrainingScreen(config))
+    async with app.run_test(size=(60, 16)) as pilot:
+        await pilot.pause(0.5)
+        screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "The run's log" in screen, screen

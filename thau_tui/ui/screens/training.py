@@ -207,6 +207,8 @@ class TrainingScreen(Screen):
                         f"Last run: {folder.name}, {how}." + (" R resumes it from its checkpoint." if resumable else "")
                     )
                 )
+            # its start, not its end: at 60x16 it began mid-sentence (narrow-terminal review)
+            self.call_after_refresh(lambda: self.call_after_refresh(log.scroll_home, animate=False))
         self._show_recipe()
         self.refresh_view()
         self.set_interval(self.REFRESH_S, self.refresh_view)
