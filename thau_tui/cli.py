@@ -353,6 +353,11 @@ def run_salvage(args) -> int:
     path = database_path()
     if not path.is_file():
         return _fail(f"no chat database at {path}: nothing to salvage")
+    if path.is_symlink():  # the link was renamed and a new local file took its place (attacker review)
+        return _fail(
+            f"{path} is a link to {path.resolve()}: thau salvage rebuilds a file in its own folder; "
+            "set THAU_HOME to where the database lies, or replace the link with the file, then run it again"
+        )
     try:  # a window writing on meanwhile wrote into the renamed file, and said the chats were gone
         alone = take_alone(path)
     except BlockingIOError:

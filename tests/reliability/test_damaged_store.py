@@ -210,6 +210,15 @@ def test_thau_salvage_from_the_command_line(tmp_path):
     assert "the file as it was is kept as" in done.stdout
     damaged = [p for p in path.parent.glob("sessions.sqlite3.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
     assert len(damaged) == 1 and Store(path).list_sessions()
+    # A database that is a link elsewhere: the link was renamed and a new local file took its
+    # place, so chats went on being saved apart from the file the link named (attacker review)
+    elsewhere = tmp_path / "elsewhere" / "sessions.sqlite3"
+    elsewhere.parent.mkdir()
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+    done = salvage("--force")
+    assert done.returncode == 2 and f"is a link to {elsewhere}" in done.stderr, done.stderr
+    assert path.is_symlink() and path.resolve() == elsewhere
 
 
 def test_salvage_walks_by_row_id_and_refuses_what_is_not_thaus(tmp_path, monkeypatch):
