@@ -8,7 +8,8 @@ a tool whose schema is not an object at all. HOSTILE_MODE=mute never answers any
 HOSTILE_MODE=mute_after_list answers the start and the tool list, then nothing (a hang).
 HOSTILE_ERROR=huge answers each call with a 300,000-character error, =server_error with an
 ordinary server error (-32000, the code the SDK also gives a closed connection).
-HOSTILE_STDERR=flood writes 6 MB on stderr before it answers.
+HOSTILE_STDERR=flood writes 6 MB on stderr before it answers. HOSTILE_BANNER=text prints a
+line on stdout first.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ if os.environ.get("HOSTILE_STDERR") == "flood":  # 6 MB on stderr before it answ
         sys.stderr.write("x" * 1023 + "\n")
     sys.stderr.write("flood done\n")
     sys.stderr.flush()
+if os.environ.get("HOSTILE_BANNER"):  # a banner on stdout, as a program not made for MCP prints
+    print(os.environ["HOSTILE_BANNER"], flush=True)
 listed = False
 for line in sys.stdin:
     message = json.loads(line)

@@ -68,6 +68,23 @@ def test_a_server_that_never_answers_times_out_while_starting(start_servers):
     assert mcp_names(registry) == []
 
 
+def test_a_server_that_writes_something_else_on_stdout_is_told_so(start_servers):
+    """A "Welcome" banner on stdout, then silence: it read "no answer within 8 s" and nothing
+    more, its log empty (servers review). The line it wrote is named."""
+    manager, registry, _ = start_servers(
+        server_config(
+            "chatty",
+            "hostile_server.py",
+            env={"HOSTILE_MODE": "mute", "HOSTILE_BANNER": "Welcome to my server v1.2"},
+            startup_timeout=1.5,
+        )
+    )
+    state = manager.states()[0]
+    assert state.status == "failed" and state.error.startswith("no answer within 1.5 s")
+    assert "it wrote 'Welcome to my server v1.2', which is not an MCP message" in state.error, state.error
+    assert "logs to stderr" in state.error
+
+
 def test_a_server_that_hangs_later_loses_its_tools_with_a_notice(start_servers, monkeypatch):
     monkeypatch.setattr(mcp_client, "PING_EVERY_S", 0.2)
     monkeypatch.setattr(mcp_client, "PING_TIMEOUT_S", 0.5)

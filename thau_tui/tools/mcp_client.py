@@ -330,7 +330,8 @@ class MCPManager:
         conn.state.status = "starting"
         async with contextlib.AsyncExitStack() as stack:
             read, write = await stack.enter_async_context(self._transport(conn, stack))
-            session = await stack.enter_async_context(ClientSession(read, write))
+            conn.not_protocol = None
+            session = await stack.enter_async_context(ClientSession(read, write, message_handler=conn.heard))
             try:
                 with anyio.fail_after(cfg.startup_timeout):
                     await session.initialize()
@@ -338,6 +339,7 @@ class MCPManager:
             except TimeoutError:
                 raise TimeoutError(
                     f"no answer within {cfg.startup_timeout:g} s while starting (mcp.servers startup_timeout)"
+                    + conn.not_protocol_note()
                 ) from None
             self._add_tools(conn, listed)
             conn.session = session

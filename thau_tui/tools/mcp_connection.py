@@ -109,6 +109,26 @@ class Connection:
         self.log_offset = 0
         self.ready_at = 0.0  # time.monotonic() of its last start that listed its tools
         self.announced = False  # its tools were named in a notice since the last failure told
+        self.not_protocol: str | None = None  # the first stdout line that was not an MCP message
+
+    async def heard(self, message: object) -> None:
+        """ClientSession's message_handler: keeps the first line a server wrote on its stdout
+        that is not a protocol message (a "Welcome" banner made it time out unexplained)."""
+        if isinstance(message, Exception) and self.not_protocol is None:
+            errors = getattr(message, "errors", None)
+            first = errors()[0] if callable(errors) and errors() else {}
+            line = first.get("input") if isinstance(first, dict) else None
+            self.not_protocol = line if isinstance(line, str) else str(message)
+
+    def not_protocol_note(self) -> str:
+        """Why a stdio server's start got no answer, when it wrote something else on stdout."""
+        if not self.not_protocol or not self.config.command:
+            return ""
+        line = defang(self.not_protocol.strip()[:80])
+        return (
+            f"; on its standard output it wrote {line!r}, which is not an MCP message "
+            "(a stdio server writes only protocol messages there, and its logs to stderr)"
+        )
 
     @contextlib.contextmanager
     def errlog(self, folder: Path) -> Iterator[TextIO]:
