@@ -612,6 +612,24 @@ async def test_a_silent_model_is_counted_on_the_status_line(tmp_path, monkeypatc
         assert "lighthouse" in app.chat.answers()[-1]
 
 
+async def test_a_turn_that_failed_before_the_model_read_leaves_the_context_count_alone(tmp_path):
+    """After any failed turn the status line said "ctx 0/8192" (servers review)."""
+    from thau_tui.engine.backend import ModelLoadError
+
+    class Fails(ScriptedBackend):
+        def stream(self, prompt, settings, stats, grammar=None):
+            raise ModelLoadError("no server at http://127.0.0.1:9 (ConnectError)")
+            yield ""  # a generator, as a backend's stream is
+
+    app = make_app(tmp_path, Fails([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.status.context == "ctx 8192")
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: not app.turn_running and app.query(NoteMessage))
+        await pilot.pause(0.2)
+        assert app.status.context == "ctx 8192", app.status.context
+
+
 async def test_copying_also_uses_the_systems_clipboard_tool_and_says_which_way(
     tmp_path, tmp_path_factory, notices, monkeypatch
 ):

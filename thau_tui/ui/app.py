@@ -394,7 +394,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             self.status.context = f"ctx {backend.n_ctx}" if backend is not None else ""
             return
         self.status.speed = f"{stats.tokens_per_s:.1f} tok/s" if stats.tokens else ""
-        self.status.context = f"ctx {stats.context_used}/{stats.n_ctx}"
+        if stats.context_used:  # a turn that failed before the model read anything: "ctx 0/4096" misled
+            self.status.context = f"ctx {stats.context_used}/{stats.n_ctx}"
 
     # --- actions -----------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
