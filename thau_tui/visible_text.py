@@ -36,12 +36,17 @@ _IGNORABLE = (
 # one, and `thau -m` died of a UnicodeEncodeError printing it.
 _SURROGATES = "\ud800-\udfff"
 _SHOWN_AS = f"\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}{_SURROGATES}"
-# U+FE0E/U+FE0F (text or emoji presentation) once, right after a character that is drawn, is
-# how "❤️" and "✔️" are written (emoji pickers add it): it stays. Anywhere else, or in a run of
-# selectors (the data-smuggling pattern), it is shown like the other variation selectors.
+# U+FE0E/U+FE0F (text or emoji presentation) once, right after a drawn character beyond ASCII,
+# is how "❤️" and "✔️" are written (emoji pickers add it): it stays. Anywhere else (after an
+# ASCII character, where it only makes a command or a path differ from what is drawn; at the
+# start; after a space or a stand-in) or in a run of selectors (the data-smuggling pattern), it
+# is shown like the other variation selectors.
 _PRESENTATION = "\ufe0e\ufe0f"
 _CONTROL = re.compile(
-    f"[{_SHOWN_AS}]|[{_PRESENTATION}](?=[\ufe00-\ufe0f])|(?<![^{_SHOWN_AS}\\s\ufe00-\ufe0f])[{_PRESENTATION}]"
+    f"[{_SHOWN_AS}]"
+    f"|[{_PRESENTATION}](?=[\ufe00-\ufe0f])"
+    f"|(?<=[\x00-\x7f{_SHOWN_AS}\\s\ufe00-\ufe0f])[{_PRESENTATION}]"
+    f"|\\A[{_PRESENTATION}]"
 )
 
 

@@ -220,3 +220,5 @@ def test_an_emoji_keeps_its_presentation_selector_and_a_run_of_selectors_is_stil
     assert visible("\ufe0fstart x \ufe0e") == "<U+FE0F>start x <U+FE0E>"
     assert visible("a\ufe01b\U000e0100c") == "a<U+FE01>b<U+E0100>c"
     assert has_controls("rm\ufe0f\ufe0f -rf") and json.loads(editable_json("❤\ufe0f\ufe0f")) == "❤\ufe0f\ufe0f"
+    # after an ASCII character it dresses nothing, and only makes a command differ from its card
+    assert visible("cat notes.txt\ufe0f") == "cat notes.txt<U+FE0F>" and has_controls("ls\ufe0f")
