@@ -43,6 +43,7 @@ from .native_turn import defuse as defuse_native
 from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_results, system_content
 from .recovery import close_interrupted, not_run_results, repeated_calls
 from .saving import Saving
+from .session import NEW_CHAT, title_from
 from .session import ChatSession as ChatSession  # re-exported: the UI and tests take it from here
 from .store import Store, storable
 from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
@@ -91,7 +92,7 @@ class Agent:
         self.saving = Saving()  # failed saves: told once a turn, messages kept in order until saved
 
     # --- sessions ----------------------------------------------------------------
-    def new_session(self, title: str = "New chat") -> ChatSession:
+    def new_session(self, title: str = NEW_CHAT) -> ChatSession:
         model = self.backend.name if self.backend else ""
         sid = self.store.create_session(title, model) if self.store else f"mem-{id(self)}-{time.time_ns()}"
         return ChatSession(sid, title)
@@ -254,8 +255,8 @@ class Agent:
             return
         stats.n_ctx = self.backend.n_ctx
         self._add(session, "user", user_text, what="your question")
-        if session.title == "New chat" and self.store:
-            session.title = (user_text.strip().splitlines() or [""])[0][:60] or "New chat"
+        if session.title == NEW_CHAT and self.store:
+            session.title = title_from(user_text)
             self._quietly(self.store.rename_session, session.id, session.title)  # the question's own Error says enough
         # A crash leaves this mark behind: loading the chat then closes what was left open.
         # Failing to set or clear it is harmless (the mark is checked against a live pid): no Error.

@@ -83,10 +83,27 @@ def markdown(title: str, messages: Iterable[dict[str, Any]]) -> str:
         lines += [f"## {visible(ROLE_HEADINGS.get(m['role'], m['role']))}", ""]
         body = visible(m["content"])
         lines += [_fenced(body) if m["role"] == "tool" else _quoted(body), ""]
+        if (cut := _cut_short(m)) is not None:  # an answer Esc stopped read as if it were whole
+            lines += [f"*({cut})*", ""]
     return "\n".join(lines)
 
 
+def _cut_short(message: dict[str, Any]) -> str | None:
+    """How an answer ended short, as the chat shows it: stopped (Esc) or interrupted (a crash,
+    a server gone); None for a whole one."""
+    meta = message.get("meta") or {}
+    if message["role"] != "assistant":
+        return None
+    if meta.get("interrupted"):
+        return "interrupted: this answer did not finish"
+    return "stopped before it finished" if meta.get("stopped") else None
+
+
 def jsonl(sid: str, messages: Iterable[dict[str, Any]]) -> str:
-    """One line: {"id", "messages": [...]} in the training data's format."""
-    rows = [{"role": m["role"], "content": m["content"]} for m in messages]
+    """One line: {"id", "messages": [...]} in the training data's format; an answer cut short
+    says so ("cut_short"), so it is not taken for a whole one."""
+    rows = [
+        {"role": m["role"], "content": m["content"], **({"cut_short": cut} if (cut := _cut_short(m)) else {})}
+        for m in messages
+    ]
     return json.dumps({"id": sid, "messages": rows}, ensure_ascii=False) + "\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+NEW_CHAT = "New chat"  # a chat's title until its first question names it, or the user does
+
 
 @dataclass
 class ChatSession:
@@ -12,7 +14,7 @@ class ChatSession:
     per-session resources such as the persistent shell."""
 
     id: str
-    title: str = "New chat"
+    title: str = NEW_CHAT
     messages: list[dict[str, Any]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
     view_start: int = 0  # messages[view_start:] is what the model sees (older ones were trimmed)
@@ -32,3 +34,13 @@ class ChatSession:
         shell = self.resources.pop("shell", None)
         if shell is not None and hasattr(shell, "close"):
             shell.close()
+
+
+def title_from(question: str, size: int = 60) -> str:
+    """A new chat's title: its first question's first line, cut at a word with "…" when long
+    (it was cut mid-word, "…with many secti": chats review)."""
+    line = " ".join((question.strip().splitlines() or [""])[0].split())
+    if len(line) > size:
+        cut = line[: size - 1]
+        line = (cut.rsplit(" ", 1)[0] if " " in cut[size // 2 :] else cut).rstrip(" ,;:.") + "…"
+    return line or NEW_CHAT

@@ -26,7 +26,7 @@ from typing import IO, Any, Iterator
 # The one gate for text that crosses into the store, the prompt or the screen. It lives with
 # the tools because tools may not import the engine (pyproject's import-linter contracts).
 from ..tools.base import storable
-from . import chat_export
+from .session import NEW_CHAT
 from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, hold_open, read_only, sqlite_kind
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
@@ -104,6 +104,8 @@ class Store:
                 str(self.path), check_same_thread=False, isolation_level=None, timeout=BUSY_WAIT_S
             )
             self._db.row_factory = sqlite3.Row
+            # search beyond ASCII: SQLite's LIKE folds A-Z only ("RÉSUMÉ" found nothing: chats review)
+            self._db.create_function("thau_fold", 1, _fold, deterministic=True)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             made_by = self._db.execute("PRAGMA user_version").fetchone()[0]  # before SCHEMA touches it
@@ -236,7 +238,7 @@ class Store:
             self._db.execute("ROLLBACK")
 
     # --- sessions ----------------------------------------------------------------
-    def create_session(self, title: str = "New chat", model: str = "") -> str:
+    def create_session(self, title: str = NEW_CHAT, model: str = "") -> str:
         sid = uuid.uuid4().hex[:12]
         now = time.time()
         self._run(
@@ -250,7 +252,9 @@ class Store:
         terminal before the first message: no cleanup ran) and return how many. A chat with
         a message, or one a live process on this machine still has open, stays."""
         rows = self._run(
-            "SELECT id, meta FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id)"
+            "SELECT id, meta FROM sessions s WHERE title=? "  # one the user named is kept, empty or not
+            "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id)",
+            (NEW_CHAT,),
         )
         gone = 0
         for row in rows:
@@ -264,7 +268,9 @@ class Store:
         return gone
 
     def rename_session(self, sid: str, title: str) -> None:
-        self._run("UPDATE sessions SET title=?, updated=? WHERE id=?", (storable(title), time.time(), sid))
+        # not `updated`: a renamed old chat went to the top of the list, and --resume opened it
+        # instead of the chat the user was in (chats review)
+        self._run("UPDATE sessions SET title=? WHERE id=?", (storable(title), sid))
 
     def delete_session(self, sid: str) -> None:
         with self._transaction() as db:
@@ -339,10 +345,13 @@ class Store:
         sql = "SELECT s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id=s.id) AS n FROM sessions s"
         args: tuple[Any, ...] = ()
         if search:  # what was typed, literally: % and _ matched every chat (review)
+            fold = not search.isascii()  # ASCII: SQLite's own LIKE, no Python call per row
+            search = search.casefold() if fold else search
             like = "%" + re.sub(r"([\\%_])", r"\\\1", search.replace("\0", "")) + "%"
+            title, content = ("thau_fold(s.title)", "thau_fold(m.content)") if fold else ("s.title", "m.content")
             sql += (
-                " WHERE s.title LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id"
-                " AND m.role IN ('user','assistant') AND m.content LIKE ? ESCAPE '\\')"
+                f" WHERE {title} LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id"
+                f" AND m.role IN ('user','assistant') AND {content} LIKE ? ESCAPE '\\')"
             )
             args = (like, like)
         sql += " ORDER BY s.updated DESC LIMIT ?"
@@ -467,17 +476,13 @@ class Store:
         return [dict(r) for r in rows]
 
     # --- export ------------------------------------------------------------------
-    def export_markdown(self, sid: str) -> str:
-        """The chat as Markdown (`chat_export.markdown`: nothing in a message passes for another)."""
-        info = self.get_session(sid)
-        return chat_export.markdown(info.title if info else sid, self.messages(sid))
-
-    def export_jsonl(self, sid: str) -> str:
-        """One line: {"id", "messages": [...]} in the training data's format."""
-        return chat_export.jsonl(sid, self.messages(sid))
-
     def iter_all_sessions(self) -> Iterator[SessionInfo]:
         yield from self.list_sessions(limit=1_000_000)
+
+
+def _fold(text: str | None) -> str | None:
+    """SQL thau_fold(x): a text casefolded ("Überprüfung" -> "überprüfung"); NULL stays NULL."""
+    return text.casefold() if isinstance(text, str) else None
 
 
 def _meta(text: str | None) -> dict[str, Any]:

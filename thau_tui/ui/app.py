@@ -19,6 +19,7 @@ from ..config import Config, ConfigResult, watch_config
 from ..engine.agent import Agent, ChatSession
 from ..engine.approvals import ApprovalBook
 from ..engine.events import TurnStats
+from ..engine.session import NEW_CHAT
 from ..engine.store import Store, StoreError
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
@@ -245,7 +246,13 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             saving.retry_at = 0.0  # leaving: try now, not after the pause between tries
             saving.flush(store)
         info = self.store.get_session(self.session.id)
-        if info is not None and info.messages == 0 and not saving.waiting_for(self.session.id):
+        # one the user named is kept, empty or not (renamed, it was deleted on leaving: chats review)
+        if (
+            info is not None
+            and info.messages == 0
+            and info.title == NEW_CHAT
+            and not saving.waiting_for(self.session.id)
+        ):
             self.store.delete_session(self.session.id)
 
     async def open_session(self, sid: str) -> None:

@@ -76,17 +76,22 @@ class OtherScreens:
         if not any(m["role"] != "system" for m in self.session.messages):  # an empty "# New chat" file
             self.notify("Nothing to export yet: this chat has no messages.", title="export", markup=False)
             return written
+        from ..engine import chat_export
+
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.session.id}"
+        # The chat as it is here, not as the store has it: deleted in another window, the store's
+        # copy was empty and the export said "saved" (chats review); unsaved messages are in it too
+        messages = list(self.session.messages)
         try:
             folder = data_dir() / "exports"
             folder.mkdir(parents=True, exist_ok=True)
             if kind in ("both", "md"):
                 path = folder / f"{stem}.md"
-                path.write_text(self.store.export_markdown(self.session.id), encoding="utf-8")
+                path.write_text(chat_export.markdown(self.session.title, messages), encoding="utf-8")
                 written.append(path)
             if kind in ("both", "jsonl"):
                 path = folder / f"{stem}.jsonl"
-                path.write_text(self.store.export_jsonl(self.session.id), encoding="utf-8")
+                path.write_text(chat_export.jsonl(self.session.id, messages), encoding="utf-8")
                 written.append(path)
         except (OSError, StoreError, FolderError) as exc:  # a full or read-only disk: the chat stays saved
             done = f" (saved {', '.join(str(p) for p in written)})" if written else ""

@@ -88,6 +88,18 @@ class AppServices:
             info = self.store.get_session(self.session.id)
         except StoreError:
             return False  # the turn's own saving says what is wrong
+        if info is None and not self.session.id.startswith(("unsaved-", "mem-")):
+            # deleted in another window: the turn ran, a card could be approved, nothing was saved
+            # and the text was gone (chats review)
+            self.notify(
+                "this chat was deleted in another thau window; start a new one (Ctrl+N) or open "
+                "another (Ctrl+B). Your text is back in the prompt.",
+                title="not sent",
+                severity="warning",
+                markup=False,
+            )
+            self._give_back(text)
+            return True
         if info is None or info.messages <= len(self.session.messages):
             return False
         self.notify(

@@ -20,12 +20,18 @@ from ..visible import visible
 
 
 def _when(ts: float) -> str:
-    age = time.time() - ts
-    if age < 3600:
-        return f"{int(age // 60)}m"
-    if age < 86400:
-        return f"{int(age // 3600)}h"
-    return time.strftime("%b %d", time.localtime(ts))
+    """A chat's age in at most four columns ("5m", "3h", "4d", "2w", "11mo", "2y"): a date
+    ("Dec 05") after a long title wrapped onto a second row (chats review)."""
+    age = max(0.0, time.time() - ts)
+    for size, unit in ((3600, "m"), (86400, "h"), (7 * 86400, "d"), (35 * 86400, "w"), (365 * 86400, "mo")):
+        if age < size:
+            step = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}[unit]
+            return f"{int(age // step)}{unit}"
+    return f"{int(age // (365 * 86400))}y"
+
+
+LISTED = 200  # chats in the list; the rest are a search away
+ROW = 22  # columns a title and its age share on one row of the 32-column panel, beside its scrollbar
 
 
 def _short(title: str, size: int = 20) -> str:
@@ -69,6 +75,7 @@ class SessionsPanel(Vertical):
         self.store = store
         self._infos: dict[str, SessionInfo] = {}
         self._shown: list[tuple[str, Content]] = []  # (id, line) of each chat listed now
+        self._searched: str | None = None  # the search the list was last drawn for
 
     def compose(self) -> ComposeResult:
         # no select-on-focus: type-to-search focuses it with the first letter already in
@@ -87,16 +94,20 @@ class SessionsPanel(Vertical):
         if search is None:
             search = self.query_one("#session-search", Input).value
         try:
-            found = self.store.list_sessions(search)
+            found = self.store.list_sessions(search, limit=LISTED + 1)
         except StoreError as exc:  # another thau holds the database: keep the list as it is
             self.app.notify(str(exc), title="chats list", severity="warning", markup=False)
             return
-        self._infos = {info.id: info for info in found}
+        self._infos = {info.id: info for info in found[:LISTED]}
         # the title as text (escape() leaves "[WIP] fix" to lose its "[WIP]"), its controls shown
         shown = [
-            (info.id, Content.assemble(visible(_short(info.title)), (f"  {_when(info.updated)}", "dim")))
+            (info.id, Content.assemble(visible(_short(info.title, ROW - len(age))), (f"  {age}", "dim")))
             for info in found
+            for age in (_when(info.updated),)
         ]
+        if len(shown) > LISTED:  # the older ones were out of reach without a word (chats review)
+            more = "more match: type more" if search else "older: type to search"  # one row (ROW columns)
+            shown[LISTED:] = [("", Content.styled(more, "dim italic"))]
         if not shown and search:  # a filter that matches nothing must not read as "no chats"
             note = Content.styled(f"no chat matches \u201c{visible(search)}\u201d · Esc clears", "dim italic")
             shown = [("", note)]
@@ -105,13 +116,16 @@ class SessionsPanel(Vertical):
         self._shown = shown
         view = self.query_one("#session-list", OptionList)
         was = view.highlighted_option.id if view.highlighted_option is not None else None
+        at = view.highlighted if search == self._searched else None  # the same list, one chat gone
+        self._searched = search
         if not view.has_focus:  # not browsing it: the open chat is the one r and d would act on
             session = getattr(self.app, "session", None)
             was = getattr(session, "id", was)
         view.set_options(Option(line, id=sid or None, disabled=not sid) for sid, line in shown)
-        if shown:  # keep the highlighted chat, else the first: Enter always has one to open
+        if shown:  # keep the highlighted chat, else its place (deleted: the next one; it went to
+            # the top, often the open chat, so a second d asked to delete that: chats review), else the first
             ids = [sid for sid, _ in shown]
-            view.highlighted = ids.index(was) if was in ids else 0
+            view.highlighted = ids.index(was) if was in ids else min(at or 0, len(ids) - 1)
 
     def on_key(self, event: events.Key) -> None:
         """Type-to-search: a letter typed in the list goes to the search box (but the
@@ -206,6 +220,9 @@ class SessionsPanel(Vertical):
             answering = False
         busy = " A thau window is answering in it right now; nothing more it writes is saved." if answering else ""
         self.app.push_screen(
-            ConfirmModal(f"Delete the chat \u201c{visible(info.title)}\u201d ({what})?{busy} It cannot be undone."),
+            ConfirmModal(
+                f"Delete the chat \u201c{visible(info.title)}\u201d ({what}, {_when(info.updated)})?{busy} "
+                "It cannot be undone."
+            ),
             done,
         )
