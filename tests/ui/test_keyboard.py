@@ -537,10 +537,10 @@ async def test_a_narrow_footer_leaves_out_whole_keys_least_useful_first(tmp_path
         def last_row() -> str:
             return list(app.screen._compositor.render_strips())[-1].text
 
-        await wait_until(pilot, lambda: "Train" in last_row(), timeout=10)
+        await wait_until(pilot, lambda: "Export" in last_row(), timeout=10)
         row = last_row()
-        assert row.startswith("^q Quit esc Stop f1 Help ^n New chat ^b Chats ^o Model ^t Train"), row
-        assert footer.hidden_actions() == ["export", "gallery", "copy_answer", "copy_code"], row
+        assert row.startswith("^q Quit esc Stop f1 Help ^n New chat ^b Chats ^o Model ^e Export"), row
+        assert footer.hidden_actions() == ["gallery", "training", "copy_answer", "copy_code"], row
         shown = {a.binding.action for a in app.screen.active_bindings.values()}
         assert {"export", "gallery", "copy_answer", "copy_code"} <= shown  # hidden, not unbound
         await pilot.resize_terminal(160, 24)

@@ -20,9 +20,9 @@ from textual.widgets import Footer
 CHAT_DROP_ORDER = (
     "copy_code",
     "copy_answer",
-    "export",
     "gallery",
-    "training",
+    "training",  # before Export: with a chat open, saving it matters more (chats review)
+    "export",
     "toggle_images",
     "choose_model",
     "toggle_sessions",
