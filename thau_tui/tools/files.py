@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
 from .kept import Kept
+from .text_form import NAMES, TextForm, binary_kind, new_line_first, text_form
 from .workspace import (
     NO_FOLLOW,
     link_on_the_way,
@@ -26,35 +27,11 @@ if TYPE_CHECKING:
     from thau_tui.config import Config, FilesConfig
 
 MAX_LIST_ENTRIES = 500
-_MAGIC = {
-    b"\x89PNG": "PNG image",
-    b"\xff\xd8\xff": "JPEG image",
-    b"GIF8": "GIF image",
-    b"%PDF": "PDF",
-    b"PK\x03\x04": "zip archive",
-    b"\x7fELF": "executable",
-    b"GGUF": "GGUF model",
-    b"SQLite": "SQLite database",
-}
+_binary_kind = binary_kind  # file_search's name for it
 
 
 def _workspace(ctx: ToolContext) -> Path:
     return Path(ctx.workspace).expanduser().resolve()
-
-
-def _binary_kind(head: bytes) -> str | None:
-    """What a binary file looks like, or None when it reads as text."""
-    for magic, kind in _MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    if b"\0" in head:
-        return "binary data"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a multibyte character cut at the end is fine
-            return "binary data (not UTF-8 text)"
-    return None
 
 
 def _changed_under_us(name: str, verb: str) -> ToolError:
@@ -110,8 +87,10 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
                 data={"path": str(path), "bytes": size, "binary": True},
             )
         limit = shell_settings(ctx.config).output_limit
-        fh.seek(0)
-        reader = io.TextIOWrapper(fh, encoding="utf-8", errors="replace")
+        form = text_form(head) or TextForm()
+        fh.seek(len(form.bom))
+        codec = "utf-16" if form.bom and form.codec.startswith("utf-16") else form.codec
+        reader = io.TextIOWrapper(fh, encoding=codec if not form.bom else form.codec, errors="replace")
         text = reader.read(limit + 1)
         reader.detach()
     truncated = len(text) > limit
@@ -121,6 +100,8 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             f"\n[... truncated: showed the first {limit} characters of {size} bytes; "
             "use search_code or run_shell (sed -n, head, tail) for the rest]"
         )
+    if form.note():  # Latin-1, UTF-16, CRLF: said, so nobody takes the file for plain UTF-8
+        text += f"\n{form.note()}"
     return ToolResult(output=text, data={"path": str(path), "bytes": size, "truncated": truncated})
 
 
@@ -226,32 +207,50 @@ def _open_for_write(folder: int, leaf: str, name: str, append: bool) -> int:
     """A write descriptor on `leaf` in the open `folder` itself (never through a link),
     without truncating it yet.
 
-    Appends open it for reading too, to see whether the file ends with a newline
-    (a file the user may write but not read is still appended to, write-only)."""
+    It is opened for reading too, to see its form and whether it ends with a newline (a file
+    the user may write but not read is still written, write-only, as UTF-8)."""
     flags = os.O_CREAT | NO_FOLLOW | getattr(os, "O_CLOEXEC", 0)
     # O_NONBLOCK: a FIFO planted at the path fails at once instead of hanging the tool.
     flags |= getattr(os, "O_NONBLOCK", 0) | (os.O_APPEND if append else 0)
     try:
-        if append:
-            try:
-                return os.open(leaf, flags | os.O_RDWR, 0o666, dir_fd=folder)
-            except PermissionError:
-                pass
+        try:  # read too: the file's encoding and line endings are kept (text_form)
+            return os.open(leaf, flags | os.O_RDWR, 0o666, dir_fd=folder)
+        except PermissionError:
+            pass
         return os.open(leaf, flags | os.O_WRONLY, 0o666, dir_fd=folder)
     except OSError as exc:
         raise _write_error(name, exc) from None
 
 
-def _on_a_new_line(fd: int, size: int, data: bytes) -> bytes:
-    """Appended text starts on a line of its own: a newline goes first when the file's
-    last byte is not one (a model writes 'eggs', not '\\neggs', when asked to add a line)."""
-    if size == 0 or data[:1] in (b"", b"\n"):
-        return data
+def _pread(fd: int, size: int, at: int) -> bytes:
     try:
-        last = os.pread(fd, 1, size - 1)
-    except OSError:  # opened write-only: append as given
-        return data
-    return data if last == b"\n" else b"\n" + data
+        return os.pread(fd, size, at)
+    except OSError:  # opened write-only
+        return b""
+
+
+def _in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append: bool) -> tuple[TextForm, bytes, str]:
+    """The bytes to write in the existing file's own form (its encoding, BOM, line endings),
+    and a note saying so: a CRLF file written back changed every line, and an append put UTF-8
+    after Latin-1 (tools review). A whole file whose encoding lacks a character is written as
+    UTF-8, said so; an append to it is refused, since the file would hold two encodings."""
+    form = text_form(_pread(fd, 8192, 0)) if size else None
+    if form is None or form.plain:
+        return form or TextForm(), data, ""
+    try:
+        data = form.encode(content, at_start=not append)
+    except UnicodeEncodeError as exc:
+        if append:
+            raise ToolError(
+                f"'{name}' is {NAMES[form.codec]} text, which has no {content[exc.start : exc.end]!r}; appending "
+                "would put two encodings in one file. Leave it out, or write the whole file (mode overwrite, as UTF-8)"
+            ) from None
+        form = TextForm("utf-8", b"", form.crlf)
+        data = form.encode(content, at_start=True)
+        return form, data, f"; it was {NAMES[text_form(_pread(fd, 8192, 0)).codec]} text, now UTF-8"  # type: ignore[union-attr]
+    kept = [f"{NAMES[form.codec]} text"] if form.codec != "utf-8" else []
+    kept += ["its CRLF line endings"] if form.crlf else []
+    return form, data, f"; kept {' and '.join(kept)}" if kept else ""
 
 
 def _refuse_unsafe_file(fd: int, workspace: Path, name: str) -> os.stat_result:
@@ -344,8 +343,9 @@ def _write_in(
     try:
         st = _refuse_unsafe_file(fd, workspace, name)
         kept.check(fd, (), name)
+        form, data, kept_note = _in_its_form(fd, st.st_size, name, content, data, append)
         if append:
-            data = _on_a_new_line(fd, st.st_size, data)
+            data = new_line_first(form, _pread(fd, 2, max(0, st.st_size - 2)), data)
             _refuse_oversize(name, st.st_size + len(data), settings.max_write_mb)
         else:
             os.ftruncate(fd, 0)  # only now, after the checks: a refused file keeps its bytes
@@ -365,7 +365,7 @@ def _write_in(
     mode = "append" if append else "overwrite"
     verb = "appended" if append else ("overwrote" if existed else "created")
     return ToolResult(
-        output=f"{verb} {name}: wrote {len(content)} characters (file is now {size} bytes)",
+        output=f"{verb} {name}: wrote {len(content)} characters (file is now {size} bytes){kept_note}",
         data={"path": str(path), "bytes": size, "mode": mode, "created": not existed},
     )
 

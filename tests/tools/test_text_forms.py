@@ -1,0 +1,53 @@
+"""A file's encoding and line endings, kept (tools review): read_file took Latin-1 and UTF-16
+files for binary; write_file wrote a CRLF file back with bare newlines (every line changed in
+git) and appended UTF-8 after Latin-1 (two encodings in one file)."""
+
+from __future__ import annotations
+
+import pytest
+
+from thau_tui.tools.base import ToolError
+from thau_tui.tools.files import read_file, write_file
+
+
+def test_latin1_is_read_and_written_back_in_latin1(ctx, workspace):
+    (workspace / "latin.txt").write_bytes("café crème\n".encode("cp1252"))
+    out = read_file({"path": "latin.txt"}, ctx).output
+    assert out.startswith("café crème\n") and "[read as Windows-1252 (Latin-1) text" in out, out
+    said = write_file({"path": "latin.txt", "content": "naïve again", "mode": "append"}, ctx).output
+    assert (workspace / "latin.txt").read_bytes() == "café crème\nnaïve again".encode("cp1252")
+    assert "kept Windows-1252 (Latin-1) text" in said
+    with pytest.raises(ToolError, match="has no '🙂'; appending would put two encodings"):
+        write_file({"path": "latin.txt", "content": "smile 🙂", "mode": "append"}, ctx)
+    assert (workspace / "latin.txt").read_bytes() == "café crème\nnaïve again".encode("cp1252")  # untouched
+    said = write_file({"path": "latin.txt", "content": "all new 🙂\n"}, ctx).output
+    assert (workspace / "latin.txt").read_text(encoding="utf-8") == "all new 🙂\n" and "now UTF-8" in said
+
+
+def test_crlf_line_endings_survive_an_overwrite_and_an_append(ctx, workspace):
+    (workspace / "win.txt").write_bytes(b"one\r\ntwo\r\n")
+    out = read_file({"path": "win.txt"}, ctx).output
+    assert out.startswith("one\ntwo\n") and "Windows line endings (CRLF)" in out
+    said = write_file({"path": "win.txt", "content": "one\nTWO\n"}, ctx).output
+    assert (workspace / "win.txt").read_bytes() == b"one\r\nTWO\r\n" and "kept its CRLF line endings" in said
+    write_file({"path": "win.txt", "content": "three", "mode": "append"}, ctx)
+    assert (workspace / "win.txt").read_bytes() == b"one\r\nTWO\r\nthree"
+    write_file({"path": "win.txt", "content": "four", "mode": "append"}, ctx)
+    assert (workspace / "win.txt").read_bytes() == b"one\r\nTWO\r\nthree\r\nfour"
+
+
+def test_utf16_with_its_bom_is_read_and_appended_to_in_utf16(ctx, workspace):
+    (workspace / "wide.txt").write_bytes("\ufeffhello wörld\n".encode("utf-16-le"))
+    out = read_file({"path": "wide.txt"}, ctx).output
+    assert out.startswith("hello wörld\n") and "[read as UTF-16 text" in out, out
+    write_file({"path": "wide.txt", "content": "more", "mode": "append"}, ctx)
+    assert (workspace / "wide.txt").read_bytes().decode("utf-16") == "hello wörld\nmore"
+
+
+def test_plain_utf8_and_binary_files_are_as_before(ctx, workspace):
+    (workspace / "plain.txt").write_text("plain\n", encoding="utf-8")
+    assert read_file({"path": "plain.txt"}, ctx).output == "plain\n"
+    said = write_file({"path": "plain.txt", "content": "new\n"}, ctx).output
+    assert "kept" not in said and (workspace / "plain.txt").read_bytes() == b"new\n"
+    (workspace / "blob.bin").write_bytes(bytes(range(256)) * 4)
+    assert "is a binary file" in read_file({"path": "blob.bin"}, ctx).output
