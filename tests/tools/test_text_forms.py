@@ -51,3 +51,16 @@ def test_plain_utf8_and_binary_files_are_as_before(ctx, workspace):
     assert "kept" not in said and (workspace / "plain.txt").read_bytes() == b"new\n"
     (workspace / "blob.bin").write_bytes(bytes(range(256)) * 4)
     assert "is a binary file" in read_file({"path": "blob.bin"}, ctx).output
+
+
+def test_search_code_names_the_files_too_big_to_search_and_reads_latin1(ctx, workspace):
+    """A 5 MB file read_file sends the model to search_code for was skipped in silence ("no
+    matches"), and Latin-1 text was never searched (tools review)."""
+    from thau_tui.tools.file_search import search_code
+
+    (workspace / "big.txt").write_text("line 09999 of a log\n" * 150_000, encoding="utf-8")
+    (workspace / "latin.txt").write_bytes("le café est chaud\n".encode("cp1252"))
+    out = search_code({"pattern": "line 09999"}, ctx).output
+    assert "not searched: big.txt (over 2 MB: run_shell with grep -n searches them)" in out, out
+    out = search_code({"pattern": "café"}, ctx).output
+    assert "latin.txt:1: le café est chaud" in out, out

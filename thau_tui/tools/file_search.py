@@ -23,6 +23,7 @@ import regex  # re's syntax, plus a timeout and matching without holding the GIL
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema
 from .files import _binary_kind, _shown, _workspace
 from .kept import Kept
+from .text_form import text_form
 from .workspace import hidden_folders, hidden_reason, open_in_workspace, relative_name, resolve_in_workspace
 
 MAX_MATCHES = 100
@@ -94,7 +95,7 @@ def _text_files(workspace: Path, root: Path, ctx: ToolContext, deadline: float, 
                 yield Path(folder) / file
 
 
-def _read_for_search(workspace: Path, file: Path, kept: Kept) -> bytes | None:
+def _read_for_search(workspace: Path, file: Path, kept: Kept, too_big: list[str] | None = None) -> bytes | None:
     """A plain file's bytes, opened without following links; None for links, hard links (a
     name elsewhere may be a hidden file), other kinds of file, files over
     MAX_SEARCH_FILE_BYTES, what `kept` refuses (a hidden folder renamed into the walk's way:
@@ -105,6 +106,8 @@ def _read_for_search(workspace: Path, file: Path, kept: Kept) -> bytes | None:
         return None
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SEARCH_FILE_BYTES or st.st_nlink > 1:  # as read_file
+        if too_big is not None and stat.S_ISREG(st.st_mode) and st.st_size > MAX_SEARCH_FILE_BYTES:
+            too_big.append(_shown(relative_name(workspace, file)))  # said, not skipped in silence
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as fh:
@@ -161,19 +164,21 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     start = time.monotonic()
     stopped = ""
     ran_out: list[bool] = []
+    too_big: list[str] = []
     kept = Kept.here(workspace, ctx.config, writing=False)
     for file in _text_files(workspace, root, ctx, start + SEARCH_SECONDS, ran_out):
         if time.monotonic() - start > SEARCH_SECONDS:
             stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
             break
-        data = _read_for_search(workspace, file, kept)
+        data = _read_for_search(workspace, file, kept, too_big)
         if data is None:
             continue
-        if _binary_kind(data[:8192]):
+        form = text_form(data[:8192])
+        if form is None or _binary_kind(data[:8192]):
             continue
         files_seen += 1
         hit = False
-        for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        for number, line in enumerate(form.decode(data).splitlines(), 1):  # Latin-1 and UTF-16 too
             left = SEARCH_SECONDS - (time.monotonic() - start)
             try:
                 if left <= 0 or ctx.cancelled:
@@ -203,6 +208,14 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         summary = f"{len(matches)} match(es) in {files_hit} file(s)"
     else:
         summary = f"no matches for {pattern!r} in {files_seen} text file(s)"
+    if stopped:  # in the first line too: under "... 84 more lines" on a card it was not seen (tools review)
+        summary += " (incomplete: see the last line)"
+    if too_big:  # read_file's note sends the model here for a big file's rest: skipped, it was "no matches"
+        shown = ", ".join(too_big[:5]) + (f" and {len(too_big) - 5} more" if len(too_big) > 5 else "")
+        summary += (
+            f"; not searched: {shown} (over {MAX_SEARCH_FILE_BYTES // 1_000_000} MB: "
+            "run_shell with grep -n searches them)"
+        )
     lines = [line for line in (note, summary, *matches, stopped) if line]
     return ToolResult(
         output="\n".join(lines), data={"matches": len(matches), "files": files_hit, "literal": bool(note)}

@@ -255,7 +255,11 @@ def shell_settings(config: Config | None) -> ShellConfig:
 
 
 def path_under(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
+    """Whether `path` is `folder` or lies below it (both absolute and resolved). By parts, not
+    `folder in path.parents`, which built every parent anew: 8.7 of a 10 s search over 10,000
+    files went there (tools review)."""
+    inner, outer = path.parts, folder.parts
+    return len(inner) >= len(outer) and inner[: len(outer)] == outer
 
 
 # A workspace that holds the home folder (thau started in ~, or in /) would let tools write
