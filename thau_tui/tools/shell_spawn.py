@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 # --die-with-parent then ends the shell when thau ends, not when a tool thread does.
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thau-shell-spawner")
 
+# The shell's terminal: 100 columns, as the model reads them: at 200, pytest's rules were 200
+# '=' each (a failure took twice the context through run_shell), ls's columns ran off the card
+# (tools review).
+SCREEN = (40, 100)
+
 
 @dataclass(frozen=True)
 class ShellLaunch:
@@ -95,7 +100,7 @@ class ShellLaunch:
                 encoding="utf-8",
                 codec_errors="replace",
                 echo=False,
-                dimensions=(40, 200),
+                dimensions=SCREEN,
                 timeout=self.timeout,
                 preexec_fn=prepare_child,
             )
