@@ -276,3 +276,33 @@ async def test_a_slow_import_overtaken_by_the_users_fix_counts_for_nothing(tmp_p
     assert sorted(ok for ok, _ in results.values()) == [False, True]
     assert any("already taken" in message for ok, message in results.values() if not ok)
     assert list(loader.loaded.values()).count("dup") == 1
+
+
+def test_a_plugins_mistakes_are_pointed_at(tmp_path, ctx):
+    """A misspelt type said no more than "'integr' is not valid under any of the given
+    schemas"; "required": ["txt"] beside a property "text" loaded, and the tool could never
+    work; a crash said "KeyError: 'b'" with no file or line; a run that forgot to return
+    counted as a success, and a dict reached the model as a Python repr (tools review)."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    (folder / "typo.py").write_text(SIMPLE.format(name="typo", suffix="").replace('"string"', '"integr"'))
+    (folder / "req.py").write_text(SIMPLE.format(name="req", suffix="").replace('["text"]', '["txt"]'))
+    helper = "\ndef helper(a):\n    return a['b']\n"
+    (folder / "boom.py").write_text(
+        SIMPLE.format(name="boom", suffix="").replace("    return args", "    helper({})\n    return args") + helper
+    )
+    (folder / "none.py").write_text(SIMPLE.format(name="none", suffix="").replace("    return args", "    args"))
+    (folder / "dict.py").write_text(
+        SIMPLE.format(name="as_dict", suffix="").replace(
+            'return args["text"].upper() + ""', 'return {"words": 2, "text": args["text"]}'
+        )
+    )
+    registry = build_registry()
+    by_file = {Path(p).name: m for p, m in PluginLoader(registry, folder).load_all().items()}
+    assert "at $.properties.text.type" in by_file["typo.py"], by_file["typo.py"]
+    assert "requires ['txt'] but has no such properties (they are ['text'])" in by_file["req.py"]
+    crashed = registry.get("boom").run({"text": "x"}, ctx)
+    assert not crashed.ok and "KeyError: 'b' (boom.py line" in crashed.output and "in helper)" in crashed.output
+    nothing = registry.get("none").run({"text": "x"}, ctx)
+    assert not nothing.ok and "returned nothing" in nothing.output
+    assert registry.get("as_dict").run({"text": "x"}, ctx).output == '{"words": 2, "text": "x"}'

@@ -7,9 +7,12 @@ progress, cancellation).
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import re
 import threading
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +163,14 @@ class Tool:
         args = ", ".join(name if name in required else f"{name}?" for name in props)
         return f"{self.name}({args}) - {self.summary or self.description}"
 
+    def _where(self, exc: BaseException) -> str:
+        """For a plugin, the line of its own file the crash came from (only "KeyError: 'b'" was
+        said, with no file or line: tools review); "" for a built-in tool."""
+        if self.source == "builtin":
+            return ""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == self.source]
+        return f" ({Path(self.source).name} line {frames[-1].lineno}, in {frames[-1].name})" if frames else ""
+
     def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolResult:
         """Run the tool; a ToolError or any exception becomes a failed result.
 
@@ -170,11 +181,18 @@ class Tool:
             from .kept import remember  # the kept folders' identities, before any tool's process runs
 
             remember(context.workspace, context.config)
-            result = self.function(arguments, context)
+            result: Any = self.function(arguments, context)  # a plugin's may return anything
         except ToolError as exc:
             return ToolResult(output=storable(f"{self.name} failed: {exc}"), ok=False)
         except Exception as exc:  # a tool bug must not take the turn down
-            return ToolResult(output=storable(f"{self.name} crashed: {type(exc).__name__}: {exc}"), ok=False)
+            logging.getLogger(__name__).exception("the %s tool crashed", self.name)  # the whole traceback
+            return ToolResult(
+                output=storable(f"{self.name} crashed: {type(exc).__name__}: {exc}{self._where(exc)}"), ok=False
+            )
+        if result is None and self.source != "builtin":  # a plugin's run that forgot to return
+            return ToolResult(output=f"{self.name} returned nothing: a plugin's run must return its result", ok=False)
+        if isinstance(result, (dict, list)):  # the model read a Python repr ({'a': 1})
+            return ToolResult(output=storable(json.dumps(result, ensure_ascii=False, default=str)))
         if not isinstance(result, ToolResult):
             return ToolResult(output=storable(result))
         result.output = storable(result.output)

@@ -253,10 +253,20 @@ class PluginLoader:
         if existing is not None:
             owner = "a built-in tool" if existing.source == "builtin" else f"defined by {existing.source}"
             return False, self._fail(path, f"tool name '{tool.name}' is already taken ({owner}); rename it")
+        # a required name with no property of its own: validation then demanded it, and run()
+        # never got the one it read (the tool could not work: tools review)
+        params = tool.parameters if isinstance(tool.parameters, dict) else {}
+        props, required = params.get("properties"), params.get("required")
+        if isinstance(props, dict) and isinstance(required, list):
+            if missing := [name for name in required if name not in props]:
+                return False, self._fail(
+                    path, f"PARAMETERS requires {missing} but has no such properties (they are {sorted(props)})"
+                )
         try:
             self.registry.register(tool)
         except SchemaError as exc:
-            return False, self._fail(path, f"PARAMETERS is not a valid JSON Schema: {exc.message}")
+            where = exc.json_path if exc.json_path != "$" else "the top"
+            return False, self._fail(path, f"PARAMETERS is not a valid JSON Schema at {where}: {exc.message}")
         except RecursionError:  # check_schema recurses once per level; the other plugins still load
             return False, self._fail(
                 path, "PARAMETERS is nested too deeply to check (thousands of levels); a tool's schema needs a few"
