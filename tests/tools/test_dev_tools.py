@@ -155,3 +155,23 @@ def test_run_tests_runs_under_the_shells_process_and_memory_caps(ctx, config, pl
     assert output.startswith("pytest: 2 failed"), output
     assert "NPROC (40, 40)" in output and f"DATA ({300 * 1024 * 1024}, {300 * 1024 * 1024})" in output
     assert "MemoryError" in output
+
+
+def test_run_tests_on_a_project_in_a_subfolder_imports_its_modules(ctx, workspace):
+    """run_tests path="proj" gave "No module named 'calc'" (pytest ran from the workspace) and
+    called the collection error "some failed" (tools review)."""
+    from thau_tui.tools.devtools import run_tests
+
+    project = workspace / "proj"
+    (project / "tests").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'calc'\nversion = '0'\n")
+    (project / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (project / "tests" / "test_calc.py").write_text(
+        "from calc import add\n\ndef test_add():\n    assert add(2, 2) == 4\n\n"
+        "def test_zero():\n    assert add(0, 0) == 0\n"
+    )
+    out = run_tests({"path": "proj"}, ctx).output
+    assert out.startswith("pytest: 1 failed, 1 passed (some failed"), out
+    (project / "tests" / "test_broken.py").write_text("import not_a_module\n")
+    out = run_tests({"path": "proj/tests/test_broken.py"}, ctx).output
+    assert "stopped while collecting the tests" in out.splitlines()[0], out

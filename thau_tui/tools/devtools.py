@@ -178,6 +178,19 @@ def _write_snippet(workspace: Path, code: str, config: Config | None = None) -> 
     return snippet
 
 
+PROJECT_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini")
+
+
+def _project_root(workspace: Path, target: Path) -> Path:
+    """The nearest folder from `target` up to the workspace that holds a project file, else the workspace."""
+    folder = target if target.is_dir() else target.parent
+    while folder != workspace and workspace in folder.parents:
+        if any((folder / name).is_file() for name in PROJECT_FILES):
+            return folder
+        folder = folder.parent
+    return workspace
+
+
 def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     """The run_tests tool: pytest on a workspace path, or on test code written to .thau/."""
     path, code = args.get("path"), args.get("code")
@@ -192,7 +205,11 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         target = resolve_in_workspace(workspace, str(path), ctx.config)
         if not target.exists():
             raise ToolError(f"'{path}' does not exist in the workspace; list_directory shows what is there")
-    env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(workspace)}, ctx.config)
+    # A project in a subfolder (proj/pyproject.toml) imports its own modules from there: from
+    # the workspace they were "No module named 'calc'" (tools review)
+    project = _project_root(workspace, target)
+    where = os.pathsep.join(dict.fromkeys([str(project), str(workspace)]))
+    env = scrubbed_environment({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": where}, ctx.config)
     shell = shell_settings(ctx.config)
     timeout = shell.timeout
     argv = [
@@ -205,7 +222,7 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         "--tb=short",
         "--color=no",
         "--rootdir",
-        str(workspace),
+        str(project),
         str(target),
     ]
     try:
@@ -227,6 +244,8 @@ def run_tests(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         head = "pytest collected no tests: name test files test_*.py and test functions test_*"
     elif counts:
         verdict = "all passed" if result.exit_status == 0 else "some failed"
+        if result.exit_status == 2 and not counts.get("failed"):  # not a failed test: none ran
+            verdict = "stopped while collecting the tests: read the error below"
         head = (
             f"pytest: {', '.join(f'{n} {k}' for k, n in counts.items())} ({verdict}, exit status {result.exit_status})"
         )
