@@ -697,3 +697,18 @@ async def test_a_paste_larger_than_the_prompt_takes_is_refused_with_what_to_do(t
         app.post_message(events.Paste("a short paste"))
         await pilot.pause()
         assert prompt.text == "a short paste"
+
+
+async def test_ctrl_n_while_a_card_waits_leaves_the_old_turns_notes_out_of_the_new_chat(tmp_path):
+    """The new chat showed the cancelled turn's "stopped" (tools review, chats review)."""
+    call = "<tool_call>" + json.dumps({"name": "write_file", "arguments": {"path": "n.md", "content": "x"}})
+    app = make_app(tmp_path, ScriptedBackend([call + "</tool_call>", "done"]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        app.send("save it")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        old = app.session.id
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: app.session.id != old and not app.turn_running)
+        await pilot.pause(0.3)
+        notes = [str(n.render()) for n in app.chat.query(NoteMessage)]
+        assert not any("stopped" in n for n in notes) and not app.chat.query("ToolCard"), notes

@@ -354,7 +354,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         The turn's worker reports nothing when it fails (exit_on_error=False): an error
         here would end the turn silently, so it is shown (in the chat, a notification
         and the log), and the engine is stopped."""
-        renderer = TurnRenderer(self, self.chat)
+        renderer = self._renderer = TurnRenderer(self, self.chat)
         try:
             if question is not None:
                 await renderer.ask(question)
@@ -441,6 +441,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             if self.waiting_card(focused_too=True) is not None:  # said: the card goes with the old chat
                 self.notify("the call that waited for your answer was cancelled", severity="warning")
             self.agent.cancel()
+            if (renderer := getattr(self, "_renderer", None)) is not None:
+                renderer.detached = True  # its "stopped" and notes belong to the old chat, not the new one
         try:
             self._leave_session()
             session = self.agent.new_session()

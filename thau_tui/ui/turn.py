@@ -58,6 +58,7 @@ class TurnRenderer:
     def __init__(self, host: TurnHost, chat: ChatView) -> None:
         self.host = host
         self.chat = chat
+        self.detached = False  # the user left this turn's chat: its events are no longer drawn
         self.assistant: AssistantMessage | None = None
         self.cards: dict[str, ToolCard] = {}
         self.text = ""
@@ -111,7 +112,9 @@ class TurnRenderer:
         )
 
     async def handle(self, event) -> None:
-        """Draw one engine event."""
+        """Draw one engine event (none once the chat it drew into was left: Ctrl+N mid-turn)."""
+        if self.detached:
+            return
         match event:
             case TextDelta(text=text):
                 self.text += text
