@@ -315,3 +315,13 @@ def test_a_call_that_runs_unasked_says_why(tmp_path):
     assert book.allowed_by(write("b.txt"), "write") == "always allowed"
     assert book.allowed_by(ToolCall("edit_file", {}), "write") == "tools.policy in config.yaml"
     assert book.allowed_by(ToolCall("read_file", {"path": "a"}), "read") is None  # reading needs no word
+
+
+def test_a_shell_builtin_that_changes_the_shell_is_named_as_such():
+    """`export FOO=bar` was said to 'run other code or write what its input names' (tools review)."""
+    from thau_tui.engine.shell_command import analyse_shell_command
+
+    for command, program in (("export FOO=bar", "export"), ("set -e", "set"), ("alias ll='ls -l'", "alias")):
+        found = analyse_shell_command(command)
+        assert found.programs is None and found.reason.startswith(f"{program} changes the shell"), found
+    assert analyse_shell_command("eval ls").reason == "eval runs other code or writes what its input names"

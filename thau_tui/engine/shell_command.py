@@ -187,6 +187,8 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         raise _NotCoverable(f"{program} sets variables")
     if program.rsplit("/", 1)[-1] in TERMINAL_CHANGERS:
         raise _NotCoverable(f"{program} changes the terminal the shell reads commands from")
+    if program in SETTERS:  # "export runs other code" was wrong (tools review)
+        raise _NotCoverable(f"{program} changes the shell for the commands after it (variables such as PATH, options)")
     if is_never_approved(program):
         raise _NotCoverable(f"{program} runs other code or writes what its input names")
     reason = workspace_code(program) or code_running_argument(program, arguments)
@@ -203,6 +205,12 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         return
     programs.append(program)
 
+
+# Of those below, the ones that set variables, options or names (not run code): said so on the card.
+SETTERS = frozenset(
+    {"export", "declare", "typeset", "local", "readonly", "set", "shopt", "unset", "alias", "unalias", "umask"}
+    | {"ulimit", "hash", "let", "mapfile", "readarray"}
+)
 
 # Builtins that change the shell for later commands: what names resolve to (alias, hash,
 # enable, functions via eval/source), variables such as PATH, PS1 and PROMPT_COMMAND, options
