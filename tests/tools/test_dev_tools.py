@@ -175,3 +175,16 @@ def test_run_tests_on_a_project_in_a_subfolder_imports_its_modules(ctx, workspac
     (project / "tests" / "test_broken.py").write_text("import not_a_module\n")
     out = run_tests({"path": "proj/tests/test_broken.py"}, ctx).output
     assert "stopped while collecting the tests" in out.splitlines()[0], out
+
+
+def test_search_docs_on_a_module_lists_its_functions(ctx):
+    """`search_docs os` gave 6,000 characters of CLASSES cut inside sched_param: the model never
+    saw a function of the module (tools review)."""
+    from thau_tui.tools.docs_lookup import search_docs
+
+    out = search_docs({"query": "os"}, ctx).output
+    assert out.startswith("Python module os") and "FUNCTIONS (" in out and "makedirs" in out and "walk" in out
+    assert "search_docs os.NAME gives one's whole page" in out and "[... documentation cut" not in out
+    out = search_docs({"query": "json"}, ctx).output
+    assert "  dumps(obj, *" in out and "Serialize ``obj`` to a JSON formatted ``str``" in out
+    assert "dumps(obj" in search_docs({"query": "json.dumps"}, ctx).output  # a name: its whole page

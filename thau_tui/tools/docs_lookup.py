@@ -104,10 +104,41 @@ for folder in site_folders:
             if os.path.exists(entry) and entry not in sys.path and entry not in kept_out:
                 (kept_out if in_workspace(entry) else sys.path).append(entry)
 
-import builtins, importlib.machinery, io, keyword, pkgutil, pydoc, re, sysconfig, tempfile, time
+import builtins, importlib.machinery, inspect, io, keyword, pkgutil, pydoc, re, sysconfig, tempfile, time
 own += [os.path.realpath(p) for p in sysconfig.get_paths().values()]
 os.chdir(tempfile.mkdtemp(prefix="thau-docs-"))
 start = time.monotonic()
+
+def module_summary(module):
+    # A module's whole page began with CLASSES and was cut there (os: inside sched_param), so
+    # the model never saw its functions (tools review): its description, then one line a name.
+    doc = (inspect.getdoc(module) or "").strip()
+    lines = ["Python module " + module.__name__, "", doc[:1200] + ("..." if len(doc) > 1200 else ""), ""]
+    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+    funcs, classes = [], []
+    for name in sorted(set(names)):
+        obj = getattr(module, name, None)
+        if obj is None or inspect.ismodule(obj):
+            continue
+        first = ((inspect.getdoc(obj) or "").strip().splitlines() or [""])[0][:90]
+        if inspect.isclass(obj):
+            classes.append("  " + name + " - " + first)
+        elif callable(obj):
+            try:
+                sig = str(inspect.signature(obj))
+            except (TypeError, ValueError):
+                sig = "(...)"
+            funcs.append("  " + name + sig[:70] + " - " + first)
+    detail = (["FUNCTIONS"] + funcs + [""] if funcs else []) + (["CLASSES"] + classes + [""] if classes else [])
+    if len("\n".join(lines + detail)) > limit - 200:  # too many for a line each (os): their names
+        detail = []
+        for title, found in (("FUNCTIONS", funcs), ("CLASSES", classes)):
+            if found:
+                named = ", ".join(f.split(" - ")[0].split("(")[0].strip() for f in found)
+                detail += [title + " (" + str(len(found)) + "): " + named, ""]
+    lines += detail
+    lines.append("[a summary; search_docs " + module.__name__ + ".NAME gives one's whole page]")
+    return "\n".join(lines)
 
 def emit(text):
     if len(text) > limit:
@@ -137,7 +168,10 @@ if re.fullmatch(r"[A-Za-z_][\w.]*", query):
     if failed:
         print(failed)
     if found is not None:
-        page = pydoc.render_doc(found, "Python documentation for %s", renderer=pydoc.plaintext)
+        if inspect.ismodule(found):
+            page = module_summary(found)
+        else:
+            page = pydoc.render_doc(found, "Python documentation for %s", renderer=pydoc.plaintext)
         if refused:
             page += f"\n[search_docs did not import {refused[0][0]} from the workspace ({refused[0][1]})]"
         emit(page); sys.exit(0)
