@@ -11,8 +11,8 @@ command's line on the card while bash saw one word, and zero-width characters ma
 look like another. Every such character is drawn as a visible stand-in instead: C0 controls
 as their Unicode control pictures (ESC as ␛), DEL as ␡, C1, bidi, line-separator and
 zero-width characters as <U+XXXX>. Newlines and tabs stay. The zero-width joiner and
-non-joiner stay too: emoji and several scripts need them, as does one emoji presentation
-selector (U+FE0F, "❤️") right after the character it dresses.
+non-joiner stay between two letters beyond ASCII (emoji and several scripts need them), and
+one emoji presentation selector (U+FE0F, "❤️") right after the character it dresses.
 """
 
 from __future__ import annotations
@@ -36,17 +36,23 @@ _IGNORABLE = (
 # one, and `thau -m` died of a UnicodeEncodeError printing it.
 _SURROGATES = "\ud800-\udfff"
 _SHOWN_AS = f"\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}{_IGNORABLE}{_SURROGATES}"
-# U+FE0E/U+FE0F (text or emoji presentation) once, right after a drawn character beyond ASCII,
-# is how "❤️" and "✔️" are written (emoji pickers add it): it stays. Anywhere else (after an
-# ASCII character, where it only makes a command or a path differ from what is drawn; at the
-# start; after a space or a stand-in) or in a run of selectors (the data-smuggling pattern), it
-# is shown like the other variation selectors.
+# Two marks that dress the character before them stay where they do so, and only there (both
+# are drawn as nothing, so anywhere else they are a hidden channel: an approved `cat notes.txt`
+# followed by a run of them sent bash 33 bytes the card did not show: attacker re-review):
+# - U+FE0E/U+FE0F (text or emoji presentation), once, right after a drawn character beyond
+#   ASCII: how "❤️" and "✔️" are written (emoji pickers add it);
+# - the joiners U+200C/U+200D, singly, between two drawn characters beyond ASCII (emoji
+#   sequences such as "👨‍👩‍👧", after U+FE0F too; Persian and Indic words).
+# After ASCII, at an edge, beside a space or a stand-in, or in a run, they are shown.
 _PRESENTATION = "\ufe0e\ufe0f"
+_JOINERS = "\u200c\u200d"
+_PLAIN = f"\x00-\x7f{_SHOWN_AS}\\s"  # what no mark dresses
 _CONTROL = re.compile(
     f"[{_SHOWN_AS}]"
     f"|[{_PRESENTATION}](?=[\ufe00-\ufe0f])"
-    f"|(?<=[\x00-\x7f{_SHOWN_AS}\\s\ufe00-\ufe0f])[{_PRESENTATION}]"
-    f"|\\A[{_PRESENTATION}]"
+    f"|(?<![^{_PLAIN}{_JOINERS}\ufe00-\ufe0f])[{_PRESENTATION}]"
+    f"|(?<![^{_PLAIN}{_JOINERS}])[{_JOINERS}]"
+    f"|[{_JOINERS}](?![^{_PLAIN}{_JOINERS}\ufe00-\ufe0f])"
 )
 
 

@@ -222,3 +222,17 @@ def test_an_emoji_keeps_its_presentation_selector_and_a_run_of_selectors_is_stil
     assert has_controls("rm\ufe0f\ufe0f -rf") and json.loads(editable_json("❤\ufe0f\ufe0f")) == "❤\ufe0f\ufe0f"
     # after an ASCII character it dresses nothing, and only makes a command differ from its card
     assert visible("cat notes.txt\ufe0f") == "cat notes.txt<U+FE0F>" and has_controls("ls\ufe0f")
+
+
+def test_joiners_and_selectors_cannot_carry_hidden_bytes_on_a_card():
+    """`cat notes.txt` followed by a run of joiners and selectors drew as `cat notes.txt`, with
+    no stand-in and no warning, and bash got 33 hidden bytes (attacker re-review): the joiners
+    stayed anywhere. They stay only singly between two letters beyond ASCII."""
+    from thau_tui.visible_text import has_controls, visible
+
+    hidden = "\u200d\ufe0f\u200c\u200d\u200c\u200c\u200d\u200d\u200c\u200d\ufe0e"
+    command = f'printf "%s" "cat notes.txt{hidden}" | od -c'
+    assert has_controls(command) and "<U+200D><U+FE0F><U+200C>" in visible(command)
+    assert visible("a\u200db") == "a<U+200D>b" and visible("é\u200d\u200dé") == "é<U+200D><U+200D>é"
+    for kept in ("👨\u200d👩\u200d👧", "🏳\ufe0f\u200d🌈", "क्\u200dष", "می\u200cخواهم"):
+        assert visible(kept) == kept and not has_controls(kept)
