@@ -22,11 +22,11 @@ F32 = gguf.GGMLQuantizationType.F32
 EMBED = 576  # SmolLM2-135M's width
 
 
-def _adapter(path, tensors, arch="llama", extra=None):
+def _adapter(path, tensors, arch="llama", extra=None, alpha=None):
     writer = gguf.GGUFWriter(str(path), arch)
     writer.add_type("adapter")
     writer.add_string("adapter.type", "lora")
-    writer.add_float32("adapter.lora.alpha", 16.0)
+    (alpha or (lambda w: w.add_float32("adapter.lora.alpha", 16.0)))(writer)
     for key, value in (extra or {}).items():
         writer.add_array(key, value)
     for name, array in tensors:
@@ -94,3 +94,16 @@ def test_a_header_of_many_array_values_is_refused_at_once(tmp_path):
     with pytest.raises(ModelLoadError, match="200,000 array values"):
         check_adapter(path)
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_header_value_of_the_wrong_type_is_refused_before_llama_cpp_asserts_on_it(tmp_path):
+    """adapter.lora.alpha written as a string or an integer passed the check, and llama.cpp's
+    typed getter aborted thau (GGML_ASSERT, exit 134: attacker re-review)."""
+    for name, alpha in (
+        ("text", lambda w: w.add_string("adapter.lora.alpha", "16")),
+        ("whole", lambda w: w.add_uint32("adapter.lora.alpha", 16)),
+    ):
+        path = _adapter(tmp_path / f"{name}.lora.gguf", _pair(), alpha=alpha)
+        with pytest.raises(ModelLoadError, match="adapter.lora.alpha is (STRING|UINT32), not FLOAT32"):
+            check_adapter(path)
+    check_adapter(_adapter(tmp_path / "fine.lora.gguf", _pair()))  # a float32 alpha passes

@@ -201,6 +201,13 @@ def default_threads() -> int:
 
 
 ADAPTER_TENSOR_TYPES = ("F32", "F16", "BF16", "Q8_0")  # what llama.cpp's LoRA converters and thau export write
+# The header keys llama.cpp reads from an adapter, with the GGUF types its getters assert.
+ADAPTER_KEY_TYPES = {
+    "general.architecture": ["STRING"],
+    "adapter.type": ["STRING"],
+    "adapter.lora.alpha": ["FLOAT32"],
+    "adapter.alora.invocation_tokens": ["ARRAY", "UINT32"],
+}
 ADAPTER_ARRAY_VALUES = 4096  # in its header's arrays (alora invocation tokens, say); a vocabulary is 30k-260k
 
 
@@ -235,6 +242,10 @@ def check_adapter(path: str | Path) -> None:
 
         if field("general.type") != "adapter" or field("adapter.type") != "lora":
             raise ValueError(f"general.type is {field('general.type')!r}, not a LoRA adapter's")
+        for key, wanted in ADAPTER_KEY_TYPES.items():  # llama.cpp asserts each one's type: a string
+            found = reader.fields.get(key)  # alpha aborted the process (attacker re-review)
+            if found is not None and [kind.name for kind in found.types] != wanted:
+                raise ValueError(f"{key} is {'/'.join(k.name for k in found.types)}, not {'/'.join(wanted)}")
         if not reader.tensors:
             raise ValueError("it holds no tensors")
         for tensor in reader.tensors:
