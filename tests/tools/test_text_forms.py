@@ -64,3 +64,16 @@ def test_search_code_names_the_files_too_big_to_search_and_reads_latin1(ctx, wor
     assert "not searched: big.txt (over 2 MB: run_shell with grep -n searches them)" in out, out
     out = search_code({"pattern": "café"}, ctx).output
     assert "latin.txt:1: le café est chaud" in out, out
+
+
+def test_a_stray_byte_keeps_a_utf8_file_utf8_and_latin1_starting_with_y_thorn_is_latin1(ctx, workspace):
+    """One stray \\xa0 in a UTF-8 file made it read as mojibake and written back as Latin-1;
+    a Latin-1 file beginning "ÿþ" (FF FE) was taken for UTF-16 (attacker re-review)."""
+    (workspace / "readme.md").write_bytes("# Café\n\nNaïve résumé.\n".encode() + b"stray \xa0 byte\n")
+    out = read_file({"path": "readme.md"}, ctx).output
+    assert out.startswith("# Café\n\nNaïve résumé.\n") and "Windows-1252" not in out, out
+    said = write_file({"path": "readme.md", "content": "# Café\n"}, ctx).output
+    assert (workspace / "readme.md").read_bytes() == "# Café\n".encode() and "kept" not in said
+    (workspace / "odd.txt").write_bytes("ÿþhello world\n".encode("cp1252"))
+    out = read_file({"path": "odd.txt"}, ctx).output
+    assert out.startswith("ÿþhello world") and "Windows-1252" in out, out

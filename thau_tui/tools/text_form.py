@@ -27,6 +27,7 @@ MAGIC = {
 _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
 # Bytes no text file holds (tab, newlines, form feed and escape aside): a file with them is binary.
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "cp1252": "Windows-1252 (Latin-1)"}
 
 
@@ -79,6 +80,11 @@ def text_form(head: bytes) -> TextForm | None:
             if codec != "utf-8":
                 body = head[len(bom) : len(head) - (len(head) - len(bom)) % 2]
                 text = body.decode(codec, errors="replace")
+                # a space or a line end is in any real text, and each has a zero byte in UTF-16:
+                # a Latin-1 file that begins "ÿþ" (FF FE) was taken for UTF-16 (attacker re-review)
+                if body and not any(mark in text for mark in (" ", "\n", "\t")):
+                    bom = b""
+                    break
                 if "\0" in text or _CONTROL.search(text.encode("utf-8", errors="replace")):
                     return None
                 return TextForm(codec, bom, "\r\n" in text and "\n" not in text.replace("\r\n", ""))
@@ -92,8 +98,10 @@ def text_form(head: bytes) -> TextForm | None:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not a multibyte character cut at the end of the head
-            return None if bom else TextForm("cp1252", b"", crlf)
+        # Windows-1252 only when no character is written the UTF-8 way: one stray byte in a
+        # UTF-8 file made it read as mojibake and written back as Latin-1 (attacker re-review)
+        if exc.start < len(head) - 4 and not bom and not _UTF8_MULTIBYTE.search(head):
+            return TextForm("cp1252", b"", crlf)
     return TextForm("utf-8", bom, crlf)
 
 
