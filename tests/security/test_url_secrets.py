@@ -48,3 +48,17 @@ def test_an_mcp_servers_failure_is_told_without_the_secrets_in_its_address():
     lines = "\n".join(describe_mcp(config))
     assert lines.count("FAILED") == 2 and f"127.0.0.1:{port}" in lines, lines
     assert "MCPpass99" not in lines and "QSECRET42" not in lines, lines
+
+
+def test_a_key_in_the_model_servers_query_is_refused_without_being_shown():
+    """?key=SECRET in model.base_url was printed in full by -m and the chat's notice, and the
+    request went to /v1?key=SECRET/v1/models, so such an address never worked (attacker re-review)."""
+    import pytest
+
+    from thau_tui.engine.backend import ModelLoadError
+    from thau_tui.engine.openai_backend import OpenAiBackend
+
+    with pytest.raises(ModelLoadError) as refused:
+        OpenAiBackend(f"http://127.0.0.1:{_dead_port()}/v1?key=SECRETQ123", timeout=1)
+    said = str(refused.value)
+    assert "holds a query" in said and "model.api_key_env" in said and "SECRETQ123" not in said, said

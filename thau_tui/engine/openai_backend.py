@@ -102,6 +102,12 @@ class OpenAiBackend(ServerStream):
         tool_calls: ToolCallsMode = "auto",
     ) -> None:
         base_url, headers = _without_credentials(base_url)
+        if "?" in base_url or "#" in base_url:  # /v1/models went after the query, and errors showed its key
+            raise ModelLoadError(
+                f"model.base_url {shown_url(base_url)} holds a query or a fragment: thau adds the API's paths "
+                "after the address, so it cannot work there. Give the address alone; a key goes in the "
+                "environment, named by model.api_key_env"
+            )
         self.base_url, self.root = api_root(base_url)
         self.api_key_env = api_key_env or None
         if headers and not secret_may_go_to(self.base_url):  # a user:password in the address
