@@ -77,3 +77,41 @@ def test_a_stray_byte_keeps_a_utf8_file_utf8_and_latin1_starting_with_y_thorn_is
     (workspace / "odd.txt").write_bytes("ÿþhello world\n".encode("cp1252"))
     out = read_file({"path": "odd.txt"}, ctx).output
     assert out.startswith("ÿþhello world") and "Windows-1252" in out, out
+
+
+def test_other_8bit_encodings_stay_binary_and_short_latin1_files_are_latin1(ctx, workspace):
+    """Shift-JIS was read as Latin-1 mojibake and an overwrite turned it into U+FFFD for good;
+    'Hola José' (short, Latin-1) was read as UTF-8 and an append mixed two encodings; a
+    Latin-1 line past the first 8 KB was missed; a BOM-only file got a blank first line
+    (skeptic re-review)."""
+    (workspace / "sjis.txt").write_bytes("こんにちは、世界。\n".encode("shift_jis"))
+    assert "is a binary file" in read_file({"path": "sjis.txt"}, ctx).output
+    (workspace / "jose.txt").write_bytes("Hola José\n".encode("cp1252"))
+    assert read_file({"path": "jose.txt"}, ctx).output.startswith("Hola José\n")
+    write_file({"path": "jose.txt", "content": "Adiós", "mode": "append"}, ctx)
+    assert (workspace / "jose.txt").read_bytes() == "Hola José\nAdiós".encode("cp1252")
+    long = b"plain ascii line\n" * 600 + "Ärger café\n".encode("cp1252")
+    (workspace / "long.txt").write_bytes(long)
+    write_file({"path": "long.txt", "content": "more é", "mode": "append"}, ctx)
+    assert (workspace / "long.txt").read_bytes() == long + "more é".encode("cp1252")
+    (workspace / "bom.txt").write_bytes(b"\xef\xbb\xbf")
+    write_file({"path": "bom.txt", "content": "x", "mode": "append"}, ctx)
+    assert (workspace / "bom.txt").read_bytes() == b"\xef\xbb\xbfx"
+
+
+def test_a_lossy_read_is_not_written_back_over_the_bytes_it_lost(ctx, workspace):
+    (workspace / "odd.txt").write_bytes("café ".encode() + b"\xa0" + " naïve\n".encode())
+    shown = read_file({"path": "odd.txt"}, ctx).output
+    assert "\ufffd" in shown
+    with pytest.raises(ToolError, match="holds bytes that are not UTF-8 text"):
+        write_file({"path": "odd.txt", "content": shown.split("\n")[0] + " edited\n"}, ctx)
+    assert (workspace / "odd.txt").read_bytes() == "café ".encode() + b"\xa0" + " naïve\n".encode()
+
+
+def test_search_code_counts_the_files_of_the_matches_it_shows(ctx, workspace):
+    from thau_tui.tools.file_search import search_code
+
+    for n in range(105):
+        (workspace / f"f{n:03}.txt").write_text("needle\n")
+    out = search_code({"pattern": "needle"}, ctx).output
+    assert out.startswith("100 match(es) in 100 file(s)"), out.splitlines()[0]

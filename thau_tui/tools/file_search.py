@@ -165,6 +165,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     stopped = ""
     ran_out: list[bool] = []
     too_big: list[str] = []
+    match_files: list[Path] = []  # the file of each match, in order
     kept = Kept.here(workspace, ctx.config, writing=False)
     for file in _text_files(workspace, root, ctx, start + SEARCH_SECONDS, ran_out):
         if time.monotonic() - start > SEARCH_SECONDS:
@@ -193,6 +194,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
                 if len(text) > 200:
                     text = text[:200] + "..."
                 matches.append(f"{_shown(relative_name(workspace, file))}:{number}: {text}")
+                match_files.append(file)
                 if len(matches) > MAX_MATCHES:
                     break
         files_hit += hit
@@ -204,7 +206,8 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             break
     if not stopped and ran_out:  # the walk itself ran out of time
         stopped = f"[stopped after {SEARCH_SECONDS:g} s; narrow the path for a complete search]"
-    if matches:
+    if matches:  # files counted from the matches kept: the 101st match's file was counted too
+        files_hit = len(set(match_files[: len(matches)]))
         summary = f"{len(matches)} match(es) in {files_hit} file(s)"
     else:
         summary = f"no matches for {pattern!r} in {files_seen} text file(s)"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
 from .kept import Kept
-from .text_form import NAMES, TextForm, binary_kind, new_line_first, text_form
+from .text_form import TextForm, binary_kind, in_its_form, new_line_first, pread_or_nothing, text_form
 from .workspace import (
     NO_FOLLOW,
     link_on_the_way,
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MAX_LIST_ENTRIES = 500
 _binary_kind = binary_kind  # file_search's name for it
+SAMPLE_READ = 65536  # bytes of a file read that tell its form
 
 
 def _workspace(ctx: ToolContext) -> Path:
@@ -79,7 +80,7 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         )
     with os.fdopen(fd, "rb") as fh:
         size = st.st_size
-        head = fh.read(8192)
+        head = fh.read(SAMPLE_READ)  # enough to tell its form (Latin-1 a page in counts)
         kind = _binary_kind(head)
         if kind:
             return ToolResult(
@@ -222,37 +223,6 @@ def _open_for_write(folder: int, leaf: str, name: str, append: bool) -> int:
         raise _write_error(name, exc) from None
 
 
-def _pread(fd: int, size: int, at: int) -> bytes:
-    try:
-        return os.pread(fd, size, at)
-    except OSError:  # opened write-only
-        return b""
-
-
-def _in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append: bool) -> tuple[TextForm, bytes, str]:
-    """The bytes to write in the existing file's own form (its encoding, BOM, line endings),
-    and a note saying so: a CRLF file written back changed every line, and an append put UTF-8
-    after Latin-1 (tools review). A whole file whose encoding lacks a character is written as
-    UTF-8, said so; an append to it is refused, since the file would hold two encodings."""
-    form = text_form(_pread(fd, 8192, 0)) if size else None
-    if form is None or form.plain:
-        return form or TextForm(), data, ""
-    try:
-        data = form.encode(content, at_start=not append)
-    except UnicodeEncodeError as exc:
-        if append:
-            raise ToolError(
-                f"'{name}' is {NAMES[form.codec]} text, which has no {content[exc.start : exc.end]!r}; appending "
-                "would put two encodings in one file. Leave it out, or write the whole file (mode overwrite, as UTF-8)"
-            ) from None
-        form = TextForm("utf-8", b"", form.crlf)
-        data = form.encode(content, at_start=True)
-        return form, data, f"; it was {NAMES[text_form(_pread(fd, 8192, 0)).codec]} text, now UTF-8"  # type: ignore[union-attr]
-    kept = [f"{NAMES[form.codec]} text"] if form.codec != "utf-8" else []
-    kept += ["its CRLF line endings"] if form.crlf else []
-    return form, data, f"; kept {' and '.join(kept)}" if kept else ""
-
-
 def _refuse_unsafe_file(fd: int, workspace: Path, name: str) -> os.stat_result:
     """Check what was opened (not what the path named a moment ago): a plain file, one name, this disk."""
     st = os.fstat(fd)
@@ -343,9 +313,10 @@ def _write_in(
     try:
         st = _refuse_unsafe_file(fd, workspace, name)
         kept.check(fd, (), name)
-        form, data, kept_note = _in_its_form(fd, st.st_size, name, content, data, append)
+        form, data, kept_note = in_its_form(fd, st.st_size, name, content, data, append)
         if append:
-            data = new_line_first(form, _pread(fd, 2, max(0, st.st_size - 2)), data)
+            last = pread_or_nothing(fd, 2, max(0, st.st_size - 2)) if st.st_size > len(form.bom) else b""
+            data = new_line_first(form, last, data)
             _refuse_oversize(name, st.st_size + len(data), settings.max_write_mb)
         else:
             os.ftruncate(fd, 0)  # only now, after the checks: a refused file keeps its bytes

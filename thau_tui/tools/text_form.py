@@ -11,8 +11,11 @@ what Windows editors write); anything else is binary.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+
+from .base import ToolError
 
 MAGIC = {
     b"\x89PNG": "PNG image",
@@ -98,11 +101,37 @@ def text_form(head: bytes) -> TextForm | None:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # Windows-1252 only when no character is written the UTF-8 way: one stray byte in a
-        # UTF-8 file made it read as mojibake and written back as Latin-1 (attacker re-review)
-        if exc.start < len(head) - 4 and not bom and not _UTF8_MULTIBYTE.search(head):
-            return TextForm("cp1252", b"", crlf)
+        cut = exc.reason == "unexpected end of data"  # a character cut where the sample ends
+        # Not UTF-8: Windows-1252 only when no character is written the UTF-8 way (one stray byte
+        # in a UTF-8 file made it read as mojibake and written back as Latin-1: attacker
+        # re-review) and its bytes read as Latin text; else binary, as before
+        if not cut and not bom and not _mostly_utf8(head):
+            return TextForm("cp1252", b"", crlf) if _looks_latin(head) else None
     return TextForm("utf-8", bom, crlf)
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Whether most bytes beyond ASCII form UTF-8 characters (a UTF-8 file with a stray byte);
+    a few pairs in Shift-JIS or Latin-1 happen to look like one."""
+    high = sum(1 for byte in data if byte >= 0x80)
+    in_utf8 = sum(len(found) for found in _UTF8_MULTIBYTE.findall(data))
+    return in_utf8 * 2 > high
+
+
+def _looks_latin(data: bytes) -> bool:
+    """Whether bytes that are not UTF-8 read as Windows-1252 text: each one defined there, and
+    the letters beyond ASCII mostly alone between ASCII ones. Shift-JIS, GBK and EUC write two
+    or more such bytes a character: read as Latin-1 they were mojibake, and writing the file
+    back lost them (skeptic re-review)."""
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: no Windows-1252 text has them
+        return False
+    high = [at for at, byte in enumerate(data) if byte >= 0x80]
+    if len(high) < 4:
+        return True
+    paired = sum(1 for at in high if (at + 1 < len(data) and data[at + 1] >= 0x80) or (at and data[at - 1] >= 0x80))
+    return paired * 2 <= len(high)
 
 
 def new_line_first(form: TextForm, last: bytes, data: bytes) -> bytes:
@@ -114,3 +143,47 @@ def new_line_first(form: TextForm, last: bytes, data: bytes) -> bytes:
     if not last or not data or data.startswith(newline) or last.endswith(newline[-unit:]):
         return data
     return newline + data
+
+
+SAMPLE = 4 << 20  # bytes of a file written to that tell its form (the whole file, mostly)
+
+
+def pread_or_nothing(fd: int, size: int, at: int) -> bytes:
+    try:
+        return os.pread(fd, size, at)
+    except OSError:  # opened write-only
+        return b""
+
+
+def in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append: bool) -> tuple[TextForm, bytes, str]:
+    """The bytes to write in the existing file's own form (its encoding, BOM, line endings),
+    and a note saying so: a CRLF file written back changed every line, and an append put UTF-8
+    after Latin-1 (tools review). A whole file whose encoding lacks a character is written as
+    UTF-8, said so; an append to it is refused, since the file would hold two encodings."""
+    whole = pread_or_nothing(fd, min(size, SAMPLE), 0)  # the whole file where it fits: Latin-1 past 8 KB counts
+    form = text_form(whole) if size else None
+    if form is not None and "\ufffd" in content and not append:
+        try:
+            whole[len(form.bom) :].decode(form.codec)
+        except UnicodeDecodeError as exc:  # bytes not text in its form: read_file showed them as �
+            if exc.reason != "unexpected end of data" or len(whole) == size:
+                raise ToolError(
+                    f"'{name}' holds bytes that are not {NAMES[form.codec]} text (read_file showed them as \ufffd); "
+                    "writing the text back would lose them. Change it in place with run_shell (sed), or leave it"
+                ) from None
+    if form is None or form.plain:
+        return form or TextForm(), data, ""
+    try:
+        data = form.encode(content, at_start=not append)
+    except UnicodeEncodeError as exc:
+        if append:
+            raise ToolError(
+                f"'{name}' is {NAMES[form.codec]} text, which has no {content[exc.start : exc.end]!r}; appending "
+                "would put two encodings in one file. Leave it out, or write the whole file (mode overwrite, as UTF-8)"
+            ) from None
+        form = TextForm("utf-8", b"", form.crlf)
+        data = form.encode(content, at_start=True)
+        return form, data, f"; it was {NAMES[text_form(whole).codec]} text, now UTF-8"  # type: ignore[union-attr]
+    kept = [f"{NAMES[form.codec]} text"] if form.codec != "utf-8" else []
+    kept += ["its CRLF line endings"] if form.crlf else []
+    return form, data, f"; kept {' and '.join(kept)}" if kept else ""
