@@ -60,7 +60,7 @@ async def test_a_delete_leaves_the_next_chat_highlighted_not_the_open_one(tmp_pa
         await pilot.press("d")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ConfirmModal" and "chat 0" in app.screen.question
-        assert "0m)" in app.screen.question  # its age: titles repeat
+        assert "now)" in app.screen.question  # its age: titles repeat
         await pilot.press("n")
 
 
@@ -122,3 +122,38 @@ def test_search_folds_case_beyond_ascii_and_titles_end_at_a_word(tmp_path):
     long = "Write a very long essay about the history of the Roman Empire with many sections"
     assert title_from(long) == "Write a very long essay about the history of the Roman…"
     assert time.time() > 0
+
+
+async def test_the_older_chats_note_comes_into_view_from_the_keyboard_and_a_new_chat_is_now(tmp_path):
+    """End stopped a row short of "older: type to search" (it cannot be highlighted); a chat
+    seconds old was "0m" (skeptic re-review)."""
+    from thau_tui.ui.widgets.sessions import _when
+
+    _chats(tmp_path, 205)
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        view = app.query_one("#session-list")
+        await wait_until(pilot, lambda: view.option_count > 200)
+        view.focus()
+        await pilot.press("end")
+        await wait_until(pilot, lambda: view.scroll_y == view.max_scroll_y, timeout=5)
+        assert view.highlighted == view.option_count - 2
+    assert _when(time.time() - 5) == "now" and _when(time.time() - 120) == "2m"
+
+
+async def test_a_remapped_image_pane_key_works_from_the_prompt(tmp_path):
+    """ui.keys toggle-images: f6 did nothing: the prompt's own F6 won (skeptic re-review)."""
+    from test_image_pane import make_png
+
+    from thau_tui.config import Config
+
+    config = Config()
+    config.ui.keys = {"toggle-images": "f6"}
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.show_image(str(make_png(tmp_path, "red", "red", "a red square", 1)))
+        await pilot.pause(0.2)
+        app.focus_input()
+        await pilot.press("f6")
+        await pilot.pause(0.2)
+        assert not app.query_one("#images").display

@@ -73,7 +73,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         ),
         Binding("ctrl+g", "gallery", "Images", id="gallery", priority=True),
         Binding("ctrl+t", "training", "Train", id="training", priority=True),
-        Binding("f5", "toggle_images", "Image pane", id="toggle-images", tooltip="Hide or show the image pane"),
+        Binding("f5", "toggle_images", "Image pane", id="toggle-images", tooltip="Show or hide images", priority=True),
         Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
         Binding(
             "f2",

@@ -23,6 +23,8 @@ def _when(ts: float) -> str:
     """A chat's age in at most four columns ("5m", "3h", "4d", "2w", "11mo", "2y"): a date
     ("Dec 05") after a long title wrapped onto a second row (chats review)."""
     age = max(0.0, time.time() - ts)
+    if age < 60:
+        return "now"  # "0m" read oddly, in the delete question too
     for size, unit in ((3600, "m"), (86400, "h"), (7 * 86400, "d"), (35 * 86400, "w"), (365 * 86400, "mo")):
         if age < size:
             step = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "mo": 30 * 86400}[unit]
@@ -167,6 +169,14 @@ class SessionsPanel(Vertical):
     @on(Input.Submitted, "#session-search")
     def _to_list(self) -> None:
         self.query_one("#session-list", OptionList).focus()
+
+    @on(OptionList.OptionHighlighted, "#session-list")
+    def _to_the_note(self, event: OptionList.OptionHighlighted) -> None:
+        """The last chat highlighted: the note row under it ("older: type to search") comes into
+        view too; it cannot be highlighted, so End stopped a row short of it (skeptic re-review)."""
+        view = event.option_list
+        if event.option_index == view.option_count - 2 and view.get_option_at_index(view.option_count - 1).disabled:
+            view.call_after_refresh(view.scroll_end, animate=False)
 
     @on(OptionList.OptionSelected, "#session-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
