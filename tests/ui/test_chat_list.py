@@ -261,3 +261,26 @@ def test_a_title_is_cut_to_the_panels_columns_not_its_characters():
     cjk = _short("中文标题很长很长很长很长很长很长很长很长")
     assert cell_len(cjk) <= 20 and cjk.endswith("…") and cjk.startswith("中文标题")
     assert _short("short title") == "short title" and cell_len(_short("a" * 40)) == 20
+
+
+async def test_a_burst_of_keys_and_a_paste_in_the_list_reach_the_search(tmp_path):
+    """Keys sent at once (tmux, a slow ssh) searched "buil" for "build": the d after the focus
+    had not yet moved was the panel's Delete key; a paste into the list was dropped (chats review)."""
+    from textual import events
+
+    _store, _dogs, app = _dogs_chat(tmp_path)
+    async with app.run_test(size=(110, 30)) as pilot:
+        view = app.query_one("#session-list")
+        view.focus()
+        await pilot.pause()
+        for char in "build":  # all queued before any is handled, as a terminal's burst arrives
+            app.post_message(events.Key(char, char))
+        await pilot.pause(0.3)
+        search = app.query_one("#session-search")
+        assert search.value == "build" and app.screen.__class__.__name__ != "ConfirmModal", search.value
+        search.value = ""
+        view.focus()
+        await pilot.pause(0.4)
+        view.post_message(events.Paste("dogs and cats\nsecond line"))
+        await pilot.pause(0.3)
+        assert search.value == "dogs and cats"

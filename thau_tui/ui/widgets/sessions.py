@@ -33,6 +33,7 @@ def _when(ts: float) -> str:
 
 
 LISTED = 200  # chats in the list; the rest are a search away
+TYPING_S = 0.3  # a key this soon after one typed into the search is part of the word
 ROW = 22  # columns a title and its age share on one row of the 32-column panel, beside its scrollbar
 
 
@@ -78,6 +79,7 @@ class SessionsPanel(Vertical):
         self._infos: dict[str, SessionInfo] = {}
         self._shown: list[tuple[str, Content]] = []  # (id, line) of each chat listed now
         self._searched: str | None = None  # the search the list was last drawn for
+        self._typing_until = 0.0  # keys before this time (time.monotonic) are a word being typed
 
     def compose(self) -> ComposeResult:
         # no select-on-focus: type-to-search focuses it with the first letter already in
@@ -149,18 +151,31 @@ class SessionsPanel(Vertical):
             event.stop()  # Down from the search box goes to the list (r and d typed there searched)
             view.focus()
             return
-        if not (view.has_focus and event.is_printable and event.character):
+        typing = time.monotonic() < self._typing_until  # keys sent as a burst (tmux, a slow ssh)
+        if not ((view.has_focus or typing) and event.is_printable and event.character):
             return
         bound = node_bindings(self).copy()
         bound.apply_keymap(keymap(self.app))
-        if event.key in bound.key_to_bindings:
+        # r and d are the panel's keys, but not in the middle of a word being typed: the focus
+        # moves to the search box after the burst, and "build" searched "buil" (chats review)
+        if event.key in bound.key_to_bindings and not typing:
             return
         event.stop()
         event.prevent_default()
+        self._type_into_search(event.character)
+
+    def _type_into_search(self, text: str) -> None:
+        self._typing_until = time.monotonic() + TYPING_S
         search = self.query_one("#session-search", Input)
         search.focus()
         search.cursor_position = len(search.value)
-        search.insert_text_at_cursor(event.character)
+        search.insert_text_at_cursor(text)
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Text pasted while the list has the focus goes to the search box (it was dropped)."""
+        if self.query_one("#session-list", OptionList).has_focus and (line := event.text.strip().split("\n")[0]):
+            event.stop()
+            self._type_into_search(line)
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
