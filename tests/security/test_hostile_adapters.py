@@ -7,8 +7,6 @@ for another model or missing a tensor (attacker review)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import gguf
@@ -68,14 +66,9 @@ def test_a_refused_adapter_in_the_config_ends_a_one_shot_message_with_the_reason
     path = _adapter(tmp_path / "wide.lora.gguf", _pair(out=EMBED * 2))
     config = tmp_path / "config.yaml"
     config.write_text(f"model:\n  lora_path: {path}\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "thau_tui.cli", "--config", str(config), "-m", "hi"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-        env={**__import__("os").environ, "THAU_HOME": str(tmp_path / "home")},
-    )
+    from test_thau_cli import thau
+
+    done = thau("--config", str(config), "-m", "hi", env_extra={"THAU_HOME": str(tmp_path / "home")}, cwd=tmp_path)
     assert done.returncode not in (-11, -6, 139, 134), done.returncode  # SIGSEGV before
     assert done.returncode != 0 and "incorrect shape" in done.stderr, done.stderr[-600:]
 

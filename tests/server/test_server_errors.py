@@ -113,6 +113,18 @@ async def test_esc_while_the_server_is_silent_ends_the_turn_at_once(fake_server,
     assert held[0].recv(1) == b""  # and the connection is closed: the server reads its end
 
 
+async def _turn(backend, tmp_path):
+    """One turn of a quiet agent on `backend`, which is closed after: (agent, session, events,
+    the text shown, the error messages)."""
+    agent = quiet_agent(backend, tmp_path)
+    try:
+        session, events = await one_turn(agent)
+    finally:
+        backend.close()
+    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    return agent, session, events, shown, [e.message for e in events if isinstance(e, Error)]
+
+
 @pytest.mark.parametrize("how", ["connection reset", "closed without an end marker"])
 async def test_stream_cut_halfway_keeps_the_partial_answer(fake_server, tmp_path, how):
     def completions(conn):
@@ -129,16 +141,10 @@ async def test_stream_cut_halfway_keeps_the_partial_answer(fake_server, tmp_path
                 time.sleep(0.05)
         conn.close()
 
-    server = fake_server(serving(completions))
-    backend = OpenAiBackend(server.url, timeout=10)
-    agent = quiet_agent(backend, tmp_path)
-    try:
-        session, events = await one_turn(agent)
-    finally:
-        backend.close()
-    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    agent, session, events, shown, errors = await _turn(
+        OpenAiBackend(fake_server(serving(completions)).url, timeout=10), tmp_path
+    )
     assert shown.startswith("The lighthouse")
-    errors = [e.message for e in events if isinstance(e, Error)]
     assert errors and "halfway" in errors[0] and "partial answer is kept" in errors[0]
     assert isinstance(events[-1], TurnDone)
     # all that streamed is kept, marked interrupted, in the store and in the chat's history
@@ -173,14 +179,8 @@ async def test_a_server_with_a_tokenizer_that_dies_mid_answer_keeps_the_partial_
     holder["server"] = server = fake_server(respond)
     backend = OpenAiBackend(server.url, timeout=5)
     assert backend.tokenize_endpoint == "/extras/tokenize"
-    agent = quiet_agent(backend, tmp_path)
-    try:
-        session, events = await one_turn(agent)
-    finally:
-        backend.close()
-    shown = "".join(e.text for e in events if isinstance(e, TextDelta))
+    agent, session, events, shown, errors = await _turn(backend, tmp_path)
     assert shown == "Once upon a time "
-    errors = [e.message for e in events if isinstance(e, Error)]
     assert len(errors) == 1 and "partial answer is kept" in errors[0] and "no server" not in errors[0], errors
     stored = agent.store.messages(session.id)[-1]
     assert stored["role"] == "assistant" and stored["content"] == shown and stored["meta"].get("interrupted")

@@ -267,6 +267,16 @@ async def test_an_endless_call_is_stopped(fake_server, tmp_path):
     assert backend.streams_open == 0
 
 
+async def _streamed(fake_server, tmp_path, chunks):
+    """One turn against a fake server that streams `chunks` (and [DONE]): (session, events)."""
+    server = fake_server(_serving(lambda conn: _sse(conn, chunks)))
+    backend = OpenAiBackend(server.url, timeout=10)
+    try:
+        return await _one_turn(backend, tmp_path)
+    finally:
+        backend.close()
+
+
 async def test_a_call_cut_by_the_token_limit_says_so(fake_server, tmp_path):
     """finish_reason "length" inside a call's arguments was told as "not valid JSON. Write the
     call again as valid JSON": a model asked again writes the same long call (servers review)."""
@@ -274,12 +284,7 @@ async def test_a_call_cut_by_the_token_limit_says_so(fake_server, tmp_path):
         _calls_chunk({"index": 0, "id": "c", "function": {"name": "get_weather", "arguments": ""}}),
         _calls_chunk({"index": 0, "function": {"arguments": '{"city": "Lim'}}, finish="length"),
     ]
-    server = fake_server(_serving(lambda conn: _sse(conn, chunks)))
-    backend = OpenAiBackend(server.url, timeout=10)
-    try:
-        _, events = await _one_turn(backend, tmp_path)
-    finally:
-        backend.close()
+    _, events = await _streamed(fake_server, tmp_path, chunks)
     invalid = [e for e in events if isinstance(e, ToolCallInvalid)]
     assert invalid and "cut off at the token limit (generation.max_tokens)" in invalid[0].errors[0], invalid
 
@@ -296,12 +301,7 @@ async def test_text_and_calls_stream_as_events(fake_server, tmp_path):
         _calls_chunk({"index": 0, "function": {"arguments": '{"ci'}}),
         _calls_chunk({"index": 0, "function": {"arguments": 'ty": "Lima"}'}}, finish="tool_calls"),
     ]
-    server = fake_server(_serving(lambda conn: _sse(conn, chunks)))
-    backend = OpenAiBackend(server.url, timeout=10)
-    try:
-        _, events = await _one_turn(backend, tmp_path)
-    finally:
-        backend.close()
+    _, events = await _streamed(fake_server, tmp_path, chunks)
     first = events[: next(i for i, e in enumerate(events) if isinstance(e, ToolCallProposed))]
     assert "".join(e.text for e in first if isinstance(e, TextDelta)) == "Let me check."
     proposed = [e for e in events if isinstance(e, ToolCallProposed)]
