@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from pydantic_core import from_json
+
 from .dialects import Dialect
 from .store import Store
 
@@ -35,34 +37,21 @@ def unanswered_calls(messages: list[dict[str, Any]], dialect: Dialect) -> list[d
     ]
 
 
-_NAME_KEY = re.compile(r'"name"\s*:\s*"([A-Za-z0-9_.-]{1,64})"')
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def _named(raw: str) -> str:
     """The tool a call cut short was for ("unknown" unless its name was written whole), for the
     note a reopened chat shows: "unknown: not run" said nothing (re-review). Only the call's
-    own "name" key counts: one inside its arguments named another tool (attacker review)."""
-    depth, at, in_string, before = 0, 0, False, ""
-    while at < len(raw):
-        char = raw[at]
-        if in_string:
-            if char == "\\":
-                at += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            found = _NAME_KEY.match(raw, at) if depth == 1 and before in "{," else None
-            if found:
-                return found.group(1)
-            in_string = True
-        elif char in "{[":
-            depth += 1
-        elif char in "}]":
-            depth -= 1
-        if not in_string and not char.isspace():
-            before = char
-        at += 1
-    return "unknown"
+    own "name" key counts: one inside its arguments named another tool (attacker review). The
+    cut JSON is read by pydantic's parser, which keeps what was written whole."""
+    start = raw.find("{")
+    try:
+        value = from_json(raw[start:], allow_partial=True) if start >= 0 else None
+    except ValueError:
+        value = None
+    name = value.get("name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) and _NAME.fullmatch(name) else "unknown"
 
 
 # What the model reads for a call it asked for again right after it ran, or was denied.
