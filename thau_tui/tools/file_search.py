@@ -175,7 +175,7 @@ def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
         if data is None:
             continue
         form = text_form(data[:8192])
-        if form is None or _binary_kind(data[:8192]):
+        if form is None or _binary_kind(data[:8192], form):  # told once, not twice a file
             continue
         files_seen += 1
         hit = False

@@ -81,17 +81,17 @@ def read_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     with os.fdopen(fd, "rb") as fh:
         size = st.st_size
         head = fh.read(SAMPLE_READ)  # enough to tell its form (Latin-1 a page in counts)
-        kind = _binary_kind(head)
+        form = text_form(head)
+        kind = _binary_kind(head, form)
         if kind:
             return ToolResult(
                 output=f"'{name}' is a binary file ({kind}, {size} bytes); read_file shows text only",
                 data={"path": str(path), "bytes": size, "binary": True},
             )
         limit = shell_settings(ctx.config).output_limit
-        form = text_form(head) or TextForm()
-        fh.seek(len(form.bom))
-        codec = "utf-16" if form.bom and form.codec.startswith("utf-16") else form.codec
-        reader = io.TextIOWrapper(fh, encoding=codec if not form.bom else form.codec, errors="replace")
+        form = form or TextForm()
+        fh.seek(len(form.bom))  # past its BOM: the codec is the one it names
+        reader = io.TextIOWrapper(fh, encoding=form.codec, errors="replace")
         text = reader.read(limit + 1)
         reader.detach()
     truncated = len(text) > limit

@@ -31,6 +31,8 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "
 # Bytes no text file holds (tab, newlines, form feed and escape aside): a file with them is binary.
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_HIGH_RUNS = re.compile(rb"[\x80-\xff]{2,}")
 NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "cp1252": "Windows-1252 (Latin-1)"}
 
 
@@ -66,12 +68,13 @@ class TextForm:
         return (self.bom if at_start else b"") + content.encode(self.codec)
 
 
-def binary_kind(head: bytes) -> str | None:
-    """What a binary file looks like, or None when it reads as text (text_form)."""
+def binary_kind(head: bytes, form: TextForm | None = None) -> str | None:
+    """What a binary file looks like, or None when it reads as text; `form`: text_form(head)
+    when the caller has it already."""
     for magic, kind in MAGIC.items():
         if head.startswith(magic):
             return kind
-    if text_form(head) is None:
+    if (form or text_form(head)) is None:
         return "binary data (not text in UTF-8, UTF-16 or Windows-1252)"
     return None
 
@@ -110,12 +113,16 @@ def text_form(head: bytes) -> TextForm | None:
     return TextForm("utf-8", bom, crlf)
 
 
+def _high(data: bytes) -> int:
+    """How many bytes of `data` are beyond ASCII (counted in C: a write reads up to 4 MB)."""
+    return len(data) - len(data.translate(None, _HIGH_BYTES))
+
+
 def _mostly_utf8(data: bytes) -> bool:
     """Whether most bytes beyond ASCII form UTF-8 characters (a UTF-8 file with a stray byte);
     a few pairs in Shift-JIS or Latin-1 happen to look like one."""
-    high = sum(1 for byte in data if byte >= 0x80)
     in_utf8 = sum(len(found) for found in _UTF8_MULTIBYTE.findall(data))
-    return in_utf8 * 2 > high
+    return in_utf8 * 2 > _high(data)
 
 
 def _looks_latin(data: bytes) -> bool:
@@ -127,11 +134,11 @@ def _looks_latin(data: bytes) -> bool:
         data.decode("cp1252")
     except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: no Windows-1252 text has them
         return False
-    high = [at for at, byte in enumerate(data) if byte >= 0x80]
-    if len(high) < 4:
+    high = _high(data)
+    if high < 4:
         return True
-    paired = sum(1 for at in high if (at + 1 < len(data) and data[at + 1] >= 0x80) or (at and data[at - 1] >= 0x80))
-    return paired * 2 <= len(high)
+    paired = sum(len(run) for run in _HIGH_RUNS.findall(data))  # beside another such byte
+    return paired * 2 <= high
 
 
 def new_line_first(form: TextForm, last: bytes, data: bytes) -> bytes:
@@ -173,6 +180,7 @@ def in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append
                 ) from None
     if form is None or form.plain:
         return form or TextForm(), data, ""
+    was = form.codec
     try:
         data = form.encode(content, at_start=not append)
     except UnicodeEncodeError as exc:
@@ -183,7 +191,7 @@ def in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append
             ) from None
         form = TextForm("utf-8", b"", form.crlf)
         data = form.encode(content, at_start=True)
-        return form, data, f"; it was {NAMES[text_form(whole).codec]} text, now UTF-8"  # type: ignore[union-attr]
+        return form, data, f"; it was {NAMES[was]} text, now UTF-8"
     kept = [f"{NAMES[form.codec]} text"] if form.codec != "utf-8" else []
     kept += ["its CRLF line endings"] if form.crlf else []
     return form, data, f"; kept {' and '.join(kept)}" if kept else ""
