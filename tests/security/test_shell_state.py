@@ -149,7 +149,7 @@ def test_after_a_change_every_shell_card_of_that_chat_says_so(workspace):
 def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
     book = book_allowing("ls")
     book.remember(shell("ls"), "exec", Decision("session"), "s2")
-    for harmless in ("python3 -c 'print(1)'", "ls *.py | wc -l", "echo $HOME", "cat > notes.txt <<EOF\nhi\nEOF"):
+    for harmless in ("ls *.py | wc -l", "echo $HOME", "cat > notes.txt <<EOF\nhi\nEOF"):
         book.shell_ran(shell(harmless), SESSION, fresh=False, exited=False)
         assert book.decide(shell("ls"), "exec", SESSION) == "auto", harmless
     book.shell_ran(shell("export PATH=/x:$PATH"), SESSION, fresh=False, exited=False)
@@ -162,9 +162,10 @@ def test_other_sessions_and_harmless_commands_keep_their_approvals(workspace):
     [
         ("ls -la", False),
         ("ls *.py | wc -l", False),
-        ("python3 script.py", False),
+        ("python3 script.py", True),  # its code can type into the shell (test_code_beside_the_shell)
         ("echo $(date) $HOME", False),
-        ("(cd sub && make)", False),
+        ("(cd sub && make)", True),
+        ("(cd sub && ls)", False),
         ("f() { ls; }", True),
         ("alias ll='ls -l'", True),
         ("\\alias ls=x", True),

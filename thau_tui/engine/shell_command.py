@@ -301,6 +301,16 @@ def shell_state_change(command: str) -> str | None:
     return None
 
 
+def _runs_unseen_code(program: str, arguments: list[str]) -> str | None:
+    """Code the card does not show (an interpreter's script, a Makefile, a hook) runs as the
+    shell's own user beside it: it can type into the shell's terminal (TIOCSTI) or rewrite
+    the shell's memory through /proc, so `ls` may be an alias after `python3 helper.py`
+    (sandbox review). Such a command counts as changing the shell."""
+    if is_never_approved(program) or workspace_code(program) or code_running_argument(program, arguments):
+        return f"{program.rsplit('/', 1)[-1]} runs code that can change this shell as it runs"
+    return None
+
+
 def _sets_by_redirection(parts: list[BashNode], command: str) -> bool:
     """Whether a `{name}` word stands unquoted right before a redirection (see above)."""
     for word, after in zip(parts, parts[1:]):
@@ -341,6 +351,8 @@ def _state_walk(node: BashNode, command: str) -> str | None:
                 return f"{program} sets a variable"
             if program == "jobs" and code_running_argument(program, arguments):
                 return "jobs -x runs a command in this shell"
+            if (reason := _runs_unseen_code(program, arguments)) is not None:
+                return reason
     for attribute in ("parts", "list"):
         for child in getattr(node, attribute, None) or []:
             reason = _state_walk(child, command)
