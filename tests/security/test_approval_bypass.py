@@ -260,6 +260,22 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("git ls-remote .", "git ls-remote \"--\"'upload-pack=touch PWNED;git-upload-pack' ."),
         ("tar -tf a.tar", "tar -tf a.tar \"--\"'to-command=sh'"),
         ("rm old.log", "\"r\"'m' -rf src"),  # rm -r asks every time, however it is spelt
+        # the sandbox review: other archivers' listings covered their extraction, which writes
+        # whatever names the archive holds; zstd -o and gzip -N write a file of the attacker's name
+        ("ar t lib.a", "ar x lib.a"),
+        ("ar tv lib.a", "ar xv lib.a"),
+        ("ar t lib.a", "ar rcs conftest.py x.o"),
+        ("cpio -t -F a.cpio", "cpio -idv -F a.cpio"),
+        ("cpio -it -F a.cpio", "cpio -p -F list dest"),
+        ("7z l a.7z", "7z x a.7z"),
+        ("7z l a.7z", "7z e a.7z -o."),
+        ("bsdtar -tf a.tar", "bsdtar -xf a.tar"),
+        ("jar tf a.jar", "jar xf a.jar"),
+        ("unrar l a.rar", "unrar x a.rar"),
+        ("pax -f a.tar", "pax -rf a.tar"),
+        ("zstd -d notes.zst", "zstd -d payload.zst -o conftest.py"),
+        ("gzip -d notes.gz", "gzip -dN payload.gz"),
+        ("gunzip notes.gz", "gunzip -N payload.gz"),
         ("sort f.txt", ">/dev/null PATH=."),
     ],
 )
@@ -417,6 +433,14 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("tar -tzf a.tar.gz", ["tar"]),
         ("unzip -l a.zip", ["unzip"]),
         ("unzip -p a.zip notes.txt", ["unzip"]),
+        ("ar t lib.a", ["ar"]),
+        ("ar tv lib.a", ["ar"]),
+        ("7z l a.7z", ["7z"]),
+        ("jar tf a.jar", ["jar"]),
+        ("cpio -it -F a.cpio", ["cpio"]),
+        ("bsdtar -tzf a.tgz", ["bsdtar"]),
+        ("zstd -d notes.zst", ["zstd"]),
+        ("gzip -d notes.gz", ["gzip"]),
         ("ls ~/notes", ["ls"]),
         ("gcc -DDEBUG -O2 -Wall -c main.c -o main.o", ["gcc"]),  # -DDEBUG is not a -B
         ("uniq -f 2 notes.txt", ["uniq"]),  # 2 is -f's value, not a file uniq writes

@@ -77,6 +77,10 @@ class CodeRunningArguments:
         return bool(self.subcommands or self.subcommand_options)
 
 
+_SEVEN_ZIP = CodeRunningArguments(
+    options=("-x", "-e", "-a", "-d", "-u", "-rn"), bundled_first_argument=True, only_with=("-l",)
+)
+
 CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "git": CodeRunningArguments(
         # --output (log, show, diff, format-patch) writes the output to the file it names: a
@@ -211,6 +215,35 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "sort": CodeRunningArguments(options=("--compress-program", "-o", "--output")),
     "shuf": CodeRunningArguments(options=("-o", "--output")),
     "unzip": CodeRunningArguments(only_with=("-l", "-t", "-v", "-Z", "-p", "-c")),
+    # Other archivers: an approval of the listing must not cover the extraction, which writes
+    # whatever names the archive holds (`ar t` then `ar x` wrote a conftest.py: sandbox review).
+    # The key or command comes first, bundled as tar's (`ar tv`, `7z l`, `jar tf`).
+    "ar": CodeRunningArguments(
+        options=("-x", "-r", "-q", "-d", "-m", "-s", "--output", "--plugin", "-plugin", "@"),
+        bundled_first_argument=True,
+        only_with=("-t", "-p"),
+    ),
+    "cpio": CodeRunningArguments(
+        options=("-p", "--pass-through", "-o", "--create", "--rsh-command"),
+        only_with=("-t", "--list"),
+    ),
+    "7z": _SEVEN_ZIP,
+    "7za": _SEVEN_ZIP,
+    "7zr": _SEVEN_ZIP,
+    "7zz": _SEVEN_ZIP,
+    "jar": CodeRunningArguments(
+        options=("-x", "--extract", "-c", "--create", "-u", "--update", "-i", "--generate-index"),
+        bundled_first_argument=True,
+        only_with=("-t", "--list"),
+    ),
+    "unrar": CodeRunningArguments(options=("-x", "-e"), bundled_first_argument=True, only_with=("-l", "-v")),
+    "pax": CodeRunningArguments(options=("-r", "-w")),  # without them pax lists
+    # gzip -N restores the name stored in the archive (the archive's author's choice) on -d;
+    # zstd and brotli -o write the file they name, as sort -o does.
+    "gzip": CodeRunningArguments(options=("-N", "--name")),
+    "gunzip": CodeRunningArguments(options=("-N", "--name")),
+    "zstd": CodeRunningArguments(options=("-o", "--output-dir-flat", "--output-dir-mirror")),
+    "brotli": CodeRunningArguments(options=("-o", "--output")),
     "iconv": CodeRunningArguments(options=("-o", "--output")),
     "tree": CodeRunningArguments(options=("-o",)),
     "dd": CodeRunningArguments(options=("of=",)),
@@ -299,6 +332,9 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "fd": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
     "fdfind": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
 }
+# libarchive's tar, cpio and unzip read their own programs' options (sandbox review).
+for _name, _same in (("bsdtar", "tar"), ("bsdcpio", "cpio"), ("bsdunzip", "unzip")):
+    CODE_RUNNING_ARGUMENTS[_name] = CODE_RUNNING_ARGUMENTS[_same]
 # Compilers run what -wrapper names, load -fplugin libraries, take their subprograms (as, ld,
 # cc1) from -B folders and spec files from -specs, and read more options from @files, which
 # the card would not show. -Wl, and -Xlinker pass options on to ld (-plugin); -Xclang passes
@@ -337,7 +373,7 @@ CODE_RUNNING_ARGUMENTS.update(
 _BINUTILS = CodeRunningArguments(options=("--plugin", "-plugin", "@"))
 CODE_RUNNING_ARGUMENTS.update(
     dict.fromkeys(
-        ("ld", "ar", "ranlib", "nm", "objdump", "objcopy", "strip", "readelf", "size", "strings", "addr2line", "as"),
+        ("ld", "ranlib", "nm", "objdump", "objcopy", "strip", "readelf", "size", "strings", "addr2line", "as"),
         _BINUTILS,
     )
 )
