@@ -576,3 +576,24 @@ def test_root_only_system_secrets_are_hidden_even_from_root(workspace, monkeypat
         shell.close()
     assert "root:" not in shadow and "END" in shadow, shadow
     assert "secret" not in claude and "END" in claude, claude
+
+
+def test_the_sandbox_memory_folders_hold_no_more_than_a_process_may(workspace):
+    """/tmp and /dev/shm are RAM that no process cap counted: each took half the host's
+    memory, and /dev itself was writable RAM too (sandbox review)."""
+    config = Config()
+    config.tools.shell.memory_mb = 64
+    shell = ShellSandbox(workspace, config)
+    try:
+        for folder in ("/tmp", "/dev/shm"):
+            result = shell.run(f"head -c 100M /dev/zero > {folder}/big; echo status $?; du -m {folder}/big")
+            assert "No space left on device" in result.output, folder
+            assert int(result.output.split("\n")[-2].split()[0]) <= 64, result.output
+            shell.run(f"rm -f {folder}/big")
+        dev = shell.run("touch /dev/planted; echo x > /dev/null && echo null-works")
+        assert "Read-only file system" in dev.output and "null-works" in dev.output
+        assert shell.run(f"{sys.executable} -c 'import pty; pty.openpty(); print(\"pty-works\")'").output.startswith(
+            "pty-works"
+        )
+    finally:
+        shell.close()

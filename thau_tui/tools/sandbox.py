@@ -6,8 +6,10 @@ network off unless the config allows it. `sandbox_status` says what holds, in on
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
+import stat
 import subprocess
 import sys
 from collections import deque
@@ -145,6 +147,30 @@ RUN_KEPT = ("/run/current-system",)
 RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
 
 
+# The size of the sandbox's /run and of each hidden folder's empty stand-in, in MB.
+SMALL_TMPFS_MB = 16
+
+
+def tmpfs(path: str, megabytes: int) -> list[str]:
+    """bwrap's flags for a tmpfs at `path` of at most `megabytes` (no size where this bwrap
+    cannot set one: before 0.7, or setuid, where bwrap refuses --size)."""
+    return [*(["--size", str(megabytes << 20)] if _bwrap_sets_sizes() else []), "--tmpfs", path]
+
+
+@functools.lru_cache(maxsize=1)
+def _bwrap_sets_sizes() -> bool:
+    exe = host_program("bwrap", None, None)
+    if exe is None:
+        return False
+    try:
+        if os.stat(exe).st_mode & stat.S_ISUID:
+            return False
+        done = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "--size" in done.stdout + done.stderr
+
+
 def _bwrap_flags(
     workspace: Path,
     network: bool,
@@ -155,11 +181,19 @@ def _bwrap_flags(
     chdir: str | None = None,
 ) -> list[str]:
     ws = str(workspace)
+    # A tmpfs is RAM that no process's memory cap counts: without a size each took half the
+    # host's memory (`cp /dev/zero /dev/shm/x` by a command allowed for the chat; sandbox
+    # review). /tmp and /dev/shm hold at most what one process may allocate; /dev itself is
+    # read-only (its device nodes still work).
+    big = shell_settings(config).memory_mb
     flags = [
         "--ro-bind",
         "/",
         "/",
         "--dev",
+        "/dev",
+        *tmpfs("/dev/shm", big),
+        "--remount-ro",
         "/dev",
         "--proc",
         "/proc",
@@ -172,8 +206,7 @@ def _bwrap_flags(
         "--ro-bind-try",
         "/proc/sysrq-trigger",
         "/proc/sysrq-trigger",
-        "--tmpfs",
-        "/tmp",
+        *tmpfs("/tmp", big),
     ]
     # /run holds the host's sockets (the session and system buses, docker.sock, agents):
     # connecting to one needs no write access, so the read-only root would still let
@@ -181,7 +214,7 @@ def _bwrap_flags(
     # back only what commands need from it: NixOS's programs, and DNS when the network is on.
     run = Path("/run")
     if run.is_dir() and not run.is_symlink():
-        flags += ["--tmpfs", "/run"]
+        flags += tmpfs("/run", SMALL_TMPFS_MB)
         keep = RUN_KEPT + (RUN_KEPT_FOR_NETWORK if network else ())
         for kept in keep:
             if os.path.exists(kept):
@@ -212,7 +245,7 @@ def _bwrap_flags(
         for path in hidden_paths(workspace, config):
             if path_under(path, Path("/tmp")) and not path_under(path, workspace):
                 continue  # already gone under the tmpfs
-            flags += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+            flags += tmpfs(str(path), SMALL_TMPFS_MB) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
         if git_read_only(workspace, config):
             # Their hooks and config run code outside, at the user's next git command there:
             # the workspace's own repository and the ones below it (projects in a home folder).
