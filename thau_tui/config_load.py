@@ -124,7 +124,7 @@ def _by_section(text: str) -> tuple[Config, list[str], list[str], int]:
             unread.append(f"{key} (line {line})")
             continue
         if isinstance(part, dict):
-            data.update(part)
+            _merge(data, part)  # a section written twice: both count, so the first's denials stay
         elif part is not None:  # a line YAML could not join to the key above it
             unread.append(f"{key} (line {line})")
     problems: list[str] = []
@@ -133,6 +133,15 @@ def _by_section(text: str) -> tuple[Config, list[str], list[str], int]:
     except ValidationError as exc:
         problems = [_describe(e) for e in exc.errors()]
     return _salvage(data) or Config(), unread, problems, len(sections)
+
+
+def _merge(into: dict, part: dict) -> None:
+    """`part`'s settings into `into`, mapping by mapping (the later value wins where both set one)."""
+    for key, value in part.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _why_unread(exc: BaseException) -> str:

@@ -74,6 +74,32 @@ def count_nodes(node: Any, limit: int = MAX_VALUES) -> int:
     return count
 
 
+class _OneKeyOnce(yaml.SafeLoader):
+    """safe_load's loader, refusing a key written twice in one mapping: YAML keeps the last,
+    so a second `tools:` further down dropped the first one's `run_shell: deny` without a
+    word (config review). Keys a merge (<<: *a) brings in may be overridden, as YAML says."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                line = first.setdefault(key, key_node.start_mark.line)
+            except TypeError:  # an unhashable key: SafeLoader says so itself
+                continue
+            if line != key_node.start_mark.line:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"{key!r} is written twice (first on line {line + 1}), and the second would silently "
+                    "replace the first; keep one",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml(text: str) -> Any:
     """yaml.safe_load, refusing data that expands past MAX_VALUES (ConfigTooLarge), counted
     on the composed nodes first (aliases and merge keys expanded) and on the data after."""
@@ -81,7 +107,7 @@ def load_yaml(text: str) -> Any:
         return {}
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     too_many = node is not None and count_nodes(node) > MAX_VALUES
-    data = None if too_many else yaml.safe_load(text)
+    data = None if too_many else yaml.load(text, Loader=_OneKeyOnce)  # noqa: S506 - a SafeLoader
     if too_many or count_values(data) > MAX_VALUES:
         if "*" in text or "<<" in text:  # the aliases are named only where there are some (crash review)
             raise ConfigTooLarge(

@@ -249,3 +249,32 @@ def test_numbers_too_large_to_work_are_refused_by_name():
             body = f"{part}: {{{body}}}"
         with pytest.raises(ValueError, match=rf"^{section}\.{key}: Input should be less than or equal to"):
             parse_config(f"{first}: {{{body}}}\n")
+
+
+def test_a_key_written_twice_is_named_and_the_first_sections_denials_stay(tmp_path):
+    """YAML keeps the last of two equal keys: a second `tools:` further down dropped the
+    first one's denials, and doctor said the file was fine (config review)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "tools:\n  policy: {run_shell: deny, write_file: deny}\nmodel:\n  n_ctx: 2048\n"
+        "tools:\n  shell: {network: false}\n"
+    )
+    result = load_config(path)
+    assert not result.ok
+    assert "line 5, column 1: 'tools' is written twice (first on line 1)" in result.errors[0]
+    policy = result.config.tools.policy
+    assert policy["run_shell"] == "deny" and policy["write_file"] == "deny" and policy["*"] == "ask"
+    assert result.config.model.n_ctx == 2048 and result.config.tools.shell.network is False
+
+    path.write_text("generation:\n  temperature: 0.1\n  temperature: 4\n")
+    result = load_config(path)
+    assert "line 3, column 3: 'temperature' is written twice (first on line 2)" in result.errors[0]
+    assert result.config.tools.policy["*"] == "ask"
+
+
+def test_a_merge_key_may_still_be_overridden(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("generation:\n  <<: {temperature: 0.2, top_p: 0.5}\n  temperature: 0.3\n")
+    result = load_config(path)
+    assert result.ok, result.errors
+    assert result.config.generation.temperature == 0.3 and result.config.generation.top_p == 0.5
