@@ -6,6 +6,7 @@ the last good configuration (or the defaults), and the caller shows them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -378,17 +379,23 @@ async def watch_config(
     from watchfiles import awatch
 
     files = list(dict.fromkeys([*(candidates or []), path]))
+    # A config.yaml linked to a dotfiles repository changes there, not in its own folder: a
+    # deny added to the target was not applied until restart (config review).
+    watched = list(dict.fromkeys([*files, *(Path(os.path.realpath(f)) for f in files if f.is_symlink())]))
     folders = []
-    for file in files:
+    for file in watched:
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            if file in files:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            elif not file.parent.is_dir():
+                continue
         except OSError:
             continue
         if file.parent not in folders:
             folders.append(file.parent)
     if not folders:
         return
-    names = {(f.parent, f.name) for f in files}
+    names = {(f.parent, f.name) for f in watched}
 
     def wanted(_change, changed: str) -> bool:
         changed_path = Path(changed)

@@ -160,6 +160,11 @@ def load(path: Path | None, last_good: Config | None = None) -> ConfigResult:
     try:
         if not path.exists():  # raises for a folder above it thau may not enter
             if path.is_symlink():  # a dangling link is not "no config": its policy may deny tools
+                try:
+                    os.stat(path)
+                except OSError as exc:
+                    if exc.errno == errno.ELOOP:  # exists() is False for a loop too (config review)
+                        raise OSError(errno.ELOOP, "a loop of links that never reaches a file") from exc
                 raise FileNotFoundError(errno.ENOENT, f"a link to {os.readlink(path)}, which does not exist")
             return ConfigResult(fallback, path)
         if (size := path.stat().st_size) > MAX_CONFIG_BYTES:

@@ -278,3 +278,12 @@ def test_a_merge_key_may_still_be_overridden(tmp_path):
     result = load_config(path)
     assert result.ok, result.errors
     assert result.config.generation.temperature == 0.3 and result.config.generation.top_p == 0.5
+
+
+def test_a_loop_of_links_is_called_one(tmp_path):
+    """It read "a link to config.yaml, which does not exist" (config review)."""
+    path = tmp_path / "config.yaml"
+    path.symlink_to("config.yaml")
+    result = load_config(path)
+    assert "a loop of links that never reaches a file" in result.errors[0]
+    assert result.config.tools.policy["*"] == "ask"

@@ -67,3 +67,29 @@ async def test_a_watch_that_fails_is_reported_and_ends_quietly(tmp_path, monkeyp
     assert seen.get("recursive") is False
     assert len(results) == 1 and "no longer watched" in results[0].errors[0]
     assert results[0].config.generation.temperature == 0.7
+
+
+async def test_a_linked_config_is_reloaded_when_its_target_changes(tmp_path):
+    """A config.yaml linked to a dotfiles repository: an edit there was never applied (a deny
+    added to the target waited for a restart; config review)."""
+    (tmp_path / "dotfiles").mkdir()
+    (tmp_path / "home").mkdir()
+    target = tmp_path / "dotfiles" / "thau.yaml"
+    target.write_text("generation:\n  temperature: 0.7\n")
+    path = tmp_path / "home" / "config.yaml"
+    path.symlink_to(target)
+    results = asyncio.Queue()
+    watcher = asyncio.create_task(watch_config(path, results.put_nowait, load_config(path).config))
+    try:
+        result = None
+        for _ in range(20):  # write until the watcher (started in the background) sees it
+            target.write_text("tools:\n  policy: {run_shell: deny}\n")
+            try:
+                result = await asyncio.wait_for(results.get(), 2)
+            except asyncio.TimeoutError:
+                continue
+            if result.ok:
+                break
+        assert result is not None and result.config.tools.policy == {"run_shell": "deny"}
+    finally:
+        watcher.cancel()
