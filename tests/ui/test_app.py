@@ -1040,3 +1040,27 @@ async def test_ctrl_n_keeps_a_chat_whose_messages_wait_to_be_saved(tmp_path):
         await wait_until(pilot, lambda: not app.turn_running and app.chat.answers() == ["second answer"], timeout=30)
     store = Store(tmp_path / "sessions.sqlite3")
     assert [m["content"] for m in store.messages(first)] == ["first question", "first answer"]
+
+
+async def test_a_model_that_fails_to_load_gives_the_chat_back_to_the_one_that_worked(tmp_path, notices):
+    """Choosing in Ctrl+O a model that does not load (a broken file, another architecture's
+    adapter) left the chat with no model and a stale +LoRA (config review)."""
+    from thau_tui.paths import bundled_model
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_text("not a model\n")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.config.model.path = str(broken)  # what the picker does, then _reload_model
+        app._reload_model(None, "loading broken.gguf…")
+        await wait_until(pilot, lambda: notices.any("Back on scripted"), 60, "the failure to be said")
+        assert app.config.model.path is None  # what was in use: the bundled model
+        await wait_until(pilot, lambda: app.agent.backend is not None, 120, "the model that worked to load")
+        assert app.agent.backend.name == bundled_model().stem
+        assert app.model_error is None and "no model" not in app.status.model
+        # a second failure, with nothing loaded to go back to, says so and leaves none
+        app.agent.backend = None
+        app.model_fallback = None
+        app.post_message(app.ModelFailed("broken.gguf: not a GGUF file"))
+        await wait_until(pilot, lambda: app.status.model == "no model", 10, "no model")

@@ -30,6 +30,10 @@ class ModelLoading:
     """Mixin for the app."""
 
     turn_heard = 0.0  # when the turn last showed an activity (show_activity)
+    # What the loaded model was asked as (model.path, model.server_model, adapter), and what
+    # to load again when a switch away from it fails.
+    model_in_use: tuple[str | None, str | None, str | None, str] | None = None
+    model_fallback: tuple[str | None, str | None, str | None, str] | None = None
 
     def show_quiet(self) -> None:
         """While a turn's model says nothing for QUIET_S (a long prompt read, a server gone
@@ -70,6 +74,7 @@ class ModelLoading:
 
     def _backend_ready(self, backend) -> None:
         self.agent.backend = backend
+        self.model_in_use = (self.config.model.path, self.config.model.server_model, backend.lora_path, backend.name)
         self.model_error = None
         self.model_ready_s = time.perf_counter() - self.started
         self._freeze_heap()
@@ -108,8 +113,27 @@ class ModelLoading:
         gc.freeze()
 
     def on_thau_app_model_failed(self, message: ThauApp.ModelFailed) -> None:
+        fallback, self.model_fallback = self.model_fallback, None
+        if fallback is not None:
+            # A model chosen in the picker that does not load (another architecture's adapter,
+            # a broken file) left the chat with none (config review): the one that worked
+            # loads again, and the picker's "(current)" is that one.
+            path, server_model, lora, back = fallback
+            self.config.model.path, self.config.model.server_model = path, server_model
+            self.notify(
+                f"{message.error}\nBack on {back}.",
+                title="model not loaded",
+                severity="error",
+                timeout=20,
+                markup=False,
+            )
+            self.status.model = f"back to {back}…"
+            self.status.adapter = ""
+            self.load_model(lora)
+            return
         self.model_error = message.error
         self.status.model = "no model"
+        self.status.adapter = ""
         self.notify(message.error, title="model not loaded", severity="error", timeout=20, markup=False)
         if self.queued is not None:  # back in the prompt, to send once a model is chosen
             self._give_back(self.queued)
@@ -168,6 +192,8 @@ class ModelLoading:
         if self.turn_running:
             self.agent.cancel()
         self.status.model = status
+        if self.agent.backend is not None:  # freed before the next loads: two may not fit in memory
+            self.model_fallback = self.model_in_use
         self.agent.backend = None
         self.load_model(lora)
 
