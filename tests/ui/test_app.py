@@ -11,7 +11,7 @@ import pytest
 from scripted import ScriptedBackend
 from waiting import wait_until
 
-from thau_tui.config import Config, ConfigResult, load_config
+from thau_tui.config import Config, ConfigResult, MCPServerConfig, load_config
 from thau_tui.engine.backend import MODEL_THREAD
 from thau_tui.engine.store import Store
 from thau_tui.ui.app import ThauApp
@@ -1064,3 +1064,15 @@ async def test_a_model_that_fails_to_load_gives_the_chat_back_to_the_one_that_wo
         app.model_fallback = None
         app.post_message(app.ModelFailed("broken.gguf: not a GGUF file"))
         await wait_until(pilot, lambda: app.status.model == "no model", 10, "no model")
+
+
+async def test_a_policy_entry_that_names_no_tool_is_said(tmp_path, notices):
+    """`run_shel: deny` left run_shell on its default without a word (config review)."""
+    config = Config()
+    config.tools.policy = {"run_shel": "deny", "run_python": "ask", "gh__search": "auto"}
+    config.mcp.servers = [MCPServerConfig(name="gh", command="true")]
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: notices.any("tools.policy.run_shel"), 20, "the notice")
+        assert notices.any("no tool has this name, so it applies to nothing (did you mean run_shell?)")
+        assert not notices.any("tools.policy.run_python") and not notices.any("gh__search")

@@ -103,6 +103,25 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return list(self._tools)
 
+    def unknown_in_policy(self, policy: dict[str, str], mcp_servers: Iterable[str] = ()) -> list[str]:
+        """One line per tools.policy entry that names no tool here (a typo: `run_shel: deny`
+        left run_shell on its default without a word; config review), with the nearest name.
+        An MCP server's tools (SERVER__tool) arrive later: a configured server's are kept."""
+        import difflib
+
+        from .mcp_tools import SEPARATOR
+
+        servers = tuple(f"{name}{SEPARATOR}" for name in mcp_servers)
+        known = self.names()
+        lines = []
+        for name in policy:
+            if name == "*" or name in self._tools or name.startswith(servers):
+                continue
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else f"; the tools are: {', '.join(sorted(known))}"
+            lines.append(f"tools.policy.{name}: no tool has this name, so it applies to nothing{hint}")
+        return lines
+
     def tools(self, only: Iterable[str] | None = None) -> list[Tool]:
         with self._lock:
             if only is None:

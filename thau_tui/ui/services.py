@@ -286,8 +286,14 @@ class AppServices:
             self.notify(f"{Path(path).name}: {error}", title="plugin not loaded", severity="warning", markup=False)
         if self.plugins.loaded:
             self.agent.warm_up()  # the tool block changed: read the new system prompt ahead
+        self._check_policy_names(self.config)  # now that plugins' names are known too
         if self._watch and folder != Path(os.devnull):  # a folder made later is watched from then on
             await self.plugins.watch(self._plugins_changed)
+
+    def _check_policy_names(self, config) -> None:
+        unknown = self.registry.unknown_in_policy(config.tools.policy, (s.name for s in config.mcp.servers))
+        if unknown:
+            self.notify("\n".join(unknown), title="config.yaml", severity="warning", markup=False, timeout=20)
 
     def _plugins_changed(self, messages) -> None:
         for message in messages or []:
@@ -350,6 +356,7 @@ class AppServices:
         self.agent.config = result.config
         self.agent.text_batch_s = 1 / result.config.ui.render_hz
         self.approvals.set_policy(result.config.tools.policy)
+        self._check_policy_names(result.config)
         from .screens.training import TrainingScreen
 
         for screen in self.screen_stack:
