@@ -1076,3 +1076,21 @@ async def test_a_policy_entry_that_names_no_tool_is_said(tmp_path, notices):
         await wait_until(pilot, lambda: notices.any("tools.policy.run_shel"), 20, "the notice")
         assert notices.any("no tool has this name, so it applies to nothing (did you mean run_shell?)")
         assert not notices.any("tools.policy.run_python") and not notices.any("gh__search")
+
+
+async def test_after_a_choice_in_the_picker_an_edit_elsewhere_does_not_ask_to_reload_the_model(tmp_path, notices):
+    """The picker changes the model in use, not the file: every later edit said "/model to
+    reload the model" (config review). A change to the file's model section still does."""
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.config.model.path = str(tmp_path / "chosen-in-the-picker.gguf")
+        edited = Config()
+        edited.generation.temperature = 0.3
+        app._config_changed(ConfigResult(edited, None))
+        await wait_until(pilot, lambda: notices.any("config.yaml reloaded"), 10, "the reload notice")
+        assert not notices.any("reload the model"), notices.text()
+        moved = Config()
+        moved.model.n_ctx = 1024
+        app._config_changed(ConfigResult(moved, None))
+        await wait_until(pilot, lambda: notices.any("/model to reload the model"), 10, "the model notice")

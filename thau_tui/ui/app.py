@@ -134,6 +134,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         super().__init__()
         self.config: Config = config_result.config
         self.config_result = config_result
+        self.model_in_file = config_result.config.model.model_copy()  # the picker changes self.config's
         self.started = time.perf_counter()
         self.store = store or Store(database_path())
         with contextlib.suppress(StoreError):  # a locked database keeps them; nothing else depends on it

@@ -347,7 +347,10 @@ class AppServices:
             title, advice = "config.yaml not applied: keeping the last good one", "Fix the file and thau applies it."
             self.call_later(self.config_problems, result.errors, title, advice)
             return
-        model_changed = result.config.model != self.config.model
+        # Against the file's model section, not the one in use: after a choice in Ctrl+O every
+        # edit said "/model to reload the model" (config review).
+        model_changed = result.config.model != self.model_in_file
+        self.model_in_file = result.config.model.model_copy()
         mcp_changed = result.config.mcp != self.config.mcp
         if result.config.ui.keys != self.config.ui.keys:  # kept to the next start, though "edits apply live"
             self.set_keymap(result.config.ui.keys)  # the footer and F1 follow (docs review)
