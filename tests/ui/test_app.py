@@ -1094,3 +1094,32 @@ async def test_after_a_choice_in_the_picker_an_edit_elsewhere_does_not_ask_to_re
         moved.model.n_ctx = 1024
         app._config_changed(ConfigResult(moved, None))
         await wait_until(pilot, lambda: notices.any("/model to reload the model"), 10, "the model notice")
+
+
+async def test_the_picker_pairs_a_model_only_with_adapters_of_its_architecture(tmp_path):
+    """36 models listed 72 rows, each with every adapter, Gemma with SmolLM2's among them,
+    which cannot load (config review); each row says its size too."""
+    import gguf
+
+    from thau_tui.paths import bundled_adapter, bundled_model
+
+    other = tmp_path / "runs" / "gemma-1" / "adapter.gguf"
+    other.parent.mkdir(parents=True)
+    writer = gguf.GGUFWriter(str(other), "gemma3")
+    writer.add_string("general.type", "adapter")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.close()
+    same = tmp_path / "runs" / "smol-1" / "adapter.gguf"
+    same.parent.mkdir(parents=True)
+    same.write_bytes(bundled_adapter().read_bytes())
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: app.screen.__class__.__name__ == "ModelPicker")
+        pairs = [c for c in app.screen.choices if c[0] == bundled_model()]
+        assert (bundled_model(), same) in pairs and (bundled_model(), other) not in pairs
+        listing = app.screen.query_one("OptionList")
+        assert " MB)" in str(listing.get_option_at_index(0).prompt)
