@@ -135,3 +135,16 @@ def test_reading_ahead_gives_the_same_answer_as_one_read(real_backend, monkeypat
     read_ahead = answer()
     monkeypatch.setattr(llama_compat, "READ_AHEAD_FROM", 10**9)
     assert answer() == read_ahead and read_ahead.strip()
+
+
+def test_a_relative_model_path_that_is_not_found_says_where_it_was_looked_for():
+    """gemma3-270m.gguf was looked up in the checkout's models folder, and the error gave the
+    absolute path without saying why (config review)."""
+    from thau_tui.engine.models import load_backend
+    from thau_tui.paths import repo_models_dir
+
+    config = Config()
+    config.model.path = "no-such-model-here.gguf"
+    with pytest.raises(ModelLoadError) as raised:
+        load_backend(config)
+    assert f"a relative path is looked up in {repo_models_dir()}, not in the current folder" in str(raised.value)

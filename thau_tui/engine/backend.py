@@ -283,9 +283,12 @@ class LlamaBackend:
                 "config.yaml; empty for the bundled SmolLM2-135M)."
             )
         if not path.is_file():
+            from ..paths import repo_models_dir
+
             raise ModelLoadError(
                 f"model file not found: {path}. Put a GGUF file there, or set model.path in "
-                "config.yaml (leave it empty for the bundled SmolLM2-135M)."
+                "config.yaml (leave it empty for the bundled SmolLM2-135M; a relative path is looked up "
+                f"in {repo_models_dir()}, not in the current folder)."
             )
         if lora_path is not None and not Path(lora_path).is_file():
             raise ModelLoadError(f"LoRA adapter not found: {lora_path}. Fix model.lora_path in config.yaml.")
