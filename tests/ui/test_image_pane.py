@@ -215,18 +215,24 @@ async def test_a_hostile_image_is_described_not_drawn_and_the_app_keeps_running(
         assert app.is_running
 
 
-async def test_a_hand_edited_sidecar_is_skipped_by_the_gallery(tmp_path):
+async def test_a_hand_edited_sidecar_lists_its_image_without_details(tmp_path):
     """ "model": null or "created": null in a sidecar raised TypeError in the gallery's
-    preview and sort; such a sidecar is skipped, the others listed."""
+    preview and sort; such an image is listed without details (images review), the others
+    as they are."""
     from thau_tui.tools.imaging.records import list_images
 
     good = make_png(tmp_path, "good", (0, 255, 0), "a green square", 1)
+    odd = []
     for name, field, value in (("nulled", "model", None), ("dated", "created", None), ("sized", "width", "big")):
         path = make_png(tmp_path, name, (9, 9, 9), "odd", 2)
         sidecar = json.loads(path.with_suffix(".json").read_text())
         sidecar[field] = value
         path.with_suffix(".json").write_text(json.dumps(sidecar))
-    assert [record.path for record in list_images(tmp_path)] == [good]
+        odd.append(path)
+    listed = {record.path: record for record in list_images(tmp_path)}
+    assert set(listed) == {good, *odd}
+    assert listed[good].prompt == "a green square"
+    assert all(listed[path].prompt == "" and not listed[path].has_details for path in odd)
 
 
 async def test_an_image_that_is_not_what_its_name_says_or_is_cut_short_is_not_drawn(tmp_path, monkeypatch):
@@ -293,3 +299,55 @@ async def test_the_pane_leaves_the_chat_room_on_a_narrow_terminal_and_f5_hides_i
         await pilot.press("ctrl+b")  # the chats panel opened on a narrow terminal: the pane goes
         await pilot.pause()
         assert panel.display and not pane.display
+
+
+def shown_text(widget) -> list[str]:
+    """The lines the widget draws in its region: what is in sight, not its whole content."""
+    from textual.geometry import Region
+
+    return [strip.text.rstrip() for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))]
+
+
+def proportions(widget) -> float:
+    """Width over height of the widget's region in pixels (textual-image's cell size)."""
+    from textual_image._terminal import get_cell_size
+
+    cell = get_cell_size()
+    return (widget.region.width * cell.width) / (widget.region.height * cell.height)
+
+
+def sized_png(folder, name, width, height):
+    path = folder / f"{name}.png"
+    PILImage.new("RGB", (width, height), "orange").save(path)
+    return path
+
+
+async def test_the_pane_keeps_an_image_s_proportions(tmp_path):
+    """#image-view at 100% x 1fr stretched a 400x100 picture to fill the pane's portrait box
+    (images review)."""
+    wide, tall = sized_png(tmp_path, "wide", 400, 100), sized_png(tmp_path, "tall", 100, 400)
+    app = Host()
+    async with app.run_test(size=(60, 30)) as pilot:
+        pane = app.query_one(ImagePane)
+        view = pane.query_one("#image-view")
+        pane.add(wide)
+        await pilot.pause()
+        assert 3.5 <= proportions(view) <= 4.5, view.region
+        pane.add(tall)
+        await pilot.pause()
+        assert 0.2 <= proportions(view) <= 0.3, view.region
+        assert view.region.height > 10  # drawn as large as the pane allows, not shrunk to nothing
+
+
+async def test_a_long_prompt_leaves_the_seed_line_in_sight_and_is_cut(tmp_path):
+    """The caption shows six lines: a long prompt pushed "seed · size · steps" out of them
+    (images review)."""
+    path = make_png(tmp_path, "long", (1, 2, 3), "a lighthouse at dusk " * 5000, 7)
+    app = Host()
+    async with app.run_test(size=(60, 30)) as pilot:
+        pane = app.query_one(ImagePane)
+        pane.add(path)
+        await pilot.pause()
+        in_sight = shown_text(app.query_one("#image-caption"))
+        assert in_sight[0] == "seed 7 · 32x24 · 2 steps", in_sight
+        assert len(caption(app)) < 400 and caption(app).endswith("…")

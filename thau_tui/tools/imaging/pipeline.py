@@ -68,6 +68,13 @@ def resolve_model(setting: str | None) -> Path:
     raise ImageModelError(f"images.model is {setting!r}, but nothing is there (looked at {looked}). {HOW_TO_SET}")
 
 
+def _sentence(text: str) -> str:
+    """`text` ending in one full stop: diffusers' own messages end in one, and joining one
+    with ". " read "...is not a valid JSON file.. Check the folder" (images review)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -201,7 +208,7 @@ def load_pipeline(settings: Any, on_progress: Callable[[float, float, str], None
             raise
         except Exception as exc:  # a corrupt or partial folder: say which and how to fix it
             raise ImageModelError(
-                f"could not load the image model at {model}: {type(exc).__name__}: {exc}. "
+                f"could not load the image model at {model}: {_sentence(f'{type(exc).__name__}: {exc}')} "
                 f"Check the folder is a complete diffusers download, or point images.model elsewhere. {HOW_TO_SET}"
             ) from exc
         pipe = pipe.to(device)

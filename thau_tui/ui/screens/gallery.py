@@ -14,7 +14,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
@@ -25,7 +25,10 @@ from textual_image.widget import Image
 from ...tools.imaging.records import ImageRecord, list_images
 from ..visible import visible
 from ..widgets.fitting_footer import GALLERY_DROP_ORDER, FittingFooter
-from ..widgets.image_pane import loaded
+from ..widgets.image_pane import NOT_DRAWN, cut, loaded
+
+NO_DETAILS = "(no details: its sidecar could not be read)"
+SHOW = Binding("enter", "show", "Show", id="gallery-show", tooltip="Show the image in the chat's image pane")
 
 EMPTY = (
     'No images yet. Ask for one in the chat ("draw a lighthouse at dusk"); '
@@ -41,13 +44,37 @@ def _when(created: str) -> str:
         return created or "—"
 
 
+def _made_with(record: ImageRecord) -> str:
+    """'model on device (dtype) · 1.2 s', without the parts the sidecar leaves out: an empty
+    model and device read " on  () · 0.0 s" (images review)."""
+    engine = " ".join(
+        part
+        for part in (
+            Path(record.model).name if record.model else "",
+            f"on {record.device}" if record.device else "",
+            f"({record.dtype})" if record.dtype else "",
+        )
+        if part
+    )
+    took = f"{record.duration_s:.1f} s" if record.duration_s > 0 else ""
+    return " · ".join(part for part in (engine, took) if part)
+
+
+class GalleryList(OptionList):
+    """The images' list, with Enter shown in the footer: OptionList's own Enter is hidden, and
+    as the focused widget's it shadowed the screen's, so the footer never said Enter shows
+    (images review)."""
+
+    BINDINGS = [Binding(SHOW.key, "screen.show", SHOW.description, id=SHOW.id, tooltip=SHOW.tooltip)]
+
+
 class GalleryScreen(Screen[None]):
     """Generated images (from their sidecars) with a preview of the highlighted one."""
 
     CSS_PATH = "gallery.tcss"
 
     BINDINGS = [
-        Binding("enter", "show", "Show", id="gallery-show", tooltip="Show the image in the chat's image pane"),
+        SHOW,  # the list's own Enter (GalleryList) is the one pressed; this one lists it in help
         Binding("r", "rerun(True)", "Re-run", id="gallery-rerun", tooltip="Generate again with the same seed"),
         Binding(
             "R",
@@ -89,9 +116,10 @@ class GalleryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("Images", id="gallery-title")
         with Horizontal(id="gallery-body"):
-            yield OptionList(id="gallery-list")
+            yield GalleryList(id="gallery-list")
             with Vertical(id="gallery-preview"):
-                yield Image(None, id="gallery-image")
+                with Container(id="gallery-frame"):  # sized here, the image keeps its proportions
+                    yield Image(None, id="gallery-image")
                 yield Static("", id="gallery-caption")
         yield FittingFooter(compact=True, drop_order=GALLERY_DROP_ORDER)  # whole keys, the least useful left out
 
@@ -104,10 +132,12 @@ class GalleryScreen(Screen[None]):
         options = self.query_one("#gallery-list", OptionList)
         options.clear_options()
         for record in self.records:
+            first_line = record.prompt[:200].splitlines()[0][:60] if record.prompt else ""
+            details = f"seed {record.seed} · {record.width}x{record.height}" if record.has_details else "no details"
             label = Content.assemble(
-                (visible(record.prompt.splitlines()[0][:60]) if record.prompt else "(no prompt)", "bold"),
+                (visible(first_line) if first_line else "(no prompt)", "bold"),
                 "\n",
-                (f"{_when(record.created)} · seed {record.seed} · {record.width}x{record.height}", "$text-muted"),
+                (f"{_when(record.created)} · {details}", "$text-muted"),
             )
             options.add_option(Option(label, id=str(record.path)))
         if self.records:
@@ -124,13 +154,23 @@ class GalleryScreen(Screen[None]):
         return self.records[index] if index is not None and 0 <= index < len(self.records) else None
 
     def _preview(self, record: ImageRecord) -> None:
-        self.query_one("#gallery-image", Image).image = loaded(record.path)
-        lines = [
-            record.prompt,
-            f"negative: {record.negative_prompt}" if record.negative_prompt else "",
-            f"seed {record.seed} · {record.width}x{record.height} · {record.steps} steps · guidance {record.guidance}",
-            f"{Path(record.model).name} on {record.device} ({record.dtype}) · {record.duration_s:.1f} s",
+        image = loaded(record.path)
+        self.query_one("#gallery-image", Image).image = image
+        # The short lines first and the prompt cut: a long one hid them, and a 2 MB one took
+        # seconds to lay out (images review).
+        if record.has_details:
+            lines = [
+                f"seed {record.seed} · {record.width}x{record.height} · {record.steps} steps"
+                f" · guidance {record.guidance}",
+                _made_with(record),
+            ]
+        else:
+            lines = [NO_DETAILS]
+        lines += [
             str(record.path),
+            NOT_DRAWN if image is None else "",  # not a blank preview without a reason
+            cut(record.prompt),
+            f"negative: {cut(record.negative_prompt)}" if record.negative_prompt else "",
         ]
         caption = "\n".join(line for line in lines if line)  # the prompt is not markup
         self.query_one("#gallery-caption", Static).update(Content(visible(caption)))
@@ -157,6 +197,9 @@ class GalleryScreen(Screen[None]):
         record = self.selected
         if record is None:
             self.notify("no image to re-run", severity="warning")
+            return
+        if not record.has_details:
+            self.notify("this image's prompt is not on record: it cannot be re-run", severity="warning")
             return
         self.app.post_message(self.Rerun(record.prompt, record.params(), record.seed if same_seed else None))
         self.dismiss()

@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image as PILImage
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Container
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
@@ -34,24 +35,34 @@ MAX_SHOWN_PIXELS = 40_000_000
 # (tools/mcp_tools.py saves png, jpeg, gif and webp). Pillow opens many more by their
 # bytes, whatever the file is called: an EPS file named .png ran Ghostscript.
 SHOWN_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+# Said under an image that is there but not drawn; the gallery says it too (images review).
+NOT_DRAWN = f"(not drawn: unreadable, or over {MAX_SHOWN_PIXELS // 1_000_000} million pixels)"
+# Of a prompt, the caption shows this much: a 2 MB prompt took the gallery 3.6 s to lay out,
+# and a long one pushed the seed and size out of the pane's six lines (images review).
+SHOWN_PROMPT_CHARS = 300
+
+
+def cut(text: str, limit: int = SHOWN_PROMPT_CHARS) -> str:
+    """`text` up to `limit` characters, ending in "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def describe(path: Path) -> str:
-    """Prompt, seed and size of an image: from its sidecar, else its PNG text, else its name.
+    """Seed and size, then the prompt (cut) of an image: from its sidecar, else its PNG text,
+    else its name. The short line comes first, so a long prompt cannot push it out of sight.
     Never raises: a broken or hostile file says it cannot be read."""
     sidecar = path.with_suffix(".json")
-    if sidecar.is_file():
-        try:
-            record = ImageRecord.from_sidecar(sidecar)
-            return f"{record.prompt}\nseed {record.seed} · {record.width}x{record.height} · {record.steps} steps"
-        except ValueError:
-            pass
+    try:
+        record = ImageRecord.from_sidecar(sidecar)  # reads only a regular file, and a bounded one
+        return f"seed {record.seed} · {record.width}x{record.height} · {record.steps} steps\n{cut(record.prompt)}"
+    except ValueError:
+        pass
     try:
         with PILImage.open(path, formats=SHOWN_FORMATS) as image:
             text = getattr(image, "text", {}) or {}
             size = f"{image.width}x{image.height}"
         if "prompt" in text:
-            return f"{text['prompt']}\nseed {text.get('seed', '?')} · {size}"
+            return f"seed {cut(str(text.get('seed', '?')), 24)} · {size}\n{cut(text['prompt'])}"
         return f"{path.name}\n{size}"
     except Exception as exc:  # OSError, PIL's DecompressionBombError, a broken chunk...
         return f"{path.name}\n(cannot be read: {type(exc).__name__})"
@@ -85,7 +96,8 @@ class ImagePane(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     ImagePane { layout: vertical; height: 1fr; padding: 0 1; }
-    ImagePane #image-view { width: 100%; height: 1fr; }
+    ImagePane #image-frame { height: 1fr; align: center middle; }
+    ImagePane #image-view { width: auto; height: auto; }
     ImagePane #image-caption { height: auto; max-height: 6; color: $text-muted; }
     ImagePane #image-position { height: 1; color: $text-muted; text-style: italic; }
     ImagePane:focus-within #image-position { color: $text; }
@@ -113,7 +125,10 @@ class ImagePane(Widget, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static("no images yet", id="image-position")
-        yield Image(None, id="image-view")
+        # Sized by its frame, the image keeps its proportions: 100% x 1fr stretched a 400x100
+        # picture to fill a portrait box (images review).
+        with Container(id="image-frame"):
+            yield Image(None, id="image-view")
         yield Static("", id="image-caption")
 
     @property
@@ -150,7 +165,8 @@ class ImagePane(Widget, can_focus=True):
         view.image = loaded(path) if path.is_file() else None
         caption = describe(path) if path.is_file() else f"{path.name}\n(the file is gone)"
         if path.is_file() and view.image is None:
-            caption += f"\n(not drawn: unreadable, or over {MAX_SHOWN_PIXELS // 1_000_000} million pixels)"
+            first, _, rest = caption.partition("\n")
+            caption = f"{first}\n{NOT_DRAWN}\n{rest}"  # above the prompt, which may fill the caption
         self.query_one("#image-caption", Static).update(Content(visible(caption)))  # the prompt is not markup
         self.query_one("#image-position", Static).update(f"image {index + 1}/{len(self.images)}")
         self.post_message(self.Shown(self, path))
