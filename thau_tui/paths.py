@@ -225,9 +225,12 @@ def runs_dir(configured: str | Path = "train/runs") -> Path:
 
 def train_data_dir() -> Path:
     """Where `thau data build` and `thau data from-history` write when no --out is given: the
-    train/data a shipped recipe reads, found like runs_dir. Never the current folder: that
-    is the workspace, and a train/data/history.jsonl link planted there would be written
-    through."""
+    train/data a shipped recipe reads (the checkout's, else under thau's data folder). Unlike
+    runs_dir, not moved under THAU_HOME in a checkout: the shipped recipes and CI read the
+    checkout's train/data, so data written elsewhere would be trained on by nothing; `thau
+    data build` replaces a data set there only with --force instead (headless review). Never
+    the current folder: that is the workspace, and a train/data/history.jsonl link planted
+    there would be written through."""
     return _beside_checkout("train/data")
 
 

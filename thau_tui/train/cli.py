@@ -3,13 +3,13 @@
 `register(subparsers)` adds them to the main `thau` parser; each sets `func`,
 which returns the exit code. `main(argv)` builds a parser of its own (tests,
 and `python -m thau_tui.train.cli`). Heavy modules are imported inside the
-commands, so `thau --help` stays fast.
+commands, so `thau --help` stays fast. The `data` commands live in cli_data.py,
+how a run ends (its words, its exit code) in cli_outcome.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -19,34 +19,19 @@ from pathlib import Path
 from typing import Any, Callable
 
 from rich.console import Console
-from rich.table import Table
 
-from ..paths import start_folder, train_data_dir
+from ..paths import start_folder
+from .cli_data import register_data
+from .cli_outcome import finish_train, scores_table, terminal_console
 from .recipe import find_recipe, load_recipe
-from .runs import check_recipe, command_step, latest_run_dir, new_run_dir, run_commands, trainer_env
-from .training_run import RunState, format_eta, read_summary, score_rows
+from .runs import STEP_TRAIN, check_recipe, command_step, latest_run_dir, new_run_dir, run_commands, trainer_env
+from .training_run import RunState, format_eta
 
 
 def _err(message: str) -> int:
     """Print a problem on stderr and return the exit code for a usage error."""
     print(f"thau: {message}", file=sys.stderr)
     return 2
-
-
-def scores_table(
-    after: dict[str, Any], before: dict[str, Any] | None = None, title: str = "Tool-calling score"
-) -> Table:
-    """The scorer's figures as a table; with `before`, side by side with the change."""
-    table = Table(title=title)
-    table.add_column("metric")
-    if before is not None:
-        table.add_column("before", justify="right")
-    table.add_column("after" if before is not None else "value", justify="right")
-    if before is not None:
-        table.add_column("change", justify="right")
-    for key, b, a, change in score_rows(after, before):
-        table.add_row(*((key, b, a, change) if before is not None else (key, a)))
-    return table
 
 
 def _config_train_settings(config_file: str | None = None) -> tuple[str, str]:
@@ -57,48 +42,6 @@ def _config_train_settings(config_file: str | None = None) -> tuple[str, str]:
 
     train = load_config(Path(config_file).expanduser() if config_file else default_config_file()).config.train
     return train.recipe, str(runs_dir(train.runs_dir))
-
-
-# --- data ----------------------------------------------------------------------------
-
-
-def cmd_data_build(args: argparse.Namespace) -> int:
-    """Build train.jsonl / eval.jsonl / stats.json with the data set builder."""
-    from . import data
-
-    try:
-        out = Path(args.out) if args.out else train_data_dir()
-        stats = data.build_dataset(out, n_train=args.n_train, n_eval=args.n_eval, seed=args.seed, dialect=args.dialect)
-    except ValueError as exc:  # DatasetError and an unknown dialect both say what to change
-        return _err(str(exc))
-    print(f"Wrote the data set to {out}")
-    if isinstance(stats, dict):
-        print(json.dumps(stats, indent=2, ensure_ascii=False, default=str))
-    return 0
-
-
-def cmd_from_history(args: argparse.Namespace) -> int:
-    """Turn the stored chats' approved, edited and denied calls into examples."""
-    from ..paths import database_path
-    from .history import examples_from_history
-
-    db = Path(args.db) if args.db else database_path()
-    out = Path(args.out) if args.out else train_data_dir() / "history.jsonl"
-    try:
-        counts = examples_from_history(db, out, dialect=args.dialect)
-    except (FileNotFoundError, ValueError) as exc:
-        return _err(str(exc))
-
-    def some(count: int, word: str) -> str:
-        return f"{count} {word}" + ("" if count == 1 else "s")
-
-    print(
-        f"Wrote {some(counts['examples'], 'example')} to {out} from {some(counts['calls'], 'call')} in "
-        f"{some(counts['sessions'], 'chat')} "
-        f"({counts['approved']} approved, {counts['edited']} of them edited; {counts['denied']} denied; "
-        f"{counts['skipped']} skipped; {counts['duplicates']} duplicates)"
-    )
-    return 0
 
 
 # --- train ---------------------------------------------------------------------------
@@ -148,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _err(resolved)
     recipe, resume_dir, runs_dir = resolved
     run_dir = resume_dir or new_run_dir(runs_dir, load_recipe(recipe).name)
-    console = Console()
+    console = terminal_console()
     state = RunState(run_dir)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -159,23 +102,34 @@ def cmd_train(args: argparse.Namespace) -> int:
         transient=False,
     )
     code = 0
+    signals: list[int] = []  # what cancelled the run: its exit code is 128 + the first (headless review)
 
-    def interrupt(*_: object) -> None:  # `timeout`, a closed terminal: as Ctrl-C, the child told once
+    def interrupt(signum: int, _frame: object) -> None:  # Ctrl-C, `timeout`, a closed terminal: the child told once
+        signals.append(signum)
         raise KeyboardInterrupt
 
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
+    replaced: dict[int, Any] = {}  # put back after the run: `main()` in a test or a script goes on
+    for signum in {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup thau train` goes on (rereview2)
-            signal.signal(signum, interrupt)
-    with progress:
-        view = _ProgressView(progress, console)
-        for command in run_commands(
-            recipe, run_dir, resume=resume_dir is not None, score=not args.no_score, limit=args.score_limit
-        ):
-            state.begin_step(command_step(command))
-            code, interrupted = _run_child(command, state, view)
-            if interrupted or state.status in ("cancelled", "failed") or (code and not state.trained):
-                break
-    return _finish_train(state, code, run_dir, console)
+            replaced[signum] = signal.signal(signum, interrupt)
+    try:
+        with progress:
+            view = _ProgressView(progress, console)
+            for command in run_commands(
+                recipe, run_dir, resume=resume_dir is not None, score=not args.no_score, limit=args.score_limit
+            ):
+                state.begin_step(command_step(command))
+                code, interrupted = _run_child(command, state, view)
+                if interrupted or state.status in ("cancelled", "failed") or (code and not state.trained):
+                    break
+    except KeyboardInterrupt:  # between two children: none is left running to tell
+        signals.append(signal.SIGINT)
+    finally:
+        for signum, handler in replaced.items():
+            if handler is not None:  # None: set outside Python, not ours to restore
+                signal.signal(signum, handler)
+    cancelled_by = signals[0] if signals else (signal.SIGTERM if state.status == "cancelled" else None)
+    return finish_train(state, code, run_dir, console, cancelled_by, recipe, args.score_limit)
 
 
 class _ProgressView:
@@ -225,20 +179,21 @@ def _run_child(command: list[str], state: RunState, view: _ProgressView) -> tupl
     while True:
         try:
             line = next(lines, None)
+            if line is None:
+                break
+            with lock:
+                state.feed_line(line)
+                view.draw(state)
         except KeyboardInterrupt:
             interrupts += 1
-            if interrupts == 1:
-                view.console.print("[yellow]Cancelling: the trainer saves a checkpoint first (Ctrl-C again to kill it)")
-                child.send_signal(signal.SIGTERM)
-            else:
-                child.kill()
-            continue
-        if line is None:
+            _stop_child(child, state, interrupts, view.console)
+    while True:
+        try:
+            code = child.wait()
             break
-        with lock:
-            state.feed_line(line)
-            view.draw(state)
-    code = child.wait()
+        except KeyboardInterrupt:
+            interrupts += 1
+            _stop_child(child, state, interrupts, view.console)
     reader.join(timeout=5)
     with lock:
         if code and state.status != "failed" and not interrupts:
@@ -248,22 +203,17 @@ def _run_child(command: list[str], state: RunState, view: _ProgressView) -> tupl
     return code, interrupts > 0
 
 
-def _finish_train(state: RunState, code: int, run_dir: Path, console: Console) -> int:
-    if state.status == "cancelled" or (code and not state.trained and state.status != "failed"):
-        console.print(f"Cancelled at step {state.step}. Resume with: thau train --resume {run_dir}")
-        return 0
-    if state.trained:
-        console.print(f"[green]Trained.[/] Adapter: {state.adapter}")
-        summary = read_summary(run_dir) or state.summary or {}
-        if isinstance(summary.get("after"), dict):
-            before = summary.get("before") if isinstance(summary.get("before"), dict) else None
-            console.print(scores_table(summary["after"], before, title="Eval split: before and after training"))
-        if state.error or code:
-            print(f"thau: scoring after training failed: {state.error or ''}", file=sys.stderr)
-            return 1
-        return 0
-    print(f"thau: training failed: {state.error or f'a child process exited with code {code}'}", file=sys.stderr)
-    return 1
+def _stop_child(child: subprocess.Popen, state: RunState, interrupts: int, console: Console) -> None:
+    """The first interrupt asks the child to stop, saying which step it cancels (it said the
+    trainer saves a checkpoint while scoring ran: headless review); the second kills it."""
+    if interrupts > 1:
+        child.kill()
+        return
+    step = state.step_name or "the run"
+    kept = ": the trainer saves a checkpoint first" if step == STEP_TRAIN else ""
+    kept = ": the trained adapter is kept" if state.trained else kept
+    console.print(f"[yellow]Cancelling {step}{kept} (Ctrl-C again to kill it)")
+    child.send_signal(signal.SIGTERM)
 
 
 # --- eval and export -----------------------------------------------------------------
@@ -312,7 +262,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cases_path = Path(args.cases)
     if not cases_path.is_file():
         return _err(f"eval cases not found: {cases_path} (build some with `thau data build`)")
-    console = Console()
+    console = terminal_console()
     try:
         model, adapter, dialect, threads, note = eval_target(args)
     except Exception as exc:  # a broken config or a missing bundled model: say which
@@ -407,20 +357,7 @@ def _command(sub, name: str, func: Callable[[argparse.Namespace], int], help: st
 
 def register(subparsers) -> None:
     """Add data, train, eval and export to the `thau` parser's subcommands."""
-    data = subparsers.add_parser("data", help="build training data", description="Build training data.")
-    data_sub = data.add_subparsers(dest="data_command", metavar="{build,from-history}", required=True)
-    build = _command(data_sub, "build", cmd_data_build, "generate the tool-calling data set (train/eval JSONL)")
-    build.add_argument(
-        "--out", default=None, help="folder for train.jsonl, eval.jsonl, stats.json (default: thau's train/data)"
-    )
-    build.add_argument("--n-train", type=int, default=2000, help="training examples (default 2000)")
-    build.add_argument("--n-eval", type=int, default=200, help="eval cases (default 200)")
-    build.add_argument("--seed", type=int, default=0)
-    build.add_argument("--dialect", default="hermes", help="tool-call dialect (default hermes)")
-    hist = _command(data_sub, "from-history", cmd_from_history, "examples from your approved, edited and denied calls")
-    hist.add_argument("--out", default=None, help="output JSONL (default: history.jsonl in thau's train/data)")
-    hist.add_argument("--db", default=None, help="chat database (default: thau's own)")
-    hist.add_argument("--dialect", default="hermes")
+    register_data(subparsers)
 
     train = _command(subparsers, "train", cmd_train, "train a LoRA adapter headless, with a progress bar")
     train.add_argument(
@@ -443,6 +380,11 @@ def register(subparsers) -> None:
         default=None,
         metavar="N",
         help="eval cases to score (default: the recipe's eval_examples)",
+    )
+    train.epilog = (
+        "Exit status: 0 trained (and scored), 1 a step failed, 2 a usage error; when cancelled, 128 + the "
+        "signal: 130 Ctrl-C, 143 SIGTERM (`timeout`, or the trainer stopped on its own), 129 a hangup. "
+        "A cancelled run says how to resume it or score its adapter."
     )
 
     ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")
