@@ -351,3 +351,35 @@ async def test_a_long_prompt_leaves_the_seed_line_in_sight_and_is_cut(tmp_path):
         in_sight = shown_text(app.query_one("#image-caption"))
         assert in_sight[0] == "seed 7 · 32x24 · 2 steps", in_sight
         assert len(caption(app)) < 400 and caption(app).endswith("…")
+
+
+async def test_a_new_chat_starts_without_the_last_chats_images(tmp_path):
+    """After Ctrl+N the pane said "image 2/2" and [ showed the chat before's picture (images review)."""
+    from PIL import Image as PILImage
+    from scripted import ScriptedBackend
+
+    from thau_tui.config import Config, ConfigResult
+    from thau_tui.engine.store import Store
+    from thau_tui.ui.app import ThauApp
+
+    first, second = tmp_path / "first.png", tmp_path / "second.png"
+    PILImage.new("RGB", (32, 32), "red").save(first)
+    PILImage.new("RGB", (32, 32), "blue").save(second)
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    app = ThauApp(
+        ConfigResult(config, None), store=Store(tmp_path / "s.sqlite3"), backend=ScriptedBackend([]), watch=False
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.show_image(str(first))
+        await pilot.pause()
+        pane = app.query_one("#images")
+        assert pane.display and pane.images == [first]
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert pane.images == [] and not pane.display
+        app.show_image(str(second))
+        await pilot.pause()
+        assert pane.images == [second] and pane.display
+        assert "image 1/1" in str(pane.query_one("#image-position").render())

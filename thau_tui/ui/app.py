@@ -285,6 +285,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         self.call_after_refresh(self.chat.scroll_end, animate=False)
         self.sub_title = self.session.title
         self.show_stats(None)
+        self.forget_images()
         self.focus_input()  # the chat is open: the prompt has the keys, not the chats list
 
     def on_chat_view_typed(self, message: ChatView.Typed) -> None:
@@ -456,6 +457,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         await self.chat.add(NoteMessage(WELCOME, "info"))
         self.sub_title = ""
         self.show_stats(None)  # not the last chat's speed and context
+        self.forget_images()
         self.query_one(SessionsPanel).refresh_list()
         self.focus_input()
 

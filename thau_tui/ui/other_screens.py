@@ -111,6 +111,17 @@ class OtherScreens:
         self._show_images(True)
         self.refresh_bindings()  # F5 is offered once there is an image
 
+    def forget_images(self) -> None:
+        """Another chat opens without the last one's images: the pane said "image 2/2" and [
+        showed the chat before's picture (images review). Hidden until an image comes."""
+        pane = self.query_one("#images")
+        if pane.images:
+            pane.images.clear()
+            pane.index = -1
+            if pane.display:
+                self._show_images(False)
+            self.refresh_bindings()  # F5 is offered only once there is an image
+
     def _show_images(self, shown: bool) -> None:
         """The image pane shown or hidden; shown on a narrow terminal, the chats panel makes
         room (the two left the chat 4 columns at 80: narrow-terminal review), as it does when
