@@ -254,3 +254,19 @@ def test_following_thau_keeps_a_hangup_nohup_ignores_and_works_off_the_main_thre
     worker.start()
     worker.join(60)
     assert codes == [1]
+
+
+def test_a_data_folder_with_one_of_its_two_files_is_refused_not_rebuilt(tmp_path):
+    """Building the missing eval.jsonl replaced the train.jsonl beside it, the user's own
+    (headless review follow-up)."""
+    from thau_tui.train.runs import check_recipe, needs_data
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "train.jsonl").write_text('{"messages": []}\n')
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"name: mine\ndata_dir: {data}\n")
+    problem = check_recipe(recipe) or ""
+    assert f"the data folder {data} holds train.jsonl but no eval.jsonl" in problem
+    (data / "eval.jsonl").write_text('{"messages": []}\n')
+    assert check_recipe(recipe) is None and not needs_data(recipe)

@@ -195,6 +195,14 @@ def check_recipe(path: str | Path) -> str | None:
         recipe.init_adapter_path()
     except Exception as exc:  # RecipeError: names the key and what to give
         return f"bad recipe {path}: {exc}"
+    data = Path(recipe.data_dir)
+    held = [name for name in ("train.jsonl", "eval.jsonl") if (data / name).exists()]
+    if len(held) == 1:  # building the missing one replaced the other, the user's own data (review)
+        missing = "eval.jsonl" if held == ["train.jsonl"] else "train.jsonl"
+        return (
+            f"the data folder {data} holds {held[0]} but no {missing}: add it, or move {held[0]} away "
+            "and thau builds both"
+        )
     return None
 
 
