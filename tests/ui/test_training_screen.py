@@ -342,3 +342,23 @@ async def test_the_idle_log_shows_its_start_on_a_small_terminal(tmp_path):
         await pilot.pause(0.5)
         screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
         assert "The run's log" in screen, screen
+
+
+async def test_cancelling_while_it_scores_after_training_does_not_promise_a_resume(tmp_path):
+    """ "Its last checkpoint stays: thau train --resume goes on" while it scored after training,
+    when the adapter was made and there was nothing to resume (train CLI review)."""
+    script = tmp_path / "slow.py"
+    script.write_text("import time\ntime.sleep(30)\n", encoding="utf-8")
+    run = TrainingRun(tmp_path / "r.yaml", tmp_path / "run", commands=[[sys.executable, str(script)]])
+    app = HostApp(lambda: TrainingScreen(Config(), run=run))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run.start()
+        app.training_run = run
+        await pilot.pause(0.5)  # the run names its first child's step once it starts it
+        run.step_name = "scoring after training"
+        await pilot.press("x")
+        await pilot.pause()
+        question = app.screen.question
+        assert "The trained adapter stays, not scored." in question and "--resume" not in question
+        await pilot.press("y")
+        await asyncio.wait_for(run.wait(), 20)

@@ -459,10 +459,10 @@ class TrainingScreen(Screen):
                 self.notify("Cancelling: the trainer saves a checkpoint first." if training else "Cancelling.")
 
         where = f"step {run.step}" if run.step_name == "training" else run.step_name
-        self.app.push_screen(
-            ConfirmModal(f"Cancel the training run ({where})? Its last checkpoint stays: thau train --resume goes on."),
-            done,
-        )
+        kept = "Its last checkpoint stays: thau train --resume goes on."
+        if run.step_name == "scoring after training":  # nothing to resume: the adapter is made (review)
+            kept = "The trained adapter stays, not scored."
+        self.app.push_screen(ConfirmModal(f"Cancel the training run ({where})? {kept}"), done)
 
     def action_open_folder(self) -> None:
         if self.run is None:
