@@ -9,6 +9,7 @@ its place, a few hundred bytes of anchors and aliases that expand to millions of
 from __future__ import annotations
 
 import errno
+import functools
 import reprlib
 from pathlib import Path
 from typing import Any
@@ -74,30 +75,36 @@ def count_nodes(node: Any, limit: int = MAX_VALUES) -> int:
     return count
 
 
-class _OneKeyOnce(yaml.SafeLoader):
+@functools.lru_cache(maxsize=1)
+def _one_key_once() -> type:
     """safe_load's loader, refusing a key written twice in one mapping: YAML keeps the last,
     so a second `tools:` further down dropped the first one's `run_shell: deny` without a
-    word (config review). Keys a merge (<<: *a) brings in may be overridden, as YAML says."""
+    word (config review). Keys a merge (<<: *a) brings in may be overridden, as YAML says.
+    Made on first use, not at import: thau's start imports this module before it drops the
+    workspace's entries from sys.path, and must not touch the yaml module there."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                line = first.setdefault(key, key_node.start_mark.line)
-            except TypeError:  # an unhashable key: SafeLoader says so itself
-                continue
-            if line != key_node.start_mark.line:
-                raise yaml.constructor.ConstructorError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"{key!r} is written twice (first on line {line + 1}), and the second would silently "
-                    "replace the first; keep one",
-                    key_node.start_mark,
-                )
-        return super().construct_mapping(node, deep=deep)
+    class OneKeyOnce(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    line = first.setdefault(key, key_node.start_mark.line)
+                except TypeError:  # an unhashable key: SafeLoader says so itself
+                    continue
+                if line != key_node.start_mark.line:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping",
+                        node.start_mark,
+                        f"{key!r} is written twice (first on line {line + 1}), and the second would silently "
+                        "replace the first; keep one",
+                        key_node.start_mark,
+                    )
+            return super().construct_mapping(node, deep=deep)
+
+    return OneKeyOnce
 
 
 def load_yaml(text: str) -> Any:
@@ -107,7 +114,7 @@ def load_yaml(text: str) -> Any:
         return {}
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     too_many = node is not None and count_nodes(node) > MAX_VALUES
-    data = None if too_many else yaml.load(text, Loader=_OneKeyOnce)  # noqa: S506 - a SafeLoader
+    data = None if too_many else yaml.load(text, Loader=_one_key_once())  # noqa: S506 - a SafeLoader
     if too_many or count_values(data) > MAX_VALUES:
         if "*" in text or "<<" in text:  # the aliases are named only where there are some (crash review)
             raise ConfigTooLarge(
