@@ -114,6 +114,8 @@ SLOW_PATHS = (
     "images/",  # diffusers
     "server/",  # a model server in a child process
     "test_thau_cli.py",  # thau --message and doctor: the real model in a child process
+    "test_cli_headless.py",  # thau --message in children, signals, a pty
+    "test_doctor_checks.py",  # thau doctor in children
     "reliability/test_crash_kept.py",  # the real model in a child, killed mid-answer
     "reliability/test_unwritable_and_full.py",  # thau --message in children
     "security/test_shell_attacks.py",  # fork bombs, memory hogs, kill escalation: the sandbox soak

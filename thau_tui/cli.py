@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
 import platform
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import KEEP_OUT_VARIABLE, __version__
 from .config import ConfigResult, load_config
-from .paths import default_config_file, keep_imports_out_of, runs_dir
 
-if TYPE_CHECKING:
-    from .engine.events import Decision
-    from .tools.base import ToolCall
+# `thau --message` lives in headless.py; these names stay importable from here
+from .headless import (  # noqa: F401
+    NO_ONE_TO_ASK,
+    REFUSED_EXIT,
+    decide_unattended,
+    message_exit_code,
+    run_message,
+)
+from .paths import FolderError, default_config_file, keep_imports_out_of, runs_dir
 
 
 def _config(args) -> ConfigResult:
@@ -50,16 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
         "-m",
         "--message",
         help="answer one message without the TUI, streaming to stdout; exit 1 on an error during the answer, "
-        "2 when it cannot start, 3 when a tool call needed approval and was refused",
+        "2 when it cannot start, 3 when a tool call was refused (not approved, or denied by tools.policy), "
+        "130 on Ctrl+C, 141 when stdout is closed before the answer ends (`| head`)",
     )
     parser.add_argument(
         "--yes",
         action="store_true",
         help="with --message: approve tool calls that would ask, but only for tools without "
         "a tools.policy entry in config.yaml (a policy of ask or deny is kept); "
-        "exit 3 when a tool call needed approval and was refused",
+        "exit 3 when a tool call needed approval and was refused, or was denied by tools.policy",
     )
-    parser.add_argument("--resume", action="store_true", help="reopen the last chat")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="reopen the last chat (with --message: answer in it, its history included)",
+    )
     parser.add_argument(
         "--config", help="config.yaml to use (default: the one in the user config dir; ./config.yaml only when named)"
     )
@@ -112,6 +120,28 @@ def main(argv: list[str] | None = None) -> int:
         # A mistyped path ran on the defaults without a word: the user's tools.policy denials
         # were dropped and --yes then approved what they deny (first-hour review)
         parser.error(f"--config {named}: no such file (leave --config out for the usual one; thau doctor names it)")
+    url = getattr(args, "base_url", None)
+    if url is not None and not _web_address(url):  # it said "no server at notaurl (UnsupportedProtocol)"
+        parser.error(f"--base-url {url}: give the server's address with http:// or https:// (http://127.0.0.1:8080/v1)")
+    try:
+        return _run(parser, args)
+    except FolderError as exc:  # THAU_HOME a file, or read-only: a 9-frame traceback (headless review)
+        return _fail(str(exc))
+
+
+def _web_address(url: str) -> bool:
+    """Whether `url` is an http(s) address with a host, as a server's must be."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ in the host
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """The command `args` names."""
     if getattr(args, "func", None) is not None:
         if args.command == "doctor":
             return run_doctor(args)
@@ -156,163 +186,6 @@ def run_chat(args) -> int:
     return 0
 
 
-REFUSED_EXIT = 3  # `--message`: a tool call needed approval and was refused
-NO_ONE_TO_ASK = "no one is there to answer (thau -m without a terminal); answer without asking"
-
-
-def decide_unattended(call: ToolCall, policy: str | None, yes: bool) -> Decision:
-    """The answer `thau --message` gives to an approval request, with nobody to ask.
-
-    `policy` is the tool's entry in tools.policy (None when it has none). An
-    explicit policy is the user's standing rule, so `--yes` never overrides it:
-    only tools left at the default are approved by `--yes`.
-    """
-    from .engine import events  # imported here: the engine loads only when a message runs
-
-    if policy is not None:
-        return events.Decision(
-            "deny",
-            by="config",
-            reason=(
-                f"tools.policy.{call.name} is {policy!r} in config.yaml; --yes only approves tools without a policy"
-            ),
-        )
-    if yes:
-        return events.Decision("once", by="--yes")
-    return events.Decision("deny", by="--message", reason="not approved: rerun with --yes to allow it")
-
-
-def message_exit_code(failed: bool, refused: bool) -> int:
-    """1 after an error, 3 when a call that needed approval was refused, else 0."""
-    if failed:
-        return 1
-    return REFUSED_EXIT if refused else 0
-
-
-def run_message(args) -> int:
-    """One answer on stdout; tool cards and errors on stderr."""
-    from rich.console import Console
-    from rich.text import Text
-
-    from .engine.agent import Agent
-    from .engine.approvals import ApprovalBook
-    from .engine.events import (
-        ApprovalRequested,
-        Decision,
-        Error,
-        QuestionAsked,
-        TextDelta,
-        ToolCallInvalid,
-        ToolCallProposed,
-        ToolDenied,
-        ToolFinished,
-        ToolOutput,
-        TurnDone,
-    )
-    from .engine.models import load_backend
-    from .engine.store import Store, StoreError
-    from .paths import approvals_path, database_path
-    from .tools import build_registry
-    from .tools.mcp_client import start_mcp
-    from .visible_text import visible
-
-    err = Console(stderr=True)
-    result = _config(args)
-    for error in result.errors:
-        err.print(
-            Text.assemble(
-                ("config:", "yellow"),
-                f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)",
-            )
-        )
-    if result.errors and args.yes:
-        # A bad tools.policy entry is at its default now: --yes would approve a tool the user denied.
-        return _fail(
-            "--yes is refused while config.yaml has errors: a setting at its default could be a "
-            "tools.policy denial that --yes would then approve. Fix config.yaml, or run without --yes"
-        )
-    config = result.config
-    try:  # before the model loads: an unwritable data dir or a full disk is said at once
-        store = Store(database_path())
-        approvals = ApprovalBook(approvals_path(), config.tools.policy)
-    except (StoreError, OSError) as exc:  # the messages name the folder and what to do
-        return _fail(str(exc))
-    try:
-        with err.status("loading model…"):
-            backend = load_backend(config)
-    except Exception as exc:
-        return _fail(str(exc))
-    registry = build_registry()
-    mcp = start_mcp(
-        config,
-        registry,
-        lambda text, severity: err.print(
-            f"mcp: {visible(text)}",
-            style="dim" if severity == "information" else "yellow",
-            markup=False,
-            highlight=False,
-        ),
-    )
-    mcp.wait_ready()  # one answer: its MCP tools are there from the start, or said to be missing
-    agent = Agent(config, registry, approvals=approvals, store=store, backend=backend)
-    try:
-        session = agent.new_session()
-    except StoreError as exc:
-        mcp.stop()
-        return _fail(exc.unsaved("the chat"))
-    failed = refused = False
-
-    def said(*parts: tuple[str, str] | str) -> None:
-        """Print to stderr: the model's and the tools' words as text, never as markup, with
-        their control characters shown (an OSC 52 in a result set the clipboard; '[conceal]'
-        in an argument hid the rest of the command; a stray '[/bold]' ended the run)."""
-        err.print(Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts)))
-
-    async def consume() -> None:
-        nonlocal failed, refused
-        async for event in agent.run_turn(session, args.message):
-            match event:
-                case TextDelta(text=text):
-                    sys.stdout.write(visible(text))
-                    sys.stdout.flush()
-                case ToolCallProposed(call=call, risk=risk):
-                    said("\n", ("tool", "bold"), f" {call.name} ", (f"({risk})", "dim"), f" {call.arguments}")
-                case ToolCallInvalid(errors=errors):
-                    said(("invalid call:", "red"), " " + "; ".join(errors))
-                case ApprovalRequested(call=call, future=future):
-                    policy = config.tools.policy
-                    decision = decide_unattended(call, policy.get(call.name, policy.get("*")), args.yes)
-                    refused = refused or not decision.allowed
-                    future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
-                case QuestionAsked(question=question, future=future):
-                    if sys.stdin.isatty():
-                        future.set_result(input(f"{visible(question)} "))
-                    else:  # the model was told "the user dismissed the question", and no one saw it
-                        said(("question:", "yellow"), f" {question} (not asked: stdin is not a terminal)")
-                        future.set_result(Decision("deny", reason=NO_ONE_TO_ASK))
-                case ToolOutput(chunk=chunk):
-                    err.print(visible(chunk), end="", style="dim", markup=False, highlight=False)
-                case ToolDenied(call=call, reason=reason):
-                    said(("denied", "yellow"), f" {call.name}: {reason}")
-                case ToolFinished(call=call, status=status):
-                    said((f"{call.name}: {status}", "dim"))
-                case Error(message=message):
-                    said(("error:", "red"), f" {message}")
-                    failed = True
-                case TurnDone():
-                    sys.stdout.write("\n")
-
-    try:
-        asyncio.run(consume())
-    except KeyboardInterrupt:
-        agent.cancel()
-        return 130
-    finally:
-        session.close()
-        mcp.stop()
-    return message_exit_code(failed, refused)
-
-
 def _decode_check(config) -> str:
     """Decode a few tokens in a child process: a crashing llama.cpp build must not take doctor down."""
     import subprocess
@@ -322,16 +195,13 @@ def _decode_check(config) -> str:
 
     try:
         model, _ = resolve_model(config)
-    except Exception as exc:
+        folder = start_folder()  # `-c` puts the current folder first on sys.path: not the workspace's modules
+    except Exception as exc:  # a read-only data folder: the data dir's problem says so
         return f"skipped ({exc})"
     code = "import sys; from thau_tui.engine.backend import decode_check; decode_check(sys.argv[1])"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, str(model)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=start_folder(),  # `-c` puts the current folder first on sys.path: not the workspace's modules
+            [sys.executable, "-c", code, str(model)], capture_output=True, text=True, timeout=120, cwd=folder
         )
     except subprocess.TimeoutExpired:
         return "timed out after 120 s"
@@ -385,6 +255,73 @@ def run_salvage(args) -> int:
     return 0
 
 
+def _model_problem(model: Path) -> str | None:
+    """Why the model would not load, read as LlamaBackend reads it first (its header); None
+    when it reads. doctor said "(found)" for a text file named .gguf and for a cut GGUF that
+    `thau -m` refused (headless review)."""
+    from .engine.prompt import read_gguf_metadata
+
+    if model.is_dir():
+        return f"{model} is a folder, not a GGUF file (model.path in config.yaml, or --model)"
+    if not model.is_file():
+        return f"the model file {model} is missing (model.path in config.yaml, or --model)"
+    try:
+        read_gguf_metadata(model)
+    except Exception as exc:  # noqa: BLE001 - whatever the reader raises, the loader would refuse it
+        return f"{model.name} is not a readable GGUF file ({exc}); choose another (model.path, or --model)"
+    return None
+
+
+def _adapter_problem(adapter: Path, model: Path) -> str | None:
+    """Why the LoRA adapter would not load on `model` (None: nothing found): missing, damaged
+    (the loader's own check_adapter), or made for another architecture, which llama.cpp
+    refuses only once the model is loaded (headless review: doctor said nothing of these)."""
+    import struct
+
+    from .engine.backend import ModelLoadError, check_adapter
+    from .engine.gguf_header import read_header
+
+    if not adapter.is_file():
+        return f"LoRA adapter not found: {adapter}. Fix model.lora_path in config.yaml"
+    try:
+        check_adapter(adapter)
+    except ModelLoadError as exc:
+        return str(exc)
+    try:
+        made_for = read_header(adapter).get("general.architecture")
+        runs = read_header(model).get("general.architecture")
+    except (OSError, ValueError, struct.error):  # the model's own line says what is wrong with it
+        return None
+    if made_for and runs and made_for != runs:
+        return (
+            f"the LoRA adapter {adapter.name} was made for a {made_for} model, and {model.name} is {runs}: "
+            "choose another (model.lora_path in config.yaml; none for no adapter)"
+        )
+    return None
+
+
+def _data_problem() -> str | None:
+    """What would stop thau saving chats: the database opened as `thau -m` opens it first,
+    then a file written in the data folder. A read-only THAU_HOME passed doctor (headless review)."""
+    import tempfile
+
+    from .engine.store import Store, StoreError
+    from .engine.store_errors import read_only
+    from .paths import data_dir, database_path
+
+    folder = data_dir()
+    try:
+        Store(database_path()).close()
+        with tempfile.TemporaryFile(dir=folder, prefix=".doctor-"):
+            pass
+    except StoreError as exc:
+        return str(exc)
+    except OSError as exc:
+        reason = "its file system is read-only" if read_only(folder) else (exc.strerror or str(exc)).lower()
+        return f"cannot write thau's data dir {folder}: {reason}; set THAU_HOME to a writable folder"
+    return None
+
+
 def run_doctor(args) -> int:
     """Print what thau sees, one fact a line."""
     from .engine.models import find_adapters, find_models, resolve_model
@@ -392,6 +329,7 @@ def run_doctor(args) -> int:
 
     result = _config(args)
     problems: list[str] = []
+    decoded = ""
     lines = [
         f"thau {__version__}",
         f"python {platform.python_version()} ({sys.executable})",
@@ -409,7 +347,8 @@ def run_doctor(args) -> int:
         lines.append(
             f"llama-cpp-python {llama_cpp.__version__}: {build} build, gpu offload {'yes' if offload else 'no'}"
         )
-        lines.append(f"llama.cpp decode check: {_decode_check(result.config)}")
+        decoded = _decode_check(result.config)
+        lines.append(f"llama.cpp decode check: {decoded}")
     except Exception as exc:
         lines.append(f"llama-cpp-python: not usable ({exc})")
     try:
@@ -421,17 +360,17 @@ def run_doctor(args) -> int:
         lines.append("torch: not installed (images and training need `pip install 'thau[images,train]'`)")
     try:
         model, lora = resolve_model(result.config)
-        lines.append(f"model {model} ({'found' if model.is_file() else 'MISSING'})")
-        if not model.is_file() and result.config.model.backend == "llama_cpp":
-            problems.append(f"the model file {model} is missing (model.path in config.yaml, or --model)")
+        local = result.config.model.backend == "llama_cpp"
+        unreadable = _model_problem(model)
+        if unreadable is None and decoded.startswith("failed"):  # a GGUF cut in its tensors: llama.cpp says
+            unreadable = f"llama.cpp could not load {model.name} ({decoded.removeprefix('failed: ')})"
+        state = "MISSING" if not model.exists() else "NOT LOADABLE" if unreadable else "found"
+        lines.append(f"model {model} ({state})")
+        if unreadable and local:
+            problems.append(unreadable)
         lines.append(f"adapter {lora if lora else 'none'}")
-        if lora and Path(lora).is_file() and result.config.model.backend == "llama_cpp":
-            from .engine.backend import ModelLoadError, check_adapter
-
-            try:
-                check_adapter(lora)
-            except ModelLoadError as exc:
-                problems.append(str(exc))
+        if lora and local and (wrong := _adapter_problem(Path(lora), model)):
+            problems.append(wrong)
     except Exception as exc:
         lines.append(f"model: {exc}")
     try:
@@ -465,6 +404,8 @@ def run_doctor(args) -> int:
     refused = plugins_in_workspace(plugins, result.config) if plugins.is_dir() else None
     lines.append(f"plugins {plugins}" + (f" (NOT LOADED: {refused})" if refused else ""))
     lines.append(f"data dir {data_dir()}")
+    if unwritable := _data_problem():
+        problems.append(unwritable)
     lines.append(f"cache dir {cache_dir()} (MCP server logs, converted models)")
     lines.append(f"training runs {runs_dir(result.config.train.runs_dir)} (train.runs_dir)")
     try:

@@ -10,6 +10,7 @@ may be the start of a marker or of an escape sequence is held back until more ar
 
 from __future__ import annotations
 
+import errno
 from typing import TYPE_CHECKING, Callable
 
 import pexpect
@@ -51,6 +52,14 @@ class _OutputReader:
         except pexpect.TIMEOUT:
             return False
         except pexpect.EOF:
+            self.eof = True
+            chunk = ""
+        except (OSError, ValueError) as exc:
+            # The shell was closed under the command (the chat or `thau -m` ending while it
+            # ran; pexpect's ValueError once its close is done): stopped, not a crash with an
+            # EBADF traceback (headless review).
+            if not (self.child.closed or getattr(exc, "errno", None) == errno.EBADF):
+                raise
             self.eof = True
             chunk = ""
         self.raw += chunk

@@ -1,0 +1,343 @@
+"""`thau --message` as a script and a person at a terminal use it (headless review): a
+question when stdout goes to a file, a reader that stops early, Ctrl+C, refusals, --resume,
+long lines on stderr, a THAU_HOME that is a file, an address without its scheme.
+
+In-process tests run the real entry point on a scripted model; the ones that need a
+terminal, a closed pipe or a signal run `thau` in a child against a scripted
+OpenAI-compatible server this test starts on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from scripted import ScriptedBackend
+
+from thau_tui import cli
+from thau_tui.engine import models
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _call(name: str, **arguments) -> str:
+    return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
+
+
+# --- in process, on a scripted model --------------------------------------------------------
+
+
+@pytest.fixture
+def one_shot(tmp_path, monkeypatch, capsys):
+    """`thau --message` in this process on a scripted model: (exit code, stdout, stderr, backend)."""
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+
+    def run(replies: list[str], *flags: str, message: str = "go", policy: dict | None = None):
+        config = tmp_path / "config.yaml"
+        lines = ["tools:", f"  workspace: {workspace}"]
+        if policy:
+            lines += ["  policy:", *(f"    {tool}: {value}" for tool, value in policy.items())]
+        config.write_text("\n".join(lines) + "\n")
+        backend = ScriptedBackend(list(replies))
+        monkeypatch.setattr(models, "load_backend", lambda _config: backend)
+        code = cli.main(["--config", str(config), "--message", message, *flags])
+        out, err = capsys.readouterr()
+        return code, out, err, backend
+
+    run.workspace = workspace  # type: ignore[attr-defined]
+    return run
+
+
+def test_a_call_tools_policy_denies_exits_3_like_one_not_approved(one_shot):
+    """tools.policy: deny ended -m with 0, so a script could not tell the write never ran."""
+    code, _out, err, _ = one_shot(
+        [_call("write_file", path="x.txt", content="x"), "Done."], policy={"write_file": "deny"}
+    )
+    assert code == 3, err
+    assert not (one_shot.workspace / "x.txt").exists()
+    assert "denied write_file: the configuration denies this tool" in err
+    help_text = " ".join(cli.build_parser().format_help().split())
+    assert "3 when a tool call was refused (not approved, or denied by tools.policy)" in help_text
+
+
+def test_resume_with_a_message_answers_in_the_last_chat(one_shot, thau_home):
+    """--resume with -m was ignored: the answer went to a new chat, without the last one's history."""
+    code, _out, err, _ = one_shot(["Noted."], message="My colour is teal.")
+    assert code == 0, err
+    code, _out, err, backend = one_shot(["Teal."], "--resume", message="What is my colour?")
+    assert code == 0, err
+    assert "My colour is teal." in backend.prompts[-1]  # the model saw the chat it answers in
+    db = sqlite3.connect(thau_home / "data" / "sessions.sqlite3")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+        said = [row[0] for row in db.execute("SELECT content FROM messages ORDER BY id")]
+    finally:
+        db.close()
+    assert said == ["My colour is teal.", "Noted.", "What is my colour?", "Teal."]
+
+
+def test_a_tool_card_on_a_redirected_stderr_is_one_line(one_shot):
+    """stderr to a file was wrapped at 80 columns, splitting a tool card inside its argument."""
+    content = "word " * 60
+    code, _out, err, _ = one_shot([_call("write_file", path="long.txt", content=content), "Done."], "--yes")
+    assert code == 0, err
+    card = next(line for line in err.splitlines() if line.startswith("tool write_file"))
+    assert content.strip() in card
+
+
+def test_thau_home_that_is_a_file_is_said_in_one_line(tmp_path, monkeypatch, capsys):
+    """A THAU_HOME that is a file ended doctor, -m and the chat with a 9-frame traceback."""
+    home = tmp_path / "home"
+    home.write_text("x\n")
+    monkeypatch.setenv("THAU_HOME", str(home))
+    for argv in (["doctor"], ["-m", "hi"], []):
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert f"cannot write thau's config dir {home / 'config'}: a file is in the way" in err, (argv, err)
+
+
+def test_a_base_url_without_http_is_a_usage_error(capsys):
+    """`--base-url notaurl` said "no server at notaurl (UnsupportedProtocol)"."""
+    for url in ("notaurl", "localhost:8080/v1", "http://"):
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["--base-url", url, "-m", "hi"])
+        assert stopped.value.code == 2
+        err = capsys.readouterr().err
+        assert f"--base-url {url}: give the server's address with http:// or https://" in err, err
+
+
+# --- in a child, against a scripted server --------------------------------------------------
+
+
+class ScriptedServer:
+    """An OpenAI-compatible server on 127.0.0.1 that streams `replies`, one per completion, a
+    word at a time with `delay` between words. A reply's call body goes to the request that
+    carries a grammar, as thau's dialect path asks for it. `prompts` holds what thau sent."""
+
+    def __init__(self, replies: list[str], delay: float = 0.0) -> None:
+        self.replies, self.delay, self.prompts = list(replies), delay, []
+        self._call_body: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if self.path == "/v1/models":
+                    self._json(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+                else:
+                    self._json(404, {"detail": "Not Found"})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if self.path != "/v1/completions":
+                    return self._json(404, {"detail": "Not Found"})
+                server.prompts.append(body.get("prompt", ""))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for piece in server.next_reply(bool(body.get("grammar"))):
+                        chunk = {"choices": [{"text": piece, "index": 0, "finish_reason": None}]}
+                        self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                        self.wfile.flush()
+                        time.sleep(server.delay)
+                    self.wfile.write(b"data: [DONE]\n\n")
+                except OSError:  # thau stopped reading: that is what some tests are about
+                    pass
+                self.close_connection = True
+
+            def _json(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def next_reply(self, grammar: bool) -> list[str]:
+        if grammar and self._call_body:
+            text = self._call_body.pop()
+        else:
+            text = self.replies.pop(0) if self.replies else "Done."
+            before, tag, after = text.partition("<tool_call>")
+            if tag:
+                self._call_body.append(after)
+                text = before + tag
+        words = text.split(" ")
+        return [word + " " for word in words[:-1]] + words[-1:]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def scripted_server():
+    started: list[ScriptedServer] = []
+
+    def start(replies: list[str], delay: float = 0.0) -> ScriptedServer:
+        started.append(ScriptedServer(replies, delay))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
+def _config(tmp_path: Path) -> Path:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir(exist_ok=True)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"tools:\n  workspace: {workspace}\n")
+    return config
+
+
+def _thau(tmp_path: Path, server: ScriptedServer, *args: str, **popen) -> subprocess.Popen:
+    command = [sys.executable, "-m", "thau_tui.cli", "--config", str(_config(tmp_path)), "--base-url", server.url]
+    return subprocess.Popen([*command, *args], cwd=tmp_path, **popen)
+
+
+def _plain(seen: list[str]) -> str:
+    """What the terminal shows, without rich's colour sequences."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", "".join(seen))
+
+
+def _read_until(fd: int, wanted: str, seen: list[str], after: str = "", timeout: float = 60) -> bool:
+    """Read `fd` into `seen` until `wanted` is in it past the last `after`; False at EOF or
+    after `timeout`."""
+    end = time.monotonic() + timeout
+
+    def found() -> bool:
+        text = _plain(seen)
+        return wanted in text[max(0, text.rfind(after)) if after else 0 :]
+
+    while not found():
+        ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+        if not ready:
+            return False
+        try:
+            data = os.read(fd, 4096)
+        except OSError:  # the pty's other end closed
+            return False
+        if not data:
+            return False
+        seen.append(data.decode(errors="replace"))
+    return True
+
+
+@pytest.mark.slow
+def test_a_question_goes_to_the_terminal_when_stdout_is_a_file(tmp_path, scripted_server):
+    """`thau -m 'ask me' > out.txt` at a terminal: the question went into out.txt, the terminal
+    showed nothing and thau waited; Ctrl+D then ended it with two tracebacks and exit 1."""
+    ask = _call("ask_user", question="Which colour?")
+    server = scripted_server([f"Sure. {ask}", f"Right. {_call('ask_user', question='And the size?')}", "Teal it is."])
+    master, terminal = os.openpty()
+    out = tmp_path / "out.txt"
+    with out.open("w") as stdout:
+        child = _thau(tmp_path, server, "-m", "ask me", stdin=terminal, stdout=stdout, stderr=terminal)
+    os.close(terminal)
+    seen: list[str] = []
+    try:
+        assert _read_until(master, "Ctrl+D leaves it unanswered): ", seen), "".join(seen)
+        assert "question: Which colour?" in _plain(seen)
+        os.write(master, b"teal\n")
+        assert _read_until(master, "Ctrl+D leaves it unanswered): ", seen, after="And the size?"), "".join(seen)
+        os.write(master, b"\x04")  # Ctrl+D: the question is left unanswered
+        _read_until(master, "\0", seen)  # everything until thau exits
+        assert child.wait(timeout=60) == 0, "".join(seen)
+    finally:
+        child.kill()
+        os.close(master)
+    shown = _plain(seen)
+    assert "Traceback" not in shown and "EOFError" not in shown, shown
+    assert "Which colour?" not in out.read_text()  # stdout holds the answer alone
+    assert "Teal it is." in out.read_text()
+    last = server.prompts[-1]  # the whole chat, both results in it
+    assert "teal" in last  # the typed answer reached the model
+    assert "the user dismissed the question" in last
+
+
+@pytest.mark.slow
+def test_a_reader_that_stops_early_ends_the_answer_quietly(tmp_path, scripted_server):
+    """`thau -m ... | head -c 5` printed a 24-line BrokenPipeError traceback and exited 1."""
+    server = scripted_server([" ".join(f"word{i}" for i in range(200))], delay=0.01)
+    child = _thau(tmp_path, server, "-m", "count", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    first = child.stdout.read(5)
+    child.stdout.close()  # as head does once it has its 5 bytes
+    err = child.stderr.read().decode(errors="replace")
+    assert child.wait(timeout=60) == 141, err
+    assert first == b"word0"
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert "141 when stdout is closed" in " ".join(cli.build_parser().format_help().split())
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_shell_command_stops_it_without_a_crash(tmp_path, scripted_server, thau_home):
+    """Ctrl+C while run_shell ran `sleep 77` said "the run_shell tool crashed" with an EBADF
+    traceback: the shell was closed while the tool thread still read it."""
+    server = scripted_server([_call("run_shell", command="sleep 77"), "Stopped."])
+    child = _thau(tmp_path, server, "--yes", "-m", "sleep", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stderr is not None
+    seen: list[str] = []
+    try:
+        assert _read_until(child.stderr.fileno(), "tool run_shell", seen), "".join(seen)
+        time.sleep(1.5)  # the command is running
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    err = "".join(seen) + err.decode(errors="replace")
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "crashed" not in err and "Bad file descriptor" not in err, err
+    assert "run_shell: cancelled" in err
+    db = sqlite3.connect(thau_home / "data" / "sessions.sqlite3")
+    try:  # the call's end was saved before the shell closed
+        assert [row[0] for row in db.execute("SELECT status FROM tool_calls")] == ["cancelled"]
+    finally:
+        db.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_model_loads_is_one_line(tmp_path):
+    """Ctrl+C during "loading model…" against a server that never answers printed a long
+    httpx traceback."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are accepted by the kernel and never answered
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+    command = [sys.executable, "-m", "thau_tui.cli", "--config", str(_config(tmp_path)), "--base-url", url, "-m", "hi"]
+    child = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(6)  # started, and waiting on the server
+        assert child.poll() is None, child.communicate()
+        child.send_signal(signal.SIGINT)
+        _out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+        silent.close()
+    said = err.decode(errors="replace")
+    assert child.returncode == 130, said
+    assert said.strip() == "thau: stopped (Ctrl+C)", said

@@ -1,0 +1,316 @@
+"""`thau --message`: one answer without the TUI, streamed to stdout; tool cards, questions
+and errors on stderr. Split out of cli.py, which imports `run_message` from here.
+
+How it ends (`thau --help` says the same): 0 answered; 1 an error during the answer; 2 it
+could not start (cli.py); 3 a tool call was refused, by tools.policy or for want of an
+approval; 130 Ctrl+C; 141 whoever read stdout stopped reading (`thau -m ... | head`), the
+code a shell gives a program SIGPIPE stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .config import Config
+    from .engine.agent import Agent
+    from .engine.events import Decision, Event
+    from .engine.session import ChatSession
+    from .engine.store import Store
+    from .tools.base import ToolCall
+
+REFUSED_EXIT = 3  # a tool call was refused: the action it asked for never ran
+INTERRUPTED_EXIT = 130  # 128 + SIGINT
+PIPE_CLOSED_EXIT = 141  # 128 + SIGPIPE
+NO_ONE_TO_ASK = "no one is there to answer (thau -m without a terminal); answer without asking"
+
+
+def decide_unattended(call: ToolCall, policy: str | None, yes: bool) -> Decision:
+    """The answer `thau --message` gives to an approval request, with nobody to ask.
+
+    `policy` is the tool's entry in tools.policy (None when it has none). An
+    explicit policy is the user's standing rule, so `--yes` never overrides it:
+    only tools left at the default are approved by `--yes`.
+    """
+    from .engine import events  # imported here: the engine loads only when a message runs
+
+    if policy is not None:
+        return events.Decision(
+            "deny",
+            by="config",
+            reason=(
+                f"tools.policy.{call.name} is {policy!r} in config.yaml; --yes only approves tools without a policy"
+            ),
+        )
+    if yes:
+        return events.Decision("once", by="--yes")
+    return events.Decision("deny", by="--message", reason="not approved: rerun with --yes to allow it")
+
+
+def message_exit_code(failed: bool, refused: bool) -> int:
+    """1 after an error, 3 when a tool call was refused (not approved, or denied by
+    tools.policy), else 0."""
+    if failed:
+        return 1
+    return REFUSED_EXIT if refused else 0
+
+
+def stderr_console() -> Console:
+    """Rich on stderr. Not hard-wrapped when stderr is a file or a pipe: rich wrapped it at 80
+    columns there, and a tool card was split inside its argument (headless review)."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=not sys.stderr.isatty())
+
+
+def run_message(args: argparse.Namespace) -> int:
+    """One answer on stdout; tool cards, questions and errors on stderr."""
+    try:
+        return _run_message(args)
+    except KeyboardInterrupt:  # while the model loads or the MCP servers start (headless review:
+        # an httpx traceback against a server that never answered)
+        print("thau: stopped (Ctrl+C)", file=sys.stderr)
+        return INTERRUPTED_EXIT
+
+
+def _run_message(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from .cli import _config, _fail
+    from .engine.agent import Agent
+    from .engine.approvals import ApprovalBook
+    from .engine.models import load_backend
+    from .engine.store import Store, StoreError
+    from .paths import approvals_path, database_path
+    from .tools import build_registry
+    from .tools.mcp_client import start_mcp
+    from .visible_text import visible
+
+    err = stderr_console()
+    result = _config(args)
+    for error in result.errors:
+        err.print(
+            Text.assemble(
+                ("config:", "yellow"),
+                f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)",
+            )
+        )
+    if result.errors and args.yes:
+        # A bad tools.policy entry is at its default now: --yes would approve a tool the user denied.
+        return _fail(
+            "--yes is refused while config.yaml has errors: a setting at its default could be a "
+            "tools.policy denial that --yes would then approve. Fix config.yaml, or run without --yes"
+        )
+    config = result.config
+    try:  # before the model loads: an unwritable data dir or a full disk is said at once
+        store = Store(database_path())
+        approvals = ApprovalBook(approvals_path(), config.tools.policy)
+    except (StoreError, OSError) as exc:  # the messages name the folder and what to do
+        return _fail(str(exc))
+    try:
+        with err.status("loading model…"):
+            backend = load_backend(config)
+    except Exception as exc:
+        return _fail(str(exc))
+    registry = build_registry()
+    mcp = start_mcp(
+        config,
+        registry,
+        lambda text, severity: err.print(
+            f"mcp: {visible(text)}",
+            style="dim" if severity == "information" else "yellow",
+            markup=False,
+            highlight=False,
+        ),
+    )
+    try:
+        mcp.wait_ready()  # one answer: its MCP tools are there from the start, or said to be missing
+        agent = Agent(config, registry, approvals=approvals, store=store, backend=backend)
+        answer = OneAnswer(agent, config, err, args.yes)
+        try:
+            session = _open_session(agent, store, args.resume, answer)
+        except StoreError as exc:
+            return _fail(exc.unsaved("the chat"))
+        try:
+            asyncio.run(answer.run(session, args.message))
+        except KeyboardInterrupt:  # a second Ctrl+C, or a platform without loop signal handlers
+            agent.cancel()
+            answer.interrupted = True
+        finally:
+            session.close()
+        return answer.exit_code()
+    finally:
+        mcp.stop()
+
+
+def _open_session(agent: Agent, store: Store, resume: bool, answer: OneAnswer) -> ChatSession:
+    """The chat to answer in: with --resume the last one (it was ignored, and the answer went
+    to a new chat: headless review), else a new one."""
+    last = store.last_session() if resume else None
+    if last is not None:
+        with contextlib.suppress(KeyError):  # deleted in a window meanwhile: a new chat
+            session = agent.load_session(last.id)
+            answer.said(("in the chat", "dim"), f" {session.title}")
+            return session
+    if resume:
+        answer.said(("no chat to resume: a new one", "dim"))
+    return agent.new_session()
+
+
+class OneAnswer:
+    """One turn's events written out, and how the turn ended (`exit_code`)."""
+
+    def __init__(self, agent: Agent, config: Config, err: Console, yes: bool) -> None:
+        self.agent, self.config, self.err, self.yes = agent, config, err, yes
+        self.failed = self.refused = self.interrupted = self.pipe_closed = False
+
+    def exit_code(self) -> int:
+        """130 after Ctrl+C, 141 when stdout was closed, else `message_exit_code`."""
+        if self.interrupted:
+            return INTERRUPTED_EXIT
+        if self.pipe_closed:
+            return PIPE_CLOSED_EXIT
+        return message_exit_code(self.failed, self.refused)
+
+    def said(self, *parts: tuple[str, str] | str) -> None:
+        """Print to stderr: the model's and the tools' words as text, never as markup, with
+        their control characters shown (an OSC 52 in a result set the clipboard; '[conceal]'
+        in an argument hid the rest of the command; a stray '[/bold]' ended the run)."""
+        from rich.text import Text
+
+        from .visible_text import visible
+
+        self.err.print(
+            Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts))
+        )
+
+    def out(self, text: str) -> None:
+        """The answer on stdout. When its reader has gone (`| head -c 5`), the turn stops and
+        what is still buffered goes to /dev/null: a BrokenPipeError traceback ended the run
+        with 1 (headless review)."""
+        if self.pipe_closed:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.pipe_closed = True
+            with contextlib.suppress(OSError, ValueError):  # stdout with no descriptor (a test's capture)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            self.agent.cancel()
+
+    async def run(self, session: ChatSession, message: str) -> None:
+        """Answer `message` in `session`, the first Ctrl+C stopping the turn as Esc does in the
+        chat. Raised out of the turn, it closed the shell under a running command, whose read
+        then failed with an EBADF traceback (headless review); now the command is interrupted,
+        its end saved, and the shell closed after. A second Ctrl+C stops waiting."""
+        loop = asyncio.get_running_loop()
+
+        def interrupted() -> None:
+            self.interrupted = True
+            self.agent.cancel()
+            loop.remove_signal_handler(signal.SIGINT)  # the next one raises KeyboardInterrupt
+            self.said(("stopping…", "yellow"), " (Ctrl+C again to quit at once)")
+
+        handled = False
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not POSIX, not the main thread
+            loop.add_signal_handler(signal.SIGINT, interrupted)
+            handled = True
+        try:
+            async for event in self.agent.run_turn(session, message):
+                self.show(event)
+        finally:
+            if handled:
+                loop.remove_signal_handler(signal.SIGINT)
+
+    def show(self, event: Event) -> None:
+        """One event: text to stdout, the rest to stderr."""
+        from .engine.events import (
+            ApprovalRequested,
+            Error,
+            QuestionAsked,
+            TextDelta,
+            ToolCallInvalid,
+            ToolCallProposed,
+            ToolDenied,
+            ToolFinished,
+            ToolOutput,
+            TurnDone,
+        )
+        from .visible_text import visible
+
+        match event:
+            case TextDelta(text=text):
+                self.out(visible(text))
+            case ToolCallProposed(call=call, risk=risk):
+                self.said("\n", ("tool", "bold"), f" {call.name} ", (f"({risk})", "dim"), f" {call.arguments}")
+            case ToolCallInvalid(errors=errors):
+                self.said(("invalid call:", "red"), " " + "; ".join(errors))
+            case ApprovalRequested(call=call, future=future):
+                policy = self.config.tools.policy
+                decision = decide_unattended(call, policy.get(call.name, policy.get("*")), self.yes)
+                future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
+            case QuestionAsked(question=question, future=future):
+                self.ask(question, future)
+            case ToolOutput(chunk=chunk):
+                self.err.print(visible(chunk), end="", style="dim", markup=False, highlight=False)
+            case ToolDenied(call=call, reason=reason, decision=decision):
+                self.said(("denied", "yellow"), f" {call.name}: {reason}")
+                # Any refusal, tools.policy's deny too (it exited 0: a script could not tell
+                # the action never ran: headless review); not a call Ctrl+C cancelled.
+                self.refused = self.refused or decision is None or decision.kind != "cancel"
+            case ToolFinished(call=call, status=status):
+                self.said((f"{call.name}: {status}", "dim"))
+            case Error(message=message):
+                self.said(("error:", "red"), f" {message}")
+                self.failed = True
+            case TurnDone():
+                self.out("\n")
+
+    def ask(self, question: str, future: asyncio.Future[str | Decision]) -> None:
+        """ask_user's question on stderr, the answer a line read from stdin in a thread of its
+        own (Ctrl+C still stops the turn); Ctrl+D leaves it unanswered. input() wrote the
+        question to stdout, so `> out.txt` hid it and thau waited for an answer to nothing,
+        and Ctrl+D ended the run with two tracebacks (headless review)."""
+        from .engine.events import Decision
+
+        if not sys.stdin.isatty():  # the model is told no one can answer; the user sees the question
+            self.said(("question:", "yellow"), f" {question} (not asked: stdin is not a terminal)")
+            future.set_result(Decision("deny", reason=NO_ONE_TO_ASK))
+            return
+        self.said(("question:", "yellow"), f" {question}")
+        self.err.print(
+            "answer (Enter sends, Ctrl+D leaves it unanswered): ", end="", style="dim", markup=False, highlight=False
+        )
+        self.err.file.flush()
+        loop = asyncio.get_running_loop()
+
+        def answered(line: str) -> None:
+            if future.done():  # the turn was stopped meanwhile
+                return
+            if line:
+                future.set_result(line.rstrip("\r\n"))
+            else:  # EOF: dismissed, as Esc on the chat's question card
+                self.said(("(unanswered)", "dim"))
+                future.set_result(Decision("deny"))
+
+        def read() -> None:
+            try:
+                line = sys.stdin.readline()
+            except (OSError, ValueError):
+                line = ""
+            with contextlib.suppress(RuntimeError):  # the loop closed: thau is ending
+                loop.call_soon_threadsafe(answered, line)
+
+        threading.Thread(target=read, name="thau-question", daemon=True).start()
