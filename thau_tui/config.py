@@ -53,6 +53,21 @@ class ModelConfig(Section):
     # server once when connecting; native only when it shows it reads the tools).
     tool_calls: Literal["auto", "native", "dialect"] = "auto"
 
+    @field_validator("base_url")
+    @classmethod
+    def _a_web_address(cls, url: str) -> str:
+        """ "notaurl" was found out only when a message was sent, as "no server at notaurl
+        (UnsupportedProtocol)" (headless review)."""
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unclosed [ in the host
+            parts = None
+        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise ValueError("give the server's address with http:// or https://, like http://127.0.0.1:8080/v1")
+        return url
+
 
 class GenerationConfig(Section):
     temperature: float = Field(0.2, ge=0.0, le=5.0)
@@ -326,7 +341,7 @@ def _describe(error: dict[str, Any]) -> str:
         if known and "." not in key:
             where = f"; the sections are: {', '.join(known)}"
         return f"{key}: unknown key (check the spelling{where})"
-    expected = error["msg"]
+    expected = error["msg"].removeprefix("Value error, ")  # a validator's own sentence, as it is
     # cut short: the full repr of an aliased list was a 52 MB message
     return f"{key}: {expected} (got {short(error.get('input'))})"
 

@@ -287,3 +287,19 @@ def test_a_loop_of_links_is_called_one(tmp_path):
     result = load_config(path)
     assert "a loop of links that never reaches a file" in result.errors[0]
     assert result.config.tools.policy["*"] == "ask"
+
+
+def test_a_server_address_without_http_is_named_when_the_file_is_read(tmp_path):
+    """ "notaurl" was found out only when a message was sent: "no server at notaurl
+    (UnsupportedProtocol)" (headless review)."""
+    path = tmp_path / "config.yaml"
+    for bad in ("notaurl", "127.0.0.1:8080/v1", "ftp://host/v1", "http://"):
+        path.write_text(f"model:\n  backend: openai\n  base_url: {bad!r}\n")
+        result = load_config(path)
+        assert (
+            f"model.base_url: give the server's address with http:// or https://, like http://127.0.0.1:8080/v1 (got {bad!r})"
+            in result.errors[0]
+        )
+        assert result.config.model.base_url == "http://127.0.0.1:8080/v1"
+    path.write_text("model:\n  base_url: https://llm.example/v1\n")
+    assert load_config(path).ok

@@ -37,7 +37,7 @@ def test_servers_parse_with_their_defaults():
 @pytest.mark.parametrize(
     "servers, message",
     [
-        ("- {name: git}", "mcp.servers.0: Value error, server 'git' needs one of command (stdio) or url"),
+        ("- {name: git}", "mcp.servers.0: server 'git' needs one of command (stdio) or url"),
         ("- {name: git, command: x, url: 'http://h/mcp'}", "server 'git' needs one of command (stdio) or url"),
         ("- {name: a, command: x}\n    - {name: a, command: y}", "two servers are named a; each needs its own name"),
         ("- {name: 'my server', command: x}", "mcp.servers.0.name: String should match pattern"),
