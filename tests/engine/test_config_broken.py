@@ -296,10 +296,8 @@ def test_a_server_address_without_http_is_named_when_the_file_is_read(tmp_path):
     for bad in ("notaurl", "127.0.0.1:8080/v1", "ftp://host/v1", "http://"):
         path.write_text(f"model:\n  backend: openai\n  base_url: {bad!r}\n")
         result = load_config(path)
-        assert (
-            f"model.base_url: give the server's address with http:// or https://, like http://127.0.0.1:8080/v1 (got {bad!r})"
-            in result.errors[0]
-        )
+        said = "model.base_url: give the server's address with http:// or https://, like http://127.0.0.1:8080/v1"
+        assert f"{said} (got {bad!r})" in result.errors[0]
         assert result.config.model.base_url == "http://127.0.0.1:8080/v1"
     path.write_text("model:\n  base_url: https://llm.example/v1\n")
     assert load_config(path).ok
