@@ -341,3 +341,30 @@ def test_ctrl_c_while_the_model_loads_is_one_line(tmp_path):
     said = err.decode(errors="replace")
     assert child.returncode == 130, said
     assert said.strip() == "thau: stopped (Ctrl+C)", said
+
+
+@pytest.mark.slow
+def test_sigterm_mid_answer_saves_what_was_shown_and_exits_143(tmp_path, scripted_server, thau_home):
+    """SIGTERM (a job's timeout, kill) ended thau with the answer saved only up to its last
+    batch: word5 in the chat, word8 on stdout (headless review)."""
+    server = scripted_server([" ".join(f"word{i}" for i in range(400))], delay=0.05)
+    child = _thau(tmp_path, server, "-m", "count", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None
+    shown = b""
+    try:
+        while b"word12 " not in shown:
+            piece = child.stdout.read1(4096)
+            assert piece, "the answer ended early"
+            shown += piece
+        child.send_signal(signal.SIGTERM)
+        rest, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    shown += rest
+    assert child.returncode == 143, err.decode(errors="replace")
+    db = sqlite3.connect(thau_home / "data" / "sessions.sqlite3")
+    try:
+        saved = [row[0] for row in db.execute("SELECT content FROM messages WHERE role = 'assistant'")]
+    finally:
+        db.close()
+    assert len(saved) == 1 and saved[0].strip() == shown.decode().strip(), (saved, shown)

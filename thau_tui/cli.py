@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--message",
         help="answer one message without the TUI, streaming to stdout; exit 1 on an error during the answer, "
         "2 when it cannot start, 3 when a tool call was refused (not approved, or denied by tools.policy), "
-        "130 on Ctrl+C, 141 when stdout is closed before the answer ends (`| head`)",
+        "130 on Ctrl+C, 143 on SIGTERM, 141 when stdout is closed before the answer ends (`| head`)",
     )
     parser.add_argument(
         "--yes",

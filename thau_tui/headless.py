@@ -3,7 +3,7 @@ and errors on stderr. Split out of cli.py, which imports `run_message` from here
 
 How it ends (`thau --help` says the same): 0 answered; 1 an error during the answer; 2 it
 could not start (cli.py); 3 a tool call was refused, by tools.policy or for want of an
-approval; 130 Ctrl+C; 141 whoever read stdout stopped reading (`thau -m ... | head`), the
+approval; 130 Ctrl+C; 143 SIGTERM; 141 whoever read stdout stopped reading (`thau -m ... | head`), the
 code a shell gives a program SIGPIPE stopped.
 """
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 REFUSED_EXIT = 3  # a tool call was refused: the action it asked for never ran
 INTERRUPTED_EXIT = 130  # 128 + SIGINT
 PIPE_CLOSED_EXIT = 141  # 128 + SIGPIPE
+TERMINATED_EXIT = 143  # 128 + SIGTERM
 NO_ONE_TO_ASK = "no one is there to answer (thau -m without a terminal); answer without asking"
 
 
@@ -171,12 +172,14 @@ class OneAnswer:
 
     def __init__(self, agent: Agent, config: Config, err: Console, yes: bool) -> None:
         self.agent, self.config, self.err, self.yes = agent, config, err, yes
-        self.failed = self.refused = self.interrupted = self.pipe_closed = False
+        self.failed = self.refused = self.interrupted = self.terminated = self.pipe_closed = False
 
     def exit_code(self) -> int:
-        """130 after Ctrl+C, 141 when stdout was closed, else `message_exit_code`."""
+        """130 after Ctrl+C, 143 after SIGTERM, 141 when stdout was closed, else `message_exit_code`."""
         if self.interrupted:
             return INTERRUPTED_EXIT
+        if self.terminated:
+            return TERMINATED_EXIT
         if self.pipe_closed:
             return PIPE_CLOSED_EXIT
         return message_exit_code(self.failed, self.refused)
@@ -223,16 +226,25 @@ class OneAnswer:
             loop.remove_signal_handler(signal.SIGINT)  # the next one raises KeyboardInterrupt
             self.said(("stopping…", "yellow"), " (Ctrl+C again to quit at once)")
 
-        handled = False
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not POSIX, not the main thread
-            loop.add_signal_handler(signal.SIGINT, interrupted)
-            handled = True
+        def terminated() -> None:
+            # SIGTERM (a job's timeout, systemd, kill) stops the turn the same way: the answer
+            # was saved only up to its last batch, shorter than what stdout had shown
+            # (headless review). A second one ends thau at once.
+            self.terminated = True
+            self.agent.cancel()
+            loop.remove_signal_handler(signal.SIGTERM)
+
+        handled: list[signal.Signals] = []
+        for number, handler in ((signal.SIGINT, interrupted), (signal.SIGTERM, terminated)):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not POSIX, not the main thread
+                loop.add_signal_handler(number, handler)
+                handled.append(number)
         try:
             async for event in self.agent.run_turn(session, message):
                 self.show(event)
         finally:
-            if handled:
-                loop.remove_signal_handler(signal.SIGINT)
+            for number in handled:
+                loop.remove_signal_handler(number)
 
     def show(self, event: Event) -> None:
         """One event: text to stdout, the rest to stderr."""
