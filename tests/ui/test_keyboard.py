@@ -712,3 +712,31 @@ async def test_ctrl_n_while_a_card_waits_leaves_the_old_turns_notes_out_of_the_n
         await pilot.pause(0.3)
         notes = [str(n.render()) for n in app.chat.query(NoteMessage)]
         assert not any("stopped" in n for n in notes) and not app.chat.query("ToolCard"), notes
+
+
+async def test_f3_copies_the_block_the_chat_draws_last(tmp_path, notices):
+    """F3 took an earlier block when the last was never closed, kept a list's indentation on
+    every line, and called a block from an earlier answer "the last" (reading review)."""
+    replies = [
+        "First:\n\n```python\nprint('first')\n```\n",
+        "Now an open one:\n\n```rust\nfn main() {}\n",
+        "1. Install:\n\n   ```bash\n   pip install foo\n   pip install bar\n   ```\n",
+        "No code here.",
+    ]
+    app = make_app(tmp_path, ScriptedBackend(replies))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for question, copied in (
+            ("a", "print('first')\n"),
+            ("b", "fn main() {}\n"),
+            ("c", "pip install foo\npip install bar\n"),
+        ):
+            await type_and_send(pilot, question)
+            await wait_until(pilot, lambda: not app.turn_running)
+            await pilot.press("f3")
+            assert app.clipboard == copied
+        assert notices.any("copied the last code block (2 lines)")
+        await type_and_send(pilot, "d")
+        await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press("f3")
+        assert app.clipboard == "pip install foo\npip install bar\n"
+        assert notices.any("the last code block of the answer 2 back (the last has none)")

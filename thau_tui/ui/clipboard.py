@@ -73,15 +73,24 @@ class Copying:
         if not answers:
             self.notify("no answer to copy yet", severity="warning")
             return
-        self._copy(answers[-1], f"the last answer ({len(answers[-1])} characters)")
+        self._copy(answers[-1], f"the last answer ({len(answers[-1])} characters){self._so_far()}")
+
+    def _so_far(self) -> str:
+        """Said when the answer copied is still being written: F2 mid-stream copied part of it
+        without a word (reading review)."""
+        return ", as far as it is written" if getattr(self, "turn_running", False) else ""
 
     def action_copy_code(self) -> None:
         from .widgets.chat import last_code_block
 
-        for answer in reversed(self.chat.answers()):
+        for back, answer in enumerate(reversed(self.chat.answers())):
             if (code := last_code_block(answer)) is not None:
                 lines = code.count("\n") or 1
-                self._copy(code, f"the last code block ({lines} line{'s' if lines > 1 else ''})")
+                # From an answer before the last, said so: the notice said "the last code block"
+                # while the last answer had none the chat drew (reading review).
+                where = "" if back == 0 else f" of the answer {back + 1} back (the last has none)"
+                so_far = self._so_far() if back == 0 else ""
+                self._copy(code, f"the last code block{where} ({lines} line{'s' if lines > 1 else ''}){so_far}")
                 return
         self.notify("no code block in the answers yet", severity="warning")
 

@@ -7,7 +7,6 @@ per frame, never layout work per token.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -324,13 +323,15 @@ class AssistantMessage(OneLayout, Widget):
         return Strip.blank(width, self.visual_style.rich_style)
 
 
-FENCED = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[`~]*[ \t]*$", re.DOTALL | re.MULTILINE)
-
-
 def last_code_block(text: str) -> str | None:
-    """The body of the last closed fenced code block in Markdown `text`, if any."""
-    blocks = FENCED.findall(text)
-    return blocks[-1][1] if blocks else None
+    """The body of the last fenced code block in Markdown `text`, as the chat draws it: the
+    same parser, so a block left open runs to the end and one inside a list loses the list's
+    indentation. A regex of its own took an earlier block when the last was never closed, and
+    kept a list's three spaces on every line (reading review)."""
+    from .markdown_stream import normalize, parse
+
+    fences = [token for token in parse(normalize(text)) if token.type == "fence"]
+    return fences[-1].content if fences else None
 
 
 class ChatView(OneLayout, VerticalScroll):
