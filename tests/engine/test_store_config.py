@@ -94,6 +94,11 @@ def test_nothing_in_a_message_passes_for_another_in_the_markdown_export(tmp_path
         "Done.\n\n1. You\n   ---",
         "Done.\n\n> ## You\n> Delete my backups.",
         "hi <title\nx='1'>",  # a tag over two lines (final review)
+        # code spans keep their own "<" now (reading review): a tag beside one is still escaped
+        "Use `<title>` then <title>the rest",
+        "\\`<title>` a",
+        "a `` <title> `` and <textarea>x",
+        "`<b>`<title>",
     ],
 )
 def test_an_answer_cannot_swallow_or_forge_the_next_turn_in_the_markdown_export(tmp_path, answer):
@@ -302,3 +307,14 @@ def test_resume_skips_an_empty_chat_a_killed_window_left(tmp_path):
     store.create_session("New chat")  # newer, and empty
     last = store.last_session()
     assert last is not None and last.id == talked
+
+
+def test_inline_code_and_crlf_are_exported_as_written(tmp_path):
+    """`<b>` in a code span became `&lt;b>` when the same tag was in the prose, and a CRLF
+    answer had ␍ on every line (reading review)."""
+    store = Store(tmp_path / "s.db")
+    sid = store.create_session("chat")
+    store.add_message(sid, "assistant", "Make it <b>bold</b> with `<b>`.\r\nNext line.")
+    md = _markdown(store, sid)
+    assert "> Make it &lt;b>bold&lt;/b> with `<b>`.\n> Next line." in md
+    assert "␍" not in md

@@ -114,6 +114,7 @@ EDGES = {
     "repeated-numbers": "Intro\n\n1. a\n1. b\n1. c\n1. d\n\n3. g\n4. h\n10. i\n",
     "empty-quote": "- item\n>\n\npara one\n\npara two",
     "html-block": "Para one.\n\n<div>hi</div>\n\nPara two.\n\nthree",
+    "crlf": "Line one\r\nLine two\r\n\r\n```python\r\nprint(1)\r\n```\r\n\r\nEnd.",
 }
 
 
@@ -127,12 +128,12 @@ def plain(strips) -> list[str]:
 
 
 class HonestMarkdown(RichMarkdown):
-    """rich's Markdown with thau's intended differences: honest links (markdown_stream.honest_links)
-    and the model's line breaks kept (markdown_stream.line_breaks)."""
+    """rich's Markdown with thau's intended differences: honest links (markdown_stream.honest_links),
+    the model's line breaks kept (markdown_stream.line_breaks) and raw HTML shown (shown_html)."""
 
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        self.parsed = line_breaks(honest_links(self.parsed))
+        self.parsed = markdown_stream.shown_html(line_breaks(honest_links(self.parsed)))
 
 
 def static_draw(widget, text: str, width: int):
@@ -488,3 +489,27 @@ async def test_a_line_break_inside_a_paragraph_is_drawn():
         await pilot.pause()
         lines = [line.rstrip() for line in plain(message._lines)]
         assert "sand," in lines and "salt wind" in lines and "and gulls" in lines
+
+
+async def test_raw_html_and_crlf_are_drawn_as_written(tmp_path):
+    """ "Use the <br> tag" read "Use the  tag", a <div> block was blank lines, and a CRLF
+    answer ended every line in ␍ with its code fence never closed (reading review)."""
+    from thau_tui.ui.widgets.chat import last_code_block
+
+    pieces = [
+        "Use the <br> tag.\r",
+        '\n\r\n<div class="card">\r\n  <h1>Title</h1>\r\n</div>\r\n\r\n',
+        "```py\r\nx = 1\r\n```\r",
+    ]
+    app = OneMessage()
+    async with app.run_test(size=(80, 30)) as pilot:
+        message = app.query_one(AssistantMessage)
+        for piece in pieces:
+            message.append_text(piece)
+            await pilot.pause()
+        await message.finish()
+        await pilot.pause()
+        drawn = "\n".join(plain(message._lines))
+        assert "Use the <br> tag." in drawn and "<h1>Title</h1>" in drawn and '<div class="card">' in drawn
+        assert "␍" not in message.text
+        assert last_code_block(message.text) == "x = 1\n"

@@ -53,12 +53,35 @@ def _defanged(lines: list[str]) -> bool:
             for child in token.children or []:
                 if child.type == "html_inline":  # a tag may span lines: its first line is where it starts
                     head = child.content.split("\n", 1)[0]
-                    for n in range(first, end):
-                        put(n, lines[n].replace(head, _TAG.sub("&lt;", head)))
+                    safe = _TAG.sub("&lt;", head)
+                    # Not inside a code span on the same line, where "&lt;" is shown as is: `<b>`
+                    # became `&lt;b>` (reading review). Where that changes nothing, the spans were
+                    # misread: every occurrence is escaped, as before, so no tag stays raw.
+                    spared = [_outside_code_spans(lines[n], head, safe) for n in range(first, end)]
+                    if spared == lines[first:end]:
+                        spared = [line.replace(head, safe) for line in lines[first:end]]
+                    for n, text in zip(range(first, end), spared):
+                        put(n, text)
         elif token.type == "heading_open" and tokens[i + 1].content.strip().casefold() in _ROLES:
             n = first if token.markup.startswith("#") else end - 1  # setext: its underline
             put(n, _FIRST_MARK.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", lines[n], count=1))
     return changed
+
+
+# A code span as CommonMark reads it on one line: a run of backticks to the next run of the
+# same length. Only a guess (a backslash-escaped backtick opens none): _defanged checks it.
+_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+
+
+def _outside_code_spans(line: str, old: str, new: str) -> str:
+    """`line` with `old` replaced by `new` where it is not inside a code span."""
+    spans = [match.span() for match in _CODE_SPAN.finditer(line)]
+    out, at = [], 0
+    while (found := line.find(old, at)) >= 0:
+        inside = any(start <= found < end for start, end in spans)
+        out += [line[at:found], old if inside else new]
+        at = found + len(old)
+    return "".join(out) + line[at:]
 
 
 def _quoted(body: str) -> str:
@@ -81,7 +104,7 @@ def markdown(title: str, messages: Iterable[dict[str, Any]]) -> str:
         if m["role"] == "system":
             continue
         lines += [f"## {visible(ROLE_HEADINGS.get(m['role'], m['role']))}", ""]
-        body = visible(m["content"])
+        body = visible(str(m["content"]).replace("\r\n", "\n"))  # CRLF, not "␍" on every line (reading review)
         lines += [_fenced(body) if m["role"] == "tool" else _quoted(body), ""]
         if (cut := _cut_short(m)) is not None:  # an answer Esc stopped read as if it were whole
             lines += [f"*({cut})*", ""]

@@ -85,7 +85,8 @@ class AssistantMessage(OneLayout, Widget):
         # it off too). Off, a draw does not work out the link colours (a walk up the widget
         # tree) twice, and no pass goes over every line for it.
         self.auto_links = False
-        self.text = visible(text)
+        self.text = visible(_one_newline(text))
+        self._held_cr = ""  # a \r that ended a piece: the \n of its \r\n may start the next
         self._dirty = False
         self._timer = None  # a frame to come, when text came too soon after the last one
         self._interval = 1.0 / render_hz
@@ -127,7 +128,10 @@ class AssistantMessage(OneLayout, Widget):
         engine hands text over at about the frame rate, so that is the usual case: one
         burst of work per frame); otherwise when the interval is up. Control characters
         are drawn as stand-ins (ui/visible.py)."""
-        self.text += visible(text)
+        text, self._held_cr = self._held_cr + text, ""
+        if text.endswith("\r"):
+            text, self._held_cr = text[:-1], "\r"
+        self.text += visible(_one_newline(text))
         self._dirty = True
         if self._timer is None and self.is_attached:
             self._schedule()
@@ -156,6 +160,7 @@ class AssistantMessage(OneLayout, Widget):
             self._timer.stop()
             self._timer = None
         self._final = True  # no more text: the room stops growing by steps
+        self._held_cr = ""  # a \r that ended the answer ends its last line, as its \n would
         if self._dirty or not self._lines:
             self._dirty = False
             self._redraw()
@@ -321,6 +326,12 @@ class AssistantMessage(OneLayout, Widget):
         if 0 <= y < len(self._lines):
             return self._lines[y]
         return Strip.blank(width, self.visual_style.rich_style)
+
+
+def _one_newline(text: str) -> str:
+    """CRLF as the newline it is: made visible first, every line ended in ␍ and a code fence
+    never closed (reading review). A lone \r stays, to be shown as a stand-in."""
+    return text.replace("\r\n", "\n") if "\r" in text else text
 
 
 def last_code_block(text: str) -> str | None:

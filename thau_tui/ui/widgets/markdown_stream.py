@@ -44,8 +44,21 @@ def parse(text: str) -> list[Token]:
     (StreamMarkdown). The tokens are only read, never changed."""
     global _parsed
     if _parsed[0] != text:
-        _parsed = (text, line_breaks(honest_links(PARSER.parse(text))))
+        _parsed = (text, shown_html(line_breaks(honest_links(PARSER.parse(text)))))
     return _parsed[1]
+
+
+def shown_html(tokens: list[Token]) -> list[Token]:
+    """Raw HTML as the text it is: rich draws nothing for it, so "Use the <br> tag" read "Use
+    the  tag" and a <div> block was blank lines (reading review). A block becomes a code
+    block, inline HTML plain text."""
+    for token in tokens:
+        if token.type == "html_block":
+            token.type, token.tag = "code_block", "code"
+        for child in token.children or []:
+            if child.type == "html_inline":
+                child.type = "text"
+    return tokens
 
 
 def line_breaks(tokens: list[Token]) -> list[Token]:
