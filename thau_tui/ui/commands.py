@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("choose_model", "choose the model or adapter"),
     "export": ("export", "save this chat as Markdown and JSONL"),
     "approvals": ("approvals", "review remembered approvals"),
+    "tools": ("tools", "the tools the model is offered, with their descriptions and risk"),
     "gallery": ("gallery", "generated images"),
     "train": ("training", "the training screen"),
     "help": ("help", "keys and commands"),

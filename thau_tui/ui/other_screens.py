@@ -100,6 +100,11 @@ class OtherScreens:
         self.notify("saved " + ", ".join(str(p) for p in written), title="export", markup=False)
         return written
 
+    def action_tools(self) -> None:
+        from .screens.tools import ToolsScreen, tool_rows
+
+        self.push_screen(ToolsScreen(tool_rows(self.registry, self.config)))
+
     def action_approvals(self) -> None:
         from .screens.approvals import ApprovalsScreen
 
