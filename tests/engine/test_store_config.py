@@ -96,6 +96,7 @@ def test_nothing_in_a_message_passes_for_another_in_the_markdown_export(tmp_path
         "hi <title\nx='1'>",  # a tag over two lines (final review)
         # code spans keep their own "<" now (reading review): a tag beside one is still escaped
         "Use `<title>` then <title>the rest",
+        "\n".join(f"w <?{c}" for c in "abcdefghij") + "\nz <title> ?>",  # each pass uncovered the next
         "\\`<title>` a",
         "a `` <title> `` and <textarea>x",
         "`<b>`<title>",

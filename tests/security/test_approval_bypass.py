@@ -276,6 +276,15 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("zstd -d notes.zst", "zstd -d payload.zst -o conftest.py"),
         ("gzip -d notes.gz", "gzip -dN payload.gz"),
         ("gunzip notes.gz", "gunzip -N payload.gz"),
+        # the attacker re-review of those: a mode letter inside an option's value, a switch
+        # before the command word, the JVM's own options, lz4's second file
+        ("cpio -t -F a.cpio", "cpio -i -Ftx.a"),
+        ("cpio -t -F a.cpio", "cpio -idm -Htar -F a.cpio"),
+        ("cpio -t -F a.cpio", "cpio -i -F -t"),
+        ("7z l a.7z", "7z -slt x a.7z"),
+        ("unrar l a.rar", "unrar -ol x a.rar"),
+        ("jar tf lib.jar", "jar tf agent.jar -J-javaagent:agent.jar"),
+        ("lz4 -d a.lz4", "lz4 -d a.lz4 conftest.py"),
         ("sort f.txt", ">/dev/null PATH=."),
     ],
 )
@@ -438,6 +447,9 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("7z l a.7z", ["7z"]),
         ("jar tf a.jar", ["jar"]),
         ("cpio -it -F a.cpio", ["cpio"]),
+        ("cpio -itv --file=a.cpio", ["cpio"]),
+        ("7z l -slt a.7z", ["7z"]),
+        ("unrar lt a.rar", ["unrar"]),
         ("bsdtar -tzf a.tgz", ["bsdtar"]),
         ("zstd -d notes.zst", ["zstd"]),
         ("gzip -d notes.gz", ["gzip"]),

@@ -31,7 +31,7 @@ if os.fork() == 0:
             fcntl.ioctl(0, termios.TIOCSTI, bytes([ch]))
         open("INJECTED", "w").close()
     except OSError:
-        pass
+        open("REFUSED", "w").close()
 """
 
 
@@ -44,7 +44,10 @@ def _run(folder: Path, gate=None) -> list[str]:
         assert result.exit_status == 0
         if gate is not None:
             gate.shell_ran(shell("python3 helper.py"), SESSION, fresh=result.fresh, exited=result.shell_exited)
-        time.sleep(2.5)
+        deadline = time.monotonic() + 20  # the helper's child types a second later; slower under load
+        while not any((folder / name).exists() for name in ("INJECTED", "REFUSED")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the shell has the typed line in its input
         verdict = gate.decide(shell("ls"), "exec", SESSION) if gate is not None else "auto"
         verdicts.append(verdict)
         if verdict == "auto":
@@ -79,12 +82,23 @@ def test_code_a_command_ran_that_types_into_the_shell_stops_the_ls_approval(dirs
         "ls && bash run.sh",
         "git -c core.pager=less log",
         "find . -exec true {} +",
+        # what a redirection's target or a here-document runs (attacker re-review)
+        "echo hi > >(python3 helper.py)",
+        'ls > "$(python3 x.py)"',
+        "cat < <(python3 x.py)",
+        'cat <<< "$(python3 x.py)"',
+        "ls 2> >(./run.sh)",
+        "cat <<EOF\n$(python3 helper.py)\nEOF",
+        "cat <<-EOF\n\t`python3 helper.py`\nEOF",
     ],
 )
 def test_a_command_that_runs_code_the_card_does_not_show_changes_the_shell(command):
     assert shell_state_change(command) is not None
 
 
-@pytest.mark.parametrize("command", ["ls -la", "cat notes.txt | wc -l", "grep -rn TODO src", "cat a > b", "git status"])
+@pytest.mark.parametrize(
+    "command",
+    ["ls -la", "cat notes.txt | wc -l", "grep -rn TODO src", "cat a > b", "git status", "cat <<EOF\nhi $HOME\nEOF"],
+)
 def test_commands_that_run_no_such_code_keep_the_approvals(command):
     assert shell_state_change(command) is None

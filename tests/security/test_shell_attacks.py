@@ -597,3 +597,23 @@ def test_the_sandbox_memory_folders_hold_no_more_than_a_process_may(workspace):
         )
     finally:
         shell.close()
+
+
+def test_shared_memory_segments_end_with_the_sandbox(workspace):
+    """System V shared memory, which no memory cap counts, outlived the sandbox on the host:
+    192 MB under a 64 MB cap, still held after the shell closed (attacker re-review)."""
+    script = (
+        "import ctypes; libc = ctypes.CDLL(None); libc.shmget.restype = ctypes.c_int; "
+        "print('segment', libc.shmget(0x7468, 8 << 20, 0o1600))"  # IPC_CREAT | 0600, a fixed key
+    )
+    config = Config()
+    shell = ShellSandbox(workspace, config)
+    try:
+        made = shell.run(f'{sys.executable} -c "{script}"')
+        assert "segment" in made.output and "segment -1" not in made.output, made.output
+    finally:
+        shell.close()
+    listed = subprocess.run(["ipcs", "-m"], capture_output=True, text=True).stdout
+    if "0x00007468" in listed:  # the host's, left behind: removed before the test fails
+        subprocess.run(["ipcrm", "-M", "0x7468"], check=False)
+    assert "0x00007468" not in listed, listed

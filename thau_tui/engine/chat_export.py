@@ -89,6 +89,10 @@ def _quoted(body: str) -> str:
     for _ in range(8):  # escaping one construct can uncover another (what a comment hid)
         if not _defanged(lines):
             break
+    else:  # still changing after 8 passes (a chain of <?a lines, each hiding the next: attacker
+        # re-review): every tag's "<" is escaped, so none can stay raw
+        lines = [_TAG.sub("&lt;", line) for line in lines]
+        _defanged(lines)  # and a heading that reads as a role still gets its backslash
     return "\n".join(lines)
 
 

@@ -71,15 +71,16 @@ class CodeRunningArguments:
     # The program's own safe long options that a risky one begins with: given in full they
     # are not an abbreviation of it (tar's --list is not --listed-incremental).
     exact: tuple[str, ...] = ()
+    # Covered only when its first word that is no switch is one of these (7z's and unrar's
+    # command: `l` lists, `x` extracts).
+    command_words: frozenset[str] | None = None
 
     @property
     def has_subcommands(self) -> bool:
         return bool(self.subcommands or self.subcommand_options)
 
 
-_SEVEN_ZIP = CodeRunningArguments(
-    options=("-x", "-e", "-a", "-d", "-u", "-rn"), bundled_first_argument=True, only_with=("-l",)
-)
+_SEVEN_ZIP = CodeRunningArguments(command_words=frozenset({"l"}))
 
 CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "git": CodeRunningArguments(
@@ -226,17 +227,21 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     "cpio": CodeRunningArguments(
         options=("-p", "--pass-through", "-o", "--create", "--rsh-command"),
         only_with=("-t", "--list"),
+        value_options=("-F", "-H", "-E", "-I", "-O", "-M", "-R", "-C", "-D", "--file", "--format", "--directory"),
     ),
     "7z": _SEVEN_ZIP,
     "7za": _SEVEN_ZIP,
     "7zr": _SEVEN_ZIP,
     "7zz": _SEVEN_ZIP,
     "jar": CodeRunningArguments(
-        options=("-x", "--extract", "-c", "--create", "-u", "--update", "-i", "--generate-index"),
+        # -J passes options to the JVM: -J-javaagent:agent.jar runs the agent's code
+        options=("-x", "--extract", "-c", "--create", "-u", "--update", "-i", "--generate-index", "-J"),
         bundled_first_argument=True,
         only_with=("-t", "--list"),
     ),
-    "unrar": CodeRunningArguments(options=("-x", "-e"), bundled_first_argument=True, only_with=("-l", "-v")),
+    "unrar": CodeRunningArguments(command_words=frozenset({"l", "lt", "lta", "lb", "v", "vt", "vta", "vb"})),
+    # lz4 IN OUT writes OUT, as uniq does
+    "lz4": CodeRunningArguments(read_operands=1),
     "pax": CodeRunningArguments(options=("-r", "-w")),  # without them pax lists
     # gzip -N restores the name stored in the archive (the archive's author's choice) on -d;
     # zstd and brotli -o write the file they name, as sort -o does.
@@ -402,7 +407,13 @@ def code_running_argument(program: str, arguments: list[str]) -> str | None:
     operands = max(_operands(arguments, rules.value_options), _operands(arguments, rules.value_options, True), key=len)
     if reason is None and rules.read_operands is not None and len(operands) > rules.read_operands:
         reason = f"{name} writes {operands[rules.read_operands]}"
-    if reason is None and rules.only_with and not _given_before_operands(checked, rules.only_with):
+    if reason is None and rules.command_words is not None:
+        # The command is the first word that is no switch (`7z -slt x a.7z` extracts: its l
+        # was a switch's, attacker re-review).
+        command = next((a for a in arguments if not a.startswith("-")), None)
+        if command not in rules.command_words:
+            reason = f"{name} {command or ''} is not a listing ({'/'.join(sorted(rules.command_words))})".strip()
+    if reason is None and rules.only_with and not _given_before_operands(checked, rules.only_with, rules.value_options):
         reason = f"{name} without {'/'.join(rules.only_with)} writes files"
     if reason is not None or not rules.has_subcommands:
         return reason
@@ -444,13 +455,26 @@ def _operands(arguments: list[str], value_options: tuple[str, ...], posix: bool 
     return operands
 
 
-def _given_before_operands(arguments: list[str], options: tuple[str, ...]) -> bool:
+def _given_before_operands(arguments: list[str], options: tuple[str, ...], value_options: tuple[str, ...] = ()) -> bool:
     """One of `options` comes before the first operand (unzip reads its mode there: in
-    `unzip a.zip conftest.py -l` the -l is a member name, and conftest.py is extracted)."""
+    `unzip a.zip conftest.py -l` the -l is a member name, and conftest.py is extracted). A
+    letter inside an option's value is not an option: `cpio -i -Ftx.a` extracts, its t being
+    the file's name (attacker re-review), and `-F -t` makes -t the file."""
+    value_next = False
     for argument in arguments:
+        if value_next:
+            value_next = False
+            continue
         if argument == "--" or not argument.startswith("-"):
             return False
-        if any(option_matches(argument, option) for option in options):
+        flags = argument
+        if not argument.startswith("--"):
+            cut = next((i for i, letter in enumerate(argument[1:], 1) if f"-{letter}" in value_options), None)
+            if cut is not None:
+                flags, value_next = argument[: cut + 1], cut == len(argument) - 1
+        elif argument.split("=", 1)[0] in value_options and "=" not in argument:
+            value_next = True
+        if any(option_matches(flags, option) for option in options):
             return True
     return False
 

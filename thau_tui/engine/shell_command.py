@@ -262,6 +262,7 @@ BASH_BUILTINS = frozenset(
     "source suspend test times trap true type typeset ulimit umask unalias unset wait".split()
 )
 
+_RUNS_COMMANDS = re.compile(r"\$\(|`")
 # `((` too: bashlex reads `(( PATH = 1 ))` (with spaces) as nothing that assigns.
 _EXPANSION_THAT_ASSIGNS = re.compile(r"\$\{|\$\(\(|\$\[|\(\(")
 # `{name}>file` (any redirection: <, >, >>, <>, >&, <&, <<, <<<) puts the new descriptor's
@@ -329,6 +330,14 @@ def _state_walk(node: BashNode, command: str) -> str | None:
         return f"a {kind} loop sets a variable"
     if kind == "assignment":
         return "it sets a variable"
+    if kind == "redirect":
+        # What a redirection's target or a here-document runs: `cat <<EOF` with `$(python3 x)`
+        # in its body, `echo > >(python3 x)` left the approvals in force (attacker re-review).
+        if _RUNS_COMMANDS.search(str(getattr(getattr(node, "heredoc", None), "value", ""))):
+            return "its here-document runs commands ($(...) or `...`)"
+        target = getattr(node, "output", None)
+        if hasattr(target, "kind"):
+            return _state_walk(target, command)
     if kind == "command":
         if _sets_by_redirection(node.parts, command):
             return "a {name} redirection sets a variable"

@@ -251,7 +251,9 @@ def _bwrap_flags(
             # the workspace's own repository and the ones below it (projects in a home folder).
             for dot_git in git_folders(workspace):
                 flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
-    flags += ["--chdir", chdir or ws, "--unshare-pid", "--die-with-parent"]
+    # Its own System V IPC too: shared memory segments no memory cap counts outlived the
+    # sandbox on the host (192 MB under a 64 MB cap; attacker re-review).
+    flags += ["--chdir", chdir or ws, "--unshare-pid", "--unshare-ipc", "--die-with-parent"]
     if os.geteuid() == 0:
         # Real root keeps every capability in the sandbox unless told: `mount -o remount,rw /`
         # would undo the read-only root and uncover the hidden paths.
