@@ -51,7 +51,7 @@ async def test_allow_once_resolves_the_future_and_runs():
         assert app.focused is app.card
         assert app.card.state == "awaiting" and app.card.has_class("-awaiting")
         keys = str(app.card.query_one(".keys", Static).render())
-        assert "allow run_shell: ls, grep for the session" in keys
+        assert "allow run_shell: ls, grep for this chat" in keys
         await pilot.press("y")
         assert future.done() and future.result() == Decision("once")
         assert app.decided == [Decision("once")]
@@ -195,7 +195,7 @@ async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_
         await ask(app, pilot)
         keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
         assert "allows it once too: make runs the Makefile's recipes, which a tool can rewrite" in keys
-        assert "for the session" not in keys
+        assert "for this chat" not in keys
         # `A` cannot remember it either: it said "always, in every chat and folder"
         assert "A once too" in keys and "always" not in keys
 
@@ -206,11 +206,11 @@ async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session()
     app = Host(shell_card("ls"))
     async with app.run_test() as pilot:
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        app.card.request_approval(future, "an approval for the session or always does not hold here", held=False)
+        app.card.request_approval(future, "an approval for this chat or always does not hold here", held=False)
         await pilot.pause()
         keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
         assert "allows it once too: an approval does not hold here" in keys
-        assert "for the session" not in keys and "it does not hold now" in keys
+        assert "for this chat" not in keys and "it does not hold now" in keys
 
 
 def footer_labels(app: Host) -> dict[str, str]:
@@ -228,7 +228,7 @@ async def test_the_footer_says_what_a_and_capital_a_do_for_this_call():
     app = Host(shell_card("ls"))
     async with app.run_test() as pilot:
         await ask(app, pilot)
-        assert footer_labels(app) == {"y": "Allow once", "a": "Allow for session", "A": "Always allow"}
+        assert footer_labels(app) == {"y": "Allow once", "a": "Allow for chat", "A": "Always allow"}
     for command, held in (("make test", True), ("ls", False)):
         app = Host(shell_card(command))
         async with app.run_test() as pilot:
@@ -250,7 +250,7 @@ async def test_a_remapped_answer_key_answers_and_the_old_one_does_not():
             future = await ask(app, pilot)
             assert footer_labels(app).get("a") is None
             line = " ".join(str(app.card.query_one(".keys", Static).render()).split())
-            assert "s allow run_shell: ls for the session" in line
+            assert "s allow run_shell: ls for this chat" in line
             await pilot.press(key)
             if answers:
                 await wait_until(pilot, future.done, 10, "the remapped key's answer")

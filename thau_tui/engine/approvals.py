@@ -277,7 +277,7 @@ class ApprovalBook:
                 if here.startswith("?"):
                     why = here[1:]
                     break
-        return None if why is None else f"an approval for the session or always does not hold here: {why}"
+        return None if why is None else f"an approval for this chat or always does not hold here: {why}"
 
     def why_asking_again(
         self,

@@ -141,15 +141,15 @@ def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
 _ONCE_TOO = "Nothing here is remembered (the card says why): it runs this call once"
 # The card's keys. `a` and `A` are bound twice, under one id (a keymap moves both): the
 # card shows the pair whose words are true for this call (ToolCard.check_action), so the
-# app's footer never says "Allow for session" where the card says the call runs once.
+# app's footer never says "Allow for chat" where the card says the call runs once.
 CARD_BINDINGS = [
     Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
     Binding(
         "a",
         "approve('session')",
-        "Allow for session",
+        "Allow for chat",
         id="approve-session",
-        tooltip="Run this tool (for the shell: these programs) without asking for the rest of the session",
+        tooltip="Run this tool (for the shell: these programs) without asking again in this chat",
     ),
     Binding("a", "approve('session', False)", "Allow once too", id="approve-session", tooltip=_ONCE_TOO),
     Binding(
@@ -190,5 +190,5 @@ def answer_labels(scope: str, held: bool, confirming_always: bool) -> tuple[str,
             "always (see above: it does not hold now)",
         )
     if confirming_always:
-        return f"allow {scope} for the session", "again allows it always, in every chat and folder"
-    return f"allow {scope} for the session", "always, in every chat and folder (press it twice)"
+        return f"allow {scope} for this chat", "again allows it always, in every chat and folder"
+    return f"allow {scope} for this chat", "always, in every chat and folder (press it twice)"
