@@ -289,7 +289,9 @@ def test_data_commands_write_to_thaus_train_data_not_the_current_folder(tmp_path
     assert str(written) in capsys.readouterr().out and len(written.read_text().splitlines()) == 1
 
     link = workspace / "train" / "data" / "history.jsonl"
-    assert main(["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(link)]) == 0
+    history = ["data", "from-history", "--db", str(tmp_path / "db.sqlite3"), "--out", str(link)]
+    assert main(history) == 2  # a file is there (a link): replaced only with --force
+    assert main([*history, "--force"]) == 0
     assert victim.read_text() == "precious\n" and not link.is_symlink() and len(link.read_text().splitlines()) == 1
 
 
@@ -339,3 +341,21 @@ def test_train_reads_the_config_named_with_config(tmp_path, capsys):
 
     assert thau(["--config", str(config), "train", "--resume"]) == 2
     assert str(runs) in capsys.readouterr().err
+
+
+def test_from_history_replaces_a_file_only_with_force_and_takes_a_folder(tmp_path, capsys):
+    """It replaced an existing file without a word, and a folder as --out (as `data build`
+    takes it) ended in an IsADirectoryError traceback (docs review)."""
+    _one_approved_call(tmp_path / "db.sqlite3")
+    out = tmp_path / "h.jsonl"
+    out.write_text('{"x": 1}\n{"x": 2}\n')
+    db = ["--db", str(tmp_path / "db.sqlite3")]
+    assert main(["data", "from-history", *db, "--out", str(out)]) == 2
+    assert f"{out} already exists (2 examples); pass --force" in capsys.readouterr().err
+    assert out.read_text() == '{"x": 1}\n{"x": 2}\n'
+    assert main(["data", "from-history", *db, "--out", str(out), "--force"]) == 0
+    assert json.loads(out.read_text())["expected_calls"][0]["name"] == "list_directory"
+    folder = tmp_path / "d"
+    folder.mkdir()
+    assert main(["data", "from-history", *db, "--out", str(folder)]) == 0
+    assert (folder / "history.jsonl").is_file()

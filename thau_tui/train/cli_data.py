@@ -35,6 +35,15 @@ def held_data_set(folder: Path) -> str | None:
     return ", ".join(held) or None
 
 
+def held_lines(path: Path) -> str:
+    """How many examples a JSONL file holds, in words."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            return f"{sum(1 for line in lines if line.strip())} examples"
+    except OSError:
+        return "unreadable"
+
+
 def cmd_data_build(args: argparse.Namespace) -> int:
     """Build train.jsonl / eval.jsonl / stats.json with the data set builder; an existing
     data set is replaced only with --force (headless review: a bare `thau data build
@@ -64,6 +73,11 @@ def cmd_from_history(args: argparse.Namespace) -> int:
 
     db = Path(args.db) if args.db else paths.database_path()
     out = Path(args.out) if args.out else paths.train_data_dir() / "history.jsonl"
+    if out.is_dir():  # --out as `data build` takes it: a folder (a traceback before; docs review)
+        out = out / "history.jsonl"
+    if (out.exists() or out.is_symlink()) and not args.force:  # replaced without a word (docs review)
+        held = held_lines(out)
+        return _err(f"{out} already exists ({held}); pass --force to replace it, or --out FILE to write another")
     try:
         counts = examples_from_history(db, out, dialect=args.dialect)
     except (FileNotFoundError, ValueError) as exc:
@@ -104,6 +118,9 @@ def register_data(subparsers) -> None:
     about = "examples from your approved, edited and denied calls"
     hist = data_sub.add_parser("from-history", help=about, description=about)
     hist.set_defaults(func=cmd_from_history)
-    hist.add_argument("--out", default=None, help="output JSONL (default: history.jsonl in thau's train/data)")
+    hist.add_argument(
+        "--out", default=None, help="output JSONL, or a folder for history.jsonl (default: thau's train/data)"
+    )
+    hist.add_argument("--force", action="store_true", help="replace the output file if it exists")
     hist.add_argument("--db", default=None, help="chat database (default: thau's own)")
     hist.add_argument("--dialect", default="hermes")
