@@ -740,3 +740,23 @@ async def test_f3_copies_the_block_the_chat_draws_last(tmp_path, notices):
         await pilot.press("f3")
         assert app.clipboard == "pip install foo\npip install bar\n"
         assert notices.any("the last code block of the answer 2 back (the last has none)")
+
+
+async def test_a_wrong_id_or_key_in_ui_keys_is_said_and_changes_nothing(tmp_path, notices):
+    """`new-chat: banana` took Ctrl+N away (the footer showed a banana) and `gallry: ctrl+k`
+    did nothing, both without a word (docs review)."""
+    config = Config()
+    config.ui.keys = {"export": "ctrl+y", "gallry": "ctrl+k", "new-chat": "banana"}
+    app = make_app(tmp_path, ScriptedBackend(["Hi."]), config=config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: notices.any("ui.keys.gallry"), 10, "the notice")
+        assert notices.any("ui.keys.gallry: no key has this id, so it changes nothing (did you mean gallery?)")
+        assert notices.any("ui.keys.new-chat: banana is not a key")
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: not app.turn_running)
+        await pilot.press("ctrl+y")  # the valid entry applied
+        await wait_until(pilot, lambda: notices.any("saved"), 10, "the export")
+        first = app.session.id
+        await pilot.press("ctrl+n")  # still its default key
+        await pilot.pause()
+        assert app.session.id != first

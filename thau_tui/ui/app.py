@@ -164,8 +164,12 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         self.model_ready_s: float | None = None
         self.plugins = None
         self.mcp = None  # the MCP servers (tools/mcp_client.py), started on mount
-        if self.config.ui.keys:
-            self.set_keymap(self.config.ui.keys)
+        self.key_problems: list[str] = []
+        if self.config.ui.keys:  # checked only when set: the check imports every screen
+            from .keymap_check import checked_keymap
+
+            keys, self.key_problems = checked_keymap(self.config.ui.keys)
+            self.set_keymap(keys)
 
     def get_default_screen(self) -> RowScreen:
         return RowScreen(id="_default")  # frames draw only the rows they change
@@ -206,9 +210,9 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             self.status.model = "loading model…"
             self.load_model()
         await self._open_first_chat()
-        if self.config_result.errors:  # one notice for the file, every problem in it
+        if self.config_result.errors or self.key_problems:  # one notice for the file, every problem in it
             await self.config_problems(
-                self.config_result.errors,
+                [*self.config_result.errors, *self.key_problems],
                 "config.yaml: these settings are not applied",
                 "A bad tools.policy entry asks. Fix the file and thau applies it.",
             )

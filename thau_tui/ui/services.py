@@ -353,7 +353,12 @@ class AppServices:
         self.model_in_file = result.config.model.model_copy()
         mcp_changed = result.config.mcp != self.config.mcp
         if result.config.ui.keys != self.config.ui.keys:  # kept to the next start, though "edits apply live"
-            self.set_keymap(result.config.ui.keys)  # the footer and F1 follow (docs review)
+            from .keymap_check import checked_keymap
+
+            keys, problems = checked_keymap(result.config.ui.keys)
+            self.set_keymap(keys)  # the footer and F1 follow (docs review)
+            if problems:
+                self.notify("\n".join(problems), title="config.yaml: ui.keys", severity="warning", markup=False)
         self.config = result.config
         self.config_result = result  # which file is in force (a ./config.yaml made later wins)
         self.agent.config = result.config
