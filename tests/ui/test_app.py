@@ -1155,3 +1155,22 @@ async def test_slash_tools_shows_each_tool_with_its_source_risk_and_description(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.__class__.__name__ != "ToolsScreen"
+
+
+async def test_a_policy_for_a_plugin_file_still_loading_is_not_said_to_name_nothing(tmp_path, notices):
+    """A plugin saved together with its policy: the reload said "no tool has this name" while
+    the file loaded a moment later (docs review)."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    config = Config()
+    config.tools.plugins_dir = str(plugins)
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        (plugins / "word_count.py").write_text("# being written\n")
+        later = Config()
+        later.tools.plugins_dir = str(plugins)
+        later.tools.policy = {"word_count": "ask", "wrod_count": "ask"}
+        app._check_policy_names(later)
+        await pilot.pause()
+        assert notices.any("tools.policy.wrod_count") and not notices.any("tools.policy.word_count")
