@@ -66,3 +66,34 @@ def test_doctor_has_a_line_per_server(tmp_path, monkeypatch, capsys):
         "mcp broken: FAILED: cannot run `thau-no-such-mcp-server`: no such program (is it installed and on PATH?)"
         in out
     )
+
+
+def test_doctor_names_a_banner_on_stdout_without_the_sdks_traceback(tmp_path):
+    """A server that prints a banner on stdout, then answers: doctor's stderr had an 11-line
+    pydantic traceback ("Failed to parse JSONRPC message from server") and its line said
+    only "ready" (MCP review). A process of its own: pytest's log capture hides what
+    Python's last-resort handler writes."""
+    banner = "Welcome to my server v1.2"
+    server = {
+        "name": "chatty",
+        "command": sys.executable,
+        "args": [str(HERE / "hostile_server.py")],
+        "env": {"HOSTILE_BANNER": banner},
+    }
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"mcp": {"servers": [server]}}))
+    done = subprocess.run(
+        [sys.executable, "-m", "thau_tui.cli", "--config", str(config), "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "THAU_HOME": str(tmp_path / "home")},
+    )
+    assert "Traceback" not in done.stderr and "JSONRPC" not in done.stderr, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("mcp chatty: "))
+    assert line.startswith("mcp chatty: ready, ")
+    assert line.endswith(
+        f"; on its standard output it wrote {banner!r}, which is not an MCP message "
+        "(a stdio server writes only protocol messages there, and its logs to stderr)"
+    )

@@ -8,9 +8,12 @@ Tool calls come from the agent's tool threads through `MCPManager.call`, a synch
 wrapper with the server's call timeout, the user's cancel (Esc) and progress reporting.
 `MCPManager.update` applies a changed mcp.servers (config.yaml reloaded): servers whose
 entry changed or went are stopped, new ones start, the rest keep running.
-One server's state, its `url:` credentials (api_key_env, headers_env: their values never
-appear in notices or logs), its stderr log and its failures in a sentence are in
-mcp_connection.py; ServerState, MCPConfigError and request_headers stay importable here.
+A server that says its tools changed (notifications/tools/list_changed) is listed again
+and its tools replaced (mcp_server_tools.py). A stdio server ends with thau however thau
+ends (mcp_lifetime.py).
+One server's state, its transport, its `url:` credentials (api_key_env, headers_env: their
+values never appear in notices or logs), its stderr log and its failures in a sentence are
+in mcp_connection.py; ServerState, MCPConfigError and request_headers stay importable here.
 Nothing here can take thau down: every failure becomes a sentence.
 """
 
@@ -19,30 +22,19 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import functools
 import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .base import ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, held, leaf, list_all_tools, request_headers, stdio_params
+from .mcp_connection import Connection, held, leaf, list_all_tools
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
-from .mcp_tools import (
-    MAX_ERROR_CHARS,
-    MAX_SERVER_TOOL_CHARS,
-    MAX_TOOLS_PER_SERVER,
-    MCPToolRejected,
-    _cap,
-    defang,
-    registry_name,
-    risk_of,
-    server_tool,
-    tool_chars,
-    tool_result,
-)
+from .mcp_connection import request_headers as request_headers
+from .mcp_server_tools import add_tools, drop_tools, relist, replace_tools
+from .mcp_tools import MAX_ERROR_CHARS, _cap, defang, tool_count, tool_result
 from .registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -63,6 +55,7 @@ STABLE_S = 60.0  # ready this long, a server that fails again is restarted after
 STOP_TIMEOUT_S = 8.0
 OUTPUT_LIMIT = 16_000
 MAX_PAGES = 10  # tools/list pages read from one server
+RELIST_EVERY_S = 1.0  # a server that says "my tools changed" again and again is listed this often at most
 
 
 class MCPManager:
@@ -126,6 +119,13 @@ class MCPManager:
             for name, cfg in wanted.items()
             if name not in self._connections or self._connections[name].config != cfg
         ]
+        for conn in gone:  # a call it is running says why it ended (MCP review)
+            cfg = wanted.get(conn.config.name)
+            conn.retired = (
+                "its entry went"
+                if cfg is None
+                else "its entry changed" + ("; it starts again with the new one" if cfg.enabled else "")
+            )
         loop = self._loop
         if loop is not None and gone:
 
@@ -161,7 +161,12 @@ class MCPManager:
         then it is ended)."""
         task, conn.task = conn.task, None
         if task is not None and not task.done():
-            task.cancel()
+            # Through its anyio scope: a native task.cancel() broke into the SDK's shielded
+            # shutdown, and a server blocked writing to a full pipe was left running (MCP review)
+            if conn.stopper is not None:
+                conn.stopper.cancel()
+            else:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         conn.state.status = "stopped" if conn.config.enabled else "disabled"
@@ -246,6 +251,13 @@ class MCPManager:
             except concurrent.futures.CancelledError:
                 raise ToolError(f"the call to the MCP server '{server}' was cancelled") from None
             except MCPError as exc:
+                if exc.code == CONNECTION_CLOSED and conn.retired:
+                    # "its tools are gone until it restarts" said so of a server the user
+                    # had just taken out of config.yaml (MCP review)
+                    raise ToolError(
+                        f"the MCP server '{server}' was stopped because mcp.servers changed in config.yaml "
+                        f"({conn.retired}); the call was cancelled"
+                    ) from None
                 if exc.code == CONNECTION_CLOSED and not conn.answers_ping(loop):
                     self._mark_dead(conn)
                     raise ToolError(
@@ -281,44 +293,47 @@ class MCPManager:
 
     async def _supervise(self, conn: Connection) -> None:
         """Keep one server up: start, serve, and after a failure start again a little later."""
-        delay, told = RETRY_FIRST_S, ""
-        conn.state.status, conn.state.error = "starting", ""
-        while not self._stopping.is_set():
-            was_ready = False
-            try:
-                await self._serve(conn)
-                was_ready = True
-                why = conn.state.error or "its connection closed"
-            except asyncio.CancelledError:
+        import anyio
+
+        with anyio.CancelScope() as conn.stopper:  # how _end stops it
+            delay, told = RETRY_FIRST_S, ""
+            conn.state.status, conn.state.error = "starting", ""
+            while not self._stopping.is_set():
+                was_ready = False
+                try:
+                    await self._serve(conn)
+                    was_ready = True
+                    why = conn.state.error or "its connection closed"
+                except asyncio.CancelledError:
+                    self._drop_tools(conn)
+                    conn.settled.set()
+                    raise
+                except BaseException as exc:  # noqa: BLE001 — anything a server does becomes a sentence
+                    was_ready = conn.state.status == "ready"
+                    why = conn.explain(leaf(exc))
                 self._drop_tools(conn)
+                if self._stopping.is_set():
+                    conn.settled.set()
+                    return
+                # The state first: whoever wait_ready() releases reads it.
+                conn.state.status, conn.state.error = "failed", why
                 conn.settled.set()
-                raise
-            except BaseException as exc:  # noqa: BLE001 — anything a server does becomes a sentence
-                was_ready = conn.state.status == "ready"
-                why = conn.explain(leaf(exc))
-            self._drop_tools(conn)
-            if self._stopping.is_set():
-                conn.settled.set()
-                return
-            # The state first: whoever wait_ready() releases reads it.
-            conn.state.status, conn.state.error = "failed", why
-            conn.settled.set()
-            # Back off afresh only after a life long enough to call it up; a server that dies
-            # soon after it lists its tools was restarted every few seconds, with two notices
-            # each time, for as long as thau ran (MCP review)
-            if was_ready and time.monotonic() - conn.ready_at >= STABLE_S:
-                delay, told = RETRY_FIRST_S, ""
-            if why != told:
-                conn.announced = False  # a stop told: the next start says it is back (re-review)
-                verb = "stopped" if was_ready else "did not start"
-                self._notice(
-                    f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
-                    f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).",
-                    "error",
-                )
-                told = why
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RETRY_MAX_S)
+                # Back off afresh only after a life long enough to call it up; a server that dies
+                # soon after it lists its tools was restarted every few seconds, with two notices
+                # each time, for as long as thau ran (MCP review)
+                if was_ready and time.monotonic() - conn.ready_at >= STABLE_S:
+                    delay, told = RETRY_FIRST_S, ""
+                if why != told:
+                    conn.announced = False  # a stop told: the next start says it is back (re-review)
+                    verb = "stopped" if was_ready else "did not start"
+                    self._notice(
+                        f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
+                        f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).",
+                        "error",
+                    )
+                    told = why
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
 
     async def _serve(self, conn: Connection) -> None:
         """One life of a server: connect, list its tools, then watch it until it dies."""
@@ -327,10 +342,12 @@ class MCPManager:
 
         cfg = conn.config
         dead = conn.dead = asyncio.Event()
+        conn.tools_changed, conn.retired = asyncio.Event(), ""
         conn.state.status = "starting"
         async with contextlib.AsyncExitStack() as stack:
-            read, write = await stack.enter_async_context(self._transport(conn, stack))
-            conn.not_protocol = None
+            transport = conn.transport(stack, self._errlog_folder(), self.workspace, self.config)
+            read, write = await stack.enter_async_context(transport)
+            conn.not_protocol, conn.state.note = None, ""
             session = await stack.enter_async_context(ClientSession(read, write, message_handler=conn.heard))
             try:
                 with anyio.fail_after(cfg.startup_timeout):
@@ -348,59 +365,42 @@ class MCPManager:
             conn.settled.set()
             if not conn.announced:
                 conn.announced = True
-                text = f"MCP server '{cfg.name}': {len(conn.state.tools)} tools"
+                text = f"MCP server '{cfg.name}': {tool_count(len(conn.state.tools))}"
                 self._notice(
-                    text + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else ""),
-                    "warning" if conn.state.rejected else "information",
+                    text
+                    + (f"; not added: {'; '.join(conn.state.rejected)}" if conn.state.rejected else "")
+                    + conn.state.note,
+                    "warning" if conn.state.rejected or conn.state.note else "information",
                 )
             await self._watch(conn, session, dead)
 
-    def _transport(self, conn: Connection, stack: contextlib.AsyncExitStack) -> Any:
-        cfg = conn.config
-        if cfg.url:
-            from mcp.client.streamable_http import streamable_http_client
-            from mcp.shared._httpx_utils import create_mcp_http_client  # the SDK's own client settings
-
-            client = create_mcp_http_client(headers=request_headers(cfg))
-            conn.http_status = None
-
-            async def note_status(response: Any) -> None:
-                # The SDK turns a 401 into "Server returned an error response": keep the status.
-                if response.status_code >= 400:
-                    conn.http_status = response.status_code
-
-            client.event_hooks["response"].append(note_status)
-            stack.push_async_callback(client.aclose)
-            return streamable_http_client(cfg.url, http_client=client)
-        from mcp import stdio_client
-
-        from .mcp_stdio import ON_TOO_LONG, bound_stdio_lines
-
-        params = stdio_params(cfg, self.workspace, self.config)
-        errlog = stack.enter_context(self._errlog(conn))
-        if bound_stdio_lines():  # the reason a runaway line closed it goes in the server's log
-            ON_TOO_LONG.set(lambda reason: print(reason, file=errlog, flush=True))
-        return stdio_client(params, errlog=errlog)
-
-    def _errlog(self, conn: Connection) -> contextlib.AbstractContextManager[TextIO]:
-        """The server's stderr log (Connection.errlog), in log_dir or thau's cache."""
-        folder = self._log_dir
-        if folder is None:
+    def _errlog_folder(self) -> Path:
+        """Where the servers' stderr logs go (Connection.errlog): log_dir, or thau's cache."""
+        if self._log_dir is None:
             from ..paths import cache_dir
 
-            folder = self._log_dir = cache_dir() / "mcp"
-        return conn.errlog(folder)
+            self._log_dir = cache_dir() / "mcp"
+        return self._log_dir
 
     async def _watch(self, conn: Connection, session: ClientSession, dead: asyncio.Event) -> None:
-        """Ping the server while no call is running; return when it is gone or hung."""
+        """Ping the server while no call is running, list its tools again when it says they
+        changed; return when it is gone or hung."""
         import anyio
 
+        changed = conn.tools_changed or asyncio.Event()
+        listed_at = 0.0
         while not self._stopping.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(dead.wait(), PING_EVERY_S)
+            await _first_of(dead, changed, timeout=PING_EVERY_S)
             if dead.is_set():
                 conn.state.error = "it exited or closed the connection" + conn.stderr_tail()
                 return
+            if changed.is_set():
+                await asyncio.sleep(max(0.0, listed_at + RELIST_EVERY_S - time.monotonic()))
+                changed.clear()
+                listed_at = time.monotonic()
+                if not await relist(conn, session, self._replace_tools, self._notice, MAX_PAGES):
+                    return
+                continue
             conn.trim_log()
             if conn.in_flight:
                 continue  # a long call has its own timeout; a one-at-a-time server cannot answer now
@@ -416,57 +416,43 @@ class MCPManager:
 
     # --- the registry -----------------------------------------------------------------
     def _add_tools(self, conn: Connection, listed: list[Any]) -> None:
-        cfg, state = conn.config, conn.state
-        state.tools, state.rejected = [], []
-        source = f"mcp:{cfg.name}"
-        shown_chars = 0
-        for index, item in enumerate(listed):
-            shown = defang(getattr(item, "name", "?"))[:80]
-            if index >= MAX_TOOLS_PER_SERVER:
-                state.rejected.append(f"{len(listed) - index} more tools (thau takes {MAX_TOOLS_PER_SERVER} a server)")
-                break
-            name = registry_name(cfg.name, str(getattr(item, "name", "")))
-            try:
-                if name in conn.names:
-                    raise MCPToolRejected(f"its name becomes {name}, as {conn.names[name]!r}'s did")
-                existing = self.registry.get(name)
-                if existing is not None and existing.source != source:
-                    owner = "a built-in tool" if existing.source == "builtin" else existing.source
-                    raise MCPToolRejected(f"the name {name} is already taken by {owner}")
-                tool = server_tool(
-                    cfg.name,
-                    item,
-                    name,
-                    risk=risk_of(getattr(item, "annotations", None), cfg.trust_hints, held(cfg, self.config)),
-                    function=functools.partial(self._run, cfg.name, item.name),
-                )
-                if shown_chars + tool_chars(tool) > MAX_SERVER_TOOL_CHARS:
-                    raise MCPToolRejected(
-                        f"the server's tools would add over {MAX_SERVER_TOOL_CHARS:,} characters to every prompt"
-                    )
-                shown_chars += tool_chars(tool)
-                self.registry.register(tool)
-            except MCPToolRejected as exc:
-                state.rejected.append(f"{shown}: {exc}")
-                continue
-            except Exception as exc:  # a schema the validator chokes on, say
-                state.rejected.append(f"{shown}: {type(exc).__name__}: {defang(exc)[:200]}")
-                continue
-            conn.names[name] = item.name
-            state.tools.append(name)
+        add_tools(self.registry, conn, listed, held=held(conn.config, self.config), run=self._run)
+
+    def _replace_tools(self, conn: Connection, listed: list[Any]) -> tuple[list[str], list[str]]:
+        return replace_tools(self.registry, conn, listed, held=held(conn.config, self.config), run=self._run)
 
     def _run(self, server: str, tool: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return self.call(server, tool, arguments, ctx)
 
     def _drop_tools(self, conn: Connection) -> None:
-        conn.session = None
-        for name in list(conn.names):
-            self.registry.unregister(name)
-        conn.names.clear()
+        drop_tools(self.registry, conn)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until one of `events` is set, or `timeout` seconds."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
+def quiet_sdk_logs() -> None:
+    """Keep the SDK's client logs off the terminal: with no handler configured, Python's
+    last resort wrote a "Welcome" banner's 11-line pydantic traceback ("Failed to parse
+    JSONRPC message from server") on `thau doctor`'s stderr, above a line that said only
+    "ready" (MCP review). thau says what a server did wrong itself (Connection.heard,
+    explain); a logging setup of the user's own still gets the records."""
+    sdk = logging.getLogger("mcp.client")
+    if not any(isinstance(handler, logging.NullHandler) for handler in sdk.handlers):
+        sdk.addHandler(logging.NullHandler())
 
 
 def start_mcp(config: Config, registry: ToolRegistry, on_notice: Notice | None = None) -> MCPManager:
-    """The MCP servers of config.mcp, starting in the background, their tools joining `registry`."""
+    """The MCP servers of config.mcp, starting in the background, their tools joining `registry`
+    (the app, `thau -m` and `thau doctor` start them here, so the SDK's logs are quieted here)."""
+    quiet_sdk_logs()
     workspace = Path(config.tools.workspace).expanduser().resolve()
     manager = MCPManager(
         config.mcp.servers,

@@ -1,5 +1,6 @@
-"""One configured MCP server as `mcp_client.MCPManager` holds it: its state, the
-credentials a `url:` server sends, its stderr log, and a failure put in a sentence.
+"""One configured MCP server as `mcp_client.MCPManager` holds it: its state, its transport
+(stdio, started to end with thau: mcp_lifetime.py; or streamable HTTP), the credentials a
+`url:` server sends, its stderr log, and a failure put in a sentence.
 
 A `url:` server's credentials come from environment variables named in its entry
 (api_key_env, headers_env); their values never appear in notices or logs.
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
 from ..addresses import hide_url_secrets, plain_http_refusal, secret_may_go_to
 from .base import ToolError
-from .mcp_tools import defang
+from .mcp_tools import defang, tool_count
 from .sandbox import sandbox_kind, sandbox_prefix
 
 if TYPE_CHECKING:
@@ -39,15 +40,16 @@ class ServerState:
     error: str = ""
     tools: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # tools not added, each with why
+    note: str = ""  # what else a ready server did wrong (Connection.not_protocol_note)
 
     def line(self) -> str:
         """One line: `mcp NAME: ready, 3 tools (a, b, c)` or why it is not."""
         if self.status == "ready":
             shown = ", ".join(self.tools[:8]) + (", …" if len(self.tools) > 8 else "")
-            text = f"mcp {self.name}: ready, {len(self.tools)} tools" + (f" ({shown})" if shown else "")
+            text = f"mcp {self.name}: ready, {tool_count(len(self.tools))}" + (f" ({shown})" if shown else "")
             if self.rejected:
                 text += f"; not added: {'; '.join(self.rejected)}"
-            return text
+            return text + self.note
         if self.status == "failed":
             return f"mcp {self.name}: FAILED: {self.error}"
         return f"mcp {self.name}: {self.status}" + (f" ({self.error})" if self.error else "")
@@ -98,6 +100,7 @@ class Connection:
     def __init__(self, config: MCPServerConfig) -> None:
         self.config = config
         self.task: asyncio.Task[None] | None = None  # its supervisor, on the MCP loop
+        self.stopper: Any = None  # the supervisor's anyio CancelScope
         self.http_status: int | None = None  # a url server's last refusal (401, ...)
         self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
         self.session: ClientSession | None = None
@@ -110,15 +113,25 @@ class Connection:
         self.ready_at = 0.0  # time.monotonic() of its last start that listed its tools
         self.announced = False  # its tools were named in a notice since the last failure told
         self.not_protocol: str | None = None  # the first stdout line that was not an MCP message
+        self.retired = ""  # why thau stopped it for good (its entry changed or went), for a call it cut
+        # Set by `heard` when the server says its tool list changed; MCPManager._watch lists
+        # them again (not here: the SDK awaits this handler in its reader, which the answer needs).
+        self.tools_changed: asyncio.Event | None = None
 
     async def heard(self, message: object) -> None:
         """ClientSession's message_handler: keeps the first line a server wrote on its stdout
-        that is not a protocol message (a "Welcome" banner made it time out unexplained)."""
+        that is not a protocol message (a "Welcome" banner made it time out unexplained), and
+        notes notifications/tools/list_changed."""
+        from mcp.types import ToolListChangedNotification
+
+        if isinstance(message, ToolListChangedNotification) and self.tools_changed is not None:
+            self.tools_changed.set()
         if isinstance(message, Exception) and self.not_protocol is None:
             errors = getattr(message, "errors", None)
             first = errors()[0] if callable(errors) and errors() else {}
             line = first.get("input") if isinstance(first, dict) else None
             self.not_protocol = line if isinstance(line, str) else str(message)
+            self.state.note = self.not_protocol_note()  # a server that answers anyway: doctor names it
 
     def not_protocol_note(self) -> str:
         """Why a stdio server's start got no answer, when it wrote something else on stdout."""
@@ -129,6 +142,39 @@ class Connection:
             f"; on its standard output it wrote {line!r}, which is not an MCP message "
             "(a stdio server writes only protocol messages there, and its logs to stderr)"
         )
+
+    def transport(
+        self, stack: contextlib.AsyncExitStack, log_folder: Path, workspace: Path | None, config: Config | None
+    ) -> Any:
+        """The SDK's client transport to this server, to enter in `stack`: streamable HTTP for
+        a `url:` server, stdio for a command (its stderr in `log_folder`; started so that it
+        ends with thau: mcp_lifetime)."""
+        cfg = self.config
+        if cfg.url:
+            from mcp.client.streamable_http import streamable_http_client
+            from mcp.shared._httpx_utils import create_mcp_http_client  # the SDK's own client settings
+
+            client = create_mcp_http_client(headers=request_headers(cfg))
+            self.http_status = None
+
+            async def note_status(response: Any) -> None:
+                # The SDK turns a 401 into "Server returned an error response": keep the status.
+                if response.status_code >= 400:
+                    self.http_status = response.status_code
+
+            client.event_hooks["response"].append(note_status)
+            stack.push_async_callback(client.aclose)
+            return streamable_http_client(cfg.url, http_client=client)
+        from mcp import stdio_client
+
+        from .mcp_lifetime import dies_with_thau
+        from .mcp_stdio import ON_TOO_LONG, bound_stdio_lines
+
+        params = dies_with_thau(stdio_params(cfg, workspace, config), cfg.sandbox)
+        errlog = stack.enter_context(self.errlog(log_folder))
+        if bound_stdio_lines():  # the reason a runaway line closed it goes in the server's log
+            ON_TOO_LONG.set(lambda reason: print(reason, file=errlog, flush=True))
+        return stdio_client(params, errlog=errlog)
 
     @contextlib.contextmanager
     def errlog(self, folder: Path) -> Iterator[TextIO]:

@@ -63,6 +63,11 @@ def defang(text: Any) -> str:
     return _TAG_START.sub(lambda m: _LOOKALIKE[m.group(0)], storable(text))
 
 
+def tool_count(count: int) -> str:
+    """`1 tool`, `3 tools` ("1 tools" was in a notice: MCP review)."""
+    return f"{count} tool" + ("" if count == 1 else "s")
+
+
 def registry_name(server: str, tool: str) -> str:
     """`server__tool`, cut to what an OpenAI function name allows (e.g. git__status)."""
     base = _NOT_NAME.sub("_", tool).strip("_") or "tool"
