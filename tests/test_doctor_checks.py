@@ -44,6 +44,8 @@ def test_a_model_thau_cannot_load_is_a_problem(tmp_path, capsys):
         code, out, problems = doctor(capsys, "--model", str(path))
         assert code == 1 and said in problems, (name, out)
         assert f"model {path} (NOT LOADABLE)" in out
+        # the build is not blamed for the model: it is checked on the bundled model (docs review)
+        assert "llama.cpp decode check: ok (on the bundled model: the configured one did not load)" in out, out
         path.unlink()
 
 

@@ -186,18 +186,31 @@ def run_chat(args) -> int:
     return 0
 
 
-def _decode_check(config) -> str:
-    """Decode a few tokens in a child process: a crashing llama.cpp build must not take doctor down."""
-    import subprocess
-
+def _decode_check(config) -> tuple[str, str | None]:
+    """Decode a few tokens in a child process: a crashing llama.cpp build must not take doctor
+    down. The line for the build, and why the configured model did not load (None if it
+    did). A model that does not load is not the build's fault: the bundled model is tried
+    then, and the build's line says how that went (docs review: "decode check: failed" for a
+    text file named .gguf)."""
     from .engine.models import resolve_model
-    from .paths import start_folder
+    from .paths import bundled_model, start_folder
 
     try:
         model, _ = resolve_model(config)
         folder = start_folder()  # `-c` puts the current folder first on sys.path: not the workspace's modules
     except Exception as exc:  # a read-only data folder: the data dir's problem says so
-        return f"skipped ({exc})"
+        return f"skipped ({exc})", None
+    said = _decode(model, folder)
+    bundled = bundled_model()
+    if not said.startswith("failed") or bundled is None or bundled == model:
+        return said, said.removeprefix("failed: ") if said.startswith("failed") else None
+    on_bundled = _decode(bundled, folder)
+    return f"{on_bundled} (on the bundled model: the configured one did not load)", said.removeprefix("failed: ")
+
+
+def _decode(model, folder) -> str:
+    import subprocess
+
     code = "import sys; from thau_tui.engine.backend import decode_check; decode_check(sys.argv[1])"
     try:
         done = subprocess.run(
@@ -329,7 +342,7 @@ def run_doctor(args) -> int:
 
     result = _config(args)
     problems: list[str] = []
-    decoded = ""
+    model_failed: str | None = None
     lines = [
         f"thau {__version__}",
         f"python {platform.python_version()} ({sys.executable})",
@@ -347,7 +360,7 @@ def run_doctor(args) -> int:
         lines.append(
             f"llama-cpp-python {llama_cpp.__version__}: {build} build, gpu offload {'yes' if offload else 'no'}"
         )
-        decoded = _decode_check(result.config)
+        decoded, model_failed = _decode_check(result.config)
         lines.append(f"llama.cpp decode check: {decoded}")
     except Exception as exc:
         lines.append(f"llama-cpp-python: not usable ({exc})")
@@ -362,8 +375,8 @@ def run_doctor(args) -> int:
         model, lora = resolve_model(result.config)
         local = result.config.model.backend == "llama_cpp"
         unreadable = _model_problem(model)
-        if unreadable is None and decoded.startswith("failed"):  # a GGUF cut in its tensors: llama.cpp says
-            unreadable = f"llama.cpp could not load {model.name} ({decoded.removeprefix('failed: ')})"
+        if unreadable is None and model_failed:  # a GGUF cut in its tensors: llama.cpp says
+            unreadable = f"llama.cpp could not load {model.name} ({model_failed})"
         state = "MISSING" if not model.exists() else "NOT LOADABLE" if unreadable else "found"
         lines.append(f"model {model} ({state})")
         if unreadable and local:
