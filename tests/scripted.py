@@ -3,10 +3,16 @@ model's wording is not the subject. It speaks the same protocol as LlamaBackend.
 
 from __future__ import annotations
 
+import json
 import time
 
 from thau_tui.engine.backend import SamplingSettings, StreamStats
 from thau_tui.engine.prompt import ChatTemplate
+
+
+def hermes_call(name: str, **arguments) -> str:
+    """A scripted reply that calls `name` in the hermes dialect."""
+    return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
 
 
 class ScriptedBackend:

@@ -22,16 +22,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from scripted import ScriptedBackend
+from scripted import ScriptedBackend, hermes_call
 
 from thau_tui import cli
 from thau_tui.engine import models
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _call(name: str, **arguments) -> str:
-    return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
 
 
 # --- in process, on a scripted model --------------------------------------------------------
@@ -62,7 +58,7 @@ def one_shot(tmp_path, monkeypatch, capsys):
 def test_a_call_tools_policy_denies_exits_3_like_one_not_approved(one_shot):
     """tools.policy: deny ended -m with 0, so a script could not tell the write never ran."""
     code, _out, err, _ = one_shot(
-        [_call("write_file", path="x.txt", content="x"), "Done."], policy={"write_file": "deny"}
+        [hermes_call("write_file", path="x.txt", content="x"), "Done."], policy={"write_file": "deny"}
     )
     assert code == 3, err
     assert not (one_shot.workspace / "x.txt").exists()
@@ -90,7 +86,7 @@ def test_resume_with_a_message_answers_in_the_last_chat(one_shot, thau_home):
 def test_a_tool_card_on_a_redirected_stderr_is_one_line(one_shot):
     """stderr to a file was wrapped at 80 columns, splitting a tool card inside its argument."""
     content = "word " * 60
-    code, _out, err, _ = one_shot([_call("write_file", path="long.txt", content=content), "Done."], "--yes")
+    code, _out, err, _ = one_shot([hermes_call("write_file", path="long.txt", content=content), "Done."], "--yes")
     assert code == 0, err
     card = next(line for line in err.splitlines() if line.startswith("tool write_file"))
     assert content.strip() in card
@@ -249,8 +245,10 @@ def _read_until(fd: int, wanted: str, seen: list[str], after: str = "", timeout:
 def test_a_question_goes_to_the_terminal_when_stdout_is_a_file(tmp_path, scripted_server):
     """`thau -m 'ask me' > out.txt` at a terminal: the question went into out.txt, the terminal
     showed nothing and thau waited; Ctrl+D then ended it with two tracebacks and exit 1."""
-    ask = _call("ask_user", question="Which colour?")
-    server = scripted_server([f"Sure. {ask}", f"Right. {_call('ask_user', question='And the size?')}", "Teal it is."])
+    ask = hermes_call("ask_user", question="Which colour?")
+    server = scripted_server(
+        [f"Sure. {ask}", f"Right. {hermes_call('ask_user', question='And the size?')}", "Teal it is."]
+    )
     master, terminal = os.openpty()
     out = tmp_path / "out.txt"
     with out.open("w") as stdout:
@@ -296,7 +294,7 @@ def test_a_reader_that_stops_early_ends_the_answer_quietly(tmp_path, scripted_se
 def test_ctrl_c_during_a_shell_command_stops_it_without_a_crash(tmp_path, scripted_server, thau_home):
     """Ctrl+C while run_shell ran `sleep 77` said "the run_shell tool crashed" with an EBADF
     traceback: the shell was closed while the tool thread still read it."""
-    server = scripted_server([_call("run_shell", command="sleep 77"), "Stopped."])
+    server = scripted_server([hermes_call("run_shell", command="sleep 77"), "Stopped."])
     child = _thau(tmp_path, server, "--yes", "-m", "sleep", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stderr is not None
     seen: list[str] = []
