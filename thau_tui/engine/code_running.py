@@ -229,10 +229,6 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
         only_with=("-t", "--list"),
         value_options=("-F", "-H", "-E", "-I", "-O", "-M", "-R", "-C", "-D", "--file", "--format", "--directory"),
     ),
-    "7z": _SEVEN_ZIP,
-    "7za": _SEVEN_ZIP,
-    "7zr": _SEVEN_ZIP,
-    "7zz": _SEVEN_ZIP,
     "jar": CodeRunningArguments(
         # -J passes options to the JVM: -J-javaagent:agent.jar runs the agent's code
         options=("-x", "--extract", "-c", "--create", "-u", "--update", "-i", "--generate-index", "-J"),
@@ -340,6 +336,7 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
 # libarchive's tar, cpio and unzip read their own programs' options (sandbox review).
 for _name, _same in (("bsdtar", "tar"), ("bsdcpio", "cpio"), ("bsdunzip", "unzip")):
     CODE_RUNNING_ARGUMENTS[_name] = CODE_RUNNING_ARGUMENTS[_same]
+CODE_RUNNING_ARGUMENTS.update(dict.fromkeys(("7z", "7za", "7zr", "7zz"), _SEVEN_ZIP))
 # Compilers run what -wrapper names, load -fplugin libraries, take their subprograms (as, ld,
 # cc1) from -B folders and spec files from -specs, and read more options from @files, which
 # the card would not show. -Wl, and -Xlinker pass options on to ld (-plugin); -Xclang passes

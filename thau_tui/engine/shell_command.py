@@ -216,41 +216,9 @@ SETTERS = frozenset(
 # enable, functions via eval/source), variables such as PATH, PS1 and PROMPT_COMMAND, options
 # and traps. Assigning builtins (read, getopts, printf -v, wait -p) are here too.
 STATE_BUILTINS = frozenset(
-    {
-        "umask",
-        "ulimit",
-        ".",
-        "alias",
-        "bind",
-        "builtin",
-        "command",
-        "compgen",  # -W's word list is expanded again, in this shell: ${PROMPT_COMMAND:=...}
-        "complete",
-        "compopt",
-        "coproc",
-        "declare",
-        "enable",
-        "eval",
-        "exec",
-        "export",
-        "fc",
-        "getopts",
-        "hash",
-        "let",
-        "local",
-        "mapfile",
-        "read",
-        "readarray",
-        "readonly",
-        "select",
-        "set",
-        "shopt",
-        "source",
-        "trap",
-        "typeset",
-        "unalias",
-        "unset",
-    }
+    # compgen: -W's word list is expanded again, in this shell: ${PROMPT_COMMAND:=...}
+    "umask ulimit . alias bind builtin command compgen complete compopt coproc declare enable eval exec export fc "
+    "getopts hash let local mapfile read readarray readonly select set shopt source trap typeset unalias unset".split()
 )
 
 # What bash runs without looking at PATH (`compgen -b`); a function or alias of the same name
