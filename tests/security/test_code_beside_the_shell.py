@@ -81,7 +81,7 @@ def test_code_a_command_ran_that_types_into_the_shell_stops_the_ls_approval(dirs
         "./configure",
         "ls && bash run.sh",
         "git -c core.pager=less log",
-        "find . -exec true {} +",
+        "find . -exec python3 x.py {} +",
         # what a redirection's target or a here-document runs (attacker re-review)
         "echo hi > >(python3 helper.py)",
         'ls > "$(python3 x.py)"',
@@ -102,3 +102,68 @@ def test_a_command_that_runs_code_the_card_does_not_show_changes_the_shell(comma
 )
 def test_commands_that_run_no_such_code_keep_the_approvals(command):
     assert shell_state_change(command) is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sed -n 1,2p script.py",
+        "sed -i 's/a/b/g' f",
+        "sed '1d;$d' f",
+        "awk -F: '{print $1}' f",
+        "timeout 5 ls",
+        "env LC_ALL=C sort f",
+        "nice -n 5 grep x f",
+        "find . -name '*.py' -exec grep -n TODO {} +",
+        "find . -name '*.pyc' -delete",
+    ],
+)
+def test_everyday_reading_whose_whole_program_the_card_shows_keeps_the_approvals(command):
+    """`sed -n 1,2p f`, allowed once, stopped every approval of the chat: models read files
+    with it all the time (skeptic review)."""
+    assert shell_state_change(command) is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sed e f",
+        "sed 's/a/b/e' f",
+        "sed 's/a/b/w out' f",
+        "sed -n 1p -e 'e id' f",  # GNU sed reads -e after the first operand: 1p is then a file
+        "sed -f script.sed f",
+        "awk 'BEGIN{system(\"id\")}'",
+        "awk '{print > \"out\"}' f",
+        "awk -f prog.awk f",
+        "timeout 5 python3 x.py",
+        "env -S 'python3 x.py'",
+        "nice make",
+        "find . -exec sh -c 'id' {} ;",
+        "find . -ok rm {} ;",
+    ],
+)
+def test_a_script_or_launched_program_that_runs_unseen_code_still_counts(command):
+    assert shell_state_change(command) is not None
+
+
+def test_the_card_says_how_to_reset_the_shell_and_exit_is_done(workspace):
+    """ "exit the shell to reset it" named no way to (the user cannot type into that shell), the
+    exit card carried the same warning, and a deliberate exit showed as failed (skeptic review)."""
+    from thau_tui.tools.base import ToolContext
+    from thau_tui.tools.shell import run_shell
+
+    book = book_allowing("ls -la")
+    book.shell_ran(shell("python3 x.py"), SESSION, fresh=False, exited=False)
+    note = book.why_asking_again(shell("ls"), SESSION) or ""
+    assert "ask for `exit` (a fresh shell) or start a new chat (Ctrl+N)" in note
+    assert "exit starts a fresh one" in (book.why_asking_again(shell("exit"), SESSION) or "")
+    ctx = ToolContext(workspace=workspace, config=Config(), session_id=SESSION)
+    try:
+        assert run_shell({"command": "true"}, ctx).ok
+        ended = run_shell({"command": "exit"}, ctx)
+        assert ended.ok and ended.data["shell_exited"]
+        assert not run_shell({"command": "exit 3"}, ctx).ok
+    finally:
+        shell_resource = ctx.resources.get("shell")
+        if shell_resource is not None:
+            shell_resource.close()

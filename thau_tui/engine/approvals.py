@@ -105,7 +105,7 @@ def _programs_for(call: ToolCall) -> list[str] | None:
 
 
 def describe_session_scope(call: ToolCall) -> str:
-    """What `a` (allow for the session) would cover, in words for the card's footer."""
+    """What `a` (allow for this chat) would cover, in words for the card's footer."""
     coverage = _coverage_for(call)
     if coverage.programs is None:
         return f"this call only (once: {coverage.reason})"
@@ -293,10 +293,14 @@ class ApprovalBook:
             return None
         with self._lock:
             changed = self._shell_changed.get(session_id)
+            if changed is not None and str((call.arguments or {}).get("command", "")).strip() == "exit":
+                return f"an earlier command changed this chat's shell ({changed}); exit starts a fresh one"
             if changed is not None:
+                # said as something to do: the user cannot type into that shell (skeptic review)
                 return (
                     f"an earlier command changed this chat's shell ({changed}), so this may run more "
-                    "than it shows; exit the shell to reset it"
+                    "than it shows, and approvals for this chat ask again; ask for `exit` (a fresh "
+                    "shell) or start a new chat (Ctrl+N) to have them back"
                 )
             if self._policy_for(call.name) is not None:
                 return None

@@ -52,6 +52,7 @@ from .code_running import NEVER_APPROVED as NEVER_APPROVED
 from .code_running import code_running_argument, workspace_code
 from .code_running import is_never_approved as is_never_approved
 from .destructive import destroys, git_subcommand
+from .shell_reads import launched_commands, plain_script
 from .shell_words import source_word
 
 BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below checks each `kind`
@@ -270,13 +271,26 @@ def shell_state_change(command: str) -> str | None:
     return None
 
 
-def _runs_unseen_code(program: str, arguments: list[str]) -> str | None:
+def _runs_unseen_code(program: str, arguments: list[str], depth: int = 0) -> str | None:
     """Code the card does not show (an interpreter's script, a Makefile, a hook) runs as the
     shell's own user beside it: it can type into the shell's terminal (TIOCSTI) or rewrite
     the shell's memory through /proc, so `ls` may be an alias after `python3 helper.py`
-    (sandbox review). Such a command counts as changing the shell."""
+    (sandbox review). Such a command counts as changing the shell. What the card shows
+    whole does not: a sed or awk script that runs and writes nothing, and a launcher's or
+    find -exec's program judged as itself (`sed -n 1,2p f` stopped every approval of the
+    chat: skeptic review; shell_reads.py)."""
+    name = program.rsplit("/", 1)[-1]
+    if depth < 4 and "/" not in program:
+        if name in ("sed", "awk", "gawk", "mawk", "nawk") and plain_script(name, arguments):
+            return None
+        launched = launched_commands(name, arguments)
+        if launched is not None:
+            for inner, inner_arguments in launched:
+                if (reason := _runs_unseen_code(inner, inner_arguments, depth + 1)) is not None:
+                    return reason
+            return None
     if is_never_approved(program) or workspace_code(program) or code_running_argument(program, arguments):
-        return f"{program.rsplit('/', 1)[-1]} runs code that can change this shell as it runs"
+        return f"{name} runs code that can change this shell as it runs"
     return None
 
 

@@ -461,7 +461,9 @@ def run_shell(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     if not command.strip():
         raise ToolError("the command is empty; give a shell command such as 'ls -la'")
     result = session_shell(ctx).run(command, on_output=ctx.emit, cancel_event=ctx.cancel_event)
-    ok = result.exit_status == 0 and not result.interrupted and not result.shell_exited
+    # A shell that ended with status 0 was asked to (`exit`, the reset a changed shell's card
+    # advises): done, not failed (skeptic review). One that died another way still failed.
+    ok = result.exit_status == 0 and not result.interrupted
     ok = ok and not result.process_limit
     data = {
         "exit_status": result.exit_status,
