@@ -151,15 +151,16 @@ RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
 SMALL_TMPFS_MB = 16
 
 
-def tmpfs(path: str, megabytes: int) -> list[str]:
-    """bwrap's flags for a tmpfs at `path` of at most `megabytes` (no size where this bwrap
-    cannot set one: before 0.7, or setuid, where bwrap refuses --size)."""
-    return [*(["--size", str(megabytes << 20)] if _bwrap_sets_sizes() else []), "--tmpfs", path]
+def tmpfs(path: str, megabytes: int, sized: bool) -> list[str]:
+    """bwrap's flags for a tmpfs at `path` of at most `megabytes` (`sized`: this bwrap can
+    set one; not before 0.7, nor setuid, where bwrap refuses --size)."""
+    return [*(["--size", str(megabytes << 20)] if sized else []), "--tmpfs", path]
 
 
-@functools.lru_cache(maxsize=1)
-def _bwrap_sets_sizes() -> bool:
-    exe = host_program("bwrap", None, None)
+@functools.lru_cache(maxsize=4)
+def _bwrap_sets_sizes(exe: str | None) -> bool:
+    """Whether the bubblewrap at `exe` (found as every run finds it: never in a workspace;
+    asking one planted there for its --help would have run it) takes --size."""
     if exe is None:
         return False
     try:
@@ -179,20 +180,24 @@ def _bwrap_flags(
     probe: bool = False,
     writable: bool = True,
     chdir: str | None = None,
+    exe: str | None = None,
 ) -> list[str]:
+    """bubblewrap's flags for `workspace`; `exe` is the bwrap they are for (asked whether it
+    sizes a tmpfs), found by the caller as every run finds it: never in a workspace."""
     ws = str(workspace)
     # A tmpfs is RAM that no process's memory cap counts: without a size each took half the
     # host's memory (`cp /dev/zero /dev/shm/x` by a command allowed for the chat; sandbox
     # review). /tmp and /dev/shm hold at most what one process may allocate; /dev itself is
     # read-only (its device nodes still work).
     big = shell_settings(config).memory_mb
+    sized = _bwrap_sets_sizes(exe)
     flags = [
         "--ro-bind",
         "/",
         "/",
         "--dev",
         "/dev",
-        *tmpfs("/dev/shm", big),
+        *tmpfs("/dev/shm", big, sized),
         "--remount-ro",
         "/dev",
         "--proc",
@@ -206,7 +211,7 @@ def _bwrap_flags(
         "--ro-bind-try",
         "/proc/sysrq-trigger",
         "/proc/sysrq-trigger",
-        *tmpfs("/tmp", big),
+        *tmpfs("/tmp", big, sized),
     ]
     # /run holds the host's sockets (the session and system buses, docker.sock, agents):
     # connecting to one needs no write access, so the read-only root would still let
@@ -214,7 +219,7 @@ def _bwrap_flags(
     # back only what commands need from it: NixOS's programs, and DNS when the network is on.
     run = Path("/run")
     if run.is_dir() and not run.is_symlink():
-        flags += tmpfs("/run", SMALL_TMPFS_MB)
+        flags += tmpfs("/run", SMALL_TMPFS_MB, sized)
         keep = RUN_KEPT + (RUN_KEPT_FOR_NETWORK if network else ())
         for kept in keep:
             if os.path.exists(kept):
@@ -245,7 +250,7 @@ def _bwrap_flags(
         for path in hidden_paths(workspace, config):
             if path_under(path, Path("/tmp")) and not path_under(path, workspace):
                 continue  # already gone under the tmpfs
-            flags += tmpfs(str(path), SMALL_TMPFS_MB) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+            flags += tmpfs(str(path), SMALL_TMPFS_MB, sized) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
         if git_read_only(workspace, config):
             # Their hooks and config run code outside, at the user's next git command there:
             # the workspace's own repository and the ones below it (projects in a home folder).
@@ -284,7 +289,7 @@ def _probe_bwrap(network: bool, config: Config | None = None) -> tuple[bool, str
     if key not in _probe_cache:
         try:
             done = subprocess.run(
-                [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True), "true"],
+                [exe, *_bwrap_flags(Path.cwd().resolve(), network, probe=True, exe=exe), "true"],
                 capture_output=True,
                 text=True,
                 timeout=10,
@@ -386,11 +391,10 @@ def sandbox_prefix(
         raise ToolError(unusable)
     if kind == "bwrap":
         chdir = "/tmp" if outside_workspace else None  # a tmpfs of the sandbox's own
-        flags = _bwrap_flags(workspace, network, config, writable=writable, chdir=chdir)
         exe = _sandbox_program("bwrap", config, workspace)
         if exe is None:
             raise ToolError("bubblewrap is no longer found outside the workspace; commands do not run without it")
-        return [exe, *flags, "--"]
+        return [exe, *_bwrap_flags(workspace, network, config, writable=writable, chdir=chdir, exe=exe), "--"]
     if kind == "sandbox-exec":
         exe = _sandbox_program("sandbox-exec", config, workspace)
         if exe is None:
