@@ -73,6 +73,7 @@ def test_resume_with_a_message_answers_in_the_last_chat(one_shot, thau_home):
     assert code == 0, err
     code, _out, err, backend = one_shot(["Teal."], "--resume", message="What is my colour?")
     assert code == 0, err
+    assert "in the chat “My colour is teal.”" in err  # the title quoted, not read as words (skeptic review)
     assert "My colour is teal." in backend.prompts[-1]  # the model saw the chat it answers in
     db = sqlite3.connect(thau_home / "data" / "sessions.sqlite3")
     try:

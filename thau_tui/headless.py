@@ -160,7 +160,7 @@ def _open_session(agent: Agent, store: Store, resume: bool, answer: OneAnswer) -
     if last is not None:
         with contextlib.suppress(KeyError):  # deleted in a window meanwhile: a new chat
             session = agent.load_session(last.id)
-            answer.said(("in the chat", "dim"), f" {session.title}")
+            answer.said(("in the chat", "dim"), f" “{session.title}”")  # "in the chat list" read as words
             return session
     if resume:
         answer.said(("no chat to resume: a new one", "dim"))

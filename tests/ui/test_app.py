@@ -1174,3 +1174,11 @@ async def test_a_policy_for_a_plugin_file_still_loading_is_not_said_to_name_noth
         app._check_policy_names(later)
         await pilot.pause()
         assert notices.any("tools.policy.wrod_count") and not notices.any("tools.policy.word_count")
+
+
+def test_the_picker_says_a_tiny_file_is_kilobytes_not_0_mb(tmp_path):
+    from thau_tui.ui.screens.model_picker import _size
+
+    tiny = tmp_path / "tiny.gguf"
+    tiny.write_bytes(b"GGUF" + bytes(156))
+    assert _size(tiny) == "  (1 KB)"  # "(0 MB)" before (skeptic review)

@@ -752,11 +752,28 @@ async def test_a_wrong_id_or_key_in_ui_keys_is_said_and_changes_nothing(tmp_path
         await wait_until(pilot, lambda: notices.any("ui.keys.gallry"), 10, "the notice")
         assert notices.any("ui.keys.gallry: no key has this id, so it changes nothing (did you mean gallery?)")
         assert notices.any("ui.keys.new-chat: banana is not a key")
+        assert not notices.any("tools.policy")  # no tools.policy in this file (skeptic review)
         await type_and_send(pilot, "hello")
         await wait_until(pilot, lambda: not app.turn_running)
         await pilot.press("ctrl+y")  # the valid entry applied
         await wait_until(pilot, lambda: notices.any("saved"), 10, "the export")
         first = app.session.id
         await pilot.press("ctrl+n")  # still its default key
+        await pilot.pause()
+        assert app.session.id != first
+
+
+async def test_ui_keys_that_take_another_keys_binding_are_said_and_not_applied(tmp_path, notices):
+    """`toggle-sessions: ctrl+n` left New chat with no key, and nothing said so (skeptic review)."""
+    config = Config()
+    config.ui.keys = {"toggle-sessions": "ctrl+n"}
+    app = make_app(tmp_path, ScriptedBackend(["Hi."]), config=config)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: notices.any("ui.keys.toggle-sessions"), 10, "the notice")
+        assert notices.any("ctrl+n is already new-chat's key; move new-chat too, or pick another")
+        await type_and_send(pilot, "hello")
+        await wait_until(pilot, lambda: not app.turn_running)
+        first = app.session.id
+        await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.session.id != first

@@ -214,7 +214,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             await self.config_problems(
                 [*self.config_result.errors, *self.key_problems],
                 "config.yaml: these settings are not applied",
-                "A bad tools.policy entry asks. Fix the file and thau applies it.",
+                ("A bad tools.policy entry asks. " if self.config_result.errors else "")
+                + "Fix the file and thau applies it.",
             )
         self.focus_input()
         self.restore_unsent()

@@ -49,12 +49,37 @@ def key_problem(keys: str) -> str | None:
     return None
 
 
+def _app_keys() -> dict[str, set[str]]:
+    """The chat's own keys (the app's bindings) by binding id, as the code binds them."""
+    from .app import ThauApp
+
+    found: dict[str, set[str]] = {}
+    for binding in ThauApp.BINDINGS:
+        if getattr(binding, "id", None):
+            found.setdefault(binding.id, set()).update(k.strip() for k in binding.key.split(","))
+    return found
+
+
 def checked_keymap(keys: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-    """The entries of ui.keys that can be applied, and a line for each that cannot."""
+    """The entries of ui.keys that can be applied, and a line for each that cannot: also one
+    that takes a key another of the chat's keys keeps (`toggle-sessions: ctrl+n` left New chat
+    with no key at all; skeptic review)."""
     known = binding_ids()
+    app_keys = _app_keys()
     kept: dict[str, str] = {}
     problems = []
     for binding_id, key in keys.items():
+        wanted = {k.strip() for k in str(key).split(",")}
+        taken = sorted(
+            other
+            for other, bound in app_keys.items()
+            if other != binding_id and binding_id in app_keys and (keys.get(other) is None) and bound & wanted
+        )
+        if taken and binding_id in known and key_problem(str(key)) is None:
+            problems.append(
+                f"ui.keys.{binding_id}: {key} is already {taken[0]}'s key; move {taken[0]} too, or pick another"
+            )
+            continue
         if binding_id not in known:
             near = difflib.get_close_matches(binding_id, sorted(known), n=1)
             hint = f" (did you mean {near[0]}?)" if near else f"; the ids are: {', '.join(sorted(known))}"

@@ -40,6 +40,8 @@ def _size(path: Path) -> str:
         size = path.stat().st_size
     except OSError:
         return ""
+    if size < 2**20:
+        return f"  ({max(1, round(size / 2**10))} KB)"  # not "0 MB"
     return f"  ({size / 2**30:.1f} GB)" if size >= 2**30 else f"  ({size / 2**20:.0f} MB)"
 
 
