@@ -117,7 +117,13 @@ def test_a_sandboxed_server_ends_with_thau_without_the_wrapper(tmp_path):
     assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
     marker = f"CHANGING_PID_FILE={tmp_path / 'server.pid'}"
     env = {"CHANGING_PID_FILE": marker.split("=", 1)[1], "CHANGING_HANG_AT_START": "1"}
-    config = server_config("changing", "changing_server.py", env=env, startup_timeout=600, sandbox=True)
+    # The server's file in the workspace: the sandbox hides the host's /tmp, where a checkout
+    # (a CI clone) may hold this folder.
+    script = tmp_path / "changing_server.py"
+    script.write_bytes((HERE / "changing_server.py").read_bytes())
+    config = MCPServerConfig(
+        name="changing", command=sys.executable, args=[str(script)], env=env, startup_timeout=600, sandbox=True
+    )
     thau = subprocess.Popen(
         [sys.executable, "-c", THAU, config.model_dump_json(), str(tmp_path), "-"],
         cwd=ROOT,
@@ -129,7 +135,7 @@ def test_a_sandboxed_server_ends_with_thau_without_the_wrapper(tmp_path):
         wait_for((tmp_path / "server.pid").exists, 30, "the server to start")
         started = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in _with_marker(marker.encode())}
         server = [argv for argv in started.values() if not argv[0].endswith(b"bwrap")]
-        assert server == [[sys.executable.encode(), str(HERE / "changing_server.py").encode(), b""]], started
+        assert server == [[sys.executable.encode(), str(script).encode(), b""]], started
         os.kill(thau.pid, signal.SIGKILL)
         thau.wait(10)
         wait_for(lambda: not _with_marker(marker.encode()), 10, "the sandboxed server to end")
