@@ -140,6 +140,18 @@ def test_everyday_reading_whose_whole_program_the_card_shows_keeps_the_approvals
         "nice make",
         "find . -exec sh -c 'id' {} ;",
         "find . -ok rm {} ;",
+        # the attacker review of the launchers: find's {} as the program, an -exec that is
+        # another option's value, env's split string and the variables that run other code
+        "find /usr/bin -maxdepth 1 -name python3 -exec {} helper.py ';'",
+        "find . -execdir /usr/bin/{} ';'",
+        "find . -maxdepth 0 -name -exec -o -exec python3 helper.py ';'",
+        "find . -name -exec ! -exec python3 helper.py ';'",
+        "env --split-string='python3 helper.py' true",
+        "env -vS'python3 helper.py x=1'",
+        "env BASH_ENV=helper.sh ldd /bin/true",
+        "env GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0='python3 helper.py' git status",
+        "env LD_PRELOAD=./x.so ls",
+        "env PATH=.:/usr/bin ls",
     ],
 )
 def test_a_script_or_launched_program_that_runs_unseen_code_still_counts(command):

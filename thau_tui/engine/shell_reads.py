@@ -81,6 +81,11 @@ def _plain_awk(arguments: list[str]) -> bool:
     return not _AWK_RISKY.search(rest[0])
 
 
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")  # NAME=value, never an option's --x=y
+# What env may set and leave the program judged as itself: the locale, the time zone, the
+# terminal's size and colours.
+_HARMLESS_VARIABLE = re.compile(r"(?:LC_[A-Z]+|LANG|LANGUAGE|TZ|COLUMNS|LINES|NO_COLOR|FORCE_COLOR)=")
+
 # Launchers whose own options are read here: each entry's options that take a value.
 _LAUNCHERS = {
     "timeout": ({"-k", "--kill-after", "-s", "--signal"}, True),  # then a duration
@@ -98,10 +103,14 @@ def launched_commands(name: str, arguments: list[str]) -> list[tuple[str, list[s
         return _find_execs(arguments)
     if name == "env":
         rest = list(arguments)
-        while rest and (rest[0] in ("-i", "--ignore-environment", "-0", "--null") or "=" in rest[0]):
-            rest.pop(0)
+        while rest and (rest[0] in ("-i", "--ignore-environment", "-0", "--null") or _ASSIGNMENT.match(rest[0])):
+            word = rest.pop(0)
+            if _ASSIGNMENT.match(word) and not _HARMLESS_VARIABLE.match(word):
+                # BASH_ENV, LD_PRELOAD, PATH, GIT_CONFIG_*: a plain program runs other code
+                # with them (attacker review); written without env they count too
+                return None
         if rest and rest[0].startswith("-"):
-            return None  # -S splits a string into a command, -u, -C...: not read here
+            return None  # -S/--split-string splits a string into a command, -u, -C...: not read here
         return [(rest[0], rest[1:])] if rest else []
     if name not in _LAUNCHERS:
         return None
@@ -128,6 +137,7 @@ def launched_commands(name: str, arguments: list[str]) -> list[tuple[str, list[s
 def _find_execs(arguments: list[str]) -> list[tuple[str, list[str]]] | None:
     """The programs `find -exec/-execdir PROGRAM ... ;` runs; None for -ok and the rest the
     shell-state rule does not read."""
+    execs = ("-exec", "-execdir", "-ok", "-okdir")
     found: list[tuple[str, list[str]]] = []
     at = 0
     while at < len(arguments):
@@ -136,10 +146,18 @@ def _find_execs(arguments: list[str]) -> list[tuple[str, list[str]]] | None:
             end = next((i for i in range(at + 1, len(arguments)) if arguments[i] in (";", "+")), None)
             if end is None or end == at + 1:
                 return None
-            found.append((arguments[at + 1], [a for a in arguments[at + 2 : end] if a != "{}"]))
+            program, rest = arguments[at + 1], arguments[at + 2 : end]
+            # `{}` as (part of) the program runs whatever file find matches; a program that
+            # reads as an option or an operator, or an -exec inside the segment, means a word
+            # was the value of another option (`-name -exec -o -exec python3 x ;`: attacker review)
+            if "{}" in program or program.startswith(("-", "!", "(", ")")) or any(a in execs for a in rest):
+                return None
+            found.append((program, [a for a in rest if a != "{}"]))
             at = end + 1
             continue
         if word.startswith("-ok"):
             return None  # runs what the user answers at a prompt thau cannot see
         at += 1  # -delete and -fprint write files: no change to the shell
+    if sum(a in execs for a in arguments) != len(found):
+        return None  # an -exec word read as another option's value, or the reverse
     return found
