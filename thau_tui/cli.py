@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import KEEP_OUT_VARIABLE, __version__
-from .config import ConfigResult, load_config
+from .config import ConfigResult, load_config, web_address
 
 # `thau --message` lives in headless.py; these names stay importable from here
 from .headless import (  # noqa: F401
@@ -121,23 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         # were dropped and --yes then approved what they deny (first-hour review)
         parser.error(f"--config {named}: no such file (leave --config out for the usual one; thau doctor names it)")
     url = getattr(args, "base_url", None)
-    if url is not None and not _web_address(url):  # it said "no server at notaurl (UnsupportedProtocol)"
+    if url is not None and not web_address(url):  # it said "no server at notaurl (UnsupportedProtocol)"
         parser.error(f"--base-url {url}: give the server's address with http:// or https:// (http://127.0.0.1:8080/v1)")
     try:
         return _run(parser, args)
     except FolderError as exc:  # THAU_HOME a file, or read-only: a 9-frame traceback (headless review)
         return _fail(str(exc))
-
-
-def _web_address(url: str) -> bool:
-    """Whether `url` is an http(s) address with a host, as a server's must be."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed [ in the host
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -289,10 +278,9 @@ def _adapter_problem(adapter: Path, model: Path) -> str | None:
     """Why the LoRA adapter would not load on `model` (None: nothing found): missing, damaged
     (the loader's own check_adapter), or made for another architecture, which llama.cpp
     refuses only once the model is loaded (headless review: doctor said nothing of these)."""
-    import struct
 
     from .engine.backend import ModelLoadError, check_adapter
-    from .engine.gguf_header import read_header
+    from .engine.gguf_header import architecture
 
     if not adapter.is_file():
         return f"LoRA adapter not found: {adapter}. Fix model.lora_path in config.yaml"
@@ -300,11 +288,7 @@ def _adapter_problem(adapter: Path, model: Path) -> str | None:
         check_adapter(adapter)
     except ModelLoadError as exc:
         return str(exc)
-    try:
-        made_for = read_header(adapter).get("general.architecture")
-        runs = read_header(model).get("general.architecture")
-    except (OSError, ValueError, struct.error):  # the model's own line says what is wrong with it
-        return None
+    made_for, runs = architecture(adapter), architecture(model)  # None: the model's own line says why
     if made_for and runs and made_for != runs:
         return (
             f"the LoRA adapter {adapter.name} was made for a {made_for} model, and {model.name} is {runs}: "

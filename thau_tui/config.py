@@ -58,15 +58,21 @@ class ModelConfig(Section):
     def _a_web_address(cls, url: str) -> str:
         """ "notaurl" was found out only when a message was sent, as "no server at notaurl
         (UnsupportedProtocol)" (headless review)."""
-        from urllib.parse import urlsplit
-
-        try:
-            parts = urlsplit(url)
-        except ValueError:  # an unclosed [ in the host
-            parts = None
-        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        if not web_address(url):
             raise ValueError("give the server's address with http:// or https://, like http://127.0.0.1:8080/v1")
         return url
+
+
+def web_address(url: str) -> bool:
+    """Whether `url` is an http(s) address with a host, as a model server's must be (--base-url
+    and model.base_url)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed [ in the host
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 class GenerationConfig(Section):

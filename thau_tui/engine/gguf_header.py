@@ -110,3 +110,12 @@ def read_header(path: str | Path) -> GGUFHeader:
         else:
             header.values[key], offset = _value(data, kind, offset)
     return header
+
+
+def architecture(path: str | Path) -> str | None:
+    """general.architecture of a model or adapter GGUF; None when it cannot be read."""
+    try:
+        value = read_header(path).get("general.architecture")
+    except (OSError, ValueError, struct.error):
+        return None
+    return value if isinstance(value, str) else None

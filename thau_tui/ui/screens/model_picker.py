@@ -3,7 +3,6 @@ with `model.backend: openai`, one of the server's models (GET /v1/models)."""
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 from textual import on
@@ -16,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from ...addresses import shown_url
 from ...config import Config
-from ...engine.gguf_header import read_header
+from ...engine.gguf_header import architecture
 from ...engine.models import find_adapters, find_models, resolve_model
 from ...paths import runs_dir
 from ..visible import plain
@@ -24,15 +23,6 @@ from ..visible import plain
 
 class ServerModel(str):
     """A model name the server offers (what the picker returns for a server backend)."""
-
-
-def _architecture(path: Path) -> str | None:
-    """general.architecture of a model or adapter GGUF (None when it cannot be read)."""
-    try:
-        value = read_header(path).get("general.architecture")
-    except (OSError, ValueError, struct.error):
-        return None
-    return value if isinstance(value, str) else None
 
 
 def _size(path: Path) -> str:
@@ -102,13 +92,13 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
         options = []
         loaded_at: int | None = None
         same = _same_pair(current, current_lora)
-        adapters = [(a, _architecture(a)) for a in find_adapters(runs_dir(self.config.train.runs_dir))]
+        adapters = [(a, architecture(a)) for a in find_adapters(runs_dir(self.config.train.runs_dir))]
         for model in find_models():
             self.choices.append((model, None))
             mark = " (current)" if same(model, None) else ""
             loaded_at = len(options) if mark else loaded_at
             options.append(Option(plain(f"{model.name}{_size(model)}{mark}")))  # file names are not markup
-            kind = _architecture(model)
+            kind = architecture(model)
             # An adapter made for another architecture cannot load on this model: 36 models
             # listed 72 rows, Gemma with SmolLM2's adapter among them (config review).
             for adapter in (a for a, its in adapters if None in (kind, its) or its == kind):
