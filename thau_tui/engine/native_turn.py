@@ -177,6 +177,21 @@ def fit_chat(
 
 
 @dataclass
+class UnreadableArguments(ParsedCall):
+    """A call to a tool named plainly (a function name) whose arguments could not be read:
+    still not run, but its card shows the tool and what was sent, not "(unreadable call)"
+    (native calls review). `arguments` is the text as sent, cut to SHOWN_ARGUMENT_CHARS."""
+
+    tool: str = ""
+    arguments: str = ""
+    call_id: str = ""
+
+
+# What a card shows of arguments that could not be read: enough to see what went wrong.
+SHOWN_ARGUMENT_CHARS = 2_000
+
+
+@dataclass
 class _Call:
     name: str = ""
     arguments: str = ""
@@ -206,6 +221,9 @@ def _finish_call(slot: _Call) -> tuple[ParsedCall, dict[str, str]]:
                 arguments = read_arguments(slot.arguments)
             except ValueError as exc:  # bad JSON, NaN, a 5,000-digit number: the model reads why
                 problem = f"its arguments are not valid JSON: {exc}"
+    if problem and name and shown == name:  # the name is fine, the arguments are not
+        why = f"could not read the call to {shown}: {problem}"
+        return UnreadableArguments(None, why, raw, name, slot.arguments[:SHOWN_ARGUMENT_CHARS], call_id), wire
     if problem:
         return ParsedCall(None, f"could not read the call to {shown}: {problem}", raw), wire
     wire["arguments"] = json.dumps(arguments, ensure_ascii=False)

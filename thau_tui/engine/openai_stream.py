@@ -11,6 +11,7 @@ A server is read defensively: a line has a size cap (MAX_LINE_CHARS), keep-alive
 and chunks with nothing in them do not hold a silent server open past model.timeout, a stream that runs far past
 max_tokens is ended, and a page that is not an event stream (HTML from a proxy or a
 wrong base_url) is named as such; a plain JSON answer to a stream request is read whole.
+Each `tool_calls` entry gets the number of the call it belongs to first (call_numbers.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any, AsyncGenerator, Callable, Coroutine, Generator
 import httpx
 
 from .backend import StreamStats
+from .call_numbers import CallNumbers, whole_calls_numbered
 from .openai_chat import CallDelta, ServerError, _detail, apply_usage, aread_capped, read_message
 
 # How often stream() hands back an empty piece while the server is silent, so the
@@ -229,6 +231,7 @@ class ServerStream:
         stream that closes before its first chunk is asked again, not streamed (below)."""
         started = time.perf_counter()
         done = chunks = False
+        numbers = CallNumbers()  # a server's calls without an index kept apart (native calls review)
         try:
             if self._aclient is None:
                 self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
@@ -283,7 +286,7 @@ class ServerStream:
                         timings = chunk.get("timings")
                         if isinstance(timings, dict) and isinstance(timings.get("prompt_n"), int):
                             stats.evaluated = timings["prompt_n"]  # llama-server: prompt tokens not in its cache
-                        items = list(parse(chunk))
+                        items = list(parse(numbers.number(chunk)))
                         # a chunk of reasoning or of keys thau does not read counts too: such
                         # chunks alone kept a stream going past any limit (attacker review)
                         quiet = not any(item != "" for item in items) and says_something(chunk)
@@ -388,7 +391,10 @@ class ServerStream:
             error = answer["error"]
             said = error.get("message", error) if isinstance(error, dict) else error
             raise ServerError(f"the server stopped the answer: {said}")
-        items = _completion_texts(answer, stats) if path == "/completions" else read_message(answer, stats)
+        if path == "/completions":
+            items = _completion_texts(answer, stats)
+        else:  # each entry a call of its own, whatever its id (native calls review)
+            items = read_message(whole_calls_numbered(answer), stats)
         cap = CHARS_PER_TOKEN_CAP * (OVERRUN_FACTOR * int(body_max_tokens or 0) + OVERRUN_SLACK)
         if sum(len(item) for item in items if isinstance(item, str)) > cap:  # 15 MiB for 40 tokens
             raise ServerError(

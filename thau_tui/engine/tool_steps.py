@@ -34,6 +34,7 @@ from .events import (
     ToolStarted,
     ToolStatus,
 )
+from .native_turn import UnreadableArguments
 from .recovery import INTERRUPTED_OUTPUT_CHARS
 from .store import storable
 
@@ -49,6 +50,9 @@ CAPTURED_OUTPUT_CHARS = 16_000
 # (a plugin's function that never looks at ctx.cancelled): the user asked to stop. Longer
 # than the shell takes to bring a stubborn command back to its prompt (Ctrl-C, EOF, kill).
 CANCEL_GRACE_S = 8.0
+# How the result of a call that could not be read ends, after "error: " and why; a reopened
+# chat finds the reason between the two (ui/history.py).
+UNREADABLE_ENDING = ". Write the call again as valid JSON."
 
 
 @dataclass
@@ -183,15 +187,49 @@ class ToolSteps:
                 yield ToolCallInvalid(None, [reason], parsed.raw)
             ended.value = CallOutcome(name, output, False, call.id if call else None)
 
+    async def _unreadable_arguments(
+        self, parsed: UnreadableArguments, message_id: int | None, ended: Outcome[CallOutcome]
+    ) -> AsyncIterator[Event]:
+        """A call to a named tool whose arguments could not be read: its card, under the tool's
+        name with the text as sent, ends invalid with the reason, and its row keeps both for the
+        chat reopened; it never runs. The model reads the same error as for any unreadable call
+        (native calls review)."""
+        agent = self.agent
+        why = parsed.error or "its arguments could not be read"
+        shown = {"arguments": storable(parsed.arguments)}  # as a list of arguments is shown: one value
+        call = ToolCall(storable(parsed.tool), shown, id=parsed.call_id, raw=parsed.raw)
+        tool = agent.registry.get(call.name)
+        yield ToolCallProposed(call, tool.risk_here(agent.config)[0] if tool else "exec")
+        if agent.store:
+            agent._save(
+                f"the {call.name} call",
+                agent.store.record_call,
+                self.session.id,
+                call.id,
+                call.name,
+                call.arguments,
+                "invalid",
+                message_id,
+                result=why,
+            )
+            for error in agent._store_errors():
+                yield error
+        yield ToolCallInvalid(call, [why], parsed.raw)
+        ended.value = CallOutcome(call.name, f"error: {why}{UNREADABLE_ENDING}", False, call.id)
+
     async def _call_steps(
         self, parsed: ParsedCall, message_id: int | None, ended: Outcome[CallOutcome]
     ) -> AsyncIterator[Event]:
         agent, session = self.agent, self.session
         store = agent.store
+        if isinstance(parsed, UnreadableArguments):
+            async for event in self._unreadable_arguments(parsed, message_id, ended):
+                yield event
+            return
         if parsed.call is None:
             why = parsed.error or "the call could not be read"
             yield ToolCallInvalid(None, [why], parsed.raw)
-            ended.value = CallOutcome("unknown", f"error: {why}. Write the call again as valid JSON.", False, None)
+            ended.value = CallOutcome("unknown", f"error: {why}{UNREADABLE_ENDING}", False, None)
             return
         call = parsed.call
         # JSON lets a model write lone surrogates ("\udce9"): make what the card, the store and
@@ -211,6 +249,7 @@ class ToolSteps:
                 call.arguments,
                 "invalid" if errors else "proposed",
                 message_id,
+                result="\n".join(errors) if errors else None,  # the reopened card shows them (native calls review)
             )
             for error in agent._store_errors():
                 yield error

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from ..engine.dialects import Dialect
 from ..engine.store import StoreError
+from ..engine.tool_steps import UNREADABLE_ENDING
 from ..tools.base import ToolCall, ToolResult
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
 from .widgets.tool_card import ToolCard
@@ -99,6 +100,22 @@ class EarlierMessages(Static):
         self.update(f"▲ {count:,} earlier message{'s' if count != 1 else ''}: scroll up (PgUp, Ctrl+Home) to draw them")
 
 
+def unreadable_reason(said: str) -> str:
+    """Why a call could not be read, from the result the model was sent ("error: WHY. Write
+    the call again as valid JSON.", in the dialect's wrapper or none); the note it had live,
+    where "the model's call could not be read" was all a reopened chat said (native calls review)."""
+    start = said.find("error: ")
+    end = said.rfind(UNREADABLE_ENDING)
+    if start < 0 or end <= start:
+        return "the model's call could not be read"
+    reason = said[start + len("error: ") : end].strip()
+    return reason[:MAX_REASON_CHARS] + ("…" if len(reason) > MAX_REASON_CHARS else "")
+
+
+# The most of an unreadable call's reason a reopened card shows.
+MAX_REASON_CHARS = 500
+
+
 async def draw_call(
     chat: ChatView,
     meta: dict,
@@ -106,12 +123,13 @@ async def draw_call(
     decision: dict | None,
     risk_of: Callable[[str], str],
     before: Widget | None = None,
+    said: str = "",
 ):
-    """One finished call's card, as it ended."""
+    """One finished call's card, as it ended; `said` is the result the model was sent."""
     if row is None:  # a call the model wrote that could not be read: no id, no row
         card = ToolCard(ToolCall("(unreadable call)", {}), "exec")
         await chat.mount(card, before=before)
-        card.mark_invalid(["the model's call could not be read"])
+        card.mark_invalid([unreadable_reason(said)])
         return card
     arguments = _arguments((decision or {}).get("arguments") or row.get("arguments"))
     name = str(row.get("name") or meta.get("tool") or "unknown")
@@ -124,8 +142,8 @@ async def draw_call(
         card.mark_denied((decision or {}).get("reason"))
     elif status == "cancelled" and not output:
         card.state = "cancelled"
-    elif status == "invalid":
-        card.mark_invalid(["its arguments did not match the tool's schema"])
+    elif status == "invalid":  # its errors as the card showed them live, where the row keeps them
+        card.mark_invalid(output.splitlines() or ["its arguments did not match the tool's schema"])
     elif status in ("done", "failed", "cancelled"):
         if (decision or {}).get("kind") == "auto" and (decision or {}).get("reason"):
             card.set_running(str(decision["reason"]))  # "ran unasked: allowed for this chat", as it ran
@@ -181,7 +199,7 @@ async def draw_history(
                 pending.append(NoteMessage(interrupted_call_note(meta, row), "warning"))
             else:
                 await flush()
-                await draw_call(chat, meta, row, decisions.get(call_id), risk_of, before)
+                await draw_call(chat, meta, row, decisions.get(call_id), risk_of, before, message["content"])
         if len(pending) >= HISTORY_BATCH:
             await flush()
     await flush()
