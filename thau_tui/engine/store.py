@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import socket
 import sqlite3
 import threading
@@ -26,6 +25,7 @@ from typing import IO, Any, Iterator
 # The one gate for text that crosses into the store, the prompt or the screen. It lives with
 # the tools because tools may not import the engine (pyproject's import-linter contracts).
 from ..tools.base import storable
+from . import chat_search
 from .session import NEW_CHAT
 from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, hold_open, read_only, sqlite_kind
 
@@ -105,7 +105,7 @@ class Store:
             )
             self._db.row_factory = sqlite3.Row
             # search beyond ASCII: SQLite's LIKE folds A-Z only ("RÉSUMÉ" found nothing: chats review)
-            self._db.create_function("thau_fold", 1, _fold, deterministic=True)
+            chat_search.register(self._db)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             made_by = self._db.execute("PRAGMA user_version").fetchone()[0]  # before SCHEMA touches it
@@ -345,15 +345,8 @@ class Store:
         sql = "SELECT s.*, (SELECT COUNT(*) FROM messages m WHERE m.session_id=s.id) AS n FROM sessions s"
         args: tuple[Any, ...] = ()
         if search:  # what was typed, literally: % and _ matched every chat (review)
-            fold = not search.isascii()  # ASCII: SQLite's own LIKE, no Python call per row
-            search = search.casefold() if fold else search
-            like = "%" + re.sub(r"([\\%_])", r"\\\1", search.replace("\0", "")) + "%"
-            title, content = ("thau_fold(s.title)", "thau_fold(m.content)") if fold else ("s.title", "m.content")
-            sql += (
-                f" WHERE {title} LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m WHERE m.session_id=s.id"
-                f" AND m.role IN ('user','assistant') AND {content} LIKE ? ESCAPE '\\')"
-            )
-            args = (like, like)
+            clause, args = chat_search.search_clause(search)  # casefolded: "STRASSE" finds "Straße"
+            sql += f" WHERE {clause}"
         sql += " ORDER BY s.updated DESC LIMIT ?"
         return [self._info(r) for r in self._run(sql, args + (limit,))]
 
@@ -478,11 +471,6 @@ class Store:
     # --- export ------------------------------------------------------------------
     def iter_all_sessions(self) -> Iterator[SessionInfo]:
         yield from self.list_sessions(limit=1_000_000)
-
-
-def _fold(text: str | None) -> str | None:
-    """SQL thau_fold(x): a text casefolded ("Überprüfung" -> "überprüfung"); NULL stays NULL."""
-    return text.casefold() if isinstance(text, str) else None
 
 
 def _meta(text: str | None) -> dict[str, Any]:
