@@ -11,6 +11,7 @@ what Windows editors write); anything else is binary.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -38,22 +39,26 @@ NAMES = {"utf-8": "UTF-8", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "cp1252
 
 @dataclass(frozen=True)
 class TextForm:
-    """A text file's encoding (a Python codec), its byte-order mark, and whether its lines end in CRLF."""
+    """A text file's encoding (a Python codec), its byte-order mark, and whether its lines end
+    in CRLF (`crlf`: all of them; `mixed`: some in CRLF, others in LF)."""
 
     codec: str = "utf-8"
     bom: bytes = b""
     crlf: bool = False
+    mixed: bool = False
 
     @property
     def plain(self) -> bool:
         """UTF-8 without a BOM, lines ending in \\n: what the tools write by default."""
-        return self.codec == "utf-8" and not self.bom and not self.crlf
+        return self.codec == "utf-8" and not self.bom and not self.crlf and not self.mixed
 
     def note(self) -> str:
         """What read_file tells the model about the form, when it is not the plain one."""
         parts = [] if self.codec == "utf-8" else [f"{NAMES[self.codec]} text"]
         if self.crlf:
             parts.append("Windows line endings (CRLF)")
+        if self.mixed:
+            parts.append("mixed line endings (some CRLF, some LF)")
         return f"[read as {' with '.join(parts)}; write_file keeps them]" if parts else ""
 
     def decode(self, data: bytes) -> str:
@@ -93,14 +98,14 @@ def text_form(head: bytes) -> TextForm | None:
                     break
                 if "\0" in text or _CONTROL.search(text.encode("utf-8", errors="replace")):
                     return None
-                return TextForm(codec, bom, "\r\n" in text and "\n" not in text.replace("\r\n", ""))
+                return TextForm(codec, bom, *_endings("\r\n" in text, "\n" in text.replace("\r\n", "")))
             head = head[len(bom) :]
             break
     else:
         bom = b""
     if _CONTROL.search(head):
         return None
-    crlf = b"\r\n" in head and b"\n" not in head.replace(b"\r\n", b"")
+    endings = _endings(b"\r\n" in head, b"\n" in head.replace(b"\r\n", b""))
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -109,8 +114,13 @@ def text_form(head: bytes) -> TextForm | None:
         # in a UTF-8 file made it read as mojibake and written back as Latin-1: attacker
         # re-review) and its bytes read as Latin text; else binary, as before
         if not cut and not bom and not _mostly_utf8(head):
-            return TextForm("cp1252", b"", crlf) if _looks_latin(head) else None
-    return TextForm("utf-8", bom, crlf)
+            return TextForm("cp1252", b"", *endings) if _looks_latin(head) else None
+    return TextForm("utf-8", bom, *endings)
+
+
+def _endings(some_crlf: bool, some_lf: bool) -> tuple[bool, bool]:
+    """(crlf, mixed) of a text holding CRLF line ends or not, and bare LF ones or not."""
+    return some_crlf and not some_lf, some_crlf and some_lf
 
 
 def _high(data: bytes) -> int:
@@ -180,7 +190,18 @@ def in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append
                 ) from None
     if form is None or form.plain:
         return form or TextForm(), data, ""
-    was = form.codec
+    was, kept, unified = form.codec, [f"{NAMES[form.codec]} text"] if form.codec != "utf-8" else [], ""
+    kept += ["its CRLF line endings"] if form.crlf else []
+    if form.mixed and not append:  # some lines CRLF, some LF: writing all LF changed lines no edit touched
+        if len(whole) == size:
+            content, exact = keep_line_endings(form.decode(whole), content)
+            kept.append(
+                "each unchanged line's ending (CRLF or LF)"
+                if exact
+                else "the line endings before and after the change (too long to match line by line)"
+            )
+        else:  # past SAMPLE: the old lines are not at hand to match
+            form, unified = TextForm(form.codec, form.bom), "; its mixed line endings (CRLF and LF) are now all LF"
     try:
         data = form.encode(content, at_start=not append)
     except UnicodeEncodeError as exc:
@@ -189,9 +210,58 @@ def in_its_form(fd: int, size: int, name: str, content: str, data: bytes, append
                 f"'{name}' is {NAMES[form.codec]} text, which has no {content[exc.start : exc.end]!r}; appending "
                 "would put two encodings in one file. Leave it out, or write the whole file (mode overwrite, as UTF-8)"
             ) from None
-        form = TextForm("utf-8", b"", form.crlf)
+        form = TextForm("utf-8", b"", form.crlf, form.mixed)
         data = form.encode(content, at_start=True)
         return form, data, f"; it was {NAMES[was]} text, now UTF-8"
-    kept = [f"{NAMES[form.codec]} text"] if form.codec != "utf-8" else []
-    kept += ["its CRLF line endings"] if form.crlf else []
-    return form, data, f"; kept {' and '.join(kept)}" if kept else ""
+    return form, data, (f"; kept {' and '.join(kept)}" if kept else "") + unified
+
+
+# How large a changed part difflib matches line by line (old lines times new ones: a quarter
+# second at most here; 15,000 lines each way took 11 s). Past it (a whole file rewritten) the
+# changed part is paired by position; the unchanged start and end are matched in any case.
+ALIGN_PAIRS = 4_000_000
+
+
+def keep_line_endings(old: str, new: str) -> tuple[str, bool]:
+    """`new` with the line endings of `old`, a file whose lines end some in CRLF, some in LF.
+
+    read_file shows every line ending as LF, so writing its text back made every line LF: a
+    write changed lines it did not touch (known-left review). Here a line kept as it was keeps
+    its own ending, a changed line the ending of the line it replaces, a new one that of the
+    line above it; a line the model wrote with CRLF, or the last line without an ending, stays
+    as written. False when the changed part was too long to match line by line."""
+    was, now = _lines(old), _lines(new)
+    a, b = [text for text, _ in was], [text for text, _ in now]
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    middle = (a[head : len(a) - tail], b[head : len(b) - tail])
+    exact = len(middle[0]) * len(middle[1]) <= ALIGN_PAIRS
+    whole_middle = [("replace", 0, len(middle[0]), 0, len(middle[1]))]
+    blocks = difflib.SequenceMatcher(None, *middle).get_opcodes() if exact else whole_middle
+    source: list[int | None] = list(range(head)) + [None] * (len(b) - head)  # the old line each new one follows
+    for _op, i1, i2, j1, j2 in blocks:
+        for j in range(j1, j2):
+            i = i1 + j - j1
+            source[head + j] = head + i if i < i2 else None
+    for k in range(tail):
+        source[len(b) - 1 - k] = len(a) - 1 - k
+    crlf = sum(end == "\r\n" for _, end in was)
+    above = "\r\n" if crlf > sum(end == "\n" for _, end in was) else "\n"  # the first line's, when new
+    out = []
+    for (text, end), old_line in zip(now, source):
+        if end == "\n":
+            end = (was[old_line][1] if old_line is not None else "") or above
+        above = end or above
+        out.append(text + end)
+    return "".join(out), exact
+
+
+def _lines(text: str) -> list[tuple[str, str]]:
+    """`text` as (line, ending) pairs; the ending is "\\r\\n", "\\n", or "" for a last line without one."""
+    parts = text.split("\n")
+    lines = [(part[:-1], "\r\n") if part.endswith("\r") else (part, "\n") for part in parts[:-1]]
+    return lines + [(parts[-1], "")] if parts[-1] else lines
