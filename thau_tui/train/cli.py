@@ -140,10 +140,18 @@ class _ProgressView:
         self.progress, self.console = progress, console
         self.tasks: dict[str, Any] = {}
         self.shown_log = 0
+        self.cancelled = False
 
     def draw(self, state: RunState) -> None:
         new = min(state.log_count - self.shown_log, len(state.log))
-        for line in list(state.log)[len(state.log) - new :] if new > 0 else []:
+        lines = list(state.log)[len(state.log) - new :] if new > 0 else []
+        if state.status == "cancelled" and not self.cancelled:
+            self.cancelled = True
+            # the run model's "cancelled at step N; resume with: ..." (the screen's words): finish_train
+            # says it once the run ends, quoted and with the other ways on, and it came twice (known-left review)
+            if lines and lines[-1].startswith("cancelled at step"):
+                lines.pop()
+        for line in lines:
             self.console.print(line, markup=False, highlight=False)
         self.shown_log = state.log_count
         counted = state.progress()
