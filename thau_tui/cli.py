@@ -277,10 +277,11 @@ def _model_problem(model: Path) -> str | None:
 def _adapter_problem(adapter: Path, model: Path) -> str | None:
     """Why the LoRA adapter would not load on `model` (None: nothing found): missing, damaged
     (the loader's own check_adapter), or made for another architecture, which llama.cpp
-    refuses only once the model is loaded (headless review: doctor said nothing of these)."""
+    refuses only once the model is loaded (headless review: doctor said nothing of these),
+    or for another model of the same one, by its tensors' shapes (known-left review)."""
 
     from .engine.backend import ModelLoadError, check_adapter
-    from .engine.gguf_header import architecture
+    from .engine.gguf_header import architecture, lora_misfit
 
     if not adapter.is_file():
         return f"LoRA adapter not found: {adapter}. Fix model.lora_path in config.yaml"
@@ -292,6 +293,11 @@ def _adapter_problem(adapter: Path, model: Path) -> str | None:
     if made_for and runs and made_for != runs:
         return (
             f"the LoRA adapter {adapter.name} was made for a {made_for} model, and {model.name} is {runs}: "
+            "choose another (model.lora_path in config.yaml; none for no adapter)"
+        )
+    if misfit := lora_misfit(adapter, model):
+        return (
+            f"the LoRA adapter {adapter.name} does not fit {model.name}: {misfit}; "
             "choose another (model.lora_path in config.yaml; none for no adapter)"
         )
     return None

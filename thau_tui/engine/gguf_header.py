@@ -6,7 +6,9 @@ opening the bundled SmolLM2 (49k tokens, 48k merges, 49k token types) took 5-7 s
 keys. This reader walks the header once, keeps scalars and strings, notes where
 each array starts, and decodes an array element only when asked for it (~0.05 s).
 Little-endian GGUF v2 and v3 only: `read_header` raises ValueError for anything
-else, and callers fall back to the gguf package.
+else, and callers fall back to the gguf package. `tensor_shapes` reads the tensor
+list after the fields (names and dimensions, no weights), and `lora_misfit` tells
+a LoRA adapter made for another model of the same architecture from the header alone.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class GGUFHeader:
     data: Any  # the mapped file
     values: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    tensor_count: int = 0
+    tensors_at: int = 0  # where the tensor list starts, just past the fields
 
     def get(self, key: str) -> Any:
         """A field's value: a scalar or string, or a list for an array of numbers (None if absent).
@@ -94,10 +98,10 @@ def read_header(path: str | Path) -> GGUFHeader:
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     if data[:4] != b"GGUF":
         raise ValueError(f"{path} is not a GGUF file")
-    version, _tensors, count = struct.unpack_from("<IQQ", data, 4)
+    version, tensors, count = struct.unpack_from("<IQQ", data, 4)
     if version not in (2, 3):
         raise ValueError(f"GGUF version {version} (byte order or version not read here)")
-    header = GGUFHeader(data)
+    header = GGUFHeader(data, tensor_count=tensors)
     offset = 24
     for _ in range(count):
         key, offset = _string(data, offset)
@@ -109,7 +113,69 @@ def read_header(path: str | Path) -> GGUFHeader:
             offset = _skip(data, kind, offset)
         else:
             header.values[key], offset = _value(data, kind, offset)
+    header.tensors_at = offset
     return header
+
+
+_MAX_DIMS = 4  # GGML_MAX_DIMS
+
+
+def tensor_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """Each tensor's name and dimensions in ggml's order (ne[0], the length of a row, first),
+    read from the header (no weights); ValueError or struct.error for a file cut or damaged there."""
+    header = read_header(path)
+    data, offset, shapes = header.data, header.tensors_at, {}
+    for _ in range(header.tensor_count):  # a count past the file's end stops at struct.error
+        name, offset = _string(data, offset)
+        (dims,) = struct.unpack_from("<I", data, offset)
+        if not 0 < dims <= _MAX_DIMS:
+            raise ValueError(f"tensor {name} has {dims} dimensions")
+        shapes[name] = struct.unpack_from(f"<{dims}Q", data, offset + 4)
+        offset += 4 + 8 * dims + 4 + 8  # the dimensions, then the type and the data offset
+    return shapes
+
+
+def lora_misfit(adapter: str | Path, model: str | Path) -> str | None:
+    """Why llama.cpp would refuse the LoRA `adapter` on `model` by its tensors' shapes, in words
+    (None when they fit, or when either file cannot be read this way: the other checks say why).
+
+    A LoRA made for another model of the same architecture (another width, other layers) passed
+    doctor, and the chat then failed to load it (known-left review). The rules are llama.cpp's
+    (llama-adapter.cpp): every adapted tensor is in the model, and lora_a's rows and lora_b's
+    columns match it (token_embd's pair the other way round)."""
+    try:
+        made, has = tensor_shapes(adapter), tensor_shapes(model)
+    except (OSError, ValueError, struct.error):
+        return None
+    pairs: dict[str, dict[str, tuple[int, ...]]] = {}
+    for name, shape in made.items():
+        base, _, part = name.rpartition(".")
+        if part in ("lora_a", "lora_b"):
+            pairs.setdefault(base, {})[part] = shape
+    for base, pair in sorted(pairs.items(), key=lambda item: _block_order(item[0])):
+        a, b = pair.get("lora_a"), pair.get("lora_b")
+        if a is None or b is None:
+            return f"its {base} has only one of lora_a and lora_b"
+        if base not in has:
+            return f"it changes {base}, which the model does not have (made for a model with other layers)"
+        if len(a) < 2 or len(b) < 2:
+            return f"its {base} pair is not two matrices"
+        want, needs = has[base][:2], ((b[1], a[1]) if base == "token_embd.weight" else (a[0], b[1]))
+        if base != "token_embd.weight" and a[1] != b[0]:
+            return f"its {base} pair does not agree on its rank ({a[1]} and {b[0]})"
+        if tuple(want) != needs:
+            shown = " x ".join(map(str, want)), " x ".join(map(str, needs))
+            return (
+                f"{base} is {shown[0]} in the model and {shown[1]} in the adapter "
+                "(made for another model of the same architecture, e.g. another width)"
+            )
+    return None
+
+
+def _block_order(name: str) -> tuple[int, str]:
+    """blk.2 before blk.10: the first misfit named is the first layer's."""
+    parts = name.split(".")
+    return (int(parts[1]), name) if len(parts) > 2 and parts[0] == "blk" and parts[1].isdigit() else (-1, name)
 
 
 def architecture(path: str | Path) -> str | None:
