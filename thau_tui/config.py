@@ -80,6 +80,12 @@ class GenerationConfig(Section):
     top_p: float = Field(0.9, gt=0.0, le=1.0)
     top_k: int = Field(40, ge=0, le=BIG_COUNT)
     repeat_penalty: float = Field(1.1, ge=0.0)
+    # Inside a tool call, which copies the request's values: a penalty on what it already wrote
+    # (quotes, commas) cut lists short and left stated optional values out (+21/-5 of 632
+    # held-out cases for the shipped adapter at 1.0 against 1.1), and sampling at the prose's
+    # temperature only moved values off the likeliest (models/README.md).
+    call_temperature: float = Field(0.0, ge=0.0, le=5.0)
+    call_repeat_penalty: float = Field(1.0, ge=0.0)
     max_tokens: int = Field(768, ge=1, le=BIG_COUNT)
     max_tool_rounds: int = Field(6, ge=0, le=10_000)
     system_prompt: str = (

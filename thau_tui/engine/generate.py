@@ -230,8 +230,15 @@ def generate_reply(
         body_stats = StreamStats()
         grammar = dialect.grammar(tools) if use_grammar else None
         # The message's cap covers the prose and the calls together: the call block had the whole
-        # cap again, so a message could run to twice generation.max_tokens (read-through review)
-        left = replace(sample, max_tokens=max(1, sample.max_tokens - stats.tokens))
+        # cap again, so a message could run to twice generation.max_tokens (read-through review).
+        # A call is decoded with settings of its own: it copies the request's values, which
+        # sampling and a repeat penalty only take it away from (issue 16, models/README.md).
+        left = replace(
+            sample,
+            max_tokens=max(1, sample.max_tokens - stats.tokens),
+            temperature=settings.call_temperature,
+            repeat_penalty=settings.call_repeat_penalty,
+        )
         body_stream = backend.stream(prompt + full, left, body_stats, grammar=grammar)
         try:
             for piece in body_stream:
