@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..host_programs import host_program, workspace_copy
 from . import kept
 from .base import ToolError
+from .sandbox_ipc import ipc_launcher
 from .workspace import (
     gitdir_of,
     hidden_paths,
@@ -158,18 +159,47 @@ def tmpfs(path: str, megabytes: int, sized: bool) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _bwrap_sets_sizes(exe: str | None) -> bool:
-    """Whether the bubblewrap at `exe` (found as every run finds it: never in a workspace;
-    asking one planted there for its --help would have run it) takes --size."""
+def _bwrap_help(exe: str | None) -> str:
+    """The --help of the bubblewrap at `exe` (found as every run finds it: never in a workspace;
+    asking one planted there for its --help would have run it); "" for a setuid one, whose
+    options thau does not use (it refuses --size, and runs as root before --disable-userns)."""
     if exe is None:
-        return False
+        return ""
     try:
         if os.stat(exe).st_mode & stat.S_ISUID:
-            return False
+            return ""
         done = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return False
-    return "--size" in done.stdout + done.stderr
+        return ""
+    return done.stdout + done.stderr
+
+
+def _bwrap_sets_sizes(exe: str | None) -> bool:
+    """Whether the bubblewrap at `exe` takes --size."""
+    return "--size" in _bwrap_help(exe)
+
+
+def _ipc_cap(exe: str | None, network: bool) -> str:
+    """Why the sandbox's System V IPC cannot be capped here ("" when it can), tried once: the
+    limits must show inside, and --disable-userns must keep a command from making a fresh IPC
+    namespace with the kernel's defaults (`unshare -Ui`)."""
+    key = ("ipc", network)
+    if key not in _probe_cache:
+        if not sys.executable:
+            why = "thau's Python is not known"
+        elif "--disable-userns" not in _bwrap_help(exe):
+            why = "this bubblewrap has no --disable-userns (0.8 or later; not setuid)"
+        else:
+            flags = _bwrap_flags(Path.cwd().resolve(), network, probe=True, exe=exe, ipc_capped=True)
+            argv = [*ipc_launcher(64), str(exe), *flags, "cat", "/proc/sys/kernel/shmmax"]
+            try:
+                done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+                shown = done.stdout.strip()
+                why = "" if shown == str(64 << 20) else done.stderr.strip() or f"shmmax {shown or 'unread'} inside"
+            except (OSError, subprocess.SubprocessError) as exc:
+                why = str(exc)
+        _probe_cache[key] = (not why, why)
+    return _probe_cache[key][1]
 
 
 def _bwrap_flags(
@@ -181,9 +211,11 @@ def _bwrap_flags(
     writable: bool = True,
     chdir: str | None = None,
     exe: str | None = None,
+    ipc_capped: bool = False,
 ) -> list[str]:
     """bubblewrap's flags for `workspace`; `exe` is the bwrap they are for (asked whether it
-    sizes a tmpfs), found by the caller as every run finds it: never in a workspace."""
+    sizes a tmpfs), found by the caller as every run finds it: never in a workspace.
+    ipc_capped: bubblewrap starts in ipc_launcher's IPC namespace, as its user's root."""
     ws = str(workspace)
     # A tmpfs is RAM that no process's memory cap counts: without a size each took half the
     # host's memory (`cp /dev/zero /dev/shm/x` by a command allowed for the chat; sandbox
@@ -256,17 +288,23 @@ def _bwrap_flags(
             # the workspace's own repository and the ones below it (projects in a home folder).
             for dot_git in git_folders(workspace):
                 flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
-    # Its own System V IPC too: shared memory segments no memory cap counts outlived the
-    # sandbox on the host (192 MB under a 64 MB cap; attacker re-review).
-    flags += ["--chdir", chdir or ws, "--unshare-pid", "--unshare-ipc", "--die-with-parent"]
-    if os.geteuid() == 0:
+    # Its own System V IPC too (--unshare-ipc, or the launcher's): shared memory segments no
+    # memory cap counts outlived the sandbox on the host (192 MB under a 64 MB cap; attacker re-review).
+    flags += ["--chdir", chdir or ws, "--unshare-pid", "--die-with-parent"]
+    if ipc_capped:
+        # The launcher's namespace, capped (sandbox memory review): inside, /proc/sys is read-only
+        # and no new user namespace (so no fresh IPC one) can be made; the user's own ids shown,
+        # not the launcher's root, whose capabilities bubblewrap would otherwise keep.
+        flags += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+        flags += ["--uid", str(os.getuid()), "--gid", str(os.getgid())]
+    elif os.geteuid() == 0:
         # Real root keeps every capability in the sandbox unless told: `mount -o remount,rw /`
         # would undo the read-only root and uncover the hidden paths.
-        flags += ["--cap-drop", "ALL"]
+        flags += ["--unshare-ipc", "--cap-drop", "ALL"]
     else:
         # The kernel counts RLIMIT_NPROC per user namespace: the shell's process cap then
         # counts the sandbox's processes only, not every process of the user.
-        flags.append("--unshare-user")
+        flags += ["--unshare-ipc", "--unshare-user"]
     if not network:
         flags.append("--unshare-net")
     return flags
@@ -394,7 +432,10 @@ def sandbox_prefix(
         exe = _sandbox_program("bwrap", config, workspace)
         if exe is None:
             raise ToolError("bubblewrap is no longer found outside the workspace; commands do not run without it")
-        return [exe, *_bwrap_flags(workspace, network, config, writable=writable, chdir=chdir, exe=exe), "--"]
+        capped = not _ipc_cap(exe, network)
+        flags = _bwrap_flags(workspace, network, config, writable=writable, chdir=chdir, exe=exe, ipc_capped=capped)
+        launcher = ipc_launcher(shell_settings(config).memory_mb) if capped else []
+        return [*launcher, exe, *flags, "--"]
     if kind == "sandbox-exec":
         exe = _sandbox_program("sandbox-exec", config, workspace)
         if exe is None:
@@ -420,9 +461,12 @@ def sandbox_status(config: Config | None = None) -> str:
     if kind == "bwrap":
         from .limits import process_cap_mechanism
 
+        # What no process's cap counts, said where it is not capped (sandbox memory review).
+        uncapped = _ipc_cap(_sandbox_program("bwrap", config), settings.network)
+        ipc = f"System V IPC not capped ({uncapped})" if uncapped else f"System V IPC <= {settings.memory_mb} MB a kind"
         return (
             f"bubblewrap: workspace writable{git}, rest read-only, credentials and /run hidden, {network}; "
-            f"{process_cap_mechanism(settings.max_processes)}, memory <= {settings.memory_mb} MB a process"
+            f"{process_cap_mechanism(settings.max_processes)}, {ipc}, memory <= {settings.memory_mb} MB a process"
         )
     if kind == "sandbox-exec":
         return (
