@@ -4,6 +4,9 @@ Rich draws top-level blocks one after the other, so a block that is followed by
 another can be drawn once and kept; and it draws each list item on its own, so the
 items of a growing list can be kept too. Both rely on drawing the same text at the
 same width giving the same lines, which tests check against one draw of the whole.
+
+Code blocks and tables wider than the chat are drawn thau's way (`WIDE_BLOCKS`): a code
+line is cut where it reaches the width, never at its spaces, and every table column is read.
 """
 
 from __future__ import annotations
@@ -12,9 +15,16 @@ import re
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from rich.console import Console, ConsoleOptions, RenderResult
-from rich.markdown import ListElement, ListItem
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.markdown import CodeBlock, ListElement, ListItem, TableElement
 from rich.markdown import Markdown as RichMarkdown
+from rich.measure import Measurement
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
 
 from .. import compat
 
@@ -250,6 +260,128 @@ class _List(ListElement):
             yield from item.render_number(console, options, number + index, self.last_number)
 
 
+CONTINUED = "↪"  # drawn in a code block's left margin, before the rest of a line too long for the chat
+
+
+class _CodeBlock(CodeBlock):
+    """A code block whose lines are never re-flowed (reading review): rich wraps a line wider
+    than the chat at its spaces, so `f(a, b)` read as two lines of code, the second at the
+    margin. A block that fits is rich's own; one with a longer line is cut at the chat's width
+    wherever the line reaches it, each further part starting with CONTINUED in the margin.
+
+    Not a scrolling fence as in Textual's Markdown widget: an answer is one widget of drawn
+    lines (AssistantMessage: a widget per block cost most of the streaming speed)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not all(hasattr(self, name) for name in ("text", "lexer_name", "theme")):  # not the rich
+            yield from super().__rich_console__(console, options)  # this was written against
+            return
+        code = str(self.text).rstrip()
+        syntax = Syntax(code, self.lexer_name, theme=self.theme, word_wrap=True, padding=1)
+        room = options.max_width - 2  # Syntax's padding: one column each side
+        lines = code.expandtabs(syntax.tab_size).split("\n")
+        if room < 2 or all(cell_len(line) <= room for line in lines):
+            yield syntax
+            return
+        highlighted = syntax.highlight("\n".join(lines) + "\n").split("\n")
+        mark = Text(CONTINUED if not options.ascii_only else ">", style="dim")
+        drawn: list[Text] = []
+        for line in highlighted:
+            for part, piece in enumerate(line.divide(_cuts(line.plain, room))):
+                drawn.append(Text.assemble(mark if part else " ", piece))
+        body = Text("\n", no_wrap=True, overflow="crop").join(drawn)
+        # the left column is in the lines (the mark's place); the rest is Syntax's padding
+        yield Padding(body, pad=(1, 1, 1, 0), style=Syntax.get_theme(self.theme).get_background_style())
+
+
+def _cuts(line: str, width: int) -> list[int]:
+    """Where to cut `line` into parts of at most `width` cells, wherever a part fills up."""
+    cuts, used = [], 0
+    for at, character in enumerate(line):
+        cells = cell_len(character)
+        if used + cells > width and used:
+            cuts.append(at)
+            used = 0
+        used += cells
+    return cuts
+
+
+class _Table(TableElement):
+    """A table where every column can be read (reading review). Rich squeezes a table wider
+    than the chat by narrowing its widest columns alike, ending words in "…" even where
+    narrowing others would have fitted them, and past that draws whole columns zero wide:
+    columns were lost without a sign. Here a table that fits is rich's; a wider one whose
+    columns all fit at their longest word gets each column that word's width and the rest
+    shared by how much more each column holds; a wider one still is drawn a row at a time,
+    each cell beside its column's heading, under a line that says so."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for table in super().__rich_console__(console, options):
+            # rows and cells as rich.markdown keeps them; otherwise the table as rich draws it
+            known = isinstance(table, Table) and all(
+                isinstance(getattr(cell, "content", None), Text) for row in self._all_rows() for cell in row.cells
+            )
+            yield self._fitted(table, console, options) if known else table
+
+    def _fitted(self, table: Table, console: Console, options: ConsoleOptions) -> Table | Group:
+        width, columns = options.max_width, table.columns
+        unbounded = options.update_width(1 << 20)  # the table's whole width, not what fits
+        # A cell is one line of text (a table row is one line of Markdown): its longest
+        # word and its length are what rich measures it by.
+        cells = [[cell.content.plain for cell in row.cells[: len(columns)]] for row in self._all_rows()]
+
+        def drawn_width(widths: list[int]) -> int:
+            for column, column_width in zip(columns, widths):
+                column.width = column_width
+            return Measurement.get(console, unbounded, table).maximum
+
+        longest = [max([1, *(cell_len(row[at]) for row in cells if at < len(row))]) for at in range(len(columns))]
+        if drawn_width(longest) <= width:
+            for column in columns:
+                column.width = None  # as rich draws it
+            return table
+        words = [
+            [cell_len(word) for row in cells if at < len(row) for word in row[at].split()] for at in range(len(columns))
+        ]
+        shortest = [max([1, *column_words]) for column_words in words]
+        spare = width - drawn_width(shortest)
+        if spare < 0:
+            return self._rows(width)
+        wants = [most - least for least, most in zip(shortest, longest)]
+        given = [spare * want // sum(wants) for want in wants]  # sum(wants) > 0: it did not fit
+        for at in sorted(range(len(wants)), key=lambda i: given[i] - wants[i])[: spare - sum(given)]:
+            given[at] += 1  # what the rounding left, one column each
+        drawn_width([least + extra for least, extra in zip(shortest, given)])
+        for column in columns:
+            column.overflow = "fold"  # a word longer than its column is broken, never cut
+        return table
+
+    def _all_rows(self) -> list:
+        header = getattr(self, "header", None)
+        body = getattr(self, "body", None)
+        rows = [getattr(header, "row", None)] + list(getattr(body, "rows", None) or [])
+        return [row for row in rows if isinstance(getattr(row, "cells", None), list)]
+
+    def _rows(self, width: int) -> Group:
+        """The table a row at a time: one grid, each row under a titled rule. (Reached only
+        with columns, so the first row is the headings.)"""
+        headings, *rows = [[cell.content for cell in row.cells] for row in self._all_rows()]
+        grid = Table.grid(padding=(0, 2), expand=True)  # the rules the chat's width
+        grid.add_column(style="markdown.table.header", overflow="fold", max_width=max(4, width // 3))
+        grid.add_column(overflow="fold", ratio=1)
+        for number, row in enumerate(rows or [[]], 1):
+            title = f"row {number} of {len(rows)}" if rows else "its headings (no rows yet)"
+            grid.add_row(Text(title, style="markdown.table.border"), Rule(style="markdown.table.border"))
+            for at, heading in enumerate(headings):
+                grid.add_row(heading, row[at] if at < len(row) else "")
+        note = f"A table of {len(headings)} columns, too wide for the chat: each row is drawn as a list."
+        return Group(Text(note, style="markdown.table.border italic"), grid)
+
+
+# The elements thau draws its own way; the rest are rich's.
+WIDE_BLOCKS = {"fence": _CodeBlock, "code_block": _CodeBlock, "table_open": _Table}
+
+
 class StreamMarkdown(RichMarkdown):
     """rich.markdown.Markdown with one shared parser, keeping drawn list items in `items`.
 
@@ -258,6 +390,7 @@ class StreamMarkdown(RichMarkdown):
 
     elements = {
         **RichMarkdown.elements,
+        **WIDE_BLOCKS,
         "list_item_open": _KeptListItem,
         "bullet_list_open": _List,
         "ordered_list_open": _List,
@@ -278,4 +411,4 @@ class StreamMarkdown(RichMarkdown):
         self.items = {} if items is None else items
         self.used: dict = {}
         if not compat.LIST_ELEMENTS:  # rich's own lists: nothing kept (chat.py draws lists whole)
-            self.elements = RichMarkdown.elements
+            self.elements = {**RichMarkdown.elements, **WIDE_BLOCKS}
