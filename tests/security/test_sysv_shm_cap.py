@@ -119,9 +119,9 @@ def test_message_queues_and_semaphores_are_capped_too(workspace, capped):
         while queues < 100 and libc.msgget(0, 0o1600) >= 0:
             queues += 1
         sets = 0
-        while sets < 40 and libc.semget(0, 32000, 0o1600) >= 0:  # 40 sets: 82 MB of semaphores
+        while sets < 8000 and libc.semget(0, 250, 0o1600) >= 0:  # 8000 sets of 250: 122 MB of semaphores
             sets += 1
-        print("queues", queues, "semaphore MB", sets * 32000 * 64 >> 20)
+        print("queues", queues, "semaphore MB", sets * 250 * 64 >> 20)
         """
     )
     output = _run_in_shell(workspace, capped, script)
@@ -129,3 +129,17 @@ def test_message_queues_and_semaphores_are_capped_too(workspace, capped):
     queues, semaphore_mb = int(words[words.index("queues") + 1]), int(words[words.index("MB") + 1])
     assert 0 < queues <= CAP_MB, output  # 1 MB a queue at most
     assert 0 < semaphore_mb <= CAP_MB, output
+
+
+def test_semaphore_undo_records_are_bounded_by_the_process_cap_too(workspace, capped):
+    """Every process that changes a set with SEM_UNDO gets an undo record for it, which no cap
+    counts: 100 processes touching 4000 sets of 128 held 264 MB of kernel memory under a 64 MB
+    cap (IPC attacker review). The sandbox's limits, read inside it, keep the undo records of
+    max_processes processes on every set, and the arrays, within the cap."""
+    output = _run_in_shell(workspace, capped, 'print("sem", open("/proc/sys/kernel/sem").read())')
+    per_set, semaphores, _ops, sets = (int(word) for word in output.split("sem", 1)[1].split()[:4])
+    processes = capped.tools.shell.max_processes
+    undo = processes * sets * (128 + 2 * per_set)  # a record's header and 2 bytes a semaphore
+    arrays = semaphores * 64 + sets * 512
+    assert undo + arrays <= CAP_MB << 20, (output, undo >> 20, arrays >> 20)
+    assert per_set >= 17 and sets >= 8, output  # PostgreSQL's sets still fit

@@ -191,7 +191,7 @@ def _ipc_cap(exe: str | None, network: bool) -> str:
             why = "this bubblewrap has no --disable-userns (0.8 or later; not setuid)"
         else:
             flags = _bwrap_flags(Path.cwd().resolve(), network, probe=True, exe=exe, ipc_capped=True)
-            argv = [*ipc_launcher(64), str(exe), *flags, "cat", "/proc/sys/kernel/shmmax"]
+            argv = [*ipc_launcher(64, 256), str(exe), *flags, "cat", "/proc/sys/kernel/shmmax"]
             try:
                 done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
                 shown = done.stdout.strip()
@@ -434,7 +434,8 @@ def sandbox_prefix(
             raise ToolError("bubblewrap is no longer found outside the workspace; commands do not run without it")
         capped = not _ipc_cap(exe, network)
         flags = _bwrap_flags(workspace, network, config, writable=writable, chdir=chdir, exe=exe, ipc_capped=capped)
-        launcher = ipc_launcher(shell_settings(config).memory_mb) if capped else []
+        settings = shell_settings(config)
+        launcher = ipc_launcher(settings.memory_mb, settings.max_processes) if capped else []
         return [*launcher, exe, *flags, "--"]
     if kind == "sandbox-exec":
         exe = _sandbox_program("sandbox-exec", config, workspace)

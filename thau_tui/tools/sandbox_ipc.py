@@ -9,19 +9,32 @@ from __future__ import annotations
 import os
 import sys
 
+# Semaphores a set may hold (the kernel's old default; PostgreSQL asks for 17, Oracle 250).
+SEMMSL = 250
+# Kernel memory, in bytes, of a semaphore, of a set, and of one process's undo record for a
+# set (its header and 2 bytes a semaphore), rounded up.
+SEMAPHORE_BYTES, SET_BYTES, UNDO_BYTES = 64, 512, 128
 
-def ipc_limits(memory_mb: int) -> dict[str, str]:
+
+def ipc_limits(memory_mb: int, max_processes: int) -> dict[str, str]:
     """The System V IPC limits (kernel.* sysctls) of the sandbox's own IPC namespace: shared
-    memory, message queues and semaphores each hold at most `memory_mb` of RAM."""
+    memory, message queues and semaphores each hold at most `memory_mb` of RAM.
+
+    A semaphore set costs its array once and, for every process that changes it with SEM_UNDO,
+    an undo record: 100 processes each touching 4000 sets of 128 held 264 MB under a 64 MB cap
+    (IPC attacker review). So sets are bounded by the sandbox's process cap as well: half the
+    budget for the undo records of `max_processes` processes on every set, half for the arrays."""
     budget = memory_mb << 20
+    half = budget // 2
+    sets = max(1, min(32000, half // (max(1, max_processes) * (UNDO_BYTES + 2 * SEMMSL))))
+    semaphores = max(1, min(sets * SEMMSL, (half - sets * SET_BYTES) // SEMAPHORE_BYTES))
     return {
         "shmmax": str(budget),  # one segment, bytes
         "shmall": str(budget // (os.sysconf("SC_PAGE_SIZE") or 4096)),  # all segments, pages
         # A queue holds msgmnb bytes, or as many 1-byte messages at 64 bytes of kernel memory each.
         "msgmnb": "16384",
         "msgmni": str(max(1, min(32000, budget // (64 * 16384)))),
-        # SEMMSL SEMMNS SEMOPM SEMMNI: a semaphore is 64 bytes, a set about 512; half the budget each.
-        "sem": f"32000 {max(1, min(1_024_000_000, budget // 128))} 500 {max(1, min(32000, budget // 1024))}",
+        "sem": f"{SEMMSL} {semaphores} 500 {sets}",  # SEMMSL SEMMNS SEMOPM SEMMNI
     }
 
 
@@ -51,7 +64,8 @@ except OSError as exc:
 """
 
 
-def ipc_launcher(memory_mb: int) -> list[str]:
-    """The argv before bubblewrap's that runs it in an IPC namespace capped at `memory_mb`."""
-    pairs = [f"{name}={value}" for name, value in ipc_limits(memory_mb).items()]
+def ipc_launcher(memory_mb: int, max_processes: int) -> list[str]:
+    """The argv before bubblewrap's that runs it in an IPC namespace capped at `memory_mb`
+    (with at most `max_processes` processes in the sandbox)."""
+    pairs = [f"{name}={value}" for name, value in ipc_limits(memory_mb, max_processes).items()]
     return [sys.executable, "-I", "-S", "-c", _LOWER_IPC_LIMITS, *pairs, "--"]
