@@ -92,3 +92,12 @@ def test_doctor_says_what_llama_cpp_then_refuses(adapters, tmp_path, capsys):
             timeout=180,
         )
         assert loaded.returncode == (0 if said is None else 3), (name, loaded.stdout, loaded.stderr[-2000:])
+
+
+def test_a_hostile_tensor_name_is_a_damaged_file_not_a_crash(tmp_path):
+    """A tensor name of 5,000 digits made int() raise past the checks (Python's limit on digits)
+    and a name's length was read unbounded; ggml names are at most 64 bytes (review of the diff)."""
+    long_layer = write_adapter(tmp_path / "digits.lora.gguf", {f"blk.{'9' * 5000}.attn_q.weight": (576, 576)})
+    with pytest.raises(ValueError, match="name"):
+        tensor_shapes(long_layer)
+    assert lora_misfit(long_layer, bundled_model()) is None  # doctor's other checks say what is wrong

@@ -118,6 +118,7 @@ def read_header(path: str | Path) -> GGUFHeader:
 
 
 _MAX_DIMS = 4  # GGML_MAX_DIMS
+_MAX_NAME = 64  # GGML_MAX_NAME: a longer name is a damaged or hostile file, never read whole
 
 
 def tensor_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
@@ -126,6 +127,9 @@ def tensor_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
     header = read_header(path)
     data, offset, shapes = header.data, header.tensors_at, {}
     for _ in range(header.tensor_count):  # a count past the file's end stops at struct.error
+        (length,) = struct.unpack_from("<Q", data, offset)
+        if length > _MAX_NAME:  # 5,000 digits of a layer number made int() raise (review of the diff)
+            raise ValueError(f"a tensor name of {length} bytes (ggml's are at most {_MAX_NAME})")
         name, offset = _string(data, offset)
         (dims,) = struct.unpack_from("<I", data, offset)
         if not 0 < dims <= _MAX_DIMS:
