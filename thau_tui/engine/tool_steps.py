@@ -187,51 +187,23 @@ class ToolSteps:
                 yield ToolCallInvalid(None, [reason], parsed.raw)
             ended.value = CallOutcome(name, output, False, call.id if call else None)
 
-    async def _unreadable_arguments(
-        self, parsed: UnreadableArguments, message_id: int | None, ended: Outcome[CallOutcome]
-    ) -> AsyncIterator[Event]:
-        """A call to a named tool whose arguments could not be read: its card, under the tool's
-        name with the text as sent, ends invalid with the reason, and its row keeps both for the
-        chat reopened; it never runs. The model reads the same error as for any unreadable call
-        (native calls review)."""
-        agent = self.agent
-        why = parsed.error or "its arguments could not be read"
-        shown = {"arguments": storable(parsed.arguments)}  # as a list of arguments is shown: one value
-        call = ToolCall(storable(parsed.tool), shown, id=parsed.call_id, raw=parsed.raw)
-        tool = agent.registry.get(call.name)
-        yield ToolCallProposed(call, tool.risk_here(agent.config)[0] if tool else "exec")
-        if agent.store:
-            agent._save(
-                f"the {call.name} call",
-                agent.store.record_call,
-                self.session.id,
-                call.id,
-                call.name,
-                call.arguments,
-                "invalid",
-                message_id,
-                result=why,
-            )
-            for error in agent._store_errors():
-                yield error
-        yield ToolCallInvalid(call, [why], parsed.raw)
-        ended.value = CallOutcome(call.name, f"error: {why}{UNREADABLE_ENDING}", False, call.id)
-
     async def _call_steps(
         self, parsed: ParsedCall, message_id: int | None, ended: Outcome[CallOutcome]
     ) -> AsyncIterator[Event]:
         agent, session = self.agent, self.session
         store = agent.store
+        unreadable = isinstance(parsed, UnreadableArguments)
         if isinstance(parsed, UnreadableArguments):
-            async for event in self._unreadable_arguments(parsed, message_id, ended):
-                yield event
-            return
-        if parsed.call is None:
+            # A named tool whose arguments could not be read: its card, under the tool's name with
+            # the text as sent, ends invalid and never runs (native calls review).
+            call = ToolCall(parsed.tool, {"arguments": parsed.arguments}, id=parsed.call_id, raw=parsed.raw)
+        elif parsed.call is None:
             why = parsed.error or "the call could not be read"
             yield ToolCallInvalid(None, [why], parsed.raw)
             ended.value = CallOutcome("unknown", f"error: {why}{UNREADABLE_ENDING}", False, None)
             return
-        call = parsed.call
+        else:
+            call = parsed.call
         # JSON lets a model write lone surrogates ("\udce9"): make what the card, the store and
         # the tool see storable text.
         call.name, call.arguments = storable(call.name), _storable_value(call.arguments)
@@ -239,7 +211,7 @@ class ToolSteps:
         tool = agent.registry.get(call.name)
         risk, why_risk = tool.risk_here(agent.config) if tool else ("exec", "")
         yield ToolCallProposed(call, risk)
-        errors = agent.registry.validate(call)
+        errors = [parsed.error or "its arguments could not be read"] if unreadable else agent.registry.validate(call)
         if store:
             record(
                 store.record_call,
@@ -255,7 +227,8 @@ class ToolSteps:
                 yield error
         if errors:
             yield ToolCallInvalid(call, errors, parsed.raw)
-            ended.value = CallOutcome(call.name, "error: " + "; ".join(errors), False, call.id)
+            said = f"error: {errors[0]}{UNREADABLE_ENDING}" if unreadable else "error: " + "; ".join(errors)
+            ended.value = CallOutcome(call.name, said, False, call.id)
             return
         decided = Outcome(Decision("deny", reason="no decision was made", by="thau"))
         async for event in self._decide(call, risk, decided, why_risk):
