@@ -29,9 +29,13 @@ from .workspace import hidden_folders, hidden_reason, open_in_workspace, relativ
 MAX_MATCHES = 100
 # Repeat counts a pattern may ask for. Compiling unrolls them, inside thau, before any time
 # limit applies: `x{10000000}` took 2.6 GB and held the GIL for seconds, and nested counts
-# multiply ((?:x{1000}){1000}). The product of all counts bounds any nesting of them.
+# multiply ((?:x{1000}){1000}). The product of all counts bounds any nesting of them, and
+# times the pattern's length it bounds what is unrolled: a 258-character alternation under
+# {100}{1000}, within the product's cap, took 1.9 GB and held the GIL for 2.9 s (attacker
+# review). At the cap below a compile takes ~0.05 s and ~40 MB.
 MAX_REPEAT = 1000
 MAX_REPEAT_PRODUCT = 100_000
+MAX_UNROLLED = 250_000
 _BRACES = regex.compile(r"\{([^{}]*)\}")
 # (?x), (?ix), (?x: ...), regex's (?V1x) and (?-x ... too: refused alike
 _VERBOSE_FLAG = regex.compile(r"\(\?[\^\w-]*x")
@@ -119,7 +123,8 @@ def _read_for_search(workspace: Path, file: Path, kept: Kept, too_big: list[str]
 
 def check_repeats(pattern: str) -> None:
     """A ToolError when the pattern's repeat counts ({n}, {m,n}) are too large to compile
-    safely: one over MAX_REPEAT, or all of them multiplied over MAX_REPEAT_PRODUCT. Braces
+    safely: one over MAX_REPEAT, all of them multiplied over MAX_REPEAT_PRODUCT, or that
+    product times the pattern's length over MAX_UNROLLED (what is repeated counts). Braces
     that are not a count (a literal, \\p{L}) are left alone; one that is a literal count
     (\\{5000\\}) is refused too, which costs a rewording at most."""
     if _VERBOSE_FLAG.search(pattern):
@@ -139,6 +144,11 @@ def check_repeats(pattern: str) -> None:
                 f"the pattern repeats too much ({{{inside.strip()}}}): counts up to {MAX_REPEAT}, "
                 f"{MAX_REPEAT_PRODUCT:,} all multiplied; use + or * or a smaller count"
             )
+    if product * len(pattern) > MAX_UNROLLED:
+        raise ToolError(
+            f"the pattern repeats too much: its {len(pattern):,} characters under counts of {product:,} all "
+            f"multiplied would unroll past {MAX_UNROLLED:,}; use + or * or a smaller count"
+        )
 
 
 def search_code(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
