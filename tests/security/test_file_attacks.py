@@ -246,6 +246,19 @@ def test_git_writes_are_allowed_when_the_config_says_so(registry, ctx, git_folde
     assert (git_folders / os.path.normpath(path)).read_text() == "[user]\n"
 
 
+@pytest.mark.parametrize("path", [".hg/hgrc", "sub/.hg/hgrc", ".HG/hgrc", ".jj/repo/config.toml"])
+def test_writes_into_another_version_control_folder_are_refused(registry, ctx, workspace, path):
+    """Mercurial runs .hg/hgrc's [hooks] (and loads its [extensions]) on the host at the
+    user's next hg command: write_file wrote `pre-status = touch ...` there and plain
+    `hg status` ran it (attacker review). Jujutsu's repo config names a pager and an editor."""
+    folder = (workspace / path).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    result = call(registry, ctx, "write_file", path=path, content="[hooks]\npre-status = touch PWNED\n")
+    assert_refused(result, "runs the hooks and commands its config names as code outside the sandbox")
+    assert "tools.files.allow_git_writes" in result.output
+    assert not (workspace / path).exists()
+
+
 def test_a_folder_named_like_git_is_not_refused(registry, ctx, workspace):
     for path in ("my.git/config", ".github/workflows/ci.yml", "docs/.gitignore"):
         assert call(registry, ctx, "write_file", path=path, content="ok\n").ok

@@ -273,6 +273,29 @@ def test_a_bare_repository_in_the_workspace_is_read_only_in_the_sandbox(workspac
     assert not (workspace / "repos" / "app.git" / "hooks" / "post-receive").exists()
 
 
+def test_the_sandbox_keeps_a_mercurial_folder_read_only(workspace):
+    """The sandboxed shell wrote .hg/hgrc, whose hooks run at the user's next hg command
+    outside the sandbox (attacker review)."""
+    from thau_tui.tools import build_registry, sandbox
+    from thau_tui.tools.base import ToolContext
+
+    (workspace / "proj" / ".hg").mkdir(parents=True)
+    (workspace / "proj" / ".hg" / "requires").write_text("store\n")
+    assert (workspace / "proj" / ".hg") in sandbox.git_folders(workspace)
+    config = Config()
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return  # the folder list above is what the other sandboxes take too
+    context = ToolContext(workspace=workspace, config=config)
+    ran = (
+        build_registry()
+        .get("run_shell")
+        .run({"command": "printf '[hooks]\\npre-status = touch PWNED\\n' >> proj/.hg/hgrc"}, context)
+    )
+    context.resources["shell"].close()
+    assert "Read-only file system" in ran.output
+    assert not (workspace / "proj" / ".hg" / "hgrc").exists()
+
+
 def test_tools_run_git_without_bare_repository_discovery():
     from thau_tui.tools.workspace import scrubbed_environment
 

@@ -15,6 +15,7 @@ from .kept import Kept
 from .text_form import TextForm, binary_kind, in_its_form, new_line_first, pread_or_nothing, text_form
 from .workspace import (
     NO_FOLLOW,
+    OTHER_VCS_FOLDERS,
     link_on_the_way,
     open_folder_in_workspace,
     open_in_workspace,
@@ -118,7 +119,15 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
     if settings.allow_git_writes:
         return
     # lower(): a case-insensitive filesystem (macOS) opens .GIT/config as .git/config.
-    inside = any(part.lower() == ".git" for part in path.relative_to(workspace).parts)
+    parts = [part.lower() for part in path.relative_to(workspace).parts]
+    other = next((part for part in parts if part in OTHER_VCS_FOLDERS), None)
+    if other is not None and ".git" not in parts:
+        raise ToolError(
+            f"'{name}' is inside a {other} folder; {OTHER_VCS_FOLDERS[other]} runs the hooks and commands its "
+            "config names as code outside the sandbox, so write_file does not change it. "
+            "Set tools.files.allow_git_writes: true in config.yaml to allow it"
+        )
+    inside = ".git" in parts
     # A repository's folder by another name (`gitdir:` in a .git file, a bare repository),
     # or one this write would complete: git finds those by their HEAD, objects/ and refs/.
     repository = None

@@ -21,6 +21,7 @@ from . import kept
 from .base import ToolError
 from .sandbox_ipc import ipc_launcher
 from .workspace import (
+    OTHER_VCS_FOLDERS,
     gitdir_of,
     hidden_paths,
     home_entry_kept,
@@ -90,7 +91,8 @@ _GIT_FOUND: dict[Path, set[Path]] = {}
 def git_folders(workspace: Path) -> list[Path]:
     """The .git folders (or files, for worktrees and submodules) of the workspace and of the
     repositories up to three levels below it, and bare repositories found by their layout,
-    read breadth first; links are not followed.
+    read breadth first; links are not followed. Mercurial's and Jujutsu's folders
+    (OTHER_VCS_FOLDERS) too: their config runs commands on the host as git's does.
     Every one an earlier scan of this workspace found stays in while it is there."""
     found: list[Path] = []
     root = Path(workspace).resolve()
@@ -112,6 +114,8 @@ def git_folders(workspace: Path) -> list[Path]:
                         target = gitdir_of(Path(entry.path)) if entry.is_file(follow_symlinks=False) else None
                         if target is not None and target.is_dir() and root in target.parents:
                             found.append(target)
+                elif entry.name in OTHER_VCS_FOLDERS and entry.is_dir(follow_symlinks=False):
+                    found.append(Path(entry.path))  # .hg/hgrc's hooks run at the user's next hg command
                 elif entry.is_dir(follow_symlinks=False) and _bare_repository(entry.path):
                     found.append(Path(entry.path))  # repos/app.git: git push there runs its hooks
                 elif depth < _GIT_SCAN_DEPTH - 1 and entry.is_dir(follow_symlinks=False):

@@ -204,6 +204,11 @@ def relative_name(workspace: Path | str, path: Path) -> str:
 
 # Set for every tool's process: git there uses no bare repository it finds by itself (HEAD,
 # objects/ and refs/ in a folder a tool wrote), whose config would run as code (core.fsmonitor).
+# Version-control folders other than git's whose config runs commands on the host at the
+# user's next command there: Mercurial's .hg/hgrc ([hooks], [extensions]) and Jujutsu's
+# .jj/repo/config.toml (ui.pager, ui.editor). Kept like .git: write_file refuses them and
+# the sandbox binds them read-only (attacker review: `hg status` ran a planted hook).
+OTHER_VCS_FOLDERS = {".hg": "Mercurial", ".jj": "Jujutsu"}
 GIT_SAFETY = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.bareRepository", "GIT_CONFIG_VALUE_0": "explicit"}
 
 
