@@ -347,3 +347,40 @@ async def test_a_reopened_chat_keeps_the_view_the_model_had(tmp_path):
     backend.n_ctx = 32768
     again = agent.load_session(session.id)
     assert "question 0" in agent.render_prompt(again) and again.view_start == 0
+
+
+async def test_a_message_too_long_alone_is_refused_and_the_model_keeps_the_chat(real_backend, tmp_path):
+    """A 31 KB paste in a chat of 7 messages pushed all 7 out of the model's view for good,
+    and was then refused anyway: the next "hi" was answered without them (UX review). Such
+    a message is refused before it joins the chat; the view and the store are unchanged."""
+    from thau_tui.engine.events import HistoryTrimmed, MessageRefused, TurnDone
+    from thau_tui.engine.store import Store
+
+    config = Config()
+    config.generation.max_tokens = 8
+    config.generation.temperature = 0.0
+    agent = Agent(config, ToolRegistry(), store=Store(tmp_path / "db"), backend=real_backend)
+    session = agent.new_session()
+    [event async for event in agent.run_turn(session, "My cat is called Pimento. Say ok.")]
+    before, start = list(session.messages), session.view_start
+    events = [event async for event in agent.run_turn(session, LONG)]
+    refused = [e for e in events if isinstance(e, MessageRefused)]
+    assert refused and refused[0].text == LONG and "your message is too long" in refused[0].message
+    assert "It was not sent" in refused[0].message and isinstance(events[-1], TurnDone)
+    assert session.messages == before and session.view_start == start
+    assert [m["content"] for m in agent.store.messages(session.id)] == [m["content"] for m in before]
+    events = [event async for event in agent.run_turn(session, "What is my cat called?")]
+    assert not [e for e in events if isinstance(e, HistoryTrimmed)]
+    assert "Pimento" in agent.render_prompt(session)
+
+
+async def test_a_long_message_that_fits_is_sent_as_before(real_backend):
+    """The check counts tokens only when the bytes alone could overflow, and lets through what fits."""
+    from thau_tui.engine.events import MessageRefused
+
+    agent = agent_on(real_backend)
+    room = real_backend.n_ctx - 256 - agent._system_tokens()
+    text = "word " * (room // 2)  # one token a word here, and more bytes than the room: counted
+    assert len(text.encode()) > room
+    events = [event async for event in agent.run_turn(agent.new_session(), text)]
+    assert not [e for e in events if isinstance(e, MessageRefused)]

@@ -21,13 +21,14 @@ from ..tools.registry import ToolRegistry
 from .approvals import ApprovalBook
 from .backend import MODEL_THREAD, Backend, ContextFull, ModelLoadError
 from .bridge import LoopStream, TextBatches
-from .dialects import Dialect, ParsedCall, get_dialect
+from .dialects import Dialect, get_dialect
 from .draft import Draft
 from .events import (
     Decision,
     Error,
     Event,
     HistoryTrimmed,
+    MessageRefused,
     TextDelta,
     ToolCallInvalid,
     ToolCallProposed,
@@ -40,8 +41,17 @@ from .events import (
 from .generate import Generation, generate_reply
 from .native_turn import NativeBackend, NativeGeneration, fit_chat, generate_native, tool_schemas
 from .native_turn import defuse as defuse_native
-from .prompt import context_full, drop_oldest_exchanges, fit_roles, read_ahead, shorten_results, system_content
-from .recovery import close_interrupted, not_run_results, repeated_calls
+from .prompt import (
+    context_full,
+    drop_oldest_exchanges,
+    fit_roles,
+    history_text,
+    read_ahead,
+    refused_as_too_long,
+    shorten_results,
+    system_content,
+)
+from .recovery import call_key, close_interrupted, not_run_results, repeated_calls
 from .saving import Saving
 from .session import NEW_CHAT, title_from
 from .session import ChatSession as ChatSession  # re-exported: the UI and tests take it from here
@@ -186,7 +196,7 @@ class Agent:
         budget = backend.n_ctx - self.config.generation.max_tokens
         start = min(session.view_for(budget), len(messages))
         dialect = self.dialect  # one for the whole render (it carries the model's control tokens)
-        history = [{"role": m["role"], "content": _defused(m, dialect)} for m in messages[start:]]
+        history = [{"role": m["role"], "content": history_text(m, dialect)} for m in messages[start:]]
 
         def render(history: list[dict[str, Any]]) -> tuple[str, int]:
             full = [{"role": "system", "content": self.system_message()}, *history]
@@ -254,6 +264,16 @@ class Agent:
             yield TurnDone(stats)
             return
         stats.n_ctx = self.backend.n_ctx
+        max_tokens, system = self.config.generation.max_tokens, self.system_message()
+        refused = await asyncio.to_thread(
+            lambda: refused_as_too_long(
+                self.backend, system, self.dialect, user_text, max_tokens, self._system_tokens()
+            )
+        )
+        if refused is not None:
+            yield MessageRefused(refused, text=user_text)
+            yield TurnDone(stats)
+            return
         self._add(session, "user", user_text, what="your question")
         if session.title == NEW_CHAT and self.store:
             session.title = title_from(user_text)
@@ -325,7 +345,7 @@ class Agent:
                 break
             if not generation.calls:
                 break
-            asked = [_call_key(parsed) for parsed in generation.calls]
+            asked = [call_key(parsed) for parsed in generation.calls]
             if asked == ran_last:
                 # A small model's loop: the same call again after its result (seen: `cd /tmp`
                 # six times in a row). Running it again only asks the user again; each call
@@ -354,12 +374,12 @@ class Agent:
                     content = defuse_native(ended.value.output)
                 else:
                     content = self.dialect.render_result(name, ended.value.output)
-                meta["dialect"] = self.dialect.name  # which wrapper it has (see _defused)
+                meta["dialect"] = self.dialect.name  # which wrapper it has (see prompt.history_text)
                 self._add(session, "tool", content, meta, what=f"the {name} call")
                 for error in self._store_errors():
                     yield error
                 if not ok:
-                    key = _call_key(parsed)
+                    key = call_key(parsed)
                     failures[key] = failures.get(key, 0) + 1
                     repeated = repeated or failures[key] >= 3
                     asked = []  # a failed call may be asked for again (up to three times, below)
@@ -477,20 +497,3 @@ class Agent:
         stats.first_token_s = generation.first_token_s if stats.first_token_s is None else stats.first_token_s
         stats.decode_seconds += max(0.0, generation.seconds - (generation.first_token_s or 0.0))
         generated.value = generation
-
-
-def _defused(message: dict[str, Any], dialect: Dialect) -> str:
-    """A stored message's content as the history renders it again (see Dialect.defuse_turn)."""
-    if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped,
-        written = (message.get("meta") or {}).get("dialect")  # for the dialect of that time:
-        if written and written != dialect.name:  # another's tags inside were left alone
-            return dialect.defuse(str(message["content"]))
-        return dialect.defuse_result(str(message["content"]))
-    return dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")
-
-
-def _call_key(parsed: ParsedCall) -> str:
-    """What makes two calls the same call: the tool and its arguments (the raw text when unreadable)."""
-    if parsed.call is None:
-        return f"?:{parsed.raw}"
-    return f"{parsed.call.name}:{json.dumps(parsed.call.arguments, sort_keys=True)}"

@@ -128,6 +128,14 @@ class Error:
 
 
 @dataclass
+class MessageRefused(Error):
+    """The question was not added to the chat (`message` says why: too long even alone); the
+    UI gives `text` back to the prompt. An Error, so what matches errors still shows it."""
+
+    text: str = ""
+
+
+@dataclass
 class HistoryTrimmed:
     """Older messages left the model's view to make room (the store keeps them all)."""
 

@@ -305,3 +305,44 @@ def context_full(
         f"tokens and the context holds {n_ctx}; shorten it or send it in parts, or raise model.n_ctx "
         "in config.yaml"
     )
+
+
+def refused_as_too_long(
+    backend: Any, system: str, dialect: Dialect, text: str, max_tokens: int, system_tokens: int | None
+) -> str | None:
+    """Why `text` cannot be sent at all: with thau's instructions alone it leaves the answer
+    no room (model.n_ctx less generation.max_tokens). Sent, such a message pushed every
+    earlier one out of the model's view for good, and was refused anyway (UX review): so it
+    is refused before it joins the chat. None when it fits, or when the instructions alone
+    nearly fill the context (context_full has its own advice for that). `system_tokens`
+    (Agent._system_tokens) counts the native path's tool schemas too."""
+    n_ctx = backend.n_ctx
+    if system_tokens is None or system_tokens * 4 >= n_ctx * 3:
+        return None
+    # A token is at least one byte of UTF-8, and a template's own tags take far fewer than 64:
+    # a message of fewer bytes than the room left fits, whatever it says, without counting.
+    if len(text.encode("utf-8", "surrogatepass")) + system_tokens + 64 <= n_ctx - max_tokens:
+        return None
+    alone = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": dialect.defuse_turn(text, own_calls=False)},
+    ]
+    size = backend.count_tokens(backend.template.render(alone, add_generation_prompt=True))
+    size += system_tokens - backend.count_tokens(system)  # the native path's schemas
+    if size <= n_ctx - max_tokens:
+        return None
+    return (
+        f"your message is too long for the model's context: with thau's instructions it takes {size} tokens, "
+        f"and the context holds {n_ctx} with {max_tokens} kept for the answer. It was not sent, and the chat "
+        "the model sees is as it was: shorten it or send it in parts, or raise model.n_ctx in config.yaml"
+    )
+
+
+def history_text(message: dict[str, Any], dialect: Dialect) -> str:
+    """A stored message's content as the history renders it again (see Dialect.defuse_turn)."""
+    if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped,
+        written = (message.get("meta") or {}).get("dialect")  # for the dialect of that time:
+        if written and written != dialect.name:  # another's tags inside were left alone
+            return dialect.defuse(str(message["content"]))
+        return dialect.defuse_result(str(message["content"]))
+    return dialect.defuse_turn(message["content"], own_calls=message["role"] == "assistant")

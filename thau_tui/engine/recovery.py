@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic_core import from_json
 
-from .dialects import Dialect
+from .dialects import Dialect, ParsedCall
 from .store import Store
 
 # The most of a running tool's output the model reads back after a crash interrupted the call.
@@ -148,3 +148,10 @@ def interrupted_result(row: dict[str, Any] | None) -> str:
     if output:
         text += f"\nOutput before it stopped (the end of it):\n{output[-INTERRUPTED_OUTPUT_CHARS:]}"
     return text
+
+
+def call_key(parsed: ParsedCall) -> str:
+    """What makes two calls the same call: the tool and its arguments (the raw text when unreadable)."""
+    if parsed.call is None:
+        return f"?:{parsed.raw}"
+    return f"{parsed.call.name}:{json.dumps(parsed.call.arguments, sort_keys=True)}"
