@@ -294,3 +294,24 @@ def test_a_result_with_many_images_saves_a_few_and_says_so(tmp_path):
     assert len(list((tmp_path / "images").iterdir())) == MAX_IMAGES == len(result.data["images"])
     assert result.output.count("image saved to") == MAX_IMAGES
     assert f"pics sent 36 more images than the {MAX_IMAGES} a result may save" in result.output
+
+
+async def test_a_flood_of_huge_progress_notices_reaches_the_loop_cut_and_merged(start_servers, tmp_path):
+    """A server sent 3,000 progress notices with 100 KB labels during one call: each woke the
+    loop and was drawn on the card, the app stopped reading keys, and Esc waited 51 s
+    (attacker review). Labels are cut to 200 characters before anything reads them, and the
+    card gets the newest step at most every PROGRESS_EVERY_S, the last one before the end."""
+    import time
+
+    from thau_tui.engine.tool_steps import PROGRESS_EVERY_S
+
+    _, registry, _ = start_servers(server_config("hostile", "hostile_server.py", {"HOSTILE_PROGRESS": "flood"}))
+    agent, _ = make_agent(registry, [call("hostile__a_b", x="go"), "Done."], tmp_path)
+    started = time.monotonic()
+    events = await asyncio.wait_for(run(agent, agent.new_session(), "flood"), 120)
+    seconds = time.monotonic() - started
+    progress = [e for e in events if isinstance(e, ToolProgress)]
+    assert finished(events).result.output == "flooded"
+    assert progress and max(len(p.label) for p in progress) <= 200
+    assert len(progress) <= seconds / PROGRESS_EVERY_S + 2, (len(progress), seconds)
+    assert progress[-1].done == 1999  # the newest step is the one left on the card

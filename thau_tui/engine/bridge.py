@@ -165,6 +165,41 @@ class TextBatches(Generic[E, R]):
             self._stream.put(self._make(text))
 
 
+class Latest(Generic[E, R]):
+    """Items of which only the newest matters (a tool's progress), handed to the loop at most
+    every `interval` seconds: the first at once, then the newest of those that came meanwhile.
+    A hostile MCP server's flood of 3,000 progress notices woke the loop once each, drew each
+    on the card, and Esc waited 51 s behind them (attacker review)."""
+
+    def __init__(self, stream: LoopStream[E, R], interval: float) -> None:
+        self._stream, self._interval = stream, interval
+        self._pending: E | None = None
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+
+    def add(self, item: E) -> None:
+        """The work's thread: the newest item."""
+        with self._lock:
+            wake, self._pending = self._pending is None, item
+        if wake:
+            wait = self._last + self._interval - time.monotonic()
+            if wait <= 0:
+                self._stream.call_soon(self._drain)
+            else:
+                self._stream.call_later(wait, self._drain)
+
+    def flush(self) -> None:
+        """The work's thread, before the work returns: the newest item reaches the loop before the end."""
+        self._stream.call_soon(self._drain)
+
+    def _drain(self) -> None:
+        self._last = time.monotonic()
+        with self._lock:
+            item, self._pending = self._pending, None
+        if item is not None:
+            self._stream.put(item)
+
+
 def relay(produce: Callable[[], Generator[T, None, None]], start: Start) -> Generator[T, None, None]:
     """Iterate here, on this thread, a generator that runs on another (the one `start` gives).
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Generic, TypeVar
 
 from ..tools.base import ToolCall, ToolContext, ToolError, ToolResult
 from .approvals import PROGRAM_SCOPED_TOOLS
-from .bridge import LoopStream, new_thread
+from .bridge import Latest, LoopStream, new_thread
 from .destructive import destroys_in
 from .dialects import ParsedCall
 from .events import (
@@ -50,6 +50,8 @@ CAPTURED_OUTPUT_CHARS = 16_000
 # (a plugin's function that never looks at ctx.cancelled): the user asked to stop. Longer
 # than the shell takes to bring a stubborn command back to its prompt (Ctrl-C, EOF, kill).
 CANCEL_GRACE_S = 8.0
+# A tool's progress reaches the card at most this often (the newest step; bridge.Latest).
+PROGRESS_EVERY_S = 0.02
 # How the result of a call that could not be read ends, after "error: " and why; a reopened
 # chat finds the reason between the two (ui/history.py).
 UNREADABLE_ENDING = ". Write the call again as valid JSON."
@@ -334,6 +336,7 @@ class ToolSteps:
         """Run the tool in a thread of its own, yielding its output, progress and questions."""
         agent, session = self.agent, self.session
         stream: LoopStream[ToolOutput | ToolProgress | QuestionAsked, ToolRun] = LoopStream()
+        progress: Latest[ToolOutput | ToolProgress | QuestionAsked, ToolRun] = Latest(stream, PROGRESS_EVERY_S)
 
         def ask(question: str) -> str | None:
             """ask_user from the tool thread: hand a future to the UI and wait for it."""
@@ -360,7 +363,7 @@ class ToolSteps:
             session_id=session.id,
             cancel_event=agent._cancel,
             on_output=lambda chunk: stream.post(ToolOutput(call.id, chunk)),
-            on_progress=lambda done, total, label: stream.post(ToolProgress(call.id, done, total, label)),
+            on_progress=lambda done, total, label: progress.add(ToolProgress(call.id, done, total, label)),
             resources=resources,
         )
         tool = agent.registry.get(call.name)
@@ -375,6 +378,7 @@ class ToolSteps:
                 )
             except BaseException as exc:  # noqa: BLE001
                 result = ToolResult(f"{call.name} crashed: {type(exc).__name__}: {exc}", ok=False)
+            progress.flush()  # the last step shown reaches the card before it finishes
             return ToolRun(result, time.perf_counter() - started)
 
         async def give_up() -> None:

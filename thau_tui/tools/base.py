@@ -30,6 +30,8 @@ BRACKET_TOKENS = "INST|TOOL_CALLS|TOOL_RESULTS|TOOL_CONTENT|AVAILABLE_TOOLS|SYST
 
 # What UTF-8 text cannot hold: a lone surrogate, such as a byte of a file name that is not
 # UTF-8, which Python decodes with surrogateescape (b'caf\xe9.txt' -> 'caf\udce9.txt').
+# A progress label longer than this is cut before anything reads it (ToolContext.progress).
+PROGRESS_LABEL_CHARS = 200
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -94,9 +96,10 @@ class ToolContext:
     def progress(self, done: float, total: float, label: str = "") -> None:
         """Report progress (a step counter, bytes, ...) to the card. The numbers come from a
         plugin or an MCP server: one that is not a finite number is 0 (unknown), as NaN made
-        the card's bar recurse until the app ended (MCP review)."""
+        the card's bar recurse until the app ended (MCP review); the label is cut to
+        PROGRESS_LABEL_CHARS (100 KB labels, 3,000 of them, froze the app: attacker review)."""
         if self.on_progress:
-            self.on_progress(_finite(done), _finite(total), str(label))
+            self.on_progress(_finite(done), _finite(total), str(label)[:PROGRESS_LABEL_CHARS])
 
 
 def _finite(value: Any) -> float:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from .base import ToolContext, ToolError, ToolResult
+from .base import PROGRESS_LABEL_CHARS, ToolContext, ToolError, ToolResult
 from .mcp_connection import Connection, held, leaf, list_all_tools
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
@@ -223,7 +223,8 @@ class MCPManager:
         timeout = conn.config.call_timeout
 
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            ctx.progress(progress, total or 0.0, defang(message or ""))
+            # cut before defang reads it: 3,000 labels of 100 KB held the GIL (attacker review)
+            ctx.progress(progress, total or 0.0, defang(str(message or "")[:PROGRESS_LABEL_CHARS]))
 
         async def run() -> Any:
             conn.in_flight += 1
