@@ -113,3 +113,33 @@ def test_with_the_network_on_a_read_only_server_still_asks():
     entry = server_config(name="git", sandbox=True, read_only=True)
     networked = Config.model_validate({"tools": {"shell": {"network": True}}})
     assert mcp_connection.held(entry, Config()) and not mcp_connection.held(entry, networked)
+
+
+def test_a_relist_keeps_what_the_running_sandbox_holds_not_what_the_config_says_now(tmp_path):
+    """A read-only server started with tools.shell.network on keeps its network until it
+    restarts. The user turned the network off (its entry unchanged, so it ran on); the server
+    then said its tools changed, the relist read the new config, and its read-only tools ran
+    without a card while it could still reach the network (attacker review)."""
+    from mcp_support import wait_for
+
+    from thau_tui.tools import build_registry
+    from thau_tui.tools.mcp_client import MCPManager
+
+    assert mcp_connection.sandbox_kind(Config())[0] != "none", "this test needs the shell's sandbox (bubblewrap)"
+    script = tmp_path / "changing_server.py"  # a checkout under /tmp is out of the sandbox's sight
+    shutil.copy(HERE / "changing_server.py", script)
+    entry = server_config(name="c", sandbox=True, read_only=True).model_copy(update={"args": [str(script)]})
+    networked = Config.model_validate({"tools": {"shell": {"network": True}}})
+    registry = build_registry()
+    manager = MCPManager([entry], registry, workspace=tmp_path, log_dir=tmp_path / "logs", config=networked)
+    manager.start()
+    try:
+        assert manager.wait_ready(60)
+        assert registry.get("c__echo").risk == "write"  # it has the network: read-only hints ask
+        manager.config = Config()  # network off now; the entry is the same, so the server runs on
+        manager.update([entry])
+        registry.get("c__log_in").run({}, ToolContext(workspace=tmp_path, config=Config()))
+        wait_for(lambda: registry.get("c__list_repos") is not None, 30, "the relisted tools")
+        assert registry.get("c__echo").risk == "write" and registry.get("c__list_repos").risk == "write"
+    finally:
+        manager.stop()

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .base import PROGRESS_LABEL_CHARS, ToolContext, ToolError, ToolResult
-from .mcp_connection import Connection, held, leaf, list_all_tools
+from .mcp_connection import Connection, leaf, list_all_tools
 from .mcp_connection import MCPConfigError as MCPConfigError
 from .mcp_connection import ServerState as ServerState
 from .mcp_connection import request_headers as request_headers
@@ -417,10 +417,10 @@ class MCPManager:
 
     # --- the registry -----------------------------------------------------------------
     def _add_tools(self, conn: Connection, listed: list[Any]) -> None:
-        add_tools(self.registry, conn, listed, held=held(conn.config, self.config), run=self._run)
+        add_tools(self.registry, conn, listed, held=conn.held, run=self._run)
 
     def _replace_tools(self, conn: Connection, listed: list[Any]) -> tuple[list[str], list[str]]:
-        return replace_tools(self.registry, conn, listed, held=held(conn.config, self.config), run=self._run)
+        return replace_tools(self.registry, conn, listed, held=conn.held, run=self._run)
 
     def _run(self, server: str, tool: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolResult:
         return self.call(server, tool, arguments, ctx)

@@ -117,6 +117,7 @@ class Connection:
         # Set by `heard` when the server says its tool list changed; MCPManager._watch lists
         # them again (not here: the SDK awaits this handler in its reader, which the answer needs).
         self.tools_changed: asyncio.Event | None = None
+        self.held = False  # mcp_connection.held for the config it was started with (transport)
 
     async def heard(self, message: object) -> None:
         """ClientSession's message_handler: keeps the first line a server wrote on its stdout
@@ -150,6 +151,10 @@ class Connection:
         a `url:` server, stdio for a command (its stderr in `log_folder`; started so that it
         ends with thau: mcp_lifetime)."""
         cfg = self.config
+        # What this start's sandbox holds, kept for every later tool list: a relist after
+        # tools.shell.network was turned off read the new config, so a server still running
+        # with the network had its read-only tools run without a card (attacker review).
+        self.held = held(cfg, config)
         if cfg.url:
             from mcp.client.streamable_http import streamable_http_client
             from mcp.shared._httpx_utils import create_mcp_http_client  # the SDK's own client settings
