@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ class ModelLoading:
     # to load again when a switch away from it fails.
     model_in_use: tuple[str | None, str | None, str | None, str] | None = None
     model_fallback: tuple[str | None, str | None, str | None, str] | None = None
+    weights_in_use: tuple[str, str] | None = None  # model_weights() of the loaded model
 
     def show_quiet(self) -> None:
         """While a turn's model says nothing for QUIET_S (a long prompt read, a server gone
@@ -75,11 +77,12 @@ class ModelLoading:
     def _backend_ready(self, backend) -> None:
         self.agent.backend = backend
         self.model_in_use = (self.config.model.path, self.config.model.server_model, backend.lora_path, backend.name)
+        weights, self.weights_in_use = self.weights_in_use, model_weights(backend)
         self.model_error = None
         self.model_ready_s = time.perf_counter() - self.started
         self._freeze_heap()
         self.status.model = backend.name
-        self.status.context = f"ctx {backend.n_ctx}"
+        self.status.context = context_after_load(self.status.context, backend.n_ctx, weights == self.weights_in_use)
         self.status.adapter = adapter_label(backend.lora_path)
         path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
         self.status.tools = path.status() if path is not None else ""
@@ -205,3 +208,27 @@ def adapter_label(lora_path: str | None) -> str:
         return ""
     path = Path(lora_path)
     return f"{path.parent.name}/{path.name}" if path.name == "adapter.gguf" else path.name
+
+
+def model_weights(backend) -> tuple[str, str]:
+    """What counts a chat's tokens: the model file, or a server and its model. An adapter is
+    not in it: a LoRA leaves the model's tokenizer (and chat template) as they were."""
+    where = getattr(backend, "path", None) or getattr(backend, "base_url", "")
+    return str(where), str(getattr(backend, "model_id", backend.name))
+
+
+CONTEXT_SHOWN = re.compile(r"ctx (\d+|\?)/\d+")
+
+
+def context_after_load(shown: str, n_ctx: int, same_weights: bool) -> str:
+    """The status line's context once a model loads, from what it showed before. After Ctrl+O
+    `ctx 1824/4096` became `ctx 4096`, as if the chat were empty (UX review). The chat's size
+    in tokens holds for another adapter on the same model: the next answer re-reads the same
+    tokens into the new cache. Another model counts them with its own tokenizer: unknown
+    until its first answer, and the line says so."""
+    used = CONTEXT_SHOWN.match(shown)
+    if used is None:  # nothing counted in this chat yet
+        return f"ctx {n_ctx}"
+    if same_weights and used.group(1) != "?":
+        return f"ctx {used.group(1)}/{n_ctx}"
+    return f"ctx ?/{n_ctx} until the next answer"

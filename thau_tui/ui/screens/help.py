@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Markdown
+from textual.widgets import Footer, Static
 
 from ..compat import class_bindings, keymap, node_bindings
 
@@ -42,11 +44,15 @@ PROMPT_KEYS = [
     ("Home / End", "in an empty prompt: the start / end of the chat"),
     ("Tab", "to the chat (arrows scroll it), then each card"),
     ("Home / End", "otherwise: the start / end of the line"),
-    (
-        "Ctrl+Left / Ctrl+Right, Ctrl+A, Ctrl+K / Ctrl+U, Ctrl+W, Ctrl+Z / Ctrl+Y, Ctrl+X / Ctrl+C / Ctrl+V",
-        "editing: a word left / right, the line's start, delete to the line's end / start, "
-        "delete a word, undo / redo, cut / copy / paste (Ctrl+E is Export here)",
-    ),
+]
+# One row a group: on one row, these keys wrapped over 11 lines at 80 columns (UX review)
+EDITING_KEYS = [
+    ("Ctrl+Left / Ctrl+Right", "a word left / right"),
+    ("Ctrl+A", "to the line's start (Ctrl+E is Export here)"),
+    ("Ctrl+K / Ctrl+U", "delete to the line's end / start"),
+    ("Ctrl+W", "delete a word"),
+    ("Ctrl+Z / Ctrl+Y", "undo / redo"),
+    ("Ctrl+X / Ctrl+C / Ctrl+V", "cut / copy / paste"),
 ]
 
 
@@ -64,7 +70,7 @@ def key_name(key: str) -> str:
 
 def own_bindings(widget: type) -> BindingsMap:
     """The bindings a widget class declares itself, not those it inherits (TextArea's
-    thirty editing keys, summed up in PROMPT_KEYS instead)."""
+    thirty editing keys, summed up in EDITING_KEYS instead)."""
     return BindingsMap(widget.__dict__.get("BINDINGS", []))
 
 
@@ -101,6 +107,7 @@ def help_sections(app: "App") -> list[Section]:
     return [
         ("Everywhere", live_rows(app, of(app))),
         ("In the prompt", PROMPT_KEYS + live_rows(app, own_bindings(PromptInput), skip=("home", "end"))),
+        ("Editing the prompt", EDITING_KEYS),
         # a and A as they work where a call can be remembered; the card says it where it cannot
         ("On a tool card", live_rows(app, of(ToolCard), skip=SECOND_BINDINGS)),
         (
@@ -126,13 +133,19 @@ def slash_rows() -> list[tuple[str, str]]:
     ]
 
 
-def _table(header: str, rows: list[tuple[str, str]]) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
+KEY_WIDTH = 24  # the key column at most; a longer key wraps in it rather than squeezing what it does
 
-    lines = [f"| {header} | what it does |", "|---|---|"]
-    lines += [f"| `{cell(key)}` | {cell(what)} |" for key, what in rows]
-    return "\n".join(lines)
+
+def key_table(rows: list[tuple[str, str]]) -> Table:
+    """Two columns with no rules between rows, so a key takes one line where what it does
+    fits: the Markdown tables drew a rule after each row, about four keys to an 80x24
+    screen (UX review). Text, not markup: keys such as `[` and `/export [md|jsonl]`."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(max_width=KEY_WIDTH, style="bold")
+    table.add_column(ratio=1)
+    for key, what in rows:
+        table.add_row(Text(key), Text(what))
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -144,8 +157,11 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 90; max-width: 100%; max-height: 90%; background: $panel; border: round $primary; padding: 0 1;
+        width: 90; max-width: 100%; max-height: 90%; height: auto;
+        background: $panel; border: round $primary; border-title-align: center; padding: 0 1;
     }
+    HelpScreen .help-section { text-style: bold; color: $accent; margin-top: 1; }
+    HelpScreen .help-section.-first { margin-top: 0; }
     """
 
     def __init__(self, sections: list[Section]) -> None:
@@ -153,10 +169,10 @@ class HelpScreen(ModalScreen[None]):
         self.sections = sections
 
     def compose(self) -> ComposeResult:
-        parts = ["# thau — keys"]
-        for title, rows in self.sections:
-            parts.append(f"## {title}\n\n{_table('key', rows)}")
-        parts.append(f"## Slash commands\n\n{_table('command', slash_rows())}")
-        with VerticalScroll():
-            yield Markdown("\n\n".join(parts))
+        everything = self.sections + [("Slash commands", slash_rows())]
+        with VerticalScroll() as box:
+            box.border_title = "thau — keys"  # on the border: the title took seven lines (UX review)
+            for i, (title, rows) in enumerate(everything):
+                yield Static(Text(title), classes="help-section -first" if i == 0 else "help-section")
+                yield Static(key_table(rows))
         yield Footer()  # Esc closes help: not the chat's "Esc Stop" under it
