@@ -27,7 +27,7 @@ from .clipboard import Copying
 from .commands import SlashCommands, ThauCommands, is_command
 from .history import SavedChats, draw_chat
 from .model_loading import ModelLoading
-from .other_screens import OtherScreens
+from .other_screens import NARROW_WIDTH, OtherScreens
 from .rows import RowScreen
 from .services import AppServices
 from .turn import TurnRenderer
@@ -92,6 +92,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             priority=True,
         ),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        # Copies a selection, else stops the answer as Esc does: it did nothing, unsaid (UX review)
+        Binding("ctrl+c", "interrupt", "Copy or stop", id="interrupt", show=False, priority=True),
     ]
     CHAT_ACTIONS = frozenset(
         {
@@ -107,6 +109,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             "help",
             "answer_card",
             "toggle_images",
+            "interrupt",
         }
     )
 
@@ -302,6 +305,10 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
     def on_sessions_panel_resume(self, message: SessionsPanel.Resume) -> None:
         # exclusive: the chat opened before stops drawing (it went on into this one: review)
         self.run_worker(self.open_session(message.session_id), group="session", exclusive=True)
+        panel = self.query_one(SessionsPanel)
+        if self.size.width < NARROW_WIDTH and panel.display:  # the chat gets the room (UX review)
+            panel.display = False
+            self.focus_input()
 
     def on_sessions_panel_rename(self, message: SessionsPanel.Rename) -> None:
         if self.session and self.session.id == message.session_id:

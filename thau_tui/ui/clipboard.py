@@ -66,7 +66,22 @@ def copied_note(what: str, tool: str | None) -> str:
 
 
 class Copying:
-    """Mixin for the app: F2 copies the last answer, F3 its last code block."""
+    """Mixin for the app: F2 copies the last answer, F3 its last code block, Ctrl+C a selection."""
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: copy what is selected (in the focused text box, else on the screen); with
+        nothing selected, stop the answer as Esc does, or say how to quit when none runs."""
+        from textual.widgets import TextArea
+
+        focused = self.focused
+        if isinstance(focused, TextArea) and focused.selected_text:
+            focused.action_copy()
+        elif self.screen.get_selected_text():
+            self.screen.action_copy_text()
+        elif getattr(self, "turn_running", False) or getattr(self, "queued", None) is not None:
+            self.action_stop()
+        else:
+            self.notify("nothing to stop or copy: Esc stops an answer, Ctrl+Q quits thau", timeout=4)
 
     def action_copy_answer(self) -> None:
         answers = self.chat.answers()

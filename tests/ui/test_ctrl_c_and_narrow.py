@@ -1,0 +1,80 @@
+"""Ctrl+C in the chat, and the chats panel on a narrow screen (UX review)."""
+
+from __future__ import annotations
+
+from scripted import ScriptedBackend
+from waiting import wait_until
+
+from thau_tui.config import Config, ConfigResult
+from thau_tui.engine.store import Store
+from thau_tui.ui.app import ThauApp
+from thau_tui.ui.widgets.chat import NoteMessage
+from thau_tui.ui.widgets.prompt_input import PromptInput
+from thau_tui.ui.widgets.sessions import SessionsPanel
+
+
+def make_app(tmp_path, backend) -> ThauApp:
+    config = Config()
+    config.tools.workspace = str(tmp_path)
+    store = Store(tmp_path / "sessions.sqlite3")
+    return ThauApp(ConfigResult(config, None, []), store=store, backend=backend, watch=False)
+
+
+async def test_ctrl_c_with_nothing_selected_stops_the_answer(tmp_path):
+    """Ctrl+C mid-answer did nothing and said nothing: it reached the prompt's copy."""
+    app = make_app(tmp_path, ScriptedBackend(["word " * 400], chunk=2, delay=0.01))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"tell me a story", "enter")
+        await wait_until(pilot, lambda: app.turn_running and app.query("AssistantMessage"))
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: not app.turn_running, timeout=10)
+        assert [n for n in app.query(NoteMessage) if "stopped" in str(n.render())]
+        stored = app.store.messages(app.session.id)
+        assert stored[-1]["role"] == "assistant" and len(stored[-1]["content"]) < len("word " * 400)
+
+
+async def test_ctrl_c_copies_a_selection_in_the_prompt_and_stops_nothing(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend([]))
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # what Textual would send the terminal (OSC 52)
+    async with app.run_test(size=(100, 30)) as pilot:
+        prompt = app.query_one(PromptInput)
+        prompt.focus()
+        await pilot.press(*"keep this")
+        prompt.select_all()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert copied == ["keep this"] and prompt.text == "keep this"
+
+
+async def test_ctrl_c_with_nothing_to_stop_says_how_to_quit(tmp_path):
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        assert any("Ctrl+Q quits thau" in text for text in said), said
+        assert app.is_running
+
+
+async def test_opening_a_chat_on_a_narrow_screen_hides_the_chats_panel(tmp_path):
+    """At 80 columns the panel kept 31 of them after a chat was opened from it."""
+    backend = ScriptedBackend(["First answer."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"first chat", "enter")
+        await wait_until(pilot, lambda: not app.turn_running and app.store.messages(app.session.id))
+        first = app.session.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: app.query_one(SessionsPanel).display)
+        panel = app.query_one(SessionsPanel)
+        listing = panel.query_one("#session-list")
+        await wait_until(pilot, lambda: listing.option_count >= 1)
+        listing.highlighted = next(i for i in range(listing.option_count) if listing.get_option_at_index(i).id == first)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == first)
+        await pilot.pause()
+        assert not panel.display
+        assert app.focused is app.query_one(PromptInput)
