@@ -52,7 +52,7 @@ EDITING_KEYS = [
     ("Ctrl+K / Ctrl+U", "delete to the line's end / start"),
     ("Ctrl+W", "delete a word"),
     ("Ctrl+Z / Ctrl+Y", "undo / redo"),
-    ("Ctrl+X / Ctrl+C / Ctrl+V", "cut / copy / paste"),
+    ("Ctrl+X / Ctrl+C / Ctrl+V", "cut / copy (none selected: stop the answer) / paste"),
 ]
 
 
