@@ -399,7 +399,7 @@ async def test_an_image_call_without_an_image_model_says_so_instead_of_asking(tm
             states.append(cards.first().state if cards else "")
             await pilot.pause(0.02)
         card = app.query_one("ToolCard")
-        assert card.state == "denied" and "awaiting" not in states
+        assert card.state == "unavailable" and "awaiting" not in states and "denied" not in states
         assert "no image model is configured" in str(card.query_one(".notes").render())
         assert "no image model is configured" in backend.prompts[-1]  # the model is told why
 

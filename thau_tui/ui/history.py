@@ -138,7 +138,9 @@ async def draw_call(
     if (decision or {}).get("arguments"):
         card.show_edited(arguments)
     status, output = row.get("status"), row.get("result") or ""
-    if status == "denied":
+    if status == "denied" and (decision or {}).get("by") == "unavailable":  # no image model: as it showed live
+        card.mark_unavailable(str((decision or {}).get("reason") or "it could not run"))
+    elif status == "denied":
         card.mark_denied((decision or {}).get("reason"))
     elif status == "cancelled" and not output:
         card.state = "cancelled"

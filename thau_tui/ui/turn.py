@@ -98,8 +98,16 @@ class TurnRenderer:
         """Why a call would fail whatever the user answers: then the card says so instead
         of asking first (and the model reads it as the reason)."""
         if call.name == "generate_image" and not self.host.config.images.model:
+            from ..paths import default_config_file
+
+            # the file in use, as `thau doctor` finds it: "config.yaml" alone named none (UX review F6)
+            where = getattr(getattr(self.host, "config_result", None), "path", None)
+            try:
+                where = where or default_config_file()
+            except OSError:  # its folder cannot be made: the reason still goes to the model
+                where = "config.yaml"
             return (
-                "no image model is configured (images.model in config.yaml is empty); "
+                f"no image model is configured (images.model in {where} is empty); "
                 "set it to a diffusers folder or a .safetensors file"
             )
         return None
@@ -130,7 +138,8 @@ class TurnRenderer:
             case ApprovalRequested(call=call, future=future):
                 card = self.cards.get(call.id) or await self._card(call, event.risk)
                 if (reason := self._cannot_run(call)) is not None:
-                    future.set_result(Decision("deny", reason=reason, by="config"))  # the card shows it
+                    card.mark_unavailable(reason)  # not "denied": no one refused it (UX review F6)
+                    future.set_result(Decision("deny", reason=reason, by="unavailable"))  # the model is told why
                     return
                 card.request_approval(future, event.note, held=not event.not_held)
                 self.host.show_activity(f"waiting for approval: {call.name}")

@@ -33,19 +33,17 @@ from ..visible import has_controls, visible
 from .bounded_log import BoundedLog
 from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .key_hold import KeyHold
-from .tool_card_text import CARD_BINDINGS, PREVIEW_WIDTH, answer_labels, remembers, render_arguments, result_lines
-
-STATES = ("proposed", "invalid", "awaiting", "running", "done", "failed", "denied", "cancelled")
-STATE_LABELS = {
-    "proposed": "proposed",
-    "invalid": "invalid",
-    "awaiting": "awaiting approval",
-    "running": "running…",
-    "done": "done",
-    "failed": "failed",
-    "denied": "denied",
-    "cancelled": "cancelled",
-}
+from .log_lines import LogLines
+from .tool_card_text import (
+    CARD_BINDINGS,
+    PREVIEW_WIDTH,
+    STATE_LABELS,
+    answer_labels,
+    keys_line,
+    remembers,
+    render_arguments,
+    result_lines,
+)
 
 
 class ToolCard(KeyHold, can_focus=True):
@@ -63,7 +61,8 @@ class ToolCard(KeyHold, can_focus=True):
     ToolCard.-awaiting { border: round $warning; }
     ToolCard.-awaiting:focus { border: double $warning; }
     ToolCard.-failed, ToolCard.-invalid { border: round $error; }
-    ToolCard.-denied, ToolCard.-cancelled { border: round $panel; color: $text-muted; }
+    ToolCard.-denied, ToolCard.-cancelled, ToolCard.-unavailable { border: round $panel; color: $text-muted; }
+    ToolCard.-unavailable .notes { color: $text-warning; }
     ToolCard.-done { border: round $success 60%; }
     ToolCard > .header { height: 1; }
     ToolCard .tool-name { width: auto; text-style: bold; }
@@ -132,9 +131,7 @@ class ToolCard(KeyHold, can_focus=True):
         self.output = KeptOutput(output_limit)
         self._output_lines = output_lines
         # The Log holds at most output_lines (+1 unfinished) lines this wide (+1 for "…"): the limit.
-        self._line_width = max(PREVIEW_WIDTH, output_limit // (output_lines + 1) - 1)
-        self._line_len = 0  # characters in the Log's last, unfinished line
-        self._line_clipped = False
+        self._log_lines = LogLines(output_lines, max(PREVIEW_WIDTH, output_limit // (output_lines + 1) - 1))
         self._flushed = 0  # characters received when the Log was last written
         self._flush_interval = 1.0 / flush_hz
         self._future: asyncio.Future | None = None
@@ -391,38 +388,10 @@ class ToolCard(KeyHold, can_focus=True):
         self._flushed = self.output.total
         text = head
         if gap:
-            newline = "" if (text.endswith("\n") if text else self._line_len == 0) else "\n"
+            newline = "" if (text.endswith("\n") if text else self._log_lines.line_len == 0) else "\n"
             text += f"{newline}{not_shown(gap)}\n"
         self.set_class(True, "-has-output")
-        self.query_one(".output", Log).write(self._fit_to_log(visible(text + tail)))
-
-    def _fit_to_log(self, text: str) -> str:
-        """`text` cut to what the Log keeps: its last output_lines lines, each at most _line_width wide.
-
-        Long lines would otherwise grow the Log's last line without bound (and
-        cost their whole length on every write); older lines it would prune.
-        """
-        at = len(text)
-        for _ in range(self._output_lines + 1):
-            at = text.rfind("\n", 0, at)
-            if at < 0:
-                break
-        if at > 0:
-            text = text[at:]  # from a newline: it still ends the Log's unfinished line
-        out = []
-        for index, segment in enumerate(text.split("\n")):
-            if index:
-                out.append("\n")
-                self._line_len, self._line_clipped = 0, False
-            if self._line_clipped or not segment:
-                continue
-            room = self._line_width - self._line_len
-            if len(segment) > room:
-                segment = segment[:room] + "…"
-                self._line_clipped = True
-            out.append(segment)
-            self._line_len += len(segment)
-        return "".join(out)
+        self.query_one(".output", Log).write(self._log_lines.fit(visible(text + tail)))
 
     def set_progress(self, done: float, total: float, label: str = "") -> None:
         """Show a progress bar (only once progress arrives)."""
@@ -457,8 +426,16 @@ class ToolCard(KeyHold, can_focus=True):
         """
         if self.state == "cancelled" and not (self.decision is not None and self.decision.by == "timeout"):
             return
+        if self.state == "unavailable":  # the engine reports it as a denial; no one denied it
+            return
         self._show_notes([f"denied: {reason}"] if reason else [])
         self.state = "denied"
+
+    def mark_unavailable(self, reason: str) -> None:
+        """The call cannot run whatever the user answers (no image model, say): the card says
+        why instead of asking, and not "denied": the user refused nothing (UX review F6)."""
+        self._show_notes([f"cannot run: {reason}"])
+        self.state = "unavailable"
 
     # -- helpers -------------------------------------------------------------
 
@@ -493,7 +470,4 @@ class ToolCard(KeyHold, can_focus=True):
                 (self._key_for("edit-arguments"), "edit"),
                 (self._key_for("cancel-turn"), "cancel turn"),
             ]
-        line = Content("  ").join(
-            Content.styled(key, "bold $text-accent") + Content(f" {visible(label)}") for key, label in hints
-        )
-        self.query_one(".keys", Static).update(line)
+        self.query_one(".keys", Static).update(keys_line(hints))

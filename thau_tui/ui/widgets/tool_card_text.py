@@ -27,6 +27,21 @@ MAX_NAME_CHARS = 60  # an argument's name (the model's, or an MCP schema's), esc
 PREVIEW_LINES = 6
 PREVIEW_WIDTH = 200
 
+# What a card's header says for each state. "unavailable": it could not run whatever the
+# user answered (no image model): "denied" said the user refused it (UX review F6).
+STATE_LABELS = {
+    "proposed": "proposed",
+    "invalid": "invalid",
+    "awaiting": "awaiting approval",
+    "running": "running…",
+    "done": "done",
+    "failed": "failed",
+    "denied": "denied",
+    "unavailable": "unavailable",
+    "cancelled": "cancelled",
+}
+STATES = tuple(STATE_LABELS)
+
 
 def _language_for(key: str, arguments: dict[str, Any]) -> str | None:
     """Which lexer suits an argument: python for code, bash for command, else the file's type."""
@@ -141,7 +156,9 @@ def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
 _ONCE_TOO = "Nothing here is remembered (the card says why): it runs this call once"
 # The card's keys. `a` and `A` are bound twice, under one id (a keymap moves both): the
 # card shows the pair whose words are true for this call (ToolCard.check_action), so the
-# app's footer never says "Allow for chat" where the card says the call runs once.
+# app's footer never says "Allow for chat" where the card says the call runs once. Where they
+# allow it once too the footer leaves them out (the keys still answer; the card's own line
+# says why): it read "y Allow once a Allow once too A Allow once too" (UX review F5).
 CARD_BINDINGS = [
     Binding("y", "approve('once')", "Allow once", id="approve-once", tooltip="Run this call once"),
     Binding(
@@ -151,7 +168,7 @@ CARD_BINDINGS = [
         id="approve-session",
         tooltip="Run this tool (for the shell: these programs) without asking again in this chat",
     ),
-    Binding("a", "approve('session', False)", "Allow once too", id="approve-session", tooltip=_ONCE_TOO),
+    Binding("a", "approve('session', False)", "Allow once too", id="approve-session", tooltip=_ONCE_TOO, show=False),
     Binding(
         "A",
         "approve('always')",
@@ -159,7 +176,7 @@ CARD_BINDINGS = [
         id="approve-always",
         tooltip="Remember in the approvals file, for every chat and workspace; revoke it on the approvals screen",
     ),
-    Binding("A", "approve('always', False)", "Allow once too", id="approve-always", tooltip=_ONCE_TOO),
+    Binding("A", "approve('always', False)", "Allow once too", id="approve-always", tooltip=_ONCE_TOO, show=False),
     Binding("n", "deny", "Deny", id="deny", tooltip="Refuse; you may type a reason the model reads"),
     Binding("e", "edit", "Edit", id="edit-arguments", tooltip="Edit the arguments as JSON, then run once"),
     Binding("ctrl+s", "submit_edit", "Run edited", id="submit-edit", tooltip="Validate and run the edited call"),
@@ -192,3 +209,10 @@ def answer_labels(scope: str, held: bool, confirming_always: bool) -> tuple[str,
     if confirming_always:
         return f"allow {scope} for this chat", "again allows it always, in every chat and folder"
     return f"allow {scope} for this chat", "always, in every chat and folder (press it twice)"
+
+
+def keys_line(hints: list[tuple[str, str]]) -> Content:
+    """The card's own line of keys: each key, then what it does here."""
+    return Content("  ").join(
+        Content.styled(key, "bold $text-accent") + Content(f" {visible(label)}") for key, label in hints
+    )
