@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import time
 from collections import deque
 from pathlib import Path
@@ -273,11 +274,16 @@ class RunState:
     def step_line(self) -> str:
         """The current step with its count: "Scoring before training 2/4", "step 3/480"."""
         if self.scoring:
-            count = f" {self.score_done}/{self.score_total}" if self.score_total else " (loading the model)"
-            return f"{self.step_name.capitalize()}{count}"
-        if self.step_name == STEP_DATA:
-            return "Building the data set"
-        return f"step {self.step}/{self.total_steps or '?'}"
+            count = f" {self.score_done}/{self.score_total}" if self.score_total else ""
+            line = f"{self.step_name.capitalize()}{count}"
+            if not count and self.active:
+                line += " (loading the model)"
+        elif self.step_name == STEP_DATA:
+            line = "Building the data set"
+        else:
+            line = f"step {self.step}/{self.total_steps or '?'}"
+        # the count where it stopped, not as if still going (UX review)
+        return f"{line}: cancelled" if self.status == "cancelled" else line
 
     def short_status(self) -> str:
         """A few words for the chat's status line: "training 34% · ETA 12 min"."""
@@ -379,7 +385,7 @@ class TrainingRun(RunState):
             try:
                 code = await self._run_one(command)
                 self.step_seconds.append((self.step_name, round(time.monotonic() - began, 1)))
-                ended = "finished" if code == 0 else f"ended with code {code}"  # a kill -9 "finished" (training review)
+                ended = self._ended(code)
                 self.add_log(f"{self.step_name}: {ended} after {format_eta(time.monotonic() - began)}")
             except OSError as exc:
                 self.status, self.error = "failed", f"could not start {self.step_name}: {exc}"
@@ -401,6 +407,14 @@ class TrainingRun(RunState):
             self.status = "cancelled" if self._cancelled else "failed"
         self.process = None
         self.version += 1
+
+    def _ended(self, code: int) -> str:
+        """How a child ended, for the log: "cancelled" when the user's cancel stopped it, where
+        the log said "ended with code -15" (UX review); the raw code for any other end (a kill -9
+        "finished": training review)."""
+        if self._cancelled and code in (0, -signal.SIGTERM):  # the trainer stops cleanly with 0
+            return "cancelled"
+        return "finished" if code == 0 else f"ended with code {code}"
 
     async def _run_one(self, command: list[str]) -> int:
         self.process = await asyncio.create_subprocess_exec(
@@ -445,55 +459,3 @@ class TrainingRun(RunState):
         (self.run_dir / "PAUSE").unlink(missing_ok=True)  # a paused child must see the signal promptly
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
-
-
-def verdict(run: RunState, before: dict, after: dict, other: str = "") -> str:
-    """The training screen's sentence on a finished run's scores (Rich markup), and whether
-    [b]u[/] offers the adapter as the default; `other`: the chat's default adapter when the run
-    did not start from it (see other_default)."""
-    from rich.markup import escape
-
-    b, a = before.get("overall"), after.get("overall")
-    beats = run.beats_current()
-    start = (run.summary or run.read_summary() or {}).get("before_adapter")  # what "before" was scored with
-    what = f"what it started from ({escape(Path(start).name)})" if start else "the base model"
-    if beats and other:
-        return (
-            f"The adapter beats {what} on the eval split (overall {b:.3f} → {a:.3f}), but the chat's "
-            f"default is {escape(other)}, which it was not measured against, so it is not offered as "
-            "the default. [b]u[/] loads it to try."
-        )
-    if beats:
-        return (
-            f"The adapter beats {what} on the eval split (overall {b:.3f} → {a:.3f}). "
-            "Press [b]u[/] to use it; it is offered as the default."
-        )
-    if beats is False:
-        return (
-            f"The adapter does not beat {what} (overall {b:.3f} → {a:.3f}), so it is not "
-            "offered as the default. [b]u[/] still loads it to try."
-        )
-    return "No before/after scores in summary.json; [b]u[/] loads the adapter to try."
-
-
-def other_default(run: RunState, config: Any) -> str:
-    """The name of the adapter the chat loads by default when the run did not start from it:
-    a run from the bare model that beat the bare model replaced the shipped adapter, which
-    scores far higher, as the default (re-review). "" when the run started from it."""
-    from ..engine.models import resolve_model
-
-    try:
-        default = resolve_model(config)[1]
-    except Exception:  # no model configured: nothing it could replace
-        return ""
-    start = (run.summary or run.read_summary() or {}).get("before_adapter")
-    if default is None or (start and Path(start).resolve() == Path(default).resolve()):
-        return ""
-    return Path(default).name
-
-
-def idle_line(last: tuple[Path, str, bool] | None, recipe: str) -> str:
-    """The training screen's status line with no run in this window (`last`: runs.last_run)."""
-    said = "No run in this window (the last one is below)" if last else "No run yet"
-    resume = " or R to resume the last" if last and last[2] else ""
-    return f"{said}. Press s to start one with {recipe}{resume}."

@@ -4,7 +4,8 @@ The run model (`TrainingRun`: the child processes and the one reader of their
 JSON events) lives in thau_tui/train/training_run.py, shared with `thau train`.
 The app holds the run, so closing this screen leaves training going and reopening
 it reattaches. The screen only polls the run a few times a second and redraws
-what changed.
+what changed. Its recipe picker is in recipe_picker.py, its sentences about a run in
+thau_tui/train/run_sentences.py.
 """
 
 from __future__ import annotations
@@ -15,70 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, OptionList, ProgressBar, RichLog, Static
-from textual.widgets.option_list import Option
+from textual.screen import Screen
+from textual.widgets import DataTable, Label, ProgressBar, RichLog, Static
 from textual_plotext import PlotextPlot
 
 from ...config import Config
 from ...host_programs import host_program
 from ...paths import runs_dir
-from ...train.recipe import SHIPPED_RECIPES, RecipeChoice, available_recipes, find_recipe, load_recipe
+from ...train.recipe import SHIPPED_RECIPES, available_recipes, find_recipe, load_recipe
+from ...train.run_sentences import cancel_question, idle_line, other_default, verdict
 from ...train.runs import check_recipe, last_run, new_run_dir
-from ...train.training_run import LOG_LINES, TrainingRun, format_eta, idle_line, other_default, score_rows, verdict
-from ..visible import plain, visible
+from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
+from ..visible import visible
 from ..widgets.fitting_footer import TRAINING_DROP_ORDER, FittingFooter
+from .recipe_picker import RecipePicker
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
-
-
-class RecipePicker(ModalScreen[Path | None]):
-    """Choose a recipe: the configured one, the user's (config folder's recipes/), the shipped ones."""
-
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="recipe-picker.cancel")]
-
-    def __init__(self, choices: list[RecipeChoice], current: Path | None) -> None:
-        super().__init__()
-        self.choices = choices
-        self.current = current.resolve() if current else None
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="recipe-picker"):
-            yield Static("Choose a recipe (Enter picks, Esc keeps the current one)", id="recipe-picker-title")
-            options = [Option(plain(self._label(choice)), id=str(i)) for i, choice in enumerate(self.choices)]
-            yield OptionList(*options, id="recipe-list")
-        yield Footer()  # this modal's keys: the training screen's under it (s Start...) do nothing here
-
-    @staticmethod
-    def _label(choice: RecipeChoice) -> str:
-        try:
-            recipe = load_recipe(choice.path)
-            method = ", full fine-tuning" if recipe.method == "full" else ""
-            about = f"{recipe.max_steps or '?'} steps{method}, eval {recipe.eval_examples}"
-        except (ValueError, OSError) as exc:  # a broken or unreadable recipe of the user's
-            # the reason, not the file's path again: cut at 60, it read "is not val" (training review)
-            said = (str(exc).splitlines() or [""])[0].replace(f"{choice.path}: ", "").replace(str(choice.path), "it")
-            about = f"cannot be used: {said[:90] + ('…' if len(said) > 90 else '')}"
-        where = "shipped" if choice.shipped else str(choice.path)
-        return f"{choice.name}  ({about}; {where})"
-
-    def on_mount(self) -> None:
-        options = self.query_one(OptionList)
-        current = next((i for i, c in enumerate(self.choices) if c.path == self.current), 0)
-        options.highlighted = current
-        options.focus()
-
-    @on(OptionList.OptionSelected)
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.choices[int(event.option.id)].path)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
 
 class TrainingScreen(Screen):
@@ -281,8 +238,8 @@ class TrainingScreen(Screen):
 
     @staticmethod
     def _stats(run: TrainingRun) -> str:
-        if run.scoring:
-            return f"ETA {format_eta(run.score_eta_s)}" if run.score_total else ""
+        if run.scoring:  # no ETA once it stopped: "ETA 4:58" stayed after a cancel (UX review)
+            return f"ETA {format_eta(run.score_eta_s)}" if run.score_total and run.active else ""
         if not run.total_steps:
             return ""
         stats = [f"epoch {run.epoch:.2f}"]
@@ -290,7 +247,8 @@ class TrainingScreen(Screen):
             stats.append(f"loss {run.loss:.4f}")
         if run.eval_loss is not None:
             stats.append(f"eval {run.eval_loss:.4f}")
-        return " · ".join(stats + [f"{run.tokens_per_s:.0f} tok/s", f"ETA {format_eta(run.eta_s)}"])
+        stats.append(f"{run.tokens_per_s:.0f} tok/s")
+        return " · ".join(stats + ([f"ETA {format_eta(run.eta_s)}"] if run.active else []))
 
     @staticmethod
     def _steps_line(run: TrainingRun) -> Text:
@@ -302,6 +260,8 @@ class TrainingScreen(Screen):
                 parts.append("  ·  ")
             if i < current or (i == current and run.status == "done"):
                 parts.append((f"✓ {name}", "dim"))
+            elif i == current and run.status in ("cancelled", "failed"):  # not "▶" as if going on (UX review)
+                parts.append((f"✗ {name} ({run.status})", "bold"))
             elif i == current:
                 parts.append((f"▶ {name}", "bold"))
             else:
@@ -455,14 +415,10 @@ class TrainingScreen(Screen):
         def done(yes: bool | None) -> None:
             if yes and run.running:
                 run.cancel()
-                training = run.step_name == "training"
-                self.notify("Cancelling: the trainer saves a checkpoint first." if training else "Cancelling.")
+                saves = run.step_name == "training" and run.step > 0  # at step 0 it has nothing to save
+                self.notify("Cancelling: the trainer saves a checkpoint first." if saves else "Cancelling.")
 
-        where = f"step {run.step}" if run.step_name == "training" else run.step_name
-        kept = "Its last checkpoint stays: thau train --resume goes on."
-        if run.step_name == "scoring after training":  # nothing to resume: the adapter is made (review)
-            kept = "The trained adapter stays, not scored."
-        self.app.push_screen(ConfirmModal(f"Cancel the training run ({where})? {kept}"), done)
+        self.app.push_screen(ConfirmModal(cancel_question(run)), done)
 
     def action_open_folder(self) -> None:
         if self.run is None:
