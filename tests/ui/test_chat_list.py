@@ -284,3 +284,21 @@ async def test_a_burst_of_keys_and_a_paste_in_the_list_reach_the_search(tmp_path
         view.post_message(events.Paste("dogs and cats\nsecond line"))
         await pilot.pause(0.3)
         assert search.value == "dogs and cats"
+
+
+async def test_the_markdown_export_gives_each_result_the_status_the_store_recorded(tmp_path, thau_home):
+    """The export read a result's status from its text alone, so a call with invalid arguments
+    read as one that failed; Ctrl+E now passes the store's rows."""
+    from scripted import hermes_call
+
+    from thau_tui.paths import data_dir
+
+    backend = ScriptedBackend([hermes_call("read_file", path=7), "Sorry."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.press(*"read it", "enter")
+        await wait_until(pilot, lambda: not app.turn_running and len(app.session.messages) >= 3)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+    exported = next((data_dir() / "exports").glob("*.md")).read_text()
+    assert "`read_file`: not run: its arguments were invalid" in exported, exported

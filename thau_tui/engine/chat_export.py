@@ -9,15 +9,21 @@ raw HTML is shown as text (a browser ends no comment or <title> at the quote) an
 that reads as one of the export's roles is escaped, as CommonMark parses it (markdown-it);
 control characters (an OSC 52 clipboard write, for `cat` in a terminal) are shown as
 stand-ins everywhere.
+
+The Markdown is for people: a call the model wrote is shown as the tool's name and its
+arguments, not the dialect's `<tool_call>{...}</tool_call>`, and a result as its status
+(ran, denied, failed...) over its text, out of the dialect's wrapper (UX review). The
+JSONL line keeps every message exactly as stored, tags and all: it is training data.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from ..visible_text import visible
+from .dialects import DIALECTS, Dialect, get_dialect
 
 ROLE_HEADINGS = {"user": "You", "assistant": "thau", "tool": "Tool result"}
 
@@ -101,18 +107,187 @@ def _fenced(body: str) -> str:
     return f"{fence}\n{body}\n{fence}"
 
 
-def markdown(title: str, messages: Iterable[dict[str, Any]]) -> str:
-    """The chat as Markdown: its title, then each message under its role's heading."""
+def markdown(title: str, messages: Iterable[dict[str, Any]], calls: Iterable[Mapping[str, Any]] | None = None) -> str:
+    """The chat as Markdown: its title, then each message under its role's heading; the
+    model's calls as their tools' names and arguments, each result with its status. `calls`:
+    the chat's rows in the store (Store.tool_calls), whose status a result then shows as
+    recorded; without them the status is read from the messages."""
+    rows = {str(row.get("id")): row for row in calls or ()}
+    messages = list(messages)
+    named = [(m.get("meta") or {}).get("dialect") for m in messages if m["role"] == "tool"]
+    chat_dialect = next((name for name in reversed(named) if name in DIALECTS), None)
     lines = [f"# {visible(' '.join(title.split()))}", ""]
-    for m in messages:
+    for index, m in enumerate(messages):
         if m["role"] == "system":
             continue
         lines += [f"## {visible(ROLE_HEADINGS.get(m['role'], m['role']))}", ""]
-        body = visible(str(m["content"]).replace("\r\n", "\n"))  # CRLF, not "␍" on every line (reading review)
-        lines += [_fenced(body) if m["role"] == "tool" else _quoted(body), ""]
+        text = str(m["content"]).replace("\r\n", "\n")  # CRLF, not "␍" on every line (reading review)
+        if m["role"] == "tool":
+            meta = m.get("meta") or {}
+            body = _unwrapped(text, meta)
+            if status := _result_status(meta, body, rows.get(str(meta.get("call_id")))):
+                lines += [visible(status), ""]
+            lines += [_fenced(visible(body)), ""]
+        elif m["role"] == "assistant":
+            # prose and each call quoted apart: a fence the prose left open ends before the call
+            lines += [
+                part
+                for block in _answer_blocks(messages, index, chat_dialect)
+                for part in (_quoted(visible(block)), "")
+            ]
+        else:
+            lines += [_quoted(visible(text)), ""]
         if (cut := _cut_short(m)) is not None:  # an answer Esc stopped read as if it were whole
             lines += [f"*({cut})*", ""]
     return "\n".join(lines)
+
+
+# --- calls and results, readable -------------------------------------------------------
+# A value longer than this, or on more than one line (code, a file's text), goes in a fence.
+SHORT_VALUE = 80
+# A denial as tool_steps.py words it for the model: "the user denied" only when a person did.
+_DENIED = re.compile(
+    r"(?:the user denied this call|this call was not run) \(.*\)\. Do not retry it; answer without it\.", re.S
+)
+# The store's status of a call (Store.tool_calls), in the export's words.
+_STATUS_WORDS = {
+    "done": "ran",
+    "failed": "failed",
+    "denied": "denied",
+    "cancelled": "cancelled",
+    "invalid": "not run: its arguments were invalid",
+    "interrupted": "interrupted: thau stopped while it waited or ran",
+}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _code_span(text: str) -> str:
+    """`text` (one line) as a code span that shows it exactly: its delimiter longer than any
+    run of backticks in it, so a tool's name or a value cannot close it early."""
+    if not text:
+        return "(empty)"
+    tick = "`" * (1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    pad = " " if text[:1] in "` " or text[-1:] in "` " else ""
+    return f"{tick}{pad}{text}{pad}{tick}"
+
+
+def _call_block(name: str, arguments: Any) -> str:
+    """One call as people read it: the tool's name, short arguments as a list, long ones (code,
+    a file's text) each in a fence."""
+    lines = [f"**Tool call:** {_code_span(_one_line(name))}"]
+    if not isinstance(arguments, dict):  # not an object: validation refused it; shown as written
+        return "\n\n".join([*lines, _fenced(json.dumps(arguments, ensure_ascii=False, indent=2))])
+    short, long = [], []
+    for key, value in arguments.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if "\n" in text or len(text) > SHORT_VALUE:
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+            long.append(f"{_code_span(_one_line(key))}:\n\n{_fenced(shown)}")
+        else:
+            short.append(f"- {_code_span(_one_line(key))}: {_code_span(text)}")
+    return "\n\n".join(
+        [*lines, *(["\n".join(short)] if short else []), *long] if arguments else [*lines, "(no arguments)"]
+    )
+
+
+def _wire_arguments(call: Mapping[str, Any]) -> Any:
+    """A native call's arguments: the JSON string the server sent, read; as written if unreadable."""
+    arguments = call.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments or "{}")
+        except ValueError:
+            return {"arguments": arguments}
+    return arguments if arguments is not None else {}
+
+
+def _answer_dialect(messages: list[dict[str, Any]], index: int, chat_dialect: str | None) -> Dialect | None:
+    """The dialect the answer at `index` wrote its calls in: the one its results name (every
+    call gets a result), else the chat's (`chat_dialect`, its last result's); None when the
+    chat has no result, so an answer that only talks about `<tool_call>` stays prose."""
+    following = []
+    for m in messages[index + 1 :]:
+        if m["role"] != "tool":
+            break
+        following.append(m)
+    for name in [(m.get("meta") or {}).get("dialect") for m in following] + [chat_dialect]:
+        if name in DIALECTS:
+            return get_dialect(name)
+    text = str(messages[index]["content"])
+    for name in DIALECTS if following else ():  # results of an older chat, without the dialect's name
+        dialect = get_dialect(name)
+        if any(parsed.call for parsed in dialect.parse_calls(text)):
+            return dialect
+    return None
+
+
+def _answer_blocks(messages: list[dict[str, Any]], index: int, chat_dialect: str | None) -> list[str]:
+    """The answer at `index` as Markdown blocks, in order: its prose, without the dialect's
+    tags, and each call it made (the dialect's text showed `<tool_call>{"name": ...}`: UX review)."""
+    message = messages[index]
+    text = str(message["content"]).replace("\r\n", "\n")
+    wire = (message.get("meta") or {}).get("tool_calls") or []
+    if wire:  # the native path: the prose is the content, the calls are the server's
+        blocks = [text.strip()] if text.strip() else []
+        return blocks + [
+            _call_block(str(c.get("name") or "unknown"), _wire_arguments(c)) for c in wire if isinstance(c, dict)
+        ] or [""]
+    dialect = _answer_dialect(messages, index, chat_dialect)
+    blocks, at = [], 0
+    for parsed in dialect.parse_calls(text) if dialect else []:
+        found = text.find(parsed.raw, at)
+        if found < 0:
+            continue
+        if prose := text[at:found].strip():
+            blocks.append(prose)
+        if parsed.call is not None:
+            blocks.append(_call_block(parsed.call.name, parsed.call.arguments))
+        else:
+            said = f"**Tool call that could not be read:** {_one_line(parsed.error or '')}"
+            blocks.append(f"{said}\n\n{_fenced(parsed.raw)}")
+        at = found + len(parsed.raw)
+    if prose := text[at:].strip():
+        blocks.append(prose)
+    return blocks or [text]
+
+
+def _unwrapped(content: str, meta: Mapping[str, Any]) -> str:
+    """A result's text without the dialect's wrapper the model read it in
+    (`<tool_response>...</tool_response>`); as stored when it has none (a native call's)."""
+    named = meta.get("dialect")
+    for name in [named] if named in DIALECTS else list(DIALECTS):
+        head, mark, tail = get_dialect(name).render_result(str(meta.get("tool", "")), "\0").partition("\0")
+        if mark and content.startswith(head) and content.endswith(tail) and len(content) >= len(head) + len(tail):
+            return content[len(head) : len(content) - len(tail)]
+    return content
+
+
+def _result_status(meta: Mapping[str, Any], body: str, row: Mapping[str, Any] | None) -> str:
+    """The line over a result: its tool and how the call ended, as the store's `row` records it
+    (when given), else as the message says; "" when neither says."""
+    name = _code_span(_one_line(meta.get("tool") or (row or {}).get("name") or "a tool"))
+    if meta.get("not_run"):  # a live turn ended before it ran (recovery.not_run_results)
+        return f"{name}: not run"
+    if meta.get("interrupted"):  # a crash (recovery.close_interrupted)
+        waited = meta.get("was") == "proposed"
+        return f"{name}: " + (
+            "not run: thau stopped while it waited for approval" if waited else _STATUS_WORDS["interrupted"]
+        )
+    if row is not None and row.get("status") in _STATUS_WORDS:
+        return f"{name}: {_STATUS_WORDS[row['status']]}"
+    if "call_id" in meta and meta["call_id"] is None and meta.get("ok") is False:
+        return "The model's call could not be read: not run"
+    ok = meta.get("ok")
+    if ok is False and (body == "the user cancelled this call" or body.startswith("cancelled by the user")):
+        return f"{name}: cancelled"
+    if ok is not False and _DENIED.fullmatch(body):  # a denial is an answer the model reads, "ok"
+        return f"{name}: denied"
+    if ok is None:
+        return ""
+    return f"{name}: ran" if ok else f"{name}: failed"
 
 
 def _cut_short(message: dict[str, Any]) -> str | None:

@@ -87,7 +87,11 @@ class OtherScreens:
             folder.mkdir(parents=True, exist_ok=True)
             if kind in ("both", "md"):
                 path = folder / f"{stem}.md"
-                path.write_text(chat_export.markdown(self.session.title, messages), encoding="utf-8")
+                try:  # each result's status as recorded (an invalid call, a denial); else read from the text
+                    calls = self.store.tool_calls(self.session.id) if self.store is not None else None
+                except StoreError:
+                    calls = None
+                path.write_text(chat_export.markdown(self.session.title, messages, calls), encoding="utf-8")
                 written.append(path)
             if kind in ("both", "jsonl"):
                 path = folder / f"{stem}.jsonl"
