@@ -78,3 +78,26 @@ async def test_opening_a_chat_on_a_narrow_screen_hides_the_chats_panel(tmp_path)
         await pilot.pause()
         assert not panel.display
         assert app.focused is app.query_one(PromptInput)
+
+
+async def test_a_message_too_long_even_alone_goes_back_to_the_prompt(tmp_path):
+    """A 31 KB paste was posted into the chat, pushed the earlier messages out of the model's
+    view and was refused anyway (UX review). Now it leaves the chat, is back in the prompt to
+    shorten, and the note says why; the earlier exchange is what the model reads next."""
+    from thau_tui.ui.widgets.chat import UserMessage
+
+    backend = ScriptedBackend(["Noted.", "Pimento."])
+    app = make_app(tmp_path, backend)
+    long = "lorem ipsum dolor " * 2500  # 45,000 characters: over 8,192 tokens as the script counts
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(*"my cat is Pimento", "enter")
+        await wait_until(pilot, lambda: not app.turn_running and len(app.session.messages) == 2)
+        prompt = app.query_one(PromptInput)
+        prompt.load_text(long)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not app.turn_running and prompt.text == long.strip())
+        notes = [str(n.render()) for n in app.query(NoteMessage)]
+        assert any("your message is too long" in n and "back in the prompt" in n for n in notes), notes
+        assert [u.text for u in app.query(UserMessage)] == ["my cat is Pimento"]
+        assert len(app.session.messages) == 2 and len(app.store.messages(app.session.id)) == 2
+        assert len(backend.prompts) == 1  # the model was not asked

@@ -10,6 +10,7 @@ from ..engine.events import (
     Decision,
     Error,
     HistoryTrimmed,
+    MessageRefused,
     QuestionAsked,
     TextDelta,
     ToolCallInvalid,
@@ -49,6 +50,9 @@ class TurnHost(Protocol):
     def show_stats(self, stats: TurnStats) -> None:
         """The finished turn's speed and context use."""
 
+    def _give_back(self, text: str) -> None:
+        """Put an unsent message back in the prompt (before anything typed since)."""
+
 
 class TurnRenderer:
     """Draws one turn's events into the chat: the question, the streamed answer, a card
@@ -61,13 +65,15 @@ class TurnRenderer:
         self.detached = False  # the user left this turn's chat: its events are no longer drawn
         self.assistant: AssistantMessage | None = None
         self.cards: dict[str, ToolCard] = {}
+        self.question: UserMessage | None = None
         self.text = ""
 
     async def ask(self, text: str) -> None:
         """Show the question, and below it the answer's place, before any text comes:
         the question goes to the top of the chat at once, in one layout."""
         self.assistant = AssistantMessage(render_hz=self.host.config.ui.render_hz)
-        await self.chat.add(UserMessage(text), self.assistant)
+        self.question: UserMessage | None = UserMessage(text)
+        await self.chat.add(self.question, self.assistant)
 
     async def _assistant(self) -> AssistantMessage:
         if self.assistant is None:
@@ -183,6 +189,14 @@ class TurnRenderer:
                         "info",
                     )
                 )
+            case MessageRefused(message=message, text=text):
+                # Not sent (too long even alone): it leaves the chat and goes back to the prompt
+                if self.question is not None:
+                    await self.question.remove()
+                    self.question = None
+                await self._close_assistant()
+                await self.chat.add(NoteMessage(f"{message} It is back in the prompt.", "error"))
+                self.host._give_back(text)
             case Error(message=message):
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(message, "error"))
