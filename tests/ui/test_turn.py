@@ -53,6 +53,9 @@ class Host(App):
     def show_stats(self, stats: TurnStats) -> None:
         self.asked.append(("stats", stats.tokens))
 
+    def give_back(self, text: str) -> None:
+        self.asked.append(("give back", text))
+
 
 async def test_a_turn_is_drawn_on_any_host():
     host = Host()

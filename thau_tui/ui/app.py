@@ -328,11 +328,11 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             return
         if any(w.group == "session" and not w.is_finished for w in self.workers):
             self.notify("The chat is still being opened; your message is back in the prompt.", severity="warning")
-            self._give_back(text)
+            self.give_back(text)
             return
         if self.turn_running:
             self.notify("thau is still answering; Esc stops it", severity="warning")
-            self._give_back(text)
+            self.give_back(text)
             return
         if self.agent.backend is None:
             self._wait_for_model(text)
@@ -436,7 +436,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
     def action_stop(self) -> None:
         """Stop the answer; the engine may take a moment, so say so at once."""
         if self.queued is not None:
-            self._give_back(self.queued)
+            self.give_back(self.queued)
             self.queued = None
             self.status.activity = ""
         if self.turn_running:

@@ -74,19 +74,19 @@ class SlashCommands:
                 severity="error",
                 markup=False,
             )
-            self._give_back(text)
+            self.give_back(text)
             return
         action = entry[0]
         if arg.strip() and action != "export":  # `/n remember to buy milk` started a new chat and lost the text
             self.notify(
                 f"/{name} takes nothing after it; your text is back in the prompt", severity="error", markup=False
             )
-            self._give_back(text)
+            self.give_back(text)
             return
         if action == "export" and arg.strip():
             if arg.strip() not in ("md", "jsonl"):  # /export pdf wrote both formats, saying nothing
                 self.notify("/export takes md or jsonl, or nothing for both", severity="error", markup=False)
-                self._give_back(text)
+                self.give_back(text)
                 return
             self.action_export(arg.strip())
             return

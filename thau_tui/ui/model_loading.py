@@ -139,11 +139,11 @@ class ModelLoading:
         self.status.adapter = ""
         self.notify(message.error, title="model not loaded", severity="error", timeout=20, markup=False)
         if self.queued is not None:  # back in the prompt, to send once a model is chosen
-            self._give_back(self.queued)
+            self.give_back(self.queued)
             self.queued = None
             self.status.activity = ""
 
-    def _give_back(self, text: str) -> None:
+    def give_back(self, text: str) -> None:
         """Put an unsent message back in the prompt (before anything typed since)."""
         prompt = self.query_one(PromptInput)
         prompt.load_text(text + ("\n" + prompt.text if prompt.text.strip() else ""))
@@ -161,7 +161,7 @@ class ModelLoading:
             self.load_model()
             return
         if self.model_error is not None:
-            self._give_back(text)
+            self.give_back(text)
             self.notify(
                 f"{self.model_error}\nYour message is still in the prompt; /model chooses another model.",
                 title="no model is loaded",
@@ -171,7 +171,7 @@ class ModelLoading:
             )
             return
         if self.queued is not None:
-            self._give_back(text)
+            self.give_back(text)
             self.notify(
                 "one message is already waiting for the model; this one stays in the prompt", severity="warning"
             )

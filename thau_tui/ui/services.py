@@ -98,7 +98,7 @@ class AppServices:
                 severity="warning",
                 markup=False,
             )
-            self._give_back(text)
+            self.give_back(text)
             return True
         if info is None or info.messages <= len(self.session.messages):
             return False
@@ -110,7 +110,7 @@ class AppServices:
             severity="warning",
             markup=False,
         )
-        self._give_back(text)
+        self.give_back(text)
         return True
 
     # --- what was typed and not sent, kept across a quit ------------------------------------

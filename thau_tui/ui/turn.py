@@ -50,7 +50,7 @@ class TurnHost(Protocol):
     def show_stats(self, stats: TurnStats) -> None:
         """The finished turn's speed and context use."""
 
-    def _give_back(self, text: str) -> None:
+    def give_back(self, text: str) -> None:
         """Put an unsent message back in the prompt (before anything typed since)."""
 
 
@@ -196,7 +196,7 @@ class TurnRenderer:
                     self.question = None
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(f"{message} It is back in the prompt.", "error"))
-                self.host._give_back(text)
+                self.host.give_back(text)
             case Error(message=message):
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(message, "error"))
