@@ -149,7 +149,7 @@ class KeyHold(Widget):
         target = self._typed_into
         if target is not None and target.is_mounted and event.is_printable and event.character:
             self._pass_on(target, event.character)
-        self.give_back(target)
+        self._give_back(target)
         return True
 
     @staticmethod
@@ -159,7 +159,7 @@ class KeyHold(Widget):
         elif isinstance(target, Input):
             target.insert_text_at_cursor(text)
 
-    def give_back(self, target: Widget | None) -> None:
+    def _give_back(self, target: Widget | None) -> None:
         """The focus back to where the user types, and the notice that the card waits. With
         nowhere to give it, the card still takes no key but F4's from now on."""
         if isinstance(target, Input):
@@ -183,7 +183,7 @@ class KeyHold(Widget):
             target = self._typed_into
             if target is not None and target.is_mounted:
                 self._pass_on(target, key + (event.character if event.is_printable and event.character else ""))
-            self.give_back(target)
+            self._give_back(target)
             return True
         if not (event.is_printable and event.character and len(event.character) == 1):
             return False
@@ -193,7 +193,7 @@ class KeyHold(Widget):
             target = self._typed_into
             if target is not None and target.is_mounted:
                 self._pass_on(target, event.character)
-            self.give_back(target)
+            self._give_back(target)
             return True
         if self.SETTLE_S <= 0:
             return False  # the binding answers at once
@@ -216,4 +216,4 @@ class KeyHold(Widget):
             return
         event.stop()
         self._pass_on(target, event.text)
-        self.give_back(target)
+        self._give_back(target)
