@@ -16,7 +16,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import AsyncIterator, Awaitable, Callable, Generator, Generic, TypeVar
+from typing import Any, AsyncIterator, Awaitable, Callable, Generator, Generic, TypeVar
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -127,60 +127,29 @@ class LoopStream(Generic[E, R]):
         return self._end.value
 
 
-class TextBatches(Generic[E, R]):
-    """Text from the work's thread handed to the loop in batches: the first piece at once,
-    later ones at most every `interval` seconds (pieces gather meanwhile), each batch as
-    `make(text)`. The loop then wakes once per batch, not once per token."""
-
-    def __init__(self, stream: LoopStream[E, R], make: Callable[[str], E], interval: float) -> None:
-        self._stream, self._make, self._interval = stream, make, interval
-        self._pending: list[str] = []
-        self._lock = threading.Lock()
-        # when text was last handed over (time.monotonic); never yet: the first piece goes at once
-        # even where the monotonic clock is young (it counts from boot)
-        self._last = float("-inf")
-
-    def add(self, text: str) -> None:
-        """The work's thread: one more piece."""
-        with self._lock:
-            wake = not self._pending
-            self._pending.append(text)
-        if wake:
-            wait = self._last + self._interval - time.monotonic()
-            if wait <= 0:
-                self._stream.call_soon(self._drain)
-            else:
-                self._stream.call_later(wait, self._drain)
-
-    def flush(self) -> None:
-        """The work's thread, before the work returns: what gathered reaches the loop before the end."""
-        self._stream.call_soon(self._drain)
-
-    def _drain(self) -> None:
-        self._last = time.monotonic()
-        with self._lock:
-            text = "".join(self._pending)
-            self._pending.clear()
-        if text:
-            self._stream.put(self._make(text))
-
-
-class Latest(Generic[E, R]):
-    """Items of which only the newest matters (a tool's progress), handed to the loop at most
-    every `interval` seconds: the first at once, then the newest of those that came meanwhile.
-    A hostile MCP server's flood of 3,000 progress notices woke the loop once each, drew each
-    on the card, and Esc waited 51 s behind them (attacker review)."""
+class _Paced(Generic[E, R]):
+    """What the work's thread hands the loop at most every `interval` seconds: the first at
+    once, then what gathered meanwhile (`_keep` adds an item, `_take` makes what goes)."""
 
     def __init__(self, stream: LoopStream[E, R], interval: float) -> None:
         self._stream, self._interval = stream, interval
-        self._pending: E | None = None
         self._lock = threading.Lock()
+        # when items were last handed over (time.monotonic); never yet: the first goes at once
+        # even where the monotonic clock is young (it counts from boot)
         self._last = float("-inf")
 
-    def add(self, item: E) -> None:
-        """The work's thread: the newest item."""
+    def _keep(self, item: Any) -> bool:
+        """Add `item` to what waits (under the lock); whether nothing waited before."""
+        raise NotImplementedError
+
+    def _take(self) -> E | None:
+        """What waits, as one item for the loop, and forget it (under the lock)."""
+        raise NotImplementedError
+
+    def add(self, item: Any) -> None:
+        """The work's thread: one more item."""
         with self._lock:
-            wake, self._pending = self._pending is None, item
+            wake = self._keep(item)
         if wake:
             wait = self._last + self._interval - time.monotonic()
             if wait <= 0:
@@ -189,15 +158,52 @@ class Latest(Generic[E, R]):
                 self._stream.call_later(wait, self._drain)
 
     def flush(self) -> None:
-        """The work's thread, before the work returns: the newest item reaches the loop before the end."""
+        """The work's thread, before the work returns: what waits reaches the loop before the end."""
         self._stream.call_soon(self._drain)
 
     def _drain(self) -> None:
         self._last = time.monotonic()
         with self._lock:
-            item, self._pending = self._pending, None
+            item = self._take()
         if item is not None:
             self._stream.put(item)
+
+
+class TextBatches(_Paced[E, R]):
+    """Text from the work's thread handed to the loop in batches, each as `make(text)`: the
+    loop then wakes once per batch, not once per token."""
+
+    def __init__(self, stream: LoopStream[E, R], make: Callable[[str], E], interval: float) -> None:
+        super().__init__(stream, interval)
+        self._make = make
+        self._pending: list[str] = []
+
+    def _keep(self, item: Any) -> bool:
+        self._pending.append(item)
+        return len(self._pending) == 1
+
+    def _take(self) -> E | None:
+        text = "".join(self._pending)
+        self._pending.clear()
+        return self._make(text) if text else None
+
+
+class Latest(_Paced[E, R]):
+    """Items of which only the newest matters (a tool's progress). A hostile MCP server's
+    flood of 3,000 progress notices woke the loop once each, drew each on the card, and Esc
+    waited 51 s behind them (attacker review)."""
+
+    def __init__(self, stream: LoopStream[E, R], interval: float) -> None:
+        super().__init__(stream, interval)
+        self._pending: E | None = None
+
+    def _keep(self, item: Any) -> bool:
+        wake, self._pending = self._pending is None, item
+        return wake
+
+    def _take(self) -> E | None:
+        item, self._pending = self._pending, None
+        return item
 
 
 def relay(produce: Callable[[], Generator[T, None, None]], start: Start) -> Generator[T, None, None]:
