@@ -170,6 +170,19 @@ async def test_a_wall_of_text_in_one_line_does_not_hide_what_a_command_runs():
     assert "characters not shown here" in shown
 
 
+async def test_blank_lines_do_not_push_what_a_command_runs_off_the_screen():
+    """80 newlines between `echo hello` and `touch ...`: a 30-row screen showed "command:
+    echo hello" and blank rows, the touch, the cut's notice and the keys below the fold
+    (servers review). A run of blank lines is one line that says how many, and a value cut
+    between head and tail says so beside its name, at the card's top."""
+    command = "echo hello" + "\n" * 80 + "touch /tmp/PWNED2"
+    shown = await _awaiting_screen({"command": command}, "run_shell")
+    assert "echo hello" in shown and "touch /tmp/PWNED2" in shown and "79 blank lines" in shown
+    many = "echo hello\n" + "\n".join(f"# step {n}" for n in range(60)) + "\ntouch /tmp/PWNED3\n" + "#\n" * 8
+    shown = await _awaiting_screen({"command": many}, "run_shell")
+    assert "command: (" in shown and "lines not shown: e shows them all)" in shown
+
+
 class NotifyingHost(AppServices, App):
     """The app's own notify (AppServices) on a bare app, with a training screen on top."""
 

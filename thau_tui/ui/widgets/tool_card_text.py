@@ -81,10 +81,26 @@ def _name(key: Any) -> str:
     return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
 
 
+# Blank lines in a row, past this many, show as one line that says how many: 80 newlines
+# between `echo hello` and `touch ...` filled a 30-row screen with nothing under
+# "command: echo hello", the rest and the keys below the fold (servers review).
+MAX_BLANK_RUN = 2
+_BLANK_RUN = re.compile(r"(?:^[ \t\f\v]*\n){%d,}" % (MAX_BLANK_RUN + 1), re.MULTILINE)
+
+
+def _fold_blank_runs(text: str) -> str:
+    """Each run of more than MAX_BLANK_RUN blank (or whitespace-only) lines as one line saying so."""
+
+    def fold(run: re.Match[str]) -> str:
+        return f"⋯ {run.group().count(chr(10))} blank lines (e shows them) ⋯\n"
+
+    return _BLANK_RUN.sub(fold, text)
+
+
 def _ends(text: str, limit: int) -> tuple[str, int, str]:
     """A long value's first lines, how many are left out, and its last TAIL_LINES: what a
     command or program does at its end is on the card, however many lines come before."""
-    text = _short_lines(text)
+    text = _fold_blank_runs(_short_lines(text))
     lines = text.splitlines()
     if len(lines) <= limit:
         return text.rstrip("\n"), 0, ""
@@ -115,6 +131,8 @@ def render_arguments(arguments: Any) -> Content:
             language = _language_for(key, arguments)
             path = arguments.get("path") if language is None else None
             path = path if isinstance(path, str) else None
+            if more:  # said at the top too: the line between head and tail may be below the fold
+                label += Content.styled(f" ({more} lines not shown: e shows them all)", "$text-warning")
             parts.append(_block(label, highlight(head, language=language, path=path)))
             if more:
                 gap = Content.styled(f"  … {more} lines not shown here (e shows them all) …", "$text-warning")
