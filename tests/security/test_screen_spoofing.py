@@ -181,6 +181,10 @@ async def test_blank_lines_do_not_push_what_a_command_runs_off_the_screen():
     many = "echo hello\n" + "\n".join(f"# step {n}" for n in range(60)) + "\ntouch /tmp/PWNED3\n" + "#\n" * 8
     shown = await _awaiting_screen({"command": many}, "run_shell")
     assert "command: (" in shown and "lines not shown: e shows them all)" in shown
+    # lines of no-break, ideographic, em and braille-blank spaces draw nothing either
+    unicode_blank = "echo hello\n" + "\u00a0\n\u3000\n\u2800\u2800\n\u2003\n" * 20 + "touch /tmp/PWNED4"
+    shown = await _awaiting_screen({"command": unicode_blank}, "run_shell")
+    assert "touch /tmp/PWNED4" in shown and "80 blank lines" in shown
 
 
 class NotifyingHost(AppServices, App):

@@ -85,7 +85,8 @@ def _name(key: Any) -> str:
 # between `echo hello` and `touch ...` filled a 30-row screen with nothing under
 # "command: echo hello", the rest and the keys below the fold (servers review).
 MAX_BLANK_RUN = 2
-_BLANK_RUN = re.compile(r"(?:^[ \t\f\v]*\n){%d,}" % (MAX_BLANK_RUN + 1), re.MULTILINE)
+# Blank: any Unicode space (no-break, ideographic, em...) or the braille blank, which draw nothing.
+_BLANK_RUN = re.compile(r"(?:^(?:[^\S\n]|\u2800)*\n){%d,}" % (MAX_BLANK_RUN + 1), re.MULTILINE)
 
 
 def _fold_blank_runs(text: str) -> str:
