@@ -50,8 +50,12 @@ def _run(folder: Path, gate=None) -> list[str]:
         time.sleep(0.5)  # the shell has the typed line in its input
         verdict = gate.decide(shell("ls"), "exec", SESSION) if gate is not None else "auto"
         verdicts.append(verdict)
-        if verdict == "auto":
-            sandbox.run("ls", timeout=20)
+        if verdict == "auto":  # under load the typed line can reach bash after thau's own ls: again
+            for _ in range(3):
+                sandbox.run("ls", timeout=20)
+                if (folder / "PWNED").exists():
+                    break
+                time.sleep(0.5)
     finally:
         sandbox.close()
     return verdicts
