@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable, TypeVar, cast
 
 from ..config import Config
-from ..tools.base import ToolCall, ToolResult
+from ..tools.base import ToolCall
 from ..tools.registry import ToolRegistry
 from .approvals import ApprovalBook
 from .backend import MODEL_THREAD, Backend, ContextFull, ModelLoadError
@@ -30,11 +30,6 @@ from .events import (
     HistoryTrimmed,
     MessageRefused,
     TextDelta,
-    ToolCallInvalid,
-    ToolCallProposed,
-    ToolFinished,
-    ToolStarted,
-    ToolStatus,
     TurnDone,
     TurnStats,
 )
@@ -56,7 +51,8 @@ from .saving import Saving
 from .session import NEW_CHAT, title_from
 from .session import ChatSession as ChatSession  # re-exported: the UI and tests take it from here
 from .store import Store, storable
-from .tool_steps import CallOutcome, Outcome, ToolRun, ToolSteps
+from .tool_steps import CallOutcome, Outcome, ToolSteps
+from .user_call import run_user_call
 
 T = TypeVar("T")
 
@@ -256,6 +252,8 @@ class Agent:
     async def run_turn(self, session: ChatSession, user_text: str) -> AsyncIterator[Event]:
         """Answer `user_text` in `session`, yielding events until TurnDone."""
         self._cancel = threading.Event()
+        if (watch := getattr(self.backend, "watch_cancel", None)) is not None:
+            watch(self._cancel)  # a server's token count ends on Esc too, not at model.timeout (servers review)
         self.saving.new_turn()
         stats = TurnStats()
         started = time.perf_counter()
@@ -410,38 +408,10 @@ class Agent:
         for content, meta in not_run_results(session.messages, self.dialect, why, shown, reasons):
             self._add(session, "tool", content, meta, what=f"the {meta['tool']} call")
 
-    async def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Event]:
+    def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Event]:
         """Run a call the user asked for directly (e.g. re-run an image): no model, no
-        approval round, the same events and storage as a model's call."""
-        self._cancel = threading.Event()
-        self.saving.new_turn()
-        tool = self.registry.get(call.name)
-        yield ToolCallProposed(call, tool.risk_here(self.config)[0] if tool else "exec")
-        errors = self.registry.validate(call)
-        if errors:
-            yield ToolCallInvalid(call, errors)
-            return
-        yield ToolStarted(call, Decision("once", by="user"))
-        ran = Outcome(ToolRun(ToolResult("no result", ok=False)))
-        async for event in ToolSteps(self, session, SAVE_EVERY_S).run_saving_output(call, ran):
-            yield event
-        result, seconds = ran.value.result, ran.value.seconds
-        status: ToolStatus = "cancelled" if self._cancel.is_set() else "done" if result.ok else "failed"
-        if self.store:
-            self._save(
-                f"the {call.name} call",
-                self.store.record_call,
-                session.id,
-                call.id,
-                call.name,
-                call.arguments,
-                status,
-                result=result.output,
-            )
-            self._save(f"the {call.name} call", self.store.record_decision, session.id, call.id, "once", "user")
-        yield ToolFinished(call, result, status, seconds)
-        for error in self._store_errors():
-            yield error
+        approval round, the same events and storage as a model's call (user_call.py)."""
+        return run_user_call(self, session, call, SAVE_EVERY_S)
 
     async def _generate(
         self, session: ChatSession, stats: TurnStats, generated: Outcome[Generation | None]

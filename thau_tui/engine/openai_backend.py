@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import os
 import random
 import threading
@@ -34,12 +35,14 @@ import httpx
 from ..addresses import hide_url_secrets, plain_http_refusal, secret_may_go_to, shown_url
 from .backend import ContextFull, ModelLoadError, SamplingSettings, StreamStats
 from .openai_chat import (
+    IDENTITY,
     CallSlots,
     ServerError,
+    Stopped,
     ToolCallsMode,
     _detail,
+    aread_capped,
     chat_body,
-    read_capped,
     read_chunk,
 )
 from .openai_stream import HEARTBEAT_S as HEARTBEAT_S
@@ -124,10 +127,10 @@ class OpenAiBackend(ServerStream):
             headers["Authorization"] = f"Bearer {key}"
         self.timeout_s = timeout
         self._timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self._headers = headers
-        self._client = httpx.Client(headers=headers, timeout=self._timeout)
+        self._headers = {**headers, **IDENTITY}  # the tools probe's own client sends them too
         self.n_ctx = n_ctx
-        self._aclient: httpx.AsyncClient | None = None
+        self._aclient: httpx.AsyncClient | None = None  # every request's, on the HTTP loop
+        self._cancel: threading.Event | None = None  # the running turn's Esc (watch_cancel)
         self._seeds = random.Random(seed)
         self._counts: dict[str, int] = {}
         self.streams_open = 0  # HTTP streams not yet closed
@@ -136,7 +139,7 @@ class OpenAiBackend(ServerStream):
             self._connect(server_model, chat_template)
             self.tool_path = choose_tool_path(self, tool_calls)
         except BaseException:
-            self._client.close()
+            self.close()
             raise
 
     def _connect(self, server_model: str | None, chat_template: str | None) -> None:
@@ -162,18 +165,40 @@ class OpenAiBackend(ServerStream):
         self.load_seconds = time.perf_counter() - started
 
     # --- requests outside the stream ---------------------------------------------------
+    def watch_cancel(self, cancel: threading.Event) -> None:
+        """Take the running turn's cancel event: once it is set (Esc), a request outside the
+        answer's stream (a token count) ends at once, none starts, and neither does a stream."""
+        self._cancel = cancel
+
+    def _stopped(self) -> bool:
+        return self._cancel is not None and self._cancel.is_set()
+
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One plain request, its failures turned into messages a user can act on."""
+        """One plain request, its failures turned into messages a user can act on. It runs on
+        the HTTP loop, so Esc ends it at once (Stopped): a blocking one held a stopped turn
+        until model.timeout while a server sent a token count a byte a second (servers review)."""
+        stopped = Stopped(f"the turn was stopped before the server at {self.root} answered")
+        if self._stopped():
+            raise stopped
+        future = asyncio.run_coroutine_threadsafe(self._plain(method, url, **kwargs), http_loop())
+        while not future.done():
+            concurrent.futures.wait([future], timeout=HEARTBEAT_S)
+            if not future.done() and self._stopped():
+                future.cancel()  # its task is cancelled on the loop: the socket closes
+                raise stopped
+        response = future.result()
+        if response.status_code in (401, 403):
+            raise ServerError(self._refused_key(response))
+        return response
+
+    async def _plain(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
-            with self._client.stream(method, url, **kwargs) as streamed:
-                response = read_capped(streamed, MAX_PLAIN_BODY_BYTES, seconds=self.timeout_s)
+            async with self._async_client().stream(method, url, **kwargs) as streamed:
+                return await aread_capped(streamed, MAX_PLAIN_BODY_BYTES, seconds=self.timeout_s)
         except httpx.TimeoutException as exc:
             raise ServerError(self._timeout_message(exc)) from exc
         except httpx.TransportError as exc:
             raise ServerError(self._unreachable(exc)) from exc
-        if response.status_code in (401, 403):
-            raise ServerError(self._refused_key(response))
-        return response
 
     def list_models(self) -> list[str]:
         """The model names the server offers (GET /v1/models)."""
@@ -263,15 +288,19 @@ class OpenAiBackend(ServerStream):
         return "ChatML" if self.template.source == CHATML else "the model's own"
 
     def count_tokens(self, text: str) -> int:
-        """Tokens in `text` by the server's tokenizer; about len/4 when it has none."""
+        """Tokens in `text` by the server's tokenizer; about len/4 when it has none, and once
+        the turn is stopped (the turn ends without using it: Esc must not wait on a count)."""
         if self.tokenize_endpoint is None:
             return len(text) // 4 + 1
         count = self._counts.get(text)
         if count is None:
             field = dict(TOKENIZE_ENDPOINTS)[self.tokenize_endpoint]
-            response = self._request(
-                "POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.model_id}
-            )
+            try:
+                response = self._request(
+                    "POST", self.root + self.tokenize_endpoint, json={field: text, "model": self.model_id}
+                )
+            except Stopped:
+                return len(text) // 4 + 1
             if response.status_code != 200:
                 raise ServerError(
                     f"the server at {self.root} could not count tokens ({response.status_code}: {_detail(response)})"
@@ -293,8 +322,11 @@ class OpenAiBackend(ServerStream):
         self, prompt: str, settings: SamplingSettings, stats: StreamStats, grammar: str | None = None
     ) -> Generator[str, None, None]:
         """Yield text pieces as the server sends them; an empty piece every HEARTBEAT_S while
-        it is silent. Closing the iterator closes the HTTP stream at once."""
+        it is silent. Closing the iterator closes the HTTP stream at once; a stopped turn
+        (watch_cancel) gets no piece and sends no request."""
         prompt_tokens = self.count_tokens(prompt)
+        if self._stopped():
+            return
         max_tokens = self._budget(prompt_tokens, settings)
         stats.prompt_tokens = stats.evaluated = prompt_tokens  # the server may say better (usage)
         body: dict[str, Any] = {
@@ -331,7 +363,10 @@ class OpenAiBackend(ServerStream):
         """The native path: one assistant message from /v1/chat/completions with `tools`.
         Yields text pieces and CallDeltas as they stream (an empty piece every HEARTBEAT_S
         while the server is silent); closing the iterator closes the HTTP stream at once.
-        `prompt_tokens` is the caller's estimate of the prompt (for the token budget)."""
+        `prompt_tokens` is the caller's estimate of the prompt (for the token budget). A
+        stopped turn (watch_cancel) gets no piece and sends no request."""
+        if self._stopped():
+            return
         body = chat_body(
             self.model_id,
             messages,
@@ -352,7 +387,6 @@ class OpenAiBackend(ServerStream):
 
     def close(self) -> None:
         """Close the connections."""
-        self._client.close()
         if self._aclient is not None:
             asyncio.run_coroutine_threadsafe(self._aclient.aclose(), http_loop()).result(5)
             self._aclient = None

@@ -65,13 +65,15 @@ def _whole(response: httpx.Response, body: bytes) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
-def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES, seconds: float | None = None) -> httpx.Response:
+async def aread_capped(
+    response: httpx.Response, limit: int = MAX_BODY_BYTES, seconds: float | None = None
+) -> httpx.Response:
     """The body of a streamed (unread) response, at most `limit` bytes and, with `seconds`,
     read within that long in all, else ServerError. httpx's timeout is per read: a server
     sending a space every half second kept a token count going forever, and Esc with it."""
     body = bytearray()
     deadline = None if seconds is None else time.monotonic() + seconds
-    for chunk in response.iter_bytes():
+    async for chunk in response.aiter_bytes():
         body += chunk
         if len(body) > limit:
             raise _too_big(response, limit)
@@ -83,14 +85,33 @@ def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES, seconds: 
     return _whole(response, bytes(body))
 
 
-async def aread_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> httpx.Response:
-    """read_capped for an async response."""
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise _too_big(response, limit)
-    return _whole(response, bytes(body))
+# What thau asks every answer to be: httpx asks for gzip and deflate by default and unpacks
+# them, stacked too, with no bound (a 1,828-byte answer became 1 GiB before a cap saw a byte).
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def refuse_compressed(response: httpx.Response) -> None:
+    """Refuse an answer sent compressed, before any of its body is read (an httpx response
+    hook). None of the servers thau supports compresses unless asked, and thau never asks
+    (IDENTITY): a server that compresses anyway is broken or hostile (servers review)."""
+    said = response.headers.get_list("content-encoding", split_commas=True)
+    encodings = [value.strip().lower() for value in said if value.strip()]
+    if any(value != "identity" for value in encodings):
+        request = response.request
+        raise ServerError(
+            f"the server at {request.url.scheme}://{request.url.netloc.decode()} sent a compressed answer "
+            f"(Content-Encoding: {', '.join(encodings)[:80]}) to {request.method} {request.url.path}; thau asks for "
+            "uncompressed answers and does not read compressed ones (a few KB can unpack to gigabytes)"
+        )
+
+
+async def arefuse_compressed(response: httpx.Response) -> None:
+    """refuse_compressed as an httpx.AsyncClient's response hook."""
+    refuse_compressed(response)
+
+
+class Stopped(ServerError):
+    """The turn was stopped (Esc) while thau waited on the server outside the answer's stream."""
 
 
 def _detail(response: httpx.Response) -> str:

@@ -28,7 +28,7 @@ import httpx
 
 from .backend import StreamStats
 from .call_numbers import CallNumbers, whole_calls_numbered
-from .openai_chat import CallDelta, ServerError, _detail, apply_usage, aread_capped, read_message
+from .openai_chat import CallDelta, ServerError, _detail, apply_usage, aread_capped, arefuse_compressed, read_message
 
 # How often stream() hands back an empty piece while the server is silent, so the
 # caller (generate.py) can look at its cancel flag and close the stream.
@@ -187,6 +187,19 @@ class ServerStream:
             "environment variable and name that variable in model.api_key_env"
         )
 
+    def _new_aclient(self) -> httpx.AsyncClient:
+        """A client for the HTTP loop that reads no compressed answer (openai_chat.refuse_compressed;
+        `_headers` asks for none)."""
+        return httpx.AsyncClient(
+            headers=self._headers, timeout=self._timeout, event_hooks={"response": [arefuse_compressed]}
+        )
+
+    def _async_client(self) -> httpx.AsyncClient:
+        """The client every request on the HTTP loop shares (made there, on first use)."""
+        if self._aclient is None:
+            self._aclient = self._new_aclient()
+        return self._aclient
+
     def _pump(
         self, reader: Callable[[queue.SimpleQueue[Piece | BaseException | _Ended]], Coroutine[Any, Any, None]]
     ) -> Generator[Piece, None, None]:
@@ -233,14 +246,13 @@ class ServerStream:
         done = chunks = False
         numbers = CallNumbers()  # a server's calls without an index kept apart (native calls review)
         try:
-            if self._aclient is None:
-                self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
+            client = self._async_client()
             # llama-cpp-python's server (0.3, chatml-function-calling) cannot stream a call the model
             # chose itself: it drops the connection without a word, before or after its headers.
             # Asked again without streaming, it answers, or says why it cannot (context, say).
             dropped = (httpx.ReadError, httpx.RemoteProtocolError) if whole else ()
             try:
-                async with self._aclient.stream("POST", f"{self.base_url}{path}", json=body) as response:
+                async with client.stream("POST", f"{self.base_url}{path}", json=body) as response:
                     if response.status_code != 200:
                         raise self._stream_refused(await aread_capped(response), path)
                     if _content_type(response) == "application/json":
@@ -315,8 +327,8 @@ class ServerStream:
                     raise
             if whole and not chunks and not done:
                 # The server closes that connection just after: a pooled one would fail the next request.
-                await self._aclient.aclose()
-                self._aclient = httpx.AsyncClient(headers=self._headers, timeout=self._timeout)
+                await client.aclose()
+                self._aclient = self._new_aclient()
                 await self._read_whole(path, body, pieces, stats, started)
                 return
             if not done and not stats.tokens:
@@ -367,8 +379,9 @@ class ServerStream:
         stats: StreamStats,
         started: float,
     ) -> None:
-        assert self._aclient is not None
-        async with self._aclient.stream("POST", f"{self.base_url}{path}", json={**body, "stream": False}) as streamed:
+        async with self._async_client().stream(
+            "POST", f"{self.base_url}{path}", json={**body, "stream": False}
+        ) as streamed:
             response = await aread_capped(streamed)
         if response.status_code != 200:
             raise self._stream_refused(response, path)

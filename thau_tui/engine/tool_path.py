@@ -24,6 +24,7 @@ from .openai_chat import (
     probe_called,
     prompt_tokens,
     read_chunk,
+    refuse_compressed,
 )
 from .openai_stream import MAX_LINE_CHARS
 
@@ -122,7 +123,10 @@ def _probe_stream(backend: OpenAiBackend, url: str) -> ToolCallPath | str:
     # A connection of its own: a server that drops the stream closes it (see _read).
     try:
         with (
-            httpx.Client(headers=backend._headers, timeout=backend._timeout) as client,
+            # compressed answers refused unread, as on every other request (servers review: a bomb)
+            httpx.Client(
+                headers=backend._headers, timeout=backend._timeout, event_hooks={"response": [refuse_compressed]}
+            ) as client,
             client.stream("POST", url, json=body) as r,
         ):
             if r.status_code != 200:
