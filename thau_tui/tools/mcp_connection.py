@@ -102,6 +102,7 @@ class Connection:
         self.task: asyncio.Task[None] | None = None  # its supervisor, on the MCP loop
         self.stopper: Any = None  # the supervisor's anyio CancelScope
         self.http_status: int | None = None  # a url server's last refusal (401, ...)
+        self.refused_reply: str | None = None  # why thau last stopped reading a url server's reply (mcp_http)
         self.state = ServerState(config.name, "starting" if config.enabled else "disabled")
         self.session: ClientSession | None = None
         self.names: dict[str, str] = {}  # registry name -> the server's own tool name
@@ -157,10 +158,15 @@ class Connection:
         self.held = held(cfg, config)
         if cfg.url:
             from mcp.client.streamable_http import streamable_http_client
-            from mcp.shared._httpx_utils import create_mcp_http_client  # the SDK's own client settings
 
-            client = create_mcp_http_client(headers=request_headers(cfg))
-            self.http_status = None
+            from .mcp_http import bounded_client
+
+            def refused(reason: str) -> None:
+                self.refused_reply = reason
+
+            # Replies read with a bound, never unpacked: a 1.5 GB one took doctor to 6.6 GB (servers review)
+            client = bounded_client(request_headers(cfg), refused)
+            self.http_status, self.refused_reply = None, None
 
             async def note_status(response: Any) -> None:
                 # The SDK turns a 401 into "Server returned an error response": keep the status.
@@ -285,6 +291,8 @@ class Connection:
             where = ".".join(str(part) for part in first.get("loc", ()))
             return defang(f"it sent a message that breaks the MCP protocol ({where}: {first.get('msg', exc)})")
         message = defang(getattr(exc, "message", None) or exc or name)
+        if self.refused_reply and self.refused_reply in message:  # not the SDK's "Failed to parse JSON response"
+            return f"{cfg.url}: {self.refused_reply}"
         if name == "MCPError" and "closed" in message.lower():
             return f"it exited or closed the connection{tail}" if cfg.command else f"the connection closed{tail}"
         if cfg.url:

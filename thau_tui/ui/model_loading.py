@@ -7,20 +7,23 @@ on the app, where their handler names come from."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import gc
 import re
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.worker import get_current_worker
 
 from ..engine.prompt import TemplateFailed
 from .visible import visible
 from .widgets.prompt_input import PromptInput
 
 if TYPE_CHECKING:
+    from ..config import Config
+    from ..engine.backend import Backend
     from .app import ThauApp
 
 
@@ -51,20 +54,17 @@ class ModelLoading:
         if quiet >= QUIET_S:
             self.status.activity = f"{base} ({quiet:.0f} s with no word from the model; Esc stops)"
 
-    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
-    def load_model(self, lora: Path | None | str = "config") -> None:
-        from ..engine.models import load_backend
-
+    @work(exclusive=True, group="model", exit_on_error=False)
+    async def load_model(self, lora: Path | None | str = "config") -> None:
+        """Load the model, or connect to the server, on a thread (`loaded`); ModelLoaded or
+        ModelFailed says how it went. A load the user replaced by choosing another model
+        meanwhile (exclusive cancels this worker; the thread finishes its load) says
+        nothing: its model must not take the chat over."""
         started = time.perf_counter()
         try:
-            backend = load_backend(self.config, lora)
+            backend = await loaded(self.config, lora)
         except Exception as exc:
-            if not get_current_worker().is_cancelled:
-                self.post_message(self.ModelFailed(str(exc)))
-            return
-        # A load the user replaced by choosing another model meanwhile (exclusive cancels the
-        # worker, but a thread finishes its load): its model must not take the chat over.
-        if get_current_worker().is_cancelled:
+            self.post_message(self.ModelFailed(str(exc)))
             return
         self.post_message(self.ModelLoaded(backend, time.perf_counter() - started))
 
@@ -199,6 +199,30 @@ class ModelLoading:
             self.model_fallback = self.model_in_use
         self.agent.backend = None
         self.load_model(lora)
+
+
+def loaded(config: Config, lora: Path | None | str) -> asyncio.Future[Backend]:
+    """`load_backend` on a thread of its own, as a future the worker awaits. Connecting to a
+    server runs in a daemon thread: Ctrl+Q while /v1/models sent a space every 0.5 s blanked
+    the screen, and the process lived on until model.timeout ran out, as Python waits for a
+    worker's thread at exit (servers review). Such a load holds only sockets, which the exit
+    closes. A GGUF loads in a thread the exit waits for: llama.cpp is not left mid-load
+    while the process unloads its libraries."""
+    from ..engine.models import load_backend
+
+    done: concurrent.futures.Future[Backend] = concurrent.futures.Future()
+
+    def load() -> None:
+        if not done.set_running_or_notify_cancel():  # replaced before it began
+            return
+        try:
+            done.set_result(load_backend(config, lora))
+        except BaseException as exc:  # noqa: BLE001 - the worker raises it
+            done.set_exception(exc)
+
+    server = config.model.backend == "openai"
+    threading.Thread(target=load, name="thau-model-load", daemon=server).start()
+    return asyncio.wrap_future(done)
 
 
 def adapter_label(lora_path: str | None) -> str:
