@@ -265,6 +265,8 @@ class MCPManager:
                         f"the MCP server '{server}' stopped during the call{conn.stderr_tail()}; "
                         "its tools are gone until it restarts"
                     ) from None
+                if conn.refused_reply and conn.refused_reply in exc.message:  # thau stopped reading (mcp_http)
+                    raise ToolError(f"the MCP server '{server}' answered, but {conn.refused_reply}") from None
                 said = _cap(defang(exc.message), MAX_ERROR_CHARS)
                 raise ToolError(f"the MCP server '{server}' refused the call: {said}") from None
             except Exception as exc:
