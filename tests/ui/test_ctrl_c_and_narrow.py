@@ -101,3 +101,26 @@ async def test_a_message_too_long_even_alone_goes_back_to_the_prompt(tmp_path):
         assert [u.text for u in app.query(UserMessage)] == ["my cat is Pimento"]
         assert len(app.session.messages) == 2 and len(app.store.messages(app.session.id)) == 2
         assert len(backend.prompts) == 1  # the model was not asked
+
+
+async def test_ctrl_c_copies_a_selection_in_the_chat_search_and_the_answer_goes_on(tmp_path):
+    """The app's Ctrl+C looked only at TextAreas: in the chats panel's search box (an Input)
+    it copied nothing and stopped the answer instead (review of the diff)."""
+    from textual.widgets import Input
+
+    app = make_app(tmp_path, ScriptedBackend(["word " * 400], chunk=2, delay=0.01))
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press(*"tell me a story", "enter")
+        await wait_until(pilot, lambda: app.turn_running and app.query("AssistantMessage"))
+        if not app.query_one(SessionsPanel).display:  # shown by itself at 120 columns
+            await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: app.query_one(SessionsPanel).display)
+        search = app.query_one("#session-search", Input)
+        search.focus()
+        search.value = "needle"
+        search.select_all()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert copied == ["needle"] and app.turn_running

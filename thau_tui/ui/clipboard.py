@@ -71,10 +71,9 @@ class Copying:
     def action_interrupt(self) -> None:
         """Ctrl+C: copy what is selected (in the focused text box, else on the screen); with
         nothing selected, stop the answer as Esc does, or say how to quit when none runs."""
-        from textual.widgets import TextArea
-
         focused = self.focused
-        if isinstance(focused, TextArea) and focused.selected_text:
+        # any text box with a selection (the prompt, the chat search's Input): its own copy
+        if getattr(focused, "selected_text", "") and hasattr(focused, "action_copy"):
             focused.action_copy()
         elif self.screen.get_selected_text():
             self.screen.action_copy_text()
