@@ -284,7 +284,7 @@ def test_the_sandbox_keeps_a_mercurial_folder_read_only(workspace):
     assert (workspace / "proj" / ".hg") in sandbox.git_folders(workspace)
     config = Config()
     if sandbox.sandbox_kind(config)[0] != "bwrap":
-        return  # the folder list above is what the other sandboxes take too
+        return  # macOS's profile: test_the_macos_profile_keeps_every_version_control_folder_in_any_case
     context = ToolContext(workspace=workspace, config=config)
     ran = (
         build_registry()
@@ -397,3 +397,21 @@ def test_the_card_says_an_approval_of_git_would_not_hold_in_a_repository_a_tool_
     book.remember(status, "exec", Decision("session"), "s1", workspace)
     assert book.decide(status, "exec", "s1", workspace, str(sub)) == "ask"
     assert book.why_not_held(status, "s1", workspace, str(workspace)) is None
+
+
+def test_the_macos_profile_keeps_every_version_control_folder_in_any_case(tmp_path):
+    """sandbox-exec's profile kept .git read-only by a case-sensitive regex, on a disk that
+    opens .GIT/config as .git/config, and left .hg and .jj writable (review of the diff).
+    Its rule is read here as the POSIX regex it is (checked on any platform)."""
+    import re
+
+    from thau_tui.tools.sandbox import _seatbelt_profile
+
+    profile = _seatbelt_profile(tmp_path, False)
+    rules = re.findall(r'\(deny file-write\* \(regex #"(.*?)"\)\)', profile)
+    assert len(rules) == 1, profile
+    rule = re.compile(rules[0].replace("\\\\", "\\"))
+    for kept in (".git/config", ".GIT/config", "sub/.hg/hgrc", ".Hg/hgrc", "a/b/.jj/repo/config.toml", ".hg"):
+        assert rule.search(f"{tmp_path}/{kept}"), kept
+    for free in ("my.git/config", ".github/workflows/ci.yml", "hg/x", ".jjx/y", "docs/.gitignore"):
+        assert not rule.search(f"{tmp_path}/{free}"), free

@@ -348,6 +348,11 @@ def _seatbelt_quote(path: Path | str) -> str:
     return '"' + str(path).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _any_case(name: str) -> str:
+    """`git` as `[gG][iI][tT]`: a POSIX regex that matches the name in any case."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+
+
 def _seatbelt_profile(
     workspace: Path, network: bool, config: Config | None = None, *, writable_workspace: bool = True
 ) -> str:
@@ -362,8 +367,11 @@ def _seatbelt_profile(
             "(deny file-read* file-write* " + " ".join(f"(subpath {_seatbelt_quote(p)})" for p in hidden) + ")"
         )
     if git_read_only(workspace, config):  # every repository's .git below the workspace, even new ones
+        # .hg and .jj too (OTHER_VCS_FOLDERS), in any case: macOS's disk opens .GIT/config as
+        # .git/config, and the rule's regex has no case-insensitive flag (review of the diff)
         ws = _posix_regex_escape(str(workspace).rstrip("/"))
-        rules.append(f'(deny file-write* (regex #"^{ws}/(.*/)?\\.git(/|$)"))')
+        names = "|".join(_any_case(name.lstrip(".")) for name in (".git", *OTHER_VCS_FOLDERS))
+        rules.append(f'(deny file-write* (regex #"^{ws}/(.*/)?\\.({names})(/|$)"))')
     home = home_in_workspace(workspace)
     if home is not None:  # startup and settings files of the home folder, existing or not
         top = _posix_regex_escape(str(home))
