@@ -319,15 +319,20 @@ class Store:
 
         Another machine's turn counts as running: thau cannot tell whether it is alive.
         """
+        return self.turn_state(sid) in ("running", "other host")
+
+    def turn_state(self, sid: str) -> str:
+        """Whose turn mark `sid` carries: "" (none), "running" (a live process on this machine,
+        this one included), "left" (its process is gone: a crash) or "other host" (unknown)."""
         owner = self._session_meta(sid).get("turn")
         if not isinstance(owner, dict):
-            return False
+            return ""
         if owner.get("host") != socket.gethostname():
-            return True
+            return "other host"
         pid = owner.get("pid")
         if pid == os.getpid():
-            return (str(self.path), sid) in _TURNS_HERE
-        return isinstance(pid, int) and _alive(pid)
+            return "running" if (str(self.path), sid) in _TURNS_HERE else "left"
+        return "running" if isinstance(pid, int) and _alive(pid) else "left"
 
     def get_session(self, sid: str) -> SessionInfo | None:
         row = self._one(

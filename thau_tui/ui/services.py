@@ -80,15 +80,22 @@ class AppServices:
     # --- a chat another window answers in too ----------------------------------------------
     def answered_elsewhere(self, text: str) -> bool:
         """Whether another thau window has added to this chat (its question, its answer) since
-        it was opened here. Sending then interleaved the two windows' turns in the saved chat, and this
-        window's model never saw the other's answer (review). Says so and gives the text back."""
+        it was opened here, or runs a turn in it now. Sending then interleaved the two windows'
+        turns in the saved chat, and this window's model never saw the other's answer or its
+        pending call (review). Says so and gives the text back. A turn whose window died is
+        closed first and the chat opened again, and the text is sent then (returns True too)."""
         from ..engine.store import StoreError
 
+        sid = self.session.id
         try:  # a turn stores its question first: one running elsewhere has grown the chat too
-            info = self.store.get_session(self.session.id)
+            info = self.store.get_session(sid)
+            # Equal counts did not mean idle: a window whose card waits has stored all it will
+            # until the card is answered (two-window review). Another host's mark is ignored:
+            # thau cannot tell whether it is alive, and it blocked the chat for good.
+            state = self.store.turn_state(sid) if info is not None else ""
         except StoreError:
             return False  # the turn's own saving says what is wrong
-        if info is None and not self.session.id.startswith(("unsaved-", "mem-")):
+        if info is None and not sid.startswith(("unsaved-", "mem-")):
             # deleted in another window: the turn ran, a card could be approved, nothing was saved
             # and the text was gone (chats review)
             self.notify(
@@ -100,7 +107,12 @@ class AppServices:
             )
             self.give_back(text)
             return True
-        if info is None or info.messages <= len(self.session.messages):
+        if state == "left" and (self.agent.close_interrupted(sid) or info.messages > len(self.session.messages)):
+            # The window answering here was killed: its call got no result, and the next prompt
+            # carried a call with no response (two-window review). Closed, shown, then sent.
+            self.run_worker(self._reopen_and_send(sid, text), group="session", exclusive=True)
+            return True
+        if state != "running" and (info is None or info.messages <= len(self.session.messages)):
             return False
         self.notify(
             "another thau window has added to this chat (or is answering in it) since you opened it; "
@@ -112,6 +124,21 @@ class AppServices:
         )
         self.give_back(text)
         return True
+
+    async def _reopen_and_send(self, sid: str, text: str) -> None:
+        """Open the chat again (what a dead window left, closed as interrupted) and send `text`."""
+        before = self.session
+        await self.open_session(sid)
+        if self.session is before or self.turn_running:  # not opened: open_session said why
+            self.give_back(text)
+            return
+        self.notify(
+            "the thau window that was answering in this chat has stopped; what it left open is "
+            "marked interrupted above, and your message is sent after it.",
+            title="chat opened again",
+            markup=False,
+        )
+        self.send(text)
 
     # --- what was typed and not sent, kept across a quit ------------------------------------
     def keep_unsent_soon(self, text: str) -> None:
