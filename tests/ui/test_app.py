@@ -1048,7 +1048,7 @@ async def test_a_model_that_fails_to_load_gives_the_chat_back_to_the_one_that_wo
     from thau_tui.paths import bundled_model
 
     broken = tmp_path / "broken.gguf"
-    broken.write_text("not a model\n")
+    broken.write_bytes(b"GGUF" + b"\0" * 20)  # past the magic check: llama.cpp itself refuses it
     app = make_app(tmp_path, ScriptedBackend([]))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

@@ -68,11 +68,17 @@ class ModelLoading:
             return
         self.post_message(self.ModelLoaded(backend, time.perf_counter() - started))
 
+    falling_back: str | None = None  # the model loading again after a switch failed
+
     def on_thau_app_model_loaded(self, message: ThauApp.ModelLoaded) -> None:
         self._backend_ready(message.backend)
+        back, self.falling_back = self.falling_back, None
+        if back is not None:  # said once it is true: "Back on X" came before X had loaded (reliability review)
+            self.notify(f"Back on {back}.", title="model loaded again", markup=False)
         if self.queued is not None and not self.turn_running:
             text, self.queued = self.queued, None
             self.send(text)
+            self.save_unsent(self.query_one(PromptInput).text)  # its turn keeps it now, not the draft
 
     def _backend_ready(self, backend) -> None:
         self.agent.backend = backend
@@ -124,7 +130,7 @@ class ModelLoading:
             path, server_model, lora, back = fallback
             self.config.model.path, self.config.model.server_model = path, server_model
             self.notify(
-                f"{message.error}\nBack on {back}.",
+                f"{message.error}\nThe switch did not happen; loading {back} again…",
                 title="model not loaded",
                 severity="error",
                 timeout=20,
@@ -132,8 +138,10 @@ class ModelLoading:
             )
             self.status.model = f"back to {back}…"
             self.status.adapter = ""
+            self.falling_back = back
             self.load_model(lora)
             return
+        self.falling_back = None
         self.model_error = message.error
         self.status.model = "no model"
         self.status.adapter = ""
@@ -158,6 +166,7 @@ class ModelLoading:
             self.model_error, self.queued = None, text
             self.status.model = "connecting…"
             self.status.activity = "queued: sends when the server answers (Esc takes it back)"
+            self.save_unsent(self.query_one(PromptInput).text)
             self.load_model()
             return
         if self.model_error is not None:
@@ -178,6 +187,17 @@ class ModelLoading:
             return
         self.queued = text
         self.status.activity = "queued: sends when the model is loaded (Esc takes it back)"
+        self.save_unsent(self.query_one(PromptInput).text)
+
+    def save_unsent(self, text: str) -> None:
+        """The draft kept for a crash or a closed terminal holds a queued message too, before
+        what the prompt holds: only the prompt was kept, and the prompt is empty once the
+        message is queued, so Ctrl+Q, SIGHUP or a crash while the model loaded lost it
+        (reliability review). It leaves the draft when its turn starts. (This mixin comes
+        before AppServices in ThauApp's bases, so every save of the draft passes here.)"""
+        if self.queued is not None:
+            text = self.queued + ("\n" + text if text.strip() else "")
+        super().save_unsent(text)  # type: ignore[misc]
 
     def _fit_threads(self) -> bool:
         """While a training run shares the cores, the chat decodes on one thread. llama.cpp's
@@ -191,6 +211,10 @@ class ModelLoading:
         return shared
 
     def _reload_model(self, lora, status: str) -> None:
+        problem = self._unloadable(lora)
+        if problem is not None:
+            self._switch_refused(problem)
+            return
         # The load runs on the model thread after the generation there: stop the answer first.
         if self.turn_running:
             self.agent.cancel()
@@ -199,6 +223,55 @@ class ModelLoading:
             self.model_fallback = self.model_in_use
         self.agent.backend = None
         self.load_model(lora)
+
+    def _unloadable(self, lora) -> str | None:
+        """Why the model and adapter a switch asks for cannot load, told before the loaded
+        model is freed: a file moved away threw the working model out, and the fallback
+        asked for the same missing file (reliability review). A server is asked by its load."""
+        if self.config.model.backend == "openai":
+            return None
+        from ..engine.models import resolve_model
+
+        try:
+            model, adapter = resolve_model(self.config)
+        except Exception as exc:  # noqa: BLE001 - ModelLoadError and a bad setting say what is wrong
+            return str(exc)
+        if lora != "config":
+            adapter = Path(lora) if lora else None
+        for kind, path in (("model", model), ("adapter", adapter)):
+            problem = None if path is None else gguf_problem(Path(path))
+            if problem is not None:
+                return f"{kind} {path}: {problem}"
+        return None
+
+    def _switch_refused(self, problem: str) -> None:
+        """Keep the loaded model, and the config naming it, and say why the switch did not happen."""
+        if self.model_in_use is not None:
+            self.config.model.path, self.config.model.server_model = self.model_in_use[:2]
+        backend = self.agent.backend
+        still = f"Still on {backend.name}." if backend is not None else "No model is loaded."
+        self.notify(
+            f"{problem}\nThe switch did not happen. {still}",
+            title="model not switched",
+            severity="error",
+            timeout=20,
+            markup=False,
+        )
+
+
+def gguf_problem(path: Path) -> str | None:
+    """Why `path` is not a GGUF thau can open, from its first bytes (llama.cpp wants the
+    same magic); None when it looks like one."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except FileNotFoundError:
+        return "file not found"
+    except IsADirectoryError:
+        return "a folder, not a file"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return None if magic == b"GGUF" else "not a GGUF file"
 
 
 def loaded(config: Config, lora: Path | None | str) -> asyncio.Future[Backend]:
