@@ -275,7 +275,7 @@ class Agent:
         self._add(session, "user", user_text, what="your question")
         if session.title == NEW_CHAT and self.store:
             session.title = title_from(user_text)
-            self._quietly(self.store.rename_session, session.id, session.title)  # the question's own Error says enough
+            self.saving.rename(self.store, session.id, session.title)  # tried again with the unsaved question
         # A crash leaves this mark behind: loading the chat then closes what was left open.
         # Failing to set or clear it is harmless (the mark is checked against a live pid): no Error.
         self._quietly(self.store.begin_turn if self.store else None, session.id)

@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable, TypeVar
 
 from .events import Error
+from .session import NEW_CHAT
 from .store import Store, StoreError
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class Saving:
         self.unsaved: list[tuple[str | None, dict[str, Any], str]] = []
         self.retry_at = 0.0
         self.failed = ""  # the StoreError kind of the last write that failed ("" after one that worked)
+        self.titles: dict[str, str] = {}  # chat id -> the title from its first question, not saved yet
 
     def new_turn(self) -> None:
         self.reported, self.unreported = set(), []
@@ -68,7 +70,25 @@ class Saving:
             if done is None and self.failed != "deleted":  # a deleted chat's messages have nowhere to go
                 return False
             self.unsaved.pop(0)
+        self._save_titles(store)
         return True
+
+    def rename(self, store: Store, sid: str, title: str) -> None:
+        """Name a new chat after its first question. A failure says nothing (the question's
+        own Error does) and the name is tried again after the messages waiting: on a full
+        disk the chat stayed "New chat" once both questions were saved (reliability review)."""
+        self.titles[sid] = title
+        self._save_titles(store)
+
+    def _save_titles(self, store: Store) -> None:
+        for sid, title in list(self.titles.items()):
+            try:
+                info = store.get_session(sid)
+                if info is not None and info.title == NEW_CHAT:  # a name the user gave meanwhile stays
+                    store.rename_session(sid, title)
+            except Exception:  # noqa: BLE001 - still full or locked: the next save tries again
+                return
+            del self.titles[sid]
 
     def update(self, store: Store, row: int, content: str, meta: dict[str, Any] | None, what: str) -> None:
         """Replace a saved row's text (an answer's draft with its final text), after those

@@ -88,7 +88,7 @@ class SlashCommands:
                 self.notify("/export takes md or jsonl, or nothing for both", severity="error", markup=False)
                 self.give_back(text)
                 return
-            self.action_export(arg.strip())
+            self._action_export(arg.strip())  # in a thread, as Ctrl+E
             return
         await self.run_action(action)
 
