@@ -137,6 +137,27 @@ def test_analyze_code_still_handles_moderate_nesting(ctx):
     assert analyze_code({"code": code, "analysis_type": "complexity"}, ctx).output.startswith("maintainability")
 
 
+@pytest.mark.parametrize(
+    "code",
+    ["x = (" + "\n" * 4000 + "1)\n", "s = '''" + "\n" * 4000 + "'''\n", ("x = (" + "\n" * 198 + "1)\n") * 40],
+    ids=["open bracket", "long string", "many long statements"],
+)
+def test_a_complexity_count_whose_time_would_grow_with_the_square_is_refused_at_once(ctx, code):
+    """radon tokenizes a statement again at each of its lines: 8 KB with a bracket open over
+    4,000 lines took 30 s in thau's process, with no card, and Esc could not stop it (attacker review)."""
+    import time
+
+    started = time.monotonic()
+    output = analyze_code({"code": code, "analysis_type": "complexity"}, ctx).output
+    assert time.monotonic() - started < 2, output
+    assert "statements span too many lines" in output and "syntax or security analysis" in output
+
+
+def test_a_long_literal_is_still_measured(ctx):
+    code = "settings = {\n" + "".join(f"    'key{i}': {i},\n" for i in range(150)) + "}\n"
+    assert analyze_code({"code": code, "analysis_type": "complexity"}, ctx).output.startswith("maintainability")
+
+
 def test_run_tests_runs_under_the_shells_process_and_memory_caps(ctx, config, plain_pytest):
     """run_tests passed no memory limit and no process cap: a test could take all the
     machine's memory or fork without end. It now runs under the shell's (tools.shell)."""
