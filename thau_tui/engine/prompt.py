@@ -341,7 +341,12 @@ def refused_as_too_long(
 def history_text(message: dict[str, Any], dialect: Dialect) -> str:
     """A stored message's content as the history renders it again (see Dialect.defuse_turn)."""
     if message["role"] not in ("user", "assistant"):  # a result was defused when it was wrapped,
-        written = (message.get("meta") or {}).get("dialect")  # for the dialect of that time:
+        meta = message.get("meta") or {}
+        if meta.get("tool_call_id"):  # ... except on the server's path, which stores it bare:
+            # reopened on a local model, functiongemma read it as the user's own turn, with a
+            # working call in it (attacker review). Wrapped, and defused, now.
+            return dialect.render_result(str(meta.get("tool") or "a tool"), str(message["content"]))
+        written = meta.get("dialect")  # for the dialect of that time:
         if written and written != dialect.name:  # another's tags inside were left alone
             return dialect.defuse(str(message["content"]))
         return dialect.defuse_result(str(message["content"]))
