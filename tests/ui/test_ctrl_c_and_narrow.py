@@ -124,3 +124,19 @@ async def test_ctrl_c_copies_a_selection_in_the_chat_search_and_the_answer_goes_
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert copied == ["needle"] and app.turn_running
+
+
+async def test_the_palettes_screenshot_is_saved_in_thaus_data_folder(tmp_path, monkeypatch):
+    """Textual's Screenshot wrote to ~/Downloads and, where that was missing, said only
+    "Failed to save screenshot" (UX review)."""
+    from thau_tui.paths import data_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path / "no-downloads-here"))
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        commands["Screenshot"].callback()
+        await pilot.pause()
+        saved = list((data_dir() / "screenshots").glob("*.svg"))
+        assert len(saved) == 1 and "<svg" in saved[0].read_text()[:500]
+        assert any(str(saved[0]) in str(n.message) for n in app._notifications)

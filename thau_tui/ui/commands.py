@@ -50,6 +50,33 @@ class SlashCommands:
     """Mixin for the app: `/name args` typed in the input runs an action; while one is typed,
     the status line lists the commands it may become."""
 
+    def get_system_commands(self, screen):
+        """The palette's own commands, with Screenshot saving into thau's data folder: Textual's
+        wrote to ~/Downloads, and where that is missing said only "Failed to save screenshot"
+        (UX review)."""
+        from textual.app import SystemCommand
+
+        for command in super().get_system_commands(screen):  # type: ignore[misc]
+            if command.title == "Screenshot":
+                command = SystemCommand(
+                    command.title, "Save an SVG picture of the screen in thau's data folder", self.screenshot
+                )
+            yield command
+
+    def screenshot(self) -> str | None:
+        """Save the screen as SVG in <data>/screenshots and say where (or why not)."""
+        from ..paths import FolderError, data_dir
+
+        try:
+            folder = data_dir() / "screenshots"
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(path=str(folder))
+        except (OSError, FolderError) as exc:
+            self.notify(f"the screenshot was not saved: {exc}", title="screenshot", severity="error", markup=False)
+            return None
+        self.notify(f"saved {saved}", title="screenshot", markup=False)
+        return saved
+
     def on_text_area_changed(self, event) -> None:
         if getattr(event.text_area, "id", None) != "input":
             return
