@@ -62,7 +62,7 @@ def test_a_call_tools_policy_denies_exits_3_like_one_not_approved(one_shot):
     )
     assert code == 3, err
     assert not (one_shot.workspace / "x.txt").exists()
-    assert "denied write_file: the configuration denies this tool" in err
+    assert "denied write_file: the configuration denies this tool (tools.policy: write_file: deny" in err
     help_text = " ".join(cli.build_parser().format_help().split())
     assert "3 when a tool call was refused (not approved, or denied by tools.policy)" in help_text
 

@@ -215,7 +215,7 @@ async def test_policy_deny_never_asks(tmp_path):
     assert not any(isinstance(e, ApprovalRequested) for e in events)
     assert "configuration denies" in next(e for e in events if isinstance(e, ToolDenied)).reason
     # nobody pressed a key: the model is not told the user denied it (keyboard review)
-    assert "this call was not run (the configuration denies this tool)" in backend.prompts[-1]
+    assert "this call was not run (the configuration denies this tool (tools.policy: " in backend.prompts[-1]
     assert "the user denied" not in backend.prompts[-1]
 
 

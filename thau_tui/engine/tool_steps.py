@@ -122,7 +122,9 @@ class ToolSteps:
             decided.value = Decision("once", reason=unasked, by="auto")
             return
         if policy == "deny":
-            decided.value = Decision("deny", reason="the configuration denies this tool", by="config")
+            # where to change it, said (UX review: "the configuration" named no setting)
+            why = f"the configuration denies this tool (tools.policy: {call.name}: deny in config.yaml)"
+            decided.value = Decision("deny", reason=why, by="config")
             return
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         agent._pending.add(future)
