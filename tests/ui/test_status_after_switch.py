@@ -92,3 +92,23 @@ async def test_choosing_the_adapter_in_the_picker_keeps_the_context_use(tmp_path
             "the model with its adapter",
         )
         assert app.status.context == before, app.status.context
+
+
+async def test_a_gguf_without_a_chat_template_is_said_to_be_a_base_model(tmp_path):
+    """A base GGUF (no tokenizer.chat_template) loaded without a word and answered "Say hello"
+    by repeating it for 781 tokens (UX review). Loading one says what to expect."""
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        base = ScriptedBackend([])
+        base.name, base.metadata = "gemma3-270m", {"general.architecture": "gemma3"}
+        await loaded(app, pilot, base)
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        assert any("gemma3-270m carries no chat template" in text for text in said), said
+        tuned = ScriptedBackend([])
+        tuned.metadata = {"general.architecture": "llama", "tokenizer.chat_template": "{{ messages }}"}
+        before = len(app._notifications)
+        await loaded(app, pilot, tuned)
+        await pilot.pause()
+        assert not any("no chat template" in str(n.message) for n in list(app._notifications)[before:])

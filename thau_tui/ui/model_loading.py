@@ -92,9 +92,28 @@ class ModelLoading:
         self.status.adapter = adapter_label(backend.lora_path)
         path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
         self.status.tools = path.status() if path is not None else ""
+        self._say_if_no_chat_template(backend)
         warming = self.agent.warm_up()  # the system prompt goes into the cache now, not after Enter
         if warming is not None:
             self.run_worker(self._say_if_the_template_fails(warming), group="warm-up")
+
+    def _say_if_no_chat_template(self, backend) -> None:
+        """A GGUF with no chat template is most likely a base model: it loaded without a word,
+        and answered "Say hello" by repeating it for 781 tokens (UX review)."""
+        meta = getattr(backend, "metadata", None)
+        if not isinstance(meta, dict) or meta.get("tokenizer.chat_template") or self.config.model.chat_template:
+            return
+        self.notify(
+            visible(
+                f"{backend.name} carries no chat template: it is likely a base model, not tuned to chat, "
+                "and may ramble or repeat itself. An instruction-tuned GGUF answers better; "
+                "model.chat_template in config.yaml sets a template."
+            ),
+            title="no chat template",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     async def _say_if_the_template_fails(self, warming) -> None:
         """A GGUF's template that fails would fail each question too: say so at once."""
