@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .checkpoints import latest_checkpoint
-from .runs import STEP_TRAIN
+from .checkpoints import latest_checkpoint, trained_now
+from .runs import STEP_TRAIN, resumable
 from .training_run import RunState
 
 
@@ -84,3 +84,20 @@ def idle_line(last: tuple[Path, str, bool] | None, recipe: str) -> str:
     said = "No run in this window (the last one is below)" if last else "No run yet"
     resume = " or R to resume the last" if last and last[2] else ""
     return f"{said}. Press s to start one with {recipe}{resume}."
+
+
+def can_resume(run: RunState) -> bool:
+    """R can go on with `run`, ended in this window: cancelled or failed, with a checkpoint and its
+    recipe, and no other process training it. R was silent on the run just cancelled (UX review)."""
+    return run.status in ("cancelled", "failed") and resumable(run.run_dir) and not trained_now(run.run_dir)
+
+
+def cancelled_words(run: RunState) -> str:
+    """The status line of a cancelled run: what the cancel kept, and that R goes on with it."""
+    if run.trained:  # the cancel landed in the last step, which the trainer finished (UX review)
+        return "Cancelled after the training finished (not scored or exported)" + (
+            "; R finishes it" if can_resume(run) else ""
+        )
+    # only when one was: cancelled while scoring before training, none exists (UX review)
+    words = "Cancelled (a checkpoint was saved)" if run.checkpoint else "Cancelled"
+    return words + ("; R resumes it" if can_resume(run) else "")

@@ -47,9 +47,9 @@ def latest_run_dir(runs_dir: str | Path, name: str | None = None) -> Path | None
 
 def last_run(runs_dir: str | Path) -> tuple[Path, str, bool] | None:
     """The newest run folder, how it ended in words, and whether it can be resumed (a
-    checkpoint and its recipe, and not done): the training screen opened after a restart said
+    checkpoint and its recipe, and no adapter.gguf yet): the training screen opened after a restart said
     "No run yet" beside a cancelled run, and only the CLI could resume it (training review)."""
-    from .checkpoints import latest_checkpoint, trained_now
+    from .checkpoints import trained_now
 
     run = latest_run_dir(runs_dir)
     if run is None:
@@ -66,16 +66,35 @@ def last_run(runs_dir: str | Path) -> tuple[Path, str, bool] | None:
     steps = [e for e in events if e.get("event") == "step"]
     total = next((e.get("total_steps") for e in reversed(events) if e.get("event") == "start"), None)
     at = f" at step {steps[-1].get('step')}" + (f" of {total}" if total else "") if steps else ""
-    if "done" in kinds:
+    if "done" in kinds and exported(run):
         how = "finished"
+    elif "done" in kinds:  # a cancel that landed in the last step skipped scoring and the export (UX review)
+        how = "trained, but not exported to GGUF or scored after training"
     elif kinds and kinds[-1] == "cancelled":
         how = f"cancelled{at}"
     elif "error" in kinds:
         how = f"failed{at}"
     else:
         how = f"stopped{at} (thau or the trainer ended)" if steps else "stopped before training"
-    resumable = how != "finished" and latest_checkpoint(run) is not None and (run / "recipe.yaml").is_file()
-    return run, how, resumable
+    return run, how, how != "finished" and resumable(run)
+
+
+def exported(run: Path) -> bool:
+    """The run's GGUF adapter exists: only then is the run finished (the chat can load it)."""
+    if (run / "adapter.gguf").is_file():
+        return True
+    summary: Any = None
+    with contextlib.suppress(OSError, ValueError):
+        summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    named = summary.get("adapter_gguf") if isinstance(summary, dict) else None
+    return isinstance(named, str) and Path(named).is_file()
+
+
+def resumable(run: Path) -> bool:
+    """`--resume` can go on with the run: it holds a checkpoint and its recipe."""
+    from .checkpoints import latest_checkpoint
+
+    return latest_checkpoint(run) is not None and (run / "recipe.yaml").is_file()
 
 
 def trainer_command(recipe: str | Path, run_dir: str | Path, resume: bool = False) -> list[str]:

@@ -392,8 +392,15 @@ class TrainingRun(RunState):
                 self.add_log(self.error)
                 break
             if self._cancelled:
+                if self.trained:  # the cancel landed in the last step, which the trainer finished (UX review)
+                    self.add_log(
+                        "the training finished before the cancel reached it; the adapter is trained but not "
+                        f"scored or exported to GGUF: R on the training screen (or thau train --resume "
+                        f"{self.run_dir}) finishes it"
+                    )
                 self.status = "cancelled"
                 break
+            self._drop_late_pause()
             if code != 0 and self.status not in ("cancelled", "failed"):
                 self.error = self.error or f"{self.step_name or 'a step'} exited with code {code} (see the log)"
                 self.status = "failed"
@@ -407,6 +414,15 @@ class TrainingRun(RunState):
             self.status = "cancelled" if self._cancelled else "failed"
         self.process = None
         self.version += 1
+
+    def _drop_late_pause(self) -> None:
+        """A pause asked for in a step that then ended is not carried into the next one: asked at
+        training's last step, it paused the scoring after training (UX review). One asked while
+        the data set is built waits for the next step, as the screen says it will."""
+        pause_file = self.run_dir / "PAUSE"
+        if self.step_name != STEP_DATA and pause_file.exists():
+            pause_file.unlink(missing_ok=True)
+            self.add_log(f"{self.step_name} ended before the pause took effect; not paused (p pauses the next step)")
 
     def _ended(self, code: int) -> str:
         """How a child ended, for the log: "cancelled" when the user's cancel stopped it, where

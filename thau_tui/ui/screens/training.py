@@ -28,7 +28,7 @@ from ...config import Config
 from ...host_programs import host_program
 from ...paths import runs_dir
 from ...train.recipe import SHIPPED_RECIPES, available_recipes, find_recipe, load_recipe
-from ...train.run_sentences import cancel_question, idle_line, other_default, verdict
+from ...train.run_sentences import can_resume, cancel_question, cancelled_words, idle_line, other_default, verdict
 from ...train.runs import check_recipe, last_run, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
 from ..visible import visible
@@ -275,8 +275,7 @@ class TrainingScreen(Screen):
             "data": "Building the data set…",
             "paused": f"Paused while {run.step_name or 'training'} (p resumes)",
             "done": "Done",
-            # only when one was: cancelled while scoring before training, none exists (UX review)
-            "cancelled": "Cancelled (a checkpoint was saved)" if run.checkpoint else "Cancelled",
+            "cancelled": cancelled_words(run),  # what it kept, and whether R goes on (run_sentences)
             "failed": f"Failed: {run.error}",
             "idle": "Not started",
             "scoring": (run.step_name or "scoring").capitalize() + "…",
@@ -335,13 +334,26 @@ class TrainingScreen(Screen):
         if action == "use_adapter":
             return True if run is not None and run.status == "done" else None
         if action == "resume_last":
-            return True if run is None and self.last is not None and self.last[2] else None
+            return True if self._resume_target() is not None else None
         return True
 
+    def _resume_target(self) -> Path | None:
+        """The run folder R goes on with: the last run cut short before this thau started, or the
+        one just cancelled (or failed) in this window, when it holds a checkpoint and its recipe.
+        R said nothing after a cancel until thau restarted (UX review)."""
+        run = self.run
+        if run is None:
+            return self.last[0] if self.last is not None and self.last[2] else None
+        return run.run_dir if not run.running and can_resume(run) else None
+
     async def action_resume_last(self) -> None:
-        """Go on with the last run, cut short before this thau started, from its checkpoint."""
-        if self.run is None and self.last is not None and self.last[2]:
-            await self._start(TrainingRun(self.last[0] / "recipe.yaml", self.last[0], resume=True, score=self.score))
+        """Go on with the last run, cut short or cancelled, from its checkpoint."""
+        folder = self._resume_target()
+        if folder is None:  # dimmed, but a key pressed as the run changes must not pass in silence (UX review)
+            self.notify("Nothing to resume: R goes on with a run cancelled or cut short after a checkpoint.")
+            return
+        run = TrainingRun(folder / "recipe.yaml", folder, resume=True, score=self.score, score_limit=self.score_limit)
+        await self._start(run)
 
     async def action_start(self) -> None:
         """Start a run with the recipe, unless one is going."""
