@@ -282,6 +282,10 @@ async def test_the_pane_leaves_the_chat_room_on_a_narrow_terminal_and_f5_hides_i
         pane, panel = app.query_one("#images"), app.query_one("#sessions")
         shown = {a.binding.action for a in app.screen.active_bindings.values() if a.enabled}
         assert "toggle_images" not in shown  # no image yet: no key for the pane
+        await pilot.press("f5")  # yet F5 says why nothing opens: it did nothing, unsaid (UX review)
+        await pilot.pause()
+        assert any("No image in this chat yet" in str(n.message) for n in app._notifications), "F5 silent"
+        assert not pane.display
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert panel.display
@@ -290,9 +294,11 @@ async def test_the_pane_leaves_the_chat_room_on_a_narrow_terminal_and_f5_hides_i
         assert pane.display and not panel.display  # the chats panel made room
         assert pane.size.width <= 32 and app.chat.size.width >= 40, (pane.size.width, app.chat.size.width)
         assert "toggle_images" not in app.query_one(FittingFooter).hidden_actions()
+        notes = len(app._notifications)
         await pilot.press("f5")
         await pilot.pause()
         assert not pane.display and app.chat.size.width >= 70
+        assert len(app._notifications) == notes  # with an image, F5 toggles and says nothing
         await pilot.press("f5")
         await pilot.pause()
         assert pane.display
@@ -383,3 +389,16 @@ async def test_a_new_chat_starts_without_the_last_chats_images(tmp_path):
         await pilot.pause()
         assert pane.images == [second] and pane.display
         assert "image 1/1" in str(pane.query_one("#image-position").render())
+
+
+async def test_enter_in_an_empty_gallery_says_there_is_no_image(tmp_path):
+    """Enter in an empty gallery did nothing, unsaid (UX review); the screen stays open."""
+    from thau_tui.ui.screens.gallery import GalleryScreen
+
+    app = GalleryHost(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, GalleryScreen) and app.received == []
+        assert any("no image to show" in str(n.message) for n in app._notifications)

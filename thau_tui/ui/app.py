@@ -74,14 +74,10 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         Binding("ctrl+g", "gallery", "Images", id="gallery", priority=True),
         Binding("ctrl+t", "training", "Train", id="training", priority=True),
         Binding("f5", "toggle_images", "Image pane", id="toggle-images", tooltip="Show or hide images", priority=True),
+        Binding("f5", "no_images", show=False, priority=True),  # with no image yet: says so (it was silent)
         Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
         Binding(
-            "f2",
-            "copy_answer",
-            "Copy",
-            id="copy-answer",
-            tooltip="Copy the last answer to the clipboard",
-            priority=True,
+            "f2", "copy_answer", "Copy", id="copy-answer", tooltip="Copy the last answer (clipboard)", priority=True
         ),
         Binding(
             "f3",
@@ -109,6 +105,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             "help",
             "answer_card",
             "toggle_images",
+            "no_images",
             "interrupt",
         }
     )
@@ -423,8 +420,9 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         # Esc's Stop stays in the footer between turns: a footer that changes costs a layout
         if action == "answer_card":
             return self.answer_card_enabled()
-        if action == "toggle_images" and not self.query_one("#images").images:
-            return False  # nothing to show: no key for it
+        if action in ("toggle_images", "no_images"):  # F5 shows the pane once there is an image
+            if (action == "toggle_images") != bool(self.query_one("#images").images):
+                return False  # nothing to show: no key for it in the footer
         if action in self.CHAT_ACTIONS and self.screen is not self.screen_stack[0]:
             if isinstance(self.screen, ModalScreen):
                 return False  # a modal keeps its own keys, as before these were priority bindings

@@ -168,6 +168,10 @@ class OtherScreens:
         if not pane.display and self.focused is not None and pane in (self.focused, *self.focused.ancestors):
             self.focus_input()
 
+    def action_no_images(self) -> None:
+        """F5 before any image: it did nothing, unsaid (UX review)."""
+        self.notify("No image in this chat yet: the image pane opens when a tool makes one. Ctrl+G lists all images.")
+
     def action_gallery(self) -> None:
         from .screens.gallery import GalleryScreen
 

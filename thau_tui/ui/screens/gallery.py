@@ -187,7 +187,8 @@ class GalleryScreen(Screen[None]):
 
     def action_show(self) -> None:
         record = self.selected
-        if record is None:
+        if record is None:  # Enter in an empty gallery did nothing, unsaid (UX review)
+            self.notify("no image to show: images appear here once generate_image makes one", severity="warning")
             return
         # To the app, not the screen: the screen is gone once dismissed.
         self.app.post_message(self.Show(record.path))
