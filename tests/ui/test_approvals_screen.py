@@ -123,3 +123,28 @@ async def test_on_a_short_terminal_the_policy_rows_can_be_reached(tmp_path):
         await pilot.pause(0.3)
         screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
         assert "(none)" in screen and "read runs, write and exec ask" in screen, screen
+
+
+class HostWithConfig(App):
+    def __init__(self, book: ApprovalBook, config_path) -> None:
+        super().__init__()
+        self.book, self.config_path = book, config_path
+
+    def on_mount(self) -> None:
+        self.push_screen(ApprovalsScreen(self.book, self.config_path))
+
+
+async def test_the_policy_section_names_the_config_file_to_edit(tmp_path, monkeypatch):
+    """It said "edit the file to change it" and named none; there can be three (UX review)."""
+    from thau_tui.paths import default_config_file
+
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    config = tmp_path / "my config" / "config.yaml"
+    for path, said in ((config, f"Policy from {config} (tools.policy): edit that file"), (None, "no config.yaml")):
+        app = HostWithConfig(filled_book(tmp_path / "approvals.json"), path)
+        async with app.run_test(size=(160, 30)) as pilot:
+            await pilot.pause()
+            section = str(app.screen.query_one(".section", Static).render())
+            assert said in section, section
+            if path is None:  # where to write one
+                assert str(default_config_file()) in section, section

@@ -129,7 +129,7 @@ class OtherScreens:
     def action_approvals(self) -> None:
         from .screens.approvals import ApprovalsScreen
 
-        self.push_screen(ApprovalsScreen(self.approvals))
+        self.push_screen(ApprovalsScreen(self.approvals, self.config_result.path))
 
     def show_image(self, path: str) -> None:
         pane = self.query_one("#images")

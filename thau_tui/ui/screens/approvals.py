@@ -7,6 +7,7 @@ approvals file) and, read-only, the per-tool policy from config.yaml.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from ...engine.approvals import ApprovalBook, RememberedApproval
+from ...paths import default_config_file
 from ..visible import cell
 
 
@@ -49,9 +51,10 @@ class ApprovalsScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="close-approvals"),
     ]
 
-    def __init__(self, book: ApprovalBook) -> None:
+    def __init__(self, book: ApprovalBook, config_path: Path | None = None) -> None:
         super().__init__()
         self.book = book
+        self.config_path = config_path  # the config.yaml in use; None: none was found
         self._rows: dict[str, RememberedApproval] = {}
 
     def compose(self) -> ComposeResult:
@@ -61,7 +64,12 @@ class ApprovalsScreen(ModalScreen[None]):
             yield Static("", id="approvals-problem", markup=False)  # a JSON error quotes the file
             yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="approvals-empty")
-            yield Static("Policy from config.yaml (tools.policy) — edit the file to change it", classes="section")
+            # which file: "edit the file" named none, and there can be three (UX review)
+            if self.config_path is not None:
+                where = f"Policy from {self.config_path} (tools.policy): edit that file to change it"
+            else:
+                where = f"Policy (tools.policy): no config.yaml in use; to set one, write it in {default_config_file()}"
+            yield Static(where, classes="section", markup=False)
             yield DataTable(id="policy-table", cursor_type="none", show_cursor=False)
         yield Footer()
 
