@@ -124,3 +124,19 @@ async def test_a_reopened_chat_shows_the_image_call_unavailable_too(tmp_path):
         card = again.query_one(ToolCard)
         assert card.state == "unavailable", card.state
         assert "no image model is configured" in " ".join(str(card.query_one(".notes", Static).render()).split())
+
+
+async def test_the_markdown_export_calls_the_image_call_unavailable_not_denied(tmp_path, thau_home):
+    """The card said "unavailable" but Ctrl+E's export said "denied" (UX review): the store's
+    decision, by "unavailable", now reaches the export."""
+    from thau_tui.paths import data_dir
+
+    backend = ScriptedBackend([hermes_call("generate_image", prompt="a red cat"), "No image model."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await _image_card(app, pilot)
+        await pilot.press("ctrl+e")
+        await wait_until(pilot, lambda: list((data_dir() / "exports").glob("*.md")))
+    exported = next((data_dir() / "exports").glob("*.md")).read_text()
+    assert "`generate_image`: not run: unavailable" in exported, exported
+    assert "`generate_image`: denied" not in exported

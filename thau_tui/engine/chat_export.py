@@ -276,6 +276,8 @@ def _result_status(meta: Mapping[str, Any], body: str, row: Mapping[str, Any] | 
         return f"{name}: " + (
             "not run: thau stopped while it waited for approval" if waited else _STATUS_WORDS["interrupted"]
         )
+    if row is not None and row.get("status") == "denied" and row.get("by") == "unavailable":
+        return f"{name}: not run: unavailable"  # no one denied it: it could not run (no image model)
     if row is not None and row.get("status") in _STATUS_WORDS:
         return f"{name}: {_STATUS_WORDS[row['status']]}"
     if "call_id" in meta and meta["call_id"] is None and meta.get("ok") is False:
@@ -288,6 +290,13 @@ def _result_status(meta: Mapping[str, Any], body: str, row: Mapping[str, Any] | 
     if ok is None:
         return ""
     return f"{name}: ran" if ok else f"{name}: failed"
+
+
+def with_decisions(calls: Iterable[Mapping[str, Any]], decisions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The store's call rows, each with `by` from its last decision (Store.decisions): "user",
+    "policy"... or "unavailable", a call that could not run, which the export called denied."""
+    by = {str(d.get("call_id")): d.get("by") for d in decisions}
+    return [{**row, "by": by.get(str(row.get("id")))} for row in calls]
 
 
 def _cut_short(message: dict[str, Any]) -> str | None:

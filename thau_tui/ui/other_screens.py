@@ -105,7 +105,12 @@ class OtherScreens:
             if kind in ("both", "md"):
                 path = folder / f"{stem}.md"
                 try:  # each result's status as recorded (an invalid call, a denial); else read from the text
-                    calls = self.store.tool_calls(sid) if self.store is not None else None
+                    store = self.store
+                    calls = (
+                        chat_export.with_decisions(store.tool_calls(sid), store.decisions(sid))
+                        if store is not None
+                        else None
+                    )
                 except StoreError:
                     calls = None
                 replace_file(path, chat_export.markdown(title, messages, calls))
