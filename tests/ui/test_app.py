@@ -1096,6 +1096,31 @@ async def test_after_a_choice_in_the_picker_an_edit_elsewhere_does_not_ask_to_re
         await wait_until(pilot, lambda: notices.any("/model to reload the model"), 10, "the model notice")
 
 
+async def test_a_fixed_config_takes_back_the_not_applied_notice(tmp_path, notices, monkeypatch):
+    """The "config.yaml not applied" error stayed up its 20 s after the file was fixed and
+    reloaded, beside "config.yaml reloaded" (UX review). Where Textual's internals differ
+    (compat), it is left to time out and nothing breaks."""
+    from thau_tui.ui import compat
+    from thau_tui.ui.services import NOT_APPLIED
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+
+    def titles() -> list[str]:
+        return [note.title for note in app._notifications]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for internals_known in (True, False):
+            monkeypatch.setattr(compat, "_notifications_as_known", lambda known=internals_known: known)
+            app._config_changed(ConfigResult(Config(), None, ["generation.temperature: not a number"]))
+            await wait_until(pilot, lambda: NOT_APPLIED in titles(), 10, "the not-applied notice")
+            app._config_changed(ConfigResult(Config(), None))
+            await wait_until(pilot, lambda: notices.any("config.yaml reloaded"), 10, "the reload notice")
+            await pilot.pause()
+            assert (NOT_APPLIED in titles()) is not internals_known, titles()
+            app.clear_notifications()
+
+
 async def test_the_picker_pairs_a_model_only_with_adapters_of_its_architecture(tmp_path):
     """36 models listed 72 rows, each with every adapter, Gemma with SmolLM2's among them,
     which cannot load (config review); each row says its size too."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from . import compat
 from .visible import visible
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ PLUGIN_IMPORT_NOTICE_S = 3.0
 
 # How many of config.yaml's problems a notice names (the chat holds them all).
 SHOWN_PROBLEMS = 4
+NOT_APPLIED = "config.yaml not applied: keeping the last good one"  # a notice's title, taken back once fixed
 
 
 class AppServices:
@@ -377,9 +379,9 @@ class AppServices:
 
     def _config_changed(self, result: ConfigResult) -> None:
         if not result.ok:
-            title, advice = "config.yaml not applied: keeping the last good one", "Fix the file and thau applies it."
-            self.call_later(self.config_problems, result.errors, title, advice)
+            self.call_later(self.config_problems, result.errors, NOT_APPLIED, "Fix the file and thau applies it.")
             return
+        compat.withdraw_notifications(self, NOT_APPLIED)  # it stayed up after the fix (UX review)
         # Against the file's model section, not the one in use: after a choice in Ctrl+O every
         # edit said "/model to reload the model" (config review).
         model_changed = result.config.model != self.model_in_file
