@@ -286,6 +286,20 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("jar tf lib.jar", "jar tf agent.jar -J-javaagent:agent.jar"),
         ("lz4 -d a.lz4", "lz4 -d a.lz4 conftest.py"),
         ("sort f.txt", ">/dev/null PATH=."),
+        # the shell review of 2026-12-07: each ran unasked under the first's approval
+        ("groff -Tascii plain.roff", "groff -U -Tascii doc.roff"),  # runs doc.roff's .sy requests
+        ("nroff plain.roff", "nroff -U doc.roff"),
+        ("troff plain.roff", "troff -aU doc.roff"),
+        # a repository made during the chat is writable: its config runs at the user's next git
+        ("cp notes.txt notes.bak", "cp settings.ini tools/.git/config"),
+        ("cp notes.txt notes.bak", "cp -t tools/.GIT settings.ini"),
+        ("mv a b", "mv settings.ini --target-directory=tools/.hg"),
+        ("ln -s a b", "ln -s ../../hooks tools/.jj/repo"),
+        ("pandoc a.md -t html", "pandoc --lua-filter x.lua a.md"),
+        ("pandoc a.md -t html", "pandoc -d defaults.yaml a.md"),  # a defaults file names filters
+        ("pandoc a.md -t html", "pandoc a.md -o conftest.py"),
+        ("info coreutils", "info -o conftest.py coreutils"),
+        ("convert a.png b.jpg", "convert '|touch PWNED' out.png"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -308,6 +322,11 @@ def test_other_code_running_forms_ask(allowed, attack):
         ("stty -a", "stty kill Q"),  # the terminal then drops the start of thau's next command line
         # an assignment after a redirection was read as the program, and the rest went unchecked
         ("2>&1 LC_ALL=C sort f.txt", "2>&1 LC_ALL=C bash -c 'touch PWNED'"),
+        # the shell review of 2026-12-07: the loader runs any ELF; TeX writes files, LuaTeX runs Lua
+        ("ld.so --help", "ld.so ./prog"),
+        ("/lib64/ld-linux-x86-64.so.2 --list /bin/ls", "/lib64/ld-linux-x86-64.so.2 ./prog"),
+        ("pdflatex a.tex", "pdflatex evil.tex"),
+        ("lualatex a.tex", "lualatex evil.tex"),
     ],
 )
 def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):

@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .never_approved import NEVER_APPROVED as NEVER_APPROVED
+from .never_approved import RISKY_OPTIONS
 from .never_approved import WORKSPACE_RUNNERS as WORKSPACE_RUNNERS
 from .program_names import identities
 
-_NEVER_APPROVED_PREFIXES = ("python", "pypy")
+_NEVER_APPROVED_PREFIXES = ("python", "pypy", "ld-linux", "ld-musl")
 
 # Program folders sandboxed tools cannot write in, and no workspace is in: a program named
 # by a path there is the system's.
@@ -330,12 +331,10 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # ripgrep's --pre runs a program on every file it searches; -z runs decompressors from PATH.
     # ripgrep 14's --hostname-bin runs a program to name the host in hyperlinks.
     "rg": CodeRunningArguments(options=("--pre", "--pre-glob", "-z", "--search-zip", "--hostname-bin")),
-    "fd": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
-    "fdfind": CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch")),
+    **dict.fromkeys(("fd", "fdfind"), CodeRunningArguments(options=("-x", "-X", "--exec", "--exec-batch"))),
 }
 # libarchive's tar, cpio and unzip read their own programs' options (sandbox review).
-for _name, _same in (("bsdtar", "tar"), ("bsdcpio", "cpio"), ("bsdunzip", "unzip")):
-    CODE_RUNNING_ARGUMENTS[_name] = CODE_RUNNING_ARGUMENTS[_same]
+CODE_RUNNING_ARGUMENTS.update({f"bsd{name}": CODE_RUNNING_ARGUMENTS[name] for name in ("tar", "cpio", "unzip")})
 CODE_RUNNING_ARGUMENTS.update(dict.fromkeys(("7z", "7za", "7zr", "7zz"), _SEVEN_ZIP))
 # Compilers run what -wrapper names, load -fplugin libraries, take their subprograms (as, ld,
 # cc1) from -B folders and spec files from -specs, and read more options from @files, which
@@ -379,6 +378,9 @@ CODE_RUNNING_ARGUMENTS.update(
         _BINUTILS,
     )
 )
+
+
+CODE_RUNNING_ARGUMENTS.update({name: CodeRunningArguments(options=risky) for name, risky in RISKY_OPTIONS.items()})
 
 
 def is_never_approved(program: str) -> bool:

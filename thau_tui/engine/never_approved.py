@@ -45,6 +45,8 @@ NEVER_APPROVED = frozenset(
         # change the persistent shell for every later command (files made 666, a process cap)
         "umask",
         "ulimit",
+        # the dynamic loader runs any ELF file it is given (`ld.so ./prog`; ld-linux* by prefix)
+        "ld.so",
         # shells and interpreters
         "bash",
         "sh",
@@ -290,6 +292,24 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     **dict.fromkeys(("xdoctest", "ptw", "nosetests", "locust", "manim"), "the project's Python modules"),
     "pyinstaller": "the .spec file (Python)",
     **dict.fromkeys(("papermill", "jupyter-nbconvert", "jupyter-execute"), "the notebook's cells"),
+    # TeX writes files (\openout) and LuaTeX runs the file's Lua: a tool can rewrite the .tex (attacker review)
+    **dict.fromkeys(
+        ("tex", "etex", "pdftex", "latex", "pdflatex", "xetex", "xelatex", "luatex", "lualatex", "context"),
+        "the TeX file's commands, which write files",
+    ),
     # version control whose repository config (writable in the workspace) names hooks and extensions
     **dict.fromkeys(("hg", "jj", "fossil"), "the hooks and extensions of the repository's config"),
+}
+
+
+# Options that make an otherwise approvable program run code or write a file it names;
+# code_running.py adds each as CodeRunningArguments(options=...) (attacker review: an
+# approval of `groff -Tascii a.roff` covered `groff -U`, which runs the file's .sy requests).
+RISKY_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    **dict.fromkeys(("groff", "nroff", "troff", "gtroff"), ("-U",)),  # unsafe mode: .sy, .pi, .pso
+    # filters and Lua filters run programs and code (a --defaults file can name them); -o writes
+    "pandoc": ("-F", "--filter", "-L", "--lua-filter", "-d", "--defaults", "-o", "--output", "--extract-media"),
+    "info": ("-o", "--output", "--dribble"),  # write the file they name
+    # ImageMagick reads a file name that starts with | as a command to run
+    **dict.fromkeys(("convert", "magick", "mogrify", "montage", "composite", "identify", "stream"), ("|",)),
 }

@@ -104,6 +104,10 @@ def analyse_shell_command(command: str) -> ShellCoverage:
 
 
 FOLDER_CHANGERS = frozenset({"cd", "pushd", "popd"})
+# What is written there runs on the host at the user's next git or hg command, and one made
+# during the chat is writable in the sandbox: `cp s.ini tools/.git/config` ran unasked under
+# an approval of cp once `git init tools` had (attacker review). Asked every time.
+REPOSITORY_FOLDERS = frozenset({".git", ".hg", ".jj"})
 
 
 def is_git(program: str) -> bool:
@@ -182,6 +186,8 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     program, arguments = words[0], words[1:]
     if not program:
         raise _NotCoverable("an empty program name")
+    if any(part.lower() in REPOSITORY_FOLDERS for word in words for part in re.split(r"[/=:,]", word)):
+        raise _NotCoverable("it names a .git, .hg or .jj folder (its config and hooks run at your next git or hg)")
     if _ASSIGNMENT_WORD.match(program):
         raise _NotCoverable(_ASSIGNS)
     if program in ("read", "getopts"):
