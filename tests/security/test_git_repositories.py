@@ -415,3 +415,35 @@ def test_the_macos_profile_keeps_every_version_control_folder_in_any_case(tmp_pa
         assert rule.search(f"{tmp_path}/{kept}"), kept
     for free in ("my.git/config", ".github/workflows/ci.yml", "hg/x", ".jjx/y", "docs/.gitignore"):
         assert not rule.search(f"{tmp_path}/{free}"), free
+
+
+def test_a_repository_made_during_the_chat_is_read_only_from_the_next_command(workspace, tmp_path):
+    """The shell review of 2026-12-07: the sandbox bound read-only only the repositories it
+    found when the shell started, so after `git init tools` (allowed for the chat) an approval
+    of cp covered `cp settings.ini tools/.git/config`, whose core.fsmonitor ran on the host at
+    the user's next `git status` there. The command that makes one now says so, and the next
+    one runs in a fresh shell that keeps it read-only."""
+    from thau_tui.tools import build_registry, sandbox
+    from thau_tui.tools.base import ToolContext
+
+    config = Config()
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return  # macOS's profile keeps every .git read-only by name, made before or after
+    (workspace / "settings.ini").write_text(f"[core]\n\tfsmonitor = touch {tmp_path}/HOSTPWNED; false\n")
+    context = ToolContext(workspace=workspace, config=config)
+    run_shell = build_registry().get("run_shell")
+    try:
+        made = run_shell.run({"command": "git init -q tools && cd tools"}, context)
+        assert "this command made tools/.git" in made.output, made.output
+        again = run_shell.run({"command": "cp settings.ini tools/.git/config; pwd"}, context)
+    finally:
+        context.resources["shell"].close()
+    assert "a repository was made, which the new shell keeps read-only" in again.output
+    assert "Read-only file system" in again.output and str(workspace) in again.output  # cd was reset
+    assert "fsmonitor" not in (workspace / "tools" / ".git" / "config").read_text()
+    quiet = ToolContext(workspace=workspace, config=config)  # a new chat's shell: nothing new, no note
+    try:
+        plain = run_shell.run({"command": "echo plain"}, quiet)
+    finally:
+        quiet.resources["shell"].close()
+    assert "made" not in plain.output and plain.output.strip() == "plain"

@@ -41,8 +41,9 @@ import pexpect
 from ..host_programs import host_program
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .limits import ProcessCap, namespace_count
+from .sandbox import git_folders
 from .shell_output import _CHUNK, _OutputReader  # noqa: F401
-from .shell_spawn import ShellLaunch, shell_pid
+from .shell_spawn import ShellLaunch, _terminal_modes, repositories_made, shell_pid
 from .terminal import foreground_group, group_members, waiting_for_terminal_input
 from .terminal_text import _ANSI, OutputCap, _bash_literal, clean_terminal_text  # noqa: F401
 from .workspace import shell_settings
@@ -96,6 +97,7 @@ class ShellSandbox:
         self._sandboxed = False
         self.max_processes = 0
         self.stopped_because = ""  # why thau stopped the last shell itself, for the next result
+        self._kept: set[Path] = set()  # the repositories' folders this shell's sandbox keeps read-only
 
     # -- lifecycle --------------------------------------------------------
     @property
@@ -107,6 +109,7 @@ class ShellSandbox:
         launch = ShellLaunch.plan(self.workspace, self.config)
         self.max_processes = launch.max_processes
         self._sandboxed = launch.sandboxed
+        self._kept = set(git_folders(self.workspace)) if launch.sandboxed else set()
         child, cap = launch.spawn()
         limits = launch.ulimits
         child.sendline(
@@ -234,6 +237,10 @@ class ShellSandbox:
             self._restore_modes()
             result = _Run(self, command, timeout, settings.output_limit, on_output, cancel_event, restarted).go()
             result.fresh = fresh
+            if self._sandboxed and (made := repositories_made(self.workspace, self.config, self._kept)):
+                result.output += made  # writable in this sandbox: the next shell's keeps them read-only
+                self.stopped_because = "a repository was made, which the new shell keeps read-only"
+                self.close()
             return result
 
     def _restore_modes(self) -> None:
@@ -433,14 +440,6 @@ class _Run(_OutputReader):
             restarted=self.restarted,
             process_limit=capped,
         )
-
-
-def _terminal_modes(child: pexpect.spawn[str]) -> list[Any] | None:
-    """The terminal's modes now (termios), or None where they cannot be read."""
-    try:
-        return termios.tcgetattr(child.child_fd)
-    except (termios.error, OSError, ValueError):
-        return None
 
 
 def session_shell(ctx: ToolContext) -> ShellSandbox:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import os
 import signal
+import termios
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pexpect
 
 from ..host_programs import host_program
 from .base import ToolError
 from .limits import ProcessCap, shell_ulimits
-from .sandbox import sandbox_kind, sandbox_prefix
+from .sandbox import git_folders, git_read_only, sandbox_kind, sandbox_prefix
 from .workspace import scrubbed_environment, shell_settings
 
 if TYPE_CHECKING:
@@ -127,3 +128,30 @@ def shell_pid(child: pexpect.spawn[str]) -> int:
     if child.pid is None:
         raise ToolError("the shell has no process")
     return child.pid
+
+
+def _terminal_modes(child: pexpect.spawn[str]) -> list[Any] | None:
+    """The terminal's modes now (termios), or None where they cannot be read."""
+    try:
+        return termios.tcgetattr(child.child_fd)
+    except (termios.error, OSError, ValueError):
+        return None
+
+
+def repositories_made(workspace: Path, config: Config | None, kept: set[Path]) -> str:
+    """What to tell the user of repository folders (git_folders) that are not among those a
+    running sandbox keeps read-only: made since it started, so its commands can write their
+    config and hooks, which run at the user's next git command there (attacker review:
+    `git init tools`, then `cp settings.ini tools/.git/config` under an approval of cp). ""
+    when there are none."""
+    if not git_read_only(workspace, config):
+        return ""
+    made = [path for path in git_folders(workspace) if path not in kept]
+    if not made:
+        return ""
+    named = ", ".join(str(path.relative_to(workspace)) if workspace in path.parents else str(path) for path in made)
+    return (
+        f"\n[thau: this command made {named}. Its config and hooks run at your next git (or hg) command"
+        " there, and this shell could still write them: look at them before you use git there. The next"
+        " command starts a fresh shell that keeps them read-only.]"
+    )
