@@ -458,6 +458,21 @@ async def test_a_link_never_shows_one_address_and_opens_another():
     assert all(shown.strip() in link for shown, link in linked if link and shown.strip())
 
 
+async def test_an_image_is_its_text_and_address_and_never_a_hyperlink():
+    """`![https://docs.python.org/3/](vscode://evil/run)` was drawn "🌆 https://docs.python.org/3/"
+    as a terminal hyperlink to vscode:// (OSC 8), and an image inside a link opened the image's
+    source (attacker review of 2026-12-07)."""
+    text = (
+        "Docs: ![https://docs.python.org/3/](vscode://evil/run?cmd=x) end. "
+        "Then [![https://docs.python.org/](x.png)](vscode://evil/run2) and ![](https://example.com/a.png)."
+    )
+    segments = [segment for line in await finished_lines(text, (160, 20)) for segment in line]
+    drawn = " ".join("".join(segment.text for segment in segments).split())  # lines joined
+    assert {segment.style.link for segment in segments if segment.style} - {None} == set(), drawn
+    assert "Docs: https://docs.python.org/3/ (image: vscode://evil/run?cmd=x) end." in drawn, drawn
+    assert "(vscode://evil/run2)" in drawn and "(image: https://example.com/a.png)" in drawn, drawn
+
+
 def test_an_autolink_is_its_own_address_and_only_web_ones_are_hyperlinks():
     """An autolink's text is its address decoded (Köln; the href keeps K%C3%B6ln): it was
     drawn twice (read-through review). It is drawn once, as the address it opens, and only

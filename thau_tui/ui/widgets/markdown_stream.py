@@ -92,9 +92,19 @@ def honest_links(tokens: list[Token]) -> list[Token]:
     not its address is drawn as the text, then the address in brackets (a hyperlink only
     if it is a web or mail address, plain text otherwise)."""
     for token in tokens:
-        if token.children and any(child.type == "link_open" for child in token.children):
-            token.children = _honest(token.children)
+        if token.children and any(child.type in ("link_open", "image") for child in token.children):
+            token.children = _honest([_image_as_text(child) for child in token.children])
     return tokens
+
+
+def _image_as_text(token: Token) -> Token:
+    """An image as its text and its address, never a hyperlink: Rich drew `![https://docs...](vscode://evil)`
+    as a terminal hyperlink to vscode:// under the docs' address (attacker review). No image is
+    fetched in a terminal chat anyway."""
+    if token.type != "image":
+        return token
+    alt, src = token.content or "".join(t.content for t in token.children or []), str(token.attrs.get("src", ""))
+    return Token("text", "", 0, content=f"{alt} (image: {src})" if alt and alt != src else f"(image: {src})")
 
 
 def _honest(children: list[Token]) -> list[Token]:
