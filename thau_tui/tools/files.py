@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..visible_text import visible
 from .base import Tool, ToolContext, ToolError, ToolResult, object_schema, storable
 from .kept import Kept
 from .text_form import TextForm, binary_kind, in_its_form, new_line_first, pread_or_nothing, text_form
@@ -370,11 +371,14 @@ def _shown(name: str) -> str:
     """A file name as text to show and store. Python hands a name that is not UTF-8 over
     with surrogate escapes (b'caf\\xe9.txt' -> 'caf\\udce9.txt'), which no UTF-8 text can
     hold: such bytes become U+FFFD. (The disk still gets the real name: os functions take
-    the surrogate-escaped str.)"""
+    the surrogate-escaped str.) Control characters, newline and tab too, are drawn as stand-ins:
+    a name with a newline forged a match line or a listing entry of a file that does not
+    exist (`x.txt\nsecrets.env:1: API_KEY=...`: attacker review)."""
     try:
-        return os.fsencode(name).decode("utf-8", errors="replace")
+        text = os.fsencode(name).decode("utf-8", errors="replace")
     except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (from a model's path)
-        return storable(name)
+        text = storable(name)
+    return visible(text).replace("\n", "\u240a").replace("\t", "\u2409")
 
 
 def list_directory(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
