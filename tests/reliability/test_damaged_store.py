@@ -330,3 +330,27 @@ def test_a_fifo_or_a_link_at_the_lock_mark_neither_hangs_nor_writes_elsewhere(tm
         with alone_in(run):
             pass
     assert not target.exists()
+
+
+def test_salvage_reads_a_file_cut_short_whose_chats_are_still_there(tmp_path):
+    """A database cut in half (its header counts more pages than it holds): salvage said "the
+    list of tables cannot be read ... nothing can be salvaged", yet every chat and message was
+    still in the half that was left (reliability review)."""
+    from thau_tui.engine.store_salvage import salvage
+
+    path = tmp_path / "sessions.sqlite3"
+    store = Store(path)
+    for chat in range(3):
+        sid = store.create_session(f"chat {chat}")
+        for i in range(3 + chat // 2):
+            store.add_message(sid, "user" if i % 2 == 0 else "assistant", f"chat {chat} message {i}")
+    store._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.truncate(size // 2 + 100)
+    done = salvage(path)
+    assert done.rows["sessions"] == 3 and done.rows["messages"] == 10, (size, done.rows, done.unreadable)
+    again = Store(path)
+    assert sorted(s.title for s in again.list_sessions()) == ["chat 0", "chat 1", "chat 2"]
+    again.close()

@@ -97,6 +97,16 @@ def _copy_table(source: sqlite3.Connection, target: sqlite3.Connection, table: s
     return copied, lost, damaged
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The damaged file, read only. writable_schema: a file cut short (its header counts more
+    pages than it holds) refused even its list of tables, "database disk image is malformed",
+    and salvage said nothing could be saved though every chat was still readable
+    (reliability review). It skips that check; nothing is written through this connection."""
+    source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    source.execute("PRAGMA writable_schema=ON")
+    return source
+
+
 def _tables(path: Path) -> list[str]:
     """thau's tables the file holds; SalvageError when it is not a database thau made."""
     try:
@@ -107,7 +117,7 @@ def _tables(path: Path) -> list[str]:
     if header != b"SQLite format 3\x00":
         raise SalvageError(f"{path} is not an SQLite database at all; move it away and thau starts a new one")
     try:
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        source = _read_only(path)
         try:
             found = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         finally:
@@ -149,7 +159,7 @@ def salvage(path: Path) -> Salvaged:
     try:
         Store(fresh).close()  # thau's schema, nothing in it
         open_mark(fresh).unlink(missing_ok=True)  # its lock file: nobody else knows of the copy
-        source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        source = _read_only(path)
         target = sqlite3.connect(str(fresh), isolation_level=None)
         try:
             target.execute("BEGIN")
