@@ -101,3 +101,35 @@ async def test_a_running_tools_output_is_saved_in_its_row(tmp_path):
     assert captured and captured[-1].startswith("line 0\nline 1\n")
     [row] = store.tool_calls(session.id)
     assert row["status"] == "done" and row["result"] == "dripped"
+
+
+async def test_output_before_a_silence_is_saved_while_the_tool_still_runs(tmp_path):
+    """A command that printed at once and then hung (`echo started; sleep 60`) lost its output
+    to a kill -9: only a later chunk saved what came before it (reliability review). The first
+    output is saved at once, and what follows it before a silence a moment later."""
+    import sqlite3
+    import time
+
+    path = tmp_path / "db.sqlite3"
+    seen_during_silence: list[str | None] = []
+
+    def hang(args, ctx):
+        ctx.emit("started\n")
+        time.sleep(0.05)
+        ctx.emit("partial-out\n")
+        time.sleep(4 * SAVE_EVERY_S)  # silent, as a hung command is; thau could be killed now
+        with sqlite3.connect(path) as db:  # what a restart after a kill -9 would read
+            seen_during_silence.append(db.execute("SELECT result FROM tool_calls").fetchone()[0])
+        return "finished"
+
+    schema = {"type": "object", "properties": {}, "additionalProperties": False}
+    registry = ToolRegistry([Tool("hang", "Print, then wait", schema, "exec", hang)])
+    call = "<tool_call>" + json.dumps({"name": "hang", "arguments": {}}) + "</tool_call>"
+    store = Store(path)
+    agent = Agent(Config(), registry, store=store, backend=ScriptedBackend([call, "done"]), workspace=tmp_path)
+    session = agent.new_session()
+    async for event in agent.run_turn(session, "hang"):
+        if isinstance(event, ApprovalRequested):
+            event.future.set_result(Decision("once"))
+    assert seen_during_silence == ["started\npartial-out\n"], seen_during_silence
+    assert store.tool_calls(session.id)[0]["result"] == "finished"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Generic, TypeVar
@@ -320,19 +321,34 @@ class ToolSteps:
         record = functools.partial(agent._save, f"the {call.name} call")
         if store:
             record(store.record_call, session.id, call.id, call.name, call.arguments, "running")
-        captured = ""
-        saved_at = time.monotonic()  # the row exists from the start; its output is saved from a second on
-        async for event in self._run_tool(call, ran):
-            yield event
-            if store and isinstance(event, ToolOutput):
-                captured = (captured + event.chunk)[-CAPTURED_OUTPUT_CHARS:]
-                if time.monotonic() - saved_at >= self.save_every_s:
-                    record(
-                        store.record_call, session.id, call.id, call.name, call.arguments, "running", result=captured
-                    )
-                    saved_at = time.monotonic()
-            for error in agent._store_errors():
-                yield error
+        captured, unsaved, saved_at = "", False, -math.inf
+        later: asyncio.TimerHandle | None = None
+
+        def save() -> None:
+            nonlocal unsaved, saved_at, later
+            later = None
+            if store and unsaved:
+                record(store.record_call, session.id, call.id, call.name, call.arguments, "running", result=captured)
+                unsaved, saved_at = False, time.monotonic()
+
+        try:
+            async for event in self._run_tool(call, ran):
+                yield event
+                if store and isinstance(event, ToolOutput):
+                    captured, unsaved = (captured + event.chunk)[-CAPTURED_OUTPUT_CHARS:], True
+                    # The first output at once, then at most every save_every_s, and what came
+                    # before a silence too: a command that printed early and then hung lost it
+                    # all to a kill -9, as only the next chunk saved (reliability review).
+                    wait = self.save_every_s - (time.monotonic() - saved_at)
+                    if wait <= 0:
+                        save()
+                    elif later is None:
+                        later = asyncio.get_running_loop().call_later(wait, save)
+                for error in agent._store_errors():
+                    yield error
+        finally:
+            if later is not None:
+                later.cancel()
 
     async def _run_tool(self, call: ToolCall, ran: Outcome[ToolRun]) -> AsyncIterator[Event]:
         """Run the tool in a thread of its own, yielding its output, progress and questions."""
