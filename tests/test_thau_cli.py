@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -190,3 +194,65 @@ def test_a_config_that_is_a_dangling_link_is_not_taken_for_no_config(tmp_path):
     assert "which does not exist" in done.stderr
     done = thau("doctor", env_extra={"THAU_HOME": str(home)}, cwd=tmp_path)
     assert done.returncode == 1 and "missing, using defaults" not in done.stdout
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_give_the_terminal_back_and_keep_the_draft(tmp_path, number, monkeypatch):
+    """SIGTERM ended the chat on the spot: the shell was left on the alternate screen with
+    mouse reporting on and the cursor hidden until `reset` (reliability review). Now it ends
+    as Ctrl+Q does: the screen restored, the draft kept, and the signal's exit status."""
+    import pexpect
+
+    from thau_tui.paths import unsent_left
+
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "thau_tui.cli"],
+        cwd=str(tmp_path),
+        env={**os.environ, "TERM": "xterm-256color"},
+        dimensions=(30, 100),
+        timeout=120,
+    )
+    try:
+        child.expect("SmolLM2-135M-Instruct")  # loaded: the prompt is live
+        child.send("half a thought")
+        child.expect("thought")
+        time.sleep(0.5)
+        child.kill(number)
+        child.expect(pexpect.EOF)
+        after = child.before
+    finally:
+        child.close(force=True)
+    # and no segmentation fault at exit (llama.cpp's model freed after its library: release_model)
+    assert child.exitstatus == 128 + number, (child.exitstatus, child.signalstatus)
+    assert b"\x1b[?1049l" in after, "the alternate screen was left on"  # Textual's driver stopped
+    assert b"\x1b[?1000l" in after and b"\x1b[?25h" in after, "mouse reporting or a hidden cursor was left"
+    assert [path.read_text() for path in unsent_left()] == ["half a thought"]
+
+
+def test_ctrl_q_ends_the_chat_without_a_crash_every_time(tmp_path, monkeypatch):
+    """About every second Ctrl+Q ended thau with a segmentation fault once the screen was
+    restored: llama.cpp's model was freed by the garbage collector at exit, after the
+    library itself (release_model frees it first). Four quits in a row, each exit status 0."""
+    import pexpect
+
+    monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
+    statuses = []
+    for _ in range(4):
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "thau_tui.cli"],
+            cwd=str(tmp_path),
+            env={**os.environ, "TERM": "xterm-256color"},
+            dimensions=(30, 100),
+            timeout=120,
+        )
+        try:
+            child.expect("SmolLM2-135M-Instruct")
+            child.sendcontrol("q")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        statuses.append((child.exitstatus, child.signalstatus))
+    assert statuses == [(0, None)] * 4, statuses

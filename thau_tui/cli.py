@@ -172,7 +172,20 @@ def run_chat(args) -> int:
     except (StoreError, OSError) as exc:  # an unwritable data dir: say where and what to do
         return _fail(str(exc))
     app.run()
-    return 0
+    release_model(app.agent.backend)
+    return app.return_code or 0  # 143 after SIGTERM, 129 after SIGHUP (the terminal closed)
+
+
+def release_model(backend: object) -> None:
+    """llama.cpp's model freed before the interpreter exits. Left to the garbage collector at
+    exit, after llama-cpp-python's own exit handler had freed llama.cpp, it ended thau with a
+    segmentation fault on about every second Ctrl+Q, once the screen was restored."""
+    close = getattr(getattr(backend, "llm", None), "close", None)
+    if callable(close):
+        from .engine.backend import MODEL_THREAD
+
+        with contextlib.suppress(Exception):  # a generation that does not stop: exit anyway
+            MODEL_THREAD.submit(close).result(timeout=10)
 
 
 def _decode_check(config) -> tuple[str, str | None]:

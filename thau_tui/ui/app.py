@@ -219,6 +219,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             )
         self.focus_input()
         self.restore_unsent()
+        self._catch_signals()
         self.call_after_refresh(self._first_frame)
         self.set_interval(1.0, self.show_training)
         self.set_interval(1.0, self.show_quiet)

@@ -5,7 +5,10 @@ config.yaml reloaded when it changes (the watch itself is started in `ThauApp.on
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -355,6 +358,30 @@ class AppServices:
             self.mcp.config = config  # sandboxed servers started from now on use its tools.shell
             self.mcp.update(config.mcp.servers)
         self.call_from_thread(self.agent.warm_up)  # the tool block follows the tools
+
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGHUP (the terminal closed) end thau as Ctrl+Q does: the answer stopped
+        and kept, the draft saved, the terminal given back. They killed it on the spot, leaving
+        the shell on the alternate screen with mouse reporting on and no cursor until `reset`
+        (reliability review)."""
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+                loop.add_signal_handler(number, self._signalled, number)
+
+    def _signalled(self, number: int) -> None:
+        from .widgets.prompt_input import PromptInput
+
+        run = self.training_run
+        if run is not None and getattr(run, "running", False):
+            run.cancel()  # its last checkpoint stays, as on Ctrl+Q's "stop it and quit"
+        if self.turn_running:
+            self.agent.cancel()
+        with contextlib.suppress(Exception):  # the draft is kept if it can be; leaving comes first
+            self.save_unsent(self.query_one(PromptInput).text)
+        with contextlib.suppress(Exception):
+            self._leave_session()
+        self.exit(return_code=128 + number)  # 143 and 129, as the shell reports a signal's end
 
     def on_unmount(self) -> None:
         if self.mcp is not None:
