@@ -446,4 +446,4 @@ def test_a_repository_made_during_the_chat_is_read_only_from_the_next_command(wo
         plain = run_shell.run({"command": "echo plain"}, quiet)
     finally:
         quiet.resources["shell"].close()
-    assert "made" not in plain.output and plain.output.strip() == "plain"
+    assert "made" not in plain.output and plain.output.splitlines() == ["plain", "[exit status 0]"]

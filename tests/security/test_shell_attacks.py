@@ -617,3 +617,59 @@ def test_shared_memory_segments_end_with_the_sandbox(workspace):
     if "0x00007468" in listed:  # the host's, left behind: removed before the test fails
         subprocess.run(["ipcrm", "-M", "0x7468"], check=False)
     assert "0x00007468" not in listed, listed
+
+
+@pytest.fixture
+def outside_tmp():
+    """A folder outside /tmp: the sandbox puts an empty /tmp over the real one, which would
+    hide anything under it whatever thau hides."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir="/var/tmp", prefix="thau-hidden-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _hiding_config(paths) -> Config:
+    config = Config()
+    config.tools.shell.hidden_paths = [str(p) for p in paths]
+    return config
+
+
+def test_a_secret_made_or_replaced_after_the_shell_started_stays_hidden(tmp_path, outside_tmp):
+    """The attacker review of 2026-12-07: bwrap's view is fixed when the chat's shell starts,
+    so ~/.aws/credentials made mid-chat was readable in it, and ~/.git-credentials replaced by
+    a rename (as git's credential store saves it) showed its new token. The shell restarts now
+    when what it hides changes, before the next command and between commands."""
+    from thau_tui.tools import sandbox
+    from thau_tui.tools.shell import ShellSandbox
+
+    config = _hiding_config([outside_tmp / ".aws", outside_tmp / ".git-credentials"])
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return  # the other sandboxes read their profile per process
+    (outside_tmp / ".git-credentials").write_text("https://u:OLD@example.com\n")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    shell = ShellSandbox(workspace, config)
+    try:
+        first = shell.run(f"cat {outside_tmp}/.git-credentials; echo started", timeout=30)
+        assert "OLD" not in first.output and "started" in first.output
+        (outside_tmp / ".aws").mkdir()
+        (outside_tmp / ".aws" / "credentials").write_text("aws_secret_access_key=MIDCHAT\n")
+        made = shell.run(f"cat {outside_tmp}/.aws/credentials", timeout=30)
+        assert "MIDCHAT" not in made.output, made.output
+        assert "a file or folder the sandbox hides was made or replaced" in made.output
+        fresh = outside_tmp / ".git-credentials.lock"
+        fresh.write_text("https://u:NEWTOKEN@example.com\n")
+        fresh.rename(outside_tmp / ".git-credentials")
+        replaced = shell.run(f"cat {outside_tmp}/.git-credentials", timeout=30)
+        assert "NEWTOKEN" not in replaced.output, replaced.output
+        # a job left waiting in the background is stopped once the secret appears
+        shell.run(f"(sleep 2; cat {outside_tmp}/.aws/later > leaked.txt) &", timeout=30)
+        (outside_tmp / ".aws" / "later").write_text("LATER-SECRET\n")
+        time.sleep(3.5)
+        leaked = workspace / "leaked.txt"
+        assert not leaked.exists() or "LATER-SECRET" not in leaked.read_text()
+    finally:
+        shell.close()

@@ -43,8 +43,8 @@ from .base import Tool, ToolContext, ToolError, ToolResult
 from .limits import ProcessCap, namespace_count
 from .sandbox import git_folders
 from .shell_output import _CHUNK, _OutputReader  # noqa: F401
-from .shell_spawn import ShellLaunch, _terminal_modes, repositories_made, shell_pid
-from .terminal import foreground_group, group_members, waiting_for_terminal_input
+from .shell_spawn import ShellLaunch, _terminal_modes, find_prompt, hidden_now, repositories_made, shell_pid
+from .terminal import foreground_group, waiting_for_terminal_input
 from .terminal_text import _ANSI, OutputCap, _bash_literal, clean_terminal_text  # noqa: F401
 from .workspace import shell_settings
 
@@ -98,6 +98,7 @@ class ShellSandbox:
         self.max_processes = 0
         self.stopped_because = ""  # why thau stopped the last shell itself, for the next result
         self._kept: set[Path] = set()  # the repositories' folders this shell's sandbox keeps read-only
+        self._hidden: frozenset[tuple[str, int, int]] = frozenset()  # what it hides, as it was (hidden_now)
 
     # -- lifecycle --------------------------------------------------------
     @property
@@ -106,6 +107,7 @@ class ShellSandbox:
 
     def start(self) -> None:
         """Start bash (inside the sandbox when there is one) and install the marker prompt."""
+        self._hidden = hidden_now(self.workspace, self.config)  # before the plan: a change after it is seen
         launch = ShellLaunch.plan(self.workspace, self.config)
         self.max_processes = launch.max_processes
         self._sandboxed = launch.sandboxed
@@ -127,31 +129,9 @@ class ShellSandbox:
         self._child = child
         self._cap = cap
         self._modes = _terminal_modes(child)
-        self._terminal, self._bash_pid, self._prompt_read = self._find_prompt(shell_pid(child))
+        self._terminal, self._bash_pid, self._prompt_read = find_prompt(shell_pid(child))
         if self.process_count() is not None:
             threading.Thread(target=self._watch, args=(child,), name="thau-shell-watch", daemon=True).start()
-
-    @staticmethod
-    def _find_prompt(pid: int) -> tuple[int, int | None, tuple[str, ...] | None]:
-        """The shell's pty device, bash's pid, and the read() bash makes at its prompt."""
-        if not os.path.isdir("/proc/self"):
-            return 0, None, None
-        deadline = time.monotonic() + 2.0
-        terminal = 0
-        while time.monotonic() < deadline:
-            group = foreground_group(pid)
-            members = group_members(group) if group else []
-            for member in members:
-                try:
-                    terminal = terminal or os.stat(f"/proc/{member}/fd/0").st_rdev
-                    with open(f"/proc/{member}/syscall") as fh:
-                        call = tuple(fh.read().split()[:4])
-                except OSError:
-                    continue
-                if len(members) == 1 and len(call) == 4 and call[0].isdigit():
-                    return terminal, member, call
-            time.sleep(0.01)
-        return terminal, None, None
 
     def at_prompt(self) -> bool | None:
         """Is bash idle at its own prompt? None when this platform cannot tell."""
@@ -229,6 +209,9 @@ class ShellSandbox:
         timeout = settings.timeout if timeout is None else timeout
         with self._lock:
             restarted = fresh = False
+            if self._sandboxed and self.alive and hidden_now(self.workspace, self.config) != self._hidden:
+                self.stopped_because = "a file or folder the sandbox hides was made or replaced since it started"
+                self.close()  # bwrap's view is fixed at its start: the new or replaced file showed through
             if not self.alive:
                 restarted, fresh = self._had_shell, True
                 self.close()
@@ -261,7 +244,12 @@ class ShellSandbox:
             if not self._lock.acquire(blocking=False):
                 continue  # a command is running
             try:
-                if self._child is child and self.at_process_cap():
+                if self._child is child and self._sandboxed and hidden_now(self.workspace, self.config) != self._hidden:
+                    self.stopped_because = (
+                        "a file or folder the sandbox hides was made or replaced after the last command"
+                    )
+                    self.close()  # a job left in the background would read it
+                elif self._child is child and self.at_process_cap():
                     self.stopped_because = (
                         f"its processes reached the limit of {self.max_processes} "
                         "(tools.shell.max_processes) after the last command"
@@ -408,7 +396,8 @@ class _Run(_OutputReader):
         if self.restarted:
             why = self.shell.stopped_because or "the previous one had exited"
             self.shell.stopped_because = ""
-            lines.insert(0, f"[started a fresh shell in {self.shell.workspace}: {why}, so cd and variables were reset]")
+            reset = "so cd, variables and background jobs were reset"
+            lines.insert(0, f"[started a fresh shell in {self.shell.workspace}: {why}, {reset}]")
         if waiting:
             lines.append(f"[{WAITING_MESSAGE}; {note}]")
         elif timed_out:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import termios
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from ..host_programs import host_program
 from .base import ToolError
 from .limits import ProcessCap, shell_ulimits
 from .sandbox import git_folders, git_read_only, sandbox_kind, sandbox_prefix
-from .workspace import scrubbed_environment, shell_settings
+from .terminal import foreground_group, group_members
+from .workspace import hidden_paths, scrubbed_environment, shell_settings
 
 if TYPE_CHECKING:
     from thau_tui.config import Config
@@ -152,6 +154,45 @@ def repositories_made(workspace: Path, config: Config | None, kept: set[Path]) -
     named = ", ".join(str(path.relative_to(workspace)) if workspace in path.parents else str(path) for path in made)
     return (
         f"\n[thau: this command made {named}. Its config and hooks run at your next git (or hg) command"
-        " there, and this shell could still write them: look at them before you use git there. The next"
-        " command starts a fresh shell that keeps them read-only.]"
+        " there, and this command could write them: look at them before you use git there. The shell was"
+        " stopped (its background jobs too); the next command starts a fresh one, in the workspace, that"
+        " keeps them read-only.]"
     )
+
+
+def find_prompt(pid: int) -> tuple[int, int | None, tuple[str, ...] | None]:
+    """The shell's pty device, bash's pid, and the read() bash makes at its prompt."""
+    if not os.path.isdir("/proc/self"):
+        return 0, None, None
+    deadline = time.monotonic() + 2.0
+    terminal = 0
+    while time.monotonic() < deadline:
+        group = foreground_group(pid)
+        members = group_members(group) if group else []
+        for member in members:
+            try:
+                terminal = terminal or os.stat(f"/proc/{member}/fd/0").st_rdev
+                with open(f"/proc/{member}/syscall") as fh:
+                    call = tuple(fh.read().split()[:4])
+            except OSError:
+                continue
+            if len(members) == 1 and len(call) == 4 and call[0].isdigit():
+                return terminal, member, call
+        time.sleep(0.01)
+    return terminal, None, None
+
+
+def hidden_now(workspace: Path, config: Config | None) -> frozenset[tuple[str, int, int]]:
+    """Each path the sandbox hides (hidden_paths: credentials, thau's folders) with its device
+    and inode. bwrap's view is fixed when the shell starts: a credential made later
+    (~/.aws/credentials) showed through, and one the host replaced by a rename (git's
+    credential store, zsh's history) reappeared, as the bind over it went with the old file
+    (attacker review). The shell restarts when this changes."""
+    found = set()
+    for path in hidden_paths(workspace, config):
+        try:
+            status = os.lstat(path)
+            found.add((str(path), status.st_dev, status.st_ino))
+        except OSError:
+            found.add((str(path), 0, 0))
+    return frozenset(found)
