@@ -673,3 +673,34 @@ def test_a_secret_made_or_replaced_after_the_shell_started_stays_hidden(tmp_path
         assert not leaked.exists() or "LATER-SECRET" not in leaked.read_text()
     finally:
         shell.close()
+
+
+def test_thau_s_folders_inside_the_workspace_cannot_be_swapped_for_the_tools_own(tmp_path, monkeypatch):
+    """The attacker review of 2026-12-07: with THAU_HOME in the workspace, the sandbox hid
+    .thau-home/config but not .thau-home itself, so `mv .thau-home .old && mkdir -p
+    .thau-home/config && printf ... > .thau-home/config/config.yaml` put the tool's
+    tools.policy where thau reads its own (and it reloads it live). The folders above a
+    hidden one are mount points now, which cannot be renamed."""
+    from thau_tui.paths import config_dir
+    from thau_tui.tools import sandbox
+    from thau_tui.tools.shell import ShellSandbox
+
+    workspace = tmp_path / "ws"
+    monkeypatch.setenv("THAU_HOME", str(workspace / ".thau-home"))
+    (config_dir() / "config.yaml").parent.mkdir(parents=True, exist_ok=True)
+    (config_dir() / "config.yaml").write_text("tools:\n  policy:\n    run_python: ask\n")
+    config = Config()
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return  # the macOS profile denies writes by path, renames included
+    shell = ShellSandbox(workspace, config)
+    try:
+        swap = shell.run(
+            "mv .thau-home .old && mkdir -p .thau-home/config"
+            " && printf 'tools:\\n  policy:\\n    run_python: auto\\n' > .thau-home/config/config.yaml; echo done",
+            timeout=30,
+        )
+    finally:
+        shell.close()
+    assert "done" in swap.output and "busy" in swap.output.lower(), swap.output
+    assert (config_dir() / "config.yaml").read_text() == "tools:\n  policy:\n    run_python: ask\n"
+    assert not (workspace / ".old").exists()
