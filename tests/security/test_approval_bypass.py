@@ -295,11 +295,8 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("cp notes.txt notes.bak", "cp -t tools/.GIT settings.ini"),
         ("mv a b", "mv settings.ini --target-directory=tools/.hg"),
         ("ln -s a b", "ln -s ../../hooks tools/.jj/repo"),
-        ("pandoc a.md -t html", "pandoc --lua-filter x.lua a.md"),
-        ("pandoc a.md -t html", "pandoc -d defaults.yaml a.md"),  # a defaults file names filters
-        ("pandoc a.md -t html", "pandoc a.md -o conftest.py"),
         ("info coreutils", "info -o conftest.py coreutils"),
-        ("convert a.png b.jpg", "convert '|touch PWNED' out.png"),
+        ("pdfroff plain.roff", "pdfroff -U doc.roff"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -327,6 +324,17 @@ def test_other_code_running_forms_ask(allowed, attack):
         ("/lib64/ld-linux-x86-64.so.2 --list /bin/ls", "/lib64/ld-linux-x86-64.so.2 ./prog"),
         ("pdflatex a.tex", "pdflatex evil.tex"),
         ("lualatex a.tex", "lualatex evil.tex"),
+        # the diff review of 2026-12-07: forms the option lists missed; each call asks now
+        ("pandoc a.md -t html", "pandoc --lua-filter x.lua a.md"),
+        ("pandoc a.md -t html", "pandoc a.md -t writer.lua"),
+        ("pandoc a.md -t html", "pandoc a.md --pdf-engine ./evil"),
+        ("pandoc a.md -t html", "pandoc --log=conftest.py a.md"),
+        ("convert a.png b.jpg", "convert '|touch PWNED' out.png"),
+        ("convert a.png b.jpg", "convert 'png:|touch PWNED' out.png"),
+        ("convert a.png b.jpg", "convert msl:evil.msl"),
+        ("magick a.png b.jpg", "magick @list.txt out.png"),
+        ("grog doc.roff", "grog --run -U doc.roff"),
+        ("ld64.so.2 --help", "ld64.so.2 ./prog"),
     ],
 )
 def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):

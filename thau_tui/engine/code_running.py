@@ -22,7 +22,7 @@ from .never_approved import RISKY_OPTIONS
 from .never_approved import WORKSPACE_RUNNERS as WORKSPACE_RUNNERS
 from .program_names import identities
 
-_NEVER_APPROVED_PREFIXES = ("python", "pypy", "ld-linux", "ld-musl")
+_NEVER_APPROVED_PREFIXES = ("python", "pypy", "ld-linux", "ld-musl", "ld64")
 
 # Program folders sandboxed tools cannot write in, and no workspace is in: a program named
 # by a path there is the system's.

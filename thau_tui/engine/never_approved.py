@@ -45,8 +45,10 @@ NEVER_APPROVED = frozenset(
         # change the persistent shell for every later command (files made 666, a process cap)
         "umask",
         "ulimit",
-        # the dynamic loader runs any ELF file it is given (`ld.so ./prog`; ld-linux* by prefix)
+        # the dynamic loader runs any ELF file it is given (`ld.so ./prog`; ld-linux*, ld64* by prefix);
+        # grog --run runs the groff command it guesses, -U included
         "ld.so",
+        "grog",
         # shells and interpreters
         "bash",
         "sh",
@@ -292,6 +294,14 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     **dict.fromkeys(("xdoctest", "ptw", "nosetests", "locust", "manim"), "the project's Python modules"),
     "pyinstaller": "the .spec file (Python)",
     **dict.fromkeys(("papermill", "jupyter-nbconvert", "jupyter-execute"), "the notebook's cells"),
+    # pandoc runs the Lua filters, readers and writers and the programs its arguments name (-F,
+    # -L, -t x.lua, --pdf-engine, a --defaults file), and ImageMagick a file name's |command,
+    # msl: script or @list (attacker and diff reviews): too many forms to list, so each call asks
+    "pandoc": "the filters, Lua readers and writers and programs its arguments name",
+    **dict.fromkeys(
+        ("convert", "magick", "mogrify", "montage", "composite", "identify", "stream", "conjure"),
+        "the |commands, msl: scripts and @lists its arguments name",
+    ),
     # TeX writes files (\openout) and LuaTeX runs the file's Lua: a tool can rewrite the .tex (attacker review)
     **dict.fromkeys(
         ("tex", "etex", "pdftex", "latex", "pdflatex", "xetex", "xelatex", "luatex", "lualatex", "context"),
@@ -306,10 +316,6 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
 # code_running.py adds each as CodeRunningArguments(options=...) (attacker review: an
 # approval of `groff -Tascii a.roff` covered `groff -U`, which runs the file's .sy requests).
 RISKY_OPTIONS: Mapping[str, tuple[str, ...]] = {
-    **dict.fromkeys(("groff", "nroff", "troff", "gtroff"), ("-U",)),  # unsafe mode: .sy, .pi, .pso
-    # filters and Lua filters run programs and code (a --defaults file can name them); -o writes
-    "pandoc": ("-F", "--filter", "-L", "--lua-filter", "-d", "--defaults", "-o", "--output", "--extract-media"),
+    **dict.fromkeys(("groff", "nroff", "troff", "gtroff", "pdfroff"), ("-U",)),  # unsafe mode: .sy, .pi, .pso
     "info": ("-o", "--output", "--dribble"),  # write the file they name
-    # ImageMagick reads a file name that starts with | as a command to run
-    **dict.fromkeys(("convert", "magick", "mogrify", "montage", "composite", "identify", "stream"), ("|",)),
 }
