@@ -582,11 +582,17 @@ async def test_the_model_picker_marks_an_adapter_loaded_from_outside_its_list(tm
 
 
 async def test_approvals_screen_opens_from_the_chat(tmp_path):
+    from textual.widgets import Static
+
     app = make_app(tmp_path, ScriptedBackend([]))
-    async with app.run_test(size=(120, 40)) as pilot:
+    app.config_result = ConfigResult(app.config, tmp_path / "none-here" / "config.yaml")  # the default's path, no file
+    async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ApprovalsScreen"
+        # it named "Policy from .../config.yaml: edit that file" for a file that was not there (UX review)
+        section = str(app.screen.query_one(".section", Static).render())
+        assert "no config.yaml in use" in section and "none-here" not in section, section
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.__class__.__name__ != "ApprovalsScreen"
@@ -1101,7 +1107,7 @@ async def test_a_fixed_config_takes_back_the_not_applied_notice(tmp_path, notice
     reloaded, beside "config.yaml reloaded" (UX review). Where Textual's internals differ
     (compat), it is left to time out and nothing breaks."""
     from thau_tui.ui import compat
-    from thau_tui.ui.services import NOT_APPLIED
+    from thau_tui.ui.services import AT_START, NOT_APPLIED
 
     app = make_app(tmp_path, ScriptedBackend([]))
 
@@ -1119,6 +1125,13 @@ async def test_a_fixed_config_takes_back_the_not_applied_notice(tmp_path, notice
             await pilot.pause()
             assert (NOT_APPLIED in titles()) is not internals_known, titles()
             app.clear_notifications()
+        # the notice of the file thau started with, too (diff review)
+        monkeypatch.setattr(compat, "_notifications_as_known", lambda: True)
+        app.notify("generation.temperature: not a number", title=AT_START, severity="error")
+        await wait_until(pilot, lambda: AT_START in titles(), 10, "the start notice")
+        app._config_changed(ConfigResult(Config(), None))
+        await pilot.pause()
+        assert AT_START not in titles(), titles()
 
 
 async def test_the_picker_pairs_a_model_only_with_adapters_of_its_architecture(tmp_path):

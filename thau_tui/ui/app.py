@@ -29,7 +29,7 @@ from .history import SavedChats, draw_chat
 from .model_loading import ModelLoading
 from .other_screens import NARROW_WIDTH, OtherScreens
 from .rows import RowScreen
-from .services import AppServices
+from .services import AT_START, AppServices
 from .turn import TurnRenderer
 from .widgets.chat import ChatView, NoteMessage
 from .widgets.fitting_footer import FittingFooter
@@ -74,7 +74,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         Binding("ctrl+g", "gallery", "Images", id="gallery", priority=True),
         Binding("ctrl+t", "training", "Train", id="training", priority=True),
         Binding("f5", "toggle_images", "Image pane", id="toggle-images", tooltip="Show or hide images", priority=True),
-        Binding("f5", "no_images", show=False, priority=True),  # with no image yet: says so (it was silent)
+        Binding("f5", "no_images", id="toggle-images", show=False, priority=True),  # no image yet: says so
         Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
         Binding(
             "f2", "copy_answer", "Copy", id="copy-answer", tooltip="Copy the last answer (clipboard)", priority=True
@@ -213,7 +213,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         if self.config_result.errors or self.key_problems:  # one notice for the file, every problem in it
             await self.config_problems(
                 [*self.config_result.errors, *self.key_problems],
-                "config.yaml: these settings are not applied",
+                AT_START,
                 ("A bad tools.policy entry asks. " if self.config_result.errors else "")
                 + "Fix the file and thau applies it.",
             )

@@ -31,6 +31,7 @@ PLUGIN_IMPORT_NOTICE_S = 3.0
 # How many of config.yaml's problems a notice names (the chat holds them all).
 SHOWN_PROBLEMS = 4
 NOT_APPLIED = "config.yaml not applied: keeping the last good one"  # a notice's title, taken back once fixed
+AT_START = "config.yaml: these settings are not applied"  # the same, for the file thau started with
 
 
 class AppServices:
@@ -408,7 +409,8 @@ class AppServices:
         if not result.ok:
             self.call_later(self.config_problems, result.errors, NOT_APPLIED, "Fix the file and thau applies it.")
             return
-        compat.withdraw_notifications(self, NOT_APPLIED)  # it stayed up after the fix (UX review)
+        for title in (NOT_APPLIED, AT_START):  # they stayed up after the fix (UX and diff reviews)
+            compat.withdraw_notifications(self, title)
         # Against the file's model section, not the one in use: after a choice in Ctrl+O every
         # edit said "/model to reload the model" (config review).
         model_changed = result.config.model != self.model_in_file
