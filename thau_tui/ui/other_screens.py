@@ -134,7 +134,8 @@ class OtherScreens:
     def action_approvals(self) -> None:
         from .screens.approvals import ApprovalsScreen
 
-        self.push_screen(ApprovalsScreen(self.approvals, self.config_result.path))
+        path = self.config_result.path  # the default one's path even when there is no file (UX review)
+        self.push_screen(ApprovalsScreen(self.approvals, path if path is not None and path.is_file() else None))
 
     def show_image(self, path: str) -> None:
         pane = self.query_one("#images")
