@@ -471,6 +471,12 @@ async def test_an_image_is_its_text_and_address_and_never_a_hyperlink():
     assert {segment.style.link for segment in segments if segment.style} - {None} == set(), drawn
     assert "Docs: https://docs.python.org/3/ (image: vscode://evil/run?cmd=x) end." in drawn, drawn
     assert "(vscode://evil/run2)" in drawn and "(image: https://example.com/a.png)" in drawn, drawn
+    styled = " ".join(
+        "".join(
+            s.text for line in await finished_lines("![a *b* `c`](http://e.com/i.png)", (80, 5)) for s in line
+        ).split()
+    )
+    assert styled == "a b c (image: http://e.com/i.png)", styled  # its words, not its Markdown
 
 
 def test_an_autolink_is_its_own_address_and_only_web_ones_are_hyperlinks():

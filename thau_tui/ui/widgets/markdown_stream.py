@@ -103,7 +103,9 @@ def _image_as_text(token: Token) -> Token:
     fetched in a terminal chat anyway."""
     if token.type != "image":
         return token
-    alt, src = token.content or "".join(t.content for t in token.children or []), str(token.attrs.get("src", ""))
+    # its words as drawn ("a b c"), not as written ("a *b* `c`": diff review)
+    alt = "".join(t.content for t in token.children or []) if token.children else token.content
+    src = str(token.attrs.get("src", ""))
     return Token("text", "", 0, content=f"{alt} (image: {src})" if alt and alt != src else f"(image: {src})")
 
 
