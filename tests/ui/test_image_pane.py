@@ -402,3 +402,18 @@ async def test_enter_in_an_empty_gallery_says_there_is_no_image(tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, GalleryScreen) and app.received == []
         assert any("no image to show" in str(n.message) for n in app._notifications)
+
+
+async def test_f5_remapped_in_ui_keys_still_says_there_is_no_image(tmp_path):
+    """With ui.keys moving toggle-images to F6, F5 and F6 both said nothing before any image:
+    the keymap moved only one of F5's two bindings (diff review). Both move now."""
+    from scripted import ScriptedBackend
+    from test_app import make_app
+
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.set_keymap({"toggle-images": "f6"})
+        await pilot.pause()
+        await pilot.press("f6")
+        await pilot.pause()
+        assert any("No image in this chat yet" in str(n.message) for n in app._notifications), "F6 silent"
