@@ -434,7 +434,10 @@ async def watch_config(
     try:
         async for _changes in awatch(*folders, watch_filter=wanted, recursive=False):
             chosen = next((f for f in files if f.is_file()), path)
-            result = load_config(chosen, current)
+            # Removed: the defaults, not the last file's settings, whose tools.policy (an
+            # `auto`) stayed in force with no file to say so (UX review).
+            gone = not (chosen.exists() or chosen.is_symlink())
+            result = load_config(chosen, None if gone else current)
             if result.ok:
                 current = result.config
             on_change(result)

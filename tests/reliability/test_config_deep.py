@@ -93,3 +93,21 @@ async def test_a_linked_config_is_reloaded_when_its_target_changes(tmp_path):
         assert result is not None and result.config.tools.policy == {"run_shell": "deny"}
     finally:
         watcher.cancel()
+
+
+async def test_a_removed_config_gives_the_defaults_not_its_last_settings(tmp_path):
+    """config.yaml with `run_python: auto` removed while thau ran: "config.yaml reloaded",
+    and run_python still ran unasked, by a file that was gone (UX review)."""
+    path = tmp_path / "config.yaml"
+    path.write_text("tools:\n  policy: {run_python: auto}\n")
+    first = load_config(path)
+    assert first.config.tools.policy == {"run_python": "auto"}
+    results = asyncio.Queue()
+    watcher = asyncio.create_task(watch_config(path, results.put_nowait, first.config))
+    try:
+        await asyncio.sleep(0.5)  # the watch is started in the background
+        path.unlink()
+        result = await asyncio.wait_for(results.get(), 10)
+        assert result.ok and result.config.tools.policy == {}, result.config.tools.policy
+    finally:
+        watcher.cancel()

@@ -1134,6 +1134,16 @@ async def test_a_fixed_config_takes_back_the_not_applied_notice(tmp_path, notice
         assert AT_START not in titles(), titles()
 
 
+async def test_a_removed_config_says_the_defaults_apply(tmp_path, notices):
+    """Removing config.yaml said "config.yaml reloaded" (UX review): it says what happened."""
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        gone = tmp_path / "config.yaml"
+        app._config_changed(ConfigResult(Config(), gone))
+        await wait_until(pilot, lambda: notices.any(f"{gone} was removed: thau's defaults apply"), 10, "the notice")
+
+
 async def test_the_picker_pairs_a_model_only_with_adapters_of_its_architecture(tmp_path):
     """36 models listed 72 rows, each with every adapter, Gemma with SmolLM2's among them,
     which cannot load (config review); each row says its size too."""

@@ -437,4 +437,6 @@ class AppServices:
         self.agent.warm_up()  # the system prompt may have changed
         if mcp_changed:
             self._reload_mcp(result.config)
-        self.notify("config.yaml reloaded" + (" — /model to reload the model" if model_changed else ""))
+        gone = result.path is not None and not (result.path.exists() or result.path.is_symlink())
+        said = f"{result.path} was removed: thau's defaults apply" if gone else "config.yaml reloaded"
+        self.notify(said + (" — /model to reload the model" if model_changed else ""))
