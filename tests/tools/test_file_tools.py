@@ -178,3 +178,21 @@ def test_a_listing_is_held_to_the_output_limit(ctx, workspace, config):
     listed = list_directory({"path": "many"}, ctx)
     assert len(listed.output) <= config.tools.shell.output_limit + 200
     assert listed.output.startswith("many: 600 entries") and "more entries not shown" in listed.output
+
+
+def test_a_deleted_workspace_is_named_not_a_crash(tmp_path):
+    """The workspace removed while thau ran: a new shell's call ended "run_shell crashed:
+    FileNotFoundError" (reliability review). Every tool says what is wrong now."""
+    from thau_tui.config import Config
+    from thau_tui.tools import build_registry
+    from thau_tui.tools.base import ToolContext
+
+    workspace = tmp_path / "ws2"
+    workspace.mkdir()
+    context = ToolContext(workspace=workspace, config=Config())
+    workspace.rmdir()
+    registry = build_registry()
+    for name, arguments in (("run_shell", {"command": "pwd"}), ("list_directory", {"path": "."})):
+        result = registry.get(name).run(arguments, context)
+        assert not result.ok and "crashed" not in result.output, result.output
+        assert f"the workspace {workspace} no longer exists" in result.output, result.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import threading
 import traceback
@@ -183,6 +184,12 @@ class Tool:
         try:
             from .kept import remember  # the kept folders' identities, before any tool's process runs
 
+            if not os.path.isdir(context.workspace):  # deleted or moved while thau ran: "run_shell
+                # crashed: FileNotFoundError" said nothing of it (reliability review)
+                raise ToolError(
+                    f"the workspace {context.workspace} no longer exists (deleted or moved while thau ran); "
+                    "make it again, or start thau in another folder (or set tools.workspace)"
+                )
             remember(context.workspace, context.config)
             result: Any = self.function(arguments, context)  # a plugin's may return anything
         except ToolError as exc:
