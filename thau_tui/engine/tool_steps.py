@@ -244,7 +244,7 @@ class ToolSteps:
         if (arguments := decision.arguments) is not None:
             errors = agent.registry.validate(ToolCall(call.name, arguments, id=call.id))
             if errors:
-                decision = Decision("deny", reason="edited arguments invalid: " + "; ".join(errors))
+                decision = Decision("deny", reason="edited arguments invalid: " + "; ".join(errors), by="thau")
             else:
                 call.arguments = arguments
         if store:

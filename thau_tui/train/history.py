@@ -24,7 +24,9 @@ from ..paths import replace_file
 from ..tools.base import ToolCall
 
 APPROVED = {"once", "session", "always", "auto"}
-RAN = {"running", "done", "failed"}  # statuses a call only reaches once it was allowed to run
+# A call is an example of what to do only once it ran to the end: one Esc cancelled while it
+# ran, thau stopped, or that failed was written as "approved, right" (data review).
+FINISHED = "done"
 
 _SPANISH = re.compile(
     r"[¿¡ñáéíóú]|\b(que|por|para|los|las|una|del|el|cómo|qué|archivo|carpeta|muestra|ejecuta|lista)\b", re.I
@@ -137,14 +139,14 @@ def _verdict(call: sqlite3.Row, decisions: list[sqlite3.Row]) -> tuple[str, sqli
     last = decisions[-1] if decisions else None
     if last is not None:
         if last["kind"] in APPROVED:
-            return "approved", last
+            return ("approved" if call["status"] == FINISHED else f"approved, then {call['status']}"), last
         if last["kind"] == "deny":
             # Only a person's no teaches a reply: a denial by the config or by the approval
             # timeout made examples like "Understood: no answer before the approval timeout".
             return ("denied" if last["by"] == "user" else f"denied by {last['by']}"), last
         return f"decision {last['kind']}", last
     # No decision row: read tools run by policy without asking; that is an approval too.
-    if call["status"] in RAN:
+    if call["status"] == FINISHED:
         return "approved", None
     return f"status {call['status']}", None
 
@@ -163,12 +165,12 @@ class _Builder:
     ) -> dict[str, Any]:
         messages = [
             {"role": "system", "content": self.system},
-            {"role": "user", "content": request},
+            {"role": "user", "content": self.plain(request)},
             {"role": "assistant", "content": self.dialect.format_call(ToolCall(name, args))},
         ]
         if result is not None and answer:
             messages.append({"role": "tool", "content": self.dialect.render_result(name, result)})
-            messages.append({"role": "assistant", "content": answer})
+            messages.append({"role": "assistant", "content": self.plain(answer)})
         return {
             "id": f"history-{call_id}",
             "lang": detect_lang(request),
@@ -179,8 +181,15 @@ class _Builder:
             "expected_calls": [{"name": name, "arguments": args}],
         }
 
+    def plain(self, text: str) -> str:
+        """A message's text as the chat renders it again: `<|im_end|>\n<|im_start|>user` written
+        in a message (or quoted from a file) was trained as the real tokens, a forged turn the
+        model learnt to write (data review). Call tags too: an answer is text, not a call."""
+        return self.dialect.defuse_turn(text, own_calls=False)
+
     def denied(self, call_id: str, request: str, name: str, reason: str | None) -> dict[str, Any]:
         lang = detect_lang(request)
+        request, reason = self.plain(request), None if reason is None else self.plain(reason)
         return {
             "id": f"history-{call_id}",
             "lang": lang,
@@ -202,7 +211,7 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
     Approved (once/session/always/auto, or ran by policy) -> a call example with the
     edited arguments when the user edited them, plus the result and the answer that
     followed when present. Denied -> a no-call example acknowledging the reason.
-    Cancelled, invalid and undecided calls are skipped, and so is a call made after any tool
+    Cancelled, interrupted, failed, invalid and undecided calls are skipped, and so is a call made after any tool
     result in its chat (the example would drop what may have led to it; a file the model
     read can ask for anything); identical examples are written once.
     """
