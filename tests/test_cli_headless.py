@@ -13,6 +13,7 @@ import os
 import re
 import select
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -82,6 +83,36 @@ def test_resume_with_a_message_answers_in_the_last_chat(one_shot, thau_home):
     finally:
         db.close()
     assert said == ["My colour is teal.", "Noted.", "What is my colour?", "Teal."]
+
+
+def test_resume_while_another_window_answers_there_takes_a_new_chat(one_shot, thau_home):
+    """--resume answered in a chat whose turn another window was still running: a card that
+    waited there got a false "did not run" result and the history mixed the two turns for
+    good (headless review). It answers in a new chat and says why."""
+    code, _out, err, _ = one_shot(["Noted."], message="first chat")
+    assert code == 0, err
+    window = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # another live thau
+    try:
+        db = sqlite3.connect(thau_home / "data" / "sessions.sqlite3")
+        try:
+            (sid,) = db.execute("SELECT id FROM sessions").fetchone()
+            turn = {"turn": {"pid": window.pid, "host": socket.gethostname()}}
+            db.execute("UPDATE sessions SET meta=? WHERE id=?", (json.dumps(turn), sid))
+            db.commit()
+        finally:
+            db.close()
+        code, _out, err, backend = one_shot(["Fresh."], "--resume", message="second")
+    finally:
+        window.kill()
+        window.wait()
+    assert code == 0, err
+    assert "the last chat is answering in another thau window: a new one" in err
+    assert "first chat" not in backend.prompts[-1]
+    db = sqlite3.connect(thau_home / "data" / "sessions.sqlite3")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 2
+    finally:
+        db.close()
 
 
 def test_a_tool_card_on_a_redirected_stderr_is_one_line(one_shot):

@@ -157,6 +157,11 @@ def _open_session(agent: Agent, store: Store, resume: bool, answer: OneAnswer) -
     """The chat to answer in: with --resume the last one (it was ignored, and the answer went
     to a new chat: headless review), else a new one."""
     last = store.last_session() if resume else None
+    if last is not None and store.turn_state(last.id) in ("running", "other host"):
+        # Answering there mixed two turns into one history: a card waiting in a window got a
+        # false "did not run" result, and a streaming answer was read cut short (headless review).
+        answer.said(("the last chat is answering in another thau window: a new one", "dim"))
+        return agent.new_session()
     if last is not None:
         with contextlib.suppress(KeyError):  # deleted in a window meanwhile: a new chat
             session = agent.load_session(last.id)
