@@ -85,6 +85,22 @@ def test_resume_with_a_message_answers_in_the_last_chat(one_shot, thau_home):
     assert said == ["My colour is teal.", "Noted.", "What is my colour?", "Teal."]
 
 
+def test_yes_is_refused_when_tools_policy_names_no_tool(one_shot, capsys):
+    """`run-shell: deny` (a typo) applied to nothing, and --yes then ran run_shell (headless
+    review). Without --yes it is said; with --yes nothing runs."""
+    call = hermes_call("run_shell", command="touch ran.txt")
+    code, _out, err, _ = one_shot([call, "Done."], "--yes", policy={"run-shell": "deny"})
+    assert code == 2 and not (one_shot.workspace / "ran.txt").exists(), err
+    assert "tools.policy.run-shell: no tool has this name" in err and "did you mean run_shell?" in err
+    assert "--yes is refused while tools.policy names a tool that does not exist" in err
+    code, _out, err, _ = one_shot(["Hello."], policy={"run-shell": "deny"})  # said, and it answers
+    assert code == 0 and "tools.policy.run-shell: no tool has this name" in err, err
+    code = cli.main(["--config", str(one_shot.workspace.parent / "config.yaml"), "doctor"])  # it said "(ok)"
+    out = capsys.readouterr().out
+    assert code == 1 and "config: tools.policy.run-shell: no tool has this name" in out, out
+    assert "tools.policy.run-shell names no tool" in out.strip().splitlines()[-1]
+
+
 def test_resume_while_another_window_answers_there_takes_a_new_chat(one_shot, thau_home):
     """--resume answered in a chat whose turn another window was still running: a card that
     waited there got a false "did not run" result and the history mixed the two turns for

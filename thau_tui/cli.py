@@ -19,6 +19,7 @@ from .headless import (  # noqa: F401
     REFUSED_EXIT,
     decide_unattended,
     message_exit_code,
+    policy_typos,
     run_message,
 )
 from .paths import FolderError, default_config_file, keep_imports_out_of, runs_dir
@@ -413,6 +414,9 @@ def run_doctor(args) -> int:
         problems.append(f"{result.path} is invalid; thau runs on defaults for what is wrong in it")
     missing = result.path is not None and result.ok and not result.path.exists()
     lines.append(f"config {result.path} ({'missing, using defaults' if missing else state})")
+    for typo in policy_typos(result.config):  # "(ok)" was said of `run-shell: deny` (headless review)
+        lines.append(f"config: {typo}")
+        problems.append(typo.split(":", 1)[0] + " names no tool")
     lines.append(f"config dir {config_dir()}")
     from .tools.plugins import plugins_folder, plugins_in_workspace
 

@@ -112,6 +112,11 @@ def _run_message(args: argparse.Namespace) -> int:
             "tools.policy denial that --yes would then approve. Fix config.yaml, or run without --yes"
         )
     config = result.config
+    if unknown := policy_typos(config):
+        for line in unknown:
+            err.print(Text.assemble(("config:", "yellow"), f" {visible(line)}"))
+        if args.yes:  # `run-shell: deny` left run_shell unguarded, and --yes ran it (headless review)
+            return _fail("--yes is refused while tools.policy names a tool that does not exist: fix the name")
     try:  # before the model loads: an unwritable data dir or a full disk is said at once
         store = Store(database_path())
         approvals = ApprovalBook(approvals_path(), config.tools.policy)
@@ -151,6 +156,17 @@ def _run_message(args: argparse.Namespace) -> int:
         return answer.exit_code()
     finally:
         mcp.stop()
+
+
+def policy_typos(config: Config) -> list[str]:
+    """tools.policy entries that name no built-in tool, MCP server's tool or plugin file (a
+    typo such as `run-shell: deny`), one line each with the nearest name."""
+    from .tools import build_registry
+    from .tools.plugins import plugins_folder
+
+    folder = plugins_folder(config)
+    policy = {name: rule for name, rule in config.tools.policy.items() if not (folder / f"{name}.py").is_file()}
+    return build_registry().unknown_in_policy(policy, (server.name for server in config.mcp.servers))
 
 
 def _open_session(agent: Agent, store: Store, resume: bool, answer: OneAnswer) -> ChatSession:
