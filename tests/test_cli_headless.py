@@ -256,9 +256,12 @@ def _config(tmp_path: Path) -> Path:
     return config
 
 
+def _thau_command(tmp_path: Path, server: ScriptedServer) -> list[str]:
+    return [sys.executable, "-m", "thau_tui.cli", "--config", str(_config(tmp_path)), "--base-url", server.url]
+
+
 def _thau(tmp_path: Path, server: ScriptedServer, *args: str, **popen) -> subprocess.Popen:
-    command = [sys.executable, "-m", "thau_tui.cli", "--config", str(_config(tmp_path)), "--base-url", server.url]
-    return subprocess.Popen([*command, *args], cwd=tmp_path, **popen)
+    return subprocess.Popen([*_thau_command(tmp_path, server), *args], cwd=tmp_path, **popen)
 
 
 def _plain(seen: list[str]) -> str:
@@ -414,3 +417,77 @@ def test_sigterm_mid_answer_saves_what_was_shown_and_exits_143(tmp_path, scripte
     finally:
         db.close()
     assert len(saved) == 1 and saved[0].strip() == shown.decode().strip(), (saved, shown)
+
+
+@pytest.mark.slow
+def test_stdout_full_closed_or_stderr_gone_end_with_a_line_not_a_traceback(tmp_path, scripted_server, thau_home):
+    """The headless review of 2026-12-07: stdout on a full disk ended in a 25-line OSError
+    traceback; stdout closed (`>&-`) in an AttributeError, with the answer not saved; stderr
+    closed (`2>&-`) made the whole run fail with nothing on stdout."""
+    server = scripted_server(["word " * 200, "A short answer.", "Another answer."])
+    with open("/dev/full", "w") as full:  # every write: No space left on device
+        done = _thau(tmp_path, server, "-m", "long", stdout=full, stderr=subprocess.PIPE, text=True)
+        _out, err = done.communicate(timeout=60)
+    assert done.returncode == 1 and "Traceback" not in err, err
+    assert "cannot write the answer to stdout: No space left on device" in err
+    closed = _thau(tmp_path, server, "-m", "hi", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    closed.wait(timeout=60)  # a plain run first: the server's next reply is the short one
+    stdout_closed = subprocess.run(
+        [*(_thau_command(tmp_path, server)), "-m", "hi"],
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        close_fds=True,
+        preexec_fn=lambda: os.close(1),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert stdout_closed.returncode == 2 and "Traceback" not in stdout_closed.stderr, stdout_closed.stderr
+    assert "stdout is closed, so the answer has nowhere to go" in stdout_closed.stderr
+    stderr_closed = subprocess.run(
+        [*(_thau_command(tmp_path, server)), "-m", "hi"],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(2),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert stderr_closed.returncode == 0 and "Another answer." in stderr_closed.stdout, stderr_closed
+
+
+@pytest.mark.slow
+def test_a_question_with_stderr_redirected_is_not_waited_for(tmp_path, scripted_server):
+    """stdin a terminal, stderr to a file: thau waited for an answer to a question only the
+    file showed (headless review). The model is told no one can answer, and thau goes on."""
+    server = scripted_server([hermes_call("ask_user", question="Which colour?"), "Fine, blue."])
+    master, terminal = os.openpty()
+    try:
+        done = _thau(
+            tmp_path, server, "-m", "ask me", stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        out, err = done.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(terminal)
+    assert done.returncode == 0, err
+    assert "(not asked: stdin or stderr is not a terminal)" in err and "Fine, blue." in out
+
+
+def test_a_notice_after_a_partial_line_starts_its_own_line(capsys):
+    """ "part15 error: the connection ... broke" read as one line on a terminal: stderr's
+    notice went on after the answer's unfinished line (headless review)."""
+    import io
+
+    from rich.console import Console
+
+    from thau_tui.config import Config
+    from thau_tui.headless import OneAnswer
+
+    err = io.StringIO()
+    answer = OneAnswer(None, Config(), Console(file=err, width=200), yes=False)  # type: ignore[arg-type]
+    answer.out("part15")
+    answer.said(("error:", "red"), " the connection broke")
+    answer.out("a whole line\n")
+    answer.said("tool run_shell: done")
+    assert capsys.readouterr().out == "part15a whole line\n"
+    assert err.getvalue() == "\nerror: the connection broke\ntool run_shell: done\n", repr(err.getvalue())

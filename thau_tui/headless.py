@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,12 +66,45 @@ def message_exit_code(failed: bool, refused: bool) -> int:
     return REFUSED_EXIT if refused else 0
 
 
+class _BestEffort(io.TextIOBase):
+    """stderr, written when it can be: closed (`2>&-`) or gone (`2> >(head -c 10)`), it ended
+    the run with 1 and the answer never reached stdout (headless review)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if self.stream is not None:
+            try:
+                self.stream.write(text)
+            except (OSError, ValueError):
+                self.stream = None
+        return len(text)
+
+    def flush(self) -> None:
+        if self.stream is not None:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self.stream = None
+
+    def isatty(self) -> bool:
+        return _is_terminal(self.stream)
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
 def stderr_console() -> Console:
     """Rich on stderr. Not hard-wrapped when stderr is a file or a pipe: rich wrapped it at 80
     columns there, and a tool card was split inside its argument (headless review)."""
     from rich.console import Console
 
-    return Console(stderr=True, soft_wrap=not sys.stderr.isatty())
+    return Console(file=_BestEffort(sys.stderr), soft_wrap=not _is_terminal(sys.stderr))
 
 
 def run_message(args: argparse.Namespace) -> int:
@@ -96,6 +130,8 @@ def _run_message(args: argparse.Namespace) -> int:
     from .tools.mcp_client import start_mcp
     from .visible_text import visible
 
+    if sys.stdout is None:  # `>&-`: an AttributeError traceback, and the answer was not saved (headless review)
+        return _fail("stdout is closed, so the answer has nowhere to go: send it to a file or to /dev/null")
     err = stderr_console()
     result = _config(args)
     for error in result.errors:
@@ -194,6 +230,8 @@ class OneAnswer:
     def __init__(self, agent: Agent, config: Config, err: Console, yes: bool) -> None:
         self.agent, self.config, self.err, self.yes = agent, config, err, yes
         self.failed = self.refused = self.interrupted = self.terminated = self.pipe_closed = False
+        self.out_failed = False  # stdout cannot be written (a full disk): the turn stops, exit 1
+        self.line_open = False  # the answer's line on stdout is not ended: stderr starts a new one
 
     def exit_code(self) -> int:
         """130 after Ctrl+C, 143 after SIGTERM, 141 when stdout was closed, else `message_exit_code`."""
@@ -213,6 +251,9 @@ class OneAnswer:
 
         from .visible_text import visible
 
+        if self.line_open:  # "part15 error: ..." read as one line (headless review)
+            self.err.print()
+            self.line_open = False
         self.err.print(
             Text.assemble(*((visible(p), "") if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts))
         )
@@ -221,18 +262,30 @@ class OneAnswer:
         """The answer on stdout. When its reader has gone (`| head -c 5`), the turn stops and
         what is still buffered goes to /dev/null: a BrokenPipeError traceback ended the run
         with 1 (headless review)."""
-        if self.pipe_closed:
+        if self.pipe_closed or self.out_failed:
             return
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
+            if text:
+                self.line_open = not text.endswith("\n")
         except BrokenPipeError:
             self.pipe_closed = True
-            with contextlib.suppress(OSError, ValueError):  # stdout with no descriptor (a test's capture)
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                os.close(devnull)
+            self._stdout_to_devnull()
             self.agent.cancel()
+        except (OSError, ValueError) as exc:  # a full disk: a 25-line traceback (headless review)
+            self.out_failed = self.failed = True
+            self._stdout_to_devnull()
+            self.said(("error:", "red"), f" cannot write the answer to stdout: {getattr(exc, 'strerror', '') or exc}")
+            self.agent.cancel()
+
+    @staticmethod
+    def _stdout_to_devnull() -> None:
+        """What is still buffered goes nowhere, not into a traceback at exit."""
+        with contextlib.suppress(OSError, ValueError):  # stdout with no descriptor (a test's capture)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
     async def run(self, session: ChatSession, message: str) -> None:
         """Answer `message` in `session`, the first Ctrl+C stopping the turn as Esc does in the
@@ -318,8 +371,10 @@ class OneAnswer:
         and Ctrl+D ended the run with two tracebacks (headless review)."""
         from .engine.events import Decision
 
-        if not sys.stdin.isatty():  # the model is told no one can answer; the user sees the question
-            self.said(("question:", "yellow"), f" {question} (not asked: stdin is not a terminal)")
+        # The model is told no one can answer; the user sees the question. stderr too: redirected,
+        # thau waited for an answer to a question no one could see (headless review).
+        if not (_is_terminal(sys.stdin) and _is_terminal(sys.stderr)):
+            self.said(("question:", "yellow"), f" {question} (not asked: stdin or stderr is not a terminal)")
             future.set_result(Decision("deny", reason=NO_ONE_TO_ASK))
             return
         self.said(("question:", "yellow"), f" {question}")

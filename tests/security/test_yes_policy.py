@@ -133,6 +133,6 @@ def test_message_without_a_terminal_shows_the_models_question_and_says_no_one_ca
     never saw the question (first-hour review)."""
     code, err, backend, _ = thau_message(hermes_call("ask_user", question="Which file should I read?"))
     said = " ".join(err.split())
-    assert "question: Which file should I read? (not asked: stdin is not a terminal)" in said
+    assert "question: Which file should I read? (not asked: stdin or stderr is not a terminal)" in said
     assert "no one is there to answer (thau -m without a terminal)" in backend.prompts[-1]
     assert "dismissed" not in backend.prompts[-1]
