@@ -581,6 +581,37 @@ async def test_the_model_picker_marks_an_adapter_loaded_from_outside_its_list(tm
         assert marked == [0]
 
 
+async def test_the_model_picker_stops_at_its_ends(tmp_path):
+    """Down on the last row went to the first, the bare model, and Enter then dropped the
+    adapter without a word; Up on the first went to the last (UX review)."""
+    from types import SimpleNamespace
+
+    from textual.app import App
+
+    from thau_tui.paths import bundled_model
+    from thau_tui.ui.screens.model_picker import ModelPicker
+
+    picker = ModelPicker(Config(), server=SimpleNamespace(path=str(bundled_model()), lora_path=None))
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(picker)
+
+    async with Host().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        listing = picker.query_one("OptionList")
+        last = listing.option_count - 1
+        listing.highlighted = last
+        await pilot.press("down")
+        assert listing.highlighted == last
+        listing.highlighted = 0
+        await pilot.press("up")
+        assert listing.highlighted == 0
+        if last > 0:
+            await pilot.press("down")
+            assert listing.highlighted == 1  # it still moves between its ends
+
+
 async def test_approvals_screen_opens_from_the_chat(tmp_path):
     from textual.widgets import Static
 

@@ -21,6 +21,26 @@ from ...paths import runs_dir
 from ..visible import plain
 
 
+class EndsStay(OptionList):
+    """An option list whose highlight stops at its ends: Down on the last row went to the
+    first, the bare model, and Enter then dropped the adapter unseen (UX review)."""
+
+    def _at_end(self, step: int) -> bool:
+        at = self.highlighted
+        if at is None:
+            return False
+        rest = self.options[at + 1 :] if step > 0 else self.options[:at]
+        return not any(not option.disabled for option in rest)
+
+    def action_cursor_down(self) -> None:
+        if not self._at_end(1):
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if not self._at_end(-1):
+            super().action_cursor_up()
+
+
 class ServerModel(str):
     """A model name the server offers (what the picker returns for a server backend)."""
 
@@ -80,7 +100,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
             with Vertical():
                 yield Label(f"Models on {shown_url(self.config.model.base_url)} (Enter switches, Esc cancels)")
                 yield Label("asking the server…", id="picker-status")
-                yield OptionList(id="picker-models")
+                yield EndsStay(id="picker-models")
             yield Footer()  # this modal's keys, not the chat's "esc Stop" under it (UX review)
             return
         current, current_lora = self.loaded
@@ -114,7 +134,7 @@ class ModelPicker(ModalScreen[tuple[Path, Path | None] | ServerModel | None]):
             loaded_at = 0
         with Vertical():
             yield Label("Model and adapter (Enter loads, Esc cancels)")
-            listing = OptionList(*options)
+            listing = EndsStay(*options)
             # The highlight starts on what is loaded: it started on the first row, the bare
             # model, and Enter took the tool adapter away unseen (helper's UX review).
             listing.highlighted = loaded_at

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from ...train.recipe import RecipeChoice, load_recipe
 from ..visible import plain
+from .model_picker import EndsStay
 
 
 class RecipePicker(ModalScreen[Path | None]):
@@ -31,7 +32,7 @@ class RecipePicker(ModalScreen[Path | None]):
         with Vertical(id="recipe-picker"):
             yield Static("Choose a recipe (Enter picks, Esc keeps the current one)", id="recipe-picker-title")
             options = [Option(plain(self._label(choice)), id=str(i)) for i, choice in enumerate(self.choices)]
-            yield OptionList(*options, id="recipe-list")
+            yield EndsStay(*options, id="recipe-list")
         yield Footer()  # this modal's keys: the training screen's under it (s Start...) do nothing here
 
     @staticmethod
