@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +93,7 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
         raise ToolError("the path is empty; give a file or folder inside the workspace, e.g. 'notes.txt'")
     if "\0" in text:
         raise ToolError("invalid path: it contains a NUL byte; give a plain file name such as 'notes.txt'")
+    text = _as_listed(root, text)
     try:
         longest = max((len(part.encode("utf-8", "surrogateescape")) for part in Path(text).parts), default=0)
     except UnicodeEncodeError:  # a lone surrogate that stands for no byte (\ud800)
@@ -119,6 +121,20 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
     if lexical == root or root in lexical.parents:
         raise ToolError(f"path '{text}' is a link to {resolved}, outside the workspace {root}; use a path inside it")
     raise ToolError(f"path '{text}' is outside the workspace {root}; use a path inside it")
+
+
+# The stand-ins the tools show for control characters in names (visible_text: ␉ for a tab).
+_STAND_IN = re.compile("[\u2401-\u241f\u2421]")
+
+
+def _as_listed(root: Path, text: str) -> str:
+    """A path as list_directory and search_code show it (`tab␉name.txt`), read back as the
+    name it stands for when only that one exists: the model took the shown name and got
+    "does not exist" (diff review of the stand-ins)."""
+    if not _STAND_IN.search(text) or os.path.lexists(root / text):
+        return text
+    real = _STAND_IN.sub(lambda m: "\x7f" if m.group() == "\u2421" else chr(ord(m.group()) - 0x2400), text)
+    return real if os.path.lexists(root / real) else text
 
 
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
