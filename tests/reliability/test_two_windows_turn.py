@@ -110,3 +110,40 @@ async def test_a_turn_whose_window_was_killed_is_closed_before_sending(tmp_path,
     # T's model read U's calls closed before T's question, and T's chat shows them closed
     assert prompt.index("interrupted: thau stopped") < prompt.index("hello from window T")
     assert sum("not run; thau stopped while it waited for your approval" in note for note in notes) == 3, notes
+
+
+async def test_two_windows_sending_at_one_instant_one_is_refused(tmp_path):
+    """Both windows found the chat idle when they sent within milliseconds, and the store got
+    U's question, T's question, U's answer, T's answer; the reopened chat said U's question
+    was "not answered" (reliability review). The turn's mark is claimed in one statement
+    now: the second sender is refused, its text back in the prompt, nothing added."""
+    from thau_tui.engine.agent import ANSWERING_ELSEWHERE, Agent
+    from thau_tui.engine.events import MessageRefused, TurnDone
+    from thau_tui.tools import build_registry
+
+    db = tmp_path / "sessions.sqlite3"
+    first = Store(db)
+    sid = first.create_session("one chat")
+    first.close()
+    # window U: another live process that claimed the turn an instant before
+    claim = (
+        "import time; from thau_tui.engine.store import Store; "
+        f"print(Store({str(db)!r}).claim_turn({sid!r}), flush=True); time.sleep(60)"
+    )
+    window_u = subprocess.Popen([sys.executable, "-c", claim], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert window_u.stdout.readline().strip() == "True"
+        store = Store(db)
+        agent = Agent(Config(), build_registry(), backend=ScriptedBackend(["Rome."]), store=store, workspace=tmp_path)
+        session = agent.load_session(sid)
+        events = [event async for event in agent.run_turn(session, "Capital of Italy?")]
+        refused = [e for e in events if isinstance(e, MessageRefused)]
+        assert refused and refused[0].message == ANSWERING_ELSEWHERE and refused[0].text == "Capital of Italy?"
+        assert isinstance(events[-1], TurnDone) and store.messages(sid) == []
+    finally:
+        window_u.kill()
+        window_u.wait()
+    # U is gone: its mark is taken over, and the question goes in
+    events = [event async for event in agent.run_turn(agent.load_session(sid), "Capital of Italy?")]
+    assert not any(isinstance(e, MessageRefused) for e in events)
+    assert [m["content"] for m in store.messages(sid)] == ["Capital of Italy?", "Rome."]

@@ -68,6 +68,10 @@ TRIM_TO = 0.6
 
 # Why a call was not run when the user stopped the turn (Esc) before it ran.
 STOPPED = "the user stopped the turn before this call ran"
+ANSWERING_ELSEWHERE = (
+    "another thau window started answering in this chat a moment ago: open it again (Ctrl+B) to see "
+    "its answer and go on, or start a new chat (Ctrl+N)."
+)
 
 
 class Agent:
@@ -272,13 +276,16 @@ class Agent:
             yield MessageRefused(refused, text=user_text)
             yield TurnDone(stats)
             return
+        # A crash leaves this mark behind: loading the chat then closes what was left open.
+        # Failing to set or clear it is harmless (the mark is checked against a live pid): no Error.
+        if self._quietly(self.store.claim_turn if self.store else None, session.id) is False:
+            yield MessageRefused(ANSWERING_ELSEWHERE, text=user_text)  # the same instant in another window
+            yield TurnDone(stats)
+            return
         self._add(session, "user", user_text, what="your question")
         if session.title == NEW_CHAT and self.store:
             session.title = title_from(user_text)
             self.saving.rename(self.store, session.id, session.title)  # tried again with the unsaved question
-        # A crash leaves this mark behind: loading the chat then closes what was left open.
-        # Failing to set or clear it is harmless (the mark is checked against a live pid): no Error.
-        self._quietly(self.store.begin_turn if self.store else None, session.id)
         done = False
         try:
             async for event in self._turn(session, stats, started):
@@ -295,12 +302,13 @@ class Agent:
             )
 
     @staticmethod
-    def _quietly(write: Callable[..., Any] | None, *args: Any) -> None:
+    def _quietly(write: Callable[..., Any] | None, *args: Any) -> Any:
         if write:
             try:
-                write(*args)
+                return write(*args)
             except Exception:  # noqa: BLE001
                 pass
+        return None
 
     async def _turn(self, session: ChatSession, stats: TurnStats, started: float) -> AsyncIterator[Event]:
         for error in self._store_errors():

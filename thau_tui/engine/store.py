@@ -28,6 +28,7 @@ from ..tools.base import storable
 from . import chat_search
 from .session import NEW_CHAT
 from .store_errors import BUSY, DELETED, GONE, SALVAGE, StoreError, hold_open, read_only, sqlite_kind
+from .store_turns import _TURNS_HERE, _alive, _owner
 
 __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 
@@ -36,29 +37,9 @@ __all__ = ["SessionInfo", "Store", "StoreError", "storable"]
 # backup held the file (crash review); what is not saved waits in order (engine/saving.py).
 BUSY_WAIT_S = 1.0
 
-# Turns run by this process, as (database path, session id): a session whose owner is this
-# process but not in here was left behind by a turn that died without cleaning up.
-_TURNS_HERE: set[tuple[str, str]] = set()
-
 
 def _json(value: Any) -> str:
     return storable(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def _owner() -> dict[str, Any]:
-    return {"pid": os.getpid(), "host": socket.gethostname()}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: it exists
-        return True
-    except OSError:
-        return False
-    return True
 
 
 FORMAT = 1  # PRAGMA user_version: a database a newer thau made is named as such, not misread
@@ -293,6 +274,21 @@ class Store:
         meta = self._session_meta(sid)
         meta["turn"] = _owner()
         self._run("UPDATE sessions SET meta=? WHERE id=?", (_json(meta), sid))
+
+    def claim_turn(self, sid: str) -> bool:
+        """begin_turn unless another live process's turn is marked in `sid`, atomically: two windows
+        sending at one instant interleaved their turns (reliability review). A dead one's is taken."""
+        owner = _owner()
+        taken = self._run(
+            "UPDATE sessions SET meta=json_set(CASE WHEN json_valid(meta) THEN meta ELSE '{}' END, '$.turn', json(?))"
+            " WHERE id=? AND (NOT json_valid(meta) OR json_extract(meta, '$.turn.pid') IS NULL"
+            " OR json_extract(meta, '$.turn.pid')=? OR json_extract(meta, '$.turn.host')!=?) RETURNING id",
+            (_json(owner), sid, owner["pid"], owner["host"]),
+        )
+        if not (taken or self.turn_state(sid) == "left" or self.get_session(sid) is None):
+            return False
+        self.begin_turn(sid)  # its mark here too (a chat not saved has none to take)
+        return True
 
     def end_turn(self, sid: str, view_start: int | None = None, budget: int | None = None) -> None:
         """The turn in `sid` is over; `view_start`: where the model's view of the chat starts now
