@@ -1156,6 +1156,9 @@ async def test_a_fixed_config_takes_back_the_not_applied_notice(tmp_path, notice
             await pilot.pause()
             assert (NOT_APPLIED in titles()) is not internals_known, titles()
             app.clear_notifications()
+        # the chat's red note is followed by one that says the file is fixed (UX review)
+        notes = [str(note.render()) for note in app.query("NoteMessage")]
+        assert sum("is fixed and applied" in note for note in notes) == 2, notes
         # the notice of the file thau started with, too (diff review)
         monkeypatch.setattr(compat, "_notifications_as_known", lambda: True)
         app.notify("generation.temperature: not a number", title=AT_START, severity="error")

@@ -407,10 +407,16 @@ class AppServices:
 
     def _config_changed(self, result: ConfigResult) -> None:
         if not result.ok:
+            self.config_broken = True
             self.call_later(self.config_problems, result.errors, NOT_APPLIED, "Fix the file and thau applies it.")
             return
         for title in (NOT_APPLIED, AT_START):  # they stayed up after the fix (UX and diff reviews)
             compat.withdraw_notifications(self, title)
+        if getattr(self, "config_broken", False) or self.config_result.errors:  # the red note in the chat
+            self.config_broken = False  # stood with nothing after it to say the file was fixed (UX review)
+            from .widgets.chat import NoteMessage
+
+            self.call_later(self.chat.add, NoteMessage(f"{result.path or 'config.yaml'} is fixed and applied.", "info"))
         # Against the file's model section, not the one in use: after a choice in Ctrl+O every
         # edit said "/model to reload the model" (config review).
         model_changed = result.config.model != self.model_in_file
