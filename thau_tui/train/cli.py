@@ -379,7 +379,10 @@ def register(subparsers) -> None:
         const="latest",
         default=None,
         metavar="RUN_DIR",
-        help="continue a run from its last checkpoint (no RUN_DIR: the newest run, the screen's too)",
+        help=(
+            "continue a run from its last checkpoint (no RUN_DIR: the newest run in train.runs_dir, "
+            "the one the training screen's R resumes)"
+        ),
     )
     train.add_argument("--no-score", action="store_true", help="skip scoring the eval split before and after")
     train.add_argument(
