@@ -29,7 +29,7 @@ from .history import SavedChats, draw_chat
 from .model_loading import ModelLoading
 from .other_screens import NARROW_WIDTH, OtherScreens
 from .rows import RowScreen
-from .services import AT_START, AppServices
+from .services import AT_START, QUIT_WHILE_TRAINING, WELCOME, AppServices
 from .turn import TurnRenderer
 from .widgets.chat import ChatView, NoteMessage
 from .widgets.fitting_footer import FittingFooter
@@ -38,14 +38,6 @@ from .widgets.sessions import SessionsPanel
 from .widgets.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
-
-WELCOME = (
-    "Ask anything. The model can run tools (shell, Python, files, images, docs); "
-    "anything that writes or executes waits for your y/n on its card. F1 lists the keys."
-)
-
-
-QUIT_WHILE_TRAINING = "Training is running. Stop it and quit? (a checkpoint is kept: thau train --resume goes on)"
 
 
 class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, SavedChats, App):
@@ -77,7 +69,12 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         Binding("f5", "no_images", id="toggle-images", show=False, priority=True),  # no image yet: says so
         Binding("ctrl+r", "approvals", "Approvals", id="approvals", show=False, priority=True),
         Binding(
-            "f2", "copy_answer", "Copy", id="copy-answer", tooltip="Copy the last answer (clipboard)", priority=True
+            "f2",
+            "copy_answer",
+            "Copy",
+            id="copy-answer",
+            tooltip="Copy the last answer to the clipboard",
+            priority=True,
         ),
         Binding(
             "f3",

@@ -33,6 +33,15 @@ SHOWN_PROBLEMS = 4
 NOT_APPLIED = "config.yaml not applied: keeping the last good one"  # a notice's title, taken back once fixed
 AT_START = "config.yaml: these settings are not applied"  # the same, for the file thau started with
 
+WELCOME = (
+    "Ask anything. The model can run tools (shell, Python, files, images, docs); "
+    "anything that writes or executes waits for your y/n on its card. F1 lists the keys."
+)
+QUIT_WHILE_TRAINING = (
+    "A training run is going. Stop it and quit? "
+    "Its last checkpoint stays: R on the training screen (or thau train --resume) goes on."
+)
+
 
 class AppServices:
     """Mixin for the app."""
@@ -63,7 +72,6 @@ class AppServices:
 
         from ..engine.agent import ChatSession
         from ..engine.store import StoreError
-        from .app import WELCOME
         from .widgets.chat import NoteMessage
 
         try:
