@@ -20,6 +20,9 @@ from thau_tui.train.runs import STEP_TRAIN
 from thau_tui.train.training_run import RunState
 from thau_tui.ui.screens.training import TrainingRun, TrainingScreen
 
+# R first, the screen's own key: the question named only the command-line tool (training review)
+CHECKPOINT_STAYS = "Its last checkpoint stays: R on the training screen (or thau train --resume) goes on."
+
 # A scorer at its first of 32 cases, as the review's run was five seconds in: then it waits
 # for the cancel (SIGTERM, which it does not catch, as evaluate.py does not).
 SCORING = textwrap.dedent(
@@ -65,7 +68,7 @@ async def test_cancelling_while_scoring_before_training_promises_nothing_and_say
         await wait_until(pilot, lambda: hasattr(app.screen, "question"), 5, "the question")
         question = app.screen.question
         assert "Nothing is saved yet" in question, question
-        assert "checkpoint stays" not in question and "--resume goes on" not in question
+        assert "checkpoint stays" not in question and "goes on" not in question
         await pilot.press("y")
         await asyncio.wait_for(run.wait(), 20)
         assert run.status == "cancelled"
@@ -119,13 +122,13 @@ def test_the_cancel_question_says_what_stays_at_each_point_of_a_run(tmp_path):
     assert "start its training over from step 0" in said
 
     state.apply({"event": "step", "step": 3, "total_steps": 10, "loss": 1.0})
-    assert cancel_question(state).endswith("Its last checkpoint stays: thau train --resume goes on.")
+    assert cancel_question(state).endswith(CHECKPOINT_STAYS)
 
     resumed = RunState(run_dir)  # a new window's run on the same folder, before its first step
     resumed.begin_step("building the data set")
     (run_dir / "checkpoints" / "step-20").mkdir(parents=True)
     (run_dir / "checkpoints" / "step-20" / "trainer_state.pt").write_bytes(b"state")
-    assert cancel_question(resumed).endswith("Its last checkpoint stays: thau train --resume goes on.")
+    assert cancel_question(resumed).endswith(CHECKPOINT_STAYS)
 
     resumed.begin_step("scoring after training")
     assert cancel_question(resumed).endswith("The trained adapter stays, not scored.")

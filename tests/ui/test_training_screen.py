@@ -238,15 +238,15 @@ def test_a_cancelled_run_mentions_a_checkpoint_only_when_one_was_saved(tmp_path)
     """Cancelled while scoring before training, the screen said "a checkpoint was saved";
     the run folder held only eval-before.jsonl (helper's UX review)."""
     from thau_tui.train.training_run import RunState
-    from thau_tui.ui.screens.training import TrainingScreen
+    from thau_tui.ui.screens.training_lines import status_line
 
     run = RunState(tmp_path / "run")
     run.begin_step("score before")
     run.status = "cancelled"
-    line = TrainingScreen._status_line(None, run)  # type: ignore[arg-type]
+    line = status_line(run)
     assert line.startswith("Cancelled —") and "checkpoint" not in line
     run.apply({"event": "checkpoint", "step": 20, "path": str(tmp_path / "run" / "checkpoint-20")})
-    assert TrainingScreen._status_line(None, run).startswith("Cancelled (a checkpoint was saved)")  # type: ignore[arg-type]
+    assert status_line(run).startswith("Cancelled (a checkpoint was saved)")
 
 
 async def test_a_recipe_picked_is_kept_when_the_screen_opens_again(tmp_path):

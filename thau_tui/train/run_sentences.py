@@ -14,16 +14,17 @@ from .training_run import RunState
 
 def cancel_question(run: RunState) -> str:
     """The yes/no question before `run` is cancelled, with what it keeps: its last checkpoint
-    (which `thau train --resume` goes on from), the trained adapter while it is scored after
-    training, or nothing yet. Cancelled while scoring before training, it promised a checkpoint
-    the run folder did not hold (UX review)."""
+    (which R on the training screen, or `thau train --resume`, goes on from), the trained adapter
+    while it is scored after training, or nothing yet. Cancelled while scoring before training,
+    it promised a checkpoint the run folder did not hold (UX review)."""
     training = run.step_name == STEP_TRAIN
     where = f"step {run.step}" if training else run.step_name
     if run.step_name == "scoring after training":  # nothing to resume: the adapter is made (review)
         kept = "The trained adapter stays, not scored."
     elif run.checkpoint or latest_checkpoint(run.run_dir) is not None or (training and run.step > 0):
         # a trainer past its first step saves one as it stops (trainer.py)
-        kept = "Its last checkpoint stays: thau train --resume goes on."
+        # R first: it named only the command-line tool, from a screen that resumes with R (training review)
+        kept = "Its last checkpoint stays: R on the training screen (or thau train --resume) goes on."
     elif (run.run_dir / "recipe.yaml").is_file():  # the trainer started, but trained no step yet
         kept = (
             "Nothing is saved yet (no step trained, so no checkpoint): "

@@ -4,8 +4,8 @@ The run model (`TrainingRun`: the child processes and the one reader of their
 JSON events) lives in thau_tui/train/training_run.py, shared with `thau train`.
 The app holds the run, so closing this screen leaves training going and reopening
 it reattaches. The screen only polls the run a few times a second and redraws
-what changed. Its recipe picker is in recipe_picker.py, its sentences about a run in
-thau_tui/train/run_sentences.py.
+what changed. Its recipe picker is in recipe_picker.py, its lines of text in training_lines.py,
+its sentences about a run in thau_tui/train/run_sentences.py.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from textual_plotext import PlotextPlot
 from ...config import Config
 from ...host_programs import host_program
 from ...paths import runs_dir
-from ...train.recipe import SHIPPED_RECIPES, available_recipes, find_recipe, load_recipe
-from ...train.run_sentences import can_resume, cancel_question, cancelled_words, idle_line, other_default, verdict
+from ...train.recipe import available_recipes, find_recipe, load_recipe
+from ...train.run_sentences import can_resume, cancel_question, idle_line, other_default, verdict
 from ...train.runs import check_recipe, last_run, new_run_dir
-from ...train.training_run import LOG_LINES, TrainingRun, format_eta, score_rows
+from ...train.training_run import LOG_LINES, TrainingRun, score_rows
 from ..visible import visible
 from ..widgets.fitting_footer import TRAINING_DROP_ORDER, FittingFooter
 from .recipe_picker import RecipePicker
+from .training_lines import recipe_found, recipe_header, stats_line, status_line, steps_line
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
 
@@ -96,7 +97,10 @@ class TrainingScreen(Screen):
         # Eval-split scoring before and after training; None scores the recipe's eval_examples.
         self.score, self.score_limit = score, score_limit
         self.picked = recipe is not None  # chosen here (or by the caller), not taken from config
+        # The next run's recipe, what s starts; never a running run's (that is run.recipe).
         self.recipe = self._resolve(recipe if recipe is not None else config.train.recipe)
+        self.recipe_problem: str | None = None  # why s could not start it (runs.check_recipe)
+        self._header_for: tuple[Path, str | None, bool] | None = None
         self.run: TrainingRun | None = run
         self.last: tuple[Path, str, bool] | None = None  # the runs folder's newest run, at open
         self.plotted_points = 0
@@ -142,8 +146,9 @@ class TrainingScreen(Screen):
             self.run = getattr(self.app, "training_run", None)  # reattach to the app's run
         if not self.picked and (earlier := getattr(self.app, "training_recipe", None)) is not None:
             self.recipe, self.picked = Path(earlier), True  # picked when the screen was open before
-        if self.run is not None and self.run.running:  # the recipe shown is the one running
-            self.recipe = self.run.recipe
+        # Not replaced by a running run's recipe: reopened during a run, the screen went back to
+        # it and s then started it again, not the recipe chosen (training review).
+        self._check_recipe()
         table = self.query_one("#eval-table", DataTable)
         table.add_columns("metric", "before", "after", "change")
         self.query_one("#training-results").display = False
@@ -171,32 +176,45 @@ class TrainingScreen(Screen):
         self.set_interval(self.REFRESH_S, self.refresh_view)
 
     # --- the recipe --------------------------------------------------------------
+    def _check_recipe(self) -> None:
+        """Whether s can start the recipe, said in the header at once: a configured name that
+        matches no recipe was shown as a path in the workspace until s (training review)."""
+        if self.recipe.is_absolute():  # find_recipe's answer, or a path picked or passed in
+            self.recipe_problem = check_recipe(self.recipe)
+        else:  # a name find_recipe did not find: not a file of that name in the workspace either
+            names = ", ".join(choice.name for choice in available_recipes())
+            self.recipe_problem = f"recipe not found: {self.recipe} (choose one of: {names})"
+
     def _show_recipe(self) -> None:
-        shipped = self.recipe.resolve().parent == SHIPPED_RECIPES
-        where = "shipped with thau" if shipped else str(self.recipe.resolve())  # where it really is
-        self.query_one("#training-recipe", Static).update(
-            Text.assemble("Recipe: ", (visible(self.recipe.stem), "bold"), f" ({visible(where)}) · r chooses another")
-        )
+        """The header names the next run's recipe; redrawn only when that or the run's state changes."""
+        shown = (self.recipe, self.recipe_problem, self.run is not None and self.run.running)
+        if shown != self._header_for:
+            self._header_for = shown
+            self.query_one("#training-recipe", Static).update(recipe_header(*shown))
 
     def use_recipe(self, path: Path) -> None:
         """The next run uses this recipe, also after the screen is closed and opened again (it
-        went back to the configured one, and s then started that: keyboard review)."""
+        went back to the configured one, and s then started that: keyboard review). A run going
+        now keeps its own, which its status line names."""
         self.recipe, self.picked = Path(path), True
         if hasattr(self.app, "training_recipe"):
             self.app.training_recipe = self.recipe
+        self._check_recipe()
         self._show_recipe()
         if self.run is None:
             self._seen_version = -2  # redraw the idle line, which names the recipe
             self.refresh_view()
 
     def config_changed(self, config: Config) -> None:
-        """config.yaml was reloaded: take its runs folder, and its recipe unless one was picked here."""
-        changed = config.train.recipe != self.config.train.recipe
+        """config.yaml was reloaded: take its runs folder, and its recipe unless one was picked
+        here; either way the recipe is checked again (its file may have come or gone)."""
         self.config = config
-        if changed and not self.picked:
-            self.recipe, self._seen_version = self._resolve(config.train.recipe), -2
-            self._show_recipe()
-            self.refresh_view()
+        if not self.picked:  # found again: a recipe of that name may have been made since
+            self.recipe = self._resolve(config.train.recipe)
+        self._check_recipe()
+        self._show_recipe()
+        self._seen_version = -2  # redraw the status line, which names the recipe when idle
+        self.refresh_view()
 
     def action_choose_recipe(self) -> None:
         def chosen(path: Path | None) -> None:
@@ -213,15 +231,18 @@ class TrainingScreen(Screen):
         if run is None:
             if self._seen_version != -3:  # drawn once: redrawn four times a second, 4x idle CPU (soak review)
                 self._seen_version = -3
-                self.query_one("#training-status", Static).update(Text(idle_line(self.last, self.recipe.stem)))
+                # not "s starts one with nosuch" beside a recipe that is not there (training review)
+                recipe = self.recipe.stem if recipe_found(self.recipe) else "a recipe r chooses"
+                self.query_one("#training-status", Static).update(Text(idle_line(self.last, recipe)))
                 bar.update(total=1, progress=0)  # a still, empty bar: nothing is happening
             return
         if run.version == self._seen_version:
             return
         self._seen_version = run.version
         self.refresh_bindings()  # the run's keys (check_action) follow its state
-        self.query_one("#training-status", Static).update(self._status_line(run))
-        self.query_one("#training-steps", Static).update(self._steps_line(run))
+        self._show_recipe()  # "Next run:" while one goes, "Recipe:" once it ended
+        self.query_one("#training-status", Static).update(status_line(run))
+        self.query_one("#training-steps", Static).update(steps_line(run))
         self.query_one("#training-step", Label).update(run.step_line())
         counted = run.progress()
         if counted is not None:
@@ -230,58 +251,11 @@ class TrainingScreen(Screen):
             bar.update(total=None)  # busy without a count yet (loading, building): the bar moves
         else:
             bar.update(total=1 if bar.total is None else bar.total)  # stopped: the bar stands still
-        self.query_one("#training-stats", Label).update(self._stats(run))
+        self.query_one("#training-stats", Label).update(stats_line(run))
         self._draw_log(run)
         self._draw_plot(run)
         if run.status == "done" and self._table_for != id(run):
             self._draw_results(run)
-
-    @staticmethod
-    def _stats(run: TrainingRun) -> str:
-        if run.scoring:  # no ETA once it stopped: "ETA 4:58" stayed after a cancel (UX review)
-            return f"ETA {format_eta(run.score_eta_s)}" if run.score_total and run.active else ""
-        if not run.total_steps:
-            return ""
-        stats = [f"epoch {run.epoch:.2f}"]
-        if run.loss is not None:
-            stats.append(f"loss {run.loss:.4f}")
-        if run.eval_loss is not None:
-            stats.append(f"eval {run.eval_loss:.4f}")
-        stats.append(f"{run.tokens_per_s:.0f} tok/s")
-        return " · ".join(stats + ([f"ETA {format_eta(run.eta_s)}"] if run.active else []))
-
-    @staticmethod
-    def _steps_line(run: TrainingRun) -> Text:
-        """The run's steps in order: done ones ticked, the current one marked."""
-        names, current = run.steps, run.step_index
-        parts: list[tuple[str, str] | str] = []
-        for i, name in enumerate(names):
-            if parts:
-                parts.append("  ·  ")
-            if i < current or (i == current and run.status == "done"):
-                parts.append((f"✓ {name}", "dim"))
-            elif i == current and run.status in ("cancelled", "failed"):  # not "▶" as if going on (UX review)
-                parts.append((f"✗ {name} ({run.status})", "bold"))
-            elif i == current:
-                parts.append((f"▶ {name}", "bold"))
-            else:
-                parts.append(name)
-        return Text.assemble(*parts)
-
-    def _status_line(self, run: TrainingRun) -> str:
-        words = {
-            "starting": "Starting (loading the model)…",
-            "running": "Training",
-            "data": "Building the data set…",
-            "paused": f"Paused while {run.step_name or 'training'} (p resumes)",
-            "done": "Done",
-            "cancelled": cancelled_words(run),  # what it kept, and whether R goes on (run_sentences)
-            "failed": f"Failed: {run.error}",
-            "idle": "Not started",
-            "scoring": (run.step_name or "scoring").capitalize() + "…",
-        }
-        device = f" on {run.device}" if run.device and run.status in ("running", "paused") else ""
-        return f"{words.get(run.status, run.status)}{device} — {run.run_dir}"
 
     def _draw_log(self, run: TrainingRun) -> None:
         new = run.log_count - self._seen_log
@@ -360,7 +334,9 @@ class TrainingScreen(Screen):
         if self.run is not None and self.run.running:
             self.notify("A run is already going: cancel it (x) before starting another.", severity="warning")
             return
-        problem = check_recipe(self.recipe)
+        self._check_recipe()  # its file may have gone since the screen looked
+        self._show_recipe()
+        problem = self.recipe_problem
         if problem:
             self.notify(
                 f"{problem}\nPress r to choose a recipe.",

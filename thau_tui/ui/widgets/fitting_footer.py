@@ -5,7 +5,8 @@ columns the chat's footer ended in "^g I", with Train, Copy and Copy code gone a
 of them, while the keys of a focused widget (the chats panel's r and d) come first and push
 the chat's keys further out. This footer hides whole keys instead, the least useful first
 (`drop_order`, by action name), so what stays is readable; F1 lists every key, and the keys
-work whether shown or not (hiding a FooterKey changes nothing about the binding).
+work whether shown or not (hiding a FooterKey changes nothing about the binding). Keys dimmed
+for now (the screen's check_action said None: nothing to act on) go before any of them.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class FittingFooter(Footer):
         return key.get_content_width(size, size) + styles.gutter.width + styles.margin.width
 
     def fit_keys(self) -> None:
-        """Show every key, then hide keys in drop order while the row is wider than the footer."""
+        """Show every key, then hide dimmed keys, then keys in drop order, while the row is wider
+        than the footer."""
         width = self.size.width
         keys = self._keys()
         for key in keys:
@@ -87,21 +89,39 @@ class FittingFooter(Footer):
         if width <= 0 or not keys:
             return
         needed = sum(self._key_width(key) for key in keys)
-        for action in (*self.drop_order, *WIDGET_DROP_ORDER):
+        order = (*self.drop_order, *WIDGET_DROP_ORDER)
+        # Dimmed keys first: a fixed order kept the training screen's greyed-out u and x and hid
+        # the p and R its status line told you to press (training review).
+        dimmed = [key for key in keys if key.has_class("-disabled") and self._action_of(key) not in ALWAYS_SHOWN]
+
+        def rank(key: Widget) -> int:  # among them too the drop order, the keys it does not list last
+            action = self._action_of(key)
+            return order.index(action) if action in order else len(order)
+
+        for key in sorted(dimmed, key=rank):
+            if needed <= width:
+                break
+            key.display = False
+            needed -= self._key_width(key)
+        for action in order:
             if needed <= width:
                 break
             for key in keys:
-                if key.display and _action_name(getattr(key, "action", "")) == action:
+                if key.display and self._action_of(key) == action:
                     key.display = False
                     needed -= self._key_width(key)
         # Still too wide: the longest of the rest go.
-        rest = [key for key in keys if key.display and _action_name(getattr(key, "action", "")) not in ALWAYS_SHOWN]
+        rest = [key for key in keys if key.display and self._action_of(key) not in ALWAYS_SHOWN]
         for key in sorted(rest, key=self._key_width, reverse=True):
             if needed <= width:
                 break
             key.display = False
             needed -= self._key_width(key)
 
+    @staticmethod
+    def _action_of(key: Widget) -> str:
+        return _action_name(getattr(key, "action", ""))
+
     def hidden_actions(self) -> list[str]:
         """The actions whose keys are hidden now (for tests and the help screen)."""
-        return [_action_name(getattr(key, "action", "")) for key in self._keys() if not key.display]
+        return [self._action_of(key) for key in self._keys() if not key.display]
