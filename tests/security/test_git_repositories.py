@@ -447,3 +447,49 @@ def test_a_repository_made_during_the_chat_is_read_only_from_the_next_command(wo
     finally:
         quiet.resources["shell"].close()
     assert "made" not in plain.output and plain.output.splitlines() == ["plain", "[exit status 0]"]
+
+
+def test_a_kept_repository_cannot_be_swapped_by_renaming_its_folder(workspace, tmp_path):
+    """The attacker re-review of 2026-12-07: `.git` was read-only but its folder was not, so
+    `mv tools tools.old && mkdir tools && cp -a tools.old/. tools/` put a writable copy where
+    the kept one was, and `git -C tools config core.fsmonitor ...` ran on the host at the
+    user's next git status; the note named tools.old/.git, the real one, only moved. The
+    folders above a kept repository are mount points now, which cannot be renamed."""
+    from thau_tui.tools import sandbox
+    from thau_tui.tools.shell import ShellSandbox
+
+    config = Config()
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return  # macOS's profile keeps every .git read-only by name, wherever it is
+    subprocess.run(["git", "init", "-q", str(workspace / "proj" / "tools")], check=True)
+    shell = ShellSandbox(workspace, config)
+    try:
+        swap = shell.run(
+            "cd proj && mv tools tools.old && mkdir tools && cp -a tools.old/. tools/"
+            f" && git -C tools config core.fsmonitor 'touch {tmp_path}/PWNED'; echo tried",
+            timeout=30,
+        )
+    finally:
+        shell.close()
+    assert "tried" in swap.output and "busy" in swap.output.lower(), swap.output
+    assert not (workspace / "proj" / "tools.old").exists()
+    fsmonitor = subprocess.run(
+        ["git", "-C", str(workspace / "proj" / "tools"), "config", "core.fsmonitor"], capture_output=True, text=True
+    )
+    assert fsmonitor.stdout == "", fsmonitor.stdout
+
+
+def test_a_repository_put_where_a_kept_one_was_is_named(workspace):
+    """By path alone, a copy put where a kept repository had been passed for it; the check
+    compares each one's device and inode now."""
+    import shutil
+
+    from thau_tui.tools.shell_spawn import repositories_made, repository_ids
+
+    subprocess.run(["git", "init", "-q", str(workspace / "proj")], check=True)
+    kept = repository_ids(workspace)
+    assert repositories_made(workspace, Config(), kept) == ""
+    shutil.move(str(workspace / "proj"), str(workspace / "proj.old"))
+    shutil.copytree(workspace / "proj.old", workspace / "proj")
+    said = repositories_made(workspace, Config(), kept)
+    assert "this command made proj/.git" in said and "proj.old/.git" in said, said

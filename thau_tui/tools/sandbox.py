@@ -265,12 +265,13 @@ def _bwrap_flags(
         if (path_under(folder, Path("/tmp")) or path_under(folder, run)) and not path_under(folder, workspace):
             flags += ["--ro-bind", str(folder), str(folder)]
     flags += ["--bind" if writable else "--ro-bind", ws, ws]  # after the tmpfs: a workspace under /tmp stays
-    # The folders between the workspace and a hidden one made mount points, which cannot be
-    # renamed: `mv .thau-home .old && mkdir -p .thau-home/config`, THAU_HOME in the workspace,
-    # put the tool's config.yaml (tools.policy) where thau reads its own (attacker review).
-    above = {
-        a for p in ([] if probe else hidden_paths(workspace, config)) for a in p.parents if path_under(a, workspace)
-    }
+    # The folders between the workspace and a hidden one, or a kept repository, made mount points,
+    # which cannot be renamed: `mv .thau-home .old && mkdir -p .thau-home/config` (THAU_HOME in the
+    # workspace) put the tool's tools.policy where thau reads its own, and `mv tools tools.old &&
+    # mkdir tools && cp -a tools.old/. tools/` a writable copy of tools/.git in its place (attacker reviews).
+    guarded = [] if probe else hidden_paths(workspace, config)
+    guarded += git_folders(workspace) if not probe and git_read_only(workspace, config) else []
+    above = {a for p in guarded for a in p.parents if path_under(a, workspace)}
     for folder in sorted(above - {workspace}, key=lambda a: len(a.parts)):
         flags += ["--bind-try" if writable else "--ro-bind-try", str(folder), str(folder)]
     # The Python thau runs on, when the workspace holds it (a project's .venv): read-only, or a

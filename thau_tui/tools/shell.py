@@ -41,9 +41,16 @@ import pexpect
 from ..host_programs import host_program
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .limits import ProcessCap, namespace_count
-from .sandbox import git_folders
 from .shell_output import _CHUNK, _OutputReader  # noqa: F401
-from .shell_spawn import ShellLaunch, _terminal_modes, find_prompt, hidden_now, repositories_made, shell_pid
+from .shell_spawn import (
+    ShellLaunch,
+    _terminal_modes,
+    find_prompt,
+    hidden_now,
+    repositories_made,
+    repository_ids,
+    shell_pid,
+)
 from .terminal import foreground_group, waiting_for_terminal_input
 from .terminal_text import _ANSI, OutputCap, _bash_literal, clean_terminal_text  # noqa: F401
 from .workspace import shell_settings
@@ -97,7 +104,7 @@ class ShellSandbox:
         self._sandboxed = False
         self.max_processes = 0
         self.stopped_because = ""  # why thau stopped the last shell itself, for the next result
-        self._kept: set[Path] = set()  # the repositories' folders this shell's sandbox keeps read-only
+        self._kept: dict[Path, tuple[int, int]] = {}  # the repositories this shell's sandbox keeps read-only
         self._hidden: frozenset[tuple[str, int, int]] = frozenset()  # what it hides, as it was (hidden_now)
 
     # -- lifecycle --------------------------------------------------------
@@ -111,7 +118,7 @@ class ShellSandbox:
         launch = ShellLaunch.plan(self.workspace, self.config)
         self.max_processes = launch.max_processes
         self._sandboxed = launch.sandboxed
-        self._kept = set(git_folders(self.workspace)) if launch.sandboxed else set()
+        self._kept = repository_ids(self.workspace) if launch.sandboxed else {}
         child, cap = launch.spawn()
         limits = launch.ulimits
         child.sendline(

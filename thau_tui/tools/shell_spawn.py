@@ -10,6 +10,7 @@ What the shell does once started is thau_tui/tools/shell.py.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import termios
@@ -140,7 +141,18 @@ def _terminal_modes(child: pexpect.spawn[str]) -> list[Any] | None:
         return None
 
 
-def repositories_made(workspace: Path, config: Config | None, kept: set[Path]) -> str:
+def repository_ids(workspace: Path) -> dict[Path, tuple[int, int]]:
+    """Each repository folder (git_folders) with its device and inode: by path alone, a copy
+    put where a kept one was (its parent renamed away) passed for the kept one (attacker review)."""
+    found = {}
+    for path in git_folders(workspace):
+        with contextlib.suppress(OSError):
+            status = os.lstat(path)
+            found[path] = (status.st_dev, status.st_ino)
+    return found
+
+
+def repositories_made(workspace: Path, config: Config | None, kept: dict[Path, tuple[int, int]]) -> str:
     """What to tell the user of repository folders (git_folders) that are not among those a
     running sandbox keeps read-only: made since it started, so its commands can write their
     config and hooks, which run at the user's next git command there (attacker review:
@@ -148,7 +160,7 @@ def repositories_made(workspace: Path, config: Config | None, kept: set[Path]) -
     when there are none."""
     if not git_read_only(workspace, config):
         return ""
-    made = [path for path in git_folders(workspace) if path not in kept]
+    made = [path for path, identity in repository_ids(workspace).items() if kept.get(path) != identity]
     if not made:
         return ""
     named = ", ".join(str(path.relative_to(workspace)) if workspace in path.parents else str(path) for path in made)
