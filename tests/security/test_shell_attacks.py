@@ -645,7 +645,8 @@ def test_a_secret_made_or_replaced_after_the_shell_started_stays_hidden(tmp_path
     from thau_tui.tools import sandbox
     from thau_tui.tools.shell import ShellSandbox
 
-    config = _hiding_config([outside_tmp / ".aws", outside_tmp / ".git-credentials"])
+    hidden = [outside_tmp / name for name in (".aws", ".git-credentials", ".netrc", ".pgpass")]
+    config = _hiding_config(hidden)
     if sandbox.sandbox_kind(config)[0] != "bwrap":
         return  # the other sandboxes read their profile per process
     (outside_tmp / ".git-credentials").write_text("https://u:OLD@example.com\n")
@@ -666,11 +667,17 @@ def test_a_secret_made_or_replaced_after_the_shell_started_stays_hidden(tmp_path
         replaced = shell.run(f"cat {outside_tmp}/.git-credentials", timeout=30)
         assert "NEWTOKEN" not in replaced.output, replaced.output
         # a job left waiting in the background is stopped once the secret appears
-        shell.run(f"(sleep 2; cat {outside_tmp}/.aws/later > leaked.txt) &", timeout=30)
-        (outside_tmp / ".aws" / "later").write_text("LATER-SECRET\n")
+        shell.run(f"(sleep 2; cat {outside_tmp}/.pgpass > leaked.txt) &", timeout=30)
+        (outside_tmp / ".pgpass").write_text("LATER-SECRET\n")
         time.sleep(3.5)
         leaked = workspace / "leaked.txt"
         assert not leaked.exists() or "LATER-SECRET" not in leaked.read_text()
+        # one that appears while a command runs: the shell is stopped within half a second
+        # (the attacker re-review read it at the end of a `sleep 3; cat ...`)
+        threading.Timer(0.5, (outside_tmp / ".netrc").write_text, ("DURING-SECRET\n",)).start()
+        during = shell.run(f"sleep 2.5; cat {outside_tmp}/.netrc", timeout=30)
+        assert "DURING-SECRET" not in during.output, during.output
+        assert "made or replaced while the command ran, so the shell was stopped" in during.output
     finally:
         shell.close()
 

@@ -28,7 +28,6 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import termios
 import threading
 import time
@@ -38,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pexpect
 
-from ..host_programs import host_program
 from .base import Tool, ToolContext, ToolError, ToolResult
 from .limits import ProcessCap, namespace_count
 from .shell_output import _CHUNK, _OutputReader  # noqa: F401
@@ -46,6 +44,7 @@ from .shell_spawn import (
     ShellLaunch,
     _terminal_modes,
     find_prompt,
+    folder_by_lsof,
     hidden_now,
     repositories_made,
     repository_ids,
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
     from thau_tui.config import Config
 
 _IDLE_BEFORE_CHECK = 1.5  # seconds without output before asking "is it waiting for input?"
+HIDDEN_CHANGED = "a file or folder the sandbox hides was made or replaced"
 _CAP_CHECK = 0.5  # seconds between looks at how many processes the shell has
 
 WAITING_MESSAGE = (
@@ -163,19 +163,11 @@ class ShellSandbox:
                 return os.readlink(f"/proc/{self._bash_pid}/cwd")
             except OSError as exc:
                 return f"?where the shell is cannot be told ({exc.strerror or exc})"
-        lsof = host_program("lsof", self.workspace)  # macOS: no /proc
-        if lsof is not None:
-            pid = str(shell_pid(self._child))
-            try:
-                out = subprocess.run(
-                    [lsof, "-a", "-p", pid, "-d", "cwd", "-Fn"], capture_output=True, text=True, timeout=5
-                ).stdout
-            except (OSError, subprocess.SubprocessError):
-                out = ""
-            for line in out.splitlines():
-                if line.startswith("n/"):
-                    return line[1:]
-        return "?where the shell is cannot be told (neither /proc nor lsof says)"
+        return folder_by_lsof(shell_pid(self._child), self.workspace)  # macOS: no /proc
+
+    def hidden_changed(self) -> bool:
+        """Whether a path the sandbox hides was made or replaced since this shell started."""
+        return self._sandboxed and hidden_now(self.workspace, self.config) != self._hidden
 
     def process_count(self) -> int | None:
         """How many processes the shell has now (None when it cannot be told)."""
@@ -216,8 +208,8 @@ class ShellSandbox:
         timeout = settings.timeout if timeout is None else timeout
         with self._lock:
             restarted = fresh = False
-            if self._sandboxed and self.alive and hidden_now(self.workspace, self.config) != self._hidden:
-                self.stopped_because = "a file or folder the sandbox hides was made or replaced since it started"
+            if self.alive and self.hidden_changed():
+                self.stopped_because = HIDDEN_CHANGED
                 self.close()  # bwrap's view is fixed at its start: the new or replaced file showed through
             if not self.alive:
                 restarted, fresh = self._had_shell, True
@@ -251,10 +243,8 @@ class ShellSandbox:
             if not self._lock.acquire(blocking=False):
                 continue  # a command is running
             try:
-                if self._child is child and self._sandboxed and hidden_now(self.workspace, self.config) != self._hidden:
-                    self.stopped_because = (
-                        "a file or folder the sandbox hides was made or replaced after the last command"
-                    )
+                if self._child is child and self.hidden_changed():
+                    self.stopped_because = HIDDEN_CHANGED + " after the last command"
                     self.close()  # a job left in the background would read it
                 elif self._child is child and self.at_process_cap():
                     self.stopped_because = (
@@ -301,7 +291,7 @@ class _Run(_OutputReader):
         self.markers_left = len(lines)
         self.child.send("\n".join(lines) + "\n")
         start = last_output = time.monotonic()
-        timed_out = cancelled = waiting = capped = False
+        timed_out = cancelled = waiting = capped = exposed = False
         next_check = start + _IDLE_BEFORE_CHECK
         next_cap_check = start + _CAP_CHECK
         while not self.eof:
@@ -317,19 +307,21 @@ class _Run(_OutputReader):
                 timed_out = True
             elif now >= next_cap_check:
                 capped = self.shell.at_process_cap()
+                # a secret made or replaced while the command runs: it showed through (attacker re-review)
+                exposed = not capped and self.shell.hidden_changed()
                 next_cap_check = now + _CAP_CHECK
             if not (cancelled or timed_out or capped) and now >= next_check:
                 waiting = self._waiting(now - last_output)
                 next_check = now + 0.5
-            if cancelled or timed_out or waiting or capped:
+            if cancelled or timed_out or waiting or capped or exposed:
                 break
         if not (capped or self.eof):
             capped = self.shell.at_process_cap()  # a fork bomb left running in the background
-        if capped:
-            note = self._stop_shell()
+        if capped or exposed:
+            note = self._stop_shell(exposed)
         else:
             note = self._stop() if (cancelled or timed_out or waiting) and not self.eof else ""
-        return self._result(timed_out, cancelled, waiting, note, capped)
+        return self._result(timed_out, cancelled, waiting, note, capped, exposed)
 
     def _finished(self) -> bool:
         """Every marker seen and bash really back at its prompt (not a marker the command printed)."""
@@ -343,10 +335,13 @@ class _Run(_OutputReader):
             return True
         return False
 
-    def _stop_shell(self) -> str:
-        """The command's processes reached the cap: stop the shell and all it started."""
+    def _stop_shell(self, exposed: bool = False) -> str:
+        """The command's processes reached the cap, or a path the sandbox hides changed: stop
+        the shell and all it started."""
         self.shell.stopped_because = (
-            f"its processes reached the limit of {self.shell.max_processes} (tools.shell.max_processes)"
+            HIDDEN_CHANGED
+            if exposed
+            else f"its processes reached the limit of {self.shell.max_processes} (tools.shell.max_processes)"
         )
         self.shell.close()
         self.eof = True
@@ -397,7 +392,9 @@ class _Run(_OutputReader):
         self.shell.close()
         return "the shell did not come back, so it was stopped; the next command starts a fresh one"
 
-    def _result(self, timed_out: bool, cancelled: bool, waiting: bool, note: str, capped: bool = False) -> ShellResult:
+    def _result(
+        self, timed_out: bool, cancelled: bool, waiting: bool, note: str, capped: bool = False, exposed: bool = False
+    ) -> ShellResult:
         text = self.cap.text().rstrip("\n")
         lines = [text] if text else []
         if self.restarted:
@@ -412,11 +409,14 @@ class _Run(_OutputReader):
         elif cancelled:
             lines.append(f"[cancelled by the user; {note}]")
         status = self.status
-        if capped:
+        if capped or exposed:
+            why = (
+                f"the command's processes reached the limit of {self.shell.max_processes} (tools.shell.max_processes)"
+                if capped
+                else HIDDEN_CHANGED + " while the command ran"
+            )
             lines.append(
-                f"[the command's processes reached the limit of {self.shell.max_processes} "
-                "(tools.shell.max_processes), so the shell was stopped with everything it started; "
-                "the next command starts a fresh one]"
+                f"[{why}, so the shell was stopped with everything it started; the next command starts a fresh one]"
             )
             status = None
         elif self.eof:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import termios
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -208,3 +209,19 @@ def hidden_now(workspace: Path, config: Config | None) -> frozenset[tuple[str, i
         except OSError:
             found.add((str(path), 0, 0))
     return frozenset(found)
+
+
+def folder_by_lsof(pid: int, workspace: Path) -> str:
+    """Where process `pid` is (its working folder), by lsof, where there is no /proc (macOS)."""
+    lsof = host_program("lsof", workspace)
+    if lsof is not None:
+        try:
+            out = subprocess.run(
+                [lsof, "-a", "-p", str(pid), "-d", "cwd", "-Fn"], capture_output=True, text=True, timeout=5
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for line in out.splitlines():
+            if line.startswith("n/"):
+                return line[1:]
+    return "?where the shell is cannot be told (neither /proc nor lsof says)"
