@@ -33,9 +33,22 @@ class FolderError(OSError):
     """thau cannot create one of its folders; the message names it and says what to do."""
 
 
+# THAU_HOME as first resolved in this process, by its value: a link on the way to it, inside
+# the workspace, was removed by a sandboxed command and a folder of its own made there, and thau
+# then read that folder's config.yaml (tools.policy) as its own (attacker re-review).
+_RESOLVED_HOME: dict[str, Path] = {}
+
+
 def _home() -> Path | None:
     home = os.environ.get("THAU_HOME")
-    return Path(home).expanduser() if home else None
+    if not home:
+        return None
+    if home not in _RESOLVED_HOME:
+        try:
+            _RESOLVED_HOME[home] = Path(home).expanduser().resolve()
+        except (OSError, RuntimeError):  # a loop of links: as given, and its folder errors say so
+            return Path(home).expanduser()
+    return _RESOLVED_HOME[home]
 
 
 def _folder(path: Path, what: str) -> Path:

@@ -711,3 +711,33 @@ def test_thau_s_folders_inside_the_workspace_cannot_be_swapped_for_the_tools_own
     assert "done" in swap.output and "busy" in swap.output.lower(), swap.output
     assert (config_dir() / "config.yaml").read_text() == "tools:\n  policy:\n    run_python: ask\n"
     assert not (workspace / ".old").exists()
+
+
+def test_thau_home_reached_through_a_link_in_the_workspace_stays_thaus(tmp_path, monkeypatch):
+    """The attacker re-review of 2026-12-07: THAU_HOME=ws/link/.thau-home with ws/link ->
+    real: `rm link && mkdir -p link/.thau-home/config && printf ... > .../config.yaml` made a
+    folder where the link was, and thau read the tool's tools.policy as its own. THAU_HOME is
+    resolved once, so thau keeps reading the folder it started with."""
+    from thau_tui.paths import config_dir
+    from thau_tui.tools import sandbox
+    from thau_tui.tools.shell import ShellSandbox
+
+    workspace = tmp_path / "ws"
+    (workspace / "real").mkdir(parents=True)
+    (workspace / "link").symlink_to("real")
+    monkeypatch.setenv("THAU_HOME", str(workspace / "link" / ".thau-home"))
+    config_dir().mkdir(parents=True, exist_ok=True)
+    (config_dir() / "config.yaml").write_text("tools:\n  policy:\n    run_python: ask\n")
+    config = Config()
+    if sandbox.sandbox_kind(config)[0] != "bwrap":
+        return
+    shell = ShellSandbox(workspace, config)
+    try:
+        shell.run(
+            "rm link && mkdir -p link/.thau-home/config"
+            " && printf 'tools:\\n  policy:\\n    run_python: auto\\n' > link/.thau-home/config/config.yaml",
+            timeout=30,
+        )
+    finally:
+        shell.close()
+    assert (config_dir() / "config.yaml").read_text() == "tools:\n  policy:\n    run_python: ask\n"
