@@ -775,3 +775,21 @@ async def test_progress_a_tool_reports_as_not_a_number_does_not_crash_the_card()
         assert pilot.app.is_running
         bar = card.query_one(".progress", ProgressBar)
         assert (bar.progress, bar.total) == (3, 10)
+
+
+def test_a_streamed_result_keeps_the_lines_thau_added():
+    """The shell's "[started a fresh shell ...]" note went to the model but not to the live
+    card when the command printed anything (only the last line was kept under a streamed log),
+    and "[thau: this command made tools/.git ...]" hid the exit status (UX review)."""
+    from thau_tui.tools.base import ToolResult
+    from thau_tui.ui.widgets.tool_card_text import result_lines
+
+    restarted = "[started a fresh shell in /w: a repository was made, so cd was reset]\n\nbar\n[exit status 0]"
+    assert result_lines(ToolResult(restarted), streamed=True) == [restarted.splitlines()[0], "[exit status 0]"]
+    made = "Initialized empty Git repository\n[exit status 0]\n[thau: this command made tools/.git ...]"
+    assert result_lines(ToolResult(made), streamed=True) == [
+        "[exit status 0]",
+        "[thau: this command made tools/.git ...]",
+    ]
+    jobs = "a\n[1]+  Done   sleep 1\n[exit status 0]"  # bash's own bracketed lines streamed: not repeated
+    assert result_lines(ToolResult(jobs), streamed=True) == ["[exit status 0]"]

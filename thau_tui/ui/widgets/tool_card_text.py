@@ -153,17 +153,28 @@ def preview(output: str) -> str:
     return "\n".join(lines)
 
 
+_THAU_NOTE = re.compile(r"\[[a-z].*\]")  # "[exit status 0]", "[thau: ...]", "[timed out ...]"; not bash's "[1]+ Done"
+
+
 def result_lines(result: ToolResult, *, streamed: bool) -> list[str]:
     """The lines under a finished call: a preview of what it returned, and an image's path.
 
-    When the output `streamed` into the card's log, only its last line: the rest is above.
+    When the output `streamed` into the card's log, only what thau added to it: the rest is
+    above. That is its last line, and also a leading "[started a fresh shell ...]" and every
+    bracketed line at its end, which never stream: the restart note showed only in the
+    model's copy, and "[thau: this command made tools/.git ...]" hid the exit status (UX review).
     """
     lines: list[str] = []
     if re.fullmatch(r"\[exit status \d+\]", result.output.strip()):
         lines.append(f"(no output) {result.output.strip()}")  # a command that printed nothing
     elif result.output.strip():
         if streamed:
-            lines.append(visible(result.output.strip().splitlines()[-1]))
+            said = result.output.strip().splitlines()
+            head = said[:1] if said[0].startswith("[started a fresh shell") else []
+            tail = said[-1:]
+            while len(tail) < len(said) - len(head) and _THAU_NOTE.fullmatch(said[-len(tail) - 1]):
+                tail.insert(0, said[-len(tail) - 1])
+            lines.extend(visible(line) for line in head + tail)
         else:
             lines.append(preview(result.output))
     image = result.data.get("image_path") if isinstance(result.data, dict) else None
