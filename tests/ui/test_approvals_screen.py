@@ -148,3 +148,26 @@ async def test_the_policy_section_names_the_config_file_to_edit(tmp_path, monkey
             assert said in section, section
             if path is None:  # where to write one
                 assert str(default_config_file()) in section, section
+
+
+class HostInChat(App):
+    def __init__(self, book: ApprovalBook, chat_id: str) -> None:
+        super().__init__()
+        self.book, self.chat_id = book, chat_id
+
+    def on_mount(self) -> None:
+        self.push_screen(ApprovalsScreen(self.book, None, self.chat_id))
+
+
+async def test_a_for_this_chat_approval_says_which_chat(tmp_path):
+    """Opened in a new chat, the screen listed `session run_shell ls` from another chat, as if
+    ls were allowed here (UX review): each says whether it is this chat's."""
+    book = ApprovalBook(tmp_path / "approvals.json")
+    book.remember(ToolCall("run_shell", {"command": "ls -la"}), "exec", Decision("session"), "chat-1")
+    book.remember(ToolCall("write_file", {"path": "a", "content": ""}), "write", Decision("session"), "chat-2")
+    app = HostInChat(book, "chat-2")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#approvals-table", DataTable)
+        rows = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        assert rows == {"run_shell": "another chat", "write_file": "this chat"}, rows

@@ -135,7 +135,8 @@ class OtherScreens:
         from .screens.approvals import ApprovalsScreen
 
         path = self.config_result.path  # the default one's path even when there is no file (UX review)
-        self.push_screen(ApprovalsScreen(self.approvals, path if path is not None and path.is_file() else None))
+        chat = self.session.id if self.session is not None else None
+        self.push_screen(ApprovalsScreen(self.approvals, path if path is not None and path.is_file() else None, chat))
 
     def show_image(self, path: str) -> None:
         pane = self.query_one("#images")

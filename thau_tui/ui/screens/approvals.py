@@ -51,9 +51,10 @@ class ApprovalsScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="close-approvals"),
     ]
 
-    def __init__(self, book: ApprovalBook, config_path: Path | None = None) -> None:
+    def __init__(self, book: ApprovalBook, config_path: Path | None = None, chat_id: str | None = None) -> None:
         super().__init__()
         self.book = book
+        self.chat_id = chat_id  # the chat open under this screen: its "for this chat" entries said so
         self.config_path = config_path  # the config.yaml in use; None: none was found
         self._rows: dict[str, RememberedApproval] = {}
 
@@ -97,8 +98,11 @@ class ApprovalsScreen(ModalScreen[None]):
         for index, entry in enumerate(self.book.entries()):
             key = str(index)
             self._rows[key] = entry
+            scope: str = entry.scope
+            if scope == "session" and self.chat_id is not None:  # another chat's read as this one's (UX review)
+                scope = "this chat" if entry.session_id == self.chat_id else "another chat"
             table.add_row(  # plain text: the program came from a command the model wrote
-                entry.scope,
+                scope,
                 cell(entry.tool),
                 cell(entry.program) if entry.program else Text("any", style="italic"),
                 _when(entry.created),
