@@ -208,6 +208,12 @@ async def test_a_config_with_many_problems_is_one_notice(tmp_path, notices):
         assert len(about) == 1 and about[0].title == "config.yaml: these settings are not applied"
         for problem in ("generation.max_tokens", "generation.colour", "model.ctx", str(path)):
             assert problem in about[0].message
+        assert "tools.policy" not in about[0].message  # it said a bad policy entry asks: there was none (UX review)
+    path.write_text("tools:\n  policy:\n    run_shell: denny\n")
+    app = ThauApp(load_config(path), store=Store(tmp_path / "db"), backend=ScriptedBackend([]), watch=False)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert notices.any("A bad tools.policy entry asks.")
 
 
 async def test_config_edit_is_picked_up_live(tmp_path, notices):

@@ -211,7 +211,11 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             await self.config_problems(
                 [*self.config_result.errors, *self.key_problems],
                 AT_START,
-                ("A bad tools.policy entry asks. " if self.config_result.errors else "")
+                (
+                    "A bad tools.policy entry asks. "
+                    if any("tools.policy" in e for e in self.config_result.errors)
+                    else ""
+                )
                 + "Fix the file and thau applies it.",
             )
         self.focus_input()
