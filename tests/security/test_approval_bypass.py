@@ -297,6 +297,11 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("ln -s a b", "ln -s ../../hooks tools/.jj/repo"),
         ("info coreutils", "info -o conftest.py coreutils"),
         ("pdfroff plain.roff", "pdfroff -U doc.roff"),
+        # the attacker re-review: pic's `sh` command under -U, and groff's wrappers passing it on
+        ("pic a.pic", "pic -U evil.pic"),
+        ("gpic a.pic", "gpic -U evil.pic"),
+        ("roff2pdf a.roff", "roff2pdf -U evil.roff"),
+        ("mmroff a.roff", "mmroff -U evil.roff"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -335,6 +340,11 @@ def test_other_code_running_forms_ask(allowed, attack):
         ("magick a.png b.jpg", "magick @list.txt out.png"),
         ("grog doc.roff", "grog --run -U doc.roff"),
         ("ld64.so.2 --help", "ld64.so.2 ./prog"),
+        ("gm convert a.png b.png", "gm convert '|touch PWNED' out.png"),
+        ("display a.png", "display '|touch PWNED'"),
+        ("texlua -v", "texlua evil.lua"),
+        ("platex a.tex", "platex evil.tex"),
+        ("pandoc-lua -v", "pandoc-lua evil.lua"),
     ],
 )
 def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):

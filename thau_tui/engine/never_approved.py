@@ -297,14 +297,20 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     # pandoc runs the Lua filters, readers and writers and the programs its arguments name (-F,
     # -L, -t x.lua, --pdf-engine, a --defaults file), and ImageMagick a file name's |command,
     # msl: script or @list (attacker and diff reviews): too many forms to list, so each call asks
-    "pandoc": "the filters, Lua readers and writers and programs its arguments name",
     **dict.fromkeys(
-        ("convert", "magick", "mogrify", "montage", "composite", "identify", "stream", "conjure"),
+        ("pandoc", "pandoc-lua", "pandoc-server"),
+        "the filters, Lua readers and writers and programs its arguments name",
+    ),
+    **dict.fromkeys(
+        ("convert", "magick", "mogrify", "montage", "composite", "identify", "stream", "conjure", "display")
+        + ("animate", "compare", "import", "gm"),
         "the |commands, msl: scripts and @lists its arguments name",
     ),
     # TeX writes files (\openout) and LuaTeX runs the file's Lua: a tool can rewrite the .tex (attacker review)
     **dict.fromkeys(
-        ("tex", "etex", "pdftex", "latex", "pdflatex", "xetex", "xelatex", "luatex", "lualatex", "context"),
+        ("tex", "etex", "pdftex", "latex", "pdflatex", "xetex", "xelatex", "luatex", "lualatex", "context")
+        + ("texlua", "luahbtex", "luahblatex", "dvilualatex", "dvilatex", "platex", "uplatex", "ptex", "uptex")
+        + ("pdflatex-dev", "lualatex-dev", "xelatex-dev", "latex-dev", "mtxrun", "mpost", "metafun", "amstex"),
         "the TeX file's commands, which write files",
     ),
     # version control whose repository config (writable in the workspace) names hooks and extensions
@@ -316,6 +322,10 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
 # code_running.py adds each as CodeRunningArguments(options=...) (attacker review: an
 # approval of `groff -Tascii a.roff` covered `groff -U`, which runs the file's .sy requests).
 RISKY_OPTIONS: Mapping[str, tuple[str, ...]] = {
-    **dict.fromkeys(("groff", "nroff", "troff", "gtroff", "pdfroff"), ("-U",)),  # unsafe mode: .sy, .pi, .pso
+    # unsafe mode: .sy, .pi, .pso (roff), `sh` (pic), and the wrappers that pass -U on
+    **dict.fromkeys(
+        ("groff", "nroff", "troff", "gtroff", "pdfroff", "pic", "gpic", "mmroff", "groffer", "chem", "refer"), ("-U",)
+    ),
+    **dict.fromkeys(("roff2dvi", "roff2html", "roff2pdf", "roff2ps", "roff2text", "roff2x"), ("-U",)),
     "info": ("-o", "--output", "--dribble"),  # write the file they name
 }
