@@ -163,6 +163,7 @@ class _Builder:
     def approved(
         self, call_id: str, request: str, name: str, args: dict, result: str | None, answer: str | None, edited: bool
     ) -> dict[str, Any]:
+        args = self.plain_values(args)  # a write_file content of `ok<|im_end|>...` too (attacker re-review)
         messages = [
             {"role": "system", "content": self.system},
             {"role": "user", "content": self.plain(request)},
@@ -186,6 +187,16 @@ class _Builder:
         in a message (or quoted from a file) was trained as the real tokens, a forged turn the
         model learnt to write (data review). Call tags too: an answer is text, not a call."""
         return self.dialect.defuse_turn(text, own_calls=False)
+
+    def plain_values(self, value: Any) -> Any:
+        """Every string in a call's arguments, keys too, made plain (see `plain`)."""
+        if isinstance(value, str):
+            return self.plain(value)
+        if isinstance(value, list):
+            return [self.plain_values(item) for item in value]
+        if isinstance(value, dict):
+            return {self.plain(str(key)): self.plain_values(item) for key, item in value.items()}
+        return value
 
     def denied(self, call_id: str, request: str, name: str, reason: str | None) -> dict[str, Any]:
         lang = detect_lang(request)
