@@ -511,6 +511,7 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
 
     app = make_app(tmp_path, ScriptedBackend([]))
     async with app.run_test(size=(120, 40)) as pilot:
+        app.status.speed = "45.3 tok/s"  # the last answer's, on the model before the switch
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "ModelPicker"
@@ -527,6 +528,7 @@ async def test_model_picker_reloads_the_chosen_model(tmp_path):
         )
         assert app.agent.backend.name == bundled_model().stem
         assert bundled_model().stem in app.status.model
+        assert app.status.speed == ""  # not the last model's tok/s (UX review)
         # "(current)" marks what is loaded (the bare model), not what lora_path: auto would load
         await pilot.press("ctrl+o")
         await pilot.pause()

@@ -88,6 +88,7 @@ class ModelLoading:
         self.model_ready_s = time.perf_counter() - self.started
         self._freeze_heap()
         self.status.model = backend.name
+        self.status.speed = ""  # the last model's tok/s read as this one's (UX review)
         self.status.context = context_after_load(self.status.context, backend.n_ctx, weights == self.weights_in_use)
         self.status.adapter = adapter_label(backend.lora_path)
         path = getattr(backend, "tool_path", None)  # a server backend says how its tool calls travel
