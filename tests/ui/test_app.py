@@ -621,9 +621,11 @@ async def test_the_model_picker_stops_at_its_ends(tmp_path):
 
 
 async def test_approvals_screen_opens_from_the_chat(tmp_path):
-    from textual.widgets import Static
+    from textual.widgets import DataTable, Static
 
-    app = make_app(tmp_path, ScriptedBackend([]))
+    config = Config()
+    config.tools.policy = {"run_shel": "auto", "run_python": "ask"}
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
     app.config_result = ConfigResult(app.config, tmp_path / "none-here" / "config.yaml")  # the default's path, no file
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("ctrl+r")
@@ -632,6 +634,10 @@ async def test_approvals_screen_opens_from_the_chat(tmp_path):
         # it named "Policy from .../config.yaml: edit that file" for a file that was not there (UX review)
         section = str(app.screen.query_one(".section", Static).render())
         assert "no config.yaml in use" in section and "none-here" not in section, section
+        # a misspelt entry looked valid here (UX review)
+        policy = app.screen.query_one("#policy-table", DataTable)
+        rows = {str(policy.get_row_at(i)[0]): str(policy.get_row_at(i)[1]) for i in range(policy.row_count)}
+        assert rows == {"run_python": "ask", "run_shel": "auto  (no tool has this name: it applies to nothing)"}, rows
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.__class__.__name__ != "ApprovalsScreen"

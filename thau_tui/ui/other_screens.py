@@ -136,7 +136,10 @@ class OtherScreens:
 
         path = self.config_result.path  # the default one's path even when there is no file (UX review)
         chat = self.session.id if self.session is not None else None
-        self.push_screen(ApprovalsScreen(self.approvals, path if path is not None and path.is_file() else None, chat))
+        unknown = self.registry.unknown_in_policy(self.config.tools.policy, (s.name for s in self.config.mcp.servers))
+        typos = frozenset(line.split(":", 1)[0].removeprefix("tools.policy.") for line in unknown)
+        file = path if path is not None and path.is_file() else None
+        self.push_screen(ApprovalsScreen(self.approvals, file, chat, typos))
 
     def show_image(self, path: str) -> None:
         pane = self.query_one("#images")

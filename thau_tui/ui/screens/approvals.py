@@ -51,9 +51,16 @@ class ApprovalsScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", id="close-approvals"),
     ]
 
-    def __init__(self, book: ApprovalBook, config_path: Path | None = None, chat_id: str | None = None) -> None:
+    def __init__(
+        self,
+        book: ApprovalBook,
+        config_path: Path | None = None,
+        chat_id: str | None = None,
+        typos: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__()
         self.book = book
+        self.typos = typos  # policy names no tool has: `run_shel: auto` looked valid here (UX review)
         self.chat_id = chat_id  # the chat open under this screen: its "for this chat" entries said so
         self.config_path = config_path  # the config.yaml in use; None: none was found
         self._rows: dict[str, RememberedApproval] = {}
@@ -80,7 +87,10 @@ class ApprovalsScreen(ModalScreen[None]):
         policy = self.query_one("#policy-table", DataTable)
         policy.add_columns("tool", "policy")
         for tool, value in sorted(self.book.policy.items()):
-            policy.add_row(cell(tool), cell(str(value)))
+            policy.add_row(
+                cell(tool),
+                cell(str(value) + ("  (no tool has this name: it applies to nothing)" if tool in self.typos else "")),
+            )
         if not self.book.policy:
             policy.add_row("(none)", "read runs, write and exec ask")
         problem = self.query_one("#approvals-problem", Static)
