@@ -28,7 +28,7 @@ from .base import ToolError
 from .limits import ProcessCap, shell_ulimits
 from .sandbox import git_folders, git_read_only, sandbox_kind, sandbox_prefix
 from .terminal import foreground_group, group_members
-from .workspace import hidden_paths, scrubbed_environment, shell_settings
+from .workspace import scrubbed_environment, shell_settings
 
 if TYPE_CHECKING:
     from thau_tui.config import Config
@@ -195,19 +195,20 @@ def find_prompt(pid: int) -> tuple[int, int | None, tuple[str, ...] | None]:
     return terminal, None, None
 
 
-def hidden_now(workspace: Path, config: Config | None) -> frozenset[tuple[str, int, int]]:
+def hidden_now(candidates: list[Path]) -> frozenset[tuple[str, int, int]]:
     """Each path the sandbox hides (hidden_paths: credentials, thau's folders) with its device
     and inode. bwrap's view is fixed when the shell starts: a credential made later
     (~/.aws/credentials) showed through, and one the host replaced by a rename (git's
     credential store, zsh's history) reappeared, as the bind over it went with the old file
     (attacker review). The shell restarts when this changes."""
     found = set()
-    for path in hidden_paths(workspace, config):
-        try:
-            status = os.lstat(path)
-            found.add((str(path), status.st_dev, status.st_ino))
-        except OSError:
-            found.add((str(path), 0, 0))
+    for path in candidates:  # hidden_candidates, as configured, each as itself and as what it reaches:
+        for look in (os.lstat, os.stat):  # a link retargeted, or its target replaced (cheaper than resolving)
+            try:
+                status = look(path)
+                found.add((f"{look.__name__}:{path}", status.st_dev, status.st_ino))
+            except OSError:
+                found.add((f"{look.__name__}:{path}", 0, 0))
     return frozenset(found)
 
 

@@ -366,16 +366,21 @@ def _home_entry_words(name: str) -> str:
     )
 
 
+def hidden_candidates(config: Config | None) -> list[Path]:
+    """What the sandbox hides where it exists, as configured (not resolved): the credentials of
+    tools.shell.hidden_paths and thau's own config, data and cache folders."""
+    from thau_tui.paths import cache_dir, config_dir, data_dir
+
+    wanted = [Path(p).expanduser() for p in shell_settings(config).hidden_paths]
+    return wanted + [config_dir(), data_dir(), cache_dir()]  # the cache: base-model weights the trainer loads
+
+
 def hidden_paths(workspace: Path, config: Config | None) -> list[Path]:
     """Existing paths the sandbox hides: credentials (tools.shell.hidden_paths) and thau's
     own config, data and cache folders (approvals, chat history, converted base models).
     Never the workspace or above it."""
-    from thau_tui.paths import cache_dir, config_dir, data_dir
-
-    wanted = [Path(p).expanduser() for p in shell_settings(config).hidden_paths]
-    wanted += [config_dir(), data_dir(), cache_dir()]  # the cache: base-model weights the trainer loads
     found = []
-    for path in wanted:
+    for path in hidden_candidates(config):
         try:
             if not (path.exists() or path.is_symlink()):
                 continue
