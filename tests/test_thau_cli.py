@@ -102,14 +102,7 @@ def test_the_chat_draws_its_first_screen_in_a_real_terminal(tmp_path):
     until a resize) because loading pointed fd 2, where Textual draws, at /dev/null."""
     import pexpect
 
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "thau_tui.cli"],
-        cwd=str(tmp_path),
-        env={**os.environ, "TERM": "xterm-256color"},
-        dimensions=(40, 120),
-        timeout=120,
-    )
+    child = spawn_chat(tmp_path, 40, 120)
     try:
         # the welcome note comes before (or in one frame above) the status line's model name
         first = child.expect(["Ask anything", "SmolLM2-135M-Instruct"])
@@ -206,14 +199,7 @@ def test_sigterm_and_sighup_give_the_terminal_back_and_keep_the_draft(tmp_path, 
     from thau_tui.paths import unsent_left
 
     monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "thau_tui.cli"],
-        cwd=str(tmp_path),
-        env={**os.environ, "TERM": "xterm-256color"},
-        dimensions=(30, 100),
-        timeout=120,
-    )
+    child = spawn_chat(tmp_path)
     try:
         child.expect("SmolLM2-135M-Instruct")  # loaded: the prompt is live
         child.send("half a thought")
@@ -240,14 +226,7 @@ def test_ctrl_q_ends_the_chat_without_a_crash_every_time(tmp_path, monkeypatch):
     monkeypatch.setenv("THAU_HOME", str(tmp_path / "home"))
     statuses = []
     for _ in range(4):
-        child = pexpect.spawn(
-            sys.executable,
-            ["-m", "thau_tui.cli"],
-            cwd=str(tmp_path),
-            env={**os.environ, "TERM": "xterm-256color"},
-            dimensions=(30, 100),
-            timeout=120,
-        )
+        child = spawn_chat(tmp_path)
         try:
             child.expect("SmolLM2-135M-Instruct")
             child.sendcontrol("q")
@@ -256,3 +235,17 @@ def test_ctrl_q_ends_the_chat_without_a_crash_every_time(tmp_path, monkeypatch):
             child.close(force=True)
         statuses.append((child.exitstatus, child.signalstatus))
     assert statuses == [(0, None)] * 4, statuses
+
+
+def spawn_chat(tmp_path, rows: int = 30, columns: int = 100):
+    """`thau` in a real terminal (a pty, as tmux gives it), started in `tmp_path`."""
+    import pexpect
+
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "thau_tui.cli"],
+        cwd=str(tmp_path),
+        env={**os.environ, "TERM": "xterm-256color"},
+        dimensions=(rows, columns),
+        timeout=120,
+    )

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from scripted import ScriptedBackend
+from textual.app import App
 from waiting import wait_until
 
 from thau_tui.config import Config, ConfigResult, MCPServerConfig, load_config
@@ -559,12 +560,21 @@ async def test_choosing_another_adapter_in_the_picker_forgets_the_promoted_one(t
         await wait_until(pilot, lambda: app.agent.backend is not None, 120, "the model to load")
 
 
+class PickerHost(App):
+    """The model picker alone on an app of its own."""
+
+    def __init__(self, picker) -> None:
+        super().__init__()
+        self.picker = picker
+
+    def on_mount(self) -> None:
+        self.push_screen(self.picker)
+
+
 async def test_the_model_picker_marks_an_adapter_loaded_from_outside_its_list(tmp_path):
     """After u on the training screen (a run in another runs folder), no entry was marked
     current and the highlight sat on the bare model: Enter took the adapter away (keyboard review)."""
     from types import SimpleNamespace
-
-    from textual.app import App
 
     from thau_tui.paths import bundled_model
     from thau_tui.ui.screens.model_picker import ModelPicker
@@ -576,11 +586,7 @@ async def test_the_model_picker_marks_an_adapter_loaded_from_outside_its_list(tm
     config.train.runs_dir = str(tmp_path / "runs")
     picker = ModelPicker(config, server=SimpleNamespace(path=str(bundled_model()), lora_path=str(elsewhere)))
 
-    class Host(App):
-        def on_mount(self) -> None:
-            self.push_screen(picker)
-
-    async with Host().run_test(size=(120, 40)) as pilot:
+    async with PickerHost(picker).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         listing = picker.query_one("OptionList")
         assert listing.highlighted == 0 and picker.choices[0] == (bundled_model(), elsewhere)
@@ -594,18 +600,12 @@ async def test_the_model_picker_stops_at_its_ends(tmp_path):
     adapter without a word; Up on the first went to the last (UX review)."""
     from types import SimpleNamespace
 
-    from textual.app import App
-
     from thau_tui.paths import bundled_model
     from thau_tui.ui.screens.model_picker import ModelPicker
 
     picker = ModelPicker(Config(), server=SimpleNamespace(path=str(bundled_model()), lora_path=None))
 
-    class Host(App):
-        def on_mount(self) -> None:
-            self.push_screen(picker)
-
-    async with Host().run_test(size=(120, 40)) as pilot:
+    async with PickerHost(picker).run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         listing = picker.query_one("OptionList")
         last = listing.option_count - 1
