@@ -22,7 +22,7 @@ from .headless import (  # noqa: F401
     policy_typos,
     run_message,
 )
-from .paths import FolderError, default_config_file, keep_imports_out_of, runs_dir
+from .paths import FolderError, default_config_file, keep_imports_out_of, pin_home, runs_dir
 
 
 def _config(args) -> ConfigResult:
@@ -116,6 +116,7 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    pin_home()  # children read THAU_HOME again: the folder it is now, not a link's later target
     named = getattr(args, "config", None)
     if named and not os.path.exists(os.path.expanduser(named)):  # a dangling link too (re-review)
         # A mistyped path ran on the defaults without a word: the user's tools.policy denials

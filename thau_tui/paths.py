@@ -51,6 +51,14 @@ def _home() -> Path | None:
     return _RESOLVED_HOME[home]
 
 
+def pin_home() -> None:
+    """THAU_HOME set to the folder it resolves to now, for this process and every child (the
+    trainer, the scorer, the data build: they read it again, and followed a link a sandboxed
+    command had swapped: attacker re-review)."""
+    if (home := _home()) is not None:
+        os.environ["THAU_HOME"] = str(home)
+
+
 def _folder(path: Path, what: str) -> Path:
     """`path`, created if missing; a FolderError that names it when that fails."""
     try:

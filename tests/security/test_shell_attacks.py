@@ -678,6 +678,18 @@ def test_a_secret_made_or_replaced_after_the_shell_started_stays_hidden(tmp_path
         during = shell.run(f"sleep 2.5; cat {outside_tmp}/.netrc", timeout=30)
         assert "DURING-SECRET" not in during.output, during.output
         assert "made or replaced while the command ran, so the shell was stopped" in during.output
+
+        # one replaced while a command runs (a REPL's history saved on quit) does not stop a
+        # long build (attacker review of the first version); the next command starts afresh
+        def replace() -> None:
+            (outside_tmp / "new-token").write_text("https://u:NEWTOKEN2@example.com\n")
+            (outside_tmp / "new-token").rename(outside_tmp / ".git-credentials")
+
+        threading.Timer(0.5, replace).start()
+        build = shell.run("sleep 1.5; echo built", timeout=30)
+        assert "built" in build.output and "stopped" not in build.output, build.output
+        after = shell.run(f"cat {outside_tmp}/.git-credentials", timeout=30)
+        assert "NEWTOKEN2" not in after.output and f"({outside_tmp}/.git-credentials)" in after.output, after.output
     finally:
         shell.close()
 
@@ -741,3 +753,27 @@ def test_thau_home_reached_through_a_link_in_the_workspace_stays_thaus(tmp_path,
     finally:
         shell.close()
     assert (config_dir() / "config.yaml").read_text() == "tools:\n  policy:\n    run_python: ask\n"
+
+
+def test_thau_s_children_read_the_thau_home_it_started_with(tmp_path, monkeypatch):
+    """The trainer, the scorer and the data build read THAU_HOME again and followed the link a
+    sandboxed command had swapped (attacker re-review): thau pins it to the folder it
+    resolves to at start, so every child reads the same."""
+    from thau_tui.paths import pin_home
+    from thau_tui.train.runs import trainer_env
+
+    workspace = tmp_path / "ws"
+    (workspace / "real").mkdir(parents=True)
+    (workspace / "link").symlink_to("real")
+    monkeypatch.setenv("THAU_HOME", str(workspace / "link" / ".thau-home"))
+    pin_home()
+    (workspace / "link").unlink()  # what the sandboxed command did
+    (workspace / "link" / ".thau-home").mkdir(parents=True)
+    child = subprocess.run(
+        [sys.executable, "-c", "from thau_tui.paths import data_dir; print(data_dir())"],
+        env=trainer_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert child.stdout.strip() == str(workspace / "real" / ".thau-home" / "data"), child.stdout + child.stderr

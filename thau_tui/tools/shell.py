@@ -45,6 +45,7 @@ from .shell_spawn import (
     _terminal_modes,
     find_prompt,
     folder_by_lsof,
+    hidden_change,
     hidden_now,
     repositories_made,
     repository_ids,
@@ -105,7 +106,7 @@ class ShellSandbox:
         self.max_processes = 0
         self.stopped_because = ""  # why thau stopped the last shell itself, for the next result
         self._kept: dict[Path, tuple[int, int]] = {}  # the repositories this shell's sandbox keeps read-only
-        self._hidden: frozenset[tuple[str, int, int]] = frozenset()  # what it hides, as it was (hidden_now)
+        self._hidden: dict[str, tuple[int, int]] = {}  # what it hides, as it was (hidden_now)
         self._candidates: list[Path] = []
 
     # -- lifecycle --------------------------------------------------------
@@ -167,9 +168,9 @@ class ShellSandbox:
                 return f"?where the shell is cannot be told ({exc.strerror or exc})"
         return folder_by_lsof(shell_pid(self._child), self.workspace)  # macOS: no /proc
 
-    def hidden_changed(self) -> bool:
-        """Whether a path the sandbox hides was made or replaced since this shell started."""
-        return self._sandboxed and hidden_now(self._candidates) != self._hidden
+    def hidden_changed(self, made_only: bool = False) -> str:
+        """A path the sandbox hides that was made (or replaced) since this shell started; ""."""
+        return hidden_change(self._hidden, hidden_now(self._candidates), made_only=made_only) if self._sandboxed else ""
 
     def process_count(self) -> int | None:
         """How many processes the shell has now (None when it cannot be told)."""
@@ -210,8 +211,8 @@ class ShellSandbox:
         timeout = settings.timeout if timeout is None else timeout
         with self._lock:
             restarted = fresh = False
-            if self.alive and self.hidden_changed():
-                self.stopped_because = HIDDEN_CHANGED
+            if self.alive and (changed := self.hidden_changed()):
+                self.stopped_because = f"{HIDDEN_CHANGED} ({changed})"
                 self.close()  # bwrap's view is fixed at its start: the new or replaced file showed through
             if not self.alive:
                 restarted, fresh = self._had_shell, True
@@ -245,8 +246,8 @@ class ShellSandbox:
             if not self._lock.acquire(blocking=False):
                 continue  # a command is running
             try:
-                if self._child is child and self.hidden_changed():
-                    self.stopped_because = HIDDEN_CHANGED + " after the last command"
+                if self._child is child and (changed := self.hidden_changed()):
+                    self.stopped_because = f"{HIDDEN_CHANGED} after the last command ({changed})"
                     self.close()  # a job left in the background would read it
                 elif self._child is child and self.at_process_cap():
                     self.stopped_because = (
@@ -310,7 +311,8 @@ class _Run(_OutputReader):
             elif now >= next_cap_check:
                 capped = self.shell.at_process_cap()
                 # a secret made or replaced while the command runs: it showed through (attacker re-review)
-                exposed = not capped and self.shell.hidden_changed()
+                # one made only: a REPL's history saved on quit stopped builds (the next command hides it)
+                exposed = not capped and bool(self.shell.hidden_changed(made_only=True))
                 next_cap_check = now + _CAP_CHECK
             if not (cancelled or timed_out or capped) and now >= next_check:
                 waiting = self._waiting(now - last_output)

@@ -195,21 +195,30 @@ def find_prompt(pid: int) -> tuple[int, int | None, tuple[str, ...] | None]:
     return terminal, None, None
 
 
-def hidden_now(candidates: list[Path]) -> frozenset[tuple[str, int, int]]:
-    """Each path the sandbox hides (hidden_paths: credentials, thau's folders) with its device
-    and inode. bwrap's view is fixed when the shell starts: a credential made later
-    (~/.aws/credentials) showed through, and one the host replaced by a rename (git's
-    credential store, zsh's history) reappeared, as the bind over it went with the old file
-    (attacker review). The shell restarts when this changes."""
-    found = set()
-    for path in candidates:  # hidden_candidates, as configured, each as itself and as what it reaches:
-        for look in (os.lstat, os.stat):  # a link retargeted, or its target replaced (cheaper than resolving)
+def hidden_now(candidates: list[Path]) -> dict[str, tuple[int, int]]:
+    """Each path the sandbox hides (hidden_paths: credentials, thau's folders), as itself and
+    as what it reaches, with its device and inode ((0, 0): not there). bwrap's view is fixed
+    when the shell starts: a credential made later (~/.aws/credentials) showed through, and
+    one the host replaced by a rename (git's credential store, zsh's history) reappeared, as
+    the bind over it went with the old file (attacker review). See `hidden_change`."""
+    found = {}
+    for path in candidates:  # a link retargeted, or its target replaced (cheaper than resolving)
+        for look in (os.lstat, os.stat):
             try:
                 status = look(path)
-                found.add((f"{look.__name__}:{path}", status.st_dev, status.st_ino))
+                found[f"{look.__name__}:{path}"] = (status.st_dev, status.st_ino)
             except OSError:
-                found.add((f"{look.__name__}:{path}", 0, 0))
-    return frozenset(found)
+                found[f"{look.__name__}:{path}"] = (0, 0)
+    return found
+
+
+def hidden_change(before: dict[str, tuple[int, int]], now: dict[str, tuple[int, int]], *, made_only: bool) -> str:
+    """The hidden path that was made (or, unless `made_only`, replaced) between the two looks,
+    for the shell's note; "" when none was."""
+    for key, identity in now.items():
+        if identity != before.get(key) and (before.get(key) == (0, 0) or not made_only):
+            return key.split(":", 1)[1]
+    return ""
 
 
 def folder_by_lsof(pid: int, workspace: Path) -> str:
