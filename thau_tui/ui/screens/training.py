@@ -187,7 +187,9 @@ class TrainingScreen(Screen):
 
     def _show_recipe(self) -> None:
         """The header names the next run's recipe; redrawn only when that or the run's state changes."""
-        shown = (self.recipe, self.recipe_problem, self.run is not None and self.run.running)
+        # by the run's status (`active`), as the status line: its task ends a moment after a cancel,
+        # with no new version to redraw on, and the header kept "Next run:" (CI dry run)
+        shown = (self.recipe, self.recipe_problem, self.run is not None and self.run.active)
         if shown != self._header_for:
             self._header_for = shown
             self.query_one("#training-recipe", Static).update(recipe_header(*shown))
