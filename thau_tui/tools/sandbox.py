@@ -269,9 +269,9 @@ def _bwrap_flags(
     # which cannot be renamed: `mv .thau-home .old && mkdir -p .thau-home/config` (THAU_HOME in the
     # workspace) put the tool's tools.policy where thau reads its own, and `mv tools tools.old &&
     # mkdir tools && cp -a tools.old/. tools/` a writable copy of tools/.git in its place (attacker reviews).
-    guarded = [] if probe else hidden_paths(workspace, config)
-    guarded += git_folders(workspace) if not probe and git_read_only(workspace, config) else []
-    above = {a for p in guarded for a in p.parents if path_under(a, workspace)}
+    hidden = [] if probe else hidden_paths(workspace, config)
+    repositories = git_folders(workspace) if not probe and git_read_only(workspace, config) else []
+    above = {a for p in hidden + repositories for a in p.parents if path_under(a, workspace)}
     for folder in sorted(above - {workspace}, key=lambda a: len(a.parts)):
         flags += ["--bind-try" if writable else "--ro-bind-try", str(folder), str(folder)]
     # The Python thau runs on, when the workspace holds it (a project's .venv): read-only, or a
@@ -291,16 +291,14 @@ def _bwrap_flags(
                     flags += ["--bind-try", str(entry), str(entry)]  # -try: gone since the listing
         for reached in home_kept_elsewhere(home):
             flags += ["--ro-bind-try", str(reached), str(reached)]
-    if not probe:
-        for path in hidden_paths(workspace, config):
-            if path_under(path, Path("/tmp")) and not path_under(path, workspace):
-                continue  # already gone under the tmpfs
-            flags += tmpfs(str(path), SMALL_TMPFS_MB, sized) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-        if git_read_only(workspace, config):
-            # Their hooks and config run code outside, at the user's next git command there:
-            # the workspace's own repository and the ones below it (projects in a home folder).
-            for dot_git in git_folders(workspace):
-                flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
+    for path in hidden:
+        if path_under(path, Path("/tmp")) and not path_under(path, workspace):
+            continue  # already gone under the tmpfs
+        flags += tmpfs(str(path), SMALL_TMPFS_MB, sized) if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    # Their hooks and config run code outside, at the user's next git command there: the
+    # workspace's own repository and the ones below it (projects in a home folder).
+    for dot_git in repositories:
+        flags += ["--ro-bind-try", str(dot_git), str(dot_git)]
     # Its own System V IPC too (--unshare-ipc, or the launcher's): shared memory segments no
     # memory cap counts outlived the sandbox on the host (192 MB under a 64 MB cap; attacker re-review).
     flags += ["--chdir", chdir or ws, "--unshare-pid", "--die-with-parent"]
