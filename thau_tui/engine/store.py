@@ -285,10 +285,13 @@ class Store:
             " OR json_extract(meta, '$.turn.pid')=? OR json_extract(meta, '$.turn.host')!=?) RETURNING id",
             (_json(owner), sid, owner["pid"], owner["host"]),
         )
-        if not (taken or self.turn_state(sid) == "left" or self.get_session(sid) is None):
-            return False
-        self.begin_turn(sid)  # its mark here too (a chat not saved has none to take)
-        return True
+        if taken:  # the statement set the mark: this process only notes it runs the turn
+            _TURNS_HERE.add((str(self.path), sid))
+            return True
+        if self.turn_state(sid) == "left" or self.get_session(sid) is None:
+            self.begin_turn(sid)  # a dead window's mark taken over (a chat not saved has none)
+            return True
+        return False
 
     def end_turn(self, sid: str, view_start: int | None = None, budget: int | None = None) -> None:
         """The turn in `sid` is over; `view_start`: where the model's view of the chat starts now
