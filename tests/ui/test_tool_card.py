@@ -607,6 +607,22 @@ async def test_ask_card_enter_answers_and_escape_dismisses():
             assert ("42" in shown) if expected else ("dismissed" in shown)
 
 
+async def test_a_question_the_turn_cancelled_shows_dismissed_not_a_python_object():
+    """The engine ends a waiting question with Decision("cancel") when the turn stops (a model
+    switch, Esc): the card showed `→ Decision(kind='cancel', ...)` (concurrency review)."""
+    from thau_tui.engine.events import Decision
+
+    future = asyncio.get_running_loop().create_future()
+    app = AskHost(AskCard("What is the answer?", future))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        future.set_result(Decision("cancel"))
+        await pilot.pause()
+        shown = str(app.card.query_one(".answer", Static).render())
+        assert "dismissed" in shown and "Decision" not in shown, shown
+        assert app.card.answer is None
+
+
 async def test_a_hostile_tool_name_and_progress_label_are_shown_as_plain_text():
     """A name or progress message from a model or a server is text, never Textual markup:
     `[@click=app.quit]` must not become a clickable action on the card."""

@@ -117,7 +117,8 @@ class AskCard(Widget):
     def _on_future_done(self, future: asyncio.Future) -> None:
         """The engine stopped waiting (turn cancelled, timeout): close the box."""
         if not self.answered:
-            self._show(None if future.cancelled() else future.result())
+            answer = None if future.cancelled() else future.result()
+            self._show(answer if isinstance(answer, str) else None)  # a cancelled turn's Decision (concurrency review)
 
     def _show(self, answer: str | None) -> None:
         self.answered = True
