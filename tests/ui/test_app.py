@@ -980,6 +980,29 @@ async def test_leaving_a_chat_whose_card_waits_says_so(tmp_path):
         assert any("waited for your answer was cancelled" in n.message for n in app._notifications)
 
 
+async def test_ctrl_n_while_a_command_runs_stops_it_and_keeps_it_as_cancelled(tmp_path):
+    """Ctrl+N closed the chat's shell under an approved, running command: it died unsaid and
+    was saved as "run_shell crashed: ValueError: write to closed file" (concurrency review).
+    The shell now closes once the turn has stopped, so the command is cancelled as by Esc."""
+    backend = ScriptedBackend([_call("run_shell", command="sleep 20; touch after.txt"), "Stopped."])
+    app = make_app(tmp_path, backend)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "sleep, then touch after.txt")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        first = app.session.id
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "running")
+        await pilot.pause(1.0)
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: not app.turn_running, 30, "the old chat's turn to stop")
+        assert app.session.id != first
+        results = [str(call.get("result")) for call in app.store.tool_calls(first)]
+        # before: "crashed: ValueError", or "[cancelled by the user; ]" and "the shell exited (status None)"
+        assert results and not any("crashed" in r or "shell exited" in r for r in results), results
+        assert any("cancelled by the user; sent Ctrl-C" in r for r in results), results
+    assert not (tmp_path / "after.txt").exists()
+
+
 async def test_a_notice_never_covers_the_prompt(tmp_path):
     """Notices sat at the bottom right, over the text being typed and the status line."""
     from textual.widgets._toast import Toast
@@ -1180,6 +1203,31 @@ async def test_a_fixed_config_takes_back_the_not_applied_notice(tmp_path, notice
         app._config_changed(ConfigResult(Config(), None))
         await pilot.pause()
         assert AT_START not in titles(), titles()
+
+
+async def test_a_fixed_ui_keys_entry_is_said_fixed_too(tmp_path, notices):
+    """A bad ui.keys entry is listed in the chat as "not applied" at start; fixing it said only
+    "config.yaml reloaded" and left the red list standing as if it still held (docs review)."""
+    bad = Config()
+    bad.ui.keys = {"stop": "ctrl+c"}  # interrupt's key already
+    app = make_app(tmp_path, ScriptedBackend([]), config=bad)
+
+    def notes() -> list[str]:
+        return [str(note.render()) for note in app.query("NoteMessage")]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: any("ui.keys.stop" in n for n in notes()), 10, "the start list")
+        still_bad = Config()
+        still_bad.ui.keys = {"stop": "ctrl+c", "new-chat": "ctrl+k"}
+        app._config_changed(ConfigResult(still_bad, None))
+        await wait_until(pilot, lambda: notices.any("config.yaml reloaded"), 10, "the reload notice")
+        await pilot.pause()
+        assert not any("is fixed and applied" in n for n in notes()), notes()
+        fixed = Config()
+        fixed.ui.keys = {"stop": "ctrl+s"}
+        app._config_changed(ConfigResult(fixed, None))
+        await wait_until(pilot, lambda: any("is fixed and applied" in n for n in notes()), 10, "the fixed note")
+        assert app.key_problems == []
 
 
 async def test_a_removed_config_says_the_defaults_apply(tmp_path, notices):

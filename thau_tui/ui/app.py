@@ -19,7 +19,6 @@ from ..config import Config, ConfigResult, watch_config
 from ..engine.agent import Agent, ChatSession
 from ..engine.approvals import ApprovalBook
 from ..engine.events import TurnStats
-from ..engine.session import NEW_CHAT
 from ..engine.store import Store, StoreError
 from ..paths import approvals_path, database_path
 from ..tools import build_registry
@@ -242,27 +241,6 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         self.first_frame_s = time.perf_counter() - self.started
 
     # --- sessions ----------------------------------------------------------------------
-    def _leave_session(self) -> None:
-        """Close the open chat; one with nothing in it leaves no empty "New chat" behind. What
-        still waits to be saved is tried first, and a chat whose messages wait is not empty:
-        Ctrl+N deleted one, and its waiting messages with it (re-review)."""
-        if self.session is None:
-            return
-        self.session.close()
-        saving, store = self.agent.saving, self.agent.store
-        if store is not None:
-            saving.retry_at = 0.0  # leaving: try now, not after the pause between tries
-            saving.flush(store)
-        info = self.store.get_session(self.session.id)
-        # one the user named is kept, empty or not (renamed, it was deleted on leaving: chats review)
-        if (
-            info is not None
-            and info.messages == 0
-            and info.title == NEW_CHAT
-            and not saving.waiting_for(self.session.id)
-        ):
-            self.store.delete_session(self.session.id)
-
     async def open_session(self, sid: str) -> None:
         if self.turn_running:
             self.notify(self.why_busy(), severity="warning")
@@ -391,6 +369,7 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         finally:
             await stream.aclose()
             self.turn_running = self.stopping = False
+            self.close_left_session()
             self.status.activity = ""
             self.query_one(PromptInput).cursor_blink = True
 
@@ -457,8 +436,8 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
             self.agent.cancel()
             if (renderer := getattr(self, "_renderer", None)) is not None:
                 renderer.detached = True  # its "stopped" and notes belong to the old chat, not the new one
-        try:
-            self._leave_session()
+        try:  # a tool still running keeps its shell until it has stopped: closed under it, the
+            self._leave_session(close=not self.turn_running)  # command died unsaid (concurrency review)
             session = self.agent.new_session()
         except StoreError as exc:  # a full disk, or another thau holding the database
             self.notify(f"{exc}; this chat stays open.", title="no new chat", severity="error", markup=False)
@@ -494,4 +473,5 @@ class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, S
         self.save_unsent(self.query_one(PromptInput).text)
         with contextlib.suppress(StoreError):  # an empty chat left behind is pruned at the next start
             self._leave_session()
+        self.close_left_session()
         self.exit()

@@ -396,6 +396,40 @@ class AppServices:
         if self.mcp is not None:
             self.mcp.stop(timeout=3)
 
+    def _leave_session(self, close: bool = True) -> None:
+        """Close the open chat; one with nothing in it leaves no empty "New chat" behind. What
+        still waits to be saved is tried first, and a chat whose messages wait is not empty:
+        Ctrl+N deleted one, and its waiting messages with it (re-review). `close=False`: its
+        shell closes when its turn has stopped (`close_left_session`)."""
+        from ..engine.session import NEW_CHAT
+
+        if self.session is None:
+            return
+        if close:
+            self.session.close()
+        else:
+            self.closing_later = self.session
+        saving, store = self.agent.saving, self.agent.store
+        if store is not None:
+            saving.retry_at = 0.0  # leaving: try now, not after the pause between tries
+            saving.flush(store)
+        info = self.store.get_session(self.session.id)
+        # one the user named is kept, empty or not (renamed, it was deleted on leaving: chats review)
+        if (
+            info is not None
+            and info.messages == 0
+            and info.title == NEW_CHAT
+            and not saving.waiting_for(self.session.id)
+        ):
+            self.store.delete_session(self.session.id)
+
+    def close_left_session(self) -> None:
+        """The chat Ctrl+N left while its turn still stopped: its shell closes once the turn has
+        ended, so a running command is stopped and saved as cancelled, not killed as a crash."""
+        left, self.closing_later = getattr(self, "closing_later", None), None
+        if left is not None and left is not self.session:
+            left.close()
+
     async def config_problems(self, errors: list[str], title: str, advice: str) -> None:
         """Every problem in the chat, where it stays to be read, and a notice that names the
         first few: at 80x24 a notice with all of them ran off the screen and went before it
@@ -420,8 +454,15 @@ class AppServices:
             return
         for title in (NOT_APPLIED, AT_START):  # they stayed up after the fix (UX and diff reviews)
             compat.withdraw_notifications(self, title)
-        if getattr(self, "config_broken", False) or self.config_result.errors:  # the red note in the chat
-            self.config_broken = False  # stood with nothing after it to say the file was fixed (UX review)
+        key_problems = list(getattr(self, "key_problems", []))
+        if result.config.ui.keys != self.config.ui.keys:
+            from .keymap_check import checked_keymap
+
+            key_problems = checked_keymap(result.config.ui.keys)[1]
+        had_problems = getattr(self, "config_broken", False) or self.config_result.errors or self.key_problems
+        self.key_problems = key_problems
+        if had_problems and not key_problems:  # the red note in the chat stood with nothing after
+            self.config_broken = False  # it to say the file was fixed (UX review); a ui.keys one too (docs review)
             from .widgets.chat import NoteMessage
 
             self.call_later(self.chat.add, NoteMessage(f"{result.path or 'config.yaml'} is fixed and applied.", "info"))
