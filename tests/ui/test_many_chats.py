@@ -112,6 +112,21 @@ def test_an_answer_cut_short_is_marked_in_the_export():
     assert row["cut_short"] == "stopped before it finished"
 
 
+async def test_an_export_while_an_answer_streams_says_the_answer_is_not_in_it(tmp_path, thau_home):
+    """Ctrl+E mid-answer wrote a file that ended on the question, as if nothing followed
+    (concurrency review); the Markdown now says an answer was still being written."""
+    app = make_app(tmp_path, ScriptedBackend(["word " * 400], chunk=2, delay=0.02))
+    async with app.run_test(size=(110, 30)) as pilot:
+        await type_and_send(pilot, "tell me a story")
+        await wait_until(pilot, lambda: app.turn_running and app.chat.answers())
+        written = app.action_export("md")
+        assert "still being written when this was exported" in written[0].read_text(encoding="utf-8")
+        app.agent.cancel()
+        await wait_until(pilot, lambda: not app.turn_running)
+        again = app.action_export("md")
+        assert "still being written" not in again[-1].read_text(encoding="utf-8")
+
+
 def test_search_folds_case_beyond_ascii_and_titles_end_at_a_word(tmp_path):
     store = Store(tmp_path / "sessions.sqlite3")
     for title in ("Überprüfung der Daten", "Mon RÉSUMÉ", "plain"):

@@ -107,11 +107,18 @@ def _fenced(body: str) -> str:
     return f"{fence}\n{body}\n{fence}"
 
 
-def markdown(title: str, messages: Iterable[dict[str, Any]], calls: Iterable[Mapping[str, Any]] | None = None) -> str:
+def markdown(
+    title: str,
+    messages: Iterable[dict[str, Any]],
+    calls: Iterable[Mapping[str, Any]] | None = None,
+    answering: bool = False,
+) -> str:
     """The chat as Markdown: its title, then each message under its role's heading; the
     model's calls as their tools' names and arguments, each result with its status. `calls`:
     the chat's rows in the store (Store.tool_calls), whose status a result then shows as
-    recorded; without them the status is read from the messages."""
+    recorded; without them the status is read from the messages. `answering`: a turn was
+    still running, and what it had written so far is not in the file (it ended on the question
+    as if nothing followed: concurrency review)."""
     rows = {str(row.get("id")): row for row in calls or ()}
     messages = list(messages)
     named = [(m.get("meta") or {}).get("dialect") for m in messages if m["role"] == "tool"]
@@ -139,6 +146,8 @@ def markdown(title: str, messages: Iterable[dict[str, Any]], calls: Iterable[Map
             lines += [_quoted(visible(text)), ""]
         if (cut := _cut_short(m)) is not None:  # an answer Esc stopped read as if it were whole
             lines += [f"*({cut})*", ""]
+    if answering:
+        lines += ["*(an answer was still being written when this was exported; it is not in this file)*", ""]
     return "\n".join(lines)
 
 

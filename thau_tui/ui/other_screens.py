@@ -113,7 +113,8 @@ class OtherScreens:
                     )
                 except StoreError:
                     calls = None
-                replace_file(path, chat_export.markdown(title, messages, calls))
+                answering = bool(getattr(self, "turn_running", False))
+                replace_file(path, chat_export.markdown(title, messages, calls, answering))
                 written.append(path)
             if kind in ("both", "jsonl"):
                 path = folder / f"{stem}.jsonl"
