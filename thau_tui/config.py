@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .config_read import load_yaml, short, yaml_problem
 
@@ -207,6 +208,18 @@ class ToolsConfig(Section):
     shell: ShellConfig = Field(default_factory=ShellConfig)
     python: PythonToolConfig = Field(default_factory=PythonToolConfig)
     files: FilesConfig = Field(default_factory=FilesConfig)
+
+    @field_validator("policy")
+    @classmethod
+    def _every_tool_never_auto(cls, policy: dict[str, str]) -> dict[str, str]:
+        """`"*": auto` would let every tool, interpreters and new MCP tools too, run unasked:
+        the approvals ignore it, so it was accepted and did nothing, while `thau -m` named it
+        as the tool's own entry (docs review). An error at its key, like any bad value."""
+        if policy.get("*") == "auto":
+            problem = PydanticCustomError("star_auto", 'auto is not allowed: "*" may be ask or deny')
+            detail = InitErrorDetails(type=problem, loc=("*",), input="auto")
+            raise ValidationError.from_exception_data("tools.policy", [detail])  # pydantic adds the parents' keys
+        return policy
 
 
 class ImagesConfig(Section):

@@ -219,6 +219,15 @@ async def test_policy_deny_never_asks(tmp_path):
     assert "the user denied" not in backend.prompts[-1]
 
 
+async def test_a_deny_from_every_tools_entry_names_that_entry(tmp_path):
+    """With `"*": deny` the refusal said "tools.policy: echo: deny", an entry the file did not
+    have (docs review): it names "*"."""
+    for policy, named in (({"*": "deny"}, 'tools.policy: "*": deny'), ({"echo": "deny"}, "tools.policy: echo: deny")):
+        agent, _, _ = make_agent([call("echo", text="a"), "ok"], tmp_path, policy=policy)
+        events = await run(agent, agent.new_session(), "1")
+        assert named in next(e for e in events if isinstance(e, ToolDenied)).reason
+
+
 async def test_repeated_failing_call_ends_the_turn(tmp_path):
     agent, _, _ = make_agent([call("echo")] * 10, tmp_path, max_tool_rounds=20)
     events = await run(agent, agent.new_session(), "loop")

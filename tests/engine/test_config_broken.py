@@ -301,3 +301,19 @@ def test_a_server_address_without_http_is_named_when_the_file_is_read(tmp_path):
         assert result.config.model.base_url == "http://127.0.0.1:8080/v1"
     path.write_text("model:\n  base_url: https://llm.example/v1\n")
     assert load_config(path).ok
+
+
+def test_every_tool_auto_is_an_error_named_by_its_key(tmp_path):
+    """`"*": auto` was accepted (doctor said ok) though the approvals ignore it, so the chat
+    asked while `thau -m` refused naming the tool's own entry (docs review). It is a bad
+    value now, named by key: "*" asks, and the file's other entries stay."""
+    path = tmp_path / "config.yaml"
+    path.write_text('tools:\n  policy:\n    "*": auto\n    read_file: deny\n    write_file: auto\n')
+    result = load_config(path)
+    assert result.errors == [f"{path}: tools.policy.*: auto is not allowed: \"*\" may be ask or deny (got 'auto')"]
+    assert result.config.tools.policy == {"*": "ask", "read_file": "deny", "write_file": "auto"}
+    assert _asks(result.config, "run_shell") == "ask"  # nothing runs unasked while the file is wrong
+    with pytest.raises(ValueError, match=r"tools\.policy\.\*: auto is not allowed"):
+        parse_config('tools:\n  policy: {"*": auto}\n')
+    for allowed in ("ask", "deny"):  # the values "*" may take still read
+        assert parse_config(f'tools:\n  policy: {{"*": {allowed}}}\n').tools.policy == {"*": allowed}

@@ -124,7 +124,10 @@ class ToolSteps:
             return
         if policy == "deny":
             # where to change it, said (UX review: "the configuration" named no setting)
-            why = f"the configuration denies this tool (tools.policy: {call.name}: deny in config.yaml)"
+            # "*" named as the tool's own entry, which the file did not have (docs review)
+            own = agent.approvals is None or call.name in agent.approvals.policy
+            entry = call.name if own else '"*"'
+            why = f"the configuration denies this tool (tools.policy: {entry}: deny in config.yaml)"
             decided.value = Decision("deny", reason=why, by="config")
             return
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
