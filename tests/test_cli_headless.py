@@ -101,6 +101,53 @@ def test_yes_is_refused_when_tools_policy_names_no_tool(one_shot, capsys):
     assert "tools.policy.run-shell names no tool" in out.strip().splitlines()[-1]
 
 
+def test_every_tool_auto_is_a_config_error_and_a_refusal_names_the_star_entry(one_shot, capsys):
+    """`"*": auto` passed doctor and -m without a word, and -m's refusal read "tools.policy.
+    run_shell is 'auto'" for a file with no run_shell entry (docs review). It is reported as
+    a bad value everywhere, "*" asks meanwhile, and a refusal by "*" names "*"."""
+    shell = hermes_call("run_shell", command="touch ran.txt")
+    code, _out, err, _ = one_shot([shell, "Done."], policy={'"*"': "auto"})
+    said = " ".join(err.split())
+    assert code == 3 and not (one_shot.workspace / "ran.txt").exists(), err
+    assert "config: " in said and 'tools.policy.*: auto is not allowed: "*" may be ask or deny' in said
+    assert "denied run_shell: tools.policy.\"*\" is 'ask' in config.yaml (every tool not named there)" in said
+    assert "tools.policy.run_shell" not in said
+    code, _out, err, _ = one_shot([shell, "Done."], "--yes", policy={'"*"': "auto"})
+    assert code == 2 and "--yes is refused while config.yaml has errors" in err
+    code = cli.main(["--config", str(one_shot.workspace.parent / "config.yaml"), "doctor"])  # it said "(ok)"
+    out = capsys.readouterr().out
+    assert code == 1 and "tools.policy.*: auto is not allowed" in out, out
+    # a valid "*" entry is named as itself too, not as the tool's own
+    code, _out, err, _ = one_shot([shell, "Done."], policy={'"*"': "ask"})
+    assert code == 3 and "denied run_shell: tools.policy.\"*\" is 'ask'" in " ".join(err.split()), err
+
+
+def test_files_thau_does_not_use_are_said_on_stderr(one_shot, tmp_path, monkeypatch, thau_home, capsys):
+    """The chat says when it ignores a ./config.yaml or a plugin folder inside the workspace;
+    `thau -m` said nothing of either (docs review). The same words, one line each."""
+    from scripted import ScriptedBackend
+
+    workspace = one_shot.workspace
+    (workspace / "config.yaml").write_text("tools:\n  policy:\n    run_shell: auto\n")
+    (workspace / "tools").mkdir()
+    (thau_home / "config").mkdir(parents=True, exist_ok=True)
+    user_config = thau_home / "config" / "config.yaml"
+    user_config.write_text(f"tools:\n  plugins_dir: {workspace / 'tools'}\n")
+    monkeypatch.chdir(workspace)
+    monkeypatch.setattr(models, "load_backend", lambda _config: ScriptedBackend(["Hi."]))
+    code = cli.main(["--message", "Say hi"])
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert code == 0 and out.strip() == "Hi.", err
+    local = f"config.yaml: {workspace / 'config.yaml'} is not read: this folder is the workspace, where tools write"
+    assert any(line.startswith(local) and line.endswith("thau --config config.yaml") for line in lines), err
+    plugins = f"plugins: plugins in {workspace / 'tools'} are not loaded: it is inside the workspace ({workspace})"
+    assert any(line.startswith(plugins) for line in lines), err
+    monkeypatch.setattr(models, "load_backend", lambda _config: ScriptedBackend(["Hi."]))
+    code = cli.main(["--config", "config.yaml", "--message", "Say hi"])  # the one here, named: read
+    assert code == 0 and "is not read" not in capsys.readouterr().err
+
+
 def test_resume_while_another_window_answers_there_takes_a_new_chat(one_shot, thau_home):
     """--resume answered in a chat whose turn another window was still running: a card that
     waited there got a false "did not run" result and the history mixed the two turns for

@@ -225,3 +225,22 @@ def _result(path: Path, config: Config, problems: list[str]) -> ConfigResult:
     if len(problems) > MAX_PROBLEMS:  # one notice, not thousands of lines for a list of bad items
         problems = [*problems[:MAX_PROBLEMS], f"and {len(problems) - MAX_PROBLEMS} more problems like these"]
     return ConfigResult(config, path, [f"{path}: {line}" for line in problems])
+
+
+def ignored_local_config(read: Path | None, folder: Path | None = None) -> str | None:
+    """What to tell the user when `folder` (the current one) holds a config.yaml that thau
+    does not read, having read `read`, the default config, instead; None when there is none
+    to mention. The chat shows it as a notice, `thau -m` on stderr (docs review: -m was silent)."""
+    from .paths import default_config_file
+
+    try:
+        local = (folder or Path.cwd()) / "config.yaml"
+        seen = local.is_file()
+    except OSError:  # the current folder was deleted under the shell
+        return None
+    if not (seen and read == default_config_file() != local):
+        return None
+    return (
+        f"{local} is not read: this folder is the workspace, where tools write, and a config "
+        f"can start programs. thau reads {read}; to use this one: thau --config config.yaml"
+    )

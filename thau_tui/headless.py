@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .config import Config
+    from .config import Config, ConfigResult
     from .engine.agent import Agent
     from .engine.events import Decision, Event
     from .engine.session import ChatSession
@@ -34,23 +34,38 @@ INTERRUPTED_EXIT = 130  # 128 + SIGINT
 PIPE_CLOSED_EXIT = 141  # 128 + SIGPIPE
 TERMINATED_EXIT = 143  # 128 + SIGTERM
 NO_ONE_TO_ASK = "no one is there to answer (thau -m without a terminal); answer without asking"
+STAR_ENTRY = '"*"'  # tools.policy's entry for every tool not named, as written in config.yaml
 
 
-def decide_unattended(call: ToolCall, policy: str | None, yes: bool) -> Decision:
+def policy_entry(policy: dict[str, str], tool: str) -> tuple[str | None, str | None]:
+    """(the key of the tools.policy entry that applies to `tool`, its value): the tool's
+    own, else `"*"`; (None, None) when neither is there."""
+    if tool in policy:
+        return tool, policy[tool]
+    if "*" in policy:
+        return STAR_ENTRY, policy["*"]
+    return None, None
+
+
+def decide_unattended(call: ToolCall, policy: str | None, yes: bool, entry: str | None = None) -> Decision:
     """The answer `thau --message` gives to an approval request, with nobody to ask.
 
-    `policy` is the tool's entry in tools.policy (None when it has none). An
-    explicit policy is the user's standing rule, so `--yes` never overrides it:
-    only tools left at the default are approved by `--yes`.
+    `policy` is the tools.policy entry that applies to the tool (None when none does), and
+    `entry` that entry's key (the tool's name unless given: `"*"` for every tool not named).
+    An explicit policy is the user's standing rule, so `--yes` never overrides it: only
+    tools left at the default are approved by `--yes`.
     """
     from .engine import events  # imported here: the engine loads only when a message runs
 
     if policy is not None:
+        key = entry or call.name
+        # "*" was reported as the tool's own entry, which the file did not have (docs review)
+        every = " (every tool not named there)" if key == STAR_ENTRY else ""
         return events.Decision(
             "deny",
             by="config",
             reason=(
-                f"tools.policy.{call.name} is {policy!r} in config.yaml; --yes only approves tools without a policy"
+                f"tools.policy.{key} is {policy!r} in config.yaml{every}; --yes only approves tools without a policy"
             ),
         )
     if yes:
@@ -141,6 +156,8 @@ def _run_message(args: argparse.Namespace) -> int:
                 f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)",
             )
         )
+    for title, notice in ignored_files(result):  # the chat's notices, one line each (docs review)
+        err.print(Text.assemble((f"{title}:", "yellow"), f" {visible(notice)}"))
     if result.errors and args.yes:
         # A bad tools.policy entry is at its default now: --yes would approve a tool the user denied.
         return _fail(
@@ -192,6 +209,22 @@ def _run_message(args: argparse.Namespace) -> int:
         return answer.exit_code()
     finally:
         mcp.stop()
+
+
+def ignored_files(result: ConfigResult) -> list[tuple[str, str]]:
+    """(title, why) for each file thau sees here and does not use, as the chat says them: a
+    ./config.yaml when the default config was read, a plugin folder inside the workspace."""
+    from .config_load import ignored_local_config
+    from .tools.plugins import plugins_folder, plugins_in_workspace
+
+    said = []
+    if (local := ignored_local_config(result.path)) is not None:
+        said.append(("config.yaml", local))
+    folder = plugins_folder(result.config)
+    with contextlib.suppress(OSError, RuntimeError):  # a folder thau may not look into (or a loop of links)
+        if folder.is_dir() and (refused := plugins_in_workspace(folder, result.config)) is not None:
+            said.append(("plugins", refused))
+    return said
 
 
 def policy_typos(config: Config) -> list[str]:
@@ -344,8 +377,8 @@ class OneAnswer:
             case ToolCallInvalid(errors=errors):
                 self.said(("invalid call:", "red"), " " + "; ".join(errors))
             case ApprovalRequested(call=call, future=future):
-                policy = self.config.tools.policy
-                decision = decide_unattended(call, policy.get(call.name, policy.get("*")), self.yes)
+                entry, rule = policy_entry(self.config.tools.policy, call.name)
+                decision = decide_unattended(call, rule, self.yes, entry)
                 future.set_result(decision)  # a refusal's reason reaches stderr as ToolDenied
             case QuestionAsked(question=question, future=future):
                 self.ask(question, future)

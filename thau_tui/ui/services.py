@@ -217,18 +217,10 @@ class AppServices:
     def _note_local_config(self) -> None:
         """A ./config.yaml is no longer read unless named: say so when one is here and thau
         read the default config instead."""
-        from ..paths import default_config_file
+        from ..config_load import ignored_local_config  # the words thau -m says too
 
-        local = Path.cwd() / "config.yaml"
-        if local.is_file() and self.config_result.path == default_config_file() != local:
-            self.notify(
-                f"{local} is not read: this folder is the workspace, where tools write, and a config "
-                f"can start programs. thau reads {self.config_result.path}; to use this one: thau --config config.yaml",
-                title="config.yaml",
-                severity="warning",
-                markup=False,
-                timeout=20,
-            )
+        if (said := ignored_local_config(self.config_result.path)) is not None:
+            self.notify(said, title="config.yaml", severity="warning", markup=False, timeout=20)
 
     def _config_in_workspace(self) -> bool:
         """A config named with --config inside the workspace is read once, not watched: any
