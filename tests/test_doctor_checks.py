@@ -64,14 +64,20 @@ def test_an_adapter_thau_cannot_apply_is_a_problem(tmp_path, capsys):
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    for adapter, said in (
-        (tmp_path / "gone.lora.gguf", f"LoRA adapter not found: {tmp_path / 'gone.lora.gguf'}"),
-        (other, "the LoRA adapter gemma.lora.gguf was made for a gemma3 model, and SmolLM2-135M-Instruct"),
+    for adapter, said, tag in (
+        (tmp_path / "gone.lora.gguf", f"LoRA adapter not found: {tmp_path / 'gone.lora.gguf'}", "MISSING"),
+        (
+            other,
+            "the LoRA adapter gemma.lora.gguf was made for a gemma3 model, and SmolLM2-135M-Instruct",
+            "NOT LOADABLE",
+        ),
     ):
         config = tmp_path / "config.yaml"
         config.write_text(f"model:\n  lora_path: {adapter}\n")
         code, out, problems = doctor(capsys, "--config", str(config))
         assert code == 1 and said in problems, out
+        # its own line is tagged as the model's is: only the problems line named it (docs review)
+        assert f"\nadapter {adapter} ({tag})\n" in out, out
 
 
 def test_a_data_folder_thau_cannot_write_is_a_problem(tmp_path):

@@ -386,9 +386,12 @@ def run_doctor(args) -> int:
         lines.append(f"model {model} ({state})")
         if unreadable and local:
             problems.append(unreadable)
-        lines.append(f"adapter {lora if lora else 'none'}")
-        if lora and local and (wrong := _adapter_problem(Path(lora), model)):
+        wrong = _adapter_problem(Path(lora), model) if lora and local else None
+        if wrong:
             problems.append(wrong)
+        # tagged as the model is: a missing one was named only in the problems line (docs review)
+        tag = "MISSING" if lora and not Path(lora).exists() else "NOT LOADABLE" if wrong else "found"
+        lines.append(f"adapter {lora} ({tag})" if lora else "adapter none")
     except Exception as exc:
         lines.append(f"model: {exc}")
     try:
