@@ -5,7 +5,8 @@ JSON events) lives in thau_tui/train/training_run.py, shared with `thau train`.
 The app holds the run, so closing this screen leaves training going and reopening
 it reattaches. The screen only polls the run a few times a second and redraws
 what changed. Its recipe picker is in recipe_picker.py, its lines of text in training_lines.py,
-its sentences about a run in thau_tui/train/run_sentences.py.
+its loss plot in loss_plot.py, what it reads from run folders in run_folder.py, its sentences
+about a run in thau_tui/train/run_sentences.py.
 """
 
 from __future__ import annotations
@@ -22,19 +23,28 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, ProgressBar, RichLog, Static
-from textual_plotext import PlotextPlot
 
 from ...config import Config
 from ...host_programs import host_program
 from ...paths import runs_dir
+from ...train.evaluate import score_command
 from ...train.recipe import available_recipes, find_recipe, load_recipe
 from ...train.run_sentences import can_resume, cancel_question, idle_line, other_default, verdict
-from ...train.runs import check_recipe, last_run, new_run_dir
+from ...train.runs import check_recipe, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, score_rows
 from ..visible import visible
 from ..widgets.fitting_footer import TRAINING_DROP_ORDER, FittingFooter
+from .loss_plot import LossPlot
 from .recipe_picker import RecipePicker
-from .training_lines import recipe_found, recipe_header, stats_line, status_line, steps_line
+from .run_folder import last_run_here, scores_again, trained_elsewhere
+from .training_lines import (
+    recipe_found,
+    recipe_header,
+    second_trainer_question,
+    stats_line,
+    status_line,
+    steps_line,
+)
 
 __all__ = ["RecipePicker", "TrainingRun", "TrainingScreen"]
 
@@ -103,10 +113,10 @@ class TrainingScreen(Screen):
         self._header_for: tuple[Path, str | None, bool] | None = None
         self.run: TrainingRun | None = run
         self.last: tuple[Path, str, bool] | None = None  # the runs folder's newest run, at open
-        self.plotted_points = 0
+        self.unscored: Path | None = None  # that run, trained and exported but not scored after: R scores it
+        self.plotted_points = 0  # on the loss plot, train and eval
         self._seen_version = -1
         self._seen_log = 0
-        self._plotted = (0, 0)
         self._table_for: int | None = None
 
     @staticmethod
@@ -126,7 +136,7 @@ class TrainingScreen(Screen):
                 yield ProgressBar(total=1, show_eta=False, id="training-progress")
                 yield Label("", id="training-stats", markup=False)
         with Horizontal(id="training-body"):
-            yield PlotextPlot(id="loss-plot")
+            yield LossPlot(id="loss-plot")
             yield RichLog(
                 max_lines=LOG_LINES,
                 wrap=True,
@@ -152,16 +162,13 @@ class TrainingScreen(Screen):
         table = self.query_one("#eval-table", DataTable)
         table.add_columns("metric", "before", "after", "change")
         self.query_one("#training-results").display = False
-        plt = self.query_one(PlotextPlot).plt
-        plt.title("loss")
-        plt.xlabel("step")
         if self.run is None:  # the log's place says what it will hold, not nothing
             log = self.query_one("#training-log", RichLog)
             log.write(
                 "The run's log appears here: the data set being built, each step's loss and speed, "
                 "checkpoints and the evaluation. s starts a run with the recipe above."
             )
-            self.last = last_run(runs_dir(self.config.train.runs_dir))
+            self.last, self.unscored = last_run_here(runs_dir(self.config.train.runs_dir))
             if self.last is not None:  # after a restart: what became of it (training review)
                 folder, how, resumable = self.last
                 log.write(
@@ -255,7 +262,9 @@ class TrainingScreen(Screen):
             bar.update(total=1 if bar.total is None else bar.total)  # stopped: the bar stands still
         self.query_one("#training-stats", Label).update(stats_line(run))
         self._draw_log(run)
-        self._draw_plot(run)
+        plot = self.query_one(LossPlot)
+        plot.draw(run)
+        self.plotted_points = plot.points
         if run.status == "done" and self._table_for != id(run):
             self._draw_results(run)
 
@@ -267,21 +276,6 @@ class TrainingScreen(Screen):
         for line in list(run.log)[-min(new, len(run.log)) :]:
             log.write(Text(visible(line)))  # wrapped to the pane, never cut; no markup or escapes from the children
         self._seen_log = run.log_count
-
-    def _draw_plot(self, run: TrainingRun) -> None:
-        sizes = (len(run.train_losses), len(run.eval_losses))
-        if sizes == self._plotted:
-            return
-        self._plotted = sizes
-        plot = self.query_one(PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        if run.train_losses:
-            plt.plot(*zip(*run.train_losses), label="train", marker="braille")
-        if run.eval_losses:
-            plt.plot(*zip(*run.eval_losses), label="eval", marker="braille")
-        self.plotted_points = sum(sizes)
-        plot.refresh()
 
     def _draw_results(self, run: TrainingRun) -> None:
         summary = run.summary or run.read_summary() or {}
@@ -316,20 +310,31 @@ class TrainingScreen(Screen):
     def _resume_target(self) -> Path | None:
         """The run folder R goes on with: the last run cut short before this thau started, or the
         one just cancelled (or failed) in this window, when it holds a checkpoint and its recipe.
-        R said nothing after a cancel until thau restarted (UX review)."""
+        R said nothing after a cancel until thau restarted (UX review). Or one trained whose scoring
+        after training did not finish, which R scores (concurrency review)."""
         run = self.run
         if run is None:
             return self.last[0] if self.last is not None and self.last[2] else None
-        return run.run_dir if not run.running and can_resume(run) else None
+        if run.running:
+            return None
+        return run.run_dir if can_resume(run) or scores_again(run) else None
 
     async def action_resume_last(self) -> None:
-        """Go on with the last run, cut short or cancelled, from its checkpoint."""
+        """Go on with the last run, cut short or cancelled, from its checkpoint; or score it, when
+        it was trained and exported but its scoring after training did not finish."""
         folder = self._resume_target()
         if folder is None:  # dimmed, but a key pressed as the run changes must not pass in silence (UX review)
             self.notify("Nothing to resume: R goes on with a run cancelled or cut short after a checkpoint.")
             return
+        if (folder == self.unscored and self.run is None) or (self.run is not None and scores_again(self.run)):
+            # The scoring step alone: the trainer resumed at its last step would load the model to train nothing.
+            command = score_command(folder, "after", None, self.score_limit or None)
+            run = TrainingRun(folder / "recipe.yaml", folder, commands=[command])
+            run.trained = True  # by the trainer that ran before: scored, the run is done
+            await self._start_or_ask(run, f"Scoring {folder.name}")
+            return
         run = TrainingRun(folder / "recipe.yaml", folder, resume=True, score=self.score, score_limit=self.score_limit)
-        await self._start(run)
+        await self._start_or_ask(run, f"Resuming {folder.name}")
 
     async def action_start(self) -> None:
         """Start a run with the recipe, unless one is going."""
@@ -355,11 +360,33 @@ class TrainingScreen(Screen):
             score=self.score,
             score_limit=self.score_limit,
         )
-        await self._start(run)
+        await self._start_or_ask(run, f"A run with {self.recipe.stem}")
+
+    async def _start_or_ask(self, run: TrainingRun, what: str) -> None:
+        """Start `run`, after a yes while another process trains in the runs folder: s started a
+        second trainer on the cores the first used, with no word (concurrency review). A question,
+        not a refusal: the lock is never stale (the system drops it with its trainer), and a
+        machine with cores to spare may run two; the user knows which."""
+        busy = trained_elsewhere(runs_dir(self.config.train.runs_dir))
+        if busy is None:
+            await self._start(run)
+            return
+        from .confirm import ConfirmModal
+
+        async def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if self.run is not None and self.run.running:  # one started while the question was up
+                self.notify("A run is already going: cancel it (x) before starting another.", severity="warning")
+                return
+            await self._start(run)
+
+        self.app.push_screen(ConfirmModal(second_trainer_question(busy, what)), answered)
 
     async def _start(self, run: TrainingRun) -> None:
         self.run = run
-        self._seen_version, self._seen_log, self._plotted, self._table_for = -1, 0, (0, 0), None
+        self._seen_version, self._seen_log, self._table_for = -1, 0, None
+        self.query_one(LossPlot).forget()
         self.query_one("#training-log", RichLog).clear()
         self.query_one("#training-results").display = False
         try:

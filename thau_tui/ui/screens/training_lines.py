@@ -9,6 +9,7 @@ old one again (training review)."""
 from __future__ import annotations
 
 import functools
+import shlex
 from pathlib import Path
 
 from rich.text import Text
@@ -17,6 +18,8 @@ from ...train.recipe import SHIPPED_RECIPES, load_recipe
 from ...train.run_sentences import cancelled_words
 from ...train.training_run import RunState, TrainingRun, format_eta
 from ..visible import visible
+
+SCORING_AFTER = "scoring after training"  # runs.command_step's name for the last child
 
 
 def recipe_header(recipe: Path, problem: str | None, running: bool) -> Text:
@@ -62,7 +65,7 @@ def status_line(run: RunState) -> str:
         "running": "Training",
         "data": "Building the data set…",
         "paused": f"Paused while {run.step_name or 'training'} (p resumes)",
-        "done": "Done",
+        "done": done_words(run),
         "cancelled": cancelled_words(run),  # what it kept, and whether R goes on (run_sentences)
         "failed": f"Failed: {run.error}",
         "idle": "Not started",
@@ -72,6 +75,14 @@ def status_line(run: RunState) -> str:
     name = run_recipe_name(run)
     recipe = f"recipe {name}, " if name else ""
     return f"{words.get(run.status, run.status)}{device} — {recipe}{run.run_dir}"
+
+
+def done_words(run: RunState) -> str:
+    """A run that trained: "Done", or what stopped its scoring after training, which the run
+    still calls done (its adapter is trained). A killed scoring read "Done" (concurrency review)."""
+    if not run.error:
+        return "Done"
+    return f"Trained, but {run.error}" + ("; R scores it again" if run.step_name == SCORING_AFTER else "")
 
 
 def stats_line(run: RunState) -> str:
@@ -108,3 +119,29 @@ def steps_line(run: TrainingRun) -> Text:
         else:
             parts.append(name)
     return Text.assemble(*parts)
+
+
+def unscored_words(folder: Path, cut_short: bool) -> str:
+    """How a run trained and exported but never scored after training ended, and that R scores
+    it (with its recipe.yaml, which the trainer copies in; `thau eval` does without). A kill
+    while it scored read "finished" (concurrency review)."""
+    how = (
+        "trained, but its scoring after training was cut short (no score after training)"
+        if cut_short
+        else "trained and exported, but not scored after training"
+    )
+    if not (folder / "recipe.yaml").is_file():  # score_later_command's words (cli_outcome: not for the UI)
+        later = shlex.join(["thau", "eval", "CASES.jsonl", "--adapter", str(folder)])
+        output = shlex.quote(str(folder / "eval-after.jsonl"))
+        return f"{how}. Its recipe.yaml is gone; score it with: {later} --output {output}"
+    return f"{how}. R scores it again." if cut_short else f"{how}. R scores it."
+
+
+def second_trainer_question(busy: Path, what: str) -> str:
+    """The question before `what` starts while another process trains `busy`, in the same
+    runs folder: s started a second trainer on the cores the first one used, saying nothing
+    (concurrency review)."""
+    return (
+        f"Another process is training {busy.name} now (thau train or another thau window). "
+        f"{what} beside it shares the same CPU cores, so both go slower. Start anyway?"
+    )
