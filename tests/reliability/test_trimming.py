@@ -274,6 +274,41 @@ def test_a_result_over_half_the_room_is_cut_before_the_conversation_goes(real_ba
     assert start == 0 and any("My name is Ada" in m["content"] for m in chat)
 
 
+def test_a_cut_result_reads_the_same_on_the_next_turn(real_backend):
+    """A big result was cut only as far as the whole prompt needed: with older exchanges
+    before it, to about 1,060 tokens; the next turn, those exchanges gone, to about 2,050. The
+    model's copy changed after the fact and the whole prompt was read again, 42 s before the
+    first word (long-chat review). Its cut now depends on the result and the room alone."""
+    import re
+
+    agent = agent_on(real_backend)
+    older = []
+    for n in range(6):
+        older += [
+            {"role": "user", "content": f"Note {n}: " + "lorem ipsum dolor " * 200},
+            {"role": "assistant", "content": "Noted."},
+        ]
+    result = "".join(f"row {n:05d} of the output\n" for n in range(700))  # a little over half the room
+    assert real_backend.count_tokens(result) > (real_backend.n_ctx - 256) // 2
+    call = '<tool_call>{"name": "run_shell", "arguments": {"command": "seq"}}</tool_call>'
+    messages = [
+        *older,
+        {"role": "user", "content": "run seq"},
+        {"role": "assistant", "content": call},
+        {"role": "tool", "content": "<tool_response>\n" + result + "</tool_response>"},
+    ]
+    session = ChatSession("s", messages=messages)
+    first = agent.render_prompt(session)
+    session.messages += [{"role": "assistant", "content": "It printed rows."}, {"role": "user", "content": "And then?"}]
+    second = agent.render_prompt(session)
+
+    def rows(prompt: str) -> list[str]:
+        return re.findall(r"row \d{5} of the output|\[\.\.\. \d+ characters of this result cut", prompt)
+
+    assert rows(first) and rows(first) == rows(second)
+    assert real_backend.count_tokens(second) <= real_backend.n_ctx - 256
+
+
 def test_the_cut_note_says_all_that_was_cut_over_every_halving(real_backend):
     """Each halving's note counted only its own cut: 2,042 of 997,991 characters."""
     import re

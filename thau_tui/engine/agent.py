@@ -43,6 +43,7 @@ from .prompt import (
     history_text,
     read_ahead,
     refused_as_too_long,
+    shorten_every_result,
     shorten_results,
     system_content,
 )
@@ -204,9 +205,11 @@ class Agent:
             return prompt, backend.count_tokens(prompt)
 
         # A result over half the room is halved first: the oldest exchanges made way for it, the
-        # whole conversation went, then it was cut anyway (read-through review)
+        # whole conversation went, then it was cut anyway (read-through review). Always, not only
+        # when the prompt is too long, so the result reads the same every turn (long-chat review)
         over_half = lambda text: backend.count_tokens(text) > budget // 2  # noqa: E731
-        history, prompt, size = shorten_results(history, render, budget, over_half)
+        history = shorten_every_result(history, over_half)
+        prompt, size = render(history)
         if size <= budget:
             return prompt
         # The oldest exchanges go next (the store keeps everything); the newest question never does.

@@ -24,7 +24,7 @@ from .backend import SamplingSettings, StreamStats
 from .dialects import MAX_CALL_CHARS, MAX_DEPTH, ParsedCall, _json_depth, defuse_tokens, read_arguments
 from .generate import Generation, sampling
 from .openai_chat import CallDelta
-from .prompt import ChatTemplate, drop_oldest_exchanges, shorten_results
+from .prompt import ChatTemplate, drop_oldest_exchanges, shorten_every_result, shorten_results
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -164,9 +164,11 @@ def fit_chat(
         chat = chat_messages(system, history)
         return chat, estimate_tokens(backend, chat, tools)
 
-    # a result over half the room is halved first, before older exchanges make way for it
+    # a result over half the room is halved first, before older exchanges make way for it, and
+    # always, so that it reads the same every turn (Agent.render_prompt)
     over_half = lambda text: backend.count_tokens(text) > budget // 2  # noqa: E731
-    history, chat, size = shorten_results(messages[start:], measure, budget, over_half)
+    history = shorten_every_result(messages[start:], over_half)
+    chat, size = measure(history)
     if size <= budget:
         return chat, start, size
     history, chat, size = drop_oldest_exchanges(history, measure, int(budget * trim_to))

@@ -260,6 +260,17 @@ def shorten_largest_result(
     return shorter
 
 
+def shorten_every_result(history: list[dict[str, Any]], too_big: Callable[[str], bool]) -> list[dict[str, Any]]:
+    """`history` with each result `too_big` says is too big halved until it is not, whatever
+    else the history holds: cut only as far as the whole prompt needed, a result's text
+    depended on the exchanges before it, and changed the next turn once they had gone, so the
+    model's copy of it changed after the fact and the whole prompt was read again (42 s:
+    long-chat review). Now its cut depends on the result and the room alone."""
+    while (shorter := shorten_largest_result(history, too_big)) is not None:
+        history = shorter
+    return history
+
+
 def shorten_results(
     history: list[dict[str, Any]],
     measure: Callable[[list[dict[str, Any]]], tuple[R, int]],
