@@ -48,7 +48,8 @@ def test_run_commands_score_before_and_after_but_not_again_on_resume(tmp_path):
     assert fresh[0][fresh[0].index("--stage") + 1] == "before" and fresh[2][fresh[2].index("--stage") + 1] == "after"
     resumed = run_commands("r.yaml", tmp_path, resume=True)
     assert [c[2] for c in resumed] == ["thau_tui.train.trainer", "thau_tui.train.evaluate"] and "--resume" in resumed[0]
-    assert run_commands("r.yaml", tmp_path, score=False) == [resumed[0][:-1]]
+    unscored = run_commands("r.yaml", tmp_path, score=False)  # the trainer, then the export scoring after did
+    assert unscored[0] == resumed[0][:-1] and unscored[1][2:4] == ["thau_tui.train.runs", "export"]
 
 
 def test_run_commands_score_the_recipes_eval_size_and_build_missing_data_first(tmp_path):
@@ -61,7 +62,11 @@ def test_run_commands_score_the_recipes_eval_size_and_build_missing_data_first(t
     assert [c[2] for c in commands] == ["thau_tui.train.evaluate", "thau_tui.train.trainer", "thau_tui.train.evaluate"]
     assert [c[c.index("--limit") + 1] for c in commands if "--limit" in c] == ["4", "4"]
     recipe.write_text("name: r\ndata_dir: data\neval_examples: 0\n", encoding="utf-8")
-    assert [c[2] for c in run_commands(recipe, tmp_path / "run")] == ["thau_tui.train.trainer"]  # 0: no scoring
+    # 0: no scoring, so an export step of its own
+    assert [c[2:4] for c in run_commands(recipe, tmp_path / "run")] == [
+        ["thau_tui.train.trainer", "--recipe"],
+        ["thau_tui.train.runs", "export"],
+    ]
     recipe.write_text("name: r\ndata_dir: elsewhere\n", encoding="utf-8")
     assert run_commands(recipe, tmp_path / "run")[0][2:4] == ["thau_tui.train.runs", "build-data"]
 

@@ -148,3 +148,17 @@ def test_the_eval_prompt_holds_only_the_templates_own_turns(tmp_path, monkeypatc
     run_eval(cases, tmp_path / "pred.jsonl", max_tokens=4)
     [prompt] = prompts
     assert prompt.count("<|im_start|>") == 3  # system, user, and the answer's: none from the case's text
+
+
+def test_a_case_whose_messages_is_not_a_list_is_named_by_its_line_and_told_so(tmp_path, capsys):
+    """`{"messages": 5}` said "case None (line 3) has no messages": the field is there, and
+    None is no name (docs review, 2026-12-07 evening)."""
+    cases = _write(tmp_path / "cases.jsonl", GOOD, {"messages": 5})
+    assert main(["eval", str(cases), "--output", str(tmp_path / "pred.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("thau: case on line 3: 'messages' is not a list but int 5"), err
+    assert "None" not in err and "has no messages" not in err
+    with pytest.raises(ValueError, match=r"^case 'x' \(line 3\): 'messages' is not a list but str"):
+        run_eval(_write(tmp_path / "named.jsonl", GOOD, {"id": "x", "messages": "hi"}), tmp_path / "p.jsonl")
+    with pytest.raises(ValueError, match=r"^case on line 2 has no messages"):
+        run_eval(_write(tmp_path / "none.jsonl", {"tools": []}), tmp_path / "p.jsonl")

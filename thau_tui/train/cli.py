@@ -22,9 +22,19 @@ from rich.console import Console
 
 from ..paths import start_folder
 from .cli_data import register_data
-from .cli_outcome import finish_train, scores_table, terminal_console
+from .cli_outcome import already_trained_line, finish_train, scores_table, terminal_console
 from .recipe import find_recipe, load_recipe
-from .runs import STEP_TRAIN, check_recipe, command_step, latest_run_dir, new_run_dir, run_commands, trainer_env
+from .runs import (
+    STEP_EXPORT,
+    STEP_TRAIN,
+    check_recipe,
+    command_step,
+    finished_training,
+    latest_run_dir,
+    new_run_dir,
+    run_commands,
+    trainer_env,
+)
 from .training_run import RunState, format_eta
 
 
@@ -82,8 +92,9 @@ def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, st
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Build missing data, score, train and score again in child processes, with rich progress
-    bars; Ctrl-C cancels cleanly. The children's events are read by the screen's RunState."""
+    """Build missing data, score, train, export the GGUF adapter and score again in child
+    processes, with rich progress bars; Ctrl-C cancels cleanly. The children's events are read
+    by the screen's RunState. Resuming a run the trainer finished runs only what it lacks."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     resolved = _resolve_train_args(args)
@@ -93,6 +104,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     run_dir = resume_dir or new_run_dir(runs_dir, load_recipe(recipe).name)
     console = terminal_console()
     state = RunState(run_dir)
+    finished = finished_training(resume_dir, recipe) if resume_dir is not None else None
+    commands = run_commands(
+        recipe,
+        run_dir,
+        resume=resume_dir is not None,
+        score=not args.no_score,
+        limit=args.score_limit,
+        trained=finished is not None,
+    )
+    if finished is not None:  # no trainer to say `done`: the run is trained all the same
+        state.trained, state.adapter = True, str(run_dir / "adapter")
+        console.print(already_trained_line(run_dir, *finished, [command_step(c) for c in commands]), markup=False)
+        if not commands:
+            return 0
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         MofNCompleteColumn(),
@@ -115,9 +140,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         with progress:
             view = _ProgressView(progress, console)
-            for command in run_commands(
-                recipe, run_dir, resume=resume_dir is not None, score=not args.no_score, limit=args.score_limit
-            ):
+            for command in commands:
                 state.begin_step(command_step(command))
                 code, interrupted = _run_child(command, state, view)
                 if interrupted or state.status in ("cancelled", "failed") or (code and not state.trained):
@@ -129,7 +152,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if handler is not None:  # None: set outside Python, not ours to restore
                 signal.signal(signum, handler)
     cancelled_by = signals[0] if signals else (signal.SIGTERM if state.status == "cancelled" else None)
-    return finish_train(state, code, run_dir, console, cancelled_by, recipe, args.score_limit)
+    return finish_train(state, code, run_dir, console, cancelled_by, recipe, args.score_limit, finished is not None)
 
 
 class _ProgressView:
@@ -155,7 +178,8 @@ class _ProgressView:
             self.console.print(line, markup=False, highlight=False)
         self.shown_log = state.log_count
         counted = state.progress()
-        if counted is None or not state.step_name:
+        # the export has no count of its own: the training's, drawn again, read as more training
+        if counted is None or not state.step_name or state.step_name == STEP_EXPORT:
             return
         if state.step_name not in self.tasks:
             self.tasks[state.step_name] = self.progress.add_task(state.step_name, total=counted[1], info="")
@@ -384,7 +408,11 @@ def register(subparsers) -> None:
             "the one the training screen's R resumes)"
         ),
     )
-    train.add_argument("--no-score", action="store_true", help="skip scoring the eval split before and after")
+    train.add_argument(
+        "--no-score",
+        action="store_true",
+        help="skip scoring the eval split before and after (the GGUF adapter is still exported)",
+    )
     train.add_argument(
         "--score-limit",
         type=_at_least_one,
@@ -395,7 +423,7 @@ def register(subparsers) -> None:
     train.epilog = (
         "Exit status: 0 trained (and scored), 1 a step failed, 2 a usage error; when cancelled, 128 + the "
         "signal: 130 Ctrl-C, 143 SIGTERM (`timeout`, or the trainer stopped on its own), 129 a hangup. "
-        "A cancelled run says how to resume it or score its adapter."
+        "A cancelled run says how to resume it, or to export or score its adapter."
     )
 
     ev = _command(subparsers, "eval", cmd_eval, "predict the tool calls for eval cases and score them")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .recipe import load_recipe
-from .runs import STEP_TRAIN
+from .runs import STEP_EXPORT, STEP_TRAIN, exported
 from .training_run import RunState, read_summary, score_rows
 
 
@@ -52,6 +52,27 @@ def score_later_command(run_dir: Path, limit: int | None) -> str:
     return "thau eval " + shlex.join(words + output)
 
 
+def already_trained_line(run_dir: Path, steps: int, total: int, to_do: list[str]) -> str:
+    """What `thau train --resume` says of a run the trainer finished: that it is trained, and
+    what it lacks (`to_do`: the steps it runs now), or that nothing is left to do."""
+    trained = f"{run_dir} is already trained ({steps} of {total} steps)"
+    if to_do:
+        lacks = {STEP_EXPORT: "not exported to GGUF"}
+        missing = " and ".join(lacks.get(step, "not " + step.replace("scoring", "scored", 1)) for step in to_do)
+        return f"{trained}, but {missing}: {', then '.join(to_do)}."
+    gguf = RunState(run_dir).adapter_gguf()
+    scored = ", scored after training" if isinstance((read_summary(run_dir) or {}).get("after"), dict) else ""
+    return f"{trained}, exported to {gguf}{scored}: nothing left to do."
+
+
+def _gguf_line(state: RunState, run_dir: Path) -> str:
+    """Where the GGUF adapter the chat loads was written, or that it was not."""
+    gguf = state.adapter_gguf()
+    if gguf is not None:
+        return f"GGUF adapter for llama.cpp: {gguf} (Ollama: {run_dir / 'Modelfile'})"
+    return f"Not exported to GGUF; export it with: thau export {shlex.quote(str(run_dir))}"
+
+
 def finish_train(
     state: RunState,
     code: int,
@@ -60,19 +81,32 @@ def finish_train(
     cancelled_by: int | None,
     recipe: Path,
     limit: int | None,
+    trained_before: bool = False,
 ) -> int:
     """Say how the run ended; the exit code: 0 done, 1 failed, 128 + the signal when cancelled
-    (it exited 0, so a CI job `timeout` ended looked green: headless review)."""
+    (it exited 0, so a CI job `timeout` ended looked green: headless review). `trained_before`:
+    a resumed run the trainer had finished, of which only the export or the scoring ran now."""
     if state.trained:
-        console.print(f"[green]Trained.[/] Adapter: {state.adapter}")
+        console.print(f"[green]{'Done' if trained_before else 'Trained'}.[/] Adapter: {state.adapter}")
+        if cancelled_by is None or exported(run_dir):  # a cancel's own line says how to export
+            console.print(_gguf_line(state, run_dir), markup=False, highlight=False)
         summary = read_summary(run_dir) or state.summary or {}
         if isinstance(summary.get("after"), dict):
             before = summary.get("before") if isinstance(summary.get("before"), dict) else None
-            console.print(scores_table(summary["after"], before, title="Eval split: before and after training"))
+            title = "Eval split: before and after training" if before else "Eval split after training"
+            console.print(scores_table(summary["after"], before, title=title))
         if cancelled_by is not None:
-            stopped = f"Cancelled {state.step_name}" if state.scoring else "Cancelled after training"
-            later = score_later_command(run_dir, limit)
-            console.print(f"{stopped}; the adapter is kept. Score it later with: {later}", markup=False)
+            stopped = "Cancelled after training" if state.step_name == STEP_TRAIN else f"Cancelled {state.step_name}"
+            if exported(run_dir):
+                later = f"Score it later with: {score_later_command(run_dir, limit)}"
+                console.print(f"{stopped}; the adapter is kept. {later}", markup=False)
+            else:  # the `thau eval` line ended "holds no adapter.gguf ... run `thau export RUN` first" (docs review)
+                run = shlex.quote(str(run_dir))
+                console.print(
+                    f"{stopped}; the adapter is kept but not exported to GGUF. Export it with: thau export {run} "
+                    f"(or finish the run with: thau train --resume {run})",
+                    markup=False,
+                )
             return 128 + cancelled_by
         if state.error or code:
             print(f"thau: {state.step_name} failed: {state.error or f'exit code {code}'}", file=sys.stderr)

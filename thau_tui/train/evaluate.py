@@ -42,7 +42,10 @@ def _not_runnable(arguments: dict[str, Any], context: Any) -> str:
 
 
 def _label(case: dict[str, Any], line: int | None) -> str:
-    """How an error names a case: its id, and its line in the cases file when known."""
+    """How an error names a case: its id, and its line in the cases file when known. One
+    without an id is named by its line alone: "case None (line 3)" named none (docs review)."""
+    if case.get("id") is None:
+        return f"case on line {line}" if line is not None else "a case without an id"
     return f"case {case.get('id')!r}" + (f" (line {line})" if line is not None else "")
 
 
@@ -113,7 +116,12 @@ def check_case(case: dict[str, Any], line: int | None = None) -> None:
     prediction was made, or scored 0 without a word (data review)."""
     label = _label(case, line)
     messages = case.get("messages")
-    if not isinstance(messages, list) or not messages:
+    if messages is not None and not isinstance(messages, list):  # it is there: "has no messages" misled (docs review)
+        raise ValueError(
+            f"{label}: 'messages' is not a list but {type(messages).__name__} {messages!r:.80}; "
+            "it must be a list of {role, content} objects"
+        )
+    if not messages:
         raise ValueError(f"{label} has no messages; each case needs a 'messages' list")
     for number, message in enumerate(messages, 1):
         if not isinstance(message, dict):
@@ -262,7 +270,7 @@ def run_eval(
                     "calls": [],
                     "text": "",
                     "errors": [
-                        f"case {case.get('id')!r} is too long for the context ({exc.tokens} tokens of {exc.n_ctx})"
+                        f"{_label(case, None)} is too long for the context ({exc.tokens} tokens of {exc.n_ctx})"
                     ],
                     "skipped": True,
                 }

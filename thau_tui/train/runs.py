@@ -3,7 +3,8 @@
 Shared by the `thau train` command and the training screen (which must not import
 the CLI: it runs these commands as child processes and reads their JSON events).
 `python -m thau_tui.train.runs build-data ...` is the child that builds a missing
-data set, printing JSON events like the others.
+data set, and `... export --run-dir RUN` the one that writes a run's GGUF adapter when no
+scoring after training does it; both print JSON events like the others.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Callable
 # The steps of a run, in the user's words, by the module each child runs.
 STEP_DATA = "building the data set"
 STEP_TRAIN = "training"
+STEP_EXPORT = "exporting the adapter to GGUF"
 
 
 def new_run_dir(runs_dir: str | Path, name: str) -> Path:
@@ -90,6 +92,43 @@ def exported(run: Path) -> bool:
     return isinstance(named, str) and Path(named).is_file()
 
 
+def finished_training(run: Path, recipe: str | Path | None = None) -> tuple[int, int] | None:
+    """(steps, total) when the trainer finished the run, else None: its summary.json says every
+    step trained and none cancelled, and its newest checkpoint is that last step (a later one: a
+    resume went on and stopped). With `recipe` (the one it would resume with), only when that is
+    the run's own: another may train on (more max_steps). `thau train --resume` of a finished run
+    loaded the model to train nothing and ended on a "training 0/2 · 0 tok/s" bar (docs review)."""
+    from .checkpoints import latest_checkpoint
+    from .recipe import load_recipe
+
+    summary: Any = None
+    with contextlib.suppress(OSError, ValueError):
+        summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    if not isinstance(summary, dict) or summary.get("cancelled") is not False:
+        return None
+    steps, total = summary.get("steps"), summary.get("total_steps")
+    last = latest_checkpoint(run)
+    if not isinstance(steps, int) or steps < 1 or steps != total or last is None or last.name != f"step-{steps}":
+        return None
+    if not (run / "adapter" / "adapter_config.json").is_file():
+        return None
+    if recipe is not None:
+        try:
+            if load_recipe(recipe) != load_recipe(run / "recipe.yaml"):
+                return None
+        except Exception:  # RecipeError, a copy gone: the trainer says what is wrong
+            return None
+    return steps, total
+
+
+def scored_after(run: Path) -> bool:
+    """The run's summary.json holds the scores after training."""
+    summary: Any = None
+    with contextlib.suppress(OSError, ValueError):
+        summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    return isinstance(summary, dict) and isinstance(summary.get("after"), dict)
+
+
 def resumable(run: Path) -> bool:
     """`--resume` can go on with the run: it holds a checkpoint and its recipe."""
     from .checkpoints import latest_checkpoint
@@ -109,6 +148,11 @@ def data_command(recipe: str | Path) -> list[str]:
     return [sys.executable, "-m", "thau_tui.train.runs", "build-data", "--recipe", str(Path(recipe).resolve())]
 
 
+def export_command(run_dir: str | Path) -> list[str]:
+    """The child that writes RUN/adapter.gguf and RUN/Modelfile from RUN/adapter."""
+    return [sys.executable, "-m", "thau_tui.train.runs", "export", "--run-dir", str(Path(run_dir).resolve())]
+
+
 def needs_data(recipe_path: str | Path) -> bool:
     """True when the recipe's data folder lacks train.jsonl or eval.jsonl."""
     from .recipe import load_recipe
@@ -118,14 +162,22 @@ def needs_data(recipe_path: str | Path) -> bool:
 
 
 def run_commands(
-    recipe: str | Path, run_dir: str | Path, *, resume: bool = False, score: bool = True, limit: int | None = None
+    recipe: str | Path,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    score: bool = True,
+    limit: int | None = None,
+    trained: bool = False,
 ) -> list[list[str]]:
     """The children of one run, in order: build the data set when it is missing, score
-    the eval split before, train, score after.
+    the eval split before, train, score after (which exports the GGUF adapter first), or
+    without scoring, export it.
 
     `limit` (eval cases to score) defaults to the recipe's `eval_examples`; 0 scores
     nothing. A resumed run was scored before when it first started, so it is not
-    scored again.
+    scored again. `trained` (a run the trainer finished: finished_training) runs only
+    what is missing of the rest: the export, the scores after.
     """
     from .evaluate import score_command
     from .recipe import load_recipe
@@ -136,11 +188,20 @@ def run_commands(
         loaded = None
     if limit is None and loaded is not None:
         limit = loaded.eval_examples
+    scoring = score and limit != 0
+    if trained:
+        run_dir = Path(run_dir)
+        commands = [] if exported(run_dir) else [export_command(run_dir)]
+        return commands + (
+            [score_command(run_dir, "after", None, limit)] if scoring and not scored_after(run_dir) else []
+        )
     commands = [trainer_command(recipe, run_dir, resume)]
-    if score and limit != 0:
+    if scoring:
         if not resume:
             commands.insert(0, score_command(run_dir, "before", recipe, limit))
         commands.append(score_command(run_dir, "after", None, limit))
+    else:  # the export came only with scoring after: `--no-score` left no adapter.gguf (docs review)
+        commands.append(export_command(run_dir))
     if loaded is not None and needs_data(recipe):
         commands.insert(0, data_command(recipe))
     return commands
@@ -150,7 +211,7 @@ def command_step(command: list[str]) -> str:
     """What a child of `run_commands` does, in words: the screen's and the CLI's step name."""
     module = command[2] if len(command) > 2 and command[1] == "-m" else ""
     if module == "thau_tui.train.runs":
-        return STEP_DATA
+        return STEP_EXPORT if "export" in command[3:4] else STEP_DATA
     if module == "thau_tui.train.evaluate" and "--stage" in command:
         return f"scoring {command[command.index('--stage') + 1]} training"
     return STEP_TRAIN
@@ -278,18 +339,42 @@ def follow_parent(cancel: threading.Event) -> Callable[[dict], None]:
     return say
 
 
+def export_run(run_dir: str | Path, say) -> Path:
+    """Write the run's GGUF adapter and Modelfile (export.export_adapter), saying where."""
+    from .export import export_adapter
+
+    run_dir = Path(run_dir)
+    path = export_adapter(run_dir)
+    say(event="log", message=f"exported the adapter for llama.cpp: {path} (and {run_dir / 'Modelfile'} for Ollama)")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m thau_tui.train.runs build-data --recipe R`: JSON events on stdout."""
+    """`python -m thau_tui.train.runs build-data --recipe R` or `... export --run-dir RUN`:
+    JSON events on stdout."""
     import argparse
+    import signal
 
     parser = argparse.ArgumentParser(prog="python -m thau_tui.train.runs")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build-data", help="build a recipe's data set").add_argument("--recipe", required=True)
+    sub.add_parser("export", help="write a run's adapter.gguf and Modelfile").add_argument("--run-dir", required=True)
     args = parser.parse_args(argv)
 
     def say(**event: Any) -> None:
         print(json.dumps(event, ensure_ascii=False), flush=True)
 
+    if args.command == "export":
+        # Stopped by SIGTERM or a parent gone, it exits through Python, so the half-written
+        # GGUF's temporary file is removed and an adapter.gguf already there stays whole.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+        watch_parent(lambda: os.kill(os.getpid(), signal.SIGTERM))
+        try:
+            export_run(args.run_dir, say)
+        except Exception as exc:  # ExportError, a broken adapter: one error event, not a traceback
+            say(event="error", message=f"exporting the adapter failed: {type(exc).__name__}: {exc}")
+            return 1
+        return 0
     watch_parent(lambda: os._exit(1))  # nobody is waiting for the data any more
     try:
         build_data(args.recipe, say)
