@@ -123,6 +123,11 @@ def test_headless_train_reads_the_children_with_the_screens_run_model(tmp_path, 
     # --resume without a folder continues the newest run, whoever started it.
     assert main(["train", "--resume"]) == 0
     assert seen["run_dir"].name.startswith("smoke-") and seen["resume"] is True
+    # by the name the screen and this command print: "is not a run folder (they live in RUNS/)"
+    # though it was right there (concurrency review)
+    newest, seen["run_dir"] = seen["run_dir"], None
+    assert main(["train", "--resume", newest.name]) == 0
+    assert seen["run_dir"] == newest and seen["resume"] is True
 
 
 def test_runs_started_anywhere_share_one_naming_rule(tmp_path):

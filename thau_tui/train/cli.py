@@ -77,6 +77,9 @@ def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, st
             return f"cannot resume: no run folders in {runs_dir}/"
     elif args.resume:
         resume_dir = Path(args.resume)
+        named = Path(runs_dir) / args.resume  # a run's name, as thau prints it (concurrency review)
+        if not resume_dir.is_dir() and len(resume_dir.parts) == 1 and named.is_dir():
+            resume_dir = named
         if not resume_dir.is_dir():
             return f"cannot resume: {resume_dir} is not a run folder (they live in {runs_dir}/)"
     if args.recipe:
