@@ -249,6 +249,21 @@ def test_a_cancelled_run_mentions_a_checkpoint_only_when_one_was_saved(tmp_path)
     assert status_line(run).startswith("Cancelled (a checkpoint was saved)")
 
 
+def test_the_export_step_is_said_as_the_export_not_training_at_100_percent(tmp_path):
+    """The export child (`--no-score` runs) was taken for scoring: the chat's status line said
+    "training 100%" and the screen's step line "step 2/2" while the GGUF was written."""
+    from thau_tui.train.runs import STEP_EXPORT
+    from thau_tui.train.training_run import RunState
+    from thau_tui.ui.screens.training_lines import status_line
+
+    run = RunState(tmp_path / "run")
+    run.total_steps = run.step = 2
+    run.begin_step(STEP_EXPORT)
+    assert run.active and run.short_status() == "training: exporting the adapter"
+    assert run.step_line() == "Exporting the adapter to GGUF"
+    assert status_line(run).startswith("Exporting the adapter to GGUF…")
+
+
 async def test_a_recipe_picked_is_kept_when_the_screen_opens_again(tmp_path):
     """The screen went back to the configured recipe each time it opened, and s then started
     that one (480 steps on 2 cores) instead of the one picked (keyboard review)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import start_folder
-from .runs import STEP_DATA, STEP_TRAIN, command_step, run_commands, trainer_env
+from .runs import STEP_DATA, STEP_EXPORT, STEP_TRAIN, command_step, run_commands, trainer_env
 from .score import SCORE_KEYS
 
 LOG_LINES = 500
@@ -135,6 +135,8 @@ class RunState:
             self.status = "data"
         elif name == STEP_TRAIN:
             self.status = "starting"  # until the trainer's start event: it is loading the model
+        elif name == STEP_EXPORT:  # taken for scoring: the chat's status line said "training 100%"
+            self.status = "scoring"  # active, as a scoring child is; the step line says which
         else:
             self.status = "scoring"
             self.score_stage = name.split()[1] if len(name.split()) > 1 else ""
@@ -280,6 +282,8 @@ class RunState:
                 line += " (loading the model)"
         elif self.step_name == STEP_DATA:
             line = "Building the data set"
+        elif self.step_name == STEP_EXPORT:
+            line = "Exporting the adapter to GGUF"
         else:
             line = f"step {self.step}/{self.total_steps or '?'}"
         # the count where it stopped, not as if still going (UX review)
@@ -295,6 +299,8 @@ class RunState:
             return "training: building the data set"
         if self.status == "starting" and not self.scoring:
             return "training: loading the model"
+        if self.step_name == STEP_EXPORT:
+            return "training: exporting the adapter"
         words = "scoring" if self.scoring else "training"
         done_total = self.progress()
         percent = f" {100 * done_total[0] // done_total[1]}%" if done_total and done_total[1] else ""

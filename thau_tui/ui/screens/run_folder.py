@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ...train.checkpoints import latest_checkpoint, trained_now
-from ...train.runs import last_run
-from ...train.training_run import RunState, read_summary
+from ...train.runs import last_run, scored_after  # summary.json's after scores; an empty eval-after.jsonl is none
+from ...train.training_run import RunState
 from .training_lines import SCORING_AFTER, unscored_words
 
 TRAINER_LOCK = ".trainer"  # train/checkpoints.alone_in's lock file in a run folder
@@ -80,13 +80,6 @@ def _event(line: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return event if isinstance(event, dict) else {}
-
-
-def scored_after(run_dir: Path) -> bool:
-    """summary.json holds the scores after training: the one result of that scoring the screen
-    counts. Its eval-after.jsonl, written case by case, is none: a kill while the model loaded
-    left it empty, and the run read as finished (concurrency review)."""
-    return isinstance((read_summary(run_dir) or {}).get("after"), dict)
 
 
 def scoring_started(run_dir: Path) -> bool:

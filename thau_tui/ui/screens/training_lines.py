@@ -69,7 +69,7 @@ def status_line(run: RunState) -> str:
         "cancelled": cancelled_words(run),  # what it kept, and whether R goes on (run_sentences)
         "failed": f"Failed: {run.error}",
         "idle": "Not started",
-        "scoring": (run.step_name or "scoring").capitalize() + "…",
+        "scoring": (run.step_name or "scoring")[:1].upper() + (run.step_name or "scoring")[1:] + "…",  # GGUF stays GGUF
     }
     device = f" on {run.device}" if run.device and run.status in ("running", "paused") else ""
     name = run_recipe_name(run)
