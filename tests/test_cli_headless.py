@@ -538,3 +538,46 @@ def test_a_notice_after_a_partial_line_starts_its_own_line(capsys):
     answer.said("tool run_shell: done")
     assert capsys.readouterr().out == "part15a whole line\n"
     assert err.getvalue() == "\nerror: the connection broke\ntool run_shell: done\n", repr(err.getvalue())
+
+
+@pytest.mark.slow
+def test_piped_stdin_reaches_the_model_and_a_silent_pipe_is_said(tmp_path, scripted_server, thau_home):
+    """`seq 1 2000 | thau -m "How many lines are on stdin?"` answered without the data (the model
+    tried `wc -l stdin`), and `seq 1 2000000 | thau -m -` sent "-" and exited 0 (long-chat
+    review). A pipe that stays silent is said on stderr, not waited on without a word."""
+    server = scripted_server(["2000.", "Refused anyway."])
+    child = _thau(
+        tmp_path,
+        server,
+        "-m",
+        "How many lines are on stdin?",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stderr is not None
+    seen: list[str] = []
+    try:
+        assert _read_until(child.stderr.fileno(), "waiting for stdin: its text goes into the message", seen), "".join(
+            seen
+        )
+        out, err = child.communicate(b"".join(b"%d\n" % i for i in range(1, 2001)), timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 0, "".join(seen) + err.decode(errors="replace")
+    assert out.decode().strip() == "2000."
+    assert "How many lines are on stdin?\n\n```\n1\n2\n" in server.prompts[-1]
+    assert "\n1999\n2000\n```" in server.prompts[-1]
+    seq = subprocess.Popen(["seq", "1", "2000000"], stdout=subprocess.PIPE)
+    try:
+        done = subprocess.run(
+            [*_thau_command(tmp_path, server), "-m", "-"], stdin=seq.stdout, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        assert seq.stdout is not None
+        seq.stdout.close()
+        seq.wait(timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "thau: stdin holds more than 160 KiB" in done.stderr and "Traceback" not in done.stderr
+    assert seq.returncode == -signal.SIGPIPE  # it was not read to the end
+    assert len(server.prompts) == 1  # nothing more was sent

@@ -53,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-m",
         "--message",
-        help="answer one message without the TUI, streaming to stdout; exit 1 on an error during the answer, "
+        help="answer one message without the TUI, streaming to stdout. `-m -` reads the question from stdin; "
+        "with stdin piped (not a terminal), the message is the question, a blank line, then stdin's text in a "
+        "``` fenced block (up to ten times what model.n_ctx holds; </dev/null for none). "
+        "Exit 1 on an error during the answer, "
         "2 when it cannot start, 3 when a tool call was refused (not approved, or denied by tools.policy), "
         "130 on Ctrl+C, 143 on SIGTERM, 141 when stdout is closed before the answer ends (`| head`)",
     )

@@ -141,6 +141,7 @@ def _run_message(args: argparse.Namespace) -> int:
     from .engine.models import load_backend
     from .engine.store import Store, StoreError
     from .paths import approvals_path, database_path
+    from .piped_input import PipedInputError, message_with_stdin
     from .tools import build_registry
     from .tools.mcp_client import start_mcp
     from .visible_text import visible
@@ -170,6 +171,15 @@ def _run_message(args: argparse.Namespace) -> int:
             err.print(Text.assemble(("config:", "yellow"), f" {visible(line)}"))
         if args.yes:  # `run-shell: deny` left run_shell unguarded, and --yes ran it (headless review)
             return _fail("--yes is refused while tools.policy names a tool that does not exist: fix the name")
+    try:  # stdin before the model loads: one far too big is refused at once (long-chat review)
+        message, piped = message_with_stdin(
+            args.message,
+            sys.stdin,
+            config.model.n_ctx,
+            lambda line: err.print(Text.assemble(("stdin:", "yellow"), f" {line}")),
+        )
+    except PipedInputError as exc:
+        return _fail(str(exc))
     try:  # before the model loads: an unwritable data dir or a full disk is said at once
         store = Store(database_path())
         approvals = ApprovalBook(approvals_path(), config.tools.policy)
@@ -195,12 +205,13 @@ def _run_message(args: argparse.Namespace) -> int:
         mcp.wait_ready()  # one answer: its MCP tools are there from the start, or said to be missing
         agent = Agent(config, registry, approvals=approvals, store=store, backend=backend)
         answer = OneAnswer(agent, config, err, args.yes)
+        answer.piped = piped
         try:
             session = _open_session(agent, store, args.resume, answer)
         except StoreError as exc:
             return _fail(exc.unsaved("the chat"))
         try:
-            asyncio.run(answer.run(session, args.message))
+            asyncio.run(answer.run(session, message))
         except KeyboardInterrupt:  # a second Ctrl+C, or a platform without loop signal handlers
             agent.cancel()
             answer.interrupted = True
@@ -265,6 +276,7 @@ class OneAnswer:
         self.failed = self.refused = self.interrupted = self.terminated = self.pipe_closed = False
         self.out_failed = False  # stdout cannot be written (a full disk): the turn stops, exit 1
         self.line_open = False  # the answer's line on stdout is not ended: stderr starts a new one
+        self.piped = 0  # characters of the message read from stdin (piped_input.py)
 
     def exit_code(self) -> int:
         """130 after Ctrl+C, 143 after SIGTERM, 141 when stdout was closed, else `message_exit_code`."""
@@ -358,6 +370,7 @@ class OneAnswer:
         from .engine.events import (
             ApprovalRequested,
             Error,
+            MessageRefused,
             QuestionAsked,
             TextDelta,
             ToolCallInvalid,
@@ -391,6 +404,10 @@ class OneAnswer:
                 self.refused = self.refused or decision is None or decision.kind != "cancel"
             case ToolFinished(call=call, status=status):
                 self.said((f"{call.name}: {status}", "dim"))
+            case MessageRefused(message=message) if self.piped:  # "your message" was mostly stdin's
+                self.said(("error:", "red"), f" {message}")
+                self.said((f"(the message is the question and the {self.piped} characters read from stdin)", "dim"))
+                self.failed = True
             case Error(message=message):
                 self.said(("error:", "red"), f" {message}")
                 self.failed = True

@@ -302,19 +302,19 @@ def context_full(
         return (
             f"thau's instructions and the tools' descriptions alone take {system_tokens} tokens of the "
             f"model's {n_ctx}-token context, leaving no room for the chat: raise model.n_ctx in config.yaml "
-            "(the model's own limit permitting), or offer fewer tools (fewer MCP servers or plugins)"
+            "(the model's own limit permitting), or offer fewer tools (fewer MCP servers or plugins)."
         )
     if any(m["role"] in ("assistant", "tool") for m in messages[last_user + 1 :]):
         # the model's calls and their results since the message: not the message's fault alone
         return (
             f"this exchange no longer fits the model's context: your message, the model's calls and "
             f"their results take {tokens} tokens with the system prompt and the context holds {n_ctx}; "
-            "ask for less at a time (one file or command per message), or raise model.n_ctx in config.yaml"
+            "ask for less at a time (one file or command per message), or raise model.n_ctx in config.yaml."
         )
     return (
         f"your message is too long for the model's context: with the system prompt it takes {tokens} "
         f"tokens and the context holds {n_ctx}; shorten it or send it in parts, or raise model.n_ctx "
-        "in config.yaml"
+        "in config.yaml."
     )
 
 
@@ -345,7 +345,7 @@ def refused_as_too_long(
     return (
         f"your message is too long for the model's context: with thau's instructions it takes {size} tokens, "
         f"and the context holds {n_ctx} with {max_tokens} kept for the answer. It was not sent, and the chat "
-        "the model sees is as it was: shorten it or send it in parts, or raise model.n_ctx in config.yaml"
+        "the model sees is as it was: shorten it or send it in parts, or raise model.n_ctx in config.yaml."
     )
 
 
