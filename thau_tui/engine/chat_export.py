@@ -26,6 +26,10 @@ from ..visible_text import visible
 from .dialects import DIALECTS, Dialect, get_dialect
 
 ROLE_HEADINGS = {"user": "You", "assistant": "thau", "tool": "Tool result"}
+# An answer stored empty (the model ended at once), in the chat and here; nothing showed at all.
+NO_ANSWER = "the model gave no answer"
+# Over the first message the model still sees, as the chat's line says it (ui/out_of_view.py).
+OUT_OF_VIEW = "the model no longer sees the messages above this line: they left its view to make room for newer ones"
 
 _BACKTICKS = re.compile(r"`{3,}")
 _ROLES = {"you", "thau", "tool result"}
@@ -112,19 +116,23 @@ def markdown(
     messages: Iterable[dict[str, Any]],
     calls: Iterable[Mapping[str, Any]] | None = None,
     answering: bool = False,
+    view_start: int = 0,
 ) -> str:
     """The chat as Markdown: its title, then each message under its role's heading; the
     model's calls as their tools' names and arguments, each result with its status. `calls`:
     the chat's rows in the store (Store.tool_calls), whose status a result then shows as
     recorded; without them the status is read from the messages. `answering`: a turn was
     still running, and what it had written so far is not in the file (it ended on the question
-    as if nothing followed: concurrency review)."""
+    as if nothing followed: concurrency review). `view_start`: the model sees messages from
+    this one on (ChatSession.view_start); a rule and a line say so above it, as the chat does."""
     rows = {str(row.get("id")): row for row in calls or ()}
     messages = list(messages)
     named = [(m.get("meta") or {}).get("dialect") for m in messages if m["role"] == "tool"]
     chat_dialect = next((name for name in reversed(named) if name in DIALECTS), None)
     lines = [f"# {visible(' '.join(title.split()))}", ""]
     for index, m in enumerate(messages):
+        if index == view_start > 0:  # the export said nothing of it (long-chat review)
+            lines += ["---", "", f"*({OUT_OF_VIEW})*", ""]
         if m["role"] == "system":
             continue
         lines += [f"## {visible(ROLE_HEADINGS.get(m['role'], m['role']))}", ""]
@@ -136,12 +144,12 @@ def markdown(
                 lines += [visible(status), ""]
             lines += [_fenced(visible(body)), ""]
         elif m["role"] == "assistant":
-            # prose and each call quoted apart: a fence the prose left open ends before the call
-            lines += [
-                part
-                for block in _answer_blocks(messages, index, chat_dialect)
-                for part in (_quoted(visible(block)), "")
-            ]
+            # prose and each call quoted apart: a fence the prose left open ends before the call;
+            # an empty answer as a line that says so, not an empty "> " (long-chat review)
+            blocks = [block for block in _answer_blocks(messages, index, chat_dialect) if block.strip()]
+            lines += [part for block in blocks for part in (_quoted(visible(block)), "")]
+            if gave_no_answer(m):
+                lines += [f"*({NO_ANSWER})*", ""]
         else:
             lines += [_quoted(visible(text)), ""]
         if (cut := _cut_short(m)) is not None:  # an answer Esc stopped read as if it were whole
@@ -308,7 +316,19 @@ def with_decisions(calls: Iterable[Mapping[str, Any]], decisions: Iterable[Mappi
     return [{**row, "by": by.get(str(row.get("id")))} for row in calls]
 
 
-def _cut_short(message: dict[str, Any]) -> str | None:
+def gave_no_answer(message: Mapping[str, Any]) -> bool:
+    """An answer stored with nothing in it (the model ended at once), not a call and not one
+    Esc or a crash cut short (those say so): the chat and the export say it gave none."""
+    meta = message.get("meta") or {}
+    return (
+        message["role"] == "assistant"
+        and not str(message["content"]).strip()
+        and not meta.get("tool_calls")
+        and _cut_short(message) is None
+    )
+
+
+def _cut_short(message: Mapping[str, Any]) -> str | None:
     """How an answer ended short, as the chat shows it: stopped (Esc) or interrupted (a crash,
     a server gone); None for a whole one."""
     meta = message.get("meta") or {}

@@ -16,10 +16,12 @@ from typing import Any, Awaitable, Callable
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ..engine.chat_export import NO_ANSWER, gave_no_answer
 from ..engine.dialects import Dialect
 from ..engine.store import StoreError
 from ..engine.tool_steps import UNREADABLE_ENDING
 from ..tools.base import ToolCall, ToolResult
+from .out_of_view import OutOfViewLine, mark_view_start
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
 from .widgets.tool_card import ToolCard
 
@@ -93,11 +95,18 @@ class EarlierMessages(Static):
         self.messages = messages
         self.draw = draw  # draws messages above a widget, as draw_history does
         self.drawing = False
+        self.out_of_view = 0  # how many of the oldest the model no longer sees (show_view_start)
         self.show_count()
 
     def show_count(self) -> None:
         count = len(self.messages)
-        self.update(f"▲ {count:,} earlier message{'s' if count != 1 else ''}: scroll up (PgUp, Ctrl+Home) to draw them")
+        unseen = min(self.out_of_view, count)
+        # the line where the model's view starts is not drawn while the cut is up here (long-chat review)
+        seen = " (the model no longer sees them)" if 0 < unseen == count else ""
+        if 0 < unseen < count:
+            seen = f" (the model no longer sees the first {unseen:,})"
+        plural = "s" if count != 1 else ""
+        self.update(f"▲ {count:,} earlier message{plural}{seen}: scroll up (PgUp, Ctrl+Home) to draw them")
 
 
 def unreadable_reason(said: str) -> str:
@@ -190,6 +199,8 @@ async def draw_history(
             visible = dialect.text_before_call(message["content"]).strip()
             if visible:
                 pending.append(AssistantMessage(visible))
+            elif gave_no_answer(message):  # stored empty: the chat showed nothing at all (long-chat review)
+                pending.append(NoteMessage(f"({NO_ANSWER})", "info"))
             if meta.get("interrupted"):
                 pending.append(NoteMessage("interrupted: thau stopped before this answer finished", "warning"))
             elif meta.get("stopped"):  # as the turn showed it when Esc stopped it
@@ -242,7 +253,8 @@ async def fold_earliest(
         return 0
     cut = shown[kept]
     children = list(chat.children)
-    gone = [w for w in children[: children.index(cut)] if w is not earlier]
+    # the line where the model's view starts stays (SavedChats.show_view_start puts it after)
+    gone = [w for w in children[: children.index(cut)] if w is not earlier and not isinstance(w, OutOfViewLine)]
     folded = first + questions[kept]
     # Both asked for before either is awaited: a turn sent meanwhile cancels this worker, and
     # the earlier line with the widgets still there would draw those messages twice.
@@ -253,10 +265,25 @@ async def fold_earliest(
     return folded - first
 
 
-async def draw_earlier(chat: ChatView, keep_place: bool = True) -> None:
+async def show_view_start(chat: ChatView, messages: list[dict[str, Any]], view_start: int) -> None:
+    """The line above the first message the model sees (out_of_view.py), or, while that
+    message is among the earlier ones not drawn yet, the earlier line saying how many of them
+    the model no longer sees."""
+    earlier = next(iter(chat.query_children(EarlierMessages)), None)
+    first = len(earlier.messages) if earlier is not None else 0
+    if earlier is not None and earlier.out_of_view != min(view_start, first):
+        earlier.out_of_view = min(view_start, first)
+        earlier.show_count()
+    await mark_view_start(chat, messages, view_start, first)
+
+
+async def draw_earlier(
+    chat: ChatView, keep_place: bool = True, drawn: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """The next batch of a long chat's earlier messages, drawn above the ones shown; the view
     kept on the message that was at the top (so scrolling on up draws the next), or at the
-    top (Ctrl+Home: each press a batch further back)."""
+    top (Ctrl+Home: each press a batch further back). `drawn`: what to do once the batch is in
+    (the line where the model's view starts may fall in it), before the view is kept."""
     earlier = next(iter(chat.query_children(EarlierMessages)), None)
     if earlier is None or earlier.drawing:
         return
@@ -272,6 +299,11 @@ async def draw_earlier(chat: ChatView, keep_place: bool = True) -> None:
             earlier.show_count()
         else:
             await earlier.remove()
+        if isinstance(first, OutOfViewLine):  # the view stays on the message, wherever the line goes
+            after = chat.children.index(first) + 1
+            first = chat.children[after] if after < len(chat.children) else None
+        if drawn is not None:
+            await drawn()
         if first is not None and keep_place:
             chat.call_after_refresh(chat.scroll_to_widget, first, top=True, animate=False)
     finally:
@@ -297,8 +329,20 @@ class SavedChats:
                     calls.update((row["id"], row) for row in self.store.tool_calls(sid))
                     decisions.update((row["call_id"], row) for row in self.store.decisions(sid))
             await draw_history(self.chat, messages, self.agent.dialect, calls, decisions, risk_of, before, answering)
+            if before is None and self.session is not None and self.session.id == sid:  # a chat opened
+                await self.show_view_start()
 
         return draw
+
+    async def show_view_start(self) -> None:
+        """Where the model's view of this chat starts, shown (history.show_view_start): when it
+        is opened, when a turn moved the view (turn.py), when earlier messages are drawn or folded."""
+        if self.session is None:
+            return
+        try:
+            await show_view_start(self.chat, self.session.messages, self.session.view_start)
+        except Exception:  # a line, not the turn: the answer is not called broken for it
+            log.exception("the line where the model's view starts could not be drawn")
 
     async def fold_long_chat(self) -> None:
         """After a turn, a long live chat at its bottom folds its oldest messages into the
@@ -308,9 +352,11 @@ class SavedChats:
         if self.store is None or self.agent.saving.waiting_for(session.id) or chat.scroll_y < chat.max_scroll_y - 1:
             return
         try:
-            await fold_earliest(chat, list(session.messages), self.saved_drawer(session.id))
+            if await fold_earliest(chat, list(session.messages), self.saved_drawer(session.id)):
+                await self.show_view_start()  # the line went with the folded messages, or sits above them
         except Exception:  # the chat stays as it is, every widget kept
             log.exception("the chat's oldest messages could not be folded")
 
     def on_chat_view_reached_top(self, message: ChatView.ReachedTop) -> None:
-        self.run_worker(draw_earlier(self.chat, message.keep_place), group="earlier", exit_on_error=False)
+        drawing = draw_earlier(self.chat, message.keep_place, self.show_view_start)
+        self.run_worker(drawing, group="earlier", exit_on_error=False)

@@ -80,19 +80,22 @@ class OtherScreens:
         if (chat := self._chat_to_export()) is not None:
             self.run_worker(partial(self._export, kind, *chat), thread=True, group="export", exit_on_error=False)
 
-    def _chat_to_export(self) -> tuple[str, str, list[dict]] | None:
-        """This chat's id, title and messages as they are now, or None (and a notice) when empty."""
+    def _chat_to_export(self) -> tuple[str, str, list[dict], int] | None:
+        """This chat's id, title and messages as they are now, and where the model's view of them
+        starts (ChatSession.view_start); or None (and a notice) when empty."""
         if not any(m["role"] != "system" for m in self.session.messages):  # an empty "# New chat" file
             self.notify("Nothing to export yet: this chat has no messages.", title="export", markup=False)
             return None
         # The chat as it is here, not as the store has it: deleted in another window, the store's
         # copy was empty and the export said "saved" (chats review); unsaved messages are in it too
-        return self.session.id, self.session.title, [dict(m) for m in self.session.messages]
+        messages = [dict(m) for m in self.session.messages]
+        return self.session.id, self.session.title, messages, min(self.session.view_start, len(messages))
 
-    def _export(self, kind: str, sid: str, title: str, messages: list[dict]) -> list[Path]:
+    def _export(self, kind: str, sid: str, title: str, messages: list[dict], view_start: int = 0) -> list[Path]:
         """Write the export's files, each whole or not at all (`replace_file`: a write that
         failed or was killed left a 0-byte .md under its final name: reliability review), and
-        say what was saved. Runs in a thread too: only the store and `notify`, both thread-safe."""
+        say what was saved. Runs in a thread too: only the store and `notify`, both thread-safe.
+        `view_start`: where the model's view of the chat starts (the Markdown marks it)."""
         from ..engine import chat_export
         from ..engine.store import StoreError
         from ..paths import FolderError, data_dir, replace_file
@@ -114,7 +117,7 @@ class OtherScreens:
                 except StoreError:
                     calls = None
                 answering = bool(getattr(self, "turn_running", False))
-                replace_file(path, chat_export.markdown(title, messages, calls, answering))
+                replace_file(path, chat_export.markdown(title, messages, calls, answering, view_start))
                 written.append(path)
             if kind in ("both", "jsonl"):
                 path = folder / f"{stem}.jsonl"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from ..config import Config
+from ..engine.chat_export import NO_ANSWER
 from ..engine.events import (
     ApprovalRequested,
     Decision,
@@ -53,6 +54,10 @@ class TurnHost(Protocol):
     def give_back(self, text: str) -> None:
         """Put an unsent message back in the prompt (before anything typed since)."""
 
+    # A host may also have `async show_view_start()` (ThauApp's, history.SavedChats): the line
+    # where the model's view starts, put where the chat's session says. Not a member here: a
+    # host without a saved chat (the turn tests') draws turns without that line.
+
 
 class TurnRenderer:
     """Draws one turn's events into the chat: the question, the streamed answer, a card
@@ -67,6 +72,7 @@ class TurnRenderer:
         self.cards: dict[str, ToolCard] = {}
         self.question: UserMessage | None = None
         self.text = ""
+        self.failed_turn = False  # an error or a refusal said why the turn ended: no "no answer" then
 
     async def ask(self, text: str) -> None:
         """Show the question, and below it the answer's place, before any text comes:
@@ -182,13 +188,16 @@ class TurnRenderer:
                 if image:
                     self.host.show_image(image)
             case HistoryTrimmed(dropped=dropped):
+                # said here, after the newest message, and marked where the cut is (long-chat review)
                 await self.chat.add(
                     NoteMessage(
                         f"The {dropped} oldest messages of this chat are now out of the model's view (it has room "
-                        "for the newest ones); the chat keeps them all.",
+                        "for the newest ones); a line in the chat marks where its view starts. The chat keeps "
+                        "them all.",
                         "info",
                     )
                 )
+                await self._show_view_start()
             case MessageRefused(message=message, text=text):
                 # Not sent (too long even alone): it leaves the chat and goes back to the prompt
                 if self.question is not None:
@@ -197,11 +206,24 @@ class TurnRenderer:
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(f"{message} It is back in the prompt.", "error"))
                 self.host.give_back(text)
+                self.failed_turn = True
             case Error(message=message):
                 await self._close_assistant()
                 await self.chat.add(NoteMessage(message, "error"))
-            case TurnDone(stats=stats):
+                self.failed_turn = True
+            case TurnDone(stats=stats, text=text):
                 await self._close_assistant()
                 if stats.cancelled:
                     await self.chat.add(NoteMessage("stopped", "warning"))
+                elif not text.strip() and not self.failed_turn:
+                    # The model ended at once: its empty answer showed nothing at all (long-chat review)
+                    await self.chat.add(NoteMessage(f"({NO_ANSWER})", "info"))
+                await self._show_view_start()  # the view may have moved back (a larger context)
                 self.host.show_stats(stats)
+
+    async def _show_view_start(self) -> None:
+        """The line where the model's view starts, where the host's chat says (none on a host
+        without one)."""
+        show = getattr(self.host, "show_view_start", None)
+        if show is not None:
+            await show()
