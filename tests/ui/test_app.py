@@ -1003,6 +1003,28 @@ async def test_ctrl_n_while_a_command_runs_stops_it_and_keeps_it_as_cancelled(tm
     assert not (tmp_path / "after.txt").exists()
 
 
+async def test_ctrl_n_twice_while_a_command_stops_closes_the_first_chats_shell(tmp_path):
+    """The second Ctrl+N put off closing the new, empty chat instead, so the first chat's shell
+    (a command slow to stop) ran on until thau exited (diff review)."""
+    slow = _call("run_shell", command='trap "" INT; sleep 20; touch after.txt')
+    app = make_app(tmp_path, ScriptedBackend([slow, "Stopped."]))
+    async with app.run_test(size=(110, 40)) as pilot:
+        await type_and_send(pilot, "sleep, then touch after.txt")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "awaiting")
+        first = app.session
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.query("ToolCard") and app.query_one("ToolCard").state == "running")
+        await pilot.pause(1.0)
+        await pilot.press("ctrl+n")
+        await pilot.pause(0.3)
+        second = app.session
+        await pilot.press("ctrl+n")
+        assert app.session is not second and app.turn_running  # the first chat's command still stops
+        await wait_until(pilot, lambda: not app.turn_running, 60, "the first chat's turn to stop")
+        await pilot.pause()
+        assert "shell" not in first.resources and "shell" not in second.resources
+
+
 async def test_a_notice_never_covers_the_prompt(tmp_path):
     """Notices sat at the bottom right, over the text being typed and the status line."""
     from textual.widgets._toast import Toast

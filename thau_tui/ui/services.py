@@ -397,8 +397,8 @@ class AppServices:
 
         if self.session is None:
             return
-        if close:
-            self.session.close()
+        if close or getattr(self, "closing_later", None) is not None:  # the running turn is that one's:
+            self.session.close()  # a second Ctrl+N left its shell running to the end (diff review)
         else:
             self.closing_later = self.session
         saving, store = self.agent.saving, self.agent.store
