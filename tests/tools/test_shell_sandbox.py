@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -94,6 +95,18 @@ def test_timeout_sends_ctrl_c_and_keeps_the_shell(shell):
     assert result.output.endswith("[timed out after 1 s (tools.shell.timeout); sent Ctrl-C]")
     after = shell.run("echo $KEEP")  # same shell: the variable survived
     assert after.output.startswith("me\n") and not after.restarted
+
+
+def test_a_command_that_ignores_ctrl_c_stops_with_the_rest_of_its_line(shell, workspace):
+    """Killing the command bash waited on let bash run the rest of the line: after a timeout (or
+    Esc) of `trap "" INT; sleep 30; touch after.txt`, after.txt was made (diff review). bash is
+    held before its command is killed, and the shell starts afresh."""
+    result = shell.run('trap "" INT; sleep 30; touch after.txt', timeout=1)
+    assert result.timed_out and "nothing after it ran" in result.output, result.output
+    time.sleep(1.0)
+    assert not (workspace / "after.txt").exists()
+    after = shell.run("echo fresh")
+    assert "the last command ignored Ctrl-C" in after.output and "\nfresh\n" in after.output and after.restarted
 
 
 def test_cancel_event_interrupts(shell):

@@ -386,15 +386,14 @@ class _Run(_OutputReader):
             if self._settle(1.0):
                 return "sent Ctrl-C and Ctrl-D"
         group = foreground_group(self.pid) if os.path.isdir("/proc/self") else None
-        if group and group != os.getpgrp():
-            try:
+        if group and group != os.getpgrp():  # bash killed first: once its command was killed it ran the
+            with contextlib.suppress(OSError):  # rest of the line (`trap "" INT; sleep 9; rm x`: diff review)
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
                 os.killpg(group, signal.SIGKILL)
-            except OSError:
-                pass
-            if self._settle(2.0):
-                return "killed the command"
+        self.shell.stopped_because = "the last command ignored Ctrl-C"
         self.shell.close()
-        return "the shell did not come back, so it was stopped; the next command starts a fresh one"
+        return "it ignored Ctrl-C, so it and the shell were stopped (nothing after it ran); a fresh shell is next"
 
     def _result(
         self, timed_out: bool, cancelled: bool, waiting: bool, note: str, capped: bool = False, exposed: bool = False
