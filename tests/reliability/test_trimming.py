@@ -309,6 +309,33 @@ def test_a_cut_result_reads_the_same_on_the_next_turn(real_backend):
     assert real_backend.count_tokens(second) <= real_backend.n_ctx - 256
 
 
+def test_a_result_just_over_half_the_room_loses_only_what_it_must(real_backend):
+    """A result at 54% of the room, in a chat where all of it fitted, was halved: 94 of its
+    190 rows reached the model. And a result short in characters but dense in tokens passed
+    whole, over half the room, since only the longest by characters was looked at (diff
+    review). Each is now cut to just under half the room by its tokens."""
+    import re
+
+    agent = agent_on(real_backend)
+    half = (real_backend.n_ctx - 256) // 2
+    rows = "".join(f"row {n:05d} of the output\n" for n in range(190))
+    assert half < real_backend.count_tokens(rows) < half * 1.2
+    call = '<tool_call>{"name": "run_shell", "arguments": {"command": "seq"}}</tool_call>'
+    session = ChatSession(
+        "s", messages=[{"role": "user", "content": "run seq"}, {"role": "assistant", "content": call}]
+    )
+    session.messages.append({"role": "tool", "content": rows})
+    kept = len(re.findall(r"row \d{5} of the output", agent.render_prompt(session)))
+    assert 150 <= kept < 190, kept
+    dense = "漢字仮名交じり文" * 160  # 1,280 characters, over 2,000 tokens
+    assert real_backend.count_tokens(dense) > half and len(dense) < len("the " * 400)
+    session.messages[-1] = {"role": "tool", "content": dense}
+    session.messages += [{"role": "user", "content": "and this"}, {"role": "tool", "content": "the " * 400}]
+    prompt = agent.render_prompt(session)
+    assert "characters of this result cut to fit the context" in prompt
+    assert prompt.count("漢字仮名交じり文") < 160
+
+
 def test_the_cut_note_says_all_that_was_cut_over_every_halving(real_backend):
     """Each halving's note counted only its own cut: 2,042 of 997,991 characters."""
     import re

@@ -204,11 +204,10 @@ class Agent:
             prompt = backend.template.render(fit_roles(full, dialect), add_generation_prompt=True)
             return prompt, backend.count_tokens(prompt)
 
-        # A result over half the room is halved first: the oldest exchanges made way for it, the
+        # A result over half the room is cut to under half first: the oldest exchanges made way for it, the
         # whole conversation went, then it was cut anyway (read-through review). Always, not only
         # when the prompt is too long, so the result reads the same every turn (long-chat review)
-        over_half = lambda text: backend.count_tokens(text) > budget // 2  # noqa: E731
-        history = shorten_every_result(history, over_half)
+        history = shorten_every_result(history, backend.count_tokens, budget // 2)
         prompt, size = render(history)
         if size <= budget:
             return prompt

@@ -166,8 +166,7 @@ def fit_chat(
 
     # a result over half the room is halved first, before older exchanges make way for it, and
     # always, so that it reads the same every turn (Agent.render_prompt)
-    over_half = lambda text: backend.count_tokens(text) > budget // 2  # noqa: E731
-    history = shorten_every_result(messages[start:], over_half)
+    history = shorten_every_result(messages[start:], backend.count_tokens, budget // 2)
     chat, size = measure(history)
     if size <= budget:
         return chat, start, size

@@ -232,42 +232,55 @@ def drop_oldest_exchanges(
 MIN_KEPT_RESULT = 400  # characters of a result always kept: its head and tail
 
 
-def shorten_largest_result(
-    history: list[dict[str, Any]], too_big: Callable[[str], bool] | None = None
-) -> list[dict[str, Any]] | None:
+def _cut(message: dict[str, Any], keep: int) -> dict[str, Any]:
+    """A tool result with `keep` characters kept at each end and a note between. The note says
+    all that was cut, over every cut (it said only the last halving's share: 2,042 of 997,991
+    characters, read-through review), counted here, never read back from the text, where a
+    tool's output can imitate a note (re-review)."""
+    text = message["content"]
+    middle = text[keep : len(text) - keep]
+    before, earlier = message.get("_cut", 0), message.get("_note", "")
+    cut = before + len(middle) - (len(earlier) if earlier and earlier in middle else 0)
+    note = f"\n[... {cut} characters of this result cut to fit the context; ask for a narrower part ...]\n"
+    return {**message, "content": text[:keep] + note + text[-keep:], "_cut": cut, "_note": note}
+
+
+def shorten_largest_result(history: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     """`history` with its longest tool result cut to half, its head and tail kept and a note
-    in between; None when every result is already short (or, with `too_big`, when the longest
-    is not too big). For a prompt whose newest exchange alone overflows the context: a 15 KB
-    file read with the default 4096-token context ended the turn before the model could
-    answer. Only the prompt is cut; the chat keeps it all."""
+    in between; None when every result is already short. For a prompt whose newest exchange
+    alone overflows the context: a 15 KB file read with the default 4096-token context ended
+    the turn before the model could answer. Only the prompt is cut; the chat keeps it all."""
     results = [(len(m["content"]), i) for i, m in enumerate(history) if m["role"] == "tool"]
     if not results:
         return None
     length, index = max(results)
-    text = history[index]["content"]
-    if length <= MIN_KEPT_RESULT * 2 or (too_big is not None and not too_big(text)):
+    if length <= MIN_KEPT_RESULT * 2:
         return None
-    keep = max(MIN_KEPT_RESULT, length // 2) // 2
-    # The note says all that was cut, over every halving (it said only the last halving's
-    # share: 2,042 of 997,991 characters, read-through review), counted here, never read back
-    # from the text, where a tool's output can imitate a note (re-review)
-    middle = text[keep : len(text) - keep]
-    before, earlier = history[index].get("_cut", 0), history[index].get("_note", "")
-    cut = before + len(middle) - (len(earlier) if earlier and earlier in middle else 0)
-    note = f"\n[... {cut} characters of this result cut to fit the context; ask for a narrower part ...]\n"
     shorter = list(history)
-    shorter[index] = {**history[index], "content": text[:keep] + note + text[-keep:], "_cut": cut, "_note": note}
+    shorter[index] = _cut(history[index], max(MIN_KEPT_RESULT, length // 2) // 2)
     return shorter
 
 
-def shorten_every_result(history: list[dict[str, Any]], too_big: Callable[[str], bool]) -> list[dict[str, Any]]:
-    """`history` with each result `too_big` says is too big halved until it is not, whatever
-    else the history holds: cut only as far as the whole prompt needed, a result's text
-    depended on the exchanges before it, and changed the next turn once they had gone, so the
-    model's copy of it changed after the fact and the whole prompt was read again (42 s:
-    long-chat review). Now its cut depends on the result and the room alone."""
-    while (shorter := shorten_largest_result(history, too_big)) is not None:
-        history = shorter
+def shorten_every_result(
+    history: list[dict[str, Any]], count: Callable[[str], int], limit: int
+) -> list[dict[str, Any]]:
+    """`history` with each result over `limit` tokens cut to just under it, whatever else the
+    history holds. Cut only as far as the whole prompt needed, a result's text depended on the
+    exchanges before it and changed the next turn once they had gone, so the model's copy of it
+    changed after the fact and the whole prompt was read again (42 s: long-chat review). Cut by
+    halves, a result at 51% of the room lost half its text; the longest by characters was the
+    only one looked at, so a short one dense in tokens passed whole (diff review)."""
+    history = list(history)
+    for index, message in enumerate(history):
+        if message["role"] != "tool" or len(message["content"].encode()) < limit:
+            continue  # fewer bytes than `limit`: fewer tokens too
+        for _ in range(8):  # the first cut lands under the limit, or close enough for one more
+            text = history[index]["content"]
+            tokens = count(text)
+            keep = max(MIN_KEPT_RESULT, int(len(text) * limit / max(tokens, 1) * 0.95)) // 2
+            if tokens <= limit or keep * 2 >= len(text):
+                break
+            history[index] = _cut(history[index], keep)
     return history
 
 
@@ -275,12 +288,11 @@ def shorten_results(
     history: list[dict[str, Any]],
     measure: Callable[[list[dict[str, Any]]], tuple[R, int]],
     limit: int,
-    too_big: Callable[[str], bool] | None = None,
 ) -> tuple[list[dict[str, Any]], R, int]:
-    """shorten_largest_result until `measure`'s size is `limit` or under, or nothing (too big)
-    is left to cut; with what `measure` made of it and the size."""
+    """shorten_largest_result until `measure`'s size is `limit` or under, or nothing is left
+    to cut; with what `measure` made of it and the size."""
     made, size = measure(history)
-    while size > limit and (shorter := shorten_largest_result(history, too_big)) is not None:
+    while size > limit and (shorter := shorten_largest_result(history)) is not None:
         history = shorter
         made, size = measure(history)
     return history, made, size
