@@ -157,6 +157,7 @@ async def test_a_run_killed_while_scoring_after_training_is_not_finished_and_r_s
         assert "finished" not in log, log
         assert "smoke-20261207-2130, trained, but its scoring after training was cut short" in log, log
         assert "R scores it again." in log
+        assert ".." not in log and "R resumes it" not in log, log  # R scores; it did not resume too (diff review)
         assert screen.check_action("resume_last", ()) is True
         await pilot.press("R")
         await wait_until(pilot, lambda: screen.run is not None and screen.run.status == "done", 20, "the scoring")

@@ -171,11 +171,11 @@ class TrainingScreen(Screen):
             self.last, self.unscored = last_run_here(runs_dir(self.config.train.runs_dir))
             if self.last is not None:  # after a restart: what became of it (training review)
                 folder, how, resumable = self.last
-                log.write(
-                    Text(
-                        f"Last run: {folder.name}, {how}." + (" R resumes it from its checkpoint." if resumable else "")
-                    )
-                )
+                if self.unscored is not None:  # its words end on what R does: not "it.. R resumes it" (diff review)
+                    log.write(Text(f"Last run: {folder.name}, {how}"))
+                else:
+                    resume = " R resumes it from its checkpoint." if resumable else ""
+                    log.write(Text(f"Last run: {folder.name}, {how}.{resume}"))
             # its start, not its end: at 60x16 it began mid-sentence (narrow-terminal review)
             self.call_after_refresh(lambda: self.call_after_refresh(log.scroll_home, animate=False))
         self._show_recipe()
