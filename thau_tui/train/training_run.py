@@ -282,7 +282,7 @@ class RunState:
                 line += " (loading the model)"
         elif self.step_name == STEP_DATA:
             line = "Building the data set"
-        elif self.step_name == STEP_EXPORT:
+        elif self.step_name == STEP_EXPORT and self.active:  # done: the training's count stands
             line = "Exporting the adapter to GGUF"
         else:
             line = f"step {self.step}/{self.total_steps or '?'}"
