@@ -446,11 +446,17 @@ class AppServices:
             return
         for title in (NOT_APPLIED, AT_START):  # they stayed up after the fix (UX and diff reviews)
             compat.withdraw_notifications(self, title)
-        key_problems = list(getattr(self, "key_problems", []))
-        if result.config.ui.keys != self.config.ui.keys:
+        key_problems, keys_changed = (
+            list(getattr(self, "key_problems", [])),
+            result.config.ui.keys != self.config.ui.keys,
+        )
+        if keys_changed:  # kept to the next start, though "edits apply live"
             from .keymap_check import checked_keymap
 
-            key_problems = checked_keymap(result.config.ui.keys)[1]
+            keys, key_problems = checked_keymap(result.config.ui.keys)
+            self.set_keymap(keys)  # the footer and F1 follow (docs review)
+            if key_problems:
+                self.notify("\n".join(key_problems), title="config.yaml: ui.keys", severity="warning", markup=False)
         had_problems = getattr(self, "config_broken", False) or self.config_result.errors or self.key_problems
         self.key_problems = key_problems
         if had_problems and not key_problems:  # the red note in the chat stood with nothing after
@@ -463,13 +469,6 @@ class AppServices:
         model_changed = result.config.model != self.model_in_file
         self.model_in_file = result.config.model.model_copy()
         mcp_changed = result.config.mcp != self.config.mcp
-        if result.config.ui.keys != self.config.ui.keys:  # kept to the next start, though "edits apply live"
-            from .keymap_check import checked_keymap
-
-            keys, problems = checked_keymap(result.config.ui.keys)
-            self.set_keymap(keys)  # the footer and F1 follow (docs review)
-            if problems:
-                self.notify("\n".join(problems), title="config.yaml: ui.keys", severity="warning", markup=False)
         self.config = result.config
         self.config_result = result  # which file is in force (a ./config.yaml made later wins)
         self.agent.config = result.config
