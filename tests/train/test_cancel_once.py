@@ -13,18 +13,11 @@ import subprocess
 import sys
 import threading
 
-from thau_tui.train.data import build_dataset
+from tiny_training import tiny_recipe
 
 
 def test_a_cancelled_training_prints_its_resume_line_once(tmp_path):
-    build_dataset(tmp_path / "data", n_train=8, n_eval=1, seed=3, count_tokens=False)
-    recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(
-        f"name: tiny\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\nrank: 2\nalpha: 4\nmax_steps: 500\n"
-        "batch_size: 1\nmax_seq_len: 512\neval_every: 0\neval_examples: 1\ncheckpoint_every: 0\n"
-        "warmup_steps: 0\ndevice: cpu\n",
-        encoding="utf-8",
-    )
+    recipe = tiny_recipe(tmp_path, max_steps=500, eval_every=0, n_train=8)
     runs = tmp_path / "runs"
     config = tmp_path / "config.yaml"
     config.write_text(f"train:\n  runs_dir: {runs}\n", encoding="utf-8")

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tiny_training import tiny_recipe
+
 from thau_tui.engine.dialects import HermesDialect
 from thau_tui.engine.store import Store
 from thau_tui.tools.base import ToolCall
@@ -208,16 +210,7 @@ def test_eval_by_subprocess_prints_the_score_table(tmp_path):
 
 
 def test_headless_train_runs_the_real_trainer(tmp_path, capsys, monkeypatch):
-    from thau_tui.train.data import build_dataset
-
-    build_dataset(tmp_path / "data", n_train=4, n_eval=1, seed=3, count_tokens=False)
-    recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(
-        f"name: tiny\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\nrank: 2\nalpha: 4\nmax_steps: 2\n"
-        "batch_size: 1\nmax_seq_len: 512\neval_every: 1\neval_examples: 1\ncheckpoint_every: 0\n"
-        "warmup_steps: 0\ndevice: cpu\n",
-        encoding="utf-8",
-    )
+    recipe = tiny_recipe(tmp_path)
     import thau_tui.train.cli as cli
 
     monkeypatch.chdir(tmp_path)

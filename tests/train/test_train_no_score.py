@@ -10,31 +10,17 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
+
+from tiny_training import tiny_recipe
 
 from thau_tui.train.cli import main
 from thau_tui.train.runs import command_step, last_run, run_commands
 
 
-def _tiny_recipe(tmp_path: Path) -> Path:
-    """The real trainer on the bundled model, two steps: test_cli.py's headless run."""
-    from thau_tui.train.data import build_dataset
-
-    build_dataset(tmp_path / "data", n_train=4, n_eval=1, seed=3, count_tokens=False)
-    recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(
-        f"name: tiny\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\nrank: 2\nalpha: 4\nmax_steps: 2\n"
-        "batch_size: 1\nmax_seq_len: 512\neval_every: 0\neval_examples: 1\ncheckpoint_every: 0\n"
-        "warmup_steps: 0\ndevice: cpu\n",
-        encoding="utf-8",
-    )
-    return recipe
-
-
 def test_no_score_exports_the_adapter_and_resuming_the_trained_run_trains_nothing(tmp_path, capsys, monkeypatch):
     import thau_tui.train.cli as cli
 
-    recipe = _tiny_recipe(tmp_path)
+    recipe = tiny_recipe(tmp_path, eval_every=0)
     runs = tmp_path / "train" / "runs"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "_config_train_settings", lambda _f=None: (str(recipe), str(runs)))

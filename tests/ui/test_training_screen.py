@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.widgets import DataTable, Label, ProgressBar, Static
+from tiny_training import tiny_recipe
 from waiting import wait_until
 
 from thau_tui.config import Config
@@ -161,21 +162,6 @@ async def test_bad_recipe_is_reported_not_started(tmp_path, notices):
         assert app.screen.run is None and app.training_run is None
         assert notices.any("rank")
     assert not (tmp_path / "runs").exists()
-
-
-def tiny_recipe(tmp_path: Path) -> Path:
-    """Two steps of LoRA on the bundled SmolLM2 over a four-example data set."""
-    from thau_tui.train.data import build_dataset
-
-    build_dataset(tmp_path / "data", n_train=4, n_eval=1, seed=3, count_tokens=False)
-    recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(
-        f"name: tiny\nbase_model: bundled\ndata_dir: {tmp_path / 'data'}\nrank: 2\nalpha: 4\nmax_steps: 2\n"
-        "batch_size: 1\nmax_seq_len: 512\neval_every: 1\neval_examples: 1\ncheckpoint_every: 0\n"
-        "warmup_steps: 0\ndevice: cpu\n",
-        encoding="utf-8",
-    )
-    return recipe
 
 
 @pytest.mark.slow  # the real trainer (torch) on a tiny model
