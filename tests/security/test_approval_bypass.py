@@ -302,6 +302,10 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("gpic a.pic", "gpic -U evil.pic"),
         ("roff2pdf a.roff", "roff2pdf -U evil.roff"),
         ("mmroff a.roff", "mmroff -U evil.roff"),
+        # the attacker review of 2026-12-07 (night): a security key provider is a shared library
+        ("ssh-keygen -l -f key.pub", "ssh-keygen -t ed25519-sk -w ./evil.so -f k -N ''"),
+        ("ssh-keygen -l -f key.pub", "ssh-keygen -qw./evil.so -t ed25519-sk -f k"),
+        ("gpgsm --version", "gpgsm --agent-program ./evil --list-keys"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -345,6 +349,14 @@ def test_other_code_running_forms_ask(allowed, attack):
         ("texlua -v", "texlua evil.lua"),
         ("platex a.tex", "platex evil.tex"),
         ("pandoc-lua -v", "pandoc-lua evil.lua"),
+        # the attacker review of 2026-12-07 (night): each ran unasked under the first's approval
+        ("pdb3 --help", "pdb3 -c continue evil.py"),
+        ("start-stop-daemon --version", "start-stop-daemon --start --exec /bin/sh -- -c 'touch PWNED'"),
+        ("gpg-connect-agent --version", "gpg-connect-agent -E /bin/sh -c 'touch PWNED'"),
+        ("gpgtar --version", "gpgtar --gpg ./evilgpg.sh --list-archive x.tar.gpg"),
+        ("prove --version", "prove t"),
+        ("capsh --print", "capsh -- -c 'touch PWNED'"),
+        ("idle3 --help", "idle3 -r evil.py"),
     ],
 )
 def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):

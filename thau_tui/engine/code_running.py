@@ -306,8 +306,8 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # split --filter runs each piece through a shell command; install -s strips with any program.
     "split": CodeRunningArguments(options=("--filter",)),
     "install": CodeRunningArguments(options=("--strip-program",)),
-    # ssh-keygen -D and ssh-add -s/-S load a PKCS#11 library (a shared library's constructor runs)
-    "ssh-keygen": CodeRunningArguments(options=("-D",)),
+    # ssh-keygen -D and -w, ssh-add -s/-S load a PKCS#11 or security key library (its constructor runs)
+    "ssh-keygen": CodeRunningArguments(options=("-D", "-w")),
     "ssh-add": CodeRunningArguments(options=("-s", "-S")),
     # `jobs -x CMD` runs CMD (in this shell: a builtin it names can change it).
     "jobs": CodeRunningArguments(options=("-x",)),

@@ -131,6 +131,60 @@ NEVER_APPROVED = frozenset(
         "gs",
         "tcc",
         "pgbench",
+        # launchers and interpreters the attacker review of 2026-12-07 (night) found approvable
+        # (`a` on `pdb3 --help` covered `pdb3 -c continue evil.py`; start-stop-daemon --exec,
+        # gpg-connect-agent -E, gpgtar --gpg run any program), and more of their kind
+        "pdb",
+        "idle",
+        "start-stop-daemon",
+        "gpg-connect-agent",
+        "gpgtar",
+        "capsh",
+        "cpan",
+        "dbus-launch",
+        "chronic",
+        "ifne",
+        "pee",
+        "zrun",
+        "mispipe",
+        "lckdo",
+        "vipe",
+        "torsocks",
+        "proxychains",
+        "gnuplot",
+        "octave",
+        "cgexec",
+        "chpst",
+        "cpulimit",
+        "trickle",
+        "daemonize",
+        "catchsegv",
+        "systemd-nspawn",
+        "machinectl",
+        "flatpak",
+        "sudoedit",
+        "fakeroot-tcp",
+        "fakeroot-sysv",
+        "tsp",
+        "nq",
+        "watchexec",
+        "nodemon",
+        "dtach",
+        "abduco",
+        "byobu",
+        "zellij",
+        "xterm",
+        "kitty",
+        "run-one",
+        "run-this-one",
+        "keep-one-running",
+        "wine",
+        "box64",
+        "distrobox",
+        "toolbox",
+        "srun",
+        "mpirun",
+        "mpiexec",
         # Python launchers and interpreters a review found approvable (`a` on `pyenv versions`
         # covered `pyenv exec bash -c ...`)
         "pyenv",
@@ -275,6 +329,8 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     ),
     **dict.fromkeys(("pdoc", "pdoc3", "alembic", "nose2", "behave", "robot"), "the project's Python modules"),
     "latexmk": "the Perl in latexmkrc",
+    "prove": "the project's Perl tests",  # attacker review of 2026-12-07 (night): `prove t`
+    "gem": "the gemspec's Ruby",
     # rustup's proxies run the toolchain rust-toolchain.toml names (a path in the workspace);
     # rustc and rustdoc run the crate's procedural macros
     **dict.fromkeys(
@@ -328,4 +384,7 @@ RISKY_OPTIONS: Mapping[str, tuple[str, ...]] = {
     ),
     **dict.fromkeys(("roff2dvi", "roff2html", "roff2pdf", "roff2ps", "roff2text", "roff2x"), ("-U",)),
     "info": ("-o", "--output", "--dribble"),  # write the file they name
+    # the programs gpg's own --agent-program and the like run (attacker review of 2026-12-07, night)
+    "gpgsm": ("--agent-program", "--dirmngr-program", "--protect-tool-program", "-o", "--output", "--options")
+    + ("--homedir",),
 }

@@ -45,7 +45,7 @@ from typing import Any
 
 import bashlex
 
-from ..tools.sandbox import interpreter_folders
+from ..tools.sandbox import RUN_KEPT, interpreter_folders
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
@@ -395,14 +395,16 @@ def _in_the_workspace(path: str, workspace: Path) -> bool:
 
 
 def _in_a_temporary_folder(entry: str, workspace: Path | None) -> bool:
-    """True for a PATH entry in /tmp, /var/tmp, /dev/shm or the temp folder (the sandbox's
-    /tmp is its own, so what is there cannot be seen from here), unless it is in the
-    workspace or where this Python lives (the sandbox binds both back at the same path)."""
+    """True for a PATH entry in /tmp, /var/tmp, /dev/shm, /run or the temp folder (the
+    sandbox's are its own and writable, so what is there cannot be seen from here: NixOS's
+    /run/wrappers/bin let a planted `ls` run under an approval), unless it is in the
+    workspace, where this Python lives or what the sandbox keeps of /run (bound back as they are)."""
     folder = Path(os.path.realpath(entry))
-    roots = {Path(os.path.realpath(p)) for p in ("/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir())}
+    roots = {Path(os.path.realpath(p)) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run", tempfile.gettempdir())}
     if not any(folder == root or root in folder.parents for root in roots):
         return False
-    seen = [*interpreter_folders(), *([workspace.resolve()] if workspace is not None else [])]
+    kept = [Path(os.path.realpath(p)) for p in RUN_KEPT]
+    seen = [*interpreter_folders(), *kept, *([workspace.resolve()] if workspace is not None else [])]
     return not any(folder == own or own in folder.parents for own in seen)
 
 
