@@ -302,3 +302,35 @@ async def test_the_markdown_export_gives_each_result_the_status_the_store_record
         await pilot.pause()
     exported = next((data_dir() / "exports").glob("*.md")).read_text()
     assert "`read_file`: not run: its arguments were invalid" in exported, exported
+
+
+async def test_the_panel_shown_again_starts_a_new_search_when_a_letter_is_typed(tmp_path):
+    """Ctrl+B hid and showed the panel with "cats" still in the box: typing "birds" searched
+    "catsbirds", matched nothing, and kept the focus, so the next message went into the box
+    (new-user review, 2026-12-07 night)."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    cats = store.create_session("cats")
+    store.add_message(cats, "user", "tell me about cats")
+    birds = store.create_session("birds")
+    store.add_message(birds, "user", "tell me about birds")
+    app = make_app(tmp_path, ScriptedBackend([]))
+    async with app.run_test(size=(110, 30)) as pilot:
+        app.query_one("#session-list").focus()
+        await pilot.press(*"cats", "enter", "enter")
+        await wait_until(pilot, lambda: app.session.id == cats)
+        search = app.query_one("#session-search")
+        assert search.value == "cats"
+        await pilot.press("ctrl+b", "ctrl+b")  # hidden, shown again: the old matches stay listed
+        await pilot.pause()
+        assert search.value == "cats" and [i.title for i in app.query_one("#sessions").listed] == ["cats"]
+        await pilot.press(*"birds")
+        await pilot.pause()
+        assert search.value == "birds"  # before: "catsbirds"
+        assert [i.title for i in app.query_one("#sessions").listed] == ["birds"]
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: app.session.id == birds)
+        # typed into the box itself, a search goes on from what is there
+        search.focus()
+        await pilot.press(*"xyz")
+        await pilot.pause()
+        assert search.value == "birdsxyz"

@@ -294,6 +294,7 @@ class OtherScreens:
             self.query_one("#images").display = False  # the chat keeps its room; F5 shows it again
         if panel.display:
             panel.refresh_list()
+            panel.shown_again()
             panel.query_one("#session-list").focus()
         else:
             self.focus_input()

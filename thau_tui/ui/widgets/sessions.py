@@ -80,6 +80,7 @@ class SessionsPanel(Vertical):
         self._shown: list[tuple[str, Content]] = []  # (id, line) of each chat listed now
         self._searched: str | None = None  # the search the list was last drawn for
         self._typing_until = 0.0  # keys before this time (time.monotonic) are a word being typed
+        self._new_search = False  # the panel was shown again: the next letter typed starts a search
 
     def compose(self) -> ComposeResult:
         # no select-on-focus: type-to-search focuses it with the first letter already in
@@ -164,9 +165,18 @@ class SessionsPanel(Vertical):
         event.prevent_default()
         self._type_into_search(event.character)
 
+    def shown_again(self) -> None:
+        """Ctrl+B showed the panel: its list keeps the last search's matches, but a letter typed
+        starts a new search. Typed after the old one, "Run the tests" searched "testsRun the
+        tests", matched nothing, and the next message went into the box (new-user review)."""
+        self._new_search = True
+
     def _type_into_search(self, text: str) -> None:
         self._typing_until = time.monotonic() + TYPING_S
         search = self.query_one("#session-search", Input)
+        if self._new_search:
+            self._new_search = False
+            search.value = ""
         search.focus()
         search.cursor_position = len(search.value)
         search.insert_text_at_cursor(text)
@@ -179,6 +189,8 @@ class SessionsPanel(Vertical):
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
+        if event.input.has_focus:
+            self._new_search = False  # typed into the box itself: the user builds on what is there
         self.refresh_list(event.value)
 
     @on(Input.Submitted, "#session-search")
