@@ -99,6 +99,33 @@ async def test_tab_reaches_the_chat_and_each_card(tmp_path):
         assert app.focused.text == ""
 
 
+async def test_tab_from_the_prompt_goes_to_the_chat_with_the_panel_and_images_shown(tmp_path):
+    """Textual's order is the layout's: with the chats panel shown (the default from 90
+    columns), Tab from the prompt went to its search box, and with an image shown, to the
+    image pane, not to the chat as README and F1 say (new-user review, 2026-12-07 night).
+    Now: prompt, chat, its cards, the chats panel, the image pane, and round again."""
+    from PIL import Image
+
+    (tmp_path / "notes.txt").write_text("hello")
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(tmp_path / "red.png")
+    app = make_app(tmp_path, ScriptedBackend([_call("read_file", path="notes.txt"), "It says hello."]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await type_and_send(pilot, "read notes.txt")
+        await wait_until(pilot, lambda: not app.turn_running)
+        images = app.query_one("#images")
+        images.add(tmp_path / "red.png")
+        images.display = True
+        await pilot.pause()
+        assert isinstance(app.focused, PromptInput) and app.query_one("#sessions").display
+        seen = []
+        for _ in range(6):
+            await pilot.press("tab")
+            seen.append(app.focused.id or type(app.focused).__name__)
+        assert seen == ["chat", "ToolCard", "session-search", "session-list", "images", "input"], seen
+        await pilot.press("shift+tab", "shift+tab")  # and back: the image pane, then the panel's list
+        assert app.focused.id == "session-list"
+
+
 # --- 2. history and copy ---------------------------------------------------------------
 async def test_up_and_down_in_an_empty_prompt_walk_this_chats_questions(tmp_path):
     app = make_app(tmp_path, ScriptedBackend(["one", "two", "three"]))

@@ -24,6 +24,7 @@ from ..paths import approvals_path, database_path
 from ..tools import build_registry
 from .clipboard import Copying
 from .commands import SlashCommands, ThauCommands, is_command
+from .focus_order import FocusOrder
 from .history import SavedChats, draw_chat
 from .model_loading import ModelLoading
 from .other_screens import NARROW_WIDTH, OtherScreens
@@ -39,7 +40,7 @@ from .widgets.status_bar import StatusBar
 log = logging.getLogger(__name__)
 
 
-class ThauApp(SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, SavedChats, App):
+class ThauApp(FocusOrder, SlashCommands, OtherScreens, ModelLoading, AppServices, Copying, SavedChats, App):
     """Full-screen chat with a local model; the host of each turn's TurnRenderer (turn.TurnHost)."""
 
     CSS_PATH = "app.tcss"
