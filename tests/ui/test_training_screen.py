@@ -363,3 +363,26 @@ async def test_cancelling_while_it_scores_after_training_does_not_promise_a_resu
         assert "The trained adapter stays, not scored." in question and "--resume" not in question
         await pilot.press("y")
         await asyncio.wait_for(run.wait(), 20)
+
+
+async def test_a_dimmed_key_pressed_says_why_it_has_nothing_to_do(tmp_path, notices):
+    """R, p, x, f and u are dimmed in the footer with no run, and Textual does not run a dimmed
+    key: pressed, they said nothing at all (new-user review, 2026-12-07 night)."""
+    config = Config()
+    config.train.runs_dir = str(tmp_path / "runs")
+    app = HostApp(lambda: TrainingScreen(config, recipe=tiny_recipe(tmp_path)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.screen.run is None
+        for key, said in (
+            ("p", "No run is going."),
+            ("x", "No run is going."),
+            ("f", "No run yet: start one with s."),
+            ("u", "No finished run yet"),
+            ("R", "Nothing to resume"),
+        ):
+            before = len(notices)
+            await pilot.press(key)
+            await pilot.pause()
+            assert len(notices) == before + 1 and said in notices[-1].message, (key, notices[before:])
+        assert app.screen.run is None and not (tmp_path / "runs").exists()

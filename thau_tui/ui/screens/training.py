@@ -11,12 +11,14 @@ about a run in thau_tui/train/run_sentences.py.
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -32,6 +34,7 @@ from ...train.recipe import available_recipes, find_recipe, load_recipe
 from ...train.run_sentences import can_resume, cancel_question, idle_line, other_default, verdict
 from ...train.runs import check_recipe, new_run_dir
 from ...train.training_run import LOG_LINES, TrainingRun, score_rows
+from ..compat import keymap, node_bindings
 from ..visible import visible
 from ..widgets.fitting_footer import TRAINING_DROP_ORDER, FittingFooter
 from .loss_plot import LossPlot
@@ -306,6 +309,20 @@ class TrainingScreen(Screen):
         if action == "resume_last":
             return True if self._resume_target() is not None else None
         return True
+
+    async def on_key(self, event: events.Key) -> None:
+        """A key dimmed in the footer is one Textual does not run, so pressed it said nothing
+        (new-user review): its action runs all the same, and says why there is nothing to do."""
+        bound = node_bindings(self).copy()
+        bound.apply_keymap(keymap(self.app))
+        for binding in bound.key_to_bindings.get(event.key, ()):
+            if self.check_action(binding.action, ()) is None:
+                event.stop()
+                event.prevent_default()
+                done = getattr(self, f"action_{binding.action}")()
+                if inspect.isawaitable(done):
+                    await done
+                return
 
     def _resume_target(self) -> Path | None:
         """The run folder R goes on with: the last run cut short before this thau started, or the
