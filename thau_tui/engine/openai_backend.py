@@ -10,7 +10,8 @@ Tool calls travel one of two ways (`model.tool_calls`, `ToolCallPath`):
   byte-stable, so the server's prefix cache is reused). The GBNF grammar goes in the
   request's `grammar` field, which llama.cpp's and llama-cpp-python's servers honour.
 `auto` asks the server once, when connecting (engine/tool_path.py), and takes native
-only when the server answers the probe with a tool call or shows it read the tools.
+only when the server answers the probe with a tool call or shows it read the tools, or
+when it has no /v1/completions for the dialect.
 
 The HTTP stream runs on one asyncio loop in a daemon thread, so closing the
 stream (Esc) cancels the request there at once, even while the server is silent
@@ -49,7 +50,7 @@ from .openai_stream import HEARTBEAT_S as HEARTBEAT_S
 from .openai_stream import Piece as Piece
 from .openai_stream import ServerStream, _completion_texts, http_loop
 from .prompt import CHATML, ChatTemplate, read_gguf_metadata, template_for
-from .tool_path import choose_tool_path
+from .tool_path import choose_tool_path, completions_missing
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -426,6 +427,15 @@ def describe_server(config: Config) -> list[str]:
             lines.append(f"tools: native: the server's tools field on /v1/chat/completions ({path.detail})")
         else:
             lines.append(f"tools: dialect: thau's own dialect over /v1/completions ({path.detail})")
+        # Asked for as configured, the dialect stays, but a server without its endpoint answers
+        # nothing: said as a problem, not "tools: dialect" and exit 0 (eco review, 2026-12-07 night).
+        missing = completions_missing(backend) if model.tool_calls == "dialect" else None
+        if missing:
+            lines.append(
+                f"server: reachable, but the server at {backend.root} has no /v1/completions ({missing}), "
+                "which model.tool_calls: dialect needs: every message would fail there. Set "
+                "model.tool_calls: auto or native to use its /v1/chat/completions"
+            )
     finally:
         backend.close()
     return lines

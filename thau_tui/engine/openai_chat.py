@@ -166,11 +166,15 @@ class ToolCallPath:
     """How tool calls travel with this server, and why."""
 
     mode: Literal["native", "dialect"]
-    why: str  # short, for the status line
+    why: str  # short, for the status line; native's is empty unless it is a fallback
     detail: str = ""  # a sentence, for `thau doctor`
 
     def status(self) -> str:
-        return "tools: native" if self.mode == "native" else f"tools: dialect ({self.why})"
+        """The status line's words: native said with its reason too when it is a fallback
+        (a server with no /v1/completions: eco review, 2026-12-07 night)."""
+        if self.mode == "native":
+            return f"tools: native ({self.why})" if self.why else "tools: native"
+        return f"tools: dialect ({self.why})"
 
 
 def chat_body(

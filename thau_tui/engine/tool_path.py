@@ -1,6 +1,7 @@
 """Which way a server backend's tool calls travel (`model.tool_calls`): native, through the
 server's own `tools` field, or thau's dialect over /v1/completions. `auto` asks the server
 once, when it connects; the answer is a ToolCallPath the status line and `thau doctor` show.
+A server with no /v1/completions is never given the dialect by `auto`: it could answer nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 def choose_tool_path(backend: OpenAiBackend, mode: ToolCallsMode) -> ToolCallPath:
     """Native or dialect: as configured, or (auto) as the server shows when asked once."""
     if mode == "native":
-        return ToolCallPath("native", "set in config", "model.tool_calls: native (set in config.yaml)")
+        return ToolCallPath("native", "", "model.tool_calls: native (set in config.yaml)")
     if mode == "dialect":
         return ToolCallPath("dialect", "set in config", "model.tool_calls: dialect (set in config.yaml)")
     try:
@@ -74,23 +75,59 @@ def _probe_tools(backend: OpenAiBackend) -> ToolCallPath:
     read = prompt_tokens(answer) if isinstance(answer, dict) else None
     bare = prompt_tokens(plain.json())
     if read is None or bare is None:
-        return ToolCallPath(
-            "dialect",
-            "server did not show it reads tools",
-            "the server answered a probe in words and gave no token counts, so thau cannot tell "
-            "whether it read the tools field; set model.tool_calls: native to use it anyway",
+        return _dialect_if_served(
+            backend,
+            ToolCallPath(
+                "dialect",
+                "server did not show it reads tools",
+                "the server answered a probe in words and gave no token counts, so thau cannot tell "
+                "whether it read the tools field; set model.tool_calls: native to use it anyway",
+            ),
         )
     if read > bare:
         return ToolCallPath(
             "native", "", f"the server showed the tools to the model (its prompt grew by {read - bare} tokens)"
         )
-    return ToolCallPath(
-        "dialect",
-        "server ignores tools",
-        "the server ignores the tools field (the same prompt with and without them, and no tool call); "
-        "llama-server needs --jinja, llama-cpp-python's server a chat_format such as "
-        "chatml-function-calling, vLLM --enable-auto-tool-choice",
+    return _dialect_if_served(
+        backend,
+        ToolCallPath(
+            "dialect",
+            "server ignores tools",
+            "the server ignores the tools field (the same prompt with and without them, and no tool call); "
+            "llama-server needs --jinja, llama-cpp-python's server a chat_format such as "
+            "chatml-function-calling, vLLM --enable-auto-tool-choice",
+        ),
     )
+
+
+def _dialect_if_served(backend: OpenAiBackend, dialect: ToolCallPath) -> ToolCallPath:
+    """`dialect` when the server has /v1/completions, else its chat completions (native): a
+    server with only /v1/models and /v1/chat/completions was given the dialect, and every
+    message failed with "has no /v1/completions (404)" while `thau doctor` said "tools:
+    dialect" (eco review, 2026-12-07 night). Asked only here, where its chat completions
+    answered the probe: elsewhere the dialect is the only path left to try."""
+    missing = completions_missing(backend)
+    if missing is None:
+        return dialect
+    return ToolCallPath(
+        "native",
+        "no /v1/completions",
+        f"the server has no /v1/completions ({missing}), which thau's own dialect needs, so messages go "
+        f"through its chat completions; the model may not see the tools there: {dialect.detail.split(';')[0]}",
+    )
+
+
+def completions_missing(backend: OpenAiBackend) -> str | None:
+    """What the server said when it has no /v1/completions (a 404 or 405 to a one-token
+    request), else None: any other answer, or none, leaves the dialect to be tried."""
+    body = {"model": backend.model_id, "prompt": "Hi", "max_tokens": 1, "temperature": 0.0, "stream": False}
+    try:
+        response = backend._request("POST", f"{backend.base_url}/completions", json=body)
+    except ServerError:
+        return None
+    if response.status_code not in (404, 405):
+        return None
+    return f"{response.status_code}: {_detail(response)[:160]}"
 
 
 def _probe_lines(response: httpx.Response, seconds: float) -> Iterator[str]:
