@@ -174,3 +174,31 @@ async def test_keys_while_a_chat_is_being_drawn_neither_duplicate_nor_mix_chats(
         assert app.session.id != sid
         texts = [str(w.render()) for w in app.chat.children]
         assert not any("question 0" in t for t in texts)
+
+
+async def test_esc_while_a_call_is_written_says_which_call_was_not_run_as_reopened(tmp_path):
+    """Esc while the model wrote a run_python call showed a bare "stopped" (the half call has
+    no card), while the export and the reopened chat said "run_python ...: not run" (new-user
+    review, 2026-12-07 night). Live and reopened now say the same."""
+    from test_app import type_and_send
+
+    code = "print(1)\n" * 400  # long enough to be cut: about 1,200 pieces of 3 characters
+    half = '<tool_call>\n{"name": "run_python", "arguments": {"code": ' + json.dumps(code) + "}}\n</tool_call>"
+    store_file = tmp_path / "sessions.sqlite3"
+    async with _app(tmp_path, ScriptedBackend([half], delay=0.01)).run_test(size=(110, 40)) as pilot:
+        app = pilot.app
+        await type_and_send(pilot, "count with python")
+        await pilot.pause(0.6)  # the call is being written (its text is never shown)
+        assert app.turn_running and not app.query(ToolCard)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.turn_running)
+        live = [str(n.render()) for n in app.query(NoteMessage)]
+        sid = app.session.id
+    assert live[-2:] == ["stopped", "run_python: not run; the user stopped the turn before this call ran"], live
+    messages = Store(store_file).messages(sid)
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool"]
+    async with _app(tmp_path, ScriptedBackend([]), resume=True).run_test(size=(110, 40)) as pilot:
+        app = pilot.app
+        await wait_until(pilot, lambda: app.session is not None and app.session.id == sid and app.query(NoteMessage))
+        reopened = [str(n.render()) for n in app.query(NoteMessage)]
+    assert reopened[-2:] == live[-2:], reopened

@@ -325,6 +325,7 @@ class Agent:
         why = STOPPED  # why a call the answer made was not run, if the turn ends before it runs
         shown = ""  # that, said to the user in a reopened chat, when the model's words will not do
         reasons: list[tuple[str, str]] | None = None  # (why, shown) for each call, when they differ
+        unseen = False  # the turn ended before the last answer's calls were shown
         while True:
             generated: Outcome[Generation | None] = Outcome(None)
             draft = Draft(self, session, SAVE_EVERY_S)
@@ -350,6 +351,7 @@ class Agent:
                 yield error
             if generation.cancelled or self._cancel.is_set():
                 stats.cancelled = True
+                unseen = True  # stopped before its calls were proposed: none has a card
                 break
             if not generation.calls:
                 break
@@ -406,7 +408,8 @@ class Agent:
         # Every call of the answer gets a result, as a reopened chat's would (recovery.py): a call
         # left without one was answered on reopening by "thau stopped while it waited for your
         # approval", and the model's next prompt differed live and reopened (read-through review)
-        self._close_unanswered(session, why, shown, reasons)
+        closed = self._close_unanswered(session, why, shown, reasons)
+        stats.calls_not_shown = closed if unseen else []
         for error in self._store_errors():
             yield error
         stats.seconds = time.perf_counter() - started
@@ -414,9 +417,11 @@ class Agent:
 
     def _close_unanswered(
         self, session: ChatSession, why: str, shown: str, reasons: list[tuple[str, str]] | None
-    ) -> None:
-        for content, meta in not_run_results(session.messages, self.dialect, why, shown, reasons):
+    ) -> list[dict[str, Any]]:
+        closed = not_run_results(session.messages, self.dialect, why, shown, reasons)
+        for content, meta in closed:
             self._add(session, "tool", content, meta, what=f"the {meta['tool']} call")
+        return [meta for _content, meta in closed]
 
     def run_user_call(self, session: ChatSession, call: ToolCall) -> AsyncIterator[Event]:
         """Run a call the user asked for directly (e.g. re-run an image): no model, no

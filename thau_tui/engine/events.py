@@ -37,6 +37,9 @@ class TurnStats:
     tool_rounds: int = 0
     cancelled: bool = False
     decode_seconds: float = 0.0  # summed over the turn's generation steps, each after its first token
+    # the not-run results (their meta) of calls the answer wrote that no card showed: Esc while
+    # the model wrote them; the chat says so, as a reopened chat does (new-user review)
+    calls_not_shown: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def tokens_per_s(self) -> float:

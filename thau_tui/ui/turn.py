@@ -26,6 +26,7 @@ from ..engine.events import (
 )
 from ..tools.base import ToolCall
 from ..tools.registry import ToolRegistry
+from .history import interrupted_call_note
 from .widgets.chat import AssistantMessage, ChatView, NoteMessage, UserMessage
 from .widgets.tool_card import ToolCard
 
@@ -215,6 +216,8 @@ class TurnRenderer:
                 await self._close_assistant()
                 if stats.cancelled:
                     await self.chat.add(NoteMessage("stopped", "warning"))
+                    for meta in stats.calls_not_shown:  # "stopped" alone hid a half-written call (new-user review)
+                        await self.chat.add(NoteMessage(interrupted_call_note(meta, None), "warning"))
                 elif not text.strip() and not self.failed_turn:
                     # The model ended at once: its empty answer showed nothing at all (long-chat review)
                     await self.chat.add(NoteMessage(f"({NO_ANSWER})", "info"))
