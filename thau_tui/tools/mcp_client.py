@@ -199,6 +199,9 @@ class MCPManager:
         if self._thread is not None:
             self._thread.join(timeout)
         for conn in self._connections.values():
+            # One still in the SDK's shutdown (SIGTERM ignored: the SDK's SIGKILL comes 4 s in), and
+            # its children: ended here, or they outlived thau's quit (eco review, 2026-12-07 night)
+            conn.end_group()
             self._drop_tools(conn)
             if conn.state.status != "disabled":
                 conn.state.status = "stopped"
@@ -268,6 +271,8 @@ class MCPManager:
                 if conn.refused_reply and conn.refused_reply in exc.message:  # thau stopped reading (mcp_http)
                     raise ToolError(f"the MCP server '{server}' answered, but {conn.refused_reply}") from None
                 said = _cap(defang(exc.message), MAX_ERROR_CHARS)
+                if exc.code == CONNECTION_CLOSED and (broke := conn.broken_reply(exc.message, said)):
+                    raise ToolError(broke) from None  # not a refusal (mcp_http.stream_broke)
                 raise ToolError(f"the MCP server '{server}' refused the call: {said}") from None
             except Exception as exc:
                 said = _cap(defang(exc), MAX_ERROR_CHARS)
@@ -299,7 +304,7 @@ class MCPManager:
         import anyio
 
         with anyio.CancelScope() as conn.stopper:  # how _end stops it
-            delay, told = RETRY_FIRST_S, ""
+            delay, conn.told = RETRY_FIRST_S, ""
             conn.state.status, conn.state.error = "starting", ""
             while not self._stopping.is_set():
                 was_ready = False
@@ -313,30 +318,37 @@ class MCPManager:
                     raise
                 except BaseException as exc:  # noqa: BLE001 — anything a server does becomes a sentence
                     was_ready = conn.state.status == "ready"
-                    why = conn.explain(leaf(exc))
+                    # "failed" inside _serve: a start that timed out, told before its connection closed
+                    why = conn.state.error if conn.state.status == "failed" else conn.explain(leaf(exc))
+                finally:  # the SDK's shutdown is over: nothing of the server may stay (mcp_lifetime)
+                    conn.end_group()
                 self._drop_tools(conn)
                 if self._stopping.is_set():
                     conn.settled.set()
                     return
-                # The state first: whoever wait_ready() releases reads it.
-                conn.state.status, conn.state.error = "failed", why
-                conn.settled.set()
                 # Back off afresh only after a life long enough to call it up; a server that dies
                 # soon after it lists its tools was restarted every few seconds, with two notices
                 # each time, for as long as thau ran (MCP review)
                 if was_ready and time.monotonic() - conn.ready_at >= STABLE_S:
-                    delay, told = RETRY_FIRST_S, ""
-                if why != told:
-                    conn.announced = False  # a stop told: the next start says it is back (re-review)
-                    verb = "stopped" if was_ready else "did not start"
-                    self._notice(
-                        f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
-                        f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).",
-                        "error",
-                    )
-                    told = why
+                    delay, conn.told = RETRY_FIRST_S, ""
+                self._failed(conn, why, was_ready)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
+
+    def _failed(self, conn: Connection, why: str, was_ready: bool) -> None:
+        """Mark a server failed (the state first: whoever wait_ready() releases reads it), and
+        say why unless that was the last thing said of it."""
+        conn.state.status, conn.state.error = "failed", why
+        conn.settled.set()
+        if why != conn.told:
+            conn.announced = False  # a stop told: the next start says it is back (re-review)
+            verb = "stopped" if was_ready else "did not start"
+            self._notice(
+                f"MCP server '{conn.config.name}' {verb}: {why}. thau goes on without its tools "
+                f"and starts it again in a while (pauses grow to {RETRY_MAX_S:g} s).",
+                "error",
+            )
+            conn.told = why
 
     async def _serve(self, conn: Connection) -> None:
         """One life of a server: connect, list its tools, then watch it until it dies."""
@@ -357,10 +369,16 @@ class MCPManager:
                     await session.initialize()
                     listed = await list_all_tools(session, MAX_PAGES)
             except TimeoutError:
-                raise TimeoutError(
+                late = TimeoutError(
                     f"no answer within {cfg.startup_timeout:g} s while starting (mcp.servers startup_timeout)"
                     + conn.not_protocol_note()
-                ) from None
+                )
+                # Told now, not once the connection has closed (a stdio server's close takes seconds):
+                # wait_ready() returned with it "starting", in doctor too, and `thau -m` refused its
+                # tools as unknown before the reason came (eco review, 2026-12-07 night).
+                if not self._stopping.is_set():
+                    self._failed(conn, conn.explain(late), was_ready=False)
+                raise late from None
             self._add_tools(conn, listed)
             conn.session = session
             conn.state.status, conn.state.error = "ready", ""

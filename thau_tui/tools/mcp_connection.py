@@ -113,12 +113,14 @@ class Connection:
         self.log_offset = 0
         self.ready_at = 0.0  # time.monotonic() of its last start that listed its tools
         self.announced = False  # its tools were named in a notice since the last failure told
+        self.told = ""  # the last failure a notice told of it (said once until it changes)
         self.not_protocol: str | None = None  # the first stdout line that was not an MCP message
         self.retired = ""  # why thau stopped it for good (its entry changed or went), for a call it cut
         # Set by `heard` when the server says its tool list changed; MCPManager._watch lists
         # them again (not here: the SDK awaits this handler in its reader, which the answer needs).
         self.tools_changed: asyncio.Event | None = None
         self.held = False  # mcp_connection.held for the config it was started with (transport)
+        self.pid: int | None = None  # a stdio server's process (and process group) while it may run
 
     async def heard(self, message: object) -> None:
         """ClientSession's message_handler: keeps the first line a server wrote on its stdout
@@ -157,9 +159,7 @@ class Connection:
         # with the network had its read-only tools run without a card (attacker review).
         self.held = held(cfg, config)
         if cfg.url:
-            from mcp.client.streamable_http import streamable_http_client
-
-            from .mcp_http import bounded_client
+            from .mcp_http import bounded_client, http_transport
 
             def refused(reason: str) -> None:
                 self.refused_reply = reason
@@ -175,17 +175,32 @@ class Connection:
 
             client.event_hooks["response"].append(note_status)
             stack.push_async_callback(client.aclose)
-            return streamable_http_client(cfg.url, http_client=client)
+            return http_transport(cfg.url, client)
         from mcp import stdio_client
 
-        from .mcp_lifetime import dies_with_thau
+        from .mcp_lifetime import ON_SPAWN, dies_with_thau, note_server_pids
         from .mcp_stdio import ON_TOO_LONG, bound_stdio_lines
 
         params = dies_with_thau(stdio_params(cfg, workspace, config), cfg.sandbox)
         errlog = stack.enter_context(self.errlog(log_folder))
         if bound_stdio_lines():  # the reason a runaway line closed it goes in the server's log
             ON_TOO_LONG.set(lambda reason: print(reason, file=errlog, flush=True))
+        if note_server_pids():  # what is left of it is ended after the SDK's shutdown (end_group)
+            ON_SPAWN.set(self.spawned)
         return stdio_client(params, errlog=errlog)
+
+    def spawned(self, pid: int) -> None:
+        """mcp_lifetime.ON_SPAWN: the stdio server just started is `pid`."""
+        self.pid = pid
+
+    def end_group(self) -> None:
+        """SIGKILL what is left of this server's process group (mcp_lifetime.end_group): the
+        server, if it outlived the SDK's shutdown, and the children it started."""
+        from .mcp_lifetime import end_group
+
+        pid, self.pid = self.pid, None
+        if pid is not None:
+            end_group(pid)
 
     @contextlib.contextmanager
     def errlog(self, folder: Path) -> Iterator[TextIO]:
@@ -241,6 +256,13 @@ class Connection:
             return ""
         said = defang(" / ".join(lines[-_STDERR_LINES:]))
         return f" (it said: {said if len(said) <= 400 else '…' + said[-399:]})"  # its last words count most
+
+    def broken_reply(self, message: str, said: str) -> str:
+        """What a call tells the model when the SDK's error `message` (`said`: as shown) says a
+        url server's reply stream broke on the way (mcp_http.stream_broke); "" when it does not."""
+        from .mcp_http import broken_stream, stream_broke
+
+        return stream_broke(self.config.name, said) if self.config.url and broken_stream(message) else ""
 
     def answers_ping(self, loop: asyncio.AbstractEventLoop, timeout: float = 3.0) -> bool:
         """Whether the server still answers a ping (from a thread other than `loop`'s). The

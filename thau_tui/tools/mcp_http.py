@@ -10,10 +10,15 @@ so thau hands it a client (`bounded_client`) whose replies are read through
 fails with `ReplyRefused`, which the SDK turns into an error for that one request. The
 connection is dropped, so the server's writes fail, and the server stays connected for
 its next call, as a tool that fails does.
+
+An event stream is read event by event; the SDK bounds each event, at 1 MiB unless told
+otherwise, so `http_transport` gives it MAX_REPLY_BYTES: a 600,000-character result
+failed, the SDK's server sending its text twice (eco review, 2026-12-07 night).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, AsyncIterator, Callable
 
 import httpx2
@@ -83,7 +88,7 @@ def bounded_client(headers: dict[str, str], on_refused: Callable[[str], None]) -
     """The SDK's HTTP client for one server (its own timeouts), asking for replies as they
     are (Accept-Encoding: identity) and reading each through BoundedBody. An event stream
     has no bound on its whole length: the GET stream stays open for as long as the server
-    does, and the SDK bounds each of its events (1 MiB) and hands them over one by one."""
+    does, and the SDK bounds each of its events (http_transport) and hands them over one by one."""
     from mcp.shared._httpx_utils import create_mcp_http_client
 
     client = create_mcp_http_client(headers={**headers, "Accept-Encoding": "identity"})
@@ -101,3 +106,35 @@ def bounded_client(headers: dict[str, str], on_refused: Callable[[str], None]) -
 
     client.event_hooks["response"].append(bound)
     return client
+
+
+def http_transport(url: str, client: Any) -> Any:
+    """The SDK's streamable HTTP transport to `url` through `client`, its events bounded at
+    MAX_REPLY_BYTES as a JSON reply is; an SDK without the setting keeps its own bound."""
+    from mcp.client.streamable_http import streamable_http_client
+
+    bound: dict[str, Any] = {}
+    if "max_sse_event_size" in inspect.signature(streamable_http_client).parameters:
+        bound["max_sse_event_size"] = MAX_REPLY_BYTES
+    return streamable_http_client(url, http_client=client, **bound)
+
+
+# How the SDK ends a request whose reply stream broke: an event past its bound, a stream
+# that ended before the reply (its error code is the one a closed connection gets).
+_BROKEN_STREAM = ("SSE stream failed", "SSE stream ended")
+
+
+def broken_stream(message: str) -> bool:
+    """Whether an error the SDK gave a request says its reply stream broke on the way."""
+    return message.startswith(_BROKEN_STREAM)
+
+
+def stream_broke(server: str, said: str) -> str:
+    """What a call whose reply stream broke (broken_stream) tells the model: it was put as
+    "the MCP server refused the call" (eco review, 2026-12-07 night), but the server
+    refused nothing and may have run the call."""
+    return (
+        f"the MCP server '{server}' call broke off on the way back: its reply stream broke before "
+        f"the whole result came through ({said}); the server refused nothing and may have run the "
+        "call; it is still connected"
+    )

@@ -12,14 +12,26 @@ environment, starting folder and signal dispositions are those the SDK would hav
 it. A `sandbox: true` server needs none of it: bubblewrap's --die-with-parent does the
 same. macOS has no prctl: a server there is started as before. Only the process thau starts is
 covered: one it starts in turn (npx's node) ends as that process arranges, or at EOF.
+
+When thau stops a server itself (Ctrl+Q, MCPManager.stop, a restart), the SDK closes its
+stdin, waits 2 s, sends SIGTERM to its process group and SIGKILL 2 s later; thau's quit
+gives it 3 s, so a server that ignored SIGTERM, and a `sleep` it had started, ran on with
+PPID 1; and a server that exits when its stdin closes left its children running (eco
+review, 2026-12-07 night). So the server's pid is noted when the SDK starts it
+(`note_server_pids`: the SDK starts it in a session of its own, so its pid is its process
+group's), and once the SDK's shutdown is over, or thau's wait for it, `end_group` sends
+SIGKILL to the whole group.
 """
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 import os
 import shutil
+import signal
 import sys
-from typing import Any
+from typing import Any, Callable
 
 # Run as `python -I -S -c WRAPPER THAU_PID PROGRAM ARGV0 ARGS...`. What Python's own startup
 # changes would reach the server through exec, so it is undone: SIGPIPE and SIGXFSZ ignored
@@ -70,3 +82,44 @@ def _program(command: str, path: str, cwd: Any) -> str | None:
         return shutil.which(command, path=path)
     found = command if os.path.isabs(command) or cwd is None else os.path.join(str(cwd), command)
     return found if os.path.isfile(found) and os.access(found, os.X_OK) else None
+
+
+# Told the pid of the server being started: set by Connection.transport around stdio_client;
+# the SDK starts the process in the task that enters it, so it sees the value.
+ON_SPAWN: contextvars.ContextVar[Callable[[int], None] | None] = contextvars.ContextVar("ON_SPAWN", default=None)
+
+
+def note_server_pids() -> bool:
+    """Make the SDK's stdio transport tell ON_SPAWN each server's pid as it starts it; False,
+    and nothing changed, where the SDK no longer starts its servers through the function
+    this wraps (the SDK's own shutdown then ends them as it can)."""
+    import mcp.client.stdio as sdk
+
+    found = getattr(sdk, "_create_platform_compatible_process", None)
+    if getattr(found, "notes_pid", False):
+        return True
+    if found is None or not inspect.iscoroutinefunction(found) or not hasattr(os, "killpg"):
+        return False
+    start: Callable[..., Any] = found
+
+    async def noted(*args: Any, **kwargs: Any) -> Any:
+        process = await start(*args, **kwargs)
+        told = ON_SPAWN.get()
+        if told is not None:  # no await from here on: the SDK enters its task group next
+            told(process.pid)
+        return process
+
+    noted.notes_pid = True  # type: ignore[attr-defined]
+    sdk._create_platform_compatible_process = noted
+    return True
+
+
+def end_group(pid: int) -> None:
+    """SIGKILL the process group a server leads (what is left of it: a server that exited
+    leaves its children there). Called only after the SDK's own shutdown had its chance."""
+    if not hasattr(os, "killpg"):
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):  # gone already, or not thau's to end
+        pass
