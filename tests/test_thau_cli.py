@@ -249,3 +249,29 @@ def spawn_chat(tmp_path, rows: int = 30, columns: int = 100):
         dimensions=(rows, columns),
         timeout=120,
     )
+
+
+def test_a_question_typed_while_thau_starts_waits_in_the_prompt(tmp_path):
+    """Keys typed at once after `thau` were thrown away with the terminal probe's answer
+    (known-left since the probe fix): a question typed while thau started was lost. What was
+    typed before the probe is now read first and put in the prompt, not sent."""
+    import pexpect
+
+    child = spawn_chat(tmp_path, 40, 120)
+    try:
+        child.send("typed ahead words")  # before Python has even imported thau (the terminal echoes it)
+        child.expect("Ask anything", timeout=120)  # the app's first screen: the echo came before it
+        child.expect("typed ahead words", timeout=30)  # drawn in the prompt
+        child.sendcontrol("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+
+
+def test_typed_ahead_bytes_become_prompt_text():
+    from thau_tui.type_ahead import as_text
+
+    assert as_text(b"early keys\x1b[Dx") == "early keysx"  # an arrow left out
+    assert as_text(b"hel\x7flo\r") == "helo"  # backspace takes a character back; no send
+    assert as_text("¿qué tal?\x1b[?1;2c".encode()) == "¿qué tal?"  # a terminal's late answer
+    assert as_text(b"one\rtwo\x03") == "one\ntwo"

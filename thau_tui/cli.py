@@ -149,33 +149,23 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return run_chat(args)
 
 
-def _drop_type_ahead() -> None:
-    """Throw away what the terminal sent during textual-image's probe: keys typed at once
-    after `thau` broke the probe's read, and the terminal's late answer (ESC[?1;2c) then
-    reached the prompt as the text "[?1;2c" (helper's UX review). The keys were lost to the
-    probe anyway; the prompt now starts empty."""
-    try:
-        import termios
-    except ImportError:  # not POSIX
-        return
-    with contextlib.suppress(OSError, termios.error, ValueError):
-        if sys.stdin.isatty():
-            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
-
-
 def run_chat(args) -> int:
     # textual-image probes what the terminal can draw when first imported: before the app
-    # takes the screen over.
+    # takes the screen over. What was typed before it is kept for the prompt (type_ahead.py).
+    from . import type_ahead
+
+    typed = type_ahead.read_pending()
     from .engine.store import StoreError
     from .ui.app import ThauApp
     from .ui.widgets import image_pane  # noqa: F401
 
-    _drop_type_ahead()
+    type_ahead.drop()
     result = _config(args)
     try:
         app = ThauApp(result, resume=args.resume)
     except (StoreError, OSError) as exc:  # an unwritable data dir: say where and what to do
         return _fail(str(exc))
+    app.typed_ahead = type_ahead.as_text(typed)
     app.run()
     release_model(app.agent.backend)
     return app.return_code or 0  # 143 after SIGTERM, 129 after SIGHUP (the terminal closed)

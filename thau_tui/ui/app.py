@@ -162,6 +162,7 @@ class ThauApp(FocusOrder, SlashCommands, OtherScreens, ModelLoading, AppServices
         self.plugins = None
         self.mcp = None  # the MCP servers (tools/mcp_client.py), started on mount
         self.key_problems: list[str] = []
+        self.typed_ahead = ""  # keys typed before the app started (cli.run_chat): into the prompt
         if self.config.ui.keys:  # checked only when set: the check imports every screen
             from .keymap_check import checked_keymap
 
@@ -220,6 +221,8 @@ class ThauApp(FocusOrder, SlashCommands, OtherScreens, ModelLoading, AppServices
             )
         self.focus_input()
         self.restore_unsent()
+        if self.typed_ahead:  # typed while thau started (cli.run_chat, type_ahead.py)
+            self.query_one("#input", PromptInput).insert(self.typed_ahead)
         self._catch_signals()
         self.call_after_refresh(self._first_frame)
         self.set_interval(1.0, self.show_training)
