@@ -294,6 +294,7 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("cp notes.txt notes.bak", "cp settings.ini tools/.git/config"),
         ("cp notes.txt notes.bak", "cp -t tools/.GIT settings.ini"),
         ("mv a b", "mv settings.ini --target-directory=tools/.hg"),
+        ("cp notes.txt notes.bak", "cp settings.ini tools/.sl/config"),  # Sapling (attacker review, 2026-12-07 night)
         ("ln -s a b", "ln -s ../../hooks tools/.jj/repo"),
         ("info coreutils", "info -o conftest.py coreutils"),
         ("pdfroff plain.roff", "pdfroff -U doc.roff"),

@@ -238,7 +238,7 @@ def test_writes_into_a_git_folder_are_refused(registry, ctx, git_folders, canary
     assert canary.read_bytes() == before
 
 
-@pytest.mark.parametrize("path", [".git/config", "sub/.git/hooks/pre-commit", "a/../.git/config"])
+@pytest.mark.parametrize("path", [".git/config", "sub/.git/hooks/pre-commit", "./.git/config"])
 def test_git_writes_are_allowed_when_the_config_says_so(registry, ctx, git_folders, config, path):
     config.tools.files.allow_git_writes = True
     result = call(registry, ctx, "write_file", path=path, content="[user]\n")
@@ -427,7 +427,11 @@ def test_a_write_through_a_link_in_the_workspace_is_refused_naming_the_real_file
     assert_refused(result, "leads through a link (or out and back in) to '.vscode/")
     assert (workspace / ".vscode" / "tasks.json").read_text() == "{}"
     assert call(registry, ctx, "write_file", path=str(alias / "plain2.txt"), content="x").ok
-    assert call(registry, ctx, "write_file", path=".vscode/a/../plain3.txt", content="x").ok  # `..` past real folders
+    # `..` past real folders: the card would show a path that names another folder (attacker review, 2026-12-07 night)
+    assert_refused(
+        call(registry, ctx, "write_file", path=".vscode/a/../plain3.txt", content="x"),
+        "write it as '.vscode/plain3.txt'",
+    )
 
 
 def test_a_tree_of_empty_folders_does_not_hold_a_search_past_its_bound(registry, ctx, workspace, monkeypatch):

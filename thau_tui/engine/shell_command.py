@@ -107,7 +107,7 @@ FOLDER_CHANGERS = frozenset({"cd", "pushd", "popd"})
 # What is written there runs on the host at the user's next git or hg command, and one made
 # during the chat is writable in the sandbox: `cp s.ini tools/.git/config` ran unasked under
 # an approval of cp once `git init tools` had (attacker review). Asked every time.
-REPOSITORY_FOLDERS = frozenset({".git", ".hg", ".jj"})
+REPOSITORY_FOLDERS = frozenset({".git", ".hg", ".jj", ".sl"})  # .sl: Sapling (attacker review)
 
 
 def is_git(program: str) -> bool:

@@ -17,6 +17,7 @@ from .text_form import TextForm, binary_kind, in_its_form, new_line_first, pread
 from .workspace import (
     NO_FOLLOW,
     OTHER_VCS_FOLDERS,
+    dotted_parts,
     link_on_the_way,
     open_folder_in_workspace,
     open_in_workspace,
@@ -127,6 +128,14 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
             f"'{name}' is inside a {other} folder; {OTHER_VCS_FOLDERS[other]} runs the hooks and commands its "
             "config names as code outside the sandbox, so write_file does not change it. "
             "Set tools.files.allow_git_writes: true in config.yaml to allow it"
+        )
+    from .git_hooks import hooks_reason
+    from .sandbox import git_folders
+
+    if ".git" not in parts and (hooks := hooks_reason(workspace, path, git_folders(workspace))) is not None:
+        raise ToolError(  # core.hooksPath (.husky/_): attacker review, 2026-12-07 night
+            f"'{name}' is inside {hooks}; git runs the hooks there as code outside the sandbox, so "
+            "write_file does not change it. Set tools.files.allow_git_writes: true in config.yaml to allow it"
         )
     inside = ".git" in parts
     # A repository's folder by another name (`gitdir:` in a .git file, a bare repository),
@@ -282,6 +291,8 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             f"'{args['path']}' {link} to '{name}'; write to '{name}' itself, "
             "so the approval shows the file that changes"
         )
+    if isinstance(args["path"], str) and (dotted := dotted_parts(workspace, args["path"], path)) is not None:
+        raise ToolError(dotted)  # after the folder and link checks: their refusals say more
     # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
     data = content.encode("utf-8", errors="replace")
     _refuse_oversize(name, len(data), settings.max_write_mb)

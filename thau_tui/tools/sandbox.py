@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..host_programs import host_program, workspace_copy
 from . import kept
 from .base import ToolError
+from .git_hooks import hooks_folders
 from .sandbox_ipc import ipc_launcher
 from .workspace import (
     OTHER_VCS_FOLDERS,
@@ -125,6 +126,9 @@ def git_folders(workspace: Path) -> list[Path]:
                 continue
     if pending:
         log.warning("the search for repositories in %s stopped after %d folders", workspace, _GIT_SCAN_FOLDERS)
+    # A hooks folder core.hooksPath moves into the work tree (.husky/_) runs at the user's next
+    # commit like .git/hooks (attacker review, 2026-12-07 night): kept the same way once it exists.
+    found += [folder for folder, _what in hooks_folders(root, found)]
     known = _GIT_FOUND.setdefault(root, set())
     known.update(found)
     return sorted(p for p in known if os.path.lexists(p) and not os.path.islink(p))
@@ -133,11 +137,8 @@ def git_folders(workspace: Path) -> list[Path]:
 def _bare_repository(folder: str) -> bool:
     """A folder git takes for a repository's own by its layout (HEAD, objects/, refs/): a bare
     repository such as repos/app.git, whose hooks run at the user's next git push to it."""
-    return (
-        os.path.isfile(os.path.join(folder, "HEAD"))
-        and os.path.isdir(os.path.join(folder, "objects"))
-        and os.path.isdir(os.path.join(folder, "refs"))
-    )
+    has = os.path.join
+    return os.path.isfile(has(folder, "HEAD")) and all(os.path.isdir(has(folder, n)) for n in ("objects", "refs"))
 
 
 def git_read_only(workspace: Path, config: Config | None) -> bool:
@@ -379,6 +380,8 @@ def _seatbelt_profile(
         ws = _posix_regex_escape(str(workspace).rstrip("/"))
         names = "|".join(_any_case(name.lstrip(".")) for name in (".git", *OTHER_VCS_FOLDERS))
         rules.append(f'(deny file-write* (regex #"^{ws}/(.*/)?\\.({names})(/|$)"))')
+        hooks = [_seatbelt_quote(path) for path, _ in hooks_folders(workspace, git_folders(workspace))]
+        rules += [f"(deny file-write* {' '.join(f'(subpath {h})' for h in hooks)})"] if hooks else []  # made or not
     home = home_in_workspace(workspace)
     if home is not None:  # startup and settings files of the home folder, existing or not
         top = _posix_regex_escape(str(home))

@@ -222,9 +222,10 @@ def relative_name(workspace: Path | str, path: Path) -> str:
 # objects/ and refs/ in a folder a tool wrote), whose config would run as code (core.fsmonitor).
 # Version-control folders other than git's whose config runs commands on the host at the
 # user's next command there: Mercurial's .hg/hgrc ([hooks], [extensions]) and Jujutsu's
-# .jj/repo/config.toml (ui.pager, ui.editor). Kept like .git: write_file refuses them and
+# .jj/repo/config.toml (ui.pager, ui.editor), and Sapling's .sl, whose config takes Mercurial's
+# [hooks] (attacker review, 2026-12-07 night). Kept like .git: write_file refuses them and
 # the sandbox binds them read-only (attacker review: `hg status` ran a planted hook).
-OTHER_VCS_FOLDERS = {".hg": "Mercurial", ".jj": "Jujutsu"}
+OTHER_VCS_FOLDERS = {".hg": "Mercurial", ".jj": "Jujutsu", ".sl": "Sapling"}
 GIT_SAFETY = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.bareRepository", "GIT_CONFIG_VALUE_0": "explicit"}
 
 
@@ -472,3 +473,16 @@ def link_on_the_way(workspace: Path, written: str, path: Path) -> str | None:
     if cut <= len(parts) and Path(os.path.normpath(workspace.joinpath(*parts[cut:]))) == path:
         return "made since the check"
     return "leads through a link (or out and back in)"
+
+
+def dotted_parts(workspace: Path, written: str, path: Path) -> str | None:
+    """The refusal for a path to write with `..` or `.` parts (other than a leading `./`) or
+    repeated slashes; None for a plain one. `docs/<long name>/../../../././Makefile`
+    showed on the card cut in the middle, and the approved write overwrote the root Makefile
+    (attacker review, 2026-12-07 night). The message gives the plain form, `path` (where the
+    written one resolves), so the model can write it again."""
+    parts = written.split("/")
+    parts = parts[1:] if parts[0] in (".", "") else parts  # ./notes.txt, or an absolute path
+    if all(part not in ("", ".", "..") for part in parts[:-1]) and parts[-1] not in (".", ".."):
+        return None
+    return f"the path has '..' or '.' parts or repeated slashes: write it as '{relative_name(workspace, path)}'"
