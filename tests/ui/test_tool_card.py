@@ -560,7 +560,8 @@ def test_arguments_render_code_and_key_values():
     assert "code:\n  import os\n  print(os.getcwd())" in text
     assert "timeout: 5" in text and "path: a.py" in text
     long = render_arguments({"content": "\n".join(map(str, range(100))), "path": "x.txt"}).plain
-    assert "60 lines not shown here" in long and "  99\npath: x.txt" in long
+    # the path first, though sent after: a long content pushed it below the fold (attacker review)
+    assert "60 lines not shown here" in long and long.startswith("path: x.txt\ncontent:") and long.endswith("  99")
 
 
 def test_the_end_of_a_long_command_is_on_the_card():

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from rich.cells import cell_len
 from textual.binding import Binding
 from textual.content import Content
 from textual.highlight import highlight
@@ -20,9 +21,19 @@ from ..visible import visible
 
 MAX_ARGUMENT_LINES = 40  # per argument, its last TAIL_LINES included; the edit box has the whole value
 TAIL_LINES = 8
-# A line longer than this shows its start and end with the count cut between: 3,000
-# characters of comment wrapped into a wall that pushed `curl ... | sh` off the card.
-MAX_LINE_CHARS, LINE_TAIL_CHARS = 400, 120
+# A line wider than this, in terminal cells, shows its start and end with the count cut
+# between: 3,000 characters of comment wrapped into a wall that pushed `curl ... | sh` off the
+# card. Cells, not characters: a tab is one character and up to TAB_CELLS cells, and 330 of
+# them wrapped into a dozen empty rows (attacker review, 2026-12-07 night).
+MAX_LINE_CELLS, LINE_TAIL_CELLS = 400, 120
+TAB_CELLS = 8
+# A run of blanks inside a line wider than this shows as one marker that says how many: two
+# lines of 330 tabs and spaces, each then `#`, put `# setup notes`, ~30 empty rows and a `#` on a
+# 40-row card, the `curl ... | sh` under them and the keys below the fold (attacker review,
+# 2026-12-07 night). Indentation at a line's start may be wider: code nests.
+MAX_BLANK_CELLS, MAX_INDENT_CELLS = 8, 32
+# An argument this wide or less, on one line, is shown before the wider and multi-line ones.
+SHORT_ARGUMENT_CELLS = 80
 MAX_NAME_CHARS = 60  # an argument's name (the model's, or an MCP schema's), escaped and cut
 PREVIEW_LINES = 6
 PREVIEW_WIDTH = 200
@@ -63,15 +74,89 @@ def _clip(text: str, limit: int) -> tuple[str, int]:
     return "\n".join(lines[:limit]), len(lines) - limit
 
 
-def _short_lines(text: str) -> str:
-    """Each line over MAX_LINE_CHARS as its start, the count left out, and its end."""
-    lines = text.split("\n")
-    for index, line in enumerate(lines):
-        if len(line) > MAX_LINE_CHARS:
-            cut = len(line) - MAX_LINE_CHARS
-            head = line[: MAX_LINE_CHARS - LINE_TAIL_CHARS]
-            lines[index] = f"{head} … {cut} characters not shown here (e shows them all) … {line[-LINE_TAIL_CHARS:]}"
-    return "\n".join(lines)
+# Blank: any Unicode space but a newline (no-break, ideographic, em...) or the braille blank,
+# which draw nothing. Spelt out, not `[^\S\n]|\u2800`, which read a megabyte of them 60 times
+# slower; the other spaces (\r, \v, \x85, U+2028...) are controls `visible` already drew.
+_BLANK = r"[\t \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2800]"
+_BLANKS = re.compile(f"{_BLANK}+")
+
+
+def _cells(text: str, limit: int) -> int:
+    """How many cells `text` takes, measured only so far as to tell it is over `limit`: a
+    line of megabytes is never measured whole (each character but a combining one takes a
+    cell at least)."""
+    width = cell_len(text[: limit + 1])
+    return width if width > limit or len(text) <= limit + 1 else cell_len(text)
+
+
+def _pieces(line: str, *, from_end: bool = False) -> Iterator[tuple[str, int, bool]]:
+    """A line as the card shows it, piece by piece from its start (or its end), each with how
+    many characters of the line it stands for and whether it may be cut inside (text may;
+    blanks and markers may not). Tabs are spaces to the next stop (from the end: TAB_CELLS),
+    and a run of blanks wider than MAX_BLANK_CELLS (at the line's start: MAX_INDENT_CELLS) is
+    one marker saying how many. Made as they are read: a cut line reads only its two ends."""
+    scan = line[::-1] if from_end else line
+    column = position = 0
+    for run in _BLANKS.finditer(scan):
+        if run.start() > position:
+            text = scan[position : run.start()]
+            yield (text[::-1] if from_end else text), len(text), True
+            column += cell_len(text)
+        starts, ends = (
+            (run.end() == len(scan), run.start() == 0) if from_end else (run.start() == 0, run.end() == len(scan))
+        )
+        limit = MAX_INDENT_CELLS if starts else MAX_BLANK_CELLS
+        count, width, blanks = len(run.group()), 0, []
+        for char in run.group() if count <= limit else "":  # a longer run is wider: a blank takes a cell
+            blanks.append(" " * (TAB_CELLS - (0 if from_end else column + width) % TAB_CELLS) if char == "\t" else char)
+            width += cell_len(blanks[-1])
+        shown = "".join(reversed(blanks) if from_end else blanks)
+        if count > limit or width > limit:
+            shown = f"{'' if starts else ' '}⋯ {count} blanks (e shows them) ⋯{'' if ends else ' '}"
+            width = cell_len(shown)
+        yield shown, count, False
+        column += width
+        position = run.end()
+    if position < len(scan):
+        text = scan[position:]
+        yield (text[::-1] if from_end else text), len(text), True
+
+
+def _fit(pieces: Iterator[tuple[str, int, bool]], cells: int, *, from_end: bool = False) -> tuple[str, int]:
+    """The start (or, for pieces from the end, the end) of a line that fits in `cells`, and
+    how many characters of the line it stands for."""
+    taken: list[str] = []
+    count = 0
+    for text, stands_for, divisible in pieces:
+        width = _cells(text, cells)
+        if width <= cells:
+            taken.append(text)
+            count += stands_for
+            cells -= width
+            continue
+        if divisible:
+            part: list[str] = []
+            for char in reversed(text) if from_end else text:
+                cells -= cell_len(char)
+                if cells < 0:
+                    break
+                part.append(char)
+            taken.append("".join(reversed(part) if from_end else part))
+            count += len(part)
+        break
+    return "".join(reversed(taken) if from_end else taken), count
+
+
+def _short_line(line: str) -> str:
+    """A line as the card shows it: long runs of blanks as markers (_pieces), and a line
+    wider than MAX_LINE_CELLS as its start, how many characters are left out, and its end."""
+    shown, count = _fit(_pieces(line), MAX_LINE_CELLS)
+    if count == len(line):
+        return shown
+    head, head_count = _fit(_pieces(line), MAX_LINE_CELLS - LINE_TAIL_CELLS)
+    tail, tail_count = _fit(_pieces(line, from_end=True), LINE_TAIL_CELLS, from_end=True)
+    cut = len(line) - head_count - tail_count
+    return f"{head} … {cut} characters not shown here (e shows them all) … {tail}"
 
 
 def _name(key: Any) -> str:
@@ -85,8 +170,7 @@ def _name(key: Any) -> str:
 # between `echo hello` and `touch ...` filled a 30-row screen with nothing under
 # "command: echo hello", the rest and the keys below the fold (servers review).
 MAX_BLANK_RUN = 2
-# Blank: any Unicode space (no-break, ideographic, em...) or the braille blank, which draw nothing.
-_BLANK_RUN = re.compile(r"(?:^(?:[^\S\n]|\u2800)*\n){%d,}" % (MAX_BLANK_RUN + 1), re.MULTILINE)
+_BLANK_RUN = re.compile(f"(?:^{_BLANK}*\n){{{MAX_BLANK_RUN + 1},}}", re.MULTILINE)
 
 
 def _fold_blank_runs(text: str) -> str:
@@ -100,13 +184,14 @@ def _fold_blank_runs(text: str) -> str:
 
 def _ends(text: str, limit: int) -> tuple[str, int, str]:
     """A long value's first lines, how many are left out, and its last TAIL_LINES: what a
-    command or program does at its end is on the card, however many lines come before."""
-    text = _fold_blank_runs(_short_lines(text))
-    lines = text.splitlines()
+    command or program does at its end is on the card, however many lines come before.
+    Blank lines are folded before the lines are shortened, which would make them marker lines."""
+    lines = _fold_blank_runs(text).rstrip("\n").split("\n")
     if len(lines) <= limit:
-        return text.rstrip("\n"), 0, ""
+        return "\n".join(map(_short_line, lines)), 0, ""
     head = limit - TAIL_LINES
-    return "\n".join(lines[:head]), len(lines) - limit, "\n".join(lines[-TAIL_LINES:])
+    shown = "\n".join(map(_short_line, lines[:head])), "\n".join(map(_short_line, lines[-TAIL_LINES:]))
+    return shown[0], len(lines) - limit, shown[1]
 
 
 def _indented(body: Content) -> Content:
@@ -119,29 +204,48 @@ def _block(label: Content, body: Content) -> Content:
 
 def render_arguments(arguments: Any) -> Content:
     """Arguments as `key: value` lines; code and commands syntax-highlighted. Arguments that
-    are not an object (a model can write a list) are shown as one value, never a crash."""
+    are not an object (a model can write a list) are shown as one value, never a crash.
+
+    Short one-line arguments come first, then wider one-line ones, then multi-line ones, each
+    in the model's order: with `content` (60 lines) sent before `path`, the path and the keys
+    showed only after PageDown (attacker review, 2026-12-07 night)."""
     if not isinstance(arguments, dict):
         arguments = {"arguments": arguments}
     if not arguments:
         return Content.styled("(no arguments)", "italic $text-muted")
-    parts: list[Content] = []
-    for key, value in arguments.items():
-        label = Content.styled(f"{_name(key)}:", "bold $text-secondary")
-        if isinstance(value, str) and (key in ("code", "command") or "\n" in value):
-            head, more, tail = _ends(visible(value), MAX_ARGUMENT_LINES)
-            language = _language_for(key, arguments)
-            path = arguments.get("path") if language is None else None
-            path = path if isinstance(path, str) else None
-            if more:  # said at the top too: the line between head and tail may be below the fold
-                label += Content.styled(f" ({more} lines not shown: e shows them all)", "$text-warning")
-            parts.append(_block(label, highlight(head, language=language, path=path)))
-            if more:
-                gap = Content.styled(f"  … {more} lines not shown here (e shows them all) …", "$text-warning")
-                parts.append(gap + Content("\n") + _indented(highlight(tail, language=language, path=path)))
-        else:
-            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            parts.append(label + Content(" ") + Content(_short_lines(visible(text))))
-    return Content("\n").join(parts)
+    shown = [_argument(key, value, arguments) for key, value in arguments.items()]
+    return Content("\n").join(sorted(shown, key=_argument_rank))
+
+
+def _argument_rank(shown: Content) -> int:
+    """0: one line of SHORT_ARGUMENT_CELLS or less (a path, a mode, a flag); 1: a wider
+    line (still cut to a few rows); 2: a block of lines (content, code, a command's body)."""
+    if "\n" in shown.plain:
+        return 2
+    return 0 if cell_len(shown.plain) <= SHORT_ARGUMENT_CELLS else 1
+
+
+def _argument(key: Any, value: Any, arguments: dict[str, Any]) -> Content:
+    """One argument as the card shows it: `key: value`, or a block under `key:`."""
+    label = Content.styled(f"{_name(key)}:", "bold $text-secondary")
+    if not (isinstance(value, str) and (key in ("code", "command") or "\n" in value)):
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return label + Content(" ") + Content(_short_line(visible(text)))
+    head, more, tail = _ends(visible(value), MAX_ARGUMENT_LINES)
+    language = _language_for(key, arguments)
+    path = arguments.get("path") if language is None else None
+    path = path if isinstance(path, str) else None
+    if not more:
+        return _block(label, highlight(head, language=language, path=path))
+    # said at the top too: the line between head and tail may be below the fold
+    label += Content.styled(f" ({more} lines not shown: e shows them all)", "$text-warning")
+    gap = Content.styled(f"  … {more} lines not shown here (e shows them all) …", "$text-warning")
+    return Content("\n").join(
+        [
+            _block(label, highlight(head, language=language, path=path)),
+            gap + Content("\n") + _indented(highlight(tail, language=language, path=path)),
+        ]
+    )
 
 
 def preview(output: str) -> str:
