@@ -476,3 +476,7 @@ def test_a_newline_in_a_file_name_forges_no_match_or_entry(registry, ctx, worksp
     assert read.ok and read.output.startswith("needle here"), read.output
     assert call(registry, ctx, "list_directory", path="tab\u2409name").ok is False  # a file, not a folder
     assert "does not exist" not in call(registry, ctx, "read_file", path="tab\u2409name").output
+    # and write_file writes it: it said the shown name led "through a link" to itself (attacker review)
+    written = call(registry, ctx, "write_file", path="tab\u2409name", content="kept")
+    assert written.ok, written.output
+    assert (workspace / "tab\tname").read_text() == "kept"

@@ -17,6 +17,7 @@ from .text_form import TextForm, binary_kind, in_its_form, new_line_first, pread
 from .workspace import (
     NO_FOLLOW,
     OTHER_VCS_FOLDERS,
+    as_listed,
     dotted_parts,
     link_on_the_way,
     open_folder_in_workspace,
@@ -283,7 +284,10 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
     settings = files_settings(ctx.config)
     _refuse_git_folder(workspace, path, name, settings)
     _refuse_own_folder(workspace, path, name, ctx.config)
-    link = link_on_the_way(workspace, args["path"], path)
+    # as resolve_in_workspace read it: `tab␉name.txt`, as list_directory shows it, is `tab\tname.txt`
+    # (its refusal said it led "through a link" to itself: attacker review, 2026-12-07 night)
+    written = as_listed(workspace, args["path"]) if isinstance(args["path"], str) else args["path"]
+    link = link_on_the_way(workspace, written, path)
     if link == "made since the check":
         raise _write_error(name, OSError(errno.ELOOP, "a link"))
     if link is not None:
@@ -291,7 +295,7 @@ def write_file(args: dict[str, Any], ctx: ToolContext) -> ToolResult:
             f"'{args['path']}' {link} to '{name}'; write to '{name}' itself, "
             "so the approval shows the file that changes"
         )
-    if isinstance(args["path"], str) and (dotted := dotted_parts(workspace, args["path"], path)) is not None:
+    if isinstance(written, str) and (dotted := dotted_parts(workspace, written, path)) is not None:
         raise ToolError(dotted)  # after the folder and link checks: their refusals say more
     # "replace": a lone surrogate from a model's JSON becomes '?' instead of crashing the tool.
     data = content.encode("utf-8", errors="replace")

@@ -93,7 +93,7 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
         raise ToolError("the path is empty; give a file or folder inside the workspace, e.g. 'notes.txt'")
     if "\0" in text:
         raise ToolError("invalid path: it contains a NUL byte; give a plain file name such as 'notes.txt'")
-    text = _as_listed(root, text)
+    text = as_listed(root, text)
     try:
         longest = max((len(part.encode("utf-8", "surrogateescape")) for part in Path(text).parts), default=0)
     except UnicodeEncodeError:  # a lone surrogate that stands for no byte (\ud800)
@@ -127,7 +127,7 @@ def resolve_in_workspace(workspace: Path | str, path: str | os.PathLike[str], co
 _STAND_IN = re.compile("[\u2401-\u241f\u2421]")
 
 
-def _as_listed(root: Path, text: str) -> str:
+def as_listed(root: Path, text: str) -> str:
     """A path as list_directory and search_code show it (`tab␉name.txt`), read back as the
     name it stands for when only that one exists: the model took the shown name and got
     "does not exist" (diff review of the stand-ins)."""
