@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .checkpoints import latest_checkpoint
 from .recipe import load_recipe
 from .runs import STEP_EXPORT, STEP_TRAIN, exported
 from .training_run import RunState, read_summary, score_rows
@@ -73,6 +74,22 @@ def _gguf_line(state: RunState, run_dir: Path) -> str:
     return f"Not exported to GGUF; export it with: thau export {shlex.quote(str(run_dir))}"
 
 
+def _cancelled_at(state: RunState, run_dir: Path) -> str:
+    """Where a cancelled training stopped, as the step `--resume` goes on from: its newest
+    checkpoint. A second Ctrl-C kills the trainer before it saves one, and "Cancelled training
+    at step 9" was said when the resume went on from step 6 (CLI review, 2026-12-07 night). The
+    trainer's own `cancelled` event comes only after it saved the step it stood at."""
+    checkpoint = latest_checkpoint(run_dir)
+    saved = int(checkpoint.name.split("-")[1]) if checkpoint is not None else 0
+    if state.status == "cancelled":
+        saved = max(saved, state.step)
+    if saved >= state.step:
+        return f" at step {saved}"
+    if checkpoint is None:
+        return f": trained to step {state.step}, but no checkpoint was saved; --resume starts from the beginning"
+    return f": trained to step {state.step}; the last checkpoint is step {saved}, where --resume goes on"
+
+
 def finish_train(
     state: RunState,
     code: int,
@@ -113,7 +130,7 @@ def finish_train(
             return 1
         return 0
     if cancelled_by is not None:
-        at = f" at step {state.step}" if state.step_name == STEP_TRAIN else ""
+        at = _cancelled_at(state, run_dir) if state.step_name == STEP_TRAIN else ""
         if (run_dir / "recipe.yaml").is_file():  # the trainer started: it resumes from its checkpoint
             again = f"Resume with: thau train --resume {shlex.quote(str(run_dir))}"
         else:

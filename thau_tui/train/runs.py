@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -39,12 +40,48 @@ def new_run_dir(runs_dir: str | Path, name: str) -> Path:
 
 
 def latest_run_dir(runs_dir: str | Path, name: str | None = None) -> Path | None:
-    """The newest run folder (of recipe `name`, when given), for resuming without a path."""
-    folder = Path(runs_dir)
-    if not folder.is_dir():
-        return None
-    runs = [p for p in folder.glob(f"{name}-*" if name else "*") if p.is_dir()]
-    return max(runs, key=lambda p: p.stat().st_mtime, default=None)
+    """The run `--resume` goes on with, when no folder is named: the newest run folder (of recipe
+    `name`, when given) that holds a checkpoint; without one in any, the newest folder.
+
+    Only `name`'s own folders (new_run_dir's `<name>-<timestamp>`), and of those whose recipe.yaml
+    names a recipe, only `name`'s: `--recipe tiny` resumed a cancelled `tiny-long` run and marked
+    it finished. A start that failed before training (`device: cuda` on a CPU machine) leaves a
+    newer folder with no checkpoint, which `--resume` picked over the cancelled run (CLI review,
+    2026-12-07 night)."""
+    from .checkpoints import latest_checkpoint
+
+    newest = [p for p in _run_folders(runs_dir) if name is None or _run_of(p, name)]
+    return next((p for p in newest if latest_checkpoint(p) is not None), newest[0] if newest else None)
+
+
+def _run_of(folder: Path, name: str) -> bool:
+    """`folder` is a run of the recipe named `name`: named as new_run_dir names its runs, and its
+    recipe.yaml, when readable, says that name."""
+    import yaml
+
+    if not re.fullmatch(re.escape(name) + r"-\d{8}-\d{6}(-\d+)?", folder.name):
+        return False
+    try:
+        recipe = yaml.safe_load((folder / "recipe.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # not written yet, or damaged: the folder's name is all there is to go by
+    return not isinstance(recipe, dict) or not isinstance(recipe.get("name"), str) or recipe["name"] == name
+
+
+def _run_folders(runs_dir: str | Path) -> list[Path]:
+    """The folders in `runs_dir`, the newest (by modification time) first."""
+    try:
+        folders = [p for p in Path(runs_dir).iterdir() if p.is_dir()]
+    except OSError:  # no runs folder yet, or not readable
+        return []
+    return sorted(folders, key=_mtime, reverse=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def last_run(runs_dir: str | Path) -> tuple[Path, str, bool] | None:
@@ -53,7 +90,7 @@ def last_run(runs_dir: str | Path) -> tuple[Path, str, bool] | None:
     "No run yet" beside a cancelled run, and only the CLI could resume it (training review)."""
     from .checkpoints import trained_now
 
-    run = latest_run_dir(runs_dir)
+    run = next(iter(_run_folders(runs_dir)), None)  # with a checkpoint or not: how the last start ended
     if run is None:
         return None
     if trained_now(run):  # by `thau train` or another window: not to be resumed here

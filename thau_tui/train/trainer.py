@@ -34,6 +34,7 @@ from .batching import Encoded, collate, epoch_batches, load_encoded, shared_pref
 from .checkpoints import alone_in, load_state, save_checkpoint
 from .checkpoints import latest_checkpoint as latest_checkpoint  # re-exported: runs and tests read it here
 from .recipe import Recipe, load_recipe
+from .run_summary import forget_stale_outputs, read_summary
 
 PAUSE_FILE = "PAUSE"
 
@@ -408,10 +409,9 @@ def _train(
     if step > 0 and latest_checkpoint(run_dir) != run_dir / "checkpoints" / f"step-{step}":
         checkpoint_now()
     adapter = run_dir / "adapter"
-    # an adapter.gguf exported before steps trained now is stale (it was scored and offered as the
-    # run's: training review); one a resume trained nothing after is kept (the default? re-review)
-    if step > start_step:
-        (run_dir / "adapter.gguf").unlink(missing_ok=True)
+    # what was exported and scored before steps trained now is stale; after a resume that trained
+    # nothing, an adapter.gguf (maybe the default) and its scores are kept (re-review)
+    summary = forget_stale_outputs(run_dir) if step > start_step else read_summary(run_dir)
     kept = None
     if base_weights:
         from .full_tuning import save_as_lora
@@ -421,7 +421,6 @@ def _train(
     else:
         model.save_pretrained(adapter)
     tail = losses[-20:]
-    summary = _read_summary(run_dir)
     if kept is not None:
         summary["svd_kept"] = kept
     summary.update(
@@ -441,14 +440,6 @@ def _train(
     else:
         emit("done", run_dir=str(run_dir), adapter=str(adapter), summary=summary)
     return adapter
-
-
-def _read_summary(run_dir: Path) -> dict:
-    path = run_dir / "summary.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
 
 
 def new_run_dir(recipe: Recipe, runs_dir: str | Path = "train/runs") -> Path:
