@@ -307,6 +307,13 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
         ("ssh-keygen -l -f key.pub", "ssh-keygen -t ed25519-sk -w ./evil.so -f k -N ''"),
         ("ssh-keygen -l -f key.pub", "ssh-keygen -qw./evil.so -t ed25519-sk -f k"),
         ("gpgsm --version", "gpgsm --agent-program ./evil --list-keys"),
+        ("pygmentize -V", "pygmentize -x -l evil.py:L notes.txt"),
+        ("dpkg-architecture -qDEB_HOST_ARCH", "dpkg-architecture -c sh -c 'touch PWNED'"),
+        ("opt-14 --version", "opt-14 -load ./evil.so a.ll"),
+        ("rpcgen -h", "rpcgen -Y ./dir a.x"),
+        ("kubectl version", "kubectl --kubeconfig evil.yaml get pods"),
+        ("c99-gcc a.c", "c99-gcc -wrapper ./evil a.c"),
+        ("javadoc A.java", "javadoc -docletpath . -doclet Evil A.java"),
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
@@ -358,6 +365,17 @@ def test_other_code_running_forms_ask(allowed, attack):
         ("prove --version", "prove t"),
         ("capsh --print", "capsh -- -c 'touch PWNED'"),
         ("idle3 --help", "idle3 -r evil.py"),
+        # the diff review of the same night: each ran `touch PWNED` (or the workspace's code) unasked
+        ("fstab-decode --help", "fstab-decode sh -c 'touch PWNED'"),
+        ("logsave --help", "logsave /dev/null sh -c 'touch PWNED'"),
+        ("msgexec --version", "msgexec -i x.po sh -c 'touch PWNED'"),
+        ("memusage --help", "memusage sh -c 'touch PWNED'"),
+        ("sotruss --help", "sotruss sh -c 'touch PWNED'"),
+        ("gpg-agent --version", "gpg-agent --homedir ./gh --daemon sh -c 'touch PWNED'"),
+        ("make-first-existing-target --help", "make-first-existing-target all"),
+        ("lli-14 --version", "lli-14 evil.ll"),
+        ("gio help", "gio launch x.desktop"),
+        ("dpkg-buildpackage --help", "dpkg-buildpackage -b"),
     ],
 )
 def test_what_the_approvals_review_found_is_never_remembered(allowed, attack):

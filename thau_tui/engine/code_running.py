@@ -306,9 +306,6 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
     # split --filter runs each piece through a shell command; install -s strips with any program.
     "split": CodeRunningArguments(options=("--filter",)),
     "install": CodeRunningArguments(options=("--strip-program",)),
-    # ssh-keygen -D and -w, ssh-add -s/-S load a PKCS#11 or security key library (its constructor runs)
-    "ssh-keygen": CodeRunningArguments(options=("-D", "-w")),
-    "ssh-add": CodeRunningArguments(options=("-s", "-S")),
     # `jobs -x CMD` runs CMD (in this shell: a builtin it names can change it).
     "jobs": CodeRunningArguments(options=("-x",)),
     # `test -v 'a[PATH=0]'`: bash evaluates the subscript as arithmetic, which can assign.
@@ -368,6 +365,7 @@ _COMPILER = CodeRunningArguments(
 CODE_RUNNING_ARGUMENTS.update(
     dict.fromkeys(("gcc", "g++", "cc", "c++", "c89", "c99", "cpp", "gfortran", "gccgo", "clang", "clang++"), _COMPILER)
 )
+CODE_RUNNING_ARGUMENTS.update(dict.fromkeys(("c89-gcc", "c99-gcc"), _COMPILER))  # diff review: c99-gcc -wrapper
 # binutils load a BFD or linker plugin (a shared library it runs) and read more options from
 # an @file the card does not show (attacker review: `nm --plugin ./p.so a.o`). getopt_long
 # takes abbreviations: --pl is --plugin.

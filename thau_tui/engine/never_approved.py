@@ -185,6 +185,29 @@ NEVER_APPROVED = frozenset(
         "srun",
         "mpirun",
         "mpiexec",
+        # the diff review of the same night: more on this machine that run what they are given
+        "fstab-decode",
+        "logsave",
+        "msgexec",
+        "msgfilter",
+        "memusage",
+        "sotruss",
+        "gpg-agent",
+        "luit",
+        "systemd-socket-activate",
+        "debconf-apt-progress",
+        "heaptrack",
+        "gprofng",
+        "uclampset",
+        "choom",
+        "pg_virtualenv",
+        "gdbtui",
+        "lli",
+        "llvm-jitlink",
+        "jexec",
+        "jrunscript",
+        "scalar",
+        "gio",
         # Python launchers and interpreters a review found approvable (`a` on `pyenv versions`
         # covered `pyenv exec bash -c ...`)
         "pyenv",
@@ -331,6 +354,11 @@ WORKSPACE_RUNNERS: Mapping[str, str] = {
     "latexmk": "the Perl in latexmkrc",
     "prove": "the project's Perl tests",  # attacker review of 2026-12-07 (night): `prove t`
     "gem": "the gemspec's Ruby",
+    "make-first-existing-target": "the Makefile's recipes",
+    "dpkg-buildpackage": "debian/rules",
+    "cpack": "the build files",
+    "terraform": "the configuration's providers and programs",
+    "serialver": "the classes it loads",
     # rustup's proxies run the toolchain rust-toolchain.toml names (a path in the workspace);
     # rustc and rustdoc run the crate's procedural macros
     **dict.fromkeys(
@@ -385,6 +413,18 @@ RISKY_OPTIONS: Mapping[str, tuple[str, ...]] = {
     **dict.fromkeys(("roff2dvi", "roff2html", "roff2pdf", "roff2ps", "roff2text", "roff2x"), ("-U",)),
     "info": ("-o", "--output", "--dribble"),  # write the file they name
     # the programs gpg's own --agent-program and the like run (attacker review of 2026-12-07, night)
+    # ssh-keygen -D and -w, ssh-add -s/-S load a PKCS#11 or security key library (its constructor runs)
+    "ssh-keygen": ("-D", "-w"),
+    "ssh-add": ("-s", "-S"),
+    # the diff review of the same night: options that load a program, library or config file
+    "pygmentize": ("-x",),  # a lexer or formatter from a .py file
+    "nvcc": ("-ccbin", "--compiler-bindir"),
+    "opt": ("-load", "--load", "-load-pass-plugin", "--load-pass-plugin"),
+    "rpcgen": ("-Y",),  # runs <folder>/cpp
+    "dpkg-architecture": ("-c", "--command"),
+    "kubectl": ("--kubeconfig",),  # its exec: credential plugin
+    **dict.fromkeys(("jarsigner", "keytool"), ("-providerpath", "-providerclass", "-J")),
+    "javadoc": ("-docletpath", "-doclet", "-taglet", "-tagletpath", "-J"),
     "gpgsm": ("--agent-program", "--dirmngr-program", "--protect-tool-program", "-o", "--output", "--options")
     + ("--homedir",),
 }
