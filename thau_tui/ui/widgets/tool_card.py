@@ -35,6 +35,7 @@ from .kept_output import CARD_OUTPUT_LIMIT, KeptOutput, not_shown
 from .key_hold import KeyHold
 from .log_lines import LogLines
 from .tool_card_text import (
+    ARGUMENT_WIDTH,
     CARD_BINDINGS,
     PREVIEW_WIDTH,
     STATE_LABELS,
@@ -44,6 +45,32 @@ from .tool_card_text import (
     render_arguments,
     result_lines,
 )
+
+
+class Arguments(Static):
+    """A call's arguments, drawn again when the card's width changes: the rows a line wraps to,
+    and so how much of a long value fits its share of the card, depend on it (eco review,
+    2026-12-07 night)."""
+
+    def __init__(self, arguments: object, **kwargs: str | None) -> None:
+        self.arguments, self.edited, self._width = arguments, False, ARGUMENT_WIDTH
+        super().__init__(self._drawn(), **kwargs)  # type: ignore[arg-type]
+
+    def _drawn(self) -> Content:
+        shown = render_arguments(self.arguments, self._width)
+        return shown + Content.styled("\n(edited)", "italic $text-muted") if self.edited else shown
+
+    def show(self, arguments: object, *, edited: bool = False) -> None:
+        self.arguments, self.edited = arguments, edited
+        self.update(self._drawn())
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Narrower: drawn again, or its lines take more rows than counted. Wider by a scrollbar's
+        # width only: kept, or the card, a scrollbar coming and going with it, is drawn forever.
+        width = self.content_size.width
+        if width and (width < self._width or width > self._width + 2):
+            self._width = width
+            self.update(self._drawn())
 
 
 class ToolCard(KeyHold, can_focus=True):
@@ -152,7 +179,7 @@ class ToolCard(KeyHold, can_focus=True):
             yield Static(Content(visible(self.call.name)), classes="tool-name")  # the model's text, not markup
             yield Static(self.risk, classes=f"badge -{self.risk}")
             yield Static(STATE_LABELS[self.state], classes="state-label")
-        yield Static(render_arguments(self.call.arguments), classes="arguments")
+        yield Arguments(self.call.arguments, classes="arguments")
         yield Static("", classes="notes")
         yield Input(placeholder="Reason for the model (optional) — Enter denies, Esc goes back", classes="reason")
         yield TextArea("", classes="editor", soft_wrap=True, show_line_numbers=False)
@@ -331,9 +358,7 @@ class ToolCard(KeyHold, can_focus=True):
     def show_edited(self, arguments: dict) -> None:
         """The arguments the user edited the call to (what ran), marked so."""
         self.call.arguments = arguments
-        self.query_one(".arguments", Static).update(
-            render_arguments(arguments) + Content.styled("\n(edited)", "italic $text-muted")
-        )
+        self.query_one(Arguments).show(arguments, edited=True)
 
     def _apply(self, decision: Decision) -> None:
         self.decision = decision

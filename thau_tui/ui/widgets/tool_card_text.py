@@ -21,6 +21,13 @@ from ..visible import visible
 
 MAX_ARGUMENT_LINES = 40  # per argument, its last TAIL_LINES included; the edit box has the whole value
 TAIL_LINES = 8
+# The rows the multi-line arguments may take on the card together (each at least MIN_BLOCK_ROWS),
+# measured as they wrap at the card's width: lines of 396 cells, each under every cut above,
+# wrapped to 4 rows, and 10 of them put `curl ... | sh` and the keys below the fold of a 40-row
+# screen (eco review, 2026-12-07 night). Ten keep a card asking to write a file within 20 rows,
+# what an 80x24 terminal leaves the chat. ARGUMENT_WIDTH: the width measured at before the card
+# knows its own (ToolCard draws them again at it).
+ARGUMENT_ROWS, MIN_BLOCK_ROWS, ARGUMENT_WIDTH = 10, 4, 80
 # A line wider than this, in terminal cells, shows its start and end with the count cut
 # between: 3,000 characters of comment wrapped into a wall that pushed `curl ... | sh` off the
 # card. Cells, not characters: a tab is one character and up to TAB_CELLS cells, and 330 of
@@ -182,16 +189,49 @@ def _fold_blank_runs(text: str) -> str:
     return _BLANK_RUN.sub(fold, text)
 
 
-def _ends(text: str, limit: int) -> tuple[str, int, str]:
+def _ends(text: str, limit: int) -> tuple[list[str], int, list[str]]:
     """A long value's first lines, how many are left out, and its last TAIL_LINES: what a
     command or program does at its end is on the card, however many lines come before.
     Blank lines are folded before the lines are shortened, which would make them marker lines."""
     lines = _fold_blank_runs(text).rstrip("\n").split("\n")
     if len(lines) <= limit:
-        return "\n".join(map(_short_line, lines)), 0, ""
+        return [_short_line(line) for line in lines], 0, []
     head = limit - TAIL_LINES
-    shown = "\n".join(map(_short_line, lines[:head])), "\n".join(map(_short_line, lines[-TAIL_LINES:]))
-    return shown[0], len(lines) - limit, shown[1]
+    return [_short_line(line) for line in lines[:head]], len(lines) - limit, list(map(_short_line, lines[-TAIL_LINES:]))
+
+
+def _rows(text: str, width: int) -> int:
+    """How many rows a line takes at `width` cells, wrapped as Textual wraps it on the card."""
+    return len(Content(text).wrap(max(1, width)))
+
+
+def _gap(more: int) -> str:
+    return f"  … {more} lines not shown here (e shows them all) …"
+
+
+def _within_rows(
+    head: list[str], more: int, tail: list[str], width: int, rows: int
+) -> tuple[list[str], int, list[str]]:
+    """The lines of a block that fit in `rows` rows at `width`, a line between them saying how
+    many are left out: as many of the last lines as fit in half of them (the last one always),
+    then as many first lines as fit in what is left. A line is never cut here (_short_line does)."""
+    heights = [_rows("  " + line, width) for line in head + tail]
+    if not more and sum(heights) <= rows:
+        return head, 0, []
+    lines = head + tail
+    budget = rows - _rows(_gap(more + len(lines)), width)
+    last = len(tail) if more else len(lines)  # the lines the tail may take: not across the cut
+    taken, used = 1, heights[-1]
+    while taken < last and used + heights[-taken - 1] <= budget - budget // 2:
+        used += heights[-taken - 1]
+        taken += 1
+    first, room = 0, budget - used
+    while first < min(len(head), len(lines) - taken) and heights[first] <= room:
+        room -= heights[first]
+        first += 1
+    if not more and first + taken == len(lines):  # one line, taller than `rows`: nothing to leave out
+        return lines, 0, []
+    return lines[:first], more + len(lines) - first - taken, lines[len(lines) - taken :]
 
 
 def _indented(body: Content) -> Content:
@@ -202,9 +242,16 @@ def _block(label: Content, body: Content) -> Content:
     return label + Content(" ") + body if "\n" not in body.plain else label + Content("\n") + _indented(body)
 
 
-def render_arguments(arguments: Any) -> Content:
+def _is_block(key: Any, value: Any) -> bool:
+    """Whether an argument is shown as lines under its name (code, a command, any multi-line text)."""
+    return isinstance(value, str) and (key in ("code", "command") or "\n" in value)
+
+
+def render_arguments(arguments: Any, width: int = ARGUMENT_WIDTH) -> Content:
     """Arguments as `key: value` lines; code and commands syntax-highlighted. Arguments that
     are not an object (a model can write a list) are shown as one value, never a crash.
+    `width`: the cells the card has for them, which sets how many lines of a long value fit
+    its share of ARGUMENT_ROWS.
 
     Short one-line arguments come first, then wider one-line ones, then multi-line ones, each
     in the model's order: with `content` (60 lines) sent before `path`, the path and the keys
@@ -213,7 +260,9 @@ def render_arguments(arguments: Any) -> Content:
         arguments = {"arguments": arguments}
     if not arguments:
         return Content.styled("(no arguments)", "italic $text-muted")
-    shown = [_argument(key, value, arguments) for key, value in arguments.items()]
+    blocks = sum(_is_block(key, value) for key, value in arguments.items())
+    rows = max(MIN_BLOCK_ROWS, ARGUMENT_ROWS // max(1, blocks))
+    shown = [_argument(key, value, arguments, width, rows) for key, value in arguments.items()]
     return Content("\n").join(sorted(shown, key=_argument_rank))
 
 
@@ -225,27 +274,27 @@ def _argument_rank(shown: Content) -> int:
     return 0 if cell_len(shown.plain) <= SHORT_ARGUMENT_CELLS else 1
 
 
-def _argument(key: Any, value: Any, arguments: dict[str, Any]) -> Content:
-    """One argument as the card shows it: `key: value`, or a block under `key:`."""
+def _argument(key: Any, value: Any, arguments: dict[str, Any], width: int, rows: int) -> Content:
+    """One argument as the card shows it: `key: value`, or a block under `key:` of at most
+    `rows` rows at `width`."""
     label = Content.styled(f"{_name(key)}:", "bold $text-secondary")
-    if not (isinstance(value, str) and (key in ("code", "command") or "\n" in value)):
+    if not _is_block(key, value):
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         return label + Content(" ") + Content(_short_line(visible(text)))
-    head, more, tail = _ends(visible(value), MAX_ARGUMENT_LINES)
+    head, more, tail = _within_rows(*_ends(visible(value), MAX_ARGUMENT_LINES), width, rows)
     language = _language_for(key, arguments)
     path = arguments.get("path") if language is None else None
     path = path if isinstance(path, str) else None
     if not more:
-        return _block(label, highlight(head, language=language, path=path))
+        return _block(label, highlight("\n".join(head), language=language, path=path))
     # said at the top too: the line between head and tail may be below the fold
     label += Content.styled(f" ({more} lines not shown: e shows them all)", "$text-warning")
-    gap = Content.styled(f"  … {more} lines not shown here (e shows them all) …", "$text-warning")
-    return Content("\n").join(
-        [
-            _block(label, highlight(head, language=language, path=path)),
-            gap + Content("\n") + _indented(highlight(tail, language=language, path=path)),
-        ]
-    )
+    shown = [label]
+    if head:
+        shown.append(_indented(highlight("\n".join(head), language=language, path=path)))
+    shown.append(Content.styled(_gap(more), "$text-warning"))
+    shown.append(_indented(highlight("\n".join(tail), language=language, path=path)))
+    return Content("\n").join(shown)
 
 
 def preview(output: str) -> str:
