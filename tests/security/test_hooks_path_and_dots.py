@@ -172,3 +172,62 @@ def test_sapling_folders_are_kept_like_mercurial_ones(ctx, workspace):
     ran = shell(workspace, "printf '[hooks]\\npre-status = touch PWNED\\n' >> proj/.sl/config")
     assert "Read-only file system" in ran, ran
     assert not (workspace / "proj" / ".sl" / "config").exists()
+
+
+# The diff review, 2026-12-07 night: the repository's config read as git reads it there.
+
+
+def test_an_include_if_gitdir_in_the_global_config_counts(ctx, workspace, tmp_path, monkeypatch):
+    """A corporate ~/.gitconfig: `[includeIf "gitdir:~/work/"]` brings a hooksPath for the
+    repositories there. Read from thau's own folder, the condition never matched."""
+    git("init", "-q", workspace)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig-work").write_text("[core]\n\thooksPath = .githooks\n")
+    (home / ".gitconfig").write_text(f'[includeIf "gitdir:{tmp_path}/"]\n\tpath = {home}/.gitconfig-work\n')
+    monkeypatch.setenv("HOME", str(home))
+    result = write(ctx, ".githooks/pre-commit", "#!/bin/sh\ntouch PWNED\n")
+    assert not result.ok and "the git hooks folder '.githooks' (core.hooksPath = .githooks)" in result.output, (
+        result.output
+    )
+    assert not (workspace / ".githooks").exists()
+
+
+def test_an_include_if_onbranch_in_the_repository_counts(ctx, workspace):
+    git("init", "-q", "-b", "main", workspace)
+    (workspace / ".git" / "on-main").write_text("[core]\n\thooksPath = .hk\n")
+    with (workspace / ".git" / "config").open("a") as config:
+        config.write('[includeIf "onbranch:main"]\n\tpath = on-main\n')
+    result = write(ctx, ".hk/pre-commit", "#!/bin/sh\ntouch PWNED\n")
+    assert not result.ok and "the git hooks folder '.hk' (core.hooksPath = .hk)" in result.output, result.output
+    assert not (workspace / ".hk").exists()
+
+
+def test_a_config_file_the_repository_includes_from_the_work_tree_is_kept(ctx, workspace):
+    """`include.path = ../.gitconfig`: the shell appended core.fsmonitor to it and the user's
+    next host `git status` ran it."""
+    git("init", "-q", workspace)
+    git("-C", workspace, "config", "include.path", "../.gitconfig")
+    (workspace / ".gitconfig").write_text("[pull]\n\trebase = true\n")
+    result = write(ctx, ".gitconfig", '[core]\n\tfsmonitor = "touch PWNED; false"\n')
+    assert not result.ok, result.output
+    assert "'.gitconfig' is the git config file '.gitconfig', which a repository's config includes" in result.output
+    assert "git runs the programs its settings name (core.fsmonitor, core.hooksPath)" in result.output
+    assert workspace / ".gitconfig" in sandbox.git_folders(workspace)
+    assert write(ctx, "notes.gitconfig").ok  # a file no config includes stays plain
+    if sandbox.sandbox_kind(Config())[0] != "bwrap":
+        return
+    ran = shell(workspace, "printf '[core]\\n\\tfsmonitor = \"touch PWNED; false\"\\n' >> .gitconfig; echo ran")
+    assert "Read-only file system" in ran and "ran" in ran, ran
+    assert (workspace / ".gitconfig").read_text() == "[pull]\n\trebase = true\n"
+
+
+def test_a_change_to_an_included_file_is_seen_at_the_next_call(ctx, workspace):
+    git("init", "-q", workspace)
+    git("-C", workspace, "config", "include.path", "../.gitconfig")
+    (workspace / ".gitconfig").write_text("[core]\n\thooksPath = hooks-a\n")
+    assert not write(ctx, "hooks-a/pre-commit").ok
+    assert write(ctx, "hooks-bb/pre-commit").ok
+    (workspace / ".gitconfig").write_text("[core]\n\thooksPath = hooks-bb\n")  # the user, on the host
+    result = write(ctx, "hooks-bb/post-commit")
+    assert not result.ok and "(core.hooksPath = hooks-bb)" in result.output, result.output

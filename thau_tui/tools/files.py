@@ -134,9 +134,9 @@ def _refuse_git_folder(workspace: Path, path: Path, name: str, settings: FilesCo
     from .sandbox import git_folders
 
     if ".git" not in parts and (hooks := hooks_reason(workspace, path, git_folders(workspace))) is not None:
-        raise ToolError(  # core.hooksPath (.husky/_): attacker review, 2026-12-07 night
-            f"'{name}' is inside {hooks}; git runs the hooks there as code outside the sandbox, so "
-            "write_file does not change it. Set tools.files.allow_git_writes: true in config.yaml to allow it"
+        raise ToolError(  # core.hooksPath (.husky/_), included config: reviews of 2026-12-07 night
+            f"'{name}' is {hooks}, so write_file does not change it. "
+            "Set tools.files.allow_git_writes: true in config.yaml to allow it"
         )
     inside = ".git" in parts
     # A repository's folder by another name (`gitdir:` in a .git file, a bare repository),

@@ -1,16 +1,19 @@
-"""The folders git runs hooks from when a repository's config moves them out of .git.
+"""What a repository's git config makes run on the host that lies in the work tree: the hooks
+folders core.hooksPath moves out of .git, and the config files the repository includes.
 
 `git config core.hooksPath .husky/_` (husky's setup) makes git run `.husky/_/pre-commit`,
 which runs the user's `.husky/pre-commit`: files in the work tree, where the sandboxed shell
 and write_file could write them, and a host `git commit` then ran them (attacker review,
-2026-12-07 night). So the sandbox keeps these folders read-only and write_file refuses them,
-like .git itself.
+2026-12-07 night). `include.path = ../.gitconfig` makes a work-tree file as strong as
+.git/config: the shell appended `core.fsmonitor = "touch PWNED; false"` to it and the user's
+next `git status` ran it (diff review, 2026-12-07 night). So the sandbox keeps both
+read-only and write_file refuses them, like .git itself.
 
-The value is read as git reads it, by the host git (`git config --file`, includes followed,
-`~` expanded), never run in the repository itself: from the repository's own config (a
-worktree's common one, and its config.worktree), and from the user's global and the system
-config, whose relative value names a folder in every repository. Answers are kept while the
-config files they came from are unchanged (git_folders runs after each shell command).
+The config is read by the host git for each repository itself (`git --git-dir=R config
+--list --show-origin --includes`), so `includeIf "gitdir:…"` in the user's global config and
+`includeIf "onbranch:…"` in the repository's count as they do for git there; read from a
+folder of thau's own they never matched (diff review, 2026-12-07 night). Answers are kept
+while every file they came from is unchanged (git_folders runs after each shell command).
 """
 
 from __future__ import annotations
@@ -25,38 +28,77 @@ from pathlib import Path
 from ..host_programs import host_program
 from .workspace import OTHER_VCS_FOLDERS, gitdir_of, path_under, scrubbed_environment
 
-# (git, file or scope, the files' stats) -> the values found
-_READ: dict[tuple[str, str, tuple[tuple[int, int, int], ...]], list[str]] = {}
+# One config entry: the file it came from (None: not a file), its key (lower case), its value.
+Entry = tuple[str | None, str, str]
+# (git, where) -> (the files watched, their stats, the entries read)
+_READ: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[tuple[int, int, int]], list[Entry]]] = {}
+# The answers _named last read (kept, so their ids stay theirs) and what it found in them
+_NAMED: dict[tuple[int, ...], tuple[list[tuple[Path, list[Entry], bool]], list[tuple[Path, str]]]] = {}
 _USER_CONFIGS = ("~/.gitconfig", "${XDG_CONFIG_HOME}/git/config", "~/.config/git/config", "/etc/gitconfig")
+# What decides which files the host git reads as the user's config, passed on as it is.
+_CONFIG_PLACES = ("XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM")
 
 
-def _stats(files: Iterable[str]) -> tuple[tuple[int, int, int], ...]:
+def _stat(name: str, seen: dict[str, tuple[int, int, int]] | None = None) -> tuple[int, int, int]:
+    """The file's inode, size and change time; (0, 0, 0) when it is not there. `seen`: those
+    taken in this check already (the user's config is watched for every repository)."""
+    if seen is not None:
+        if name not in seen:
+            seen[name] = _stat(name)
+        return seen[name]
+    try:
+        st = os.stat(os.path.expanduser(os.path.expandvars(name)))
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return (0, 0, 0)
+
+
+def _included(entries: list[Entry]) -> list[str]:
+    """The files include.path and includeIf.<condition>.path name, matched or not: relative
+    ones start at the folder of the file that names them, as git reads them."""
     found = []
-    for name in files:
-        try:
-            st = os.stat(os.path.expanduser(os.path.expandvars(name)))
-            found.append((st.st_ino, st.st_size, st.st_mtime_ns))
-        except OSError:
-            found.append((0, 0, 0))
-    return tuple(found)
+    for origin, key, value in entries:
+        if origin is not None and key.startswith(("include.", "includeif.")) and key.endswith(".path") and value:
+            found.append(os.path.join(os.path.dirname(origin), os.path.expanduser(value)))
+    return found
 
 
-def _values(git: str, where: list[str], files: list[str]) -> list[str]:
-    """Every core.hooksPath value git reads from `where` (`--file PATH`, `--global`, `--system`).
-    Every one, not only the last git uses: keeping one folder too many costs nothing."""
-    key = (git, " ".join(where), _stats(files))
-    if key not in _READ:
-        argv = [git, "config", *where, "--includes", "--path", "--get-all", "core.hooksPath"]
-        from thau_tui.paths import start_folder
+def _entries(git: str, where: list[str], watched: list[str], seen: dict[str, tuple[int, int, int]]) -> list[Entry]:
+    """Every entry git reads for `where` (`--git-dir R`, `--file PATH`, `--global`, `--system`),
+    includes followed. Kept while the files in `watched` and every file the answer came from
+    or names as an include are unchanged: a changed included file is read again."""
+    # `--git-dir R` goes before `config`, a scope after it
+    repository, scope = (where, []) if where[:1] == ["--git-dir"] else ([], where)
+    key = (git, tuple(where))
+    kept = _READ.get(key)
+    if kept is not None and [_stat(name, seen) for name in kept[0]] == kept[1]:
+        return kept[2]
+    before = {name: _stat(name) for name in [*watched, *(kept[0] if kept is not None else [])]}
+    # Safe in a hostile repository: `git config` only reads config. It never refreshes the
+    # index (core.fsmonitor), runs no hook, no alias (a builtin is never an alias) and no
+    # pager (--no-pager, and its output is not a terminal); the environment is the tools'
+    # scrubbed one, with safe.bareRepository=explicit. The system config counts: it is read.
+    env = scrubbed_environment({name: os.environ[name] for name in _CONFIG_PLACES if name in os.environ})
+    from thau_tui.paths import start_folder
 
-        try:  # started in a folder of thau's own, so no repository is found around it
-            done = subprocess.run(
-                argv, capture_output=True, text=True, timeout=10, cwd=start_folder(), env=scrubbed_environment()
-            )
-            _READ[key] = [line for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
-        except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
-            return []
-    return _READ[key]
+    try:  # started in a folder of thau's own: no repository but the one named is found
+        done = subprocess.run(
+            [git, "--no-pager", *repository, "config", *scope, "--includes", "--show-origin", "--list", "-z"],
+            capture_output=True,
+            timeout=10,
+            cwd=start_folder(),
+            env=env,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    entries: list[Entry] = []
+    parts = done.stdout.decode("utf-8", "surrogateescape").split("\0") if done.returncode == 0 else []
+    for origin, item in zip(parts[0::2], parts[1::2], strict=False):
+        name, _, value = item.partition("\n")
+        entries.append((origin[len("file:") :] if origin.startswith("file:") else None, name.lower(), value))
+    files = list(dict.fromkeys([*watched, *(o for o, _k, _v in entries if o is not None), *_included(entries)]))
+    _READ[key] = (files, [before[name] if name in before else _stat(name) for name in files], entries)
+    return entries
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,9 +117,10 @@ def _enclosing_repository(workspace: Path) -> Path | None:
     return None
 
 
-def _places(repository: Path) -> tuple[Path, list[Path]] | None:
-    """Where a relative hooks path starts (the work tree, or a bare repository itself) and
-    the config files of `repository` (a .git folder or file, or a bare repository's folder)."""
+def _places(repository: Path) -> tuple[Path, Path, list[Path]] | None:
+    """Where a relative hooks path starts (the work tree, or a bare repository itself), the
+    repository's own folder, and the files whose change changes its config (HEAD: onbranch)
+    for `repository` (a .git folder or file, or a bare repository's folder)."""
     if repository.name in OTHER_VCS_FOLDERS:
         return None
     if repository.name == ".git":
@@ -91,43 +134,101 @@ def _places(repository: Path) -> tuple[Path, list[Path]] | None:
     with contextlib.suppress(OSError, ValueError):  # a worktree's config is in the main repository's
         named = (gitdir / "commondir").read_text(errors="replace").strip()
         common = (gitdir / named).resolve() if named else gitdir
-    return base, [common / "config", gitdir / "config.worktree"]
+    return base, gitdir, [common / "config", gitdir / "config.worktree", gitdir / "HEAD"]
+
+
+def _entries_of(
+    git: str, repository: Path, seen: dict[str, tuple[int, int, int]]
+) -> tuple[Path, list[list[Entry]]] | None:
+    """Where a relative hooks path starts, and the config entries of `repository` as the host
+    git reads them there; read file by file (its own config, no includeIf) when git refuses
+    the repository."""
+    if (places := _places(repository)) is None:
+        return None
+    base, gitdir, files = places
+    entries = _entries(git, ["--git-dir", str(gitdir)], [*map(str, files), *_USER_CONFIGS], seen)
+    return base, [entries] if entries else [_entries(git, ["--file", str(c)], [str(c)], seen) for c in files[:2]]
+
+
+def _named(answers: list[tuple[Path, list[Entry], bool]]) -> list[tuple[Path, str]]:
+    """The hooks folders (their core.hooksPath value) and the config files (`""`) the answers
+    name, not resolved; each answer's entries with its base, absolute values only when told.
+    Kept while the answers are the same lists: this loop was most of the check's cost."""
+    key = tuple(id(entries) for _base, entries, _absolute in answers)
+    last = _NAMED.get(key)
+    if last is not None and all(a[1] is b[1] and a[::2] == b[::2] for a, b in zip(last[0], answers, strict=True)):
+        return last[1]
+    found: dict[Path, str] = {}
+    for base, entries, absolute in answers:
+        for origin, key_, value in entries:
+            if key_ == "core.hookspath" and (not absolute or os.path.isabs(os.path.expanduser(value))):
+                with contextlib.suppress(ValueError):
+                    found.setdefault(Path(os.path.normpath(base / os.path.expanduser(value))), value)
+            if origin is not None and not absolute:
+                found.setdefault(Path(origin), "")
+        for name in _included(entries) if not absolute else []:
+            found.setdefault(Path(name), "")
+    _NAMED.clear()  # one workspace's answers at a time
+    _NAMED[key] = (answers, list(found.items()))
+    return _NAMED[key][1]
 
 
 def hooks_folders(workspace: Path, repositories: Iterable[Path]) -> list[tuple[Path, str]]:
     """The hooks folders inside `workspace` (resolved) that core.hooksPath names for each of
-    `repositories` (sandbox.git_folders) and for the repository around the workspace, each
-    with the words a refusal shows; existing or not. Husky's `.husky/_` brings `.husky`:
-    its scripts there run the user's `.husky/<hook>`. Never the workspace itself or a folder
-    above it, which cannot be kept read-only."""
+    `repositories` (sandbox.git_folders) and for the repository around the workspace, and the
+    config files there those repositories include, each with the words a refusal shows;
+    existing or not. Husky's `.husky/_` brings `.husky`: its scripts there run the user's
+    `.husky/<hook>`. Never the workspace itself or a folder above it, which cannot be kept
+    read-only, nor a file inside a repository's folder, which is kept already."""
     git = _host_git(str(workspace), os.environ.get("PATH", ""))
     if git is None:
         return []
-    user = [*_values(git, ["--global"], list(_USER_CONFIGS)), *_values(git, ["--system"], list(_USER_CONFIGS))]
+    repositories = list(repositories)
+    seen: dict[str, tuple[int, int, int]] = {}
+    user = [_entries(git, [scope], list(_USER_CONFIGS), seen) for scope in ("--global", "--system")]
     # An absolute global value holds for every repository on the machine, with none in the workspace too.
-    named = [(workspace, [value for value in user if os.path.isabs(os.path.expanduser(value))])]
+    answers = [(workspace, entries, True) for entries in user]
     around = _enclosing_repository(workspace)
     for repository in [*repositories, *([around] if around is not None else [])]:
-        if (places := _places(repository)) is not None:
-            base, configs = places
-            own = [v for c in configs if c.is_file() for v in _values(git, ["--file", str(c)], [str(c)])]
-            named += [(base, own), (base, user)]
+        if (read := _entries_of(git, repository, seen)) is not None:
+            answers += [(read[0], entries, False) for entries in [*read[1], *user]]
+    kept = {p.resolve() for p in repositories}
     found: dict[Path, str] = {}
-    for base, values in named:
-        for value in values:
-            with contextlib.suppress(OSError, RuntimeError, ValueError):
-                folder = Path(os.path.normpath(base / os.path.expanduser(value)))
-                kept = [folder, folder.parent] if folder.name == "_" else [folder]
-                for path in {*kept, *(path.resolve() for path in kept)}:
-                    if path_under(path, workspace) and path != workspace:
-                        shown = path.relative_to(workspace).as_posix()
-                        found.setdefault(path, f"the git hooks folder '{shown}' (core.hooksPath = {value})")
+    for named, value in _named(answers):
+        with contextlib.suppress(OSError, RuntimeError, ValueError):
+            if not value:
+                _config_file(workspace, named, kept, found)
+                continue
+            both = [named, named.parent] if named.name == "_" else [named]
+            for path in {*both, *(path.resolve() for path in both)}:  # resolved each time: a link made since
+                if path_under(path, workspace) and path != workspace:
+                    found.setdefault(
+                        path,
+                        f"inside the git hooks folder '{path.relative_to(workspace).as_posix()}' (core.hooksPath = "
+                        f"{value}); git runs the hooks there as code outside the sandbox",
+                    )
     return sorted(found.items())
 
 
+def _config_file(workspace: Path, named: Path, kept: set[Path], found: dict[Path, str]) -> None:
+    """Add `named`, a file git reads config from, when it lies in the workspace outside the
+    folders kept already (`kept`: git_folders, which lists the file itself once found): what it
+    says runs on the host like .git/config (core.fsmonitor)."""
+    with contextlib.suppress(OSError, RuntimeError, ValueError):
+        path = named.resolve()
+        inside = path_under(path, workspace) and path != workspace and ".git" not in path.relative_to(workspace).parts
+        if inside and not any(path_under(path, folder) and path != folder for folder in kept):
+            found.setdefault(
+                path,
+                f"the git config file '{path.relative_to(workspace).as_posix()}', which a repository's config "
+                "includes; git runs the programs its settings name (core.fsmonitor, core.hooksPath) as code "
+                "outside the sandbox",
+            )
+
+
 def hooks_reason(workspace: Path, path: Path, repositories: Iterable[Path]) -> str | None:
-    """Which hooks folder (hooks_folders) holds `path`, in words; None when none does. Compared
-    casefolded too: macOS's disk opens .HUSKY/pre-commit as .husky/pre-commit."""
+    """Which hooks folder or included config file (hooks_folders) holds `path`, in words; None
+    when none does. Compared casefolded too: macOS's disk opens .HUSKY/pre-commit as .husky/pre-commit."""
     folded = Path(str(path).casefold())
     for folder, what in hooks_folders(workspace, repositories):
         if path_under(path, folder) or path_under(folded, Path(str(folder).casefold())):
