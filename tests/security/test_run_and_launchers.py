@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,38 @@ def test_pdb_runs_the_workspaces_code_and_is_never_approved_by_name(workspace, c
     book.remember(shell("pdb3 --help"), "exec", Decision("session"), SESSION, workspace)
     assert run_commands(workspace, ["pdb3 -c continue evil.py < /dev/null"], gate=book) == ["ask"]
     assert not (workspace / "PWNED").exists()
+
+
+def test_a_folder_the_sandbox_keeps_of_run_holds_an_approval_and_cannot_be_planted_in(workspace, canary, monkeypatch):
+    """NixOS's /run/wrappers/bin is first on its PATH: counted as a temporary folder, no
+    approval by name held for any command there (diff review). The sandbox now binds it
+    read-only (RUN_KEPT), so an approval holds and nothing can be planted in it. Stood in for
+    by a folder of our own under /run, kept the same way."""
+    import thau_tui.engine.shell_command as shell_command
+    import thau_tui.tools.sandbox as sandbox
+
+    kept = Path(f"/run/thau-test-kept-{os.getpid()}")
+    try:
+        (kept / "bin").mkdir(parents=True)
+    except PermissionError:
+        pytest.fail("the test makes a folder under /run, as NixOS has /run/wrappers: run it as root")
+    try:
+        monkeypatch.setattr(sandbox, "RUN_KEPT", (*sandbox.RUN_KEPT, str(kept)))
+        monkeypatch.setattr(shell_command, "RUN_KEPT", sandbox.RUN_KEPT)
+        monkeypatch.setenv("PATH", f"{kept / 'bin'}{os.pathsep}{os.environ['PATH']}")
+        (workspace / "notes.sh").write_text("#!/bin/sh\ntouch PWNED\n")
+        (workspace / "notes.sh").chmod(0o755)
+        book = ApprovalBook(None)
+        for command in ("ls", "cp a b"):
+            book.remember(shell(command), "exec", Decision("session"), SESSION, workspace)
+        assert book.decide(shell("ls"), "exec", SESSION, workspace) == "auto"  # before: "ask", always
+        run_commands(workspace, [f"cp notes.sh {kept}/bin/ls", "ls"], gate=book)
+        assert not (kept / "bin" / "ls").exists() and not (workspace / "PWNED").exists()
+        assert "/run/wrappers" in sandbox.RUN_KEPT  # NixOS's own, kept the same way
+        # a kept folder the host lacks is not bound, so the sandbox's is writable: no approval holds
+        missing = f"/run/thau-test-missing-{os.getpid()}/bin"
+        monkeypatch.setattr(shell_command, "RUN_KEPT", (*sandbox.RUN_KEPT, str(Path(missing).parent)))
+        monkeypatch.setenv("PATH", f"{missing}{os.pathsep}{os.environ['PATH']}")
+        assert book.decide(shell("ls"), "exec", SESSION, workspace) == "ask"
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)

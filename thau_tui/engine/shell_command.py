@@ -403,7 +403,7 @@ def _in_a_temporary_folder(entry: str, workspace: Path | None) -> bool:
     roots = {Path(os.path.realpath(p)) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run", tempfile.gettempdir())}
     if not any(folder == root or root in folder.parents for root in roots):
         return False
-    kept = [Path(os.path.realpath(p)) for p in RUN_KEPT]
+    kept = [Path(os.path.realpath(p)) for p in RUN_KEPT if os.path.isdir(p)]  # bound read-only only when there
     seen = [*interpreter_folders(), *kept, *([workspace.resolve()] if workspace is not None else [])]
     return not any(folder == own or own in folder.parents for own in seen)
 

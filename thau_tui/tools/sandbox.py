@@ -149,7 +149,7 @@ def git_read_only(workspace: Path, config: Config | None) -> bool:
 
 # What the sandbox keeps of /run: NixOS's system profile (its programs live there) and,
 # with the network on, systemd-resolved's resolv.conf (/etc/resolv.conf often links to it).
-RUN_KEPT = ("/run/current-system",)
+RUN_KEPT = ("/run/current-system", "/run/wrappers")  # wrappers: first on NixOS's PATH (diff review)
 RUN_KEPT_FOR_NETWORK = ("/run/systemd/resolve",)
 
 
