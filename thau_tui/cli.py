@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import KEEP_OUT_VARIABLE, __version__
+from .cli_options import chat_options_kept, note_chat_options
 from .config import ConfigResult, load_config, web_address
 
 # `thau --message` lives in headless.py; these names stay importable from here
@@ -49,6 +50,7 @@ def _config(args) -> ConfigResult:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thau", description="A terminal assistant over a local GGUF model.")
+    note_chat_options(parser)
     parser.add_argument("--version", action="version", version=f"thau {__version__}")
     parser.add_argument(
         "-m",
@@ -119,6 +121,8 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "command", None):
+        chat_options_kept(parser, args)
     pin_home()  # children read THAU_HOME again: the folder it is now, not a link's later target
     named = getattr(args, "config", None)
     if named and not os.path.exists(os.path.expanduser(named)):  # a dangling link too (re-review)
@@ -153,10 +157,10 @@ def run_chat(args) -> int:
     # textual-image probes what the terminal can draw when first imported: before the app
     # takes the screen over. What was typed before it is kept for the prompt (type_ahead.py).
     from . import type_ahead
+    from .engine.store import StoreError
+    from .ui.app import ThauApp  # imported first: keys typed during its 0.4 s were thrown away (diff review)
 
     typed = type_ahead.read_pending()
-    from .engine.store import StoreError
-    from .ui.app import ThauApp
     from .ui.widgets import image_pane  # noqa: F401
 
     type_ahead.drop()

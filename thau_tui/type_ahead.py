@@ -3,8 +3,8 @@ can draw by writing a query and reading stdin for the answer, before the app tak
 keys typed meanwhile broke the probe's read and the terminal's late answer (ESC[?1;2c) reached
 the prompt as text, so since then everything typed before the first frame was thrown away
 (`drop`): a question typed while thau started was lost. Now what was typed before the probe is
-read first (`read_pending`) and put in the prompt (`as_text`); only keys typed during the probe's
-tenth of a second are still dropped."""
+read first (`read_pending`, once the app's code is imported) and put in the prompt (`as_text`);
+only keys typed while textual-image loads and probes (a few tenths of a second) are still dropped."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from rich.console import Console
 
 from ..paths import start_folder
-from .cli_data import register_data
+from .cli_data import _err, at_least_one, output_problem, register_data, said_config, section_unread
 from .cli_outcome import already_trained_line, finish_train, scores_table, terminal_console
 from .recipe import find_recipe, load_recipe
 from .runs import (
@@ -38,20 +38,20 @@ from .runs import (
 from .training_run import RunState, format_eta
 
 
-def _err(message: str) -> int:
-    """Print a problem on stderr and return the exit code for a usage error."""
-    print(f"thau: {message}", file=sys.stderr)
-    return 2
-
-
 def _config_train_settings(config_file: str | None = None) -> tuple[str, str]:
     """train.recipe and the runs folder from config.yaml: the one --config names (it was read
-    from the usual place whatever --config said: re-review), else the usual one."""
-    from ..config import load_config
-    from ..paths import default_config_file, runs_dir
+    from the usual place whatever --config said: re-review), else the usual one. ValueError
+    when its train section could not be read: a broken `recipe:` started the default recipe's
+    480 steps without a word (CLI review, 2026-12-07 night)."""
+    from ..paths import runs_dir
 
-    train = load_config(Path(config_file).expanduser() if config_file else default_config_file()).config.train
-    return train.recipe, str(runs_dir(train.runs_dir))
+    result = said_config(config_file)
+    if section_unread(result, "train"):
+        raise ValueError(
+            f"{result.path}: its train section could not be read (said above), so the recipe and runs folder "
+            "are not known; fix it (thau doctor checks it), then run thau train again"
+        )
+    return result.config.train.recipe, str(runs_dir(result.config.train.runs_dir))
 
 
 # --- train ---------------------------------------------------------------------------
@@ -65,7 +65,10 @@ def _drain(stream, state: RunState, lock: threading.Lock) -> None:
 
 def _resolve_train_args(args: argparse.Namespace) -> tuple[Path, Path | None, str] | str:
     """(recipe file, run folder to resume or None, runs folder), or the problem in words."""
-    default_recipe, runs_dir = _config_train_settings(getattr(args, "config", None))
+    try:
+        default_recipe, runs_dir = _config_train_settings(getattr(args, "config", None))
+    except ValueError as exc:
+        return str(exc)
     resume_dir: Path | None = None
     if args.resume == "latest":
         name = None
@@ -259,18 +262,24 @@ def eval_target(args: argparse.Namespace) -> tuple[Path, Path | None, str, int |
     its adapter, `lora_path: auto` included, its dialect and threads); --model, --adapter
     (`none` for the bare model), --dialect and --threads override. Returns the model, the
     adapter, the dialect, the threads and a line saying where each came from."""
-    from ..config import load_config
     from ..engine.models import resolve_model
-    from ..paths import default_config_file
 
-    config_file = Path(args.config).expanduser() if getattr(args, "config", None) else default_config_file()
-    config = load_config(config_file).config
+    result = said_config(getattr(args, "config", None))
+    config, name, given = result.config, result.path.name, getattr(args, "model", None)
+    # The chat's model section unread: its model, adapter and dialect are not known (CLI review, 2026-12-07 night)
+    if section_unread(result, "model") and not (given and args.dialect):
+        raise ValueError(
+            f"{result.path}: its model section could not be read (said above), so what the chat runs is not known; "
+            "fix it, or name what to score: --model PATH --adapter PATH|none --dialect NAME"
+        )
     configured_model, configured_adapter = resolve_model(config)
-    model = Path(args.model).expanduser() if args.model else configured_model
+    model = Path(given).expanduser() if given else configured_model
     if args.adapter in (None, ""):
         # The configured adapter was made for the configured model: a different --model runs bare.
-        adapter = configured_adapter if not args.model else None
-        source = f"model.lora_path {config.model.lora_path!r} in {config_file.name}" if adapter else "none configured"
+        adapter = configured_adapter if not given else None
+        set_there = "lora_path" in config.model.model_fields_set  # "'auto' in config.yaml" of a file without it
+        held = f" in {name}" if set_there else f", the default: {name} does not set it"
+        source = f"model.lora_path {config.model.lora_path!r}{held}" if adapter else "none configured"
     elif args.adapter.lower() == "none":
         adapter, source = None, "--adapter none"
     else:
@@ -294,25 +303,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import run_eval
     from .score import read_jsonl, score
 
-    cases_path = Path(args.cases)
+    cases_path, output = Path(args.cases), Path(args.output)
     if not cases_path.is_file():
         return _err(f"eval cases not found: {cases_path} (build some with `thau data build`)")
+    if problem := output_problem(output, "--output"):  # before the model loads, not after (CLI review)
+        return _err(problem)
     console = terminal_console()
     try:
         model, adapter, dialect, threads, note = eval_target(args)
     except Exception as exc:  # a broken config or a missing bundled model: say which
         return _err(str(exc))
     console.print(note)
+    written = [0, 0]  # predictions in the file, cases
     try:
         with Progress(BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
             task = progress.add_task("eval", total=None)
 
             def on_progress(done: int, total: int, _prediction: dict) -> None:
+                written[:] = [done, total]
                 progress.update(task, completed=done, total=total)
 
             predictions = run_eval(
                 cases_path,
-                Path(args.output),
+                output,
                 model_path=model,
                 adapter=adapter,
                 dialect=dialect,
@@ -320,8 +333,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 on_progress=on_progress,
                 n_threads=threads,
             )
+    except KeyboardInterrupt:  # a traceback through the model's thread, the partial file unsaid (CLI review)
+        if written[0]:  # counted in the file: one may have been written after the last count
+            with output.open(encoding="utf-8", errors="replace") as lines:
+                held = sum(1 for _ in lines)
+            _err(f"stopped (Ctrl+C): {output} is partial, with {held} of {written[1]} predictions")
+        else:
+            _err(f"stopped (Ctrl+C) before a prediction was written to {output}")
+        return 130  # 128 + SIGINT, as `thau -m` ends
     except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
+    except OSError as exc:  # the folder went read-only, or full, while it ran
+        return _err(f"cannot write the predictions to {output} ({exc.strerror or exc})")
     except Exception as exc:  # a model that will not load: say which and why
         if type(exc).__name__ == "ModelLoadError":
             return _err(str(exc))
@@ -373,17 +396,6 @@ def _export_cut(run: Path, rank: int, alpha: float | None, out: Path | None, ten
 # --- wiring --------------------------------------------------------------------------
 
 
-def _at_least_one(text: str) -> int:
-    """An argparse type: a whole number of at least 1 (--limit -1 scored nothing, exit 0)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1")
-    return value
-
-
 def _command(sub, name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=help)
     parser.set_defaults(func=func)
@@ -418,7 +430,7 @@ def register(subparsers) -> None:
     )
     train.add_argument(
         "--score-limit",
-        type=_at_least_one,
+        type=at_least_one,
         default=None,
         metavar="N",
         help="eval cases to score (default: the recipe's eval_examples)",
@@ -439,11 +451,11 @@ def register(subparsers) -> None:
         "(default: the chat's adapter from config.yaml, lora_path auto included)",
     )
     ev.add_argument("--model", default=None, help="GGUF model (default: the chat's model from config.yaml)")
-    ev.add_argument("--limit", type=_at_least_one, default=None, help="only the first N cases")
+    ev.add_argument("--limit", type=at_least_one, default=None, help="only the first N cases")
     ev.add_argument("--dialect", default=None, help="default: model.dialect from config.yaml")
     ev.add_argument(
         "--threads",
-        type=_at_least_one,
+        type=at_least_one,
         default=None,
         help="llama.cpp threads (default: model.n_threads from config.yaml, else the chat's default)",
     )

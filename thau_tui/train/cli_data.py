@@ -1,22 +1,102 @@
 """`thau data build` and `thau data from-history`: the data set, and examples from chats.
 
 `register_data(subparsers)` adds the `data` command to the parser train/cli.py builds.
+The checks every training command makes before it starts live here too: config.yaml's
+errors said, an output file that cannot be written refused, a count below one refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import paths
+
+if TYPE_CHECKING:
+    from ..config import ConfigResult
 
 
 def _err(message: str) -> int:
     """Print a problem on stderr and return the exit code for a usage error."""
     print(f"thau: {message}", file=sys.stderr)
     return 2
+
+
+def said_config(config_file: str | None) -> ConfigResult:
+    """config.yaml (the one --config names, else the usual one), its errors said on stderr as
+    `thau -m` says them: `thau train` and `thau eval` ran on the defaults of a file with a YAML
+    error without a word of it (CLI review, 2026-12-07 night)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from ..config import load_config
+    from ..visible_text import visible
+
+    result = load_config(Path(config_file).expanduser() if config_file else paths.default_config_file())
+    err = Console(stderr=True)
+    err.soft_wrap = not err.is_terminal  # a log keeps each error on one line (headless.stderr_console)
+    for error in result.errors:
+        said = f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)"
+        err.print(Text.assemble(("config:", "yellow"), said))
+    return result
+
+
+def section_unread(result: ConfigResult, section: str) -> bool:
+    """Whether one of `result`'s errors leaves a setting of `section` (model, train) at its
+    default: an error naming one of its keys, the section among those YAML could not read,
+    or a problem with the whole file. An error that names another section does not."""
+    from ..config import Config
+
+    for error in result.errors:
+        text = error.removeprefix(f"{result.path}: ")
+        first = text.split(":", 1)[0].split(".", 1)[0]
+        if first in Config.model_fields:
+            if first == section:
+                return True
+        elif unread := re.search(r"not read: (.*?); the other sections apply", text):
+            if any(part.startswith(f"{section} (line ") for part in unread.group(1).split(", ")):
+                return True
+        elif "each section was read on its own" not in text:  # a misspelt section could be this one
+            return True
+    return False
+
+
+def output_problem(path: Path, option: str, *, replaced: bool = False) -> str | None:
+    """Why a new file cannot be written at `path`, in a line naming `option`; None when it can
+    (`replaced`: a link or file there is replaced, not written through). `thau eval --output`
+    a folder, under a file or on a read-only file system ended in a traceback once the model
+    had loaded (CLI review, 2026-12-07 night): asked first."""
+    try:
+        if not replaced and (path.is_symlink() or (path.exists() and not path.is_file())):
+            if path.is_dir() and not path.is_symlink():
+                return f"{option} {path} is a folder: name a file in it ({path / 'predictions.jsonl'})"
+            return f"{option} {path} is a link or not a plain file; thau does not write through it: pick another path"
+        folder = path.parent
+        while not (folder.exists() or folder.is_symlink()):  # the command makes the folders missing
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"{option} {path}: {folder} is a file, not a folder: name a path in a folder"
+        with tempfile.TemporaryFile(dir=folder, prefix=".thau-"):
+            pass
+    except OSError as exc:
+        return f"{option} {path} cannot be written ({exc.strerror or exc}): name a path in a folder you can write"
+    return None
+
+
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (--limit -1 scored nothing, exit 0)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
 
 
 def held_data_set(folder: Path) -> str | None:
@@ -82,10 +162,14 @@ def cmd_from_history(args: argparse.Namespace) -> int:
     if (out.exists() or out.is_symlink()) and not args.force:  # replaced without a word (docs review)
         held = held_lines(out)
         return _err(f"{out} already exists ({held}); pass --force to replace it, or --out FILE to write another")
+    if problem := output_problem(out, "--out", replaced=True):  # a traceback once the chats were read (CLI review)
+        return _err(problem)
     try:
         counts = examples_from_history(db, out, dialect=args.dialect)
     except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
+    except OSError as exc:  # the folder went read-only, or full, meanwhile
+        return _err(f"cannot write {out} ({exc.strerror or exc}): pass --out with a path in a folder you can write")
 
     def some(count: int, word: str) -> str:
         return f"{count} {word}" + ("" if count == 1 else "s")

@@ -281,6 +281,11 @@ def examples_from_history(db_path: str | Path, out_path: str | Path, *, dialect:
                     continue
                 seen.add(key)
                 examples.append(example)
+    except sqlite3.DatabaseError as exc:  # "file is not a database" was a traceback (CLI review, 2026-12-07 night)
+        raise ValueError(
+            f"{db_path} is not a thau chat database ({exc}): pass --db with a sessions.sqlite3 "
+            "(thau doctor names the data dir holding thau's), or leave --db out"
+        ) from exc
     finally:
         db.close()
     out_path.parent.mkdir(parents=True, exist_ok=True)
