@@ -7,11 +7,11 @@ dialect, asked for in config.yaml, stays, and `thau doctor` names the missing en
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from http_fakes import send_json, serve
 from server_fakes import one_turn, quiet_agent
 
 from thau_tui.cli import main
@@ -67,18 +67,10 @@ class ChatOnlyServer:
                 self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\ndata: [DONE]\n\n")
                 self.close_connection = True
 
-            def _json(self, status: int, answer: dict) -> None:
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+            _json = send_json
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.httpd, self.url = serve(Handler)
         self.root = self.url.removesuffix("/v1")
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.httpd.shutdown()

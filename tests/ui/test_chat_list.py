@@ -18,6 +18,16 @@ def _dogs_chat(tmp_path):
     return store, dogs, make_app(tmp_path, ScriptedBackend([]))
 
 
+def _cats_and_birds(tmp_path):
+    """A store with two saved chats, about cats and about birds, and an app over it."""
+    store = Store(tmp_path / "sessions.sqlite3")
+    cats = store.create_session("cats")
+    store.add_message(cats, "user", "tell me about cats")
+    birds = store.create_session("birds")
+    store.add_message(birds, "user", "tell me about birds")
+    return store, cats, birds, make_app(tmp_path, ScriptedBackend([]))
+
+
 def _highlight(app, sid: str) -> None:
     """Focus the chats list with `sid` highlighted."""
     view = app.query_one("#session-list")
@@ -222,12 +232,7 @@ async def test_the_list_highlights_the_open_chat(tmp_path):
 async def test_esc_clears_the_search_and_a_filter_that_matches_nothing_says_so(tmp_path):
     """Searched "cats", opened it and deleted it: the box kept "cats" over an empty list, the
     other chats looked gone, and Esc did nothing in the box or the list (helper's UX review)."""
-    store = Store(tmp_path / "sessions.sqlite3")
-    cats = store.create_session("cats")
-    store.add_message(cats, "user", "tell me about cats")
-    birds = store.create_session("birds")
-    store.add_message(birds, "user", "tell me about birds")
-    app = make_app(tmp_path, ScriptedBackend([]))
+    store, cats, birds, app = _cats_and_birds(tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
         panel, search = app.query_one("#sessions"), app.query_one("#session-search")
         app.query_one("#session-list").focus()
@@ -308,12 +313,7 @@ async def test_the_panel_shown_again_starts_a_new_search_when_a_letter_is_typed(
     """Ctrl+B hid and showed the panel with "cats" still in the box: typing "birds" searched
     "catsbirds", matched nothing, and kept the focus, so the next message went into the box
     (new-user review, 2026-12-07 night)."""
-    store = Store(tmp_path / "sessions.sqlite3")
-    cats = store.create_session("cats")
-    store.add_message(cats, "user", "tell me about cats")
-    birds = store.create_session("birds")
-    store.add_message(birds, "user", "tell me about birds")
-    app = make_app(tmp_path, ScriptedBackend([]))
+    store, cats, birds, app = _cats_and_birds(tmp_path)
     async with app.run_test(size=(110, 30)) as pilot:
         app.query_one("#session-list").focus()
         await pilot.press(*"cats", "enter", "enter")
