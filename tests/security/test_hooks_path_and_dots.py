@@ -231,3 +231,62 @@ def test_a_change_to_an_included_file_is_seen_at_the_next_call(ctx, workspace):
     (workspace / ".gitconfig").write_text("[core]\n\thooksPath = hooks-bb\n")  # the user, on the host
     result = write(ctx, "hooks-bb/post-commit")
     assert not result.ok and "(core.hooksPath = hooks-bb)" in result.output, result.output
+
+
+def test_a_fifo_the_shell_makes_in_a_repository_never_hangs_thau(workspace):
+    """A FIFO named commondir in a .git folder: the check read it with a blocking open, and
+    the shell, write_file and every later command hung for good (second diff review)."""
+    import threading
+
+    git("init", "-q", workspace / "b")
+    (workspace / "evil" / ".git").mkdir(parents=True)
+    import os
+
+    os.mkfifo(workspace / "evil" / ".git" / "commondir")
+    done: list[object] = []
+    thread = threading.Thread(target=lambda: done.append(sandbox.git_folders(workspace)), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert done, "git_folders still waits on the FIFO after 10 s"
+
+
+def test_an_include_that_never_ends_costs_one_short_wait_then_none(workspace):
+    """`include.path = ../pipe`, a FIFO the shell made: the host `git config` blocked on it, each
+    shell command took 20 s and the next ones as long, for good (second diff review). The read
+    is cut short once, remembered, and the repository's own config still read."""
+    import time
+
+    from thau_tui.tools.shell import ShellSandbox
+
+    shell_ = ShellSandbox(workspace, Config())
+    try:
+        shell_.run("git init -q x && mkfifo x/pipe && git -C x config include.path ../pipe", timeout=60)
+        shell_.run("git -C x config core.hooksPath hooks-x 2>/dev/null; echo set", timeout=60)
+        for _ in range(2):
+            started = time.monotonic()
+            shell_.run("echo later", timeout=60)
+            assert time.monotonic() - started < 1.5
+    finally:
+        shell_.close()
+
+
+def test_the_host_git_never_reads_thaus_stdin(workspace, tmp_path):
+    """`include.path = /dev/stdin`: the host git read thau's own stdin (in the chat, the user's
+    keys) as config, and took its hooksPath from it (second diff review)."""
+    import sys
+
+    git("init", "-q", workspace / "x")
+    git("-C", workspace / "x", "config", "include.path", "/dev/stdin")
+    probe = (
+        "import sys; from pathlib import Path; from thau_tui.tools import sandbox; "
+        f"print(sandbox.git_folders(Path({str(workspace)!r}))); print('left:', repr(sys.stdin.read()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        input="[core]\n\thooksPath = STOLEN_FROM_STDIN\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "STOLEN_FROM_STDIN" in done.stdout.split("left:")[1], done.stdout  # still there, unread
+    assert "STOLEN_FROM_STDIN" not in done.stdout.split("left:")[0], done.stdout

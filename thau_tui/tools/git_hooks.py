@@ -26,12 +26,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..host_programs import host_program
-from .workspace import OTHER_VCS_FOLDERS, gitdir_of, path_under, scrubbed_environment
+from .workspace import OTHER_VCS_FOLDERS, gitdir_of, path_under, scrubbed_environment, small_file
 
 # One config entry: the file it came from (None: not a file), its key (lower case), its value.
 Entry = tuple[str | None, str, str]
 # (git, where) -> (the files watched, their stats, the entries read)
-_READ: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[tuple[int, int, int]], list[Entry]]] = {}
+_READ: dict[tuple[str, tuple[str, ...]], tuple[list[str], list[tuple[int, int, int]], list[Entry] | None]] = {}
 # The answers _named last read (kept, so their ids stay theirs) and what it found in them
 _NAMED: dict[tuple[int, ...], tuple[list[tuple[Path, list[Entry], bool]], list[tuple[Path, str]]]] = {}
 _USER_CONFIGS = ("~/.gitconfig", "${XDG_CONFIG_HOME}/git/config", "~/.config/git/config", "/etc/gitconfig")
@@ -63,13 +63,22 @@ def _included(entries: list[Entry]) -> list[str]:
     return found
 
 
-def _entries(git: str, where: list[str], watched: list[str], seen: dict[str, tuple[int, int, int]]) -> list[Entry]:
+_EMPTY: list[Entry] = []  # one list for every answer with nothing in it: _named keys its memo on ids
+# A config read takes milliseconds; one that has not ended by then waits on a file that never
+# ends (an include that is a FIFO: every shell command took 20 s, for good: second diff review).
+GIT_CONFIG_TIMEOUT_S = 2.0
+
+
+def _entries(
+    git: str, where: list[str], watched: list[str], seen: dict[str, tuple[int, int, int]], includes: bool = True
+) -> list[Entry] | None:
     """Every entry git reads for `where` (`--git-dir R`, `--file PATH`, `--global`, `--system`),
-    includes followed. Kept while the files in `watched` and every file the answer came from
-    or names as an include are unchanged: a changed included file is read again."""
+    includes followed unless told not to; None when git did not answer in time. Kept while the
+    files in `watched` and every file the answer came from or names as an include are
+    unchanged: a changed included file is read again, a stalled read is not tried again."""
     # `--git-dir R` goes before `config`, a scope after it
     repository, scope = (where, []) if where[:1] == ["--git-dir"] else ([], where)
-    key = (git, tuple(where))
+    key = (git, (*where, "--includes" if includes else "--no-includes"))
     kept = _READ.get(key)
     if kept is not None and [_stat(name, seen) for name in kept[0]] == kept[1]:
         return kept[2]
@@ -81,14 +90,19 @@ def _entries(git: str, where: list[str], watched: list[str], seen: dict[str, tup
     env = scrubbed_environment({name: os.environ[name] for name in _CONFIG_PLACES if name in os.environ})
     from thau_tui.paths import start_folder
 
+    follow = ["--includes"] if includes else ["--no-includes"]
     try:  # started in a folder of thau's own: no repository but the one named is found
-        done = subprocess.run(
-            [git, "--no-pager", *repository, "config", *scope, "--includes", "--show-origin", "--list", "-z"],
+        done = subprocess.run(  # stdin: never thau's (an include of /dev/stdin read the user's keys)
+            [git, "--no-pager", *repository, "config", *scope, *follow, "--show-origin", "--list", "-z"],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
-            timeout=10,
+            timeout=GIT_CONFIG_TIMEOUT_S,
             cwd=start_folder(),
             env=env,
         )
+    except subprocess.TimeoutExpired:
+        _READ[key] = (list(before), list(before.values()), None)
+        return None
     except (OSError, subprocess.SubprocessError):
         return []
     entries: list[Entry] = []
@@ -131,8 +145,8 @@ def _places(repository: Path) -> tuple[Path, Path, list[Path]] | None:
     if gitdir is None:
         return None
     common = gitdir
-    with contextlib.suppress(OSError, ValueError):  # a worktree's config is in the main repository's
-        named = (gitdir / "commondir").read_text(errors="replace").strip()
+    with contextlib.suppress(OSError, ValueError, RuntimeError):  # a worktree's config is in the main repository's
+        named = (small_file(gitdir / "commondir") or "").strip()  # never blocking: a FIFO hung thau (diff review)
         common = (gitdir / named).resolve() if named else gitdir
     return base, gitdir, [common / "config", gitdir / "config.worktree", gitdir / "HEAD"]
 
@@ -147,7 +161,11 @@ def _entries_of(
         return None
     base, gitdir, files = places
     entries = _entries(git, ["--git-dir", str(gitdir)], [*map(str, files), *_USER_CONFIGS], seen)
-    return base, [entries] if entries else [_entries(git, ["--file", str(c)], [str(c)], seen) for c in files[:2]]
+    if entries:
+        return base, [entries]
+    # Refused, or stalled on an include: its own files, includes followed only if that was not why
+    own = [_entries(git, ["--file", str(c)], [str(c)], seen, includes=entries is not None) for c in files[:2]]
+    return base, [each or _EMPTY for each in own]
 
 
 def _named(answers: list[tuple[Path, list[Entry], bool]]) -> list[tuple[Path, str]]:
@@ -185,7 +203,7 @@ def hooks_folders(workspace: Path, repositories: Iterable[Path]) -> list[tuple[P
         return []
     repositories = list(repositories)
     seen: dict[str, tuple[int, int, int]] = {}
-    user = [_entries(git, [scope], list(_USER_CONFIGS), seen) for scope in ("--global", "--system")]
+    user = [_entries(git, [scope], list(_USER_CONFIGS), seen) or _EMPTY for scope in ("--global", "--system")]
     # An absolute global value holds for every repository on the machine, with none in the workspace too.
     answers = [(workspace, entries, True) for entries in user]
     around = _enclosing_repository(workspace)

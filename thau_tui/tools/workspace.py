@@ -229,20 +229,26 @@ OTHER_VCS_FOLDERS = {".hg": "Mercurial", ".jj": "Jujutsu", ".sl": "Sapling"}
 GIT_SAFETY = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "safe.bareRepository", "GIT_CONFIG_VALUE_0": "explicit"}
 
 
-def gitdir_of(dot_git: Path) -> Path | None:
-    """Where a `.git` file (a worktree's, a submodule's, `git init --separate-git-dir`'s) says
-    the repository is, resolved; None for a folder or anything unreadable."""
-    try:  # a tool may swap the file for a FIFO or a link since it was listed: never block, never follow
-        fd = os.open(dot_git, os.O_RDONLY | NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+def small_file(path: Path, limit: int = 4096) -> str | None:
+    """The start of a small regular file a tool may have made (a `.git` file, a `commondir`);
+    None for anything else. A tool may swap it for a FIFO or a link since it was listed: never
+    block, never follow."""
+    try:
+        fd = os.open(path, os.O_RDONLY | NO_FOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
     try:
-        head = os.read(fd, 4096) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        return os.read(fd, limit).decode("utf-8", "replace") if stat.S_ISREG(os.fstat(fd).st_mode) else None
     except OSError:
         return None
     finally:
         os.close(fd)
-    text = head.decode("utf-8", "replace").strip()
+
+
+def gitdir_of(dot_git: Path) -> Path | None:
+    """Where a `.git` file (a worktree's, a submodule's, `git init --separate-git-dir`'s) says
+    the repository is, resolved; None for a folder or anything unreadable."""
+    text = (small_file(dot_git) or "").strip()
     if not text.startswith("gitdir:"):
         return None
     target = Path(text[len("gitdir:") :].strip())
