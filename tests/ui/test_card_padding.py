@@ -95,11 +95,11 @@ def test_a_cut_line_says_how_many_of_its_own_characters_it_leaves_out():
     """Counted in the value's characters, whatever the markers in its place; a line of wide
     characters is cut by the cells it takes (400 of them took 800 cells)."""
     line = "A" * 300 + "\t" * 20 + "B" * 100 + " \t" * 3 + "C" * 50
-    shown = render_arguments({"note": line}).plain
+    shown = render_arguments({"note": "a block of lines:\n" + line}).plain  # a one-line argument is cut shorter
     assert "… 99 characters not shown here (e shows them all) … " + "B" * 41 in shown
     assert shown.endswith("B ⋯ 6 blanks (e shows them) ⋯ " + "C" * 50)
-    wide = render_arguments({"note": "字" * 1000}).plain
-    assert "… 800 characters not shown here" in wide and cell_len(wide) < 480
+    wide = render_arguments({"note": "字" * 1000}).plain  # one line: at most two rows of the card
+    assert "characters not shown here" in wide and cell_len(wide) <= 2 * 80
 
 
 async def test_lines_that_each_wrap_to_rows_do_not_push_a_file_s_payload_below_the_fold():
@@ -136,3 +136,17 @@ async def test_a_block_is_measured_at_the_card_s_own_width():
     script = "#!/bin/sh\n" + "\n".join([pad] * 10) + f"\n{PAYLOAD}"
     rows = await _awaiting_screen("write_file", {"path": "setup.sh", "content": script}, (50, 24))
     assert _row_of(rows, "#!/bin/sh") < _row_of(rows, PAYLOAD) < _row_of(rows, KEYS) < _row_of(rows, KEYS_END)
+
+
+async def test_a_long_one_line_path_takes_at_most_two_rows():
+    """A plausible 388-character path before a 14-line script: only blocks shared the card's
+    rows, and the path took 6 rows at 80 columns (11 at 50), so the script's last line and the
+    keys were below an 80x24 screen (second diff review, 2026-12-07 night)."""
+    path = "docs/" + "/".join(f"section-{i:02d}-notes" for i in range(22)) + "/readme.sh"
+    script = "#!/bin/sh\n" + "".join(f"echo step {i}\n" for i in range(12)) + PAYLOAD
+    for size in ((80, 24), (50, 24)):
+        rows = await _awaiting_screen("write_file", {"path": path, "content": script}, size)
+        assert _row_of(rows, "path: docs/section-00") < _row_of(rows, PAYLOAD) < _row_of(rows, KEYS)
+        assert "characters not" in "".join(rows)  # the path cut (its words wrap at 50 columns)
+        if size[0] >= 80:  # at 50 columns the keys line wraps to four rows: its end may be under the fold
+            assert _row_of(rows, KEYS) <= _row_of(rows, KEYS_END)

@@ -24,10 +24,13 @@ TAIL_LINES = 8
 # The rows the multi-line arguments may take on the card together (each at least MIN_BLOCK_ROWS),
 # measured as they wrap at the card's width: lines of 396 cells, each under every cut above,
 # wrapped to 4 rows, and 10 of them put `curl ... | sh` and the keys below the fold of a 40-row
-# screen (eco review, 2026-12-07 night). Ten keep a card asking to write a file within 20 rows,
-# what an 80x24 terminal leaves the chat. ARGUMENT_WIDTH: the width measured at before the card
-# knows its own (ToolCard draws them again at it).
-ARGUMENT_ROWS, MIN_BLOCK_ROWS, ARGUMENT_WIDTH = 10, 4, 80
+# screen (diff reviews, 2026-12-07 night). Eight keep a card asking to write a file within the
+# 20 rows an 80x24 terminal leaves the chat. ARGUMENT_WIDTH: the width measured at before the
+# card knows its own (ToolCard draws them again at it).
+ARGUMENT_ROWS, MIN_BLOCK_ROWS, ARGUMENT_WIDTH = 8, 2, 80
+# The rows a one-line argument may take at the card's width, and the cells the cut's own
+# words take ("… 1234 characters not shown here (e shows them all) … ").
+ONE_LINE_ROWS, _CUT_WORDS = 2, 56
 # A line wider than this, in terminal cells, shows its start and end with the count cut
 # between: 3,000 characters of comment wrapped into a wall that pushed `curl ... | sh` off the
 # card. Cells, not characters: a tab is one character and up to TAB_CELLS cells, and 330 of
@@ -154,14 +157,15 @@ def _fit(pieces: Iterator[tuple[str, int, bool]], cells: int, *, from_end: bool 
     return "".join(reversed(taken) if from_end else taken), count
 
 
-def _short_line(line: str) -> str:
+def _short_line(line: str, cells: int = MAX_LINE_CELLS, tail_cells: int = LINE_TAIL_CELLS, words: int = 0) -> str:
     """A line as the card shows it: long runs of blanks as markers (_pieces), and a line
-    wider than MAX_LINE_CELLS as its start, how many characters are left out, and its end."""
-    shown, count = _fit(_pieces(line), MAX_LINE_CELLS)
+    wider than `cells` as its start, how many characters are left out, and its end (the last
+    `tail_cells`); `words`: the cells the cut's own words are to take from `cells`."""
+    shown, count = _fit(_pieces(line), cells)
     if count == len(line):
         return shown
-    head, head_count = _fit(_pieces(line), MAX_LINE_CELLS - LINE_TAIL_CELLS)
-    tail, tail_count = _fit(_pieces(line, from_end=True), LINE_TAIL_CELLS, from_end=True)
+    head, head_count = _fit(_pieces(line), max(0, cells - tail_cells - words))
+    tail, tail_count = _fit(_pieces(line, from_end=True), tail_cells, from_end=True)
     cut = len(line) - head_count - tail_count
     return f"{head} … {cut} characters not shown here (e shows them all) … {tail}"
 
@@ -279,8 +283,13 @@ def _argument(key: Any, value: Any, arguments: dict[str, Any], width: int, rows:
     `rows` rows at `width`."""
     label = Content.styled(f"{_name(key)}:", "bold $text-secondary")
     if not _is_block(key, value):
+        # at most ONE_LINE_ROWS rows at `width`, the cut's words included: a 388-character path
+        # took 6 rows at 80 columns (11 at 50) and pushed the content's end and the keys below
+        # an 80x24 screen (second diff review, 2026-12-07 night)
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return label + Content(" ") + Content(_short_line(visible(text)))
+        fits = max(_CUT_WORDS + 24, ONE_LINE_ROWS * width - cell_len(label.plain) - 2)
+        cut = _short_line(visible(text), fits, max(8, (fits - _CUT_WORDS) // 3), _CUT_WORDS)
+        return label + Content(" ") + Content(cut)
     head, more, tail = _within_rows(*_ends(visible(value), MAX_ARGUMENT_LINES), width, rows)
     language = _language_for(key, arguments)
     path = arguments.get("path") if language is None else None
