@@ -7,20 +7,12 @@ import json
 from pathlib import Path
 
 from ..paths import replace_file
+from .training_run import read_summary
 
 # Made from the adapter as it was before the steps trained now: the GGUF export and the scoring
 # after training, and the summary's keys for them.
 STALE_FILES = ("adapter.gguf", "eval-after.jsonl")
 STALE_KEYS = ("after", "adapter_gguf")
-
-
-def read_summary(run_dir: Path) -> dict:
-    """RUN_DIR/summary.json, or {} when it is missing or unreadable."""
-    try:
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return {}
-    return summary if isinstance(summary, dict) else {}
 
 
 def forget_stale_outputs(run_dir: Path) -> dict:
@@ -35,7 +27,7 @@ def forget_stale_outputs(run_dir: Path) -> dict:
     night). Without them the run reads unscored, and R or `--resume` scores it again."""
     for name in STALE_FILES:
         (run_dir / name).unlink(missing_ok=True)
-    summary = read_summary(run_dir)
+    summary = read_summary(run_dir) or {}
     if any(key in summary for key in STALE_KEYS):
         for key in STALE_KEYS:
             summary.pop(key, None)

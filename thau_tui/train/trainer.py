@@ -34,7 +34,8 @@ from .batching import Encoded, collate, epoch_batches, load_encoded, shared_pref
 from .checkpoints import alone_in, load_state, save_checkpoint
 from .checkpoints import latest_checkpoint as latest_checkpoint  # re-exported: runs and tests read it here
 from .recipe import Recipe, load_recipe
-from .run_summary import forget_stale_outputs, read_summary
+from .run_summary import forget_stale_outputs
+from .training_run import read_summary
 
 PAUSE_FILE = "PAUSE"
 
@@ -411,7 +412,7 @@ def _train(
     adapter = run_dir / "adapter"
     # what was exported and scored before steps trained now is stale; after a resume that trained
     # nothing, an adapter.gguf (maybe the default) and its scores are kept (re-review)
-    summary = forget_stale_outputs(run_dir) if step > start_step else read_summary(run_dir)
+    summary = forget_stale_outputs(run_dir) if step > start_step else read_summary(run_dir) or {}
     kept = None
     if base_weights:
         from .full_tuning import save_as_lora
