@@ -244,3 +244,15 @@ def ignored_local_config(read: Path | None, folder: Path | None = None) -> str |
         f"{local} is not read: this folder is the workspace, where tools write, and a config "
         f"can start programs. thau reads {read}; to use this one: thau --config config.yaml"
     )
+
+
+def say_errors(console: Any, errors: list[str]) -> None:
+    """config.yaml's errors on a rich `console` (stderr), one `config:` line each, as the
+    commands without a screen say them (`thau -m`, `thau eval`, `thau train`)."""
+    from rich.text import Text
+
+    from .visible_text import visible
+
+    for error in errors:
+        said = f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)"
+        console.print(Text.assemble(("config:", "yellow"), said))

@@ -136,6 +136,7 @@ def _run_message(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from .cli import _config, _fail
+    from .config_load import say_errors
     from .engine.agent import Agent
     from .engine.approvals import ApprovalBook
     from .engine.models import load_backend
@@ -150,13 +151,7 @@ def _run_message(args: argparse.Namespace) -> int:
         return _fail("stdout is closed, so the answer has nowhere to go: send it to a file or to /dev/null")
     err = stderr_console()
     result = _config(args)
-    for error in result.errors:
-        err.print(
-            Text.assemble(
-                ("config:", "yellow"),
-                f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)",
-            )
-        )
+    say_errors(err, result.errors)
     for title, notice in ignored_files(result):  # the chat's notices, one line each (docs review)
         err.print(Text.assemble((f"{title}:", "yellow"), f" {visible(notice)}"))
     if result.errors and args.yes:

@@ -32,17 +32,14 @@ def said_config(config_file: str | None) -> ConfigResult:
     `thau -m` says them: `thau train` and `thau eval` ran on the defaults of a file with a YAML
     error without a word of it (CLI review, 2026-12-07 night)."""
     from rich.console import Console
-    from rich.text import Text
 
     from ..config import load_config
-    from ..visible_text import visible
+    from ..config_load import say_errors
 
     result = load_config(Path(config_file).expanduser() if config_file else paths.default_config_file())
     err = Console(stderr=True)
     err.soft_wrap = not err.is_terminal  # a log keeps each error on one line (headless.stderr_console)
-    for error in result.errors:
-        said = f" {visible(error)} (not applied: the default, or 'ask' for a tools.policy entry)"
-        err.print(Text.assemble(("config:", "yellow"), said))
+    say_errors(err, result.errors)
     return result
 
 
