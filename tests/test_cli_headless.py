@@ -27,6 +27,7 @@ from scripted import ScriptedBackend, hermes_call
 
 from thau_tui import cli
 from thau_tui.engine import models
+from thau_tui.engine.approvable_programs import approvable_by_name, set_added
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,9 +41,11 @@ def one_shot(tmp_path, monkeypatch, capsys):
     workspace = tmp_path / "workspace"
     workspace.mkdir()
 
-    def run(replies: list[str], *flags: str, message: str = "go", policy: dict | None = None):
+    def run(
+        replies: list[str], *flags: str, message: str = "go", policy: dict | None = None, tools: tuple[str, ...] = ()
+    ):
         config = tmp_path / "config.yaml"
-        lines = ["tools:", f"  workspace: {workspace}"]
+        lines = ["tools:", f"  workspace: {workspace}", *tools]
         if policy:
             lines += ["  policy:", *(f"    {tool}: {value}" for tool, value in policy.items())]
         config.write_text("\n".join(lines) + "\n")
@@ -573,3 +576,15 @@ def test_piped_stdin_reaches_the_model_and_a_silent_pipe_is_said(tmp_path, scrip
     assert "thau: stdin holds more than 160 KiB" in done.stderr and "Traceback" not in done.stderr
     assert seq.returncode == -signal.SIGPIPE  # it was not read to the end
     assert len(server.prompts) == 1  # nothing more was sent
+
+
+def test_a_launcher_in_approvable_by_name_is_said_and_left_out(one_shot):
+    """tools.shell.approvable_by_name adds programs to the list `a` may allow by name; an
+    interpreter there would have been ignored without a word."""
+    try:
+        code, _out, err, _ = one_shot(["Hello."], tools=("  shell:", "    approvable_by_name: [python3, ruff]"))
+        assert code == 0, err
+        assert "tools.shell.approvable_by_name: python3 runs whatever code it is given; thau never allows it" in err
+        assert approvable_by_name("ruff") and not approvable_by_name("python3")
+    finally:
+        set_added([])

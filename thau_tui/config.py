@@ -7,6 +7,7 @@ the last good configuration (or the defaults), and the caller shows them.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -184,6 +185,19 @@ class ShellConfig(Section):
     max_processes: int = Field(256, ge=8, le=4_194_304)  # the kernel's most pids
     # Most memory one process in the shell may allocate, in MB.
     memory_mb: int = Field(4096, ge=64, le=MAX_MB)
+    # Programs that `a` and `A` may allow by name besides thau's own list of safe ones
+    # (engine/approvable_programs.py); any other is allowed once per call.
+    approvable_by_name: list[str] = Field(default_factory=list)
+
+    @field_validator("approvable_by_name")
+    @classmethod
+    def _names_only(cls, names: list[str]) -> list[str]:
+        """A name, not a path (an interpreter or launcher is refused where it is applied:
+        engine/approvable_programs.set_added)."""
+        for name in names:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name):
+                raise ValueError(f"{name!r} is not a program's name (a name such as ruff, without a folder)")
+        return names
 
 
 class FilesConfig(Section):

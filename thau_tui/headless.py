@@ -137,6 +137,7 @@ def _run_message(args: argparse.Namespace) -> int:
 
     from .cli import _config, _fail
     from .config_load import say_errors
+    from .engine import approvable_programs
     from .engine.agent import Agent
     from .engine.approvals import ApprovalBook
     from .engine.models import load_backend
@@ -178,6 +179,8 @@ def _run_message(args: argparse.Namespace) -> int:
     try:  # before the model loads: an unwritable data dir or a full disk is said at once
         store = Store(database_path())
         approvals = ApprovalBook(approvals_path(), config.tools.policy)
+        for problem in approvable_programs.set_added(config.tools.shell.approvable_by_name):
+            err.print(Text.assemble(("config.yaml:", "yellow"), f" {problem}"))
     except (StoreError, OSError) as exc:  # the messages name the folder and what to do
         return _fail(str(exc))
     try:

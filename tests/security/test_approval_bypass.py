@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from thau_tui.engine.approvable_programs import approvable_by_name
 from thau_tui.engine.approvals import ApprovalBook, describe_session_scope, programs_of
 from thau_tui.engine.events import Decision
 from thau_tui.tools.base import ToolCall
@@ -317,9 +318,15 @@ def test_git_arguments_that_run_code_ask_even_with_git_allowed(attack):
     ],
 )
 def test_other_code_running_forms_ask(allowed, attack):
-    book = book_allowing(allowed)
-    assert book.decide(shell(allowed), "exec", SESSION) == "auto"
+    """A program on the list of those approvable by name (approvable_programs.py) is
+    remembered, and its risky form still asks; one off the list is not remembered at all."""
+    book = ApprovalBook(None)
+    remembered = book.remember(shell(allowed), "exec", Decision("session"), SESSION)
+    on_the_list = approvable_by_name(allowed.split()[0])
+    assert bool(remembered) == on_the_list, allowed
+    assert book.decide(shell(allowed), "exec", SESSION) == ("auto" if on_the_list else "ask")
     assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+    assert programs_of(attack) is None, attack
 
 
 @pytest.mark.parametrize(

@@ -1174,6 +1174,26 @@ async def test_a_policy_entry_that_names_no_tool_is_said(tmp_path, notices):
         assert not notices.any("tools.policy.run_python") and not notices.any("gh__search")
 
 
+async def test_a_launcher_in_approvable_by_name_is_said_and_an_edit_applies_the_list(tmp_path, notices):
+    """tools.shell.approvable_by_name: an interpreter there is said and left out, and a
+    program added by an edit of config.yaml is approvable by name from then on."""
+    from thau_tui.engine.approvable_programs import approvable_by_name, set_added
+
+    config = Config()
+    config.tools.shell.approvable_by_name = ["python3"]
+    app = make_app(tmp_path, ScriptedBackend([]), config=config)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: notices.any("approvable_by_name: python3 runs"), 20, "the notice")
+            assert not approvable_by_name("python3") and not approvable_by_name("ruff")
+            edited = Config()
+            edited.tools.shell.approvable_by_name = ["ruff"]
+            app._config_changed(ConfigResult(edited, None))
+            await wait_until(pilot, lambda: approvable_by_name("ruff"), 10, "ruff on the list")
+    finally:
+        set_added([])
+
+
 async def test_after_a_choice_in_the_picker_an_edit_elsewhere_does_not_ask_to_reload_the_model(tmp_path, notices):
     """The picker changes the model in use, not the file: every later edit said "/model to
     reload the model" (config review). A change to the file's model section still does."""

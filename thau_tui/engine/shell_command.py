@@ -20,7 +20,9 @@ programs it names are all it can run:
   `WORKSPACE_RUNNERS`) and none named by a path outside the system's program
   folders (`./build.sh`): a tool call can rewrite what they run;
 - no argument known to make an approved program run other code (git `-c`,
-  `find -exec`, `tar --to-command`, ..., see `CODE_RUNNING_ARGUMENTS` there).
+  `find -exec`, `tar --to-command`, ..., see `CODE_RUNNING_ARGUMENTS` there);
+- every program is on the list of those an approval by name may cover
+  (approvable_programs.py): any other is allowed once per call.
 
 Anything else, including input bashlex cannot parse, is not coverable: the
 card offers it once only. When in doubt, ask.
@@ -46,6 +48,7 @@ from typing import Any
 import bashlex
 
 from ..tools.sandbox import RUN_KEPT, interpreter_folders
+from .approvable_programs import approvable_by_name
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
@@ -204,6 +207,10 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     destroyed = destroys(program, arguments)
     if destroyed is not None and destroyed[1]:
         raise _NotCoverable(f"{destroyed[0]}: it asks every time")
+    if not approvable_by_name(program):
+        raise _NotCoverable(
+            f"{program} is not on the list of programs thau allows by name (tools.shell.approvable_by_name)"
+        )
     if is_git(program):
         # An approval of `git status` is one of that subcommand: it must not cover `git clean
         # -fdx`. (code_running_argument let only flags without values come before it.)

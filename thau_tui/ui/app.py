@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 
 from ..config import Config, ConfigResult, watch_config
+from ..engine import approvable_programs
 from ..engine.agent import Agent, ChatSession
 from ..engine.approvals import ApprovalBook
 from ..engine.events import TurnStats
@@ -138,6 +139,7 @@ class ThauApp(FocusOrder, SlashCommands, OtherScreens, ModelLoading, AppServices
             self.store.prune_abandoned()
         self.registry = build_registry()
         self.approvals = ApprovalBook(approvals_path(), self.config.tools.policy)
+        approvable_programs.set_added(self.config.tools.shell.approvable_by_name)
         self.agent = Agent(
             self.config,
             self.registry,

@@ -324,6 +324,9 @@ class AppServices:
             await self.plugins.watch(self._plugins_changed)
 
     def _check_policy_names(self, config) -> None:
+        """Says which tools.policy names are no tool, and which tools.shell.approvable_by_name
+        programs no configuration may make approvable (and applies that list)."""
+        from ..engine import approvable_programs
         from ..tools.plugins import plugins_folder
 
         folder = plugins_folder(config)
@@ -331,6 +334,7 @@ class AppServices:
         # meanwhile (docs review). One that fails to load says so itself.
         policy = {name: rule for name, rule in config.tools.policy.items() if not (folder / f"{name}.py").is_file()}
         unknown = self.registry.unknown_in_policy(policy, (s.name for s in config.mcp.servers))
+        unknown += approvable_programs.set_added(config.tools.shell.approvable_by_name)
         if unknown:
             self.notify("\n".join(unknown), title="config.yaml", severity="warning", markup=False, timeout=20)
 
