@@ -32,7 +32,7 @@ from typing import Literal
 from ..paths import locked_for_update, replace_file
 from ..tools.base import ToolCall
 from .events import Decision
-from .git_repository import git_identity, git_repository_risk
+from .git_repository import RepositoriesSeen
 from .shell_command import (  # noqa: F401  (re-exported: the card and tests read them here)
     NEVER_APPROVED,
     ShellCoverage,
@@ -136,7 +136,7 @@ class ApprovalBook:
         self._session: dict[ApprovalKey, RememberedApproval] = {}
         self._always: dict[ApprovalKey, RememberedApproval] = {}
         self._shell_changed: dict[str | None, str] = {}  # session -> the command that changed its shell
-        self._git_seen: dict[Path, tuple[int, int] | None] = {}  # workspace -> its .git when first seen
+        self._repositories = RepositoriesSeen()  # each workspace's, as first seen
         self._lock = threading.Lock()
         self.load_error: str | None = None
         self._stamp: tuple[int, int, int] | None = None  # the file as last read or written
@@ -181,9 +181,8 @@ class ApprovalBook:
         the tools' workspace, for where a program is found (program_location); `shell_folder`:
         where the chat's shell is now, for which repository git reads (git_repository_risk)."""
         with self._lock:
-            if workspace is not None:  # the workspace's .git before any call of this chat ran
-                root = workspace.resolve()
-                self._git_seen.setdefault(root, git_identity(root))
+            if workspace is not None:  # the workspace's repositories before any call of this chat ran
+                self._repositories.note(workspace.resolve())
             policy = self._policy_for(call.name)
             if policy in ("auto", "ask", "deny"):
                 return policy  # type: ignore[return-value]
@@ -248,14 +247,9 @@ class ApprovalBook:
         return why
 
     def _git_risk(self, shell_folder: str | None, workspace: Path | None) -> str | None:
-        """git_repository_risk, trusting the workspace's own .git only if it is the one the
-        book first saw there (before any tool of this process ran: every call is decided)."""
-        if workspace is None:
-            return None
-        root = workspace.resolve()
-        now = git_identity(root)
-        first = self._git_seen.setdefault(root, now)
-        return git_repository_risk(shell_folder, root, own_git_trusted=now is None or now == first)
+        """git_repository_risk, trusting only the repositories the book first saw in the
+        workspace (before any tool of this process ran: every call is decided)."""
+        return None if workspace is None else self._repositories.risk(shell_folder, workspace.resolve())
 
     def why_not_held(
         self, call: ToolCall, session_id: str | None, workspace: Path | None, shell_folder: str | None = None

@@ -425,6 +425,11 @@ RISKY_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "kubectl": ("--kubeconfig",),  # its exec: credential plugin
     **dict.fromkeys(("jarsigner", "keytool"), ("-providerpath", "-providerclass", "-J")),
     "javadoc": ("-docletpath", "-doclet", "-taglet", "-tagletpath", "-J"),
+    # backups named by a suffix (`cp -b -S t x sub/.gi` makes sub/.git) and hard links (they
+    # stay writable by their other name once thau keeps one read-only): attacker review of 2026-12-08
+    "cp": ("-S", "--suffix", "-l", "--link"),
+    "mv": ("-S", "--suffix"),
+    **dict.fromkeys(("xz", "unxz", "xzcat", "lzma", "unlzma", "lzcat"), ("-S", "--suffix")),
     "gpgsm": ("--agent-program", "--dirmngr-program", "--protect-tool-program", "-o", "--output", "--options")
     + ("--homedir",),
 }

@@ -16,7 +16,7 @@ _VERSION_SUFFIX = re.compile(r"[0-9][0-9._-]*$")
 # Programs that act as the name they are run by (busybox ls is ls): judged by that name.
 _MULTI_CALL = frozenset({"busybox", "toybox", "coreutils"})
 # A cross toolchain's target in front of a tool's name: x86_64-linux-gnu-gcc, arm-none-eabi-nm.
-_CROSS_PREFIX = re.compile(
+CROSS_PREFIX = re.compile(
     r"^(?:x86_64|amd64|i[3-6]86|aarch64|arm\w*|riscv\d+|powerpc\w*|ppc\w*|mips\w*|s390x|loongarch64|sparc\w*|m68k|avr)"
     r"(?:-[a-z0-9_]+){1,3}-(?=[a-z+]+$)"
 )
@@ -38,7 +38,7 @@ def identities(program: str) -> list[str]:
     for each in names:
         cut = _FROM_A_DIGIT.sub("", each).rstrip("-_.")
         for variant in (each, _VERSION_SUFFIX.sub("", each).rstrip("-_."), each.split(".", 1)[0], cut):
-            for form in (variant, _CROSS_PREFIX.sub("", variant)):
+            for form in (variant, CROSS_PREFIX.sub("", variant)):
                 if form and form not in out:
                     out.append(form)
     listed = _listed_by_file().get(real)

@@ -111,6 +111,15 @@ FOLDER_CHANGERS = frozenset({"cd", "pushd", "popd"})
 # during the chat is writable in the sandbox: `cp s.ini tools/.git/config` ran unasked under
 # an approval of cp once `git init tools` had (attacker review). Asked every time.
 REPOSITORY_FOLDERS = frozenset({".git", ".hg", ".jj", ".sl"})  # .sl: Sapling (attacker review)
+# ... or one with a suffix a decompressor or restore takes away: `gunzip sub/.git.gz` makes
+# sub/.git (attacker review of 2026-12-08). .gitignore and .github are not this.
+_REPOSITORY_WITH_SUFFIX = re.compile(r"\.(?:git|hg|jj|sl)[.~]")
+
+
+def _repository_name(part: str) -> bool:
+    """Whether a path part names a repository folder, or one once a suffix is taken away."""
+    lowered = part.lower()
+    return lowered in REPOSITORY_FOLDERS or _REPOSITORY_WITH_SUFFIX.match(lowered) is not None
 
 
 def is_git(program: str) -> bool:
@@ -189,7 +198,7 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     program, arguments = words[0], words[1:]
     if not program:
         raise _NotCoverable("an empty program name")
-    if any(part.lower() in REPOSITORY_FOLDERS for word in words for part in re.split(r"[/=:,]", word)):
+    if any(_repository_name(part) for word in words for part in re.split(r"[/=:,]", word)):
         raise _NotCoverable("it names a .git, .hg or .jj folder (its config and hooks run at your next git or hg)")
     if _ASSIGNMENT_WORD.match(program):
         raise _NotCoverable(_ASSIGNS)
@@ -209,7 +218,8 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         raise _NotCoverable(f"{destroyed[0]}: it asks every time")
     if not approvable_by_name(program):
         raise _NotCoverable(
-            f"{program} is not on the list of programs thau allows by name (tools.shell.approvable_by_name)"
+            f"{program} is not on thau's list of programs safe to allow by name"
+            " (tools.shell.approvable_by_name in config.yaml)"
         )
     if is_git(program):
         # An approval of `git status` is one of that subcommand: it must not cover `git clean
