@@ -584,7 +584,7 @@ def test_a_launcher_in_approvable_by_name_is_said_and_left_out(one_shot):
     try:
         code, _out, err, _ = one_shot(["Hello."], tools=("  shell:", "    approvable_by_name: [python3, ruff]"))
         assert code == 0, err
-        assert "tools.shell.approvable_by_name: python3 runs whatever code it is given; thau never allows it" in err
+        assert "tools.shell.approvable_by_name: python3 left out (it runs whatever code it is given: thau never" in err
         assert approvable_by_name("ruff") and not approvable_by_name("python3")
     finally:
         set_added([])

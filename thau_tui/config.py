@@ -189,6 +189,12 @@ class ShellConfig(Section):
     # (engine/approvable_programs.py); any other is allowed once per call.
     approvable_by_name: list[str] = Field(default_factory=list)
 
+    @field_validator("approvable_by_name", mode="before")
+    @classmethod
+    def _one_name_is_a_list(cls, names: Any) -> Any:
+        """`approvable_by_name: ruff` means [ruff] (it read "Input should be a valid list")."""
+        return [names] if isinstance(names, str) else names
+
     @field_validator("approvable_by_name")
     @classmethod
     def _names_only(cls, names: list[str]) -> list[str]:
@@ -196,7 +202,7 @@ class ShellConfig(Section):
         engine/approvable_programs.set_added)."""
         for name in names:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name):
-                raise ValueError(f"{name!r} is not a program's name (a name such as ruff, without a folder)")
+                raise ValueError(f"{name!r} is not a program's name: one name per entry, no folder: [ruff, black]")
         return names
 
 

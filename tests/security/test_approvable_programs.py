@@ -54,8 +54,8 @@ def test_watchfiles_runs_its_argument_and_an_approval_of_it_no_longer_covers_tha
     assert not (gated / "PWNED").exists()
     scope = describe_session_scope(shell("watchfiles --version"))
     assert scope == (
-        "this call only (once: watchfiles is not on the list of programs thau allows by name"
-        " (tools.shell.approvable_by_name))"
+        "this call only (once: watchfiles is not on thau's list of programs safe to allow by name"
+        " (tools.shell.approvable_by_name in config.yaml))"
     ), scope
 
 
@@ -157,8 +157,8 @@ def test_the_configuration_adds_a_program_and_taking_it_out_asks_again(configure
 @pytest.mark.parametrize(
     ("name", "said"),
     [
-        ("python3", "python3 runs whatever code it is given"),
-        ("xargs", "xargs runs whatever code it is given"),
+        ("python3", "python3 left out (it runs whatever code it is given: thau never allows it by name)"),
+        ("xargs", "xargs left out (it runs whatever code it is given"),
         ("make", "make runs the Makefile's recipes, which a tool can rewrite"),
         ("pytest", "pytest runs the tests and their conftest.py"),
     ],

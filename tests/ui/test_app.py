@@ -1184,7 +1184,7 @@ async def test_a_launcher_in_approvable_by_name_is_said_and_an_edit_applies_the_
     app = make_app(tmp_path, ScriptedBackend([]), config=config)
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: notices.any("approvable_by_name: python3 runs"), 20, "the notice")
+            await wait_until(pilot, lambda: notices.any("approvable_by_name: python3 left out"), 20, "the notice")
             assert not approvable_by_name("python3") and not approvable_by_name("ruff")
             edited = Config()
             edited.tools.shell.approvable_by_name = ["ruff"]

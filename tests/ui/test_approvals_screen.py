@@ -171,3 +171,24 @@ async def test_a_for_this_chat_approval_says_which_chat(tmp_path):
         table = app.screen.query_one("#approvals-table", DataTable)
         rows = {str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert rows == {"run_shell": "another chat", "write_file": "this chat"}, rows
+
+
+async def test_an_approval_of_a_program_off_the_list_says_it_is_not_in_effect(tmp_path):
+    """An "always" of ruff stayed listed as if it held after config.yaml stopped adding ruff
+    (and so do entries from before approvals by name took only thau's list of safe programs):
+    the screen says it is not in effect (new-user review of 2026-12-08)."""
+    from thau_tui.engine.approvable_programs import set_added
+
+    book = filled_book(tmp_path / "approvals.json")
+    set_added(["ruff"])
+    try:
+        assert book.remember(ToolCall("run_shell", {"command": "ruff check ."}), "exec", Decision("always"), "s1")
+    finally:
+        set_added([])
+    app = Host(book)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#approvals-table", DataTable)
+        rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert rows["ruff"].startswith("not in effect: not on thau's list of programs safe to allow by name"), rows
+        assert rows["git status"] == (program_location("git") or "nowhere on PATH")

@@ -45,7 +45,7 @@ async def test_the_footer_says_allow_once_once_for_a_call_nothing_can_remember(t
         shown = [key.key for key in app.screen.query_one(Footer).query(FooterKey)]
         assert "a" not in shown and "A" not in shown, shown
         keys_line = " ".join(str(card.query_one(".keys", Static).render()).split())
-        assert "allows it once too" in keys_line  # the card still says why `a` cannot remember it
+        assert "a/A allow it once too" in keys_line  # the card still says why `a` cannot remember it
         await pilot.press("a")  # the key still answers: the call runs once
         await wait_until(pilot, lambda: card.state in ("done", "failed"), 60, "run_python to end")
         assert card.decision is not None and card.decision.kind == "session"

@@ -194,10 +194,27 @@ async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_
     async with app.run_test() as pilot:
         await ask(app, pilot)
         keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
-        assert "allows it once too: make runs the Makefile's recipes, which a tool can rewrite" in keys
+        assert "a/A allow it once too: make runs the Makefile's recipes, which a tool can rewrite" in keys
         assert "for this chat" not in keys
         # `A` cannot remember it either: it said "always, in every chat and folder"
-        assert "A once too" in keys and "always" not in keys
+        assert "always" not in keys
+        # a and A come last: between the others their long reason wrapped mid-key (new-user review)
+        assert keys.startswith("y allow once n deny e edit esc cancel turn a/A"), keys
+
+
+async def test_a_or_A_on_a_card_that_cannot_remember_says_it_allowed_it_once():
+    """`a` or `A` on a once-only card ran the call with no word: a user who presses `A`
+    thought docker was now always allowed (new-user review of 2026-12-08)."""
+    app = Host(shell_card("docker ps"))
+    async with app.run_test() as pilot:
+        future = await ask(app, pilot)
+        await pilot.press("A")
+        assert future.done() and future.result() == Decision("always")
+        await pilot.pause()
+        said = [str(n.message) for n in app._notifications]
+        assert any(
+            m.startswith("Allowed once, not remembered: docker is not on thau's list of programs safe") for m in said
+        ), said
 
 
 async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session():
@@ -209,8 +226,8 @@ async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session()
         app.card.request_approval(future, "an approval for this chat or always does not hold here", held=False)
         await pilot.pause()
         keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
-        assert "allows it once too: an approval does not hold here" in keys
-        assert "for this chat" not in keys and "it does not hold now" in keys
+        assert "a/A allow it once too: an approval does not hold here" in keys
+        assert "for this chat" not in keys and "always" not in keys
 
 
 def footer_labels(app: Host) -> dict[str, str]:

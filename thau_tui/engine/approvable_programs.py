@@ -23,6 +23,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from .code_running import is_never_approved, workspace_code
+from .program_names import CROSS_PREFIX
+
 APPROVABLE_BY_NAME = frozenset(
     # bash builtins that run nothing they are given (printf -v, test -v, wait -p and history's
     # file options are refused by code_running.py; cd's target is judged by git_repository.py)
@@ -60,12 +63,6 @@ APPROVABLE_BY_NAME = frozenset(
 
 # A trailing version (gcc-12, clang-17)
 _VERSION = re.compile(r"-[0-9][0-9.]*$")
-# A cross toolchain's target in front of a tool's name (x86_64-linux-gnu-gcc, arm-none-eabi-nm)
-_CROSS = re.compile(
-    r"^(?:x86_64|amd64|i[3-6]86|aarch64|arm\w*|riscv\d+|powerpc\w*|ppc\w*|mips\w*|s390x|loongarch64|sparc\w*|m68k|avr)"
-    r"(?:-[a-z0-9_]+){1,3}-(?=[a-z+]+(?:-[0-9][0-9.]*)?$)"
-)
-
 
 # What config.yaml's tools.shell.approvable_by_name adds: the configuration is the process's.
 _added: frozenset[str] = frozenset()
@@ -76,16 +73,14 @@ def set_added(names: Iterable[str]) -> list[str]:
     (called when config.yaml is read, and read again after an edit). Returns what is wrong
     with the names it leaves out: an interpreter or launcher, or a program that runs the
     workspace's files, which no configuration makes approvable by name."""
-    from .code_running import is_never_approved, workspace_code
-
     global _added
     kept, problems = [], []
     for name in names:
-        why = (f"{name} runs whatever code it is given" if is_never_approved(name) else None) or workspace_code(name)
+        why = ("it runs whatever code it is given" if is_never_approved(name) else None) or workspace_code(name)
         if why is None:
             kept.append(name.lower())
         else:
-            problems.append(f"tools.shell.approvable_by_name: {why}; thau never allows it by name (it asks each time)")
+            problems.append(f"tools.shell.approvable_by_name: {name} left out ({why}: thau never allows it by name)")
     _added = frozenset(kept)
     return problems
 
@@ -93,6 +88,6 @@ def set_added(names: Iterable[str]) -> list[str]:
 def approvable_by_name(program: str) -> bool:
     """Whether an approval by name may cover `program` (a name or a path as typed)."""
     name = program.rsplit("/", 1)[-1].lower()
-    bare = _CROSS.sub("", name)
-    forms = (name, _VERSION.sub("", name), bare, _VERSION.sub("", bare))
+    unversioned = _VERSION.sub("", name)
+    forms = (name, unversioned, CROSS_PREFIX.sub("", name), CROSS_PREFIX.sub("", unversioned))
     return any(form in APPROVABLE_BY_NAME or form in _added for form in forms)

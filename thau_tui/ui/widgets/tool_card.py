@@ -39,8 +39,9 @@ from .tool_card_text import (
     CARD_BINDINGS,
     PREVIEW_WIDTH,
     STATE_LABELS,
-    answer_labels,
+    answer_hints,
     keys_line,
+    once_too_reason,
     remembers,
     render_arguments,
     result_lines,
@@ -277,6 +278,8 @@ class ToolCard(KeyHold, can_focus=True):
         return True
 
     def action_approve(self, kind: str, remembered: bool = True) -> None:
+        if not remembered:  # `a` or `A` where nothing is remembered: it ran with no word (new-user review)
+            self.notify(f"Allowed once, not remembered: {once_too_reason(self._scope, self._held)}", timeout=8)
         if kind == "always" and remembered and not self._confirm_always:  # saved for every chat and
             self._confirm_always = True  # folder: a second press says so (a message's first "A", then
             self._show_keys()  # a pause, saved one: fifth attacker review)
@@ -486,13 +489,5 @@ class ToolCard(KeyHold, can_focus=True):
         elif self._mode == "edit":
             hints = [(self._key_for("submit-edit"), "run edited"), (self._key_for("cancel-turn"), "back")]
         else:
-            session, always = answer_labels(self._scope, self._held, self._confirm_always)
-            hints = [
-                (self._key_for("approve-once"), "allow once"),
-                (self._key_for("approve-session"), session),
-                (self._key_for("approve-always"), always),
-                (self._key_for("deny"), "deny"),
-                (self._key_for("edit-arguments"), "edit"),
-                (self._key_for("cancel-turn"), "cancel turn"),
-            ]
+            hints = answer_hints(self._key_for, self._scope, self._held, self._confirm_always)
         self.query_one(".keys", Static).update(keys_line(hints))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from rich.cells import cell_len
 from textual.binding import Binding
@@ -387,20 +387,35 @@ def remembers(scope: str, held: bool) -> bool:
     return held and not scope.startswith("this call only (once: ")
 
 
-def answer_labels(scope: str, held: bool, confirming_always: bool) -> tuple[str, str]:
-    """What `a` and `A` do for a call, for the card's keys line: `scope` is what `a` would
-    cover (approvals.describe_session_scope), `held` whether an approval would hold here,
-    `confirming_always` whether `A` was pressed once already."""
-    if scope.startswith("this call only (once: "):  # nothing to remember: say why, plainly
-        return "allows it once too: " + scope.removeprefix("this call only (once: ").removesuffix(")"), "once too"
-    if not held:
-        return (
-            "allows it once too: an approval does not hold here (see above)",
-            "always (see above: it does not hold now)",
-        )
-    if confirming_always:
-        return f"allow {scope} for this chat", "again allows it always, in every chat and folder"
-    return f"allow {scope} for this chat", "always, in every chat and folder (press it twice)"
+def once_too_reason(scope: str, held: bool) -> str | None:
+    """Why `a` and `A` only allow a call once, in words (None: they remember it): `scope` is what
+    `a` would cover (approvals.describe_session_scope), `held` whether an approval would hold here."""
+    if scope.startswith("this call only (once: "):
+        return scope.removeprefix("this call only (once: ").removesuffix(")")
+    return None if held else "an approval does not hold here (see above)"
+
+
+def answer_hints(key: Callable[[str], str], scope: str, held: bool, confirming_always: bool) -> list[tuple[str, str]]:
+    """The card's keys line while it asks: each key (`key`: its display for a binding id), then
+    what it does for this call. When `a` and `A` only allow it once, they come last, with why:
+    between the others they read "a allows it once too: <a sentence>  A once too" and wrapped
+    mid-key (new-user review of 2026-12-08). `confirming_always`: `A` was pressed once already."""
+    why = once_too_reason(scope, held)
+    rest = [(key("deny"), "deny"), (key("edit-arguments"), "edit"), (key("cancel-turn"), "cancel turn")]
+    if why is not None:
+        both = f"{key('approve-session')}/{key('approve-always')}"
+        return [(key("approve-once"), "allow once"), *rest, (both, f"allow it once too: {why}")]
+    always = (
+        "again allows it always, in every chat and folder"
+        if confirming_always
+        else "always, in every chat and folder (press it twice)"
+    )
+    return [
+        (key("approve-once"), "allow once"),
+        (key("approve-session"), f"allow {scope} for this chat"),
+        (key("approve-always"), always),
+        *rest,
+    ]
 
 
 def keys_line(hints: list[tuple[str, str]]) -> Content:
