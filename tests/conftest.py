@@ -25,6 +25,16 @@ def thau_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def approvable_list_as_shipped():
+    """The programs config.yaml's tools.shell.approvable_by_name added are the process's: a
+    test that adds some leaves the list as shipped for the next one in its worker."""
+    from thau_tui.engine.approvable_programs import set_added
+
+    yield
+    set_added([])
+
+
+@pytest.fixture(autouse=True)
 def sys_path_kept():
     """thau's start takes the workspace's folders off sys.path (paths.keep_imports_out_of); a
     test that starts it in this process (cli._config, with the clone as the workspace) took

@@ -450,7 +450,7 @@ INTERPRETERS = [
     "nohup ls",
     "watch ls",
     "awk '{print}' f",
-    "sed -n p f",
+    "sed -n '1e id' f",  # a plain sed (-n p) is approvable since 2026-12-08: e runs the line
     "eval ls",
     "source x",
     ". x",
@@ -511,7 +511,7 @@ def test_an_interpreter_in_an_old_approvals_file_approves_nothing(tmp_path):
         ("ls 2>/dev/null >&2", ["ls"]),
         ("git --no-pager log -p", ["git log"]),
         ("git --version", ["git"]),
-        ("wc -l a && ls; echo done\ngit diff &", ["wc", "ls", "echo", "git diff"]),
+        ("git diff && wc -l a && ls; echo done\nhead a &", ["git diff", "wc", "ls", "echo", "head"]),
         ("grep -rn 'a;b|c' src", ["grep"]),
         ("find . -name '*.py'", ["find"]),
         ("tar -tzf a.tar.gz", ["tar"]),

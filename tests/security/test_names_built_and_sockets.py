@@ -56,6 +56,12 @@ def bash(command: str, cwd: Path) -> subprocess.CompletedProcess:
         ("curl -sI https://example.com", "curl -s --unix-socket /var/run/docker.sock http://d/containers/json"),
         ("curl -sI https://example.com", "curl -s --abstract-unix-socket docker http://d/"),
         ("curl -sI https://example.com", "curl -x socks5h://localhost/var/tmp/s.sock http://d/"),
+        # the second attacker review of the same day
+        ("gunzip notes.txt.gz", "gunzip sub/.git-gz"),
+        ("gunzip notes.txt.gz", "gunzip sub/.git_z"),
+        ("gunzip notes.txt.gz", "gunzip sub/.git-z"),
+        ("curl -sI https://example.com", "curl --expand-unix-socket /var/run/docker.sock http://d/"),
+        ("curl -sI https://example.com", "curl --expand-output conftest.py file:///etc/hostname"),
     ],
 )
 def test_names_built_by_the_program_hard_links_and_sockets_ask(allowed, attack):
@@ -107,7 +113,7 @@ def test_a_repository_made_at_a_submodule_path_stops_approvals_of_git(tmp_path):
 
     assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"
     why = book.why_not_held(status, SESSION, workspace, str(workspace))
-    assert why is not None and "here: notes is a repository made during this chat" in why, why
+    assert why is not None and "here: vendor/lib/.git is a submodule's repository made since thau started" in why, why
     bash("git status --short", workspace)  # what the approval would have let run
     assert (workspace / "vendor" / "lib" / "PWNED").exists(), "git status ran the made repository's fsmonitor"
 
@@ -133,7 +139,7 @@ def test_a_submodule_deeper_than_the_repository_scan_counts_too(tmp_path):
     (workspace / deep / ".git").write_text("gitdir: ../../../../../notes\n")
     assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"
     why = book.why_not_held(status, SESSION, workspace, str(workspace))
-    assert why is not None and f"{deep}/.git is a repository made during this chat" in why, why
+    assert why is not None and f"{deep}/.git is a submodule's repository made since thau started" in why, why
 
 
 def test_curl_reaches_a_unix_socket_with_the_network_off(tmp_path):
@@ -160,3 +166,91 @@ def test_curl_reaches_a_unix_socket_with_the_network_off(tmp_path):
     book = ApprovalBook(None)
     assert book.remember(shell("curl -sI https://example.com"), "exec", Decision("session"), SESSION)
     assert book.decide(shell(attack), "exec", SESSION) == "ask"
+
+
+def test_git_after_a_program_that_writes_in_the_same_command_asks():
+    """The approvals look before a command runs: `gunzip .git-gz && git status` made the
+    repository git then read, after the look (second attacker review of 2026-12-08)."""
+    book = ApprovalBook(None)
+    for allowed in ("git status", "mkdir x", "echo hi | tee x", "gunzip notes.txt.gz", "cp a b"):
+        assert book.remember(shell(allowed), "exec", Decision("session"), SESSION), allowed
+    for attack in ("mkdir -p e && git status", "echo gitdir: e | tee .gi; git status", "cp a b && git status"):
+        assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+    assert book.decide(shell("git status && mkdir -p e"), "exec", SESSION) == "auto"
+    # git init makes a repository, with --separate-git-dir anywhere a tool chose: asked every time
+    assert not book.remember(shell("git init -q"), "exec", Decision("session"), SESSION)
+    assert book.decide(shell("git init -q --separate-git-dir=a/b/c/evil"), "exec", SESSION) == "ask"
+
+
+def test_git_first_and_files_beside_git_stay_covered():
+    book = ApprovalBook(None)
+    for command in ("git status && git diff", "git log | head -5", "cat .git-blame-ignore-revs"):
+        assert book.remember(shell(command), "exec", Decision("session"), SESSION), command
+        assert book.decide(shell(command), "exec", SESSION) == "auto", command
+
+
+def worktree_of_a_repository_with_a_deep_submodule(tmp_path: Path, deep: str) -> Path:
+    main = tmp_path / "main"
+    main.mkdir()
+    commit = "git -c user.email=a@b -c user.name=a commit -q"
+    setup = bash(
+        f"git init -q && {commit} --allow-empty -m init && "
+        f"git update-index --add --cacheinfo 160000,$(git rev-parse HEAD),{deep} && {commit} -m sub && "
+        "git worktree add -q ../wt",
+        main,
+    )
+    assert setup.returncode == 0, setup.stderr
+    return tmp_path / "wt"
+
+
+def test_a_linked_worktree_reads_its_submodules_from_its_own_index(tmp_path):
+    """The workspace's .git is a file (a linked worktree): the submodule list came back empty,
+    and a repository made at a deep submodule path ran its fsmonitor at an approved git status."""
+    deep = "a/b/c/d/sub"
+    workspace = worktree_of_a_repository_with_a_deep_submodule(tmp_path, deep)
+    (workspace / deep).mkdir(parents=True, exist_ok=True)
+    book = ApprovalBook(None)
+    status = shell("git status")
+    book.decide(status, "exec", SESSION, workspace, str(workspace))
+    assert book.remember(status, "exec", Decision("session"), SESSION)
+    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "auto"
+    (workspace / deep / ".git").write_text("gitdir: ../../../../../evil\n")
+    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"
+
+
+def test_the_sandbox_keeps_a_submodule_deeper_than_the_scan_read_only(tmp_path):
+    """A submodule with its own .git folder four levels down was trusted by the approvals but
+    writable in the sandbox (the scan stops at three): a tool set its core.fsmonitor."""
+    from thau_tui.tools import sandbox
+
+    workspace = tmp_path / "ws"
+    deep = workspace / "a" / "b" / "c" / "emb"
+    deep.mkdir(parents=True)
+    commit = "git -c user.email=a@b -c user.name=a commit -q"
+    made = bash(f"git init -q && {commit} --allow-empty -m e", deep)
+    assert made.returncode == 0, made.stderr
+    added = bash(f"git init -q && git add a/b/c/emb 2>/dev/null; {commit} -m with-submodule", workspace)
+    assert added.returncode == 0, added.stderr
+    assert deep / ".git" in sandbox.git_folders(workspace)
+
+
+def test_a_git_planted_on_path_in_the_workspace_never_runs_on_the_host(tmp_path, monkeypatch):
+    """Reading the submodule list ran the first git on PATH, outside the sandbox (diff review):
+    a project's node_modules/.bin on PATH put a tool's git there."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    assert (
+        bash("git init -q && git -c user.email=a@b -c user.name=a commit -q --allow-empty -m i", workspace).returncode
+        == 0
+    )
+    planted = workspace / "node_modules" / ".bin"
+    planted.mkdir(parents=True)
+    (planted / "git").write_text(f'#!/bin/sh\ntouch {tmp_path}/HOST_PWNED\nexec /usr/bin/git "$@"\n')
+    (planted / "git").chmod(0o755)
+    (workspace / "x").write_text("x")
+    assert bash("git add x && git -c user.email=a@b -c user.name=a commit -q -m x", workspace).returncode == 0
+    monkeypatch.setenv("PATH", f"{planted}{os.pathsep}{os.environ['PATH']}")
+    book = ApprovalBook(None)
+    book.decide(ToolCall("read_file", {"path": "x"}), "read", SESSION, workspace, None)
+    book.decide(shell("git status"), "exec", SESSION, workspace, str(workspace))
+    assert not (tmp_path / "HOST_PWNED").exists()

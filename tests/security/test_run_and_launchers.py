@@ -58,7 +58,7 @@ def test_a_folder_the_sandbox_keeps_of_run_holds_an_approval_and_cannot_be_plant
     approval by name held for any command there (diff review). The sandbox now binds it
     read-only (RUN_KEPT), so an approval holds and nothing can be planted in it. Stood in for
     by a folder of our own under /run, kept the same way."""
-    import thau_tui.engine.shell_command as shell_command
+    import thau_tui.engine.program_location as shell_command  # where RUN_KEPT is read
     import thau_tui.tools.sandbox as sandbox
 
     kept = Path(f"/run/thau-test-kept-{os.getpid()}")

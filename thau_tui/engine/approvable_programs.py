@@ -10,8 +10,8 @@ is listed here: programs that read, search, compare, transform or move the data 
 given and run nothing from it. The options that would make one of them run other code are
 still refused by code_running.py (`find -exec`, git `-c`, `tar --to-command`, ...). Any other
 program is allowed once per call: the card says so, and no approval is remembered for it,
-unless config.yaml's `tools.shell.approvable_by_name` adds it (`set_added`; config.py refuses
-an interpreter, launcher or workspace runner there).
+unless config.yaml's `tools.shell.approvable_by_name` adds it (`set_added` leaves out the
+interpreters, launchers and workspace runners thau knows, and says so).
 
 A name is matched as typed (its folder left out, in lower case), or without a version
 (`gcc-12`) or a cross toolchain's target (`x86_64-linux-gnu-gcc`); never by a prefix
@@ -52,6 +52,8 @@ APPROVABLE_BY_NAME = frozenset(
     # and spec files are refused by code_running.py)
     + "gcc g++ cc c++ c89 c99 c89-gcc c99-gcc clang clang++ cpp gfortran gccgo".split()
     + "as ld nm objdump objcopy readelf size strip ranlib addr2line c++filt".split()
+    # linters, formatters and counters that load no code from the project (diff review of 2026-12-08)
+    + "ruff black shellcheck cloc tokei lsb_release".split()
     # fetch and copy over the network (-K, -e, --rsh and the like are refused)
     + "curl wget rsync scp".split()
     # manuals (their pager and config options are refused)

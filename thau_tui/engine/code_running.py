@@ -22,7 +22,7 @@ from .never_approved import NEVER_APPROVED as NEVER_APPROVED
 from .never_approved import WORKSPACE_RUNNERS as WORKSPACE_RUNNERS
 from .program_names import identities
 
-_NEVER_APPROVED_PREFIXES = ("python", "pypy", "ld-linux", "ld-musl", "ld64")
+_NEVER_APPROVED_PREFIXES = ("python", "pypy", "ld-linux", "ld-musl", "ld64", "qemu-")
 
 # Program folders sandboxed tools cannot write in, and no workspace is in: a program named
 # by a path there is the system's.
@@ -158,6 +158,8 @@ def option_matches(argument: str, option: str) -> bool:
     """Whether `argument` gives `option` as the program reads it (see CodeRunningArguments):
     `-f` in a cluster (`-fdx`), a long option abbreviated (`--forc`) or with its value."""
     if option.startswith("+"):
+        return argument.startswith(option)
+    if option.startswith("--") and option.endswith("-"):  # a family: curl's --expand-<any option>
         return argument.startswith(option)
     if option.startswith("--"):
         name = argument.split("=", 1)[0]

@@ -94,6 +94,8 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
                 # hooks, which a tool can write: asked every time (attacker review)
                 "push",
                 "send-pack",
+                # makes a repository (with --separate-git-dir, anywhere a tool chose)
+                "init",
             }
         ),
         # clone -c/--config sets the new repository's config before it fetches (core.sshCommand,
@@ -269,6 +271,8 @@ CODE_RUNNING_ARGUMENTS: dict[str, CodeRunningArguments] = {
             "--socks4a",
             "--socks5",
             "--socks5-hostname",
+            # curl 8.3+: --expand-<option> is that option with {{variables}} expanded
+            "--expand-",
         )  # fmt: skip
     ),
     "gpg": CodeRunningArguments(

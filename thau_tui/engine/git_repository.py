@@ -5,11 +5,10 @@ filter or diff driver), so an approval of git holds only where that config is th
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..tools.shell_spawn import repository_ids
+from ..tools.git_hooks import submodule_gits
 
 
 def git_repository_risk(
@@ -22,9 +21,9 @@ def git_repository_risk(
     so it will start in the workspace; "?" plus why no repository can be trusted (where the
     shell is cannot be told, or tools may write .git).
     `own_git_trusted` False: the workspace's .git is not the one there when the chat began
-    (a tool may have made it before the sandbox could keep it read-only). `made`: repositories
-    in the workspace that were not there when the chat began: git enters a submodule's, and a
-    tool wrote its config before thau could keep it read-only (attacker review of 2026-12-08:
+    (a tool may have made it before the sandbox could keep it read-only). `made`: submodules'
+    repositories in the workspace made since thau first saw it: git enters them, and a tool
+    wrote their config before thau could keep them read-only (attacker review of 2026-12-08:
     a `.git` made at a submodule's path ran its core.fsmonitor at an approved `git status`)."""
     if workspace is None:
         return None
@@ -40,7 +39,7 @@ def git_repository_risk(
         here = here.parent
     if made:
         name = made[0].relative_to(root) if root in made[0].parents else made[0]
-        return f"{name} is a repository made during this chat, whose config a tool could write (git enters submodules)"
+        return f"{name} is a submodule's repository made since thau started, whose config a tool could write"
     if not own_git_trusted and os.path.lexists(root / ".git"):
         return f"{root / '.git'} is not the one there when this chat began: a tool may have written its config"
     if not os.path.lexists(root / ".git") and looks_like_git_dir(root):
@@ -57,61 +56,36 @@ def looks_like_git_dir(folder: Path) -> bool:
     return os.path.lexists(folder / "commondir") or ((folder / "objects").is_dir() and (folder / "refs").is_dir())
 
 
-# Each workspace's submodule paths, with the state of the index they were read from.
-_SUBMODULES: dict[Path, tuple[tuple[int, int, int], list[Path]]] = {}
-
-
-def submodule_gits(root: Path) -> list[Path]:
-    """Where the submodules of the workspace's own repository keep their `.git` (git enters each
-    one that has it at an approved `git status`, however deep: the repository scan stops at
-    three levels). Read from the index by the host git (no stdin, 2 s), kept while the index is
-    unchanged; [] when there is none or it cannot be read."""
-    try:
-        status = os.stat(root / ".git" / "index")
-    except OSError:
-        return []
-    stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
-    if root in _SUBMODULES and _SUBMODULES[root][0] == stamp:
-        return _SUBMODULES[root][1]
-    command = ["git", "--git-dir", str(root / ".git"), "-c", "core.fsmonitor=false", "ls-files", "--stage", "-z"]
-    try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=2, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    found = []
-    for line in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        mode, _, path = line.partition("\t")
-        if mode.startswith("160000 ") and path:
-            found.append(root / path / ".git")
-    _SUBMODULES[root] = (stamp, found)
-    return found
-
-
-def _repositories(root: Path, own_trusted: bool = True) -> dict[Path, tuple[int, int]]:
-    """repository_ids, and the `.git` of each submodule the index names that has one (the host
-    git reads the index only of a .git that is the one the chat began with: `own_trusted`)."""
-    found = repository_ids(root)
-    for path in submodule_gits(root) if own_trusted else ():
-        if path not in found:
-            try:
-                status = os.lstat(path)
-            except OSError:
-                continue
-            found[path] = (status.st_dev, status.st_ino)
+def _repositories(root: Path) -> dict[Path, tuple[int, int]] | None:
+    """The workspace's own .git and each submodule's that exists (git_hooks.submodule_gits),
+    with their device and inode; None when the index cannot be read."""
+    gits = submodule_gits(root)
+    if gits is None:
+        return None
+    found = {}
+    for path in [root / ".git", *gits]:
+        try:
+            status = os.lstat(path)
+        except OSError:
+            continue
+        found[path] = (status.st_dev, status.st_ino)
     return found
 
 
 class RepositoriesSeen:
-    """The repositories of each workspace (`_repositories`) as the approvals first saw them,
-    before any tool of this process ran there (every call is decided), for git_repository_risk."""
+    """The repositories git reads from the workspace (its own .git, its submodules') as the
+    approvals first saw them, before any tool of this process ran there (every call is
+    decided), for git_repository_risk. A repository made elsewhere in the workspace is not
+    read by git run at the root (git enters only the index's submodules; an untracked nested
+    repository's core.fsmonitor and core.pager did not run: diff review of 2026-12-08)."""
 
     def __init__(self) -> None:
         self._first: dict[Path, dict[Path, tuple[int, int]]] = {}
 
     def note(self, root: Path) -> None:
-        """Remember `root`'s repositories the first time it is seen (a scan: ~0.1 s at most)."""
+        """Remember `root`'s repositories the first time it is seen."""
         if root not in self._first:
-            self._first[root] = _repositories(root)
+            self._first[root] = _repositories(root) or {}
 
     def risk(self, folder: str | None, root: Path) -> str | None:
         """git_repository_risk for a git command run in `folder`, with what changed since."""
@@ -119,9 +93,12 @@ class RepositoriesSeen:
         first, own = self._first[root], root / ".git"
         try:
             status = os.lstat(own)
-            own_trusted = (status.st_dev, status.st_ino) == first.get(own)
+            if (status.st_dev, status.st_ino) != first.get(own):  # its index is a tool's to write
+                return git_repository_risk(folder, root, own_git_trusted=False)
         except OSError:
-            own_trusted = True  # no .git of its own: git looks above the workspace, read-only here
-        now = _repositories(root, own_trusted)
+            pass  # no .git of its own: the repository above it, if any (read-only here), names the submodules
+        now = _repositories(root)
+        if now is None:
+            return f"thau could not read which submodules git would enter (the index of {own})"
         made = sorted(path for path, identity in now.items() if path != own and first.get(path) != identity)
-        return git_repository_risk(folder, root, own_git_trusted=own_trusted, made=made)
+        return git_repository_risk(folder, root, made=made)

@@ -37,17 +37,13 @@ was found (`program_location`): an `ls` planted earlier on PATH later asks.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import bashlex
 
-from ..tools.sandbox import RUN_KEPT, interpreter_folders
 from .approvable_programs import approvable_by_name
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
@@ -55,6 +51,10 @@ from .code_running import NEVER_APPROVED as NEVER_APPROVED
 from .code_running import code_running_argument, workspace_code
 from .code_running import is_never_approved as is_never_approved
 from .destructive import destroys, git_subcommand
+from .program_location import BASH_BUILTINS as BASH_BUILTINS  # re-exported, with the three below
+from .program_location import is_git as is_git
+from .program_location import path_in_workspace as path_in_workspace
+from .program_location import program_location as program_location
 from .shell_reads import launched_commands, plain_script
 from .shell_words import source_word
 
@@ -103,6 +103,11 @@ def analyse_shell_command(command: str) -> ShellCoverage:
     moved = [i for i, program in enumerate(programs) if program in FOLDER_CHANGERS]
     if moved and any(is_git(program) for program in programs[moved[0] :]):
         return ShellCoverage(None, "git after cd reads the repository it finds there")
+    gits = [i for i, program in enumerate(programs) if is_git(program)]
+    if gits and not all(map(is_git, programs[: gits[-1]])):
+        # `gunzip .git-gz && git status`: the repository made a moment before git runs, after
+        # the approvals looked (second attacker review of 2026-12-08)
+        return ShellCoverage(None, "git after another program in one command reads what that program wrote")
     return ShellCoverage(programs)
 
 
@@ -113,45 +118,13 @@ FOLDER_CHANGERS = frozenset({"cd", "pushd", "popd"})
 REPOSITORY_FOLDERS = frozenset({".git", ".hg", ".jj", ".sl"})  # .sl: Sapling (attacker review)
 # ... or one with a suffix a decompressor or restore takes away: `gunzip sub/.git.gz` makes
 # sub/.git (attacker review of 2026-12-08). .gitignore and .github are not this.
-_REPOSITORY_WITH_SUFFIX = re.compile(r"\.(?:git|hg|jj|sl)[.~]")
+_REPOSITORY_WITH_SUFFIX = re.compile(r"\.(?:git|hg|jj|sl)(?:[.~]|-gz$|-z$|_z$)")  # gzip strips -gz, -z, _z too
 
 
 def _repository_name(part: str) -> bool:
     """Whether a path part names a repository folder, or one once a suffix is taken away."""
     lowered = part.lower()
     return lowered in REPOSITORY_FOLDERS or _REPOSITORY_WITH_SUFFIX.match(lowered) is not None
-
-
-def is_git(program: str) -> bool:
-    """`git`, `/usr/bin/git`, or git with its subcommand as approvals name it (`git status`)."""
-    return program.split(" ", 1)[0].rsplit("/", 1)[-1].lower() == "git"
-
-
-def path_in_workspace(workspace: Path, search_path: str | None = None) -> str | None:
-    """Why an approved program may run a file a tool wrote without naming it: PATH looks in
-    a folder of the workspace that tools can write (a project's .venv/bin, node_modules/.bin),
-    and programs run others from PATH by name (tar runs gzip, man its pager, git git-NAME).
-    The Python thau runs on is read-only to the tools, so its bin folder does not count."""
-    from ..tools.sandbox import interpreter_folders
-
-    path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
-    root = workspace.resolve()
-    kept = interpreter_folders()
-    for entry in path.split(os.pathsep):
-        if not entry or not os.path.isabs(entry):
-            # an empty entry is the shell's current folder (PATH=$EXTRA:$PATH with EXTRA unset),
-            # a relative one is found from it: both can be in the workspace
-            return (
-                f"PATH holds {entry or 'an empty entry'}, which is the shell's current folder or found from it, "
-                "where a tool can put a program that an approved one runs by name"
-            )
-        folder = Path(os.path.realpath(entry))
-        if (folder == root or root in folder.parents) and not any(k == folder or k in folder.parents for k in kept):
-            return (
-                f"PATH looks in {entry}, inside the workspace, where a tool can put a program that an "
-                "approved one runs by name (tar runs gzip, git git-NAME)"
-            )
-    return None
 
 
 def _walk(node: BashNode, command: str, programs: list[str]) -> None:
@@ -208,7 +181,10 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         raise _NotCoverable(f"{program} changes the terminal the shell reads commands from")
     if program in SETTERS:  # "export runs other code" was wrong (tools review)
         raise _NotCoverable(f"{program} changes the shell for the commands after it (variables such as PATH, options)")
-    if is_never_approved(program):
+    # sed whose whole script is on the card and prints, deletes or substitutes (no e, w, r, no
+    # script file, not in place): the most common way to show part of a file (diff review)
+    plain_sed = program == "sed" and plain_script("sed", arguments) and not any(map(_in_place, arguments))
+    if is_never_approved(program) and not plain_sed:
         raise _NotCoverable(f"{program} runs other code or writes what its input names")
     reason = workspace_code(program) or code_running_argument(program, arguments)
     if reason is not None:
@@ -216,7 +192,7 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
     destroyed = destroys(program, arguments)
     if destroyed is not None and destroyed[1]:
         raise _NotCoverable(f"{destroyed[0]}: it asks every time")
-    if not approvable_by_name(program):
+    if not (approvable_by_name(program) or plain_sed):
         raise _NotCoverable(
             f"{program} is not on thau's list of programs safe to allow by name"
             " (tools.shell.approvable_by_name in config.yaml)"
@@ -228,6 +204,14 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         programs.append(f"{program} {found[0]}" if found else program)
         return
     programs.append(program)
+
+
+def _in_place(argument: str) -> bool:
+    """sed's -i/--in-place, alone or in a cluster (-ni): it writes the file, with a backup
+    named by the suffix it is given (-i.gi on a file t... builds names nobody typed)."""
+    return argument.startswith("--in-place") or (
+        argument.startswith("-") and not argument.startswith("--") and "i" in argument[1:]
+    )
 
 
 # Of those below, the ones that set variables, options or names (not run code): said so on the card.
@@ -243,15 +227,6 @@ STATE_BUILTINS = frozenset(
     # compgen: -W's word list is expanded again, in this shell: ${PROMPT_COMMAND:=...}
     "umask ulimit . alias bind builtin command compgen complete compopt coproc declare enable eval exec export fc "
     "getopts hash let local mapfile read readarray readonly select set shopt source trap typeset unalias unset".split()
-)
-
-# What bash runs without looking at PATH (`compgen -b`); a function or alias of the same name
-# needs a state change first, which shell_state_change catches.
-BASH_BUILTINS = frozenset(
-    ". : [ alias bg bind break builtin caller cd command compgen complete compopt continue declare "
-    "dirs disown echo enable eval exec exit export false fc fg getopts hash help history jobs kill "
-    "let local logout mapfile popd printf pushd pwd read readarray readonly return set shift shopt "
-    "source suspend test times trap true type typeset ulimit umask unalias unset wait".split()
 )
 
 _RUNS_COMMANDS = re.compile(r"\$\(|`")
@@ -374,55 +349,6 @@ def _state_walk(node: BashNode, command: str) -> str | None:
                 return reason
     inner = getattr(node, "command", None)
     return _state_walk(inner, command) if inner is not None and hasattr(inner, "kind") else None
-
-
-def program_location(program: str, search_path: str | None = None, workspace: Path | None = None) -> str:
-    """Where bash in a fresh shell finds `program` now: "builtin", the file's path on PATH,
-    "" when it is nowhere, or "?" plus why no approval by name may hold: where it runs
-    cannot be told from here (a relative PATH entry depends on the shell's folder), or it
-    is a file in the workspace (a project's .venv/bin), which a tool can rewrite. A program
-    named by its path is itself."""
-    if is_git(program):
-        program = program.split(" ", 1)[0]  # `git status`: where git is
-    if "/" in program:
-        return program
-    if program in BASH_BUILTINS:
-        return "builtin"
-    path = os.environ.get("PATH", os.defpath) if search_path is None else search_path
-    for entry in path.split(os.pathsep):
-        if not entry or not os.path.isabs(entry):
-            return f"?PATH has the relative entry {entry or '(empty)'!r}"
-        if _in_a_temporary_folder(entry, workspace):
-            return f"?PATH looks in {entry}, a temporary folder tools can write in, before finding it"
-        candidate = os.path.join(entry, program)
-        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            if workspace is not None and _in_the_workspace(candidate, workspace):
-                return f"?{candidate} is in the workspace, where a tool can rewrite it"
-            return candidate
-    return ""
-
-
-def _in_the_workspace(path: str, workspace: Path) -> bool:
-    """True when `path`, or the file a link there points to, is in the workspace."""
-    root = workspace.resolve()
-    for each in (Path(os.path.abspath(path)), Path(os.path.realpath(path))):
-        if each == root or root in each.parents:
-            return True
-    return False
-
-
-def _in_a_temporary_folder(entry: str, workspace: Path | None) -> bool:
-    """True for a PATH entry in /tmp, /var/tmp, /dev/shm, /run or the temp folder (the
-    sandbox's are its own and writable, so what is there cannot be seen from here: NixOS's
-    /run/wrappers/bin let a planted `ls` run under an approval), unless it is in the
-    workspace, where this Python lives or what the sandbox keeps of /run (bound back as they are)."""
-    folder = Path(os.path.realpath(entry))
-    roots = {Path(os.path.realpath(p)) for p in ("/tmp", "/var/tmp", "/dev/shm", "/run", tempfile.gettempdir())}
-    if not any(folder == root or root in folder.parents for root in roots):
-        return False
-    kept = [Path(os.path.realpath(p)) for p in RUN_KEPT if os.path.isdir(p)]  # bound read-only only when there
-    seen = [*interpreter_folders(), *kept, *([workspace.resolve()] if workspace is not None else [])]
-    return not any(folder == own or own in folder.parents for own in seen)
 
 
 def _check_word(word: BashNode, command: str) -> None:

@@ -252,3 +252,67 @@ def hooks_reason(workspace: Path, path: Path, repositories: Iterable[Path]) -> s
         if path_under(path, folder) or path_under(folded, Path(str(folder).casefold())):
             return what
     return None
+
+
+# Each workspace's submodule .git paths, with the index they were read from (None: unreadable).
+_SUBMODULES: dict[Path, tuple[tuple[int, int, int], list[Path] | None]] = {}
+
+
+def _repository_above(root: Path) -> tuple[Path, Path] | None:
+    """(the work tree, its git folder) of the repository `root` is in or is: its own `.git`
+    folder, the folder a `.git` file names (a linked worktree, a submodule's checkout), or
+    those of a folder above it (thau started in repo/tools)."""
+    for top in (root, *root.parents):
+        dot_git = top / ".git"
+        if os.path.isdir(dot_git) and not os.path.islink(dot_git):
+            return top, dot_git
+        if os.path.isfile(dot_git) and not os.path.islink(dot_git):
+            named = gitdir_of(dot_git)
+            return (top, named) if named is not None else None
+    return None
+
+
+def submodule_gits(workspace: Path) -> list[Path] | None:
+    """Where the submodules of the workspace's repository keep their `.git`, inside the
+    workspace: git enters each one that has one at `git status`, however deep (the repository
+    scan stops at three levels), and runs its config (attacker and diff reviews of 2026-12-08).
+    Read from the index by the host git (never one in the workspace; no stdin, 2 s, the
+    tools' scrubbed environment, core.fsmonitor off: `ls-files` runs no hook, filter or
+    pager), kept while the index is unchanged. [] without a repository; None when its index
+    cannot be read."""
+    root = workspace.resolve()
+    found = _repository_above(root)
+    if found is None:
+        return []
+    top, git_dir = found
+    try:
+        status = os.stat(git_dir / "index")
+    except OSError:
+        return []  # no index yet: nothing committed, no submodule
+    stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+    if root in _SUBMODULES and _SUBMODULES[root][0] == stamp:
+        return _SUBMODULES[root][1]
+    git = _host_git(str(root), os.environ.get("PATH", ""))
+    answer: list[Path] | None = None
+    if git is not None:
+        from thau_tui.paths import start_folder
+
+        command = [git, "--no-pager", "--git-dir", str(git_dir), "-c", "core.fsmonitor=false", "ls-files", "-sz"]
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            done = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=GIT_CONFIG_TIMEOUT_S,
+                cwd=start_folder(),
+                env=scrubbed_environment(),
+            )
+            if done.returncode == 0:
+                answer = []
+                for line in done.stdout.decode("utf-8", "surrogateescape").split("\0"):
+                    mode, _, path = line.partition("\t")
+                    here = top / path
+                    if mode.startswith("160000 ") and (here == root or root in here.parents):
+                        answer.append(here / ".git")
+    _SUBMODULES[root] = (stamp, answer)
+    return answer

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ..host_programs import host_program, workspace_copy
 from . import kept
 from .base import ToolError
-from .git_hooks import hooks_folders
+from .git_hooks import hooks_folders, submodule_gits
 from .sandbox_ipc import ipc_launcher
 from .workspace import (
     OTHER_VCS_FOLDERS,
@@ -129,6 +129,7 @@ def git_folders(workspace: Path) -> list[Path]:
     # A hooks folder core.hooksPath moves into the work tree (.husky/_) runs at the user's next
     # commit like .git/hooks (attacker review, 2026-12-07 night): kept the same way once it exists.
     found += [folder for folder, _what in hooks_folders(root, found)]
+    found += list(submodule_gits(root) or ())  # a submodule's .git deeper than the scan reads
     known = _GIT_FOUND.setdefault(root, set())
     known.update(found)
     return sorted(p for p in known if os.path.lexists(p) and not os.path.islink(p))
