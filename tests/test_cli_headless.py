@@ -582,9 +582,9 @@ def test_a_launcher_in_approvable_by_name_is_said_and_left_out(one_shot):
     """tools.shell.approvable_by_name adds programs to the list `a` may allow by name; an
     interpreter there would have been ignored without a word."""
     try:
-        code, _out, err, _ = one_shot(["Hello."], tools=("  shell:", "    approvable_by_name: [python3, ruff]"))
+        code, _out, err, _ = one_shot(["Hello."], tools=("  shell:", "    approvable_by_name: [python3, hadolint]"))
         assert code == 0, err
         assert "tools.shell.approvable_by_name: python3 left out (it runs whatever code it is given: thau never" in err
-        assert approvable_by_name("ruff") and not approvable_by_name("python3")
+        assert approvable_by_name("hadolint") and not approvable_by_name("python3")
     finally:
         set_added([])

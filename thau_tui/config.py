@@ -192,7 +192,7 @@ class ShellConfig(Section):
     @field_validator("approvable_by_name", mode="before")
     @classmethod
     def _one_name_is_a_list(cls, names: Any) -> Any:
-        """`approvable_by_name: ruff` means [ruff] (it read "Input should be a valid list")."""
+        """`approvable_by_name: hadolint` means [hadolint] (it read "Input should be a valid list")."""
         return [names] if isinstance(names, str) else names
 
     @field_validator("approvable_by_name")
@@ -202,7 +202,9 @@ class ShellConfig(Section):
         engine/approvable_programs.set_added)."""
         for name in names:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", name):
-                raise ValueError(f"{name!r} is not a program's name: one name per entry, no folder: [ruff, black]")
+                raise ValueError(
+                    f"{name!r} is not a program's name: one name per entry, no folder: [hadolint, yamllint]"
+                )
         return names
 
 

@@ -1185,11 +1185,11 @@ async def test_a_launcher_in_approvable_by_name_is_said_and_an_edit_applies_the_
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: notices.any("approvable_by_name: python3 left out"), 20, "the notice")
-            assert not approvable_by_name("python3") and not approvable_by_name("ruff")
+            assert not approvable_by_name("python3") and not approvable_by_name("hadolint")
             edited = Config()
-            edited.tools.shell.approvable_by_name = ["ruff"]
+            edited.tools.shell.approvable_by_name = ["hadolint"]
             app._config_changed(ConfigResult(edited, None))
-            await wait_until(pilot, lambda: approvable_by_name("ruff"), 10, "ruff on the list")
+            await wait_until(pilot, lambda: approvable_by_name("hadolint"), 10, "hadolint on the list")
     finally:
         set_added([])
 

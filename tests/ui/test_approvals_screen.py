@@ -174,15 +174,15 @@ async def test_a_for_this_chat_approval_says_which_chat(tmp_path):
 
 
 async def test_an_approval_of_a_program_off_the_list_says_it_is_not_in_effect(tmp_path):
-    """An "always" of ruff stayed listed as if it held after config.yaml stopped adding ruff
+    """An "always" of hadolint stayed listed as if it held after config.yaml stopped adding hadolint
     (and so do entries from before approvals by name took only thau's list of safe programs):
     the screen says it is not in effect (new-user review of 2026-12-08)."""
     from thau_tui.engine.approvable_programs import set_added
 
     book = filled_book(tmp_path / "approvals.json")
-    set_added(["ruff"])
+    set_added(["hadolint"])
     try:
-        assert book.remember(ToolCall("run_shell", {"command": "ruff check ."}), "exec", Decision("always"), "s1")
+        assert book.remember(ToolCall("run_shell", {"command": "hadolint check ."}), "exec", Decision("always"), "s1")
     finally:
         set_added([])
     app = Host(book)
@@ -190,5 +190,5 @@ async def test_an_approval_of_a_program_off_the_list_says_it_is_not_in_effect(tm
         await pilot.pause()
         table = app.screen.query_one("#approvals-table", DataTable)
         rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
-        assert rows["ruff"].startswith("not in effect: not on thau's list of programs safe to allow by name"), rows
+        assert rows["hadolint"].startswith("not in effect: not on thau's list of programs safe to allow by name"), rows
         assert rows["git status"] == (program_location("git") or "nowhere on PATH")

@@ -48,7 +48,7 @@ async def test_the_footer_says_allow_once_once_for_a_call_nothing_can_remember(t
         assert "a/A allow it once too" in keys_line  # the card still says why `a` cannot remember it
         await pilot.press("a")  # the key still answers: the call runs once
         await wait_until(pilot, lambda: card.state in ("done", "failed"), 60, "run_python to end")
-        assert card.decision is not None and card.decision.kind == "session"
+        assert card.decision is not None and card.decision.kind == "once"
 
 
 async def test_the_footer_still_names_each_answer_when_an_approval_can_be_remembered(tmp_path):

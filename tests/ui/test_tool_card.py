@@ -205,15 +205,15 @@ async def test_a_command_no_approval_can_cover_says_why_instead_of_offering_the_
 async def test_a_or_A_on_a_card_that_cannot_remember_says_it_allowed_it_once():
     """`a` or `A` on a once-only card ran the call with no word: a user who presses `A`
     thought docker was now always allowed (new-user review of 2026-12-08)."""
-    app = Host(shell_card("docker ps"))
+    app = Host(shell_card("mytool --list"))
     async with app.run_test() as pilot:
         future = await ask(app, pilot)
         await pilot.press("A")
-        assert future.done() and future.result() == Decision("always")
+        assert future.done() and future.result() == Decision("once")
         await pilot.pause()
         said = [str(n.message) for n in app._notifications]
         assert any(
-            m.startswith("Allowed once, not remembered: docker is not on thau's list of programs safe") for m in said
+            m.startswith("Allowed once, not remembered: mytool is not on thau's list of programs safe") for m in said
         ), said
 
 
@@ -228,6 +228,8 @@ async def test_a_card_whose_approval_would_not_hold_does_not_offer_the_session()
         keys = " ".join(str(app.card.query_one(".keys", Static).render()).split())
         assert "a/A allow it once too: an approval does not hold here" in keys
         assert "for this chat" not in keys and "always" not in keys
+        await pilot.press("A")  # it saved an "always" approval the card said it would not (diff review)
+        assert future.done() and future.result() == Decision("once")
 
 
 def footer_labels(app: Host) -> dict[str, str]:
@@ -254,7 +256,7 @@ async def test_the_footer_says_what_a_and_capital_a_do_for_this_call():
             await pilot.pause()
             assert footer_labels(app) == {"y": "Allow once", "a": "Allow once too", "A": "Allow once too"}
             await pilot.press("A")  # nothing to save: one press answers, as the card's line says
-            assert future.done() and future.result().kind == "always"  # the engine runs it once
+            assert future.done() and future.result().kind == "once"  # nothing is remembered (diff review)
 
 
 async def test_a_remapped_answer_key_answers_and_the_old_one_does_not():
@@ -282,7 +284,7 @@ async def test_a_on_a_call_that_runs_once_too_still_answers():
     async with app.run_test() as pilot:
         future = await ask(app, pilot)
         await pilot.press("a")
-        assert future.done() and future.result().kind == "session"
+        assert future.done() and future.result().kind == "once"
 
 
 async def test_why_it_asks_again_shows_on_the_card():

@@ -278,8 +278,10 @@ class ToolCard(KeyHold, can_focus=True):
         return True
 
     def action_approve(self, kind: str, remembered: bool = True) -> None:
-        if not remembered:  # `a` or `A` where nothing is remembered: it ran with no word (new-user review)
+        if not remembered:  # `a` or `A` where nothing is remembered: it ran with no word (new-user review),
             self.notify(f"Allowed once, not remembered: {once_too_reason(self._scope, self._held)}", timeout=8)
+            self._resolve(Decision("once"))  # and where an approval would not hold, A saved one (diff review)
+            return
         if kind == "always" and remembered and not self._confirm_always:  # saved for every chat and
             self._confirm_always = True  # folder: a second press says so (a message's first "A", then
             self._show_keys()  # a pause, saved one: fifth attacker review)
