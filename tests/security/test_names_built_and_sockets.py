@@ -82,25 +82,36 @@ def test_a_backup_suffix_makes_a_git_folder_nobody_typed(tmp_path):
     assert (tmp_path / "sub" / ".gb").is_file(), "split names its pieces from the prefix"
 
 
+def repository_with_a_submodule_at(folder: Path, path: str) -> None:
+    """A repository in `folder` whose index has a submodule at `path` (not checked out)."""
+    commit = "git -c user.email=a@b -c user.name=a commit -q"
+    setup = bash(
+        f"git init -q && {commit} --allow-empty -m init && "
+        f"git update-index --add --cacheinfo 160000,$(git rev-parse HEAD),{path} && {commit} -m submodule",
+        folder,
+    )
+    assert setup.returncode == 0, setup.stderr
+
+
+def git_status_allowed_in(workspace: Path, command: str = "git status") -> tuple[ApprovalBook, ToolCall]:
+    """A book that saw the workspace first, with `a` pressed on `command`, which then runs unasked."""
+    book = ApprovalBook(None)
+    status = shell(command)
+    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"
+    assert book.remember(status, "exec", Decision("session"), SESSION)
+    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "auto"
+    return book, status
+
+
 def test_a_repository_made_at_a_submodule_path_stops_approvals_of_git(tmp_path):
     """`git status` enters a submodule whose `.git` exists, and runs that repository's
     core.fsmonitor; a tool made one (a `.git` file pointing at a folder it wrote) while git
     stood approved for the chat. Now git asks while such a repository is in the workspace."""
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    commit = "git -c user.email=a@b -c user.name=a commit -q"
-    setup = bash(
-        f"git init -q && {commit} --allow-empty -m init && "
-        "git update-index --add --cacheinfo 160000,$(git rev-parse HEAD),vendor/lib && "
-        f"{commit} -m submodule && mkdir -p vendor/lib",
-        workspace,
-    )
-    assert setup.returncode == 0, setup.stderr
-    book = ApprovalBook(None)
-    status = shell("git status --short")
-    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"  # the book sees the workspace
-    assert book.remember(status, "exec", Decision("session"), SESSION)
-    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "auto"
+    repository_with_a_submodule_at(workspace, "vendor/lib")
+    (workspace / "vendor" / "lib").mkdir(parents=True)
+    book, status = git_status_allowed_in(workspace, "git status --short")
 
     notes = workspace / "notes"
     (notes / "objects").mkdir(parents=True)
@@ -124,18 +135,9 @@ def test_a_submodule_deeper_than_the_repository_scan_counts_too(tmp_path):
     workspace = tmp_path / "ws"
     workspace.mkdir()
     deep = "third_party/a/b/c/lib"
-    commit = "git -c user.email=a@b -c user.name=a commit -q"
-    setup = bash(
-        f"git init -q && {commit} --allow-empty -m init && "
-        f"git update-index --add --cacheinfo 160000,$(git rev-parse HEAD),{deep} && {commit} -m sub && mkdir -p {deep}",
-        workspace,
-    )
-    assert setup.returncode == 0, setup.stderr
-    book = ApprovalBook(None)
-    status = shell("git status")
-    book.decide(status, "exec", SESSION, workspace, str(workspace))
-    assert book.remember(status, "exec", Decision("session"), SESSION)
-    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "auto"
+    repository_with_a_submodule_at(workspace, deep)
+    (workspace / deep).mkdir(parents=True)
+    book, status = git_status_allowed_in(workspace)
     (workspace / deep / ".git").write_text("gitdir: ../../../../../notes\n")
     assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"
     why = book.why_not_held(status, SESSION, workspace, str(workspace))
@@ -192,14 +194,8 @@ def test_git_first_and_files_beside_git_stay_covered():
 def worktree_of_a_repository_with_a_deep_submodule(tmp_path: Path, deep: str) -> Path:
     main = tmp_path / "main"
     main.mkdir()
-    commit = "git -c user.email=a@b -c user.name=a commit -q"
-    setup = bash(
-        f"git init -q && {commit} --allow-empty -m init && "
-        f"git update-index --add --cacheinfo 160000,$(git rev-parse HEAD),{deep} && {commit} -m sub && "
-        "git worktree add -q ../wt",
-        main,
-    )
-    assert setup.returncode == 0, setup.stderr
+    repository_with_a_submodule_at(main, deep)
+    assert bash("git worktree add -q ../wt", main).returncode == 0
     return tmp_path / "wt"
 
 
@@ -209,11 +205,7 @@ def test_a_linked_worktree_reads_its_submodules_from_its_own_index(tmp_path):
     deep = "a/b/c/d/sub"
     workspace = worktree_of_a_repository_with_a_deep_submodule(tmp_path, deep)
     (workspace / deep).mkdir(parents=True, exist_ok=True)
-    book = ApprovalBook(None)
-    status = shell("git status")
-    book.decide(status, "exec", SESSION, workspace, str(workspace))
-    assert book.remember(status, "exec", Decision("session"), SESSION)
-    assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "auto"
+    book, status = git_status_allowed_in(workspace)
     (workspace / deep / ".git").write_text("gitdir: ../../../../../evil\n")
     assert book.decide(status, "exec", SESSION, workspace, str(workspace)) == "ask"
 
