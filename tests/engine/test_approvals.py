@@ -136,7 +136,8 @@ def test_program_of():
 def test_programs_of_splits_chains_and_respects_quotes():
     assert programs_of("ls && rm x") == ["ls", "rm"]
     assert programs_of("ls && rm -rf x") is None  # destroys a folder: asks every time
-    assert programs_of("cat a | grep b || echo none; wc\nwc -l a &") == [
+    assert programs_of("cat a | grep b || echo none; wc -l a &") is None  # a background job runs beside what follows
+    assert programs_of("cat a | grep b || echo none; wc\nwc -l a") == [
         "cat",
         "grep",
         "echo",

@@ -181,8 +181,21 @@ def test_sed_whose_whole_script_prints_is_approvable_and_its_other_forms_ask(tmp
     book = ApprovalBook(None)
     assert [entry.program for entry in allow_for_the_chat(book, "sed -n 1,5p notes.txt")] == ["sed"]
     assert book.decide(shell("sed -n '/def /p' app.py"), "exec", SESSION) == "auto"
-    for attack in ("sed -i s/a/b/ conftest.py", "sed -n '1e touch PWNED' f", "sed 's/x/id/e' f", "sed 'w out' f"):
+    # a bracket may hold a / in GNU sed: `/[/s/x]/` is one address, then `!e touch PWNED`
+    # (third attacker review: it had read as the address /[/ and a harmless s///)
+    bracket = "sed -n '/[/s/x]/!e touch PWNED #/g' f"
+    for attack in (
+        "sed -i s/a/b/ conftest.py",
+        "sed -n '1e touch PWNED' f",
+        "sed 's/x/id/e' f",
+        "sed 'w out' f",
+        bracket,
+    ):
         assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+    (tmp_path / "f").write_text("a\n")
+    subprocess.run(["bash", "-c", bracket], cwd=tmp_path, capture_output=True, timeout=10)
+    assert (tmp_path / "PWNED").exists(), "GNU sed reads the bracket's / as part of the address"
+    (tmp_path / "PWNED").unlink()
     (tmp_path / "f").write_text("x\n")
     ran = subprocess.run(["sed", "s/x/touch PWNED/e", "f"], cwd=tmp_path, capture_output=True, timeout=10)
     assert ran.returncode == 0 and (tmp_path / "PWNED").exists(), "GNU sed's e flag runs the line"

@@ -246,3 +246,17 @@ def test_a_git_planted_on_path_in_the_workspace_never_runs_on_the_host(tmp_path,
     book.decide(ToolCall("read_file", {"path": "x"}), "read", SESSION, workspace, None)
     book.decide(shell("git status"), "exec", SESSION, workspace, str(workspace))
     assert not (tmp_path / "HOST_PWNED").exists()
+
+
+def test_a_job_in_the_background_is_never_covered_and_stops_the_chat_s_approvals():
+    """`git status & cp -r stage/. sub`: git first, but the copy ran beside it and made the
+    submodule's .git while git read it (6 runs in 20, 20 in 20 with a large tracked file;
+    third attacker review). A background job outlives its command, too."""
+    from thau_tui.engine.shell_command import shell_state_change
+
+    book = ApprovalBook(None)
+    for allowed in ("git status", "cp a b", "sleep 1"):
+        assert book.remember(shell(allowed), "exec", Decision("session"), SESSION), allowed
+    for attack in ("git status & cp -r stage/. sub", "sleep 1 && cp -r stage/. sub &"):
+        assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
+        assert shell_state_change(attack) is not None, attack

@@ -62,7 +62,9 @@ BashNode = Any  # a bashlex.ast.node: bashlex has no types, so the walk below ch
 
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
-_SEPARATORS = {";", "&&", "||", "&", "\n"}
+# Not `&`: a job left in the background runs beside what follows, so `git status & cp -r
+# stage/. sub` made the submodule's .git while git read it (third attacker review).
+_SEPARATORS = {";", "&&", "||", "\n"}
 _PIPES = {"|", "|&"}
 # Outside quotes these glob, brace-expand or extglob; `!` expands history even in double quotes.
 _UNQUOTED_SPECIAL = set("*?[]{}()!")
@@ -132,6 +134,8 @@ def _walk(node: BashNode, command: str, programs: list[str]) -> None:
     if kind == "list":
         for part in node.parts:
             if part.kind == "operator":
+                if part.op == "&":
+                    raise _NotCoverable("it leaves a job running in the background (&), beside what comes after")
                 if part.op not in _SEPARATORS:
                     raise _NotCoverable(f"it uses {part.op!r}")
             else:
@@ -262,11 +266,20 @@ def shell_state_change(command: str) -> str | None:
         trees = bashlex.parse(command)
     except Exception:  # bashlex raises ParsingError, NotImplementedError, AttributeError...
         return "bash syntax thau does not check"
+    if any(_in_the_background(tree) for tree in trees):
+        return "a job it leaves in the background goes on beside later commands"
     for tree in trees:
         reason = _state_walk(tree, command)
         if reason is not None:
             return reason
     return None
+
+
+def _in_the_background(node: BashNode) -> bool:
+    """Whether a list in `node` leaves a job running (`&`)."""
+    if getattr(node, "kind", None) == "operator" and getattr(node, "op", None) == "&":
+        return True
+    return any(_in_the_background(child) for child in getattr(node, "parts", None) or [])
 
 
 def _runs_unseen_code(program: str, arguments: list[str], depth: int = 0) -> str | None:

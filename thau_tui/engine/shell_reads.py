@@ -63,6 +63,11 @@ def _plain_sed(arguments: list[str]) -> bool:
         if not operands:
             return False
         scripts.append(operands[0])
+    # A bracket expression may hold an unescaped / in GNU sed (`/[/s/x]/!e cmd #/g` is the
+    # address /[/s/x]/ and the command e): the regex below would end the address at the first
+    # / and read a harmless s///. No [ at all (third attacker review of 2026-12-08).
+    if any("[" in script for script in scripts):
+        return False
     return all(_SED_COMMAND.fullmatch(part) for script in scripts for part in re.split(r"[;\n]", script))
 
 

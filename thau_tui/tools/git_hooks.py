@@ -254,8 +254,8 @@ def hooks_reason(workspace: Path, path: Path, repositories: Iterable[Path]) -> s
     return None
 
 
-# Each workspace's submodule .git paths, with the index they were read from (None: unreadable).
-_SUBMODULES: dict[Path, tuple[tuple[int, int, int], list[Path] | None]] = {}
+# Each workspace's submodule .git paths, with the index they were read from.
+_SUBMODULES: dict[Path, tuple[tuple[int, int, int], list[Path]]] = {}
 
 
 def _repository_above(root: Path) -> tuple[Path, Path] | None:
@@ -314,5 +314,6 @@ def submodule_gits(workspace: Path) -> list[Path] | None:
                     here = top / path
                     if mode.startswith("160000 ") and (here == root or root in here.parents):
                         answer.append(here / ".git")
-    _SUBMODULES[root] = (stamp, answer)
+    if answer is not None:  # an unread index is read again next time: the sandbox keeps what it names
+        _SUBMODULES[root] = (stamp, answer)
     return answer
