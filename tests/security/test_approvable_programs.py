@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from thau_tui.engine.approvable_programs import APPROVABLE_BY_NAME, approvable_by_name, set_added
+from thau_tui.engine.approvable_programs import APPROVABLE_BY_NAME, BY_SCRIPT, approvable_by_name, set_added
 from thau_tui.engine.approvals import ApprovalBook, describe_session_scope, programs_of
 from thau_tui.engine.events import Decision
 from thau_tui.engine.never_approved import NEVER_APPROVED, WORKSPACE_RUNNERS
@@ -132,8 +132,8 @@ def test_no_program_on_this_machine_is_approvable_unless_it_is_on_the_list():
     assert len(names) > 50
     approvable = sorted(name for name in names if programs_of(f"{name} x") is not None)
     assert approvable, "ls and cat at least are approvable"
-    # sed is the one exception: approvable when its whole script only prints (shell_command.py)
-    assert [name for name in approvable if not approvable_by_name(name) and name != "sed"] == []
+    # sed is the one exception: approvable when its whole script only prints (BY_SCRIPT)
+    assert [name for name in approvable if not approvable_by_name(name) and name not in BY_SCRIPT] == []
 
 
 @pytest.fixture

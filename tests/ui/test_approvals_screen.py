@@ -192,3 +192,17 @@ async def test_an_approval_of_a_program_off_the_list_says_it_is_not_in_effect(tm
         rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
         assert rows["hadolint"].startswith("not in effect: not on thau's list of programs safe to allow by name"), rows
         assert rows["git status"] == (program_location("git") or "nowhere on PATH")
+
+
+async def test_an_approval_of_sed_is_in_effect_for_the_scripts_that_only_print(tmp_path):
+    """sed is approvable by name only when its whole script prints, deletes or substitutes: the
+    screen marked its approval "not in effect" though it covered the next `sed -n 5,9p f`."""
+    book = filled_book(tmp_path / "approvals.json")
+    assert book.remember(ToolCall("run_shell", {"command": "sed -n 1,5p f"}), "exec", Decision("session"), "s1")
+    assert book.decide(ToolCall("run_shell", {"command": "sed -n 5,9p f"}), "exec", "s1") == "auto"
+    app = Host(book)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#approvals-table", DataTable)
+        rows = {str(table.get_row_at(i)[2]): str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert rows["sed"] == (program_location("sed") or "nowhere on PATH"), rows

@@ -63,6 +63,10 @@ APPROVABLE_BY_NAME = frozenset(
     + ["git"]
 )
 
+# Programs an approval by name covers only for some of their arguments, judged in
+# shell_command.py: sed whose whole script prints, deletes or substitutes.
+BY_SCRIPT = frozenset({"sed"})
+
 # A trailing version (gcc-12, clang-17)
 _VERSION = re.compile(r"-[0-9][0-9.]*$")
 
@@ -93,3 +97,10 @@ def approvable_by_name(program: str) -> bool:
     unversioned = _VERSION.sub("", name)
     forms = (name, unversioned, CROSS_PREFIX.sub("", name), CROSS_PREFIX.sub("", unversioned))
     return any(form in APPROVABLE_BY_NAME or form in _added for form in forms)
+
+
+def may_hold(program: str) -> bool:
+    """Whether a remembered approval of `program` (as approvals name it: `git status`) can
+    cover any command now: on the list, or covered for some of its scripts (`BY_SCRIPT`)."""
+    name = program.split(" ", 1)[0]
+    return approvable_by_name(name) or name in BY_SCRIPT

@@ -44,7 +44,7 @@ from typing import Any
 
 import bashlex
 
-from .approvable_programs import approvable_by_name
+from .approvable_programs import BY_SCRIPT, approvable_by_name
 
 # NEVER_APPROVED and is_never_approved are re-exported: approvals.py imports them from here.
 from .code_running import NEVER_APPROVED as NEVER_APPROVED
@@ -187,7 +187,7 @@ def _simple_command(node: BashNode, command: str, programs: list[str]) -> None:
         raise _NotCoverable(f"{program} changes the shell for the commands after it (variables such as PATH, options)")
     # sed whose whole script is on the card and prints, deletes or substitutes (no e, w, r, no
     # script file, not in place): the most common way to show part of a file (diff review)
-    plain_sed = program == "sed" and plain_script("sed", arguments) and not any(map(_in_place, arguments))
+    plain_sed = program in BY_SCRIPT and plain_script(program, arguments) and not any(map(_in_place, arguments))
     if is_never_approved(program) and not plain_sed:
         raise _NotCoverable(f"{program} runs other code or writes what its input names")
     reason = workspace_code(program) or code_running_argument(program, arguments)

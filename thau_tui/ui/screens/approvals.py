@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from ...engine.approvable_programs import approvable_by_name
+from ...engine.approvable_programs import may_hold
 from ...engine.approvals import ApprovalBook, RememberedApproval
 from ...paths import default_config_file
 from ..visible import cell
@@ -26,7 +26,7 @@ def _found_at(entry: RememberedApproval) -> str:
     """Where PATH found the program when it was approved (the approval holds only there), or
     that it holds nowhere: an entry from before approvals by name took only thau's list of
     safe programs, or one config.yaml no longer adds (new-user review of 2026-12-08)."""
-    if entry.program is not None and not approvable_by_name(entry.program.split(" ", 1)[0]):
+    if entry.program is not None and not may_hold(entry.program):
         return "not in effect: not on thau's list of programs safe to allow by name (tools.shell.approvable_by_name)"
     if entry.program is None or entry.where is None:
         return ""
