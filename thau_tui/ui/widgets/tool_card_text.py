@@ -384,7 +384,7 @@ SECOND_BINDINGS = (*ONCE_TOO_ACTIONS, "back")  # a key's other meaning, which F1
 def remembers(scope: str, held: bool) -> bool:
     """Whether `a` and `A` would be remembered for a call: an approval holds here (`held`)
     and the call is one an approval can cover (`scope`: approvals.describe_session_scope)."""
-    return held and not scope.startswith("this call only (once: ")
+    return once_too_reason(scope, held) is None
 
 
 def once_too_reason(scope: str, held: bool) -> str | None:
