@@ -260,3 +260,18 @@ def test_a_job_in_the_background_is_never_covered_and_stops_the_chat_s_approvals
     for attack in ("git status & cp -r stage/. sub", "sleep 1 && cp -r stage/. sub &"):
         assert book.decide(shell(attack), "exec", SESSION) == "ask", attack
         assert shell_state_change(attack) is not None, attack
+
+
+def test_an_index_that_is_no_plain_file_is_never_read_by_the_host_git(tmp_path):
+    """The submodule list is read after every shell command: a FIFO for an index (a tool can make
+    a workspace's .git when there was none) held the host git its whole 2 s each time."""
+    import time
+
+    from thau_tui.tools.git_hooks import submodule_gits
+
+    assert bash("git init -q", tmp_path).returncode == 0
+    (tmp_path / ".git" / "index").unlink(missing_ok=True)
+    os.mkfifo(tmp_path / ".git" / "index")
+    started = time.monotonic()
+    assert submodule_gits(tmp_path) is None
+    assert time.monotonic() - started < 0.5

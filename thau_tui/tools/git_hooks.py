@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import stat
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -289,6 +290,8 @@ def submodule_gits(workspace: Path) -> list[Path] | None:
         status = os.stat(git_dir / "index")
     except OSError:
         return []  # no index yet: nothing committed, no submodule
+    if not stat.S_ISREG(status.st_mode):  # a FIFO held the host git its whole 2 s, at every command
+        return None
     stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
     if root in _SUBMODULES and _SUBMODULES[root][0] == stamp:
         return _SUBMODULES[root][1]
